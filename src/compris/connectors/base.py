@@ -1,0 +1,251 @@
+"""The one interface every network connector implements.
+
+A connector is a small, stateless object: it knows one network's wire protocol (how a webhook is
+verified, what its payloads look like, how to send a reply, what the limits and reply windows are).
+It never touches the database and never imports the web layer: the inbox pipeline calls it with the
+raw bytes it received and stores what it returns.
+
+Connectors are registered through the ``compris.connectors`` entry-point group, the same way a
+third-party package would register its own (see ``docs/architecture.md``).
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, ClassVar
+
+import httpx
+
+
+class Visibility(enum.StrEnum):
+    PUBLIC = "public"
+    PRIVATE = "private"
+    NOTE = "note"  # internal note: never leaves Compris
+
+
+class ConnectorError(Exception):
+    """Base class for errors a connector raises."""
+
+
+class SignatureError(ConnectorError):
+    """The delivery could not be authenticated: answer 401/403 and store nothing."""
+
+    def __init__(self, reason: str, status_code: int = 401) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.status_code = status_code
+
+
+class UnprocessableEvent(ConnectorError):
+    """The delivery was authentic but of a shape we do not understand (kept, marked unprocessable)."""
+
+
+class SendError(ConnectorError):
+    """The platform refused or failed a send.
+
+    ``retryable`` says whether trying again later may succeed (timeouts, 5xx, rate limits);
+    ``retry_after`` is the platform's own hint in seconds, when it gave one.
+    """
+
+    def __init__(self, reason: str, *, retryable: bool, retry_after: float | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.retryable = retryable
+        self.retry_after = retry_after
+
+
+@dataclass(frozen=True)
+class AccountContext:
+    """What a connector knows of the channel account it works for."""
+
+    account_id: int
+    workspace_id: int
+    network: str
+    external_id: str  # the platform's id for our own account (page id, handle id, phone number id...)
+    settings: Mapping[str, Any] = field(default_factory=dict)  # non-secret configuration
+    secrets: Mapping[str, str] = field(default_factory=dict)  # decrypted credentials; never log them
+
+
+@dataclass(frozen=True)
+class WebhookRequest:
+    """An HTTP request as received, before any parsing (signatures are checked on ``body``)."""
+
+    method: str
+    headers: Mapping[str, str]  # lower-cased names
+    query: Mapping[str, str]
+    body: bytes
+
+
+@dataclass(frozen=True)
+class WebhookResponse:
+    status_code: int = 200
+    body: bytes = b'{"ok":true}'
+    media_type: str = "application/json"
+
+
+@dataclass(frozen=True)
+class Author:
+    platform_user_id: str
+    handle: str | None = None
+    name: str | None = None
+    followers: int | None = None
+    verified: bool = False
+    avatar_url: str | None = None
+
+
+@dataclass(frozen=True)
+class Attachment:
+    kind: str  # image, video, audio, file, sticker, location...
+    url: str | None = None
+    name: str | None = None
+    mime_type: str | None = None
+    size: int | None = None
+
+
+@dataclass(frozen=True)
+class InboundMessage:
+    """One customer (or own-account) message, normalised."""
+
+    platform_message_id: str
+    thread_key: str  # the platform's conversation: a post id, a DM conversation id, a mail thread root
+    visibility: Visibility
+    author: Author
+    text: str
+    created_at: datetime
+    reply_to_platform_id: str | None = None
+    thread_title: str | None = None
+    attachments: tuple[Attachment, ...] = ()
+    promoted: bool = False
+    reshares: int = 0
+    is_own: bool = False  # an echo of something our account sent: recorded, never triaged as inbound
+    permalink: str | None = None
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class DeliveryStatus:
+    """A platform's report on a message we sent (delivered, read, failed)."""
+
+    platform_message_id: str
+    status: str
+    at: datetime
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class ParsedDelivery:
+    messages: tuple[InboundMessage, ...] = ()
+    statuses: tuple[DeliveryStatus, ...] = ()
+
+
+@dataclass(frozen=True)
+class OutboundMessage:
+    """A reply to send. ``idempotency_key`` is stable across retries of the same reply."""
+
+    idempotency_key: str
+    text: str
+    visibility: Visibility
+    thread_key: str
+    reply_to_platform_id: str | None
+    recipient: Author | None  # the customer, for private messages
+    attachments: tuple[Attachment, ...] = ()
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class SendResult:
+    platform_message_id: str
+    thread_key: str | None = None
+
+
+@dataclass(frozen=True)
+class Limits:
+    public_max_length: int | None = None
+    private_max_length: int | None = None
+    length_unit: str = "characters"  # or "graphemes"
+    public_reply_window: timedelta | None = None  # None: no window
+    private_reply_window: timedelta | None = None
+    attachments: bool = True
+
+
+@dataclass(frozen=True)
+class WindowStatus:
+    open: bool
+    closes_at: datetime | None
+    reason: str | None = None
+
+
+class Connector:
+    """Base class: override what your network needs. Every method is pure protocol work."""
+
+    network: ClassVar[str]
+    display_name: ClassVar[str]
+    limits: ClassVar[Limits] = Limits()
+    #: names of the secrets an admin must provide when connecting an account
+    secret_fields: ClassVar[tuple[str, ...]] = ()
+    #: names of the non-secret settings
+    setting_fields: ClassVar[tuple[str, ...]] = ()
+
+    # --- inbound -------------------------------------------------------------------------
+    def handshake(self, account: AccountContext, request: WebhookRequest) -> WebhookResponse | None:
+        """Answer a verification request (CRC, hub.challenge...), or None when it is not one."""
+        return None
+
+    def verify(self, account: AccountContext, request: WebhookRequest) -> None:
+        """Authenticate a delivery on its raw bytes; raise :class:`SignatureError` when it fails."""
+        raise SignatureError("this connector does not accept webhooks", 404)
+
+    def event_id(self, account: AccountContext, request: WebhookRequest) -> str:
+        """The platform's id for this delivery, used to store it exactly once."""
+        import hashlib
+
+        return "sha256:" + hashlib.sha256(request.body).hexdigest()
+
+    def parse(self, account: AccountContext, body: bytes) -> ParsedDelivery:
+        """Turn a stored, verified delivery into messages. Raise :class:`UnprocessableEvent`."""
+        raise UnprocessableEvent("this connector does not parse webhooks")
+
+    def acknowledge(self, account: AccountContext, request: WebhookRequest) -> WebhookResponse:
+        """What to answer once a delivery is stored (some platforms want a plain ``ok``)."""
+        return WebhookResponse()
+
+    # --- outbound ------------------------------------------------------------------------
+    def send(self, account: AccountContext, message: OutboundMessage, client: httpx.Client) -> SendResult:
+        raise SendError(f"{self.display_name} cannot send messages", retryable=False)
+
+    def reply_window(
+        self, visibility: Visibility, last_customer_message_at: datetime | None, now: datetime
+    ) -> WindowStatus:
+        window = (
+            self.limits.public_reply_window
+            if visibility is Visibility.PUBLIC
+            else self.limits.private_reply_window
+        )
+        if window is None or visibility is Visibility.NOTE:
+            return WindowStatus(open=True, closes_at=None)
+        if last_customer_message_at is None:
+            return WindowStatus(open=False, closes_at=None, reason="the customer has not written to us")
+        closes = last_customer_message_at + window
+        if now >= closes:
+            return WindowStatus(
+                open=False,
+                closes_at=closes,
+                reason=f"{self.display_name} allows replies only within {_human(window)} "
+                "of the customer's last message",
+            )
+        return WindowStatus(open=True, closes_at=closes)
+
+    def check_connection(self, account: AccountContext, client: httpx.Client) -> str:
+        """Make one harmless authenticated call; return a short description or raise ConnectorError."""
+        return "nothing to check"
+
+
+def _human(delta: timedelta) -> str:
+    hours = int(delta.total_seconds() // 3600)
+    if hours and hours % 24 == 0:
+        days = hours // 24
+        return f"{days} day{'s' if days > 1 else ''}"
+    return f"{hours} hours"
