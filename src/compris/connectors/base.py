@@ -139,6 +139,9 @@ class DeliveryStatus:
 class ParsedDelivery:
     messages: tuple[InboundMessage, ...] = ()
     statuses: tuple[DeliveryStatus, ...] = ()
+    #: parts of a batched delivery that were understood but not turned into messages (another account's
+    #: entry, an event type we do not handle...), each with a short reason, for logs and the raw-event view
+    skipped: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -188,6 +191,9 @@ class Connector:
     secret_fields: ClassVar[tuple[str, ...]] = ()
     #: names of the non-secret settings
     setting_fields: ClassVar[tuple[str, ...]] = ()
+    #: True when the platform de-duplicates sends by our idempotency key, so that a send
+    #: interrupted by a crash can safely be tried again (otherwise it is held for a person to check)
+    supports_idempotency: ClassVar[bool] = False
 
     # --- inbound -------------------------------------------------------------------------
     def handshake(self, account: AccountContext, request: WebhookRequest) -> WebhookResponse | None:
@@ -213,6 +219,10 @@ class Connector:
         return WebhookResponse()
 
     # --- outbound ------------------------------------------------------------------------
+    def private_thread_key(self, account: AccountContext, customer: Author) -> str:
+        """The thread key of the private conversation with ``customer`` (as inbound DMs use it)."""
+        return f"dm:{customer.platform_user_id}"
+
     def send(self, account: AccountContext, message: OutboundMessage, client: httpx.Client) -> SendResult:
         raise SendError(f"{self.display_name} cannot send messages", retryable=False)
 
@@ -241,6 +251,78 @@ class Connector:
     def check_connection(self, account: AccountContext, client: httpx.Client) -> str:
         """Make one harmless authenticated call; return a short description or raise ConnectorError."""
         return "nothing to check"
+
+    # --- polling (networks without webhooks: e-mail...) --------------------------------------
+    #: True when the network is read by :meth:`poll` rather than (or as well as) webhooks
+    supports_polling: ClassVar[bool] = False
+
+    def poll(self, account: AccountContext, state: Mapping[str, Any], *, wait: float = 0.0) -> PollResult:
+        """Fetch what arrived since ``state`` (the ``state`` of the previous :class:`PollResult`; empty at
+        first), waiting up to ``wait`` seconds for something new where the network can push (IMAP IDLE).
+
+        Each returned :class:`PolledEvent` is stored exactly like a verified webhook delivery (idempotent on
+        its ``event_id``) and later given to :meth:`parse`; store the new state only after the events are
+        committed, so that a crash re-fetches rather than loses.
+        """
+        raise ConnectorError(f"{self.display_name} is not polled")
+
+
+@dataclass(frozen=True)
+class PolledEvent:
+    """One raw event fetched by :meth:`Connector.poll` (the analogue of a webhook delivery)."""
+
+    event_id: str  # the platform's id, for idempotent storage (e-mail: "<uidvalidity>:<uid>")
+    body: bytes  # the raw payload, later given to :meth:`Connector.parse`
+
+
+@dataclass(frozen=True)
+class PollResult:
+    events: tuple[PolledEvent, ...]
+    state: Mapping[str, Any]  # JSON-serialisable; give it back to the next poll
+
+
+def retry_after_seconds(headers: Mapping[str, str], now: datetime) -> float | None:
+    """The wait a platform asked for, in seconds, from its rate-limit headers (``None`` when it gave none).
+
+    Understands ``Retry-After`` (seconds or HTTP date), ``x-rate-limit-reset`` (X: epoch seconds) and
+    ``X-RateLimit-Reset`` (epoch seconds, seconds from now, or an ISO-8601 time as Mastodon sends).
+    ``now`` must be aware.
+    """
+    from email.utils import parsedate_to_datetime
+
+    lowered = {k.lower(): v.strip() for k, v in headers.items()}
+    value = lowered.get("retry-after")
+    if value:
+        try:
+            return max(0.0, float(value))
+        except ValueError:
+            pass
+        try:
+            when = parsedate_to_datetime(value)
+        except (TypeError, ValueError, IndexError):
+            when = None
+        if when is not None:
+            if when.tzinfo is None:
+                when = when.replace(tzinfo=now.tzinfo)
+            return max(0.0, (when - now).total_seconds())
+    for name in ("x-rate-limit-reset", "x-ratelimit-reset"):
+        value = lowered.get(name)
+        if not value:
+            continue
+        try:
+            number = float(value)
+        except ValueError:
+            try:
+                when = datetime.fromisoformat(value.replace("Z", "+00:00"))
+            except ValueError:
+                continue
+            if when.tzinfo is None:
+                continue
+            return max(0.0, (when - now).total_seconds())
+        if number > 1_000_000_000:  # an epoch timestamp
+            return max(0.0, number - now.timestamp())
+        return max(0.0, number)
+    return None
 
 
 def _human(delta: timedelta) -> str:

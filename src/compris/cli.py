@@ -1,0 +1,198 @@
+"""The ``compris`` command."""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import sys
+import threading
+from pathlib import Path
+
+import typer
+
+from compris.config import ConfigError, Settings, get_settings
+
+app = typer.Typer(help="Compris: social customer care.", no_args_is_help=True, add_completion=False)
+
+
+def _settings() -> Settings:
+    settings = get_settings()
+    return settings
+
+
+def _setup_logging(level: str = "INFO") -> None:
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+@app.command()
+def migrate() -> None:
+    """Create or upgrade the database schema."""
+    from compris import migrate as m
+    from compris.db import Database
+
+    settings = _settings()
+    if settings.is_sqlite:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+    db = Database(settings.database_url)
+    m.upgrade(db.engine)
+    db.dispose()
+    typer.echo("database is up to date")
+
+
+@app.command()
+def serve(
+    host: str = typer.Option(None, help="Interface to listen on (default COMPRIS_HOST)."),
+    port: int = typer.Option(None, help="Port (default COMPRIS_PORT)."),
+    workers: int = typer.Option(None, help="Worker threads in this process (default COMPRIS_WORKERS)."),
+    demo: bool = typer.Option(False, help="Migrate, load the demo data and mount the sandbox network."),
+) -> None:
+    """Serve the web UI, the API and the webhooks (with in-process workers)."""
+    import uvicorn
+
+    if demo:
+        os.environ["COMPRIS_DEMO"] = "1"
+        get_settings.cache_clear()
+    settings = _settings()
+    _setup_logging()
+    try:
+        settings.check_secret()
+    except ConfigError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    host = host or settings.host
+    port = port or settings.port
+    if demo:
+        migrate()
+        from compris.demo import ensure_demo
+
+        login = ensure_demo(settings)
+        typer.echo("")
+        typer.echo(f"  Compris is running at http://{host}:{port}/")
+        typer.echo(f"  Sign in as {login[0]} with password {login[1]}")
+        typer.echo(f"  The sandbox network (simulated customers) is at http://{host}:{port}/sandbox-network/")
+        typer.echo("")
+    from compris.web.app import create_app
+
+    application = create_app(settings, workers=workers)
+    uvicorn.run(application, host=host, port=port, log_level="info", proxy_headers=True)
+
+
+@app.command()
+def worker(
+    threads: int = typer.Option(2, help="Worker threads in this process."),
+) -> None:
+    """Run job workers only (for PostgreSQL deployments with separate worker processes)."""
+    from compris.runtime import Runtime
+
+    settings = _settings()
+    _setup_logging()
+    runtime = Runtime.create(settings)
+    runtime.start_listener()
+    runtime.start_workers(threads)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    typer.echo(f"{threads} worker thread(s) running; Ctrl-C to stop")
+    stop.wait()
+    runtime.stop()
+
+
+@app.command()
+def demo() -> None:
+    """Load the demo workspace, users and stories (idempotent)."""
+    os.environ["COMPRIS_DEMO"] = "1"
+    get_settings.cache_clear()
+    migrate()
+    from compris.demo import ensure_demo
+
+    email, password = ensure_demo(_settings())
+    typer.echo(f"demo ready: sign in as {email} / {password}")
+
+
+@app.command("create-user")
+def create_user(
+    email: str,
+    name: str = typer.Option(..., help="Full name."),
+    workspace: str = typer.Option(..., help="Workspace slug (created if missing)."),
+    role: str = typer.Option("agent", help="admin, supervisor or agent."),
+    language: str = typer.Option("en", help="en or fr."),
+) -> None:
+    """Create a user (asks for the password)."""
+    from sqlalchemy import select
+
+    from compris.accounts import service
+    from compris.db import Database
+    from compris.kit.errors import ComprisError
+    from compris.models import Workspace
+
+    password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    db = Database(_settings().database_url)
+    try:
+        with db.transaction() as session:
+            ws = session.scalar(select(Workspace).where(Workspace.slug == workspace))
+            if ws is None:
+                ws = service.create_workspace(session, slug=workspace, name=workspace)
+            service.create_user(session, workspace=ws, email=email, name=name, password=password, role=role,
+                                language=language)
+    except ComprisError as exc:
+        typer.echo(f"error: {exc.message}", err=True)
+        raise typer.Exit(2) from None
+    typer.echo(f"user {email} created in {workspace}")
+
+
+@app.command("create-token")
+def create_token(email: str, name: str = typer.Option("cli", help="A name to recognise the token by.")) -> None:
+    """Create a personal API token for a user (printed once)."""
+    from sqlalchemy import select
+
+    from compris.accounts import service
+    from compris.db import Database
+    from compris.models import User
+
+    db = Database(_settings().database_url)
+    with db.transaction() as session:
+        user = session.scalar(select(User).where(User.email == email.strip().lower()))
+        if user is None:
+            typer.echo("error: no such user", err=True)
+            raise typer.Exit(2)
+        _, raw = service.create_token(session, user, name)
+    typer.echo(raw)
+
+
+@app.command()
+def sandbox(
+    compris_url: str = typer.Option("http://127.0.0.1:8000", help="Where Compris listens."),
+    port: int = typer.Option(8001, help="Port of the stand-alone sandbox network."),
+    data: Path = typer.Option(Path("var/sandbox-network.db"), help="Its SQLite file."),
+) -> None:
+    """Run the sandbox network on its own (a stand-in for the social platforms)."""
+    from compris.sandbox_network.app import run_standalone
+
+    run_standalone(compris_url=compris_url, port=port, path=data)
+
+
+def _mount_optional() -> None:
+    try:
+        from compris.triage.cli import app as triage_app
+
+        app.add_typer(triage_app, name="triage", help="Triage messages (classify, train).")
+    except ImportError:
+        pass
+    try:
+        from compris.replies.cli import app as replies_app
+
+        app.add_typer(replies_app, name="replies", help="Check reply drafts with the reply guard.")
+    except ImportError:
+        pass
+
+
+_mount_optional()
+
+
+def main() -> None:
+    try:
+        app()
+    except ConfigError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        sys.exit(2)

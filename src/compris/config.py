@@ -1,0 +1,65 @@
+"""Settings, from environment variables (12-factor). See docs/configuration.md."""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PLACEHOLDER_SECRETS = frozenset({"", "change-me", "changeme", "secret", "placeholder", "dev"})
+
+
+class ConfigError(Exception):
+    pass
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="COMPRIS_", extra="ignore")
+
+    data_dir: Path = Field(default=Path("var"), description="Where the SQLite file and model files live.")
+    database_url: str = Field(default="", description="SQLAlchemy URL; default: SQLite file in data_dir.")
+    secret_key: str = Field(default="change-me", description="Signs sessions and encrypts credentials.")
+    demo: bool = Field(default=False, description="Demo mode: allows the placeholder secret, mounts the sandbox.")
+    base_url: str = Field(default="http://127.0.0.1:8000", description="Public URL of this Compris.")
+    host: str = "127.0.0.1"
+    port: int = 8000
+    workers: int = Field(default=2, description="Worker threads inside `compris serve` (0: none).")
+    max_webhook_bytes: int = Field(default=1_048_576, description="Largest webhook body accepted.")
+    sandbox: bool = Field(default=False, description="Mount the sandbox network at /sandbox-network.")
+    login_max_failures: int = Field(default=5, description="Failed logins per e-mail and per IP in 15 minutes.")
+    session_max_age: int = Field(default=12 * 3600, description="Seconds a login lasts.")
+    raw_event_retention_days: int = 30
+
+    @model_validator(mode="after")
+    def _defaults(self) -> Settings:
+        if not self.database_url:
+            self.database_url = f"sqlite:///{(self.data_dir / 'compris.db').as_posix()}"
+        if self.demo:
+            self.sandbox = True
+        return self
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def cookie_secure(self) -> bool:
+        return self.base_url.startswith("https://")
+
+    def check_secret(self) -> None:
+        """Refuse to run outside the demo with a placeholder secret key."""
+        if self.demo:
+            return
+        if self.secret_key.strip().lower() in PLACEHOLDER_SECRETS or len(self.secret_key) < 16:
+            raise ConfigError(
+                "COMPRIS_SECRET_KEY is unset or a placeholder: set it to a long random value "
+                '(for example: python -c "import secrets; print(secrets.token_urlsafe(48))"), '
+                "or run the demo with COMPRIS_DEMO=1."
+            )
+
+
+@cache
+def get_settings() -> Settings:
+    return Settings()

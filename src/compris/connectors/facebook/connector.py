@@ -1,0 +1,61 @@
+"""The Facebook Page connector: feed comments and visitor posts, Messenger conversations."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import ClassVar
+
+import httpx
+
+from compris.connectors.base import (
+    AccountContext,
+    Limits,
+    OutboundMessage,
+    SendError,
+    SendResult,
+    Visibility,
+)
+from compris.connectors.facebook.inbound import parse_feed
+from compris.connectors.meta import MetaConnector, messaging
+from compris.connectors.meta.messaging import Collected
+from compris.connectors.meta.wire import JSON, obj
+
+
+class FacebookConnector(MetaConnector):
+    network: ClassVar[str] = "facebook"
+    display_name: ClassVar[str] = "Facebook"
+    webhook_object: ClassVar[str] = "page"
+    token_field: ClassVar[str] = "page_access_token"  # noqa: S105 - a field name
+    limits: ClassVar[Limits] = Limits(public_max_length=8000, private_max_length=2000,
+                                      private_reply_window=messaging.HUMAN_AGENT_WINDOW)
+    secret_fields: ClassVar[tuple[str, ...]] = ("app_secret", "verify_token", "page_access_token")
+    setting_fields: ClassVar[tuple[str, ...]] = ("api_base",)
+
+    def parse_change(self, account: AccountContext, entry: JSON, change: JSON, out: Collected) -> None:
+        if change.get("field") == "feed":
+            parse_feed(entry, obj(change.get("value"), "feed value"), out)
+        else:
+            super().parse_change(account, entry, change, out)
+
+    def send(self, account: AccountContext, message: OutboundMessage, client: httpx.Client) -> SendResult:
+        graph = self.graph(account, client)
+        if message.visibility is Visibility.PUBLIC:
+            target = message.reply_to_platform_id
+            if not target:
+                raise SendError("a public Facebook reply needs the comment or post it answers", retryable=False)
+            data = graph.call("POST", f"{target}/comments", body={"message": message.text})
+            if not data.get("id"):
+                raise SendError("Facebook did not return the new comment's id", retryable=False)
+            return SendResult(platform_message_id=str(data["id"]), thread_key=message.thread_key)
+        if message.visibility is Visibility.PRIVATE:
+            body = messaging.send_body(message, datetime.now(UTC), self.display_name)
+            data = graph.call("POST", f"{account.external_id}/messages", body=body)
+            if not data.get("message_id"):
+                raise SendError("Facebook did not return the message id", retryable=False)
+            return SendResult(platform_message_id=str(data["message_id"]),
+                              thread_key=str(data.get("recipient_id") or message.thread_key))
+        raise SendError("internal notes are never sent to Facebook", retryable=False)
+
+    def check_connection(self, account: AccountContext, client: httpx.Client) -> str:
+        data = self.graph(account, client).call("GET", "me", params={"fields": "id,name"})
+        return f"connected to the page {data.get('name')} ({data.get('id')})"

@@ -1,0 +1,186 @@
+"""The sandbox network: a local stand-in for the social platforms, for demos, tests and load tests.
+
+Protocol (documented in docs/channels/sandbox.md):
+- deliveries are POSTed as JSON ``{"event_id", "type": "message", "data": {...}}`` with the header
+  ``X-Sandbox-Signature: sha256=<hex HMAC-SHA256(webhook_secret, raw body)>``;
+- replies are POSTed to the network's API with ``Authorization: Bearer <api_token>`` and an
+  ``Idempotency-Key`` header, which the network honours (a repeated key returns the first result).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any, ClassVar
+
+import httpx
+
+from compris.connectors.base import (
+    AccountContext,
+    Attachment,
+    Author,
+    Connector,
+    InboundMessage,
+    Limits,
+    OutboundMessage,
+    ParsedDelivery,
+    SendError,
+    SendResult,
+    SignatureError,
+    UnprocessableEvent,
+    Visibility,
+    WebhookRequest,
+)
+
+SIGNATURE_HEADER = "x-sandbox-signature"
+
+
+def sign(secret: str, body: bytes) -> str:
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+class SandboxConnector(Connector):
+    network = "sandbox"
+    display_name = "Sandbox network"
+    limits = Limits(public_max_length=1000, private_max_length=4000,
+                    private_reply_window=timedelta(days=7))
+    secret_fields: ClassVar[tuple[str, ...]] = ("webhook_secret", "api_token")
+    setting_fields: ClassVar[tuple[str, ...]] = ("api_base", "flavour")
+    supports_idempotency = True
+
+    def verify(self, account: AccountContext, request: WebhookRequest) -> None:
+        secret = account.secrets.get("webhook_secret", "")
+        given = request.headers.get(SIGNATURE_HEADER, "")
+        if not secret:
+            raise SignatureError("no webhook secret configured", 403)
+        if not given:
+            raise SignatureError("missing X-Sandbox-Signature header")
+        if not hmac.compare_digest(given.encode(), sign(secret, request.body).encode()):
+            raise SignatureError("signature does not match")
+
+    def event_id(self, account: AccountContext, request: WebhookRequest) -> str:
+        try:
+            data = json.loads(request.body)
+        except ValueError:
+            data = None
+        if isinstance(data, dict) and isinstance(data.get("event_id"), str) and data["event_id"]:
+            return str(data["event_id"])
+        return super().event_id(account, request)
+
+    def parse(self, account: AccountContext, body: bytes) -> ParsedDelivery:
+        try:
+            envelope = json.loads(body)
+        except ValueError as exc:
+            raise UnprocessableEvent(f"not JSON: {exc}") from None
+        if not isinstance(envelope, dict) or envelope.get("type") != "message":
+            raise UnprocessableEvent("expected an object with type 'message'")
+        data = envelope.get("data")
+        if not isinstance(data, dict):
+            raise UnprocessableEvent("missing 'data'")
+        try:
+            return ParsedDelivery(messages=(self._message(account, data),))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise UnprocessableEvent(f"bad message: {type(exc).__name__}: {exc}") from None
+
+    def _message(self, account: AccountContext, data: dict[str, Any]) -> InboundMessage:
+        author = data["author"]
+        kind = str(data.get("kind", "post"))
+        if kind not in ("post", "comment", "dm"):
+            raise ValueError(f"unknown kind {kind!r}")
+        created = datetime.fromisoformat(str(data["created_at"]))
+        if created.tzinfo is None:
+            raise ValueError("created_at has no time zone")
+        text = data.get("text", "")
+        if not isinstance(text, str):
+            raise TypeError("text must be a string")
+        return InboundMessage(
+            platform_message_id=str(data["id"]),
+            thread_key=str(data["thread_id"]),
+            visibility=Visibility.PRIVATE if kind == "dm" else Visibility.PUBLIC,
+            author=Author(
+                platform_user_id=str(author["id"]),
+                handle=_opt_str(author.get("handle")),
+                name=_opt_str(author.get("name")),
+                followers=int(author["followers"]) if author.get("followers") is not None else None,
+                verified=bool(author.get("verified", False)),
+            ),
+            text=text,
+            created_at=created.astimezone(UTC),
+            reply_to_platform_id=_opt_str(data.get("reply_to")),
+            thread_title=_opt_str(data.get("thread_title")),
+            attachments=tuple(
+                Attachment(kind=str(a.get("kind", "file")), url=_opt_str(a.get("url")), name=_opt_str(a.get("name")),
+                           mime_type=_opt_str(a.get("mime_type")))
+                for a in data.get("attachments") or []
+            ),
+            promoted=bool(data.get("promoted", False)),
+            reshares=int(data.get("reshares", 0) or 0),
+            is_own=str(author["id"]) == account.external_id,
+            permalink=_opt_str(data.get("permalink")),
+        )
+
+    def send(self, account: AccountContext, message: OutboundMessage, client: httpx.Client) -> SendResult:
+        base = str(account.settings.get("api_base", "")).rstrip("/")
+        if not base:
+            raise SendError("the sandbox account has no api_base setting", retryable=False)
+        if message.visibility == Visibility.PUBLIC:
+            url = f"{base}/api/threads/{message.thread_key}/replies"
+            body: dict[str, Any] = {"text": message.text, "reply_to": message.reply_to_platform_id}
+        else:
+            if message.recipient is None:
+                raise SendError("a private message needs a recipient", retryable=False)
+            url = f"{base}/api/dm/{message.recipient.platform_user_id}/messages"
+            body = {"text": message.text, "reply_to": message.reply_to_platform_id}
+        headers = {
+            "Authorization": f"Bearer {account.secrets.get('api_token', '')}",
+            "Idempotency-Key": message.idempotency_key,
+        }
+        try:
+            response = client.post(url, json=body, headers=headers)
+        except httpx.TransportError as exc:
+            raise SendError(f"network error: {exc}", retryable=True) from None
+        if response.status_code == 429 or response.status_code >= 500:
+            retry_after = response.headers.get("retry-after")
+            raise SendError(
+                f"sandbox answered {response.status_code}: {_error_text(response)}",
+                retryable=True,
+                retry_after=float(retry_after) if retry_after and retry_after.isdigit() else None,
+            )
+        if response.status_code >= 400:
+            raise SendError(f"sandbox refused the message ({response.status_code}): {_error_text(response)}",
+                            retryable=False)
+        try:
+            data = response.json()
+            return SendResult(platform_message_id=str(data["id"]), thread_key=_opt_str(data.get("thread_id")))
+        except (ValueError, KeyError, TypeError):
+            raise SendError("sandbox answered with an unexpected body", retryable=True) from None
+
+    def private_thread_key(self, account: AccountContext, customer: Author) -> str:
+        return f"dm-{customer.platform_user_id}"
+
+    def check_connection(self, account: AccountContext, client: httpx.Client) -> str:
+        base = str(account.settings.get("api_base", "")).rstrip("/")
+        try:
+            response = client.get(f"{base}/api/me",
+                                  headers={"Authorization": f"Bearer {account.secrets.get('api_token', '')}"})
+        except httpx.TransportError as exc:
+            raise SendError(f"cannot reach the sandbox network: {exc}", retryable=True) from None
+        if response.status_code != 200:
+            raise SendError(f"sandbox answered {response.status_code}", retryable=False)
+        return f"connected as {response.json().get('name', '?')}"
+
+
+def _opt_str(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def _error_text(response: httpx.Response) -> str:
+    try:
+        data = response.json()
+        if isinstance(data, dict) and "error" in data:
+            return str(data["error"])[:500]
+    except ValueError:
+        pass
+    return response.text[:200]

@@ -1,0 +1,158 @@
+"""The X (Twitter) connector: X Activity API webhooks in, API v2 replies and DMs out."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any, ClassVar
+
+import httpx
+
+from compris.connectors.base import (
+    AccountContext,
+    Connector,
+    ConnectorError,
+    Limits,
+    OutboundMessage,
+    ParsedDelivery,
+    SendError,
+    SendResult,
+    SignatureError,
+    Visibility,
+    WebhookRequest,
+    WebhookResponse,
+    WindowStatus,
+)
+from compris.connectors.x import inbound, outbound, signature
+
+DEFAULT_API_BASE = "https://api.x.com"
+
+NOT_SUMMONED = (
+    "X lets apps reply publicly only when the author mentioned or quoted our account, and this post "
+    "did not: answer with a direct message, or publish a new post instead."
+)
+
+
+class XConnector(Connector):
+    network: ClassVar[str] = "x"
+    display_name: ClassVar[str] = "X"
+    limits: ClassVar[Limits] = Limits(public_max_length=280, private_max_length=10_000)
+    secret_fields: ClassVar[tuple[str, ...]] = (
+        "oauth2_client_secret",  # signs X-Twitter-Webhooks-Signature-OAuth2 (recommended)
+        "consumer_secret",  # OAuth1 consumer secret: legacy signature header and the CRC
+        "user_access_token",  # OAuth2 user token (tweet.read tweet.write dm.read dm.write users.read)
+        "app_bearer_token",  # app-only bearer token, for webhook replays
+    )
+    setting_fields: ClassVar[tuple[str, ...]] = ("handle", "webhook_id", "api_base")
+
+    # --- inbound -------------------------------------------------------------------------
+    def handshake(self, account: AccountContext, request: WebhookRequest) -> WebhookResponse | None:
+        token = request.query.get("crc_token")
+        if request.method.upper() != "GET" or token is None:
+            return None
+        secret = account.secrets.get("consumer_secret") or account.secrets.get("oauth2_client_secret")
+        if not secret:
+            return WebhookResponse(403, b'{"error":"no secret configured"}')
+        body = json.dumps({"response_token": signature.crc_response_token(secret, token)}).encode()
+        return WebhookResponse(200, body)
+
+    def verify(self, account: AccountContext, request: WebhookRequest) -> None:
+        if request.method.upper() != "POST":
+            raise SignatureError("X deliveries are POST requests", 405)
+        signature.verify_signatures(
+            {k.lower(): v for k, v in request.headers.items()}, request.body,
+            consumer_secret=account.secrets.get("consumer_secret"),
+            client_secret=account.secrets.get("oauth2_client_secret"),
+        )
+
+    def event_id(self, account: AccountContext, request: WebhookRequest) -> str:
+        try:
+            ids = [str(e.get("event_uuid")) for e in inbound.envelopes(request.body) if e.get("event_uuid")]
+        except ConnectorError:
+            ids = []
+        if ids:
+            return ",".join(ids)
+        return super().event_id(account, request)
+
+    def parse(self, account: AccountContext, body: bytes) -> ParsedDelivery:
+        return inbound.parse(body, brand_id=account.external_id, handle=account.settings.get("handle"))
+
+    # --- product rule --------------------------------------------------------------------
+    def can_reply_publicly(self, message_extra: Mapping[str, Any]) -> WindowStatus:
+        """X's "summoned" rule for the message being answered (from its ``InboundMessage.extra``)."""
+        if message_extra.get("summoned") is True:
+            how = "quoted" if message_extra.get("summoned_by") == "quote" else "mentioned"
+            return WindowStatus(open=True, closes_at=None, reason=f"the author {how} our account")
+        return WindowStatus(open=False, closes_at=None, reason=NOT_SUMMONED)
+
+    # --- outbound ------------------------------------------------------------------------
+    def _base(self, account: AccountContext) -> str:
+        return str(account.settings.get("api_base") or DEFAULT_API_BASE).rstrip("/")
+
+    def _user_token(self, account: AccountContext) -> str:
+        token = account.secrets.get("user_access_token")
+        if not token:
+            raise SendError("no X user access token is configured for this account", retryable=False)
+        return token
+
+    def send(self, account: AccountContext, message: OutboundMessage, client: httpx.Client) -> SendResult:
+        token = self._user_token(account)
+        if message.visibility is Visibility.PUBLIC:
+            if not message.reply_to_platform_id:
+                raise SendError("a public X reply needs the post it answers", retryable=False)
+            if message.extra.get("summoned") is False:
+                raise SendError(NOT_SUMMONED, retryable=False)
+            data = outbound.request(
+                client, "POST", f"{self._base(account)}/2/tweets", token=token,
+                body={"text": message.text, "reply": {"in_reply_to_tweet_id": message.reply_to_platform_id}},
+            )
+            post = data.get("data")
+            if not isinstance(post, dict) or not post.get("id"):
+                raise SendError("X did not return the new post's id", retryable=False)
+            return SendResult(platform_message_id=str(post["id"]), thread_key=message.thread_key)
+        if message.visibility is Visibility.PRIVATE:
+            participant = message.extra.get("participant_id") or (
+                message.recipient.platform_user_id if message.recipient else None)
+            if not participant:
+                raise SendError("an X direct message needs the recipient's user id", retryable=False)
+            data = outbound.request(
+                client, "POST", f"{self._base(account)}/2/dm_conversations/with/{participant}/messages",
+                token=token, body={"text": message.text},
+            )
+            event = data.get("data")
+            if not isinstance(event, dict) or not event.get("dm_event_id"):
+                raise SendError("X did not return the direct message's id", retryable=False)
+            return SendResult(platform_message_id=str(event["dm_event_id"]),
+                              thread_key=str(event.get("dm_conversation_id") or message.thread_key))
+        raise SendError("internal notes are never sent to X", retryable=False)
+
+    def replay_request(self, account: AccountContext, start: datetime, end: datetime) -> httpx.Request:
+        """``POST /2/webhooks/replay`` asking X to redeliver the events of [start, end] (≤ 24 h)."""
+        webhook_id = account.settings.get("webhook_id")
+        if not webhook_id:
+            raise ValueError("the account has no webhook_id setting")
+        from_date, to_date = outbound.replay_window(start, end)
+        token = account.secrets.get("app_bearer_token") or self._user_token(account)
+        body = {"webhook_id": str(webhook_id), "from_date": from_date, "to_date": to_date}
+        return httpx.Request(
+            "POST", f"{self._base(account)}/2/webhooks/replay",
+            headers={"authorization": f"Bearer {token}", "content-type": "application/json"},
+            content=json.dumps(body).encode(),
+        )
+
+    def replay(self, account: AccountContext, start: datetime, end: datetime, client: httpx.Client) -> str:
+        """Send :meth:`replay_request`; returns X's job id (or ``"accepted"``). Raises :class:`SendError`."""
+        built = self.replay_request(account, start, end)
+        token = built.headers["authorization"].removeprefix("Bearer ")
+        data = outbound.request(client, "POST", str(built.url), token=token, body=json.loads(built.content))
+        job = data.get("data")
+        return str(job.get("job_id") or "accepted") if isinstance(job, dict) else "accepted"
+
+    def check_connection(self, account: AccountContext, client: httpx.Client) -> str:
+        data = outbound.request(client, "GET", f"{self._base(account)}/2/users/me",
+                                token=self._user_token(account))
+        user = data.get("data")
+        if not isinstance(user, dict):
+            raise ConnectorError("X did not describe the authenticated user")
+        return f"connected as @{user.get('username')} ({user.get('id')})"

@@ -1,0 +1,577 @@
+"""Every write to contacts, threads, cases and messages goes through these functions.
+
+They assume their input was checked by the caller (permissions, workspace), never commit (the edge
+does), write the case timeline, and publish live events that are delivered after the commit.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from compris.connectors.base import Author, DeliveryStatus, InboundMessage, Visibility
+from compris.events import Publisher
+from compris.kit.clock import now
+from compris.kit.errors import Conflict, Invalid, NotFound
+from compris.models import (
+    ACTIVE_STATUSES,
+    Case,
+    CaseEvent,
+    CaseStatus,
+    ChannelAccount,
+    Contact,
+    DeliveryState,
+    Direction,
+    Identity,
+    Message,
+    Outbox,
+    Thread,
+    User,
+    Workspace,
+)
+from compris.worker.queue import enqueue
+
+SEND_REPLY = "inbox.send_reply"
+MAX_TEXT = 20_000
+
+
+def log_event(
+    session: Session, case: Case | None, kind: str, actor_user_id: int | None = None, *, workspace_id: int, **data: Any
+) -> CaseEvent:
+    event = CaseEvent(
+        workspace_id=workspace_id, case_id=case.id if case else None, actor_user_id=actor_user_id, kind=kind, data=data
+    )
+    session.add(event)
+    return event
+
+
+def _publish_case(session: Session, publisher: Publisher, case: Case, change: str, **extra: Any) -> None:
+    publisher.publish(
+        session, case.workspace_id, "case", case_id=case.id, number=case.number, change=change,
+        status=case.status, assignee_id=case.assignee_id, **extra,
+    )
+
+
+# --- inbound -----------------------------------------------------------------------------------
+
+
+def resolve_identity(session: Session, account: ChannelAccount, author: Author) -> Identity:
+    identity = session.scalar(
+        select(Identity).where(
+            Identity.workspace_id == account.workspace_id,
+            Identity.network == account.network,
+            Identity.platform_user_id == author.platform_user_id,
+        )
+    )
+    if identity is None:
+        contact = Contact(
+            workspace_id=account.workspace_id,
+            display_name=(author.name or author.handle or author.platform_user_id)[:200],
+        )
+        session.add(contact)
+        session.flush()
+        identity = Identity(
+            workspace_id=account.workspace_id,
+            contact_id=contact.id,
+            network=account.network,
+            platform_user_id=author.platform_user_id,
+        )
+        session.add(identity)
+    # The platform's latest word on the profile wins.
+    if author.handle:
+        identity.handle = author.handle[:200]
+    if author.name:
+        identity.name = author.name[:200]
+    if author.followers is not None:
+        identity.followers = author.followers
+    identity.verified = author.verified
+    if author.avatar_url:
+        identity.avatar_url = author.avatar_url[:1000]
+    identity.updated_at = now()
+    session.flush()
+    return identity
+
+
+def _thread(session: Session, account: ChannelAccount, key: str, visibility: str, title: str | None,
+            contact_id: int | None) -> Thread:
+    thread = session.scalar(
+        select(Thread).where(Thread.channel_account_id == account.id, Thread.platform_thread_key == key)
+    )
+    if thread is None:
+        thread = Thread(
+            workspace_id=account.workspace_id,
+            channel_account_id=account.id,
+            platform_thread_key=key[:300],
+            visibility=visibility,
+            title=(title or None) and title[:500],
+            contact_id=contact_id,
+        )
+        session.add(thread)
+        session.flush()
+    return thread
+
+
+def _next_case_number(session: Session, workspace_id: int) -> int:
+    number = session.scalar(
+        update(Workspace)
+        .where(Workspace.id == workspace_id)
+        .values(case_seq=Workspace.case_seq + 1)
+        .returning(Workspace.case_seq)
+    )
+    assert number is not None
+    return int(number)
+
+
+def _case_for(session: Session, publisher: Publisher, contact_id: int, workspace_id: int,
+              subject: str) -> tuple[Case, str]:
+    """The contact's current case (append), their last resolved one (reopen), or a new one."""
+    latest = session.scalar(
+        select(Case)
+        .where(Case.workspace_id == workspace_id, Case.contact_id == contact_id, Case.status != CaseStatus.CLOSED)
+        .order_by(Case.last_activity_at.desc(), Case.id.desc())
+        .limit(1)
+    )
+    if latest is not None and latest.status in ACTIVE_STATUSES:
+        return latest, "appended"
+    if latest is not None and latest.status == CaseStatus.RESOLVED:
+        return latest, "reopened"
+    case = Case(
+        workspace_id=workspace_id,
+        number=_next_case_number(session, workspace_id),
+        contact_id=contact_id,
+        status=CaseStatus.NEW,
+        subject=subject[:300],
+        last_activity_at=now(),
+    )
+    session.add(case)
+    session.flush()
+    return case, "opened"
+
+
+def record_inbound(
+    session: Session,
+    publisher: Publisher,
+    account: ChannelAccount,
+    inbound: InboundMessage,
+    *,
+    raw_event_id: int | None = None,
+) -> Message | None:
+    """Store one normalised inbound message; returns None when it was already stored."""
+    exists = session.scalar(
+        select(Message.id).where(
+            Message.channel_account_id == account.id, Message.platform_message_id == inbound.platform_message_id
+        )
+    )
+    if exists is not None:
+        return None
+    if inbound.is_own:
+        return _record_echo(session, publisher, account, inbound, raw_event_id)
+
+    identity = resolve_identity(session, account, inbound.author)
+    contact = session.get(Contact, identity.contact_id)
+    assert contact is not None
+    while contact.merged_into_id is not None:  # follow merges to the surviving contact
+        merged = session.get(Contact, contact.merged_into_id)
+        assert merged is not None
+        contact = merged
+    thread = _thread(
+        session, account, inbound.thread_key, inbound.visibility, inbound.thread_title,
+        contact.id if inbound.visibility == Visibility.PRIVATE else None,
+    )
+    subject = (inbound.thread_title or inbound.text or "(no text)").strip().splitlines()[0] if (
+        inbound.thread_title or inbound.text.strip()) else "(attachment)"
+    case, how = _case_for(session, publisher, contact.id, account.workspace_id, subject)
+    reply_to_id = None
+    if inbound.reply_to_platform_id:
+        reply_to_id = session.scalar(
+            select(Message.id).where(
+                Message.channel_account_id == account.id,
+                Message.platform_message_id == inbound.reply_to_platform_id,
+            )
+        )
+    from compris.inbox import triage_step
+
+    triage = triage_step.triage_message(session, account, inbound, identity)
+    message = Message(
+        workspace_id=account.workspace_id,
+        case_id=case.id,
+        thread_id=thread.id,
+        channel_account_id=account.id,
+        direction=Direction.INBOUND,
+        visibility=inbound.visibility,
+        platform_message_id=inbound.platform_message_id,
+        reply_to_platform_id=inbound.reply_to_platform_id,
+        reply_to_message_id=reply_to_id,
+        author_identity_id=identity.id,
+        text=inbound.text[:MAX_TEXT],
+        attachments=[_attachment_dict(a) for a in inbound.attachments],
+        sent_at=inbound.created_at,
+        promoted=inbound.promoted,
+        reshares=inbound.reshares,
+        permalink=inbound.permalink,
+        raw_event_id=raw_event_id,
+        language=triage.get("language"),
+        triage=triage,
+    )
+    session.add(message)
+    thread.last_inbound_at = max(filter(None, [thread.last_inbound_at, inbound.created_at]))
+    t = now()
+    if how == "reopened":
+        case.status = CaseStatus.OPEN
+        case.resolved_at = None
+        log_event(session, case, "reopened", workspace_id=case.workspace_id, reason="new message from the customer")
+    elif case.status in (CaseStatus.WAITING_CUSTOMER, CaseStatus.SNOOZED):
+        previous = case.status
+        case.status = CaseStatus.OPEN
+        case.snoozed_until = None
+        log_event(session, case, "status_changed", workspace_id=case.workspace_id,
+                  from_status=previous, to_status=CaseStatus.OPEN, reason="the customer wrote")
+    elif how == "opened":
+        log_event(session, case, "opened", workspace_id=case.workspace_id, channel_account_id=account.id)
+    case.first_inbound_at = case.first_inbound_at or inbound.created_at
+    case.last_inbound_at = max(filter(None, [case.last_inbound_at, inbound.created_at]))
+    case.last_activity_at = t
+    case.last_channel_account_id = account.id
+    case.preview = (inbound.text or "(attachment)").replace("\n", " ")[:300]
+    case.unread = True
+    if triage.get("language"):
+        case.language = triage["language"]
+        contact.language = contact.language or triage["language"]
+    case.triage = triage
+    case.priority = int(triage.get("priority", 0) or 0)
+    session.flush()
+    log_event(session, case, "message_received", workspace_id=case.workspace_id, message_id=message.id,
+              visibility=inbound.visibility, network=account.network)
+    _publish_case(session, publisher, case, how, message_id=message.id)
+    return message
+
+
+def _attachment_dict(a: Any) -> dict[str, Any]:
+    return {k: v for k, v in {"kind": a.kind, "url": a.url, "name": a.name, "mime_type": a.mime_type,
+                              "size": a.size}.items() if v is not None}
+
+
+def _record_echo(session: Session, publisher: Publisher, account: ChannelAccount, inbound: InboundMessage,
+                 raw_event_id: int | None) -> Message | None:
+    """Our own account's message seen on the platform (sent from Compris or elsewhere)."""
+    thread = session.scalar(
+        select(Thread).where(Thread.channel_account_id == account.id, Thread.platform_thread_key == inbound.thread_key)
+    )
+    if thread is None:
+        return None
+    case_id = session.scalar(
+        select(Message.case_id).where(Message.thread_id == thread.id).order_by(Message.id.desc()).limit(1)
+    )
+    if case_id is None:
+        return None
+    message = Message(
+        workspace_id=account.workspace_id, case_id=case_id, thread_id=thread.id, channel_account_id=account.id,
+        direction=Direction.OUTBOUND, visibility=inbound.visibility,
+        platform_message_id=inbound.platform_message_id, reply_to_platform_id=inbound.reply_to_platform_id,
+        text=inbound.text[:MAX_TEXT], attachments=[_attachment_dict(a) for a in inbound.attachments],
+        sent_at=inbound.created_at, delivery_state=DeliveryState.SENT, raw_event_id=raw_event_id,
+    )
+    session.add(message)
+    session.flush()
+    case = session.get(Case, case_id)
+    assert case is not None
+    log_event(session, case, "sent_outside_compris", workspace_id=case.workspace_id, message_id=message.id)
+    _publish_case(session, publisher, case, "echo", message_id=message.id)
+    return message
+
+
+def record_delivery_status(session: Session, publisher: Publisher, account: ChannelAccount,
+                           status: DeliveryStatus) -> None:
+    message = session.scalar(
+        select(Message).where(
+            Message.channel_account_id == account.id, Message.platform_message_id == status.platform_message_id
+        )
+    )
+    if message is None or message.direction != Direction.OUTBOUND:
+        return
+    case = session.get(Case, message.case_id)
+    assert case is not None
+    if status.status == "failed":
+        message.delivery_state = DeliveryState.FAILED
+        message.delivery_error = status.reason or "the platform reported a failure"
+    log_event(session, case, "delivery_status", workspace_id=case.workspace_id, message_id=message.id,
+              status=status.status, reason=status.reason)
+    _publish_case(session, publisher, case, "delivery", message_id=message.id)
+
+
+# --- agent actions -------------------------------------------------------------------------------
+
+
+def _check_text(text: str) -> str:
+    text = text.replace("\r\n", "\n").strip()
+    if not text:
+        raise Invalid("the message is empty")
+    if len(text) > MAX_TEXT:
+        raise Invalid(f"the message is longer than {MAX_TEXT} characters")
+    return text
+
+
+def reply_target(session: Session, case: Case, visibility: str, reply_to_message_id: int | None) -> Message:
+    """The inbound message a reply answers: the one named, else the latest of that visibility."""
+    query = select(Message).where(Message.case_id == case.id, Message.direction == Direction.INBOUND)
+    if reply_to_message_id is not None:
+        target = session.scalar(query.where(Message.id == reply_to_message_id))
+        if target is None:
+            raise NotFound("the message to reply to is not on this case")
+        return target
+    target = session.scalar(query.where(Message.visibility == visibility).order_by(Message.sent_at.desc(),
+                                                                                   Message.id.desc()).limit(1))
+    if target is None:
+        target = session.scalar(query.order_by(Message.sent_at.desc(), Message.id.desc()).limit(1))
+    if target is None:
+        raise Invalid("this case has no customer message to reply to")
+    return target
+
+
+def add_reply(
+    session: Session,
+    publisher: Publisher,
+    *,
+    actor: User,
+    case: Case,
+    text: str,
+    visibility: str,
+    reply_to_message_id: int | None = None,
+    idempotency_key: str | None = None,
+) -> Message:
+    """Queue a public or private reply; sending happens in a job, exactly once."""
+    from compris.channels.service import connector_for
+
+    if visibility not in (Visibility.PUBLIC, Visibility.PRIVATE):
+        raise Invalid("a reply is public or private")
+    text = _check_text(text)
+    key = (idempotency_key or uuid.uuid4().hex)[:100]
+    existing = session.scalar(select(Outbox).where(Outbox.idempotency_key == key))
+    if existing is not None:  # a double submit: the same reply, not a second one
+        if existing.workspace_id != case.workspace_id:
+            raise Conflict("idempotency key already used")
+        message = session.get(Message, existing.message_id)
+        assert message is not None
+        return message
+    target = reply_target(session, case, visibility, reply_to_message_id)
+    account = session.get(ChannelAccount, target.channel_account_id)
+    assert account is not None and target.thread_id is not None
+    connector = connector_for(account)
+    limit = (connector.limits.public_max_length if visibility == Visibility.PUBLIC
+             else connector.limits.private_max_length)
+    if limit is not None and len(text) > limit:
+        raise Invalid(f"{connector.display_name} accepts at most {limit} characters here ({len(text)} typed)")
+    if target.visibility == visibility:
+        thread_id = target.thread_id
+    elif visibility == Visibility.PRIVATE:  # move to private: the customer's DM thread on the same account
+        author = session.get(Identity, target.author_identity_id) if target.author_identity_id else None
+        if author is None:
+            raise Invalid("the customer of this message is unknown")
+        dm_key = connector.private_thread_key(
+            _bare_context(account), Author(platform_user_id=author.platform_user_id, handle=author.handle)
+        )
+        thread_id = _thread(session, account, dm_key, visibility, None, author.contact_id).id
+    else:
+        raise Invalid("a private message cannot be answered in public")
+    window_thread = session.get(Thread, thread_id)
+    window = connector.reply_window(
+        Visibility(visibility),
+        (window_thread.last_inbound_at if window_thread else None) or target.sent_at,
+        now(),
+    )
+    if not window.open:
+        raise Invalid(window.reason or "the network's reply window is closed")
+    message = Message(
+        workspace_id=case.workspace_id,
+        case_id=case.id,
+        thread_id=thread_id,
+        channel_account_id=account.id,
+        direction=Direction.OUTBOUND,
+        visibility=visibility,
+        reply_to_message_id=target.id,
+        reply_to_platform_id=target.platform_message_id,
+        author_user_id=actor.id,
+        text=text,
+        sent_at=now(),
+        delivery_state=DeliveryState.QUEUED,
+        language=case.language,
+    )
+    session.add(message)
+    session.flush()
+    outbox = Outbox(workspace_id=case.workspace_id, message_id=message.id, channel_account_id=account.id,
+                    idempotency_key=key, state=DeliveryState.QUEUED)
+    session.add(outbox)
+    session.flush()
+    enqueue(session, publisher, workspace_id=case.workspace_id, kind=SEND_REPLY, payload={"outbox_id": outbox.id},
+            dedupe_key=f"outbox:{outbox.id}:0", max_attempts=1000)
+    if case.status == CaseStatus.NEW:
+        case.status = CaseStatus.OPEN
+    case.last_activity_at = now()
+    case.unread = False
+    if case.assignee_id is None:
+        case.assignee_id = actor.id
+        log_event(session, case, "assigned", actor.id, workspace_id=case.workspace_id, assignee_id=actor.id,
+                  reason="replied")
+    log_event(session, case, "reply_queued", actor.id, workspace_id=case.workspace_id, message_id=message.id,
+              visibility=visibility)
+    _publish_case(session, publisher, case, "reply", message_id=message.id)
+    return message
+
+
+def _bare_context(account: ChannelAccount) -> Any:
+    from compris.connectors.base import AccountContext
+
+    return AccountContext(account_id=account.id, workspace_id=account.workspace_id, network=account.network,
+                          external_id=account.external_id, settings=dict(account.settings or {}))
+
+
+def add_note(session: Session, publisher: Publisher, *, actor: User, case: Case, text: str) -> Message:
+    message = Message(
+        workspace_id=case.workspace_id, case_id=case.id, thread_id=None, channel_account_id=None,
+        direction=Direction.OUTBOUND, visibility=Visibility.NOTE, author_user_id=actor.id,
+        text=_check_text(text), sent_at=now(),
+    )
+    session.add(message)
+    session.flush()
+    case.last_activity_at = now()
+    log_event(session, case, "note_added", actor.id, workspace_id=case.workspace_id, message_id=message.id)
+    _publish_case(session, publisher, case, "note", message_id=message.id)
+    return message
+
+
+def assign(session: Session, publisher: Publisher, *, actor: User, case: Case, assignee: User | None) -> None:
+    if assignee is not None and (assignee.workspace_id != case.workspace_id or not assignee.is_active):
+        raise NotFound("no such agent")
+    new_id = assignee.id if assignee else None
+    if case.assignee_id == new_id:
+        return
+    previous = case.assignee_id
+    case.assignee_id = new_id
+    case.last_activity_at = now()
+    log_event(session, case, "assigned" if new_id else "unassigned", actor.id, workspace_id=case.workspace_id,
+              assignee_id=new_id, previous_assignee_id=previous)
+    _publish_case(session, publisher, case, "assigned")
+
+
+ALLOWED_STATUSES = {s.value for s in CaseStatus}
+
+
+def set_status(
+    session: Session,
+    publisher: Publisher,
+    *,
+    actor: User,
+    case: Case,
+    status: str,
+    snooze_until: datetime | None = None,
+) -> None:
+    if status not in ALLOWED_STATUSES:
+        raise Invalid(f"unknown status {status!r}")
+    if status == CaseStatus.NEW:
+        raise Invalid("a case cannot be made new again")
+    if status == CaseStatus.SNOOZED:
+        if snooze_until is None or snooze_until <= now():
+            raise Invalid("snooze needs a time in the future")
+        case.snoozed_until = snooze_until
+    else:
+        case.snoozed_until = None
+    if case.status == status and status != CaseStatus.SNOOZED:
+        return
+    previous = case.status
+    case.status = status
+    t = now()
+    case.last_activity_at = t
+    if status == CaseStatus.RESOLVED:
+        case.resolved_at = t
+    elif status != CaseStatus.CLOSED:
+        case.resolved_at = None
+    kind = {"resolved": "resolved", "closed": "closed"}.get(status, "status_changed")
+    if previous in (CaseStatus.RESOLVED, CaseStatus.CLOSED) and status not in (CaseStatus.RESOLVED, CaseStatus.CLOSED):
+        kind = "reopened"
+    log_event(session, case, kind, actor.id, workspace_id=case.workspace_id,
+              from_status=previous, to_status=status, until=snooze_until.isoformat() if snooze_until else None)
+    _publish_case(session, publisher, case, "status")
+
+
+def wake_snoozed(session: Session, publisher: Publisher, workspace_id: int | None = None) -> int:
+    """Reopen snoozed cases whose time has come (a scheduled job)."""
+    query = select(Case).where(Case.status == CaseStatus.SNOOZED, Case.snoozed_until <= now())
+    if workspace_id is not None:
+        query = query.where(Case.workspace_id == workspace_id)
+    count = 0
+    for case in session.scalars(query.with_for_update(skip_locked=True)):
+        case.status = CaseStatus.OPEN
+        case.snoozed_until = None
+        case.last_activity_at = now()
+        log_event(session, case, "status_changed", workspace_id=case.workspace_id,
+                  from_status=CaseStatus.SNOOZED, to_status=CaseStatus.OPEN, reason="snooze ended")
+        _publish_case(session, publisher, case, "status")
+        count += 1
+    return count
+
+
+def mark_read(session: Session, case: Case) -> None:
+    case.unread = False
+
+
+def retry_send(session: Session, publisher: Publisher, *, actor: User, message: Message) -> None:
+    """An agent asks to try a failed (or uncertain) reply again."""
+    outbox = session.scalar(select(Outbox).where(Outbox.message_id == message.id))
+    if outbox is None:
+        raise Invalid("this message was not sent through the outbox")
+    if outbox.state not in (DeliveryState.FAILED, DeliveryState.UNCERTAIN):
+        raise Conflict("only a failed reply can be retried")
+    outbox.state = DeliveryState.QUEUED
+    outbox.last_error = None
+    message.delivery_state = DeliveryState.QUEUED
+    message.delivery_error = None
+    case = session.get(Case, message.case_id)
+    assert case is not None
+    generation = outbox.attempts
+    enqueue(session, publisher, workspace_id=case.workspace_id, kind=SEND_REPLY, payload={"outbox_id": outbox.id,
+            "manual": True}, dedupe_key=f"outbox:{outbox.id}:{generation}:manual", max_attempts=1000)
+    log_event(session, case, "reply_retry_requested", actor.id, workspace_id=case.workspace_id, message_id=message.id)
+    _publish_case(session, publisher, case, "delivery", message_id=message.id)
+
+
+def merge_contacts(session: Session, publisher: Publisher, *, actor: User, source: Contact, target: Contact) -> None:
+    """Merge ``source`` into ``target``: its identities and cases move; the merge can be undone per identity."""
+    if source.id == target.id:
+        raise Invalid("a contact cannot be merged into itself")
+    if source.workspace_id != target.workspace_id or source.workspace_id != actor.workspace_id:
+        raise NotFound("no such contact")
+    moved = list(session.scalars(select(Identity).where(Identity.contact_id == source.id)))
+    for identity in moved:
+        identity.contact_id = target.id
+    cases = list(session.scalars(select(Case).where(Case.contact_id == source.id)))
+    for case in cases:
+        case.contact_id = target.id
+    source.merged_into_id = target.id
+    for case in cases:
+        log_event(session, case, "contact_merged", actor.id, workspace_id=case.workspace_id,
+                  source_contact_id=source.id, target_contact_id=target.id)
+        _publish_case(session, publisher, case, "contact")
+    log_event(session, None, "contact_merged", actor.id, workspace_id=target.workspace_id,
+              source_contact_id=source.id, target_contact_id=target.id, identity_ids=[i.id for i in moved])
+
+
+def unmerge_identity(session: Session, publisher: Publisher, *, actor: User, identity: Identity) -> Contact:
+    """Split one identity off into a contact of its own (its future messages go to new cases)."""
+    others = session.scalar(
+        select(Identity.id).where(Identity.contact_id == identity.contact_id, Identity.id != identity.id).limit(1)
+    )
+    if others is None:
+        raise Invalid("this identity is the contact's only one")
+    contact = Contact(workspace_id=identity.workspace_id,
+                      display_name=(identity.name or identity.handle or identity.platform_user_id)[:200])
+    session.add(contact)
+    session.flush()
+    previous = identity.contact_id
+    identity.contact_id = contact.id
+    log_event(session, None, "identity_unmerged", actor.id, workspace_id=identity.workspace_id,
+              identity_id=identity.id, from_contact_id=previous, to_contact_id=contact.id)
+    return contact

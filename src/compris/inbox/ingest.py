@@ -1,0 +1,128 @@
+"""Inbound pipeline: receive (verify → store raw → 200) and process (a job, safe to run twice)."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from compris.channels.service import connector_for, context
+from compris.connectors.base import (
+    InboundMessage,
+    SignatureError,
+    UnprocessableEvent,
+    WebhookRequest,
+    WebhookResponse,
+)
+from compris.db import Database
+from compris.events import Publisher
+from compris.inbox import actions
+from compris.kit.clock import now
+from compris.models import ChannelAccount, RawEvent, RawEventStatus
+from compris.worker.queue import JobRun, enqueue, handler
+
+log = logging.getLogger(__name__)
+
+PROCESS_RAW_EVENT = "inbox.process_raw_event"
+
+
+@dataclass(frozen=True)
+class Received:
+    response: WebhookResponse
+    stored: bool  # False for a handshake or a duplicate delivery
+    raw_event_id: int | None = None
+
+
+class WebhookRejected(Exception):
+    def __init__(self, status_code: int, reason: str) -> None:
+        super().__init__(reason)
+        self.status_code = status_code
+        self.reason = reason
+
+
+def receive(db: Database, publisher: Publisher, secret_key: str, account_id: int, request: WebhookRequest) -> Received:
+    """Verify a delivery on its raw bytes and store it exactly once; do nothing else."""
+    with db.transaction() as session:
+        account = session.get(ChannelAccount, account_id)
+        if account is None or not account.is_active:
+            raise WebhookRejected(404, "unknown channel account")
+        connector = connector_for(account)
+        ctx = context(account, secret_key)
+        handshake = connector.handshake(ctx, request)
+        if handshake is not None:
+            return Received(handshake, stored=False)
+        if request.method != "POST":
+            raise WebhookRejected(405, "deliveries are POSTed")
+        try:
+            connector.verify(ctx, request)
+        except SignatureError as exc:
+            raise WebhookRejected(exc.status_code, exc.reason) from None
+        key = connector.event_id(ctx, request)
+        values = {
+            "workspace_id": account.workspace_id,
+            "channel_account_id": account.id,
+            "event_key": key[:300],
+            "body": request.body,
+            "content_type": request.headers.get("content-type", "")[:200],
+            "status": RawEventStatus.PENDING,
+            "created_at": now(),
+        }
+        insert = (postgresql.insert if db.dialect == "postgresql" else sqlite.insert)(RawEvent)
+        raw_id = session.scalar(
+            insert.values(**values)
+            .on_conflict_do_nothing(index_elements=["channel_account_id", "event_key"])
+            .returning(RawEvent.id)
+        )
+        if raw_id is not None:
+            enqueue(
+                session,
+                publisher,
+                workspace_id=account.workspace_id,
+                kind=PROCESS_RAW_EVENT,
+                payload={"raw_event_id": raw_id},
+                dedupe_key=f"raw:{raw_id}",
+            )
+        return Received(connector.acknowledge(ctx, request), stored=raw_id is not None, raw_event_id=raw_id)
+
+
+@handler(PROCESS_RAW_EVENT)
+def process_raw_event(run: JobRun) -> None:
+    raw_event_id = int(run.payload["raw_event_id"])
+    with run.db.transaction() as session:
+        process(session, run.publisher, run.services.secret_key, raw_event_id)
+
+
+def process(session: Session, publisher: Publisher, secret_key: str, raw_event_id: int) -> int:
+    """Normalise one stored delivery into messages and cases. Returns how many messages were new."""
+    raw = session.scalar(select(RawEvent).where(RawEvent.id == raw_event_id).with_for_update())
+    if raw is None or raw.status != RawEventStatus.PENDING:
+        return 0  # already done (a job run twice) or purged
+    account = session.get(ChannelAccount, raw.channel_account_id)
+    assert account is not None
+    connector = connector_for(account)
+    try:
+        parsed = connector.parse(context(account, secret_key), raw.body)
+    except UnprocessableEvent as exc:
+        raw.status = RawEventStatus.UNPROCESSABLE
+        raw.error = str(exc)[:2000]
+        raw.processed_at = now()
+        log.warning("raw event %s unprocessable: %s", raw.id, exc)
+        return 0
+    created = 0
+    for message in parsed.messages:
+        if _record(session, publisher, account, message, raw.id):
+            created += 1
+    for status in parsed.statuses:
+        actions.record_delivery_status(session, publisher, account, status)
+    raw.status = RawEventStatus.PROCESSED
+    raw.processed_at = now()
+    return created
+
+
+def _record(
+    session: Session, publisher: Publisher, account: ChannelAccount, message: InboundMessage, raw_id: int
+) -> bool:
+    return actions.record_inbound(session, publisher, account, message, raw_event_id=raw_id) is not None

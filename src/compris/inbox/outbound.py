@@ -1,0 +1,127 @@
+"""The send job: one outbox row, sent at most once, never dropped.
+
+1. claim the row (queued/retrying → sending) in its own transaction;
+2. call the connector outside any transaction;
+3. record the outcome: sent; retrying with backoff; failed with the platform's reason.
+
+A row found in ``sending`` means a worker died mid-send. If the platform de-duplicates by our
+idempotency key, sending again is safe; otherwise the row is marked *uncertain* and waits for an agent
+to check the network and retry (never sent twice, never silently dropped).
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from compris.channels.service import connector_for, context
+from compris.connectors.base import Author, OutboundMessage, SendError, SendResult, Visibility
+from compris.inbox.actions import SEND_REPLY, _publish_case, log_event
+from compris.kit.clock import now
+from compris.models import Case, ChannelAccount, DeliveryState, Identity, Message, Outbox, Thread
+from compris.worker.queue import JobRun, RetryLater, backoff, handler
+
+log = logging.getLogger(__name__)
+
+MAX_SEND_ATTEMPTS = 8
+
+
+@handler(SEND_REPLY)
+def send_reply(run: JobRun) -> None:
+    outbox_id = int(run.payload["outbox_id"])
+    db, publisher = run.db, run.publisher
+    with db.transaction() as session:
+        outbox = session.scalar(select(Outbox).where(Outbox.id == outbox_id).with_for_update())
+        if outbox is None or outbox.state in (DeliveryState.SENT, DeliveryState.FAILED, DeliveryState.UNCERTAIN):
+            return
+        message = session.get(Message, outbox.message_id)
+        account = session.get(ChannelAccount, outbox.channel_account_id)
+        assert message is not None and account is not None
+        connector = connector_for(account)
+        case = session.get(Case, message.case_id)
+        assert case is not None
+        if outbox.state == DeliveryState.SENDING and not connector.supports_idempotency:
+            outbox.state = message.delivery_state = DeliveryState.UNCERTAIN
+            reason = ("the worker stopped while sending; check on the network whether it arrived "
+                      "before retrying")
+            outbox.last_error = message.delivery_error = reason
+            log_event(session, case, "reply_uncertain", workspace_id=case.workspace_id, message_id=message.id,
+                      reason=reason)
+            _publish_case(session, publisher, case, "delivery", message_id=message.id)
+            return
+        outbox.state = message.delivery_state = DeliveryState.SENDING
+        outbox.attempts += 1
+        attempt = outbox.attempts
+        thread = session.get(Thread, message.thread_id) if message.thread_id else None
+        recipient = None
+        target = session.get(Message, message.reply_to_message_id) if message.reply_to_message_id else None
+        if target is not None and target.author_identity_id:
+            identity = session.get(Identity, target.author_identity_id)
+            if identity is not None:
+                recipient = Author(platform_user_id=identity.platform_user_id, handle=identity.handle,
+                                   name=identity.name)
+        outbound = OutboundMessage(
+            idempotency_key=outbox.idempotency_key,
+            text=message.text,
+            visibility=Visibility(message.visibility),
+            thread_key=thread.platform_thread_key if thread else "",
+            reply_to_platform_id=message.reply_to_platform_id,
+            recipient=recipient,
+            extra=dict(target.triage.get("_extra", {})) if target is not None and target.triage else {},
+        )
+        ctx = context(account, run.services.secret_key)
+
+    try:
+        result: SendResult | None = connector.send(ctx, outbound, run.services.http)
+        error: SendError | None = None
+    except SendError as exc:
+        result, error = None, exc
+    except Exception as exc:  # a connector bug or an unexpected network error: retry, keep the reason
+        log.exception("send of outbox %s raised", outbox_id)
+        result, error = None, SendError(f"{type(exc).__name__}: {exc}", retryable=True)
+
+    with db.transaction() as session:
+        outbox = session.scalar(select(Outbox).where(Outbox.id == outbox_id).with_for_update())
+        assert outbox is not None
+        message = session.get(Message, outbox.message_id)
+        case = session.get(Case, message.case_id) if message else None
+        assert message is not None and case is not None
+        if result is not None:
+            t = now()
+            outbox.state = message.delivery_state = DeliveryState.SENT
+            outbox.sent_at = t
+            outbox.last_error = message.delivery_error = None
+            message.platform_message_id = result.platform_message_id
+            message.sent_at = t
+            if result.thread_key and message.thread_id:
+                thread = session.get(Thread, message.thread_id)
+                if thread is not None and thread.platform_thread_key != result.thread_key:
+                    clash = session.scalar(select(Thread.id).where(
+                        Thread.channel_account_id == thread.channel_account_id,
+                        Thread.platform_thread_key == result.thread_key))
+                    if clash is None:
+                        thread.platform_thread_key = result.thread_key
+            if case.first_response_at is None:
+                case.first_response_at = t
+            log_event(session, case, "reply_sent", workspace_id=case.workspace_id, message_id=message.id,
+                      attempt=attempt, platform_message_id=result.platform_message_id)
+            _publish_case(session, publisher, case, "delivery", message_id=message.id)
+            return
+        assert error is not None
+        message.delivery_error = outbox.last_error = error.reason[:2000]
+        if error.retryable and attempt < MAX_SEND_ATTEMPTS:
+            delay = max(error.retry_after or 0.0, backoff(attempt))
+            outbox.state = message.delivery_state = DeliveryState.RETRYING
+            outbox.next_attempt_at = now() + timedelta(seconds=delay)
+            log_event(session, case, "reply_retrying", workspace_id=case.workspace_id, message_id=message.id,
+                      attempt=attempt, reason=error.reason[:500], retry_in_seconds=round(delay, 1))
+            _publish_case(session, publisher, case, "delivery", message_id=message.id)
+        else:
+            outbox.state = message.delivery_state = DeliveryState.FAILED
+            log_event(session, case, "reply_failed", workspace_id=case.workspace_id, message_id=message.id,
+                      attempt=attempt, reason=error.reason[:500])
+            _publish_case(session, publisher, case, "delivery", message_id=message.id)
+            return
+    raise RetryLater(delay, error.reason)

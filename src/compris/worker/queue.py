@@ -1,0 +1,223 @@
+"""A durable job queue in the application's own database.
+
+Jobs are rows inserted in the same transaction as the data they work on (so a job exists if and
+only if its data does). Workers claim them with ``FOR UPDATE SKIP LOCKED`` on PostgreSQL; on SQLite
+every write transaction is ``BEGIN IMMEDIATE``, which serialises claims. A claimed job carries a
+lease: if its worker dies, the lease expires and another worker takes the job again, so every
+handler must be safe to run twice.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import httpx
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import Session
+
+from compris.db import Database
+from compris.events import Publisher
+from compris.kit.clock import now
+from compris.models import Job, JobStatus
+
+log = logging.getLogger(__name__)
+
+LEASE = timedelta(seconds=60)
+
+
+class RetryLater(Exception):
+    """Raised by a handler: run this job again after ``delay`` (not counted as a crash)."""
+
+    def __init__(self, delay: float, reason: str) -> None:
+        super().__init__(reason)
+        self.delay = delay
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class Services:
+    """What a job handler may use."""
+
+    db: Database
+    publisher: Publisher
+    http: httpx.Client
+    secret_key: str
+
+
+@dataclass(frozen=True)
+class JobRun:
+    services: Services
+    job_id: int
+    workspace_id: int
+    payload: dict[str, Any]
+    attempt: int
+
+    @property
+    def db(self) -> Database:
+        return self.services.db
+
+    @property
+    def publisher(self) -> Publisher:
+        return self.services.publisher
+
+
+Handler = Callable[[JobRun], None]
+HANDLERS: dict[str, Handler] = {}
+
+
+def handler(kind: str) -> Callable[[Handler], Handler]:
+    def register(fn: Handler) -> Handler:
+        HANDLERS[kind] = fn
+        return fn
+
+    return register
+
+
+def enqueue(
+    session: Session,
+    publisher: Publisher,
+    *,
+    workspace_id: int,
+    kind: str,
+    payload: dict[str, Any],
+    dedupe_key: str | None = None,
+    run_at: datetime | None = None,
+    max_attempts: int = 8,
+) -> Job:
+    job = Job(
+        workspace_id=workspace_id,
+        kind=kind,
+        payload=payload,
+        dedupe_key=dedupe_key,
+        run_at=run_at or now(),
+        max_attempts=max_attempts,
+    )
+    session.add(job)
+    publisher.wake_workers(session)
+    return job
+
+
+def backoff(attempt: int, base: float = 2.0, cap: float = 600.0) -> float:
+    """Exponential backoff with full jitter on the upper half."""
+    delay = min(cap, base * (2.0 ** max(0, attempt - 1)))
+    return float(delay / 2 + random.uniform(0, delay / 2))
+
+
+def claim(db: Database, worker_id: str, kinds: tuple[str, ...] | None = None) -> Job | None:
+    t = now()
+    with db.transaction() as session:
+        query = (
+            select(Job.id)
+            .where(
+                or_(
+                    (Job.status == JobStatus.QUEUED) & (Job.run_at <= t),
+                    (Job.status == JobStatus.RUNNING) & (Job.locked_until < t),
+                )
+            )
+            .order_by(Job.run_at, Job.id)
+            .limit(1)
+            .with_for_update(skip_locked=True)
+        )
+        if kinds:
+            query = query.where(Job.kind.in_(kinds))
+        job_id = session.scalar(query)
+        if job_id is None:
+            return None
+        job = session.get(Job, job_id)
+        assert job is not None
+        job.status = JobStatus.RUNNING
+        job.locked_by = worker_id
+        job.locked_until = t + LEASE
+        job.attempts += 1
+        session.flush()
+        session.expunge(job)
+        return job
+
+
+def run_job(services: Services, job: Job) -> None:
+    db = services.db
+    fn = HANDLERS.get(job.kind)
+    run = JobRun(services, job.id, job.workspace_id, dict(job.payload), job.attempts)
+    try:
+        if fn is None:
+            raise LookupError(f"no handler for job kind {job.kind!r}")
+        fn(run)
+    except RetryLater as exc:
+        _finish(db, job, JobStatus.QUEUED, exc.reason, run_at=now() + timedelta(seconds=exc.delay), retry=True)
+    except Exception as exc:
+        log.exception("job %s (%s) failed", job.id, job.kind)
+        reason = f"{type(exc).__name__}: {exc}"
+        if job.attempts >= job.max_attempts:
+            _finish(db, job, JobStatus.FAILED, reason)
+        else:
+            _finish(db, job, JobStatus.QUEUED, reason, run_at=now() + timedelta(seconds=backoff(job.attempts)))
+    else:
+        _finish(db, job, JobStatus.DONE, None)
+
+
+def _finish(
+    db: Database, job: Job, status: str, error: str | None, run_at: datetime | None = None, retry: bool = False
+) -> None:
+    values: dict[str, Any] = {"status": status, "last_error": error, "locked_by": None, "locked_until": None}
+    if run_at is not None:
+        values["run_at"] = run_at
+    if status in (JobStatus.DONE, JobStatus.FAILED):
+        values["finished_at"] = now()
+    if retry:  # a planned retry does not use up an attempt
+        values["attempts"] = Job.attempts - 1
+    with db.transaction() as session:
+        # Only the lease holder may finish the job (a reclaimed job belongs to its new worker).
+        session.execute(
+            update(Job).where(Job.id == job.id, Job.locked_by == job.locked_by).values(**values)
+        )
+
+
+def run_pending(services: Services, limit: int = 1000, worker_id: str | None = None) -> int:
+    """Run due jobs until none is left (tests, CLI). Returns how many ran."""
+    worker_id = worker_id or f"inline-{uuid.uuid4().hex[:8]}"
+    count = 0
+    while count < limit:
+        job = claim(services.db, worker_id)
+        if job is None:
+            break
+        run_job(services, job)
+        count += 1
+    return count
+
+
+class Worker(threading.Thread):
+    def __init__(self, services: Services, name: str, poll: float = 1.0) -> None:
+        super().__init__(name=name, daemon=True)
+        self.services = services
+        self.db = services.db
+        self.publisher = services.publisher
+        self.poll = poll
+        self.worker_id = f"{name}-{uuid.uuid4().hex[:8]}"
+        self._stop = threading.Event()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self.publisher.hub.job_wakeup.set()
+
+    def run(self) -> None:
+        wakeup = self.publisher.hub.job_wakeup
+        while not self._stop.is_set():
+            try:
+                job = claim(self.db, self.worker_id)
+            except Exception:
+                log.exception("claiming a job failed")
+                time.sleep(self.poll)
+                continue
+            if job is None:
+                wakeup.wait(self.poll)
+                wakeup.clear()
+                continue
+            run_job(self.services, job)
