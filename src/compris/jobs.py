@@ -1,5 +1,6 @@
 """Imports every module that registers job handlers."""
 
 from compris.inbox import ingest, outbound
+from compris.worker import scheduler
 
-__all__ = ["ingest", "outbound"]
+__all__ = ["ingest", "outbound", "scheduler"]

@@ -11,6 +11,7 @@ from compris.config import Settings
 from compris.db import Database
 from compris.events import Hub, NotifyListener, Publisher
 from compris.worker.queue import Services, Worker
+from compris.worker.scheduler import Scheduler
 
 log = logging.getLogger(__name__)
 
@@ -24,6 +25,7 @@ class Runtime:
     http: httpx.Client
     listener: NotifyListener | None = None
     workers: list[Worker] = field(default_factory=list)
+    scheduler: Scheduler | None = None
 
     @classmethod
     def create(cls, settings: Settings, db: Database | None = None) -> Runtime:
@@ -37,7 +39,7 @@ class Runtime:
 
     @property
     def services(self) -> Services:
-        return Services(self.db, self.publisher, self.http, self.settings.secret_key)
+        return Services(self.db, self.publisher, self.http, self.settings)
 
     def start_listener(self) -> None:
         if self.publisher.use_notify and self.listener is None:
@@ -53,8 +55,14 @@ class Runtime:
             worker = Worker(self.services, name=f"worker-{i}", poll=1.0)
             worker.start()
             self.workers.append(worker)
+        if count and self.scheduler is None:
+            self.scheduler = Scheduler(self.services)
+            self.scheduler.start()
 
     def stop(self) -> None:
+        if self.scheduler is not None:
+            self.scheduler.stop()
+            self.scheduler = None
         for worker in self.workers:
             worker.stop()
         for worker in self.workers:

@@ -23,6 +23,7 @@ import httpx
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
+from compris.config import Settings
 from compris.db import Database
 from compris.events import Publisher
 from compris.kit.clock import now
@@ -49,7 +50,11 @@ class Services:
     db: Database
     publisher: Publisher
     http: httpx.Client
-    secret_key: str
+    settings: Settings
+
+    @property
+    def secret_key(self) -> str:
+        return self.settings.secret_key
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import ClassVar
 
 import httpx
@@ -15,8 +15,8 @@ from compris.connectors.base import (
     SendError,
     SendResult,
     Visibility,
+    WindowStatus,
 )
-from compris.connectors.base import WindowStatus as WindowStatus
 from compris.connectors.meta import MetaConnector
 from compris.connectors.meta.messaging import Collected
 from compris.connectors.meta.wire import JSON, obj
@@ -41,8 +41,14 @@ class WhatsAppConnector(MetaConnector):
         else:
             super().parse_change(account, entry, change, out)
 
-    # WhatsApp has a plain 24-hour customer-service window (templates outside it): the base rule.
-    reply_window = Connector.reply_window
+    def reply_window(self, visibility: Visibility, last_customer_message_at: datetime | None,
+                     now: datetime) -> WindowStatus:
+        status = Connector.reply_window(self, visibility, last_customer_message_at, now)
+        if status.open:
+            return status
+        return WindowStatus(open=False, closes_at=status.closes_at,
+                            reason="WhatsApp allows free-form replies only within 24 hours of the customer's "
+                            "last message; after that only an approved message template can be sent")
 
     def send(self, account: AccountContext, message: OutboundMessage, client: httpx.Client) -> SendResult:
         if message.visibility is not Visibility.PRIVATE:

@@ -48,13 +48,12 @@ class Draft:
         start, end = self.sentence_at(pos)
         return self.text[start:end]
 
-    def sentence_and_next(self, pos: int) -> str:
-        """The sentence at ``pos`` and the one after it."""
+    def sentence_window(self, pos: int) -> str:
+        """The sentence at ``pos`` with the one before and the one after it."""
         start, end = self.sentence_at(pos)
-        for s, e in self.sentences:
-            if s >= end:
-                return self.text[start:e]
-        return self.text[start:end]
+        before = [s for s, _ in self.sentences if s < start]
+        after = [e for s, e in self.sentences if s >= end]
+        return self.text[before[-1] if before else start : after[0] if after else end]
 
     @cached_property
     def detected_language(self) -> tuple[str, float] | None:
@@ -65,9 +64,10 @@ class Draft:
         if T.letter_count(stripped) < self.settings.min_detect_letters:
             return None
         code, confidence = detect(stripped)
-        if code == "unknown" or confidence < 0.5:
+        reliable = T.reliable_language(_primary(code), confidence, stripped)
+        if reliable is None or confidence < 0.5:
             return None
-        return _primary(code), confidence
+        return reliable, confidence
 
     @cached_property
     def pattern_languages(self) -> tuple[str, ...]:

@@ -42,6 +42,7 @@ class LangPatterns:
     acknowledgement: re.Pattern[str]
     complaint_strong: re.Pattern[str]
     complaint_weak: re.Pattern[str]
+    praise: re.Pattern[str]
     # blame
     blame: re.Pattern[str]
     # promises
@@ -100,7 +101,7 @@ EN = LangPatterns(
                relations|ticketing|cargo|vacations|corporate|disability|accessibility|medical|insurance)\s+
                (?:team|department|dept|desk|office|line|service|services|specialists?|agents?|number|cent(?:er|re))
             |lost\s+(?:and|&)\s+found|store|branch|shop|dealer|dealership|retailer|seller|manufacturer|
-            airport(?:\s+\w+)?|travel\s+agen(?:t|cy)|booking\s+agent|agent\s+at\s+the|(?:gate|ticket|airport)\s+agents?|
+            airport\s+(?:team|staff|agents?|desk|counter|office|personnel|folks|representatives?|employees?)|travel\s+agen(?:t|cy)|booking\s+agent|agent\s+at\s+the|(?:gate|ticket|airport)\s+agents?|
             ticket\s+counter|counter|phone\s+line|number\s+(?:on|below|above|listed)|
             (?:1[\s-]?)?8\d\d[\s-]\d|\d{{3}}[\s.-]\d{{3}}[\s.-]\d{{4}}|\S+@\S+\.\w+|us\s+(?:at|on|by)\s+(?:phone|telephone|\d|1-)|
             us\s+by\s+e-?mail)"""
@@ -151,7 +152,7 @@ EN = LangPatterns(
         (
             "booking",
             _c(
-                r"""\b(?:booking|reservation|confirmation|conf\.?|trip|flight)\s*(?:ref(?:erence)?|number|no\.?|code|\#|
+                r"""\b(?:booking|reservation|confirmation|conf\.?|trip|flight\s+booking)\s*(?:ref(?:erence)?|number|no\.|code|\#|
                 id|locator|details)(?!\w)|\brecord\s+locator\b|\bpnr\b|\bconf\s*\#|\bconfirmation\s*\#"""
             ),
         ),
@@ -160,31 +161,32 @@ EN = LangPatterns(
             _c(
                 r"""\b(?:order|ticket|tracking|claim|file|reference|ref|membership|loyalty|frequent\s+fl(?:y|i)er|
                 rapid\s+rewards|skymiles|aadvantage|mileage\s*plus|executive\s+club|avios|customer|member|imei|serial|
-                baggage\s+claim|bag\s+tag|tag)\s*(?:number|no\.?|\#|id)(?!\w)"""
+                baggage\s+claim|bag\s+tag|tag)\s*(?:number|no\.|\#|id)(?!\w)"""
             ),
         ),
         (
             "account",
             _c(
-                r"""\baccount\s+(?:number|no\.?|\#|id|e-?mail|details|info(?:rmation)?|name|holder|pin|password)\b|
-                \b(?:pin|password|passcode|security\s+(?:code|question|answer)|user\s*name|login\s+details)\b"""
+                r"""\baccount\s+(?:number|no\.|\#|id|e-?mail|details|info(?:rmation)?|name|holder|pin|password)\b|
+                \b(?:send|share|provide|give|tell|confirm)\s+(?:us\s+|me\s+)?(?:your\s+|the\s+)?(?:pin|password|passcode)\b|
+                \bsecurity\s+(?:code|question|answer)\b|\blogin\s+details\b"""
             ),
         ),
         (
             "email",
-            _c(r"""\b(?:e-?mail)\s+address\b|\byour\s+e-?mail\b(?!\s+(?:us|to|inbox))"""),
+            _c(r"""(?<!to\s)(?<!to\syour\s)(?:\b(?:e-?mail)\s+address\b|\byour\s+e-?mail\b(?!\s+(?:us|to|inbox)))"""),
         ),
         (
             "phone",
             _c(
-                r"""\b(?:phone|mobile|cell|telephone|contact|callback|call\s*back|home|work)\s+(?:number|no\.?|\#)|
+                r"""\b(?:phone|mobile|cell|telephone|contact|callback|call\s*back|home|work)\s+(?:number|no\.|\#)|
                 \byour\s+(?:phone|mobile|cell)\s*\#"""
             ),
         ),
         (
             "card",
             _c(
-                r"""\b(?:(?:credit|debit|bank|payment|gift)\s+)?card\s+(?:number|no\.?|\#|details|info(?:rmation)?|digits)\b|
+                r"""\b(?:(?:credit|debit|bank|payment|gift)\s+)?card\s+(?:number|no\.|\#|details|info(?:rmation)?|digits)\b|
                 \blast\s+(?:4|four)\s+(?:digits|numbers)\b|\bcvv\b|\bcvc\b|\biban\b|\bbank\s+(?:account|details)\b|
                 \bsort\s+code\b|\brouting\s+number\b"""
             ),
@@ -199,7 +201,7 @@ EN = LangPatterns(
         (
             "identity",
             _c(
-                r"""\bdate\s+of\s+birth\b|\bdob\b|\bpassport\s+(?:number|no\.?|details)\b|\b(?:full|legal)\s+name\b|
+                r"""\bdate\s+of\s+birth\b|\bdob\b|\bpassport\s+(?:number|no\.|details)\b|\b(?:full|legal)\s+name\b|
                 \bdriver{AP}?s\s+licen[cs]e\b|\bsocial\s+security\b|\bssn\b|\bnational\s+id\b""".replace("{AP}", AP)
             ),
         ),
@@ -222,19 +224,24 @@ EN = LangPatterns(
     data_negation=_c(
         rf"""\b(?:don{AP}?t|do\s+not|never|no\s+need\s+to|without)\s+(?:\w+\s+){{0,2}}(?:post|share|tweet|include|publish|
         sharing|posting|including|give|giving|send|sending)\b|\b(?:remove|delete|hide)\b|
-        \bfor\s+(?:your\s+)?(?:privacy|security|safety|protection)\b"""
+        \bfor\s+(?:your\s+)?(?:privacy|security|safety|protection)\b|\b(?:isn{AP}?t|there\s+is\s+no|there{AP}s\s+no|
+        (?:we|I)\s+(?:don{AP}?t|do\s+not)\s+have|have\s+you\s+tried)\b"""
     ),
     acknowledgement=_c(
         rf"""\bsorry\b|\bsry\b|\bapolog\w*|\bregret\w*|\b(?:we|I)\s+(?:totally\s+|completely\s+|fully\s+|do\s+|can\s+)?
         understand\b|\bunderstandabl\w*|\bfrustrat\w*|\bdisappoint\w*|\binconvenien\w*|\bannoying\b|\bunacceptable\b|
         \bnot\s+(?:the\s+)?(?:experience|service|news|what\s+we|ok|okay|acceptable|good|great|ideal|fun)\b|
         \bwe\s+hear\s+you\b|\boh\s+no\b|\byikes\b|\bugh\b|\bhear\s+(?:about|that|this)\b|
-        \b(?:thanks?|thank\s+you|thx)\s+(?:so\s+much\s+)?for\s+(?:your\s+)?(?:patience|understanding|bringing|letting\s+us\s+know|
+        \b(?:thanks?|thank\s+you|thx)\s+(?:so\s+much\s+|again\s+|very\s+much\s+)?for\s+(?:your\s+)?(?:patience|understanding|bringing|letting\s+us\s+know|
         flagging|reporting|the\s+feedback|feedback|sharing|raising|pointing|making\s+us\s+aware|the\s+heads[\s-]up)|
         \bappreciate\s+(?:your\s+|the\s+)?(?:patience|understanding|feedback|you\s+(?:letting|bringing|sharing|flagging))|
         \b(?:my|our)\s+(?:bad|mistake|fault|error)\b|\bwe\s+(?:messed|dropped\s+the\s+ball)\b|\bconcern\w*|\bempathi\w*|
         \bfeel\s+for\s+you\b|\bcan\s+(?:only\s+)?imagine\b|\bunfortunate\w*|\bshould\s+not\s+have\s+happened\b|
-        \bshouldn{AP}?t\s+have\s+happened\b|\bthat{AP}?s\s+(?:awful|terrible|not\s+right|no\s+good)\b|\bwe{AP}?re\s+on\s+it\b"""
+        \bshouldn{AP}?t\s+have\s+happened\b|\b(?:hate|dislike)\s+(?:to\s+hear|hearing|that|delays|when)\b|
+        \b(?:don{AP}?t|do\s+not)\s+like\s+(?:to\s+hear|hearing)\b|\b(?:isn{AP}?t|is\s+not|not)\s+what\s+we\s+(?:like|want|expect)\b|
+        \b(?:doesn{AP}?t|does\s+not|don{AP}?t)\s+sound\s+(?:good|right|great|fun|ideal)\b|\bsounds?\s+(?:frustrating|awful|terrible|stressful)\b|
+        \bwe\s+(?:know|get)\s+(?:how|that|it)\b|\b(?:missed\s+the\s+mark|fell\s+short|let\s+you\s+down|dropped\s+the\s+ball)\b|
+        \b(?:isn{AP}?t|is\s+not|not)\s+the\s+way\s+we\s+want\b|\b(?:feedback|this|it)\s+to\s+heart\b|\bthat{AP}?s\s+(?:awful|terrible|not\s+right|no\s+good)\b|\bwe{AP}?re\s+on\s+it\b"""
     ),
     complaint_strong=_c(
         rf"""\b(?:worst|terrible|awful|horrible|horrendous|disgust\w*|disappoint\w*|unacceptable|ridiculous|pathetic|
@@ -250,10 +257,15 @@ EN = LangPatterns(
         not)\s+(?:arrive\w*|work\w*|receive\w*|answer\w*|respond\w*|help\w*|load\w*|get|got|been\s+able)|
         fail\w*|poor|bad|waste\w*|mess|error|issue|problem|outage|down|refund|wrong|late|missed)\b"""
     ),
+    praise=_c(
+        r"""\b(?:thanks?|thank\s+you|thx|great|awesome|amazing|love[ds]?|loving|kudos|shout\s*out|above\s+and\s+beyond|
+        extra\s+mile|enjoy\w*|brilliant|excellent|wonderful|fantastic|best\s+(?:airline|crew|service|flight)|
+        appreciate\w*|helpful|friendly|perfect|impressed|happy|pleased|delighted)\b|[😀😃😄😁😊😍🥰❤👍🙌👏🎉]"""
+    ),
     blame=_c(
         rf"""\bas\s+(?:clearly\s+)?(?:stated|mentioned|outlined|explained|specified|indicated|noted|written|set\s+out|laid\s+out)\s+
             (?:in|on|by)\s+(?:our|the)\s+(?:terms|t\s*&\s*cs?|conditions|polic(?:y|ies)|contract|fare\s+rules|tos|
-            terms\s+of\s+(?:service|use|carriage)|terms\s+and\s+conditions|website|faq|agreement|rules)
+            terms\s+of\s+(?:service|use|carriage)|terms\s+and\s+conditions|agreement|rules)
         |\bas\s+per\s+(?:our|the)\s+(?:terms|t\s*&\s*cs?|conditions|contract|fare\s+rules|tos)\b
         |\byou\s+should(?:\s+have|{AP}ve|\s+of)\s+(?:(?:read|checked|called|contacted|arrived|booked|bought|purchased|paid|
             informed|told|notified|asked|followed|kept|made|printed|brought|reviewed|confirmed|verified|selected|chose|chosen|
@@ -450,6 +462,10 @@ FR = LangPatterns(
         rf"""\b(?:panne|retard\w*|annulée?s?|perdue?s?|cassée?s?|endommagée?s?|bloquée?s?|coupée?s?|coupure|
         (?:ne|n{AP})\s*(?:fonctionne|marche|répond|reçois|arrive)\s+(?:pas|plus|toujours\s+pas)|rembours\w*|
         problème|souci|débit\w*|prélev\w*|facturée?|attente|erreur|bug|galère)\b"""
+    ),
+    praise=_c(
+        r"""\b(?:merci|bravo|génial\w*|super|excellent\w*|parfait\w*|top|adore|aime|félicit\w*|formidable|
+        sympa|efficace\w*|agréable|ravie?s?|contente?s?|satisfaite?s?)\b|[😀😃😄😁😊😍🥰❤👍🙌👏🎉]"""
     ),
     blame=_c(
         rf"""\b(?:vous\s+auriez|tu\s+aurais)\s+d[ûu]\b

@@ -43,6 +43,14 @@ def _remove_sentence(d: Draft, pos: int) -> Fix | None:
 # --- office hours ----------------------------------------------------------------------------------
 
 
+# Opening times of a place (a counter, a lounge, security) answer a question; they do not deflect.
+_FACILITY = re.compile(
+    r"\b(?:counters?|lounges?|tsa|check-?in|security|checkpoints?|terminal|gates?|guichets?|comptoirs?|"
+    r"enregistrement|salon)\b",
+    re.IGNORECASE,
+)
+
+
 @rule("office_hours", "warning", "Office-hours deflection on a channel answered 24/7.")
 def office_hours(d: Draft) -> Iterator[Hit]:
     if not d.ctx.channel_247:
@@ -59,13 +67,20 @@ def office_hours(d: Draft) -> Iterator[Hit]:
         body = d.text[sentence[0] : sentence[1]]
         if sentence in flagged or ROUND_THE_CLOCK.search(body):
             continue
-        if d.search_any(lambda p: p.office_cue, body) is None:
+        if d.search_any(lambda p: p.office_cue, body) is None or _FACILITY.search(body):
             continue
         flagged.add(sentence)
         yield Hit(span=(m.start(), m.end()))
 
 
 # --- sending elsewhere -----------------------------------------------------------------------------
+
+
+_ASKED_ALREADY = re.compile(
+    r"\b(?:did|have|has|do|does|were|was|had)\s+(?:you|they|she|he)\s*(?:already\s+|ever\s+|been\s+able\s+to\s+)?$"
+    r"|\b(?:avez|aviez|as)-(?:vous|tu)\s*(?:déjà\s+|pu\s+)?$",
+    re.IGNORECASE,
+)
 
 
 def _clause_prefix(d: Draft, pos: int) -> str:
@@ -94,7 +109,10 @@ def send_elsewhere(d: Draft) -> Iterator[Hit]:
             continue
         verb = m.group("verb").lower()
         imperative = verb.endswith("ez") or verb.endswith("-nous")
-        if not imperative and d.search_any(lambda p: p.elsewhere_lead, _clause_prefix(d, m.start())) is None:
+        prefix = _clause_prefix(d, m.start())
+        if not imperative and d.search_any(lambda p: p.elsewhere_lead, prefix) is None:
+            continue
+        if _ASKED_ALREADY.search(prefix):  # "did you call the baggage office?" is a question, not a referral
             continue
         flagged.add(sentence)
         yield Hit(span=(m.start(), m.end()), fix=ESCALATE)
@@ -142,7 +160,7 @@ def asks_personal_data(d: Draft) -> Iterator[Hit]:
                 body = d.text[sentence[0] : sentence[1]]
                 if pats.request_cue.search(body) is None:
                     continue
-                window = d.sentence_and_next(m.start())
+                window = d.sentence_window(m.start())
                 if pats.private_cue.search(window) or pats.data_negation.search(body):
                     continue
                 flagged.add(sentence)
@@ -217,6 +235,7 @@ def _is_complaint(d: Draft) -> bool:
         pats = d.patterns_for(code)
         score += 2 * len(pats.complaint_strong.findall(customer))
         score += len(pats.complaint_weak.findall(customer))
+        score -= 2 * len(pats.praise.findall(customer))
     return score >= 2
 
 
@@ -299,8 +318,8 @@ def wrong_language(d: Draft) -> Iterator[Hit]:
         stripped = T.strip_handles(d.ctx.customer_text)
         if T.letter_count(stripped) >= d.settings.min_detect_letters:
             code, confidence = detect(stripped)
-            if code != "unknown" and confidence >= 0.6:
-                customer_lang = code
+            if confidence >= 0.6:
+                customer_lang = T.reliable_language(code, confidence, stripped)
     if customer_lang is None or customer_lang == "unknown" or customer_lang == draft_lang[0]:
         return
     if draft_lang[1] < 0.6:

@@ -102,3 +102,44 @@ def mask(value: str) -> str:
     """Hide a personal value, keeping its last characters when long enough."""
     kept = 4 if len(value) >= 10 else 2 if len(value) >= 6 else 0
     return "•" * 4 + (value[-kept:] if kept else "")
+
+
+_STOPWORDS: dict[str, frozenset[str]] = {
+    "en": frozenset(
+        "the and you your to of is are we for with this that it in on at be our can will have please "
+        "thanks my i not was what how".split()
+    ),
+    "fr": frozenset(
+        "le la les et vous votre vos nous notre de des du un une est pour avec ce cette dans sur pas "
+        "je merci mon ma qui que au aux".split()
+    ),
+    "es": frozenset("el la los las y que de en por para con una es no mi su se lo muy pero".split()),
+    "de": frozenset("der die das und ist nicht ich sie mit für auf ein eine zu den dem von wir".split()),
+    "it": frozenset("il lo gli e che di per con una non sono mi è della del alla questo".split()),
+    "pt": frozenset("o os e que de em para com uma não no na do da meu minha muito".split()),
+    "nl": frozenset("de het een en ik je niet van met voor op is dat zijn wij".split()),
+}
+_WORDS = re.compile(r"[^\W\d_]+", re.UNICODE)
+
+
+def stopword_language(text: str) -> str | None:
+    """A rough vote by function words: the language with at least two hits and twice the runner-up."""
+    words = [w.casefold() for w in _WORDS.findall(text)]
+    scores = sorted(
+        ((sum(1 for w in words if w in stops), lang) for lang, stops in _STOPWORDS.items()),
+        reverse=True,
+    )
+    (best, lang), (second, _) = scores[0], scores[1]
+    if best >= 2 and best >= 2 * second:
+        return lang
+    return None
+
+
+def reliable_language(code: str, confidence: float, text: str) -> str | None:
+    """The detector's answer when the function words do not contradict it (short social posts fool it)."""
+    if code == "unknown":
+        return None
+    vote = stopword_language(text)
+    if vote is not None:
+        return code if vote == code else None
+    return code if confidence >= 0.9 else None

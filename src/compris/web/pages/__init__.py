@@ -1,5 +1,29 @@
-"""Server-rendered agent UI (Jinja2 + HTMX)."""
+"""Server-rendered agent UI (Jinja2 + HTMX + server-sent events).
 
-from fastapi import APIRouter
+``router`` carries every page and mounts the static files at ``/static`` (vendored htmx, app.js, app.css).
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, FastAPI
+from starlette.staticfiles import StaticFiles
+
+from compris.web.pages import admin, auth, case, inbox, tokens
+from compris.web.pages.render import STATIC
 
 router = APIRouter(include_in_schema=False)
+router.include_router(auth.router)
+router.include_router(inbox.router)
+router.include_router(case.router)
+router.include_router(tokens.router)
+router.include_router(admin.router)
+router.mount("/static", StaticFiles(directory=STATIC), name="static")
+
+
+def install(app: FastAPI) -> None:
+    """Mount the static files on ``app`` (only needed when ``router`` is not included, which mounts them too)."""
+    if not any(getattr(r, "path", None) == "/static" for r in app.routes):
+        app.mount("/static", StaticFiles(directory=STATIC), name="static")
+
+
+__all__ = ["install", "router"]

@@ -1,0 +1,91 @@
+"""The e-mail connector: a mailbox read over IMAP (poll + IDLE), replies sent over SMTP."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+import httpx
+
+from compris.connectors.base import (
+    AccountContext,
+    Connector,
+    Limits,
+    OutboundMessage,
+    ParsedDelivery,
+    PolledEvent,
+    PollResult,
+    SendError,
+    SendResult,
+    Visibility,
+)
+from compris.connectors.email import imap, mime, smtp
+
+DEFAULT_INITIAL_FETCH = 50
+DEFAULT_MAX_PER_POLL = 200
+
+
+class EmailConnector(Connector):
+    network: ClassVar[str] = "email"
+    display_name: ClassVar[str] = "E-mail"
+    limits: ClassVar[Limits] = Limits(attachments=False)
+    secret_fields: ClassVar[tuple[str, ...]] = ("imap_password", "smtp_password")
+    setting_fields: ClassVar[tuple[str, ...]] = (
+        "from_address", "from_name",
+        "imap_host", "imap_port", "imap_security", "imap_username", "mailbox",
+        "smtp_host", "smtp_port", "smtp_security", "smtp_username",
+        "message_id_domain", "initial_fetch_limit", "max_per_poll",
+    )
+    supports_polling: ClassVar[bool] = True
+
+    # --- inbound -------------------------------------------------------------------------
+    def poll(self, account: AccountContext, state: Mapping[str, Any], *, wait: float = 0.0) -> PollResult:
+        """New mail since ``state`` (``{"uidvalidity", "last_uid"}``); event ids are ``uidvalidity:uid``.
+
+        On the first poll, or when the server changed UIDVALIDITY (the mailbox was rebuilt, old UIDs
+        mean nothing), only the newest ``initial_fetch_limit`` messages are taken. With ``wait`` > 0 and
+        nothing new, the connection IDLEs up to ``wait`` seconds (at most 29 minutes) for new mail.
+        """
+        config = imap.ImapSettings.from_account(account.settings, account.secrets)
+        initial = int(account.settings.get("initial_fetch_limit") or DEFAULT_INITIAL_FETCH)
+        limit = int(account.settings.get("max_per_poll") or DEFAULT_MAX_PER_POLL)
+        with imap.session(config) as conn:
+            uidvalidity, _ = imap.select_mailbox(conn, config.mailbox)
+            known = state.get("uidvalidity") == uidvalidity and isinstance(state.get("last_uid"), int)
+            after: int | None = int(state["last_uid"]) if known else None
+            uids = imap.search_uids(conn, after)
+            if not uids and wait > 0 and imap.supports_idle(conn) and imap.idle(conn, wait):
+                uids = imap.search_uids(conn, after)
+            if after is None:
+                highest = uids[-1] if uids else 0
+                uids = uids[-initial:] if initial > 0 else []
+                if not uids:
+                    return PollResult(events=(), state={"uidvalidity": uidvalidity, "last_uid": highest})
+            uids = uids[:limit]
+            fetched = imap.fetch_raw(conn, uids)
+        last = max([after or 0, *uids])
+        events = tuple(PolledEvent(event_id=f"{uidvalidity}:{uid}", body=raw) for uid, raw in fetched)
+        return PollResult(events=events, state={"uidvalidity": uidvalidity, "last_uid": last})
+
+    def parse(self, account: AccountContext, body: bytes) -> ParsedDelivery:
+        own = [str(account.settings.get("from_address") or ""), account.external_id]
+        return ParsedDelivery(messages=(mime.parse_email(body, [a for a in own if "@" in a]),))
+
+    # --- outbound ------------------------------------------------------------------------
+    def send(self, account: AccountContext, message: OutboundMessage, client: httpx.Client) -> SendResult:
+        """Send over SMTP (``client`` is unused). ``extra`` may carry ``subject``, ``references`` and
+        ``reply_to_address`` from the message being answered (its ``InboundMessage.extra``)."""
+        if message.visibility is Visibility.NOTE:
+            raise SendError("internal notes are never e-mailed", retryable=False)
+        config = smtp.SmtpSettings.from_account(account.settings, account.secrets)
+        mail = smtp.build_reply(config, message, datetime.now(UTC))
+        smtp.deliver(config, mail)
+        return SendResult(platform_message_id=str(mail["Message-ID"]).strip("<>"), thread_key=message.thread_key)
+
+    def check_connection(self, account: AccountContext, client: httpx.Client) -> str:
+        config = imap.ImapSettings.from_account(account.settings, account.secrets)
+        with imap.session(config) as conn:
+            uidvalidity, count = imap.select_mailbox(conn, config.mailbox)
+            idle = "with IDLE" if imap.supports_idle(conn) else "without IDLE (polling)"
+        return f"mailbox {config.mailbox} on {config.host}: {count} messages, UIDVALIDITY {uidvalidity}, {idle}"

@@ -1,0 +1,120 @@
+"""Replies over SMTP: threading headers and a Message-ID derived from the idempotency key."""
+
+from __future__ import annotations
+
+import hashlib
+import smtplib
+import ssl
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import format_datetime
+from typing import Any
+
+from compris.connectors.base import OutboundMessage, SendError
+
+MAX_REFERENCES = 20
+
+
+@dataclass(frozen=True)
+class SmtpSettings:
+    host: str
+    port: int
+    security: str  # ssl | starttls | plain
+    username: str | None
+    password: str | None
+    from_address: str
+    from_name: str | None
+    message_id_domain: str
+    timeout: float = 30.0
+
+    @classmethod
+    def from_account(cls, settings: Mapping[str, Any], secrets: Mapping[str, str]) -> SmtpSettings:
+        host = settings.get("smtp_host")
+        from_address = settings.get("from_address")
+        if not host or not from_address:
+            raise SendError("the account needs smtp_host and from_address settings", retryable=False)
+        security = str(settings.get("smtp_security") or "ssl")
+        if security not in ("ssl", "starttls", "plain"):
+            raise SendError(f"smtp_security must be ssl, starttls or plain, not {security!r}", retryable=False)
+        port = int(settings.get("smtp_port") or {"ssl": 465, "starttls": 587}.get(security, 25))
+        domain = str(settings.get("message_id_domain") or str(from_address).rpartition("@")[2] or "localhost")
+        return cls(host=str(host), port=port, security=security,
+                   username=str(settings["smtp_username"]) if settings.get("smtp_username") else None,
+                   password=secrets.get("smtp_password"), from_address=str(from_address),
+                   from_name=str(settings["from_name"]) if settings.get("from_name") else None,
+                   message_id_domain=domain, timeout=float(settings.get("timeout") or 30.0))
+
+
+def message_id_for(idempotency_key: str, domain: str) -> str:
+    """The same reply always gets the same Message-ID, so a retried send is recognisable."""
+    digest = hashlib.sha256(idempotency_key.encode()).hexdigest()[:40]
+    return f"compris.{digest}@{domain}"
+
+
+def _subject(message: OutboundMessage) -> str:
+    subject = str(message.extra.get("subject") or "").strip()
+    if not subject:
+        return "Re: your message"
+    return subject if subject.lower().startswith(("re:", "aw:", "sv:")) else f"Re: {subject}"
+
+
+def build_reply(config: SmtpSettings, message: OutboundMessage, now: datetime) -> EmailMessage:
+    to = message.extra.get("reply_to_address") or (
+        (message.recipient.handle or message.recipient.platform_user_id) if message.recipient else None)
+    if not to or "@" not in str(to):
+        raise SendError("an e-mail reply needs the customer's address", retryable=False)
+    local, _, domain = config.from_address.rpartition("@")
+    mail = EmailMessage()
+    mail["From"] = Address(display_name=config.from_name or "", username=local, domain=domain)
+    mail["To"] = str(to)
+    mail["Subject"] = _subject(message)
+    mail["Date"] = format_datetime(now)
+    mail["Message-ID"] = f"<{message_id_for(message.idempotency_key, config.message_id_domain)}>"
+    if message.reply_to_platform_id:
+        references = [str(r) for r in message.extra.get("references") or [] if r]
+        if message.reply_to_platform_id not in references:
+            references.append(message.reply_to_platform_id)
+        mail["In-Reply-To"] = f"<{message.reply_to_platform_id}>"
+        kept = references[:1] + references[1:][-(MAX_REFERENCES - 1):]  # keep the root and the newest
+        mail["References"] = " ".join(f"<{r}>" for r in kept)
+    mail.set_content(message.text)
+    return mail
+
+
+def _code_error(code: int, text: bytes | str, what: str) -> SendError:
+    detail = text.decode("utf-8", "replace") if isinstance(text, bytes) else text
+    return SendError(f"the mail server refused {what}: {code} {detail}", retryable=400 <= code < 500)
+
+
+def deliver(config: SmtpSettings, mail: EmailMessage) -> None:
+    """Hand the message to the SMTP server. 4xx and connection problems are retryable, 5xx are not."""
+    recipient = str(mail["To"])
+    try:
+        if config.security == "ssl":
+            server: smtplib.SMTP = smtplib.SMTP_SSL(config.host, config.port, timeout=config.timeout,
+                                                    context=ssl.create_default_context())
+        else:
+            server = smtplib.SMTP(config.host, config.port, timeout=config.timeout)
+        with server:
+            if config.security == "starttls":
+                server.starttls(context=ssl.create_default_context())
+            if config.username:
+                server.login(config.username, config.password or "")
+            refused = server.send_message(mail, from_addr=config.from_address, to_addrs=[recipient])
+    except smtplib.SMTPRecipientsRefused as exc:
+        code, text = next(iter(exc.recipients.values()))
+        raise _code_error(code, text, f"the recipient {recipient}") from None
+    except smtplib.SMTPAuthenticationError as exc:
+        raise SendError(f"SMTP login refused: {exc.smtp_code}", retryable=False) from None
+    except smtplib.SMTPResponseException as exc:  # sender refused, data refused, helo...
+        raise _code_error(exc.smtp_code, exc.smtp_error, "the message") from None
+    except smtplib.SMTPNotSupportedError as exc:
+        raise SendError(f"the mail server does not support a needed feature: {exc}", retryable=False) from None
+    except (smtplib.SMTPException, OSError) as exc:  # disconnected, timeouts, connection refused
+        raise SendError(f"could not talk to the mail server: {type(exc).__name__}: {exc}", retryable=True) from None
+    if refused:
+        code, text = next(iter(refused.values()))
+        raise _code_error(code, text, f"the recipient {recipient}")

@@ -1,0 +1,90 @@
+"""The Instagram connector (professional accounts): comments, mentions and direct messages."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import UTC, datetime
+from typing import ClassVar
+
+import httpx
+
+from compris.connectors.base import (
+    AccountContext,
+    Author,
+    InboundMessage,
+    Limits,
+    OutboundMessage,
+    SendError,
+    SendResult,
+    Visibility,
+)
+from compris.connectors.instagram.inbound import parse_comment, parse_mention
+from compris.connectors.meta import MetaConnector, messaging
+from compris.connectors.meta.messaging import Collected
+from compris.connectors.meta.wire import JSON, obj, opt_str
+
+
+class InstagramConnector(MetaConnector):
+    network: ClassVar[str] = "instagram"
+    display_name: ClassVar[str] = "Instagram"
+    webhook_object: ClassVar[str] = "instagram"
+    limits: ClassVar[Limits] = Limits(public_max_length=2200, private_max_length=1000,
+                                      private_reply_window=messaging.HUMAN_AGENT_WINDOW)
+    secret_fields: ClassVar[tuple[str, ...]] = ("app_secret", "verify_token", "access_token")
+    setting_fields: ClassVar[tuple[str, ...]] = ("api_base",)
+
+    def parse_change(self, account: AccountContext, entry: JSON, change: JSON, out: Collected) -> None:
+        field = change.get("field")
+        if field in ("comments", "live_comments"):
+            parse_comment(entry, obj(change.get("value"), "comment value"), str(field), out)
+        elif field == "mentions":
+            parse_mention(entry, obj(change.get("value"), "mention value"), out)
+        else:
+            super().parse_change(account, entry, change, out)
+
+    def send(self, account: AccountContext, message: OutboundMessage, client: httpx.Client) -> SendResult:
+        graph = self.graph(account, client)
+        if message.visibility is Visibility.PUBLIC:
+            # Instagram threads only one level deep: a reply goes under the top-level comment
+            target = message.extra.get("top_level_comment_id") or message.reply_to_platform_id
+            if not target:
+                raise SendError("a public Instagram reply needs the comment it answers", retryable=False)
+            data = graph.call("POST", f"{target}/replies", body={"message": message.text})
+            if not data.get("id"):
+                raise SendError("Instagram did not return the new comment's id", retryable=False)
+            return SendResult(platform_message_id=str(data["id"]), thread_key=message.thread_key)
+        if message.visibility is Visibility.PRIVATE:
+            body = messaging.send_body(message, datetime.now(UTC), self.display_name)
+            data = graph.call("POST", f"{account.external_id}/messages", body=body)
+            if not data.get("message_id"):
+                raise SendError("Instagram did not return the message id", retryable=False)
+            return SendResult(platform_message_id=str(data["message_id"]),
+                              thread_key=str(data.get("recipient_id") or message.thread_key))
+        raise SendError("internal notes are never sent to Instagram", retryable=False)
+
+    def fetch_mention(self, account: AccountContext, message: InboundMessage, client: httpx.Client) -> InboundMessage:
+        """Complete a parsed mention (``extra["needs_fetch"]``) with its text and author from the Graph API."""
+        comment_id = message.extra.get("comment_id")
+        if not comment_id:
+            fields = f"mentioned_media.media_id({message.extra.get('media_id')}){{caption,username,timestamp}}"
+            key = "mentioned_media"
+        else:
+            fields = f"mentioned_comment.comment_id({comment_id}){{text,username,timestamp}}"
+            key = "mentioned_comment"
+        data = self.graph(account, client).call("GET", account.external_id, params={"fields": fields})
+        found = data.get(key)
+        if not isinstance(found, dict):
+            raise SendError("Instagram did not return the mentioned content", retryable=False)
+        username = opt_str(found, "username")
+        text = opt_str(found, "text") or opt_str(found, "caption") or ""
+        timestamp = opt_str(found, "timestamp")
+        created = messaging.when(timestamp, "timestamp") if timestamp else message.created_at
+        return dataclasses.replace(
+            message, text=text, created_at=created,
+            author=Author(platform_user_id=f"instagram:{username}" if username else message.author.platform_user_id,
+                          handle=username),
+            extra={**message.extra, "needs_fetch": False})
+
+    def check_connection(self, account: AccountContext, client: httpx.Client) -> str:
+        data = self.graph(account, client).call("GET", account.external_id, params={"fields": "id,username"})
+        return f"connected as @{data.get('username')} ({data.get('id')})"

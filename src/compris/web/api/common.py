@@ -1,0 +1,43 @@
+"""What every API route shares: token authentication and the documented error responses."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import Depends, Security
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from compris.web.api.schemas import ErrorOut
+from compris.web.deps import PageContext, api_user
+
+# Declares the Bearer scheme in the OpenAPI document (the "Authorize" button of /api/docs);
+# the check itself is ``api_user`` (a personal token, not revoked, of an active user).
+bearer = HTTPBearer(
+    auto_error=False,
+    scheme_name="PersonalToken",
+    bearerFormat="cpr_…",
+    description="A personal API token: `Authorization: Bearer cpr_...`. Create one with "
+    "`compris create-token EMAIL` or under Settings → API tokens.",
+)
+
+
+def api_context(
+    ctx: PageContext = Depends(api_user),
+    _credentials: HTTPAuthorizationCredentials | None = Security(bearer),
+) -> PageContext:
+    return ctx
+
+
+Api = Annotated[PageContext, Depends(api_context)]
+"""The token's user, the request's session (one transaction) and the runtime."""
+
+
+def errors(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """The error responses of a route, for the OpenAPI document."""
+    text = {
+        401: "Missing, invalid or revoked token (with `WWW-Authenticate: Bearer`).",
+        404: "No such case or message in your workspace.",
+        409: "The request conflicts with the current state.",
+        422: "Invalid input: `details` names each field.",
+    }
+    return {code: {"model": ErrorOut, "description": text[code]} for code in (401, *codes)}

@@ -1,0 +1,103 @@
+"""French and English for the agent UI, with Babel.
+
+The ``.po`` files under ``compris/locale/<lang>/LC_MESSAGES/messages.po`` are the source: they are read and
+compiled in memory when first needed (no ``.mo`` build step). Dates are formatted with Babel in the user's
+language and the workspace's time zone.
+"""
+
+from __future__ import annotations
+
+import io
+from datetime import datetime, timedelta
+from functools import cache
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from babel import Locale
+from babel.dates import format_datetime, format_timedelta
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.numbers import format_compact_decimal
+from babel.support import NullTranslations, Translations
+
+LANGUAGES = ("en", "fr")
+DEFAULT_LANGUAGE = "en"
+LOCALE_DIR = Path(__file__).resolve().parent.parent / "locale"
+
+
+def normalise(language: str | None) -> str:
+    """``fr-CA`` → ``fr``; anything unknown → the default."""
+    code = (language or "").strip().lower().replace("_", "-").split("-", 1)[0]
+    return code if code in LANGUAGES else DEFAULT_LANGUAGE
+
+
+@cache
+def translations(language: str) -> NullTranslations:
+    """The compiled catalogue of one language (English falls back to the msgids)."""
+    language = normalise(language)
+    path = LOCALE_DIR / language / "LC_MESSAGES" / "messages.po"
+    if not path.exists():
+        return NullTranslations()
+    with path.open("rb") as fh:
+        catalog = read_po(fh, locale=language)
+    buffer = io.BytesIO()
+    write_mo(buffer, catalog)
+    buffer.seek(0)
+    return Translations(buffer)
+
+
+def gettext(language: str, message: str, **variables: object) -> str:
+    text = translations(language).gettext(message)
+    return text % variables if variables else text
+
+
+def from_accept_language(header: str | None) -> str:
+    """The best of our languages for an ``Accept-Language`` header (RFC 9110 quality values)."""
+    best, best_q = DEFAULT_LANGUAGE, -1.0
+    for position, part in enumerate((header or "").split(",")):
+        tag, _, params = part.strip().partition(";")
+        if not tag:
+            continue
+        q = 1.0
+        for param in params.split(";"):
+            name, _, value = param.strip().partition("=")
+            if name == "q":
+                try:
+                    q = float(value)
+                except ValueError:
+                    q = 0.0
+        code = tag.strip().lower().split("-", 1)[0]
+        if code in LANGUAGES and q > 0 and q - position * 1e-6 > best_q:
+            best, best_q = code, q - position * 1e-6
+    return best
+
+
+def zone(name: str | None) -> ZoneInfo:
+    try:
+        return ZoneInfo(name or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def format_when(value: datetime | None, language: str, tz: str | None, *, style: str = "medium") -> str:
+    """A date and time in the user's language and the workspace's time zone (``short``/``medium``/``long``)."""
+    if value is None:
+        return ""
+    return format_datetime(value, format=style, tzinfo=zone(tz), locale=Locale.parse(normalise(language)))
+
+
+def format_age(value: datetime | None, now: datetime, language: str) -> str:
+    """How long ago, compactly: ``5 min``, ``2 h``, ``3 d``."""
+    if value is None:
+        return ""
+    delta = max(now - value, timedelta(0))
+    if delta < timedelta(minutes=1):
+        return gettext(language, "now")
+    return format_timedelta(delta, locale=normalise(language), format="narrow", threshold=1.0)
+
+
+def format_count(value: int | None, language: str) -> str:
+    """Follower counts: ``12K``, ``1,2 M``."""
+    if value is None:
+        return ""
+    return str(format_compact_decimal(value, locale=normalise(language), fraction_digits=1))

@@ -1,0 +1,286 @@
+"""``/cases/{number}``: the timeline, the customer, the reply and note boxes, and every action on a case.
+
+Each action is a POST (CSRF-checked by ``page_user``). With HTMX it answers the re-rendered fragments
+(the one the form targets, the others out of band); without JavaScript it redirects back to the case
+(or re-renders the page with the error inline).
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import HTMLResponse, Response
+from sqlalchemy import select
+
+from compris.accounts.service import workspace_users
+from compris.channels.service import connector_for
+from compris.connectors.base import Visibility
+from compris.inbox import actions
+from compris.inbox.queries import CaseView, case_view, get_case, get_message, get_user
+from compris.kit.clock import now
+from compris.kit.errors import ComprisError, Invalid, NotFound
+from compris.models import Case, CaseStatus, ChannelAccount, Direction, Message
+from compris.web import i18n
+from compris.web.deps import PageContext, page_user
+from compris.web.pages.render import (
+    domain_action,
+    environment,
+    is_htmx,
+    redirect,
+    render,
+    template_context,
+    workspace_of,
+)
+
+router = APIRouter(include_in_schema=False)
+
+FRAGMENTS = {"timeline": "_timeline.html", "actions": "_actions.html", "composer": "_composer.html",
+             "customer": "_customer.html"}
+
+
+@dataclass
+class Composer:
+    """What the reply box offers for this case."""
+
+    visibilities: list[str]
+    default: str
+    limits: dict[str, int | None]
+    unit: str
+    network: str | None
+    text: str = ""
+    visibility: str | None = None
+    note: str = ""
+    error: str | None = None
+    note_error: str | None = None
+    idempotency_key: str = ""
+
+
+def composer_for(session: Any, case: Case, *, text: str = "", visibility: str | None = None, note: str = "",
+                 error: str | None = None, note_error: str | None = None) -> Composer:
+    inbound = list(session.execute(
+        select(Message.visibility, Message.channel_account_id).where(
+            Message.case_id == case.id, Message.direction == Direction.INBOUND
+        ).order_by(Message.sent_at.desc(), Message.id.desc())
+    ))
+    visibilities: list[str] = []
+    if any(v == Visibility.PUBLIC for v, _ in inbound):
+        visibilities.append(Visibility.PUBLIC)
+    if inbound:
+        visibilities.append(Visibility.PRIVATE)
+    limits: dict[str, int | None] = {}
+    unit = "characters"
+    network = None
+    if inbound:
+        account = session.get(ChannelAccount, inbound[0][1])
+        if account is not None:
+            connector = connector_for(account)
+            limits = {Visibility.PUBLIC: connector.limits.public_max_length,
+                      Visibility.PRIVATE: connector.limits.private_max_length}
+            unit = connector.limits.length_unit
+            network = connector.display_name
+    default = str(inbound[0][0]) if inbound and inbound[0][0] in visibilities else (
+        visibilities[0] if visibilities else Visibility.PRIVATE)
+    return Composer(visibilities, default, limits, unit, network, text=text,
+                    visibility=visibility if visibility in visibilities else default, note=note, error=error,
+                    note_error=note_error, idempotency_key=uuid.uuid4().hex)
+
+
+def _view(ctx: PageContext, number: int) -> CaseView:
+    return case_view(ctx.session, ctx.user.workspace_id, number)
+
+
+def _vars(ctx: PageContext, view: CaseView, composer: Composer | None = None,
+          action_error: str | None = None) -> dict[str, Any]:
+    return {
+        "view": view,
+        "case": view.case,
+        "composer": composer or composer_for(ctx.session, view.case),
+        "agents": workspace_users(ctx.session, ctx.user.workspace_id),
+        "action_error": action_error,
+        "statuses": [s.value for s in CaseStatus],
+        "workspace": workspace_of(ctx.session, ctx),
+    }
+
+
+def _not_found(request: Request, ctx: PageContext) -> Response:
+    return render(request, ctx, "error.html", status_code=404, code=404, message="not_found")
+
+
+def _fragments(request: Request, ctx: PageContext, names: list[str], variables: dict[str, Any],
+               status_code: int = 200) -> Response:
+    """The first fragment as the swap target, the others out of band."""
+    context = template_context(request, ctx)
+    context.update(variables)
+    parts = []
+    for i, name in enumerate(names):
+        context["oob"] = i > 0
+        parts.append(environment().get_template(FRAGMENTS[name]).render(context))
+    return HTMLResponse("\n".join(parts), status_code=status_code, headers={"Cache-Control": "no-store"})
+
+
+def _answer(request: Request, ctx: PageContext, number: int, names: list[str], *,
+            composer: Composer | None = None, action_error: str | None = None) -> Response:
+    failed = bool(action_error or (composer and (composer.error or composer.note_error)))
+    if not is_htmx(request):
+        if not failed:
+            return redirect(f"/cases/{number}")
+        view = _view(ctx, number)
+        return render(request, ctx, "case.html", status_code=422, **_vars(ctx, view, composer, action_error))
+    view = _view(ctx, number)
+    return _fragments(request, ctx, names, _vars(ctx, view, composer, action_error),
+                      status_code=422 if failed else 200)
+
+
+@router.get("/cases/{number}")
+def case_page(number: int, request: Request, ctx: PageContext = Depends(page_user)) -> Response:
+    try:
+        view = _view(ctx, number)
+    except NotFound:
+        return _not_found(request, ctx)
+    if view.case.unread:
+        actions.mark_read(ctx.session, view.case)
+    return render(request, ctx, "case.html", **_vars(ctx, view))
+
+
+@router.get("/cases/{number}/fragments")
+def case_fragments(number: int, request: Request, ctx: PageContext = Depends(page_user),
+                   parts: str = "timeline,actions") -> Response:
+    """Live refresh: the named fragments (timeline, actions, customer), never the composer being typed in."""
+    try:
+        view = _view(ctx, number)
+    except NotFound:
+        return _not_found(request, ctx)
+    names = [p for p in parts.split(",") if p in FRAGMENTS and p != "composer"] or ["timeline"]
+    if view.case.unread:
+        actions.mark_read(ctx.session, view.case)
+    return _fragments(request, ctx, names, _vars(ctx, view))
+
+
+def _case(ctx: PageContext, number: int) -> Case:
+    return get_case(ctx.session, ctx.user.workspace_id, number, for_update=True)
+
+
+def _message(ctx: PageContext, error: ComprisError) -> str:
+    return i18n.translations(ctx.user.language).gettext(error.message)
+
+
+@router.post("/cases/{number}/reply")
+def reply(
+    number: int,
+    request: Request,
+    ctx: PageContext = Depends(page_user),
+    text: Annotated[str, Form()] = "",
+    visibility: Annotated[str, Form()] = Visibility.PUBLIC,
+    idempotency_key: Annotated[str, Form()] = "",
+) -> Response:
+    try:
+        case = _case(ctx, number)
+    except NotFound:
+        return _not_found(request, ctx)
+    try:
+        with domain_action(ctx.session):
+            actions.add_reply(ctx.session, ctx.runtime.publisher, actor=ctx.user, case=case, text=text,
+                              visibility=visibility, idempotency_key=idempotency_key or None)
+    except ComprisError as exc:
+        composer = composer_for(ctx.session, case, text=text, visibility=visibility, error=_message(ctx, exc))
+        composer.idempotency_key = idempotency_key or composer.idempotency_key
+        return _answer(request, ctx, number, ["composer", "timeline", "actions"], composer=composer)
+    return _answer(request, ctx, number, ["composer", "timeline", "actions"])
+
+
+@router.post("/cases/{number}/note")
+def note(number: int, request: Request, ctx: PageContext = Depends(page_user),
+         text: Annotated[str, Form()] = "") -> Response:
+    try:
+        case = _case(ctx, number)
+    except NotFound:
+        return _not_found(request, ctx)
+    try:
+        with domain_action(ctx.session):
+            actions.add_note(ctx.session, ctx.runtime.publisher, actor=ctx.user, case=case, text=text)
+    except ComprisError as exc:
+        composer = composer_for(ctx.session, case, note=text, note_error=_message(ctx, exc))
+        return _answer(request, ctx, number, ["composer", "timeline", "actions"], composer=composer)
+    return _answer(request, ctx, number, ["composer", "timeline", "actions"])
+
+
+@router.post("/cases/{number}/assign")
+def assign(number: int, request: Request, ctx: PageContext = Depends(page_user),
+           assignee: Annotated[str, Form()] = "me") -> Response:
+    try:
+        case = _case(ctx, number)
+    except NotFound:
+        return _not_found(request, ctx)
+    try:
+        with domain_action(ctx.session):
+            if assignee == "me":
+                target = ctx.user
+            elif assignee in ("", "none"):
+                target = None
+            elif assignee.isdigit():
+                target = get_user(ctx.session, ctx.user.workspace_id, int(assignee))
+            else:
+                raise Invalid("no such agent")
+            actions.assign(ctx.session, ctx.runtime.publisher, actor=ctx.user, case=case, assignee=target)
+    except ComprisError as exc:
+        return _answer(request, ctx, number, ["actions", "timeline"], action_error=_message(ctx, exc))
+    return _answer(request, ctx, number, ["actions", "timeline"])
+
+
+def snooze_until(choice: str, custom: str, tz: str, at: datetime) -> datetime:
+    """``1h``, ``tomorrow`` (9:00 in the workspace's time zone), or ``custom`` (a local date-time there)."""
+    zone = i18n.zone(tz)
+    if choice == "1h":
+        return at + timedelta(hours=1)
+    if choice == "tomorrow":
+        local = at.astimezone(zone)
+        return datetime.combine(local.date() + timedelta(days=1), time(9, 0), tzinfo=zone)
+    if choice == "custom":
+        try:
+            value = datetime.fromisoformat(custom.strip())
+        except ValueError:
+            raise Invalid("pick a date and time to snooze until") from None
+        return value.replace(tzinfo=zone) if value.tzinfo is None else value
+    raise Invalid("pick how long to snooze")
+
+
+@router.post("/cases/{number}/status")
+def status(number: int, request: Request, ctx: PageContext = Depends(page_user),
+           status: Annotated[str, Form()] = "",
+           snooze: Annotated[str, Form()] = "",
+           until: Annotated[str, Form()] = "") -> Response:
+    try:
+        case = _case(ctx, number)
+    except NotFound:
+        return _not_found(request, ctx)
+    try:
+        with domain_action(ctx.session):
+            when = None
+            if status == CaseStatus.SNOOZED:
+                when = snooze_until(snooze, until, workspace_of(ctx.session, ctx).timezone, now())
+            actions.set_status(ctx.session, ctx.runtime.publisher, actor=ctx.user, case=case, status=status,
+                               snooze_until=when)
+    except ComprisError as exc:
+        return _answer(request, ctx, number, ["actions", "timeline"], action_error=_message(ctx, exc))
+    return _answer(request, ctx, number, ["actions", "timeline"])
+
+
+@router.post("/cases/{number}/messages/{message_id}/retry")
+def retry(number: int, message_id: int, request: Request, ctx: PageContext = Depends(page_user)) -> Response:
+    try:
+        case = _case(ctx, number)
+        message = get_message(ctx.session, ctx.user.workspace_id, message_id)
+        if message.case_id != case.id:
+            raise NotFound("no such message")
+    except NotFound:
+        return _not_found(request, ctx)
+    try:
+        with domain_action(ctx.session):
+            actions.retry_send(ctx.session, ctx.runtime.publisher, actor=ctx.user, message=message)
+    except ComprisError as exc:
+        return _answer(request, ctx, number, ["timeline", "actions"], action_error=_message(ctx, exc))
+    return _answer(request, ctx, number, ["timeline", "actions"])

@@ -1,0 +1,75 @@
+"""``/inbox``: the case list with its filters and counts; ``/inbox/rows`` is the HTMX partial."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response
+
+from compris.inbox.queries import SORTS, STATUS_FILTERS, VIEWS, InboxFilter, channel_accounts, counts, list_cases
+from compris.web.deps import PageContext, page_user
+from compris.web.pages.render import render
+
+router = APIRouter(include_in_schema=False)
+
+PAGE_SIZE = 50
+
+
+def inbox_filter(request: Request) -> InboxFilter:
+    """The filters from the query string; anything unknown falls back to the default rather than failing."""
+    params = request.query_params
+    view = params.get("view", "all")
+    status = params.get("status", "active")
+    sort = params.get("sort", "newest")
+    account = params.get("account", "")
+    try:
+        page = max(1, min(int(params.get("page", "1")), 1000))
+    except ValueError:
+        page = 1
+    return InboxFilter(
+        view=view if view in VIEWS else "all",
+        status=status if status in STATUS_FILTERS else "active",
+        sort=sort if sort in SORTS else "newest",
+        channel_account_id=int(account) if account.isdigit() else None,
+        q=params.get("q", "")[:200],
+        limit=PAGE_SIZE + 1,
+        offset=(page - 1) * PAGE_SIZE,
+    )
+
+
+def filter_params(f: InboxFilter, **changes: Any) -> dict[str, Any]:
+    params: dict[str, Any] = {"view": f.view, "status": f.status, "sort": f.sort,
+                              "account": f.channel_account_id or "", "q": f.q}
+    params.update(changes)
+    return params
+
+
+def _inbox_vars(ctx: PageContext, f: InboxFilter) -> dict[str, Any]:
+    rows = list_cases(ctx.session, ctx.user.workspace_id, ctx.user.id, f)
+    more = len(rows) > PAGE_SIZE
+    return {
+        "f": f,
+        "rows": rows[:PAGE_SIZE],
+        "more": more,
+        "page": f.offset // PAGE_SIZE + 1,
+        "counts": counts(ctx.session, ctx.user.workspace_id, ctx.user.id, replace(f, limit=1, offset=0)),
+        "params": lambda **changes: filter_params(f, **changes),
+        "views": VIEWS,
+        "statuses": STATUS_FILTERS,
+        "sorts": SORTS,
+    }
+
+
+@router.get("/inbox")
+def inbox_page(request: Request, ctx: PageContext = Depends(page_user)) -> Response:
+    f = inbox_filter(request)
+    accounts = channel_accounts(ctx.session, ctx.user.workspace_id)
+    return render(request, ctx, "inbox.html", accounts=accounts, **_inbox_vars(ctx, f))
+
+
+@router.get("/inbox/rows")
+def inbox_rows(request: Request, ctx: PageContext = Depends(page_user)) -> Response:
+    f = inbox_filter(request)
+    return render(request, ctx, "_rows.html", oob_counts=True, **_inbox_vars(ctx, f))

@@ -1,0 +1,179 @@
+"""Jinja2 environment and the helpers every page handler uses to answer."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from functools import cache
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescape
+from jinja2.runtime import Context
+from markupsafe import Markup
+from sqlalchemy.orm import Session
+
+from compris.kit.clock import now
+from compris.kit.errors import ComprisError
+from compris.models import Workspace
+from compris.web import i18n
+from compris.web.deps import PageContext, csrf_token
+
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+STATIC = Path(__file__).resolve().parent.parent / "static"
+
+
+LABELS: dict[str, dict[str, str]] = {
+    "status": {"new": "New", "open": "Open", "waiting_customer": "Waiting on customer",
+               "waiting_partner": "Waiting on partner", "snoozed": "Snoozed", "resolved": "Resolved",
+               "closed": "Closed", "active": "Active", "all": "All statuses"},
+    "view": {"all": "All", "mine": "Mine", "unassigned": "Unassigned"},
+    "sort": {"newest": "Newest first", "oldest": "Oldest first", "priority": "Priority"},
+    "delivery": {"queued": "Queued", "sending": "Sending", "retrying": "Retrying", "sent": "Sent",
+                 "failed": "Failed", "uncertain": "Uncertain"},
+    "visibility": {"public": "Public", "private": "Private", "note": "Internal note"},
+    "event": {"opened": "Case opened", "reopened": "Case reopened", "assigned": "Assigned to %(name)s",
+              "unassigned": "Unassigned", "status_changed": "Status changed to %(status)s",
+              "resolved": "Resolved", "closed": "Closed", "contact_merged": "Contacts merged",
+              "reply_failed": "A reply failed", "reply_retrying": "A reply will be retried",
+              "reply_uncertain": "A reply may not have been sent", "reply_retry_requested": "Retry requested"},
+    "role": {"admin": "Admin", "supervisor": "Supervisor", "agent": "Agent"},
+}
+
+
+def network_name(network: str) -> str:
+    from compris.connectors import registry
+
+    try:
+        return registry.get(network).display_name
+    except registry.UnknownNetwork:
+        return network
+
+
+def _new_gettext(func: Callable[[str], str]) -> Callable[..., str]:
+    """Jinja's new-style gettext: the translation is trusted, the variables are escaped."""
+
+    @pass_context
+    def gettext(ctx: Context, message: str, /, **variables: Any) -> str:
+        rv = func(message)
+        if ctx.eval_ctx.autoescape:
+            rv = Markup(rv)  # our own catalogue, never customer text
+        return rv % variables
+
+    return gettext
+
+
+def _new_ngettext(func: Callable[[str, str, int], str]) -> Callable[..., str]:
+    @pass_context
+    def ngettext(ctx: Context, singular: str, plural: str, num: int, /, **variables: Any) -> str:
+        variables.setdefault("num", num)
+        rv = func(singular, plural, num)
+        if ctx.eval_ctx.autoescape:
+            rv = Markup(rv)
+        return rv % variables
+
+    return ngettext
+
+
+@cache
+def environment() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(str(TEMPLATES)),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        extensions=["jinja2.ext.i18n"],
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    # newstyle gettext; the real callables are passed with each render (per user language)
+    env.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
+    return env
+
+
+def is_htmx(request: Request) -> bool:
+    return request.headers.get("hx-request") == "true"
+
+
+def language_of(ctx: PageContext | None, request: Request) -> str:
+    if ctx is not None:
+        return i18n.normalise(ctx.user.language)
+    return i18n.from_accept_language(request.headers.get("accept-language"))
+
+
+def workspace_of(session: Session, ctx: PageContext) -> Workspace:
+    workspace = session.get(Workspace, ctx.user.workspace_id)
+    assert workspace is not None
+    return workspace
+
+
+def template_context(request: Request, ctx: PageContext | None, lang: str | None = None) -> dict[str, Any]:
+    lang = lang or language_of(ctx, request)
+    t = i18n.translations(lang)
+    tz = workspace_of(ctx.session, ctx).timezone if ctx is not None else "UTC"
+    at = now()
+    gettext = _new_gettext(t.gettext)
+    return {
+        "request": request,
+        "ctx": ctx,
+        "user": ctx.user if ctx else None,
+        "lang": lang,
+        "tz": tz,
+        "now": at,
+        "csrf": csrf_token(request),
+        "gettext": gettext,
+        "_": gettext,
+        "ngettext": _new_ngettext(t.ngettext),
+        "when": lambda value, style="medium": i18n.format_when(value, lang, tz, style=style),
+        "age": lambda value: i18n.format_age(value, at, lang),
+        "count": lambda value: i18n.format_count(value, lang),
+        "label": lambda group, value, **kw: (t.gettext(LABELS[group][value]) % kw
+                                              if value in LABELS.get(group, {}) else value),
+        "network_name": network_name,
+        "query": lambda **params: urlencode({k: v for k, v in params.items() if v not in (None, "")}),
+    }
+
+
+def render(
+    request: Request,
+    ctx: PageContext | None,
+    template: str,
+    *,
+    status_code: int = 200,
+    headers: dict[str, str] | None = None,
+    lang: str | None = None,
+    **variables: Any,
+) -> HTMLResponse:
+    context = template_context(request, ctx, lang)
+    context.update(variables)
+    html = environment().get_template(template).render(context)
+    response = HTMLResponse(html, status_code=status_code, headers=headers)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def redirect(url: str) -> Response:
+    return RedirectResponse(url, status_code=303)
+
+
+def safe_next(value: str | None, default: str = "/inbox") -> str:
+    """Only a local path: ``/inbox?x=1`` yes; ``//evil.test``, ``https://...``, ``/\\evil`` no."""
+    if not value or not value.startswith("/") or value.startswith(("//", "/\\")):
+        return default
+    if any(ch in value for ch in "\r\n\t\\") or ":" in value.split("?", 1)[0]:
+        return default
+    return value
+
+
+@contextmanager
+def domain_action(session: Session) -> Iterator[None]:
+    """Run a domain action in a savepoint: when it raises, nothing it wrote (or published) remains."""
+    callbacks: list[Any] = session.info.setdefault("on_commit", [])
+    mark = len(callbacks)
+    try:
+        with session.begin_nested():
+            yield
+    except ComprisError:
+        del callbacks[mark:]
+        raise

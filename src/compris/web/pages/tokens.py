@@ -1,0 +1,46 @@
+"""``/settings/tokens``: personal API tokens (the token itself is shown once, at creation)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import Response
+from sqlalchemy import select
+
+from compris.accounts.service import create_token, revoke_token
+from compris.kit.errors import NotFound
+from compris.models import ApiToken
+from compris.web.deps import PageContext, page_user
+from compris.web.pages.render import redirect, render
+
+router = APIRouter(include_in_schema=False)
+
+
+def _tokens(ctx: PageContext) -> list[ApiToken]:
+    return list(ctx.session.scalars(select(ApiToken).where(ApiToken.user_id == ctx.user.id,
+                                                           ApiToken.workspace_id == ctx.user.workspace_id)
+                                    .order_by(ApiToken.revoked_at.is_not(None), ApiToken.id.desc())))
+
+
+@router.get("/settings/tokens")
+def tokens_page(request: Request, ctx: PageContext = Depends(page_user)) -> Response:
+    return render(request, ctx, "tokens.html", tokens=_tokens(ctx), created=None)
+
+
+@router.post("/settings/tokens")
+def create(request: Request, ctx: PageContext = Depends(page_user),
+           name: Annotated[str, Form()] = "") -> Response:
+    token, raw = create_token(ctx.session, ctx.user, name)
+    # Shown in this answer only; the page is not cached and a reload shows the list without it.
+    return render(request, ctx, "tokens.html", tokens=_tokens(ctx), created=raw, created_name=token.name,
+                  status_code=201)
+
+
+@router.post("/settings/tokens/{token_id}/revoke")
+def revoke(token_id: int, request: Request, ctx: PageContext = Depends(page_user)) -> Response:
+    try:
+        revoke_token(ctx.session, ctx.user, token_id)
+    except NotFound:
+        return render(request, ctx, "error.html", status_code=404, code=404, message="not_found")
+    return redirect("/settings/tokens")
