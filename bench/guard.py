@@ -170,8 +170,10 @@ def main(argv: list[str] | None = None) -> int:
 
     total = len(replies)
     print(f"replies checked: {total} ({', '.join(f'{k} {v}' for k, v in sorted(per_source.items()))})")
-    print(f"checked in {elapsed:.1f} s ({total / elapsed:.0f} replies/s); flagged by any rule: {any_flag} "
-          f"({100 * any_flag / total:.1f}%)")
+    print(
+        f"checked in {elapsed:.1f} s ({total / elapsed:.0f} replies/s); flagged by any rule: {any_flag} "
+        f"({100 * any_flag / total:.1f}%)"
+    )
     print("\nreplies flagged, per rule:")
     for rid in rule_ids():
         print(f"  {rid:22s} {counts[rid]:6d}  ({100 * counts[rid] / total:.2f}%)")

@@ -94,9 +94,7 @@ def main() -> None:
 
 @app.command("check")
 def check_command(
-    file: Annotated[
-        Path | None, typer.Argument(help="JSON-lines file of drafts (default: standard input).")
-    ] = None,
+    file: Annotated[Path | None, typer.Argument(help="JSON-lines file of drafts (default: standard input).")] = None,
     ui_language: Annotated[str, typer.Option("--ui-language", help="Language of the messages: en or fr.")] = "en",
     settings_file: Annotated[
         Path | None, typer.Option("--settings", help="JSON file of workspace guard settings.")

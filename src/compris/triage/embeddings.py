@@ -46,24 +46,37 @@ def _key(text: str) -> str:
 def embed(
     texts: Sequence[str], *, cache: Path | None = None, batch_size: int = 64
 ) -> npt.NDArray[np.float32]:
-    """L2-normalised embeddings, one row per text; ``cache`` (an ``.npz`` file) avoids recomputing."""
+    """L2-normalised embeddings, one row per text.
+
+    ``cache``: an ``.npz`` file, or a directory of them, keyed by text hash — avoids recomputing.
+    """
     prepared = [normalize(t) or "." for t in texts]
     keys = [_key(t) for t in prepared]
     known: dict[str, npt.NDArray[np.float32]] = {}
-    if cache is not None and cache.exists():
-        with np.load(cache) as data:
-            known = {k: data[k] for k in data.files}
+    files = sorted(cache.glob("*.npz")) if cache is not None and cache.is_dir() else []
+    if cache is not None and cache.is_file():
+        files = [cache]
+    for f in files:
+        with np.load(f) as data:
+            known.update({k: data[k] for k in data.files})
     missing = sorted({k: t for k, t in zip(keys, prepared, strict=True) if k not in known}.items())
     if missing:
         model = _model()
+        fresh: dict[str, npt.NDArray[np.float32]] = {}
         for i in range(0, len(missing), batch_size):
             chunk = missing[i : i + batch_size]
             vectors = np.asarray(model.query([t for _, t in chunk]), dtype=np.float32)
             for (k, _), v in zip(chunk, vectors, strict=True):
-                known[k] = v
+                fresh[k] = v
+        known.update(fresh)
         if cache is not None:
-            cache.parent.mkdir(parents=True, exist_ok=True)
-            np.savez(cache, **known)
+            if cache.is_dir() or cache.suffix != ".npz":
+                cache.mkdir(parents=True, exist_ok=True)
+                target = cache / f"added-{len(files)}.npz"
+                np.savez(target, **fresh)
+            else:
+                cache.parent.mkdir(parents=True, exist_ok=True)
+                np.savez(cache, **known)
     if not keys:
         return np.zeros((0, DIM), dtype=np.float32)
     return np.stack([known[k] for k in keys]).astype(np.float32)

@@ -31,8 +31,7 @@ MESSAGES: Mapping[str, Mapping[str, str]] = {
     },
     "echoes_personal_data": {
         "en": "This public reply repeats the customer's personal data ({what}). Remove or mask it.",
-        "fr": "Cette réponse publique reprend des données personnelles du client ({what}). "
-        "Retirez-les ou masquez-les.",
+        "fr": "Cette réponse publique reprend des données personnelles du client ({what}). Retirez-les ou masquez-les.",
     },
     "no_acknowledgement": {
         "en": "The customer is complaining and the reply neither acknowledges the problem nor apologises.",
@@ -40,8 +39,7 @@ MESSAGES: Mapping[str, Mapping[str, str]] = {
     },
     "blame": {
         "en": "This blames or argues with the customer, in public. Explain what you can do instead.",
-        "fr": "Ce passage reproche au client ou argumente avec lui, en public. Dites plutôt ce que vous "
-        "pouvez faire.",
+        "fr": "Ce passage reproche au client ou argumente avec lui, en public. Dites plutôt ce que vous pouvez faire.",
     },
     "repeated_text": {
         "en": "This customer has already received this same text. Write to them personally.",
@@ -56,10 +54,8 @@ MESSAGES: Mapping[str, Mapping[str, str]] = {
         "fr": "Le client a écrit en {customer}, cette réponse est en {draft}.",
     },
     "too_long": {
-        "en": "{count} {unit} for a limit of {limit} on {network}: the network will refuse it. "
-        "Shorten it by {over}.",
-        "fr": "{count} {unit} pour une limite de {limit} sur {network} : le réseau la refusera. "
-        "Retirez-en {over}.",
+        "en": "{count} {unit} for a limit of {limit} on {network}: the network will refuse it. Shorten it by {over}.",
+        "fr": "{count} {unit} pour une limite de {limit} sur {network} : le réseau la refusera. Retirez-en {over}.",
     },
     "window_closed": {
         "en": "The network no longer accepts a reply in this conversation{reason}.",

@@ -52,13 +52,16 @@ class LangPatterns:
 
 # --- shared pieces ---------------------------------------------------------------------------------
 
-_TIME = r"""(?:\d{1,2}(?:[:.h]\d{2})?\s*(?:a\.?m\.?|p\.?m\.?)|\d{1,2}[:h]\d{2}|\d{1,2}\s?h\b|noon|midnight|midi|minuit)"""
+_TIME = (
+    r"""(?:\d{1,2}(?:[:.h]\d{2})?\s*(?:a\.?m\.?|p\.?m\.?)|\d{1,2}[:h]\d{2}|\d{1,2}\s?h\b"""
+    r"""|noon|midnight|midi|minuit)"""
+)
 _TIME_RANGE = rf"""{_TIME}\s*(?:-|–|—|to|and|until|till|through|thru|à|a|et|jusqu{AP}à)\s*{_TIME}"""
 _DAY_EN = r"(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|mon|tues?|wed|thu(?:rs?)?|fri|sat|sun)"
 _DAY_FR = r"(?:lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche|lun|mar|mer|jeu|ven|sam|dim)"
 
 ROUND_THE_CLOCK = _c(
-    rf"""24\s*/\s*7|24\s*x\s*7|24\s+hours\s+a\s+day|around\s+the\s+clock|round\s+the\s+clock|
+    r"""24\s*/\s*7|24\s*x\s*7|24\s+hours\s+a\s+day|around\s+the\s+clock|round\s+the\s+clock|
     24\s*h\s*/\s*24|24\s*h\s+sur\s+24|7\s*j\s*/\s*7|7\s+jours\s+sur\s+7|jour\s+et\s+nuit|
     day\s+and\s+night|at\s+any\s+time|à\s+toute\s+heure|at\s+all\s+hours"""
 )
@@ -88,7 +91,7 @@ EN = LangPatterns(
         here|answer|answering|respond|assist|speak|agents?|team|office|line|lines|support|service)\b"""
     ),
     elsewhere=_c(
-        rf"""\b(?P<verb>contact(?:ing)?|call(?:ing)?|phon(?:e|ing)|ring(?:ing)?|dial(?:ing)?|reach(?:ing)?\s+out\s+to|
+        r"""\b(?P<verb>contact(?:ing)?|call(?:ing)?|phon(?:e|ing)|ring(?:ing)?|dial(?:ing)?|reach(?:ing)?\s+out\s+to|
             get(?:ting)?\s+in\s+(?:touch|contact)\s+with|speak(?:ing)?\s+(?:to|with)|talk(?:ing)?\s+(?:to|with)|
             visit(?:ing)?|go(?:ing)?\s+to|head(?:ing)?\s+(?:to|over\s+to)|e-?mail(?:ing)?|check(?:ing)?\s+with|
             see(?:ing)?|ask(?:ing)?|refer(?:ring)?\s+(?:this\s+|it\s+)?to|direct\s+(?:this|your\s+\w+)\s+to|
@@ -103,14 +106,15 @@ EN = LangPatterns(
             |lost\s+(?:and|&)\s+found|store|branch|shop|dealer|dealership|retailer|seller|manufacturer|
             airport\s+(?:team|staff|agents?|desk|counter|office|personnel|folks|representatives?|employees?)|travel\s+agen(?:t|cy)|booking\s+agent|agent\s+at\s+the|(?:gate|ticket|airport)\s+agents?|
             ticket\s+counter|counter|phone\s+line|number\s+(?:on|below|above|listed)|
-            (?:1[\s-]?)?8\d\d[\s-]\d|\d{{3}}[\s.-]\d{{3}}[\s.-]\d{{4}}|\S+@\S+\.\w+|us\s+(?:at|on|by)\s+(?:phone|telephone|\d|1-)|
+            (?:1[\s-]?)?8\d\d[\s-]\d|\d{3}[\s.-]\d{3}[\s.-]\d{4}|\S+@\S+\.\w+|us\s+(?:at|on|by)\s+(?:phone|telephone|\d|1-)|
             us\s+by\s+e-?mail)"""
     ),
     elsewhere_direct=_c(
         r"""\byou{AP}?(?:ll|\s+will)\s+(?:need|have)\s+to\s+(?:contact|call|reach\s+out\s+to)\s+(?:them|the\s+\w+)\b
         |\b(?:we|I)\s+(?:are|am|{AP}m|{AP}re)\s+(?:unable|not\s+able)\s+to\s+(?:help|assist)\s+(?:with\s+(?:this|that)\s+)?here\b
-        |\b(?:we|I)\s+(?:can{AP}?t|cannot|can\s+not|don{AP}?t|do\s+not)\s+(?:help|assist|handle|deal)\s+with\s+(?:this|that|these)\s+(?:here|on\s+(?:twitter|social|this\s+channel))"""
-        .replace("{AP}", AP)
+        |\b(?:we|I)\s+(?:can{AP}?t|cannot|can\s+not|don{AP}?t|do\s+not)\s+(?:help|assist|handle|deal)\s+with\s+(?:this|that|these)\s+(?:here|on\s+(?:twitter|social|this\s+channel))""".replace(
+            "{AP}", AP
+        )
     ),
     elsewhere_lead=_c(
         r"""(?:^|[,;:.!?(–—-]|\b(?:please|pls|plz|kindly|you(?:{AP}ll|{AP}d|\s+will|\s+would|\s+can|\s+could|\s+may|\s+might|\s+should|\s+must)?
@@ -129,14 +133,15 @@ EN = LangPatterns(
             (?:positive|good|great|nice|glowing|favou?rable|5[\s-]*star|five[\s-]*star|better|top)\s+
             (?:review|rating|feedback|comment|score)s?\b
         |\brate\s+us\s+(?:5|five|highly|10|ten)\b
-        |\b(?:remove|delete|take\s+down|edit|update|change|modify|amend|revise|reconsider|retract|withdraw|improve|raise)\s+
-            (?:your|the|this|that)\s+(?:negative\s+|bad\s+|1[\s-]*star\s+|one[\s-]*star\s+|poor\s+|low\s+)?
+        |\b(?:remov\w*|delet\w*|tak(?:e|ing)\s+down|edit\w*|updat\w*|chang\w*|modif\w*|amend\w*|revis\w*|reconsider\w*|
+            retract\w*|withdraw\w*|improv\w*|rais(?:e|ing))\s+(?:your|the|this|that)\s+(?:negative\s+|bad\s+|1[\s-]*star\s+|one[\s-]*star\s+|poor\s+|low\s+)?
             (?:review|rating|score|star\s+rating)s?\b
         |\bin\s+(?:exchange|return)\s+for\s+(?:a\s+|your\s+)?(?:positive\s+|good\s+|5[\s-]*star\s+)?(?:review|rating|feedback)\b
         |\b(?:positive|good|5[\s-]*star|five[\s-]*star)\s+(?:review|rating)s?\s+(?:would|will)\s+(?:help|mean|be)\b"""
     ),
     review_post=_c(
-        r"""\b(?:remove|delete|take\s+down|edit|update|change|modify|amend|retract|withdraw|hide)\s+
+        r"""\b(?:remov\w*|delet\w*|tak(?:e|ing)\s+down|edit\w*|updat\w*|chang\w*|modif\w*|amend\w*|retract\w*|
+        withdraw\w*|hid(?:e|ing))\s+
         (?:your|the|this|that|these|those)\s+(?:negative\s+|bad\s+|angry\s+|public\s+|original\s+)?
         (?:post|tweet|comment|complaint|message|reply|thread)s?\b"""
     ),
@@ -396,7 +401,9 @@ FR = LangPatterns(
         ),
         (
             "email",
-            _c(r"""\badresse\s+(?:e-?mail|mail|électronique|courriel)\b|\b(?:votre|ton)\s+(?:e-?mail|mail|courriel)\b"""),
+            _c(
+                r"""\badresse\s+(?:e-?mail|mail|électronique|courriel)\b|\b(?:votre|ton)\s+(?:e-?mail|mail|courriel)\b"""
+            ),
         ),
         (
             "phone",
@@ -483,7 +490,7 @@ FR = LangPatterns(
         |\bil\s+fallait\s+(?:lire|vérifier|consulter|prévoir|réserver|appeler|nous)\b"""
     ),
     commitment=_c(
-        rf"""\b(?:je\s+vais|nous\s+allons|on\s+va|allons|vais|vous\s+allez\s+(?:recevoir|être|bénéficier|obtenir)|
+        r"""\b(?:je\s+vais|nous\s+allons|on\s+va|allons|vais|vous\s+allez\s+(?:recevoir|être|bénéficier|obtenir)|
         recevrez|serez|sera|obtiendrez|bénéficierez|nous\s+vous\s+(?:offrons|proposons|accordons|rembourserons|
         remboursons|envoyons|faisons)|je\s+vous\s+(?:offre|propose|accorde|rembourse|envoie|fais)|
         on\s+vous\s+(?:offre|rembourse|propose)|garanti\w*|promets|promettons|avons\s+(?:procédé|effectué|émis|validé|

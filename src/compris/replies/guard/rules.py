@@ -194,14 +194,22 @@ def echoes_personal_data(d: Draft) -> Iterator[Hit]:
     if not d.ctx.public:
         return
     found = find_personal_data(d.text)
-    if not found:
-        return
     customer = d.ctx.customer_text
     customer_keys: set[str] = set()
     customer_norm = ""
     if customer:
-        customer_keys = {_pd_key(item) for item in find_personal_data(customer)}
+        customer_items = find_personal_data(customer)
+        customer_keys = {_pd_key(item) for item in customer_items}
         customer_norm = re.sub(r"\s+", " ", customer).casefold()
+        # The customer's own data copied into the draft, even where the draft alone gives no context
+        # ("about QX7T2P" is not recognisable as a booking code without the customer's message).
+        taken = [(p.start, p.end) for p in found]
+        for item in customer_items:
+            for m in re.finditer(r"(?<!\w)" + re.escape(item.value) + r"(?!\w)", d.text):
+                if not any(m.start() < e and s < m.end() for s, e in taken):
+                    taken.append((m.start(), m.end()))
+                    found.append(PersonalData(item.kind, m.start(), m.end(), m.group()))
+        found.sort(key=lambda p: p.start)
     for item in found:
         if customer is not None:
             echoed = _pd_key(item) in customer_keys or (

@@ -28,11 +28,9 @@ def grapheme_offset(text: str, n: int) -> int:
     """The character offset where grapheme number ``n`` (0-based) starts, or len(text)."""
     if n <= 0:
         return 0
-    count = 0
-    for m in _GRAPHEME.finditer(text):
+    for count, m in enumerate(_GRAPHEME.finditer(text)):
         if count == n:
             return int(m.start())
-        count += 1
     return len(text)
 
 
@@ -104,20 +102,24 @@ def mask(value: str) -> str:
     return "•" * 4 + (value[-kept:] if kept else "")
 
 
+def _words(spaced: str) -> frozenset[str]:
+    return frozenset(spaced.split())
+
+
 _STOPWORDS: dict[str, frozenset[str]] = {
-    "en": frozenset(
+    "en": _words(
         "the and you your to of is are we for with this that it in on at be our can will have please "
-        "thanks my i not was what how".split()
+        "thanks my i not was what how"
     ),
-    "fr": frozenset(
+    "fr": _words(
         "le la les et vous votre vos nous notre de des du un une est pour avec ce cette dans sur pas "
-        "je merci mon ma qui que au aux".split()
+        "je merci mon ma qui que au aux"
     ),
-    "es": frozenset("el la los las y que de en por para con una es no mi su se lo muy pero".split()),
-    "de": frozenset("der die das und ist nicht ich sie mit für auf ein eine zu den dem von wir".split()),
-    "it": frozenset("il lo gli e che di per con una non sono mi è della del alla questo".split()),
-    "pt": frozenset("o os e que de em para com uma não no na do da meu minha muito".split()),
-    "nl": frozenset("de het een en ik je niet van met voor op is dat zijn wij".split()),
+    "es": _words("el la los las y que de en por para con una es no mi su se lo muy pero"),
+    "de": _words("der die das und ist nicht ich sie mit für auf ein eine zu den dem von wir"),
+    "it": _words("il lo gli e che di per con una non sono mi è della del alla questo"),
+    "pt": _words("o os e que de em para com uma não no na do da meu minha muito"),
+    "nl": _words("de het een en ik je niet van met voor op is dat zijn wij"),
 }
 _WORDS = re.compile(r"[^\W\d_]+", re.UNICODE)
 

@@ -282,5 +282,5 @@ def retry(number: int, message_id: int, request: Request, ctx: PageContext = Dep
         with domain_action(ctx.session):
             actions.retry_send(ctx.session, ctx.runtime.publisher, actor=ctx.user, message=message)
     except ComprisError as exc:
-        return _answer(request, ctx, number, ["timeline", "actions"], action_error=_message(ctx, exc))
-    return _answer(request, ctx, number, ["timeline", "actions"])
+        return _answer(request, ctx, number, ["actions", "timeline"], action_error=_message(ctx, exc))
+    return _answer(request, ctx, number, ["actions", "timeline"])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -126,6 +127,7 @@ def template_context(request: Request, ctx: PageContext | None, lang: str | None
         "_": gettext,
         "ngettext": _new_ngettext(t.ngettext),
         "when": lambda value, style="medium": i18n.format_when(value, lang, tz, style=style),
+        "when_iso": lambda value: _when_iso(value, lang, tz),
         "age": lambda value: i18n.format_age(value, at, lang),
         "count": lambda value: i18n.format_count(value, lang),
         "label": lambda group, value, **kw: (t.gettext(LABELS[group][value]) % kw
@@ -133,6 +135,16 @@ def template_context(request: Request, ctx: PageContext | None, lang: str | None
         "network_name": network_name,
         "query": lambda **params: urlencode({k: v for k, v in params.items() if v not in (None, "")}),
     }
+
+
+def _when_iso(value: object, lang: str, tz: str) -> str:
+    if not isinstance(value, str):
+        return ""
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return value
+    return i18n.format_when(parsed, lang, tz, style="short") if parsed.tzinfo else value
 
 
 def render(

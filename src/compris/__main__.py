@@ -1,0 +1,3 @@
+from compris.cli import main
+
+main()

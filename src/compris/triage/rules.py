@@ -1,0 +1,240 @@
+"""Hand-written rules (French and English first, a few words of other languages): urgency, intent cues,
+topic keywords, sarcasm, spam. Each rule carries the plain-words reason shown to the agent."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+__all__ = [
+    "TOPICS",
+    "is_question",
+    "is_spam",
+    "keyword_topics",
+    "praise_cues",
+    "request_cues",
+    "sarcasm",
+    "urgency_reasons",
+]
+
+TOPICS: tuple[str, ...] = (
+    "delay",
+    "cancellation",
+    "baggage",
+    "booking/payment",
+    "refund",
+    "delivery",
+    "customer service",
+    "staff",
+    "product quality",
+    "other",
+)
+
+
+def _rx(words: Iterable[str]) -> re.Pattern[str]:
+    return re.compile(r"(?<![\w])(?:" + "|".join(words) + r")(?![\w])", re.IGNORECASE)
+
+
+# --- urgency -------------------------------------------------------------------------------------
+
+_URGENCY: list[tuple[str, re.Pattern[str]]] = [
+    (
+        "safety",
+        _rx([
+            r"unsafe", r"danger(?:ous)?", r"emergency", r"smoke", r"fire", r"bomb", r"threat(?:ened)?",
+            r"assault(?:ed)?", r"harass(?:ed|ment)?", r"violen(?:t|ce)", r"security issue", r"safety",
+            r"dangereu(?:x|se)", r"urgence", r"fumée", r"incendie", r"feu", r"agress(?:é|ée|ion)",
+            r"harcèlement", r"sécurité", r"menac(?:e|é)", r"peligro", r"emergencia", r"notfall", r"gefahr",
+        ]),
+    ),
+    (
+        "accessibility",
+        _rx([
+            r"wheel ?chair", r"disabled", r"disability", r"blind", r"deaf", r"reduced mobility",
+            r"special assistance", r"pmr", r"fauteuil roulant", r"handicap(?:é|ée|és)?", r"mobilité réduite",
+            r"aveugle", r"sourd(?:e)?", r"assistance spéciale", r"silla de ruedas", r"rollstuhl",
+        ]),
+    ),
+    (
+        "medical",
+        _rx([
+            r"medical", r"medication", r"medicine", r"insulin", r"diabetic", r"pregnant", r"heart attack",
+            r"ambulance", r"hospital", r"allerg(?:y|ic)", r"epipen", r"oxygen", r"sick child", r"doctor",
+            r"médical(?:e)?", r"médicament(?:s)?", r"insuline", r"diabétique", r"enceinte", r"hôpital",
+            r"allergi(?:e|que)", r"malaise", r"médecin", r"médico", r"medikament(?:e)?",
+        ]),
+    ),
+    (
+        "stranded",
+        _rx([
+            r"stranded", r"stuck (?:at|in)", r"sleep(?:ing)? (?:at|in) the airport", r"nowhere to (?:go|sleep)",
+            r"no hotel", r"bloqué(?:e|s|es)?", r"coincé(?:e|s|es)?", r"dormir à l'aéroport", r"sans hôtel",
+            r"abandonné(?:e|s|es)?", r"varado(?:s)?", r"gestrandet",
+        ]),
+    ),
+    (
+        "missed connection",
+        _rx([
+            r"miss(?:ed|ing)? (?:my |our |the )?connect(?:ion|ing flight)", r"misconnect(?:ion)?",
+            r"rat(?:é|er) (?:ma |notre |la )?correspondance", r"correspondance (?:ratée|manquée)",
+            r"manqu(?:é|er) (?:ma |notre |la )?correspondance", r"perdí (?:mi )?conexión", r"anschluss verpasst",
+        ]),
+    ),
+    (
+        "flight today",
+        _rx([
+            r"(?:flight|flying|fly|departure|boarding) (?:is |leaves |departs )?(?:today|tonight|in \d+ ?(?:h|hours?|min|minutes?))",
+            r"(?:today|tonight)'?s? flight", r"(?:in|within) (?:an|one|\d+) hours?",
+            r"vol (?:est |part )?(?:aujourd'hui|ce soir|dans \d+ ?(?:h|heures?|min|minutes?))",
+            r"(?:aujourd'hui|ce soir) (?:mon|notre) vol", r"je pars (?:aujourd'hui|ce soir)",
+            r"embarquement (?:dans|à) \d+", r"dans (?:une|\d+) heures?",
+        ]),
+    ),
+    (
+        "legal threat",
+        _rx([
+            r"lawyer", r"attorney", r"sue", r"suing", r"lawsuit", r"legal action", r"court", r"small claims",
+            r"dot complaint", r"department of transportation", r"avocat", r"poursuivre", r"porter plainte",
+            r"plainte", r"tribunal", r"procès", r"action en justice", r"mise en demeure", r"dgccrf",
+            r"abogado", r"demanda", r"anwalt", r"klage",
+        ]),
+    ),
+]
+
+
+def urgency_reasons(text: str) -> list[str]:
+    """The urgency reasons found in ``text`` (empty list when none)."""
+    return [reason for reason, pattern in _URGENCY if pattern.search(text)]
+
+
+# --- intent cues ---------------------------------------------------------------------------------
+
+_REQUEST = _rx([
+    r"rebook", r"re-book", r"refund(?: me)?", r"reimburse", r"cancel (?:my|our|the)", r"change (?:my|our|the)",
+    r"please (?:help|send|call|dm|fix|check|confirm|advise|refund|cancel|change|rebook|let)", r"can you",
+    r"could you", r"would you", r"i need", r"we need", r"i want", r"i would like", r"i'd like", r"help me",
+    r"dm me", r"call me", r"send me", r"get me", r"put me on",
+    r"rembourse(?:z|r|ment)?", r"annule(?:z|r)", r"changer (?:mon|ma|mes|notre)", r"modifier", r"pouvez-vous",
+    r"pourriez-vous", r"merci de", r"je (?:veux|voudrais|souhaite)", r"j'ai besoin", r"aidez-moi",
+    r"rappelez-moi", r"contactez-moi", r"envoyez-moi", r"reprogrammer", r"reclasser",
+    r"reembolso", r"cancelar", r"necesito", r"erstattung", r"stornieren", r"bitte",
+])
+_QUESTION_START = re.compile(
+    r"^(?:@\w+\s+)*(?:how|what|when|where|why|who|which|is|are|do|does|did|can|could|will|would|should|has|have|"
+    r"comment|quand|où|pourquoi|qui|quel(?:le)?s?|est-ce|combien|peut-on|puis-je|dois-je|"
+    r"cómo|cuándo|dónde|por qué|wie|wann|wo|warum)\b",
+    re.IGNORECASE,
+)
+_PRAISE = _rx([
+    r"thank(?:s| you)", r"thx", r"love", r"awesome", r"amazing", r"great (?:job|service|crew|flight)",
+    r"kudos", r"shout ?out", r"best airline", r"well done", r"appreciate",
+    r"merci", r"bravo", r"super", r"génial(?:e)?", r"excellent(?:e)?", r"top", r"parfait(?:e)?", r"au top",
+    r"gracias", r"danke", r"grazie", r"obrigad[oa]",
+])
+_SPAM = _rx([
+    r"follow (?:me|back|us)", r"click (?:here|the link)", r"free (?:followers|gift|iphone|money)",
+    r"win (?:a|an|free)", r"giveaway", r"promo code", r"discount code", r"earn \$?\d+", r"crypto", r"bitcoin",
+    r"forex", r"casino", r"onlyfans", r"dm for promo", r"check out my", r"subscribe to my",
+    r"gagnez", r"concours", r"cliquez ici", r"abonnez-vous",
+])
+_SARCASM_POSITIVE = _rx([
+    r"thanks? (?:a lot|so much|for nothing)", r"great", r"love(?:ly)?", r"awesome", r"fantastic", r"wonderful",
+    r"perfect", r"nice", r"brilliant", r"best", r"amazing", r"bravo", r"merci", r"génial", r"super",
+    r"parfait", r"formidable",
+])
+_SARCASM_NEGATIVE = _rx([
+    r"delay(?:ed)?", r"late", r"cancel+ed", r"lost", r"again", r"another", r"still waiting", r"hours?",
+    r"no one", r"nobody", r"stuck", r"broken", r"never", r"retard", r"annulé", r"perdu(?:e)?", r"encore",
+    r"toujours pas", r"personne", r"heures?", r"jamais", r"bloqué",
+])
+_SARCASM_MARKERS = re.compile(r"(?:#sarcasm|#not\b|/s\b|🙄|😒|🙃|yeah right|ben voyons|bien sûr\s*\.\.\.|"
+                              r"thanks for nothing|merci pour rien|as usual|comme d'hab(?:itude)?)",
+                              re.IGNORECASE)
+
+
+def request_cues(text: str) -> bool:
+    return bool(_REQUEST.search(text))
+
+
+def is_question(text: str) -> bool:
+    return "?" in text or bool(_QUESTION_START.search(text.strip()))
+
+
+def praise_cues(text: str) -> bool:
+    return bool(_PRAISE.search(text))
+
+
+_URL = re.compile(r"https?://\S+", re.IGNORECASE)
+
+
+def is_spam(text: str) -> bool:
+    """Promotional or link-bait posts; a bare link with no words is spam too."""
+    if _SPAM.search(text):
+        return True
+    urls = _URL.findall(text)
+    words = re.findall(r"[^\W\d_]{2,}", _URL.sub(" ", re.sub(r"[@#]\w+", " ", text)))
+    return len(urls) >= 2 and len(words) < 4
+
+
+def sarcasm(text: str) -> bool:
+    """Praise words around a failure ("Great, another 3 hour delay. Thanks a lot") or explicit markers."""
+    if _SARCASM_MARKERS.search(text):
+        return True
+    return bool(_SARCASM_POSITIVE.search(text)) and len(_SARCASM_NEGATIVE.findall(text)) >= 2
+
+
+# --- topics --------------------------------------------------------------------------------------
+
+_TOPIC_KEYWORDS: dict[str, re.Pattern[str]] = {
+    "delay": _rx([
+        r"delay(?:ed|s)?", r"late(?:r)?", r"late flight(?:r)?", r"hours? late", r"still waiting", r"on time",
+        r"retard(?:é|ée|s)?", r"en retard", r"attente", r"retraso", r"verspätung", r"ritardo", r"vertraging",
+    ]),
+    "cancellation": _rx([
+        r"cancel+(?:ed|ation|led)?", r"cancelled flightr?", r"annul(?:é|ée|és|ation|er)", r"supprimé",
+        r"cancelado", r"storniert", r"annulliert", r"cancellato", r"geannuleerd",
+    ]),
+    "baggage": _rx([
+        r"bag(?:s|gage)?", r"luggage", r"suitcase", r"carry-?on", r"baggage claim", r"bagage(?:s)?",
+        r"valise(?:s)?", r"soute", r"equipaje", r"maleta", r"gepäck", r"koffer", r"bagaglio", r"bagagem",
+    ]),
+    "refund": _rx([
+        r"refund(?:ed|s)?", r"reimburs(?:e|ed|ement)", r"money back", r"compensation", r"voucher",
+        r"rembours(?:é|ée|er|ez|ement)", r"indemnisation", r"dédommagement", r"avoir", r"reembolso",
+        r"erstattung", r"rimborso", r"terugbetaling", r"reembolso",
+    ]),
+    "booking/payment": _rx([
+        r"book(?:ing|ed)?", r"reservation", r"ticket(?:s)?", r"fare", r"payment", r"charged", r"credit card",
+        r"website", r"app", r"check-?in", r"seat(?:s)?", r"upgrade", r"invoice", r"bill(?:ing)?",
+        r"réservation", r"réserver", r"billet(?:s)?", r"paiement", r"prélev(?:é|ement)", r"débité(?:e)?",
+        r"facture", r"enregistrement", r"site", r"reserva", r"buchung", r"prenotazione", r"boeking",
+    ]),
+    "delivery": _rx([
+        r"deliver(?:y|ed)?", r"package", r"parcel", r"shipping", r"shipment", r"tracking", r"courier",
+        r"order(?:ed)?", r"livr(?:aison|é|ée|er)", r"colis", r"commande", r"suivi", r"expédition",
+        r"entrega", r"paquete", r"lieferung", r"paket", r"consegna", r"bezorging", r"pakket",
+    ]),
+    "customer service": _rx([
+        r"customer service", r"customer care", r"on hold", r"hold music", r"hung up", r"no (?:one|answer|response)",
+        r"call cent(?:er|re)", r"agent", r"support", r"phone line", r"nobody (?:answers|responds)",
+        r"service client", r"conseiller(?:s)?", r"en attente", r"personne ne répond", r"pas de réponse",
+        r"injoignable", r"hotline", r"atención al cliente", r"kundenservice", r"servizio clienti", r"klantenservice",
+    ]),
+    "staff": _rx([
+        r"flight attendant(?:s)?", r"crew", r"pilot", r"gate agent", r"staff", r"employee(?:s)?", r"rude",
+        r"steward(?:ess)?", r"hôtesse(?:s)?", r"personnel", r"équipage", r"employé(?:e|s)?", r"impoli(?:e)?",
+        r"désagréable", r"azafata", r"personal", r"personale",
+    ]),
+    "product quality": _rx([
+        r"broken", r"seat(?:s)? (?:broken|dirty)", r"dirty", r"wifi", r"wi-fi", r"entertainment", r"food",
+        r"meal", r"legroom", r"uncomfortable", r"quality", r"defective", r"faulty", r"doesn'?t work",
+        r"not working", r"cassé(?:e)?", r"sale", r"repas", r"qualité", r"défectueu(?:x|se)", r"en panne",
+        r"ne marche pas", r"ne fonctionne pas", r"débit", r"connexion", r"réseau", r"roto", r"kaputt",
+    ]),
+}
+
+
+def keyword_topics(text: str) -> dict[str, int]:
+    """Number of keyword hits per topic (only topics with hits)."""
+    hits = {topic: len(p.findall(text)) for topic, p in _TOPIC_KEYWORDS.items()}
+    return {t: n for t, n in hits.items() if n}

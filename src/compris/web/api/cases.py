@@ -1,0 +1,172 @@
+"""Cases: list, read, reply, note, assign, change status."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal, NoReturn
+
+from fastapi import APIRouter, Header, Path, Query, Response
+from fastapi.exceptions import RequestValidationError
+
+from compris.inbox import actions, queries
+from compris.kit.errors import Conflict, Invalid, NotFound
+from compris.models import User
+from compris.web.api import load, serialize
+from compris.web.api.common import Api, errors
+from compris.web.api.schemas import (
+    IDEMPOTENCY_KEY_PATTERN,
+    AssignIn,
+    CaseCounts,
+    CaseDetail,
+    CaseList,
+    CaseSummary,
+    MessageOut,
+    NoteIn,
+    Page,
+    ReplyIn,
+    StatusFilter,
+    StatusIn,
+)
+
+router = APIRouter(tags=["cases"])
+
+CaseNumber = Annotated[int, Path(description="The case number, as shown in the inbox.", examples=[1042])]
+
+
+def field_error(loc: tuple[str, ...], message: str, value: Any = None) -> NoReturn:
+    """A 422 naming one field, in the same shape as malformed input."""
+    raise RequestValidationError([{"type": "value_error", "loc": loc, "msg": message, "input": value}])
+
+
+@router.get("/cases", response_model=CaseList, summary="List cases", responses=errors(422))
+def list_cases(
+    ctx: Api,
+    view: Annotated[Literal["all", "mine", "unassigned"],
+                    Query(description="`all`, `mine` (assigned to you) or `unassigned`.")] = "all",
+    status: Annotated[StatusFilter, Query(description="`active` (every status but resolved and closed), `all`, "
+                                          "or one status.")] = "active",
+    channel_account_id: Annotated[int | None, Query(description="Only cases whose latest customer message came "
+                                                    "in on this channel account (see `GET /channels`).")] = None,
+    sort: Annotated[Literal["newest", "oldest", "priority"],
+                    Query(description="`newest` activity first, `oldest` customer message first (who has "
+                               "waited longest), or `priority` (highest first).")] = "newest",
+    q: Annotated[str, Query(max_length=200, description="Search in contact names, subjects and message "
+                            "text.")] = "",
+    limit: Annotated[int, Query(ge=1, le=200, description="Page size.")] = 50,
+    offset: Annotated[int, Query(ge=0, description="Cases to skip.")] = 0,
+) -> CaseList:
+    """The workspace's cases, one page at a time, with the number of cases in each view."""
+    user = ctx.user
+    f = queries.InboxFilter(view=view, status=status, channel_account_id=channel_account_id, sort=sort, q=q,
+                            limit=limit, offset=offset)
+    rows = queries.list_cases(ctx.session, user.workspace_id, user.id, f)
+    counts = queries.counts(ctx.session, user.workspace_id, user.id, f)
+    total = counts[view]
+    return CaseList(
+        items=[serialize.case_row(r) for r in rows],
+        counts=CaseCounts(**counts),
+        page=Page(limit=limit, offset=offset, total=total,
+                  next_offset=offset + limit if offset + len(rows) < total and rows else None),
+    )
+
+
+@router.get("/cases/{number}", response_model=CaseDetail, summary="Read a case", responses=errors(404, 422))
+def get_case(number: CaseNumber, ctx: Api) -> CaseDetail:
+    """The case, its contact with every identity, its assignee, and its timeline (messages and events, oldest
+    first). Each reply shows its delivery state and, when sending failed, the network's reason."""
+    view = queries.case_view(ctx.session, ctx.user.workspace_id, number)
+    return serialize.case_detail(view)
+
+
+@router.post(
+    "/cases/{number}/replies",
+    status_code=201,
+    response_model=MessageOut,
+    summary="Reply to the customer",
+    responses={200: {"model": MessageOut, "description": "A replay: the reply this idempotency key already "
+                     "created."}, 201: {"description": "The reply, queued for sending."}, **errors(404, 409, 422)},
+)
+def create_reply(
+    number: CaseNumber,
+    body: ReplyIn,
+    ctx: Api,
+    response: Response,
+    idempotency_key: Annotated[str | None, Header(
+        alias="Idempotency-Key", pattern=IDEMPOTENCY_KEY_PATTERN,
+        description="Any unique string (1-64 printable ASCII characters, e.g. a UUID). Retrying a request with "
+        "the same key returns the first reply instead of sending a second one.",
+    )] = None,
+) -> MessageOut:
+    """Queue a public or private reply; it is sent in the background, exactly once. Poll the case or
+    `GET /messages/{id}` to follow its delivery."""
+    if idempotency_key and body.idempotency_key and idempotency_key != body.idempotency_key:
+        field_error(("body", "idempotency_key"), "differs from the Idempotency-Key header", body.idempotency_key)
+    client_key = idempotency_key or body.idempotency_key
+    session, user = ctx.session, ctx.user
+    case = queries.get_case(session, user.workspace_id, number, for_update=True)
+    key = f"api:{user.id}:{client_key}" if client_key else None
+    if key is not None:
+        existing = load.reply_for_key(session, user.workspace_id, key)
+        if existing is not None:
+            same = (existing.case_id == case.id and existing.visibility == body.visibility
+                    and existing.text == body.text.replace("\r\n", "\n").strip()
+                    and body.reply_to_message_id in (None, existing.reply_to_message_id))
+            if not same:
+                raise Conflict("this idempotency key was already used for a different reply")
+            response.status_code = 200
+            return load.message(session, existing, case.number)
+    message = actions.add_reply(session, ctx.runtime.publisher, actor=user, case=case, text=body.text,
+                                visibility=body.visibility, reply_to_message_id=body.reply_to_message_id,
+                                idempotency_key=key)
+    return load.message(session, message, case.number)
+
+
+@router.post("/cases/{number}/notes", status_code=201, response_model=MessageOut, summary="Add an internal note",
+             responses=errors(404, 422))
+def create_note(number: CaseNumber, body: NoteIn, ctx: Api) -> MessageOut:
+    """A note for the team on the case timeline; never sent to the customer."""
+    case = queries.get_case(ctx.session, ctx.user.workspace_id, number, for_update=True)
+    message = actions.add_note(ctx.session, ctx.runtime.publisher, actor=ctx.user, case=case, text=body.text)
+    return load.message(ctx.session, message, case.number)
+
+
+@router.post("/cases/{number}/assign", response_model=CaseSummary, summary="Assign or unassign",
+             responses=errors(404, 422))
+def assign(number: CaseNumber, body: AssignIn, ctx: Api) -> CaseSummary:
+    """Assign the case to a user of the workspace (`"me"` for yourself) or unassign it (`null`)."""
+    session, user = ctx.session, ctx.user
+    case = queries.get_case(session, user.workspace_id, number, for_update=True)
+    assignee: User | None
+    if body.assignee_id == "me":
+        assignee = user
+    elif body.assignee_id is None:
+        assignee = None
+    else:
+        try:
+            assignee = queries.get_user(session, user.workspace_id, body.assignee_id)
+        except NotFound:
+            field_error(("body", "assignee_id"), "no such user in this workspace", body.assignee_id)
+        if not assignee.is_active:
+            field_error(("body", "assignee_id"), "this user is deactivated", body.assignee_id)
+    actions.assign(session, ctx.runtime.publisher, actor=user, case=case, assignee=assignee)
+    return load.case_summary(session, case)
+
+
+@router.post("/cases/{number}/status", response_model=CaseSummary, summary="Change the status",
+             responses=errors(404, 422))
+def set_status(number: CaseNumber, body: StatusIn, ctx: Api) -> CaseSummary:
+    """Resolve (`resolved`), reopen (`open`), snooze until a time (`snoozed` + `snooze_until`), wait on the
+    customer or a partner, or close."""
+    if body.status == "snoozed" and body.snooze_until is None:
+        field_error(("body", "snooze_until"), "required when the status is snoozed")
+    if body.status != "snoozed" and body.snooze_until is not None:
+        field_error(("body", "snooze_until"), "only allowed when the status is snoozed", str(body.snooze_until))
+    session, user = ctx.session, ctx.user
+    case = queries.get_case(session, user.workspace_id, number, for_update=True)
+    try:
+        actions.set_status(session, ctx.runtime.publisher, actor=user, case=case, status=body.status,
+                           snooze_until=body.snooze_until)
+    except Invalid as exc:
+        if body.status == "snoozed":
+            field_error(("body", "snooze_until"), exc.message, str(body.snooze_until))
+        raise
+    return load.case_summary(session, case)
