@@ -118,6 +118,16 @@ class StandIn:
         assert len(self.requests) == 1, [f"{r.method} {r.path}" for r in self.requests]
         return self.requests[0]
 
+    def wait_for(self, count: int, timeout: float = 5.0) -> list[Recorded]:
+        """Wait until ``count`` requests arrived (for code that sends from a background worker)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self._lock:
+                if len(self.requests) >= count:
+                    return list(self.requests)
+            time.sleep(0.01)
+        raise AssertionError(f"expected {count} requests, got {len(self.requests)}")
+
     def clear(self) -> None:
         with self._lock:
             self.requests.clear()

@@ -213,6 +213,7 @@ def record_inbound(
         promoted=inbound.promoted,
         reshares=inbound.reshares,
         permalink=inbound.permalink,
+        platform_extra=_json_safe(inbound.extra),
         raw_event_id=raw_event_id,
         language=triage.get("language"),
         triage=triage,
@@ -248,6 +249,12 @@ def record_inbound(
               visibility=inbound.visibility, network=account.network)
     _publish_case(session, publisher, case, how, message_id=message.id)
     return message
+
+
+def _json_safe(data: Any) -> dict[str, Any]:
+    import json
+
+    return dict(json.loads(json.dumps(dict(data or {}), default=str)))
 
 
 def _attachment_dict(a: Any) -> dict[str, Any]:

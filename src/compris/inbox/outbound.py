@@ -28,6 +28,18 @@ log = logging.getLogger(__name__)
 MAX_SEND_ATTEMPTS = 8
 
 
+def _outbound_extra(target: Message | None, thread: Thread | None) -> dict[str, object]:
+    """What the connector needs to know of the conversation: the answered message's platform notes and
+    when the customer last wrote (reply windows)."""
+    extra: dict[str, object] = dict(target.platform_extra or {}) if target is not None else {}
+    extra.pop("private_reply_to_comment", None)  # only a move-to-private action may set it
+    if thread is not None and thread.last_inbound_at is not None:
+        extra["last_customer_message_at"] = thread.last_inbound_at.isoformat()
+    elif target is not None:
+        extra["last_customer_message_at"] = target.sent_at.isoformat()
+    return extra
+
+
 @handler(SEND_REPLY)
 def send_reply(run: JobRun) -> None:
     outbox_id = int(run.payload["outbox_id"])
@@ -69,7 +81,7 @@ def send_reply(run: JobRun) -> None:
             thread_key=thread.platform_thread_key if thread else "",
             reply_to_platform_id=message.reply_to_platform_id,
             recipient=recipient,
-            extra=dict(target.triage.get("_extra", {})) if target is not None and target.triage else {},
+            extra=_outbound_extra(target, thread),
         )
         ctx = context(account, run.services.secret_key)
 

@@ -13,6 +13,7 @@ from compris.models.inbox import (
     Message,
     Thread,
 )
+from compris.models.triage import TriageCorrection
 from compris.models.pipeline import Job, JobStatus, Outbox, RawEvent, RawEventStatus
 from compris.models.workspace import ApiToken, LoginAttempt, Role, User, Workspace
 
@@ -37,6 +38,7 @@ __all__ = [
     "RawEventStatus",
     "Role",
     "Thread",
+    "TriageCorrection",
     "User",
     "Workspace",
 ]

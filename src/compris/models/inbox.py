@@ -123,6 +123,8 @@ class Message(WorkspaceScoped, Base):
     promoted: Mapped[bool] = mapped_column(default=False)
     reshares: Mapped[int] = mapped_column(Integer, default=0)
     permalink: Mapped[str | None] = mapped_column(String(1000), default=None)
+    # what the connector noted about the platform's message (e.g. X's "summoned"), used when answering it
+    platform_extra: Mapped[dict[str, Any]] = mapped_column(default=dict)
     delivery_state: Mapped[str | None] = mapped_column(String(16), default=None)
     delivery_error: Mapped[str | None] = mapped_column(Text, default=None)
     raw_event_id: Mapped[int | None] = mapped_column(

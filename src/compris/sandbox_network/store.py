@@ -331,7 +331,7 @@ class Store:
             return []
         marks = ",".join("?" for _ in thread_ids)
         rows = self._read(
-            f"SELECT m.*, p.handle AS p_handle, p.name AS p_name, p.followers AS p_followers, "  # noqa: S608
+            f"SELECT m.*, p.handle AS p_handle, p.name AS p_name, p.followers AS p_followers, "
             f"p.verified AS p_verified, d.id AS d_id, d.event_id AS d_event_id, d.state AS d_state, "
             f"d.attempts AS d_attempts, d.last_status AS d_last_status, d.last_error AS d_last_error, "
             f"d.next_attempt_at AS d_next, d.delivered_at AS d_delivered_at "
@@ -380,7 +380,8 @@ class Store:
         conn.execute(
             "INSERT INTO threads (brand, id, kind, title, customer_id, created_at, updated_at) "
             "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (brand, id) DO UPDATE SET "
-            "updated_at = MAX(threads.updated_at, excluded.updated_at), title = COALESCE(threads.title, excluded.title)",
+            "updated_at = MAX(threads.updated_at, excluded.updated_at), "
+            "title = COALESCE(threads.title, excluded.title)",
             (brand, thread_id, thread_kind, title, persona_id if thread_kind == "dm" else None, stamp, stamp),
         )
         conn.execute(
@@ -422,6 +423,10 @@ class Store:
 
     def delivery(self, delivery_id: int) -> Delivery | None:
         rows = self._read("SELECT * FROM deliveries WHERE id = ?", (delivery_id,))
+        return _delivery(rows[0]) if rows else None
+
+    def delivery_for_message(self, message_id: str) -> Delivery | None:
+        rows = self._read("SELECT * FROM deliveries WHERE message_id = ? ORDER BY id LIMIT 1", (message_id,))
         return _delivery(rows[0]) if rows else None
 
     def claim_due(self, now: datetime, limit: int = 20) -> list[Delivery]:

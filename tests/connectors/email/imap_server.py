@@ -160,6 +160,7 @@ class Handler(socketserver.StreamRequestHandler):
             ready, _, _ = select.select([self.connection], [], [], 0.02)
             if ready:
                 line = self.rfile.readline()
+                self.server.commands.append(line.decode("utf-8", "replace").rstrip("\r\n"))
                 if line.strip().upper() == b"DONE" or not line:
                     self.send(f"{tag} OK IDLE terminated")
                     return

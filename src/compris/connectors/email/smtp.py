@@ -8,6 +8,7 @@ import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from email import policy
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime
@@ -16,6 +17,8 @@ from typing import Any
 from compris.connectors.base import OutboundMessage, SendError
 
 MAX_REFERENCES = 20
+#: SMTP line endings; headers folded only beyond RFC 5322's hard limit so that ids stay on one line
+SMTP_POLICY = policy.SMTP.clone(max_line_length=998)
 
 
 @dataclass(frozen=True)
@@ -67,7 +70,7 @@ def build_reply(config: SmtpSettings, message: OutboundMessage, now: datetime) -
     if not to or "@" not in str(to):
         raise SendError("an e-mail reply needs the customer's address", retryable=False)
     local, _, domain = config.from_address.rpartition("@")
-    mail = EmailMessage()
+    mail = EmailMessage(policy=SMTP_POLICY)
     mail["From"] = Address(display_name=config.from_name or "", username=local, domain=domain)
     mail["To"] = str(to)
     mail["Subject"] = _subject(message)
@@ -80,7 +83,7 @@ def build_reply(config: SmtpSettings, message: OutboundMessage, now: datetime) -
         mail["In-Reply-To"] = f"<{message.reply_to_platform_id}>"
         kept = references[:1] + references[1:][-(MAX_REFERENCES - 1):]  # keep the root and the newest
         mail["References"] = " ".join(f"<{r}>" for r in kept)
-    mail.set_content(message.text)
+    mail.set_content(message.text, cte="quoted-printable")  # 7-bit safe on any server
     return mail
 
 

@@ -245,7 +245,9 @@ EN = LangPatterns(
         \bshouldn{AP}?t\s+have\s+happened\b|\b(?:hate|dislike)\s+(?:to\s+hear|hearing|that|delays|when)\b|
         \b(?:don{AP}?t|do\s+not)\s+like\s+(?:to\s+hear|hearing)\b|\b(?:isn{AP}?t|is\s+not|not)\s+what\s+we\s+(?:like|want|expect)\b|
         \b(?:doesn{AP}?t|does\s+not|don{AP}?t)\s+sound\s+(?:good|right|great|fun|ideal)\b|\bsounds?\s+(?:frustrating|awful|terrible|stressful)\b|
-        \bwe\s+(?:know|get)\s+(?:how|that|it)\b|\b(?:missed\s+the\s+mark|fell\s+short|let\s+you\s+down|dropped\s+the\s+ball)\b|
+        \bwe\s+(?:know|get)\s+(?:how|that|it)\b|\bsad\s+to\s+(?:hear|see|learn)\b|\bwe\s+wish\s+(?:you|your|things)\b|
+        \b(?:isn{AP}?t|is\s+not|wasn{AP}?t|was\s+not)\s+(?:ideal|great|good|right|ok|okay|fun)\b|
+        \b(?:isn{AP}?t|is\s+not|not)\s+the\s+(?:impression|record|experience|way|trip|journey)\s+we\b|\b(?:missed\s+the\s+mark|fell\s+short|let\s+you\s+down|dropped\s+the\s+ball)\b|
         \b(?:isn{AP}?t|is\s+not|not)\s+the\s+way\s+we\s+want\b|\b(?:feedback|this|it)\s+to\s+heart\b|\bthat{AP}?s\s+(?:awful|terrible|not\s+right|no\s+good)\b|\bwe{AP}?re\s+on\s+it\b"""
     ),
     complaint_strong=_c(
@@ -288,7 +290,8 @@ EN = LangPatterns(
         |\b(?:which\s+is\s+|it\s+is\s+|it{AP}?s\s+)?clearly\s+(?:stated|states|indicated|indicates|displayed|written|explained)\b"""
     ),
     commitment=_c(
-        rf"""(?:\bwill\b|{AP}ll\b|\bshall\b|\bgoing\s+to\b|\bgonna\b|\b(?:happy|glad|pleased)\s+to\b|
+        rf"""(?:(?-i:\bwill\b)|{AP}ll\b|\bshall\b|\bgoing\s+to\b|\bgonna\b|
+        \b(?:happy|glad|pleased)\s+to\s+(?:offer|issue|refund|send|provide|give|compensate|credit|add)\b|
         \b(?:can|could)\s+offer\b|\bwould\s+like\s+to\s+offer\b|\b(?:are|am|{AP}re|{AP}m)\s+offering\b|
         \bguarantee\w*|\bpromise\w*|\bentitled\b|\b(?:have|{AP}ve|I{AP}ve|we{AP}ve)\s+(?:issued|processed|sent|added|applied|
         credited|approved|arranged|refunded|compensated|loaded)\b|\bhere{AP}?s\b|\bhere\s+is\b|\benjoy\b)"""
@@ -296,7 +299,9 @@ EN = LangPatterns(
     hedge=_c(
         rf"""(?:\bnot\b|n{AP}t\b|\bno\b|\bunable\b|\bcannot\b|\bnever\b|\bunfortunately\b|\beligib\w*|\bcheck\w*|
         \bsee\s+if\b|\blook(?:ing)?\s+into\b|\brequest\w*|\bsubmit\w*|\bapply\b|\bpolic(?:y|ies)\b|\bmay\b|\bmight\b|
-        \bif\b|\bwhether\b|\bhow\s+to\b|\bprocess\s+for\b|\bstatus\b|\bclaim\b)"""
+        \bif\b|\bwhether\b|\bhow\s+to\b|\bprocess\s+for\b|\bstatus\b|\bclaim\b|\bany\b|\bdepend\w*|
+        \bapplicable\b|\bdetails\b|\bhope\w*|\bglad\s+to\s+hear\b|\btied\b|\breview\w*|\binfo\b|
+        \b(?:team|department|dept)\s+(?:to|for)\b|\bpass\s+(?:this|it)\b)"""
     ),
 )
 

@@ -22,7 +22,7 @@ def home() -> Response:
 
 
 @router.get("/login")
-def login_page(request: Request, next: str = "/inbox") -> Response:  # noqa: A002 (the query parameter's name)
+def login_page(request: Request, next: str = "/inbox") -> Response:
     with get_runtime(request).db.transaction() as session:
         if session_user(request, session) is not None:
             return redirect(safe_next(next))
@@ -34,7 +34,7 @@ async def login_submit(
     request: Request,
     email: Annotated[str, Form()] = "",
     password: Annotated[str, Form()] = "",
-    next: Annotated[str, Form()] = "/inbox",  # noqa: A002
+    next: Annotated[str, Form()] = "/inbox",
 ) -> Response:
     runtime = get_runtime(request)
     target = safe_next(next)

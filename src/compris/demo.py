@@ -1,0 +1,304 @@
+"""The demo workspace: users, sandbox channel accounts and stories, delivered through the real pipeline.
+
+:func:`ensure_demo` is idempotent. Every story message is built as a sandbox-network delivery (recorded in the
+network's own store so that its page shows it), signed with the account's webhook secret and handed to
+:func:`compris.inbox.ingest.receive` exactly as a webhook would be; the jobs then normalise it into cases.
+The people, handles, bookings and orders of ``demo_data/stories.json`` are invented.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from compris.accounts import service as accounts
+from compris.channels.service import context, create_account
+from compris.config import Settings
+from compris.connectors.base import WebhookRequest
+from compris.connectors.sandbox import sign
+from compris.inbox import actions
+from compris.inbox.ingest import receive
+from compris.kit.clock import now
+from compris.models import (
+    ACTIVE_STATUSES,
+    Case,
+    CaseEvent,
+    CaseStatus,
+    ChannelAccount,
+    Contact,
+    Identity,
+    Message,
+    User,
+    Workspace,
+)
+from compris.runtime import Runtime
+from compris.sandbox_network.app import PREFIX, network_path
+from compris.sandbox_network.network import SandboxNetwork
+from compris.sandbox_network.store import Brand, NetworkError, Persona
+from compris.worker.queue import run_pending
+
+log = logging.getLogger(__name__)
+
+DEMO_SLUG = "demo"
+LOADED_EVENT = "demo_loaded"
+
+
+@cache
+def stories() -> dict[str, Any]:
+    text = (resources.files("compris") / "demo_data" / "stories.json").read_text(encoding="utf-8")
+    data: dict[str, Any] = json.loads(text)
+    return data
+
+
+def demo_login() -> tuple[str, str]:
+    data = stories()
+    user = next(u for u in data["users"] if u["key"] == data["login"])
+    return str(user["email"]), str(data["password"])
+
+
+def ensure_demo(settings: Settings) -> tuple[str, str]:
+    """Create the demo workspace and its stories unless they exist; return the login to print."""
+    login = demo_login()
+    runtime = Runtime.create(settings)
+    try:
+        with runtime.db.transaction() as session:
+            workspace = session.scalar(select(Workspace).where(Workspace.slug == DEMO_SLUG))
+            if workspace is not None and _loaded(session, workspace.id):
+                return login
+        _load(runtime)
+    finally:
+        runtime.stop()
+    return login
+
+
+def _loaded(session: Session, workspace_id: int) -> bool:
+    return session.scalar(
+        select(CaseEvent.id).where(CaseEvent.workspace_id == workspace_id, CaseEvent.kind == LOADED_EVENT).limit(1)
+    ) is not None
+
+
+@dataclass
+class _Demo:
+    runtime: Runtime
+    network: SandboxNetwork
+    workspace_id: int
+    users: dict[str, int]
+    accounts: dict[str, ChannelAccount]
+    secrets: dict[str, str]  # account key -> webhook secret
+    api_base: str
+
+
+def _load(runtime: Runtime) -> None:
+    data = stories()
+    settings = runtime.settings
+    api_base = f"{settings.base_url.rstrip('/')}{PREFIX}"
+    with runtime.db.transaction() as session:
+        workspace = _workspace(session, data)
+        users = _users(session, workspace, data)
+        channel_accounts = _accounts(session, settings.secret_key, workspace, data, api_base, users["admin"])
+        webhook_secrets = {
+            key: context(account, settings.secret_key).secrets["webhook_secret"]
+            for key, account in channel_accounts.items()
+        }
+        brands = [
+            Brand(external_id=account.external_id, name=account.name,
+                  webhook_url=f"{settings.base_url.rstrip('/')}/webhooks/{account.id}",
+                  webhook_secret=webhook_secrets[key],
+                  api_token=context(account, settings.secret_key).secrets["api_token"],
+                  flavour=str(account.settings.get("flavour", "")))
+            for key, account in channel_accounts.items()
+        ]
+        workspace_id = workspace.id
+    network = SandboxNetwork(network_path(settings.data_dir), public_url=api_base)
+    try:
+        for brand in brands:
+            network.register_brand(brand)
+        demo = _Demo(runtime, network, workspace_id, users, channel_accounts, webhook_secrets, api_base)
+        for step in data["steps"]:
+            _step(demo, data, step)
+        run_pending(runtime.services)
+        with runtime.db.transaction() as session:
+            actions.log_event(session, None, LOADED_EVENT, workspace_id=workspace_id, steps=len(data["steps"]))
+    finally:
+        network.close()
+
+
+def _workspace(session: Session, data: dict[str, Any]) -> Workspace:
+    spec = data["workspace"]
+    workspace = session.scalar(select(Workspace).where(Workspace.slug == spec["slug"]))
+    if workspace is None:
+        workspace = accounts.create_workspace(session, slug=spec["slug"], name=spec["name"],
+                                              timezone=spec["timezone"], default_language=spec["language"])
+    return workspace
+
+
+def _users(session: Session, workspace: Workspace, data: dict[str, Any]) -> dict[str, int]:
+    ids: dict[str, int] = {}
+    for spec in data["users"]:
+        user = session.scalar(select(User).where(User.email == spec["email"]))
+        if user is None:
+            user = accounts.create_user(session, workspace=workspace, email=spec["email"], name=spec["name"],
+                                        password=data["password"], role=spec["role"], language=spec["language"])
+        ids[spec["key"]] = user.id
+    return ids
+
+
+def _accounts(session: Session, secret_key: str, workspace: Workspace, data: dict[str, Any], api_base: str,
+              admin_id: int) -> dict[str, ChannelAccount]:
+    found: dict[str, ChannelAccount] = {}
+    for spec in data["accounts"]:
+        account = session.scalar(select(ChannelAccount).where(
+            ChannelAccount.workspace_id == workspace.id, ChannelAccount.network == "sandbox",
+            ChannelAccount.external_id == spec["external_id"]))
+        if account is None:
+            account = create_account(
+                session, secret_key, workspace_id=workspace.id, network="sandbox", name=spec["name"],
+                external_id=spec["external_id"], settings={"api_base": api_base, "flavour": spec["flavour"]},
+                secrets={"webhook_secret": secrets.token_urlsafe(32), "api_token": secrets.token_urlsafe(32)},
+                actor_user_id=admin_id,
+            )
+        found[spec["key"]] = account
+    return found
+
+
+def _persona(data: dict[str, Any], key: str) -> Persona:
+    raw = data["personas"][key]
+    return Persona(id=str(raw["id"]), handle=raw.get("handle"), name=raw.get("name"),
+                   followers=int(raw.get("followers", 0)), verified=bool(raw.get("verified", False)))
+
+
+def _step(demo: _Demo, data: dict[str, Any], step: dict[str, Any]) -> None:
+    kind = step["do"]
+    if kind == "message":
+        _deliver(demo, data, step)
+    elif kind == "brand_post":
+        account = demo.accounts[step["account"]]
+        if demo.network.store.message(step["id"]) is None:
+            demo.network.brand_post(account.external_id, step["text"], title=step.get("title"),
+                                    message_id=step["id"], created_at=now() - timedelta(minutes=step["minutes_ago"]))
+    elif kind == "merge":
+        run_pending(demo.runtime.services)
+        _merge(demo, data, step)
+    elif kind == "resolve":
+        run_pending(demo.runtime.services)
+        _resolve(demo, step)
+    else:
+        raise ValueError(f"unknown demo step {kind!r}")
+
+
+def _deliver(demo: _Demo, data: dict[str, Any], step: dict[str, Any]) -> None:
+    """Record the message on the sandbox network, then deliver its signed payload to Compris."""
+    account = demo.accounts[step["account"]]
+    attachments = [{k: (str(v).replace("{network}", demo.api_base) if k == "url" else v) for k, v in a.items()}
+                   for a in step.get("attachments", [])]
+    try:
+        posted = demo.network.customer_message(
+            account.external_id, _persona(data, step["persona"]), step["kind"], step["text"],
+            thread_id=step.get("thread"), promoted=bool(step.get("promoted", False)),
+            reshares=int(step.get("reshares", 0)), attachments=attachments,
+            created_at=now() - timedelta(minutes=step["minutes_ago"]), message_id=step["id"], deliver=False,
+        )
+        body = posted.body
+    except NetworkError as exc:
+        if exc.status != 409:
+            raise
+        stored = demo.network.store.delivery_for_message(step["id"])  # recorded by an interrupted earlier run
+        assert stored is not None
+        body = stored.body
+    request = WebhookRequest(
+        method="POST",
+        headers={"content-type": "application/json", "x-sandbox-signature": sign(demo.secrets[step["account"]], body)},
+        query={},
+        body=body,
+    )
+    runtime = demo.runtime
+    receive(runtime.db, runtime.publisher, runtime.settings.secret_key, account.id, request)
+    run_pending(runtime.services)
+
+
+def _contact_of(session: Session, workspace_id: int, platform_user_id: str) -> Contact:
+    identity = session.scalar(select(Identity).where(
+        Identity.workspace_id == workspace_id, Identity.network == "sandbox",
+        Identity.platform_user_id == platform_user_id))
+    if identity is None:
+        raise LookupError(f"demo: no identity {platform_user_id!r} yet")
+    contact = session.get(Contact, identity.contact_id)
+    assert contact is not None
+    while contact.merged_into_id is not None:
+        merged = session.get(Contact, contact.merged_into_id)
+        assert merged is not None
+        contact = merged
+    return contact
+
+
+def _merge(demo: _Demo, data: dict[str, Any], step: dict[str, Any]) -> None:
+    """A supervisor merges the two identities of one customer, so that their messages land on one case."""
+    runtime = demo.runtime
+    with runtime.db.transaction() as session:
+        source = _contact_of(session, demo.workspace_id, data["personas"][step["source"]]["id"])
+        target = _contact_of(session, demo.workspace_id, data["personas"][step["target"]]["id"])
+        actor = session.get(User, demo.users[step["by"]])
+        assert actor is not None
+        if source.id != target.id:
+            actions.merge_contacts(session, runtime.publisher, actor=actor, source=source, target=target)
+            session.flush()
+        _fold_cases(session, demo, actor, target)
+
+
+def _fold_cases(session: Session, demo: _Demo, actor: User, contact: Contact) -> None:
+    """Gather the merged contact's open cases into its oldest one.
+
+    ``actions.merge_contacts`` moves the cases to the surviving contact but keeps them apart; an agent would
+    then merge the duplicate case. Until the inbox offers that action, the demo moves the messages itself and
+    closes the emptied case, with both moves on the timelines.
+    """
+    cases = list(session.scalars(
+        select(Case).where(Case.workspace_id == demo.workspace_id, Case.contact_id == contact.id,
+                           Case.status.in_(ACTIVE_STATUSES)).order_by(Case.number)))
+    if len(cases) < 2:
+        return
+    keep, others = cases[0], cases[1:]
+    for other in others:
+        moved = list(session.scalars(select(Message).where(Message.case_id == other.id)))
+        for message in moved:
+            message.case_id = keep.id
+        keep.first_inbound_at = min(filter(None, [keep.first_inbound_at, other.first_inbound_at]), default=None)
+        keep.last_inbound_at = max(filter(None, [keep.last_inbound_at, other.last_inbound_at]), default=None)
+        if other.last_inbound_at and keep.last_inbound_at == other.last_inbound_at:
+            keep.preview, keep.last_channel_account_id = other.preview, other.last_channel_account_id
+        keep.unread = True
+        actions.log_event(session, keep, "case_merged", actor.id, workspace_id=keep.workspace_id,
+                          from_case_id=other.id, from_case_number=other.number, message_ids=[m.id for m in moved])
+        actions.log_event(session, other, "case_merged_into", actor.id, workspace_id=other.workspace_id,
+                          into_case_id=keep.id, into_case_number=keep.number)
+        actions.set_status(session, demo.runtime.publisher, actor=actor, case=other, status=CaseStatus.CLOSED)
+    session.flush()
+
+
+def _resolve(demo: _Demo, step: dict[str, Any]) -> None:
+    """An agent answered a case outside the live demo: a note, then resolved."""
+    runtime = demo.runtime
+    account = demo.accounts[step["account"]]
+    with runtime.db.transaction() as session:
+        message = session.scalar(select(Message).where(Message.channel_account_id == account.id,
+                                                       Message.platform_message_id == step["message"]))
+        if message is None:
+            raise LookupError(f"demo: message {step['message']!r} was not ingested")
+        case = session.get(Case, message.case_id)
+        agent = session.get(User, demo.users[step["by"]])
+        assert case is not None and agent is not None
+        if case.status in (CaseStatus.RESOLVED, CaseStatus.CLOSED):
+            return
+        actions.assign(session, runtime.publisher, actor=agent, case=case, assignee=agent)
+        if step.get("note"):
+            actions.add_note(session, runtime.publisher, actor=agent, case=case, text=step["note"])
+        actions.set_status(session, runtime.publisher, actor=agent, case=case, status=CaseStatus.RESOLVED)

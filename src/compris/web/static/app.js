@@ -1,0 +1,257 @@
+/* Compris agent UI: CSRF header for htmx, live updates (server-sent events), keyboard shortcuts, help overlay.
+   No inline scripts anywhere (the CSP is script-src 'self'); everything hangs off data attributes. */
+(function () {
+  "use strict";
+
+  var body = document.body;
+  var page = body.dataset.page || "";
+
+  function $(selector, root) { return (root || document).querySelector(selector); }
+  function $all(selector, root) { return Array.prototype.slice.call((root || document).querySelectorAll(selector)); }
+
+  /* --- CSRF: every htmx request carries the token of the <meta name="csrf-token"> --- */
+  document.addEventListener("htmx:configRequest", function (event) {
+    var meta = $('meta[name="csrf-token"]');
+    if (meta) { event.detail.headers["X-CSRF-Token"] = meta.getAttribute("content"); }
+  });
+
+  /* --- errors: a short message rather than nothing --- */
+  var toastTimer = null;
+  function toast(message) {
+    var el = $("#toast");
+    if (!el) { return; }
+    el.textContent = message;
+    el.hidden = false;
+    clearTimeout(toastTimer);
+    toastTimer = setTimeout(function () { el.hidden = true; }, 6000);
+  }
+  document.addEventListener("htmx:responseError", function (event) {
+    var xhr = event.detail.xhr;
+    if (xhr.status === 401) { window.location.href = "/login?next=" + encodeURIComponent(window.location.pathname); return; }
+    var message = "Error " + xhr.status;
+    try { var data = JSON.parse(xhr.responseText); if (data && data.error) { message = data.error; } } catch (e) { /* HTML */ }
+    toast(message);
+  });
+  document.addEventListener("htmx:sendError", function () { toast(body.dataset.offline || "Network error: try again."); });
+
+  /* --- live updates --- */
+  function setLive(on) {
+    var el = $("#live-status");
+    if (!el) { return; }
+    el.dataset.state = on ? "on" : "off";
+    el.textContent = on ? el.dataset.labelOn : el.dataset.labelOff;
+  }
+
+  var pendingNumbers = [];
+  var rowsTimer = null;
+  function refreshRows(number) {
+    if (number) { pendingNumbers.push(String(number)); }
+    clearTimeout(rowsTimer);
+    rowsTimer = setTimeout(function () {
+      var rows = $("#rows");
+      if (!rows || !window.htmx) { return; }
+      var numbers = pendingNumbers;
+      pendingNumbers = [];
+      var selected = selectedNumber();
+      window.htmx.ajax("GET", "/inbox/rows?" + (rows.dataset.query || ""), { target: "#rows", swap: "outerHTML" })
+        .then(function () {
+          numbers.forEach(function (n) {
+            var row = document.getElementById("case-row-" + n);
+            if (row) {
+              row.classList.remove("flash");
+              void row.offsetWidth; /* restart the animation */
+              row.classList.add("flash");
+            }
+          });
+          if (selected) { select(document.getElementById("case-row-" + selected), false); }
+        });
+    }, 250);
+  }
+
+  var caseTimer = null;
+  function refreshCase() {
+    clearTimeout(caseTimer);
+    caseTimer = setTimeout(function () {
+      var n = body.dataset.caseNumber;
+      if (!n || !window.htmx || !$("#timeline")) { return; }
+      window.htmx.ajax("GET", "/cases/" + n + "/fragments?parts=timeline,actions,customer",
+        { target: "#timeline", swap: "outerHTML" });
+    }, 200);
+  }
+
+  function connectLive() {
+    if (!window.EventSource || page === "login" || !$("#live-status")) { return; }
+    var source = new EventSource("/live");
+    source.addEventListener("open", function () { setLive(true); });
+    source.addEventListener("error", function () { setLive(false); });
+    source.addEventListener("signed-out", function () {
+      source.close();
+      window.location.href = "/login?next=" + encodeURIComponent(window.location.pathname);
+    });
+    source.addEventListener("case", function (message) {
+      var event;
+      try { event = JSON.parse(message.data); } catch (e) { return; }
+      if (page === "inbox") { refreshRows(event.number); }
+      if (page === "case" && String(event.case_id) === body.dataset.caseId) { refreshCase(); }
+    });
+  }
+
+  /* --- the inbox list: selection with j/k, history of the filters --- */
+  function rowsList() { return $all("#rows .case-row"); }
+  function selectedNumber() { var row = $("#rows .case-row.selected"); return row ? row.dataset.number : null; }
+  function select(row, focus) {
+    if (!row) { return; }
+    rowsList().forEach(function (r) { r.classList.remove("selected"); r.removeAttribute("aria-current"); });
+    row.classList.add("selected");
+    row.setAttribute("aria-current", "true");
+    if (focus !== false) {
+      var link = $("a.case-link", row);
+      if (link) { link.focus({ preventScroll: true }); }
+      row.scrollIntoView({ block: "nearest" });
+    }
+  }
+  function move(step) {
+    var rows = rowsList();
+    if (!rows.length) { return; }
+    var current = rows.findIndex(function (r) { return r.classList.contains("selected"); });
+    var next = current < 0 ? 0 : Math.min(rows.length - 1, Math.max(0, current + step));
+    select(rows[next]);
+  }
+  function openSelected() {
+    var row = $("#rows .case-row.selected") || rowsList()[0];
+    var link = row && $("a.case-link", row);
+    if (link) { window.location.href = link.getAttribute("href"); }
+  }
+  document.addEventListener("htmx:afterSwap", function (event) {
+    if (event.detail.target && event.detail.target.id === "rows" || event.target.id === "rows") {
+      var rows = $("#rows");
+      if (rows && page === "inbox" && window.history.replaceState) {
+        var query = rows.dataset.query || "";
+        window.history.replaceState(null, "", "/inbox" + (query ? "?" + query : ""));
+      }
+    }
+    updateCounter();
+  });
+
+  /* --- the reply box: length counter against the network's limit --- */
+  function textLength(text, unit) {
+    if (unit === "graphemes" && window.Intl && Intl.Segmenter) {
+      var n = 0;
+      var it = new Intl.Segmenter(undefined, { granularity: "grapheme" }).segment(text)[Symbol.iterator]();
+      while (!it.next().done) { n += 1; }
+      return n;
+    }
+    return Array.from(text).length; /* code points, as the server counts */
+  }
+  function updateCounter() {
+    var counter = $("#reply-counter");
+    var area = $("#reply-text");
+    if (!counter || !area) { return; }
+    var checked = $('#reply-form input[name="visibility"]:checked');
+    var limit = checked && checked.dataset.limit ? parseInt(checked.dataset.limit, 10) : 0;
+    var n = textLength(area.value.replace(/\r\n/g, "\n").trim(), counter.dataset.unit);
+    if (limit) {
+      counter.textContent = counter.dataset.template.replace("{n}", n).replace("{max}", limit);
+    } else {
+      counter.textContent = counter.dataset.templateNolimit.replace("{n}", n);
+    }
+    counter.classList.toggle("over", !!limit && n > limit);
+  }
+  document.addEventListener("input", function (event) { if (event.target.id === "reply-text") { updateCounter(); } });
+  document.addEventListener("change", function (event) {
+    if (event.target.name === "visibility" && event.target.closest("#reply-form")) { updateCounter(); }
+  });
+
+  /* --- copy buttons --- */
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest("[data-copy]");
+    if (!button) { return; }
+    var input = $(button.dataset.copy);
+    if (!input) { return; }
+    input.select();
+    if (navigator.clipboard) { navigator.clipboard.writeText(input.value).catch(function () { /* selected anyway */ }); }
+  });
+
+  /* --- help overlay --- */
+  var lastFocus = null;
+  function toggleHelp(show) {
+    var help = $("#help");
+    if (!help) { return; }
+    var open = show === undefined ? help.hidden : show;
+    if (open) {
+      lastFocus = document.activeElement;
+      help.hidden = false;
+      var close = $("[data-close-help]", help);
+      if (close) { close.focus(); }
+    } else {
+      help.hidden = true;
+      if (lastFocus && lastFocus.focus) { lastFocus.focus(); }
+    }
+  }
+  document.addEventListener("click", function (event) {
+    if (event.target.closest("#help-button")) { toggleHelp(); return; }
+    if (event.target.closest("[data-close-help]") || event.target.id === "help") { toggleHelp(false); }
+  });
+
+  /* --- keyboard shortcuts (never while typing in a field) --- */
+  function typing(el) {
+    return !!el && (el.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(el.tagName));
+  }
+  function click(selector) { var el = $(selector); if (el) { el.click(); return true; } return false; }
+  function focusField(selector) {
+    var el = $(selector);
+    if (el) { el.focus(); el.scrollIntoView({ block: "center" }); return true; }
+    return false;
+  }
+  var pendingG = false;
+  document.addEventListener("keydown", function (event) {
+    var help = $("#help");
+    if (event.key === "Escape") {
+      if (help && !help.hidden) { toggleHelp(false); event.preventDefault(); return; }
+      if (typing(event.target)) { event.target.blur(); }
+      return;
+    }
+    if ((event.ctrlKey || event.metaKey) && event.key === "Enter" && typing(event.target) && event.target.form) {
+      event.preventDefault();
+      event.target.form.requestSubmit();
+      return;
+    }
+    if (event.ctrlKey || event.metaKey || event.altKey || typing(event.target)) { return; }
+    if (pendingG) {
+      pendingG = false;
+      if (event.key === "i") { event.preventDefault(); window.location.href = "/inbox"; }
+      return;
+    }
+    var handled = true;
+    switch (event.key) {
+      case "?": toggleHelp(); break;
+      case "g": pendingG = true; setTimeout(function () { pendingG = false; }, 1500); break;
+      case "/":
+        if (!focusField("#q")) { window.location.href = "/inbox#search"; }
+        break;
+      case "j": if (page === "inbox") { move(1); } else { handled = false; } break;
+      case "k": if (page === "inbox") { move(-1); } else { handled = false; } break;
+      case "o": if (page === "inbox") { openSelected(); } else { handled = false; } break;
+      case "Enter":
+        if (page === "inbox" && !(event.target.closest && event.target.closest("a, button"))) { openSelected(); }
+        else { handled = false; }
+        break;
+      case "r": handled = focusField("#reply-text"); break;
+      case "n": handled = focusField("#note-text"); break;
+      case "e": handled = click('[data-shortcut="e"]'); break;
+      case "a": handled = click('[data-shortcut="a"]'); break;
+      default: handled = false;
+    }
+    if (handled) { event.preventDefault(); }
+  });
+
+  /* keep the j/k selection in step with the mouse and with Tab */
+  document.addEventListener("focusin", function (event) {
+    var row = event.target.closest && event.target.closest("#rows .case-row");
+    if (row) { select(row, false); }
+  });
+
+  if (page === "inbox" && window.location.hash === "#search") { focusField("#q"); }
+  updateCounter();
+  connectLive();
+})();
