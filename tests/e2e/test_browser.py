@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import socket
 import threading
 import time
@@ -133,24 +132,29 @@ def test_round_trip_live_reply_resolve(server: Server, browser: Any) -> None:
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    page.on("response", lambda r: errors.append(f"{r.status} {r.url}") if r.status >= 400 else None)
     _sign_in(page, server, server.world.agent.email)
     page.evaluate("window.__noReload = 'still here'")
+    server.simulate("Je voudrais un remboursement pour ma réservation XK42", author="jean-martin", kind="dm")
+    server.simulate("Thanks for the upgrade, lovely crew on AF007!", author="sam-lee")
+    expect(page.locator("#rows .case-row")).to_have_count(2, timeout=20_000)
 
     # a customer posts on the sandbox network: the case appears in the open inbox, without a reload
     posted = server.simulate("My suitcase never arrived on flight AF123.\nCan you help?", author="marie-dupont")
     row = page.locator("#rows .case-row", has_text="suitcase never arrived")
     expect(row).to_be_visible(timeout=20_000)
     assert page.evaluate("window.__noReload") == "still here"
-    expect(page.locator("#count-all")).to_have_text("1")
+    expect(page.locator("#count-all")).to_have_text("3")
     expect(row).to_contain_text("Marie Dupont")
     expect(row).to_contain_text("Acme Air")
+    number = row.get_attribute("data-number")
     page.screenshot(path=str(SHOTS / "compris-inbox-1280.png"), full_page=True)
 
     # open it from the keyboard: j selects, Enter opens
     page.keyboard.press("j")
     expect(row).to_have_class(re.compile(r"\bselected\b"))
     page.keyboard.press("Enter")
-    page.wait_for_url(f"{server.base}/cases/1")
+    page.wait_for_url(f"{server.base}/cases/{number}")
     expect(page.locator("#timeline")).to_contain_text("My suitcase never arrived on flight AF123.")
     expect(page.locator("#customer")).to_contain_text("@marie-dupont")
 
@@ -166,12 +170,15 @@ def test_round_trip_live_reply_resolve(server: Server, browser: Any) -> None:
     reply = "Hello Marie, we are sorry. Your bag is located and will be delivered tonight."
     page.keyboard.type(reply)
     expect(page.locator("#reply-counter")).to_have_text(f"{len(reply)} of 1000 characters")
-    page.screenshot(path=str(SHOTS / "compris-case-1280.png"), full_page=True)
     page.keyboard.press("Control+Enter")
     expect(page.locator("#timeline .msg-outbound")).to_contain_text(reply, timeout=10_000)
     expect(page.locator("#reply-text")).to_have_value("")
     # sent by the worker, and the case view learns it live
     expect(page.locator("#timeline .msg-outbound .delivery-sent")).to_be_visible(timeout=30_000)
+    page.fill("#note-text", "Bag tag 4711 confirmed with the ground handler.")
+    page.click("#note-form button[type=submit]")
+    expect(page.locator("#timeline .msg-note")).to_contain_text("Bag tag 4711")
+    page.screenshot(path=str(SHOTS / "compris-case-1280.png"), full_page=True)
 
     # the sandbox network has the brand's reply in the customer's thread
     def delivered() -> bool:
@@ -179,7 +186,8 @@ def test_round_trip_live_reply_resolve(server: Server, browser: Any) -> None:
 
     _eventually(delivered, message="the reply did not reach the sandbox network")
 
-    # e resolves
+    # Escape leaves the reply box (htmx keeps its focus across the swap), then e resolves
+    page.keyboard.press("Escape")
     page.keyboard.press("e")
     expect(page.locator("#case-status")).to_have_attribute("data-status", "resolved", timeout=10_000)
     expect(page.locator("#timeline")).to_contain_text("Resolved")
@@ -189,6 +197,7 @@ def test_round_trip_live_reply_resolve(server: Server, browser: Any) -> None:
     page.keyboard.press("i")
     page.wait_for_url(f"{server.base}/inbox")
     expect(page.locator("#rows")).not_to_contain_text("suitcase never arrived")
+    expect(page.locator("#rows .case-row")).to_have_count(2)
     assert not errors, errors
 
     # the same at phone width
@@ -197,9 +206,9 @@ def test_round_trip_live_reply_resolve(server: Server, browser: Any) -> None:
     mobile = phone.new_page()
     _sign_in(mobile, server, server.world.agent.email)
     mobile.goto(f"{server.base}/inbox?status=all")
-    expect(mobile.locator("#rows .case-row")).to_have_count(1)
+    expect(mobile.locator("#rows .case-row")).to_have_count(3)
     mobile.screenshot(path=str(SHOTS / "compris-inbox-390.png"), full_page=True)
-    mobile.goto(f"{server.base}/cases/1")
+    mobile.goto(f"{server.base}/cases/{number}")
     expect(mobile.locator("#timeline")).to_contain_text(reply)
     mobile.screenshot(path=str(SHOTS / "compris-case-390.png"), full_page=True)
     width = mobile.evaluate("document.documentElement.scrollWidth")
@@ -224,7 +233,7 @@ def test_hostile_text_renders_as_text(server: Server, browser: Any) -> None:
     page.on("dialog", on_dialog)
     _sign_in(page, server, server.world.agent.email)
     server.simulate(HOSTILE, author="mallory", thread_title="<b onmouseover=alert(3)>t</b>",
-                    attachments=[{"kind": "file", "url": "javascript:alert(4)", "name": "<svg onload=alert(5)>"}])
+                    attachments=[{"kind": "file", "url": "https://cdn.example/file.bin", "name": "<svg onload=alert(5)>"}])
     row = page.locator("#rows .case-row", has_text="<script>alert(1)</script>")
     expect(row).to_be_visible(timeout=20_000)  # arrived live, as text
     row.locator("a").click()
@@ -238,6 +247,4 @@ def test_hostile_text_renders_as_text(server: Server, browser: Any) -> None:
     page.locator("#timeline .attachments").hover()
     time.sleep(0.5)
     assert dialogs == []
-    shutil.copy(SHOTS / "compris-case-1280.png", SHOTS / "compris-case-1280.png") if (
-        SHOTS / "compris-case-1280.png").exists() else None
     context.close()

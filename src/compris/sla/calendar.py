@@ -6,9 +6,11 @@ aware datetimes in UTC. Rules (see ``docs/sla.md``):
 * An :class:`Interval` is a local wall-clock range ``[start, end)``. When ``end <= start`` the range crosses
   midnight and ends on the *next* day (``22:00-06:00``; ``09:00-00:00`` is "until midnight";
   ``00:00-00:00`` is the whole day).
-* An interval belongs to the date it *starts* on: an exception date replaces the intervals that start that day.
-* A holiday closes its whole local day ``[00:00, next 00:00)``, including the tail of the previous night's
-  interval. A date listed both as holiday and exception follows the exception.
+* An interval belongs to the date it *starts* on: an exception date replaces the intervals that start that day
+  (an empty exception closes them).
+* A holiday removes exactly its local day ``[00:00, next 00:00)`` from the schedule: the tail of the previous
+  night's interval is cut at midnight, and the part of the holiday's own night interval after the next
+  midnight stays open. A date listed both as holiday and exception follows the exception.
 * DST: local times are turned into instants with ``fold=0``. A time repeated when clocks go back (01:30 on the
   first Sunday of November in New York) means its *first* occurrence; a time that does not exist when clocks
   go forward (02:30 on the last Sunday of March in Paris) is moved forward by the size of the gap (03:30 CEST).
@@ -180,12 +182,15 @@ class BusinessCalendar:
         return self._always
 
     def intervals_on(self, day: date) -> tuple[Interval, ...]:
-        """The local intervals that start on ``day`` (exception, holiday or weekly)."""
+        """The local intervals that start on ``day`` (its exception, else the weekly ones), before holidays
+        are cut out."""
         if day in self._exceptions:
             return self._exceptions[day]
-        if day in self.holidays:
-            return ()
         return self.weekly[day.weekday()]
+
+    def is_holiday(self, day: date) -> bool:
+        """A holiday without an exception: its whole local day is closed."""
+        return day in self.holidays and day not in self._exceptions
 
 
 def _covers_day(intervals: tuple[Interval, ...]) -> bool:
@@ -199,7 +204,7 @@ def _local_to_utc(day: date, at: time, tz: ZoneInfo) -> datetime:
 
 @lru_cache(maxsize=8192)
 def _day_intervals(cal: BusinessCalendar, day: date) -> tuple[tuple[datetime, datetime], ...]:
-    """UTC intervals starting on local ``day``, with holidays (whole local days) cut out, sorted."""
+    """UTC intervals starting on local ``day`` with holidays (whole local days) cut out, sorted."""
     tz = cal.timezone
     raw: list[tuple[datetime, datetime]] = []
     for iv in cal.intervals_on(day):
@@ -207,17 +212,17 @@ def _day_intervals(cal: BusinessCalendar, day: date) -> tuple[tuple[datetime, da
         end = _local_to_utc(day + _DAY if iv.crosses_midnight else day, iv.end, tz)
         if end > start:
             raw.append((start, end))
-    nxt = day + _DAY
-    if raw and nxt in cal.holidays and nxt not in cal._exceptions:
-        cut_start = _local_to_utc(nxt, time(0), tz)
-        cut_end = _local_to_utc(nxt + _DAY, time(0), tz)
-        cut: list[tuple[datetime, datetime]] = []
-        for s, e in raw:
-            if s < cut_start:
-                cut.append((s, min(e, cut_start)))
-            if e > cut_end:
-                cut.append((max(s, cut_end), e))
-        raw = cut
+    for holiday in (day, day + _DAY):
+        if raw and cal.is_holiday(holiday):
+            cut_start = _local_to_utc(holiday, time(0), tz)
+            cut_end = _local_to_utc(holiday + _DAY, time(0), tz)
+            cut: list[tuple[datetime, datetime]] = []
+            for s, e in raw:
+                if s < cut_start:
+                    cut.append((s, min(e, cut_start)))
+                if e > cut_end:
+                    cut.append((max(s, cut_end), e))
+            raw = cut
     return tuple(sorted(raw))
 
 
@@ -226,8 +231,11 @@ def _lower_bound(day: date) -> datetime:
     return datetime.combine(day - _DAY, time(0), tzinfo=UTC)
 
 
-def _pieces(cal: BusinessCalendar, at: datetime) -> Iterator[tuple[datetime, datetime]]:
-    """Disjoint, sorted open pieces ending after ``at`` (UTC), clipped to start at ``at``; unbounded.
+def _pieces(
+    cal: BusinessCalendar, at: datetime, until: datetime | None = None
+) -> Iterator[tuple[datetime, datetime]]:
+    """Disjoint, sorted open pieces ending after ``at`` (UTC), clipped to start at ``at``; unbounded unless
+    ``until`` is given (then it stops once no piece can start before ``until``).
 
     Adjacent pieces may touch (a 24/7 calendar comes out one day at a time). Raises :class:`CalendarError`
     after :data:`_MAX_CLOSED` without any opening.
@@ -266,6 +274,10 @@ def _pieces(cal: BusinessCalendar, at: datetime) -> Iterator[tuple[datetime, dat
                     yield max(cur[0], at), bound
                     last_open = bound
                 cur = (bound, cur[1])
+        if until is not None and bound >= until:
+            if cur is not None and cur[1] > at:
+                yield max(cur[0], at), cur[1]
+            return
         if bound - last_open > _MAX_CLOSED:
             raise CalendarError(f"calendar has no opening within {_MAX_CLOSED.days} days after {at.isoformat()}")
         for iv in _day_intervals(cal, day):
@@ -280,7 +292,7 @@ def open_intervals(cal: BusinessCalendar, start: datetime, end: datetime) -> Ite
     if end <= start:
         return
     cur: tuple[datetime, datetime] | None = None
-    for s, e in _pieces(cal, start):
+    for s, e in _pieces(cal, start, end):
         if s >= end:
             break
         e = min(e, end)
@@ -342,7 +354,7 @@ def business_time_between(cal: BusinessCalendar, start: datetime, end: datetime)
     if cal.is_always_open:
         return end - start
     total = _ZERO
-    for s, e in _pieces(cal, start):
+    for s, e in _pieces(cal, start, end):
         if s >= end:
             break
         total += min(e, end) - s

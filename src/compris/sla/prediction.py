@@ -83,9 +83,7 @@ def expected_wait(
     return model * weight + history * (1 - weight)
 
 
-def predict_breach(
-    due_at: datetime | None, now: datetime, queue_ahead: int, throughput_per_hour: float
-) -> bool:
+def predict_breach(due_at: datetime | None, now: datetime, queue_ahead: int, throughput_per_hour: float) -> bool:
     """Whether the case will probably miss ``due_at``: its turn comes after ``(queue_ahead + 1) / throughput``.
 
     No deadline → ``False``; already past it → ``True``; no throughput (nobody answering) → ``True``.

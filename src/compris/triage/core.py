@@ -226,10 +226,10 @@ def _decide(
     # intent: rules on top of the complaint model
     if rules.is_spam(text):
         intent, intent_conf = "spam", 0.8
-    elif p_comp >= 0.5 and sentiment == "negative":
-        intent, intent_conf = "complaint", p_comp
     elif rules.request_cues(text):
         intent, intent_conf = "request", 0.7
+    elif p_comp >= 0.5 and sentiment == "negative":
+        intent, intent_conf = "complaint", p_comp
     elif rules.is_question(text):
         intent, intent_conf = "question", 0.7
     elif sentiment == "positive" and (rules.praise_cues(text) or sent_conf >= 0.6):
@@ -312,10 +312,7 @@ def triage(
     item = TriageInput(text, followers, verified, promoted, reshares, waiting_minutes)
     if _use_accurate(models, accurate):
         return triage_many([item], models=models, accurate=True)[0]
-    idx, val = models.featurizer.row(text)
-    p_sent = models.sentiment.proba_row(idx, val)
-    p_comp = float(models.complaint.proba_row(idx, val)[1])
-    p_topic = models.topic.proba_row(idx, val)
+    p_sent, p_comp, p_topic = models.fast_scores(text)
     return _decide(models, item, p_sent, p_comp, p_topic, "fast")
 
 

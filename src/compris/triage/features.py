@@ -57,16 +57,17 @@ class _Block:
     idf: npt.NDArray[np.float32]
 
     def row(self, grams: list[str]) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]:
-        counts = Counter(g for g in grams if g in self.vocab)
-        if not counts:
+        get = self.vocab.get
+        pairs = [(i, c) for i, c in ((get(g), c) for g, c in Counter(grams).items()) if i is not None]
+        if not pairs:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
-        idx = np.fromiter((self.vocab[g] for g in counts), dtype=np.int64, count=len(counts))
-        tf = np.fromiter((1.0 + math.log(c) for c in counts.values()), dtype=np.float32, count=len(counts))
-        vals = tf * self.idf[idx]
+        arr = np.array(pairs, dtype=np.int64)
+        idx = arr[:, 0]
+        vals = (1.0 + np.log(arr[:, 1].astype(np.float32))) * self.idf[idx]
         norm = float(np.sqrt(np.dot(vals, vals)))
         if norm > 0:
             vals /= norm
-        return idx, vals
+        return idx, vals.astype(np.float32)
 
 
 class Featurizer:
@@ -158,13 +159,13 @@ class LinearHead:
 
     def proba_row(self, idx: npt.NDArray[np.int64], val: npt.NDArray[np.float32]) -> npt.NDArray[np.float64]:
         scores = val @ self.weights[idx] + self.bias if len(idx) else self.bias.copy()
-        return self._to_proba(np.asarray(scores, dtype=np.float64)[None, :])[0]
+        return self.to_proba(np.asarray(scores, dtype=np.float64)[None, :])[0]
 
     def proba(self, matrix: Matrix) -> npt.NDArray[np.float64]:
         scores = np.asarray(matrix @ self.weights, dtype=np.float64) + self.bias
-        return self._to_proba(scores)
+        return self.to_proba(scores)
 
-    def _to_proba(self, scores: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    def to_proba(self, scores: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
         if scores.shape[1] == 1:
             p = 1.0 / (1.0 + np.exp(-scores[:, 0]))
             return np.stack([1.0 - p, p], axis=1)

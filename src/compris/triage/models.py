@@ -7,6 +7,7 @@ writes the same layout anywhere. ``load_models(None)`` caches the default.
 from __future__ import annotations
 
 import json
+import os
 import threading
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -40,13 +41,40 @@ class TriageModels:
     accurate_complaint: LinearHead | None = None
     overrides: dict[str, dict[str, str]] = field(default_factory=dict)
     manifest: dict[str, Any] = field(default_factory=dict)
+    _stack: tuple[npt.NDArray[np.float32], npt.NDArray[np.float32], tuple[int, int]] | None = field(
+        default=None, repr=False
+    )
 
     @property
     def has_accurate_path(self) -> bool:
         return self.accurate_sentiment is not None and embeddings.available()
 
+    def fast_scores(self, text: str) -> tuple[npt.NDArray[np.float64], float, npt.NDArray[np.float64]]:
+        """Sentiment probabilities, complaint probability, topic probabilities of one text (one gather)."""
+        idx, val = self.featurizer.row(text)
+        stacked, bias, cuts = self._stacked()
+        scores = (val @ stacked[idx] + bias) if len(idx) else bias.copy()
+        scores = scores.astype(np.float64)[None, :]
+        a, b = cuts
+        p_sent = self.sentiment.to_proba(scores[:, :a])[0]
+        p_comp = float(self.complaint.to_proba(scores[:, a:b])[0, 1])
+        p_topic = self.topic.to_proba(scores[:, b:])[0]
+        return p_sent, p_comp, p_topic
+
+    def _stacked(self) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32], tuple[int, int]]:
+        if self._stack is None:
+            heads = (self.sentiment, self.complaint, self.topic)
+            weights = np.ascontiguousarray(np.hstack([h.weights for h in heads]), dtype=np.float32)
+            bias = np.concatenate([h.bias for h in heads]).astype(np.float32)
+            a = self.sentiment.weights.shape[1]
+            b = a + self.complaint.weights.shape[1]
+            self._stack = (weights, bias, (a, b))
+        return self._stack
+
     def override(self, text: str, field_name: str) -> str | None:
         """A label the team set for exactly this text (after normalisation), if any."""
+        if not self.overrides:
+            return None
         entry = self.overrides.get(normalize(text))
         return entry.get(field_name) if entry else None
 
@@ -95,11 +123,16 @@ def _load_cached(path: Path) -> TriageModels:
         return _load(path)
 
 
+_default: TriageModels | None = None
+
+
 def load_models(path: Path | None = None) -> TriageModels:
     """Load (and cache) the models in ``path``; ``None`` = ``$COMPRIS_TRIAGE_MODELS`` or the shipped ones."""
-    import os
-
+    global _default
     if path is None:
+        if _default is not None:
+            return _default
         env = os.environ.get(MODEL_ENV)
-        path = Path(env) if env else default_model_dir()
+        _default = _load_cached(Path(env).resolve() if env else default_model_dir().resolve())
+        return _default
     return _load_cached(Path(path).resolve())

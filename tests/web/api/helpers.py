@@ -7,11 +7,11 @@ from typing import Any
 import httpx
 from fastapi.testclient import TestClient
 from sqlalchemy import select
+from tests.conftest import World
 
 from compris.accounts import service as accounts
 from compris.connectors.base import OutboundMessage, SendError, SendResult
 from compris.models import Case, User
-from tests.conftest import World
 
 
 def token(world: World, user: User, name: str = "test") -> str:
@@ -61,3 +61,9 @@ class FakeNetwork:
             raise self.error
         self.sent.append(message)
         return SendResult(platform_message_id=f"sent-{len(self.sent)}")
+
+
+def timeline_messages(client: TestClient, headers: dict[str, str], number: int) -> list[dict[str, Any]]:
+    response = client.get(f"/api/v1/cases/{number}", headers=headers)
+    assert response.status_code == 200, response.text
+    return [i["message"] for i in response.json()["timeline"] if i["kind"] == "message"]

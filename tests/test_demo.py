@@ -1,0 +1,121 @@
+"""The demo workspace: created through the real pipeline, once."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+
+from compris.config import Settings
+from compris.demo import ensure_demo
+from compris.models import (
+    ACTIVE_STATUSES,
+    Case,
+    CaseEvent,
+    CaseStatus,
+    ChannelAccount,
+    Contact,
+    Identity,
+    Message,
+    RawEvent,
+    RawEventStatus,
+    User,
+    Workspace,
+)
+from compris.runtime import Runtime
+from compris.sandbox_network import SandboxNetwork
+from compris.sandbox_network.app import create_network_app, network_path
+
+
+def _counts(runtime: Runtime) -> dict[str, Any]:
+    with runtime.db.transaction() as s:
+        return {model.__name__: s.scalar(select(func.count()).select_from(model))
+                for model in (Workspace, User, ChannelAccount, Contact, Identity, Case, Message, CaseEvent, RawEvent)}
+
+
+def test_the_demo_is_created_through_the_pipeline_and_only_once(settings: Settings, runtime: Runtime) -> None:
+    # when the demo is loaded on an empty database
+    email, password = ensure_demo(settings)
+    # then its login works with the printed password
+    assert len(password) >= 10
+    with runtime.db.transaction() as s:
+        workspace = s.scalars(select(Workspace).where(Workspace.slug == "demo")).one()
+        assert workspace.timezone == "Europe/Paris"
+        assert s.scalar(select(User.role).where(User.email == email)) == "admin"
+        roles = set(s.scalars(select(User.role).where(User.workspace_id == workspace.id)))
+        assert roles == {"admin", "supervisor", "agent"}
+        channel_accounts = list(s.scalars(select(ChannelAccount).where(ChannelAccount.workspace_id == workspace.id)))
+        assert {a.settings["flavour"] for a in channel_accounts} == {"x", "facebook", "instagram", "whatsapp"}
+        assert all(a.settings["api_base"] == "http://testserver/sandbox-network" for a in channel_accounts)
+        # every story went through the webhook pipeline
+        raw_states = set(s.scalars(select(RawEvent.status)))
+        assert raw_states == {RawEventStatus.PROCESSED}
+        assert s.scalar(select(func.count()).select_from(Message).where(Message.raw_event_id.is_not(None))) >= 35
+        assert s.scalar(select(func.count()).select_from(Case)) >= 20
+
+        # 1. one hotel customer, two identities on two networks, merged by the supervisor: one open case
+        def contact_of(platform_user_id: str) -> int:
+            identity = s.scalars(select(Identity).where(Identity.platform_user_id == platform_user_id)).one()
+            return identity.contact_id
+
+        contact_id = contact_of("demo-ig-leonie")
+        assert contact_of("demo-fb-100042") == contact_id
+        [case] = s.scalars(select(Case).where(Case.contact_id == contact_id, Case.status.in_(ACTIVE_STATUSES)))
+        messages = list(s.scalars(select(Message).where(Message.case_id == case.id)))
+        assert len(messages) == 3
+        assert len({m.author_identity_id for m in messages}) == 2
+        assert len({m.channel_account_id for m in messages}) == 2
+        supervisor_id = s.scalar(select(User.id).where(User.workspace_id == workspace.id, User.role == "supervisor"))
+        merge = s.scalars(select(CaseEvent).where(CaseEvent.kind == "contact_merged",
+                                                  CaseEvent.case_id.is_(None))).one()
+        assert merge.actor_user_id == supervisor_id
+
+        # 2. the promoted, widely seen luggage complaint
+        luggage = s.scalars(select(Message).where(Message.platform_message_id == "demo-luggage-01")).one()
+        assert luggage.promoted and luggage.reshares > 1000
+        author = s.get(Identity, luggage.author_identity_id)
+        assert author is not None and author.followers == 48000 and author.verified
+
+        # 3. a wall of parcel complaints on one post, from many customers
+        comments = list(s.scalars(select(Message).where(Message.platform_message_id.like("demo-parcel-%"))))
+        assert len(comments) >= 8
+        assert len({m.thread_id for m in comments}) == 1
+        assert len({m.case_id for m in comments}) == len(comments)
+
+        # 4. a record locator and a screenshot by private message
+        rebook = list(s.scalars(select(Message).where(Message.platform_message_id.like("demo-rebook-%"))))
+        assert {m.visibility for m in rebook} == {"private"}
+        assert len({m.case_id for m in rebook}) == 1
+        assert any(a.get("kind") == "image" and a.get("mime_type") for m in rebook for a in m.attachments)
+        assert any("K7QZ4P" in m.text for m in rebook)
+
+        # 5. background traffic in the past, and a few cases already resolved by agents
+        assert s.scalar(select(func.count()).select_from(Case).where(Case.status == CaseStatus.RESOLVED)) >= 2
+        oldest = s.scalar(select(func.min(Message.sent_at)))
+        newest = s.scalar(select(func.max(Message.sent_at)))
+        assert oldest is not None and newest is not None
+        assert (newest - oldest).total_seconds() > 3 * 3600
+
+    # and a second run changes nothing
+    before = _counts(runtime)
+    assert ensure_demo(settings) == (email, password)
+    assert _counts(runtime) == before
+
+
+def test_the_sandbox_network_page_shows_the_demo_stories(settings: Settings) -> None:
+    ensure_demo(settings)
+    network = SandboxNetwork(network_path(settings.data_dir))
+    try:
+        brands = {b.external_id: b for b in network.store.brands()}
+        assert len(brands) == 5
+        assert all(b.webhook_url.startswith("http://testserver/webhooks/") for b in brands.values())
+        client = TestClient(create_network_app(network))
+        page = client.get("/?brand=aircompris-x")
+        assert page.status_code == 200
+        assert "Day 3 without my luggage" in page.text
+        assert "Promoted" in page.text
+        boutique = client.get("/?brand=aircompris-facebook").text
+        assert boutique.count('class="msg customer"') >= 9
+    finally:
+        network.close()
