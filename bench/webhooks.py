@@ -48,9 +48,16 @@ def prepare(url: str, data_dir: Path) -> tuple[int, str]:
     migrate.upgrade(db.engine)
     with db.transaction() as s:
         ws = accounts.create_workspace(s, slug="bench", name="Bench")
-        account = create_account(s, SECRET, workspace_id=ws.id, network="sandbox", name="bench",
-                                 external_id="brand", settings={"api_base": "http://127.0.0.1:9"},
-                                 secrets={"webhook_secret": "whsec", "api_token": "tok"})
+        account = create_account(
+            s,
+            SECRET,
+            workspace_id=ws.id,
+            network="sandbox",
+            name="bench",
+            external_id="brand",
+            settings={"api_base": "http://127.0.0.1:9"},
+            secrets={"webhook_secret": "whsec", "api_token": "tok"},
+        )
         account_id = account.id
     db.dispose()
     return account_id, "whsec"
@@ -58,9 +65,20 @@ def prepare(url: str, data_dir: Path) -> tuple[int, str]:
 
 def body(n: int) -> bytes:
     mid = uuid.uuid4().hex
-    return json.dumps({"event_id": f"e-{mid}", "type": "message", "data": {
-        "id": mid, "kind": "post", "thread_id": f"t-{n % 50}", "text": f"Where is my parcel {n}?",
-        "author": {"id": f"c{n % 500}", "name": "Bench"}, "created_at": datetime.now(UTC).isoformat()}}).encode()
+    return json.dumps(
+        {
+            "event_id": f"e-{mid}",
+            "type": "message",
+            "data": {
+                "id": mid,
+                "kind": "post",
+                "thread_id": f"t-{n % 50}",
+                "text": f"Where is my parcel {n}?",
+                "author": {"id": f"c{n % 500}", "name": "Bench"},
+                "created_at": datetime.now(UTC).isoformat(),
+            },
+        }
+    ).encode()
 
 
 def main() -> None:
@@ -82,10 +100,15 @@ def main() -> None:
         url = PG_ADMIN.rsplit("/", 1)[0] + "/" + dbname
     account_id, secret = prepare(url, tmp)
     port = free_port()
-    env = dict(os.environ, COMPRIS_DATABASE_URL=url, COMPRIS_SECRET_KEY=SECRET, COMPRIS_WORKERS="0",
-               COMPRIS_DATA_DIR=str(tmp))
-    server = subprocess.Popen([sys.executable, "-m", "compris", "serve", "--port", str(port), "--workers", "0"],
-                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    env = dict(
+        os.environ, COMPRIS_DATABASE_URL=url, COMPRIS_SECRET_KEY=SECRET, COMPRIS_WORKERS="0", COMPRIS_DATA_DIR=str(tmp)
+    )
+    server = subprocess.Popen(
+        [sys.executable, "-m", "compris", "serve", "--port", str(port), "--workers", "0"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     endpoint = f"http://127.0.0.1:{port}/webhooks/{account_id}"
     try:
         for _ in range(100):
@@ -97,11 +120,15 @@ def main() -> None:
         rates: list[float] = []
         latencies: list[float] = []
         with httpx.Client(timeout=30, limits=httpx.Limits(max_connections=args.concurrency)) as client:
+
             def one(n: int) -> float:
                 raw = body(n)
                 started = time.perf_counter()
-                r = client.post(endpoint, content=raw, headers={"content-type": "application/json",
-                                                                 "x-sandbox-signature": sign(secret, raw)})
+                r = client.post(
+                    endpoint,
+                    content=raw,
+                    headers={"content-type": "application/json", "x-sandbox-signature": sign(secret, raw)},
+                )
                 assert r.status_code == 200, r.text
                 return time.perf_counter() - started
 
@@ -115,9 +142,11 @@ def main() -> None:
                 print(f"run {run + 1}: {args.requests / elapsed:,.0f} acks/s")
         latencies.sort()
         p = lambda q: latencies[int(q * (len(latencies) - 1))] * 1000  # noqa: E731
-        print(f"{args.db}: median {statistics.median(rates):,.0f} acknowledged webhooks/s over {args.runs} runs of "
-              f"{args.requests} (concurrency {args.concurrency}); latency p50 {p(0.5):.1f} ms, p95 {p(0.95):.1f} ms, "
-              f"p99 {p(0.99):.1f} ms")
+        print(
+            f"{args.db}: median {statistics.median(rates):,.0f} acknowledged webhooks/s over {args.runs} runs of "
+            f"{args.requests} (concurrency {args.concurrency}); latency p50 {p(0.5):.1f} ms, p95 {p(0.95):.1f} ms, "
+            f"p99 {p(0.99):.1f} ms"
+        )
     finally:
         server.terminate()
         server.wait(10)

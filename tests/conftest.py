@@ -77,8 +77,14 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path
 
 @pytest.fixture
 def settings(tmp_path: Path, db_url: str) -> Settings:
-    return Settings(data_dir=tmp_path, database_url=db_url, secret_key=SECRET, workers=0, sandbox=False,
-                    base_url="http://testserver")
+    return Settings(
+        data_dir=tmp_path,
+        database_url=db_url,
+        secret_key=SECRET,
+        workers=0,
+        sandbox=False,
+        base_url="http://testserver",
+    )
 
 
 @pytest.fixture
@@ -105,12 +111,28 @@ class World:
         self.runtime = runtime
         with runtime.db.transaction() as session:
             self.workspace = accounts.create_workspace(session, slug=slug, name=slug.title())
-            self.admin = accounts.create_user(session, workspace=self.workspace, email=f"admin@{slug}.test",
-                                              name=f"Admin {slug}", password="correct horse battery", role="admin")
-            self.agent = accounts.create_user(session, workspace=self.workspace, email=f"agent@{slug}.test",
-                                              name=f"Agent {slug}", password="correct horse battery", role="agent")
+            self.admin = accounts.create_user(
+                session,
+                workspace=self.workspace,
+                email=f"admin@{slug}.test",
+                name=f"Admin {slug}",
+                password="correct horse battery",
+                role="admin",
+            )
+            self.agent = accounts.create_user(
+                session,
+                workspace=self.workspace,
+                email=f"agent@{slug}.test",
+                name=f"Agent {slug}",
+                password="correct horse battery",
+                role="agent",
+            )
             self.account = create_account(
-                session, SECRET, workspace_id=self.workspace.id, network="sandbox", name=f"{slug} on Sandbox",
+                session,
+                SECRET,
+                workspace_id=self.workspace.id,
+                network="sandbox",
+                name=f"{slug} on Sandbox",
                 external_id=f"brand-{slug}",
                 settings={"api_base": "http://sandbox.invalid"},
                 secrets={"webhook_secret": f"whsec-{slug}", "api_token": f"tok-{slug}"},
@@ -122,8 +144,16 @@ class World:
     def workspace_id(self) -> int:
         return self.workspace.id
 
-    def payload(self, text: str = "Hello", *, kind: str = "post", author: str = "cust-1", thread: str | None = None,
-                message_id: str | None = None, **extra: Any) -> dict[str, Any]:
+    def payload(
+        self,
+        text: str = "Hello",
+        *,
+        kind: str = "post",
+        author: str = "cust-1",
+        thread: str | None = None,
+        message_id: str | None = None,
+        **extra: Any,
+    ) -> dict[str, Any]:
         self._n += 1
         mid = message_id or f"m-{uuid.uuid4().hex[:10]}"
         data = {

@@ -51,8 +51,8 @@ def test_the_demo_is_created_through_the_pipeline_and_only_once(settings: Settin
         # every story went through the webhook pipeline
         raw_states = set(s.scalars(select(RawEvent.status)))
         assert raw_states == {RawEventStatus.PROCESSED}
-        assert s.scalar(select(func.count()).select_from(Message).where(Message.raw_event_id.is_not(None))) >= 35
-        assert s.scalar(select(func.count()).select_from(Case)) >= 20
+        assert (s.scalar(select(func.count()).select_from(Message).where(Message.raw_event_id.is_not(None))) or 0) >= 35
+        assert (s.scalar(select(func.count()).select_from(Case)) or 0) >= 20
 
         # 1. one hotel customer, two identities on two networks, merged by the supervisor: one open case
         def contact_of(platform_user_id: str) -> int:
@@ -91,7 +91,7 @@ def test_the_demo_is_created_through_the_pipeline_and_only_once(settings: Settin
         assert any("K7QZ4P" in m.text for m in rebook)
 
         # 5. background traffic in the past, and a few cases already resolved by agents
-        assert s.scalar(select(func.count()).select_from(Case).where(Case.status == CaseStatus.RESOLVED)) >= 2
+        assert (s.scalar(select(func.count()).select_from(Case).where(Case.status == CaseStatus.RESOLVED)) or 0) >= 2
         oldest = s.scalar(select(func.min(Message.sent_at)))
         newest = s.scalar(select(func.max(Message.sent_at)))
         assert oldest is not None and newest is not None

@@ -52,6 +52,9 @@ def serve(
 
     if demo:
         os.environ["COMPRIS_DEMO"] = "1"
+        if "COMPRIS_BASE_URL" not in os.environ and (host or port):
+            # the sandbox network posts its webhooks to base_url: keep it on the address we listen on
+            os.environ["COMPRIS_BASE_URL"] = f"http://{host or '127.0.0.1'}:{port or 8000}"
         get_settings.cache_clear()
     settings = _settings()
     _setup_logging()
@@ -133,8 +136,9 @@ def create_user(
             ws = session.scalar(select(Workspace).where(Workspace.slug == workspace))
             if ws is None:
                 ws = service.create_workspace(session, slug=workspace, name=workspace)
-            service.create_user(session, workspace=ws, email=email, name=name, password=password, role=role,
-                                language=language)
+            service.create_user(
+                session, workspace=ws, email=email, name=name, password=password, role=role, language=language
+            )
     except ComprisError as exc:
         typer.echo(f"error: {exc.message}", err=True)
         raise typer.Exit(2) from None
@@ -163,13 +167,15 @@ def create_token(email: str, name: str = typer.Option("cli", help="A name to rec
 @app.command()
 def sandbox(
     compris_url: str = typer.Option("http://127.0.0.1:8000", help="Where Compris listens."),
+    host: str = typer.Option("127.0.0.1", help="Interface of the stand-alone sandbox network."),
     port: int = typer.Option(8001, help="Port of the stand-alone sandbox network."),
     data: Path = typer.Option(Path("var/sandbox-network.db"), help="Its SQLite file."),
+    brands: Path | None = typer.Option(None, help="JSON file of brand accounts to register (docs/channels/sandbox.md)."),
 ) -> None:
     """Run the sandbox network on its own (a stand-in for the social platforms)."""
     from compris.sandbox_network.app import run_standalone
 
-    run_standalone(compris_url=compris_url, port=port, path=data)
+    run_standalone(compris_url=compris_url, port=port, path=data, host=host, brands_file=brands)
 
 
 def _mount_optional() -> None:

@@ -257,33 +257,12 @@ def _merge(demo: _Demo, data: dict[str, Any], step: dict[str, Any]) -> None:
 
 
 def _fold_cases(session: Session, demo: _Demo, actor: User, contact: Contact) -> None:
-    """Gather the merged contact's open cases into its oldest one.
-
-    ``actions.merge_contacts`` moves the cases to the surviving contact but keeps them apart; an agent would
-    then merge the duplicate case. Until the inbox offers that action, the demo moves the messages itself and
-    closes the emptied case, with both moves on the timelines.
-    """
+    """Gather the merged contact's open cases into its oldest one, as the supervisor would."""
     cases = list(session.scalars(
         select(Case).where(Case.workspace_id == demo.workspace_id, Case.contact_id == contact.id,
                            Case.status.in_(ACTIVE_STATUSES)).order_by(Case.number)))
-    if len(cases) < 2:
-        return
-    keep, others = cases[0], cases[1:]
-    for other in others:
-        moved = list(session.scalars(select(Message).where(Message.case_id == other.id)))
-        for message in moved:
-            message.case_id = keep.id
-        keep.first_inbound_at = min(filter(None, [keep.first_inbound_at, other.first_inbound_at]), default=None)
-        keep.last_inbound_at = max(filter(None, [keep.last_inbound_at, other.last_inbound_at]), default=None)
-        if other.last_inbound_at and keep.last_inbound_at == other.last_inbound_at:
-            keep.preview, keep.last_channel_account_id = other.preview, other.last_channel_account_id
-        keep.unread = True
-        actions.log_event(session, keep, "case_merged", actor.id, workspace_id=keep.workspace_id,
-                          from_case_id=other.id, from_case_number=other.number, message_ids=[m.id for m in moved])
-        actions.log_event(session, other, "case_merged_into", actor.id, workspace_id=other.workspace_id,
-                          into_case_id=keep.id, into_case_number=keep.number)
-        actions.set_status(session, demo.runtime.publisher, actor=actor, case=other, status=CaseStatus.CLOSED)
-    session.flush()
+    for other in cases[1:]:
+        actions.merge_cases(session, demo.runtime.publisher, actor=actor, source=other, target=cases[0])
 
 
 def _resolve(demo: _Demo, step: dict[str, Any]) -> None:

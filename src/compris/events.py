@@ -110,22 +110,22 @@ class NotifyListener(threading.Thread):
         super().__init__(name="compris-listen", daemon=True)
         self.dsn = dsn
         self.hub = hub
-        self._stop = threading.Event()
+        self._stopping = threading.Event()
         self.ready = threading.Event()
 
     def stop(self) -> None:
-        self._stop.set()
+        self._stopping.set()
 
     def run(self) -> None:
         import psycopg
 
-        while not self._stop.is_set():
+        while not self._stopping.is_set():
             try:
                 with psycopg.connect(self.dsn, autocommit=True) as conn:
                     conn.execute(f"LISTEN {LIVE_CHANNEL}")
                     conn.execute(f"LISTEN {JOBS_CHANNEL}")
                     self.ready.set()
-                    while not self._stop.is_set():
+                    while not self._stopping.is_set():
                         for note in conn.notifies(timeout=0.5, stop_after=100):
                             if note.channel == JOBS_CHANNEL:
                                 self.hub.job_wakeup.set()
@@ -136,4 +136,4 @@ class NotifyListener(threading.Thread):
                                     log.warning("ignored a malformed live notification")
             except Exception:
                 log.exception("LISTEN connection lost; reconnecting")
-                self._stop.wait(1.0)
+                self._stopping.wait(1.0)

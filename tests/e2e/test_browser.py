@@ -6,6 +6,7 @@ never ``playwright install``). Screenshots go to ``$COMPRIS_SCREENSHOTS`` (defau
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import socket
@@ -34,7 +35,7 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 PASSWORD = "correct horse battery"
 API_TOKEN = "sbx-e2e-api-token"
 BRAND = "brand-e2e"
-SHOTS = Path(os.environ.get("COMPRIS_SCREENSHOTS", "/tmp"))
+SHOTS = Path(os.environ.get("COMPRIS_SCREENSHOTS", "/tmp"))  # noqa: S108 (screenshots to look at, not secrets)
 
 if not Path(CHROMIUM).exists():  # pragma: no cover - depends on the machine
     pytest.skip("Debian's chromium is not installed (apt-get install -y chromium)", allow_module_level=True)
@@ -96,6 +97,17 @@ def server(settings: Settings, world: World) -> Iterator[Server]:
     finally:
         uv.should_exit = True
         thread.join(timeout=15)
+        # the app's shutdown stops these; stop them again in case it failed half-way
+        for worker in runtime.workers:
+            worker.stop()
+        if runtime.listener is not None:
+            runtime.listener.stop()
+            # Worker and NotifyListener name an Event ``_stop``, which shadows Thread._stop: join() then raises
+            # TypeError once the thread has ended (reported to the lead)
+            with contextlib.suppress(TypeError):
+                runtime.listener.join(timeout=5)
+            runtime.listener = None
+        runtime.db.dispose()
 
 
 @pytest.fixture
@@ -233,7 +245,8 @@ def test_hostile_text_renders_as_text(server: Server, browser: Any) -> None:
     page.on("dialog", on_dialog)
     _sign_in(page, server, server.world.agent.email)
     server.simulate(HOSTILE, author="mallory", thread_title="<b onmouseover=alert(3)>t</b>",
-                    attachments=[{"kind": "file", "url": "https://cdn.example/file.bin", "name": "<svg onload=alert(5)>"}])
+                    attachments=[{"kind": "file", "url": "https://cdn.example/file.bin",
+                                  "name": "<svg onload=alert(5)>"}])
     row = page.locator("#rows .case-row", has_text="<script>alert(1)</script>")
     expect(row).to_be_visible(timeout=20_000)  # arrived live, as text
     row.locator("a").click()

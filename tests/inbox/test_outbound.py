@@ -46,15 +46,21 @@ def _case_with_message(world: World, text: str = "Bonjour, ma valise est perdue"
         return s.scalars(select(Case.number)).one()
 
 
-def _reply(world: World, number: int, text: str = "Nous sommes désolés, nous regardons.", key: str | None = None,
-           visibility: str = "public") -> int:
+def _reply(
+    world: World,
+    number: int,
+    text: str = "Nous sommes désolés, nous regardons.",
+    key: str | None = None,
+    visibility: str = "public",
+) -> int:
     rt = world.runtime
     with rt.db.transaction() as s:
         agent = s.get(User, world.agent.id)
         assert agent is not None
         case = get_case(s, world.workspace_id, number)
-        message = actions.add_reply(s, rt.publisher, actor=agent, case=case, text=text, visibility=visibility,
-                                    idempotency_key=key)
+        message = actions.add_reply(
+            s, rt.publisher, actor=agent, case=case, text=text, visibility=visibility, idempotency_key=key
+        )
         return message.id
 
 
@@ -84,8 +90,9 @@ def test_a_reply_that_fails_twice_is_sent_exactly_once(world: World, monkeypatch
         assert case.first_response_at is not None
 
 
-def test_a_refused_reply_fails_with_the_reason_and_can_be_retried(world: World,
-                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_refused_reply_fails_with_the_reason_and_can_be_retried(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
     network = FlakyNetwork(failures=1, retryable=False)
     monkeypatch.setattr(SandboxConnector, "send", network.send)
     number = _case_with_message(world)
@@ -149,8 +156,9 @@ def test_replies_respect_the_length_limit(world: World) -> None:
         _reply(world, number, text="x" * 1001)
 
 
-def test_a_private_reply_to_a_public_post_opens_the_private_thread(world: World,
-                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_private_reply_to_a_public_post_opens_the_private_thread(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
     network = FlakyNetwork(failures=0)
     monkeypatch.setattr(SandboxConnector, "send", network.send)
     number = _case_with_message(world)

@@ -35,8 +35,16 @@ def test_platform_message_ids_are_unique_per_account(world: World) -> None:
         s.add(case)
         s.flush()
         case_id = case.id
-    kwargs = dict(workspace_id=world.workspace_id, case_id=case_id, channel_account_id=world.account.id,
-                  direction="inbound", visibility="public", platform_message_id="p-1", text="a", sent_at=now())
+    kwargs = dict(
+        workspace_id=world.workspace_id,
+        case_id=case_id,
+        channel_account_id=world.account.id,
+        direction="inbound",
+        visibility="public",
+        platform_message_id="p-1",
+        text="a",
+        sent_at=now(),
+    )
     with world.runtime.db.transaction() as s:
         s.add(Message(**kwargs))
     with pytest.raises(IntegrityError), world.runtime.db.transaction() as s:
@@ -50,7 +58,6 @@ def test_naive_datetimes_are_refused(world: World) -> None:
     from sqlalchemy.exc import StatementError
 
     with pytest.raises(StatementError, match="naive"), world.runtime.db.transaction() as s:
-        contact = Contact(workspace_id=world.workspace_id, display_name="x",
-                          created_at=datetime(2026, 1, 1))  # noqa: DTZ001
+        contact = Contact(workspace_id=world.workspace_id, display_name="x", created_at=datetime(2026, 1, 1))  # noqa: DTZ001
         s.add(contact)
         s.flush()

@@ -20,9 +20,16 @@ class Arrival:
 
 
 def simulate(
-    arrival_rate: float, mean_handle: float, agents: int, customers: int, seed: int, window: int = 200
+    arrival_rate: float,
+    mean_handle: float,
+    agents: int,
+    customers: int,
+    seed: int,
+    window: int = 200,
+    snapshot_every: int = 1,
 ) -> list[Arrival]:
-    """Times in any unit (hours in the tests). Each agent handles one case at a time."""
+    """Times in any unit (hours in the tests). Each agent handles one case at a time. The recent handle times
+    and waits are copied only for every ``snapshot_every``-th arrival (empty tuples otherwise)."""
     rng = random.Random(seed)
     free_at = [0.0] * agents  # heap of the instants each agent becomes free
     starts: list[float] = []  # pick-up instants, non-decreasing under FIFO
@@ -32,7 +39,7 @@ def simulate(
     waited: deque[float] = deque(maxlen=window)
     out: list[Arrival] = []
     now = 0.0
-    for _ in range(customers):
+    for index in range(customers):
         now += rng.expovariate(arrival_rate)
         while completions and completions[0][0] <= now:
             handled.append(heapq.heappop(completions)[1])
@@ -46,5 +53,7 @@ def simulate(
         heapq.heappush(completions, (start + service, service))
         heapq.heappush(picked, (start, start - now))
         starts.append(start)
-        out.append(Arrival(now, ahead, earliest > now, start - now, tuple(handled), tuple(waited)))
+        snap = index % snapshot_every == 0
+        recent_handle, recent_waits = (tuple(handled), tuple(waited)) if snap else ((), ())
+        out.append(Arrival(now, ahead, earliest > now, start - now, recent_handle, recent_waits))
     return out

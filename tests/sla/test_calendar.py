@@ -249,7 +249,9 @@ def test_adding_is_associative(cal: BusinessCalendar, start: datetime, a: timede
 
 @settings(max_examples=150, deadline=None)
 @given(cal=calendars, start=instants, d=durations)
-def test_between_inverts_add_and_never_ends_in_closed_time(cal: BusinessCalendar, start: datetime, d: timedelta) -> None:
+def test_between_inverts_add_and_never_ends_in_closed_time(
+    cal: BusinessCalendar, start: datetime, d: timedelta
+) -> None:
     end = add_business_time(cal, start, d)
     assert end >= start
     assert business_time_between(cal, start, end) == d

@@ -48,16 +48,17 @@ def test_mean_handle_time_caps_outliers() -> None:
 def test_expected_wait_matches_the_mm_c_answer_when_agents_are_busy() -> None:
     # 3 agents, 6-minute mean handle time, 27 arrivals/h: utilisation 0.9. With k cases waiting ahead and every
     # agent busy, the exact expected wait is (k + 1) / (c * mu) - what the queue model estimates.
-    arrivals = simulate(arrival_rate=27, mean_handle=0.1, agents=3, customers=60_000, seed=7)[2000:]
-    busy = [a for a in arrivals if a.all_busy and len(a.recent_handle) >= 50]
+    arrivals = simulate(arrival_rate=27, mean_handle=0.1, agents=3, customers=60_000, seed=7, snapshot_every=10)
+    busy = [a for a in arrivals[2000:] if a.all_busy]
     assert len(busy) > 20_000
     for k in range(0, 6):
         group = [a for a in busy if a.queue_ahead == k]
         actual = statistics.fmean(a.wait for a in group)
         exact = (k + 1) * 0.1 / 3
         estimates = [
-            expected_wait(a.queue_ahead, 3, [hours(h) for h in a.recent_handle], []) for a in group
+            expected_wait(a.queue_ahead, 3, [hours(h) for h in a.recent_handle], []) for a in group if a.recent_handle
         ]
+        assert len(estimates) > 200
         predicted = statistics.fmean(e / hours(1) for e in estimates if e is not None)
         assert actual == pytest.approx(exact, rel=0.1), k
         assert predicted == pytest.approx(exact, rel=0.1), k
@@ -66,16 +67,23 @@ def test_expected_wait_matches_the_mm_c_answer_when_agents_are_busy() -> None:
 def test_blended_estimate_is_unbiased_overall_and_beats_history_alone() -> None:
     arrivals = [
         a
-        for a in simulate(arrival_rate=27, mean_handle=0.1, agents=3, customers=40_000, seed=11)[2000:]
+        for a in simulate(arrival_rate=27, mean_handle=0.1, agents=3, customers=40_000, seed=11, snapshot_every=20)[
+            2000:
+        ]
         if a.recent_handle and a.recent_waits
     ]
     blended: list[tuple[timedelta, timedelta]] = []
     history_only: list[tuple[timedelta, timedelta]] = []
     for a in arrivals:
-        estimate = expected_wait(a.queue_ahead, 3, [hours(h) for h in a.recent_handle], [hours(w) for w in a.recent_waits])
+        estimate = expected_wait(
+            a.queue_ahead, 3, [hours(h) for h in a.recent_handle], [hours(w) for w in a.recent_waits]
+        )
         assert estimate is not None
         blended.append((estimate, hours(a.wait)))
-        history_only.append((expected_wait(a.queue_ahead, 0, [], [hours(w) for w in a.recent_waits]) or hours(0), hours(a.wait)))
+        history_only.append(
+            (expected_wait(a.queue_ahead, 0, [], [hours(w) for w in a.recent_waits]) or hours(0), hours(a.wait))
+        )
+    assert len(blended) > 1500
     mean_predicted = statistics.fmean(p / hours(1) for p, _ in blended)
     mean_actual = statistics.fmean(w / hours(1) for _, w in blended)
     assert mean_predicted == pytest.approx(mean_actual, rel=0.2)

@@ -40,8 +40,12 @@ def pg_runtime(pg_url: str, tmp_path: Path) -> Iterator[Runtime]:
 
 def _worker_process(url: str, tmp_path: Path) -> subprocess.Popen[bytes]:
     env = dict(os.environ, COMPRIS_DATABASE_URL=url, COMPRIS_SECRET_KEY=SECRET, COMPRIS_DATA_DIR=str(tmp_path))
-    return subprocess.Popen([sys.executable, "-m", "compris", "worker", "--threads", "2"], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return subprocess.Popen(
+        [sys.executable, "-m", "compris", "worker", "--threads", "2"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
 
 
 def _wait(predicate: Any, timeout: float = 20.0) -> bool:
@@ -74,8 +78,9 @@ def test_worker_processes_process_each_event_once_and_notify_other_processes(
     try:
         for i in range(20):
             raw, headers = world.body(world.payload(f"message {i}", author=f"c{i % 7}"))
-            receive(pg_runtime.db, pg_runtime.publisher, SECRET, world.account.id,
-                    WebhookRequest("POST", headers, {}, raw))
+            receive(
+                pg_runtime.db, pg_runtime.publisher, SECRET, world.account.id, WebhookRequest("POST", headers, {}, raw)
+            )
         assert _wait(lambda: _messages(pg_runtime) == 20), "workers did not process every event"
         assert _wait(lambda: len([e for e in heard if e["kind"] == "case"]) >= 20)
         with pg_runtime.db.transaction() as s:

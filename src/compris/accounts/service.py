@@ -23,8 +23,9 @@ LOGIN_WINDOW = timedelta(minutes=15)
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
-def create_workspace(session: Session, *, slug: str, name: str, timezone: str = "UTC",
-                     default_language: str = "en") -> Workspace:
+def create_workspace(
+    session: Session, *, slug: str, name: str, timezone: str = "UTC", default_language: str = "en"
+) -> Workspace:
     if not re.fullmatch(r"[a-z0-9][a-z0-9-]{1,62}", slug):
         raise Invalid("a workspace slug is 2-63 lower-case letters, digits or dashes")
     if session.scalar(select(Workspace.id).where(Workspace.slug == slug)) is not None:
@@ -35,8 +36,16 @@ def create_workspace(session: Session, *, slug: str, name: str, timezone: str = 
     return workspace
 
 
-def create_user(session: Session, *, workspace: Workspace, email: str, name: str, password: str,
-                role: str = Role.AGENT, language: str = "en") -> User:
+def create_user(
+    session: Session,
+    *,
+    workspace: Workspace,
+    email: str,
+    name: str,
+    password: str,
+    role: str = Role.AGENT,
+    language: str = "en",
+) -> User:
     email = email.strip().lower()
     if not EMAIL_RE.match(email):
         raise Invalid("that is not an e-mail address")
@@ -46,8 +55,14 @@ def create_user(session: Session, *, workspace: Workspace, email: str, name: str
         raise Invalid(f"unknown role {role!r}")
     if session.scalar(select(User.id).where(User.email == email)) is not None:
         raise Conflict("a user with that e-mail exists")
-    user = User(workspace_id=workspace.id, email=email, name=name.strip() or email, role=role,
-                password_hash=_hasher.hash(password), language=language if language in ("en", "fr") else "en")
+    user = User(
+        workspace_id=workspace.id,
+        email=email,
+        name=name.strip() or email,
+        role=role,
+        password_hash=_hasher.hash(password),
+        language=language if language in ("en", "fr") else "en",
+    )
     session.add(user)
     session.flush()
     session.add(CaseEvent(workspace_id=workspace.id, kind="user_created", data={"user_id": user.id, "role": role}))
@@ -65,8 +80,9 @@ def authenticate(session: Session, email: str, password: str, *, ip: str, max_fa
     keys = [f"email:{email}", f"ip:{ip}"]
     for key in keys:
         failures = session.scalar(
-            select(func.count()).select_from(LoginAttempt).where(LoginAttempt.key == key,
-                                                                  LoginAttempt.created_at >= since)
+            select(func.count())
+            .select_from(LoginAttempt)
+            .where(LoginAttempt.key == key, LoginAttempt.created_at >= since)
         )
         if (failures or 0) >= max_failures:
             raise LoginRateLimited()
@@ -101,20 +117,30 @@ def _digest(token: str) -> str:
 def create_token(session: Session, user: User, name: str) -> tuple[ApiToken, str]:
     """Returns the row and the token itself, which is shown once and never stored."""
     raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    token = ApiToken(workspace_id=user.workspace_id, user_id=user.id, name=name.strip()[:100] or "token",
-                     prefix=raw[:10], token_hash=_digest(raw))
+    token = ApiToken(
+        workspace_id=user.workspace_id,
+        user_id=user.id,
+        name=name.strip()[:100] or "token",
+        prefix=raw[:10],
+        token_hash=_digest(raw),
+    )
     session.add(token)
     session.flush()
-    session.add(CaseEvent(workspace_id=user.workspace_id, actor_user_id=user.id, kind="api_token_created",
-                          data={"token_id": token.id, "name": token.name}))
+    session.add(
+        CaseEvent(
+            workspace_id=user.workspace_id,
+            actor_user_id=user.id,
+            kind="api_token_created",
+            data={"token_id": token.id, "name": token.name},
+        )
+    )
     return token, raw
 
 
 def user_for_token(session: Session, raw: str) -> User | None:
     if not raw.startswith(TOKEN_PREFIX):
         return None
-    token = session.scalar(select(ApiToken).where(ApiToken.token_hash == _digest(raw),
-                                                  ApiToken.revoked_at.is_(None)))
+    token = session.scalar(select(ApiToken).where(ApiToken.token_hash == _digest(raw), ApiToken.revoked_at.is_(None)))
     if token is None:
         return None
     user = session.get(User, token.user_id)
@@ -134,5 +160,6 @@ def revoke_token(session: Session, user: User, token_id: int) -> None:
 
 
 def workspace_users(session: Session, workspace_id: int) -> list[User]:
-    return list(session.scalars(select(User).where(User.workspace_id == workspace_id, User.is_active)
-                                .order_by(User.name)))
+    return list(
+        session.scalars(select(User).where(User.workspace_id == workspace_id, User.is_active).order_by(User.name))
+    )

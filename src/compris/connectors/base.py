@@ -230,9 +230,7 @@ class Connector:
         self, visibility: Visibility, last_customer_message_at: datetime | None, now: datetime
     ) -> WindowStatus:
         window = (
-            self.limits.public_reply_window
-            if visibility is Visibility.PUBLIC
-            else self.limits.private_reply_window
+            self.limits.public_reply_window if visibility is Visibility.PUBLIC else self.limits.private_reply_window
         )
         if window is None or visibility is Visibility.NOTE:
             return WindowStatus(open=True, closes_at=None)

@@ -51,8 +51,15 @@ def log_event(
 
 def _publish_case(session: Session, publisher: Publisher, case: Case, change: str, **extra: Any) -> None:
     publisher.publish(
-        session, case.workspace_id, "case", case_id=case.id, number=case.number, change=change,
-        status=case.status, assignee_id=case.assignee_id, **extra,
+        session,
+        case.workspace_id,
+        "case",
+        case_id=case.id,
+        number=case.number,
+        change=change,
+        status=case.status,
+        assignee_id=case.assignee_id,
+        **extra,
     )
 
 
@@ -96,8 +103,9 @@ def resolve_identity(session: Session, account: ChannelAccount, author: Author) 
     return identity
 
 
-def _thread(session: Session, account: ChannelAccount, key: str, visibility: str, title: str | None,
-            contact_id: int | None) -> Thread:
+def _thread(
+    session: Session, account: ChannelAccount, key: str, visibility: str, title: str | None, contact_id: int | None
+) -> Thread:
     thread = session.scalar(
         select(Thread).where(Thread.channel_account_id == account.id, Thread.platform_thread_key == key)
     )
@@ -126,8 +134,9 @@ def _next_case_number(session: Session, workspace_id: int) -> int:
     return int(number)
 
 
-def _case_for(session: Session, publisher: Publisher, contact_id: int, workspace_id: int,
-              subject: str) -> tuple[Case, str]:
+def _case_for(
+    session: Session, publisher: Publisher, contact_id: int, workspace_id: int, subject: str
+) -> tuple[Case, str]:
     """The contact's current case (append), their last resolved one (reopen), or a new one."""
     latest = session.scalar(
         select(Case)
@@ -179,11 +188,18 @@ def record_inbound(
         assert merged is not None
         contact = merged
     thread = _thread(
-        session, account, inbound.thread_key, inbound.visibility, inbound.thread_title,
+        session,
+        account,
+        inbound.thread_key,
+        inbound.visibility,
+        inbound.thread_title,
         contact.id if inbound.visibility == Visibility.PRIVATE else None,
     )
-    subject = (inbound.thread_title or inbound.text or "(no text)").strip().splitlines()[0] if (
-        inbound.thread_title or inbound.text.strip()) else "(attachment)"
+    subject = (
+        (inbound.thread_title or inbound.text or "(no text)").strip().splitlines()[0]
+        if (inbound.thread_title or inbound.text.strip())
+        else "(attachment)"
+    )
     case, how = _case_for(session, publisher, contact.id, account.workspace_id, subject)
     reply_to_id = None
     if inbound.reply_to_platform_id:
@@ -229,8 +245,15 @@ def record_inbound(
         previous = case.status
         case.status = CaseStatus.OPEN
         case.snoozed_until = None
-        log_event(session, case, "status_changed", workspace_id=case.workspace_id,
-                  from_status=previous, to_status=CaseStatus.OPEN, reason="the customer wrote")
+        log_event(
+            session,
+            case,
+            "status_changed",
+            workspace_id=case.workspace_id,
+            from_status=previous,
+            to_status=CaseStatus.OPEN,
+            reason="the customer wrote",
+        )
     elif how == "opened":
         log_event(session, case, "opened", workspace_id=case.workspace_id, channel_account_id=account.id)
     case.first_inbound_at = case.first_inbound_at or inbound.created_at
@@ -245,8 +268,15 @@ def record_inbound(
     case.triage = triage
     case.priority = int(triage.get("priority", 0) or 0)
     session.flush()
-    log_event(session, case, "message_received", workspace_id=case.workspace_id, message_id=message.id,
-              visibility=inbound.visibility, network=account.network)
+    log_event(
+        session,
+        case,
+        "message_received",
+        workspace_id=case.workspace_id,
+        message_id=message.id,
+        visibility=inbound.visibility,
+        network=account.network,
+    )
     _publish_case(session, publisher, case, how, message_id=message.id)
     return message
 
@@ -258,12 +288,16 @@ def _json_safe(data: Any) -> dict[str, Any]:
 
 
 def _attachment_dict(a: Any) -> dict[str, Any]:
-    return {k: v for k, v in {"kind": a.kind, "url": a.url, "name": a.name, "mime_type": a.mime_type,
-                              "size": a.size}.items() if v is not None}
+    return {
+        k: v
+        for k, v in {"kind": a.kind, "url": a.url, "name": a.name, "mime_type": a.mime_type, "size": a.size}.items()
+        if v is not None
+    }
 
 
-def _record_echo(session: Session, publisher: Publisher, account: ChannelAccount, inbound: InboundMessage,
-                 raw_event_id: int | None) -> Message | None:
+def _record_echo(
+    session: Session, publisher: Publisher, account: ChannelAccount, inbound: InboundMessage, raw_event_id: int | None
+) -> Message | None:
     """Our own account's message seen on the platform (sent from Compris or elsewhere)."""
     thread = session.scalar(
         select(Thread).where(Thread.channel_account_id == account.id, Thread.platform_thread_key == inbound.thread_key)
@@ -276,11 +310,19 @@ def _record_echo(session: Session, publisher: Publisher, account: ChannelAccount
     if case_id is None:
         return None
     message = Message(
-        workspace_id=account.workspace_id, case_id=case_id, thread_id=thread.id, channel_account_id=account.id,
-        direction=Direction.OUTBOUND, visibility=inbound.visibility,
-        platform_message_id=inbound.platform_message_id, reply_to_platform_id=inbound.reply_to_platform_id,
-        text=inbound.text[:MAX_TEXT], attachments=[_attachment_dict(a) for a in inbound.attachments],
-        sent_at=inbound.created_at, delivery_state=DeliveryState.SENT, raw_event_id=raw_event_id,
+        workspace_id=account.workspace_id,
+        case_id=case_id,
+        thread_id=thread.id,
+        channel_account_id=account.id,
+        direction=Direction.OUTBOUND,
+        visibility=inbound.visibility,
+        platform_message_id=inbound.platform_message_id,
+        reply_to_platform_id=inbound.reply_to_platform_id,
+        text=inbound.text[:MAX_TEXT],
+        attachments=[_attachment_dict(a) for a in inbound.attachments],
+        sent_at=inbound.created_at,
+        delivery_state=DeliveryState.SENT,
+        raw_event_id=raw_event_id,
     )
     session.add(message)
     session.flush()
@@ -291,8 +333,9 @@ def _record_echo(session: Session, publisher: Publisher, account: ChannelAccount
     return message
 
 
-def record_delivery_status(session: Session, publisher: Publisher, account: ChannelAccount,
-                           status: DeliveryStatus) -> None:
+def record_delivery_status(
+    session: Session, publisher: Publisher, account: ChannelAccount, status: DeliveryStatus
+) -> None:
     message = session.scalar(
         select(Message).where(
             Message.channel_account_id == account.id, Message.platform_message_id == status.platform_message_id
@@ -305,8 +348,15 @@ def record_delivery_status(session: Session, publisher: Publisher, account: Chan
     if status.status == "failed":
         message.delivery_state = DeliveryState.FAILED
         message.delivery_error = status.reason or "the platform reported a failure"
-    log_event(session, case, "delivery_status", workspace_id=case.workspace_id, message_id=message.id,
-              status=status.status, reason=status.reason)
+    log_event(
+        session,
+        case,
+        "delivery_status",
+        workspace_id=case.workspace_id,
+        message_id=message.id,
+        status=status.status,
+        reason=status.reason,
+    )
     _publish_case(session, publisher, case, "delivery", message_id=message.id)
 
 
@@ -330,8 +380,9 @@ def reply_target(session: Session, case: Case, visibility: str, reply_to_message
         if target is None:
             raise NotFound("the message to reply to is not on this case")
         return target
-    target = session.scalar(query.where(Message.visibility == visibility).order_by(Message.sent_at.desc(),
-                                                                                   Message.id.desc()).limit(1))
+    target = session.scalar(
+        query.where(Message.visibility == visibility).order_by(Message.sent_at.desc(), Message.id.desc()).limit(1)
+    )
     if target is None:
         target = session.scalar(query.order_by(Message.sent_at.desc(), Message.id.desc()).limit(1))
     if target is None:
@@ -368,8 +419,9 @@ def add_reply(
     account = session.get(ChannelAccount, target.channel_account_id)
     assert account is not None and target.thread_id is not None
     connector = connector_for(account)
-    limit = (connector.limits.public_max_length if visibility == Visibility.PUBLIC
-             else connector.limits.private_max_length)
+    limit = (
+        connector.limits.public_max_length if visibility == Visibility.PUBLIC else connector.limits.private_max_length
+    )
     if limit is not None and len(text) > limit:
         raise Invalid(f"{connector.display_name} accepts at most {limit} characters here ({len(text)} typed)")
     if target.visibility == visibility:
@@ -409,22 +461,42 @@ def add_reply(
     )
     session.add(message)
     session.flush()
-    outbox = Outbox(workspace_id=case.workspace_id, message_id=message.id, channel_account_id=account.id,
-                    idempotency_key=key, state=DeliveryState.QUEUED)
+    outbox = Outbox(
+        workspace_id=case.workspace_id,
+        message_id=message.id,
+        channel_account_id=account.id,
+        idempotency_key=key,
+        state=DeliveryState.QUEUED,
+    )
     session.add(outbox)
     session.flush()
-    enqueue(session, publisher, workspace_id=case.workspace_id, kind=SEND_REPLY, payload={"outbox_id": outbox.id},
-            dedupe_key=f"outbox:{outbox.id}:0", max_attempts=1000)
+    enqueue(
+        session,
+        publisher,
+        workspace_id=case.workspace_id,
+        kind=SEND_REPLY,
+        payload={"outbox_id": outbox.id},
+        dedupe_key=f"outbox:{outbox.id}:0",
+        max_attempts=1000,
+    )
     if case.status == CaseStatus.NEW:
         case.status = CaseStatus.OPEN
     case.last_activity_at = now()
     case.unread = False
     if case.assignee_id is None:
         case.assignee_id = actor.id
-        log_event(session, case, "assigned", actor.id, workspace_id=case.workspace_id, assignee_id=actor.id,
-                  reason="replied")
-    log_event(session, case, "reply_queued", actor.id, workspace_id=case.workspace_id, message_id=message.id,
-              visibility=visibility)
+        log_event(
+            session, case, "assigned", actor.id, workspace_id=case.workspace_id, assignee_id=actor.id, reason="replied"
+        )
+    log_event(
+        session,
+        case,
+        "reply_queued",
+        actor.id,
+        workspace_id=case.workspace_id,
+        message_id=message.id,
+        visibility=visibility,
+    )
     _publish_case(session, publisher, case, "reply", message_id=message.id)
     return message
 
@@ -432,15 +504,26 @@ def add_reply(
 def _bare_context(account: ChannelAccount) -> Any:
     from compris.connectors.base import AccountContext
 
-    return AccountContext(account_id=account.id, workspace_id=account.workspace_id, network=account.network,
-                          external_id=account.external_id, settings=dict(account.settings or {}))
+    return AccountContext(
+        account_id=account.id,
+        workspace_id=account.workspace_id,
+        network=account.network,
+        external_id=account.external_id,
+        settings=dict(account.settings or {}),
+    )
 
 
 def add_note(session: Session, publisher: Publisher, *, actor: User, case: Case, text: str) -> Message:
     message = Message(
-        workspace_id=case.workspace_id, case_id=case.id, thread_id=None, channel_account_id=None,
-        direction=Direction.OUTBOUND, visibility=Visibility.NOTE, author_user_id=actor.id,
-        text=_check_text(text), sent_at=now(),
+        workspace_id=case.workspace_id,
+        case_id=case.id,
+        thread_id=None,
+        channel_account_id=None,
+        direction=Direction.OUTBOUND,
+        visibility=Visibility.NOTE,
+        author_user_id=actor.id,
+        text=_check_text(text),
+        sent_at=now(),
     )
     session.add(message)
     session.flush()
@@ -459,8 +542,15 @@ def assign(session: Session, publisher: Publisher, *, actor: User, case: Case, a
     previous = case.assignee_id
     case.assignee_id = new_id
     case.last_activity_at = now()
-    log_event(session, case, "assigned" if new_id else "unassigned", actor.id, workspace_id=case.workspace_id,
-              assignee_id=new_id, previous_assignee_id=previous)
+    log_event(
+        session,
+        case,
+        "assigned" if new_id else "unassigned",
+        actor.id,
+        workspace_id=case.workspace_id,
+        assignee_id=new_id,
+        previous_assignee_id=previous,
+    )
     _publish_case(session, publisher, case, "assigned")
 
 
@@ -499,8 +589,16 @@ def set_status(
     kind = {"resolved": "resolved", "closed": "closed"}.get(status, "status_changed")
     if previous in (CaseStatus.RESOLVED, CaseStatus.CLOSED) and status not in (CaseStatus.RESOLVED, CaseStatus.CLOSED):
         kind = "reopened"
-    log_event(session, case, kind, actor.id, workspace_id=case.workspace_id,
-              from_status=previous, to_status=status, until=snooze_until.isoformat() if snooze_until else None)
+    log_event(
+        session,
+        case,
+        kind,
+        actor.id,
+        workspace_id=case.workspace_id,
+        from_status=previous,
+        to_status=status,
+        until=snooze_until.isoformat() if snooze_until else None,
+    )
     _publish_case(session, publisher, case, "status")
 
 
@@ -514,8 +612,15 @@ def wake_snoozed(session: Session, publisher: Publisher, workspace_id: int | Non
         case.status = CaseStatus.OPEN
         case.snoozed_until = None
         case.last_activity_at = now()
-        log_event(session, case, "status_changed", workspace_id=case.workspace_id,
-                  from_status=CaseStatus.SNOOZED, to_status=CaseStatus.OPEN, reason="snooze ended")
+        log_event(
+            session,
+            case,
+            "status_changed",
+            workspace_id=case.workspace_id,
+            from_status=CaseStatus.SNOOZED,
+            to_status=CaseStatus.OPEN,
+            reason="snooze ended",
+        )
         _publish_case(session, publisher, case, "status")
         count += 1
     return count
@@ -539,8 +644,15 @@ def retry_send(session: Session, publisher: Publisher, *, actor: User, message: 
     case = session.get(Case, message.case_id)
     assert case is not None
     generation = outbox.attempts
-    enqueue(session, publisher, workspace_id=case.workspace_id, kind=SEND_REPLY, payload={"outbox_id": outbox.id,
-            "manual": True}, dedupe_key=f"outbox:{outbox.id}:{generation}:manual", max_attempts=1000)
+    enqueue(
+        session,
+        publisher,
+        workspace_id=case.workspace_id,
+        kind=SEND_REPLY,
+        payload={"outbox_id": outbox.id, "manual": True},
+        dedupe_key=f"outbox:{outbox.id}:{generation}:manual",
+        max_attempts=1000,
+    )
     log_event(session, case, "reply_retry_requested", actor.id, workspace_id=case.workspace_id, message_id=message.id)
     _publish_case(session, publisher, case, "delivery", message_id=message.id)
 
@@ -559,11 +671,26 @@ def merge_contacts(session: Session, publisher: Publisher, *, actor: User, sourc
         case.contact_id = target.id
     source.merged_into_id = target.id
     for case in cases:
-        log_event(session, case, "contact_merged", actor.id, workspace_id=case.workspace_id,
-                  source_contact_id=source.id, target_contact_id=target.id)
+        log_event(
+            session,
+            case,
+            "contact_merged",
+            actor.id,
+            workspace_id=case.workspace_id,
+            source_contact_id=source.id,
+            target_contact_id=target.id,
+        )
         _publish_case(session, publisher, case, "contact")
-    log_event(session, None, "contact_merged", actor.id, workspace_id=target.workspace_id,
-              source_contact_id=source.id, target_contact_id=target.id, identity_ids=[i.id for i in moved])
+    log_event(
+        session,
+        None,
+        "contact_merged",
+        actor.id,
+        workspace_id=target.workspace_id,
+        source_contact_id=source.id,
+        target_contact_id=target.id,
+        identity_ids=[i.id for i in moved],
+    )
 
 
 def unmerge_identity(session: Session, publisher: Publisher, *, actor: User, identity: Identity) -> Contact:
@@ -573,12 +700,67 @@ def unmerge_identity(session: Session, publisher: Publisher, *, actor: User, ide
     )
     if others is None:
         raise Invalid("this identity is the contact's only one")
-    contact = Contact(workspace_id=identity.workspace_id,
-                      display_name=(identity.name or identity.handle or identity.platform_user_id)[:200])
+    contact = Contact(
+        workspace_id=identity.workspace_id,
+        display_name=(identity.name or identity.handle or identity.platform_user_id)[:200],
+    )
     session.add(contact)
     session.flush()
     previous = identity.contact_id
     identity.contact_id = contact.id
-    log_event(session, None, "identity_unmerged", actor.id, workspace_id=identity.workspace_id,
-              identity_id=identity.id, from_contact_id=previous, to_contact_id=contact.id)
+    log_event(
+        session,
+        None,
+        "identity_unmerged",
+        actor.id,
+        workspace_id=identity.workspace_id,
+        identity_id=identity.id,
+        from_contact_id=previous,
+        to_contact_id=contact.id,
+    )
     return contact
+
+
+def merge_cases(session: Session, publisher: Publisher, *, actor: User, source: Case, target: Case) -> None:
+    """Fold ``source`` into ``target`` (the same customer's same issue): its messages move, it is closed."""
+    if source.id == target.id:
+        raise Invalid("a case cannot be merged into itself")
+    if source.workspace_id != target.workspace_id or source.workspace_id != actor.workspace_id:
+        raise NotFound("no such case")
+    if source.contact_id != target.contact_id:
+        raise Invalid("only cases of the same customer can be merged (merge the contacts first)")
+    moved = list(session.scalars(select(Message).where(Message.case_id == source.id)))
+    for message in moved:
+        message.case_id = target.id
+    target.first_inbound_at = min(filter(None, [target.first_inbound_at, source.first_inbound_at]), default=None)
+    if source.last_inbound_at and (target.last_inbound_at is None or source.last_inbound_at > target.last_inbound_at):
+        target.last_inbound_at = source.last_inbound_at
+        target.preview, target.last_channel_account_id = source.preview, source.last_channel_account_id
+    target.priority = max(target.priority, source.priority)
+    target.unread = target.unread or source.unread
+    target.last_activity_at = now()
+    if target.status in (CaseStatus.RESOLVED, CaseStatus.CLOSED) and source.status in ACTIVE_STATUSES:
+        target.status = CaseStatus.OPEN
+        target.resolved_at = None
+    log_event(
+        session,
+        target,
+        "case_merged",
+        actor.id,
+        workspace_id=target.workspace_id,
+        from_case_id=source.id,
+        from_case_number=source.number,
+        message_ids=[m.id for m in moved],
+    )
+    log_event(
+        session,
+        source,
+        "case_merged_into",
+        actor.id,
+        workspace_id=source.workspace_id,
+        into_case_id=target.id,
+        into_case_number=target.number,
+    )
+    session.flush()
+    set_status(session, publisher, actor=actor, case=source, status=CaseStatus.CLOSED)
+    _publish_case(session, publisher, target, "merged")

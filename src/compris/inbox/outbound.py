@@ -56,11 +56,11 @@ def send_reply(run: JobRun) -> None:
         assert case is not None
         if outbox.state == DeliveryState.SENDING and not connector.supports_idempotency:
             outbox.state = message.delivery_state = DeliveryState.UNCERTAIN
-            reason = ("the worker stopped while sending; check on the network whether it arrived "
-                      "before retrying")
+            reason = "the worker stopped while sending; check on the network whether it arrived before retrying"
             outbox.last_error = message.delivery_error = reason
-            log_event(session, case, "reply_uncertain", workspace_id=case.workspace_id, message_id=message.id,
-                      reason=reason)
+            log_event(
+                session, case, "reply_uncertain", workspace_id=case.workspace_id, message_id=message.id, reason=reason
+            )
             _publish_case(session, publisher, case, "delivery", message_id=message.id)
             return
         outbox.state = message.delivery_state = DeliveryState.SENDING
@@ -72,8 +72,9 @@ def send_reply(run: JobRun) -> None:
         if target is not None and target.author_identity_id:
             identity = session.get(Identity, target.author_identity_id)
             if identity is not None:
-                recipient = Author(platform_user_id=identity.platform_user_id, handle=identity.handle,
-                                   name=identity.name)
+                recipient = Author(
+                    platform_user_id=identity.platform_user_id, handle=identity.handle, name=identity.name
+                )
         outbound = OutboundMessage(
             idempotency_key=outbox.idempotency_key,
             text=message.text,
@@ -110,15 +111,25 @@ def send_reply(run: JobRun) -> None:
             if result.thread_key and message.thread_id:
                 thread = session.get(Thread, message.thread_id)
                 if thread is not None and thread.platform_thread_key != result.thread_key:
-                    clash = session.scalar(select(Thread.id).where(
-                        Thread.channel_account_id == thread.channel_account_id,
-                        Thread.platform_thread_key == result.thread_key))
+                    clash = session.scalar(
+                        select(Thread.id).where(
+                            Thread.channel_account_id == thread.channel_account_id,
+                            Thread.platform_thread_key == result.thread_key,
+                        )
+                    )
                     if clash is None:
                         thread.platform_thread_key = result.thread_key
             if case.first_response_at is None:
                 case.first_response_at = t
-            log_event(session, case, "reply_sent", workspace_id=case.workspace_id, message_id=message.id,
-                      attempt=attempt, platform_message_id=result.platform_message_id)
+            log_event(
+                session,
+                case,
+                "reply_sent",
+                workspace_id=case.workspace_id,
+                message_id=message.id,
+                attempt=attempt,
+                platform_message_id=result.platform_message_id,
+            )
             _publish_case(session, publisher, case, "delivery", message_id=message.id)
             return
         assert error is not None
@@ -127,13 +138,28 @@ def send_reply(run: JobRun) -> None:
             delay = max(error.retry_after or 0.0, backoff(attempt))
             outbox.state = message.delivery_state = DeliveryState.RETRYING
             outbox.next_attempt_at = now() + timedelta(seconds=delay)
-            log_event(session, case, "reply_retrying", workspace_id=case.workspace_id, message_id=message.id,
-                      attempt=attempt, reason=error.reason[:500], retry_in_seconds=round(delay, 1))
+            log_event(
+                session,
+                case,
+                "reply_retrying",
+                workspace_id=case.workspace_id,
+                message_id=message.id,
+                attempt=attempt,
+                reason=error.reason[:500],
+                retry_in_seconds=round(delay, 1),
+            )
             _publish_case(session, publisher, case, "delivery", message_id=message.id)
         else:
             outbox.state = message.delivery_state = DeliveryState.FAILED
-            log_event(session, case, "reply_failed", workspace_id=case.workspace_id, message_id=message.id,
-                      attempt=attempt, reason=error.reason[:500])
+            log_event(
+                session,
+                case,
+                "reply_failed",
+                workspace_id=case.workspace_id,
+                message_id=message.id,
+                attempt=attempt,
+                reason=error.reason[:500],
+            )
             _publish_case(session, publisher, case, "delivery", message_id=message.id)
             return
     raise RetryLater(delay, error.reason)

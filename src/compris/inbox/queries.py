@@ -67,12 +67,15 @@ def _base(workspace_id: int, f: InboxFilter, user_id: int, *, with_view: bool = 
         query = query.where(Case.last_channel_account_id == f.channel_account_id)
     if f.q.strip():
         like = f"%{f.q.strip().lower()}%"
-        contact_ids = select(Contact.id).where(Contact.workspace_id == workspace_id,
-                                               func.lower(Contact.display_name).like(like))
-        case_ids = select(Message.case_id).where(Message.workspace_id == workspace_id,
-                                                 func.lower(Message.text).like(like))
-        query = query.where(Case.contact_id.in_(contact_ids) | Case.id.in_(case_ids)
-                            | func.lower(Case.subject).like(like))
+        contact_ids = select(Contact.id).where(
+            Contact.workspace_id == workspace_id, func.lower(Contact.display_name).like(like)
+        )
+        case_ids = select(Message.case_id).where(
+            Message.workspace_id == workspace_id, func.lower(Message.text).like(like)
+        )
+        query = query.where(
+            Case.contact_id.in_(contact_ids) | Case.id.in_(case_ids) | func.lower(Case.subject).like(like)
+        )
     if with_view:
         if f.view == "mine":
             query = query.where(Case.assignee_id == user_id)
@@ -94,8 +97,12 @@ def list_cases(session: Session, workspace_id: int, user_id: int, f: InboxFilter
     users = _by_id(session, User, {c.assignee_id for c in cases if c.assignee_id})
     accounts = _by_id(session, ChannelAccount, {c.last_channel_account_id for c in cases if c.last_channel_account_id})
     return [
-        CaseRow(c, contacts[c.contact_id], users.get(c.assignee_id) if c.assignee_id else None,
-                accounts.get(c.last_channel_account_id) if c.last_channel_account_id else None)
+        CaseRow(
+            c,
+            contacts[c.contact_id],
+            users.get(c.assignee_id) if c.assignee_id else None,
+            accounts.get(c.last_channel_account_id) if c.last_channel_account_id else None,
+        )
         for c in cases
     ]
 
@@ -168,23 +175,43 @@ class CaseView:
     previous_cases: list[Case] = field(default_factory=list)
 
 
-EVENTS_SHOWN = {"opened", "reopened", "assigned", "unassigned", "status_changed", "resolved", "closed",
-                "contact_merged", "reply_failed", "reply_retrying", "reply_uncertain", "reply_retry_requested"}
+EVENTS_SHOWN = {
+    "opened",
+    "reopened",
+    "assigned",
+    "unassigned",
+    "status_changed",
+    "resolved",
+    "closed",
+    "contact_merged",
+    "case_merged",
+    "case_merged_into",
+    "reply_failed",
+    "reply_retrying",
+    "reply_uncertain",
+    "reply_retry_requested",
+}
 
 
 def case_view(session: Session, workspace_id: int, number: int) -> CaseView:
     case = get_case(session, workspace_id, number)
     contact = session.get(Contact, case.contact_id)
     assert contact is not None
-    identities = list(session.scalars(select(Identity).where(Identity.contact_id == contact.id)
-                                      .order_by(Identity.id)))
-    messages = list(session.scalars(select(Message).where(Message.case_id == case.id)
-                                    .order_by(Message.sent_at, Message.id)))
-    events = list(session.scalars(select(CaseEvent).where(CaseEvent.case_id == case.id, CaseEvent.kind.in_(EVENTS_SHOWN))
-                                  .order_by(CaseEvent.created_at, CaseEvent.id)))
+    identities = list(session.scalars(select(Identity).where(Identity.contact_id == contact.id).order_by(Identity.id)))
+    messages = list(
+        session.scalars(select(Message).where(Message.case_id == case.id).order_by(Message.sent_at, Message.id))
+    )
+    events = list(
+        session.scalars(
+            select(CaseEvent)
+            .where(CaseEvent.case_id == case.id, CaseEvent.kind.in_(EVENTS_SHOWN))
+            .order_by(CaseEvent.created_at, CaseEvent.id)
+        )
+    )
     idents = _by_id(session, Identity, {m.author_identity_id for m in messages if m.author_identity_id})
-    user_ids = {m.author_user_id for m in messages if m.author_user_id} | {e.actor_user_id for e in events
-                                                                           if e.actor_user_id}
+    user_ids = {m.author_user_id for m in messages if m.author_user_id} | {
+        e.actor_user_id for e in events if e.actor_user_id
+    }
     if case.assignee_id:
         user_ids.add(case.assignee_id)
     for e in events:
@@ -193,27 +220,55 @@ def case_view(session: Session, workspace_id: int, number: int) -> CaseView:
     users = _by_id(session, User, user_ids)
     accounts = _by_id(session, ChannelAccount, {m.channel_account_id for m in messages if m.channel_account_id})
     threads = _by_id(session, Thread, {m.thread_id for m in messages if m.thread_id})
-    outboxes = {o.message_id: o for o in session.scalars(select(Outbox).where(Outbox.message_id.in_(
-        [m.id for m in messages if m.direction == "outbound"])))} if messages else {}
+    outboxes = (
+        {
+            o.message_id: o
+            for o in session.scalars(
+                select(Outbox).where(Outbox.message_id.in_([m.id for m in messages if m.direction == "outbound"]))
+            )
+        }
+        if messages
+        else {}
+    )
     items = [
-        TimelineItem("message", m.sent_at, message=m,
-                     author_identity=idents.get(m.author_identity_id) if m.author_identity_id else None,
-                     author_user=users.get(m.author_user_id) if m.author_user_id else None,
-                     account=accounts.get(m.channel_account_id) if m.channel_account_id else None,
-                     thread=threads.get(m.thread_id) if m.thread_id else None, outbox=outboxes.get(m.id))
+        TimelineItem(
+            "message",
+            m.sent_at,
+            message=m,
+            author_identity=idents.get(m.author_identity_id) if m.author_identity_id else None,
+            author_user=users.get(m.author_user_id) if m.author_user_id else None,
+            account=accounts.get(m.channel_account_id) if m.channel_account_id else None,
+            thread=threads.get(m.thread_id) if m.thread_id else None,
+            outbox=outboxes.get(m.id),
+        )
         for m in messages
     ] + [
-        TimelineItem("event", e.created_at, event=e, author_user=users.get(e.actor_user_id) if e.actor_user_id
-                     else None)
+        TimelineItem(
+            "event", e.created_at, event=e, author_user=users.get(e.actor_user_id) if e.actor_user_id else None
+        )
         for e in events
     ]
     items.sort(key=lambda i: i.at)
-    previous = list(session.scalars(select(Case).where(Case.contact_id == contact.id, Case.id != case.id)
-                                    .order_by(Case.id.desc()).limit(10)))
-    return CaseView(case, contact, identities, users.get(case.assignee_id) if case.assignee_id else None, items,
-                    accounts, threads, previous)
+    previous = list(
+        session.scalars(
+            select(Case).where(Case.contact_id == contact.id, Case.id != case.id).order_by(Case.id.desc()).limit(10)
+        )
+    )
+    return CaseView(
+        case,
+        contact,
+        identities,
+        users.get(case.assignee_id) if case.assignee_id else None,
+        items,
+        accounts,
+        threads,
+        previous,
+    )
 
 
 def channel_accounts(session: Session, workspace_id: int) -> list[ChannelAccount]:
-    return list(session.scalars(select(ChannelAccount).where(ChannelAccount.workspace_id == workspace_id)
-                                .order_by(ChannelAccount.name)))
+    return list(
+        session.scalars(
+            select(ChannelAccount).where(ChannelAccount.workspace_id == workspace_id).order_by(ChannelAccount.name)
+        )
+    )

@@ -13,8 +13,8 @@ from compris.models.inbox import (
     Message,
     Thread,
 )
-from compris.models.triage import TriageCorrection
 from compris.models.pipeline import Job, JobStatus, Outbox, RawEvent, RawEventStatus
+from compris.models.triage import TriageCorrection
 from compris.models.workspace import ApiToken, LoginAttempt, Role, User, Workspace
 
 __all__ = [

@@ -16,9 +16,7 @@ class Contact(WorkspaceScoped, Base):
 
     display_name: Mapped[str] = mapped_column(String(200))
     language: Mapped[str | None] = mapped_column(String(8), default=None)
-    merged_into_id: Mapped[int | None] = mapped_column(
-        ForeignKey("contacts.id", ondelete="SET NULL"), default=None
-    )
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id", ondelete="SET NULL"), default=None)
 
 
 class Identity(WorkspaceScoped, Base):

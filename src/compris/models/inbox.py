@@ -50,9 +50,7 @@ class Thread(WorkspaceScoped, Base):
     __tablename__ = "threads"
     __table_args__ = (UniqueConstraint("channel_account_id", "platform_thread_key"),)
 
-    channel_account_id: Mapped[int] = mapped_column(
-        ForeignKey("channel_accounts.id", ondelete="CASCADE"), index=True
-    )
+    channel_account_id: Mapped[int] = mapped_column(ForeignKey("channel_accounts.id", ondelete="CASCADE"), index=True)
     platform_thread_key: Mapped[str] = mapped_column(String(300))
     visibility: Mapped[str] = mapped_column(String(16))
     title: Mapped[str | None] = mapped_column(String(500), default=None)
@@ -127,9 +125,7 @@ class Message(WorkspaceScoped, Base):
     platform_extra: Mapped[dict[str, Any]] = mapped_column(default=dict)
     delivery_state: Mapped[str | None] = mapped_column(String(16), default=None)
     delivery_error: Mapped[str | None] = mapped_column(Text, default=None)
-    raw_event_id: Mapped[int | None] = mapped_column(
-        ForeignKey("raw_events.id", ondelete="SET NULL"), default=None
-    )
+    raw_event_id: Mapped[int | None] = mapped_column(ForeignKey("raw_events.id", ondelete="SET NULL"), default=None)
 
 
 class CaseEvent(WorkspaceScoped, Base):

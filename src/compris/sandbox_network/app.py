@@ -471,8 +471,8 @@ def mount(app: FastAPI, runtime: Runtime) -> None:
     network.set_sync(sync)
     try:
         sync_brands_from_compris(network, runtime)
-    except Exception:  # an unmigrated database: brands are registered on the first page view instead
-        log.exception("registering the sandbox brands failed")
+    except Exception as exc:  # e.g. an unmigrated database: brands are registered on the first request instead
+        log.warning("registering the sandbox brands failed: %s", exc)
     app.state.sandbox_network = network
     app.mount(PREFIX, create_network_app(network), name="sandbox-network")
 

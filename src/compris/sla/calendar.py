@@ -231,9 +231,7 @@ def _lower_bound(day: date) -> datetime:
     return datetime.combine(day - _DAY, time(0), tzinfo=UTC)
 
 
-def _pieces(
-    cal: BusinessCalendar, at: datetime, until: datetime | None = None
-) -> Iterator[tuple[datetime, datetime]]:
+def _pieces(cal: BusinessCalendar, at: datetime, until: datetime | None = None) -> Iterator[tuple[datetime, datetime]]:
     """Disjoint, sorted open pieces ending after ``at`` (UTC), clipped to start at ``at``; unbounded unless
     ``until`` is given (then it stops once no piece can start before ``until``).
 

@@ -27,7 +27,9 @@ SECURITY_HEADERS = {
 }
 
 
-def create_app(settings: Settings | None = None, runtime: Runtime | None = None, *, workers: int | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None, runtime: Runtime | None = None, *, workers: int | None = None
+) -> FastAPI:
     settings = settings or get_settings()
     settings.check_secret()
     runtime = runtime or Runtime.create(settings)

@@ -29,8 +29,9 @@ async def live(request: Request) -> StreamingResponse:
 
     workspace_id = await anyio.to_thread.run_sync(who)
     if workspace_id is None:
-        return StreamingResponse(iter([b"event: signed-out\ndata: {}\n\n"]), media_type="text/event-stream",
-                                 status_code=401)
+        return StreamingResponse(
+            iter([b"event: signed-out\ndata: {}\n\n"]), media_type="text/event-stream", status_code=401
+        )
     sub = runtime.hub.subscribe(workspace_id)
 
     async def stream() -> AsyncIterator[bytes]:
@@ -49,5 +50,6 @@ async def live(request: Request) -> StreamingResponse:
         finally:
             runtime.hub.unsubscribe(sub)
 
-    return StreamingResponse(stream(), media_type="text/event-stream",
-                             headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
+    return StreamingResponse(
+        stream(), media_type="text/event-stream", headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
+    )

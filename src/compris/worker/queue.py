@@ -180,9 +180,7 @@ def _finish(
         values["attempts"] = Job.attempts - 1
     with db.transaction() as session:
         # Only the lease holder may finish the job (a reclaimed job belongs to its new worker).
-        session.execute(
-            update(Job).where(Job.id == job.id, Job.locked_by == job.locked_by).values(**values)
-        )
+        session.execute(update(Job).where(Job.id == job.id, Job.locked_by == job.locked_by).values(**values))
 
 
 def run_pending(services: Services, limit: int = 1000, worker_id: str | None = None) -> int:
@@ -206,15 +204,15 @@ class Worker(threading.Thread):
         self.publisher = services.publisher
         self.poll = poll
         self.worker_id = f"{name}-{uuid.uuid4().hex[:8]}"
-        self._stop = threading.Event()
+        self._stopping = threading.Event()
 
     def stop(self) -> None:
-        self._stop.set()
+        self._stopping.set()
         self.publisher.hub.job_wakeup.set()
 
     def run(self) -> None:
         wakeup = self.publisher.hub.job_wakeup
-        while not self._stop.is_set():
+        while not self._stopping.is_set():
             try:
                 job = claim(self.db, self.worker_id)
             except Exception:

@@ -43,8 +43,15 @@ def enqueue_due(services: Services) -> int:
         slot = int(t.timestamp() // p.every.total_seconds())
         try:
             with services.db.transaction() as session:
-                enqueue(session, services.publisher, workspace_id=workspace_id, kind=p.kind, payload={},
-                        dedupe_key=f"periodic:{p.kind}:{slot}", max_attempts=3)
+                enqueue(
+                    session,
+                    services.publisher,
+                    workspace_id=workspace_id,
+                    kind=p.kind,
+                    payload={},
+                    dedupe_key=f"periodic:{p.kind}:{slot}",
+                    max_attempts=3,
+                )
             created += 1
         except IntegrityError:
             pass  # another process enqueued this slot already
@@ -52,23 +59,24 @@ def enqueue_due(services: Services) -> int:
 
 
 class Scheduler(threading.Thread):
-    def __init__(self, services: Services, interval: float = 30.0,
-                 on_error: Callable[[BaseException], None] | None = None) -> None:
+    def __init__(
+        self, services: Services, interval: float = 30.0, on_error: Callable[[BaseException], None] | None = None
+    ) -> None:
         super().__init__(name="compris-scheduler", daemon=True)
         self.services = services
         self.interval = interval
-        self._stop = threading.Event()
+        self._stopping = threading.Event()
 
     def stop(self) -> None:
-        self._stop.set()
+        self._stopping.set()
 
     def run(self) -> None:
-        while not self._stop.is_set():
+        while not self._stopping.is_set():
             try:
                 enqueue_due(self.services)
             except Exception:
                 log.exception("scheduling periodic jobs failed")
-            self._stop.wait(self.interval)
+            self._stopping.wait(self.interval)
 
 
 @handler("inbox.wake_snoozed")
@@ -85,7 +93,8 @@ def purge(run: JobRun) -> None:
     retention = timedelta(days=run.services.settings.raw_event_retention_days)
     t = now()
     with run.db.transaction() as session:
-        session.execute(delete(RawEvent).where(RawEvent.status == RawEventStatus.PROCESSED,
-                                               RawEvent.created_at < t - retention))
+        session.execute(
+            delete(RawEvent).where(RawEvent.status == RawEventStatus.PROCESSED, RawEvent.created_at < t - retention)
+        )
         session.execute(delete(LoginAttempt).where(LoginAttempt.created_at < t - timedelta(days=1)))
         session.execute(delete(Job).where(Job.status == JobStatus.DONE, Job.finished_at < t - timedelta(days=7)))

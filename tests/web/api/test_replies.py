@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import pytest
@@ -234,3 +235,26 @@ def test_only_a_failed_reply_can_be_retried(client: TestClient, world: World, ag
     customer = timeline_messages(client, agent_headers, 1)[0]["id"]
     assert client.post(f"/api/v1/messages/{customer}/retry", headers=agent_headers).status_code == 422
     assert client.post("/api/v1/messages/999999/retry", headers=agent_headers).status_code == 404
+
+
+def test_concurrent_retries_of_one_post_create_one_reply(client: TestClient, world: World,
+                                                         agent_headers: dict[str, str], network: FakeNetwork) -> None:
+    deliver(client, world, "My bag is lost", author="marie")
+    statuses: list[int] = []
+    ids: set[int] = set()
+
+    def post() -> None:
+        response = _reply(client, agent_headers, key="concurrent-1")
+        statuses.append(response.status_code)
+        ids.add(response.json()["id"])
+
+    threads = [threading.Thread(target=post) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(statuses) == [200, 200, 200, 201]
+    assert len(ids) == 1
+    world.run_jobs()
+    assert _outbound_count(world) == 1
+    assert len(network.sent) == 1

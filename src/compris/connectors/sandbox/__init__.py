@@ -44,8 +44,7 @@ def sign(secret: str, body: bytes) -> str:
 class SandboxConnector(Connector):
     network = "sandbox"
     display_name = "Sandbox network"
-    limits = Limits(public_max_length=1000, private_max_length=4000,
-                    private_reply_window=timedelta(days=7))
+    limits = Limits(public_max_length=1000, private_max_length=4000, private_reply_window=timedelta(days=7))
     secret_fields: ClassVar[tuple[str, ...]] = ("webhook_secret", "api_token")
     setting_fields: ClassVar[tuple[str, ...]] = ("api_base", "flavour")
     supports_idempotency = True
@@ -111,8 +110,12 @@ class SandboxConnector(Connector):
             reply_to_platform_id=_opt_str(data.get("reply_to")),
             thread_title=_opt_str(data.get("thread_title")),
             attachments=tuple(
-                Attachment(kind=str(a.get("kind", "file")), url=_opt_str(a.get("url")), name=_opt_str(a.get("name")),
-                           mime_type=_opt_str(a.get("mime_type")))
+                Attachment(
+                    kind=str(a.get("kind", "file")),
+                    url=_opt_str(a.get("url")),
+                    name=_opt_str(a.get("name")),
+                    mime_type=_opt_str(a.get("mime_type")),
+                )
                 for a in data.get("attachments") or []
             ),
             promoted=bool(data.get("promoted", False)),
@@ -149,8 +152,9 @@ class SandboxConnector(Connector):
                 retry_after=float(retry_after) if retry_after and retry_after.isdigit() else None,
             )
         if response.status_code >= 400:
-            raise SendError(f"sandbox refused the message ({response.status_code}): {_error_text(response)}",
-                            retryable=False)
+            raise SendError(
+                f"sandbox refused the message ({response.status_code}): {_error_text(response)}", retryable=False
+            )
         try:
             data = response.json()
             return SendResult(platform_message_id=str(data["id"]), thread_key=_opt_str(data.get("thread_id")))
@@ -163,8 +167,9 @@ class SandboxConnector(Connector):
     def check_connection(self, account: AccountContext, client: httpx.Client) -> str:
         base = str(account.settings.get("api_base", "")).rstrip("/")
         try:
-            response = client.get(f"{base}/api/me",
-                                  headers={"Authorization": f"Bearer {account.secrets.get('api_token', '')}"})
+            response = client.get(
+                f"{base}/api/me", headers={"Authorization": f"Bearer {account.secrets.get('api_token', '')}"}
+            )
         except httpx.TransportError as exc:
             raise SendError(f"cannot reach the sandbox network: {exc}", retryable=True) from None
         if response.status_code != 200:
