@@ -170,7 +170,7 @@ def sandbox(
     host: str = typer.Option("127.0.0.1", help="Interface of the stand-alone sandbox network."),
     port: int = typer.Option(8001, help="Port of the stand-alone sandbox network."),
     data: Path = typer.Option(Path("var/sandbox-network.db"), help="Its SQLite file."),
-    brands: Path | None = typer.Option(None, help="JSON file of brand accounts to register (docs/channels/sandbox.md)."),
+    brands: Path | None = typer.Option(None, help="JSON file of brands to register (docs/channels/sandbox.md)."),
 ) -> None:
     """Run the sandbox network on its own (a stand-in for the social platforms)."""
     from compris.sandbox_network.app import run_standalone

@@ -32,6 +32,9 @@ class Runtime:
         if settings.is_sqlite:
             settings.data_dir.mkdir(parents=True, exist_ok=True)
         db = db or Database(settings.database_url)
+        from compris.inbox import triage_step
+
+        triage_step.configure(settings.data_dir)
         hub = Hub()
         publisher = Publisher(hub, use_notify=db.dialect == "postgresql")
         http = httpx.Client(timeout=httpx.Timeout(15.0, connect=5.0), follow_redirects=False)

@@ -128,3 +128,29 @@ def test_unprocessable_payload_is_kept_with_reason(world: World) -> None:
         assert raw.status == RawEventStatus.UNPROCESSABLE
         assert raw.error and "bad message" in raw.error
         assert json.loads(raw.body)["event_id"] == "weird-1"
+
+
+def test_each_message_is_stored_with_its_triage(world: World) -> None:
+    # given a promoted complaint from a widely followed customer
+    payload = world.payload(
+        "My bag was lost on AF123 and nobody answers. Disgraceful!",
+        author="trav",
+        promoted=True,
+        reshares=120,
+    )
+    payload["data"]["author"]["followers"] = 48000
+    # when it is processed
+    _deliver(world, payload)
+    world.run_jobs()
+    # then the message and its case carry the triage, with reasons
+    with world.runtime.db.transaction() as s:
+        message = s.scalars(select(Message)).one()
+        case = s.scalars(select(Case)).one()
+        assert message.language == "en"
+        assert message.triage["intent"] == "complaint"
+        assert message.triage["sentiment"] == "negative"
+        assert message.triage["topic"] == "baggage"
+        assert "promoted post" in message.triage["reasons"]
+        assert "48,000 followers" in message.triage["reasons"]
+        assert case.priority == message.triage["priority"] > 0
+        assert case.language == "en"

@@ -1,7 +1,14 @@
-"""The triage step of the inbound job (language, sentiment, intent, urgency, personal data, reach)."""
+"""The triage step of the inbound job: language, sentiment, intent, topic, urgency, personal data, reach, priority.
+
+A workspace whose team retrained the models (``compris triage train --workspace SLUG``) gets its own models from
+``<data_dir>/triage/<workspace id>/``; everyone else gets the shipped ones. Triage never stops a message from being
+recorded: if it fails, the message is stored with the error noted and a neutral priority.
+"""
 
 from __future__ import annotations
 
+import logging
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -9,8 +16,41 @@ from sqlalchemy.orm import Session
 from compris.connectors.base import InboundMessage
 from compris.models import ChannelAccount, Identity
 
+log = logging.getLogger(__name__)
+
+_data_dir: Path | None = None
+
+
+def configure(data_dir: Path) -> None:
+    """Tell the step where retrained workspace models live (called by the runtime)."""
+    global _data_dir
+    _data_dir = data_dir
+
+
+def workspace_model_dir(data_dir: Path, workspace_id: int) -> Path:
+    return data_dir / "triage" / str(workspace_id)
+
 
 def triage_message(
     session: Session, account: ChannelAccount, inbound: InboundMessage, identity: Identity
 ) -> dict[str, Any]:
-    return {}
+    from compris.triage import load_models, triage
+
+    try:
+        models = None
+        if _data_dir is not None:
+            own = workspace_model_dir(_data_dir, account.workspace_id)
+            if (own / "manifest.json").exists():
+                models = load_models(own)
+        result = triage(
+            inbound.text,
+            followers=identity.followers,
+            verified=identity.verified,
+            promoted=inbound.promoted,
+            reshares=inbound.reshares,
+            models=models,
+        )
+        return result.to_dict()
+    except Exception as exc:  # triage must never lose a message
+        log.exception("triage failed for %s message %s", account.network, inbound.platform_message_id)
+        return {"error": f"{type(exc).__name__}: {exc}"[:300], "priority": 0, "reasons": ["not triaged"]}

@@ -4,8 +4,11 @@ Estimator (``docs/sla.md``): a new case with ``k`` cases ahead of it and ``c`` a
 queue whose agents are all busy, ``(k + 1) / (c * mu)`` on average, where ``1 / mu`` is the mean handling time
 (time an agent spends per case). That *queue model* is exact when the queue is long; when it is short it
 ignores whether an agent is free right now and how the team really behaves (pick-up delays, concurrency), which
-the recent first-response times capture. So the estimate blends both with the weight ``k / (k + c)`` on the queue
-model: a long queue trusts the queue, an empty queue trusts the recent history.
+the recent first-response times capture. So the estimate blends both, with the weight ``1 / (k + 2)`` on the
+recent median first-response time: half and half when the queue is empty, fading as the queue grows (a long
+queue trusts the queue). On simulated M/M/c queues this weighting was never the worst of the candidates tried
+(pure queue model, ``c / (k + c)``, ``1 / (k + 2)``): the pure model wins at 90 % utilisation, the history wins at
+67 % (free agents make short queues faster than the model thinks); see ``docs/sla.md``.
 """
 
 from __future__ import annotations
@@ -67,7 +70,7 @@ def expected_wait(
     """Expected time to first response for a case arriving now; ``None`` means "unknown" (say so honestly).
 
     * agents online and handle times known: the queue model, blended with the median recent first-response time
-      (weight ``k / (k + c)`` on the queue model) when there is history;
+      (weight ``1 / (queue_ahead + 2)`` on the history) when there is history;
     * no agent online, or no handle time: the median recent first-response time, if any;
     * otherwise ``None``.
     """
@@ -79,8 +82,8 @@ def expected_wait(
     model = queue_wait(queue_ahead, online_agents, mean_handle)
     if history is None:
         return model
-    weight = queue_ahead / (queue_ahead + online_agents)
-    return model * weight + history * (1 - weight)
+    weight = 1 / (queue_ahead + 2)
+    return model * (1 - weight) + history * weight
 
 
 def predict_breach(due_at: datetime | None, now: datetime, queue_ahead: int, throughput_per_hour: float) -> bool:
