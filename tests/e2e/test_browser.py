@@ -20,12 +20,12 @@ from typing import Any
 import httpx
 import pytest
 import uvicorn
-from tests.conftest import SECRET, World
 
 from compris.channels.service import create_account
 from compris.config import Settings
 from compris.runtime import Runtime
 from compris.web.app import create_app
+from tests.conftest import SECRET, World
 
 pytestmark = pytest.mark.browser
 

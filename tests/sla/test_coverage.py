@@ -28,7 +28,7 @@ def test_nine_to_five_team_leaves_a_24_7_channel_uncovered() -> None:
 
 
 def test_follow_the_sun_covers_everything_but_a_hole() -> None:
-    shifts = {
+    shifts: dict[str, BusinessCalendar | list[BusinessCalendar]] = {
         "paris": BusinessCalendar.weekdays("Europe/Paris", "07:00-19:00", days=range(7)),  # 05-17 UTC in June
         "montreal": BusinessCalendar.weekdays("America/Toronto", "12:00-22:00", days=range(7)),  # 16-02 UTC
         "manila": [BusinessCalendar.weekdays("Asia/Manila", "10:00-13:00", days=range(7))],  # 02-05 UTC

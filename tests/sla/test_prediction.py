@@ -68,10 +68,10 @@ def _score(rate: float, agents: int, seed: int) -> tuple[float, float, dict[str,
     """Mean predicted and actual wait (hours) of the blend, and the median absolute error of each estimator."""
     arrivals = [
         a
-        for a in simulate(rate, 0.1, agents, customers=40_000, seed=seed, snapshot_every=20)[2000:]
+        for a in simulate(rate, 0.1, agents, customers=40_000, seed=seed, snapshot_every=30)[2000:]
         if a.recent_handle and a.recent_waits
     ]
-    assert len(arrivals) > 1500
+    assert len(arrivals) > 1000
     pairs: dict[str, list[tuple[timedelta, timedelta]]] = {"blend": [], "model": [], "history": []}
     for a in arrivals:
         handle = [hours(h) for h in a.recent_handle]

@@ -7,11 +7,11 @@ import re
 from typing import Any
 
 from fastapi.testclient import TestClient
-from tests.conftest import World
 
 from compris.config import Settings
 from compris.runtime import Runtime
 from compris.web.app import create_app
+from tests.conftest import World
 
 PASSWORD = "correct horse battery"
 META_CSRF = re.compile(r'<meta name="csrf-token" content="([^"]+)"')

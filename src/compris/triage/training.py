@@ -160,11 +160,19 @@ def _check(correction: tuple[str, str, str]) -> str | None:
 
 
 def _fit_head(
-    x: Any, y: Sequence[str], w: Sequence[float], classes: Sequence[str], c: float, seed: int = 0
+    x: Any,
+    y: Sequence[str],
+    w: Sequence[float],
+    classes: Sequence[str],
+    c: float,
+    seed: int = 0,
+    balanced: bool = False,
 ) -> LinearHead:
     from sklearn.linear_model import LogisticRegression
 
-    model = LogisticRegression(C=c, max_iter=3000, random_state=seed)
+    model = LogisticRegression(
+        C=c, max_iter=3000, random_state=seed, class_weight="balanced" if balanced else None
+    )
     model.fit(x, np.asarray(y), sample_weight=np.asarray(w, dtype=np.float64))
     learned = [str(c_) for c_ in model.classes_]
     coef = np.asarray(model.coef_, dtype=np.float32)
@@ -250,14 +258,16 @@ def train(
     say(f"featurizer on {len(all_texts)} texts")
     featurizer = Featurizer.fit(all_texts, max_word=40_000, max_char=80_000)
 
-    def fit(rows: list[tuple[str, str, float]], classes: Sequence[str], c: float) -> LinearHead:
+    def fit(
+        rows: list[tuple[str, str, float]], classes: Sequence[str], c: float, balanced: bool = False
+    ) -> LinearHead:
         x = featurizer.transform([t for t, _, _ in rows])
-        return _fit_head(x, [lab for _, lab, _ in rows], [w for _, _, w in rows], classes, c)
+        return _fit_head(x, [lab for _, lab, _ in rows], [w for _, _, w in rows], classes, c, balanced=balanced)
 
     say(f"sentiment head on {len(sent)} texts")
     sentiment = fit(sent, SENTIMENTS, 3.0)
     say(f"complaint head on {len(comp_rows)} texts")
-    complaint = fit(comp_rows, ("not_complaint", "complaint"), 3.0)
+    complaint = fit(comp_rows, ("not_complaint", "complaint"), 3.0, balanced=True)
     say(f"topic head on {len(topic_rows)} texts")
     topic = fit(topic_rows, TOPICS, 3.0)
 
@@ -276,7 +286,12 @@ def train(
         acc_sent = _fit_head(xs, [lab for _, lab, _ in sent], [w for _, _, w in sent], SENTIMENTS, 1.0)
         xc = embeddings.embed([t for t, _, _ in comp_rows], cache=cache)
         acc_comp = _fit_head(
-            xc, [lab for _, lab, _ in comp_rows], [w for _, _, w in comp_rows], ("not_complaint", "complaint"), 1.0
+            xc,
+            [lab for _, lab, _ in comp_rows],
+            [w for _, _, w in comp_rows],
+            ("not_complaint", "complaint"),
+            1.0,
+            balanced=True,
         )
         acc_sent.save(out_dir / "accurate_sentiment.npz")
         acc_comp.save(out_dir / "accurate_complaint.npz")

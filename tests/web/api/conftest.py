@@ -8,8 +8,6 @@ from typing import Any
 import httpx
 import pytest
 from fastapi.testclient import TestClient
-from tests.conftest import World
-from tests.web.api.helpers import FakeNetwork, auth, token
 
 import compris.jobs  # noqa: F401  (registers the job handlers that world.run_jobs() runs)
 from compris.config import Settings
@@ -18,6 +16,8 @@ from compris.connectors.sandbox import SandboxConnector
 from compris.inbox import outbound
 from compris.runtime import Runtime
 from compris.web.app import create_app
+from tests.conftest import World
+from tests.web.api.helpers import FakeNetwork, auth, token
 
 
 @pytest.fixture

@@ -7,11 +7,11 @@ from typing import Any
 import httpx
 from fastapi.testclient import TestClient
 from sqlalchemy import select
-from tests.conftest import World
 
 from compris.accounts import service as accounts
 from compris.connectors.base import OutboundMessage, SendError, SendResult
 from compris.models import Case, User
+from tests.conftest import World
 
 
 def token(world: World, user: User, name: str = "test") -> str:

@@ -7,10 +7,10 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 from sqlalchemy import select
-from tests.conftest import World
-from tests.web.api.helpers import case_row, deliver
 
 from compris.models import User
+from tests.conftest import World
+from tests.web.api.helpers import case_row, deliver
 
 
 def _post(client: TestClient, headers: dict[str, str], path: str, body: dict[str, Any]) -> Any:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 from fastapi.testclient import TestClient
-from tests.conftest import World
-from tests.web.api.helpers import auth, token
 
 from compris.accounts import service as accounts
 from compris.models import ApiToken, User
+from tests.conftest import World
+from tests.web.api.helpers import auth, token
 
 ENDPOINTS = [
     ("GET", "/api/v1/me"),

@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from fastapi.testclient import TestClient
+
 from tests.conftest import World
 from tests.web.api.helpers import case_numbers, deliver
 

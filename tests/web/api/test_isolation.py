@@ -7,11 +7,11 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
-from tests.conftest import World
-from tests.web.api.helpers import FakeNetwork, auth, case_row, deliver, timeline_messages, token
 
 from compris.connectors.base import SendError
 from compris.models import Case, CaseEvent, Message
+from tests.conftest import World
+from tests.web.api.helpers import FakeNetwork, auth, case_row, deliver, timeline_messages, token
 
 
 @pytest.fixture

@@ -8,12 +8,12 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
-from tests.conftest import World
-from tests.web.api.helpers import FakeNetwork, deliver, timeline_messages
 
 from compris.connectors.base import SendError
 from compris.inbox import outbound
 from compris.models import Message, Outbox
+from tests.conftest import World
+from tests.web.api.helpers import FakeNetwork, deliver, timeline_messages
 
 REPLY = "So sorry, Marie. We are on it."
 
