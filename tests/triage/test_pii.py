@@ -103,9 +103,7 @@ def test_order_numbers() -> None:
 
 
 def test_addresses() -> None:
-    assert kinds("livrer au 12 rue de la Paix, 75002 Paris svp") == [
-        ("address", "12 rue de la Paix, 75002 Paris")
-    ]
+    assert kinds("livrer au 12 rue de la Paix, 75002 Paris svp") == [("address", "12 rue de la Paix, 75002 Paris")]
     assert kinds("I live at 221B Baker Street, London") == [("address", "221B Baker Street, London")]
     assert kinds("we waited 3 hours at the gate") == []
 

@@ -134,9 +134,21 @@ def test_to_dict_is_json_safe_and_complete() -> None:
     result = triage("Mon vol AF123 est annulé !!! 😡", followers=1200)
     d = result.to_dict()
     json.dumps(d)
-    for key in ("language", "language_confidence", "sentiment", "sentiment_confidence", "intent",
-                "intent_confidence", "topic", "urgency", "urgency_reasons", "personal_data", "reach",
-                "priority", "reasons"):
+    for key in (
+        "language",
+        "language_confidence",
+        "sentiment",
+        "sentiment_confidence",
+        "intent",
+        "intent_confidence",
+        "topic",
+        "urgency",
+        "urgency_reasons",
+        "personal_data",
+        "reach",
+        "priority",
+        "reasons",
+    ):
         assert key in d
     assert d["language"] == "fr"
     assert d["reach"]["followers"] == 1200

@@ -390,6 +390,11 @@ def reply_target(session: Session, case: Case, visibility: str, reply_to_message
     return target
 
 
+def outbox_key(workspace_id: int, key: str) -> str:
+    """Idempotency keys are namespaced by workspace: one workspace can neither collide with nor detect another's."""
+    return f"{workspace_id}:{key}"[:100]
+
+
 def add_reply(
     session: Session,
     publisher: Publisher,
@@ -407,13 +412,13 @@ def add_reply(
     if visibility not in (Visibility.PUBLIC, Visibility.PRIVATE):
         raise Invalid("a reply is public or private")
     text = _check_text(text)
-    key = (idempotency_key or uuid.uuid4().hex)[:100]
+    key = outbox_key(case.workspace_id, idempotency_key or uuid.uuid4().hex)
     existing = session.scalar(select(Outbox).where(Outbox.idempotency_key == key))
     if existing is not None:  # a double submit: the same reply, not a second one
-        if existing.workspace_id != case.workspace_id:
-            raise Conflict("idempotency key already used")
         message = session.get(Message, existing.message_id)
         assert message is not None
+        if message.case_id != case.id or message.text != text or message.visibility != visibility:
+            raise Conflict("this idempotency key was already used for another reply")
         return message
     target = reply_target(session, case, visibility, reply_to_message_id)
     account = session.get(ChannelAccount, target.channel_account_id)

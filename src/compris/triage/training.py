@@ -94,8 +94,11 @@ def _complaint_proba(models: TriageModels, texts: list[str], accurate: bool) -> 
 def evaluate(models: TriageModels, data_dir: Path, *, accurate: bool = False) -> dict[str, float]:
     """Accuracy / macro-F1 on every validation split (never trained on)."""
     out: dict[str, float] = {}
-    for split in (ds.airline_sentiment(data_dir), ds.tweet_sentiment(data_dir, "fr"),
-                  ds.tweet_sentiment(data_dir, "en")):
+    for split in (
+        ds.airline_sentiment(data_dir),
+        ds.tweet_sentiment(data_dir, "fr"),
+        ds.tweet_sentiment(data_dir, "en"),
+    ):
         texts = [e.text for e in split.validation]
         gold = [e.label for e in split.validation]
         pred = _argmax_labels(models.sentiment, _sentiment_proba(models, texts, accurate))
@@ -170,9 +173,7 @@ def _fit_head(
 ) -> LinearHead:
     from sklearn.linear_model import LogisticRegression
 
-    model = LogisticRegression(
-        C=c, max_iter=3000, random_state=seed, class_weight="balanced" if balanced else None
-    )
+    model = LogisticRegression(C=c, max_iter=3000, random_state=seed, class_weight="balanced" if balanced else None)
     model.fit(x, np.asarray(y), sample_weight=np.asarray(w, dtype=np.float64))
     learned = [str(c_) for c_ in model.classes_]
     coef = np.asarray(model.coef_, dtype=np.float32)
@@ -180,9 +181,7 @@ def _fit_head(
     if len(learned) == 2:
         return LinearHead(learned, coef.T, bias)
     # keep the requested class order where possible
-    order = [learned.index(k) for k in classes if k in learned] + [
-        i for i, k in enumerate(learned) if k not in classes
-    ]
+    order = [learned.index(k) for k in classes if k in learned] + [i for i, k in enumerate(learned) if k not in classes]
     return LinearHead([learned[i] for i in order], coef[order].T, bias[order])
 
 
@@ -247,9 +246,7 @@ def train(
         for e in cap(airline.train)
         if e.extra.get("reason") in ds.AIRLINE_REASON_TOPIC and float(e.extra.get("reason_confidence") or 0) >= 0.6
     ]
-    topic_rows += [
-        (e.text, "other", 0.5) for e in cap(airline.train) if e.label == "positive"
-    ]
+    topic_rows += [(e.text, "other", 0.5) for e in cap(airline.train) if e.label == "positive"]
     topic_rows += [(e.text, e.label, 1.0) for e in cap(bit.train)]
     topic_rows += [(e.text, e.label, 1.0) for e in (dialogs[:limit] if limit else dialogs)]
     topic_rows += [(t, lab, CORRECTION_WEIGHT) for t, f, lab in kept if f == "topic"]
@@ -258,9 +255,7 @@ def train(
     say(f"featurizer on {len(all_texts)} texts")
     featurizer = Featurizer.fit(all_texts, max_word=40_000, max_char=80_000)
 
-    def fit(
-        rows: list[tuple[str, str, float]], classes: Sequence[str], c: float, balanced: bool = False
-    ) -> LinearHead:
+    def fit(rows: list[tuple[str, str, float]], classes: Sequence[str], c: float, balanced: bool = False) -> LinearHead:
         x = featurizer.transform([t for t, _, _ in rows])
         return _fit_head(x, [lab for _, lab, _ in rows], [w for _, _, w in rows], classes, c, balanced=balanced)
 
@@ -301,8 +296,12 @@ def train(
         overrides.setdefault(normalize(t), {})[f] = lab
     (out_dir / "overrides.json").write_text(json.dumps(overrides, ensure_ascii=False, indent=0), "utf-8")
 
-    sizes = {"sentiment": len(sent), "complaint": len(comp_rows), "topic": len(topic_rows),
-             "features": featurizer.n_features}
+    sizes = {
+        "sentiment": len(sent),
+        "complaint": len(comp_rows),
+        "topic": len(topic_rows),
+        "features": featurizer.n_features,
+    }
     manifest: dict[str, Any] = {
         "format": FORMAT_VERSION,
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -310,9 +309,8 @@ def train(
         "sizes": sizes,
         "corrections": len(kept),
         "accurate_path": bool(accurate),
-        "licences": {
-            s.name: s.licence for s in (airline, fr, en, comp, bit)
-        } | {"airline_support_dialogs": "CC BY-NC-SA 4.0 (non-commercial)"},
+        "licences": {s.name: s.licence for s in (airline, fr, en, comp, bit)}
+        | {"airline_support_dialogs": "CC BY-NC-SA 4.0 (non-commercial)"},
     }
     (out_dir / "manifest.json").write_text(json.dumps(manifest, indent=2), "utf-8")
 
@@ -320,7 +318,7 @@ def train(
     say("evaluating")
     try:
         old = _fresh(baseline) if baseline is not None else load_models(None)
-        before = evaluate(old, data_dir, accurate=old.has_accurate_path)
+        before = evaluate(old, data_dir, accurate=bool(accurate) and old.has_accurate_path)
         before |= _corrections_accuracy(old, kept)
     except (FileNotFoundError, ValueError) as exc:
         log.warning("no baseline model to compare with: %s", exc)

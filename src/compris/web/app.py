@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import html
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import HTTPException, RequestValidationError
-from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.middleware.sessions import SessionMiddleware
 
 from compris.config import Settings, get_settings
@@ -79,13 +80,29 @@ def create_app(
             return Response(status_code=401, headers={"HX-Redirect": "/login"})
         return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
 
+    def _error(request: Request, status: int, message: str, headers: Mapping[str, str] | None = None) -> Response:
+        wants_html = (
+            not request.url.path.startswith(("/api/", "/webhooks/", "/live", "/public/"))
+            and not request.headers.get("hx-request")
+            and "text/html" in request.headers.get("accept", "")
+        )
+        if wants_html:  # a plain form post or page view: a readable page, not raw JSON
+            page = (
+                '<!doctype html><html><head><meta charset="utf-8"><title>Compris</title>'
+                '<link rel="stylesheet" href="/static/app.css"></head><body><main class="error-page">'
+                f"<h1>{status}</h1><p>{html.escape(message)}</p>"
+                '<p><a href="/inbox">Inbox</a></p></main></body></html>'
+            )
+            return HTMLResponse(page, status_code=status, headers=dict(headers or {}))
+        return JSONResponse({"error": message}, status_code=status, headers=dict(headers or {}))
+
     @app.exception_handler(ComprisError)
     async def _domain_error(request: Request, exc: ComprisError) -> Response:
-        return JSONResponse({"error": exc.message}, status_code=exc.status_code)
+        return _error(request, exc.status_code, exc.message)
 
     @app.exception_handler(HTTPException)
     async def _http_error(request: Request, exc: HTTPException) -> Response:
-        return JSONResponse({"error": exc.detail}, status_code=exc.status_code, headers=exc.headers)
+        return _error(request, exc.status_code, str(exc.detail), exc.headers)
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(request: Request, exc: RequestValidationError) -> Response:

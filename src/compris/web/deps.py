@@ -88,7 +88,7 @@ class PageContext:
 
 
 async def page_user(
-    request: Request, session: Session = Depends(get_session), _csrf: None = Depends(check_csrf)
+    request: Request, session: Session = Depends(get_session, scope="function"), _csrf: None = Depends(check_csrf)
 ) -> PageContext:
     user = session_user(request, session)
     if user is None:
@@ -96,7 +96,7 @@ async def page_user(
     return PageContext(user, session, get_runtime(request))
 
 
-def api_user(request: Request, session: Session = Depends(get_session)) -> PageContext:
+def api_user(request: Request, session: Session = Depends(get_session, scope="function")) -> PageContext:
     """API calls authenticate with ``Authorization: Bearer <personal token>``."""
     header = request.headers.get("authorization", "")
     scheme, _, raw = header.partition(" ")

@@ -8,6 +8,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from compris.inbox.actions import outbox_key
 from compris.models import Case, ChannelAccount, Contact, Identity, Message, Outbox, Thread, User
 from compris.web.api import schemas as s
 from compris.web.api import serialize
@@ -26,8 +27,7 @@ def message(session: Session, row: Message, case_number: int | None = None) -> s
         case = session.get(Case, row.case_id)
         assert case is not None
         case_number = case.number
-    outbox = session.scalar(select(Outbox).where(Outbox.message_id == row.id)) \
-        if row.direction == "outbound" else None
+    outbox = session.scalar(select(Outbox).where(Outbox.message_id == row.id)) if row.direction == "outbound" else None
     return serialize.message(
         row,
         case_number=case_number,
@@ -42,6 +42,8 @@ def message(session: Session, row: Message, case_number: int | None = None) -> s
 def reply_for_key(session: Session, workspace_id: int, key: str) -> Message | None:
     """The reply an idempotency key already created in this workspace, if any."""
     message_id = session.scalar(
-        select(Outbox.message_id).where(Outbox.idempotency_key == key, Outbox.workspace_id == workspace_id)
+        select(Outbox.message_id).where(
+            Outbox.idempotency_key == outbox_key(workspace_id, key), Outbox.workspace_id == workspace_id
+        )
     )
     return session.get(Message, message_id) if message_id is not None else None
