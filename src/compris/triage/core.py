@@ -227,19 +227,20 @@ def _decide(
         sentiment, sent_conf = lab, 1.0
         notes.append("sentiment set by the team")
 
-    # intent: rules on top of the complaint model
+    # intent: rules on top of the complaint model (the model decides complaint / not complaint)
     if rules.is_spam(text):
         intent, intent_conf = "spam", 0.8
     elif rules.request_cues(text):
         intent, intent_conf = "request", 0.7
-    elif p_comp >= 0.5 and sentiment == "negative":
+    elif p_comp >= 0.5:
         intent, intent_conf = "complaint", p_comp
+    elif language != "en" and sentiment == "negative" and sent_conf >= 0.45:
+        # the complaint head learnt from English tweets only: elsewhere negative sentiment stands in
+        intent, intent_conf = "complaint", sent_conf * 0.8
     elif rules.is_question(text):
         intent, intent_conf = "question", 0.7
     elif sentiment == "positive" and (rules.praise_cues(text) or sent_conf >= 0.6):
         intent, intent_conf = "praise", sent_conf
-    elif p_comp >= 0.5 or (sentiment == "negative" and sent_conf >= 0.7):
-        intent, intent_conf = "complaint", max(p_comp, sent_conf * 0.8)
     else:
         intent, intent_conf = "other", 1.0 - p_comp
     if (lab := models.override(text, "intent")) is not None:
@@ -356,7 +357,7 @@ def triage_many(
     texts = [i.text for i in inputs]
     x = models.featurizer.transform(texts)
     p_sent = models.sentiment.proba(x)
-    p_comp = models.complaint.proba(x)[:, 1]
+    p_comp = models.complaint.proba(x)[:, models.complaint.classes.index("complaint")]
     p_topic = models.topic.proba(x)
     path = "fast"
     if _use_accurate(models, accurate):
@@ -364,6 +365,7 @@ def triage_many(
         emb = models.embed(texts)
         p_sent = 0.5 * p_sent + 0.5 * models.accurate_sentiment.proba(emb)
         if models.accurate_complaint is not None:
-            p_comp = 0.5 * p_comp + 0.5 * models.accurate_complaint.proba(emb)[:, 1]
+            k = models.accurate_complaint.classes.index("complaint")
+            p_comp = 0.5 * p_comp + 0.5 * models.accurate_complaint.proba(emb)[:, k]
         path = "accurate"
     return [_decide(models, item, p_sent[i], float(p_comp[i]), p_topic[i], path) for i, item in enumerate(inputs)]

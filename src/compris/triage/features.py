@@ -66,7 +66,7 @@ class _Block:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
         idx = np.array([vocab[g] for g in keys], dtype=np.int64)
         tf = np.array([counts[g] for g in keys], dtype=np.float32)
-        vals = (np.log(tf) + 1.0) * self.idf[idx]
+        vals: npt.NDArray[np.float32] = ((np.log(tf) + 1.0) * self.idf[idx]).astype(np.float32, copy=False)
         vals /= np.sqrt(np.dot(vals, vals))
         return idx, vals
 
@@ -157,9 +157,7 @@ def _fit_block(docs: list[list[str]], min_df: int, max_features: int) -> _Block:
 class LinearHead:
     """A linear classifier over features: softmax for several classes, sigmoid for two."""
 
-    def __init__(
-        self, classes: Sequence[str], weights: npt.NDArray[np.float32], bias: npt.NDArray[np.float32]
-    ) -> None:
+    def __init__(self, classes: Sequence[str], weights: npt.NDArray[np.float32], bias: npt.NDArray[np.float32]) -> None:
         # weights: (n_features, n_outputs); n_outputs == 1 for a binary head (score of classes[1])
         self.classes = list(classes)
         self.weights = np.ascontiguousarray(weights, dtype=np.float32)

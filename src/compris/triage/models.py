@@ -57,7 +57,7 @@ class TriageModels:
         scores = scores.astype(np.float64)[None, :]
         a, b = cuts
         p_sent = self.sentiment.to_proba(scores[:, :a])[0]
-        p_comp = float(self.complaint.to_proba(scores[:, a:b])[0, 1])
+        p_comp = float(self.complaint.to_proba(scores[:, a:b])[0, self.complaint.classes.index("complaint")])
         p_topic = self.topic.to_proba(scores[:, b:])[0]
         return p_sent, p_comp, p_topic
 
