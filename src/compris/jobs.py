@@ -1,6 +1,6 @@
 """Imports every module that registers job handlers."""
 
-from compris.inbox import ingest, outbound
+from compris.inbox import ingest, outbound, polling
 from compris.worker import scheduler
 
-__all__ = ["ingest", "outbound", "scheduler"]
+__all__ = ["ingest", "outbound", "polling", "scheduler"]

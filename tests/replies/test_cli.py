@@ -57,7 +57,7 @@ def test_bad_lines_do_not_stop_the_batch() -> None:
 
 
 def test_channel_limits_and_graphemes() -> None:
-    assert CHANNEL_LIMITS["x"] == (280, "characters")
+    assert CHANNEL_LIMITS["x"] == (280, "x")  # X's weighted count: URLs 23, emoji and CJK 2
     assert CHANNEL_LIMITS["bluesky"] == (300, "graphemes")
     assert CHANNEL_LIMITS["email"][0] is None
     emoji = "👍🏽" * 300  # 300 graphemes, 600 code points

@@ -45,3 +45,14 @@ def test_load_corrections(tmp_path: Path) -> None:
     f.write_text('{"text": "a", "field": "sentiment"}\n', encoding="utf-8")
     with pytest.raises(ValueError, match="label"):
         load_corrections(f)
+
+
+def test_retrained_directory_is_reloaded(tiny_data: Path, tmp_path: Path) -> None:
+    out = tmp_path / "model"
+    train(tiny_data, out, [], accurate=False)
+    first = load_models(out)
+    assert load_models(out) is first
+    train(tiny_data, out, [("wifi cassé", "topic", "product quality")], accurate=False)
+    second = load_models(out)
+    assert second is not first
+    assert second.override("wifi cassé", "topic") == "product quality"

@@ -115,14 +115,14 @@ def test_csrf_missing_or_wrong_is_403(settings: Settings, runtime: Runtime, worl
     client = make_client(settings, runtime)
     customer_writes(client, world, "Hello?")
     agent = Agent(client, world.agent.email)
-    assert agent.post("/cases/1/note", {"text": "hi"}, csrf=False).status_code == 403
-    assert agent.post("/cases/1/note", {"text": "hi", "csrf_token": "forged"}, csrf=False).status_code == 403
+    assert agent.post("/cases/1/note", {"text": "forged-note-zq"}, csrf=False).status_code == 403
+    assert agent.post("/cases/1/note", {"text": "forged-note-zq", "csrf_token": "forged"}, csrf=False).status_code == 403
     assert agent.post("/cases/1/status", {"status": "resolved"}, csrf=False, htmx=True).status_code == 403
     assert agent.post("/logout", csrf=False).status_code == 403
     anonymous = make_client(settings, runtime)
     assert anonymous.post("/login", data={"email": world.agent.email, "password": PASSWORD}).status_code == 403
     page = agent.get("/cases/1")
-    assert "hi" not in page.text.split('id="timeline"')[1].split("</section>")[0]
+    assert "forged-note-zq" not in page.text.split('id="timeline"')[1].split("</section>")[0]
 
 
 # --- inbox ---------------------------------------------------------------------------------------

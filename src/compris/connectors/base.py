@@ -191,6 +191,14 @@ class Connector:
     secret_fields: ClassVar[tuple[str, ...]] = ()
     #: names of the non-secret settings
     setting_fields: ClassVar[tuple[str, ...]] = ()
+    #: secrets an admin may leave empty (the others are required to connect an account)
+    optional_fields: ClassVar[tuple[str, ...]] = ()
+    #: secrets Compris generates when left empty and shows in full, because the admin pastes them into
+    #: the platform's console (Meta's webhook verify token)
+    generated_fields: ClassVar[tuple[str, ...]] = ()
+    #: what the admin page shows for each field (``external_id``, secrets, settings): a label and a help text
+    field_labels: ClassVar[Mapping[str, str]] = {}
+    field_help: ClassVar[Mapping[str, str]] = {}
     #: True when the platform de-duplicates sends by our idempotency key, so that a send
     #: interrupted by a crash can safely be tried again (otherwise it is held for a person to check)
     supports_idempotency: ClassVar[bool] = False
@@ -213,6 +221,14 @@ class Connector:
     def parse(self, account: AccountContext, body: bytes) -> ParsedDelivery:
         """Turn a stored, verified delivery into messages. Raise :class:`UnprocessableEvent`."""
         raise UnprocessableEvent("this connector does not parse webhooks")
+
+    def routing_ids(self, body: bytes) -> frozenset[str]:
+        """The platform ids of the accounts a verified delivery is addressed to, for networks where one
+        callback URL serves several accounts (Meta: one URL per app, for all its Pages). Compris hands a
+        copy of the delivery to each account of the same workspace and network whose ``external_id`` is
+        named here and whose own credentials verify it. Empty (the default): the delivery is only for the
+        account whose URL received it. Never raises."""
+        return frozenset()
 
     def acknowledge(self, account: AccountContext, request: WebhookRequest) -> WebhookResponse:
         """What to answer once a delivery is stored (some platforms want a plain ``ok``)."""

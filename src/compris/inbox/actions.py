@@ -30,6 +30,7 @@ from compris.models import (
     Message,
     Outbox,
     Thread,
+    TriageCorrection,
     User,
     Workspace,
 )
@@ -123,6 +124,32 @@ def _thread(
     return thread
 
 
+def _inbound_thread_key(session: Session, account: ChannelAccount, inbound: InboundMessage) -> str:
+    """The message's own thread key, unless that thread is unknown and the message answers one of ours
+    in a known thread: then that thread (an e-mail reply carrying only ``In-Reply-To: <our Message-ID>``
+    names our outbound message as its thread root)."""
+    if not inbound.reply_to_platform_id:
+        return inbound.thread_key
+    known = session.scalar(
+        select(Thread.id).where(
+            Thread.channel_account_id == account.id, Thread.platform_thread_key == inbound.thread_key
+        )
+    )
+    if known is not None:
+        return inbound.thread_key
+    parent = session.scalar(
+        select(Thread)
+        .join(Message, Message.thread_id == Thread.id)
+        .where(
+            Message.channel_account_id == account.id,
+            Message.platform_message_id == inbound.reply_to_platform_id,
+            Thread.visibility == inbound.visibility,
+        )
+        .limit(1)
+    )
+    return parent.platform_thread_key if parent is not None else inbound.thread_key
+
+
 def _next_case_number(session: Session, workspace_id: int) -> int:
     number = session.scalar(
         update(Workspace)
@@ -190,7 +217,7 @@ def record_inbound(
     thread = _thread(
         session,
         account,
-        inbound.thread_key,
+        _inbound_thread_key(session, account, inbound),
         inbound.visibility,
         inbound.thread_title,
         contact.id if inbound.visibility == Visibility.PRIVATE else None,
@@ -341,6 +368,9 @@ def record_delivery_status(
             Message.channel_account_id == account.id, Message.platform_message_id == status.platform_message_id
         )
     )
+    if message is not None and status.status == "deleted":
+        mark_deleted(session, publisher, message, status.at)
+        return
     if message is None or message.direction != Direction.OUTBOUND:
         return
     case = session.get(Case, message.case_id)
@@ -358,6 +388,25 @@ def record_delivery_status(
         reason=status.reason,
     )
     _publish_case(session, publisher, case, "delivery", message_id=message.id)
+
+
+def mark_deleted(session: Session, publisher: Publisher, message: Message, at: datetime) -> None:
+    """The platform reports the message deleted (a removed comment, an unsent DM): flag it on the
+    timeline; its text is kept for the record. Safe to run twice."""
+    if message.deleted_at is not None:
+        return
+    message.deleted_at = at
+    case = session.get(Case, message.case_id)
+    assert case is not None
+    log_event(
+        session,
+        case,
+        "message_deleted",
+        workspace_id=case.workspace_id,
+        message_id=message.id,
+        by="customer" if message.direction == Direction.INBOUND else "platform",
+    )
+    _publish_case(session, publisher, case, "deleted", message_id=message.id)
 
 
 # --- agent actions -------------------------------------------------------------------------------
@@ -405,9 +454,14 @@ def add_reply(
     visibility: str,
     reply_to_message_id: int | None = None,
     idempotency_key: str | None = None,
+    platform_extra: dict[str, Any] | None = None,
 ) -> Message:
-    """Queue a public or private reply; sending happens in a job, exactly once."""
+    """Queue a public or private reply; sending happens in a job, exactly once.
+
+    ``platform_extra`` is kept on the outbound message for its send (``private_reply_to_comment``: the
+    move-to-private action answers a Facebook/Instagram comment with the platform's private reply)."""
     from compris.channels.service import connector_for
+    from compris.replies.composition import length_unit, text_length
 
     if visibility not in (Visibility.PUBLIC, Visibility.PRIVATE):
         raise Invalid("a reply is public or private")
@@ -427,8 +481,10 @@ def add_reply(
     limit = (
         connector.limits.public_max_length if visibility == Visibility.PUBLIC else connector.limits.private_max_length
     )
-    if limit is not None and len(text) > limit:
-        raise Invalid(f"{connector.display_name} accepts at most {limit} characters here ({len(text)} typed)")
+    length = text_length(text, length_unit(account.network, connector.limits.length_unit),
+                         public=visibility == Visibility.PUBLIC)
+    if limit is not None and length > limit:
+        raise Invalid(f"{connector.display_name} accepts at most {limit} characters here ({length} typed)")
     if target.visibility == visibility:
         thread_id = target.thread_id
     elif visibility == Visibility.PRIVATE:  # move to private: the customer's DM thread on the same account
@@ -463,6 +519,7 @@ def add_reply(
         sent_at=now(),
         delivery_state=DeliveryState.QUEUED,
         language=case.language,
+        platform_extra=dict(platform_extra or {}),
     )
     session.add(message)
     session.flush()
@@ -769,3 +826,50 @@ def merge_cases(session: Session, publisher: Publisher, *, actor: User, source: 
     session.flush()
     set_status(session, publisher, actor=actor, case=source, status=CaseStatus.CLOSED)
     _publish_case(session, publisher, target, "merged")
+
+
+TRIAGE_LABELS: dict[str, tuple[str, ...]] = {
+    "sentiment": ("negative", "neutral", "positive"),
+    "intent": ("complaint", "question", "request", "praise", "spam", "other"),
+    "topic": ("delay", "cancellation", "baggage", "booking/payment", "refund", "delivery", "customer service",
+              "staff", "product quality", "other"),
+    "urgency": ("high", "normal", "low"),
+    "language": ("fr", "en", "es", "de", "it", "nl", "pt", "ar", "ru", "unknown"),
+}
+
+
+def correct_triage(session: Session, publisher: Publisher, *, actor: User, message: Message, field: str,
+                   label: str) -> TriageCorrection:
+    """An agent corrects one triage label: the message shows it at once, ``compris triage train`` learns from it."""
+    if message.direction != Direction.INBOUND:
+        raise Invalid("only customer messages are triaged")
+    allowed = TRIAGE_LABELS.get(field)
+    if allowed is None:
+        raise Invalid(f"unknown triage field {field!r}")
+    if label not in allowed:
+        raise Invalid(f"{label!r} is not a {field} label ({', '.join(allowed)})")
+    triage = dict(message.triage or {})
+    previous = triage.get(field)
+    correction = TriageCorrection(workspace_id=message.workspace_id, message_id=message.id, user_id=actor.id,
+                                  field=field, label=label, previous=None if previous is None else str(previous),
+                                  text=message.text)
+    session.add(correction)
+    corrected = dict(triage.get("corrected") or {})
+    corrected[field] = {"label": label, "by": actor.id, "previous": previous}
+    triage[field] = label
+    triage["corrected"] = corrected
+    message.triage = triage
+    if field == "language":
+        message.language = label
+    case = session.get(Case, message.case_id)
+    assert case is not None
+    latest = session.scalar(select(Message.id).where(Message.case_id == case.id, Message.direction == Direction.INBOUND)
+                            .order_by(Message.sent_at.desc(), Message.id.desc()).limit(1))
+    if latest == message.id:
+        case.triage = triage
+        if field == "language":
+            case.language = label
+    log_event(session, case, "triage_corrected", actor.id, workspace_id=case.workspace_id, message_id=message.id,
+              field=field, label=label, previous=previous)
+    _publish_case(session, publisher, case, "triage", message_id=message.id)
+    return correction

@@ -61,31 +61,51 @@ def receive(db: Database, publisher: Publisher, secret_key: str, account_id: int
         except SignatureError as exc:
             raise WebhookRejected(exc.status_code, exc.reason) from None
         key = connector.event_id(ctx, request)
-        values = {
-            "workspace_id": account.workspace_id,
-            "channel_account_id": account.id,
-            "event_key": key[:300],
-            "body": request.body,
-            "content_type": request.headers.get("content-type", "")[:200],
-            "status": RawEventStatus.PENDING,
-            "created_at": now(),
-        }
-        insert = (postgresql.insert if db.dialect == "postgresql" else sqlite.insert)(RawEvent)
-        raw_id = session.scalar(
-            insert.values(**values)
-            .on_conflict_do_nothing(index_elements=["channel_account_id", "event_key"])
-            .returning(RawEvent.id)
-        )
-        if raw_id is not None:
-            enqueue(
-                session,
-                publisher,
-                workspace_id=account.workspace_id,
-                kind=PROCESS_RAW_EVENT,
-                payload={"raw_event_id": raw_id},
-                dedupe_key=f"raw:{raw_id}",
-            )
+        content_type = request.headers.get("content-type", "")
+        raw_id = store_raw_event(session, publisher, account, key, request.body, content_type)
+        # one callback URL may serve several accounts (Meta: every Page of an app): hand each its copy
+        from compris.inbox.routing import route_delivery
+
+        route_delivery(session, publisher, secret_key, account, connector, request, key)
         return Received(connector.acknowledge(ctx, request), stored=raw_id is not None, raw_event_id=raw_id)
+
+
+def store_raw_event(
+    session: Session,
+    publisher: Publisher,
+    account: ChannelAccount,
+    event_key: str,
+    body: bytes,
+    content_type: str = "",
+) -> int | None:
+    """Store one verified delivery (webhook or poll) exactly once per account and event key, with its
+    processing job in the same transaction. Returns the new row's id, or None for a duplicate."""
+    values = {
+        "workspace_id": account.workspace_id,
+        "channel_account_id": account.id,
+        "event_key": event_key[:300],
+        "body": body,
+        "content_type": content_type[:200],
+        "status": RawEventStatus.PENDING,
+        "created_at": now(),
+    }
+    dialect = session.get_bind().dialect.name
+    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(RawEvent)
+    raw_id = session.scalar(
+        insert.values(**values)
+        .on_conflict_do_nothing(index_elements=["channel_account_id", "event_key"])
+        .returning(RawEvent.id)
+    )
+    if raw_id is not None:
+        enqueue(
+            session,
+            publisher,
+            workspace_id=account.workspace_id,
+            kind=PROCESS_RAW_EVENT,
+            payload={"raw_event_id": raw_id},
+            dedupe_key=f"raw:{raw_id}",
+        )
+    return raw_id
 
 
 @handler(PROCESS_RAW_EVENT)

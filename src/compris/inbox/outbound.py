@@ -40,6 +40,12 @@ def _outbound_extra(target: Message | None, thread: Thread | None) -> dict[str, 
     return extra
 
 
+def _own_extra(message: Message) -> dict[str, object]:
+    """What the action that queued the reply asked for (the move-to-private action's private reply)."""
+    own = message.platform_extra or {}
+    return {"private_reply_to_comment": own["private_reply_to_comment"]} if own.get("private_reply_to_comment") else {}
+
+
 @handler(SEND_REPLY)
 def send_reply(run: JobRun) -> None:
     outbox_id = int(run.payload["outbox_id"])
@@ -82,7 +88,7 @@ def send_reply(run: JobRun) -> None:
             thread_key=thread.platform_thread_key if thread else "",
             reply_to_platform_id=message.reply_to_platform_id,
             recipient=recipient,
-            extra=_outbound_extra(target, thread),
+            extra={**_outbound_extra(target, thread), **_own_extra(message)},
         )
         ctx = context(account, run.services.secret_key)
 

@@ -54,3 +54,20 @@ def triage_message(
     except Exception as exc:  # triage must never lose a message
         log.exception("triage failed for %s message %s", account.network, inbound.platform_message_id)
         return {"error": f"{type(exc).__name__}: {exc}"[:300], "priority": 0, "reasons": ["not triaged"]}
+
+
+def workspace_corrections(session: Session, workspace_id: int) -> list[tuple[str, str, str]]:
+    """The team's corrections, as (text, field, label), the latest per message and field."""
+    from sqlalchemy import select
+
+    from compris.models import TriageCorrection
+
+    latest: dict[tuple[int, str], tuple[str, str, str]] = {}
+    rows = session.scalars(
+        select(TriageCorrection)
+        .where(TriageCorrection.workspace_id == workspace_id)
+        .order_by(TriageCorrection.created_at, TriageCorrection.id)
+    )
+    for row in rows:
+        latest[(row.message_id, row.field)] = (row.text, row.field, row.label)
+    return list(latest.values())

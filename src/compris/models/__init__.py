@@ -14,11 +14,16 @@ from compris.models.inbox import (
     Thread,
 )
 from compris.models.pipeline import Job, JobStatus, Outbox, RawEvent, RawEventStatus
+from compris.models.replies import GuardEvent, ReplySettings, ReplyTemplate, TemplatePurpose
+from compris.models.routing import AgentProfile, Presence, RoutingRule, Team, TeamMember
+from compris.models.sla import BusinessHours, SlaBreach, SlaPolicy, SlaSettings, WaitPrediction, WaitPublication
 from compris.models.triage import TriageCorrection
 from compris.models.workspace import ApiToken, LoginAttempt, Role, User, Workspace
 
 __all__ = [
     "ACTIVE_STATUSES",
+    "AgentProfile",
+    "BusinessHours",
     "ApiToken",
     "Base",
     "Case",
@@ -28,17 +33,30 @@ __all__ = [
     "Contact",
     "DeliveryState",
     "Direction",
+    "GuardEvent",
     "Identity",
     "Job",
     "JobStatus",
     "LoginAttempt",
     "Message",
     "Outbox",
+    "Presence",
     "RawEvent",
     "RawEventStatus",
+    "ReplySettings",
+    "ReplyTemplate",
     "Role",
+    "RoutingRule",
+    "SlaBreach",
+    "SlaPolicy",
+    "SlaSettings",
+    "Team",
+    "TeamMember",
+    "TemplatePurpose",
     "Thread",
     "TriageCorrection",
     "User",
+    "WaitPrediction",
+    "WaitPublication",
     "Workspace",
 ]

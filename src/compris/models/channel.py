@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import String, Text, UniqueConstraint
@@ -22,3 +23,11 @@ class ChannelAccount(WorkspaceScoped, Base):
     secrets_encrypted: Mapped[str] = mapped_column(Text, default="")
     is_active: Mapped[bool] = mapped_column(default=True)
     always_on: Mapped[bool] = mapped_column(default=True)  # customers expect answers 24/7 here
+    # polled networks (e-mail): the connector's state after the last committed poll, and how it went
+    poll_state: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    polled_at: Mapped[datetime | None] = mapped_column(default=None)
+    poll_error: Mapped[str | None] = mapped_column(Text, default=None)
+    # the admin's last "test connection" (never holds a secret)
+    checked_at: Mapped[datetime | None] = mapped_column(default=None)
+    check_ok: Mapped[bool | None] = mapped_column(default=None)
+    check_result: Mapped[str | None] = mapped_column(Text, default=None)

@@ -65,6 +65,7 @@ class Case(WorkspaceScoped, Base):
     __table_args__ = (
         UniqueConstraint("workspace_id", "number"),
         Index("ix_cases_ws_status_activity", "workspace_id", "status", "last_activity_at"),
+        Index("ix_cases_ws_sla_next_due", "workspace_id", "sla_next_due_at"),
     )
 
     number: Mapped[int] = mapped_column(Integer)
@@ -88,6 +89,17 @@ class Case(WorkspaceScoped, Base):
     snoozed_until: Mapped[datetime | None] = mapped_column(default=None)
     resolved_at: Mapped[datetime | None] = mapped_column(default=None)
     unread: Mapped[bool] = mapped_column(default=True)
+    # routing and SLA (issue 5): written only by compris.routing / compris.sla services
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id", ondelete="SET NULL"), index=True, default=None)
+    sla_policy_id: Mapped[int | None] = mapped_column(
+        ForeignKey("sla_policies.id", ondelete="SET NULL"), default=None
+    )
+    sla_first_response_due: Mapped[datetime | None] = mapped_column(default=None)
+    sla_next_response_due: Mapped[datetime | None] = mapped_column(default=None)
+    sla_resolution_due: Mapped[datetime | None] = mapped_column(default=None)
+    sla_next_due_at: Mapped[datetime | None] = mapped_column(default=None)  # the earliest running deadline
+    sla_check_at: Mapped[datetime | None] = mapped_column(default=None, index=True)  # when the pass looks again
+    sla_status: Mapped[str | None] = mapped_column(String(16), default=None)
 
 
 class Message(WorkspaceScoped, Base):
@@ -126,6 +138,8 @@ class Message(WorkspaceScoped, Base):
     delivery_state: Mapped[str | None] = mapped_column(String(16), default=None)
     delivery_error: Mapped[str | None] = mapped_column(Text, default=None)
     raw_event_id: Mapped[int | None] = mapped_column(ForeignKey("raw_events.id", ondelete="SET NULL"), default=None)
+    # the author deleted it on the platform (the text is kept for the record)
+    deleted_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
 class CaseEvent(WorkspaceScoped, Base):

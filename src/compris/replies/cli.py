@@ -22,8 +22,8 @@ app = typer.Typer(help="Reply guard: check drafts before they are sent.", no_arg
 
 #: Per-network length limits: (limit or None, unit).
 CHANNEL_LIMITS: Mapping[str, tuple[int | None, LengthUnit]] = {
-    "x": (280, "characters"),
-    "twitter": (280, "characters"),
+    "x": (280, "x"),
+    "twitter": (280, "x"),
     "bluesky": (300, "graphemes"),
     "mastodon": (500, "characters"),
     "instagram": (2200, "characters"),

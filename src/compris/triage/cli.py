@@ -154,6 +154,11 @@ def train(
         bool | None, typer.Option("--accurate/--fast-only", help="also train the embedding heads")
     ] = None,
     embedding_cache: Annotated[Path | None, typer.Option(help="directory caching sentence embeddings")] = None,
+    workspace: Annotated[
+        str | None,
+        typer.Option(help="train for this workspace (slug) with its agents' corrections from the database; "
+                     "the models go where its inbound triage will use them unless --out is given"),
+    ] = None,
 ) -> None:
     """Retrain from the public data plus corrections; print before/after figures as JSON."""
     from compris.triage.training import load_corrections
@@ -163,6 +168,12 @@ def train(
     if not data_dir.is_dir():
         raise typer.BadParameter(f"{data_dir} is not a directory (use --data or ${DATA_ENV})")
     rows = load_corrections(corrections) if corrections else []
+    if workspace is not None:
+        db_rows, workspace_dir = _workspace_corrections(workspace)
+        rows = [*rows, *db_rows]
+        typer.echo(f"{len(db_rows)} correction(s) from workspace {workspace!r}", err=True)
+        if out == Path("triage-model"):  # the default: write where the inbound pipeline looks
+            out = workspace_dir
     report = run(
         data_dir,
         out,
@@ -172,3 +183,23 @@ def train(
         progress=lambda msg: typer.echo(msg, err=True),
     )
     typer.echo(json.dumps(report.to_dict(), indent=2))
+
+
+def _workspace_corrections(slug: str) -> tuple[list[tuple[str, str, str]], Path]:
+    from sqlalchemy import select
+
+    from compris.config import get_settings
+    from compris.db import Database
+    from compris.inbox.triage_step import workspace_corrections, workspace_model_dir
+    from compris.models import Workspace
+
+    settings = get_settings()
+    db = Database(settings.database_url)
+    try:
+        with db.transaction() as session:
+            ws = session.scalar(select(Workspace).where(Workspace.slug == slug))
+            if ws is None:
+                raise typer.BadParameter(f"no workspace {slug!r}")
+            return workspace_corrections(session, ws.id), workspace_model_dir(settings.data_dir, ws.id)
+    finally:
+        db.dispose()

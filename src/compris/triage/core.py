@@ -234,7 +234,7 @@ def _decide(
         intent, intent_conf = "request", 0.7
     elif p_comp >= 0.5:
         intent, intent_conf = "complaint", p_comp
-    elif language != "en" and sentiment == "negative" and sent_conf >= 0.45:
+    elif language != "en" and sentiment == "negative":
         # the complaint head learnt from English tweets only: elsewhere negative sentiment stands in
         intent, intent_conf = "complaint", sent_conf * 0.8
     elif rules.is_question(text):
@@ -363,7 +363,8 @@ def triage_many(
     if _use_accurate(models, accurate):
         assert models.accurate_sentiment is not None
         emb = models.embed(texts)
-        p_sent = 0.5 * p_sent + 0.5 * models.accurate_sentiment.proba(emb)
+        mix = models.accurate_mix
+        p_sent = (1.0 - mix) * p_sent + mix * models.accurate_sentiment.proba(emb)
         if models.accurate_complaint is not None:
             k = models.accurate_complaint.classes.index("complaint")
             p_comp = 0.5 * p_comp + 0.5 * models.accurate_complaint.proba(emb)[:, k]

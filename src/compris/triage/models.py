@@ -46,6 +46,11 @@ class TriageModels:
     )
 
     @property
+    def accurate_mix(self) -> float:
+        """Weight of the embedding head in the accurate sentiment average (chosen by CV on training data)."""
+        return float(self.manifest.get("accurate_sentiment_mix", 0.5))
+
+    @property
     def has_accurate_path(self) -> bool:
         return self.accurate_sentiment is not None and embeddings.available()
 
@@ -117,22 +122,36 @@ def _load(path: Path) -> TriageModels:
     )
 
 
-@lru_cache(maxsize=8)
-def _load_cached(path: Path) -> TriageModels:
+@lru_cache(maxsize=16)
+def _load_cached(path: Path, stamp: int) -> TriageModels:
     with _lock:
         return _load(path)
+
+
+def _stamp(path: Path) -> int:
+    """Modification time of the manifest: a directory retrained in place is loaded again."""
+    try:
+        return (path / "manifest.json").stat().st_mtime_ns
+    except OSError:
+        return 0
 
 
 _default: TriageModels | None = None
 
 
 def load_models(path: Path | None = None) -> TriageModels:
-    """Load (and cache) the models in ``path``; ``None`` = ``$COMPRIS_TRIAGE_MODELS`` or the shipped ones."""
+    """Load (and cache) the models in ``path``; ``None`` = ``$COMPRIS_TRIAGE_MODELS`` or the shipped ones.
+
+    The cache is keyed on the directory and its manifest's modification time, so a directory retrained in
+    place is picked up on the next call.
+    """
     global _default
     if path is None:
         if _default is not None:
             return _default
         env = os.environ.get(MODEL_ENV)
-        _default = _load_cached(Path(env).resolve() if env else default_model_dir().resolve())
+        where = Path(env).resolve() if env else default_model_dir().resolve()
+        _default = _load_cached(where, _stamp(where))
         return _default
-    return _load_cached(Path(path).resolve())
+    where = Path(path).resolve()
+    return _load_cached(where, _stamp(where))

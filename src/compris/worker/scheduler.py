@@ -28,6 +28,7 @@ class Periodic:
 PERIODIC: list[Periodic] = [
     Periodic("inbox.wake_snoozed", timedelta(minutes=1)),
     Periodic("maintenance.purge", timedelta(hours=1)),
+    Periodic("inbox.poll_accounts", timedelta(minutes=1)),  # polled networks (e-mail): inbox/polling.py
 ]
 
 

@@ -38,6 +38,30 @@ class EmailConnector(Connector):
         "message_id_domain", "initial_fetch_limit", "max_per_poll",
     )
     supports_polling: ClassVar[bool] = True
+    optional_fields: ClassVar[tuple[str, ...]] = ("smtp_password",)
+    field_labels: ClassVar[Mapping[str, str]] = {
+        "external_id": "Mailbox address",
+        "imap_password": "IMAP password", "smtp_password": "SMTP password",
+        "from_address": "From address", "from_name": "From name",
+        "imap_host": "IMAP server", "imap_port": "IMAP port", "imap_security": "IMAP security",
+        "imap_username": "IMAP user name", "mailbox": "Folder",
+        "smtp_host": "SMTP server", "smtp_port": "SMTP port", "smtp_security": "SMTP security",
+        "smtp_username": "SMTP user name", "message_id_domain": "Message-ID domain",
+        "initial_fetch_limit": "Messages taken at first", "max_per_poll": "Messages per poll",
+    }
+    field_help: ClassVar[Mapping[str, str]] = {
+        "external_id": "The address customers write to, e.g. care@example.com.",
+        "imap_password": "Prefer an app password made for Compris.",
+        "smtp_password": "Leave empty when the SMTP server needs no login.",
+        "from_address": "The sender of replies (usually the mailbox address).",
+        "imap_security": "ssl (port 993), starttls (143) or plain (tests only).",
+        "smtp_security": "ssl (port 465), starttls (587) or plain (tests only).",
+        "imap_username": "Defaults to the From address.",
+        "mailbox": "Defaults to INBOX.",
+        "message_id_domain": "Defaults to the domain of the From address.",
+        "initial_fetch_limit": "On the first poll only the newest messages are taken (default 50).",
+        "max_per_poll": "Default 200; the rest waits for the next poll (every minute).",
+    }
 
     # --- inbound -------------------------------------------------------------------------
     def poll(self, account: AccountContext, state: Mapping[str, Any], *, wait: float = 0.0) -> PollResult:

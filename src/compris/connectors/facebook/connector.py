@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import ClassVar
 
@@ -30,6 +31,25 @@ class FacebookConnector(MetaConnector):
                                       private_reply_window=messaging.HUMAN_AGENT_WINDOW)
     secret_fields: ClassVar[tuple[str, ...]] = ("app_secret", "verify_token", "page_access_token")
     setting_fields: ClassVar[tuple[str, ...]] = ("api_base",)
+    generated_fields: ClassVar[tuple[str, ...]] = ("verify_token",)
+    field_labels: ClassVar[Mapping[str, str]] = {
+        "external_id": "Page id",
+        "page_access_token": "Page access token",
+        "app_secret": "App secret",
+        "verify_token": "Webhook verify token",
+        "api_base": "Graph API address",
+    }
+    field_help: ClassVar[Mapping[str, str]] = {
+        "external_id": "The numeric id of the Facebook Page (Page → About → Page transparency, or GET /me "
+        "with the page token).",
+        "page_access_token": "A long-lived Page access token with pages_messaging, pages_manage_engagement, "
+        "pages_read_user_content and pages_manage_metadata.",
+        "app_secret": "Meta for Developers → your app → App settings → Basic → App secret. Checks "
+        "X-Hub-Signature-256 on every delivery.",
+        "verify_token": "Leave empty: Compris makes one. Paste it with the callback URL in the app's "
+        "Webhooks settings.",
+        "api_base": "Leave empty for https://graph.facebook.com/v25.0.",
+    }
 
     def parse_change(self, account: AccountContext, entry: JSON, change: JSON, out: Collected) -> None:
         if change.get("field") == "feed":

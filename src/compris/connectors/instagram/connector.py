@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import ClassVar
 
@@ -32,6 +33,24 @@ class InstagramConnector(MetaConnector):
                                       private_reply_window=messaging.HUMAN_AGENT_WINDOW)
     secret_fields: ClassVar[tuple[str, ...]] = ("app_secret", "verify_token", "access_token")
     setting_fields: ClassVar[tuple[str, ...]] = ("api_base",)
+    generated_fields: ClassVar[tuple[str, ...]] = ("verify_token",)
+    field_labels: ClassVar[Mapping[str, str]] = {
+        "external_id": "Instagram professional account id",
+        "access_token": "Access token",
+        "app_secret": "App secret",
+        "verify_token": "Webhook verify token",
+        "api_base": "Graph API address",
+    }
+    field_help: ClassVar[Mapping[str, str]] = {
+        "external_id": "The numeric id of the Instagram professional account (GET /me?fields=user_id).",
+        "access_token": "A long-lived token with instagram_basic, instagram_manage_comments and "
+        "instagram_manage_messages (or the instagram_business_* scopes).",
+        "app_secret": "Meta for Developers → your app → App settings → Basic → App secret. Checks "
+        "X-Hub-Signature-256 on every delivery.",
+        "verify_token": "Leave empty: Compris makes one. Paste it with the callback URL in the app's "
+        "Webhooks settings.",
+        "api_base": "Leave empty for https://graph.facebook.com/v25.0.",
+    }
 
     def parse_change(self, account: AccountContext, entry: JSON, change: JSON, out: Collected) -> None:
         field = change.get("field")

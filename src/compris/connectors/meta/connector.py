@@ -3,6 +3,7 @@ the Graph client."""
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import ClassVar
 
@@ -45,6 +46,31 @@ class MetaConnector(Connector):
         if request.method.upper() != "POST":
             raise SignatureError("Meta deliveries are POST requests", 405)
         signature.verify(request.headers, request.body, account.secrets.get("app_secret"))
+
+    def routing_ids(self, body: bytes) -> frozenset[str]:
+        """``entry[].id`` (the Page or Instagram account); for WhatsApp, whose entries name the business
+        account, the ``metadata.phone_number_id`` of each change."""
+        try:
+            data = json.loads(body)
+        except (ValueError, UnicodeDecodeError):
+            return frozenset()
+        entries = data.get("entry") if isinstance(data, dict) else None
+        found: set[str] = set()
+        for entry in entries if isinstance(entries, list) else []:
+            if not isinstance(entry, dict):
+                continue
+            if self.entry_is_account:
+                if isinstance(entry.get("id"), str | int) and not isinstance(entry.get("id"), bool):
+                    found.add(str(entry["id"]))
+                continue
+            changes = entry.get("changes")
+            for change in changes if isinstance(changes, list) else []:
+                value = change.get("value") if isinstance(change, dict) else None
+                metadata = value.get("metadata") if isinstance(value, dict) else None
+                number = metadata.get("phone_number_id") if isinstance(metadata, dict) else None
+                if isinstance(number, str | int) and not isinstance(number, bool):
+                    found.add(str(number))
+        return frozenset(found)
 
     def parse(self, account: AccountContext, body: bytes) -> ParsedDelivery:
         data = load_object(body)

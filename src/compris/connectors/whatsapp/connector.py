@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import ClassVar
 
@@ -33,6 +34,26 @@ class WhatsAppConnector(MetaConnector):
     limits: ClassVar[Limits] = Limits(private_max_length=4096, private_reply_window=CUSTOMER_SERVICE_WINDOW)
     secret_fields: ClassVar[tuple[str, ...]] = ("app_secret", "verify_token", "access_token")
     setting_fields: ClassVar[tuple[str, ...]] = ("waba_id", "api_base")
+    generated_fields: ClassVar[tuple[str, ...]] = ("verify_token",)
+    field_labels: ClassVar[Mapping[str, str]] = {
+        "external_id": "Phone number id",
+        "access_token": "Access token",
+        "waba_id": "WhatsApp Business Account id",
+        "app_secret": "App secret",
+        "verify_token": "Webhook verify token",
+        "api_base": "Graph API address",
+    }
+    field_help: ClassVar[Mapping[str, str]] = {
+        "external_id": "WhatsApp Manager → API setup → Phone number ID (not the phone number itself).",
+        "access_token": "A System User token with whatsapp_business_messaging and "
+        "whatsapp_business_management.",
+        "waba_id": "Shown beside the phone number id; for reference.",
+        "app_secret": "Meta for Developers → your app → App settings → Basic → App secret. Checks "
+        "X-Hub-Signature-256 on every delivery.",
+        "verify_token": "Leave empty: Compris makes one. Paste it with the callback URL in the app's "
+        "Webhooks settings.",
+        "api_base": "Leave empty for https://graph.facebook.com/v25.0.",
+    }
 
     def parse_change(self, account: AccountContext, entry: JSON, change: JSON, out: Collected) -> None:
         if change.get("field") == "messages":

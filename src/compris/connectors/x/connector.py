@@ -45,6 +45,30 @@ class XConnector(Connector):
         "app_bearer_token",  # app-only bearer token, for webhook replays
     )
     setting_fields: ClassVar[tuple[str, ...]] = ("handle", "webhook_id", "api_base")
+    optional_fields: ClassVar[tuple[str, ...]] = ("consumer_secret", "app_bearer_token")
+    field_labels: ClassVar[Mapping[str, str]] = {
+        "external_id": "User id of the brand's X account",
+        "oauth2_client_secret": "OAuth 2.0 client secret",
+        "consumer_secret": "API key secret (OAuth 1.0a consumer secret)",
+        "user_access_token": "OAuth 2.0 user access token",
+        "app_bearer_token": "App-only bearer token",
+        "handle": "Handle",
+        "webhook_id": "Webhook id",
+        "api_base": "API address",
+    }
+    field_help: ClassVar[Mapping[str, str]] = {
+        "external_id": "The numeric user id of the brand's account (GET /2/users/me), not the @handle.",
+        "oauth2_client_secret": "Developer Console → your app → Keys and tokens → OAuth 2.0 Client Secret. "
+        "Signs X-Twitter-Webhooks-Signature-OAuth2.",
+        "consumer_secret": "Keys and tokens → API Key Secret. Needed when X signs with the legacy header "
+        "(and for the CRC); leave empty otherwise.",
+        "user_access_token": "An OAuth 2.0 user token of the brand's account with tweet.read tweet.write "
+        "dm.read dm.write users.read.",
+        "app_bearer_token": "Keys and tokens → Bearer Token; used to ask X to replay missed events.",
+        "handle": "The brand's @handle without the @ (to recognise mentions).",
+        "webhook_id": "The id X gave the webhook (POST /2/webhooks); used for replays.",
+        "api_base": "Leave empty for https://api.x.com.",
+    }
 
     # --- inbound -------------------------------------------------------------------------
     def handshake(self, account: AccountContext, request: WebhookRequest) -> WebhookResponse | None:

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 Severity = Literal["warning", "block"]
-LengthUnit = Literal["characters", "graphemes"]
+LengthUnit = Literal["characters", "graphemes", "x"]  # "x": X's weighted count (URLs 23, CJK 2)
 AddressForm = Literal["vous", "tu"]
 FixKind = Literal["replace_span", "replace_draft", "action"]
 

@@ -354,6 +354,11 @@ def too_long(d: Draft) -> Iterator[Hit]:
         if count <= limit:
             return
         start = T.grapheme_offset(d.text, limit)
+    elif d.ctx.length_unit == "x":
+        count = T.x_length(d.text, reply=d.ctx.public)
+        if count <= limit:
+            return
+        start = T.x_offset(d.text, limit, reply=d.ctx.public)
     else:
         count = len(d.text)
         if count <= limit:

@@ -103,6 +103,7 @@ def _vars(ctx: PageContext, view: CaseView, composer: Composer | None = None,
         "action_error": action_error,
         "statuses": [s.value for s in CaseStatus],
         "workspace": workspace_of(ctx.session, ctx),
+        "triage_labels": actions.TRIAGE_LABELS,
     }
 
 
@@ -284,3 +285,23 @@ def retry(number: int, message_id: int, request: Request, ctx: PageContext = Dep
     except ComprisError as exc:
         return _answer(request, ctx, number, ["actions", "timeline"], action_error=_message(ctx, exc))
     return _answer(request, ctx, number, ["actions", "timeline"])
+
+
+@router.post("/cases/{number}/messages/{message_id}/triage")
+def correct_triage(number: int, message_id: int, request: Request, ctx: PageContext = Depends(page_user),
+                   field: Annotated[str, Form()] = "", label: Annotated[str, Form()] = "") -> Response:
+    """An agent corrects one triage label of a customer message (kept for retraining)."""
+    try:
+        case = _case(ctx, number)
+        message = get_message(ctx.session, ctx.user.workspace_id, message_id)
+        if message.case_id != case.id:
+            raise NotFound("no such message")
+    except NotFound:
+        return _not_found(request, ctx)
+    try:
+        with domain_action(ctx.session):
+            actions.correct_triage(ctx.session, ctx.runtime.publisher, actor=ctx.user, message=message,
+                                   field=field, label=label)
+    except ComprisError as exc:
+        return _answer(request, ctx, number, ["timeline", "actions"], action_error=_message(ctx, exc))
+    return _answer(request, ctx, number, ["timeline", "actions"])

@@ -1,0 +1,105 @@
+"""Polled networks (e-mail over IMAP): a periodic job fans out one poll job per active account.
+
+Each poll fetches outside any transaction, then stores every fetched event through the same
+idempotent raw-event insert as webhooks (:func:`compris.inbox.ingest.store_raw_event`) and saves the
+connector's new state **in the same transaction**: the state moves on only once the events it covers
+are committed, so a crash between the fetch and the commit fetches them again (and the idempotent
+insert drops the duplicates) rather than losing them.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy import select
+
+from compris.channels.safety import scrub
+from compris.channels.service import connector_for, context
+from compris.connectors import registry
+from compris.connectors.base import PollResult
+from compris.kit.clock import now
+from compris.models import ChannelAccount
+from compris.worker.queue import JobRun, enqueue, handler
+
+log = logging.getLogger(__name__)
+
+POLL_ACCOUNTS = "inbox.poll_accounts"
+POLL_ACCOUNT = "inbox.poll_account"
+POLL_SLOT_SECONDS = 60
+
+
+def _polled(network: str) -> bool:
+    try:
+        return registry.get(network).supports_polling
+    except registry.UnknownNetwork:
+        return False
+
+
+@handler(POLL_ACCOUNTS)
+def poll_accounts(run: JobRun) -> None:
+    """The periodic job: one poll job per active polled account, in that account's workspace."""
+    slot = int(now().timestamp() // POLL_SLOT_SECONDS)
+    with run.db.transaction() as session:
+        rows = session.execute(
+            select(ChannelAccount.id, ChannelAccount.workspace_id, ChannelAccount.network).where(
+                ChannelAccount.is_active.is_(True)
+            )
+        ).all()
+        for account_id, workspace_id, network in rows:
+            if not _polled(network):
+                continue
+            enqueue(
+                session,
+                run.publisher,
+                workspace_id=workspace_id,
+                kind=POLL_ACCOUNT,
+                payload={"account_id": account_id},
+                dedupe_key=f"poll:{account_id}:{slot}",
+                max_attempts=1,  # the next slot polls again anyway
+            )
+
+
+@handler(POLL_ACCOUNT)
+def poll_account_job(run: JobRun) -> None:
+    poll_account(run, int(run.payload["account_id"]))
+
+
+def poll_account(run: JobRun, account_id: int) -> int:
+    """Poll one account once (``wait=0``); returns how many new raw events were stored."""
+    from compris.inbox.ingest import store_raw_event
+
+    with run.db.transaction() as session:
+        account = session.get(ChannelAccount, account_id)
+        if account is None or not account.is_active or not _polled(account.network):
+            return 0
+        connector = connector_for(account)
+        ctx = context(account, run.services.secret_key)
+        state = dict(account.poll_state or {})
+
+    try:
+        result: PollResult | None = connector.poll(ctx, state, wait=0)
+        error = None
+    except Exception as exc:  # a mailbox down or refusing us: noted on the account, polled again next time
+        result, error = None, scrub(f"{exc}" or type(exc).__name__, ctx.secrets)[:2000]
+
+    with run.db.transaction() as session:
+        account = session.scalar(select(ChannelAccount).where(ChannelAccount.id == account_id).with_for_update())
+        if account is None:
+            return 0
+        account.polled_at = now()
+        if result is None:
+            account.poll_error = error
+            log.warning("polling account %s failed: %s", account_id, error)
+            return 0
+        stored = 0
+        for event in result.events:
+            if store_raw_event(session, run.publisher, account, event.event_id, event.body) is not None:
+                stored += 1
+        if dict(account.poll_state or {}) == state:
+            account.poll_state = dict(result.state)
+        else:  # another poll committed first: its state stands, our events were de-duplicated
+            log.info("account %s was polled concurrently; keeping the newer state", account_id)
+        account.poll_error = None
+    if stored:
+        log.info("account %s: %d new event(s) polled", account_id, stored)
+    return stored

@@ -1,0 +1,76 @@
+"""Routing one delivery to the accounts it names (Meta: one callback URL per app, many Pages).
+
+Meta lets an app register a single callback URL per object type, so the deliveries of every Page (or
+Instagram account, or WhatsApp number) connected through one app arrive at whichever Compris account's
+URL was pasted into the app's console, batched together. At receive time, after the receiving account
+verified the signature, the delivery is also stored for each *other* account that
+
+* belongs to the same workspace (never another one: a delivery cannot cross workspaces),
+* is of the same network and active,
+* has its ``external_id`` among the ids the connector reads from the delivery (``routing_ids``), and
+* verifies the delivery's signature with its own credentials (the same app secret).
+
+Each copy is stored idempotently under the same event key and processed on its own; every account's
+``parse`` keeps its own entries and skips the others, so nothing is recorded twice.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from compris.channels.service import context
+from compris.connectors.base import Connector, SignatureError, WebhookRequest
+from compris.events import Publisher
+from compris.kit.crypto import SecretsError
+from compris.models import ChannelAccount
+
+log = logging.getLogger(__name__)
+
+
+def route_delivery(
+    session: Session,
+    publisher: Publisher,
+    secret_key: str,
+    account: ChannelAccount,
+    connector: Connector,
+    request: WebhookRequest,
+    event_key: str,
+) -> list[int]:
+    """Store a verified delivery for the sibling accounts it names; returns their ids."""
+    from compris.inbox.ingest import store_raw_event
+
+    named = connector.routing_ids(request.body) - {account.external_id}
+    if not named:
+        return []
+    siblings = session.scalars(
+        select(ChannelAccount)
+        .where(
+            ChannelAccount.workspace_id == account.workspace_id,
+            ChannelAccount.network == account.network,
+            ChannelAccount.external_id.in_(sorted(named)),
+            ChannelAccount.is_active.is_(True),
+            ChannelAccount.id != account.id,
+        )
+        .order_by(ChannelAccount.id)
+    )
+    routed: list[int] = []
+    for sibling in siblings:
+        try:
+            connector.verify(context(sibling, secret_key), request)
+        except (SignatureError, SecretsError):
+            log.warning(
+                "delivery to account %s names account %s, whose credentials do not verify it: not routed",
+                account.id,
+                sibling.id,
+            )
+            continue
+        store_raw_event(
+            session, publisher, sibling, event_key, request.body, request.headers.get("content-type", "")
+        )
+        routed.append(sibling.id)
+    if routed:
+        log.info("delivery to account %s routed to accounts %s", account.id, routed)
+    return routed

@@ -1,0 +1,1 @@
+"""Routing: teams, rules, assignment (round-robin, capacity, load, sticky), presence and collision."""

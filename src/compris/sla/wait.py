@@ -1,0 +1,305 @@
+"""The expected wait per channel account, published (JSON, SVG badge), announced (automatic
+acknowledgement) and checked against the first responses actually given.
+
+Inputs of ``prediction.expected_wait`` and where they come from:
+
+* **queue ahead**: active cases (new/open) last seen on this account still waiting for a first response;
+* **online agents**: online members of the teams that may receive this account's cases (a rule naming the
+  account or its network, a rule with no channel condition, or the default team); every online agent when
+  the workspace has no team;
+* **handle times** (agent time per case): for each first response of the last 7 days, the time since the
+  same agent's previous first response, or since the case arrived if later (a busy agent answers one case
+  after another, so this is the time a case costs them); capped at one hour;
+* **first-response times** of this account's cases over the last 7 days.
+"""
+
+from __future__ import annotations
+
+import math
+import secrets
+import threading
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from compris.events import Publisher
+from compris.kit.clock import now
+from compris.kit.errors import Invalid
+from compris.models import (
+    AgentProfile,
+    Case,
+    CaseStatus,
+    ChannelAccount,
+    DeliveryState,
+    Direction,
+    Message,
+    Outbox,
+    Presence,
+    RoutingRule,
+    Team,
+    TeamMember,
+    WaitPrediction,
+    WaitPublication,
+)
+from compris.sla.prediction import expected_wait, median_absolute_error
+
+WINDOW = timedelta(days=7)
+HANDLE_CAP = timedelta(hours=1)
+SAMPLE = 500
+
+
+@dataclass(frozen=True)
+class WaitEstimate:
+    wait: timedelta | None
+    queue_ahead: int
+    online_agents: int
+    computed_at: datetime
+
+    @property
+    def minutes(self) -> int | None:
+        return None if self.wait is None else rounded_minutes(self.wait)
+
+
+def rounded_minutes(wait: timedelta) -> int:
+    """What we tell customers: whole minutes, at least 1; nearest 5 above 10 minutes."""
+    minutes = max(1, math.ceil(wait.total_seconds() / 60))
+    return minutes if minutes <= 10 else int(5 * round(minutes / 5))
+
+
+def serving_teams(session: Session, account: ChannelAccount) -> set[int]:
+    teams: set[int] = set()
+    for rule in session.scalars(select(RoutingRule).where(RoutingRule.workspace_id == account.workspace_id,
+                                                          RoutingRule.is_active.is_(True))):
+        c = rule.conditions or {}
+        ids = {int(i) for i in c.get("channel_account_ids") or ()}
+        nets = {str(n).lower() for n in c.get("networks") or ()}
+        if (not ids or account.id in ids) and (not nets or account.network.lower() in nets):
+            teams.add(rule.team_id)
+    teams |= set(session.scalars(select(Team.id).where(Team.workspace_id == account.workspace_id,
+                                                       Team.is_default.is_(True))))
+    return teams
+
+
+def online_agents(session: Session, account: ChannelAccount, at: datetime) -> int:
+    from compris.routing.service import ONLINE_TIMEOUT
+
+    query = select(func.count(func.distinct(AgentProfile.user_id))).where(
+        AgentProfile.workspace_id == account.workspace_id, AgentProfile.presence == Presence.ONLINE,
+        AgentProfile.last_seen_at >= at - ONLINE_TIMEOUT,
+    )
+    teams = serving_teams(session, account)
+    if teams:
+        query = query.join(TeamMember, TeamMember.user_id == AgentProfile.user_id).where(
+            TeamMember.team_id.in_(teams))
+    return int(session.scalar(query) or 0)
+
+
+def queue_ahead(session: Session, account: ChannelAccount, exclude_case_id: int | None = None) -> int:
+    query = select(func.count()).select_from(Case).where(
+        Case.workspace_id == account.workspace_id, Case.last_channel_account_id == account.id,
+        Case.status.in_((CaseStatus.NEW, CaseStatus.OPEN)), Case.first_response_at.is_(None),
+    )
+    if exclude_case_id is not None:
+        query = query.where(Case.id != exclude_case_id)
+    return int(session.scalar(query) or 0)
+
+
+def handle_times(session: Session, workspace_id: int, at: datetime) -> list[timedelta]:
+    rows = session.execute(
+        select(Case.assignee_id, Case.first_inbound_at, Case.first_response_at)
+        .where(Case.workspace_id == workspace_id, Case.first_response_at >= at - WINDOW,
+               Case.assignee_id.is_not(None), Case.first_inbound_at.is_not(None))
+        .order_by(Case.first_response_at.desc()).limit(SAMPLE)
+    ).all()
+    out: list[timedelta] = []
+    last: dict[int, datetime] = {}
+    for assignee, arrived, answered in sorted(rows, key=lambda r: r[2]):
+        start = max(arrived, last[assignee]) if assignee in last else arrived
+        last[assignee] = answered
+        if answered > start:
+            out.append(min(answered - start, HANDLE_CAP))
+    return out
+
+
+def first_response_times(session: Session, account: ChannelAccount, at: datetime) -> list[timedelta]:
+    rows = session.execute(
+        select(Case.first_inbound_at, Case.first_response_at)
+        .where(Case.workspace_id == account.workspace_id, Case.last_channel_account_id == account.id,
+               Case.first_response_at >= at - WINDOW, Case.first_inbound_at.is_not(None))
+        .order_by(Case.first_response_at.desc()).limit(SAMPLE)
+    ).all()
+    return [b - a for a, b in rows if b >= a]
+
+
+def estimate(session: Session, account: ChannelAccount, *, exclude_case_id: int | None = None,
+             at: datetime | None = None) -> WaitEstimate:
+    at = at or now()
+    ahead = queue_ahead(session, account, exclude_case_id)
+    agents = online_agents(session, account, at)
+    wait = expected_wait(ahead, agents, handle_times(session, account.workspace_id, at),
+                         first_response_times(session, account, at))
+    return WaitEstimate(wait, ahead, agents, at)
+
+
+# --- publication ---------------------------------------------------------------------------------
+
+
+def publication_for(session: Session, account: ChannelAccount, *, create: bool = False) -> WaitPublication | None:
+    pub = session.scalar(select(WaitPublication).where(WaitPublication.channel_account_id == account.id))
+    if pub is None and create:
+        pub = WaitPublication(workspace_id=account.workspace_id, channel_account_id=account.id,
+                              public_id="w_" + secrets.token_urlsafe(18), auto_ack=False)
+        session.add(pub)
+        session.flush()
+    return pub
+
+
+def by_public_id(session: Session, public_id: str) -> tuple[WaitPublication, ChannelAccount] | None:
+    if not public_id.startswith("w_") or len(public_id) > 40:
+        return None
+    row = session.execute(
+        select(WaitPublication, ChannelAccount)
+        .join(ChannelAccount, ChannelAccount.id == WaitPublication.channel_account_id)
+        .where(WaitPublication.public_id == public_id, ChannelAccount.is_active.is_(True))
+    ).first()
+    return (row[0], row[1]) if row else None
+
+
+_cache: dict[int, tuple[float, WaitEstimate]] = {}
+_cache_lock = threading.Lock()
+CACHE_SECONDS = 30.0
+
+
+def cached_estimate(session: Session, account: ChannelAccount) -> WaitEstimate:
+    """The public endpoints recompute at most every 30 s per account (they are unauthenticated)."""
+    t = time.monotonic()
+    with _cache_lock:
+        hit = _cache.get(account.id)
+    if hit is not None and t - hit[0] < CACHE_SECONDS:
+        return hit[1]
+    value = estimate(session, account)
+    with _cache_lock:
+        _cache[account.id] = (t, value)
+    return value
+
+
+def clear_cache() -> None:
+    with _cache_lock:
+        _cache.clear()
+
+
+# --- predictions and automatic acknowledgement ---------------------------------------------------
+
+ACK_TEXT = {
+    "en": ("We have received your message; our current response time is about {wait}.",
+           "We have received your message and will answer as soon as we can."),
+    "fr": ("Nous avons bien reçu votre message ; notre délai de réponse actuel est d'environ {wait}.",
+           "Nous avons bien reçu votre message et vous répondrons dès que possible."),
+}
+
+
+def human_wait(minutes: int, language: str) -> str:
+    fr = language == "fr"
+    if minutes < 60:
+        return f"{minutes} minute{'s' if minutes > 1 else ''}"
+    hours = round(minutes / 60)
+    word = ("heure" if fr else "hour") + ("s" if hours > 1 else "")
+    return f"{hours} {word}"
+
+
+def ack_text(language: str | None, minutes: int | None) -> str:
+    lang = "fr" if (language or "").lower().startswith("fr") else "en"
+    known, unknown = ACK_TEXT[lang]
+    return known.format(wait=human_wait(minutes, lang)) if minutes is not None else unknown
+
+
+def on_case_opened(session: Session, publisher: Publisher, case: Case, message: Message,
+                   account: ChannelAccount) -> WaitPrediction | None:
+    """A case opened (or reopened): record the expected wait; acknowledge when the account asks for it."""
+    est = estimate(session, account, exclude_case_id=case.id)
+    prediction = None
+    if est.wait is not None:
+        prediction = WaitPrediction(workspace_id=case.workspace_id, case_id=case.id, channel_account_id=account.id,
+                                    predicted_s=int(est.wait.total_seconds()))
+        session.add(prediction)
+    pub = publication_for(session, account)
+    if pub is not None and pub.auto_ack:
+        send_ack(session, publisher, case, message, account, ack_text(case.language, est.minutes))
+    return prediction
+
+
+def on_first_reply(session: Session, case: Case) -> None:
+    """An agent answered: the open predictions of this case get their actual wait."""
+    t = now()
+    for p in session.scalars(select(WaitPrediction).where(WaitPrediction.case_id == case.id,
+                                                          WaitPrediction.actual_s.is_(None))):
+        p.actual_s = max(0, int((t - p.created_at).total_seconds()))
+
+
+def accuracy(session: Session, workspace_id: int, at: datetime | None = None) -> tuple[timedelta | None, int]:
+    """Median absolute error of the last 7 days' predictions that have an actual, and how many there were."""
+    at = at or now()
+    pairs = [(timedelta(seconds=p), timedelta(seconds=a)) for p, a in session.execute(
+        select(WaitPrediction.predicted_s, WaitPrediction.actual_s)
+        .where(WaitPrediction.workspace_id == workspace_id, WaitPrediction.created_at >= at - WINDOW,
+               WaitPrediction.actual_s.is_not(None)))]
+    return (median_absolute_error(pairs) if pairs else None), len(pairs)
+
+
+def send_ack(session: Session, publisher: Publisher, case: Case, message: Message, account: ChannelAccount,
+             text: str) -> Message | None:
+    """Queue the acknowledgement through the normal outbox (sent by the send job, exactly once per message).
+
+    It answers in the customer's message's own thread and visibility; it is no agent's reply, so it neither
+    assigns the case nor stops the first-response clock. Skipped (never an error) when the network refuses
+    (length limit, closed reply window)."""
+    from compris.channels.service import connector_for
+    from compris.connectors.base import Visibility
+    from compris.inbox.actions import SEND_REPLY, log_event, outbox_key
+    from compris.worker.queue import enqueue
+
+    if message.thread_id is None or message.visibility not in (Visibility.PUBLIC, Visibility.PRIVATE):
+        return None
+    connector = connector_for(account)
+    limit = (connector.limits.public_max_length if message.visibility == Visibility.PUBLIC
+             else connector.limits.private_max_length)
+    if limit is not None and len(text) > limit:
+        return None
+    window = connector.reply_window(Visibility(message.visibility), message.sent_at, now())
+    if not window.open:
+        return None
+    key = outbox_key(case.workspace_id, f"ack:{message.id}")
+    if session.scalar(select(Outbox.id).where(Outbox.idempotency_key == key)) is not None:
+        return None
+    ack = Message(
+        workspace_id=case.workspace_id, case_id=case.id, thread_id=message.thread_id, channel_account_id=account.id,
+        direction=Direction.OUTBOUND, visibility=message.visibility, reply_to_message_id=message.id,
+        reply_to_platform_id=message.platform_message_id, author_user_id=None, text=text, sent_at=now(),
+        delivery_state=DeliveryState.QUEUED, language=case.language, platform_extra={"auto_ack": True},
+    )
+    session.add(ack)
+    session.flush()
+    outbox = Outbox(workspace_id=case.workspace_id, message_id=ack.id, channel_account_id=account.id,
+                    idempotency_key=key, state=DeliveryState.QUEUED)
+    session.add(outbox)
+    session.flush()
+    enqueue(session, publisher, workspace_id=case.workspace_id, kind=SEND_REPLY, payload={"outbox_id": outbox.id},
+            dedupe_key=f"outbox:{outbox.id}:0", max_attempts=1000)
+    log_event(session, case, "auto_acknowledged", workspace_id=case.workspace_id, message_id=ack.id)
+    return ack
+
+
+def set_publication(session: Session, account: ChannelAccount, *, auto_ack: bool | None = None,
+                    regenerate: bool = False) -> WaitPublication:
+    pub = publication_for(session, account, create=True)
+    assert pub is not None
+    if auto_ack is not None:
+        pub.auto_ack = auto_ack
+    if regenerate:
+        pub.public_id = "w_" + secrets.token_urlsafe(18)
+    if not pub.public_id.startswith("w_"):
+        raise Invalid("bad public id")
+    return pub
