@@ -1,6 +1,7 @@
 """Imports every module that registers job handlers."""
 
 from compris.inbox import ingest, outbound, polling
+from compris.sla import tasks as sla_tasks
 from compris.worker import scheduler
 
-__all__ = ["ingest", "outbound", "polling", "scheduler"]
+__all__ = ["ingest", "outbound", "polling", "scheduler", "sla_tasks"]

@@ -29,18 +29,20 @@ def test_an_agent_corrects_a_label_from_the_case(settings: Settings, runtime: Ru
         agent = Agent(client, world.agent.email)
         with runtime.db.transaction() as s:
             message_id = s.scalars(select(Message.id)).one()
-        response = agent.post(f"/cases/1/messages/{message_id}/triage", {"field": "intent", "label": "request"},
-                              htmx=True)
+        response = agent.post(
+            f"/cases/1/messages/{message_id}/triage", {"field": "intent", "label": "request"}, htmx=True
+        )
         assert response.status_code == 200
         assert "corrected by the team" in response.text
-        bad = agent.post(f"/cases/1/messages/{message_id}/triage", {"field": "intent", "label": "nonsense"},
-                         htmx=True)
+        bad = agent.post(f"/cases/1/messages/{message_id}/triage", {"field": "intent", "label": "nonsense"}, htmx=True)
         assert bad.status_code == 422
         with runtime.db.transaction() as s:
             assert [c.label for c in s.scalars(select(TriageCorrection))] == ["request"]
 
 
-def test_another_workspace_cannot_correct_a_message(settings: Settings, runtime: Runtime, world_factory: object) -> None:
+def test_another_workspace_cannot_correct_a_message(
+    settings: Settings, runtime: Runtime, world_factory: object
+) -> None:
     make = world_factory  # type: ignore[assignment]
     ours, theirs = make("ours"), make("theirs")  # type: ignore[operator]
     with make_client(settings, runtime) as client:

@@ -31,7 +31,9 @@ def create_account(
         connector = registry.get(network)
     except registry.UnknownNetwork:
         raise Invalid(f"unknown network {network!r}") from None
-    missing = [f for f in connector.secret_fields if not (secrets or {}).get(f)]
+    missing = [
+        f for f in connector.secret_fields if f not in connector.optional_fields and not (secrets or {}).get(f)
+    ]
     if missing:
         raise Invalid(f"missing credentials: {', '.join(missing)}")
     if not name.strip() or not external_id.strip():

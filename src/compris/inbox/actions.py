@@ -304,6 +304,9 @@ def record_inbound(
         visibility=inbound.visibility,
         network=account.network,
     )
+    from compris.routing import hooks
+
+    hooks.after_inbound(session, publisher, case, message, account, how)
     _publish_case(session, publisher, case, how, message_id=message.id)
     return message
 
@@ -559,6 +562,9 @@ def add_reply(
         message_id=message.id,
         visibility=visibility,
     )
+    from compris.routing import hooks
+
+    hooks.after_reply(session, publisher, case)
     _publish_case(session, publisher, case, "reply", message_id=message.id)
     return message
 
@@ -661,6 +667,9 @@ def set_status(
         to_status=status,
         until=snooze_until.isoformat() if snooze_until else None,
     )
+    from compris.routing import hooks
+
+    hooks.after_status(session, publisher, case)
     _publish_case(session, publisher, case, "status")
 
 

@@ -125,7 +125,7 @@ def send_reply(run: JobRun) -> None:
                     )
                     if clash is None:
                         thread.platform_thread_key = result.thread_key
-            if case.first_response_at is None:
+            if case.first_response_at is None and not (message.platform_extra or {}).get("auto_ack"):
                 case.first_response_at = t
             log_event(
                 session,

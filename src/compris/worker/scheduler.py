@@ -28,6 +28,8 @@ class Periodic:
 PERIODIC: list[Periodic] = [
     Periodic("inbox.wake_snoozed", timedelta(minutes=1)),
     Periodic("maintenance.purge", timedelta(hours=1)),
+    Periodic("sla.pass", timedelta(seconds=30)),  # compris.sla.tasks: only cases whose check time has come
+    Periodic("routing.assign_waiting", timedelta(minutes=1)),  # queued cases, as capacity frees up
     Periodic("inbox.poll_accounts", timedelta(minutes=1)),  # polled networks (e-mail): inbox/polling.py
 ]
 

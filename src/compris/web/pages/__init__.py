@@ -8,7 +8,7 @@ from __future__ import annotations
 from fastapi import APIRouter, FastAPI
 from starlette.staticfiles import StaticFiles
 
-from compris.web.pages import admin, auth, case, inbox, tokens
+from compris.web.pages import admin, auth, case, channel_admin, inbox, tokens
 from compris.web.pages.render import STATIC
 
 router = APIRouter(include_in_schema=False)
@@ -17,6 +17,7 @@ router.include_router(inbox.router)
 router.include_router(case.router)
 router.include_router(tokens.router)
 router.include_router(admin.router)
+router.include_router(channel_admin.router)
 router.mount("/static", StaticFiles(directory=STATIC), name="static")
 
 

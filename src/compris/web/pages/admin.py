@@ -32,7 +32,9 @@ def _channels(request: Request, ctx: PageContext, *, error: str | None = None, f
               status_code: int = 200) -> Response:
     base = ctx.runtime.settings.base_url.rstrip("/")
     accounts = channel_accounts(ctx.session, ctx.user.workspace_id)
-    return render(request, ctx, "admin_channels.html", status_code=status_code, accounts=accounts,
+    from compris.channels.connect import networks
+
+    return render(request, ctx, "admin_channels.html", status_code=status_code, accounts=accounts, networks=networks(),
                   webhook_url=lambda a: f"{base}/webhooks/{a.id}", error=error,
                   form=form or {"name": "", "external_id": "", "api_base": f"{base}/sandbox-network"})
 

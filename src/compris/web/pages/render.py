@@ -55,7 +55,7 @@ LABELS: dict[str, dict[str, str]] = {
               "case_merged_into": "Merged into another case",
               "reply_failed": "A reply failed", "reply_retrying": "A reply will be retried",
               "reply_uncertain": "A reply may not have been sent", "reply_retry_requested": "Retry requested",
-              "triage_corrected": "Triage corrected"},
+              "triage_corrected": "Triage corrected", "message_deleted": "A message was deleted on the network"},
     "role": {"admin": "Admin", "supervisor": "Supervisor", "agent": "Agent"},
 }
 

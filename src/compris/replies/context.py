@@ -1,0 +1,161 @@
+"""The guard's context for a draft on a case: what the case, its network and its customer tell the guard."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from compris.connectors.base import Author, Visibility
+from compris.kit.clock import now
+from compris.kit.errors import ComprisError
+from compris.models import (
+    Case,
+    CaseEvent,
+    ChannelAccount,
+    Direction,
+    Identity,
+    Message,
+    ReplyTemplate,
+    Thread,
+    User,
+)
+from compris.replies import settings as reply_settings
+from compris.replies.composition import length_unit, mention_prefix
+from compris.replies.guard import GuardContext, GuardSettings, LengthUnit
+from compris.replies.templates import _initials, case_values, pick_language, render
+
+PREVIOUS_TEXTS = 30
+
+
+@dataclass
+class ReplySituation:
+    """Where a reply on this case would go: the answered message, its network, limits and window."""
+
+    target: Message | None = None
+    account: ChannelAccount | None = None
+    network: str | None = None
+    network_name: str | None = None
+    max_length: int | None = None
+    unit: LengthUnit = "characters"
+    window_open: bool | None = None
+    window_reason: str | None = None
+    mention: str = ""
+    limits: dict[str, int | None] = field(default_factory=dict)
+
+
+def situation(session: Session, case: Case, visibility: str) -> ReplySituation:
+    from compris.channels.service import connector_for
+    from compris.inbox.actions import _bare_context, reply_target
+
+    try:
+        target = reply_target(session, case, visibility, None)
+    except ComprisError:
+        return ReplySituation()
+    account = session.get(ChannelAccount, target.channel_account_id) if target.channel_account_id else None
+    if account is None:
+        return ReplySituation(target=target)
+    connector = connector_for(account)
+    public = visibility == Visibility.PUBLIC
+    limits = {Visibility.PUBLIC.value: connector.limits.public_max_length,
+              Visibility.PRIVATE.value: connector.limits.private_max_length}
+    last = target.sent_at
+    identity = session.get(Identity, target.author_identity_id) if target.author_identity_id else None
+    if target.visibility == visibility and target.thread_id:
+        thread = session.get(Thread, target.thread_id)
+        last = (thread.last_inbound_at if thread else None) or last
+    elif not public and identity is not None:  # move to private: the customer's DM thread, if any yet
+        key = connector.private_thread_key(
+            _bare_context(account), Author(platform_user_id=identity.platform_user_id, handle=identity.handle)
+        )
+        thread = session.scalar(
+            select(Thread).where(Thread.channel_account_id == account.id, Thread.platform_thread_key == key)
+        )
+        last = (thread.last_inbound_at if thread else None) or last
+    window = connector.reply_window(Visibility(visibility), last, now())
+    return ReplySituation(
+        target=target,
+        account=account,
+        network=account.network,
+        network_name=connector.display_name,
+        max_length=limits.get(visibility),
+        unit=length_unit(account.network, connector.limits.length_unit),
+        window_open=window.open,
+        window_reason=window.reason if not window.open else None,
+        mention=mention_prefix(account.network, visibility, identity.handle if identity else None),
+        limits=limits,
+    )
+
+
+def previous_outbound(session: Session, case: Case) -> tuple[list[str], list[str]]:
+    """Texts already sent to this customer (any of their cases) and the templates they came from."""
+    case_ids = select(Case.id).where(Case.workspace_id == case.workspace_id, Case.contact_id == case.contact_id)
+    texts = list(session.scalars(
+        select(Message.text).where(
+            Message.workspace_id == case.workspace_id,
+            Message.case_id.in_(case_ids),
+            Message.direction == Direction.OUTBOUND,
+            Message.visibility != Visibility.NOTE,
+        ).order_by(Message.id.desc()).limit(PREVIOUS_TEXTS)
+    ))
+    used = session.scalars(
+        select(CaseEvent.data).where(
+            CaseEvent.workspace_id == case.workspace_id,
+            CaseEvent.case_id.in_(case_ids),
+            CaseEvent.kind == "template_used",
+        ).order_by(CaseEvent.id.desc()).limit(PREVIOUS_TEXTS)
+    )
+    template_ids = [str(d.get("template_id")) for d in used if d and d.get("template_id") is not None]
+    return texts, template_ids
+
+
+def guard_inputs(
+    session: Session,
+    case: Case,
+    actor: User,
+    *,
+    visibility: str,
+    template_id: int | None = None,
+    place: ReplySituation | None = None,
+) -> tuple[GuardContext, GuardSettings]:
+    """The guard's context and the workspace's guard settings for ``actor``'s draft on ``case``."""
+    from compris.models import Workspace
+
+    settings = reply_settings.load(session, case.workspace_id)
+    place = place or situation(session, case, visibility)
+    target = place.target
+    triage = dict(target.triage or {}) if target is not None else {}
+    previous_texts, previous_templates = previous_outbound(session, case)
+    template_text = None
+    template = (
+        session.scalar(select(ReplyTemplate).where(ReplyTemplate.workspace_id == case.workspace_id,
+                                                   ReplyTemplate.id == template_id))
+        if template_id is not None else None
+    )
+    if template is not None:
+        workspace = session.get(Workspace, case.workspace_id)
+        lang = pick_language(template.bodies, case.language, workspace.default_language if workspace else None)
+        if lang:
+            template_text, _ = render(str(template.bodies[lang]), case_values(session, case, actor))
+    language = triage.get("language") or (target.language if target is not None else None) or case.language
+    ctx = GuardContext(
+        public=visibility == Visibility.PUBLIC,
+        channel_247=place.account.always_on if place.account is not None else True,
+        network=place.network_name,
+        max_length=place.max_length,
+        length_unit=place.unit,
+        window_open=place.window_open,
+        window_reason=place.window_reason,
+        customer_text=target.text if target is not None else None,
+        customer_language=str(language) if language and language != "unknown" else None,
+        customer_intent=str(triage["intent"]) if triage.get("intent") else None,
+        previous_texts=tuple(previous_texts),
+        template_id=str(template.id) if template is not None else None,
+        template_text=template_text,
+        previous_template_ids=tuple(previous_templates),
+        agent_permissions=settings.permissions_for(actor.role),
+        agent_initials=_initials(actor.name) or None,
+        ui_language=actor.language or "en",
+    )
+    return ctx, settings.guard

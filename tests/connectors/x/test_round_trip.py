@@ -1,0 +1,64 @@
+"""X through Compris: a signed XAA webhook → case → agent reply → exactly one correct API call."""
+
+from __future__ import annotations
+
+from compris.config import Settings
+from compris.connectors.x.connector import NOT_SUMMONED
+from compris.runtime import Runtime
+from tests.conftest import World
+
+from ..conftest import fixture_bytes, load_fixture
+from ..roundtrip import RoundTrip
+from ..standin import Reply, StandIn
+from .test_x import BRAND, SECRETS, sig
+
+
+def _x(settings: Settings, runtime: Runtime, world: World, api: StandIn) -> RoundTrip:
+    return RoundTrip(settings, runtime, world, network="x", external_id=BRAND, secrets=SECRETS,
+                     account_settings={"handle": "AirCompris", "api_base": api.base_url})
+
+
+def _headers(body: bytes) -> dict[str, str]:
+    return {"x-twitter-webhooks-signature-oauth2": sig(SECRETS["oauth2_client_secret"], body),
+            "x-twitter-webhooks-signature": sig(SECRETS["consumer_secret"], body)}
+
+
+def test_mention_reply_goes_out_once(settings: Settings, runtime: Runtime, world: World, api: StandIn) -> None:
+    trip = _x(settings, runtime, world, api)
+    api.on("POST", "/2/tweets", Reply(201, load_fixture(__file__, "create_post_201.json")))
+    body = fixture_bytes(__file__, "mention_fr.json")
+    trip.deliver(body, _headers(body))
+    trip.deliver(body, _headers(body))  # X redelivers: stored once
+    mention = trip.inbound("1890000000000000101")
+    assert mention.platform_extra.get("summoned") is True and "remboursement" in mention.text
+
+    reply_id = trip.reply("1890000000000000101", "@elodie_m Nous sommes désolés 🙏 écrivez-nous en DM", "public")
+    request = api.only()
+    assert (request.method, request.path) == ("POST", "/2/tweets")
+    assert request.headers["authorization"] == f"Bearer {SECRETS['user_access_token']}"
+    assert request.headers["content-type"] == "application/json"
+    assert request.json() == {"text": "@elodie_m Nous sommes désolés 🙏 écrivez-nous en DM",
+                              "reply": {"in_reply_to_tweet_id": "1890000000000000101"}}
+    sent = trip.message(reply_id)
+    assert sent.delivery_state == "sent" and sent.platform_message_id == "1890000000000000999"
+
+
+def test_unsummoned_public_reply_is_refused_with_the_reason_and_a_dm_works(
+    settings: Settings, runtime: Runtime, world: World, api: StandIn
+) -> None:
+    trip = _x(settings, runtime, world, api)
+    body = fixture_bytes(__file__, "reply_not_summoned.json")
+    trip.deliver(body, _headers(body))
+    refused = trip.message(trip.reply("1890000000000000303", "Sorry to hear that!", "public"))
+    assert api.requests == []  # never sent to X
+    assert refused.delivery_state == "failed" and refused.delivery_error == NOT_SUMMONED
+    page = trip.case_page(trip.inbound("1890000000000000303").case_id and 1)
+    assert "answer with a direct message" in page  # the failed reply shows X's rule
+    assert "reply by direct message instead" in page  # and the reply box offers the other route
+
+    api.on("POST", "/2/dm_conversations/with/2200000000000000088/messages",
+           Reply(201, load_fixture(__file__, "dm_send_201.json")))
+    dm = trip.message(trip.reply("1890000000000000303", "Can we help? Send us your booking reference.", "private"))
+    request = api.only()
+    assert request.json() == {"text": "Can we help? Send us your booking reference."}
+    assert dm.delivery_state == "sent" and dm.platform_message_id == "1890000000000000888"
