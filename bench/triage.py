@@ -194,6 +194,20 @@ def main() -> int:
         "macro_f1": round(_macro_f1(gold, pred), 4),
     }
 
+    # sentiment through the whole fast triage (sarcasm and reported-failure rules included)
+    report["sentiment_via_triage_fast"] = {}
+    for split in (
+        ds.airline_sentiment(args.data),
+        ds.tweet_sentiment(args.data, "fr"),
+        ds.tweet_sentiment(args.data, "en"),
+    ):
+        gold = [e.label for e in split.validation]
+        pred = [r.sentiment for r in triage_many([e.text for e in split.validation])]
+        report["sentiment_via_triage_fast"][split.name] = {
+            "accuracy": round(_accuracy(gold, pred), 4),
+            "macro_f1": round(_macro_f1(gold, pred), 4),
+        }
+
     texts = [e.text for e in ds.airline_sentiment(args.data).validation]
     texts = (texts * (args.n // len(texts) + 1))[: args.n]
     report["throughput_fast"] = throughput(texts)

@@ -179,3 +179,10 @@ def test_complaint_probability_orientation() -> None:
     assert p_bad > 0.5 > p_fine
     batch = triage_many(["@delta thanks for the info, see you tomorrow"])
     assert batch[0].intent != "complaint"
+
+
+def test_reported_failure_is_not_positive() -> None:
+    result = triage("Mon vol AF123 est annulé, je suis bloqué à CDG !")
+    assert result.sentiment == "negative"
+    assert result.intent == "complaint"
+    assert result.urgency == "high" and "stranded" in result.urgency_reasons

@@ -18,7 +18,7 @@ from compris.channels.service import connector_for, context
 from compris.connectors import registry
 from compris.connectors.base import PollResult
 from compris.kit.clock import now
-from compris.models import ChannelAccount
+from compris.models import ChannelAccount, Job
 from compris.worker.queue import JobRun, enqueue, handler
 
 log = logging.getLogger(__name__)
@@ -45,8 +45,14 @@ def poll_accounts(run: JobRun) -> None:
                 ChannelAccount.is_active.is_(True)
             )
         ).all()
-        for account_id, workspace_id, network in rows:
-            if not _polled(network):
+        wanted = {f"poll:{account_id}:{slot}": (account_id, workspace_id)
+                  for account_id, workspace_id, network in rows if _polled(network)}
+        if not wanted:
+            return
+        # a fan-out run twice in one slot (a retried job) does not poll twice
+        done = set(session.scalars(select(Job.dedupe_key).where(Job.dedupe_key.in_(sorted(wanted)))))
+        for key, (account_id, workspace_id) in wanted.items():
+            if key in done:
                 continue
             enqueue(
                 session,
@@ -54,7 +60,7 @@ def poll_accounts(run: JobRun) -> None:
                 workspace_id=workspace_id,
                 kind=POLL_ACCOUNT,
                 payload={"account_id": account_id},
-                dedupe_key=f"poll:{account_id}:{slot}",
+                dedupe_key=key,
                 max_attempts=1,  # the next slot polls again anyway
             )
 

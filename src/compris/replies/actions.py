@@ -134,11 +134,20 @@ class SentReply:
     findings: list[Finding]  # the warnings overridden to send it
 
 
-def _guard_or_refuse(findings: list[Finding], override: Collection[str]) -> None:
-    if any(f.severity == "block" for f in findings):
+#: the network's own limits: ``add_reply`` refuses them with the network's message (and they are not counted
+#: as guard events: they are not the agent's judgement to override)
+NETWORK_RULES = frozenset({"too_long", "window_closed"})
+
+
+def _guard_or_refuse(findings: list[Finding], override: Collection[str]) -> list[Finding]:
+    """Raise when the guard stops the reply; return the findings to record once it is sent."""
+    blocks = [f for f in findings if f.severity == "block"]
+    if any(f.rule not in NETWORK_RULES for f in blocks):
         raise GuardRefused(findings, blocked=True)
-    if any(f.severity == "warning" and not _overridden(f, override) for f in findings):
+    findings = [f for f in findings if f.rule not in NETWORK_RULES]
+    if not blocks and any(f.severity == "warning" and not _overridden(f, override) for f in findings):
         raise GuardRefused(findings, blocked=False)
+    return findings  # network blocks left: add_reply refuses with the network's reason
 
 
 def send_reply(
@@ -170,8 +179,7 @@ def send_reply(
     template = _template(session, case.workspace_id, template_id)
     ctx, settings = guard_inputs(session, case, actor, visibility=visibility,
                                  template_id=template.id if template else None)
-    findings = check(draft, ctx, settings) if draft else []
-    _guard_or_refuse(findings, override)
+    findings = _guard_or_refuse(check(draft, ctx, settings) if draft else [], override)
     message = inbox.add_reply(session, publisher, actor=actor, case=case, text=draft, visibility=visibility,
                               reply_to_message_id=reply_to_message_id, idempotency_key=idempotency_key)
     record_guard_events(session, actor=actor, case=case, findings=findings, override=override,
@@ -246,8 +254,7 @@ def move_to_private(
     if target is None or target.visibility != Visibility.PUBLIC:
         raise Invalid("move to private needs a public message from the customer")
     ctx, settings = guard_inputs(session, case, actor, visibility=Visibility.PRIVATE)
-    findings = check(draft, ctx, settings)
-    _guard_or_refuse(findings, override)
+    findings = _guard_or_refuse(check(draft, ctx, settings), override)
     notice = with_mention(public_notice(session, case, actor), public_place.mention)
     extra: dict[str, object] = {}
     comment_id = (target.platform_extra or {}).get("comment_id")

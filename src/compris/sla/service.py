@@ -162,9 +162,13 @@ class Outcome:
 def _insert_breach(session: Session, values: dict[str, Any]) -> bool:
     dialect = session.get_bind().dialect.name
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    stmt = insert(SlaBreach).values(**values).on_conflict_do_nothing(index_elements=["case_id", "metric", "cycle"])
-    result = session.execute(stmt)
-    return bool(getattr(result, "rowcount", 0) == 1)
+    table = SlaBreach.__table__
+    stmt = (
+        insert(table).values(**values)
+        .on_conflict_do_nothing(index_elements=["case_id", "metric", "cycle"])
+        .returning(table.c.id)
+    )
+    return session.execute(stmt).scalar() is not None  # (rowcount is -1 on psycopg here)
 
 
 def refresh(

@@ -156,8 +156,10 @@ def train(
     embedding_cache: Annotated[Path | None, typer.Option(help="directory caching sentence embeddings")] = None,
     workspace: Annotated[
         str | None,
-        typer.Option(help="train for this workspace (slug) with its agents' corrections from the database; "
-                     "the models go where its inbound triage will use them unless --out is given"),
+        typer.Option(
+            help="train for this workspace (slug) with its agents' corrections from the database; "
+            "the models go where its inbound triage will use them unless --out is given"
+        ),
     ] = None,
 ) -> None:
     """Retrain from the public data plus corrections; print before/after figures as JSON."""

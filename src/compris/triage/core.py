@@ -223,6 +223,10 @@ def _decide(
     if sentiment != "negative" and rules.sarcasm(text) and p_sent[classes.index("negative")] > 0.1:
         sentiment, sent_conf = "negative", max(0.6, float(p_sent[classes.index("negative")]))
         notes.append("sarcasm")
+    elif sentiment == "positive" and rules.negative_event(text) and not rules.praise_cues(text):
+        # "Mon vol est annulé, je suis bloqué": a reported failure without thanks is not positive
+        sentiment, sent_conf = "negative", max(0.55, float(p_sent[classes.index("negative")]))
+        notes.append("failure reported")
     if (lab := models.override(text, "sentiment")) is not None:
         sentiment, sent_conf = lab, 1.0
         notes.append("sentiment set by the team")

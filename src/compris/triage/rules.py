@@ -11,6 +11,7 @@ __all__ = [
     "is_question",
     "is_spam",
     "keyword_topics",
+    "negative_event",
     "praise_cues",
     "request_cues",
     "sarcasm",
@@ -393,6 +394,49 @@ def is_spam(text: str) -> bool:
     urls = _URL.findall(text)
     words = re.findall(r"[^\W\d_]{2,}", _URL.sub(" ", re.sub(r"[@#]\w+", " ", text)))
     return len(urls) >= 2 and len(words) < 4
+
+
+_NEGATIVE_EVENT = _rx(
+    [
+        r"cancel+ed",
+        r"delayed",
+        r"stranded",
+        r"stuck",
+        r"lost",
+        r"missing",
+        r"broken",
+        r"damaged",
+        r"never arrived",
+        r"no one (?:answers|helps|responds)",
+        r"nobody (?:answers|helps|responds|cares)",
+        r"still waiting",
+        r"annulé(?:e|s|es)?",
+        r"bloqué(?:e|s|es)?",
+        r"coincé(?:e|s|es)?",
+        r"perdu(?:e|s|es)?",
+        r"en retard",
+        r"cassé(?:e|s|es)?",
+        r"endommagé(?:e|s|es)?",
+        r"jamais (?:reçu|arrivé)",
+        r"toujours pas",
+        r"personne ne",
+        r"aucune? (?:réponse|nouvelle|information)",
+        r"honte(?:ux)?",
+        r"scandal(?:e|eux)",
+        r"inadmissible",
+        r"cancelado",
+        r"perdido",
+        r"retrasado",
+        r"storniert",
+        r"verloren",
+        r"verspätet",
+    ]
+)
+
+
+def negative_event(text: str) -> bool:
+    """A failure is reported (cancelled, stranded, lost, "personne ne répond"...)."""
+    return bool(_NEGATIVE_EVENT.search(text))
 
 
 def sarcasm(text: str) -> bool:

@@ -8,7 +8,7 @@ Each action is a POST (CSRF-checked by ``page_user``). With HTMX it answers the 
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from typing import Annotated, Any
 
@@ -24,8 +24,11 @@ from compris.inbox.queries import CaseView, case_view, get_case, get_message, ge
 from compris.kit.clock import now
 from compris.kit.errors import ComprisError, Invalid, NotFound
 from compris.models import Case, CaseStatus, ChannelAccount, Direction, Message
+from compris.replies import actions as reply_actions
+from compris.replies.composition import length_unit
 from compris.web import i18n
 from compris.web.deps import PageContext, page_user
+from compris.web.pages import replies
 from compris.web.pages.render import (
     domain_action,
     environment,
@@ -57,6 +60,12 @@ class Composer:
     error: str | None = None
     note_error: str | None = None
     idempotency_key: str = ""
+    # the reply guard (compris.web.pages.replies): findings that stopped the last send, warnings overridden,
+    # the template the draft came from, and whether the last attempt was a move to private
+    findings: list[dict[str, Any]] = field(default_factory=list)
+    override: str = ""
+    template_id: str = ""
+    move_private: bool = False
 
 
 def composer_for(session: Any, case: Case, *, text: str = "", visibility: str | None = None, note: str = "",
@@ -80,7 +89,7 @@ def composer_for(session: Any, case: Case, *, text: str = "", visibility: str | 
             connector = connector_for(account)
             limits = {Visibility.PUBLIC: connector.limits.public_max_length,
                       Visibility.PRIVATE: connector.limits.private_max_length}
-            unit = connector.limits.length_unit
+            unit = length_unit(account.network, connector.limits.length_unit)
             network = connector.display_name
     default = str(inbound[0][0]) if inbound and inbound[0][0] in visibilities else (
         visibilities[0] if visibilities else Visibility.PRIVATE)
@@ -104,6 +113,7 @@ def _vars(ctx: PageContext, view: CaseView, composer: Composer | None = None,
         "statuses": [s.value for s in CaseStatus],
         "workspace": workspace_of(ctx.session, ctx),
         "triage_labels": actions.TRIAGE_LABELS,
+        "reply_tools": replies.reply_tools(ctx.session, view.case, ctx.user),
     }
 
 
@@ -177,18 +187,31 @@ def reply(
     text: Annotated[str, Form()] = "",
     visibility: Annotated[str, Form()] = Visibility.PUBLIC,
     idempotency_key: Annotated[str, Form()] = "",
+    template_id: Annotated[str, Form()] = "",
+    override: Annotated[str, Form()] = "",
+    send_anyway: Annotated[str, Form()] = "",
 ) -> Response:
     try:
         case = _case(ctx, number)
     except NotFound:
         return _not_found(request, ctx)
+    overrides = replies.parse_override(override, send_anyway)
+    key = idempotency_key or uuid.uuid4().hex
     try:
-        with domain_action(ctx.session):
-            actions.add_reply(ctx.session, ctx.runtime.publisher, actor=ctx.user, case=case, text=text,
-                              visibility=visibility, idempotency_key=idempotency_key or None)
+        with domain_action(ctx.session):  # the reply guard runs again here; blocks cannot be overridden
+            reply_actions.send_reply(ctx.session, ctx.runtime.publisher, actor=ctx.user, case=case, text=text,
+                                     visibility=visibility, idempotency_key=key,
+                                     template_id=replies.parse_template_id(template_id), override=overrides)
     except ComprisError as exc:
-        composer = composer_for(ctx.session, case, text=text, visibility=visibility, error=_message(ctx, exc))
-        composer.idempotency_key = idempotency_key or composer.idempotency_key
+        lang = i18n.normalise(ctx.user.language)
+        findings = []
+        if isinstance(exc, reply_actions.GuardRefused):
+            replies.record_refusal(ctx, case, exc, override=overrides, attempt_key=key)
+            findings = replies.finding_views(lang, exc.findings, overrides)
+        composer = composer_for(ctx.session, case, text=text, visibility=visibility,
+                                error=replies.refusal_message(lang, exc))
+        composer.idempotency_key = key
+        composer.findings, composer.override, composer.template_id = findings, override, template_id
         return _answer(request, ctx, number, ["composer", "timeline", "actions"], composer=composer)
     return _answer(request, ctx, number, ["composer", "timeline", "actions"])
 

@@ -135,6 +135,8 @@
 
   /* --- the reply box: length counter against the network's limit --- */
   function textLength(text, unit) {
+    var custom = window.comprisTextLength ? window.comprisTextLength(text, unit) : null; /* replies.js: X */
+    if (custom !== null) { return custom; }
     if (unit === "graphemes" && window.Intl && Intl.Segmenter) {
       var n = 0;
       var it = new Intl.Segmenter(undefined, { granularity: "grapheme" }).segment(text)[Symbol.iterator]();

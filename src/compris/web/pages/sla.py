@@ -1,0 +1,299 @@
+"""SLA pages: the admin page (business hours, policies, alert webhook, published waits), the supervisor's
+views (risk, expected waits and their accuracy, coverage, staffing) and the public expected wait
+(``/public/wait/<public id>`` as JSON, ``…/<public id>.svg`` as a badge; no sign-in)."""
+
+from __future__ import annotations
+
+import html
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import JSONResponse, Response
+from sqlalchemy import delete, select
+
+from compris.kit.clock import now
+from compris.kit.errors import ComprisError, Invalid, NotFound
+from compris.models import (
+    ACTIVE_STATUSES,
+    BusinessHours,
+    Case,
+    ChannelAccount,
+    Contact,
+    Role,
+    SlaPolicy,
+    SlaSettings,
+    Team,
+    WaitPublication,
+)
+from compris.routing import shifts
+from compris.sla import planning, wait
+from compris.web.deps import PageContext, get_runtime, page_user
+from compris.web.pages.admin import _forbidden
+from compris.web.pages.render import domain_action, redirect, render, workspace_of
+from compris.web.pages.routing import check_timezone
+
+router = APIRouter(include_in_schema=False)
+
+RISK_SHOWN = 100
+
+
+def _supervisor_only(request: Request, ctx: PageContext) -> Response | None:
+    if ctx.user.role not in (Role.ADMIN, Role.SUPERVISOR):
+        return render(request, ctx, "error.html", status_code=403, code=403, message="forbidden")
+    return None
+
+
+# --- admin ---------------------------------------------------------------------------------------
+
+
+def _admin_page(request: Request, ctx: PageContext, *, error: str | None = None, status_code: int = 200) -> Response:
+    ws = ctx.user.workspace_id
+    s = ctx.session
+    base = ctx.runtime.settings.base_url.rstrip("/")
+    accounts = list(s.scalars(select(ChannelAccount).where(ChannelAccount.workspace_id == ws)
+                              .order_by(ChannelAccount.name)))
+    pubs = {p.channel_account_id: p for p in s.scalars(select(WaitPublication).where(WaitPublication.workspace_id == ws))}
+    settings = s.scalar(select(SlaSettings).where(SlaSettings.workspace_id == ws))
+    hours = list(s.scalars(select(BusinessHours).where(BusinessHours.workspace_id == ws).order_by(BusinessHours.name)))
+    policies = list(s.scalars(select(SlaPolicy).where(SlaPolicy.workspace_id == ws)
+                              .order_by(SlaPolicy.position, SlaPolicy.id)))
+
+    def snippet(pub: WaitPublication) -> str:
+        url = f"{base}/public/wait/{pub.public_id}"
+        return f'<a href="{html.escape(url)}"><img src="{html.escape(url)}.svg" alt="Expected wait" height="20"></a>'
+
+    return render(request, ctx, "admin_sla.html", status_code=status_code, accounts=accounts, pubs=pubs,
+                  settings=settings, hours=hours, policies=policies, error=error, base=base, snippet=snippet,
+                  hours_text=shifts.render, hours_names={h.id: h.name for h in hours},
+                  minutes=lambda v: "" if v is None else f"{v / 60:g}")
+
+
+@router.get("/admin/sla")
+def sla_page(request: Request, ctx: PageContext = Depends(page_user)) -> Response:
+    return _forbidden(request, ctx) or _admin_page(request, ctx)
+
+
+def _write(request: Request, ctx: PageContext, write: Any) -> Response:
+    denied = _forbidden(request, ctx)
+    if denied:
+        return denied
+    try:
+        with domain_action(ctx.session):
+            write()
+    except ComprisError as exc:
+        return _admin_page(request, ctx, error=exc.message, status_code=422)
+    return redirect("/admin/sla")
+
+
+@router.post("/admin/sla/hours")
+def save_hours(
+    request: Request,
+    ctx: PageContext = Depends(page_user),
+    name: Annotated[str, Form()] = "",
+    timezone: Annotated[str, Form()] = "UTC",
+    lines: Annotated[str, Form()] = "",
+) -> Response:
+    def write() -> None:
+        if not name.strip():
+            raise Invalid("business hours need a name")
+        ws = ctx.user.workspace_id
+        row = ctx.session.scalar(select(BusinessHours).where(BusinessHours.workspace_id == ws,
+                                                             BusinessHours.name == name.strip()))
+        row = row or BusinessHours(workspace_id=ws, name=name.strip()[:100])
+        row.timezone = check_timezone(timezone.strip() or "UTC")
+        row.hours = shifts.parse(lines)
+        ctx.session.add(row)
+    return _write(request, ctx, write)
+
+
+def _minutes(value: str, what: str) -> int | None:
+    value = value.strip().replace(",", ".")
+    if not value:
+        return None
+    try:
+        seconds = round(float(value) * 60)
+    except ValueError as exc:
+        raise Invalid(f"{what}: a number of minutes") from exc
+    if seconds < 0:
+        raise Invalid(f"{what}: not negative")
+    return seconds
+
+
+def _list(value: str) -> list[str]:
+    return sorted({v.strip().lower() for v in value.split(",") if v.strip()})
+
+
+@router.post("/admin/sla/policies")
+def add_policy(
+    request: Request,
+    ctx: PageContext = Depends(page_user),
+    name: Annotated[str, Form()] = "",
+    position: Annotated[str, Form()] = "0",
+    networks: Annotated[str, Form()] = "",
+    intents: Annotated[str, Form()] = "",
+    min_priority: Annotated[str, Form()] = "",
+    first_response: Annotated[str, Form()] = "",
+    next_response: Annotated[str, Form()] = "",
+    resolution: Annotated[str, Form()] = "",
+    warn_before: Annotated[str, Form()] = "",
+    business_hours_id: Annotated[str, Form()] = "",
+) -> Response:
+    def write() -> None:
+        if not name.strip():
+            raise Invalid("a policy needs a name")
+        hours_id = int(business_hours_id) if business_hours_id.isdigit() else None
+        if hours_id is not None:
+            bh = ctx.session.get(BusinessHours, hours_id)
+            if bh is None or bh.workspace_id != ctx.user.workspace_id:
+                raise NotFound("no such business hours")
+        first = _minutes(first_response, "first response")
+        warn = _minutes(warn_before, "warn before")
+        ctx.session.add(SlaPolicy(
+            workspace_id=ctx.user.workspace_id, name=name.strip()[:100],
+            position=int(position) if position.strip().lstrip("-").isdigit() else 0,
+            networks=_list(networks), intents=_list(intents), channel_account_ids=[],
+            min_priority=int(min_priority) if min_priority.strip().isdigit() else None,
+            first_response_s=first, next_response_s=_minutes(next_response, "next response"),
+            resolution_s=_minutes(resolution, "resolution"),
+            warn_before_s=warn if warn is not None else (first // 5 if first else 0),
+            business_hours_id=hours_id,
+        ))
+    return _write(request, ctx, write)
+
+
+@router.post("/admin/sla/policies/{policy_id}/delete")
+def delete_policy(request: Request, policy_id: int, ctx: PageContext = Depends(page_user)) -> Response:
+    return _write(request, ctx, lambda: ctx.session.execute(delete(SlaPolicy).where(
+        SlaPolicy.id == policy_id, SlaPolicy.workspace_id == ctx.user.workspace_id)))
+
+
+@router.post("/admin/sla/settings")
+def save_settings(
+    request: Request,
+    ctx: PageContext = Depends(page_user),
+    webhook_url: Annotated[str, Form()] = "",
+    alert_at_risk: Annotated[str, Form()] = "",
+) -> Response:
+    def write() -> None:
+        url = webhook_url.strip()
+        if url and not url.startswith(("https://", "http://")):
+            raise Invalid("the webhook URL must start with https:// or http://")
+        ws = ctx.user.workspace_id
+        row = ctx.session.scalar(select(SlaSettings).where(SlaSettings.workspace_id == ws))
+        row = row or SlaSettings(workspace_id=ws)
+        row.webhook_url = url[:2000]
+        row.alert_at_risk = bool(alert_at_risk)
+        ctx.session.add(row)
+    return _write(request, ctx, write)
+
+
+@router.post("/admin/sla/publications/{account_id}")
+def save_publication(
+    request: Request,
+    account_id: int,
+    ctx: PageContext = Depends(page_user),
+    auto_ack: Annotated[str, Form()] = "",
+    regenerate: Annotated[str, Form()] = "",
+) -> Response:
+    def write() -> None:
+        account = ctx.session.get(ChannelAccount, account_id)
+        if account is None or account.workspace_id != ctx.user.workspace_id:
+            raise NotFound("no such account")
+        wait.set_publication(ctx.session, account, auto_ack=bool(auto_ack), regenerate=bool(regenerate))
+    return _write(request, ctx, write)
+
+
+# --- supervisor ----------------------------------------------------------------------------------
+
+
+@router.get("/supervisor")
+def supervisor_page(request: Request, ctx: PageContext = Depends(page_user)) -> Response:
+    denied = _supervisor_only(request, ctx)
+    if denied:
+        return denied
+    ws = ctx.user.workspace_id
+    s = ctx.session
+    risky = list(s.scalars(
+        select(Case).where(Case.workspace_id == ws, Case.status.in_(ACTIVE_STATUSES),
+                           Case.sla_status.in_(("at_risk", "breached")))
+        .order_by(Case.sla_next_due_at.is_(None), Case.sla_next_due_at, Case.id).limit(RISK_SHOWN)))
+    contacts = {c.id: c for c in s.scalars(select(Contact).where(Contact.id.in_({c.contact_id for c in risky})))} \
+        if risky else {}
+    teams = {t.id: t.name for t in s.scalars(select(Team).where(Team.workspace_id == ws))}
+    accounts = list(s.scalars(select(ChannelAccount).where(ChannelAccount.workspace_id == ws,
+                                                           ChannelAccount.is_active.is_(True))
+                              .order_by(ChannelAccount.name)))
+    waits = [(a, wait.estimate(s, a)) for a in accounts]
+    mae, scored = wait.accuracy(s, ws)
+    return render(request, ctx, "supervisor.html", risky=risky, contacts=contacts, teams=teams, waits=waits,
+                  mae_minutes=None if mae is None else round(mae.total_seconds() / 60, 1), scored=scored)
+
+
+@router.get("/supervisor/coverage")
+def coverage_page(request: Request, ctx: PageContext = Depends(page_user)) -> Response:
+    denied = _supervisor_only(request, ctx)
+    if denied:
+        return denied
+    channels = planning.channel_coverage(ctx.session, ctx.user.workspace_id, now())
+    return render(request, ctx, "supervisor_coverage.html", channels=channels)
+
+
+@router.get("/supervisor/staffing")
+def staffing_page(request: Request, ctx: PageContext = Depends(page_user)) -> Response:
+    denied = _supervisor_only(request, ctx)
+    if denied:
+        return denied
+    tz = workspace_of(ctx.session, ctx).timezone
+    plan = planning.staffing(ctx.session, ctx.user.workspace_id, now(), tz)
+    return render(request, ctx, "supervisor_staffing.html", plan=plan,
+                  handle_minutes=round(plan.mean_handle.total_seconds() / 60, 1),
+                  target_minutes=round(plan.target_wait.total_seconds() / 60, 1))
+
+
+# --- public --------------------------------------------------------------------------------------
+
+PUBLIC_HEADERS = {"Cache-Control": "public, max-age=60", "Access-Control-Allow-Origin": "*"}
+
+
+def _badge(label: str, value: str) -> str:
+    lw, vw = 8 + 7 * len(label), 10 + 7 * len(value)
+    w = lw + vw
+    label, value = html.escape(label), html.escape(value)
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="20" role="img" '
+        f'aria-label="{label}: {value}"><title>{label}: {value}</title>'
+        f'<rect width="{lw}" height="20" fill="#555"/><rect x="{lw}" width="{vw}" height="20" fill="#0a7d55"/>'
+        f'<g fill="#fff" font-family="Verdana,DejaVu Sans,sans-serif" font-size="11">'
+        f'<text x="6" y="14">{label}</text><text x="{lw + 5}" y="14">{value}</text></g></svg>'
+    )
+
+
+@router.get("/public/wait/{public_id}")
+def public_wait(request: Request, public_id: str) -> Response:
+    as_svg = public_id.endswith(".svg")
+    key = public_id.removesuffix(".svg")
+    runtime = get_runtime(request)
+    with runtime.db.transaction() as session:
+        found = wait.by_public_id(session, key)
+        if found is None:
+            return JSONResponse({"error": "not found"}, status_code=404, headers={"Cache-Control": "no-store"})
+        _pub, account = found
+        est = wait.cached_estimate(session, account)
+        name, network = account.name, account.network
+    lang = "fr" if request.query_params.get("lang", "").startswith("fr") else "en"
+    minutes = est.minutes
+    if as_svg:
+        label = "Temps de réponse" if lang == "fr" else "Response time"
+        value = (f"~{wait.human_wait(minutes, lang)}" if minutes is not None
+                 else ("inconnu" if lang == "fr" else "unknown"))
+        return Response(_badge(label, value), media_type="image/svg+xml", headers=PUBLIC_HEADERS)
+    return JSONResponse({
+        "account": name,
+        "network": network,
+        "expected_wait_seconds": None if est.wait is None else int(est.wait.total_seconds()),
+        "expected_wait_minutes": minutes,
+        "text": wait.ack_text(lang, minutes),
+        "queue_ahead": est.queue_ahead,
+        "online_agents": est.online_agents,
+        "computed_at": est.computed_at.isoformat(),
+    }, headers=PUBLIC_HEADERS)
