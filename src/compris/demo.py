@@ -129,6 +129,11 @@ def _load(runtime: Runtime) -> None:
             _step(demo, data, step)
         run_pending(runtime.services)
         with runtime.db.transaction() as session:
+            from compris.replies.templates import ensure_default_templates
+
+            admin = session.get(User, users["admin"])
+            assert admin is not None
+            ensure_default_templates(session, admin)  # FR/EN reply templates (issue 6)
             actions.log_event(session, None, LOADED_EVENT, workspace_id=workspace_id, steps=len(data["steps"]))
     finally:
         network.close()

@@ -24,7 +24,7 @@ from compris.models import (
 )
 
 VIEWS = ("all", "mine", "unassigned")
-SORTS = ("newest", "oldest", "priority")
+SORTS = ("newest", "oldest", "priority", "due")
 STATUS_FILTERS = ("active", "all", *[s.value for s in CaseStatus])
 
 
@@ -90,6 +90,8 @@ def list_cases(session: Session, workspace_id: int, user_id: int, f: InboxFilter
         query = query.order_by(Case.last_activity_at.desc(), Case.id.desc())
     elif f.sort == "oldest":
         query = query.order_by(Case.last_inbound_at.asc(), Case.id.asc())
+    elif f.sort == "due":  # SLA: the earliest running deadline first, cases without one last
+        query = query.order_by(Case.sla_next_due_at.is_(None), Case.sla_next_due_at.asc(), Case.id.asc())
     else:
         query = query.order_by(Case.priority.desc(), Case.last_inbound_at.asc(), Case.id.asc())
     cases = list(session.scalars(query.limit(f.limit).offset(f.offset)))

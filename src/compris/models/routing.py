@@ -55,7 +55,7 @@ class AgentProfile(WorkspaceScoped, Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     capacity: Mapped[int] = mapped_column(Integer, default=5)
     skills: Mapped[dict[str, Any]] = mapped_column(default=dict)
-    presence: Mapped[str] = mapped_column(String(16), default=Presence.OFFLINE)
+    presence: Mapped[str] = mapped_column(String(16), default=Presence.ONLINE)  # the agent's choice
     last_seen_at: Mapped[datetime | None] = mapped_column(default=None)
     last_assigned_at: Mapped[datetime | None] = mapped_column(default=None)
 

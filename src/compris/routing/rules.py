@@ -55,10 +55,7 @@ def _lower(values: Iterable[Any] | None) -> set[str]:
 
 def _keyword_hit(keywords: set[str], text: str) -> bool:
     lowered = text.lower()
-    for keyword in keywords:
-        if re.search(r"(?<!\w)" + re.escape(keyword) + r"(?!\w)", lowered):
-            return True
-    return False
+    return any(re.search(r"(?<!\w)" + re.escape(k) + r"(?!\w)", lowered) for k in keywords)
 
 
 def matches(conditions: Mapping[str, Any], facts: CaseFacts) -> bool:

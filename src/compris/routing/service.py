@@ -163,7 +163,7 @@ def _loads(session: Session, user_ids: Sequence[int]) -> dict[int, int]:
         .where(Case.assignee_id.in_(user_ids), Case.status.in_(LOAD_STATUSES))
         .group_by(Case.assignee_id)
     )
-    return {int(uid): int(n) for uid, n in rows}
+    return {int(uid): int(n) for uid, n in rows if uid is not None}
 
 
 def _skilled(profile: AgentProfile, language: str | None, network: str | None) -> bool:

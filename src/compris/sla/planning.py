@@ -94,6 +94,8 @@ def staffing(session: Session, workspace_id: int, start: datetime, tz: str = "UT
     counts: Counter[tuple[int, int]] = Counter()
     for (arrived,) in session.execute(select(Case.first_inbound_at).where(
             Case.workspace_id == workspace_id, Case.first_inbound_at >= since, Case.first_inbound_at < start)):
+        if arrived is None:
+            continue
         local = arrived.astimezone(zone)
         counts[(local.weekday(), local.hour)] += 1
     hours = [start + i * HOUR for i in range(7 * 24)]

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Table, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -162,7 +162,7 @@ class Outcome:
 def _insert_breach(session: Session, values: dict[str, Any]) -> bool:
     dialect = session.get_bind().dialect.name
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    table = SlaBreach.__table__
+    table: Table = SlaBreach.__table__  # type: ignore[assignment]
     stmt = (
         insert(table).values(**values)
         .on_conflict_do_nothing(index_elements=["case_id", "metric", "cycle"])
@@ -187,10 +187,10 @@ def refresh(
     events = timeline(session, [c.id for c in cases])
     missing = {c.last_channel_account_id for c in cases if c.last_channel_account_id} - set(networks)
     if missing:
-        for account_id, network in session.execute(
+        for account_id, network_name in session.execute(
             select(ChannelAccount.id, ChannelAccount.network).where(ChannelAccount.id.in_(missing))
         ):
-            networks[int(account_id)] = str(network)
+            networks[int(account_id)] = str(network_name)
     outcomes = []
     for case in cases:
         if case.workspace_id not in policies:

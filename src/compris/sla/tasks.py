@@ -13,7 +13,7 @@ from compris.worker.queue import JobRun, handler
 
 log = logging.getLogger(__name__)
 
-PASS_JOB = "sla.pass"
+PASS_JOB = "sla.pass"  # noqa: S105 (a job kind, not a password)
 ASSIGN_JOB = "routing.assign_waiting"
 BATCH = 2000
 

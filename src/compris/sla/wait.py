@@ -116,7 +116,8 @@ def handle_times(session: Session, workspace_id: int, at: datetime) -> list[time
     ).all()
     out: list[timedelta] = []
     last: dict[int, datetime] = {}
-    for assignee, arrived, answered in sorted(rows, key=lambda r: r[2]):
+    known = [(int(u), a, b) for u, a, b in rows if u is not None and a is not None and b is not None]
+    for assignee, arrived, answered in sorted(known, key=lambda r: r[2]):
         start = max(arrived, last[assignee]) if assignee in last else arrived
         last[assignee] = answered
         if answered > start:
@@ -131,7 +132,7 @@ def first_response_times(session: Session, account: ChannelAccount, at: datetime
                Case.first_response_at >= at - WINDOW, Case.first_inbound_at.is_not(None))
         .order_by(Case.first_response_at.desc()).limit(SAMPLE)
     ).all()
-    return [b - a for a, b in rows if b >= a]
+    return [b - a for a, b in rows if a is not None and b is not None and b >= a]
 
 
 def estimate(session: Session, account: ChannelAccount, *, exclude_case_id: int | None = None,
@@ -242,7 +243,7 @@ def on_first_reply(session: Session, case: Case) -> None:
 def accuracy(session: Session, workspace_id: int, at: datetime | None = None) -> tuple[timedelta | None, int]:
     """Median absolute error of the last 7 days' predictions that have an actual, and how many there were."""
     at = at or now()
-    pairs = [(timedelta(seconds=p), timedelta(seconds=a)) for p, a in session.execute(
+    pairs = [(timedelta(seconds=p), timedelta(seconds=a or 0)) for p, a in session.execute(
         select(WaitPrediction.predicted_s, WaitPrediction.actual_s)
         .where(WaitPrediction.workspace_id == workspace_id, WaitPrediction.created_at >= at - WINDOW,
                WaitPrediction.actual_s.is_not(None)))]

@@ -6,10 +6,12 @@ from typing import Annotated, Any, Literal, NoReturn
 
 from fastapi import APIRouter, Header, Path, Query, Response
 from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
 
 from compris.inbox import actions, queries
 from compris.kit.errors import Conflict, Invalid, NotFound
 from compris.models import User
+from compris.replies import actions as reply_actions
 from compris.web.api import load, serialize
 from compris.web.api.common import Api, errors
 from compris.web.api.schemas import (
@@ -19,10 +21,13 @@ from compris.web.api.schemas import (
     CaseDetail,
     CaseList,
     CaseSummary,
+    FindingOut,
+    GuardRefusedOut,
     MessageOut,
     NoteIn,
     Page,
     ReplyIn,
+    ReplyOut,
     StatusFilter,
     StatusIn,
 )
@@ -80,10 +85,13 @@ def get_case(number: CaseNumber, ctx: Api) -> CaseDetail:
 @router.post(
     "/cases/{number}/replies",
     status_code=201,
-    response_model=MessageOut,
+    response_model=ReplyOut,
     summary="Reply to the customer",
-    responses={200: {"model": MessageOut, "description": "A replay: the reply this idempotency key already "
-                     "created."}, 201: {"description": "The reply, queued for sending."}, **errors(404, 409, 422)},
+    responses={200: {"model": ReplyOut, "description": "A replay: the reply this idempotency key already "
+                     "created."}, 201: {"description": "The reply, queued for sending."}, **errors(404, 409),
+               422: {"model": GuardRefusedOut, "description": "Invalid input (`details` names each field), a "
+                     "template variable left unfilled, or the reply guard refused the reply (`findings`): a "
+                     "block, or warnings without `override_warnings`."}},
 )
 def create_reply(
     number: CaseNumber,
@@ -114,10 +122,21 @@ def create_reply(
                 raise Conflict("this idempotency key was already used for a different reply")
             response.status_code = 200
             return load.message(session, existing, case.number)
-    message = actions.add_reply(session, ctx.runtime.publisher, actor=user, case=case, text=body.text,
-                                visibility=body.visibility, reply_to_message_id=body.reply_to_message_id,
-                                idempotency_key=key)
-    return load.message(session, message, case.number)
+    override = {reply_actions.ALL_WARNINGS} if body.override_warnings else set()
+    try:
+        sent = reply_actions.send_reply(session, ctx.runtime.publisher, actor=user, case=case, text=body.text,
+                                        visibility=body.visibility, reply_to_message_id=body.reply_to_message_id,
+                                        idempotency_key=key, template_id=body.template_id, override=override,
+                                        source="api")
+    except reply_actions.GuardRefused as exc:  # nothing was written; the findings are kept for supervisors
+        reply_actions.record_guard_events(session, actor=user, case=case, findings=exc.findings, override=override,
+                                          attempt_key=key, source="api")
+        refused = GuardRefusedOut(error=exc.message,
+                                  findings=[FindingOut(**f.to_dict(with_fix=False)) for f in exc.findings])
+        return JSONResponse(refused.model_dump(), status_code=422)  # type: ignore[return-value]
+    out = load.message(session, sent.message, case.number)
+    return ReplyOut(**out.model_dump(), guard_warnings=[FindingOut(**f.to_dict(with_fix=False))
+                                                          for f in sent.findings])
 
 
 @router.post("/cases/{number}/notes", status_code=201, response_model=MessageOut, summary="Add an internal note",

@@ -310,6 +310,15 @@ class ReplyIn(Schema):
         description="Alternative to the `Idempotency-Key` header (the header wins when both are given).",
         examples=["9f1c2c8e-2d4b-4a55-9d0f-1c3f1e0f7a11"],
     )
+    override_warnings: bool = Field(
+        default=False,
+        description="Send despite the reply guard's **warnings** (each is recorded as overridden). Without it, "
+        "a reply with warnings is refused with 422 and the findings. **Blocks** cannot be overridden.",
+    )
+    template_id: int | None = Field(
+        default=None, description="The reply template the text came from: its use is counted, and the guard "
+        "warns when it is sent unchanged to a customer who already had it.", examples=[3],
+    )
 
     model_config = ConfigDict(
         extra="forbid",
@@ -339,3 +348,29 @@ class StatusIn(Schema):
         default=None, description="Required with `snoozed`: when the case comes back (ISO 8601 with offset).",
         examples=[EXAMPLE_TIME],
     )
+
+
+# --- the reply guard ---------------------------------------------------------------------------------------
+
+
+class FindingOut(Schema):
+    """A problem the reply guard saw in the text."""
+
+    rule: str = Field(examples=["asks_personal_data"])
+    severity: Literal["warning", "block"]
+    message: str = Field(description="Why it matters, in the token user's language.")
+    span: list[int] | None = Field(description="`[start, end]` character offsets in the text, or null for the "
+                                   "whole reply.", examples=[[12, 40]])
+
+
+class ReplyOut(MessageOut):
+    """The queued reply, with the guard's warnings that were overridden to send it."""
+
+    guard_warnings: list[FindingOut] = Field(default_factory=list)
+
+
+class GuardRefusedOut(Schema):
+    """The reply guard refused the reply: nothing was sent."""
+
+    error: str = Field(examples=["the reply guard blocks this reply (asks_personal_data)"])
+    findings: list[FindingOut]

@@ -32,7 +32,7 @@ LABELS: dict[str, dict[str, str]] = {
                "waiting_partner": "Waiting on partner", "snoozed": "Snoozed", "resolved": "Resolved",
                "closed": "Closed", "active": "Active", "all": "All statuses"},
     "view": {"all": "All", "mine": "Mine", "unassigned": "Unassigned"},
-    "sort": {"newest": "Newest first", "oldest": "Oldest first", "priority": "Priority"},
+    "sort": {"newest": "Newest first", "oldest": "Oldest first", "priority": "Priority", "due": "SLA due first"},
     "delivery": {"queued": "Queued", "sending": "Sending", "retrying": "Retrying", "sent": "Sent",
                  "failed": "Failed", "uncertain": "Uncertain"},
     "visibility": {"public": "Public", "private": "Private", "note": "Internal note"},
@@ -57,6 +57,8 @@ LABELS: dict[str, dict[str, str]] = {
               "reply_uncertain": "A reply may not have been sent", "reply_retry_requested": "Retry requested",
               "triage_corrected": "Triage corrected", "message_deleted": "A message was deleted on the network"},
     "role": {"admin": "Admin", "supervisor": "Supervisor", "agent": "Agent"},
+    "sla": {"ok": "SLA on track", "at_risk": "SLA at risk", "breached": "SLA breached", "met": "SLA met",
+            "paused": "SLA paused"},
 }
 
 

@@ -180,12 +180,18 @@ def delete_rule(request: Request, rule_id: int, ctx: PageContext = Depends(page_
 # --- presence and collision ----------------------------------------------------------------------
 
 
+@router.get("/presence")
+def presence_fragment(request: Request, ctx: PageContext = Depends(page_user)) -> Response:
+    profile = routing.profile_for(ctx.session, ctx.user)
+    return render(request, ctx, "_presence.html", presence=profile.presence)
+
+
 @router.post("/presence")
 def set_presence(
     request: Request,
     ctx: PageContext = Depends(page_user),
     presence: Annotated[str, Form()] = "online",
-    next: Annotated[str, Form()] = "/inbox",  # noqa: A002 (the form field's name)
+    next: Annotated[str, Form()] = "/inbox",
 ) -> Response:
     with domain_action(ctx.session):
         routing.set_presence(ctx.session, ctx.runtime.publisher, ctx.user, presence)

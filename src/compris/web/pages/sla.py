@@ -52,7 +52,8 @@ def _admin_page(request: Request, ctx: PageContext, *, error: str | None = None,
     base = ctx.runtime.settings.base_url.rstrip("/")
     accounts = list(s.scalars(select(ChannelAccount).where(ChannelAccount.workspace_id == ws)
                               .order_by(ChannelAccount.name)))
-    pubs = {p.channel_account_id: p for p in s.scalars(select(WaitPublication).where(WaitPublication.workspace_id == ws))}
+    pubs = {p.channel_account_id: p
+            for p in s.scalars(select(WaitPublication).where(WaitPublication.workspace_id == ws))}
     settings = s.scalar(select(SlaSettings).where(SlaSettings.workspace_id == ws))
     hours = list(s.scalars(select(BusinessHours).where(BusinessHours.workspace_id == ws).order_by(BusinessHours.name)))
     policies = list(s.scalars(select(SlaPolicy).where(SlaPolicy.workspace_id == ws)

@@ -82,8 +82,11 @@
   function connectLive() {
     if (!window.EventSource || page === "login" || !$("#live-status")) { return; }
     var source = new EventSource("/live");
-    source.addEventListener("open", function () { setLive(true); });
-    source.addEventListener("error", function () { setLive(false); });
+    source.addEventListener("open", function () { setLive(true); liveOpen(true); });
+    source.addEventListener("error", function () { setLive(false); liveOpen(false); });
+    source.addEventListener("collision", function (message) {
+      try { onCollision(JSON.parse(message.data)); } catch (e) { /* ignore a malformed event */ }
+    });
     source.addEventListener("signed-out", function () {
       source.close();
       window.location.href = "/login?next=" + encodeURIComponent(window.location.pathname);
@@ -93,6 +96,7 @@
       try { event = JSON.parse(message.data); } catch (e) { return; }
       if (page === "inbox") { refreshRows(event.number); }
       if (page === "case" && String(event.case_id) === body.dataset.caseId) { refreshCase(); }
+      if (event.change === "sla") { onSla(event); }
     });
   }
 
@@ -252,6 +256,78 @@
     var row = event.target.closest && event.target.closest("#rows .case-row");
     if (row) { select(row, false); }
   });
+
+  /* --- routing and SLA (issue 5): presence heartbeat, collision, SLA alerts --- */
+  function post(url, data) {
+    var meta = $('meta[name="csrf-token"]');
+    var form = new URLSearchParams(data || {});
+    return fetch(url, { method: "POST", body: form, credentials: "same-origin", keepalive: true,
+      headers: { "X-CSRF-Token": meta ? meta.getAttribute("content") : "" } }).catch(function () { /* offline */ });
+  }
+  var heartbeatTimer = null;
+  function liveOpen(on) {
+    /* an agent counts as online while a page with the live connection is open */
+    clearInterval(heartbeatTimer);
+    if (!on) { return; }
+    post("/presence/heartbeat");
+    heartbeatTimer = setInterval(function () { post("/presence/heartbeat"); }, 30000);
+  }
+  var myId = body.dataset.userId || "";
+  var others = {};
+  function renderCollision() {
+    var bar = $("#collision");
+    if (!bar) { return; }
+    var now = Date.now();
+    var lines = [];
+    Object.keys(others).forEach(function (id) {
+      var o = others[id];
+      if (o.until < now) { delete others[id]; return; }
+      var template = o.action === "typing" ? bar.dataset.labelTyping : bar.dataset.labelViewing;
+      lines.push(template.replace("{name}", o.name));
+    });
+    bar.textContent = lines.join(" · ");
+    bar.hidden = lines.length === 0;
+  }
+  function onCollision(event) {
+    if (page !== "case" || String(event.case_id) !== body.dataset.caseId || String(event.user_id) === myId) { return; }
+    if (event.action === "left") { delete others[event.user_id]; }
+    else {
+      var previous = others[event.user_id];
+      var typing = event.action === "typing";
+      others[event.user_id] = { name: event.name, action: typing || !previous || previous.until < Date.now() ? event.action : previous.action,
+        until: Date.now() + (typing ? 6000 : 45000) };
+      if (!typing && previous && previous.action === "typing") { others[event.user_id].action = "viewing"; }
+    }
+    renderCollision();
+  }
+  if (page === "case" && body.dataset.caseNumber) {
+    var signalUrl = "/cases/" + body.dataset.caseNumber + "/signal";
+    post(signalUrl, { action: "viewing" });
+    setInterval(function () { if (!document.hidden) { post(signalUrl, { action: "viewing" }); } renderCollision(); }, 20000);
+    setInterval(renderCollision, 2000);
+    var lastTyping = 0;
+    document.addEventListener("input", function (event) {
+      if (event.target.id !== "reply-text" || Date.now() - lastTyping < 3000) { return; }
+      lastTyping = Date.now();
+      post(signalUrl, { action: "typing" });
+    });
+    window.addEventListener("pagehide", function () { post(signalUrl, { action: "left" }); });
+  }
+  var riskTimer = null;
+  function onSla(event) {
+    var notify = (event.notify || []).map(String);
+    var labels = $("#presence");
+    if (labels && notify.indexOf(myId) >= 0 && (event.sla_status === "at_risk" || event.sla_status === "breached")) {
+      var template = event.sla_status === "breached" ? labels.dataset.labelBreached : labels.dataset.labelAtRisk;
+      if (template) { toast(template.replace("{n}", event.number)); }
+    }
+    if (page === "supervisor" && $("#sla-risk") && window.htmx) {
+      clearTimeout(riskTimer);
+      riskTimer = setTimeout(function () {
+        window.htmx.ajax("GET", "/supervisor", { target: "#sla-risk", select: "#sla-risk", swap: "outerHTML" });
+      }, 250);
+    }
+  }
 
   if (page === "inbox" && window.location.hash === "#search") { focusField("#q"); }
   updateCounter();

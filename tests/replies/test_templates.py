@@ -1,0 +1,118 @@
+"""Templates: variables, the customer's language, missing values caught, usage counted, search, validation."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from compris.kit.errors import Invalid
+from compris.models import CaseEvent, ReplyTemplate, Workspace
+from compris.replies import actions as reply_actions
+from compris.replies import templates as T
+from tests.conftest import World
+from tests.replies.helpers import case_of, customer_writes, session_of, user
+
+BODIES = {"en": "Hi {first_name}, this is {agent_name} about {case_ref}.",
+          "fr": "Bonjour {first_name}, ici {agent_name} au sujet de {case_ref}."}
+
+
+def test_render_fills_variables_and_reports_the_missing() -> None:
+    text, missing = T.render("Hi {first_name}, wait {wait_time}. {unknown}", {"first_name": "Marie"})
+    assert text == "Hi Marie, wait {wait_time}. {unknown}"
+    assert missing == ["wait_time"]  # unknown names are left alone, not reported
+    with pytest.raises(T.MissingVariables) as exc:
+        T.render_strict("Hi {first_name}, wait {wait_time}", {"first_name": None})
+    assert exc.value.names == ["first_name", "wait_time"]
+    assert "{first_name}" in exc.value.message and "{wait_time}" in exc.value.message
+    assert T.unfilled("Thanks {first_name}!") == ["first_name"]
+    assert T.unfilled("a {json} blob") == []
+
+
+def test_language_variant_case_then_workspace_default_then_english() -> None:
+    assert T.pick_language(BODIES, "fr", "en") == "fr"
+    assert T.pick_language(BODIES, "fr-CA", "en") == "fr"
+    assert T.pick_language(BODIES, "de", "fr") == "fr"  # no German: the workspace's default
+    assert T.pick_language(BODIES, None, "es") == "en"
+    assert T.pick_language({"fr": "Bonjour"}, "en", "en") == "fr"  # the only variant
+
+
+def test_a_template_rendered_for_a_case_in_its_language(world: World) -> None:
+    customer_writes(world, "Bonjour, ma valise n'est pas arrivée à Roissy hier soir, pouvez-vous m'aider ?",
+                    author="marie")
+    with session_of(world) as s:
+        agent = user(s, world.agent)
+        case = case_of(s, world)
+        assert case.language == "fr"
+        template = T.create_template(s, actor=agent, name="Hello", bodies=BODIES, shortcut="hello")
+        rendered = T.render_for_case(s, template, case, agent)
+        assert rendered.language == "fr"
+        assert rendered.text == f"Bonjour Marie, ici {agent.name} au sujet de #{case.number}."
+        assert rendered.missing == []
+        case.language = None
+        workspace = s.get(Workspace, world.workspace_id)
+        assert workspace is not None
+        workspace.default_language = "en"
+        assert T.render_for_case(s, template, case, agent).text.startswith("Hi Marie")
+
+
+def test_missing_values_are_caught_before_sending(world: World) -> None:
+    customer_writes(world, "Hello, any news on my refund request?")
+    with session_of(world) as s:
+        agent, case = user(s, world.agent), case_of(s, world)
+        template = T.create_template(s, actor=agent, name="Wait", bodies={"en": "Hi {first_name}, expect {wait_time}."})
+        rendered = T.render_for_case(s, template, case, agent)
+        assert rendered.missing == ["wait_time"]
+        with pytest.raises(T.MissingVariables) as exc:
+            reply_actions.send_reply(s, world.runtime.publisher, actor=agent, case=case, text=rendered.text,
+                                     visibility="public", template_id=template.id)
+        assert exc.value.names == ["wait_time"]
+        assert template.usage_count == 0
+
+
+def test_usage_is_counted_when_a_reply_from_a_template_is_sent(world: World) -> None:
+    customer_writes(world, "Hello, can you tell me when the shop opens on Sunday?")
+    with session_of(world) as s:
+        agent, case = user(s, world.agent), case_of(s, world)
+        template = T.create_template(s, actor=agent, name="Opening", bodies={"en": "Hi {first_name}, we open at 10."})
+        text = T.render_for_case(s, template, case, agent).text
+        sent = reply_actions.send_reply(s, world.runtime.publisher, actor=agent, case=case, text=text,
+                                        visibility="public", template_id=template.id, idempotency_key="k1")
+        assert sent.message.text == text
+        template_id = template.id
+    with session_of(world) as s:
+        row = s.get(ReplyTemplate, template_id)
+        assert row is not None and row.usage_count == 1 and row.last_used_at is not None
+        used = s.scalar(select(CaseEvent).where(CaseEvent.kind == "template_used"))
+        assert used is not None and used.data["template_id"] == template_id
+
+
+def test_validation_and_search(world: World) -> None:
+    with session_of(world) as s:
+        agent = user(s, world.agent)
+        with pytest.raises(Invalid, match=r"unknown variables: \{firstname\}"):
+            T.create_template(s, actor=agent, name="Typo", bodies={"en": "Hi {firstname}"})
+        with pytest.raises(Invalid, match="at least one language"):
+            T.create_template(s, actor=agent, name="Empty", bodies={"en": "  "})
+        T.create_template(s, actor=agent, name="Lost baggage", bodies={"en": "Sorry about your bag."}, shortcut="bag")
+        T.create_template(s, actor=agent, name="Delay", bodies={"fr": "Désolé pour le retard."}, shortcut="delay",
+                          team="Paris")
+        with pytest.raises(Invalid, match="shortcut"):
+            T.create_template(s, actor=agent, name="Other", bodies={"en": "x"}, shortcut="bag")
+        with pytest.raises(Invalid, match="name"):
+            T.create_template(s, actor=agent, name="lost BAGGAGE", bodies={"en": "x"})
+        assert [t.name for t in T.search(s, world.workspace_id, "bag")] == ["Lost baggage"]
+        assert [t.name for t in T.search(s, world.workspace_id, "retard")] == ["Delay"]
+        assert {t.name for t in T.search(s, world.workspace_id, "", team="Lyon")} == {"Lost baggage"}
+        assert T.ensure_default_templates(s, agent) == len(T.DEFAULT_TEMPLATES)
+        assert T.ensure_default_templates(s, agent) == 0
+
+
+def test_templates_never_cross_workspaces(world: World, world_factory: object) -> None:
+    other = world_factory("globex")  # type: ignore[operator]
+    with session_of(world) as s:
+        template = T.create_template(s, actor=user(s, world.agent), name="Mine", bodies={"en": "x"})
+        template_id = template.id
+    with session_of(world) as s:
+        assert T.search(s, other.workspace_id) == []
+        with pytest.raises(Exception, match="no such template"):
+            T.get_template(s, other.workspace_id, template_id)
