@@ -262,6 +262,15 @@ class Connector:
             )
         return WindowStatus(open=True, closes_at=closes)
 
+    #: True when the platform can redeliver the events of a past window (X's webhook replay)
+    supports_replay: ClassVar[bool] = False
+    #: the longest window one replay request may cover
+    replay_max_window: ClassVar[timedelta] = timedelta(hours=24)
+
+    def replay(self, account: AccountContext, start: datetime, end: datetime, client: httpx.Client) -> str:
+        """Ask the platform to redeliver the events of [start, end]; returns its job id or a short note."""
+        raise ConnectorError(f"{self.display_name} cannot replay past events")
+
     def check_connection(self, account: AccountContext, client: httpx.Client) -> str:
         """Make one harmless authenticated call; return a short description or raise ConnectorError."""
         return "nothing to check"

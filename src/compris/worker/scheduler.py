@@ -31,6 +31,7 @@ PERIODIC: list[Periodic] = [
     Periodic("sla.pass", timedelta(seconds=30)),  # compris.sla.tasks: only cases whose check time has come
     Periodic("routing.assign_waiting", timedelta(minutes=1)),  # queued cases, as capacity frees up
     Periodic("inbox.poll_accounts", timedelta(minutes=1)),  # polled networks (e-mail): inbox/polling.py
+    Periodic("channels.watch_downtime", timedelta(minutes=1)),  # replay missed windows: channels/recovery.py
 ]
 
 

@@ -46,6 +46,7 @@ class XConnector(Connector):
     )
     setting_fields: ClassVar[tuple[str, ...]] = ("handle", "webhook_id", "api_base")
     optional_fields: ClassVar[tuple[str, ...]] = ("consumer_secret", "app_bearer_token")
+    supports_replay: ClassVar[bool] = True
     field_labels: ClassVar[Mapping[str, str]] = {
         "external_id": "User id of the brand's X account",
         "oauth2_client_secret": "OAuth 2.0 client secret",
