@@ -10,6 +10,8 @@ insert drops the duplicates) rather than losing them.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
+from typing import Any
 
 from sqlalchemy import select
 
@@ -71,7 +73,7 @@ def poll_account_job(run: JobRun) -> None:
 
 
 def poll_account(run: JobRun, account_id: int) -> int:
-    """Poll one account once (``wait=0``); returns how many new raw events were stored."""
+    """Poll one account once (IDLE up to ``idle_seconds``); returns how many new raw events were stored."""
     from compris.inbox.ingest import store_raw_event
 
     with run.db.transaction() as session:
@@ -83,7 +85,7 @@ def poll_account(run: JobRun, account_id: int) -> int:
         state = dict(account.poll_state or {})
 
     try:
-        result: PollResult | None = connector.poll(ctx, state, wait=0)
+        result: PollResult | None = connector.poll(ctx, state, wait=idle_wait(ctx.settings))
         error = None
     except Exception as exc:  # a mailbox down or refusing us: noted on the account, polled again next time
         result, error = None, scrub(f"{exc}" or type(exc).__name__, ctx.secrets)[:2000]
@@ -109,3 +111,15 @@ def poll_account(run: JobRun, account_id: int) -> int:
     if stored:
         log.info("account %s: %d new event(s) polled", account_id, stored)
     return stored
+
+
+MAX_IDLE_SECONDS = 50.0  # below the one-minute polling period, so two waits never overlap
+
+
+def idle_wait(settings: Mapping[str, Any]) -> float:
+    """How long a poll may IDLE for new mail (the ``idle_seconds`` setting, 0 to 50; bad values mean 0)."""
+    try:
+        value = float(settings.get("idle_seconds") or 0)
+    except (TypeError, ValueError):
+        return 0.0
+    return max(0.0, min(MAX_IDLE_SECONDS, value))

@@ -102,3 +102,13 @@ def test_a_failing_mailbox_is_noted_on_the_account(settings: Settings, runtime: 
     assert account.poll_state == {}
     with runtime.db.transaction() as session:
         assert session.scalar(select(Message.id)) is None
+
+
+def test_idle_wait_is_bounded_and_tolerates_bad_settings() -> None:
+    from compris.inbox.polling import MAX_IDLE_SECONDS, idle_wait
+
+    assert idle_wait({}) == 0.0
+    assert idle_wait({"idle_seconds": "25"}) == 25.0
+    assert idle_wait({"idle_seconds": 600}) == MAX_IDLE_SECONDS
+    assert idle_wait({"idle_seconds": -3}) == 0.0
+    assert idle_wait({"idle_seconds": "soon"}) == 0.0

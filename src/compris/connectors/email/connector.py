@@ -35,7 +35,7 @@ class EmailConnector(Connector):
         "from_address", "from_name",
         "imap_host", "imap_port", "imap_security", "imap_username", "mailbox",
         "smtp_host", "smtp_port", "smtp_security", "smtp_username",
-        "message_id_domain", "initial_fetch_limit", "max_per_poll",
+        "message_id_domain", "initial_fetch_limit", "max_per_poll", "idle_seconds",
     )
     supports_polling: ClassVar[bool] = True
     optional_fields: ClassVar[tuple[str, ...]] = ("smtp_password",)
@@ -48,6 +48,7 @@ class EmailConnector(Connector):
         "smtp_host": "SMTP server", "smtp_port": "SMTP port", "smtp_security": "SMTP security",
         "smtp_username": "SMTP user name", "message_id_domain": "Message-ID domain",
         "initial_fetch_limit": "Messages taken at first", "max_per_poll": "Messages per poll",
+        "idle_seconds": "Wait for new mail (IDLE)",
     }
     field_help: ClassVar[Mapping[str, str]] = {
         "external_id": "The address customers write to, e.g. care@example.com.",
@@ -61,6 +62,8 @@ class EmailConnector(Connector):
         "message_id_domain": "Defaults to the domain of the From address.",
         "initial_fetch_limit": "On the first poll only the newest messages are taken (default 50).",
         "max_per_poll": "Default 200; the rest waits for the next poll (every minute).",
+        "idle_seconds": "0-50. When the server supports IMAP IDLE, each poll waits up to this long for new mail, "
+        "so mail arrives within seconds instead of at the next minute (it keeps one worker busy meanwhile).",
     }
 
     # --- inbound -------------------------------------------------------------------------

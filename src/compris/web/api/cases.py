@@ -21,8 +21,8 @@ from compris.web.api.schemas import (
     CaseDetail,
     CaseList,
     CaseSummary,
+    ErrorOut,
     FindingOut,
-    GuardRefusedOut,
     MessageOut,
     NoteIn,
     Page,
@@ -89,7 +89,7 @@ def get_case(number: CaseNumber, ctx: Api) -> CaseDetail:
     summary="Reply to the customer",
     responses={200: {"model": ReplyOut, "description": "A replay: the reply this idempotency key already "
                      "created."}, 201: {"description": "The reply, queued for sending."}, **errors(404, 409),
-               422: {"model": GuardRefusedOut, "description": "Invalid input (`details` names each field), a "
+               422: {"model": ErrorOut, "description": "Invalid input (`details` names each field), a "
                      "template variable left unfilled, or the reply guard refused the reply (`findings`): a "
                      "block, or warnings without `override_warnings`."}},
 )
@@ -131,7 +131,7 @@ def create_reply(
     except reply_actions.GuardRefused as exc:  # nothing was written; the findings are kept for supervisors
         reply_actions.record_guard_events(session, actor=user, case=case, findings=exc.findings, override=override,
                                           attempt_key=key, source="api")
-        refused = GuardRefusedOut(error=exc.message,
+        refused = ErrorOut(error=exc.message,
                                   findings=[FindingOut(**f.to_dict(with_fix=False)) for f in exc.findings])
         return JSONResponse(refused.model_dump(), status_code=422)  # type: ignore[return-value]
     out = load.message(session, sent.message, case.number)

@@ -47,12 +47,25 @@ class ErrorDetail(Schema):
     message: str = Field(description="What is wrong with it.", examples=["Input should be 'public' or 'private'"])
 
 
+class FindingOut(Schema):
+    """A problem the reply guard saw in the text."""
+
+    rule: str = Field(examples=["asks_personal_data"])
+    severity: Literal["warning", "block"]
+    message: str = Field(description="Why it matters, in the token user's language.")
+    span: list[int] | None = Field(description="`[start, end]` character offsets in the text, or null for the "
+                                   "whole reply.", examples=[[12, 40]])
+
+
 class ErrorOut(Schema):
     """Every error has this shape."""
 
     error: str = Field(description="A human-readable explanation.", examples=["no such case"])
     details: list[ErrorDetail] | None = Field(
         default=None, description="One entry per invalid field (422 on malformed input only)."
+    )
+    findings: list[FindingOut] | None = Field(
+        default=None, description="The reply guard's findings when it refused a reply (422 on replies only)."
     )
 
 
@@ -353,24 +366,7 @@ class StatusIn(Schema):
 # --- the reply guard ---------------------------------------------------------------------------------------
 
 
-class FindingOut(Schema):
-    """A problem the reply guard saw in the text."""
-
-    rule: str = Field(examples=["asks_personal_data"])
-    severity: Literal["warning", "block"]
-    message: str = Field(description="Why it matters, in the token user's language.")
-    span: list[int] | None = Field(description="`[start, end]` character offsets in the text, or null for the "
-                                   "whole reply.", examples=[[12, 40]])
-
-
 class ReplyOut(MessageOut):
     """The queued reply, with the guard's warnings that were overridden to send it."""
 
     guard_warnings: list[FindingOut] = Field(default_factory=list)
-
-
-class GuardRefusedOut(Schema):
-    """The reply guard refused the reply: nothing was sent."""
-
-    error: str = Field(examples=["the reply guard blocks this reply (asks_personal_data)"])
-    findings: list[FindingOut]
