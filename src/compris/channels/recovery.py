@@ -81,7 +81,7 @@ def replay(run: JobRun) -> None:
     if kind == "channel_replay_failed" and run.attempt < 5:
         from compris.worker.queue import RetryLater, backoff
 
-        raise RetryLater(backoff(run.attempt, base=30.0), data["error"])
+        raise RetryLater(backoff(run.attempt, base=30.0), str(data["error"]))
 
 
 def _parse(value: object) -> datetime | None:

@@ -230,6 +230,14 @@ class Connector:
         account whose URL received it. Never raises."""
         return frozenset()
 
+    def needs_enrichment(self, message: InboundMessage) -> bool:
+        """True when a parsed message lacks content the platform gives only on request (Instagram mentions)."""
+        return False
+
+    def enrich(self, account: AccountContext, message: InboundMessage, client: httpx.Client) -> InboundMessage:
+        """Fetch what :meth:`needs_enrichment` said is missing (called outside any database transaction)."""
+        return message
+
     def acknowledge(self, account: AccountContext, request: WebhookRequest) -> WebhookResponse:
         """What to answer once a delivery is stored (some platforms want a plain ``ok``)."""
         return WebhookResponse()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from dataclasses import dataclass
 
@@ -11,7 +12,9 @@ from sqlalchemy.orm import Session
 
 from compris.channels.service import connector_for, context
 from compris.connectors.base import (
+    ConnectorError,
     InboundMessage,
+    ParsedDelivery,
     SignatureError,
     UnprocessableEvent,
     WebhookRequest,
@@ -22,7 +25,7 @@ from compris.events import Publisher
 from compris.inbox import actions
 from compris.kit.clock import now
 from compris.models import ChannelAccount, RawEvent, RawEventStatus
-from compris.worker.queue import JobRun, enqueue, handler
+from compris.worker.queue import JobRun, RetryLater, backoff, enqueue, handler
 
 log = logging.getLogger(__name__)
 
@@ -108,14 +111,55 @@ def store_raw_event(
     return raw_id
 
 
+MAX_ENRICH_ATTEMPTS = 5
+
+
 @handler(PROCESS_RAW_EVENT)
 def process_raw_event(run: JobRun) -> None:
     raw_event_id = int(run.payload["raw_event_id"])
+    prepared = _enriched(run, raw_event_id)
     with run.db.transaction() as session:
-        process(session, run.publisher, run.services.secret_key, raw_event_id)
+        process(session, run.publisher, run.services.secret_key, raw_event_id, prepared=prepared)
 
 
-def process(session: Session, publisher: Publisher, secret_key: str, raw_event_id: int) -> int:
+def _enriched(run: JobRun, raw_event_id: int) -> ParsedDelivery | None:
+    """Parse, and fetch what the platform sends only on request, before opening the processing transaction
+    (no HTTP call ever runs inside a transaction). None: nothing to fetch, ``process`` parses by itself."""
+    with run.db.transaction() as session:
+        raw = session.get(RawEvent, raw_event_id)
+        if raw is None or raw.status != RawEventStatus.PENDING:
+            return None
+        account = session.get(ChannelAccount, raw.channel_account_id)
+        assert account is not None
+        connector, ctx, body = connector_for(account), context(account, run.services.secret_key), raw.body
+    try:
+        parsed = connector.parse(ctx, body)
+    except UnprocessableEvent:
+        return None  # process() records why
+    if not any(connector.needs_enrichment(m) for m in parsed.messages):
+        return None
+    messages = []
+    for message in parsed.messages:
+        if connector.needs_enrichment(message):
+            try:
+                message = connector.enrich(ctx, message, run.services.http)
+            except ConnectorError as exc:
+                if run.attempt < MAX_ENRICH_ATTEMPTS:
+                    raise RetryLater(backoff(run.attempt), f"fetching the message's content failed: {exc}") from None
+                log.warning("raw event %s: recorded without the content the platform would not give: %s",
+                            raw_event_id, exc)
+        messages.append(message)
+    return dataclasses.replace(parsed, messages=tuple(messages))
+
+
+def process(
+    session: Session,
+    publisher: Publisher,
+    secret_key: str,
+    raw_event_id: int,
+    *,
+    prepared: ParsedDelivery | None = None,
+) -> int:
     """Normalise one stored delivery into messages and cases. Returns how many messages were new."""
     raw = session.scalar(select(RawEvent).where(RawEvent.id == raw_event_id).with_for_update())
     if raw is None or raw.status != RawEventStatus.PENDING:
@@ -124,7 +168,7 @@ def process(session: Session, publisher: Publisher, secret_key: str, raw_event_i
     assert account is not None
     connector = connector_for(account)
     try:
-        parsed = connector.parse(context(account, secret_key), raw.body)
+        parsed = prepared or connector.parse(context(account, secret_key), raw.body)
     except UnprocessableEvent as exc:
         raw.status = RawEventStatus.UNPROCESSABLE
         raw.error = str(exc)[:2000]

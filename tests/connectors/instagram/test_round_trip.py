@@ -47,3 +47,22 @@ def test_dm_reply_round_trip(settings: Settings, runtime: Runtime, world: World,
     trip.deliver(body, {"x-hub-signature-256": sign(body)})
     assert trip.inbound(FIRST).deleted_at is not None
     assert "Deleted by the customer" in trip.case_page(1)
+
+
+def test_a_mention_is_completed_from_the_graph_api_before_it_reaches_the_inbox(
+    settings: Settings, runtime: Runtime, world: World, api: StandIn
+) -> None:
+    # given a delivery whose mention arrives without its text (Instagram sends only ids)
+    trip = RoundTrip(settings, runtime, world, network="instagram", external_id=IG,
+                     secrets={"app_secret": APP_SECRET, "verify_token": "v", "access_token": "ig-token"},
+                     account_settings={"api_base": api.base_url})
+    api.on("GET", f"/{IG}", Reply(200, load_fixture(__file__, "mentioned_comment_200.json")))
+    body = json.dumps(load_fixture(__file__, "comments_batch.json")).encode()
+    # when it is delivered and processed
+    trip.deliver(body, {"x-hub-signature-256": sign(body)})
+    # then the mention in the inbox carries the text and author fetched from the Graph API, in one call
+    mention = trip.inbound("17900000000000777")
+    assert mention.text == "@aircompris merci pour le surclassement ✨"
+    assert mention.platform_extra.get("needs_fetch") is False
+    request = api.only()
+    assert request.query["fields"] == "mentioned_comment.comment_id(17900000000000777){text,username,timestamp}"

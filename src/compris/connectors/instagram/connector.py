@@ -81,6 +81,12 @@ class InstagramConnector(MetaConnector):
                               thread_key=str(data.get("recipient_id") or message.thread_key))
         raise SendError("internal notes are never sent to Instagram", retryable=False)
 
+    def needs_enrichment(self, message: InboundMessage) -> bool:
+        return bool(message.extra.get("needs_fetch"))
+
+    def enrich(self, account: AccountContext, message: InboundMessage, client: httpx.Client) -> InboundMessage:
+        return self.fetch_mention(account, message, client) if self.needs_enrichment(message) else message
+
     def fetch_mention(self, account: AccountContext, message: InboundMessage, client: httpx.Client) -> InboundMessage:
         """Complete a parsed mention (``extra["needs_fetch"]``) with its text and author from the Graph API."""
         comment_id = message.extra.get("comment_id")

@@ -132,7 +132,7 @@ def create_reply(
         reply_actions.record_guard_events(session, actor=user, case=case, findings=exc.findings, override=override,
                                           attempt_key=key, source="api")
         refused = ErrorOut(error=exc.message,
-                                  findings=[FindingOut(**f.to_dict(with_fix=False)) for f in exc.findings])
+                           findings=[FindingOut(**f.to_dict(with_fix=False)) for f in exc.findings])
         return JSONResponse(refused.model_dump(), status_code=422)  # type: ignore[return-value]
     out = load.message(session, sent.message, case.number)
     return ReplyOut(**out.model_dump(), guard_warnings=[FindingOut(**f.to_dict(with_fix=False))
