@@ -363,6 +363,9 @@ def _record_echo(
     return message
 
 
+_DELIVERY_PROGRESS = {DeliveryState.SENT: 0, DeliveryState.DELIVERED: 1, DeliveryState.READ: 2}
+
+
 def record_delivery_status(
     session: Session, publisher: Publisher, account: ChannelAccount, status: DeliveryStatus
 ) -> None:
@@ -381,6 +384,11 @@ def record_delivery_status(
     if status.status == "failed":
         message.delivery_state = DeliveryState.FAILED
         message.delivery_error = status.reason or "the platform reported a failure"
+    elif status.status in _DELIVERY_PROGRESS:
+        # statuses may arrive out of order: only ever move forward (sent → delivered → read)
+        current = _DELIVERY_PROGRESS.get(message.delivery_state or "", -1)
+        if _DELIVERY_PROGRESS[status.status] > current and message.delivery_state != DeliveryState.FAILED:
+            message.delivery_state = status.status
     log_event(
         session,
         case,

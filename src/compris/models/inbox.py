@@ -40,6 +40,8 @@ class DeliveryState(enum.StrEnum):
     SENDING = "sending"
     RETRYING = "retrying"
     SENT = "sent"
+    DELIVERED = "delivered"  # the platform reported it delivered to the customer
+    READ = "read"  # ... and read
     FAILED = "failed"
     UNCERTAIN = "uncertain"  # the worker died mid-send on a network without idempotency keys
 

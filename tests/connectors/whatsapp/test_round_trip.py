@@ -58,3 +58,8 @@ def test_message_reply_and_status(settings: Settings, runtime: Runtime, world: W
     trip.deliver(*_signed(statuses))
     (event,) = trip.events("delivery_status")
     assert event.data["message_id"] == reply_id and event.data["status"] == "read"
+    assert trip.message(reply_id).delivery_state == "read"  # shown on the reply itself
+    # a late "delivered" never moves it back
+    value["statuses"] = [dict(value["statuses"][0], id=SENT, status="delivered")]
+    trip.deliver(*_signed(statuses))
+    assert trip.message(reply_id).delivery_state == "read"

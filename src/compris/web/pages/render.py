@@ -34,6 +34,7 @@ LABELS: dict[str, dict[str, str]] = {
     "view": {"all": "All", "mine": "Mine", "unassigned": "Unassigned"},
     "sort": {"newest": "Newest first", "oldest": "Oldest first", "priority": "Priority", "due": "SLA due first"},
     "delivery": {"queued": "Queued", "sending": "Sending", "retrying": "Retrying", "sent": "Sent",
+                 "delivered": "Delivered", "read": "Read",
                  "failed": "Failed", "uncertain": "Uncertain"},
     "visibility": {"public": "Public", "private": "Private", "note": "Internal note"},
     "intent": {"complaint": "Complaint", "question": "Question", "request": "Request", "praise": "Praise",
