@@ -167,10 +167,10 @@ def test_api_reply_runs_the_guard(settings: Settings, runtime: Runtime, world: W
     assert blocked.status_code == 422
     body = blocked.json()
     assert "asks_personal_data" in {f["rule"] for f in body["findings"]} and body["error"]
-    warned = client.post("/api/v1/cases/1/replies", headers=headers, json={"text": DEFLECTION})
+    warned = client.post("/api/v1/cases/1/replies", headers=headers,
+                         json={"text": DEFLECTION, "override_warnings": False})
     assert warned.status_code == 422 and {f["severity"] for f in warned.json()["findings"]} == {"warning"}
-    sent = client.post("/api/v1/cases/1/replies", headers=headers,
-                       json={"text": DEFLECTION, "override_warnings": True})
+    sent = client.post("/api/v1/cases/1/replies", headers=headers, json={"text": DEFLECTION})  # default: send
     assert sent.status_code == 201, sent.text
     assert {"office_hours", "send_elsewhere"} <= {f["rule"] for f in sent.json()["guard_warnings"]}
     assert _count(runtime, GuardEvent, source="api", overridden=True) >= 2

@@ -363,7 +363,7 @@ def _record_echo(
     return message
 
 
-_DELIVERY_PROGRESS = {DeliveryState.SENT: 0, DeliveryState.DELIVERED: 1, DeliveryState.READ: 2}
+_DELIVERY_PROGRESS: dict[str, int] = {DeliveryState.SENT: 0, DeliveryState.DELIVERED: 1, DeliveryState.READ: 2}
 
 
 def record_delivery_status(

@@ -23,9 +23,9 @@ from compris.models.workspace import ApiToken, LoginAttempt, Role, User, Workspa
 __all__ = [
     "ACTIVE_STATUSES",
     "AgentProfile",
-    "BusinessHours",
     "ApiToken",
     "Base",
+    "BusinessHours",
     "Case",
     "CaseEvent",
     "CaseStatus",

@@ -19,7 +19,7 @@ from compris.connectors.base import (
 from compris.connectors.facebook.inbound import parse_feed
 from compris.connectors.meta import MetaConnector, messaging
 from compris.connectors.meta.messaging import Collected
-from compris.connectors.meta.wire import JSON, obj
+from compris.connectors.wire import JSON, obj
 
 
 class FacebookConnector(MetaConnector):

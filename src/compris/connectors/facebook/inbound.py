@@ -6,7 +6,7 @@ from typing import Any
 
 from compris.connectors.base import Attachment, Author, DeliveryStatus, InboundMessage, Visibility
 from compris.connectors.meta.messaging import Collected, when
-from compris.connectors.meta.wire import JSON, arr, opt_obj, opt_str, req_str
+from compris.connectors.wire import JSON, arr, opt_obj, opt_str, req_str
 
 POST_ITEMS = frozenset({"post", "status", "photo", "video", "share", "link"})
 IGNORED_ITEMS = frozenset({"reaction", "like", "event", "album", "rating", "checkin"})

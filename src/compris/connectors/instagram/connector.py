@@ -22,7 +22,7 @@ from compris.connectors.base import (
 from compris.connectors.instagram.inbound import parse_comment, parse_mention
 from compris.connectors.meta import MetaConnector, messaging
 from compris.connectors.meta.messaging import Collected
-from compris.connectors.meta.wire import JSON, obj, opt_str
+from compris.connectors.wire import JSON, obj, opt_str
 
 
 class InstagramConnector(MetaConnector):

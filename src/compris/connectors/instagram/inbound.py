@@ -6,7 +6,7 @@ from typing import Any
 
 from compris.connectors.base import Author, InboundMessage, UnprocessableEvent, Visibility
 from compris.connectors.meta.messaging import Collected, when
-from compris.connectors.meta.wire import JSON, opt_obj, opt_str, req_str
+from compris.connectors.wire import JSON, opt_obj, opt_str, req_str
 
 
 def parse_comment(entry: JSON, value: JSON, field: str, out: Collected) -> None:

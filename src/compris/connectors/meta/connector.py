@@ -24,7 +24,7 @@ from compris.connectors.base import (
 from compris.connectors.meta import messaging, signature
 from compris.connectors.meta.graph import DEFAULT_API_BASE, Graph
 from compris.connectors.meta.messaging import Collected
-from compris.connectors.meta.wire import JSON, arr, load_object, obj, opt_str
+from compris.connectors.wire import JSON, arr, load_object, obj, opt_str
 
 
 class MetaConnector(Connector):

@@ -11,7 +11,7 @@ import httpx
 
 from compris.connectors.base import SendError, retry_after_seconds
 from compris.connectors.meta.signature import appsecret_proof
-from compris.connectors.meta.wire import error_text
+from compris.connectors.wire import error_text
 
 DEFAULT_API_BASE = "https://graph.facebook.com/v25.0"
 

@@ -19,7 +19,7 @@ from compris.connectors.base import (
     Visibility,
     WindowStatus,
 )
-from compris.connectors.meta.wire import JSON, arr, from_iso, from_unix, obj, opt_int, opt_obj, opt_str, req_str
+from compris.connectors.wire import JSON, arr, from_iso, from_unix, obj, opt_int, opt_obj, opt_str, req_str
 
 STANDARD_WINDOW = timedelta(hours=24)
 HUMAN_AGENT_WINDOW = timedelta(days=7)

@@ -20,8 +20,8 @@ from compris.connectors.base import (
 )
 from compris.connectors.meta import MetaConnector
 from compris.connectors.meta.messaging import Collected
-from compris.connectors.meta.wire import JSON, obj
 from compris.connectors.whatsapp.inbound import parse_messages_value
+from compris.connectors.wire import JSON, obj
 
 CUSTOMER_SERVICE_WINDOW = timedelta(hours=24)
 

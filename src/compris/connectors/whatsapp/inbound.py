@@ -6,7 +6,7 @@ from typing import Any
 
 from compris.connectors.base import Attachment, Author, DeliveryStatus, InboundMessage, UnprocessableEvent, Visibility
 from compris.connectors.meta.messaging import Collected, when
-from compris.connectors.meta.wire import JSON, arr, obj, opt_obj, opt_str, req_str
+from compris.connectors.wire import JSON, arr, obj, opt_obj, opt_str, req_str
 
 MEDIA_TYPES = {"image": "image", "video": "video", "audio": "audio", "document": "file", "sticker": "sticker"}
 

@@ -13,7 +13,7 @@ from compris.connectors.base import (
     UnprocessableEvent,
     Visibility,
 )
-from compris.connectors.x.wire import (
+from compris.connectors.wire import (
     JSON,
     arr,
     from_iso,

@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 
 from compris.connectors.base import SendError, retry_after_seconds
-from compris.connectors.x.wire import error_text
+from compris.connectors.wire import error_text
 
 REPLAY_MAX_SPAN = timedelta(hours=24)
 

@@ -91,7 +91,7 @@ def get_case(number: CaseNumber, ctx: Api) -> CaseDetail:
                      "created."}, 201: {"description": "The reply, queued for sending."}, **errors(404, 409),
                422: {"model": ErrorOut, "description": "Invalid input (`details` names each field), a "
                      "template variable left unfilled, or the reply guard refused the reply (`findings`): a "
-                     "block, or warnings without `override_warnings`."}},
+                     "block, or warnings with `override_warnings: false`."}},
 )
 def create_reply(
     number: CaseNumber,

@@ -324,9 +324,10 @@ class ReplyIn(Schema):
         examples=["9f1c2c8e-2d4b-4a55-9d0f-1c3f1e0f7a11"],
     )
     override_warnings: bool = Field(
-        default=False,
-        description="Send despite the reply guard's **warnings** (each is recorded as overridden). Without it, "
-        "a reply with warnings is refused with 422 and the findings. **Blocks** cannot be overridden.",
+        default=True,
+        description="Send despite the reply guard's **warnings** (the default: they are returned in "
+        "`guard_warnings` and recorded as overridden). `false` refuses a reply with warnings with 422 and the "
+        "findings, as the agent UI does until the agent overrides them. **Blocks** always refuse the reply.",
     )
     template_id: int | None = Field(
         default=None, description="The reply template the text came from: its use is counted, and the guard "
