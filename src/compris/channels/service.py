@@ -82,3 +82,18 @@ def context(account: ChannelAccount, secret_key: str) -> AccountContext:
 
 def connector_for(account: ChannelAccount) -> Connector:
     return registry.get(account.network)
+
+
+def store_renewed_secrets(session: Session, secret_key: str, account: ChannelAccount, renewed: dict[str, str]) -> None:
+    """Merge credentials a platform renewed (OAuth2 refresh) into the account, encrypted; audit it."""
+    from compris.kit.crypto import encrypt_json
+
+    stored = decrypt_json(secret_key, account.secrets_encrypted)
+    account.secrets_encrypted = encrypt_json(secret_key, {**stored, **renewed})
+    session.add(
+        CaseEvent(
+            workspace_id=account.workspace_id,
+            kind="channel_credentials_renewed",
+            data={"account_id": account.id, "fields": sorted(renewed)},  # names only, never values
+        )
+    )

@@ -47,14 +47,18 @@ class SendError(ConnectorError):
     """The platform refused or failed a send.
 
     ``retryable`` says whether trying again later may succeed (timeouts, 5xx, rate limits);
-    ``retry_after`` is the platform's own hint in seconds, when it gave one.
+    ``retry_after`` is the platform's own hint in seconds, when it gave one; ``unauthorized`` says the
+    platform refused our credentials (an expired access token may then be refreshed and the send retried).
     """
 
-    def __init__(self, reason: str, *, retryable: bool, retry_after: float | None = None) -> None:
+    def __init__(
+        self, reason: str, *, retryable: bool, retry_after: float | None = None, unauthorized: bool = False
+    ) -> None:
         super().__init__(reason)
         self.reason = reason
         self.retryable = retryable
         self.retry_after = retry_after
+        self.unauthorized = unauthorized
 
 
 @dataclass(frozen=True)
@@ -269,6 +273,11 @@ class Connector:
                 "of the customer's last message",
             )
         return WindowStatus(open=True, closes_at=closes)
+
+    def refresh_credentials(self, account: AccountContext, client: httpx.Client) -> Mapping[str, str] | None:
+        """Renew short-lived credentials (OAuth2 refresh); returns the secrets to store, or None when this
+        network or account has nothing to refresh. Raises :class:`ConnectorError` when the platform refuses."""
+        return None
 
     #: True when the platform can redeliver the events of a past window (X's webhook replay)
     supports_replay: ClassVar[bool] = False

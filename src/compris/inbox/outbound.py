@@ -11,13 +11,23 @@ to check the network and retry (never sent twice, never silently dropped).
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from datetime import timedelta
 
 from sqlalchemy import select
 
-from compris.channels.service import connector_for, context
-from compris.connectors.base import Author, OutboundMessage, SendError, SendResult, Visibility
+from compris.channels.service import connector_for, context, store_renewed_secrets
+from compris.connectors.base import (
+    AccountContext,
+    Author,
+    Connector,
+    ConnectorError,
+    OutboundMessage,
+    SendError,
+    SendResult,
+    Visibility,
+)
 from compris.inbox.actions import SEND_REPLY, _publish_case, log_event
 from compris.kit.clock import now
 from compris.models import Case, ChannelAccount, DeliveryState, Identity, Message, Outbox, Thread
@@ -44,6 +54,26 @@ def _own_extra(message: Message) -> dict[str, object]:
     """What the action that queued the reply asked for (the move-to-private action's private reply)."""
     own = message.platform_extra or {}
     return {"private_reply_to_comment": own["private_reply_to_comment"]} if own.get("private_reply_to_comment") else {}
+
+
+def _renew_and_resend(
+    run: JobRun, connector: Connector, ctx: AccountContext, outbound: OutboundMessage, refused: SendError
+) -> tuple[SendResult | None, SendError | None]:
+    try:
+        renewed = connector.refresh_credentials(ctx, run.services.http)
+    except ConnectorError as exc:
+        return None, SendError(f"{refused.reason} — and renewing the access failed: {exc}", retryable=False)
+    if not renewed:
+        return None, refused
+    with run.db.transaction() as session:
+        account = session.get(ChannelAccount, ctx.account_id)
+        assert account is not None
+        store_renewed_secrets(session, run.services.secret_key, account, dict(renewed))
+    fresh = dataclasses.replace(ctx, secrets={**ctx.secrets, **renewed})
+    try:
+        return connector.send(fresh, outbound, run.services.http), None
+    except SendError as exc:
+        return None, exc
 
 
 @handler(SEND_REPLY)
@@ -97,6 +127,8 @@ def send_reply(run: JobRun) -> None:
         error: SendError | None = None
     except SendError as exc:
         result, error = None, exc
+        if exc.unauthorized:  # an expired access token: renew it once and send again
+            result, error = _renew_and_resend(run, connector, ctx, outbound, exc)
     except Exception as exc:  # a connector bug or an unexpected network error: retry, keep the reason
         log.exception("send of outbox %s raised", outbox_id)
         result, error = None, SendError(f"{type(exc).__name__}: {exc}", retryable=True)

@@ -62,3 +62,64 @@ def test_unsummoned_public_reply_is_refused_with_the_reason_and_a_dm_works(
     request = api.only()
     assert request.json() == {"text": "Can we help? Send us your booking reference."}
     assert dm.delivery_state == "sent" and dm.platform_message_id == "1890000000000000888"
+
+
+def test_an_expired_user_token_is_renewed_once_and_the_reply_sent(
+    settings: Settings, runtime: Runtime, world: World, api: StandIn
+) -> None:
+    import base64
+    from urllib.parse import parse_qs
+
+    from sqlalchemy import select
+
+    from compris.channels.service import context
+    from compris.models import CaseEvent, ChannelAccount
+
+    # given an account whose user token X no longer accepts, with a refresh token
+    trip = RoundTrip(settings, runtime, world, network="x", external_id=BRAND,
+                     secrets={**SECRETS, "refresh_token": "refresh-1"},
+                     account_settings={"handle": "AirCompris", "api_base": api.base_url, "client_id": "cid-9"})
+    api.on("POST", "/2/tweets", Reply(401, {"title": "Unauthorized", "detail": "Unauthorized", "status": 401}),
+           Reply(201, load_fixture(__file__, "create_post_201.json")))
+    api.on("POST", "/2/oauth2/token", Reply(200, {"token_type": "bearer", "expires_in": 7200,
+                                                  "access_token": "fresh-access", "refresh_token": "refresh-2"}))
+    body = fixture_bytes(__file__, "mention_fr.json")
+    trip.deliver(body, _headers(body))
+    # when an agent replies
+    reply_id = trip.reply("1890000000000000101", "Nous regardons tout de suite.", "public")
+    # then Compris renewed the token once, sent the reply with it, and stored the rotated tokens encrypted
+    calls = [(r.method, r.path) for r in api.requests]
+    assert calls == [("POST", "/2/tweets"), ("POST", "/2/oauth2/token"), ("POST", "/2/tweets")]
+    renewal = api.requests[1]
+    assert parse_qs(renewal.body.decode()) == {"grant_type": ["refresh_token"], "refresh_token": ["refresh-1"],
+                                               "client_id": ["cid-9"]}
+    expected_basic = base64.b64encode(f"cid-9:{SECRETS['oauth2_client_secret']}".encode()).decode()
+    assert renewal.headers["authorization"] == f"Basic {expected_basic}"
+    assert api.requests[2].headers["authorization"] == "Bearer fresh-access"
+    assert trip.message(reply_id).delivery_state == "sent"
+    with runtime.db.transaction() as session:
+        account = session.get(ChannelAccount, trip.account_id)
+        assert account is not None
+        secrets = context(account, settings.secret_key).secrets
+        assert (secrets["user_access_token"], secrets["refresh_token"]) == ("fresh-access", "refresh-2")
+        assert b"fresh-access" not in account.secrets_encrypted.encode()
+        audit = session.scalars(select(CaseEvent).where(CaseEvent.kind == "channel_credentials_renewed")).one()
+        assert audit.data == {"account_id": trip.account_id, "fields": ["refresh_token", "user_access_token"]}
+
+
+def test_a_refused_renewal_fails_the_reply_with_both_reasons(
+    settings: Settings, runtime: Runtime, world: World, api: StandIn
+) -> None:
+    trip = RoundTrip(settings, runtime, world, network="x", external_id=BRAND,
+                     secrets={**SECRETS, "refresh_token": "revoked"},
+                     account_settings={"handle": "AirCompris", "api_base": api.base_url, "client_id": "cid-9"})
+    api.on("POST", "/2/tweets", Reply(401, {"title": "Unauthorized", "detail": "Unauthorized", "status": 401}))
+    api.on("POST", "/2/oauth2/token", Reply(400, {"error": "invalid_request",
+                                                  "error_description": "Value passed for the token was invalid."}))
+    body = fixture_bytes(__file__, "mention_fr.json")
+    trip.deliver(body, _headers(body))
+    failed = trip.message(trip.reply("1890000000000000101", "Nous regardons.", "public"))
+    assert failed.delivery_state == "failed"
+    assert failed.delivery_error is not None
+    assert "401" in failed.delivery_error and "reconnect the account" in failed.delivery_error
+    assert [(r.method, r.path) for r in api.requests] == [("POST", "/2/tweets"), ("POST", "/2/oauth2/token")]

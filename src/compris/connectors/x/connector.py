@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, ClassVar
+from urllib.parse import urlencode
 
 import httpx
 
@@ -43,9 +45,10 @@ class XConnector(Connector):
         "consumer_secret",  # OAuth1 consumer secret: legacy signature header and the CRC
         "user_access_token",  # OAuth2 user token (tweet.read tweet.write dm.read dm.write users.read)
         "app_bearer_token",  # app-only bearer token, for webhook replays
+        "refresh_token",  # OAuth2 refresh token (offline.access): renews the 2-hour user token
     )
-    setting_fields: ClassVar[tuple[str, ...]] = ("handle", "webhook_id", "api_base")
-    optional_fields: ClassVar[tuple[str, ...]] = ("consumer_secret", "app_bearer_token")
+    setting_fields: ClassVar[tuple[str, ...]] = ("handle", "webhook_id", "client_id", "api_base")
+    optional_fields: ClassVar[tuple[str, ...]] = ("consumer_secret", "app_bearer_token", "refresh_token")
     supports_replay: ClassVar[bool] = True
     field_labels: ClassVar[Mapping[str, str]] = {
         "external_id": "User id of the brand's X account",
@@ -53,6 +56,8 @@ class XConnector(Connector):
         "consumer_secret": "API key secret (OAuth 1.0a consumer secret)",
         "user_access_token": "OAuth 2.0 user access token",
         "app_bearer_token": "App-only bearer token",
+        "refresh_token": "OAuth 2.0 refresh token",
+        "client_id": "OAuth 2.0 client id",
         "handle": "Handle",
         "webhook_id": "Webhook id",
         "api_base": "API address",
@@ -66,6 +71,9 @@ class XConnector(Connector):
         "user_access_token": "An OAuth 2.0 user token of the brand's account with tweet.read tweet.write "
         "dm.read dm.write users.read.",
         "app_bearer_token": "Keys and tokens → Bearer Token; used to ask X to replay missed events.",
+        "refresh_token": "Given with the user token when the offline.access scope was granted. User tokens last "
+        "two hours: with this and the client id, Compris renews them by itself when X refuses one.",
+        "client_id": "Keys and tokens → OAuth 2.0 Client ID (needed to renew user tokens).",
         "handle": "The brand's @handle without the @ (to recognise mentions).",
         "webhook_id": "The id X gave the webhook (POST /2/webhooks); used for replays.",
         "api_base": "Leave empty for https://api.x.com.",
@@ -173,6 +181,43 @@ class XConnector(Connector):
         data = outbound.request(client, "POST", str(built.url), token=token, body=json.loads(built.content))
         job = data.get("data")
         return str(job.get("job_id") or "accepted") if isinstance(job, dict) else "accepted"
+
+    def refresh_credentials(self, account: AccountContext, client: httpx.Client) -> Mapping[str, str] | None:
+        """OAuth2 user tokens last two hours: renew with the refresh token (``offline.access`` scope).
+
+        ``POST /2/oauth2/token`` (form: grant_type=refresh_token, refresh_token, client_id), with HTTP Basic
+        authentication as a confidential client. X rotates the refresh token: both new values are returned.
+        """
+        refresh_token = account.secrets.get("refresh_token")
+        client_id = str(account.settings.get("client_id") or "")
+        if not refresh_token or not client_id:
+            return None
+        secret = account.secrets.get("oauth2_client_secret", "")
+        headers = {"content-type": "application/x-www-form-urlencoded"}
+        if secret:  # a confidential client authenticates with HTTP Basic
+            headers["authorization"] = "Basic " + base64.b64encode(f"{client_id}:{secret}".encode()).decode()
+        try:
+            response = client.post(
+                f"{self._base(account)}/2/oauth2/token",
+                content=urlencode(
+                    {"grant_type": "refresh_token", "refresh_token": refresh_token, "client_id": client_id}
+                ).encode(),
+                headers=headers,
+            )
+        except httpx.TransportError as exc:
+            raise ConnectorError(f"could not reach X to renew the access token: {type(exc).__name__}") from None
+        if response.status_code != 200:
+            raise ConnectorError(f"X refused to renew the access token ({response.status_code}): "
+                                 f"{outbound.x_reason(response)}; reconnect the account")
+        try:
+            data = response.json()
+            access = str(data["access_token"])
+        except (ValueError, KeyError, TypeError):
+            raise ConnectorError("X answered the token renewal with an unexpected body") from None
+        renewed = {"user_access_token": access}
+        if data.get("refresh_token"):
+            renewed["refresh_token"] = str(data["refresh_token"])
+        return renewed
 
     def check_connection(self, account: AccountContext, client: httpx.Client) -> str:
         data = outbound.request(client, "GET", f"{self._base(account)}/2/users/me",

@@ -56,6 +56,8 @@ def request(client: httpx.Client, method: str, url: str, *, token: str, body: Ma
     if status >= 500:
         raise SendError(f"X server error {status}: {x_reason(response)}", retryable=True,
                         retry_after=retry_after_seconds(response.headers, now))
+    if status == 401:
+        raise SendError(f"X refused our credentials (401): {x_reason(response)}", retryable=False, unauthorized=True)
     if status >= 400:
         raise SendError(f"X refused the request ({status}): {x_reason(response)}", retryable=False)
     try:
