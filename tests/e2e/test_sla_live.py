@@ -19,9 +19,9 @@ from tests.e2e.test_browser import Server, _sign_in, browser, playwright_sync, s
 pytestmark = pytest.mark.browser
 
 
-def _pass(server: Server) -> None:
-    with server.runtime.db.transaction() as session:
-        run_pass(session, server.runtime.publisher)
+def _pass(srv: Server) -> None:
+    with srv.runtime.db.transaction() as session:
+        run_pass(session, srv.runtime.publisher)
 
 
 def test_supervisor_sees_a_case_turn_at_risk_then_breached(server: Server, browser: Any) -> None:  # noqa: F811

@@ -8,6 +8,7 @@ from collections import Counter
 import pytest
 from sqlalchemy import func, select
 
+import compris.jobs  # noqa: F401  (registers the job handlers)
 from compris.connectors.base import Visibility
 from compris.inbox import actions
 from compris.models import Case, CaseEvent, CaseStatus, RoutingRule, User
@@ -95,6 +96,7 @@ def test_coming_online_pulls_from_the_queue(world: World) -> None:
         bob = s.get(User, bob_id)
         assert bob is not None
         routing.set_presence(s, world.runtime.publisher, bob, "online")
+    world.run_jobs()  # the drain runs in its own job, right after the commit
     assert _assignees(world) == Counter({bob_id: 2, None: 1})
 
 

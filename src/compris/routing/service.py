@@ -39,6 +39,7 @@ from compris.models import (
     User,
 )
 from compris.routing.rules import CaseFacts, first_match
+from compris.worker.queue import enqueue
 
 ONLINE_TIMEOUT = timedelta(seconds=90)  # the UI sends a heartbeat every 30 s while a live page is open
 LOAD_STATUSES = (CaseStatus.NEW, CaseStatus.OPEN)  # what occupies an agent (waiting/snoozed cases do not)
@@ -118,9 +119,18 @@ def set_presence(session: Session, publisher: Publisher, user: User, presence: s
     profile.last_seen_at = now()
     publisher.publish(session, user.workspace_id, "presence", user_id=user.id, presence=presence)
     if presence == Presence.ONLINE and not previous_online:
-        session.flush()
-        assign_waiting(session, publisher, user.workspace_id)
+        request_drain(session, publisher, user.workspace_id)
     return profile
+
+
+ASSIGN_JOB = "routing.assign_waiting"
+
+
+def request_drain(session: Session, publisher: Publisher, workspace_id: int) -> None:
+    """Drain the queue in a job of its own, right after this commit. (Draining here, while this transaction holds
+    the agent's own profile row, could deadlock with an assignment locking the team's profiles in id order.)"""
+    enqueue(session, publisher, workspace_id=workspace_id, kind=ASSIGN_JOB, payload={"workspace_id": workspace_id},
+            max_attempts=3)
 
 
 def heartbeat(session: Session, publisher: Publisher, user: User) -> AgentProfile:
@@ -129,8 +139,7 @@ def heartbeat(session: Session, publisher: Publisher, user: User) -> AgentProfil
     was_online = is_online(profile)
     profile.last_seen_at = now()
     if profile.presence == Presence.ONLINE and not was_online:
-        session.flush()
-        assign_waiting(session, publisher, user.workspace_id)
+        request_drain(session, publisher, user.workspace_id)
     return profile
 
 
@@ -279,10 +288,21 @@ def assign_waiting(session: Session, publisher: Publisher, workspace_id: int | N
     )
     if workspace_id is not None:
         query = query.where(Case.workspace_id == workspace_id)
+    cases = list(session.scalars(query))
+    if not cases:
+        return 0
+    # Lock every agent profile of these workspaces up front, in id order: an agent may belong to several teams,
+    # and locking team by team could take two agents' rows in opposite orders in two transactions.
+    session.execute(
+        select(AgentProfile.id)
+        .where(AgentProfile.workspace_id.in_({c.workspace_id for c in cases}))
+        .order_by(AgentProfile.id)
+        .with_for_update()
+    ).all()
     full: set[int] = set()
     count = 0
     networks: dict[int, str] = {}
-    for case in session.scalars(query):
+    for case in cases:
         if case.team_id in full:
             continue
         network = None

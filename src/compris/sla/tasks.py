@@ -35,8 +35,9 @@ def sla_pass(run: JobRun) -> None:
 def assign_waiting(run: JobRun) -> None:
     from compris.routing.service import assign_waiting as drain
 
+    workspace_id = run.payload.get("workspace_id")
     with run.db.transaction() as session:
-        drain(session, run.publisher)
+        drain(session, run.publisher, int(workspace_id) if workspace_id is not None else None)
 
 
 @handler("sla.webhook")
