@@ -16,7 +16,7 @@ from sqlalchemy import func, select, text
 from compris.config import Settings
 from compris.connectors.base import WebhookRequest
 from compris.events import Hub, NotifyListener
-from compris.inbox.ingest import receive
+from compris.inbox.ingest import PROCESS_RAW_EVENT, receive
 from compris.models import Base, Job, JobStatus, Message
 from compris.runtime import Runtime
 from tests.conftest import BACKENDS, SECRET, World
@@ -48,7 +48,7 @@ def _worker_process(url: str, tmp_path: Path) -> subprocess.Popen[bytes]:
     )
 
 
-def _wait(predicate: Any, timeout: float = 20.0) -> bool:
+def _wait(predicate: Any, timeout: float = 90.0) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if predicate():
@@ -84,7 +84,10 @@ def test_worker_processes_process_each_event_once_and_notify_other_processes(
         assert _wait(lambda: _messages(pg_runtime) == 20), "workers did not process every event"
         assert _wait(lambda: len([e for e in heard if e["kind"] == "case"]) >= 20)
         with pg_runtime.db.transaction() as s:
-            assert s.scalar(select(func.count()).select_from(Job).where(Job.status != JobStatus.DONE)) == 0
+            pending = select(func.count()).select_from(Job).where(
+                Job.kind == PROCESS_RAW_EVENT, Job.status != JobStatus.DONE
+            )
+            assert s.scalar(pending) == 0  # (periodic jobs of the worker processes may be running meanwhile)
     finally:
         for w in workers:
             w.terminate()

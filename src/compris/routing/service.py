@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from compris.events import Publisher
@@ -94,9 +95,16 @@ def profile_for(session: Session, user: User, *, for_update: bool = False) -> Ag
         query = query.with_for_update()
     profile = session.scalar(query)
     if profile is None:
-        profile = AgentProfile(workspace_id=user.workspace_id, user_id=user.id, skills={})
-        session.add(profile)
-        session.flush()
+        # Two requests of the same agent (a heartbeat and a presence change) may both find no profile:
+        # insert-if-absent, then read, so neither fails on the unique user_id.
+        dialect = session.get_bind().dialect.name
+        insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(AgentProfile)
+        session.execute(
+            insert.values(workspace_id=user.workspace_id, user_id=user.id, skills={}, created_at=now())
+            .on_conflict_do_nothing(index_elements=["user_id"])
+        )
+        profile = session.scalar(query)
+        assert profile is not None
     return profile
 
 
