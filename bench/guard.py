@@ -140,6 +140,7 @@ def main(argv: list[str] | None = None) -> int:
         ctx = GuardContext(
             customer_text=reply.customer_text,
             max_length=280 if reply.source == "twcs" else None,
+            length_unit="x",  # all these replies are on X: counted as X counts them (URLs 23, leading mentions free)
             agent_permissions=frozenset() if args.permissions else None,
         )
         findings = check(reply.text, ctx)

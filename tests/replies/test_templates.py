@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from sqlalchemy import select
 
+from compris.kit.clock import now
 from compris.kit.errors import Invalid
 from compris.models import CaseEvent, ReplyTemplate, Workspace
 from compris.replies import actions as reply_actions
@@ -116,3 +119,57 @@ def test_templates_never_cross_workspaces(world: World, world_factory: object) -
         assert T.search(s, other.workspace_id) == []
         with pytest.raises(Exception, match="no such template"):
             T.get_template(s, other.workspace_id, template_id)
+
+
+def _answered_in_25_minutes(world: World, number: int) -> None:
+    """History on the account: case ``number`` got its first response 25 minutes after it arrived."""
+    with session_of(world) as s:
+        case = case_of(s, world, number)
+        assert case.last_channel_account_id == world.account.id
+        case.first_inbound_at = now() - timedelta(minutes=40)
+        case.first_response_at = now() - timedelta(minutes=15)
+        case.status = "resolved"
+
+
+def test_wait_time_is_the_accounts_current_expected_wait_in_the_customers_language(world: World) -> None:
+    customer_writes(world, "Hello, my suitcase did not arrive in Lisbon last night.", author="old")
+    _answered_in_25_minutes(world, 1)
+    customer_writes(world, "Hello, any news on my refund request from last week?", author="jo")
+    customer_writes(world, "Bonjour, ma valise n'est pas arrivée à Roissy hier soir, pouvez-vous m'aider ?",
+                    author="marie")
+    with session_of(world) as s:
+        agent = user(s, world.agent)
+        en_case, fr_case = case_of(s, world, 2), case_of(s, world, 3)
+        assert (en_case.language, fr_case.language) == ("en", "fr")
+        template = T.create_template(s, actor=agent, name="Wait", bodies={
+            "en": "Hi {first_name}, expect an answer in {wait_time}.",
+            "fr": "Bonjour {first_name}, réponse attendue d'ici {wait_time}."})
+        en = T.render_for_case(s, template, en_case, agent)
+        assert en.text.endswith("expect an answer in about 25 minutes.") and en.missing == []
+        fr = T.render_for_case(s, template, fr_case, agent)
+        assert fr.text == "Bonjour Marie, réponse attendue d'ici environ 25 minutes." and fr.missing == []
+        # the picker renders several templates with the same figure, each in its own language
+        only_en = T.create_template(s, actor=agent, name="Wait EN", bodies={"en": "Wait: {wait_time}."})
+        listed = T.render_many(s, [template, only_en], fr_case, agent)
+        assert [r.text for r in listed] == [fr.text, "Wait: about 25 minutes."]
+        sent = reply_actions.send_reply(s, world.runtime.publisher, actor=agent, case=fr_case, text=fr.text,
+                                        visibility="public", template_id=template.id, override=["*"])
+        assert sent.message.text == fr.text
+    assert T.wait_wording(120, "fr-FR") == "environ 2 heures" and T.wait_wording(1, "de") == "about 1 minute"
+
+
+def test_wait_time_left_to_fill_in_when_the_wait_is_unknown(world: World) -> None:
+    # nobody online and no first response on this account yet: no estimate, and no made-up number
+    customer_writes(world, "Hello, any news on my refund request from last week?", author="jo")
+    with session_of(world) as s:
+        agent, case = user(s, world.agent), case_of(s, world)
+        template = T.create_template(s, actor=agent, name="Wait", bodies={"en": "Expect an answer in {wait_time}."})
+        assert T.wait_minutes(s, case) is None
+        rendered = T.render_for_case(s, template, case, agent)
+        assert rendered.text == "Expect an answer in {wait_time}." and rendered.missing == ["wait_time"]
+        assert T.render_many(s, [template], case, agent)[0].missing == ["wait_time"]
+        with pytest.raises(T.MissingVariables, match=r"\{wait_time\}"):
+            reply_actions.send_reply(s, world.runtime.publisher, actor=agent, case=case, text=rendered.text,
+                                     visibility="public", template_id=template.id)
+        case.last_channel_account_id = None  # no account at all: unknown too
+        assert T.render_for_case(s, template, case, agent).missing == ["wait_time"]

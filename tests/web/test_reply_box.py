@@ -174,3 +174,27 @@ def test_api_reply_runs_the_guard(settings: Settings, runtime: Runtime, world: W
     assert sent.status_code == 201, sent.text
     assert {"office_hours", "send_elsewhere"} <= {f["rule"] for f in sent.json()["guard_warnings"]}
     assert _count(runtime, GuardEvent, source="api", overridden=True) >= 2
+
+
+def test_the_picker_fills_the_expected_wait_when_it_is_known(settings: Settings, runtime: Runtime,
+                                                             world: World) -> None:
+    from datetime import timedelta
+
+    from compris.kit.clock import now
+    from compris.models import Case
+
+    client = make_client(settings, runtime)
+    customer_writes(client, world, "Hello, my suitcase did not arrive in Lisbon last night.", author="old")
+    with runtime.db.transaction() as s:  # history: the account's last case was answered in 25 minutes
+        first = s.scalar(select(Case).where(Case.workspace_id == world.workspace_id, Case.number == 1))
+        assert first is not None
+        first.first_inbound_at, first.first_response_at = now() - timedelta(minutes=40), now() - timedelta(minutes=15)
+        first.status = "resolved"
+    customer_writes(client, world, "Hello, any news about my parcel?", author="marie")
+    admin = Agent(make_client(settings, runtime), world.admin.email)
+    assert admin.post("/admin/templates", {"name": "Parcel", "shortcut": "parcel",
+                                           "body_en": "Hi {first_name}, an answer in {wait_time}."}).status_code == 303
+    listing = Agent(client, world.agent.email).get("/cases/2/templates?q=parcel")
+    assert listing.status_code == 200
+    assert "Hi Marie, an answer in about 25 minutes." in listing.text
+    assert "To fill in before sending" not in listing.text

@@ -35,6 +35,7 @@ from compris.replies.templates import (
     pick_language,
     render_strict,
     unfilled,
+    variables_of,
 )
 
 ALL_WARNINGS = "*"  # ``override``: every warning
@@ -214,7 +215,8 @@ def public_notice(session: Session, case: Case, actor: User) -> str:
     bodies = dict(template.bodies) if template is not None else dict(DEFAULT_MOVE_TO_PRIVATE)
     workspace = session.get(Workspace, case.workspace_id)
     lang = pick_language(bodies, case.language, workspace.default_language if workspace else None) or "en"
-    return render_strict(str(bodies[lang]), case_values(session, case, actor))
+    body = str(bodies[lang])
+    return render_strict(body, case_values(session, case, actor, language=lang, needed=variables_of(body)))
 
 
 @dataclass

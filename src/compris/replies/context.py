@@ -24,7 +24,7 @@ from compris.models import (
 from compris.replies import settings as reply_settings
 from compris.replies.composition import length_unit, mention_prefix
 from compris.replies.guard import GuardContext, GuardSettings, LengthUnit
-from compris.replies.templates import _initials, case_values, pick_language, render
+from compris.replies.templates import _initials, case_values, pick_language, render, variables_of
 
 PREVIOUS_TEXTS = 30
 
@@ -137,7 +137,9 @@ def guard_inputs(
         workspace = session.get(Workspace, case.workspace_id)
         lang = pick_language(template.bodies, case.language, workspace.default_language if workspace else None)
         if lang:
-            template_text, _ = render(str(template.bodies[lang]), case_values(session, case, actor))
+            body = str(template.bodies[lang])
+            template_text, _ = render(body, case_values(session, case, actor, language=lang,
+                                                        needed=variables_of(body)))
     language = triage.get("language") or (target.language if target is not None else None) or case.language
     ctx = GuardContext(
         public=visibility == Visibility.PUBLIC,

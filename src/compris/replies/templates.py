@@ -4,12 +4,16 @@ A body holds variables in braces (``Hello {first_name}, ...``). The body used is
 language, else the workspace's default language, else English, else any. Rendering fills the variables
 known for the case; a variable without a value stays in the text as ``{name}`` and :func:`unfilled` finds
 it, so that a reply is never sent with a hole in it.
+
+``{wait_time}`` is the current expected wait of the case's channel account (``compris.sla.wait.estimate``, the
+figure the account publishes), worded in the body's language ("about 25 minutes", "environ 25 minutes"). When
+the wait is unknown (nobody online and no recent history) it stays unfilled: never a made-up number.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,6 +24,7 @@ from compris.kit.clock import now
 from compris.kit.errors import Invalid, NotFound
 from compris.models import (
     Case,
+    ChannelAccount,
     Contact,
     Direction,
     Identity,
@@ -40,7 +45,7 @@ VARIABLES: dict[str, str] = {
     "agent_first_name": "your first name",
     "agent_initials": "your initials",
     "case_ref": "the case number (#1042)",
-    "wait_time": "the expected wait (typed by the agent until the wait estimate is published)",
+    "wait_time": "the channel's current expected wait (\"about 25 minutes\"); to fill in when unknown",
     "brand": "the workspace's name",
 }
 LANGUAGES = ("en", "fr")
@@ -103,10 +108,57 @@ def _initials(name: str) -> str:
     return "".join(part[0].upper() for part in name.split()[:3] if part[:1].isalpha())
 
 
-def case_values(session: Session, case: Case, agent: User, *, wait_time: str | None = None) -> dict[str, str | None]:
-    """The variables' values for a case, answered by ``agent``."""
+WAIT_WORDING = {"en": "about {wait}", "fr": "environ {wait}"}
+
+
+def wait_minutes(session: Session, case: Case) -> int | None:
+    """The current expected wait of the case's channel account in minutes as told to customers, or ``None``
+    when it is unknown (no account, nobody online and no recent first responses)."""
+    from compris.sla import wait
+
+    if case.last_channel_account_id is None:
+        return None
+    account = session.get(ChannelAccount, case.last_channel_account_id)
+    if account is None or account.workspace_id != case.workspace_id:
+        return None
+    return wait.estimate(session, account).minutes
+
+
+def wait_wording(minutes: int, language: str | None) -> str:
+    """``about 25 minutes`` / ``environ 25 minutes``, ``about 2 hours`` / ``environ 2 heures``."""
+    from compris.sla.wait import human_wait
+
+    lang = "fr" if (language or "").lower().startswith("fr") else "en"
+    return WAIT_WORDING[lang].format(wait=human_wait(minutes, lang))
+
+
+def case_values(
+    session: Session,
+    case: Case,
+    agent: User,
+    *,
+    language: str | None = None,
+    wait_time: str | None = None,
+    needed: Collection[str] | None = None,
+    minutes: dict[str, int | None] | None = None,
+) -> dict[str, str | None]:
+    """The variables' values for a case, answered by ``agent``.
+
+    ``language``: the language of the body being filled (default: the case's, else the workspace's default);
+    ``wait_time`` given is used as is, else the expected wait is computed, only when ``needed`` (the body's
+    variables; ``None`` = all) holds ``wait_time``. ``minutes``: a memo of the wait shared between calls."""
     contact = session.get(Contact, case.contact_id)
     workspace = session.get(Workspace, case.workspace_id)
+    if wait_time is None and (needed is None or "wait_time" in needed):
+        if minutes is not None and "wait" in minutes:
+            found = minutes["wait"]
+        else:
+            found = wait_minutes(session, case)
+            if minutes is not None:
+                minutes["wait"] = found
+        if found is not None:
+            lang = language or case.language or (workspace.default_language if workspace else None)
+            wait_time = wait_wording(found, lang)
     identity_id = session.scalar(
         select(Message.author_identity_id)
         .where(Message.case_id == case.id, Message.direction == Direction.INBOUND)
@@ -148,8 +200,30 @@ def render_for_case(
     workspace = session.get(Workspace, case.workspace_id)
     lang = pick_language(template.bodies, case.language, workspace.default_language if workspace else None)
     body = str(template.bodies.get(lang, "")) if lang else ""
-    text, missing = render(body, values if values is not None else case_values(session, case, agent))
+    if values is None:
+        values = case_values(session, case, agent, language=lang, needed=variables_of(body))
+    text, missing = render(body, values)
     return RenderedTemplate(template, lang, text, missing)
+
+
+def render_many(
+    session: Session, templates: Iterable[ReplyTemplate], case: Case, agent: User
+) -> list[RenderedTemplate]:
+    """Each template rendered for ``case``; the values are computed once per language, the wait at most once."""
+    workspace = session.get(Workspace, case.workspace_id)
+    default_language = workspace.default_language if workspace else None
+    templates = list(templates)
+    needs_wait = any("wait_time" in variables_of(str(b)) for t in templates for b in t.bodies.values())
+    memo: dict[str, int | None] = {}
+    by_language: dict[str | None, dict[str, str | None]] = {}
+    out = []
+    for template in templates:
+        lang = pick_language(template.bodies, case.language, default_language)
+        if lang not in by_language:
+            by_language[lang] = case_values(session, case, agent, language=lang,
+                                            needed=None if needs_wait else (), minutes=memo)
+        out.append(render_for_case(session, template, case, agent, by_language[lang]))
+    return out
 
 
 # --- reads ---------------------------------------------------------------------------------------------
@@ -338,9 +412,9 @@ DEFAULT_TEMPLATES: tuple[dict[str, Any], ...] = (
         "shortcut": "wait",
         "bodies": {
             "en": "Hi {first_name}, thanks for your patience. Your case {case_ref} is with our team: expect an "
-            "answer within {wait_time}. {agent_first_name}",
+            "answer in {wait_time}. {agent_first_name}",
             "fr": "Bonjour {first_name}, merci de votre patience. Votre dossier {case_ref} est entre les mains "
-            "de notre équipe : réponse attendue sous {wait_time}. {agent_first_name}",
+            "de notre équipe : réponse attendue d'ici {wait_time}. {agent_first_name}",
         },
     },
     {

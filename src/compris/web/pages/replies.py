@@ -190,9 +190,8 @@ def template_list(number: int, request: Request, ctx: PageContext = Depends(page
         case = _case_or_404(ctx, number)
     except NotFound:
         return _not_found(request, ctx)
-    values = reply_templates.case_values(ctx.session, case, ctx.user)
     found = reply_templates.search(ctx.session, ctx.user.workspace_id, q[:200])
-    rendered = [reply_templates.render_for_case(ctx.session, t, case, ctx.user, values) for t in found]
+    rendered = reply_templates.render_many(ctx.session, found, case, ctx.user)
     return _fragment(request, ctx, "_template_list.html", rendered=rendered, q=q, case=case)
 
 
