@@ -139,6 +139,7 @@ def fill_open_cases(db: Database, open_cases: int) -> tuple[int, list[int]]:
         s.execute(insert(Contact), contacts)
         first_contact = s.scalar(text("SELECT min(id) FROM contacts WHERE workspace_id = :w"), {"w": ws_id})
         policy_id = s.scalar(text("SELECT min(id) FROM sla_policies WHERE workspace_id = :w"), {"w": ws_id})
+        team_id = s.scalar(text("SELECT min(id) FROM teams WHERE workspace_id = :w AND is_default"), {"w": ws_id})
     ids: list[int] = []
     chunk = 5000
     for start in range(0, open_cases, chunk):
@@ -153,7 +154,10 @@ def fill_open_cases(db: Database, open_cases: int) -> tuple[int, list[int]]:
                 "sla_first_response_due": arrived + timedelta(minutes=10),
                 "sla_resolution_due": arrived + timedelta(days=1),
                 "sla_next_due_at": arrived + timedelta(minutes=10),
-                "sla_check_at": base + timedelta(hours=1, seconds=i), "sla_status": "ok",
+                "sla_check_at": base + timedelta(hours=1, seconds=i), "sla_status": "ok", "team_id": team_id,
+                # 1 % answered in the last 3 hours: the team's throughput is known, so the pass predicts breaches
+                # with the queue ahead (one aggregate query, then the team's queue)
+                "first_response_at": base - timedelta(minutes=i % 180) if i % 100 == 0 else None,
             })
         with db.transaction() as s:
             new_ids = list(s.scalars(insert(Case).returning(Case.id), rows))

@@ -12,17 +12,20 @@ from compris.config import Settings
 from compris.models import (
     AgentProfile,
     BusinessHours,
+    Case,
     RoutingRule,
     SlaPolicy,
     SlaSettings,
     Team,
     TeamMember,
+    User,
     WaitPublication,
 )
 from compris.runtime import Runtime
+from compris.sla import service as sla
 from compris.sla import wait
 from tests.conftest import World
-from tests.routing.helpers import agent, inbound, team
+from tests.routing.helpers import agent, frozen, inbound, team
 from tests.web.test_pages import Agent, make_client
 
 
@@ -190,3 +193,70 @@ def test_supervisor_views_and_coverage_warning(settings: Settings, runtime: Runt
         assert u is not None
         u.language = "fr"
     assert "Personne ne couvre ce canal" in admin.get("/supervisor/coverage").text
+
+
+def test_transfer_to_another_team_from_the_case_page(settings: Settings, runtime: Runtime, world: World) -> None:
+    with runtime.db.transaction() as s:
+        care = team(s, world.workspace_id, "Care", default=True)
+        content = team(s, world.workspace_id, "Content")
+        care_id, content_id = care.id, content.id
+    case_id = inbound(runtime, world.account.id, "Your ad is wrong")
+    with runtime.db.transaction() as s:
+        c = s.get(Case, case_id)
+        assert c is not None and c.team_id == care_id
+        number = c.number
+    agent_session = Agent(make_client(settings, runtime), world.agent.email)
+    page = agent_session.get(f"/cases/{number}")
+    assert page.status_code == 200 and f'action="/cases/{number}/transfer"' in page.text
+    assert 'name="team"' in page.text and "Content" in page.text
+    # without the CSRF token: refused
+    assert agent_session.post(f"/cases/{number}/transfer", {"team": content_id}, csrf=False).status_code == 403
+    r = agent_session.post(f"/cases/{number}/transfer", {"team": content_id}, htmx=True)
+    assert r.status_code == 200, r.text
+    assert 'id="case-actions"' in r.text and 'id="case-team">Content' in r.text
+    assert 'hx-swap-oob="true"' in r.text and "Transferred to Content" in r.text  # the timeline, out of band
+    with runtime.db.transaction() as s:
+        c = s.get(Case, case_id)
+        assert c is not None and c.team_id == content_id
+    # an unknown team is an error shown in the fragment, not a change
+    r = agent_session.post(f"/cases/{number}/transfer", {"team": "999999"}, htmx=True)
+    assert r.status_code == 422 and "no such team" in r.text
+    # a supervisor too, and without JavaScript: back to the case
+    with runtime.db.transaction() as s:
+        sup = agent(s, world.workspace_id, "Sue", role="supervisor")
+        known = s.get(User, world.agent.id)
+        assert known is not None
+        sup.password_hash = known.password_hash  # the test password
+        sup_email = sup.email
+    supervisor = Agent(make_client(settings, runtime), sup_email)
+    r = supervisor.post(f"/cases/{number}/transfer", {"team": care_id})
+    assert r.status_code == 303 and r.headers["location"] == f"/cases/{number}"
+    page = supervisor.get(f"/cases/{number}")
+    assert "Transferred to Content" in page.text and "Transferred to Care" in page.text
+
+
+def test_the_case_fragments_carry_the_sla_line_for_the_live_refresh(settings: Settings, runtime: Runtime,
+                                                                     world: World) -> None:
+    with runtime.db.transaction() as s:
+        s.add(SlaPolicy(workspace_id=world.workspace_id, name="Default", first_response_s=600, warn_before_s=120))
+    t0 = datetime.now(UTC)
+    with frozen(t0) as clock:
+        case_id = inbound(runtime, world.account.id, "Where is my refund?")
+        with runtime.db.transaction() as s:
+            c = s.get(Case, case_id)
+            assert c is not None and c.sla_status == "ok"
+            number = c.number
+        browser = Agent(make_client(settings, runtime), world.agent.email)
+        page = browser.get(f"/cases/{number}")
+        assert 'id="case-sla-line"' in page.text and 'data-sla="ok"' in page.text
+        clock.advance(minutes=9)
+        with runtime.db.transaction() as s:
+            assert sla.run_pass(s, runtime.publisher).checked == 1
+        # what app.js fetches on the live ``case`` event: the SLA line comes out of band with the new status
+        r = browser.get(f"/cases/{number}/fragments?parts=timeline,actions,customer,sla",
+                        headers={"HX-Request": "true"})
+        assert r.status_code == 200
+        line = r.text[r.text.index('id="case-sla-line"') - 30:]
+        assert 'hx-swap-oob="true"' in line[:200] and 'data-sla="at_risk"' in line and "SLA at risk" in line
+        only = browser.get(f"/cases/{number}/fragments?parts=sla", headers={"HX-Request": "true"})
+        assert only.text.lstrip().startswith('<p class="sla-line" id="case-sla-line"')

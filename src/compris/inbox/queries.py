@@ -192,6 +192,7 @@ EVENTS_SHOWN = {
     "reply_retrying",
     "reply_uncertain",
     "reply_retry_requested",
+    "transferred",
 }
 
 

@@ -9,13 +9,14 @@ pass costs what is due, not what is open).
 
 from __future__ import annotations
 
+import bisect
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Table, select
+from sqlalchemy import Table, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -47,12 +48,22 @@ from compris.sla.policy import (
     compute_sla,
 )
 from compris.sla.policy import CaseStatus as SlaCaseStatus
+from compris.sla.prediction import predict_breach
 from compris.worker.queue import enqueue
 
 WEBHOOK_JOB = "sla.webhook"
 STATUS_KINDS = ("status_changed", "resolved", "closed", "reopened")
 _EPSILON = timedelta(milliseconds=1)
 ALERT_STATUSES = ("at_risk", "breached")
+#: Breach prediction: a team's throughput is its first responses per hour over this window; without any first
+#: response in it the throughput is unknown and only the warning window applies (no made-up rate).
+THROUGHPUT_WINDOW = timedelta(hours=3)
+#: At most this many earlier pending first responses are read per team (the queue ahead is then a lower bound).
+QUEUE_SCAN_LIMIT = 5000
+#: A case at risk by prediction only (not yet in its warning window) is looked at again this often, so it
+#: returns to ``ok`` when its queue drains.
+PREDICTION_RECHECK = timedelta(minutes=5)
+QUEUED_STATUSES = ("new", "open")
 
 
 @dataclass(frozen=True)
@@ -151,6 +162,71 @@ def check_at(state: SlaState, warn_before: timedelta, at: datetime) -> datetime 
     return warn if warn > at else due + _EPSILON
 
 
+def forecast_status(status: str, first_due: datetime | None, at: datetime, queue_ahead: int,
+                    throughput_per_hour: float | None) -> str:
+    """The stored status with the breach prediction: an ``ok`` case whose first response is pending turns
+    ``at_risk`` when ``predict_breach`` says its turn (after ``queue_ahead`` earlier cases, at the team's
+    throughput) comes after its due time. Unknown throughput (``None``) → no prediction. Pure."""
+    if status != "ok" or first_due is None or throughput_per_hour is None:
+        return status
+    return "at_risk" if predict_breach(first_due, at, queue_ahead, throughput_per_hour) else status
+
+
+def prediction_check_at(check: datetime | None, first_due: datetime | None, at: datetime, queue_ahead: int,
+                        throughput_per_hour: float | None, predicted: bool) -> datetime | None:
+    """The next check with the prediction: a predicted-only at-risk case is looked at again within
+    ``PREDICTION_RECHECK``; an ``ok`` case at the instant it would turn predicted if the queue and the throughput
+    stayed as they are (``due - (queue_ahead + 1) / throughput``). Pure."""
+    if first_due is None or throughput_per_hour is None or throughput_per_hour <= 0:
+        return check
+    candidate = at + PREDICTION_RECHECK if predicted else (
+        first_due - timedelta(hours=(max(queue_ahead, 0) + 1) / throughput_per_hour))
+    if candidate <= at:
+        candidate = at + _EPSILON
+    return candidate if check is None or candidate < check else check
+
+
+@dataclass
+class Forecast:
+    """What the breach prediction needs for one refresh, per team: the throughput (first responses per hour over
+    ``THROUGHPUT_WINDOW``, ``None`` = unknown) and the sorted pending first-response due times."""
+
+    throughput: dict[int, float | None] = field(default_factory=dict)
+    queues: dict[int, list[datetime]] = field(default_factory=dict)
+
+    def queue_ahead(self, team_id: int, due: datetime) -> int:
+        """Cases of the team with an earlier first-response due, not yet answered."""
+        return bisect.bisect_left(self.queues.get(team_id, []), due)
+
+
+def load_forecast(session: Session, wanted: dict[int, datetime], at: datetime) -> Forecast:
+    """``wanted``: team id → the latest pending first-response due among the cases being refreshed. One aggregate
+    query for the throughputs of all these teams, then one query per team with a known throughput for its queue
+    (its pending first responses due before that latest due, at most ``QUEUE_SCAN_LIMIT``)."""
+    forecast = Forecast()
+    if not wanted:
+        return forecast
+    hours = THROUGHPUT_WINDOW / timedelta(hours=1)
+    counts: dict[int, int] = {int(t or 0): int(c) for t, c in session.execute(
+        select(Case.team_id, func.count())
+        .where(Case.team_id.in_(list(wanted)), Case.first_response_at > at - THROUGHPUT_WINDOW,
+               Case.first_response_at <= at)
+        .group_by(Case.team_id)
+    )}
+    for team_id, latest in wanted.items():
+        count = int(counts.get(team_id) or 0)
+        forecast.throughput[team_id] = count / hours if count else None
+        if not count:
+            continue
+        forecast.queues[team_id] = sorted(session.scalars(
+            select(Case.sla_first_response_due)
+            .where(Case.team_id == team_id, Case.sla_first_response_due.is_not(None),
+                   Case.sla_first_response_due < latest, Case.status.in_(QUEUED_STATUSES))
+            .order_by(Case.sla_first_response_due).limit(QUEUE_SCAN_LIMIT)
+        ).all())  # type: ignore[arg-type]
+    return forecast
+
+
 @dataclass
 class Outcome:
     case: Case
@@ -191,34 +267,47 @@ def refresh(
             select(ChannelAccount.id, ChannelAccount.network).where(ChannelAccount.id.in_(missing))
         ):
             networks[int(account_id)] = str(network_name)
-    outcomes = []
+    computed: list[tuple[Case, LoadedPolicy | None, SlaState | None]] = []
+    wanted: dict[int, datetime] = {}
     for case in cases:
         if case.workspace_id not in policies:
             policies[case.workspace_id] = load_policies(session, case.workspace_id)
         network = networks.get(case.last_channel_account_id) if case.last_channel_account_id else None
         chosen = select_for(policies[case.workspace_id], case, network)
-        outcomes.append(_store(session, case, chosen, events.get(case.id, []), at))
+        state = compute_sla(chosen.policy, events.get(case.id, []), at) if chosen else None
+        first_due = _pending_due(state, Metric.FIRST_RESPONSE) if state else None
+        if first_due is not None and case.team_id is not None and case.status in QUEUED_STATUSES:
+            wanted[case.team_id] = max(first_due, wanted.get(case.team_id, first_due))
+        computed.append((case, chosen, state))
+    forecast = load_forecast(session, wanted, at)
+    outcomes = [_store(session, case, chosen, state, at, forecast) for case, chosen, state in computed]
     _alert(session, publisher, outcomes, at)
     return outcomes
 
 
-def _store(session: Session, case: Case, chosen: LoadedPolicy | None, events: list[SlaEvent],
-           at: datetime) -> Outcome:
+def _store(session: Session, case: Case, chosen: LoadedPolicy | None, state: SlaState | None,
+           at: datetime, forecast: Forecast) -> Outcome:
     previous = case.sla_status
-    if chosen is None:
+    if chosen is None or state is None:
         case.sla_policy_id = None
         case.sla_first_response_due = case.sla_next_response_due = case.sla_resolution_due = None
         case.sla_next_due_at = case.sla_check_at = None
         case.sla_status = None
         return Outcome(case, previous, None)
-    state = compute_sla(chosen.policy, events, at)
     case.sla_policy_id = chosen.row.id
     case.sla_first_response_due = _pending_due(state, Metric.FIRST_RESPONSE)
     case.sla_next_response_due = _pending_due(state, Metric.NEXT_RESPONSE)
     case.sla_resolution_due = _pending_due(state, Metric.RESOLUTION)
     case.sla_next_due_at = state.next_due_at
-    case.sla_check_at = check_at(state, chosen.warn_before, at)
-    status = state.status(at, chosen.warn_before)
+    base_status = state.status(at, chosen.warn_before)
+    check = check_at(state, chosen.warn_before, at)
+    first_due = case.sla_first_response_due if case.status in QUEUED_STATUSES else None
+    throughput = forecast.throughput.get(case.team_id) if case.team_id is not None else None
+    ahead = forecast.queue_ahead(case.team_id, first_due) if first_due and case.team_id is not None else 0
+    status = forecast_status(base_status, first_due, at, ahead, throughput)
+    if base_status == "ok":
+        check = prediction_check_at(check, first_due, at, ahead, throughput, predicted=status != base_status)
+    case.sla_check_at = check
     case.sla_status = status
     outcome = Outcome(case, previous, status)
     for breach in state.all_breaches():
@@ -242,13 +331,17 @@ def _alert(session: Session, publisher: Publisher, outcomes: Iterable[Outcome], 
     from compris.routing.service import supervisors_of
 
     settings_cache: dict[int, SlaSettings | None] = {}
+    supervisors: dict[tuple[int, int | None], list[int]] = {}  # one query per team, not per case
     for o in outcomes:
         changed = o.status != o.previous_status
         if not changed and not o.new_breaches:
             continue
         case = o.case
         alert = o.status in ALERT_STATUSES and (changed or bool(o.new_breaches))
-        notify = supervisors_of(session, case.workspace_id, case.team_id) if alert else []
+        key = (case.workspace_id, case.team_id)
+        if alert and key not in supervisors:
+            supervisors[key] = supervisors_of(session, case.workspace_id, case.team_id)
+        notify = supervisors[key] if alert else []
         _publish_case(session, publisher, case, "sla", sla_status=o.status,
                       sla_next_due_at=case.sla_next_due_at.isoformat() if case.sla_next_due_at else None,
                       notify=notify)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from fastapi.testclient import TestClient
+from sqlalchemy import update
 
+from compris.models import Case
 from tests.conftest import World
 from tests.web.api.helpers import case_numbers, deliver
 
@@ -95,6 +97,20 @@ def test_sorts(client: TestClient, world: World, agent_headers: dict[str, str]) 
     assert _numbers(_list(client, agent_headers, sort="oldest")) == [1, 2, 3]
     assert _numbers(_list(client, agent_headers, sort="newest")) == [3, 2, 1]
     assert sorted(_numbers(_list(client, agent_headers, sort="priority"))) == [1, 2, 3]
+
+
+
+def test_sort_by_sla_due(client: TestClient, world: World, agent_headers: dict[str, str]) -> None:
+    _three_cases(client, world)
+    soon = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
+    with world.runtime.db.transaction() as s:  # case 2 is due first, then case 1; case 3 has no running SLA
+        s.execute(update(Case).where(Case.number == 2).values(sla_next_due_at=soon))
+        s.execute(update(Case).where(Case.number == 1).values(sla_next_due_at=soon + timedelta(minutes=5)))
+        s.execute(update(Case).where(Case.number == 3).values(sla_next_due_at=None))
+    assert _numbers(_list(client, agent_headers, sort="due")) == [2, 1, 3]
+    schema = client.get("/api/v1/openapi.json").json()
+    sort = next(p for p in schema["paths"]["/api/v1/cases"]["get"]["parameters"] if p["name"] == "sort")
+    assert sort["schema"]["enum"] == ["newest", "oldest", "priority", "due"]
 
 
 def test_pagination(client: TestClient, world: World, agent_headers: dict[str, str]) -> None:

@@ -51,9 +51,10 @@ def list_cases(
                                           "or one status.")] = "active",
     channel_account_id: Annotated[int | None, Query(description="Only cases whose latest customer message came "
                                                     "in on this channel account (see `GET /channels`).")] = None,
-    sort: Annotated[Literal["newest", "oldest", "priority"],
+    sort: Annotated[Literal["newest", "oldest", "priority", "due"],
                     Query(description="`newest` activity first, `oldest` customer message first (who has "
-                               "waited longest), or `priority` (highest first).")] = "newest",
+                               "waited longest), `priority` (highest first), or `due` (the earliest running SLA "
+                               "deadline first, cases without one last).")] = "newest",
     q: Annotated[str, Query(max_length=200, description="Search in contact names, subjects and message "
                             "text.")] = "",
     limit: Annotated[int, Query(ge=1, le=200, description="Page size.")] = 50,

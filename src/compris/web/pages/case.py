@@ -23,9 +23,10 @@ from compris.inbox import actions
 from compris.inbox.queries import CaseView, case_view, get_case, get_message, get_user
 from compris.kit.clock import now
 from compris.kit.errors import ComprisError, Invalid, NotFound
-from compris.models import Case, CaseStatus, ChannelAccount, Direction, Message
+from compris.models import Case, CaseStatus, ChannelAccount, Direction, Message, Team
 from compris.replies import actions as reply_actions
 from compris.replies.composition import length_unit
+from compris.routing import service as routing
 from compris.web import i18n
 from compris.web.deps import PageContext, page_user
 from compris.web.pages import replies
@@ -42,7 +43,7 @@ from compris.web.pages.render import (
 router = APIRouter(include_in_schema=False)
 
 FRAGMENTS = {"timeline": "_timeline.html", "actions": "_actions.html", "composer": "_composer.html",
-             "customer": "_customer.html"}
+             "customer": "_customer.html", "sla": "_sla.html"}
 
 
 @dataclass
@@ -114,6 +115,8 @@ def _vars(ctx: PageContext, view: CaseView, composer: Composer | None = None,
         "workspace": workspace_of(ctx.session, ctx),
         "triage_labels": actions.TRIAGE_LABELS,
         "reply_tools": replies.reply_tools(ctx.session, view.case, ctx.user),
+        "teams": list(ctx.session.scalars(
+            select(Team).where(Team.workspace_id == ctx.user.workspace_id).order_by(Team.name, Team.id))),
     }
 
 
@@ -160,7 +163,8 @@ def case_page(number: int, request: Request, ctx: PageContext = Depends(page_use
 @router.get("/cases/{number}/fragments")
 def case_fragments(number: int, request: Request, ctx: PageContext = Depends(page_user),
                    parts: str = "timeline,actions") -> Response:
-    """Live refresh: the named fragments (timeline, actions, customer), never the composer being typed in."""
+    """Live refresh: the named fragments (timeline, actions, customer, sla — the SLA line under the title), never
+    the composer being typed in."""
     try:
         view = _view(ctx, number)
     except NotFound:
@@ -250,6 +254,27 @@ def assign(number: int, request: Request, ctx: PageContext = Depends(page_user),
             else:
                 raise Invalid("no such agent")
             actions.assign(ctx.session, ctx.runtime.publisher, actor=ctx.user, case=case, assignee=target)
+    except ComprisError as exc:
+        return _answer(request, ctx, number, ["actions", "timeline"], action_error=_message(ctx, exc))
+    return _answer(request, ctx, number, ["actions", "timeline"])
+
+
+@router.post("/cases/{number}/transfer")
+def transfer(number: int, request: Request, ctx: PageContext = Depends(page_user),
+             team: Annotated[str, Form()] = "") -> Response:
+    """Move the case to another team (agents and supervisors alike); ``none`` leaves it without a team."""
+    try:
+        case = _case(ctx, number)
+    except NotFound:
+        return _not_found(request, ctx)
+    try:
+        with domain_action(ctx.session):
+            target = None
+            if team not in ("", "none"):
+                target = ctx.session.get(Team, int(team)) if team.isdigit() else None
+                if target is None or target.workspace_id != ctx.user.workspace_id:
+                    raise Invalid("no such team")
+            routing.transfer(ctx.session, ctx.runtime.publisher, actor=ctx.user, case=case, team=target)
     except ComprisError as exc:
         return _answer(request, ctx, number, ["actions", "timeline"], action_error=_message(ctx, exc))
     return _answer(request, ctx, number, ["actions", "timeline"])

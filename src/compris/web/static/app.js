@@ -74,7 +74,7 @@
     caseTimer = setTimeout(function () {
       var n = body.dataset.caseNumber;
       if (!n || !window.htmx || !$("#timeline")) { return; }
-      window.htmx.ajax("GET", "/cases/" + n + "/fragments?parts=timeline,actions,customer",
+      window.htmx.ajax("GET", "/cases/" + n + "/fragments?parts=timeline,actions,customer,sla",
         { target: "#timeline", swap: "outerHTML" });
     }, 200);
   }
