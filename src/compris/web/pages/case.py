@@ -8,6 +8,7 @@ Each action is a POST (CSRF-checked by ``page_user``). With HTMX it answers the 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from typing import Annotated, Any
@@ -23,7 +24,7 @@ from compris.inbox import actions
 from compris.inbox.queries import CaseView, case_view, get_case, get_message, get_user
 from compris.kit.clock import now
 from compris.kit.errors import ComprisError, Invalid, NotFound
-from compris.models import Case, CaseStatus, ChannelAccount, Direction, Message, Team
+from compris.models import Case, CaseStatus, ChannelAccount, Direction, Message, Team, User
 from compris.replies import actions as reply_actions
 from compris.replies.composition import length_unit
 from compris.routing import service as routing
@@ -236,48 +237,52 @@ def note(number: int, request: Request, ctx: PageContext = Depends(page_user),
     return _answer(request, ctx, number, ["composer", "timeline", "actions"])
 
 
-@router.post("/cases/{number}/assign")
-def assign(number: int, request: Request, ctx: PageContext = Depends(page_user),
-           assignee: Annotated[str, Form()] = "me") -> Response:
+def _case_action(request: Request, ctx: PageContext, number: int, do: Callable[[Case], None]) -> Response:
+    """One action on one case: 404 for a case of another workspace; the action runs in a savepoint; its error is
+    shown next to the actions; the answer is the actions and timeline fragments (or a redirect without HTMX)."""
     try:
         case = _case(ctx, number)
     except NotFound:
         return _not_found(request, ctx)
     try:
         with domain_action(ctx.session):
-            if assignee == "me":
-                target = ctx.user
-            elif assignee in ("", "none"):
-                target = None
-            elif assignee.isdigit():
-                target = get_user(ctx.session, ctx.user.workspace_id, int(assignee))
-            else:
-                raise Invalid("no such agent")
-            actions.assign(ctx.session, ctx.runtime.publisher, actor=ctx.user, case=case, assignee=target)
+            do(case)
     except ComprisError as exc:
         return _answer(request, ctx, number, ["actions", "timeline"], action_error=_message(ctx, exc))
     return _answer(request, ctx, number, ["actions", "timeline"])
+
+
+@router.post("/cases/{number}/assign")
+def assign(number: int, request: Request, ctx: PageContext = Depends(page_user),
+           assignee: Annotated[str, Form()] = "me") -> Response:
+    def do(case: Case) -> None:
+        if assignee == "me":
+            target: User | None = ctx.user
+        elif assignee in ("", "none"):
+            target = None
+        elif assignee.isdigit():
+            target = get_user(ctx.session, ctx.user.workspace_id, int(assignee))
+        else:
+            raise Invalid("no such agent")
+        actions.assign(ctx.session, ctx.runtime.publisher, actor=ctx.user, case=case, assignee=target)
+
+    return _case_action(request, ctx, number, do)
 
 
 @router.post("/cases/{number}/transfer")
 def transfer(number: int, request: Request, ctx: PageContext = Depends(page_user),
              team: Annotated[str, Form()] = "") -> Response:
     """Move the case to another team (agents and supervisors alike); ``none`` leaves it without a team."""
-    try:
-        case = _case(ctx, number)
-    except NotFound:
-        return _not_found(request, ctx)
-    try:
-        with domain_action(ctx.session):
-            target = None
-            if team not in ("", "none"):
-                target = ctx.session.get(Team, int(team)) if team.isdigit() else None
-                if target is None or target.workspace_id != ctx.user.workspace_id:
-                    raise Invalid("no such team")
-            routing.transfer(ctx.session, ctx.runtime.publisher, actor=ctx.user, case=case, team=target)
-    except ComprisError as exc:
-        return _answer(request, ctx, number, ["actions", "timeline"], action_error=_message(ctx, exc))
-    return _answer(request, ctx, number, ["actions", "timeline"])
+
+    def do(case: Case) -> None:
+        target = None
+        if team not in ("", "none"):
+            target = ctx.session.get(Team, int(team)) if team.isdigit() else None
+            if target is None or target.workspace_id != ctx.user.workspace_id:
+                raise Invalid("no such team")
+        routing.transfer(ctx.session, ctx.runtime.publisher, actor=ctx.user, case=case, team=target)
+
+    return _case_action(request, ctx, number, do)
 
 
 def snooze_until(choice: str, custom: str, tz: str, at: datetime) -> datetime:
@@ -302,20 +307,14 @@ def status(number: int, request: Request, ctx: PageContext = Depends(page_user),
            status: Annotated[str, Form()] = "",
            snooze: Annotated[str, Form()] = "",
            until: Annotated[str, Form()] = "") -> Response:
-    try:
-        case = _case(ctx, number)
-    except NotFound:
-        return _not_found(request, ctx)
-    try:
-        with domain_action(ctx.session):
-            when = None
-            if status == CaseStatus.SNOOZED:
-                when = snooze_until(snooze, until, workspace_of(ctx.session, ctx).timezone, now())
-            actions.set_status(ctx.session, ctx.runtime.publisher, actor=ctx.user, case=case, status=status,
-                               snooze_until=when)
-    except ComprisError as exc:
-        return _answer(request, ctx, number, ["actions", "timeline"], action_error=_message(ctx, exc))
-    return _answer(request, ctx, number, ["actions", "timeline"])
+    def do(case: Case) -> None:
+        when = None
+        if status == CaseStatus.SNOOZED:
+            when = snooze_until(snooze, until, workspace_of(ctx.session, ctx).timezone, now())
+        actions.set_status(ctx.session, ctx.runtime.publisher, actor=ctx.user, case=case, status=status,
+                           snooze_until=when)
+
+    return _case_action(request, ctx, number, do)
 
 
 @router.post("/cases/{number}/messages/{message_id}/retry")
