@@ -154,3 +154,17 @@ def test_each_message_is_stored_with_its_triage(world: World) -> None:
         assert "48,000 followers" in message.triage["reasons"]
         assert case.priority == message.triage["priority"] > 0
         assert case.language == "en"
+
+
+@pytest.mark.parametrize(
+    ("title", "text", "subject"),
+    [("   ", "Where is my parcel?", "Where is my parcel?"), (None, "\n\n  Bonjour\nsuite", "Bonjour"),
+     (None, "   ", "(attachment)"), ("Mon colis", "texte", "Mon colis")],
+)
+def test_the_case_subject_is_the_first_non_blank_line(world: World, title: str | None, text: str,
+                                                      subject: str) -> None:
+    extra = {"thread_title": title} if title is not None else {}
+    _deliver(world, world.payload(text, **extra))
+    world.run_jobs()
+    with world.runtime.db.transaction() as s:
+        assert s.scalars(select(Case)).one().subject == subject

@@ -222,11 +222,9 @@ def record_inbound(
         inbound.thread_title,
         contact.id if inbound.visibility == Visibility.PRIVATE else None,
     )
-    subject = (
-        (inbound.thread_title or inbound.text or "(no text)").strip().splitlines()[0]
-        if (inbound.thread_title or inbound.text.strip())
-        else "(attachment)"
-    )
+    # the first non-blank line of the thread's title or of the message (a title of spaces must not break it)
+    lines = [*(inbound.thread_title or "").splitlines(), *inbound.text.splitlines()]
+    subject = next((line.strip() for line in lines if line.strip()), "(attachment)")
     case, how = _case_for(session, publisher, contact.id, account.workspace_id, subject)
     reply_to_id = None
     if inbound.reply_to_platform_id:
