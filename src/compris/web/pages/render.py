@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
+from babel.support import NullTranslations
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescape
@@ -145,6 +146,7 @@ def template_context(request: Request, ctx: PageContext | None, lang: str | None
         "gettext": gettext,
         "_": gettext,
         "ngettext": _new_ngettext(t.ngettext),
+        "tr": lambda message: _translate(t, message),
         "when": lambda value, style="medium": i18n.format_when(value, lang, tz, style=style),
         "when_iso": lambda value: _when_iso(value, lang, tz),
         "age": lambda value: i18n.format_age(value, at, lang),
@@ -154,6 +156,16 @@ def template_context(request: Request, ctx: PageContext | None, lang: str | None
         "network_name": network_name,
         "query": lambda **params: urlencode({k: v for k, v in params.items() if v not in (None, "")}),
     }
+
+
+def _translate(t: NullTranslations, message: object) -> str:
+    """Translate a runtime string (a connector's field label or help): no ``%`` formatting, plain text.
+
+    The result is escaped by Jinja like any variable; empty or non-string values pass through as text.
+    """
+    if not isinstance(message, str) or not message:
+        return "" if message is None else str(message)
+    return str(t.gettext(message))
 
 
 def _when_iso(value: object, lang: str, tz: str) -> str:
