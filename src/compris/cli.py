@@ -179,22 +179,15 @@ def sandbox(
     run_standalone(compris_url=compris_url, port=port, path=data, host=host, brands_file=brands)
 
 
-def _mount_optional() -> None:
-    try:
-        from compris.triage.cli import app as triage_app
+def _mount_subcommands() -> None:
+    from compris.replies.cli import app as replies_app
+    from compris.triage.cli import app as triage_app
 
-        app.add_typer(triage_app, name="triage", help="Triage messages (classify, train).")
-    except ImportError:
-        pass
-    try:
-        from compris.replies.cli import app as replies_app
-
-        app.add_typer(replies_app, name="replies", help="Check reply drafts with the reply guard.")
-    except ImportError:
-        pass
+    app.add_typer(triage_app, name="triage", help="Triage messages (classify, train).")
+    app.add_typer(replies_app, name="replies", help="Check reply drafts with the reply guard.")
 
 
-_mount_optional()
+_mount_subcommands()
 
 
 def main() -> None:
