@@ -31,6 +31,14 @@ class Settings(BaseSettings):
     login_max_failures: int = Field(default=5, description="Failed logins per e-mail and per IP in 15 minutes.")
     session_max_age: int = Field(default=12 * 3600, description="Seconds a login lasts.")
     raw_event_retention_days: int = 30
+    max_upload_bytes: int = Field(
+        default=10 * 1024 * 1024,
+        description="Largest file an agent may attach to a reply (bytes); each network may allow less.",
+    )
+    media_url_ttl_seconds: int = Field(
+        default=7 * 24 * 3600,
+        description="How long a signed /media/<token> link given to a network to fetch an attachment stays valid.",
+    )
 
     @model_validator(mode="after")
     def _defaults(self) -> Settings:

@@ -23,7 +23,7 @@ from compris.accounts import service as accounts
 from compris.channels.service import create_account
 from compris.config import Settings
 from compris.inbox import actions
-from compris.models import Case, ChannelAccount, DeliveryState, Message, Outbox, User
+from compris.models import Case, ChannelAccount, DeliveryState, Message, Outbox, Upload, User
 from compris.runtime import Runtime
 from compris.web.app import create_app
 from compris.worker.queue import run_pending
@@ -200,3 +200,42 @@ def test_the_network_page_is_served_inside_compris(live: Live) -> None:
     refused = live.http.post(f"{live.network}/api/brands", json={
         "external_id": "x", "name": "X", "webhook_url": "http://x/", "webhook_secret": "s" * 10, "api_token": "t" * 10})
     assert refused.status_code == 403
+
+
+def test_a_reply_with_an_attachment_reaches_the_network_and_its_link_serves_the_file(
+        live: Live, monkeypatch: pytest.MonkeyPatch) -> None:
+    from compris.uploads import actions as upload_actions
+
+    monkeypatch.setattr("compris.inbox.outbound.backoff", lambda *args, **kwargs: 0.0)
+    png = b"\x89PNG\r\n\x1a\n" + bytes(range(100))
+    # given a customer's post and a file the agent uploaded
+    posted = live.simulate(text="Which gate for AC 2231?", wait=True)
+    live.run_jobs()
+    case = _case_of(live, posted["id"])
+    with live.runtime.db.transaction() as session:
+        agent = session.get(User, live.agent.id)
+        assert agent is not None
+        upload = upload_actions.store_upload(session, live.runtime.settings.data_dir, actor=agent, data=png,
+                                             name="gate map.png", max_bytes=10_000)
+        upload_id = upload.id
+    # when the agent replies with it, and the network fails once (the retry must not duplicate it)
+    live.http.post(f"{live.network}/api/_faults", json={"fail_next": 1, "status": 503})
+    with live.runtime.db.transaction() as session:
+        case_row = session.get(Case, case.id)
+        agent = session.get(User, live.agent.id)
+        stored = session.get(Upload, upload_id)
+        assert case_row is not None and agent is not None and stored is not None
+        reply_id = actions.add_reply(session, live.runtime.publisher, actor=agent, case=case_row,
+                                     text="Gate B12, here is the map.", visibility="public",
+                                     attachments=[stored]).id
+    live.run_jobs()
+    live.run_jobs()
+    # then the network holds one reply with the file's signed link, and the link serves the bytes
+    (reply,) = [m for m in live.thread(posted["thread_id"]) if m["from"] == "brand"]
+    (attachment,) = reply["attachments"]
+    assert attachment["kind"] == "image" and attachment["name"] == "gate map.png"
+    assert attachment["url"].startswith(f"{live.base}/media/")
+    fetched = live.http.get(attachment["url"])
+    assert fetched.status_code == 200 and fetched.content == png
+    assert fetched.headers["x-content-type-options"] == "nosniff"
+    assert _outbox(live, reply_id).state == DeliveryState.SENT

@@ -12,7 +12,7 @@ third-party package would register its own (see ``docs/architecture.md``).
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
@@ -48,17 +48,21 @@ class SendError(ConnectorError):
 
     ``retryable`` says whether trying again later may succeed (timeouts, 5xx, rate limits);
     ``retry_after`` is the platform's own hint in seconds, when it gave one; ``unauthorized`` says the
-    platform refused our credentials (an expired access token may then be refreshed and the send retried).
+    platform refused our credentials (an expired access token may then be refreshed and the send retried);
+    ``progress`` names the parts of a reply sent as several platform messages that did go out before the
+    failure (see :func:`send_parts`): the next attempt skips them.
     """
 
     def __init__(
-        self, reason: str, *, retryable: bool, retry_after: float | None = None, unauthorized: bool = False
+        self, reason: str, *, retryable: bool, retry_after: float | None = None, unauthorized: bool = False,
+        progress: Mapping[str, str] | None = None,
     ) -> None:
         super().__init__(reason)
         self.reason = reason
         self.retryable = retryable
         self.retry_after = retry_after
         self.unauthorized = unauthorized
+        self.progress: dict[str, str] = dict(progress or {})
 
 
 @dataclass(frozen=True)
@@ -102,11 +106,17 @@ class Author:
 
 @dataclass(frozen=True)
 class Attachment:
+    """A file on a message. Inbound: what the platform described. Outbound: an agent's upload, with ``url`` the
+    signed public address the platform may fetch it from and ``data`` its bytes when the connector's
+    :class:`AttachmentRules` say it sends bytes (``public_url=False``)."""
+
     kind: str  # image, video, audio, file, sticker, location...
     url: str | None = None
     name: str | None = None
     mime_type: str | None = None
     size: int | None = None
+    upload_id: int | None = None
+    data: bytes | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass(frozen=True)
@@ -160,12 +170,83 @@ class OutboundMessage:
     recipient: Author | None  # the customer, for private messages
     attachments: tuple[Attachment, ...] = ()
     extra: Mapping[str, Any] = field(default_factory=dict)
+    #: parts of this reply a previous attempt already sent (``{part key: platform id}``, see :func:`send_parts`)
+    progress: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
 class SendResult:
     platform_message_id: str
     thread_key: str | None = None
+    #: every platform message the reply became, when the network took it as several (text, each attachment)
+    parts: Mapping[str, str] = field(default_factory=dict)
+
+
+def send_parts(message: OutboundMessage, parts: Sequence[tuple[str, Callable[[], str]]]) -> dict[str, str]:
+    """Send a reply that the network takes as several messages (the text, then each attachment), in order and
+    each once: parts a previous attempt already sent (``message.progress``) are skipped, and a failure raises the
+    :class:`SendError` with what did go out (``progress``), which the send job keeps for the next attempt.
+    Returns ``{part key: platform id}`` for every part."""
+    done = dict(message.progress)
+    for key, send in parts:
+        if key in done:
+            continue
+        try:
+            done[key] = send()
+        except SendError as exc:
+            exc.progress = {**done, **exc.progress}
+            raise
+    return done
+
+
+@dataclass(frozen=True)
+class AttachmentRules:
+    """What a network accepts as attachments on one kind of reply (public or private).
+
+    ``mime_types`` are the accepted types (Compris recognises them from the file's bytes); ``max_bytes`` is the
+    largest file, ``max_bytes_by_kind`` a stricter limit per kind (``image``, ``video``, ``audio``, ``file``);
+    ``max_count`` the number of files on one reply; ``without_text`` whether a reply may be only files;
+    ``public_url`` whether the network fetches the file from a URL (Compris's signed ``/media/<token>`` address,
+    which must be reachable from the network: ``COMPRIS_BASE_URL``) rather than receiving its bytes.
+    """
+
+    mime_types: frozenset[str]
+    max_count: int = 1
+    max_bytes: int | None = None
+    max_bytes_by_kind: Mapping[str, int] = field(default_factory=dict)
+    max_total_bytes: int | None = None
+    without_text: bool = True
+    public_url: bool = True
+
+    def limit_for(self, kind: str) -> int | None:
+        limits = [n for n in (self.max_bytes, self.max_bytes_by_kind.get(kind)) if n is not None]
+        return min(limits) if limits else None
+
+    def refusal(self, network: str, files: Sequence[Attachment], *, has_text: bool) -> str | None:
+        """Why ``files`` cannot go on this reply (a sentence naming the file), or None when they can."""
+        if len(files) > self.max_count:
+            return (f"{network} accepts at most {self.max_count} attachment{'s' if self.max_count > 1 else ''} "
+                    f"on this reply ({len(files)} given)")
+        if files and not has_text and not self.without_text:
+            return f"{network} needs text with an attachment"
+        for f in files:
+            name = f.name or f.kind
+            if f.mime_type not in self.mime_types:
+                return f"{network} does not accept {f.mime_type or 'this type of file'} here ({name})"
+            limit = self.limit_for(f.kind)
+            if limit is not None and (f.size or 0) > limit:
+                return f"{name} is too large for {network} ({_mb(f.size or 0)}; at most {_mb(limit)})"
+        total = sum(f.size or 0 for f in files)
+        if self.max_total_bytes is not None and total > self.max_total_bytes:
+            return f"the attachments are too large together for {network} (at most {_mb(self.max_total_bytes)})"
+        return None
+
+
+def _mb(size: int) -> str:
+    return f"{size / (1024 * 1024):.1f} MB".replace(".0 MB", " MB")
+
+
+NO_ATTACHMENTS = "this network does not accept attachments from Compris"
 
 
 @dataclass(frozen=True)
@@ -175,7 +256,30 @@ class Limits:
     length_unit: str = "characters"  # or "graphemes"
     public_reply_window: timedelta | None = None  # None: no window
     private_reply_window: timedelta | None = None
-    attachments: bool = True
+    #: attachments each kind of reply accepts; None: none (with the reason shown to the agent)
+    public_attachments: AttachmentRules | None = None
+    private_attachments: AttachmentRules | None = None
+    public_attachments_reason: str = NO_ATTACHMENTS
+    private_attachments_reason: str = NO_ATTACHMENTS
+
+    def attachment_rules(self, visibility: str) -> AttachmentRules | None:
+        if visibility == Visibility.PUBLIC:
+            return self.public_attachments
+        if visibility == Visibility.PRIVATE:
+            return self.private_attachments
+        return None
+
+    def no_attachments_reason(self, visibility: str) -> str:
+        if visibility == Visibility.PUBLIC:
+            return self.public_attachments_reason
+        if visibility == Visibility.PRIVATE:
+            return self.private_attachments_reason
+        return "internal notes have no attachments"
+
+    @property
+    def attachments(self) -> bool:
+        """Whether any reply on this network can carry attachments."""
+        return self.public_attachments is not None or self.private_attachments is not None
 
 
 @dataclass(frozen=True)

@@ -7,13 +7,14 @@ does), write the case timeline, and publish live events that are delivered after
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from compris.connectors.base import Author, DeliveryStatus, InboundMessage, Visibility
+from compris.connectors.base import Attachment, Author, DeliveryStatus, InboundMessage, Visibility
 from compris.events import Publisher
 from compris.kit.clock import now
 from compris.kit.errors import Conflict, Invalid, NotFound
@@ -31,6 +32,7 @@ from compris.models import (
     Outbox,
     Thread,
     TriageCorrection,
+    Upload,
     User,
     Workspace,
 )
@@ -332,6 +334,8 @@ def _record_echo(
     )
     if thread is None:
         return None
+    if _is_part_of_our_reply(session, thread, inbound.platform_message_id):
+        return None
     case_id = session.scalar(
         select(Message.case_id).where(Message.thread_id == thread.id).order_by(Message.id.desc()).limit(1)
     )
@@ -359,6 +363,16 @@ def _record_echo(
     log_event(session, case, "sent_outside_compris", workspace_id=case.workspace_id, message_id=message.id)
     _publish_case(session, publisher, case, "echo", message_id=message.id)
     return message
+
+
+def _is_part_of_our_reply(session: Session, thread: Thread, platform_message_id: str) -> bool:
+    """A reply the network took as several messages (text, then each attachment) is one message here whose
+    ``platform_extra["part_ids"]`` lists them all: the echoes of its other parts are not new messages."""
+    recent = session.scalars(
+        select(Message.platform_extra).where(Message.thread_id == thread.id, Message.direction == Direction.OUTBOUND)
+        .order_by(Message.id.desc()).limit(50)
+    )
+    return any(platform_message_id in (extra or {}).get("part_ids", []) for extra in recent)
 
 
 _DELIVERY_PROGRESS: dict[str, int] = {DeliveryState.SENT: 0, DeliveryState.DELIVERED: 1, DeliveryState.READ: 2}
@@ -421,9 +435,9 @@ def mark_deleted(session: Session, publisher: Publisher, message: Message, at: d
 # --- agent actions -------------------------------------------------------------------------------
 
 
-def _check_text(text: str) -> str:
+def _check_text(text: str, *, may_be_empty: bool = False) -> str:
     text = text.replace("\r\n", "\n").strip()
-    if not text:
+    if not text and not may_be_empty:
         raise Invalid("the message is empty")
     if len(text) > MAX_TEXT:
         raise Invalid(f"the message is longer than {MAX_TEXT} characters")
@@ -464,29 +478,44 @@ def add_reply(
     reply_to_message_id: int | None = None,
     idempotency_key: str | None = None,
     platform_extra: dict[str, Any] | None = None,
+    attachments: Sequence[Upload] = (),
 ) -> Message:
     """Queue a public or private reply; sending happens in a job, exactly once.
 
     ``platform_extra`` is kept on the outbound message for its send (``private_reply_to_comment``: the
-    move-to-private action answers a Facebook/Instagram comment with the platform's private reply)."""
+    move-to-private action answers a Facebook/Instagram comment with the platform's private reply).
+    ``attachments`` (uploads of the case's workspace, checked by the caller) must be accepted by the network
+    for this kind of reply (:class:`~compris.connectors.base.AttachmentRules`): otherwise the reply is refused
+    with the network's reason, never sent without them. A reply may then have no text where the network allows."""
     from compris.channels.service import connector_for
     from compris.replies.composition import length_unit, text_length
 
     if visibility not in (Visibility.PUBLIC, Visibility.PRIVATE):
         raise Invalid("a reply is public or private")
-    text = _check_text(text)
+    if any(u.workspace_id != case.workspace_id for u in attachments):
+        raise NotFound("no such file")
+    text = _check_text(text, may_be_empty=bool(attachments))
     key = outbox_key(case.workspace_id, idempotency_key or uuid.uuid4().hex)
     existing = session.scalar(select(Outbox).where(Outbox.idempotency_key == key))
     if existing is not None:  # a double submit: the same reply, not a second one
         message = session.get(Message, existing.message_id)
         assert message is not None
-        if message.case_id != case.id or message.text != text or message.visibility != visibility:
+        if (message.case_id != case.id or message.text != text or message.visibility != visibility
+                or attachment_ids(message) != [u.id for u in attachments]):
             raise Conflict("this idempotency key was already used for another reply")
         return message
     target = reply_target(session, case, visibility, reply_to_message_id)
     account = session.get(ChannelAccount, target.channel_account_id)
     assert account is not None and target.thread_id is not None
     connector = connector_for(account)
+    if attachments:
+        rules = connector.limits.attachment_rules(visibility)
+        if rules is None:
+            raise Invalid(f"{connector.display_name}: {connector.limits.no_attachments_reason(visibility)}")
+        refusal = rules.refusal(connector.display_name, [_attachment_of(u) for u in attachments],
+                                has_text=bool(text))
+        if refusal:
+            raise Invalid(refusal)
     limit = (
         connector.limits.public_max_length if visibility == Visibility.PUBLIC else connector.limits.private_max_length
     )
@@ -525,6 +554,7 @@ def add_reply(
         reply_to_platform_id=target.platform_message_id,
         author_user_id=actor.id,
         text=text,
+        attachments=[upload_dict(u) for u in attachments],
         sent_at=now(),
         delivery_state=DeliveryState.QUEUED,
         language=case.language,
@@ -567,12 +597,30 @@ def add_reply(
         workspace_id=case.workspace_id,
         message_id=message.id,
         visibility=visibility,
+        **({"upload_ids": [u.id for u in attachments]} if attachments else {}),
     )
     from compris.routing import hooks
 
     hooks.after_reply(session, publisher, case)
     _publish_case(session, publisher, case, "reply", message_id=message.id)
     return message
+
+
+def _attachment_of(upload: Upload) -> Attachment:
+    return Attachment(kind=upload.kind, name=upload.name, mime_type=upload.mime_type, size=upload.size,
+                      upload_id=upload.id)
+
+
+def upload_dict(upload: Upload) -> dict[str, Any]:
+    """How an outbound message keeps an attachment (``url``: where agents of the workspace open it)."""
+    return {"kind": upload.kind, "url": f"/uploads/{upload.id}", "name": upload.name,
+            "mime_type": upload.mime_type, "size": upload.size, "upload_id": upload.id}
+
+
+def attachment_ids(message: Message) -> list[int]:
+    """The uploads attached to an outbound message, in order."""
+    return [int(a["upload_id"]) for a in message.attachments or []
+            if isinstance(a, dict) and isinstance(a.get("upload_id"), int)]
 
 
 def _bare_context(account: ChannelAccount) -> Any:

@@ -13,13 +13,17 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from compris.channels.service import connector_for, context, store_renewed_secrets
 from compris.connectors.base import (
     AccountContext,
+    Attachment,
     Author,
     Connector,
     ConnectorError,
@@ -28,9 +32,10 @@ from compris.connectors.base import (
     SendResult,
     Visibility,
 )
-from compris.inbox.actions import SEND_REPLY, _publish_case, log_event
+from compris.inbox.actions import SEND_REPLY, _publish_case, attachment_ids, log_event
 from compris.kit.clock import now
-from compris.models import Case, ChannelAccount, DeliveryState, Identity, Message, Outbox, Thread
+from compris.models import Case, ChannelAccount, DeliveryState, Identity, Message, Outbox, Thread, Upload
+from compris.uploads import media_links, store
 from compris.worker.queue import JobRun, RetryLater, backoff, handler
 
 log = logging.getLogger(__name__)
@@ -54,6 +59,46 @@ def _own_extra(message: Message) -> dict[str, object]:
     """What the action that queued the reply asked for (the move-to-private action's private reply)."""
     own = message.platform_extra or {}
     return {"private_reply_to_comment": own["private_reply_to_comment"]} if own.get("private_reply_to_comment") else {}
+
+
+@dataclass(frozen=True)
+class _File:
+    attachment: Attachment
+    workspace_id: int
+    sha256: str
+
+
+def _files(run: JobRun, session: Session, message: Message) -> list[_File]:
+    """The reply's uploads, each with the signed public address a network may fetch it from. The address
+    expires ``COMPRIS_MEDIA_URL_TTL_SECONDS`` after the reply was queued, so every attempt sends the same one."""
+    settings = run.services.settings
+    ids = attachment_ids(message)
+    uploads = {u.id: u for u in session.scalars(
+        select(Upload).where(Upload.workspace_id == message.workspace_id, Upload.id.in_(ids)))} if ids else {}
+    expires = message.created_at + timedelta(seconds=settings.media_url_ttl_seconds)
+    files = []
+    for upload_id in ids:
+        upload = uploads.get(upload_id)
+        if upload is None:
+            raise SendError(f"the attached file {upload_id} no longer exists", retryable=False)
+        url = media_links.url(settings.base_url, settings.secret_key, upload.workspace_id, upload.id, expires,
+                              upload.name)
+        files.append(_File(Attachment(kind=upload.kind, url=url, name=upload.name, mime_type=upload.mime_type,
+                                      size=upload.size, upload_id=upload.id), upload.workspace_id, upload.sha256))
+    return files
+
+
+def _with_bytes(data_dir: Path, files: list[_File]) -> tuple[Attachment, ...]:
+    """Read the files (outside any transaction) for networks that take the bytes rather than a URL."""
+    loaded = []
+    for f in files:
+        try:
+            data = store.read(data_dir, f.workspace_id, f.sha256)
+        except OSError:
+            raise SendError(f"the attached file {f.attachment.name} is missing from the file store",
+                            retryable=False) from None
+        loaded.append(dataclasses.replace(f.attachment, data=data))
+    return tuple(loaded)
 
 
 def _renew_and_resend(
@@ -111,6 +156,12 @@ def send_reply(run: JobRun) -> None:
                 recipient = Author(
                     platform_user_id=identity.platform_user_id, handle=identity.handle, name=identity.name
                 )
+        try:
+            files = _files(run, session, message)
+            file_error = None
+        except SendError as exc:
+            files, file_error = [], exc
+        rules = connector.limits.attachment_rules(message.visibility)
         outbound = OutboundMessage(
             idempotency_key=outbox.idempotency_key,
             text=message.text,
@@ -118,11 +169,20 @@ def send_reply(run: JobRun) -> None:
             thread_key=thread.platform_thread_key if thread else "",
             reply_to_platform_id=message.reply_to_platform_id,
             recipient=recipient,
+            attachments=tuple(f.attachment for f in files),
             extra={**_outbound_extra(target, thread), **_own_extra(message)},
+            progress=dict((message.platform_extra or {}).get("send_progress") or {}),
         )
         ctx = context(account, run.services.secret_key)
 
     try:
+        if file_error is not None:
+            raise file_error
+        if files and rules is None:  # the network's rules changed since the reply was queued: never drop files
+            raise SendError(f"{connector.display_name}: {connector.limits.no_attachments_reason(message.visibility)}",
+                            retryable=False)
+        if files and rules is not None and not rules.public_url:
+            outbound = dataclasses.replace(outbound, attachments=_with_bytes(run.services.settings.data_dir, files))
         result: SendResult | None = connector.send(ctx, outbound, run.services.http)
         error: SendError | None = None
     except SendError as exc:
@@ -146,6 +206,10 @@ def send_reply(run: JobRun) -> None:
             outbox.last_error = message.delivery_error = None
             message.platform_message_id = result.platform_message_id
             message.sent_at = t
+            if result.parts or (message.platform_extra or {}).get("send_progress"):
+                extra = {k: v for k, v in (message.platform_extra or {}).items() if k != "send_progress"}
+                extra["part_ids"] = [v for k, v in result.parts.items() if not k.startswith("media:")]
+                message.platform_extra = extra
             if result.thread_key and message.thread_id:
                 thread = session.get(Thread, message.thread_id)
                 if thread is not None and thread.platform_thread_key != result.thread_key:
@@ -171,6 +235,10 @@ def send_reply(run: JobRun) -> None:
             _publish_case(session, publisher, case, "delivery", message_id=message.id)
             return
         assert error is not None
+        if error.progress:  # parts that did go out: the next attempt resumes after them
+            extra = dict(message.platform_extra or {})
+            extra["send_progress"] = {**dict(extra.get("send_progress") or {}), **error.progress}
+            message.platform_extra = extra
         message.delivery_error = outbox.last_error = error.reason[:2000]
         if error.retryable and attempt < MAX_SEND_ATTEMPTS:
             delay = max(error.retry_after or 0.0, backoff(attempt))

@@ -25,3 +25,7 @@ class Invalid(ComprisError):
 
 class Conflict(ComprisError):
     status_code = 409
+
+
+class TooLarge(ComprisError):
+    status_code = 413

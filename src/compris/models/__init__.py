@@ -18,6 +18,7 @@ from compris.models.replies import GuardEvent, ReplySettings, ReplyTemplate, Tem
 from compris.models.routing import AgentProfile, Presence, RoutingRule, Team, TeamMember
 from compris.models.sla import BusinessHours, SlaBreach, SlaPolicy, SlaSettings, WaitPrediction, WaitPublication
 from compris.models.triage import TriageCorrection
+from compris.models.uploads import Upload
 from compris.models.workspace import ApiToken, LoginAttempt, Role, User, Workspace
 
 __all__ = [
@@ -55,6 +56,7 @@ __all__ = [
     "TemplatePurpose",
     "Thread",
     "TriageCorrection",
+    "Upload",
     "User",
     "WaitPrediction",
     "WaitPublication",

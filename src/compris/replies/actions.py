@@ -23,7 +23,7 @@ from compris.connectors.base import Visibility
 from compris.events import Publisher
 from compris.inbox import actions as inbox
 from compris.kit.errors import Invalid
-from compris.models import Case, GuardEvent, Message, Outbox, ReplyTemplate, TemplatePurpose, User, Workspace
+from compris.models import Case, GuardEvent, Message, Outbox, ReplyTemplate, TemplatePurpose, Upload, User, Workspace
 from compris.replies.composition import with_mention
 from compris.replies.context import guard_inputs, situation
 from compris.replies.guard import Finding, check
@@ -164,8 +164,12 @@ def send_reply(
     template_id: int | None = None,
     override: Collection[str] = (),
     source: str = "ui",
+    attachments: Sequence[Upload] = (),
 ) -> SentReply:
-    """Guard, then queue the reply. Raises ``MissingVariables`` or ``GuardRefused`` (nothing written)."""
+    """Guard, then queue the reply. Raises ``MissingVariables`` or ``GuardRefused`` (nothing written).
+
+    ``attachments``: uploads of the case's workspace; the network must accept them on this reply (``add_reply``
+    refuses otherwise). The guard reads the text; a reply of attachments only has no text to check."""
     draft = text.replace("\r\n", "\n").strip()
     missing = unfilled(draft)
     if missing:
@@ -175,14 +179,16 @@ def send_reply(
         outbox = session.scalar(select(Outbox).where(Outbox.idempotency_key == key))
         if outbox is not None:
             message = inbox.add_reply(session, publisher, actor=actor, case=case, text=draft, visibility=visibility,
-                                      reply_to_message_id=reply_to_message_id, idempotency_key=idempotency_key)
+                                      reply_to_message_id=reply_to_message_id, idempotency_key=idempotency_key,
+                                      attachments=attachments)
             return SentReply(message, [])
     template = _template(session, case.workspace_id, template_id)
     ctx, settings = guard_inputs(session, case, actor, visibility=visibility,
                                  template_id=template.id if template else None)
     findings = _guard_or_refuse(check(draft, ctx, settings) if draft else [], override)
     message = inbox.add_reply(session, publisher, actor=actor, case=case, text=draft, visibility=visibility,
-                              reply_to_message_id=reply_to_message_id, idempotency_key=idempotency_key)
+                              reply_to_message_id=reply_to_message_id, idempotency_key=idempotency_key,
+                              attachments=attachments)
     record_guard_events(session, actor=actor, case=case, findings=findings, override=override,
                         attempt_key=idempotency_key, message_id=message.id, source=source)
     if template is not None:

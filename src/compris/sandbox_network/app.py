@@ -112,6 +112,7 @@ class FaultsIn(BaseModel):
 class ReplyIn(BaseModel):
     text: Any = None
     reply_to: Any = None
+    attachments: list[AttachmentIn] = Field(default_factory=list, max_length=10)
 
 
 # --- the app ----------------------------------------------------------------------------------------------
@@ -179,14 +180,16 @@ def create_network_app(network: SandboxNetwork, *, manage_lifecycle: bool = Fals
     def reply(thread_id: str, body: ReplyIn, authorization: str | None = Header(default=None),
               idempotency_key: str | None = Header(default=None)) -> Response:
         brand = api_brand(authorization)
-        answer = network.brand_reply(brand, thread_id, body.text, body.reply_to, idempotency_key)
+        answer = network.brand_reply(brand, thread_id, body.text, body.reply_to, idempotency_key,
+                                     attachments=[a.model_dump() for a in body.attachments])
         return _answer(answer.status, answer.body, answer.replayed)
 
     @app.post("/api/dm/{user_id}/messages", status_code=201)
     def direct_message(user_id: str, body: ReplyIn, authorization: str | None = Header(default=None),
                        idempotency_key: str | None = Header(default=None)) -> Response:
         brand = api_brand(authorization)
-        answer = network.brand_dm(brand, user_id, body.text, body.reply_to, idempotency_key)
+        answer = network.brand_dm(brand, user_id, body.text, body.reply_to, idempotency_key,
+                                  attachments=[a.model_dump() for a in body.attachments])
         return _answer(answer.status, answer.body, answer.replayed)
 
     @app.get("/api/threads/{thread_id}")

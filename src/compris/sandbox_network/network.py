@@ -429,9 +429,13 @@ class SandboxNetwork:
         return mid
 
     def brand_reply(self, brand: Brand, thread_id: str, text: Any, reply_to: Any,
-                    idempotency_key: str | None) -> BrandAnswer:
-        """``POST /api/threads/{thread_id}/replies``: a public reply in a post's thread."""
-        request = {"op": "reply", "thread_id": thread_id, "text": text, "reply_to": reply_to}
+                    idempotency_key: str | None, *, attachments: Iterable[Mapping[str, Any]] = ()) -> BrandAnswer:
+        """``POST /api/threads/{thread_id}/replies``: a public reply in a post's thread (text, attachments or
+        both; an attachment is ``{kind, url, name, mime_type}``)."""
+        files = [_attachment(a) for a in attachments]
+        request: dict[str, Any] = {"op": "reply", "thread_id": thread_id, "text": text, "reply_to": reply_to}
+        if files:
+            request["attachments"] = files
         with self.store.transaction() as conn:
             replay = self._replay(conn, brand, idempotency_key, request)
             if replay is not None:
@@ -441,32 +445,36 @@ class SandboxNetwork:
                 raise NetworkError("no such thread", 404)
             if thread.kind != "post":
                 raise NetworkError("this is a private conversation: use /api/dm/{user_id}/messages", 400)
-            clean = _check_text(text, PUBLIC_MAX)
+            clean = _check_text(text, PUBLIC_MAX, may_be_empty=bool(files))
             mid = new_id("r")
             answer = {"id": mid, "thread_id": thread.id}
             self.store.add_message(conn, brand=brand.external_id, thread_id=thread.id, thread_kind="post",
                                    kind="comment", sender="brand", text=clean, created_at=utcnow(), message_id=mid,
-                                   reply_to=_opt_str(reply_to), idempotency_key=idempotency_key,
+                                   reply_to=_opt_str(reply_to), attachments=files, idempotency_key=idempotency_key,
                                    request_digest=digest(request), response=answer)
         return BrandAnswer(201, answer)
 
     def brand_dm(self, brand: Brand, user_id: str, text: Any, reply_to: Any,
-                 idempotency_key: str | None) -> BrandAnswer:
-        """``POST /api/dm/{user_id}/messages``: a private message to a customer."""
-        request = {"op": "dm", "user_id": user_id, "text": text, "reply_to": reply_to}
+                 idempotency_key: str | None, *, attachments: Iterable[Mapping[str, Any]] = ()) -> BrandAnswer:
+        """``POST /api/dm/{user_id}/messages``: a private message to a customer (text, attachments or both)."""
+        files = [_attachment(a) for a in attachments]
+        request: dict[str, Any] = {"op": "dm", "user_id": user_id, "text": text, "reply_to": reply_to}
+        if files:
+            request["attachments"] = files
         with self.store.transaction() as conn:
             replay = self._replay(conn, brand, idempotency_key, request)
             if replay is not None:
                 return replay
             if conn.execute("SELECT 1 FROM personas WHERE id = ?", (user_id,)).fetchone() is None:
                 raise NetworkError("no such user", 404)
-            clean = _check_text(text, PRIVATE_MAX)
+            clean = _check_text(text, PRIVATE_MAX, may_be_empty=bool(files))
             mid = new_id("d")
             thread_id = f"dm-{user_id}"
             answer = {"id": mid, "thread_id": thread_id}
             self.store.add_message(conn, brand=brand.external_id, thread_id=thread_id, thread_kind="dm", kind="dm",
                                    sender="brand", text=clean, created_at=utcnow(), message_id=mid,
-                                   persona_id=None, reply_to=_opt_str(reply_to), idempotency_key=idempotency_key,
+                                   persona_id=None, reply_to=_opt_str(reply_to), attachments=files,
+                                   idempotency_key=idempotency_key,
                                    request_digest=digest(request), response=answer)
             conn.execute("UPDATE threads SET customer_id = COALESCE(customer_id, ?) WHERE brand = ? AND id = ?",
                          (user_id, brand.external_id, thread_id))
@@ -528,11 +536,13 @@ def _attachment(raw: Mapping[str, Any]) -> dict[str, Any]:
     return clean
 
 
-def _check_text(text: Any, limit: int) -> str:
+def _check_text(text: Any, limit: int, *, may_be_empty: bool = False) -> str:
+    if text is None and may_be_empty:
+        return ""
     if not isinstance(text, str):
         raise NetworkError("text must be a string")
     clean: str = text.replace("\r\n", "\n").strip()
-    if not clean:
+    if not clean and not may_be_empty:
         raise NetworkError("text is empty")
     if len(clean) > limit:
         raise NetworkError(f"text is longer than {limit} characters")

@@ -8,7 +8,7 @@ import pytest
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 
-from compris.web.api import cases, channels, me, messages
+from compris.web.api import cases, channels, me, messages, uploads
 
 EXPECTED = {
     ("get", "/api/v1/me"),
@@ -21,6 +21,9 @@ EXPECTED = {
     ("get", "/api/v1/messages/{message_id}"),
     ("post", "/api/v1/messages/{message_id}/retry"),
     ("get", "/api/v1/channels"),
+    ("post", "/api/v1/uploads"),
+    ("get", "/api/v1/uploads/{upload_id}"),
+    ("get", "/api/v1/uploads/{upload_id}/content"),
 }
 
 
@@ -46,7 +49,7 @@ def test_the_document_is_valid_openapi(document: dict[str, Any]) -> None:
 
 def test_it_lists_every_endpoint(document: dict[str, Any]) -> None:
     assert set(_operations(document)) == EXPECTED
-    routes = {(m.lower(), "/api/v1" + r.path) for module in (cases, channels, me, messages)
+    routes = {(m.lower(), "/api/v1" + r.path) for module in (cases, channels, me, messages, uploads)
               for r in module.router.routes if isinstance(r, APIRoute) for m in r.methods or ()}
     assert routes == EXPECTED  # no undocumented route either
 

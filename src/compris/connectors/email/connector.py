@@ -10,6 +10,7 @@ import httpx
 
 from compris.connectors.base import (
     AccountContext,
+    AttachmentRules,
     Connector,
     Limits,
     OutboundMessage,
@@ -21,15 +22,21 @@ from compris.connectors.base import (
     Visibility,
 )
 from compris.connectors.email import imap, mime, smtp
+from compris.kit import media
 
 DEFAULT_INITIAL_FETCH = 50
 DEFAULT_MAX_PER_POLL = 200
+#: real MIME attachments (the bytes go in the mail); many providers refuse mails over 25 MB, and base64 adds a
+#: third: 18 MB of files together at most
+ATTACHMENTS = AttachmentRules(mime_types=media.ALL, max_count=10, max_total_bytes=18 * 1024 * 1024,
+                              public_url=False)
 
 
 class EmailConnector(Connector):
     network: ClassVar[str] = "email"
     display_name: ClassVar[str] = "E-mail"
-    limits: ClassVar[Limits] = Limits(attachments=False)
+    limits: ClassVar[Limits] = Limits(private_attachments=ATTACHMENTS,
+                                      public_attachments_reason="e-mail has no public replies")
     secret_fields: ClassVar[tuple[str, ...]] = ("imap_password", "smtp_password")
     setting_fields: ClassVar[tuple[str, ...]] = (
         "from_address", "from_name",

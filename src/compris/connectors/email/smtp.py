@@ -84,6 +84,12 @@ def build_reply(config: SmtpSettings, message: OutboundMessage, now: datetime) -
         kept = references[:1] + references[1:][-(MAX_REFERENCES - 1):]  # keep the root and the newest
         mail["References"] = " ".join(f"<{r}>" for r in kept)
     mail.set_content(message.text, cte="quoted-printable")  # 7-bit safe on any server
+    for attachment in message.attachments:
+        if attachment.data is None:
+            raise SendError(f"the bytes of {attachment.name or 'an attachment'} were not given", retryable=False)
+        maintype, _, subtype = (attachment.mime_type or "application/octet-stream").partition("/")
+        mail.add_attachment(attachment.data, maintype=maintype, subtype=subtype or "octet-stream",
+                            filename=attachment.name or f"attachment-{attachment.upload_id or ''}")
     return mail
 
 

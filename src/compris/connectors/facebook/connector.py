@@ -10,6 +10,7 @@ import httpx
 
 from compris.connectors.base import (
     AccountContext,
+    AttachmentRules,
     Limits,
     OutboundMessage,
     SendError,
@@ -20,6 +21,11 @@ from compris.connectors.facebook.inbound import parse_feed
 from compris.connectors.meta import MetaConnector, messaging
 from compris.connectors.meta.messaging import Collected
 from compris.connectors.wire import JSON, obj
+from compris.kit import media
+
+#: a comment may carry one photo (``attachment_url``, fetched by Facebook), with or without text
+COMMENT_ATTACHMENTS = AttachmentRules(mime_types=frozenset({media.JPEG, media.PNG, media.GIF}), max_count=1,
+                                      max_bytes=10 * 1024 * 1024, public_url=True)
 
 
 class FacebookConnector(MetaConnector):
@@ -28,7 +34,9 @@ class FacebookConnector(MetaConnector):
     webhook_object: ClassVar[str] = "page"
     token_field: ClassVar[str] = "page_access_token"  # noqa: S105 - a field name
     limits: ClassVar[Limits] = Limits(public_max_length=8000, private_max_length=2000,
-                                      private_reply_window=messaging.HUMAN_AGENT_WINDOW)
+                                      private_reply_window=messaging.HUMAN_AGENT_WINDOW,
+                                      public_attachments=COMMENT_ATTACHMENTS,
+                                      private_attachments=messaging.MESSENGER_ATTACHMENTS)
     secret_fields: ClassVar[tuple[str, ...]] = ("app_secret", "verify_token", "page_access_token")
     setting_fields: ClassVar[tuple[str, ...]] = ("api_base",)
     generated_fields: ClassVar[tuple[str, ...]] = ("verify_token",)
@@ -63,17 +71,20 @@ class FacebookConnector(MetaConnector):
             target = message.reply_to_platform_id
             if not target:
                 raise SendError("a public Facebook reply needs the comment or post it answers", retryable=False)
-            data = graph.call("POST", f"{target}/comments", body={"message": message.text})
+            body: dict[str, str] = {"message": message.text} if message.text else {}
+            if len(message.attachments) > 1:
+                raise SendError("a Facebook comment carries at most one photo", retryable=False)
+            for attachment in message.attachments:
+                if not attachment.url:
+                    raise SendError("Facebook fetches a comment's photo by URL and it has none", retryable=False)
+                body["attachment_url"] = attachment.url
+            data = graph.call("POST", f"{target}/comments", body=body)
             if not data.get("id"):
                 raise SendError("Facebook did not return the new comment's id", retryable=False)
             return SendResult(platform_message_id=str(data["id"]), thread_key=message.thread_key)
         if message.visibility is Visibility.PRIVATE:
-            body = messaging.send_body(message, datetime.now(UTC), self.display_name)
-            data = graph.call("POST", f"{account.external_id}/messages", body=body)
-            if not data.get("message_id"):
-                raise SendError("Facebook did not return the message id", retryable=False)
-            return SendResult(platform_message_id=str(data["message_id"]),
-                              thread_key=str(data.get("recipient_id") or message.thread_key))
+            return messaging.send_dm(message, datetime.now(UTC), self.display_name,
+                                     lambda body: graph.call("POST", f"{account.external_id}/messages", body=body))
         raise SendError("internal notes are never sent to Facebook", retryable=False)
 
     def check_connection(self, account: AccountContext, client: httpx.Client) -> str:

@@ -30,7 +30,10 @@ class InstagramConnector(MetaConnector):
     display_name: ClassVar[str] = "Instagram"
     webhook_object: ClassVar[str] = "instagram"
     limits: ClassVar[Limits] = Limits(public_max_length=2200, private_max_length=1000,
-                                      private_reply_window=messaging.HUMAN_AGENT_WINDOW)
+                                      private_reply_window=messaging.HUMAN_AGENT_WINDOW,
+                                      private_attachments=messaging.INSTAGRAM_ATTACHMENTS,
+                                      public_attachments_reason="Instagram comment replies are text only: "
+                                      "send files by direct message")
     secret_fields: ClassVar[tuple[str, ...]] = ("app_secret", "verify_token", "access_token")
     setting_fields: ClassVar[tuple[str, ...]] = ("api_base",)
     generated_fields: ClassVar[tuple[str, ...]] = ("verify_token",)
@@ -68,17 +71,16 @@ class InstagramConnector(MetaConnector):
             target = message.extra.get("top_level_comment_id") or message.reply_to_platform_id
             if not target:
                 raise SendError("a public Instagram reply needs the comment it answers", retryable=False)
+            if message.attachments:
+                raise SendError("Instagram comment replies are text only: send files by direct message",
+                                retryable=False)
             data = graph.call("POST", f"{target}/replies", body={"message": message.text})
             if not data.get("id"):
                 raise SendError("Instagram did not return the new comment's id", retryable=False)
             return SendResult(platform_message_id=str(data["id"]), thread_key=message.thread_key)
         if message.visibility is Visibility.PRIVATE:
-            body = messaging.send_body(message, datetime.now(UTC), self.display_name)
-            data = graph.call("POST", f"{account.external_id}/messages", body=body)
-            if not data.get("message_id"):
-                raise SendError("Instagram did not return the message id", retryable=False)
-            return SendResult(platform_message_id=str(data["message_id"]),
-                              thread_key=str(data.get("recipient_id") or message.thread_key))
+            return messaging.send_dm(message, datetime.now(UTC), self.display_name,
+                                     lambda body: graph.call("POST", f"{account.external_id}/messages", body=body))
         raise SendError("internal notes are never sent to Instagram", retryable=False)
 
     def needs_enrichment(self, message: InboundMessage) -> bool:

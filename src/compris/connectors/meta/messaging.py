@@ -3,23 +3,27 @@ and the Send API (``messaging_type``, the HUMAN_AGENT tag, private replies to co
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from compris.connectors.base import (
     Attachment,
+    AttachmentRules,
     Author,
     DeliveryStatus,
     InboundMessage,
     OutboundMessage,
     SendError,
+    SendResult,
     UnprocessableEvent,
     Visibility,
     WindowStatus,
+    send_parts,
 )
 from compris.connectors.wire import JSON, arr, from_iso, from_unix, obj, opt_int, opt_obj, opt_str, req_str
+from compris.kit import media
 
 STANDARD_WINDOW = timedelta(hours=24)
 HUMAN_AGENT_WINDOW = timedelta(days=7)
@@ -163,6 +167,63 @@ def send_body(message: OutboundMessage, now: datetime, product: str) -> dict[str
         raise SendError(f"a {product} message needs the recipient's id", retryable=False)
     return {"recipient": {"id": recipient}, **messaging_type(message.extra, now, product),
             "message": {"text": message.text}}
+
+
+#: Send API attachment types: what Compris's kinds become (``file`` for documents)
+SEND_TYPES = {"image": "image", "video": "video", "audio": "audio", "file": "file"}
+MB = 1024 * 1024
+#: Messenger: one attachment per message, fetched by Meta from its URL; 25 MB
+MESSENGER_ATTACHMENTS = AttachmentRules(
+    mime_types=frozenset({media.JPEG, media.PNG, media.GIF, media.MP4, media.QUICKTIME, media.M4A, media.MP3,
+                          media.AAC, media.WAV, media.OGG, media.PDF}),
+    max_count=4, max_bytes=25 * MB, public_url=True)
+#: Instagram DMs: images png/jpeg/gif ≤ 8 MB; video mp4/ogg/avi/mov/webm, audio aac/m4a/wav/mp4, PDF ≤ 25 MB
+INSTAGRAM_ATTACHMENTS = AttachmentRules(
+    mime_types=frozenset({media.JPEG, media.PNG, media.GIF, media.MP4, media.QUICKTIME, media.WEBM, media.M4A,
+                          media.AAC, media.WAV, media.PDF}),
+    max_count=4, max_bytes=25 * MB, max_bytes_by_kind={"image": 8 * MB}, public_url=True)
+
+
+def attachment_body(base: Mapping[str, Any], attachment: Attachment, product: str) -> dict[str, Any]:
+    """One Send API message carrying one attachment that Meta fetches from ``attachment.url``."""
+    if not attachment.url:
+        raise SendError(f"{product} fetches attachments by URL and this one has none", retryable=False)
+    kind = SEND_TYPES.get(attachment.kind, "file")
+    return {**base, "message": {"attachment": {"type": kind, "payload": {"url": attachment.url,
+                                                                          "is_reusable": False}}}}
+
+
+def send_dm(message: OutboundMessage, now: datetime, product: str,
+            post: Callable[[dict[str, Any]], dict[str, Any]]) -> SendResult:
+    """A DM (or a private reply to a comment) through the Send API. A message carries text *or* one attachment:
+    a reply with files becomes the text, then one message per file, each sent once (:func:`send_parts`).
+    ``post`` sends one body to ``/{id}/messages`` and returns the Graph answer."""
+    body = send_body(message, now, product)
+    if message.attachments and "comment_id" in body["recipient"]:
+        raise SendError(f"{product} allows one text message as the private reply to a comment: send the files "
+                        "in the conversation once the customer answers", retryable=False)
+    base = {k: v for k, v in body.items() if k != "message"}
+    recipient_id: list[str] = []
+
+    def one(payload: dict[str, Any]) -> Callable[[], str]:
+        def go() -> str:
+            data = post(payload)
+            if not data.get("message_id"):
+                raise SendError(f"{product} did not return the message id", retryable=False)
+            if data.get("recipient_id"):
+                recipient_id.append(str(data["recipient_id"]))
+            return str(data["message_id"])
+        return go
+
+    parts: list[tuple[str, Callable[[], str]]] = []
+    if message.text or not message.attachments:
+        parts.append(("text", one(body)))
+    for index, attachment in enumerate(message.attachments):
+        parts.append((f"attachment:{index}", one(attachment_body(base, attachment, product))))
+    done = send_parts(message, parts)
+    ids = [done[key] for key, _ in parts]
+    return SendResult(platform_message_id=ids[0], thread_key=recipient_id[0] if recipient_id else message.thread_key,
+                      parts=done if len(ids) > 1 else {})
 
 
 def window(product: str, visibility: Visibility, last: datetime | None, now: datetime) -> WindowStatus:

@@ -20,6 +20,7 @@ import httpx
 from compris.connectors.base import (
     AccountContext,
     Attachment,
+    AttachmentRules,
     Author,
     Connector,
     InboundMessage,
@@ -33,8 +34,11 @@ from compris.connectors.base import (
     Visibility,
     WebhookRequest,
 )
+from compris.kit import media
 
 SIGNATURE_HEADER = "x-sandbox-signature"
+#: the sandbox network takes up to four files on any reply, by URL (it keeps the link, as a platform would)
+ATTACHMENTS = AttachmentRules(mime_types=media.ALL, max_count=4, public_url=True)
 
 
 def sign(secret: str, body: bytes) -> str:
@@ -44,7 +48,8 @@ def sign(secret: str, body: bytes) -> str:
 class SandboxConnector(Connector):
     network = "sandbox"
     display_name = "Sandbox network"
-    limits = Limits(public_max_length=1000, private_max_length=4000, private_reply_window=timedelta(days=7))
+    limits = Limits(public_max_length=1000, private_max_length=4000, private_reply_window=timedelta(days=7),
+                    public_attachments=ATTACHMENTS, private_attachments=ATTACHMENTS)
     secret_fields: ClassVar[tuple[str, ...]] = ("webhook_secret", "api_token")
     setting_fields: ClassVar[tuple[str, ...]] = ("api_base", "flavour")
     supports_idempotency = True
@@ -136,6 +141,11 @@ class SandboxConnector(Connector):
                 raise SendError("a private message needs a recipient", retryable=False)
             url = f"{base}/api/dm/{message.recipient.platform_user_id}/messages"
             body = {"text": message.text, "reply_to": message.reply_to_platform_id}
+        if message.attachments:
+            if any(not a.url for a in message.attachments):
+                raise SendError("the sandbox network fetches attachments by URL and one has none", retryable=False)
+            body["attachments"] = [{"kind": a.kind, "url": a.url, "name": a.name, "mime_type": a.mime_type}
+                                   for a in message.attachments]
         headers = {
             "Authorization": f"Bearer {account.secrets.get('api_token', '')}",
             "Idempotency-Key": message.idempotency_key,

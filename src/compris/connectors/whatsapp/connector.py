@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import httpx
 
 from compris.connectors.base import (
     AccountContext,
+    Attachment,
+    AttachmentRules,
     Connector,
     Limits,
     OutboundMessage,
@@ -17,13 +19,27 @@ from compris.connectors.base import (
     SendResult,
     Visibility,
     WindowStatus,
+    send_parts,
 )
 from compris.connectors.meta import MetaConnector
 from compris.connectors.meta.messaging import Collected
 from compris.connectors.whatsapp.inbound import parse_messages_value
 from compris.connectors.wire import JSON, obj
+from compris.kit import media
 
 CUSTOMER_SERVICE_WINDOW = timedelta(hours=24)
+MB = 1024 * 1024
+#: Cloud API media messages (fetched by WhatsApp from ``link``): images JPEG/PNG ≤ 5 MB, video MP4/3GPP ≤ 16 MB,
+#: audio AAC/M4A/MP3/OGG ≤ 16 MB, documents (PDF) ≤ 100 MB; one file per message
+ATTACHMENTS = AttachmentRules(
+    mime_types=frozenset({media.JPEG, media.PNG, media.MP4, media.THREE_GP, media.AAC, media.M4A, media.MP3,
+                          media.OGG, media.PDF}),
+    max_count=4, max_bytes_by_kind={"image": 5 * MB, "video": 16 * MB, "audio": 16 * MB, "file": 100 * MB},
+    public_url=True)
+#: Compris's kinds as WhatsApp message types; images, videos and documents take a caption (≤ 1,024 characters)
+MESSAGE_TYPES = {"image": "image", "video": "video", "audio": "audio", "file": "document"}
+CAPTIONED = frozenset({"image", "video", "document"})
+MAX_CAPTION = 1024
 
 
 class WhatsAppConnector(MetaConnector):
@@ -31,7 +47,9 @@ class WhatsAppConnector(MetaConnector):
     display_name: ClassVar[str] = "WhatsApp"
     webhook_object: ClassVar[str] = "whatsapp_business_account"
     entry_is_account: ClassVar[bool] = False  # entry.id is the WABA; the number is in metadata
-    limits: ClassVar[Limits] = Limits(private_max_length=4096, private_reply_window=CUSTOMER_SERVICE_WINDOW)
+    limits: ClassVar[Limits] = Limits(private_max_length=4096, private_reply_window=CUSTOMER_SERVICE_WINDOW,
+                                      private_attachments=ATTACHMENTS,
+                                      public_attachments_reason="WhatsApp conversations are private")
     secret_fields: ClassVar[tuple[str, ...]] = ("app_secret", "verify_token", "access_token")
     setting_fields: ClassVar[tuple[str, ...]] = ("waba_id", "api_base")
     generated_fields: ClassVar[tuple[str, ...]] = ("verify_token",)
@@ -78,16 +96,59 @@ class WhatsAppConnector(MetaConnector):
                                             else message.thread_key)
         if not to:
             raise SendError("a WhatsApp message needs the customer's BSUID or phone number", retryable=False)
-        body: dict[str, object] = {"messaging_product": "whatsapp", "to": str(to), "type": "text",
-                                   "text": {"body": message.text}}
-        if message.reply_to_platform_id:
+        graph = self.graph(account, client)
+        if not message.attachments:
+            body = self._body(message, str(to), "text", {"text": {"body": message.text}}, first=True)
+            body["biz_opaque_callback_data"] = message.idempotency_key[:512]  # echoed in status webhooks
+            return SendResult(platform_message_id=self._post(graph, account, body), thread_key=message.thread_key)
+        return self._send_media(graph, account, message, str(to))
+
+    def _body(self, message: OutboundMessage, to: str, kind: str, content: Mapping[str, Any], *,
+              first: bool) -> dict[str, Any]:
+        body: dict[str, Any] = {"messaging_product": "whatsapp", "to": to, "type": kind, **content}
+        if first and message.reply_to_platform_id:  # only the first part answers the customer's message
             body["context"] = {"message_id": message.reply_to_platform_id}
-        body["biz_opaque_callback_data"] = message.idempotency_key[:512]  # echoed in status webhooks
-        data = self.graph(account, client).call("POST", f"{account.external_id}/messages", body=body)
+        return body
+
+    def _post(self, graph: Any, account: AccountContext, body: dict[str, Any]) -> str:
+        data = graph.call("POST", f"{account.external_id}/messages", body=body)
         sent = data.get("messages")
         if not isinstance(sent, list) or not sent or not isinstance(sent[0], dict) or not sent[0].get("id"):
             raise SendError("WhatsApp did not return the message id", retryable=False)
-        return SendResult(platform_message_id=str(sent[0]["id"]), thread_key=message.thread_key)
+        return str(sent[0]["id"])
+
+    def _send_media(self, graph: Any, account: AccountContext, message: OutboundMessage, to: str) -> SendResult:
+        """One message per file (``link`` + caption); the text becomes the first file's caption when that file
+        takes one and it fits, else a text message of its own first. Each part is sent once (:func:`send_parts`)."""
+        first_type = MESSAGE_TYPES.get(message.attachments[0].kind, "document")
+        caption_on_first = bool(message.text) and first_type in CAPTIONED and len(message.text) <= MAX_CAPTION
+        parts: list[tuple[str, Callable[[], str]]] = []
+
+        def part(key: str, body: dict[str, Any]) -> None:
+            body["biz_opaque_callback_data"] = f"{message.idempotency_key}:{key}"[:512]
+            parts.append((key, lambda: self._post(graph, account, body)))
+
+        if message.text and not caption_on_first:
+            part("text", self._body(message, to, "text", {"text": {"body": message.text}}, first=True))
+        for index, attachment in enumerate(message.attachments):
+            caption = message.text if index == 0 and caption_on_first else None
+            part(f"attachment:{index}", self._media_body(message, to, attachment, caption, first=not parts))
+        done = send_parts(message, parts)
+        ids = [done[key] for key, _ in parts]
+        return SendResult(platform_message_id=ids[0], thread_key=message.thread_key,
+                          parts=done if len(ids) > 1 else {})
+
+    def _media_body(self, message: OutboundMessage, to: str, attachment: Attachment, caption: str | None, *,
+                    first: bool) -> dict[str, Any]:
+        if not attachment.url:
+            raise SendError("WhatsApp fetches media by link and this attachment has none", retryable=False)
+        kind = MESSAGE_TYPES.get(attachment.kind, "document")
+        media_object: dict[str, str] = {"link": attachment.url}
+        if caption:
+            media_object["caption"] = caption
+        if kind == "document" and attachment.name:
+            media_object["filename"] = attachment.name
+        return self._body(message, to, kind, {kind: media_object}, first=first)
 
     def check_connection(self, account: AccountContext, client: httpx.Client) -> str:
         data = self.graph(account, client).call(

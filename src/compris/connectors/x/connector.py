@@ -13,6 +13,8 @@ import httpx
 
 from compris.connectors.base import (
     AccountContext,
+    Attachment,
+    AttachmentRules,
     Connector,
     ConnectorError,
     Limits,
@@ -25,10 +27,18 @@ from compris.connectors.base import (
     WebhookRequest,
     WebhookResponse,
     WindowStatus,
+    send_parts,
 )
 from compris.connectors.x import inbound, outbound, signature
+from compris.kit import media
 
 DEFAULT_API_BASE = "https://api.x.com"
+
+#: images only, uploaded with ``POST /2/media/upload`` (bytes, not a URL): up to 4 on a post, 1 on a DM, 5 MB.
+#: GIFs and videos need X's chunked upload and processing, which Compris does not do yet.
+_IMAGES = frozenset({media.JPEG, media.PNG, media.WEBP})
+POST_ATTACHMENTS = AttachmentRules(mime_types=_IMAGES, max_count=4, max_bytes=5 * 1024 * 1024, public_url=False)
+DM_ATTACHMENTS = AttachmentRules(mime_types=_IMAGES, max_count=1, max_bytes=5 * 1024 * 1024, public_url=False)
 
 NOT_SUMMONED = (
     "X lets apps reply publicly only when the author mentioned or quoted our account, and this post "
@@ -39,7 +49,8 @@ NOT_SUMMONED = (
 class XConnector(Connector):
     network: ClassVar[str] = "x"
     display_name: ClassVar[str] = "X"
-    limits: ClassVar[Limits] = Limits(public_max_length=280, private_max_length=10_000)
+    limits: ClassVar[Limits] = Limits(public_max_length=280, private_max_length=10_000,
+                                      public_attachments=POST_ATTACHMENTS, private_attachments=DM_ATTACHMENTS)
     secret_fields: ClassVar[tuple[str, ...]] = (
         "oauth2_client_secret",  # signs X-Twitter-Webhooks-Signature-OAuth2 (recommended)
         "consumer_secret",  # OAuth1 consumer secret: legacy signature header and the CRC
@@ -136,29 +147,80 @@ class XConnector(Connector):
                 raise SendError("a public X reply needs the post it answers", retryable=False)
             if message.extra.get("summoned") is False:
                 raise SendError(NOT_SUMMONED, retryable=False)
-            data = outbound.request(
-                client, "POST", f"{self._base(account)}/2/tweets", token=token,
-                body={"text": message.text, "reply": {"in_reply_to_tweet_id": message.reply_to_platform_id}},
-            )
-            post = data.get("data")
-            if not isinstance(post, dict) or not post.get("id"):
-                raise SendError("X did not return the new post's id", retryable=False)
-            return SendResult(platform_message_id=str(post["id"]), thread_key=message.thread_key)
+            reply_to = message.reply_to_platform_id
+
+            def create_post(media_ids: list[str]) -> str:
+                body: dict[str, Any] = {"reply": {"in_reply_to_tweet_id": reply_to}}
+                if message.text or not media_ids:
+                    body = {"text": message.text, **body}
+                if media_ids:
+                    body["media"] = {"media_ids": media_ids}
+                data = outbound.request(client, "POST", f"{self._base(account)}/2/tweets", token=token, body=body)
+                post = data.get("data")
+                if not isinstance(post, dict) or not post.get("id"):
+                    raise SendError("X did not return the new post's id", retryable=False)
+                return str(post["id"])
+
+            return self._with_media(account, message, client, token, "tweet_image", create_post)
         if message.visibility is Visibility.PRIVATE:
             participant = message.extra.get("participant_id") or (
                 message.recipient.platform_user_id if message.recipient else None)
             if not participant:
                 raise SendError("an X direct message needs the recipient's user id", retryable=False)
-            data = outbound.request(
-                client, "POST", f"{self._base(account)}/2/dm_conversations/with/{participant}/messages",
-                token=token, body={"text": message.text},
-            )
-            event = data.get("data")
-            if not isinstance(event, dict) or not event.get("dm_event_id"):
-                raise SendError("X did not return the direct message's id", retryable=False)
-            return SendResult(platform_message_id=str(event["dm_event_id"]),
-                              thread_key=str(event.get("dm_conversation_id") or message.thread_key))
+            conversation: list[str] = []
+
+            def create_dm(media_ids: list[str]) -> str:
+                body: dict[str, Any] = {}
+                if message.text or not media_ids:
+                    body["text"] = message.text
+                if media_ids:
+                    body["attachments"] = [{"media_id": m} for m in media_ids]
+                data = outbound.request(
+                    client, "POST", f"{self._base(account)}/2/dm_conversations/with/{participant}/messages",
+                    token=token, body=body,
+                )
+                event = data.get("data")
+                if not isinstance(event, dict) or not event.get("dm_event_id"):
+                    raise SendError("X did not return the direct message's id", retryable=False)
+                if event.get("dm_conversation_id"):
+                    conversation.append(str(event["dm_conversation_id"]))
+                return str(event["dm_event_id"])
+
+            result = self._with_media(account, message, client, token, "dm_image", create_dm)
+            return SendResult(platform_message_id=result.platform_message_id,
+                              thread_key=conversation[0] if conversation else message.thread_key)
         raise SendError("internal notes are never sent to X", retryable=False)
+
+    def _with_media(self, account: AccountContext, message: OutboundMessage, client: httpx.Client, token: str,
+                    category: str, create: Any) -> SendResult:
+        """Upload each image (``POST /2/media/upload``), then create the post or DM with their media ids. An
+        uploaded image is remembered (``media:<n>`` in the send's progress) so that a retry after a failed
+        create reuses it instead of uploading it again."""
+        parts = [(f"media:{i}", self._uploader(account, client, token, a, category))
+                 for i, a in enumerate(message.attachments)]
+        done = send_parts(message, parts)
+        media_ids = [done[key] for key, _ in parts]
+        try:
+            created = create(media_ids)
+        except SendError as exc:
+            exc.progress = {**done, **exc.progress}
+            raise
+        return SendResult(platform_message_id=created, thread_key=message.thread_key)
+
+    def _uploader(self, account: AccountContext, client: httpx.Client, token: str, attachment: Attachment,
+                  category: str) -> Any:
+        def upload() -> str:
+            if attachment.data is None:
+                raise SendError("X needs the image's bytes and they were not given", retryable=False)
+            data = outbound.request(client, "POST", f"{self._base(account)}/2/media/upload", token=token, body={
+                "media": base64.b64encode(attachment.data).decode(), "media_category": category,
+                "media_type": attachment.mime_type or "application/octet-stream",
+            })
+            found = data.get("data")
+            if not isinstance(found, dict) or not found.get("id"):
+                raise SendError("X did not return the uploaded image's id", retryable=False)
+            return str(found["id"])
+        return upload
 
     def replay_request(self, account: AccountContext, start: datetime, end: datetime) -> httpx.Request:
         """``POST /2/webhooks/replay`` asking X to redeliver the events of [start, end] (≤ 24 h)."""

@@ -7,12 +7,13 @@ workspace's case or message is simply "not found".
 
 from fastapi import APIRouter
 
-from compris.web.api import cases, channels, me, messages
+from compris.web.api import cases, channels, me, messages, uploads
 
 router = APIRouter(prefix="/api/v1")
 router.include_router(me.router)
 router.include_router(cases.router)
 router.include_router(messages.router)
 router.include_router(channels.router)
+router.include_router(uploads.router)
 
 __all__ = ["router"]

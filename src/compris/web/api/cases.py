@@ -12,6 +12,7 @@ from compris.inbox import actions, queries
 from compris.kit.errors import Conflict, Invalid, NotFound
 from compris.models import User
 from compris.replies import actions as reply_actions
+from compris.uploads.queries import uploads_in_order
 from compris.web.api import load, serialize
 from compris.web.api.common import Api, errors
 from compris.web.api.schemas import (
@@ -91,8 +92,9 @@ def get_case(number: CaseNumber, ctx: Api) -> CaseDetail:
     responses={200: {"model": ReplyOut, "description": "A replay: the reply this idempotency key already "
                      "created."}, 201: {"description": "The reply, queued for sending."}, **errors(404, 409),
                422: {"model": ErrorOut, "description": "Invalid input (`details` names each field), a "
-                     "template variable left unfilled, or the reply guard refused the reply (`findings`): a "
-                     "block, or warnings with `override_warnings: false`."}},
+                     "template variable left unfilled, attachments the network does not accept here, or the "
+                     "reply guard refused the reply (`findings`): a block, or warnings with "
+                     "`override_warnings: false`."}},
 )
 def create_reply(
     number: CaseNumber,
@@ -112,12 +114,17 @@ def create_reply(
     client_key = idempotency_key or body.idempotency_key
     session, user = ctx.session, ctx.user
     case = queries.get_case(session, user.workspace_id, number, for_update=True)
+    try:
+        attachments = uploads_in_order(session, user.workspace_id, body.attachment_ids)
+    except NotFound as exc:
+        field_error(("body", "attachment_ids"), exc.message, body.attachment_ids)
     key = f"api:{user.id}:{client_key}" if client_key else None
     if key is not None:
         existing = load.reply_for_key(session, user.workspace_id, key)
         if existing is not None:
             same = (existing.case_id == case.id and existing.visibility == body.visibility
                     and existing.text == body.text.replace("\r\n", "\n").strip()
+                    and actions.attachment_ids(existing) == [u.id for u in attachments]
                     and body.reply_to_message_id in (None, existing.reply_to_message_id))
             if not same:
                 raise Conflict("this idempotency key was already used for a different reply")
@@ -128,7 +135,7 @@ def create_reply(
         sent = reply_actions.send_reply(session, ctx.runtime.publisher, actor=user, case=case, text=body.text,
                                         visibility=body.visibility, reply_to_message_id=body.reply_to_message_id,
                                         idempotency_key=key, template_id=body.template_id, override=override,
-                                        source="api")
+                                        source="api", attachments=attachments)
     except reply_actions.GuardRefused as exc:  # nothing was written; the findings are kept for supervisors
         reply_actions.record_guard_events(session, actor=user, case=case, findings=exc.findings, override=override,
                                           attempt_key=key, source="api")

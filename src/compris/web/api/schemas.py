@@ -9,7 +9,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, PlainSerializer, WithJsonSchema
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    ValidationInfo,
+    WithJsonSchema,
+    field_validator,
+)
 
 EXAMPLE_TIME = "2025-03-01T09:30:00+00:00"
 
@@ -202,10 +211,27 @@ class CaseList(Schema):
 
 class AttachmentOut(Schema):
     kind: str = Field(examples=["image"])
-    url: str | None = Field(default=None, examples=["https://pbs.example/abc.jpg"])
+    url: str | None = Field(default=None, description="On a customer message: the network's address. On a reply: "
+                            "the file in the agent UI (`/uploads/{id}`); with a token, read it from "
+                            "`GET /api/v1/uploads/{upload_id}/content`.", examples=["https://pbs.example/abc.jpg"])
     name: str | None = Field(default=None, examples=["boarding-pass.jpg"])
     mime_type: str | None = Field(default=None, examples=["image/jpeg"])
     size: int | None = Field(default=None, description="Bytes, when known.")
+    upload_id: int | None = Field(default=None, description="On a reply: the uploaded file (`POST /uploads`).")
+
+
+class UploadOut(Schema):
+    """A file uploaded to attach to replies. Its type is recognised from its bytes (the name and the client's
+    `Content-Type` are not trusted)."""
+
+    id: int = Field(examples=[17])
+    name: str = Field(description="The file name, cleaned (no directories; the extension matches the type).",
+                      examples=["boarding-pass.jpg"])
+    mime_type: str = Field(examples=["image/jpeg"])
+    kind: Literal["image", "video", "audio", "file"]
+    size: int = Field(description="Bytes.", examples=[48213])
+    sha256: str = Field(examples=["9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"])
+    created_at: Timestamp
 
 
 class MessageAuthor(Schema):
@@ -308,8 +334,16 @@ IDEMPOTENCY_KEY_PATTERN = r"^[\x21-\x7e]{1,64}$"
 
 
 class ReplyIn(Schema):
-    text: str = Field(min_length=1, max_length=20_000, description="Plain text of the reply.",
+    attachment_ids: list[int] = Field(
+        default_factory=list, max_length=10,
+        description="Files to attach, uploaded first with `POST /uploads`, in order. The network must accept them "
+        "on this kind of reply (types, size, count: see `docs/channels/`), else 422 with the network's reason.",
+        examples=[[17]],
+    )
+    text: str = Field(default="", max_length=20_000, description="Plain text of the reply. May be empty when "
+                      "`attachment_ids` is given and the network accepts files alone.",
                       examples=["So sorry about your flight, Marie. I have rebooked you on AF125."])
+
     visibility: ReplyVisibility = Field(
         default="public",
         description="`public` answers in the thread; `private` sends a direct message (moves a public "
@@ -338,6 +372,13 @@ class ReplyIn(Schema):
         extra="forbid",
         json_schema_extra={"examples": [{"text": "So sorry, Marie. Could you send us a DM?", "visibility": "public"}]},
     )
+
+    @field_validator("text")
+    @classmethod
+    def _text_or_files(cls, value: str, info: ValidationInfo) -> str:
+        if not value and not info.data.get("attachment_ids"):
+            raise ValueError("a reply needs text, attachments or both")
+        return value
 
 
 class NoteIn(Schema):

@@ -120,7 +120,8 @@ def message(
         reply_to_message_id=row.reply_to_message_id, platform_message_id=row.platform_message_id,
         permalink=row.permalink,
         attachments=[s.AttachmentOut(kind=str(a.get("kind", "file")), url=a.get("url"), name=a.get("name"),
-                                     mime_type=a.get("mime_type"), size=a.get("size"))
+                                     mime_type=a.get("mime_type"), size=a.get("size"),
+                                     upload_id=a.get("upload_id") if isinstance(a.get("upload_id"), int) else None)
                      for a in row.attachments or [] if isinstance(a, dict)],
         promoted=row.promoted, reshares=row.reshares, triage=_public(row.triage), sent_at=row.sent_at,
         created_at=row.created_at, delivery=delivery(row, outbox),

@@ -8,7 +8,7 @@ from __future__ import annotations
 from fastapi import APIRouter, FastAPI
 from starlette.staticfiles import StaticFiles
 
-from compris.web.pages import admin, auth, case, channel_admin, inbox, replies, tokens
+from compris.web.pages import admin, auth, case, channel_admin, inbox, replies, tokens, uploads
 from compris.web.pages import routing as routing_pages
 from compris.web.pages import sla as sla_pages
 from compris.web.pages.render import STATIC
@@ -23,6 +23,7 @@ router.include_router(channel_admin.router)
 router.include_router(replies.router)
 router.include_router(routing_pages.router)
 router.include_router(sla_pages.router)
+router.include_router(uploads.router)
 router.mount("/static", StaticFiles(directory=STATIC), name="static")
 
 

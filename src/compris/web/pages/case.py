@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import select
 
@@ -22,12 +22,15 @@ from compris.channels.service import connector_for
 from compris.connectors.base import Visibility
 from compris.inbox import actions
 from compris.inbox.queries import CaseView, case_view, get_case, get_message, get_user
+from compris.kit import media
 from compris.kit.clock import now
-from compris.kit.errors import ComprisError, Invalid, NotFound
-from compris.models import Case, CaseStatus, ChannelAccount, Direction, Message, Team, User
+from compris.kit.errors import ComprisError, Invalid, NotFound, TooLarge
+from compris.models import Case, CaseStatus, ChannelAccount, Direction, Message, Team, Upload, User
 from compris.replies import actions as reply_actions
 from compris.replies.composition import length_unit
 from compris.routing import service as routing
+from compris.uploads import actions as upload_actions
+from compris.uploads.queries import uploads_in_order
 from compris.web import i18n
 from compris.web.deps import PageContext, page_user
 from compris.web.pages import replies
@@ -68,6 +71,23 @@ class Composer:
     override: str = ""
     template_id: str = ""
     move_private: bool = False
+    # attachments: per visibility, what the network accepts ({accept, max_count, max_bytes, reason}); the files
+    # already uploaded for this draft (kept when a send is refused); the workspace-wide size limit
+    attach: dict[str, dict[str, Any]] = field(default_factory=dict)
+    attachments: list[Upload] = field(default_factory=list)
+    max_upload_bytes: int = 0
+
+
+def attach_options(connector: Any, visibility: str) -> dict[str, Any]:
+    """What the reply box's file input offers for one kind of reply on this network (or why it cannot)."""
+    rules = connector.limits.attachment_rules(visibility)
+    if rules is None:
+        return {"accept": "", "max_count": 0, "max_bytes": 0, "without_text": False,
+                "reason": connector.limits.no_attachments_reason(visibility)}
+    extensions = sorted({"." + media.extension(m) for m in rules.mime_types})
+    limits = [n for n in [rules.max_bytes, *rules.max_bytes_by_kind.values()] if n]
+    return {"accept": ",".join([*sorted(rules.mime_types), *extensions]), "max_count": rules.max_count,
+            "max_bytes": max(limits) if limits else 0, "without_text": rules.without_text, "reason": ""}
 
 
 def composer_for(session: Any, case: Case, *, text: str = "", visibility: str | None = None, note: str = "",
@@ -83,6 +103,7 @@ def composer_for(session: Any, case: Case, *, text: str = "", visibility: str | 
     if inbound:
         visibilities.append(Visibility.PRIVATE)
     limits: dict[str, int | None] = {}
+    attach: dict[str, dict[str, Any]] = {}
     unit = "characters"
     network = None
     if inbound:
@@ -91,13 +112,14 @@ def composer_for(session: Any, case: Case, *, text: str = "", visibility: str | 
             connector = connector_for(account)
             limits = {Visibility.PUBLIC: connector.limits.public_max_length,
                       Visibility.PRIVATE: connector.limits.private_max_length}
+            attach = {v: attach_options(connector, v) for v in visibilities}
             unit = length_unit(account.network, connector.limits.length_unit)
             network = connector.display_name
     default = str(inbound[0][0]) if inbound and inbound[0][0] in visibilities else (
         visibilities[0] if visibilities else Visibility.PRIVATE)
     return Composer(visibilities, default, limits, unit, network, text=text,
                     visibility=visibility if visibility in visibilities else default, note=note, error=error,
-                    note_error=note_error, idempotency_key=uuid.uuid4().hex)
+                    note_error=note_error, idempotency_key=uuid.uuid4().hex, attach=attach)
 
 
 def _view(ctx: PageContext, number: int) -> CaseView:
@@ -106,10 +128,15 @@ def _view(ctx: PageContext, number: int) -> CaseView:
 
 def _vars(ctx: PageContext, view: CaseView, composer: Composer | None = None,
           action_error: str | None = None) -> dict[str, Any]:
+    composer = composer or composer_for(ctx.session, view.case)
+    composer.max_upload_bytes = ceiling = ctx.runtime.settings.max_upload_bytes
+    for options in composer.attach.values():  # the network's limit or Compris's own, whichever is lower
+        if options["max_count"]:
+            options["max_bytes"] = min(options["max_bytes"] or ceiling, ceiling)
     return {
         "view": view,
         "case": view.case,
-        "composer": composer or composer_for(ctx.session, view.case),
+        "composer": composer,
         "agents": workspace_users(ctx.session, ctx.user.workspace_id),
         "action_error": action_error,
         "statuses": [s.value for s in CaseStatus],
@@ -138,16 +165,17 @@ def _fragments(request: Request, ctx: PageContext, names: list[str], variables: 
 
 
 def _answer(request: Request, ctx: PageContext, number: int, names: list[str], *,
-            composer: Composer | None = None, action_error: str | None = None) -> Response:
+            composer: Composer | None = None, action_error: str | None = None, status_code: int = 422) -> Response:
     failed = bool(action_error or (composer and (composer.error or composer.note_error)))
     if not is_htmx(request):
         if not failed:
             return redirect(f"/cases/{number}")
         view = _view(ctx, number)
-        return render(request, ctx, "case.html", status_code=422, **_vars(ctx, view, composer, action_error))
+        return render(request, ctx, "case.html", status_code=status_code,
+                      **_vars(ctx, view, composer, action_error))
     view = _view(ctx, number)
     return _fragments(request, ctx, names, _vars(ctx, view, composer, action_error),
-                      status_code=422 if failed else 200)
+                      status_code=status_code if failed else 200)
 
 
 @router.get("/cases/{number}")
@@ -195,20 +223,35 @@ def reply(
     template_id: Annotated[str, Form()] = "",
     override: Annotated[str, Form()] = "",
     send_anyway: Annotated[str, Form()] = "",
+    attachment_ids: Annotated[list[str] | None, Form()] = None,
+    files: Annotated[list[UploadFile] | None, File()] = None,
 ) -> Response:
+    """Send a reply. Files chosen in the reply box come with it (multipart); each is stored first, so that a
+    reply refused for any reason keeps them (as ``attachment_ids``) along with the draft."""
     try:
         case = _case(ctx, number)
     except NotFound:
         return _not_found(request, ctx)
     overrides = replies.parse_override(override, send_anyway)
     key = idempotency_key or uuid.uuid4().hex
+    lang = i18n.normalise(ctx.user.language)
+    kept: list[Upload] = []
     try:
+        kept = uploads_in_order(ctx.session, ctx.user.workspace_id,
+                                [int(i) for i in attachment_ids or [] if i.strip().isdigit()])
+        for upload in files or []:
+            if upload.filename or upload.size:  # an empty file input still sends one nameless, empty part
+                with domain_action(ctx.session):
+                    kept.append(upload_actions.store_upload(
+                        ctx.session, ctx.runtime.settings.data_dir, actor=ctx.user, name=upload.filename,
+                        data=upload.file.read(ctx.runtime.settings.max_upload_bytes + 1),
+                        max_bytes=ctx.runtime.settings.max_upload_bytes))
         with domain_action(ctx.session):  # the reply guard runs again here; blocks cannot be overridden
             reply_actions.send_reply(ctx.session, ctx.runtime.publisher, actor=ctx.user, case=case, text=text,
                                      visibility=visibility, idempotency_key=key,
-                                     template_id=replies.parse_template_id(template_id), override=overrides)
+                                     template_id=replies.parse_template_id(template_id), override=overrides,
+                                     attachments=kept)
     except ComprisError as exc:
-        lang = i18n.normalise(ctx.user.language)
         findings = []
         if isinstance(exc, reply_actions.GuardRefused):
             replies.record_refusal(ctx, case, exc, override=overrides, attempt_key=key)
@@ -217,7 +260,9 @@ def reply(
                                 error=replies.refusal_message(lang, exc))
         composer.idempotency_key = key
         composer.findings, composer.override, composer.template_id = findings, override, template_id
-        return _answer(request, ctx, number, ["composer", "timeline", "actions"], composer=composer)
+        composer.attachments = list(dict.fromkeys(kept))
+        return _answer(request, ctx, number, ["composer", "timeline", "actions"], composer=composer,
+                       status_code=413 if isinstance(exc, TooLarge) else 422)
     return _answer(request, ctx, number, ["composer", "timeline", "actions"])
 
 

@@ -151,11 +151,19 @@ def template_context(request: Request, ctx: PageContext | None, lang: str | None
         "when_iso": lambda value: _when_iso(value, lang, tz),
         "age": lambda value: i18n.format_age(value, at, lang),
         "count": lambda value: i18n.format_count(value, lang),
+        "filesize": lambda value: _filesize(value, lang),
         "label": lambda group, value, **kw: (t.gettext(LABELS[group][value]) % kw
                                               if value in LABELS.get(group, {}) else value),
         "network_name": network_name,
         "query": lambda **params: urlencode({k: v for k, v in params.items() if v not in (None, "")}),
     }
+
+
+def _filesize(value: object, lang: str) -> str:
+    from compris.kit.media import human_size
+
+    text = human_size(int(value)) if isinstance(value, int) else ""
+    return text.replace(".", ",") if lang == "fr" else text
 
 
 def _translate(t: NullTranslations, message: object) -> str:

@@ -54,7 +54,9 @@
       var a = area();
       if (!form || !a || !a.dataset.guardUrl) { return; }
       var seq = ++guardSeq;
-      var data = new URLSearchParams(new FormData(form));
+      var fields = new FormData(form);
+      fields.delete("files"); /* the guard reads the text only: never upload files while typing */
+      var data = new URLSearchParams(fields);
       data.delete("send_anyway");
       fetch(a.dataset.guardUrl, {
         method: "POST", credentials: "same-origin", body: data,
@@ -244,6 +246,107 @@
     }
   }, true);
 
+
+  /* --- attachments: list the chosen files (name, size, remove), check size and count before sending, and
+     follow what the network accepts for the chosen visibility (data-attach-* on each visibility radio) --- */
+  function attachOptions() {
+    var checked = $('#reply-form input[name="visibility"]:checked');
+    var d = checked ? checked.dataset : {};
+    var box = $("#reply-attach");
+    var ceiling = box ? parseInt(box.dataset.maxUpload || "0", 10) : 0;
+    var maxBytes = parseInt(d.attachMaxBytes || "0", 10) || ceiling;
+    return { accept: d.attachAccept || "", maxCount: parseInt(d.attachMaxCount || "0", 10), maxBytes: maxBytes,
+             withoutText: d.attachWithoutText === "1", hint: d.attachHint || "" };
+  }
+  function sizeText(n) {
+    if (n < 1024) { return n + " B"; }
+    if (n < 1048576) { return Math.round(n / 1024) + " KB"; }
+    return (n / 1048576).toFixed(1).replace(/\.0$/, "") + " MB";
+  }
+  function keptCount() { return document.querySelectorAll('#reply-attachments input[name="attachment_ids"]').length; }
+  function setFiles(input, files) {
+    if (!window.DataTransfer) { if (!files.length) { input.value = ""; } return; }
+    var dt = new DataTransfer();
+    files.forEach(function (f) { dt.items.add(f); });
+    input.files = dt.files;
+  }
+  function syncAttach(message) {
+    var input = $("#reply-files");
+    var box = $("#reply-attach");
+    if (!input || !box) { return; }
+    var o = attachOptions();
+    input.accept = o.accept;
+    input.disabled = o.maxCount === 0;
+    var label = $('label[for="reply-files"]');
+    if (label) { label.classList.toggle("disabled", o.maxCount === 0); }
+    var hint = $("#reply-attach-hint");
+    if (hint) { hint.textContent = o.hint; }
+    var list = $("#reply-chosen");
+    list.textContent = "";
+    var files = Array.prototype.slice.call(input.files || []);
+    files.forEach(function (file, index) {
+      var li = document.createElement("li");
+      li.className = "attachment-chip";
+      li.textContent = "📎 " + file.name + " ";
+      var size = document.createElement("span");
+      size.className = "muted";
+      size.textContent = sizeText(file.size);
+      li.appendChild(size);
+      var remove = document.createElement("button");
+      remove.type = "button";
+      remove.className = "link";
+      remove.textContent = box.dataset.remove || "Remove";
+      remove.addEventListener("click", function () {
+        setFiles(input, files.filter(function (f, i) { return i !== index; }));
+        syncAttach();
+      });
+      li.appendChild(document.createTextNode(" "));
+      li.appendChild(remove);
+      list.appendChild(li);
+    });
+    if (message) {
+      var error = document.createElement("li");
+      error.className = "error";
+      error.setAttribute("role", "alert");
+      error.textContent = message;
+      list.appendChild(error);
+    }
+    var text = area();
+    if (text) { text.required = !(o.withoutText && (files.length + keptCount()) > 0); }
+  }
+  document.addEventListener("change", function (event) {
+    if (event.target.id === "reply-files") {
+      var input = event.target;
+      var box = $("#reply-attach");
+      var o = attachOptions();
+      var files = Array.prototype.slice.call(input.files || []);
+      var message = "";
+      var fitting = files.filter(function (f) {
+        if (o.maxBytes && f.size > o.maxBytes) {
+          message = (box.dataset.tooLarge || "").replace("{name}", f.name).replace("{max}", sizeText(o.maxBytes));
+          return false;
+        }
+        return true;
+      });
+      if (fitting.length + keptCount() > o.maxCount) {
+        message = (box.dataset.tooMany || "").replace("{n}", String(o.maxCount));
+        fitting = fitting.slice(0, Math.max(0, o.maxCount - keptCount()));
+      }
+      if (fitting.length !== files.length) { setFiles(input, fitting); }
+      syncAttach(message);
+    } else if (event.target.name === "visibility" && event.target.closest("#reply-form")) {
+      syncAttach();
+    }
+  });
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest ? event.target.closest(".remove-attachment") : null;
+    if (!button) { return; }
+    var chip = button.closest(".attachment-chip");
+    if (chip) { chip.remove(); }
+    syncAttach();
+  });
+  document.addEventListener("htmx:afterSwap", function () { syncAttach(); });
+  syncAttach();
   document.addEventListener("htmx:afterSwap", function () { syncSend(); });
   syncSend();
 })();

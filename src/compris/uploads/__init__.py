@@ -1,0 +1,1 @@
+"""Files agents attach to replies: storage (content-addressed on disk), limits, signed public links."""
