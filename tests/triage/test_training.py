@@ -56,3 +56,17 @@ def test_retrained_directory_is_reloaded(tiny_data: Path, tmp_path: Path) -> Non
     second = load_models(out)
     assert second is not first
     assert second.override("wifi cassé", "topic") == "product quality"
+
+
+def test_retraining_keeps_the_fine_tuned_encoder_in_force(tiny_data: Path, tmp_path: Path, zero_tuned: Path) -> None:
+    """`train` does not fine-tune the encoder (that is `finetune`): it carries the baseline's file over."""
+    baseline = tmp_path / "baseline"
+    train(tiny_data, baseline, [], accurate=False)
+    (baseline / "tuned_e5.npz").write_bytes(zero_tuned.read_bytes())
+    out = tmp_path / "workspace"
+    report = train(tiny_data, out, [("vol annulé", "sentiment", "negative")], baseline=baseline, accurate=False)
+    assert (out / "tuned_e5.npz").read_bytes() == zero_tuned.read_bytes()
+    assert "complaints.macro_f1" in report.after  # evaluated with the accurate path the directory now has
+    # retraining in place leaves it alone
+    train(tiny_data, baseline, [], baseline=baseline, accurate=False)
+    assert (baseline / "tuned_e5.npz").is_file()

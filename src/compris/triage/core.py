@@ -365,12 +365,6 @@ def triage_many(
     p_topic = models.topic.proba(x)
     path = "fast"
     if _use_accurate(models, accurate):
-        assert models.accurate_sentiment is not None
-        emb = models.embed(texts)
-        mix = models.accurate_mix
-        p_sent = (1.0 - mix) * p_sent + mix * models.accurate_sentiment.proba(emb)
-        if models.accurate_complaint is not None:
-            k = models.accurate_complaint.classes.index("complaint")
-            p_comp = 0.5 * p_comp + 0.5 * models.accurate_complaint.proba(emb)[:, k]
+        p_sent, p_comp = models.accurate_scores(texts, p_sent, p_comp)
         path = "accurate"
     return [_decide(models, item, p_sent[i], float(p_comp[i]), p_topic[i], path) for i, item in enumerate(inputs)]

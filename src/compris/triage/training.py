@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import logging
+import shutil
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
@@ -26,7 +27,7 @@ import numpy.typing as npt
 from compris.triage import data as ds
 from compris.triage import embeddings
 from compris.triage.features import Featurizer, LinearHead
-from compris.triage.models import FORMAT_VERSION, TriageModels, load_models
+from compris.triage.models import FORMAT_VERSION, TUNED_FILE, TriageModels, default_model_dir, load_models
 from compris.triage.rules import TOPICS
 from compris.triage.text import normalize
 
@@ -82,19 +83,28 @@ def _argmax_labels(head: LinearHead, proba: npt.NDArray[np.float64]) -> list[str
     return [head.classes[i] for i in proba.argmax(axis=1)]
 
 
+def _accurate_proba(
+    models: TriageModels, texts: list[str], accurate: bool
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """Sentiment probabilities and complaint probabilities (two columns, ``complaint`` head order)."""
+    x = models.featurizer.transform(texts)
+    p_sent = models.sentiment.proba(x)
+    p_comp = models.complaint.proba(x)
+    if accurate and models.has_accurate_path:
+        k = models.complaint.classes.index("complaint")
+        p_sent, p_yes = models.accurate_scores(texts, p_sent, p_comp[:, k])
+        p_comp = p_comp.copy()
+        p_comp[:, k] = p_yes
+        p_comp[:, 1 - k] = 1.0 - p_yes
+    return p_sent, p_comp
+
+
 def _sentiment_proba(models: TriageModels, texts: list[str], accurate: bool) -> npt.NDArray[np.float64]:
-    p = models.sentiment.proba(models.featurizer.transform(texts))
-    if accurate and models.accurate_sentiment is not None:
-        mix = models.accurate_mix
-        p = (1.0 - mix) * p + mix * models.accurate_sentiment.proba(models.embed(texts))
-    return p
+    return _accurate_proba(models, texts, accurate)[0]
 
 
 def _complaint_proba(models: TriageModels, texts: list[str], accurate: bool) -> npt.NDArray[np.float64]:
-    p = models.complaint.proba(models.featurizer.transform(texts))
-    if accurate and models.accurate_complaint is not None:
-        p = 0.5 * p + 0.5 * models.accurate_complaint.proba(models.embed(texts))
-    return p
+    return _accurate_proba(models, texts, accurate)[1]
 
 
 def evaluate(models: TriageModels, data_dir: Path, *, accurate: bool = False) -> dict[str, float]:
@@ -279,6 +289,11 @@ def train(
     topic.save(out_dir / "topic.npz")
     for stale in ("accurate_sentiment.npz", "accurate_complaint.npz"):
         (out_dir / stale).unlink(missing_ok=True)
+    # the fine-tuned encoder (hours of training, see finetune.py) is not retrained here: keep the one in force
+    tuned_source = Path(baseline if baseline is not None else default_model_dir()) / TUNED_FILE
+    tuned_target = out_dir / TUNED_FILE
+    if tuned_source.is_file() and tuned_source.resolve() != tuned_target.resolve():
+        shutil.copyfile(tuned_source, tuned_target)
 
     if accurate:
         say(f"accurate path: embedding {len(sent) + len(comp_rows)} texts with multilingual-e5-small")
