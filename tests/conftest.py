@@ -84,6 +84,7 @@ def settings(tmp_path: Path, db_url: str) -> Settings:
         workers=0,
         sandbox=False,
         base_url="http://testserver",
+        triage_accurate="off",  # tests opt in (tests/inbox/test_triage_refine.py) with a fake accurate path
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -38,6 +39,11 @@ class Settings(BaseSettings):
     media_url_ttl_seconds: int = Field(
         default=7 * 24 * 3600,
         description="How long a signed /media/<token> link given to a network to fetch an attachment stays valid.",
+    )
+    triage_accurate: Literal["off", "unsure", "all"] = Field(
+        default="unsure",
+        description="Re-score customer messages with the accurate triage path in a background job: never (off), "
+        "when the fast path was unsure (unsure), or every message (all). Needs the accurate path installed.",
     )
 
     @model_validator(mode="after")

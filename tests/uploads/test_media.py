@@ -89,3 +89,28 @@ def test_send_parts_sends_each_part_once() -> None:
     with pytest.raises(SendError) as caught:
         send_parts(message, [("text", lambda: calls.append("a") or "m0"), ("file", fail)])
     assert calls == ["b"] and caught.value.progress == {"text": "m1"}
+
+
+def test_invisible_and_direction_characters_are_not_kept_in_names() -> None:
+    """A right-to-left override makes ``invoice\\u202efdp.png`` read as ``invoicegnp.pdf``: never kept, nor
+    zero-width characters, C1 controls or line separators (they would mislead the agent or the customer)."""
+    from compris.uploads.store import plain_name
+
+    assert clean_name("invoice\u202efdp.png", media.PNG) == "invoice_fdp.png"
+    assert clean_name("a\u200bb\u2066c\u2069.pdf", media.PDF) == "a_b_c_.pdf"
+    assert clean_name("x\x85y\u2028z.png", media.PNG) == "x_y_z.png"
+    assert clean_name("\u202e", media.GIF) == "_.gif"
+    assert plain_name("evil\u202egnp.exe") == "evil_gnp.exe"
+    assert clean_name("café.png", media.PNG) == "café.png"  # letters of any script are kept
+
+
+def test_the_store_path_takes_only_a_bare_sha256(tmp_path: object) -> None:
+    from pathlib import Path
+
+    from compris.uploads.store import path_for
+
+    sha = "a" * 64
+    assert path_for(Path("/data"), 3, sha) == Path("/data/uploads/3") / "aa" / sha
+    for bad in (sha + "\n", "../" + sha[3:], sha.upper(), sha[:-1], sha + "/x"):
+        with pytest.raises(ValueError, match="SHA-256"):
+            path_for(Path("/data"), 3, bad)

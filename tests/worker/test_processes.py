@@ -32,14 +32,15 @@ def pg_runtime(pg_url: str, tmp_path: Path) -> Iterator[Runtime]:
     tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
     with db.engine.begin() as conn:
         conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
-    settings = Settings(data_dir=tmp_path, database_url=pg_url, secret_key=SECRET, workers=0)
+    settings = Settings(data_dir=tmp_path, database_url=pg_url, secret_key=SECRET, workers=0, triage_accurate="off")
     rt = Runtime.create(settings, db)
     yield rt
     rt.stop()
 
 
 def _worker_process(url: str, tmp_path: Path) -> subprocess.Popen[bytes]:
-    env = dict(os.environ, COMPRIS_DATABASE_URL=url, COMPRIS_SECRET_KEY=SECRET, COMPRIS_DATA_DIR=str(tmp_path))
+    env = dict(os.environ, COMPRIS_DATABASE_URL=url, COMPRIS_SECRET_KEY=SECRET, COMPRIS_DATA_DIR=str(tmp_path),
+               COMPRIS_TRIAGE_ACCURATE="off")
     return subprocess.Popen(
         [sys.executable, "-m", "compris", "worker", "--threads", "2"],
         env=env,

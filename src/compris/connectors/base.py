@@ -224,21 +224,35 @@ class AttachmentRules:
 
     def refusal(self, network: str, files: Sequence[Attachment], *, has_text: bool) -> str | None:
         """Why ``files`` cannot go on this reply (a sentence naming the file), or None when they can."""
+        found = self.refusal_message(network, files, has_text=has_text)
+        return found[0] % found[1] if found else None
+
+    def refusal_message(self, network: str, files: Sequence[Attachment], *,
+                        has_text: bool) -> tuple[str, dict[str, object]] | None:
+        """:meth:`refusal` as a message to translate and its values (``msgid % params``), or None."""
         if len(files) > self.max_count:
-            return (f"{network} accepts at most {self.max_count} attachment{'s' if self.max_count > 1 else ''} "
-                    f"on this reply ({len(files)} given)")
+            msgid = ("%(network)s accepts at most %(max)s attachment on this reply (%(given)s given)"
+                     if self.max_count == 1 else
+                     "%(network)s accepts at most %(max)s attachments on this reply (%(given)s given)")
+            return msgid, {"network": network, "max": self.max_count, "given": len(files)}
         if files and not has_text and not self.without_text:
-            return f"{network} needs text with an attachment"
+            return "%(network)s needs text with an attachment", {"network": network}
         for f in files:
             name = f.name or f.kind
             if f.mime_type not in self.mime_types:
-                return f"{network} does not accept {f.mime_type or 'this type of file'} here ({name})"
+                if f.mime_type:
+                    return ("%(network)s does not accept %(type)s here (%(name)s)",
+                            {"network": network, "type": f.mime_type, "name": name})
+                return "%(network)s does not accept this type of file here (%(name)s)", {"network": network,
+                                                                                        "name": name}
             limit = self.limit_for(f.kind)
             if limit is not None and (f.size or 0) > limit:
-                return f"{name} is too large for {network} ({_mb(f.size or 0)}; at most {_mb(limit)})"
+                return ("%(name)s is too large for %(network)s (%(size)s; at most %(max)s)",
+                        {"name": name, "network": network, "size": _mb(f.size or 0), "max": _mb(limit)})
         total = sum(f.size or 0 for f in files)
         if self.max_total_bytes is not None and total > self.max_total_bytes:
-            return f"the attachments are too large together for {network} (at most {_mb(self.max_total_bytes)})"
+            return ("the attachments are too large together for %(network)s (at most %(max)s)",
+                    {"network": network, "max": _mb(self.max_total_bytes)})
         return None
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from compris.connectors.base import Attachment, Author, DeliveryStatus, InboundMessage, Visibility
 from compris.events import Publisher
 from compris.kit.clock import now
-from compris.kit.errors import Conflict, Invalid, NotFound
+from compris.kit.errors import Conflict, Invalid, NotFound, Translatable
 from compris.models import (
     ACTIVE_STATUSES,
     Case,
@@ -37,6 +37,9 @@ from compris.models import (
     Workspace,
 )
 from compris.worker.queue import enqueue
+
+if TYPE_CHECKING:
+    from compris.triage.core import TriageResult
 
 SEND_REPLY = "inbox.send_reply"
 MAX_TEXT = 20_000
@@ -511,11 +514,12 @@ def add_reply(
     if attachments:
         rules = connector.limits.attachment_rules(visibility)
         if rules is None:
-            raise Invalid(f"{connector.display_name}: {connector.limits.no_attachments_reason(visibility)}")
-        refusal = rules.refusal(connector.display_name, [_attachment_of(u) for u in attachments],
-                                has_text=bool(text))
+            raise Invalid.of("%(network)s: %(reason)s", network=connector.display_name,
+                             reason=Translatable(connector.limits.no_attachments_reason(visibility)))
+        refusal = rules.refusal_message(connector.display_name, [_attachment_of(u) for u in attachments],
+                                        has_text=bool(text))
         if refusal:
-            raise Invalid(refusal)
+            raise Invalid.of(refusal[0], **refusal[1])
     limit = (
         connector.limits.public_max_length if visibility == Visibility.PUBLIC else connector.limits.private_max_length
     )
@@ -911,6 +915,7 @@ def correct_triage(session: Session, publisher: Publisher, *, actor: User, messa
         raise Invalid(f"unknown triage field {field!r}")
     if label not in allowed:
         raise Invalid(f"{label!r} is not a {field} label ({', '.join(allowed)})")
+    session.refresh(message, with_for_update=True)  # a background refinement (refine_triage) may have just written
     triage = dict(message.triage or {})
     previous = triage.get(field)
     correction = TriageCorrection(workspace_id=message.workspace_id, message_id=message.id, user_id=actor.id,
@@ -936,3 +941,71 @@ def correct_triage(session: Session, publisher: Publisher, *, actor: User, messa
               field=field, label=label, previous=previous)
     _publish_case(session, publisher, case, "triage", message_id=message.id)
     return correction
+
+
+REFINED_LABELS = ("sentiment", "intent", "topic", "urgency")
+
+
+def refine_triage(session: Session, publisher: Publisher, *, message: Message, result: TriageResult) -> bool:
+    """The accurate triage path re-scored a customer message in the background (job ``triage.refine``).
+
+    The message's triage becomes the accurate one (``path: "accurate"``; fields the accurate path does not
+    change, such as personal data, come back the same) with ``refined.was``: what the fast path said for each
+    label or priority that changed. **An agent's correction wins**: a corrected label stays as corrected, and
+    the priority is computed on the corrected labels. The case's triage and priority follow when that message
+    is still the one they came from (the latest recorded, as ``record_inbound`` sets them). Returns False, and
+    writes nothing, for a deleted or already refined message (safe to run twice)."""
+    # lock the message, then its case (the order correct_triage and merge_cases use), and read them afresh
+    session.refresh(message, with_for_update=True)
+    if message.direction != Direction.INBOUND or message.deleted_at is not None:
+        return False
+    current = dict(message.triage or {})
+    if current.get("path") == "accurate":
+        return False
+    case = session.scalar(
+        select(Case).where(Case.id == message.case_id).with_for_update().execution_options(populate_existing=True)
+    )
+    assert case is not None
+    case_follows = case.triage == current  # the case's triage came from this message (and nothing newer)
+    corrected = dict(current.get("corrected") or {})
+    labels = {f: str(fix["label"]) for f, fix in corrected.items() if isinstance(fix, dict) and "label" in fix}
+    refined = result.to_dict()
+    if labels.keys() & {"intent", "sentiment", "urgency"}:
+        refined["priority"], refined["reasons"] = _priority_with(result, labels)
+    triage = {k: v for k, v in current.items() if k != "error"}
+    triage.update(refined)
+    triage.update(labels)
+    if corrected:
+        triage["corrected"] = corrected
+    was = {f: current.get(f) for f in (*REFINED_LABELS, "priority") if current.get(f) != triage.get(f)}
+    triage["refined"] = {"at": now().isoformat(), "was": was}
+    message.triage = triage
+    if triage.get("language"):
+        message.language = triage["language"]
+    if case_follows:
+        case.triage = triage
+        case.priority = int(triage.get("priority", 0) or 0)
+        if triage.get("language"):
+            case.language = triage["language"]
+    if was:
+        log_event(session, case, "triage_refined", workspace_id=case.workspace_id, message_id=message.id, was=was)
+    _publish_case(session, publisher, case, "triage", message_id=message.id)
+    return True
+
+
+def _priority_with(result: TriageResult, labels: dict[str, str]) -> tuple[int, list[str]]:
+    """The priority of an accurate result whose intent, sentiment or urgency an agent corrected."""
+    import dataclasses
+
+    from compris.triage.core import priority
+
+    changes: dict[str, Any] = {}
+    if labels.get("intent", result.intent) != result.intent:
+        changes["intent"] = labels["intent"]
+    if labels.get("sentiment", result.sentiment) != result.sentiment:
+        changes["sentiment"], changes["sentiment_confidence"] = labels["sentiment"], 1.0  # the agent is sure
+    if labels.get("urgency", result.urgency) != result.urgency:
+        changes["urgency"] = labels["urgency"]
+    if not changes:
+        return result.priority, list(result.reasons)
+    return priority(dataclasses.replace(result, **changes))

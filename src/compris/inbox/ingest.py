@@ -22,9 +22,9 @@ from compris.connectors.base import (
 )
 from compris.db import Database
 from compris.events import Publisher
-from compris.inbox import actions
+from compris.inbox import actions, triage_refine
 from compris.kit.clock import now
-from compris.models import ChannelAccount, RawEvent, RawEventStatus
+from compris.models import ChannelAccount, Direction, RawEvent, RawEventStatus
 from compris.worker.queue import JobRun, RetryLater, backoff, enqueue, handler
 
 log = logging.getLogger(__name__)
@@ -119,7 +119,8 @@ def process_raw_event(run: JobRun) -> None:
     raw_event_id = int(run.payload["raw_event_id"])
     prepared = _enriched(run, raw_event_id)
     with run.db.transaction() as session:
-        process(session, run.publisher, run.services.secret_key, raw_event_id, prepared=prepared)
+        process(session, run.publisher, run.services.secret_key, raw_event_id, prepared=prepared,
+                refine=run.services.settings.triage_accurate)
 
 
 def _enriched(run: JobRun, raw_event_id: int) -> ParsedDelivery | None:
@@ -159,8 +160,11 @@ def process(
     raw_event_id: int,
     *,
     prepared: ParsedDelivery | None = None,
+    refine: str = "off",
 ) -> int:
-    """Normalise one stored delivery into messages and cases. Returns how many messages were new."""
+    """Normalise one stored delivery into messages and cases. Returns how many messages were new.
+
+    ``refine`` is ``COMPRIS_TRIAGE_ACCURATE``: which new customer messages get a ``triage.refine`` job."""
     raw = session.scalar(select(RawEvent).where(RawEvent.id == raw_event_id).with_for_update())
     if raw is None or raw.status != RawEventStatus.PENDING:
         return 0  # already done (a job run twice) or purged
@@ -177,7 +181,7 @@ def process(
         return 0
     created = 0
     for message in parsed.messages:
-        if _record(session, publisher, account, message, raw.id):
+        if _record(session, publisher, account, message, raw.id, refine):
             created += 1
     for status in parsed.statuses:
         actions.record_delivery_status(session, publisher, account, status)
@@ -187,6 +191,12 @@ def process(
 
 
 def _record(
-    session: Session, publisher: Publisher, account: ChannelAccount, message: InboundMessage, raw_id: int
+    session: Session, publisher: Publisher, account: ChannelAccount, message: InboundMessage, raw_id: int,
+    refine: str,
 ) -> bool:
-    return actions.record_inbound(session, publisher, account, message, raw_event_id=raw_id) is not None
+    stored = actions.record_inbound(session, publisher, account, message, raw_event_id=raw_id)
+    if stored is None:
+        return False
+    if stored.direction == Direction.INBOUND:  # a customer's message (not our own account's echo)
+        triage_refine.plan_refinement(session, publisher, stored, refine)
+    return True

@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
 
 from compris.connectors.base import InboundMessage
 from compris.models import ChannelAccount, Identity
+
+if TYPE_CHECKING:
+    from compris.triage import TriageModels
 
 log = logging.getLogger(__name__)
 
@@ -31,17 +34,26 @@ def workspace_model_dir(data_dir: Path, workspace_id: int) -> Path:
     return data_dir / "triage" / str(workspace_id)
 
 
+def workspace_models(workspace_id: int, data_dir: Path | None = None) -> TriageModels:
+    """The workspace's retrained models when it has some, else the shipped ones (both cached by the loader:
+    after the first call this costs a few file checks, never a model load)."""
+    from compris.triage import load_models
+
+    where = data_dir if data_dir is not None else _data_dir
+    if where is not None:
+        own = workspace_model_dir(where, workspace_id)
+        if (own / "manifest.json").exists():
+            return load_models(own)
+    return load_models()
+
+
 def triage_message(
     session: Session, account: ChannelAccount, inbound: InboundMessage, identity: Identity
 ) -> dict[str, Any]:
-    from compris.triage import load_models, triage
+    from compris.triage import triage
 
     try:
-        models = None
-        if _data_dir is not None:
-            own = workspace_model_dir(_data_dir, account.workspace_id)
-            if (own / "manifest.json").exists():
-                models = load_models(own)
+        models = workspace_models(account.workspace_id)
         result = triage(
             inbound.text,
             followers=identity.followers,

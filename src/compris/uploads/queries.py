@@ -27,5 +27,5 @@ def uploads_in_order(session: Session, workspace_id: int, ids: Iterable[int]) ->
         select(Upload).where(Upload.workspace_id == workspace_id, Upload.id.in_(wanted)))}
     missing = [i for i in wanted if i not in found]
     if missing:
-        raise NotFound(f"no such file: {missing[0]}")
+        raise NotFound.of("no such file: %(id)s", id=missing[0])
     return [found[i] for i in wanted]

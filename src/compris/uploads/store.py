@@ -19,6 +19,10 @@ UPLOADS_DIR = "uploads"
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 _UNSAFE = re.compile(r'[\x00-\x1f\x7f<>:"/\\|?*]+')
 MAX_NAME = 200
+#: Unicode categories never kept in a name: controls (C0 and C1), format characters (the bidirectional
+#: overrides and isolates that make ``photo\u202egnp.pdf`` read as ``photofdp.png``, zero-width characters),
+#: line and paragraph separators, lone surrogates
+_UNSAFE_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp", "Cs"})
 
 
 def root(data_dir: Path) -> Path:
@@ -26,7 +30,7 @@ def root(data_dir: Path) -> Path:
 
 
 def path_for(data_dir: Path, workspace_id: int, sha256: str) -> Path:
-    if not _SHA256.match(sha256):
+    if not isinstance(sha256, str) or not _SHA256.fullmatch(sha256):
         raise ValueError("not a SHA-256")
     return root(data_dir) / str(int(workspace_id)) / sha256[:2] / sha256
 
@@ -63,19 +67,23 @@ def read(data_dir: Path, workspace_id: int, sha256: str) -> bytes:
     return data
 
 
+def _safe_characters(raw: str | None) -> str:
+    """NFC, the last path component only, reserved and invisible characters made ``_``."""
+    name = unicodedata.normalize("NFC", raw or "").replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join("_" if unicodedata.category(c) in _UNSAFE_CATEGORIES else c for c in name)
+    return _UNSAFE.sub("_", name)
+
+
 def plain_name(raw: str | None) -> str:
     """The name as given, without directories or control characters (for messages), at most 80 characters."""
-    name = unicodedata.normalize("NFC", raw or "").replace("\\", "/").rsplit("/", 1)[-1]
-    return _UNSAFE.sub("_", name).strip()[:80]
+    return _safe_characters(raw).strip()[:80]
 
 
 def clean_name(raw: str | None, mime_type: str) -> str:
     """A file name safe to store and show: no directories, control or reserved characters, at most 200
     characters, never starting with a dot; ``file.<ext>`` when nothing is left. The extension is made to
     match the type recognised from the bytes (``photo.png`` holding a JPEG becomes ``photo.png.jpg``)."""
-    name = unicodedata.normalize("NFC", raw or "")
-    name = name.replace("\\", "/").rsplit("/", 1)[-1]
-    name = _UNSAFE.sub("_", name).strip().lstrip(".").strip()
+    name = _safe_characters(raw).strip().lstrip(".").strip()
     ext = media.extension(mime_type)
     if not name:
         name = f"file.{ext}"

@@ -15,6 +15,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from compris.config import Settings, get_settings
 from compris.kit.errors import ComprisError
 from compris.runtime import Runtime
+from compris.web.body_limit import BodyLimit
 from compris.web.deps import NotSignedIn
 
 SECURITY_HEADERS = {
@@ -73,6 +74,9 @@ def create_app(
         for key, value in SECURITY_HEADERS.items():
             response.headers.setdefault(key, value)
         return response
+
+    # outermost: a body over the limit is refused while it is read, before any form is parsed (413)
+    app.add_middleware(BodyLimit, settings=settings)
 
     @app.exception_handler(NotSignedIn)
     async def _not_signed_in(request: Request, exc: NotSignedIn) -> Response:

@@ -20,6 +20,8 @@ from babel.messages.pofile import read_po
 from babel.numbers import format_compact_decimal
 from babel.support import NullTranslations, Translations
 
+from compris.kit.errors import ComprisError, Translatable
+
 LANGUAGES = ("en", "fr")
 DEFAULT_LANGUAGE = "en"
 LOCALE_DIR = Path(__file__).resolve().parent.parent / "locale"
@@ -49,6 +51,18 @@ def translations(language: str) -> NullTranslations:
 def gettext(language: str, message: str, **variables: object) -> str:
     text = translations(language).gettext(message)
     return text % variables if variables else text
+
+
+def error_text(language: str, error: ComprisError) -> str:
+    """A domain error in the user's language: its ``msgid`` with its values when it has one, else its message."""
+    t = translations(language)
+    if error.msgid:
+        params = {k: t.gettext(v) if isinstance(v, Translatable) else v for k, v in error.params.items()}
+        try:
+            return t.gettext(error.msgid) % params
+        except (KeyError, TypeError, ValueError):  # a translation that does not fit its values: the English
+            return error.message
+    return t.gettext(error.message)
 
 
 def from_accept_language(header: str | None) -> str:

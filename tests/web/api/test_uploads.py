@@ -112,3 +112,41 @@ def test_a_network_without_attachments_refuses_the_reply(client: TestClient, age
     assert "does not accept attachments" in response.json()["error"]
     world.run_jobs()
     assert network.sent == []  # never sent without its file
+
+
+def test_a_body_over_the_limit_is_refused_while_it_is_read(client: TestClient, agent_headers: dict[str, str],
+                                                           settings: Settings, world: World) -> None:
+    """The multipart parser would spool any size to disk before the handler sees the file: the body is refused
+    as it arrives, whether its length is declared or not (chunked), and nothing is stored."""
+    from compris.web.body_limit import request_limit
+
+    settings.max_upload_bytes = 1000
+    limit = request_limit(settings)
+    big = PNG + b"\x00" * limit
+    declared = _upload(client, agent_headers, big)
+    assert declared.status_code == 413, declared.text  # type: ignore[attr-defined]
+    assert "too large" in declared.json()["error"]  # type: ignore[attr-defined]
+    boundary = "x-boundary"
+    head = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"big.png\"\r\n"
+            "Content-Type: image/png\r\n\r\n").encode()
+
+    def chunks() -> object:
+        yield head + PNG
+        for _ in range(limit // 65536 + 2):
+            yield b"\x00" * 65536
+        yield f"\r\n--{boundary}--\r\n".encode()
+
+    chunked = client.post("/api/v1/uploads", content=chunks(),  # type: ignore[arg-type]
+                          headers={**agent_headers, "Content-Type": f"multipart/form-data; boundary={boundary}"})
+    assert chunked.status_code == 413, chunked.text
+    assert not (settings.data_dir / "uploads").exists() or not any((settings.data_dir / "uploads").rglob("*"))
+    # a file within the limits still goes through
+    assert _upload(client, agent_headers, PNG).status_code == 201  # type: ignore[attr-defined]
+
+
+def test_the_same_file_uploaded_again_is_the_same_upload(client: TestClient, agent_headers: dict[str, str]) -> None:
+    first = _upload(client, agent_headers, PNG, name="map.png").json()  # type: ignore[attr-defined]
+    again = _upload(client, agent_headers, PNG, name="map.png").json()  # type: ignore[attr-defined]
+    renamed = _upload(client, agent_headers, PNG, name="plan.png").json()  # type: ignore[attr-defined]
+    assert again["id"] == first["id"] and renamed["id"] != first["id"]
+    assert renamed["sha256"] == first["sha256"]

@@ -208,8 +208,21 @@ def _case(ctx: PageContext, number: int) -> Case:
     return get_case(ctx.session, ctx.user.workspace_id, number, for_update=True)
 
 
+def _upload_ids(values: list[str]) -> list[int]:
+    """The files kept from a refused attempt (hidden fields): an id that is not one is refused, never dropped."""
+    ids = []
+    for value in values:
+        value = value.strip()
+        if not value:
+            continue
+        if not (value.isascii() and value.isdigit()):
+            raise NotFound("no such file")
+        ids.append(int(value))
+    return ids
+
+
 def _message(ctx: PageContext, error: ComprisError) -> str:
-    return i18n.translations(ctx.user.language).gettext(error.message)
+    return i18n.error_text(ctx.user.language, error)
 
 
 @router.post("/cases/{number}/reply")
@@ -237,8 +250,7 @@ def reply(
     lang = i18n.normalise(ctx.user.language)
     kept: list[Upload] = []
     try:
-        kept = uploads_in_order(ctx.session, ctx.user.workspace_id,
-                                [int(i) for i in attachment_ids or [] if i.strip().isdigit()])
+        kept = uploads_in_order(ctx.session, ctx.user.workspace_id, _upload_ids(attachment_ids or []))
         for upload in files or []:
             if upload.filename or upload.size:  # an empty file input still sends one nameless, empty part
                 with domain_action(ctx.session):

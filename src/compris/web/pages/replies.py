@@ -114,7 +114,7 @@ def refusal_message(lang: str, exc: ComprisError) -> str:
     if isinstance(exc, reply_templates.MissingVariables):
         return i18n.gettext(lang, "Fill in before sending: %(names)s",
                             names=", ".join("{" + n + "}" for n in exc.names))
-    return i18n.translations(lang).gettext(exc.message)
+    return i18n.error_text(lang, exc)
 
 
 def record_refusal(ctx: PageContext, case: Case, exc: reply_actions.GuardRefused, *, override: Collection[str],

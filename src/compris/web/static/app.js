@@ -33,6 +33,11 @@
     toast(message);
   });
   document.addEventListener("htmx:sendError", function () { toast(body.dataset.offline || "Network error: try again."); });
+  /* a refusal that leaves the page as it is (HX-Reswap: none) names itself with HX-Trigger {"compris:error": "..."} */
+  document.addEventListener("compris:error", function (event) {
+    var detail = event.detail || {};
+    toast(typeof detail.value === "string" ? detail.value : "Error");
+  });
 
   /* --- live updates --- */
   function setLive(on) {
