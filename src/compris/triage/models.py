@@ -75,7 +75,7 @@ class TriageModels:
         return self.has_tuned_encoder or (self.accurate_sentiment is not None and embeddings.available())
 
     def tuned(self) -> e5tuned.TunedE5:
-        """The fine-tuned encoder, loaded on first use (about 2 s and 120 MB)."""
+        """The fine-tuned encoder, loaded on first use (about 2 s and 150 MB)."""
         with self._tuned_lock:
             if self._tuned is None:
                 tuned_file = self.tuned_file

@@ -289,7 +289,7 @@ def train(
     topic.save(out_dir / "topic.npz")
     for stale in ("accurate_sentiment.npz", "accurate_complaint.npz"):
         (out_dir / stale).unlink(missing_ok=True)
-    # the fine-tuned encoder (hours of training, see finetune.py) is not retrained here: keep the one in force
+    # the fine-tuned encoder (a separate, longer training: finetune.py) is not retrained here: keep the one in force
     tuned_source = Path(baseline if baseline is not None else default_model_dir()) / TUNED_FILE
     tuned_target = out_dir / TUNED_FILE
     if tuned_source.is_file() and tuned_source.resolve() != tuned_target.resolve():
