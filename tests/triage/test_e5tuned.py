@@ -111,3 +111,10 @@ def test_a_broken_update_file_falls_back_instead_of_failing(tiny_data: Path, tmp
     result = triage("my flight is delayed again, terrible", models=models, accurate=True)
     assert result.sentiment in ("negative", "neutral", "positive")
     assert not models.has_tuned_encoder  # remembered: not loaded again for every message
+
+
+def test_the_same_update_file_is_loaded_once(zero_tuned: Path, tmp_path: Path) -> None:
+    """Workspaces whose retrained models carry a copy of the same file share one encoder in memory."""
+    copy = tmp_path / "copy.npz"
+    copy.write_bytes(zero_tuned.read_bytes())
+    assert e5tuned.TunedE5.load(copy) is e5tuned.TunedE5.load(zero_tuned)

