@@ -9,7 +9,8 @@ from sqlalchemy import inspect, text
 
 from compris import migrate
 from compris.db import Database
-from compris.models import Base
+from compris.models import Base, Upload
+from tests.conftest import World
 
 
 def _fresh_url(request: pytest.FixtureRequest, backend: str, tmp_path: Path) -> str:
@@ -44,3 +45,46 @@ def test_migrations_build_the_models_schema_from_empty(
         migrate.upgrade(db.engine)
     finally:
         db.dispose()
+
+
+def test_f9_merges_duplicate_uploads_and_links_them_to_their_replies(world: World) -> None:
+    """Rows made by two simultaneous submits before the unique constraint: one is kept (the one a reply names),
+    the replies naming another are made to name it, and it records the reply that carried it."""
+    from datetime import UTC, datetime
+
+    import sqlalchemy as sa
+
+    from compris.models import Message
+    from compris.models.base import UTCDateTime
+    from tests.uploads.helpers import png, reply_with, upload
+
+    engine = world.runtime.db.engine
+    first = upload(world, png("dup"), "dup.png")
+    loose = upload(world, png("loose"), "loose.png")
+    message_id = reply_with(world, [first])
+    migrate.downgrade(engine, "f8_reply_attachments")
+    try:
+        uploads = sa.table("uploads", *(sa.column(c) for c in (
+            "id", "workspace_id", "name", "mime_type", "kind", "size", "sha256", "uploaded_by_id")),
+            sa.column("created_at", UTCDateTime()))
+        messages = sa.table("messages", sa.column("id"), sa.column("attachments", sa.JSON()))
+        later = datetime(2030, 1, 1, tzinfo=UTC)
+        row = {"workspace_id": first.workspace_id, "name": first.name, "mime_type": first.mime_type,
+               "kind": first.kind, "size": first.size, "sha256": first.sha256, "uploaded_by_id": first.uploaded_by_id}
+        with engine.begin() as conn:
+            named = conn.execute(sa.insert(uploads).values(**row, created_at=first.created_at)
+                                 .returning(uploads.c.id)).scalar_one()
+            conn.execute(sa.insert(uploads).values(**row, created_at=later))
+            attachments = [{"kind": "image", "url": f"/uploads/{named}", "name": first.name,
+                            "mime_type": first.mime_type, "size": first.size, "upload_id": named}]
+            conn.execute(sa.update(messages).where(messages.c.id == message_id).values(attachments=attachments))
+    finally:
+        migrate.upgrade(engine)
+    with world.runtime.db.transaction() as session:
+        rows = {u.id: u for u in session.scalars(sa.select(Upload))}
+        assert set(rows) == {named, loose.id}  # the named duplicate kept; the first and the unused one merged
+        assert rows[named].message_id == message_id and rows[loose.id].message_id is None
+        assert rows[named].last_uploaded_at == later
+        message = session.get(Message, message_id)
+        assert message is not None and message.attachments[0]["upload_id"] == named
+        assert message.attachments[0]["url"] == f"/uploads/{named}"

@@ -36,6 +36,11 @@ class Settings(BaseSettings):
         default=10 * 1024 * 1024,
         description="Largest file an agent may attach to a reply (bytes); each network may allow less.",
     )
+    upload_orphan_hours: int = Field(
+        default=24,
+        ge=1,
+        description="Uploads no reply carries (abandoned drafts' files) are deleted once untouched this long.",
+    )
     media_url_ttl_seconds: int = Field(
         default=7 * 24 * 3600,
         description="How long a signed /media/<token> link given to a network to fetch an attachment stays valid.",

@@ -36,6 +36,7 @@ from compris.models import (
     User,
     Workspace,
 )
+from compris.uploads import actions as upload_actions
 from compris.worker.queue import enqueue
 
 if TYPE_CHECKING:
@@ -566,6 +567,7 @@ def add_reply(
     )
     session.add(message)
     session.flush()
+    upload_actions.attach(session, attachments, message)  # its files are no longer a draft's (retention)
     outbox = Outbox(
         workspace_id=case.workspace_id,
         message_id=message.id,

@@ -29,3 +29,12 @@ def uploads_in_order(session: Session, workspace_id: int, ids: Iterable[int]) ->
     if missing:
         raise NotFound.of("no such file: %(id)s", id=missing[0])
     return [found[i] for i in wanted]
+
+
+def digests_in_use(session: Session, workspace_id: int, digests: Iterable[str]) -> set[str]:
+    """Which of these SHA-256 digests an upload row of the workspace still names (their bytes must stay)."""
+    wanted = sorted(set(digests))
+    if not wanted:
+        return set()
+    return set(session.scalars(select(Upload.sha256).distinct()
+                               .where(Upload.workspace_id == workspace_id, Upload.sha256.in_(wanted))))

@@ -1,7 +1,8 @@
 """The bytes of uploaded files, content-addressed on disk: ``<data_dir>/uploads/<workspace_id>/<aa>/<sha256>``.
 
 A file is written once (the same bytes uploaded twice share one file), to a temporary name then renamed, so a
-reader never sees half a file. Nothing here touches the database.
+reader never sees half a file; writing bytes already stored refreshes the file's modification time. Nothing here
+touches the database: :func:`discard` asks its caller whether a row still names the file.
 """
 
 from __future__ import annotations
@@ -11,6 +12,9 @@ import os
 import re
 import tempfile
 import unicodedata
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
 from compris.kit import media
@@ -44,7 +48,11 @@ def write(data_dir: Path, workspace_id: int, data: bytes) -> str:
     sha = digest(data)
     target = path_for(data_dir, workspace_id, sha)
     if target.is_file() and target.stat().st_size == len(data):
-        return sha
+        try:
+            os.utime(target)  # "just written": discard() leaves a recently written file alone
+            return sha
+        except FileNotFoundError:
+            pass  # discarded meanwhile: write it again
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".part-")
     try:
@@ -57,6 +65,33 @@ def write(data_dir: Path, workspace_id: int, data: bytes) -> str:
         Path(tmp).unlink(missing_ok=True)
         raise
     return sha
+
+
+def discard(data_dir: Path, workspace_id: int, sha256: str, *, written_before: datetime,
+            in_use: Callable[[], bool]) -> bool:
+    """Delete the stored file unless it was written (or written again) at or after ``written_before`` or
+    ``in_use()`` says a row names it; True when it was deleted.
+
+    Safe against an upload of the same bytes at the same moment (which writes or touches the file before it
+    commits its row): the file is first moved aside (atomically), then checked; when it must stay it is moved
+    back (the same bytes, so replacing a copy written meanwhile changes nothing)."""
+    target = path_for(data_dir, workspace_id, sha256)
+    aside = target.with_name(f".discard-{uuid.uuid4().hex}")
+    try:
+        os.replace(target, aside)
+    except FileNotFoundError:
+        return False
+    try:
+        written = datetime.fromtimestamp(aside.stat().st_mtime, tz=UTC)
+        keep = written >= written_before or in_use()
+    except BaseException:
+        os.replace(aside, target)
+        raise
+    if keep:
+        os.replace(aside, target)
+        return False
+    aside.unlink()
+    return True
 
 
 def read(data_dir: Path, workspace_id: int, sha256: str) -> bytes:

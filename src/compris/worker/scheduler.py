@@ -32,6 +32,7 @@ PERIODIC: list[Periodic] = [
     Periodic("routing.assign_waiting", timedelta(minutes=1)),  # queued cases, as capacity frees up
     Periodic("inbox.poll_accounts", timedelta(minutes=1)),  # polled networks (e-mail): inbox/polling.py
     Periodic("channels.watch_downtime", timedelta(minutes=1)),  # replay missed windows: channels/recovery.py
+    Periodic("uploads.purge_orphans", timedelta(hours=1)),  # abandoned drafts' files: uploads/tasks.py
 ]
 
 
