@@ -34,9 +34,9 @@ from sqlalchemy import insert, text, update
 from compris import migrate
 from compris.connectors.base import Author, InboundMessage, Visibility
 from compris.db import Database
-from compris.events import Hub, Publisher
 from compris.inbox import actions
 from compris.kit.clock import now
+from compris.live import Hub, Publisher
 from compris.models import (
     AgentProfile,
     BusinessHours,

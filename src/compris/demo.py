@@ -67,7 +67,9 @@ def demo_login() -> tuple[str, str]:
 
 def ensure_demo(settings: Settings) -> tuple[str, str]:
     """Create the demo workspace and its stories unless they exist; return the login to print."""
-    import compris.jobs  # noqa: F401  (registers the job handlers the pipeline needs)
+    from compris.worker.queue import load_tasks
+
+    load_tasks()  # registers the job handlers
 
     login = demo_login()
     runtime = Runtime.create(settings)

@@ -1,139 +1,213 @@
-"""Live events for connected agents, published only after the transaction commits.
+"""Typed domain events: what happened to a case, a message, a contact, a thread or a workspace's settings.
 
-On SQLite (one process) events go through an in-process hub. On PostgreSQL they are sent with
-``pg_notify`` inside the transaction — PostgreSQL delivers a notification only when its transaction
-commits — and every process (the publishing one included) relays what it hears to its own hub, so
-agents connected to any web process see every change.
+Every write (an ``actions`` function of a capability) emits one of these with :func:`compris.bus.emit`,
+inside its transaction, after the write itself. Capabilities react in their ``listeners.py`` (routing assigns,
+the SLA recomputes its clocks, the expected wait is announced...), in the same transaction: a listener that fails
+rolls the write back, so the data and its consequences are never out of step. Live UI updates stay after commit
+(:mod:`compris.live`).
+
+Events carry ids and small values, never ORM objects: a listener loads what it needs from the session (the
+identity map makes that free for rows the action already holds). Adding a field with a default is compatible;
+renaming or removing one is not (third-party listeners read them).
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import json
-import logging
-import threading
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import text
-from sqlalchemy.orm import Session
 
-from compris.db import on_commit
-
-log = logging.getLogger(__name__)
-
-LIVE_CHANNEL = "compris_live"
-JOBS_CHANNEL = "compris_jobs"
-
-
-@dataclass(eq=False)
-class Subscription:
+@dataclass(frozen=True, kw_only=True)
+class DomainEvent:
     workspace_id: int
-    loop: asyncio.AbstractEventLoop
-    queue: asyncio.Queue[dict[str, Any]] = field(default_factory=lambda: asyncio.Queue(maxsize=1000))
-
-    def offer(self, event: dict[str, Any]) -> None:
-        def put() -> None:
-            if self.queue.full():  # a stalled client: drop the oldest rather than grow without bound
-                self.queue.get_nowait()
-            self.queue.put_nowait(event)
-
-        with contextlib.suppress(RuntimeError):  # a closed loop: the client is gone
-            self.loop.call_soon_threadsafe(put)
+    actor_user_id: int | None = None  # None: the customer, the platform or the system
 
 
-class Hub:
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._subs: dict[int, set[Subscription]] = {}
-        self.job_wakeup = threading.Event()
-        self._listeners: list[Callable[[dict[str, Any]], None]] = []
+@dataclass(frozen=True, kw_only=True)
+class CaseChange(DomainEvent):
+    """A base for the events about one case."""
 
-    def subscribe(self, workspace_id: int) -> Subscription:
-        sub = Subscription(workspace_id, asyncio.get_running_loop())
-        with self._lock:
-            self._subs.setdefault(workspace_id, set()).add(sub)
-        return sub
-
-    def unsubscribe(self, sub: Subscription) -> None:
-        with self._lock:
-            self._subs.get(sub.workspace_id, set()).discard(sub)
-
-    def add_listener(self, fn: Callable[[dict[str, Any]], None]) -> None:
-        """Synchronous listeners (tests, alerts) receive every event of every workspace."""
-        self._listeners.append(fn)
-
-    def deliver(self, event: dict[str, Any]) -> None:
-        workspace_id = int(event["workspace_id"])
-        with self._lock:
-            subs = list(self._subs.get(workspace_id, ()))
-        for sub in subs:
-            sub.offer(event)
-        for fn in list(self._listeners):
-            try:
-                fn(event)
-            except Exception:  # a listener must never break publication
-                log.exception("live event listener failed")
-
-    def subscriber_count(self, workspace_id: int) -> int:
-        with self._lock:
-            return len(self._subs.get(workspace_id, ()))
+    case_id: int
 
 
-class Publisher:
-    """Bound to one database: decides between in-process delivery and LISTEN/NOTIFY."""
-
-    def __init__(self, hub: Hub, use_notify: bool) -> None:
-        self.hub = hub
-        self.use_notify = use_notify
-
-    def publish(self, session: Session, workspace_id: int, kind: str, **data: Any) -> None:
-        event = {"workspace_id": workspace_id, "kind": kind, **data}
-        if self.use_notify:
-            payload = json.dumps(event, separators=(",", ":"), default=str)
-            session.execute(text("SELECT pg_notify(:c, :p)"), {"c": LIVE_CHANNEL, "p": payload})
-        else:
-            on_commit(session, lambda: self.hub.deliver(event))
-
-    def wake_workers(self, session: Session) -> None:
-        if self.use_notify:
-            session.execute(text("SELECT pg_notify(:c, '')"), {"c": JOBS_CHANNEL})
-        on_commit(session, self.hub.job_wakeup.set)
+# --- cases ------------------------------------------------------------------------------------------------
 
 
-class NotifyListener(threading.Thread):
-    """Relays PostgreSQL notifications to the local hub (one per process)."""
+@dataclass(frozen=True, kw_only=True)
+class CaseOpened(CaseChange):
+    """A new case, opened by a customer's first message (``message_id``)."""
 
-    def __init__(self, dsn: str, hub: Hub) -> None:
-        super().__init__(name="compris-listen", daemon=True)
-        self.dsn = dsn
-        self.hub = hub
-        self._stopping = threading.Event()
-        self.ready = threading.Event()
+    message_id: int
+    channel_account_id: int
 
-    def stop(self) -> None:
-        self._stopping.set()
 
-    def run(self) -> None:
-        import psycopg
+@dataclass(frozen=True, kw_only=True)
+class StatusChanged(CaseChange):
+    """The case's status moved (an agent, the customer writing again, a snooze ending, a merge, a reopening)."""
 
-        while not self._stopping.is_set():
-            try:
-                with psycopg.connect(self.dsn, autocommit=True) as conn:
-                    conn.execute(f"LISTEN {LIVE_CHANNEL}")
-                    conn.execute(f"LISTEN {JOBS_CHANNEL}")
-                    self.ready.set()
-                    while not self._stopping.is_set():
-                        for note in conn.notifies(timeout=0.5, stop_after=100):
-                            if note.channel == JOBS_CHANNEL:
-                                self.hub.job_wakeup.set()
-                            else:
-                                try:
-                                    self.hub.deliver(json.loads(note.payload))
-                                except (ValueError, KeyError):
-                                    log.warning("ignored a malformed live notification")
-            except Exception:
-                log.exception("LISTEN connection lost; reconnecting")
-                self._stopping.wait(1.0)
+    from_status: str
+    to_status: str
+    reason: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class CaseAssigned(CaseChange):
+    """The assignee changed (``assignee_id`` None: unassigned)."""
+
+    assignee_id: int | None
+    previous_assignee_id: int | None
+    reason: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class CaseRouted(CaseChange):
+    """The case's team changed (routing rules, or a transfer by an agent)."""
+
+    team_id: int | None
+    previous_team_id: int | None
+    transferred: bool = False
+
+
+@dataclass(frozen=True, kw_only=True)
+class CasesMerged(CaseChange):
+    """``source_case_id`` was folded into this case (``case_id``); the source is closed."""
+
+    source_case_id: int
+    message_ids: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
+class TriageChanged(CaseChange):
+    """A message's triage changed after arrival (an agent's correction, or the accurate background path)."""
+
+    message_id: int
+    fields: tuple[str, ...]
+    corrected: bool
+    case_follows: bool  # the case's own triage/priority changed with it
+
+
+# --- messages -----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class MessageReceived(CaseChange):
+    """A customer message was stored on the case. ``how``: ``opened`` (a new case), ``reopened`` (a resolved case
+    reopened by it) or ``appended``."""
+
+    message_id: int
+    channel_account_id: int
+    how: str
+    previous_status: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class EchoReceived(CaseChange):
+    """Our own account's message seen on the network, sent from outside Compris."""
+
+    message_id: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class MessageDeleted(CaseChange):
+    message_id: int
+    by: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class NoteAdded(CaseChange):
+    message_id: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReplyQueued(CaseChange):
+    """An outbound message was queued in the outbox. ``origin``: ``agent``, ``auto_ack`` (the expected-wait
+    acknowledgement), ``survey``, ``bulk``... — automatic ones are not answers for the SLA."""
+
+    message_id: int
+    origin: str = "agent"
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReplySent(CaseChange):
+    """The network accepted the outbound message (the first response counts from here, not from queueing)."""
+
+    message_id: int
+    origin: str = "agent"
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReplyRetrying(CaseChange):
+    message_id: int
+    reason: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReplyFailed(CaseChange):
+    """The outbound message failed for good (or the network later reported it failed)."""
+
+    message_id: int
+    reason: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReplyUncertain(CaseChange):
+    """A send was interrupted and the network does not de-duplicate: a person must check."""
+
+    message_id: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReplyRetryRequested(CaseChange):
+    message_id: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class DeliveryStatusChanged(CaseChange):
+    """The network reported a sent message delivered, read or failed."""
+
+    message_id: int
+    status: str
+
+
+# --- contacts --------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class ContactsMerged(DomainEvent):
+    source_contact_id: int
+    target_contact_id: int
+    case_ids: tuple[int, ...] = ()
+    identity_ids: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
+class IdentityUnmerged(DomainEvent):
+    identity_id: int
+    from_contact_id: int
+    to_contact_id: int
+
+
+# --- SLA -------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class SlaBreached(CaseChange):
+    metric: str
+    cycle: int
+    breached_at: str
+
+
+# --- workspace settings (audit) ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class SettingsChanged(DomainEvent):
+    """An administrative write: ``entity`` (team, routing_rule, agent_profile, sla_policy, business_hours,
+    sla_settings, template, reply_settings, channel_account, user...), ``action`` (created, updated, deleted,
+    tested...), the row's id and what changed (field names; never secrets)."""
+
+    entity: str
+    action: str
+    entity_id: int | None = None
+    changes: tuple[str, ...] = ()
+    extra: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)

@@ -9,7 +9,7 @@ import httpx
 
 from compris.config import Settings
 from compris.db import Database
-from compris.events import Hub, NotifyListener, Publisher
+from compris.live import Hub, NotifyListener, Publisher
 from compris.worker.queue import Services, Worker
 from compris.worker.scheduler import Scheduler
 
@@ -52,8 +52,9 @@ class Runtime:
             self.listener.ready.wait(5)
 
     def start_workers(self, count: int) -> None:
-        import compris.jobs  # noqa: F401  (registers the job handlers)
+        from compris.worker.queue import load_tasks
 
+        load_tasks()  # registers the job handlers
         for i in range(count):
             worker = Worker(self.services, name=f"worker-{i}", poll=1.0)
             worker.start()

@@ -9,7 +9,6 @@ from typing import Any
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-import compris.jobs  # noqa: F401  (registers the job handlers)
 from compris.channels.service import create_account
 from compris.config import Settings
 from compris.inbox import actions

@@ -9,7 +9,6 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-import compris.jobs  # noqa: F401  (registers the job handlers world.run_jobs() runs)
 from compris.connectors.base import WebhookRequest
 from compris.inbox.ingest import receive
 from compris.models import Case, User

@@ -8,7 +8,6 @@ from collections import Counter
 import pytest
 from sqlalchemy import func, select
 
-import compris.jobs  # noqa: F401  (registers the job handlers)
 from compris.connectors.base import Visibility
 from compris.inbox import actions
 from compris.models import Case, CaseEvent, CaseStatus, RoutingRule, User

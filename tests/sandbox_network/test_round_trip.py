@@ -18,7 +18,6 @@ import pytest
 import uvicorn
 from sqlalchemy import select
 
-import compris.jobs  # noqa: F401  (registers the job handlers)
 from compris.accounts import service as accounts
 from compris.channels.service import create_account
 from compris.config import Settings

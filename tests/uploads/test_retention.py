@@ -113,7 +113,7 @@ def test_orphans_go_in_batches(world: World) -> None:
 
 def test_the_periodic_job_is_registered_and_runs(world: World, caplog: pytest.LogCaptureFixture) -> None:
     assert tasks.PURGE_JOB == "uploads.purge_orphans" and tasks.PURGE_JOB in HANDLERS
-    periodic = {p.kind: p.every for p in scheduler.PERIODIC}
+    periodic = {p.kind: p.every for p in scheduler.PERIODIC.values()}
     assert periodic[tasks.PURGE_JOB] == timedelta(hours=1)
     assert world.runtime.settings.upload_orphan_hours == 24
     scheduler.enqueue_due(world.runtime.services)

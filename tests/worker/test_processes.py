@@ -15,8 +15,8 @@ from sqlalchemy import func, select, text
 
 from compris.config import Settings
 from compris.connectors.base import WebhookRequest
-from compris.events import Hub, NotifyListener
 from compris.inbox.ingest import PROCESS_RAW_EVENT, receive
+from compris.live import Hub, NotifyListener
 from compris.models import Base, Job, JobStatus, Message
 from compris.runtime import Runtime
 from tests.conftest import BACKENDS, SECRET, World

@@ -15,9 +15,9 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from compris.connectors.base import Attachment, Author, DeliveryStatus, InboundMessage, Visibility
-from compris.events import Publisher
 from compris.kit.clock import now
 from compris.kit.errors import Conflict, Invalid, NotFound, Translatable
+from compris.live import Publisher
 from compris.models import (
     ACTIVE_STATUSES,
     Case,

@@ -21,9 +21,9 @@ from compris.connectors.base import (
     WebhookResponse,
 )
 from compris.db import Database
-from compris.events import Publisher
 from compris.inbox import actions, triage_refine
 from compris.kit.clock import now
+from compris.live import Publisher
 from compris.models import ChannelAccount, Direction, RawEvent, RawEventStatus
 from compris.worker.queue import JobRun, RetryLater, backoff, enqueue, handler
 

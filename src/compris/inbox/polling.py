@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -37,7 +38,7 @@ def _polled(network: str) -> bool:
         return False
 
 
-@handler(POLL_ACCOUNTS)
+@handler(POLL_ACCOUNTS, every=timedelta(minutes=1))
 def poll_accounts(run: JobRun) -> None:
     """The periodic job: one poll job per active polled account, in that account's workspace."""
     slot = int(now().timestamp() // POLL_SLOT_SECONDS)

@@ -23,8 +23,8 @@ from sqlalchemy.orm import Session
 
 from compris.channels.service import context
 from compris.connectors.base import Connector, SignatureError, WebhookRequest
-from compris.events import Publisher
 from compris.kit.crypto import SecretsError
+from compris.live import Publisher
 from compris.models import ChannelAccount
 
 log = logging.getLogger(__name__)

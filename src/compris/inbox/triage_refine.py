@@ -27,8 +27,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from compris.events import Publisher
 from compris.inbox import actions, triage_step
+from compris.live import Publisher
 from compris.models import Direction, Identity, Message
 from compris.worker.queue import JobRun, enqueue, handler
 

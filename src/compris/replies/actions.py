@@ -20,9 +20,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from compris.connectors.base import Visibility
-from compris.events import Publisher
 from compris.inbox import actions as inbox
 from compris.kit.errors import Invalid
+from compris.live import Publisher
 from compris.models import Case, GuardEvent, Message, Outbox, ReplyTemplate, TemplatePurpose, Upload, User, Workspace
 from compris.replies.composition import with_mention
 from compris.replies.context import guard_inputs, situation

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from compris.events import Publisher
+from compris.live import Publisher
 from compris.models import Case, CaseStatus, ChannelAccount, Message
 from compris.routing import service as routing
 from compris.sla import service as sla

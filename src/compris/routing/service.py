@@ -21,10 +21,10 @@ from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from compris.events import Publisher
 from compris.inbox.actions import _publish_case, log_event
 from compris.kit.clock import now
 from compris.kit.errors import Invalid, NotFound
+from compris.live import Publisher
 from compris.models import (
     AgentProfile,
     Case,

@@ -21,9 +21,9 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from compris.events import Publisher
 from compris.inbox.actions import _publish_case, log_event
 from compris.kit.clock import now
+from compris.live import Publisher
 from compris.models import (
     BusinessHours,
     Case,

@@ -1,8 +1,9 @@
-"""Jobs: the incremental SLA pass, the queue drain, and breach alerts by outgoing webhook."""
+"""Jobs of the SLA: the incremental pass and breach alerts by outgoing webhook."""
 
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 import httpx
 from sqlalchemy import select
@@ -14,11 +15,10 @@ from compris.worker.queue import JobRun, handler
 log = logging.getLogger(__name__)
 
 PASS_JOB = "sla.pass"  # noqa: S105 (a job kind, not a password)
-ASSIGN_JOB = "routing.assign_waiting"
 BATCH = 2000
 
 
-@handler(PASS_JOB)
+@handler(PASS_JOB, every=timedelta(seconds=30))  # only cases whose check time has come
 def sla_pass(run: JobRun) -> None:
     """Every workspace's due cases, in batches of ``BATCH`` (one transaction each)."""
     from compris.sla.service import run_pass
@@ -29,15 +29,6 @@ def sla_pass(run: JobRun) -> None:
             result = run_pass(session, run.publisher, at, limit=BATCH)
         if result.checked < BATCH:
             break
-
-
-@handler(ASSIGN_JOB)
-def assign_waiting(run: JobRun) -> None:
-    from compris.routing.service import assign_waiting as drain
-
-    workspace_id = run.payload.get("workspace_id")
-    with run.db.transaction() as session:
-        drain(session, run.publisher, int(workspace_id) if workspace_id is not None else None)
 
 
 @handler("sla.webhook")

@@ -25,9 +25,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from compris.events import Publisher
 from compris.kit.clock import now
 from compris.kit.errors import Invalid
+from compris.live import Publisher
 from compris.models import (
     AgentProfile,
     Case,

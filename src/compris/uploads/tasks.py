@@ -63,7 +63,7 @@ def _in_use(db: Database, workspace_id: int, sha256: str) -> bool:
         return bool(queries.digests_in_use(session, workspace_id, [sha256]))
 
 
-@handler(PURGE_JOB)
+@handler(PURGE_JOB, every=timedelta(hours=1))
 def purge_orphans_job(run: JobRun) -> None:
     settings = run.services.settings
     purged = purge_orphans(run.db, settings.data_dir, grace=timedelta(hours=settings.upload_orphan_hours))

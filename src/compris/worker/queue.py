@@ -25,8 +25,8 @@ from sqlalchemy.orm import Session
 
 from compris.config import Settings
 from compris.db import Database
-from compris.events import Publisher
 from compris.kit.clock import now
+from compris.live import Publisher
 from compris.models import Job, JobStatus
 
 log = logging.getLogger(__name__)
@@ -78,12 +78,44 @@ Handler = Callable[[JobRun], None]
 HANDLERS: dict[str, Handler] = {}
 
 
-def handler(kind: str) -> Callable[[Handler], Handler]:
+def handler(kind: str, *, every: timedelta | None = None) -> Callable[[Handler], Handler]:
+    """Register the decorated function as the handler of jobs of ``kind``; with ``every``, the scheduler also
+    enqueues one such job per period (:mod:`compris.worker.scheduler`)."""
+
     def register(fn: Handler) -> Handler:
         HANDLERS[kind] = fn
+        if every is not None:
+            PERIODIC[kind] = Periodic(kind, every)
         return fn
 
     return register
+
+
+@dataclass(frozen=True)
+class Periodic:
+    kind: str
+    every: timedelta
+
+
+#: Periodic jobs, registered with ``@handler(kind, every=...)`` in each capability's ``tasks.py``.
+PERIODIC: dict[str, Periodic] = {}
+
+TASKS_GROUP = "compris.tasks"
+_tasks_loaded = False
+
+
+def load_tasks() -> None:
+    """Import every module named in the ``compris.tasks`` entry-point group: each capability's ``tasks.py``
+    (built-in and third-party alike) registers its job handlers and periodic schedule there."""
+    global _tasks_loaded
+    if _tasks_loaded:
+        return
+    from importlib import import_module
+    from importlib.metadata import entry_points
+
+    for module in sorted({ep.value for ep in entry_points(group=TASKS_GROUP)}):
+        import_module(module)
+    _tasks_loaded = True
 
 
 def enqueue(
@@ -149,6 +181,7 @@ def claim(db: Database, worker_id: str, kinds: tuple[str, ...] | None = None) ->
 
 def run_job(services: Services, job: Job) -> None:
     db = services.db
+    load_tasks()  # once per process: every capability's handlers
     fn = HANDLERS.get(job.kind)
     run = JobRun(services, job.id, job.workspace_id, dict(job.payload), job.attempts)
     try:

@@ -1,4 +1,5 @@
-"""Periodic jobs. Every process may run a scheduler: a job per period is enqueued once thanks to its
+"""Periodic jobs, as each capability's ``tasks.py`` registers them (``@handler(kind, every=...)``). Every process may
+run a scheduler: a job per period is enqueued once thanks to its
 dedupe key (``periodic:<kind>:<slot>``), whichever process gets there first."""
 
 from __future__ import annotations
@@ -6,34 +7,15 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from compris.kit.clock import now
-from compris.models import Job, JobStatus, LoginAttempt, RawEvent, RawEventStatus, Workspace
-from compris.worker.queue import JobRun, Services, enqueue, handler
+from compris.models import Workspace
+from compris.worker.queue import PERIODIC, Services, enqueue, load_tasks
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class Periodic:
-    kind: str
-    every: timedelta
-
-
-PERIODIC: list[Periodic] = [
-    Periodic("inbox.wake_snoozed", timedelta(minutes=1)),
-    Periodic("maintenance.purge", timedelta(hours=1)),
-    Periodic("sla.pass", timedelta(seconds=30)),  # compris.sla.tasks: only cases whose check time has come
-    Periodic("routing.assign_waiting", timedelta(minutes=1)),  # queued cases, as capacity frees up
-    Periodic("inbox.poll_accounts", timedelta(minutes=1)),  # polled networks (e-mail): inbox/polling.py
-    Periodic("channels.watch_downtime", timedelta(minutes=1)),  # replay missed windows: channels/recovery.py
-    Periodic("uploads.purge_orphans", timedelta(hours=1)),  # abandoned drafts' files: uploads/tasks.py
-]
 
 
 def enqueue_due(services: Services) -> int:
@@ -44,7 +26,8 @@ def enqueue_due(services: Services) -> int:
         workspace_id = session.scalar(select(Workspace.id).order_by(Workspace.id).limit(1))
     if workspace_id is None:
         return 0
-    for p in PERIODIC:
+    load_tasks()
+    for p in sorted(PERIODIC.values(), key=lambda p: p.kind):
         slot = int(t.timestamp() // p.every.total_seconds())
         try:
             with services.db.transaction() as session:
@@ -82,24 +65,3 @@ class Scheduler(threading.Thread):
             except Exception:
                 log.exception("scheduling periodic jobs failed")
             self._stopping.wait(self.interval)
-
-
-@handler("inbox.wake_snoozed")
-def wake_snoozed(run: JobRun) -> None:
-    from compris.inbox.actions import wake_snoozed as wake
-
-    with run.db.transaction() as session:
-        wake(session, run.publisher)
-
-
-@handler("maintenance.purge")
-def purge(run: JobRun) -> None:
-    """Drop processed raw deliveries past retention, old login failures and finished jobs."""
-    retention = timedelta(days=run.services.settings.raw_event_retention_days)
-    t = now()
-    with run.db.transaction() as session:
-        session.execute(
-            delete(RawEvent).where(RawEvent.status == RawEventStatus.PROCESSED, RawEvent.created_at < t - retention)
-        )
-        session.execute(delete(LoginAttempt).where(LoginAttempt.created_at < t - timedelta(days=1)))
-        session.execute(delete(Job).where(Job.status == JobStatus.DONE, Job.finished_at < t - timedelta(days=7)))

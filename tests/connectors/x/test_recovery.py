@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from compris.channels.recovery import DOWNTIME_AFTER
+from compris.channels.tasks import DOWNTIME_AFTER
 from compris.config import Settings
 from compris.kit.clock import now
 from compris.models import CaseEvent, ChannelAccount

@@ -9,7 +9,6 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-import compris.jobs  # noqa: F401  (registers the job handlers that world.run_jobs() runs)
 from compris.config import Settings
 from compris.connectors.base import OutboundMessage, SendResult
 from compris.connectors.sandbox import SandboxConnector

@@ -1,4 +1,4 @@
-"""Recovering what a platform delivered while Compris was down.
+"""Jobs of the channels: recovering what a platform delivered while Compris was down.
 
 Every minute a watcher notes, on each account whose network can replay past events (X's webhook replay),
 that Compris is alive (``poll_state["alive_at"]``). When it finds the previous mark older than
@@ -14,12 +14,13 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
+from compris import timeline
 from compris.channels.service import connector_for, context
 from compris.connectors import registry
 from compris.connectors.base import ConnectorError
 from compris.kit.clock import now
-from compris.models import CaseEvent, ChannelAccount
-from compris.worker.queue import JobRun, enqueue, handler
+from compris.models import ChannelAccount
+from compris.worker.queue import JobRun, RetryLater, backoff, enqueue, handler
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +33,7 @@ def _replayable_networks() -> list[str]:
     return [name for name, c in registry.connectors().items() if c.supports_replay]
 
 
-@handler(WATCH)
+@handler(WATCH, every=timedelta(minutes=1))
 def watch_downtime(run: JobRun) -> None:
     networks = _replayable_networks()
     if not networks:
@@ -70,17 +71,15 @@ def replay(run: JobRun) -> None:
     try:
         result = connector.replay(ctx, start, end, run.services.http)
         data = {"account_id": ctx.account_id, "start": start.isoformat(), "end": end.isoformat(), "result": result}
-        kind = "channel_replay_requested"
     except (ConnectorError, ValueError) as exc:
         log.warning("replay for account %s failed: %s", ctx.account_id, exc)
         data = {"account_id": ctx.account_id, "start": start.isoformat(), "end": end.isoformat(),
                 "error": str(exc)[:500]}
-        kind = "channel_replay_failed"
+    failed = "error" in data
     with run.db.transaction() as session:
-        session.add(CaseEvent(workspace_id=ctx.workspace_id, kind=kind, data=data))
-    if kind == "channel_replay_failed" and run.attempt < 5:
-        from compris.worker.queue import RetryLater, backoff
-
+        record = timeline.channel_replay_failed if failed else timeline.channel_replay_requested
+        record(session, workspace_id=ctx.workspace_id, **data)
+    if failed and run.attempt < 5:
         raise RetryLater(backoff(run.attempt, base=30.0), str(data["error"]))
 
 

@@ -1,0 +1,3 @@
+"""The SLA's and the expected wait's reactions to domain events (``compris.listeners`` entry point)."""
+
+from __future__ import annotations

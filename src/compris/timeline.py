@@ -1,0 +1,369 @@
+"""The case timeline and the workspace audit log: its kinds, their labels, and one recorder per kind.
+
+Every row of ``case_events`` is written by one of the functions below (Saleor's ``order/events.py`` is the model):
+the kind and the shape of its data are decided here, once. Rows with a case form the case's timeline; rows
+without one (``case=None``) are the workspace's audit log (settings, channels, users, tokens, contact merges).
+``SHOWN`` and ``LABELS`` say which kinds the case page lists and how (the page translates the label).
+Recorders never commit and never publish: the action that calls them does both (through the domain event it
+emits and the live event after commit).
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from compris.models import Case, CaseEvent
+
+
+class EventKind(enum.StrEnum):
+    # a case's life
+    OPENED = "opened"
+    REOPENED = "reopened"
+    STATUS_CHANGED = "status_changed"
+    RESOLVED = "resolved"
+    CLOSED = "closed"
+    ASSIGNED = "assigned"
+    UNASSIGNED = "unassigned"
+    ROUTED = "routed"
+    TRANSFERRED = "transferred"
+    CASE_MERGED = "case_merged"
+    CASE_MERGED_INTO = "case_merged_into"
+    CONTACT_MERGED = "contact_merged"
+    IDENTITY_UNMERGED = "identity_unmerged"
+    # messages
+    MESSAGE_RECEIVED = "message_received"
+    SENT_OUTSIDE_COMPRIS = "sent_outside_compris"
+    MESSAGE_DELETED = "message_deleted"
+    NOTE_ADDED = "note_added"
+    REPLY_QUEUED = "reply_queued"
+    REPLY_SENT = "reply_sent"
+    REPLY_RETRYING = "reply_retrying"
+    REPLY_FAILED = "reply_failed"
+    REPLY_UNCERTAIN = "reply_uncertain"
+    REPLY_RETRY_REQUESTED = "reply_retry_requested"
+    DELIVERY_STATUS = "delivery_status"
+    AUTO_ACKNOWLEDGED = "auto_acknowledged"
+    MOVED_TO_PRIVATE = "moved_to_private"
+    TEMPLATE_USED = "template_used"
+    # triage
+    TRIAGE_CORRECTED = "triage_corrected"
+    TRIAGE_REFINED = "triage_refined"
+    # SLA
+    SLA_BREACHED = "sla_breached"
+    # workspace audit (no case)
+    SETTINGS_CHANGED = "settings_changed"
+    TEMPLATE_CREATED = "template_created"
+    TEMPLATE_UPDATED = "template_updated"
+    TEMPLATE_DELETED = "template_deleted"
+    REPLY_SETTINGS_CHANGED = "reply_settings_changed"
+    CHANNEL_CONNECTED = "channel_connected"
+    CHANNEL_UPDATED = "channel_updated"
+    CHANNEL_TESTED = "channel_tested"
+    CHANNEL_CREDENTIALS_RENEWED = "channel_credentials_renewed"
+    CHANNEL_REPLAY_REQUESTED = "channel_replay_requested"
+    CHANNEL_REPLAY_FAILED = "channel_replay_failed"
+    USER_CREATED = "user_created"
+    API_TOKEN_CREATED = "api_token_created"  # noqa: S105 (a kind, not a secret)
+    DEMO_LOADED = "demo_loaded"
+
+
+#: The kinds listed on the case page, between the messages.
+SHOWN: frozenset[EventKind] = frozenset({
+    EventKind.OPENED, EventKind.REOPENED, EventKind.ASSIGNED, EventKind.UNASSIGNED, EventKind.STATUS_CHANGED,
+    EventKind.RESOLVED, EventKind.CLOSED, EventKind.CONTACT_MERGED, EventKind.CASE_MERGED,
+    EventKind.CASE_MERGED_INTO, EventKind.REPLY_FAILED, EventKind.REPLY_RETRYING, EventKind.REPLY_UNCERTAIN,
+    EventKind.REPLY_RETRY_REQUESTED, EventKind.TRANSFERRED,
+})
+
+#: The kinds that change a case's status (the SLA rebuilds its pauses from them).
+STATUS_KINDS: frozenset[EventKind] = frozenset({
+    EventKind.STATUS_CHANGED, EventKind.RESOLVED, EventKind.CLOSED, EventKind.REOPENED,
+})
+
+#: English labels (message ids of the UI's translations); ``%(name)s`` and the like are filled by the page.
+LABELS: dict[EventKind, str] = {
+    EventKind.OPENED: "Case opened",
+    EventKind.REOPENED: "Case reopened",
+    EventKind.ASSIGNED: "Assigned to %(name)s",
+    EventKind.UNASSIGNED: "Assignment removed",
+    EventKind.STATUS_CHANGED: "Status changed to %(status)s",
+    EventKind.RESOLVED: "Resolved",
+    EventKind.CLOSED: "Closed",
+    EventKind.CONTACT_MERGED: "Contacts merged",
+    EventKind.CASE_MERGED: "Another case of this customer was merged here",
+    EventKind.CASE_MERGED_INTO: "Merged into another case",
+    EventKind.REPLY_FAILED: "A reply failed",
+    EventKind.REPLY_RETRYING: "A reply will be retried",
+    EventKind.REPLY_UNCERTAIN: "A reply may not have been sent",
+    EventKind.REPLY_RETRY_REQUESTED: "Retry requested",
+    EventKind.TRIAGE_CORRECTED: "Triage corrected",
+    EventKind.TRIAGE_REFINED: "Triage refined by the accurate model",
+    EventKind.MESSAGE_DELETED: "A message was deleted on the network",
+    EventKind.TRANSFERRED: "Transferred to %(team)s",
+}
+
+
+def _record(session: Session, kind: EventKind, *, workspace_id: int, case: Case | None = None,
+            actor_user_id: int | None = None, at: datetime | None = None, **data: Any) -> CaseEvent:
+    row = CaseEvent(workspace_id=workspace_id, case_id=case.id if case is not None else None,
+                    actor_user_id=actor_user_id, kind=kind.value,
+                    data={k: v for k, v in data.items()})
+    if at is not None:
+        row.created_at = at
+    session.add(row)
+    return row
+
+
+def _on(session: Session, kind: EventKind, case: Case, actor_user_id: int | None = None, **data: Any) -> CaseEvent:
+    return _record(session, kind, workspace_id=case.workspace_id, case=case, actor_user_id=actor_user_id, **data)
+
+
+# --- a case's life -------------------------------------------------------------------------------------------
+
+
+def opened(session: Session, case: Case, *, channel_account_id: int) -> CaseEvent:
+    return _on(session, EventKind.OPENED, case, channel_account_id=channel_account_id)
+
+
+def reopened(session: Session, case: Case, *, actor_user_id: int | None = None, from_status: str | None = None,
+             to_status: str = "open", reason: str | None = None) -> CaseEvent:
+    return _on(session, EventKind.REOPENED, case, actor_user_id, from_status=from_status, to_status=to_status,
+               **({"reason": reason} if reason else {}))
+
+
+def status_changed(session: Session, case: Case, *, from_status: str, to_status: str,
+                   actor_user_id: int | None = None, reason: str | None = None,
+                   until: datetime | None = None) -> CaseEvent:
+    data: dict[str, Any] = {"from_status": from_status, "to_status": to_status}
+    if reason:
+        data["reason"] = reason
+    if until is not None:
+        data["until"] = until.isoformat()
+    return _on(session, EventKind.STATUS_CHANGED, case, actor_user_id, **data)
+
+
+def resolved(session: Session, case: Case, *, from_status: str, actor_user_id: int | None = None) -> CaseEvent:
+    return _on(session, EventKind.RESOLVED, case, actor_user_id, from_status=from_status, to_status="resolved")
+
+
+def closed(session: Session, case: Case, *, from_status: str, actor_user_id: int | None = None,
+           reason: str | None = None) -> CaseEvent:
+    return _on(session, EventKind.CLOSED, case, actor_user_id, from_status=from_status, to_status="closed",
+               **({"reason": reason} if reason else {}))
+
+
+def assigned(session: Session, case: Case, *, assignee_id: int, previous_assignee_id: int | None = None,
+             actor_user_id: int | None = None, reason: str | None = None) -> CaseEvent:
+    return _on(session, EventKind.ASSIGNED, case, actor_user_id, assignee_id=assignee_id,
+               previous_assignee_id=previous_assignee_id, **({"reason": reason} if reason else {}))
+
+
+def unassigned(session: Session, case: Case, *, previous_assignee_id: int | None,
+               actor_user_id: int | None = None) -> CaseEvent:
+    return _on(session, EventKind.UNASSIGNED, case, actor_user_id, assignee_id=None,
+               previous_assignee_id=previous_assignee_id)
+
+
+def routed(session: Session, case: Case, *, team_id: int) -> CaseEvent:
+    return _on(session, EventKind.ROUTED, case, team_id=team_id)
+
+
+def transferred(session: Session, case: Case, *, team_id: int | None, previous_team_id: int | None,
+                actor_user_id: int | None) -> CaseEvent:
+    return _on(session, EventKind.TRANSFERRED, case, actor_user_id, team_id=team_id, previous_team_id=previous_team_id)
+
+
+def case_merged(session: Session, case: Case, *, source: Case, message_ids: Sequence[int],
+                actor_user_id: int | None) -> CaseEvent:
+    return _on(session, EventKind.CASE_MERGED, case, actor_user_id, from_case_id=source.id,
+               from_case_number=source.number, message_ids=list(message_ids))
+
+
+def case_merged_into(session: Session, case: Case, *, target: Case, actor_user_id: int | None) -> CaseEvent:
+    return _on(session, EventKind.CASE_MERGED_INTO, case, actor_user_id, into_case_id=target.id,
+               into_case_number=target.number)
+
+
+def contact_merged(session: Session, case: Case | None, *, workspace_id: int, source_contact_id: int,
+                   target_contact_id: int, actor_user_id: int | None,
+                   identity_ids: Sequence[int] | None = None) -> CaseEvent:
+    """On each moved case, and once for the workspace (``case=None``, with the moved identities)."""
+    data: dict[str, Any] = {"source_contact_id": source_contact_id, "target_contact_id": target_contact_id}
+    if identity_ids is not None:
+        data["identity_ids"] = list(identity_ids)
+    return _record(session, EventKind.CONTACT_MERGED, workspace_id=workspace_id, case=case,
+                   actor_user_id=actor_user_id, **data)
+
+
+def identity_unmerged(session: Session, *, workspace_id: int, identity_id: int, from_contact_id: int,
+                      to_contact_id: int, actor_user_id: int | None) -> CaseEvent:
+    return _record(session, EventKind.IDENTITY_UNMERGED, workspace_id=workspace_id, actor_user_id=actor_user_id,
+                   identity_id=identity_id, from_contact_id=from_contact_id, to_contact_id=to_contact_id)
+
+
+# --- messages --------------------------------------------------------------------------------------------------
+
+
+def message_received(session: Session, case: Case, *, message_id: int, visibility: str, network: str) -> CaseEvent:
+    return _on(session, EventKind.MESSAGE_RECEIVED, case, message_id=message_id, visibility=visibility,
+               network=network)
+
+
+def sent_outside_compris(session: Session, case: Case, *, message_id: int) -> CaseEvent:
+    return _on(session, EventKind.SENT_OUTSIDE_COMPRIS, case, message_id=message_id)
+
+
+def message_deleted(session: Session, case: Case, *, message_id: int, by: str) -> CaseEvent:
+    return _on(session, EventKind.MESSAGE_DELETED, case, message_id=message_id, by=by)
+
+
+def note_added(session: Session, case: Case, *, message_id: int, actor_user_id: int) -> CaseEvent:
+    return _on(session, EventKind.NOTE_ADDED, case, actor_user_id, message_id=message_id)
+
+
+def reply_queued(session: Session, case: Case, *, message_id: int, visibility: str, actor_user_id: int | None,
+                 origin: str = "agent", upload_ids: Sequence[int] = ()) -> CaseEvent:
+    data: dict[str, Any] = {"message_id": message_id, "visibility": visibility}
+    if origin != "agent":
+        data["origin"] = origin
+    if upload_ids:
+        data["upload_ids"] = list(upload_ids)
+    return _on(session, EventKind.REPLY_QUEUED, case, actor_user_id, **data)
+
+
+def reply_sent(session: Session, case: Case, *, message_id: int, attempt: int, platform_message_id: str) -> CaseEvent:
+    return _on(session, EventKind.REPLY_SENT, case, message_id=message_id, attempt=attempt,
+               platform_message_id=platform_message_id)
+
+
+def reply_retrying(session: Session, case: Case, *, message_id: int, attempt: int, reason: str,
+                   retry_in_seconds: float) -> CaseEvent:
+    return _on(session, EventKind.REPLY_RETRYING, case, message_id=message_id, attempt=attempt,
+               reason=reason[:500], retry_in_seconds=round(retry_in_seconds, 1))
+
+
+def reply_failed(session: Session, case: Case, *, message_id: int, attempt: int | None, reason: str) -> CaseEvent:
+    return _on(session, EventKind.REPLY_FAILED, case, message_id=message_id, attempt=attempt, reason=reason[:500])
+
+
+def reply_uncertain(session: Session, case: Case, *, message_id: int, reason: str) -> CaseEvent:
+    return _on(session, EventKind.REPLY_UNCERTAIN, case, message_id=message_id, reason=reason)
+
+
+def reply_retry_requested(session: Session, case: Case, *, message_id: int, actor_user_id: int) -> CaseEvent:
+    return _on(session, EventKind.REPLY_RETRY_REQUESTED, case, actor_user_id, message_id=message_id)
+
+
+def delivery_status(session: Session, case: Case, *, message_id: int, status: str, reason: str | None) -> CaseEvent:
+    return _on(session, EventKind.DELIVERY_STATUS, case, message_id=message_id, status=status, reason=reason)
+
+
+def auto_acknowledged(session: Session, case: Case, *, message_id: int) -> CaseEvent:
+    return _on(session, EventKind.AUTO_ACKNOWLEDGED, case, message_id=message_id)
+
+
+def moved_to_private(session: Session, case: Case, *, actor_user_id: int, **data: Any) -> CaseEvent:
+    return _on(session, EventKind.MOVED_TO_PRIVATE, case, actor_user_id, **data)
+
+
+def template_used(session: Session, case: Case, *, actor_user_id: int, **data: Any) -> CaseEvent:
+    return _on(session, EventKind.TEMPLATE_USED, case, actor_user_id, **data)
+
+
+# --- triage ----------------------------------------------------------------------------------------------------
+
+
+def triage_corrected(session: Session, case: Case, *, message_id: int, field: str, label: str, previous: Any,
+                     actor_user_id: int) -> CaseEvent:
+    return _on(session, EventKind.TRIAGE_CORRECTED, case, actor_user_id, message_id=message_id, field=field,
+               label=label, previous=previous)
+
+
+def triage_refined(session: Session, case: Case, *, message_id: int, was: dict[str, Any]) -> CaseEvent:
+    return _on(session, EventKind.TRIAGE_REFINED, case, message_id=message_id, was=was)
+
+
+# --- SLA -------------------------------------------------------------------------------------------------------
+
+
+def sla_breached(session: Session, case: Case, *, metric: str, cycle: int, breached_at: datetime,
+                 policy: str) -> CaseEvent:
+    return _on(session, EventKind.SLA_BREACHED, case, metric=metric, cycle=cycle, breached_at=breached_at.isoformat(),
+               policy=policy)
+
+
+# --- workspace audit -------------------------------------------------------------------------------------------
+
+
+def settings_changed(session: Session, *, workspace_id: int, actor_user_id: int | None, entity: str, action: str,
+                     entity_id: int | None = None, changes: Sequence[str] = (), **extra: Any) -> CaseEvent:
+    """An administrative write (teams, rules, profiles, SLA policies, hours, settings...): who, what, which fields.
+    Never the values of secrets."""
+    return _record(session, EventKind.SETTINGS_CHANGED, workspace_id=workspace_id, actor_user_id=actor_user_id,
+                   entity=entity, action=action, entity_id=entity_id, changes=sorted(changes), **extra)
+
+
+def template_created(session: Session, *, workspace_id: int, actor_user_id: int, template_id: int) -> CaseEvent:
+    return _record(session, EventKind.TEMPLATE_CREATED, workspace_id=workspace_id, actor_user_id=actor_user_id,
+                   template_id=template_id)
+
+
+def template_updated(session: Session, *, workspace_id: int, actor_user_id: int, template_id: int) -> CaseEvent:
+    return _record(session, EventKind.TEMPLATE_UPDATED, workspace_id=workspace_id, actor_user_id=actor_user_id,
+                   template_id=template_id)
+
+
+def template_deleted(session: Session, *, workspace_id: int, actor_user_id: int, template_id: int,
+                     **data: Any) -> CaseEvent:
+    return _record(session, EventKind.TEMPLATE_DELETED, workspace_id=workspace_id, actor_user_id=actor_user_id,
+                   template_id=template_id, **data)
+
+
+def reply_settings_changed(session: Session, *, workspace_id: int, actor_user_id: int) -> CaseEvent:
+    return _record(session, EventKind.REPLY_SETTINGS_CHANGED, workspace_id=workspace_id, actor_user_id=actor_user_id)
+
+
+def channel_connected(session: Session, *, workspace_id: int, actor_user_id: int | None, **data: Any) -> CaseEvent:
+    return _record(session, EventKind.CHANNEL_CONNECTED, workspace_id=workspace_id, actor_user_id=actor_user_id,
+                   **data)
+
+
+def channel_updated(session: Session, *, workspace_id: int, actor_user_id: int | None, **data: Any) -> CaseEvent:
+    return _record(session, EventKind.CHANNEL_UPDATED, workspace_id=workspace_id, actor_user_id=actor_user_id,
+                   **data)
+
+
+def channel_tested(session: Session, *, workspace_id: int, actor_user_id: int | None, **data: Any) -> CaseEvent:
+    return _record(session, EventKind.CHANNEL_TESTED, workspace_id=workspace_id, actor_user_id=actor_user_id, **data)
+
+
+def channel_credentials_renewed(session: Session, *, workspace_id: int, **data: Any) -> CaseEvent:
+    return _record(session, EventKind.CHANNEL_CREDENTIALS_RENEWED, workspace_id=workspace_id, **data)
+
+
+def channel_replay_requested(session: Session, *, workspace_id: int, **data: Any) -> CaseEvent:
+    return _record(session, EventKind.CHANNEL_REPLAY_REQUESTED, workspace_id=workspace_id, **data)
+
+
+def channel_replay_failed(session: Session, *, workspace_id: int, **data: Any) -> CaseEvent:
+    return _record(session, EventKind.CHANNEL_REPLAY_FAILED, workspace_id=workspace_id, **data)
+
+
+def user_created(session: Session, *, workspace_id: int, user_id: int, role: str,
+                 actor_user_id: int | None = None) -> CaseEvent:
+    return _record(session, EventKind.USER_CREATED, workspace_id=workspace_id, actor_user_id=actor_user_id,
+                   user_id=user_id, role=role)
+
+
+def api_token_created(session: Session, *, workspace_id: int, actor_user_id: int | None, **data: Any) -> CaseEvent:
+    return _record(session, EventKind.API_TOKEN_CREATED, workspace_id=workspace_id, actor_user_id=actor_user_id,
+                   **data)
+
+
+def demo_loaded(session: Session, *, workspace_id: int, steps: int) -> CaseEvent:
+    return _record(session, EventKind.DEMO_LOADED, workspace_id=workspace_id, steps=steps)
