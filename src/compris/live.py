@@ -21,6 +21,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from compris.db import on_commit
+from compris.models import Case
 
 log = logging.getLogger(__name__)
 
@@ -101,6 +102,12 @@ class Publisher:
         if self.use_notify:
             session.execute(text("SELECT pg_notify(:c, '')"), {"c": JOBS_CHANNEL})
         on_commit(session, self.hub.job_wakeup.set)
+
+
+def publish_case(session: Session, publisher: Publisher, case: Case, change: str, **extra: Any) -> None:
+    """Tell the workspace's connected agents, after commit, that ``case`` changed (``change``: what happened)."""
+    publisher.publish(session, case.workspace_id, "case", case_id=case.id, number=case.number, change=change,
+                      status=case.status, assignee_id=case.assignee_id, **extra)
 
 
 class NotifyListener(threading.Thread):

@@ -267,7 +267,9 @@ NO_ATTACHMENTS = "this network does not accept attachments from Compris"
 class Limits:
     public_max_length: int | None = None
     private_max_length: int | None = None
-    length_unit: str = "characters"  # or "graphemes"
+    #: how the network counts a text's length: ``characters``, ``graphemes`` (Bluesky) or ``x`` (X's weighted count:
+    #: URLs 23, CJK and emoji 2, the mentions that open a reply free)
+    length_unit: str = "characters"
     public_reply_window: timedelta | None = None  # None: no window
     private_reply_window: timedelta | None = None
     #: attachments each kind of reply accepts; None: none (with the reason shown to the agent)
@@ -275,6 +277,24 @@ class Limits:
     private_attachments: AttachmentRules | None = None
     public_attachments_reason: str = NO_ATTACHMENTS
     private_attachments_reason: str = NO_ATTACHMENTS
+
+    def max_length(self, visibility: str) -> int | None:
+        """The longest text a reply of this visibility may have (in ``length_unit``), None: no limit known."""
+        if visibility == Visibility.PUBLIC:
+            return self.public_max_length
+        if visibility == Visibility.PRIVATE:
+            return self.private_max_length
+        return None
+
+    def count(self, text: str, visibility: str) -> int:
+        """``text``'s length as this network counts it for a reply of this visibility."""
+        from compris.kit.textlength import grapheme_count, x_length
+
+        if self.length_unit == "x":
+            return x_length(text, reply=visibility == Visibility.PUBLIC)
+        if self.length_unit == "graphemes":
+            return grapheme_count(text)
+        return len(text)
 
     def attachment_rules(self, visibility: str) -> AttachmentRules | None:
         if visibility == Visibility.PUBLIC:

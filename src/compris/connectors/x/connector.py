@@ -49,7 +49,7 @@ NOT_SUMMONED = (
 class XConnector(Connector):
     network: ClassVar[str] = "x"
     display_name: ClassVar[str] = "X"
-    limits: ClassVar[Limits] = Limits(public_max_length=280, private_max_length=10_000,
+    limits: ClassVar[Limits] = Limits(public_max_length=280, private_max_length=10_000, length_unit="x",
                                       public_attachments=POST_ATTACHMENTS, private_attachments=DM_ATTACHMENTS)
     secret_fields: ClassVar[tuple[str, ...]] = (
         "oauth2_client_secret",  # signs X-Twitter-Webhooks-Signature-OAuth2 (recommended)
