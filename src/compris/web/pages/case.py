@@ -27,7 +27,6 @@ from compris.kit.clock import now
 from compris.kit.errors import ComprisError, Invalid, NotFound, TooLarge
 from compris.models import Case, CaseStatus, ChannelAccount, Direction, Message, Team, Upload, User
 from compris.replies import actions as reply_actions
-from compris.replies.composition import length_unit
 from compris.routing import service as routing
 from compris.uploads import actions as upload_actions
 from compris.uploads.queries import uploads_in_order
@@ -113,7 +112,7 @@ def composer_for(session: Any, case: Case, *, text: str = "", visibility: str | 
             limits = {Visibility.PUBLIC: connector.limits.public_max_length,
                       Visibility.PRIVATE: connector.limits.private_max_length}
             attach = {v: attach_options(connector, v) for v in visibilities}
-            unit = length_unit(account.network, connector.limits.length_unit)
+            unit = connector.limits.length_unit
             network = connector.display_name
     default = str(inbound[0][0]) if inbound and inbound[0][0] in visibilities else (
         visibilities[0] if visibilities else Visibility.PRIVATE)
@@ -259,7 +258,7 @@ def reply(
                         data=upload.file.read(ctx.runtime.settings.max_upload_bytes + 1),
                         max_bytes=ctx.runtime.settings.max_upload_bytes))
         with domain_action(ctx.session):  # the reply guard runs again here; blocks cannot be overridden
-            reply_actions.send_reply(ctx.session, ctx.runtime.publisher, actor=ctx.user, case=case, text=text,
+            reply_actions.send_agent_reply(ctx.session, ctx.runtime.publisher, actor=ctx.user, case=case, text=text,
                                      visibility=visibility, idempotency_key=key,
                                      template_id=replies.parse_template_id(template_id), override=overrides,
                                      attachments=kept)
