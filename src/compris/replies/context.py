@@ -46,8 +46,8 @@ class ReplySituation:
 
 
 def situation(session: Session, case: Case, visibility: str) -> ReplySituation:
-    from compris.channels.service import connector_for
-    from compris.inbox.actions import _bare_context, reply_target
+    from compris.channels.service import bare_context, connector_for
+    from compris.inbox.actions import reply_target
 
     try:
         target = reply_target(session, case, visibility, None)
@@ -67,7 +67,7 @@ def situation(session: Session, case: Case, visibility: str) -> ReplySituation:
         last = (thread.last_inbound_at if thread else None) or last
     elif not public and identity is not None:  # move to private: the customer's DM thread, if any yet
         key = connector.private_thread_key(
-            _bare_context(account), Author(platform_user_id=identity.platform_user_id, handle=identity.handle)
+            bare_context(account), Author(platform_user_id=identity.platform_user_id, handle=identity.handle)
         )
         thread = session.scalar(
             select(Thread).where(Thread.channel_account_id == account.id, Thread.platform_thread_key == key)
