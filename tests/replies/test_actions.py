@@ -149,7 +149,7 @@ def test_move_to_private_on_a_facebook_comment_uses_the_private_reply(world: Wor
         moved = reply_actions.move_to_private(s, world.runtime.publisher, actor=agent, case=case,
                                               idempotency_key="fb-1",
                                               private_text="Sorry Jo, could you send me your order number here?")
-        assert moved.private.platform_extra == {"private_reply_to_comment": "post-1_c-9"}
+        assert moved.private.platform_extra == {"private_reply_to_comment": "post-1_c-9", "origin": "agent"}
         assert _own_extra(moved.private) == {"private_reply_to_comment": "post-1_c-9"}
         assert _own_extra(moved.public) == {}
         assert moved.public.text == "We have sent you a private message."

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from compris import timeline
 from compris.connectors.base import PRIVATE_REPLY_TO_COMMENT, Visibility
 from compris.inbox import actions as inbox
 from compris.kit.errors import Invalid
@@ -191,8 +192,7 @@ def send_agent_reply(
                         attempt_key=idempotency_key, message_id=message.id, source=source)
     if template is not None:
         count_use(session, case.workspace_id, template.id)
-        inbox.log_event(session, case, "template_used", actor.id, workspace_id=case.workspace_id,
-                        template_id=template.id, message_id=message.id)
+        timeline.template_used(session, case, actor_user_id=actor.id, template_id=template.id, message_id=message.id)
     return SentReply(message, findings)
 
 
@@ -271,9 +271,8 @@ def move_to_private(
                               platform_extra=extra)
     record_guard_events(session, actor=actor, case=case, findings=findings, override=override,
                         attempt_key=f"{idempotency_key}:private", message_id=private.id, source=source)
-    inbox.log_event(session, case, "moved_to_private", actor.id, workspace_id=case.workspace_id,
-                    public_message_id=public.id, private_message_id=private.id,
-                    private_reply_to_comment=comment_id)
+    timeline.moved_to_private(session, case, actor_user_id=actor.id, public_message_id=public.id,
+                              private_message_id=private.id, private_reply_to_comment=comment_id)
     return MovedToPrivate(public, private, findings)
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from compris.connectors.base import AccountContext, Author, Connector, Visibility
+from compris.connectors.base import Author, Connector, Visibility
 from compris.kit.clock import now
 from compris.kit.errors import ComprisError
 from compris.models import (
@@ -49,7 +49,7 @@ class ReplySituation:
 
 
 def situation(session: Session, case: Case, visibility: str) -> ReplySituation:
-    from compris.channels.service import connector_for
+    from compris.channels.service import bare_context, connector_for
     from compris.inbox.actions import reply_target
 
     try:
@@ -70,7 +70,7 @@ def situation(session: Session, case: Case, visibility: str) -> ReplySituation:
         last = (thread.last_inbound_at if thread else None) or last
     elif not public and identity is not None:  # move to private: the customer's DM thread, if any yet
         key = connector.private_thread_key(
-            _account_context(account), Author(platform_user_id=identity.platform_user_id, handle=identity.handle)
+            bare_context(account), Author(platform_user_id=identity.platform_user_id, handle=identity.handle)
         )
         thread = session.scalar(
             select(Thread).where(Thread.channel_account_id == account.id, Thread.platform_thread_key == key)
@@ -90,12 +90,6 @@ def situation(session: Session, case: Case, visibility: str) -> ReplySituation:
         mention=connector.reply_mention(visibility, identity.handle if identity else None),
         limits=limits,
     )
-
-
-def _account_context(account: ChannelAccount) -> AccountContext:
-    """What the connector needs of the account to name a thread (no secrets: nothing is sent from here)."""
-    return AccountContext(account_id=account.id, workspace_id=account.workspace_id, network=account.network,
-                          external_id=account.external_id, settings=dict(account.settings or {}))
 
 
 def previous_outbound(session: Session, case: Case) -> tuple[list[str], list[str]]:

@@ -28,6 +28,8 @@ from compris.kit.errors import ComprisError, Invalid, NotFound, TooLarge
 from compris.models import Case, CaseStatus, ChannelAccount, Direction, Message, Team, Upload, User
 from compris.replies import actions as reply_actions
 from compris.routing import service as routing
+from compris.triage import actions as triage_actions
+from compris.triage.labels import TRIAGE_LABELS
 from compris.uploads import actions as upload_actions
 from compris.uploads.queries import uploads_in_order
 from compris.web import i18n
@@ -140,7 +142,7 @@ def _vars(ctx: PageContext, view: CaseView, composer: Composer | None = None,
         "action_error": action_error,
         "statuses": [s.value for s in CaseStatus],
         "workspace": workspace_of(ctx.session, ctx),
-        "triage_labels": actions.TRIAGE_LABELS,
+        "triage_labels": TRIAGE_LABELS,
         "reply_tools": replies.reply_tools(ctx.session, view.case, ctx.user),
         "teams": list(ctx.session.scalars(
             select(Team).where(Team.workspace_id == ctx.user.workspace_id).order_by(Team.name, Team.id))),
@@ -403,8 +405,8 @@ def correct_triage(number: int, message_id: int, request: Request, ctx: PageCont
         return _not_found(request, ctx)
     try:
         with domain_action(ctx.session):
-            actions.correct_triage(ctx.session, ctx.runtime.publisher, actor=ctx.user, message=message,
-                                   field=field, label=label)
+            triage_actions.correct_triage(ctx.session, ctx.runtime.publisher, actor=ctx.user, message=message,
+                                          field=field, label=label)
     except ComprisError as exc:
         return _answer(request, ctx, number, ["timeline", "actions"], action_error=_message(ctx, exc))
     return _answer(request, ctx, number, ["timeline", "actions"])
