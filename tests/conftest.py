@@ -20,7 +20,7 @@ import pytest
 from sqlalchemy import text
 
 from compris import migrate
-from compris.accounts import service as accounts
+from compris.accounts import actions as accounts
 from compris.channels.service import create_account
 from compris.config import Settings
 from compris.connectors.sandbox import sign

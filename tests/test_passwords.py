@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import select
 
-from compris.accounts import service as accounts
+from compris.accounts import actions as accounts
 from compris.config import ConfigError, Settings
 from compris.kit import passwords
 from compris.models import User
