@@ -23,7 +23,10 @@ from compris.sla import queries, wait
 
 TARGET_MAX = 366 * 24 * 3600  # a year, in seconds
 WEBHOOK_MAX = 2000
-_UNSET: Any = object()  # "leave unchanged" where None is a value (no target, calendar time)
+_UNSET: Any = object()
+#: what ``None`` may set on a policy (not tracked; any priority; calendar time)
+NULLABLE = frozenset({"min_priority", "first_response_s", "next_response_s", "resolution_s", "warn_before_s",
+                      "business_hours_id"})  # "leave unchanged" where None is a value (no target, calendar time)
 
 
 # --- business hours ----------------------------------------------------------------------------------------
@@ -162,7 +165,7 @@ def create_policy(session: Session, publisher: Publisher, *, actor: User, name: 
     first = _target(first_response_s, "first response")
     warn = _target(warn_before_s, "warn before")
     row = SlaPolicy(
-        workspace_id=actor.workspace_id, name=name, position=int(position),
+        workspace_id=actor.workspace_id, name=name, position=_int(position),
         networks=_words(networks, "networks"), intents=_words(intents, "intents"),
         channel_account_ids=_accounts(session, actor.workspace_id, channel_account_ids),
         min_priority=_priority(min_priority), first_response_s=first,
@@ -190,7 +193,7 @@ def update_policy(session: Session, publisher: Publisher, *, actor: User, policy
     ws = actor.workspace_id
     checks: dict[str, Any] = {
         "name": lambda v: check_name(v, "a policy"),
-        "position": lambda v: int(v),
+        "position": _int,
         "networks": lambda v: _words(v, "networks"),
         "intents": lambda v: _words(v, "intents"),
         "channel_account_ids": lambda v: _accounts(session, ws, v),
@@ -200,15 +203,17 @@ def update_policy(session: Session, publisher: Publisher, *, actor: User, policy
         "resolution_s": lambda v: _target(v, "resolution"),
         "warn_before_s": lambda v: _target(v, "warn before") or 0,
         "business_hours_id": lambda v: _hours_id(session, ws, v),
-        "is_active": bool,
+        "is_active": _bool,
     }
     given = {"name": name, "position": position, "networks": networks, "intents": intents,
              "channel_account_ids": channel_account_ids, "min_priority": min_priority,
              "first_response_s": first_response_s, "next_response_s": next_response_s, "resolution_s": resolution_s,
              "warn_before_s": warn_before_s, "business_hours_id": business_hours_id, "is_active": is_active}
-    cleaned = {key: checks[key](value) for key, value in given.items() if value is not _UNSET}
-    if cleaned.get("name") is None and "name" in cleaned:
-        raise Invalid("a policy needs a name")
+    given = {key: value for key, value in given.items() if value is not _UNSET}
+    for key, value in given.items():
+        if value is None and key not in NULLABLE:
+            raise Invalid(f"{key} cannot be null")
+    cleaned = {key: checks[key](value) for key, value in given.items()}
     changes = [key for key, value in cleaned.items() if getattr(row, key) != value]
     for key in changes:
         setattr(row, key, cleaned[key])
@@ -216,6 +221,18 @@ def update_policy(session: Session, publisher: Publisher, *, actor: User, policy
     record_change(session, publisher, actor=actor, entity="sla_policy", action="updated", entity_id=row.id,
                   changes=changes)
     return row
+
+
+def _int(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise Invalid("position: a number")
+    return value
+
+
+def _bool(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise Invalid("is_active: true or false")
+    return value
 
 
 def delete_policy(session: Session, publisher: Publisher, *, actor: User, policy_id: int) -> None:
