@@ -37,6 +37,7 @@ from compris.models import (
     User,
     Workspace,
 )
+from compris.sla import wait
 
 VARIABLE = re.compile(r"\{([a-z_]{2,30})\}")
 #: what each variable becomes (shown on the admin page)
@@ -117,8 +118,6 @@ WAIT_WORDING = {"en": "about {wait}", "fr": "environ {wait}"}
 def wait_minutes(session: Session, case: Case) -> int | None:
     """The current expected wait of the case's channel account in minutes as told to customers, or ``None``
     when it is unknown (no account, nobody online and no recent first responses)."""
-    from compris.sla import wait
-
     if case.last_channel_account_id is None:
         return None
     account = session.get(ChannelAccount, case.last_channel_account_id)
@@ -129,10 +128,8 @@ def wait_minutes(session: Session, case: Case) -> int | None:
 
 def wait_wording(minutes: int, language: str | None) -> str:
     """``about 25 minutes`` / ``environ 25 minutes``, ``about 2 hours`` / ``environ 2 heures``."""
-    from compris.sla.wait import human_wait
-
     lang = "fr" if (language or "").lower().startswith("fr") else "en"
-    return WAIT_WORDING[lang].format(wait=human_wait(minutes, lang))
+    return WAIT_WORDING[lang].format(wait=wait.human_wait(minutes, lang))
 
 
 def case_values(
