@@ -152,3 +152,14 @@ def test_agent_profile_and_rules(runtime: Runtime, world: World) -> None:
         ("routing_rule", "updated"), ("routing_rule", "deleted")]
     assert seen[1].changes == ("capacity", "languages", "networks")
     assert seen[4].changes == ("is_active", "keywords", "languages", "min_priority", "networks")
+
+
+def test_an_update_that_changes_nothing_is_not_logged(runtime: Runtime, world: World) -> None:
+    with runtime.db.transaction() as s:
+        care = actions.create_team(s, runtime.publisher, actor=admin(s, world), name="Care",
+                                   shift_lines="daily 09:00-17:00")
+        care_id = care.id
+    with recorded() as seen, runtime.db.transaction() as s:
+        actions.update_team(s, runtime.publisher, actor=admin(s, world), team_id=care_id, name="Care",
+                            timezone="UTC", is_default=False, shift_lines="daily 09:00-17:00")
+    assert seen == [] and len(audit(runtime, world.workspace_id)) == 1

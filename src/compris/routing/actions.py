@@ -32,8 +32,11 @@ LIST_CONDITIONS = ("networks", "languages", "intents", "topics", "keywords")
 
 def record_change(session: Session, publisher: Publisher, *, actor: User, entity: str, action: str,
                   entity_id: int | None, changes: Iterable[str] = ()) -> None:
-    """The audit row and the domain event of one administrative write."""
+    """The audit row and the domain event of one administrative write (an update that changed nothing leaves
+    neither)."""
     changed = sorted(set(changes))
+    if action == "updated" and not changed:
+        return
     timeline.settings_changed(session, workspace_id=actor.workspace_id, actor_user_id=actor.id, entity=entity,
                               action=action, entity_id=entity_id, changes=changed)
     bus.emit(session, publisher, SettingsChanged(workspace_id=actor.workspace_id, actor_user_id=actor.id,
