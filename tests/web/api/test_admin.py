@@ -25,7 +25,7 @@ def audit_count(world: World) -> int:
         return int(s.scalar(select(func.count()).select_from(CaseEvent)
                             .where(CaseEvent.actor_user_id.is_not(None),
                                    CaseEvent.kind.in_(("settings_changed", "template_created", "template_updated",
-                                                       "template_deleted")))) or 0)
+                                                       "template_deleted", "reply_settings_changed")))) or 0)
 
 
 def test_agents_may_not_administer(client: TestClient, world: World, agent_headers: dict[str, str]) -> None:
@@ -189,3 +189,25 @@ def test_another_workspace_is_not_found(client: TestClient, world: World, other_
     assert client.put(f"/api/v1/teams/{team['id']}/members/{world.agent.id}",
                       headers=admin_headers).status_code == 404
     assert client.get("/api/v1/teams", headers=admin_headers).json()["items"] == []
+
+
+def test_reply_settings(client: TestClient, world: World, admin_headers: dict[str, str],
+                        agent_headers: dict[str, str]) -> None:
+    current = client.get("/api/v1/reply-settings", headers=admin_headers)
+    assert current.status_code == 200, current.text
+    assert current.json()["permissions"]["agent"] == [] and current.json()["tone_guide"] == ""
+    saved = client.put("/api/v1/reply-settings", json={
+        "tone_guide": "Warm, short.", "guard": {"words_to_avoid": ["unfortunately"], "severity": {"blame": "block"}},
+        "permissions": {"agent": ["voucher"]}}, headers=admin_headers)
+    assert saved.status_code == 200, saved.text
+    assert saved.json()["tone_guide"] == "Warm, short." and saved.json()["permissions"]["agent"] == ["voucher"]
+    assert saved.json()["guard"]["words_to_avoid"] == ["unfortunately"]
+    before = audit_count(world)
+    for body, message in (({"guard": {"severity": {"nonsense": "block"}}}, "unknown guard rules: nonsense"),
+                          ({"permissions": {"agent": ["free flights"]}}, "unknown permissions: free flights"),
+                          ({"guard": {"signoff_pattern": "("}}, "not a valid regular expression")):
+        refused = client.put("/api/v1/reply-settings", json=body, headers=admin_headers)
+        assert refused.status_code == 422 and message in refused.json()["error"], refused.text
+    assert audit_count(world) == before
+    assert client.get("/api/v1/reply-settings", headers=admin_headers).json()["tone_guide"] == "Warm, short."
+    assert client.get("/api/v1/reply-settings", headers=agent_headers).status_code == 403

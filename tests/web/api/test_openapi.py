@@ -8,7 +8,7 @@ import pytest
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 
-from compris.web.api import cases, channels, me, messages, routing, sla, templates, uploads
+from compris.web.api import cases, channels, me, messages, reply_settings, routing, sla, templates, uploads
 
 EXPECTED = {
     ("get", "/api/v1/me"),
@@ -51,10 +51,12 @@ EXPECTED = {
     ("get", "/api/v1/templates/{template_id}"),
     ("patch", "/api/v1/templates/{template_id}"),
     ("delete", "/api/v1/templates/{template_id}"),
+    ("get", "/api/v1/reply-settings"),
+    ("put", "/api/v1/reply-settings"),
 }
 #: the administration routes: a 403 for the wrong role is documented
 ROLE_CHECKED = {key for key in EXPECTED if key[1].split("/")[3] in ("teams", "agents", "routing-rules", "sla",
-                                                                     "templates")}
+                                                                     "templates", "reply-settings")}
 
 
 @pytest.fixture
@@ -80,7 +82,7 @@ def test_the_document_is_valid_openapi(document: dict[str, Any]) -> None:
 def test_it_lists_every_endpoint(document: dict[str, Any]) -> None:
     assert set(_operations(document)) == EXPECTED
     routes = {(m.lower(), "/api/v1" + r.path)
-              for module in (cases, channels, me, messages, uploads, routing, sla, templates)
+              for module in (cases, channels, me, messages, uploads, routing, sla, templates, reply_settings)
               for r in module.router.routes if isinstance(r, APIRoute) for m in r.methods or ()}
     assert routes == EXPECTED  # no undocumented route either
 

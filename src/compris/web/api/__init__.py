@@ -8,7 +8,7 @@ Every lookup is scoped to that workspace, so another workspace's case or message
 
 from fastapi import APIRouter
 
-from compris.web.api import cases, channels, me, messages, routing, sla, templates, uploads
+from compris.web.api import cases, channels, me, messages, reply_settings, routing, sla, templates, uploads
 
 router = APIRouter(prefix="/api/v1")
 router.include_router(me.router)
@@ -19,5 +19,6 @@ router.include_router(uploads.router)
 router.include_router(routing.router)
 router.include_router(sla.router)
 router.include_router(templates.router)
+router.include_router(reply_settings.router)
 
 __all__ = ["router"]

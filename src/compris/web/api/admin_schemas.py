@@ -11,7 +11,7 @@ field left out is unchanged. Shifts and business hours are text, one rule a line
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field
 
@@ -259,3 +259,29 @@ class TemplateOut(Schema):
 
 class TemplateList(Schema):
     items: list[TemplateOut]
+
+
+# --- tone of voice and the reply guard ---------------------------------------------------------------------
+
+RoleName = Literal["admin", "supervisor", "agent"]
+
+
+class ReplySettingsIn(Schema):
+    """The whole of the workspace's reply settings (a PUT replaces them)."""
+
+    tone_guide: str = Field(default="", max_length=5000, description="Shown beside the reply box.",
+                            examples=["Warm and short. Sign with your first name."])
+    guard: dict[str, Any] = Field(
+        default_factory=dict, description="The reply guard's settings: `words_to_avoid` (list), `word_replacements` "
+        "(object), `signoff_required` (bool), `signoffs` (list), `signoff_pattern`, `address_form` (`vous` or "
+        "`tu`), `emoji_allowed` (bool), `severity` (rule → `warning` or `block`), `disabled` (list of rules).",
+        examples=[{"words_to_avoid": ["unfortunately"], "severity": {"blame": "block"}}])
+    permissions: dict[RoleName, list[str]] = Field(
+        default_factory=dict, description="The promises each role may make (`refund`, `compensation`, "
+        "`voucher`); a role left out keeps its default.", examples=[{"agent": ["voucher"]}])
+
+
+class ReplySettingsOut(Schema):
+    tone_guide: str
+    guard: dict[str, Any]
+    permissions: dict[str, list[str]] = Field(description="Every role's promises (defaults included).")
