@@ -102,6 +102,11 @@ class SignedIn:
     language: str
 
 
+def note_signed_in(request: Request, user: User) -> None:
+    """Keep what an error page needs of the user, for after the request's transaction."""
+    request.state.signed_in = SignedIn(user.id, user.name, user.email, user.role, user.language)
+
+
 def signed_in(request: Request) -> SignedIn | None:
     """The user of this request, for an error page rendered after the transaction ended (``None``: anonymous)."""
     found = getattr(request.state, "signed_in", None)
@@ -114,7 +119,7 @@ async def page_user(
     user = session_user(request, session)
     if user is None:
         raise NotSignedIn()
-    request.state.signed_in = SignedIn(user.id, user.name, user.email, user.role, user.language)
+    note_signed_in(request, user)
     return PageContext(user, session, get_runtime(request))
 
 

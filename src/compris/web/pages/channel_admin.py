@@ -28,6 +28,7 @@ from compris.web.deps import (
     PageContext,
     check_csrf,
     get_runtime,
+    note_signed_in,
     require_role,
     session_user,
 )
@@ -149,6 +150,7 @@ def _signed_in(runtime: Runtime, request: Request, session: Any) -> PageContext:
     user = session_user(request, session)
     if user is None:
         raise NotSignedIn()
+    note_signed_in(request, user)
     return PageContext(user, session, runtime)
 
 
