@@ -40,7 +40,7 @@ def free_port() -> int:
 
 def prepare(url: str, data_dir: Path) -> tuple[int, str]:
     from compris import migrate
-    from compris.accounts import service as accounts
+    from compris.accounts import actions as accounts
     from compris.channels.service import create_account
     from compris.db import Database
 

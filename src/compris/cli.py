@@ -61,6 +61,7 @@ def serve(
     _setup_logging()
     try:
         settings.check_secret()
+        settings.check_password_hash_cost()
     except ConfigError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
@@ -125,7 +126,7 @@ def create_user(
     """Create a user (asks for the password)."""
     from sqlalchemy import select
 
-    from compris.accounts import service
+    from compris.accounts import actions as accounts
     from compris.db import Database
     from compris.kit.errors import ComprisError
     from compris.models import Workspace
@@ -136,8 +137,8 @@ def create_user(
         with db.transaction() as session:
             ws = session.scalar(select(Workspace).where(Workspace.slug == workspace))
             if ws is None:
-                ws = service.create_workspace(session, slug=workspace, name=workspace)
-            service.create_user(
+                ws = accounts.create_workspace(session, slug=workspace, name=workspace)
+            accounts.create_user(
                 session, workspace=ws, email=email, name=name, password=password, role=role, language=language
             )
     except ComprisError as exc:
@@ -151,7 +152,7 @@ def create_token(email: str, name: str = typer.Option("cli", help="A name to rec
     """Create a personal API token for a user (printed once)."""
     from sqlalchemy import select
 
-    from compris.accounts import service
+    from compris.accounts import actions as accounts
     from compris.db import Database
     from compris.models import User
 
@@ -161,7 +162,7 @@ def create_token(email: str, name: str = typer.Option("cli", help="A name to rec
         if user is None:
             typer.echo("error: no such user", err=True)
             raise typer.Exit(2)
-        _, raw = service.create_token(session, user, name)
+        _, raw = accounts.create_token(session, user, name)
     typer.echo(raw)
 
 

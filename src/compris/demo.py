@@ -21,7 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from compris import timeline
-from compris.accounts import service as accounts
+from compris.accounts import actions as accounts
 from compris.channels.service import context, create_account
 from compris.config import Settings
 from compris.connectors.base import WebhookRequest

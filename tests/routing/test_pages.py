@@ -260,3 +260,34 @@ def test_the_case_fragments_carry_the_sla_line_for_the_live_refresh(settings: Se
         assert 'hx-swap-oob="true"' in line[:200] and 'data-sla="at_risk"' in line and "SLA at risk" in line
         only = browser.get(f"/cases/{number}/fragments?parts=sla", headers={"HX-Request": "true"})
         assert only.text.lstrip().startswith('<p class="sla-line" id="case-sla-line"')
+
+
+def test_a_refused_page_is_the_not_allowed_page_in_the_users_language(settings: Settings, runtime: Runtime,
+                                                                      world: World) -> None:
+    agent_ = Agent(make_client(settings, runtime), world.agent.email)
+    for path in ("/admin/routing", "/admin/templates", "/supervisor"):
+        page = agent_.get(path)
+        assert page.status_code == 403
+        assert "Your role does not allow this page." in page.text
+        assert f'data-user-id="{world.agent.id}"' in page.text  # the menu is still there
+    with runtime.db.transaction() as s:
+        u = s.get(User, world.agent.id)
+        assert u is not None
+        u.language = "fr"
+    assert "Votre rôle ne permet pas" in agent_.get("/admin/sla").text
+    api = agent_.get("/api/v1/teams", headers={"Authorization": "Bearer nope"})
+    assert api.status_code == 401  # the API answers in JSON, never with the page
+
+
+def test_page_writes_are_audited(settings: Settings, runtime: Runtime, world: World) -> None:
+    from compris.models import CaseEvent
+
+    admin = _admin(settings, runtime, world)
+    assert admin.post("/admin/routing/teams", {"name": "Care", "timezone": "UTC"}).status_code == 303
+    assert admin.post("/admin/sla/settings", {"webhook_url": "https://hooks.test/a"}).status_code == 303
+    assert admin.post("/admin/routing/rules/999999/delete").status_code == 303  # already gone: no error
+    with runtime.db.transaction() as s:
+        rows = s.scalars(select(CaseEvent).where(CaseEvent.kind == "settings_changed",
+                                                 CaseEvent.actor_user_id == world.admin.id)).all()
+        assert [(r.data["entity"], r.data["action"]) for r in rows] == [("team", "created"),
+                                                                         ("sla_settings", "updated")]

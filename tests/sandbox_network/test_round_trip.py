@@ -18,7 +18,7 @@ import pytest
 import uvicorn
 from sqlalchemy import select
 
-from compris.accounts import service as accounts
+from compris.accounts import actions as accounts
 from compris.channels.service import create_account
 from compris.config import Settings
 from compris.inbox import actions

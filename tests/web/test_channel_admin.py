@@ -68,7 +68,8 @@ def test_channel_admin_is_for_admins_of_the_workspace(settings: Settings, runtim
     agent = Agent(make_client(settings, runtime), world.agent.email)
     assert agent.get("/admin/channels/connect/x").status_code == 403
     assert agent.post("/admin/channels/connect/x", {"name": "n", "external_id": "1"}).status_code == 403
-    assert agent.post(f"/admin/channels/{world.account.id}/test").status_code == 403
+    refused = agent.post(f"/admin/channels/{world.account.id}/test")
+    assert refused.status_code == 403 and f'data-user-id="{world.agent.id}"' in refused.text  # the same page
     admin = Agent(make_client(settings, runtime), world.admin.email)
     assert admin.post("/admin/channels/connect/x", {"name": "n"}, csrf=False).status_code == 403
     assert admin.get("/admin/channels/connect/nonsense").status_code == 404

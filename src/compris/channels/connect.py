@@ -2,8 +2,9 @@
 
 Secrets are encrypted at rest (``kit/crypto``), shown back only redacted (except the few a connector
 generates for the admin to paste into the platform, such as Meta's verify token), never logged, and
-kept unchanged on edit unless a new value is typed. Every change is audited (``case_events`` with no
-case): ``channel_connected``, ``channel_updated``, ``channel_tested``.
+kept unchanged on edit unless a new value is typed. Every change is audited (``compris.timeline``, rows with no
+case: ``channel_connected``, ``channel_updated``, ``channel_tested``) and emits
+:class:`compris.events.SettingsChanged` (entity ``channel_account``).
 """
 
 from __future__ import annotations
@@ -16,14 +17,16 @@ import httpx
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from compris import timeline
 from compris.channels.safety import scrub
-from compris.channels.service import connector_for, context, create_account
+from compris.channels.service import audit, connector_for, context, create_account
 from compris.connectors import registry
 from compris.connectors.base import AccountContext, Connector
 from compris.kit.clock import now
 from compris.kit.crypto import decrypt_json, encrypt_json, redact
 from compris.kit.errors import Conflict, Invalid
-from compris.models import CaseEvent, ChannelAccount
+from compris.live import Publisher
+from compris.models import ChannelAccount
 
 CHECK_TIMEOUT = 8.0  # seconds: an admin is waiting for the answer
 SECRET_PREFIX = "secret_"  # noqa: S105 - a form field prefix
@@ -107,7 +110,9 @@ def connect(
     external_id: str,
     form: Mapping[str, str],
     actor_user_id: int | None,
+    publisher: Publisher | None = None,
 ) -> ChannelAccount:
+    """Connect an account of ``network`` from the admin's form (``secret_*`` and ``setting_*`` fields)."""
     try:
         connector = registry.get(network)
     except registry.UnknownNetwork:
@@ -119,7 +124,7 @@ def connect(
     _unique(session, workspace_id, network, external_id.strip(), None)
     return create_account(
         session, secret_key, workspace_id=workspace_id, network=network, name=name, external_id=external_id,
-        settings=_settings_from(connector, form), secrets=secrets, actor_user_id=actor_user_id,
+        settings=_settings_from(connector, form), secrets=secrets, actor_user_id=actor_user_id, publisher=publisher,
     )
 
 
@@ -143,6 +148,7 @@ def update(
     active: bool,
     form: Mapping[str, str],
     actor_user_id: int | None,
+    publisher: Publisher | None = None,
 ) -> list[str]:
     """Apply an edit; a secret left empty keeps its stored value. Returns the names of what changed."""
     connector = connector_for(account)
@@ -175,8 +181,9 @@ def update(
         account.secrets_encrypted = encrypt_json(secret_key, {**stored, **typed})
         changed += [f"{f} (secret)" for f in sorted(renewed)]
     if changed:
-        session.add(CaseEvent(workspace_id=account.workspace_id, actor_user_id=actor_user_id, kind="channel_updated",
-                              data={"account_id": account.id, "network": account.network, "changed": changed}))
+        timeline.channel_updated(session, workspace_id=account.workspace_id, actor_user_id=actor_user_id,
+                                 account_id=account.id, network=account.network, changed=changed)
+        audit(session, publisher, account, "updated", changed, actor_user_id)
     return changed
 
 
@@ -220,13 +227,15 @@ def check(connector: Connector, ctx: AccountContext, timeout: float = CHECK_TIME
     return CheckResult(ok, scrub(message, ctx.secrets)[:1000])
 
 
-def record_check(session: Session, account: ChannelAccount, result: CheckResult, actor_user_id: int | None) -> None:
+def record_check(session: Session, account: ChannelAccount, result: CheckResult, actor_user_id: int | None, *,
+                 publisher: Publisher | None = None) -> None:
+    """Keep the result of a connection test (:func:`check`) on the account."""
     account.checked_at = now()
     account.check_ok = result.ok
     account.check_result = result.message
-    session.add(CaseEvent(workspace_id=account.workspace_id, actor_user_id=actor_user_id, kind="channel_tested",
-                          data={"account_id": account.id, "network": account.network, "ok": result.ok,
-                                "result": result.message[:300]}))
+    timeline.channel_tested(session, workspace_id=account.workspace_id, actor_user_id=actor_user_id,
+                            account_id=account.id, network=account.network, ok=result.ok, result=result.message[:300])
+    audit(session, publisher, account, "tested", ["check_ok", "check_result", "checked_at"], actor_user_id)
 
 
 __all__ = ["CheckResult", "FieldSpec", "check", "connect", "context", "field_specs", "record_check",

@@ -1,4 +1,7 @@
-"""Channel accounts: connect, configure, and the context a connector works with."""
+"""Channel accounts: connect, look up, and the context a connector works with.
+
+The admin's writes (connect from a form, edit, test, disable) are in :mod:`compris.channels.connect`; every write
+records its audit row (``compris.timeline``) and emits :class:`compris.events.SettingsChanged`."""
 
 from __future__ import annotations
 
@@ -7,11 +10,23 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from compris import bus, timeline
 from compris.connectors import registry
 from compris.connectors.base import AccountContext, Connector
+from compris.events import SettingsChanged
 from compris.kit.crypto import decrypt_json, encrypt_json
 from compris.kit.errors import Invalid, NotFound
-from compris.models import CaseEvent, ChannelAccount
+from compris.live import Hub, Publisher
+from compris.models import ChannelAccount
+
+
+def audit(session: Session, publisher: Publisher | None, account: ChannelAccount, action: str,
+          changes: list[str], actor_user_id: int | None) -> None:
+    """The domain event of a change to a channel account (its audit row is written by the caller's recorder).
+    ``publisher`` may be left out outside a web process (the demo, the test worlds)."""
+    bus.emit(session, publisher if publisher is not None else Publisher(Hub(), use_notify=False), SettingsChanged(
+        workspace_id=account.workspace_id, actor_user_id=actor_user_id, entity="channel_account", action=action,
+        entity_id=account.id, changes=tuple(sorted(changes))))
 
 
 def create_account(
@@ -26,7 +41,9 @@ def create_account(
     secrets: dict[str, str] | None = None,
     always_on: bool = True,
     actor_user_id: int | None = None,
+    publisher: Publisher | None = None,
 ) -> ChannelAccount:
+    """Connect an account (credentials encrypted at rest); audited as ``channel_connected``."""
     try:
         connector = registry.get(network)
     except registry.UnknownNetwork:
@@ -49,14 +66,9 @@ def create_account(
     )
     session.add(account)
     session.flush()
-    session.add(
-        CaseEvent(
-            workspace_id=workspace_id,
-            actor_user_id=actor_user_id,
-            kind="channel_connected",
-            data={"account_id": account.id, "network": network, "name": account.name},
-        )
-    )
+    timeline.channel_connected(session, workspace_id=workspace_id, actor_user_id=actor_user_id,
+                               account_id=account.id, network=network, name=account.name)
+    audit(session, publisher, account, "connected", ["name", "external_id", "settings", "secrets"], actor_user_id)
     return account
 
 
@@ -96,16 +108,11 @@ def connector_for(account: ChannelAccount) -> Connector:
     return registry.get(account.network)
 
 
-def store_renewed_secrets(session: Session, secret_key: str, account: ChannelAccount, renewed: dict[str, str]) -> None:
+def store_renewed_secrets(session: Session, secret_key: str, account: ChannelAccount, renewed: dict[str, str], *,
+                          publisher: Publisher | None = None) -> None:
     """Merge credentials a platform renewed (OAuth2 refresh) into the account, encrypted; audit it."""
-    from compris.kit.crypto import encrypt_json
-
     stored = decrypt_json(secret_key, account.secrets_encrypted)
     account.secrets_encrypted = encrypt_json(secret_key, {**stored, **renewed})
-    session.add(
-        CaseEvent(
-            workspace_id=account.workspace_id,
-            kind="channel_credentials_renewed",
-            data={"account_id": account.id, "fields": sorted(renewed)},  # names only, never values
-        )
-    )
+    timeline.channel_credentials_renewed(session, workspace_id=account.workspace_id, account_id=account.id,
+                                         fields=sorted(renewed))  # names only, never values
+    audit(session, publisher, account, "credentials_renewed", [f"{f} (secret)" for f in renewed], None)

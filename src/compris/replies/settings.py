@@ -14,7 +14,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from compris import bus, timeline
+from compris.events import SettingsChanged
 from compris.kit.errors import Invalid
+from compris.live import Hub, Publisher
 from compris.models import ReplySettings, Role, User
 from compris.replies.guard import DEFAULT_PROMISE_RULES, GuardSettings, rule_ids
 
@@ -96,9 +99,10 @@ def save(
     tone_guide: str,
     guard_data: Mapping[str, Any],
     permissions: Mapping[str, Sequence[str]],
+    publisher: Publisher | None = None,
 ) -> ReplySettings:
-    from compris.inbox.actions import log_event
-
+    """Replace the workspace's reply settings; audited (``reply_settings_changed``) and announced
+    (``SettingsChanged``, entity ``reply_settings``). ``publisher`` may be left out outside a web process."""
     if len(tone_guide) > 5000:
         raise Invalid("the tone-of-voice guide is limited to 5,000 characters")
     validate_guard(guard_data)
@@ -116,12 +120,16 @@ def save(
     if row is None:
         row = ReplySettings(workspace_id=actor.workspace_id)
         session.add(row)
-    row.tone_guide = tone_guide.strip()
-    row.guard = dict(guard_data)
-    row.permissions = perms
+    new: dict[str, Any] = {"tone_guide": tone_guide.strip(), "guard": dict(guard_data), "permissions": perms}
+    changes = [key for key, value in new.items() if getattr(row, key, None) != value]
+    for key, value in new.items():
+        setattr(row, key, value)
     row.updated_by_id = actor.id
     session.flush()
-    log_event(session, None, "reply_settings_changed", actor.id, workspace_id=actor.workspace_id)
+    timeline.reply_settings_changed(session, workspace_id=actor.workspace_id, actor_user_id=actor.id)
+    bus.emit(session, publisher if publisher is not None else Publisher(Hub(), use_notify=False), SettingsChanged(
+        workspace_id=actor.workspace_id, actor_user_id=actor.id, entity="reply_settings", action="updated",
+        entity_id=row.id, changes=tuple(sorted(changes))))
     return row
 
 

@@ -13,15 +13,18 @@ the wait is unknown (nobody online and no recent history) it stays unfilled: nev
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
+from compris import bus, timeline
+from compris.events import SettingsChanged
 from compris.kit.clock import now
 from compris.kit.errors import Invalid, NotFound
+from compris.live import Hub, Publisher
 from compris.models import (
     Case,
     ChannelAccount,
@@ -34,6 +37,7 @@ from compris.models import (
     User,
     Workspace,
 )
+from compris.sla import wait
 
 VARIABLE = re.compile(r"\{([a-z_]{2,30})\}")
 #: what each variable becomes (shown on the admin page)
@@ -114,8 +118,6 @@ WAIT_WORDING = {"en": "about {wait}", "fr": "environ {wait}"}
 def wait_minutes(session: Session, case: Case) -> int | None:
     """The current expected wait of the case's channel account in minutes as told to customers, or ``None``
     when it is unknown (no account, nobody online and no recent first responses)."""
-    from compris.sla import wait
-
     if case.last_channel_account_id is None:
         return None
     account = session.get(ChannelAccount, case.last_channel_account_id)
@@ -126,10 +128,8 @@ def wait_minutes(session: Session, case: Case) -> int | None:
 
 def wait_wording(minutes: int, language: str | None) -> str:
     """``about 25 minutes`` / ``environ 25 minutes``, ``about 2 hours`` / ``environ 2 heures``."""
-    from compris.sla.wait import human_wait
-
     lang = "fr" if (language or "").lower().startswith("fr") else "en"
-    return WAIT_WORDING[lang].format(wait=human_wait(minutes, lang))
+    return WAIT_WORDING[lang].format(wait=wait.human_wait(minutes, lang))
 
 
 def case_values(
@@ -270,6 +270,16 @@ def search(
 
 
 # --- writes --------------------------------------------------------------------------------------------
+# Each records its audit row (``template_created`` / ``_updated`` / ``_deleted``) and emits ``SettingsChanged``
+# (entity ``template``). ``publisher`` may be left out outside a web process (the demo, the test worlds).
+
+
+def _changed(session: Session, publisher: Publisher | None, actor: User, action: str, template_id: int,
+             changes: Sequence[str]) -> None:
+    bus.emit(session, publisher if publisher is not None else Publisher(Hub(), use_notify=False), SettingsChanged(
+        workspace_id=actor.workspace_id, actor_user_id=actor.id, entity="template", action=action,
+        entity_id=template_id, changes=tuple(sorted(changes))))
+
 
 
 def _clean(
@@ -324,9 +334,8 @@ def create_template(
     shortcut: str = "",
     team: str | None = None,
     purpose: str = TemplatePurpose.REPLY,
+    publisher: Publisher | None = None,
 ) -> ReplyTemplate:
-    from compris.inbox.actions import log_event
-
     name, shortcut, cleaned, team = _clean(
         session, actor.workspace_id, name=name, shortcut=shortcut, bodies=bodies, team=team, purpose=purpose,
         template_id=None,
@@ -337,7 +346,10 @@ def create_template(
     )
     session.add(template)
     session.flush()
-    log_event(session, None, "template_created", actor.id, workspace_id=actor.workspace_id, template_id=template.id)
+    timeline.template_created(session, workspace_id=actor.workspace_id, actor_user_id=actor.id,
+                              template_id=template.id)
+    _changed(session, publisher, actor, "created", template.id,
+             ["name", "shortcut", "bodies", "team", "purpose"])
     return template
 
 
@@ -352,32 +364,37 @@ def update_template(
     team: str | None = None,
     purpose: str = TemplatePurpose.REPLY,
     is_active: bool = True,
+    publisher: Publisher | None = None,
 ) -> ReplyTemplate:
-    from compris.inbox.actions import log_event
-
     if template.workspace_id != actor.workspace_id:
         raise NotFound("no such template")
     name, shortcut, cleaned, team = _clean(
         session, actor.workspace_id, name=name, shortcut=shortcut, bodies=bodies, team=team, purpose=purpose,
         template_id=template.id,
     )
-    template.name, template.shortcut, template.bodies, template.team = name, shortcut, cleaned, team
-    template.purpose, template.is_active = purpose, is_active
+    new = {"name": name, "shortcut": shortcut, "bodies": cleaned, "team": team, "purpose": purpose,
+           "is_active": is_active}
+    changes = [key for key, value in new.items() if getattr(template, key) != value]
+    for key in changes:
+        setattr(template, key, new[key])
     template.updated_at = now()
     session.flush()
-    log_event(session, None, "template_updated", actor.id, workspace_id=actor.workspace_id, template_id=template.id)
+    timeline.template_updated(session, workspace_id=actor.workspace_id, actor_user_id=actor.id,
+                              template_id=template.id)
+    _changed(session, publisher, actor, "updated", template.id, changes)
     return template
 
 
-def delete_template(session: Session, *, actor: User, template: ReplyTemplate) -> None:
-    from compris.inbox.actions import log_event
-
+def delete_template(session: Session, *, actor: User, template: ReplyTemplate,
+                    publisher: Publisher | None = None) -> None:
     if template.workspace_id != actor.workspace_id:
         raise NotFound("no such template")
-    log_event(session, None, "template_deleted", actor.id, workspace_id=actor.workspace_id, template_id=template.id,
-              name=template.name)
+    template_id = template.id
+    timeline.template_deleted(session, workspace_id=actor.workspace_id, actor_user_id=actor.id,
+                              template_id=template_id, name=template.name)
     session.delete(template)
     session.flush()
+    _changed(session, publisher, actor, "deleted", template_id, [])
 
 
 def count_use(session: Session, workspace_id: int, template_id: int) -> None:
@@ -434,7 +451,7 @@ DEFAULT_TEMPLATES: tuple[dict[str, Any], ...] = (
 )
 
 
-def ensure_default_templates(session: Session, actor: User) -> int:
+def ensure_default_templates(session: Session, actor: User, *, publisher: Publisher | None = None) -> int:
     """Add the default FR/EN templates the workspace does not have yet (by name); returns how many."""
     existing = {t.name for t in list_templates(session, actor.workspace_id)}
     added = 0
@@ -443,7 +460,7 @@ def ensure_default_templates(session: Session, actor: User) -> int:
             continue
         create_template(
             session, actor=actor, name=spec["name"], bodies=spec["bodies"], shortcut=spec["shortcut"],
-            purpose=spec.get("purpose", TemplatePurpose.REPLY),
+            purpose=spec.get("purpose", TemplatePurpose.REPLY), publisher=publisher,
         )
         added += 1
     return added

@@ -13,10 +13,11 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from starlette.middleware.sessions import SessionMiddleware
 
 from compris.config import Settings, get_settings
-from compris.kit.errors import ComprisError
+from compris.kit.errors import ComprisError, Forbidden
 from compris.runtime import Runtime
 from compris.web.body_limit import BodyLimit
-from compris.web.deps import NotSignedIn
+from compris.web.deps import NotSignedIn, signed_in
+from compris.web.pages.render import render
 
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
@@ -27,6 +28,13 @@ SECURITY_HEADERS = {
         "script-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
     ),
 }
+
+
+def _not_allowed(request: Request) -> Response:
+    """The translated "Not allowed" page, with the signed-in user's menu."""
+    user = signed_in(request)
+    return render(request, None, "error.html", status_code=403, lang=user.language if user else None, user=user,
+                  code=403, message="forbidden")
 
 
 def create_app(
@@ -102,6 +110,8 @@ def create_app(
 
     @app.exception_handler(ComprisError)
     async def _domain_error(request: Request, exc: ComprisError) -> Response:
+        if isinstance(exc, Forbidden) and not request.url.path.startswith(("/api/", "/webhooks/", "/live")):
+            return _not_allowed(request)  # deps.require_role refused a page: the "Not allowed" page
         return _error(request, exc.status_code, exc.message)
 
     @app.exception_handler(HTTPException)

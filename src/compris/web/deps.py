@@ -1,16 +1,20 @@
-"""Request-scoped dependencies: the runtime, a transaction per request, the signed-in user, CSRF."""
+"""Request-scoped dependencies: the runtime, a transaction per request, the signed-in user, CSRF, and the one role
+check of the web layer (:func:`require_role`; ``AdminPage`` / ``SupervisorPage`` for pages, ``AdminApi`` /
+``SupervisorApi`` in ``web/api/common.py`` for the API)."""
 
 from __future__ import annotations
 
 import hmac
 import secrets
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
 from sqlalchemy.orm import Session
 
-from compris.accounts.service import user_for_token
+from compris.accounts.actions import user_for_token
+from compris.kit.errors import Forbidden
 from compris.models import Role, User
 from compris.runtime import Runtime
 
@@ -87,12 +91,35 @@ class PageContext:
     runtime: Runtime
 
 
+@dataclass(frozen=True)
+class SignedIn:
+    """What an error page shows of the signed-in user (read before the request's transaction ends)."""
+
+    id: int
+    name: str
+    email: str
+    role: str
+    language: str
+
+
+def note_signed_in(request: Request, user: User) -> None:
+    """Keep what an error page needs of the user, for after the request's transaction."""
+    request.state.signed_in = SignedIn(user.id, user.name, user.email, user.role, user.language)
+
+
+def signed_in(request: Request) -> SignedIn | None:
+    """The user of this request, for an error page rendered after the transaction ended (``None``: anonymous)."""
+    found = getattr(request.state, "signed_in", None)
+    return found if isinstance(found, SignedIn) else None
+
+
 async def page_user(
     request: Request, session: Session = Depends(get_session, scope="function"), _csrf: None = Depends(check_csrf)
 ) -> PageContext:
     user = session_user(request, session)
     if user is None:
         raise NotSignedIn()
+    note_signed_in(request, user)
     return PageContext(user, session, get_runtime(request))
 
 
@@ -106,6 +133,28 @@ def api_user(request: Request, session: Session = Depends(get_session, scope="fu
     return PageContext(user, session, get_runtime(request))
 
 
-def require_role(ctx: PageContext, *roles: Role) -> None:
+ADMINS: tuple[Role, ...] = (Role.ADMIN,)
+SUPERVISORS: tuple[Role, ...] = (Role.ADMIN, Role.SUPERVISOR)
+
+
+def require_role(ctx: PageContext, *roles: Role) -> PageContext:
+    """The web layer's one role check, for pages and the API alike: ``Forbidden`` (403) unless the user holds one of
+    ``roles``. The app answers it as JSON on the API, with the "Not allowed" page elsewhere."""
     if ctx.user.role not in roles:
-        raise HTTPException(403, "your role does not allow this")
+        raise Forbidden("your role does not allow this")
+    return ctx
+
+
+def page_role(*roles: Role) -> Callable[..., PageContext]:
+    """A page dependency: the signed-in user (CSRF checked), who must hold one of ``roles``."""
+
+    def dependency(ctx: PageContext = Depends(page_user)) -> PageContext:
+        return require_role(ctx, *roles)
+
+    return dependency
+
+
+AdminPage = Annotated[PageContext, Depends(page_role(*ADMINS))]
+"""A page for admins only."""
+SupervisorPage = Annotated[PageContext, Depends(page_role(*SUPERVISORS))]
+"""A page for supervisors and admins."""

@@ -8,7 +8,7 @@ import httpx
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from compris.accounts import service as accounts
+from compris.accounts import actions as accounts
 from compris.connectors.base import OutboundMessage, SendError, SendResult
 from compris.models import Case, User
 from tests.conftest import World

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
-from compris.accounts import service as accounts
+from compris.accounts import actions as accounts
 from compris.models import ApiToken, User
 from tests.conftest import World
 from tests.web.api.helpers import auth, token

@@ -8,7 +8,7 @@ import pytest
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 
-from compris.web.api import cases, channels, me, messages, uploads
+from compris.web.api import cases, channels, me, messages, reply_settings, routing, sla, templates, uploads
 
 EXPECTED = {
     ("get", "/api/v1/me"),
@@ -24,7 +24,39 @@ EXPECTED = {
     ("post", "/api/v1/uploads"),
     ("get", "/api/v1/uploads/{upload_id}"),
     ("get", "/api/v1/uploads/{upload_id}/content"),
+    ("get", "/api/v1/teams"),
+    ("post", "/api/v1/teams"),
+    ("get", "/api/v1/teams/{team_id}"),
+    ("patch", "/api/v1/teams/{team_id}"),
+    ("delete", "/api/v1/teams/{team_id}"),
+    ("put", "/api/v1/teams/{team_id}/members/{user_id}"),
+    ("delete", "/api/v1/teams/{team_id}/members/{user_id}"),
+    ("get", "/api/v1/agents"),
+    ("patch", "/api/v1/agents/{user_id}"),
+    ("get", "/api/v1/routing-rules"),
+    ("post", "/api/v1/routing-rules"),
+    ("patch", "/api/v1/routing-rules/{rule_id}"),
+    ("delete", "/api/v1/routing-rules/{rule_id}"),
+    ("get", "/api/v1/sla/business-hours"),
+    ("post", "/api/v1/sla/business-hours"),
+    ("patch", "/api/v1/sla/business-hours/{hours_id}"),
+    ("get", "/api/v1/sla/policies"),
+    ("post", "/api/v1/sla/policies"),
+    ("patch", "/api/v1/sla/policies/{policy_id}"),
+    ("delete", "/api/v1/sla/policies/{policy_id}"),
+    ("get", "/api/v1/sla/settings"),
+    ("patch", "/api/v1/sla/settings"),
+    ("get", "/api/v1/templates"),
+    ("post", "/api/v1/templates"),
+    ("get", "/api/v1/templates/{template_id}"),
+    ("patch", "/api/v1/templates/{template_id}"),
+    ("delete", "/api/v1/templates/{template_id}"),
+    ("get", "/api/v1/reply-settings"),
+    ("put", "/api/v1/reply-settings"),
 }
+#: the administration routes: a 403 for the wrong role is documented
+ROLE_CHECKED = {key for key in EXPECTED if key[1].split("/")[3] in ("teams", "agents", "routing-rules", "sla",
+                                                                     "templates", "reply-settings")}
 
 
 @pytest.fixture
@@ -49,7 +81,8 @@ def test_the_document_is_valid_openapi(document: dict[str, Any]) -> None:
 
 def test_it_lists_every_endpoint(document: dict[str, Any]) -> None:
     assert set(_operations(document)) == EXPECTED
-    routes = {(m.lower(), "/api/v1" + r.path) for module in (cases, channels, me, messages, uploads)
+    routes = {(m.lower(), "/api/v1" + r.path)
+              for module in (cases, channels, me, messages, uploads, routing, sla, templates, reply_settings)
               for r in module.router.routes if isinstance(r, APIRoute) for m in r.methods or ()}
     assert routes == EXPECTED  # no undocumented route either
 
@@ -64,6 +97,9 @@ def test_every_operation_is_documented_and_secured(document: dict[str, Any]) -> 
         assert op["security"] == [{"PersonalToken": []}], key
         assert op["responses"]["401"]["content"]["application/json"]["schema"] == {
             "$ref": "#/components/schemas/ErrorOut"}, key
+        if key in ROLE_CHECKED:
+            assert op["responses"]["403"]["content"]["application/json"]["schema"] == {
+                "$ref": "#/components/schemas/ErrorOut"}, key
         if "requestBody" in op or any(p["in"] != "header" for p in op.get("parameters", [])):
             assert "422" in op["responses"], key
             assert op["responses"]["422"]["content"]["application/json"]["schema"] == {

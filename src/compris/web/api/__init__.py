@@ -1,13 +1,14 @@
 """The JSON API (/api/v1), authenticated by personal API tokens.
 
-Handlers are thin: parse the request, call ``compris.inbox.queries`` / ``compris.inbox.actions`` with the
-token user's workspace, serialise the result. Every lookup is scoped to that workspace, so another
-workspace's case or message is simply "not found".
+Handlers are thin: parse the request, call a capability's queries or actions (``compris.inbox``,
+``compris.routing.actions``, ``compris.sla.actions``, ``compris.replies.templates``) with the token user's
+workspace, serialise the result. Administration routes check the role with ``deps.require_role`` (403).
+Every lookup is scoped to that workspace, so another workspace's case or message is simply "not found".
 """
 
 from fastapi import APIRouter
 
-from compris.web.api import cases, channels, me, messages, uploads
+from compris.web.api import cases, channels, me, messages, reply_settings, routing, sla, templates, uploads
 
 router = APIRouter(prefix="/api/v1")
 router.include_router(me.router)
@@ -15,5 +16,9 @@ router.include_router(cases.router)
 router.include_router(messages.router)
 router.include_router(channels.router)
 router.include_router(uploads.router)
+router.include_router(routing.router)
+router.include_router(sla.router)
+router.include_router(templates.router)
+router.include_router(reply_settings.router)
 
 __all__ = ["router"]

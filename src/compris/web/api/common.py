@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import Depends, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from compris.models import Role
 from compris.web.api.schemas import ErrorOut
-from compris.web.deps import PageContext, api_user
+from compris.web.deps import ADMINS, SUPERVISORS, PageContext, api_user, require_role
 
 # Declares the Bearer scheme in the OpenAPI document (the "Authorize" button of /api/docs);
 # the check itself is ``api_user`` (a personal token, not revoked, of an active user).
@@ -32,12 +34,28 @@ Api = Annotated[PageContext, Depends(api_context)]
 """The token's user, the request's session (one transaction) and the runtime."""
 
 
-def errors(*codes: int) -> dict[int | str, dict[str, Any]]:
-    """The error responses of a route, for the OpenAPI document."""
+def _role(*roles: Role) -> Callable[..., PageContext]:
+    def dependency(ctx: Api) -> PageContext:
+        return require_role(ctx, *roles)
+
+    return dependency
+
+
+AdminApi = Annotated[PageContext, Depends(_role(*ADMINS))]
+"""As ``Api``, for admins only (403 otherwise)."""
+SupervisorApi = Annotated[PageContext, Depends(_role(*SUPERVISORS))]
+"""As ``Api``, for supervisors and admins (403 otherwise)."""
+
+
+def errors(*codes: int, not_found: str | None = None) -> dict[int | str, dict[str, Any]]:
+    """The error responses of a route, for the OpenAPI document (``not_found``: what a 404 means here)."""
     text = {
         401: "Missing, invalid or revoked token (with `WWW-Authenticate: Bearer`).",
+        403: "Your role does not allow this.",
         404: "No such case or message in your workspace.",
         409: "The request conflicts with the current state.",
         422: "Invalid input: `details` names each field.",
     }
+    if not_found:
+        text[404] = not_found
     return {code: {"model": ErrorOut, "description": text[code]} for code in (401, *codes)}

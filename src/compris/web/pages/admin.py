@@ -5,15 +5,16 @@ from __future__ import annotations
 import secrets
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 from sqlalchemy import select
 
+from compris.channels.connect import networks
 from compris.channels.service import create_account
 from compris.inbox.queries import channel_accounts
 from compris.kit.errors import ComprisError
-from compris.models import ChannelAccount, RawEvent, RawEventStatus, Role
-from compris.web.deps import PageContext, page_user
+from compris.models import ChannelAccount, RawEvent, RawEventStatus
+from compris.web.deps import AdminPage, PageContext
 from compris.web.pages.render import domain_action, redirect, render
 
 router = APIRouter(include_in_schema=False)
@@ -22,39 +23,28 @@ BODY_SHOWN = 2000
 RAW_EVENTS_SHOWN = 100
 
 
-def _forbidden(request: Request, ctx: PageContext) -> Response | None:
-    if ctx.user.role != Role.ADMIN:
-        return render(request, ctx, "error.html", status_code=403, code=403, message="forbidden")
-    return None
-
-
 def _channels(request: Request, ctx: PageContext, *, error: str | None = None, form: dict[str, str] | None = None,
               status_code: int = 200) -> Response:
     base = ctx.runtime.settings.base_url.rstrip("/")
     accounts = channel_accounts(ctx.session, ctx.user.workspace_id)
-    from compris.channels.connect import networks
-
     return render(request, ctx, "admin_channels.html", status_code=status_code, accounts=accounts, networks=networks(),
                   webhook_url=lambda a: f"{base}/webhooks/{a.id}", error=error,
                   form=form or {"name": "", "external_id": "", "api_base": f"{base}/sandbox-network"})
 
 
 @router.get("/admin/channels")
-def channels_page(request: Request, ctx: PageContext = Depends(page_user)) -> Response:
-    return _forbidden(request, ctx) or _channels(request, ctx)
+def channels_page(request: Request, ctx: AdminPage) -> Response:
+    return _channels(request, ctx)
 
 
 @router.post("/admin/channels/sandbox")
 def connect_sandbox(
     request: Request,
-    ctx: PageContext = Depends(page_user),
+    ctx: AdminPage,
     name: Annotated[str, Form()] = "",
     external_id: Annotated[str, Form()] = "",
     api_base: Annotated[str, Form()] = "",
 ) -> Response:
-    denied = _forbidden(request, ctx)
-    if denied:
-        return denied
     form = {"name": name, "external_id": external_id, "api_base": api_base}
     if not api_base.startswith(("http://", "https://")):
         return _channels(request, ctx, error="api_base", form=form, status_code=422)
@@ -65,7 +55,7 @@ def connect_sandbox(
                 network="sandbox", name=name, external_id=external_id, settings={"api_base": api_base.rstrip("/")},
                 secrets={"webhook_secret": "whsec_" + secrets.token_urlsafe(24),
                          "api_token": "sbx_" + secrets.token_urlsafe(24)},
-                actor_user_id=ctx.user.id,
+                actor_user_id=ctx.user.id, publisher=ctx.runtime.publisher,
             )
     except ComprisError as exc:
         return _channels(request, ctx, error=exc.message, form=form, status_code=422)
@@ -73,10 +63,7 @@ def connect_sandbox(
 
 
 @router.get("/admin/raw-events")
-def raw_events_page(request: Request, ctx: PageContext = Depends(page_user)) -> Response:
-    denied = _forbidden(request, ctx)
-    if denied:
-        return denied
+def raw_events_page(request: Request, ctx: AdminPage) -> Response:
     rows = list(ctx.session.scalars(
         select(RawEvent).where(RawEvent.workspace_id == ctx.user.workspace_id,
                                RawEvent.status == RawEventStatus.UNPROCESSABLE)

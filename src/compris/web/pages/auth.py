@@ -8,7 +8,7 @@ import anyio
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response
 
-from compris.accounts.service import LoginRateLimited, authenticate
+from compris.accounts.actions import LoginRateLimited, authenticate
 from compris.models import User
 from compris.web.deps import check_csrf, get_runtime, session_user, sign_in
 from compris.web.pages.render import language_of, redirect, render, safe_next

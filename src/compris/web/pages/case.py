@@ -17,7 +17,7 @@ from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import select
 
-from compris.accounts.service import workspace_users
+from compris.accounts.queries import workspace_users
 from compris.channels.service import connector_for
 from compris.connectors.base import Visibility
 from compris.inbox import actions

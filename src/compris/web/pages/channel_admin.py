@@ -19,18 +19,22 @@ from compris.channels.service import connector_for, context, get_account
 from compris.connectors import registry
 from compris.connectors.base import Connector
 from compris.kit.errors import ComprisError, NotFound
-from compris.models import ChannelAccount, Role
+from compris.models import ChannelAccount
 from compris.runtime import Runtime
-from compris.web.deps import NotSignedIn, PageContext, check_csrf, get_runtime, page_user, session_user
+from compris.web.deps import (
+    ADMINS,
+    AdminPage,
+    NotSignedIn,
+    PageContext,
+    check_csrf,
+    get_runtime,
+    note_signed_in,
+    require_role,
+    session_user,
+)
 from compris.web.pages.render import domain_action, redirect, render
 
 router = APIRouter(include_in_schema=False)
-
-
-def _forbidden(request: Request, ctx: PageContext) -> Response | None:
-    if ctx.user.role != Role.ADMIN:
-        return render(request, ctx, "error.html", status_code=403, code=403, message="forbidden")
-    return None
 
 
 def _accepts_webhooks(connector: Connector) -> bool:
@@ -70,10 +74,7 @@ def _settings_only(raw: Any) -> dict[str, str]:
 
 
 @router.get("/admin/channels/connect/{network}")
-def connect_page(network: str, request: Request, ctx: PageContext = Depends(page_user)) -> Response:
-    denied = _forbidden(request, ctx)
-    if denied:
-        return denied
+def connect_page(network: str, request: Request, ctx: AdminPage) -> Response:
     if network not in registry.connectors():
         return render(request, ctx, "error.html", status_code=404, code=404, message="not_found")
     return _page(request, ctx, network, None, form={})
@@ -86,11 +87,8 @@ async def form_fields(request: Request) -> dict[str, str]:
 
 
 @router.post("/admin/channels/connect/{network}")
-def connect_account(network: str, request: Request, ctx: PageContext = Depends(page_user),
+def connect_account(network: str, request: Request, ctx: AdminPage,
                     raw: dict[str, str] = Depends(form_fields)) -> Response:
-    denied = _forbidden(request, ctx)
-    if denied:
-        return denied
     if network not in registry.connectors():
         return render(request, ctx, "error.html", status_code=404, code=404, message="not_found")
     try:
@@ -98,7 +96,7 @@ def connect_account(network: str, request: Request, ctx: PageContext = Depends(p
             account = channels.connect(
                 ctx.session, ctx.runtime.settings.secret_key, workspace_id=ctx.user.workspace_id, network=network,
                 name=raw.get("name", ""), external_id=raw.get("external_id", ""), form=raw,
-                actor_user_id=ctx.user.id)
+                actor_user_id=ctx.user.id, publisher=ctx.runtime.publisher)
     except ComprisError as exc:
         return _page(request, ctx, network, None, form=_settings_only(raw), error=exc.message,
                      status_code=exc.status_code)
@@ -106,11 +104,8 @@ def connect_account(network: str, request: Request, ctx: PageContext = Depends(p
 
 
 @router.get("/admin/channels/{account_id:int}")
-def account_page(account_id: int, request: Request, ctx: PageContext = Depends(page_user),
+def account_page(account_id: int, request: Request, ctx: AdminPage,
                  saved: str = "") -> Response:
-    denied = _forbidden(request, ctx)
-    if denied:
-        return denied
     try:
         account = get_account(ctx.session, ctx.user.workspace_id, account_id)
     except NotFound:
@@ -119,11 +114,8 @@ def account_page(account_id: int, request: Request, ctx: PageContext = Depends(p
 
 
 @router.post("/admin/channels/{account_id:int}")
-def update_account(account_id: int, request: Request, ctx: PageContext = Depends(page_user),
+def update_account(account_id: int, request: Request, ctx: AdminPage,
                    raw: dict[str, str] = Depends(form_fields)) -> Response:
-    denied = _forbidden(request, ctx)
-    if denied:
-        return denied
     try:
         account = get_account(ctx.session, ctx.user.workspace_id, account_id)
     except NotFound:
@@ -132,7 +124,7 @@ def update_account(account_id: int, request: Request, ctx: PageContext = Depends
         with domain_action(ctx.session):
             channels.update(ctx.session, ctx.runtime.settings.secret_key, account, name=raw.get("name", ""),
                             external_id=raw.get("external_id", ""), active=bool(raw.get("active")), form=raw,
-                            actor_user_id=ctx.user.id)
+                            actor_user_id=ctx.user.id, publisher=ctx.runtime.publisher)
     except ComprisError as exc:
         ctx.session.refresh(account)
         form = {**_settings_only(raw), "active": bool(raw.get("active"))}
@@ -158,15 +150,13 @@ def _signed_in(runtime: Runtime, request: Request, session: Any) -> PageContext:
     user = session_user(request, session)
     if user is None:
         raise NotSignedIn()
+    note_signed_in(request, user)
     return PageContext(user, session, runtime)
 
 
 def _prepare_check(runtime: Runtime, request: Request, account_id: int) -> Response | tuple[Connector, Any]:
     with runtime.db.transaction() as session:
-        ctx = _signed_in(runtime, request, session)
-        denied = _forbidden(request, ctx)
-        if denied:
-            return denied
+        ctx = require_role(_signed_in(runtime, request, session), *ADMINS)
         try:
             account = get_account(session, ctx.user.workspace_id, account_id)
         except NotFound:
@@ -181,7 +171,7 @@ def _finish_check(runtime: Runtime, request: Request, account_id: int, result: c
             account = get_account(session, ctx.user.workspace_id, account_id)
         except NotFound:
             return render(request, ctx, "error.html", status_code=404, code=404, message="not_found")
-        channels.record_check(session, account, result, ctx.user.id)
+        channels.record_check(session, account, result, ctx.user.id, publisher=runtime.publisher)
         session.flush()
         return _page(request, ctx, account.network, account, form=_account_form(account),
                      status_code=200)

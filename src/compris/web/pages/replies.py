@@ -32,7 +32,7 @@ from compris.replies.context import situation
 from compris.replies.guard import RULES, Finding
 from compris.replies.queries import guard_stats
 from compris.web import i18n
-from compris.web.deps import PageContext, page_user
+from compris.web.deps import AdminPage, PageContext, SupervisorPage, page_user
 from compris.web.pages.render import domain_action, environment, redirect, render, template_context
 
 router = APIRouter(include_in_schema=False)
@@ -247,12 +247,6 @@ def move_private(
 # --- admin: templates ----------------------------------------------------------------------------------
 
 
-def _allowed(request: Request, ctx: PageContext, *roles: Role) -> Response | None:
-    if ctx.user.role not in roles:
-        return render(request, ctx, "error.html", status_code=403, code=403, message="forbidden")
-    return None
-
-
 def _templates_page(request: Request, ctx: PageContext, *, editing: ReplyTemplate | None = None,
                     form: dict[str, str] | None = None, error: str | None = None, status_code: int = 200) -> Response:
     templates = reply_templates.list_templates(ctx.session, ctx.user.workspace_id)
@@ -268,10 +262,7 @@ def _templates_page(request: Request, ctx: PageContext, *, editing: ReplyTemplat
 
 
 @router.get("/admin/templates")
-def templates_page(request: Request, ctx: PageContext = Depends(page_user), edit: int | None = None) -> Response:
-    denied = _allowed(request, ctx, Role.ADMIN, Role.SUPERVISOR)
-    if denied:
-        return denied
+def templates_page(request: Request, ctx: SupervisorPage, edit: int | None = None) -> Response:
     editing = None
     if edit is not None:
         try:
@@ -284,7 +275,7 @@ def templates_page(request: Request, ctx: PageContext = Depends(page_user), edit
 @router.post("/admin/templates")
 def save_template(
     request: Request,
-    ctx: PageContext = Depends(page_user),
+    ctx: SupervisorPage,
     template_id: Annotated[str, Form()] = "",
     name: Annotated[str, Form()] = "",
     shortcut: Annotated[str, Form()] = "",
@@ -294,9 +285,6 @@ def save_template(
     body_fr: Annotated[str, Form()] = "",
     is_active: Annotated[str, Form()] = "",
 ) -> Response:
-    denied = _allowed(request, ctx, Role.ADMIN, Role.SUPERVISOR)
-    if denied:
-        return denied
     form = {"name": name, "shortcut": shortcut, "team": team, "purpose": purpose, "body_en": body_en,
             "body_fr": body_fr, "is_active": is_active}
     editing = None
@@ -311,25 +299,23 @@ def save_template(
             if editing is not None:
                 reply_templates.update_template(ctx.session, actor=ctx.user, template=editing, name=name,
                                                 bodies=bodies, shortcut=shortcut, team=team, purpose=purpose,
-                                                is_active=bool(is_active))
+                                                is_active=bool(is_active), publisher=ctx.runtime.publisher)
             else:
                 reply_templates.create_template(ctx.session, actor=ctx.user, name=name, bodies=bodies,
-                                                shortcut=shortcut, team=team, purpose=purpose)
+                                                shortcut=shortcut, team=team, purpose=purpose,
+                                                publisher=ctx.runtime.publisher)
     except ComprisError as exc:
         return _templates_page(request, ctx, editing=editing, form=form, error=exc.message, status_code=422)
     return redirect("/admin/templates")
 
 
 @router.post("/admin/templates/{template_id}/delete")
-def delete_template(template_id: int, request: Request, ctx: PageContext = Depends(page_user)) -> Response:
-    denied = _allowed(request, ctx, Role.ADMIN, Role.SUPERVISOR)
-    if denied:
-        return denied
+def delete_template(template_id: int, request: Request, ctx: SupervisorPage) -> Response:
     try:
         template = reply_templates.get_template(ctx.session, ctx.user.workspace_id, template_id)
     except NotFound:
         return _not_found(request, ctx)
-    reply_templates.delete_template(ctx.session, actor=ctx.user, template=template)
+    reply_templates.delete_template(ctx.session, actor=ctx.user, template=template, publisher=ctx.runtime.publisher)
     return redirect("/admin/templates")
 
 
@@ -361,15 +347,12 @@ def _tone_page(request: Request, ctx: PageContext, *, form: dict[str, Any] | Non
 
 
 @router.get("/admin/tone")
-def tone_page(request: Request, ctx: PageContext = Depends(page_user)) -> Response:
-    return _allowed(request, ctx, Role.ADMIN) or _tone_page(request, ctx)
+def tone_page(request: Request, ctx: AdminPage) -> Response:
+    return _tone_page(request, ctx)
 
 
 @router.post("/admin/tone")
-async def save_tone(request: Request, ctx: PageContext = Depends(page_user)) -> Response:
-    denied = _allowed(request, ctx, Role.ADMIN)
-    if denied:
-        return denied
+async def save_tone(request: Request, ctx: AdminPage) -> Response:
     data = await request.form()
 
     def text(name: str) -> str:
@@ -390,7 +373,7 @@ async def save_tone(request: Request, ctx: PageContext = Depends(page_user)) -> 
                 signoff_pattern=form["signoff_pattern"], address_form=form["address_form"],
                 emoji_allowed=form["emoji_allowed"], severities=severities)
             reply_settings.save(ctx.session, actor=ctx.user, tone_guide=form["tone_guide"], guard_data=guard_data,
-                                permissions=permissions)
+                                permissions=permissions, publisher=ctx.runtime.publisher)
     except ComprisError as exc:
         return _tone_page(request, ctx, form=form, error=exc.message, status_code=422)
     return redirect("/admin/tone?saved=1")
@@ -400,10 +383,7 @@ async def save_tone(request: Request, ctx: PageContext = Depends(page_user)) -> 
 
 
 @router.get("/admin/guard")
-def guard_page(request: Request, ctx: PageContext = Depends(page_user), days: int = 7) -> Response:
-    denied = _allowed(request, ctx, Role.ADMIN, Role.SUPERVISOR)
-    if denied:
-        return denied
+def guard_page(request: Request, ctx: SupervisorPage, days: int = 7) -> Response:
     days = days if days in STATS_PERIODS else 7
     lang = i18n.normalise(ctx.user.language)
     stats = guard_stats(ctx.session, ctx.user.workspace_id, days)

@@ -5,42 +5,32 @@ views (risk, expected waits and their accuracy, coverage, staffing) and the publ
 from __future__ import annotations
 
 import html
-from typing import Annotated, Any
+from collections.abc import Callable
+from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import JSONResponse, Response
-from sqlalchemy import delete, select
+from sqlalchemy import select
 
+from compris.inbox.queries import channel_accounts
 from compris.kit.clock import now
 from compris.kit.errors import ComprisError, Invalid, NotFound
 from compris.models import (
     ACTIVE_STATUSES,
-    BusinessHours,
     Case,
     ChannelAccount,
     Contact,
-    Role,
-    SlaPolicy,
-    SlaSettings,
     Team,
     WaitPublication,
 )
 from compris.routing import shifts
-from compris.sla import planning, wait
-from compris.web.deps import PageContext, get_runtime, page_user
-from compris.web.pages.admin import _forbidden
+from compris.sla import actions, planning, queries, wait
+from compris.web.deps import AdminPage, PageContext, SupervisorPage, get_runtime
 from compris.web.pages.render import domain_action, redirect, render, workspace_of
-from compris.web.pages.routing import check_timezone
 
 router = APIRouter(include_in_schema=False)
 
 RISK_SHOWN = 100
-
-
-def _supervisor_only(request: Request, ctx: PageContext) -> Response | None:
-    if ctx.user.role not in (Role.ADMIN, Role.SUPERVISOR):
-        return render(request, ctx, "error.html", status_code=403, code=403, message="forbidden")
-    return None
 
 
 # --- admin ---------------------------------------------------------------------------------------
@@ -50,64 +40,50 @@ def _admin_page(request: Request, ctx: PageContext, *, error: str | None = None,
     ws = ctx.user.workspace_id
     s = ctx.session
     base = ctx.runtime.settings.base_url.rstrip("/")
-    accounts = list(s.scalars(select(ChannelAccount).where(ChannelAccount.workspace_id == ws)
-                              .order_by(ChannelAccount.name)))
-    pubs = {p.channel_account_id: p
-            for p in s.scalars(select(WaitPublication).where(WaitPublication.workspace_id == ws))}
-    settings = s.scalar(select(SlaSettings).where(SlaSettings.workspace_id == ws))
-    hours = list(s.scalars(select(BusinessHours).where(BusinessHours.workspace_id == ws).order_by(BusinessHours.name)))
-    policies = list(s.scalars(select(SlaPolicy).where(SlaPolicy.workspace_id == ws)
-                              .order_by(SlaPolicy.position, SlaPolicy.id)))
+    hours = queries.business_hours(s, ws)
 
     def snippet(pub: WaitPublication) -> str:
         url = f"{base}/public/wait/{pub.public_id}"
         return f'<a href="{html.escape(url)}"><img src="{html.escape(url)}.svg" alt="Expected wait" height="20"></a>'
 
-    return render(request, ctx, "admin_sla.html", status_code=status_code, accounts=accounts, pubs=pubs,
-                  settings=settings, hours=hours, policies=policies, error=error, base=base, snippet=snippet,
-                  hours_text=shifts.render, hours_names={h.id: h.name for h in hours},
+    return render(request, ctx, "admin_sla.html", status_code=status_code,
+                  accounts=channel_accounts(s, ws), pubs=queries.publications(s, ws),
+                  settings=queries.settings(s, ws), hours=hours, policies=queries.policies(s, ws), error=error,
+                  base=base, snippet=snippet, hours_text=shifts.render, hours_names={h.id: h.name for h in hours},
                   minutes=lambda v: "" if v is None else f"{v / 60:g}")
 
 
 @router.get("/admin/sla")
-def sla_page(request: Request, ctx: PageContext = Depends(page_user)) -> Response:
-    return _forbidden(request, ctx) or _admin_page(request, ctx)
+def sla_page(request: Request, ctx: AdminPage) -> Response:
+    return _admin_page(request, ctx)
 
 
-def _write(request: Request, ctx: PageContext, write: Any) -> Response:
-    denied = _forbidden(request, ctx)
-    if denied:
-        return denied
+def _write(request: Request, ctx: PageContext, write: Callable[[], object], *, missing_ok: bool = False) -> Response:
+    """Run one action; its refusal is shown on the page (nothing written). ``missing_ok``: deleting what is already
+    gone (a second click) is no error."""
     try:
         with domain_action(ctx.session):
             write()
     except ComprisError as exc:
-        return _admin_page(request, ctx, error=exc.message, status_code=422)
+        if not (missing_ok and isinstance(exc, NotFound)):
+            return _admin_page(request, ctx, error=exc.message, status_code=422)
     return redirect("/admin/sla")
 
 
 @router.post("/admin/sla/hours")
 def save_hours(
     request: Request,
-    ctx: PageContext = Depends(page_user),
+    ctx: AdminPage,
     name: Annotated[str, Form()] = "",
     timezone: Annotated[str, Form()] = "UTC",
     lines: Annotated[str, Form()] = "",
 ) -> Response:
-    def write() -> None:
-        if not name.strip():
-            raise Invalid("business hours need a name")
-        ws = ctx.user.workspace_id
-        row = ctx.session.scalar(select(BusinessHours).where(BusinessHours.workspace_id == ws,
-                                                             BusinessHours.name == name.strip()))
-        row = row or BusinessHours(workspace_id=ws, name=name.strip()[:100])
-        row.timezone = check_timezone(timezone.strip() or "UTC")
-        row.hours = shifts.parse(lines)
-        ctx.session.add(row)
-    return _write(request, ctx, write)
+    return _write(request, ctx, lambda: actions.save_business_hours(
+        ctx.session, ctx.runtime.publisher, actor=ctx.user, name=name, timezone=timezone, lines=lines))
 
 
-def _minutes(value: str, what: str) -> int | None:
+def minutes_field(value: str, what: str) -> int | None:
+    """A form's minutes (``"7.5"``, ``"7,5"``) as seconds; empty: ``None``."""
     value = value.strip().replace(",", ".")
     if not value:
         return None
@@ -120,14 +96,16 @@ def _minutes(value: str, what: str) -> int | None:
     return seconds
 
 
-def _list(value: str) -> list[str]:
-    return sorted({v.strip().lower() for v in value.split(",") if v.strip()})
+def _int_or(value: str, default: int | None, *, signed: bool = False) -> int | None:
+    text = value.strip()
+    digits = text.lstrip("-") if signed else text
+    return int(text) if digits.isdigit() else default
 
 
 @router.post("/admin/sla/policies")
 def add_policy(
     request: Request,
-    ctx: PageContext = Depends(page_user),
+    ctx: AdminPage,
     name: Annotated[str, Form()] = "",
     position: Annotated[str, Form()] = "0",
     networks: Annotated[str, Form()] = "",
@@ -140,78 +118,54 @@ def add_policy(
     business_hours_id: Annotated[str, Form()] = "",
 ) -> Response:
     def write() -> None:
-        if not name.strip():
-            raise Invalid("a policy needs a name")
-        hours_id = int(business_hours_id) if business_hours_id.isdigit() else None
-        if hours_id is not None:
-            bh = ctx.session.get(BusinessHours, hours_id)
-            if bh is None or bh.workspace_id != ctx.user.workspace_id:
-                raise NotFound("no such business hours")
-        first = _minutes(first_response, "first response")
-        warn = _minutes(warn_before, "warn before")
-        ctx.session.add(SlaPolicy(
-            workspace_id=ctx.user.workspace_id, name=name.strip()[:100],
-            position=int(position) if position.strip().lstrip("-").isdigit() else 0,
-            networks=_list(networks), intents=_list(intents), channel_account_ids=[],
-            min_priority=int(min_priority) if min_priority.strip().isdigit() else None,
-            first_response_s=first, next_response_s=_minutes(next_response, "next response"),
-            resolution_s=_minutes(resolution, "resolution"),
-            warn_before_s=warn if warn is not None else (first // 5 if first else 0),
-            business_hours_id=hours_id,
-        ))
+        actions.create_policy(
+            ctx.session, ctx.runtime.publisher, actor=ctx.user, name=name,
+            position=_int_or(position, 0, signed=True) or 0, networks=networks, intents=intents,
+            min_priority=_int_or(min_priority, None),
+            first_response_s=minutes_field(first_response, "first response"),
+            next_response_s=minutes_field(next_response, "next response"),
+            resolution_s=minutes_field(resolution, "resolution"),
+            warn_before_s=minutes_field(warn_before, "warn before"),
+            business_hours_id=_int_or(business_hours_id, None))
     return _write(request, ctx, write)
 
 
 @router.post("/admin/sla/policies/{policy_id}/delete")
-def delete_policy(request: Request, policy_id: int, ctx: PageContext = Depends(page_user)) -> Response:
-    return _write(request, ctx, lambda: ctx.session.execute(delete(SlaPolicy).where(
-        SlaPolicy.id == policy_id, SlaPolicy.workspace_id == ctx.user.workspace_id)))
+def delete_policy(request: Request, policy_id: int, ctx: AdminPage) -> Response:
+    return _write(request, ctx, lambda: actions.delete_policy(ctx.session, ctx.runtime.publisher, actor=ctx.user,
+                                                              policy_id=policy_id), missing_ok=True)
 
 
 @router.post("/admin/sla/settings")
 def save_settings(
     request: Request,
-    ctx: PageContext = Depends(page_user),
+    ctx: AdminPage,
     webhook_url: Annotated[str, Form()] = "",
     alert_at_risk: Annotated[str, Form()] = "",
 ) -> Response:
-    def write() -> None:
-        url = webhook_url.strip()
-        if url and not url.startswith(("https://", "http://")):
-            raise Invalid("the webhook URL must start with https:// or http://")
-        ws = ctx.user.workspace_id
-        row = ctx.session.scalar(select(SlaSettings).where(SlaSettings.workspace_id == ws))
-        row = row or SlaSettings(workspace_id=ws)
-        row.webhook_url = url[:2000]
-        row.alert_at_risk = bool(alert_at_risk)
-        ctx.session.add(row)
-    return _write(request, ctx, write)
+    return _write(request, ctx, lambda: actions.save_settings(ctx.session, ctx.runtime.publisher, actor=ctx.user,
+                                                              webhook_url=webhook_url,
+                                                              alert_at_risk=bool(alert_at_risk)))
 
 
 @router.post("/admin/sla/publications/{account_id}")
 def save_publication(
     request: Request,
     account_id: int,
-    ctx: PageContext = Depends(page_user),
+    ctx: AdminPage,
     auto_ack: Annotated[str, Form()] = "",
     regenerate: Annotated[str, Form()] = "",
 ) -> Response:
-    def write() -> None:
-        account = ctx.session.get(ChannelAccount, account_id)
-        if account is None or account.workspace_id != ctx.user.workspace_id:
-            raise NotFound("no such account")
-        wait.set_publication(ctx.session, account, auto_ack=bool(auto_ack), regenerate=bool(regenerate))
-    return _write(request, ctx, write)
+    return _write(request, ctx, lambda: actions.set_publication(ctx.session, ctx.runtime.publisher, actor=ctx.user,
+                                                                account_id=account_id, auto_ack=bool(auto_ack),
+                                                                regenerate=bool(regenerate)))
 
 
 # --- supervisor ----------------------------------------------------------------------------------
 
 
 @router.get("/supervisor")
-def supervisor_page(request: Request, ctx: PageContext = Depends(page_user)) -> Response:
-    denied = _supervisor_only(request, ctx)
-    if denied:
-        return denied
+def supervisor_page(request: Request, ctx: SupervisorPage) -> Response:
     ws = ctx.user.workspace_id
     s = ctx.session
     risky = list(s.scalars(
@@ -231,19 +185,13 @@ def supervisor_page(request: Request, ctx: PageContext = Depends(page_user)) -> 
 
 
 @router.get("/supervisor/coverage")
-def coverage_page(request: Request, ctx: PageContext = Depends(page_user)) -> Response:
-    denied = _supervisor_only(request, ctx)
-    if denied:
-        return denied
+def coverage_page(request: Request, ctx: SupervisorPage) -> Response:
     channels = planning.channel_coverage(ctx.session, ctx.user.workspace_id, now())
     return render(request, ctx, "supervisor_coverage.html", channels=channels)
 
 
 @router.get("/supervisor/staffing")
-def staffing_page(request: Request, ctx: PageContext = Depends(page_user)) -> Response:
-    denied = _supervisor_only(request, ctx)
-    if denied:
-        return denied
+def staffing_page(request: Request, ctx: SupervisorPage) -> Response:
     tz = workspace_of(ctx.session, ctx).timezone
     plan = planning.staffing(ctx.session, ctx.user.workspace_id, now(), tz)
     return render(request, ctx, "supervisor_staffing.html", plan=plan,

@@ -6,41 +6,34 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response
-from sqlalchemy import select
 
-from compris.accounts.service import create_token, revoke_token
+from compris.accounts.actions import create_token, revoke_token
+from compris.accounts.queries import user_tokens
 from compris.kit.errors import NotFound
-from compris.models import ApiToken
 from compris.web.deps import PageContext, page_user
 from compris.web.pages.render import redirect, render
 
 router = APIRouter(include_in_schema=False)
 
 
-def _tokens(ctx: PageContext) -> list[ApiToken]:
-    return list(ctx.session.scalars(select(ApiToken).where(ApiToken.user_id == ctx.user.id,
-                                                           ApiToken.workspace_id == ctx.user.workspace_id)
-                                    .order_by(ApiToken.revoked_at.is_not(None), ApiToken.id.desc())))
-
-
 @router.get("/settings/tokens")
 def tokens_page(request: Request, ctx: PageContext = Depends(page_user)) -> Response:
-    return render(request, ctx, "tokens.html", tokens=_tokens(ctx), created=None)
+    return render(request, ctx, "tokens.html", tokens=user_tokens(ctx.session, ctx.user), created=None)
 
 
 @router.post("/settings/tokens")
 def create(request: Request, ctx: PageContext = Depends(page_user),
            name: Annotated[str, Form()] = "") -> Response:
-    token, raw = create_token(ctx.session, ctx.user, name)
+    token, raw = create_token(ctx.session, ctx.user, name, publisher=ctx.runtime.publisher)
     # Shown in this answer only; the page is not cached and a reload shows the list without it.
-    return render(request, ctx, "tokens.html", tokens=_tokens(ctx), created=raw, created_name=token.name,
-                  status_code=201)
+    return render(request, ctx, "tokens.html", tokens=user_tokens(ctx.session, ctx.user), created=raw,
+                  created_name=token.name, status_code=201)
 
 
 @router.post("/settings/tokens/{token_id}/revoke")
 def revoke(token_id: int, request: Request, ctx: PageContext = Depends(page_user)) -> Response:
     try:
-        revoke_token(ctx.session, ctx.user, token_id)
+        revoke_token(ctx.session, ctx.user, token_id, publisher=ctx.runtime.publisher)
     except NotFound:
         return render(request, ctx, "error.html", status_code=404, code=404, message="not_found")
     return redirect("/settings/tokens")

@@ -1,4 +1,9 @@
-"""Workspaces, users, passwords, API tokens, login rate limiting."""
+"""Every write of accounts: workspaces, users, logins (and their rate limiting), personal API tokens.
+
+Administrative writes record their audit row (``compris.timeline``) and emit :class:`compris.events.SettingsChanged`.
+Reads are in :mod:`compris.accounts.queries`. ``publisher`` may be left out where no web process is around (the
+CLI, the demo, the test worlds): events are then dispatched to the listeners with nobody to tell live.
+"""
 
 from __future__ import annotations
 
@@ -7,25 +12,31 @@ import re
 import secrets
 from datetime import timedelta
 
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from compris import bus, timeline
+from compris.events import SettingsChanged
+from compris.kit import passwords
 from compris.kit.clock import now
 from compris.kit.errors import Conflict, Invalid, NotFound
-from compris.models import ApiToken, CaseEvent, LoginAttempt, Role, User, Workspace
+from compris.live import Hub, Publisher
+from compris.models import ApiToken, LoginAttempt, Role, User, Workspace
 
-_hasher = PasswordHasher()
-_DUMMY_HASH = _hasher.hash("timing-equaliser")
 TOKEN_PREFIX = "cpr_"  # noqa: S105 (a public prefix, not a secret)
 LOGIN_WINDOW = timedelta(minutes=15)
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
+def _publisher(publisher: Publisher | None) -> Publisher:
+    return publisher if publisher is not None else Publisher(Hub(), use_notify=False)
+
+
 def create_workspace(
-    session: Session, *, slug: str, name: str, timezone: str = "UTC", default_language: str = "en"
+    session: Session, *, slug: str, name: str, timezone: str = "UTC", default_language: str = "en",
+    publisher: Publisher | None = None,
 ) -> Workspace:
+    """A new workspace (the CLI, the demo, the test worlds)."""
     if not re.fullmatch(r"[a-z0-9][a-z0-9-]{1,62}", slug):
         raise Invalid("a workspace slug is 2-63 lower-case letters, digits or dashes")
     if session.scalar(select(Workspace.id).where(Workspace.slug == slug)) is not None:
@@ -33,6 +44,12 @@ def create_workspace(
     workspace = Workspace(slug=slug, name=name, timezone=timezone, default_language=default_language)
     session.add(workspace)
     session.flush()
+    timeline.settings_changed(session, workspace_id=workspace.id, actor_user_id=None, entity="workspace",
+                              action="created", entity_id=workspace.id, changes=["slug", "name", "timezone",
+                                                                                  "default_language"])
+    bus.emit(session, _publisher(publisher), SettingsChanged(
+        workspace_id=workspace.id, entity="workspace", action="created", entity_id=workspace.id,
+        changes=("default_language", "name", "slug", "timezone")))
     return workspace
 
 
@@ -45,7 +62,10 @@ def create_user(
     password: str,
     role: str = Role.AGENT,
     language: str = "en",
+    actor_user_id: int | None = None,
+    publisher: Publisher | None = None,
 ) -> User:
+    """A user of ``workspace``; the e-mail is unique across workspaces."""
     email = email.strip().lower()
     if not EMAIL_RE.match(email):
         raise Invalid("that is not an e-mail address")
@@ -60,12 +80,15 @@ def create_user(
         email=email,
         name=name.strip() or email,
         role=role,
-        password_hash=_hasher.hash(password),
+        password_hash=passwords.hash_password(password),
         language=language if language in ("en", "fr") else "en",
     )
     session.add(user)
     session.flush()
-    session.add(CaseEvent(workspace_id=workspace.id, kind="user_created", data={"user_id": user.id, "role": role}))
+    timeline.user_created(session, workspace_id=workspace.id, user_id=user.id, role=role, actor_user_id=actor_user_id)
+    bus.emit(session, _publisher(publisher), SettingsChanged(
+        workspace_id=workspace.id, actor_user_id=actor_user_id, entity="user", action="created", entity_id=user.id,
+        changes=("email", "language", "name", "role")))
     return user
 
 
@@ -87,35 +110,26 @@ def authenticate(session: Session, email: str, password: str, *, ip: str, max_fa
         if (failures or 0) >= max_failures:
             raise LoginRateLimited()
     user = session.scalar(select(User).where(User.email == email))
-    ok = False
-    try:
-        ok = _hasher.verify(user.password_hash if user else _DUMMY_HASH, password) and user is not None
-    except (VerificationError, InvalidHashError):
-        ok = False
+    ok = passwords.verify_password(user.password_hash if user else None, password)
     if not ok or user is None or not user.is_active:
         workspace_id = user.workspace_id if user else None
         for key in keys:
             session.add(LoginAttempt(key=key[:300], workspace_id=workspace_id))
         return None
-    if _hasher.check_needs_rehash(user.password_hash):
-        user.password_hash = _hasher.hash(password)
+    if passwords.needs_rehash(user.password_hash):
+        user.password_hash = passwords.hash_password(password)
     session.execute(delete(LoginAttempt).where(LoginAttempt.key == f"email:{email}"))
     user.last_login_at = now()
     return user
-
-
-def set_password(session: Session, user: User, password: str) -> None:
-    if len(password) < 10:
-        raise Invalid("a password has at least 10 characters")
-    user.password_hash = _hasher.hash(password)
 
 
 def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def create_token(session: Session, user: User, name: str) -> tuple[ApiToken, str]:
-    """Returns the row and the token itself, which is shown once and never stored."""
+def create_token(session: Session, user: User, name: str, *,
+                 publisher: Publisher | None = None) -> tuple[ApiToken, str]:
+    """A personal API token of ``user``: the row and the token itself, which is shown once and never stored."""
     raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken(
         workspace_id=user.workspace_id,
@@ -126,18 +140,17 @@ def create_token(session: Session, user: User, name: str) -> tuple[ApiToken, str
     )
     session.add(token)
     session.flush()
-    session.add(
-        CaseEvent(
-            workspace_id=user.workspace_id,
-            actor_user_id=user.id,
-            kind="api_token_created",
-            data={"token_id": token.id, "name": token.name},
-        )
-    )
+    timeline.api_token_created(session, workspace_id=user.workspace_id, actor_user_id=user.id, token_id=token.id,
+                               name=token.name)
+    bus.emit(session, _publisher(publisher), SettingsChanged(
+        workspace_id=user.workspace_id, actor_user_id=user.id, entity="api_token", action="created",
+        entity_id=token.id, changes=("name",)))
     return token, raw
 
 
 def user_for_token(session: Session, raw: str) -> User | None:
+    """The active user a token belongs to (``None``: unknown, revoked, or its user deactivated). Notes when the
+    token was last used (at most once a minute)."""
     if not raw.startswith(TOKEN_PREFIX):
         return None
     token = session.scalar(select(ApiToken).where(ApiToken.token_hash == _digest(raw), ApiToken.revoked_at.is_(None)))
@@ -152,14 +165,16 @@ def user_for_token(session: Session, raw: str) -> User | None:
     return user
 
 
-def revoke_token(session: Session, user: User, token_id: int) -> None:
+def revoke_token(session: Session, user: User, token_id: int, *, publisher: Publisher | None = None) -> None:
+    """Revoke one of ``user``'s own tokens (another user's is "not found")."""
     token = session.scalar(select(ApiToken).where(ApiToken.id == token_id, ApiToken.user_id == user.id))
     if token is None:
         raise NotFound("no such token")
+    if token.revoked_at is not None:
+        return
     token.revoked_at = now()
-
-
-def workspace_users(session: Session, workspace_id: int) -> list[User]:
-    return list(
-        session.scalars(select(User).where(User.workspace_id == workspace_id, User.is_active).order_by(User.name))
-    )
+    timeline.settings_changed(session, workspace_id=user.workspace_id, actor_user_id=user.id, entity="api_token",
+                              action="revoked", entity_id=token.id, changes=["revoked_at"])
+    bus.emit(session, _publisher(publisher), SettingsChanged(
+        workspace_id=user.workspace_id, actor_user_id=user.id, entity="api_token", action="revoked",
+        entity_id=token.id, changes=("revoked_at",)))
