@@ -90,6 +90,12 @@ class Publisher:
         self.hub = hub
         self.use_notify = use_notify
 
+    @classmethod
+    def outside_server(cls, session: Session) -> Publisher:
+        """For a write made outside a running server (the CLI, the demo loader, a test world): on PostgreSQL its live
+        events still reach every server process through NOTIFY; on SQLite there is no other process to tell."""
+        return cls(Hub(), use_notify=session.get_bind().dialect.name == "postgresql")
+
     def publish(self, session: Session, workspace_id: int, kind: str, **data: Any) -> None:
         event = {"workspace_id": workspace_id, "kind": kind, **data}
         if self.use_notify:

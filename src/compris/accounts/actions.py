@@ -20,16 +20,12 @@ from compris.events import SettingsChanged
 from compris.kit import passwords
 from compris.kit.clock import now
 from compris.kit.errors import Conflict, Invalid, NotFound
-from compris.live import Hub, Publisher
+from compris.live import Publisher
 from compris.models import ApiToken, LoginAttempt, Role, User, Workspace
 
 TOKEN_PREFIX = "cpr_"  # noqa: S105 (a public prefix, not a secret)
 LOGIN_WINDOW = timedelta(minutes=15)
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-
-
-def _publisher(publisher: Publisher | None) -> Publisher:
-    return publisher if publisher is not None else Publisher(Hub(), use_notify=False)
 
 
 def create_workspace(
@@ -47,7 +43,7 @@ def create_workspace(
     timeline.settings_changed(session, workspace_id=workspace.id, actor_user_id=None, entity="workspace",
                               action="created", entity_id=workspace.id, changes=["slug", "name", "timezone",
                                                                                   "default_language"])
-    bus.emit(session, _publisher(publisher), SettingsChanged(
+    bus.emit(session, publisher or Publisher.outside_server(session), SettingsChanged(
         workspace_id=workspace.id, entity="workspace", action="created", entity_id=workspace.id,
         changes=("default_language", "name", "slug", "timezone")))
     return workspace
@@ -86,7 +82,7 @@ def create_user(
     session.add(user)
     session.flush()
     timeline.user_created(session, workspace_id=workspace.id, user_id=user.id, role=role, actor_user_id=actor_user_id)
-    bus.emit(session, _publisher(publisher), SettingsChanged(
+    bus.emit(session, publisher or Publisher.outside_server(session), SettingsChanged(
         workspace_id=workspace.id, actor_user_id=actor_user_id, entity="user", action="created", entity_id=user.id,
         changes=("email", "language", "name", "role")))
     return user
@@ -142,7 +138,7 @@ def create_token(session: Session, user: User, name: str, *,
     session.flush()
     timeline.api_token_created(session, workspace_id=user.workspace_id, actor_user_id=user.id, token_id=token.id,
                                name=token.name)
-    bus.emit(session, _publisher(publisher), SettingsChanged(
+    bus.emit(session, publisher or Publisher.outside_server(session), SettingsChanged(
         workspace_id=user.workspace_id, actor_user_id=user.id, entity="api_token", action="created",
         entity_id=token.id, changes=("name",)))
     return token, raw
@@ -175,6 +171,6 @@ def revoke_token(session: Session, user: User, token_id: int, *, publisher: Publ
     token.revoked_at = now()
     timeline.settings_changed(session, workspace_id=user.workspace_id, actor_user_id=user.id, entity="api_token",
                               action="revoked", entity_id=token.id, changes=["revoked_at"])
-    bus.emit(session, _publisher(publisher), SettingsChanged(
+    bus.emit(session, publisher or Publisher.outside_server(session), SettingsChanged(
         workspace_id=user.workspace_id, actor_user_id=user.id, entity="api_token", action="revoked",
         entity_id=token.id, changes=("revoked_at",)))

@@ -16,7 +16,7 @@ from compris.connectors.base import AccountContext, Connector
 from compris.events import SettingsChanged
 from compris.kit.crypto import decrypt_json, encrypt_json
 from compris.kit.errors import Invalid, NotFound
-from compris.live import Hub, Publisher
+from compris.live import Publisher
 from compris.models import ChannelAccount
 
 
@@ -24,7 +24,7 @@ def audit(session: Session, publisher: Publisher | None, account: ChannelAccount
           changes: list[str], actor_user_id: int | None) -> None:
     """The domain event of a change to a channel account (its audit row is written by the caller's recorder).
     ``publisher`` may be left out outside a web process (the demo, the test worlds)."""
-    bus.emit(session, publisher if publisher is not None else Publisher(Hub(), use_notify=False), SettingsChanged(
+    bus.emit(session, publisher or Publisher.outside_server(session), SettingsChanged(
         workspace_id=account.workspace_id, actor_user_id=actor_user_id, entity="channel_account", action=action,
         entity_id=account.id, changes=tuple(sorted(changes))))
 

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from compris import bus, timeline
 from compris.events import SettingsChanged
 from compris.kit.errors import Invalid
-from compris.live import Hub, Publisher
+from compris.live import Publisher
 from compris.models import ReplySettings, Role, User
 from compris.replies.guard import DEFAULT_PROMISE_RULES, GuardSettings, rule_ids
 
@@ -127,7 +127,7 @@ def save(
     row.updated_by_id = actor.id
     session.flush()
     timeline.reply_settings_changed(session, workspace_id=actor.workspace_id, actor_user_id=actor.id)
-    bus.emit(session, publisher if publisher is not None else Publisher(Hub(), use_notify=False), SettingsChanged(
+    bus.emit(session, publisher or Publisher.outside_server(session), SettingsChanged(
         workspace_id=actor.workspace_id, actor_user_id=actor.id, entity="reply_settings", action="updated",
         entity_id=row.id, changes=tuple(sorted(changes))))
     return row

@@ -24,7 +24,7 @@ from compris import bus, timeline
 from compris.events import SettingsChanged
 from compris.kit.clock import now
 from compris.kit.errors import Invalid, NotFound
-from compris.live import Hub, Publisher
+from compris.live import Publisher
 from compris.models import (
     Case,
     ChannelAccount,
@@ -276,7 +276,7 @@ def search(
 
 def _changed(session: Session, publisher: Publisher | None, actor: User, action: str, template_id: int,
              changes: Sequence[str]) -> None:
-    bus.emit(session, publisher if publisher is not None else Publisher(Hub(), use_notify=False), SettingsChanged(
+    bus.emit(session, publisher or Publisher.outside_server(session), SettingsChanged(
         workspace_id=actor.workspace_id, actor_user_id=actor.id, entity="template", action=action,
         entity_id=template_id, changes=tuple(sorted(changes))))
 
