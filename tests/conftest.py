@@ -29,6 +29,10 @@ from compris.models import Base, ChannelAccount, User, Workspace
 from compris.runtime import Runtime
 from compris.worker.queue import Services, run_pending
 
+# Test worlds hash passwords at Argon2's least cost (production: 64 MiB and 3 passes, about 0.4-1 s a hash); set
+# before any Settings() is built, so that settings made by a test itself hash cheaply too.
+os.environ.setdefault("COMPRIS_PASSWORD_HASH_COST", "minimal")
+
 PG_ADMIN_URL = os.environ.get("COMPRIS_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 SECRET = "test-secret-key-that-is-long-enough"
 BACKENDS = [b.strip() for b in os.environ.get("COMPRIS_TEST_DATABASES", "sqlite,postgresql").split(",") if b.strip()]
@@ -84,6 +88,7 @@ def settings(tmp_path: Path, db_url: str) -> Settings:
         workers=0,
         sandbox=False,
         base_url="http://testserver",
+        password_hash_cost="minimal",
         triage_accurate="off",  # tests opt in (tests/inbox/test_triage_refine.py) with a fake accurate path
     )
 

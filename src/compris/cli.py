@@ -61,6 +61,7 @@ def serve(
     _setup_logging()
     try:
         settings.check_secret()
+        settings.check_password_hash_cost()
     except ConfigError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None

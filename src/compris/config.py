@@ -50,6 +50,11 @@ class Settings(BaseSettings):
         description="Re-score customer messages with the accurate triage path in a background job: never (off), "
         "when the fast path was unsure (unsure), or every message (all). Needs the accurate path installed.",
     )
+    password_hash_cost: Literal["standard", "minimal"] = Field(
+        default="standard",
+        description="Argon2id cost of new password hashes: standard (64 MiB, 3 passes, 4 lanes), or minimal "
+        "(8 KiB, 1 pass: no protection against guessing; test suites and the demo only).",
+    )
 
     @model_validator(mode="after")
     def _defaults(self) -> Settings:
@@ -76,6 +81,14 @@ class Settings(BaseSettings):
                 "COMPRIS_SECRET_KEY is unset or a placeholder: set it to a long random value "
                 '(for example: python -c "import secrets; print(secrets.token_urlsafe(48))"), '
                 "or run the demo with COMPRIS_DEMO=1."
+            )
+
+    def check_password_hash_cost(self) -> None:
+        """Refuse to serve real users with the minimal password hashing cost (meant for test suites)."""
+        if self.password_hash_cost == "minimal" and not self.demo:  # noqa: S105 (a cost's name, not a secret)
+            raise ConfigError(
+                "COMPRIS_PASSWORD_HASH_COST=minimal leaves passwords unprotected: it is for test suites and the "
+                "demo only; unset it (standard) to serve real users."
             )
 
 

@@ -9,6 +9,7 @@ import httpx
 
 from compris.config import Settings
 from compris.db import Database
+from compris.kit import passwords
 from compris.live import Hub, NotifyListener, Publisher
 from compris.worker.queue import Services, Worker
 from compris.worker.scheduler import Scheduler
@@ -35,6 +36,7 @@ class Runtime:
         from compris.inbox import triage_step
 
         triage_step.configure(settings.data_dir)
+        passwords.configure(settings.password_hash_cost)
         hub = Hub()
         publisher = Publisher(hub, use_notify=db.dialect == "postgresql")
         http = httpx.Client(timeout=httpx.Timeout(15.0, connect=5.0), follow_redirects=False)

@@ -7,17 +7,14 @@ import re
 import secrets
 from datetime import timedelta
 
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from compris.kit import passwords
 from compris.kit.clock import now
 from compris.kit.errors import Conflict, Invalid, NotFound
 from compris.models import ApiToken, CaseEvent, LoginAttempt, Role, User, Workspace
 
-_hasher = PasswordHasher()
-_DUMMY_HASH = _hasher.hash("timing-equaliser")
 TOKEN_PREFIX = "cpr_"  # noqa: S105 (a public prefix, not a secret)
 LOGIN_WINDOW = timedelta(minutes=15)
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -60,7 +57,7 @@ def create_user(
         email=email,
         name=name.strip() or email,
         role=role,
-        password_hash=_hasher.hash(password),
+        password_hash=passwords.hash_password(password),
         language=language if language in ("en", "fr") else "en",
     )
     session.add(user)
@@ -87,27 +84,17 @@ def authenticate(session: Session, email: str, password: str, *, ip: str, max_fa
         if (failures or 0) >= max_failures:
             raise LoginRateLimited()
     user = session.scalar(select(User).where(User.email == email))
-    ok = False
-    try:
-        ok = _hasher.verify(user.password_hash if user else _DUMMY_HASH, password) and user is not None
-    except (VerificationError, InvalidHashError):
-        ok = False
+    ok = passwords.verify_password(user.password_hash if user else None, password)
     if not ok or user is None or not user.is_active:
         workspace_id = user.workspace_id if user else None
         for key in keys:
             session.add(LoginAttempt(key=key[:300], workspace_id=workspace_id))
         return None
-    if _hasher.check_needs_rehash(user.password_hash):
-        user.password_hash = _hasher.hash(password)
+    if passwords.needs_rehash(user.password_hash):
+        user.password_hash = passwords.hash_password(password)
     session.execute(delete(LoginAttempt).where(LoginAttempt.key == f"email:{email}"))
     user.last_login_at = now()
     return user
-
-
-def set_password(session: Session, user: User, password: str) -> None:
-    if len(password) < 10:
-        raise Invalid("a password has at least 10 characters")
-    user.password_hash = _hasher.hash(password)
 
 
 def _digest(token: str) -> str:

@@ -9,7 +9,7 @@ from sqlalchemy import JSON, DateTime, Dialect, ForeignKey, Integer, MetaData, T
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from compris.kit.clock import now
+from compris.kit.clock import ensure_aware, now
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -29,9 +29,7 @@ class UTCDateTime(TypeDecorator[datetime]):
     def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetime refused")
-        value = value.astimezone(UTC)
+        value = ensure_aware(value)  # refuses naive datetimes
         if dialect.name == "sqlite":
             return value.replace(tzinfo=None)
         return value
