@@ -7,11 +7,12 @@ workspace's case or message is simply "not found".
 
 from fastapi import APIRouter
 
-from compris.web.api import cases, channels, me, messages, uploads
+from compris.web.api import cases, channels, contacts, me, messages, uploads
 
 router = APIRouter(prefix="/api/v1")
 router.include_router(me.router)
 router.include_router(cases.router)
+router.include_router(contacts.router)
 router.include_router(messages.router)
 router.include_router(channels.router)
 router.include_router(uploads.router)
