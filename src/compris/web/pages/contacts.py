@@ -6,6 +6,7 @@ the error when the action is refused (nothing written: each action runs in a sav
 
 from __future__ import annotations
 
+from contextlib import suppress
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request
@@ -30,10 +31,8 @@ def _page(request: Request, ctx: PageContext, contact_id: int, *, q: str = "", e
     matches = contact_queries.search_contacts(ctx.session, ctx.user.workspace_id, q[:200], exclude_id=contact_id)
     variables: dict[str, Any] = {"view": view, "q": q, "matches": matches, "error": error, "split": None}
     if split is not None:
-        try:
+        with suppress(NotFound):
             variables["split"] = contact_queries.get_contact(ctx.session, ctx.user.workspace_id, split)
-        except NotFound:
-            pass
     return render(request, ctx, "contact.html", status_code=status_code, **variables)
 
 
