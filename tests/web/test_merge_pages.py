@@ -100,7 +100,7 @@ def test_search_and_merge_contacts_then_merge_cases_then_split(
 
     # when, on case 2, the agent merges it into case 1 of the same customer (offered there)
     case_page = agent.get("/cases/2").text
-    assert 'action="/cases/2/merge"' in case_page and '<option value="1">' in case_page
+    assert 'action="/cases/2/merge"' in case_page and '<option value="1" title=' in case_page
     assert "<b>again</b>" not in case_page and "My bag is lost &lt;b&gt;again&lt;/b&gt;" in case_page
     response = agent.post("/cases/2/merge", {"into": "1"})
     # then they land on case 1, which has both messages; case 2 is closed
