@@ -202,3 +202,13 @@ def test_the_contact_page_in_french(client: TestClient, world: World, two_contac
     assert "Fusionner ce contact dans…" in page and "Aucun autre contact ne correspond." in page
     response = agent.post(f"/contacts/{two_contacts[0]}/merge", {"into": str(two_contacts[0])})
     assert "un contact ne peut pas être fusionné avec lui-même" in response.text
+
+
+def test_the_contact_search_takes_wildcards_literally(agent: Agent, two_contacts: tuple[int, int]) -> None:
+    first, second = two_contacts
+    for q in ("%", "_", "sam%x"):
+        page = agent.get(f"/contacts/{second}", params={"q": q}).text
+        assert 'name="into"' not in page, q
+    # while a plain part of a handle or name matches, whatever its case
+    assert f'name="into" value="{first}"' in agent.get(f"/contacts/{second}", params={"q": "AM-"}).text
+    assert f'name="into" value="{second}"' in agent.get(f"/contacts/{first}", params={"q": "zoé & co"}).text
