@@ -27,6 +27,12 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     workers: int = Field(default=2, description="Worker threads inside `compris serve` (0: none).")
+    poll_workers: int = Field(
+        default=1,
+        ge=0,
+        description="Worker threads of their own for polling mailboxes (IMAP IDLE waits), beside the workers; "
+        "0: the ordinary workers poll too.",
+    )
     max_webhook_bytes: int = Field(default=1_048_576, description="Largest webhook body accepted.")
     sandbox: bool = Field(default=False, description="Mount the sandbox network at /sandbox-network.")
     login_max_failures: int = Field(default=5, description="Failed logins per e-mail and per IP in 15 minutes.")

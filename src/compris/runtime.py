@@ -54,13 +54,22 @@ class Runtime:
             self.listener.ready.wait(5)
 
     def start_workers(self, count: int) -> None:
-        from compris.worker.queue import load_tasks
+        """``count`` workers for every job, plus (when ``count`` > 0) ``COMPRIS_POLL_WORKERS`` of their own for the
+        jobs that wait on a mailbox (the poll lane), so that those waits never hold up webhooks or sends."""
+        from compris.worker.queue import DEFAULT_LANE, POLL_LANE, Lane, load_tasks
 
         load_tasks()  # registers the job handlers
+        lanes = {POLL_LANE: self.settings.poll_workers} if count else {}
+        separate = frozenset(name for name, threads in lanes.items() if threads > 0)
         for i in range(count):
-            worker = Worker(self.services, name=f"worker-{i}", poll=1.0)
+            worker = Worker(self.services, name=f"worker-{i}", poll=1.0, lane=Lane.of(DEFAULT_LANE, separate=separate))
             worker.start()
             self.workers.append(worker)
+        for name, threads in lanes.items():
+            for i in range(threads):
+                worker = Worker(self.services, name=f"{name}-{i}", poll=1.0, lane=Lane.of(name))
+                worker.start()
+                self.workers.append(worker)
         if count and self.scheduler is None:
             self.scheduler = Scheduler(self.services)
             self.scheduler.start()

@@ -471,9 +471,12 @@ class Connector:
     #: True when the network is read by :meth:`poll` rather than (or as well as) webhooks
     supports_polling: ClassVar[bool] = False
 
-    def poll(self, account: AccountContext, state: Mapping[str, Any], *, wait: float = 0.0) -> PollResult:
+    def poll(self, account: AccountContext, state: Mapping[str, Any], *, wait: float = 0.0,
+             interrupted: Callable[[], bool] | None = None) -> PollResult:
         """Fetch what arrived since ``state`` (the ``state`` of the previous :class:`PollResult`; empty at
         first), waiting up to ``wait`` seconds for something new where the network can push (IMAP IDLE).
+        While waiting, ask ``interrupted()`` about once a second and end the wait when it answers True (the
+        worker thread is needed elsewhere, or is stopping).
 
         Each returned :class:`PolledEvent` is stored exactly like a verified webhook delivery (idempotent on
         its ``event_id``) and later given to :meth:`parse`; store the new state only after the events are

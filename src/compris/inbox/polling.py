@@ -1,5 +1,9 @@
 """Polled networks (e-mail over IMAP): a periodic job fans out one poll job per active account.
 
+Poll jobs run on a lane of their own (``POLL_LANE``, ``COMPRIS_POLL_WORKERS`` threads): a mailbox that IDLEs up
+to ``idle_seconds`` for new mail holds a poll-lane thread, never one that webhooks and sends need, and ends its
+wait early when another poll job is waiting for that thread or the worker stops.
+
 Each poll fetches outside any transaction, then stores every fetched event through the same
 idempotent raw-event insert as webhooks (:func:`compris.inbox.ingest.store_raw_event`) and saves the
 connector's new state **in the same transaction**: the state moves on only once the events it covers
@@ -21,8 +25,8 @@ from compris.channels.service import connector_for, context
 from compris.connectors import registry
 from compris.connectors.base import PollResult
 from compris.kit.clock import now
-from compris.models import ChannelAccount, Job
-from compris.worker.queue import JobRun, enqueue, handler
+from compris.models import ChannelAccount, Job, JobStatus
+from compris.worker.queue import POLL_LANE, JobRun, enqueue, handler
 
 log = logging.getLogger(__name__)
 
@@ -52,10 +56,13 @@ def poll_accounts(run: JobRun) -> None:
                   for account_id, workspace_id, network in rows if _polled(network)}
         if not wanted:
             return
-        # a fan-out run twice in one slot (a retried job) does not poll twice
+        # a fan-out run twice in one slot (a retried job) does not poll twice, and an account whose last poll
+        # still waits for a worker of the poll lane gets no second one behind it
         done = set(session.scalars(select(Job.dedupe_key).where(Job.dedupe_key.in_(sorted(wanted)))))
+        waiting = {_account_of(key) for key in session.scalars(
+            select(Job.dedupe_key).where(Job.kind == POLL_ACCOUNT, Job.status == JobStatus.QUEUED))}
         for key, (account_id, workspace_id) in wanted.items():
-            if key in done:
+            if key in done or account_id in waiting:
                 continue
             enqueue(
                 session,
@@ -68,13 +75,22 @@ def poll_accounts(run: JobRun) -> None:
             )
 
 
-@handler(POLL_ACCOUNT)
+def _account_of(dedupe_key: str | None) -> int | None:
+    """The account of a poll job's dedupe key (``poll:<account id>:<slot>``)."""
+    parts = (dedupe_key or "").split(":")
+    return int(parts[1]) if len(parts) == 3 and parts[1].isdigit() else None
+
+
+@handler(POLL_ACCOUNT, lane=POLL_LANE)
 def poll_account_job(run: JobRun) -> None:
+    """On the poll lane's own threads (``COMPRIS_POLL_WORKERS``): a mailbox waiting for mail never holds up
+    webhooks or sends, and gives its thread back as soon as another mailbox's poll is waiting."""
     poll_account(run, int(run.payload["account_id"]))
 
 
 def poll_account(run: JobRun, account_id: int) -> int:
-    """Poll one account once (IDLE up to ``idle_seconds``); returns how many new raw events were stored."""
+    """Poll one account once (IDLE up to ``idle_seconds``, or until ``run.should_yield()``); returns how many new
+    raw events were stored."""
     from compris.inbox.ingest import store_raw_event
 
     with run.db.transaction() as session:
@@ -86,7 +102,8 @@ def poll_account(run: JobRun, account_id: int) -> int:
         state = dict(account.poll_state or {})
 
     try:
-        result: PollResult | None = connector.poll(ctx, state, wait=idle_wait(ctx.settings))
+        result: PollResult | None = connector.poll(ctx, state, wait=idle_wait(ctx.settings),
+                                                   interrupted=run.should_yield)
         error = None
     except Exception as exc:  # a mailbox down or refusing us: noted on the account, polled again next time
         result, error = None, scrub(f"{exc}" or type(exc).__name__, ctx.secrets)[:2000]

@@ -17,6 +17,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 import httpx
@@ -57,6 +58,10 @@ class Services:
         return self.settings.secret_key
 
 
+def _never() -> bool:
+    return False
+
+
 @dataclass(frozen=True)
 class JobRun:
     services: Services
@@ -64,6 +69,9 @@ class JobRun:
     workspace_id: int
     payload: dict[str, Any]
     attempt: int
+    #: True when the job should end a wait early (its worker is stopping, or other jobs of its lane are due): a
+    #: handler that waits for something (an IMAP IDLE) asks it every second or so
+    should_yield: Callable[[], bool] = _never
 
     @property
     def db(self) -> Database:
@@ -77,18 +85,48 @@ class JobRun:
 Handler = Callable[[JobRun], None]
 HANDLERS: dict[str, Handler] = {}
 
+DEFAULT_LANE = "default"
+POLL_LANE = "poll"  # jobs that wait on a remote server (a mailbox's IMAP IDLE): COMPRIS_POLL_WORKERS threads
+#: how long a job may stay due before a waiting job of its lane gives way (free workers claim it sooner)
+YIELD_GRACE = timedelta(seconds=2)
+#: Job kinds that run on a lane of their own (kind -> lane): jobs that may wait long (polling a mailbox with IMAP
+#: IDLE) get their own worker threads, so that webhooks and sends never queue behind them
+LANES: dict[str, str] = {}
 
-def handler(kind: str, *, every: timedelta | None = None) -> Callable[[Handler], Handler]:
+
+def handler(kind: str, *, every: timedelta | None = None, lane: str = DEFAULT_LANE) -> Callable[[Handler], Handler]:
     """Register the decorated function as the handler of jobs of ``kind``; with ``every``, the scheduler also
-    enqueues one such job per period (:mod:`compris.worker.scheduler`)."""
+    enqueues one such job per period (:mod:`compris.worker.scheduler`); with ``lane``, only the workers of that
+    lane run it (see :meth:`compris.runtime.Runtime.start_workers`)."""
 
     def register(fn: Handler) -> Handler:
         HANDLERS[kind] = fn
         if every is not None:
             PERIODIC[kind] = Periodic(kind, every)
+        if lane != DEFAULT_LANE:
+            LANES[kind] = lane
+        else:
+            LANES.pop(kind, None)
         return fn
 
     return register
+
+
+@dataclass(frozen=True)
+class Lane:
+    """Which job kinds a worker claims: ``kinds`` only, or every kind but ``excluded``."""
+
+    name: str = DEFAULT_LANE
+    kinds: tuple[str, ...] | None = None
+    excluded: tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, name: str, *, separate: frozenset[str] = frozenset()) -> Lane:
+        """The lane ``name``: its kinds; for the default lane, every kind but those of the lanes in ``separate``
+        (the lanes that have workers of their own: the others' jobs run on the default lane)."""
+        if name != DEFAULT_LANE:
+            return cls(name, kinds=tuple(sorted(k for k, lane in LANES.items() if lane == name)))
+        return cls(name, excluded=tuple(sorted(k for k, lane in LANES.items() if lane in separate)))
 
 
 @dataclass(frozen=True)
@@ -148,7 +186,9 @@ def backoff(attempt: int, base: float = 2.0, cap: float = 600.0) -> float:
     return float(delay / 2 + random.uniform(0, delay / 2))
 
 
-def claim(db: Database, worker_id: str, kinds: tuple[str, ...] | None = None) -> Job | None:
+def claim(
+    db: Database, worker_id: str, kinds: tuple[str, ...] | None = None, excluded: tuple[str, ...] = ()
+) -> Job | None:
     t = now()
     with db.transaction() as session:
         query = (
@@ -163,8 +203,10 @@ def claim(db: Database, worker_id: str, kinds: tuple[str, ...] | None = None) ->
             .limit(1)
             .with_for_update(skip_locked=True)
         )
-        if kinds:
+        if kinds is not None:
             query = query.where(Job.kind.in_(kinds))
+        if excluded:
+            query = query.where(Job.kind.not_in(excluded))
         job_id = session.scalar(query)
         if job_id is None:
             return None
@@ -179,11 +221,26 @@ def claim(db: Database, worker_id: str, kinds: tuple[str, ...] | None = None) ->
         return job
 
 
-def run_job(services: Services, job: Job) -> None:
+def jobs_due(db: Database, lane: Lane, *, other_than: int | None = None,
+             for_at_least: timedelta = timedelta(0)) -> bool:
+    """Whether a queued job of ``lane`` (other than job ``other_than``) has been due for ``for_at_least``: one
+    indexed look-up."""
+    with db.transaction() as session:
+        query = select(Job.id).where(Job.status == JobStatus.QUEUED, Job.run_at <= now() - for_at_least).limit(1)
+        if lane.kinds is not None:
+            query = query.where(Job.kind.in_(lane.kinds))
+        if lane.excluded:
+            query = query.where(Job.kind.not_in(lane.excluded))
+        if other_than is not None:
+            query = query.where(Job.id != other_than)
+        return session.scalar(query) is not None
+
+
+def run_job(services: Services, job: Job, should_yield: Callable[[], bool] = _never) -> None:
     db = services.db
     load_tasks()  # once per process: every capability's handlers
     fn = HANDLERS.get(job.kind)
-    run = JobRun(services, job.id, job.workspace_id, dict(job.payload), job.attempts)
+    run = JobRun(services, job.id, job.workspace_id, dict(job.payload), job.attempts, should_yield)
     try:
         if fn is None:
             raise LookupError(f"no handler for job kind {job.kind!r}")
@@ -230,14 +287,26 @@ def run_pending(services: Services, limit: int = 1000, worker_id: str | None = N
 
 
 class Worker(threading.Thread):
-    def __init__(self, services: Services, name: str, poll: float = 1.0) -> None:
+    def __init__(self, services: Services, name: str, poll: float = 1.0, lane: Lane | None = None) -> None:
         super().__init__(name=name, daemon=True)
         self.services = services
         self.db = services.db
         self.publisher = services.publisher
         self.poll = poll
+        self.lane = lane or Lane()
         self.worker_id = f"{name}-{uuid.uuid4().hex[:8]}"
         self._stopping = threading.Event()
+
+    def should_yield(self, job_id: int) -> bool:
+        """For the job running: stop waiting when this worker stops, or when another job of its lane has been due
+        for a while (no free worker of the lane took it)."""
+        if self._stopping.is_set():
+            return True
+        try:
+            return jobs_due(self.db, self.lane, other_than=job_id, for_at_least=YIELD_GRACE)
+        except Exception:
+            log.exception("checking for due jobs failed")
+            return False
 
     def stop(self) -> None:
         self._stopping.set()
@@ -247,7 +316,7 @@ class Worker(threading.Thread):
         wakeup = self.publisher.hub.job_wakeup
         while not self._stopping.is_set():
             try:
-                job = claim(self.db, self.worker_id)
+                job = claim(self.db, self.worker_id, self.lane.kinds, self.lane.excluded)
             except Exception:
                 log.exception("claiming a job failed")
                 time.sleep(self.poll)
@@ -256,4 +325,4 @@ class Worker(threading.Thread):
                 wakeup.wait(self.poll)
                 wakeup.clear()
                 continue
-            run_job(self.services, job)
+            run_job(self.services, job, partial(self.should_yield, job.id))

@@ -8,7 +8,18 @@ import pytest
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 
-from compris.web.api import cases, channels, me, messages, reply_settings, routing, sla, templates, uploads
+from compris.web.api import (
+    cases,
+    channels,
+    contacts,
+    me,
+    messages,
+    reply_settings,
+    routing,
+    sla,
+    templates,
+    uploads,
+)
 
 EXPECTED = {
     ("get", "/api/v1/me"),
@@ -18,6 +29,10 @@ EXPECTED = {
     ("post", "/api/v1/cases/{number}/notes"),
     ("post", "/api/v1/cases/{number}/assign"),
     ("post", "/api/v1/cases/{number}/status"),
+    ("post", "/api/v1/cases/{number}/merge"),
+    ("get", "/api/v1/contacts/{contact_id}"),
+    ("post", "/api/v1/contacts/{contact_id}/merge"),
+    ("post", "/api/v1/contacts/{contact_id}/identities/{identity_id}/unmerge"),
     ("get", "/api/v1/messages/{message_id}"),
     ("post", "/api/v1/messages/{message_id}/retry"),
     ("get", "/api/v1/channels"),
@@ -82,7 +97,8 @@ def test_the_document_is_valid_openapi(document: dict[str, Any]) -> None:
 def test_it_lists_every_endpoint(document: dict[str, Any]) -> None:
     assert set(_operations(document)) == EXPECTED
     routes = {(m.lower(), "/api/v1" + r.path)
-              for module in (cases, channels, me, messages, uploads, routing, sla, templates, reply_settings)
+              for module in (cases, channels, contacts, me, messages, uploads, routing, sla, templates,
+                             reply_settings)
               for r in module.router.routes if isinstance(r, APIRoute) for m in r.methods or ()}
     assert routes == EXPECTED  # no undocumented route either
 

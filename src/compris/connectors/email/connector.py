@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
@@ -74,12 +74,14 @@ class EmailConnector(Connector):
     }
 
     # --- inbound -------------------------------------------------------------------------
-    def poll(self, account: AccountContext, state: Mapping[str, Any], *, wait: float = 0.0) -> PollResult:
+    def poll(self, account: AccountContext, state: Mapping[str, Any], *, wait: float = 0.0,
+             interrupted: Callable[[], bool] | None = None) -> PollResult:
         """New mail since ``state`` (``{"uidvalidity", "last_uid"}``); event ids are ``uidvalidity:uid``.
 
         On the first poll, or when the server changed UIDVALIDITY (the mailbox was rebuilt, old UIDs
         mean nothing), only the newest ``initial_fetch_limit`` messages are taken. With ``wait`` > 0 and
-        nothing new, the connection IDLEs up to ``wait`` seconds (at most 29 minutes) for new mail.
+        nothing new, the connection IDLEs up to ``wait`` seconds (at most 29 minutes) for new mail, or until
+        ``interrupted()`` answers True (asked every second).
         """
         config = imap.ImapSettings.from_account(account.settings, account.secrets)
         initial = int(account.settings.get("initial_fetch_limit") or DEFAULT_INITIAL_FETCH)
@@ -89,7 +91,7 @@ class EmailConnector(Connector):
             known = state.get("uidvalidity") == uidvalidity and isinstance(state.get("last_uid"), int)
             after: int | None = int(state["last_uid"]) if known else None
             uids = imap.search_uids(conn, after)
-            if not uids and wait > 0 and imap.supports_idle(conn) and imap.idle(conn, wait):
+            if not uids and wait > 0 and imap.supports_idle(conn) and imap.idle(conn, wait, interrupted):
                 uids = imap.search_uids(conn, after)
             if after is None:
                 highest = uids[-1] if uids else 0

@@ -11,7 +11,7 @@ import re
 import select
 import ssl
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from typing import Any
@@ -19,6 +19,7 @@ from typing import Any
 from compris.connectors.base import ConnectorError
 
 IDLE_MAX = 29 * 60  # RFC 2177: re-issue IDLE before the server's 30-minute inactivity timeout
+IDLE_CHECK_SECONDS = 1.0  # how often a wait asks whether it should give its thread back
 FETCH_CHUNK = 25
 UID_IN_FETCH = re.compile(rb"UID (\d+)")
 
@@ -132,8 +133,12 @@ def supports_idle(conn: imaplib.IMAP4) -> bool:
     return "IDLE" in {str(c).upper() for c in conn.capabilities}
 
 
-def idle(conn: imaplib.IMAP4, seconds: float) -> bool:
-    """Wait (IDLE) until the server announces new mail or ``seconds`` pass; True when mail arrived."""
+def idle(conn: imaplib.IMAP4, seconds: float, interrupted: Callable[[], bool] | None = None,
+         check_every: float = IDLE_CHECK_SECONDS) -> bool:
+    """Wait (IDLE) until the server announces new mail or ``seconds`` pass; True when mail arrived.
+
+    ``interrupted`` is asked every ``check_every`` seconds while waiting: when it answers True (the worker is
+    stopping, or other jobs are waiting for its thread), the wait ends at once, as a timeout would."""
     sock = conn.socket()
     tag = b"CIDL" + str(int(time.monotonic() * 1000) % 100000).encode()
     sock.sendall(tag + b" IDLE\r\n")
@@ -145,11 +150,11 @@ def idle(conn: imaplib.IMAP4, seconds: float) -> bool:
     arrived = False
     while not arrived:
         remaining = deadline - time.monotonic()
-        if remaining <= 0:
+        if remaining <= 0 or (interrupted is not None and interrupted()):
             break
-        line = reader.line(remaining)
+        line = reader.line(min(remaining, check_every) if interrupted is not None else remaining)
         if line is None:
-            break
+            continue  # a quiet slice: the deadline and the interruption are checked again
         arrived = line.startswith(b"*") and (b" EXISTS" in line.upper() or b" RECENT" in line.upper())
     sock.sendall(b"DONE\r\n")
     while True:

@@ -8,11 +8,23 @@ Every lookup is scoped to that workspace, so another workspace's case or message
 
 from fastapi import APIRouter
 
-from compris.web.api import cases, channels, me, messages, reply_settings, routing, sla, templates, uploads
+from compris.web.api import (
+    cases,
+    channels,
+    contacts,
+    me,
+    messages,
+    reply_settings,
+    routing,
+    sla,
+    templates,
+    uploads,
+)
 
 router = APIRouter(prefix="/api/v1")
 router.include_router(me.router)
 router.include_router(cases.router)
+router.include_router(contacts.router)
 router.include_router(messages.router)
 router.include_router(channels.router)
 router.include_router(uploads.router)

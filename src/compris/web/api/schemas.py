@@ -416,3 +416,25 @@ class ReplyOut(MessageOut):
     """The queued reply, with the guard's warnings that were overridden to send it."""
 
     guard_warnings: list[FindingOut] = Field(default_factory=list)
+
+
+# --- contacts and merges -----------------------------------------------------------------------------------
+
+
+class ContactDetail(ContactOut):
+    """A contact: every identity (one per network account they use) and their cases."""
+
+    merged_into_id: int | None = Field(
+        description="Set when this contact was merged into another: its identities and cases are there now "
+        "(`GET /contacts/{merged_into_id}`).", examples=[None])
+    cases: list[PreviousCase] = Field(description="The contact's cases, newest first (up to 50).")
+
+
+class CaseMergeIn(Schema):
+    into: int = Field(description="The number of the case to merge into: another case of the same contact "
+                      "(merge the contacts first when the customer wrote from two accounts).", examples=[1040])
+
+
+class ContactMergeIn(Schema):
+    into: int = Field(description="The id of the contact to merge into (see `GET /contacts/{contact_id}`).",
+                      examples=[12])

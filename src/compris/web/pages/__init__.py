@@ -8,7 +8,7 @@ from __future__ import annotations
 from fastapi import APIRouter, FastAPI
 from starlette.staticfiles import StaticFiles
 
-from compris.web.pages import admin, auth, case, channel_admin, inbox, replies, tokens, uploads
+from compris.web.pages import admin, auth, case, channel_admin, contacts, inbox, replies, tokens, uploads
 from compris.web.pages import routing as routing_pages
 from compris.web.pages import sla as sla_pages
 from compris.web.pages.render import STATIC
@@ -17,6 +17,7 @@ router = APIRouter(include_in_schema=False)
 router.include_router(auth.router)
 router.include_router(inbox.router)
 router.include_router(case.router)
+router.include_router(contacts.router)
 router.include_router(tokens.router)
 router.include_router(admin.router)
 router.include_router(channel_admin.router)

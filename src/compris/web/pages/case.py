@@ -33,6 +33,7 @@ from compris.triage.labels import TRIAGE_LABELS
 from compris.uploads import actions as upload_actions
 from compris.uploads.queries import uploads_in_order
 from compris.web import i18n
+from compris.web.contact_queries import merge_targets
 from compris.web.deps import PageContext, page_user
 from compris.web.pages import replies
 from compris.web.pages.render import (
@@ -146,6 +147,7 @@ def _vars(ctx: PageContext, view: CaseView, composer: Composer | None = None,
         "reply_tools": replies.reply_tools(ctx.session, view.case, ctx.user),
         "teams": list(ctx.session.scalars(
             select(Team).where(Team.workspace_id == ctx.user.workspace_id).order_by(Team.name, Team.id))),
+        "merge_targets": merge_targets(ctx.session, view.case),
     }
 
 
@@ -341,6 +343,28 @@ def transfer(number: int, request: Request, ctx: PageContext = Depends(page_user
         routing.transfer(ctx.session, ctx.runtime.publisher, actor=ctx.user, case=case, team=target)
 
     return _case_action(request, ctx, number, do)
+
+
+@router.post("/cases/{number}/merge")
+def merge(number: int, request: Request, ctx: PageContext = Depends(page_user),
+          into: Annotated[str, Form()] = "") -> Response:
+    """Fold this case into another case of the same customer (``into``: its number): its messages move there, it
+    is closed, and the agent lands on the case merged into."""
+    try:
+        case = _case(ctx, number)
+    except NotFound:
+        return _not_found(request, ctx)
+    try:
+        with domain_action(ctx.session):
+            if not (into.isascii() and into.isdigit()):
+                raise Invalid("pick the case to merge into")
+            target = get_case(ctx.session, ctx.user.workspace_id, int(into), for_update=True)
+            actions.merge_cases(ctx.session, ctx.runtime.publisher, actor=ctx.user, source=case, target=target)
+    except ComprisError as exc:
+        return _answer(request, ctx, number, ["actions", "timeline"], action_error=_message(ctx, exc))
+    if is_htmx(request):
+        return Response(status_code=204, headers={"HX-Redirect": f"/cases/{target.number}"})
+    return redirect(f"/cases/{target.number}")
 
 
 def snooze_until(choice: str, custom: str, tz: str, at: datetime) -> datetime:
