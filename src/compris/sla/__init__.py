@@ -3,7 +3,7 @@
 Everything in this package is pure (no clock, no database): functions of (policy, events, now). See docs/sla.md.
 """
 
-from compris.sla.calendar import (
+from compris.kit.calendar import (
     BusinessCalendar,
     Interval,
     add_business_time,
