@@ -59,7 +59,8 @@ def test_auto_ack_is_sent_once_per_opening_and_does_not_stop_the_clock(world: Wo
             acks = list(s.scalars(select(Message).where(Message.case_id == cid,
                                                         Message.direction == Direction.OUTBOUND)))
             assert len(acks) == 1
-            assert acks[0].platform_extra == {"auto_ack": True} and acks[0].author_user_id is None
+            assert acks[0].platform_extra == {"origin": "auto_ack", "auto_ack": True}
+            assert acks[0].author_user_id is None
             assert "20 minutes" in acks[0].text
             assert s.scalar(select(Outbox.id).where(Outbox.message_id == acks[0].id)) is not None
             prediction = s.scalars(select(WaitPrediction).where(WaitPrediction.case_id == cid)).one()

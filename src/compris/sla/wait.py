@@ -269,7 +269,6 @@ def send_ack(session: Session, publisher: Publisher, case: Case, message: Messag
         ack = inbox_actions.queue_outbound(
             session, publisher, case=case, text=text, visibility=message.visibility, origin="auto_ack", actor=None,
             reply_to_message_id=message.id, idempotency_key=f"ack:{message.id}",
-            platform_extra={"auto_ack": True},
         )
     except (Invalid, Conflict):
         return None
