@@ -106,3 +106,23 @@ def test_a_transfer_records_it_and_emits_case_routed(world: World) -> None:
     with world.runtime.db.transaction() as s:
         event = s.scalars(select(CaseEvent).where(CaseEvent.case_id == cid, CaseEvent.kind == "transferred")).one()
         assert (event.actor_user_id, event.data["team_id"]) == (world.agent.id, billing_id)
+
+
+def test_a_case_coming_back_goes_only_to_an_agent_skilled_for_its_network(world: World) -> None:
+    cid = inbound(world.runtime, world.account.id, "Hello", author="ann")  # (no team yet: nobody assigned)
+    with world.runtime.db.transaction() as s:
+        care = team(s, world.workspace_id, "Care", default=True)
+        agent(s, world.workspace_id, "Xavier", skills={"networks": ["x"]}, teams=(care,))
+        c = s.get(Case, cid)
+        assert c is not None
+        c.team_id, c.status = care.id, CaseStatus.RESOLVED
+        care_id = care.id
+    _emit(world, _moved(world, cid, CaseStatus.OPEN))
+    assert case(world.runtime, cid).assignee_id is None  # Xavier only answers on X
+    with world.runtime.db.transaction() as s:
+        care = s.get(Team, care_id)
+        assert care is not None
+        sandra_id = agent(s, world.workspace_id, "Sandra", skills={"networks": ["sandbox"]}, teams=(care,)).id
+    _moved(world, cid, CaseStatus.RESOLVED)
+    _emit(world, _moved(world, cid, CaseStatus.OPEN))
+    assert case(world.runtime, cid).assignee_id == sandra_id

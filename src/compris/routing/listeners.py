@@ -42,4 +42,4 @@ def follow_status(session: Session, publisher: Publisher, event: StatusChanged) 
     if case.status not in service.QUEUE_STATUSES:  # the agent has room again
         service.assign_waiting(session, publisher, case.workspace_id)
     elif case.assignee_id is None:
-        service.assign_next(session, publisher, case)
+        service.assign_next(session, publisher, case, service.network_of(session, case))

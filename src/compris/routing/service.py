@@ -255,6 +255,14 @@ def last_handler(session: Session, case: Case) -> int | None:
     return int(previous) if previous is not None else None
 
 
+def network_of(session: Session, case: Case) -> str | None:
+    """The network of the case's last channel (agents' skills may name networks)."""
+    if not case.last_channel_account_id:
+        return None
+    account = session.get(ChannelAccount, case.last_channel_account_id)
+    return account.network if account else None
+
+
 def assign_next(session: Session, publisher: Publisher, case: Case, network: str | None = None) -> int | None:
     """Give an unassigned case of a team to an agent (sticky first, else round-robin); None leaves it queued."""
     if case.assignee_id is not None or case.team_id is None or case.status not in QUEUE_STATUSES:
