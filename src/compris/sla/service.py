@@ -382,8 +382,8 @@ def _alert(session: Session, publisher: Publisher, outcomes: Iterable[Outcome], 
             supervisors[key] = supervisors_of(session, case.workspace_id, case.team_id)
         notify = supervisors[key] if alert else []
         publish_case(session, publisher, case, "sla", sla_status=o.status,
-                      sla_next_due_at=case.sla_next_due_at.isoformat() if case.sla_next_due_at else None,
-                      notify=notify)
+                     sla_next_due_at=case.sla_next_due_at.isoformat() if case.sla_next_due_at else None,
+                     notify=notify)
         if not alert:
             continue
         if case.workspace_id not in settings_cache:
