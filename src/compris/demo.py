@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from compris import timeline
 from compris.accounts import service as accounts
 from compris.channels.service import context, create_account
 from compris.config import Settings
@@ -49,7 +50,7 @@ from compris.worker.queue import run_pending
 log = logging.getLogger(__name__)
 
 DEMO_SLUG = "demo"
-LOADED_EVENT = "demo_loaded"
+LOADED_EVENT = timeline.EventKind.DEMO_LOADED.value
 
 
 @cache
@@ -136,7 +137,7 @@ def _load(runtime: Runtime) -> None:
             admin = session.get(User, users["admin"])
             assert admin is not None
             ensure_default_templates(session, admin)  # FR/EN reply templates (issue 6)
-            actions.log_event(session, None, LOADED_EVENT, workspace_id=workspace_id, steps=len(data["steps"]))
+            timeline.demo_loaded(session, workspace_id=workspace_id, steps=len(data["steps"]))
     finally:
         network.close()
 

@@ -32,7 +32,7 @@ class Runtime:
         if settings.is_sqlite:
             settings.data_dir.mkdir(parents=True, exist_ok=True)
         db = db or Database(settings.database_url)
-        from compris.inbox import triage_step
+        from compris.triage import step as triage_step
 
         triage_step.configure(settings.data_dir)
         hub = Hub()

@@ -131,9 +131,13 @@ def opened(session: Session, case: Case, *, channel_account_id: int) -> CaseEven
 
 
 def reopened(session: Session, case: Case, *, actor_user_id: int | None = None, from_status: str | None = None,
-             to_status: str = "open", reason: str | None = None) -> CaseEvent:
-    return _on(session, EventKind.REOPENED, case, actor_user_id, from_status=from_status, to_status=to_status,
-               **({"reason": reason} if reason else {}))
+             to_status: str = "open", reason: str | None = None, until: datetime | None = None) -> CaseEvent:
+    data: dict[str, Any] = {"from_status": from_status, "to_status": to_status}
+    if reason:
+        data["reason"] = reason
+    if until is not None:  # reopened straight into a snooze
+        data["until"] = until.isoformat()
+    return _on(session, EventKind.REOPENED, case, actor_user_id, **data)
 
 
 def status_changed(session: Session, case: Case, *, from_status: str, to_status: str,

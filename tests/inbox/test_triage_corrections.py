@@ -6,10 +6,10 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from compris.inbox import actions
-from compris.inbox.triage_step import workspace_corrections, workspace_model_dir
 from compris.kit.errors import Invalid
 from compris.models import Case, Message, TriageCorrection, User
+from compris.triage import actions
+from compris.triage.step import workspace_corrections, workspace_model_dir
 from tests.conftest import World
 from tests.inbox.test_ingest import _deliver
 

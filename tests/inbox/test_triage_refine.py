@@ -17,18 +17,19 @@ import numpy.typing as npt
 import pytest
 from sqlalchemy import select
 
-from compris.inbox import actions, triage_step
+from compris.inbox import actions as inbox_actions
 from compris.inbox.ingest import PROCESS_RAW_EVENT
-from compris.inbox.triage_refine import (
+from compris.kit.clock import now
+from compris.models import Case, CaseEvent, Job, JobStatus, Message, User
+from compris.triage import TriageModels, actions, load_models, triage
+from compris.triage import step as triage_step
+from compris.triage.refine import (
     REFINE_TRIAGE,
     UNSURE_INTENT_CONFIDENCE,
     UNSURE_SENTIMENT_CONFIDENCE,
     is_unsure,
     wants_refinement,
 )
-from compris.kit.clock import now
-from compris.models import Case, CaseEvent, Job, JobStatus, Message, User
-from compris.triage import TriageModels, load_models, triage
 from compris.worker.queue import claim, run_job
 from tests.conftest import World
 from tests.inbox.test_ingest import _deliver
@@ -303,7 +304,7 @@ def test_a_deleted_message_is_skipped(world: World, fake: FakeModels, monkeypatc
     with world.runtime.db.transaction() as s:
         message = s.get(Message, message_id)
         assert message is not None
-        actions.mark_deleted(s, world.runtime.publisher, message, now())
+        inbox_actions.mark_deleted(s, world.runtime.publisher, message, now())
     world.run_jobs()
     assert _message(world, message_id).triage["path"] == "fast"
     assert fake.accurate_calls == 0

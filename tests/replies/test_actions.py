@@ -8,13 +8,14 @@ import pytest
 from sqlalchemy import func, select
 
 from compris.channels.service import create_account
+from compris.connectors import registry
 from compris.connectors.base import Author, InboundMessage, Visibility
 from compris.inbox import actions as inbox
 from compris.inbox.outbound import _own_extra
 from compris.models import CaseEvent, GuardEvent, Message, Thread
 from compris.replies import actions as reply_actions
 from compris.replies import settings as reply_settings
-from compris.replies.composition import length_unit, mention_prefix, text_length, with_mention
+from compris.replies.composition import with_mention
 from compris.replies.guard import GuardContext, check
 from compris.replies.queries import guard_stats
 from tests.conftest import SECRET, World
@@ -35,7 +36,7 @@ def test_a_blocking_finding_refuses_the_send_even_with_override(world: World) ->
     with session_of(world) as s:
         agent, case = user(s, world.agent), case_of(s, world)
         with pytest.raises(reply_actions.GuardRefused) as exc:
-            reply_actions.send_reply(s, world.runtime.publisher, actor=agent, case=case, visibility="public",
+            reply_actions.send_agent_reply(s, world.runtime.publisher, actor=agent, case=case, visibility="public",
                                      text="Please reply here with your booking reference and e-mail address.",
                                      override={reply_actions.ALL_WARNINGS})
         assert exc.value.blocked
@@ -48,7 +49,7 @@ def test_warnings_need_an_override_and_every_finding_is_recorded(world: World) -
     with session_of(world) as s:
         agent, case = user(s, world.agent), case_of(s, world)
         with pytest.raises(reply_actions.GuardRefused) as exc:
-            reply_actions.send_reply(s, world.runtime.publisher, actor=agent, case=case, visibility="public",
+            reply_actions.send_agent_reply(s, world.runtime.publisher, actor=agent, case=case, visibility="public",
                                      text=DEFLECTION, idempotency_key="try-1")
         assert not exc.value.blocked
         rules = {f.rule for f in exc.value.findings}
@@ -58,7 +59,7 @@ def test_warnings_need_an_override_and_every_finding_is_recorded(world: World) -
                                           attempt_key="try-1")
     with session_of(world) as s:
         agent, case = user(s, world.agent), case_of(s, world)
-        sent = reply_actions.send_reply(s, world.runtime.publisher, actor=agent, case=case, visibility="public",
+        sent = reply_actions.send_agent_reply(s, world.runtime.publisher, actor=agent, case=case, visibility="public",
                                         text=DEFLECTION, idempotency_key="try-1",
                                         override={reply_actions.ALL_WARNINGS})
         assert {f.rule for f in sent.findings} == rules
@@ -83,10 +84,10 @@ def test_one_warning_overridden_by_name_and_workspace_severities(world: World) -
     with session_of(world) as s:
         agent, case = user(s, world.agent), case_of(s, world)
         with pytest.raises(reply_actions.GuardRefused) as exc:
-            reply_actions.send_reply(s, world.runtime.publisher, actor=agent, case=case, visibility="public",
+            reply_actions.send_agent_reply(s, world.runtime.publisher, actor=agent, case=case, visibility="public",
                                      text="The lounge opens at 6, a cheap coffee awaits 🙂")
         assert exc.value.blocked and {"tone_emoji", "tone_words"} <= {f.rule for f in exc.value.findings}
-        sent = reply_actions.send_reply(s, world.runtime.publisher, actor=agent, case=case, visibility="public",
+        sent = reply_actions.send_agent_reply(s, world.runtime.publisher, actor=agent, case=case, visibility="public",
                                         text="The lounge opens at 6, a cheap coffee awaits.", override={"tone_words"})
         assert [f.rule for f in sent.findings] == ["tone_words"]
 
@@ -97,10 +98,10 @@ def test_promises_follow_the_role_permissions(world: World) -> None:
     with session_of(world) as s:
         agent, admin, case = user(s, world.agent), user(s, world.admin), case_of(s, world)
         with pytest.raises(reply_actions.GuardRefused) as exc:
-            reply_actions.send_reply(s, world.runtime.publisher, actor=agent, case=case, visibility="private",
+            reply_actions.send_agent_reply(s, world.runtime.publisher, actor=agent, case=case, visibility="private",
                                      text=text)
         assert [f.rule for f in exc.value.findings if f.severity == "block"] == ["unauthorised_promise"]
-        sent = reply_actions.send_reply(s, world.runtime.publisher, actor=admin, case=case, visibility="private",
+        sent = reply_actions.send_agent_reply(s, world.runtime.publisher, actor=admin, case=case, visibility="private",
                                         text=text)
         assert sent.message.visibility == "private"
 
@@ -148,7 +149,7 @@ def test_move_to_private_on_a_facebook_comment_uses_the_private_reply(world: Wor
         moved = reply_actions.move_to_private(s, world.runtime.publisher, actor=agent, case=case,
                                               idempotency_key="fb-1",
                                               private_text="Sorry Jo, could you send me your order number here?")
-        assert moved.private.platform_extra == {"private_reply_to_comment": "post-1_c-9"}
+        assert moved.private.platform_extra == {"private_reply_to_comment": "post-1_c-9", "origin": "agent"}
         assert _own_extra(moved.private) == {"private_reply_to_comment": "post-1_c-9"}
         assert _own_extra(moved.public) == {}
         assert moved.public.text == "We have sent you a private message."
@@ -164,24 +165,26 @@ def test_move_to_private_needs_a_public_message(world: World) -> None:
 
 
 def test_x_counts_urls_as_23_and_leading_mentions_free() -> None:
+    # given X's connector: its own unit, "x"
+    x = registry.get("x")
     url = "https://example.com/" + "a" * 200
     draft = "@jo_smith @acme Here is the page: " + url
-    assert text_length(draft, "x") == len("Here is the page: ") + 23
-    assert text_length(draft, "x", public=False) == len("@jo_smith @acme Here is the page: ") + 23
-    assert text_length("日本", "x") == 4 and text_length("👨‍👩‍👧‍👦", "x") == 2
-    assert text_length("👨‍👩‍👧‍👦", "graphemes") == 1
-    ctx = GuardContext(max_length=280, length_unit="x", network="X")
+    # then it counts URLs as 23, CJK and emoji as 2, and the mentions opening a public reply as nothing
+    assert x.limits.length_unit == "x"
+    assert x.limits.count(draft, Visibility.PUBLIC) == len("Here is the page: ") + 23
+    assert x.limits.count(draft, Visibility.PRIVATE) == len("@jo_smith @acme Here is the page: ") + 23
+    assert x.limits.count("日本", Visibility.PUBLIC) == 4 and x.limits.count("👨‍👩‍👧‍👦", Visibility.PUBLIC) == 2
+    # and the guard measures in the unit the connector gives it
+    ctx = GuardContext(max_length=280, length_unit=x.limits.length_unit, network=x.display_name)
     assert [f.rule for f in check(draft, ctx)] == []  # 290 characters, 41 as X counts them
     too_long = check("a" * 275 + " " + url, ctx)
     assert [f.rule for f in too_long] == ["too_long"]
     assert too_long[0].span == (276, 276 + len(url))
-    assert length_unit("x") == "x" and length_unit("bluesky") == "graphemes" and length_unit("sandbox") == "characters"
 
 
-def test_mentions_prefilled_where_the_network_needs_them() -> None:
-    assert mention_prefix("mastodon", "public", "jo@example.social") == "@jo@example.social "
-    assert mention_prefix("x", "public", "@jo") == "@jo "
-    assert mention_prefix("x", "private", "@jo") == ""
-    assert mention_prefix("facebook", "public", "jo") == ""
+def test_mentions_prefilled_where_the_connector_says_so() -> None:
+    assert registry.get("x").reply_mention(Visibility.PUBLIC, "@jo") == "@jo "
+    assert registry.get("x").reply_mention(Visibility.PRIVATE, "@jo") == ""
+    assert registry.get("facebook").reply_mention(Visibility.PUBLIC, "jo") == ""
     assert with_mention("Thanks!", "@jo ") == "@jo Thanks!"
     assert with_mention("@jo Thanks!", "@jo ") == "@jo Thanks!"

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from compris.replies.cli import CHANNEL_LIMITS, app
+from compris.replies.cli import app
 
 runner = CliRunner()
 
@@ -56,15 +56,33 @@ def test_bad_lines_do_not_stop_the_batch() -> None:
     assert out[5] == {"line": 7, "findings": []}
 
 
-def test_channel_limits_and_graphemes() -> None:
-    assert CHANNEL_LIMITS["x"] == (280, "x")  # X's weighted count: URLs 23, emoji and CJK 2
-    assert CHANNEL_LIMITS["bluesky"] == (300, "graphemes")
-    assert CHANNEL_LIMITS["email"][0] is None
+def test_limits_come_from_the_connector() -> None:
+    # given a draft too long for an X post as X counts it (300 emoji, 2 each), but not for an X direct message
+    emoji = "👍🏽" * 300
+    out = run("\n".join(json.dumps(line) for line in [
+        {"text": emoji, "channel": "x"},
+        {"text": emoji, "channel": "X", "public": False},
+        {"text": emoji, "channel": "twitter"},  # an alias of X's connector
+        {"text": "x" * 5000, "channel": "email", "public": False},  # e-mail: no limit
+        {"text": "x" * 1001, "channel": "sandbox"},
+    ]))
+    # then the connector's limit for that visibility and its unit decide
+    assert [[f["rule"] for f in o["findings"]] for o in out] == [  # type: ignore[union-attr]
+        ["too_long"], [], ["too_long"], [], ["too_long"]]
+    assert "X" in out[0]["findings"][0]["message"]  # type: ignore[index]
+
+
+def test_explicit_limits_for_a_network_without_connector() -> None:
+    # given a network Compris does not connect (Bluesky counts graphemes, 300 at most)
     emoji = "👍🏽" * 300  # 300 graphemes, 600 code points
-    out = run(json.dumps({"text": emoji, "channel": "bluesky"}) + "\n" + json.dumps({"text": emoji, "channel": "x"}))
+    bluesky = {"text": emoji, "max_length": 300, "length_unit": "graphemes"}
+    out = run(json.dumps(bluesky) + "\n" + json.dumps({**bluesky, "length_unit": "characters"}) + "\n"
+              + json.dumps({"text": "hi", "channel": "bluesky"}) + "\n" + json.dumps({**bluesky, "length_unit": "km"})
+              + "\n" + json.dumps({**bluesky, "max_length": 0}))
     assert out[0]["findings"] == []
     assert [f["rule"] for f in out[1]["findings"]] == ["too_long"]  # type: ignore[union-attr]
-    assert run(json.dumps({"text": "x" * 5000, "channel": "email"}))[0]["findings"] == []
+    assert "bluesky" in str(out[2]["error"]) and "max_length" in str(out[2]["error"])
+    assert "length_unit" in str(out[3]["error"]) and "max_length" in str(out[4]["error"])
 
 
 def test_customer_text_and_language() -> None:

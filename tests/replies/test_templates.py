@@ -66,7 +66,7 @@ def test_missing_values_are_caught_before_sending(world: World) -> None:
         rendered = T.render_for_case(s, template, case, agent)
         assert rendered.missing == ["wait_time"]
         with pytest.raises(T.MissingVariables) as exc:
-            reply_actions.send_reply(s, world.runtime.publisher, actor=agent, case=case, text=rendered.text,
+            reply_actions.send_agent_reply(s, world.runtime.publisher, actor=agent, case=case, text=rendered.text,
                                      visibility="public", template_id=template.id)
         assert exc.value.names == ["wait_time"]
         assert template.usage_count == 0
@@ -78,7 +78,7 @@ def test_usage_is_counted_when_a_reply_from_a_template_is_sent(world: World) -> 
         agent, case = user(s, world.agent), case_of(s, world)
         template = T.create_template(s, actor=agent, name="Opening", bodies={"en": "Hi {first_name}, we open at 10."})
         text = T.render_for_case(s, template, case, agent).text
-        sent = reply_actions.send_reply(s, world.runtime.publisher, actor=agent, case=case, text=text,
+        sent = reply_actions.send_agent_reply(s, world.runtime.publisher, actor=agent, case=case, text=text,
                                         visibility="public", template_id=template.id, idempotency_key="k1")
         assert sent.message.text == text
         template_id = template.id
@@ -152,7 +152,7 @@ def test_wait_time_is_the_accounts_current_expected_wait_in_the_customers_langua
         only_en = T.create_template(s, actor=agent, name="Wait EN", bodies={"en": "Wait: {wait_time}."})
         listed = T.render_many(s, [template, only_en], fr_case, agent)
         assert [r.text for r in listed] == [fr.text, "Wait: about 25 minutes."]
-        sent = reply_actions.send_reply(s, world.runtime.publisher, actor=agent, case=fr_case, text=fr.text,
+        sent = reply_actions.send_agent_reply(s, world.runtime.publisher, actor=agent, case=fr_case, text=fr.text,
                                         visibility="public", template_id=template.id, override=["*"])
         assert sent.message.text == fr.text
     assert T.wait_wording(120, "fr-FR") == "environ 2 heures" and T.wait_wording(1, "de") == "about 1 minute"
@@ -169,7 +169,7 @@ def test_wait_time_left_to_fill_in_when_the_wait_is_unknown(world: World) -> Non
         assert rendered.text == "Expect an answer in {wait_time}." and rendered.missing == ["wait_time"]
         assert T.render_many(s, [template], case, agent)[0].missing == ["wait_time"]
         with pytest.raises(T.MissingVariables, match=r"\{wait_time\}"):
-            reply_actions.send_reply(s, world.runtime.publisher, actor=agent, case=case, text=rendered.text,
+            reply_actions.send_agent_reply(s, world.runtime.publisher, actor=agent, case=case, text=rendered.text,
                                      visibility="public", template_id=template.id)
         case.last_channel_account_id = None  # no account at all: unknown too
         assert T.render_for_case(s, template, case, agent).missing == ["wait_time"]

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from compris.config import Settings
-from compris.inbox import triage_step
 from compris.runtime import Runtime
 from compris.triage import TriageModels, load_models
+from compris.triage import step as triage_step
 from tests.conftest import World
 from tests.inbox.test_triage_refine import UNSURE_TEXT, FakeModels
 from tests.web.test_pages import Agent, customer_writes, make_client

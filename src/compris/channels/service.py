@@ -69,6 +69,18 @@ def get_account(session: Session, workspace_id: int, account_id: int) -> Channel
     return account
 
 
+def bare_context(account: ChannelAccount) -> AccountContext:
+    """The account's context without its secrets: for what a connector derives from the account alone (the key of a
+    customer's private thread, the reply box's rules), never for calling the network."""
+    return AccountContext(
+        account_id=account.id,
+        workspace_id=account.workspace_id,
+        network=account.network,
+        external_id=account.external_id,
+        settings=dict(account.settings or {}),
+    )
+
+
 def context(account: ChannelAccount, secret_key: str) -> AccountContext:
     return AccountContext(
         account_id=account.id,

@@ -15,9 +15,17 @@ import enum
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 import httpx
+
+#: how a network counts a text's length: ``characters``; ``graphemes`` (what a reader sees as one character,
+#: Bluesky); ``x`` (X's weighted count: URLs 23, CJK and emoji 2, the mentions that open a reply free)
+LengthUnit = Literal["characters", "graphemes", "x"]
+
+#: the key of :attr:`OutboundMessage.extra` naming the public comment a private message answers with the
+#: network's private-reply mechanism (see :meth:`Connector.private_reply_target`)
+PRIVATE_REPLY_TO_COMMENT = "private_reply_to_comment"
 
 
 class Visibility(enum.StrEnum):
@@ -267,9 +275,9 @@ NO_ATTACHMENTS = "this network does not accept attachments from Compris"
 class Limits:
     public_max_length: int | None = None
     private_max_length: int | None = None
-    #: how the network counts a text's length: ``characters``, ``graphemes`` (Bluesky) or ``x`` (X's weighted count:
-    #: URLs 23, CJK and emoji 2, the mentions that open a reply free)
-    length_unit: str = "characters"
+    #: how the network counts a text's length (:data:`LengthUnit`): ``characters``, ``graphemes`` (Bluesky) or
+    #: ``x`` (X's weighted count: URLs 23, CJK and emoji 2, the mentions that open a reply free)
+    length_unit: LengthUnit = "characters"
     public_reply_window: timedelta | None = None  # None: no window
     private_reply_window: timedelta | None = None
     #: attachments each kind of reply accepts; None: none (with the reason shown to the agent)
@@ -328,6 +336,8 @@ class Connector:
 
     network: ClassVar[str]
     display_name: ClassVar[str]
+    #: other names people give the network (``twitter`` for X), accepted where a user types a network's name
+    aliases: ClassVar[tuple[str, ...]] = ()
     limits: ClassVar[Limits] = Limits()
     #: names of the secrets an admin must provide when connecting an account
     secret_fields: ClassVar[tuple[str, ...]] = ()
@@ -344,6 +354,10 @@ class Connector:
     #: True when the platform de-duplicates sends by our idempotency key, so that a send
     #: interrupted by a crash can safely be tried again (otherwise it is held for a person to check)
     supports_idempotency: ClassVar[bool] = False
+    #: True when a public reply starts with the customer's ``@handle``: X shows the mentions that open a reply as
+    #: its addressees (and does not count them in its length), Mastodon notifies only the accounts a post names.
+    #: The reply box and the move-to-private notice then prefill it (see :meth:`reply_mention`).
+    public_reply_mentions: ClassVar[bool] = False
 
     # --- inbound -------------------------------------------------------------------------
     def handshake(self, account: AccountContext, request: WebhookRequest) -> WebhookResponse | None:
@@ -385,6 +399,29 @@ class Connector:
         return WebhookResponse()
 
     # --- outbound ------------------------------------------------------------------------
+    def reply_mention(self, visibility: str, handle: str | None) -> str:
+        """``"@handle "`` to start a reply of this visibility to the customer ``handle`` with, or ``""``.
+
+        Only public replies on networks with :attr:`public_reply_mentions`, and only for a handle that is one
+        word (a leading ``@`` is dropped; Mastodon's ``name@server`` is kept whole)."""
+        if visibility != Visibility.PUBLIC or not self.public_reply_mentions or not handle:
+            return ""
+        bare = handle.strip().lstrip("@")
+        if not bare or any(c.isspace() for c in bare):
+            return ""
+        return f"@{bare} "
+
+    def private_reply_target(self, comment_extra: Mapping[str, Any]) -> str | None:
+        """The platform id to answer a public comment privately with, or None when the network has no such
+        mechanism (the default).
+
+        ``comment_extra`` is the :attr:`InboundMessage.extra` the connector parsed for the comment. Facebook and
+        Instagram can send a *private reply* to a comment (one message, within 7 days, which opens the Messenger
+        or Instagram conversation): they return the comment's id, which Compris puts in the private message's
+        ``extra`` under :data:`PRIVATE_REPLY_TO_COMMENT` for :meth:`send`. Elsewhere "move to private" opens or
+        continues the customer's private conversation on the same account (:meth:`private_thread_key`)."""
+        return None
+
     def private_thread_key(self, account: AccountContext, customer: Author) -> str:
         """The thread key of the private conversation with ``customer`` (as inbound DMs use it)."""
         return f"dm:{customer.platform_user_id}"

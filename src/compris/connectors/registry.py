@@ -36,3 +36,12 @@ def get(network: str) -> Connector:
         return connectors()[network]
     except KeyError:
         raise UnknownNetwork(network) from None
+
+
+def find(name: str) -> Connector:
+    """The connector a user means by ``name``: its network key or one of its aliases, in any case."""
+    wanted = name.strip().lower()
+    for network, connector in connectors().items():
+        if wanted == network or wanted in connector.aliases:
+            return connector
+    raise UnknownNetwork(name)

@@ -1,4 +1,5 @@
-"""Inbound pipeline: receive (verify → store raw → 200) and process (a job, safe to run twice)."""
+"""Inbound pipeline: receive (verify → store raw → 200) and process (a job, safe to run twice; registered in
+:mod:`compris.inbox.tasks`)."""
 
 from __future__ import annotations
 
@@ -21,11 +22,12 @@ from compris.connectors.base import (
     WebhookResponse,
 )
 from compris.db import Database
-from compris.inbox import actions, triage_refine
+from compris.inbox import actions, fanout
 from compris.kit.clock import now
 from compris.live import Publisher
 from compris.models import ChannelAccount, Direction, RawEvent, RawEventStatus
-from compris.worker.queue import JobRun, RetryLater, backoff, enqueue, handler
+from compris.triage import refine as triage_refine
+from compris.worker.queue import JobRun, RetryLater, backoff, enqueue
 
 log = logging.getLogger(__name__)
 
@@ -67,9 +69,8 @@ def receive(db: Database, publisher: Publisher, secret_key: str, account_id: int
         content_type = request.headers.get("content-type", "")
         raw_id = store_raw_event(session, publisher, account, key, request.body, content_type)
         # one callback URL may serve several accounts (Meta: every Page of an app): hand each its copy
-        from compris.inbox.routing import route_delivery
-
-        route_delivery(session, publisher, secret_key, account, connector, request, key)
+        for sibling in fanout.siblings_named(session, secret_key, account, connector, request):
+            store_raw_event(session, publisher, sibling, key, request.body, content_type)
         return Received(connector.acknowledge(ctx, request), stored=raw_id is not None, raw_event_id=raw_id)
 
 
@@ -114,8 +115,8 @@ def store_raw_event(
 MAX_ENRICH_ATTEMPTS = 5
 
 
-@handler(PROCESS_RAW_EVENT)
 def process_raw_event(run: JobRun) -> None:
+    """The job ``inbox.process_raw_event``: enrich (outside any transaction), then :func:`process`."""
     raw_event_id = int(run.payload["raw_event_id"])
     prepared = _enriched(run, raw_event_id)
     with run.db.transaction() as session:

@@ -7,6 +7,10 @@
 A row found in ``sending`` means a worker died mid-send. If the platform de-duplicates by our
 idempotency key, sending again is safe; otherwise the row is marked *uncertain* and waits for an agent
 to check the network and retry (never sent twice, never silently dropped).
+
+Each outcome leaves its timeline row and emits its domain event (``ReplySent``, ``ReplyRetrying``, ``ReplyFailed``,
+``ReplyUncertain``): the SLA counts a first response when the reply is sent, and runs again when it fails. The job
+is registered in :mod:`compris.inbox.tasks` (kind ``inbox.send_reply``, the name rows of existing databases carry).
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from compris import bus, timeline
 from compris.channels.service import connector_for, context, store_renewed_secrets
 from compris.connectors.base import (
     AccountContext,
@@ -32,11 +37,13 @@ from compris.connectors.base import (
     SendResult,
     Visibility,
 )
-from compris.inbox.actions import SEND_REPLY, _publish_case, attachment_ids, log_event
+from compris.events import ReplyFailed, ReplyRetrying, ReplySent, ReplyUncertain
+from compris.inbox.actions import AGENT, attachment_ids, origin_of
 from compris.kit.clock import now
+from compris.live import publish_case
 from compris.models import Case, ChannelAccount, DeliveryState, Identity, Message, Outbox, Thread, Upload
 from compris.uploads import media_links, store
-from compris.worker.queue import JobRun, RetryLater, backoff, handler
+from compris.worker.queue import JobRun, RetryLater, backoff
 
 log = logging.getLogger(__name__)
 
@@ -121,8 +128,8 @@ def _renew_and_resend(
         return None, exc
 
 
-@handler(SEND_REPLY)
-def send_reply(run: JobRun) -> None:
+def send_outbox_message(run: JobRun) -> None:
+    """The job ``inbox.send_reply``: send the outbox row ``payload["outbox_id"]`` (see the module's docstring)."""
     outbox_id = int(run.payload["outbox_id"])
     db, publisher = run.db, run.publisher
     with db.transaction() as session:
@@ -139,10 +146,10 @@ def send_reply(run: JobRun) -> None:
             outbox.state = message.delivery_state = DeliveryState.UNCERTAIN
             reason = "the worker stopped while sending; check on the network whether it arrived before retrying"
             outbox.last_error = message.delivery_error = reason
-            log_event(
-                session, case, "reply_uncertain", workspace_id=case.workspace_id, message_id=message.id, reason=reason
-            )
-            _publish_case(session, publisher, case, "delivery", message_id=message.id)
+            timeline.reply_uncertain(session, case, message_id=message.id, reason=reason)
+            bus.emit(session, publisher, ReplyUncertain(workspace_id=case.workspace_id, case_id=case.id,
+                                                        message_id=message.id))
+            publish_case(session, publisher, case, "delivery", message_id=message.id)
             return
         outbox.state = message.delivery_state = DeliveryState.SENDING
         outbox.attempts += 1
@@ -221,18 +228,14 @@ def send_reply(run: JobRun) -> None:
                     )
                     if clash is None:
                         thread.platform_thread_key = result.thread_key
-            if case.first_response_at is None and not (message.platform_extra or {}).get("auto_ack"):
+            origin = origin_of(message)
+            if case.first_response_at is None and origin == AGENT:
                 case.first_response_at = t
-            log_event(
-                session,
-                case,
-                "reply_sent",
-                workspace_id=case.workspace_id,
-                message_id=message.id,
-                attempt=attempt,
-                platform_message_id=result.platform_message_id,
-            )
-            _publish_case(session, publisher, case, "delivery", message_id=message.id)
+            timeline.reply_sent(session, case, message_id=message.id, attempt=attempt,
+                                platform_message_id=result.platform_message_id)
+            bus.emit(session, publisher, ReplySent(workspace_id=case.workspace_id, case_id=case.id,
+                                                   message_id=message.id, origin=origin))
+            publish_case(session, publisher, case, "delivery", message_id=message.id)
             return
         assert error is not None
         if error.progress:  # parts that did go out: the next attempt resumes after them
@@ -244,28 +247,16 @@ def send_reply(run: JobRun) -> None:
             delay = max(error.retry_after or 0.0, backoff(attempt))
             outbox.state = message.delivery_state = DeliveryState.RETRYING
             outbox.next_attempt_at = now() + timedelta(seconds=delay)
-            log_event(
-                session,
-                case,
-                "reply_retrying",
-                workspace_id=case.workspace_id,
-                message_id=message.id,
-                attempt=attempt,
-                reason=error.reason[:500],
-                retry_in_seconds=round(delay, 1),
-            )
-            _publish_case(session, publisher, case, "delivery", message_id=message.id)
+            timeline.reply_retrying(session, case, message_id=message.id, attempt=attempt, reason=error.reason,
+                                    retry_in_seconds=delay)
+            bus.emit(session, publisher, ReplyRetrying(workspace_id=case.workspace_id, case_id=case.id,
+                                                       message_id=message.id, reason=error.reason[:500]))
+            publish_case(session, publisher, case, "delivery", message_id=message.id)
         else:
             outbox.state = message.delivery_state = DeliveryState.FAILED
-            log_event(
-                session,
-                case,
-                "reply_failed",
-                workspace_id=case.workspace_id,
-                message_id=message.id,
-                attempt=attempt,
-                reason=error.reason[:500],
-            )
-            _publish_case(session, publisher, case, "delivery", message_id=message.id)
+            timeline.reply_failed(session, case, message_id=message.id, attempt=attempt, reason=error.reason)
+            bus.emit(session, publisher, ReplyFailed(workspace_id=case.workspace_id, case_id=case.id,
+                                                     message_id=message.id, reason=error.reason[:500]))
+            publish_case(session, publisher, case, "delivery", message_id=message.id)
             return
     raise RetryLater(delay, error.reason)

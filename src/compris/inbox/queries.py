@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
+from compris import timeline
 from compris.kit.errors import Invalid, NotFound
 from compris.models import (
     ACTIVE_STATUSES,
@@ -177,25 +178,6 @@ class CaseView:
     previous_cases: list[Case] = field(default_factory=list)
 
 
-EVENTS_SHOWN = {
-    "opened",
-    "reopened",
-    "assigned",
-    "unassigned",
-    "status_changed",
-    "resolved",
-    "closed",
-    "contact_merged",
-    "case_merged",
-    "case_merged_into",
-    "reply_failed",
-    "reply_retrying",
-    "reply_uncertain",
-    "reply_retry_requested",
-    "transferred",
-}
-
-
 def case_view(session: Session, workspace_id: int, number: int) -> CaseView:
     case = get_case(session, workspace_id, number)
     contact = session.get(Contact, case.contact_id)
@@ -207,7 +189,7 @@ def case_view(session: Session, workspace_id: int, number: int) -> CaseView:
     events = list(
         session.scalars(
             select(CaseEvent)
-            .where(CaseEvent.case_id == case.id, CaseEvent.kind.in_(EVENTS_SHOWN))
+            .where(CaseEvent.case_id == case.id, CaseEvent.kind.in_(sorted(timeline.SHOWN)))
             .order_by(CaseEvent.created_at, CaseEvent.id)
         )
     )

@@ -1,22 +1,25 @@
-"""Jobs of the inbox: processing deliveries, sending replies, polling, background triage, waking snoozed cases.
+"""Jobs of the inbox and their schedule: processing deliveries, sending outbound messages, waking snoozed cases.
 
-(The handlers still live in ``ingest``, ``outbound``, ``polling`` and ``triage_refine``; importing them here
-registers them.)
+The job bodies stay with their logic (:mod:`compris.inbox.ingest`, :mod:`compris.inbox.outbound`); they are
+registered here. Polling's jobs are registered by :mod:`compris.inbox.polling`, imported here.
 """
 
 from __future__ import annotations
 
 from datetime import timedelta
 
-from compris.inbox import ingest, outbound, polling, triage_refine
+from compris.inbox import actions, ingest, outbound, polling
 from compris.worker.queue import JobRun, handler
 
-__all__ = ["ingest", "outbound", "polling", "triage_refine"]
+__all__ = ["polling", "process_raw_event", "send_outbox_message", "wake_snoozed"]
+
+WAKE_SNOOZED = "inbox.wake_snoozed"
+
+process_raw_event = handler(ingest.PROCESS_RAW_EVENT)(ingest.process_raw_event)
+send_outbox_message = handler(actions.SEND_REPLY)(outbound.send_outbox_message)
 
 
-@handler("inbox.wake_snoozed", every=timedelta(minutes=1))
+@handler(WAKE_SNOOZED, every=timedelta(minutes=1))
 def wake_snoozed(run: JobRun) -> None:
-    from compris.inbox.actions import wake_snoozed as wake
-
     with run.db.transaction() as session:
-        wake(session, run.publisher)
+        actions.wake_snoozed(session, run.publisher)

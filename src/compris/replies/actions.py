@@ -1,7 +1,7 @@
 """Every reply an agent sends from the UI or the API goes through here: the guard, then the outbox.
 
 - :func:`check_draft` runs the guard for a draft on a case (the reply box calls it as the agent types);
-- :func:`send_reply` checks again before sending: a **block** refuses the reply (no override), a **warning**
+- :func:`send_agent_reply` checks again before sending: a **block** refuses the reply (no override), a **warning**
   refuses it unless the agent overrode it; then ``inbox.actions.add_reply`` queues it; the template's use
   is counted;
 - :func:`record_guard_events` keeps every finding met at send time, and whether it was overridden (the
@@ -19,7 +19,8 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from compris.connectors.base import Visibility
+from compris import timeline
+from compris.connectors.base import PRIVATE_REPLY_TO_COMMENT, Visibility
 from compris.inbox import actions as inbox
 from compris.kit.errors import Invalid
 from compris.live import Publisher
@@ -77,15 +78,13 @@ def check_draft(
     session: Session, case: Case, actor: User, *, text: str, visibility: str, template_id: int | None = None
 ) -> DraftCheck:
     """The guard's findings for a draft, with its length as the network counts it."""
-    from compris.replies.composition import text_length
-
     draft = text.replace("\r\n", "\n").strip()
     place = situation(session, case, visibility)
     ctx, settings = guard_inputs(session, case, actor, visibility=visibility, template_id=template_id, place=place)
     findings = check(draft, ctx, settings) if draft else []
     return DraftCheck(
         findings=findings,
-        length=text_length(draft, place.unit, public=visibility == Visibility.PUBLIC),
+        length=place.connector.limits.count(draft, visibility) if place.connector is not None else len(draft),
         max_length=place.max_length,
         unit=place.unit,
         missing=unfilled(draft),
@@ -151,7 +150,7 @@ def _guard_or_refuse(findings: list[Finding], override: Collection[str]) -> list
     return findings  # network blocks left: add_reply refuses with the network's reason
 
 
-def send_reply(
+def send_agent_reply(
     session: Session,
     publisher: Publisher,
     *,
@@ -193,8 +192,7 @@ def send_reply(
                         attempt_key=idempotency_key, message_id=message.id, source=source)
     if template is not None:
         count_use(session, case.workspace_id, template.id)
-        inbox.log_event(session, case, "template_used", actor.id, workspace_id=case.workspace_id,
-                        template_id=template.id, message_id=message.id)
+        timeline.template_used(session, case, actor_user_id=actor.id, template_id=template.id, message_id=message.id)
     return SentReply(message, findings)
 
 
@@ -206,10 +204,6 @@ def _template(session: Session, workspace_id: int, template_id: int | None) -> R
 
 
 # --- move to private ---------------------------------------------------------------------------------
-
-#: networks whose public comments are answered privately with the platform's private-reply mechanism
-PRIVATE_REPLY_NETWORKS = frozenset({"facebook", "instagram"})
-
 
 def public_notice(session: Session, case: Case, actor: User) -> str:
     """The short public answer ("we have sent you a private message") in the customer's language."""
@@ -245,8 +239,9 @@ def move_to_private(
 ) -> MovedToPrivate:
     """A short public answer from the move-to-private template and the agent's private message, one case.
 
-    On Facebook and Instagram comments the private message is the platform's private reply to the comment;
-    elsewhere it opens (or continues) the customer's private conversation on the same account.
+    Where the network answers a comment privately (its connector's ``private_reply_target``: Facebook and
+    Instagram) the private message is the platform's private reply to the comment; elsewhere it opens (or
+    continues) the customer's private conversation on the same account.
     """
     draft = private_text.replace("\r\n", "\n").strip()
     if not draft:
@@ -265,9 +260,10 @@ def move_to_private(
     findings = _guard_or_refuse(check(draft, ctx, settings), override)
     notice = with_mention(public_notice(session, case, actor), public_place.mention)
     extra: dict[str, object] = {}
-    comment_id = (target.platform_extra or {}).get("comment_id")
-    if public_place.network in PRIVATE_REPLY_NETWORKS and comment_id:
-        extra["private_reply_to_comment"] = str(comment_id)
+    comment_id = (public_place.connector.private_reply_target(target.platform_extra or {})
+                  if public_place.connector is not None else None)
+    if comment_id:
+        extra[PRIVATE_REPLY_TO_COMMENT] = comment_id
     public = inbox.add_reply(session, publisher, actor=actor, case=case, text=notice, visibility=Visibility.PUBLIC,
                              reply_to_message_id=target.id, idempotency_key=f"{idempotency_key}:public")
     private = inbox.add_reply(session, publisher, actor=actor, case=case, text=draft, visibility=Visibility.PRIVATE,
@@ -275,9 +271,8 @@ def move_to_private(
                               platform_extra=extra)
     record_guard_events(session, actor=actor, case=case, findings=findings, override=override,
                         attempt_key=f"{idempotency_key}:private", message_id=private.id, source=source)
-    inbox.log_event(session, case, "moved_to_private", actor.id, workspace_id=case.workspace_id,
-                    public_message_id=public.id, private_message_id=private.id,
-                    private_reply_to_comment=extra.get("private_reply_to_comment"))
+    timeline.moved_to_private(session, case, actor_user_id=actor.id, public_message_id=public.id,
+                              private_message_id=private.id, private_reply_to_comment=comment_id)
     return MovedToPrivate(public, private, findings)
 
 

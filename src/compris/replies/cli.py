@@ -1,9 +1,9 @@
 """``compris replies``: run the reply guard over drafts from the command line.
 
 ``compris replies check [FILE]`` reads JSON lines (``text``; optional ``channel``, ``public``,
-``customer_text``, ``language`` — the customer's language) from FILE or standard input and writes one JSON
-line per draft: ``{"line": n, "findings": [{"rule", "severity", "message", "span"}]}``. A bad line gets
-``{"line": n, "error": "..."}`` and the batch goes on.
+``customer_text``, ``language`` — the customer's language —, ``max_length`` and ``length_unit``) from FILE or
+standard input and writes one JSON line per draft: ``{"line": n, "findings": [{"rule", "severity", "message",
+"span"}]}``. A bad line gets ``{"line": n, "error": "..."}`` and the batch goes on.
 """
 
 from __future__ import annotations
@@ -12,44 +12,58 @@ import json
 import sys
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import Annotated, Any, TextIO
+from typing import Annotated, Any, TextIO, get_args
 
 import typer
 
+from compris.connectors import registry
+from compris.connectors.base import Visibility
 from compris.replies.guard import GuardContext, GuardSettings, LengthUnit, check
 
 app = typer.Typer(help="Reply guard: check drafts before they are sent.", no_args_is_help=True)
 
-#: Per-network length limits: (limit or None, unit).
-CHANNEL_LIMITS: Mapping[str, tuple[int | None, LengthUnit]] = {
-    "x": (280, "x"),
-    "twitter": (280, "x"),
-    "bluesky": (300, "graphemes"),
-    "mastodon": (500, "characters"),
-    "instagram": (2200, "characters"),
-    "facebook": (8000, "characters"),
-    "whatsapp": (4096, "characters"),
-    "sms": (160, "characters"),
-    "email": (None, "characters"),
-    "sandbox": (1000, "characters"),
-}
+UNITS: tuple[LengthUnit, ...] = get_args(LengthUnit)
 
 
 def context_for(record: Mapping[str, Any], ui_language: str = "en") -> tuple[str, GuardContext]:
-    """The draft and its guard context from one input record; ValueError when the record is bad."""
+    """The draft and its guard context from one input record; ValueError when the record is bad.
+
+    ``channel`` names a connected network (its key or an alias: ``x``, ``twitter``, ``facebook``...): the
+    limit and unit are its connector's for a reply of that visibility. ``max_length`` and ``length_unit``
+    (``characters``, ``graphemes`` or ``x``) give them for a network Compris has no connector for, or override
+    the connector's."""
     text = record.get("text")
     if not isinstance(text, str):
         raise ValueError("'text' must be a string")
-    channel = record.get("channel")
-    limit: int | None = None
-    unit: LengthUnit = "characters"
-    if channel is not None:
-        if not isinstance(channel, str) or channel.lower() not in CHANNEL_LIMITS:
-            raise ValueError(f"unknown channel {channel!r} (known: {', '.join(CHANNEL_LIMITS)})")
-        limit, unit = CHANNEL_LIMITS[channel.lower()]
     public = record.get("public", True)
     if not isinstance(public, bool):
         raise ValueError("'public' must be true or false")
+    visibility = Visibility.PUBLIC if public else Visibility.PRIVATE
+    channel = record.get("channel")
+    network: str | None = None
+    limit: int | None = None
+    unit: LengthUnit = "characters"
+    if channel is not None:
+        if not isinstance(channel, str):
+            raise ValueError("'channel' must be a string")
+        try:
+            connector = registry.find(channel)
+        except registry.UnknownNetwork:
+            known = ", ".join(sorted(n for c in registry.connectors().values() for n in (c.network, *c.aliases)))
+            raise ValueError(f"unknown channel {channel!r} (known: {known}; or give max_length and "
+                             "length_unit)") from None
+        network = connector.display_name
+        limit = connector.limits.max_length(visibility)
+        unit = connector.limits.length_unit
+    if "max_length" in record:
+        given = record["max_length"]
+        if given is not None and (not isinstance(given, int) or isinstance(given, bool) or given < 1):
+            raise ValueError("'max_length' must be a positive whole number or null")
+        limit = given
+    if "length_unit" in record:
+        if record["length_unit"] not in UNITS:
+            raise ValueError(f"'length_unit' must be one of {', '.join(UNITS)}")
+        unit = record["length_unit"]
     customer_text = record.get("customer_text")
     if customer_text is not None and not isinstance(customer_text, str):
         raise ValueError("'customer_text' must be a string")
@@ -58,7 +72,7 @@ def context_for(record: Mapping[str, Any], ui_language: str = "en") -> tuple[str
         raise ValueError("'language' must be a string")
     ctx = GuardContext(
         public=public,
-        network=channel.lower() if isinstance(channel, str) else None,
+        network=network,
         max_length=limit,
         length_unit=unit,
         customer_text=customer_text,

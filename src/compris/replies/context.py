@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from compris.connectors.base import Author, Visibility
+from compris.connectors.base import Author, Connector, Visibility
 from compris.kit.clock import now
 from compris.kit.errors import ComprisError
 from compris.models import (
@@ -22,7 +22,6 @@ from compris.models import (
     User,
 )
 from compris.replies import settings as reply_settings
-from compris.replies.composition import length_unit, mention_prefix
 from compris.replies.guard import GuardContext, GuardSettings, LengthUnit
 from compris.replies.templates import _initials, case_values, pick_language, render, variables_of
 
@@ -31,10 +30,14 @@ PREVIOUS_TEXTS = 30
 
 @dataclass
 class ReplySituation:
-    """Where a reply on this case would go: the answered message, its network, limits and window."""
+    """Where a reply on this case would go: the answered message, its network, limits and window.
+
+    ``connector`` is the network's own word on everything else (``connector.limits.count`` for a text's length,
+    :meth:`~compris.connectors.base.Connector.private_reply_target`...)."""
 
     target: Message | None = None
     account: ChannelAccount | None = None
+    connector: Connector | None = None
     network: str | None = None
     network_name: str | None = None
     max_length: int | None = None
@@ -46,8 +49,8 @@ class ReplySituation:
 
 
 def situation(session: Session, case: Case, visibility: str) -> ReplySituation:
-    from compris.channels.service import connector_for
-    from compris.inbox.actions import _bare_context, reply_target
+    from compris.channels.service import bare_context, connector_for
+    from compris.inbox.actions import reply_target
 
     try:
         target = reply_target(session, case, visibility, None)
@@ -67,7 +70,7 @@ def situation(session: Session, case: Case, visibility: str) -> ReplySituation:
         last = (thread.last_inbound_at if thread else None) or last
     elif not public and identity is not None:  # move to private: the customer's DM thread, if any yet
         key = connector.private_thread_key(
-            _bare_context(account), Author(platform_user_id=identity.platform_user_id, handle=identity.handle)
+            bare_context(account), Author(platform_user_id=identity.platform_user_id, handle=identity.handle)
         )
         thread = session.scalar(
             select(Thread).where(Thread.channel_account_id == account.id, Thread.platform_thread_key == key)
@@ -77,13 +80,14 @@ def situation(session: Session, case: Case, visibility: str) -> ReplySituation:
     return ReplySituation(
         target=target,
         account=account,
+        connector=connector,
         network=account.network,
         network_name=connector.display_name,
-        max_length=limits.get(visibility),
-        unit=length_unit(account.network, connector.limits.length_unit),
+        max_length=connector.limits.max_length(visibility),
+        unit=connector.limits.length_unit,
         window_open=window.open,
         window_reason=window.reason if not window.open else None,
-        mention=mention_prefix(account.network, visibility, identity.handle if identity else None),
+        mention=connector.reply_mention(visibility, identity.handle if identity else None),
         limits=limits,
     )
 

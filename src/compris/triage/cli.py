@@ -230,8 +230,8 @@ def _workspace_corrections(slug: str) -> tuple[list[tuple[str, str, str]], Path]
 
     from compris.config import get_settings
     from compris.db import Database
-    from compris.inbox.triage_step import workspace_corrections, workspace_model_dir
     from compris.models import Workspace
+    from compris.triage.step import workspace_corrections, workspace_model_dir
 
     settings = get_settings()
     db = Database(settings.database_url)

@@ -19,6 +19,7 @@ import numpy as np
 import numpy.typing as npt
 
 from compris.triage import rules
+from compris.triage.labels import INTENTS
 from compris.triage.language import detect
 from compris.triage.models import TriageModels, load_models
 from compris.triage.pii import PersonalData, find_personal_data
@@ -34,7 +35,6 @@ __all__ = [
     "triage_many",
 ]
 
-INTENTS: tuple[str, ...] = ("complaint", "question", "request", "praise", "spam", "other")
 
 
 @dataclass(frozen=True)

@@ -28,10 +28,10 @@ import numpy as np
 
 from compris.triage import data as ds
 from compris.triage.e5tuned import E5Image, base_image_path, load_image, tokenize
+from compris.triage.labels import SENTIMENTS
 
 __all__ = ["FineTuneConfig", "export", "fine_tune", "record"]
 
-SENTIMENTS = ("negative", "neutral", "positive")
 COMPLAINTS = ("not_complaint", "complaint")
 PREFIX = "query: "
 

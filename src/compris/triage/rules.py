@@ -6,6 +6,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from compris.triage.labels import TOPICS
+
 __all__ = [
     "TOPICS",
     "is_question",
@@ -18,18 +20,6 @@ __all__ = [
     "urgency_reasons",
 ]
 
-TOPICS: tuple[str, ...] = (
-    "delay",
-    "cancellation",
-    "baggage",
-    "booking/payment",
-    "refund",
-    "delivery",
-    "customer service",
-    "staff",
-    "product quality",
-    "other",
-)
 
 
 def _rx(words: Iterable[str]) -> re.Pattern[str]:

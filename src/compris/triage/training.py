@@ -27,8 +27,8 @@ import numpy.typing as npt
 from compris.triage import data as ds
 from compris.triage import embeddings
 from compris.triage.features import Featurizer, LinearHead
+from compris.triage.labels import INTENTS, SENTIMENTS, TOPICS, URGENCIES
 from compris.triage.models import FORMAT_VERSION, TUNED_FILE, TriageModels, default_model_dir, load_models
-from compris.triage.rules import TOPICS
 from compris.triage.text import normalize
 
 __all__ = ["CORRECTION_FIELDS", "TrainReport", "evaluate", "load_corrections", "train"]
@@ -36,7 +36,6 @@ __all__ = ["CORRECTION_FIELDS", "TrainReport", "evaluate", "load_corrections", "
 log = logging.getLogger(__name__)
 
 CORRECTION_FIELDS = frozenset({"sentiment", "intent", "topic", "language", "urgency"})
-SENTIMENTS = ("negative", "neutral", "positive")
 CORRECTION_WEIGHT = 3.0
 # Accurate path: C of the embedding sentiment head and its weight in the average with the TF-IDF head,
 # chosen by 5-fold cross-validation inside the training portions (airline + French + English), never on
@@ -155,9 +154,9 @@ def load_corrections(path: Path) -> list[tuple[str, str, str]]:
 
 _VALID_LABELS: dict[str, frozenset[str]] = {
     "sentiment": frozenset(SENTIMENTS),
-    "intent": frozenset({"complaint", "question", "request", "praise", "spam", "other"}),
+    "intent": frozenset(INTENTS),
     "topic": frozenset(TOPICS),
-    "urgency": frozenset({"high", "normal", "low"}),
+    "urgency": frozenset(URGENCIES),
 }
 
 

@@ -18,6 +18,7 @@ from aiosmtpd.smtp import AuthResult, Envelope, LoginPassword, Session
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from compris.connectors import fixture_bytes
 from compris.connectors.base import (
     AccountContext,
     Author,
@@ -31,7 +32,6 @@ from compris.connectors.email import EmailConnector
 from compris.connectors.email.mime import html_to_text
 from compris.connectors.email.smtp import message_id_for
 
-from ..conftest import fixture_bytes
 from .imap_server import Server
 
 CONNECTOR = EmailConnector()
@@ -51,7 +51,7 @@ def account(imap_port: int = 0, smtp_port: int = 0, **settings_: Any) -> Account
 
 
 def parse(name: str) -> Any:
-    (message,) = CONNECTOR.parse(account(), fixture_bytes(__file__, name)).messages
+    (message,) = CONNECTOR.parse(account(), fixture_bytes("email", name)).messages
     return message
 
 
@@ -103,7 +103,7 @@ def test_auto_replies_are_flagged() -> None:
 
 
 def test_our_own_mail_is_own() -> None:
-    raw = fixture_bytes(__file__, "auto_reply.eml").replace(b"From: Sam Okafor <sam@example.co.uk>",
+    raw = fixture_bytes("email", "auto_reply.eml").replace(b"From: Sam Okafor <sam@example.co.uk>",
                                                              b"From: Air Compris <CARE@aircompris.example>")
     (message,) = CONNECTOR.parse(account(), raw).messages
     assert message.is_own
@@ -130,7 +130,7 @@ def test_random_bytes_parse_or_are_unprocessable(raw: bytes) -> None:
        cut=st.booleans())
 @settings(max_examples=200, deadline=None)
 def test_mutated_mail_parses_or_is_unprocessable(name: str, position: int, junk: bytes, cut: bool) -> None:
-    raw = fixture_bytes(__file__, name)
+    raw = fixture_bytes("email", name)
     position %= len(raw)
     mutated = raw[:position] + junk + (b"" if cut else raw[position:])
     with contextlib.suppress(UnprocessableEvent):
@@ -147,14 +147,14 @@ def imap() -> Iterator[Server]:
 
 def test_first_poll_takes_the_newest_and_then_only_new_mail(imap: Server) -> None:
     for name in FIXTURES[:4]:
-        imap.mailbox.add(fixture_bytes(__file__, name))
+        imap.mailbox.add(fixture_bytes("email", name))
     acct = account(imap.port, initial_fetch_limit=3)
     first = CONNECTOR.poll(acct, {})
     assert [e.event_id for e in first.events] == ["1700000001:2", "1700000001:3", "1700000001:4"]
-    assert first.events[0].body == fixture_bytes(__file__, "html_only.eml")
+    assert first.events[0].body == fixture_bytes("email", "html_only.eml")
     assert first.state == {"uidvalidity": 1700000001, "last_uid": 4}
     assert CONNECTOR.poll(acct, first.state).events == ()
-    imap.mailbox.add(fixture_bytes(__file__, "auto_reply.eml"))
+    imap.mailbox.add(fixture_bytes("email", "auto_reply.eml"))
     second = CONNECTOR.poll(acct, first.state)
     assert [e.event_id for e in second.events] == ["1700000001:5"]
     assert second.state["last_uid"] == 5
@@ -165,8 +165,8 @@ def test_first_poll_takes_the_newest_and_then_only_new_mail(imap: Server) -> Non
 
 
 def test_uidvalidity_change_starts_over(imap: Server) -> None:
-    imap.mailbox.add(fixture_bytes(__file__, "plain_fr.eml"))
-    imap.mailbox.add(fixture_bytes(__file__, "html_only.eml"))
+    imap.mailbox.add(fixture_bytes("email", "plain_fr.eml"))
+    imap.mailbox.add(fixture_bytes("email", "html_only.eml"))
     acct = account(imap.port)
     state = CONNECTOR.poll(acct, {}).state
     imap.mailbox.reset(1700000099)
@@ -180,7 +180,7 @@ def test_max_per_poll_leaves_the_rest_for_next_time(imap: Server) -> None:
     state = CONNECTOR.poll(acct, {}).state  # empty mailbox
     assert state == {"uidvalidity": 1700000001, "last_uid": 0}
     for name in FIXTURES[:3]:
-        imap.mailbox.add(fixture_bytes(__file__, name))
+        imap.mailbox.add(fixture_bytes("email", name))
     first = CONNECTOR.poll(acct, state)
     second = CONNECTOR.poll(acct, first.state)
     assert [e.event_id for e in first.events + second.events] == [f"1700000001:{i}" for i in (1, 2, 3)]
@@ -189,7 +189,7 @@ def test_max_per_poll_leaves_the_rest_for_next_time(imap: Server) -> None:
 def test_idle_returns_as_soon_as_mail_arrives(imap: Server) -> None:
     acct = account(imap.port)
     state = CONNECTOR.poll(acct, {}).state
-    timer = threading.Timer(0.3, imap.mailbox.add, args=(fixture_bytes(__file__, "plain_fr.eml"),))
+    timer = threading.Timer(0.3, imap.mailbox.add, args=(fixture_bytes("email", "plain_fr.eml"),))
     timer.start()
     started = time.monotonic()
     result = CONNECTOR.poll(acct, state, wait=10)
@@ -225,7 +225,7 @@ def test_wrong_password_is_a_connector_error(imap: Server) -> None:
 
 
 def test_check_connection(imap: Server, http: httpx.Client) -> None:
-    imap.mailbox.add(fixture_bytes(__file__, "plain_fr.eml"))
+    imap.mailbox.add(fixture_bytes("email", "plain_fr.eml"))
     assert CONNECTOR.check_connection(account(imap.port), http) == \
         "mailbox INBOX on 127.0.0.1: 1 messages, UIDVALIDITY 1700000001, with IDLE"
 

@@ -11,13 +11,13 @@ import pytest
 from sqlalchemy import select
 
 from compris.config import Settings
+from compris.connectors import fixture_bytes
 from compris.inbox.polling import POLL_ACCOUNT, POLL_ACCOUNTS
 from compris.models import ChannelAccount, Message, RawEvent
 from compris.runtime import Runtime
 from compris.worker.queue import enqueue
 from tests.conftest import World
 
-from ..conftest import fixture_bytes
 from ..roundtrip import RoundTrip
 from .imap_server import Server
 from .test_email import MAILBOX, Recorder, smtp  # noqa: F401  (the SMTP fixture)
@@ -54,7 +54,7 @@ def test_mail_round_trip(settings: Settings, runtime: Runtime, world: World, ima
                                        "imap_security": "plain", "smtp_host": "127.0.0.1",
                                        "smtp_port": str(smtp_port), "smtp_security": "plain",
                                        "smtp_username": MAILBOX, "timeout": "3"})
-    imap.mailbox.add(fixture_bytes(__file__, "plain_fr.eml"))
+    imap.mailbox.add(fixture_bytes("email", "plain_fr.eml"))
     _poll(trip, POLL_ACCOUNTS)  # the periodic job fans out to every polled account
     _poll(trip)  # nothing new: nothing stored twice
     inbound = trip.inbound("CAF=elodie.001@mail.example.fr")
@@ -95,7 +95,7 @@ def test_a_failing_mailbox_is_noted_on_the_account(settings: Settings, runtime: 
                      secrets={"imap_password": "wrong-password-123"},
                      account_settings={"imap_host": "127.0.0.1", "imap_port": str(imap.port),
                                        "imap_security": "plain", "from_address": MAILBOX, "timeout": "3"})
-    imap.mailbox.add(fixture_bytes(__file__, "plain_fr.eml"))
+    imap.mailbox.add(fixture_bytes("email", "plain_fr.eml"))
     _poll(trip)
     account = _account(trip)
     assert account.poll_error and "wrong-password-123" not in account.poll_error

@@ -5,16 +5,16 @@ from __future__ import annotations
 import httpx
 import pytest
 
+from compris.connectors import fixture
 from compris.connectors.base import SendError, Visibility
 
 from ..attachments import document, image, outbound
-from ..conftest import load_fixture
 from ..standin import Reply, StandIn
 from .test_facebook import CONNECTOR, PAGE, account
 
 
 def test_a_comment_reply_carries_one_photo_by_url(api: StandIn, http: httpx.Client) -> None:
-    api.on("POST", "/v25.0/555_777/comments", Reply(200, load_fixture(__file__, "comment_200.json")))
+    api.on("POST", "/v25.0/555_777/comments", Reply(200, fixture("facebook", "comment_200.json")))
     message = outbound("Voici le plan du terminal", image(), visibility=Visibility.PUBLIC,
                        reply_to_platform_id="555_777")
     CONNECTOR.send(account(api), message, http)
@@ -22,7 +22,7 @@ def test_a_comment_reply_carries_one_photo_by_url(api: StandIn, http: httpx.Clie
 
 
 def test_a_comment_reply_may_be_only_a_photo_but_never_two(api: StandIn, http: httpx.Client) -> None:
-    api.on("POST", "/v25.0/555_777/comments", Reply(200, load_fixture(__file__, "comment_200.json")))
+    api.on("POST", "/v25.0/555_777/comments", Reply(200, fixture("facebook", "comment_200.json")))
     CONNECTOR.send(account(api), outbound("", image(), visibility=Visibility.PUBLIC, reply_to_platform_id="555_777"),
                    http)
     assert api.only().json() == {"attachment_url": image().url}
@@ -34,7 +34,7 @@ def test_a_comment_reply_may_be_only_a_photo_but_never_two(api: StandIn, http: h
 
 
 def test_messenger_sends_the_text_then_each_file(api: StandIn, http: httpx.Client) -> None:
-    sent = load_fixture(__file__, "send_message_200.json")
+    sent = fixture("facebook", "send_message_200.json")
     api.on("POST", f"/v25.0/{PAGE}/messages", Reply(200, sent), Reply(200, {**sent, "message_id": "m_2"}),
            Reply(200, {**sent, "message_id": "m_3"}))
     result = CONNECTOR.send(account(api), outbound("Votre billet", image(), document()), http)
@@ -49,8 +49,8 @@ def test_messenger_sends_the_text_then_each_file(api: StandIn, http: httpx.Clien
 
 
 def test_a_retry_resumes_after_the_parts_already_sent(api: StandIn, http: httpx.Client) -> None:
-    sent = load_fixture(__file__, "send_message_200.json")
-    api.on("POST", f"/v25.0/{PAGE}/messages", Reply(200, sent), Reply(500, load_fixture(__file__, "error_500.json")),
+    sent = fixture("facebook", "send_message_200.json")
+    api.on("POST", f"/v25.0/{PAGE}/messages", Reply(200, sent), Reply(500, fixture("facebook", "error_500.json")),
            Reply(200, {**sent, "message_id": "m_2"}))
     with pytest.raises(SendError) as caught:
         CONNECTOR.send(account(api), outbound("Votre billet", image()), http)

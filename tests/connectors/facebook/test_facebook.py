@@ -10,6 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from compris.connectors import fixture, fixture_bytes
 from compris.connectors.base import (
     AccountContext,
     Author,
@@ -20,7 +21,6 @@ from compris.connectors.base import (
 )
 from compris.connectors.facebook import FacebookConnector
 
-from ..conftest import fixture_bytes, load_fixture
 from ..meta.helpers import APP_SECRET, delivery, json_values, mutate
 from ..standin import Reply, StandIn
 
@@ -37,7 +37,7 @@ def account(api: StandIn | None = None) -> AccountContext:
 # --- inbound ----------------------------------------------------------------------------------
 
 def test_batched_feed_delivery_with_escaped_unicode() -> None:
-    body = fixture_bytes(__file__, "feed_batch.json")
+    body = fixture_bytes("facebook", "feed_batch.json")
     assert b"\\u00c9lodie" in body and b"\\ud83d\\ude21" in body  # as Meta sends it
     CONNECTOR.verify(account(), delivery(body))
     parsed = CONNECTOR.parse(account(), body)
@@ -61,28 +61,28 @@ def test_batched_feed_delivery_with_escaped_unicode() -> None:
 
 
 def test_removed_comment_is_a_deleted_status() -> None:
-    parsed = CONNECTOR.parse(account(), fixture_bytes(__file__, "feed_remove.json"))
+    parsed = CONNECTOR.parse(account(), fixture_bytes("facebook", "feed_remove.json"))
     assert parsed.messages == ()
     (status,) = parsed.statuses
     assert status.platform_message_id == "555000000000001_900000000000001" and status.status == "deleted"
 
 
 def test_page_comment_is_own() -> None:
-    data = load_fixture(__file__, "feed_batch.json")
+    data = fixture("facebook", "feed_batch.json")
     data["entry"][0]["changes"][0]["value"]["from"] = {"id": PAGE, "name": "Air Compris"}
     first = CONNECTOR.parse(account(), json.dumps(data).encode()).messages[0]
     assert first.is_own
 
 
 def test_comment_without_from_gets_an_anonymous_author() -> None:
-    data = load_fixture(__file__, "feed_batch.json")
+    data = fixture("facebook", "feed_batch.json")
     del data["entry"][0]["changes"][0]["value"]["from"]
     first = CONNECTOR.parse(account(), json.dumps(data).encode()).messages[0]
     assert first.author.platform_user_id == "anonymous:555000000000001_900000000000001"
 
 
 def test_messenger_batch() -> None:
-    parsed = CONNECTOR.parse(account(), fixture_bytes(__file__, "messenger_batch.json"))
+    parsed = CONNECTOR.parse(account(), fixture_bytes("facebook", "messenger_batch.json"))
     text, attachments, echo, thanks, postback = parsed.messages
     assert text.platform_message_id == "m_AbCdEf001" and text.thread_key == "7100000000000042"
     assert text.visibility is Visibility.PRIVATE
@@ -101,12 +101,12 @@ def test_messenger_batch() -> None:
 
 def test_entries_for_another_page_are_skipped() -> None:
     other = AccountContext(4, 1, "facebook", "999", secrets={"app_secret": APP_SECRET})
-    parsed = CONNECTOR.parse(other, fixture_bytes(__file__, "feed_batch.json"))
+    parsed = CONNECTOR.parse(other, fixture_bytes("facebook", "feed_batch.json"))
     assert parsed.messages == () and all("not for this account" in s for s in parsed.skipped)
 
 
 def test_a_malformed_change_does_not_lose_the_rest_of_the_batch() -> None:
-    data = load_fixture(__file__, "feed_batch.json")
+    data = fixture("facebook", "feed_batch.json")
     data["entry"][0]["changes"][0]["value"]["created_time"] = "yesterday"
     parsed = CONNECTOR.parse(account(), json.dumps(data).encode())
     assert len(parsed.messages) == 2
@@ -125,7 +125,7 @@ def test_broken_deliveries_are_unprocessable(body: bytes) -> None:
        path=st.lists(st.integers(0, 20), max_size=7), value=json_values)
 @settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 def test_mutated_payloads_parse_or_are_unprocessable(name: str, path: list[int], value: Any) -> None:
-    body = json.dumps(mutate(load_fixture(__file__, name), path, value)).encode()
+    body = json.dumps(mutate(fixture("facebook", name), path, value)).encode()
     CONNECTOR.verify(account(), delivery(body))
     with contextlib.suppress(UnprocessableEvent):
         CONNECTOR.parse(account(), body)
@@ -143,7 +143,7 @@ def reply(visibility: Visibility = Visibility.PUBLIC, **extra: Any) -> OutboundM
 
 def test_reply_to_a_comment(api: StandIn, http: httpx.Client) -> None:
     api.on("POST", "/v25.0/555000000000001_900000000000001/comments",
-           Reply(200, load_fixture(__file__, "comment_200.json")))
+           Reply(200, fixture("facebook", "comment_200.json")))
     result = CONNECTOR.send(account(api), reply(), http)
     assert result.platform_message_id == "555000000000001_900000000000555"
     request = api.only()
@@ -153,7 +153,7 @@ def test_reply_to_a_comment(api: StandIn, http: httpx.Client) -> None:
 
 
 def test_messenger_reply_inside_24_hours_is_a_response(api: StandIn, http: httpx.Client) -> None:
-    api.on("POST", f"/v25.0/{PAGE}/messages", Reply(200, load_fixture(__file__, "send_message_200.json")))
+    api.on("POST", f"/v25.0/{PAGE}/messages", Reply(200, fixture("facebook", "send_message_200.json")))
     last = datetime.now(UTC) - timedelta(hours=2)
     result = CONNECTOR.send(account(api), reply(Visibility.PRIVATE, last_customer_message_at=last), http)
     assert result.platform_message_id == "m_SentByCompris01" and result.thread_key == "7100000000000042"
@@ -162,7 +162,7 @@ def test_messenger_reply_inside_24_hours_is_a_response(api: StandIn, http: httpx
 
 
 def test_messenger_reply_after_24_hours_uses_the_human_agent_tag(api: StandIn, http: httpx.Client) -> None:
-    api.on("POST", f"/v25.0/{PAGE}/messages", Reply(200, load_fixture(__file__, "send_message_200.json")))
+    api.on("POST", f"/v25.0/{PAGE}/messages", Reply(200, fixture("facebook", "send_message_200.json")))
     last = (datetime.now(UTC) - timedelta(days=3)).isoformat()
     CONNECTOR.send(account(api), reply(Visibility.PRIVATE, last_customer_message_at=last), http)
     body = api.only().json()
@@ -178,7 +178,7 @@ def test_messenger_reply_after_7_days_is_refused_locally(api: StandIn, http: htt
 
 
 def test_private_reply_to_a_comment(api: StandIn, http: httpx.Client) -> None:
-    api.on("POST", f"/v25.0/{PAGE}/messages", Reply(200, load_fixture(__file__, "send_message_200.json")))
+    api.on("POST", f"/v25.0/{PAGE}/messages", Reply(200, fixture("facebook", "send_message_200.json")))
     CONNECTOR.send(account(api), reply(Visibility.PRIVATE,
                                        private_reply_to_comment="555000000000001_900000000000001"), http)
     assert api.only().json() == {"recipient": {"comment_id": "555000000000001_900000000000001"},
@@ -186,7 +186,7 @@ def test_private_reply_to_a_comment(api: StandIn, http: httpx.Client) -> None:
 
 
 def test_second_private_reply_is_refused_by_the_platform(api: StandIn, http: httpx.Client) -> None:
-    api.on("POST", f"/v25.0/{PAGE}/messages", Reply(400, load_fixture(__file__, "error_already_replied.json")))
+    api.on("POST", f"/v25.0/{PAGE}/messages", Reply(400, fixture("facebook", "error_already_replied.json")))
     with pytest.raises(SendError) as caught:
         CONNECTOR.send(account(api), reply(Visibility.PRIVATE, private_reply_to_comment="c1"), http)
     assert not caught.value.retryable and "Activity already replied to" in caught.value.reason
@@ -201,7 +201,7 @@ def test_private_reply_after_7_days_is_refused_locally(api: StandIn, http: httpx
 
 
 def test_outside_window_error_keeps_metas_words(api: StandIn, http: httpx.Client) -> None:
-    api.on("POST", f"/v25.0/{PAGE}/messages", Reply(400, load_fixture(__file__, "error_outside_window.json")))
+    api.on("POST", f"/v25.0/{PAGE}/messages", Reply(400, fixture("facebook", "error_outside_window.json")))
     with pytest.raises(SendError) as caught:
         CONNECTOR.send(account(api), reply(Visibility.PRIVATE), http)
     assert not caught.value.retryable
@@ -211,7 +211,7 @@ def test_outside_window_error_keeps_metas_words(api: StandIn, http: httpx.Client
 def test_page_rate_limit_is_retryable_with_the_usage_wait(api: StandIn, http: httpx.Client) -> None:
     usage = json.dumps({PAGE: [{"type": "pages", "call_count": 100, "estimated_time_to_regain_access": 2}]})
     api.on("POST", "/v25.0/555000000000001_900000000000001/comments",
-           Reply(400, load_fixture(__file__, "error_rate_limit.json"), headers={"x-business-use-case-usage": usage}))
+           Reply(400, fixture("facebook", "error_rate_limit.json"), headers={"x-business-use-case-usage": usage}))
     with pytest.raises(SendError) as caught:
         CONNECTOR.send(account(api), reply(), http)
     assert caught.value.retryable and caught.value.retry_after == 120
@@ -220,8 +220,8 @@ def test_page_rate_limit_is_retryable_with_the_usage_wait(api: StandIn, http: ht
 
 def test_429_and_500(api: StandIn, http: httpx.Client) -> None:
     path = "/v25.0/555000000000001_900000000000001/comments"
-    api.on("POST", path, Reply(429, load_fixture(__file__, "error_rate_limit.json"), headers={"retry-after": "9"}),
-           Reply(500, load_fixture(__file__, "error_500.json")))
+    api.on("POST", path, Reply(429, fixture("facebook", "error_rate_limit.json"), headers={"retry-after": "9"}),
+           Reply(500, fixture("facebook", "error_500.json")))
     with pytest.raises(SendError) as first:
         CONNECTOR.send(account(api), reply(), http)
     assert first.value.retryable and first.value.retry_after == 9
@@ -249,5 +249,5 @@ def test_reply_window() -> None:
 
 
 def test_check_connection(api: StandIn, http: httpx.Client) -> None:
-    api.on("GET", "/v25.0/me", Reply(200, load_fixture(__file__, "me_200.json")))
+    api.on("GET", "/v25.0/me", Reply(200, fixture("facebook", "me_200.json")))
     assert CONNECTOR.check_connection(account(api), http) == "connected to the page Air Compris (104000000000001)"

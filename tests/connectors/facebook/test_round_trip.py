@@ -10,12 +10,12 @@ import pytest
 from sqlalchemy import select
 
 from compris.config import Settings
+from compris.connectors import fixture
 from compris.kit.errors import Invalid
 from compris.models import Message
 from compris.runtime import Runtime
 from tests.conftest import World
 
-from ..conftest import load_fixture
 from ..meta.helpers import APP_SECRET, sign
 from ..roundtrip import RoundTrip, now_ms
 from ..standin import Reply, StandIn
@@ -38,7 +38,7 @@ def _signed(data: dict[str, Any]) -> tuple[bytes, dict[str, str]]:
 
 def _messenger(age_seconds: float) -> dict[str, Any]:
     """The first Messenger message of the recorded batch, sent ``age_seconds`` ago."""
-    data = load_fixture(__file__, "messenger_batch.json")
+    data = fixture("facebook", "messenger_batch.json")
     entry = data["entry"][0]
     entry["messaging"] = entry["messaging"][:1]
     entry["time"] = entry["messaging"][0]["timestamp"] = now_ms(-age_seconds)
@@ -47,7 +47,7 @@ def _messenger(age_seconds: float) -> dict[str, Any]:
 
 def test_messenger_reply_inside_24_hours(settings: Settings, runtime: Runtime, world: World, api: StandIn) -> None:
     trip = _page(settings, runtime, world, api)
-    api.on("POST", f"/{PAGE}/messages", Reply(200, load_fixture(__file__, "send_message_200.json")))
+    api.on("POST", f"/{PAGE}/messages", Reply(200, fixture("facebook", "send_message_200.json")))
     trip.deliver(*_signed(_messenger(3600)))
     reply_id = trip.reply("m_AbCdEf001", "Bonjour, nous remboursons le second débit aujourd'hui.", "private")
     request = api.only()
@@ -64,7 +64,7 @@ def test_messenger_reply_after_25_hours_uses_the_human_agent_tag(
     settings: Settings, runtime: Runtime, world: World, api: StandIn
 ) -> None:
     trip = _page(settings, runtime, world, api)
-    api.on("POST", f"/{PAGE}/messages", Reply(200, load_fixture(__file__, "send_message_200.json")))
+    api.on("POST", f"/{PAGE}/messages", Reply(200, fixture("facebook", "send_message_200.json")))
     trip.deliver(*_signed(_messenger(25 * 3600)))
     reply_id = trip.reply("m_AbCdEf001", "Désolés pour l'attente.", "private")
     body = api.only().json()
@@ -87,16 +87,16 @@ def test_messenger_reply_after_8_days_is_refused_before_queuing(
 def test_comment_reply_and_deletion(settings: Settings, runtime: Runtime, world: World, api: StandIn) -> None:
     trip = _page(settings, runtime, world, api)
     comment = "555000000000001_900000000000001"
-    api.on("POST", f"/{comment}/comments", Reply(200, load_fixture(__file__, "comment_200.json")))
-    trip.deliver(*_signed(load_fixture(__file__, "feed_batch.json")))
+    api.on("POST", f"/{comment}/comments", Reply(200, fixture("facebook", "comment_200.json")))
+    trip.deliver(*_signed(fixture("facebook", "feed_batch.json")))
     reply_id = trip.reply(comment, "Élodie, nous retrouvons votre valise : écrivez-nous en privé.", "public")
     request = api.only()
     assert (request.method, request.path) == ("POST", f"/{comment}/comments")
     assert request.json() == {"message": "Élodie, nous retrouvons votre valise : écrivez-nous en privé."}
     assert trip.message(reply_id).delivery_state == "sent"
 
-    trip.deliver(*_signed(load_fixture(__file__, "feed_remove.json")))
-    trip.deliver(*_signed(load_fixture(__file__, "feed_remove.json") | {"resent": True}))  # twice: one event
+    trip.deliver(*_signed(fixture("facebook", "feed_remove.json")))
+    trip.deliver(*_signed(fixture("facebook", "feed_remove.json") | {"resent": True}))  # twice: one event
     deleted = trip.inbound(comment)
     assert deleted.deleted_at is not None and "valise" in deleted.text  # the text is kept for the record
     assert len(trip.events("message_deleted")) == 1

@@ -5,16 +5,16 @@ from __future__ import annotations
 import httpx
 import pytest
 
+from compris.connectors import fixture
 from compris.connectors.base import SendError, Visibility
 
 from ..attachments import document, image, outbound
-from ..conftest import load_fixture
 from ..standin import Reply, StandIn
 from .test_instagram import CONNECTOR, IG, account
 
 
 def test_a_direct_message_with_only_a_file(api: StandIn, http: httpx.Client) -> None:
-    api.on("POST", f"/v25.0/{IG}/messages", Reply(200, load_fixture(__file__, "send_200.json")))
+    api.on("POST", f"/v25.0/{IG}/messages", Reply(200, fixture("instagram", "send_200.json")))
     result = CONNECTOR.send(account(api), outbound("", document()), http)
     assert api.only().json() == {"recipient": {"id": "cust-1"}, "messaging_type": "RESPONSE", "message": {
         "attachment": {"type": "file", "payload": {"url": document().url, "is_reusable": False}}}}

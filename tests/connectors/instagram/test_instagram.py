@@ -10,6 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from compris.connectors import fixture, fixture_bytes
 from compris.connectors.base import (
     AccountContext,
     Author,
@@ -20,7 +21,6 @@ from compris.connectors.base import (
 )
 from compris.connectors.instagram import InstagramConnector
 
-from ..conftest import fixture_bytes, load_fixture
 from ..meta.helpers import APP_SECRET, delivery, json_values, mutate
 from ..standin import Reply, StandIn
 
@@ -35,7 +35,7 @@ def account(api: StandIn | None = None) -> AccountContext:
 
 
 def test_comments_and_mentions_batch() -> None:
-    body = fixture_bytes(__file__, "comments_batch.json")
+    body = fixture_bytes("instagram", "comments_batch.json")
     CONNECTOR.verify(account(), delivery(body))
     top, reply, ad_comment, mention = CONNECTOR.parse(account(), body).messages
     assert top.platform_message_id == "17900000000000001" and top.thread_key == "18000000000000001"
@@ -51,7 +51,7 @@ def test_comments_and_mentions_batch() -> None:
 
 
 def test_direct_messages() -> None:
-    parsed = CONNECTOR.parse(account(), fixture_bytes(__file__, "dm_batch.json"))
+    parsed = CONNECTOR.parse(account(), fixture_bytes("instagram", "dm_batch.json"))
     story_reply, image = parsed.messages
     assert story_reply.visibility is Visibility.PRIVATE and story_reply.thread_key == "1100000000000042"
     assert story_reply.text == "Vous pouvez m'aider ? 🙏"
@@ -64,8 +64,8 @@ def test_direct_messages() -> None:
 
 
 def test_fetch_mention(api: StandIn, http: httpx.Client) -> None:
-    api.on("GET", f"/v25.0/{IG}", Reply(200, load_fixture(__file__, "mentioned_comment_200.json")))
-    mention = CONNECTOR.parse(account(), fixture_bytes(__file__, "comments_batch.json")).messages[3]
+    api.on("GET", f"/v25.0/{IG}", Reply(200, fixture("instagram", "mentioned_comment_200.json")))
+    mention = CONNECTOR.parse(account(), fixture_bytes("instagram", "comments_batch.json")).messages[3]
     full = CONNECTOR.fetch_mention(account(api), mention, http)
     assert full.text == "@aircompris merci pour le surclassement ✨" and full.author.handle == "lea.paris"
     assert full.created_at == datetime(2026, 3, 14, 10, 20, tzinfo=UTC) and full.extra["needs_fetch"] is False
@@ -76,7 +76,7 @@ def test_fetch_mention(api: StandIn, http: httpx.Client) -> None:
        path=st.lists(st.integers(0, 20), max_size=7), value=json_values)
 @settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 def test_mutated_payloads_parse_or_are_unprocessable(name: str, path: list[int], value: Any) -> None:
-    body = json.dumps(mutate(load_fixture(__file__, name), path, value)).encode()
+    body = json.dumps(mutate(fixture("instagram", name), path, value)).encode()
     CONNECTOR.verify(account(), delivery(body))
     with contextlib.suppress(UnprocessableEvent):
         CONNECTOR.parse(account(), body)
@@ -89,14 +89,14 @@ def outbound(visibility: Visibility, **extra: Any) -> OutboundMessage:
 
 
 def test_public_reply_goes_under_the_top_level_comment(api: StandIn, http: httpx.Client) -> None:
-    api.on("POST", "/v25.0/17900000000000001/replies", Reply(200, load_fixture(__file__, "reply_200.json")))
+    api.on("POST", "/v25.0/17900000000000001/replies", Reply(200, fixture("instagram", "reply_200.json")))
     result = CONNECTOR.send(account(api), outbound(Visibility.PUBLIC, top_level_comment_id="17900000000000001"), http)
     assert result.platform_message_id == "17900000000000555"
     assert api.only().json() == {"message": "Désolés pour ce retard 🙏"}
 
 
 def test_direct_message_and_private_reply(api: StandIn, http: httpx.Client) -> None:
-    api.on("POST", f"/v25.0/{IG}/messages", Reply(200, load_fixture(__file__, "send_200.json")))
+    api.on("POST", f"/v25.0/{IG}/messages", Reply(200, fixture("instagram", "send_200.json")))
     CONNECTOR.send(account(api), outbound(Visibility.PRIVATE), http)
     CONNECTOR.send(account(api), outbound(Visibility.PRIVATE, private_reply_to_comment="17900000000000001"), http)
     dm, private_reply = (r.json() for r in api.requests)
@@ -107,12 +107,12 @@ def test_direct_message_and_private_reply(api: StandIn, http: httpx.Client) -> N
 
 
 def test_platform_window_error(api: StandIn, http: httpx.Client) -> None:
-    api.on("POST", f"/v25.0/{IG}/messages", Reply(400, load_fixture(__file__, "error_private_reply_window.json")))
+    api.on("POST", f"/v25.0/{IG}/messages", Reply(400, fixture("instagram", "error_private_reply_window.json")))
     with pytest.raises(SendError) as caught:
         CONNECTOR.send(account(api), outbound(Visibility.PRIVATE, private_reply_to_comment="1"), http)
     assert not caught.value.retryable and "outside of allowed window" in caught.value.reason
 
 
 def test_check_connection(api: StandIn, http: httpx.Client) -> None:
-    api.on("GET", f"/v25.0/{IG}", Reply(200, load_fixture(__file__, "me_200.json")))
+    api.on("GET", f"/v25.0/{IG}", Reply(200, fixture("instagram", "me_200.json")))
     assert CONNECTOR.check_connection(account(api), http) == "connected as @aircompris (17841400000000001)"

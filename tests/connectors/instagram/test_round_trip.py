@@ -6,10 +6,10 @@ from __future__ import annotations
 import json
 
 from compris.config import Settings
+from compris.connectors import fixture
 from compris.runtime import Runtime
 from tests.conftest import World
 
-from ..conftest import load_fixture
 from ..meta.helpers import APP_SECRET, sign
 from ..roundtrip import RoundTrip, now_ms
 from ..standin import Reply, StandIn
@@ -22,8 +22,8 @@ def test_dm_reply_round_trip(settings: Settings, runtime: Runtime, world: World,
     trip = RoundTrip(settings, runtime, world, network="instagram", external_id=IG,
                      secrets={"app_secret": APP_SECRET, "verify_token": "v", "access_token": "ig-token"},
                      account_settings={"api_base": api.base_url})
-    api.on("POST", f"/{IG}/messages", Reply(200, load_fixture(__file__, "send_200.json")))
-    data = load_fixture(__file__, "dm_batch.json")
+    api.on("POST", f"/{IG}/messages", Reply(200, fixture("instagram", "send_200.json")))
+    data = fixture("instagram", "dm_batch.json")
     for i, event in enumerate(data["entry"][0]["messaging"]):
         event["timestamp"] = now_ms(-600 + i)
     body = json.dumps(data).encode()
@@ -56,8 +56,8 @@ def test_a_mention_is_completed_from_the_graph_api_before_it_reaches_the_inbox(
     trip = RoundTrip(settings, runtime, world, network="instagram", external_id=IG,
                      secrets={"app_secret": APP_SECRET, "verify_token": "v", "access_token": "ig-token"},
                      account_settings={"api_base": api.base_url})
-    api.on("GET", f"/{IG}", Reply(200, load_fixture(__file__, "mentioned_comment_200.json")))
-    body = json.dumps(load_fixture(__file__, "comments_batch.json")).encode()
+    api.on("GET", f"/{IG}", Reply(200, fixture("instagram", "mentioned_comment_200.json")))
+    body = json.dumps(fixture("instagram", "comments_batch.json")).encode()
     # when it is delivered and processed
     trip.deliver(body, {"x-hub-signature-256": sign(body)})
     # then the mention in the inbox carries the text and author fetched from the Graph API, in one call

@@ -5,16 +5,16 @@ from __future__ import annotations
 import httpx
 import pytest
 
+from compris.connectors import fixture
 from compris.connectors.base import Attachment, SendError
 
 from ..attachments import document, image, outbound
-from ..conftest import load_fixture
 from ..standin import Reply, StandIn
 from .test_whatsapp import CONNECTOR, NUMBER, account
 
 
 def _sent(api: StandIn, *ids: str) -> None:
-    body = load_fixture(__file__, "send_200.json")
+    body = fixture("whatsapp", "send_200.json")
     api.on("POST", f"/v25.0/{NUMBER}/messages", *[Reply(200, {**body, "messages": [{"id": i}]}) for i in ids])
 
 

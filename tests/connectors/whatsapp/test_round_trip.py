@@ -7,10 +7,10 @@ import json
 from typing import Any
 
 from compris.config import Settings
+from compris.connectors import fixture
 from compris.runtime import Runtime
 from tests.conftest import World
 
-from ..conftest import load_fixture
 from ..meta.helpers import APP_SECRET, sign
 from ..roundtrip import RoundTrip
 from ..standin import Reply, StandIn
@@ -31,8 +31,8 @@ def test_message_reply_and_status(settings: Settings, runtime: Runtime, world: W
     trip = RoundTrip(settings, runtime, world, network="whatsapp", external_id=NUMBER,
                      secrets={"app_secret": APP_SECRET, "verify_token": "v", "access_token": "wa-token"},
                      account_settings={"api_base": api.base_url, "waba_id": "102290129340398"})
-    api.on("POST", f"/{NUMBER}/messages", Reply(200, load_fixture(__file__, "send_200.json")))
-    data = load_fixture(__file__, "messages_batch.json")
+    api.on("POST", f"/{NUMBER}/messages", Reply(200, fixture("whatsapp", "send_200.json")))
+    data = fixture("whatsapp", "messages_batch.json")
     data["entry"] = data["entry"][:1]
     data["entry"][0]["changes"] = data["entry"][0]["changes"][:1]
     data["entry"][0]["changes"][0]["value"]["messages"][0]["timestamp"] = str(int(time.time()) - 120)
@@ -52,7 +52,7 @@ def test_message_reply_and_status(settings: Settings, runtime: Runtime, world: W
     assert trip.message(reply_id).delivery_state == "sent"
     assert trip.message(reply_id).platform_message_id == SENT
 
-    statuses = load_fixture(__file__, "statuses.json")
+    statuses = fixture("whatsapp", "statuses.json")
     value = statuses["entry"][0]["changes"][0]["value"]
     value["statuses"] = [dict(value["statuses"][0], id=SENT, status="read")]
     trip.deliver(*_signed(statuses))

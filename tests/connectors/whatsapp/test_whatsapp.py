@@ -10,6 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from compris.connectors import fixture, fixture_bytes
 from compris.connectors.base import (
     AccountContext,
     Author,
@@ -20,7 +21,6 @@ from compris.connectors.base import (
 )
 from compris.connectors.whatsapp import WhatsAppConnector
 
-from ..conftest import fixture_bytes, load_fixture
 from ..meta.helpers import APP_SECRET, delivery, json_values, mutate
 from ..standin import Reply, StandIn
 
@@ -35,7 +35,7 @@ def account(api: StandIn | None = None, number: str = NUMBER) -> AccountContext:
 
 
 def test_batched_messages() -> None:
-    body = fixture_bytes(__file__, "messages_batch.json")
+    body = fixture_bytes("whatsapp", "messages_batch.json")
     CONNECTOR.verify(account(), delivery(body))
     text, image, document = CONNECTOR.parse(account(), body).messages
     assert text.platform_message_id == "wamid.HBgLMzM2MTIzNDU2NzgVAgASGBQzQUFBMDAx"
@@ -59,14 +59,14 @@ def test_batched_messages() -> None:
 
 
 def test_statuses() -> None:
-    delivered, failed = CONNECTOR.parse(account(), fixture_bytes(__file__, "statuses.json")).statuses
+    delivered, failed = CONNECTOR.parse(account(), fixture_bytes("whatsapp", "statuses.json")).statuses
     assert delivered.status == "delivered" and delivered.at == datetime.fromtimestamp(1773483200, tz=UTC)
     assert failed.status == "failed" and failed.reason is not None
     assert "more than 24 hours" in failed.reason and "131047" in failed.reason
 
 
 def test_messages_for_another_number_are_skipped() -> None:
-    parsed = CONNECTOR.parse(account(number="999"), fixture_bytes(__file__, "messages_batch.json"))
+    parsed = CONNECTOR.parse(account(number="999"), fixture_bytes("whatsapp", "messages_batch.json"))
     assert parsed.messages == () and len(parsed.skipped) == 3
 
 
@@ -77,7 +77,7 @@ def test_messages_for_another_number_are_skipped() -> None:
     ("reaction", {"message_id": "wamid.X", "emoji": "👍"}, "👍"),
 ])
 def test_other_message_types(kind: str, body: dict[str, Any], expected: str) -> None:
-    data = load_fixture(__file__, "messages_batch.json")
+    data = fixture("whatsapp", "messages_batch.json")
     message = data["entry"][0]["changes"][0]["value"]["messages"][0]
     del message["text"]
     message["type"], message[kind] = kind, body
@@ -96,7 +96,7 @@ def test_broken_deliveries_are_unprocessable(body: bytes) -> None:
        path=st.lists(st.integers(0, 20), max_size=8), value=json_values)
 @settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 def test_mutated_payloads_parse_or_are_unprocessable(name: str, path: list[int], value: Any) -> None:
-    body = json.dumps(mutate(load_fixture(__file__, name), path, value)).encode()
+    body = json.dumps(mutate(fixture("whatsapp", name), path, value)).encode()
     CONNECTOR.verify(account(), delivery(body))
     with contextlib.suppress(UnprocessableEvent):
         CONNECTOR.parse(account(), body)
@@ -111,7 +111,7 @@ def message(**extra: Any) -> OutboundMessage:
 
 
 def test_send_text_with_context(api: StandIn, http: httpx.Client) -> None:
-    api.on("POST", f"/v25.0/{NUMBER}/messages", Reply(200, load_fixture(__file__, "send_200.json")))
+    api.on("POST", f"/v25.0/{NUMBER}/messages", Reply(200, fixture("whatsapp", "send_200.json")))
     result = CONNECTOR.send(account(api), message(wa_id="33612345678"), http)
     assert result.platform_message_id == "wamid.HBgLMzM2MTIzNDU2NzgVAgARGBJPVVRCT1VORDAz"
     request = api.only()
@@ -123,14 +123,14 @@ def test_send_text_with_context(api: StandIn, http: httpx.Client) -> None:
 
 
 def test_send_to_a_bsuid_when_no_phone_is_known(api: StandIn, http: httpx.Client) -> None:
-    api.on("POST", f"/v25.0/{NUMBER}/messages", Reply(200, load_fixture(__file__, "send_200.json")))
+    api.on("POST", f"/v25.0/{NUMBER}/messages", Reply(200, fixture("whatsapp", "send_200.json")))
     CONNECTOR.send(account(api), message(), http)
     assert api.only().json()["to"] == "FR.1349120865530274"
 
 
-@pytest.mark.parametrize("fixture,wait", [("error_130429.json", None), ("error_131056.json", 6.0)])
-def test_rate_limits_are_retryable(api: StandIn, http: httpx.Client, fixture: str, wait: float | None) -> None:
-    api.on("POST", f"/v25.0/{NUMBER}/messages", Reply(400, load_fixture(__file__, fixture)))
+@pytest.mark.parametrize("payload,wait", [("error_130429.json", None), ("error_131056.json", 6.0)])
+def test_rate_limits_are_retryable(api: StandIn, http: httpx.Client, payload: str, wait: float | None) -> None:
+    api.on("POST", f"/v25.0/{NUMBER}/messages", Reply(400, fixture("whatsapp", payload)))
     with pytest.raises(SendError) as caught:
         CONNECTOR.send(account(api), message(), http)
     assert caught.value.retryable and caught.value.retry_after == wait
@@ -138,7 +138,7 @@ def test_rate_limits_are_retryable(api: StandIn, http: httpx.Client, fixture: st
 
 
 def test_outside_window_is_not_retryable(api: StandIn, http: httpx.Client) -> None:
-    api.on("POST", f"/v25.0/{NUMBER}/messages", Reply(400, load_fixture(__file__, "error_131047.json")))
+    api.on("POST", f"/v25.0/{NUMBER}/messages", Reply(400, fixture("whatsapp", "error_131047.json")))
     with pytest.raises(SendError) as caught:
         CONNECTOR.send(account(api), message(), http)
     assert not caught.value.retryable and "more than 24 hours" in caught.value.reason
@@ -160,6 +160,6 @@ def test_reply_window() -> None:
 
 
 def test_check_connection(api: StandIn, http: httpx.Client) -> None:
-    api.on("GET", f"/v25.0/{NUMBER}", Reply(200, load_fixture(__file__, "phone_number_200.json")))
+    api.on("GET", f"/v25.0/{NUMBER}", Reply(200, fixture("whatsapp", "phone_number_200.json")))
     assert CONNECTOR.check_connection(account(api), http) == \
         "connected to +33 1 80 00 00 00 (Air Compris, quality GREEN)"

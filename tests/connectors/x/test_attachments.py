@@ -8,17 +8,17 @@ import base64
 import httpx
 import pytest
 
+from compris.connectors import fixture
 from compris.connectors.base import SendError, Visibility
 
 from ..attachments import PNG, document, image, outbound
-from ..conftest import load_fixture
 from ..standin import Reply, StandIn
 from .test_x import CONNECTOR, account
 
 
 def test_a_reply_with_an_image(api: StandIn, http: httpx.Client) -> None:
-    api.on("POST", "/2/media/upload", Reply(200, load_fixture(__file__, "media_upload_200.json")))
-    api.on("POST", "/2/tweets", Reply(201, load_fixture(__file__, "create_post_201.json")))
+    api.on("POST", "/2/media/upload", Reply(200, fixture("x", "media_upload_200.json")))
+    api.on("POST", "/2/tweets", Reply(201, fixture("x", "create_post_201.json")))
     message = outbound("@marie voici le plan", image(data=True), visibility=Visibility.PUBLIC,
                        reply_to_platform_id="1880000000000000001", extra={"summoned": True})
     CONNECTOR.send(account(api_base=api.base_url), message, http)
@@ -31,8 +31,8 @@ def test_a_reply_with_an_image(api: StandIn, http: httpx.Client) -> None:
 
 
 def test_a_direct_message_with_only_an_image(api: StandIn, http: httpx.Client) -> None:
-    api.on("POST", "/2/media/upload", Reply(200, load_fixture(__file__, "media_upload_200.json")))
-    api.on("POST", "/2/dm_conversations/with/cust-1/messages", Reply(201, load_fixture(__file__, "dm_send_201.json")))
+    api.on("POST", "/2/media/upload", Reply(200, fixture("x", "media_upload_200.json")))
+    api.on("POST", "/2/dm_conversations/with/cust-1/messages", Reply(201, fixture("x", "dm_send_201.json")))
     CONNECTOR.send(account(api_base=api.base_url), outbound("", image(data=True)), http)
     upload, dm = api.requests
     assert upload.json()["media_category"] == "dm_image"
@@ -40,9 +40,9 @@ def test_a_direct_message_with_only_an_image(api: StandIn, http: httpx.Client) -
 
 
 def test_a_failed_post_keeps_the_uploaded_media_for_the_retry(api: StandIn, http: httpx.Client) -> None:
-    api.on("POST", "/2/media/upload", Reply(200, load_fixture(__file__, "media_upload_200.json")))
+    api.on("POST", "/2/media/upload", Reply(200, fixture("x", "media_upload_200.json")))
     api.on("POST", "/2/tweets", Reply(503, {"title": "Service Unavailable"}),
-           Reply(201, load_fixture(__file__, "create_post_201.json")))
+           Reply(201, fixture("x", "create_post_201.json")))
     message = outbound("hi", image(data=True), visibility=Visibility.PUBLIC, reply_to_platform_id="188",
                        extra={"summoned": True})
     with pytest.raises(SendError) as caught:

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from compris.config import Settings
+from compris.connectors import fixture, fixture_bytes
 from compris.connectors.x.connector import NOT_SUMMONED
 from compris.runtime import Runtime
 from tests.conftest import World
 
-from ..conftest import fixture_bytes, load_fixture
 from ..roundtrip import RoundTrip
 from ..standin import Reply, StandIn
 from .test_x import BRAND, SECRETS, sig
@@ -25,8 +25,8 @@ def _headers(body: bytes) -> dict[str, str]:
 
 def test_mention_reply_goes_out_once(settings: Settings, runtime: Runtime, world: World, api: StandIn) -> None:
     trip = _x(settings, runtime, world, api)
-    api.on("POST", "/2/tweets", Reply(201, load_fixture(__file__, "create_post_201.json")))
-    body = fixture_bytes(__file__, "mention_fr.json")
+    api.on("POST", "/2/tweets", Reply(201, fixture("x", "create_post_201.json")))
+    body = fixture_bytes("x", "mention_fr.json")
     trip.deliver(body, _headers(body))
     trip.deliver(body, _headers(body))  # X redelivers: stored once
     mention = trip.inbound("1890000000000000101")
@@ -47,7 +47,7 @@ def test_unsummoned_public_reply_is_refused_with_the_reason_and_a_dm_works(
     settings: Settings, runtime: Runtime, world: World, api: StandIn
 ) -> None:
     trip = _x(settings, runtime, world, api)
-    body = fixture_bytes(__file__, "reply_not_summoned.json")
+    body = fixture_bytes("x", "reply_not_summoned.json")
     trip.deliver(body, _headers(body))
     refused = trip.message(trip.reply("1890000000000000303", "Sorry to hear that!", "public"))
     assert api.requests == []  # never sent to X
@@ -57,7 +57,7 @@ def test_unsummoned_public_reply_is_refused_with_the_reason_and_a_dm_works(
     assert "reply by direct message instead" in page  # and the reply box offers the other route
 
     api.on("POST", "/2/dm_conversations/with/2200000000000000088/messages",
-           Reply(201, load_fixture(__file__, "dm_send_201.json")))
+           Reply(201, fixture("x", "dm_send_201.json")))
     dm = trip.message(trip.reply("1890000000000000303", "Can we help? Send us your booking reference.", "private"))
     request = api.only()
     assert request.json() == {"text": "Can we help? Send us your booking reference."}
@@ -80,10 +80,10 @@ def test_an_expired_user_token_is_renewed_once_and_the_reply_sent(
                      secrets={**SECRETS, "refresh_token": "refresh-1"},
                      account_settings={"handle": "AirCompris", "api_base": api.base_url, "client_id": "cid-9"})
     api.on("POST", "/2/tweets", Reply(401, {"title": "Unauthorized", "detail": "Unauthorized", "status": 401}),
-           Reply(201, load_fixture(__file__, "create_post_201.json")))
+           Reply(201, fixture("x", "create_post_201.json")))
     api.on("POST", "/2/oauth2/token", Reply(200, {"token_type": "bearer", "expires_in": 7200,
                                                   "access_token": "fresh-access", "refresh_token": "refresh-2"}))
-    body = fixture_bytes(__file__, "mention_fr.json")
+    body = fixture_bytes("x", "mention_fr.json")
     trip.deliver(body, _headers(body))
     # when an agent replies
     reply_id = trip.reply("1890000000000000101", "Nous regardons tout de suite.", "public")
@@ -116,7 +116,7 @@ def test_a_refused_renewal_fails_the_reply_with_both_reasons(
     api.on("POST", "/2/tweets", Reply(401, {"title": "Unauthorized", "detail": "Unauthorized", "status": 401}))
     api.on("POST", "/2/oauth2/token", Reply(400, {"error": "invalid_request",
                                                   "error_description": "Value passed for the token was invalid."}))
-    body = fixture_bytes(__file__, "mention_fr.json")
+    body = fixture_bytes("x", "mention_fr.json")
     trip.deliver(body, _headers(body))
     failed = trip.message(trip.reply("1890000000000000101", "Nous regardons.", "public"))
     assert failed.delivery_state == "failed"

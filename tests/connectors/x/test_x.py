@@ -14,6 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from compris.connectors import fixture, fixture_bytes
 from compris.connectors.base import (
     AccountContext,
     Author,
@@ -26,7 +27,6 @@ from compris.connectors.base import (
 )
 from compris.connectors.x import XConnector
 
-from ..conftest import fixture_bytes, load_fixture
 from ..standin import Reply, StandIn
 
 BRAND = "1450000000000000001"
@@ -74,18 +74,18 @@ def test_a_post_is_not_a_handshake() -> None:
 
 
 def test_both_signatures_verify() -> None:
-    CONNECTOR.verify(account(), delivery(fixture_bytes(__file__, "mention_fr.json")))
+    CONNECTOR.verify(account(), delivery(fixture_bytes("x", "mention_fr.json")))
 
 
 @pytest.mark.parametrize("header,secret", [("x-twitter-webhooks-signature-oauth2", "client-secret"),
                                            ("x-twitter-webhooks-signature", "consumer-secret")])
 def test_either_signature_alone_verifies(header: str, secret: str) -> None:
-    body = fixture_bytes(__file__, "dm_received.json")
+    body = fixture_bytes("x", "dm_received.json")
     CONNECTOR.verify(account(), delivery(body, {header: sig(secret, body)}))
 
 
 def test_one_wrong_signature_fails_even_if_the_other_is_right() -> None:
-    body = fixture_bytes(__file__, "mention_fr.json")
+    body = fixture_bytes("x", "mention_fr.json")
     headers = {"x-twitter-webhooks-signature-oauth2": sig("client-secret", body),
                "x-twitter-webhooks-signature": sig("wrong", body)}
     with pytest.raises(SignatureError) as caught:
@@ -100,7 +100,7 @@ def test_missing_signature_is_401() -> None:
 
 
 def test_signature_of_re_serialised_json_does_not_verify() -> None:
-    body = fixture_bytes(__file__, "mention_fr.json")
+    body = fixture_bytes("x", "mention_fr.json")
     reserialised = json.dumps(json.loads(body)).encode()  # escapes the accents and emoji
     with pytest.raises(SignatureError):
         CONNECTOR.verify(account(), delivery(body, {"x-twitter-webhooks-signature-oauth2":
@@ -115,7 +115,7 @@ def test_no_secret_configured_refuses() -> None:
 
 
 def test_event_id_is_the_event_uuid() -> None:
-    body = fixture_bytes(__file__, "mention_fr.json")
+    body = fixture_bytes("x", "mention_fr.json")
     assert CONNECTOR.event_id(account(), delivery(body)) == "8d3e1c7a-5c2b-4f0e-9a51-7b1f0c2d9e01"
     assert CONNECTOR.event_id(account(), delivery(b"not json")).startswith("sha256:")
 
@@ -123,7 +123,7 @@ def test_event_id_is_the_event_uuid() -> None:
 # --- parsing ----------------------------------------------------------------------------------
 
 def test_mention_in_french() -> None:
-    parsed = CONNECTOR.parse(account(), fixture_bytes(__file__, "mention_fr.json"))
+    parsed = CONNECTOR.parse(account(), fixture_bytes("x", "mention_fr.json"))
     (message,) = parsed.messages
     assert message.platform_message_id == "1890000000000000101"
     assert message.thread_key == "1890000000000000101"
@@ -140,7 +140,7 @@ def test_mention_in_french() -> None:
 
 
 def test_reply_with_media_and_conversation() -> None:
-    (message,) = CONNECTOR.parse(account(), fixture_bytes(__file__, "reply_en_media.json")).messages
+    (message,) = CONNECTOR.parse(account(), fixture_bytes("x", "reply_en_media.json")).messages
     assert message.reply_to_platform_id == "1890000000000000190"
     assert message.thread_key == "1890000000000000150"
     assert message.extra["conversation_id"] == "1890000000000000150"
@@ -152,7 +152,7 @@ def test_reply_with_media_and_conversation() -> None:
 
 
 def test_reply_without_mention_is_not_summoned() -> None:
-    (message,) = CONNECTOR.parse(account(), fixture_bytes(__file__, "reply_not_summoned.json")).messages
+    (message,) = CONNECTOR.parse(account(), fixture_bytes("x", "reply_not_summoned.json")).messages
     assert message.reply_to_platform_id == "1890000000000000202"  # from referenced_tweets
     assert message.extra["summoned"] is False
     status = CONNECTOR.can_reply_publicly(message.extra)
@@ -161,7 +161,7 @@ def test_reply_without_mention_is_not_summoned() -> None:
 
 
 def test_quote_of_a_brand_post_summons() -> None:
-    data = load_fixture(__file__, "reply_not_summoned.json")
+    data = fixture("x", "reply_not_summoned.json")
     data["data"]["payload"]["referenced_tweets"] = [{"type": "quoted", "id": "1890000000000000190"}]
     data["data"]["includes"]["tweets"] = [{"id": "1890000000000000190", "author_id": BRAND, "text": "Hello"}]
     (message,) = CONNECTOR.parse(account(), json.dumps(data).encode()).messages
@@ -170,7 +170,7 @@ def test_quote_of_a_brand_post_summons() -> None:
 
 
 def test_dm_received() -> None:
-    (message,) = CONNECTOR.parse(account(), fixture_bytes(__file__, "dm_received.json")).messages
+    (message,) = CONNECTOR.parse(account(), fixture_bytes("x", "dm_received.json")).messages
     assert message.visibility is Visibility.PRIVATE
     assert message.platform_message_id == "1890000000000000404"
     assert message.thread_key == "1450000000000000001-2200000000000000042"
@@ -182,7 +182,7 @@ def test_dm_received() -> None:
 
 
 def test_dm_sent_by_us_is_own() -> None:
-    data = load_fixture(__file__, "dm_received.json")
+    data = fixture("x", "dm_received.json")
     create = data["data"]["payload"]["direct_message_events"][0]["message_create"]
     create["sender_id"], create["target"]["recipient_id"] = BRAND, "2200000000000000042"
     (message,) = CONNECTOR.parse(account(), json.dumps(data).encode()).messages
@@ -208,7 +208,7 @@ def outbound(visibility: Visibility = Visibility.PUBLIC, **extra: Any) -> Outbou
 
 
 def test_public_reply(api: StandIn, http: httpx.Client) -> None:
-    api.on("POST", "/2/tweets", Reply(201, load_fixture(__file__, "create_post_201.json")))
+    api.on("POST", "/2/tweets", Reply(201, fixture("x", "create_post_201.json")))
     result = CONNECTOR.send(account(api_base=api.base_url), outbound(summoned=True), http)
     assert result.platform_message_id == "1890000000000000999"
     request = api.only()
@@ -226,7 +226,7 @@ def test_public_reply_refused_when_not_summoned(api: StandIn, http: httpx.Client
 
 
 def test_platform_403_is_not_retryable_and_keeps_xs_words(api: StandIn, http: httpx.Client) -> None:
-    api.on("POST", "/2/tweets", Reply(403, load_fixture(__file__, "error_403_not_summoned.json")))
+    api.on("POST", "/2/tweets", Reply(403, fixture("x", "error_403_not_summoned.json")))
     with pytest.raises(SendError) as caught:
         CONNECTOR.send(account(api_base=api.base_url), outbound(), http)
     assert not caught.value.retryable
@@ -235,7 +235,7 @@ def test_platform_403_is_not_retryable_and_keeps_xs_words(api: StandIn, http: ht
 
 def test_direct_message(api: StandIn, http: httpx.Client) -> None:
     path = "/2/dm_conversations/with/2200000000000000042/messages"
-    api.on("POST", path, Reply(201, load_fixture(__file__, "dm_send_201.json")))
+    api.on("POST", path, Reply(201, fixture("x", "dm_send_201.json")))
     result = CONNECTOR.send(account(api_base=api.base_url), outbound(Visibility.PRIVATE), http)
     assert result.platform_message_id == "1890000000000000888"
     assert result.thread_key == "1450000000000000001-2200000000000000042"
@@ -244,7 +244,7 @@ def test_direct_message(api: StandIn, http: httpx.Client) -> None:
 
 def test_429_honours_x_rate_limit_reset(api: StandIn, http: httpx.Client) -> None:
     reset = int(time.time()) + 120
-    api.on("POST", "/2/tweets", Reply(429, load_fixture(__file__, "error_429.json"),
+    api.on("POST", "/2/tweets", Reply(429, fixture("x", "error_429.json"),
                                       headers={"x-rate-limit-limit": "100", "x-rate-limit-remaining": "0",
                                                "x-rate-limit-reset": str(reset)}))
     with pytest.raises(SendError) as caught:
@@ -262,7 +262,7 @@ def test_503_is_retryable_with_retry_after(api: StandIn, http: httpx.Client) -> 
 
 
 def test_timeout_is_retryable(api: StandIn) -> None:
-    api.on("POST", "/2/tweets", Reply(201, load_fixture(__file__, "create_post_201.json"), delay=0.5))
+    api.on("POST", "/2/tweets", Reply(201, fixture("x", "create_post_201.json"), delay=0.5))
     with httpx.Client(timeout=0.1) as quick, pytest.raises(SendError) as caught:
         CONNECTOR.send(account(api_base=api.base_url), outbound(), quick)
     assert caught.value.retryable
@@ -281,7 +281,7 @@ def test_notes_are_never_sent(api: StandIn, http: httpx.Client) -> None:
 
 
 def test_check_connection(api: StandIn, http: httpx.Client) -> None:
-    api.on("GET", "/2/users/me", Reply(200, load_fixture(__file__, "users_me.json")))
+    api.on("GET", "/2/users/me", Reply(200, fixture("x", "users_me.json")))
     assert CONNECTOR.check_connection(account(api_base=api.base_url), http) == \
         "connected as @AirCompris (1450000000000000001)"
     assert api.only().headers["authorization"] == "Bearer user-token"
@@ -349,7 +349,7 @@ def _mutate(data: Any, path: list[int], value: Any) -> Any:
 @given(name=st.sampled_from(FIXTURES), path=st.lists(st.integers(0, 20), max_size=6), value=json_values)
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 def test_mutated_payloads_parse_or_are_unprocessable(name: str, path: list[int], value: Any) -> None:
-    body = json.dumps(_mutate(load_fixture(__file__, name), path, value), ensure_ascii=False).encode()
+    body = json.dumps(_mutate(fixture("x", name), path, value), ensure_ascii=False).encode()
     CONNECTOR.verify(account(), delivery(body))
     with contextlib.suppress(UnprocessableEvent):
         CONNECTOR.parse(account(), body)

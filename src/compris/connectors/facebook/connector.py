@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import httpx
 
@@ -64,6 +64,10 @@ class FacebookConnector(MetaConnector):
             parse_feed(entry, obj(change.get("value"), "feed value"), out)
         else:
             super().parse_change(account, entry, change, out)
+
+    def private_reply_target(self, comment_extra: Mapping[str, Any]) -> str | None:
+        """The comment itself: Messenger answers a comment privately with one message that opens the conversation."""
+        return messaging.private_reply_target(comment_extra)
 
     def send(self, account: AccountContext, message: OutboundMessage, client: httpx.Client) -> SendResult:
         graph = self.graph(account, client)

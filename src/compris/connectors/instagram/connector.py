@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import httpx
 
@@ -63,6 +63,10 @@ class InstagramConnector(MetaConnector):
             parse_mention(entry, obj(change.get("value"), "mention value"), out)
         else:
             super().parse_change(account, entry, change, out)
+
+    def private_reply_target(self, comment_extra: Mapping[str, Any]) -> str | None:
+        """The comment itself: Instagram answers a comment privately with one message that opens the conversation."""
+        return messaging.private_reply_target(comment_extra)
 
     def send(self, account: AccountContext, message: OutboundMessage, client: httpx.Client) -> SendResult:
         graph = self.graph(account, client)

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from compris.connectors.base import (
+    PRIVATE_REPLY_TO_COMMENT,
     Attachment,
     AttachmentRules,
     Author,
@@ -153,9 +154,15 @@ def messaging_type(extra: Mapping[str, Any], now: datetime, product: str) -> dic
                     "(24 hours, extended to 7 days for replies written by a person)", retryable=False)
 
 
+def private_reply_target(comment_extra: Mapping[str, Any]) -> str | None:
+    """The comment id a private reply answers (Facebook and Instagram comments carry ``comment_id``)."""
+    comment_id = comment_extra.get("comment_id")
+    return str(comment_id) if comment_id else None
+
+
 def send_body(message: OutboundMessage, now: datetime, product: str) -> dict[str, Any]:
-    """The Send API body for a DM or, with ``extra["private_reply_to_comment"]``, a private reply."""
-    comment_id = message.extra.get("private_reply_to_comment")
+    """The Send API body for a DM or, with ``extra[PRIVATE_REPLY_TO_COMMENT]``, a private reply."""
+    comment_id = message.extra.get(PRIVATE_REPLY_TO_COMMENT)
     if comment_id:
         created = _aware(message.extra.get("comment_created_at"))
         if created is not None and now - created > PRIVATE_REPLY_WINDOW:

@@ -61,6 +61,9 @@ class XConnector(Connector):
     setting_fields: ClassVar[tuple[str, ...]] = ("handle", "webhook_id", "client_id", "api_base")
     optional_fields: ClassVar[tuple[str, ...]] = ("consumer_secret", "app_bearer_token", "refresh_token")
     supports_replay: ClassVar[bool] = True
+    #: X shows the mentions opening a reply as its addressees, and does not count them in its length
+    public_reply_mentions: ClassVar[bool] = True
+    aliases: ClassVar[tuple[str, ...]] = ("twitter",)
     field_labels: ClassVar[Mapping[str, str]] = {
         "external_id": "User id of the brand's X account",
         "oauth2_client_secret": "OAuth 2.0 client secret",

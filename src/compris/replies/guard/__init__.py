@@ -7,6 +7,8 @@ untrusted and only read. Rules live in ``rules.py``, each a small registered fun
 
 from __future__ import annotations
 
+from compris.connectors.base import LengthUnit
+
 from . import rules as _rules  # noqa: F401  (registers the rules)
 from .engine import RULES, Rule, check, rule, rule_ids
 from .model import (
@@ -15,7 +17,6 @@ from .model import (
     Fix,
     GuardContext,
     GuardSettings,
-    LengthUnit,
     PromiseRule,
     Severity,
 )

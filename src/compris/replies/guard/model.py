@@ -6,8 +6,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from compris.connectors.base import LengthUnit
+
 Severity = Literal["warning", "block"]
-LengthUnit = Literal["characters", "graphemes", "x"]  # "x": X's weighted count (URLs 23, CJK 2)
 AddressForm = Literal["vous", "tu"]
 FixKind = Literal["replace_span", "replace_draft", "action"]
 

@@ -132,7 +132,7 @@ def create_reply(
             return load.message(session, existing, case.number)
     override = {reply_actions.ALL_WARNINGS} if body.override_warnings else set()
     try:
-        sent = reply_actions.send_reply(session, ctx.runtime.publisher, actor=user, case=case, text=body.text,
+        sent = reply_actions.send_agent_reply(session, ctx.runtime.publisher, actor=user, case=case, text=body.text,
                                         visibility=body.visibility, reply_to_message_id=body.reply_to_message_id,
                                         idempotency_key=key, template_id=body.template_id, override=override,
                                         source="api", attachments=attachments)

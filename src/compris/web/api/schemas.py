@@ -20,6 +20,8 @@ from pydantic import (
     field_validator,
 )
 
+from compris.connectors.base import LengthUnit
+
 EXAMPLE_TIME = "2025-03-01T09:30:00+00:00"
 
 
@@ -115,8 +117,10 @@ class ChannelLimits(Schema):
                                           examples=[280])
     private_max_length: int | None = Field(description="Longest private message (null: no limit).",
                                            examples=[10000])
-    length_unit: str = Field(description="How length is counted: `characters` or `graphemes`.",
-                             examples=["characters"])
+    length_unit: LengthUnit = Field(description="How the network counts a text's length: `characters`, `graphemes` "
+                                    "(what a reader sees as one character) or `x` (X's weighted count: links 23, "
+                                    "emoji and CJK characters 2, the mentions that open a reply free).",
+                                    examples=["characters"])
 
 
 class ChannelOut(Schema):

@@ -27,8 +27,9 @@ from compris.kit.clock import now
 from compris.kit.errors import ComprisError, Invalid, NotFound, TooLarge
 from compris.models import Case, CaseStatus, ChannelAccount, Direction, Message, Team, Upload, User
 from compris.replies import actions as reply_actions
-from compris.replies.composition import length_unit
 from compris.routing import service as routing
+from compris.triage import actions as triage_actions
+from compris.triage.labels import TRIAGE_LABELS
 from compris.uploads import actions as upload_actions
 from compris.uploads.queries import uploads_in_order
 from compris.web import i18n
@@ -113,7 +114,7 @@ def composer_for(session: Any, case: Case, *, text: str = "", visibility: str | 
             limits = {Visibility.PUBLIC: connector.limits.public_max_length,
                       Visibility.PRIVATE: connector.limits.private_max_length}
             attach = {v: attach_options(connector, v) for v in visibilities}
-            unit = length_unit(account.network, connector.limits.length_unit)
+            unit = connector.limits.length_unit
             network = connector.display_name
     default = str(inbound[0][0]) if inbound and inbound[0][0] in visibilities else (
         visibilities[0] if visibilities else Visibility.PRIVATE)
@@ -141,7 +142,7 @@ def _vars(ctx: PageContext, view: CaseView, composer: Composer | None = None,
         "action_error": action_error,
         "statuses": [s.value for s in CaseStatus],
         "workspace": workspace_of(ctx.session, ctx),
-        "triage_labels": actions.TRIAGE_LABELS,
+        "triage_labels": TRIAGE_LABELS,
         "reply_tools": replies.reply_tools(ctx.session, view.case, ctx.user),
         "teams": list(ctx.session.scalars(
             select(Team).where(Team.workspace_id == ctx.user.workspace_id).order_by(Team.name, Team.id))),
@@ -259,7 +260,7 @@ def reply(
                         data=upload.file.read(ctx.runtime.settings.max_upload_bytes + 1),
                         max_bytes=ctx.runtime.settings.max_upload_bytes))
         with domain_action(ctx.session):  # the reply guard runs again here; blocks cannot be overridden
-            reply_actions.send_reply(ctx.session, ctx.runtime.publisher, actor=ctx.user, case=case, text=text,
+            reply_actions.send_agent_reply(ctx.session, ctx.runtime.publisher, actor=ctx.user, case=case, text=text,
                                      visibility=visibility, idempotency_key=key,
                                      template_id=replies.parse_template_id(template_id), override=overrides,
                                      attachments=kept)
@@ -404,8 +405,8 @@ def correct_triage(number: int, message_id: int, request: Request, ctx: PageCont
         return _not_found(request, ctx)
     try:
         with domain_action(ctx.session):
-            actions.correct_triage(ctx.session, ctx.runtime.publisher, actor=ctx.user, message=message,
-                                   field=field, label=label)
+            triage_actions.correct_triage(ctx.session, ctx.runtime.publisher, actor=ctx.user, message=message,
+                                          field=field, label=label)
     except ComprisError as exc:
         return _answer(request, ctx, number, ["timeline", "actions"], action_error=_message(ctx, exc))
     return _answer(request, ctx, number, ["timeline", "actions"])

@@ -18,6 +18,7 @@ from jinja2.runtime import Context
 from markupsafe import Markup
 from sqlalchemy.orm import Session
 
+from compris import timeline
 from compris.kit.clock import now
 from compris.kit.errors import ComprisError
 from compris.models import Workspace
@@ -50,16 +51,7 @@ LABELS: dict[str, dict[str, str]] = {
                      "language": "Language"},
     "pii": {"email": "e-mail", "phone": "phone", "card": "payment card", "iban": "IBAN",
             "record_locator": "booking reference", "order_number": "order number", "address": "address"},
-    "event": {"opened": "Case opened", "reopened": "Case reopened", "assigned": "Assigned to %(name)s",
-              "unassigned": "Assignment removed", "status_changed": "Status changed to %(status)s",
-              "resolved": "Resolved", "closed": "Closed", "contact_merged": "Contacts merged",
-              "case_merged": "Another case of this customer was merged here",
-              "case_merged_into": "Merged into another case",
-              "reply_failed": "A reply failed", "reply_retrying": "A reply will be retried",
-              "reply_uncertain": "A reply may not have been sent", "reply_retry_requested": "Retry requested",
-              "triage_corrected": "Triage corrected", "triage_refined": "Triage refined by the accurate model",
-              "message_deleted": "A message was deleted on the network",
-              "transferred": "Transferred to %(team)s"},
+    "event": {kind.value: label for kind, label in timeline.LABELS.items()},
     "role": {"admin": "Admin", "supervisor": "Supervisor", "agent": "Agent"},
     "sla": {"ok": "SLA on track", "at_risk": "SLA at risk", "breached": "SLA breached", "met": "SLA met",
             "paused": "SLA paused"},

@@ -13,24 +13,23 @@ loaded by the inbound job.
 
 The job reads the message in a short transaction, runs the accurate path outside any transaction (the encoder is
 loaded once per worker process, about 2 s and 150 MB; then 20-60 ms a message), and writes the result through
-:func:`compris.inbox.actions.refine_triage`, where an agent's corrections win. Running it twice is harmless; a
-failure leaves the fast triage in place (the queue logs it and retries a few times).
+:func:`compris.triage.actions.refine_triage`, where an agent's corrections win (the job lives in
+:mod:`compris.triage.tasks`). Running it twice is harmless; a failure leaves the fast triage in place (the queue
+logs it and retries a few times).
 """
 
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from compris.inbox import actions, triage_step
 from compris.live import Publisher
-from compris.models import Direction, Identity, Message
-from compris.worker.queue import JobRun, enqueue, handler
+from compris.models import Direction, Message
+from compris.triage import step
+from compris.worker.queue import enqueue
 
 log = logging.getLogger(__name__)
 
@@ -80,7 +79,7 @@ def plan_refinement(session: Session, publisher: Publisher, message: Message, mo
     if not wants_refinement(message.triage or {}, mode):
         return False
     try:
-        available = triage_step.workspace_models(message.workspace_id).has_accurate_path
+        available = step.workspace_models(message.workspace_id).has_accurate_path
     except Exception:  # the fast triage already failed loudly if the models are broken; never stop the message
         log.exception("could not tell whether workspace %s has the accurate triage path", message.workspace_id)
         return False
@@ -96,42 +95,3 @@ def plan_refinement(session: Session, publisher: Publisher, message: Message, mo
         max_attempts=MAX_ATTEMPTS,
     )
     return True
-
-
-@handler(REFINE_TRIAGE)
-def refine(run: JobRun) -> None:
-    from compris.triage import triage
-
-    message_id = int(run.payload["message_id"])
-    workspace_id = int(run.payload.get("workspace_id", run.workspace_id))
-    with run.db.transaction() as session:  # short: read what the model needs
-        message = session.get(Message, message_id)
-        if (
-            message is None
-            or message.workspace_id != workspace_id
-            or message.direction != Direction.INBOUND
-            or message.deleted_at is not None
-            or (message.triage or {}).get("path") == "accurate"  # already refined (a job run twice)
-        ):
-            return
-        identity = session.get(Identity, message.author_identity_id) if message.author_identity_id else None
-        text, promoted, reshares = message.text, message.promoted, message.reshares
-        followers = identity.followers if identity is not None else None
-        verified = bool(identity.verified) if identity is not None else False
-    models = triage_step.workspace_models(workspace_id, run.services.settings.data_dir)
-    if not models.has_accurate_path:
-        log.info("message %s keeps its fast triage: workspace %s has no accurate path", message_id, workspace_id)
-        return
-    started = time.perf_counter()
-    # outside any transaction: the first call in a process loads the encoder (seconds), then tens of ms
-    result = triage(text, followers=followers, verified=verified, promoted=promoted, reshares=reshares,
-                    models=models, accurate=True)
-    if result.path != "accurate":  # the accurate path went away meanwhile: keep the fast triage
-        return
-    with run.db.transaction() as session:
-        message = session.scalar(select(Message).where(Message.id == message_id))
-        if message is None:
-            return
-        changed = actions.refine_triage(session, run.publisher, message=message, result=result)
-    log.debug("message %s refined in %.0f ms (%s)", message_id, (time.perf_counter() - started) * 1000,
-              "written" if changed else "nothing to write")

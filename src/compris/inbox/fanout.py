@@ -1,4 +1,4 @@
-"""Routing one delivery to the accounts it names (Meta: one callback URL per app, many Pages).
+"""Fanning one delivery out to the accounts it names (Meta: one callback URL per app, many Pages).
 
 Meta lets an app register a single callback URL per object type, so the deliveries of every Page (or
 Instagram account, or WhatsApp number) connected through one app arrive at whichever Compris account's
@@ -24,24 +24,15 @@ from sqlalchemy.orm import Session
 from compris.channels.service import context
 from compris.connectors.base import Connector, SignatureError, WebhookRequest
 from compris.kit.crypto import SecretsError
-from compris.live import Publisher
 from compris.models import ChannelAccount
 
 log = logging.getLogger(__name__)
 
 
-def route_delivery(
-    session: Session,
-    publisher: Publisher,
-    secret_key: str,
-    account: ChannelAccount,
-    connector: Connector,
-    request: WebhookRequest,
-    event_key: str,
-) -> list[int]:
-    """Store a verified delivery for the sibling accounts it names; returns their ids."""
-    from compris.inbox.ingest import store_raw_event
-
+def siblings_named(
+    session: Session, secret_key: str, account: ChannelAccount, connector: Connector, request: WebhookRequest
+) -> list[ChannelAccount]:
+    """The other accounts a delivery verified by ``account`` also belongs to (the receiver stores it for each)."""
     named = connector.routing_ids(request.body) - {account.external_id}
     if not named:
         return []
@@ -56,7 +47,7 @@ def route_delivery(
         )
         .order_by(ChannelAccount.id)
     )
-    routed: list[int] = []
+    found: list[ChannelAccount] = []
     for sibling in siblings:
         try:
             connector.verify(context(sibling, secret_key), request)
@@ -67,10 +58,7 @@ def route_delivery(
                 sibling.id,
             )
             continue
-        store_raw_event(
-            session, publisher, sibling, event_key, request.body, request.headers.get("content-type", "")
-        )
-        routed.append(sibling.id)
-    if routed:
-        log.info("delivery to account %s routed to accounts %s", account.id, routed)
-    return routed
+        found.append(sibling)
+    if found:
+        log.info("delivery to account %s fanned out to accounts %s", account.id, [s.id for s in found])
+    return found

@@ -1,0 +1,97 @@
+"""Every write to contacts, threads, cases and messages goes through these functions.
+
+They assume their input was checked by the caller (permissions, workspace), never commit (the edge does), write
+the case's timeline (:mod:`compris.timeline`), emit a domain event (:mod:`compris.events`) to the listeners of
+every capability inside the transaction, and publish live events that are delivered after the commit.
+
+By subject: :mod:`.cases` (status, assignment, notes, merges), :mod:`.inbound` (what the networks tell us),
+:mod:`.outbox` (queueing outbound messages: :func:`queue_outbound` is the one way), :mod:`.contacts`.
+Triage corrections live in :mod:`compris.triage.actions`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from compris import timeline
+from compris.inbox.actions.cases import (
+    ALLOWED_STATUSES,
+    MAX_TEXT,
+    add_note,
+    assign,
+    change_status,
+    check_text,
+    mark_read,
+    merge_cases,
+    reply_target,
+    set_status,
+    wake_snoozed,
+)
+from compris.inbox.actions.contacts import merge_contacts, unmerge_identity
+from compris.inbox.actions.inbound import (
+    mark_deleted,
+    record_delivery_status,
+    record_inbound,
+    resolve_identity,
+    thread_for,
+)
+from compris.inbox.actions.outbox import (
+    AGENT,
+    AUTO_ACK,
+    SEND_REPLY,
+    add_reply,
+    attachment_ids,
+    origin_of,
+    outbox_key,
+    queue_outbound,
+    retry_send,
+    upload_dict,
+)
+from compris.live import publish_case
+from compris.models import Case, CaseEvent
+
+__all__ = [
+    "AGENT",
+    "ALLOWED_STATUSES",
+    "AUTO_ACK",
+    "MAX_TEXT",
+    "SEND_REPLY",
+    "add_note",
+    "add_reply",
+    "assign",
+    "attachment_ids",
+    "change_status",
+    "check_text",
+    "mark_deleted",
+    "mark_read",
+    "merge_cases",
+    "merge_contacts",
+    "origin_of",
+    "outbox_key",
+    "queue_outbound",
+    "record_delivery_status",
+    "record_inbound",
+    "reply_target",
+    "resolve_identity",
+    "retry_send",
+    "set_status",
+    "thread_for",
+    "unmerge_identity",
+    "upload_dict",
+    "wake_snoozed",
+]
+
+
+# --- TRANSITIONAL (issue 12): routing.service, sla.service, sla.wait, replies.settings and replies.templates still
+# import these two names; their owners' branches move them to compris.timeline's recorders and
+# compris.live.publish_case. Delete both once those branches are merged (nothing in the inbox uses them).
+_publish_case = publish_case
+
+
+def log_event(
+    session: Session, case: Case | None, kind: str, actor_user_id: int | None = None, *, workspace_id: int, **data: Any
+) -> CaseEvent:
+    return timeline._record(session, timeline.EventKind(kind), workspace_id=workspace_id, case=case,
+                            actor_user_id=actor_user_id, **data)

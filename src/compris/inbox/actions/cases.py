@@ -1,0 +1,215 @@
+"""Operations on a case: its status (the one place a status changes), assignment, reading, notes, merging, and the
+customer message a reply answers."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from compris import bus, timeline
+from compris.connectors.base import Visibility
+from compris.events import CaseAssigned, CasesMerged, NoteAdded, StatusChanged
+from compris.kit.clock import now
+from compris.kit.errors import Invalid, NotFound
+from compris.live import Publisher, publish_case
+from compris.models import ACTIVE_STATUSES, Case, CaseStatus, Direction, Message, User
+
+MAX_TEXT = 20_000
+ALLOWED_STATUSES = {s.value for s in CaseStatus}
+FINAL_STATUSES = (CaseStatus.RESOLVED, CaseStatus.CLOSED)
+
+
+def check_text(text: str, *, may_be_empty: bool = False) -> str:
+    """An agent's text, normalised (``\\r\\n``, outer blanks) and checked (not empty unless allowed, not too long)."""
+    text = text.replace("\r\n", "\n").strip()
+    if not text and not may_be_empty:
+        raise Invalid("the message is empty")
+    if len(text) > MAX_TEXT:
+        raise Invalid(f"the message is longer than {MAX_TEXT} characters")
+    return text
+
+
+def change_status(
+    session: Session,
+    publisher: Publisher,
+    case: Case,
+    to_status: str,
+    *,
+    actor_user_id: int | None = None,
+    reason: str | None = None,
+    until: datetime | None = None,
+) -> None:
+    """Move ``case`` to ``to_status``: every status change (an agent's, the customer writing again, a snooze ending,
+    a reply to a new case, a merge) goes through here, so each one leaves its timeline row and emits
+    :class:`~compris.events.StatusChanged`. ``until``: the end of a snooze. Checks nothing (the callers do)."""
+    previous = case.status
+    t = now()
+    case.status = to_status
+    case.last_activity_at = t
+    case.snoozed_until = until if to_status == CaseStatus.SNOOZED else None
+    if to_status == CaseStatus.RESOLVED:
+        case.resolved_at = t
+    elif to_status != CaseStatus.CLOSED:
+        case.resolved_at = None
+    if to_status == CaseStatus.RESOLVED:
+        timeline.resolved(session, case, from_status=previous, actor_user_id=actor_user_id)
+    elif to_status == CaseStatus.CLOSED:
+        timeline.closed(session, case, from_status=previous, actor_user_id=actor_user_id, reason=reason)
+    elif previous in FINAL_STATUSES:
+        timeline.reopened(session, case, actor_user_id=actor_user_id, from_status=previous, to_status=to_status,
+                          reason=reason, until=until)
+    else:
+        timeline.status_changed(session, case, from_status=previous, to_status=to_status,
+                                actor_user_id=actor_user_id, reason=reason, until=until)
+    bus.emit(session, publisher, StatusChanged(workspace_id=case.workspace_id, actor_user_id=actor_user_id,
+                                               case_id=case.id, from_status=previous, to_status=to_status,
+                                               reason=reason))
+
+
+def set_status(
+    session: Session,
+    publisher: Publisher,
+    *,
+    actor: User,
+    case: Case,
+    status: str,
+    snooze_until: datetime | None = None,
+) -> None:
+    """An agent sets the case's status (a snooze needs its end, in the future; a case is never made new again)."""
+    if status not in ALLOWED_STATUSES:
+        raise Invalid(f"unknown status {status!r}")
+    if status == CaseStatus.NEW:
+        raise Invalid("a case cannot be made new again")
+    if status == CaseStatus.SNOOZED:
+        if snooze_until is None or snooze_until <= now():
+            raise Invalid("snooze needs a time in the future")
+    elif case.status == status:
+        case.snoozed_until = None
+        return
+    change_status(session, publisher, case, status, actor_user_id=actor.id,
+                  until=snooze_until if status == CaseStatus.SNOOZED else None)
+    publish_case(session, publisher, case, "status")
+
+
+def wake_snoozed(session: Session, publisher: Publisher, workspace_id: int | None = None) -> int:
+    """Reopen snoozed cases whose time has come (a scheduled job)."""
+    query = select(Case).where(Case.status == CaseStatus.SNOOZED, Case.snoozed_until <= now())
+    if workspace_id is not None:
+        query = query.where(Case.workspace_id == workspace_id)
+    count = 0
+    for case in session.scalars(query.with_for_update(skip_locked=True)):
+        change_status(session, publisher, case, CaseStatus.OPEN, reason="snooze ended")
+        publish_case(session, publisher, case, "status")
+        count += 1
+    return count
+
+
+def assign(
+    session: Session,
+    publisher: Publisher,
+    *,
+    actor: User | None,
+    case: Case,
+    assignee: User | None,
+    reason: str | None = None,
+) -> None:
+    """Give the case to ``assignee`` (None: unassign). ``actor`` None is the system (routing's automatic
+    assignment): an agent's assignment counts as activity on the case, the system's does not."""
+    if assignee is not None and (assignee.workspace_id != case.workspace_id or not assignee.is_active):
+        raise NotFound("no such agent")
+    new_id = assignee.id if assignee else None
+    if case.assignee_id == new_id:
+        return
+    previous = case.assignee_id
+    actor_id = actor.id if actor is not None else None
+    case.assignee_id = new_id
+    if actor is not None:
+        case.last_activity_at = now()
+    if new_id is not None:
+        timeline.assigned(session, case, assignee_id=new_id, previous_assignee_id=previous, actor_user_id=actor_id,
+                          reason=reason)
+    else:
+        timeline.unassigned(session, case, previous_assignee_id=previous, actor_user_id=actor_id)
+    bus.emit(session, publisher, CaseAssigned(workspace_id=case.workspace_id, actor_user_id=actor_id, case_id=case.id,
+                                              assignee_id=new_id, previous_assignee_id=previous, reason=reason))
+    publish_case(session, publisher, case, "assigned")
+
+
+def mark_read(session: Session, case: Case) -> None:
+    case.unread = False
+
+
+def add_note(session: Session, publisher: Publisher, *, actor: User, case: Case, text: str) -> Message:
+    """An internal note on the case (never sent)."""
+    message = Message(
+        workspace_id=case.workspace_id,
+        case_id=case.id,
+        thread_id=None,
+        channel_account_id=None,
+        direction=Direction.OUTBOUND,
+        visibility=Visibility.NOTE,
+        author_user_id=actor.id,
+        text=check_text(text),
+        sent_at=now(),
+    )
+    session.add(message)
+    session.flush()
+    case.last_activity_at = now()
+    timeline.note_added(session, case, message_id=message.id, actor_user_id=actor.id)
+    bus.emit(session, publisher, NoteAdded(workspace_id=case.workspace_id, actor_user_id=actor.id, case_id=case.id,
+                                           message_id=message.id))
+    publish_case(session, publisher, case, "note", message_id=message.id)
+    return message
+
+
+def merge_cases(session: Session, publisher: Publisher, *, actor: User, source: Case, target: Case) -> None:
+    """Fold ``source`` into ``target`` (the same customer's same issue): its messages move, it is closed; a resolved
+    or closed target is reopened when the source was still active."""
+    if source.id == target.id:
+        raise Invalid("a case cannot be merged into itself")
+    if source.workspace_id != target.workspace_id or source.workspace_id != actor.workspace_id:
+        raise NotFound("no such case")
+    if source.contact_id != target.contact_id:
+        raise Invalid("only cases of the same customer can be merged (merge the contacts first)")
+    moved = list(session.scalars(select(Message).where(Message.case_id == source.id)))
+    for message in moved:
+        message.case_id = target.id
+    target.first_inbound_at = min(filter(None, [target.first_inbound_at, source.first_inbound_at]), default=None)
+    if source.last_inbound_at and (target.last_inbound_at is None or source.last_inbound_at > target.last_inbound_at):
+        target.last_inbound_at = source.last_inbound_at
+        target.preview, target.last_channel_account_id = source.preview, source.last_channel_account_id
+    target.priority = max(target.priority, source.priority)
+    target.unread = target.unread or source.unread
+    target.last_activity_at = now()
+    message_ids = [m.id for m in moved]
+    timeline.case_merged(session, target, source=source, message_ids=message_ids, actor_user_id=actor.id)
+    timeline.case_merged_into(session, source, target=target, actor_user_id=actor.id)
+    session.flush()
+    if target.status in FINAL_STATUSES and source.status in ACTIVE_STATUSES:
+        change_status(session, publisher, target, CaseStatus.OPEN, actor_user_id=actor.id,
+                      reason=f"case #{source.number} was merged into it")
+    set_status(session, publisher, actor=actor, case=source, status=CaseStatus.CLOSED)
+    bus.emit(session, publisher, CasesMerged(workspace_id=target.workspace_id, actor_user_id=actor.id,
+                                             case_id=target.id, source_case_id=source.id,
+                                             message_ids=tuple(message_ids)))
+    publish_case(session, publisher, target, "merged")
+
+
+def reply_target(session: Session, case: Case, visibility: str, reply_to_message_id: int | None) -> Message:
+    """The inbound message a reply answers: the one named, else the latest of that visibility."""
+    query = select(Message).where(Message.case_id == case.id, Message.direction == Direction.INBOUND)
+    if reply_to_message_id is not None:
+        target = session.scalar(query.where(Message.id == reply_to_message_id))
+        if target is None:
+            raise NotFound("the message to reply to is not on this case")
+        return target
+    target = session.scalar(
+        query.where(Message.visibility == visibility).order_by(Message.sent_at.desc(), Message.id.desc()).limit(1)
+    )
+    if target is None:
+        target = session.scalar(query.order_by(Message.sent_at.desc(), Message.id.desc()).limit(1))
+    if target is None:
+        raise Invalid("this case has no customer message to reply to")
+    return target

@@ -1,0 +1,272 @@
+"""Queueing outbound messages: :func:`queue_outbound` is the one way (an agent's reply, the automatic acknowledgement,
+and later surveys and bulk replies); the send job (:mod:`compris.inbox.outbound`) sends each exactly once."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from compris import bus, timeline
+from compris.channels.service import bare_context, connector_for
+from compris.connectors.base import Attachment, Author, Visibility
+from compris.events import ReplyQueued, ReplyRetryRequested
+from compris.inbox.actions.cases import assign, change_status, check_text, reply_target
+from compris.inbox.actions.inbound import thread_for
+from compris.kit.clock import now
+from compris.kit.errors import Conflict, Invalid, NotFound, Translatable
+from compris.live import Publisher, publish_case
+from compris.models import (
+    Case,
+    CaseStatus,
+    ChannelAccount,
+    DeliveryState,
+    Direction,
+    Identity,
+    Message,
+    Outbox,
+    Thread,
+    Upload,
+    User,
+)
+from compris.uploads import actions as upload_actions
+from compris.worker.queue import enqueue
+
+#: The send job's kind (rows of existing databases carry it: never rename).
+SEND_REPLY = "inbox.send_reply"
+
+#: Who queued an outbound message (``message.platform_extra["origin"]``, ``ReplyQueued.origin``).
+AGENT = "agent"
+AUTO_ACK = "auto_ack"
+
+
+def outbox_key(workspace_id: int, key: str) -> str:
+    """Idempotency keys are namespaced by workspace: one workspace can neither collide with nor detect another's."""
+    return f"{workspace_id}:{key}"[:100]
+
+
+def origin_of(message: Message) -> str:
+    """Who queued an outbound message: ``agent``, ``auto_ack``... (rows from before ``origin`` was recorded: an
+    automatic acknowledgement is marked ``auto_ack``, anything else was an agent's)."""
+    extra = message.platform_extra or {}
+    origin = extra.get("origin")
+    if isinstance(origin, str) and origin:
+        return origin
+    return AUTO_ACK if extra.get("auto_ack") else AGENT
+
+
+def queue_outbound(
+    session: Session,
+    publisher: Publisher,
+    *,
+    case: Case,
+    text: str,
+    visibility: str,
+    origin: str = AGENT,
+    actor: User | None = None,
+    reply_to_message_id: int | None = None,
+    idempotency_key: str | None = None,
+    platform_extra: dict[str, Any] | None = None,
+    attachments: Sequence[Upload] = (),
+) -> Message:
+    """Queue a public or private message on ``case``, answering a customer message; sending happens in a job,
+    exactly once. Every outbound message is queued here.
+
+    Checks, in order, and refuses with the reason (:class:`~compris.kit.errors.Invalid`) before writing anything:
+    the text, the idempotency key (the same key with the same message returns the message already queued; with
+    another one it is a :class:`~compris.kit.errors.Conflict`), the answered message (``reply_to_message_id``, else
+    the latest of that visibility), the network's attachment rules for this kind of reply
+    (:class:`~compris.connectors.base.AttachmentRules`: files are never dropped), its length limit counted its own
+    way (``connector.limits.count``) and its reply window. A private answer to a public message goes to the
+    customer's private thread on the same account.
+
+    ``origin`` says who queued it (``agent``, ``auto_ack``, later ``survey``, ``bulk``); it is recorded in
+    ``platform_extra["origin"]`` and in :class:`~compris.events.ReplyQueued`. An agent's reply (``origin`` agent,
+    with an ``actor``) also takes the case: assigned to the agent when unassigned, a new case becomes open, read.
+    ``platform_extra`` is kept for the send (``private_reply_to_comment``: the move-to-private action answers a
+    Facebook/Instagram comment with the platform's private reply)."""
+    if visibility not in (Visibility.PUBLIC, Visibility.PRIVATE):
+        raise Invalid("a reply is public or private")
+    if any(u.workspace_id != case.workspace_id for u in attachments):
+        raise NotFound("no such file")
+    text = check_text(text, may_be_empty=bool(attachments))
+    key = outbox_key(case.workspace_id, idempotency_key or uuid.uuid4().hex)
+    existing = session.scalar(select(Outbox).where(Outbox.idempotency_key == key))
+    if existing is not None:  # a double submit: the same message, not a second one
+        message = session.get(Message, existing.message_id)
+        assert message is not None
+        if (message.case_id != case.id or message.text != text or message.visibility != visibility
+                or attachment_ids(message) != [u.id for u in attachments]):
+            raise Conflict("this idempotency key was already used for another reply")
+        return message
+    target = reply_target(session, case, visibility, reply_to_message_id)
+    account = session.get(ChannelAccount, target.channel_account_id)
+    assert account is not None and target.thread_id is not None
+    connector = connector_for(account)
+    if attachments:
+        rules = connector.limits.attachment_rules(visibility)
+        if rules is None:
+            raise Invalid.of("%(network)s: %(reason)s", network=connector.display_name,
+                             reason=Translatable(connector.limits.no_attachments_reason(visibility)))
+        refusal = rules.refusal_message(connector.display_name, [_attachment_of(u) for u in attachments],
+                                        has_text=bool(text))
+        if refusal:
+            raise Invalid.of(refusal[0], **refusal[1])
+    limit = connector.limits.max_length(visibility)
+    length = connector.limits.count(text, visibility)
+    if limit is not None and length > limit:
+        raise Invalid(f"{connector.display_name} accepts at most {limit} characters here ({length} typed)")
+    if target.visibility == visibility:
+        thread_id = target.thread_id
+    elif visibility == Visibility.PRIVATE:  # move to private: the customer's DM thread on the same account
+        author = session.get(Identity, target.author_identity_id) if target.author_identity_id else None
+        if author is None:
+            raise Invalid("the customer of this message is unknown")
+        dm_key = connector.private_thread_key(
+            bare_context(account), Author(platform_user_id=author.platform_user_id, handle=author.handle)
+        )
+        thread_id = thread_for(session, account, dm_key, visibility, None, author.contact_id).id
+    else:
+        raise Invalid("a private message cannot be answered in public")
+    window_thread = session.get(Thread, thread_id)
+    window = connector.reply_window(
+        Visibility(visibility),
+        (window_thread.last_inbound_at if window_thread else None) or target.sent_at,
+        now(),
+    )
+    if not window.open:
+        raise Invalid(window.reason or "the network's reply window is closed")
+    extra = dict(platform_extra or {})
+    extra["origin"] = origin
+    if origin == AUTO_ACK:
+        extra["auto_ack"] = True  # how rows from before ``origin`` say it (and the queries that read them)
+    actor_id = actor.id if actor is not None else None
+    message = Message(
+        workspace_id=case.workspace_id,
+        case_id=case.id,
+        thread_id=thread_id,
+        channel_account_id=account.id,
+        direction=Direction.OUTBOUND,
+        visibility=visibility,
+        reply_to_message_id=target.id,
+        reply_to_platform_id=target.platform_message_id,
+        author_user_id=actor_id,
+        text=text,
+        attachments=[upload_dict(u) for u in attachments],
+        sent_at=now(),
+        delivery_state=DeliveryState.QUEUED,
+        language=case.language,
+        platform_extra=extra,
+    )
+    session.add(message)
+    session.flush()
+    upload_actions.attach(session, attachments, message)  # its files are no longer a draft's (retention)
+    outbox = Outbox(
+        workspace_id=case.workspace_id,
+        message_id=message.id,
+        channel_account_id=account.id,
+        idempotency_key=key,
+        state=DeliveryState.QUEUED,
+    )
+    session.add(outbox)
+    session.flush()
+    enqueue(
+        session,
+        publisher,
+        workspace_id=case.workspace_id,
+        kind=SEND_REPLY,
+        payload={"outbox_id": outbox.id},
+        dedupe_key=f"outbox:{outbox.id}:0",
+        max_attempts=1000,
+    )
+    if origin == AGENT and actor is not None:
+        _take_case(session, publisher, case, actor)
+    timeline.reply_queued(session, case, message_id=message.id, visibility=visibility, actor_user_id=actor_id,
+                          origin=origin, upload_ids=[u.id for u in attachments])
+    bus.emit(session, publisher, ReplyQueued(workspace_id=case.workspace_id, actor_user_id=actor_id, case_id=case.id,
+                                             message_id=message.id, origin=origin))
+    publish_case(session, publisher, case, "reply", message_id=message.id)
+    return message
+
+
+def _take_case(session: Session, publisher: Publisher, case: Case, actor: User) -> None:
+    """An agent answered: the case is theirs when it was nobody's, no longer new, and read."""
+    if case.assignee_id is None:
+        assign(session, publisher, actor=actor, case=case, assignee=actor, reason="replied")
+    if case.status == CaseStatus.NEW:
+        change_status(session, publisher, case, CaseStatus.OPEN, actor_user_id=actor.id, reason="replied")
+    case.last_activity_at = now()
+    case.unread = False
+
+
+def add_reply(
+    session: Session,
+    publisher: Publisher,
+    *,
+    actor: User,
+    case: Case,
+    text: str,
+    visibility: str,
+    reply_to_message_id: int | None = None,
+    idempotency_key: str | None = None,
+    platform_extra: dict[str, Any] | None = None,
+    attachments: Sequence[Upload] = (),
+) -> Message:
+    """An agent's public or private reply (:func:`queue_outbound` with origin ``agent``): the case becomes the
+    agent's when it was unassigned, and open when it was new.
+
+    ``attachments`` (uploads of the case's workspace, checked by the caller) must be accepted by the network for
+    this kind of reply: otherwise the reply is refused with the network's reason, never sent without them. A reply
+    may then have no text where the network allows."""
+    return queue_outbound(session, publisher, case=case, text=text, visibility=visibility, origin=AGENT, actor=actor,
+                          reply_to_message_id=reply_to_message_id, idempotency_key=idempotency_key,
+                          platform_extra=platform_extra, attachments=attachments)
+
+
+def retry_send(session: Session, publisher: Publisher, *, actor: User, message: Message) -> None:
+    """An agent asks to try a failed (or uncertain) reply again."""
+    outbox = session.scalar(select(Outbox).where(Outbox.message_id == message.id))
+    if outbox is None:
+        raise Invalid("this message was not sent through the outbox")
+    if outbox.state not in (DeliveryState.FAILED, DeliveryState.UNCERTAIN):
+        raise Conflict("only a failed reply can be retried")
+    outbox.state = DeliveryState.QUEUED
+    outbox.last_error = None
+    message.delivery_state = DeliveryState.QUEUED
+    message.delivery_error = None
+    case = session.get(Case, message.case_id)
+    assert case is not None
+    generation = outbox.attempts
+    enqueue(
+        session,
+        publisher,
+        workspace_id=case.workspace_id,
+        kind=SEND_REPLY,
+        payload={"outbox_id": outbox.id, "manual": True},
+        dedupe_key=f"outbox:{outbox.id}:{generation}:manual",
+        max_attempts=1000,
+    )
+    timeline.reply_retry_requested(session, case, message_id=message.id, actor_user_id=actor.id)
+    bus.emit(session, publisher, ReplyRetryRequested(workspace_id=case.workspace_id, actor_user_id=actor.id,
+                                                     case_id=case.id, message_id=message.id))
+    publish_case(session, publisher, case, "delivery", message_id=message.id)
+
+
+def _attachment_of(upload: Upload) -> Attachment:
+    return Attachment(kind=upload.kind, name=upload.name, mime_type=upload.mime_type, size=upload.size,
+                      upload_id=upload.id)
+
+
+def upload_dict(upload: Upload) -> dict[str, Any]:
+    """How an outbound message keeps an attachment (``url``: where agents of the workspace open it)."""
+    return {"kind": upload.kind, "url": f"/uploads/{upload.id}", "name": upload.name,
+            "mime_type": upload.mime_type, "size": upload.size, "upload_id": upload.id}
+
+
+def attachment_ids(message: Message) -> list[int]:
+    """The uploads attached to an outbound message, in order."""
+    return [int(a["upload_id"]) for a in message.attachments or []
+            if isinstance(a, dict) and isinstance(a.get("upload_id"), int)]
