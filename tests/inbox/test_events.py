@@ -333,8 +333,6 @@ def _constructs(name: str) -> list[str]:
     return found
 
 
-@pytest.mark.xfail(strict=True, reason="sla/wait.send_ack builds its own outbox row until the sla branch moves it "
-                                       "to queue_outbound (issue 12): remove this marker then")
 def test_queue_outbound_is_the_only_creator_of_outbox_rows() -> None:
     assert _constructs("Outbox") == ["inbox/actions/outbox.py"]
 
