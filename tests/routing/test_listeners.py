@@ -42,7 +42,8 @@ def test_listener_order_routing_then_expected_wait_then_sla() -> None:
     assert _ours(MessageReceived) == ["compris.routing.listeners.route_new_message",
                                       "compris.sla.listeners.announce_expected_wait",
                                       "compris.sla.listeners.recompute_sla"]
-    assert _ours(StatusChanged) == ["compris.routing.listeners.follow_status", "compris.sla.listeners.recompute_sla"]
+    assert _ours(StatusChanged) == ["compris.routing.listeners.follow_status",
+                                    "compris.sla.listeners.recompute_sla_on_status"]
 
 
 def test_a_message_received_routes_the_case_and_assigns_it(world: World) -> None:
@@ -78,6 +79,20 @@ def test_a_case_leaving_the_queue_drains_it_and_one_coming_back_is_offered(world
     # a move within the queue (new → open) changes nothing for routing
     _emit(world, _moved(world, second, CaseStatus.OPEN))
     assert case(world.runtime, second).assignee_id is None
+    # nor a change a customer message caused (its MessageReceived routes the case)
+    with world.runtime.db.transaction() as s:
+        c = s.get(Case, first)
+        assert c is not None
+        c.status, c.assignee_id = CaseStatus.RESOLVED, None
+        message_id = s.scalars(select(Message.id).where(Message.case_id == first)).one()
+    event = _moved(world, first, CaseStatus.OPEN)
+    _emit(world, StatusChanged(workspace_id=event.workspace_id, case_id=first, from_status=CaseStatus.RESOLVED,
+                               to_status=CaseStatus.OPEN, message_id=message_id))
+    assert case(world.runtime, first).assignee_id is None  # (Alice had room: only the skip left it unassigned)
+    with world.runtime.db.transaction() as s:
+        c = s.get(Case, first)
+        assert c is not None
+        c.assignee_id = alice_id
     # the first case is resolved: Alice has room, the queue is drained
     _emit(world, _moved(world, first, CaseStatus.RESOLVED))
     assert case(world.runtime, second).assignee_id == alice_id

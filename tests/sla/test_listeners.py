@@ -44,11 +44,23 @@ def _message_id(world: World, case_id: int) -> int:
 
 
 @pytest.mark.parametrize("event_type", [
-    MessageReceived, StatusChanged, EchoReceived, ReplySent, ReplyFailed, ReplyUncertain, ReplyRetryRequested,
+    MessageReceived, EchoReceived, ReplySent, ReplyFailed, ReplyUncertain, ReplyRetryRequested,
     DeliveryStatusChanged, CasesMerged,
 ])
 def test_the_sla_recomputes_on_every_event_that_can_move_a_clock(event_type: type[DomainEvent]) -> None:
     assert listeners.recompute_sla in [r.listener for r in bus.listeners_of(event_type)]
+    assert listeners.recompute_sla_on_status in [r.listener for r in bus.listeners_of(StatusChanged)]
+
+
+def test_a_status_change_recomputes_unless_a_customer_message_caused_it(world: World) -> None:
+    with frozen(T0):
+        cid = inbound(world.runtime, world.account.id, "Hello", kind="dm")
+        policy(world, first_response_s=600)
+        base = {"workspace_id": world.workspace_id, "case_id": cid, "from_status": "new", "to_status": "open"}
+        _emit(world, StatusChanged(**base, message_id=_message_id(world, cid)))  # its MessageReceived follows
+        assert case(world.runtime, cid).sla_status is None
+        _emit(world, StatusChanged(**base))
+        assert case(world.runtime, cid).sla_first_response_due == T0 + timedelta(minutes=10)
 
 
 @pytest.mark.parametrize("event_type", [ReplyQueued, ReplyRetrying])

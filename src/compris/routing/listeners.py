@@ -6,7 +6,8 @@ Order 10: routing runs before the expected wait (20) and the SLA (30), which rea
   nobody has it.
 * ``StatusChanged``: a case leaving the queue (resolved, waiting, snoozed, closed) frees its agent, so the
   queue is drained; a case coming back to it (reopened, a snooze ending, a merge reopening it) is offered to
-  an agent if it has none. A move within the queue (new → open) changes nothing for routing.
+  an agent if it has none. A move within the queue (new → open) changes nothing for routing, and a change caused
+  by a customer message (``message_id``) is left to that message's ``MessageReceived``.
 """
 
 from __future__ import annotations
@@ -34,6 +35,8 @@ def route_new_message(session: Session, publisher: Publisher, event: MessageRece
 
 @listens(StatusChanged, order=ORDER)
 def follow_status(session: Session, publisher: Publisher, event: StatusChanged) -> None:
+    if event.message_id is not None:  # a customer message reopened the case: its MessageReceived routes it
+        return
     if event.from_status in service.QUEUE_STATUSES and event.to_status in service.QUEUE_STATUSES:
         return
     case = session.get(Case, event.case_id)

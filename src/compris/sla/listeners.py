@@ -5,8 +5,8 @@ announced; then the SLA (30) recomputes the case's clocks, from the case's own t
 (:func:`compris.sla.service.timeline`), so every event that can move a clock only has to trigger a recompute:
 
 * ``MessageReceived`` (a customer message: a clock starts or restarts), ``StatusChanged`` (pauses, resolution,
-  reopening, a snooze ending, a merge reopening its target), ``EchoReceived`` (a reply sent from outside Compris
-  answers too);
+  reopening, a snooze ending, a merge reopening its target; one caused by a customer message is left to its
+  ``MessageReceived``), ``EchoReceived`` (a reply sent from outside Compris answers too);
 * ``ReplySent`` (the first response counts from the send, not the queueing), ``ReplyFailed`` and
   ``DeliveryStatusChanged`` (a reply that fails, even after it was counted, re-opens the clock, and a passed
   deadline is recorded as a breach at once), ``ReplyUncertain``, ``ReplyRetryRequested``;
@@ -65,12 +65,18 @@ def record_actual_wait(session: Session, publisher: Publisher, event: ReplySent)
         wait.on_first_reply(session, case)
 
 
-@listens(MessageReceived, StatusChanged, EchoReceived, ReplySent, ReplyFailed, ReplyUncertain, ReplyRetryRequested,
+@listens(MessageReceived, EchoReceived, ReplySent, ReplyFailed, ReplyUncertain, ReplyRetryRequested,
          DeliveryStatusChanged, CasesMerged, order=SLA_ORDER)
 def recompute_sla(session: Session, publisher: Publisher, event: CaseChange) -> None:
     case = session.get(Case, event.case_id)
     if case is not None:
         service.apply(session, publisher, case)
+
+
+@listens(StatusChanged, order=SLA_ORDER)
+def recompute_sla_on_status(session: Session, publisher: Publisher, event: StatusChanged) -> None:
+    if event.message_id is None:  # (a change caused by a customer message: its MessageReceived recomputes)
+        recompute_sla(session, publisher, event)
 
 
 @listens(TriageChanged, order=SLA_ORDER)
