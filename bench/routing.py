@@ -8,8 +8,8 @@ PostgreSQL: a scratch database is created next to ``$COMPRIS_TEST_PG``
 1. **Per new case**: ``record_inbound`` of N customer messages from distinct customers (one transaction each),
    with a default team of 10 online agents (capacity 5: the team fills up and later cases queue), two routing
    rules and two SLA policies (one in Paris business hours). Reports the whole inbound write (triage included)
-   and the routing + SLA part alone (``routing.hooks.after_inbound``: team, assignment with row locks, expected
-   wait, SLA clocks and stored due times).
+   and the routing + SLA part alone (the listeners of ``MessageReceived`` with orders 10 to 30: team, assignment
+   with row locks, expected wait, SLA clocks and stored due times).
 2. **The scheduled pass**: 100,000 open cases (each with a customer message and stored SLA fields, as the
    inbox leaves them) of which K are due; ``run_pass`` (one batch of up to 2,000, as the ``sla.pass`` job does)
    for K = 0, 100, 1,000, 2,000.
@@ -31,9 +31,10 @@ from typing import Any
 
 from sqlalchemy import insert, text, update
 
-from compris import migrate
+from compris import bus, migrate
 from compris.connectors.base import Author, InboundMessage, Visibility
 from compris.db import Database
+from compris.events import MessageReceived
 from compris.inbox import actions
 from compris.kit.clock import now
 from compris.live import Hub, Publisher
@@ -51,7 +52,7 @@ from compris.models import (
     User,
     Workspace,
 )
-from compris.routing import hooks, shifts
+from compris.routing import shifts
 from compris.sla.service import run_pass
 
 PG_ADMIN = os.environ.get("COMPRIS_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
@@ -95,18 +96,18 @@ def setup_workspace(db: Database) -> tuple[int, int]:
 def bench_new_cases(db: Database, publisher: Publisher, n: int) -> dict[str, Any]:
     _ws, account_id = setup_workspace(db)
     hook_times: list[float] = []
-    original = hooks.after_inbound
+    started: list[float] = []
 
-    def timed(*args: Any, **kwargs: Any) -> None:
-        t = time.perf_counter()
-        original(*args, **kwargs)
-        hook_times.append(time.perf_counter() - t)
+    def start(*_args: Any) -> None:  # before routing (order 10)
+        started.append(time.perf_counter())
 
-    hooks.after_inbound = timed  # type: ignore[assignment]
+    def stop(*_args: Any) -> None:  # after the SLA (order 30)
+        hook_times.append(time.perf_counter() - started.pop())
+
     texts = ["My suitcase never arrived, this is unacceptable", "Mon vol est annulé, que faire ?",
              "Can I change my seat?", "Thanks for the upgrade!"]
     totals: list[float] = []
-    try:
+    with bus.subscribed(MessageReceived, start, order=0), bus.subscribed(MessageReceived, stop, order=31):
         for i in range(n):
             t = time.perf_counter()
             with db.transaction() as s:
@@ -117,8 +118,6 @@ def bench_new_cases(db: Database, publisher: Publisher, n: int) -> dict[str, Any
                     author=Author(platform_user_id=f"c{i}", handle=f"@c{i}"), text=texts[i % len(texts)],
                     created_at=now()))
             totals.append(time.perf_counter() - t)
-    finally:
-        hooks.after_inbound = original  # type: ignore[assignment]
     warm_hooks, warm_totals = hook_times[10:], totals[10:]
     return {
         "cases": n,

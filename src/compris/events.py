@@ -48,6 +48,8 @@ class StatusChanged(CaseChange):
     from_status: str
     to_status: str
     reason: str | None = None
+    #: the customer message that caused the change (it reopened the case): its ``MessageReceived`` follows
+    message_id: int | None = None
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -143,7 +143,7 @@ def test_the_customer_writing_on_a_waiting_or_snoozed_case_reopens_it(world: Wor
     change, received = seen
     assert isinstance(change, events.StatusChanged) and isinstance(received, events.MessageReceived)
     assert (change.from_status, change.to_status, change.reason) == (status, "open", "the customer wrote")
-    assert change.actor_user_id is None
+    assert change.actor_user_id is None and change.message_id == received.message_id
     assert (received.how, received.previous_status) == ("appended", status)
     last = _status_rows(world, case.id)[-1]
     assert (last["kind"], last["from_status"], last["to_status"]) == ("status_changed", status, "open")
@@ -157,8 +157,9 @@ def test_the_customer_writing_on_a_resolved_case_reopens_it(world: World) -> Non
     case = _case(world)
     assert case.status == CaseStatus.OPEN and case.resolved_at is None
     assert _changes(seen) == [("resolved", "open")]
-    received = seen[-1]
-    assert isinstance(received, events.MessageReceived)
+    change, received = seen
+    assert isinstance(change, events.StatusChanged) and isinstance(received, events.MessageReceived)
+    assert change.message_id == received.message_id
     assert (received.how, received.previous_status) == ("reopened", "resolved")
     last = _status_rows(world, case.id)[-1]
     assert (last["kind"], last["from_status"], last["to_status"]) == ("reopened", "resolved", "open")
@@ -333,8 +334,6 @@ def _constructs(name: str) -> list[str]:
     return found
 
 
-@pytest.mark.xfail(strict=True, reason="sla/wait.send_ack builds its own outbox row until the sla branch moves it "
-                                       "to queue_outbound (issue 12): remove this marker then")
 def test_queue_outbound_is_the_only_creator_of_outbox_rows() -> None:
     assert _constructs("Outbox") == ["inbox/actions/outbox.py"]
 

@@ -98,3 +98,16 @@ def test_triage_train_for_a_workspace_uses_its_corrections(
     assert result.exit_code == 0, result.output
     assert seen["corrections"] == [("Where is my suitcase?", "topic", "baggage")]
     assert seen["out"] == workspace_model_dir(tmp_path, world.workspace_id)
+
+
+def test_the_labels_are_listed_once_and_every_reader_agrees() -> None:
+    from compris.triage import training
+    from compris.triage.core import INTENTS
+    from compris.triage.labels import TRIAGE_LABELS
+    from compris.triage.rules import TOPICS
+    from compris.web.pages.render import LABELS
+
+    assert (TRIAGE_LABELS["intent"], TRIAGE_LABELS["topic"]) == (INTENTS, TOPICS)
+    for field in ("intent", "sentiment", "topic", "urgency"):
+        assert set(LABELS[field]) == set(TRIAGE_LABELS[field]), field  # the page shows each one
+        assert training._VALID_LABELS[field] == frozenset(TRIAGE_LABELS[field]), field

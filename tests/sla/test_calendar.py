@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from compris.sla.calendar import (
+from compris.kit.calendar import (
     BusinessCalendar,
     CalendarError,
     Interval,

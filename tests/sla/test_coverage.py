@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from compris.sla.calendar import BusinessCalendar
+from compris.kit.calendar import BusinessCalendar
 from compris.sla.coverage import coverage, coverage_gaps, covered_intervals
 
 PARIS = ZoneInfo("Europe/Paris")

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from compris.sla.calendar import BusinessCalendar, NaiveDatetimeError
+from compris.kit.calendar import BusinessCalendar, NaiveDatetimeError
 from compris.sla.policy import (
     AgentReply,
     CaseEvent,

@@ -7,63 +7,23 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
-from compris.connectors.base import Visibility
-from compris.inbox import actions
-from compris.models import BusinessHours, Case, CaseEvent, CaseStatus, Job, SlaBreach, SlaPolicy, SlaSettings, User
-from compris.routing import shifts
+from compris.models import Case, CaseEvent, CaseStatus, Job, SlaBreach, SlaSettings
 from compris.sla import service as sla
 from tests.conftest import World
 from tests.routing.helpers import case, frozen, inbound
+from tests.sla.conftest import Network
+from tests.sla.helpers import count as _count
+from tests.sla.helpers import policy as _policy
+from tests.sla.helpers import reply
+from tests.sla.helpers import run_pass as _pass
+from tests.sla.helpers import set_status as _status
 
 PARIS = ZoneInfo("Europe/Paris")
 
 
-def _policy(world: World, **kw: Any) -> int:
-    with world.runtime.db.transaction() as s:
-        hours_text = kw.pop("hours", None)
-        hours_id = None
-        if hours_text:
-            bh = BusinessHours(workspace_id=world.workspace_id, name="Office", timezone=kw.pop("tz", "Europe/Paris"),
-                               hours=shifts.parse(hours_text))
-            s.add(bh)
-            s.flush()
-            hours_id = bh.id
-        row = SlaPolicy(workspace_id=world.workspace_id, name=kw.pop("name", "Default"),
-                        business_hours_id=hours_id, **kw)
-        s.add(row)
-        s.flush()
-        return row.id
-
-
-def _pass(world: World) -> sla.PassResult:
-    with world.runtime.db.transaction() as s:
-        return sla.run_pass(s, world.runtime.publisher)
-
-
-def _status(world: World, case_id: int, status: str) -> None:
-    with world.runtime.db.transaction() as s:
-        actor = s.get(User, world.agent.id)
-        c = s.get(Case, case_id)
-        assert actor is not None and c is not None
-        actions.set_status(s, world.runtime.publisher, actor=actor, case=c, status=status)
-
-
-def _reply(world: World, case_id: int) -> None:
-    with world.runtime.db.transaction() as s:
-        actor = s.get(User, world.agent.id)
-        c = s.get(Case, case_id)
-        assert actor is not None and c is not None
-        actions.add_reply(s, world.runtime.publisher, actor=actor, case=c, text="On it", visibility=Visibility.PRIVATE)
-
-
-def _count(world: World, model: Any, *where: Any) -> int:
-    with world.runtime.db.transaction() as s:
-        return int(s.scalar(select(func.count()).select_from(model).where(*where)) or 0)
-
-
-def test_due_times_are_stored_and_the_pass_turns_at_risk_then_breached_once(world: World) -> None:
+def test_due_times_are_stored_and_the_pass_turns_at_risk_then_breached_once(world: World, network: Network) -> None:
     _policy(world, first_response_s=600, resolution_s=86400, warn_before_s=120)
     events: list[dict[str, Any]] = []
     world.runtime.hub.add_listener(events.append)
@@ -92,7 +52,8 @@ def test_due_times_are_stored_and_the_pass_turns_at_risk_then_breached_once(worl
         with world.runtime.db.transaction() as s:
             sla.refresh(s, world.runtime.publisher, [s.get(Case, cid)])  # type: ignore[list-item]
             sla.refresh(s, world.runtime.publisher, [s.get(Case, cid)])  # type: ignore[list-item]
-        _reply(world, cid)  # answered late: still one breach
+        reply(world, cid)  # answered late: still one breach
+        world.run_jobs()
     assert _count(world, SlaBreach) == 1
     assert _count(world, CaseEvent, CaseEvent.kind == "sla_breached") == 1
     with world.runtime.db.transaction() as s:
@@ -116,13 +77,14 @@ def test_business_hours_across_a_weekend_and_dst(world: World) -> None:
     assert due == datetime(2026, 3, 30, 7, 5, tzinfo=UTC)
 
 
-def test_waiting_on_the_customer_pauses_and_their_answer_resumes(world: World) -> None:
+def test_waiting_on_the_customer_pauses_and_their_answer_resumes(world: World, network: Network) -> None:
     _policy(world, first_response_s=3600, next_response_s=1800, resolution_s=4 * 3600)
     t0 = datetime(2026, 6, 1, 8, 0, tzinfo=UTC)
     with frozen(t0) as clock:
         cid = inbound(world.runtime, world.account.id, "My booking", kind="dm")
         clock.advance(minutes=30)
-        _reply(world, cid)
+        reply(world, cid)
+        world.run_jobs()  # sent: the first response counts
         _status(world, cid, CaseStatus.WAITING_CUSTOMER)  # after 30 minutes of resolution time
         c = case(world.runtime, cid)
         assert c.sla_status == "paused" and c.sla_resolution_due is None and c.sla_check_at is None

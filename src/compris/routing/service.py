@@ -1,7 +1,9 @@
 """Routing writes: team choice for a new case, assignment (round-robin, capacity, load, sticky), the queue
 drain, presence and ephemeral collision signals.
 
-Called explicitly from ``inbox.actions`` (no ORM callbacks). Like every action these never commit.
+Called from routing's listeners (``compris.routing.listeners``: a customer message, a status change) and from
+the pages (presence, transfer). Like every action these never commit. Routing owns the case's team
+(``CaseRouted`` when it changes); the assignee is set only through ``compris.inbox.actions.assign``.
 
 Concurrency: every automatic assignment first locks the candidate agents' ``agent_profiles`` rows
 (``SELECT … FOR UPDATE`` in id order, so two transactions never deadlock on them), then counts their
@@ -21,10 +23,13 @@ from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from compris.inbox.actions import _publish_case, log_event
+from compris import timeline
+from compris.bus import emit
+from compris.events import CaseRouted
+from compris.inbox import actions as inbox_actions
 from compris.kit.clock import now
 from compris.kit.errors import Invalid, NotFound
-from compris.live import Publisher
+from compris.live import Publisher, publish_case
 from compris.models import (
     AgentProfile,
     Case,
@@ -250,6 +255,14 @@ def last_handler(session: Session, case: Case) -> int | None:
     return int(previous) if previous is not None else None
 
 
+def network_of(session: Session, case: Case) -> str | None:
+    """The network of the case's last channel (agents' skills may name networks)."""
+    if not case.last_channel_account_id:
+        return None
+    account = session.get(ChannelAccount, case.last_channel_account_id)
+    return account.network if account else None
+
+
 def assign_next(session: Session, publisher: Publisher, case: Case, network: str | None = None) -> int | None:
     """Give an unassigned case of a team to an agent (sticky first, else round-robin); None leaves it queued."""
     if case.assignee_id is not None or case.team_id is None or case.status not in QUEUE_STATUSES:
@@ -265,12 +278,11 @@ def assign_next(session: Session, publisher: Publisher, case: Case, network: str
             if c.user_id == sticky:
                 chosen, reason = c, "sticky"
                 break
-    case.assignee_id = chosen.user_id
     profile = session.scalar(select(AgentProfile).where(AgentProfile.user_id == chosen.user_id))
-    assert profile is not None
+    assignee = session.get(User, chosen.user_id)
+    assert profile is not None and assignee is not None
     profile.last_assigned_at = now()
-    log_event(session, case, "assigned", workspace_id=case.workspace_id, assignee_id=chosen.user_id, reason=reason)
-    _publish_case(session, publisher, case, "assigned")
+    inbox_actions.assign(session, publisher, actor=None, case=case, assignee=assignee, reason=reason)
     return chosen.user_id
 
 
@@ -280,7 +292,9 @@ def route_case(session: Session, publisher: Publisher, case: Case, account: Chan
         team_id = choose_team(session, case.workspace_id, facts_for(case, account, text))
         if team_id is not None:
             case.team_id = team_id
-            log_event(session, case, "routed", workspace_id=case.workspace_id, team_id=team_id)
+            timeline.routed(session, case, team_id=team_id)
+            emit(session, publisher, CaseRouted(workspace_id=case.workspace_id, case_id=case.id, team_id=team_id,
+                                                previous_team_id=None))
     session.flush()
     assign_next(session, publisher, case, account.network)
 
@@ -335,9 +349,10 @@ def transfer(session: Session, publisher: Publisher, *, actor: User, case: Case,
         return
     previous = case.team_id
     case.team_id = new_id
-    log_event(session, case, "transferred", actor.id, workspace_id=case.workspace_id, team_id=new_id,
-              previous_team_id=previous)
-    _publish_case(session, publisher, case, "team")
+    timeline.transferred(session, case, team_id=new_id, previous_team_id=previous, actor_user_id=actor.id)
+    emit(session, publisher, CaseRouted(workspace_id=case.workspace_id, actor_user_id=actor.id, case_id=case.id,
+                                        team_id=new_id, previous_team_id=previous, transferred=True))
+    publish_case(session, publisher, case, "team")
 
 
 def supervisors_of(session: Session, workspace_id: int, team_id: int | None) -> list[int]:

@@ -16,8 +16,8 @@ import re
 from datetime import date
 from typing import Any
 
+from compris.kit.calendar import BusinessCalendar, Interval
 from compris.kit.errors import Invalid
-from compris.sla.calendar import BusinessCalendar, Interval
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _INTERVAL = re.compile(r"^\d{1,2}:\d{2}-\d{1,2}:\d{2}$")

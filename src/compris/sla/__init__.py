@@ -1,9 +1,11 @@
 """SLA: business time, policies and due times, breach prediction, the expected wait, staffing and coverage.
 
-Everything in this package is pure (no clock, no database): functions of (policy, events, now). See docs/sla.md.
+The names re-exported here are pure (no clock, no database): functions of (policy, events, now); business time is
+``compris.kit.calendar``. ``service``, ``wait``, ``planning`` and ``listeners`` apply them to the database. See
+docs/sla.md.
 """
 
-from compris.sla.calendar import (
+from compris.kit.calendar import (
     BusinessCalendar,
     Interval,
     add_business_time,

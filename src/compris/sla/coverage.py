@@ -1,6 +1,6 @@
 """Coverage: who is on shift, hour by hour, and the hours a 24/7 channel has nobody (the "9am-5pm" failure).
 
-Shifts are :class:`~compris.sla.calendar.BusinessCalendar` objects (weekly intervals in the team's time zone,
+Shifts are :class:`~compris.kit.calendar.BusinessCalendar` objects (weekly intervals in the team's time zone,
 with holidays and exceptions), grouped by whoever covers the channel (a team, or an agent).
 """
 
@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Generic, TypeVar
 
-from compris.sla.calendar import BusinessCalendar, open_intervals, require_aware
+from compris.kit.calendar import BusinessCalendar, open_intervals, require_aware
 
 __all__ = ["Slot", "coverage", "coverage_gaps", "covered_intervals"]
 

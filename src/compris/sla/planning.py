@@ -11,9 +11,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from compris.kit.calendar import BusinessCalendar, open_intervals
 from compris.models import Case, ChannelAccount, SlaPolicy, Team, TeamMember, User
 from compris.routing import shifts as shift_text
-from compris.sla.calendar import BusinessCalendar, open_intervals
 from compris.sla.coverage import Slot, coverage, coverage_gaps
 from compris.sla.prediction import mean_handle_time
 from compris.sla.staffing import recommend, staffing_gaps

@@ -29,7 +29,8 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Literal
 
-from compris.sla.calendar import BusinessCalendar, add_business_time, business_time_between, require_aware
+from compris.kit.calendar import BusinessCalendar, add_business_time, business_time_between, require_aware
+from compris.models import CaseStatus  # the one definition of a case's statuses (re-exported here)
 
 __all__ = [
     "AgentReply",
@@ -61,16 +62,6 @@ class Metric(StrEnum):
     FIRST_RESPONSE = "first_response"
     NEXT_RESPONSE = "next_response"
     RESOLUTION = "resolution"
-
-
-class CaseStatus(StrEnum):
-    NEW = "new"
-    OPEN = "open"
-    WAITING_CUSTOMER = "waiting_customer"
-    WAITING_PARTNER = "waiting_partner"
-    SNOOZED = "snoozed"
-    RESOLVED = "resolved"
-    CLOSED = "closed"
 
 
 _WAITING = frozenset({CaseStatus.WAITING_CUSTOMER, CaseStatus.WAITING_PARTNER})

@@ -18,7 +18,7 @@ import statistics
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from compris.sla.calendar import require_aware
+from compris.kit.calendar import require_aware
 
 __all__ = [
     "expected_wait",

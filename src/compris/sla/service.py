@@ -2,9 +2,18 @@
 record each breach once, raise alerts; and the incremental scheduled pass.
 
 The time logic is the pure ``compris.sla.policy``; this module only feeds it the case's events and stores
-the result. Called explicitly from ``inbox.actions`` after each write that changes the clocks, and from the
-periodic job ``sla.pass`` for cases whose stored ``sla_check_at`` has passed (an indexed range query, so the
-pass costs what is due, not what is open).
+the result. Called from the SLA's listeners (``compris.sla.listeners``) after each domain event that can move a
+clock, and from the periodic job ``sla.pass`` for cases whose stored ``sla_check_at`` has passed (an indexed
+range query, so the pass costs what is due, not what is open).
+
+What answers the customer (:func:`timeline`): a public or private reply counts once the network has it —
+delivery ``sent``, ``delivered`` or ``read`` — at the time it was sent (``Message.sent_at``, which the send job
+overwrites with the send time). A reply still queued, sending or retrying does not count yet; a reply that
+failed does not count (a reply that fails after it was counted re-opens the clock, and a deadline already
+passed is recorded as a breach at that deadline). An *uncertain* reply (a send interrupted on a network that
+does not de-duplicate) does not count either: a person must check on the network and retry or dismiss it, and
+the clock keeps running meanwhile. Automatic messages (the expected-wait acknowledgement) never count. Replies
+sent from outside Compris and seen as echoes (delivery ``sent``) do count.
 """
 
 from __future__ import annotations
@@ -21,13 +30,16 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from compris.inbox.actions import _publish_case, log_event
+from compris import timeline as case_timeline
+from compris.bus import emit
+from compris.events import SlaBreached
 from compris.kit.clock import now
-from compris.live import Publisher
+from compris.live import Publisher, publish_case
 from compris.models import (
     BusinessHours,
     Case,
     CaseEvent,
+    CaseStatus,
     ChannelAccount,
     DeliveryState,
     Direction,
@@ -38,6 +50,7 @@ from compris.models import (
     SlaSettings,
 )
 from compris.routing import shifts
+from compris.routing.service import supervisors_of
 from compris.sla.policy import (
     AgentReply,
     Inbound,
@@ -47,12 +60,12 @@ from compris.sla.policy import (
     StatusChange,
     compute_sla,
 )
-from compris.sla.policy import CaseStatus as SlaCaseStatus
 from compris.sla.prediction import predict_breach
 from compris.worker.queue import enqueue
 
 WEBHOOK_JOB = "sla.webhook"
-STATUS_KINDS = ("status_changed", "resolved", "closed", "reopened")
+#: Delivery states of a reply the customer has (the only ones that answer them).
+ANSWERED_STATES = frozenset({DeliveryState.SENT, DeliveryState.DELIVERED, DeliveryState.READ})
 _EPSILON = timedelta(milliseconds=1)
 ALERT_STATUSES = ("at_risk", "breached")
 #: Breach prediction: a team's throughput is its first responses per hour over this window; without any first
@@ -122,30 +135,55 @@ def select_for(policies: Sequence[LoadedPolicy], case: Case, network: str | None
 SlaEvent = Inbound | AgentReply | StatusChange
 
 
+def is_automatic(author_user_id: int | None, platform_extra: dict[str, Any] | None) -> bool:
+    """A message Compris sent by itself (the expected-wait acknowledgement...): never an answer. An echo sent from
+    outside Compris has no author either, but no automatic origin: it is an answer."""
+    extra = platform_extra or {}
+    return author_user_id is None and (bool(extra.get("auto_ack")) or extra.get("origin") not in (None, "agent"))
+
+
+def answered_at(direction: str, visibility: str, delivery_state: str | None, author_user_id: int | None,
+                platform_extra: dict[str, Any] | None, created_at: datetime, sent_at: datetime | None
+                ) -> datetime | None:
+    """When an outbound message answered the customer, or None when it does not (yet) count. Pure.
+
+    Only replies the network has (sent, delivered, read), at their send time; never notes nor automatic
+    messages. (``max`` with the creation: an echo's time is the network's clock, and must not place an answer
+    before the customer message it answers.)"""
+    if direction != Direction.OUTBOUND or visibility == "note" or delivery_state not in ANSWERED_STATES:
+        return None
+    if is_automatic(author_user_id, platform_extra):
+        return None
+    return max(created_at, sent_at) if sent_at is not None else created_at
+
+
 def timeline(session: Session, case_ids: Sequence[int]) -> dict[int, list[SlaEvent]]:
-    """The clock-relevant events of each case, in two queries: customer messages and replies to the customer
-    (internal notes, failed sends and automatic acknowledgements are not answers), and status changes."""
+    """The clock-relevant events of each case, in two queries: customer messages and the replies that answered
+    them (:func:`answered_at`), and status changes (the timeline's ``STATUS_KINDS``)."""
     events: dict[int, list[SlaEvent]] = defaultdict(list)
     if not case_ids:
         return events
     rows = session.execute(
-        select(Message.case_id, Message.direction, Message.visibility, Message.created_at, Message.delivery_state,
-               Message.platform_extra, Message.author_user_id)
+        select(Message.case_id, Message.direction, Message.visibility, Message.created_at, Message.sent_at,
+               Message.delivery_state, Message.platform_extra, Message.author_user_id)
         .where(Message.case_id.in_(case_ids), Message.visibility != "note")
     )
-    for case_id, direction, _visibility, created_at, delivery, extra, author in rows:
+    for case_id, direction, visibility, created_at, sent_at, delivery, extra, author in rows:
         if direction == Direction.INBOUND:
             events[case_id].append(Inbound(created_at))
-        elif delivery != DeliveryState.FAILED and not (author is None and (extra or {}).get("auto_ack")):
-            events[case_id].append(AgentReply(created_at))
+            continue
+        at = answered_at(direction, visibility, delivery, author, extra, created_at, sent_at)
+        if at is not None:
+            events[case_id].append(AgentReply(at))
     status_rows = session.execute(
         select(CaseEvent.case_id, CaseEvent.kind, CaseEvent.created_at, CaseEvent.data)
-        .where(CaseEvent.case_id.in_(case_ids), CaseEvent.kind.in_(STATUS_KINDS))
+        .where(CaseEvent.case_id.in_(case_ids),
+               CaseEvent.kind.in_([k.value for k in case_timeline.STATUS_KINDS]))
     )
     for case_id, kind, created_at, data in status_rows:
         to_status = (data or {}).get("to_status") or ("open" if kind == "reopened" else kind)
         try:
-            events[int(case_id)].append(StatusChange(created_at, SlaCaseStatus(to_status)))
+            events[int(case_id)].append(StatusChange(created_at, CaseStatus(to_status)))
         except ValueError:
             continue
     for items in events.values():
@@ -280,12 +318,12 @@ def refresh(
             wanted[case.team_id] = max(first_due, wanted.get(case.team_id, first_due))
         computed.append((case, chosen, state))
     forecast = load_forecast(session, wanted, at)
-    outcomes = [_store(session, case, chosen, state, at, forecast) for case, chosen, state in computed]
+    outcomes = [_store(session, publisher, case, chosen, state, at, forecast) for case, chosen, state in computed]
     _alert(session, publisher, outcomes, at)
     return outcomes
 
 
-def _store(session: Session, case: Case, chosen: LoadedPolicy | None, state: SlaState | None,
+def _store(session: Session, publisher: Publisher, case: Case, chosen: LoadedPolicy | None, state: SlaState | None,
            at: datetime, forecast: Forecast) -> Outcome:
     previous = case.sla_status
     if chosen is None or state is None:
@@ -316,8 +354,11 @@ def _store(session: Session, case: Case, chosen: LoadedPolicy | None, state: Sla
             "cycle": breach.cycle, "breached_at": breach.breached_at, "policy_id": chosen.row.id, "created_at": at,
         })
         if inserted:
-            log_event(session, case, "sla_breached", workspace_id=case.workspace_id, metric=breach.metric.value,
-                      cycle=breach.cycle, breached_at=breach.breached_at.isoformat(), policy=chosen.row.name)
+            case_timeline.sla_breached(session, case, metric=breach.metric.value, cycle=breach.cycle,
+                                       breached_at=breach.breached_at, policy=chosen.row.name)
+            emit(session, publisher, SlaBreached(workspace_id=case.workspace_id, case_id=case.id,
+                                                 metric=breach.metric.value, cycle=breach.cycle,
+                                                 breached_at=breach.breached_at.isoformat()))
             outcome.new_breaches.append((breach.metric.value, breach.cycle, breach.breached_at))
     return outcome
 
@@ -328,8 +369,6 @@ def _pending_due(state: SlaState, metric: Metric) -> datetime | None:
 
 
 def _alert(session: Session, publisher: Publisher, outcomes: Iterable[Outcome], at: datetime) -> None:
-    from compris.routing.service import supervisors_of
-
     settings_cache: dict[int, SlaSettings | None] = {}
     supervisors: dict[tuple[int, int | None], list[int]] = {}  # one query per team, not per case
     for o in outcomes:
@@ -342,9 +381,9 @@ def _alert(session: Session, publisher: Publisher, outcomes: Iterable[Outcome], 
         if alert and key not in supervisors:
             supervisors[key] = supervisors_of(session, case.workspace_id, case.team_id)
         notify = supervisors[key] if alert else []
-        _publish_case(session, publisher, case, "sla", sla_status=o.status,
-                      sla_next_due_at=case.sla_next_due_at.isoformat() if case.sla_next_due_at else None,
-                      notify=notify)
+        publish_case(session, publisher, case, "sla", sla_status=o.status,
+                     sla_next_due_at=case.sla_next_due_at.isoformat() if case.sla_next_due_at else None,
+                     notify=notify)
         if not alert:
             continue
         if case.workspace_id not in settings_cache:

@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from compris.kit.clock import now
 from compris.models import SlaSettings
+from compris.sla.service import WEBHOOK_JOB, run_pass
 from compris.worker.queue import JobRun, handler
 
 log = logging.getLogger(__name__)
@@ -21,8 +22,6 @@ BATCH = 2000
 @handler(PASS_JOB, every=timedelta(seconds=30))  # only cases whose check time has come
 def sla_pass(run: JobRun) -> None:
     """Every workspace's due cases, in batches of ``BATCH`` (one transaction each)."""
-    from compris.sla.service import run_pass
-
     at = now()
     while True:
         with run.db.transaction() as session:
@@ -31,7 +30,7 @@ def sla_pass(run: JobRun) -> None:
             break
 
 
-@handler("sla.webhook")
+@handler(WEBHOOK_JOB)
 def send_webhook(run: JobRun) -> None:
     """POST the alert as JSON to the workspace's URL; a non-2xx answer raises, and the queue retries with
     backoff (8 attempts)."""

@@ -25,18 +25,19 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from compris import timeline
+from compris.connectors.base import Visibility
+from compris.inbox import actions as inbox_actions
 from compris.kit.clock import now
-from compris.kit.errors import Invalid
+from compris.kit.errors import Conflict, Invalid
 from compris.live import Publisher
 from compris.models import (
     AgentProfile,
     Case,
     CaseStatus,
     ChannelAccount,
-    DeliveryState,
     Direction,
     Message,
-    Outbox,
     Presence,
     RoutingRule,
     Team,
@@ -44,6 +45,7 @@ from compris.models import (
     WaitPrediction,
     WaitPublication,
 )
+from compris.routing.service import ONLINE_TIMEOUT
 from compris.sla.prediction import expected_wait, median_absolute_error
 
 WINDOW = timedelta(days=7)
@@ -84,8 +86,6 @@ def serving_teams(session: Session, account: ChannelAccount) -> set[int]:
 
 
 def online_agents(session: Session, account: ChannelAccount, at: datetime) -> int:
-    from compris.routing.service import ONLINE_TIMEOUT
-
     query = select(func.count(func.distinct(AgentProfile.user_id))).where(
         AgentProfile.workspace_id == account.workspace_id, AgentProfile.presence == Presence.ONLINE,
         AgentProfile.last_seen_at >= at - ONLINE_TIMEOUT,
@@ -228,12 +228,13 @@ def on_case_opened(session: Session, publisher: Publisher, case: Case, message: 
         session.add(prediction)
     pub = publication_for(session, account)
     if pub is not None and pub.auto_ack:
-        send_ack(session, publisher, case, message, account, ack_text(case.language, est.minutes))
+        send_ack(session, publisher, case, message, ack_text(case.language, est.minutes))
     return prediction
 
 
 def on_first_reply(session: Session, case: Case) -> None:
-    """An agent answered: the open predictions of this case get their actual wait."""
+    """An agent's reply was sent (``ReplySent``, not when it was queued): the open predictions of this case get
+    their actual wait."""
     t = now()
     for p in session.scalars(select(WaitPrediction).where(WaitPrediction.case_id == case.id,
                                                           WaitPrediction.actual_s.is_(None))):
@@ -250,46 +251,28 @@ def accuracy(session: Session, workspace_id: int, at: datetime | None = None) ->
     return (median_absolute_error(pairs) if pairs else None), len(pairs)
 
 
-def send_ack(session: Session, publisher: Publisher, case: Case, message: Message, account: ChannelAccount,
-             text: str) -> Message | None:
-    """Queue the acknowledgement through the normal outbox (sent by the send job, exactly once per message).
+def send_ack(session: Session, publisher: Publisher, case: Case, message: Message, text: str) -> Message | None:
+    """Queue the acknowledgement through the one outbox path (``inbox.actions.queue_outbound``, origin
+    ``auto_ack``: the network's own length counting, its reply window, the live event; sent by the send job,
+    exactly once per customer message).
 
     It answers in the customer's message's own thread and visibility; it is no agent's reply, so it neither
     assigns the case nor stops the first-response clock. Skipped (never an error) when the network refuses
-    (length limit, closed reply window)."""
-    from compris.channels.service import connector_for
-    from compris.connectors.base import Visibility
-    from compris.inbox.actions import SEND_REPLY, log_event, outbox_key
-    from compris.worker.queue import enqueue
-
+    (length limit, closed reply window) or when this message was already acknowledged."""
     if message.thread_id is None or message.visibility not in (Visibility.PUBLIC, Visibility.PRIVATE):
         return None
-    connector = connector_for(account)
-    limit = (connector.limits.public_max_length if message.visibility == Visibility.PUBLIC
-             else connector.limits.private_max_length)
-    if limit is not None and len(text) > limit:
+    answers = session.execute(select(Message.author_user_id, Message.platform_extra).where(
+        Message.reply_to_message_id == message.id, Message.direction == Direction.OUTBOUND))
+    if any(author is None and (extra or {}).get("auto_ack") for author, extra in answers):
         return None
-    window = connector.reply_window(Visibility(message.visibility), message.sent_at, now())
-    if not window.open:
+    try:
+        ack = inbox_actions.queue_outbound(
+            session, publisher, case=case, text=text, visibility=message.visibility, origin="auto_ack", actor=None,
+            reply_to_message_id=message.id, idempotency_key=f"ack:{message.id}",
+        )
+    except (Invalid, Conflict):
         return None
-    key = outbox_key(case.workspace_id, f"ack:{message.id}")
-    if session.scalar(select(Outbox.id).where(Outbox.idempotency_key == key)) is not None:
-        return None
-    ack = Message(
-        workspace_id=case.workspace_id, case_id=case.id, thread_id=message.thread_id, channel_account_id=account.id,
-        direction=Direction.OUTBOUND, visibility=message.visibility, reply_to_message_id=message.id,
-        reply_to_platform_id=message.platform_message_id, author_user_id=None, text=text, sent_at=now(),
-        delivery_state=DeliveryState.QUEUED, language=case.language, platform_extra={"auto_ack": True},
-    )
-    session.add(ack)
-    session.flush()
-    outbox = Outbox(workspace_id=case.workspace_id, message_id=ack.id, channel_account_id=account.id,
-                    idempotency_key=key, state=DeliveryState.QUEUED)
-    session.add(outbox)
-    session.flush()
-    enqueue(session, publisher, workspace_id=case.workspace_id, kind=SEND_REPLY, payload={"outbox_id": outbox.id},
-            dedupe_key=f"outbox:{outbox.id}:0", max_attempts=1000)
-    log_event(session, case, "auto_acknowledged", workspace_id=case.workspace_id, message_id=ack.id)
+    timeline.auto_acknowledged(session, case, message_id=ack.id)
     return ack
 
 

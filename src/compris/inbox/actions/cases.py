@@ -40,10 +40,12 @@ def change_status(
     actor_user_id: int | None = None,
     reason: str | None = None,
     until: datetime | None = None,
+    message_id: int | None = None,
 ) -> None:
     """Move ``case`` to ``to_status``: every status change (an agent's, the customer writing again, a snooze ending,
     a reply to a new case, a merge) goes through here, so each one leaves its timeline row and emits
-    :class:`~compris.events.StatusChanged`. ``until``: the end of a snooze. Checks nothing (the callers do)."""
+    :class:`~compris.events.StatusChanged`. ``until``: the end of a snooze; ``message_id``: the customer message
+    that caused the change. Checks nothing (the callers do)."""
     previous = case.status
     t = now()
     case.status = to_status
@@ -65,7 +67,7 @@ def change_status(
                                 actor_user_id=actor_user_id, reason=reason, until=until)
     bus.emit(session, publisher, StatusChanged(workspace_id=case.workspace_id, actor_user_id=actor_user_id,
                                                case_id=case.id, from_status=previous, to_status=to_status,
-                                               reason=reason))
+                                               reason=reason, message_id=message_id))
 
 
 def set_status(

@@ -250,9 +250,10 @@ def record_inbound(
     case.priority = int(triage.get("priority", 0) or 0)
     session.flush()
     if how == "reopened":
-        change_status(session, publisher, case, CaseStatus.OPEN, reason="new message from the customer")
+        change_status(session, publisher, case, CaseStatus.OPEN, reason="new message from the customer",
+                      message_id=message.id)
     elif previous_status in (CaseStatus.WAITING_CUSTOMER, CaseStatus.SNOOZED):
-        change_status(session, publisher, case, CaseStatus.OPEN, reason="the customer wrote")
+        change_status(session, publisher, case, CaseStatus.OPEN, reason="the customer wrote", message_id=message.id)
     elif how == "opened":
         timeline.opened(session, case, channel_account_id=account.id)
         bus.emit(session, publisher, CaseOpened(workspace_id=case.workspace_id, case_id=case.id,
