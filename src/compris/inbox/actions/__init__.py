@@ -11,11 +11,6 @@ Triage corrections live in :mod:`compris.triage.actions`.
 
 from __future__ import annotations
 
-from typing import Any
-
-from sqlalchemy.orm import Session
-
-from compris import timeline
 from compris.inbox.actions.cases import (
     ALLOWED_STATUSES,
     MAX_TEXT,
@@ -49,8 +44,6 @@ from compris.inbox.actions.outbox import (
     retry_send,
     upload_dict,
 )
-from compris.live import publish_case
-from compris.models import Case, CaseEvent
 
 __all__ = [
     "AGENT",
@@ -82,16 +75,3 @@ __all__ = [
     "upload_dict",
     "wake_snoozed",
 ]
-
-
-# --- TRANSITIONAL (issue 12): routing.service, sla.service, sla.wait, replies.settings and replies.templates still
-# import these two names; their owners' branches move them to compris.timeline's recorders and
-# compris.live.publish_case. Delete both once those branches are merged (nothing in the inbox uses them).
-_publish_case = publish_case
-
-
-def log_event(
-    session: Session, case: Case | None, kind: str, actor_user_id: int | None = None, *, workspace_id: int, **data: Any
-) -> CaseEvent:
-    return timeline._record(session, timeline.EventKind(kind), workspace_id=workspace_id, case=case,
-                            actor_user_id=actor_user_id, **data)
