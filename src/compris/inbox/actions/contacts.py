@@ -7,7 +7,8 @@ from sqlalchemy.orm import Session
 
 from compris import bus, timeline
 from compris.events import ContactsMerged, IdentityUnmerged
-from compris.kit.errors import Invalid, NotFound
+from compris.inbox.queries import merged_into
+from compris.kit.errors import Conflict, Invalid, NotFound
 from compris.live import Publisher, publish_case
 from compris.models import Case, Contact, Identity, User
 
@@ -18,6 +19,14 @@ def merge_contacts(session: Session, publisher: Publisher, *, actor: User, sourc
         raise Invalid("a contact cannot be merged into itself")
     if source.workspace_id != target.workspace_id or source.workspace_id != actor.workspace_id:
         raise NotFound("no such contact")
+    # a contact already merged away has nothing left to move, and one merged away cannot take identities (they
+    # would vanish from every view)
+    if source.merged_into_id is not None:
+        raise Conflict("this contact was already merged into another")
+    if target.merged_into_id is not None:
+        current = merged_into(session, target)
+        raise Invalid.of("that contact was merged into another (%(name)s): merge into that one",
+                         name=current.display_name if current is not None else "?")
     moved = list(session.scalars(select(Identity).where(Identity.contact_id == source.id)))
     for identity in moved:
         identity.contact_id = target.id

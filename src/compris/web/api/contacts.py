@@ -8,8 +8,8 @@ from fastapi import APIRouter, Path
 from sqlalchemy.orm import Session
 
 from compris.inbox import actions, queries
+from compris.inbox import queries as contact_queries
 from compris.kit.errors import NotFound
-from compris.web import contact_queries
 from compris.web.api import load, serialize
 from compris.web.api.cases import CaseNumber, field_error
 from compris.web.api.common import Api, errors
@@ -61,7 +61,6 @@ def merge_contact(contact_id: ContactId, body: ContactMergeIn, ctx: Api) -> Cont
         target = contact_queries.get_contact(session, user.workspace_id, body.into, for_update=True)
     except NotFound:
         field_error(("body", "into"), "no such contact in this workspace", body.into)
-    contact_queries.check_mergeable(session, source, target)
     actions.merge_contacts(session, ctx.runtime.publisher, actor=user, source=source, target=target)
     session.flush()
     return contact_detail(session, user.workspace_id, target.id)

@@ -21,7 +21,7 @@ from compris.accounts.queries import workspace_users
 from compris.channels.service import connector_for
 from compris.connectors.base import Visibility
 from compris.inbox import actions
-from compris.inbox.queries import CaseView, case_view, get_case, get_message, get_user
+from compris.inbox.queries import CaseView, case_view, get_case, get_message, get_user, merge_targets
 from compris.kit import media
 from compris.kit.clock import now
 from compris.kit.errors import ComprisError, Invalid, NotFound, TooLarge
@@ -33,7 +33,6 @@ from compris.triage.labels import TRIAGE_LABELS
 from compris.uploads import actions as upload_actions
 from compris.uploads.queries import uploads_in_order
 from compris.web import i18n
-from compris.web.contact_queries import merge_targets
 from compris.web.deps import PageContext, page_user
 from compris.web.pages import replies
 from compris.web.pages.render import (

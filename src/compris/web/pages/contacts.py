@@ -13,8 +13,9 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response
 
 from compris.inbox import actions
+from compris.inbox import queries as contact_queries
 from compris.kit.errors import ComprisError, Invalid, NotFound
-from compris.web import contact_queries, i18n
+from compris.web import i18n
 from compris.web.deps import PageContext, page_user
 from compris.web.pages.render import domain_action, redirect, render
 
@@ -70,7 +71,6 @@ def merge(contact_id: int, request: Request, ctx: PageContext = Depends(page_use
                 raise Invalid("no such contact") from None
             if target.id == source.id:
                 raise Invalid("a contact cannot be merged into itself")
-            contact_queries.check_mergeable(session, source, target)
             actions.merge_contacts(session, ctx.runtime.publisher, actor=ctx.user, source=source, target=target)
     except ComprisError as exc:
         return _refused(request, ctx, contact_id, exc, q)
