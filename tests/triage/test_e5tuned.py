@@ -101,12 +101,12 @@ def test_fine_tune_writes_a_loadable_update(tmp_path: Path, tiny_data: Path) -> 
 
 def test_a_broken_update_file_falls_back_instead_of_failing(tiny_data: Path, tmp_path: Path) -> None:
     from compris.triage import triage
-    from compris.triage.training import _fresh, train
+    from compris.triage.training import load_fresh, train
 
     out = tmp_path / "models"
     train(tiny_data, out, [], accurate=False)
     (out / "tuned_e5.npz").write_bytes(b"not an npz file")
-    models = _fresh(out)
+    models = load_fresh(out)
     assert models.has_accurate_path
     result = triage("my flight is delayed again, terrible", models=models, accurate=True)
     assert result.sentiment in ("negative", "neutral", "positive")

@@ -23,7 +23,7 @@ from compris.models import (
 )
 from compris.replies import settings as reply_settings
 from compris.replies.guard import GuardContext, GuardSettings, LengthUnit
-from compris.replies.templates import _initials, case_values, pick_language, render, variables_of
+from compris.replies.templates import case_values, initials_of, pick_language, render, variables_of
 
 PREVIOUS_TEXTS = 30
 
@@ -161,7 +161,7 @@ def guard_inputs(
         template_text=template_text,
         previous_template_ids=tuple(previous_templates),
         agent_permissions=settings.permissions_for(actor.role),
-        agent_initials=_initials(actor.name) or None,
+        agent_initials=initials_of(actor.name) or None,
         ui_language=actor.language or "en",
     )
     return ctx, settings.guard

@@ -108,7 +108,7 @@ def render_strict(body: str, values: Mapping[str, str | None]) -> str:
     return text
 
 
-def _initials(name: str) -> str:
+def initials_of(name: str) -> str:
     return "".join(part[0].upper() for part in name.split()[:3] if part[:1].isalpha())
 
 
@@ -179,7 +179,7 @@ def case_values(
         "handle": handle,
         "agent_name": agent.name,
         "agent_first_name": agent.name.split()[0] if agent.name.split() else None,
-        "agent_initials": _initials(agent.name) or None,
+        "agent_initials": initials_of(agent.name) or None,
         "case_ref": f"#{case.number}",
         "wait_time": wait_time,
         "brand": workspace.name if workspace else None,

@@ -206,7 +206,7 @@ def finetune(
     from compris.triage.e5tuned import base_image_path
     from compris.triage.finetune import FineTuneConfig, fine_tune, record
     from compris.triage.models import TUNED_FILE, default_model_dir
-    from compris.triage.training import _fresh, evaluate
+    from compris.triage.training import evaluate, load_fresh
 
     data_dir = data or default_data_dir()
     if not data_dir.is_dir():
@@ -220,7 +220,7 @@ def finetune(
         raise typer.BadParameter(f"{target} is not a model directory (run `compris triage train --out` first)")
     config = FineTuneConfig(epochs=epochs, top_layers=top_layers, limit=limit)
     fine_tune(data_dir, target / TUNED_FILE, config, progress=lambda msg: typer.echo(msg, err=True))
-    figures = evaluate(_fresh(target), data_dir, accurate=True)
+    figures = evaluate(load_fresh(target), data_dir, accurate=True)
     record(target, config, figures)
     typer.echo(json.dumps(figures, indent=2))
 

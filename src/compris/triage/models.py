@@ -162,7 +162,7 @@ def default_model_dir() -> Path:
 _lock = threading.Lock()
 
 
-def _load(path: Path) -> TriageModels:
+def load_from(path: Path) -> TriageModels:
     manifest = json.loads((path / "manifest.json").read_text("utf-8"))
     if manifest.get("format") != FORMAT_VERSION:
         raise ValueError(f"{path}: model format {manifest.get('format')!r}, expected {FORMAT_VERSION}")
@@ -192,7 +192,7 @@ def _load(path: Path) -> TriageModels:
 @lru_cache(maxsize=16)
 def _load_cached(path: Path, stamp: int) -> TriageModels:
     with _lock:
-        return _load(path)
+        return load_from(path)
 
 
 def _stamp(path: Path) -> int:

@@ -335,10 +335,10 @@ def train(
     }
     (out_dir / "manifest.json").write_text(json.dumps(manifest, indent=2), "utf-8")
 
-    new = _fresh(out_dir)
+    new = load_fresh(out_dir)
     say("evaluating")
     try:
-        old = _fresh(baseline) if baseline is not None else load_models(None)
+        old = load_fresh(baseline) if baseline is not None else load_models(None)
         before = evaluate(old, data_dir, accurate=bool(accurate) and old.has_accurate_path)
         before |= _corrections_accuracy(old, kept)
     except (FileNotFoundError, ValueError) as exc:
@@ -358,11 +358,11 @@ def train(
     )
 
 
-def _fresh(path: Path) -> TriageModels:
+def load_fresh(path: Path) -> TriageModels:
     """Load a model directory bypassing the cache (it may just have been rewritten)."""
-    from compris.triage.models import _load
+    from compris.triage.models import load_from
 
-    return _load(Path(path).resolve())
+    return load_from(Path(path).resolve())
 
 
 def _corrections_accuracy(models: TriageModels, corrections: list[tuple[str, str, str]]) -> dict[str, float]:
