@@ -166,9 +166,9 @@ def _fragments(request: Request, ctx: PageContext, names: list[str], variables: 
     return HTMLResponse("\n".join(parts), status_code=status_code, headers={"Cache-Control": "no-store"})
 
 
-def case_fragments(request: Request, ctx: PageContext, number: int, names: list[str], *,
-                   composer: Composer | None = None, action_error: str | None = None,
-                   status_code: int = 422) -> Response:
+def answer_with_fragments(request: Request, ctx: PageContext, number: int, names: list[str], *,
+                          composer: Composer | None = None, action_error: str | None = None,
+                          status_code: int = 422) -> Response:
     failed = bool(action_error or (composer and (composer.error or composer.note_error)))
     if not is_htmx(request):
         if not failed:
@@ -276,9 +276,9 @@ def reply(
         composer.idempotency_key = key
         composer.findings, composer.override, composer.template_id = findings, override, template_id
         composer.attachments = list(dict.fromkeys(kept))
-        return case_fragments(request, ctx, number, ["composer", "timeline", "actions"], composer=composer,
+        return answer_with_fragments(request, ctx, number, ["composer", "timeline", "actions"], composer=composer,
                        status_code=413 if isinstance(exc, TooLarge) else 422)
-    return case_fragments(request, ctx, number, ["composer", "timeline", "actions"])
+    return answer_with_fragments(request, ctx, number, ["composer", "timeline", "actions"])
 
 
 @router.post("/cases/{number}/note")
@@ -293,8 +293,8 @@ def note(number: int, request: Request, ctx: PageContext = Depends(page_user),
             actions.add_note(ctx.session, ctx.runtime.publisher, actor=ctx.user, case=case, text=text)
     except ComprisError as exc:
         composer = composer_for(ctx.session, case, note=text, note_error=_message(ctx, exc))
-        return case_fragments(request, ctx, number, ["composer", "timeline", "actions"], composer=composer)
-    return case_fragments(request, ctx, number, ["composer", "timeline", "actions"])
+        return answer_with_fragments(request, ctx, number, ["composer", "timeline", "actions"], composer=composer)
+    return answer_with_fragments(request, ctx, number, ["composer", "timeline", "actions"])
 
 
 def _case_action(request: Request, ctx: PageContext, number: int, do: Callable[[Case], None]) -> Response:
@@ -308,8 +308,8 @@ def _case_action(request: Request, ctx: PageContext, number: int, do: Callable[[
         with domain_action(ctx.session):
             do(case)
     except ComprisError as exc:
-        return case_fragments(request, ctx, number, ["actions", "timeline"], action_error=_message(ctx, exc))
-    return case_fragments(request, ctx, number, ["actions", "timeline"])
+        return answer_with_fragments(request, ctx, number, ["actions", "timeline"], action_error=_message(ctx, exc))
+    return answer_with_fragments(request, ctx, number, ["actions", "timeline"])
 
 
 @router.post("/cases/{number}/assign")
@@ -361,7 +361,7 @@ def merge(number: int, request: Request, ctx: PageContext = Depends(page_user),
             target = get_case(ctx.session, ctx.user.workspace_id, int(into), for_update=True)
             actions.merge_cases(ctx.session, ctx.runtime.publisher, actor=ctx.user, source=case, target=target)
     except ComprisError as exc:
-        return case_fragments(request, ctx, number, ["actions", "timeline"], action_error=_message(ctx, exc))
+        return answer_with_fragments(request, ctx, number, ["actions", "timeline"], action_error=_message(ctx, exc))
     if is_htmx(request):
         return Response(status_code=204, headers={"HX-Redirect": f"/cases/{target.number}"})
     return redirect(f"/cases/{target.number}")
@@ -412,8 +412,8 @@ def retry(number: int, message_id: int, request: Request, ctx: PageContext = Dep
         with domain_action(ctx.session):
             actions.retry_send(ctx.session, ctx.runtime.publisher, actor=ctx.user, message=message)
     except ComprisError as exc:
-        return case_fragments(request, ctx, number, ["actions", "timeline"], action_error=_message(ctx, exc))
-    return case_fragments(request, ctx, number, ["actions", "timeline"])
+        return answer_with_fragments(request, ctx, number, ["actions", "timeline"], action_error=_message(ctx, exc))
+    return answer_with_fragments(request, ctx, number, ["actions", "timeline"])
 
 
 @router.post("/cases/{number}/messages/{message_id}/triage")
@@ -432,5 +432,5 @@ def correct_triage(number: int, message_id: int, request: Request, ctx: PageCont
             triage_actions.correct_triage(ctx.session, ctx.runtime.publisher, actor=ctx.user, message=message,
                                           field=field, label=label)
     except ComprisError as exc:
-        return case_fragments(request, ctx, number, ["timeline", "actions"], action_error=_message(ctx, exc))
-    return case_fragments(request, ctx, number, ["timeline", "actions"])
+        return answer_with_fragments(request, ctx, number, ["timeline", "actions"], action_error=_message(ctx, exc))
+    return answer_with_fragments(request, ctx, number, ["timeline", "actions"])

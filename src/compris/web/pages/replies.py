@@ -240,9 +240,9 @@ def move_private(
         composer.findings = finding_views(lang, findings, overrides)
         composer.override = override
         composer.move_private = True
-        return case_pages.case_fragments(request, ctx, number, ["composer", "timeline", "actions"],
+        return case_pages.answer_with_fragments(request, ctx, number, ["composer", "timeline", "actions"],
                                          composer=composer)
-    return case_pages.case_fragments(request, ctx, number, ["composer", "timeline", "actions"])
+    return case_pages.answer_with_fragments(request, ctx, number, ["composer", "timeline", "actions"])
 
 
 # --- admin: templates ----------------------------------------------------------------------------------
