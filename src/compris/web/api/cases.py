@@ -9,29 +9,25 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from compris.inbox import actions, queries
-from compris.kit.errors import Conflict, Invalid, NotFound
-from compris.models import User
-from compris.replies import actions as reply_actions
-from compris.uploads.queries import uploads_in_order
-from compris.web.api import load, serialize
-from compris.web.api.common import Api, errors
-from compris.web.api.schemas import (
-    IDEMPOTENCY_KEY_PATTERN,
+from compris.inbox.schemas import (
     AssignIn,
     CaseCounts,
     CaseDetail,
     CaseList,
     CaseSummary,
-    ErrorOut,
-    FindingOut,
     MessageOut,
     NoteIn,
     Page,
-    ReplyIn,
-    ReplyOut,
     StatusFilter,
     StatusIn,
 )
+from compris.kit.errors import Conflict, Invalid, NotFound
+from compris.models import User
+from compris.replies import actions as reply_actions
+from compris.replies.schemas import IDEMPOTENCY_KEY_PATTERN, FindingOut, ReplyIn, ReplyOut
+from compris.uploads.queries import uploads_in_order
+from compris.web.api import load, serialize
+from compris.web.api.common import Api, ErrorOut, errors
 
 router = APIRouter(tags=["cases"])
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from compris.channels.schemas import ChannelList
 from compris.inbox import queries
 from compris.web.api import serialize
 from compris.web.api.common import Api, errors
-from compris.web.api.schemas import ChannelList
 
 router = APIRouter(tags=["channels"])
 

@@ -1,4 +1,4 @@
-"""What every API route shares: token authentication and the documented error responses."""
+"""What every API route shares: token authentication, the error body and the documented error responses."""
 
 from __future__ import annotations
 
@@ -7,10 +7,31 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import Field
 
+from compris.kit.schemas import Schema
 from compris.models import Role
-from compris.web.api.schemas import ErrorOut
+from compris.replies.schemas import FindingOut
 from compris.web.deps import ADMINS, SUPERVISORS, PageContext, api_user, require_role
+
+
+class ErrorDetail(Schema):
+    field: str = Field(description="Where the problem is: a body field, a query parameter or a header.",
+                       examples=["visibility"])
+    message: str = Field(description="What is wrong with it.", examples=["Input should be 'public' or 'private'"])
+
+
+class ErrorOut(Schema):
+    """Every error has this shape."""
+
+    error: str = Field(description="A human-readable explanation.", examples=["no such case"])
+    details: list[ErrorDetail] | None = Field(
+        default=None, description="One entry per invalid field (422 on malformed input only)."
+    )
+    findings: list[FindingOut] | None = Field(
+        default=None, description="The reply guard's findings when it refused a reply (422 on replies only)."
+    )
+
 
 # Declares the Bearer scheme in the OpenAPI document (the "Authorize" button of /api/docs);
 # the check itself is ``api_user`` (a personal token, not revoked, of an active user).

@@ -9,11 +9,11 @@ from sqlalchemy.orm import Session
 
 from compris.inbox import actions, queries
 from compris.inbox import queries as contact_queries
+from compris.inbox.schemas import CaseMergeIn, CaseSummary, ContactDetail, ContactMergeIn, PreviousCase
 from compris.kit.errors import NotFound
 from compris.web.api import load, serialize
 from compris.web.api.cases import CaseNumber, field_error
-from compris.web.api.common import Api, errors
-from compris.web.api.schemas import CaseMergeIn, CaseSummary, ContactDetail, ContactMergeIn, ErrorOut, PreviousCase
+from compris.web.api.common import Api, ErrorOut, errors
 
 router = APIRouter()
 

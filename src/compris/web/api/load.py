@@ -9,12 +9,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from compris.inbox.actions import outbox_key
+from compris.inbox.schemas import CaseSummary, MessageOut
 from compris.models import Case, ChannelAccount, Contact, Identity, Message, Outbox, Thread, User
-from compris.web.api import schemas as s
 from compris.web.api import serialize
 
 
-def case_summary(session: Session, case: Case) -> s.CaseSummary:
+def case_summary(session: Session, case: Case) -> CaseSummary:
     contact = session.get(Contact, case.contact_id)
     assert contact is not None
     assignee = session.get(User, case.assignee_id) if case.assignee_id else None
@@ -22,7 +22,7 @@ def case_summary(session: Session, case: Case) -> s.CaseSummary:
     return serialize.case_summary(case, contact, assignee, account)
 
 
-def message(session: Session, row: Message, case_number: int | None = None) -> s.MessageOut:
+def message(session: Session, row: Message, case_number: int | None = None) -> MessageOut:
     if case_number is None:
         case = session.get(Case, row.case_id)
         assert case is not None

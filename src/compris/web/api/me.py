@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from compris.accounts.schemas import MeOut
 from compris.models import Workspace
 from compris.web.api import serialize
 from compris.web.api.common import Api, errors
-from compris.web.api.schemas import MeOut
 
 router = APIRouter(tags=["me"])
 

@@ -7,9 +7,9 @@ from typing import Annotated
 from fastapi import APIRouter, Path
 
 from compris.inbox import actions, queries
+from compris.inbox.schemas import MessageOut
 from compris.web.api import load
 from compris.web.api.common import Api, errors
-from compris.web.api.schemas import MessageOut
 
 router = APIRouter(tags=["messages"])
 

@@ -6,7 +6,7 @@ from fastapi import APIRouter
 
 from compris.models import Role
 from compris.replies import settings as reply_settings
-from compris.web.api.admin_schemas import ReplySettingsIn, ReplySettingsOut
+from compris.replies.schemas import ReplySettingsIn, ReplySettingsOut
 from compris.web.api.common import AdminApi, errors
 
 router = APIRouter(tags=["replies"])

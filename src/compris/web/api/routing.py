@@ -13,7 +13,7 @@ from compris.accounts.queries import workspace_users
 from compris.models import AgentProfile, RoutingRule, Team, User
 from compris.routing import actions, queries, shifts
 from compris.routing import service as routing
-from compris.web.api.admin_schemas import (
+from compris.routing.schemas import (
     AgentList,
     AgentOut,
     AgentPatch,

@@ -4,11 +4,28 @@ from __future__ import annotations
 
 from typing import Any
 
+from compris.accounts.schemas import MeOut, UserRef, WorkspaceOut
+from compris.channels.schemas import ChannelLimits, ChannelOut, ChannelRef
 from compris.connectors import registry
 from compris.inbox.queries import CaseRow, CaseView
 from compris.inbox.queries import TimelineItem as QueryItem
+from compris.inbox.schemas import (
+    AttachmentOut,
+    CaseDetail,
+    CaseSummary,
+    ContactOut,
+    ContactRef,
+    DeliveryOut,
+    EventOut,
+    IdentityOut,
+    MessageAuthor,
+    MessageOut,
+    PreviousCase,
+    ThreadRef,
+    TimelineEvent,
+    TimelineMessage,
+)
 from compris.models import Case, CaseEvent, ChannelAccount, Contact, Identity, Message, Outbox, Thread, User, Workspace
-from compris.web.api import schemas as s
 
 
 def _public(data: dict[str, Any] | None) -> dict[str, Any]:
@@ -16,45 +33,45 @@ def _public(data: dict[str, Any] | None) -> dict[str, Any]:
     return {k: v for k, v in (data or {}).items() if not k.startswith("_")}
 
 
-def me(user: User, workspace: Workspace) -> s.MeOut:
-    return s.MeOut(
+def me(user: User, workspace: Workspace) -> MeOut:
+    return MeOut(
         id=user.id, email=user.email, name=user.name, role=user.role,  # type: ignore[arg-type]
         language=user.language,
-        workspace=s.WorkspaceOut(id=workspace.id, slug=workspace.slug, name=workspace.name,
+        workspace=WorkspaceOut(id=workspace.id, slug=workspace.slug, name=workspace.name,
                                  timezone=workspace.timezone),
     )
 
 
-def user_ref(user: User | None) -> s.UserRef | None:
-    return s.UserRef(id=user.id, name=user.name) if user is not None else None
+def user_ref(user: User | None) -> UserRef | None:
+    return UserRef(id=user.id, name=user.name) if user is not None else None
 
 
-def channel_ref(account: ChannelAccount | None) -> s.ChannelRef | None:
-    return s.ChannelRef(id=account.id, name=account.name, network=account.network) if account is not None else None
+def channel_ref(account: ChannelAccount | None) -> ChannelRef | None:
+    return ChannelRef(id=account.id, name=account.name, network=account.network) if account is not None else None
 
 
-def channel(account: ChannelAccount) -> s.ChannelOut:
+def channel(account: ChannelAccount) -> ChannelOut:
     try:
         connector = registry.get(account.network)
     except registry.UnknownNetwork:
         network_name, limits = account.network, None
     else:
         network_name = connector.display_name
-        limits = s.ChannelLimits(public_max_length=connector.limits.public_max_length,
+        limits = ChannelLimits(public_max_length=connector.limits.public_max_length,
                                  private_max_length=connector.limits.private_max_length,
                                  length_unit=connector.limits.length_unit)
-    return s.ChannelOut(id=account.id, network=account.network, network_name=network_name, name=account.name,
+    return ChannelOut(id=account.id, network=account.network, network_name=network_name, name=account.name,
                         external_id=account.external_id, is_active=account.is_active, always_on=account.always_on,
                         limits=limits)
 
 
-def identity(row: Identity) -> s.IdentityOut:
-    return s.IdentityOut(id=row.id, network=row.network, platform_user_id=row.platform_user_id, handle=row.handle,
+def identity(row: Identity) -> IdentityOut:
+    return IdentityOut(id=row.id, network=row.network, platform_user_id=row.platform_user_id, handle=row.handle,
                          name=row.name, followers=row.followers, verified=row.verified, avatar_url=row.avatar_url)
 
 
-def contact(row: Contact, identities: list[Identity]) -> s.ContactOut:
-    return s.ContactOut(id=row.id, display_name=row.display_name, language=row.language,
+def contact(row: Contact, identities: list[Identity]) -> ContactOut:
+    return ContactOut(id=row.id, display_name=row.display_name, language=row.language,
                         identities=[identity(i) for i in identities])
 
 
@@ -70,24 +87,24 @@ def _case_fields(case: Case) -> dict[str, Any]:
 
 
 def case_summary(case: Case, contact_row: Contact, assignee: User | None,
-                 account: ChannelAccount | None) -> s.CaseSummary:
-    return s.CaseSummary(
+                 account: ChannelAccount | None) -> CaseSummary:
+    return CaseSummary(
         **_case_fields(case),
-        contact=s.ContactRef(id=contact_row.id, display_name=contact_row.display_name),
+        contact=ContactRef(id=contact_row.id, display_name=contact_row.display_name),
         assignee=user_ref(assignee),
         channel=channel_ref(account),
     )
 
 
-def case_row(row: CaseRow) -> s.CaseSummary:
+def case_row(row: CaseRow) -> CaseSummary:
     return case_summary(row.case, row.contact, row.assignee, row.account)
 
 
-def delivery(message: Message, outbox: Outbox | None) -> s.DeliveryOut | None:
+def delivery(message: Message, outbox: Outbox | None) -> DeliveryOut | None:
     if message.delivery_state is None and outbox is None:
         return None
     state = outbox.state if outbox is not None else message.delivery_state
-    return s.DeliveryOut(
+    return DeliveryOut(
         state=state,  # type: ignore[arg-type]
         error=message.delivery_error if message.delivery_error is not None else (outbox.last_error if outbox else None),
         attempts=outbox.attempts if outbox is not None else None,
@@ -104,22 +121,22 @@ def message(
     account: ChannelAccount | None,
     thread: Thread | None,
     outbox: Outbox | None,
-) -> s.MessageOut:
+) -> MessageOut:
     if author_user is not None:
-        author = s.MessageAuthor(kind="agent", user=user_ref(author_user))
+        author = MessageAuthor(kind="agent", user=user_ref(author_user))
     elif row.direction == "inbound":
-        author = s.MessageAuthor(kind="contact", identity=identity(author_identity) if author_identity else None)
+        author = MessageAuthor(kind="contact", identity=identity(author_identity) if author_identity else None)
     else:
-        author = s.MessageAuthor(kind="brand")
-    return s.MessageOut(
+        author = MessageAuthor(kind="brand")
+    return MessageOut(
         id=row.id, case_number=case_number, direction=row.direction,  # type: ignore[arg-type]
         visibility=row.visibility,  # type: ignore[arg-type]
         text=row.text, language=row.language, author=author, channel=channel_ref(account),
-        thread=s.ThreadRef(id=thread.id, visibility=thread.visibility, title=thread.title)  # type: ignore[arg-type]
+        thread=ThreadRef(id=thread.id, visibility=thread.visibility, title=thread.title)  # type: ignore[arg-type]
         if thread is not None else None,
         reply_to_message_id=row.reply_to_message_id, platform_message_id=row.platform_message_id,
         permalink=row.permalink,
-        attachments=[s.AttachmentOut(kind=str(a.get("kind", "file")), url=a.get("url"), name=a.get("name"),
+        attachments=[AttachmentOut(kind=str(a.get("kind", "file")), url=a.get("url"), name=a.get("name"),
                                      mime_type=a.get("mime_type"), size=a.get("size"),
                                      upload_id=a.get("upload_id") if isinstance(a.get("upload_id"), int) else None)
                      for a in row.attachments or [] if isinstance(a, dict)],
@@ -128,32 +145,32 @@ def message(
     )
 
 
-def event(row: CaseEvent, actor: User | None) -> s.EventOut:
-    return s.EventOut(id=row.id, kind=row.kind, actor=user_ref(actor), data=_public(row.data))
+def event(row: CaseEvent, actor: User | None) -> EventOut:
+    return EventOut(id=row.id, kind=row.kind, actor=user_ref(actor), data=_public(row.data))
 
 
-def timeline_item(item: QueryItem, case_number: int) -> s.TimelineMessage | s.TimelineEvent:
+def timeline_item(item: QueryItem, case_number: int) -> TimelineMessage | TimelineEvent:
     if item.message is not None:
-        return s.TimelineMessage(
+        return TimelineMessage(
             kind="message", at=item.at,
             message=message(item.message, case_number=case_number, author_identity=item.author_identity,
                             author_user=item.author_user, account=item.account, thread=item.thread,
                             outbox=item.outbox),
         )
     assert item.event is not None
-    return s.TimelineEvent(kind="event", at=item.at, event=event(item.event, item.author_user))
+    return TimelineEvent(kind="event", at=item.at, event=event(item.event, item.author_user))
 
 
-def case_detail(view: CaseView) -> s.CaseDetail:
+def case_detail(view: CaseView) -> CaseDetail:
     case = view.case
     account = view.accounts.get(case.last_channel_account_id) if case.last_channel_account_id else None
-    return s.CaseDetail(
+    return CaseDetail(
         **_case_fields(case),
         contact=contact(view.contact, view.identities),
         assignee=user_ref(view.assignee),
         channel=channel_ref(account),
         timeline=[timeline_item(i, case.number) for i in view.items],
-        previous_cases=[s.PreviousCase(number=c.number, status=c.status,  # type: ignore[arg-type]
+        previous_cases=[PreviousCase(number=c.number, status=c.status,  # type: ignore[arg-type]
                                        subject=c.subject, last_activity_at=c.last_activity_at)
                         for c in view.previous_cases],
     )

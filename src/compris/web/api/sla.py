@@ -12,7 +12,7 @@ from fastapi import APIRouter, Path, Response
 from compris.models import BusinessHours, SlaPolicy
 from compris.routing import shifts
 from compris.sla import actions, queries
-from compris.web.api.admin_schemas import (
+from compris.sla.schemas import (
     BusinessHoursIn,
     BusinessHoursList,
     BusinessHoursOut,

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Path, Query, Response
 
 from compris.models import ReplyTemplate
 from compris.replies import templates
-from compris.web.api.admin_schemas import TemplateIn, TemplateList, TemplateOut, TemplatePatch
+from compris.replies.schemas import TemplateIn, TemplateList, TemplateOut, TemplatePatch
 from compris.web.api.common import SupervisorApi, errors
 
 router = APIRouter(tags=["templates"])

@@ -9,8 +9,8 @@ from fastapi.responses import Response
 
 from compris.uploads import actions as upload_actions
 from compris.uploads.queries import get_upload
-from compris.web.api.common import Api, errors
-from compris.web.api.schemas import ErrorOut, UploadOut
+from compris.uploads.schemas import UploadOut
+from compris.web.api.common import Api, ErrorOut, errors
 from compris.web.pages.uploads import file_response, stored_bytes
 
 router = APIRouter(tags=["uploads"])

@@ -1,40 +1,14 @@
-"""Request and response bodies of the JSON API; what the OpenAPI document shows.
-
-Responses carry customer text as plain JSON strings (never HTML). Datetimes are ISO 8601 with an
-explicit offset (``2025-03-01T09:30:00+00:00``).
-"""
+"""API shapes of the inbox: cases, messages, the timeline, contacts and merges."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import (
-    AwareDatetime,
-    BaseModel,
-    ConfigDict,
-    Field,
-    PlainSerializer,
-    ValidationInfo,
-    WithJsonSchema,
-    field_validator,
-)
+from pydantic import AwareDatetime, Field
 
-from compris.connectors.base import LengthUnit
-
-EXAMPLE_TIME = "2025-03-01T09:30:00+00:00"
-
-
-def _iso(value: datetime) -> str:
-    return value.isoformat()
-
-
-Timestamp = Annotated[
-    AwareDatetime,
-    PlainSerializer(_iso, return_type=str, when_used="json"),
-    WithJsonSchema({"type": "string", "format": "date-time", "examples": [EXAMPLE_TIME]}, mode="serialization"),
-]
-"""An aware datetime, serialised as ISO 8601 with its offset (``+00:00``, not ``Z``)."""
+from compris.accounts.schemas import UserRef
+from compris.channels.schemas import ChannelRef
+from compris.kit.schemas import EXAMPLE_TIME, Schema, Timestamp
 
 CaseStatusName = Literal["new", "open", "waiting_customer", "waiting_partner", "snoozed", "resolved", "closed"]
 SettableStatus = Literal["open", "waiting_customer", "waiting_partner", "snoozed", "resolved", "closed"]
@@ -42,102 +16,9 @@ StatusFilter = Literal[
     "active", "all", "new", "open", "waiting_customer", "waiting_partner", "snoozed", "resolved", "closed"
 ]
 DeliveryStateName = Literal["queued", "sending", "retrying", "sent", "failed", "uncertain"]
-ReplyVisibility = Literal["public", "private"]
 
 
-class Schema(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-# --- errors ----------------------------------------------------------------------------------------
-
-
-class ErrorDetail(Schema):
-    field: str = Field(description="Where the problem is: a body field, a query parameter or a header.",
-                       examples=["visibility"])
-    message: str = Field(description="What is wrong with it.", examples=["Input should be 'public' or 'private'"])
-
-
-class FindingOut(Schema):
-    """A problem the reply guard saw in the text."""
-
-    rule: str = Field(examples=["asks_personal_data"])
-    severity: Literal["warning", "block"]
-    message: str = Field(description="Why it matters, in the token user's language.")
-    span: list[int] | None = Field(description="`[start, end]` character offsets in the text, or null for the "
-                                   "whole reply.", examples=[[12, 40]])
-
-
-class ErrorOut(Schema):
-    """Every error has this shape."""
-
-    error: str = Field(description="A human-readable explanation.", examples=["no such case"])
-    details: list[ErrorDetail] | None = Field(
-        default=None, description="One entry per invalid field (422 on malformed input only)."
-    )
-    findings: list[FindingOut] | None = Field(
-        default=None, description="The reply guard's findings when it refused a reply (422 on replies only)."
-    )
-
-
-# --- people and places -----------------------------------------------------------------------------
-
-
-class WorkspaceOut(Schema):
-    id: int = Field(examples=[1])
-    slug: str = Field(description="The workspace's short name.", examples=["acme"])
-    name: str = Field(examples=["Acme Airlines"])
-    timezone: str = Field(description="IANA time zone of the workspace.", examples=["Europe/Paris"])
-
-
-class MeOut(Schema):
-    """The user the token belongs to; every call acts as this user, inside this workspace."""
-
-    id: int = Field(examples=[7])
-    email: str = Field(examples=["agent@acme.test"])
-    name: str = Field(examples=["Camille Martin"])
-    role: Literal["admin", "supervisor", "agent"] = Field(examples=["agent"])
-    language: str = Field(description="Interface language.", examples=["fr"])
-    workspace: WorkspaceOut
-
-
-class UserRef(Schema):
-    id: int = Field(examples=[7])
-    name: str = Field(examples=["Camille Martin"])
-
-
-class ChannelRef(Schema):
-    id: int = Field(description="Channel account id (use it as `channel_account_id`).", examples=[3])
-    name: str = Field(examples=["@AcmeAir on X"])
-    network: str = Field(examples=["x"])
-
-
-class ChannelLimits(Schema):
-    public_max_length: int | None = Field(description="Longest public reply the network accepts (null: no limit).",
-                                          examples=[280])
-    private_max_length: int | None = Field(description="Longest private message (null: no limit).",
-                                           examples=[10000])
-    length_unit: LengthUnit = Field(description="How the network counts a text's length: `characters`, `graphemes` "
-                                    "(what a reader sees as one character) or `x` (X's weighted count: links 23, "
-                                    "emoji and CJK characters 2, the mentions that open a reply free).",
-                                    examples=["characters"])
-
-
-class ChannelOut(Schema):
-    """A connected account on a network. Credentials are never returned."""
-
-    id: int = Field(examples=[3])
-    network: str = Field(description="Network key.", examples=["x"])
-    network_name: str = Field(description="The network's display name.", examples=["X"])
-    name: str = Field(examples=["@AcmeAir on X"])
-    external_id: str = Field(description="The account's id on the network.", examples=["1203948"])
-    is_active: bool = Field(description="Whether deliveries are accepted and replies sent.")
-    always_on: bool = Field(description="Customers expect answers around the clock on this account.")
-    limits: ChannelLimits | None = Field(description="The network's limits (null if the connector is not installed).")
-
-
-class ChannelList(Schema):
-    items: list[ChannelOut]
+# --- contacts ---------------------------------------------------------------------------------------------
 
 
 class IdentityOut(Schema):
@@ -163,7 +44,7 @@ class ContactOut(ContactRef):
     identities: list[IdentityOut]
 
 
-# --- cases -----------------------------------------------------------------------------------------
+# --- cases ------------------------------------------------------------------------------------------------
 
 
 class CaseSummary(Schema):
@@ -222,20 +103,6 @@ class AttachmentOut(Schema):
     mime_type: str | None = Field(default=None, examples=["image/jpeg"])
     size: int | None = Field(default=None, description="Bytes, when known.")
     upload_id: int | None = Field(default=None, description="On a reply: the uploaded file (`POST /uploads`).")
-
-
-class UploadOut(Schema):
-    """A file uploaded to attach to replies. Its type is recognised from its bytes (the name and the client's
-    `Content-Type` are not trusted)."""
-
-    id: int = Field(examples=[17])
-    name: str = Field(description="The file name, cleaned (no directories; the extension matches the type).",
-                      examples=["boarding-pass.jpg"])
-    mime_type: str = Field(examples=["image/jpeg"])
-    kind: Literal["image", "video", "audio", "file"]
-    size: int = Field(description="Bytes.", examples=[48213])
-    sha256: str = Field(examples=["9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"])
-    created_at: Timestamp
 
 
 class MessageAuthor(Schema):
@@ -332,57 +199,7 @@ class CaseDetail(CaseSummary):
     previous_cases: list[PreviousCase] = Field(description="The contact's other cases, newest first (up to 10).")
 
 
-# --- requests --------------------------------------------------------------------------------------
-
-IDEMPOTENCY_KEY_PATTERN = r"^[\x21-\x7e]{1,64}$"
-
-
-class ReplyIn(Schema):
-    attachment_ids: list[int] = Field(
-        default_factory=list, max_length=10,
-        description="Files to attach, uploaded first with `POST /uploads`, in order. The network must accept them "
-        "on this kind of reply (types, size, count: see `docs/channels/`), else 422 with the network's reason.",
-        examples=[[17]],
-    )
-    text: str = Field(default="", max_length=20_000, description="Plain text of the reply. May be empty when "
-                      "`attachment_ids` is given and the network accepts files alone.",
-                      examples=["So sorry about your flight, Marie. I have rebooked you on AF125."])
-
-    visibility: ReplyVisibility = Field(
-        default="public",
-        description="`public` answers in the thread; `private` sends a direct message (moves a public "
-        "conversation to private when the network allows).",
-    )
-    reply_to_message_id: int | None = Field(
-        default=None, description="The customer message to answer; default: their latest of that visibility."
-    )
-    idempotency_key: str | None = Field(
-        default=None, pattern=IDEMPOTENCY_KEY_PATTERN,
-        description="Alternative to the `Idempotency-Key` header (the header wins when both are given).",
-        examples=["9f1c2c8e-2d4b-4a55-9d0f-1c3f1e0f7a11"],
-    )
-    override_warnings: bool = Field(
-        default=True,
-        description="Send despite the reply guard's **warnings** (the default: they are returned in "
-        "`guard_warnings` and recorded as overridden). `false` refuses a reply with warnings with 422 and the "
-        "findings, as the agent UI does until the agent overrides them. **Blocks** always refuse the reply.",
-    )
-    template_id: int | None = Field(
-        default=None, description="The reply template the text came from: its use is counted, and the guard "
-        "warns when it is sent unchanged to a customer who already had it.", examples=[3],
-    )
-
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={"examples": [{"text": "So sorry, Marie. Could you send us a DM?", "visibility": "public"}]},
-    )
-
-    @field_validator("text")
-    @classmethod
-    def _text_or_files(cls, value: str, info: ValidationInfo) -> str:
-        if not value and not info.data.get("attachment_ids"):
-            raise ValueError("a reply needs text, attachments or both")
-        return value
+# --- requests ---------------------------------------------------------------------------------------------
 
 
 class NoteIn(Schema):
@@ -409,16 +226,7 @@ class StatusIn(Schema):
     )
 
 
-# --- the reply guard ---------------------------------------------------------------------------------------
-
-
-class ReplyOut(MessageOut):
-    """The queued reply, with the guard's warnings that were overridden to send it."""
-
-    guard_warnings: list[FindingOut] = Field(default_factory=list)
-
-
-# --- contacts and merges -----------------------------------------------------------------------------------
+# --- contacts and merges ----------------------------------------------------------------------------------
 
 
 class ContactDetail(ContactOut):
@@ -438,3 +246,4 @@ class CaseMergeIn(Schema):
 class ContactMergeIn(Schema):
     into: int = Field(description="The id of the contact to merge into (see `GET /contacts/{contact_id}`).",
                       examples=[12])
+
