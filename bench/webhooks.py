@@ -41,7 +41,7 @@ def free_port() -> int:
 def prepare(url: str, data_dir: Path) -> tuple[int, str]:
     from compris import migrate
     from compris.accounts import actions as accounts
-    from compris.channels.service import create_account
+    from compris.channels.actions import create_account
     from compris.db import Database
 
     db = Database(url)

@@ -21,7 +21,7 @@ from sqlalchemy import text
 
 from compris import migrate
 from compris.accounts import actions as accounts
-from compris.channels.service import create_account
+from compris.channels.actions import create_account
 from compris.config import Settings
 from compris.connectors.sandbox import sign
 from compris.db import Database

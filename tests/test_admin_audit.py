@@ -6,8 +6,8 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from compris.accounts import actions as accounts
-from compris.channels import connect as channels
-from compris.channels.service import store_renewed_secrets
+from compris.channels import actions as channels
+from compris.channels.actions import store_renewed_secrets
 from compris.models import CaseEvent, ChannelAccount, User, Workspace
 from compris.replies import settings as reply_settings
 from compris.replies import templates

@@ -22,7 +22,8 @@ from sqlalchemy.orm import Session
 
 from compris import timeline
 from compris.accounts import actions as accounts
-from compris.channels.service import context, create_account
+from compris.channels.accounts import context
+from compris.channels.actions import create_account
 from compris.config import Settings
 from compris.connectors.base import WebhookRequest
 from compris.connectors.sandbox import sign

@@ -9,7 +9,7 @@ from typing import Any
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from compris.channels.service import create_account
+from compris.channels.actions import create_account
 from compris.config import Settings
 from compris.inbox import actions
 from compris.models import Case, CaseEvent, Message, User

@@ -21,7 +21,7 @@ import httpx
 import pytest
 import uvicorn
 
-from compris.channels.service import create_account
+from compris.channels.actions import create_account
 from compris.config import Settings
 from compris.runtime import Runtime
 from compris.web.app import create_app

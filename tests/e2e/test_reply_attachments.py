@@ -16,7 +16,7 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from compris.channels.service import create_account
+from compris.channels.actions import create_account
 from compris.connectors.base import Author, InboundMessage, Visibility
 from compris.inbox import actions
 from compris.models import Case, DeliveryState, Message, Outbox, Upload

@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from compris.channels.service import create_account
+from compris.channels.actions import create_account
 from compris.connectors.email import imap
 from compris.inbox.polling import POLL_ACCOUNT, POLL_ACCOUNTS
 from compris.kit.clock import set_now

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import func, select
 
-from compris.channels.service import create_account
+from compris.channels.actions import create_account
 from compris.connectors import registry
 from compris.connectors.base import Author, InboundMessage, Visibility
 from compris.inbox import actions as inbox

@@ -19,7 +19,7 @@ import uvicorn
 from sqlalchemy import select
 
 from compris.accounts import actions as accounts
-from compris.channels.service import create_account
+from compris.channels.actions import create_account
 from compris.config import Settings
 from compris.inbox import actions
 from compris.models import Case, ChannelAccount, DeliveryState, Message, Outbox, Upload, User

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 
 from compris import timeline
-from compris.channels.service import connector_for, context
+from compris.channels.accounts import connector_for, context
 from compris.connectors import registry
 from compris.connectors.base import ConnectorError
 from compris.kit.clock import now

@@ -21,7 +21,7 @@ import logging
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from compris.channels.service import context
+from compris.channels.accounts import context
 from compris.connectors.base import Connector, SignatureError, WebhookRequest
 from compris.kit.crypto import SecretsError
 from compris.models import ChannelAccount

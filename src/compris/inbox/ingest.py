@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from compris.channels.service import connector_for, context
+from compris.channels.accounts import connector_for, context
 from compris.connectors.base import (
     ConnectorError,
     InboundMessage,

@@ -25,7 +25,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from compris import bus, timeline
-from compris.channels.service import connector_for, context, store_renewed_secrets
+from compris.channels.accounts import connector_for, context
+from compris.channels.actions import store_renewed_secrets
 from compris.connectors.base import (
     AccountContext,
     Attachment,

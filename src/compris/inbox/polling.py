@@ -20,8 +20,8 @@ from typing import Any
 
 from sqlalchemy import select
 
+from compris.channels.accounts import connector_for, context
 from compris.channels.safety import scrub
-from compris.channels.service import connector_for, context
 from compris.connectors import registry
 from compris.connectors.base import PollResult
 from compris.kit.clock import now

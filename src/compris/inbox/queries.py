@@ -251,14 +251,6 @@ def case_view(session: Session, workspace_id: int, number: int) -> CaseView:
     )
 
 
-def channel_accounts(session: Session, workspace_id: int) -> list[ChannelAccount]:
-    return list(
-        session.scalars(
-            select(ChannelAccount).where(ChannelAccount.workspace_id == workspace_id).order_by(ChannelAccount.name)
-        )
-    )
-
-
 # --- contacts: the contact page, the contacts API, merge targets --------------------------------------------
 
 CASES_SHOWN = 50

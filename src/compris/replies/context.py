@@ -49,7 +49,7 @@ class ReplySituation:
 
 
 def situation(session: Session, case: Case, visibility: str) -> ReplySituation:
-    from compris.channels.service import bare_context, connector_for
+    from compris.channels.accounts import bare_context, connector_for
     from compris.inbox.actions import reply_target
 
     try:

@@ -432,7 +432,7 @@ def sync_brands_from_compris(network: SandboxNetwork, runtime: Runtime) -> int:
     """
     from sqlalchemy import select
 
-    from compris.channels.service import context
+    from compris.channels.accounts import context
     from compris.models import ChannelAccount
 
     base_url = runtime.settings.base_url.rstrip("/")

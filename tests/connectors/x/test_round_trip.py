@@ -72,7 +72,7 @@ def test_an_expired_user_token_is_renewed_once_and_the_reply_sent(
 
     from sqlalchemy import select
 
-    from compris.channels.service import context
+    from compris.channels.accounts import context
     from compris.models import CaseEvent, ChannelAccount
 
     # given an account whose user token X no longer accepts, with a refresh token

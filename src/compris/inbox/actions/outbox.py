@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from compris import bus, timeline
-from compris.channels.service import bare_context, connector_for
+from compris.channels.accounts import bare_context, connector_for
 from compris.connectors.base import Attachment, Author, Visibility
 from compris.events import ReplyQueued, ReplyRetryRequested
 from compris.inbox.actions.cases import assign, change_status, check_text, reply_target

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from compris.channels import queries
 from compris.channels.schemas import ChannelList
-from compris.inbox import queries
 from compris.web.api import serialize
 from compris.web.api.common import Api, errors
 

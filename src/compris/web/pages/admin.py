@@ -9,9 +9,9 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 from sqlalchemy import select
 
-from compris.channels.connect import networks
-from compris.channels.service import create_account
-from compris.inbox.queries import channel_accounts
+from compris.channels.actions import create_account
+from compris.channels.forms import networks
+from compris.channels.queries import channel_accounts
 from compris.kit.errors import ComprisError
 from compris.models import ChannelAccount, RawEvent, RawEventStatus
 from compris.web.deps import AdminPage, PageContext

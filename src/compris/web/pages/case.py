@@ -18,7 +18,7 @@ from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import select
 
 from compris.accounts.queries import workspace_users
-from compris.channels.service import connector_for
+from compris.channels.accounts import connector_for
 from compris.connectors.base import Visibility
 from compris.inbox import actions
 from compris.inbox.queries import CaseView, case_view, get_case, get_message, get_user, merge_targets

@@ -14,8 +14,10 @@ import anyio
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
-from compris.channels import connect as channels
-from compris.channels.service import connector_for, context, get_account
+from compris.channels import actions as channels
+from compris.channels import forms
+from compris.channels.accounts import connector_for, context
+from compris.channels.queries import get_account
 from compris.connectors import registry
 from compris.connectors.base import Connector
 from compris.kit.errors import ComprisError, NotFound
@@ -44,9 +46,9 @@ def _accepts_webhooks(connector: Connector) -> bool:
 def _page(request: Request, ctx: PageContext, network: str, account: ChannelAccount | None, *,
           form: dict[str, Any], error: str | None = None, saved: bool = False, status_code: int = 200) -> Response:
     connector = registry.get(network)
-    specs = channels.field_specs(connector)
+    specs = forms.field_specs(connector)
     variables: dict[str, Any] = {
-        "network": network, "account": account, "fields": specs, "external": channels.external_id_spec(connector),
+        "network": network, "account": account, "fields": specs, "external": forms.external_id_spec(connector),
         "labels": {s.name: s.label for s in specs}, "form": form, "error": error, "saved": saved,
         "doc": f"docs/channels/{network}.md", "accepts_webhooks": _accepts_webhooks(connector),
         "polled": connector.supports_polling, "secrets": {},
@@ -55,7 +57,7 @@ def _page(request: Request, ctx: PageContext, network: str, account: ChannelAcco
     if account is not None:
         base = ctx.runtime.settings.base_url.rstrip("/")
         variables["webhook_url"] = f"{base}/webhooks/{account.id}"
-        variables["secrets"] = channels.secret_views(ctx.runtime.settings.secret_key, account)
+        variables["secrets"] = forms.secret_views(ctx.runtime.settings.secret_key, account)
     return render(request, ctx, "admin_channel.html", status_code=status_code, **variables)
 
 
@@ -63,14 +65,14 @@ def _account_form(account: ChannelAccount) -> dict[str, Any]:
     form: dict[str, Any] = {"name": account.name, "external_id": account.external_id,
                             "active": account.is_active}
     for key, value in (account.settings or {}).items():
-        form[channels.SETTING_PREFIX + key] = str(value)
+        form[forms.SETTING_PREFIX + key] = str(value)
     return form
 
 
 def _settings_only(raw: Any) -> dict[str, str]:
     """What a form may show again after an error: never a typed secret."""
     return {k: str(v) for k, v in raw.items()
-            if isinstance(v, str) and not k.startswith(channels.SECRET_PREFIX) and k != "csrf_token"}
+            if isinstance(v, str) and not k.startswith(forms.SECRET_PREFIX) and k != "csrf_token"}
 
 
 @router.get("/admin/channels/connect/{network}")

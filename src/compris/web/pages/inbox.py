@@ -8,7 +8,8 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
-from compris.inbox.queries import SORTS, STATUS_FILTERS, VIEWS, InboxFilter, channel_accounts, counts, list_cases
+from compris.channels.queries import channel_accounts
+from compris.inbox.queries import SORTS, STATUS_FILTERS, VIEWS, InboxFilter, counts, list_cases
 from compris.web.deps import PageContext, page_user
 from compris.web.pages.render import render
 

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy import select
 
-from compris.inbox.queries import channel_accounts
+from compris.channels.queries import channel_accounts
 from compris.kit.clock import now
 from compris.kit.errors import ComprisError, Invalid, NotFound
 from compris.models import (

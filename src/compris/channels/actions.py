@@ -1,9 +1,9 @@
-"""Connecting and editing channel accounts from the admin pages, and testing their credentials.
+"""Writes of channel accounts: connect (from code or the admin's form), edit, test the credentials, keep the
+credentials a platform renewed.
 
-Secrets are encrypted at rest (``kit/crypto``), shown back only redacted (except the few a connector
-generates for the admin to paste into the platform, such as Meta's verify token), never logged, and
-kept unchanged on edit unless a new value is typed. Every change is audited (``compris.timeline``, rows with no
-case: ``channel_connected``, ``channel_updated``, ``channel_tested``) and emits
+Secrets are encrypted at rest (``kit/crypto``), never logged, and kept unchanged on edit unless a new value is
+typed. Every change is audited (``compris.timeline``, rows with no case: ``channel_connected``,
+``channel_updated``, ``channel_tested``, ``channel_credentials_renewed``) and emits
 :class:`compris.events.SettingsChanged` (entity ``channel_account``).
 """
 
@@ -12,71 +12,79 @@ from __future__ import annotations
 import secrets as random_secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from typing import Any
 
 import httpx
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from compris import timeline
+from compris import bus, timeline
+from compris.channels.accounts import connector_for
+from compris.channels.forms import SECRET_PREFIX, SETTING_PREFIX
 from compris.channels.safety import scrub
-from compris.channels.service import audit, connector_for, context, create_account
 from compris.connectors import registry
 from compris.connectors.base import AccountContext, Connector
+from compris.events import SettingsChanged
 from compris.kit.clock import now
-from compris.kit.crypto import decrypt_json, encrypt_json, redact
+from compris.kit.crypto import decrypt_json, encrypt_json
 from compris.kit.errors import Conflict, Invalid
 from compris.live import Publisher
 from compris.models import ChannelAccount
 
 CHECK_TIMEOUT = 8.0  # seconds: an admin is waiting for the answer
-SECRET_PREFIX = "secret_"  # noqa: S105 - a form field prefix
-SETTING_PREFIX = "setting_"
 MAX_VALUE = 2000
 
 
-@dataclass(frozen=True)
-class FieldSpec:
-    """One input of the connect/edit form."""
-
-    name: str
-    label: str
-    help: str
-    secret: bool
-    required: bool = False
-    generated: bool = False
-
-    @property
-    def input_name(self) -> str:
-        return (SECRET_PREFIX if self.secret else SETTING_PREFIX) + self.name
+def audit(session: Session, publisher: Publisher | None, account: ChannelAccount, action: str,
+          changes: list[str], actor_user_id: int | None) -> None:
+    """The domain event of a change to a channel account (its audit row is written by the caller's recorder).
+    ``publisher`` may be left out outside a web process (the demo, the test worlds)."""
+    bus.emit(session, publisher or Publisher.outside_server(session), SettingsChanged(
+        workspace_id=account.workspace_id, actor_user_id=actor_user_id, entity="channel_account", action=action,
+        entity_id=account.id, changes=tuple(sorted(changes))))
 
 
-def _label(connector: Connector, name: str) -> str:
-    return connector.field_labels.get(name) or name.replace("_", " ").capitalize()
-
-
-def field_specs(connector: Connector) -> list[FieldSpec]:
-    """Secrets first, then settings, with the connector's labels and help texts."""
-    specs = [
-        FieldSpec(name, _label(connector, name), connector.field_help.get(name, ""), secret=True,
-                  required=name not in connector.optional_fields and name not in connector.generated_fields,
-                  generated=name in connector.generated_fields)
-        for name in connector.secret_fields
+def create_account(
+    session: Session,
+    secret_key: str,
+    *,
+    workspace_id: int,
+    network: str,
+    name: str,
+    external_id: str,
+    settings: dict[str, Any] | None = None,
+    secrets: dict[str, str] | None = None,
+    always_on: bool = True,
+    actor_user_id: int | None = None,
+    publisher: Publisher | None = None,
+) -> ChannelAccount:
+    """Connect an account (credentials encrypted at rest); audited as ``channel_connected``."""
+    try:
+        connector = registry.get(network)
+    except registry.UnknownNetwork:
+        raise Invalid(f"unknown network {network!r}") from None
+    missing = [
+        f for f in connector.secret_fields if f not in connector.optional_fields and not (secrets or {}).get(f)
     ]
-    specs += [
-        FieldSpec(name, _label(connector, name), connector.field_help.get(name, ""), secret=False)
-        for name in connector.setting_fields
-    ]
-    return specs
-
-
-def external_id_spec(connector: Connector) -> FieldSpec:
-    return FieldSpec("external_id", connector.field_labels.get("external_id") or "Account id on the network",
-                     connector.field_help.get("external_id", ""), secret=False, required=True)
-
-
-def networks() -> list[Connector]:
-    """Every registered network an admin can connect, by display name."""
-    return sorted(registry.connectors().values(), key=lambda c: c.display_name.lower())
+    if missing:
+        raise Invalid(f"missing credentials: {', '.join(missing)}")
+    if not name.strip() or not external_id.strip():
+        raise Invalid("a name and the platform's account id are required")
+    account = ChannelAccount(
+        workspace_id=workspace_id,
+        network=network,
+        name=name.strip(),
+        external_id=external_id.strip(),
+        settings=dict(settings or {}),
+        secrets_encrypted=encrypt_json(secret_key, dict(secrets or {})),
+        always_on=always_on,
+    )
+    session.add(account)
+    session.flush()
+    timeline.channel_connected(session, workspace_id=workspace_id, actor_user_id=actor_user_id,
+                               account_id=account.id, network=network, name=account.name)
+    audit(session, publisher, account, "connected", ["name", "external_id", "settings", "secrets"], actor_user_id)
+    return account
 
 
 def _value(form: Mapping[str, str], key: str) -> str:
@@ -187,22 +195,14 @@ def update(
     return changed
 
 
-@dataclass(frozen=True)
-class SecretView:
-    name: str
-    shown: str  # redacted, or in full for a generated field the admin pastes elsewhere
-    in_full: bool
-
-
-def secret_views(secret_key: str, account: ChannelAccount) -> dict[str, SecretView]:
-    connector = connector_for(account)
+def store_renewed_secrets(session: Session, secret_key: str, account: ChannelAccount, renewed: dict[str, str], *,
+                          publisher: Publisher | None = None) -> None:
+    """Merge credentials a platform renewed (OAuth2 refresh) into the account, encrypted; audit it."""
     stored = decrypt_json(secret_key, account.secrets_encrypted)
-    views = {}
-    for field in connector.secret_fields:
-        value = stored.get(field, "")
-        in_full = field in connector.generated_fields
-        views[field] = SecretView(field, value if in_full else (redact(value) if value else ""), in_full)
-    return views
+    account.secrets_encrypted = encrypt_json(secret_key, {**stored, **renewed})
+    timeline.channel_credentials_renewed(session, workspace_id=account.workspace_id, account_id=account.id,
+                                         fields=sorted(renewed))  # names only, never values
+    audit(session, publisher, account, "credentials_renewed", [f"{f} (secret)" for f in renewed], None)
 
 
 @dataclass(frozen=True)
@@ -236,7 +236,3 @@ def record_check(session: Session, account: ChannelAccount, result: CheckResult,
     timeline.channel_tested(session, workspace_id=account.workspace_id, actor_user_id=actor_user_id,
                             account_id=account.id, network=account.network, ok=result.ok, result=result.message[:300])
     audit(session, publisher, account, "tested", ["check_ok", "check_result", "checked_at"], actor_user_id)
-
-
-__all__ = ["CheckResult", "FieldSpec", "check", "connect", "context", "field_specs", "record_check",
-           "secret_views", "update"]
