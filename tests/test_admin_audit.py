@@ -9,8 +9,7 @@ from compris.accounts import actions as accounts
 from compris.channels import actions as channels
 from compris.channels.actions import store_renewed_secrets
 from compris.models import CaseEvent, ChannelAccount, User, Workspace
-from compris.replies import settings as reply_settings
-from compris.replies import templates
+from compris.replies import actions as reply_actions
 from compris.runtime import Runtime
 from tests.conftest import SECRET, World
 from tests.routing.test_admin_actions import recorded
@@ -33,14 +32,14 @@ def test_templates_and_reply_settings(runtime: Runtime, world: World) -> None:
     with recorded() as seen, runtime.db.transaction() as s:
         admin = s.get(User, world.admin.id)
         assert admin is not None
-        t = templates.create_template(s, actor=admin, name="Hello", bodies={"en": "Hi {first_name}"},
-                                      publisher=runtime.publisher)
-        templates.update_template(s, actor=admin, template=t, name="Hello", bodies={"en": "Hello {first_name}"},
-                                  is_active=False, publisher=runtime.publisher)
+        t = reply_actions.create_template(s, actor=admin, name="Hello", bodies={"en": "Hi {first_name}"},
+                                          publisher=runtime.publisher)
+        reply_actions.update_template(s, actor=admin, template=t, name="Hello", bodies={"en": "Hello {first_name}"},
+                                      is_active=False, publisher=runtime.publisher)
         template_id = t.id
-        templates.delete_template(s, actor=admin, template=t, publisher=runtime.publisher)
-        reply_settings.save(s, actor=admin, tone_guide="Warm.", guard_data={}, permissions={"agent": ["refund"]},
-                            publisher=runtime.publisher)
+        reply_actions.delete_template(s, actor=admin, template=t, publisher=runtime.publisher)
+        reply_actions.save_reply_settings(s, actor=admin, tone_guide="Warm.", guard_data={},
+                                          permissions={"agent": ["refund"]}, publisher=runtime.publisher)
     assert [(e.entity, e.action, e.entity_id, e.changes) for e in seen] == [
         ("template", "created", template_id, ("bodies", "name", "purpose", "shortcut", "team")),
         ("template", "updated", template_id, ("bodies", "is_active")),

@@ -133,7 +133,7 @@ def _load(runtime: Runtime) -> None:
             _step(demo, data, step)
         run_pending(runtime.services)
         with runtime.db.transaction() as session:
-            from compris.replies.templates import ensure_default_templates
+            from compris.replies.actions import ensure_default_templates
 
             admin = session.get(User, users["admin"])
             assert admin is not None

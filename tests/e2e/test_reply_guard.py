@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from compris.models import GuardEvent, User
-from compris.replies.templates import ensure_default_templates
+from compris.replies.actions import ensure_default_templates
 from tests.e2e.test_browser import SHOTS, Server, _eventually, _sign_in, browser, playwright_sync, server
 
 pytestmark = pytest.mark.browser

@@ -12,6 +12,7 @@ from compris.connectors import registry
 from compris.connectors.base import Author, InboundMessage, Visibility
 from compris.inbox import actions as inbox
 from compris.inbox.outbound import _own_extra
+from compris.kit.errors import Invalid
 from compris.models import CaseEvent, GuardEvent, Message, Thread
 from compris.replies import actions as reply_actions
 from compris.replies import settings as reply_settings
@@ -80,7 +81,8 @@ def test_one_warning_overridden_by_name_and_workspace_severities(world: World) -
         data = reply_settings.guard_data_from_form(words="cheap => affordable", signoff_required=False, signoffs="",
                                                    signoff_pattern="", address_form="", emoji_allowed=False,
                                                    severities={"tone_emoji": "block", "tone_words": "warning"})
-        reply_settings.save(s, actor=admin, tone_guide="Warm, short, no jargon.", guard_data=data, permissions={})
+        reply_actions.save_reply_settings(s, actor=admin, tone_guide="Warm, short, no jargon.", guard_data=data,
+                                          permissions={})
     with session_of(world) as s:
         agent, case = user(s, world.agent), case_of(s, world)
         with pytest.raises(reply_actions.GuardRefused) as exc:
@@ -158,7 +160,7 @@ def test_move_to_private_on_a_facebook_comment_uses_the_private_reply(world: Wor
 def test_move_to_private_needs_a_public_message(world: World) -> None:
     customer_writes(world, "Hello, a question about my order", kind="dm", author="pat")
     with session_of(world) as s:
-        with pytest.raises(reply_actions.Invalid, match="public message"):
+        with pytest.raises(Invalid, match="public message"):
             reply_actions.move_to_private(s, world.runtime.publisher, actor=user(s, world.agent),
                                           case=case_of(s, world), private_text="Hi", idempotency_key="x")
         assert s.scalar(select(func.count()).select_from(Message).where(Message.direction == "outbound")) == 0

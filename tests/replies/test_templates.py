@@ -11,7 +11,8 @@ from compris.kit.clock import now
 from compris.kit.errors import Invalid
 from compris.models import CaseEvent, ReplyTemplate, Workspace
 from compris.replies import actions as reply_actions
-from compris.replies import templates as T
+from compris.replies import queries, rendering
+from compris.replies.actions import create_template, ensure_default_templates
 from tests.conftest import World
 from tests.replies.helpers import case_of, customer_writes, session_of, user
 
@@ -20,23 +21,23 @@ BODIES = {"en": "Hi {first_name}, this is {agent_name} about {case_ref}.",
 
 
 def test_render_fills_variables_and_reports_the_missing() -> None:
-    text, missing = T.render("Hi {first_name}, wait {wait_time}. {unknown}", {"first_name": "Marie"})
+    text, missing = rendering.render("Hi {first_name}, wait {wait_time}. {unknown}", {"first_name": "Marie"})
     assert text == "Hi Marie, wait {wait_time}. {unknown}"
     assert missing == ["wait_time"]  # unknown names are left alone, not reported
-    with pytest.raises(T.MissingVariables) as exc:
-        T.render_strict("Hi {first_name}, wait {wait_time}", {"first_name": None})
+    with pytest.raises(rendering.MissingVariables) as exc:
+        rendering.render_strict("Hi {first_name}, wait {wait_time}", {"first_name": None})
     assert exc.value.names == ["first_name", "wait_time"]
     assert "{first_name}" in exc.value.message and "{wait_time}" in exc.value.message
-    assert T.unfilled("Thanks {first_name}!") == ["first_name"]
-    assert T.unfilled("a {json} blob") == []
+    assert rendering.unfilled("Thanks {first_name}!") == ["first_name"]
+    assert rendering.unfilled("a {json} blob") == []
 
 
 def test_language_variant_case_then_workspace_default_then_english() -> None:
-    assert T.pick_language(BODIES, "fr", "en") == "fr"
-    assert T.pick_language(BODIES, "fr-CA", "en") == "fr"
-    assert T.pick_language(BODIES, "de", "fr") == "fr"  # no German: the workspace's default
-    assert T.pick_language(BODIES, None, "es") == "en"
-    assert T.pick_language({"fr": "Bonjour"}, "en", "en") == "fr"  # the only variant
+    assert rendering.pick_language(BODIES, "fr", "en") == "fr"
+    assert rendering.pick_language(BODIES, "fr-CA", "en") == "fr"
+    assert rendering.pick_language(BODIES, "de", "fr") == "fr"  # no German: the workspace's default
+    assert rendering.pick_language(BODIES, None, "es") == "en"
+    assert rendering.pick_language({"fr": "Bonjour"}, "en", "en") == "fr"  # the only variant
 
 
 def test_a_template_rendered_for_a_case_in_its_language(world: World) -> None:
@@ -46,8 +47,8 @@ def test_a_template_rendered_for_a_case_in_its_language(world: World) -> None:
         agent = user(s, world.agent)
         case = case_of(s, world)
         assert case.language == "fr"
-        template = T.create_template(s, actor=agent, name="Hello", bodies=BODIES, shortcut="hello")
-        rendered = T.render_for_case(s, template, case, agent)
+        template = create_template(s, actor=agent, name="Hello", bodies=BODIES, shortcut="hello")
+        rendered = queries.render_for_case(s, template, case, agent)
         assert rendered.language == "fr"
         assert rendered.text == f"Bonjour Marie, ici {agent.name} au sujet de #{case.number}."
         assert rendered.missing == []
@@ -55,17 +56,17 @@ def test_a_template_rendered_for_a_case_in_its_language(world: World) -> None:
         workspace = s.get(Workspace, world.workspace_id)
         assert workspace is not None
         workspace.default_language = "en"
-        assert T.render_for_case(s, template, case, agent).text.startswith("Hi Marie")
+        assert queries.render_for_case(s, template, case, agent).text.startswith("Hi Marie")
 
 
 def test_missing_values_are_caught_before_sending(world: World) -> None:
     customer_writes(world, "Hello, any news on my refund request?")
     with session_of(world) as s:
         agent, case = user(s, world.agent), case_of(s, world)
-        template = T.create_template(s, actor=agent, name="Wait", bodies={"en": "Hi {first_name}, expect {wait_time}."})
-        rendered = T.render_for_case(s, template, case, agent)
+        template = create_template(s, actor=agent, name="Wait", bodies={"en": "Hi {first_name}, expect {wait_time}."})
+        rendered = queries.render_for_case(s, template, case, agent)
         assert rendered.missing == ["wait_time"]
-        with pytest.raises(T.MissingVariables) as exc:
+        with pytest.raises(rendering.MissingVariables) as exc:
             reply_actions.send_agent_reply(s, world.runtime.publisher, actor=agent, case=case, text=rendered.text,
                                      visibility="public", template_id=template.id)
         assert exc.value.names == ["wait_time"]
@@ -76,8 +77,8 @@ def test_usage_is_counted_when_a_reply_from_a_template_is_sent(world: World) -> 
     customer_writes(world, "Hello, can you tell me when the shop opens on Sunday?")
     with session_of(world) as s:
         agent, case = user(s, world.agent), case_of(s, world)
-        template = T.create_template(s, actor=agent, name="Opening", bodies={"en": "Hi {first_name}, we open at 10."})
-        text = T.render_for_case(s, template, case, agent).text
+        template = create_template(s, actor=agent, name="Opening", bodies={"en": "Hi {first_name}, we open at 10."})
+        text = queries.render_for_case(s, template, case, agent).text
         sent = reply_actions.send_agent_reply(s, world.runtime.publisher, actor=agent, case=case, text=text,
                                         visibility="public", template_id=template.id, idempotency_key="k1")
         assert sent.message.text == text
@@ -93,32 +94,32 @@ def test_validation_and_search(world: World) -> None:
     with session_of(world) as s:
         agent = user(s, world.agent)
         with pytest.raises(Invalid, match=r"unknown variables: \{firstname\}"):
-            T.create_template(s, actor=agent, name="Typo", bodies={"en": "Hi {firstname}"})
+            create_template(s, actor=agent, name="Typo", bodies={"en": "Hi {firstname}"})
         with pytest.raises(Invalid, match="at least one language"):
-            T.create_template(s, actor=agent, name="Empty", bodies={"en": "  "})
-        T.create_template(s, actor=agent, name="Lost baggage", bodies={"en": "Sorry about your bag."}, shortcut="bag")
-        T.create_template(s, actor=agent, name="Delay", bodies={"fr": "Désolé pour le retard."}, shortcut="delay",
-                          team="Paris")
+            create_template(s, actor=agent, name="Empty", bodies={"en": "  "})
+        create_template(s, actor=agent, name="Lost baggage", bodies={"en": "Sorry about your bag."}, shortcut="bag")
+        create_template(s, actor=agent, name="Delay", bodies={"fr": "Désolé pour le retard."}, shortcut="delay",
+                        team="Paris")
         with pytest.raises(Invalid, match="shortcut"):
-            T.create_template(s, actor=agent, name="Other", bodies={"en": "x"}, shortcut="bag")
+            create_template(s, actor=agent, name="Other", bodies={"en": "x"}, shortcut="bag")
         with pytest.raises(Invalid, match="name"):
-            T.create_template(s, actor=agent, name="lost BAGGAGE", bodies={"en": "x"})
-        assert [t.name for t in T.search(s, world.workspace_id, "bag")] == ["Lost baggage"]
-        assert [t.name for t in T.search(s, world.workspace_id, "retard")] == ["Delay"]
-        assert {t.name for t in T.search(s, world.workspace_id, "", team="Lyon")} == {"Lost baggage"}
-        assert T.ensure_default_templates(s, agent) == len(T.DEFAULT_TEMPLATES)
-        assert T.ensure_default_templates(s, agent) == 0
+            create_template(s, actor=agent, name="lost BAGGAGE", bodies={"en": "x"})
+        assert [t.name for t in queries.search(s, world.workspace_id, "bag")] == ["Lost baggage"]
+        assert [t.name for t in queries.search(s, world.workspace_id, "retard")] == ["Delay"]
+        assert {t.name for t in queries.search(s, world.workspace_id, "", team="Lyon")} == {"Lost baggage"}
+        assert ensure_default_templates(s, agent) == len(rendering.DEFAULT_TEMPLATES)
+        assert ensure_default_templates(s, agent) == 0
 
 
 def test_templates_never_cross_workspaces(world: World, world_factory: object) -> None:
     other = world_factory("globex")  # type: ignore[operator]
     with session_of(world) as s:
-        template = T.create_template(s, actor=user(s, world.agent), name="Mine", bodies={"en": "x"})
+        template = create_template(s, actor=user(s, world.agent), name="Mine", bodies={"en": "x"})
         template_id = template.id
     with session_of(world) as s:
-        assert T.search(s, other.workspace_id) == []
+        assert queries.search(s, other.workspace_id) == []
         with pytest.raises(Exception, match="no such template"):
-            T.get_template(s, other.workspace_id, template_id)
+            queries.get_template(s, other.workspace_id, template_id)
 
 
 def _answered_in_25_minutes(world: World, number: int) -> None:
@@ -141,21 +142,22 @@ def test_wait_time_is_the_accounts_current_expected_wait_in_the_customers_langua
         agent = user(s, world.agent)
         en_case, fr_case = case_of(s, world, 2), case_of(s, world, 3)
         assert (en_case.language, fr_case.language) == ("en", "fr")
-        template = T.create_template(s, actor=agent, name="Wait", bodies={
+        template = create_template(s, actor=agent, name="Wait", bodies={
             "en": "Hi {first_name}, expect an answer in {wait_time}.",
             "fr": "Bonjour {first_name}, réponse attendue d'ici {wait_time}."})
-        en = T.render_for_case(s, template, en_case, agent)
+        en = queries.render_for_case(s, template, en_case, agent)
         assert en.text.endswith("expect an answer in about 25 minutes.") and en.missing == []
-        fr = T.render_for_case(s, template, fr_case, agent)
+        fr = queries.render_for_case(s, template, fr_case, agent)
         assert fr.text == "Bonjour Marie, réponse attendue d'ici environ 25 minutes." and fr.missing == []
         # the picker renders several templates with the same figure, each in its own language
-        only_en = T.create_template(s, actor=agent, name="Wait EN", bodies={"en": "Wait: {wait_time}."})
-        listed = T.render_many(s, [template, only_en], fr_case, agent)
+        only_en = create_template(s, actor=agent, name="Wait EN", bodies={"en": "Wait: {wait_time}."})
+        listed = queries.render_many(s, [template, only_en], fr_case, agent)
         assert [r.text for r in listed] == [fr.text, "Wait: about 25 minutes."]
         sent = reply_actions.send_agent_reply(s, world.runtime.publisher, actor=agent, case=fr_case, text=fr.text,
                                         visibility="public", template_id=template.id, override=["*"])
         assert sent.message.text == fr.text
-    assert T.wait_wording(120, "fr-FR") == "environ 2 heures" and T.wait_wording(1, "de") == "about 1 minute"
+    assert rendering.wait_wording(120, "fr-FR") == "environ 2 heures"
+    assert rendering.wait_wording(1, "de") == "about 1 minute"
 
 
 def test_wait_time_left_to_fill_in_when_the_wait_is_unknown(world: World) -> None:
@@ -163,13 +165,13 @@ def test_wait_time_left_to_fill_in_when_the_wait_is_unknown(world: World) -> Non
     customer_writes(world, "Hello, any news on my refund request from last week?", author="jo")
     with session_of(world) as s:
         agent, case = user(s, world.agent), case_of(s, world)
-        template = T.create_template(s, actor=agent, name="Wait", bodies={"en": "Expect an answer in {wait_time}."})
-        assert T.wait_minutes(s, case) is None
-        rendered = T.render_for_case(s, template, case, agent)
+        template = create_template(s, actor=agent, name="Wait", bodies={"en": "Expect an answer in {wait_time}."})
+        assert queries.wait_minutes(s, case) is None
+        rendered = queries.render_for_case(s, template, case, agent)
         assert rendered.text == "Expect an answer in {wait_time}." and rendered.missing == ["wait_time"]
-        assert T.render_many(s, [template], case, agent)[0].missing == ["wait_time"]
-        with pytest.raises(T.MissingVariables, match=r"\{wait_time\}"):
+        assert queries.render_many(s, [template], case, agent)[0].missing == ["wait_time"]
+        with pytest.raises(rendering.MissingVariables, match=r"\{wait_time\}"):
             reply_actions.send_agent_reply(s, world.runtime.publisher, actor=agent, case=case, text=rendered.text,
                                      visibility="public", template_id=template.id)
         case.last_channel_account_id = None  # no account at all: unknown too
-        assert T.render_for_case(s, template, case, agent).missing == ["wait_time"]
+        assert queries.render_for_case(s, template, case, agent).missing == ["wait_time"]

@@ -21,9 +21,9 @@ from compris.models import (
     Thread,
     User,
 )
-from compris.replies import settings as reply_settings
 from compris.replies.guard import GuardContext, GuardSettings, LengthUnit
-from compris.replies.templates import case_values, initials_of, pick_language, render, variables_of
+from compris.replies.queries import case_values, workspace_reply_settings
+from compris.replies.rendering import initials_of, pick_language, render, variables_of
 
 PREVIOUS_TEXTS = 30
 
@@ -126,7 +126,7 @@ def guard_inputs(
     """The guard's context and the workspace's guard settings for ``actor``'s draft on ``case``."""
     from compris.models import Workspace
 
-    settings = reply_settings.load(session, case.workspace_id)
+    settings = workspace_reply_settings(session, case.workspace_id)
     place = place or situation(session, case, visibility)
     target = place.target
     triage = dict(target.triage or {}) if target is not None else {}

@@ -2,6 +2,8 @@
 
 Stored as one ``reply_settings`` row per workspace (created on first save; defaults until then). The guard
 part is the JSON ``GuardSettings.from_mapping`` reads, validated here with clear errors before it is saved.
+Pure (no database): read them with ``compris.replies.queries.workspace_reply_settings``, save them with
+``compris.replies.actions.save_reply_settings``.
 """
 
 from __future__ import annotations
@@ -11,14 +13,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-
-from compris import bus, timeline
-from compris.events import SettingsChanged
 from compris.kit.errors import Invalid
-from compris.live import Publisher
-from compris.models import ReplySettings, Role, User
+from compris.models import ReplySettings, Role
 from compris.replies.guard import DEFAULT_PROMISE_RULES, GuardSettings, rule_ids
 
 #: the promises of the default promise rules; a role lacking one gets ``unauthorised_promise`` findings
@@ -48,15 +44,15 @@ class WorkspaceReplySettings:
         return str(self.guard.severity.get(rule, "default"))
 
 
-def _permissions(data: Mapping[str, Any] | None) -> dict[str, frozenset[str]]:
+def merged_permissions(data: Mapping[str, Any] | None) -> dict[str, frozenset[str]]:
     merged: dict[str, Sequence[str]] = {str(k): v for k, v in DEFAULT_PERMISSIONS.items()}
     for role, perms in (data or {}).items():
         merged[str(role)] = [str(p) for p in perms]
     return {role: frozenset(perms) for role, perms in merged.items()}
 
 
-def load(session: Session, workspace_id: int) -> WorkspaceReplySettings:
-    row = session.scalar(select(ReplySettings).where(ReplySettings.workspace_id == workspace_id))
+def settings_of(row: ReplySettings | None) -> WorkspaceReplySettings:
+    """The workspace's reply settings from its row (``None``: not saved yet, the defaults)."""
     guard_data: Mapping[str, Any] = dict(row.guard) if row is not None else {}
     try:
         guard = GuardSettings.from_mapping(guard_data)
@@ -66,7 +62,7 @@ def load(session: Session, workspace_id: int) -> WorkspaceReplySettings:
         tone_guide=row.tone_guide if row is not None else "",
         guard_data=guard_data,
         guard=guard,
-        permissions=_permissions(row.permissions if row is not None else None),
+        permissions=merged_permissions(row.permissions if row is not None else None),
     )
 
 
@@ -90,47 +86,6 @@ def validate_guard(data: Mapping[str, Any]) -> GuardSettings:
         return GuardSettings.from_mapping(data)
     except (ValueError, TypeError) as exc:
         raise Invalid(f"invalid guard settings: {exc}") from None
-
-
-def save(
-    session: Session,
-    *,
-    actor: User,
-    tone_guide: str,
-    guard_data: Mapping[str, Any],
-    permissions: Mapping[str, Sequence[str]],
-    publisher: Publisher | None = None,
-) -> ReplySettings:
-    """Replace the workspace's reply settings; audited (``reply_settings_changed``) and announced
-    (``SettingsChanged``, entity ``reply_settings``). ``publisher`` may be left out outside a web process."""
-    if len(tone_guide) > 5000:
-        raise Invalid("the tone-of-voice guide is limited to 5,000 characters")
-    validate_guard(guard_data)
-    perms: dict[str, list[str]] = {}
-    for role, names in permissions.items():
-        if role not in {r.value for r in Role}:
-            raise Invalid(f"unknown role {role!r}")
-        unknown = sorted(set(names) - set(PERMISSIONS))
-        if unknown:
-            raise Invalid(f"unknown permissions: {', '.join(unknown)}")
-        perms[role] = sorted(set(names))
-    row = session.scalar(
-        select(ReplySettings).where(ReplySettings.workspace_id == actor.workspace_id).with_for_update()
-    )
-    if row is None:
-        row = ReplySettings(workspace_id=actor.workspace_id)
-        session.add(row)
-    new: dict[str, Any] = {"tone_guide": tone_guide.strip(), "guard": dict(guard_data), "permissions": perms}
-    changes = [key for key, value in new.items() if getattr(row, key, None) != value]
-    for key, value in new.items():
-        setattr(row, key, value)
-    row.updated_by_id = actor.id
-    session.flush()
-    timeline.reply_settings_changed(session, workspace_id=actor.workspace_id, actor_user_id=actor.id)
-    bus.emit(session, publisher or Publisher.outside_server(session), SettingsChanged(
-        workspace_id=actor.workspace_id, actor_user_id=actor.id, entity="reply_settings", action="updated",
-        entity_id=row.id, changes=tuple(sorted(changes))))
-    return row
 
 
 def guard_data_from_form(

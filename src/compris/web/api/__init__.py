@@ -1,7 +1,7 @@
 """The JSON API (/api/v1), authenticated by personal API tokens.
 
 Handlers are thin: parse the request, call a capability's queries or actions (``compris.inbox``,
-``compris.routing.actions``, ``compris.sla.actions``, ``compris.replies.templates``) with the token user's
+``compris.routing.actions``, ``compris.sla.actions``, ``compris.replies.actions``) with the token user's
 workspace, serialise the result. Administration routes check the role with ``deps.require_role`` (403).
 Every lookup is scoped to that workspace, so another workspace's case or message is simply "not found".
 """

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from compris.models import Role
-from compris.replies import settings as reply_settings
+from compris.replies import actions, queries
 from compris.replies.schemas import ReplySettingsIn, ReplySettingsOut
 from compris.web.api.common import AdminApi, errors
 
@@ -13,7 +13,7 @@ router = APIRouter(tags=["replies"])
 
 
 def _out(ctx: AdminApi) -> ReplySettingsOut:
-    current = reply_settings.load(ctx.session, ctx.user.workspace_id)
+    current = queries.workspace_reply_settings(ctx.session, ctx.user.workspace_id)
     return ReplySettingsOut(tone_guide=current.tone_guide, guard=dict(current.guard_data),
                             permissions={role.value: sorted(current.permissions_for(role.value)) for role in Role})
 
@@ -30,6 +30,7 @@ def get_reply_settings(ctx: AdminApi) -> ReplySettingsOut:
 def put_reply_settings(body: ReplySettingsIn, ctx: AdminApi) -> ReplySettingsOut:
     """Replace the tone-of-voice guide, the guard's settings and the roles' promises. Unknown rules, roles or
     promises and an invalid sign-off pattern are refused (422)."""
-    reply_settings.save(ctx.session, actor=ctx.user, tone_guide=body.tone_guide, guard_data=body.guard,
-                        permissions={str(k): v for k, v in body.permissions.items()}, publisher=ctx.runtime.publisher)
+    actions.save_reply_settings(ctx.session, actor=ctx.user, tone_guide=body.tone_guide, guard_data=body.guard,
+                                permissions={str(k): v for k, v in body.permissions.items()},
+                                publisher=ctx.runtime.publisher)
     return _out(ctx)

@@ -38,7 +38,7 @@ def me(user: User, workspace: Workspace) -> MeOut:
         id=user.id, email=user.email, name=user.name, role=user.role,  # type: ignore[arg-type]
         language=user.language,
         workspace=WorkspaceOut(id=workspace.id, slug=workspace.slug, name=workspace.name,
-                                 timezone=workspace.timezone),
+                               timezone=workspace.timezone),
     )
 
 
@@ -58,21 +58,21 @@ def channel(account: ChannelAccount) -> ChannelOut:
     else:
         network_name = connector.display_name
         limits = ChannelLimits(public_max_length=connector.limits.public_max_length,
-                                 private_max_length=connector.limits.private_max_length,
-                                 length_unit=connector.limits.length_unit)
+                               private_max_length=connector.limits.private_max_length,
+                               length_unit=connector.limits.length_unit)
     return ChannelOut(id=account.id, network=account.network, network_name=network_name, name=account.name,
-                        external_id=account.external_id, is_active=account.is_active, always_on=account.always_on,
-                        limits=limits)
+                      external_id=account.external_id, is_active=account.is_active, always_on=account.always_on,
+                      limits=limits)
 
 
 def identity(row: Identity) -> IdentityOut:
     return IdentityOut(id=row.id, network=row.network, platform_user_id=row.platform_user_id, handle=row.handle,
-                         name=row.name, followers=row.followers, verified=row.verified, avatar_url=row.avatar_url)
+                       name=row.name, followers=row.followers, verified=row.verified, avatar_url=row.avatar_url)
 
 
 def contact(row: Contact, identities: list[Identity]) -> ContactOut:
     return ContactOut(id=row.id, display_name=row.display_name, language=row.language,
-                        identities=[identity(i) for i in identities])
+                      identities=[identity(i) for i in identities])
 
 
 def _case_fields(case: Case) -> dict[str, Any]:
@@ -137,8 +137,8 @@ def message(
         reply_to_message_id=row.reply_to_message_id, platform_message_id=row.platform_message_id,
         permalink=row.permalink,
         attachments=[AttachmentOut(kind=str(a.get("kind", "file")), url=a.get("url"), name=a.get("name"),
-                                     mime_type=a.get("mime_type"), size=a.get("size"),
-                                     upload_id=a.get("upload_id") if isinstance(a.get("upload_id"), int) else None)
+                                   mime_type=a.get("mime_type"), size=a.get("size"),
+                                   upload_id=a.get("upload_id") if isinstance(a.get("upload_id"), int) else None)
                      for a in row.attachments or [] if isinstance(a, dict)],
         promoted=row.promoted, reshares=row.reshares, triage=_public(row.triage), sent_at=row.sent_at,
         created_at=row.created_at, delivery=delivery(row, outbox),
@@ -171,6 +171,6 @@ def case_detail(view: CaseView) -> CaseDetail:
         channel=channel_ref(account),
         timeline=[timeline_item(i, case.number) for i in view.items],
         previous_cases=[PreviousCase(number=c.number, status=c.status,  # type: ignore[arg-type]
-                                       subject=c.subject, last_activity_at=c.last_activity_at)
+                                     subject=c.subject, last_activity_at=c.last_activity_at)
                         for c in view.previous_cases],
     )

@@ -1,4 +1,4 @@
-"""Reply templates (supervisors and admins): the same actions as the admin page (``compris.replies.templates``)."""
+"""Reply templates (supervisors and admins): the same actions as the admin page (``compris.replies.actions``)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Path, Query, Response
 
 from compris.models import ReplyTemplate
-from compris.replies import templates
+from compris.replies import actions, queries
 from compris.replies.schemas import TemplateIn, TemplateList, TemplateOut, TemplatePatch
 from compris.web.api.common import SupervisorApi, errors
 
@@ -31,7 +31,7 @@ def list_templates(
                        Query(description="Only the templates of this purpose.")] = None,
 ) -> TemplateList:
     """Every template of the workspace (active or not), by purpose then name."""
-    rows = templates.list_templates(ctx.session, ctx.user.workspace_id, purpose=purpose)
+    rows = queries.list_templates(ctx.session, ctx.user.workspace_id, purpose=purpose)
     return TemplateList(items=[_template(t) for t in rows])
 
 
@@ -41,9 +41,9 @@ def create_template(body: TemplateIn, ctx: SupervisorApi) -> TemplateOut:
     """A template with a body per language. Unknown variables, a name or shortcut already used, or no text at
     all are refused (422)."""
     bodies = {str(k): v for k, v in body.bodies.items()}
-    row = templates.create_template(ctx.session, actor=ctx.user, name=body.name, bodies=bodies,
-                                    shortcut=body.shortcut, team=body.team, purpose=body.purpose,
-                                    publisher=ctx.runtime.publisher)
+    row = actions.create_template(ctx.session, actor=ctx.user, name=body.name, bodies=bodies,
+                                  shortcut=body.shortcut, team=body.team, purpose=body.purpose,
+                                  publisher=ctx.runtime.publisher)
     return _template(row)
 
 
@@ -51,16 +51,16 @@ def create_template(body: TemplateIn, ctx: SupervisorApi) -> TemplateOut:
             responses=errors(403, 404, 422, not_found=NOT_FOUND))
 def get_template(template_id: TemplateId, ctx: SupervisorApi) -> TemplateOut:
     """One template with its bodies and how often it was used."""
-    return _template(templates.get_template(ctx.session, ctx.user.workspace_id, template_id))
+    return _template(queries.get_template(ctx.session, ctx.user.workspace_id, template_id))
 
 
 @router.patch("/templates/{template_id}", response_model=TemplateOut, summary="Change a reply template",
               responses=errors(403, 404, 422, not_found=NOT_FOUND))
 def update_template(template_id: TemplateId, body: TemplatePatch, ctx: SupervisorApi) -> TemplateOut:
     """Change the fields given; `bodies`, when given, replaces every language's text."""
-    row = templates.get_template(ctx.session, ctx.user.workspace_id, template_id)
+    row = queries.get_template(ctx.session, ctx.user.workspace_id, template_id)
     given = body.bodies if body.bodies is not None else row.bodies
-    row = templates.update_template(
+    row = actions.update_template(
         ctx.session, actor=ctx.user, template=row,
         name=body.name if body.name is not None else row.name,
         bodies={str(k): str(v) for k, v in given.items()},
@@ -76,6 +76,6 @@ def update_template(template_id: TemplateId, body: TemplatePatch, ctx: Superviso
                responses=errors(403, 404, 422, not_found=NOT_FOUND))
 def delete_template(template_id: TemplateId, ctx: SupervisorApi) -> Response:
     """The template; replies already sent from it are unchanged."""
-    row = templates.get_template(ctx.session, ctx.user.workspace_id, template_id)
-    templates.delete_template(ctx.session, actor=ctx.user, template=row, publisher=ctx.runtime.publisher)
+    row = queries.get_template(ctx.session, ctx.user.workspace_id, template_id)
+    actions.delete_template(ctx.session, actor=ctx.user, template=row, publisher=ctx.runtime.publisher)
     return Response(status_code=204)

@@ -25,12 +25,12 @@ from compris.inbox.queries import get_case
 from compris.kit.errors import ComprisError, NotFound
 from compris.models import Case, ReplyTemplate, Role, TemplatePurpose, User
 from compris.replies import actions as reply_actions
+from compris.replies import queries as reply_queries
+from compris.replies import rendering
 from compris.replies import settings as reply_settings
 from compris.replies import suggestions as reply_suggestions
-from compris.replies import templates as reply_templates
 from compris.replies.context import situation
 from compris.replies.guard import RULES, Finding
-from compris.replies.queries import guard_stats
 from compris.web import i18n
 from compris.web.deps import AdminPage, PageContext, SupervisorPage, page_user
 from compris.web.pages.render import domain_action, environment, redirect, render, template_context
@@ -93,7 +93,7 @@ class ReplyTools:
 
 
 def reply_tools(session: Any, case: Case, user: User) -> ReplyTools:
-    settings = reply_settings.load(session, case.workspace_id)
+    settings = reply_queries.workspace_reply_settings(session, case.workspace_id)
     place = situation(session, case, Visibility.PUBLIC)
     has_public = place.target is not None and place.target.visibility == Visibility.PUBLIC
     return ReplyTools(
@@ -111,7 +111,7 @@ def refusal_message(lang: str, exc: ComprisError) -> str:
         if exc.blocked:
             return i18n.gettext(lang, "The reply guard blocks this reply: fix the findings below.")
         return i18n.gettext(lang, "Check the reply guard's warnings below, or send anyway.")
-    if isinstance(exc, reply_templates.MissingVariables):
+    if isinstance(exc, rendering.MissingVariables):
         return i18n.gettext(lang, "Fill in before sending: %(names)s",
                             names=", ".join("{" + n + "}" for n in exc.names))
     return i18n.error_text(lang, exc)
@@ -190,8 +190,8 @@ def template_list(number: int, request: Request, ctx: PageContext = Depends(page
         case = _case_or_404(ctx, number)
     except NotFound:
         return _not_found(request, ctx)
-    found = reply_templates.search(ctx.session, ctx.user.workspace_id, q[:200])
-    rendered = reply_templates.render_many(ctx.session, found, case, ctx.user)
+    found = reply_queries.search(ctx.session, ctx.user.workspace_id, q[:200])
+    rendered = reply_queries.render_many(ctx.session, found, case, ctx.user)
     return _fragment(request, ctx, "_template_list.html", rendered=rendered, q=q, case=case)
 
 
@@ -250,7 +250,7 @@ def move_private(
 
 def _templates_page(request: Request, ctx: PageContext, *, editing: ReplyTemplate | None = None,
                     form: dict[str, str] | None = None, error: str | None = None, status_code: int = 200) -> Response:
-    templates = reply_templates.list_templates(ctx.session, ctx.user.workspace_id)
+    templates = reply_queries.list_templates(ctx.session, ctx.user.workspace_id)
     if form is None:
         form = {"name": "", "shortcut": "", "team": "", "purpose": TemplatePurpose.REPLY, "body_en": "",
                 "body_fr": "", "is_active": "1"}
@@ -259,7 +259,7 @@ def _templates_page(request: Request, ctx: PageContext, *, editing: ReplyTemplat
                     "purpose": editing.purpose, "body_en": str(editing.bodies.get("en", "")),
                     "body_fr": str(editing.bodies.get("fr", "")), "is_active": "1" if editing.is_active else ""}
     return render(request, ctx, "admin_templates.html", status_code=status_code, templates=templates,
-                  editing=editing, form=form, error=error, variables=reply_templates.VARIABLES)
+                  editing=editing, form=form, error=error, variables=rendering.VARIABLES)
 
 
 @router.get("/admin/templates")
@@ -267,7 +267,7 @@ def templates_page(request: Request, ctx: SupervisorPage, edit: int | None = Non
     editing = None
     if edit is not None:
         try:
-            editing = reply_templates.get_template(ctx.session, ctx.user.workspace_id, edit)
+            editing = reply_queries.get_template(ctx.session, ctx.user.workspace_id, edit)
         except NotFound:
             return _not_found(request, ctx)
     return _templates_page(request, ctx, editing=editing)
@@ -291,20 +291,20 @@ def save_template(
     editing = None
     try:
         if template_id:
-            editing = reply_templates.get_template(ctx.session, ctx.user.workspace_id, int(template_id))
+            editing = reply_queries.get_template(ctx.session, ctx.user.workspace_id, int(template_id))
     except (NotFound, ValueError):
         return _not_found(request, ctx)
     try:
         with domain_action(ctx.session):
             bodies = {"en": body_en, "fr": body_fr}
             if editing is not None:
-                reply_templates.update_template(ctx.session, actor=ctx.user, template=editing, name=name,
-                                                bodies=bodies, shortcut=shortcut, team=team, purpose=purpose,
-                                                is_active=bool(is_active), publisher=ctx.runtime.publisher)
+                reply_actions.update_template(ctx.session, actor=ctx.user, template=editing, name=name,
+                                              bodies=bodies, shortcut=shortcut, team=team, purpose=purpose,
+                                              is_active=bool(is_active), publisher=ctx.runtime.publisher)
             else:
-                reply_templates.create_template(ctx.session, actor=ctx.user, name=name, bodies=bodies,
-                                                shortcut=shortcut, team=team, purpose=purpose,
-                                                publisher=ctx.runtime.publisher)
+                reply_actions.create_template(ctx.session, actor=ctx.user, name=name, bodies=bodies,
+                                              shortcut=shortcut, team=team, purpose=purpose,
+                                              publisher=ctx.runtime.publisher)
     except ComprisError as exc:
         return _templates_page(request, ctx, editing=editing, form=form, error=exc.message, status_code=422)
     return redirect("/admin/templates")
@@ -313,10 +313,10 @@ def save_template(
 @router.post("/admin/templates/{template_id}/delete")
 def delete_template(template_id: int, request: Request, ctx: SupervisorPage) -> Response:
     try:
-        template = reply_templates.get_template(ctx.session, ctx.user.workspace_id, template_id)
+        template = reply_queries.get_template(ctx.session, ctx.user.workspace_id, template_id)
     except NotFound:
         return _not_found(request, ctx)
-    reply_templates.delete_template(ctx.session, actor=ctx.user, template=template, publisher=ctx.runtime.publisher)
+    reply_actions.delete_template(ctx.session, actor=ctx.user, template=template, publisher=ctx.runtime.publisher)
     return redirect("/admin/templates")
 
 
@@ -325,7 +325,7 @@ def delete_template(template_id: int, request: Request, ctx: SupervisorPage) -> 
 
 def _tone_page(request: Request, ctx: PageContext, *, form: dict[str, Any] | None = None, error: str | None = None,
                status_code: int = 200) -> Response:
-    current = reply_settings.load(ctx.session, ctx.user.workspace_id)
+    current = reply_queries.workspace_reply_settings(ctx.session, ctx.user.workspace_id)
     if form is None:
         g = current.guard
         form = {
@@ -373,8 +373,9 @@ async def save_tone(request: Request, ctx: AdminPage) -> Response:
                 words=form["words"], signoff_required=form["signoff_required"], signoffs=form["signoffs"],
                 signoff_pattern=form["signoff_pattern"], address_form=form["address_form"],
                 emoji_allowed=form["emoji_allowed"], severities=severities)
-            reply_settings.save(ctx.session, actor=ctx.user, tone_guide=form["tone_guide"], guard_data=guard_data,
-                                permissions=permissions, publisher=ctx.runtime.publisher)
+            reply_actions.save_reply_settings(ctx.session, actor=ctx.user, tone_guide=form["tone_guide"],
+                                              guard_data=guard_data, permissions=permissions,
+                                              publisher=ctx.runtime.publisher)
     except ComprisError as exc:
         return _tone_page(request, ctx, form=form, error=exc.message, status_code=422)
     return redirect("/admin/tone?saved=1")
@@ -387,7 +388,7 @@ async def save_tone(request: Request, ctx: AdminPage) -> Response:
 def guard_page(request: Request, ctx: SupervisorPage, days: int = 7) -> Response:
     days = days if days in STATS_PERIODS else 7
     lang = i18n.normalise(ctx.user.language)
-    stats = guard_stats(ctx.session, ctx.user.workspace_id, days)
+    stats = reply_queries.guard_stats(ctx.session, ctx.user.workspace_id, days)
     return render(request, ctx, "admin_guard.html", stats=stats, days=days, periods=STATS_PERIODS,
                   rule_label=lambda r: rule_label(lang, r))
 

@@ -1,4 +1,4 @@
-"""Every reply an agent sends from the UI or the API goes through here: the guard, then the outbox.
+"""Sending: every reply an agent sends from the UI or the API goes through here: the guard, then the outbox.
 
 - :func:`check_draft` runs the guard for a draft on a case (the reply box calls it as the agent types);
 - :func:`send_agent_reply` checks again before sending: a **block** refuses the reply (no override), a **warning**
@@ -24,20 +24,13 @@ from compris.connectors.base import PRIVATE_REPLY_TO_COMMENT, Visibility
 from compris.inbox import actions as inbox
 from compris.kit.errors import Invalid
 from compris.live import Publisher
-from compris.models import Case, GuardEvent, Message, Outbox, ReplyTemplate, TemplatePurpose, Upload, User, Workspace
+from compris.models import Case, GuardEvent, Message, Outbox, ReplyTemplate, Upload, User
+from compris.replies.actions.templates import count_use
 from compris.replies.composition import with_mention
 from compris.replies.context import guard_inputs, situation
 from compris.replies.guard import Finding, check
-from compris.replies.templates import (
-    DEFAULT_MOVE_TO_PRIVATE,
-    MissingVariables,
-    case_values,
-    count_use,
-    pick_language,
-    render_strict,
-    unfilled,
-    variables_of,
-)
+from compris.replies.queries import public_notice
+from compris.replies.rendering import MissingVariables, unfilled
 
 ALL_WARNINGS = "*"  # ``override``: every warning
 
@@ -204,20 +197,6 @@ def _template(session: Session, workspace_id: int, template_id: int | None) -> R
 
 
 # --- move to private ---------------------------------------------------------------------------------
-
-def public_notice(session: Session, case: Case, actor: User) -> str:
-    """The short public answer ("we have sent you a private message") in the customer's language."""
-    template = session.scalar(
-        select(ReplyTemplate).where(ReplyTemplate.workspace_id == case.workspace_id,
-                                    ReplyTemplate.purpose == TemplatePurpose.MOVE_TO_PRIVATE,
-                                    ReplyTemplate.is_active.is_(True)).order_by(ReplyTemplate.id).limit(1)
-    )
-    bodies = dict(template.bodies) if template is not None else dict(DEFAULT_MOVE_TO_PRIVATE)
-    workspace = session.get(Workspace, case.workspace_id)
-    lang = pick_language(bodies, case.language, workspace.default_language if workspace else None) or "en"
-    body = str(bodies[lang])
-    return render_strict(body, case_values(session, case, actor, language=lang, needed=variables_of(body)))
-
 
 @dataclass
 class MovedToPrivate:
