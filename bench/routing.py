@@ -53,7 +53,7 @@ from compris.models import (
     Workspace,
 )
 from compris.routing import shifts
-from compris.sla.service import run_pass
+from compris.sla.clocks import run_pass
 
 PG_ADMIN = os.environ.get("COMPRIS_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 

@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import select
 
 from compris.models import Case, CaseEvent, SlaBreach, SlaPolicy
-from compris.sla.service import run_pass
+from compris.sla.clocks import run_pass
 from tests.e2e.test_browser import Server, _sign_in, browser, playwright_sync, server  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.browser

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from compris.connectors.base import Visibility
 from compris.inbox import actions
 from compris.models import Case, CaseEvent, CaseStatus, RoutingRule, User
-from compris.routing import service as routing
+from compris.routing import assignment as routing
 from tests.conftest import World
 from tests.routing.helpers import agent, case, inbound, team
 

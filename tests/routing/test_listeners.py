@@ -8,7 +8,7 @@ from sqlalchemy import select
 from compris import bus
 from compris.events import CaseRouted, MessageReceived, StatusChanged
 from compris.models import Case, CaseEvent, CaseStatus, Message, Team, User
-from compris.routing import service as routing
+from compris.routing import assignment as routing
 from tests.conftest import World
 from tests.routing.helpers import agent, case, inbound, team
 

@@ -22,7 +22,7 @@ from compris.models import (
     WaitPublication,
 )
 from compris.runtime import Runtime
-from compris.sla import service as sla
+from compris.sla import clocks as sla
 from compris.sla import wait
 from tests.conftest import World
 from tests.routing.helpers import agent, frozen, inbound, team

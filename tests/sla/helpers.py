@@ -12,7 +12,7 @@ from compris.connectors.base import Visibility
 from compris.inbox import actions
 from compris.models import BusinessHours, Case, Message, SlaBreach, SlaPolicy, User
 from compris.routing import shifts
-from compris.sla import service as sla
+from compris.sla import clocks as sla
 from tests.conftest import World
 
 

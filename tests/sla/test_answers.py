@@ -18,8 +18,8 @@ from compris.connectors.sandbox import SandboxConnector
 from compris.events import SlaBreached
 from compris.inbox import actions
 from compris.models import Case, CaseEvent, ChannelAccount, DeliveryState, Message, Outbox, SlaPolicy, Team, User
-from compris.routing import service as routing
-from compris.sla import service as sla
+from compris.routing import assignment as routing
+from compris.sla import clocks as sla
 from tests.conftest import World
 from tests.routing.helpers import agent, case, frozen, inbound, team
 from tests.sla.conftest import Network

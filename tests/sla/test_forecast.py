@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import update
 
 from compris.models import Case, SlaPolicy
-from compris.sla import service as sla
+from compris.sla import clocks as sla
 from tests.conftest import World
 from tests.routing.helpers import case, frozen, inbound, team
 

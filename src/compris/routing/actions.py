@@ -22,8 +22,8 @@ from compris.kit.errors import Conflict, Invalid, NotFound
 from compris.live import Publisher
 from compris.models import AgentProfile, RoutingRule, Team, TeamMember, User
 from compris.routing import shifts
+from compris.routing.assignment import profile_for
 from compris.routing.rules import CONDITION_KEYS
-from compris.routing.service import profile_for
 
 NAME_MAX = 100
 CAPACITY_MAX = 1000

@@ -18,7 +18,7 @@ from compris.bus import listens
 from compris.events import MessageReceived, StatusChanged
 from compris.live import Publisher
 from compris.models import Case, ChannelAccount, Message
-from compris.routing import service
+from compris.routing import assignment
 
 ORDER = 10
 
@@ -30,19 +30,19 @@ def route_new_message(session: Session, publisher: Publisher, event: MessageRece
     message = session.get(Message, event.message_id)
     if case is None or account is None:
         return
-    service.route_case(session, publisher, case, account, (message.text if message else None) or "")
+    assignment.route_case(session, publisher, case, account, (message.text if message else None) or "")
 
 
 @listens(StatusChanged, order=ORDER)
 def follow_status(session: Session, publisher: Publisher, event: StatusChanged) -> None:
     if event.message_id is not None:  # a customer message reopened the case: its MessageReceived routes it
         return
-    if event.from_status in service.QUEUE_STATUSES and event.to_status in service.QUEUE_STATUSES:
+    if event.from_status in assignment.QUEUE_STATUSES and event.to_status in assignment.QUEUE_STATUSES:
         return
     case = session.get(Case, event.case_id)
     if case is None:
         return
-    if case.status not in service.QUEUE_STATUSES:  # the agent has room again
-        service.assign_waiting(session, publisher, case.workspace_id)
+    if case.status not in assignment.QUEUE_STATUSES:  # the agent has room again
+        assignment.assign_waiting(session, publisher, case.workspace_id)
     elif case.assignee_id is None:
-        service.assign_next(session, publisher, case, service.network_of(session, case))
+        assignment.assign_next(session, publisher, case, assignment.network_of(session, case))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from compris.routing.service import ASSIGN_JOB, assign_waiting
+from compris.routing.assignment import ASSIGN_JOB, assign_waiting
 from compris.worker.queue import JobRun, handler
 
 

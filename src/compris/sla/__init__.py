@@ -1,7 +1,7 @@
 """SLA: business time, policies and due times, breach prediction, the expected wait, staffing and coverage.
 
 The names re-exported here are pure (no clock, no database): functions of (policy, events, now); business time is
-``compris.kit.calendar``. ``service``, ``wait``, ``planning`` and ``listeners`` apply them to the database. See
+``compris.kit.calendar``. ``clocks``, ``wait``, ``planning`` and ``listeners`` apply them to the database. See
 docs/sla.md.
 """
 

@@ -2,7 +2,7 @@
 
 Orders: routing (10) chooses the team and the agent first; then the expected wait (20) is recorded and
 announced; then the SLA (30) recomputes the case's clocks, from the case's own timeline
-(:func:`compris.sla.service.timeline`), so every event that can move a clock only has to trigger a recompute:
+(:func:`compris.sla.clocks.timeline`), so every event that can move a clock only has to trigger a recompute:
 
 * ``MessageReceived`` (a customer message: a clock starts or restarts), ``StatusChanged`` (pauses, resolution,
   reopening, a snooze ending, a merge reopening its target; one caused by a customer message is left to its
@@ -36,7 +36,7 @@ from compris.events import (
 )
 from compris.live import Publisher
 from compris.models import Case, ChannelAccount, Message
-from compris.sla import service, wait
+from compris.sla import clocks, wait
 
 WAIT_ORDER = 20
 SLA_ORDER = 30
@@ -70,7 +70,7 @@ def record_actual_wait(session: Session, publisher: Publisher, event: ReplySent)
 def recompute_sla(session: Session, publisher: Publisher, event: CaseChange) -> None:
     case = session.get(Case, event.case_id)
     if case is not None:
-        service.apply(session, publisher, case)
+        clocks.apply(session, publisher, case)
 
 
 @listens(StatusChanged, order=SLA_ORDER)

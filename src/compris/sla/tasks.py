@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from compris.kit.clock import now
 from compris.models import SlaSettings
-from compris.sla.service import WEBHOOK_JOB, run_pass
+from compris.sla.clocks import WEBHOOK_JOB, run_pass
 from compris.worker.queue import JobRun, handler
 
 log = logging.getLogger(__name__)

@@ -45,7 +45,7 @@ from compris.models import (
     WaitPrediction,
     WaitPublication,
 )
-from compris.routing.service import ONLINE_TIMEOUT
+from compris.routing.assignment import ONLINE_TIMEOUT
 from compris.sla.prediction import expected_wait, median_absolute_error
 
 WINDOW = timedelta(days=7)

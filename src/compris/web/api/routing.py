@@ -12,7 +12,7 @@ from fastapi import APIRouter, Path, Response
 from compris.accounts.queries import workspace_users
 from compris.models import AgentProfile, RoutingRule, Team, User
 from compris.routing import actions, queries, shifts
-from compris.routing import service as routing
+from compris.routing import assignment as routing
 from compris.routing.schemas import (
     AgentList,
     AgentOut,

@@ -27,7 +27,7 @@ from compris.kit.clock import now
 from compris.kit.errors import ComprisError, Invalid, NotFound, TooLarge
 from compris.models import Case, CaseStatus, ChannelAccount, Direction, Message, Team, Upload, User
 from compris.replies import actions as reply_actions
-from compris.routing import service as routing
+from compris.routing import assignment as routing
 from compris.triage import actions as triage_actions
 from compris.triage.labels import TRIAGE_LABELS
 from compris.uploads import actions as upload_actions

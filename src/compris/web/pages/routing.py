@@ -13,7 +13,7 @@ from compris.accounts.queries import workspace_users
 from compris.inbox.queries import get_case
 from compris.kit.errors import ComprisError, NotFound
 from compris.routing import actions, queries, shifts
-from compris.routing import service as routing
+from compris.routing import assignment as routing
 from compris.routing.rules import CONDITION_KEYS
 from compris.web.deps import AdminPage, PageContext, page_user
 from compris.web.pages.render import domain_action, is_htmx, redirect, render, safe_next

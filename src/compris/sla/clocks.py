@@ -50,7 +50,7 @@ from compris.models import (
     SlaSettings,
 )
 from compris.routing import shifts
-from compris.routing.service import supervisors_of
+from compris.routing.assignment import supervisors_of
 from compris.sla.policy import (
     AgentReply,
     Inbound,

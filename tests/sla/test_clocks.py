@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 
 from compris.models import Case, CaseEvent, CaseStatus, Job, SlaBreach, SlaSettings
-from compris.sla import service as sla
+from compris.sla import clocks as sla
 from tests.conftest import World
 from tests.routing.helpers import case, frozen, inbound
 from tests.sla.conftest import Network
