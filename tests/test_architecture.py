@@ -1,8 +1,8 @@
 """The architecture's rules, checked on the source (docs/architecture.md explains them).
 
 The import direction itself is import-linter's contract (`lint-imports`, run by `./run tests`); these tests
-check what it cannot: private names across packages, the timeline's one writer, and that the docs list every
-domain event and every listener.
+check what it cannot: private names across packages, the timeline's one writer, that the docs list every
+domain event and every listener, and the capabilities' common shape.
 """
 
 from __future__ import annotations
@@ -66,6 +66,31 @@ def test_nothing_calls_another_capability_by_hand_after_a_write() -> None:
         for node in ast.walk(tree):
             if isinstance(node, ast.ImportFrom) and node.module:
                 assert "hooks" not in node.module.split("."), name
+
+
+CAPABILITIES = ("replies", "sla", "routing", "inbox", "triage", "uploads", "channels", "accounts")
+SHAPE = ("actions", "queries", "listeners", "tasks", "schemas")
+
+
+def test_every_capability_has_the_same_shape() -> None:
+    # given the files every capability names alike (docs/architecture.md, "One shape per capability")
+    for capability in CAPABILITIES:
+        package = SRC / capability
+        # then writes are in actions (a module, or a package split by subject), never in a "service"
+        assert (package / "actions.py").exists() or (package / "actions" / "__init__.py").exists(), capability
+        assert not list(package.rglob("service.py")) and not list(package.rglob("services.py")), capability
+        # and a name of the shape is never used for something else (e.g. a queries/ package beside queries.py)
+        for name in SHAPE:
+            assert not ((package / f"{name}.py").exists() and (package / name).is_dir()), f"{capability}.{name}"
+
+
+def test_api_shapes_live_in_their_capabilities() -> None:
+    # the JSON API's endpoints import their bodies from <capability>/schemas.py; only the error body is web-only
+    defined = {name: [node.name for node in tree.body if isinstance(node, ast.ClassDef)
+                      and any(isinstance(b, ast.Name) and b.id in ("Schema", "BaseModel") for b in node.bases)]
+               for name, tree in _modules() if name.startswith("compris.web.api.")}
+    assert {name: classes for name, classes in defined.items() if classes} == {
+        "compris.web.api.common": ["ErrorDetail", "ErrorOut"]}
 
 
 def _domain_events() -> list[type[events.DomainEvent]]:
