@@ -6,6 +6,7 @@ import re
 import threading
 import time
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -314,3 +315,17 @@ def test_live_traffic_posts_random_story_messages(network: SandboxNetwork, hook:
     assert network.live.interval("brand-1") == 2
     network.live.stop("brand-1")
     assert network.live.interval("brand-1") is None
+
+
+def test_the_version_moves_only_when_something_changed(network: SandboxNetwork) -> None:
+    # given a store with a message
+    version = network.store.version()
+    # when a transaction writes nothing (the deliverer looking for due deliveries, none due)
+    network.store.claim_due(datetime.now(UTC))
+    with network.store.transaction():
+        pass
+    # then the page has no reason to reload
+    assert network.store.version() == version
+    # and a real change moves it
+    network.store.upsert_brand(Brand("brand-2", "Brand Two", "http://compris.test/webhooks/2", "s" * 16, "t" * 16, "x"))
+    assert network.store.version() > version

@@ -240,17 +240,21 @@ class Store:
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
-        """One write transaction (``BEGIN IMMEDIATE``), serialised with every other use of this store."""
+        """One write transaction (``BEGIN IMMEDIATE``), serialised with every other use of this store. The version
+        the page polls moves only when the transaction changed a row (the deliverer's idle look for due deliveries
+        must not make every open page reload)."""
         with self._lock:
             self._conn.execute("BEGIN IMMEDIATE")
+            changes = self._conn.total_changes
             try:
                 yield self._conn
             except BaseException:
                 self._conn.execute("ROLLBACK")
                 raise
             else:
-                self._conn.execute("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'version'")
-                self._conn.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('version', '1')")
+                if self._conn.total_changes != changes:
+                    self._conn.execute("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'version'")
+                    self._conn.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('version', '1')")
                 self._conn.execute("COMMIT")
 
     def _read(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
