@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from playwright.sync_api import ViewportSize
+    from playwright.sync_api import FloatRect, ViewportSize
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"
@@ -198,9 +198,9 @@ def take(base: str, out: Path, ids: dict[str, int]) -> list[Path]:
         page.wait_for_url(f"{base}/inbox**")
 
     def shot(page: Page, path: str, name: str, *, ready: str | None = None, show: str | None = None,
-             height: int | None = None) -> None:
+             height: int | None = None, top: int | None = None) -> None:
         """Open ``path`` and save the window; ``show``: scroll that element into view first; ``height``: a shorter
-        window, the whole page (for short pages)."""
+        window, the whole page (for short pages); ``top``: only the window's top so many pixels."""
         size = page.viewport_size or DESKTOP
         if height:
             page.set_viewport_size({"width": size["width"], "height": height})
@@ -212,7 +212,8 @@ def take(base: str, out: Path, ids: dict[str, int]) -> list[Path]:
             page.locator(show).scroll_into_view_if_needed()
             page.wait_for_timeout(200)
         file = out / f"{name}.png"
-        page.screenshot(path=str(file), full_page=bool(height))
+        clip: FloatRect | None = {"x": 0, "y": 0, "width": size["width"], "height": top} if top else None
+        page.screenshot(path=str(file), full_page=bool(height), clip=clip)
         if height:
             page.set_viewport_size(size)
         shrink(file)
@@ -224,7 +225,7 @@ def take(base: str, out: Path, ids: dict[str, int]) -> list[Path]:
             desk = browser.new_context(viewport=DESKTOP, locale="en-GB")
             page = desk.new_page()
             sign_in(page, ADMIN)
-            shot(page, "/inbox", "inbox", ready="#list-title")
+            shot(page, "/inbox", "inbox", ready="#list-title", top=760)
             # the second account's contact, searching for the customer's first one: the merge form
             shot(page, f"/contacts/{ids['second_contact']}?q=Marcus", "contact-merge", ready=".merge-candidates",
                  height=600)
