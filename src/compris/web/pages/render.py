@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -10,6 +11,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
+from babel.numbers import format_decimal
 from babel.support import NullTranslations
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -56,6 +58,15 @@ LABELS: dict[str, dict[str, str]] = {
     "sla": {"ok": "SLA on track", "at_risk": "SLA at risk", "breached": "SLA breached", "met": "SLA met",
             "paused": "SLA paused"},
 }
+
+#: The words of a priority's and an urgency's reasons, stored in English with the triage (``triage.core.priority``,
+#: ``triage.rules.urgency_reasons``) and translated when shown; intents and sentiments come from ``LABELS``.
+REASON_WORDS = frozenset({
+    "promoted post", "verified account", "urgent", "safety", "accessibility", "medical", "stranded",
+    "missed connection", "flight today", "legal threat",
+})
+_COUNTED_REASON = re.compile(r"^(?P<num>\d[\d,]*) (?P<what>followers|reshares)$")
+_WAITING_REASON = re.compile(r"^waiting (?P<num>\d+) (?P<unit>min|h|days)$")
 
 
 def network_name(network: str) -> str:
@@ -148,15 +159,40 @@ def template_context(request: Request, ctx: PageContext | None, lang: str | None
         "label": lambda group, value, **kw: (t.gettext(LABELS[group][value]) % kw
                                               if value in LABELS.get(group, {}) else value),
         "network_name": network_name,
+        "reason": lambda text: _reason(t, lang, str(text)),
         "query": lambda **params: urlencode({k: v for k, v in params.items() if v not in (None, "")}),
     }
+
+
+def _reason(t: NullTranslations, lang: str, text: str) -> str:
+    """One reason of a priority or an urgency (``complaint``, ``48,000 followers``, ``urgent: medical``...) in the
+    user's language; an unknown one as it was stored."""
+    for group in ("intent", "sentiment"):
+        if text in LABELS[group]:
+            label = t.gettext(LABELS[group][text])
+            return label[:1].lower() + label[1:]
+    if text.startswith("urgent: "):
+        return f"{t.gettext('urgent')}: " + ", ".join(_reason(t, lang, r) for r in text[8:].split(", "))
+    if counted := _COUNTED_REASON.match(text):
+        num = int(counted["num"].replace(",", ""))
+        singular, plural = (("%(num)s follower", "%(num)s followers") if counted["what"] == "followers"
+                            else ("%(num)s reshare", "%(num)s reshares"))
+        return t.ngettext(singular, plural, num) % {"num": format_decimal(num, locale=lang)}
+    if waiting := _WAITING_REASON.match(text):
+        num = int(waiting["num"])
+        time = (t.ngettext("%(num)s day", "%(num)s days", num) % {"num": num} if waiting["unit"] == "days"
+                else f"{num} {waiting['unit']}")
+        return t.gettext("waiting %(time)s") % {"time": time}
+    return t.gettext(text) if text in REASON_WORDS else text
 
 
 def _filesize(value: object, lang: str) -> str:
     from compris.kit.media import human_size
 
     text = human_size(int(value)) if isinstance(value, int) else ""
-    return text.replace(".", ",") if lang == "fr" else text
+    if lang == "fr":  # a decimal comma, and octets: 10 Mo, 12 Ko, 512 o
+        return text.replace(".", ",").replace(" KB", " Ko").replace(" MB", " Mo").replace(" B", " o")
+    return text
 
 
 def _translate(t: NullTranslations, message: object) -> str:

@@ -259,9 +259,11 @@
              withoutText: d.attachWithoutText === "1", hint: d.attachHint || "" };
   }
   function sizeText(n) {
-    if (n < 1024) { return n + " B"; }
-    if (n < 1048576) { return Math.round(n / 1024) + " KB"; }
-    return (n / 1048576).toFixed(1).replace(/\.0$/, "") + " MB";
+    var fr = document.documentElement.lang === "fr";  // octets and a decimal comma, as the server writes them
+    if (n < 1024) { return n + (fr ? " o" : " B"); }
+    if (n < 1048576) { return Math.round(n / 1024) + (fr ? " Ko" : " KB"); }
+    var mb = (n / 1048576).toFixed(1).replace(/\.0$/, "");
+    return fr ? mb.replace(".", ",") + " Mo" : mb + " MB";
   }
   function keptCount() { return document.querySelectorAll('#reply-attachments input[name="attachment_ids"]').length; }
   function setFiles(input, files) {

@@ -1,0 +1,288 @@
+"""Take the user guide's screenshots (``docs/images/*.png``) from a fresh demo.
+
+    .venv/bin/python docs/screenshots.py              # from the repository root
+    .venv/bin/python docs/screenshots.py --out /tmp/shots --keep
+
+It starts ``compris serve --demo`` (this checkout's ``src/``) on a free local port with a throw-away data
+directory, sets up through the admin API what the demo does not have (two teams, a routing rule, business hours
+and two SLA policies, as in ``docs/api.md``), lets one customer write again from a second account (so that a
+contact and a case can be merged), then signs in through the login form with Playwright and saves each page.
+The browser is Debian's chromium (``/usr/bin/chromium``, ``apt-get install chromium``): no browser is ever
+downloaded. The files are then stripped of metadata and recompressed (losslessly, in pure Python).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+import zlib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from playwright.sync_api import FloatRect, ViewportSize
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"]
+PASSWORD = "demo-password"  # noqa: S105 (the demo's published password)
+ADMIN = "admin@demo.compris.example"
+FRENCH_AGENT = "sophie@demo.compris.example"  # her interface is in French
+DESKTOP: ViewportSize = {"width": 1440, "height": 900}
+PHONE: ViewportSize = {"width": 390, "height": 844}
+#: the demo customer who writes again from a second account (case 22: lost luggage, on X)
+CUSTOMER = "Marcus Whitby-Orr"
+SECOND_ACCOUNT = {"id": "wa-447700900481", "handle": "+44 7700 900481", "name": "Marcus W-O"}
+#: a French customer whose two accounts the demo already merged (the French agent's case page)
+FRENCH_CUSTOMER = "Léonie Vasseur-Quint"
+SECOND_MESSAGE = ("Hi, it's Marcus again (@marcus_wo on X). Bag tag AC 2231-48812, still nothing. "
+                  "Can you call me on this number?")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def demo_env(data_dir: Path, port: int) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(COMPRIS_DEMO="1", COMPRIS_DATA_DIR=str(data_dir), COMPRIS_BASE_URL=f"http://127.0.0.1:{port}",
+               COMPRIS_PASSWORD_HASH_COST="minimal",  # noqa: S106 (the demo's users only; allowed in demo mode)
+               PYTHONPATH=os.pathsep.join(p for p in (str(ROOT / "src"), env.get("PYTHONPATH", "")) if p))
+    return env
+
+
+@contextlib.contextmanager
+def demo_server(data_dir: Path, port: int, log: Path) -> Iterator[str]:
+    """``compris serve --demo`` until the block ends; yields its base URL once it answers."""
+    base = f"http://127.0.0.1:{port}"
+    with log.open("w") as out:
+        server = subprocess.Popen([sys.executable, "-m", "compris", "serve", "--demo", "--port", str(port)],  # noqa: S603
+                                  env=demo_env(data_dir, port), stdout=out, stderr=subprocess.STDOUT, cwd=ROOT)
+        try:
+            deadline = time.monotonic() + 180
+            while True:
+                if server.poll() is not None:
+                    raise RuntimeError(f"the demo server stopped; see {log}")
+                with contextlib.suppress(OSError), urllib.request.urlopen(f"{base}/login", timeout=5) as answer:  # noqa: S310
+                    if answer.status == 200:
+                        break
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"the demo server did not answer in 3 minutes; see {log}")
+                time.sleep(1)
+            yield base
+        finally:
+            server.terminate()
+            try:
+                server.wait(20)
+            except subprocess.TimeoutExpired:
+                server.kill()
+
+
+class Api:
+    """The demo's JSON API, as one user (a personal token made with ``compris create-token``)."""
+
+    def __init__(self, base: str, data_dir: Path, port: int, email: str) -> None:
+        made = subprocess.run([sys.executable, "-m", "compris", "create-token", email, "--name", "screenshots"],  # noqa: S603
+                              env=demo_env(data_dir, port), capture_output=True, text=True, check=True, cwd=ROOT)
+        self.token = made.stdout.strip().splitlines()[-1]
+        self.base = base
+
+    def call(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
+        request = urllib.request.Request(  # noqa: S310 (local)
+            f"{self.base}/api/v1{path}", method=method, data=json.dumps(body).encode() if body is not None else None,
+            headers={"Authorization": f"Bearer {self.token}", "Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(request, timeout=30) as answer:  # noqa: S310 (local)
+                raw = answer.read()
+        except urllib.error.HTTPError as exc:
+            raise RuntimeError(f"{method} {path}: {exc.code} {exc.read().decode()}") from None
+        return json.loads(raw) if raw else None
+
+
+def set_up(base: str, api: Api) -> dict[str, int]:
+    """Teams, a rule, business hours and policies (the demo has none); the customer's second account writes.
+    Returns the ids the pages need."""
+    users = {u["name"].split()[0]: u["user_id"] for u in api.call("GET", "/agents")["items"]}
+    france = api.call("POST", "/teams", {"name": "Care France", "timezone": "Europe/Paris",
+                                         "shifts": "mon-fri 09:00-18:00\nsat 10:00-14:00\nholiday 2026-12-25"})
+    care = api.call("POST", "/teams", {"name": "Care", "timezone": "UTC", "is_default": True,
+                                       "shifts": "daily 00:00-00:00"})
+    for name in ("Sophie", "Julien"):
+        api.call("PUT", f"/teams/{france['id']}/members/{users[name]}")
+    for name in ("Julien", "Daniel", "Amara"):
+        api.call("PUT", f"/teams/{care['id']}/members/{users[name]}")
+    api.call("PATCH", f"/agents/{users['Sophie']}", {"capacity": 6, "languages": ["fr", "en"]})
+    api.call("POST", "/routing-rules", {"team_id": france["id"], "name": "French speakers", "position": 1,
+                                        "conditions": {"languages": ["fr"]}})
+    hours = api.call("POST", "/sla/business-hours", {"name": "Office", "timezone": "Europe/Paris",
+                                                     "hours": "mon-fri 09:00-18:00\nholiday 2026-12-25"})
+    api.call("POST", "/sla/policies", {"name": "Complaints", "intents": ["complaint"],
+                                       "first_response_seconds": 900, "resolution_seconds": 86400})
+    api.call("POST", "/sla/policies", {"name": "Everything else", "position": 10, "first_response_seconds": 7200,
+                                       "next_response_seconds": 14400, "business_hours_id": hours["id"]})
+
+    cases = api.call("GET", "/cases?status=all&limit=200")["items"]
+    case = next(c for c in cases if c["contact"]["display_name"] == CUSTOMER)
+    before = {c["contact"]["id"] for c in cases}
+    simulate = urllib.request.Request(  # noqa: S310 (local)
+        f"{base}/sandbox-network/api/simulate", method="POST", headers={"Content-Type": "application/json"},
+        data=json.dumps({"brand": "aircompris-whatsapp", "kind": "dm", "author": SECOND_ACCOUNT,
+                         "text": SECOND_MESSAGE, "wait": True}).encode())
+    with urllib.request.urlopen(simulate, timeout=30):  # noqa: S310 (local)
+        pass
+    deadline = time.monotonic() + 60
+    while True:  # the job that turns the delivery into a case runs in the background
+        cases = api.call("GET", "/cases?status=all&limit=200")["items"]
+        new = [c for c in cases if c["contact"]["id"] not in before]
+        if new:
+            break
+        if time.monotonic() > deadline:
+            raise RuntimeError("the second account's message did not open a case")
+        time.sleep(0.5)
+    french = next(c for c in cases if c["contact"]["display_name"] == FRENCH_CUSTOMER and c["status"] != "closed")
+    return {"case": case["number"], "contact": case["contact"]["id"], "second_contact": new[0]["contact"]["id"],
+            "second_case": new[0]["number"], "french_case": french["number"]}
+
+
+def shrink(path: Path) -> None:
+    """Drop the PNG's ancillary chunks (metadata) and recompress its pixels at zlib's highest level; the pixels do
+    not change. Pure Python: nothing to install."""
+    data = path.read_bytes()
+    signature, pos, chunks, pixels = data[:8], 8, [], b""
+    if signature != b"\x89PNG\r\n\x1a\n":
+        return
+    while pos < len(data):
+        length = int.from_bytes(data[pos:pos + 4], "big")
+        kind = data[pos + 4:pos + 8]
+        body = data[pos + 8:pos + 8 + length]
+        pos += 12 + length
+        if kind == b"IDAT":
+            pixels += body
+        elif kind in (b"IHDR", b"PLTE", b"tRNS", b"IEND"):
+            chunks.append((kind, body))
+    packed = zlib.compress(zlib.decompress(pixels), 9)
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return len(body).to_bytes(4, "big") + kind + body + zlib.crc32(kind + body).to_bytes(4, "big")
+
+    out = signature + b"".join(chunk(k, b) for k, b in chunks if k != b"IEND") + chunk(b"IDAT", packed)
+    out += chunk(b"IEND", b"")
+    if len(out) < len(data):
+        path.write_bytes(out)
+
+
+def take(base: str, out: Path, ids: dict[str, int]) -> list[Path]:
+    from playwright.sync_api import Page, sync_playwright
+
+    saved: list[Path] = []
+
+    def sign_in(page: Page, email: str) -> None:
+        page.goto(f"{base}/login")
+        page.fill("#email", email)
+        page.fill("#password", PASSWORD)
+        page.click("form.login-card button[type=submit]")
+        page.wait_for_url(f"{base}/inbox**")
+
+    def shot(page: Page, path: str, name: str, *, ready: str | None = None, show: str | None = None,
+             height: int | None = None, top: int | None = None) -> None:
+        """Open ``path`` and save the window; ``show``: scroll that element into view first; ``height``: a shorter
+        window, the whole page (for short pages); ``top``: only the window's top so many pixels."""
+        size = page.viewport_size or DESKTOP
+        if height:
+            page.set_viewport_size({"width": size["width"], "height": height})
+        page.goto(f"{base}{path}", wait_until="load")  # not "networkidle": the live-update stream stays open
+        if ready:
+            page.wait_for_selector(ready)
+        page.wait_for_timeout(800)  # fonts, HTMX fragments, the live badge
+        if show:
+            page.locator(show).scroll_into_view_if_needed()
+            page.wait_for_timeout(200)
+        file = out / f"{name}.png"
+        clip: FloatRect | None = {"x": 0, "y": 0, "width": size["width"], "height": top} if top else None
+        page.screenshot(path=str(file), full_page=bool(height), clip=clip)
+        if height:
+            page.set_viewport_size(size)
+        shrink(file)
+        saved.append(file)
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            desk = browser.new_context(viewport=DESKTOP, locale="en-GB")
+            page = desk.new_page()
+            sign_in(page, ADMIN)
+            shot(page, "/inbox", "inbox", ready="#list-title", top=760)
+            # the second account's contact, searching for the customer's first one: the merge form
+            shot(page, f"/contacts/{ids['second_contact']}?q=Marcus", "contact-merge", ready=".merge-candidates",
+                 height=600)
+            page.click("[data-action=merge-contact]")
+            page.wait_for_url(f"{base}/contacts/{ids['contact']}**")
+            shot(page, f"/contacts/{ids['contact']}", "contact", height=600)
+            # the customer panel, now with both accounts and the form to merge the two cases
+            shot(page, f"/cases/{ids['case']}", "case", ready="#customer .merge-form", show="#customer .merge-form")
+            shot(page, "/admin/routing", "admin-routing")
+            shot(page, "/admin/sla", "admin-sla")
+            desk.close()
+
+            phone = browser.new_context(viewport=PHONE, locale="en-GB", is_mobile=True, has_touch=True)
+            page = phone.new_page()
+            sign_in(page, ADMIN)
+            shot(page, "/inbox", "phone-inbox")
+            shot(page, f"/cases/{ids['case']}", "phone-case")
+            phone.close()
+
+            french = browser.new_context(viewport=DESKTOP, locale="fr-FR")
+            page = french.new_page()
+            sign_in(page, FRENCH_AGENT)
+            shot(page, f"/cases/{ids['french_case']}", "case-fr", ready="#customer")
+            french.close()
+        finally:
+            browser.close()
+    return saved
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "images", help="where to save the PNG files")
+    parser.add_argument("--port", type=int, default=0, help="the demo's port (default: a free one)")
+    parser.add_argument("--keep", action="store_true", help="keep the demo's data directory (printed)")
+    args = parser.parse_args()
+    if not Path(CHROMIUM).exists():
+        sys.exit(f"needs Debian's chromium at {CHROMIUM} (apt-get install chromium); no browser is downloaded")
+    args.out.mkdir(parents=True, exist_ok=True)
+    data_dir = Path(tempfile.mkdtemp(prefix="compris-screenshots-"))
+    port = args.port or free_port()
+    try:
+        with demo_server(data_dir, port, data_dir / "serve.log") as base:
+            api = Api(base, data_dir, port, ADMIN)
+            ids = set_up(base, api)
+            saved = take(base, args.out, ids)
+    finally:
+        if args.keep:
+            print(f"demo data kept in {data_dir}")
+        else:
+            shutil.rmtree(data_dir, ignore_errors=True)
+    total = 0
+    for file in saved:
+        size = file.stat().st_size
+        total += size
+        print(f"{file.relative_to(ROOT) if file.is_relative_to(ROOT) else file}  {size // 1024} KB")
+    print(f"{len(saved)} screenshots, {total // 1024} KB")
+
+
+if __name__ == "__main__":
+    main()
