@@ -66,6 +66,20 @@ def settings_of(row: ReplySettings | None) -> WorkspaceReplySettings:
     )
 
 
+def normalised_guard(data: Mapping[str, Any]) -> dict[str, Any]:
+    """The guard JSON as stored: a word with a replacement is a word to avoid (the guard only proposes a replacement
+    for a word it flags), so such a word joins ``words_to_avoid`` instead of being kept where nothing uses it and
+    the admin page (one ``word => replacement`` line per word to avoid) could not show it."""
+    guard = dict(data)
+    replacements = guard.get("word_replacements")
+    if isinstance(replacements, Mapping) and replacements:
+        avoid = [str(w) for w in guard.get("words_to_avoid", ()) or ()]
+        known = {w.casefold() for w in avoid}
+        avoid += [str(w) for w in replacements if str(w).casefold() not in known]
+        guard["words_to_avoid"] = avoid
+    return guard
+
+
 def validate_guard(data: Mapping[str, Any]) -> GuardSettings:
     """``GuardSettings.from_mapping`` plus the checks it leaves out; ``Invalid`` with a readable reason."""
     known = set(rule_ids())

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from compris.models import CaseEvent, RoutingRule, SlaPolicy, Team
 from tests.conftest import World
 from tests.web.api.helpers import auth, token
+from tests.web.test_pages import Agent
 
 
 @pytest.fixture
@@ -211,3 +212,19 @@ def test_reply_settings(client: TestClient, world: World, admin_headers: dict[st
     assert audit_count(world) == before
     assert client.get("/api/v1/reply-settings", headers=admin_headers).json()["tone_guide"] == "Warm, short."
     assert client.get("/api/v1/reply-settings", headers=agent_headers).status_code == 403
+
+
+def test_a_replacement_makes_its_word_one_to_avoid_so_the_page_keeps_it(
+        client: TestClient, world: World, admin_headers: dict[str, str]) -> None:
+    # given a replacement set through the API for a word that is not (yet) among the words to avoid
+    saved = client.put("/api/v1/reply-settings", json={
+        "guard": {"words_to_avoid": ["unfortunately"], "word_replacements": {"ASAP": "as soon as we can"}}},
+        headers=admin_headers)
+    assert saved.status_code == 200, saved.text
+    # then the word is to be avoided (the guard flags it and proposes its replacement)
+    guard = saved.json()["guard"]
+    assert guard["words_to_avoid"] == ["unfortunately", "ASAP"]
+    assert guard["word_replacements"] == {"ASAP": "as soon as we can"}
+    # and the tone page shows it, so saving that page keeps it
+    page = Agent(TestClient(client.app, follow_redirects=False), world.admin.email).get("/admin/tone")
+    assert page.status_code == 200 and "ASAP =&gt; as soon as we can" in page.text

@@ -13,7 +13,7 @@ from compris.events import SettingsChanged
 from compris.kit.errors import Invalid
 from compris.live import Publisher
 from compris.models import ReplySettings, Role, User
-from compris.replies.settings import PERMISSIONS, validate_guard
+from compris.replies.settings import PERMISSIONS, normalised_guard, validate_guard
 
 
 def save_reply_settings(
@@ -29,6 +29,7 @@ def save_reply_settings(
     (``SettingsChanged``, entity ``reply_settings``). ``publisher`` may be left out outside a web process."""
     if len(tone_guide) > 5000:
         raise Invalid("the tone-of-voice guide is limited to 5,000 characters")
+    guard_data = normalised_guard(guard_data)
     validate_guard(guard_data)
     perms: dict[str, list[str]] = {}
     for role, names in permissions.items():
