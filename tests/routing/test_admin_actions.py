@@ -132,13 +132,16 @@ def test_agent_profile_and_rules(runtime: Runtime, world: World) -> None:
         assert from_form.conditions == from_json.conditions == {
             "languages": ["fr"], "keywords": ["valise", "vol"], "min_priority": 40}
         actions.update_rule(s, runtime.publisher, actor=admin(s, world), rule_id=from_json.id,
-                            conditions={"networks": ["x"]}, is_active=False)
+                            conditions={"networks": ["Twitter"]}, is_active=False)  # an alias of X
         actions.delete_rule(s, runtime.publisher, actor=admin(s, world), rule_id=from_form.id)
         rule_id = from_json.id
         for bad in ({"colour": ["red"]}, {"min_priority": "high"}, {"channel_account_ids": "1, two"},
-                    {"languages": [3]}):
+                    {"languages": [3]}, {"networks": ["myspace"]}):
             with pytest.raises(Invalid):
                 actions.create_rule(s, runtime.publisher, actor=admin(s, world), team_id=care.id, conditions=bad)
+        with pytest.raises(Invalid, match="networks: unknown network 'myspace'"):
+            actions.update_agent(s, runtime.publisher, actor=admin(s, world), user_id=world.agent.id,
+                                 networks="x, myspace")
         with pytest.raises(Invalid, match="capacity is 0 to 1000"):
             actions.update_agent(s, runtime.publisher, actor=admin(s, world), user_id=world.agent.id,
                                  capacity=1001)

@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from compris import bus, timeline
+from compris.connectors import registry
 from compris.events import SettingsChanged
 from compris.kit.errors import Conflict, Invalid, NotFound
 from compris.live import Publisher
@@ -195,6 +196,22 @@ def _skill_list(value: str | Sequence[str] | None, what: str) -> list[str] | Non
     return out
 
 
+def _network_list(value: str | Sequence[str] | None, what: str) -> list[str] | None:
+    """Network names as the connectors know them (an alias such as ``twitter`` becomes ``x``); an unknown one is
+    refused with the known ones, rather than stored where it could never match."""
+    words = _skill_list(value, what)
+    if words is None:
+        return None
+    out = []
+    for word in words:
+        try:
+            out.append(registry.find(word).network)
+        except registry.UnknownNetwork:
+            known = ", ".join(sorted(registry.connectors()))
+            raise Invalid(f"{what}: unknown network {word!r} (known: {known})") from None
+    return sorted(set(out))
+
+
 def update_agent(session: Session, publisher: Publisher, *, actor: User, user_id: int, capacity: int | None = None,
                  languages: str | Sequence[str] | None = None,
                  networks: str | Sequence[str] | None = None) -> AgentProfile:
@@ -204,7 +221,7 @@ def update_agent(session: Session, publisher: Publisher, *, actor: User, user_id
     if capacity is not None and not 0 <= capacity <= CAPACITY_MAX:
         raise Invalid(f"capacity is 0 to {CAPACITY_MAX}")
     langs = _skill_list(languages, "languages")
-    nets = _skill_list(networks, "networks")
+    nets = _network_list(networks, "networks")
     profile = profile_for(session, user)
     changes: list[str] = []
     if capacity is not None and capacity != profile.capacity:
@@ -270,7 +287,7 @@ def check_conditions(raw: Mapping[str, Any]) -> dict[str, Any]:
             if not isinstance(value, str | list | tuple) or any(not isinstance(v, str) for v in
                                                                  (value if not isinstance(value, str) else [])):
                 raise Invalid(f"{key}: a list of words")
-            words = _skill_list(value, key)
+            words = _network_list(value, key) if key == "networks" else _skill_list(value, key)
             if words:
                 out[key] = words
     return out
