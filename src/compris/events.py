@@ -79,6 +79,11 @@ class CasesMerged(CaseChange):
 
 
 @dataclass(frozen=True, kw_only=True)
+class CaseRead(CaseChange):
+    """An agent opened the case while it was unread (the first look since the customer last wrote)."""
+
+
+@dataclass(frozen=True, kw_only=True)
 class TriageChanged(CaseChange):
     """A message's triage changed after arrival (an agent's correction, or the accurate background path)."""
 

@@ -366,3 +366,18 @@ def test_nothing_in_the_inbox_or_triage_writes_the_timeline_by_hand() -> None:
         for path in (SRC / package).rglob("*.py"):
             text = path.read_text(encoding="utf-8")
             assert "CaseEvent(" not in text and "log_event(" not in text.replace("def log_event(", ""), path
+
+
+def test_opening_an_unread_case_emits_case_read_once(world: World) -> None:
+    # given a case the customer just wrote (unread)
+    _customer_writes(world)
+    case = _case(world)
+    assert case.unread
+    # when an agent opens it, twice
+    with emitted(events.CaseRead) as seen:
+        for _ in range(2):
+            _write(world, lambda s, agent: actions.mark_read(s, world.runtime.publisher, actor=agent,
+                                                             case=get_case(s, world.workspace_id, 1)))
+    # then it is read, and that was one change (the second look changes nothing)
+    assert not _case(world).unread
+    assert [(type(e).__name__, e.case_id, e.actor_user_id) for e in seen] == [("CaseRead", case.id, world.agent.id)]

@@ -187,8 +187,7 @@ def case_page(number: int, request: Request, ctx: PageContext = Depends(page_use
         view = _view(ctx, number)
     except NotFound:
         return _not_found(request, ctx)
-    if view.case.unread:
-        actions.mark_read(ctx.session, view.case)
+    actions.mark_read(ctx.session, ctx.runtime.publisher, actor=ctx.user, case=view.case)
     return render(request, ctx, "case.html", **_vars(ctx, view))
 
 
@@ -202,8 +201,7 @@ def case_fragments(number: int, request: Request, ctx: PageContext = Depends(pag
     except NotFound:
         return _not_found(request, ctx)
     names = [p for p in parts.split(",") if p in FRAGMENTS and p != "composer"] or ["timeline"]
-    if view.case.unread:
-        actions.mark_read(ctx.session, view.case)
+    actions.mark_read(ctx.session, ctx.runtime.publisher, actor=ctx.user, case=view.case)
     return _fragments(request, ctx, names, _vars(ctx, view))
 
 
