@@ -53,6 +53,7 @@ class Registration:
 
 
 _registry: list[Registration] = []
+_by_type: dict[type[DomainEvent], list[Registration]] = {}  # the listeners of each event type, sorted (a cache)
 _lock = threading.Lock()
 _loaded = False
 
@@ -71,6 +72,7 @@ def listens(*event_types: type[E], order: int = 100) -> Callable[[Callable[[Sess
                 if any(r.name == name and r.event_type is event_type for r in _registry):
                     continue  # a module imported twice (tests) registers once
                 _registry.append(Registration(event_type, fn, order, name))
+            _by_type.clear()
         return fn
 
     return register
@@ -93,8 +95,12 @@ def load_listeners() -> None:
 def listeners_of(event_type: type[DomainEvent]) -> list[Registration]:
     load_listeners()
     with _lock:
-        found = [r for r in _registry if issubclass(event_type, r.event_type)]
-    return sorted(found, key=lambda r: r.order)  # stable: registration order within one order
+        found = _by_type.get(event_type)
+        if found is None:
+            found = sorted((r for r in _registry if issubclass(event_type, r.event_type)),
+                           key=lambda r: r.order)  # stable: registration order within one order
+            _by_type[event_type] = found
+        return found
 
 
 def emit(session: Session, publisher: Publisher, event: DomainEvent) -> None:
@@ -117,8 +123,10 @@ def subscribed(event_type: type[E], listener: Callable[[Session, Publisher, E], 
     registration = Registration(event_type, listener, order, f"temporary:{id(listener)}")
     with _lock:
         _registry.append(registration)
+        _by_type.clear()
     try:
         yield
     finally:
         with _lock:
             _registry.remove(registration)
+            _by_type.clear()
