@@ -36,6 +36,12 @@ EXPECTED = {
     ("get", "/api/v1/messages/{message_id}"),
     ("post", "/api/v1/messages/{message_id}/retry"),
     ("get", "/api/v1/channels"),
+    ("post", "/api/v1/channels"),
+    ("get", "/api/v1/channels/{account_id}"),
+    ("patch", "/api/v1/channels/{account_id}"),
+    ("post", "/api/v1/channels/{account_id}/test"),
+    ("get", "/api/v1/channels/{account_id}/wait-publication"),
+    ("patch", "/api/v1/channels/{account_id}/wait-publication"),
     ("post", "/api/v1/uploads"),
     ("get", "/api/v1/uploads/{upload_id}"),
     ("get", "/api/v1/uploads/{upload_id}/content"),
@@ -71,7 +77,8 @@ EXPECTED = {
 }
 #: the administration routes: a 403 for the wrong role is documented
 ROLE_CHECKED = {key for key in EXPECTED if key[1].split("/")[3] in ("teams", "agents", "routing-rules", "sla",
-                                                                     "templates", "reply-settings")}
+                                                                     "templates", "reply-settings", "users")
+                or key[1].startswith("/api/v1/channels/") or key == ("post", "/api/v1/channels")}
 
 
 @pytest.fixture
