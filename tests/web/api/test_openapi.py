@@ -19,6 +19,7 @@ from compris.web.api import (
     sla,
     templates,
     uploads,
+    users,
 )
 
 EXPECTED = {
@@ -74,6 +75,9 @@ EXPECTED = {
     ("delete", "/api/v1/templates/{template_id}"),
     ("get", "/api/v1/reply-settings"),
     ("put", "/api/v1/reply-settings"),
+    ("get", "/api/v1/users"),
+    ("post", "/api/v1/users"),
+    ("patch", "/api/v1/users/{user_id}"),
 }
 #: the administration routes: a 403 for the wrong role is documented
 ROLE_CHECKED = {key for key in EXPECTED if key[1].split("/")[3] in ("teams", "agents", "routing-rules", "sla",
@@ -105,7 +109,7 @@ def test_it_lists_every_endpoint(document: dict[str, Any]) -> None:
     assert set(_operations(document)) == EXPECTED
     routes = {(m.lower(), "/api/v1" + r.path)
               for module in (cases, channels, contacts, me, messages, uploads, routing, sla, templates,
-                             reply_settings)
+                             reply_settings, users)
               for r in module.router.routes if isinstance(r, APIRoute) for m in r.methods or ()}
     assert routes == EXPECTED  # no undocumented route either
 
