@@ -62,6 +62,7 @@ EXPECTED = {
     ("get", "/api/v1/sla/business-hours"),
     ("post", "/api/v1/sla/business-hours"),
     ("patch", "/api/v1/sla/business-hours/{hours_id}"),
+    ("delete", "/api/v1/sla/business-hours/{hours_id}"),
     ("get", "/api/v1/sla/policies"),
     ("post", "/api/v1/sla/policies"),
     ("patch", "/api/v1/sla/policies/{policy_id}"),
