@@ -175,7 +175,9 @@ def test_templates_for_supervisors(client: TestClient, world: World, admin_heade
     assert (t["shortcut"], t["purpose"], t["is_active"], t["usage_count"]) == ("sorry", "reply", True, 0)
     again = client.post("/api/v1/templates", json={"name": "Other", "shortcut": "sorry", "bodies": {"en": "x"}},
                         headers=admin_headers)
-    assert again.status_code == 422 and again.json()["error"] == "another template has this shortcut"
+    assert again.status_code == 409 and again.json()["error"] == "another template has this shortcut"
+    same_name = client.post("/api/v1/templates", json={"name": "SORRY", "bodies": {"en": "x"}}, headers=admin_headers)
+    assert same_name.status_code == 409 and same_name.json()["error"] == "another template has this name"
     patched = client.patch(f"/api/v1/templates/{t['id']}", json={"is_active": False}, headers=admin_headers)
     assert patched.status_code == 200 and patched.json()["is_active"] is False
     assert patched.json()["bodies"] == {"en": "Hi {first_name}, sorry.", "fr": "Désolé."}
