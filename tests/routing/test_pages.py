@@ -112,7 +112,7 @@ def test_admin_deletes_business_hours_no_policy_uses(settings: Settings, runtime
     assert f'action="/admin/sla/hours/{hours_id}/delete"' in page.text and "Delete the business hours" in page.text
     # when the admin deletes them: refused, with the policy named
     refused = admin.post(f"/admin/sla/hours/{hours_id}/delete")
-    assert refused.status_code == 422 and "used by the SLA policies Office policy" in refused.text
+    assert refused.status_code == 422 and "used by the SLA policies: Office policy" in refused.text
     # then, once the policy is gone, they can be deleted (a second click is no error)
     with runtime.db.transaction() as s:
         policy_id = s.scalars(select(SlaPolicy)).one().id

@@ -110,8 +110,8 @@ def delete_business_hours(session: Session, publisher: Publisher, *, actor: User
                                                              SlaPolicy.business_hours_id == row.id)
                                  .order_by(SlaPolicy.position, SlaPolicy.name)))
     if users:
-        raise Conflict(f"these business hours are used by the SLA policies {', '.join(users)}: give them other hours "
-                       "(or 24/7) first")
+        raise Conflict(f"these business hours are used by the SLA policies: {', '.join(users)} (give them other "
+                       "hours, or 24/7, first)")
     session.delete(row)
     session.flush()
     record_change(session, publisher, actor=actor, entity="business_hours", action="deleted", entity_id=hours_id)

@@ -159,7 +159,7 @@ def test_sla_hours_policies_and_settings(client: TestClient, world: World, admin
     assert saved.json() == {"webhook_url": "https://hooks.test/sla", "alert_at_risk": True}
     # business hours a policy uses are not deleted (409, the policy named); once it is gone, they are
     in_use = client.delete(f"/api/v1/sla/business-hours/{hours_id}", headers=admin_headers)
-    assert in_use.status_code == 409 and "used by the SLA policies Complaints on X" in in_use.json()["error"]
+    assert in_use.status_code == 409 and "used by the SLA policies: Complaints on X" in in_use.json()["error"]
     assert client.delete(f"/api/v1/sla/policies/{out['id']}", headers=admin_headers).status_code == 204
     assert client.get("/api/v1/sla/policies", headers=admin_headers).json()["items"] == []
     assert client.delete(f"/api/v1/sla/business-hours/{hours_id}", headers=admin_headers).status_code == 204
