@@ -245,7 +245,10 @@ def change_account(
     """:func:`update` with only what changes (the API; ``None``: unchanged): the settings named change (``""``
     removes one), the others stay; the secrets named are replaced (``""`` keeps the stored one). Returns the names
     of what changed."""
-    connector = connector_for(account)
+    try:
+        connector = connector_for(account)
+    except registry.UnknownNetwork:
+        raise Invalid(f"the {account.network!r} connector is not installed on this server") from None
     _known(connector, settings or {}, connector.setting_fields, "settings")
     _known(connector, secrets or {}, connector.secret_fields, "secrets")
     current = {k: str(v) for k, v in (account.settings or {}).items() if k in connector.setting_fields}

@@ -199,3 +199,20 @@ def test_for_admins_of_the_workspace_only(client: TestClient, world: World, othe
     # everyone still lists the channels, without settings or secrets
     listed = client.get("/api/v1/channels", headers=agent_headers)
     assert listed.status_code == 200 and "settings" not in listed.json()["items"][0]
+
+
+def test_an_account_whose_connector_is_gone(client: TestClient, world: World, admin_headers: dict[str, str]) -> None:
+    # given an account of a network whose connector was uninstalled
+    with world.runtime.db.transaction() as s:
+        row = ChannelAccount(workspace_id=world.workspace_id, network="myspace", name="Old", external_id="1",
+                             settings={}, secrets_encrypted="")
+        s.add(row)
+        s.flush()
+        account_id = row.id
+    # then it is shown without its secrets; changing or testing it says why not
+    shown = client.get(f"/api/v1/channels/{account_id}", headers=admin_headers)
+    assert shown.status_code == 200 and (shown.json()["secrets"], shown.json()["webhook_url"]) == ([], None)
+    for method, path, body in (("patch", "", {"name": "New"}), ("post", "/test", None)):
+        response = client.request(method, f"/api/v1/channels/{account_id}{path}", json=body, headers=admin_headers)
+        assert response.status_code == 422 and response.json()["error"] == (
+            "the 'myspace' connector is not installed on this server")

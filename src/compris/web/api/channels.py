@@ -26,8 +26,10 @@ from compris.channels.schemas import (
     WaitPublicationOut,
     WaitPublicationPatch,
 )
+from compris.connectors import registry
 from compris.connectors.base import AccountContext, Connector
 from compris.kit.clock import now
+from compris.kit.errors import Invalid
 from compris.models import ChannelAccount, WaitPublication
 from compris.runtime import Runtime
 from compris.sla import actions as sla_actions
@@ -56,8 +58,11 @@ def _webhook_url(runtime: Runtime, account: ChannelAccount, connector: Connector
 
 
 def _account(runtime: Runtime, account: ChannelAccount) -> ChannelAccountOut:
-    connector = connector_for(account)
-    views = forms.secret_views(runtime.settings.secret_key, account)
+    try:
+        connector: Connector | None = connector_for(account)
+    except registry.UnknownNetwork:  # its connector was uninstalled: the account is shown, its secrets are not
+        connector = None
+    views = forms.secret_views(runtime.settings.secret_key, account) if connector else {}
     check = None
     if account.checked_at is not None:
         check = ChannelCheckOut(ok=bool(account.check_ok), message=account.check_result or "",
@@ -67,7 +72,7 @@ def _account(runtime: Runtime, account: ChannelAccount) -> ChannelAccountOut:
         settings={k: str(v) for k, v in (account.settings or {}).items()},
         secrets=[SecretOut(name=v.name, is_set=bool(v.shown), shown=v.shown, in_full=v.in_full)
                  for v in views.values()],
-        webhook_url=_webhook_url(runtime, account, connector), last_check=check)
+        webhook_url=_webhook_url(runtime, account, connector) if connector else None, last_check=check)
 
 
 @router.post("/channels", status_code=201, response_model=ChannelAccountOut, summary="Connect a channel account",
@@ -108,7 +113,10 @@ def _prepare_check(runtime: Runtime, request: Request, account_id: int) -> tuple
     with runtime.db.transaction() as session:
         ctx = _admin(request, session)
         account = queries.get_account(session, ctx.user.workspace_id, account_id)
-        return connector_for(account), context(account, runtime.settings.secret_key)
+        try:
+            return connector_for(account), context(account, runtime.settings.secret_key)
+        except registry.UnknownNetwork:
+            raise Invalid(f"the {account.network!r} connector is not installed on this server") from None
 
 
 def _finish_check(runtime: Runtime, request: Request, account_id: int,
