@@ -3,11 +3,15 @@ SettingsChanged."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+import pytest
 from sqlalchemy import select
 
 from compris.accounts import actions as accounts
 from compris.channels import actions as channels
 from compris.channels.actions import store_renewed_secrets
+from compris.kit.errors import Conflict, Invalid, NotFound
 from compris.models import CaseEvent, ChannelAccount, User, Workspace
 from compris.replies import actions as reply_actions
 from compris.runtime import Runtime
@@ -96,3 +100,40 @@ def test_users_and_tokens(runtime: Runtime, world: World) -> None:
         ("user", "created", ids[0]), ("api_token", "created", ids[1]), ("api_token", "revoked", ids[1])]
     assert [(k, actor) for k, actor, _ in kinds(runtime, world.workspace_id, start)] == [
         ("user_created", world.admin.id), ("api_token_created", ids[0]), ("settings_changed", ids[0])]
+
+
+def test_role_and_deactivation_keep_an_active_admin(runtime: Runtime, world: World) -> None:
+    start = last_event_id(runtime)
+    # given the world's only admin
+    with recorded() as seen, runtime.db.transaction() as s:
+        admin = s.get(User, world.admin.id)
+        assert admin is not None
+        # when they try to demote or deactivate themselves: refused, nothing written
+        for change in ({"role": "agent"}, {"active": False}, {"role": "supervisor", "active": False}):
+            with pytest.raises(Conflict, match="needs an active admin"):
+                accounts.update_user(s, actor=admin, user_id=admin.id, publisher=runtime.publisher, **change)
+        with pytest.raises(Invalid, match="unknown role 'owner'"):
+            accounts.update_user(s, actor=admin, user_id=world.agent.id, role="owner")
+        # but once the agent is made admin, the first one may step down, then be deactivated and come back
+        accounts.update_user(s, actor=admin, user_id=world.agent.id, role="admin", publisher=runtime.publisher)
+        accounts.update_user(s, actor=admin, user_id=admin.id, role="supervisor", publisher=runtime.publisher)
+        accounts.update_user(s, actor=admin, user_id=admin.id, active=False, publisher=runtime.publisher)
+        accounts.update_user(s, actor=admin, user_id=admin.id, active=False, publisher=runtime.publisher)  # no-op
+        accounts.update_user(s, actor=admin, user_id=admin.id, active=True, publisher=runtime.publisher)
+        assert (admin.role, admin.is_active) == ("supervisor", True)
+    assert [(e.entity, e.action, e.entity_id, e.changes) for e in seen] == [
+        ("user", "updated", world.agent.id, ("role",)), ("user", "updated", world.admin.id, ("role",)),
+        ("user", "updated", world.admin.id, ("is_active",)), ("user", "updated", world.admin.id, ("is_active",))]
+    assert [(k, actor, d["changes"]) for k, actor, d in kinds(runtime, world.workspace_id, start)] == [
+        ("settings_changed", world.admin.id, ["role"]), ("settings_changed", world.admin.id, ["role"]),
+        ("settings_changed", world.admin.id, ["is_active"]), ("settings_changed", world.admin.id, ["is_active"])]
+
+
+def test_a_user_of_another_workspace_is_not_found(runtime: Runtime, world: World,
+                                                  world_factory: Callable[[str], World]) -> None:
+    other = world_factory("globex")
+    with runtime.db.transaction() as s:
+        admin = s.get(User, world.admin.id)
+        assert admin is not None
+        with pytest.raises(NotFound):
+            accounts.update_user(s, actor=admin, user_id=other.agent.id, active=False)

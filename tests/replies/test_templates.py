@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from compris.kit.clock import now
-from compris.kit.errors import Invalid
+from compris.kit.errors import Conflict, Invalid
 from compris.models import CaseEvent, ReplyTemplate, Workspace
 from compris.replies import actions as reply_actions
 from compris.replies import queries, rendering
@@ -100,9 +100,9 @@ def test_validation_and_search(world: World) -> None:
         create_template(s, actor=agent, name="Lost baggage", bodies={"en": "Sorry about your bag."}, shortcut="bag")
         create_template(s, actor=agent, name="Delay", bodies={"fr": "Désolé pour le retard."}, shortcut="delay",
                         team="Paris")
-        with pytest.raises(Invalid, match="shortcut"):
+        with pytest.raises(Conflict, match="another template has this shortcut"):
             create_template(s, actor=agent, name="Other", bodies={"en": "x"}, shortcut="bag")
-        with pytest.raises(Invalid, match="name"):
+        with pytest.raises(Conflict, match="another template has this name"):
             create_template(s, actor=agent, name="lost BAGGAGE", bodies={"en": "x"})
         assert [t.name for t in queries.search(s, world.workspace_id, "bag")] == ["Lost baggage"]
         assert [t.name for t in queries.search(s, world.workspace_id, "retard")] == ["Delay"]

@@ -100,6 +100,29 @@ def test_admin_sets_policies_hours_alerts_and_publishes_the_wait(settings: Setti
     assert "Complaints on X" in page.text
 
 
+def test_admin_deletes_business_hours_no_policy_uses(settings: Settings, runtime: Runtime, world: World) -> None:
+    # given business hours a policy counts its time in
+    admin = _admin(settings, runtime, world)
+    assert admin.post("/admin/sla/hours", {"name": "Office", "timezone": "UTC", "lines": ""}).status_code == 303
+    with runtime.db.transaction() as s:
+        hours_id = s.scalars(select(BusinessHours)).one().id
+    assert admin.post("/admin/sla/policies", {"name": "Office policy", "first_response": "60",
+                                              "business_hours_id": str(hours_id)}).status_code == 303
+    page = admin.get("/admin/sla")
+    assert f'action="/admin/sla/hours/{hours_id}/delete"' in page.text and "Delete the business hours" in page.text
+    # when the admin deletes them: refused, with the policy named
+    refused = admin.post(f"/admin/sla/hours/{hours_id}/delete")
+    assert refused.status_code == 422 and "used by the SLA policies: Office policy" in refused.text
+    # then, once the policy is gone, they can be deleted (a second click is no error)
+    with runtime.db.transaction() as s:
+        policy_id = s.scalars(select(SlaPolicy)).one().id
+    assert admin.post(f"/admin/sla/policies/{policy_id}/delete").status_code == 303
+    assert admin.post(f"/admin/sla/hours/{hours_id}/delete").status_code == 303
+    assert admin.post(f"/admin/sla/hours/{hours_id}/delete").status_code == 303
+    with runtime.db.transaction() as s:
+        assert s.scalars(select(BusinessHours)).all() == []
+
+
 def test_public_wait_json_and_svg(settings: Settings, runtime: Runtime, world: World) -> None:
     wait.clear_cache()
     now = datetime.now(UTC)

@@ -116,3 +116,33 @@ def test_bad_hours_settings_and_updates(runtime: Runtime, world: World, world_fa
         with pytest.raises(NotFound):
             actions.set_publication(s, runtime.publisher, actor=admin(s, world), account_id=other.account.id)
     assert seen == []
+
+
+def test_business_hours_in_use_are_not_deleted(runtime: Runtime, world: World, world_factory: Any) -> None:
+    other = world_factory("globex")
+    # given business hours two policies use
+    with runtime.db.transaction() as s:
+        office = actions.create_business_hours(s, runtime.publisher, actor=admin(s, world), name="Office")
+        first = actions.create_policy(s, runtime.publisher, actor=admin(s, world), name="Complaints", position=1,
+                                      business_hours_id=office.id)
+        actions.create_policy(s, runtime.publisher, actor=admin(s, world), name="Everything else", position=2,
+                              business_hours_id=office.id)
+        ids = office.id, first.id
+    # when they are deleted: refused with the policies named, nothing written; another workspace's: not found
+    with recorded() as seen, runtime.db.transaction() as s:
+        with pytest.raises(Conflict, match=r"used by the SLA policies: Complaints, Everything else \(give them other"):
+            actions.delete_business_hours(s, runtime.publisher, actor=admin(s, world), hours_id=ids[0])
+        with pytest.raises(NotFound):
+            actions.delete_business_hours(s, runtime.publisher, actor=admin(s, other), hours_id=ids[0])
+    assert seen == []
+    # then, once no policy uses them, they are deleted and audited
+    with recorded() as seen, runtime.db.transaction() as s:
+        actions.update_policy(s, runtime.publisher, actor=admin(s, world), policy_id=ids[1], business_hours_id=None)
+        actions.delete_policy(s, runtime.publisher, actor=admin(s, world),
+                              policy_id=s.scalars(select(SlaPolicy.id).where(SlaPolicy.name == "Everything else"))
+                              .one())
+        actions.delete_business_hours(s, runtime.publisher, actor=admin(s, world), hours_id=ids[0])
+    assert [(e.entity, e.action, e.entity_id) for e in seen][-1] == ("business_hours", "deleted", ids[0])
+    with runtime.db.transaction() as s:
+        assert s.scalars(select(BusinessHours)).all() == []
+        assert s.scalars(select(SlaPolicy.business_hours_id)).all() == [None]

@@ -88,6 +88,46 @@ def create_user(
     return user
 
 
+def get_user(session: Session, workspace_id: int, user_id: int) -> User:
+    user = session.get(User, user_id)
+    if user is None or user.workspace_id != workspace_id:
+        raise NotFound("no such user")
+    return user
+
+
+def update_user(session: Session, *, actor: User, user_id: int, role: str | None = None, active: bool | None = None,
+                publisher: Publisher | None = None) -> User:
+    """Change a user's role or deactivate / reactivate them (``None``: unchanged). A deactivated user can no longer
+    sign in, their tokens stop working and routing gives them no new case. The workspace always keeps an active
+    admin: demoting or deactivating the last one is a ``Conflict``."""
+    user = get_user(session, actor.workspace_id, user_id)
+    if role is not None and role not in {r.value for r in Role}:
+        raise Invalid(f"unknown role {role!r}")
+    new_role = user.role if role is None else role
+    new_active = user.is_active if active is None else active
+    if user.role == Role.ADMIN and user.is_active and not (new_role == Role.ADMIN and new_active):
+        # the active admins' rows are locked, so that two admins demoting each other cannot both succeed
+        admins = session.scalars(select(User.id).where(User.workspace_id == user.workspace_id, User.is_active,
+                                                       User.role == Role.ADMIN).with_for_update()).all()
+        if not [i for i in admins if i != user.id]:
+            raise Conflict("the workspace needs an active admin: make another user admin first")
+    changes = []
+    if new_role != user.role:
+        user.role = new_role
+        changes.append("role")
+    if new_active != user.is_active:
+        user.is_active = new_active
+        changes.append("is_active")
+    if changes:
+        session.flush()
+        timeline.settings_changed(session, workspace_id=user.workspace_id, actor_user_id=actor.id, entity="user",
+                                  action="updated", entity_id=user.id, changes=changes)
+        bus.emit(session, publisher or Publisher.outside_server(session), SettingsChanged(
+            workspace_id=user.workspace_id, actor_user_id=actor.id, entity="user", action="updated",
+            entity_id=user.id, changes=tuple(sorted(changes))))
+    return user
+
+
 class LoginRateLimited(Exception):
     pass
 

@@ -15,6 +15,11 @@ def workspace_users(session: Session, workspace_id: int) -> list[User]:
     )
 
 
+def all_users(session: Session, workspace_id: int) -> list[User]:
+    """Every user of a workspace, deactivated ones too, by name."""
+    return list(session.scalars(select(User).where(User.workspace_id == workspace_id).order_by(User.name, User.id)))
+
+
 def user_tokens(session: Session, user: User) -> list[ApiToken]:
     """A user's own API tokens: the usable ones first, newest first."""
     return list(session.scalars(select(ApiToken).where(ApiToken.user_id == user.id,

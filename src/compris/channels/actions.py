@@ -195,6 +195,72 @@ def update(
     return changed
 
 
+def _known(connector: Connector, given: Mapping[str, str], fields: tuple[str, ...], what: str) -> None:
+    unknown = sorted(set(given) - set(fields))
+    if unknown:
+        known = ", ".join(fields) or "none"
+        raise Invalid(f"unknown {what}: {', '.join(unknown)} ({connector.display_name} takes: {known})")
+
+
+def connect_account(
+    session: Session,
+    secret_key: str,
+    *,
+    workspace_id: int,
+    network: str,
+    name: str,
+    external_id: str,
+    settings: Mapping[str, str],
+    secrets: Mapping[str, str],
+    actor_user_id: int | None,
+    publisher: Publisher | None = None,
+) -> ChannelAccount:
+    """:func:`connect` with the settings and secrets by name (the API): an unknown name is refused."""
+    try:
+        connector = registry.get(network)
+    except registry.UnknownNetwork:
+        known = ", ".join(sorted(registry.connectors()))
+        raise Invalid(f"unknown network {network!r} (installed: {known})") from None
+    _known(connector, settings, connector.setting_fields, "settings")
+    _known(connector, secrets, connector.secret_fields, "secrets")
+    form = {**{SETTING_PREFIX + k: v for k, v in settings.items()},
+            **{SECRET_PREFIX + k: v for k, v in secrets.items()}}
+    return connect(session, secret_key, workspace_id=workspace_id, network=network, name=name,
+                   external_id=external_id, form=form, actor_user_id=actor_user_id, publisher=publisher)
+
+
+def change_account(
+    session: Session,
+    secret_key: str,
+    account: ChannelAccount,
+    *,
+    name: str | None = None,
+    external_id: str | None = None,
+    settings: Mapping[str, str] | None = None,
+    secrets: Mapping[str, str] | None = None,
+    active: bool | None = None,
+    actor_user_id: int | None,
+    publisher: Publisher | None = None,
+) -> list[str]:
+    """:func:`update` with only what changes (the API; ``None``: unchanged): the settings named change (``""``
+    removes one), the others stay; the secrets named are replaced (``""`` keeps the stored one). Returns the names
+    of what changed."""
+    try:
+        connector = connector_for(account)
+    except registry.UnknownNetwork:
+        raise Invalid(f"the {account.network!r} connector is not installed on this server") from None
+    _known(connector, settings or {}, connector.setting_fields, "settings")
+    _known(connector, secrets or {}, connector.secret_fields, "secrets")
+    current = {k: str(v) for k, v in (account.settings or {}).items() if k in connector.setting_fields}
+    merged = {**current, **(settings or {})}
+    form = {**{SETTING_PREFIX + k: v for k, v in merged.items()},
+            **{SECRET_PREFIX + k: v for k, v in (secrets or {}).items()}}
+    return update(session, secret_key, account, name=account.name if name is None else name,
+                  external_id=account.external_id if external_id is None else external_id,
+                  active=account.is_active if active is None else active, form=form, actor_user_id=actor_user_id,
+                  publisher=publisher)
+
+
 def store_renewed_secrets(session: Session, secret_key: str, account: ChannelAccount, renewed: dict[str, str], *,
                           publisher: Publisher | None = None) -> None:
     """Merge credentials a platform renewed (OAuth2 refresh) into the account, encrypted; audit it."""

@@ -1,4 +1,5 @@
-"""Every administrative write of the SLA: business hours, policies, alert settings, published expected waits.
+"""Every administrative write of the SLA: business hours (deleted only once no policy uses them), policies, alert
+settings, published expected waits.
 
 The admin page (``web/pages/sla.py``) and the JSON API (``web/api/sla.py``) both call these. Each checks its
 untrusted input (``Invalid`` / ``NotFound`` / ``Conflict``), writes, records a ``settings_changed`` audit row and
@@ -98,6 +99,22 @@ def save_business_hours(session: Session, publisher: Publisher, *, actor: User, 
         return create_business_hours(session, publisher, actor=actor, name=name, timezone=timezone, lines=lines)
     return update_business_hours(session, publisher, actor=actor, hours_id=existing.id, timezone=timezone,
                                  lines=lines)
+
+
+def delete_business_hours(session: Session, publisher: Publisher, *, actor: User, hours_id: int) -> None:
+    """Delete a business calendar no policy counts its time in. While policies use it, refused (``Conflict``,
+    naming them): deleting it would silently make their deadlines count around the clock; give them other hours
+    (or 24/7) first."""
+    row = get_business_hours(session, actor.workspace_id, hours_id)
+    users = list(session.scalars(select(SlaPolicy.name).where(SlaPolicy.workspace_id == actor.workspace_id,
+                                                             SlaPolicy.business_hours_id == row.id)
+                                 .order_by(SlaPolicy.position, SlaPolicy.name)))
+    if users:
+        raise Conflict(f"these business hours are used by the SLA policies: {', '.join(users)} (give them other "
+                       "hours, or 24/7, first)")
+    session.delete(row)
+    session.flush()
+    record_change(session, publisher, actor=actor, entity="business_hours", action="deleted", entity_id=hours_id)
 
 
 # --- policies ----------------------------------------------------------------------------------------------

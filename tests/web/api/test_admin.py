@@ -95,6 +95,7 @@ def test_teams_members_agents_and_rules(client: TestClient, world: World, admin_
     ("patch", "/sla/policies/999999", {"name": "P"}, 404, "no such SLA policy"),
     ("patch", "/sla/settings", {"webhook_url": "ftp://nope"}, 422, "must start with https:// or http://"),
     ("post", "/sla/business-hours", {"name": "H", "timezone": "Nowhere"}, 422, "unknown time zone"),
+    ("delete", "/sla/business-hours/999999", None, 404, "no such business hours"),
     ("post", "/templates", {"name": "T", "bodies": {"en": "Hi {firstname}"}}, 422, "unknown variables: {firstname}"),
     ("post", "/templates", {"name": "T", "bodies": {"en": "  "}}, 422, "a template needs a text"),
     ("delete", "/templates/999999", None, 404, "no such template"),
@@ -156,8 +157,13 @@ def test_sla_hours_policies_and_settings(client: TestClient, world: World, admin
     saved = client.patch("/api/v1/sla/settings", json={"webhook_url": "https://hooks.test/sla"},
                          headers=admin_headers)
     assert saved.json() == {"webhook_url": "https://hooks.test/sla", "alert_at_risk": True}
+    # business hours a policy uses are not deleted (409, the policy named); once it is gone, they are
+    in_use = client.delete(f"/api/v1/sla/business-hours/{hours_id}", headers=admin_headers)
+    assert in_use.status_code == 409 and "used by the SLA policies: Complaints on X" in in_use.json()["error"]
     assert client.delete(f"/api/v1/sla/policies/{out['id']}", headers=admin_headers).status_code == 204
     assert client.get("/api/v1/sla/policies", headers=admin_headers).json()["items"] == []
+    assert client.delete(f"/api/v1/sla/business-hours/{hours_id}", headers=admin_headers).status_code == 204
+    assert client.get("/api/v1/sla/business-hours", headers=admin_headers).json()["items"] == []
 
 
 def test_templates_for_supervisors(client: TestClient, world: World, admin_headers: dict[str, str]) -> None:
@@ -169,7 +175,9 @@ def test_templates_for_supervisors(client: TestClient, world: World, admin_heade
     assert (t["shortcut"], t["purpose"], t["is_active"], t["usage_count"]) == ("sorry", "reply", True, 0)
     again = client.post("/api/v1/templates", json={"name": "Other", "shortcut": "sorry", "bodies": {"en": "x"}},
                         headers=admin_headers)
-    assert again.status_code == 422 and again.json()["error"] == "another template has this shortcut"
+    assert again.status_code == 409 and again.json()["error"] == "another template has this shortcut"
+    same_name = client.post("/api/v1/templates", json={"name": "SORRY", "bodies": {"en": "x"}}, headers=admin_headers)
+    assert same_name.status_code == 409 and same_name.json()["error"] == "another template has this name"
     patched = client.patch(f"/api/v1/templates/{t['id']}", json={"is_active": False}, headers=admin_headers)
     assert patched.status_code == 200 and patched.json()["is_active"] is False
     assert patched.json()["bodies"] == {"en": "Hi {first_name}, sorry.", "fr": "Désolé."}

@@ -19,6 +19,7 @@ from compris.web.api import (
     sla,
     templates,
     uploads,
+    users,
 )
 
 EXPECTED = {
@@ -36,6 +37,12 @@ EXPECTED = {
     ("get", "/api/v1/messages/{message_id}"),
     ("post", "/api/v1/messages/{message_id}/retry"),
     ("get", "/api/v1/channels"),
+    ("post", "/api/v1/channels"),
+    ("get", "/api/v1/channels/{account_id}"),
+    ("patch", "/api/v1/channels/{account_id}"),
+    ("post", "/api/v1/channels/{account_id}/test"),
+    ("get", "/api/v1/channels/{account_id}/wait-publication"),
+    ("patch", "/api/v1/channels/{account_id}/wait-publication"),
     ("post", "/api/v1/uploads"),
     ("get", "/api/v1/uploads/{upload_id}"),
     ("get", "/api/v1/uploads/{upload_id}/content"),
@@ -55,6 +62,7 @@ EXPECTED = {
     ("get", "/api/v1/sla/business-hours"),
     ("post", "/api/v1/sla/business-hours"),
     ("patch", "/api/v1/sla/business-hours/{hours_id}"),
+    ("delete", "/api/v1/sla/business-hours/{hours_id}"),
     ("get", "/api/v1/sla/policies"),
     ("post", "/api/v1/sla/policies"),
     ("patch", "/api/v1/sla/policies/{policy_id}"),
@@ -68,10 +76,14 @@ EXPECTED = {
     ("delete", "/api/v1/templates/{template_id}"),
     ("get", "/api/v1/reply-settings"),
     ("put", "/api/v1/reply-settings"),
+    ("get", "/api/v1/users"),
+    ("post", "/api/v1/users"),
+    ("patch", "/api/v1/users/{user_id}"),
 }
 #: the administration routes: a 403 for the wrong role is documented
 ROLE_CHECKED = {key for key in EXPECTED if key[1].split("/")[3] in ("teams", "agents", "routing-rules", "sla",
-                                                                     "templates", "reply-settings")}
+                                                                     "templates", "reply-settings", "users")
+                or key[1].startswith("/api/v1/channels/") or key == ("post", "/api/v1/channels")}
 
 
 @pytest.fixture
@@ -98,7 +110,7 @@ def test_it_lists_every_endpoint(document: dict[str, Any]) -> None:
     assert set(_operations(document)) == EXPECTED
     routes = {(m.lower(), "/api/v1" + r.path)
               for module in (cases, channels, contacts, me, messages, uploads, routing, sla, templates,
-                             reply_settings)
+                             reply_settings, users)
               for r in module.router.routes if isinstance(r, APIRoute) for m in r.methods or ()}
     assert routes == EXPECTED  # no undocumented route either
 

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from compris import bus, timeline
 from compris.events import SettingsChanged
 from compris.kit.clock import now
-from compris.kit.errors import Invalid, NotFound
+from compris.kit.errors import Conflict, Invalid, NotFound
 from compris.live import Publisher
 from compris.models import ReplyTemplate, TemplatePurpose, User
 from compris.replies.queries import list_templates
@@ -66,9 +66,9 @@ def _clean(
     if template_id is not None:
         clash = clash.where(ReplyTemplate.id != template_id)
     if session.scalar(clash.where(func.lower(ReplyTemplate.name) == name.lower())) is not None:
-        raise Invalid("another template has this name")
+        raise Conflict("another template has this name")
     if shortcut and session.scalar(clash.where(ReplyTemplate.shortcut == shortcut)) is not None:
-        raise Invalid("another template has this shortcut")
+        raise Conflict("another template has this shortcut")
     return name, shortcut, cleaned, (team or "").strip() or None
 
 

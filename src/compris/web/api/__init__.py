@@ -19,6 +19,7 @@ from compris.web.api import (
     sla,
     templates,
     uploads,
+    users,
 )
 
 router = APIRouter(prefix="/api/v1")
@@ -32,5 +33,6 @@ router.include_router(routing.router)
 router.include_router(sla.router)
 router.include_router(templates.router)
 router.include_router(reply_settings.router)
+router.include_router(users.router)
 
 __all__ = ["router"]

@@ -80,6 +80,15 @@ def update_hours(hours_id: HoursId, body: BusinessHoursPatch, ctx: AdminApi) -> 
     return _hours(row)
 
 
+@router.delete("/business-hours/{hours_id}", status_code=204, summary="Delete business hours",
+               responses=errors(403, 404, 409, 422, not_found="No such business hours in your workspace."))
+def delete_hours(hours_id: HoursId, ctx: AdminApi) -> Response:
+    """Business hours no policy uses. While policies count their time in them, refused (409, naming the
+    policies): give those policies other hours, or none (24/7), first."""
+    actions.delete_business_hours(ctx.session, ctx.runtime.publisher, actor=ctx.user, hours_id=hours_id)
+    return Response(status_code=204)
+
+
 # --- policies ----------------------------------------------------------------------------------------------
 
 

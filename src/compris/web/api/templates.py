@@ -36,10 +36,10 @@ def list_templates(
 
 
 @router.post("/templates", status_code=201, response_model=TemplateOut, summary="Create a reply template",
-             responses=errors(403, 422))
+             responses=errors(403, 409, 422))
 def create_template(body: TemplateIn, ctx: SupervisorApi) -> TemplateOut:
-    """A template with a body per language. Unknown variables, a name or shortcut already used, or no text at
-    all are refused (422)."""
+    """A template with a body per language. Unknown variables or no text at all are refused (422); a name or
+    shortcut another template has is a conflict (409)."""
     bodies = {str(k): v for k, v in body.bodies.items()}
     row = actions.create_template(ctx.session, actor=ctx.user, name=body.name, bodies=bodies,
                                   shortcut=body.shortcut, team=body.team, purpose=body.purpose,
@@ -55,9 +55,10 @@ def get_template(template_id: TemplateId, ctx: SupervisorApi) -> TemplateOut:
 
 
 @router.patch("/templates/{template_id}", response_model=TemplateOut, summary="Change a reply template",
-              responses=errors(403, 404, 422, not_found=NOT_FOUND))
+              responses=errors(403, 404, 409, 422, not_found=NOT_FOUND))
 def update_template(template_id: TemplateId, body: TemplatePatch, ctx: SupervisorApi) -> TemplateOut:
-    """Change the fields given; `bodies`, when given, replaces every language's text."""
+    """Change the fields given; `bodies`, when given, replaces every language's text. A name or shortcut another
+    template has is a conflict (409)."""
     row = queries.get_template(ctx.session, ctx.user.workspace_id, template_id)
     given = body.bodies if body.bodies is not None else row.bodies
     row = actions.update_template(

@@ -82,6 +82,12 @@ def save_hours(
         ctx.session, ctx.runtime.publisher, actor=ctx.user, name=name, timezone=timezone, lines=lines))
 
 
+@router.post("/admin/sla/hours/{hours_id}/delete")
+def delete_hours(request: Request, hours_id: int, ctx: AdminPage) -> Response:
+    return _write(request, ctx, lambda: actions.delete_business_hours(
+        ctx.session, ctx.runtime.publisher, actor=ctx.user, hours_id=hours_id), missing_ok=True)
+
+
 def minutes_field(value: str, what: str) -> int | None:
     """A form's minutes (``"7.5"``, ``"7,5"``) as seconds; empty: ``None``."""
     value = value.strip().replace(",", ".")
