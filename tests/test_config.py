@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import pytest
+from typer.testing import CliRunner, Result
 
 from compris.config import ConfigError, Settings
 
@@ -31,18 +32,22 @@ def test_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> 
     settings.check_secret()
 
 
-def test_the_cli_refuses_to_serve_with_a_placeholder_secret(monkeypatch: pytest.MonkeyPatch) -> None:
-    from typer.testing import CliRunner
-
+def serve_with(monkeypatch: pytest.MonkeyPatch, **env: str) -> Result:
+    """``compris serve`` with these environment variables, outside the demo (it refuses before serving)."""
     from compris.cli import app
     from compris.config import get_settings
 
-    monkeypatch.setenv("COMPRIS_SECRET_KEY", "change-me")
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
     monkeypatch.delenv("COMPRIS_DEMO", raising=False)
     get_settings.cache_clear()
     try:
-        result = CliRunner().invoke(app, ["serve"])
+        return CliRunner().invoke(app, ["serve"])
     finally:
         get_settings.cache_clear()
+
+
+def test_the_cli_refuses_to_serve_with_a_placeholder_secret(monkeypatch: pytest.MonkeyPatch) -> None:
+    result = serve_with(monkeypatch, COMPRIS_SECRET_KEY="change-me")
     assert result.exit_code == 2
     assert "COMPRIS_SECRET_KEY" in result.output

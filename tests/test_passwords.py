@@ -13,6 +13,7 @@ from compris.kit import passwords
 from compris.models import User
 
 from .conftest import World
+from .test_config import serve_with
 
 PASSWORD = "correct horse battery"
 
@@ -99,18 +100,6 @@ def test_the_minimal_cost_is_refused_outside_the_demo() -> None:
 
 
 def test_serve_refuses_the_minimal_cost(monkeypatch: pytest.MonkeyPatch) -> None:
-    from typer.testing import CliRunner
-
-    from compris.cli import app
-    from compris.config import get_settings
-
-    monkeypatch.setenv("COMPRIS_SECRET_KEY", "x" * 40)
-    monkeypatch.setenv("COMPRIS_PASSWORD_HASH_COST", "minimal")
-    monkeypatch.delenv("COMPRIS_DEMO", raising=False)
-    get_settings.cache_clear()
-    try:
-        result = CliRunner().invoke(app, ["serve"])
-    finally:
-        get_settings.cache_clear()
+    result = serve_with(monkeypatch, COMPRIS_SECRET_KEY="x" * 40, COMPRIS_PASSWORD_HASH_COST="minimal")
     assert result.exit_code == 2
     assert "COMPRIS_PASSWORD_HASH_COST" in result.output

@@ -21,6 +21,7 @@ from compris.events import (
     ReplyFailed,
 )
 from compris.inbox.actions.cases import MAX_TEXT, change_status
+from compris.inbox.queries import merged_into
 from compris.kit.clock import now
 from compris.live import Publisher, publish_case
 from compris.models import (
@@ -187,10 +188,7 @@ def record_inbound(
     identity = resolve_identity(session, account, inbound.author)
     contact = session.get(Contact, identity.contact_id)
     assert contact is not None
-    while contact.merged_into_id is not None:  # follow merges to the surviving contact
-        merged = session.get(Contact, contact.merged_into_id)
-        assert merged is not None
-        contact = merged
+    contact = merged_into(session, contact) or contact  # follow merges to the surviving contact
     thread = thread_for(
         session,
         account,
