@@ -112,7 +112,7 @@ def _record(session: Session, kind: EventKind, *, workspace_id: int, case: Case 
             actor_user_id: int | None = None, at: datetime | None = None, **data: Any) -> CaseEvent:
     row = CaseEvent(workspace_id=workspace_id, case_id=case.id if case is not None else None,
                     actor_user_id=actor_user_id, kind=kind.value,
-                    data={k: v for k, v in data.items()})
+                    data=dict(data))
     if at is not None:
         row.created_at = at
     session.add(row)

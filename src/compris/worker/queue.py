@@ -21,7 +21,7 @@ from functools import partial
 from typing import Any
 
 import httpx
-from sqlalchemy import or_, select, update
+from sqlalchemy import Select, or_, select, update
 from sqlalchemy.orm import Session
 
 from compris.config import Settings
@@ -128,6 +128,14 @@ class Lane:
             return cls(name, kinds=tuple(sorted(k for k, lane in LANES.items() if lane == name)))
         return cls(name, excluded=tuple(sorted(k for k, lane in LANES.items() if lane in separate)))
 
+    def restrict(self, query: Select[Any]) -> Select[Any]:
+        """``query`` on jobs, limited to this lane's kinds."""
+        if self.kinds is not None:
+            query = query.where(Job.kind.in_(self.kinds))
+        if self.excluded:
+            query = query.where(Job.kind.not_in(self.excluded))
+        return query
+
 
 @dataclass(frozen=True)
 class Periodic:
@@ -203,11 +211,7 @@ def claim(
             .limit(1)
             .with_for_update(skip_locked=True)
         )
-        if kinds is not None:
-            query = query.where(Job.kind.in_(kinds))
-        if excluded:
-            query = query.where(Job.kind.not_in(excluded))
-        job_id = session.scalar(query)
+        job_id = session.scalar(Lane(kinds=kinds, excluded=excluded).restrict(query))
         if job_id is None:
             return None
         job = session.get(Job, job_id)
@@ -226,11 +230,8 @@ def jobs_due(db: Database, lane: Lane, *, other_than: int | None = None,
     """Whether a queued job of ``lane`` (other than job ``other_than``) has been due for ``for_at_least``: one
     indexed look-up."""
     with db.transaction() as session:
-        query = select(Job.id).where(Job.status == JobStatus.QUEUED, Job.run_at <= now() - for_at_least).limit(1)
-        if lane.kinds is not None:
-            query = query.where(Job.kind.in_(lane.kinds))
-        if lane.excluded:
-            query = query.where(Job.kind.not_in(lane.excluded))
+        query = lane.restrict(
+            select(Job.id).where(Job.status == JobStatus.QUEUED, Job.run_at <= now() - for_at_least).limit(1))
         if other_than is not None:
             query = query.where(Job.id != other_than)
         return session.scalar(query) is not None
