@@ -80,3 +80,8 @@ def secret_views(secret_key: str, account: ChannelAccount) -> dict[str, SecretVi
         in_full = field in connector.generated_fields
         views[field] = SecretView(field, value if in_full else (redact(value) if value else ""), in_full)
     return views
+
+
+def webhook_url(base_url: str, account: ChannelAccount) -> str:
+    """The address a network posts this account's events to (what the admin pastes in the platform's settings)."""
+    return f"{base_url.rstrip('/')}/webhooks/{account.id}"

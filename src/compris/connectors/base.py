@@ -364,6 +364,12 @@ class Connector:
         """Answer a verification request (CRC, hub.challenge...), or None when it is not one."""
         return None
 
+    @property
+    def accepts_webhooks(self) -> bool:
+        """Whether the network pushes events to our webhook URL (the connector checks their signature); a polled
+        network (e-mail) has nothing to paste in a platform's settings."""
+        return type(self).verify is not Connector.verify
+
     def verify(self, account: AccountContext, request: WebhookRequest) -> None:
         """Authenticate a delivery on its raw bytes; raise :class:`SignatureError` when it fails."""
         raise SignatureError("this connector does not accept webhooks", 404)

@@ -51,12 +51,6 @@ def list_channels(ctx: Api) -> ChannelList:
     return ChannelList(items=[serialize.channel(a) for a in accounts])
 
 
-def _webhook_url(runtime: Runtime, account: ChannelAccount, connector: Connector) -> str | None:
-    if type(connector).verify is Connector.verify:  # the network is polled: nothing to paste
-        return None
-    return f"{runtime.settings.base_url.rstrip('/')}/webhooks/{account.id}"
-
-
 def _account(runtime: Runtime, account: ChannelAccount) -> ChannelAccountOut:
     try:
         connector: Connector | None = connector_for(account)
@@ -72,7 +66,8 @@ def _account(runtime: Runtime, account: ChannelAccount) -> ChannelAccountOut:
         settings={k: str(v) for k, v in (account.settings or {}).items()},
         secrets=[SecretOut(name=v.name, is_set=bool(v.shown), shown=v.shown, in_full=v.in_full)
                  for v in views.values()],
-        webhook_url=_webhook_url(runtime, account, connector) if connector else None, last_check=check)
+        webhook_url=forms.webhook_url(runtime.settings.base_url, account)
+        if connector is not None and connector.accepts_webhooks else None, last_check=check)
 
 
 @router.post("/channels", status_code=201, response_model=ChannelAccountOut, summary="Connect a channel account",

@@ -39,10 +39,6 @@ from compris.web.pages.render import domain_action, redirect, render
 router = APIRouter(include_in_schema=False)
 
 
-def _accepts_webhooks(connector: Connector) -> bool:
-    return type(connector).verify is not Connector.verify
-
-
 def _page(request: Request, ctx: PageContext, network: str, account: ChannelAccount | None, *,
           form: dict[str, Any], error: str | None = None, saved: bool = False, status_code: int = 200) -> Response:
     connector = registry.get(network)
@@ -50,13 +46,12 @@ def _page(request: Request, ctx: PageContext, network: str, account: ChannelAcco
     variables: dict[str, Any] = {
         "network": network, "account": account, "fields": specs, "external": forms.external_id_spec(connector),
         "labels": {s.name: s.label for s in specs}, "form": form, "error": error, "saved": saved,
-        "doc": f"docs/channels/{network}.md", "accepts_webhooks": _accepts_webhooks(connector),
+        "doc": f"docs/channels/{network}.md", "accepts_webhooks": connector.accepts_webhooks,
         "polled": connector.supports_polling, "secrets": {},
         "action": f"/admin/channels/{account.id}" if account else f"/admin/channels/connect/{network}",
     }
     if account is not None:
-        base = ctx.runtime.settings.base_url.rstrip("/")
-        variables["webhook_url"] = f"{base}/webhooks/{account.id}"
+        variables["webhook_url"] = forms.webhook_url(ctx.runtime.settings.base_url, account)
         variables["secrets"] = forms.secret_views(ctx.runtime.settings.secret_key, account)
     return render(request, ctx, "admin_channel.html", status_code=status_code, **variables)
 
