@@ -68,6 +68,8 @@ def record_actual_wait(session: Session, publisher: Publisher, event: ReplySent)
 @listens(MessageReceived, EchoReceived, ReplySent, ReplyFailed, ReplyUncertain, ReplyRetryRequested,
          DeliveryStatusChanged, CasesMerged, order=SLA_ORDER)
 def recompute_sla(session: Session, publisher: Publisher, event: CaseChange) -> None:
+    if isinstance(event, DeliveryStatusChanged) and event.status == "failed":
+        return  # the ReplyFailed emitted with it recomputes (once)
     case = session.get(Case, event.case_id)
     if case is not None:
         clocks.apply(session, publisher, case)
