@@ -15,8 +15,7 @@ from datetime import timedelta
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from compris import bus, timeline
-from compris.events import SettingsChanged
+from compris import audit, timeline
 from compris.kit import passwords
 from compris.kit.clock import now
 from compris.kit.errors import Conflict, Invalid, NotFound
@@ -40,12 +39,8 @@ def create_workspace(
     workspace = Workspace(slug=slug, name=name, timezone=timezone, default_language=default_language)
     session.add(workspace)
     session.flush()
-    timeline.settings_changed(session, workspace_id=workspace.id, actor_user_id=None, entity="workspace",
-                              action="created", entity_id=workspace.id, changes=["slug", "name", "timezone",
-                                                                                  "default_language"])
-    bus.emit(session, publisher or Publisher.outside_server(session), SettingsChanged(
-        workspace_id=workspace.id, entity="workspace", action="created", entity_id=workspace.id,
-        changes=("default_language", "name", "slug", "timezone")))
+    audit.record(session, publisher, workspace_id=workspace.id, actor_user_id=None, entity="workspace",
+                 action="created", entity_id=workspace.id, changes=["slug", "name", "timezone", "default_language"])
     return workspace
 
 
@@ -82,9 +77,8 @@ def create_user(
     session.add(user)
     session.flush()
     timeline.user_created(session, workspace_id=workspace.id, user_id=user.id, role=role, actor_user_id=actor_user_id)
-    bus.emit(session, publisher or Publisher.outside_server(session), SettingsChanged(
-        workspace_id=workspace.id, actor_user_id=actor_user_id, entity="user", action="created", entity_id=user.id,
-        changes=("email", "language", "name", "role")))
+    audit.announce(session, publisher, workspace_id=workspace.id, actor_user_id=actor_user_id, entity="user",
+                   action="created", entity_id=user.id, changes=("email", "language", "name", "role"))
     return user
 
 
@@ -120,11 +114,8 @@ def update_user(session: Session, *, actor: User, user_id: int, role: str | None
         changes.append("is_active")
     if changes:
         session.flush()
-        timeline.settings_changed(session, workspace_id=user.workspace_id, actor_user_id=actor.id, entity="user",
-                                  action="updated", entity_id=user.id, changes=changes)
-        bus.emit(session, publisher or Publisher.outside_server(session), SettingsChanged(
-            workspace_id=user.workspace_id, actor_user_id=actor.id, entity="user", action="updated",
-            entity_id=user.id, changes=tuple(sorted(changes))))
+        audit.record(session, publisher, workspace_id=user.workspace_id, actor_user_id=actor.id, entity="user",
+                     action="updated", entity_id=user.id, changes=changes)
     return user
 
 
@@ -178,9 +169,8 @@ def create_token(session: Session, user: User, name: str, *,
     session.flush()
     timeline.api_token_created(session, workspace_id=user.workspace_id, actor_user_id=user.id, token_id=token.id,
                                name=token.name)
-    bus.emit(session, publisher or Publisher.outside_server(session), SettingsChanged(
-        workspace_id=user.workspace_id, actor_user_id=user.id, entity="api_token", action="created",
-        entity_id=token.id, changes=("name",)))
+    audit.announce(session, publisher, workspace_id=user.workspace_id, actor_user_id=user.id, entity="api_token",
+                   action="created", entity_id=token.id, changes=("name",))
     return token, raw
 
 
@@ -209,8 +199,5 @@ def revoke_token(session: Session, user: User, token_id: int, *, publisher: Publ
     if token.revoked_at is not None:
         return
     token.revoked_at = now()
-    timeline.settings_changed(session, workspace_id=user.workspace_id, actor_user_id=user.id, entity="api_token",
-                              action="revoked", entity_id=token.id, changes=["revoked_at"])
-    bus.emit(session, publisher or Publisher.outside_server(session), SettingsChanged(
-        workspace_id=user.workspace_id, actor_user_id=user.id, entity="api_token", action="revoked",
-        entity_id=token.id, changes=("revoked_at",)))
+    audit.record(session, publisher, workspace_id=user.workspace_id, actor_user_id=user.id, entity="api_token",
+                 action="revoked", entity_id=token.id, changes=["revoked_at"])

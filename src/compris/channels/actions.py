@@ -18,13 +18,13 @@ import httpx
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from compris import bus, timeline
+from compris import audit as compris_audit
+from compris import timeline
 from compris.channels.accounts import connector_for
 from compris.channels.forms import SECRET_PREFIX, SETTING_PREFIX
 from compris.channels.safety import scrub
 from compris.connectors import registry
 from compris.connectors.base import AccountContext, Connector
-from compris.events import SettingsChanged
 from compris.kit.clock import now
 from compris.kit.crypto import decrypt_json, encrypt_json
 from compris.kit.errors import Conflict, Invalid
@@ -39,9 +39,8 @@ def audit(session: Session, publisher: Publisher | None, account: ChannelAccount
           changes: list[str], actor_user_id: int | None) -> None:
     """The domain event of a change to a channel account (its audit row is written by the caller's recorder).
     ``publisher`` may be left out outside a web process (the demo, the test worlds)."""
-    bus.emit(session, publisher or Publisher.outside_server(session), SettingsChanged(
-        workspace_id=account.workspace_id, actor_user_id=actor_user_id, entity="channel_account", action=action,
-        entity_id=account.id, changes=tuple(sorted(changes))))
+    compris_audit.announce(session, publisher, workspace_id=account.workspace_id, actor_user_id=actor_user_id,
+                           entity="channel_account", action=action, entity_id=account.id, changes=changes)
 
 
 def create_account(

@@ -16,9 +16,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from compris import bus, timeline
+from compris import audit
 from compris.connectors import registry
-from compris.events import SettingsChanged
 from compris.kit.errors import Conflict, Invalid, NotFound
 from compris.live import Publisher
 from compris.models import AgentProfile, RoutingRule, Team, TeamMember, User
@@ -33,16 +32,9 @@ LIST_CONDITIONS = ("networks", "languages", "intents", "topics", "keywords")
 
 def record_change(session: Session, publisher: Publisher, *, actor: User, entity: str, action: str,
                   entity_id: int | None, changes: Iterable[str] = ()) -> None:
-    """The audit row and the domain event of one administrative write (an update that changed nothing leaves
-    neither)."""
-    changed = sorted(set(changes))
-    if action == "updated" and not changed:
-        return
-    timeline.settings_changed(session, workspace_id=actor.workspace_id, actor_user_id=actor.id, entity=entity,
-                              action=action, entity_id=entity_id, changes=changed)
-    bus.emit(session, publisher, SettingsChanged(workspace_id=actor.workspace_id, actor_user_id=actor.id,
-                                                 entity=entity, action=action, entity_id=entity_id,
-                                                 changes=tuple(changed)))
+    """The audit row and the domain event of one of the admin's writes (:func:`compris.audit.record`)."""
+    audit.record(session, publisher, workspace_id=actor.workspace_id, actor_user_id=actor.id, entity=entity,
+                 action=action, entity_id=entity_id, changes=changes)
 
 
 # --- checks shared with the SLA's calendars ----------------------------------------------------------------

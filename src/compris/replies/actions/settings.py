@@ -8,8 +8,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from compris import bus, timeline
-from compris.events import SettingsChanged
+from compris import audit, timeline
 from compris.kit.errors import Invalid
 from compris.live import Publisher
 from compris.models import ReplySettings, Role, User
@@ -52,7 +51,6 @@ def save_reply_settings(
     row.updated_by_id = actor.id
     session.flush()
     timeline.reply_settings_changed(session, workspace_id=actor.workspace_id, actor_user_id=actor.id)
-    bus.emit(session, publisher or Publisher.outside_server(session), SettingsChanged(
-        workspace_id=actor.workspace_id, actor_user_id=actor.id, entity="reply_settings", action="updated",
-        entity_id=row.id, changes=tuple(sorted(changes))))
+    audit.announce(session, publisher, workspace_id=actor.workspace_id, actor_user_id=actor.id,
+                   entity="reply_settings", action="updated", entity_id=row.id, changes=changes)
     return row

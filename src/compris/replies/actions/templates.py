@@ -12,8 +12,7 @@ from collections.abc import Mapping, Sequence
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from compris import bus, timeline
-from compris.events import SettingsChanged
+from compris import audit, timeline
 from compris.kit.clock import now
 from compris.kit.errors import Conflict, Invalid, NotFound
 from compris.live import Publisher
@@ -24,9 +23,8 @@ from compris.replies.rendering import DEFAULT_TEMPLATES, LANGUAGES, MAX_BODY, VA
 
 def _changed(session: Session, publisher: Publisher | None, actor: User, action: str, template_id: int,
              changes: Sequence[str]) -> None:
-    bus.emit(session, publisher or Publisher.outside_server(session), SettingsChanged(
-        workspace_id=actor.workspace_id, actor_user_id=actor.id, entity="template", action=action,
-        entity_id=template_id, changes=tuple(sorted(changes))))
+    audit.announce(session, publisher, workspace_id=actor.workspace_id, actor_user_id=actor.id, entity="template",
+                   action=action, entity_id=template_id, changes=changes)
 
 
 def _clean(
