@@ -68,7 +68,8 @@ def test_nothing_calls_another_capability_by_hand_after_a_write() -> None:
                 assert "hooks" not in node.module.split("."), name
 
 
-CAPABILITIES = ("replies", "sla", "routing", "inbox", "triage", "uploads", "channels", "accounts")
+CAPABILITIES = ("replies", "sla", "routing", "inbox", "triage", "uploads", "channels", "accounts", "escalation",
+                "business", "surveys", "subscriptions", "mail")
 SHAPE = ("actions", "queries", "listeners", "tasks", "schemas")
 
 

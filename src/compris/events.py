@@ -204,6 +204,189 @@ class SlaBreached(CaseChange):
     breached_at: str
 
 
+# --- inbound screening ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Claim:
+    """What a capability that recognised an inbound message wants done with it.
+
+    ``keep`` True: the message is stored on ``case_id`` (a survey answer, a comment) without reopening it or
+    counting as a customer's new request (its ``MessageReceived`` has ``how="claimed"``); False: nothing is stored
+    in the inbox (a partner's e-mail answer to an escalation: the escalation keeps it), the raw event stays."""
+
+    by: str
+    case_id: int | None = None
+    keep: bool = True
+    reason: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class InboundScreened(DomainEvent):
+    """An inbound message is about to be stored: listeners may claim it (append a :class:`Claim` to ``claims``;
+    the first claim wins). Emitted by ``record_inbound`` before it finds or opens a case; ``message`` is the
+    connector's normalised :class:`~compris.connectors.base.InboundMessage` and ``identity_id`` the sender's known
+    identity on this account (None: never seen)."""
+
+    channel_account_id: int
+    network: str
+    message: Any
+    identity_id: int | None = None
+    contact_id: int | None = None
+    claims: list[Claim] = field(default_factory=list, hash=False, compare=False)
+
+
+@dataclass(frozen=True, kw_only=True)
+class MessageClaimed(CaseChange):
+    """An inbound message a capability claimed (:class:`Claim` with ``keep``) was stored on ``case_id`` without
+    reopening it: it is not a new request (routing, the expected wait and the SLA ignore it)."""
+
+    message_id: int
+    channel_account_id: int
+    by: str
+
+
+# --- escalation ------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class EscalationChange(CaseChange):
+    """A base for the events about one escalation (to a partner or an internal team)."""
+
+    escalation_id: int
+    partner_id: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class EscalationCreated(EscalationChange):
+    """An agent escalated the case (the brief, what is shared and the due time are on the escalation row)."""
+
+    due_at: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class EscalationOpened(EscalationChange):
+    """The partner opened the portal link (first time per link)."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class EscalationAnswered(EscalationChange):
+    """The partner answered (portal or e-mail). ``outcome``: ``answer``, ``done`` (done on their side) or
+    ``need_info`` (they need more information)."""
+
+    exchange_id: int
+    outcome: str = "answer"
+    via: str = "portal"  # portal | email
+
+
+@dataclass(frozen=True, kw_only=True)
+class EscalationFollowedUp(EscalationChange):
+    """The agent wrote to the partner again on an open escalation (more information, a nudge)."""
+
+    exchange_id: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class EscalationReminded(EscalationChange):
+    """A reminder e-mail went to the partner (``when``: before / after the due time)."""
+
+    when: str
+    number: int = 1
+
+
+@dataclass(frozen=True, kw_only=True)
+class EscalationOverdue(EscalationChange):
+    """The escalation passed its due time without an answer (once per due time)."""
+
+    due_at: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class EscalationClosed(EscalationChange):
+    """The escalation ended: ``outcome`` ``resolved`` (the agent closed it after the answer), ``cancelled``."""
+
+    outcome: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class EscalationReopened(EscalationChange):
+    """A closed escalation was reopened (a new due time and a fresh link)."""
+
+    due_at: str | None = None
+
+
+# --- business actions ------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class BusinessActionChange(CaseChange):
+    """A base for the events about one run of a business action (rebook, refund...) from a case."""
+
+    run_id: int
+    action_id: int
+    action_key: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class BusinessActionRequested(BusinessActionChange):
+    """An agent asked for the action; the call is queued (never run twice: one idempotency key per run)."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class BusinessActionSucceeded(BusinessActionChange):
+    """The brand's system answered 2xx; the returned fields are on the run row."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class BusinessActionFailed(BusinessActionChange):
+    """The call failed for good (refused, an error answer, retries exhausted or timed out)."""
+
+    error: str = ""
+
+
+# --- surveys ---------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class SurveyChange(CaseChange):
+    """A base for the events about one satisfaction survey."""
+
+    survey_id: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class SurveySent(SurveyChange):
+    """The survey was queued to the customer (``message_id``: the outbound message; None: e-mail/link only)."""
+
+    message_id: int | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class SurveySkipped(SurveyChange):
+    """A resolution did not get a survey, and why (``reason``: a stable code such as ``spam``, ``no_reply``,
+    ``recently_surveyed``, ``window_closed``, ``public_only``)."""
+
+    reason: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class SurveyAnswered(SurveyChange):
+    """The customer rated (once per survey); ``rating`` on the survey's scale, ``score`` 0–100."""
+
+    rating: int
+    score: int
+    via: str  # button | text | link | email
+    agent_id: int | None = None
+    team_id: int | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class SurveyCommented(SurveyChange):
+    """The customer added a comment to their rating (``message_id`` when it came as a message)."""
+
+    message_id: int | None = None
+
+
 # --- workspace settings (audit) ----------------------------------------------------------------------------
 
 

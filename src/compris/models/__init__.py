@@ -3,6 +3,14 @@
 from compris.models.base import Base
 from compris.models.channel import ChannelAccount
 from compris.models.contact import Contact, Identity
+from compris.models.escalation import (
+    OPEN_ESCALATION_STATUSES,
+    Escalation,
+    EscalationStatus,
+    Exchange,
+    Partner,
+    PartnerKind,
+)
 from compris.models.inbox import (
     ACTIVE_STATUSES,
     Case,
@@ -13,16 +21,19 @@ from compris.models.inbox import (
     Message,
     Thread,
 )
+from compris.models.mail import MailSettings, MailState, OutgoingMail
 from compris.models.pipeline import Job, JobStatus, Outbox, RawEvent, RawEventStatus
 from compris.models.replies import GuardEvent, ReplySettings, ReplyTemplate, TemplatePurpose
 from compris.models.routing import AgentProfile, Presence, RoutingRule, Team, TeamMember
 from compris.models.sla import BusinessHours, SlaBreach, SlaPolicy, SlaSettings, WaitPrediction, WaitPublication
+from compris.models.surveys import Survey, SurveySettings, SurveyState
 from compris.models.triage import TriageCorrection
 from compris.models.uploads import Upload
 from compris.models.workspace import ApiToken, LoginAttempt, Role, User, Workspace
 
 __all__ = [
     "ACTIVE_STATUSES",
+    "OPEN_ESCALATION_STATUSES",
     "AgentProfile",
     "ApiToken",
     "Base",
@@ -34,13 +45,21 @@ __all__ = [
     "Contact",
     "DeliveryState",
     "Direction",
+    "Escalation",
+    "EscalationStatus",
+    "Exchange",
     "GuardEvent",
     "Identity",
     "Job",
     "JobStatus",
     "LoginAttempt",
+    "MailSettings",
+    "MailState",
     "Message",
     "Outbox",
+    "OutgoingMail",
+    "Partner",
+    "PartnerKind",
     "Presence",
     "RawEvent",
     "RawEventStatus",
@@ -51,6 +70,9 @@ __all__ = [
     "SlaBreach",
     "SlaPolicy",
     "SlaSettings",
+    "Survey",
+    "SurveySettings",
+    "SurveyState",
     "Team",
     "TeamMember",
     "TemplatePurpose",

@@ -14,8 +14,11 @@ from compris import bus, timeline
 from compris.connectors.base import Attachment, Author, DeliveryStatus, InboundMessage, Visibility
 from compris.events import (
     CaseOpened,
+    Claim,
     DeliveryStatusChanged,
     EchoReceived,
+    InboundScreened,
+    MessageClaimed,
     MessageDeleted,
     MessageReceived,
     ReplyFailed,
@@ -184,6 +187,9 @@ def record_inbound(
         return None
     if inbound.is_own:
         return _record_echo(session, publisher, account, inbound, raw_event_id)
+    claim = _screen(session, publisher, account, inbound)
+    if claim is not None and not claim.keep:
+        return None  # another capability took it (a partner's answer to an escalation): the raw event stays
 
     identity = resolve_identity(session, account, inbound.author)
     contact = session.get(Contact, identity.contact_id)
@@ -200,7 +206,11 @@ def record_inbound(
     # the first non-blank line of the thread's title or of the message (a title of spaces must not break it)
     lines = [*(inbound.thread_title or "").splitlines(), *inbound.text.splitlines()]
     subject = next((line.strip() for line in lines if line.strip()), "(attachment)")
-    case, how = _case_for(session, contact.id, account.workspace_id, subject)
+    claimed_case = session.get(Case, claim.case_id) if claim is not None and claim.case_id is not None else None
+    if claimed_case is not None and claimed_case.workspace_id == account.workspace_id:
+        case, how = claimed_case, "claimed"
+    else:
+        case, how = _case_for(session, contact.id, account.workspace_id, subject)
     previous_status = None if how == "opened" else case.status
     reply_to_id = None
     if inbound.reply_to_platform_id:
@@ -235,6 +245,18 @@ def record_inbound(
     )
     session.add(message)
     thread.last_inbound_at = max(filter(None, [thread.last_inbound_at, inbound.created_at]))
+    if how == "claimed":
+        assert claim is not None
+        message.platform_extra = {**message.platform_extra, "claimed_by": claim.by}
+        case.last_activity_at = now()
+        session.flush()
+        timeline.message_received(session, case, message_id=message.id, visibility=inbound.visibility,
+                                  network=account.network)
+        bus.emit(session, publisher, MessageClaimed(workspace_id=case.workspace_id, case_id=case.id,
+                                                    message_id=message.id, channel_account_id=account.id,
+                                                    by=claim.by))
+        publish_case(session, publisher, case, "message", message_id=message.id)
+        return message
     case.first_inbound_at = case.first_inbound_at or inbound.created_at
     case.last_inbound_at = max(filter(None, [case.last_inbound_at, inbound.created_at]))
     case.last_activity_at = now()
@@ -263,6 +285,22 @@ def record_inbound(
                                                  previous_status=previous_status))
     publish_case(session, publisher, case, how, message_id=message.id)
     return message
+
+
+def _screen(session: Session, publisher: Publisher, account: ChannelAccount, inbound: InboundMessage) -> Claim | None:
+    """Let the capabilities that wait for an answer (surveys, escalations) claim the message first."""
+    known = session.execute(
+        select(Identity.id, Identity.contact_id).where(
+            Identity.workspace_id == account.workspace_id,
+            Identity.network == account.network,
+            Identity.platform_user_id == inbound.author.platform_user_id,
+        )
+    ).first()
+    event = InboundScreened(workspace_id=account.workspace_id, channel_account_id=account.id,
+                            network=account.network, message=inbound,
+                            identity_id=known[0] if known else None, contact_id=known[1] if known else None)
+    bus.emit(session, publisher, event)
+    return event.claims[0] if event.claims else None
 
 
 def json_safe(data: Any) -> dict[str, Any]:
