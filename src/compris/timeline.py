@@ -55,6 +55,27 @@ class EventKind(enum.StrEnum):
     TRIAGE_REFINED = "triage_refined"
     # SLA
     SLA_BREACHED = "sla_breached"
+    # escalation (to a partner or an internal team)
+    ESCALATED = "escalated"
+    ESCALATION_MAILED = "escalation_mailed"
+    ESCALATION_OPENED = "escalation_opened"
+    ESCALATION_ANSWERED = "escalation_answered"
+    ESCALATION_FOLLOWED_UP = "escalation_followed_up"
+    ESCALATION_REMINDED = "escalation_reminded"
+    ESCALATION_OVERDUE = "escalation_overdue"
+    ESCALATION_CLOSED = "escalation_closed"
+    ESCALATION_CANCELLED = "escalation_cancelled"
+    ESCALATION_REOPENED = "escalation_reopened"
+    ESCALATION_LINKS_REVOKED = "escalation_links_revoked"
+    # business actions
+    ACTION_REQUESTED = "action_requested"
+    ACTION_SUCCEEDED = "action_succeeded"
+    ACTION_FAILED = "action_failed"
+    # satisfaction surveys
+    SURVEY_SENT = "survey_sent"
+    SURVEY_SKIPPED = "survey_skipped"
+    SURVEY_ANSWERED = "survey_answered"
+    SURVEY_COMMENTED = "survey_commented"
     # workspace audit (no case)
     SETTINGS_CHANGED = "settings_changed"
     TEMPLATE_CREATED = "template_created"
@@ -78,6 +99,12 @@ SHOWN: frozenset[EventKind] = frozenset({
     EventKind.RESOLVED, EventKind.CLOSED, EventKind.CONTACT_MERGED, EventKind.CASE_MERGED,
     EventKind.CASE_MERGED_INTO, EventKind.REPLY_FAILED, EventKind.REPLY_RETRYING, EventKind.REPLY_UNCERTAIN,
     EventKind.REPLY_RETRY_REQUESTED, EventKind.TRANSFERRED,
+    EventKind.ESCALATED, EventKind.ESCALATION_MAILED, EventKind.ESCALATION_OPENED, EventKind.ESCALATION_ANSWERED,
+    EventKind.ESCALATION_FOLLOWED_UP, EventKind.ESCALATION_REMINDED, EventKind.ESCALATION_OVERDUE,
+    EventKind.ESCALATION_CLOSED, EventKind.ESCALATION_CANCELLED, EventKind.ESCALATION_REOPENED,
+    EventKind.ESCALATION_LINKS_REVOKED, EventKind.ACTION_REQUESTED, EventKind.ACTION_SUCCEEDED,
+    EventKind.ACTION_FAILED, EventKind.SURVEY_SENT, EventKind.SURVEY_SKIPPED, EventKind.SURVEY_ANSWERED,
+    EventKind.SURVEY_COMMENTED,
 })
 
 #: The kinds that change a case's status (the SLA rebuilds its pauses from them).
@@ -105,6 +132,24 @@ LABELS: dict[EventKind, str] = {
     EventKind.TRIAGE_REFINED: "Triage refined by the accurate model",
     EventKind.MESSAGE_DELETED: "A message was deleted on the network",
     EventKind.TRANSFERRED: "Transferred to %(team)s",
+    EventKind.ESCALATED: "Escalated to %(partner)s",
+    EventKind.ESCALATION_MAILED: "Escalation e-mail sent to %(partner)s",
+    EventKind.ESCALATION_OPENED: "%(partner)s opened the escalation",
+    EventKind.ESCALATION_ANSWERED: "%(partner)s answered",
+    EventKind.ESCALATION_FOLLOWED_UP: "Follow-up sent to %(partner)s",
+    EventKind.ESCALATION_REMINDED: "Reminder sent to %(partner)s",
+    EventKind.ESCALATION_OVERDUE: "Escalation to %(partner)s is overdue",
+    EventKind.ESCALATION_CLOSED: "Escalation to %(partner)s closed",
+    EventKind.ESCALATION_CANCELLED: "Escalation to %(partner)s cancelled",
+    EventKind.ESCALATION_REOPENED: "Escalation to %(partner)s reopened",
+    EventKind.ESCALATION_LINKS_REVOKED: "Links of the escalation to %(partner)s revoked",
+    EventKind.ACTION_REQUESTED: "%(action)s requested",
+    EventKind.ACTION_SUCCEEDED: "%(action)s succeeded",
+    EventKind.ACTION_FAILED: "%(action)s failed",
+    EventKind.SURVEY_SENT: "Satisfaction survey sent",
+    EventKind.SURVEY_SKIPPED: "No satisfaction survey: %(reason)s",
+    EventKind.SURVEY_ANSWERED: "Customer rated %(rating)s",
+    EventKind.SURVEY_COMMENTED: "Customer commented on the survey",
 }
 
 
@@ -277,6 +322,109 @@ def moved_to_private(session: Session, case: Case, *, actor_user_id: int, **data
 
 def template_used(session: Session, case: Case, *, actor_user_id: int, **data: Any) -> CaseEvent:
     return _on(session, EventKind.TEMPLATE_USED, case, actor_user_id, **data)
+
+
+# --- escalation ------------------------------------------------------------------------------------------------
+# ``data`` carries the escalation's id, the partner's name (``partner``, for the label) and what the step says.
+
+
+def escalated(session: Session, case: Case, *, escalation_id: int, partner: str, actor_user_id: int | None,
+              **data: Any) -> CaseEvent:
+    return _on(session, EventKind.ESCALATED, case, actor_user_id, escalation_id=escalation_id, partner=partner,
+               **data)
+
+
+def escalation_mailed(session: Session, case: Case, *, escalation_id: int, partner: str, **data: Any) -> CaseEvent:
+    return _on(session, EventKind.ESCALATION_MAILED, case, escalation_id=escalation_id, partner=partner, **data)
+
+
+def escalation_opened(session: Session, case: Case, *, escalation_id: int, partner: str, **data: Any) -> CaseEvent:
+    return _on(session, EventKind.ESCALATION_OPENED, case, escalation_id=escalation_id, partner=partner, **data)
+
+
+def escalation_answered(session: Session, case: Case, *, escalation_id: int, partner: str, exchange_id: int,
+                        outcome: str, via: str, **data: Any) -> CaseEvent:
+    return _on(session, EventKind.ESCALATION_ANSWERED, case, escalation_id=escalation_id, partner=partner,
+               exchange_id=exchange_id, outcome=outcome, via=via, **data)
+
+
+def escalation_followed_up(session: Session, case: Case, *, escalation_id: int, partner: str, exchange_id: int,
+                           actor_user_id: int | None, **data: Any) -> CaseEvent:
+    return _on(session, EventKind.ESCALATION_FOLLOWED_UP, case, actor_user_id, escalation_id=escalation_id,
+               partner=partner, exchange_id=exchange_id, **data)
+
+
+def escalation_reminded(session: Session, case: Case, *, escalation_id: int, partner: str, when: str,
+                        **data: Any) -> CaseEvent:
+    return _on(session, EventKind.ESCALATION_REMINDED, case, escalation_id=escalation_id, partner=partner,
+               when=when, **data)
+
+
+def escalation_overdue(session: Session, case: Case, *, escalation_id: int, partner: str, due_at: str,
+                       **data: Any) -> CaseEvent:
+    return _on(session, EventKind.ESCALATION_OVERDUE, case, escalation_id=escalation_id, partner=partner,
+               due_at=due_at, **data)
+
+
+def escalation_closed(session: Session, case: Case, *, escalation_id: int, partner: str, actor_user_id: int | None,
+                      **data: Any) -> CaseEvent:
+    return _on(session, EventKind.ESCALATION_CLOSED, case, actor_user_id, escalation_id=escalation_id,
+               partner=partner, **data)
+
+
+def escalation_cancelled(session: Session, case: Case, *, escalation_id: int, partner: str,
+                         actor_user_id: int | None, **data: Any) -> CaseEvent:
+    return _on(session, EventKind.ESCALATION_CANCELLED, case, actor_user_id, escalation_id=escalation_id,
+               partner=partner, **data)
+
+
+def escalation_reopened(session: Session, case: Case, *, escalation_id: int, partner: str,
+                        actor_user_id: int | None, **data: Any) -> CaseEvent:
+    return _on(session, EventKind.ESCALATION_REOPENED, case, actor_user_id, escalation_id=escalation_id,
+               partner=partner, **data)
+
+
+def escalation_links_revoked(session: Session, case: Case, *, escalation_id: int, partner: str,
+                             actor_user_id: int | None, **data: Any) -> CaseEvent:
+    return _on(session, EventKind.ESCALATION_LINKS_REVOKED, case, actor_user_id, escalation_id=escalation_id,
+               partner=partner, **data)
+
+
+# --- business actions ------------------------------------------------------------------------------------------
+# ``data`` carries the run's id, the action's name (``action``, for the label) and its fields or result.
+
+
+def action_requested(session: Session, case: Case, *, run_id: int, action: str, actor_user_id: int | None,
+                     **data: Any) -> CaseEvent:
+    return _on(session, EventKind.ACTION_REQUESTED, case, actor_user_id, run_id=run_id, action=action, **data)
+
+
+def action_succeeded(session: Session, case: Case, *, run_id: int, action: str, **data: Any) -> CaseEvent:
+    return _on(session, EventKind.ACTION_SUCCEEDED, case, run_id=run_id, action=action, **data)
+
+
+def action_failed(session: Session, case: Case, *, run_id: int, action: str, error: str, **data: Any) -> CaseEvent:
+    return _on(session, EventKind.ACTION_FAILED, case, run_id=run_id, action=action, error=error, **data)
+
+
+# --- satisfaction surveys --------------------------------------------------------------------------------------
+
+
+def survey_sent(session: Session, case: Case, *, survey_id: int, **data: Any) -> CaseEvent:
+    return _on(session, EventKind.SURVEY_SENT, case, survey_id=survey_id, **data)
+
+
+def survey_skipped(session: Session, case: Case, *, survey_id: int, reason: str, **data: Any) -> CaseEvent:
+    return _on(session, EventKind.SURVEY_SKIPPED, case, survey_id=survey_id, reason=reason, **data)
+
+
+def survey_answered(session: Session, case: Case, *, survey_id: int, rating: int, via: str,
+                    **data: Any) -> CaseEvent:
+    return _on(session, EventKind.SURVEY_ANSWERED, case, survey_id=survey_id, rating=rating, via=via, **data)
+
+
+def survey_commented(session: Session, case: Case, *, survey_id: int, **data: Any) -> CaseEvent:
+    return _on(session, EventKind.SURVEY_COMMENTED, case, survey_id=survey_id, **data)
 
 
 # --- triage ----------------------------------------------------------------------------------------------------

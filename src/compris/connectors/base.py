@@ -167,6 +167,17 @@ class ParsedDelivery:
 
 
 @dataclass(frozen=True)
+class Choice:
+    """One answer the customer can pick with a tap (a satisfaction rating...): shown as the network's quick
+    replies or buttons where it has them. ``payload`` comes back in the customer's answer as
+    ``InboundMessage.extra["choice"]``; ``url`` is where a network with no buttons (e-mail) links it instead."""
+
+    label: str
+    payload: str
+    url: str | None = None
+
+
+@dataclass(frozen=True)
 class OutboundMessage:
     """A reply to send. ``idempotency_key`` is stable across retries of the same reply."""
 
@@ -180,6 +191,8 @@ class OutboundMessage:
     extra: Mapping[str, Any] = field(default_factory=dict)
     #: parts of this reply a previous attempt already sent (``{part key: platform id}``, see :func:`send_parts`)
     progress: Mapping[str, str] = field(default_factory=dict)
+    #: answers offered as the network's quick replies or buttons (empty: a plain message)
+    choices: tuple[Choice, ...] = ()
 
 
 @dataclass(frozen=True)

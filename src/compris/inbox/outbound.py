@@ -31,6 +31,7 @@ from compris.connectors.base import (
     AccountContext,
     Attachment,
     Author,
+    Choice,
     Connector,
     ConnectorError,
     OutboundMessage,
@@ -67,6 +68,12 @@ def _own_extra(message: Message) -> dict[str, object]:
     """What the action that queued the reply asked for (the move-to-private action's private reply)."""
     own = message.platform_extra or {}
     return {"private_reply_to_comment": own["private_reply_to_comment"]} if own.get("private_reply_to_comment") else {}
+
+
+def _choices(message: Message) -> tuple[Choice, ...]:
+    """The quick replies or buttons the action that queued the message offered (a survey's ratings)."""
+    return tuple(Choice(label=str(c["label"]), payload=str(c["payload"]), url=c.get("url"))
+                 for c in (message.platform_extra or {}).get("choices") or [])
 
 
 @dataclass(frozen=True)
@@ -180,6 +187,7 @@ def send_outbox_message(run: JobRun) -> None:
             attachments=tuple(f.attachment for f in files),
             extra={**_outbound_extra(target, thread), **_own_extra(message)},
             progress=dict((message.platform_extra or {}).get("send_progress") or {}),
+            choices=_choices(message),
         )
         ctx = context(account, run.services.secret_key)
 

@@ -23,7 +23,7 @@ class MailSettings(WorkspaceScoped, Base):
 
     host: Mapped[str] = mapped_column(String(255), default="")
     port: Mapped[int] = mapped_column(Integer, default=587)
-    security: Mapped[str] = mapped_column(String(16), default="starttls")  # starttls | ssl | none
+    security: Mapped[str] = mapped_column(String(16), default="starttls")  # starttls | ssl | plain
     username: Mapped[str] = mapped_column(String(254), default="")
     secrets: Mapped[str] = mapped_column(Text, default="")
     from_address: Mapped[str] = mapped_column(String(254), default="")

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from compris import bus, timeline
 from compris.channels.accounts import bare_context, connector_for
-from compris.connectors.base import Attachment, Author, Visibility
+from compris.connectors.base import Attachment, Author, Choice, Visibility
 from compris.events import ReplyQueued, ReplyRetryRequested
 from compris.inbox.actions.cases import assign, change_status, check_text, reply_target
 from compris.inbox.actions.inbound import thread_for
@@ -71,6 +71,7 @@ def queue_outbound(
     idempotency_key: str | None = None,
     platform_extra: dict[str, Any] | None = None,
     attachments: Sequence[Upload] = (),
+    choices: Sequence[Choice] = (),
 ) -> Message:
     """Queue a public or private message on ``case``, answering a customer message; sending happens in a job,
     exactly once. Every outbound message is queued here.
@@ -87,7 +88,8 @@ def queue_outbound(
     ``platform_extra["origin"]`` and in :class:`~compris.events.ReplyQueued`. An agent's reply (``origin`` agent,
     with an ``actor``) also takes the case: assigned to the agent when unassigned, a new case becomes open, read.
     ``platform_extra`` is kept for the send (``private_reply_to_comment``: the move-to-private action answers a
-    Facebook/Instagram comment with the platform's private reply)."""
+    Facebook/Instagram comment with the platform's private reply). ``choices`` are sent as the network's quick
+    replies or buttons (kept in ``platform_extra["choices"]``)."""
     if visibility not in (Visibility.PUBLIC, Visibility.PRIVATE):
         raise Invalid("a reply is public or private")
     if any(u.workspace_id != case.workspace_id for u in attachments):
@@ -141,6 +143,8 @@ def queue_outbound(
         raise Invalid(window.reason or "the network's reply window is closed")
     extra = dict(platform_extra or {})
     extra["origin"] = origin
+    if choices:
+        extra["choices"] = [{"label": c.label, "payload": c.payload, "url": c.url} for c in choices]
     if origin == AUTO_ACK:
         extra["auto_ack"] = True  # how rows from before ``origin`` say it (and the queries that read them)
     actor_id = actor.id if actor is not None else None
