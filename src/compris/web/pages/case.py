@@ -34,7 +34,10 @@ from compris.uploads import actions as upload_actions
 from compris.uploads.queries import uploads_in_order
 from compris.web import i18n
 from compris.web.deps import PageContext, page_user
+from compris.web.pages import business as business_pages
+from compris.web.pages import escalation as escalation_pages
 from compris.web.pages import replies
+from compris.web.pages import surveys as survey_pages
 from compris.web.pages.render import (
     domain_action,
     environment,
@@ -48,7 +51,8 @@ from compris.web.pages.render import (
 router = APIRouter(include_in_schema=False)
 
 FRAGMENTS = {"timeline": "_timeline.html", "actions": "_actions.html", "composer": "_composer.html",
-             "customer": "_customer.html", "sla": "_sla.html"}
+             "customer": "_customer.html", "sla": "_sla.html", "escalations": "_escalations.html",
+             "business_actions": "_business_actions.html", "survey": "_survey.html"}
 
 
 @dataclass
@@ -147,6 +151,9 @@ def _vars(ctx: PageContext, view: CaseView, composer: Composer | None = None,
         "teams": list(ctx.session.scalars(
             select(Team).where(Team.workspace_id == ctx.user.workspace_id).order_by(Team.name, Team.id))),
         "merge_targets": merge_targets(ctx.session, view.case),
+        **escalation_pages.panel(ctx, view),
+        **business_pages.panel(ctx, view),
+        **survey_pages.panel(ctx, view),
     }
 
 

@@ -1,0 +1,18 @@
+"""The case's escalations panel and escalate form, the partners and teams admin pages, the supervisors'
+list of overdue escalations."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+
+from compris.inbox.queries import CaseView
+from compris.web.deps import PageContext
+
+router = APIRouter(include_in_schema=False)
+
+
+def panel(ctx: PageContext, view: CaseView) -> dict[str, Any]:
+    """The variables the case page's escalation partial needs."""
+    return {}
