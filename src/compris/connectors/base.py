@@ -371,6 +371,11 @@ class Connector:
     #: its addressees (and does not count them in its length), Mastodon notifies only the accounts a post names.
     #: The reply box and the move-to-private notice then prefill it (see :meth:`reply_mention`).
     public_reply_mentions: ClassVar[bool] = False
+    #: True when Compris may open a private conversation with a customer who has only written in public (X: a DM,
+    #: which the customer's own settings may still refuse; the send then fails and says so). False: a private
+    #: message needs the customer's private thread, or the network's private reply to a comment
+    #: (:meth:`private_reply_target`). Automatic private messages (satisfaction surveys) read it.
+    can_start_private: ClassVar[bool] = False
 
     # --- inbound -------------------------------------------------------------------------
     def handshake(self, account: AccountContext, request: WebhookRequest) -> WebhookResponse | None:

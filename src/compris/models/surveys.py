@@ -6,7 +6,7 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from compris.kit.clock import now
@@ -22,7 +22,12 @@ class SurveySettings(WorkspaceScoped, Base):
     alerts the supervisors, and reopens the case when ``reopen_on_low``."""
 
     __tablename__ = "survey_settings"
-    __table_args__ = (UniqueConstraint("workspace_id", "channel_account_id"),)
+    __table_args__ = (
+        UniqueConstraint("workspace_id", "channel_account_id"),
+        # the unique constraint lets two NULL accounts through: one workspace row, at most
+        Index("uq_survey_settings_workspace_default", "workspace_id", unique=True,
+              sqlite_where=text("channel_account_id IS NULL"), postgresql_where=text("channel_account_id IS NULL")),
+    )
 
     channel_account_id: Mapped[int | None] = mapped_column(
         ForeignKey("channel_accounts.id", ondelete="CASCADE"), default=None
@@ -87,3 +92,5 @@ class Survey(WorkspaceScoped, Base):
         ForeignKey("messages.id", ondelete="SET NULL"), default=None
     )
     commented_at: Mapped[datetime | None] = mapped_column(default=None)
+    #: when the follow-up comment question went out (once, after a rating on the channel)
+    comment_asked_at: Mapped[datetime | None] = mapped_column(default=None)

@@ -170,7 +170,8 @@ def timeline(session: Session, case_ids: Sequence[int]) -> dict[int, list[SlaEve
     )
     for case_id, direction, visibility, created_at, sent_at, delivery, extra, author in rows:
         if direction == Direction.INBOUND:
-            events[case_id].append(Inbound(created_at))
+            if not (extra or {}).get("claimed_by"):  # a claimed answer (a survey's rating) is no new request
+                events[case_id].append(Inbound(created_at))
             continue
         at = answered_at(direction, visibility, delivery, author, extra, created_at, sent_at)
         if at is not None:

@@ -53,6 +53,7 @@ class SandboxConnector(Connector):
     secret_fields: ClassVar[tuple[str, ...]] = ("webhook_secret", "api_token")
     setting_fields: ClassVar[tuple[str, ...]] = ("api_base", "flavour")
     supports_idempotency = True
+    can_start_private = True  # a DM to anyone who wrote in public
 
     def verify(self, account: AccountContext, request: WebhookRequest) -> None:
         secret = account.secrets.get("webhook_secret", "")

@@ -63,6 +63,7 @@ class XConnector(Connector):
     supports_replay: ClassVar[bool] = True
     #: X shows the mentions opening a reply as its addressees, and does not count them in its length
     public_reply_mentions: ClassVar[bool] = True
+    can_start_private: ClassVar[bool] = True  # a DM (the customer's settings may refuse it: the send fails then)
     aliases: ClassVar[tuple[str, ...]] = ("twitter",)
     field_labels: ClassVar[Mapping[str, str]] = {
         "external_id": "User id of the brand's X account",
