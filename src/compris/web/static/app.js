@@ -79,7 +79,7 @@
     caseTimer = setTimeout(function () {
       var n = body.dataset.caseNumber;
       if (!n || !window.htmx || !$("#timeline")) { return; }
-      window.htmx.ajax("GET", "/cases/" + n + "/fragments?parts=timeline,actions,customer,sla",
+      window.htmx.ajax("GET", "/cases/" + n + "/fragments?parts=timeline,actions,customer,sla,survey",
         { target: "#timeline", swap: "outerHTML" });
     }, 200);
   }
@@ -102,6 +102,7 @@
       if (page === "inbox") { refreshRows(event.number); }
       if (page === "case" && String(event.case_id) === body.dataset.caseId) { refreshCase(); }
       if (event.change === "sla") { onSla(event); }
+      if (event.change === "survey_low") { onLowRating(event); }
     });
   }
 
@@ -317,6 +318,13 @@
       post(signalUrl, { action: "typing" });
     });
     window.addEventListener("pagehide", function () { post(signalUrl, { action: "left" }); });
+  }
+  function onLowRating(event) {
+    var labels = $("#presence");
+    var template = labels && labels.dataset.labelLowRating;
+    if (template && (event.notify || []).map(String).indexOf(myId) >= 0) {
+      toast(template.replace("{n}", event.number).replace("{rating}", event.rating));
+    }
   }
   var riskTimer = null;
   function onSla(event) {
