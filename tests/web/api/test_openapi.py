@@ -67,6 +67,12 @@ EXPECTED = {
     ("delete", "/api/v1/sla/policies/{policy_id}"),
     ("get", "/api/v1/sla/settings"),
     ("patch", "/api/v1/sla/settings"),
+    ("get", "/api/v1/surveys/settings"),
+    ("patch", "/api/v1/surveys/settings"),
+    ("get", "/api/v1/surveys/settings/accounts/{channel_account_id}"),
+    ("patch", "/api/v1/surveys/settings/accounts/{channel_account_id}"),
+    ("delete", "/api/v1/surveys/settings/accounts/{channel_account_id}"),
+    ("get", "/api/v1/surveys/cases/{number}"),
     ("get", "/api/v1/templates"),
     ("post", "/api/v1/templates"),
     ("get", "/api/v1/templates/{template_id}"),
@@ -81,7 +87,8 @@ EXPECTED = {
 #: the administration routes: a 403 for the wrong role is documented
 ROLE_CHECKED = {key for key in EXPECTED if key[1].split("/")[3] in ("teams", "agents", "routing-rules", "sla",
                                                                      "templates", "reply-settings", "users")
-                or key[1].startswith("/api/v1/channels/") or key == ("post", "/api/v1/channels")}
+                or key[1].startswith("/api/v1/channels/") or key == ("post", "/api/v1/channels")
+                or key[1].startswith("/api/v1/surveys/settings")}
 
 
 @pytest.fixture

@@ -63,7 +63,7 @@ def update_settings(body: SurveySettingsPatch, ctx: AdminApi) -> SurveySettingsO
 
 @router.get("/settings/accounts/{channel_account_id}", response_model=SurveySettingsOut,
             summary="Read the survey settings of a channel account",
-            responses=errors(403, 404, not_found="No such channel account in your workspace."))
+            responses=errors(403, 404, 422, not_found="No such channel account in your workspace."))
 def get_account_settings(channel_account_id: AccountId, ctx: AdminApi) -> SurveySettingsOut:
     """What applies to surveys going out on this account: its own settings, else the workspace's (``own`` false)."""
     _account(ctx, channel_account_id)
@@ -87,7 +87,8 @@ def update_account_settings(channel_account_id: AccountId, body: SurveySettingsP
 
 @router.delete("/settings/accounts/{channel_account_id}", status_code=204,
                summary="Remove a channel account's own survey settings",
-               responses=errors(403, 404, not_found="No such channel account, or it has no settings of its own."))
+               responses=errors(403, 404, 422,
+                                not_found="No such channel account, or it has no settings of its own."))
 def delete_account_settings(channel_account_id: AccountId, ctx: AdminApi) -> Response:
     """The workspace's settings apply to the account again."""
     _account(ctx, channel_account_id)
@@ -97,7 +98,7 @@ def delete_account_settings(channel_account_id: AccountId, ctx: AdminApi) -> Res
 
 
 @router.get("/cases/{number}", response_model=SurveyList, summary="List a case's surveys",
-            responses=errors(404, not_found="No such case in your workspace."))
+            responses=errors(404, 422, not_found="No such case in your workspace."))
 def case_surveys(number: CaseNumber, ctx: Api) -> SurveyList:
     """One per resolution cycle, latest first: scheduled, sent, answered (rating, comment), skipped (why) or
     cancelled (the case was reopened before it went out)."""

@@ -4,7 +4,6 @@ workspace's settings and each channel account's own). The results page is ``web/
 from __future__ import annotations
 
 import contextlib
-
 from collections.abc import Callable
 from typing import Annotated, Any
 
