@@ -103,5 +103,6 @@ def case_surveys(number: CaseNumber, ctx: Api) -> SurveyList:
     """One per resolution cycle, latest first: scheduled, sent, answered (rating, comment), skipped (why) or
     cancelled (the case was reopened before it went out)."""
     case = get_case(ctx.session, ctx.user.workspace_id, number)
-    return SurveyList(items=[SurveyOut.model_validate(queries.survey_dict(s))
-                             for s in queries.surveys_of_case(ctx.session, ctx.user.workspace_id, case.id)])
+    found = queries.surveys_of_case(ctx.session, ctx.user.workspace_id, case.id)
+    return SurveyList(items=[SurveyOut.model_validate({k: v for k, v in queries.survey_dict(s).items()
+                                                       if k != "case_id"}) for s in found])
