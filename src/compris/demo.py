@@ -39,6 +39,8 @@ from compris.models import (
     Contact,
     Identity,
     Message,
+    Survey,
+    SurveyState,
     User,
     Workspace,
 )
@@ -316,5 +318,81 @@ def _business_demo(demo: _Demo) -> None:
 # --- satisfaction surveys (issue 14) ---------------------------------------------------------------------------
 
 
+#: the demo's answers, case after case: the rating as the customer types it, and a comment or none
+SURVEY_ANSWERS: tuple[tuple[str, str | None], ...] = (
+    ("5", "Super rapide, merci beaucoup !"), ("4/5", None), ("⭐⭐⭐⭐⭐", None), ("3", None),
+    ("2", "Still no refund after two weeks."), ("1", None), ("4", None),
+)
+SURVEY_REPLIES = {"fr": "C'est réglé de notre côté : n'hésitez pas à revenir vers nous si besoin.",
+                  "en": "All sorted on our side: do get back to us if anything else comes up."}
+
+
 def _survey_demo(demo: _Demo) -> None:
-    """Survey settings and answered surveys, so the figures are not empty."""
+    """Survey settings (on, with the shipped FR/EN questions) and answered surveys on several cases of different
+    agents, teams and networks, through the real path: an agent answers, the case is resolved (the survey is
+    scheduled), the send job's action sends it, and the customer answers on the sandbox network (a rating, then
+    for some a comment), delivered to the webhook like any message."""
+    from compris.surveys import actions as surveys
+
+    runtime = demo.runtime
+    settings = runtime.settings
+    agent_keys = [k for k in ("agent-fr", "agent-en", "agent-fr-2", "agent-en-2") if k in demo.users]
+    with runtime.db.transaction() as session:
+        admin = session.get(User, demo.users["admin"])
+        assert admin is not None
+        surveys.save_settings(session, runtime.publisher, actor=admin, channel_account_id=None,
+                              values={"enabled": True, "delay_minutes": 60, "ask_comment": True, "low_rating": 2})
+        picked: list[tuple[int, str, str]] = []  # case id, account key, customer's platform id
+        seen_contacts: set[int] = set()
+        keys = {account.id: key for key, account in demo.accounts.items()}
+        for case in session.scalars(select(Case).where(Case.workspace_id == demo.workspace_id,
+                                                       Case.status.in_(ACTIVE_STATUSES)).order_by(Case.number)):
+            first = session.scalar(select(Message).where(Message.case_id == case.id, Message.direction == "inbound")
+                                   .order_by(Message.id).limit(1))
+            identity = session.get(Identity, first.author_identity_id) if first and first.author_identity_id else None
+            if (first is None or identity is None or case.contact_id in seen_contacts
+                    or first.channel_account_id not in keys or (case.triage or {}).get("intent") == "spam"):
+                continue
+            seen_contacts.add(case.contact_id)
+            picked.append((case.id, keys[first.channel_account_id], identity.platform_user_id))
+            if len(picked) == len(SURVEY_ANSWERS):
+                break
+    personas = {str(p["id"]): p for p in stories()["personas"].values()}
+    for n, ((case_id, account_key, customer), (rating, comment)) in enumerate(zip(picked, SURVEY_ANSWERS,
+                                                                                    strict=False)):
+        with runtime.db.transaction() as session:
+            case = session.get(Case, case_id)
+            agent = session.get(User, demo.users[agent_keys[n % len(agent_keys)]]) if agent_keys else None
+            assert case is not None and agent is not None
+            actions.assign(session, runtime.publisher, actor=agent, case=case, assignee=agent)
+            actions.add_reply(session, runtime.publisher, actor=agent, case=case, visibility="private",
+                              text=SURVEY_REPLIES.get(case.language or "", SURVEY_REPLIES["en"]))
+            actions.set_status(session, runtime.publisher, actor=agent, case=case, status=CaseStatus.RESOLVED)
+            survey = session.scalar(select(Survey).where(Survey.case_id == case.id,
+                                                         Survey.state == SurveyState.SCHEDULED))
+            if survey is None:
+                continue
+            surveys.send(session, runtime.publisher, survey, base_url=settings.base_url,
+                         secret_key=settings.secret_key)
+        raw = personas.get(customer)
+        persona = Persona(id=customer, handle=(raw or {}).get("handle"), name=(raw or {}).get("name"))
+        for i, text in enumerate([rating] + ([comment] if comment else [])):
+            _deliver_text(demo, account_key, persona, text, f"demo-survey-{case_id}-{i}")
+
+
+def _deliver_text(demo: _Demo, account_key: str, persona: Persona, text: str, message_id: str) -> None:
+    """A customer's private message on the sandbox network, delivered to Compris's webhook as it would be."""
+    account = demo.accounts[account_key]
+    try:
+        body = demo.network.customer_message(account.external_id, persona, "dm", text, message_id=message_id,
+                                             deliver=False).body
+    except NetworkError as exc:
+        if exc.status != 409:
+            raise
+        stored = demo.network.store.delivery_for_message(message_id)
+        assert stored is not None
+        body = stored.body
+    request = WebhookRequest(method="POST", query={}, body=body, headers={
+        "content-type": "application/json", "x-sandbox-signature": sign(demo.secrets[account_key], body)})
+    receive(demo.runtime.db, demo.runtime.publisher, demo.runtime.settings.secret_key, account.id, request)
+    run_pending(demo.runtime.services)
