@@ -361,14 +361,14 @@ def _survey_demo(demo: _Demo) -> None:
     for n, ((case_id, account_key, customer), (rating, comment)) in enumerate(zip(picked, SURVEY_ANSWERS,
                                                                                     strict=False)):
         with runtime.db.transaction() as session:
-            case = session.get(Case, case_id)
+            resolved = session.get(Case, case_id)
             agent = session.get(User, demo.users[agent_keys[n % len(agent_keys)]]) if agent_keys else None
-            assert case is not None and agent is not None
-            actions.assign(session, runtime.publisher, actor=agent, case=case, assignee=agent)
-            actions.add_reply(session, runtime.publisher, actor=agent, case=case, visibility="private",
-                              text=SURVEY_REPLIES.get(case.language or "", SURVEY_REPLIES["en"]))
-            actions.set_status(session, runtime.publisher, actor=agent, case=case, status=CaseStatus.RESOLVED)
-            survey = session.scalar(select(Survey).where(Survey.case_id == case.id,
+            assert resolved is not None and agent is not None
+            actions.assign(session, runtime.publisher, actor=agent, case=resolved, assignee=agent)
+            actions.add_reply(session, runtime.publisher, actor=agent, case=resolved, visibility="private",
+                              text=SURVEY_REPLIES.get(resolved.language or "", SURVEY_REPLIES["en"]))
+            actions.set_status(session, runtime.publisher, actor=agent, case=resolved, status=CaseStatus.RESOLVED)
+            survey = session.scalar(select(Survey).where(Survey.case_id == resolved.id,
                                                          Survey.state == SurveyState.SCHEDULED))
             if survey is None:
                 continue
