@@ -11,6 +11,7 @@ from sqlalchemy import select
 from compris import events
 from compris.models import CaseStatus, Message, SurveyState
 from compris.sla import clocks
+from compris.surveys import actions
 from tests.conftest import World
 from tests.inbox.test_events import emitted
 from tests.surveys.helpers import (
@@ -35,6 +36,19 @@ def _sent_survey(world: World, monkeypatch: pytest.MonkeyPatch, **settings: Any)
     (survey,) = surveys(world)
     assert survey.state == SurveyState.SENT
     return survey.id
+
+
+def _published(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
+    """The live case events surveys publish (delivered after the commit, on either database)."""
+    seen: list[dict[str, Any]] = []
+    real = actions.publish_case
+
+    def record(session: Any, publisher: Any, case: Any, change: str, **extra: Any) -> None:
+        seen.append({"change": change, "number": case.number, **extra})
+        real(session, publisher, case, change, **extra)
+
+    monkeypatch.setattr(actions, "publish_case", record)
+    return seen
 
 
 def test_a_button_answer_is_recorded_on_the_case_without_reopening_it(
@@ -113,8 +127,7 @@ def test_the_comment_question_goes_once_and_the_next_message_is_the_comment(
 def test_a_low_rating_alerts_the_supervisors_and_reopens_when_set(
         world: World, monkeypatch: pytest.MonkeyPatch) -> None:
     survey_id = _sent_survey(world, monkeypatch, low_rating=2, reopen_on_low=True, ask_comment=False)
-    published: list[dict[str, Any]] = []
-    world.runtime.hub.add_listener(published.append)
+    published = _published(monkeypatch)
     inbound(world, "⭐", choice=f"csat:{survey_id}:1")
     alerts = [e for e in published if e.get("change") == "survey_low"]
     assert len(alerts) == 1 and alerts[0]["rating"] == 1 and world.admin.id in alerts[0]["notify"]
@@ -127,8 +140,7 @@ def test_a_low_rating_alerts_the_supervisors_and_reopens_when_set(
 
 def test_a_good_rating_neither_alerts_nor_reopens(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
     survey_id = _sent_survey(world, monkeypatch, low_rating=2, reopen_on_low=True, ask_comment=False)
-    published: list[dict[str, Any]] = []
-    world.runtime.hub.add_listener(published.append)
+    published = _published(monkeypatch)
     inbound(world, "⭐⭐⭐", choice=f"csat:{survey_id}:3")
     assert not [e for e in published if e.get("change") == "survey_low"]
     assert case(world).status == CaseStatus.RESOLVED
