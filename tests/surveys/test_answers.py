@@ -168,3 +168,26 @@ def test_a_claimed_answer_is_no_new_request_for_the_sla(world: World, monkeypatc
     with world.runtime.db.transaction() as s:
         after = [type(e).__name__ for e in clocks.timeline(s, [c.id])[c.id]]
     assert after == before  # no Inbound event for the claimed answer
+
+
+def test_a_second_rating_while_the_comment_is_awaited_is_claimed_and_ignored(
+        world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    _sent_survey(world, monkeypatch)
+    inbound(world, "5")
+    with emitted(events.MessageClaimed, events.SurveyAnswered, events.SurveyCommented, events.StatusChanged) as seen:
+        inbound(world, "4")
+    assert [type(e).__name__ for e in seen] == ["MessageClaimed"]
+    (survey,) = surveys(world)
+    assert (survey.rating, survey.comment) == (5, None)
+    assert case(world).status == CaseStatus.RESOLVED
+
+
+def test_an_answer_after_the_link_days_is_an_ordinary_message(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from tests.routing.helpers import frozen
+    _sent_survey(world, monkeypatch, link_days=1)
+    with frozen(datetime.now(UTC) + timedelta(days=2)):
+        inbound(world, "5")
+    assert surveys(world)[0].rating is None
+    assert case(world).status == CaseStatus.OPEN

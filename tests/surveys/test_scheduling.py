@@ -255,3 +255,33 @@ def test_one_survey_per_cycle(world: World, monkeypatch: pytest.MonkeyPatch) -> 
         from compris.surveys import actions
         assert actions.schedule(s, world.runtime.publisher, get_case(s, world.workspace_id, 1)) is None
     assert len(surveys(world)) == 1
+
+
+def test_the_survey_is_no_agent_answer_for_the_sla(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    from compris.sla import clocks
+    fake_network(monkeypatch)
+    configure(world)
+    handled_case(world)
+    c = case(world)
+    with world.runtime.db.transaction() as s:
+        replies_before = [e for e in clocks.timeline(s, [c.id])[c.id] if type(e).__name__ == "AgentReply"]
+    set_status(world, CaseStatus.RESOLVED)
+    world.run_jobs()
+    (survey,) = surveys(world)
+    assert survey.state == SurveyState.SENT
+    with world.runtime.db.transaction() as s:
+        message = s.get(Message, survey.message_id)
+        assert message is not None and message.delivery_state == "sent"
+        replies_after = [e for e in clocks.timeline(s, [c.id])[c.id] if type(e).__name__ == "AgentReply"]
+    assert len(replies_after) == len(replies_before)
+    assert case(world).first_response_at == c.first_response_at
+
+
+def test_faces_are_offered_on_the_faces_scale(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    network = fake_network(monkeypatch)
+    configure(world, scale="faces5")
+    handled_case(world)
+    set_status(world, CaseStatus.RESOLVED)
+    world.run_jobs()
+    assert [c.label for c in network.calls[-1].choices] == ["😡", "🙁", "😐", "🙂", "😍"]
+    assert surveys(world)[0].scale == "faces5"
