@@ -186,8 +186,9 @@ def test_an_answer_after_the_link_days_is_an_ordinary_message(world: World, monk
     from datetime import UTC, datetime, timedelta
 
     from tests.routing.helpers import frozen
-    _sent_survey(world, monkeypatch, link_days=1)
-    with frozen(datetime.now(UTC) + timedelta(days=2)):
+    survey_id = _sent_survey(world, monkeypatch, link_days=1)
+    with frozen(datetime.now(UTC) + timedelta(days=2)), emitted(events.MessageClaimed) as seen:
+        inbound(world, "⭐⭐⭐⭐⭐", choice=f"csat:{survey_id}:5")
         inbound(world, "5")
-    assert surveys(world)[0].rating is None
+    assert seen == [] and surveys(world)[0].rating is None
     assert case(world).status == CaseStatus.OPEN

@@ -511,7 +511,10 @@ def read_answer(session: Session, workspace_id: int, channel_account_id: int, co
     if pressed is not None:
         survey = session.scalar(select(Survey).where(Survey.workspace_id == workspace_id, Survey.id == pressed[0],
                                                      Survey.contact_id.in_(contacts)))
-        if survey is None or survey.state not in (SurveyState.SENT, SurveyState.ANSWERED):
+        if survey is None or survey.state not in (SurveyState.SENT, SurveyState.ANSWERED) or survey.sent_at is None:
+            return None
+        link_days = queries.effective(session, workspace_id, survey.channel_account_id).link_days
+        if at - survey.sent_at > timedelta(days=link_days):
             return None
         if survey.rating is not None or not 1 <= pressed[1] <= parsing.points(survey.scale):
             return Reading("duplicate", survey)
