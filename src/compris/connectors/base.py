@@ -499,8 +499,8 @@ class Connector:
         closes = last_customer_message_at + window
         if now >= closes:
             return WindowStatus(open=False, closes_at=closes,
-                                reason=f"{self.display_name} allows automated messages only within {_human(window)} "
-                                "of the customer's last message")
+                                reason=f"{self.display_name} allows automated messages (a survey) only within "
+                                f"{int(window.total_seconds() // 3600)} hours of the customer's last message")
         return WindowStatus(open=True, closes_at=closes)
 
     def refresh_credentials(self, account: AccountContext, client: httpx.Client) -> Mapping[str, str] | None:
