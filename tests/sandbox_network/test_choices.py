@@ -5,7 +5,9 @@ the page (or through the simulation API), the delivery carries its payload, whic
 from __future__ import annotations
 
 import re
+import sqlite3
 import time
+from pathlib import Path
 from typing import Any
 
 from fastapi.testclient import TestClient
@@ -15,7 +17,8 @@ from compris.connectors.base import AccountContext, Author, Choice, OutboundMess
 from compris.connectors.sandbox import SandboxConnector
 from compris.inbox.actions.outbox import queue_outbound
 from compris.models import Case, Message
-from compris.sandbox_network import SandboxNetwork
+from compris.sandbox_network import SandboxNetwork, Store
+from compris.sandbox_network.store import SCHEMA
 
 from .test_app import AUTH, SECRET, TOKEN, Hook, client, hook, network, simulate, wait_for  # noqa: F401 - fixtures
 from .test_round_trip import Live, _case_of, live  # noqa: F401 - fixture
@@ -142,3 +145,19 @@ def test_the_tapped_answer_reaches_the_case_with_its_choice(live: Live) -> None:
             if answer is not None:
                 assert answer.text == "⭐⭐⭐⭐" and (answer.platform_extra or {})["choice"] == "csat:7:4"
         assert time.monotonic() < deadline, "the answer did not reach Compris"
+
+
+def test_a_network_file_from_before_choices_is_upgraded(tmp_path: Path) -> None:
+    path = tmp_path / "old.db"
+    old = sqlite3.connect(path)
+    old.executescript(SCHEMA.replace("    response TEXT,\n    choices TEXT NOT NULL DEFAULT '[]',  -- a brand's "
+                                     "private message: the answers the customer may tap\n    choice TEXT"
+                                     "                      -- a customer's message: the payload of the answer "
+                                     "tapped\n", "    response TEXT\n"))
+    assert "choices" not in {r[1] for r in old.execute("PRAGMA table_info(messages)")}
+    old.close()
+    store = Store(path)
+    try:
+        assert {"choices", "choice"} <= {str(r["name"]) for r in store._read("PRAGMA table_info(messages)")}
+    finally:
+        store.close()
