@@ -23,6 +23,7 @@ DATA = Path(__file__).parent / "data" / "rating_answers.csv"
     ("suuuper!!!", 5), ("TRÈÈÈS SATISFAIT !!", 5), ("nuuul", 1), ("cooool", 4), ("super content", 5),
     ("Je suis très satisfait de votre service, merci beaucoup", 5), ("Très satisfait, bonne journée", 5),
     ("5 🙂", 5), ("très satisfait 👍", 5),  # a face beside a rating is the customer's tone
+    ("quatre sur cinq", 4), ("une étoile", 1), ("un peu déçu", 2),
 ])
 def test_ratings_in_french_and_english(text: str, expected: int) -> None:
     assert parse_rating(text, "stars5") == expected
@@ -39,7 +40,7 @@ def test_emoji_faces_on_the_faces_scale(face: str, expected: int) -> None:
     "J'ai attendu 5 heures", "vol AF 1234", "5 €", "2%", "on est 4", "le 5 juin", "12/05", "3/4", "4,5/5",
     "merci", "thanks!", "oui", "non", "ok merci", "bonjour", "bonne journée", "have a nice day",
     "great, my bag is lost again", "super, encore en retard", "good but slow", "Спасибо 5", "😍 😡",
-    "3 out of 5 bags arrived", "Colis 4 sur 5 reçus", "5 nul", "★★★★★★", "",
+    "3 out of 5 bags arrived", "Colis 4 sur 5 reçus", "two bags", "j'ai deux questions", "5 nul", "★★★★★★", "",
     "Très satisfait du vol mais la valise est toujours perdue et personne ne me répond depuis 5 jours, "
     "c'est inadmissible, je veux un remboursement",
 ])

@@ -130,6 +130,8 @@ _NUMBER_WORDS = {"un": 1, "une": 1, "one": 1, "deux": 2, "two": 2, "trois": 3, "
 _FRACTION = re.compile(r"(?<!\d)(?<!\d[.,])(\d{1,2})\s*(?:/|sur|out of|of|on)\s*(\d{1,2})(?!\d|[.,]\d)")
 _STARRED = re.compile(r"(?<!\d)(?<!\d[.,])(\d)\s*(?:\*|etoiles?|stars?|pts?|points?)(?!\w)")
 _RUNS = re.compile(r"(\w)\1{2,}")
+#: numbers spelled out; "un", "une", "one" only where they count ("une étoile", "one out of five"), not as articles
+_SPELLED = re.compile(r"\b(deux|trois|quatre|cinq|two|three|four|five|(?:un|une|one)(?=\s+(?:etoile|star|sur|out)))\b")
 _TOKEN = re.compile(r"<r\d+>|\w+")
 
 
@@ -245,6 +247,7 @@ def parse_rating(text: str, scale: str = "stars5") -> int | None:
         return None
     explicit, faces, rest = _symbols(raw, top)
     plain = _RUNS.sub(r"\1\1", _plain(rest))  # elongations: 3+ times the same letter → 2 (see _known)
+    plain = _SPELLED.sub(lambda m: str(_NUMBER_WORDS[m.group(1)]), plain)  # "quatre sur cinq" → "4 sur 5"
     numbered, plain = _numbers(plain, top)
     explicit += numbered
     if any(value == 0 for value in explicit):
@@ -305,11 +308,6 @@ def parse_rating(text: str, scale: str = "stars5") -> int | None:
             negate = True
         elif token in INTENSIFIERS:
             intense = True
-        elif token in _NUMBER_WORDS and i + 1 < len(tokens) and tokens[i + 1] in ("etoiles", "etoile", "stars",
-                                                                                   "star", "sur", "out"):
-            explicit.append(_NUMBER_WORDS[token])
-            i += 2
-            continue
         elif token not in FILLERS and token not in SOFTENERS:
             return None  # a word that is no part of a rating: an ordinary message
         i += 1
