@@ -231,18 +231,22 @@ def _grouped(session: Session, workspace_id: int, group_by: str, period: str, st
     return rows
 
 
+def _pairs(rows: Any) -> dict[Any, str]:
+    return {row[0]: str(row[1]) for row in rows}
+
+
 def _names(session: Session, workspace_id: int, group_by: str, keys: list[Any]) -> dict[Any, str]:
     if not keys:
         return {}
     if group_by == "agent":
-        return dict(session.execute(select(User.id, User.name).where(User.workspace_id == workspace_id,
-                                                                      User.id.in_(keys))).tuples())
+        return _pairs(session.execute(select(User.id, User.name).where(User.workspace_id == workspace_id,
+                                                                      User.id.in_(keys))))
     if group_by == "team":
-        return dict(session.execute(select(Team.id, Team.name).where(Team.workspace_id == workspace_id,
-                                                                      Team.id.in_(keys))).tuples())
+        return _pairs(session.execute(select(Team.id, Team.name).where(Team.workspace_id == workspace_id,
+                                                                      Team.id.in_(keys))))
     if group_by == "account":
-        return dict(session.execute(select(ChannelAccount.id, ChannelAccount.name).where(
-            ChannelAccount.workspace_id == workspace_id, ChannelAccount.id.in_(keys))).tuples())
+        return _pairs(session.execute(select(ChannelAccount.id, ChannelAccount.name).where(
+            ChannelAccount.workspace_id == workspace_id, ChannelAccount.id.in_(keys))))
     return {k: str(k) for k in keys}
 
 
@@ -298,7 +302,7 @@ def surveys(session: Session, workspace_id: int, flt: SurveyFilter, *, limit: in
     rows = session.execute(
         select(Survey, Case.number).join(Case, Case.id == Survey.case_id).where(*conditions)
         .order_by(when.desc(), Survey.id.desc()).limit(limit).offset(offset)
-    ).tuples().all()
+    ).all()
     return [(s, int(n)) for s, n in rows], count
 
 
@@ -311,7 +315,7 @@ def comments(session: Session, workspace_id: int, start: date, end: date,
         select(Survey, Case.number).join(Case, Case.id == Survey.case_id)
         .where(*where, Survey.comment.is_not(None))
         .order_by(Survey.commented_at.desc(), Survey.id.desc()).limit(limit)
-    ).tuples().all()
+    ).all()
     return [(s, int(n)) for s, n in rows]
 
 
