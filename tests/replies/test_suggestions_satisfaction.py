@@ -28,7 +28,8 @@ def test_satisfaction_reorders_and_filters_suggestions(world: World) -> None:
     # case 1 is the closest text, then 3, then 2 (close enough that a satisfied customer lifts it above 3)
     _resolved_case(world, 1, "My suitcase never arrived in Lisbon, baggage lost since Monday", "a1",
                    "Reply one: I opened a baggage trace.")
-    _resolved_case(world, 2, "Suitcase never arrived in Lisbon, the baggage is lost", "a2", "Reply two: here is the form.")
+    _resolved_case(world, 2, "Suitcase never arrived in Lisbon, the baggage is lost", "a2",
+                   "Reply two: here is the form.")
     _resolved_case(world, 3, "My suitcase never arrived in Lisbon, baggage lost", "a3",
                    "Reply three: we will call you.")
     customer_writes(world, "My suitcase never arrived in Lisbon, my baggage is lost since Monday", author="a4")

@@ -29,7 +29,8 @@ def add_survey(world: World, case_id: int, *, sent_at: datetime | None = None, r
     sent = sent_at if sent_at is not None else (now() if state in (None, SurveyState.SENT,
                                                                     SurveyState.ANSWERED) else None)
     scale = fields.pop("scale", "stars5")
-    row = Survey(workspace_id=world.workspace_id, case_id=case_id, cycle=cycle, network=fields.pop("network", "sandbox"),
+    row = Survey(workspace_id=world.workspace_id, case_id=case_id, cycle=cycle,
+                 network=fields.pop("network", "sandbox"),
                  channel_account_id=fields.pop("channel_account_id", world.account.id), scale=scale,
                  state=state or (SurveyState.ANSWERED if rating is not None else SurveyState.SENT),
                  sent_at=sent, send_at=sent, **fields)

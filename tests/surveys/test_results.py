@@ -163,7 +163,7 @@ def test_list_with_filters_and_comments(world: World) -> None:
                                                                                      end=NOV_END))
         assert count == 2 and sorted(x.rating or 0 for x, _ in unhappy) == [1, 3]
         by_agent, count = results.surveys(s, world.workspace_id, results.SurveyFilter(agent_id=data.agent))
-        assert count == 2
+        assert count == 2 and {x.agent_id for x, _ in by_agent} == {data.agent}
         page, count = results.surveys(s, world.workspace_id, results.SurveyFilter(state=SurveyState.ANSWERED),
                                       limit=2, offset=1)
         assert count == 5 and len(page) == 2
