@@ -184,3 +184,17 @@ def test_posts_are_rate_limited_per_link(world: World, client: TestClient) -> No
     other_path = link(world, other)  # another survey is not affected
     assert client.post(other_path, data={"csrf_token": _csrf(client.get(other_path).text),
                                          "rating": "4"}).status_code == 200
+
+
+def test_the_question_in_any_language_of_the_settings(world: World, client: TestClient) -> None:
+    with session_of(world) as s:
+        s.add(SurveySettings(workspace_id=world.workspace_id, channel_account_id=world.account.id,
+                             questions={"de": "Wie zufrieden waren Sie?", "en": "How did we do?"}))
+        s.add(SurveySettings(workspace_id=world.workspace_id, questions={"en": "Workspace question"}))
+    case_id = a_case(world)
+    german = client.get(link(world, add_survey(world, case_id, language="de-AT"))).text
+    assert "Wie zufrieden waren Sie?" in german and "Send" in german  # the page's own words: English
+    french = client.get(link(world, add_survey(world, case_id, language="fr"))).text
+    assert "How did we do?" in french and "Envoyer" in french  # no French question: the account's English one
+    elsewhere = add_survey(world, case_id, language="en", channel_account_id=None)
+    assert "Workspace question" in client.get(link(world, elsewhere)).text

@@ -120,6 +120,12 @@ def _open(request: Request, token: str) -> tuple[links.SurveyRef | None, HTMLRes
         return None, _error(request, 410 if exc.expired else 404)
 
 
+def _question_language(survey: Survey) -> str:
+    """The customer's language for the settings' question (any language they wrote; the page's own words are in
+    French or English)."""
+    return (survey.language or "en").strip().lower().replace("_", "-").split("-", 1)[0] or "en"
+
+
 def _valid_rating(value: int | None, survey: Survey) -> int | None:
     return value if value is not None and 1 <= value <= parsing.points(survey.scale) else None
 
@@ -158,7 +164,7 @@ def survey_page(request: Request, token: str) -> Response:
         if isinstance(loaded, HTMLResponse):
             return loaded
         ref, survey = loaded
-        texts = queries.page_texts(session, survey, i18n.normalise(survey.language))
+        texts = queries.page_texts(session, survey, _question_language(survey))
         return _show(request, token, ref, survey, texts)
 
 
@@ -183,16 +189,17 @@ def survey_answer(
         if not LIMITER.allow(survey.id):
             lang = i18n.normalise(survey.language)
             return _page(request, "survey_page_error.html", lang, status_code=429, code=429)
-        texts = queries.page_texts(session, survey, i18n.normalise(survey.language))
+        texts = queries.page_texts(session, survey, _question_language(survey))
         value = _valid_rating(int(rating) if rating.strip().isdigit() else None, survey)
         text = comment.strip()[:COMMENT_MAX]
         if survey.rating is None and value is None:
             return _show(request, token, ref, survey, texts, status_code=422, error="rating", comment=comment)
         try:
             with domain_action(session):
-                if survey.rating is None and value is not None:
-                    actions.record_answer(session, runtime.publisher, survey, rating=value,
-                                          via="email" if ref.rating is not None else "link")
+                if survey.rating is None and value is not None and not actions.record_answer(
+                        session, runtime.publisher, survey, rating=value,
+                        via="email" if ref.rating is not None else "link"):
+                    session.refresh(survey)  # answered at the same moment elsewhere: that answer stands
                 if text and survey.comment is None:
                     actions.record_comment(session, runtime.publisher, survey, text=text)
         except ComprisError:
