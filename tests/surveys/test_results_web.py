@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from compris.config import Settings
+from compris.models import User
 from compris.runtime import Runtime
 from tests.conftest import World
 from tests.surveys.test_results import crafted
@@ -82,7 +83,7 @@ def test_supervisor_page(world: World, settings: Settings, runtime: Runtime) -> 
     page = admin.client.get("/supervisor/surveys", params={**RANGE, "group_by": "agent"})
     assert page.status_code == 200
     html = page.text
-    assert "Admin acme" in html and "Agent acme" in html and "50 %" in html and "80 %" in html
+    assert "Admin acme" in html and "Agent acme" in html and "50%" in html and "80%" in html and "33.3%" not in html
     assert "<svg class=\"csat-bar\"" in html and "style=" not in html.split('id="survey-rows"')[1]
     assert "Nobody &lt;i&gt;listened&lt;/i&gt;" in html and "<i>listened" not in html
     by_month = admin.client.get("/supervisor/surveys", params={**RANGE, "group_by": "period", "period": "month"})
@@ -93,3 +94,15 @@ def test_supervisor_page(world: World, settings: Settings, runtime: Runtime) -> 
 
     agent = Agent(make_client(settings, runtime), world.agent.email)
     assert agent.client.get("/supervisor/surveys").status_code == 403
+
+
+def test_supervisor_page_in_french(world: World, settings: Settings, runtime: Runtime) -> None:
+    crafted(world)
+    with world.runtime.db.transaction() as session:
+        admin = session.get(User, world.admin.id)
+        assert admin is not None
+        admin.language = "fr"
+    html = Agent(make_client(settings, runtime), world.admin.email).client.get(
+        "/supervisor/surveys", params={**RANGE, "group_by": "period", "period": "month"}).text
+    assert "Résultats des enquêtes" in html and "Taux de réponse" in html
+    assert "33,3\u202f%" in html and "2,67" in html
