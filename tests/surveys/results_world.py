@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
+
+from sqlalchemy import func, select
 
 from compris.kit.clock import now
 from compris.models import Case, Survey, SurveyState
@@ -16,10 +19,18 @@ _cycles: dict[int, int] = {}
 
 def a_case(world: World, text: str = "My bag is lost", author: str = "cust-1") -> int:
     """A case of ``world`` (through the real pipeline); its id."""
-    customer_writes(world, text, author=author)
     with session_of(world) as s:
-        number = max(c.number for c in s.query(Case).filter(Case.workspace_id == world.workspace_id))
-        return case_of(s, world, number).id
+        before = s.scalar(select(func.max(Case.number)).where(Case.workspace_id == world.workspace_id)) or 0
+    customer_writes(world, text, author=author)
+    deadline = time.monotonic() + 15  # a live server's own worker may be the one that runs the pipeline job
+    while True:
+        with session_of(world) as s:
+            number = s.scalar(select(func.max(Case.number)).where(Case.workspace_id == world.workspace_id)) or 0
+            if number > before:
+                return case_of(s, world, number).id
+        assert time.monotonic() < deadline, "the customer's message opened no case"
+        time.sleep(0.05)
+        world.run_jobs()
 
 
 def add_survey(world: World, case_id: int, *, sent_at: datetime | None = None, rating: int | None = None,
