@@ -87,3 +87,7 @@ class Survey(WorkspaceScoped, Base):
         ForeignKey("messages.id", ondelete="SET NULL"), default=None
     )
     commented_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+# survey results count surveys by the time they were sent (``surveys.results``; migration h7_surveys_results)
+Index("ix_surveys_ws_sent", Survey.workspace_id, Survey.sent_at)

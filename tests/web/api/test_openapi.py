@@ -77,11 +77,14 @@ EXPECTED = {
     ("get", "/api/v1/users"),
     ("post", "/api/v1/users"),
     ("patch", "/api/v1/users/{user_id}"),
+    ("get", "/api/v1/surveys"),
+    ("get", "/api/v1/surveys/results"),
 }
 #: the administration routes: a 403 for the wrong role is documented
 ROLE_CHECKED = {key for key in EXPECTED if key[1].split("/")[3] in ("teams", "agents", "routing-rules", "sla",
                                                                      "templates", "reply-settings", "users")
-                or key[1].startswith("/api/v1/channels/") or key == ("post", "/api/v1/channels")}
+                or key[1].startswith("/api/v1/channels/") or key == ("post", "/api/v1/channels")
+                or key in {("get", "/api/v1/surveys"), ("get", "/api/v1/surveys/results")}}
 
 
 @pytest.fixture

@@ -21,6 +21,7 @@ from compris.web.api import (
     routing,
     sla,
     subscriptions,
+    survey_results,
     surveys,
     templates,
     uploads,
@@ -41,6 +42,7 @@ router.include_router(reply_settings.router)
 router.include_router(users.router)
 router.include_router(escalation.router)
 router.include_router(business.router)
+router.include_router(survey_results.router)  # before surveys: /surveys/results is not a survey id
 router.include_router(surveys.router)
 router.include_router(mail.router)
 router.include_router(subscriptions.router)

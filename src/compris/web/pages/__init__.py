@@ -22,6 +22,7 @@ from compris.web.pages import (
     replies,
     subscriptions,
     survey_page,
+    survey_results,
     surveys,
     tokens,
     uploads,
@@ -47,6 +48,7 @@ router.include_router(portal.router)
 router.include_router(business.router)
 router.include_router(surveys.router)
 router.include_router(survey_page.router)
+router.include_router(survey_results.router)
 router.include_router(mail_admin.router)
 router.include_router(subscriptions.router)
 router.mount("/static", StaticFiles(directory=STATIC), name="static")
