@@ -14,6 +14,7 @@ from compris.web.api import (
     channels,
     contacts,
     escalation,
+    escalation_followup,
     mail,
     me,
     messages,
@@ -40,6 +41,7 @@ router.include_router(templates.router)
 router.include_router(reply_settings.router)
 router.include_router(users.router)
 router.include_router(escalation.router)
+router.include_router(escalation_followup.router)
 router.include_router(business.router)
 router.include_router(surveys.router)
 router.include_router(mail.router)
