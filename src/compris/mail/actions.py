@@ -87,7 +87,7 @@ def queue_mail(
 # --- settings and the test mail (admins) -------------------------------------------------------------------------
 
 SECURITIES = ("ssl", "starttls", "plain")
-REDACTED = "••••••••"  # noqa: S105 (what is shown instead of a stored password)
+REDACTED = "••••••••"  # what is shown instead of a stored password
 TEST_PURPOSE = "test"
 _HOST = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9.-]{0,253}[A-Za-z0-9])?$|^\[[0-9A-Fa-f:.]+\]$")
 
