@@ -201,3 +201,20 @@ def test_a_mail_left_sending_by_a_dead_worker_is_sent_again_and_noted(world: Wor
     assert row.state == MailState.SENT and row.error == AGAIN and row.attempts == 2
     (message,) = recorder.messages()
     assert message["Message-ID"] == f"<{row.message_id}>"
+
+
+def test_a_password_stored_under_another_secret_key_fails_with_the_reason(world: World,
+                                                                           smtp: tuple[Recorder, int]) -> None:
+    _recorder, port = smtp
+    configure(world, port, username="care@brand.example", password="s3cret")
+    with world.runtime.db.transaction() as s:
+        from compris.kit.crypto import encrypt_json
+        from compris.models import MailSettings
+
+        s.execute(update(MailSettings).values(secrets=encrypt_json("another-secret-key-" + "x" * 40,
+                                                                   {"password": "s3cret"})))
+    mail_id = queue(world)
+    world.run_jobs()
+    row = mail(world, mail_id)
+    assert row.state == MailState.FAILED and "COMPRIS_SECRET_KEY" in (row.error or "")
+    assert "s3cret" not in (row.error or "")

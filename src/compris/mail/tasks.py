@@ -4,8 +4,8 @@ States of a mail: ``queued`` → ``sending`` → ``sent``, or ``failed`` with th
 admin page). What happens when:
 
 * outgoing mail is not configured (no host or no sending address): ``failed`` at once, "outgoing mail is not
-  configured"; an attachment that is gone: ``failed`` at once too (a mail without what it announces is worse than
-  none);
+  configured"; an attachment that is gone, or a stored password that cannot be decrypted (the secret key changed):
+  ``failed`` at once too, with the reason;
 * the server answers 4xx (greylisting, "try again later") or cannot be reached: back to ``queued`` with the error,
   and the job runs again after an exponential backoff, up to :data:`MAX_ATTEMPTS` attempts, then ``failed``;
 * the server answers 5xx (a recipient unknown, the message refused, the login refused): ``failed`` at once;
@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 from compris.connectors.base import SendError
 from compris.connectors.email.smtp import SMTP_POLICY, SmtpSettings, deliver
 from compris.kit.clock import now
-from compris.kit.crypto import decrypt_json
+from compris.kit.crypto import SecretsError, decrypt_json
 from compris.mail import queries
 from compris.mail.actions import SEND_JOB
 from compris.models import MailState, OutgoingMail, Upload
@@ -95,10 +95,15 @@ def send_mail(run: JobRun) -> None:
         mail = session.get(OutgoingMail, mail_id)
         if mail is None or mail.workspace_id != run.workspace_id or mail.state in (MailState.SENT, MailState.FAILED):
             return
-        config = smtp_settings(session, mail.workspace_id, run.services.secret_key)
         again = mail.state == MailState.SENDING  # a worker died in the middle of the previous attempt
         mail.attempts += 1
         attempts = mail.attempts
+        try:
+            config = smtp_settings(session, mail.workspace_id, run.services.secret_key)
+        except SecretsError as exc:  # the stored password cannot be read: it must be saved again
+            mail.state = MailState.FAILED
+            mail.error = f"{exc} Save the SMTP password again (Administration → Outgoing mail)."
+            return
         if config is None:
             mail.state = MailState.FAILED
             mail.error = NOT_CONFIGURED
