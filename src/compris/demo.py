@@ -78,8 +78,10 @@ def ensure_demo(settings: Settings) -> tuple[str, str]:
     try:
         with runtime.db.transaction() as session:
             workspace = session.scalar(select(Workspace).where(Workspace.slug == DEMO_SLUG))
-            if workspace is not None and _loaded(session, workspace.id):
-                return login
+            loaded_id = workspace.id if workspace is not None and _loaded(session, workspace.id) else None
+        if loaded_id is not None:
+            _capture_mail(runtime, loaded_id)  # on each start: the capture server's port changes
+            return login
         _load(runtime)
     finally:
         runtime.stop()
@@ -124,6 +126,7 @@ def _load(runtime: Runtime) -> None:
             for key, account in channel_accounts.items()
         ]
         workspace_id = workspace.id
+    _capture_mail(runtime, workspace_id)
     network = SandboxNetwork(network_path(settings.data_dir), public_url=api_base)
     try:
         for brand in brands:
@@ -297,6 +300,18 @@ def _resolve(demo: _Demo, step: dict[str, Any]) -> None:
         if step.get("note"):
             actions.add_note(session, runtime.publisher, actor=agent, case=case, text=step["note"])
         actions.set_status(session, runtime.publisher, actor=agent, case=case, status=CaseStatus.RESOLVED)
+
+
+# --- outgoing mail (issue 13) ----------------------------------------------------------------------------------
+
+
+def _capture_mail(runtime: Runtime, workspace_id: int) -> None:
+    """Partners' e-mails without the internet: a local capture SMTP server (one per process) and the demo
+    workspace's outgoing mail pointed at it; the mails show in Administration → Outgoing mail."""
+    from compris.mail.capture import use_for_demo
+
+    with runtime.db.transaction() as session:
+        use_for_demo(session, runtime.publisher, workspace_id=workspace_id, secret_key=runtime.settings.secret_key)
 
 
 # --- escalation (issue 13) -------------------------------------------------------------------------------------

@@ -79,10 +79,18 @@ EXPECTED = {
     ("patch", "/api/v1/users/{user_id}"),
     ("get", "/api/v1/surveys"),
     ("get", "/api/v1/surveys/results"),
+    # esc-followup: outgoing mail settings and log, escalations to follow up
+    ("get", "/api/v1/mail/settings"),
+    ("put", "/api/v1/mail/settings"),
+    ("post", "/api/v1/mail/test"),
+    ("get", "/api/v1/mail/outgoing"),
+    ("get", "/api/v1/mail/outgoing/{mail_id}"),
+    ("get", "/api/v1/escalations"),
 }
 #: the administration routes: a 403 for the wrong role is documented
 ROLE_CHECKED = {key for key in EXPECTED if key[1].split("/")[3] in ("teams", "agents", "routing-rules", "sla",
-                                                                     "templates", "reply-settings", "users")
+                                                                     "templates", "reply-settings", "users",
+                                                                     "mail", "escalations")
                 or key[1].startswith("/api/v1/channels/") or key == ("post", "/api/v1/channels")
                 or key in {("get", "/api/v1/surveys"), ("get", "/api/v1/surveys/results")}}
 

@@ -123,9 +123,12 @@ def _code_error(code: int, text: bytes | str, what: str) -> SendError:
     return SendError(f"the mail server refused {what}: {code} {detail}", retryable=400 <= code < 500)
 
 
-def deliver(config: SmtpSettings, mail: EmailMessage) -> None:
-    """Hand the message to the SMTP server. 4xx and connection problems are retryable, 5xx are not."""
-    recipient = str(mail["To"])
+def deliver(config: SmtpSettings, mail: EmailMessage, to_addrs: Sequence[str] | None = None) -> None:
+    """Hand the message to the SMTP server. 4xx and connection problems are retryable, 5xx are not.
+
+    ``to_addrs``: the envelope recipients (by default the ``To`` header, as one address)."""
+    recipients = list(to_addrs) if to_addrs else [str(mail["To"])]
+    recipient = ", ".join(recipients)
     try:
         if config.security == "ssl":
             server: smtplib.SMTP = smtplib.SMTP_SSL(config.host, config.port, timeout=config.timeout,
@@ -137,7 +140,7 @@ def deliver(config: SmtpSettings, mail: EmailMessage) -> None:
                 server.starttls(context=ssl.create_default_context())
             if config.username:
                 server.login(config.username, config.password or "")
-            refused = server.send_message(mail, from_addr=config.from_address, to_addrs=[recipient])
+            refused = server.send_message(mail, from_addr=config.from_address, to_addrs=recipients)
     except smtplib.SMTPRecipientsRefused as exc:
         code, text = next(iter(exc.recipients.values()))
         raise _code_error(code, text, f"the recipient {recipient}") from None
@@ -150,5 +153,9 @@ def deliver(config: SmtpSettings, mail: EmailMessage) -> None:
     except (smtplib.SMTPException, OSError) as exc:  # disconnected, timeouts, connection refused
         raise SendError(f"could not talk to the mail server: {type(exc).__name__}: {exc}", retryable=True) from None
     if refused:
-        code, text = next(iter(refused.values()))
+        address, (code, text) = next(iter(refused.items()))
+        if len(refused) < len(recipients):  # the others got it: a retry would send it to them again
+            detail = text.decode("utf-8", "replace") if isinstance(text, bytes) else text
+            raise SendError(f"the mail server refused the recipient {address}: {code} {detail} (the other "
+                            "recipients got the mail)", retryable=False)
         raise _code_error(code, text, f"the recipient {recipient}")

@@ -16,6 +16,7 @@ from compris.web.pages import (
     channel_admin,
     contacts,
     escalation,
+    escalation_followup,
     inbox,
     mail_admin,
     portal,
@@ -44,6 +45,7 @@ router.include_router(routing_pages.router)
 router.include_router(sla_pages.router)
 router.include_router(uploads.router)
 router.include_router(escalation.router)
+router.include_router(escalation_followup.router)
 router.include_router(portal.router)
 router.include_router(business.router)
 router.include_router(surveys.router)
