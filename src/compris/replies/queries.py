@@ -11,6 +11,7 @@ from sqlalchemy import case as sql_case
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from compris.business import queries as business_queries
 from compris.kit.clock import now
 from compris.kit.errors import NotFound
 from compris.models import (
@@ -28,6 +29,7 @@ from compris.models import (
     Workspace,
 )
 from compris.replies.rendering import (
+    ACTION_PREFIX,
     DEFAULT_MOVE_TO_PRIVATE,
     initials_of,
     pick_language,
@@ -137,7 +139,11 @@ def case_values(
     handle = identity.handle if identity and identity.handle else None
     if handle and not handle.startswith("@"):
         handle = "@" + handle
+    actions: dict[str, str] = {}
+    if needed is None or any(n.startswith(ACTION_PREFIX) for n in needed):
+        actions = business_queries.result_variables(session, case)  # {action.flight}: the latest successful run
     return {
+        **actions,
         "first_name": first,
         "name": name,
         "handle": handle,
