@@ -38,7 +38,7 @@ TIMEOUT_MIN, TIMEOUT_MAX = 0.1, 30.0  # a call never outlives the job's 60-secon
 ATTEMPTS_MAX = 10
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
 IDEMPOTENCY_MAX = 100
-SECRET_FIELD = "signing_secret"
+SECRET_FIELD = "signing_secret"  # noqa: S105 (the name of the encrypted field, not a secret)
 
 
 # --- checks --------------------------------------------------------------------------------------------------

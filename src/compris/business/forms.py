@@ -11,13 +11,14 @@ Pure (no database).
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import SchemaError
+from jsonschema import Draft202012Validator  # type: ignore[import-untyped]
+from jsonschema.exceptions import SchemaError  # type: ignore[import-untyped]
 
 from compris.kit.errors import Invalid
 
@@ -40,7 +41,7 @@ def check_schema(schema: Any) -> dict[str, Any]:
     """The schema an admin saves: a valid JSON Schema of an object whose properties the form can show."""
     if not isinstance(schema, Mapping):
         raise Invalid("the form's schema must be a JSON object")
-    schema = dict(schema)
+    schema = {str(k): v for k, v in schema.items()}
     if len(repr(schema)) > MAX_SCHEMA_CHARS:
         raise Invalid(f"the form's schema is too long (at most {MAX_SCHEMA_CHARS} characters)")
     if schema.get("type") != "object":
@@ -62,7 +63,8 @@ def check_schema(schema: Any) -> dict[str, Any]:
     for name in schema.get("required", []):
         if name not in properties:
             raise Invalid(f"required field {name!r} is not among the properties")
-    return schema
+    checked: dict[str, Any] = schema
+    return checked
 
 
 @dataclass
@@ -112,10 +114,8 @@ def from_form(schema: Mapping[str, Any], form: Mapping[str, str]) -> dict[str, A
             continue
         value: Any = raw.strip()
         if kind == "integer":
-            try:
+            with contextlib.suppress(ValueError):
                 value = int(value)
-            except ValueError:
-                pass
         elif kind == "number":
             try:
                 number = float(value.replace(",", "."))

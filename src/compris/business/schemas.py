@@ -30,6 +30,10 @@ ENDPOINT_HELP = ("The brand's HTTPS endpoint, called with a signed POST (docs/es
                  "mode.")
 
 
+def _default_roles() -> list[RoleName]:
+    return ["supervisor", "admin"]
+
+
 class Labels(Schema):
     en: str | None = Field(default=None, max_length=1000, examples=["Rebook"])
     fr: str | None = Field(default=None, max_length=1000, examples=["Changer de vol"])
@@ -48,7 +52,7 @@ class ActionIn(Schema):
                                          "booleans.", examples=[SCHEMA_EXAMPLE])
     prefill: dict[str, str] = Field(default_factory=dict, description=PREFILL_HELP,
                                     examples=[{"record_locator": "triage.record_locator"}])
-    roles: list[RoleName] = Field(default_factory=lambda: ["supervisor", "admin"],
+    roles: list[RoleName] = Field(default_factory=_default_roles,
                                   description="Roles that may run it.")
     team_ids: list[int] = Field(default_factory=list, description="Members of these teams may run it too.")
     timeout_seconds: float = Field(default=10.0, ge=0.1, le=30.0, description="Each call's timeout.")

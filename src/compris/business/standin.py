@@ -52,7 +52,7 @@ class StandIn:
         stand_in = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 (http.server's name)
+            def do_POST(self) -> None:
                 stand_in.handle(self)
 
             def log_message(self, format: str, *args: Any) -> None:

@@ -16,8 +16,9 @@
 from __future__ import annotations
 
 import logging
+from typing import cast
 
-from sqlalchemy import update
+from sqlalchemy import CursorResult, update
 
 from compris.business import actions, calls
 from compris.business.actions import CALL_JOB
@@ -40,12 +41,13 @@ def call_action(run: JobRun) -> None:
     run_id = int(run.payload["run_id"])
     settings = run.services.settings
     with run.db.transaction() as session:
-        claimed = session.execute(
+        claimed = cast(CursorResult[tuple[()]], session.execute(
             update(BusinessActionRun)
             .where(BusinessActionRun.id == run_id, BusinessActionRun.workspace_id == run.workspace_id,
                    BusinessActionRun.state.in_((RunState.QUEUED, RunState.RUNNING)))
             .values(state=RunState.RUNNING, attempts=BusinessActionRun.attempts + 1, updated_at=now())
-        ).rowcount
+            .execution_options(synchronize_session=False)
+        )).rowcount
         if not claimed:
             return  # already finished (or gone)
         row = session.get(BusinessActionRun, run_id)

@@ -142,7 +142,7 @@ def edit_action_page(request: Request, action_id: int, ctx: AdminPage) -> Respon
 def _json(text: str, what: str) -> Any:
     try:
         return json.loads(text or "{}")
-    except ValueError as exc:
+    except json.JSONDecodeError as exc:
         raise Invalid(f"{what} is not valid JSON: {exc.msg} (line {exc.lineno})") from None
 
 
