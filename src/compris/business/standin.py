@@ -149,3 +149,8 @@ def start_demo(secret: str, port: int = 0) -> StandIn:
     except OSError:
         _demo = StandIn(secret, rebook_answer).start()
     return _demo
+
+
+def demo_server() -> StandIn | None:
+    """The demo's stand-in, if this process started one."""
+    return _demo
