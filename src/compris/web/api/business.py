@@ -92,6 +92,7 @@ def create_action(body: ActionIn, ctx: AdminApi) -> ActionWithSecret:
 @router.get("/business-actions/{action_id}", response_model=ActionOut, summary="Read a business action",
             responses=errors(403, 404, 422, not_found=NO_ACTION))
 def get_action(action_id: ActionId, ctx: AdminApi) -> ActionOut:
+    """One action, without its secret."""
     return _out(queries.get_action(ctx.session, ctx.user.workspace_id, action_id))
 
 
