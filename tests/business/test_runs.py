@@ -89,6 +89,8 @@ def test_a_signed_call_succeeds_with_the_returned_fields(world: World, standin: 
     assert _events(world, case_id)[1].data["result"]["flight"] == "AF1234"
     kinds = [type(e) for e in emitted if isinstance(e, BusinessActionRequested | BusinessActionSucceeded)]
     assert kinds == [BusinessActionRequested, BusinessActionSucceeded]
+    [succeeded] = [e for e in emitted if isinstance(e, BusinessActionSucceeded)]
+    assert succeeded.result == run.result and succeeded.http_status == 200 and succeeded.run_id == run_id
 
 
 def test_a_wrong_secret_is_refused_by_the_endpoint_and_fails_for_good(world: World, standin: StandIn) -> None:
@@ -287,4 +289,4 @@ def test_a_failed_event_carries_the_error(world: World, monkeypatch: pytest.Monk
     finally:
         server.stop()
     [failed] = [e for e in emitted if isinstance(e, BusinessActionFailed)]
-    assert failed.error == "unknown booking" and failed.action_key == "rebook"
+    assert failed.error == "unknown booking" and failed.action_key == "rebook" and failed.http_status == 400

@@ -267,7 +267,7 @@ def record_success(session: Session, publisher: Publisher, *, run: BusinessActio
                               result=dict(result), status=status)
     bus.emit(session, publisher, BusinessActionSucceeded(
         workspace_id=case.workspace_id, case_id=case.id, run_id=run.id, action_id=action.id,
-        action_key=action.key))
+        action_key=action.key, result=dict(result), http_status=status))
     live.publish_case(session, publisher, case, "business_action")
 
 
@@ -284,5 +284,5 @@ def record_failure(session: Session, publisher: Publisher, *, run: BusinessActio
                            status=status, attempts=run.attempts)
     bus.emit(session, publisher, BusinessActionFailed(
         workspace_id=case.workspace_id, case_id=case.id, run_id=run.id, action_id=action.id,
-        action_key=action.key, error=error))
+        action_key=action.key, error=error, http_status=status))
     live.publish_case(session, publisher, case, "business_action")
