@@ -325,15 +325,12 @@ REBOOK_SCHEMA: dict[str, Any] = {
     },
     "required": ["record_locator", "flight_date"],
 }
-REBOOKED_TEMPLATE = {
-    "name": "Rebooked",
-    "shortcut": "rebooked",
-    "bodies": {
-        "en": "Hi {first_name}, you are rebooked: flight {action.flight}, departing {action.departure}, seat "
-        "{action.seat}. Your booking reference does not change. {agent_first_name}",
-        "fr": "Bonjour {first_name}, c'est fait : vous êtes sur le vol {action.flight}, départ le "
-        "{action.departure}, siège {action.seat}. Votre référence de réservation ne change pas. {agent_first_name}",
-    },
+REBOOKED_TEMPLATE_NAME = "Rebooked"
+REBOOKED_TEMPLATE: dict[str, str] = {
+    "en": "Hi {first_name}, you are rebooked: flight {action.flight}, departing {action.departure}, seat "
+    "{action.seat}. Your booking reference does not change. {agent_first_name}",
+    "fr": "Bonjour {first_name}, c'est fait : vous êtes sur le vol {action.flight}, départ le "
+    "{action.departure}, siège {action.seat}. Votre référence de réservation ne change pas. {agent_first_name}",
 }
 
 
@@ -384,7 +381,7 @@ def _business_demo(demo: _Demo) -> None:
     with runtime.db.transaction() as session:
         admin = session.get(User, demo.users["admin"])
         assert admin is not None
-        action, secret = business.create_action(
+        _, secret = business.create_action(
             session, runtime.publisher, actor=admin, secret_key=runtime.settings.secret_key, allow_local=True,
             key=BUSINESS_ACTION_KEY, names={"en": "Rebook", "fr": "Changer de vol"},
             descriptions={"en": "Move the passenger to another flight (the airline's booking system).",
@@ -394,11 +391,9 @@ def _business_demo(demo: _Demo) -> None:
             roles=("agent", "supervisor", "admin"), timeout_seconds=5.0, max_attempts=3)
         server.secret = secret
         if session.scalar(select(ReplyTemplate.id).where(ReplyTemplate.workspace_id == demo.workspace_id,
-                                                         ReplyTemplate.name == REBOOKED_TEMPLATE["name"])) is None:
-            create_template(session, actor=admin, name=str(REBOOKED_TEMPLATE["name"]),
-                            shortcut=str(REBOOKED_TEMPLATE["shortcut"]),
-                            bodies=dict(REBOOKED_TEMPLATE["bodies"]),  # type: ignore[call-overload]
-                            publisher=runtime.publisher)
+                                                         ReplyTemplate.name == REBOOKED_TEMPLATE_NAME)) is None:
+            create_template(session, actor=admin, name=REBOOKED_TEMPLATE_NAME, shortcut="rebooked",
+                            bodies=REBOOKED_TEMPLATE, publisher=runtime.publisher)
         message = session.scalar(select(Message).where(Message.workspace_id == demo.workspace_id,
                                                        Message.platform_message_id == BUSINESS_STORY_MESSAGE))
         case = session.get(Case, message.case_id) if message is not None else None
