@@ -95,3 +95,33 @@ def test_running_the_refund_action_lets_an_agent_promise_a_refund(world: World, 
         actions.update_action(session, None, actor=admin, action_id=refund.id, allow_local=True,
                               roles=["agent", "admin"])
     assert promise_findings() == []
+
+
+def test_the_reply_box_templates_are_rendered_with_the_result(world: World, standin: StandIn) -> None:
+    from compris.replies.queries import render_many
+
+    _, standin.secret = make_action(world, standin.url())
+    case_id = inbound(world.runtime, world.account.id, "Please rebook me")
+    with world.runtime.db.transaction() as session:
+        agent = session.get(User, world.agent.id)
+        case = session.get(Case, case_id)
+        assert agent is not None and case is not None
+        create_template(session, actor=agent, name="Rebooked", bodies={"en": "Flight {action.flight}"})
+        create_template(session, actor=agent, name="Hello", bodies={"en": "Hello {first_name}"})
+        actions.request_run(session, world.runtime.publisher, actor=agent, case=case, key="rebook",
+                            input={"record_locator": "K7XQ2M", "flight_date": "2026-12-24"})
+    world.run_jobs()
+    with world.runtime.db.transaction() as session:
+        from sqlalchemy import select
+
+        from compris.models import ReplyTemplate
+
+        agent = session.get(User, world.agent.id)
+        case = session.get(Case, case_id)
+        assert agent is not None and case is not None
+        templates = list(session.scalars(select(ReplyTemplate).where(ReplyTemplate.workspace_id == world.workspace_id,
+                                                                     ReplyTemplate.name.in_(["Rebooked", "Hello"]))
+                                         .order_by(ReplyTemplate.name)))
+        rendered = {r.template.name: r for r in render_many(session, templates, case, agent)}
+    assert rendered["Rebooked"].text == "Flight AF1234" and rendered["Rebooked"].missing == []
+    assert rendered["Hello"].text == "Hello Cust-1"

@@ -184,6 +184,9 @@ def render_many(
     default_language = workspace.default_language if workspace else None
     templates = list(templates)
     needs_wait = any("wait_time" in variables_of(str(b)) for t in templates for b in t.bodies.values())
+    # a business action's result ({action.flight}) is read only when a template uses one
+    actions_needed = tuple(sorted({v for t in templates for b in t.bodies.values() for v in variables_of(str(b))
+                                   if v.startswith(ACTION_PREFIX)}))
     memo: dict[str, int | None] = {}
     by_language: dict[str | None, dict[str, str | None]] = {}
     out = []
@@ -191,7 +194,7 @@ def render_many(
         lang = pick_language(template.bodies, case.language, default_language)
         if lang not in by_language:
             by_language[lang] = case_values(session, case, agent, language=lang,
-                                            needed=None if needs_wait else (), minutes=memo)
+                                            needed=None if needs_wait else actions_needed, minutes=memo)
         out.append(render_for_case(session, template, case, agent, by_language[lang]))
     return out
 
