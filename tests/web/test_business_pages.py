@@ -93,7 +93,7 @@ def test_admin_pages_create_show_the_secret_once_edit_and_deactivate(settings: S
     assert bad.status_code == 422 and "not valid JSON" in bad.text
     created = admin.post("/admin/business", form)
     assert created.status_code == 200 and 'id="signing-secret"' in created.text
-    secret = re.search(r'<code class="secret">([^<]+)</code>', created.text)
+    secret = re.search(r'class="secret" readonly value="([^"]+)"', created.text)
     assert secret is not None and secret.group(1).startswith("cba_")
     listing = admin.get("/admin/business").text
     assert "rebook" in listing and secret.group(1) not in listing

@@ -35,7 +35,8 @@ def _local(ctx: PageContext) -> bool:
 def panel(ctx: PageContext, view: CaseView, *, failed_key: str | None = None, values: dict[str, Any] | None = None,
           errors: dict[str, str] | None = None, error: str | None = None) -> dict[str, Any]:
     """The variables the case page's business partial needs: the actions this user may run, each with its form
-    (prefilled from the case, or the refused attempt's values and errors), and the case's latest runs."""
+    (prefilled from the case, or the refused attempt's values and errors). Runs and their results are on the
+    timeline (refreshed live), not here."""
     session, user = ctx.session, ctx.user
     runnable = queries.runnable(session, user)
     facts = queries.case_facts(session, view.case) if runnable else {}
@@ -51,14 +52,8 @@ def panel(ctx: PageContext, view: CaseView, *, failed_key: str | None = None, va
             "fields": forms.form_fields(action.input_schema, initial, errors if failed else None),
             "open": failed, "error": error if failed else None,
         })
-    names = {a.id: a for a in queries.actions(session, user.workspace_id)} if runnable else {}
-    runs = queries.runs_of_case(session, view.case, limit=5)
-    if runs and not names:
-        names = {a.id: a for a in queries.actions(session, user.workspace_id)}
     return {
         "business_forms": forms_,
-        "business_runs": [{"run": r, "name": queries.label(names[r.action_id], lang) if r.action_id in names
-                           else ""} for r in runs],
         "business_run_key": uuid.uuid4().hex,
     }
 
