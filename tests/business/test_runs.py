@@ -290,3 +290,20 @@ def test_a_failed_event_carries_the_error(world: World, monkeypatch: pytest.Monk
         server.stop()
     [failed] = [e for e in emitted if isinstance(e, BusinessActionFailed)]
     assert failed.error == "unknown booking" and failed.action_key == "rebook" and failed.http_status == 400
+
+
+def test_a_secret_that_cannot_be_decrypted_fails_the_run_instead_of_leaving_it_running(world: World,
+                                                                                     standin: StandIn) -> None:
+    from compris.models import BusinessAction
+
+    action_id, _ = make_action(world, standin.url())
+    with world.runtime.db.transaction() as session:  # encrypted with another COMPRIS_SECRET_KEY
+        action = session.get(BusinessAction, action_id)
+        assert action is not None
+        from compris.kit.crypto import encrypt_json
+        action.secret = encrypt_json("another-secret-key", {"signing_secret": "x"})
+    case_id = inbound(world.runtime, world.account.id, "Please rebook me")
+    run_id = _request(world, case_id)
+    world.run_jobs()
+    run = _run(world, run_id)
+    assert run.state == RunState.FAILED and "rotate it" in (run.error or "") and standin.seen == []

@@ -24,6 +24,7 @@ from compris.business import actions, calls
 from compris.business.actions import CALL_JOB
 from compris.business.queries import case_facts
 from compris.kit.clock import now
+from compris.kit.crypto import SecretsError
 from compris.kit.errors import Invalid
 from compris.models import BusinessAction, BusinessActionRun, Case, RunState, User
 from compris.worker.queue import JobRun, RetryLater, backoff, handler
@@ -65,7 +66,12 @@ def call_action(run: JobRun) -> None:
             requested_by={"id": user.id, "name": user.name, "email": user.email} if user else {})
         attempts, max_attempts = row.attempts, action.max_attempts
         url, timeout, key = action.endpoint_url, action.timeout_seconds, row.idempotency_key
-        secret = actions.signing_secret(settings.secret_key, action)
+        try:
+            secret = actions.signing_secret(settings.secret_key, action)
+        except SecretsError:  # COMPRIS_SECRET_KEY changed: rotate the action's secret; never a stuck run
+            actions.record_failure(session, run.publisher, run=row, status=None,
+                                   error="the action's signing secret cannot be decrypted: rotate it")
+            return
         try:  # the setting may have changed since the action was saved
             actions.check_endpoint(url, allow_local=settings.business_local_endpoints or settings.demo)
         except Invalid as exc:
