@@ -21,6 +21,14 @@ ROUTE_MODULES = [
 ]
 
 EXPECTED = {
+    ("get", "/api/v1/business-actions"),
+    ("post", "/api/v1/business-actions"),
+    ("get", "/api/v1/business-actions/{action_id}"),
+    ("patch", "/api/v1/business-actions/{action_id}"),
+    ("post", "/api/v1/business-actions/{action_id}/rotate-secret"),
+    ("get", "/api/v1/cases/{number}/actions"),
+    ("post", "/api/v1/cases/{number}/actions/{key}"),
+    ("get", "/api/v1/cases/{number}/actions/runs"),
     ("get", "/api/v1/me"),
     ("get", "/api/v1/cases"),
     ("get", "/api/v1/cases/{number}"),
