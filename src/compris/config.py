@@ -35,6 +35,11 @@ class Settings(BaseSettings):
     )
     max_webhook_bytes: int = Field(default=1_048_576, description="Largest webhook body accepted.")
     sandbox: bool = Field(default=False, description="Mount the sandbox network at /sandbox-network.")
+    business_local_endpoints: bool = Field(
+        default=False,
+        description="Allow business action endpoints on http://127.0.0.1 or http://localhost (local stand-ins for "
+        "tests and the demo; always allowed in demo mode). Otherwise an endpoint must be https://.",
+    )
     login_max_failures: int = Field(default=5, description="Failed logins per e-mail and per IP in 15 minutes.")
     session_max_age: int = Field(default=12 * 3600, description="Seconds a login lasts.")
     raw_event_retention_days: int = 30

@@ -30,6 +30,7 @@ from compris.connectors.sandbox import sign
 from compris.inbox import actions
 from compris.inbox.ingest import receive
 from compris.kit.clock import now
+from compris.kit.errors import NotFound
 from compris.models import (
     ACTIVE_STATUSES,
     Case,
@@ -39,6 +40,7 @@ from compris.models import (
     Contact,
     Identity,
     Message,
+    ReplyTemplate,
     Survey,
     SurveyState,
     User,
@@ -80,8 +82,11 @@ def ensure_demo(settings: Settings) -> tuple[str, str]:
     try:
         with runtime.db.transaction() as session:
             workspace = session.scalar(select(Workspace).where(Workspace.slug == DEMO_SLUG))
-            if workspace is not None and _loaded(session, workspace.id):
-                return login
+            loaded_id = workspace.id if workspace is not None and _loaded(session, workspace.id) else None
+        if loaded_id is not None:
+            _capture_mail(runtime, loaded_id)  # on each start: the capture server's port changes
+            start_business_standin(runtime)  # the airline's stand-in lives as long as this process
+            return login
         _load(runtime)
     finally:
         runtime.stop()
@@ -126,6 +131,7 @@ def _load(runtime: Runtime) -> None:
             for key, account in channel_accounts.items()
         ]
         workspace_id = workspace.id
+    _capture_mail(runtime, workspace_id)
     network = SandboxNetwork(network_path(settings.data_dir), public_url=api_base)
     try:
         for brand in brands:
@@ -301,6 +307,18 @@ def _resolve(demo: _Demo, step: dict[str, Any]) -> None:
         actions.set_status(session, runtime.publisher, actor=agent, case=case, status=CaseStatus.RESOLVED)
 
 
+# --- outgoing mail (issue 13) ----------------------------------------------------------------------------------
+
+
+def _capture_mail(runtime: Runtime, workspace_id: int) -> None:
+    """Partners' e-mails without the internet: a local capture SMTP server (one per process) and the demo
+    workspace's outgoing mail pointed at it; the mails show in Administration → Outgoing mail."""
+    from compris.mail.capture import use_for_demo
+
+    with runtime.db.transaction() as session:
+        use_for_demo(session, runtime.publisher, workspace_id=workspace_id, secret_key=runtime.settings.secret_key)
+
+
 # --- escalation (issue 13) -------------------------------------------------------------------------------------
 
 
@@ -311,8 +329,98 @@ def _escalation_demo(demo: _Demo) -> None:
 # --- business actions (issue 13) -------------------------------------------------------------------------------
 
 
+BUSINESS_ACTION_KEY = "rebook"
+BUSINESS_STORY_MESSAGE = "demo-rebook-01"  # Thibault's cancelled flight (booking reference K7QZ4P)
+REBOOK_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "record_locator": {"type": "string", "title": "Booking reference", "pattern": "^[A-Z0-9]{6}$"},
+        "passenger": {"type": "string", "title": "Passenger", "maxLength": 100},
+        "flight_date": {"type": "string", "title": "New date (YYYY-MM-DD)", "pattern": "^\\d{4}-\\d{2}-\\d{2}$"},
+        "cabin": {"type": "string", "title": "Cabin", "enum": ["economy", "business"]},
+    },
+    "required": ["record_locator", "flight_date"],
+}
+REBOOKED_TEMPLATE_NAME = "Rebooked"
+REBOOKED_TEMPLATE: dict[str, str] = {
+    "en": "Hi {first_name}, you are rebooked: flight {action.flight}, departing {action.departure}, seat "
+    "{action.seat}. Your booking reference does not change. {agent_first_name}",
+    "fr": "Bonjour {first_name}, c'est fait : vous êtes sur le vol {action.flight}, départ le "
+    "{action.departure}, siège {action.seat}. Votre référence de réservation ne change pas. {agent_first_name}",
+}
+
+
+def _allow_local_endpoints(settings: Settings) -> None:
+    """The demo's stand-in listens on 127.0.0.1: allow local endpoints in this (demo) process."""
+    if not (settings.demo or settings.business_local_endpoints):
+        settings.business_local_endpoints = True
+
+
+def start_business_standin(runtime: Runtime) -> None:
+    """Start the demo airline's stand-in (``./run demo`` on an already loaded demo too), on the port the action
+    names if it is free, else on another one (the action's endpoint is moved there)."""
+    from urllib.parse import urlsplit
+
+    from compris.business import actions as business
+    from compris.business import queries as business_queries
+    from compris.business.standin import start_demo
+
+    _allow_local_endpoints(runtime.settings)
+    with runtime.db.transaction() as session:
+        workspace = session.scalar(select(Workspace).where(Workspace.slug == DEMO_SLUG))
+        if workspace is None:
+            return
+        try:
+            action = business_queries.action_by_key(session, workspace.id, BUSINESS_ACTION_KEY)
+        except NotFound:
+            return
+        server = start_demo(business.signing_secret(runtime.settings.secret_key, action),
+                            port=urlsplit(action.endpoint_url).port or 0)
+        if server.url("/rebook") != action.endpoint_url:
+            admin = session.scalar(select(User).where(User.workspace_id == workspace.id, User.role == "admin")
+                                   .order_by(User.id).limit(1))
+            assert admin is not None
+            business.update_action(session, runtime.publisher, actor=admin, action_id=action.id, allow_local=True,
+                                   endpoint_url=server.url("/rebook"))
+
+
 def _business_demo(demo: _Demo) -> None:
-    """An airline "rebook" action wired to a local stand-in, run on a case."""
+    """An airline "rebook" action wired to a local stand-in (``compris.business.standin``, started by this process),
+    run once on Thibault's cancelled flight, and a "Rebooked" reply template that uses its result."""
+    from compris.business import actions as business
+    from compris.business.standin import start_demo
+    from compris.replies.actions import create_template
+
+    runtime = demo.runtime
+    _allow_local_endpoints(runtime.settings)
+    server = start_demo("pending")  # the action's secret is known once it is created
+    with runtime.db.transaction() as session:
+        admin = session.get(User, demo.users["admin"])
+        assert admin is not None
+        _, secret = business.create_action(
+            session, runtime.publisher, actor=admin, secret_key=runtime.settings.secret_key, allow_local=True,
+            key=BUSINESS_ACTION_KEY, names={"en": "Rebook", "fr": "Changer de vol"},
+            descriptions={"en": "Move the passenger to another flight (the airline's booking system).",
+                          "fr": "Replacer le passager sur un autre vol (système de réservation de la compagnie)."},
+            endpoint_url=server.url("/rebook"), input_schema=REBOOK_SCHEMA,
+            prefill_rules={"record_locator": "triage.record_locator", "passenger": "contact.name"},
+            roles=("agent", "supervisor", "admin"), timeout_seconds=5.0, max_attempts=3)
+        server.secret = secret
+        if session.scalar(select(ReplyTemplate.id).where(ReplyTemplate.workspace_id == demo.workspace_id,
+                                                         ReplyTemplate.name == REBOOKED_TEMPLATE_NAME)) is None:
+            create_template(session, actor=admin, name=REBOOKED_TEMPLATE_NAME, shortcut="rebooked",
+                            bodies=REBOOKED_TEMPLATE, publisher=runtime.publisher)
+        message = session.scalar(select(Message).where(Message.workspace_id == demo.workspace_id,
+                                                       Message.platform_message_id == BUSINESS_STORY_MESSAGE))
+        case = session.get(Case, message.case_id) if message is not None else None
+        agent = session.get(User, demo.users["agent-fr"])
+        if case is None or agent is None:
+            return
+        tomorrow = (now() + timedelta(days=1)).date().isoformat()
+        business.request_run(session, runtime.publisher, actor=agent, case=case, key=BUSINESS_ACTION_KEY,
+                             input={"record_locator": "K7QZ4P", "passenger": "Thibault", "flight_date": tomorrow,
+                                    "cabin": "economy"}, idempotency_key="demo-rebook")
+    run_pending(runtime.services)
 
 
 # --- satisfaction surveys (issue 14) ---------------------------------------------------------------------------

@@ -336,12 +336,17 @@ class BusinessActionRequested(BusinessActionChange):
 class BusinessActionSucceeded(BusinessActionChange):
     """The brand's system answered 2xx; the returned fields are on the run row."""
 
+    #: the fields the brand's system returned (as on the run row), and its HTTP status
+    result: dict[str, Any] = field(default_factory=dict)
+    http_status: int | None = None
+
 
 @dataclass(frozen=True, kw_only=True)
 class BusinessActionFailed(BusinessActionChange):
     """The call failed for good (refused, an error answer, retries exhausted or timed out)."""
 
     error: str = ""
+    http_status: int | None = None  # None: no answer (timeout, connection error) or refused before the call
 
 
 # --- surveys ---------------------------------------------------------------------------------------------------

@@ -4,7 +4,8 @@
 sending), its recorded-shape payloads (``fixtures/``, shipped with the package) and a ``README.md`` pointing to
 its tests (``tests/connectors/<network>/``, since tests mirror the source tree) and its user documentation
 (``docs/channels/<network>.md``, on the documentation site). Everything Compris must know about a network — its
-length unit and limits, reply windows, attachment rules, mention rule, private-reply mechanism — is an attribute
+length unit and limits, reply windows, attachment rules, mention rule, private-reply mechanism, how survey choices
+are shown (``limits.choices``, ``choices_window``) — is an attribute
 or a method of its :class:`~compris.connectors.base.Connector`: adding a network means adding a folder here (and
 its entry point), never editing the core.
 """

@@ -285,6 +285,25 @@ NO_ATTACHMENTS = "this network does not accept attachments from Compris"
 
 
 @dataclass(frozen=True)
+class ChoiceRules:
+    """How a network shows :class:`Choice` answers on a private message (a survey's ratings).
+
+    ``buttons`` False: the network has no quick replies the connector can send, so the choices are written in the
+    text (a numbered list, each choice's ``url`` beside it) and the customer answers in words or with a number.
+    ``max_choices`` is the most buttons one message carries (beyond it the connector writes them in the text too),
+    ``label_length`` the longest label a button shows (longer labels are shortened with "…"), ``payload_length``
+    the longest payload the platform gives back. ``window``: automated messages with choices are allowed only
+    within this time of the customer's last message (Meta's 24-hour standard window: the 7-day ``HUMAN_AGENT``
+    tag is for replies a person wrote, not for a survey); None: the network's reply window applies."""
+
+    buttons: bool = False
+    max_choices: int = 0
+    label_length: int = 0
+    payload_length: int = 0
+    window: timedelta | None = None
+
+
+@dataclass(frozen=True)
 class Limits:
     public_max_length: int | None = None
     private_max_length: int | None = None
@@ -298,6 +317,8 @@ class Limits:
     private_attachments: AttachmentRules | None = None
     public_attachments_reason: str = NO_ATTACHMENTS
     private_attachments_reason: str = NO_ATTACHMENTS
+    #: how choices (quick replies, buttons) are shown on a private message; the default writes them in the text
+    choices: ChoiceRules = ChoiceRules()
 
     def max_length(self, visibility: str) -> int | None:
         """The longest text a reply of this visibility may have (in ``length_unit``), None: no limit known."""
@@ -471,6 +492,20 @@ class Connector:
                 reason=f"{self.display_name} allows replies only within {_human(window)} "
                 "of the customer's last message",
             )
+        return WindowStatus(open=True, closes_at=closes)
+
+    def choices_window(self, last_customer_message_at: datetime | None, now: datetime) -> WindowStatus:
+        """Whether an automated private message with :class:`Choice` answers (a survey) may be sent now: the
+        network's private reply window, narrowed to :attr:`ChoiceRules.window` where the network has one."""
+        status = self.reply_window(Visibility.PRIVATE, last_customer_message_at, now)
+        window = self.limits.choices.window
+        if not status.open or window is None or last_customer_message_at is None:
+            return status
+        closes = last_customer_message_at + window
+        if now >= closes:
+            return WindowStatus(open=False, closes_at=closes,
+                                reason=f"{self.display_name} allows automated messages (a survey) only within "
+                                f"{int(window.total_seconds() // 3600)} hours of the customer's last message")
         return WindowStatus(open=True, closes_at=closes)
 
     def refresh_credentials(self, account: AccountContext, client: httpx.Client) -> Mapping[str, str] | None:

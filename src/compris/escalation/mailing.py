@@ -79,6 +79,6 @@ def queue_partner_mail(session: Session, publisher: Publisher, settings: Setting
         escalation.mail_message_id = message_id
     if exchange is not None and exchange.mail_message_id is None:
         exchange.mail_message_id = message_id
-    timeline.escalation_mailed(session, case, escalation_id=escalation.id, partner=partner.name, kind=kind,
+    timeline.escalation_mailed(session, case, escalation_id=escalation.id, partner=partner.name, mail_kind=kind,
                                mail_id=mail.id)
     return mail

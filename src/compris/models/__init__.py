@@ -1,6 +1,7 @@
 """ORM models only: no behaviour beyond columns and constraints."""
 
 from compris.models.base import Base
+from compris.models.business import FINAL_RUN_STATES, BusinessAction, BusinessActionRun, RunState
 from compris.models.channel import ChannelAccount
 from compris.models.contact import Contact, Identity
 from compris.models.escalation import (
@@ -33,10 +34,13 @@ from compris.models.workspace import ApiToken, LoginAttempt, Role, User, Workspa
 
 __all__ = [
     "ACTIVE_STATUSES",
+    "FINAL_RUN_STATES",
     "OPEN_ESCALATION_STATUSES",
     "AgentProfile",
     "ApiToken",
     "Base",
+    "BusinessAction",
+    "BusinessActionRun",
     "BusinessHours",
     "Case",
     "CaseEvent",
@@ -67,6 +71,7 @@ __all__ = [
     "ReplyTemplate",
     "Role",
     "RoutingRule",
+    "RunState",
     "SlaBreach",
     "SlaPolicy",
     "SlaSettings",

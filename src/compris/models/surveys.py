@@ -94,3 +94,7 @@ class Survey(WorkspaceScoped, Base):
     commented_at: Mapped[datetime | None] = mapped_column(default=None)
     #: when the follow-up comment question went out (once, after a rating on the channel)
     comment_asked_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+# survey results count surveys by the time they were sent (``surveys.results``; migration h7_surveys_results)
+Index("ix_surveys_ws_sent", Survey.workspace_id, Survey.sent_at)

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from compris.business.queries import permitted_keys
 from compris.connectors.base import Author, Connector, Visibility
 from compris.kit.clock import now
 from compris.kit.errors import ComprisError
@@ -160,7 +161,9 @@ def guard_inputs(
         template_id=str(template.id) if template is not None else None,
         template_text=template_text,
         previous_template_ids=tuple(previous_templates),
-        agent_permissions=settings.permissions_for(actor.role),
+        # the promises of the actor's role, and of the business actions they may run (running ``refund`` lets
+        # them promise a refund: the action's key is the permission's name)
+        agent_permissions=settings.permissions_for(actor.role) | permitted_keys(session, actor),
         agent_initials=initials_of(actor.name) or None,
         ui_language=actor.language or "en",
     )

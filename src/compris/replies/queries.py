@@ -11,6 +11,7 @@ from sqlalchemy import case as sql_case
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from compris.business import queries as business_queries
 from compris.kit.clock import now
 from compris.kit.errors import NotFound
 from compris.models import (
@@ -28,6 +29,7 @@ from compris.models import (
     Workspace,
 )
 from compris.replies.rendering import (
+    ACTION_PREFIX,
     DEFAULT_MOVE_TO_PRIVATE,
     initials_of,
     pick_language,
@@ -137,7 +139,11 @@ def case_values(
     handle = identity.handle if identity and identity.handle else None
     if handle and not handle.startswith("@"):
         handle = "@" + handle
+    actions: dict[str, str] = {}
+    if needed is None or any(n.startswith(ACTION_PREFIX) for n in needed):
+        actions = business_queries.result_variables(session, case)  # {action.flight}: the latest successful run
     return {
+        **actions,
         "first_name": first,
         "name": name,
         "handle": handle,
@@ -178,6 +184,9 @@ def render_many(
     default_language = workspace.default_language if workspace else None
     templates = list(templates)
     needs_wait = any("wait_time" in variables_of(str(b)) for t in templates for b in t.bodies.values())
+    # a business action's result ({action.flight}) is read only when a template uses one
+    actions_needed = tuple(sorted({v for t in templates for b in t.bodies.values() for v in variables_of(str(b))
+                                   if v.startswith(ACTION_PREFIX)}))
     memo: dict[str, int | None] = {}
     by_language: dict[str | None, dict[str, str | None]] = {}
     out = []
@@ -185,7 +194,7 @@ def render_many(
         lang = pick_language(template.bodies, case.language, default_language)
         if lang not in by_language:
             by_language[lang] = case_values(session, case, agent, language=lang,
-                                            needed=None if needs_wait else (), minutes=memo)
+                                            needed=None if needs_wait else actions_needed, minutes=memo)
         out.append(render_for_case(session, template, case, agent, by_language[lang]))
     return out
 

@@ -22,7 +22,10 @@ from compris.kit.errors import Invalid
 from compris.models import TemplatePurpose
 from compris.sla import wait
 
-VARIABLE = re.compile(r"\{([a-z_]{2,30})\}")
+#: ``{first_name}``; a business action's result field is ``{action.flight}`` (also written ``{{action.flight}}``,
+#: the double-brace form of the docs and of the issue): the latest successful run's returned fields on the case
+VARIABLE = re.compile(r"\{\{(action\.[a-z0-9_]{1,40})\}\}|\{([a-z_]{2,30}(?:\.[a-z0-9_]{1,40})?)\}")
+ACTION_PREFIX = "action."
 #: what each variable becomes (shown on the admin page)
 VARIABLES: dict[str, str] = {
     "first_name": "the customer's first name",
@@ -34,6 +37,7 @@ VARIABLES: dict[str, str] = {
     "case_ref": "the case number (#1042)",
     "wait_time": "the channel's current expected wait (\"about 25 minutes\"); to fill in when unknown",
     "brand": "the workspace's name",
+    "action.<field>": "a field returned by the case's latest successful business action ({action.flight})",
 }
 LANGUAGES = ("en", "fr")
 MAX_BODY = 5000
@@ -47,17 +51,28 @@ class MissingVariables(Invalid):
         super().__init__("fill in before sending: " + ", ".join("{" + n + "}" for n in names))
 
 
+def _name(m: re.Match[str]) -> str:
+    return m.group(1) or m.group(2)
+
+
+def is_known(name: str) -> bool:
+    """A variable rendering fills: one of :data:`VARIABLES`, or ``action.<field>``."""
+    return (name in VARIABLES and "<" not in name) or (
+        name.startswith(ACTION_PREFIX) and len(name) > len(ACTION_PREFIX))
+
+
 def variables_of(body: str) -> list[str]:
     seen: list[str] = []
-    for name in VARIABLE.findall(body):
+    for m in VARIABLE.finditer(body):
+        name = _name(m)
         if name not in seen:
             seen.append(name)
     return seen
 
 
 def unfilled(text: str) -> list[str]:
-    """The known variables still in ``text`` (``{first_name}``...): the reply is not ready."""
-    return [n for n in variables_of(text) if n in VARIABLES]
+    """The known variables still in ``text`` (``{first_name}``, ``{action.flight}``...): the reply is not ready."""
+    return [n for n in variables_of(text) if is_known(n)]
 
 
 def pick_language(bodies: Mapping[str, Any], language: str | None, default_language: str | None) -> str | None:
@@ -73,11 +88,11 @@ def render(body: str, values: Mapping[str, str | None]) -> tuple[str, list[str]]
     missing: list[str] = []
 
     def fill(m: re.Match[str]) -> str:
-        name = m.group(1)
+        name = _name(m)
         value = values.get(name)
         if value:
             return value
-        if name in VARIABLES and name not in missing:
+        if is_known(name) and name not in missing:
             missing.append(name)
         return m.group(0)
 

@@ -109,10 +109,25 @@ class FaultsIn(BaseModel):
     brand: str | None = None
 
 
+class ChoiceIn(BaseModel):
+    label: str = Field(min_length=1, max_length=40)
+    payload: str = Field(min_length=1, max_length=500)
+    url: str | None = Field(default=None, max_length=2000)
+
+
 class ReplyIn(BaseModel):
     text: Any = None
     reply_to: Any = None
     attachments: list[AttachmentIn] = Field(default_factory=list, max_length=10)
+    choices: list[ChoiceIn] = Field(default_factory=list, max_length=10,
+                                    description="Answers the customer may tap (private messages only).")
+
+
+class ChooseIn(BaseModel):
+    brand: str = Field(min_length=1, description="The brand's external_id.")
+    message_id: str = Field(min_length=1, description="The brand's private message offering the answers.")
+    index: int = Field(ge=0, le=9, description="Which answer the customer taps (0 = the first).")
+    wait: bool = Field(default=False, description="Deliver now and answer with the webhook's HTTP status.")
 
 
 # --- the app ----------------------------------------------------------------------------------------------
@@ -181,7 +196,8 @@ def create_network_app(network: SandboxNetwork, *, manage_lifecycle: bool = Fals
               idempotency_key: str | None = Header(default=None)) -> Response:
         brand = api_brand(authorization)
         answer = network.brand_reply(brand, thread_id, body.text, body.reply_to, idempotency_key,
-                                     attachments=[a.model_dump() for a in body.attachments])
+                                     attachments=[a.model_dump() for a in body.attachments],
+                                     choices=[c.model_dump(exclude_none=True) for c in body.choices])
         return _answer(answer.status, answer.body, answer.replayed)
 
     @app.post("/api/dm/{user_id}/messages", status_code=201)
@@ -189,7 +205,8 @@ def create_network_app(network: SandboxNetwork, *, manage_lifecycle: bool = Fals
                        idempotency_key: str | None = Header(default=None)) -> Response:
         brand = api_brand(authorization)
         answer = network.brand_dm(brand, user_id, body.text, body.reply_to, idempotency_key,
-                                  attachments=[a.model_dump() for a in body.attachments])
+                                  attachments=[a.model_dump() for a in body.attachments],
+                                  choices=[c.model_dump(exclude_none=True) for c in body.choices])
         return _answer(answer.status, answer.body, answer.replayed)
 
     @app.get("/api/threads/{thread_id}")
@@ -224,6 +241,11 @@ def create_network_app(network: SandboxNetwork, *, manage_lifecycle: bool = Fals
             attachments=[a.model_dump() for a in body.attachments], created_at=created, wait=body.wait,
         )
         return posted.wire()
+
+    @app.post("/api/simulate/choice")
+    def simulate_choice(body: ChooseIn) -> dict[str, Any]:
+        """The customer taps one of the answers a brand's private message offers."""
+        return network.customer_choice(body.brand, body.message_id, body.index, wait=body.wait).wire()
 
     @app.get("/api/deliveries/{delivery_id}")
     def delivery(delivery_id: int) -> dict[str, Any]:
@@ -328,6 +350,18 @@ def create_network_app(network: SandboxNetwork, *, manage_lifecycle: bool = Fals
         except NetworkError as exc:
             return back(request, brand, error=exc.message)
         response = back(request, brand, notice="Sent — delivering to the brand…")
+        response.headers["location"] += f"#m-{posted.id}"
+        return response
+
+    @app.post("/choose")
+    def choose_form(request: Request, form_token: str = Form(""), brand: str = Form(...),
+                    message_id: str = Form(...), index: str = Form("0")) -> Response:
+        check_form(form_token)
+        try:
+            posted = network.customer_choice(brand, message_id, _int(index, "index"))
+        except NetworkError as exc:
+            return back(request, brand, error=exc.message)
+        response = back(request, brand, notice="Answer sent — delivering to the brand…")
         response.headers["location"] += f"#m-{posted.id}"
         return response
 

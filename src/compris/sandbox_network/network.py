@@ -6,7 +6,7 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -41,6 +41,10 @@ PUBLIC_MAX = 1000  # what the network accepts from a brand (the connector's limi
 PRIVATE_MAX = 4000
 CUSTOMER_MAX = 5000
 ATTACHMENT_FIELDS = ("kind", "url", "name", "mime_type")
+#: answers a brand may offer as buttons on a private message (the connector's ``ChoiceRules``)
+MAX_CHOICES = 10
+CHOICE_LABEL_MAX = 40
+CHOICE_PAYLOAD_MAX = 500
 
 
 @dataclass(frozen=True)
@@ -320,6 +324,7 @@ class SandboxNetwork:
         message_id: str | None = None,
         deliver: bool = True,
         wait: bool = False,
+        choice: str | None = None,
     ) -> Posted:
         """Store a customer's message and deliver it to the brand (``wait``: now, in this thread)."""
         brand = self.brand(brand_id)
@@ -368,6 +373,8 @@ class SandboxNetwork:
             data["thread_title"] = title
         if reply_to:
             data["reply_to"] = reply_to
+        if choice:
+            data["choice"] = choice
         if self.public_url:
             data["permalink"] = f"{self.public_url}/?brand={brand.external_id}#m-{mid}"
         body = json.dumps({"event_id": event_id, "type": "message", "data": data}, ensure_ascii=False).encode()
@@ -377,7 +384,7 @@ class SandboxNetwork:
                 conn, brand=brand.external_id, thread_id=thread, thread_kind=thread_kind, kind=kind,
                 sender="customer", text=text, created_at=created, message_id=mid, persona_id=author.id,
                 title=title if kind == "post" else None, reply_to=reply_to, attachments=clean_attachments,
-                promoted=promoted, reshares=max(0, int(reshares)),
+                promoted=promoted, reshares=max(0, int(reshares)), choice=choice,
             )
             if not created_now:
                 raise NetworkError(f"message {mid!r} exists", 409)
@@ -400,6 +407,25 @@ class SandboxNetwork:
             return Posted(mid, thread, event_id, delivery_id, status=status, state=state, error=error, body=body)
         self.deliverer.wake()
         return Posted(mid, thread, event_id, delivery_id, body=body)
+
+    def customer_choice(self, brand_id: str, message_id: str, index: int, *, wait: bool = False) -> Posted:
+        """The customer taps the answer ``index`` of the brand's private message ``message_id``: a private message
+        whose text is the answer's label, delivered with the answer's payload as ``choice`` (as Messenger sends a
+        quick reply's payload). Tapping again sends again, as on the platforms: the brand records an answer once."""
+        brand = self.brand(brand_id)
+        message = self.store.message(message_id)
+        if message is None or message.brand != brand.external_id or message.sender != "brand" \
+                or message.kind != "dm" or not message.choices:
+            raise NetworkError("no such message with answers to pick", 404)
+        if not 0 <= index < len(message.choices):
+            raise NetworkError("no such answer", 404)
+        thread = self.store.thread(brand.external_id, message.thread_id)
+        persona = self.store.persona(thread.customer_id) if thread and thread.customer_id else None
+        if persona is None:
+            raise NetworkError("the conversation's customer is unknown", 404)
+        picked = message.choices[index]
+        return self.customer_message(brand.external_id, persona, "dm", str(picked["label"]), reply_to=message.id,
+                                     choice=str(picked["payload"]), wait=wait)
 
     def redeliver(self, delivery_id: int) -> bool:
         done = self.store.redeliver(delivery_id)
@@ -429,9 +455,12 @@ class SandboxNetwork:
         return mid
 
     def brand_reply(self, brand: Brand, thread_id: str, text: Any, reply_to: Any,
-                    idempotency_key: str | None, *, attachments: Iterable[Mapping[str, Any]] = ()) -> BrandAnswer:
+                    idempotency_key: str | None, *, attachments: Iterable[Mapping[str, Any]] = (),
+                    choices: Sequence[Mapping[str, Any]] = ()) -> BrandAnswer:
         """``POST /api/threads/{thread_id}/replies``: a public reply in a post's thread (text, attachments or
-        both; an attachment is ``{kind, url, name, mime_type}``)."""
+        both; an attachment is ``{kind, url, name, mime_type}``). Answers to pick go only on private messages."""
+        if choices:
+            raise NetworkError("answers to pick (choices) are only for private messages", 400)
         files = [_attachment(a) for a in attachments]
         request: dict[str, Any] = {"op": "reply", "thread_id": thread_id, "text": text, "reply_to": reply_to}
         if files:
@@ -455,12 +484,17 @@ class SandboxNetwork:
         return BrandAnswer(201, answer)
 
     def brand_dm(self, brand: Brand, user_id: str, text: Any, reply_to: Any,
-                 idempotency_key: str | None, *, attachments: Iterable[Mapping[str, Any]] = ()) -> BrandAnswer:
-        """``POST /api/dm/{user_id}/messages``: a private message to a customer (text, attachments or both)."""
+                 idempotency_key: str | None, *, attachments: Iterable[Mapping[str, Any]] = (),
+                 choices: Sequence[Mapping[str, Any]] = ()) -> BrandAnswer:
+        """``POST /api/dm/{user_id}/messages``: a private message to a customer (text, attachments or both), with
+        up to :data:`MAX_CHOICES` answers the customer may tap (``{label, payload, url}``)."""
         files = [_attachment(a) for a in attachments]
+        offered = _choices(choices)
         request: dict[str, Any] = {"op": "dm", "user_id": user_id, "text": text, "reply_to": reply_to}
         if files:
             request["attachments"] = files
+        if offered:
+            request["choices"] = offered
         with self.store.transaction() as conn:
             replay = self._replay(conn, brand, idempotency_key, request)
             if replay is not None:
@@ -475,7 +509,7 @@ class SandboxNetwork:
                                    sender="brand", text=clean, created_at=utcnow(), message_id=mid,
                                    persona_id=None, reply_to=_opt_str(reply_to), attachments=files,
                                    idempotency_key=idempotency_key,
-                                   request_digest=digest(request), response=answer)
+                                   request_digest=digest(request), response=answer, choices=offered)
             conn.execute("UPDATE threads SET customer_id = COALESCE(customer_id, ?) WHERE brand = ? AND id = ?",
                          (user_id, brand.external_id, thread_id))
         return BrandAnswer(201, answer)
@@ -533,6 +567,27 @@ def _attachment(raw: Mapping[str, Any]) -> dict[str, Any]:
     url = clean.get("url", "")
     if url and not url.startswith(("http://", "https://")):
         raise NetworkError("an attachment url is http(s)")
+    return clean
+
+
+def _choices(raw: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Validated answers to pick: ``{label, payload}`` (and an optional http(s) ``url``), distinct labels."""
+    if len(raw) > MAX_CHOICES:
+        raise NetworkError(f"at most {MAX_CHOICES} answers to pick on a message")
+    clean: list[dict[str, Any]] = []
+    for item in raw:
+        if not isinstance(item, Mapping):
+            raise NetworkError("an answer to pick is an object")
+        label, payload, url = item.get("label"), item.get("payload"), item.get("url")
+        if not isinstance(label, str) or not label.strip() or len(label) > CHOICE_LABEL_MAX:
+            raise NetworkError(f"an answer's label is text of 1 to {CHOICE_LABEL_MAX} characters")
+        if not isinstance(payload, str) or not payload or len(payload) > CHOICE_PAYLOAD_MAX:
+            raise NetworkError(f"an answer's payload is text of 1 to {CHOICE_PAYLOAD_MAX} characters")
+        if url is not None and (not isinstance(url, str) or not url.startswith(("http://", "https://"))):
+            raise NetworkError("an answer's url is http(s)")
+        clean.append({"label": label.strip(), "payload": payload, **({"url": url} if url else {})})
+    if len({c["label"] for c in clean}) != len(clean):
+        raise NetworkError("two answers have the same label")
     return clean
 
 

@@ -65,7 +65,9 @@ CREATE TABLE IF NOT EXISTS messages (
     reshares INTEGER NOT NULL DEFAULT 0,
     idempotency_key TEXT,
     request_digest TEXT,
-    response TEXT
+    response TEXT,
+    choices TEXT NOT NULL DEFAULT '[]',  -- a brand's private message: the answers the customer may tap
+    choice TEXT                      -- a customer's message: the payload of the answer tapped
 );
 CREATE INDEX IF NOT EXISTS messages_thread ON messages (brand, thread_id, seq);
 CREATE UNIQUE INDEX IF NOT EXISTS messages_idempotency ON messages (brand, idempotency_key)
@@ -201,6 +203,10 @@ class StoredMessage:
     reshares: int = 0
     delivery: Delivery | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    #: a brand's private message: the answers offered as buttons (``{label, payload, url}``)
+    choices: tuple[dict[str, Any], ...] = ()
+    #: a customer's message: the payload of the button tapped
+    choice: str | None = None
 
     def wire(self) -> dict[str, Any]:
         """The message as the brand API shows it."""
@@ -216,6 +222,8 @@ class StoredMessage:
             "attachments": list(self.attachments),
             "promoted": self.promoted,
             "reshares": self.reshares,
+            "choices": list(self.choices),
+            "choice": self.choice,
         }
 
 
@@ -233,6 +241,11 @@ class Store:
             self._conn.execute("PRAGMA journal_mode=WAL")
             self._conn.execute("PRAGMA busy_timeout=30000")
             self._conn.executescript(SCHEMA)
+            columns = {str(r["name"]) for r in self._conn.execute("PRAGMA table_info(messages)").fetchall()}
+            if "choices" not in columns:  # a network file from before choices existed
+                self._conn.execute("ALTER TABLE messages ADD COLUMN choices TEXT NOT NULL DEFAULT '[]'")
+            if "choice" not in columns:
+                self._conn.execute("ALTER TABLE messages ADD COLUMN choice TEXT")
 
     def close(self) -> None:
         with self._lock:
@@ -376,6 +389,8 @@ class Store:
         idempotency_key: str | None = None,
         request_digest: str | None = None,
         response: dict[str, Any] | None = None,
+        choices: Sequence[dict[str, Any]] = (),
+        choice: str | None = None,
     ) -> bool:
         """Insert a message (and its thread when new) inside ``conn``'s transaction; False if the id exists."""
         stamp = iso(created_at)
@@ -390,11 +405,11 @@ class Store:
         )
         conn.execute(
             "INSERT INTO messages (id, brand, thread_id, kind, sender, persona_id, text, reply_to, created_at, "
-            "attachments, promoted, reshares, idempotency_key, request_digest, response) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "attachments, promoted, reshares, idempotency_key, request_digest, response, choices, choice) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (message_id, brand, thread_id, kind, sender, persona_id, text, reply_to, stamp,
              json.dumps(list(attachments)), int(promoted), int(reshares), idempotency_key, request_digest,
-             json.dumps(response) if response is not None else None),
+             json.dumps(response) if response is not None else None, json.dumps(list(choices)), choice),
         )
         return True
 
@@ -555,4 +570,5 @@ def _message(row: sqlite3.Row) -> StoredMessage:
         sender=str(row["sender"]), text=str(row["text"]), created_at=parse_time(str(row["created_at"])),
         persona=persona, reply_to=row["reply_to"], attachments=tuple(json.loads(row["attachments"] or "[]")),
         promoted=bool(row["promoted"]), reshares=int(row["reshares"] or 0), delivery=delivery,
+        choices=tuple(json.loads(row["choices"] or "[]")), choice=row["choice"],
     )

@@ -21,6 +21,14 @@ ROUTE_MODULES = [
 ]
 
 EXPECTED = {
+    ("get", "/api/v1/business-actions"),
+    ("post", "/api/v1/business-actions"),
+    ("get", "/api/v1/business-actions/{action_id}"),
+    ("patch", "/api/v1/business-actions/{action_id}"),
+    ("post", "/api/v1/business-actions/{action_id}/rotate-secret"),
+    ("get", "/api/v1/cases/{number}/actions"),
+    ("post", "/api/v1/cases/{number}/actions/{key}"),
+    ("get", "/api/v1/cases/{number}/actions/runs"),
     ("get", "/api/v1/me"),
     ("get", "/api/v1/cases"),
     ("get", "/api/v1/cases/{number}"),
@@ -83,11 +91,22 @@ EXPECTED = {
     ("get", "/api/v1/users"),
     ("post", "/api/v1/users"),
     ("patch", "/api/v1/users/{user_id}"),
+    ("get", "/api/v1/surveys"),
+    ("get", "/api/v1/surveys/results"),
+    # esc-followup: outgoing mail settings and log, escalations to follow up
+    ("get", "/api/v1/mail/settings"),
+    ("put", "/api/v1/mail/settings"),
+    ("post", "/api/v1/mail/test"),
+    ("get", "/api/v1/mail/outgoing"),
+    ("get", "/api/v1/mail/outgoing/{mail_id}"),
+    ("get", "/api/v1/escalations"),
 }
 #: the administration routes: a 403 for the wrong role is documented
 ROLE_CHECKED = {key for key in EXPECTED if key[1].split("/")[3] in ("teams", "agents", "routing-rules", "sla",
-                                                                     "templates", "reply-settings", "users")
+                                                                     "templates", "reply-settings", "users",
+                                                                     "mail", "escalations")
                 or key[1].startswith("/api/v1/channels/") or key == ("post", "/api/v1/channels")
+                or key in {("get", "/api/v1/surveys"), ("get", "/api/v1/surveys/results")}
                 or key[1].startswith("/api/v1/surveys/settings")}
 
 

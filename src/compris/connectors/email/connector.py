@@ -21,6 +21,7 @@ from compris.connectors.base import (
     SendResult,
     Visibility,
 )
+from compris.connectors.choices import refuse_public
 from compris.connectors.email import imap, mime, smtp
 from compris.kit import media
 
@@ -114,6 +115,7 @@ class EmailConnector(Connector):
         ``reply_to_address`` from the message being answered (its ``InboundMessage.extra``)."""
         if message.visibility is Visibility.NOTE:
             raise SendError("internal notes are never e-mailed", retryable=False)
+        refuse_public(message, self.display_name)
         config = smtp.SmtpSettings.from_account(account.settings, account.secrets)
         mail = smtp.build_reply(config, message, datetime.now(UTC))
         smtp.deliver(config, mail)

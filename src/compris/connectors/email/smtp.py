@@ -5,16 +5,18 @@ from __future__ import annotations
 import hashlib
 import smtplib
 import ssl
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from email import policy
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime
+from html import escape
 from typing import Any
 
-from compris.connectors.base import OutboundMessage, SendError
+from compris.connectors.base import Choice, OutboundMessage, SendError
+from compris.connectors.choices import as_text
 
 MAX_REFERENCES = 20
 #: SMTP line endings; headers folded only beyond RFC 5322's hard limit so that ids stay on one line
@@ -83,7 +85,9 @@ def build_reply(config: SmtpSettings, message: OutboundMessage, now: datetime) -
         mail["In-Reply-To"] = f"<{message.reply_to_platform_id}>"
         kept = references[:1] + references[1:][-(MAX_REFERENCES - 1):]  # keep the root and the newest
         mail["References"] = " ".join(f"<{r}>" for r in kept)
-    mail.set_content(message.text, cte="quoted-printable")  # 7-bit safe on any server
+    mail.set_content(as_text(message.text, message.choices), cte="quoted-printable")  # 7-bit safe on any server
+    if any(_linkable(c.url) for c in message.choices):  # one-click answers: an HTML part with real links too
+        mail.add_alternative(choices_html(message.text, message.choices), subtype="html", cte="quoted-printable")
     for attachment in message.attachments:
         if attachment.data is None:
             raise SendError(f"the bytes of {attachment.name or 'an attachment'} were not given", retryable=False)
@@ -93,14 +97,38 @@ def build_reply(config: SmtpSettings, message: OutboundMessage, now: datetime) -
     return mail
 
 
+def _linkable(url: str | None) -> bool:
+    return bool(url) and str(url).lower().startswith(("https://", "http://"))
+
+
+def choices_html(text: str, choices: Sequence[Choice]) -> str:
+    """The HTML alternative of a message offering one-click answers: the text (escaped, one paragraph per blank
+    line) and a list of links, one per choice with a ``url`` (a choice without one is shown as plain text)."""
+    paragraphs = [p for p in text.replace("\r\n", "\n").split("\n\n") if p.strip()]
+    body = "".join(f"<p>{escape(p.strip()).replace(chr(10), '<br>')}</p>" for p in paragraphs)
+    items = []
+    for choice in choices:
+        label = escape(" ".join(choice.label.split()))
+        if _linkable(choice.url):
+            items.append(f'<li style="margin:6px 0"><a href="{escape(str(choice.url), quote=True)}" '
+                         f'style="font-size:18px;text-decoration:none">{label}</a></li>')
+        else:
+            items.append(f"<li>{label}</li>")
+    return (f'<!doctype html><html><body style="font-family:sans-serif">{body}'
+            f'<ul style="list-style:none;padding:0">{"".join(items)}</ul></body></html>')
+
+
 def _code_error(code: int, text: bytes | str, what: str) -> SendError:
     detail = text.decode("utf-8", "replace") if isinstance(text, bytes) else text
     return SendError(f"the mail server refused {what}: {code} {detail}", retryable=400 <= code < 500)
 
 
-def deliver(config: SmtpSettings, mail: EmailMessage) -> None:
-    """Hand the message to the SMTP server. 4xx and connection problems are retryable, 5xx are not."""
-    recipient = str(mail["To"])
+def deliver(config: SmtpSettings, mail: EmailMessage, to_addrs: Sequence[str] | None = None) -> None:
+    """Hand the message to the SMTP server. 4xx and connection problems are retryable, 5xx are not.
+
+    ``to_addrs``: the envelope recipients (by default the ``To`` header, as one address)."""
+    recipients = list(to_addrs) if to_addrs else [str(mail["To"])]
+    recipient = ", ".join(recipients)
     try:
         if config.security == "ssl":
             server: smtplib.SMTP = smtplib.SMTP_SSL(config.host, config.port, timeout=config.timeout,
@@ -112,7 +140,7 @@ def deliver(config: SmtpSettings, mail: EmailMessage) -> None:
                 server.starttls(context=ssl.create_default_context())
             if config.username:
                 server.login(config.username, config.password or "")
-            refused = server.send_message(mail, from_addr=config.from_address, to_addrs=[recipient])
+            refused = server.send_message(mail, from_addr=config.from_address, to_addrs=recipients)
     except smtplib.SMTPRecipientsRefused as exc:
         code, text = next(iter(exc.recipients.values()))
         raise _code_error(code, text, f"the recipient {recipient}") from None
@@ -125,5 +153,9 @@ def deliver(config: SmtpSettings, mail: EmailMessage) -> None:
     except (smtplib.SMTPException, OSError) as exc:  # disconnected, timeouts, connection refused
         raise SendError(f"could not talk to the mail server: {type(exc).__name__}: {exc}", retryable=True) from None
     if refused:
-        code, text = next(iter(refused.values()))
+        address, (code, text) = next(iter(refused.items()))
+        if len(refused) < len(recipients):  # the others got it: a retry would send it to them again
+            detail = text.decode("utf-8", "replace") if isinstance(text, bytes) else text
+            raise SendError(f"the mail server refused the recipient {address}: {code} {detail} (the other "
+                            "recipients got the mail)", retryable=False)
         raise _code_error(code, text, f"the recipient {recipient}")

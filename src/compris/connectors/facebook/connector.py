@@ -17,6 +17,7 @@ from compris.connectors.base import (
     SendResult,
     Visibility,
 )
+from compris.connectors.choices import refuse_public
 from compris.connectors.facebook.inbound import parse_feed
 from compris.connectors.meta import MetaConnector, messaging
 from compris.connectors.meta.messaging import Collected
@@ -34,6 +35,7 @@ class FacebookConnector(MetaConnector):
     webhook_object: ClassVar[str] = "page"
     token_field: ClassVar[str] = "page_access_token"  # noqa: S105 - a field name
     limits: ClassVar[Limits] = Limits(public_max_length=8000, private_max_length=2000,
+                                      choices=messaging.QUICK_REPLIES,
                                       private_reply_window=messaging.HUMAN_AGENT_WINDOW,
                                       public_attachments=COMMENT_ATTACHMENTS,
                                       private_attachments=messaging.MESSENGER_ATTACHMENTS)
@@ -70,6 +72,7 @@ class FacebookConnector(MetaConnector):
         return messaging.private_reply_target(comment_extra)
 
     def send(self, account: AccountContext, message: OutboundMessage, client: httpx.Client) -> SendResult:
+        refuse_public(message, self.display_name)
         graph = self.graph(account, client)
         if message.visibility is Visibility.PUBLIC:
             target = message.reply_to_platform_id
@@ -88,7 +91,8 @@ class FacebookConnector(MetaConnector):
             return SendResult(platform_message_id=str(data["id"]), thread_key=message.thread_key)
         if message.visibility is Visibility.PRIVATE:
             return messaging.send_dm(message, datetime.now(UTC), self.display_name,
-                                     lambda body: graph.call("POST", f"{account.external_id}/messages", body=body))
+                                     lambda body: graph.call("POST", f"{account.external_id}/messages", body=body),
+                                     self.limits.choices)
         raise SendError("internal notes are never sent to Facebook", retryable=False)
 
     def check_connection(self, account: AccountContext, client: httpx.Client) -> str:

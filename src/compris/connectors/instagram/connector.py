@@ -19,6 +19,7 @@ from compris.connectors.base import (
     SendResult,
     Visibility,
 )
+from compris.connectors.choices import refuse_public
 from compris.connectors.instagram.inbound import parse_comment, parse_mention
 from compris.connectors.meta import MetaConnector, messaging
 from compris.connectors.meta.messaging import Collected
@@ -30,6 +31,7 @@ class InstagramConnector(MetaConnector):
     display_name: ClassVar[str] = "Instagram"
     webhook_object: ClassVar[str] = "instagram"
     limits: ClassVar[Limits] = Limits(public_max_length=2200, private_max_length=1000,
+                                      choices=messaging.QUICK_REPLIES,
                                       private_reply_window=messaging.HUMAN_AGENT_WINDOW,
                                       private_attachments=messaging.INSTAGRAM_ATTACHMENTS,
                                       public_attachments_reason="Instagram comment replies are text only: "
@@ -69,6 +71,7 @@ class InstagramConnector(MetaConnector):
         return messaging.private_reply_target(comment_extra)
 
     def send(self, account: AccountContext, message: OutboundMessage, client: httpx.Client) -> SendResult:
+        refuse_public(message, self.display_name)
         graph = self.graph(account, client)
         if message.visibility is Visibility.PUBLIC:
             # Instagram threads only one level deep: a reply goes under the top-level comment
@@ -84,7 +87,8 @@ class InstagramConnector(MetaConnector):
             return SendResult(platform_message_id=str(data["id"]), thread_key=message.thread_key)
         if message.visibility is Visibility.PRIVATE:
             return messaging.send_dm(message, datetime.now(UTC), self.display_name,
-                                     lambda body: graph.call("POST", f"{account.external_id}/messages", body=body))
+                                     lambda body: graph.call("POST", f"{account.external_id}/messages", body=body),
+                                     self.limits.choices)
         raise SendError("internal notes are never sent to Instagram", retryable=False)
 
     def needs_enrichment(self, message: InboundMessage) -> bool:

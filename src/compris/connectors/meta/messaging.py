@@ -13,6 +13,7 @@ from compris.connectors.base import (
     Attachment,
     AttachmentRules,
     Author,
+    ChoiceRules,
     DeliveryStatus,
     InboundMessage,
     OutboundMessage,
@@ -23,6 +24,7 @@ from compris.connectors.base import (
     WindowStatus,
     send_parts,
 )
+from compris.connectors.choices import as_buttons, as_text, fit, refuse_public
 from compris.connectors.wire import JSON, arr, from_iso, from_unix, obj, opt_int, opt_obj, opt_str, req_str
 from compris.kit import media
 
@@ -80,6 +82,8 @@ def parse_messaging(event: JSON, *, own_id: str, channel: str, out: Collected) -
         extra: dict[str, Any] = {"channel": channel, "customer_id": customer}
         if quick:
             extra["quick_reply_payload"] = opt_str(quick, "payload")
+            if not is_own and opt_str(quick, "payload"):
+                extra["choice"] = opt_str(quick, "payload")  # a tapped quick reply (a survey's rating)
         if story:
             extra["reply_to_story"] = {"id": opt_str(story, "id"), "url": opt_str(story, "url")}
         if message.get("is_unsupported") is True:
@@ -104,7 +108,8 @@ def parse_messaging(event: JSON, *, own_id: str, channel: str, out: Collected) -
         out.messages.append(InboundMessage(
             platform_message_id=mid, thread_key=sender, visibility=Visibility.PRIVATE,
             author=Author(platform_user_id=sender), text=opt_str(postback, "title") or "", created_at=at,
-            extra={"channel": channel, "customer_id": sender, "postback_payload": opt_str(postback, "payload")},
+            extra={"channel": channel, "customer_id": sender, "postback_payload": opt_str(postback, "payload"),
+                   **({"choice": opt_str(postback, "payload")} if opt_str(postback, "payload") else {})},
         ))
     elif "delivery" in event:
         delivery = obj(event["delivery"], "delivery")
@@ -160,20 +165,47 @@ def private_reply_target(comment_extra: Mapping[str, Any]) -> str | None:
     return str(comment_id) if comment_id else None
 
 
-def send_body(message: OutboundMessage, now: datetime, product: str) -> dict[str, Any]:
-    """The Send API body for a DM or, with ``extra[PRIVATE_REPLY_TO_COMMENT]``, a private reply."""
+#: Messenger and Instagram quick replies: at most 13 on a message, titles of 20 characters, payloads of 1,000;
+#: sent only inside the 24-hour standard window (an automated survey may not use the HUMAN_AGENT tag)
+QUICK_REPLIES = ChoiceRules(buttons=True, max_choices=13, label_length=20, payload_length=1000,
+                            window=STANDARD_WINDOW)
+
+
+def _choices_message(message: OutboundMessage, now: datetime, product: str, rules: ChoiceRules,
+                     *, buttons: bool) -> dict[str, Any]:
+    """The ``message`` object of a DM offering ``message.choices``: quick replies (``content_type`` text, title,
+    payload) when they fit the network's rules, else the choices written in the text."""
+    last = _aware(message.extra.get("last_customer_message_at"))
+    if rules.window is not None and last is not None and now - last > rules.window:
+        raise SendError(f"{product} allows automated messages (a survey) only within 24 hours of the customer's "
+                        "last message", retryable=False)
+    if buttons and as_buttons(rules, message.choices):
+        return {"text": message.text, "quick_replies": [
+            {"content_type": "text", "title": fit(c.label, rules.label_length), "payload": c.payload}
+            for c in message.choices]}
+    return {"text": as_text(message.text, message.choices)}
+
+
+def send_body(message: OutboundMessage, now: datetime, product: str,
+              rules: ChoiceRules = QUICK_REPLIES) -> dict[str, Any]:
+    """The Send API body for a DM or, with ``extra[PRIVATE_REPLY_TO_COMMENT]``, a private reply. Choices (a survey)
+    become quick replies on a DM; a private reply to a comment writes them in its text."""
+    refuse_public(message, product)
     comment_id = message.extra.get(PRIVATE_REPLY_TO_COMMENT)
     if comment_id:
         created = _aware(message.extra.get("comment_created_at"))
         if created is not None and now - created > PRIVATE_REPLY_WINDOW:
             raise SendError(f"{product} allows a private reply to a comment only within 7 days",
                             retryable=False)
-        return {"recipient": {"comment_id": str(comment_id)}, "message": {"text": message.text}}
+        content = _choices_message(message, now, product, rules, buttons=False) if message.choices else \
+            {"text": message.text}
+        return {"recipient": {"comment_id": str(comment_id)}, "message": content}
     recipient = message.recipient.platform_user_id if message.recipient else message.thread_key
     if not recipient:
         raise SendError(f"a {product} message needs the recipient's id", retryable=False)
-    return {"recipient": {"id": recipient}, **messaging_type(message.extra, now, product),
-            "message": {"text": message.text}}
+    content = _choices_message(message, now, product, rules, buttons=True) if message.choices else \
+        {"text": message.text}
+    return {"recipient": {"id": recipient}, **messaging_type(message.extra, now, product), "message": content}
 
 
 #: Send API attachment types: what Compris's kinds become (``file`` for documents)
@@ -201,11 +233,11 @@ def attachment_body(base: Mapping[str, Any], attachment: Attachment, product: st
 
 
 def send_dm(message: OutboundMessage, now: datetime, product: str,
-            post: Callable[[dict[str, Any]], dict[str, Any]]) -> SendResult:
+            post: Callable[[dict[str, Any]], dict[str, Any]], rules: ChoiceRules = QUICK_REPLIES) -> SendResult:
     """A DM (or a private reply to a comment) through the Send API. A message carries text *or* one attachment:
     a reply with files becomes the text, then one message per file, each sent once (:func:`send_parts`).
     ``post`` sends one body to ``/{id}/messages`` and returns the Graph answer."""
-    body = send_body(message, now, product)
+    body = send_body(message, now, product, rules)
     if message.attachments and "comment_id" in body["recipient"]:
         raise SendError(f"{product} allows one text message as the private reply to a comment: send the files "
                         "in the conversation once the customer answers", retryable=False)

@@ -22,6 +22,7 @@ from compris.connectors.base import (
     Attachment,
     AttachmentRules,
     Author,
+    ChoiceRules,
     Connector,
     InboundMessage,
     Limits,
@@ -34,11 +35,15 @@ from compris.connectors.base import (
     Visibility,
     WebhookRequest,
 )
+from compris.connectors.choices import as_buttons, as_text, fit, refuse_public
 from compris.kit import media
 
 SIGNATURE_HEADER = "x-sandbox-signature"
 #: the sandbox network takes up to four files on any reply, by URL (it keeps the link, as a platform would)
 ATTACHMENTS = AttachmentRules(mime_types=media.ALL, max_count=4, public_url=True)
+#: a private message may offer up to 10 answers as buttons (labels ≤ 40 characters, payloads ≤ 500); the tapped
+#: answer comes back as a private message whose ``choice`` is the payload
+CHOICES = ChoiceRules(buttons=True, max_choices=10, label_length=40, payload_length=500)
 
 
 def sign(secret: str, body: bytes) -> str:
@@ -49,7 +54,7 @@ class SandboxConnector(Connector):
     network = "sandbox"
     display_name = "Sandbox network"
     limits = Limits(public_max_length=1000, private_max_length=4000, private_reply_window=timedelta(days=7),
-                    public_attachments=ATTACHMENTS, private_attachments=ATTACHMENTS)
+                    public_attachments=ATTACHMENTS, private_attachments=ATTACHMENTS, choices=CHOICES)
     secret_fields: ClassVar[tuple[str, ...]] = ("webhook_secret", "api_token")
     setting_fields: ClassVar[tuple[str, ...]] = ("api_base", "flavour")
     supports_idempotency = True
@@ -128,9 +133,11 @@ class SandboxConnector(Connector):
             reshares=int(data.get("reshares", 0) or 0),
             is_own=str(author["id"]) == account.external_id,
             permalink=_opt_str(data.get("permalink")),
+            extra={"choice": str(data["choice"])} if data.get("choice") else {},
         )
 
     def send(self, account: AccountContext, message: OutboundMessage, client: httpx.Client) -> SendResult:
+        refuse_public(message, self.display_name)
         base = str(account.settings.get("api_base", "")).rstrip("/")
         if not base:
             raise SendError("the sandbox account has no api_base setting", retryable=False)
@@ -142,6 +149,11 @@ class SandboxConnector(Connector):
                 raise SendError("a private message needs a recipient", retryable=False)
             url = f"{base}/api/dm/{message.recipient.platform_user_id}/messages"
             body = {"text": message.text, "reply_to": message.reply_to_platform_id}
+        if message.choices and as_buttons(CHOICES, message.choices):
+            body["choices"] = [{"label": fit(c.label, CHOICES.label_length), "payload": c.payload,
+                                **({"url": c.url} if c.url else {})} for c in message.choices]
+        elif message.choices:
+            body["text"] = as_text(message.text, message.choices)
         if message.attachments:
             if any(not a.url for a in message.attachments):
                 raise SendError("the sandbox network fetches attachments by URL and one has none", retryable=False)

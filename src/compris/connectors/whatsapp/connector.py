@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
@@ -12,6 +13,7 @@ from compris.connectors.base import (
     AccountContext,
     Attachment,
     AttachmentRules,
+    ChoiceRules,
     Connector,
     Limits,
     OutboundMessage,
@@ -21,6 +23,7 @@ from compris.connectors.base import (
     WindowStatus,
     send_parts,
 )
+from compris.connectors.choices import as_buttons, as_text, fit, refuse_public
 from compris.connectors.meta import MetaConnector
 from compris.connectors.meta.messaging import Collected
 from compris.connectors.whatsapp.inbound import parse_messages_value
@@ -40,6 +43,17 @@ ATTACHMENTS = AttachmentRules(
 MESSAGE_TYPES = {"image": "image", "video": "video", "audio": "audio", "file": "document"}
 CAPTIONED = frozenset({"image", "video", "document"})
 MAX_CAPTION = 1024
+#: interactive messages: up to 3 reply buttons (titles ≤ 20 characters, ids ≤ 256) on a body of ≤ 1,024 characters;
+#: beyond 3, a list message (≤ 10 rows, row titles ≤ 24 characters, ids ≤ 200, a button label ≤ 20, body ≤ 4,096);
+#: beyond 10, the choices are written in the text. Free-form, so inside the 24-hour customer-service window only.
+MAX_REPLY_BUTTONS = 3
+BUTTON_TITLE_LENGTH = 20
+BUTTON_BODY_LENGTH = 1024
+LIST_BODY_LENGTH = 4096
+CHOICES = ChoiceRules(buttons=True, max_choices=10, label_length=24, payload_length=200)
+#: the label of the button that opens a list message (WhatsApp has no language of the customer to pick one in;
+#: ``OutboundMessage.extra["choices_button"]`` overrides it)
+LIST_BUTTON = "Répondre · Reply"
 
 
 class WhatsAppConnector(MetaConnector):
@@ -48,7 +62,7 @@ class WhatsAppConnector(MetaConnector):
     webhook_object: ClassVar[str] = "whatsapp_business_account"
     entry_is_account: ClassVar[bool] = False  # entry.id is the WABA; the number is in metadata
     limits: ClassVar[Limits] = Limits(private_max_length=4096, private_reply_window=CUSTOMER_SERVICE_WINDOW,
-                                      private_attachments=ATTACHMENTS,
+                                      private_attachments=ATTACHMENTS, choices=CHOICES,
                                       public_attachments_reason="WhatsApp conversations are private")
     secret_fields: ClassVar[tuple[str, ...]] = ("app_secret", "verify_token", "access_token")
     setting_fields: ClassVar[tuple[str, ...]] = ("waba_id", "api_base")
@@ -90,6 +104,7 @@ class WhatsAppConnector(MetaConnector):
                             "last message; after that only an approved message template can be sent")
 
     def send(self, account: AccountContext, message: OutboundMessage, client: httpx.Client) -> SendResult:
+        refuse_public(message, self.display_name)
         if message.visibility is not Visibility.PRIVATE:
             raise SendError("WhatsApp messages are private; nothing public can be sent", retryable=False)
         to = message.extra.get("wa_id") or (message.recipient.platform_user_id if message.recipient
@@ -97,11 +112,37 @@ class WhatsAppConnector(MetaConnector):
         if not to:
             raise SendError("a WhatsApp message needs the customer's BSUID or phone number", retryable=False)
         graph = self.graph(account, client)
+        if message.choices and not message.attachments:
+            body = self._body(message, str(to), "interactive", self._choices_content(message), first=True)
+            if body["type"] == "interactive":
+                body["biz_opaque_callback_data"] = message.idempotency_key[:512]
+                return SendResult(platform_message_id=self._post(graph, account, body),
+                                  thread_key=message.thread_key)
+        if message.choices:  # files and choices: the choices are written in the text (a caption or a message)
+            message = dataclasses.replace(message, text=as_text(message.text, message.choices), choices=())
         if not message.attachments:
             body = self._body(message, str(to), "text", {"text": {"body": message.text}}, first=True)
             body["biz_opaque_callback_data"] = message.idempotency_key[:512]  # echoed in status webhooks
             return SendResult(platform_message_id=self._post(graph, account, body), thread_key=message.thread_key)
         return self._send_media(graph, account, message, str(to))
+
+    def _choices_content(self, message: OutboundMessage) -> dict[str, Any]:
+        """Reply buttons for up to 3 choices, a list message for up to 10, else a text with the choices written
+        out (``type`` text): see :data:`CHOICES`."""
+        choices = message.choices
+        if as_buttons(CHOICES, choices):
+            if len(choices) <= MAX_REPLY_BUTTONS and len(message.text) <= BUTTON_BODY_LENGTH and \
+                    len({fit(c.label, BUTTON_TITLE_LENGTH) for c in choices}) == len(choices):
+                return {"interactive": {"type": "button", "body": {"text": message.text}, "action": {"buttons": [
+                    {"type": "reply", "reply": {"id": c.payload, "title": fit(c.label, BUTTON_TITLE_LENGTH)}}
+                    for c in choices]}}}
+            if len(message.text) <= LIST_BODY_LENGTH:
+                button = fit(str(message.extra.get("choices_button") or LIST_BUTTON), BUTTON_TITLE_LENGTH)
+                return {"interactive": {"type": "list", "body": {"text": message.text}, "action": {
+                    "button": button,
+                    "sections": [{"rows": [{"id": c.payload, "title": fit(c.label, CHOICES.label_length)}
+                                           for c in choices]}]}}}
+        return {"type": "text", "text": {"body": as_text(message.text, choices)}}
 
     def _body(self, message: OutboundMessage, to: str, kind: str, content: Mapping[str, Any], *,
               first: bool) -> dict[str, Any]:

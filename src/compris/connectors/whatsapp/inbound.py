@@ -66,6 +66,20 @@ def _text_of(message: JSON, kind: str) -> str:
     return ""
 
 
+def _choice(message: JSON, kind: str) -> str | None:
+    """The id of the reply button (``interactive.button_reply.id``) or list row (``interactive.list_reply.id``) the
+    customer tapped, or a template quick-reply button's payload (``button.payload``)."""
+    if kind == "interactive":
+        body = opt_obj(message.get("interactive"), "interactive")
+        for key in ("button_reply", "list_reply"):
+            reply = opt_obj(body.get(key), key)
+            if reply and opt_str(reply, "id"):
+                return opt_str(reply, "id")
+    if kind == "button":
+        return opt_str(opt_obj(message.get("button"), "button"), "payload")
+    return None
+
+
 def _message(message: JSON, contacts: list[JSON], metadata: JSON) -> InboundMessage | None:
     kind = opt_str(message, "type") or "unknown"
     if kind == "system":
@@ -95,12 +109,15 @@ def _message(message: JSON, contacts: list[JSON], metadata: JSON) -> InboundMess
                       "sha256": opt_str(body, "sha256")})
     if kind == "reaction":
         reply_to = opt_str(opt_obj(message.get("reaction"), "reaction"), "message_id")
+    choice = _choice(message, kind)
     extra: dict[str, Any] = {
         "channel": "whatsapp", "type": kind, "wa_id": phone, "bsuid": bsuid, "username": username,
         "phone_number_id": opt_str(metadata, "phone_number_id"),
     }
     if media:
         extra["media"] = media
+    if choice:
+        extra["choice"] = choice  # a tapped reply button or list row (a survey's rating)
     if context.get("forwarded") is True or context.get("frequently_forwarded") is True:
         extra["forwarded"] = True
     referral = opt_obj(message.get("referral"), "referral")

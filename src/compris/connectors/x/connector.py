@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
 import json
 from collections.abc import Mapping
 from datetime import datetime
@@ -29,6 +30,7 @@ from compris.connectors.base import (
     WindowStatus,
     send_parts,
 )
+from compris.connectors.choices import as_text, refuse_public
 from compris.connectors.x import inbound, outbound, signature
 from compris.kit import media
 
@@ -145,6 +147,12 @@ class XConnector(Connector):
         return token
 
     def send(self, account: AccountContext, message: OutboundMessage, client: httpx.Client) -> SendResult:
+        refuse_public(message, self.display_name)
+        if message.choices:
+            # the DM endpoint (POST /2/dm_conversations/with/{id}/messages) takes text and attachments only; X's
+            # quick-reply options exist only on the legacy v1.1 direct_messages/events/new: the choices are written
+            # in the text, and the customer answers in words ("5", "4/5", "⭐⭐⭐⭐") or with a choice's link
+            message = dataclasses.replace(message, text=as_text(message.text, message.choices), choices=())
         token = self._user_token(account)
         if message.visibility is Visibility.PUBLIC:
             if not message.reply_to_platform_id:

@@ -193,6 +193,8 @@ def _direct_messages(payload: JSON, includes: JSON, brand_id: str,
         is_own = sender == brand_id
         customer = recipient if is_own else sender
         conversation = dm_conversation_id(sender, recipient)
+        quick = opt_obj(data.get("quick_reply_response"), "quick_reply_response")
+        choice = opt_str(quick, "metadata") if not is_own else None
         found.append(InboundMessage(
             platform_message_id=event_id,
             thread_key=conversation,
@@ -202,6 +204,7 @@ def _direct_messages(payload: JSON, includes: JSON, brand_id: str,
             created_at=from_unix(millis / 1000, "created_timestamp"),
             attachments=tuple(attachments),
             is_own=is_own,
-            extra={**common, "dm_conversation_id": conversation, "participant_id": customer},
+            extra={**common, "dm_conversation_id": conversation, "participant_id": customer,
+                   **({"choice": choice} if choice else {})},
         ))
     return found

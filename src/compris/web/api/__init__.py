@@ -14,6 +14,7 @@ from compris.web.api import (
     channels,
     contacts,
     escalation,
+    escalation_followup,
     mail,
     me,
     messages,
@@ -21,6 +22,7 @@ from compris.web.api import (
     routing,
     sla,
     subscriptions,
+    survey_results,
     surveys,
     templates,
     uploads,
@@ -40,7 +42,9 @@ router.include_router(templates.router)
 router.include_router(reply_settings.router)
 router.include_router(users.router)
 router.include_router(escalation.router)
+router.include_router(escalation_followup.router)
 router.include_router(business.router)
+router.include_router(survey_results.router)  # before surveys: /surveys/results is not a survey id
 router.include_router(surveys.router)
 router.include_router(mail.router)
 router.include_router(subscriptions.router)

@@ -11,8 +11,8 @@ from compris.inbox.queries import get_case
 from compris.kit.errors import NotFound
 from compris.surveys import actions, queries
 from compris.surveys.schemas import (
-    SurveyList,
-    SurveyOut,
+    CaseSurveyList,
+    CaseSurveyOut,
     SurveySettingsList,
     SurveySettingsOut,
     SurveySettingsPatch,
@@ -97,12 +97,12 @@ def delete_account_settings(channel_account_id: AccountId, ctx: AdminApi) -> Res
     return Response(status_code=204)
 
 
-@router.get("/cases/{number}", response_model=SurveyList, summary="List a case's surveys",
+@router.get("/cases/{number}", response_model=CaseSurveyList, summary="List a case's surveys",
             responses=errors(404, 422, not_found="No such case in your workspace."))
-def case_surveys(number: CaseNumber, ctx: Api) -> SurveyList:
+def case_surveys(number: CaseNumber, ctx: Api) -> CaseSurveyList:
     """One per resolution cycle, latest first: scheduled, sent, answered (rating, comment), skipped (why) or
     cancelled (the case was reopened before it went out)."""
     case = get_case(ctx.session, ctx.user.workspace_id, number)
     found = queries.surveys_of_case(ctx.session, ctx.user.workspace_id, case.id)
-    return SurveyList(items=[SurveyOut.model_validate({k: v for k, v in queries.survey_dict(s).items()
+    return CaseSurveyList(items=[CaseSurveyOut.model_validate({k: v for k, v in queries.survey_dict(s).items()
                                                        if k != "case_id"}) for s in found])

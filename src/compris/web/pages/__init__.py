@@ -16,12 +16,14 @@ from compris.web.pages import (
     channel_admin,
     contacts,
     escalation,
+    escalation_followup,
     inbox,
     mail_admin,
     portal,
     replies,
     subscriptions,
     survey_page,
+    survey_results,
     surveys,
     tokens,
     uploads,
@@ -43,10 +45,12 @@ router.include_router(routing_pages.router)
 router.include_router(sla_pages.router)
 router.include_router(uploads.router)
 router.include_router(escalation.router)
+router.include_router(escalation_followup.router)
 router.include_router(portal.router)
 router.include_router(business.router)
 router.include_router(surveys.router)
 router.include_router(survey_page.router)
+router.include_router(survey_results.router)
 router.include_router(mail_admin.router)
 router.include_router(subscriptions.router)
 router.mount("/static", StaticFiles(directory=STATIC), name="static")
