@@ -295,7 +295,7 @@ def _plan(session: Session, case: Case, at: datetime) -> Plan:
         if not comment_id:
             return Plan(reason=rules.PUBLIC_ONLY, account=account, target=target)
         extra[PRIVATE_REPLY_TO_COMMENT] = comment_id
-    window = connector.reply_window(Visibility.PRIVATE, last_inbound, at)
+    window = connector.choices_window(last_inbound, at)  # the private window, narrowed for automated messages
     return Plan(account=account, target=target, extra=extra, window_open=window.open)
 
 
