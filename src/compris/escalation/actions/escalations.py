@@ -190,7 +190,7 @@ def escalate(session: Session, publisher: Publisher, *, actor: User, case: Case,
                          kind="brief", text=text, upload_ids=uploads, author_user_id=actor.id,
                          via=via if via in VIA else "ui"))
     timeline.escalated(session, case, escalation_id=escalation.id, partner=partner.name, actor_user_id=actor.id,
-                       kind=partner.kind, due_at=_iso(due), personal_data=bool(personal_data),
+                       partner_kind=partner.kind, due_at=_iso(due), personal_data=bool(personal_data),
                        messages=len(messages), attachments=len(uploads))
     _put_on_partner(session, publisher, case, actor_user_id=actor.id, reason=f"escalated to {partner.name}")
     bus.emit(session, publisher, EscalationCreated(
