@@ -77,11 +77,24 @@ EXPECTED = {
     ("get", "/api/v1/users"),
     ("post", "/api/v1/users"),
     ("patch", "/api/v1/users/{user_id}"),
+    ("get", "/api/v1/partners"),
+    ("post", "/api/v1/partners"),
+    ("get", "/api/v1/partners/{partner_id}"),
+    ("patch", "/api/v1/partners/{partner_id}"),
+    ("get", "/api/v1/cases/{number}/escalations"),
+    ("post", "/api/v1/cases/{number}/escalations"),
+    ("get", "/api/v1/cases/{number}/escalations/{escalation_id}"),
+    ("post", "/api/v1/cases/{number}/escalations/{escalation_id}/follow-up"),
+    ("post", "/api/v1/cases/{number}/escalations/{escalation_id}/close"),
+    ("post", "/api/v1/cases/{number}/escalations/{escalation_id}/cancel"),
+    ("post", "/api/v1/cases/{number}/escalations/{escalation_id}/reopen"),
+    ("post", "/api/v1/cases/{number}/escalations/{escalation_id}/revoke-links"),
 }
 #: the administration routes: a 403 for the wrong role is documented
 ROLE_CHECKED = {key for key in EXPECTED if key[1].split("/")[3] in ("teams", "agents", "routing-rules", "sla",
                                                                      "templates", "reply-settings", "users")
-                or key[1].startswith("/api/v1/channels/") or key == ("post", "/api/v1/channels")}
+                or key[1].startswith("/api/v1/channels/") or key == ("post", "/api/v1/channels")
+                or (key[1].startswith("/api/v1/partners") and key[0] != "get")}
 
 
 @pytest.fixture

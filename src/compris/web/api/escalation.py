@@ -102,6 +102,7 @@ def create_partner(body: PartnerIn, ctx: AdminApi) -> PartnerOut:
 @router.get("/partners/{partner_id}", response_model=PartnerOut, summary="Read a partner or team",
             responses=errors(404, 422, not_found=NO_PARTNER))
 def get_partner(partner_id: PartnerId, ctx: Api) -> PartnerOut:
+    """One partner or internal team."""
     return _partner(actions.get_partner(ctx.session, ctx.user.workspace_id, partner_id))
 
 
