@@ -71,7 +71,7 @@ def check_emails(values: Iterable[str] | str) -> list[str]:
         if not address:
             continue
         if len(address) > 254 or not _EMAIL.match(address):
-            raise Invalid(f"{address!r} is not an e-mail address")
+            raise Invalid.of("%(address)s is not an e-mail address", address=repr(address))
         if address.lower() not in (e.lower() for e in emails):
             emails.append(address)
     if not emails:
