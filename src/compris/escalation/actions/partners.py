@@ -120,9 +120,9 @@ def check_link_days(value: Any) -> int:
     return days
 
 
-def parse_minutes_list(text: str) -> list[int]:
+def parse_minutes_list(text: str, what: str = "a reminder") -> list[int]:
     """``"60, 240"`` → ``[60, 240]`` (the admin page's fields); a word that is not a number is refused."""
-    return [_minutes(part, "a reminder") for part in re.split(r"[\s,;]+", text.strip()) if part]
+    return [_minutes(part, what) for part in re.split(r"[\s,;]+", text.strip()) if part]
 
 
 def check_reminders(value: Mapping[str, Any] | None) -> dict[str, Any]:

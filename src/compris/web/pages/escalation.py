@@ -231,8 +231,10 @@ async def save_partner(request: Request, ctx: AdminPage) -> Response:
     try:
         with domain_action(ctx.session):
             reminders = check_reminders({
-                "before_minutes": actions.parse_minutes_list(f.get("before_minutes", "")),
-                "after_minutes": actions.parse_minutes_list(f.get("after_minutes", "")),
+                "before_minutes": actions.parse_minutes_list(f.get("before_minutes", ""),
+                                                             "a reminder before the due time"),
+                "after_minutes": actions.parse_minutes_list(f.get("after_minutes", ""),
+                                                            "a reminder after the due time"),
                 "repeat_minutes": f.get("repeat_minutes", "").strip() or 0})
             values: dict[str, Any] = {
                 "name": f.get("name", ""), "kind": f.get("kind", "partner"), "emails": f.get("emails", ""),
