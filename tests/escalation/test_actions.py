@@ -234,12 +234,20 @@ def _answer(world: World, eid: int) -> None:
             exchange_id=x.id))
 
 
-def test_the_partners_answer_reopens_the_case_and_tells_the_agents_live(world: World) -> None:
+def test_the_partners_answer_reopens_the_case_and_tells_the_agents_live(world: World,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     assert listeners.reopen_case_on_answer in [r.listener for r in bus.listeners_of(EscalationAnswered)]
     cid = inbound(world.runtime, world.account.id, "Hello", kind="dm")
     eid = escalate(world, cid, partner(world))
     published: list[dict[str, object]] = []
-    world.runtime.hub.add_listener(published.append)
+    publisher = world.runtime.publisher
+    original = publisher.publish
+
+    def publish(session: object, workspace_id: int, kind: str, **data: object) -> None:
+        published.append({"workspace_id": workspace_id, "kind": kind, **data})
+        original(session, workspace_id, kind, **data)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(publisher, "publish", publish)
     _answer(world, eid)
     assert case(world.runtime, cid).status == CaseStatus.OPEN
     reasons = [d.get("reason") for d in events_of(world, cid, "status_changed")]
