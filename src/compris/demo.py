@@ -322,8 +322,57 @@ def _capture_mail(runtime: Runtime, workspace_id: int) -> None:
 # --- escalation (issue 13) -------------------------------------------------------------------------------------
 
 
+ESCALATED_MESSAGE = ("hotel-fb", "demo-hotel-02")  # Léonie's booking HC-PAR-48213 vanished after payment
+
+
 def _escalation_demo(demo: _Demo) -> None:
-    """A hotel partner and an escalated case answered through the portal."""
+    """A hotel partner on its own calendar, an internal refunds team, and Léonie's vanished booking escalated to the
+    hotel with a brief (the partner's answer is added by the portal's part of the demo)."""
+    from compris.escalation import actions as escalation
+    from compris.escalation.queries import partners as partner_list
+    from compris.models import Direction
+    from compris.sla.actions import save_business_hours
+
+    runtime = demo.runtime
+    with runtime.db.transaction() as session:
+        admin = session.get(User, demo.users["admin"])
+        agent = session.get(User, demo.users["agent-fr"])
+        assert admin is not None and agent is not None
+        existing = {p.name: p for p in partner_list(session, demo.workspace_id)}
+        if "Hôtel des Arts" in existing:
+            return
+        reception = save_business_hours(session, runtime.publisher, actor=admin,
+                                        name="Hôtel des Arts — réception", timezone="Europe/Paris",
+                                        lines="mon-sat 08:00-20:00\nsun 09:00-13:00")
+        hotel = escalation.create_partner(
+            session, runtime.publisher, actor=admin, name="Hôtel des Arts", kind="partner",
+            emails=["reservations@hotel-des-arts.example"], language="fr", business_hours_id=reception.id,
+            due_minutes=4 * 60, reminders={"before_minutes": [60], "after_minutes": [0, 120], "repeat_minutes": 240},
+            link_days=14, notes="Hôtel partenaire, Paris 6e. Demander le service réservations.")
+        escalation.create_partner(
+            session, runtime.publisher, actor=admin, name="Refunds", kind="team",
+            emails=["refunds@demo.compris.example"], language="en", due_minutes=24 * 60,
+            reminders={"before_minutes": [120], "after_minutes": [0], "repeat_minutes": 0},
+            notes="Internal back office: refunds and double charges.")
+        account = demo.accounts[ESCALATED_MESSAGE[0]]
+        message = session.scalar(select(Message).where(Message.channel_account_id == account.id,
+                                                       Message.platform_message_id == ESCALATED_MESSAGE[1]))
+        if message is None:
+            raise LookupError(f"demo: message {ESCALATED_MESSAGE[1]!r} was not ingested")
+        case = session.get(Case, message.case_id)
+        assert case is not None
+        if case.status in (CaseStatus.RESOLVED, CaseStatus.CLOSED):
+            return
+        shared = list(session.scalars(select(Message.id).where(
+            Message.case_id == case.id, Message.direction == Direction.INBOUND, Message.deleted_at.is_(None))))
+        if case.assignee_id is None:
+            actions.assign(session, runtime.publisher, actor=agent, case=case, assignee=agent)
+        escalation.escalate(
+            session, runtime.publisher, actor=agent, case=case, partner_id=hotel.id, message_ids=shared,
+            brief=("Bonjour, notre cliente a réservé chez vous (réservation HC-PAR-48213) du 14 au 17 "
+                   "(chambre double supérieure, 3 nuits) et a été débitée de 612 €, mais la réservation "
+                   "n'apparaît plus. Pouvez-vous vérifier qu'elle est bien enregistrée de votre côté et nous "
+                   "confirmer la chambre ? Merci !"))
 
 
 # --- business actions (issue 13) -------------------------------------------------------------------------------

@@ -79,7 +79,10 @@
     caseTimer = setTimeout(function () {
       var n = body.dataset.caseNumber;
       if (!n || !window.htmx || !$("#timeline")) { return; }
-      window.htmx.ajax("GET", "/cases/" + n + "/fragments?parts=timeline,actions,customer,sla,survey",
+      /* the escalations panel too, unless its forms are being filled in */
+      var esc = $("#escalations");
+      var busy = esc && ($("details[open]", esc) || esc.contains(document.activeElement));
+      window.htmx.ajax("GET", "/cases/" + n + "/fragments?parts=timeline,actions,customer,sla,survey" + (esc && !busy ? ",escalations" : ""),
         { target: "#timeline", swap: "outerHTML" });
     }, 200);
   }
@@ -103,6 +106,12 @@
       if (page === "case" && String(event.case_id) === body.dataset.caseId) { refreshCase(); }
       if (event.change === "sla") { onSla(event); }
       if (event.change === "survey_low") { onLowRating(event); }
+      if (event.change === "escalation_answered" && String(event.notify_user_id) === myId) {
+        var labels = $("#presence");
+        if (labels && labels.dataset.labelAnswered) {
+          toast(labels.dataset.labelAnswered.replace("{n}", event.number).replace("{partner}", event.partner || ""));
+        }
+      }
     });
   }
 
@@ -215,6 +224,26 @@
     if (el) { el.focus(); el.scrollIntoView({ block: "center" }); return true; }
     return false;
   }
+  function openEscalate() {
+    var details = $("#escalate-form");
+    if (!details) { return false; }
+    details.open = true;
+    var first = $("select, textarea", details);
+    if (first) { first.focus(); details.scrollIntoView({ block: "nearest" }); }
+    return true;
+  }
+  /* escalation form: a template's text goes into the brief (at the caret), like the reply box */
+  document.addEventListener("change", function (event) {
+    var select = event.target.closest && event.target.closest("select[data-insert-into]");
+    if (!select) { return; }
+    var option = select.options[select.selectedIndex];
+    var target = $(select.dataset.insertInto);
+    if (!option || !target || !option.dataset.text) { return; }
+    var start = target.selectionStart || 0, end = target.selectionEnd || 0, text = option.dataset.text;
+    target.value = target.value.slice(0, start) + text + target.value.slice(end);
+    target.focus();
+    target.setSelectionRange(start + text.length, start + text.length);
+  });
   var pendingG = false;
   document.addEventListener("keydown", function (event) {
     var help = $("#help");
@@ -252,6 +281,7 @@
       case "n": handled = focusField("#note-text"); break;
       case "e": handled = click('[data-shortcut="e"]'); break;
       case "a": handled = click('[data-shortcut="a"]'); break;
+      case "p": handled = openEscalate(); break;
       default: handled = false;
     }
     if (handled) { event.preventDefault(); }
