@@ -61,6 +61,11 @@ class Settings(BaseSettings):
         description="Argon2id cost of new password hashes: standard (64 MiB, 3 passes, 4 lanes), or minimal "
         "(8 KiB, 1 pass: no protection against guessing; test suites and the demo only).",
     )
+    allow_local_http_endpoints: bool = Field(
+        default=False,
+        description="Accept http://127.0.0.1, http://[::1] and http://localhost as outgoing webhook URLs (tests and "
+        "local development only; otherwise https:// is required and private or loopback addresses are refused).",
+    )
 
     @model_validator(mode="after")
     def _defaults(self) -> Settings:

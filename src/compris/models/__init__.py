@@ -26,6 +26,7 @@ from compris.models.pipeline import Job, JobStatus, Outbox, RawEvent, RawEventSt
 from compris.models.replies import GuardEvent, ReplySettings, ReplyTemplate, TemplatePurpose
 from compris.models.routing import AgentProfile, Presence, RoutingRule, Team, TeamMember
 from compris.models.sla import BusinessHours, SlaBreach, SlaPolicy, SlaSettings, WaitPrediction, WaitPublication
+from compris.models.subscriptions import WebhookDelivery, WebhookDeliveryState, WebhookSubscription
 from compris.models.surveys import Survey, SurveySettings, SurveyState
 from compris.models.triage import TriageCorrection
 from compris.models.uploads import Upload
@@ -81,6 +82,9 @@ __all__ = [
     "Upload",
     "User",
     "WaitPrediction",
+    "WebhookDelivery",
+    "WebhookDeliveryState",
+    "WebhookSubscription",
     "WaitPublication",
     "Workspace",
 ]
