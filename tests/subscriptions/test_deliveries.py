@@ -7,6 +7,7 @@ from __future__ import annotations
 import socket
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
+
 import pytest
 from sqlalchemy import func, select
 

@@ -82,9 +82,9 @@ __all__ = [
     "Upload",
     "User",
     "WaitPrediction",
+    "WaitPublication",
     "WebhookDelivery",
     "WebhookDeliveryState",
     "WebhookSubscription",
-    "WaitPublication",
     "Workspace",
 ]

@@ -48,6 +48,8 @@ def check_url(url: str, *, allow_local_http: bool = False) -> str:
         parts.port  # noqa: B018 (raises on a malformed port)
     except ValueError:
         raise Invalid("the URL is not valid") from None
+    if parts.scheme not in ("https", "http"):
+        raise Invalid("the URL must start with https://")
     if any(c.isspace() for c in url) or not host:
         raise Invalid("the URL is not valid")
     if parts.username is not None or parts.password is not None:

@@ -27,7 +27,7 @@ def retry_delay(attempts: int, *, jitter: float = 0.1) -> float | None:
     if attempts < 1 or attempts >= MAX_ATTEMPTS:
         return None
     base = RETRY_DELAYS[attempts - 1]
-    return float(base + random.uniform(0, base * jitter))  # noqa: S311 (spreading retries, not a secret)
+    return float(base + random.uniform(0, base * jitter))
 
 
 def is_success(status: int | None) -> bool:
