@@ -40,6 +40,8 @@ def test_local_http_only_when_allowed() -> None:
         actions.check_url("http://hooks.brand.example/x", allow_local_http=True)
     with pytest.raises(Invalid):
         actions.check_url("http://10.0.0.1/x", allow_local_http=True)
+    with pytest.raises(Invalid, match="private"):
+        actions.check_url("https://10.0.0.1/x", allow_local_http=True)
 
 
 def test_event_types() -> None:

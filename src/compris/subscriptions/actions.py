@@ -65,7 +65,7 @@ def check_url(url: str, *, allow_local_http: bool = False) -> str:
         address = ipaddress.ip_address(host)
     except ValueError:
         return url
-    if not allow_local_http and not address.is_global:
+    if not address.is_global and not (allow_local_http and address.is_loopback):
         raise Invalid("the URL may not name a private, loopback or link-local address")
     return url
 

@@ -14,16 +14,16 @@ URL_HELP = ("Where events are POSTed: an `https://` URL (no user name or passwor
             "link-local IP address). `http://127.0.0.1`/`localhost` only with `COMPRIS_ALLOW_LOCAL_HTTP_ENDPOINTS`.")
 
 
-class EventTypeOut(Schema):
+class WebhookEventTypeOut(Schema):
     type: str = Field(examples=["escalation.answered"])
     description: str = Field(examples=["The partner answered."])
 
 
-class EventTypeList(Schema):
-    items: list[EventTypeOut]
+class WebhookEventTypeList(Schema):
+    items: list[WebhookEventTypeOut]
 
 
-class SubscriptionIn(Schema):
+class WebhookSubscriptionIn(Schema):
     url: str = Field(min_length=1, max_length=2000, description=URL_HELP,
                      examples=["https://hooks.brand.example/compris"])
     event_types: list[str] = Field(min_length=1, max_length=50, description=EVENT_TYPES_HELP,
@@ -31,7 +31,7 @@ class SubscriptionIn(Schema):
     description: str = Field(default="", max_length=300, examples=["CRM sync"])
 
 
-class SubscriptionPatch(Schema):
+class WebhookSubscriptionPatch(Schema):
     url: str | None = Field(default=None, min_length=1, max_length=2000, description=URL_HELP)
     event_types: list[str] | None = Field(default=None, min_length=1, max_length=50, description=EVENT_TYPES_HELP)
     description: str | None = Field(default=None, max_length=300)
@@ -39,7 +39,7 @@ class SubscriptionPatch(Schema):
                                    "subscription again (and clears its failure count).")
 
 
-class SubscriptionOut(Schema):
+class WebhookSubscriptionOut(Schema):
     id: int = Field(examples=[3])
     url: str = Field(examples=["https://hooks.brand.example/compris"])
     description: str = Field(examples=["CRM sync"])
@@ -59,21 +59,21 @@ class SubscriptionOut(Schema):
     created_at: Timestamp
 
 
-class SubscriptionCreated(SubscriptionOut):
+class WebhookSubscriptionCreated(WebhookSubscriptionOut):
     secret: str = Field(description="The signing secret: shown this once, store it now.",
                         examples=["whsec_4mZ0…"])
 
 
-class SubscriptionList(Schema):
-    items: list[SubscriptionOut]
+class WebhookSubscriptionList(Schema):
+    items: list[WebhookSubscriptionOut]
 
 
-class SecretOut(Schema):
+class WebhookSecretOut(Schema):
     secret: str = Field(description="The new signing secret: shown this once. Every delivery from now on, "
                         "retries included, is signed with it.", examples=["whsec_4mZ0…"])
 
 
-class DeliveryOut(Schema):
+class WebhookDeliveryOut(Schema):
     id: int = Field(examples=[42])
     event_id: str = Field(description="The event's id (`Compris-Event-Id`): the same for every attempt.",
                           examples=["5f0c9a4e-3c1b-4a55-9d7e-0c2f7f0b8e11"])
@@ -90,5 +90,5 @@ class DeliveryOut(Schema):
     payload: dict[str, Any] = Field(description="The JSON document sent (docs/webhooks.md).")
 
 
-class DeliveryList(Schema):
-    items: list[DeliveryOut]
+class WebhookDeliveryList(Schema):
+    items: list[WebhookDeliveryOut]
