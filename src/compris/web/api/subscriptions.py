@@ -61,7 +61,8 @@ def _allow_local(ctx: PageContext) -> bool:
             responses=errors(403))
 def list_event_types(ctx: AdminApi) -> WebhookEventTypeList:
     """Every public event type a subscription can ask for (`docs/webhooks.md` gives their payloads)."""
-    return WebhookEventTypeList(items=[WebhookEventTypeOut(type=t, description=catalogue.DESCRIPTIONS[t]) for t in catalogue.TYPES])
+    return WebhookEventTypeList(items=[WebhookEventTypeOut(type=t, description=catalogue.DESCRIPTIONS[t])
+                                       for t in catalogue.TYPES])
 
 
 @router.get("/webhook-subscriptions", response_model=WebhookSubscriptionList, summary="List webhook subscriptions",
@@ -93,7 +94,8 @@ def get_subscription(subscription_id: SubscriptionId, ctx: AdminApi) -> WebhookS
 
 @router.patch("/webhook-subscriptions/{subscription_id}", response_model=WebhookSubscriptionOut,
               summary="Change a webhook subscription", responses=errors(403, 404, 422, not_found=NOT_FOUND))
-def update_subscription(subscription_id: SubscriptionId, body: WebhookSubscriptionPatch, ctx: AdminApi) -> WebhookSubscriptionOut:
+def update_subscription(subscription_id: SubscriptionId, body: WebhookSubscriptionPatch,
+                        ctx: AdminApi) -> WebhookSubscriptionOut:
     """Change the fields given. `is_active: true` enables a subscription disabled after failures or a 410."""
     row = queries.get_subscription(ctx.session, ctx.user.workspace_id, subscription_id)
     actions.update_subscription(ctx.session, ctx.runtime.publisher, actor=ctx.user, subscription=row, url=body.url,
