@@ -358,3 +358,25 @@ def test_a_rotated_secret_signs_the_next_attempts(
     assert verify_request(old, first.headers["compris-signature"], first.body, frozen.at - timedelta(minutes=2))
     assert not verify_request(old, second.headers["compris-signature"], second.body, frozen.at)
 
+
+
+def test_settled_deliveries_are_forgotten_after_thirty_days(
+        world: World, story: Story, receiver: Receiver, frozen: Clock) -> None:
+    from compris.subscriptions.tasks import PURGE_JOB
+    from compris.worker.queue import enqueue
+
+    subscribe(world, receiver)
+    receiver.answer(200, 500)
+    emit(world, answered(world, story))  # delivered
+    world.run_jobs()
+    emit(world, answered(world, story))  # pending (failed once, waiting for its retry)
+    world.run_jobs()
+    assert sorted(d.state for d in deliveries(world)) == ["delivered", "pending"]
+    frozen.advance(days=policy.RETENTION_DAYS, minutes=1)
+    with world.runtime.db.transaction() as s:
+        enqueue(s, world.runtime.publisher, workspace_id=world.workspace_id, kind=PURGE_JOB, payload={})
+    receiver.answer(500)
+    while world.run_jobs():  # the purge, and the pending delivery's retries
+        frozen.advance(hours=13)
+    states = [d.state for d in deliveries(world)]
+    assert states == ["failed"]  # the delivered one is gone; the other was kept while pending

@@ -8,6 +8,8 @@
 * A delivery that used its 8 attempts has failed for good. ``DISABLE_AFTER`` = 5 deliveries failed for good in a
   row (no success between them: at least about a day of failures) disable the subscription, with an audit row.
 * A test event ("ping") is tried once and counts toward neither.
+* Settled deliveries (delivered or failed) are kept ``RETENTION_DAYS`` = 30 days, for the admin page and
+  redelivery, then deleted by the hourly ``subscriptions.purge`` job.
 """
 
 from __future__ import annotations
@@ -19,7 +21,8 @@ RETRY_DELAYS: tuple[int, ...] = (60, 300, 1800, 3600, 3 * 3600, 6 * 3600, 12 * 3
 MAX_ATTEMPTS = len(RETRY_DELAYS) + 1
 DISABLE_AFTER = 5
 TIMEOUT_SECONDS = 10.0
-ERROR_MAX = 500  # characters of the last error kept on a delivery
+ERROR_MAX = 500
+RETENTION_DAYS = 30  # characters of the last error kept on a delivery
 
 
 def retry_delay(attempts: int, *, jitter: float = 0.1) -> float | None:

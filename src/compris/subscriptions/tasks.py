@@ -3,21 +3,27 @@
 ``subscriptions.deliver``: one attempt of one delivery, prepared and recorded in two short transactions with the
 POST between them (no transaction is open while a receiver answers), then retried later per
 :mod:`compris.subscriptions.policy` (``RetryLater``: the same job, the same body).
+
+``subscriptions.purge`` (hourly): settled deliveries (delivered or failed) older than ``policy.RETENTION_DAYS``.
 """
 
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 import httpx
+from sqlalchemy import delete
 
 from compris.kit.clock import now
 from compris.kit.signing import SIGNATURE_HEADER, request_signature
+from compris.models import WebhookDelivery, WebhookDeliveryState
 from compris.subscriptions import actions, policy
 from compris.worker.queue import JobRun, RetryLater, handler
 
 log = logging.getLogger(__name__)
 
+PURGE_JOB = "subscriptions.purge"
 USER_AGENT = "Compris-Webhooks/1"
 ANSWER_SHOWN = 200  # characters of a receiver's error answer kept with the delivery
 
@@ -70,3 +76,12 @@ def deliver(run: JobRun) -> None:
     if delay is not None:
         log.info("webhook delivery %s failed (%s); next attempt in %.0f s", delivery_id, error, delay)
         raise RetryLater(delay, error or "delivery failed")
+
+
+@handler(PURGE_JOB, every=timedelta(hours=1))
+def purge_deliveries(run: JobRun) -> None:
+    """Forget settled deliveries past their retention (pending ones are kept, however old)."""
+    with run.db.transaction() as session:
+        session.execute(delete(WebhookDelivery).where(
+            WebhookDelivery.state.in_((WebhookDeliveryState.DELIVERED, WebhookDeliveryState.FAILED)),
+            WebhookDelivery.created_at < now() - timedelta(days=policy.RETENTION_DAYS)))
