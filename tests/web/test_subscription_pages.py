@@ -35,6 +35,11 @@ def admin(settings: Settings, runtime: Runtime, world: World) -> Agent:
     return Agent(make_client(settings, runtime), world.admin.email)
 
 
+def all_subscriptions(world: World) -> list[WebhookSubscription]:
+    with world.runtime.db.transaction() as s:
+        return list(s.scalars(select(WebhookSubscription)))
+
+
 def only_subscription(world: World) -> WebhookSubscription:
     with world.runtime.db.transaction() as s:
         return s.scalars(select(WebhookSubscription)).one()
@@ -49,6 +54,8 @@ def test_admins_only_and_linked_from_the_navigation(settings: Settings, runtime:
     assert 'href="/admin/webhooks"' not in agent.get("/inbox").text
     assert agent.get("/admin/webhooks").status_code == 403
     assert agent.post("/admin/webhooks", {"url": "https://x.example", "event_types": "*"}).status_code == 403
+    forged = admin.post("/admin/webhooks", {"url": "https://x.example", "event_types": "*"}, csrf=False)
+    assert forged.status_code == 403 and all_subscriptions(world) == []
 
 
 def test_create_edit_ping_rotate_redeliver_delete(world: World, admin: Agent, receiver: Receiver) -> None:
