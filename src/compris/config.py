@@ -35,11 +35,6 @@ class Settings(BaseSettings):
     )
     max_webhook_bytes: int = Field(default=1_048_576, description="Largest webhook body accepted.")
     sandbox: bool = Field(default=False, description="Mount the sandbox network at /sandbox-network.")
-    business_local_endpoints: bool = Field(
-        default=False,
-        description="Allow business action endpoints on http://127.0.0.1 or http://localhost (local stand-ins for "
-        "tests and the demo; always allowed in demo mode). Otherwise an endpoint must be https://.",
-    )
     login_max_failures: int = Field(default=5, description="Failed logins per e-mail and per IP in 15 minutes.")
     session_max_age: int = Field(default=12 * 3600, description="Seconds a login lasts.")
     raw_event_retention_days: int = 30
@@ -65,6 +60,12 @@ class Settings(BaseSettings):
         default="standard",
         description="Argon2id cost of new password hashes: standard (64 MiB, 3 passes, 4 lanes), or minimal "
         "(8 KiB, 1 pass: no protection against guessing; test suites and the demo only).",
+    )
+    allow_local_http_endpoints: bool = Field(
+        default=False,
+        description="Accept http://127.0.0.1, http://[::1] and http://localhost as business action endpoints and "
+        "outgoing webhook URLs (local stand-ins: tests and local development; business actions also allow them in "
+        "demo mode); otherwise https:// is required and private or loopback addresses are refused.",
     )
 
     @model_validator(mode="after")

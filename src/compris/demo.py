@@ -401,8 +401,8 @@ REBOOKED_TEMPLATE: dict[str, str] = {
 
 def _allow_local_endpoints(settings: Settings) -> None:
     """The demo's stand-in listens on 127.0.0.1: allow local endpoints in this (demo) process."""
-    if not (settings.demo or settings.business_local_endpoints):
-        settings.business_local_endpoints = True
+    if not (settings.demo or settings.allow_local_http_endpoints):
+        settings.allow_local_http_endpoints = True
 
 
 def start_business_standin(runtime: Runtime) -> None:

@@ -12,6 +12,6 @@ from compris.config import Settings
 
 @pytest.fixture(autouse=True)
 def local_endpoints(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setattr(settings, "business_local_endpoints", True)
+    monkeypatch.setattr(settings, "allow_local_http_endpoints", True)
     monkeypatch.setattr(tasks, "backoff", lambda attempt: 0.0)
     yield

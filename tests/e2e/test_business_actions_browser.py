@@ -18,7 +18,7 @@ __all__ = ["browser", "server"]  # the fixtures, shared with the other browser t
 
 @pytest.fixture(autouse=True)
 def local_endpoints(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(settings, "business_local_endpoints", True)  # before the server copies the settings
+    monkeypatch.setattr(settings, "allow_local_http_endpoints", True)  # before the server copies the settings
 
 
 @pytest.fixture

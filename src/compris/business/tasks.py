@@ -73,7 +73,7 @@ def call_action(run: JobRun) -> None:
                                    error="the action's signing secret cannot be decrypted: rotate it")
             return
         try:  # the setting may have changed since the action was saved
-            actions.check_endpoint(url, allow_local=settings.business_local_endpoints or settings.demo)
+            actions.check_endpoint(url, allow_local=settings.allow_local_http_endpoints or settings.demo)
         except Invalid as exc:
             actions.record_failure(session, run.publisher, run=row, status=None, error=exc.message)
             return

@@ -42,7 +42,8 @@ def verify_request(secret: str, header: str | None, body: bytes, now: datetime,
         key, _, value = part.strip().partition("=")
         fields.setdefault(key, []).append(value)
     stamps = fields.get("t", [])
-    if len(stamps) != 1 or not stamps[0].isdigit():
+    # ASCII digits only ("²".isdigit() is true, int("²") fails), and a sane length (a huge number overflows a float)
+    if len(stamps) != 1 or not (stamps[0].isascii() and stamps[0].isdigit()) or len(stamps[0]) > 12:
         return False
     timestamp = int(stamps[0])
     if abs(now.timestamp() - timestamp) > tolerance:

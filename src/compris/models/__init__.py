@@ -27,6 +27,7 @@ from compris.models.pipeline import Job, JobStatus, Outbox, RawEvent, RawEventSt
 from compris.models.replies import GuardEvent, ReplySettings, ReplyTemplate, TemplatePurpose
 from compris.models.routing import AgentProfile, Presence, RoutingRule, Team, TeamMember
 from compris.models.sla import BusinessHours, SlaBreach, SlaPolicy, SlaSettings, WaitPrediction, WaitPublication
+from compris.models.subscriptions import WebhookDelivery, WebhookDeliveryState, WebhookSubscription
 from compris.models.surveys import Survey, SurveySettings, SurveyState
 from compris.models.triage import TriageCorrection
 from compris.models.uploads import Upload
@@ -87,5 +88,8 @@ __all__ = [
     "User",
     "WaitPrediction",
     "WaitPublication",
+    "WebhookDelivery",
+    "WebhookDeliveryState",
+    "WebhookSubscription",
     "Workspace",
 ]

@@ -17,7 +17,7 @@ from tests.web.api.helpers import auth, case_numbers, deliver, token
 
 @pytest.fixture(autouse=True)
 def local_endpoints(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(settings, "business_local_endpoints", True)
+    monkeypatch.setattr(settings, "allow_local_http_endpoints", True)
     monkeypatch.setattr(tasks, "backoff", lambda attempt: 0.0)
 
 

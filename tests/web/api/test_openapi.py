@@ -112,11 +112,22 @@ EXPECTED = {
     ("post", "/api/v1/cases/{number}/escalations/{escalation_id}/cancel"),
     ("post", "/api/v1/cases/{number}/escalations/{escalation_id}/reopen"),
     ("post", "/api/v1/cases/{number}/escalations/{escalation_id}/revoke-links"),
+    ("get", "/api/v1/webhook-events"),
+    ("get", "/api/v1/webhook-subscriptions"),
+    ("post", "/api/v1/webhook-subscriptions"),
+    ("get", "/api/v1/webhook-subscriptions/{subscription_id}"),
+    ("patch", "/api/v1/webhook-subscriptions/{subscription_id}"),
+    ("delete", "/api/v1/webhook-subscriptions/{subscription_id}"),
+    ("post", "/api/v1/webhook-subscriptions/{subscription_id}/rotate-secret"),
+    ("post", "/api/v1/webhook-subscriptions/{subscription_id}/ping"),
+    ("get", "/api/v1/webhook-subscriptions/{subscription_id}/deliveries"),
+    ("post", "/api/v1/webhook-subscriptions/{subscription_id}/deliveries/{delivery_id}/redeliver"),
 }
 #: the administration routes: a 403 for the wrong role is documented
 ROLE_CHECKED = {key for key in EXPECTED if key[1].split("/")[3] in ("teams", "agents", "routing-rules", "sla",
                                                                      "templates", "reply-settings", "users",
-                                                                     "mail", "escalations")
+                                                                     "mail", "escalations", "webhook-events",
+                                                                     "webhook-subscriptions")
                 or key[1].startswith("/api/v1/channels/") or key == ("post", "/api/v1/channels")
                 or key in {("get", "/api/v1/surveys"), ("get", "/api/v1/surveys/results")}
                 or key[1].startswith("/api/v1/surveys/settings")

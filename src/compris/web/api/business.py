@@ -59,7 +59,7 @@ def _run(run: BusinessActionRun, number: int, key: str) -> RunOut:
 
 def _local(ctx: Any) -> bool:
     settings = ctx.runtime.settings
-    return bool(settings.business_local_endpoints or settings.demo)
+    return bool(settings.allow_local_http_endpoints or settings.demo)
 
 
 def _labels(value: Any) -> dict[str, Any]:

@@ -26,7 +26,7 @@ ROLES = [r.value for r in Role]
 
 def _local(ctx: PageContext) -> bool:
     settings = ctx.runtime.settings
-    return bool(settings.business_local_endpoints or settings.demo)
+    return bool(settings.allow_local_http_endpoints or settings.demo)
 
 
 # --- the case page's panel -----------------------------------------------------------------------------------
