@@ -2,33 +2,29 @@
 
 from __future__ import annotations
 
+import base64
 
-# --- the partner's side: the partner's e-mails, and a partner's answer by e-mail ------------------------------
+from sqlalchemy.orm import Session
 
-import base64  # noqa: E402
-import logging  # noqa: E402
-
-from sqlalchemy.orm import Session  # noqa: E402
-
-from compris.bus import listens  # noqa: E402
-from compris.escalation.actions.answers import HOLDER, escalation_for_mail, record_answer, strip_quoted  # noqa: E402
-from compris.escalation.mailing import request_mail  # noqa: E402
-from compris.events import (  # noqa: E402
+from compris.bus import listens
+from compris.escalation.actions.answers import HOLDER, escalation_for_mail, record_answer, strip_quoted
+from compris.escalation.mailing import request_mail
+from compris.escalation.tasks import ANSWER_FILES_JOB
+from compris.events import (
     Claim,
     EscalationCreated,
     EscalationFollowedUp,
     EscalationReopened,
     InboundScreened,
 )
-from compris.live import Publisher  # noqa: E402
-from compris.mail.queries import settings_of  # noqa: E402
-from compris.models import OPEN_ESCALATION_STATUSES, Escalation, Exchange  # noqa: E402
-from compris.uploads.actions import hold  # noqa: E402
-from compris.worker.queue import enqueue  # noqa: E402
+from compris.live import Publisher
+from compris.mail.queries import settings_of
+from compris.models import OPEN_ESCALATION_STATUSES, Escalation, Exchange
+from compris.uploads.actions import hold
+from compris.worker.queue import enqueue
 
-log = logging.getLogger(__name__)
+# --- the partner's side: the partner's e-mails, and a partner's answer by e-mail ------------------------------
 
-from compris.escalation.tasks import ANSWER_FILES_JOB  # noqa: E402
 #: the bytes of a mailed answer's attachments travel in the job that stores them (checked there like any upload)
 MAX_MAILED_FILES = 5
 MAX_MAILED_BYTES = 30 * 1024 * 1024

@@ -16,11 +16,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel.dates import format_datetime
-from jinja2 import DictLoader, Environment, StrictUndefined, select_autoescape
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from sqlalchemy.orm import Session
 
 from compris import timeline
@@ -86,68 +87,12 @@ WORDS: dict[str, dict[str, str]] = {
     },
 }
 
-_TEXT = """{{ hello }}
-
-{{ intro }}
-
-{{ body }}
-{% if due %}
-
-{{ due }}
-{% endif %}
-{% if shared %}
-
---- {{ shared_title }} ---
-{% for m in shared %}
-[{{ m.author }}, {{ m.at }}]
-{{ m.text }}
-
-{% endfor %}
-{% endif %}
-{% if files %}
-{{ files_title }}: {{ files | join(", ") }}
-{% endif %}
-
-{{ answer }}
-{{ url }}
-{{ reply }}
-{{ link_life }}
-
-{{ signature }}
-"""
-
-_HTML = """<!doctype html>
-<html lang="{{ lang }}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
-<title>{{ subject }}</title></head>
-<body style="font-family:Arial,Helvetica,sans-serif;font-size:15px;line-height:1.45;color:#1b1f24;margin:0;padding:16px">
-<div style="max-width:600px;margin:0 auto">
-<p>{{ hello }}</p>
-<p>{{ intro }}</p>
-<div style="white-space:pre-wrap;border-left:3px solid #3559c7;padding:4px 12px;margin:12px 0">{{ body }}</div>
-{% if due %}<p><strong>{{ due }}</strong></p>{% endif %}
-{% if shared %}
-<h3 style="font-size:15px;margin:18px 0 6px">{{ shared_title }}</h3>
-{% for m in shared %}
-<div style="background:#f3f5f8;border-radius:6px;padding:8px 10px;margin:6px 0">
-<div style="color:#5b6470;font-size:13px">{{ m.author }} · {{ m.at }}</div>
-<div style="white-space:pre-wrap">{{ m.text }}</div>
-</div>
-{% endfor %}
-{% endif %}
-{% if files %}<p>{{ files_title }}: {{ files | join(", ") }}</p>{% endif %}
-<p>{{ answer }}</p>
-<p><a href="{{ url }}" style="display:inline-block;background:#3559c7;color:#ffffff;text-decoration:none;padding:10px 18px;border-radius:6px;font-weight:bold">{{ button }}</a></p>
-<p>{{ reply }}</p>
-<p style="color:#5b6470;font-size:13px">{{ link_life }}</p>
-<p style="white-space:pre-wrap">{{ signature }}</p>
-</div>
-</body></html>
-"""
-
-_TEXT_ENV = Environment(loader=DictLoader({"text": _TEXT}), autoescape=False, undefined=StrictUndefined,  # noqa: S701 (plain text mail)
-                        trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
-_HTML_ENV = Environment(loader=DictLoader({"html": _HTML}), autoescape=select_autoescape(default=True),
-                        undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+#: the mail's plain text and HTML (``mail_templates/partner.txt``, ``partner.html``); the HTML escapes every value
+TEMPLATES = Path(__file__).resolve().parent / "mail_templates"
+_TEXT_ENV = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=False,  # noqa: S701 (plain text)
+                        undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+_HTML_ENV = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=True, undefined=StrictUndefined,
+                        trim_blocks=True, lstrip_blocks=True)
 
 
 def request_mail(session: Session, publisher: Publisher, escalation: Escalation, *, kind: str,
@@ -242,8 +187,8 @@ def compose(session: Session, escalation: Escalation, *, kind: str, url: str, li
         "link_life": words["link_life"].format(until=format_time(link_expires, lang, tz)),
         "signature": words["signature"].format(brand=signer),
     }
-    text = _TEXT_ENV.get_template("text").render(values)
-    html = _HTML_ENV.get_template("html").render(values)
+    text = _TEXT_ENV.get_template("partner.txt").render(values)
+    html = _HTML_ENV.get_template("partner.html").render(values)
     return PartnerMail(subject=subject, text=text, html=html)
 
 
@@ -285,6 +230,6 @@ def queue_partner_mail(session: Session, publisher: Publisher, settings: Setting
         escalation.mail_message_id = message_id
     if exchange is not None and exchange.mail_message_id is None:
         exchange.mail_message_id = message_id
-    timeline.escalation_mailed(session, case, escalation_id=escalation.id, partner=partner.name, kind=kind,
+    timeline.escalation_mailed(session, case, escalation_id=escalation.id, partner=partner.name, mail_kind=kind,
                                mail_id=mail.id)
     return mail

@@ -125,7 +125,8 @@ class DeletedUpload:
 
 def delete_orphans(session: Session, *, untouched_since: datetime, limit: int) -> list[DeletedUpload]:
     """Delete up to ``limit`` uploads no reply carries, no capability holds (:func:`hold`) and not uploaded since
-    ``untouched_since`` (oldest first); returns what they named, so the caller deletes the bytes after the commit where no row names them.
+    ``untouched_since`` (oldest first); returns what they named, so the caller deletes the bytes after the commit
+    where no row names them.
 
     The conditions are checked again by the ``DELETE`` itself: a row a reply or a new upload took meanwhile
     (``attach``, ``store_upload``) is left alone (PostgreSQL re-reads a row changed by a concurrent

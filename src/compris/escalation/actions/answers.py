@@ -22,8 +22,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from compris import bus, timeline
-from compris.events import EscalationAnswered, EscalationOpened
 from compris.escalation import links
+from compris.events import EscalationAnswered, EscalationOpened
 from compris.kit.clock import now
 from compris.kit.errors import Conflict, Invalid
 from compris.kit.signing import LinkError
@@ -80,8 +80,8 @@ def escalation_for_link(session: Session, secret_key: str, token: str, at: datet
     except LinkError as exc:
         if not exc.expired:
             raise LinkRefused("invalid") from None
-        ref = _expired_ref(secret_key, token)
-        brand = _brand(session, ref.workspace_id) if ref is not None else None
+        expired = _expired_ref(secret_key, token)
+        brand = _brand(session, expired.workspace_id) if expired is not None else None
         raise LinkRefused("expired", brand) from None
     escalation = session.get(Escalation, ref.escalation_id)
     if escalation is None or escalation.workspace_id != ref.workspace_id:
