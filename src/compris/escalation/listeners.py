@@ -7,7 +7,13 @@ import base64
 from sqlalchemy.orm import Session
 
 from compris.bus import listens
-from compris.escalation.actions.answers import HOLDER, escalation_for_mail, record_answer, strip_quoted
+from compris.escalation.actions.answers import (
+    HOLDER,
+    already_recorded,
+    escalation_for_mail,
+    record_answer,
+    strip_quoted,
+)
 from compris.escalation.mailing import request_mail
 from compris.escalation.tasks import ANSWER_FILES_JOB
 from compris.events import (
@@ -88,11 +94,16 @@ def claim_partner_answer(session: Session, publisher: Publisher, event: InboundS
         return
     if escalation.status not in OPEN_ESCALATION_STATUSES:
         return
+    mail_id = str(extra.get("message_id") or message.platform_message_id or "")
+    claim = Claim(by="escalation", case_id=escalation.case_id, keep=False, reason="partner answer")
+    if already_recorded(session, escalation, mail_id):
+        event.claims.append(claim)  # the mailbox was read twice: recorded once
+        return
     files = [a for a in message.attachments if getattr(a, "data", None)][:MAX_MAILED_FILES]
     text = strip_quoted(str(message.text or ""))
     exchange = record_answer(session, publisher, escalation, outcome="answer", text=text or "(e-mail)", via="email",
                              author_email=str(message.author.platform_user_id or "") or None,
-                             mail_message_id=str(extra.get("message_id") or message.platform_message_id or ""))
+                             mail_message_id=mail_id)
     payload_files = []
     total = 0
     for attachment in files:
@@ -104,4 +115,4 @@ def claim_partner_answer(session: Session, publisher: Publisher, event: InboundS
     if payload_files:
         enqueue(session, publisher, workspace_id=escalation.workspace_id, kind=ANSWER_FILES_JOB,
                 payload={"exchange_id": exchange.id, "files": payload_files})
-    event.claims.append(Claim(by="escalation", case_id=escalation.case_id, keep=False, reason="partner answer"))
+    event.claims.append(claim)

@@ -304,6 +304,13 @@ _QUOTE_HEADERS = (
 )
 
 
+def already_recorded(session: Session, escalation: Escalation, mail_message_id: str) -> bool:
+    """Whether this e-mail (its Message-ID) is already an answer on the escalation (the mailbox read twice)."""
+    return session.scalar(select(Exchange.id).where(Exchange.escalation_id == escalation.id,
+                                                    Exchange.mail_message_id == mail_message_id[:300]).limit(1)) \
+        is not None
+
+
 def strip_quoted(text: str) -> str:
     """The new part of an e-mail answer: what comes before the quoted previous mail ("On … wrote:", "Le … a
     écrit :", an Outlook header block, ``>`` lines) and the signature (``-- ``)."""
@@ -316,7 +323,7 @@ def strip_quoted(text: str) -> str:
             break
         # "On Mon, 7 Dec 2026 at 10:02, Hotel <x@y>" / "wrote:" split over two lines (Gmail wraps it)
         if (re.match(r"^\s*(On|Le)\s.{3,200}$", line) and index + 1 < len(lines)
-                and re.match(r"^.{0,200}(wrote|a écrit)\s*:\s*$", lines[index + 1], re.IGNORECASE)):
+                and re.match(r"^.{0,200}(wrote|écrit)\s*:\s*$", lines[index + 1], re.IGNORECASE)):
             break
         kept.append(line)
     while kept and (not kept[-1].strip() or kept[-1].lstrip().startswith(">")):
