@@ -106,6 +106,8 @@ def test_a_reply_found_by_its_thread_from_an_unknown_sender(runtime: Runtime, wo
                                                            CaseEvent.kind == "escalation_answered")).one()
         assert answered.data["unknown_sender"] is True
         assert answered.data["author_email"] == "night@hotel-lumiere.example"
+        escalation = session.get(Escalation, escalation_id)
+        assert escalation is not None and escalation.status == "answered"
 
 
 def test_other_mails_stay_in_the_inbox(runtime: Runtime, world: World) -> None:

@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 from compris import timeline
 from compris.config import Settings
 from compris.escalation import links
-from compris.escalation.sharing import shared_view
+from compris.escalation.sharing import CUSTOMER, shared_view
 from compris.kit.clock import now
 from compris.live import Publisher
 from compris.mail.actions import message_id_domain, queue_mail
@@ -166,8 +166,8 @@ def compose(session: Session, escalation: Escalation, *, kind: str, url: str, li
     subject_text = " ".join(subject_text.split())[:150] or ("Escalation" if lang == "en" else "Escalade")
     subject = words[f"subject.{kind}"].format(number=case.number, subject=subject_text)
     body = exchange.text if exchange is not None and exchange.text else escalation.brief
-    shared = [{"author": words["customer"] if m.author == "customer" else words["agent"].format(brand=brand),
-               "at": format_time(m.at, lang, tz), "text": m.text} for m in view.messages] \
+    shared = [{"author": words["customer"] if m.from_customer and m.author == CUSTOMER else m.author,
+               "at": format_time(m.sent_at, lang, tz), "text": m.text} for m in view.messages] \
         if kind in ("brief", "reopened") else []
     values: dict[str, Any] = {
         "lang": lang,
@@ -208,7 +208,7 @@ def queue_partner_mail(session: Session, publisher: Publisher, settings: Setting
     expires = links.expiry(at, days)
     ids = [int(u) for u in upload_ids]
     if not ids and exchange is None and kind in ("brief", "reopened"):
-        ids = list(shared_view(session, escalation).upload_ids)
+        ids = [f.id for f in shared_view(session, escalation).files]
     files = [u for u in (session.get(Upload, i) for i in dict.fromkeys(ids))
              if u is not None and u.workspace_id == escalation.workspace_id]
     mail_text = compose(session, escalation, kind=kind, url=url, link_expires=expires, exchange=exchange,

@@ -31,6 +31,7 @@ from compris.live import Publisher, publish_case
 from compris.models import (
     OPEN_ESCALATION_STATUSES,
     Case,
+    CaseEvent,
     Escalation,
     EscalationStatus,
     Exchange,
@@ -160,12 +161,16 @@ def count_request(session: Session, key: str, *, limit: int, workspace_id: int |
 
 
 def record_opened(session: Session, publisher: Publisher, escalation: Escalation) -> bool:
-    """The partner opened the portal: the first time for this link version records ``opened_at``, the timeline
-    row and :class:`~compris.events.EscalationOpened` (True); later openings change nothing (False)."""
-    revoked = escalation.links_revoked_at
-    if escalation.opened_at is not None and (revoked is None or escalation.opened_at >= revoked):
-        return False
+    """The partner opened the portal: the first time for this link version (a revocation or a reopening makes a new
+    one) records ``opened_at``, the timeline row (with the ``link_version``) and
+    :class:`~compris.events.EscalationOpened` (True); later openings change nothing (False)."""
     case, partner = _case_and_partner(session, escalation)
+    earlier = session.scalars(select(CaseEvent.data).where(CaseEvent.workspace_id == escalation.workspace_id,
+                                                           CaseEvent.case_id == case.id,
+                                                           CaseEvent.kind == timeline.EventKind.ESCALATION_OPENED))
+    if any(int(d.get("escalation_id") or 0) == escalation.id and int(d.get("link_version") or 0)
+           == escalation.link_version for d in earlier):
+        return False
     escalation.opened_at = now()
     timeline.escalation_opened(session, case, escalation_id=escalation.id, partner=partner.name,
                                link_version=escalation.link_version)

@@ -14,14 +14,13 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from compris.escalation.actions import answers
 from compris.escalation.mailing import format_time, partner_language, partner_timezone
-from compris.escalation.sharing import shared_view
+from compris.escalation.sharing import CUSTOMER, shared_view
 from compris.kit.errors import ComprisError, NotFound, TooLarge
-from compris.models import Case, Escalation, Exchange, Partner, Upload, Workspace
+from compris.models import Case, Escalation, Partner, Upload, Workspace
 from compris.uploads import store
 from compris.web import i18n
 from compris.web.deps import get_runtime, get_session
@@ -85,20 +84,9 @@ def _open(request: Request, session: Session, token: str) -> Escalation | Respon
     return escalation
 
 
-def _files_of(session: Session, escalation: Escalation, ids: list[int]) -> list[Upload]:
-    if not ids:
-        return []
-    rows = {u.id: u for u in session.scalars(select(Upload).where(Upload.workspace_id == escalation.workspace_id,
-                                                                  Upload.id.in_(ids)))}
-    return [rows[i] for i in dict.fromkeys(ids) if i in rows]
-
-
 def _visible_upload_ids(session: Session, escalation: Escalation) -> set[int]:
     """The files the partner may open: those shared with them and those of this escalation's exchanges."""
-    ids = set(shared_view(session, escalation).upload_ids)
-    for upload_ids in session.scalars(select(Exchange.upload_ids).where(Exchange.escalation_id == escalation.id)):
-        ids.update(int(u) for u in upload_ids or [])
-    return ids
+    return set(shared_view(session, escalation).upload_ids)
 
 
 def _portal(request: Request, session: Session, escalation: Escalation, token: str, *, lang: str | None = None,
@@ -111,16 +99,13 @@ def _portal(request: Request, session: Session, escalation: Escalation, token: s
     lang = lang or _lang(request, partner_language(partner))
     tz = partner_timezone(session, partner, workspace)
     view = shared_view(session, escalation)
-    exchanges = list(session.scalars(select(Exchange).where(Exchange.escalation_id == escalation.id)
-                                     .order_by(Exchange.created_at, Exchange.id)))
     subject = case.subject or ""
     if not view.personal_data:
         subject = answers.mask_text(subject)
     return _page(
         request, "portal.html", lang, status_code=status_code,
         brand=workspace.name, partner=partner, case=case, subject=subject, escalation=escalation, token=token,
-        shared=view.messages, shared_files=_files_of(session, escalation, list(view.upload_ids)),
-        exchanges=[(x, _files_of(session, escalation, [int(u) for u in x.upload_ids or []])) for x in exchanges],
+        shared=view.messages, shared_files=view.files, exchanges=view.exchanges, customer_label=CUSTOMER,
         when=lambda value: format_time(value, lang, tz) if value else "",
         due=format_time(escalation.due_at, lang, tz) if escalation.due_at else "",
         csrf=answers.form_token(settings.secret_key, token), error=error, text=text,
