@@ -102,8 +102,12 @@ def test_the_booking_story(server: Server, browser: Any, smtp_server: tuple[Mail
     text = text_of(mail)
     link = LINK.search(text)
     assert link, text
-    with runtime.db.transaction() as session:
-        assert session.scalars(select(OutgoingMail)).one().state == "sent"
+
+    def sent() -> bool:
+        with runtime.db.transaction() as session:
+            return session.scalars(select(OutgoingMail)).one().state == "sent"
+
+    _eventually(sent, message="the mail was not marked sent")
 
     # the hotel opens the link in a fresh browser context (no login, a phone) and answers with a photo
     hotel_context = browser.new_context(viewport={"width": 390, "height": 844}, locale="fr-FR")

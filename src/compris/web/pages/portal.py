@@ -105,7 +105,8 @@ def _portal(request: Request, session: Session, escalation: Escalation, token: s
     return _page(
         request, "portal.html", lang, status_code=status_code,
         brand=workspace.name, partner=partner, case=case, subject=subject, escalation=escalation, token=token,
-        shared=view.messages, shared_files=view.files, exchanges=view.exchanges, customer_label=CUSTOMER,
+        shared=view.messages, shared_files=view.files, customer_label=CUSTOMER,
+        exchanges=[x for x in view.exchanges if x.kind != "brief"],  # the brief is shown above
         when=lambda value: format_time(value, lang, tz) if value else "",
         due=format_time(escalation.due_at, lang, tz) if escalation.due_at else "",
         csrf=answers.form_token(settings.secret_key, token), error=error, text=text,
