@@ -79,10 +79,11 @@ def claim_partner_answer(session: Session, publisher: Publisher, event: InboundS
         return
     message = event.message
     extra = dict(getattr(message, "extra", None) or {})
-    if extra.get("channel") != "email":
+    # a mail's recipients and thread (what the e-mail connector puts in ``extra``; other networks have none)
+    addresses = [*(extra.get("to") or []), *(extra.get("cc") or []), *(extra.get("delivered_to") or [])]
+    message_ids = [m for m in [extra.get("in_reply_to"), *(extra.get("references") or [])] if m]
+    if not addresses and not message_ids:
         return
-    addresses = [*extra.get("to", []), *extra.get("cc", []), *extra.get("delivered_to", [])]
-    message_ids = [m for m in [extra.get("in_reply_to"), *extra.get("references", [])] if m]
     mail_settings = settings_of(session, event.workspace_id)
     escalation = escalation_for_mail(session, event.workspace_id,
                                      reply_address=mail_settings.reply_address if mail_settings else "",
