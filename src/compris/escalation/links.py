@@ -24,9 +24,14 @@ class PortalRef:
     version: int
 
 
+def expiry(at: datetime, days: int) -> datetime:
+    """When a link made at ``at`` for ``days`` days expires (a link lives one day at least)."""
+    return at + timedelta(days=max(1, days))
+
+
 def token_for(secret_key: str, escalation: Escalation, at: datetime, days: int) -> str:
     return link_token(secret_key, PURPOSE, {"w": escalation.workspace_id, "e": escalation.id,
-                                            "v": escalation.link_version}, at + timedelta(days=max(1, days)))
+                                            "v": escalation.link_version}, expiry(at, days))
 
 
 def url_for(base_url: str, secret_key: str, escalation: Escalation, at: datetime, days: int) -> str:

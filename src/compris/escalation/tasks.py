@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import base64
 from datetime import timedelta
 
 from compris.escalation import followup
+from compris.escalation.actions.answers import store_partner_file
 from compris.escalation.mailing import MAIL_JOB, queue_partner_mail
 from compris.kit.clock import now
-from compris.models import Escalation, Exchange
+from compris.kit.errors import ComprisError
+from compris.live import publish_case
+from compris.models import Case, Escalation, Exchange
 from compris.worker.queue import JobRun, handler
 
 
@@ -44,3 +48,40 @@ def follow_up_pass(run: JobRun) -> None:
             result = followup.run_pass(session, run.publisher, run.services.settings, at, limit=FOLLOW_UP_BATCH)
         if result.checked < FOLLOW_UP_BATCH:
             break
+
+
+# --- the partner's side: the files of a partner's e-mail answer ------------------------------------------------
+
+ANSWER_FILES_JOB = "escalation.answer_files"
+
+
+@handler(ANSWER_FILES_JOB)
+def store_answer_files(run: JobRun) -> None:
+    """Store the attachments of a partner's e-mail answer (the same checks as an agent's upload) and add them to
+    the answer; a file refused (empty, too large, an unknown type) is named in the answer with the reason."""
+    settings = run.services.settings
+    with run.db.transaction() as session:
+        exchange = session.get(Exchange, int(run.payload["exchange_id"]))
+        if exchange is None or exchange.workspace_id != run.workspace_id:
+            return
+        escalation = session.get(Escalation, exchange.escalation_id)
+        if escalation is None or exchange.upload_ids:
+            return  # stored already (the job ran twice)
+        ids: list[int] = []
+        refused: list[str] = []
+        for item in run.payload.get("files") or []:
+            name = str(item.get("name") or "")
+            try:
+                data = base64.b64decode(str(item.get("data") or ""), validate=True)
+                upload = store_partner_file(session, settings.data_dir, escalation, data=data, name=name or None,
+                                            max_bytes=settings.max_upload_bytes)
+            except (ComprisError, ValueError) as exc:
+                refused.append(f"{name or '?'}: {exc}")
+                continue
+            ids.append(upload.id)
+        exchange.upload_ids = list(dict.fromkeys(ids))
+        if refused:
+            exchange.text = (exchange.text + "\n\n" + "\n".join(f"[file not accepted — {r}]" for r in refused)).strip()
+        case = session.get(Case, escalation.case_id)
+        if case is not None:
+            publish_case(session, run.publisher, case, "escalation_answered", escalation_id=escalation.id)

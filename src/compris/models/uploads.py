@@ -18,7 +18,8 @@ class Upload(WorkspaceScoped, Base):
     The same file uploaded again by the same person under the same name is this same row (unique), and
     ``last_uploaded_at`` moves to that time. ``message_id`` is the first reply that carried the file, set when
     the reply is queued (``uploads.actions.attach``): an upload without one, untouched for
-    ``COMPRIS_UPLOAD_ORPHAN_HOURS``, is an abandoned draft's file and is deleted (``uploads.actions.delete_orphans``).
+    ``COMPRIS_UPLOAD_ORPHAN_HOURS``, is an abandoned draft's file and is deleted (``uploads.actions.delete_orphans``),
+    unless a capability holds it (``held_by``: an escalation shared it with a partner, or a partner sent it).
     """
 
     __tablename__ = "uploads"
@@ -37,3 +38,6 @@ class Upload(WorkspaceScoped, Base):
     uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), default=None)
     last_uploaded_at: Mapped[datetime] = mapped_column(default=now)
     message_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id", ondelete="SET NULL"), default=None)
+    # a capability that keeps the file without a reply carrying it (``escalation``: a file shared with a partner
+    # or sent by one): never an orphan (``uploads.actions.hold``)
+    held_by: Mapped[str | None] = mapped_column(String(32), default=None)

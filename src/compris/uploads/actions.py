@@ -7,7 +7,8 @@ make one row too): a resubmitted reply form (a double click, a retry after a los
 so it is recognised as the same reply rather than a conflict.
 
 Retention: :func:`attach` records the first reply that carries an upload (called by ``inbox.actions.add_reply``);
-:func:`delete_orphans` deletes the rows of uploads no reply carries, untouched for the grace period (the
+:func:`delete_orphans` deletes the rows of uploads no reply carries and no capability holds (:func:`hold`: the
+files an escalation shared with a partner, the files a partner sent), untouched for the grace period (the
 ``uploads.purge_orphans`` job, ``uploads/tasks.py``, then deletes their bytes once no row names them)."""
 
 from __future__ import annotations
@@ -50,20 +51,31 @@ def store_upload(session: Session, data_dir: Path, *, actor: User, data: bytes, 
     The same file by the same person under the same name is one row (``INSERT … ON CONFLICT DO NOTHING``: a
     simultaneous submit waits for the other and then finds its row); uploading it again moves its
     ``last_uploaded_at``, so a draft's file is never taken for an abandoned one while the draft is open."""
+    return store_file(session, data_dir, workspace_id=actor.workspace_id, uploaded_by_id=actor.id, data=data,
+                      name=name, max_bytes=max_bytes)
+
+
+def store_file(session: Session, data_dir: Path, *, workspace_id: int, uploaded_by_id: int | None, data: bytes,
+               name: str | None, max_bytes: int, held_by: str | None = None) -> Upload:
+    """:func:`store_upload` for a file that may come from someone without an account (``uploaded_by_id`` None: a
+    partner's answer on the portal or by e-mail), with the same checks; ``held_by`` names the capability that
+    keeps it (:func:`hold`), so that it is never taken for an abandoned draft's file."""
     mime_type = check_file(data, max_bytes=max_bytes, name=name)
-    sha = store.write(data_dir, actor.workspace_id, data)
+    sha = store.write(data_dir, workspace_id, data)
     clean = store.clean_name(name, mime_type)
-    same_file = (Upload.workspace_id == actor.workspace_id, Upload.uploaded_by_id == actor.id,
+    same_file = (Upload.workspace_id == workspace_id, Upload.uploaded_by_id == uploaded_by_id,
                  Upload.sha256 == sha, Upload.name == clean)
+    moved: dict[str, object] = {"held_by": held_by} if held_by else {}
     for _attempt in range(3):
         at = now()
         # again: this moves last_uploaded_at, and is a no-op when housekeeping deleted the row meanwhile
-        same_id = session.scalar(update(Upload).where(*same_file).values(last_uploaded_at=at)
+        same_id = session.scalar(update(Upload).where(*same_file).values(last_uploaded_at=at, **moved)
                                  .returning(Upload.id).execution_options(synchronize_session=False))
         if same_id is None:
-            values = {"workspace_id": actor.workspace_id, "name": clean, "mime_type": mime_type,
+            values = {"workspace_id": workspace_id, "name": clean, "mime_type": mime_type,
                       "kind": media.kind_of(mime_type), "size": len(data), "sha256": sha,
-                      "uploaded_by_id": actor.id, "created_at": at, "last_uploaded_at": at}
+                      "uploaded_by_id": uploaded_by_id, "created_at": at, "last_uploaded_at": at,
+                      "held_by": held_by}
             insert = (postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert)(Upload)
             same_id = session.scalar(
                 insert.values(**values)
@@ -75,6 +87,19 @@ def store_upload(session: Session, data_dir: Path, *, actor: User, data: bytes, 
             return upload
         # another request inserted this file between our update and our insert: update it now
     raise Conflict("the file was stored by another request at the same time, try again")
+
+
+def hold(session: Session, workspace_id: int, upload_ids: Sequence[int], *, by: str) -> int:
+    """Mark the workspace's uploads ``upload_ids`` as kept by the capability ``by`` (an escalation shared them
+    with a partner): :func:`delete_orphans` never deletes them, whether or not a reply carries them. Returns
+    how many rows it marked (another workspace's ids are ignored)."""
+    ids = [int(u) for u in dict.fromkeys(upload_ids)]
+    if not ids:
+        return 0
+    result = session.execute(update(Upload).where(Upload.workspace_id == workspace_id, Upload.id.in_(ids),
+                                                  Upload.held_by.is_(None))
+                             .values(held_by=by[:32]).execution_options(synchronize_session=False))
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 def attach(session: Session, uploads: Sequence[Upload], message: Message) -> None:
@@ -99,13 +124,14 @@ class DeletedUpload:
 
 
 def delete_orphans(session: Session, *, untouched_since: datetime, limit: int) -> list[DeletedUpload]:
-    """Delete up to ``limit`` uploads no reply carries and not uploaded since ``untouched_since`` (oldest
-    first); returns what they named, so the caller deletes the bytes after the commit where no row names them.
+    """Delete up to ``limit`` uploads no reply carries, no capability holds (:func:`hold`) and not uploaded since
+    ``untouched_since`` (oldest first); returns what they named, so the caller deletes the bytes after the commit
+    where no row names them.
 
     The conditions are checked again by the ``DELETE`` itself: a row a reply or a new upload took meanwhile
     (``attach``, ``store_upload``) is left alone (PostgreSQL re-reads a row changed by a concurrent
     transaction; SQLite has one writer at a time)."""
-    orphan = (Upload.message_id.is_(None), Upload.last_uploaded_at < untouched_since)
+    orphan = (Upload.message_id.is_(None), Upload.held_by.is_(None), Upload.last_uploaded_at < untouched_since)
     ids = list(session.scalars(select(Upload.id).where(*orphan).order_by(Upload.last_uploaded_at).limit(limit)))
     if not ids:
         return []

@@ -96,7 +96,8 @@ def _attachments(msg: EmailMessage) -> tuple[Attachment, ...]:
         payload = part.get_payload(decode=True)
         found.append(Attachment(kind=_kind(part.get_content_type()), name=part.get_filename(),
                                 mime_type=part.get_content_type(),
-                                size=len(payload) if isinstance(payload, bytes) else None))
+                                size=len(payload) if isinstance(payload, bytes) else None,
+                                data=payload if isinstance(payload, bytes) else None))
     return tuple(found)
 
 
@@ -119,6 +120,17 @@ def _addresses(msg: EmailMessage, name: str) -> list[Address]:
     header = msg.get(name)
     addresses = getattr(header, "addresses", None) or ()
     return [a for a in addresses if isinstance(a, Address) and a.addr_spec and "@" in a.addr_spec]
+
+
+def _envelope_recipients(msg: EmailMessage) -> list[str]:
+    """``Delivered-To`` and ``X-Original-To`` (added by the receiving server), in order, without duplicates."""
+    found: list[str] = []
+    for name in ("Delivered-To", "X-Original-To"):
+        for value in msg.get_all(name) or []:
+            address = str(value).strip().strip("<>")
+            if "@" in address and " " not in address and address not in found:
+                found.append(address)
+    return found
 
 
 def _date(msg: EmailMessage) -> datetime:
@@ -176,6 +188,9 @@ def _parse(raw: bytes, own: set[str]) -> InboundMessage:
         "subject": subject,
         "to": [a.addr_spec for a in _addresses(msg, "To")],
         "cc": [a.addr_spec for a in _addresses(msg, "Cc")],
+        # the address the mailbox received it at (a tokenised ``care+<token>@`` address survives here when the
+        # sender's client dropped it from To/Cc)
+        "delivered_to": _envelope_recipients(msg),
         "reply_to_address": reply_to[0].addr_spec if reply_to else sender.addr_spec,
         "body_source": source,
         "automatic": is_automatic(msg),

@@ -6,6 +6,7 @@ cancel, reopen, revoke links); the partner's answers are in ``answers``.
 
 from __future__ import annotations
 
+from compris.escalation.actions import answers
 from compris.escalation.actions.escalations import (
     cancel,
     case_uploads,
@@ -27,6 +28,7 @@ from compris.escalation.actions.partners import (
 )
 
 __all__ = [
+    "answers",
     "cancel",
     "case_uploads",
     "close",
