@@ -185,7 +185,30 @@ def shrink(path: Path) -> None:
         path.write_bytes(out)
 
 
-def take(base: str, out: Path, ids: dict[str, int]) -> list[Path]:
+def stories_of_issues_13_and_14(data_dir: Path) -> dict[str, Any]:
+    """From the demo's database: the escalated case and the partner's portal link (from the mail the hotel got), the
+    rebooked case, and a surveyed case with the survey page's link (from the survey message)."""
+    import re
+    import sqlite3
+
+    with contextlib.closing(sqlite3.connect(data_dir / "compris.db")) as db:
+        escalated = db.execute("SELECT c.number FROM escalations e JOIN cases c ON c.id = e.case_id "
+                               "ORDER BY e.id LIMIT 1").fetchone()[0]
+        mail = db.execute("SELECT text FROM outgoing_mails WHERE purpose = 'escalation_brief' "
+                          "ORDER BY id LIMIT 1").fetchone()[0]
+        rebooked = db.execute("SELECT c.number FROM business_action_runs r JOIN cases c ON c.id = r.case_id "
+                              "WHERE r.state = 'succeeded' ORDER BY r.id LIMIT 1").fetchone()[0]
+        surveyed, survey_text = db.execute(
+            "SELECT c.number, m.text FROM surveys s JOIN cases c ON c.id = s.case_id JOIN messages m ON m.id = "
+            "s.message_id WHERE s.state = 'answered' AND s.comment IS NOT NULL ORDER BY s.id LIMIT 1").fetchone()
+        unanswered = db.execute("SELECT m.text FROM surveys s JOIN messages m ON m.id = s.message_id "
+                                "ORDER BY s.id DESC LIMIT 1").fetchone()[0]
+    link = re.compile(r"https?://\S+?/(?:p|s)/[A-Za-z0-9_.-]+")
+    return {"escalated": escalated, "portal": link.findall(mail)[0], "rebooked": rebooked, "surveyed": surveyed,
+            "survey_page": link.findall(unanswered or survey_text)[0]}
+
+
+def take(base: str, out: Path, ids: dict[str, Any]) -> list[Path]:
     from playwright.sync_api import Page, sync_playwright
 
     saved: list[Path] = []
@@ -236,6 +259,11 @@ def take(base: str, out: Path, ids: dict[str, int]) -> list[Path]:
             shot(page, f"/cases/{ids['case']}", "case", ready="#customer .merge-form", show="#customer .merge-form")
             shot(page, "/admin/routing", "admin-routing")
             shot(page, "/admin/sla", "admin-sla")
+            # issues 13 and 14: escalation, business actions, surveys
+            shot(page, f"/cases/{ids['escalated']}", "case-escalation", ready="#escalations", show="#escalations")
+            shot(page, "/admin/partners", "admin-partners", height=700)
+            shot(page, f"/cases/{ids['surveyed']}", "case-survey", top=700)
+            shot(page, "/supervisor/surveys", "survey-results", height=800)
             desk.close()
 
             phone = browser.new_context(viewport=PHONE, locale="en-GB", is_mobile=True, has_touch=True)
@@ -249,7 +277,16 @@ def take(base: str, out: Path, ids: dict[str, int]) -> list[Path]:
             page = french.new_page()
             sign_in(page, FRENCH_AGENT)
             shot(page, f"/cases/{ids['french_case']}", "case-fr", ready="#customer")
+            shot(page, f"/cases/{ids['rebooked']}", "case-business-fr", ready=".business-result",
+                 show=".business-result")
             french.close()
+
+            # no login: the partner's portal and the customer's survey page, on a phone, in French
+            outside = browser.new_context(viewport=PHONE, locale="fr-FR", is_mobile=True, has_touch=True)
+            page = outside.new_page()
+            for name, link in (("phone-portal", ids["portal"]), ("phone-survey", ids["survey_page"])):
+                shot(page, "/" + link.split("/", 3)[3], name, height=844)  # the demo's links name this server
+            outside.close()
         finally:
             browser.close()
     return saved
@@ -269,7 +306,7 @@ def main() -> None:
     try:
         with demo_server(data_dir, port, data_dir / "serve.log") as base:
             api = Api(base, data_dir, port, ADMIN)
-            ids = set_up(base, api)
+            ids: dict[str, Any] = {**set_up(base, api), **stories_of_issues_13_and_14(data_dir)}
             saved = take(base, args.out, ids)
     finally:
         if args.keep:

@@ -17,6 +17,7 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
+import httpx
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -30,7 +31,7 @@ from compris.connectors.sandbox import sign
 from compris.inbox import actions
 from compris.inbox.ingest import receive
 from compris.kit.clock import now
-from compris.kit.errors import NotFound
+from compris.kit.errors import ComprisError, NotFound
 from compris.models import (
     ACTIVE_STATUSES,
     Case,
@@ -133,6 +134,10 @@ def _load(runtime: Runtime) -> None:
         workspace_id = workspace.id
     _capture_mail(runtime, workspace_id)
     network = SandboxNetwork(network_path(settings.data_dir), public_url=api_base)
+    # the server is not listening yet: what the loader sends to the sandbox network (the surveys, the agents'
+    # replies of the stories) goes to it in-process, so that it is sent at once rather than retried later
+    served_http = runtime.http
+    runtime.http = _in_process_sandbox(served_http, network, settings.base_url)
     try:
         for brand in brands:
             network.register_brand(brand)
@@ -153,7 +158,38 @@ def _load(runtime: Runtime) -> None:
         with runtime.db.transaction() as session:
             timeline.demo_loaded(session, workspace_id=workspace_id, steps=len(data["steps"]))
     finally:
+        runtime.http.close()
+        runtime.http = served_http
         network.close()
+
+
+class _InProcess(httpx.BaseTransport):
+    """An httpx transport that hands requests to an ASGI app in this process (Starlette's test transport)."""
+
+    def __init__(self, app: Any) -> None:
+        from starlette.testclient import TestClient
+
+        self.client = TestClient(app, raise_server_exceptions=False)
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        path = request.url.raw_path.decode("ascii")
+        if path.startswith(PREFIX):  # the network's app is mounted there in the server
+            path = path[len(PREFIX):] or "/"
+        answer = self.client.request(request.method, path, headers=dict(request.headers), content=request.read())
+        return httpx.Response(answer.status_code, headers=answer.headers, content=answer.content)
+
+    def close(self) -> None:
+        self.client.close()
+
+
+def _in_process_sandbox(http: httpx.Client, network: SandboxNetwork, base_url: str) -> httpx.Client:
+    """A client like ``http`` whose requests to this Compris (the embedded sandbox network's API) are answered
+    in-process by the network's app."""
+    from compris.sandbox_network.app import create_network_app
+
+    origin = base_url.rstrip("/").split("/", 3)[:3]
+    return httpx.Client(timeout=http.timeout, follow_redirects=False,
+                        mounts={"/".join(origin): _InProcess(create_network_app(network))})
 
 
 def _workspace(session: Session, data: dict[str, Any]) -> Workspace:
@@ -469,6 +505,28 @@ def _business_demo(demo: _Demo) -> None:
         business.request_run(session, runtime.publisher, actor=agent, case=case, key=BUSINESS_ACTION_KEY,
                              input={"record_locator": "K7QZ4P", "passenger": "Thibault", "flight_date": tomorrow,
                                     "cabin": "economy"}, idempotency_key="demo-rebook")
+        case_id, agent_id = case.id, agent.id
+    run_pending(runtime.services)
+    # the empowered agent answers from the same conversation, with the new flight from the action's result
+    from compris.replies.actions import send_agent_reply
+    from compris.replies.queries import render_for_case
+
+    with runtime.db.transaction() as session:
+        case = session.get(Case, case_id)
+        agent = session.get(User, agent_id)
+        template = session.scalar(select(ReplyTemplate).where(ReplyTemplate.workspace_id == demo.workspace_id,
+                                                              ReplyTemplate.name == REBOOKED_TEMPLATE_NAME))
+        if case is None or agent is None or template is None:
+            return
+        rendered = render_for_case(session, template, case, agent)
+        if rendered.missing:  # the call did not succeed: no answer with holes in it
+            return
+        actions.assign(session, runtime.publisher, actor=agent, case=case, assignee=agent)
+        try:
+            send_agent_reply(session, runtime.publisher, actor=agent, case=case, text=rendered.text,
+                             visibility="private", template_id=template.id, idempotency_key="demo-rebooked-reply")
+        except ComprisError as exc:  # the guard or the network refused it: the demo goes on without the answer
+            log.warning("demo: the rebooked reply was not sent: %s", exc)
     run_pending(runtime.services)
 
 
@@ -531,6 +589,7 @@ def _survey_demo(demo: _Demo) -> None:
                 continue
             surveys.send(session, runtime.publisher, survey, base_url=settings.base_url,
                          secret_key=settings.secret_key)
+        run_pending(runtime.services)  # the reply and the survey go out before the customer answers
         raw = personas.get(customer)
         persona = Persona(id=customer, handle=(raw or {}).get("handle"), name=(raw or {}).get("name"))
         for i, text in enumerate([rating] + ([comment] if comment else [])):

@@ -15,6 +15,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from compris import bus
+from compris.accounts.actions import RateLimited
 from compris.config import Settings
 from compris.escalation import links
 from compris.escalation.actions import answers
@@ -230,7 +231,7 @@ def test_the_limiter_counts_in_the_database(runtime: Runtime, world: World) -> N
     with runtime.db.transaction() as session:
         for _ in range(2):
             answers.count_request(session, "portal:ip:203.0.113.9", limit=2)
-    with runtime.db.transaction() as session, pytest.raises(answers.RateLimited) as raised:
+    with runtime.db.transaction() as session, pytest.raises(RateLimited) as raised:
         answers.count_request(session, "portal:ip:203.0.113.9", limit=2)
     assert 1 <= raised.value.retry_after <= 601
 

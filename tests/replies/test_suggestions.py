@@ -53,3 +53,21 @@ def test_the_index_is_rebuilt_when_a_case_is_resolved(world: World) -> None:
     with session_of(world) as s:
         found = suggestions.suggest(s, case_of(s, world, 1))
     assert [f.case_number for f in found] == [2]
+
+
+def test_automatic_messages_are_never_suggested(world: World) -> None:
+    # given a resolved case answered by an agent, and automatic messages on it (a survey, an acknowledgement)
+    suggestions.clear_cache()
+    _resolved_case(world, 1, "The hotel shuttle did not come to pick us up at the station", "c1",
+                   "Sorry, I have booked you a taxi at our cost.")
+    with session_of(world) as s:
+        case = case_of(s, world, 1)
+        for origin in ("survey", "auto_ack"):
+            inbox.queue_outbound(s, world.runtime.publisher, case=case, text=f"An automatic {origin} message",
+                                 visibility="private", origin=origin)
+    customer_writes(world, "Shuttle from the station never came for the hotel pickup", author="c2")
+    # when the reply suggestions of a similar case are read
+    with session_of(world) as s:
+        found = suggestions.suggest(s, case_of(s, world, 2))
+    # then only what the agent wrote is offered
+    assert [f.replies for f in found] == [("Sorry, I have booked you a taxi at our cost.",)]

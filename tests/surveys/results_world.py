@@ -14,8 +14,6 @@ from compris.surveys import links, parsing
 from tests.conftest import SECRET, World
 from tests.replies.helpers import case_of, customer_writes, session_of
 
-_cycles: dict[int, int] = {}
-
 
 def a_case(world: World, text: str = "My bag is lost", author: str = "cust-1") -> int:
     """A case of ``world`` (through the real pipeline); its id."""
@@ -36,7 +34,8 @@ def a_case(world: World, text: str = "My bag is lost", author: str = "cust-1") -
 def add_survey(world: World, case_id: int, *, sent_at: datetime | None = None, rating: int | None = None,
                state: str | None = None, comment: str | None = None, **fields: Any) -> int:
     """A survey row on ``case_id`` (a new cycle each time); sent (now) unless told otherwise."""
-    cycle = _cycles[case_id] = _cycles.get(case_id, 0) + 1
+    with session_of(world) as s:  # after the cycles the case already has (a resolution records one, even skipped)
+        cycle = (s.scalar(select(func.max(Survey.cycle)).where(Survey.case_id == case_id)) or 0) + 1
     sent = sent_at if sent_at is not None else (now() if state in (None, SurveyState.SENT,
                                                                     SurveyState.ANSWERED) else None)
     scale = fields.pop("scale", "stars5")

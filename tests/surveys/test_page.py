@@ -5,7 +5,7 @@ expired and forged links, the anti-forgery token, the rate limit and the headers
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -23,10 +23,8 @@ from tests.surveys.results_world import a_case, add_survey, link, survey
 
 
 @pytest.fixture
-def client(settings: Settings, runtime: Runtime) -> Iterator[TestClient]:
-    survey_page.LIMITER.clear()
-    yield TestClient(create_app(settings, runtime, workers=0))
-    survey_page.LIMITER.clear()
+def client(settings: Settings, runtime: Runtime) -> TestClient:
+    return TestClient(create_app(settings, runtime, workers=0))
 
 
 def _csrf(html: str) -> str:

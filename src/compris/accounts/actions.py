@@ -10,7 +10,8 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
@@ -201,3 +202,28 @@ def revoke_token(session: Session, user: User, token_id: int, *, publisher: Publ
     token.revoked_at = now()
     audit.record(session, publisher, workspace_id=user.workspace_id, actor_user_id=user.id, entity="api_token",
                  action="revoked", entity_id=token.id, changes=["revoked_at"])
+
+
+# --- rate limits of pages without a login (the partner portal, the survey page) ------------------------------
+
+
+@dataclass(frozen=True)
+class RateLimited(Exception):
+    retry_after: int  # seconds
+
+
+def count_request(session: Session, key: str, *, limit: int, window: timedelta, workspace_id: int | None = None,
+                  at: datetime | None = None) -> None:
+    """Count one request under ``key`` (a row of ``login_attempts``, the login limiter's table, shared by every
+    process and purged daily by ``maintenance.purge``), or raise :class:`RateLimited` when ``limit`` were made
+    within ``window``."""
+    at = at or now()
+    since = at - window
+    made, oldest = session.execute(
+        select(func.count(), func.min(LoginAttempt.created_at))
+        .where(LoginAttempt.key == key[:300], LoginAttempt.created_at >= since)).one()
+    if (made or 0) >= limit:
+        retry = int(((oldest or at) + window - at).total_seconds()) + 1
+        raise RateLimited(max(1, retry))
+    session.add(LoginAttempt(key=key[:300], workspace_id=workspace_id, created_at=at))
+    session.flush()

@@ -54,6 +54,13 @@ _cache: dict[tuple[str, int], _Index] = {}
 _lock = threading.Lock()
 
 
+def _written_by_a_person(extra: dict[str, Any]) -> bool:
+    """An agent's reply (or one sent from the network's own app), not an automatic message: the expected-wait
+    acknowledgement, a satisfaction survey and its follow-up question are never suggested as answers."""
+    origin = extra.get("origin")
+    return not extra.get("auto_ack") and origin in (None, "agent")
+
+
 def _eligible(workspace_id: int) -> Any:
     reopened = select(CaseEvent.case_id).where(
         CaseEvent.workspace_id == workspace_id, CaseEvent.kind.in_(("reopened", "case_merged_into"))
@@ -141,14 +148,15 @@ def suggest(session: Session, case: Case, *, limit: int = 3) -> list[Suggestion]
     cases = {c.id: c for c in session.scalars(
         select(Case).where(Case.workspace_id == case.workspace_id, Case.id.in_(ids)))}
     replies: dict[int, list[str]] = {cid: [] for cid in ids}
-    for case_id, text in session.execute(
-        select(Message.case_id, Message.text).where(
+    for case_id, text, extra in session.execute(
+        select(Message.case_id, Message.text, Message.platform_extra).where(
             Message.workspace_id == case.workspace_id, Message.case_id.in_(ids),
             Message.direction == Direction.OUTBOUND, Message.visibility != Visibility.NOTE,
             Message.delivery_state.is_distinct_from(DeliveryState.FAILED),
         ).order_by(Message.sent_at, Message.id)
     ):
-        replies[case_id].append(text)
+        if _written_by_a_person(extra or {}):  # never an automatic message (acknowledgement, survey)
+            replies[case_id].append(text)
     texts = _customer_texts(session, case.workspace_id, ids)
     out: list[Suggestion] = []
     for cid, score in picked:

@@ -18,10 +18,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from compris import bus, timeline
+from compris.accounts import actions as limits
 from compris.escalation import links
 from compris.events import EscalationAnswered, EscalationOpened
 from compris.kit.clock import now
@@ -35,7 +36,6 @@ from compris.models import (
     Escalation,
     EscalationStatus,
     Exchange,
-    LoginAttempt,
     OutgoingMail,
     Partner,
     Upload,
@@ -128,11 +128,6 @@ def form_token_ok(secret_key: str, token: str, given: str | None) -> bool:
 # --- rate limits -------------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class RateLimited(Exception):
-    retry_after: int  # seconds
-
-
 def link_key(escalation: Escalation) -> str:
     return f"portal:link:{escalation.id}:{escalation.link_version}"
 
@@ -143,18 +138,8 @@ def ip_key(address: str) -> str:
 
 def count_request(session: Session, key: str, *, limit: int, workspace_id: int | None = None,
                   window: timedelta = RATE_WINDOW, at: datetime | None = None) -> None:
-    """Count one portal request under ``key`` (a row of ``login_attempts``, the login limiter's table, purged
-    daily by ``maintenance.purge``), or raise :class:`RateLimited` when ``limit`` were made within ``window``."""
-    at = at or now()
-    since = at - window
-    made, oldest = session.execute(
-        select(func.count(), func.min(LoginAttempt.created_at))
-        .where(LoginAttempt.key == key[:300], LoginAttempt.created_at >= since)).one()
-    if (made or 0) >= limit:
-        retry = int(((oldest or at) + window - at).total_seconds()) + 1
-        raise RateLimited(max(1, retry))
-    session.add(LoginAttempt(key=key[:300], workspace_id=workspace_id, created_at=at))
-    session.flush()
+    """Count one portal request under ``key``, or raise :class:`RateLimited` (the accounts' shared limiter)."""
+    limits.count_request(session, key, limit=limit, window=window, workspace_id=workspace_id, at=at)
 
 
 # --- opening and answering -------------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
+from compris.accounts.actions import RateLimited
 from compris.escalation.actions import answers
 from compris.escalation.mailing import format_time, partner_language, partner_timezone
 from compris.escalation.sharing import CUSTOMER, shared_view
@@ -63,7 +64,7 @@ def _refused(request: Request, exc: answers.LinkRefused) -> HTMLResponse:
                  brand=exc.brand or "")
 
 
-def _too_many(request: Request, exc: answers.RateLimited) -> HTMLResponse:
+def _too_many(request: Request, exc: RateLimited) -> HTMLResponse:
     lang = _lang(request, i18n.from_accept_language(request.headers.get("accept-language")))
     return _page(request, "portal_error.html", lang, status_code=429, reason="rate_limited", brand="",
                  retry_after=exc.retry_after, headers={"Retry-After": str(exc.retry_after)})
@@ -79,7 +80,7 @@ def _open(request: Request, session: Session, token: str) -> Escalation | Respon
                               workspace_id=escalation.workspace_id)
     except answers.LinkRefused as exc:
         return _refused(request, exc)
-    except answers.RateLimited as exc:
+    except RateLimited as exc:
         return _too_many(request, exc)
     return escalation
 

@@ -17,22 +17,22 @@ without JavaScript, the optional comment, then thanks.
 * Expired link: 410; tampered, unknown, another workspace's or a survey that was never sent: 404.
 * No session, so no session CSRF token: the form carries an HMAC of the survey the link names (a third-party
   site cannot make one without the link). POSTs are rate-limited per survey (``RATE_LIMIT`` per
-  ``RATE_WINDOW`` seconds, per process). ``Referrer-Policy: no-referrer`` (the token never leaks to a linked
-  site), ``X-Robots-Tag: noindex``, ``Cache-Control: no-store``.
+  ``RATE_WINDOW``, counted in the database so that every process shares the count).
+  ``Referrer-Policy: no-referrer`` (the token never leaks to a linked site), ``X-Robots-Tag: noindex``,
+  ``Cache-Control: no-store``.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-import threading
-import time
-from collections import deque
+from datetime import timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from compris.accounts import actions as limits
 from compris.kit.clock import now
 from compris.kit.errors import ComprisError
 from compris.kit.signing import LinkError
@@ -51,41 +51,12 @@ HEADERS = {
     "Cache-Control": "no-store",
 }
 RATE_LIMIT = 12
-RATE_WINDOW = 600.0
+RATE_WINDOW = timedelta(minutes=10)
 COMMENT_MAX = 4000
 FACES = ("😞", "🙁", "😐", "🙂", "😄")
 #: what each point means, for screen readers and the faces' titles (translated in the template)
 POINT_LABELS = ("Very dissatisfied", "Dissatisfied", "Neither satisfied nor dissatisfied", "Satisfied",
                 "Very satisfied")
-
-
-class RateLimiter:
-    """At most ``limit`` hits per key in ``window`` seconds (in memory, per process)."""
-
-    def __init__(self, limit: int, window: float) -> None:
-        self.limit, self.window = limit, window
-        self._hits: dict[int, deque[float]] = {}
-        self._lock = threading.Lock()
-
-    def allow(self, key: int) -> bool:
-        at = time.monotonic()
-        with self._lock:
-            if len(self._hits) > 10_000:  # forget the quiet ones
-                self._hits = {k: v for k, v in self._hits.items() if v and at - v[-1] < self.window}
-            hits = self._hits.setdefault(key, deque())
-            while hits and at - hits[0] >= self.window:
-                hits.popleft()
-            if len(hits) >= self.limit:
-                return False
-            hits.append(at)
-            return True
-
-    def clear(self) -> None:
-        with self._lock:
-            self._hits.clear()
-
-
-LIMITER = RateLimiter(RATE_LIMIT, RATE_WINDOW)
 
 
 def form_token(secret_key: str, workspace_id: int, survey_id: int) -> str:
@@ -186,9 +157,14 @@ def survey_answer(
         expected = form_token(runtime.settings.secret_key, survey.workspace_id, survey.id)
         if not hmac.compare_digest(expected, csrf_token or ""):
             return _error(request, 403)
-        if not LIMITER.allow(survey.id):
+        try:
+            limits.count_request(session, f"survey:{survey.id}", limit=RATE_LIMIT, window=RATE_WINDOW,
+                                 workspace_id=survey.workspace_id)
+        except limits.RateLimited as exc:
             lang = i18n.normalise(survey.language)
-            return _page(request, "survey_page_error.html", lang, status_code=429, code=429)
+            answer = _page(request, "survey_page_error.html", lang, status_code=429, code=429)
+            answer.headers["Retry-After"] = str(exc.retry_after)
+            return answer
         texts = queries.page_texts(session, survey, _question_language(survey))
         value = _valid_rating(int(rating) if rating.strip().isdigit() else None, survey)
         text = comment.strip()[:COMMENT_MAX]
