@@ -202,7 +202,7 @@ def stories_of_issues_13_and_14(data_dir: Path) -> dict[str, Any]:
             "SELECT c.number, m.text FROM surveys s JOIN cases c ON c.id = s.case_id JOIN messages m ON m.id = "
             "s.message_id WHERE s.state = 'answered' AND s.comment IS NOT NULL ORDER BY s.id LIMIT 1").fetchone()
         unanswered = db.execute("SELECT m.text FROM surveys s JOIN messages m ON m.id = s.message_id "
-                                "ORDER BY s.id DESC LIMIT 1").fetchone()[0]
+                                "ORDER BY s.state = 'sent' DESC, s.id DESC LIMIT 1").fetchone()[0]
     link = re.compile(r"https?://\S+?/(?:p|s)/[A-Za-z0-9_.-]+")
     return {"escalated": escalated, "portal": link.findall(mail)[0], "rebooked": rebooked, "surveyed": surveyed,
             "survey_page": link.findall(unanswered or survey_text)[0]}

@@ -534,9 +534,10 @@ def _business_demo(demo: _Demo) -> None:
 
 
 #: the demo's answers, case after case: the rating as the customer types it, and a comment or none
-SURVEY_ANSWERS: tuple[tuple[str, str | None], ...] = (
+#: each surveyed customer's rating and comment; None: they have not answered (yet), as many customers
+SURVEY_ANSWERS: tuple[tuple[str | None, str | None], ...] = (
     ("5", "Super rapide, merci beaucoup !"), ("4/5", None), ("⭐⭐⭐⭐⭐", None), ("3", None),
-    ("2", "Still no refund after two weeks."), ("1", None), ("4", None),
+    ("2", "Still no refund after two weeks."), ("1", None), ("4", None), (None, None),
 )
 SURVEY_REPLIES = {"fr": "C'est réglé de notre côté : n'hésitez pas à revenir vers nous si besoin.",
                   "en": "All sorted on our side: do get back to us if anything else comes up."}
@@ -592,7 +593,7 @@ def _survey_demo(demo: _Demo) -> None:
         run_pending(runtime.services)  # the reply and the survey go out before the customer answers
         raw = personas.get(customer)
         persona = Persona(id=customer, handle=(raw or {}).get("handle"), name=(raw or {}).get("name"))
-        for i, text in enumerate([rating] + ([comment] if comment else [])):
+        for i, text in enumerate([t for t in (rating, comment) if t]):
             _deliver_text(demo, account_key, persona, text, f"demo-survey-{case_id}-{i}")
 
 
