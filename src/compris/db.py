@@ -101,3 +101,18 @@ class Database:
 def on_commit(session: Session, callback: Callable[[], None]) -> None:
     """Run ``callback`` after the session's transaction commits (never if it rolls back)."""
     session.info.setdefault("on_commit", []).append(callback)
+
+
+@contextmanager
+def savepoint(session: Session, *errors: type[BaseException]) -> Iterator[None]:
+    """Run a write in a savepoint: when it raises one of ``errors`` (default: any exception), nothing it wrote, nor
+    any after-commit callback it registered (a live event to publish), remains; the exception goes on."""
+    callbacks: list[Any] = session.info.setdefault("on_commit", [])
+    mark = len(callbacks)
+    caught: tuple[type[BaseException], ...] = errors or (Exception,)
+    try:
+        with session.begin_nested():
+            yield
+    except caught:
+        del callbacks[mark:]
+        raise

@@ -6,8 +6,6 @@ comment (once per survey), and what a low rating sets off.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, cast
@@ -19,6 +17,7 @@ from sqlalchemy.orm import Session
 from compris import audit, bus, timeline
 from compris.channels.accounts import bare_context, connector_for
 from compris.connectors.base import PRIVATE_REPLY_TO_COMMENT, Author, Choice, Visibility
+from compris.db import savepoint
 from compris.events import Claim, InboundScreened, SurveyAnswered, SurveyCommented, SurveySent, SurveySkipped
 from compris.inbox.actions import outbox
 from compris.inbox.actions.cases import change_status
@@ -47,20 +46,6 @@ from compris.routing import assignment
 from compris.sla import clocks
 from compris.surveys import links, parsing, queries, rules
 from compris.worker.queue import enqueue
-
-
-@contextmanager
-def domain_savepoint(session: Session) -> Iterator[None]:
-    """Run a write in a savepoint: when it is refused, nothing it wrote (or meant to publish) remains."""
-    callbacks: list[Any] = session.info.setdefault("on_commit", [])
-    mark = len(callbacks)
-    try:
-        with session.begin_nested():
-            yield
-    except ComprisError:
-        del callbacks[mark:]
-        raise
-
 
 ANSWER_VIAS = ("button", "text", "link", "email")
 
@@ -435,7 +420,7 @@ def send(session: Session, publisher: Publisher, survey: Survey, *, base_url: st
     survey.language, survey.scale = lang, settings.scale
     survey.channel_account_id, survey.network = plan.account.id, plan.account.network
     try:
-        with domain_savepoint(session):
+        with savepoint(session, ComprisError):
             message = outbox.queue_outbound(
                 session, publisher, case=case, text=f"{question}\n\n{line}", visibility=Visibility.PRIVATE,
                 origin=ORIGIN, reply_to_message_id=plan.target.id, idempotency_key=f"survey:{survey.id}",
@@ -587,7 +572,7 @@ def ask_comment(session: Session, publisher: Publisher, survey: Survey, *, reply
     language, default = _language(session, case)
     question, _ = settings.comment_question(survey.language or language, default)
     try:
-        with domain_savepoint(session):
+        with savepoint(session, ComprisError):
             outbox.queue_outbound(session, publisher, case=case, text=question, visibility=Visibility.PRIVATE,
                                   origin=ORIGIN, reply_to_message_id=reply_to.id,
                                   idempotency_key=f"survey:{survey.id}:comment",

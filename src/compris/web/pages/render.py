@@ -21,6 +21,7 @@ from markupsafe import Markup
 from sqlalchemy.orm import Session
 
 from compris import timeline
+from compris.db import savepoint
 from compris.kit.clock import now
 from compris.kit.errors import ComprisError
 from compris.models import Workspace
@@ -248,12 +249,7 @@ def safe_next(value: str | None, default: str = "/inbox") -> str:
 
 @contextmanager
 def domain_action(session: Session) -> Iterator[None]:
-    """Run a domain action in a savepoint: when it raises, nothing it wrote (or published) remains."""
-    callbacks: list[Any] = session.info.setdefault("on_commit", [])
-    mark = len(callbacks)
-    try:
-        with session.begin_nested():
-            yield
-    except ComprisError:
-        del callbacks[mark:]
-        raise
+    """Run a domain action in a savepoint: when it is refused (a :class:`ComprisError`), nothing it wrote (or
+    published) remains."""
+    with savepoint(session, ComprisError):
+        yield
