@@ -54,7 +54,7 @@ def test_keep_stores_the_message_on_the_claimed_case_without_reopening_it(world:
     claimed = seen[0]
     assert isinstance(claimed, events.MessageClaimed) and claimed.by == "tester"
     assert message is not None and message.case_id == resolved.id
-    assert message.platform_extra["claimed_by"] == "tester"
+    assert message.platform_extra["claimed_by"] == "tester" and message.platform_extra["claimed_as"] == "test"
     after = case(world)
     assert after.status == CaseStatus.RESOLVED and after.preview == resolved.preview  # not a new request
     with world.runtime.db.transaction() as s:

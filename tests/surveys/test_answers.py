@@ -93,6 +93,7 @@ def test_a_button_pressed_twice_is_recorded_once_and_the_second_press_reopens_no
     with emitted(events.MessageClaimed, events.SurveyAnswered, events.StatusChanged) as seen:
         second = inbound(world, "⭐⭐", choice=f"csat:{survey_id}:2")
     assert second is not None and second.platform_extra["claimed_by"] == "surveys"
+    assert second.platform_extra["claimed_as"] == "duplicate"  # the case page says it was ignored
     assert [type(e).__name__ for e in seen] == ["MessageClaimed"]
     (survey,) = surveys(world)
     assert survey.rating == 4

@@ -147,6 +147,8 @@ def test_the_case_page_shows_the_rating_and_the_comment_escaped(
     page = agent.get("/cases/1").text
     assert "★★★★☆" in page and "&lt;b&gt;Quick&lt;/b&gt; &amp; kind" in page and "<b>Quick</b>" not in page
     assert "Customer rated ★★★★☆ (4/5)" in page
+    # the rating message says what it is, without triage chips (a "4" is no complaint); the comment keeps them
+    assert page.count("Answer to the satisfaction survey") == 1
     fragment = agent.get("/cases/1/fragments?parts=survey", headers={"HX-Request": "true"})
     assert fragment.status_code == 200 and 'id="survey"' in fragment.text
 

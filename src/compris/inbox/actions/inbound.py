@@ -247,7 +247,7 @@ def record_inbound(
     thread.last_inbound_at = max(filter(None, [thread.last_inbound_at, inbound.created_at]))
     if how == "claimed":
         assert claim is not None
-        message.platform_extra = {**message.platform_extra, "claimed_by": claim.by}
+        message.platform_extra = {**message.platform_extra, "claimed_by": claim.by, "claimed_as": claim.reason}
         case.last_activity_at = now()
         session.flush()
         timeline.message_received(session, case, message_id=message.id, visibility=inbound.visibility,
