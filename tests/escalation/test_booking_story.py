@@ -4,13 +4,11 @@ the brief e-mail goes out through a real local SMTP server → the hotel opens t
 browser context (no login) and answers with a photo → the agent sees the answer live on the case → the case is
 open again and the resolution clock, paused while the hotel had it, runs again.
 
-It needs the escalation core's branch (its ``escalate`` action and its listener that moves the case back to open);
-alone, on the partner-side branch, it is skipped. Run: ``pytest -m browser tests/escalation/test_booking_story.py``.
+Run alone: ``pytest -m browser tests/escalation/test_booking_story.py``.
 """
 
 from __future__ import annotations
 
-import importlib
 import re
 from typing import Any
 
@@ -18,6 +16,7 @@ import httpx
 import pytest
 from sqlalchemy import select
 
+from compris.escalation.actions import escalate
 from compris.models import (
     Case,
     CaseEvent,
@@ -33,10 +32,7 @@ from compris.models import (
 from tests.e2e.test_browser import CHROMIUM_ARGS, SHOTS, Server, _eventually, _sign_in, browser, playwright_sync, server
 from tests.escalation.partner_side import Mailbox, mail_settings, png, smtp_server, text_of
 
-ESCALATE: Any = getattr(importlib.import_module("compris.escalation.actions"), "escalate", None)
-
-pytestmark = [pytest.mark.browser,
-              pytest.mark.skipif(ESCALATE is None, reason="needs the escalation core's escalate action (esc-core)")]
+pytestmark = [pytest.mark.browser]
 __all__ = ["CHROMIUM_ARGS", "browser", "server", "smtp_server"]
 
 LINK = re.compile(r"(http://127\.0\.0\.1:\d+/p/[A-Za-z0-9_.-]+)")
@@ -86,7 +82,7 @@ def test_the_booking_story(server: Server, browser: Any, smtp_server: tuple[Mail
         actor = session.get(User, world.agent.id)
         row_case = session.get(Case, case.id)
         message_ids = [m.id for m in session.scalars(select(Message).where(Message.case_id == case.id))]
-        escalation = ESCALATE(session, runtime.publisher, actor=actor, case=row_case, partner_id=hotel_id,
+        escalation = escalate(session, runtime.publisher, actor=actor, case=row_case, partner_id=hotel_id,
                               brief="Bonjour, notre cliente signale la chambre 412 non nettoyée. Pouvez-vous "
                                     "vérifier et nous dire ce que vous proposez ?", message_ids=message_ids)
         escalation_id = escalation.id
