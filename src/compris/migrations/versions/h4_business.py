@@ -1,7 +1,7 @@
 """business actions: what agents may run from a case on the brand's own system, and each run
 
 Revision ID: h4_business
-Revises: g1_escalation_surveys_mail
+Revises: h2_esc_partner_upload_hold
 Create Date: 2026-12-06 03:00:00.000000
 """
 
@@ -14,7 +14,7 @@ from sqlalchemy.dialects import postgresql
 import compris.models.base
 
 revision: str = 'h4_business'
-down_revision: str | None = 'g1_escalation_surveys_mail'
+down_revision: str | None = "h2_esc_partner_upload_hold"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

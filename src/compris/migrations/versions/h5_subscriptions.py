@@ -1,7 +1,7 @@
 """outgoing webhooks: a workspace's subscriptions and every delivery of an event to one of them
 
 Revision ID: h5_subscriptions
-Revises: g1_escalation_surveys_mail
+Revises: h4_business
 Create Date: 2026-12-06 03:00:00.000000
 """
 
@@ -14,7 +14,7 @@ from sqlalchemy.dialects import postgresql
 import compris.models.base
 
 revision: str = 'h5_subscriptions'
-down_revision: str | None = 'g1_escalation_surveys_mail'
+down_revision: str | None = "h4_business"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -2,7 +2,7 @@
 through), and when the follow-up comment question of a survey was sent
 
 Revision ID: h6_surveys_core
-Revises: g1_escalation_surveys_mail
+Revises: h5_subscriptions
 Create Date: 2026-12-06 03:05:00
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 import compris.models.base
 
 revision: str = "h6_surveys_core"
-down_revision: str | None = "g1_escalation_surveys_mail"
+down_revision: str | None = "h5_subscriptions"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,7 +1,7 @@
 """survey results: an index on (workspace_id, sent_at), the column results count surveys by
 
 Revision ID: h7_surveys_results
-Revises: g1_escalation_surveys_mail
+Revises: h6_surveys_core
 Create Date: 2026-12-06 03:05:00
 """
 
@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "h7_surveys_results"
-down_revision: str | None = "g1_escalation_surveys_mail"
+down_revision: str | None = "h6_surveys_core"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
