@@ -21,7 +21,7 @@ from compris.escalation import links
 from compris.escalation.actions import answers
 from compris.events import EscalationAnswered, EscalationOpened
 from compris.kit.clock import now
-from compris.kit.signing import link_token
+from compris.kit.signing import form_token, link_token
 from compris.models import CaseEvent, Escalation, Exchange, LoginAttempt, Upload
 from compris.runtime import Runtime
 from compris.web.app import create_app
@@ -186,7 +186,7 @@ def test_tampered_expired_revoked_foreign_and_closed_links(settings: Settings, r
     _escalation(runtime, escalation_id, lambda e: setattr(e, "status", "closed"))
     closed = client.get(f"/p/{fresh}", headers={"accept-language": "en"})
     assert closed.status_code == 410 and "This request is closed" in closed.text
-    assert client.post(f"/p/{fresh}", data={"csrf_token": answers.form_token(SECRET, fresh), "text": "late",
+    assert client.post(f"/p/{fresh}", data={"csrf_token": form_token(SECRET, "portal", fresh), "text": "late",
                                             "outcome": "answer"}).status_code == 410
     _escalation(runtime, other_id, lambda e: setattr(e, "status", "cancelled"))
     assert client.get(f"/p/{other_token}").status_code == 410

@@ -139,3 +139,14 @@ def test_a_changed_link_token_is_refused(payload: dict[str, object], data: st.Da
 def test_any_text_as_a_link_token_is_a_link_error_never_a_crash(text: str) -> None:
     with pytest.raises(LinkError):
         read_link_token("key", "portal", text, NOW)
+
+
+def test_a_form_token_is_tied_to_its_subject_and_purpose() -> None:
+    from compris.kit.signing import form_token, form_token_ok
+
+    token = form_token("key", "portal", "link-1")
+    assert form_token_ok("key", "portal", "link-1", token)
+    assert not form_token_ok("key", "survey", "link-1", token)
+    assert not form_token_ok("key", "portal", "link-2", token)
+    assert not form_token_ok("other", "portal", "link-1", token)
+    assert not form_token_ok("key", "portal", "link-1", None) and not form_token_ok("key", "portal", "link-1", "")

@@ -32,7 +32,17 @@ from compris.kit.clock import now
 from compris.live import Publisher
 from compris.mail.actions import message_id_domain, queue_mail
 from compris.mail.queries import settings_of
-from compris.models import BusinessHours, Case, Escalation, Exchange, OutgoingMail, Partner, Upload, Workspace
+from compris.models import (
+    BusinessHours,
+    Case,
+    Escalation,
+    Exchange,
+    MailSettings,
+    OutgoingMail,
+    Partner,
+    Upload,
+    Workspace,
+)
 from compris.triage.pii import mask
 from compris.worker.queue import enqueue
 
@@ -104,9 +114,8 @@ def request_mail(session: Session, publisher: Publisher, escalation: Escalation,
             payload={"escalation_id": escalation.id, "kind": kind, "exchange_id": exchange_id})
 
 
-def reply_to_address(session: Session, escalation: Escalation) -> str | None:
+def reply_to_address(settings: MailSettings | None, escalation: Escalation) -> str | None:
     """The tokenised address partners answer to (None when the workspace set no ``reply_address``)."""
-    settings = settings_of(session, escalation.workspace_id)
     template = settings.reply_address if settings is not None else ""
     if not template:
         return None
@@ -213,10 +222,11 @@ def queue_partner_mail(session: Session, publisher: Publisher, settings: Setting
              if u is not None and u.workspace_id == escalation.workspace_id]
     mail_text = compose(session, escalation, kind=kind, url=url, link_expires=expires, exchange=exchange,
                         file_names=[u.name for u in files])
-    domain = message_id_domain(settings_of(session, escalation.workspace_id))
+    mail_settings = settings_of(session, escalation.workspace_id)
+    domain = message_id_domain(mail_settings)
     message_id = f"compris.escalation.{escalation.id}.{kind}.{int(at.timestamp() * 1000)}@{domain}"
     headers: dict[str, str] = {}
-    reply_to = reply_to_address(session, escalation)
+    reply_to = reply_to_address(mail_settings, escalation)
     if reply_to:
         headers["Reply-To"] = reply_to
     if escalation.mail_message_id:

@@ -7,6 +7,8 @@ Two things, both HMAC-SHA256:
   secret, as Stripe and Slack do: the receiver recomputes it over the raw body it read, compares in constant
   time and refuses a timestamp more than five minutes away from its clock (replays). :func:`verify_request` is
   the reference implementation (the docs give the same check in a few lines of Python and JavaScript).
+* **Form tokens** for the pages a link opens without a login (no session, so no session CSRF token): an HMAC of
+  what the link names, for one purpose (:func:`form_token`, :func:`form_token_ok`).
 * **Link tokens** for the partner portal and the survey page: ``<payload>.<signature>`` where the payload is
   URL-safe base64 of a small JSON object (what the link names, its purpose, its expiry). Nobody can forge one,
   change what it names, use one purpose's link for another, or stretch its life; revocation is the caller's
@@ -100,3 +102,16 @@ def read_link_token(secret_key: str, purpose: str, token: str, now: datetime) ->
     if now >= datetime.fromtimestamp(data["exp"], tz=UTC):
         raise LinkError("expired", expired=True)
     return data
+
+
+def form_token(secret_key: str, purpose: str, subject: str) -> str:
+    """The anti-forgery token of a form on a page without a login: an HMAC of ``subject`` (what the page's link
+    names) for ``purpose``; another site cannot make one without the link itself."""
+    key = hashlib.sha256(f"compris-{purpose}-form:".encode() + secret_key.encode()).digest()
+    return hmac.new(key, subject.encode(), hashlib.sha256).hexdigest()[:40]
+
+
+def form_token_ok(secret_key: str, purpose: str, subject: str, given: str | None) -> bool:
+    """Whether ``given`` is the form token of ``subject`` (constant time)."""
+    return bool(given) and hmac.compare_digest(form_token(secret_key, purpose, subject).encode(),
+                                               str(given).encode())

@@ -15,6 +15,7 @@ from compris.audit import record
 from compris.kit.crypto import decrypt_json, encrypt_json
 from compris.kit.errors import Invalid
 from compris.live import Publisher
+from compris.mail import queries
 from compris.models import MailSettings, MailState, OutgoingMail, User
 from compris.worker.queue import enqueue
 
@@ -62,8 +63,7 @@ def queue_mail(
     if any("\r" in k + v or "\n" in k + v for k, v in clean_headers.items()) or "\n" in subject or "\r" in subject:
         raise Invalid("a mail header cannot contain a line break")
     if message_id is None:
-        settings = session.query(MailSettings).filter_by(workspace_id=workspace_id).one_or_none()
-        message_id = f"compris.mail.{uuid.uuid4().hex}@{message_id_domain(settings)}"
+        message_id = f"compris.mail.{uuid.uuid4().hex}@{message_id_domain(queries.settings_of(session, workspace_id))}"
     mail = OutgoingMail(
         workspace_id=workspace_id,
         to=recipients,

@@ -29,7 +29,7 @@ from compris.connectors.email.smtp import SMTP_POLICY, SmtpSettings, deliver
 from compris.kit.clock import now
 from compris.kit.crypto import SecretsError, decrypt_json
 from compris.mail import queries
-from compris.mail.actions import SEND_JOB
+from compris.mail.actions import SEND_JOB, message_id_domain
 from compris.models import MailState, OutgoingMail, Upload
 from compris.uploads.store import read
 from compris.worker.queue import JobRun, RetryLater, backoff, handler
@@ -56,7 +56,7 @@ def smtp_settings(session: Session, workspace_id: int, secret_key: str) -> SmtpS
     return SmtpSettings(host=row.host, port=row.port, security=row.security, username=row.username or None,
                         password=secrets.get("password"), from_address=row.from_address,
                         from_name=row.from_name or None,
-                        message_id_domain=row.from_address.rpartition("@")[2] or "compris.local", timeout=TIMEOUT)
+                        message_id_domain=message_id_domain(row), timeout=TIMEOUT)
 
 
 def build(session: Session, config: SmtpSettings, mail: OutgoingMail, data_dir: Path) -> EmailMessage:

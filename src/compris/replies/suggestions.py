@@ -23,6 +23,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from compris.connectors.base import Visibility
+from compris.inbox.actions import AGENT, origin_in
 from compris.models import Case, CaseEvent, CaseStatus, DeliveryState, Direction, Message
 from compris.surveys.results import latest_ratings
 
@@ -52,13 +53,6 @@ class _Index:
 
 _cache: dict[tuple[str, int], _Index] = {}
 _lock = threading.Lock()
-
-
-def _written_by_a_person(extra: dict[str, Any]) -> bool:
-    """An agent's reply (or one sent from the network's own app), not an automatic message: the expected-wait
-    acknowledgement, a satisfaction survey and its follow-up question are never suggested as answers."""
-    origin = extra.get("origin")
-    return not extra.get("auto_ack") and origin in (None, "agent")
 
 
 def _eligible(workspace_id: int) -> Any:
@@ -155,7 +149,7 @@ def suggest(session: Session, case: Case, *, limit: int = 3) -> list[Suggestion]
             Message.delivery_state.is_distinct_from(DeliveryState.FAILED),
         ).order_by(Message.sent_at, Message.id)
     ):
-        if _written_by_a_person(extra or {}):  # never an automatic message (acknowledgement, survey)
+        if origin_in(extra or {}) == AGENT:  # never an automatic message (the acknowledgement, a survey)
             replies[case_id].append(text)
     texts = _customer_texts(session, case.workspace_id, ids)
     out: list[Suggestion] = []

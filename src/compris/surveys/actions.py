@@ -50,6 +50,21 @@ from compris.worker.queue import enqueue
 ANSWER_VIAS = ("button", "text", "link", "email")
 
 
+def _set_once(session: Session, survey: Survey, unset: Any, **values: Any) -> Case | None:
+    """Write ``values`` on the survey only while ``unset`` (its column) is still empty — two answers at once (a
+    button pressed twice, a link opened twice) record the first — and return its case, or None when it was set."""
+    done = cast(CursorResult[tuple[()]], session.execute(
+        update(Survey).where(Survey.id == survey.id, unset.is_(None)).values(**values)
+        .execution_options(synchronize_session=False)
+    )).rowcount
+    if not done:
+        return None
+    session.refresh(survey)
+    case = session.get(Case, survey.case_id)
+    assert case is not None
+    return case
+
+
 def record_answer(session: Session, publisher: Publisher, survey: Survey, *, rating: int, via: str,
                   message_id: int | None = None) -> bool:
     """Record the customer's rating; True when it was recorded now, False when the survey already had one (a
@@ -63,17 +78,10 @@ def record_answer(session: Session, publisher: Publisher, survey: Survey, *, rat
         raise Invalid("this survey is not waiting for an answer")
     at = now()
     score = parsing.score(rating, survey.scale)
-    done = cast(CursorResult[tuple[()]], session.execute(
-        update(Survey)
-        .where(Survey.id == survey.id, Survey.rating.is_(None))
-        .values(rating=rating, score=score, answered_at=at, answered_via=via, state=SurveyState.ANSWERED)
-        .execution_options(synchronize_session=False)
-    )).rowcount
-    if not done:
+    case = _set_once(session, survey, Survey.rating, rating=rating, score=score, answered_at=at, answered_via=via,
+                     state=SurveyState.ANSWERED)
+    if case is None:
         return False
-    session.refresh(survey)
-    case = session.get(Case, survey.case_id)
-    assert case is not None
     timeline.survey_answered(session, case, survey_id=survey.id, rating=rating, via=via, score=score,
                              scale=survey.scale, message_id=message_id)
     bus.emit(session, publisher, SurveyAnswered(workspace_id=survey.workspace_id, case_id=case.id,
@@ -91,16 +99,10 @@ def record_comment(session: Session, publisher: Publisher, survey: Survey, *, te
         raise Invalid("the comment is empty")
     if survey.rating is None:
         raise Invalid("rate first, then comment")
-    done = cast(CursorResult[tuple[()]], session.execute(
-        update(Survey).where(Survey.id == survey.id, Survey.comment.is_(None))
-        .values(comment=text[:4000], comment_message_id=message_id, commented_at=now())
-        .execution_options(synchronize_session=False)
-    )).rowcount
-    if not done:
+    case = _set_once(session, survey, Survey.comment, comment=text[:4000], comment_message_id=message_id,
+                     commented_at=now())
+    if case is None:
         return False
-    session.refresh(survey)
-    case = session.get(Case, survey.case_id)
-    assert case is not None
     timeline.survey_commented(session, case, survey_id=survey.id, message_id=message_id)
     bus.emit(session, publisher, SurveyCommented(workspace_id=survey.workspace_id, case_id=case.id,
                                                  survey_id=survey.id, message_id=message_id))

@@ -9,8 +9,6 @@ thread's Message-IDs. Nothing here ever reaches another escalation, another case
 from __future__ import annotations
 
 import base64
-import hashlib
-import hmac
 import json
 import re
 from collections.abc import Iterable, Sequence
@@ -113,16 +111,6 @@ def _brand(session: Session, workspace_id: int) -> str | None:
 def mask_text(text: str) -> str:
     """Customer text with its personal data masked (what the partner sees unless the agent ticked it in)."""
     return mask(text)
-
-
-def form_token(secret_key: str, token: str) -> str:
-    """The portal form's CSRF token: there is no session, so it is derived from the link itself (HMAC)."""
-    return hmac.new(hashlib.sha256(b"compris-portal-form:" + secret_key.encode()).digest(), token.encode(),
-                    hashlib.sha256).hexdigest()[:40]
-
-
-def form_token_ok(secret_key: str, token: str, given: str | None) -> bool:
-    return bool(given) and hmac.compare_digest(form_token(secret_key, token).encode(), str(given).encode())
 
 
 # --- rate limits -------------------------------------------------------------------------------------------------

@@ -51,7 +51,11 @@ def outbox_key(workspace_id: int, key: str) -> str:
 def origin_of(message: Message) -> str:
     """Who queued an outbound message: ``agent``, ``auto_ack``... (rows from before ``origin`` was recorded: an
     automatic acknowledgement is marked ``auto_ack``, anything else was an agent's)."""
-    extra = message.platform_extra or {}
+    return origin_in(message.platform_extra or {})
+
+
+def origin_in(extra: dict[str, Any]) -> str:
+    """:func:`origin_of` read from a message's ``platform_extra`` (for queries that select only that column)."""
     origin = extra.get("origin")
     if isinstance(origin, str) and origin:
         return origin

@@ -21,12 +21,15 @@ from compris.escalation.actions import answers
 from compris.escalation.mailing import format_time, partner_language, partner_timezone
 from compris.escalation.sharing import CUSTOMER, shared_view
 from compris.kit.errors import ComprisError, NotFound, TooLarge
+from compris.kit.signing import form_token, form_token_ok
 from compris.models import Case, Escalation, Partner, Upload, Workspace
 from compris.uploads import store
 from compris.web import i18n
 from compris.web.deps import get_runtime, get_session
 from compris.web.pages.render import _new_gettext, domain_action, environment
 from compris.web.pages.uploads import file_response
+
+FORM_PURPOSE = "portal"  # the portal form's token (kit.signing.form_token) names the link itself
 
 router = APIRouter(include_in_schema=False)
 
@@ -110,7 +113,7 @@ def _portal(request: Request, session: Session, escalation: Escalation, token: s
         exchanges=[x for x in view.exchanges if x.kind != "brief"],  # the brief is shown above
         when=lambda value: format_time(value, lang, tz) if value else "",
         due=format_time(escalation.due_at, lang, tz) if escalation.due_at else "",
-        csrf=answers.form_token(settings.secret_key, token), error=error, text=text,
+        csrf=form_token(settings.secret_key, FORM_PURPOSE, token), error=error, text=text,
         sent=request.query_params.get("sent") == "1", max_files=answers.MAX_FILES,
         other_lang="en" if lang == "fr" else "fr")
 
@@ -144,7 +147,7 @@ def portal_answer(
     runtime = get_runtime(request)
     settings = runtime.settings
     page_lang = i18n.normalise(lang) if lang in i18n.LANGUAGES else None
-    if not answers.form_token_ok(settings.secret_key, token, csrf_token):
+    if not form_token_ok(settings.secret_key, FORM_PURPOSE, token, csrf_token):
         return _portal(request, session, found, token, lang=page_lang, text=text, status_code=403,
                        error=i18n.gettext(page_lang or "en", "The form expired: reload the page and try again."))
     try:

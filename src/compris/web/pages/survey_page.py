@@ -24,8 +24,6 @@ without JavaScript, the optional comment, then thanks.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from datetime import timedelta
 from typing import Annotated, Any
 
@@ -35,7 +33,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from compris.accounts import actions as limits
 from compris.kit.clock import now
 from compris.kit.errors import ComprisError
-from compris.kit.signing import LinkError
+from compris.kit.signing import LinkError, form_token, form_token_ok
 from compris.models import Survey, SurveyState
 from compris.surveys import actions, links, parsing
 from compris.surveys import results as queries
@@ -59,10 +57,9 @@ POINT_LABELS = ("Very dissatisfied", "Dissatisfied", "Neither satisfied nor diss
                 "Very satisfied")
 
 
-def form_token(secret_key: str, workspace_id: int, survey_id: int) -> str:
+def _form_token(secret_key: str, survey: Survey) -> str:
     """The survey form's anti-forgery token: an HMAC of the survey the link names (no session needed)."""
-    key = hashlib.sha256(b"compris-survey-form:" + secret_key.encode()).digest()
-    return hmac.new(key, f"{workspace_id}:{survey_id}".encode(), hashlib.sha256).hexdigest()[:40]
+    return form_token(secret_key, "survey", f"{survey.workspace_id}:{survey.id}")
 
 
 def _page(request: Request, template: str, lang: str, *, status_code: int = 200, **variables: Any) -> HTMLResponse:
@@ -111,7 +108,7 @@ def _show(request: Request, token: str, ref: links.SurveyRef, survey: Survey, te
         request, "survey_page.html", lang, status_code=status_code, token=token, survey=survey, texts=texts,
         points=parsing.points(survey.scale), chosen=preset,
         auto=survey.rating is None and ref.rating is not None and preset is not None and error is None,
-        csrf=form_token(secret, survey.workspace_id, survey.id), error=error, comment=comment,
+        csrf=_form_token(secret, survey), error=error, comment=comment,
         wants_comment=texts.ask_comment and survey.comment is None,
     )
 
@@ -154,8 +151,7 @@ def survey_answer(
         if isinstance(loaded, HTMLResponse):
             return loaded
         ref, survey = loaded
-        expected = form_token(runtime.settings.secret_key, survey.workspace_id, survey.id)
-        if not hmac.compare_digest(expected, csrf_token or ""):
+        if not form_token_ok(runtime.settings.secret_key, "survey", f"{survey.workspace_id}:{survey.id}", csrf_token):
             return _error(request, 403)
         try:
             limits.count_request(session, f"survey:{survey.id}", limit=RATE_LIMIT, window=RATE_WINDOW,
