@@ -46,7 +46,7 @@ SECRET_FIELD = "signing_secret"  # noqa: S105 (the name of the encrypted field, 
 
 def check_endpoint(url: str, *, allow_local: bool) -> str:
     """An HTTPS URL; ``http://127.0.0.1``, ``http://localhost`` only when ``allow_local`` (the setting
-    ``COMPRIS_BUSINESS_LOCAL_ENDPOINTS``, or demo mode: stand-ins for tests and the demo)."""
+    ``COMPRIS_ALLOW_LOCAL_HTTP_ENDPOINTS``, or demo mode: stand-ins for tests and the demo)."""
     url = (url or "").strip()
     if len(url) > 1000:
         raise Invalid("the endpoint URL is too long")
@@ -56,7 +56,7 @@ def check_endpoint(url: str, *, allow_local: bool) -> str:
     if parts.scheme == "http" and parts.hostname in LOCAL_HOSTS:
         if allow_local:
             return url
-        raise Invalid("a local http:// endpoint is allowed only with COMPRIS_BUSINESS_LOCAL_ENDPOINTS (tests, demo)")
+        raise Invalid("a local http:// endpoint is allowed only with COMPRIS_ALLOW_LOCAL_HTTP_ENDPOINTS (tests, demo)")
     raise Invalid("the endpoint must be an https:// URL")
 
 

@@ -26,7 +26,7 @@ PREFILL_HELP = ("Where each form field's value comes from: `case.number`, `case.
                 "`contact.name`, `contact.handle`, `contact.email`, `triage.record_locator`, `triage.order_number`, "
                 "`triage.phone`, `triage.email`, `triage.amount`.")
 ENDPOINT_HELP = ("The brand's HTTPS endpoint, called with a signed POST (docs/escalation.md → Business actions). "
-                 "`http://127.0.0.1` / `http://localhost` only with `COMPRIS_BUSINESS_LOCAL_ENDPOINTS` or in demo "
+                 "`http://127.0.0.1` / `http://localhost` only with `COMPRIS_ALLOW_LOCAL_HTTP_ENDPOINTS` or in demo "
                  "mode.")
 
 

@@ -28,7 +28,7 @@ from compris.escalation.schemas import (
     SharedOut,
 )
 from compris.inbox.queries import get_case
-from compris.models import Case, Partner
+from compris.models import Case, Escalation, Partner
 from compris.web.api.common import AdminApi, Api, errors
 
 router = APIRouter(tags=["escalation"])
@@ -148,6 +148,13 @@ def escalate(number: CaseNumber, body: EscalationIn, ctx: Api) -> EscalationOut:
     return _one(ctx, case, escalation.id)
 
 
+def _locked(ctx: Api, number: int, escalation_id: int) -> tuple[Case, Escalation]:
+    """The case and its escalation, locked for a change (404 when either is not there)."""
+    case = get_case(ctx.session, ctx.user.workspace_id, number, for_update=True)
+    return case, actions.get_escalation(ctx.session, ctx.user.workspace_id, escalation_id, case=case,
+                                        for_update=True)
+
+
 @router.get("/cases/{number}/escalations/{escalation_id}", response_model=EscalationOut,
             summary="Read an escalation", responses=errors(404, 422, not_found=NO_ESCALATION))
 def get_escalation(number: CaseNumber, escalation_id: EscalationId, ctx: Api) -> EscalationOut:
@@ -161,9 +168,7 @@ def get_escalation(number: CaseNumber, escalation_id: EscalationId, ctx: Api) ->
              summary="Write to the partner again", responses=errors(404, 409, 422, not_found=NO_ESCALATION))
 def follow_up(number: CaseNumber, escalation_id: EscalationId, body: FollowUpIn, ctx: Api) -> EscalationOut:
     """More information or a nudge; an escalation the partner had answered waits for them again. 409 once ended."""
-    case = get_case(ctx.session, ctx.user.workspace_id, number, for_update=True)
-    escalation = actions.get_escalation(ctx.session, ctx.user.workspace_id, escalation_id, case=case,
-                                        for_update=True)
+    case, escalation = _locked(ctx, number, escalation_id)
     actions.follow_up(ctx.session, ctx.runtime.publisher, actor=ctx.user, escalation=escalation, text=body.text,
                       upload_ids=body.upload_ids, via="api")
     return _one(ctx, case, escalation_id)
@@ -174,9 +179,7 @@ def follow_up(number: CaseNumber, escalation_id: EscalationId, body: FollowUpIn,
 def close(number: CaseNumber, escalation_id: EscalationId, ctx: Api) -> EscalationOut:
     """Done (after the partner's answer): outcome `resolved`. The last open escalation ending puts a case still
     waiting on the partner back to open."""
-    case = get_case(ctx.session, ctx.user.workspace_id, number, for_update=True)
-    escalation = actions.get_escalation(ctx.session, ctx.user.workspace_id, escalation_id, case=case,
-                                        for_update=True)
+    case, escalation = _locked(ctx, number, escalation_id)
     actions.close(ctx.session, ctx.runtime.publisher, actor=ctx.user, escalation=escalation)
     return _one(ctx, case, escalation_id)
 
@@ -185,9 +188,7 @@ def close(number: CaseNumber, escalation_id: EscalationId, ctx: Api) -> Escalati
              summary="Cancel an escalation", responses=errors(404, 409, 422, not_found=NO_ESCALATION))
 def cancel(number: CaseNumber, escalation_id: EscalationId, ctx: Api) -> EscalationOut:
     """No longer needed: outcome `cancelled`."""
-    case = get_case(ctx.session, ctx.user.workspace_id, number, for_update=True)
-    escalation = actions.get_escalation(ctx.session, ctx.user.workspace_id, escalation_id, case=case,
-                                        for_update=True)
+    case, escalation = _locked(ctx, number, escalation_id)
     actions.cancel(ctx.session, ctx.runtime.publisher, actor=ctx.user, escalation=escalation)
     return _one(ctx, case, escalation_id)
 
@@ -196,9 +197,7 @@ def cancel(number: CaseNumber, escalation_id: EscalationId, ctx: Api) -> Escalat
              summary="Reopen an escalation", responses=errors(404, 409, 422, not_found=NO_ESCALATION))
 def reopen(number: CaseNumber, escalation_id: EscalationId, body: ReopenIn, ctx: Api) -> EscalationOut:
     """A closed or cancelled escalation waits for the partner again, with a new due time; earlier links die."""
-    case = get_case(ctx.session, ctx.user.workspace_id, number, for_update=True)
-    escalation = actions.get_escalation(ctx.session, ctx.user.workspace_id, escalation_id, case=case,
-                                        for_update=True)
+    case, escalation = _locked(ctx, number, escalation_id)
     actions.reopen(ctx.session, ctx.runtime.publisher, actor=ctx.user, escalation=escalation, due_at=body.due_at)
     return _one(ctx, case, escalation_id)
 
@@ -207,8 +206,6 @@ def reopen(number: CaseNumber, escalation_id: EscalationId, body: ReopenIn, ctx:
              summary="Revoke an escalation's links", responses=errors(404, 422, not_found=NO_ESCALATION))
 def revoke_links(number: CaseNumber, escalation_id: EscalationId, ctx: Api) -> EscalationOut:
     """Every portal link sent so far stops working."""
-    case = get_case(ctx.session, ctx.user.workspace_id, number, for_update=True)
-    escalation = actions.get_escalation(ctx.session, ctx.user.workspace_id, escalation_id, case=case,
-                                        for_update=True)
+    case, escalation = _locked(ctx, number, escalation_id)
     actions.revoke_links(ctx.session, ctx.runtime.publisher, actor=ctx.user, escalation=escalation)
     return _one(ctx, case, escalation_id)
