@@ -16,7 +16,8 @@ from compris.connectors.base import Connector, Visibility
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = ROOT / "src" / "compris" / "connectors"
-BUILT_IN = ["x", "facebook", "instagram", "whatsapp", "email", "sandbox"]
+BUILT_IN = ["x", "facebook", "instagram", "whatsapp", "email", "sandbox",
+            "vk", "telegram", "mastodon", "bluesky", "google", "yelp", "tripadvisor", "youtube"]
 
 
 class Federated(Connector):
@@ -44,7 +45,7 @@ def test_reply_mention_follows_the_connectors_rule(visibility: Visibility, handl
 
 def test_which_built_in_networks_mention_the_customer() -> None:
     mentioning = {n for n, c in registry.connectors().items() if c.public_reply_mentions}
-    assert mentioning == {"x"}
+    assert mentioning == {"x", "mastodon"}
 
 
 @pytest.mark.parametrize("network,expected", [
@@ -60,7 +61,9 @@ def test_private_reply_to_a_comment_where_the_platform_has_one(network: str, exp
 def test_length_units() -> None:
     units = {n: c.limits.length_unit for n, c in registry.connectors().items()}
     assert units == {"x": "x", "facebook": "characters", "instagram": "characters", "whatsapp": "characters",
-                     "email": "characters", "sandbox": "characters"}
+                     "email": "characters", "sandbox": "characters", "vk": "characters", "telegram": "characters",
+                     "mastodon": "mastodon", "bluesky": "graphemes", "google": "characters", "yelp": "characters",
+                     "tripadvisor": "characters", "youtube": "characters"}
 
 
 def test_a_network_is_found_by_its_key_or_an_alias() -> None:

@@ -73,15 +73,15 @@ def test_limits_come_from_the_connector() -> None:
 
 
 def test_explicit_limits_for_a_network_without_connector() -> None:
-    # given a network Compris does not connect (Bluesky counts graphemes, 300 at most)
+    # given limits written out for a network Compris does not connect (counted in graphemes, 300 at most)
     emoji = "👍🏽" * 300  # 300 graphemes, 600 code points
     bluesky = {"text": emoji, "max_length": 300, "length_unit": "graphemes"}
     out = run(json.dumps(bluesky) + "\n" + json.dumps({**bluesky, "length_unit": "characters"}) + "\n"
-              + json.dumps({"text": "hi", "channel": "bluesky"}) + "\n" + json.dumps({**bluesky, "length_unit": "km"})
+              + json.dumps({"text": "hi", "channel": "myspace"}) + "\n" + json.dumps({**bluesky, "length_unit": "km"})
               + "\n" + json.dumps({**bluesky, "max_length": 0}))
     assert out[0]["findings"] == []
     assert [f["rule"] for f in out[1]["findings"]] == ["too_long"]  # type: ignore[union-attr]
-    assert "bluesky" in str(out[2]["error"]) and "max_length" in str(out[2]["error"])
+    assert "myspace" in str(out[2]["error"]) and "max_length" in str(out[2]["error"])
     assert "length_unit" in str(out[3]["error"]) and "max_length" in str(out[4]["error"])
 
 

@@ -20,8 +20,9 @@ from typing import Any, ClassVar, Literal
 import httpx
 
 #: how a network counts a text's length: ``characters``; ``graphemes`` (what a reader sees as one character,
-#: Bluesky); ``x`` (X's weighted count: URLs 23, CJK and emoji 2, the mentions that open a reply free)
-LengthUnit = Literal["characters", "graphemes", "x"]
+#: Bluesky); ``x`` (X's weighted count: URLs 23, CJK and emoji 2, the mentions that open a reply free);
+#: ``mastodon`` (characters, every URL 23, a mention counted by its username only, without its server)
+LengthUnit = Literal["characters", "graphemes", "x", "mastodon"]
 
 #: the key of :attr:`OutboundMessage.extra` naming the public comment a private message answers with the
 #: network's private-reply mechanism (see :meth:`Connector.private_reply_target`)
@@ -145,6 +146,9 @@ class InboundMessage:
     is_own: bool = False  # an echo of something our account sent: recorded, never triaged as inbound
     permalink: str | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
+    #: a review's rating on the network's scale, normalised to 1-5 stars (None: not a review, or no rating).
+    #: Stored on the message, shown as stars, and read by triage (1-2 stars: a complaint).
+    rating: int | None = None
 
 
 @dataclass(frozen=True)
@@ -319,6 +323,10 @@ class Limits:
     private_attachments_reason: str = NO_ATTACHMENTS
     #: how choices (quick replies, buttons) are shown on a private message; the default writes them in the text
     choices: ChoiceRules = ChoiceRules()
+    #: False when the network refuses emoji in replies (Yelp's review responses): the reply guard says so
+    emoji: bool = True
+    #: the most public replies one account may post per day (Yelp: 20 responses per location), None: no such cap
+    daily_public_replies: int | None = None
 
     def max_length(self, visibility: str) -> int | None:
         """The longest text a reply of this visibility may have (in ``length_unit``), None: no limit known."""
@@ -330,8 +338,10 @@ class Limits:
 
     def count(self, text: str, visibility: str) -> int:
         """``text``'s length as this network counts it for a reply of this visibility."""
-        from compris.kit.textlength import grapheme_count, x_length
+        from compris.kit.textlength import grapheme_count, mastodon_length, x_length
 
+        if self.length_unit == "mastodon":
+            return mastodon_length(text)
         if self.length_unit == "x":
             return x_length(text, reply=visibility == Visibility.PUBLIC)
         if self.length_unit == "graphemes":
@@ -397,6 +407,14 @@ class Connector:
     #: message needs the customer's private thread, or the network's private reply to a comment
     #: (:meth:`private_reply_target`). Automatic private messages (satisfaction surveys) read it.
     can_start_private: ClassVar[bool] = False
+    #: True when the network's public threads are reviews with a rating (Google, Yelp, TripAdvisor): the inbox
+    #: shows the stars, triage reads the rating, and the reply guard applies the review sites' response rules
+    #: (no incentive, no request to change or delete the review, no personal data)
+    reviews: ClassVar[bool] = False
+    #: True when public replies cannot be posted through the platform's API (TripAdvisor's management responses):
+    #: the agent writes and guard-checks the reply in Compris, copies it, posts it on the platform
+    #: (:meth:`manual_send_url`) and confirms; the reply waits in the ``manual`` delivery state until then
+    manual_public_replies: ClassVar[bool] = False
 
     # --- inbound -------------------------------------------------------------------------
     def handshake(self, account: AccountContext, request: WebhookRequest) -> WebhookResponse | None:
@@ -471,6 +489,11 @@ class Connector:
         """The thread key of the private conversation with ``customer`` (as inbound DMs use it)."""
         return f"dm:{customer.platform_user_id}"
 
+    def manual_send_url(self, account: AccountContext, message: OutboundMessage) -> str | None:
+        """Where the agent posts a reply by hand on a network with :attr:`manual_public_replies` (a deep link to
+        the platform's response page for that review), or None when the platform has no such link."""
+        return None
+
     def send(self, account: AccountContext, message: OutboundMessage, client: httpx.Client) -> SendResult:
         raise SendError(f"{self.display_name} cannot send messages", retryable=False)
 
@@ -531,9 +554,11 @@ class Connector:
     supports_polling: ClassVar[bool] = False
 
     def poll(self, account: AccountContext, state: Mapping[str, Any], *, wait: float = 0.0,
-             interrupted: Callable[[], bool] | None = None) -> PollResult:
+             interrupted: Callable[[], bool] | None = None, client: httpx.Client | None = None) -> PollResult:
         """Fetch what arrived since ``state`` (the ``state`` of the previous :class:`PollResult`; empty at
-        first), waiting up to ``wait`` seconds for something new where the network can push (IMAP IDLE).
+        first), waiting up to ``wait`` seconds for something new where the network can push (IMAP IDLE, a
+        Mastodon streaming connection). HTTP networks use ``client`` (the runtime's shared client; None in
+        code that has none: create one then).
         While waiting, ask ``interrupted()`` about once a second and end the wait when it answers True (the
         worker thread is needed elsewhere, or is stopping).
 

@@ -103,7 +103,7 @@ def poll_account(run: JobRun, account_id: int) -> int:
 
     try:
         result: PollResult | None = connector.poll(ctx, state, wait=idle_wait(ctx.settings),
-                                                   interrupted=run.should_yield)
+                                                   interrupted=run.should_yield, client=run.services.http)
         error = None
     except Exception as exc:  # a mailbox down or refusing us: noted on the account, polled again next time
         result, error = None, scrub(f"{exc}" or type(exc).__name__, ctx.secrets)[:2000]

@@ -80,3 +80,9 @@ def x_offset(text: str, limit: int, *, reply: bool = True) -> int:
         if total > limit:
             return start
     return len(text)
+
+
+def mastodon_length(text: str) -> int:
+    """``text``'s length as Mastodon counts it: characters, every URL as 23, a mention ``@user@server`` as
+    ``@user`` (the server part is not counted)."""
+    raise NotImplementedError  # scaffold: implemented by the Mastodon connector's work

@@ -4,7 +4,7 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, Integer, SmallInteger, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from compris.kit.clock import now
@@ -44,6 +44,7 @@ class DeliveryState(enum.StrEnum):
     READ = "read"  # ... and read
     FAILED = "failed"
     UNCERTAIN = "uncertain"  # the worker died mid-send on a network without idempotency keys
+    MANUAL = "manual"  # a network with no API for replies (TripAdvisor): waits for an agent to post it by hand
 
 
 class Thread(WorkspaceScoped, Base):
@@ -135,6 +136,8 @@ class Message(WorkspaceScoped, Base):
     promoted: Mapped[bool] = mapped_column(default=False)
     reshares: Mapped[int] = mapped_column(Integer, default=0)
     permalink: Mapped[str | None] = mapped_column(String(1000), default=None)
+    #: a review's rating, 1-5 stars (``InboundMessage.rating``); None for everything that is not a rated review
+    rating: Mapped[int | None] = mapped_column(SmallInteger, default=None)
     # what the connector noted about the platform's message (e.g. X's "summoned"), used when answering it
     platform_extra: Mapped[dict[str, Any]] = mapped_column(default=dict)
     delivery_state: Mapped[str | None] = mapped_column(String(16), default=None)

@@ -166,5 +166,9 @@ def guard_inputs(
         agent_permissions=settings.permissions_for(actor.role) | permitted_keys(session, actor),
         agent_initials=initials_of(actor.name) or None,
         ui_language=actor.language or "en",
+        review_site=bool(place.connector is not None and place.connector.reviews
+                         and visibility == Visibility.PUBLIC),
+        rating=target.rating if target is not None else None,
+        emoji_allowed=place.connector.limits.emoji if place.connector is not None else True,
     )
     return ctx, settings.guard

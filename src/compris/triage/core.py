@@ -157,6 +157,7 @@ class TriageResult:
     topic_confidence: float = 0.0
     path: str = "fast"
     notes: list[str] = field(default_factory=list)
+    rating: int | None = None  # a review's stars (1-5), when the message is a rated review
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe dictionary of every field."""
@@ -177,6 +178,7 @@ class TriageResult:
             "reasons": list(self.reasons),
             "path": self.path,
             "notes": list(self.notes),
+            **({"rating": self.rating} if self.rating is not None else {}),
         }
 
 
@@ -190,6 +192,8 @@ class TriageInput:
     promoted: bool = False
     reshares: int = 0
     waiting_minutes: float = 0.0
+    #: a review's rating, 1-5 stars (None: not a rated review)
+    rating: int | None = None
 
 
 @dataclass
@@ -227,6 +231,17 @@ def _decide(
         # "Mon vol est annulé, je suis bloqué": a reported failure without thanks is not positive
         sentiment, sent_conf = "negative", max(0.55, float(p_sent[classes.index("negative")]))
         notes.append("failure reported")
+    stars = item.rating
+    if stars is not None:
+        # a review's stars are the reviewer's own verdict: 1-2 stars is a negative review whatever the words
+        # ("Great location, but never again"), 4-5 positive unless the text reports a failure
+        if stars <= 2 and sentiment != "negative":
+            sentiment, sent_conf = "negative", max(0.8, float(p_sent[classes.index("negative")]))
+        elif stars >= 4 and sentiment == "negative" and not rules.negative_event(text):
+            sentiment, sent_conf = "positive", 0.6
+        elif stars >= 4 and sentiment == "neutral" and not rules.negative_event(text):
+            sentiment, sent_conf = "positive", 0.6
+        notes.append(f"rating: {stars} star{'s' if stars > 1 else ''}")
     if (lab := models.override(text, "sentiment")) is not None:
         sentiment, sent_conf = lab, 1.0
         notes.append("sentiment set by the team")
@@ -234,6 +249,8 @@ def _decide(
     # intent: rules on top of the complaint model (the model decides complaint / not complaint)
     if rules.is_spam(text):
         intent, intent_conf = "spam", 0.8
+    elif stars is not None and stars <= 2:
+        intent, intent_conf = "complaint", 0.9  # a one- or two-star review is a complaint to answer
     elif rules.request_cues(text):
         intent, intent_conf = "request", 0.7
     elif p_comp >= 0.5:
@@ -304,6 +321,7 @@ def _decide(
         reasons=reasons,
         path=path,
         notes=notes,
+        rating=stars,
     )
 
 
@@ -319,12 +337,13 @@ def triage(
     promoted: bool = False,
     reshares: int = 0,
     waiting_minutes: float = 0.0,
+    rating: int | None = None,
     models: TriageModels | None = None,
     accurate: bool = False,
 ) -> TriageResult:
-    """Triage one message (fast path unless ``accurate=True``)."""
+    """Triage one message (fast path unless ``accurate=True``); ``rating``: a review's stars (1-5)."""
     models = models or load_models()
-    item = TriageInput(text, followers, verified, promoted, reshares, waiting_minutes)
+    item = TriageInput(text, followers, verified, promoted, reshares, waiting_minutes, _rating(rating))
     if _use_accurate(models, accurate):
         return triage_many([item], models=models, accurate=True)[0]
     p_sent, p_comp, p_topic = models.fast_scores(text)
@@ -344,7 +363,16 @@ def _as_input(item: str | TriageInput | Mapping[str, Any]) -> TriageInput:
         promoted=bool(item.get("promoted", False)),
         reshares=int(item.get("reshares") or 0),
         waiting_minutes=float(item.get("waiting_minutes") or 0.0),
+        rating=_rating(item.get("rating")),
     )
+
+
+def _rating(value: Any) -> int | None:
+    try:
+        stars = int(value)
+    except (TypeError, ValueError):
+        return None
+    return stars if 1 <= stars <= 5 else None
 
 
 def triage_many(

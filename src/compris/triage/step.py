@@ -60,6 +60,7 @@ def triage_message(
             verified=identity.verified,
             promoted=inbound.promoted,
             reshares=inbound.reshares,
+            rating=inbound.rating,
             models=models,
         )
         return result.to_dict()

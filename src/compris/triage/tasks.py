@@ -34,7 +34,7 @@ def refine(run: JobRun) -> None:
         ):
             return
         identity = session.get(Identity, message.author_identity_id) if message.author_identity_id else None
-        text, promoted, reshares = message.text, message.promoted, message.reshares
+        text, promoted, reshares, rating = message.text, message.promoted, message.reshares, message.rating
         followers = identity.followers if identity is not None else None
         verified = bool(identity.verified) if identity is not None else False
     models = step.workspace_models(workspace_id, run.services.settings.data_dir)
@@ -44,7 +44,7 @@ def refine(run: JobRun) -> None:
     started = time.perf_counter()
     # outside any transaction: the first call in a process loads the encoder (seconds), then tens of ms
     result = triage(text, followers=followers, verified=verified, promoted=promoted, reshares=reshares,
-                    models=models, accurate=True)
+                    rating=rating, models=models, accurate=True)
     if result.path != "accurate":  # the accurate path went away meanwhile: keep the fast triage
         return
     with run.db.transaction() as session:

@@ -76,7 +76,7 @@ class EmailConnector(Connector):
 
     # --- inbound -------------------------------------------------------------------------
     def poll(self, account: AccountContext, state: Mapping[str, Any], *, wait: float = 0.0,
-             interrupted: Callable[[], bool] | None = None) -> PollResult:
+             interrupted: Callable[[], bool] | None = None, client: httpx.Client | None = None) -> PollResult:
         """New mail since ``state`` (``{"uidvalidity", "last_uid"}``); event ids are ``uidvalidity:uid``.
 
         On the first poll, or when the server changed UIDVALIDITY (the mailbox was rebuilt, old UIDs

@@ -238,6 +238,7 @@ def record_inbound(
         promoted=inbound.promoted,
         reshares=inbound.reshares,
         permalink=inbound.permalink,
+        rating=inbound.rating if inbound.rating is not None and 1 <= inbound.rating <= 5 else None,
         platform_extra=json_safe(inbound.extra),
         raw_event_id=raw_event_id,
         language=triage.get("language"),

@@ -87,6 +87,13 @@ class GuardContext:
     agent_permissions: frozenset[str] | None = None
     agent_initials: str | None = None
     ui_language: str = "en"
+    #: the draft answers a review on a review site (Google, Yelp, TripAdvisor: the connector's ``reviews``) in
+    #: public: the review sites' response rules apply (no incentive, no request to change or delete the review)
+    review_site: bool = False
+    #: the answered review's rating (1-5 stars), when it has one
+    rating: int | None = None
+    #: False when the network refuses emoji in replies (the connector's ``Limits.emoji``)
+    emoji_allowed: bool = True
 
 
 @dataclass(frozen=True, slots=True)

@@ -40,7 +40,7 @@ LABELS: dict[str, dict[str, str]] = {
     "sort": {"newest": "Newest first", "oldest": "Oldest first", "priority": "Priority", "due": "SLA due first"},
     "delivery": {"queued": "Queued", "sending": "Sending", "retrying": "Retrying", "sent": "Sent",
                  "delivered": "Delivered", "read": "Read",
-                 "failed": "Failed", "uncertain": "Uncertain"},
+                 "failed": "Failed", "uncertain": "Uncertain", "manual": "To post by hand"},
     "visibility": {"public": "Public", "private": "Private", "note": "Internal note"},
     "intent": {"complaint": "Complaint", "question": "Question", "request": "Request", "praise": "Praise",
                "spam": "Spam", "other": "Other"},

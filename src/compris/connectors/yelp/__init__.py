@@ -1,0 +1,5 @@
+"""Yelp: see ``connector.py`` and this folder's README."""
+
+from compris.connectors.yelp.connector import YelpConnector
+
+__all__ = ["YelpConnector"]
