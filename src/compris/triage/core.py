@@ -237,9 +237,7 @@ def _decide(
         # ("Great location, but never again"), 4-5 positive unless the text reports a failure
         if stars <= 2 and sentiment != "negative":
             sentiment, sent_conf = "negative", max(0.8, float(p_sent[classes.index("negative")]))
-        elif stars >= 4 and sentiment == "negative" and not rules.negative_event(text):
-            sentiment, sent_conf = "positive", 0.6
-        elif stars >= 4 and sentiment == "neutral" and not rules.negative_event(text):
+        elif stars >= 4 and sentiment != "positive" and not rules.negative_event(text):
             sentiment, sent_conf = "positive", 0.6
         notes.append(f"rating: {stars} star{'s' if stars > 1 else ''}")
     if (lab := models.override(text, "sentiment")) is not None:
