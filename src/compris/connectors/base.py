@@ -581,6 +581,9 @@ class PolledEvent:
 class PollResult:
     events: tuple[PolledEvent, ...]
     state: Mapping[str, Any]  # JSON-serialisable; give it back to the next poll
+    #: credentials the poll renewed (an expired OAuth2 access token refreshed with :meth:`Connector.
+    #: refresh_credentials` after a 401, a new Bluesky session): stored, encrypted, with the events and the state
+    secrets: Mapping[str, str] | None = None
 
 
 def retry_after_seconds(headers: Mapping[str, str], now: datetime) -> float | None:

@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import select
 
 from compris.channels.accounts import connector_for, context
+from compris.channels.actions import store_renewed_secrets
 from compris.channels.safety import scrub
 from compris.connectors import registry
 from compris.connectors.base import PollResult
@@ -117,6 +118,9 @@ def poll_account(run: JobRun, account_id: int) -> int:
             account.poll_error = error
             log.warning("polling account %s failed: %s", account_id, error)
             return 0
+        if result.secrets:  # credentials the connector renewed while polling (OAuth2 refresh, a new session)
+            store_renewed_secrets(session, run.services.secret_key, account, dict(result.secrets),
+                                  publisher=run.publisher)
         stored = 0
         for event in result.events:
             if store_raw_event(session, run.publisher, account, event.event_id, event.body) is not None:
