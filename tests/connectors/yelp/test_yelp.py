@@ -297,7 +297,7 @@ def test_exactly_5000_characters_are_sent(api: StandIn, http: httpx.Client) -> N
 
 
 @pytest.mark.parametrize("reply,retryable,wait,words", [
-    (Reply(400, fixture("yelp", "error_quota.json")), False, None, "20 responses per business location per day"),
+    (Reply(400, fixture("yelp", "error_quota.json")), False, None, "20 responses per location per business owner per day"),
     (Reply(400, fixture("yelp", "error_invalid_text.json")), False, None, "too similar"),
     (Reply(400, fixture("yelp", "error_permission.json")), False, None, "R2R_PERMISSION_DENIED"),
     (Reply(403, {"error": {"id": "FORBIDDEN", "description": "Not a partner"}}), False, None, "Not a partner"),

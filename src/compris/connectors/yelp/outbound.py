@@ -15,8 +15,8 @@ from compris.connectors.wire import error_text
 
 #: R2R refusals that are final whatever we do (answered 400): the reason goes to the agent as Yelp worded it
 QUOTA_EXCEEDED = "R2R_COMMENT_QUOTA_EXCEEDED"
-QUOTA_REASON = ("Yelp allows at most 20 responses per business location per day and this location has reached "
-                "it: the reply was not posted. Send it again tomorrow.")
+QUOTA_REASON = ("Yelp allows at most 20 responses per location per business owner per day and this limit is "
+                "reached: the reply was not posted. Send it again tomorrow.")
 HINTS = {
     "R2R_PROBLEM_WITH_USER_PHOTO": "the business owner's Yelp account needs a profile photo (biz.yelp.com) "
     "before Yelp accepts responses through the API",
