@@ -126,7 +126,8 @@ def test_routing_names_the_business() -> None:
 def test_new_review() -> None:
     (review,) = CONNECTOR.parse(account(), fixture_bytes("yelp", "webhook_new_review.json")).messages
     assert review.platform_message_id == REVIEW and review.thread_key == REVIEW
-    assert review.visibility is Visibility.PUBLIC and review.rating == 2
+    assert review.visibility is Visibility.PUBLIC
+    assert review.rating is None and review.extra["webhook_rating"] == 2  # the stars come from the fetch
     assert review.author.platform_user_id == "vey7Vnlh-M0bLtpd1nB9Aw"
     assert review.created_at == datetime(2026, 12, 5, 19, 30, 27, 731910, tzinfo=UTC)
     assert review.text == "" and CONNECTOR.needs_enrichment(review)
@@ -149,7 +150,7 @@ def test_removed_review_is_reported_deleted() -> None:
 
 def test_batch() -> None:
     parsed = CONNECTOR.parse(account(), fixture_bytes("yelp", "webhook_batch.json"))
-    assert [(m.platform_message_id, m.rating) for m in parsed.messages] == [
+    assert [(m.platform_message_id, m.extra["webhook_rating"]) for m in parsed.messages] == [
         ("D73wpY6vVS75JXlZjJvmSA", 5), ("Qm1tzR5YdxVsbbJ7CqcB2w", 1)]
     assert [s.platform_message_id for s in parsed.statuses] == ["oVfA3cVt0hMy6rO0JxL0yg"]
     assert parsed.skipped == ("event type NEW_PHOTO_EVENT is not handled",)
@@ -166,7 +167,7 @@ def test_ratings_are_whole_stars(rating: Any, stars: int | None) -> None:
     data = fixture("yelp", "webhook_new_review.json")
     data["data"]["updates"][0]["rating"] = rating
     (review,) = CONNECTOR.parse(account(), json.dumps(data).encode()).messages
-    assert review.rating == stars
+    assert review.extra["webhook_rating"] == stars
 
 
 @pytest.mark.parametrize("name", WEBHOOKS)
@@ -297,7 +298,8 @@ def test_exactly_5000_characters_are_sent(api: StandIn, http: httpx.Client) -> N
 
 
 @pytest.mark.parametrize("reply,retryable,wait,words", [
-    (Reply(400, fixture("yelp", "error_quota.json")), False, None, "20 responses per location per business owner per day"),
+    (Reply(400, fixture("yelp", "error_quota.json")), False, None,
+     "20 responses per location per business owner per day"),
     (Reply(400, fixture("yelp", "error_invalid_text.json")), False, None, "too similar"),
     (Reply(400, fixture("yelp", "error_permission.json")), False, None, "R2R_PERMISSION_DENIED"),
     (Reply(403, {"error": {"id": "FORBIDDEN", "description": "Not a partner"}}), False, None, "Not a partner"),

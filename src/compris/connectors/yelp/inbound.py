@@ -2,7 +2,8 @@
 
 A delivery names reviews but does not carry their text: each new or edited review becomes a message marked
 ``needs_fetch``, completed by :meth:`YelpConnector.enrich` from Yelp's reviews API with our own key. Nothing in the
-payload is trusted beyond the ids it names (the text, the author and the rating come from that fetch).
+payload is trusted beyond the ids it names: the text, the author's name and the stars come from that fetch (a review
+Yelp does not list stays without text and without stars).
 """
 
 from __future__ import annotations
@@ -121,8 +122,10 @@ def parse(body: bytes, *, business_id: str) -> ParsedDelivery:
             continue
         user_id = opt_str(update, "user_id")
         language = opt_str(update, "language")
+        # the delivery's rating is kept for reference only: the stars come from the fetched review
         extra = {"needs_fetch": True, "business_id": named, "review_id": review_id, "event_type": kind,
-                 "language": language[:20] if language else None, "user_id": user_id}
+                 "language": language[:20] if language else None, "user_id": user_id,
+                 "webhook_rating": stars(update.get("rating"))}
         edited = kind == REVIEW_EDITED
         messages.append(InboundMessage(
             # an edit is a new version of the review: its own message in the review's thread
@@ -134,7 +137,6 @@ def parse(body: bytes, *, business_id: str) -> ParsedDelivery:
             created_at=at,
             reply_to_platform_id=review_id if edited else None,
             thread_title=REVIEW_TITLE,
-            rating=stars(update.get("rating")),
             extra={**extra, "edited": edited},
         ))
     return ParsedDelivery(messages=tuple(messages), statuses=tuple(statuses), skipped=tuple(skipped))
