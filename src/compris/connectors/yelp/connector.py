@@ -84,27 +84,27 @@ class YelpConnector(Connector):
         "external_id": "Yelp business id",
         "api_key": "Yelp Places API key",
         "access_token": "Business user access token (Respond to Reviews)",
-        "refresh_token": "Refresh token",
-        "client_secret": "Client secret",
-        "webhook_secret": "Webhook secret",
-        "client_id": "Client id",
+        "refresh_token": "Refresh token (Respond to Reviews)",
+        "client_secret": "Yelp app client secret",
+        "webhook_secret": "Webhook URL secret",
+        "client_id": "Yelp app client id",
         "api_base": "Yelp API address",
         "partner_api_base": "Yelp partner API address",
     }
     field_help: ClassVar[Mapping[str, str]] = {
         "external_id": "The 22-character id of the location on Yelp (data.id in Yelp's webhooks; the business "
         "subscriptions API lists them), not its alias from the page address.",
-        "api_key": "Yelp Developers → My App → API Key (the app Yelp enabled for partner access). Used to read "
+        "api_key": "Yelp Developers → Manage App → API Key (the app Yelp enabled for partner access). Used to read "
         "the full text of each review Yelp's webhook announces.",
         "access_token": "The token Yelp issues for the business owner through the OAuth authorization code "
         "workflow of the Respond to Reviews API (valid 7 days). Posts the public responses.",
         "refresh_token": "Issued with the access token (valid 365 days). With the client id and secret, Compris "
         "renews the access token by itself when Yelp refuses it.",
-        "client_secret": "My App → Client secret; needed only to renew the access token.",
+        "client_secret": "Yelp Developers → Manage App → Client secret; needed only to renew the access token.",
         "webhook_secret": "Leave empty: Compris makes one. Give Yelp the webhook URL followed by "
         "?secret= and this value; use the same secret on every Yelp location of this workspace, since "
         "Yelp sends the webhooks of all your locations to one URL.",
-        "client_id": "My App → Client ID (the one you gave Yelp to set up webhooks).",
+        "client_id": "Yelp Developers → Manage App → Client ID (the one you gave Yelp to set up webhooks).",
         "api_base": "Leave empty for https://api.yelp.com.",
         "partner_api_base": "Leave empty for https://partner-api.yelp.com.",
     }
