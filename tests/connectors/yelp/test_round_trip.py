@@ -6,11 +6,14 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from sqlalchemy import select
 
 from compris.config import Settings
 from compris.connectors import fixture, fixture_bytes
-from compris.models import Case, Message
+from compris.inbox import actions
+from compris.kit.errors import Invalid
+from compris.models import Case, Message, User
 from compris.runtime import Runtime
 from tests.conftest import World
 
@@ -73,6 +76,16 @@ def test_review_to_public_comment(settings: Settings, runtime: Runtime, world: W
                               "réservations.", "response_type": "public_comment"}
     sent = trip.message(reply_id)
     assert sent.delivery_state == "sent" and sent.platform_message_id.startswith(f"{REVIEW}:response:")
+
+    # no private answer to a reviewer on Yelp: refused with the reason, nothing sent
+    with runtime.db.transaction() as session:
+        case = session.get(Case, review.case_id)
+        agent = session.get(User, world.agent.id)
+        assert case is not None and agent is not None
+        with pytest.raises(Invalid, match="public comments only"):
+            actions.add_reply(session, runtime.publisher, actor=agent, case=case, text="Bonjour",
+                              visibility="private", reply_to_message_id=review.id)
+    assert len(api.requests) == 1
 
     # the reviewer edits the review: a new version in the same thread, fetched again
     api.clear()

@@ -333,9 +333,11 @@ def test_unreachable_is_retryable(http: httpx.Client) -> None:
     assert exc.value.retryable
 
 
-def test_no_private_thread(http: httpx.Client) -> None:
-    with pytest.raises(SendError):
-        CONNECTOR.private_thread_key(account(), Author(platform_user_id="u"))
+def test_no_private_reply_and_no_window_for_public_ones() -> None:
+    now = datetime(2026, 12, 6, tzinfo=UTC)
+    private = CONNECTOR.reply_window(Visibility.PRIVATE, now, now)
+    assert not private.open and private.reason is not None and "public comments only" in private.reason
+    assert CONNECTOR.reply_window(Visibility.PUBLIC, datetime(2020, 1, 1, tzinfo=UTC), now).open
     assert CONNECTOR.private_reply_target({"review_id": REVIEW}) is None and not CONNECTOR.can_start_private
 
 

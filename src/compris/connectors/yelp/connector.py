@@ -8,6 +8,7 @@ import hmac
 import json
 import re
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any, ClassVar
 from urllib.parse import quote, urlencode
 
@@ -29,6 +30,7 @@ from compris.connectors.base import (
     Visibility,
     WebhookRequest,
     WebhookResponse,
+    WindowStatus,
 )
 from compris.connectors.choices import refuse_public
 from compris.connectors.yelp import inbound, outbound
@@ -205,8 +207,12 @@ class YelpConnector(Connector):
     def _partner_base(self, account: AccountContext) -> str:
         return str(account.settings.get("partner_api_base") or DEFAULT_PARTNER_API_BASE).rstrip("/")
 
-    def private_thread_key(self, account: AccountContext, customer: Author) -> str:
-        raise SendError(NO_PRIVATE, retryable=False)
+    def reply_window(self, visibility: Visibility, last_customer_message_at: datetime | None,
+                     now: datetime) -> WindowStatus:
+        """A review can be answered publicly at any time; never privately (R2R has ``public_comment`` only)."""
+        if visibility is Visibility.PRIVATE:
+            return WindowStatus(open=False, closes_at=None, reason=NO_PRIVATE)
+        return super().reply_window(visibility, last_customer_message_at, now)
 
     def send(self, account: AccountContext, message: OutboundMessage, client: httpx.Client) -> SendResult:
         """``POST /reviews/v1/{review_id} {response_text, response_type: "public_comment"}`` with the business
