@@ -4,6 +4,7 @@ httpx; see ``docs/channels/bluesky.md`` for why not the ``atproto`` SDK)."""
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 from collections.abc import Callable, Mapping
@@ -147,7 +148,8 @@ class BlueskyConnector(Connector):
         session = self._session(account, client, renew=True)
         try:
             notes, notes_state = self._poll_notifications(session, account, dict(state.get("notifications") or {}))
-            chats, chat_cursor = [], state.get("chat_cursor")
+            chats: list[dict[str, Any]] = []
+            chat_cursor = state.get("chat_cursor")
             if _flag(account.settings, "direct_messages", True):
                 chats, chat_cursor = self._poll_chat(session, state.get("chat_cursor"))
         except XrpcError as exc:
@@ -222,10 +224,8 @@ class BlueskyConnector(Connector):
         found.sort(key=lambda n: _when(n.get("indexedAt")) or datetime.min.replace(tzinfo=UTC))
         self._add_followers(session, account, found)
         if found and done and top_at and _flag(account.settings, "mark_seen", False):
-            try:
+            with contextlib.suppress(XrpcError):  # only the app's badge: our state says what was stored
                 session.post("app.bsky.notification.updateSeen", {"seenAt": top_at})
-            except XrpcError:
-                pass  # only the app's badge: the poll's state, not Bluesky's, says what was stored
         return found, new_state
 
     def _add_followers(self, session: Session, account: AccountContext, found: list[dict[str, Any]]) -> None:
@@ -309,7 +309,8 @@ class BlueskyConnector(Connector):
         if not text.strip():
             raise SendError(f"a Bluesky {what} needs text", retryable=False)
         if grapheme_count(text) > graphemes or len(text.encode("utf-8")) > max_bytes:
-            raise SendError(f"a Bluesky {what} has at most {graphemes} characters", retryable=False)
+            raise SendError(f"a Bluesky {what} has at most {graphemes} characters and {max_bytes:,} bytes "
+                            "(an emoji counts as one character but up to 25 bytes)", retryable=False)
 
     def _resolver(self, account: AccountContext, session: Session, message: OutboundMessage) -> Callable[[str],
                                                                                                         str | None]:
@@ -347,8 +348,8 @@ class BlueskyConnector(Connector):
         if found is None or not isinstance(found.get("cid"), str):
             raise SendError("the Bluesky post this reply answers no longer exists", retryable=False)
         parent = {"uri": uri, "cid": str(found["cid"])}
-        record = found.get("record") if isinstance(found.get("record"), dict) else {}
-        reply = record.get("reply") if isinstance(record.get("reply"), dict) else {}
+        record: dict[str, Any] = found["record"] if isinstance(found.get("record"), dict) else {}
+        reply: dict[str, Any] = record["reply"] if isinstance(record.get("reply"), dict) else {}
         thread_root = reply.get("root") if isinstance(reply.get("root"), dict) else None
         if thread_root and isinstance(thread_root.get("uri"), str) and isinstance(thread_root.get("cid"), str):
             return {"uri": thread_root["uri"], "cid": thread_root["cid"]}, parent
@@ -376,7 +377,7 @@ class BlueskyConnector(Connector):
         try:
             created = session.post("com.atproto.repo.createRecord", body)
         except XrpcError as exc:
-            if not (exc.retryable or exc.status == 400 and not exc.unauthorized):
+            if not (exc.retryable or (exc.status == 400 and not exc.unauthorized)):
                 raise
             existing = self._existing(session, account, rkey)
             if existing is None:

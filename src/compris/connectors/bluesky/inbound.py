@@ -27,7 +27,7 @@ def event_id(event: JSON) -> str:
     """The stored event's id: a notification's ``uri`` and ``cid``, a direct message's conversation and id."""
     if "reason" in event:
         return f"{event.get('uri')}#{event.get('cid')}"
-    message = event.get("message") if isinstance(event.get("message"), dict) else {}
+    message: JSON = event["message"] if isinstance(event.get("message"), dict) else {}
     return f"chat:{event.get('convoId')}:{message.get('id')}"
 
 
