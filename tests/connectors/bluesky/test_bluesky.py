@@ -484,7 +484,8 @@ def test_a_direct_message_goes_through_the_chat_proxy(api: StandIn, http: httpx.
 def test_a_conversation_is_opened_with_a_customer_who_wrote_in_public(api: StandIn, http: httpx.Client) -> None:
     key = CONNECTOR.private_thread_key(account(), Author(SAM, "samtravels.com"))
     assert key == f"dm:{SAM}"
-    api.on("GET", X + "chat.bsky.convo.getConvoForMembers", Reply(200, fixture("bluesky", "convo_for_members_200.json")))
+    api.on("GET", X + "chat.bsky.convo.getConvoForMembers",
+           Reply(200, fixture("bluesky", "convo_for_members_200.json")))
     api.on("POST", X + "chat.bsky.convo.sendMessage", Reply(200, fixture("bluesky", "send_message_200.json")))
     survey = dm(key, choices=(Choice("Très bien", "5"), Choice("Mal", "1")))
     result = CONNECTOR.send(account(api), survey, http)
