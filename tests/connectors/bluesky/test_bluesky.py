@@ -314,10 +314,10 @@ def test_a_first_poll_opens_the_session(api: StandIn, http: httpx.Client) -> Non
 def test_polling_errors_say_what_to_do(api: StandIn, http: httpx.Client) -> None:
     _routes(api)
     api.on("GET", X + "chat.bsky.convo.getLog", Reply(401, fixture("bluesky", "error_bad_token_scope.json")))
-    api.on("POST", X + "com.atproto.server.refreshSession", Reply(200, fixture("bluesky", "session_refresh_200.json")))
     with pytest.raises(ConnectorError) as caught:
         CONNECTOR.poll(account(api), {}, client=http)
     assert "direct messages" in str(caught.value) and "abcd" not in str(caught.value)
+    assert not any("Session" in r.path for r in api.requests)  # a missing scope is not cured by a new session
     api.on("POST", X + "com.atproto.server.createSession", Reply(401, fixture("bluesky", "error_bad_password.json")))
     ctx = AccountContext(9, 1, "bluesky", BRAND, {"api_base": api.base_url}, {"app_password": "wrong"})
     with pytest.raises(ConnectorError, match="app password"):

@@ -46,6 +46,13 @@ class XrpcError(ConnectorError):
         return self.error in EXPIRED
 
     @property
+    def renewable(self) -> bool:
+        """An expired or refused access token, which a new session may cure. Not a token without the scope the call
+        needs ("Bad token scope": an app password without access to direct messages): renewing cannot help, and
+        renewing on every poll would spend ``createSession``'s small daily allowance."""
+        return self.expired or (self.status == 401 and "scope" not in self.message.lower())
+
+    @property
     def unauthorized(self) -> bool:
         return self.status == 401 or self.error in UNAUTHORIZED
 
@@ -173,7 +180,7 @@ class Session:
             return call(self.client, self.base, method, nsid, token=self.access, params=params, body=body,
                         proxy=CHAT_PROXY if chat else None, timeout=self.timeout)
         except XrpcError as exc:
-            if not (self.renew and (exc.expired or exc.status == 401)):
+            if not (self.renew and exc.renewable):
                 raise
         self.renewed.update(renew_session(self.client, self.base, self.identifier,
                                           {**self.secrets, **self.renewed}, self.timeout))
