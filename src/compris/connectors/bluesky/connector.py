@@ -147,7 +147,9 @@ class BlueskyConnector(Connector):
                 return self.poll(account, state, wait=wait, interrupted=interrupted, client=own)
         session = self._session(account, client, renew=True)
         try:
-            notes, notes_state = self._poll_notifications(session, account, dict(state.get("notifications") or {}))
+            saved = state.get("notifications")
+            notes, notes_state = self._poll_notifications(session, account, dict(saved) if isinstance(saved, dict)
+                                                          else {})
             chats: list[dict[str, Any]] = []
             chat_cursor = state.get("chat_cursor")
             if _flag(account.settings, "direct_messages", True):
