@@ -359,6 +359,11 @@ def too_long(d: Draft) -> Iterator[Hit]:
         if count <= limit:
             return
         start = T.x_offset(d.text, limit, reply=d.ctx.public)
+    elif d.ctx.length_unit == "mastodon":
+        count = T.mastodon_length(d.text)
+        if count <= limit:
+            return
+        start = T.mastodon_offset(d.text, limit)
     else:
         count = len(d.text)
         if count <= limit:
