@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+from compris.kit.textlength import mastodon_length, mastodon_offset
 from compris.triage.language import detect
 from compris.triage.pii import PersonalData, find_personal_data
 
@@ -360,10 +361,10 @@ def too_long(d: Draft) -> Iterator[Hit]:
             return
         start = T.x_offset(d.text, limit, reply=d.ctx.public)
     elif d.ctx.length_unit == "mastodon":
-        count = T.mastodon_length(d.text)
+        count = mastodon_length(d.text)
         if count <= limit:
             return
-        start = T.mastodon_offset(d.text, limit)
+        start = mastodon_offset(d.text, limit)
     else:
         count = len(d.text)
         if count <= limit:
