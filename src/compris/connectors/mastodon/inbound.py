@@ -7,6 +7,7 @@ library's parser (never rendered, never executed), and every field is type-check
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
 from html.parser import HTMLParser
@@ -108,11 +109,9 @@ def _shows(shown: str, href: str) -> bool:
 def html_to_text(html: str) -> str:
     """A status's HTML ``content`` as plain text (see :class:`_TextParser`); never raises on broken HTML."""
     parser = _TextParser()
-    try:
+    with contextlib.suppress(Exception):  # HTMLParser is lenient; what it still refuses is left out
         parser.feed(html)
         parser.close()
-    except Exception:  # HTMLParser is lenient; anything it still refuses is kept as what was read so far
-        pass
     return parser.text()
 
 
@@ -252,7 +251,7 @@ def sse_events(lines: Iterable[str]) -> Iterator[tuple[str, str]]:
     """``(event, data)`` for each event of a server-sent event stream given line by line: comment lines
     (``:thump``, Mastodon's heartbeat) and unknown fields are ignored, several ``data:`` lines are joined with a
     line break, an event ends at a blank line (the last one also at the end of the stream)."""
-    event, data = "", []
+    event, data = "", list[str]()
     for raw in lines:
         line = raw.rstrip("\r\n")
         if not line:

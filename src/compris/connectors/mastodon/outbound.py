@@ -68,7 +68,7 @@ def request(client: httpx.Client, method: str, url: str, *, token: str, body: Ma
         response = client.request(
             method, url, params=params, headers=sent,
             content=None if body is None else json.dumps(body, ensure_ascii=False).encode(),
-            **({"timeout": timeout} if timeout else {}),
+            timeout=timeout if timeout else httpx.USE_CLIENT_DEFAULT,
         )
     except httpx.TimeoutException:
         raise SendError("Mastodon did not answer in time", retryable=True) from None
