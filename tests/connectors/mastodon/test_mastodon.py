@@ -376,6 +376,21 @@ def test_with_mention(text: str, expected: str) -> None:
     assert with_mention(text, "@jo@x.org") == expected
 
 
+def test_a_mention_put_back_must_still_fit(api: StandIn, http: httpx.Client) -> None:
+    fits = "a" * 500
+    with pytest.raises(SendError) as caught:
+        CONNECTOR.send(account(api), message(Visibility.PRIVATE, fits), http)
+    assert not caught.value.retryable and "500 characters" in caught.value.reason and api.requests == []
+    api.on("POST", STATUSES, Reply(200, fixture("mastodon", "status_200.json")))
+    CONNECTOR.send(account(api, max_characters="1000"), message(Visibility.PRIVATE, fits), http)
+    assert api.only().json()["status"] == "@elodie@piaille.fr " + fits
+
+
+def test_the_default_hook_keeps_the_networks_limits() -> None:
+    x = registry.get("x")
+    assert x.limits_for({"max_characters": "9"}) is x.limits
+
+
 def test_a_direct_message_needs_the_customers_name(api: StandIn, http: httpx.Client) -> None:
     nameless = OutboundMessage("k", "hi", Visibility.PRIVATE, "dm:1", None, Author(platform_user_id="1"))
     with pytest.raises(SendError) as caught:

@@ -33,6 +33,7 @@ from compris.connectors.base import (
 )
 from compris.connectors.choices import as_text, refuse_public
 from compris.connectors.mastodon import inbound, outbound
+from compris.kit.textlength import mastodon_length
 
 #: Mastodon's default character limit; an instance may set its own (``configuration.statuses.max_characters``)
 DEFAULT_MAX_CHARACTERS = 500
@@ -278,6 +279,11 @@ class MastodonConnector(Connector):
                 raise SendError("a Mastodon direct message needs the customer's @name", retryable=False)
             text = with_mention(text, handle)
             visibility = inbound.DIRECT
+            limit = self.limits_for(account.settings).max_length(Visibility.PRIVATE)
+            if limit is not None and mastodon_length(text) > limit:  # the mention put back made it too long
+                raise SendError(f"with the customer's @{handle.strip().lstrip('@')} that a direct status must "
+                                f"name, this message is over the server's {limit} characters: shorten it",
+                                retryable=False)
         body["status"] = text
         body["visibility"] = visibility
         if message.reply_to_platform_id:
