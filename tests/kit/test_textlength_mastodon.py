@@ -3,6 +3,11 @@
 
 from __future__ import annotations
 
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -74,3 +79,21 @@ def test_guard_too_long_in_mastodon_units() -> None:
     fr = [f for f in check(fits, GuardContext(max_length=30, length_unit="mastodon", ui_language="fr"))
           if f.rule == "too_long"]
     assert fr and "au compte de Mastodon" in fr[0].message
+
+
+REPLIES_JS = Path(__file__).resolve().parents[2] / "src" / "compris" / "web" / "static" / "replies.js"
+SAMPLES = ["Bonjour", "@elodie@piaille.fr merci", "cc @a@x.org @b_c@sub.y.social", "(https://example.com/x).",
+           "see https://example.com/a/very/long/path?with=query&and=more", "www.example.com", "care@example.com",
+           "https://piaille.fr/@elodie@piaille.fr", "👨‍👩‍👧‍👦 e\u0301 🇫🇷", "ligne 1\nligne 2 @jo"]
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="Node.js is not installed")
+def test_the_reply_box_counts_as_the_server(tmp_path: Path) -> None:
+    """The live counter of the reply box (replies.js) gives the same lengths as the guard and the outbox."""
+    (tmp_path / "samples.json").write_text(json.dumps(SAMPLES), encoding="utf-8")
+    script = ("global.window = global; global.document = {querySelector: () => null, addEventListener: () => {}};"
+              f"eval(require('node:fs').readFileSync({str(REPLIES_JS)!r}, 'utf8'));"
+              f"const samples = JSON.parse(require('node:fs').readFileSync({str(tmp_path / 'samples.json')!r}));"
+              "process.stdout.write(JSON.stringify(samples.map((t) => window.comprisTextLength(t, 'mastodon'))));")
+    result = subprocess.run(["node", "-e", script], capture_output=True, text=True, timeout=30, check=True)
+    assert json.loads(result.stdout) == [mastodon_length(t) for t in SAMPLES], result.stderr
