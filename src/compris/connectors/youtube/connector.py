@@ -255,6 +255,8 @@ class YouTubeConnector(Connector):
 
         # 5. the new cursor: the newest time seen, and every event id within the overlap of it
         newest = max([since, *(f[0] for f in found)], key=lambda d: d.timestamp() if d else 0.0)
+        if newest is not None:  # a time in the future (a skewed clock) must not hold the cursor beyond today
+            newest = min(newest, at + OVERLAP)
         new_seen = sorted({*seen, *(f[1] for f in found)})
         if newest is not None:
             floor = newest - OVERLAP
