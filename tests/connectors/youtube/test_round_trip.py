@@ -85,7 +85,8 @@ def test_comment_reply_and_token_renewal(settings: Settings, runtime: Runtime, w
     assert b"grant_type=refresh_token" in token.body and b"refresh_token=1%2F%2Frefresh" in token.body
     assert second.headers["authorization"] == "Bearer ya29.a0AfB_byFreshToken"
     assert second.query == {"part": "snippet"}
-    assert second.json() == {"snippet": {"parentId": T1, "textOriginal": "Bonjour Élodie, nous localisons votre valise."}}
+    assert second.json() == {"snippet": {"parentId": T1,
+                                         "textOriginal": "Bonjour Élodie, nous localisons votre valise."}}
     sent = trip.message(reply_id)
     assert sent.delivery_state == "sent" and sent.platform_message_id == f"{T1}.B9ourNewReply01"
     with runtime.db.transaction() as session:
@@ -99,7 +100,8 @@ def test_comment_reply_and_token_renewal(settings: Settings, runtime: Runtime, w
     thanks = copy.deepcopy(fixture("youtube", "comment_threads_page1.json")["items"][1]["replies"]["comments"][1])
     thanks["id"] = f"{T1}.C1thanks"
     thanks["snippet"].update(parentId=T1, textDisplay="Merci !", textOriginal="Merci !",
-                             authorDisplayName="@elodie.marchand", authorChannelId={"value": "UCe1odieMarchand0000AbCd"},
+                             authorDisplayName="@elodie.marchand",
+                             authorChannelId={"value": "UCe1odieMarchand0000AbCd"},
                              publishedAt="2026-03-14T10:20:00Z", updatedAt="2026-03-14T10:20:00Z")
     ours["snippet"].update(publishedAt="2026-03-14T10:00:05Z", updatedAt="2026-03-14T10:00:05Z")
     api.clear()
@@ -122,12 +124,24 @@ def test_comment_reply_and_token_renewal(settings: Settings, runtime: Runtime, w
     after_second = _raw_events(trip)
     assert after_second == stored + 2
 
-    # a restart from the state before that poll (as if it had not been saved): the same events, stored once
+    # a restart from the state before that poll (as if it had not been saved): the same events, stored once; this
+    # time the access token has expired: the poll renews it and Compris stores the new one with the events
     with runtime.db.transaction() as session:
         account = session.get(ChannelAccount, trip.account_id)
         assert account is not None
         account.poll_state = before
+    api.clear()
+    api.on("GET", "/commentThreads", Reply(401, fixture("youtube", "error_401.json")),
+           Reply(200, _page_with(ours, thanks)))
+    api.on("GET", "/videos", Reply(200, fixture("youtube", "videos_list.json")))
+    api.on("POST", "/token", Reply(200, {**fixture("youtube", "token_200.json"), "access_token": "ya29.third"}))
     _poll(trip)
+    assert _account(trip).poll_error is None
+    assert [r.path for r in api.requests][:3] == ["/commentThreads", "/token", "/commentThreads"]
+    with runtime.db.transaction() as session:
+        account = session.get(ChannelAccount, trip.account_id)
+        assert account is not None
+        assert context(account, SECRET).secrets["access_token"] == "ya29.third"
     assert _raw_events(trip) == after_second
     with runtime.db.transaction() as session:
         assert len(list(session.scalars(select(Message.id).where(

@@ -266,6 +266,16 @@ def test_quota_exceeded_pauses_polling_until_the_pacific_midnight(api: StandIn, 
     assert after.state["quota"]["blocked_until"] is None and after.state["quota"]["poll_units"] >= 1
 
 
+def test_quota_exceeded_on_a_later_page_keeps_the_cursor(api: StandIn, http: httpx.Client) -> None:
+    api.on("GET", "/commentThreads", Reply(200, page1()), Reply(403, fixture("youtube", "error_quota_exceeded.json")))
+    start = {"since": "2026-03-13T12:00:00+00:00", "seen": ["x@2026-03-13T12:00:00Z"]}
+    result = CONNECTOR.poll(account(api), start, client=http)
+    assert calls(api) == ["/commentThreads", "/commentThreads"]
+    assert result.events == ()  # page 1 alone would leave a gap behind it: it is read again after the reset
+    assert result.state["since"] == start["since"] and result.state["seen"] == start["seen"]
+    assert result.state["quota"]["poll_units"] == 2 and result.state["quota"]["blocked_until"]
+
+
 def test_the_poll_budget_keeps_quota_for_replies(api: StandIn, http: httpx.Client) -> None:
     state = {"since": "2026-03-14T09:00:00+00:00",
              "quota": {"day": "2026-03-14", "poll_units": 300, "replies": 3}}
