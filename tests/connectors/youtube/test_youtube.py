@@ -99,14 +99,19 @@ def test_every_fixture_of_comments_parses() -> None:
         assert CONNECTOR.parse(account(), fixture_bytes("youtube", name)).messages
 
 
-@pytest.mark.parametrize("body", [b"[]", b"{}", b"nope", b'{"kind": "youtube#commentThread"}',
-                                  b'{"kind": "compris#youtubeComment", "thread": {}, "comment": {"id": "c"}}'])
+@pytest.mark.parametrize("body", [b"[]", b"{}", b"nope", b'{"kind": "youtube#video"}',
+                                  b'{"kind": "compris#youtubeComment", "thread": {}, "comment": {"id": "c"}}',
+                                  b'{"kind": "compris#youtubeComment", "thread": {}, "comment": {"id": "c", '
+                                  b'"snippet": {"textDisplay": "hi"}}}'])
 def test_broken_bodies_are_unprocessable(body: bytes) -> None:
-    with contextlib.suppress(UnprocessableEvent):
-        assert CONNECTOR.parse(account(), body).messages == ()
-        return
     with pytest.raises(UnprocessableEvent):
         CONNECTOR.parse(account(), body)
+
+
+def test_a_thread_without_comments_gives_nothing() -> None:
+    parsed = CONNECTOR.parse(account(), b'{"kind": "youtube#commentThreadListResponse", "items": '
+                                        b'[{"kind": "youtube#commentThread", "id": "t"}, 3]}')
+    assert parsed.messages == () and parsed.skipped == ("an item that is not an object",)
 
 
 def _stored_event() -> dict[str, Any]:
