@@ -575,6 +575,17 @@ class Connector:
         with its instance's character limit (the account's ``max_characters`` setting)."""
         return self.limits
 
+    # --- youtube: what a polled account's saved state says, for the admin channel page (a quota spent...)
+    def poll_status(self, state: Mapping[str, Any]) -> str | None:
+        """A short sentence about the account's polling, read from its saved ``state`` (the last
+        :attr:`PollResult.state`), e.g. "YouTube quota today: 1,234 of 10,000 units"; None: nothing to say."""
+        found = self.poll_status_message(state)
+        return found[0] % found[1] if found else None
+
+    def poll_status_message(self, state: Mapping[str, Any]) -> tuple[str, dict[str, object]] | None:
+        """:meth:`poll_status` as a message to translate and its values (``msgid % params``), or None."""
+        return None
+
 
 @dataclass(frozen=True)
 class PolledEvent:

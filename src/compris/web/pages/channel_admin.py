@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 import anyio
+from babel.numbers import format_decimal
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
@@ -34,7 +35,7 @@ from compris.web.deps import (
     require_role,
     session_user,
 )
-from compris.web.pages.render import domain_action, redirect, render
+from compris.web.pages.render import domain_action, language_of, redirect, render
 
 router = APIRouter(include_in_schema=False)
 
@@ -53,7 +54,20 @@ def _page(request: Request, ctx: PageContext, network: str, account: ChannelAcco
     if account is not None:
         variables["webhook_url"] = forms.webhook_url(ctx.runtime.settings.base_url, account)
         variables["secrets"] = forms.secret_views(ctx.runtime.settings.secret_key, account)
+        variables["poll_status"] = _poll_status(connector, account, language_of(ctx, request))
     return render(request, ctx, "admin_channel.html", status_code=status_code, **variables)
+
+
+def _poll_status(connector: Connector, account: ChannelAccount, lang: str) -> tuple[str, dict[str, object]] | None:
+    """The connector's sentence on the account's polling (YouTube's quota), its numbers in the user's language."""
+    if not connector.supports_polling:
+        return None
+    found = connector.poll_status_message(dict(account.poll_state or {}))
+    if found is None:
+        return None
+    msgid, params = found
+    return msgid, {k: format_decimal(v, locale=lang) if isinstance(v, int) and not isinstance(v, bool) else v
+                   for k, v in params.items()}
 
 
 def _account_form(account: ChannelAccount) -> dict[str, Any]:
