@@ -316,16 +316,6 @@ def test_a_retry_sends_the_same_random_id(api: StandIn, http: httpx.Client) -> N
     assert first == second
 
 
-def test_choices_are_written_in_the_text(api: StandIn, http: httpx.Client) -> None:
-    api.on("POST", "/method/messages.send", Reply(200, fixture("vk", "messages_send_200.json")))
-    message = OutboundMessage(idempotency_key="s1", text="Оцените нас", visibility=Visibility.PRIVATE,
-                              thread_key="dm:512345678", reply_to_platform_id=None, recipient=None,
-                              choices=(Choice("5", "rate:5"), Choice("1", "rate:1")))
-    CONNECTOR.send(account(api), message, http)
-    assert form_of(api.only())["message"].startswith("Оцените нас")
-    assert "5" in form_of(api.only())["message"] and "reply_to" not in form_of(api.only())
-
-
 def wall_reply(**changes: Any) -> OutboundMessage:
     fields: dict[str, Any] = dict(
         idempotency_key="ws1:reply-81", text="We are sorry! We have written to you in private messages.",

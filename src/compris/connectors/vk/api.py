@@ -61,8 +61,19 @@ REFUSED: Mapping[int, str] = {
     932: "the community cannot write to this conversation",
     945: "this chat was disabled",
     950: "VK refused: the time to reply in this conversation is over",
+    911: "VK found the keyboard's format invalid",
+    912: "the community's bot capabilities are off (Manage → Messages → Bot settings)",
     985: "the community can only send notifications",
 }
+
+
+class VKRefusal(SendError):
+    """A VK error answer (``{"error": {...}}``), with VK's ``error_code``."""
+
+    def __init__(self, code: int, reason: str, *, retryable: bool, retry_after: float | None = None,
+                 unauthorized: bool = False) -> None:
+        super().__init__(reason, retryable=retryable, retry_after=retry_after, unauthorized=unauthorized)
+        self.code = code
 
 
 def random_id(idempotency_key: str) -> int:
@@ -91,16 +102,16 @@ def vk_error(data: object) -> tuple[int, str] | None:
     return number, str(message)[:300] if isinstance(message, str) else ""
 
 
-def refusal(code: int, message: str) -> SendError:
+def refusal(code: int, message: str) -> VKRefusal:
     """VK's error ``code`` as a classified :class:`SendError`."""
     said = f" [VK error {code}: {message}]" if message else f" [VK error {code}]"
     if code in RETRYABLE:
         wait, reason = RETRYABLE[code]
-        return SendError(reason + said, retryable=True, retry_after=wait)
+        return VKRefusal(code, reason + said, retryable=True, retry_after=wait)
     if code in UNAUTHORIZED:
-        return SendError(UNAUTHORIZED[code] + said, retryable=False, unauthorized=True)
+        return VKRefusal(code, UNAUTHORIZED[code] + said, retryable=False, unauthorized=True)
     reason = REFUSED.get(code, "VK refused the call")
-    return SendError(reason + said, retryable=False)
+    return VKRefusal(code, reason + said, retryable=False)
 
 
 def call(client: httpx.Client, settings: Mapping[str, Any], token: str, method: str,

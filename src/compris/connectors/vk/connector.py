@@ -14,6 +14,7 @@ import httpx
 from compris.connectors.base import (
     AccountContext,
     Author,
+    ChoiceRules,
     Connector,
     ConnectorError,
     InboundMessage,
@@ -27,7 +28,7 @@ from compris.connectors.base import (
     WebhookRequest,
     WebhookResponse,
 )
-from compris.connectors.choices import as_text, refuse_public
+from compris.connectors.choices import as_buttons, as_text, fit, refuse_public
 from compris.connectors.vk import api, inbound
 from compris.connectors.wire import JSON
 
@@ -37,6 +38,13 @@ from compris.connectors.wire import JSON
 PRIVATE_MAX_LENGTH = 4096
 PUBLIC_MAX_LENGTH = 2048
 USER_FIELDS = "screen_name,followers_count,verified,photo_100"
+#: survey answers as an inline keyboard in the message (VK: at most 10 buttons, 5 per row and 6 rows; a text
+#: button's label up to 40 characters; its payload, a JSON string, up to 255 — ours wraps the choice's payload in
+#: ``{"choice": ...}``). Needs the community's "bot capabilities" on (else error 912: the choices are then written in
+#: the text) and a client that shows inline keyboards (``client_info.inline_keyboard`` of the customer's message).
+CHOICES = ChoiceRules(buttons=True, max_choices=10, label_length=40, payload_length=200)
+#: VK's refusals of the keyboard itself: keyboard format invalid (911), bot capabilities off (912)
+KEYBOARD_REFUSED = frozenset({911, 912})
 
 
 class VKConnector(Connector):
@@ -48,7 +56,8 @@ class VKConnector(Connector):
         public_attachments_reason="Compris does not upload files to VK yet (VK needs them uploaded to its own "
         "servers first)",
         private_attachments_reason="Compris does not upload files to VK yet (VK needs them uploaded to its own "
-        "servers first)")
+        "servers first)",
+        choices=CHOICES)
     secret_fields: ClassVar[tuple[str, ...]] = ("access_token", "secret_key", "confirmation_code",
                                                 "user_access_token")
     setting_fields: ClassVar[tuple[str, ...]] = ("api_base",)
@@ -208,14 +217,25 @@ class VKConnector(Connector):
 
     def _send_private(self, account: AccountContext, message: OutboundMessage, client: httpx.Client) -> SendResult:
         peer = _peer_of(message)
-        if message.choices:  # VK keyboards are not used yet: the choices are written in the text
-            message = dataclasses.replace(message, text=as_text(message.text, message.choices), choices=())
         params: dict[str, str | int] = {"peer_id": peer, "random_id": api.random_id(message.idempotency_key),
                                         "message": message.text}
         reply_to = message.reply_to_platform_id
         if reply_to and reply_to.isdigit():
             params["reply_to"] = reply_to
-        found = api.call(client, account.settings, self._token(account), "messages.send", params)
+        keyboard = _keyboard(message)
+        if message.choices:
+            params["message"] = message.text if keyboard else as_text(message.text, message.choices)
+        if keyboard:
+            params["keyboard"] = keyboard
+        try:
+            found = api.call(client, account.settings, self._token(account), "messages.send", params)
+        except api.VKRefusal as exc:
+            if not keyboard or exc.code not in KEYBOARD_REFUSED:
+                raise
+            # the keyboard was refused and nothing was sent: the same message (same random_id), choices in the text
+            del params["keyboard"]
+            params["message"] = as_text(message.text, message.choices)
+            found = api.call(client, account.settings, self._token(account), "messages.send", params)
         sent = _message_id(found)
         return SendResult(platform_message_id=sent, thread_key=f"dm:{peer}")
 
@@ -260,6 +280,22 @@ class VKConnector(Connector):
         if str(group.get("id")) != account.external_id:
             raise ConnectorError(f"the token belongs to VK community {group.get('id')}, not {account.external_id}")
         return f"connected to {group.get('name')} (vk.com/{group.get('screen_name')}, id {group.get('id')})"
+
+
+def _keyboard(message: OutboundMessage) -> str | None:
+    """The choices as an inline keyboard (JSON), or None: no choices, too many or too long for buttons, or the
+    customer's app said it shows no inline keyboards (``client_info`` of the message answered)."""
+    if not message.choices or not as_buttons(CHOICES, message.choices) or not message.text.strip():
+        return None
+    client_info = message.extra.get("client_info")
+    if isinstance(client_info, Mapping) and client_info.get("inline_keyboard") is False:
+        return None
+    buttons = [{"action": {"type": "text", "label": fit(c.label, CHOICES.label_length),
+                           "payload": json.dumps({"choice": c.payload}, ensure_ascii=False)},
+                "color": "secondary"} for c in message.choices]
+    per_row = 1 if len(buttons) <= 6 else 2  # inline: at most 6 rows of 5
+    rows = [buttons[i:i + per_row] for i in range(0, len(buttons), per_row)]
+    return json.dumps({"inline": True, "buttons": rows}, ensure_ascii=False)
 
 
 def _peer_of(message: OutboundMessage) -> str:

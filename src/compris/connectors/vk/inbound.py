@@ -154,6 +154,9 @@ def _message(message: JSON, common: JSON, *, own: str | None, is_own: bool) -> I
     payload = message.get("payload")
     if isinstance(payload, str) and payload:
         extra["payload"] = payload[:1000]  # a keyboard button's payload
+        choice = _choice(payload)
+        if choice:
+            extra["choice"] = choice  # a survey's answer tapped on the inline keyboard Compris sent
     if is_own:
         admin = opt_str(message, "admin_author_id")
         if admin:
@@ -172,6 +175,18 @@ def _message(message: JSON, common: JSON, *, own: str | None, is_own: bool) -> I
         permalink=f"https://vk.com/gim{group}?sel={customer}" if group else None,
         extra=extra,
     )
+
+
+def _choice(payload: str) -> str | None:
+    """The ``choice`` of a button payload Compris wrote (``{"choice": "csat:42:5"}``), None for any other."""
+    import json
+
+    try:
+        data = json.loads(payload)
+    except (ValueError, RecursionError):
+        return None
+    value = data.get("choice") if isinstance(data, dict) else None
+    return value[:255] if isinstance(value, str) and value else None
 
 
 def _comment_common(comment: JSON, common: JSON, own: str | None, what: str) -> tuple[str, Author, JSON]:
