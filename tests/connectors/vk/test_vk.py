@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 from datetime import UTC, datetime
 from typing import Any
@@ -99,6 +100,13 @@ def test_a_wrong_or_missing_secret_or_community_is_refused(changes: dict[str, An
     with pytest.raises(SignatureError) as refused:
         CONNECTOR.verify(account(), delivery(body_of("message_new_ru.json", **changes)))
     assert refused.value.status_code == 403
+
+
+@pytest.mark.parametrize("typed", [f"-{GROUP}", f"club{GROUP}", f" {GROUP} "])
+def test_the_community_id_may_be_typed_as_vk_shows_it(typed: str) -> None:
+    context = dataclasses.replace(account(), external_id=typed)
+    CONNECTOR.verify(context, delivery(fixture_bytes("vk", "message_new_ru.json")))
+    assert CONNECTOR.parse(context, fixture_bytes("vk", "message_new_ru.json")).messages
 
 
 def test_no_secret_configured_refuses_everything() -> None:

@@ -105,7 +105,7 @@ class VKConnector(Connector):
             return None
         if not isinstance(data, dict) or data.get("type") != "confirmation":
             return None
-        if str(data.get("group_id")) != account.external_id:
+        if str(data.get("group_id")) != _community(account):
             return WebhookResponse(403, b"this address is for another VK community", "text/plain")
         secret = data.get("secret")
         if secret is not None and not self._secret_matches(account, secret):
@@ -135,9 +135,9 @@ class VKConnector(Connector):
             raise SignatureError("no Callback API secret key is configured for this account", 403)
         if not self._secret_matches(account, data.get("secret")):
             raise SignatureError("missing or wrong Callback API secret key", 403)
-        if str(data.get("group_id")) != account.external_id:
+        if str(data.get("group_id")) != _community(account):
             raise SignatureError(f"the delivery is for VK community {str(data.get('group_id'))[:20]}, "
-                                 f"not {account.external_id}", 403)
+                                 f"not {_community(account)}", 403)
 
     def event_id(self, account: AccountContext, request: WebhookRequest) -> str:
         """VK's ``event_id``: a redelivery (``X-Retry-Counter`` set) carries the same one and is stored once."""
@@ -154,7 +154,7 @@ class VKConnector(Connector):
         return WebhookResponse(200, b"ok", "text/plain")
 
     def parse(self, account: AccountContext, body: bytes) -> ParsedDelivery:
-        return inbound.parse(body, group_id=account.external_id)
+        return inbound.parse(body, group_id=_community(account))
 
     # --- names (users.get) -------------------------------------------------------------------
     def needs_enrichment(self, message: InboundMessage) -> bool:
@@ -241,7 +241,7 @@ class VKConnector(Connector):
 
     def _send_comment(self, account: AccountContext, message: OutboundMessage, client: httpx.Client) -> SendResult:
         target = _comment_target(message)
-        group = account.external_id
+        group = _community(account)
         guid = message.idempotency_key[:100]
         if target["item"] == "photo":
             token = account.secrets.get("user_access_token")
@@ -277,9 +277,15 @@ class VKConnector(Connector):
         if not isinstance(groups, list) or not groups or not isinstance(groups[0], dict):
             raise ConnectorError("VK did not describe the token's community")
         group = groups[0]
-        if str(group.get("id")) != account.external_id:
-            raise ConnectorError(f"the token belongs to VK community {group.get('id')}, not {account.external_id}")
+        if str(group.get("id")) != _community(account):
+            raise ConnectorError(f"the token belongs to VK community {group.get('id')}, not {_community(account)}")
         return f"connected to {group.get('name')} (vk.com/{group.get('screen_name')}, id {group.get('id')})"
+
+
+def _community(account: AccountContext) -> str:
+    """The community's id as VK writes it in deliveries (``group_id``): an id typed with VK's minus sign
+    (``-218861756``, as in ``owner_id``) or the ``club`` prefix is read the same."""
+    return account.external_id.strip().removeprefix("club").removeprefix("public").lstrip("-")
 
 
 def _keyboard(message: OutboundMessage) -> str | None:
