@@ -227,8 +227,10 @@ def _decide(
     if sentiment != "negative" and rules.sarcasm(text) and p_sent[classes.index("negative")] > 0.1:
         sentiment, sent_conf = "negative", max(0.6, float(p_sent[classes.index("negative")]))
         notes.append("sarcasm")
-    elif sentiment == "positive" and rules.negative_event(text) and not rules.praise_cues(text):
-        # "Mon vol est annulé, je suis bloqué": a reported failure without thanks is not positive
+    elif (sentiment == "positive" or (sentiment == "neutral" and language not in ("en", "unknown"))) and \
+            rules.negative_event(text) and not rules.praise_cues(text):
+        # "Mon vol est annulé, je suis bloqué": a reported failure without thanks is not positive; nor neutral in
+        # a language the sentiment model barely saw («Заказ не доставлен, поддержка не отвечает»)
         sentiment, sent_conf = "negative", max(0.55, float(p_sent[classes.index("negative")]))
         notes.append("failure reported")
     stars = item.rating

@@ -58,6 +58,17 @@ _URGENCY: list[tuple[str, re.Pattern[str]]] = [
                 r"emergencia",
                 r"notfall",
                 r"gefahr",
+                # Russian: stems with their endings (опасн-о/-ый/-ая, угрож-ают/-ает...)
+                r"опасн\w*",
+                r"экстренн\w*",
+                r"пожар\w*",
+                r"задымлени\w*",
+                r"угрож\w*",
+                r"угроз[аыу]",
+                r"нападени\w*",
+                r"избил[аи]?",
+                r"домогательств\w*",
+                r"насили\w*",
             ]
         ),
     ),
@@ -81,6 +92,12 @@ _URGENCY: list[tuple[str, re.Pattern[str]]] = [
                 r"assistance spéciale",
                 r"silla de ruedas",
                 r"rollstuhl",
+                r"инвалидн\w* коляск\w*",
+                r"инвалид\w*",
+                r"маломобильн\w*",
+                r"слабовидящ\w*",
+                r"незрячи\w*",
+                r"слабослышащ\w*",
             ]
         ),
     ),
@@ -113,6 +130,15 @@ _URGENCY: list[tuple[str, re.Pattern[str]]] = [
                 r"médecin",
                 r"médico",
                 r"medikament(?:e)?",
+                r"врач\w*",
+                r"скор(?:ая|ую|ой) помощ\w*",
+                r"больниц\w*",
+                r"лекарств\w*",
+                r"инсулин\w*",
+                r"диабет\w*",
+                r"беременн\w*",
+                r"аллерги\w*",
+                r"приступ(?:а|ом)?",
             ]
         ),
     ),
@@ -132,6 +158,11 @@ _URGENCY: list[tuple[str, re.Pattern[str]]] = [
                 r"abandonné(?:e|s|es)?",
                 r"varado(?:s)?",
                 r"gestrandet",
+                r"застрял[аио]?",
+                r"застряли",
+                r"негде (?:ночевать|спать|переночевать)",
+                r"ночуем в аэропорту",
+                r"ночую в аэропорту",
             ]
         ),
     ),
@@ -146,6 +177,8 @@ _URGENCY: list[tuple[str, re.Pattern[str]]] = [
                 r"manqu(?:é|er) (?:ma |notre |la )?correspondance",
                 r"perdí (?:mi )?conexión",
                 r"anschluss verpasst",
+                r"(?:опоздал[аи]?|не успел[аи]?) на (?:пересадку|стыковк[уи]|рейс|поезд)",
+                r"(?:пропустил[аи]?|пропущена) (?:пересадк[уа]|стыковк[уа])",
             ]
         ),
     ),
@@ -162,6 +195,10 @@ _URGENCY: list[tuple[str, re.Pattern[str]]] = [
                 r"je pars (?:aujourd'hui|ce soir)",
                 r"embarquement (?:dans|à) \d+",
                 r"dans (?:une|\d+) heures?",
+                r"(?:рейс|вылет|поезд|самол[её]т|посадка|регистрация)\w* (?:уже )?"
+                r"(?:сегодня|вечером|ночью|утром|завтра утром|через (?:\d+ )?(?:час\w*|минут\w*))",
+                r"(?:сегодня|завтра утром) (?:у меня |у нас )?(?:рейс|вылет|поезд)",
+                r"через (?:\d+|один|два|три|пару) час(?:а|ов)?",
             ]
         ),
     ),
@@ -192,6 +229,15 @@ _URGENCY: list[tuple[str, re.Pattern[str]]] = [
                 r"demanda",
                 r"anwalt",
                 r"klage",
+                r"юрист\w*",
+                r"адвокат\w*",
+                r"(?:в|через) суд\w*",
+                r"подам (?:в суд|иск|жалобу)",
+                r"иск(?:а|ом|овое)?",
+                r"претензи\w*",
+                r"роспотребнадзор\w*",
+                r"прокуратур\w*",
+                r"жалоб\w* в",
             ]
         ),
     ),
@@ -249,12 +295,39 @@ _REQUEST = _rx(
         r"erstattung",
         r"stornieren",
         r"bitte",
+        # Russian: imperatives and "I want / need" (верните деньги, прошу, помогите, хочу вернуть...)
+        r"верните",
+        r"вернуть (?:деньги|средства|оплату)",
+        r"возврат\w* (?:денег|средств|оплаты)",
+        r"компенсаци\w*",
+        r"прошу",
+        r"просьба",
+        r"помогите",
+        r"помочь",
+        r"пожалуйста",
+        r"(?:вы )?(?:можете|могли бы)",
+        r"подскажите",
+        r"объясните",
+        r"разберитесь",
+        r"исправьте",
+        r"замените",
+        r"отмените",
+        r"перезвоните",
+        r"свяжитесь со мной",
+        r"напишите мне",
+        r"хочу",
+        r"хотел[аи]? бы",
+        r"мне нужн[оаы]?",
+        r"нам нужн[оаы]?",
+        r"срочно",
     ]
 )
 _QUESTION_START = re.compile(
     r"^(?:@\w+\s+)*(?:how|what|when|where|why|who|which|is|are|do|does|did|can|could|will|would|should|has|have|"
     r"comment|quand|où|pourquoi|qui|quel(?:le)?s?|est-ce|combien|peut-on|puis-je|dois-je|"
-    r"cómo|cuándo|dónde|por qué|wie|wann|wo|warum)\b",
+    r"cómo|cuándo|dónde|por qué|wie|wann|wo|warum|"
+    r"как|что|когда|где|почему|зачем|кто|какой|какая|какие|какое|сколько|можно ли|могу ли|есть ли|"
+    r"подскажите|скажите)(?![\w])",
     re.IGNORECASE,
 )
 _PRAISE = _rx(
@@ -420,6 +493,43 @@ _NEGATIVE_EVENT = _rx(
         r"storniert",
         r"verloren",
         r"verspätet",
+        # Russian, by verb stem and ending rather than by phrase: "not received / delivered / come" in any person,
+        # and gender (не получил/-а/-и, не доставлен/-а/-о/-ы, не пришёл/пришла/пришло/пришли, не дошёл...),
+        # "still not" (до сих пор не, так и не, всё ещё нет), cancelled, lost, charged twice, broken, late, no answer
+        r"(?:не|ни разу не) (?:получил\w*|доставил\w*|доставлен\w*|привезл\w*|привез[её]н\w*"
+        r"|приш[её]л|пришл[аои]|пришли|дош[её]л|дошл[аои]|дошли"
+        r"|вернул\w*|возвращ\w*|зачислен\w*|зачислил\w*|работает|работают|включается)",
+        r"(?:до сих пор|так и|вс[её] ещ[её]|всё еще) (?:не|нет)",
+        r"отмен(?:ил[аи]?|ен[аоы]?|[её]н|ят)",
+        r"отмена (?:рейса|заказа|поезда)",
+        r"потерял[аи]?",
+        r"потеряли",
+        r"потерян\w*",
+        r"утерян\w*",
+        r"пропал[аио]?",
+        r"исчез\w*",
+        r"(?:списали|сняли|списал[аио]?|снял[аио]?) (?:деньги |оплату )?(?:дважды|два раза|повторно|лишн\w*)",
+        r"(?:двойн\w*|повторн\w*) (?:списани\w*|оплат\w*|платеж\w*|платёж\w*)",
+        r"сломан\w*",
+        r"слома\w*",
+        r"разбит\w*",
+        r"поврежд[её]н\w*",
+        r"бракованн\w*",
+        r"брак",
+        r"задерж(?:ка|ки|ку|али|ан\w*|ивают)",
+        r"опаздыва\w*",
+        r"просрочен\w*",
+        r"(?:никто|никого) не (?:отвечает|отвечают|ответил|помог\w*|перезвонил\w*|решил\w*)",
+        r"не (?:отвечает|отвечают|ответил[аи]?|перезвонил[аи]?|реагиру\w*)",
+        r"нет ответа",
+        r"без ответа",
+        r"игнорир\w*",
+        r"обман\w*",
+        r"безобрази\w*",
+        r"позор\w*",
+        r"возмутительн\w*",
+        r"кошмар\w*",
+        r"ужасн\w*",
     ]
 )
 
@@ -454,6 +564,11 @@ _TOPIC_KEYWORDS: dict[str, re.Pattern[str]] = {
             r"verspätung",
             r"ritardo",
             r"vertraging",
+            r"задерж\w*",
+            r"опозда\w*",
+            r"опаздыва\w*",
+            r"долго ждать",
+            r"жд[уеё]м? уже",
         ]
     ),
     "cancellation": _rx(
@@ -467,6 +582,7 @@ _TOPIC_KEYWORDS: dict[str, re.Pattern[str]] = {
             r"annulliert",
             r"cancellato",
             r"geannuleerd",
+            r"отмен\w*",
         ]
     ),
     "baggage": _rx(
@@ -485,6 +601,9 @@ _TOPIC_KEYWORDS: dict[str, re.Pattern[str]] = {
             r"koffer",
             r"bagaglio",
             r"bagagem",
+            r"багаж\w*",
+            r"чемодан\w*",
+            r"сумк[аиуе]",
         ]
     ),
     "refund": _rx(
@@ -503,6 +622,9 @@ _TOPIC_KEYWORDS: dict[str, re.Pattern[str]] = {
             r"rimborso",
             r"terugbetaling",
             r"reembolso",
+            r"возврат\w*",
+            r"верн(?:ите|уть) (?:деньги|средства)",
+            r"компенсаци\w*",
         ]
     ),
     "booking/payment": _rx(
@@ -534,6 +656,13 @@ _TOPIC_KEYWORDS: dict[str, re.Pattern[str]] = {
             r"buchung",
             r"prenotazione",
             r"boeking",
+            r"оплат\w*",
+            r"списал\w*",
+            r"списани\w*",
+            r"бронировани\w*",
+            r"бронь",
+            r"сняли деньги",
+            r"карт[аыу] (?:списал\w*|не проходит)",
         ]
     ),
     "delivery": _rx(
@@ -558,6 +687,16 @@ _TOPIC_KEYWORDS: dict[str, re.Pattern[str]] = {
             r"consegna",
             r"bezorging",
             r"pakket",
+            r"доставк\w*",
+            r"доставлен\w*",
+            r"доставил\w*",
+            r"посылк\w*",
+            r"заказ\w*",
+            r"курьер\w*",
+            r"трек\w*",
+            r"пункт выдачи",
+            r"не приш[её]л",
+            r"не пришл[аои]",
         ]
     ),
     "customer service": _rx(
@@ -584,6 +723,11 @@ _TOPIC_KEYWORDS: dict[str, re.Pattern[str]] = {
             r"kundenservice",
             r"servizio clienti",
             r"klantenservice",
+            r"поддержк\w*",
+            r"оператор\w*",
+            r"не отвеча\w*",
+            r"горяч\w* лини\w*",
+            r"служб\w* (?:поддержки|заботы)",
         ]
     ),
     "staff": _rx(
@@ -605,6 +749,11 @@ _TOPIC_KEYWORDS: dict[str, re.Pattern[str]] = {
             r"azafata",
             r"personal",
             r"personale",
+            r"сотрудник\w*",
+            r"персонал\w*",
+            r"хамств\w*",
+            r"нагруби\w*",
+            r"продав\w*",
         ]
     ),
     "product quality": _rx(
@@ -637,6 +786,13 @@ _TOPIC_KEYWORDS: dict[str, re.Pattern[str]] = {
             r"réseau",
             r"roto",
             r"kaputt",
+            r"брак",
+            r"бракованн\w*",
+            r"сломан\w*",
+            r"сломал\w*",
+            r"не работает",
+            r"качеств\w*",
+            r"разбит\w*",
         ]
     ),
 }
