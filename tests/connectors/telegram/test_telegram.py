@@ -454,3 +454,16 @@ def test_the_token_is_redacted_from_httpx_logs(caplog: pytest.LogCaptureFixture)
         logger.info('HTTP Request: %s %s "%s"', "POST", httpx.URL(f"https://api.telegram.org/bot{TOKEN}/getMe"),
                     "HTTP/1.1 200 OK")
     assert TOKEN not in caplog.text and "bot<redacted>/getMe" in caplog.text
+
+
+@given(name=st.sampled_from(["error_429.json", "error_400_chat_not_found.json", "error_403_blocked.json",
+                             "error_401.json", "error_502.json", "error_400_migrated.json", "send_message_200.json"]),
+       status=st.sampled_from([200, 400, 401, 403, 429, 502]), path=st.lists(st.integers(0, 20), max_size=4),
+       value=json_values)
+@settings(max_examples=200, deadline=None)
+def test_mutated_api_answers_are_results_or_send_errors(name: str, status: int, path: list[int], value: Any) -> None:
+    from compris.connectors.telegram.api import result
+
+    body = json.dumps(mutate(fixture("telegram", name), path, value)).encode()
+    with contextlib.suppress(SendError):
+        result(httpx.Response(status, content=body), "sendMessage")

@@ -120,13 +120,15 @@ def error(data: Mapping[str, Any], status: int, method: str) -> SendError:
     """``{"ok": false, "error_code", "description", "parameters": {retry_after, migrate_to_chat_id}}`` as a
     :class:`SendError`: 429 and 5xx are retried (after ``retry_after``), 401 means the token was revoked, the rest
     (400 chat not found, 403 blocked...) is final, with a clear reason."""
-    code = data.get("error_code") if isinstance(data.get("error_code"), int) else status
+    given = data.get("error_code")
+    code = given if isinstance(given, int) and not isinstance(given, bool) else status
     description = redact(str(data.get("description") or "error"))[:300]
-    parameters = data.get("parameters") if isinstance(data.get("parameters"), dict) else {}
+    found = data.get("parameters")
+    parameters: Mapping[str, Any] = found if isinstance(found, dict) else {}
     if code == 429 or status == 429:
         wait = parameters.get("retry_after")
         retry_after = float(wait) if isinstance(wait, int | float) and not isinstance(wait, bool) and wait >= 0 \
-            else None
+            and wait < 86_400 else None
         return SendError(f"{PRODUCT} rate limit reached ({method}): {description}", retryable=True,
                          retry_after=retry_after)
     if code >= 500 or status >= 500:
