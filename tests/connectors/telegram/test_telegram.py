@@ -416,8 +416,8 @@ def test_a_text_over_4096_characters_is_refused(api: StandIn, http: httpx.Client
 def test_check_connection(api: StandIn, http: httpx.Client) -> None:
     api.on("POST", path("getMe"), Reply(200, fixture("telegram", "get_me_200.json")))
     assert CONNECTOR.check_connection(account(api), http) == (
-        "connected as @AirComprisBot (7012345678; privacy mode on: in groups it sees only commands and replies to "
-        "it, can be connected to business accounts)")
+        "connected as @AirComprisBot (7012345678; privacy mode on: in groups it sees only commands, mentions of it "
+        "and replies to it, can be connected to business accounts)")
 
 
 def test_check_connection_failures(api: StandIn, http: httpx.Client) -> None:

@@ -283,7 +283,7 @@ class TelegramConnector(Connector):
             raise ConnectorError(f"this token belongs to bot {me.get('id')} (@{me.get('username')}), not to the "
                                  f"account's bot id {account.external_id}")
         groups = "reads all group messages" if me.get("can_read_all_group_messages") is True else \
-            "privacy mode on: in groups it sees only commands and replies to it"
+            "privacy mode on: in groups it sees only commands, mentions of it and replies to it"
         business = ", can be connected to business accounts" if me.get("can_connect_to_business") is True else ""
         return f"connected as @{me.get('username')} ({me.get('id')}; {groups}{business})"
 
