@@ -128,3 +128,38 @@ def test_a_photo_gets_its_file_path_and_a_button_is_answered(settings: Settings,
     trip.world.run_jobs()
     answer = trip.inbound("5512345678:cb:4382bfdwdsb323b2d9")
     assert (answer.platform_extra or {})["choice"] == "csat:42:4" and answer.case_id == photo.case_id
+
+
+def test_a_survey_goes_as_buttons_and_the_tap_answers_it(settings: Settings, runtime: Runtime, world: World,
+                                                          api: StandIn) -> None:
+    from compris.models import Case, CaseStatus, Survey
+    from tests.surveys.helpers import configure, set_status
+
+    trip = _trip(settings, runtime, world, api)
+    configure(world, channel_account_id=trip.account_id, ask_comment=False)
+    api.on("POST", path("sendMessage"), Reply(200, fixture("telegram", "send_message_200.json")))
+    trip.deliver(_update("message_text.json", "message"), HEADERS)
+    trip.reply("5512345678:412", "Votre valise arrive ce soir.", "private")
+    case_id = trip.inbound("5512345678:412").case_id
+    with runtime.db.transaction() as session:
+        case = session.get(Case, case_id)
+        assert case is not None
+        number = case.number
+    survey_answer = fixture("telegram", "send_message_200.json")
+    survey_answer["result"]["message_id"] = 440
+    api.on("POST", path("sendMessage"), Reply(200, survey_answer))
+    set_status(world, CaseStatus.RESOLVED, number)
+    world.run_jobs()
+    sent = api.requests[-1].json()
+    assert sent["chat_id"] == 5512345678
+    buttons = [row[0] for row in sent["reply_markup"]["inline_keyboard"]]
+    assert len(buttons) == 5 and all(len(b["callback_data"].encode()) <= 64 for b in buttons)
+
+    tap = fixture("telegram", "callback_query.json")
+    tap["callback_query"]["data"] = buttons[0]["callback_data"]
+    tap["callback_query"]["message"].update(message_id=440, reply_markup=sent["reply_markup"])
+    trip.deliver(json.dumps(tap).encode(), HEADERS)
+    with runtime.db.transaction() as session:
+        (survey,) = session.scalars(select(Survey)).all()
+        assert survey.answered_via == "button" and survey.rating is not None
+        assert session.get(Case, case_id).status == CaseStatus.RESOLVED  # type: ignore[union-attr]
