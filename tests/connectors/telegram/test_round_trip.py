@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from compris.config import Settings
-from compris.connectors import fixture
+from compris.connectors import fixture, fixture_bytes
 from compris.models import Message, RawEvent
 from compris.runtime import Runtime
 from tests.conftest import World
@@ -97,6 +97,10 @@ def test_business_message_is_answered_on_behalf_of_the_business(settings: Settin
     trip.deliver(_update("business_message_owner.json", "business_message"), HEADERS)
     own = trip.inbound(f"b:{CONNECTION}:6623456789:2202")
     assert own.case_id == trip.inbound(platform_id).case_id and own.direction != "inbound"
+
+    # the customer deletes the message: flagged deleted on the case, not removed
+    trip.deliver(fixture_bytes("telegram", "deleted_business_messages.json"), HEADERS)
+    assert trip.inbound(platform_id).deleted_at is not None
 
 
 def test_a_disabled_business_connection_fails_the_reply_with_its_reason(settings: Settings, runtime: Runtime,

@@ -49,7 +49,7 @@ ATTACHMENTS = AttachmentRules(
     mime_types=frozenset({media.JPEG, media.PNG, media.WEBP, media.GIF, media.PDF, media.MP4, media.QUICKTIME,
                           media.WEBM, media.MP3, media.M4A, media.OGG, media.WAV, media.AAC}),
     max_count=10, max_bytes=50 * MB, max_bytes_by_kind={"image": 10 * MB}, public_url=False)
-#: Compris's kind (and MIME type) → the Bot API method and its file field
+#: images sent as photos (``sendPhoto``; Telegram recompresses them); GIFs go as documents to stay animated
 _PHOTO_TYPES = frozenset({media.JPEG, media.PNG, media.WEBP})
 #: inline keyboards: one button a row; callback_data is 1-64 bytes; Telegram has no documented label limit, but
 #: long labels are cut on phones
