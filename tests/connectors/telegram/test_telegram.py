@@ -303,6 +303,18 @@ def test_a_public_reply_in_a_group(api: StandIn, http: httpx.Client) -> None:
                                  "reply_parameters": {"message_id": 9021, "allow_sending_without_reply": True}}
 
 
+def test_a_reply_in_a_forum_topic_stays_in_the_topic(api: StandIn, http: httpx.Client) -> None:
+    data = fixture("telegram", "message_group_mention.json")
+    data["message"].update(message_thread_id=77, is_topic_message=True)
+    (inbound,) = CONNECTOR.parse(account(), json.dumps(data).encode()).messages
+    assert inbound.extra["topic_id"] == 77 and inbound.thread_key == "-1001987654321"
+    api.on("POST", path("sendMessage"), Reply(200, fixture("telegram", "send_message_200.json")))
+    CONNECTOR.send(account(api), message("On s'en occupe", visibility=Visibility.PUBLIC, thread_key="-1001987654321",
+                                         reply_to_platform_id="-1001987654321:9021", extra=dict(inbound.extra)), http)
+    assert api.only().json() == {"chat_id": -1001987654321, "message_thread_id": 77, "text": "On s'en occupe",
+                                 "reply_parameters": {"message_id": 9021, "allow_sending_without_reply": True}}
+
+
 def test_a_private_message_to_a_group_member_goes_to_their_chat_with_the_bot(api: StandIn,
                                                                              http: httpx.Client) -> None:
     api.on("POST", path("sendMessage"), Reply(200, fixture("telegram", "send_message_200.json")))

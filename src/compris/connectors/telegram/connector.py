@@ -190,8 +190,12 @@ class TelegramConnector(Connector):
         if connection:
             common["business_connection_id"] = connection
         reply = inbound.split_message(message.reply_to_platform_id or "")
+        same_chat = reply is not None and (reply[0], reply[1]) == (connection, chat_id)
         reply_parameters = {"message_id": reply[2], "allow_sending_without_reply": True} \
-            if reply is not None and (reply[0], reply[1]) == (connection, chat_id) else None
+            if reply is not None and same_chat else None
+        topic = message.extra.get("topic_id")
+        if same_chat and chat_id.startswith("-") and isinstance(topic, int) and not isinstance(topic, bool):
+            common["message_thread_id"] = topic
 
         def sent(result: Any) -> str:
             if not isinstance(result, dict) or not isinstance(result.get("message_id"), int):

@@ -283,6 +283,9 @@ def _message(message: JSON, update: str, out: _Out, *, bot_id: str, bot_username
             extra["sent_by_business_bot"] = True
     if addressed:
         extra["addressed"] = addressed
+    topic = opt_int(message, "message_thread_id")
+    if group and message.get("is_topic_message") is True and topic is not None:
+        extra["topic_id"] = topic  # a forum topic: the reply goes to the same topic
     if files:
         extra["files"] = files
     if message.get("forward_origin") is not None:
