@@ -46,7 +46,8 @@ def test_the_demo_is_created_through_the_pipeline_and_only_once(settings: Settin
         roles = set(s.scalars(select(User.role).where(User.workspace_id == workspace.id)))
         assert roles == {"admin", "supervisor", "agent"}
         channel_accounts = list(s.scalars(select(ChannelAccount).where(ChannelAccount.workspace_id == workspace.id)))
-        assert {a.settings["flavour"] for a in channel_accounts} == {"x", "facebook", "instagram", "whatsapp"}
+        assert {a.settings["flavour"] for a in channel_accounts} == {
+            "x", "facebook", "instagram", "whatsapp", "vk", "telegram", "bluesky", "mastodon", "google", "tripadvisor"}
         assert all(a.settings["api_base"] == "http://testserver/sandbox-network" for a in channel_accounts)
         # every story went through the webhook pipeline
         raw_states = set(s.scalars(select(RawEvent.status)))
@@ -108,7 +109,7 @@ def test_the_sandbox_network_page_shows_the_demo_stories(settings: Settings) -> 
     network = SandboxNetwork(network_path(settings.data_dir))
     try:
         brands = {b.external_id: b for b in network.store.brands()}
-        assert len(brands) == 5
+        assert len(brands) == 11
         assert all(b.webhook_url.startswith("http://testserver/webhooks/") for b in brands.values())
         client = TestClient(create_network_app(network))
         page = client.get("/?brand=aircompris-x")
@@ -117,5 +118,17 @@ def test_the_sandbox_network_page_shows_the_demo_stories(settings: Settings) -> 
         assert "Promoted" in page.text
         boutique = client.get("/?brand=aircompris-facebook").text
         assert boutique.count('class="msg customer"') >= 9
+        reviews = client.get("/?brand=hotelcompris-paris-google").text
+        assert "Google reviews" in reviews and 'aria-label="2 out of 5 stars"' in reviews
     finally:
         network.close()
+
+
+def test_the_demos_reviews_carry_their_stars_into_triage(settings: Settings, runtime: Runtime) -> None:
+    ensure_demo(settings)
+    with runtime.db.transaction() as s:
+        ratings = {m.platform_message_id: m for m in s.scalars(select(Message).where(Message.rating.is_not(None)))}
+        assert {k: m.rating for k, m in ratings.items()} == {"demo-g-01": 2, "demo-g-02": 5, "demo-ta-01": 1,
+                                                           "demo-ta-02": 4}
+        assert ratings["demo-ta-01"].triage["intent"] == "complaint"
+        assert ratings["demo-g-02"].triage["sentiment"] == "positive"

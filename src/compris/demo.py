@@ -264,8 +264,9 @@ def _deliver(demo: _Demo, data: dict[str, Any], step: dict[str, Any]) -> None:
         posted = demo.network.customer_message(
             account.external_id, _persona(data, step["persona"]), step["kind"], step["text"],
             thread_id=step.get("thread"), promoted=bool(step.get("promoted", False)),
-            reshares=int(step.get("reshares", 0)), attachments=attachments,
+            reshares=int(step.get("reshares", 0)), attachments=attachments, thread_title=step.get("thread_title"),
             created_at=now() - timedelta(minutes=step["minutes_ago"]), message_id=step["id"], deliver=False,
+            rating=step.get("rating"),
         )
         body = posted.body
     except NetworkError as exc:

@@ -150,14 +150,13 @@ def test_the_tapped_answer_reaches_the_case_with_its_choice(live: Live) -> None:
 def test_a_network_file_from_before_choices_is_upgraded(tmp_path: Path) -> None:
     path = tmp_path / "old.db"
     old = sqlite3.connect(path)
-    old.executescript(SCHEMA.replace("    response TEXT,\n    choices TEXT NOT NULL DEFAULT '[]',  -- a brand's "
-                                     "private message: the answers the customer may tap\n    choice TEXT"
-                                     "                      -- a customer's message: the payload of the answer "
-                                     "tapped\n", "    response TEXT\n"))
-    assert "choices" not in {r[1] for r in old.execute("PRAGMA table_info(messages)")}
+    start = SCHEMA.index("    response TEXT,\n")
+    end = SCHEMA.index(");", start)
+    old.executescript(SCHEMA[:start] + "    response TEXT\n" + SCHEMA[end:])  # the messages table before choices
+    assert not {"choices", "choice", "rating"} & {r[1] for r in old.execute("PRAGMA table_info(messages)")}
     old.close()
     store = Store(path)
     try:
-        assert {"choices", "choice"} <= {str(r["name"]) for r in store._read("PRAGMA table_info(messages)")}
+        assert {"choices", "choice", "rating"} <= {str(r["name"]) for r in store._read("PRAGMA table_info(messages)")}
     finally:
         store.close()

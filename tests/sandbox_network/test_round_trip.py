@@ -238,3 +238,31 @@ def test_a_reply_with_an_attachment_reaches_the_network_and_its_link_serves_the_
     assert fetched.status_code == 200 and fetched.content == png
     assert fetched.headers["x-content-type-options"] == "nosniff"
     assert _outbox(live, reply_id).state == DeliveryState.SENT
+
+
+def test_a_review_with_its_stars_reaches_the_case_and_triage(live: Live) -> None:
+    # given a customer leaves a two-star review that reads politely (on a review-site flavoured account)
+    posted = live.simulate(text="The room was fine I suppose. Breakfast ended at 9.", rating=2, wait=True)
+    assert posted["status"] == 200
+    assert live.thread(posted["thread_id"])[0]["rating"] == 2
+    live.run_jobs()
+    case = _case_of(live, posted["id"])
+    with live.runtime.db.transaction() as session:
+        message = session.scalar(select(Message).where(Message.platform_message_id == posted["id"]))
+        assert message is not None
+        # then the stars are kept on the message and decide triage: a complaint with negative sentiment
+        assert message.rating == 2
+        assert message.triage["rating"] == 2
+        assert message.triage["intent"] == "complaint" and message.triage["sentiment"] == "negative"
+        assert "rating: 2 stars" in message.triage["notes"]
+    assert case.triage["rating"] == 2
+
+
+def test_a_rating_goes_only_on_a_post_and_within_one_to_five(live: Live) -> None:
+    for fields in ({"rating": 6}, {"rating": 0}, {"rating": "x"}):
+        response = live.http.post(f"{live.network}/api/simulate", json={
+            "brand": "air-1", "author": {"id": "c"}, "kind": "post", "text": "hi", **fields})
+        assert response.status_code == 422
+    response = live.http.post(f"{live.network}/api/simulate", json={
+        "brand": "air-1", "author": {"id": "c"}, "kind": "dm", "text": "hi", "rating": 4})
+    assert response.status_code == 400 and "rating" in response.text

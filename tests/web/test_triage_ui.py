@@ -1,9 +1,9 @@
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from compris.config import Settings
-from compris.models import Message, TriageCorrection
+from compris.models import Message, TriageCorrection, User
 from compris.runtime import Runtime
 from tests.conftest import World
 from tests.web.test_pages import Agent, customer_writes, make_client
@@ -54,3 +54,19 @@ def test_another_workspace_cannot_correct_a_message(
         assert response.status_code == 404
         with runtime.db.transaction() as s:
             assert s.scalars(select(TriageCorrection)).all() == []
+
+
+def test_a_reviews_stars_show_in_the_inbox_and_on_the_case(settings: Settings, runtime: Runtime,
+                                                            world: World) -> None:
+    with make_client(settings, runtime) as client:
+        customer_writes(client, world, "Décevant. <script>alert(1)</script>", author="rev", rating=2)
+        agent = Agent(client, world.agent.email)
+        inbox = agent.get("/inbox").text
+        assert 'aria-label="2 out of 5 stars"' in inbox and "★★☆☆☆" in inbox.replace(
+            '<span class="stars-off">', "").replace("</span></span>", "")
+        case = agent.get("/cases/1").text
+        assert case.count('aria-label="2 out of 5 stars"') == 1
+        assert "<script>alert(1)</script>" not in case  # the review's text stays escaped
+        with runtime.db.transaction() as s:
+            s.execute(update(User).values(language="fr"))
+        assert "2 étoiles sur 5" in agent.get("/cases/1").text

@@ -568,6 +568,13 @@ class Connector:
         """
         raise ConnectorError(f"{self.display_name} is not polled")
 
+    # --- mastodon: limits that depend on the account (a Mastodon instance sets its own character limit) ----------
+    def limits_for(self, settings: Mapping[str, Any]) -> Limits:
+        """The limits of the account whose non-secret ``settings`` are given: the reply box, the reply guard and the
+        outbox read a reply's length limit here. The default is the network's :attr:`limits`; Mastodon answers
+        with its instance's character limit (the account's ``max_characters`` setting)."""
+        return self.limits
+
 
 @dataclass(frozen=True)
 class PolledEvent:

@@ -1,4 +1,4 @@
-"""How networks count a text's length: characters, grapheme clusters (Bluesky), or X's weighted count.
+"""How networks count a text's length: characters, grapheme clusters (Bluesky), X's weighted count, Mastodon's.
 
 Pure functions, used by the connectors' :class:`~compris.connectors.base.Limits` and by the reply guard.
 """
@@ -82,7 +82,53 @@ def x_offset(text: str, limit: int, *, reply: bool = True) -> int:
     return len(text)
 
 
+# Mastodon (``StatusLengthValidator``): the text is counted in grapheme clusters (``each_grapheme_cluster.size``)
+# after every URL with a protocol (``extract_url_without_protocol: false``: ``www.example.com`` alone is text) is
+# replaced by 23 characters (``URL_PLACEHOLDER_CHARS``, reported by the instance as
+# ``configuration.statuses.characters_reserved_per_url``) and every mention ``@user@server`` by ``@user``.
+MASTODON_URL_LENGTH = 23
+_MASTODON_URL = re.compile(
+    r"(?<![\w@$#/.])https?://(?:[\w-]+\.)+[\w-]+(?::\d+)?(?:[/?#][^\s<>\"]*)?(?<![.,;:!?)\]'\"])",
+    re.IGNORECASE,
+)
+# Account::MENTION_RE: not after ``=``, ``/`` or a word character; a username, then an optional ``@domain``
+_MASTODON_MENTION = re.compile(
+    r"(?<![=/\w])@([a-z0-9_]+(?:[a-z0-9_.-]+[a-z0-9_]+)?)(@[\w.-]+\w)?", re.IGNORECASE
+)
+
+
+def _mastodon_units(text: str) -> list[tuple[int, int, int]]:
+    """(start, end, weight) of each counted unit of ``text`` as Mastodon counts it."""
+    entities: list[tuple[int, int, int]] = []
+    for url in _MASTODON_URL.finditer(text):
+        entities.append((url.start(), url.end(), MASTODON_URL_LENGTH))
+    for mention in _MASTODON_MENTION.finditer(text):
+        start, end = mention.span()
+        if any(s < end and start < e for s, e, _ in entities):  # inside a URL: the URL wins
+            continue
+        entities.append((start, end, 1 + grapheme_count(mention.group(1))))
+    entities.sort()
+    units: list[tuple[int, int, int]] = []
+    pos = 0
+    for start, end, weight in entities:
+        units.extend((pos + m.start(), pos + m.end(), 1) for m in _GRAPHEME.finditer(text[pos:start]))
+        units.append((start, end, weight))
+        pos = end
+    units.extend((pos + m.start(), pos + m.end(), 1) for m in _GRAPHEME.finditer(text[pos:]))
+    return units
+
+
 def mastodon_length(text: str) -> int:
-    """``text``'s length as Mastodon counts it: characters, every URL as 23, a mention ``@user@server`` as
+    """``text``'s length as Mastodon counts it: grapheme clusters, every URL as 23, a mention ``@user@server`` as
     ``@user`` (the server part is not counted)."""
-    raise NotImplementedError  # scaffold: implemented by the Mastodon connector's work
+    return sum(w for _, _, w in _mastodon_units(text))
+
+
+def mastodon_offset(text: str, limit: int) -> int:
+    """The character offset from which ``text`` is over Mastodon's ``limit`` (len(text) when it is not)."""
+    total = 0
+    for start, _end, weight in _mastodon_units(text):
+        total += weight
+        if total > limit:
+            return start
+    return len(text)

@@ -62,8 +62,9 @@ def situation(session: Session, case: Case, visibility: str) -> ReplySituation:
         return ReplySituation(target=target)
     connector = connector_for(account)
     public = visibility == Visibility.PUBLIC
-    limits = {Visibility.PUBLIC.value: connector.limits.public_max_length,
-              Visibility.PRIVATE.value: connector.limits.private_max_length}
+    account_limits = connector.limits_for(account.settings or {})  # a Mastodon instance's own character limit
+    limits = {Visibility.PUBLIC.value: account_limits.public_max_length,
+              Visibility.PRIVATE.value: account_limits.private_max_length}
     last = target.sent_at
     identity = session.get(Identity, target.author_identity_id) if target.author_identity_id else None
     if target.visibility == visibility and target.thread_id:
@@ -84,8 +85,8 @@ def situation(session: Session, case: Case, visibility: str) -> ReplySituation:
         connector=connector,
         network=account.network,
         network_name=connector.display_name,
-        max_length=connector.limits.max_length(visibility),
-        unit=connector.limits.length_unit,
+        max_length=account_limits.max_length(visibility),
+        unit=account_limits.length_unit,
         window_open=window.open,
         window_reason=window.reason if not window.open else None,
         mention=connector.reply_mention(visibility, identity.handle if identity else None),

@@ -52,6 +52,14 @@ FLAVOURS: dict[str, dict[str, str]] = {
     "facebook": {"label": "Facebook", "post": "Post on the page", "comment": "Comment", "dm": "Messenger"},
     "instagram": {"label": "Instagram", "post": "Mention", "comment": "Comment", "dm": "Direct message"},
     "whatsapp": {"label": "WhatsApp", "post": "Status mention", "comment": "Comment", "dm": "WhatsApp message"},
+    "vk": {"label": "VKontakte", "post": "Wall post", "comment": "Comment", "dm": "Community message"},
+    "telegram": {"label": "Telegram", "post": "Channel post", "comment": "Comment", "dm": "Telegram message"},
+    "mastodon": {"label": "Mastodon", "post": "Mention", "comment": "Reply", "dm": "Direct mention"},
+    "bluesky": {"label": "Bluesky", "post": "Mention", "comment": "Reply", "dm": "Chat message"},
+    "google": {"label": "Google reviews", "post": "Review", "comment": "Comment", "dm": "Message", "review": "1"},
+    "tripadvisor": {"label": "Tripadvisor", "post": "Review", "comment": "Comment", "dm": "Message", "review": "1"},
+    "yelp": {"label": "Yelp", "post": "Review", "comment": "Comment", "dm": "Message", "review": "1"},
+    "youtube": {"label": "YouTube", "post": "Video comment", "comment": "Reply", "dm": "Message"},
 }
 
 
@@ -88,6 +96,7 @@ class SimulateIn(BaseModel):
     promoted: bool = False
     reshares: int = Field(default=0, ge=0)
     attachments: list[AttachmentIn] = Field(default_factory=list, max_length=10)
+    rating: int | None = Field(default=None, ge=1, le=5, description="A review's stars (a post only).")
     created_at: datetime | None = Field(default=None, description="Default: now. Must carry a time zone.")
     wait: bool = Field(default=False, description="Deliver now and answer with the webhook's HTTP status.")
 
@@ -239,6 +248,7 @@ def create_network_app(network: SandboxNetwork, *, manage_lifecycle: bool = Fals
             body.brand, body.author.persona(), body.kind, body.text, thread_id=body.thread_id,
             reply_to=body.reply_to, thread_title=body.thread_title, promoted=body.promoted, reshares=body.reshares,
             attachments=[a.model_dump() for a in body.attachments], created_at=created, wait=body.wait,
+            rating=body.rating,
         )
         return posted.wire()
 
@@ -339,13 +349,14 @@ def create_network_app(network: SandboxNetwork, *, manage_lifecycle: bool = Fals
         text: str = Form(""),
         promoted: str = Form(""),
         reshares: str = Form("0"),
+        rating: str = Form(""),
     ) -> Response:
         check_form(form_token)
         try:
             persona = _form_persona(network, persona_id, name, handle, followers, verified)
             posted = network.customer_message(
                 brand, persona, kind, text, thread_id=post_id or None, promoted=bool(promoted),
-                reshares=_int(reshares, "reshares"),
+                reshares=_int(reshares, "reshares"), rating=_int(rating, "rating") if rating.strip() else None,
             )
         except NetworkError as exc:
             return back(request, brand, error=exc.message)

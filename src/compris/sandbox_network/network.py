@@ -325,6 +325,7 @@ class SandboxNetwork:
         deliver: bool = True,
         wait: bool = False,
         choice: str | None = None,
+        rating: int | None = None,
     ) -> Posted:
         """Store a customer's message and deliver it to the brand (``wait``: now, in this thread)."""
         brand = self.brand(brand_id)
@@ -338,6 +339,8 @@ class SandboxNetwork:
             raise NetworkError(f"a message has at most {CUSTOMER_MAX} characters")
         if not author.id.strip():
             raise NetworkError("the author needs an id")
+        if rating is not None and (kind != "post" or not 1 <= rating <= 5):
+            raise NetworkError("a rating (1 to 5 stars) goes on a review, a post")
         created = created_at or utcnow()
         if created.tzinfo is None:
             raise NetworkError("created_at needs a time zone")
@@ -375,6 +378,8 @@ class SandboxNetwork:
             data["reply_to"] = reply_to
         if choice:
             data["choice"] = choice
+        if rating is not None:
+            data["rating"] = rating
         if self.public_url:
             data["permalink"] = f"{self.public_url}/?brand={brand.external_id}#m-{mid}"
         body = json.dumps({"event_id": event_id, "type": "message", "data": data}, ensure_ascii=False).encode()
@@ -384,7 +389,7 @@ class SandboxNetwork:
                 conn, brand=brand.external_id, thread_id=thread, thread_kind=thread_kind, kind=kind,
                 sender="customer", text=text, created_at=created, message_id=mid, persona_id=author.id,
                 title=title if kind == "post" else None, reply_to=reply_to, attachments=clean_attachments,
-                promoted=promoted, reshares=max(0, int(reshares)), choice=choice,
+                promoted=promoted, reshares=max(0, int(reshares)), choice=choice, rating=rating,
             )
             if not created_now:
                 raise NetworkError(f"message {mid!r} exists", 409)

@@ -67,7 +67,8 @@ CREATE TABLE IF NOT EXISTS messages (
     request_digest TEXT,
     response TEXT,
     choices TEXT NOT NULL DEFAULT '[]',  -- a brand's private message: the answers the customer may tap
-    choice TEXT                      -- a customer's message: the payload of the answer tapped
+    choice TEXT,                     -- a customer's message: the payload of the answer tapped
+    rating INTEGER                   -- a review (review-site flavours): 1-5 stars
 );
 CREATE INDEX IF NOT EXISTS messages_thread ON messages (brand, thread_id, seq);
 CREATE UNIQUE INDEX IF NOT EXISTS messages_idempotency ON messages (brand, idempotency_key)
@@ -207,6 +208,8 @@ class StoredMessage:
     choices: tuple[dict[str, Any], ...] = ()
     #: a customer's message: the payload of the button tapped
     choice: str | None = None
+    #: a customer's review: 1-5 stars
+    rating: int | None = None
 
     def wire(self) -> dict[str, Any]:
         """The message as the brand API shows it."""
@@ -224,6 +227,7 @@ class StoredMessage:
             "reshares": self.reshares,
             "choices": list(self.choices),
             "choice": self.choice,
+            "rating": self.rating,
         }
 
 
@@ -246,6 +250,8 @@ class Store:
                 self._conn.execute("ALTER TABLE messages ADD COLUMN choices TEXT NOT NULL DEFAULT '[]'")
             if "choice" not in columns:
                 self._conn.execute("ALTER TABLE messages ADD COLUMN choice TEXT")
+            if "rating" not in columns:  # a network file from before reviews existed
+                self._conn.execute("ALTER TABLE messages ADD COLUMN rating INTEGER")
 
     def close(self) -> None:
         with self._lock:
@@ -391,6 +397,7 @@ class Store:
         response: dict[str, Any] | None = None,
         choices: Sequence[dict[str, Any]] = (),
         choice: str | None = None,
+        rating: int | None = None,
     ) -> bool:
         """Insert a message (and its thread when new) inside ``conn``'s transaction; False if the id exists."""
         stamp = iso(created_at)
@@ -405,11 +412,11 @@ class Store:
         )
         conn.execute(
             "INSERT INTO messages (id, brand, thread_id, kind, sender, persona_id, text, reply_to, created_at, "
-            "attachments, promoted, reshares, idempotency_key, request_digest, response, choices, choice) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "attachments, promoted, reshares, idempotency_key, request_digest, response, choices, choice, rating) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (message_id, brand, thread_id, kind, sender, persona_id, text, reply_to, stamp,
              json.dumps(list(attachments)), int(promoted), int(reshares), idempotency_key, request_digest,
-             json.dumps(response) if response is not None else None, json.dumps(list(choices)), choice),
+             json.dumps(response) if response is not None else None, json.dumps(list(choices)), choice, rating),
         )
         return True
 
@@ -571,4 +578,5 @@ def _message(row: sqlite3.Row) -> StoredMessage:
         persona=persona, reply_to=row["reply_to"], attachments=tuple(json.loads(row["attachments"] or "[]")),
         promoted=bool(row["promoted"]), reshares=int(row["reshares"] or 0), delivery=delivery,
         choices=tuple(json.loads(row["choices"] or "[]")), choice=row["choice"],
+        rating=int(row["rating"]) if row["rating"] is not None else None,
     )

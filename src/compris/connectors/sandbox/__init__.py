@@ -134,6 +134,7 @@ class SandboxConnector(Connector):
             is_own=str(author["id"]) == account.external_id,
             permalink=_opt_str(data.get("permalink")),
             extra={"choice": str(data["choice"])} if data.get("choice") else {},
+            rating=_rating(data.get("rating")),
         )
 
     def send(self, account: AccountContext, message: OutboundMessage, client: httpx.Client) -> SendResult:
@@ -198,6 +199,15 @@ class SandboxConnector(Connector):
         if response.status_code != 200:
             raise SendError(f"sandbox answered {response.status_code}", retryable=False)
         return f"connected as {response.json().get('name', '?')}"
+
+
+def _rating(value: Any) -> int | None:
+    """A review's stars: a whole number from 1 to 5, or None."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 5:
+        raise ValueError("rating must be a whole number of stars from 1 to 5")
+    return value
 
 
 def _opt_str(value: Any) -> str | None:

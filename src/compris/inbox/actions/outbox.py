@@ -121,7 +121,7 @@ def queue_outbound(
                                         has_text=bool(text))
         if refusal:
             raise Invalid.of(refusal[0], **refusal[1])
-    limit = connector.limits.max_length(visibility)
+    limit = connector.limits_for(account.settings or {}).max_length(visibility)
     length = connector.limits.count(text, visibility)
     if limit is not None and length > limit:
         raise Invalid(f"{connector.display_name} accepts at most {limit} characters here ({length} typed)")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+from compris.kit.textlength import mastodon_length, mastodon_offset
 from compris.triage.language import detect
 from compris.triage.pii import PersonalData, find_personal_data
 
@@ -359,6 +360,11 @@ def too_long(d: Draft) -> Iterator[Hit]:
         if count <= limit:
             return
         start = T.x_offset(d.text, limit, reply=d.ctx.public)
+    elif d.ctx.length_unit == "mastodon":
+        count = mastodon_length(d.text)
+        if count <= limit:
+            return
+        start = mastodon_offset(d.text, limit)
     else:
         count = len(d.text)
         if count <= limit:

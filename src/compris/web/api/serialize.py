@@ -57,9 +57,9 @@ def channel(account: ChannelAccount) -> ChannelOut:
         network_name, limits = account.network, None
     else:
         network_name = connector.display_name
-        limits = ChannelLimits(public_max_length=connector.limits.public_max_length,
-                               private_max_length=connector.limits.private_max_length,
-                               length_unit=connector.limits.length_unit)
+        own = connector.limits_for(account.settings or {})  # a Mastodon instance's own character limit
+        limits = ChannelLimits(public_max_length=own.public_max_length, private_max_length=own.private_max_length,
+                               length_unit=own.length_unit)
     return ChannelOut(id=account.id, network=account.network, network_name=network_name, name=account.name,
                       external_id=account.external_id, is_active=account.is_active, always_on=account.always_on,
                       limits=limits)

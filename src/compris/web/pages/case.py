@@ -115,8 +115,9 @@ def composer_for(session: Any, case: Case, *, text: str = "", visibility: str | 
         account = session.get(ChannelAccount, inbound[0][1])
         if account is not None:
             connector = connector_for(account)
-            limits = {Visibility.PUBLIC: connector.limits.public_max_length,
-                      Visibility.PRIVATE: connector.limits.private_max_length}
+            account_limits = connector.limits_for(account.settings or {})  # a Mastodon instance's own limit
+            limits = {Visibility.PUBLIC: account_limits.public_max_length,
+                      Visibility.PRIVATE: account_limits.private_max_length}
             attach = {v: attach_options(connector, v) for v in visibilities}
             unit = connector.limits.length_unit
             network = connector.display_name

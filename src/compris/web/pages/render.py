@@ -159,7 +159,7 @@ def template_context(request: Request, ctx: PageContext | None, lang: str | None
         "filesize": lambda value: _filesize(value, lang),
         "label": lambda group, value, **kw: (t.gettext(LABELS[group][value]) % kw
                                               if value in LABELS.get(group, {}) else value),
-        "network_name": network_name,
+        "network_name": lambda network: t.gettext(network_name(network)),
         "reason": lambda text: _reason(t, lang, str(text)),
         "query": lambda **params: urlencode({k: v for k, v in params.items() if v not in (None, "")}),
     }

@@ -1,5 +1,5 @@
 /* Compris reply box: the reply guard as you type, one-click fixes and overrides, templates (t or Ctrl+/),
-   move to private, suggestions, and X's weighted length for the counter.
+   move to private, suggestions, and X's and Mastodon's lengths for the counter.
    No inline scripts (CSP script-src 'self'); everything hangs off ids and data attributes. */
 (function () {
   "use strict";
@@ -40,7 +40,18 @@
     graphemes(rest).forEach(function (g) { total += weight(g); });
     return total;
   }
+  /* --- Mastodon's length (StatusLengthValidator): graphemes, every http(s) URL 23, @user@server counts as @user --- */
+  var MASTODON_URL = /(^|[^\w@$#\/.])(https?:\/\/(?:[\w-]+\.)+[\w-]+(?::\d+)?(?:[\/?#][^\s<>"]*)?)/gi;
+  var MASTODON_MENTION = /(^|[^=\/\w])@([a-z0-9_]+(?:[a-z0-9_.-]+[a-z0-9_]+)?)@[\w.-]+\w/gi;
+  function mastodonLength(text) {
+    var countable = text.replace(MASTODON_URL, function (all, before, url) {
+      return before + "x".repeat(23) + url.match(/[.,;:!?)\]'"]*$/)[0]; /* trailing punctuation is no part of it */
+    });
+    countable = countable.replace(MASTODON_MENTION, function (all, before, user) { return before + "@" + user; });
+    return graphemes(countable).length;
+  }
   window.comprisTextLength = function (text, unit) {
+    if (unit === "mastodon") { return mastodonLength(text); }
     return unit === "x" ? xLength(text, visibility() === "public") : null;
   };
 
