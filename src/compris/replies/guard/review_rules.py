@@ -136,11 +136,11 @@ def review_incentive(d: Draft) -> Iterator[Hit]:
         value = _incentive_value(sentence)
         if value is None:
             continue
-        tied = _names_the_review(sentence) or _THANKS_FOR_REVIEW.search(sentence) is not None and \
-            _OFFER.search(sentence) is not None
-        if not tied:
-            if _EVERYONE.search(sentence) or _OFFER.search(sentence) is None:
-                continue
+        offered = _OFFER.search(sentence) is not None
+        # tied to the review (named, or thanked for and then rewarded), or offered to the reader at all
+        tied = _names_the_review(sentence) or (_THANKS_FOR_REVIEW.search(sentence) is not None and offered)
+        if not tied and (_EVERYONE.search(sentence) or not offered):
+            continue
         if _left_to_review_bargain(d, start):
             continue
         yield Hit(span=(start + value.start(), start + value.end()), fix=_remove_sentence(d, start))
@@ -148,8 +148,8 @@ def review_incentive(d: Draft) -> Iterator[Hit]:
 
 # --- requests to change or remove the review ---------------------------------------------------------
 
-_CHANGE_VERB_EN = r"""(?:remov\w*|delet\w*|tak(?:e|ing)\s+down|withdraw\w*|retract\w*|edit\w*|updat\w*|chang\w*|amend\w*|
-    revis\w*|modif\w*|reconsider\w*|revisit\w*|adjust\w*|re-?rat\w*|re-?evaluat\w*|re-?assess\w*|correct\w*|
+_CHANGE_VERB_EN = r"""(?:remov\w*|delet\w*|tak(?:e|ing)\s+down|withdraw\w*|retract\w*|edit\w*|updat\w*|chang\w*|
+    amend\w*|revis\w*|modif\w*|reconsider\w*|revisit\w*|adjust\w*|re-?rat\w*|re-?evaluat\w*|re-?assess\w*|correct\w*|
     bump\w*\s+up|tak(?:e|ing)\s+(?:another|a\s+second|a\s+new|a\s+fresh)\s+look\s+at)"""
 _CHANGE_VERB_FR = r"""(?:modifi\w*|supprim\w*|retir\w*|chang\w*|mettre\s+à\s+jour|mettiez\s+à\s+jour|mettez\s+à\s+jour|
     actualis\w*|revoi\w*|revoy\w*|revu\w*|révis\w*|effac\w*|enlev\w*|enlèv\w*|corrig\w*|réévalu\w*|reconsidér\w*|
