@@ -29,7 +29,7 @@ from compris.connectors.google.reviews import split_translation
 
 from ..meta.helpers import json_values, mutate
 from ..standin import Reply, StandIn
-from .helpers import LOCATION, REVIEW, account
+from .helpers import LOCATION, REVIEW, account, push
 
 CONNECTOR = GoogleReviewsConnector()
 LIST = f"/v4/{LOCATION}/reviews"
@@ -154,8 +154,9 @@ _FUZZED = ["push_new_review.json", "push_updated_review.json", "review_fr.json",
 
 
 def _body(name: str, data: Any) -> bytes:
-    if name.startswith("reviews_page"):
-        return json.dumps({"review": (data.get("reviews") or [None])[0] if isinstance(data, dict) else data}).encode()
+    if name.startswith("reviews_page"):  # one polled review (the event a poll stores)
+        found = data.get("reviews") if isinstance(data, dict) else data
+        return json.dumps({"review": found[0] if isinstance(found, list) and found else found}).encode()
     if name == "review_fr.json":
         return json.dumps({"review": data}).encode()
     return json.dumps(data).encode()
@@ -165,7 +166,7 @@ def _body(name: str, data: Any) -> bytes:
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 def test_mutated_payloads_parse_or_are_unprocessable(name: str, path: list[int], value: Any) -> None:
     body = _body(name, mutate(fixture("google", name), path, value))
-    CONNECTOR.event_id(account(), __import__("tests.connectors.google.helpers", fromlist=["push"]).push(body))
+    CONNECTOR.event_id(account(), push(body))
     CONNECTOR.routing_ids(body)
     with contextlib.suppress(UnprocessableEvent):
         CONNECTOR.parse(account(), body)
