@@ -20,10 +20,13 @@ def rules_of(draft: str, ctx: GuardContext = REVIEW) -> set[str]:
     return {f.rule for f in check(draft, ctx)}
 
 
-def test_registered_after_the_general_rules() -> None:
+def test_registered_after_the_general_rules_with_a_label() -> None:
+    from compris.web.pages.replies import RULE_LABELS
+
     ids = rule_ids()
     for rule in ("review_incentive", "review_change_request", "review_personal_data", "emoji_refused"):
         assert rule in ids and ids.index(rule) > ids.index("tone_emoji")
+        assert rule in RULE_LABELS  # the guard settings page names it
 
 
 # --- incentives ------------------------------------------------------------------------------------
