@@ -122,6 +122,8 @@ CHANGE_REQUESTS = [
     "We ask that you delete this post.",
     "It would mean a lot if you re-rated us.",
     "Pourriez-vous supprimer ce message ?",
+    "We would really appreciate an updated review once you have stayed with us again.",
+    "Nous serions heureux de lire un avis mis à jour si vous revenez.",
     "Serait-il possible de réévaluer votre avis ?",
     "Nous vous serions reconnaissants de retirer votre commentaire.",
 ]
@@ -191,6 +193,8 @@ REVIEWER = GuardContext(review_site=True, customer_name="Élodie Marchand",
     ("The suite #12 has been soundproofed.", "room number", "The suite has been soundproofed."),
     ("Your booking QX7T2P was refunded.", "booking", None),
     ("We wrote to elodie.m@example.fr about it.", "e-mail", None),
+    ("We called you on your mobile 06 98 76 54 32 this morning.", "phone", None),
+    ("Nous vous avons écrit à votre adresse jean.d@example.fr hier.", "e-mail", None),
     ("Regarding booking reference ZK4P2Q, we are sorry.", "booking", None),  # not the reviewer's: still theirs
     ("Your order 12345678 was shipped yesterday.", "order", None),
 ])
@@ -248,6 +252,6 @@ def test_emoji_refused() -> None:
     assert found[0].message == "Yelp does not accept emoji in replies: remove them."
     assert found[0].fix is not None and found[0].fix.apply(draft, found[0].span) == "Thank you see you soon !"
     fr = only("emoji_refused", draft, GuardContext(emoji_allowed=False, ui_language="fr"))
-    assert fr[0].message.startswith("ce réseau n'accepte pas")
+    assert fr[0].message.startswith("Ce réseau n'accepte pas")
     assert not only("emoji_refused", draft)  # networks that take emoji
     assert not only("emoji_refused", "Thanks :) see you", ctx)

@@ -118,3 +118,20 @@ def test_polled_reviews_with_an_existing_reply(settings: Settings, runtime: Runt
         raw = list(session.scalars(select(RawEvent.event_key).order_by(RawEvent.id)))
     assert raw == [f"review:{r['name']}@{r['updateTime']}" for r in page["reviews"]]
     assert json.loads(json.dumps(raw))  # plain strings
+
+
+def test_a_poll_whose_state_was_lost_stores_nothing_twice(settings: Settings, runtime: Runtime, world: World,
+                                                          api: StandIn) -> None:
+    trip = _trip(settings, runtime, world, api)
+    api.on("GET", f"/v4/{LOCATION}/reviews", Reply(200, fixture("google", "reviews_page2.json")))
+    _poll(trip)
+    with runtime.db.transaction() as session:
+        counts = (session.scalar(select(func.count(RawEvent.id))), session.scalar(select(func.count(Message.id))))
+        account = session.get(ChannelAccount, trip.account_id)
+        assert account is not None
+        account.poll_state = {}  # "crashed" before the state was saved: the same reviews come again
+    _poll(trip)
+    with runtime.db.transaction() as session:
+        assert (session.scalar(select(func.count(RawEvent.id))), session.scalar(select(func.count(Message.id)))) \
+            == counts == (2, 3)
+

@@ -173,6 +173,12 @@ _CHANGE_IT = _c(
     rf"""\b(?:{_CHANGE_VERB_EN})\s+(?:it|them)\b
     |\b(?:le|la|les|l{AP})\s*{_CHANGE_VERB_FR}"""
 )
+#: "we'd appreciate an updated review", "une note revue à la hausse": asked for as a thing
+_CHANGED_REVIEW = _c(
+    r"""\b(?:updated|revised|amended|corrected|edited|higher|improved|better)\s+(?:review|rating|score|star\s+rating)s?\b
+    |\b(?:avis|note|évaluation|commentaire)\s+(?:mise?\s+à\s+jour|modifiée?|revue?\s+à\s+la\s+hausse|corrigée?|rectifiée?)\b
+    |\b(?:meilleure|nouvelle)\s+note\b"""
+)
 _ASKING = _c(
     rf"""\b(?:would|could|can|will|might)\s+you\b|\bplease\b|\bkindly\b|\bfeel\s+free\b|\bwe{AP}?d\s+(?:love|appreciate|be\s+grateful)\b|
     \bwe\s+(?:would|hope|ask|invite|encourage)\b|\bhop(?:e|ing)\s+you\b|\bif\s+you\b|\bconsider\w*\b|\bmind\b|
@@ -196,6 +202,11 @@ def review_change_request(d: Draft) -> Iterator[Hit]:
     for start, end in d.sentences:
         sentence = d.text[start:end]
         found = _CHANGE_REQUEST.search(sentence)
+        wished = None if found is not None or _ASKING.search(sentence) is None else _CHANGED_REVIEW.search(sentence)
+        if wished is not None:  # "we'd appreciate an updated review": the wish is ours, the change theirs
+            if not _left_to_review_bargain(d, start):
+                yield Hit(span=(start + wished.start(), start + wished.end()), fix=_remove_sentence(d, start))
+            continue
         if found is None:
             # "would you consider updating it?": a pronoun for the review, in a request, the review named nearby
             found = _CHANGE_IT.search(sentence)
@@ -215,6 +226,12 @@ _ROOM = _c(
     (?!\s*(?:lits?|personnes?|pers\.?|adultes?|places?|guests?|people|persons?|adults?|beds?|bedrooms?|chambres?|
         pièces?|étoiles?|stars?|nuits?|nights?|%|€|\$|£|m²|m2|sqm|sq|h\b|x\b|min|minutes?|heures?|hours?|days?|jours?|
         floors?|étages?|ans|years?))"""
+)
+#: "your number 06…", "votre adresse jo@…": the reader's own contact details, wherever they come from
+_THEIRS = _c(
+    r"""\b(?:your|votre|vos|ton|ta|tes)\s+(?:\w+\s+)?(?:(?:phone|mobile|cell|tele)?\s*(?:number|phone)|e-?mail(?:\s+address)?|
+    address|numéro|téléphone|portable|mobile|adresse(?:\s+e-?mail|\s+mail|\s+électronique)?|e-?mail|mail|courriel)\b
+    [^.!?\n]{0,20}$"""
 )
 _TITLE = r"(?:mr|mrs|ms|miss|mx|dr|sir|madam|m|mme|mlle|madame|monsieur|mademoiselle|docteur)\.?"
 _NO_NAME = frozenset({"a google user", "un utilisateur de google", "google user", "anonymous", "anonyme"})
@@ -261,7 +278,8 @@ def review_personal_data(d: Draft) -> Iterator[Hit]:
     for item in find_personal_data(d.text):
         # the reviewer's booking or order number, whatever its source; a phone or e-mail only when it is the
         # reviewer's (the business's own contact details may be given)
-        if item.kind in ("email", "phone") and _pd_key(item) not in customer_keys:
+        if item.kind in ("email", "phone") and _pd_key(item) not in customer_keys and \
+                not _THEIRS.search(d.text[max(0, item.start - 40):item.start]):
             continue
         if not free(item.start, item.end):
             continue
@@ -289,6 +307,7 @@ def emoji_refused(d: Draft) -> Iterator[Hit]:
     if not spans:
         return
     fix = Fix(kind="replace_draft", text=T.strip_emoji(d.text))
-    params = {"network": d.ctx.network or term("network:", d.lang)}
+    network = d.ctx.network or term("network:", d.lang)
+    params = {"network": network[:1].upper() + network[1:]}
     for span in spans:
         yield Hit(span=span, params=params, fix=fix)
