@@ -171,5 +171,14 @@ def guard_inputs(
                          and visibility == Visibility.PUBLIC),
         rating=target.rating if target is not None else None,
         emoji_allowed=place.connector.limits.emoji if place.connector is not None else True,
+        customer_name=_author_name(session, target),
     )
     return ctx, settings.guard
+
+
+def _author_name(session: Session, target: Message | None) -> str | None:
+    """The answered message's author as the network names them (for the review sites' personal-data rule)."""
+    if target is None or not target.author_identity_id:
+        return None
+    identity = session.get(Identity, target.author_identity_id)
+    return identity.name if identity is not None else None

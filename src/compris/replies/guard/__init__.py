@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from compris.connectors.base import LengthUnit
 
+from . import review_rules as _review_rules  # noqa: F401  (the review sites' rules; it imports rules first)
 from . import rules as _rules  # noqa: F401  (registers the rules)
 from .engine import RULES, Rule, check, rule, rule_ids
 from .model import (

@@ -179,3 +179,38 @@ def language_name(code: str, lang: str) -> str:
 
 def data_name(kind: str, lang: str) -> str:
     return DATA_NAMES[lang].get(kind) or term("personal data", lang)
+
+
+# --- review sites (review_rules.py) ----------------------------------------------------------------
+
+MESSAGES = {
+    **MESSAGES,
+    "review_incentive": {
+        "en": "This reply offers something of value in answer to a review. Review sites forbid it (Google: no "
+        "incentives; Tripadvisor removes responses that offer gifts, services or money). Settle it with the customer "
+        "privately, without tying it to the review.",
+        "fr": "Cette réponse offre quelque chose en réponse à un avis. Les sites d'avis l'interdisent (Google : aucune "
+        "contrepartie ; Tripadvisor retire les réponses qui offrent cadeaux, services ou argent). Réglez-le avec le "
+        "client en privé, sans le lier à son avis.",
+    },
+    "review_change_request": {
+        "en": "This reply asks the reviewer to change, update or remove their review or rating. Review sites forbid "
+        "it (Google, Tripadvisor, Yelp): say what you changed and let them decide.",
+        "fr": "Cette réponse demande à l'auteur de modifier, mettre à jour ou retirer son avis ou sa note. Les sites "
+        "d'avis l'interdisent (Google, Tripadvisor, Yelp) : dites ce que vous avez changé et laissez-le décider.",
+    },
+    "review_personal_data": {
+        "en": "A reply to a review is public: it must not reveal the reviewer's personal data ({what}). Remove it.",
+        "fr": "Une réponse à un avis est publique : elle ne doit révéler aucune donnée personnelle de son auteur "
+        "({what}). Retirez-la.",
+    },
+    "emoji_refused": {
+        "en": "{network} does not accept emoji in replies: remove them.",
+        "fr": "{network} n'accepte pas d'emoji dans les réponses : retirez-les.",
+    },
+}
+
+DATA_NAMES = {
+    "en": {**DATA_NAMES["en"], "room": "a room number", "full_name": "their full name"},
+    "fr": {**DATA_NAMES["fr"], "room": "un numéro de chambre", "full_name": "son nom complet"},
+}

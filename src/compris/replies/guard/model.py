@@ -94,6 +94,9 @@ class GuardContext:
     rating: int | None = None
     #: False when the network refuses emoji in replies (the connector's ``Limits.emoji``)
     emoji_allowed: bool = True
+    #: the customer's name as the network shows it (a reviewer's display name): the review-site rules flag it
+    #: beyond the first name
+    customer_name: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -55,6 +55,10 @@ RULE_LABELS: dict[str, str] = {
     "tone_signoff": "Sign-off missing",
     "tone_address": "Wrong form of address",
     "tone_emoji": "Emoji",
+    "review_incentive": "Incentive in a reply to a review",
+    "review_change_request": "Asks to change or remove a review",
+    "review_personal_data": "Reviewer's personal data",
+    "emoji_refused": "Emoji the network refuses",
 }
 PERMISSION_LABELS = {"refund": "Refund", "compensation": "Compensation", "voucher": "Voucher"}
 STATS_PERIODS = (7, 30)
