@@ -61,7 +61,7 @@ def send_jobs(trip: RoundTrip) -> list[Job]:
 
 
 def review(review_id: int, date: str, **fields: Any) -> dict[str, Any]:
-    base = copy.deepcopy(fixture("tripadvisor", "reviews_en.json")["data"][0])
+    base: dict[str, Any] = copy.deepcopy(fixture("tripadvisor", "reviews_en.json")["data"][0])
     base.update({"id": review_id, "published_date": date,
                  "url": f"https://www.tripadvisor.com/ShowUserReviews-g187147-d188150-r{review_id}-Hotel.html",
                  **fields})

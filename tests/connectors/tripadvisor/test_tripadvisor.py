@@ -49,7 +49,7 @@ def account(api: StandIn | None = None, **settings_: Any) -> AccountContext:
 
 
 def review(review_id: int, date: str, **fields: Any) -> dict[str, Any]:
-    base = copy.deepcopy(fixture("tripadvisor", "reviews_en.json")["data"][0])
+    base: dict[str, Any] = copy.deepcopy(fixture("tripadvisor", "reviews_en.json")["data"][0])
     base.update({"id": review_id, "published_date": date, **fields})
     return base
 
@@ -130,7 +130,7 @@ def test_a_crash_before_the_state_is_saved_refetches_and_no_review_is_lost(api: 
     # the process dies before the events are committed: the next poll starts from the same (empty) state
     retried = CONNECTOR.poll(account(api, languages="en"), {}, client=http)
     assert [e.event_id for e in retried.events] == [e.event_id for e in first.events]  # same ids: de-duplicated
-    serve(api, [review(4, "2026-03-04T10:00:00Z"), review(3, "2026-03-03T10:00:00Z"), review(2, "2026-03-02T10:00:00Z")])
+    serve(api, [review(n, f"2026-03-0{n}T10:00:00Z") for n in (4, 3, 2)])
     later = CONNECTOR.poll(account(api, languages="en"), retried.state, client=http)
     assert [e.event_id for e in later.events] == ["review:4"]  # no gap, no duplicate
     assert "possible_gaps" not in later.state
