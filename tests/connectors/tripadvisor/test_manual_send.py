@@ -146,3 +146,18 @@ def test_the_same_idempotency_key_gives_the_same_manual_reply(trip: RoundTrip) -
         second = actions.add_reply(session, trip.runtime.publisher, actor=user, case=case, text="Merci.",
                                    visibility="public", idempotency_key="k-1").id
     assert first == second and trip.message(first).delivery_state == "manual"
+
+
+def test_no_automatic_public_reply_is_kept_to_post_by_hand(trip: RoundTrip) -> None:
+    from compris.sla.wait import send_ack
+
+    inbound = trip.inbound(LOW)
+    with trip.runtime.db.transaction() as session:
+        case = session.get(Case, inbound.case_id)
+        message = session.get(Message, inbound.id)
+        assert case is not None and message is not None
+        assert send_ack(session, trip.runtime.publisher, case, message, "We answer within 2 hours.") is None
+        with pytest.raises(Invalid, match="posted by hand"):
+            actions.queue_outbound(session, trip.runtime.publisher, case=case, text="Auto", visibility="public",
+                                   origin=actions.AUTO_ACK)
+    assert send_jobs(trip) == []

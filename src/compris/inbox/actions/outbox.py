@@ -103,7 +103,8 @@ def queue_outbound(
     A public reply on a network with :attr:`~compris.connectors.base.Connector.manual_public_replies` (Tripadvisor's
     management responses) is created in the ``manual`` delivery state and no send job is queued: the agent copies it,
     posts it on the network (``platform_extra["manual_send_url"]``, from the connector) and confirms it
-    (:func:`confirm_manual_send`), or says it was not posted (:func:`cancel_manual_send`)."""
+    (:func:`confirm_manual_send`), or says it was not posted (:func:`cancel_manual_send`). Only an agent's reply:
+    an automatic one (the acknowledgement) is refused there."""
     if visibility not in (Visibility.PUBLIC, Visibility.PRIVATE):
         raise Invalid("a reply is public or private")
     if any(u.workspace_id != case.workspace_id for u in attachments):
@@ -162,6 +163,9 @@ def queue_outbound(
     if origin == AUTO_ACK:
         extra["auto_ack"] = True  # how rows from before ``origin`` say it (and the queries that read them)
     manual = visibility == Visibility.PUBLIC and connector.manual_public_replies
+    if manual and origin != AGENT:  # one response per review, posted by a person: never an automatic one
+        raise Invalid.of("%(network)s replies are posted by hand: no automatic public reply",
+                         network=connector.display_name)
     if manual:
         extra[MANUAL_SEND_URL] = _manual_send_url(session, connector, account, target, thread_id, text, key)
     state = DeliveryState.MANUAL if manual else DeliveryState.QUEUED
