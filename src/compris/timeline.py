@@ -285,7 +285,13 @@ def reply_queued(session: Session, case: Case, *, message_id: int, visibility: s
     return _on(session, EventKind.REPLY_QUEUED, case, actor_user_id, **data)
 
 
-def reply_sent(session: Session, case: Case, *, message_id: int, attempt: int, platform_message_id: str) -> CaseEvent:
+def reply_sent(session: Session, case: Case, *, message_id: int, attempt: int, platform_message_id: str | None,
+               posted_by_user_id: int | None = None) -> CaseEvent:
+    """``posted_by_user_id``: the agent who posted the reply on the network by hand and confirmed it (the event's
+    actor, with ``posted_by_hand`` in its data)."""
+    if posted_by_user_id is not None:
+        return _on(session, EventKind.REPLY_SENT, case, posted_by_user_id, message_id=message_id, attempt=attempt,
+                   platform_message_id=platform_message_id, posted_by_hand=True)
     return _on(session, EventKind.REPLY_SENT, case, message_id=message_id, attempt=attempt,
                platform_message_id=platform_message_id)
 
@@ -296,8 +302,11 @@ def reply_retrying(session: Session, case: Case, *, message_id: int, attempt: in
                reason=reason[:500], retry_in_seconds=round(retry_in_seconds, 1))
 
 
-def reply_failed(session: Session, case: Case, *, message_id: int, attempt: int | None, reason: str) -> CaseEvent:
-    return _on(session, EventKind.REPLY_FAILED, case, message_id=message_id, attempt=attempt, reason=reason[:500])
+def reply_failed(session: Session, case: Case, *, message_id: int, attempt: int | None, reason: str,
+                 actor_user_id: int | None = None) -> CaseEvent:
+    """``actor_user_id``: the agent who said a reply to post by hand was not posted."""
+    return _on(session, EventKind.REPLY_FAILED, case, actor_user_id, message_id=message_id, attempt=attempt,
+               reason=reason[:500])
 
 
 def reply_uncertain(session: Session, case: Case, *, message_id: int, reason: str) -> CaseEvent:

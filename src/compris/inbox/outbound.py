@@ -39,8 +39,8 @@ from compris.connectors.base import (
     SendResult,
     Visibility,
 )
-from compris.events import ReplyFailed, ReplyRetrying, ReplySent, ReplyUncertain
-from compris.inbox.actions import AGENT, attachment_ids, origin_of
+from compris.events import ReplyFailed, ReplyRetrying, ReplyUncertain
+from compris.inbox.actions import attachment_ids, record_sent
 from compris.kit.clock import now
 from compris.live import publish_case
 from compris.models import Case, ChannelAccount, DeliveryState, Identity, Message, Outbox, Thread, Upload
@@ -142,7 +142,8 @@ def send_outbox_message(run: JobRun) -> None:
     db, publisher = run.db, run.publisher
     with db.transaction() as session:
         outbox = session.scalar(select(Outbox).where(Outbox.id == outbox_id).with_for_update())
-        if outbox is None or outbox.state in (DeliveryState.SENT, DeliveryState.FAILED, DeliveryState.UNCERTAIN):
+        if outbox is None or outbox.state in (DeliveryState.SENT, DeliveryState.FAILED, DeliveryState.UNCERTAIN,
+                                              DeliveryState.MANUAL):  # a reply posted by hand is never sent here
             return
         message = session.get(Message, outbox.message_id)
         account = session.get(ChannelAccount, outbox.channel_account_id)
@@ -216,12 +217,6 @@ def send_outbox_message(run: JobRun) -> None:
         case = session.get(Case, message.case_id) if message else None
         assert message is not None and case is not None
         if result is not None:
-            t = now()
-            outbox.state = message.delivery_state = DeliveryState.SENT
-            outbox.sent_at = t
-            outbox.last_error = message.delivery_error = None
-            message.platform_message_id = result.platform_message_id
-            message.sent_at = t
             if result.parts or (message.platform_extra or {}).get("send_progress"):
                 extra = {k: v for k, v in (message.platform_extra or {}).items() if k != "send_progress"}
                 extra["part_ids"] = [v for k, v in result.parts.items() if not k.startswith("media:")]
@@ -237,14 +232,8 @@ def send_outbox_message(run: JobRun) -> None:
                     )
                     if clash is None:
                         thread.platform_thread_key = result.thread_key
-            origin = origin_of(message)
-            if case.first_response_at is None and origin == AGENT:
-                case.first_response_at = t
-            timeline.reply_sent(session, case, message_id=message.id, attempt=attempt,
-                                platform_message_id=result.platform_message_id)
-            bus.emit(session, publisher, ReplySent(workspace_id=case.workspace_id, case_id=case.id,
-                                                   message_id=message.id, origin=origin))
-            publish_case(session, publisher, case, "delivery", message_id=message.id)
+            record_sent(session, publisher, case=case, message=message, outbox=outbox, attempt=attempt,
+                        platform_message_id=result.platform_message_id)
             return
         assert error is not None
         if error.progress:  # parts that did go out: the next attempt resumes after them

@@ -15,7 +15,7 @@ SettableStatus = Literal["open", "waiting_customer", "waiting_partner", "snoozed
 StatusFilter = Literal[
     "active", "all", "new", "open", "waiting_customer", "waiting_partner", "snoozed", "resolved", "closed"
 ]
-DeliveryStateName = Literal["queued", "sending", "retrying", "sent", "failed", "uncertain"]
+DeliveryStateName = Literal["queued", "sending", "retrying", "sent", "failed", "uncertain", "manual"]
 
 
 # --- contacts ---------------------------------------------------------------------------------------------
@@ -125,13 +125,18 @@ class DeliveryOut(Schema):
 
     state: DeliveryStateName = Field(
         description="`queued` → `sending` → `sent`; `retrying` after a temporary error; `failed` (see `error`, "
-        "can be retried); `uncertain` (check the network, then retry).",
+        "can be retried); `uncertain` (check the network, then retry); `manual`: the network has no API for this "
+        "reply (Tripadvisor's management responses): post it by hand at `manual_send_url`, then confirm it with "
+        "`POST /messages/{id}/posted-by-hand` (or say it was not posted with `POST /messages/{id}/not-posted`).",
         examples=["retrying"],
     )
     error: str | None = Field(description="The network's reason for the last failure.",
                               examples=["network error: connection refused"])
     attempts: int | None = Field(default=None, description="Send attempts so far.", examples=[2])
     next_attempt_at: Timestamp | None = Field(default=None, description="When a retrying reply is tried again.")
+    manual_send_url: str | None = Field(
+        default=None, description="For a reply posted by hand: where to post it on the network (the review's page).",
+        examples=["https://www.tripadvisor.com/ShowUserReviews-g187147-d188150-r987654321-Hotel.html"])
 
 
 class MessageOut(Schema):

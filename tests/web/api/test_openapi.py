@@ -42,6 +42,8 @@ EXPECTED = {
     ("post", "/api/v1/contacts/{contact_id}/identities/{identity_id}/unmerge"),
     ("get", "/api/v1/messages/{message_id}"),
     ("post", "/api/v1/messages/{message_id}/retry"),
+    ("post", "/api/v1/messages/{message_id}/posted-by-hand"),
+    ("post", "/api/v1/messages/{message_id}/not-posted"),
     ("get", "/api/v1/channels"),
     ("post", "/api/v1/channels"),
     ("get", "/api/v1/channels/{account_id}"),
@@ -195,7 +197,7 @@ def test_schemas_describe_fields_and_datetimes(document: dict[str, Any]) -> None
     assert created["examples"] == ["2025-03-01T09:30:00+00:00"]
     assert schemas["ReplyIn"]["properties"]["text"]["description"]
     assert schemas["DeliveryOut"]["properties"]["state"]["enum"] == ["queued", "sending", "retrying", "sent",
-                                                                      "failed", "uncertain"]
+                                                                      "failed", "uncertain", "manual"]
     assert "secrets_encrypted" not in str(schemas) and "settings" not in schemas["ChannelOut"]["properties"]
 
 

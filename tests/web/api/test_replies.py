@@ -49,7 +49,8 @@ def test_a_reply_is_queued_then_sent(client: TestClient, world: World, agent_hea
     assert reply["direction"] == "outbound"
     assert reply["visibility"] == "public"
     assert reply["author"]["user"]["id"] == world.agent.id
-    assert reply["delivery"] == {"state": "queued", "error": None, "attempts": 0, "next_attempt_at": None}
+    assert reply["delivery"] == {"state": "queued", "error": None, "attempts": 0, "next_attempt_at": None,
+                                 "manual_send_url": None}
     assert network.sent == []  # nothing leaves before the worker runs
 
     world.run_jobs()

@@ -12,8 +12,8 @@ from sqlalchemy.orm import Session
 
 from compris import bus, timeline
 from compris.channels.accounts import bare_context, connector_for
-from compris.connectors.base import Attachment, Author, Choice, Visibility
-from compris.events import ReplyQueued, ReplyRetryRequested
+from compris.connectors.base import Attachment, Author, Choice, Connector, OutboundMessage, Visibility
+from compris.events import ReplyFailed, ReplyQueued, ReplyRetryRequested, ReplySent
 from compris.inbox.actions.cases import assign, change_status, check_text, reply_target
 from compris.inbox.actions.inbound import thread_for
 from compris.kit.clock import now
@@ -41,6 +41,11 @@ SEND_REPLY = "inbox.send_reply"
 #: Who queued an outbound message (``message.platform_extra["origin"]``, ``ReplyQueued.origin``).
 AGENT = "agent"
 AUTO_ACK = "auto_ack"
+
+#: ``platform_extra`` key of a reply the agent posts by hand: where to post it (the connector's ``manual_send_url``)
+MANUAL_SEND_URL = "manual_send_url"
+#: the reason of a reply posted by hand that the agent said was not posted
+NOT_POSTED = "not posted: the agent did not post this reply on the network"
 
 
 def outbox_key(workspace_id: int, key: str) -> str:
@@ -93,7 +98,13 @@ def queue_outbound(
     with an ``actor``) also takes the case: assigned to the agent when unassigned, a new case becomes open, read.
     ``platform_extra`` is kept for the send (``private_reply_to_comment``: the move-to-private action answers a
     Facebook/Instagram comment with the platform's private reply). ``choices`` are sent as the network's quick
-    replies or buttons (kept in ``platform_extra["choices"]``)."""
+    replies or buttons (kept in ``platform_extra["choices"]``).
+
+    A public reply on a network with :attr:`~compris.connectors.base.Connector.manual_public_replies` (Tripadvisor's
+    management responses) is created in the ``manual`` delivery state and no send job is queued: the agent copies it,
+    posts it on the network (``platform_extra["manual_send_url"]``, from the connector) and confirms it
+    (:func:`confirm_manual_send`), or says it was not posted (:func:`cancel_manual_send`). Only an agent's reply:
+    an automatic one (the acknowledgement) is refused there."""
     if visibility not in (Visibility.PUBLIC, Visibility.PRIVATE):
         raise Invalid("a reply is public or private")
     if any(u.workspace_id != case.workspace_id for u in attachments):
@@ -151,6 +162,13 @@ def queue_outbound(
         extra["choices"] = [{"label": c.label, "payload": c.payload, "url": c.url} for c in choices]
     if origin == AUTO_ACK:
         extra["auto_ack"] = True  # how rows from before ``origin`` say it (and the queries that read them)
+    manual = visibility == Visibility.PUBLIC and connector.manual_public_replies
+    if manual and origin != AGENT:  # one response per review, posted by a person: never an automatic one
+        raise Invalid.of("%(network)s replies are posted by hand: no automatic public reply",
+                         network=connector.display_name)
+    if manual:
+        extra[MANUAL_SEND_URL] = _manual_send_url(session, connector, account, target, thread_id, text, key)
+    state = DeliveryState.MANUAL if manual else DeliveryState.QUEUED
     actor_id = actor.id if actor is not None else None
     message = Message(
         workspace_id=case.workspace_id,
@@ -165,7 +183,7 @@ def queue_outbound(
         text=text,
         attachments=[upload_dict(u) for u in attachments],
         sent_at=now(),
-        delivery_state=DeliveryState.QUEUED,
+        delivery_state=state,
         language=case.language,
         platform_extra=extra,
     )
@@ -177,19 +195,20 @@ def queue_outbound(
         message_id=message.id,
         channel_account_id=account.id,
         idempotency_key=key,
-        state=DeliveryState.QUEUED,
+        state=state,
     )
     session.add(outbox)
     session.flush()
-    enqueue(
-        session,
-        publisher,
-        workspace_id=case.workspace_id,
-        kind=SEND_REPLY,
-        payload={"outbox_id": outbox.id},
-        dedupe_key=f"outbox:{outbox.id}:0",
-        max_attempts=1000,
-    )
+    if not manual:  # a reply posted by hand is never sent by a job
+        enqueue(
+            session,
+            publisher,
+            workspace_id=case.workspace_id,
+            kind=SEND_REPLY,
+            payload={"outbox_id": outbox.id},
+            dedupe_key=f"outbox:{outbox.id}:0",
+            max_attempts=1000,
+        )
     if origin == AGENT and actor is not None:
         _take_case(session, publisher, case, actor)
     timeline.reply_queued(session, case, message_id=message.id, visibility=visibility, actor_user_id=actor_id,
@@ -241,12 +260,20 @@ def retry_send(session: Session, publisher: Publisher, *, actor: User, message: 
         raise Invalid("this message was not sent through the outbox")
     if outbox.state not in (DeliveryState.FAILED, DeliveryState.UNCERTAIN):
         raise Conflict("only a failed reply can be retried")
+    case = session.get(Case, message.case_id)
+    assert case is not None
+    if is_manual(message):  # a reply posted by hand that was not: it waits to be posted by hand again
+        outbox.state = message.delivery_state = DeliveryState.MANUAL
+        outbox.last_error = message.delivery_error = None
+        timeline.reply_retry_requested(session, case, message_id=message.id, actor_user_id=actor.id)
+        bus.emit(session, publisher, ReplyRetryRequested(workspace_id=case.workspace_id, actor_user_id=actor.id,
+                                                         case_id=case.id, message_id=message.id))
+        publish_case(session, publisher, case, "delivery", message_id=message.id)
+        return
     outbox.state = DeliveryState.QUEUED
     outbox.last_error = None
     message.delivery_state = DeliveryState.QUEUED
     message.delivery_error = None
-    case = session.get(Case, message.case_id)
-    assert case is not None
     generation = outbox.attempts
     enqueue(
         session,
@@ -260,6 +287,111 @@ def retry_send(session: Session, publisher: Publisher, *, actor: User, message: 
     timeline.reply_retry_requested(session, case, message_id=message.id, actor_user_id=actor.id)
     bus.emit(session, publisher, ReplyRetryRequested(workspace_id=case.workspace_id, actor_user_id=actor.id,
                                                      case_id=case.id, message_id=message.id))
+    publish_case(session, publisher, case, "delivery", message_id=message.id)
+
+
+# --- replies posted by hand (networks with no API for public replies: Tripadvisor) ----------------------------------
+
+
+def is_manual(message: Message) -> bool:
+    """Whether ``message`` is a reply the agent posts by hand (queued on a network with manual public replies)."""
+    return MANUAL_SEND_URL in (message.platform_extra or {})
+
+
+def manual_send_url(message: Message) -> str | None:
+    """Where the agent posts ``message`` by hand (an ``http(s)`` address from the connector), or None."""
+    url = (message.platform_extra or {}).get(MANUAL_SEND_URL)
+    return url if isinstance(url, str) and url.startswith(("https://", "http://")) else None
+
+
+def _manual_send_url(session: Session, connector: Connector, account: ChannelAccount, target: Message,
+                     thread_id: int, text: str, key: str) -> str | None:
+    """The connector's link to post this reply by hand (the review's page...), from what Compris knows of the
+    answered message (its platform notes and permalink); None when the network has none."""
+    thread = session.get(Thread, thread_id)
+    extra: dict[str, Any] = dict(target.platform_extra or {})
+    if target.permalink:
+        extra.setdefault("permalink", target.permalink)
+    outbound = OutboundMessage(idempotency_key=key, text=text, visibility=Visibility.PUBLIC,
+                               thread_key=thread.platform_thread_key if thread is not None else "",
+                               reply_to_platform_id=target.platform_message_id, recipient=None, extra=extra)
+    url = connector.manual_send_url(bare_context(account), outbound)
+    return url if isinstance(url, str) and url.startswith(("https://", "http://")) else None
+
+
+def _manual_outbox(session: Session, message: Message) -> tuple[Outbox, Case]:
+    """The outbox row of a reply posted by hand, locked; refuses any other message."""
+    if message.direction != Direction.OUTBOUND or not is_manual(message):
+        raise Invalid("this message is not a reply to post by hand")
+    outbox = session.scalar(select(Outbox).where(Outbox.message_id == message.id).with_for_update())
+    case = session.get(Case, message.case_id)
+    if outbox is None or case is None:
+        raise Invalid("this message is not a reply to post by hand")
+    return outbox, case
+
+
+def confirm_manual_send(session: Session, publisher: Publisher, *, actor: User, message: Message) -> bool:
+    """The agent posted the reply on the network by hand ("I posted it"): ``manual`` → ``sent``, sent now, and
+    counted exactly as a reply the send job sent (:func:`record_sent`: the case's first response, the timeline,
+    :class:`~compris.events.ReplySent`, the SLA), the timeline saying it was posted by hand and by whom.
+
+    Idempotent: confirming a reply already confirmed does nothing and returns False (True when this call confirmed
+    it). A message that is not a reply to post by hand is refused (:class:`Invalid`), one in another state
+    (``failed`` after "not posted": retry it first) is a :class:`Conflict`."""
+    outbox, case = _manual_outbox(session, message)
+    if outbox.state == DeliveryState.SENT:
+        return False
+    if outbox.state != DeliveryState.MANUAL:
+        raise Conflict("only a reply waiting to be posted by hand can be confirmed")
+    extra = dict(message.platform_extra or {})
+    extra["posted_by_hand"] = {"user_id": actor.id, "at": now().isoformat()}
+    message.platform_extra = extra
+    record_sent(session, publisher, case=case, message=message, outbox=outbox, attempt=0,
+                platform_message_id=None, posted_by=actor)
+    return True
+
+
+def cancel_manual_send(session: Session, publisher: Publisher, *, actor: User, message: Message) -> bool:
+    """The agent did not post the reply ("Not posted"): ``manual`` → ``failed`` with the reason "not posted", kept
+    in the case (its text stays readable; the SLA's clock runs again, as for any failed reply). "Retry" puts it back
+    in ``manual``. Idempotent: returns False when it was already marked not posted; a confirmed (``sent``) reply is a
+    :class:`Conflict` (it is on the network)."""
+    outbox, case = _manual_outbox(session, message)
+    if outbox.state == DeliveryState.FAILED:
+        return False
+    if outbox.state != DeliveryState.MANUAL:
+        raise Conflict("only a reply waiting to be posted by hand can be marked as not posted")
+    reason = NOT_POSTED
+    outbox.state = message.delivery_state = DeliveryState.FAILED
+    outbox.last_error = message.delivery_error = reason
+    timeline.reply_failed(session, case, message_id=message.id, attempt=None, reason=reason,
+                          actor_user_id=actor.id)
+    bus.emit(session, publisher, ReplyFailed(workspace_id=case.workspace_id, case_id=case.id, message_id=message.id,
+                                             reason=reason))
+    publish_case(session, publisher, case, "delivery", message_id=message.id)
+    return True
+
+
+def record_sent(session: Session, publisher: Publisher, *, case: Case, message: Message, outbox: Outbox,
+                attempt: int, platform_message_id: str | None, posted_by: User | None = None) -> None:
+    """A reply went out: by the send job (the platform's id) or posted by hand (``posted_by``, the agent who
+    confirmed it). Marks it sent now, counts the case's first response (an agent's reply), writes the timeline,
+    emits :class:`~compris.events.ReplySent` (the SLA records the wait) and publishes the case."""
+    t = now()
+    outbox.state = message.delivery_state = DeliveryState.SENT
+    outbox.sent_at = t
+    outbox.last_error = message.delivery_error = None
+    if platform_message_id is not None:
+        message.platform_message_id = platform_message_id
+    message.sent_at = t
+    origin = origin_of(message)
+    if case.first_response_at is None and origin == AGENT:
+        case.first_response_at = t
+    timeline.reply_sent(session, case, message_id=message.id, attempt=attempt,
+                        platform_message_id=platform_message_id,
+                        posted_by_user_id=posted_by.id if posted_by is not None else None)
+    bus.emit(session, publisher, ReplySent(workspace_id=case.workspace_id, case_id=case.id, message_id=message.id,
+                                           origin=origin))
     publish_case(session, publisher, case, "delivery", message_id=message.id)
 
 

@@ -7,6 +7,7 @@ from typing import Any
 from compris.accounts.schemas import MeOut, UserRef, WorkspaceOut
 from compris.channels.schemas import ChannelLimits, ChannelOut, ChannelRef
 from compris.connectors import registry
+from compris.inbox.actions.outbox import manual_send_url
 from compris.inbox.queries import CaseRow, CaseView
 from compris.inbox.queries import TimelineItem as QueryItem
 from compris.inbox.schemas import (
@@ -109,6 +110,7 @@ def delivery(message: Message, outbox: Outbox | None) -> DeliveryOut | None:
         error=message.delivery_error if message.delivery_error is not None else (outbox.last_error if outbox else None),
         attempts=outbox.attempts if outbox is not None else None,
         next_attempt_at=outbox.next_attempt_at if outbox is not None and state == "retrying" else None,
+        manual_send_url=manual_send_url(message),
     )
 
 

@@ -19,6 +19,7 @@ from compris.web.pages import (
     escalation_followup,
     inbox,
     mail_admin,
+    manual_send,
     portal,
     replies,
     subscriptions,
@@ -36,6 +37,7 @@ router = APIRouter(include_in_schema=False)
 router.include_router(auth.router)
 router.include_router(inbox.router)
 router.include_router(case.router)
+router.include_router(manual_send.router)
 router.include_router(contacts.router)
 router.include_router(tokens.router)
 router.include_router(admin.router)

@@ -94,6 +94,8 @@ class ReplyTools:
     can_move_private: bool
     unit: str
     network: str | None
+    #: the network's name when its public replies are posted by hand by the agent (Tripadvisor), else None
+    manual_public: str | None = None
 
 
 def reply_tools(session: Any, case: Case, user: User) -> ReplyTools:
@@ -106,6 +108,8 @@ def reply_tools(session: Any, case: Case, user: User) -> ReplyTools:
         can_move_private=has_public,
         unit=place.unit,
         network=place.network,
+        manual_public=(place.network_name or place.network) if (
+            has_public and place.connector is not None and place.connector.manual_public_replies) else None,
     )
 
 

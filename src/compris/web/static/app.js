@@ -376,3 +376,37 @@
   updateCounter();
   connectLive();
 })();
+
+// --- tripadvisor: "Copy" on a reply to post by hand (_manual_send.html) ----------------------------------------------
+// The clipboard API where the page may use it (HTTPS, a user's click); otherwise the text is selected and copied with
+// the older command, or left selected for Ctrl+C. One listener for the page: the timeline is re-rendered by HTMX.
+(function () {
+  "use strict";
+  function copied(button) {
+    var label = button.dataset.copied;
+    if (!label) { return; }
+    var before = button.textContent;
+    button.textContent = label;
+    setTimeout(function () { button.textContent = before; }, 2000);
+  }
+  function selectAndCopy(field, button) {
+    field.focus();
+    field.select();
+    try {
+      if (document.execCommand("copy")) { copied(button); }
+    } catch (e) { /* the text stays selected: Ctrl+C copies it */ }
+  }
+  document.addEventListener("click", function (event) {
+    var button = event.target && event.target.closest ? event.target.closest("[data-copy-target]") : null;
+    if (!button) { return; }
+    var field = document.getElementById(button.dataset.copyTarget);
+    if (!field) { return; }
+    event.preventDefault();
+    if (navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(field.value).then(function () { copied(button); },
+                                                      function () { selectAndCopy(field, button); });
+    } else {
+      selectAndCopy(field, button);
+    }
+  });
+})();

@@ -1,0 +1,56 @@
+"""Replies posted by hand (networks with no API for public replies: Tripadvisor's management responses).
+
+The reply waits in the ``manual`` delivery state (:func:`compris.inbox.actions.queue_outbound`); the case page shows
+it with "Copy", "Open on Tripadvisor", "I posted it" and "Not posted" (``_manual_send.html``). These two POSTs are
+CSRF-checked by ``page_user`` and answer like the case's other actions (HTMX fragments, or a redirect)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response
+
+from compris.inbox import actions
+from compris.inbox.queries import get_message
+from compris.kit.errors import ComprisError, NotFound
+from compris.models import Message
+from compris.web.deps import PageContext, page_user
+from compris.web.pages.case import _case, _message, _not_found, answer_with_fragments
+from compris.web.pages.render import domain_action
+
+router = APIRouter(include_in_schema=False)
+
+
+def _on_message(request: Request, ctx: PageContext, number: int, message_id: int,
+                do: Callable[[Message], object]) -> Response:
+    """One action on one message of one case: 404 for another workspace's case or message, or a message of another
+    case; the action's refusal shown next to the case's actions."""
+    try:
+        case = _case(ctx, number)
+        message = get_message(ctx.session, ctx.user.workspace_id, message_id)
+        if message.case_id != case.id:
+            raise NotFound("no such message")
+    except NotFound:
+        return _not_found(request, ctx)
+    try:
+        with domain_action(ctx.session):
+            do(message)
+    except ComprisError as exc:
+        return answer_with_fragments(request, ctx, number, ["actions", "timeline"], action_error=_message(ctx, exc))
+    return answer_with_fragments(request, ctx, number, ["actions", "timeline"])
+
+
+@router.post("/cases/{number}/messages/{message_id}/posted-by-hand")
+def posted_by_hand(number: int, message_id: int, request: Request,
+                   ctx: PageContext = Depends(page_user)) -> Response:
+    """"I posted it": the agent posted the reply on the network by hand."""
+    return _on_message(request, ctx, number, message_id, lambda message: actions.confirm_manual_send(
+        ctx.session, ctx.runtime.publisher, actor=ctx.user, message=message))
+
+
+@router.post("/cases/{number}/messages/{message_id}/not-posted")
+def not_posted(number: int, message_id: int, request: Request, ctx: PageContext = Depends(page_user)) -> Response:
+    """"Not posted": the reply was never posted on the network (it becomes failed; Retry keeps it to post again)."""
+    return _on_message(request, ctx, number, message_id, lambda message: actions.cancel_manual_send(
+        ctx.session, ctx.runtime.publisher, actor=ctx.user, message=message))
