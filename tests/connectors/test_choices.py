@@ -16,7 +16,7 @@ NOW = datetime(2026, 12, 6, 12, 0, tzinfo=UTC)
 def test_each_network_says_how_it_shows_choices() -> None:
     rules = {n: c.limits.choices for n, c in registry.connectors().items()}
     assert {n for n, r in rules.items() if r.buttons} == {"facebook", "instagram", "whatsapp", "sandbox",
-                                                              "telegram"}
+                                                              "telegram", "vk"}
     assert (rules["facebook"].max_choices, rules["facebook"].label_length) == (13, 20)
     assert (rules["whatsapp"].max_choices, rules["whatsapp"].label_length) == (10, 24)
     assert rules["x"] == rules["email"] == ChoiceRules()  # written in the text
