@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import html
 
+import pytest
 from sqlalchemy import func, select
 
 from compris.config import Settings
@@ -198,3 +199,17 @@ def test_the_picker_fills_the_expected_wait_when_it_is_known(settings: Settings,
     assert listing.status_code == 200
     assert "Hi Marie, an answer in about 25 minutes." in listing.text
     assert "To fill in before sending" not in listing.text
+
+
+def test_no_private_message_is_offered_where_the_network_has_none(
+    settings: Settings, runtime: Runtime, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from compris.connectors.sandbox import SandboxConnector
+
+    monkeypatch.setattr(SandboxConnector, "private_messages", False)
+    with make_client(settings, runtime) as client:
+        customer_writes(client, world, "Chambre bruyante, décevant.", author="rev", rating=2)
+        page = Agent(client, world.agent.email).get("/cases/1").text
+        assert 'name="visibility" value="public"' in page
+        assert 'name="visibility" value="private"' not in page
+        assert 'id="move-private-button"' not in page

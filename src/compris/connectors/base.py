@@ -415,6 +415,10 @@ class Connector:
     #: the agent writes and guard-checks the reply in Compris, copies it, posts it on the platform
     #: (:meth:`manual_send_url`) and confirms; the reply waits in the ``manual`` delivery state until then
     manual_public_replies: ClassVar[bool] = False
+    #: False when the network has no private conversation with a customer (review sites, YouTube comments): the
+    #: reply box offers no private message and no "move to private", and a private reply is refused before it is
+    #: queued (surveys already skip customers no private message can reach)
+    private_messages: ClassVar[bool] = True
 
     # --- inbound -------------------------------------------------------------------------
     def handshake(self, account: AccountContext, request: WebhookRequest) -> WebhookResponse | None:
@@ -488,6 +492,18 @@ class Connector:
     def private_thread_key(self, account: AccountContext, customer: Author) -> str:
         """The thread key of the private conversation with ``customer`` (as inbound DMs use it)."""
         return f"dm:{customer.platform_user_id}"
+
+    def replies_by_hand(self, settings: Mapping[str, Any]) -> bool:
+        """Whether public replies on the account with these non-secret ``settings`` are posted by hand (see
+        :attr:`manual_public_replies`, the network's answer; the sandbox network answers per account, as the
+        platform it imitates)."""
+        return self.manual_public_replies
+
+    def idempotent(self, visibility: str) -> bool:
+        """Whether a send of this visibility interrupted mid-way may be tried again without a risk of a second copy
+        (:attr:`supports_idempotency`, unless the network differs by kind of reply: Bluesky posts carry our record
+        key, its chat messages nothing)."""
+        return self.supports_idempotency
 
     def manual_send_url(self, account: AccountContext, message: OutboundMessage) -> str | None:
         """Where the agent posts a reply by hand on a network with :attr:`manual_public_replies` (a deep link to

@@ -151,7 +151,7 @@ def send_outbox_message(run: JobRun) -> None:
         connector = connector_for(account)
         case = session.get(Case, message.case_id)
         assert case is not None
-        if outbox.state == DeliveryState.SENDING and not connector.supports_idempotency:
+        if outbox.state == DeliveryState.SENDING and not connector.idempotent(message.visibility):
             outbox.state = message.delivery_state = DeliveryState.UNCERTAIN
             reason = "the worker stopped while sending; check on the network whether it arrived before retrying"
             outbox.last_error = message.delivery_error = reason

@@ -83,8 +83,8 @@ class BlueskyConnector(Connector):
     #: fails and says so
     can_start_private: ClassVar[bool] = True
     #: posts: our record key is derived from the idempotency key, so a retry cannot create a second post (see
-    #: :meth:`_create_post`); but ``chat.bsky.convo.sendMessage`` has no such key, and this flag covers both kinds
-    #: of reply: a send interrupted by a crash is held for a person to check
+    #: :meth:`_create_post` and :meth:`idempotent`); but ``chat.bsky.convo.sendMessage`` has no such key: a chat
+    #: message interrupted by a crash is held for a person to check
     supports_idempotency: ClassVar[bool] = False
     field_labels: ClassVar[Mapping[str, str]] = {
         "external_id": "DID of the brand's Bluesky account",
@@ -117,6 +117,12 @@ class BlueskyConnector(Connector):
     }
 
     # --- helpers ---------------------------------------------------------------------------
+
+    def idempotent(self, visibility: str) -> bool:
+        """Public replies (posts) are: their record key comes from our idempotency key, a second try finds the first
+        (``getRecord``) instead of posting again. Chat messages are not."""
+        return visibility == Visibility.PUBLIC
+
     def _base(self, account: AccountContext) -> str:
         return str(account.settings.get("api_base") or DEFAULT_PDS).rstrip("/")
 

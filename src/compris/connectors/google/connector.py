@@ -57,6 +57,7 @@ class GoogleReviewsConnector(Connector):
     display_name: ClassVar[str] = "Google reviews"
     aliases: ClassVar[tuple[str, ...]] = ("google business profile", "google my business", "gbp")
     reviews: ClassVar[bool] = True
+    private_messages: ClassVar[bool] = False  # no private conversation with a customer
     limits: ClassVar[Limits] = Limits(
         public_max_length=MAX_REPLY_BYTES,
         public_attachments_reason="a reply to a Google review is text only",

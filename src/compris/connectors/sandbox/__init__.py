@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 
@@ -184,6 +185,18 @@ class SandboxConnector(Connector):
             return SendResult(platform_message_id=str(data["id"]), thread_key=_opt_str(data.get("thread_id")))
         except (ValueError, KeyError, TypeError):
             raise SendError("sandbox answered with an unexpected body", retryable=True) from None
+
+    #: the flavours whose platform has no API for public replies (Tripadvisor's management responses): as there,
+    #: the agent posts them by hand, here on the sandbox network's page
+    BY_HAND_FLAVOURS: ClassVar[frozenset[str]] = frozenset({"tripadvisor"})
+
+    def replies_by_hand(self, settings: Mapping[str, Any]) -> bool:
+        return str(settings.get("flavour") or "") in self.BY_HAND_FLAVOURS
+
+    def manual_send_url(self, account: AccountContext, message: OutboundMessage) -> str | None:
+        """The review's place on the sandbox network's page (its permalink)."""
+        url = message.extra.get("permalink")
+        return url if isinstance(url, str) else None
 
     def private_thread_key(self, account: AccountContext, customer: Author) -> str:
         return f"dm-{customer.platform_user_id}"

@@ -94,6 +94,7 @@ class TripAdvisorConnector(Connector):
     aliases: ClassVar[tuple[str, ...]] = ("trip advisor",)
     reviews: ClassVar[bool] = True
     manual_public_replies: ClassVar[bool] = True
+    private_messages: ClassVar[bool] = False  # no private conversation with a customer
     supports_polling: ClassVar[bool] = True
     #: management responses only (one per review, no private messages); Tripadvisor publishes no length limit for
     #: them in its guidelines, so none is enforced here

@@ -71,6 +71,7 @@ class YelpConnector(Connector):
     display_name: ClassVar[str] = "Yelp"
     aliases: ClassVar[tuple[str, ...]] = ()
     reviews: ClassVar[bool] = True
+    private_messages: ClassVar[bool] = False  # no private conversation with a customer
     limits: ClassVar[Limits] = Limits(public_max_length=MAX_RESPONSE, emoji=False,
                                       daily_public_replies=DAILY_RESPONSES,
                                       public_attachments_reason=TEXT_ONLY,

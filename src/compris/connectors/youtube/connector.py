@@ -111,6 +111,7 @@ class YouTubeConnector(Connector):
     supports_polling: ClassVar[bool] = True
     supports_idempotency: ClassVar[bool] = False
     can_start_private: ClassVar[bool] = False
+    private_messages: ClassVar[bool] = False  # no private conversation with a customer
     field_labels: ClassVar[Mapping[str, str]] = {
         **googleauth.FIELD_LABELS,
         "external_id": "Channel ID",

@@ -132,6 +132,8 @@ def queue_outbound(
                                         has_text=bool(text))
         if refusal:
             raise Invalid.of(refusal[0], **refusal[1])
+    if visibility == Visibility.PRIVATE and not connector.private_messages:
+        raise Invalid.of("%(network)s has no private messages: answer in public", network=connector.display_name)
     limit = connector.limits_for(account.settings or {}).max_length(visibility)
     length = connector.limits.count(text, visibility)
     if limit is not None and length > limit:
@@ -162,9 +164,13 @@ def queue_outbound(
         extra["choices"] = [{"label": c.label, "payload": c.payload, "url": c.url} for c in choices]
     if origin == AUTO_ACK:
         extra["auto_ack"] = True  # how rows from before ``origin`` say it (and the queries that read them)
-    manual = visibility == Visibility.PUBLIC and connector.manual_public_replies
+    manual = visibility == Visibility.PUBLIC and connector.replies_by_hand(account.settings or {})
     if manual and origin != AGENT:  # one response per review, posted by a person: never an automatic one
         raise Invalid.of("%(network)s replies are posted by hand: no automatic public reply",
+                         network=connector.display_name)
+    if visibility == Visibility.PUBLIC and connector.reviews and origin == AUTO_ACK:
+        # a review has one public response, the brand's: an acknowledgement would take its place
+        raise Invalid.of("%(network)s: a review is answered by a person, not by an automatic acknowledgement",
                          network=connector.display_name)
     if manual:
         extra[MANUAL_SEND_URL] = _manual_send_url(session, connector, account, target, thread_id, text, key)

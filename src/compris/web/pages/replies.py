@@ -105,11 +105,12 @@ def reply_tools(session: Any, case: Case, user: User) -> ReplyTools:
     return ReplyTools(
         tone_guide=settings.tone_guide,
         mention=place.mention if has_public else "",
-        can_move_private=has_public,
+        can_move_private=has_public and (place.connector is None or place.connector.private_messages),
         unit=place.unit,
         network=place.network,
         manual_public=(place.network_name or place.network) if (
-            has_public and place.connector is not None and place.connector.manual_public_replies) else None,
+            has_public and place.connector is not None and place.account is not None
+            and place.connector.replies_by_hand(place.account.settings or {})) else None,
     )
 
 
