@@ -132,3 +132,13 @@ def test_the_demos_reviews_carry_their_stars_into_triage(settings: Settings, run
                                                            "demo-ta-02": 4}
         assert ratings["demo-ta-01"].triage["intent"] == "complaint"
         assert ratings["demo-g-02"].triage["sentiment"] == "positive"
+
+
+def test_the_demos_tripadvisor_answer_waits_to_be_posted_by_hand(settings: Settings, runtime: Runtime) -> None:
+    ensure_demo(settings)
+    with runtime.db.transaction() as s:
+        replies = {m.reply_to_platform_id: m for m in s.scalars(select(Message).where(
+            Message.direction == "outbound", Message.reply_to_platform_id.in_(["demo-ta-01", "demo-g-02"])))}
+        assert replies["demo-ta-01"].delivery_state == "manual"
+        assert (replies["demo-ta-01"].platform_extra or {}).get("manual_send_url", "").startswith("http")
+        assert replies["demo-g-02"].delivery_state == "sent"

@@ -154,6 +154,7 @@ def _load(runtime: Runtime) -> None:
         _escalation_demo(demo)
         _business_demo(demo)
         _survey_demo(demo)
+        _reviews_demo(demo)
         run_pending(runtime.services)
         with runtime.db.transaction() as session:
             timeline.demo_loaded(session, workspace_id=workspace_id, steps=len(data["steps"]))
@@ -342,6 +343,41 @@ def _resolve(demo: _Demo, step: dict[str, Any]) -> None:
         if step.get("note"):
             actions.add_note(session, runtime.publisher, actor=agent, case=case, text=step["note"])
         actions.set_status(session, runtime.publisher, actor=agent, case=case, status=CaseStatus.RESOLVED)
+
+
+# --- reviews (issue 17) ----------------------------------------------------------------------------------------
+
+#: the reviews agents answered in the demo: (message, account, agent, text); the Tripadvisor one waits to be posted
+#: by hand (Tripadvisor has no API for management responses), the Google one is sent
+REVIEW_ANSWERS = (
+    ("demo-ta-01", "hotel-ta", "agent-fr",
+     "Madame, nous sommes sincèrement désolés pour votre arrivée : une réservation introuvable à 23 h, c'est "
+     "exactement ce qui ne doit pas arriver. Nous avons retrouvé l'erreur de synchronisation avec le site de "
+     "réservation et l'avons corrigée. La direction de l'hôtel"),
+    ("demo-g-02", "hotel-google", "agent-en",
+     "Thank you so much, Tom! The whole team was delighted to be part of your anniversary. See you next time."),
+)
+
+
+def _reviews_demo(demo: _Demo) -> None:
+    """An agent's response to the one-star Tripadvisor review, kept to post by hand, and a thank-you sent to the
+    five-star Google review."""
+    runtime = demo.runtime
+    for platform_id, account_key, agent_key, text in REVIEW_ANSWERS:
+        account = demo.accounts.get(account_key)
+        if account is None:
+            continue
+        with runtime.db.transaction() as session:
+            message = session.scalar(select(Message).where(Message.channel_account_id == account.id,
+                                                           Message.platform_message_id == platform_id))
+            if message is None:
+                raise LookupError(f"demo: message {platform_id!r} was not ingested")
+            case = session.get(Case, message.case_id)
+            agent = session.get(User, demo.users[agent_key])
+            assert case is not None and agent is not None
+            actions.add_reply(session, runtime.publisher, actor=agent, case=case, text=text, visibility="public",
+                              reply_to_message_id=message.id, idempotency_key=f"demo-review-{platform_id}")
+        run_pending(runtime.services)
 
 
 # --- outgoing mail (issue 13) ----------------------------------------------------------------------------------
