@@ -69,10 +69,7 @@ def test_the_sandbox_imitating_tripadvisor_keeps_public_replies_to_post_by_hand(
         assert message is not None and agent is not None
         assert actions.confirm_manual_send(s, world.runtime.publisher, actor=agent, message=message)
         assert message.delivery_state == DeliveryState.SENT
-    # a private message on the same account is sent as usual
-    _reply(world, number, text="Nous vous écrivons en privé.", visibility="private")
-    world.run_jobs()
-    assert len(network.calls) == 1
+    assert network.calls == []
 
 
 def test_other_flavours_send_their_replies(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -114,3 +111,13 @@ def test_bluesky_says_which_replies_are_idempotent() -> None:
     assert bluesky.idempotent(Visibility.PUBLIC) and not bluesky.idempotent(Visibility.PRIVATE)
     assert Connector().idempotent(Visibility.PUBLIC) is False
     assert registry.get("whatsapp").idempotent(Visibility.PRIVATE) == registry.get("whatsapp").supports_idempotency
+
+
+def test_the_sandbox_imitating_a_review_site_has_no_private_messages(world: World) -> None:
+    _flavour(world, "google")
+    number = _case_with_message(world)
+    with pytest.raises(Invalid, match="no private messages"):
+        _reply(world, number, visibility="private")
+    sandbox = registry.get("sandbox")
+    assert not sandbox.has_private_messages({"flavour": "tripadvisor"})
+    assert sandbox.has_private_messages({"flavour": "x"}) and sandbox.has_private_messages({})

@@ -493,6 +493,11 @@ class Connector:
         """The thread key of the private conversation with ``customer`` (as inbound DMs use it)."""
         return f"dm:{customer.platform_user_id}"
 
+    def has_private_messages(self, settings: Mapping[str, Any]) -> bool:
+        """Whether the account with these non-secret ``settings`` has private conversations with customers
+        (:attr:`private_messages`, the network's answer; the sandbox network answers per account)."""
+        return self.private_messages
+
     def replies_by_hand(self, settings: Mapping[str, Any]) -> bool:
         """Whether public replies on the account with these non-secret ``settings`` are posted by hand (see
         :attr:`manual_public_replies`, the network's answer; the sandbox network answers per account, as the

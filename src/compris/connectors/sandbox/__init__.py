@@ -190,8 +190,14 @@ class SandboxConnector(Connector):
     #: the agent posts them by hand, here on the sandbox network's page
     BY_HAND_FLAVOURS: ClassVar[frozenset[str]] = frozenset({"tripadvisor"})
 
+    #: the flavours whose platform has no private conversation with a customer (review sites, YouTube comments)
+    PUBLIC_ONLY_FLAVOURS: ClassVar[frozenset[str]] = frozenset({"google", "yelp", "tripadvisor", "youtube"})
+
     def replies_by_hand(self, settings: Mapping[str, Any]) -> bool:
         return str(settings.get("flavour") or "") in self.BY_HAND_FLAVOURS
+
+    def has_private_messages(self, settings: Mapping[str, Any]) -> bool:
+        return self.private_messages and str(settings.get("flavour") or "") not in self.PUBLIC_ONLY_FLAVOURS
 
     def manual_send_url(self, account: AccountContext, message: OutboundMessage) -> str | None:
         """The review's place on the sandbox network's page (its permalink)."""

@@ -132,7 +132,7 @@ def queue_outbound(
                                         has_text=bool(text))
         if refusal:
             raise Invalid.of(refusal[0], **refusal[1])
-    if visibility == Visibility.PRIVATE and not connector.private_messages:
+    if visibility == Visibility.PRIVATE and not connector.has_private_messages(account.settings or {}):
         raise Invalid.of("%(network)s has no private messages: answer in public", network=connector.display_name)
     limit = connector.limits_for(account.settings or {}).max_length(visibility)
     length = connector.limits.count(text, visibility)

@@ -115,7 +115,8 @@ def composer_for(session: Any, case: Case, *, text: str = "", visibility: str | 
         account = session.get(ChannelAccount, inbound[0][1])
         if account is not None:
             connector = connector_for(account)
-            if not connector.private_messages and Visibility.PRIVATE in visibilities:  # review sites, YouTube
+            if not connector.has_private_messages(account.settings or {}) and Visibility.PRIVATE in visibilities:
+                # review sites, YouTube: no private conversation with the customer
                 visibilities.remove(Visibility.PRIVATE)
             account_limits = connector.limits_for(account.settings or {})  # a Mastodon instance's own limit
             limits = {Visibility.PUBLIC: account_limits.public_max_length,

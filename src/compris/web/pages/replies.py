@@ -105,7 +105,8 @@ def reply_tools(session: Any, case: Case, user: User) -> ReplyTools:
     return ReplyTools(
         tone_guide=settings.tone_guide,
         mention=place.mention if has_public else "",
-        can_move_private=has_public and (place.connector is None or place.connector.private_messages),
+        can_move_private=has_public and (place.connector is None or place.account is None
+                                         or place.connector.has_private_messages(place.account.settings or {})),
         unit=place.unit,
         network=place.network,
         manual_public=(place.network_name or place.network) if (
