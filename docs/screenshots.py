@@ -203,9 +203,14 @@ def stories_of_issues_13_and_14(data_dir: Path) -> dict[str, Any]:
             "s.message_id WHERE s.state = 'answered' AND s.comment IS NOT NULL ORDER BY s.id LIMIT 1").fetchone()
         unanswered = db.execute("SELECT m.text FROM surveys s JOIN messages m ON m.id = s.message_id "
                                 "ORDER BY s.state = 'sent' DESC, s.id DESC LIMIT 1").fetchone()[0]
+        # issue 17: the Tripadvisor review whose response waits to be posted by hand, a two-star Google review
+        by_hand = db.execute("SELECT c.number FROM messages m JOIN cases c ON c.id = m.case_id "
+                             "WHERE m.delivery_state = 'manual' ORDER BY m.id LIMIT 1").fetchone()[0]
+        review = db.execute("SELECT c.number FROM messages m JOIN cases c ON c.id = m.case_id "
+                            "WHERE m.rating = 2 ORDER BY m.id LIMIT 1").fetchone()[0]
     link = re.compile(r"https?://\S+?/(?:p|s)/[A-Za-z0-9_.-]+")
     return {"escalated": escalated, "portal": link.findall(mail)[0], "rebooked": rebooked, "surveyed": surveyed,
-            "survey_page": link.findall(unanswered or survey_text)[0]}
+            "survey_page": link.findall(unanswered or survey_text)[0], "by_hand": by_hand, "review": review}
 
 
 def take(base: str, out: Path, ids: dict[str, Any]) -> list[Path]:
@@ -264,6 +269,9 @@ def take(base: str, out: Path, ids: dict[str, Any]) -> list[Path]:
             shot(page, "/admin/partners", "admin-partners", height=700)
             shot(page, f"/cases/{ids['surveyed']}", "case-survey", top=700)
             shot(page, "/supervisor/surveys", "survey-results", height=800)
+            # issue 17: a review's stars, and a response to post by hand on Tripadvisor
+            shot(page, f"/cases/{ids['by_hand']}", "case-review-by-hand", ready=".manual-send", top=760)
+            shot(page, "/admin/channels", "admin-channels", height=800)
             desk.close()
 
             phone = browser.new_context(viewport=PHONE, locale="en-GB", is_mobile=True, has_touch=True)
@@ -279,6 +287,7 @@ def take(base: str, out: Path, ids: dict[str, Any]) -> list[Path]:
             shot(page, f"/cases/{ids['french_case']}", "case-fr", ready="#customer")
             shot(page, f"/cases/{ids['rebooked']}", "case-business-fr", ready=".business-result",
                  show=".business-result")
+            shot(page, f"/cases/{ids['review']}", "case-review-fr", top=700)
             french.close()
 
             # no login: the partner's portal and the customer's survey page, on a phone, in French

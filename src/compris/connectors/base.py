@@ -493,6 +493,11 @@ class Connector:
         """The thread key of the private conversation with ``customer`` (as inbound DMs use it)."""
         return f"dm:{customer.platform_user_id}"
 
+    def name_for(self, settings: Mapping[str, Any]) -> str:
+        """The network's name as shown beside an account with these non-secret ``settings`` (:attr:`display_name`;
+        the sandbox network names the platform it imitates)."""
+        return self.display_name
+
     def has_private_messages(self, settings: Mapping[str, Any]) -> bool:
         """Whether the account with these non-secret ``settings`` has private conversations with customers
         (:attr:`private_messages`, the network's answer; the sandbox network answers per account)."""

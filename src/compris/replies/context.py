@@ -84,7 +84,7 @@ def situation(session: Session, case: Case, visibility: str) -> ReplySituation:
         account=account,
         connector=connector,
         network=account.network,
-        network_name=connector.display_name,
+        network_name=connector.name_for(account.settings or {}),
         max_length=account_limits.max_length(visibility),
         unit=account_limits.length_unit,
         window_open=window.open,

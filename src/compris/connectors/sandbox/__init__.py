@@ -193,6 +193,17 @@ class SandboxConnector(Connector):
     #: the flavours whose platform has no private conversation with a customer (review sites, YouTube comments)
     PUBLIC_ONLY_FLAVOURS: ClassVar[frozenset[str]] = frozenset({"google", "yelp", "tripadvisor", "youtube"})
 
+    #: the platform each flavour imitates, as its account shows it (``<platform> (sandbox)``)
+    FLAVOUR_NAMES: ClassVar[Mapping[str, str]] = {
+        "x": "X", "facebook": "Facebook", "instagram": "Instagram", "whatsapp": "WhatsApp", "vk": "VKontakte",
+        "telegram": "Telegram", "mastodon": "Mastodon", "bluesky": "Bluesky", "google": "Google reviews",
+        "yelp": "Yelp", "tripadvisor": "Tripadvisor", "youtube": "YouTube",
+    }
+
+    def name_for(self, settings: Mapping[str, Any]) -> str:
+        platform = self.FLAVOUR_NAMES.get(str(settings.get("flavour") or ""))
+        return f"{platform} (sandbox)" if platform else self.display_name
+
     def replies_by_hand(self, settings: Mapping[str, Any]) -> bool:
         return str(settings.get("flavour") or "") in self.BY_HAND_FLAVOURS
 

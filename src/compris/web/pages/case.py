@@ -123,7 +123,7 @@ def composer_for(session: Any, case: Case, *, text: str = "", visibility: str | 
                       Visibility.PRIVATE: account_limits.private_max_length}
             attach = {v: attach_options(connector, v) for v in visibilities}
             unit = connector.limits.length_unit
-            network = connector.display_name
+            network = connector.name_for(account.settings or {})
     default = str(inbound[0][0]) if inbound and inbound[0][0] in visibilities else (
         visibilities[0] if visibilities else Visibility.PRIVATE)
     return Composer(visibilities, default, limits, unit, network, text=text,

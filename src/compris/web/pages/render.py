@@ -70,13 +70,17 @@ _COUNTED_REASON = re.compile(r"^(?P<num>\d[\d,]*) (?P<what>followers|reshares)$"
 _WAITING_REASON = re.compile(r"^waiting (?P<num>\d+) (?P<unit>min|h|days)$")
 
 
-def network_name(network: str) -> str:
+def network_name(network: str, account: Any = None) -> str:
+    """The network's name; with its channel ``account``, as that account shows it (the sandbox network's accounts
+    name the platform they imitate)."""
     from compris.connectors import registry
 
     try:
-        return registry.get(network).display_name
+        connector = registry.get(network)
     except registry.UnknownNetwork:
         return network
+    settings = getattr(account, "settings", None)
+    return connector.name_for(settings) if isinstance(settings, dict) else connector.display_name
 
 
 def _new_gettext(func: Callable[[str], str]) -> Callable[..., str]:
@@ -159,7 +163,7 @@ def template_context(request: Request, ctx: PageContext | None, lang: str | None
         "filesize": lambda value: _filesize(value, lang),
         "label": lambda group, value, **kw: (t.gettext(LABELS[group][value]) % kw
                                               if value in LABELS.get(group, {}) else value),
-        "network_name": lambda network: t.gettext(network_name(network)),
+        "network_name": lambda network, account=None: t.gettext(network_name(network, account)),
         "reason": lambda text: _reason(t, lang, str(text)),
         "query": lambda **params: urlencode({k: v for k, v in params.items() if v not in (None, "")}),
     }
