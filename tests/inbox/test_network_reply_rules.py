@@ -126,11 +126,10 @@ def test_the_sandbox_imitating_a_review_site_has_no_private_messages(world: Worl
 def test_an_account_names_its_network_and_the_sandbox_the_platform_it_imitates() -> None:
     from compris.web.pages.render import network_name
 
-    class Account:
-        settings = {"flavour": "tripadvisor"}
+    from types import SimpleNamespace
 
     assert registry.get("sandbox").name_for({"flavour": "vk"}) == "VKontakte (sandbox)"
     assert registry.get("sandbox").name_for({}) == "Sandbox network"
     assert registry.get("x").name_for({"flavour": "vk"}) == "X"
-    assert network_name("sandbox", Account()) == "Tripadvisor (sandbox)"
+    assert network_name("sandbox", SimpleNamespace(settings={"flavour": "tripadvisor"})) == "Tripadvisor (sandbox)"
     assert network_name("sandbox") == "Sandbox network" and network_name("myspace") == "myspace"
