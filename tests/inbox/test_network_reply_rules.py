@@ -124,9 +124,9 @@ def test_the_sandbox_imitating_a_review_site_has_no_private_messages(world: Worl
 
 
 def test_an_account_names_its_network_and_the_sandbox_the_platform_it_imitates() -> None:
-    from compris.web.pages.render import network_name
-
     from types import SimpleNamespace
+
+    from compris.web.pages.render import network_name
 
     assert registry.get("sandbox").name_for({"flavour": "vk"}) == "VKontakte (sandbox)"
     assert registry.get("sandbox").name_for({}) == "Sandbox network"
