@@ -82,7 +82,7 @@ def test_review_to_public_comment(settings: Settings, runtime: Runtime, world: W
         case = session.get(Case, review.case_id)
         agent = session.get(User, world.agent.id)
         assert case is not None and agent is not None
-        with pytest.raises(Invalid, match="public comments only"):
+        with pytest.raises(Invalid, match="no private messages"):
             actions.add_reply(session, runtime.publisher, actor=agent, case=case, text="Bonjour",
                               visibility="private", reply_to_message_id=review.id)
     assert len(api.requests) == 1
