@@ -64,7 +64,7 @@ class SendError(ConnectorError):
 
     def __init__(
         self, reason: str, *, retryable: bool, retry_after: float | None = None, unauthorized: bool = False,
-        progress: Mapping[str, str] | None = None,
+        progress: Mapping[str, str] | None = None, ambiguous: bool = False,
     ) -> None:
         super().__init__(reason)
         self.reason = reason
@@ -72,6 +72,12 @@ class SendError(ConnectorError):
         self.retry_after = retry_after
         self.unauthorized = unauthorized
         self.progress: dict[str, str] = dict(progress or {})
+        #: the request may have reached the platform and been acted on although we got no clear answer (a timeout
+        #: after the request was written, a 5xx, a connection reset while reading the answer): never retried
+        #: blindly. The send job retries with the same key where the network honours it (:meth:`Connector.
+        #: idempotent`), else first asks the platform whether the reply is there (:meth:`Connector.find_sent`),
+        #: else marks the reply *uncertain* for a person.
+        self.ambiguous = ambiguous
 
 
 @dataclass(frozen=True)
@@ -557,6 +563,16 @@ class Connector:
                                 f"{int(window.total_seconds() // 3600)} hours of the customer's last message")
         return WindowStatus(open=True, closes_at=closes)
 
+    #: True when :meth:`find_sent` can tell whether a reply reached the platform after an ambiguous send
+    can_find_sent: ClassVar[bool] = False
+
+    def find_sent(self, account: AccountContext, message: OutboundMessage, client: httpx.Client) -> SendResult | None:
+        """After an ambiguous send (:attr:`SendError.ambiguous`) on a network without idempotency keys: the platform's
+        record of this reply if it is there (our account's recent posts or the conversation's recent messages,
+        matched on the answered message and the text), None when it is certainly not there. Raise
+        :class:`ConnectorError` when the platform cannot tell (the reply is then marked uncertain)."""
+        raise ConnectorError(f"{self.display_name} cannot tell whether a reply arrived")
+
     def refresh_credentials(self, account: AccountContext, client: httpx.Client) -> Mapping[str, str] | None:
         """Renew short-lived credentials (OAuth2 refresh); returns the secrets to store, or None when this
         network or account has nothing to refresh. Raises :class:`ConnectorError` when the platform refuses."""
@@ -680,3 +696,15 @@ def _human(delta: timedelta) -> str:
         days = hours // 24
         return f"{days} day{'s' if days > 1 else ''}"
     return f"{hours} hours"
+
+
+def transport_failure(exc: httpx.TransportError, network: str) -> SendError:
+    """The :class:`SendError` for a network error while sending: retryable, and *ambiguous* unless the request
+    certainly never reached the platform (the connection could not be opened, no connection was free)."""
+    if isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout):
+        return SendError(f"could not reach {network}: {type(exc).__name__}", retryable=True)
+    if isinstance(exc, httpx.TimeoutException):
+        return SendError(f"{network} did not answer in time: the reply may have arrived", retryable=True,
+                         ambiguous=True)
+    return SendError(f"the connection to {network} broke ({type(exc).__name__}): the reply may have arrived",
+                     retryable=True, ambiguous=True)
