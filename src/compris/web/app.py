@@ -3,20 +3,23 @@
 from __future__ import annotations
 
 import html
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import HTTPException, RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from sqlalchemy import exc as sa_exc
 from starlette.middleware.sessions import SessionMiddleware
 
 from compris.config import Settings, get_settings
+from compris.db import DatabaseBusy, unavailable
 from compris.kit.errors import ComprisError, Forbidden
 from compris.runtime import Runtime
 from compris.web.body_limit import BodyLimit
 from compris.web.deps import NotSignedIn, signed_in
+from compris.web.i18n import from_accept_language, gettext
 from compris.web.pages.render import render
 
 SECURITY_HEADERS = {
@@ -35,6 +38,30 @@ def _not_allowed(request: Request) -> Response:
     user = signed_in(request)
     return render(request, None, "error.html", status_code=403, lang=user.language if user else None, user=user,
                   code=403, message="forbidden")
+
+
+DATABASE_AWAY = "The database cannot be reached right now; try again in a few seconds."
+
+
+def _answer_503_while_the_database_is_away(
+    app: FastAPI, runtime: Runtime, error: Callable[[Request, int, str, Mapping[str, str]], Response]
+) -> None:
+    """A page, an API call or a webhook that finds the database unreachable answers 503 with ``Retry-After`` (a
+    platform redelivers the webhook later) rather than 500; the outage is logged once by the database's health
+    (``database unreachable`` … ``database back``), not per request, and nothing needs restarting afterwards."""
+
+    async def database_away(request: Request, exc: Exception) -> Response:
+        if not unavailable(exc):
+            raise exc  # a bug or bad data, not an outage: the usual 500
+        health = runtime.db.health
+        if health.down_since is None:  # not seen inside a transaction (the SQLite lock's wait)
+            health.failed(exc)
+        retry_after = min(60, max(5, round(health.down_for)))  # a longer outage: come back later
+        language = from_accept_language(request.headers.get("accept-language"))
+        return error(request, 503, gettext(language, DATABASE_AWAY), {"Retry-After": str(retry_after)})
+
+    for kind in (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError, DatabaseBusy):
+        app.add_exception_handler(kind, database_away)
 
 
 def create_app(
@@ -107,6 +134,8 @@ def create_app(
             )
             return HTMLResponse(page, status_code=status, headers=dict(headers or {}))
         return JSONResponse({"error": message}, status_code=status, headers=dict(headers or {}))
+
+    _answer_503_while_the_database_is_away(app, runtime, _error)
 
     @app.exception_handler(ComprisError)
     async def _domain_error(request: Request, exc: ComprisError) -> Response:
