@@ -75,7 +75,7 @@ def _ping_idle_connections(engine: Engine, after: float) -> None:
         try:
             engine.dialect.do_ping(dbapi_conn)
         except Exception as error:
-            raise exc.DisconnectionError("a pooled connection died while idle", invalidate_pool=True) from error
+            raise exc.InvalidatePoolError("a pooled connection died while idle") from error
 
 
 def unavailable(error: BaseException) -> bool:
