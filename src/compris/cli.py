@@ -13,6 +13,9 @@ import typer
 
 from compris.config import ConfigError, Settings, get_settings
 
+#: how often ``compris worker`` checks that its threads are alive
+WATCH_SECONDS = 5.0
+
 app = typer.Typer(help="Compris: social customer care.", no_args_is_help=True, add_completion=False)
 
 
@@ -99,8 +102,15 @@ def worker(
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     typer.echo(f"{threads} worker thread(s) running; Ctrl-C to stop")
-    stop.wait()
+    dead: list[str] = []
+    while not stop.wait(WATCH_SECONDS) and not dead:
+        # workers wait out database and network errors by themselves; a thread that still ended is a bug: exit
+        # with an error rather than stay up doing nothing, so that the service manager starts the process again
+        dead = [t.name for t in [*runtime.workers, runtime.scheduler] if t is not None and not t.is_alive()]
     runtime.stop()
+    if dead:
+        logging.getLogger("compris.worker").error("worker thread(s) ended: %s; exiting", ", ".join(dead))
+        raise typer.Exit(1)
 
 
 @app.command()

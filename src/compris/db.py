@@ -48,8 +48,11 @@ def make_engine(url: str, *, ping_idle_after: float | None = PING_IDLE_AFTER, **
         return engine
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
-    if "connect_timeout" not in url:
-        kwargs["connect_args"] = {"connect_timeout": CONNECT_TIMEOUT, **kwargs.get("connect_args", {})}
+    # libpq waits forever for a new connection and notices a vanished server only after the system's TCP
+    # keepalive (2 h): fail a connection in CONNECT_TIMEOUT, and a dead one in about a minute (unless the URL says)
+    timeouts = {"connect_timeout": CONNECT_TIMEOUT, "keepalives": 1, "keepalives_idle": 30,
+                "keepalives_interval": 10, "keepalives_count": 3}
+    kwargs["connect_args"] = {**{k: v for k, v in timeouts.items() if k not in url}, **kwargs.get("connect_args", {})}
     if kwargs.get("poolclass") is not NullPool:
         kwargs.setdefault("pool_size", 10)
         kwargs.setdefault("max_overflow", 20)
