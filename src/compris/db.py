@@ -21,11 +21,14 @@ log = logging.getLogger(__name__)
 #: Connections in steady use are not pinged: a connection found dead in use invalidates the whole pool (SQLAlchemy's
 #: disconnect handling), so that only the operation that found it fails, and callers retry (workers) or answer 503.
 PING_IDLE_AFTER = 5.0
-#: Seconds to wait for a new PostgreSQL connection (libpq waits forever by default): an unreachable host fails fast.
-CONNECT_TIMEOUT = 10
+#: Seconds to wait for a new PostgreSQL connection (libpq waits forever by default): an unreachable host fails fast
+#: (a webhook answers 503 well within the platforms' 10 s).
+CONNECT_TIMEOUT = 5
 
 
-def make_engine(url: str, *, ping_idle_after: float | None = PING_IDLE_AFTER, **kwargs: Any) -> Engine:
+def make_engine(
+    url: str, *, ping_idle_after: float | None = PING_IDLE_AFTER, health: Health | None = None, **kwargs: Any
+) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, **kwargs)
 
@@ -58,13 +61,14 @@ def make_engine(url: str, *, ping_idle_after: float | None = PING_IDLE_AFTER, **
         kwargs.setdefault("max_overflow", 20)
     engine = create_engine(url, **kwargs)
     if ping_idle_after is not None and not kwargs.get("pool_pre_ping"):
-        _ping_idle_connections(engine, ping_idle_after)
+        _ping_idle_connections(engine, ping_idle_after, health)
     return engine
 
 
-def _ping_idle_connections(engine: Engine, after: float) -> None:
-    """Check a pooled connection at checkout only when it sat idle for ``after`` seconds (pool_pre_ping would cost a
-    round trip on every checkout); a dead one invalidates the pool, and the pool connects afresh."""
+def _ping_idle_connections(engine: Engine, after: float, health: Health | None) -> None:
+    """Check a pooled connection at checkout only when it sat idle for ``after`` seconds, or the database failed
+    while it sat in the pool (pool_pre_ping would cost a round trip on every checkout); a dead one invalidates the
+    pool, and the pool connects afresh."""
 
     @event.listens_for(engine, "checkin")
     def _idle_since(_dbapi_conn: Any, record: Any) -> None:
@@ -73,7 +77,10 @@ def _ping_idle_connections(engine: Engine, after: float) -> None:
     @event.listens_for(engine, "checkout")
     def _ping_if_idle(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
         since = record.info.pop("idle_since", None)
-        if since is None or time.monotonic() - since < after:
+        if since is None:
+            return
+        failed_since = health is not None and health.last_failure >= since
+        if not failed_since and time.monotonic() - since < after:
             return
         try:
             engine.dialect.do_ping(dbapi_conn)
@@ -111,6 +118,9 @@ class Health:
         self.clock = clock
         self.down_since: float | None = None
         self.failures = 0
+        #: when a failure was last seen (time.monotonic(), whatever the clock): a pooled connection checked in
+        #: before it is checked before its next use
+        self.last_failure = float("-inf")
         self._lock = threading.Lock()
 
     @property
@@ -120,6 +130,7 @@ class Health:
         return 0.0 if since is None else max(0.0, self.clock() - since)
 
     def failed(self, error: BaseException) -> None:
+        self.last_failure = time.monotonic()
         with self._lock:
             self.failures += 1
             if self.down_since is not None:
@@ -154,9 +165,9 @@ class DatabaseBusy(RuntimeError):
 class Database:
     def __init__(self, url: str, **engine_kwargs: Any) -> None:
         self.url = url
-        self.engine = make_engine(url, **engine_kwargs)
-        self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False)
         self.health = Health()
+        self.engine = make_engine(url, health=self.health, **engine_kwargs)
+        self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False)
         event.listen(self.sessionmaker, "after_begin", _connected)
         # SQLite has one writer at a time and every transaction here is BEGIN IMMEDIATE: queue them on a lock
         # in this process rather than on SQLite's busy handler, which sleeps and polls (long tail latencies).

@@ -135,7 +135,7 @@ class NotifyListener(threading.Thread):
         lost = False
         while not self._stopping.is_set():
             try:
-                with psycopg.connect(self.dsn, autocommit=True, connect_timeout=10) as conn:
+                with psycopg.connect(self.dsn, autocommit=True, connect_timeout=5) as conn:
                     conn.execute(f"LISTEN {LIVE_CHANNEL}")
                     conn.execute(f"LISTEN {JOBS_CHANNEL}")
                     self.ready.set()

@@ -5,6 +5,10 @@ exactly once (issue 21, point 1)."""
 from __future__ import annotations
 
 import logging
+import os
+import signal
+import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
 from datetime import timedelta
@@ -54,30 +58,48 @@ def _wait(predicate: Callable[[], bool], timeout: float) -> bool:
     return predicate()
 
 
+#: ``compris worker`` with the short lease of this test (see below)
+WORKER = ("import sys; from datetime import timedelta; from compris.worker import queue; "
+          "queue.LEASE = timedelta(seconds=5); from compris.cli import app; app(sys.argv[1:])")
+
+
+def _worker_process(url: str, tmp_path: Path, log: Path) -> subprocess.Popen[bytes]:
+    env = dict(os.environ, COMPRIS_DATABASE_URL=url, COMPRIS_SECRET_KEY=SECRET, COMPRIS_DATA_DIR=str(tmp_path),
+               COMPRIS_TRIAGE_ACCURATE="off", COMPRIS_PASSWORD_HASH_COST="minimal")
+    with log.open("wb") as out:
+        return subprocess.Popen([sys.executable, "-c", WORKER, "worker", "--threads", "1"], env=env,
+                                stdout=out, stderr=subprocess.STDOUT)
+
+
 def _select_one(db: Database) -> None:
     with db.transaction() as session:
         session.execute(text("SELECT 1"))
 
 
 def test_the_pool_recovers_after_a_restart_by_itself(cluster: Cluster) -> None:
-    """Without pre-ping: a connection that died while idle long enough is checked and replaced before use; one
-    found dead in use fails that one operation and invalidates the pool, so that the next one works."""
-    pinged, plain = Database(cluster.url, ping_idle_after=0.2), Database(cluster.url, ping_idle_after=None)
+    """Without pre-ping: a pooled connection that sat idle long enough, or through a failure seen by another part of
+    the process, is checked and replaced before use; one found dead in use fails that one operation and invalidates
+    the pool, so that the next one works."""
+    idle = Database(cluster.url, ping_idle_after=0.2)
+    through_failure = Database(cluster.url, ping_idle_after=3600)
+    plain = Database(cluster.url, ping_idle_after=None)
     try:
-        for db in (pinged, plain):
+        for db in (idle, through_failure, plain):
             _select_one(db)  # one pooled connection each
         cluster.crash()
+        through_failure.health.failed(RuntimeError("seen by another thread"))
         cluster.start()
         time.sleep(0.3)
-        _select_one(pinged)  # the idle connection was pinged, found dead and replaced: no error at all
+        _select_one(idle)  # the idle connection was pinged, found dead and replaced: no error at all
+        _select_one(through_failure)  # the same: the database failed while it sat in the pool
         with pytest.raises(Exception) as failed:
             _select_one(plain)
         assert unavailable(failed.value) and getattr(failed.value, "connection_invalidated", False)
         _select_one(plain)  # the pool started afresh
-        assert pinged.health.down_since is None and plain.health.down_since is None
+        assert all(db.health.down_since is None for db in (idle, through_failure, plain))
     finally:
-        pinged.dispose()
-        plain.dispose()
+        for db in (idle, through_failure, plain):
+            db.dispose()
 
 
 def test_workers_and_webhooks_ride_out_a_database_crash(
@@ -94,6 +116,28 @@ def test_workers_and_webhooks_ride_out_a_database_crash(
         session.execute(text("TRUNCATE jobs, raw_events, messages, cases, workspaces RESTART IDENTITY CASCADE"))
     world = World(runtime, "outage")
     acknowledged: set[str] = set()
+    # one web process with in-process workers (compris serve) and a separate worker process (compris worker)
+    log = tmp_path / "worker.log"
+    process = _worker_process(cluster.url, tmp_path, log)
+    try:
+        assert _wait(lambda: "worker thread(s) running" in log.read_text(), timeout=30), log.read_text()
+        _ride_out(cluster, runtime, world, settings, acknowledged)
+        assert process.poll() is None, log.read_text()  # the worker process is still there...
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(20)
+    # ...and it met the outage, said so once, and worked again after it
+    lines = log.read_text().splitlines()
+    assert len([line for line in lines if "database unreachable, retrying" in line]) == 1, "\n".join(lines)
+    assert len([line for line in lines if "database back after" in line]) == 1, "\n".join(lines)
+    # the outage was logged once each way in this process too, not per request or per loop
+    outage = [r.getMessage() for r in caplog.records if r.name == "compris.db" and r.levelno >= logging.WARNING]
+    assert [m.split(":")[0].split(" after")[0] for m in outage] == ["database unreachable, retrying", "database back"]
+    listen = [r.getMessage() for r in caplog.records if r.name == "compris.live" and r.levelno >= logging.WARNING]
+    assert listen == ["LISTEN connection lost; reconnecting", "LISTEN connection back"]
+
+
+def _ride_out(cluster: Cluster, runtime: Runtime, world: World, settings: Settings, acknowledged: set[str]) -> None:
     with TestClient(create_app(settings, runtime, workers=2)) as client:
 
         def deliver(payload: dict[str, Any]) -> httpx.Response:
@@ -142,8 +186,3 @@ def test_workers_and_webhooks_ride_out_a_database_crash(
     # every acknowledged event is one message: none lost, none twice
     assert counts == dict.fromkeys(acknowledged, 1)
     assert unfinished == 0
-    # the outage was logged once each way, not per request or per loop
-    outage = [r.getMessage() for r in caplog.records if r.name == "compris.db" and r.levelno >= logging.WARNING]
-    assert [m.split(":")[0].split(" after")[0] for m in outage] == ["database unreachable, retrying", "database back"]
-    listen = [r.getMessage() for r in caplog.records if r.name == "compris.live" and r.levelno >= logging.WARNING]
-    assert listen == ["LISTEN connection lost; reconnecting", "LISTEN connection back"]
