@@ -186,6 +186,31 @@ def test_an_event_left_leased_by_an_outage_is_processed_once_after_its_lease(
     assert _job(db, job_id).status == JobStatus.DONE
 
 
+def test_a_claim_that_committed_while_its_answer_was_lost_is_given_back_and_run(
+    world: World, db: FlakyDatabase, runs: list[JobRun], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from compris.worker import queue
+
+    real_claim = queue.claim
+
+    def claim_then_lose_the_answer(*args: object, **kwargs: object) -> None:
+        real_claim(*args, **kwargs)  # type: ignore[arg-type]
+        monkeypatch.setattr(queue, "claim", real_claim)
+        raise outage_error(invalidated=True)
+
+    job_id = _enqueue(world)
+    monkeypatch.setattr(queue, "claim", claim_then_lose_the_answer)
+    worker = _worker(world.runtime, [])
+    worker.step()
+    job = _job(db, job_id)
+    assert (job.status, job.locked_by) == (JobStatus.RUNNING, worker.worker_id) and runs == []
+    # the next turn gives the job back (its lease would hold it for a minute) and claims it again at once
+    worker.step()
+    job = _job(db, job_id)
+    assert [r.job_id for r in runs] == [job_id]
+    assert (job.status, job.attempts) == (JobStatus.DONE, 1)
+
+
 def test_a_handler_that_meets_the_outage_is_retried_soon_without_using_up_an_attempt(
     world: World, db: FlakyDatabase
 ) -> None:

@@ -312,6 +312,19 @@ def run_pending(services: Services, limit: int = 1000, worker_id: str | None = N
     return count
 
 
+def release_lost_claims(db: Database, worker_id: str) -> int:
+    """Give back the jobs leased to ``worker_id`` while it runs none: claims that committed although the worker saw
+    them fail (the connection dropped before the answer). They were never run, so their attempt is not counted;
+    without this they would wait for their lease to expire."""
+    with db.transaction() as session:
+        result = session.execute(
+            update(Job)
+            .where(Job.locked_by == worker_id, Job.status == JobStatus.RUNNING)
+            .values(status=JobStatus.QUEUED, locked_by=None, locked_until=None, attempts=Job.attempts - 1)
+        )
+        return int(getattr(result, "rowcount", 0) or 0)
+
+
 class Backoff:
     """Capped exponential delays between retries of a failing loop (0.5 s, 1 s, 2 s … 30 s), each drawn in the upper
     half of its value so that the workers of several processes do not retry in step; :meth:`reset` after a
@@ -362,6 +375,7 @@ class Worker(threading.Thread):
         self.pause: Callable[[float], object] = pause or self._stopping.wait
         #: a job run whose outcome is not written yet
         self.unfinished: tuple[Job, Outcome] | None = None
+        self._claim_lost = False
         self._last_error: str | None = None
 
     def should_yield(self, job_id: int) -> bool:
@@ -403,7 +417,14 @@ class Worker(threading.Thread):
         if self.unfinished is not None:  # first write the outcome of the job run before the failure
             self._finish_unfinished()
             return
-        job = claim(self.db, self.worker_id, self.lane.kinds, self.lane.excluded)
+        if self._claim_lost:  # a claim may have committed while its answer was lost: that job is not running
+            release_lost_claims(self.db, self.worker_id)
+            self._claim_lost = False
+        try:
+            job = claim(self.db, self.worker_id, self.lane.kinds, self.lane.excluded)
+        except Exception as exc:
+            self._claim_lost = unavailable(exc)
+            raise
         if job is None:
             wakeup = self.publisher.hub.job_wakeup
             wakeup.wait(self.poll)
