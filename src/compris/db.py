@@ -112,12 +112,16 @@ def unavailable(error: BaseException) -> bool:
 
 class Health:
     """The database as this process last found it: an outage is logged once when it begins ("database
-    unreachable") and once when it ends ("database back"), not once per request or loop."""
+    unreachable") and once when it ends ("database back"), not once per request or loop. It ends with the first
+    success at least ``settle`` seconds after the last failure: a database going down does not cut every connection
+    at the same instant, and a transaction that commits meanwhile does not end the outage."""
 
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, clock: Callable[[], float] = time.monotonic, settle: float = 1.0) -> None:
         self.clock = clock
+        self.settle = settle
         self.down_since: float | None = None
         self.failures = 0
+        self._failed_at = float("-inf")
         #: when a failure was last seen (time.monotonic(), whatever the clock): a pooled connection checked in
         #: before it is checked before its next use
         self.last_failure = float("-inf")
@@ -133,16 +137,17 @@ class Health:
         self.last_failure = time.monotonic()
         with self._lock:
             self.failures += 1
+            self._failed_at = self.clock()
             if self.down_since is not None:
                 return
-            self.down_since = self.clock()
+            self.down_since = self._failed_at
         log.error("database unreachable, retrying: %s", _reason(error))
 
     def succeeded(self) -> None:
         if self.down_since is None:  # the common case: one attribute read, no lock
             return
         with self._lock:
-            if self.down_since is None:
+            if self.down_since is None or self.clock() - self._failed_at < self.settle:
                 return
             down_for, failures = self.clock() - self.down_since, self.failures
             self.down_since, self.failures = None, 0

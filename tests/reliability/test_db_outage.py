@@ -122,6 +122,7 @@ def test_workers_and_webhooks_ride_out_a_database_crash(
     try:
         assert _wait(lambda: "worker thread(s) running" in log.read_text(), timeout=30), log.read_text()
         _ride_out(cluster, runtime, world, settings, acknowledged)
+        _wait(lambda: "database back after" in log.read_text(), timeout=10)
         assert process.poll() is None, log.read_text()  # the worker process is still there...
     finally:
         process.send_signal(signal.SIGTERM)

@@ -27,6 +27,7 @@ class FlakyDatabase(Database):
 
     def __init__(self, url: str) -> None:
         super().__init__(url)
+        self.health.settle = 0.0  # switched on and off at once: no connection is half cut here
         self.down = False
         self.refused = 0
 
