@@ -14,7 +14,7 @@ from compris.connectors.sandbox import SandboxConnector
 from compris.inbox import actions, outbound
 from compris.inbox.actions.outbox import AMBIGUOUS_SEND
 from compris.kit.clock import now
-from compris.models import CaseEvent, Job, DeliveryState, Message, Outbox, User
+from compris.models import CaseEvent, DeliveryState, Job, Message, Outbox, User
 from tests.conftest import World
 from tests.inbox.test_outbound import _case_with_message, _reply
 

@@ -35,6 +35,7 @@ from compris.connectors.base import (
     UnprocessableEvent,
     Visibility,
     WebhookRequest,
+    transport_failure,
 )
 from compris.connectors.choices import as_buttons, as_text, fit, refuse_public
 from compris.kit import media
@@ -58,6 +59,8 @@ class SandboxConnector(Connector):
                     public_attachments=ATTACHMENTS, private_attachments=ATTACHMENTS, choices=CHOICES)
     secret_fields: ClassVar[tuple[str, ...]] = ("webhook_secret", "api_token")
     setting_fields: ClassVar[tuple[str, ...]] = ("api_base", "flavour")
+    #: the sandbox network keeps every reply's Idempotency-Key and answers a repeated key with the first result
+    #: (``sandbox_network.store``): a send interrupted without a clear answer is sent again with the same key
     supports_idempotency = True
     can_start_private = True  # a DM to anyone who wrote in public
 
@@ -167,14 +170,15 @@ class SandboxConnector(Connector):
         }
         try:
             response = client.post(url, json=body, headers=headers)
-        except httpx.TransportError as exc:
-            raise SendError(f"network error: {exc}", retryable=True) from None
+        except httpx.TransportError as exc:  # ambiguous unless it never left; the same key is safe to send again
+            raise transport_failure(exc, self.display_name) from None
         if response.status_code == 429 or response.status_code >= 500:
             retry_after = response.headers.get("retry-after")
             raise SendError(
                 f"sandbox answered {response.status_code}: {_error_text(response)}",
                 retryable=True,
                 retry_after=float(retry_after) if retry_after and retry_after.isdigit() else None,
+                ambiguous=response.status_code >= 500,
             )
         if response.status_code >= 400:
             raise SendError(
@@ -183,8 +187,8 @@ class SandboxConnector(Connector):
         try:
             data = response.json()
             return SendResult(platform_message_id=str(data["id"]), thread_key=_opt_str(data.get("thread_id")))
-        except (ValueError, KeyError, TypeError):
-            raise SendError("sandbox answered with an unexpected body", retryable=True) from None
+        except (ValueError, KeyError, TypeError):  # it accepted something: the same key tells what
+            raise SendError("sandbox answered with an unexpected body", retryable=True, ambiguous=True) from None
 
     #: the flavours whose platform has no API for public replies (Tripadvisor's management responses): as there,
     #: the agent posts them by hand, here on the sandbox network's page

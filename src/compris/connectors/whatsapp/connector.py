@@ -58,6 +58,9 @@ LIST_BUTTON = "Répondre · Reply"
 
 class WhatsAppConnector(MetaConnector):
     network: ClassVar[str] = "whatsapp"
+    #: the Cloud API takes no idempotency key and lists no sent messages: after a send interrupted without a clear
+    #: answer (a timeout, a 5xx) Compris cannot tell whether the customer got it, and marks the reply uncertain
+    can_find_sent: ClassVar[bool] = False
     display_name: ClassVar[str] = "WhatsApp"
     webhook_object: ClassVar[str] = "whatsapp_business_account"
     entry_is_account: ClassVar[bool] = False  # entry.id is the WABA; the number is in metadata
