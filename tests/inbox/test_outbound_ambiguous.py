@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from pathlib import Path
 from typing import Any
 
@@ -9,12 +10,14 @@ import httpx
 import pytest
 from sqlalchemy import select
 
+from compris.config import Settings
 from compris.connectors.base import ConnectorError, OutboundMessage, SendError, SendResult, Visibility
 from compris.connectors.sandbox import SandboxConnector
 from compris.inbox import actions, outbound
 from compris.inbox.actions.outbox import AMBIGUOUS_SEND
 from compris.kit.clock import now
 from compris.models import CaseEvent, DeliveryState, Job, Message, Outbox, User
+from compris.runtime import Runtime
 from tests.conftest import World
 from tests.inbox.test_outbound import _case_with_message, _reply
 
@@ -264,3 +267,23 @@ def test_the_reasons_are_translated() -> None:
     catalogue = (Path(outbound.__file__).parents[1] / "locale/fr/LC_MESSAGES/messages.po").read_text()
     for reason in (outbound.INTERRUPTED, outbound.NO_LOOKUP, outbound.LOOKUP_FAILED, outbound.WILL_CHECK):
         assert f'msgid "{reason}"' in catalogue
+
+
+def test_the_case_page_shows_the_reason_in_the_agents_language_and_escapes_the_detail(
+    world: World, monkeypatch: pytest.MonkeyPatch, settings: Settings, runtime: Runtime
+) -> None:
+    from tests.web.test_pages import Agent, make_client
+
+    platform = Platform(ambiguous=1, error=SendError("server error 500: <b>boom</b>", retryable=True, ambiguous=True))
+    _install(monkeypatch, platform, findable=False)
+    number = _case_with_message(world)
+    _reply(world, number)
+    _drain(world)
+    with world.runtime.db.transaction() as s:
+        agent = s.get(User, world.agent.id)
+        assert agent is not None
+        agent.language = "fr"
+    page = html.unescape(Agent(make_client(settings, runtime), world.agent.email).get(f"/cases/{number}").text)
+    assert "Le réseau n'a pas donné de réponse claire" in page
+    raw = Agent(make_client(settings, runtime), world.agent.email).get(f"/cases/{number}").text
+    assert "&lt;b&gt;boom&lt;/b&gt;" in raw and "<b>boom</b>" not in raw
