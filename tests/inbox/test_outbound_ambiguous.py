@@ -287,3 +287,24 @@ def test_the_case_page_shows_the_reason_in_the_agents_language_and_escapes_the_d
     assert "Le réseau n'a pas donné de réponse claire" in page
     raw = Agent(make_client(settings, runtime), world.agent.email).get(f"/cases/{number}").text
     assert "&lt;b&gt;boom&lt;/b&gt;" in raw and "<b>boom</b>" not in raw
+
+
+def test_an_expired_token_during_the_lookup_is_renewed_once(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    platform = Platform(ambiguous=1, posts=True)
+    _install(monkeypatch, platform)
+    tokens: list[str] = []
+
+    def find_sent(account: Any, message: OutboundMessage, client: httpx.Client) -> SendResult | None:
+        tokens.append(account.secrets.get("api_token", ""))
+        if account.secrets.get("api_token") != "renewed":
+            raise SendError("401: token expired", retryable=False, unauthorized=True)
+        return platform.find_sent(account, message, client)
+
+    monkeypatch.setattr(SandboxConnector, "find_sent", staticmethod(find_sent))
+    monkeypatch.setattr(SandboxConnector, "refresh_credentials", lambda self, account, client: {"api_token": "renewed"})
+    message_id = _reply(world, _case_with_message(world))
+    _drain(world)
+    assert tokens[-1] == "renewed" and len(tokens) == 2
+    assert platform.sends == 1
+    message, _ = _state(world, message_id)
+    assert message.delivery_state == DeliveryState.SENT

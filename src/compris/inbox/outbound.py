@@ -168,24 +168,57 @@ def _with_bytes(data_dir: Path, files: list[_File]) -> tuple[Attachment, ...]:
     return tuple(loaded)
 
 
-def _renew_and_resend(
-    run: JobRun, connector: Connector, ctx: AccountContext, outbound: OutboundMessage, refused: SendError
-) -> tuple[SendResult | None, SendError | None]:
-    try:
-        renewed = connector.refresh_credentials(ctx, run.services.http)
-    except ConnectorError as exc:
-        return None, SendError(f"{refused.reason} — and renewing the access failed: {exc}", retryable=False)
+def _renewed(run: JobRun, connector: Connector, ctx: AccountContext) -> AccountContext | None:
+    """The account with renewed credentials (stored), or None when the network has nothing to renew; raises
+    :class:`ConnectorError` when the platform refuses."""
+    renewed = connector.refresh_credentials(ctx, run.services.http)
     if not renewed:
-        return None, refused
+        return None
     with run.db.transaction() as session:
         account = session.get(ChannelAccount, ctx.account_id)
         assert account is not None
         store_renewed_secrets(session, run.services.secret_key, account, dict(renewed))
-    fresh = dataclasses.replace(ctx, secrets={**ctx.secrets, **renewed})
+    return dataclasses.replace(ctx, secrets={**ctx.secrets, **renewed})
+
+
+def _renew_and_resend(
+    run: JobRun, connector: Connector, ctx: AccountContext, outbound: OutboundMessage, refused: SendError
+) -> tuple[SendResult | None, SendError | None]:
+    try:
+        fresh = _renewed(run, connector, ctx)
+    except ConnectorError as exc:
+        return None, SendError(f"{refused.reason} — and renewing the access failed: {exc}", retryable=False)
+    if fresh is None:
+        return None, refused
     try:
         return connector.send(fresh, outbound, run.services.http), None
     except SendError as exc:
         return None, exc
+
+
+def _find_sent(run: JobRun, connector: Connector, ctx: AccountContext,
+               outbound: OutboundMessage) -> tuple[SendResult | None, str | None, AccountContext]:
+    """Ask the platform whether an ambiguous send arrived: (its record or None, why it cannot tell, the account —
+    renewed when an expired token was refused)."""
+    for renew in (True, False):
+        try:
+            return connector.find_sent(ctx, outbound, run.services.http), None, ctx
+        except SendError as exc:
+            if not (exc.unauthorized and renew):
+                return None, exc.reason, ctx
+            try:
+                fresh = _renewed(run, connector, ctx)
+            except ConnectorError as refused:
+                return None, f"{exc.reason} — and renewing the access failed: {refused}", ctx
+            if fresh is None:
+                return None, exc.reason, ctx
+            ctx = fresh
+        except ConnectorError as exc:
+            return None, str(exc) or type(exc).__name__, ctx
+        except Exception as exc:  # a connector bug: the platform could not tell us
+            log.exception("find_sent raised")
+            return None, f"{type(exc).__name__}: {exc}", ctx
+    raise AssertionError("unreachable")
 
 
 def send_outbox_message(run: JobRun) -> None:
@@ -251,13 +284,7 @@ def send_outbox_message(run: JobRun) -> None:
     result: SendResult | None = None
     error: SendError | None = None
     if check_first:
-        try:
-            found = connector.find_sent(ctx, outbound, run.services.http)
-        except ConnectorError as exc:
-            lookup_error = str(exc) or type(exc).__name__
-        except Exception as exc:  # a connector bug: the platform could not tell us
-            log.exception("find_sent of outbox %s raised", outbox_id)
-            lookup_error = f"{type(exc).__name__}: {exc}"
+        found, lookup_error, ctx = _find_sent(run, connector, ctx, outbound)
     try:
         if lookup_error is not None or found is not None:
             result, error = found, None
