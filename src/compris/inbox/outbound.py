@@ -357,7 +357,7 @@ def send_outbox_message(run: JobRun) -> None:
                 message.delivery_error = outbox.last_error = _with_detail(WILL_CHECK, error.reason)[:2000]
         else:
             _set_marker(message, None)  # certainly not sent by this attempt (and any earlier one was checked)
-        if error.retryable and attempt < MAX_SEND_ATTEMPTS:
+        if (error.retryable or error.ambiguous) and attempt < MAX_SEND_ATTEMPTS:
             delay = max(error.retry_after or 0.0, backoff(attempt))
             outbox.state = message.delivery_state = DeliveryState.RETRYING
             outbox.next_attempt_at = now() + timedelta(seconds=delay)
