@@ -63,7 +63,8 @@ def test_chat_answers(api: StandIn, http: httpx.Client, reply: Reply, ambiguous:
 
 
 def test_a_rate_limit_keeps_its_wait(api: StandIn, http: httpx.Client) -> None:
-    api.on("POST", SEND, Reply(429, fixture("bluesky", "error_rate_limit.json"), headers={"ratelimit-reset": "4102444830"}))
+    api.on("POST", SEND, Reply(429, fixture("bluesky", "error_rate_limit.json"),
+                               headers={"ratelimit-reset": "4102444830"}))
     with pytest.raises(SendError) as failed:
         CONNECTOR.send(account(api), dm(), http)
     assert failed.value.retry_after is not None and failed.value.retry_after > 60
@@ -156,7 +157,8 @@ def test_find_sent_chat_beyond_the_page_cannot_tell(api: StandIn, http: httpx.Cl
 
 
 def test_find_sent_chat_opens_the_conversation_of_a_new_thread(api: StandIn, http: httpx.Client) -> None:
-    api.on("GET", X + "chat.bsky.convo.getConvoForMembers", Reply(200, fixture("bluesky", "convo_for_members_200.json")))
+    api.on("GET", X + "chat.bsky.convo.getConvoForMembers",
+           Reply(200, fixture("bluesky", "convo_for_members_200.json")))
     api.on("GET", MESSAGES, chat())
     assert CONNECTOR.find_sent(account(api), dm(thread_key=f"dm:{ELO}"), http) is None
     convo = fixture("bluesky", "convo_for_members_200.json")["convo"]["id"]
