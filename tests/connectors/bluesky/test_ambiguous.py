@@ -171,3 +171,10 @@ def test_find_sent_chat_cannot_tell(api: StandIn, http: httpx.Client, reply: Rep
     api.on("GET", MESSAGES, reply)
     with pytest.raises(ConnectorError):
         CONNECTOR.find_sent(account(api), dm(), http)
+
+
+def test_find_sent_with_an_expired_session_says_so(api: StandIn, http: httpx.Client) -> None:
+    api.on("GET", MESSAGES, Reply(400, fixture("bluesky", "error_expired_token.json")))
+    with pytest.raises(SendError) as failed:
+        CONNECTOR.find_sent(account(api), dm(), http)
+    assert failed.value.unauthorized and isinstance(failed.value, ConnectorError)

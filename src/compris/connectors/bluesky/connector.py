@@ -447,7 +447,8 @@ class BlueskyConnector(Connector):
         record key the send used (derived from the idempotency key and the post answered). A chat message:
         ``chat.bsky.convo.getMessages`` (the newest :data:`FIND_MESSAGES`) holds a message from our account with the
         same text, newer than the customer's message it answers. Not found: None; the platform could not be asked,
-        or the answered message is beyond the page read: :class:`ConnectorError`."""
+        or the answered message is beyond the page read: :class:`ConnectorError` (a :class:`SendError` marked
+        ``unauthorized`` when the session has expired, as :meth:`send` raises it)."""
         session = self._session(account, client, renew=False)
         try:
             if message.visibility is Visibility.PUBLIC:
@@ -455,6 +456,8 @@ class BlueskyConnector(Connector):
             if message.visibility is Visibility.PRIVATE:
                 return self._find_dm(account, session, message)
         except XrpcError as exc:
+            if exc.unauthorized:  # an expired session: the job may renew it (refresh_credentials) and look again
+                raise exc.as_send_error() from None
             raise ConnectorError(f"Bluesky could not say whether the reply arrived: {exc}") from None
         return None
 
