@@ -65,3 +65,11 @@ def test_network_errors(exc: Exception, ambiguous: bool) -> None:
     with broken(exc) as client, pytest.raises(SendError) as failed:
         CONNECTOR.send(account(), reply(), client)
     assert failed.value.ambiguous is ambiguous and failed.value.retryable
+
+
+def test_a_broken_read_is_not_ambiguous() -> None:
+    from compris.connectors.google import reviews
+
+    with broken(httpx.ReadError("reset")) as client, pytest.raises(SendError) as failed:
+        reviews.request(client, "GET", f"https://mybusiness.example/v4/{REVIEW}", token="ya29.x")
+    assert not failed.value.ambiguous and failed.value.retryable

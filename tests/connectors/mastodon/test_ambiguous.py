@@ -116,3 +116,11 @@ def test_find_sent_cannot_tell(api: StandIn, http: httpx.Client, reply: Reply) -
     api.on("GET", OURS, reply)
     with pytest.raises(ConnectorError):
         CONNECTOR.find_sent(account(api), message(text=TEXT), http)
+
+
+def test_a_broken_read_is_not_ambiguous() -> None:
+    from compris.connectors.mastodon import outbound
+
+    with broken(httpx.ReadError("reset")) as client, pytest.raises(SendError) as failed:
+        outbound.request(client, "GET", "https://mastodon.example/api/v1/accounts/verify_credentials", token=TOKEN)
+    assert not failed.value.ambiguous and failed.value.retryable

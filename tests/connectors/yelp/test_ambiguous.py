@@ -64,3 +64,11 @@ def test_network_errors(exc: Exception, ambiguous: bool) -> None:
         CONNECTOR.send(account(), response(), client)
     assert failed.value.ambiguous is ambiguous and failed.value.retryable
     assert "biz-token" not in failed.value.reason
+
+
+def test_a_broken_read_is_not_ambiguous() -> None:
+    from compris.connectors.yelp import outbound
+
+    with broken(httpx.ReadError("reset")) as client, pytest.raises(SendError) as failed:
+        outbound.request(client, "GET", "https://api.yelp.example/v3/businesses/x/reviews", token="places-key")
+    assert not failed.value.ambiguous and failed.value.retryable

@@ -93,7 +93,8 @@ def request(client: httpx.Client, method: str, url: str, *, token: str, body: Ma
                      "accept": "application/json"})
     except httpx.TransportError as exc:
         failure = transport_failure(exc, "Google")
-        failure.ambiguous = failure.ambiguous and writes
+        if failure.ambiguous and not writes:  # a read changed nothing
+            failure = SendError(f"the call to Google failed: {type(exc).__name__}", retryable=True)
         raise failure from None
     status = response.status_code
     now = datetime.now(UTC)

@@ -76,7 +76,8 @@ def request(client: httpx.Client, method: str, url: str, *, token: str, body: Ma
         )
     except httpx.TransportError as exc:
         failure = transport_failure(exc, "the Mastodon instance")
-        failure.ambiguous = failure.ambiguous and writes
+        if failure.ambiguous and not writes:  # a read changed nothing
+            failure = SendError(f"the call to the Mastodon instance failed: {type(exc).__name__}", retryable=True)
         raise failure from None
     raise_for(response, writes=writes)
     return response

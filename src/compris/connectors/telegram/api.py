@@ -98,9 +98,10 @@ class BotApi:
                     headers={"content-type": "application/json", "accept": "application/json"})
         except httpx.TransportError as exc:
             failure = transport_failure(exc, PRODUCT)
+            if failure.ambiguous and not writes(method):  # a read changed nothing
+                failure = SendError(f"the call to {PRODUCT} failed: {type(exc).__name__}", retryable=True)
             failure.reason = f"{failure.reason} ({method})"
             failure.args = (failure.reason,)
-            failure.ambiguous = failure.ambiguous and writes(method)
             raise failure from None
         return result(response, method)
 

@@ -58,7 +58,8 @@ def request(client: httpx.Client, method: str, url: str, *, token: str, body: Ma
         response = client.request(method, url, params=params, headers=headers, content=content)
     except httpx.TransportError as exc:
         failure = transport_failure(exc, product)
-        failure.ambiguous = failure.ambiguous and writes
+        if failure.ambiguous and not writes:  # a read changed nothing
+            failure = SendError(f"the call to {product} failed: {type(exc).__name__}", retryable=True)
         raise failure from None
     status = response.status_code
     if status >= 400:
