@@ -38,6 +38,11 @@ class EmailConnector(Connector):
     display_name: ClassVar[str] = "E-mail"
     limits: ClassVar[Limits] = Limits(private_attachments=ATTACHMENTS,
                                       public_attachments_reason="e-mail has no public replies")
+    #: SMTP has no idempotency key (a server takes the same message twice), and Compris reads only the account's
+    #: incoming folder, not a Sent folder (many servers file nothing there for mail handed over by SMTP): a reply
+    #: whose send was interrupted after its content went out is marked uncertain for a person
+    supports_idempotency: ClassVar[bool] = False
+    can_find_sent: ClassVar[bool] = False
     secret_fields: ClassVar[tuple[str, ...]] = ("imap_password", "smtp_password")
     setting_fields: ClassVar[tuple[str, ...]] = (
         "from_address", "from_name",

@@ -72,6 +72,9 @@ class TelegramConnector(Connector):
     can_start_private: ClassVar[bool] = False
     #: Telegram has no idempotency key: a send interrupted by a crash is held for a person to check
     supports_idempotency: ClassVar[bool] = False
+    #: the Bot API cannot list a chat's messages (a bot sees only the updates sent to it, and ours are not among
+    #: them): after an ambiguous send Compris cannot look, and the reply is marked uncertain for a person
+    can_find_sent: ClassVar[bool] = False
     field_labels: ClassVar[Mapping[str, str]] = {
         "external_id": "Bot id",
         "bot_token": "Bot token",
@@ -199,7 +202,8 @@ class TelegramConnector(Connector):
 
         def sent(result: Any) -> str:
             if not isinstance(result, dict) or not isinstance(result.get("message_id"), int):
-                raise SendError("Telegram did not return the message id", retryable=False)
+                raise SendError("Telegram accepted the message but did not return its id: it may have been posted",
+                                retryable=True, ambiguous=True)
             return inbound.message_key(chat_id, str(result["message_id"]), connection)
 
         keyboard = None
