@@ -25,7 +25,7 @@ from compris.kit.signing import form_token, form_token_ok
 from compris.models import Case, Escalation, Partner, Upload, Workspace
 from compris.uploads import store
 from compris.web import i18n
-from compris.web.deps import get_runtime, get_session
+from compris.web.deps import client_ip, get_runtime, get_session
 from compris.web.pages.render import _new_gettext, domain_action, environment
 from compris.web.pages.uploads import file_response
 
@@ -58,7 +58,7 @@ def _page(request: Request, template: str, lang: str, *, status_code: int = 200,
 
 
 def _client(request: Request) -> str:
-    return request.client.host if request.client is not None else "unknown"
+    return client_ip(request)  # behind COMPRIS_TRUSTED_PROXIES only, X-Forwarded-For
 
 
 def _refused(request: Request, exc: answers.LinkRefused) -> HTMLResponse:
