@@ -318,9 +318,13 @@ def revoke_token(session: Session, user: User, token_id: int, *, publisher: Publ
 # --- rate limits of pages without a login (the partner portal, the survey page) ------------------------------
 
 
-@dataclass(frozen=True)
 class RateLimited(Exception):
-    retry_after: int  # seconds
+    """Too many requests under a key: ``retry_after`` seconds until one is let through again. (Not a frozen
+    dataclass: an exception's traceback is set as it leaves a ``with`` block.)"""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(retry_after)
+        self.retry_after = retry_after  # seconds
 
 
 def count_request(session: Session, key: str, *, limit: int, window: timedelta, workspace_id: int | None = None,
