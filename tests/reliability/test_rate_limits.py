@@ -5,6 +5,7 @@ each one short transaction or two."""
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
@@ -32,12 +33,13 @@ def _login(runtime: Runtime, email: str, password: str, ip: str) -> str:
         return "ok" if accounts.finish_login(session, ticket, password) else "wrong"
 
 
-def _storm(calls: list[threading.Thread] | None, fn: object, count: int) -> list[str]:
+def _storm(fn: Callable[[int], str], count: int) -> list[str]:
+    """``fn(0)`` … ``fn(count - 1)`` on ``count`` threads released at once."""
     barrier = threading.Barrier(count, timeout=20)
 
     def one(i: int) -> str:
         barrier.wait()
-        return fn(i)  # type: ignore[operator, no-any-return]
+        return fn(i)
 
     with ThreadPoolExecutor(max_workers=count) as pool:
         return list(pool.map(one, range(count), timeout=60))
@@ -56,7 +58,7 @@ def test_concurrent_wrong_passwords_check_exactly_the_limit(runtime: Runtime, wo
 
     monkeypatch.setattr(passwords, "verify_password", counting)
     # 40 attempts at once from 40 addresses (only the e-mail's limit applies)
-    outcomes = _storm(None, lambda i: _login(runtime, world.agent.email, f"wrong guess {i}", f"198.51.100.{i}"),
+    outcomes = _storm(lambda i: _login(runtime, world.agent.email, f"wrong guess {i}", f"198.51.100.{i}"),
                       CONCURRENT)
     assert len(checked) == LIMIT
     assert sorted(outcomes).count("wrong") == LIMIT and outcomes.count("limited") == CONCURRENT - LIMIT
@@ -65,7 +67,7 @@ def test_concurrent_wrong_passwords_check_exactly_the_limit(runtime: Runtime, wo
 
 
 def test_concurrent_attempts_from_one_address_check_exactly_the_limit(runtime: Runtime, world: World) -> None:
-    outcomes = _storm(None, lambda i: _login(runtime, f"guess{i}@acme.test", "wrong guess", "203.0.113.7"),
+    outcomes = _storm(lambda i: _login(runtime, f"guess{i}@acme.test", "wrong guess", "203.0.113.7"),
                       CONCURRENT)
     assert outcomes.count("wrong") == LIMIT and outcomes.count("limited") == CONCURRENT - LIMIT
 
@@ -91,5 +93,5 @@ def test_concurrent_counted_requests_let_exactly_the_limit_through(runtime: Runt
             return "limited"
         return "ok"
 
-    outcomes = _storm(None, request, CONCURRENT)
+    outcomes = _storm(request, CONCURRENT)
     assert outcomes.count("ok") == limit and outcomes.count("limited") == CONCURRENT - limit

@@ -192,3 +192,17 @@ def test_case_pages_and_actions_follow_the_revocation(settings: Settings, runtim
     assert thief.get("/cases/1").status_code == 303
     forged = thief.post("/cases/1/read", headers={"X-CSRF-Token": agent.csrf, "HX-Request": "true"})
     assert forged.status_code == 401
+
+
+def test_housekeeping_drops_sessions_ended_a_month_ago(settings: Settings, runtime: Runtime, world: World,
+                                                       frozen: list[datetime]) -> None:
+    from compris.worker.queue import JobRun
+    from compris.worker.tasks import purge
+
+    old = Agent(make_client(settings, runtime), world.agent.email)
+    old.post("/logout")
+    frozen[0] += timedelta(days=31)
+    Agent(make_client(settings, runtime), world.agent.email)
+    purge(JobRun(runtime.services, job_id=0, workspace_id=0, payload={}, attempt=1))
+    rows = _sessions(runtime, world.agent.email)
+    assert len(rows) == 1 and rows[0].revoked_at is None
