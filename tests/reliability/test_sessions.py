@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -206,3 +207,39 @@ def test_housekeeping_drops_sessions_ended_a_month_ago(settings: Settings, runti
     purge(JobRun(runtime.services, job_id=0, workspace_id=0, payload={}, attempt=1))
     rows = _sessions(runtime, world.agent.email)
     assert len(rows) == 1 and rows[0].revoked_at is None
+
+
+def test_an_open_live_stream_ends_when_its_session_ends(runtime: Runtime, world: World,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    import anyio
+    from fastapi import Request
+
+    from compris.web import live
+
+    monkeypatch.setattr(live, "SESSION_CHECK_SECONDS", 0.0)
+    with runtime.db.transaction() as session:
+        user = session.get(User, world.agent.id)
+        assert user is not None
+        raw = accounts.start_session(session, user, lifetime=timedelta(days=1))
+
+    async def receive() -> dict[str, str]:
+        await anyio.sleep(60)
+        return {"type": "http.disconnect"}
+
+    app = type("App", (), {"state": type("State", (), {"runtime": runtime})()})()
+    request = Request({"type": "http", "method": "GET", "path": "/live", "headers": [], "query_string": b"",
+                       "client": ("203.0.113.1", 1), "app": app, "session": {"sid": raw}}, receive)
+
+    async def scenario() -> list[Any]:
+        response = await live.live(request)
+        assert response.status_code == 200
+        chunks = aiter(response.body_iterator)
+        first = await anext(chunks)
+        with runtime.db.transaction() as session:  # logout elsewhere while the stream is open
+            accounts.logout(session, raw)
+        with anyio.fail_after(10):  # without the check the stream would run on
+            return [first] + [chunk async for chunk in chunks]
+
+    chunks = anyio.run(scenario)
+    assert chunks[0].startswith(b"retry:")
+    assert chunks[-1] == b"event: signed-out\ndata: {}\n\n"
