@@ -243,3 +243,24 @@ def test_an_open_live_stream_ends_when_its_session_ends(runtime: Runtime, world:
     chunks = anyio.run(scenario)
     assert chunks[0].startswith(b"retry:")
     assert chunks[-1] == b"event: signed-out\ndata: {}\n\n"
+
+
+def test_compris_set_password_ends_the_sessions(settings: Settings, runtime: Runtime, world: World,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner
+
+    from compris import cli
+
+    agent = Agent(make_client(settings, runtime), world.agent.email)
+    monkeypatch.setattr(cli, "_settings", lambda: settings)
+    runner = CliRunner()
+    short = runner.invoke(cli.app, ["set-password", world.agent.email], input="short\nshort\n")
+    assert short.exit_code == 2 and "at least 10 characters" in short.output
+    _signed_in(agent.client)
+    unknown = runner.invoke(cli.app, ["set-password", "nobody@acme.test"], input="a long new one!\na long new one!\n")
+    assert unknown.exit_code == 2
+    done = runner.invoke(cli.app, ["set-password", world.agent.email.upper()],
+                         input="a long new one!\na long new one!\n")
+    assert done.exit_code == 0, done.output
+    _signed_out(agent.client)
+    assert login(make_client(settings, runtime), world.agent.email, "a long new one!").status_code == 303
