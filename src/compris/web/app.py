@@ -70,8 +70,8 @@ def create_app(
     app.add_middleware(
         SessionMiddleware,
         secret_key=settings.secret_key,
-        session_cookie="compris_session",
-        max_age=settings.session_max_age,
+        session_cookie="compris_session",  # only the server-side session's id (deps.sign_in) and the CSRF token
+        max_age=settings.session_absolute_timeout,
         same_site="lax",
         https_only=settings.cookie_secure,
     )
