@@ -739,6 +739,8 @@ FILE_KINDS = frozenset({"image", "video", "audio", "file", "sticker"})
 #: the longest a download may take before it is given up (and retried later)
 FETCH_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 _CHUNK = 64 * 1024
+#: top-level names reserved for documentation and tests (RFC 2606, 6761): never fetched
+RESERVED_TLDS = frozenset({"example", "invalid", "test", "localhost"})
 FetchCode = Literal["too_large", "not_found", "refused", "unavailable"]
 
 
@@ -795,7 +797,14 @@ def download(client: httpx.Client, url: str, *, max_bytes: int, network: str, na
              headers: Mapping[str, str] | None = None) -> FetchedFile:
     """GET ``url`` (following redirects; httpx drops ``Authorization`` on a redirect to another host) and read at
     most ``max_bytes``: a larger file is refused as soon as its ``Content-Length`` or its bytes say so. The
-    errors name neither the address nor the headers (a Telegram download URL holds the bot token)."""
+    errors name neither the address nor the headers (a Telegram download URL holds the bot token). Names that
+    never resolve on the Internet (``.example``, ``.invalid``, ``.test``, ``localhost``: RFC 2606 and 6761) are
+    not fetched."""
+    from urllib.parse import urlsplit
+
+    host = (urlsplit(url).hostname or "").rstrip(".").lower()
+    if not host or host == "localhost" or host.rsplit(".", 1)[-1] in RESERVED_TLDS:
+        raise FetchError(f"{network} gave an address that is not on the Internet", code="unavailable")
     try:
         with client.stream("GET", url, headers=dict(headers or {}), timeout=FETCH_TIMEOUT,
                            follow_redirects=True) as response:
