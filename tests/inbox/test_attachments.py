@@ -227,3 +227,43 @@ def test_the_stored_count_is_one_row_per_file(world: World, client: TestClient, 
     send(client, world, {"kind": "image", "url": f"{api.base_url}/same.png", "name": "same.png"}, text="encore")
     with world.runtime.db.transaction() as session:
         assert session.scalar(select(func.count()).select_from(Upload)) == 1  # the same bytes, one row
+
+
+def test_an_emails_files_are_stored_from_its_mime_parts(settings: Settings, runtime: Runtime, world: World,
+                                                       client: TestClient) -> None:
+    from compris.channels.actions import create_account
+    from compris.connectors import fixture_bytes
+    from compris.inbox.ingest import store_raw_event
+    from compris.models import ChannelAccount
+    from tests.conftest import SECRET
+
+    raw = fixture_bytes("email", "reply_with_attachment.eml")
+    with runtime.db.transaction() as session:
+        account = create_account(session, SECRET, workspace_id=world.workspace_id, network="email", name="Mail",
+                                 external_id="care@aircompris.example",
+                                 settings={"from_address": "care@aircompris.example", "imap_host": "127.0.0.1",
+                                           "imap_port": "1", "imap_security": "plain", "smtp_host": "127.0.0.1"},
+                                 secrets={"imap_password": "p", "smtp_password": "p"})
+        row = session.get(ChannelAccount, account.id)
+        assert row is not None
+        store_raw_event(session, runtime.publisher, row, "1:1", raw)
+    world.run_jobs()
+    message = latest(world)
+    pdf, png = message.attachments
+    assert pdf["state"] == "stored" and pdf["mime_type"] == "application/pdf" and pdf["name"] == "facture_été.pdf"
+    assert png["state"] == "stored" and png["mime_type"] == "image/png"
+    stored = {u.id: u for u in uploads(world)}
+    assert stored[pdf["upload_id"]].message_id == message.id
+    assert store.read(settings.data_dir, world.workspace_id, stored[png["upload_id"]].sha256)[:4] == b"\x89PNG"
+
+
+def test_housekeeping_keeps_a_customers_file_like_a_replys(client: TestClient, world: World, api: StandIn) -> None:
+    from compris.uploads.tasks import purge_orphans
+
+    api.on("GET", "/keep.png", Reply(200, body=PNG))
+    send(client, world, {"kind": "image", "url": f"{api.base_url}/keep.png"})
+    (upload,) = uploads(world)
+    purged = purge_orphans(world.runtime.db, world.runtime.settings.data_dir, grace=timedelta(0),
+                           at=now() + timedelta(days=30))
+    assert purged.uploads == 0 and uploads(world)[0].id == upload.id
+    assert store.read(world.runtime.settings.data_dir, world.workspace_id, upload.sha256) == PNG
