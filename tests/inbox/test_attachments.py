@@ -267,3 +267,16 @@ def test_housekeeping_keeps_a_customers_file_like_a_replys(client: TestClient, w
                            at=now() + timedelta(days=30))
     assert purged.uploads == 0 and uploads(world)[0].id == upload.id
     assert store.read(world.runtime.settings.data_dir, world.workspace_id, upload.sha256) == PNG
+
+
+def test_a_connector_bug_never_loses_the_customers_message(client: TestClient, world: World,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    from compris.connectors.sandbox import SandboxConnector
+
+    def broken(self: object, file: object) -> bool:
+        raise RuntimeError("bug")
+
+    monkeypatch.setattr(SandboxConnector, "fetchable", broken)
+    message = send(client, world, {"kind": "image", "url": "https://cdn.example.org/a.png"}, text="toujours là")
+    assert message.text == "toujours là" and "state" not in message.attachments[0]
+    assert fetch_jobs(world) == []

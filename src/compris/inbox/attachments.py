@@ -26,13 +26,14 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from compris.channels.accounts import connector_for, context
-from compris.connectors.base import Attachment, Connector, FetchedFile, FetchError, InboundFile
+from compris.connectors.base import AccountContext, Attachment, Connector, FetchedFile, FetchError, InboundFile
 from compris.db import Database
 from compris.kit.errors import Invalid, TooLarge
 from compris.live import Publisher, publish_case
@@ -82,8 +83,7 @@ def queue_fetch(session: Session, publisher: Publisher, message_id: int) -> bool
     items: list[Any] = []
     pending = False
     for index, item in enumerate(message.attachments):
-        if isinstance(item, dict) and "state" not in item and \
-                connector.fetchable(InboundFile(index=index, attachment=attachment_of(item), extra=extra)):
+        if isinstance(item, dict) and "state" not in item and _fetchable(connector, index, item, extra):
             item = {**item, "state": PENDING}
             pending = True
         items.append(item)
@@ -95,10 +95,20 @@ def queue_fetch(session: Session, publisher: Publisher, message_id: int) -> bool
     return True
 
 
+def _fetchable(connector: Connector, index: int, item: dict[str, Any], extra: dict[str, Any]) -> bool:
+    """The connector's word, never an exception: this runs inside the transaction that stores the customer's
+    message, which a bug here must not roll back (the file then stays a link, as before)."""
+    try:
+        return connector.fetchable(InboundFile(index=index, attachment=attachment_of(item), extra=extra))
+    except Exception:
+        log.exception("%s: could not tell whether attachment %d is a file", connector.network, index)
+        return False
+
+
 @dataclass(frozen=True)
 class _Work:
     connector: Connector
-    account: Any  # the account's AccountContext (with its secrets: never logged)
+    account: AccountContext  # with its secrets: never logged
     files: list[InboundFile]
     tries: dict[int, int]  # each pending file's transient failures so far
 
@@ -127,7 +137,7 @@ def _load(db: Database, secret_key: str, workspace_id: int, message_id: int) -> 
 
 
 def _record(db: Database, publisher: Publisher, workspace_id: int, message_id: int, index: int,
-            outcome: dict[str, Any], *, data_dir: Any = None, fetched: FetchedFile | None = None,
+            outcome: dict[str, Any], *, data_dir: Path | None = None, fetched: FetchedFile | None = None,
             max_bytes: int = 0) -> dict[str, Any] | None:
     """Store the fetched file (when given) and write the attachment's outcome, in one transaction; returns the
     attachment as recorded (None when the message or the attachment is gone, or it was settled meanwhile)."""
@@ -140,7 +150,7 @@ def _record(db: Database, publisher: Publisher, workspace_id: int, message_id: i
         if index >= len(items) or not isinstance(items[index], dict) or items[index].get("state") != PENDING:
             return None  # another run settled it
         item = {k: v for k, v in items[index].items() if k not in ("reason", "detail")}
-        if fetched is not None:
+        if fetched is not None and data_dir is not None:
             try:
                 upload = store_inbound_file(session, data_dir, message=message, data=fetched.data,
                                             name=fetched.name or item.get("name") or item.get("kind"),
