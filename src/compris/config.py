@@ -67,6 +67,12 @@ class Settings(BaseSettings):
         default=10 * 1024 * 1024,
         description="Largest file an agent may attach to a reply (bytes); each network may allow less.",
     )
+    max_inbound_file_bytes: int = Field(
+        default=25 * 1024 * 1024,
+        ge=1,
+        description="Largest file a customer sends (an image in a DM, an e-mail's attachment) that Compris fetches "
+        "and keeps (bytes); a larger one is shown as not stored.",
+    )
     upload_orphan_hours: int = Field(
         default=24,
         ge=1,

@@ -13,6 +13,7 @@ import logging
 import re
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 
@@ -79,6 +80,11 @@ class BotApi:
 
     def url(self, method: str) -> str:
         return f"{self.api_base}/bot{self._token}/{method}"
+
+    def file_url(self, file_path: str) -> str:
+        """The download address of a file ``getFile`` gave the path of: it holds the bot token, so it is used at
+        once and never stored, logged or put in an error."""
+        return f"{self.api_base}/file/bot{self._token}/{quote(file_path.lstrip('/'), safe='/')}"
 
     def call(self, method: str, body: Mapping[str, Any] | None = None, *,
              files: Mapping[str, tuple[str, bytes, str]] | None = None) -> Any:

@@ -21,6 +21,9 @@ from compris.connectors.base import (
     ChoiceRules,
     Connector,
     ConnectorError,
+    FetchedFile,
+    FetchError,
+    InboundFile,
     InboundMessage,
     Limits,
     OutboundMessage,
@@ -31,6 +34,7 @@ from compris.connectors.base import (
     Visibility,
     WebhookRequest,
     WebhookResponse,
+    download,
     send_parts,
 )
 from compris.connectors.choices import as_buttons, as_text, fit, refuse_public
@@ -157,6 +161,32 @@ class TelegramConnector(Connector):
                         item["file_path_error"] = "Telegram gave no file path (the file is over 20 MB)"
             files.append(item)
         return dataclasses.replace(message, extra={**message.extra, "files": files})
+
+    # --- inbound attachments: file_id → getFile → /file/bot<token>/<file_path> (the address is never kept) ---------
+    def fetchable(self, file: InboundFile) -> bool:
+        return bool(_file_id(file))
+
+    def fetch_attachment(self, account: AccountContext, file: InboundFile, client: httpx.Client, *,
+                         max_bytes: int) -> FetchedFile:
+        file_id = _file_id(file)
+        if not file_id:
+            raise FetchError("Telegram gave no file id for this file", code="unavailable")
+        try:
+            api = self._api(account, client)
+            found = api.call("getFile", {"file_id": file_id})
+        except SendError as exc:
+            if exc.retryable:
+                raise FetchError(exc.reason, retryable=True, retry_after=exc.retry_after) from None
+            too_big = "too big" in exc.reason.lower()
+            raise FetchError(exc.reason, code="too_large" if too_big else "refused") from None
+        path = found.get("file_path") if isinstance(found, dict) else None
+        size = found.get("file_size") if isinstance(found, dict) else None
+        if isinstance(size, int) and not isinstance(size, bool) and size > max_bytes:
+            raise FetchError("the file is larger than the limit", code="too_large")
+        if not isinstance(path, str) or not path:
+            raise FetchError("Telegram gives no file over 20 MB to bots", code="too_large")
+        return download(client, api.file_url(path), max_bytes=max_bytes, network=self.display_name,
+                        name=file.attachment.name or path.rsplit("/", 1)[-1])
 
     # --- outbound ------------------------------------------------------------------------
     def _api(self, account: AccountContext, client: httpx.Client) -> BotApi:
@@ -305,3 +335,13 @@ def _method_for(attachment: Attachment) -> tuple[str, str]:
     if attachment.kind == "audio" and mime in (media.MP3, media.M4A):
         return "sendAudio", "audio"
     return "sendDocument", "document"  # GIF, PDF, other videos and sounds: as files
+
+
+def _file_id(file: InboundFile) -> str | None:
+    """The Telegram file id of the message's file (``extra["files"]``, in the order of the attachments)."""
+    files = file.extra.get("files")
+    if not isinstance(files, list) or file.index >= len(files):
+        return None
+    item = files[file.index]
+    found = item.get("file_id") if isinstance(item, dict) else None
+    return found if isinstance(found, str) and found else None

@@ -8,7 +8,7 @@ import json
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, ClassVar
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 import httpx
 
@@ -18,6 +18,8 @@ from compris.connectors.base import (
     AttachmentRules,
     Connector,
     ConnectorError,
+    FetchedFile,
+    InboundFile,
     Limits,
     OutboundMessage,
     ParsedDelivery,
@@ -28,6 +30,7 @@ from compris.connectors.base import (
     WebhookRequest,
     WebhookResponse,
     WindowStatus,
+    download,
     send_parts,
 )
 from compris.connectors.choices import as_text, refuse_public
@@ -35,6 +38,8 @@ from compris.connectors.x import inbound, lookup, outbound, signature
 from compris.kit import media
 
 DEFAULT_API_BASE = "https://api.x.com"
+#: where X serves the files of direct messages (only to the conversation's members: the brand's user token)
+DM_MEDIA_HOST = "ton.twitter.com"
 
 #: images only, uploaded with ``POST /2/media/upload`` (bytes, not a URL): up to 4 on a post, 1 on a DM, 5 MB.
 #: GIFs and videos need X's chunked upload and processing, which Compris does not do yet.
@@ -331,3 +336,15 @@ class XConnector(Connector):
         if not isinstance(user, dict):
             raise ConnectorError("X did not describe the authenticated user")
         return f"connected as @{user.get('username')} ({user.get('id')})"
+
+    # --- inbound attachments: DM media (ton.twitter.com) need the brand's user token; public media are on a CDN --
+    def fetch_attachment(self, account: AccountContext, file: InboundFile, client: httpx.Client, *,
+                         max_bytes: int) -> FetchedFile:
+        url = file.attachment.url or ""
+        host = urlsplit(url).hostname or ""
+        token = account.secrets.get("user_access_token")
+        private_hosts = {DM_MEDIA_HOST, urlsplit(self._base(account)).hostname or ""}
+        if not token or host not in private_hosts:  # never send the token anywhere else
+            return super().fetch_attachment(account, file, client, max_bytes=max_bytes)
+        return download(client, url, max_bytes=max_bytes, network=self.display_name,
+                        headers={"authorization": f"Bearer {token}"}, name=file.attachment.name)
