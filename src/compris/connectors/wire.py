@@ -63,8 +63,10 @@ def opt_int(data: JSON, key: str) -> int | None:
         raise UnprocessableEvent(f"{key}: expected a number")
     if isinstance(value, int):
         return value
-    if isinstance(value, str) and value.strip().lstrip("-").isdigit() and len(value) < 30:
-        return int(value)
+    if isinstance(value, str) and len(value) < 30:
+        digits = value.strip().removeprefix("-")
+        if digits.isascii() and digits.isdigit():  # "²" is a digit to isdigit, not to int()
+            return int(value)
     raise UnprocessableEvent(f"{key}: expected a number")
 
 
