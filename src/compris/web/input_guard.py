@@ -147,14 +147,16 @@ async def check_request(request: Request) -> None:
         return
     shape = _shape(route)
     for name, value in request.path_params.items():
-        if not isinstance(value, str):
+        if isinstance(value, int):  # a ``{name:int}`` converter: already a number
+            number: int | None = value
+        elif isinstance(value, str):
+            if (problem := bad_text(value)) is not None:
+                raise BadInput(f"the address {problem}")
+            number = _as_int(value) if name in shape.int_path else None
+        else:
             continue
-        if name in shape.int_path:
-            number = _as_int(value)
-            if number is not None and not INT_MIN <= number <= INT_MAX:
-                raise NotFound(f"no such {_thing(name)}")
-        if (problem := bad_text(value)) is not None:
-            raise BadInput(f"the address {problem}")
+        if number is not None and not INT_MIN <= number <= INT_MAX:
+            raise NotFound(f"no such {_thing(name)}")
     for name, value in request.query_params.multi_items():
         if (problem := bad_text(name) or bad_text(value)) is not None:
             raise BadInput(f"query parameter {_where(name)} {problem}")
