@@ -122,7 +122,7 @@ def test_page_ids_out_of_range_are_404(settings: Settings, runtime: Runtime, wor
 def test_nul_and_lone_surrogates_in_api_bodies_and_queries_are_400(client: TestClient, world: World) -> None:
     headers = auth(token(world, world.admin))
     for text in ("a\\u0000b", "a\\ud800b"):
-        raw = ('{"name": "%s", "description": "x"}' % text).encode()
+        raw = ('{"name": "' + text + '", "description": "x"}').encode()
         response = client.post("/api/v1/teams", content=raw, headers={**headers, "content-type": "application/json"})
         assert response.status_code == 400, response.text
         assert "name" in response.json()["error"]

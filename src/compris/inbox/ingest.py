@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import uuid
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import TypeVar, cast
 
 from sqlalchemy import exc as sqlalchemy_exc
@@ -14,6 +16,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DataError, IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session
 
+from compris import audit
 from compris.channels.accounts import connector_for, context
 from compris.connectors.base import (
     AccountContext,
@@ -29,8 +32,9 @@ from compris.connectors.base import (
 from compris.db import Database
 from compris.inbox import actions, fanout
 from compris.kit.clock import now
+from compris.kit.errors import Conflict, NotFound
 from compris.live import Publisher
-from compris.models import ChannelAccount, Direction, RawEvent, RawEventStatus
+from compris.models import ChannelAccount, Direction, Job, JobStatus, RawEvent, RawEventStatus
 from compris.triage import refine as triage_refine
 from compris.worker.queue import JobRun, RetryLater, backoff, enqueue
 
@@ -312,3 +316,58 @@ def _record(
     if stored.direction == Direction.INBOUND:  # a customer's message (not our own account's echo)
         triage_refine.plan_refinement(session, publisher, stored, refine)
     return True
+
+
+# --- Admin → Deliveries: replaying a delivery set aside ----------------------------------------------------
+
+#: a delivery still pending after this long has lost its job (a crash before this version, a job failed for
+#: good): Admin → Deliveries shows it with its replay button
+STUCK_AFTER = timedelta(minutes=10)
+
+
+@dataclass(frozen=True)
+class Replay:
+    raw_event_id: int
+    #: "queued": processing will run again; "pending": it was already waiting for processing (nothing added)
+    outcome: str
+
+
+def _live_job(session: Session, raw_event_id: int) -> bool:
+    """Whether a processing job of this delivery is queued or running."""
+    keys = (Job.dedupe_key == f"raw:{raw_event_id}") | Job.dedupe_key.like(f"raw:{raw_event_id}:replay:%")
+    live = Job.status.in_((JobStatus.QUEUED, JobStatus.RUNNING))
+    return session.scalar(select(Job.id).where(keys, Job.kind == PROCESS_RAW_EVENT, live).limit(1)) is not None
+
+
+def replay(session: Session, publisher: Publisher, *, workspace_id: int, raw_event_id: int,
+           actor_user_id: int | None) -> Replay:
+    """Process a delivery set aside as unprocessable again (after a connector update), or give a stuck pending
+    one a new job. Idempotent: a delivery processed once is never processed again (409), and one already
+    waiting for its job gets no second job."""
+    raw = session.scalar(select(RawEvent).where(RawEvent.id == raw_event_id, RawEvent.workspace_id == workspace_id)
+                         .with_for_update())
+    if raw is None:
+        raise NotFound("no such delivery in your workspace")
+    if raw.status == RawEventStatus.PROCESSED:
+        raise Conflict.of("This delivery was already processed: it is never processed twice.")
+    if raw.status == RawEventStatus.PENDING and _live_job(session, raw.id):
+        return Replay(raw.id, "pending")
+    raw.status = RawEventStatus.PENDING
+    raw.error = None
+    raw.processed_at = None
+    enqueue(session, publisher, workspace_id=workspace_id, kind=PROCESS_RAW_EVENT,
+            payload={"raw_event_id": raw.id}, dedupe_key=f"raw:{raw.id}:replay:{uuid.uuid4().hex[:16]}",
+            max_attempts=PROCESS_ATTEMPTS)
+    audit.record(session, publisher, workspace_id=workspace_id, actor_user_id=actor_user_id, entity="delivery",
+                 action="replayed", entity_id=raw.id)
+    return Replay(raw.id, "queued")
+
+
+def set_aside(session: Session, workspace_id: int, limit: int = 100) -> list[RawEvent]:
+    """The workspace's deliveries that need a person: unprocessable ones, and pending ones stuck past
+    :data:`STUCK_AFTER` (newest first)."""
+    stuck = (RawEvent.status == RawEventStatus.PENDING) & (RawEvent.created_at < now() - STUCK_AFTER)
+    return list(session.scalars(
+        select(RawEvent).where(RawEvent.workspace_id == workspace_id,
+                               (RawEvent.status == RawEventStatus.UNPROCESSABLE) | stuck)
+        .order_by(RawEvent.created_at.desc(), RawEvent.id.desc()).limit(limit)))
