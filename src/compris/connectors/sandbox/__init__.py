@@ -13,11 +13,12 @@ import hashlib
 import hmac
 import json
 from collections.abc import Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any, ClassVar
 
 import httpx
 
+from compris.connectors import wire
 from compris.connectors.base import (
     AccountContext,
     Attachment,
@@ -36,7 +37,6 @@ from compris.connectors.base import (
     Visibility,
     WebhookRequest,
 )
-from compris.connectors import wire
 from compris.connectors.choices import as_buttons, as_text, fit, refuse_public
 from compris.kit import media
 
