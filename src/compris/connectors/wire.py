@@ -71,6 +71,8 @@ def opt_int(data: JSON, key: str) -> int | None:
 
 
 def from_unix(seconds: float, what: str) -> datetime:
+    if isinstance(seconds, bool) or not isinstance(seconds, int | float):
+        raise UnprocessableEvent(f"{what}: expected a timestamp")
     try:
         return datetime.fromtimestamp(seconds, tz=UTC)
     except (OverflowError, OSError, ValueError):
@@ -78,6 +80,8 @@ def from_unix(seconds: float, what: str) -> datetime:
 
 
 def from_iso(value: str, what: str) -> datetime:
+    if not isinstance(value, str):
+        raise UnprocessableEvent(f"{what}: expected an ISO-8601 time")
     try:
         when = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:

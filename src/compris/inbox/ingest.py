@@ -90,7 +90,7 @@ def storable_text(value: str) -> str:
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:
-        value = value.encode("utf-8", "replace").decode("utf-8")
+        value = "".join("\ufffd" if "\ud800" <= c <= "\udfff" else c for c in value)
     return value
 
 

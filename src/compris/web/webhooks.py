@@ -21,7 +21,7 @@ class BodyTooLarge(Exception):
 
 async def read_limited(request: Request, limit: int) -> bytes:
     declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
+    if declared is not None and declared.isascii() and declared.isdigit() and int(declared) > limit:
         raise BodyTooLarge()
     chunks: list[bytes] = []
     size = 0
