@@ -51,8 +51,8 @@ def _with(document: Any, path: tuple[Any, ...], value: Any) -> Any:
 def _deliveries(network: str) -> list[bytes]:
     if network == "sandbox":
         data = {"id": "m1", "kind": "dm", "thread_id": "dm-c1", "text": "hi",
-                "created_at": datetime.now(UTC).isoformat(), "author": {"id": "c1", "handle": "@c", "followers": 3}, "attachments": [{"kind": "image", "url": "u"}],
-                "rating": 4, "choice": "yes"}
+                "created_at": datetime.now(UTC).isoformat(), "author": {"id": "c1", "handle": "@c", "followers": 3},
+                "attachments": [{"kind": "image", "url": "u"}], "rating": 4, "choice": "yes"}
         return [json.dumps({"event_id": "e1", "type": "message", "data": data}).encode()]
     try:
         folder = resources.files(f"compris.connectors.{network}").joinpath("fixtures")
