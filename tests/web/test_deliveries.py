@@ -222,3 +222,18 @@ def test_a_value_too_long_for_its_column_is_unprocessable(client: TestClient, wo
             assert event.error and "database refused" in event.error
         job = s.scalars(select(Job)).one()
         assert job.attempts == 1
+
+
+def test_the_page_in_french(client: TestClient, world: World) -> None:
+    raw_id = _deliver_bad(client, world)
+    with world.runtime.db.transaction() as s:
+        from compris.models import User
+
+        user = s.get(User, world.admin.id)
+        assert user is not None
+        user.language = "fr"
+    admin = Agent(client, world.admin.email)
+    page = admin.get("/admin/deliveries").text
+    assert "Livraisons" in page and "Rejouer" in page
+    admin.post(f"/admin/deliveries/{raw_id}/replay")
+    assert "sera traitée à nouveau" in admin.get("/admin/deliveries?done=queued").text
