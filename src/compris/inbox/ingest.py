@@ -10,11 +10,12 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import TypeVar, cast
 
+from sqlalchemy import ColumnElement, String, exists, literal, select
+from sqlalchemy import cast as sql_cast
 from sqlalchemy import exc as sqlalchemy_exc
-from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import DataError, IntegrityError, InterfaceError, OperationalError
-from sqlalchemy.orm import Session
+from sqlalchemy.exc import DataError, InterfaceError, OperationalError
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from compris import audit
 from compris.channels.accounts import connector_for, context
@@ -149,9 +150,9 @@ MAX_ENRICH_ATTEMPTS = 5
 #: runs of the processing job before a delivery that keeps failing is set aside as unprocessable (visible under
 #: Admin → Deliveries, replayable) rather than left pending and invisible
 PROCESS_ATTEMPTS = 8
-#: database errors that say nothing about the delivery (the server is away, a concurrent write won a race):
-#: the job is run again, the delivery stays pending
-TRANSIENT_DB_ERRORS = (OperationalError, InterfaceError, IntegrityError, sqlalchemy_exc.TimeoutError)
+#: database errors that say nothing about the delivery (the server is away, the pool is exhausted): the job is
+#: run again, the delivery stays pending (a lost race, an IntegrityError, is retried like any other error)
+TRANSIENT_DB_ERRORS = (OperationalError, InterfaceError, sqlalchemy_exc.TimeoutError)
 
 
 def process_raw_event(run: JobRun) -> None:
@@ -332,11 +333,15 @@ class Replay:
     outcome: str
 
 
+def _live_job_of(raw_id: ColumnElement[int] | InstrumentedAttribute[int] | int) -> ColumnElement[bool]:
+    """A processing job of this delivery is queued or running (its first job, or a replay's)."""
+    key = literal("raw:") + sql_cast(raw_id, String)
+    return exists().where(Job.kind == PROCESS_RAW_EVENT, Job.status.in_((JobStatus.QUEUED, JobStatus.RUNNING)),
+                          (Job.dedupe_key == key) | Job.dedupe_key.like(key + ":replay:%"))
+
+
 def _live_job(session: Session, raw_event_id: int) -> bool:
-    """Whether a processing job of this delivery is queued or running."""
-    keys = (Job.dedupe_key == f"raw:{raw_event_id}") | Job.dedupe_key.like(f"raw:{raw_event_id}:replay:%")
-    live = Job.status.in_((JobStatus.QUEUED, JobStatus.RUNNING))
-    return session.scalar(select(Job.id).where(keys, Job.kind == PROCESS_RAW_EVENT, live).limit(1)) is not None
+    return bool(session.scalar(select(_live_job_of(raw_event_id))))
 
 
 def replay(session: Session, publisher: Publisher, *, workspace_id: int, raw_event_id: int,
@@ -364,9 +369,10 @@ def replay(session: Session, publisher: Publisher, *, workspace_id: int, raw_eve
 
 
 def set_aside(session: Session, workspace_id: int, limit: int = 100) -> list[RawEvent]:
-    """The workspace's deliveries that need a person: unprocessable ones, and pending ones stuck past
-    :data:`STUCK_AFTER` (newest first)."""
-    stuck = (RawEvent.status == RawEventStatus.PENDING) & (RawEvent.created_at < now() - STUCK_AFTER)
+    """The workspace's deliveries that need a person: unprocessable ones, and pending ones without a job left,
+    past :data:`STUCK_AFTER` (newest first)."""
+    stuck = ((RawEvent.status == RawEventStatus.PENDING) & (RawEvent.created_at < now() - STUCK_AFTER)
+             & ~_live_job_of(RawEvent.id))
     return list(session.scalars(
         select(RawEvent).where(RawEvent.workspace_id == workspace_id,
                                (RawEvent.status == RawEventStatus.UNPROCESSABLE) | stuck)
