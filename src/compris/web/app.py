@@ -64,6 +64,7 @@ def _input_errors(app: FastAPI, error: Callable[[Request, int, str], Response]) 
 
 
 def _wants_html(request: Request) -> bool:
+    """As ``_error`` decides: a plain form post or page view from a browser."""
     return (
         not request.url.path.startswith(("/api/", "/webhooks/", "/live", "/public/"))
         and not request.headers.get("hx-request")
@@ -129,7 +130,12 @@ def create_app(
         return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
 
     def _error(request: Request, status: int, message: str, headers: Mapping[str, str] | None = None) -> Response:
-        if _wants_html(request):  # a plain form post or page view: a readable page, not raw JSON
+        wants_html = (
+            not request.url.path.startswith(("/api/", "/webhooks/", "/live", "/public/"))
+            and not request.headers.get("hx-request")
+            and "text/html" in request.headers.get("accept", "")
+        )
+        if wants_html:  # a plain form post or page view: a readable page, not raw JSON
             page = (
                 '<!doctype html><html><head><meta charset="utf-8"><title>Compris</title>'
                 '<link rel="stylesheet" href="/static/app.css"></head><body><main class="error-page">'
