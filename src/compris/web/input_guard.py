@@ -50,7 +50,7 @@ class _Shape:
     has_body: bool
 
 
-_SHAPES: dict[int, _Shape] = {}
+_SHAPE_ATTRIBUTE = "_compris_input_shape"  # kept on the route itself (an id() could be reused once it is gone)
 
 
 def _is_int(annotation: Any) -> bool:
@@ -77,7 +77,7 @@ def _dependants(root: Dependant) -> Iterator[Dependant]:
 
 
 def _shape(route: APIRoute) -> _Shape:
-    shape = _SHAPES.get(id(route))
+    shape: _Shape | None = getattr(route, _SHAPE_ATTRIBUTE, None)
     if shape is None:
         int_path: list[str] = []
         int_query: list[str] = []
@@ -86,7 +86,8 @@ def _shape(route: APIRoute) -> _Shape:
             int_path += [f.alias for f in dep.path_params if _is_int(f.field_info.annotation)]
             int_query += [f.alias for f in dep.query_params if _is_int(f.field_info.annotation)]
             has_body = has_body or bool(dep.body_params)
-        shape = _SHAPES[id(route)] = _Shape(tuple(int_path), tuple(int_query), has_body)
+        shape = _Shape(tuple(int_path), tuple(int_query), has_body)
+        setattr(route, _SHAPE_ATTRIBUTE, shape)
     return shape
 
 
