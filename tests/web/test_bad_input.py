@@ -143,3 +143,11 @@ def test_deep_json_to_the_api_is_400(client: TestClient, world: World) -> None:
     assert client.post("/api/v1/teams", content=raw, headers=headers).status_code in (400, 422)
     raw = b'{"name": "x", "description": ' + b"[" * 100 + b"]" * 100 + b"}"
     assert client.post("/api/v1/teams", content=raw, headers=headers).status_code in (400, 422)
+
+
+def test_int_converter_ids_out_of_range_are_404(settings: Settings, runtime: Runtime, world: World) -> None:
+    admin = _admin(settings, runtime, world)
+    for path in (f"/admin/deliveries/{HUGE}/replay", f"/admin/webhooks/{BIG}/ping",
+                 f"/admin/channels/{BIG}/test"):
+        response = admin.post(path)
+        assert response.status_code == 404, (path, response.status_code)
