@@ -430,7 +430,7 @@ def test_raw_events_page_shows_unprocessable_escaped(settings: Settings, runtime
     assert client.post(f"/webhooks/{world.account.id}", content=raw, headers=headers).status_code == 200
     world.run_jobs()
     admin = Agent(client, world.admin.email)
-    page = admin.get("/admin/raw-events").text
+    page = admin.get("/admin/deliveries").text
     assert "evt-bad" in page and "bad message" in page
     assert "<script>alert(1)" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
     assert "truncated" in page

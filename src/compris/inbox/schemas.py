@@ -264,3 +264,34 @@ class ContactMergeIn(Schema):
     into: int = Field(description="The id of the contact to merge into (see `GET /contacts/{contact_id}`).",
                       examples=[12])
 
+
+
+# --- deliveries set aside (Admin → Deliveries) --------------------------------------------------------------
+
+
+class RawEventOut(Schema):
+    """A verified delivery that needs a person: unprocessable (with its reason), or stuck waiting for
+    processing."""
+
+    id: int = Field(examples=[812])
+    channel_account_id: int = Field(examples=[3])
+    event_key: str = Field(description="The platform's event id (one delivery per key and account).",
+                           examples=["evt-9b1c"])
+    status: Literal["pending", "unprocessable"] = Field(examples=["unprocessable"])
+    error: str | None = Field(description="Why it could not be processed.",
+                              examples=["bad message: attachments: expected a list"])
+    content_type: str = Field(examples=["application/json"])
+    size: int = Field(description="The body's size in bytes.", examples=[412])
+    body_start: str = Field(description="The start of the body (2,000 bytes at most, as text).")
+    created_at: Timestamp
+
+
+class RawEventList(Schema):
+    items: list[RawEventOut]
+
+
+class RawEventReplayOut(Schema):
+    id: int = Field(examples=[812])
+    outcome: Literal["queued", "pending"] = Field(
+        description="`queued`: processing runs again; `pending`: it was already waiting for processing.",
+        examples=["queued"])

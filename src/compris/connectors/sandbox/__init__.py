@@ -13,11 +13,12 @@ import hashlib
 import hmac
 import json
 from collections.abc import Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any, ClassVar
 
 import httpx
 
+from compris.connectors import wire
 from compris.connectors.base import (
     AccountContext,
     Attachment,
@@ -86,8 +87,8 @@ class SandboxConnector(Connector):
     def parse(self, account: AccountContext, body: bytes) -> ParsedDelivery:
         try:
             envelope = json.loads(body)
-        except ValueError as exc:
-            raise UnprocessableEvent(f"not JSON: {exc}") from None
+        except (ValueError, RecursionError) as exc:
+            raise UnprocessableEvent(f"not JSON: {type(exc).__name__}") from None
         if not isinstance(envelope, dict) or envelope.get("type") != "message":
             raise UnprocessableEvent("expected an object with type 'message'")
         data = envelope.get("data")
@@ -95,49 +96,49 @@ class SandboxConnector(Connector):
             raise UnprocessableEvent("missing 'data'")
         try:
             return ParsedDelivery(messages=(self._message(account, data),))
-        except (KeyError, TypeError, ValueError) as exc:
+        except UnprocessableEvent as exc:
+            raise UnprocessableEvent(f"bad message: {exc}") from None
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:  # a case _message does not check yet
             raise UnprocessableEvent(f"bad message: {type(exc).__name__}: {exc}") from None
 
     def _message(self, account: AccountContext, data: dict[str, Any]) -> InboundMessage:
-        author = data["author"]
-        kind = str(data.get("kind", "post"))
+        """One message, read strictly: a field of the wrong type is an :class:`UnprocessableEvent` naming it."""
+        author = wire.obj(data.get("author"), "author")
+        kind = wire.opt_str(data, "kind") or "post"
         if kind not in ("post", "comment", "dm"):
-            raise ValueError(f"unknown kind {kind!r}")
-        created = datetime.fromisoformat(str(data["created_at"]))
-        if created.tzinfo is None:
-            raise ValueError("created_at has no time zone")
+            raise UnprocessableEvent(f"kind: unknown kind {kind[:40]!r}")
+        created = wire.from_iso(wire.req_str(data, "created_at", "message"), "created_at")
         text = data.get("text", "")
         if not isinstance(text, str):
-            raise TypeError("text must be a string")
+            raise UnprocessableEvent("text: expected a string")
+        author_id = wire.req_str(author, "id", "author")
+        attachments = []
+        for i, item in enumerate(wire.arr(data.get("attachments"), "attachments")):
+            a = wire.obj(item, f"attachments[{i}]")
+            attachments.append(Attachment(kind=wire.opt_str(a, "kind") or "file", url=wire.opt_str(a, "url"),
+                                          name=wire.opt_str(a, "name"), mime_type=wire.opt_str(a, "mime_type")))
+        choice = wire.opt_str(data, "choice") if data.get("choice") else None
         return InboundMessage(
-            platform_message_id=str(data["id"]),
-            thread_key=str(data["thread_id"]),
+            platform_message_id=wire.req_str(data, "id", "message"),
+            thread_key=wire.req_str(data, "thread_id", "message"),
             visibility=Visibility.PRIVATE if kind == "dm" else Visibility.PUBLIC,
             author=Author(
-                platform_user_id=str(author["id"]),
-                handle=_opt_str(author.get("handle")),
-                name=_opt_str(author.get("name")),
-                followers=int(author["followers"]) if author.get("followers") is not None else None,
+                platform_user_id=author_id,
+                handle=wire.opt_str(author, "handle"),
+                name=wire.opt_str(author, "name"),
+                followers=wire.opt_int(author, "followers"),
                 verified=bool(author.get("verified", False)),
             ),
             text=text,
-            created_at=created.astimezone(UTC),
-            reply_to_platform_id=_opt_str(data.get("reply_to")),
-            thread_title=_opt_str(data.get("thread_title")),
-            attachments=tuple(
-                Attachment(
-                    kind=str(a.get("kind", "file")),
-                    url=_opt_str(a.get("url")),
-                    name=_opt_str(a.get("name")),
-                    mime_type=_opt_str(a.get("mime_type")),
-                )
-                for a in data.get("attachments") or []
-            ),
+            created_at=created,
+            reply_to_platform_id=wire.opt_str(data, "reply_to"),
+            thread_title=wire.opt_str(data, "thread_title"),
+            attachments=tuple(attachments),
             promoted=bool(data.get("promoted", False)),
-            reshares=int(data.get("reshares", 0) or 0),
-            is_own=str(author["id"]) == account.external_id,
-            permalink=_opt_str(data.get("permalink")),
-            extra={"choice": str(data["choice"])} if data.get("choice") else {},
+            reshares=wire.opt_int(data, "reshares") or 0,
+            is_own=author_id == account.external_id,
+            permalink=wire.opt_str(data, "permalink"),
+            extra={"choice": choice} if choice else {},
             rating=_rating(data.get("rating")),
         )
 
@@ -240,7 +241,7 @@ def _rating(value: Any) -> int | None:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 5:
-        raise ValueError("rating must be a whole number of stars from 1 to 5")
+        raise UnprocessableEvent("rating: must be a whole number of stars from 1 to 5")
     return value
 
 
