@@ -157,6 +157,31 @@ def create_user(
     typer.echo(f"user {email} created in {workspace}")
 
 
+@app.command("set-password")
+def set_password(email: str) -> None:
+    """Set a user's password (asks for it): every session of theirs ends at once."""
+    from sqlalchemy import select
+
+    from compris.accounts import actions as accounts
+    from compris.db import Database
+    from compris.kit.errors import ComprisError
+    from compris.models import User
+
+    password = typer.prompt("New password", hide_input=True, confirmation_prompt=True)
+    db = Database(_settings().database_url)
+    try:
+        with db.transaction() as session:
+            user = session.scalar(select(User).where(User.email == email.strip().lower()))
+            if user is None:
+                typer.echo(f"error: no user {email}", err=True)
+                raise typer.Exit(2)
+            accounts.set_password(session, user=user, password=password)
+    except ComprisError as exc:
+        typer.echo(f"error: {exc.message}", err=True)
+        raise typer.Exit(2) from None
+    typer.echo(f"password of {email} changed; their sessions ended")
+
+
 @app.command("create-token")
 def create_token(email: str, name: str = typer.Option("cli", help="A name to recognise the token by.")) -> None:
     """Create a personal API token for a user (printed once)."""
