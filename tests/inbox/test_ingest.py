@@ -168,3 +168,31 @@ def test_the_case_subject_is_the_first_non_blank_line(world: World, title: str |
     world.run_jobs()
     with world.runtime.db.transaction() as s:
         assert s.scalars(select(Case)).one().subject == subject
+
+
+def test_a_new_customer_met_by_two_workers_at_once_gets_one_identity(world: World) -> None:
+    """The second insert of the same new identity (another worker committed it meanwhile) is undone and the
+    existing identity taken: no error, one contact."""
+    from sqlalchemy import func
+
+    from compris.connectors.base import Author
+    from compris.inbox.actions.inbound import resolve_identity
+    from compris.models import ChannelAccount, Contact, Identity
+
+    rt = world.runtime
+    if rt.db.dialect != "postgresql":
+        pytest.skip("SQLite has one writer at a time: the second worker waits before it starts")
+    author = Author(platform_user_id="racer", handle="@racer", name="Racer")
+    with rt.db.transaction() as first, rt.db.transaction() as second:
+        account_1 = first.get(ChannelAccount, world.account.id)
+        account_2 = second.get(ChannelAccount, world.account.id)
+        assert account_1 is not None and account_2 is not None
+        # the second session looks first (nothing there yet), then the first one creates and commits
+        assert second.scalar(select(Identity).where(Identity.platform_user_id == "racer")) is None
+        created = resolve_identity(first, account_1, author)
+        first.commit()
+        taken = resolve_identity(second, account_2, author)
+        assert taken.id == created.id
+    with rt.db.transaction() as s:
+        assert s.scalar(select(func.count()).select_from(Identity).where(Identity.platform_user_id == "racer")) == 1
+        assert s.scalar(select(func.count()).select_from(Contact).where(Contact.display_name == "Racer")) == 1

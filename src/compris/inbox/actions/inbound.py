@@ -8,10 +8,12 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from compris import bus, timeline
 from compris.connectors.base import Attachment, Author, DeliveryStatus, InboundMessage, Visibility
+from compris.db import savepoint
 from compris.events import (
     CaseOpened,
     Claim,
@@ -45,27 +47,35 @@ from compris.triage import step as triage_step
 
 def resolve_identity(session: Session, account: ChannelAccount, author: Author) -> Identity:
     """The author's identity on this network (a new contact for a new one), with the platform's latest profile."""
-    identity = session.scalar(
-        select(Identity).where(
-            Identity.workspace_id == account.workspace_id,
-            Identity.network == account.network,
-            Identity.platform_user_id == author.platform_user_id,
-        )
+    found = select(Identity).where(
+        Identity.workspace_id == account.workspace_id,
+        Identity.network == account.network,
+        Identity.platform_user_id == author.platform_user_id,
     )
+    identity = session.scalar(found)
     if identity is None:
-        contact = Contact(
-            workspace_id=account.workspace_id,
-            display_name=(author.name or author.handle or author.platform_user_id)[:200],
-        )
-        session.add(contact)
-        session.flush()
-        identity = Identity(
-            workspace_id=account.workspace_id,
-            contact_id=contact.id,
-            network=account.network,
-            platform_user_id=author.platform_user_id,
-        )
-        session.add(identity)
+        try:
+            # two workers may meet the same new customer at once: the second one's insert fails on the unique
+            # identity, is undone (the savepoint), and it takes the identity the first one created
+            with savepoint(session, IntegrityError):
+                contact = Contact(
+                    workspace_id=account.workspace_id,
+                    display_name=(author.name or author.handle or author.platform_user_id)[:200],
+                )
+                session.add(contact)
+                session.flush()
+                identity = Identity(
+                    workspace_id=account.workspace_id,
+                    contact_id=contact.id,
+                    network=account.network,
+                    platform_user_id=author.platform_user_id,
+                )
+                session.add(identity)
+                session.flush()
+        except IntegrityError:
+            identity = session.scalar(found)
+            if identity is None:
+                raise
     # The platform's latest word on the profile wins.
     if author.handle:
         identity.handle = author.handle[:200]
