@@ -233,6 +233,11 @@ class StandIn:
         with self._lock:
             return sum(1 for k, n in self.attempts.items() if n > 1 and self.posts[k])
 
+    def counts(self, keys: set[str]) -> tuple[dict[str, int], dict[str, int]]:
+        """Posts and requests per key, for ``keys``."""
+        with self._lock:
+            return {k: self.posts[k] for k in keys}, {k: self.attempts[k] for k in keys}
+
     def reset(self) -> None:
         with self._lock:
             self.attempts.clear()
