@@ -3,9 +3,9 @@
 - ``free_port``: a free loopback port number.
 - ``serve``: a factory, ``serve(app) -> ServerThread`` (``.base`` is its URL), serving any ASGI app with uvicorn in a
   thread on a free port; stopped at the end of the test.
-- ``pg_template`` (session): a migrated PostgreSQL database to clone; skips the test when PostgreSQL is unavailable.
-- ``pg_database``: the URL of a migrated PostgreSQL database of the test's own (cloned, dropped afterwards); the
-  shared cluster is never restarted.
+- ``pg_database``: the URL of the suite's migrated PostgreSQL database (``pg_url``), emptied for the test; skips the
+  test when PostgreSQL is unavailable or left out by COMPRIS_TEST_DATABASES. The shared cluster is never restarted
+  (a test that needs an outage starts a cluster of its own).
 - ``standin``: a ``StandIn`` platform (the sandbox network's send API, counting sends per idempotency key, faults
   injectable through ``standin.faults``) already served; its URL is ``standin.base``.
 - ``compris_live``: a factory, ``compris_live(db_url, workers=2) -> Live``: a real Compris web app (uvicorn, in this
@@ -16,6 +16,7 @@ The plain helpers (deliveries and their signatures, worker processes' command li
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,8 +24,11 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import text
 
 from compris.config import Settings
+from compris.db import Database
+from compris.models import Base
 from compris.runtime import Runtime
 from compris.web.app import create_app
 from tests.reliability.support import (
@@ -32,9 +36,6 @@ from tests.reliability.support import (
     Brand,
     ServerThread,
     StandIn,
-    create_database,
-    database_name,
-    drop_database,
     pg_available,
     setup_brand,
 )
@@ -69,20 +70,22 @@ def serve() -> Iterator[Callable[..., ServerThread]]:
         server.stop()
 
 
-@pytest.fixture(scope="session")
-def pg_template() -> Iterator[str]:
+@pytest.fixture
+def pg_database(request: pytest.FixtureRequest) -> str:
+    """The suite's PostgreSQL database (``pg_url`` of tests/conftest.py: created and migrated once per test session,
+    dropped at its end), emptied for this test. (A database per test would cost a DROP DATABASE each, which waits
+    for a checkpoint: seconds on a busy cluster.)"""
+    if "postgresql" not in os.environ.get("COMPRIS_TEST_DATABASES", "postgresql"):
+        pytest.skip("COMPRIS_TEST_DATABASES leaves PostgreSQL out (these tests need it)")
     if not pg_available():
         pytest.skip("PostgreSQL is not available at COMPRIS_TEST_PG (127.0.0.1:5432)")
-    url = create_database("compris_reltpl")
-    yield database_name(url)
-    drop_database(url)
-
-
-@pytest.fixture
-def pg_database(pg_template: str) -> Iterator[str]:
-    url = create_database("compris_rel", template=pg_template)
-    yield url
-    drop_database(url)
+    url: str = request.getfixturevalue("pg_url")
+    db = Database(url)
+    tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+    with db.engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    db.dispose()
+    return url
 
 
 class ServedStandIn(StandIn):
