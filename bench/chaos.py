@@ -240,7 +240,8 @@ def counts(db: Database, run: str) -> dict[str, Any]:
         distinct = session.scalar(select(func.count(func.distinct(Message.platform_message_id))).where(
             Message.direction == "inbound", Message.platform_message_id.like(f"m-{run}-%"))) or 0
         processing = [(e.processed_at - e.created_at).total_seconds() for e in session.scalars(
-            select(RawEvent).where(RawEvent.event_key.like(like), RawEvent.processed_at.is_not(None)))]
+            select(RawEvent).where(RawEvent.event_key.like(like), RawEvent.processed_at.is_not(None)))
+            if e.processed_at is not None]
     return {"stored": stored, "by_status": by_status, "inbound": inbound, "distinct": distinct,
             "processing": processing}
 

@@ -26,7 +26,7 @@ import uuid
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 
 import uvicorn
 from starlette.applications import Starlette
@@ -56,7 +56,8 @@ def bound_socket() -> socket.socket:
 class ServerThread:
     """``app`` served by uvicorn in a daemon thread on a free loopback port; ``stop()`` ends it."""
 
-    def __init__(self, app: Any, *, lifespan: str = "on", limit_concurrency: int | None = None) -> None:
+    def __init__(self, app: Any, *, lifespan: Literal["auto", "on", "off"] = "on",
+                 limit_concurrency: int | None = None) -> None:
         self.sock = bound_socket()
         self.port = int(self.sock.getsockname()[1])
         self.base = f"http://127.0.0.1:{self.port}"

@@ -58,4 +58,4 @@ def test_each_delivery_sent_three_times_at_once_is_stored_and_processed_once(
     assert len(events) == N and len({key for key, _ in events}) == N
     assert {status for _, status in events} == {RawEventStatus.PROCESSED}
     assert len(inbound) == N
-    assert sorted(inbound) == sorted(f"m-storm-{n}" for n in range(N))
+    assert sorted(str(i) for i in inbound) == sorted(f"m-storm-{n}" for n in range(N))

@@ -174,7 +174,7 @@ def test_workers_killed_mid_stream_lose_and_duplicate_nothing(
                                  .join(Message, Message.id == Outbox.message_id)).all()
     # nothing lost, nothing processed twice
     assert len(events) == EVENTS and {status for _, status in events} == {RawEventStatus.PROCESSED}
-    assert sorted(inbound) == sorted(f"m-kill-{n}" for n in range(EVENTS))
+    assert sorted(str(i) for i in inbound) == sorted(f"m-kill-{n}" for n in range(EVENTS))
     # every queued reply sent once: one post per idempotency key on the platform, the post's id kept
     assert len(outbox) == len(replied) > 0
     assert {state for _, state, _ in outbox} == {DeliveryState.SENT}
