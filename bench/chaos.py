@@ -77,7 +77,7 @@ class Phase:
     name: str
     acked: set[str] = field(default_factory=set)  #: event ids acknowledged (200)
     statuses: Counter[int] = field(default_factory=Counter)
-    transport_errors: int = 0
+    transport_errors: Counter[str] = field(default_factory=Counter)  #: network errors (each retried, 3 tries)
     ack_latency: list[float] = field(default_factory=list)
     kills: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -186,12 +186,16 @@ def load(phase: Phase, webhook: str, secret: str, *, run: str, duration: float, 
     client = httpx.Client(timeout=30, limits=httpx.Limits(max_connections=64))
 
     def post(raw: bytes, event_id: str) -> None:
-        started = time.perf_counter()
-        try:
-            response = client.post(webhook, content=raw, headers=signed(secret, raw))
-        except httpx.TransportError:
-            with phase.lock:
-                phase.transport_errors += 1
+        for _ in range(3):  # as a platform does, a delivery that met a network error is sent again
+            started = time.perf_counter()
+            try:
+                response = client.post(webhook, content=raw, headers=signed(secret, raw))
+                break
+            except httpx.TransportError as exc:
+                with phase.lock:
+                    phase.transport_errors[type(exc).__name__] += 1
+                time.sleep(0.5)
+        else:
             return
         elapsed = time.perf_counter() - started
         with phase.lock:
@@ -234,6 +238,7 @@ def counts(db: Database, run: str) -> dict[str, Any]:
         events = session.execute(select(RawEvent.status, func.count()).where(RawEvent.event_key.like(like))
                                  .group_by(RawEvent.status)).all()
         stored = sum(n for _, n in events)
+        keys = set(session.scalars(select(RawEvent.event_key).where(RawEvent.event_key.like(like))))
         by_status = {str(s): n for s, n in events}
         inbound = session.scalar(select(func.count()).select_from(Message).where(
             Message.direction == "inbound", Message.platform_message_id.like(f"m-{run}-%"))) or 0
@@ -242,7 +247,7 @@ def counts(db: Database, run: str) -> dict[str, Any]:
         processing = [(e.processed_at - e.created_at).total_seconds() for e in session.scalars(
             select(RawEvent).where(RawEvent.event_key.like(like), RawEvent.processed_at.is_not(None)))
             if e.processed_at is not None]
-    return {"stored": stored, "by_status": by_status, "inbound": inbound, "distinct": distinct,
+    return {"stored": stored, "keys": keys, "by_status": by_status, "inbound": inbound, "distinct": distinct,
             "processing": processing}
 
 
@@ -297,7 +302,7 @@ def report(phase: Phase, sent: int, db: Database, run: str, standin: StandIn, si
           f"unprocessable {c['by_status'].get(RawEventStatus.UNPROCESSABLE, 0):,}  "
           f"pending {c['by_status'].get(RawEventStatus.PENDING, 0):,}  "
           f"duplicated {c['inbound'] - c['distinct'] + max(0, c['distinct'] - c['stored']):,}  "
-          f"lost {max(0, acked - c['stored']):,}  (messages {c['inbound']:,})")
+          f"lost {len(phase.acked - c['keys']):,}  (messages {c['inbound']:,})")
     print(f"replies: queued {len(o['rows']):,}  sent {o['states'].get('sent', 0):,}  "
           f"duplicated {sum(1 for n in posts.values() if n > 1):,}  uncertain {o['states'].get('uncertain', 0):,}  "
           f"failed {o['states'].get('failed', 0):,}  still queued {still_queued:,}  "
@@ -305,7 +310,7 @@ def report(phase: Phase, sent: int, db: Database, run: str, standin: StandIn, si
           f"resent after the platform stored it {sum(1 for k, n in attempts.items() if n > 1 and posts[k]):,}")
     print(f"faults:  5xx answers to webhooks {fives:,}  other refusals "
           f"{sum(n for code, n in phase.statuses.items() if 300 <= code < 500):,}  transport errors "
-          f"{phase.transport_errors:,}  injected on sends {dict(standin.injected)}")
+          f"{dict(phase.transport_errors) or 0}  injected on sends {dict(standin.injected)}")
     print(f"medians: acknowledgement {medians['ack']:.1f} ms{ratio('ack')}  event to processed "
           f"{medians['process']:.0f} ms{ratio('process')}  reply queued to sent {medians['reply']:.0f} ms"
           f"{ratio('reply')}")
