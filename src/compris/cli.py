@@ -13,6 +13,9 @@ import typer
 
 from compris.config import ConfigError, Settings, get_settings
 
+#: how often ``compris worker`` checks that its threads are alive
+WATCH_SECONDS = 5.0
+
 app = typer.Typer(help="Compris: social customer care.", no_args_is_help=True, add_completion=False)
 
 
@@ -99,8 +102,15 @@ def worker(
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     typer.echo(f"{threads} worker thread(s) running; Ctrl-C to stop")
-    stop.wait()
+    dead: list[str] = []
+    while not stop.wait(WATCH_SECONDS) and not dead:
+        # workers wait out database and network errors by themselves; a thread that still ended is a bug: exit
+        # with an error rather than stay up doing nothing, so that the service manager starts the process again
+        dead = [t.name for t in [*runtime.workers, runtime.scheduler] if t is not None and not t.is_alive()]
     runtime.stop()
+    if dead:
+        logging.getLogger("compris.worker").error("worker thread(s) ended: %s; exiting", ", ".join(dead))
+        raise typer.Exit(1)
 
 
 @app.command()
@@ -145,6 +155,31 @@ def create_user(
         typer.echo(f"error: {exc.message}", err=True)
         raise typer.Exit(2) from None
     typer.echo(f"user {email} created in {workspace}")
+
+
+@app.command("set-password")
+def set_password(email: str) -> None:
+    """Set a user's password (asks for it): every session of theirs ends at once."""
+    from sqlalchemy import select
+
+    from compris.accounts import actions as accounts
+    from compris.db import Database
+    from compris.kit.errors import ComprisError
+    from compris.models import User
+
+    password = typer.prompt("New password", hide_input=True, confirmation_prompt=True)
+    db = Database(_settings().database_url)
+    try:
+        with db.transaction() as session:
+            user = session.scalar(select(User).where(User.email == email.strip().lower()))
+            if user is None:
+                typer.echo(f"error: no user {email}", err=True)
+                raise typer.Exit(2)
+            accounts.set_password(session, user=user, password=password)
+    except ComprisError as exc:
+        typer.echo(f"error: {exc.message}", err=True)
+        raise typer.Exit(2) from None
+    typer.echo(f"password of {email} changed; their sessions ended")
 
 
 @app.command("create-token")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from functools import cache
 from pathlib import Path
 from typing import Literal
@@ -14,6 +15,20 @@ PLACEHOLDER_SECRETS = frozenset({"", "change-me", "changeme", "secret", "placeho
 
 class ConfigError(Exception):
     pass
+
+
+def parse_networks(value: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    """A comma-separated list of IP addresses and CIDR networks (``COMPRIS_TRUSTED_PROXIES``)."""
+    found = []
+    for part in value.split(","):
+        part = part.strip()
+        if not part:
+            continue
+        try:
+            found.append(ipaddress.ip_network(part, strict=False))
+        except ValueError:
+            raise ConfigError(f"COMPRIS_TRUSTED_PROXIES: {part!r} is not an IP address or network") from None
+    return tuple(found)
 
 
 class Settings(BaseSettings):
@@ -36,11 +51,27 @@ class Settings(BaseSettings):
     max_webhook_bytes: int = Field(default=1_048_576, description="Largest webhook body accepted.")
     sandbox: bool = Field(default=False, description="Mount the sandbox network at /sandbox-network.")
     login_max_failures: int = Field(default=5, description="Failed logins per e-mail and per IP in 15 minutes.")
-    session_max_age: int = Field(default=12 * 3600, description="Seconds a login lasts.")
+    session_idle_timeout: int = Field(
+        default=12 * 3600, ge=60, description="Seconds without any request after which a login ends (idle timeout)."
+    )
+    session_absolute_timeout: int = Field(
+        default=7 * 24 * 3600, ge=60, description="Seconds after which a login ends whatever the activity."
+    )
+    trusted_proxies: str = Field(
+        default="",
+        description="Comma-separated IP addresses or CIDR networks of the reverse proxies in front of Compris: "
+        "X-Forwarded-For is read only when the peer is one of them (default none: the peer's address).",
+    )
     raw_event_retention_days: int = 30
     max_upload_bytes: int = Field(
         default=10 * 1024 * 1024,
         description="Largest file an agent may attach to a reply (bytes); each network may allow less.",
+    )
+    max_inbound_file_bytes: int = Field(
+        default=25 * 1024 * 1024,
+        ge=1,
+        description="Largest file a customer sends (an image in a DM, an e-mail's attachment) that Compris fetches "
+        "and keeps (bytes); a larger one is shown as not stored.",
     )
     upload_orphan_hours: int = Field(
         default=24,
@@ -74,7 +105,13 @@ class Settings(BaseSettings):
             self.database_url = f"sqlite:///{(self.data_dir / 'compris.db').as_posix()}"
         if self.demo:
             self.sandbox = True
+        self.trusted_proxy_networks  # noqa: B018 (refuse a malformed list at startup)
         return self
+
+    @property
+    def trusted_proxy_networks(self) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+        """``trusted_proxies`` parsed (a bare address is a one-address network)."""
+        return parse_networks(self.trusted_proxies)
 
     @property
     def is_sqlite(self) -> bool:

@@ -2,17 +2,33 @@
 
 from __future__ import annotations
 
+import logging
+import sqlite3
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, exc
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool
 
+log = logging.getLogger(__name__)
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
+#: A pooled PostgreSQL connection idle for longer than this is checked (one round trip) before it is handed out:
+#: one that died while idle (a database restart, a firewall's idle cut) is replaced instead of failing a request.
+#: Connections in steady use are not pinged: a connection found dead in use invalidates the whole pool (SQLAlchemy's
+#: disconnect handling), so that only the operation that found it fails, and callers retry (workers) or answer 503.
+PING_IDLE_AFTER = 5.0
+#: Seconds to wait for a new PostgreSQL connection (libpq waits forever by default): an unreachable host fails fast
+#: (a webhook answers 503 well within the platforms' 10 s).
+CONNECT_TIMEOUT = 5
+
+
+def make_engine(
+    url: str, *, ping_idle_after: float | None = PING_IDLE_AFTER, health: Health | None = None, **kwargs: Any
+) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, **kwargs)
 
@@ -35,11 +51,113 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         return engine
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
-    kwargs.setdefault("pool_pre_ping", True)
+    # libpq waits forever for a new connection and notices a vanished server only after the system's TCP
+    # keepalive (2 h): fail a connection in CONNECT_TIMEOUT, and a dead one in about a minute (unless the URL says)
+    timeouts = {"connect_timeout": CONNECT_TIMEOUT, "keepalives": 1, "keepalives_idle": 30,
+                "keepalives_interval": 10, "keepalives_count": 3}
+    kwargs["connect_args"] = {**{k: v for k, v in timeouts.items() if k not in url}, **kwargs.get("connect_args", {})}
     if kwargs.get("poolclass") is not NullPool:
         kwargs.setdefault("pool_size", 10)
         kwargs.setdefault("max_overflow", 20)
-    return create_engine(url, **kwargs)
+    engine = create_engine(url, **kwargs)
+    if ping_idle_after is not None and not kwargs.get("pool_pre_ping"):
+        _ping_idle_connections(engine, ping_idle_after, health)
+    return engine
+
+
+def _ping_idle_connections(engine: Engine, after: float, health: Health | None) -> None:
+    """Check a pooled connection at checkout only when it sat idle for ``after`` seconds, or the database failed
+    while it sat in the pool (pool_pre_ping would cost a round trip on every checkout); a dead one invalidates the
+    pool, and the pool connects afresh."""
+
+    @event.listens_for(engine, "checkin")
+    def _idle_since(_dbapi_conn: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _ping_if_idle(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.pop("idle_since", None)
+        if since is None:
+            return
+        failed_since = health is not None and health.last_failure >= since
+        if not failed_since and time.monotonic() - since < after:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_conn)
+        except Exception as error:
+            raise exc.InvalidatePoolError("a pooled connection died while idle") from error
+
+
+def unavailable(error: BaseException) -> bool:
+    """Whether ``error`` means the database cannot be reached or cannot serve now (connection refused or lost, server
+    shutting down or starting, too many connections, pool exhausted, SQLite locked or unreadable), as opposed to a
+    bug or bad data: callers retry later (workers) or answer 503 (web)."""
+    if isinstance(error, DatabaseBusy | exc.TimeoutError | exc.DisconnectionError):
+        return True
+    if not isinstance(error, exc.DBAPIError):
+        return False
+    if error.connection_invalidated or isinstance(error, exc.InterfaceError):
+        return True
+    if not isinstance(error, exc.OperationalError):
+        return False
+    orig = error.orig
+    if isinstance(orig, sqlite3.OperationalError):
+        text = str(orig).lower()
+        return any(word in text for word in ("locked", "busy", "unable to open", "disk i/o"))
+    state = getattr(orig, "sqlstate", None)
+    # none: the client library failed (connection refused, timed out, closed); 08: connection exception;
+    # 53: insufficient resources (too many connections); 57P01-57P03: shut down, crashed, starting up
+    return state is None or state[:2] in ("08", "53") or state in ("57P01", "57P02", "57P03")
+
+
+class Health:
+    """The database as this process last found it: an outage is logged once when it begins ("database
+    unreachable") and once when it ends ("database back"), not once per request or loop. It ends with the first
+    success at least ``settle`` seconds after the last failure: a database going down does not cut every connection
+    at the same instant, and a transaction that commits meanwhile does not end the outage."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic, settle: float = 1.0) -> None:
+        self.clock = clock
+        self.settle = settle
+        self.down_since: float | None = None
+        self.failures = 0
+        self._failed_at = float("-inf")
+        #: when a failure was last seen (time.monotonic(), whatever the clock): a pooled connection checked in
+        #: before it is checked before its next use
+        self.last_failure = float("-inf")
+        self._lock = threading.Lock()
+
+    @property
+    def down_for(self) -> float:
+        """Seconds since the outage began (0 when the database answers)."""
+        since = self.down_since
+        return 0.0 if since is None else max(0.0, self.clock() - since)
+
+    def failed(self, error: BaseException) -> None:
+        self.last_failure = time.monotonic()
+        with self._lock:
+            self.failures += 1
+            self._failed_at = self.clock()
+            if self.down_since is not None:
+                return
+            self.down_since = self._failed_at
+        log.error("database unreachable, retrying: %s", _reason(error))
+
+    def succeeded(self) -> None:
+        if self.down_since is None:  # the common case: one attribute read, no lock
+            return
+        with self._lock:
+            if self.down_since is None or self.clock() - self._failed_at < self.settle:
+                return
+            down_for, failures = self.clock() - self.down_since, self.failures
+            self.down_since, self.failures = None, 0
+        log.warning("database back after %.1f s (%d failed attempts)", down_for, failures)
+
+
+def _reason(error: BaseException) -> str:
+    """The first line of the error, without SQLAlchemy's background link (never a query's parameters)."""
+    cause = error.orig if isinstance(error, exc.DBAPIError) else error
+    return f"{type(cause).__name__}: {str(cause).strip().splitlines()[0] if str(cause).strip() else ''}"[:300]
 
 
 LOCK_TIMEOUT = 30.0
@@ -52,8 +170,10 @@ class DatabaseBusy(RuntimeError):
 class Database:
     def __init__(self, url: str, **engine_kwargs: Any) -> None:
         self.url = url
-        self.engine = make_engine(url, **engine_kwargs)
+        self.health = Health()
+        self.engine = make_engine(url, health=self.health, **engine_kwargs)
         self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False)
+        event.listen(self.sessionmaker, "after_begin", _connected)
         # SQLite has one writer at a time and every transaction here is BEGIN IMMEDIATE: queue them on a lock
         # in this process rather than on SQLite's busy handler, which sleeps and polls (long tail latencies).
         # (A plain Lock, not an RLock: a web request may enter and leave its transaction on different threads.)
@@ -84,18 +204,30 @@ class Database:
         try:
             yield session
             session.commit()
-        except BaseException:
-            session.rollback()
+        except BaseException as error:
+            if unavailable(error):
+                self.health.failed(error)
+            try:
+                session.rollback()
+            except Exception:  # the connection is gone: the transaction died with it
+                log.debug("rollback failed", exc_info=True)
             session.info.pop("on_commit", None)
             raise
         finally:
             callbacks: list[Callable[[], None]] = session.info.pop("on_commit", [])
+            connected = session.info.pop("connected", False)
             session.close()
+        if connected:  # the database answered (a transaction that never touched it proves nothing)
+            self.health.succeeded()
         for callback in callbacks:
             callback()
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def _connected(session: Session, _transaction: Any, _connection: Any) -> None:
+    session.info["connected"] = True
 
 
 def on_commit(session: Session, callback: Callable[[], None]) -> None:

@@ -132,12 +132,16 @@ class NotifyListener(threading.Thread):
     def run(self) -> None:
         import psycopg
 
+        lost = False
         while not self._stopping.is_set():
             try:
-                with psycopg.connect(self.dsn, autocommit=True) as conn:
+                with psycopg.connect(self.dsn, autocommit=True, connect_timeout=5) as conn:
                     conn.execute(f"LISTEN {LIVE_CHANNEL}")
                     conn.execute(f"LISTEN {JOBS_CHANNEL}")
                     self.ready.set()
+                    if lost:
+                        log.warning("LISTEN connection back")
+                        lost = False
                     while not self._stopping.is_set():
                         for note in conn.notifies(timeout=0.5, stop_after=100):
                             if note.channel == JOBS_CHANNEL:
@@ -148,5 +152,7 @@ class NotifyListener(threading.Thread):
                                 except (ValueError, KeyError):
                                     log.warning("ignored a malformed live notification")
             except Exception:
-                log.exception("LISTEN connection lost; reconnecting")
+                if not lost:  # once per outage, not once per second while the database is away
+                    log.exception("LISTEN connection lost; reconnecting")
+                    lost = True
                 self._stopping.wait(1.0)

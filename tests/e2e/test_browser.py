@@ -139,6 +139,23 @@ def _eventually(check: Callable[[], bool], timeout: float = 20.0, message: str =
         time.sleep(0.2)
 
 
+def _unread(server: Server, number: int) -> bool:
+    from sqlalchemy import select
+
+    from compris.models import Case
+
+    with server.runtime.db.transaction() as session:
+        return bool(session.scalar(select(Case.unread).where(Case.workspace_id == server.world.workspace_id,
+                                                             Case.number == number)))
+
+
+def _wait_until(check: Callable[[], bool], what: str, seconds: float = 10.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not check():
+        assert time.monotonic() < deadline, what
+        time.sleep(0.1)
+
+
 def test_round_trip_live_reply_resolve(server: Server, browser: Any) -> None:
     expect = playwright_sync.expect
     context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="en-GB")
@@ -170,6 +187,8 @@ def test_round_trip_live_reply_resolve(server: Server, browser: Any) -> None:
     page.keyboard.press("Enter")
     page.wait_for_url(f"{server.base}/cases/{number}")
     expect(page.locator("#timeline")).to_contain_text("My suitcase never arrived on flight AF123.")
+    # the page's script marks it read with a POST (a GET marks nothing: issue 21)
+    _wait_until(lambda: not _unread(server, int(number or 0)), "the opened case marked read")
     expect(page.locator("#customer")).to_contain_text("@marie-dupont")
 
     # ? shows the help overlay, Escape hides it

@@ -16,7 +16,7 @@ from compris.escalation import links
 from compris.kit.clock import now
 from compris.models import Escalation, Exchange
 from tests.conftest import SECRET
-from tests.e2e.test_browser import SHOTS, Server, browser, playwright_sync, server
+from tests.e2e.test_browser import SHOTS, Server, _wait_until, browser, playwright_sync, server
 from tests.escalation.partner_side import customer_message, escalate, make_partner, png
 
 pytestmark = pytest.mark.browser
@@ -28,6 +28,11 @@ def _link(server: Server, escalation_id: int, *, at_days_ago: int = 0, days: int
         escalation = session.get(Escalation, escalation_id)
         assert escalation is not None
         return links.url_for(server.base, SECRET, escalation, now() - timedelta(days=at_days_ago), days)
+
+
+def _opened(server: Server, escalation_id: int) -> bool:
+    with server.runtime.db.transaction() as session:
+        return session.scalar(select(Escalation.opened_at).where(Escalation.id == escalation_id)) is not None
 
 
 def test_the_portal_on_a_phone_in_french(server: Server, browser: Any) -> None:
@@ -48,6 +53,8 @@ def test_the_portal_on_a_phone_in_french(server: Server, browser: Any) -> None:
     page.goto(_link(server, escalation_id))
 
     expect(page.locator("html")).to_have_attribute("lang", "fr")
+    # the page's script records the opening with a POST (a GET records nothing: issue 21)
+    _wait_until(lambda: _opened(server, escalation_id), "the portal's opening recorded")
     expect(page.locator("#portal-brief")).to_have_text(
         "Bonjour, pouvez-vous confirmer la chambre de notre client <Zoé & Co> ?")  # as text, never markup
     expect(page.locator("#portal-shared")).to_contain_text("Ce que Acme partage avec vous")

@@ -86,6 +86,15 @@ def test_the_portal_shows_the_escalation_without_a_login_or_a_cookie(settings: S
     assert "+33 6 12 34 56 78" not in body and "[phone]" in body  # masked: not ticked in
     assert "Fait de notre côté" in body and "Besoin de plus d'informations" in body
     assert "/inbox" not in body and "/cases/" not in body  # nothing else of the workspace
+    # a GET records nothing (a mail scanner fetching the link): the page's script POSTs /opened with the form token
+    assert _kinds(runtime, case_id).count("escalation_opened") == 0 and not opened
+    assert '<script src="/static/portal.js" defer></script>' in body
+    assert "script-src 'self'" in page.headers["content-security-policy"]
+    csrf = html.unescape(CSRF.search(body).group(1))  # type: ignore[union-attr]
+    with bus.subscribed(EscalationOpened, lambda s, p, e: opened.append(e)):
+        assert client.post(f"/p/{token}/opened", data={"csrf_token": "forged"}).status_code == 403
+        for _ in range(2):
+            assert client.post(f"/p/{token}/opened", data={"csrf_token": csrf}).status_code == 204
     # opened once for this link version: the timeline row and the event
     assert _kinds(runtime, case_id).count("escalation_opened") == 1 and len(opened) == 1
     assert _escalation(runtime, escalation_id).opened_at is not None

@@ -169,13 +169,20 @@ def test_inbox_filters_and_counts(settings: Settings, runtime: Runtime, world: W
     assert world.agent.name in row
 
 
-def test_opening_a_case_marks_it_read(settings: Settings, runtime: Runtime, world: World) -> None:
+def test_opening_a_case_marks_it_read_by_post_never_by_get(settings: Settings, runtime: Runtime, world: World) -> None:
     client = make_client(settings, runtime)
     customer_writes(client, world, "Hello")
     agent = Agent(client, world.agent.email)
     assert 'case-row unread' in agent.get("/inbox").text
-    agent.get("/cases/1")
+    # GETs have no side effects: neither the page nor its live-refresh fragments mark the case read
+    assert agent.get("/cases/1").status_code == 200
+    assert agent.get("/cases/1/fragments?parts=timeline,actions").status_code == 200
+    assert 'case-row unread' in agent.get("/inbox").text
+    # the page's script POSTs /read (CSRF header): without the token it is refused
+    assert client.post("/cases/1/read").status_code == 403
+    assert client.post("/cases/1/read", headers={"X-CSRF-Token": agent.csrf}).status_code == 204
     assert 'case-row unread' not in agent.get("/inbox").text
+    assert client.post("/cases/999/read", headers={"X-CSRF-Token": agent.csrf}).status_code == 404
 
 
 # --- case view and actions -----------------------------------------------------------------------
@@ -423,7 +430,7 @@ def test_raw_events_page_shows_unprocessable_escaped(settings: Settings, runtime
     assert client.post(f"/webhooks/{world.account.id}", content=raw, headers=headers).status_code == 200
     world.run_jobs()
     admin = Agent(client, world.admin.email)
-    page = admin.get("/admin/raw-events").text
+    page = admin.get("/admin/deliveries").text
     assert "evt-bad" in page and "bad message" in page
     assert "<script>alert(1)" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
     assert "truncated" in page

@@ -1,4 +1,4 @@
-"""Every write of accounts: workspaces, users, logins (and their rate limiting), personal API tokens.
+"""Every write of accounts: workspaces, users, logins (and their rate limiting), sessions, personal API tokens.
 
 Administrative writes record their audit row (``compris.timeline``) and emit :class:`compris.events.SettingsChanged`.
 Reads are in :mod:`compris.accounts.queries`. ``publisher`` may be left out where no web process is around (the
@@ -13,7 +13,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.orm import Session
 
 from compris import audit, timeline
@@ -21,7 +21,7 @@ from compris.kit import passwords
 from compris.kit.clock import now
 from compris.kit.errors import Conflict, Invalid, NotFound
 from compris.live import Publisher
-from compris.models import ApiToken, LoginAttempt, Role, User, Workspace
+from compris.models import ApiToken, LoginAttempt, Role, User, UserSession, Workspace
 
 TOKEN_PREFIX = "cpr_"  # noqa: S105 (a public prefix, not a secret)
 LOGIN_WINDOW = timedelta(minutes=15)
@@ -113,6 +113,8 @@ def update_user(session: Session, *, actor: User, user_id: int, role: str | None
     if new_active != user.is_active:
         user.is_active = new_active
         changes.append("is_active")
+        if not new_active:
+            revoke_sessions(session, user.id)  # signed out everywhere at once (their tokens stop working too)
     if changes:
         session.flush()
         audit.record(session, publisher, workspace_id=user.workspace_id, actor_user_id=actor.id, entity="user",
@@ -120,35 +122,144 @@ def update_user(session: Session, *, actor: User, user_id: int, role: str | None
     return user
 
 
+def set_password(session: Session, *, user: User, password: str, actor_user_id: int | None = None,
+                 publisher: Publisher | None = None) -> None:
+    """A new password for ``user``: every session of theirs ends at once (they sign in again with it)."""
+    if len(password) < 10:
+        raise Invalid("a password has at least 10 characters")
+    user.password_hash = passwords.hash_password(password)
+    revoke_sessions(session, user.id)
+    session.flush()
+    audit.record(session, publisher, workspace_id=user.workspace_id, actor_user_id=actor_user_id, entity="user",
+                 action="updated", entity_id=user.id, changes=["password"])
+
+
+# --- logins and their rate limits -----------------------------------------------------------------------------
+
+
 class LoginRateLimited(Exception):
     pass
 
 
-def authenticate(session: Session, email: str, password: str, *, ip: str, max_failures: int) -> User | None:
-    """Check a login; record failures; refuse when too many failed recently (per e-mail and per IP)."""
+def _lock_keys(session: Session, keys: list[str]) -> None:
+    """Serialise the count-and-decide of rate-limit ``keys`` until the transaction ends. PostgreSQL: a transaction
+    advisory lock per key (taken in a fixed order: no deadlock); SQLite: every transaction is ``BEGIN IMMEDIATE``
+    (one writer at a time), which already serialises them."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    ids = sorted({int.from_bytes(hashlib.sha256(f"rate:{k}".encode()).digest()[:8], "big", signed=True)
+                  for k in keys})
+    for lock_id in ids:
+        session.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": lock_id})
+
+
+def _failures(session: Session, key: str, since: datetime) -> int:
+    return session.scalar(select(func.count()).select_from(LoginAttempt)
+                          .where(LoginAttempt.key == key, LoginAttempt.created_at >= since)) or 0
+
+
+@dataclass(frozen=True)
+class LoginTicket:
+    """A login attempt let through the rate limits, already counted as a failure until it succeeds."""
+
+    email: str
+    attempt_ids: tuple[int, ...]
+
+
+def reserve_login(session: Session, email: str, *, ip: str, max_failures: int) -> LoginTicket:
+    """Let one login attempt through the limits (per e-mail and per IP), or raise :class:`LoginRateLimited`. The
+    attempt is counted as a failure here, under a lock on its keys, so that concurrent attempts can never all see
+    room left: at most ``max_failures`` passwords are checked per key and window. Commit, check the password with
+    :func:`finish_login` in a second transaction (the lock is not held during the slow hash)."""
     email = email.strip().lower()
+    keys = [f"email:{email}"[:300], f"ip:{ip}"[:300]]
+    _lock_keys(session, keys)
     since = now() - LOGIN_WINDOW
-    keys = [f"email:{email}", f"ip:{ip}"]
-    for key in keys:
-        failures = session.scalar(
-            select(func.count())
-            .select_from(LoginAttempt)
-            .where(LoginAttempt.key == key, LoginAttempt.created_at >= since)
-        )
-        if (failures or 0) >= max_failures:
-            raise LoginRateLimited()
-    user = session.scalar(select(User).where(User.email == email))
+    if any(_failures(session, key, since) >= max_failures for key in keys):
+        raise LoginRateLimited()
+    workspace_id = session.scalar(select(User.workspace_id).where(User.email == email))
+    attempts = [LoginAttempt(key=key, workspace_id=workspace_id, created_at=now()) for key in keys]
+    session.add_all(attempts)
+    session.flush()
+    return LoginTicket(email, tuple(a.id for a in attempts))
+
+
+def finish_login(session: Session, ticket: LoginTicket, password: str) -> User | None:
+    """Check the password of an attempt :func:`reserve_login` let through: the user (the attempt is no longer a
+    failure, and the e-mail's earlier failures are forgotten), or ``None`` (the attempt stays a failure)."""
+    user = session.scalar(select(User).where(User.email == ticket.email))
     ok = passwords.verify_password(user.password_hash if user else None, password)
     if not ok or user is None or not user.is_active:
-        workspace_id = user.workspace_id if user else None
-        for key in keys:
-            session.add(LoginAttempt(key=key[:300], workspace_id=workspace_id))
         return None
     if passwords.needs_rehash(user.password_hash):
-        user.password_hash = passwords.hash_password(password)
-    session.execute(delete(LoginAttempt).where(LoginAttempt.key == f"email:{email}"))
+        user.password_hash = passwords.hash_password(password)  # the same password: sessions go on
+    session.execute(delete(LoginAttempt).where(LoginAttempt.id.in_(ticket.attempt_ids)))
+    session.execute(delete(LoginAttempt).where(LoginAttempt.key == f"email:{ticket.email}"[:300]))
     user.last_login_at = now()
     return user
+
+
+def authenticate(session: Session, email: str, password: str, *, ip: str, max_failures: int) -> User | None:
+    """Check a login in one transaction (:func:`reserve_login` then :func:`finish_login`); record failures; refuse
+    when too many failed recently (per e-mail and per IP)."""
+    return finish_login(session, reserve_login(session, email, ip=ip, max_failures=max_failures), password)
+
+
+# --- sessions ------------------------------------------------------------------------------------------------
+
+SESSION_TOUCH = timedelta(minutes=1)
+
+
+def start_session(session: Session, user: User, *, lifetime: timedelta, ip: str = "", user_agent: str = "",
+                  replacing: str | None = None) -> str:
+    """A new session of ``user`` (a login): its random id, for the signed cookie; only its SHA-256 is stored. The
+    session the browser had before (``replacing``, a pre-login or another user's) ends: ids rotate at login."""
+    if replacing:
+        end_session(session, replacing)
+    raw = secrets.token_urlsafe(32)
+    t = now()
+    session.add(UserSession(workspace_id=user.workspace_id, user_id=user.id, id_hash=_digest(raw), created_at=t,
+                            last_seen_at=t, expires_at=t + lifetime, ip=ip[:64], user_agent=user_agent[:300]))
+    session.flush()
+    return raw
+
+
+def user_for_session(session: Session, raw: str, *, idle: timedelta) -> User | None:
+    """The active user of a session id (``None``: unknown, revoked, expired, idle longer than ``idle``, or its user
+    deactivated). Notes when it was last seen, at most once a minute."""
+    if not raw or len(raw) > 100:
+        return None
+    row = session.scalar(select(UserSession).where(UserSession.id_hash == _digest(raw)))
+    t = now()
+    if row is None or row.revoked_at is not None or row.expires_at <= t or row.last_seen_at + idle <= t:
+        return None
+    user = session.get(User, row.user_id)
+    if user is None or not user.is_active or user.workspace_id != row.workspace_id:
+        return None
+    if t - row.last_seen_at >= SESSION_TOUCH:
+        row.last_seen_at = t
+    return user
+
+
+def end_session(session: Session, raw: str) -> None:
+    """End one session (its id rotated away)."""
+    session.execute(update(UserSession).where(UserSession.id_hash == _digest(raw), UserSession.revoked_at.is_(None))
+                    .values(revoked_at=now()))
+
+
+def revoke_sessions(session: Session, user_id: int) -> int:
+    """End every session of a user at once (logout, password change, deactivation): how many were open."""
+    result = session.execute(update(UserSession)
+                             .where(UserSession.user_id == user_id, UserSession.revoked_at.is_(None))
+                             .values(revoked_at=now()))
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def logout(session: Session, raw: str) -> None:
+    """Sign out: the session's user is signed out everywhere (every session of theirs ends)."""
+    row = session.scalar(select(UserSession).where(UserSession.id_hash == _digest(raw)))
+    if row is not None:
+        revoke_sessions(session, row.user_id)
 
 
 def _digest(token: str) -> str:
@@ -207,18 +318,23 @@ def revoke_token(session: Session, user: User, token_id: int, *, publisher: Publ
 # --- rate limits of pages without a login (the partner portal, the survey page) ------------------------------
 
 
-@dataclass(frozen=True)
 class RateLimited(Exception):
-    retry_after: int  # seconds
+    """Too many requests under a key: ``retry_after`` seconds until one is let through again. (Not a frozen
+    dataclass: an exception's traceback is set as it leaves a ``with`` block.)"""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(retry_after)
+        self.retry_after = retry_after  # seconds
 
 
 def count_request(session: Session, key: str, *, limit: int, window: timedelta, workspace_id: int | None = None,
                   at: datetime | None = None) -> None:
     """Count one request under ``key`` (a row of ``login_attempts``, the login limiter's table, shared by every
     process and purged daily by ``maintenance.purge``), or raise :class:`RateLimited` when ``limit`` were made
-    within ``window``."""
+    within ``window``. Atomic: concurrent requests under one key are counted one after the other."""
     at = at or now()
     since = at - window
+    _lock_keys(session, [key[:300]])  # the count and the decision are one step under concurrency
     made, oldest = session.execute(
         select(func.count(), func.min(LoginAttempt.created_at))
         .where(LoginAttempt.key == key[:300], LoginAttempt.created_at >= since)).one()

@@ -19,6 +19,8 @@ from typing import Any, ClassVar, Literal
 
 import httpx
 
+from compris.kit.clock import now
+
 #: how a network counts a text's length: ``characters``; ``graphemes`` (what a reader sees as one character,
 #: Bluesky); ``x`` (X's weighted count: URLs 23, CJK and emoji 2, the mentions that open a reply free);
 #: ``mastodon`` (characters, every URL 23, a mention counted by its username only, without its server)
@@ -628,6 +630,27 @@ class Connector:
         """:meth:`poll_status` as a message to translate and its values (``msgid % params``), or None."""
         return None
 
+    # --- inbound attachments: a customer's file fetched once and kept by Compris (platforms' URLs expire) -------
+    def fetchable(self, file: InboundFile) -> bool:
+        """Whether the attachment is a file Compris can fetch and keep (an image, a video, an audio file, a
+        document, a sticker), as opposed to a location, a link or a shared post. The default: a file kind with an
+        ``http(s)`` address; networks whose files are named by an id (WhatsApp, Telegram) or carried in the
+        message itself (e-mail) answer from :attr:`InboundFile.extra` or the raw delivery."""
+        return file.attachment.kind in FILE_KINDS and is_http_url(file.attachment.url)
+
+    def fetch_attachment(self, account: AccountContext, file: InboundFile, client: httpx.Client, *,
+                         max_bytes: int) -> FetchedFile:
+        """The file's bytes, at most ``max_bytes`` (called by a background job, outside any database transaction).
+        The default GETs the attachment's address without credentials (public CDNs: Facebook, Instagram,
+        Mastodon, Bluesky, VK); override it where the platform needs its token or an extra step. Raise
+        :class:`FetchError`: ``retryable`` for what may work later (a timeout, a 5xx, a rate limit), otherwise
+        with its ``code`` (``too_large``, ``not_found``, ``refused``, ``unavailable``)."""
+        url = file.attachment.url
+        if not url or not is_http_url(url):
+            raise FetchError("the network gave no address for this file", code="unavailable")
+        return download(client, url, max_bytes=max_bytes, network=self.display_name,
+                        name=file.attachment.name or url_file_name(url))
+
 
 @dataclass(frozen=True)
 class PolledEvent:
@@ -708,3 +731,116 @@ def transport_failure(exc: httpx.TransportError, network: str) -> SendError:
                          ambiguous=True)
     return SendError(f"the connection to {network} broke ({type(exc).__name__}): the reply may have arrived",
                      retryable=True, ambiguous=True)
+
+
+# --- inbound attachments: what a connector is given and returns when a customer's file is fetched ------------------
+#: the attachment kinds that are files (kept by Compris); locations, links, shared posts and the like are not
+FILE_KINDS = frozenset({"image", "video", "audio", "file", "sticker"})
+#: the longest a download may take before it is given up (and retried later)
+FETCH_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
+_CHUNK = 64 * 1024
+#: top-level names reserved for documentation and tests (RFC 2606, 6761): never fetched
+RESERVED_TLDS = frozenset({"example", "invalid", "test", "localhost"})
+FetchCode = Literal["too_large", "not_found", "refused", "unavailable"]
+
+
+@dataclass(frozen=True)
+class InboundFile:
+    """One attachment of a stored customer message, to fetch: its position among the message's attachments, what
+    the platform described, the message's :attr:`InboundMessage.extra` (WhatsApp's media ids, Telegram's file ids)
+    and the raw delivery's body when it is still kept (an e-mail's MIME message, whose parts are the files)."""
+
+    index: int
+    attachment: Attachment
+    extra: Mapping[str, Any] = field(default_factory=dict)
+    raw: bytes | None = field(default=None, repr=False)
+
+
+@dataclass(frozen=True)
+class FetchedFile:
+    """A fetched file's bytes, with what the platform said of its type and name (the type Compris keeps is always
+    recognised from the bytes)."""
+
+    data: bytes = field(repr=False)
+    mime_type: str | None = None
+    name: str | None = None
+
+
+class FetchError(ConnectorError):
+    """A file could not be fetched. ``retryable``: try again later (after ``retry_after`` seconds when the platform
+    said); otherwise ``code`` says why it will never be kept: ``too_large``, ``not_found`` (deleted, or its address
+    expired), ``refused`` (the platform refused our credentials or the file), ``unavailable`` (no address, nothing
+    to fetch). The reason never holds a credential."""
+
+    def __init__(self, reason: str, *, code: FetchCode = "unavailable", retryable: bool = False,
+                 retry_after: float | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.code = code
+        self.retryable = retryable
+        self.retry_after = retry_after
+
+
+def is_http_url(url: str | None) -> bool:
+    return isinstance(url, str) and url.lower().startswith(("https://", "http://"))
+
+
+def url_file_name(url: str) -> str | None:
+    """The last segment of an address's path (``photo.jpg``), or None."""
+    from urllib.parse import unquote, urlsplit
+
+    tail = unquote(urlsplit(url).path.rsplit("/", 1)[-1])
+    return tail or None
+
+
+def download(client: httpx.Client, url: str, *, max_bytes: int, network: str, name: str | None = None,
+             headers: Mapping[str, str] | None = None) -> FetchedFile:
+    """GET ``url`` (following redirects; httpx drops ``Authorization`` on a redirect to another host) and read at
+    most ``max_bytes``: a larger file is refused as soon as its ``Content-Length`` or its bytes say so. The
+    errors name neither the address nor the headers (a Telegram download URL holds the bot token). Names that
+    never resolve on the Internet (``.example``, ``.invalid``, ``.test``, ``localhost``: RFC 2606 and 6761) are
+    not fetched."""
+    from urllib.parse import urlsplit
+
+    host = (urlsplit(url).hostname or "").rstrip(".").lower()
+    if not host or host == "localhost" or host.rsplit(".", 1)[-1] in RESERVED_TLDS:
+        raise FetchError(f"{network} gave an address that is not on the Internet", code="unavailable")
+    try:
+        with client.stream("GET", url, headers=dict(headers or {}), timeout=FETCH_TIMEOUT,
+                           follow_redirects=True) as response:
+            status = response.status_code
+            if status >= 400:
+                raise fetch_failure(status, response.headers, network)
+            declared = response.headers.get("content-length", "")
+            if declared.isdigit() and int(declared) > max_bytes:
+                raise FetchError(f"the file is larger than {_mb(max_bytes)}", code="too_large")
+            chunks: list[bytes] = []
+            size = 0
+            for chunk in response.iter_bytes(_CHUNK):
+                size += len(chunk)
+                if size > max_bytes:
+                    raise FetchError(f"the file is larger than {_mb(max_bytes)}", code="too_large")
+                chunks.append(chunk)
+            mime = response.headers.get("content-type", "").split(";", 1)[0].strip() or None
+            return FetchedFile(data=b"".join(chunks), mime_type=mime, name=name)
+    except httpx.TimeoutException:
+        raise FetchError(f"{network} did not send the file in time", retryable=True) from None
+    except httpx.TransportError as exc:
+        raise FetchError(f"could not reach {network} to fetch the file: {type(exc).__name__}",
+                         retryable=True) from None
+    except httpx.HTTPError as exc:  # too many redirects, an invalid address
+        raise FetchError(f"{network} did not give the file: {type(exc).__name__}", code="unavailable") from None
+
+
+def fetch_failure(status: int, headers: Mapping[str, str], network: str) -> FetchError:
+    """What an HTTP error status means for a file: 404 and 410 gone (deleted, or an expired address), 401 and 403
+    refused, 429 and 5xx retried (after the platform's ``Retry-After``), any other 4xx refused."""
+    if status in (404, 410):
+        return FetchError(f"{network} no longer has the file (HTTP {status}: deleted, or its address expired)",
+                          code="not_found")
+    if status in (401, 403):
+        return FetchError(f"{network} refused to give the file (HTTP {status})", code="refused")
+    if status == 429 or status >= 500:
+        return FetchError(f"{network} could not give the file now (HTTP {status})", retryable=True,
+                          retry_after=retry_after_seconds(headers, now()))
+    return FetchError(f"{network} refused to give the file (HTTP {status})", code="refused")

@@ -63,12 +63,16 @@ def opt_int(data: JSON, key: str) -> int | None:
         raise UnprocessableEvent(f"{key}: expected a number")
     if isinstance(value, int):
         return value
-    if isinstance(value, str) and value.strip().lstrip("-").isdigit() and len(value) < 30:
-        return int(value)
+    if isinstance(value, str) and len(value) < 30:
+        digits = value.strip().removeprefix("-")
+        if digits.isascii() and digits.isdigit():  # "²" is a digit to isdigit, not to int()
+            return int(value)
     raise UnprocessableEvent(f"{key}: expected a number")
 
 
 def from_unix(seconds: float, what: str) -> datetime:
+    if isinstance(seconds, bool) or not isinstance(seconds, int | float):
+        raise UnprocessableEvent(f"{what}: expected a timestamp")
     try:
         return datetime.fromtimestamp(seconds, tz=UTC)
     except (OverflowError, OSError, ValueError):
@@ -76,6 +80,8 @@ def from_unix(seconds: float, what: str) -> datetime:
 
 
 def from_iso(value: str, what: str) -> datetime:
+    if not isinstance(value, str):
+        raise UnprocessableEvent(f"{what}: expected an ISO-8601 time")
     try:
         when = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:

@@ -102,7 +102,19 @@ class AttachmentOut(Schema):
     name: str | None = Field(default=None, examples=["boarding-pass.jpg"])
     mime_type: str | None = Field(default=None, examples=["image/jpeg"])
     size: int | None = Field(default=None, description="Bytes, when known.")
-    upload_id: int | None = Field(default=None, description="On a reply: the uploaded file (`POST /uploads`).")
+    upload_id: int | None = Field(default=None, description="The file kept by Compris: on a reply, the uploaded file "
+                                  "(`POST /uploads`); on a customer message, the file fetched from the network once "
+                                  "`state` is `stored`. Read it from `GET /api/v1/uploads/{upload_id}/content`.")
+    state: Literal["pending", "stored", "not_stored"] | None = Field(
+        default=None, description="On a customer message: `pending` (Compris is fetching the file from the "
+        "network), `stored` (kept: `upload_id`), `not_stored` (see `reason`). None: not a file (a location, a "
+        "link), or a message stored before Compris kept customers' files.")
+    reason: str | None = Field(default=None, description="Why a file is `not_stored`: `too_large`, `refused_type`, "
+                               "`empty`, `not_found` (deleted, or its address expired), `refused` (the network "
+                               "refused), `unavailable`, `failed` (the network kept failing).",
+                               examples=["too_large"])
+    content_url: str | None = Field(default=None, description="Where to read the kept file with an API token.",
+                                    examples=["/api/v1/uploads/17/content"])
 
 
 class MessageAuthor(Schema):
@@ -252,3 +264,34 @@ class ContactMergeIn(Schema):
     into: int = Field(description="The id of the contact to merge into (see `GET /contacts/{contact_id}`).",
                       examples=[12])
 
+
+
+# --- deliveries set aside (Admin → Deliveries) --------------------------------------------------------------
+
+
+class RawEventOut(Schema):
+    """A verified delivery that needs a person: unprocessable (with its reason), or stuck waiting for
+    processing."""
+
+    id: int = Field(examples=[812])
+    channel_account_id: int = Field(examples=[3])
+    event_key: str = Field(description="The platform's event id (one delivery per key and account).",
+                           examples=["evt-9b1c"])
+    status: Literal["pending", "unprocessable"] = Field(examples=["unprocessable"])
+    error: str | None = Field(description="Why it could not be processed.",
+                              examples=["bad message: attachments: expected a list"])
+    content_type: str = Field(examples=["application/json"])
+    size: int = Field(description="The body's size in bytes.", examples=[412])
+    body_start: str = Field(description="The start of the body (2,000 bytes at most, as text).")
+    created_at: Timestamp
+
+
+class RawEventList(Schema):
+    items: list[RawEventOut]
+
+
+class RawEventReplayOut(Schema):
+    id: int = Field(examples=[812])
+    outcome: Literal["queued", "pending"] = Field(
+        description="`queued`: processing runs again; `pending`: it was already waiting for processing.",
+        examples=["queued"])

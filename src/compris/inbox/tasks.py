@@ -8,15 +8,17 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from compris.inbox import actions, ingest, outbound, polling
+from compris.inbox import actions, attachments, ingest, outbound, polling
 from compris.worker.queue import JobRun, handler
 
-__all__ = ["polling", "process_raw_event", "send_outbox_message", "wake_snoozed"]
+__all__ = ["fetch_attachments", "polling", "process_raw_event", "send_outbox_message", "wake_snoozed"]
 
 WAKE_SNOOZED = "inbox.wake_snoozed"
 
 process_raw_event = handler(ingest.PROCESS_RAW_EVENT)(ingest.process_raw_event)
 send_outbox_message = handler(actions.SEND_REPLY)(outbound.send_outbox_message)
+#: a customer's files, fetched on the poll lane (network waits never hold up deliveries and replies)
+fetch_attachments = handler(attachments.FETCH_ATTACHMENTS, lane=attachments.LANE)(attachments.fetch_attachments)
 
 
 @handler(WAKE_SNOOZED, every=timedelta(minutes=1))

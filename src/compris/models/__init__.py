@@ -26,6 +26,7 @@ from compris.models.mail import MailSettings, MailState, OutgoingMail
 from compris.models.pipeline import Job, JobStatus, Outbox, RawEvent, RawEventStatus
 from compris.models.replies import GuardEvent, ReplySettings, ReplyTemplate, TemplatePurpose
 from compris.models.routing import AgentProfile, Presence, RoutingRule, Team, TeamMember
+from compris.models.sessions import UserSession
 from compris.models.sla import BusinessHours, SlaBreach, SlaPolicy, SlaSettings, WaitPrediction, WaitPublication
 from compris.models.subscriptions import WebhookDelivery, WebhookDeliveryState, WebhookSubscription
 from compris.models.surveys import Survey, SurveySettings, SurveyState
@@ -86,6 +87,7 @@ __all__ = [
     "TriageCorrection",
     "Upload",
     "User",
+    "UserSession",
     "WaitPrediction",
     "WaitPublication",
     "WebhookDelivery",

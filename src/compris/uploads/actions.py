@@ -89,6 +89,22 @@ def store_file(session: Session, data_dir: Path, *, workspace_id: int, uploaded_
     raise Conflict("the file was stored by another request at the same time, try again")
 
 
+def store_inbound_file(session: Session, data_dir: Path, *, message: Message, data: bytes, name: str | None,
+                       max_bytes: int) -> Upload:
+    """Keep a file a customer sent (fetched from the network by ``inbox.fetch_attachments``) for ``message``'s
+    workspace, with the checks of :func:`store_upload` (not empty, at most ``max_bytes``, a type recognised from
+    its bytes: ``Invalid`` or ``TooLarge`` otherwise). The upload is the message's (``message_id``, when it has
+    none yet), so retention treats it like a reply's file: kept while the message is, an orphan once it is gone.
+    The same bytes under the same name are one row (a second run of the job stores nothing twice)."""
+    upload = store_file(session, data_dir, workspace_id=message.workspace_id, uploaded_by_id=None, data=data,
+                        name=name, max_bytes=max_bytes)
+    if upload.message_id is None:
+        session.execute(update(Upload).where(Upload.id == upload.id, Upload.message_id.is_(None))
+                        .values(message_id=message.id).execution_options(synchronize_session=False))
+        session.refresh(upload)
+    return upload
+
+
 def hold(session: Session, workspace_id: int, upload_ids: Sequence[int], *, by: str) -> int:
     """Mark the workspace's uploads ``upload_ids`` as kept by the capability ``by`` (an escalation shared them
     with a partner): :func:`delete_orphans` never deletes them, whether or not a reply carries them. Returns

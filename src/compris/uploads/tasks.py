@@ -5,7 +5,9 @@ reply (``Upload.message_id`` is empty: ``uploads.actions.attach`` sets it when a
 uploaded it again for ``COMPRIS_UPLOAD_ORPHAN_HOURS``, its row is deleted (a batch per transaction), then, after
 the commit, its bytes — only when no other upload row of the workspace names the same content (the store is
 content-addressed per workspace) and the file was not written again in the last hour (an upload of the same
-bytes under way). Uploads carried by a reply, queued or sent, are never deleted.
+bytes under way). Uploads carried by a reply, queued or sent, are never deleted; nor are the files customers sent
+(``uploads.actions.store_inbound_file`` gives them their message, exactly like a reply's): they go only when their
+message does (its case deleted), then as orphans.
 """
 
 from __future__ import annotations

@@ -3,21 +3,29 @@
 from __future__ import annotations
 
 import html
-from collections.abc import AsyncIterator, Mapping
+import logging
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import HTTPException, RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.exc import DataError
 from starlette.middleware.sessions import SessionMiddleware
 
 from compris.config import Settings, get_settings
+from compris.db import DatabaseBusy, unavailable
 from compris.kit.errors import ComprisError, Forbidden
 from compris.runtime import Runtime
+from compris.web import input_guard
 from compris.web.body_limit import BodyLimit
 from compris.web.deps import NotSignedIn, signed_in
+from compris.web.i18n import from_accept_language, gettext
 from compris.web.pages.render import render
+
+log = logging.getLogger(__name__)
 
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
@@ -35,6 +43,60 @@ def _not_allowed(request: Request) -> Response:
     user = signed_in(request)
     return render(request, None, "error.html", status_code=403, lang=user.language if user else None, user=user,
                   code=403, message="forbidden")
+
+
+DATABASE_AWAY = "The database cannot be reached right now; try again in a few seconds."
+
+
+def _answer_503_while_the_database_is_away(
+    app: FastAPI, runtime: Runtime, error: Callable[[Request, int, str, Mapping[str, str]], Response]
+) -> None:
+    """A page, an API call or a webhook that finds the database unreachable answers 503 with ``Retry-After`` (a
+    platform redelivers the webhook later) rather than 500; the outage is logged once by the database's health
+    (``database unreachable`` … ``database back``), not per request, and nothing needs restarting afterwards."""
+
+    async def database_away(request: Request, exc: Exception) -> Response:
+        if not unavailable(exc):
+            raise exc  # a bug or bad data, not an outage: the usual 500
+        health = runtime.db.health
+        if health.down_since is None:  # not seen inside a transaction (the SQLite lock's wait)
+            health.failed(exc)
+        retry_after = min(60, max(5, round(health.down_for)))  # a longer outage: come back later
+        language = from_accept_language(request.headers.get("accept-language"))
+        return error(request, 503, gettext(language, DATABASE_AWAY), {"Retry-After": str(retry_after)})
+
+    for kind in (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError, DatabaseBusy):
+        app.add_exception_handler(kind, database_away)
+
+
+def _input_errors(app: FastAPI, error: Callable[[Request, int, str], Response]) -> None:
+    """Input a route does not expect: a 4xx with a clear message (JSON for the API and webhooks, the error page
+    for a page a browser asked for), never a 500."""
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation_error(request: Request, exc: RequestValidationError) -> Response:
+        errors = [{"field": ".".join(str(p) for p in e["loc"][1:]), "message": e["msg"]} for e in exc.errors()]
+        if _wants_html(request):
+            text = "; ".join(f"{e['field']}: {e['message']}" if e["field"] else e["message"] for e in errors)
+            return error(request, 422, f"invalid request: {text}"[:1000])
+        return JSONResponse({"error": "invalid request", "details": errors}, status_code=422)
+
+    @app.exception_handler(DataError)
+    async def _data_error(request: Request, exc: DataError) -> Response:
+        # the database refused a value the route did not bound (a number out of range, a text too long for its
+        # column): the input's fault, not the server's
+        log.warning("%s %s: the database refused a value: %s", request.method, request.url.path,
+                    str(exc.orig).splitlines()[0] if exc.orig else type(exc).__name__)
+        return error(request, 422, "a value is out of range or too long")
+
+
+def _wants_html(request: Request) -> bool:
+    """As ``_error`` decides: a plain form post or page view from a browser."""
+    return (
+        not request.url.path.startswith(("/api/", "/webhooks/", "/live", "/public/"))
+        and not request.headers.get("hx-request")
+        and "text/html" in request.headers.get("accept", "")
+    )
 
 
 def create_app(
@@ -64,14 +126,16 @@ def create_app(
         docs_url="/api/docs",
         redoc_url=None,
         openapi_url="/api/v1/openapi.json",
+        # before every route's own dependencies: out-of-range ids, NUL and lone surrogates are refused (4xx)
+        dependencies=[Depends(input_guard.check_request)],
     )
     app.state.runtime = runtime
     app.state.settings = settings
     app.add_middleware(
         SessionMiddleware,
         secret_key=settings.secret_key,
-        session_cookie="compris_session",
-        max_age=settings.session_max_age,
+        session_cookie="compris_session",  # only the server-side session's id (deps.sign_in) and the CSRF token
+        max_age=settings.session_absolute_timeout,
         same_site="lax",
         https_only=settings.cookie_secure,
     )
@@ -108,6 +172,8 @@ def create_app(
             return HTMLResponse(page, status_code=status, headers=dict(headers or {}))
         return JSONResponse({"error": message}, status_code=status, headers=dict(headers or {}))
 
+    _answer_503_while_the_database_is_away(app, runtime, _error)
+
     @app.exception_handler(ComprisError)
     async def _domain_error(request: Request, exc: ComprisError) -> Response:
         if isinstance(exc, Forbidden) and not request.url.path.startswith(("/api/", "/webhooks/", "/live")):
@@ -118,10 +184,7 @@ def create_app(
     async def _http_error(request: Request, exc: HTTPException) -> Response:
         return _error(request, exc.status_code, str(exc.detail), exc.headers)
 
-    @app.exception_handler(RequestValidationError)
-    async def _validation_error(request: Request, exc: RequestValidationError) -> Response:
-        errors = [{"field": ".".join(str(p) for p in e["loc"][1:]), "message": e["msg"]} for e in exc.errors()]
-        return JSONResponse({"error": "invalid request", "details": errors}, status_code=422)
+    _input_errors(app, _error)
 
     from compris.web import live, webhooks
     from compris.web.api import router as api_router

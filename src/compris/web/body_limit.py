@@ -110,7 +110,7 @@ async def _refuse(scope: Scope, send: Send, limit: int) -> None:
     message, headers = refusal(scope, limit)
     accept = _header(scope, b"accept") or ""
     if "text/html" in accept and not _header(scope, b"hx-request") and not str(scope.get("path", "")).startswith(
-            "/api/"):
+            ("/api/", "/webhooks/")):
         body = ('<!doctype html><html><head><meta charset="utf-8"><title>Compris</title>'
                 '<link rel="stylesheet" href="/static/app.css"></head><body><main class="error-page">'
                 f"<h1>413</h1><p>{html.escape(message)}</p></main></body></html>").encode()

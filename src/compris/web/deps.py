@@ -5,15 +5,20 @@ check of the web layer (:func:`require_role`; ``AdminPage`` / ``SupervisorPage``
 from __future__ import annotations
 
 import hmac
+import ipaddress
 import secrets
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import timedelta
+from functools import lru_cache
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
 from sqlalchemy.orm import Session
 
+from compris.accounts import actions as accounts
 from compris.accounts.actions import user_for_token
+from compris.config import Settings, parse_networks
 from compris.kit.errors import Forbidden
 from compris.models import Role, User
 from compris.runtime import Runtime
@@ -61,27 +66,80 @@ async def check_csrf(request: Request) -> None:
         raise HTTPException(403, "CSRF check failed: reload the page and try again")
 
 
+# --- the client's address ------------------------------------------------------------------------------------
+
+IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+@lru_cache(maxsize=8)
+def _networks(setting: str) -> tuple[IpNetwork, ...]:
+    return parse_networks(setting)
+
+
+def _trusted(address: str, networks: tuple[IpNetwork, ...]) -> bool:
+    try:
+        ip = ipaddress.ip_address(address.strip())
+    except ValueError:
+        return False
+    return any(ip.version == n.version and ip in n for n in networks)
+
+
+def client_ip(request: Request) -> str:
+    """The client's IP address, the one every rate limit, session and audit row uses: the peer's address, unless
+    the peer is one of ``COMPRIS_TRUSTED_PROXIES`` — then the rightmost ``X-Forwarded-For`` hop that is not a
+    trusted proxy (hops to its left may be forged by the client and are never read)."""
+    peer = request.client.host if request.client else "unknown"
+    networks = _networks(get_runtime(request).settings.trusted_proxies)
+    if not networks or not _trusted(peer, networks):
+        return peer[:64]
+    hops = [h.strip() for v in request.headers.getlist("x-forwarded-for") for h in v.split(",") if h.strip()]
+    address = peer
+    for hop in reversed(hops):
+        try:
+            ipaddress.ip_address(hop)
+        except ValueError:
+            break  # not an address (a proxy would not write that): keep the last trusted hop
+        address = hop
+        if not _trusted(hop, networks):
+            break
+    return address[:64]
+
+
+# --- sessions (kept on the server: accounts.start_session) ----------------------------------------------------
+
+
+def _settings(request: Request) -> Settings:
+    return get_runtime(request).settings
+
+
 def session_user(request: Request, session: Session) -> User | None:
-    user_id = request.session.get("uid")
-    version = request.session.get("v")
-    if not isinstance(user_id, int):
+    """The signed-in user of this browser session (``None``: none, or it ended — logout, password change,
+    deactivation, idle or absolute timeout)."""
+    raw = request.session.get("sid")
+    if not isinstance(raw, str):
         return None
-    user = session.get(User, user_id)
-    if user is None or not user.is_active or version != _session_version(user):
-        return None
-    return user
+    return accounts.user_for_session(session, raw, idle=timedelta(seconds=_settings(request).session_idle_timeout))
 
 
-def _session_version(user: User) -> str:
-    """Changes when the password changes, which signs every existing session out."""
-    return user.password_hash[-12:]
-
-
-def sign_in(request: Request, user: User) -> None:
+def sign_in(request: Request, session: Session, user: User) -> None:
+    """A new server-side session for ``user``: a new id (whatever the browser had before ends) and a new CSRF
+    token."""
+    previous = request.session.get("sid")
+    raw = accounts.start_session(
+        session, user, lifetime=timedelta(seconds=_settings(request).session_absolute_timeout),
+        ip=client_ip(request), user_agent=request.headers.get("user-agent", ""),
+        replacing=previous if isinstance(previous, str) else None)
     request.session.clear()
-    request.session["uid"] = user.id
-    request.session["v"] = _session_version(user)
+    request.session["sid"] = raw
     request.session["csrf"] = secrets.token_urlsafe(32)
+
+
+def sign_out(request: Request, session: Session) -> None:
+    """Logout: every session of the user ends, and this browser's cookie is emptied."""
+    raw = request.session.get("sid")
+    if isinstance(raw, str):
+        accounts.logout(session, raw)
+    request.session.clear()
 
 
 @dataclass

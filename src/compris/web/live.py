@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections.abc import AsyncIterator
 
+import anyio
 from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
 
@@ -14,6 +16,7 @@ from compris.web.deps import get_runtime, session_user
 router = APIRouter()
 
 HEARTBEAT_SECONDS = 15.0
+SESSION_CHECK_SECONDS = 30.0  # an open stream notices a session ended on the server (logout elsewhere, deactivation)
 
 
 @router.get("/live", include_in_schema=False)
@@ -25,8 +28,6 @@ async def live(request: Request) -> StreamingResponse:
             user = session_user(request, session)
             return user.workspace_id if user else None
 
-    import anyio
-
     workspace_id = await anyio.to_thread.run_sync(who)
     if workspace_id is None:
         return StreamingResponse(
@@ -35,11 +36,21 @@ async def live(request: Request) -> StreamingResponse:
     sub = runtime.hub.subscribe(workspace_id)
 
     async def stream() -> AsyncIterator[bytes]:
+        checked = time.monotonic()
         try:
             yield b"retry: 2000\n: connected\n\n"
             while True:
                 if await request.is_disconnected():
                     break
+                if time.monotonic() - checked >= SESSION_CHECK_SECONDS:
+                    checked = time.monotonic()
+                    try:
+                        still = await anyio.to_thread.run_sync(who)
+                    except Exception:  # the database unreachable for a moment: not a reason to sign anybody out
+                        still = workspace_id
+                    if still != workspace_id:
+                        yield b"event: signed-out\ndata: {}\n\n"
+                        break
                 try:
                     event = await asyncio.wait_for(sub.queue.get(), timeout=HEARTBEAT_SECONDS)
                 except TimeoutError:

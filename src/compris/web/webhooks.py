@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import anyio
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
@@ -19,7 +21,7 @@ class BodyTooLarge(Exception):
 
 async def read_limited(request: Request, limit: int) -> bytes:
     declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
+    if declared is not None and declared.isascii() and declared.isdigit() and int(declared) > limit:
         raise BodyTooLarge()
     chunks: list[bytes] = []
     size = 0
@@ -29,6 +31,19 @@ async def read_limited(request: Request, limit: int) -> bytes:
             raise BodyTooLarge()
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+def json_problem(body: bytes) -> str | None:
+    """Why a delivery's body is not JSON we accept (400 before its signature is even checked), or None."""
+    try:
+        json.loads(body)
+    except UnicodeDecodeError:
+        return "malformed JSON: not valid UTF-8"
+    except RecursionError:
+        return "malformed JSON: nested too deeply"
+    except ValueError:
+        return "malformed JSON"
+    return None
 
 
 @router.api_route("/webhooks/{account_id}", methods=["GET", "POST"], include_in_schema=False)
@@ -45,12 +60,9 @@ async def webhook(account_id: int, request: Request) -> Response:
         body=body,
     )
     if request.method == "POST" and "json" in request.headers.get("content-type", "json"):
-        import json
-
-        try:
-            json.loads(body)
-        except ValueError:
-            return JSONResponse({"error": "malformed JSON"}, status_code=400)
+        problem = await anyio.to_thread.run_sync(json_problem, body)
+        if problem is not None:
+            return JSONResponse({"error": problem}, status_code=400)
     try:
         received = await anyio.to_thread.run_sync(
             receive, runtime.db, runtime.publisher, runtime.settings.secret_key, account_id, incoming

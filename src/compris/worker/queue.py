@@ -12,7 +12,6 @@ from __future__ import annotations
 import logging
 import random
 import threading
-import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -25,7 +24,7 @@ from sqlalchemy import Select, or_, select, update
 from sqlalchemy.orm import Session
 
 from compris.config import Settings
-from compris.db import Database
+from compris.db import Database, unavailable
 from compris.kit.clock import now
 from compris.live import Publisher
 from compris.models import Job, JobStatus
@@ -237,8 +236,28 @@ def jobs_due(db: Database, lane: Lane, *, other_than: int | None = None,
         return session.scalar(query) is not None
 
 
+@dataclass(frozen=True)
+class Outcome:
+    """How a run ended, as :func:`_finish` writes it."""
+
+    status: str
+    error: str | None = None
+    run_at: datetime | None = None
+    retry: bool = False  # a planned retry: does not use up an attempt
+
+
+#: A job whose handler found the database unreachable runs again this much later (without using up an attempt).
+OUTAGE_RETRY = timedelta(seconds=5)
+
+
 def run_job(services: Services, job: Job, should_yield: Callable[[], bool] = _never) -> None:
-    db = services.db
+    """Run ``job``'s handler, then record how it ended. Raises only when that record could not be written (the
+    database went away): the job then stays leased, and is taken again when its lease expires."""
+    _finish(services.db, job, attempt(services, job, should_yield))
+
+
+def attempt(services: Services, job: Job, should_yield: Callable[[], bool] = _never) -> Outcome:
+    """Run ``job``'s handler once; every exception it raises becomes the outcome to record."""
     load_tasks()  # once per process: every capability's handlers
     fn = HANDLERS.get(job.kind)
     run = JobRun(services, job.id, job.workspace_id, dict(job.payload), job.attempts, should_yield)
@@ -247,30 +266,36 @@ def run_job(services: Services, job: Job, should_yield: Callable[[], bool] = _ne
             raise LookupError(f"no handler for job kind {job.kind!r}")
         fn(run)
     except RetryLater as exc:
-        _finish(db, job, JobStatus.QUEUED, exc.reason, run_at=now() + timedelta(seconds=exc.delay), retry=True)
+        return Outcome(JobStatus.QUEUED, _error_text(exc.reason), now() + timedelta(seconds=exc.delay), retry=True)
     except Exception as exc:
+        reason = _error_text(f"{type(exc).__name__}: {exc}")
+        if unavailable(exc):  # the database, not the job (logged once per outage by the database's health)
+            return Outcome(JobStatus.QUEUED, reason, now() + OUTAGE_RETRY, retry=True)
         log.exception("job %s (%s) failed", job.id, job.kind)
-        reason = f"{type(exc).__name__}: {exc}"
         if job.attempts >= job.max_attempts:
-            _finish(db, job, JobStatus.FAILED, reason)
-        else:
-            _finish(db, job, JobStatus.QUEUED, reason, run_at=now() + timedelta(seconds=backoff(job.attempts)))
-    else:
-        _finish(db, job, JobStatus.DONE, None)
+            return Outcome(JobStatus.FAILED, reason)
+        return Outcome(JobStatus.QUEUED, reason, now() + timedelta(seconds=backoff(job.attempts)))
+    return Outcome(JobStatus.DONE)
 
 
-def _finish(
-    db: Database, job: Job, status: str, error: str | None, run_at: datetime | None = None, retry: bool = False
-) -> None:
-    values: dict[str, Any] = {"status": status, "last_error": error, "locked_by": None, "locked_until": None}
-    if run_at is not None:
-        values["run_at"] = run_at
-    if status in (JobStatus.DONE, JobStatus.FAILED):
+def _error_text(text: str) -> str:
+    """An error as a text column takes it: no NUL, no lone surrogate, bounded."""
+    return text.replace("\x00", "").encode("utf-8", "replace").decode("utf-8")[:2000]
+
+
+def _finish(db: Database, job: Job, outcome: Outcome) -> None:
+    values: dict[str, Any] = {
+        "status": outcome.status, "last_error": outcome.error, "locked_by": None, "locked_until": None,
+    }
+    if outcome.run_at is not None:
+        values["run_at"] = outcome.run_at
+    if outcome.status in (JobStatus.DONE, JobStatus.FAILED):
         values["finished_at"] = now()
-    if retry:  # a planned retry does not use up an attempt
+    if outcome.retry:
         values["attempts"] = Job.attempts - 1
     with db.transaction() as session:
-        # Only the lease holder may finish the job (a reclaimed job belongs to its new worker).
+        # Only the lease holder may finish the job (a reclaimed job belongs to its new worker); writing the same
+        # outcome twice (a commit whose answer was lost, then retried) changes nothing the second time.
         session.execute(update(Job).where(Job.id == job.id, Job.locked_by == job.locked_by).values(**values))
 
 
@@ -287,8 +312,56 @@ def run_pending(services: Services, limit: int = 1000, worker_id: str | None = N
     return count
 
 
+def release_lost_claims(db: Database, worker_id: str) -> int:
+    """Give back the jobs leased to ``worker_id`` while it runs none: claims that committed although the worker saw
+    them fail (the connection dropped before the answer). They were never run, so their attempt is not counted;
+    without this they would wait for their lease to expire."""
+    with db.transaction() as session:
+        result = session.execute(
+            update(Job)
+            .where(Job.locked_by == worker_id, Job.status == JobStatus.RUNNING)
+            .values(status=JobStatus.QUEUED, locked_by=None, locked_until=None, attempts=Job.attempts - 1)
+        )
+        return int(getattr(result, "rowcount", 0) or 0)
+
+
+class Backoff:
+    """Capped exponential delays between retries of a failing loop (0.5 s, 1 s, 2 s … 30 s), each drawn in the upper
+    half of its value so that the workers of several processes do not retry in step; :meth:`reset` after a
+    success."""
+
+    def __init__(self, first: float = 0.5, cap: float = 30.0, jitter: Callable[[], float] = random.random) -> None:
+        self.first = first
+        self.cap = cap
+        self.jitter = jitter
+        self.failures = 0
+
+    def next(self) -> float:
+        delay = min(self.cap, self.first * 2.0 ** min(self.failures, 32))
+        self.failures += 1
+        return float(delay * (0.5 + 0.5 * self.jitter()))
+
+    def reset(self) -> None:
+        self.failures = 0
+
+
 class Worker(threading.Thread):
-    def __init__(self, services: Services, name: str, poll: float = 1.0, lane: Lane | None = None) -> None:
+    """Claims and runs the jobs of its lane until stopped. No error ends it: a database that went away (or any
+    other failure while claiming or finishing) is logged once, and the worker waits a growing delay
+    (:class:`Backoff`) and tries again; a job whose outcome could not be written is finished when the database
+    answers again (the finish is guarded by the lease, so a job taken meanwhile by another worker is not touched),
+    or, if this worker stops first, taken again when its lease expires."""
+
+    def __init__(
+        self,
+        services: Services,
+        name: str,
+        poll: float = 1.0,
+        lane: Lane | None = None,
+        *,
+        backoff: Backoff | None = None,
+        pause: Callable[[float], object] | None = None,
+    ) -> None:
         super().__init__(name=name, daemon=True)
         self.services = services
         self.db = services.db
@@ -297,6 +370,13 @@ class Worker(threading.Thread):
         self.lane = lane or Lane()
         self.worker_id = f"{name}-{uuid.uuid4().hex[:8]}"
         self._stopping = threading.Event()
+        self.backoff = backoff or Backoff()
+        #: how the worker waits after a failure (tests inject one that does not sleep)
+        self.pause: Callable[[float], object] = pause or self._stopping.wait
+        #: a job run whose outcome is not written yet
+        self.unfinished: tuple[Job, Outcome] | None = None
+        self._claim_lost = False
+        self._last_error: str | None = None
 
     def should_yield(self, job_id: int) -> bool:
         """For the job running: stop waiting when this worker stops, or when another job of its lane has been due
@@ -305,25 +385,78 @@ class Worker(threading.Thread):
             return True
         try:
             return jobs_due(self.db, self.lane, other_than=job_id, for_at_least=YIELD_GRACE)
-        except Exception:
-            log.exception("checking for due jobs failed")
+        except Exception as exc:
+            if not unavailable(exc):  # an outage is logged once by the database's health
+                log.exception("checking for due jobs failed")
             return False
 
     def stop(self) -> None:
         self._stopping.set()
         self.publisher.hub.job_wakeup.set()
 
+    @property
+    def stopping(self) -> bool:
+        return self._stopping.is_set()
+
     def run(self) -> None:
-        wakeup = self.publisher.hub.job_wakeup
         while not self._stopping.is_set():
-            try:
-                job = claim(self.db, self.worker_id, self.lane.kinds, self.lane.excluded)
-            except Exception:
-                log.exception("claiming a job failed")
-                time.sleep(self.poll)
-                continue
-            if job is None:
-                wakeup.wait(self.poll)
-                wakeup.clear()
-                continue
-            run_job(self.services, job, partial(self.should_yield, job.id))
+            self.step()
+
+    def step(self) -> None:
+        """One turn of the loop; never raises (a failure is logged and waited out)."""
+        try:
+            self._turn()
+        except Exception as exc:
+            self.pause(self._failed(exc))
+        else:
+            if self.backoff.failures:
+                self.backoff.reset()
+                self._last_error = None
+
+    def _turn(self) -> None:
+        if self.unfinished is not None:  # first write the outcome of the job run before the failure
+            self._finish_unfinished()
+            return
+        if self._claim_lost:  # a claim may have committed while its answer was lost: that job is not running
+            release_lost_claims(self.db, self.worker_id)
+            self._claim_lost = False
+        try:
+            job = claim(self.db, self.worker_id, self.lane.kinds, self.lane.excluded)
+        except Exception as exc:
+            self._claim_lost = unavailable(exc)
+            raise
+        if job is None:
+            wakeup = self.publisher.hub.job_wakeup
+            wakeup.wait(self.poll)
+            wakeup.clear()
+            return
+        self.unfinished = (job, attempt(self.services, job, partial(self.should_yield, job.id)))
+        self._finish_unfinished()
+
+    def _finish_unfinished(self) -> None:
+        assert self.unfinished is not None
+        job, outcome = self.unfinished
+        try:
+            _finish(self.db, job, outcome)
+        except Exception as exc:
+            if not unavailable(exc):  # it would fail the same way again: leave the job to its lease
+                self.unfinished = None
+            raise
+        self.unfinished = None
+
+    def _failed(self, exc: Exception) -> float:
+        """Log ``exc`` (an outage once per process, another error once until it changes) and return how long to
+        wait before the next turn."""
+        first = self.backoff.failures == 0
+        delay = self.backoff.next()
+        if unavailable(exc):
+            if self.db.health.down_since is None:  # not seen inside a transaction (the SQLite lock's wait)
+                self.db.health.failed(exc)
+            if first and getattr(exc, "connection_invalidated", False):
+                return 0.0  # a pooled connection found dead: the pool starts afresh, and probably works at once
+            return delay
+        text = f"{type(exc).__name__}: {exc}"
+        if text != self._last_error:
+            self._last_error = text
+            log.error("worker %s: %s; retrying", self.name, text, exc_info=exc)
+        return delay

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from compris.db import unavailable
 from compris.kit.clock import now
 from compris.models import Workspace
 from compris.worker.queue import PERIODIC, Services, enqueue, load_tasks
@@ -62,6 +63,7 @@ class Scheduler(threading.Thread):
         while not self._stopping.is_set():
             try:
                 enqueue_due(self.services)
-            except Exception:
-                log.exception("scheduling periodic jobs failed")
+            except Exception as exc:
+                if not unavailable(exc):  # an outage is logged once by the database's health
+                    log.exception("scheduling periodic jobs failed")
             self._stopping.wait(self.interval)

@@ -384,12 +384,14 @@ def test_an_expired_token_asks_the_send_job_to_renew(api: StandIn, http: httpx.C
     assert form["grant_type"] == "refresh_token" and form["client_id"] == "cid.apps.googleusercontent.com"
 
 
-def test_a_timeout_after_sending_is_not_retried(http: httpx.Client) -> None:
+def test_a_timeout_after_sending_is_ambiguous(http: httpx.Client) -> None:
+    """Never a blind retry: the send job looks for the reply first (find_sent, tests/connectors/youtube/
+    test_ambiguous.py)."""
     with StandIn() as api:
         api.on("POST", "/comments", Reply(200, fixture("youtube", "comment_insert_200.json"), delay=0.5))
         with httpx.Client(timeout=0.1) as fast, pytest.raises(SendError) as caught:
             CONNECTOR.send(account(api), reply(), fast)
-    assert not caught.value.retryable and "may have been posted" in caught.value.reason
+    assert caught.value.ambiguous and "may have arrived" in caught.value.reason
 
 
 @pytest.mark.parametrize("changes,words", [

@@ -90,7 +90,8 @@ def test_a_reply_with_a_file_reaches_the_connector(client: TestClient, agent_hea
     reply = response.json()
     assert reply["text"] == "" and reply["attachments"] == [{
         "kind": "image", "url": f"/uploads/{upload_id}", "name": "photo.png", "mime_type": "image/png",
-        "size": len(PNG), "upload_id": upload_id}]
+        "size": len(PNG), "upload_id": upload_id, "state": None, "reason": None,
+        "content_url": f"/api/v1/uploads/{upload_id}/content"}]
     world.run_jobs()
     (sent,) = network.sent
     (attachment,) = sent.attachments

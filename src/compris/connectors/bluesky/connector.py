@@ -37,6 +37,8 @@ PUBLIC_MAX, PRIVATE_MAX = 300, 1000  # graphemes (the lexicons: post text 3,000 
 PUBLIC_MAX_BYTES, PRIVATE_MAX_BYTES = 3000, 10_000
 #: pages read per poll: 100 notifications or one chat-log page each; a longer backlog goes on at the next poll
 MAX_PAGES = 10
+#: messages of a conversation read by :meth:`BlueskyConnector.find_sent` (``getMessages``' maximum)
+FIND_MESSAGES = 100
 PROFILES_BATCH = 25  # app.bsky.actor.getProfiles takes at most 25 actors
 TRUE = frozenset({"1", "true", "yes", "on"})
 
@@ -435,6 +437,85 @@ class BlueskyConnector(Connector):
         if not isinstance(message_id, str) or not message_id:
             raise SendError("Bluesky did not return the message's id", retryable=False)
         return SendResult(platform_message_id=message_id, thread_key=convo_id)
+
+    # --- after an ambiguous send ---------------------------------------------------------------
+    #: posts: ``getRecord`` by our record key; chat messages: the conversation's newest messages (``getMessages``)
+    can_find_sent: ClassVar[bool] = True
+
+    def find_sent(self, account: AccountContext, message: OutboundMessage, client: httpx.Client) -> SendResult | None:
+        """Whether a reply whose send was interrupted is on Bluesky. A post: ``com.atproto.repo.getRecord`` under the
+        record key the send used (derived from the idempotency key and the post answered). A chat message:
+        ``chat.bsky.convo.getMessages`` (the newest :data:`FIND_MESSAGES`) holds a message from our account with the
+        same text, newer than the customer's message it answers. Not found: None; the platform could not be asked,
+        or the answered message is beyond the page read: :class:`ConnectorError` (a :class:`SendError` marked
+        ``unauthorized`` when the session has expired, as :meth:`send` raises it)."""
+        session = self._session(account, client, renew=False)
+        try:
+            if message.visibility is Visibility.PUBLIC:
+                return self._find_post(account, session, message)
+            if message.visibility is Visibility.PRIVATE:
+                return self._find_dm(account, session, message)
+        except XrpcError as exc:
+            if exc.unauthorized:  # an expired session: the job may renew it (refresh_credentials) and look again
+                raise exc.as_send_error() from None
+            raise ConnectorError(f"Bluesky could not say whether the reply arrived: {exc}") from None
+        return None
+
+    def _find_post(self, account: AccountContext, session: Session, message: OutboundMessage) -> SendResult | None:
+        post, root = message.extra.get("post"), message.extra.get("root")
+        parent = post.get("uri") if isinstance(post, dict) else None
+        parent = parent if isinstance(parent, str) and parent else message.reply_to_platform_id
+        if not parent:
+            raise ConnectorError("the Bluesky post this reply answers is not known")
+        rkey = richtext.reply_rkey(message.idempotency_key, parent)
+        try:
+            found = session.get("com.atproto.repo.getRecord",
+                                {"repo": account.external_id, "collection": POST, "rkey": rkey})
+        except XrpcError as exc:
+            if exc.status == 400 and exc.error in ("RecordNotFound", "InvalidRequest") and not exc.unauthorized:
+                return None
+            raise
+        uri = found.get("uri")
+        if not isinstance(uri, str) or not uri:
+            return None
+        value = found.get("value")
+        reply = value.get("reply") if isinstance(value, dict) else None
+        thread_root = reply.get("root") if isinstance(reply, dict) else None
+        thread = (root.get("uri") if isinstance(root, dict) else None) or \
+            (thread_root.get("uri") if isinstance(thread_root, dict) else None) or parent
+        return SendResult(platform_message_id=uri, thread_key=str(thread))
+
+    def _find_dm(self, account: AccountContext, session: Session, message: OutboundMessage) -> SendResult | None:
+        convo_id = message.thread_key if message.thread_key and not message.thread_key.startswith("dm:") else None
+        if convo_id is None:
+            did = message.thread_key[3:] if message.thread_key.startswith("dm:") else None
+            did = did or (message.recipient.platform_user_id if message.recipient else None)
+            if not did or not did.startswith("did:"):
+                raise ConnectorError("the Bluesky conversation of this reply is not known")
+            convo = session.get("chat.bsky.convo.getConvoForMembers", {"members": [did]}, chat=True).get("convo")
+            if not isinstance(convo, dict) or not isinstance(convo.get("id"), str):
+                raise ConnectorError("Bluesky did not return the conversation")
+            convo_id = str(convo["id"])
+        data = session.get("chat.bsky.convo.getMessages", {"convoId": convo_id, "limit": FIND_MESSAGES}, chat=True)
+        items = data.get("messages")
+        if not isinstance(items, list):
+            raise ConnectorError("Bluesky answered the conversation's messages with an unexpected body")
+        expected = " ".join(message.text.split())
+        answered = message.reply_to_platform_id
+        for item in items:  # newest first
+            if not isinstance(item, dict):
+                continue
+            if answered and item.get("id") == answered:
+                return None  # older than what the reply answers: the reply is not there
+            sender = item.get("sender") if isinstance(item.get("sender"), dict) else {}
+            text = item.get("text")
+            if isinstance(sender, dict) and sender.get("did") == account.external_id and isinstance(text, str) \
+                    and " ".join(text.split()) == expected and isinstance(item.get("id"), str):
+                return SendResult(platform_message_id=str(item["id"]), thread_key=convo_id)
+        if isinstance(data.get("cursor"), str) and data["cursor"]:
+            raise ConnectorError(f"the conversation had more than {FIND_MESSAGES} messages since the one answered: "
+                                 "Compris cannot tell whether the reply is among them")
+        return None  # the whole conversation was read
 
     # --- session -----------------------------------------------------------------------------
     def refresh_credentials(self, account: AccountContext, client: httpx.Client) -> Mapping[str, str] | None:

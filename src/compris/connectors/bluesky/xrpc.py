@@ -34,12 +34,16 @@ UNAUTHORIZED = frozenset({"ExpiredToken", "InvalidToken", "AuthenticationRequire
 class XrpcError(ConnectorError):
     """A call the PDS (or the service behind it) refused or failed."""
 
-    def __init__(self, status: int, error: str, message: str, headers: Mapping[str, str] | None = None) -> None:
+    def __init__(self, status: int, error: str, message: str, headers: Mapping[str, str] | None = None, *,
+                 ambiguous: bool = False) -> None:
         super().__init__(f"{error or status}: {message}" if message else (error or str(status)))
         self.status = status
         self.error = error
         self.message = message
         self.headers = dict(headers or {})
+        #: a procedure (``POST``) that may have been carried out although it failed: a timeout or a broken
+        #: connection once the request was written, a 5xx
+        self.ambiguous = ambiguous
 
     @property
     def expired(self) -> bool:
@@ -65,13 +69,16 @@ class XrpcError(ConnectorError):
 
     def as_send_error(self, what: str = "Bluesky") -> SendError:
         if self.status == 0:
+            if self.ambiguous:
+                return SendError(f"{what}: {self.message}: the message may have arrived", retryable=True,
+                                 ambiguous=True)
             return SendError(f"could not reach {what}: {self.message}", retryable=True)
         if self.status == 429:
             return SendError(f"{what} rate limit reached: {self.message or self.error}", retryable=True,
                              retry_after=self.retry_after())
         if self.status >= 500:
             return SendError(f"{what} server error {self.status}: {self.message or self.error}", retryable=True,
-                             retry_after=self.retry_after())
+                             retry_after=self.retry_after(), ambiguous=self.ambiguous)
         if self.unauthorized:
             return SendError(f"{what} refused our session ({self.error or self.status}): {self.message}",
                              retryable=False, unauthorized=True)
@@ -109,7 +116,8 @@ def _reason(response: httpx.Response) -> tuple[str, str]:
 def call(client: httpx.Client, base: str, method: str, nsid: str, *, token: str | None,
          params: Mapping[str, Any] | None = None, body: Mapping[str, Any] | None = None,
          proxy: str | None = None, timeout: float | None = None) -> dict[str, Any]:
-    """One XRPC call; returns the JSON object or raises :class:`XrpcError` (status 0: not reached)."""
+    """One XRPC call; returns the JSON object or raises :class:`XrpcError` (status 0: no answer; ``ambiguous`` when a
+    procedure may have been carried out all the same)."""
     headers = {"accept": "application/json"}
     if token:
         headers["authorization"] = f"Bearer {token}"
@@ -118,26 +126,31 @@ def call(client: httpx.Client, base: str, method: str, nsid: str, *, token: str 
     if body is not None:
         headers["content-type"] = "application/json"
     extra: dict[str, Any] = {} if timeout is None else {"timeout": timeout}
+    writes = method.upper() == "POST"
     try:
         response = client.request(
             method, f"{base}/xrpc/{nsid}", params=params, headers=headers,
             content=None if body is None else json.dumps(body, ensure_ascii=False).encode(), **extra,
         )
-    except httpx.TimeoutException:
-        raise XrpcError(0, "Timeout", f"{nsid} did not answer in time") from None
     except httpx.TransportError as exc:
-        raise XrpcError(0, "TransportError", type(exc).__name__) from None
+        # the request certainly never left when no connection could be opened; else a procedure may have run
+        sent = not isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout)
+        if isinstance(exc, httpx.TimeoutException):
+            raise XrpcError(0, "Timeout", f"{nsid} did not answer in time", ambiguous=writes and sent) from None
+        raise XrpcError(0, "TransportError", type(exc).__name__, ambiguous=writes and sent) from None
     if response.status_code >= 400:
         error, message = _reason(response)
-        raise XrpcError(response.status_code, error, message, response.headers)
+        raise XrpcError(response.status_code, error, message, response.headers,
+                        ambiguous=writes and response.status_code >= 500)
     if not response.content:
         return {}
     try:
         data = response.json()
     except (ValueError, UnicodeDecodeError):
-        raise XrpcError(502, "BadResponse", f"{nsid} answered with a body that is not JSON") from None
+        raise XrpcError(502, "BadResponse", f"{nsid} answered with a body that is not JSON", ambiguous=writes) \
+            from None
     if not isinstance(data, dict):
-        raise XrpcError(502, "BadResponse", f"{nsid} answered with an unexpected body")
+        raise XrpcError(502, "BadResponse", f"{nsid} answered with an unexpected body", ambiguous=writes)
     return data
 
 

@@ -12,6 +12,9 @@ from compris.connectors.base import (
     AccountContext,
     AttachmentRules,
     Connector,
+    FetchedFile,
+    FetchError,
+    InboundFile,
     Limits,
     OutboundMessage,
     ParsedDelivery,
@@ -38,6 +41,11 @@ class EmailConnector(Connector):
     display_name: ClassVar[str] = "E-mail"
     limits: ClassVar[Limits] = Limits(private_attachments=ATTACHMENTS,
                                       public_attachments_reason="e-mail has no public replies")
+    #: SMTP has no idempotency key (a server takes the same message twice), and Compris reads only the account's
+    #: incoming folder, not a Sent folder (many servers file nothing there for mail handed over by SMTP): a reply
+    #: whose send was interrupted after its content went out is marked uncertain for a person
+    supports_idempotency: ClassVar[bool] = False
+    can_find_sent: ClassVar[bool] = False
     secret_fields: ClassVar[tuple[str, ...]] = ("imap_password", "smtp_password")
     setting_fields: ClassVar[tuple[str, ...]] = (
         "from_address", "from_name",
@@ -127,3 +135,18 @@ class EmailConnector(Connector):
             uidvalidity, count = imap.select_mailbox(conn, config.mailbox)
             idle = "with IDLE" if imap.supports_idle(conn) else "without IDLE (polling)"
         return f"mailbox {config.mailbox} on {config.host}: {count} messages, UIDVALIDITY {uidvalidity}, {idle}"
+
+    # --- inbound attachments: the files are the MIME parts of the message itself (no download) -----------------
+    def fetchable(self, file: InboundFile) -> bool:
+        return True  # every attachment of an e-mail is a MIME part
+
+    def fetch_attachment(self, account: AccountContext, file: InboundFile, client: httpx.Client, *,
+                         max_bytes: int) -> FetchedFile:
+        if file.raw is None:
+            raise FetchError("the e-mail is no longer kept", code="unavailable")
+        part = mime.attachment_part(file.raw, file.index)
+        if part is None or part.data is None:
+            raise FetchError("the e-mail has no such attachment", code="not_found")
+        if len(part.data) > max_bytes:
+            raise FetchError("the file is larger than the limit", code="too_large")
+        return FetchedFile(data=part.data, mime_type=part.mime_type, name=part.name)

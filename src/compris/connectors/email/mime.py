@@ -101,6 +101,16 @@ def _attachments(msg: EmailMessage) -> tuple[Attachment, ...]:
     return tuple(found)
 
 
+def attachment_part(raw: bytes, index: int) -> Attachment | None:
+    """The ``index``-th attachment of the raw message ``raw`` with its bytes (in the order :func:`parse_email`
+    lists them), or None when the message has no such part."""
+    msg = BytesParser(policy=policy.default).parsebytes(raw)
+    if not isinstance(msg, EmailMessage):
+        return None
+    found = _attachments(msg)
+    return found[index] if 0 <= index < len(found) else None
+
+
 def _body(msg: EmailMessage) -> tuple[str, str]:
     part = msg.get_body(preferencelist=("plain", "html"))
     if part is None:

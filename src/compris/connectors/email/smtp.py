@@ -123,35 +123,85 @@ def _code_error(code: int, text: bytes | str, what: str) -> SendError:
     return SendError(f"the mail server refused {what}: {code} {detail}", retryable=400 <= code < 500)
 
 
+class _Progress:
+    """How far one SMTP conversation went: ``data`` once the message's content started to go to the server (the
+    server answered 354 to ``DATA``: from then on a lost connection leaves its decision unknown), ``accepted`` once
+    it answered 250 to the content."""
+
+    def __init__(self) -> None:
+        self.in_data = False
+        self.writes = 0  # what was written during DATA: the command, then the content
+        self.data = False
+        self.accepted = False
+
+
+def _track(server: smtplib.SMTP, progress: _Progress) -> None:
+    """Follow ``server``'s ``DATA`` step (smtplib writes the command, reads 354, writes the content)."""
+    original_data, original_send = server.data, server.send
+
+    def data(msg: bytes | str) -> tuple[int, bytes]:
+        progress.in_data, progress.writes = True, 0
+        try:
+            return original_data(msg)
+        finally:
+            progress.in_data = False
+
+    def send(s: bytes | str) -> None:
+        if progress.in_data:
+            progress.writes += 1
+            progress.data = progress.data or progress.writes >= 2
+        original_send(s)
+    setattr(server, "data", data)  # noqa: B010 (instance attributes, on this connection only)
+    setattr(server, "send", send)  # noqa: B010
+
+
 def deliver(config: SmtpSettings, mail: EmailMessage, to_addrs: Sequence[str] | None = None) -> None:
     """Hand the message to the SMTP server. 4xx and connection problems are retryable, 5xx are not.
+
+    SMTP has no idempotency key: a connection lost or timed out once the message's content was being sent (after
+    ``DATA``), before the server's answer, raises an *ambiguous* error (the server may have taken the message); a
+    failure before (connecting, logging in, the envelope) or a clear answer is not ambiguous. Once the server took
+    the message, an error while saying goodbye (``QUIT``) is ignored: the mail is on its way.
 
     ``to_addrs``: the envelope recipients (by default the ``To`` header, as one address)."""
     recipients = list(to_addrs) if to_addrs else [str(mail["To"])]
     recipient = ", ".join(recipients)
+    progress = _Progress()
+    refused: dict[str, tuple[int, bytes]] = {}
     try:
         if config.security == "ssl":
             server: smtplib.SMTP = smtplib.SMTP_SSL(config.host, config.port, timeout=config.timeout,
                                                     context=ssl.create_default_context())
         else:
             server = smtplib.SMTP(config.host, config.port, timeout=config.timeout)
+        _track(server, progress)
         with server:
             if config.security == "starttls":
                 server.starttls(context=ssl.create_default_context())
             if config.username:
                 server.login(config.username, config.password or "")
             refused = server.send_message(mail, from_addr=config.from_address, to_addrs=recipients)
+            progress.accepted = True
     except smtplib.SMTPRecipientsRefused as exc:
         code, text = next(iter(exc.recipients.values()))
         raise _code_error(code, text, f"the recipient {recipient}") from None
     except smtplib.SMTPAuthenticationError as exc:
         raise SendError(f"SMTP login refused: {exc.smtp_code}", retryable=False) from None
-    except smtplib.SMTPResponseException as exc:  # sender refused, data refused, helo...
-        raise _code_error(exc.smtp_code, exc.smtp_error, "the message") from None
+    except smtplib.SMTPResponseException as exc:  # sender refused, data refused, helo... (or a QUIT refused)
+        if not progress.accepted:
+            raise _code_error(exc.smtp_code, exc.smtp_error, "the message") from None
     except smtplib.SMTPNotSupportedError as exc:
         raise SendError(f"the mail server does not support a needed feature: {exc}", retryable=False) from None
     except (smtplib.SMTPException, OSError) as exc:  # disconnected, timeouts, connection refused
-        raise SendError(f"could not talk to the mail server: {type(exc).__name__}: {exc}", retryable=True) from None
+        if progress.accepted:
+            pass  # the server took the message; the goodbye failed
+        elif progress.data:
+            raise SendError(f"the connection to the mail server was lost while it received the message "
+                            f"({type(exc).__name__}): the mail may have been sent", retryable=True,
+                            ambiguous=True) from None
+        else:
+            raise SendError(f"could not talk to the mail server: {type(exc).__name__}: {exc}",
+                            retryable=True) from None
     if refused:
         address, (code, text) = next(iter(refused.items()))
         if len(refused) < len(recipients):  # the others got it: a retry would send it to them again

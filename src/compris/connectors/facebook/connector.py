@@ -9,8 +9,10 @@ from typing import Any, ClassVar
 import httpx
 
 from compris.connectors.base import (
+    PRIVATE_REPLY_TO_COMMENT,
     AccountContext,
     AttachmentRules,
+    ConnectorError,
     Limits,
     OutboundMessage,
     SendError,
@@ -19,7 +21,7 @@ from compris.connectors.base import (
 )
 from compris.connectors.choices import refuse_public
 from compris.connectors.facebook.inbound import parse_feed
-from compris.connectors.meta import MetaConnector, messaging
+from compris.connectors.meta import MetaConnector, lookup, messaging
 from compris.connectors.meta.messaging import Collected
 from compris.connectors.wire import JSON, obj
 from compris.kit import media
@@ -41,6 +43,8 @@ class FacebookConnector(MetaConnector):
                                       private_attachments=messaging.MESSENGER_ATTACHMENTS)
     secret_fields: ClassVar[tuple[str, ...]] = ("app_secret", "verify_token", "page_access_token")
     setting_fields: ClassVar[tuple[str, ...]] = ("api_base",)
+    #: Facebook takes no idempotency key, but lists a post's or comment's comments and a conversation's messages
+    can_find_sent: ClassVar[bool] = True
     generated_fields: ClassVar[tuple[str, ...]] = ("verify_token",)
     field_labels: ClassVar[Mapping[str, str]] = {
         "external_id": "Page id",
@@ -94,6 +98,29 @@ class FacebookConnector(MetaConnector):
                                      lambda body: graph.call("POST", f"{account.external_id}/messages", body=body),
                                      self.limits.choices)
         raise SendError("internal notes are never sent to Facebook", retryable=False)
+
+    def find_sent(self, account: AccountContext, message: OutboundMessage, client: httpx.Client) -> SendResult | None:
+        """After an ambiguous send: our comment among the answered comment's or post's comments (newest first, from
+        the page, same text), or our message among the Messenger conversation's recent messages."""
+        graph = self.graph(account, client)
+        after = lookup.since(message.extra)
+        if message.visibility is Visibility.PUBLIC and message.reply_to_platform_id:
+            text = lookup.sent_text(message, None, self.display_name, one_object=True)
+            found = lookup.find_reply(
+                graph, f"{message.reply_to_platform_id}/comments", own_id=account.external_id, text=text, after=after,
+                params={"filter": "stream", "order": "reverse_chronological",
+                        "fields": "id,message,from,created_time", "limit": "100"},
+                text_field="message", time_field="created_time", newest_first=True)
+        elif message.visibility is Visibility.PRIVATE and not message.extra.get(PRIVATE_REPLY_TO_COMMENT):
+            customer = message.recipient.platform_user_id if message.recipient else message.thread_key
+            if not customer:
+                raise ConnectorError("a Messenger message without its recipient cannot be looked for")
+            text = lookup.sent_text(message, self.limits.choices, self.display_name)
+            found = lookup.find_message(graph, account.external_id, platform="messenger", customer=customer,
+                                        own_id=account.external_id, text=text, after=after)
+        else:  # a private reply to a comment: Facebook does not say which conversation it opened
+            raise ConnectorError("Facebook cannot tell whether a private reply to a comment arrived")
+        return SendResult(platform_message_id=found, thread_key=message.thread_key) if found else None
 
     def check_connection(self, account: AccountContext, client: httpx.Client) -> str:
         data = self.graph(account, client).call("GET", "me", params={"fields": "id,name"})

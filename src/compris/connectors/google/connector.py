@@ -67,6 +67,8 @@ class GoogleReviewsConnector(Connector):
     #: the reply is ``PUT …/reviews/{id}/reply``: an upsert of the review's one reply, so sending the same reply
     #: twice (a retry after a crash mid-send) leaves one reply with that text on Google
     supports_idempotency: ClassVar[bool] = True
+    #: nothing to look up: an interrupted reply is sent again as the same ``PUT`` (see :meth:`idempotent`)
+    can_find_sent: ClassVar[bool] = False
     supports_polling: ClassVar[bool] = True
     secret_fields: ClassVar[tuple[str, ...]] = googleauth.SECRET_FIELDS
     optional_fields: ClassVar[tuple[str, ...]] = googleauth.OPTIONAL_FIELDS

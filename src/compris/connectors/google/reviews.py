@@ -29,6 +29,7 @@ from compris.connectors.base import (
     UnprocessableEvent,
     Visibility,
     retry_after_seconds,
+    transport_failure,
 )
 from compris.connectors.wire import JSON, error_text, from_iso, obj, opt_obj, opt_str
 
@@ -80,17 +81,21 @@ def request(client: httpx.Client, method: str, url: str, *, token: str, body: Ma
             params: Mapping[str, str | int] | None = None) -> dict[str, Any]:
     """One call; returns the JSON object (``{}`` for an empty answer), raises :class:`SendError` classified for
     retries: 429 ``RESOURCE_EXHAUSTED`` and 5xx retryable, 401 ``unauthorized`` (the access token is renewed and
-    the call tried again), 403 and 404 not retryable, with Google's reason."""
+    the call tried again), 403 and 404 not retryable, with Google's reason. A write (``PUT``, ``DELETE``) that
+    failed once it may have reached Google (a timeout or a broken connection after the request was written, a 5xx,
+    an unreadable 2xx) is *ambiguous*: the reply may be on Google (sending the same ``PUT`` again is harmless)."""
+    writes = method.upper() not in ("GET", "HEAD")
     try:
         response = client.request(
             method, url, params=params,
             content=None if body is None else json.dumps(body, ensure_ascii=False).encode(),
             headers={"authorization": f"Bearer {token}", "content-type": "application/json",
                      "accept": "application/json"})
-    except httpx.TimeoutException:
-        raise SendError("Google did not answer in time", retryable=True) from None
     except httpx.TransportError as exc:
-        raise SendError(f"could not reach Google: {type(exc).__name__}", retryable=True) from None
+        failure = transport_failure(exc, "Google")
+        if failure.ambiguous and not writes:  # a read changed nothing
+            failure = SendError(f"the call to Google failed: {type(exc).__name__}", retryable=True)
+        raise failure from None
     status = response.status_code
     now = datetime.now(UTC)
     if status == 429 or _status(response) == "RESOURCE_EXHAUSTED":
@@ -98,7 +103,7 @@ def request(client: httpx.Client, method: str, url: str, *, token: str, body: Ma
                         retry_after=retry_after_seconds(response.headers, now))
     if status >= 500:
         raise SendError(f"Google server error {status}: {google_reason(response)}", retryable=True,
-                        retry_after=retry_after_seconds(response.headers, now))
+                        retry_after=retry_after_seconds(response.headers, now), ambiguous=writes)
     if status == 401:
         raise SendError(f"Google refused the access token (401): {google_reason(response)}", retryable=False,
                         unauthorized=True)
@@ -116,9 +121,10 @@ def request(client: httpx.Client, method: str, url: str, *, token: str, body: Ma
     try:
         data = response.json()
     except (ValueError, UnicodeDecodeError):
-        raise SendError(f"Google answered {status} with a body that is not JSON", retryable=False) from None
+        raise SendError(f"Google answered {status} with a body that is not JSON", retryable=writes,
+                        ambiguous=writes) from None
     if not isinstance(data, dict):
-        raise SendError(f"Google answered {status} with an unexpected body", retryable=False)
+        raise SendError(f"Google answered {status} with an unexpected body", retryable=writes, ambiguous=writes)
     return data
 
 

@@ -10,8 +10,10 @@ from typing import Any, ClassVar
 import httpx
 
 from compris.connectors.base import (
+    PRIVATE_REPLY_TO_COMMENT,
     AccountContext,
     Author,
+    ConnectorError,
     InboundMessage,
     Limits,
     OutboundMessage,
@@ -21,7 +23,7 @@ from compris.connectors.base import (
 )
 from compris.connectors.choices import refuse_public
 from compris.connectors.instagram.inbound import parse_comment, parse_mention
-from compris.connectors.meta import MetaConnector, messaging
+from compris.connectors.meta import MetaConnector, lookup, messaging
 from compris.connectors.meta.messaging import Collected
 from compris.connectors.wire import JSON, obj, opt_str
 
@@ -38,6 +40,8 @@ class InstagramConnector(MetaConnector):
                                       "send files by direct message")
     secret_fields: ClassVar[tuple[str, ...]] = ("app_secret", "verify_token", "access_token")
     setting_fields: ClassVar[tuple[str, ...]] = ("api_base",)
+    #: Instagram takes no idempotency key, but lists a comment's replies and a conversation's messages
+    can_find_sent: ClassVar[bool] = True
     generated_fields: ClassVar[tuple[str, ...]] = ("verify_token",)
     field_labels: ClassVar[Mapping[str, str]] = {
         "external_id": "Instagram professional account id",
@@ -90,6 +94,28 @@ class InstagramConnector(MetaConnector):
                                      lambda body: graph.call("POST", f"{account.external_id}/messages", body=body),
                                      self.limits.choices)
         raise SendError("internal notes are never sent to Instagram", retryable=False)
+
+    def find_sent(self, account: AccountContext, message: OutboundMessage, client: httpx.Client) -> SendResult | None:
+        """After an ambiguous send: our reply among the comment's replies (``GET /{comment-id}/replies``, from our
+        account, same text), or our message among the conversation's recent messages (conversations API)."""
+        graph = self.graph(account, client)
+        after = lookup.since(message.extra)
+        target = message.extra.get("top_level_comment_id") or message.reply_to_platform_id
+        if message.visibility is Visibility.PUBLIC and target:
+            text = lookup.sent_text(message, None, self.display_name)
+            found = lookup.find_reply(graph, f"{target}/replies", own_id=account.external_id, text=text, after=after,
+                                      params={"fields": "id,text,from,timestamp", "limit": "50"},
+                                      text_field="text", time_field="timestamp", newest_first=False)
+        elif message.visibility is Visibility.PRIVATE and not message.extra.get(PRIVATE_REPLY_TO_COMMENT):
+            customer = message.recipient.platform_user_id if message.recipient else message.thread_key
+            if not customer:
+                raise ConnectorError("an Instagram message without its recipient cannot be looked for")
+            text = lookup.sent_text(message, self.limits.choices, self.display_name)
+            found = lookup.find_message(graph, account.external_id, platform="instagram", customer=customer,
+                                        own_id=account.external_id, text=text, after=after)
+        else:  # a private reply to a comment: Instagram does not say which conversation it opened
+            raise ConnectorError("Instagram cannot tell whether a private reply to a comment arrived")
+        return SendResult(platform_message_id=found, thread_key=message.thread_key) if found else None
 
     def needs_enrichment(self, message: InboundMessage) -> bool:
         return bool(message.extra.get("needs_fetch"))

@@ -14,7 +14,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any, ClassVar
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, quote, urlsplit
 
 import httpx
 
@@ -46,6 +46,9 @@ STREAM_READ_TIMEOUT = 35.0
 STREAM_CONNECT_TIMEOUT = 10.0
 STREAM_PATH = "/api/v1/streaming/user/notification"
 NOTIFICATIONS_PATH = "/api/v1/notifications"
+#: statuses per page, and pages at most, read by :meth:`MastodonConnector.find_sent`
+FIND_PAGE = 40
+FIND_PAGES = 5
 
 
 class MastodonConnector(Connector):
@@ -294,10 +297,54 @@ class MastodonConnector(Connector):
         response = outbound.request(client, "POST", f"{self._base(account)}/api/v1/statuses",
                                     token=self._token(account), body=body,
                                     headers={"idempotency-key": message.idempotency_key})
-        status = outbound.json_of(response, "the new status")
+        try:
+            status = response.json()
+        except (ValueError, UnicodeDecodeError):
+            status = None
         if not isinstance(status, dict) or not isinstance(status.get("id"), str | int):
-            raise SendError("Mastodon did not return the new status's id", retryable=False)
+            # a 2xx: the status was created, but we cannot tell which it is
+            raise SendError("Mastodon accepted the status but did not return its id", retryable=True,
+                            ambiguous=True)
         return SendResult(platform_message_id=str(status["id"]), thread_key=message.thread_key)
+
+    #: our account's recent statuses (``GET /api/v1/accounts/:id/statuses``) show whether a reply was posted: used
+    #: after an ambiguous send once the hour Mastodon keeps an ``Idempotency-Key`` may have passed
+    can_find_sent: ClassVar[bool] = True
+
+    def find_sent(self, account: AccountContext, message: OutboundMessage, client: httpx.Client) -> SendResult | None:
+        """Our status answering the same status (``in_reply_to_id``) with the same text (mentions aside: Mastodon
+        shows them as ``@user``), among our account's statuses newer than the status answered (``since_id``; our
+        own direct statuses are listed to us too), at most :data:`FIND_PAGES` pages of 40. Not found when the
+        listing ends before that; :class:`ConnectorError` when Mastodon cannot be asked or the pages run out."""
+        base, token = self._base(account), self._token(account)
+        answered = message.reply_to_platform_id
+        expected = comparable(as_text(message.text, message.choices) if message.choices else message.text)
+        params: dict[str, str] = {"limit": str(FIND_PAGE), "exclude_reblogs": "true"}
+        if answered:
+            params["since_id"] = answered
+        url = f"{base}/api/v1/accounts/{quote(account.external_id, safe='')}/statuses"
+        for _ in range(FIND_PAGES):
+            try:
+                page = outbound.json_of(outbound.request(client, "GET", url, token=token, params=params),
+                                        "our statuses")
+            except SendError as exc:
+                raise ConnectorError(f"Mastodon could not list our recent statuses: {exc.reason}") from None
+            if not isinstance(page, list):
+                raise ConnectorError("Mastodon answered our statuses with something that is not a list")
+            statuses = [item for item in page if isinstance(item, dict) and isinstance(item.get("id"), str | int)]
+            for status in statuses:
+                if answered and str(status.get("in_reply_to_id") or "") != answered:
+                    continue
+                if not answered and status.get("visibility") != inbound.DIRECT:
+                    continue
+                content = status.get("content")
+                if isinstance(content, str) and comparable(inbound.html_to_text(content)) == expected:
+                    return SendResult(platform_message_id=str(status["id"]), thread_key=message.thread_key)
+            if len(page) < FIND_PAGE or not statuses:
+                return None  # the whole listing since the answered status was read
+            params["max_id"] = str(min((str(s["id"]) for s in statuses), key=inbound.id_key))
+        raise ConnectorError(f"our account posted more than {FIND_PAGE * FIND_PAGES} statuses since: Compris "
+                             "cannot tell whether the reply is among them")
 
     def check_connection(self, account: AccountContext, client: httpx.Client) -> str:
         """``GET /api/v1/accounts/verify_credentials`` (whose token is it?) and ``GET /api/v2/instance`` (the
@@ -333,6 +380,12 @@ class MastodonConnector(Connector):
             if stream_base != given:
                 note += f"; it streams from {stream_base}: set “Streaming server address” to it"
         return note
+
+
+def comparable(text: str) -> str:
+    """``text`` as compared by :meth:`MastodonConnector.find_sent`: without its ``@mentions`` (Mastodon's HTML
+    shows ``@user`` for ``@user@server``), its whitespace collapsed."""
+    return " ".join(word for word in text.split() if not word.startswith("@"))
 
 
 def with_mention(text: str, handle: str) -> str:

@@ -14,7 +14,7 @@ from typing import Any
 
 import httpx
 
-from compris.connectors.base import SendError, retry_after_seconds
+from compris.connectors.base import SendError, retry_after_seconds, transport_failure
 from compris.connectors.wire import error_text
 
 
@@ -31,8 +31,9 @@ def reason(response: httpx.Response) -> str:
     return error_text(response.content)
 
 
-def raise_for(response: httpx.Response, what: str = "Mastodon") -> None:
-    """Raise the :class:`SendError` a non-2xx answer means (nothing for a 2xx)."""
+def raise_for(response: httpx.Response, what: str = "Mastodon", *, writes: bool = False) -> None:
+    """Raise the :class:`SendError` a non-2xx answer means (nothing for a 2xx). ``writes``: the call creates
+    something (a status), so a 5xx is *ambiguous*: the instance may have created it before failing."""
     status = response.status_code
     if 200 <= status < 300:
         return
@@ -42,7 +43,7 @@ def raise_for(response: httpx.Response, what: str = "Mastodon") -> None:
                         retryable=True, retry_after=retry_after_seconds(response.headers, now))
     if status >= 500:
         raise SendError(f"{what} server error {status}: {reason(response)}", retryable=True,
-                        retry_after=retry_after_seconds(response.headers, now))
+                        retry_after=retry_after_seconds(response.headers, now), ambiguous=writes)
     if status == 401:
         raise SendError(f"{what} refused the access token (401): {reason(response)}; create a new one and "
                         "update the account", retryable=False, unauthorized=True)
@@ -60,7 +61,10 @@ def raise_for(response: httpx.Response, what: str = "Mastodon") -> None:
 def request(client: httpx.Client, method: str, url: str, *, token: str, body: Mapping[str, Any] | None = None,
             params: Any = None, headers: Mapping[str, str] | None = None,
             timeout: float | None = None) -> httpx.Response:
-    """One call; returns the (2xx) response, raises :class:`SendError` classified for retries."""
+    """One call; returns the (2xx) response, raises :class:`SendError` classified for retries. A ``POST`` that
+    failed once the request may have reached the instance (a timeout or a broken connection after it was written, a
+    5xx) raises an *ambiguous* error."""
+    writes = method.upper() not in ("GET", "HEAD")
     sent = {"authorization": f"Bearer {token}", "accept": "application/json", **(headers or {})}
     if body is not None:
         sent["content-type"] = "application/json"
@@ -70,11 +74,12 @@ def request(client: httpx.Client, method: str, url: str, *, token: str, body: Ma
             content=None if body is None else json.dumps(body, ensure_ascii=False).encode(),
             timeout=timeout if timeout else httpx.USE_CLIENT_DEFAULT,
         )
-    except httpx.TimeoutException:
-        raise SendError("Mastodon did not answer in time", retryable=True) from None
     except httpx.TransportError as exc:
-        raise SendError(f"could not reach the Mastodon instance: {type(exc).__name__}", retryable=True) from None
-    raise_for(response)
+        failure = transport_failure(exc, "the Mastodon instance")
+        if failure.ambiguous and not writes:  # a read changed nothing
+            failure = SendError(f"the call to the Mastodon instance failed: {type(exc).__name__}", retryable=True)
+        raise failure from None
+    raise_for(response, writes=writes)
     return response
 
 

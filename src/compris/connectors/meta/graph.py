@@ -1,4 +1,8 @@
-"""Calls to the Graph API with Meta's error shapes turned into :class:`SendError`."""
+"""Calls to the Graph API with Meta's error shapes turned into :class:`SendError`.
+
+A timeout or a broken connection after the request was written, and a 5xx that is not a rate limit, are
+*ambiguous* (:attr:`SendError.ambiguous`): Meta may have posted the comment or message. Connection errors, 429s,
+rate-limit codes and other 4xx are clear refusals."""
 
 from __future__ import annotations
 
@@ -9,7 +13,7 @@ from typing import Any
 
 import httpx
 
-from compris.connectors.base import SendError, retry_after_seconds
+from compris.connectors.base import SendError, retry_after_seconds, transport_failure
 from compris.connectors.meta.signature import appsecret_proof
 from compris.connectors.wire import error_text
 
@@ -91,10 +95,8 @@ class Graph:
         try:
             response = self.client.request(method, f"{self.api_base}/{path.lstrip('/')}", params=query,
                                            headers=headers, content=content)
-        except httpx.TimeoutException:
-            raise SendError(f"{self.product} did not answer in time", retryable=True) from None
-        except httpx.TransportError as exc:
-            raise SendError(f"could not reach {self.product}: {type(exc).__name__}", retryable=True) from None
+        except httpx.TransportError as exc:  # ambiguous unless the request never left (connection refused)
+            raise transport_failure(exc, self.product) from None
         status = response.status_code
         if status >= 400:
             reason, code, transient = graph_error(response)
@@ -106,8 +108,9 @@ class Graph:
             what = "rate limit reached" if limited else f"refused the request ({status})"
             if status >= 500 and not limited:
                 what = f"server error {status}"
+            # a 5xx other than a rate limit may come after Meta acted on the request: never retried blindly
             raise SendError(f"{self.product} {what}: {reason}", retryable=retryable,
-                            retry_after=wait if retryable else None)
+                            retry_after=wait if retryable else None, ambiguous=status >= 500 and not limited)
         try:
             data = response.json()
         except (ValueError, UnicodeDecodeError):

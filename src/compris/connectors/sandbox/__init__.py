@@ -13,11 +13,12 @@ import hashlib
 import hmac
 import json
 from collections.abc import Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any, ClassVar
 
 import httpx
 
+from compris.connectors import wire
 from compris.connectors.base import (
     AccountContext,
     Attachment,
@@ -35,6 +36,7 @@ from compris.connectors.base import (
     UnprocessableEvent,
     Visibility,
     WebhookRequest,
+    transport_failure,
 )
 from compris.connectors.choices import as_buttons, as_text, fit, refuse_public
 from compris.kit import media
@@ -58,6 +60,8 @@ class SandboxConnector(Connector):
                     public_attachments=ATTACHMENTS, private_attachments=ATTACHMENTS, choices=CHOICES)
     secret_fields: ClassVar[tuple[str, ...]] = ("webhook_secret", "api_token")
     setting_fields: ClassVar[tuple[str, ...]] = ("api_base", "flavour")
+    #: the sandbox network keeps every reply's Idempotency-Key and answers a repeated key with the first result
+    #: (``sandbox_network.store``): a send interrupted without a clear answer is sent again with the same key
     supports_idempotency = True
     can_start_private = True  # a DM to anyone who wrote in public
 
@@ -83,8 +87,8 @@ class SandboxConnector(Connector):
     def parse(self, account: AccountContext, body: bytes) -> ParsedDelivery:
         try:
             envelope = json.loads(body)
-        except ValueError as exc:
-            raise UnprocessableEvent(f"not JSON: {exc}") from None
+        except (ValueError, RecursionError) as exc:
+            raise UnprocessableEvent(f"not JSON: {type(exc).__name__}") from None
         if not isinstance(envelope, dict) or envelope.get("type") != "message":
             raise UnprocessableEvent("expected an object with type 'message'")
         data = envelope.get("data")
@@ -92,49 +96,49 @@ class SandboxConnector(Connector):
             raise UnprocessableEvent("missing 'data'")
         try:
             return ParsedDelivery(messages=(self._message(account, data),))
-        except (KeyError, TypeError, ValueError) as exc:
+        except UnprocessableEvent as exc:
+            raise UnprocessableEvent(f"bad message: {exc}") from None
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:  # a case _message does not check yet
             raise UnprocessableEvent(f"bad message: {type(exc).__name__}: {exc}") from None
 
     def _message(self, account: AccountContext, data: dict[str, Any]) -> InboundMessage:
-        author = data["author"]
-        kind = str(data.get("kind", "post"))
+        """One message, read strictly: a field of the wrong type is an :class:`UnprocessableEvent` naming it."""
+        author = wire.obj(data.get("author"), "author")
+        kind = wire.opt_str(data, "kind") or "post"
         if kind not in ("post", "comment", "dm"):
-            raise ValueError(f"unknown kind {kind!r}")
-        created = datetime.fromisoformat(str(data["created_at"]))
-        if created.tzinfo is None:
-            raise ValueError("created_at has no time zone")
+            raise UnprocessableEvent(f"kind: unknown kind {kind[:40]!r}")
+        created = wire.from_iso(wire.req_str(data, "created_at", "message"), "created_at")
         text = data.get("text", "")
         if not isinstance(text, str):
-            raise TypeError("text must be a string")
+            raise UnprocessableEvent("text: expected a string")
+        author_id = wire.req_str(author, "id", "author")
+        attachments = []
+        for i, item in enumerate(wire.arr(data.get("attachments"), "attachments")):
+            a = wire.obj(item, f"attachments[{i}]")
+            attachments.append(Attachment(kind=wire.opt_str(a, "kind") or "file", url=wire.opt_str(a, "url"),
+                                          name=wire.opt_str(a, "name"), mime_type=wire.opt_str(a, "mime_type")))
+        choice = wire.opt_str(data, "choice") if data.get("choice") else None
         return InboundMessage(
-            platform_message_id=str(data["id"]),
-            thread_key=str(data["thread_id"]),
+            platform_message_id=wire.req_str(data, "id", "message"),
+            thread_key=wire.req_str(data, "thread_id", "message"),
             visibility=Visibility.PRIVATE if kind == "dm" else Visibility.PUBLIC,
             author=Author(
-                platform_user_id=str(author["id"]),
-                handle=_opt_str(author.get("handle")),
-                name=_opt_str(author.get("name")),
-                followers=int(author["followers"]) if author.get("followers") is not None else None,
+                platform_user_id=author_id,
+                handle=wire.opt_str(author, "handle"),
+                name=wire.opt_str(author, "name"),
+                followers=wire.opt_int(author, "followers"),
                 verified=bool(author.get("verified", False)),
             ),
             text=text,
-            created_at=created.astimezone(UTC),
-            reply_to_platform_id=_opt_str(data.get("reply_to")),
-            thread_title=_opt_str(data.get("thread_title")),
-            attachments=tuple(
-                Attachment(
-                    kind=str(a.get("kind", "file")),
-                    url=_opt_str(a.get("url")),
-                    name=_opt_str(a.get("name")),
-                    mime_type=_opt_str(a.get("mime_type")),
-                )
-                for a in data.get("attachments") or []
-            ),
+            created_at=created,
+            reply_to_platform_id=wire.opt_str(data, "reply_to"),
+            thread_title=wire.opt_str(data, "thread_title"),
+            attachments=tuple(attachments),
             promoted=bool(data.get("promoted", False)),
-            reshares=int(data.get("reshares", 0) or 0),
-            is_own=str(author["id"]) == account.external_id,
-            permalink=_opt_str(data.get("permalink")),
-            extra={"choice": str(data["choice"])} if data.get("choice") else {},
+            reshares=wire.opt_int(data, "reshares") or 0,
+            is_own=author_id == account.external_id,
+            permalink=wire.opt_str(data, "permalink"),
+            extra={"choice": choice} if choice else {},
             rating=_rating(data.get("rating")),
         )
 
@@ -167,14 +171,15 @@ class SandboxConnector(Connector):
         }
         try:
             response = client.post(url, json=body, headers=headers)
-        except httpx.TransportError as exc:
-            raise SendError(f"network error: {exc}", retryable=True) from None
+        except httpx.TransportError as exc:  # ambiguous unless it never left; the same key is safe to send again
+            raise transport_failure(exc, self.display_name) from None
         if response.status_code == 429 or response.status_code >= 500:
             retry_after = response.headers.get("retry-after")
             raise SendError(
                 f"sandbox answered {response.status_code}: {_error_text(response)}",
                 retryable=True,
                 retry_after=float(retry_after) if retry_after and retry_after.isdigit() else None,
+                ambiguous=response.status_code >= 500,
             )
         if response.status_code >= 400:
             raise SendError(
@@ -183,8 +188,8 @@ class SandboxConnector(Connector):
         try:
             data = response.json()
             return SendResult(platform_message_id=str(data["id"]), thread_key=_opt_str(data.get("thread_id")))
-        except (ValueError, KeyError, TypeError):
-            raise SendError("sandbox answered with an unexpected body", retryable=True) from None
+        except (ValueError, KeyError, TypeError):  # it accepted something: the same key tells what
+            raise SendError("sandbox answered with an unexpected body", retryable=True, ambiguous=True) from None
 
     #: the flavours whose platform has no API for public replies (Tripadvisor's management responses): as there,
     #: the agent posts them by hand, here on the sandbox network's page
@@ -236,7 +241,7 @@ def _rating(value: Any) -> int | None:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 5:
-        raise ValueError("rating must be a whole number of stars from 1 to 5")
+        raise UnprocessableEvent("rating: must be a whole number of stars from 1 to 5")
     return value
 
 

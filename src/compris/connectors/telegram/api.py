@@ -13,10 +13,11 @@ import logging
 import re
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 
-from compris.connectors.base import SendError
+from compris.connectors.base import SendError, transport_failure
 from compris.connectors.wire import error_text
 
 DEFAULT_API_BASE = "https://api.telegram.org"
@@ -80,9 +81,18 @@ class BotApi:
     def url(self, method: str) -> str:
         return f"{self.api_base}/bot{self._token}/{method}"
 
+    def file_url(self, file_path: str) -> str:
+        """The download address of a file ``getFile`` gave the path of: it holds the bot token, so it is used at
+        once and never stored, logged or put in an error."""
+        return f"{self.api_base}/file/bot{self._token}/{quote(file_path.lstrip('/'), safe='/')}"
+
     def call(self, method: str, body: Mapping[str, Any] | None = None, *,
              files: Mapping[str, tuple[str, bytes, str]] | None = None) -> Any:
-        """``POST`` ``method`` with a JSON body (or a multipart form when ``files`` are given); returns ``result``."""
+        """``POST`` ``method`` with a JSON body (or a multipart form when ``files`` are given); returns ``result``.
+
+        A failure of a ``send…`` method after the request may have reached Telegram (a timeout or a broken connection
+        once it was written, a 5xx) is *ambiguous*: the Bot API has no idempotency key and cannot list a chat's
+        messages, so such a reply is marked uncertain for a person rather than sent again."""
         try:
             if files:
                 form = {k: v if isinstance(v, str) else json.dumps(v, ensure_ascii=False)
@@ -92,11 +102,20 @@ class BotApi:
                 response = self.client.post(
                     self.url(method), content=json.dumps(body or {}, ensure_ascii=False).encode(),
                     headers={"content-type": "application/json", "accept": "application/json"})
-        except httpx.TimeoutException:
-            raise SendError(f"{PRODUCT} did not answer in time ({method})", retryable=True) from None
         except httpx.TransportError as exc:
-            raise SendError(f"could not reach {PRODUCT}: {type(exc).__name__}", retryable=True) from None
+            failure = transport_failure(exc, PRODUCT)
+            if failure.ambiguous and not writes(method):  # a read changed nothing
+                failure = SendError(f"the call to {PRODUCT} failed: {type(exc).__name__}", retryable=True)
+            failure.reason = f"{failure.reason} ({method})"
+            failure.args = (failure.reason,)
+            raise failure from None
         return result(response, method)
+
+
+def writes(method: str) -> bool:
+    """Whether ``method`` posts something in a chat (``sendMessage``, ``sendPhoto``…): only its failures are
+    ambiguous; a read (``getFile``, ``getBusinessConnection``) that failed changed nothing."""
+    return method.startswith(("send", "forward", "copy"))
 
 
 def result(response: httpx.Response, method: str) -> Any:
@@ -109,10 +128,11 @@ def result(response: httpx.Response, method: str) -> Any:
     if isinstance(data, dict) and data.get("ok") is True and status < 400:
         return data.get("result")
     if not isinstance(data, dict):
-        if status < 400:
-            raise SendError(f"{PRODUCT} answered {method} with an unexpected body", retryable=False)
+        if status < 400:  # accepted, but unreadable: a message may have been posted
+            raise SendError(f"{PRODUCT} answered {method} with an unexpected body", retryable=writes(method),
+                            ambiguous=writes(method))
         raise SendError(f"{PRODUCT} error {status} ({method}): {redact(error_text(response.content))}",
-                        retryable=status >= 500 or status == 429)
+                        retryable=status >= 500 or status == 429, ambiguous=status >= 500 and writes(method))
     raise error(data, status, method)
 
 
@@ -132,7 +152,8 @@ def error(data: Mapping[str, Any], status: int, method: str) -> SendError:
         return SendError(f"{PRODUCT} rate limit reached ({method}): {description}", retryable=True,
                          retry_after=retry_after)
     if code >= 500 or status >= 500:
-        return SendError(f"{PRODUCT} server error {code} ({method}): {description}", retryable=True)
+        return SendError(f"{PRODUCT} server error {code} ({method}): {description}", retryable=True,
+                         ambiguous=writes(method))
     if code == 401 or status == 401:
         return SendError(f"{PRODUCT} refused the bot token ({description}): it was revoked or changed in "
                          "@BotFather; paste the new token in the account's settings", retryable=False,

@@ -21,6 +21,9 @@ from compris.connectors.base import (
     ChoiceRules,
     Connector,
     ConnectorError,
+    FetchedFile,
+    FetchError,
+    InboundFile,
     InboundMessage,
     Limits,
     OutboundMessage,
@@ -31,6 +34,7 @@ from compris.connectors.base import (
     Visibility,
     WebhookRequest,
     WebhookResponse,
+    download,
     send_parts,
 )
 from compris.connectors.choices import as_buttons, as_text, fit, refuse_public
@@ -72,6 +76,9 @@ class TelegramConnector(Connector):
     can_start_private: ClassVar[bool] = False
     #: Telegram has no idempotency key: a send interrupted by a crash is held for a person to check
     supports_idempotency: ClassVar[bool] = False
+    #: the Bot API cannot list a chat's messages (a bot sees only the updates sent to it, and ours are not among
+    #: them): after an ambiguous send Compris cannot look, and the reply is marked uncertain for a person
+    can_find_sent: ClassVar[bool] = False
     field_labels: ClassVar[Mapping[str, str]] = {
         "external_id": "Bot id",
         "bot_token": "Bot token",
@@ -155,6 +162,32 @@ class TelegramConnector(Connector):
             files.append(item)
         return dataclasses.replace(message, extra={**message.extra, "files": files})
 
+    # --- inbound attachments: file_id → getFile → /file/bot<token>/<file_path> (the address is never kept) ---------
+    def fetchable(self, file: InboundFile) -> bool:
+        return bool(_file_id(file))
+
+    def fetch_attachment(self, account: AccountContext, file: InboundFile, client: httpx.Client, *,
+                         max_bytes: int) -> FetchedFile:
+        file_id = _file_id(file)
+        if not file_id:
+            raise FetchError("Telegram gave no file id for this file", code="unavailable")
+        try:
+            api = self._api(account, client)
+            found = api.call("getFile", {"file_id": file_id})
+        except SendError as exc:
+            if exc.retryable:
+                raise FetchError(exc.reason, retryable=True, retry_after=exc.retry_after) from None
+            too_big = "too big" in exc.reason.lower()
+            raise FetchError(exc.reason, code="too_large" if too_big else "refused") from None
+        path = found.get("file_path") if isinstance(found, dict) else None
+        size = found.get("file_size") if isinstance(found, dict) else None
+        if isinstance(size, int) and not isinstance(size, bool) and size > max_bytes:
+            raise FetchError("the file is larger than the limit", code="too_large")
+        if not isinstance(path, str) or not path:
+            raise FetchError("Telegram gives no file over 20 MB to bots", code="too_large")
+        return download(client, api.file_url(path), max_bytes=max_bytes, network=self.display_name,
+                        name=file.attachment.name or path.rsplit("/", 1)[-1])
+
     # --- outbound ------------------------------------------------------------------------
     def _api(self, account: AccountContext, client: httpx.Client) -> BotApi:
         token = account.secrets.get("bot_token")
@@ -199,7 +232,8 @@ class TelegramConnector(Connector):
 
         def sent(result: Any) -> str:
             if not isinstance(result, dict) or not isinstance(result.get("message_id"), int):
-                raise SendError("Telegram did not return the message id", retryable=False)
+                raise SendError("Telegram accepted the message but did not return its id: it may have been posted",
+                                retryable=True, ambiguous=True)
             return inbound.message_key(chat_id, str(result["message_id"]), connection)
 
         keyboard = None
@@ -301,3 +335,13 @@ def _method_for(attachment: Attachment) -> tuple[str, str]:
     if attachment.kind == "audio" and mime in (media.MP3, media.M4A):
         return "sendAudio", "audio"
     return "sendDocument", "document"  # GIF, PDF, other videos and sounds: as files
+
+
+def _file_id(file: InboundFile) -> str | None:
+    """The Telegram file id of the message's file (``extra["files"]``, in the order of the attachments)."""
+    files = file.extra.get("files")
+    if not isinstance(files, list) or file.index >= len(files):
+        return None
+    item = files[file.index]
+    found = item.get("file_id") if isinstance(item, dict) else None
+    return found if isinstance(found, str) and found else None

@@ -14,7 +14,7 @@ from typing import Any
 
 import httpx
 
-from compris.connectors.base import SendError, retry_after_seconds
+from compris.connectors.base import SendError, retry_after_seconds, transport_failure
 from compris.connectors.wire import error_text
 
 API_VERSION = "5.199"
@@ -29,6 +29,9 @@ RETRYABLE: Mapping[int, tuple[float | None, str]] = {
     29: (3600.0, "the method's daily rate limit for this community is reached"),
     36: (None, "VK interrupted the call: it took too long"),
 }
+#: retryable codes where VK may have carried the call out although it answered an error (unknown error, internal
+#: error, interrupted after too long): a send is then *ambiguous* (retried with the same ``random_id``/``guid``)
+AMBIGUOUS: frozenset[int] = frozenset({1, 10, 36})
 #: codes meaning VK refused our credentials: a new community token is needed (VK tokens are not refreshed)
 UNAUTHORIZED: Mapping[int, str] = {
     5: "VK refused the access token (revoked, expired or mistyped): create a new community token",
@@ -71,8 +74,9 @@ class VKRefusal(SendError):
     """A VK error answer (``{"error": {...}}``), with VK's ``error_code``."""
 
     def __init__(self, code: int, reason: str, *, retryable: bool, retry_after: float | None = None,
-                 unauthorized: bool = False) -> None:
-        super().__init__(reason, retryable=retryable, retry_after=retry_after, unauthorized=unauthorized)
+                 unauthorized: bool = False, ambiguous: bool = False) -> None:
+        super().__init__(reason, retryable=retryable, retry_after=retry_after, unauthorized=unauthorized,
+                         ambiguous=ambiguous)
         self.code = code
 
 
@@ -107,7 +111,7 @@ def refusal(code: int, message: str) -> VKRefusal:
     said = f" [VK error {code}: {message}]" if message else f" [VK error {code}]"
     if code in RETRYABLE:
         wait, reason = RETRYABLE[code]
-        return VKRefusal(code, reason + said, retryable=True, retry_after=wait)
+        return VKRefusal(code, reason + said, retryable=True, retry_after=wait, ambiguous=code in AMBIGUOUS)
     if code in UNAUTHORIZED:
         return VKRefusal(code, UNAUTHORIZED[code] + said, retryable=False, unauthorized=True)
     reason = REFUSED.get(code, "VK refused the call")
@@ -116,22 +120,26 @@ def refusal(code: int, message: str) -> VKRefusal:
 
 def call(client: httpx.Client, settings: Mapping[str, Any], token: str, method: str,
          params: Mapping[str, str | int]) -> Any:
-    """One API call; returns the ``response`` value or raises :class:`SendError` classified for retries."""
+    """One API call; returns the ``response`` value or raises :class:`SendError` classified for retries.
+
+    A failure after the call may have reached VK (a timeout or a broken connection once the request was written, a
+    5xx, VK's error 1, 10 or 36) is *ambiguous*; a connection that could not be opened, a 429 or a refusal is not."""
     form = {k: str(v) for k, v in params.items()}
     form["access_token"] = token
     form["v"] = API_VERSION
     try:
         answer = client.post(f"{base_url(settings)}/method/{method}", data=form,
                              headers={"accept": "application/json"})
-    except httpx.TimeoutException:
-        raise SendError(f"VK did not answer {method} in time", retryable=True) from None
     except httpx.TransportError as exc:
-        raise SendError(f"could not reach VK: {type(exc).__name__}", retryable=True) from None
+        failure = transport_failure(exc, "VK")
+        failure.reason = failure.reason + f" ({method})"
+        failure.args = (failure.reason,)
+        raise failure from None
     status = answer.status_code
     now = datetime.now(UTC)
     if status == 429 or status >= 500:
         raise SendError(f"VK answered {status} to {method}: {error_text(answer.content)}", retryable=True,
-                        retry_after=retry_after_seconds(answer.headers, now))
+                        retry_after=retry_after_seconds(answer.headers, now), ambiguous=status >= 500)
     if status >= 400:
         raise SendError(f"VK refused {method} ({status}): {error_text(answer.content)}", retryable=False)
     try:

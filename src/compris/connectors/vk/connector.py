@@ -8,6 +8,7 @@ import hmac
 import json
 from collections.abc import Mapping
 from typing import Any, ClassVar
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -17,6 +18,7 @@ from compris.connectors.base import (
     ChoiceRules,
     Connector,
     ConnectorError,
+    InboundFile,
     InboundMessage,
     Limits,
     OutboundMessage,
@@ -281,6 +283,11 @@ class VKConnector(Connector):
             raise ConnectorError(f"the token belongs to VK community {group.get('id')}, not {_community(account)}")
         return f"connected to {group.get('name')} (vk.com/{group.get('screen_name')}, id {group.get('id')})"
 
+    # --- inbound attachments: photos, documents, voice messages and stickers are on VK's public CDN (the default);
+    # a video or a post is a link to its VK page, not a file
+    def fetchable(self, file: InboundFile) -> bool:
+        return super().fetchable(file) and not _is_vk_page(file.attachment.url)
+
 
 def _community(account: AccountContext) -> str:
     """The community's id as VK writes it in deliveries (``group_id``): an id typed with VK's minus sign
@@ -361,3 +368,7 @@ def _int_of(found: Any, key: str) -> str:
         return str(found[key])
     raise SendError(f"VK did not return the new comment's id ({key})", retryable=False)
 
+
+def _is_vk_page(url: str | None) -> bool:
+    """``https://vk.com/video…`` and the like: a page on VK itself, not a file on its CDN."""
+    return (urlsplit(url or "").hostname or "") in ("vk.com", "m.vk.com", "vk.ru")

@@ -15,12 +15,16 @@ from compris.connectors.base import (
     AttachmentRules,
     ChoiceRules,
     Connector,
+    FetchedFile,
+    FetchError,
+    InboundFile,
     Limits,
     OutboundMessage,
     SendError,
     SendResult,
     Visibility,
     WindowStatus,
+    download,
     send_parts,
 )
 from compris.connectors.choices import as_buttons, as_text, fit, refuse_public
@@ -58,6 +62,9 @@ LIST_BUTTON = "Répondre · Reply"
 
 class WhatsAppConnector(MetaConnector):
     network: ClassVar[str] = "whatsapp"
+    #: the Cloud API takes no idempotency key and lists no sent messages: after a send interrupted without a clear
+    #: answer (a timeout, a 5xx) Compris cannot tell whether the customer got it, and marks the reply uncertain
+    can_find_sent: ClassVar[bool] = False
     display_name: ClassVar[str] = "WhatsApp"
     webhook_object: ClassVar[str] = "whatsapp_business_account"
     entry_is_account: ClassVar[bool] = False  # entry.id is the WABA; the number is in metadata
@@ -196,3 +203,45 @@ class WhatsAppConnector(MetaConnector):
             "GET", account.external_id, params={"fields": "display_phone_number,verified_name,quality_rating"})
         return (f"connected to {data.get('display_phone_number')} ({data.get('verified_name')}, "
                 f"quality {data.get('quality_rating')})")
+
+    # --- inbound attachments: the media id → GET /{media-id} (with the token) → its short-lived url → GET (with it)
+    def fetchable(self, file: InboundFile) -> bool:
+        return bool(_media_id(file))
+
+    def fetch_attachment(self, account: AccountContext, file: InboundFile, client: httpx.Client, *,
+                         max_bytes: int) -> FetchedFile:
+        media_id = _media_id(file)
+        if not media_id:
+            raise FetchError("WhatsApp gave no media id for this file", code="unavailable")
+        try:
+            graph = self.graph(account, client)
+            found = graph.call("GET", media_id)
+        except SendError as exc:
+            raise _fetch_error(exc) from None
+        url, size = found.get("url"), found.get("file_size")
+        if isinstance(size, int) and not isinstance(size, bool) and size > max_bytes:
+            raise FetchError(f"the file is larger than {max_bytes // MB} MB", code="too_large")
+        if not isinstance(url, str) or not url.startswith(("https://", "http://")):
+            raise FetchError("WhatsApp gave no address for this media", code="unavailable")
+        mime = found.get("mime_type") if isinstance(found.get("mime_type"), str) else None
+        fetched = download(client, url, max_bytes=max_bytes, network=self.display_name,
+                           headers={"authorization": f"Bearer {graph.access_token}"},
+                           name=file.attachment.name)
+        return dataclasses.replace(fetched, mime_type=mime or fetched.mime_type)
+
+
+def _media_id(file: InboundFile) -> str | None:
+    """The WhatsApp media id of the message's file (``extra["media"]``, one per media message)."""
+    media_list = file.extra.get("media")
+    if not isinstance(media_list, list) or file.index >= len(media_list):
+        return None
+    item = media_list[file.index]
+    found = item.get("id") if isinstance(item, dict) else None
+    return found if isinstance(found, str) and found else None
+
+
+def _fetch_error(exc: SendError) -> FetchError:
+    if exc.retryable:
+        return FetchError(exc.reason, retryable=True, retry_after=exc.retry_after)
+    gone = "(400)" in exc.reason or "(404)" in exc.reason  # an unknown or expired media id (kept 30 days)
+    return FetchError(exc.reason, code="not_found" if gone else "refused")

@@ -8,7 +8,7 @@ import json
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, ClassVar
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 import httpx
 
@@ -18,6 +18,8 @@ from compris.connectors.base import (
     AttachmentRules,
     Connector,
     ConnectorError,
+    FetchedFile,
+    InboundFile,
     Limits,
     OutboundMessage,
     ParsedDelivery,
@@ -28,13 +30,16 @@ from compris.connectors.base import (
     WebhookRequest,
     WebhookResponse,
     WindowStatus,
+    download,
     send_parts,
 )
 from compris.connectors.choices import as_text, refuse_public
-from compris.connectors.x import inbound, outbound, signature
+from compris.connectors.x import inbound, lookup, outbound, signature
 from compris.kit import media
 
 DEFAULT_API_BASE = "https://api.x.com"
+#: where X serves the files of direct messages (only to the conversation's members: the brand's user token)
+DM_MEDIA_HOST = "ton.twitter.com"
 
 #: images only, uploaded with ``POST /2/media/upload`` (bytes, not a URL): up to 4 on a post, 1 on a DM, 5 MB.
 #: GIFs and videos need X's chunked upload and processing, which Compris does not do yet.
@@ -66,6 +71,8 @@ class XConnector(Connector):
     #: X shows the mentions opening a reply as its addressees, and does not count them in its length
     public_reply_mentions: ClassVar[bool] = True
     can_start_private: ClassVar[bool] = True  # a DM (the customer's settings may refuse it: the send fails then)
+    #: X takes no idempotency key, but lists our recent posts and a conversation's DMs (see :meth:`find_sent`)
+    can_find_sent: ClassVar[bool] = True
     aliases: ClassVar[tuple[str, ...]] = ("twitter",)
     field_labels: ClassVar[Mapping[str, str]] = {
         "external_id": "User id of the brand's X account",
@@ -203,6 +210,31 @@ class XConnector(Connector):
                               thread_key=conversation[0] if conversation else message.thread_key)
         raise SendError("internal notes are never sent to X", retryable=False)
 
+    def find_sent(self, account: AccountContext, message: OutboundMessage, client: httpx.Client) -> SendResult | None:
+        """After an ambiguous send: our reply among our recent posts (a public reply: same answered post, same
+        text) or the conversation's recent DMs (ours, same text, sent since the reply was queued)."""
+        if message.choices:
+            message = dataclasses.replace(message, text=as_text(message.text, message.choices), choices=())
+        if not message.text.strip():
+            raise ConnectorError("a reply made only of images cannot be recognised on X")
+        token = self._user_token(account)
+        after = lookup.since(message.extra)
+        if message.visibility is Visibility.PUBLIC and message.reply_to_platform_id:
+            found = lookup.find_post(client, self._base(account), token, account.external_id,
+                                     message.reply_to_platform_id, message.text, after)
+            return SendResult(platform_message_id=found, thread_key=message.thread_key) if found else None
+        if message.visibility is Visibility.PRIVATE:
+            participant = message.extra.get("participant_id") or (
+                message.recipient.platform_user_id if message.recipient else None)
+            if not participant:
+                raise ConnectorError("an X direct message without its recipient cannot be looked for")
+            dm = lookup.find_dm(client, self._base(account), token, account.external_id, str(participant),
+                                message.text, after)
+            if dm is None:
+                return None
+            return SendResult(platform_message_id=dm[0], thread_key=dm[1] or message.thread_key)
+        raise ConnectorError("X cannot tell whether this reply arrived")
+
     def _with_media(self, account: AccountContext, message: OutboundMessage, client: httpx.Client, token: str,
                     category: str, create: Any) -> SendResult:
         """Upload each image (``POST /2/media/upload``), then create the post or DM with their media ids. An
@@ -224,10 +256,14 @@ class XConnector(Connector):
         def upload() -> str:
             if attachment.data is None:
                 raise SendError("X needs the image's bytes and they were not given", retryable=False)
-            data = outbound.request(client, "POST", f"{self._base(account)}/2/media/upload", token=token, body={
-                "media": base64.b64encode(attachment.data).decode(), "media_category": category,
-                "media_type": attachment.mime_type or "application/octet-stream",
-            })
+            try:
+                data = outbound.request(client, "POST", f"{self._base(account)}/2/media/upload", token=token, body={
+                    "media": base64.b64encode(attachment.data).decode(), "media_category": category,
+                    "media_type": attachment.mime_type or "application/octet-stream",
+                })
+            except SendError as exc:  # an image uploaded twice is never shown twice: not ambiguous
+                exc.ambiguous = False
+                raise
             found = data.get("data")
             if not isinstance(found, dict) or not found.get("id"):
                 raise SendError("X did not return the uploaded image's id", retryable=False)
@@ -300,3 +336,15 @@ class XConnector(Connector):
         if not isinstance(user, dict):
             raise ConnectorError("X did not describe the authenticated user")
         return f"connected as @{user.get('username')} ({user.get('id')})"
+
+    # --- inbound attachments: DM media (ton.twitter.com) need the brand's user token; public media are on a CDN --
+    def fetch_attachment(self, account: AccountContext, file: InboundFile, client: httpx.Client, *,
+                         max_bytes: int) -> FetchedFile:
+        url = file.attachment.url or ""
+        host = urlsplit(url).hostname or ""
+        token = account.secrets.get("user_access_token")
+        private_hosts = {DM_MEDIA_HOST, urlsplit(self._base(account)).hostname or ""}
+        if not token or host not in private_hosts:  # never send the token anywhere else
+            return super().fetch_attachment(account, file, client, max_bytes=max_bytes)
+        return download(client, url, max_bytes=max_bytes, network=self.display_name,
+                        headers={"authorization": f"Bearer {token}"}, name=file.attachment.name)

@@ -1,4 +1,7 @@
-"""Calls to the X API v2: replies, DMs, replay requests; X's error and rate-limit shapes → SendError."""
+"""Calls to the X API v2: replies, DMs, replay requests; X's error and rate-limit shapes → SendError.
+
+A timeout or a broken connection after the request was written, and any 5xx, are *ambiguous* (X may have created
+the post): the send job then looks for it (:mod:`compris.connectors.x.lookup`) before sending again."""
 
 from __future__ import annotations
 
@@ -9,7 +12,7 @@ from typing import Any
 
 import httpx
 
-from compris.connectors.base import SendError, retry_after_seconds
+from compris.connectors.base import SendError, retry_after_seconds, transport_failure
 from compris.connectors.wire import error_text
 
 REPLAY_MAX_SPAN = timedelta(hours=24)
@@ -44,18 +47,16 @@ def request(client: httpx.Client, method: str, url: str, *, token: str, body: Ma
             headers={"authorization": f"Bearer {token}", "content-type": "application/json",
                      "accept": "application/json"},
         )
-    except httpx.TimeoutException:
-        raise SendError("X did not answer in time", retryable=True) from None
-    except httpx.TransportError as exc:
-        raise SendError(f"could not reach X: {type(exc).__name__}", retryable=True) from None
+    except httpx.TransportError as exc:  # ambiguous unless the request never left (connection refused)
+        raise transport_failure(exc, "X") from None
     now = datetime.now(UTC)
     status = response.status_code
     if status == 429:
         raise SendError(f"X rate limit reached: {x_reason(response)}", retryable=True,
                         retry_after=retry_after_seconds(response.headers, now))
-    if status >= 500:
+    if status >= 500:  # X may have created the post before failing: never retried blindly
         raise SendError(f"X server error {status}: {x_reason(response)}", retryable=True,
-                        retry_after=retry_after_seconds(response.headers, now))
+                        retry_after=retry_after_seconds(response.headers, now), ambiguous=True)
     if status == 401:
         raise SendError(f"X refused our credentials (401): {x_reason(response)}", retryable=False, unauthorized=True)
     if status >= 400:

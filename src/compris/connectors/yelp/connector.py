@@ -83,6 +83,9 @@ class YelpConnector(Connector):
     generated_fields: ClassVar[tuple[str, ...]] = ("webhook_secret",)
     #: no idempotency key in the R2R API: a repeated POST may post (or replace) the response again
     supports_idempotency: ClassVar[bool] = False
+    #: the APIs open to us show no business response on a review (the reviews endpoint gives its text, rating,
+    #: author and link only): after an ambiguous send the response is marked uncertain for a person
+    can_find_sent: ClassVar[bool] = False
     field_labels: ClassVar[Mapping[str, str]] = {
         "external_id": "Yelp business id",
         "api_key": "Yelp Places API key",

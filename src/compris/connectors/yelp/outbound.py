@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx
 
-from compris.connectors.base import SendError, retry_after_seconds
+from compris.connectors.base import SendError, retry_after_seconds, transport_failure
 from compris.connectors.wire import error_text
 
 #: R2R refusals that are final whatever we do (answered 400): the reason goes to the agent as Yelp worded it
@@ -45,7 +45,10 @@ def request(client: httpx.Client, method: str, url: str, *, token: str, body: Ma
             params: Mapping[str, str] | None = None, product: str = "Yelp") -> Any:
     """One call with a Bearer token; returns the JSON answer (None for an empty body), raises
     :class:`SendError`: 429 and 5xx retryable (with Yelp's wait when it gives one), 401 ``unauthorized``
-    (an expired access token is renewed once), any other refusal final with Yelp's description."""
+    (an expired access token is renewed once), any other refusal final with Yelp's description. A ``POST`` (a
+    response) that failed once it may have reached Yelp (a timeout or a broken connection after the request was
+    written, a 5xx, an unreadable 2xx) is *ambiguous*: the response may be on Yelp."""
+    writes = method.upper() not in ("GET", "HEAD")
     headers = {"authorization": f"Bearer {token}", "accept": "application/json"}
     content = None
     if body is not None:
@@ -53,10 +56,11 @@ def request(client: httpx.Client, method: str, url: str, *, token: str, body: Ma
         content = json.dumps(body, ensure_ascii=False).encode()
     try:
         response = client.request(method, url, params=params, headers=headers, content=content)
-    except httpx.TimeoutException:
-        raise SendError(f"{product} did not answer in time", retryable=True) from None
     except httpx.TransportError as exc:
-        raise SendError(f"could not reach {product}: {type(exc).__name__}", retryable=True) from None
+        failure = transport_failure(exc, product)
+        if failure.ambiguous and not writes:  # a read changed nothing
+            failure = SendError(f"the call to {product} failed: {type(exc).__name__}", retryable=True)
+        raise failure from None
     status = response.status_code
     if status >= 400:
         reason, code = yelp_error(response)
@@ -64,7 +68,8 @@ def request(client: httpx.Client, method: str, url: str, *, token: str, body: Ma
         if status == 429:
             raise SendError(f"{product} rate limit reached: {reason}", retryable=True, retry_after=wait)
         if status >= 500:
-            raise SendError(f"{product} server error {status}: {reason}", retryable=True, retry_after=wait)
+            raise SendError(f"{product} server error {status}: {reason}", retryable=True, retry_after=wait,
+                            ambiguous=writes)
         if status == 401:
             raise SendError(f"{product} refused our credentials (401): {reason}", retryable=False,
                             unauthorized=True)
@@ -78,4 +83,5 @@ def request(client: httpx.Client, method: str, url: str, *, token: str, body: Ma
     try:
         return response.json()
     except (ValueError, UnicodeDecodeError):
-        raise SendError(f"{product} answered {status} with a body that is not JSON", retryable=False) from None
+        raise SendError(f"{product} answered {status} with a body that is not JSON", retryable=writes,
+                        ambiguous=writes) from None

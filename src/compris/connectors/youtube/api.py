@@ -13,7 +13,7 @@ from typing import Any
 
 import httpx
 
-from compris.connectors.base import AccountContext, ConnectorError, SendError, retry_after_seconds
+from compris.connectors.base import AccountContext, ConnectorError, SendError, retry_after_seconds, transport_failure
 from compris.connectors.youtube import quota
 
 API_BASE = "https://www.googleapis.com/youtube/v3"
@@ -84,21 +84,18 @@ def get(client: httpx.Client, account: AccountContext, path: str, params: Mappin
 
 def insert_comment(client: httpx.Client, account: AccountContext, parent_id: str, text: str, token: str,
                    now: datetime) -> dict[str, Any]:
-    """``POST /comments?part=snippet`` (50 units): a reply to the top-level comment ``parent_id``."""
+    """``POST /comments?part=snippet`` (50 units): a reply to the top-level comment ``parent_id``. A failure once
+    the request may have reached YouTube (a timeout or a broken connection after it was written, a 5xx, a 2xx
+    without the comment) is *ambiguous*: the send job then looks for the reply (:meth:`YouTubeConnector.find_sent`)
+    before any new attempt."""
     body = {"snippet": {"parentId": parent_id, "textOriginal": text}}
     try:
         response = client.post(f"{base_url(account)}/comments", params={"part": "snippet"},
                                content=json.dumps(body, ensure_ascii=False).encode(),
                                headers={"authorization": f"Bearer {token}", "content-type": "application/json",
                                         "accept": "application/json"})
-    except (httpx.ConnectError, httpx.ConnectTimeout):
-        raise SendError("could not reach YouTube", retryable=True) from None
-    except httpx.TimeoutException:  # sent, maybe posted: YouTube has no idempotency key, never post it twice
-        raise SendError("YouTube did not answer in time: the reply may have been posted; check the video before "
-                        "sending it again", retryable=False) from None
-    except httpx.TransportError as exc:
-        raise SendError(f"the connection to YouTube failed ({type(exc).__name__}): the reply may have been "
-                        "posted; check the video before sending it again", retryable=False) from None
+    except httpx.TransportError as exc:  # sent, maybe posted: YouTube has no idempotency key (see find_sent)
+        raise transport_failure(exc, "YouTube") from None
     status = response.status_code
     if status < 400:
         try:
@@ -106,7 +103,8 @@ def insert_comment(client: httpx.Client, account: AccountContext, parent_id: str
         except (ValueError, UnicodeDecodeError):
             data = None
         if not isinstance(data, dict) or not isinstance(data.get("id"), str) or not data["id"]:
-            raise SendError(f"YouTube answered {status} without the new comment's id", retryable=False)
+            raise SendError(f"YouTube answered {status} without the new comment's id: the reply may have been "
+                            "posted", retryable=True, ambiguous=True)
         return data
     reason, _ = reasons(response)
     text_of = f"YouTube refused the reply ({describe(response)})"
@@ -117,5 +115,6 @@ def insert_comment(client: httpx.Client, account: AccountContext, parent_id: str
         raise SendError(f"YouTube's daily quota is spent ({describe(response)}); the reply waits for the reset at "
                         "midnight Pacific time", retryable=True, retry_after=quota.seconds_to_reset(now))
     if status == 429 or reason in RATE_REASONS or status >= 500:
-        raise SendError(text_of, retryable=True, retry_after=retry_after_seconds(response.headers, now))
+        raise SendError(text_of, retryable=True, retry_after=retry_after_seconds(response.headers, now),
+                        ambiguous=status >= 500 and reason not in RATE_REASONS)
     raise SendError(text_of, retryable=False)  # 400 (too long, private parent...), 403 commentsDisabled, 404...

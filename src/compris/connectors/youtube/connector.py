@@ -40,6 +40,8 @@ PAGE_SIZE = 100
 MAX_PAGES = 20
 #: reply pages read for one thread at most (500 replies)
 MAX_REPLY_PAGES = 5
+#: reply pages :meth:`YouTubeConnector.find_sent` reads at most (1 unit each: 500 replies)
+FIND_PAGES = 5
 #: comments within this time of the newest one seen are compared by id, so a comment YouTube lists a little late
 #: is still taken, and none is taken twice
 OVERLAP = timedelta(minutes=10)
@@ -330,6 +332,51 @@ class YouTubeConnector(Connector):
         data = api.insert_comment(client, account, parent, message.text, token, clock.now())
         return SendResult(platform_message_id=str(data["id"]), thread_key=parent)
 
+    #: the replies under a comment (``comments.list?parentId=``) show whether ours was posted
+    can_find_sent: ClassVar[bool] = True
+
+    def find_sent(self, account: AccountContext, message: OutboundMessage, client: httpx.Client) -> SendResult | None:
+        """After an ambiguous send: our channel's reply with the same text among the replies to the thread's
+        top-level comment (``GET /comments?part=snippet&parentId=<thread>&maxResults=100``, 1 quota unit a page, at
+        most :data:`FIND_PAGES` pages), not older than the comment it answers. Not found once every reply was read:
+        None; YouTube unreachable, out of quota, or more replies than the pages read: :class:`ConnectorError`."""
+        parent = message.thread_key
+        if not parent:
+            raise ConnectorError("no YouTube comment to look under")
+        calls = _Calls(account, client, {})
+        expected = " ".join(message.text.split())
+        replies: list[dict[str, Any]] = []
+        token = ""
+        for _ in range(FIND_PAGES):
+            params = {"part": "snippet", "parentId": parent, "maxResults": str(PAGE_SIZE), "textFormat": "plainText"}
+            if token:
+                params["pageToken"] = token
+            try:
+                data = calls.get("comments", params)
+            except ConnectorError as exc:
+                raise ConnectorError(f"YouTube could not list the replies: {exc}") from None
+            replies.extend(_items(data))
+            token = data.get("nextPageToken") if isinstance(data.get("nextPageToken"), str) else ""
+            if not token:
+                break
+        answered_at = next((_published(r) for r in replies if r.get("id") == message.reply_to_platform_id), None)
+        for reply in replies:
+            snippet = reply.get("snippet")
+            if not isinstance(snippet, Mapping) or inbound.author_channel(snippet) != account.external_id:
+                continue
+            text = snippet.get("textOriginal") if isinstance(snippet.get("textOriginal"), str) else \
+                snippet.get("textDisplay")
+            if not isinstance(text, str) or " ".join(text.split()) != expected:
+                continue
+            when = _published(reply)
+            if answered_at is not None and when is not None and when < answered_at:
+                continue  # the same words posted before the comment this reply answers: an earlier reply
+            return SendResult(platform_message_id=str(reply["id"]), thread_key=parent)
+        if token:
+            raise ConnectorError(f"the comment has more than {FIND_PAGES * PAGE_SIZE} replies: Compris cannot tell "
+                                 "whether ours is among them")
+        return None
+
     def refresh_credentials(self, account: AccountContext, client: httpx.Client) -> Mapping[str, str] | None:
         return googleauth.refresh_access_token(account, client, network="YouTube")
 
@@ -374,6 +421,11 @@ class YouTubeConnector(Connector):
                     "replies keep their share.", values)
         return ("YouTube quota today: %(used)s of %(quota)s units (polling %(polled)s of its %(budget)s, "
                 "%(replies)s replies at about 50 each); it resets at midnight Pacific time (%(reset)s UTC).", values)
+
+
+def _published(comment: Mapping[str, Any]) -> datetime | None:
+    snippet = comment.get("snippet")
+    return inbound.timestamp(snippet.get("publishedAt")) if isinstance(snippet, Mapping) else None
 
 
 def _items(data: Any) -> list[dict[str, Any]]:

@@ -92,9 +92,14 @@ def event(channel_id: str, thread: Mapping[str, Any], comment: Mapping[str, Any]
 
 
 def permalink(video_id: str | None, comment_id: str) -> str | None:
+    """The comment's address on YouTube; None when the ids are not text an address can carry (a lone surrogate in
+    a malformed delivery)."""
     if not video_id:
         return None
-    return f"https://www.youtube.com/watch?v={quote(video_id, safe='')}&lc={quote(comment_id, safe='')}"
+    try:
+        return f"https://www.youtube.com/watch?v={quote(video_id, safe='')}&lc={quote(comment_id, safe='')}"
+    except UnicodeEncodeError:
+        return None
 
 
 def message(channel_id: str, thread: Mapping[str, Any], comment: Mapping[str, Any],

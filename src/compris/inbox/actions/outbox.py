@@ -259,6 +259,11 @@ def add_reply(
                           platform_extra=platform_extra, attachments=attachments)
 
 
+#: the message's ``platform_extra`` key marking that an earlier send attempt may have reached the platform
+#: (see :mod:`compris.inbox.outbound`)
+AMBIGUOUS_SEND = "ambiguous_send"
+
+
 def retry_send(session: Session, publisher: Publisher, *, actor: User, message: Message) -> None:
     """An agent asks to try a failed (or uncertain) reply again."""
     outbox = session.scalar(select(Outbox).where(Outbox.message_id == message.id))
@@ -280,6 +285,8 @@ def retry_send(session: Session, publisher: Publisher, *, actor: User, message: 
     outbox.last_error = None
     message.delivery_state = DeliveryState.QUEUED
     message.delivery_error = None
+    if AMBIGUOUS_SEND in (message.platform_extra or {}):  # a person checked the network: send again
+        message.platform_extra = {k: v for k, v in message.platform_extra.items() if k != AMBIGUOUS_SEND}
     generation = outbox.attempts
     enqueue(
         session,

@@ -18,6 +18,7 @@ from compris.web.api import (
     mail,
     me,
     messages,
+    raw_events,
     reply_settings,
     routing,
     sla,
@@ -48,5 +49,6 @@ router.include_router(survey_results.router)  # before surveys: /surveys/results
 router.include_router(surveys.router)
 router.include_router(mail.router)
 router.include_router(subscriptions.router)
+router.include_router(raw_events.router)
 
 __all__ = ["router"]

@@ -138,13 +138,20 @@ def message(
         if thread is not None else None,
         reply_to_message_id=row.reply_to_message_id, platform_message_id=row.platform_message_id,
         permalink=row.permalink,
-        attachments=[AttachmentOut(kind=str(a.get("kind", "file")), url=a.get("url"), name=a.get("name"),
-                                   mime_type=a.get("mime_type"), size=a.get("size"),
-                                   upload_id=a.get("upload_id") if isinstance(a.get("upload_id"), int) else None)
-                     for a in row.attachments or [] if isinstance(a, dict)],
+        attachments=[attachment(a) for a in row.attachments or [] if isinstance(a, dict)],
         promoted=row.promoted, reshares=row.reshares, triage=_public(row.triage), sent_at=row.sent_at,
         created_at=row.created_at, delivery=delivery(row, outbox),
     )
+
+
+def attachment(a: dict[str, Any]) -> AttachmentOut:
+    """A message's attachment: what the network described and, for a customer's file, whether Compris kept it."""
+    upload_id = a.get("upload_id") if isinstance(a.get("upload_id"), int) else None
+    state = a.get("state") if a.get("state") in ("pending", "stored", "not_stored") else None
+    return AttachmentOut(kind=str(a.get("kind", "file")), url=a.get("url"), name=a.get("name"),
+                         mime_type=a.get("mime_type"), size=a.get("size"), upload_id=upload_id, state=state,
+                         reason=str(a["reason"]) if state == "not_stored" and a.get("reason") else None,
+                         content_url=f"/api/v1/uploads/{upload_id}/content" if upload_id is not None else None)
 
 
 def event(row: CaseEvent, actor: User | None) -> EventOut:

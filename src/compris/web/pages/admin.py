@@ -1,4 +1,5 @@
-"""Admin pages: channel accounts (webhook URLs, connect a sandbox account) and unprocessable deliveries."""
+"""Admin pages: channel accounts (webhook URLs, connect a sandbox account) and Deliveries (the deliveries set
+aside as unprocessable, or stuck, each with its reason and a replay button)."""
 
 from __future__ import annotations
 
@@ -6,14 +7,15 @@ import secrets
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
-from fastapi.responses import Response
+from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 
 from compris.channels.actions import create_account
 from compris.channels.forms import networks
 from compris.channels.queries import channel_accounts
-from compris.kit.errors import ComprisError
-from compris.models import ChannelAccount, RawEvent, RawEventStatus
+from compris.inbox import ingest
+from compris.kit.errors import ComprisError, Conflict, NotFound
+from compris.models import ChannelAccount, RawEventStatus
 from compris.web.deps import AdminPage, PageContext
 from compris.web.pages.render import domain_action, redirect, render
 
@@ -62,13 +64,19 @@ def connect_sandbox(
     return redirect("/admin/channels")
 
 
-@router.get("/admin/raw-events")
-def raw_events_page(request: Request, ctx: AdminPage) -> Response:
-    rows = list(ctx.session.scalars(
-        select(RawEvent).where(RawEvent.workspace_id == ctx.user.workspace_id,
-                               RawEvent.status == RawEventStatus.UNPROCESSABLE)
-        .order_by(RawEvent.created_at.desc(), RawEvent.id.desc()).limit(RAW_EVENTS_SHOWN)
-    ))
+#: the result messages of a replay (``?done=``), shown above the list
+REPLAY_NOTICES = {
+    "queued": "The delivery is queued for processing again: it leaves this list once processed, or comes back "
+              "with its new reason.",
+    "pending": "This delivery is already waiting for processing: nothing was added.",
+    "processed": "This delivery was already processed: it is never processed twice.",
+    "missing": "No such delivery in your workspace.",
+}
+
+
+@router.get("/admin/deliveries")
+def deliveries_page(request: Request, ctx: AdminPage, done: str = "") -> Response:
+    rows = ingest.set_aside(ctx.session, ctx.user.workspace_id, RAW_EVENTS_SHOWN)
     names = {a.id: a for a in ctx.session.scalars(
         select(ChannelAccount).where(ChannelAccount.workspace_id == ctx.user.workspace_id))}
     events = [
@@ -78,7 +86,29 @@ def raw_events_page(request: Request, ctx: AdminPage) -> Response:
             "body": bytes(e.body[:BODY_SHOWN]).decode("utf-8", errors="replace"),
             "truncated": len(e.body) > BODY_SHOWN,
             "size": len(e.body),
+            "stuck": e.status == RawEventStatus.PENDING,
         }
         for e in rows
     ]
-    return render(request, ctx, "admin_raw_events.html", events=events)
+    return render(request, ctx, "admin_raw_events.html", events=events, notice=REPLAY_NOTICES.get(done),
+                  notice_kind=done)
+
+
+@router.get("/admin/raw-events")
+def raw_events_page(ctx: AdminPage) -> Response:
+    """The page's former address (Admin → Raw events)."""
+    return RedirectResponse("/admin/deliveries", status_code=301)
+
+
+@router.post("/admin/deliveries/{raw_event_id:int}/replay")
+def replay_delivery(raw_event_id: int, ctx: AdminPage) -> Response:
+    """Process a delivery set aside again (POST, CSRF-checked, admins); the page says what happened."""
+    try:
+        with domain_action(ctx.session):
+            result = ingest.replay(ctx.session, ctx.runtime.publisher, workspace_id=ctx.user.workspace_id,
+                                   raw_event_id=raw_event_id, actor_user_id=ctx.user.id)
+    except NotFound:
+        return redirect("/admin/deliveries?done=missing")
+    except Conflict:
+        return redirect("/admin/deliveries?done=processed")
+    return redirect(f"/admin/deliveries?done={result.outcome}")

@@ -1,4 +1,5 @@
-"""Login, logout, and ``/`` → ``/inbox``."""
+"""Login, logout, and ``/`` → ``/inbox``. Sessions are kept on the server (``accounts.start_session``): the signed
+cookie carries only the session's random id."""
 
 from __future__ import annotations
 
@@ -8,9 +9,8 @@ import anyio
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response
 
-from compris.accounts.actions import LoginRateLimited, authenticate
-from compris.models import User
-from compris.web.deps import check_csrf, get_runtime, session_user, sign_in
+from compris.accounts.actions import LoginRateLimited, finish_login, reserve_login
+from compris.web.deps import check_csrf, client_ip, get_runtime, session_user, sign_in, sign_out
 from compris.web.pages.render import language_of, redirect, render, safe_next
 
 router = APIRouter(include_in_schema=False)
@@ -38,29 +38,34 @@ async def login_submit(
 ) -> Response:
     runtime = get_runtime(request)
     target = safe_next(next)
-    ip = request.client.host if request.client else "unknown"
+    ip = client_ip(request)
 
-    def check() -> User | None:
+    def check() -> bool:
+        # first the rate limits (the attempt counted under a short lock), then the slow password check
         with runtime.db.transaction() as session:
-            user = authenticate(session, email, password, ip=ip, max_failures=runtime.settings.login_max_failures)
-            if user is not None:
-                session.expunge(user)
-            return user
+            ticket = reserve_login(session, email, ip=ip, max_failures=runtime.settings.login_max_failures)
+        with runtime.db.transaction() as session:
+            user = finish_login(session, ticket, password)
+            if user is None:
+                return False
+            sign_in(request, session, user)  # a new session id: whatever the browser had before ends
+            return True
 
     lang = language_of(None, request)
     try:
-        user = await anyio.to_thread.run_sync(check)
+        ok = await anyio.to_thread.run_sync(check)
     except LoginRateLimited:
         return render(request, None, "login.html", status_code=429, next=target, email=email,
                       error="rate_limited", headers={"Retry-After": "900"}, lang=lang)
-    if user is None:
+    if not ok:
         return render(request, None, "login.html", status_code=401, next=target, email=email, error="invalid",
                       lang=lang)
-    sign_in(request, user)
     return redirect(target)
 
 
 @router.post("/logout", dependencies=[Depends(check_csrf)])
 def logout(request: Request) -> Response:
-    request.session.clear()
+    """Sign out everywhere: every session of the user ends on the server, not only this browser's cookie."""
+    with get_runtime(request).db.transaction() as session:
+        sign_out(request, session)
     return redirect("/login")

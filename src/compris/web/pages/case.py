@@ -198,8 +198,7 @@ def case_page(number: int, request: Request, ctx: PageContext = Depends(page_use
         view = _view(ctx, number)
     except NotFound:
         return _not_found(request, ctx)
-    actions.mark_read(ctx.session, ctx.runtime.publisher, actor=ctx.user, case=view.case)
-    return render(request, ctx, "case.html", **_vars(ctx, view))
+    return render(request, ctx, "case.html", **_vars(ctx, view))  # no write on GET: the page's script POSTs /read
 
 
 @router.get("/cases/{number}/fragments")
@@ -212,8 +211,19 @@ def case_fragments(number: int, request: Request, ctx: PageContext = Depends(pag
     except NotFound:
         return _not_found(request, ctx)
     names = [p for p in parts.split(",") if p in FRAGMENTS and p != "composer"] or ["timeline"]
-    actions.mark_read(ctx.session, ctx.runtime.publisher, actor=ctx.user, case=view.case)
     return _fragments(request, ctx, names, _vars(ctx, view))
+
+
+@router.post("/cases/{number}/read")
+def case_read(number: int, request: Request, ctx: PageContext = Depends(page_user)) -> Response:
+    """The agent has the case open (sent by the page's script on opening and after each live refresh, CSRF
+    header): it is no longer unread for anybody (``CaseRead``, and a live update of every inbox). 204."""
+    try:
+        case = _case(ctx, number)
+    except NotFound:
+        return Response(status_code=404)
+    actions.mark_read(ctx.session, ctx.runtime.publisher, actor=ctx.user, case=case)
+    return Response(status_code=204, headers={"Cache-Control": "no-store"})
 
 
 def _case(ctx: PageContext, number: int) -> Case:

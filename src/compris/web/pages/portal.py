@@ -25,7 +25,7 @@ from compris.kit.signing import form_token, form_token_ok
 from compris.models import Case, Escalation, Partner, Upload, Workspace
 from compris.uploads import store
 from compris.web import i18n
-from compris.web.deps import get_runtime, get_session
+from compris.web.deps import client_ip, get_runtime, get_session
 from compris.web.pages.render import _new_gettext, domain_action, environment
 from compris.web.pages.uploads import file_response
 
@@ -38,6 +38,7 @@ PORTAL_HEADERS = {
     "X-Robots-Tag": "noindex, nofollow",
     "Cache-Control": "no-store",
     "Content-Security-Policy": ("default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; "
+                                "script-src 'self'; connect-src 'self'; "
                                 "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"),
 }
 
@@ -58,7 +59,7 @@ def _page(request: Request, template: str, lang: str, *, status_code: int = 200,
 
 
 def _client(request: Request) -> str:
-    return request.client.host if request.client is not None else "unknown"
+    return client_ip(request)  # behind COMPRIS_TRUSTED_PROXIES only, X-Forwarded-For
 
 
 def _refused(request: Request, exc: answers.LinkRefused) -> HTMLResponse:
@@ -120,13 +121,27 @@ def _portal(request: Request, session: Session, escalation: Escalation, token: s
 
 @router.get("/p/{token}")
 def portal_page(token: str, request: Request, session: Session = Depends(get_session)) -> Response:
-    """The escalation a signed link opens (no login). The first opening of a link version is recorded."""
+    """The escalation a signed link opens (no login). A GET records nothing: the page's script POSTs
+    ``/p/{token}/opened`` once it is shown in a browser (a mail scanner fetching the link opens nothing)."""
     found = _open(request, session, token)
     if not isinstance(found, Escalation):
         return found
+    return _portal(request, session, found, token)
+
+
+@router.post("/p/{token}/opened")
+def portal_opened(token: str, request: Request, session: Session = Depends(get_session),
+                  csrf_token: Annotated[str, Form()] = "") -> Response:
+    """The partner has the page open (``static/portal.js``, with the form's token): the first opening of a link
+    version is recorded. 204."""
+    found = _open(request, session, token)
+    if not isinstance(found, Escalation):
+        return found
+    if not form_token_ok(get_runtime(request).settings.secret_key, FORM_PURPOSE, token, csrf_token):
+        return Response(status_code=403, headers=PORTAL_HEADERS)
     with domain_action(session):
         answers.record_opened(session, get_runtime(request).publisher, found)
-    return _portal(request, session, found, token)
+    return Response(status_code=204, headers=PORTAL_HEADERS)
 
 
 @router.post("/p/{token}")
@@ -161,6 +176,8 @@ def portal_answer(
                         session, settings.data_dir, found, name=upload.filename,
                         data=upload.file.read(settings.max_upload_bytes + 1),
                         max_bytes=settings.max_upload_bytes).id)
+        with domain_action(session):
+            answers.record_opened(session, runtime.publisher, found)  # an answer without the script: opened too
         with domain_action(session):
             answers.record_answer(session, runtime.publisher, found, outcome=outcome, text=text, via="portal",
                                   upload_ids=ids)

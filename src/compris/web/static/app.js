@@ -410,3 +410,37 @@
     }
   });
 })();
+
+/* --- reading a case (issue 21: a GET never marks anything read): when the agent has the case open — on opening
+   it, and after each live refresh of its timeline — the page POSTs /cases/<n>/read with the CSRF header. A tab in
+   the background waits until it is shown again. --- */
+(function () {
+  "use strict";
+
+  var body = document.body;
+  var waiting = false;
+
+  function markRead() {
+    var n = body.dataset.caseNumber;
+    var meta = document.querySelector('meta[name="csrf-token"]');
+    if (body.dataset.page !== "case" || !n || !meta || !window.fetch) { return; }
+    if (document.visibilityState === "hidden") { waiting = true; return; }
+    waiting = false;
+    window.fetch("/cases/" + encodeURIComponent(n) + "/read", {
+      method: "POST", credentials: "same-origin", keepalive: true,
+      headers: { "X-CSRF-Token": meta.getAttribute("content") }
+    }).then(function (response) {
+      if (response.status === 401) { window.location.href = "/login?next=" + encodeURIComponent(window.location.pathname); }
+    }, function () { /* offline: the next refresh tries again */ });
+  }
+
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var info = event.detail && event.detail.pathInfo;
+    var path = info ? (info.requestPath || "") : "";
+    if (event.detail && event.detail.successful && path.indexOf("/fragments") !== -1) { markRead(); }
+  });
+  document.addEventListener("visibilitychange", function () {
+    if (waiting && document.visibilityState !== "hidden") { markRead(); }
+  });
+  markRead();
+})();
