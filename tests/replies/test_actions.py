@@ -152,8 +152,10 @@ def test_move_to_private_on_a_facebook_comment_uses_the_private_reply(world: Wor
                                               idempotency_key="fb-1",
                                               private_text="Sorry Jo, could you send me your order number here?")
         assert moved.private.platform_extra == {"private_reply_to_comment": "post-1_c-9", "origin": "agent"}
-        assert _own_extra(moved.private) == {"private_reply_to_comment": "post-1_c-9"}
-        assert _own_extra(moved.public) == {}
+        own = _own_extra(moved.private)
+        assert own["private_reply_to_comment"] == "post-1_c-9" and set(own) == {"private_reply_to_comment",
+                                                                                  "queued_at"}
+        assert set(_own_extra(moved.public)) == {"queued_at"}  # no private reply on the public answer
         assert moved.public.text == "We have sent you a private message."
 
 

@@ -76,12 +76,13 @@ def test_an_unreachable_network_shows_retrying_with_the_reason(client: TestClien
     world.run_jobs()
     delivery = _message(client, agent_headers, reply["id"])["delivery"]
     assert delivery["state"] == "retrying"
-    assert delivery["error"].startswith("network error")
+    assert delivery["error"].startswith("could not reach Sandbox network")
     assert delivery["attempts"] >= 1
     assert delivery["next_attempt_at"] is not None
     case = client.get("/api/v1/cases/1", headers=agent_headers).json()
     events = [i["event"] for i in case["timeline"] if i["kind"] == "event"]
-    assert any(e["kind"] == "reply_retrying" and e["data"]["reason"].startswith("network error") for e in events)
+    assert any(e["kind"] == "reply_retrying" and e["data"]["reason"].startswith("could not reach Sandbox network")
+               for e in events)
 
 
 def test_a_reply_fails_after_the_last_attempt_with_the_reason(client: TestClient, world: World,
@@ -91,7 +92,7 @@ def test_a_reply_fails_after_the_last_attempt_with_the_reason(client: TestClient
     world.run_jobs()  # no backoff in tests: every attempt runs now
     delivery = _message(client, agent_headers, reply["id"])["delivery"]
     assert delivery["state"] == "failed"
-    assert delivery["error"].startswith("network error")
+    assert delivery["error"].startswith("could not reach Sandbox network")
     assert delivery["attempts"] == outbound.MAX_SEND_ATTEMPTS
     assert delivery["next_attempt_at"] is None
 
