@@ -323,9 +323,15 @@ def _case_action(request: Request, ctx: PageContext, number: int, do: Callable[[
         case = _case(ctx, number)
     except NotFound:
         return _not_found(request, ctx)
+    return run_case_action(request, ctx, number, lambda: do(case))
+
+
+def run_case_action(request: Request, ctx: PageContext, number: int, do: Callable[[], object]) -> Response:
+    """Run an action found on case ``number`` in a savepoint; its refusal is shown next to the actions; the answer is
+    the actions and timeline fragments (or a redirect without HTMX)."""
     try:
         with domain_action(ctx.session):
-            do(case)
+            do()
     except ComprisError as exc:
         return answer_with_fragments(request, ctx, number, ["actions", "timeline"], action_error=_message(ctx, exc))
     return answer_with_fragments(request, ctx, number, ["actions", "timeline"])

@@ -13,11 +13,10 @@ from fastapi.responses import Response
 
 from compris.inbox import actions
 from compris.inbox.queries import get_message
-from compris.kit.errors import ComprisError, NotFound
+from compris.kit.errors import NotFound
 from compris.models import Message
 from compris.web.deps import PageContext, page_user
-from compris.web.pages.case import _case, _message, _not_found, answer_with_fragments
-from compris.web.pages.render import domain_action
+from compris.web.pages.case import _case, _not_found, run_case_action
 
 router = APIRouter(include_in_schema=False)
 
@@ -33,12 +32,7 @@ def _on_message(request: Request, ctx: PageContext, number: int, message_id: int
             raise NotFound("no such message")
     except NotFound:
         return _not_found(request, ctx)
-    try:
-        with domain_action(ctx.session):
-            do(message)
-    except ComprisError as exc:
-        return answer_with_fragments(request, ctx, number, ["actions", "timeline"], action_error=_message(ctx, exc))
-    return answer_with_fragments(request, ctx, number, ["actions", "timeline"])
+    return run_case_action(request, ctx, number, lambda: do(message))
 
 
 @router.post("/cases/{number}/messages/{message_id}/posted-by-hand")
