@@ -69,7 +69,7 @@ def test_nothing_calls_another_capability_by_hand_after_a_write() -> None:
 
 
 CAPABILITIES = ("replies", "sla", "routing", "inbox", "triage", "uploads", "channels", "accounts", "escalation",
-                "business", "surveys", "subscriptions", "mail")
+                "business", "surveys", "subscriptions", "mail", "analytics", "listening")
 SHAPE = ("actions", "queries", "listeners", "tasks", "schemas")
 
 

@@ -392,6 +392,79 @@ class SurveyCommented(SurveyChange):
     message_id: int | None = None
 
 
+# --- tags, alerts, incidents, bulk operations (listening, issue 16) --------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class CaseTagged(CaseChange):
+    """Tags were added to and/or removed from the case (names as shown)."""
+
+    added: tuple[str, ...] = ()
+    removed: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
+class AlertRaised(DomainEvent):
+    """An alert for the supervisors (``kind``: spike, reach, cluster), raised once per thing it is about;
+    ``case_id`` for a high-reach complaint. Listeners push it live and to the outgoing webhooks."""
+
+    alert_id: int
+    kind: str
+    case_id: int | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class IncidentChange(DomainEvent):
+    """A base for the events about one incident."""
+
+    incident_id: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class IncidentOpened(IncidentChange):
+    """A new incident (``source``: manual, spike, cluster)."""
+
+    status: str
+    source: str = "manual"
+
+
+@dataclass(frozen=True, kw_only=True)
+class IncidentStatusChanged(IncidentChange):
+    from_status: str
+    to_status: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class IncidentUpdated(IncidentChange):
+    """Name, description, statements, matching or crisis mode changed (``changes``: field names)."""
+
+    changes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
+class IncidentCaseLinked(CaseChange):
+    """``case_id`` joined the incident (``linked_by``: manual, auto, cluster, spike)."""
+
+    incident_id: int
+    linked_by: str = "manual"
+
+
+@dataclass(frozen=True, kw_only=True)
+class IncidentCaseUnlinked(CaseChange):
+    incident_id: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class BulkRunFinished(DomainEvent):
+    """A bulk operation over many cases finished (each case's own events were emitted as it went)."""
+
+    run_id: int
+    kind: str
+    done: int = 0
+    failed: int = 0
+    incident_id: int | None = None
+
+
 # --- workspace settings (audit) ----------------------------------------------------------------------------
 
 

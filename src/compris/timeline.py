@@ -76,6 +76,15 @@ class EventKind(enum.StrEnum):
     SURVEY_SKIPPED = "survey_skipped"
     SURVEY_ANSWERED = "survey_answered"
     SURVEY_COMMENTED = "survey_commented"
+    # listening (issue 16): tags, alerts, incidents
+    TAGGED = "tagged"
+    ALERT_RAISED = "alert_raised"
+    INCIDENT_LINKED = "incident_linked"
+    INCIDENT_UNLINKED = "incident_unlinked"
+    INCIDENT_OPENED = "incident_opened"  # workspace audit (no case), like those below
+    INCIDENT_STATUS_CHANGED = "incident_status_changed"
+    INCIDENT_UPDATED = "incident_updated"
+    BULK_RUN = "bulk_run"
     # workspace audit (no case)
     SETTINGS_CHANGED = "settings_changed"
     TEMPLATE_CREATED = "template_created"
@@ -104,7 +113,8 @@ SHOWN: frozenset[EventKind] = frozenset({
     EventKind.ESCALATION_CLOSED, EventKind.ESCALATION_CANCELLED, EventKind.ESCALATION_REOPENED,
     EventKind.ESCALATION_LINKS_REVOKED, EventKind.ACTION_REQUESTED, EventKind.ACTION_SUCCEEDED,
     EventKind.ACTION_FAILED, EventKind.SURVEY_SENT, EventKind.SURVEY_SKIPPED, EventKind.SURVEY_ANSWERED,
-    EventKind.SURVEY_COMMENTED,
+    EventKind.SURVEY_COMMENTED, EventKind.TAGGED, EventKind.ALERT_RAISED, EventKind.INCIDENT_LINKED,
+    EventKind.INCIDENT_UNLINKED,
 })
 
 #: The kinds that change a case's status (the SLA rebuilds its pauses from them).
@@ -150,6 +160,10 @@ LABELS: dict[EventKind, str] = {
     EventKind.SURVEY_SKIPPED: "No satisfaction survey: %(reason)s",
     EventKind.SURVEY_ANSWERED: "Customer rated %(rating)s",
     EventKind.SURVEY_COMMENTED: "Customer commented on the survey",
+    EventKind.TAGGED: "Tags changed",
+    EventKind.ALERT_RAISED: "Alert: %(title)s",
+    EventKind.INCIDENT_LINKED: "Linked to incident %(incident)s",
+    EventKind.INCIDENT_UNLINKED: "Unlinked from incident %(incident)s",
 }
 
 
@@ -459,6 +473,57 @@ def sla_breached(session: Session, case: Case, *, metric: str, cycle: int, breac
 
 
 # --- workspace audit -------------------------------------------------------------------------------------------
+
+
+# --- listening: tags, alerts, incidents, bulk operations (issue 16) ---
+
+
+def tagged(session: Session, case: Case, *, added: Sequence[str], removed: Sequence[str],
+           actor_user_id: int | None) -> CaseEvent:
+    return _on(session, EventKind.TAGGED, case, actor_user_id, added=list(added), removed=list(removed))
+
+
+def alert_raised(session: Session, case: Case, *, alert_id: int, kind: str, title: str,
+                 reasons: Sequence[Any]) -> CaseEvent:
+    return _on(session, EventKind.ALERT_RAISED, case, None, alert_id=alert_id, kind=kind, title=title,
+               reasons=list(reasons))
+
+
+def incident_linked(session: Session, case: Case, *, incident_id: int, incident: str, linked_by: str,
+                    actor_user_id: int | None) -> CaseEvent:
+    return _on(session, EventKind.INCIDENT_LINKED, case, actor_user_id, incident_id=incident_id,
+               incident=incident, linked_by=linked_by)
+
+
+def incident_unlinked(session: Session, case: Case, *, incident_id: int, incident: str,
+                      actor_user_id: int | None) -> CaseEvent:
+    return _on(session, EventKind.INCIDENT_UNLINKED, case, actor_user_id, incident_id=incident_id,
+               incident=incident)
+
+
+def incident_opened(session: Session, *, workspace_id: int, actor_user_id: int | None, incident_id: int,
+                    name: str, source: str) -> CaseEvent:
+    return _record(session, EventKind.INCIDENT_OPENED, workspace_id=workspace_id, actor_user_id=actor_user_id,
+                   incident_id=incident_id, name=name, source=source)
+
+
+def incident_status_changed(session: Session, *, workspace_id: int, actor_user_id: int | None, incident_id: int,
+                            from_status: str, to_status: str) -> CaseEvent:
+    return _record(session, EventKind.INCIDENT_STATUS_CHANGED, workspace_id=workspace_id,
+                   actor_user_id=actor_user_id, incident_id=incident_id, from_status=from_status,
+                   to_status=to_status)
+
+
+def incident_updated(session: Session, *, workspace_id: int, actor_user_id: int | None, incident_id: int,
+                     changes: Sequence[str]) -> CaseEvent:
+    return _record(session, EventKind.INCIDENT_UPDATED, workspace_id=workspace_id, actor_user_id=actor_user_id,
+                   incident_id=incident_id, changes=list(changes))
+
+
+def bulk_run(session: Session, *, workspace_id: int, actor_user_id: int | None, run_id: int, kind: str,
+             cases: int, incident_id: int | None = None) -> CaseEvent:
+    return _record(session, EventKind.BULK_RUN, workspace_id=workspace_id, actor_user_id=actor_user_id,
+                   run_id=run_id, kind=kind, cases=cases, incident_id=incident_id)
 
 
 def settings_changed(session: Session, *, workspace_id: int, actor_user_id: int | None, entity: str, action: str,

@@ -1,0 +1,3 @@
+"""queries of analytics (filled in by its issue)."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""actions of listening (filled in by its issue)."""
+
+from __future__ import annotations
