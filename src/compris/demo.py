@@ -156,6 +156,10 @@ def _load(runtime: Runtime) -> None:
         _survey_demo(demo)
         _reviews_demo(demo)
         run_pending(runtime.services)
+        _listening_demo(demo)
+        run_pending(runtime.services)
+        _history_demo(demo)
+        run_pending(runtime.services)
         with runtime.db.transaction() as session:
             timeline.demo_loaded(session, workspace_id=workspace_id, steps=len(data["steps"]))
     finally:
@@ -650,3 +654,17 @@ def _deliver_text(demo: _Demo, account_key: str, persona: Persona, text: str, me
         "content-type": "application/json", "x-sandbox-signature": sign(demo.secrets[account_key], body)})
     receive(demo.runtime.db, demo.runtime.publisher, demo.runtime.settings.secret_key, account.id, request)
     run_pending(demo.runtime.services)
+
+
+# --- listening (issue 16): the parcel wall, detected as an incident ---------------------------------------------
+
+
+def _listening_demo(demo: _Demo) -> None:
+    """Filled in by the listening issue."""
+
+
+# --- analytics (issue 15): weeks of history behind the dashboard -------------------------------------------------
+
+
+def _history_demo(demo: _Demo) -> None:
+    """Filled in by the analytics issue."""
