@@ -51,7 +51,7 @@ def start_run(body: BulkRunIn, ctx: Api) -> BulkRunOut:
     Agents work the cases they may work (their own, unassigned ones, their teams'): the others are `skipped`."""
     numbers = list(dict.fromkeys(body.case_numbers))
     ids = dict(ctx.session.execute(select(Case.number, Case.id).where(
-        Case.workspace_id == ctx.user.workspace_id, Case.number.in_(numbers))).tuples().all())
+        Case.workspace_id == ctx.user.workspace_id, Case.number.in_(numbers))).all())
     missing = [n for n in numbers if n not in ids]
     if missing:
         raise NotFound.of("no such case: #%(number)s", number=missing[0])
