@@ -49,6 +49,17 @@ class BulkProgress:
         return round(100 * self.settled / self.run.total) if self.run.total else 100
 
     @property
+    def in_flight(self) -> int:
+        """Replies queued and not yet settled (queued, sending, retrying): the progress keeps following them."""
+        return sum(1 for o in self.outcomes if o.delivery in (DeliveryState.QUEUED, DeliveryState.SENDING,
+                                                               DeliveryState.RETRYING))
+
+    @property
+    def following(self) -> bool:
+        """Whether the progress is still moving: the run works its cases, or its replies are being sent."""
+        return self.run.state == "running" or self.in_flight > 0
+
+    @property
     def problems(self) -> list[BulkOutcome]:
         """The cases to look at: skipped, failed, or whose reply the network refused (or may not have taken)."""
         return [o for o in self.outcomes if o.state in ("skipped", "failed") or o.delivery in SEND_PROBLEMS]

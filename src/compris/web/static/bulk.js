@@ -124,6 +124,7 @@
     sync();
   });
 
+  form.classList.add("js-ready");  /* the actions show once cases are ticked (always without JavaScript) */
   showKind();
   sync();
 })();
