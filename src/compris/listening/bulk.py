@@ -121,6 +121,8 @@ def _texts(value: Any) -> dict[str, str]:
         if not isinstance(text, str):
             raise Invalid("each text is a string")
         body = text.replace("\r\n", "\n").strip()
+        if "\x00" in body:
+            raise Invalid("a text cannot hold a NUL character")
         if len(body) > MAX_BODY:
             raise Invalid.of("a text is at most %(max)s characters", max=MAX_BODY)
         if body:
