@@ -417,3 +417,25 @@ def test_the_run_finishes_once_and_its_progress_is_published_live(world: World,
     assert [(e.run_id, e.kind, e.done, e.failed) for e in finished] == [(run_id, "tag", 3, 0)]
     assert live[-1]["state"] == "done" and live[-1]["done"] == 3 and live[-1]["pending"] == 0
     assert all(e["workspace_id"] == world.workspace_id for e in live)
+
+
+def test_an_incident_run_carries_the_incident(world: World, world_factory: Any, network: Counter[str]) -> None:
+    from compris.models import Incident
+
+    ids = make_cases(world, 2, text=FR)
+    other = world_factory("other")
+    with world.runtime.db.transaction() as s:
+        mine = Incident(workspace_id=world.workspace_id, number=1, name="Colis perdus",
+                        statements={"fr": "Bonjour {first_name}, nous savons que les colis ont du retard."})
+        theirs = Incident(workspace_id=other.workspace_id, number=1, name="Autre")
+        s.add_all([mine, theirs])
+        s.flush()
+        mine_id, theirs_id, statements = mine.id, theirs.id, dict(mine.statements)
+    with pytest.raises(NotFound):
+        start(world, world.admin, ids, bulk.REPLY, {"texts": statements}, incident_id=theirs_id)
+    run_id = start(world, world.admin, ids, bulk.REPLY, {"texts": statements}, incident_id=mine_id)
+    run_until_idle(world)
+    assert get_run(world, run_id).incident_id == mine_id
+    (row,) = [e for e in events(world, "bulk_run") if e.data["run_id"] == run_id]
+    assert row.data["incident_id"] == mine_id and row.data["done"] == 2
+    assert sorted(network.values()) == [1, 1]

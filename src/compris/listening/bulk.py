@@ -47,6 +47,7 @@ from compris.models import (
     Case,
     CaseStatus,
     Direction,
+    Incident,
     Message,
     ReplyTemplate,
     Role,
@@ -259,6 +260,9 @@ def start(
         if wanted not in (None, actor.id):
             raise Forbidden("only a supervisor can give many cases to another agent")
     clean = check_params(session, actor, kind, params or {})
+    if incident_id is not None and session.scalar(select(Incident.id).where(
+            Incident.workspace_id == actor.workspace_id, Incident.id == incident_id)) is None:
+        raise NotFound("no such incident")
     ids = list(dict.fromkeys(int(i) for i in case_ids))
     if not ids:
         raise Invalid("select at least one case")
