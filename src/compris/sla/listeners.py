@@ -59,8 +59,9 @@ def announce_expected_wait(session: Session, publisher: Publisher, event: Messag
 
 @listens(ReplySent, order=WAIT_ORDER)
 def record_actual_wait(session: Session, publisher: Publisher, event: ReplySent) -> None:
-    """An agent's reply went out: the case's open predictions get their actual wait (automatic messages don't)."""
-    if event.origin != "agent":
+    """An agent's reply (or a bulk reply) went out: the case's open predictions get their actual wait (automatic
+    messages don't)."""
+    if event.origin not in ("agent", "bulk"):
         return
     case = session.get(Case, event.case_id)
     if case is not None:
