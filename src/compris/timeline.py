@@ -537,9 +537,12 @@ def incident_updated(session: Session, *, workspace_id: int, actor_user_id: int 
 
 
 def bulk_run(session: Session, *, workspace_id: int, actor_user_id: int | None, run_id: int, kind: str,
-             cases: int, incident_id: int | None = None) -> CaseEvent:
+             cases: int, incident_id: int | None = None, done: int = 0, skipped: int = 0,
+             failed: int = 0) -> CaseEvent:
+    """A bulk operation finished (``action``: its kind — assign, tag, reply...; the cases' counts)."""
     return _record(session, EventKind.BULK_RUN, workspace_id=workspace_id, actor_user_id=actor_user_id,
-                   run_id=run_id, kind=kind, cases=cases, incident_id=incident_id)
+                   run_id=run_id, action=kind, cases=cases, incident_id=incident_id, done=done, skipped=skipped,
+                   failed=failed)
 
 
 def settings_changed(session: Session, *, workspace_id: int, actor_user_id: int | None, entity: str, action: str,

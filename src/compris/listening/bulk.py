@@ -602,7 +602,8 @@ def _finish_if_settled(session: Session, publisher: Publisher, run: BulkRun) -> 
     counts = counts_of(session, run.id)
     run.state, run.finished_at = FINISHED, now()
     timeline.bulk_run(session, workspace_id=run.workspace_id, actor_user_id=run.actor_user_id, run_id=run.id,
-                      kind=run.kind, cases=run.total, incident_id=run.incident_id)
+                      kind=run.kind, cases=run.total, incident_id=run.incident_id, done=counts[DONE],
+                      skipped=counts[SKIPPED], failed=counts[FAILED])
     bus.emit(session, publisher, BulkRunFinished(workspace_id=run.workspace_id, actor_user_id=run.actor_user_id,
                                                  run_id=run.id, kind=run.kind, done=counts[DONE],
                                                  failed=counts[FAILED], incident_id=run.incident_id))

@@ -11,8 +11,6 @@ publishes the case; nothing is written when nothing changes.
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -22,49 +20,30 @@ from sqlalchemy.orm import Session
 
 from compris import audit, bus, timeline
 from compris.events import CaseTagged
+from compris.inbox.tagnames import COLORS, MAX_NAME, MAX_PER_CASE, MAX_TAGS, check_color, clean_name, tag_key
 from compris.kit.errors import Conflict, Invalid, NotFound
 from compris.live import Publisher, publish_case
 from compris.models import Case, CaseTag, Tag, User
 
-#: the longest tag name (the column's size)
-MAX_NAME = 64
-#: tags on one case, and tags given in one request
-MAX_PER_CASE = 30
-#: tags in one workspace
-MAX_TAGS = 2000
-#: colours a tag may take (the UI's palette; None = the default grey)
-COLORS = ("grey", "red", "orange", "yellow", "green", "teal", "blue", "purple", "pink")
-
-_BLANKS = re.compile(r"\s+")
-
-
-def clean_name(name: str) -> str:
-    """A tag's name as shown: blanks collapsed, outer blanks and a leading ``#`` dropped; checked (not empty, at most
-    :data:`MAX_NAME` characters, no control characters)."""
-    text = _BLANKS.sub(" ", unicodedata.normalize("NFC", str(name))).strip().lstrip("#").strip()
-    if not text:
-        raise Invalid("a tag needs a name")
-    if len(text) > MAX_NAME:
-        raise Invalid.of("a tag's name is at most %(max)s characters", max=MAX_NAME)
-    if any(unicodedata.category(ch) in ("Cc", "Cf") for ch in text):
-        raise Invalid("a tag's name cannot hold control characters")
-    return text
-
-
-def tag_key(name: str) -> str:
-    """The normalised key of a tag name: accents removed, case folded, blanks collapsed ("Colis  PERDÜ" →
-    "colis perdu")."""
-    decomposed = unicodedata.normalize("NFKD", clean_name(name))
-    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    return _BLANKS.sub(" ", stripped.casefold()).strip()[:MAX_NAME]
-
-
-def _check_color(color: str | None) -> str | None:
-    if color in (None, "", "grey"):
-        return None
-    if color not in COLORS:
-        raise Invalid.of("unknown colour %(color)s", color=str(color)[:20])
-    return color
+__all__ = [
+    "COLORS",
+    "MAX_NAME",
+    "MAX_PER_CASE",
+    "MAX_TAGS",
+    "TagChange",
+    "case_tags",
+    "check_color",
+    "clean_name",
+    "create_tag",
+    "delete_tag",
+    "ensure_tags",
+    "find_tag",
+    "get_tag",
+    "set_case_tags",
+    "tag_case",
+    "tag_key",
+    "update_tag",
+]
 
 
 def find_tag(session: Session, workspace_id: int, name: str) -> Tag | None:
@@ -113,7 +92,7 @@ def create_tag(session: Session, publisher: Publisher, *, actor: User, name: str
     shown = clean_name(name)
     if find_tag(session, actor.workspace_id, shown) is not None:
         raise Conflict.of("the tag %(name)s already exists", name=shown)
-    color = _check_color(color)
+    color = check_color(color)
     (tag,) = ensure_tags(session, actor.workspace_id, [shown])
     tag.color = color
     session.flush()
@@ -148,7 +127,7 @@ def update_tag(session: Session, publisher: Publisher, *, actor: User, tag: Tag,
             tag.name, tag.key = shown, key
             changes.append("name")
     if set_color:
-        new_color = _check_color(color)
+        new_color = check_color(color)
         if new_color != tag.color:
             tag.color = new_color
             changes.append("color")
