@@ -137,9 +137,8 @@ def test_cross_network_wave_is_one_incident(settings: Settings, runtime: Runtime
     from tests.connectors.email.test_email import MAILBOX
     from tests.connectors.meta.helpers import sign as meta_sign
     from tests.connectors.roundtrip import RoundTrip
-    from tests.connectors.x.test_x import BRAND
+    from tests.connectors.x.test_x import BRAND, sig
     from tests.connectors.x.test_x import SECRETS as X_SECRETS
-    from tests.connectors.x.test_x import sig
 
     boss = supervisor(world)
     number = _open(world, boss, name="Cancelled trips", match=CANCELLED, confirmed=True)
@@ -195,8 +194,8 @@ def test_cross_network_wave_is_one_incident(settings: Settings, runtime: Runtime
     assert chart.total == 4 and chart.peak >= 1 and len(chart.bars) >= 1
 
 
-def test_holding_statement_once_per_case_personalised_and_guarded(client: TestClient, world: World,
-                                                                  network: Network) -> None:
+def test_holding_statement_once_per_case_personalised_and_guarded(
+        client: TestClient, world: World, network: Network) -> None:  # noqa: F811
     boss = supervisor(world)
     fr = say(client, world, "Mon vol AF1234 est annulé, je fais quoi ?", author="amelie", kind="dm")
     en = say(client, world, "My flight AF1234 got cancelled, any news?", author="bob", kind="dm")
@@ -245,12 +244,14 @@ def test_holding_statement_once_per_case_personalised_and_guarded(client: TestCl
     assert len(network.calls) == 4
 
 
-def test_resolve_with_the_closing_message_per_language(client: TestClient, world: World, network: Network) -> None:
+def test_resolve_with_the_closing_message_per_language(
+        client: TestClient, world: World, network: Network) -> None:  # noqa: F811
     boss = supervisor(world)
     fr = say(client, world, "Mon vol AF1234 est annulé", author="amelie", kind="dm")
     en = say(client, world, "Flight AF1234 cancelled??", author="bob", kind="dm")
     number = _open(world, boss, name="Cancelled trips", match=CANCELLED, case_ids=[fr, en], confirmed=True,
-                   closing={"fr": "Bonjour {first_name}, les vols reprennent.", "en": "Hi {first_name}, flights resume."})
+                   closing={"fr": "Bonjour {first_name}, les vols reprennent.",
+                            "en": "Hi {first_name}, flights resume."})
     with world.runtime.db.transaction() as s:
         inc = incidents.get_incident(s, world.workspace_id, number)
         with pytest.raises(Invalid):
@@ -369,7 +370,8 @@ def test_rights_agents_cannot_manage_incidents(client: TestClient, world: World)
                lambda s, u, i: incidents.set_crisis(s, world.runtime.publisher, actor=u, incident=i, on=True),
                lambda s, u, i: handling.send_statement(s, world.runtime.publisher, actor=u, incident=i)):
         with pytest.raises(Forbidden):
-            as_user(world, world.agent, lambda s, u: fn(s, u, incidents.get_incident(s, u.workspace_id, number)))
+            as_user(world, world.agent,
+                    lambda s, u, fn=fn: fn(s, u, incidents.get_incident(s, u.workspace_id, number)))
     _open(world, world.admin, name="Admins may")
 
 

@@ -276,7 +276,8 @@ def get_incident(session: Session, workspace_id: int, number: int) -> Incident:
     return incident
 
 
-def _cases(session: Session, workspace_id: int, *, ids: Iterable[int] = (), numbers: Iterable[int] = ()) -> list[Case]:
+def find_cases(session: Session, workspace_id: int, *, ids: Iterable[int] = (),
+               numbers: Iterable[int] = ()) -> list[Case]:
     """The workspace's cases by id and/or number; one that is not there (or another workspace's) is "not found"."""
     ids, numbers = list(dict.fromkeys(ids)), list(dict.fromkeys(numbers))
     if len(ids) + len(numbers) > MAX_CASES:
@@ -418,7 +419,7 @@ def open_incident(
             raise Conflict("this cluster is already an incident")
         source = "cluster"
     rules = clean_match(session, ws, match or {})
-    cases = _cases(session, ws, ids=case_ids)
+    cases = find_cases(session, ws, ids=case_ids)
     at = now()
     status = IncidentStatus.CONFIRMED if confirmed else IncidentStatus.SUSPECTED
     incident: Incident | None = None
@@ -576,7 +577,7 @@ def link_cases(session: Session, publisher: Publisher, *, actor: User, incident:
                case_ids: Iterable[int] = (), numbers: Iterable[int] = ()) -> int:
     """Link cases by hand (by id or number); returns how many were not linked yet."""
     _manager(actor)
-    cases = _cases(session, incident.workspace_id, ids=case_ids, numbers=numbers)
+    cases = find_cases(session, incident.workspace_id, ids=case_ids, numbers=numbers)
     if not cases:
         raise Invalid("pick the cases to link")
     linked = sum(_link(session, publisher, incident, c, linked_by="manual", actor_user_id=actor.id) for c in cases)
@@ -589,7 +590,7 @@ def unlink_cases(session: Session, publisher: Publisher, *, actor: User, inciden
                  case_ids: Iterable[int] = (), numbers: Iterable[int] = ()) -> int:
     """Unlink cases (a wrong automatic link); crisis mode no longer applies to them. Returns how many were linked."""
     _manager(actor)
-    cases = _cases(session, incident.workspace_id, ids=case_ids, numbers=numbers)
+    cases = find_cases(session, incident.workspace_id, ids=case_ids, numbers=numbers)
     count = 0
     for case in cases:
         row = session.scalar(select(IncidentCase).where(IncidentCase.incident_id == incident.id,
