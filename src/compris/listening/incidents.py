@@ -223,12 +223,12 @@ def clean_match(session: Session, workspace_id: int, raw: Mapping[str, Any]) -> 
         if not k:
             continue
         if len(k) > MAX_KEYWORD:
-            raise Invalid(f"a keyword is at most {MAX_KEYWORD} characters")
+            raise Invalid.of("a keyword is at most %(max)s characters", max=MAX_KEYWORD)
         if fold(k) not in seen:
             seen.add(fold(k))
             keywords.append(k)
     if len(keywords) > MAX_KEYWORDS:
-        raise Invalid(f"at most {MAX_KEYWORDS} keywords")
+        raise Invalid.of("at most %(max)s keywords", max=MAX_KEYWORDS)
     return {"cluster_ids": clusters, "keywords": keywords, "channel_account_ids": accounts,
             "intents": list(dict.fromkeys(intents))}
 
@@ -254,14 +254,14 @@ def _name(name: str) -> str:
     if not name:
         raise Invalid("give the incident a name")
     if len(name) > MAX_NAME:
-        raise Invalid(f"the name is at most {MAX_NAME} characters")
+        raise Invalid.of("the name is at most %(max)s characters", max=MAX_NAME)
     return name
 
 
 def _description(text: str) -> str:
     text = (text or "").replace("\r\n", "\n").strip()
     if len(text) > MAX_DESCRIPTION:
-        raise Invalid(f"the description is at most {MAX_DESCRIPTION} characters")
+        raise Invalid.of("the description is at most %(max)s characters", max=MAX_DESCRIPTION)
     return text
 
 
@@ -705,7 +705,7 @@ def set_crisis(session: Session, publisher: Publisher, *, actor: User, incident:
     changes: list[str] = []
     if priority is not None:
         if isinstance(priority, bool) or not isinstance(priority, int) or not 0 <= priority <= MAX_CRISIS_PRIORITY:
-            raise Invalid(f"the crisis priority raise is 0-{MAX_CRISIS_PRIORITY}")
+            raise Invalid.of("the crisis priority raise is 0-%(max)s", max=MAX_CRISIS_PRIORITY)
         if priority != incident.crisis_priority:
             incident.crisis_priority = priority
             changes.append("crisis_priority")
