@@ -16,6 +16,7 @@ from compris.web.api import (
     contacts,
     escalation,
     escalation_followup,
+    incidents,
     mail,
     me,
     messages,
@@ -54,5 +55,6 @@ router.include_router(subscriptions.router)
 router.include_router(raw_events.router)
 router.include_router(tags.router)
 router.include_router(bulk.router)
+router.include_router(incidents.router)
 
 __all__ = ["router"]
