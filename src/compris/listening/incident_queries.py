@@ -69,7 +69,7 @@ def list_incidents(session: Session, workspace_id: int, status: str = "open", *,
 
 def status_counts(session: Session, workspace_id: int) -> dict[str, int]:
     found = dict(session.execute(select(Incident.status, func.count()).where(Incident.workspace_id == workspace_id)
-                                 .group_by(Incident.status)).tuples().all())
+                                 .group_by(Incident.status)).all())
     out = {s.value: int(found.get(s.value, 0)) for s in IncidentStatus}
     out["open"] = out["suspected"] + out["confirmed"]
     out["all"] = sum(int(v) for v in found.values())
@@ -225,7 +225,7 @@ def incidents_of_cases(session: Session, workspace_id: int, case_ids: list[int])
         select(IncidentCase.case_id, Incident).join(Incident, Incident.id == IncidentCase.incident_id)
         .where(IncidentCase.case_id.in_(case_ids), Incident.workspace_id == workspace_id,
                Incident.status.in_(OPEN)).order_by(Incident.number)
-    ).tuples():
+    ):
         out.setdefault(int(case_id), []).append(incident)
     return out
 

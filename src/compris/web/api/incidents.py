@@ -65,7 +65,7 @@ def _numbers(ctx: PageContext, ids: list[int]) -> dict[int, int]:
     if not ids:
         return {}
     return dict(ctx.session.execute(select(Case.id, Case.number).where(
-        Case.workspace_id == ctx.user.workspace_id, Case.id.in_(ids))).tuples().all())
+        Case.workspace_id == ctx.user.workspace_id, Case.id.in_(ids))).all())
 
 
 def _counts(ctx: PageContext, incident: Incident) -> tuple[int, int]:
