@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from compris.models import BulkItem, Case, Incident, Message
-from tests.e2e.test_browser import SHOTS, Server, _eventually, _sign_in, browser, playwright_sync, server  # noqa: F401, I001
+from tests.e2e.test_browser import SHOTS, Server, _eventually, _sign_in, browser, playwright_sync, server  # noqa: F401
 from tests.listening.incident_helpers import supervisor
 
 pytestmark = pytest.mark.browser
