@@ -204,7 +204,7 @@ class ResolveIn(Schema):
 
 class ResolveOut(Schema):
     incident: IncidentOut
-    run_id: int | None = Field(description="The bulk operation resolving the cases (`GET /bulk/{run_id}`).")
+    run_id: int | None = Field(description="The bulk operation resolving the cases (`GET /bulk-runs/{run_id}`).")
 
 
 class StatementIn(Schema):
@@ -220,7 +220,7 @@ class LeftOut(Schema):
 
 
 class StatementOut(Schema):
-    """The holding statement's send: the bulk operation that sends it (`GET /bulk/{run_id}` for each case's
+    """The holding statement's send: the bulk operation that sends it (`GET /bulk-runs/{run_id}` for each case's
     outcome), and the cases left out before it started."""
 
     run_id: int | None
@@ -263,5 +263,5 @@ class IncidentCasesActionIn(Schema):
 
 
 class RunStartedOut(Schema):
-    run_id: int = Field(description="`GET /bulk/{run_id}` follows it.")
+    run_id: int = Field(description="`GET /bulk-runs/{run_id}` follows it.")
     total: int

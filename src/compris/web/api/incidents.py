@@ -287,7 +287,7 @@ def escalate(number: Number, body: IncidentEscalationIn, ctx: SupervisorApi) -> 
              summary="Assign, transfer, tag or set the status of the incident's cases",
              responses=errors(403, 404, 422, not_found=NOT_FOUND))
 def bulk_action(number: Number, body: IncidentCasesActionIn, ctx: SupervisorApi) -> RunStartedOut:
-    """A bulk operation over all the incident's cases or `case_numbers` of them (`GET /bulk/{run_id}`)."""
+    """A bulk operation over all the incident's cases or `case_numbers` of them (`GET /bulk-runs/{run_id}`)."""
     incident = _incident(ctx, number)
     choices: dict[str, dict[str, Any]] = {
         "assign": {"assignee_id": body.assignee_id}, "transfer": {"team_id": body.team_id},
