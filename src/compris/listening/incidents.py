@@ -55,6 +55,7 @@ from compris.models import (
     ChannelAccount,
     Cluster,
     ClusterMember,
+    Direction,
     Escalation,
     Incident,
     IncidentCase,
@@ -324,44 +325,74 @@ def _ints(values: Any) -> list[int]:
 
 
 def draft_from_alert(session: Session, workspace_id: int, alert_id: int) -> Draft:
-    """An alert as a new incident: its title, its cases (the high-reach complaint, the cases the spike counted, the
-    cluster's members) and the rules its scope names (keyword, account, intent, cluster)."""
+    """An alert as a new incident: its title, its rules and its cases. The rules come from what the alert measured:
+    its scope (``keyword:colis``, ``account:12``, ``intent:complaint``), the first three terms that rose with the
+    spike, its cluster. Its cases: the high-reach complaint's, the cluster's, the sample messages', and for a
+    spike every case whose message since the spike's window began matches those rules."""
     alert = session.scalar(select(Alert).where(Alert.workspace_id == workspace_id, Alert.id == alert_id))
     if alert is None:
         raise NotFound("no such alert")
     draft = draft_from_cluster(session, workspace_id, alert.cluster_id) if alert.cluster_id is not None else Draft()
     data: dict[str, Any] = dict(alert.data or {})
-    inner = data.get("scope")
-    scope: dict[str, Any] = inner if isinstance(inner, dict) else data
-    keywords = [str(k) for k in (scope.get("keywords") or []) if isinstance(k, str)]
-    for key in ("keyword", "topic"):
-        if isinstance(scope.get(key), str) and scope[key]:
-            keywords.append(scope[key])
-    if scope.get("kind") in ("keyword", "topic") and isinstance(scope.get("value"), str):
-        keywords.append(scope["value"])
-    accounts = _ints(scope.get("channel_account_ids"))
-    for key in ("channel_account_id", "account_id"):
-        if isinstance(scope.get(key), int):
-            accounts.append(scope[key])
-    if scope.get("kind") == "account" and isinstance(scope.get("value"), int):
-        accounts.append(scope["value"])
-    intents = [i for i in scope.get("intents") or [] if i in INTENTS]
-    if scope.get("intent") in INTENTS:
-        intents.append(scope["intent"])
-    if scope.get("kind") == "intent" and scope.get("value") in INTENTS:
-        intents.append(scope["value"])
+    keywords: list[str] = []
+    accounts: list[int] = []
+    intents: list[str] = []
+    scopes = [data, *[s for s in data.get("scopes") or [] if isinstance(s, dict)]][:1]  # the main scope
+    for scope in scopes:
+        kind, value = scope.get("kind"), scope.get("value")
+        if kind == "keyword" and isinstance(value, str) and value:
+            keywords.append(value)
+        elif kind == "account" and str(value).isdigit():
+            accounts.append(int(str(value)))
+        elif kind == "intent" and value in INTENTS:
+            intents.append(str(value))
+    for term in (data.get("keywords") or [])[:3]:
+        word = term.get("term") if isinstance(term, dict) else term
+        if isinstance(word, str) and word.strip():
+            keywords.append(word.strip())
     match = draft.match
-    match["keywords"] = list(dict.fromkeys([*match["keywords"], *keywords]))
+    match["keywords"] = list(dict.fromkeys([*match["keywords"], *keywords]))[:MAX_KEYWORDS]
     match["channel_account_ids"] = list(dict.fromkeys([*match["channel_account_ids"], *accounts]))
     match["intents"] = list(dict.fromkeys([*match["intents"], *intents]))
     case_ids = [*draft.case_ids, *_ints(data.get("case_ids"))]
+    case_ids += [int(s["case_id"]) for s in data.get("samples") or []
+                 if isinstance(s, dict) and isinstance(s.get("case_id"), int)]
     if alert.case_id is not None:
         case_ids.append(alert.case_id)
-    draft.case_ids = list(dict.fromkeys(case_ids))
+    if alert.window_start is not None and alert.kind != "reach":
+        case_ids += _matching_since(session, workspace_id, match, alert.window_start)
+    known = set(session.scalars(select(Case.id).where(Case.workspace_id == workspace_id,
+                                                      Case.id.in_(case_ids)))) if case_ids else set()
+    draft.case_ids = [c for c in dict.fromkeys(case_ids) if c in known][:MAX_CASES]
     draft.name = draft.name or alert.title[:MAX_NAME]
     draft.source = "cluster" if alert.kind == "cluster" else "spike"
     draft.alert_id = alert.id
     return draft
+
+
+def _matching_since(session: Session, workspace_id: int, match: Mapping[str, Any], since: Any) -> list[int]:
+    """The cases whose customer messages since ``since`` match ``match`` (at most :data:`MAX_CASES` messages)."""
+    probe = Incident(id=0, match=dict(match))
+    matcher = matcher_of(probe)
+    if not matcher.active:
+        return []
+    rows = session.execute(select(Message.id, Message.case_id, Message.text, Message.channel_account_id,
+                                  Message.triage)
+                           .where(Message.workspace_id == workspace_id, Message.direction == Direction.INBOUND,
+                                  Message.sent_at >= since).order_by(Message.id).limit(MAX_CASES)).all()
+    members: dict[int, set[int]] = {}
+    if matcher.cluster_ids and rows:
+        for mid, cid in session.execute(select(ClusterMember.message_id, ClusterMember.cluster_id).where(
+                ClusterMember.message_id.in_([r[0] for r in rows]))):
+            members.setdefault(int(mid), set()).add(int(cid))
+    out: list[int] = []
+    for mid, case_id, text, account_id, triage in rows:
+        intent = (triage or {}).get("intent")
+        if matcher.matches(folded_text=fold(text or ""), account_id=account_id,
+                           intent=intent if isinstance(intent, str) else None,
+                           clusters=frozenset(members.get(int(mid), set()))):
+            out.append(int(case_id))
+    return out
 
 
 def draft_from_cluster(session: Session, workspace_id: int, cluster_id: int) -> Draft:
