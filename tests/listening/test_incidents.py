@@ -122,6 +122,20 @@ def test_open_from_a_cluster_links_its_cases_and_follows_new_members(client: Tes
     with pytest.raises(Conflict):  # a cluster is one incident
         _open(world, boss, name="Again", cluster_id=cluster_id)
 
+    # the clustering job places a new message later: the next pass links its case
+    c = say(client, world, "Mon paquet n'est toujours pas là", author="c3")
+    assert c not in _linked(world, number)
+    with world.runtime.db.transaction() as s:
+        mid = s.scalar(select(Message.id).where(Message.case_id == c))
+        s.add(ClusterMember(workspace_id=world.workspace_id, cluster_id=cluster_id, message_id=mid, case_id=c,
+                            similarity=0.8))
+    with world.runtime.db.transaction() as s:
+        assert incidents.follow_clusters(s, world.runtime.publisher) == 1
+    with world.runtime.db.transaction() as s:
+        assert incidents.follow_clusters(s, world.runtime.publisher) == 0  # once
+        row = s.scalar(select(IncidentCase).where(IncidentCase.case_id == c))
+        assert row is not None and row.linked_by == "cluster"
+
 
 def test_cross_network_wave_is_one_incident(settings: Settings, runtime: Runtime, world: World,
                                             client: TestClient) -> None:

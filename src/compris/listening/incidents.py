@@ -671,6 +671,27 @@ def auto_link(session: Session, publisher: Publisher, case: Case, message: Messa
     return linked
 
 
+def follow_clusters(session: Session, publisher: Publisher, *, limit: int = 2000) -> int:
+    """Link to each open incident the cases whose messages joined one of the clusters its rules name, since (the
+    clusters are formed by a background job, after the message's own listeners ran): at most ``limit`` new links
+    per pass. Returns how many cases were linked."""
+    linked = 0
+    for incident in list(session.scalars(select(Incident).where(Incident.status.in_(OPEN_STATUSES))
+                                         .order_by(Incident.id))):
+        ids = matcher_of(incident).cluster_ids
+        if not ids or linked >= limit:
+            continue
+        already = select(IncidentCase.case_id).where(IncidentCase.incident_id == incident.id)
+        case_ids = list(dict.fromkeys(session.scalars(
+            select(ClusterMember.case_id).where(ClusterMember.workspace_id == incident.workspace_id,
+                                                ClusterMember.cluster_id.in_(ids),
+                                                ClusterMember.case_id.not_in(already))
+            .order_by(ClusterMember.id).limit(limit - linked))))
+        for case in find_cases(session, incident.workspace_id, ids=case_ids) if case_ids else []:
+            linked += _link(session, publisher, incident, case, linked_by="cluster", actor_user_id=None)
+    return linked
+
+
 # --- crisis mode -----------------------------------------------------------------------------------------------
 
 
