@@ -124,7 +124,7 @@ def test_inbox_badge_and_filter(boss_world: tuple[Agent, Agent, World]) -> None:
     assert inbox.text.count('class="badge inc-badge') == 1
     only = agent.get("/inbox?incident=1")
     rows = re.findall(r'id="case-row-(\d+)"', only.text)
-    assert len(rows) == 1 and 'name="incident" value="1"' in only.text
+    assert len(rows) == 1 and '<option value="1" selected>#1 Parcels</option>' in only.text
     assert len(re.findall(r'id="case-row-(\d+)"', agent.get("/inbox/rows?incident=1").text)) == 1
     assert re.findall(r'id="case-row-(\d+)"', agent.get("/inbox?incident=99").text) == []
 

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
 from compris.channels.queries import channel_accounts
-from compris.inbox.queries import SORTS, STATUS_FILTERS, VIEWS, InboxFilter, counts, list_cases
+from compris.inbox.queries import SORTS, STATUS_FILTERS, VIEWS, InboxFilter, counts, list_cases, open_incidents
 from compris.web.deps import PageContext, page_user
 from compris.web.pages import bulk as bulk_pages
 from compris.web.pages.render import render
@@ -71,7 +71,8 @@ def _inbox_vars(ctx: PageContext, f: InboxFilter) -> dict[str, Any]:
 def inbox_page(request: Request, ctx: PageContext = Depends(page_user)) -> Response:
     f = inbox_filter(request)
     accounts = channel_accounts(ctx.session, ctx.user.workspace_id)
-    return render(request, ctx, "inbox.html", accounts=accounts, **_inbox_vars(ctx, f), **bulk_pages.bar_vars(ctx))
+    return render(request, ctx, "inbox.html", accounts=accounts, **_inbox_vars(ctx, f), **bulk_pages.bar_vars(ctx),
+                  incidents=open_incidents(ctx.session, ctx.user.workspace_id))
 
 
 @router.get("/inbox/rows")
