@@ -191,7 +191,8 @@ def volume(session: Session, workspace_id: int, incident: Incident, at: datetime
     first = min(times, default=incident.created_at)
     step = HOUR if end - first <= timedelta(hours=MAX_BARS) else DAY
     start = _floor(min(first, end), step)
-    n = max(1, min(int((end - start) / step) + 1, 31 if step == DAY else MAX_BARS))
+    #: at least 12 hours (or 7 days) shown, so that a young incident's bar stands against the hours before it
+    n = max(12 if step == HOUR else 7, min(int((end - start) / step) + 1, 31 if step == DAY else MAX_BARS))
     start = _floor(end, step) - step * (n - 1)
     counts = [0] * n
     for t in times:
