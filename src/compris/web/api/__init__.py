@@ -15,6 +15,7 @@ from compris.web.api import (
     contacts,
     escalation,
     escalation_followup,
+    listening_alerts,
     mail,
     me,
     messages,
@@ -50,5 +51,6 @@ router.include_router(surveys.router)
 router.include_router(mail.router)
 router.include_router(subscriptions.router)
 router.include_router(raw_events.router)
+router.include_router(listening_alerts.router)
 
 __all__ = ["router"]

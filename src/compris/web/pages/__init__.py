@@ -18,6 +18,7 @@ from compris.web.pages import (
     escalation,
     escalation_followup,
     inbox,
+    listening_alerts,
     mail_admin,
     manual_send,
     portal,
@@ -55,6 +56,7 @@ router.include_router(survey_page.router)
 router.include_router(survey_results.router)
 router.include_router(mail_admin.router)
 router.include_router(subscriptions.router)
+router.include_router(listening_alerts.router)
 router.mount("/static", StaticFiles(directory=STATIC), name="static")
 
 
