@@ -11,7 +11,7 @@ The method (docs/listening.md, "Spike detection"):
 * **Baseline** — the same window one, two… :data:`BASELINE_WEEKS` weeks earlier (same hour of the week), one sample
   per week of history. The largest sample is winsorised to the second largest (a past spike does not raise the
   usual level). Mean ``μ`` and variance ``s²`` of the samples; the variance is at least the Poisson one plus a
-  minimum over-dispersion (``μ + 0.1 μ²``) and is widened by the uncertainty of the mean (``× (1 + 1/n)``).
+  minimum over-dispersion (``μ + 0.03 μ²``) and is widened by the uncertainty of the mean (``× (1 + 1/n)``).
 * **Threshold** — the smallest count whose upper tail probability under a negative binomial with that mean and
   variance (Poisson when not over-dispersed, normal above 500) is at most ``α`` (the sensitivity: 10⁻⁷, 10⁻⁵,
   10⁻³); the window is a spike when its count reaches that threshold, the workspace's minimum count (quiet
@@ -55,7 +55,7 @@ COLD_DAYS = 6
 MIN_DAYS = 2
 QUIET = timedelta(hours=1)
 SHARDS = 4
-MIN_DISPERSION = 0.1
+MIN_DISPERSION = 0.03
 KEYWORD_MIN = 3
 KEYWORDS_SHOWN = 8
 #: how long counters are kept: the baseline's weeks and the window
