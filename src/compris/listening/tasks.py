@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from compris.listening import bulk, incidents
+from compris.listening import (
+    alert_tasks,  # noqa: F401  (alerts: the spike check and the counters' purge)
+    bulk,
+    incidents,
+)
 from compris.worker.queue import JobRun, handler
 
 # --- bulk operations (li-bulk): the job that works a bulk run's pending items -----------------------------------

@@ -20,6 +20,7 @@ from compris.web.pages import (
     escalation_followup,
     inbox,
     incidents,
+    listening_alerts,
     mail_admin,
     manual_send,
     portal,
@@ -59,6 +60,7 @@ router.include_router(survey_results.router)
 router.include_router(mail_admin.router)
 router.include_router(subscriptions.router)
 router.include_router(incidents.router)
+router.include_router(listening_alerts.router)
 router.mount("/static", StaticFiles(directory=STATIC), name="static")
 
 

@@ -10,6 +10,7 @@ from fastapi.responses import Response
 
 from compris.channels.queries import channel_accounts
 from compris.inbox.queries import SORTS, STATUS_FILTERS, VIEWS, InboxFilter, counts, list_cases, open_incidents
+from compris.listening.alert_queries import high_reach_cases
 from compris.web.deps import PageContext, page_user
 from compris.web.pages import bulk as bulk_pages
 from compris.web.pages.render import render
@@ -57,6 +58,7 @@ def _inbox_vars(ctx: PageContext, f: InboxFilter) -> dict[str, Any]:
     return {
         "f": f,
         "rows": rows[:PAGE_SIZE],
+        "high_reach": high_reach_cases(ctx.session, ctx.user.workspace_id, [r.case.id for r in rows[:PAGE_SIZE]]),
         "more": more,
         "page": f.offset // PAGE_SIZE + 1,
         "counts": counts(ctx.session, ctx.user.workspace_id, ctx.user.id, replace(f, limit=1, offset=0)),
