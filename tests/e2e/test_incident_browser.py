@@ -1,11 +1,13 @@
-"""The incident in a real browser: a supervisor opens an incident by hand (the alerts of li-alerts were not on this
-branch yet: the incident starts from the form, with two cases already in the inbox), a new matching message shows
-live in the inbox with the incident's badge, the supervisor confirms the incident, previews and saves the holding
-statement in French and English, sends it (each customer gets it once, in their language, on the sandbox network),
-and resolves the incident with its cases and the closing message. The page stays readable at 390 px."""
+"""The incident in a real browser: a verified customer's complaint raises a high-reach alert that the supervisor sees
+live on the alerts page (li-alerts' part, merged); the supervisor opens an incident from it (its case linked, a
+keyword and another case added), a new matching message shows live in the inbox with the incident's badge, the
+supervisor confirms the incident, previews and saves the holding statement in French and English, sends it (each
+customer gets it once, in their language, on the sandbox network), and resolves the incident with its cases and
+the closing message. The page stays readable at 390 px."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -40,23 +42,31 @@ def test_supervisor_confirms_sends_the_holding_statement_and_resolves(server: Se
     page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
     _sign_in(page, server, boss.email)
 
+    # a verified customer's complaint: the high-reach alert shows live on the alerts page
+    page.goto(f"{server.base}/listening/alerts")
+    expect(page.locator("#live-status")).to_have_attribute("data-state", "on", timeout=10_000)
+    server.simulate("My flight AF1234 was cancelled and nobody answers the phone, disgraceful!", author="bob-stone",
+                    kind="dm")
+    open_from_alert = page.locator("a[href^='/incidents/new?alert=']")
+    expect(open_from_alert).to_have_count(1, timeout=20_000)
+    expect(page.locator("#toast")).to_contain_text("high-reach complaint")
     server.simulate("Mon vol AF1234 est annulé, que faire ?", author="amelie-roux", kind="dm")
-    server.simulate("My flight AF1234 was cancelled, any news?", author="bob-stone", kind="dm")
-    expect(page.locator("#rows .case-row")).to_have_count(2, timeout=20_000)
-    _eventually(lambda: _case_number(server, "My flight AF1234 was cancelled, any news?") is not None)
+    expect(open_from_alert).to_have_count(2, timeout=20_000)  # (a verified customer too)
     first = _case_number(server, "Mon vol AF1234 est annulé, que faire ?")
-    second = _case_number(server, "My flight AF1234 was cancelled, any news?")
+    second = _case_number(server, "My flight AF1234 was cancelled and nobody answers the phone, disgraceful!")
 
-    # open the incident by hand, with the two cases and a keyword for the next ones
-    page.click("nav.nav a[href='/incidents']")
-    page.click("a[href='/incidents/new']")
+    # the incident opens from the alert: its case is linked; a keyword and the other case are added
+    open_from_alert.first.click()
+    page.wait_for_url(f"{server.base}/incidents/new?alert=*")
+    expect(page.locator("input[name=name]")).to_have_value(re.compile("High-reach complaint on case #"))
     page.fill("input[name=name]", "Cancelled trips — AF1234")
     page.fill("input[name=keywords]", "AF1234, cancelled")
     page.fill("input[name=cases]", f"{first} {second}")
     page.click("button[type=submit].primary")
     page.wait_for_url(f"{server.base}/incidents/1?done=opened")
-    expect(page.locator(".inc-status")).to_have_text("Suspected")
     expect(page.locator(".inc-case-table tbody tr")).to_have_count(2)
+    expect(page.locator(".incident-page")).to_contain_text("Opened from an alert")
+    expect(page.locator(".inc-head .inc-status")).to_have_text("Suspected")
 
     # a new matching message: it shows live in the inbox, with the incident's badge
     page.goto(f"{server.base}/inbox")
