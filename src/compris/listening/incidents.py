@@ -163,7 +163,11 @@ def matcher_of(incident: Incident) -> Matcher:
 def open_incidents(session: Session, workspace_id: int) -> list[Matcher]:
     """The workspace's open incidents' matchers, read once per transaction (the ``MessageReceived`` listener runs on
     every inbound message: a workspace without open incidents costs one small indexed query per transaction)."""
-    cache: dict[int, list[Matcher]] = session.info.setdefault(_CACHE, {})
+    transaction = session.get_transaction()
+    held = session.info.get(_CACHE)
+    if held is None or held[0] is not transaction:  # a new transaction of a long-lived session: read again
+        held = session.info[_CACHE] = (transaction, {})
+    cache: dict[int, list[Matcher]] = held[1]
     found = cache.get(workspace_id)
     if found is None:
         rows = session.scalars(select(Incident).where(Incident.workspace_id == workspace_id,
