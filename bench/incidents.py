@@ -2,7 +2,8 @@
 action with every listener: triage, routing, SLA, listening...) with the incidents' listener, against a bare
 baseline where that listener does nothing.
 
-    PYTHONPATH=src .venv/bin/python bench/incidents.py [--messages 200] [--rounds 5] [--incidents 5] [--database sqlite|postgresql]
+    PYTHONPATH=src .venv/bin/python bench/incidents.py [--messages 200] [--rounds 5] [--incidents 5]
+        [--database sqlite|postgresql]
 
 Three setups, run in interleaved rounds on one database (a fresh SQLite file, or a database the bench creates on
 the PostgreSQL cluster at COMPRIS_TEST_PG and drops at the end):
