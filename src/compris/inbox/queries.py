@@ -20,6 +20,8 @@ from compris.models import (
     ChannelAccount,
     Contact,
     Identity,
+    Incident,
+    IncidentCase,
     Message,
     Outbox,
     Tag,
@@ -43,6 +45,8 @@ class InboxFilter:
     offset: int = 0
     #: a tag's name (any case, any accents): only the cases that carry it
     tag: str = ""
+    #: an incident's number: only its cases
+    incident: int | None = None
 
     def __post_init__(self) -> None:
         if self.view not in VIEWS:
@@ -62,6 +66,7 @@ class CaseRow:
     assignee: User | None
     account: ChannelAccount | None
     tags: list[Tag] = field(default_factory=list)
+    incidents: list[Incident] = field(default_factory=list)  # its open incidents
 
 
 def _base(workspace_id: int, f: InboxFilter, user_id: int, *, with_view: bool = True) -> Select[Any]:
@@ -88,6 +93,10 @@ def _base(workspace_id: int, f: InboxFilter, user_id: int, *, with_view: bool = 
                   .where(CaseTag.workspace_id == workspace_id, Tag.workspace_id == workspace_id,
                          Tag.key == tag_filter_key(f.tag)))
         query = query.where(Case.id.in_(tagged))
+    if f.incident is not None:
+        linked = (select(IncidentCase.case_id).join(Incident, Incident.id == IncidentCase.incident_id)
+                  .where(Incident.workspace_id == workspace_id, Incident.number == f.incident))
+        query = query.where(Case.id.in_(linked))
     if with_view:
         if f.view == "mine":
             query = query.where(Case.assignee_id == user_id)
@@ -111,6 +120,7 @@ def list_cases(session: Session, workspace_id: int, user_id: int, f: InboxFilter
     users = _by_id(session, User, {c.assignee_id for c in cases if c.assignee_id})
     accounts = _by_id(session, ChannelAccount, {c.last_channel_account_id for c in cases if c.last_channel_account_id})
     tags = tags_by_case(session, workspace_id, [c.id for c in cases])
+    incidents = incidents_by_case(session, workspace_id, [c.id for c in cases])
     return [
         CaseRow(
             c,
@@ -118,6 +128,7 @@ def list_cases(session: Session, workspace_id: int, user_id: int, f: InboxFilter
             users.get(c.assignee_id) if c.assignee_id else None,
             accounts.get(c.last_channel_account_id) if c.last_channel_account_id else None,
             tags.get(c.id, []),
+            incidents.get(c.id, []),
         )
         for c in cases
     ]
@@ -411,3 +422,27 @@ def tags_by_case(session: Session, workspace_id: int, case_ids: list[int]) -> di
 def tags_of(session: Session, case: Case) -> list[Tag]:
     """One case's tags, by name."""
     return tags_by_case(session, case.workspace_id, [case.id]).get(case.id, [])
+
+
+# --- incidents (issue 16) ----------------------------------------------------------------------------------------
+
+
+def incidents_by_case(session: Session, workspace_id: int, case_ids: list[int]) -> dict[int, list[Incident]]:
+    """The open incidents (suspected or confirmed) of each case named, in one query (the inbox rows' badge)."""
+    out: dict[int, list[Incident]] = {}
+    if not case_ids:
+        return out
+    rows = session.execute(select(IncidentCase.case_id, Incident)
+                           .join(Incident, Incident.id == IncidentCase.incident_id)
+                           .where(Incident.workspace_id == workspace_id, IncidentCase.case_id.in_(case_ids),
+                                  Incident.status.in_(("suspected", "confirmed"))).order_by(Incident.number))
+    for case_id, incident in rows:
+        out.setdefault(case_id, []).append(incident)
+    return out
+
+
+def open_incidents(session: Session, workspace_id: int, limit: int = 50) -> list[Incident]:
+    """The workspace's open incidents, newest first (the inbox's filter by incident)."""
+    return list(session.scalars(select(Incident).where(Incident.workspace_id == workspace_id,
+                                                       Incident.status.in_(("suspected", "confirmed")))
+                                .order_by(Incident.number.desc()).limit(limit)))

@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from compris.kit.errors import NotFound
+from compris.listening import incident_queries as incidents  # noqa: F401  (re-exported: the incidents' reads)
 from compris.models import BulkItem, BulkRun, Case, DeliveryState, Message, User
 
 # --- bulk operations (li-bulk) ---------------------------------------------------------------------------------

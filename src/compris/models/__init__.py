@@ -35,6 +35,7 @@ from compris.models.listening import (
     IncidentStatus,
     Tag,
 )
+from compris.models.listening_alerts import ListeningCount, ListeningSettings, SpikeSensitivity
 from compris.models.mail import MailSettings, MailState, OutgoingMail
 from compris.models.pipeline import Job, JobStatus, Outbox, RawEvent, RawEventStatus
 from compris.models.replies import GuardEvent, ReplySettings, ReplyTemplate, TemplatePurpose
@@ -81,6 +82,8 @@ __all__ = [
     "IncidentStatus",
     "Job",
     "JobStatus",
+    "ListeningCount",
+    "ListeningSettings",
     "LoginAttempt",
     "MailSettings",
     "MailState",
@@ -100,6 +103,7 @@ __all__ = [
     "SlaBreach",
     "SlaPolicy",
     "SlaSettings",
+    "SpikeSensitivity",
     "Survey",
     "SurveySettings",
     "SurveyState",

@@ -19,6 +19,8 @@ from compris.web.pages import (
     escalation,
     escalation_followup,
     inbox,
+    incidents,
+    listening_alerts,
     mail_admin,
     manual_send,
     portal,
@@ -57,6 +59,8 @@ router.include_router(survey_page.router)
 router.include_router(survey_results.router)
 router.include_router(mail_admin.router)
 router.include_router(subscriptions.router)
+router.include_router(incidents.router)
+router.include_router(listening_alerts.router)
 router.mount("/static", StaticFiles(directory=STATIC), name="static")
 
 
