@@ -36,8 +36,8 @@ def test_formats_in_both_languages() -> None:
     assert charts.number(1234567, "en") == "1,234,567"
     assert charts.number(1234567, "fr") == "1\u202f234\u202f567"
     assert charts.number(2.5, "fr", 1) == "2,5"
-    assert charts.percent(0.934, "en") == "93.4%"
-    assert charts.percent(0.934, "fr") == "93,4\u202f%"
+    assert charts.percent(93.4, "en") == "93.4%"
+    assert charts.percent(93.4, "fr") == "93,4\u202f%"
     assert charts.percent(None, "en") == charts.number(None, "fr") == charts.duration(None, "en") == "—"
     assert [charts.duration(s, "en") for s in (12, 720, 3600, 3900, 90000, 86400)] == [
         "12\u00a0s", "12\u00a0min", "1\u00a0h", "1\u00a0h\u00a005", "1\u00a0d\u00a01\u00a0h", "1\u00a0d"]
@@ -65,7 +65,7 @@ def test_labels_are_escaped_everywhere() -> None:
         charts.bars(EVIL, [(EVIL, 3), ("x", 1)], fmt=en),
         charts.histogram(EVIL, [(EVIL, 3), ("x", 1)], lang="en", highlight_until=1),
         charts.heatmap(EVIL, [[1] * 24] * 7, lang="en"),
-        charts.gauge(EVIL, 0.5, 0.9, fmt=en).chart,
+        charts.gauge(EVIL, 50, 90, fmt=en).chart,
         charts.bars(EVIL, [], fmt=en, empty_message=EVIL),
     ]
     for chart in made:
@@ -91,7 +91,7 @@ def test_trend_one_point_and_gaps() -> None:
     root = parse(one)
     circles = list(root.iter(f"{SVG}circle"))
     assert len(circles) == 1 and not list(root.iter(f"{SVG}polyline"))
-    assert float(circles[0].get("cx", "0")) == pytest.approx(58 + (640 - 58 - 16) / 2)  # centred
+    assert float(circles[0].get("cx", "0")) == pytest.approx(62 + (440 - 62 - 12) / 2)  # centred
     assert one.table.rows == (("6 Dec", "5"),)
 
     gap = charts.trend("Rate", ["a", "b", "c", "d", "e"], [1, 2, None, 4, 5], [1, 1, 1, 1, 1], fmt=en, lang="en")
@@ -107,10 +107,12 @@ def test_trend_scale() -> None:
     chart = charts.trend("V", ["a", "b", "c"], [0, 50, 100], fmt=en, lang="en")
     root = parse(chart)
     ys = [float(c.get("cy", "0")) for c in root.iter(f"{SVG}circle")]
-    top, bottom = 16, 260 - 34
+    top, bottom = 14, 230 - 30
     assert ys == pytest.approx([bottom, (top + bottom) / 2, top])
     labels = [t.text for t in root.iter(f"{SVG}text")]
-    assert labels[:5] == ["0", "25", "50", "75", "100"]  # y axis up to a nice top
+    assert labels[:6] == ["0", "20", "40", "60", "80", "100"]  # y axis up to a nice top
+    small = charts.trend("V", ["a"], [1], fmt=en, lang="en", min_top=5)
+    assert [t.text for t in parse(small).iter(f"{SVG}text")][:6] == ["0", "1", "2", "3", "4", "5"]
 
 
 def test_trend_at_most_about_seven_x_labels() -> None:
@@ -132,7 +134,7 @@ def test_bars_widths_follow_values() -> None:
     assert len(markers) == 2
     assert chart.table.rows == (("X", "30", "10"), ("Facebook", "15", "—"), ("Mail", "0", "5"))
     long = charts.bars("B", [("A very long channel account name indeed", 1)], fmt=en)
-    assert ">A very long channel a…</text>" in str(long.svg)
+    assert ">A very long chann…</text>" in str(long.svg)
     assert long.table.rows[0][0] == "A very long channel account name indeed"  # the table keeps it whole
 
 
@@ -168,10 +170,10 @@ def test_heatmap_shades_and_table() -> None:
 
 def test_gauge_met_and_missed() -> None:
     pct = lambda v: charts.percent(v, "en")  # noqa: E731
-    met = charts.gauge("Response rate", 0.93, 0.9, fmt=pct, scale_max=1)
+    met = charts.gauge("Response rate", 93, 90, fmt=pct, scale_max=100)
     missed = charts.gauge("Median first response", 5400, 3600, fmt=lambda v: charts.duration(v, "en"),
                           higher_is_better=False)
-    none = charts.gauge("CSAT", None, 0.8, fmt=pct, scale_max=1, no_data="No data")
+    none = charts.gauge("CSAT", None, 80, fmt=pct, scale_max=100, no_data="No data")
     assert (met.met, missed.met, none.met) == (True, False, None)
     assert met.chart.table.rows == (("93%", "90%", "met"),)
     assert missed.chart.table.rows[0][2] == "missed" and none.chart.table.rows[0] == ("—", "80%", "No data")

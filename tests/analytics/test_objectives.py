@@ -28,11 +28,11 @@ def test_create_update_delete_are_audited(runtime: Runtime, world: World) -> Non
         row = objectives.create_objective(s, runtime.publisher, actor=admin, values=COMPLAINTS_1H)
         oid = row.id
         assert (row.metric, row.target, row.threshold_seconds, row.intent, row.clock) == (
-            "first_response_within", 0.9, 3600, "complaint", "calendar")
+            "first_response_within", 90, 3600, "complaint", "calendar")
         objectives.update_objective(s, runtime.publisher, actor=admin, objective_id=oid,
-                                    values={**COMPLAINTS_1H, "target": "0.95"})
+                                    values={**COMPLAINTS_1H, "target": "95"})
         objectives.update_objective(s, runtime.publisher, actor=admin, objective_id=oid,
-                                    values={**COMPLAINTS_1H, "target": "95"})  # nothing changed: no audit
+                                    values={**COMPLAINTS_1H, "target": "95.0"})  # nothing changed: no audit
         objectives.delete_objective(s, runtime.publisher, actor=admin, objective_id=oid)
     assert [(e.entity, e.action, e.entity_id, e.changes) for e in seen] == [
         ("objective", "created", oid, tuple(sorted(objectives.FIELDS))),
@@ -69,8 +69,8 @@ def test_bad_input_is_refused(values: dict[str, Any], message: str) -> None:
 
 
 def test_targets_and_defaults() -> None:
-    assert objectives.check({"metric": "csat", "target": "85,5"}).target == pytest.approx(0.855)
-    assert objectives.check({"metric": "response_rate", "target": 0.8}).target == 0.8
+    assert objectives.check({"metric": "csat", "target": "85,5"}).target == pytest.approx(85.5)
+    assert objectives.check({"metric": "response_rate", "target": 80}).target == 80
     median = objectives.check({"metric": "first_response_median", "target": "1800", "threshold_seconds": "60"})
     assert (median.target, median.threshold_seconds, median.clock) == (1800, None, "business")
 
@@ -104,10 +104,10 @@ def test_too_many(runtime: Runtime, world: World) -> None:
 
 
 def test_assess() -> None:
-    share = Objective(metric="response_rate", target=0.8)
+    share = Objective(metric="response_rate", target=80)
     time = Objective(metric="first_response_median", target=1800)
-    assert objectives.assess(share, 0.8).met is True
-    assert objectives.assess(share, 0.79).met is False
+    assert objectives.assess(share, 80).met is True
+    assert objectives.assess(share, 79.9).met is False
     assert objectives.assess(time, 1800).met is True
     assert objectives.assess(time, 1801).met is False
     none = objectives.assess(share, None, 0)

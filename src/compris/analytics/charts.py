@@ -40,6 +40,8 @@ HEAT = ("#f1f4fb", "#d3def7", "#a9bff0", "#7b9be6", "#4d74d8", "#2a53bf", "#173a
 EMPTY = "#f5f6f8"
 
 _ids = count(1)
+#: horizontal grid lines above zero on a value axis (with nice_max's tops: round steps)
+TICKS = 5
 
 
 @dataclass(frozen=True)
@@ -75,10 +77,10 @@ def number(value: float | None, lang: str, digits: int = 0) -> str:
 
 
 def percent(value: float | None, lang: str, digits: int = 1) -> str:
-    """A share given as a fraction (``0.934``): ``93.4%`` / ``93,4 %``; ``—`` for no value."""
+    """A share given in percent (``93.4``, as the figures give it): ``93.4%`` / ``93,4 %``; ``—`` for no value."""
     if value is None:
         return "—"
-    text = format_decimal(value * 100, "#,##0" + ("." + "#" * digits if digits else ""), locale=lang)
+    text = format_decimal(value, "#,##0" + ("." + "#" * digits if digits else ""), locale=lang)
     return f"{text}\u202f%" if lang == "fr" else f"{text}%"
 
 
@@ -156,7 +158,7 @@ def _text(x: float, y: float, text: str, *, anchor: str = "start", size: int = 1
             f"{escape(text)}</text>")
 
 
-def _empty(chart_id: str, title: str, message: str, headers: tuple[str, ...], width: int = 600,
+def _empty(chart_id: str, title: str, message: str, headers: tuple[str, ...], width: int = 440,
            height: int = 120) -> Chart:
     body = (f'<rect x="0" y="0" width="{width}" height="{height}" fill="{EMPTY}" rx="6"/>'
             + _text(width / 2, height / 2 + 5, message, anchor="middle", size=14, fill=MUTED))
@@ -178,10 +180,11 @@ def _shorten(text: str, limit: int) -> str:
 def trend(title: str, labels: Sequence[str], current: Sequence[float | None],
           previous: Sequence[float | None] | None = None, *, fmt: Fmt, lang: str,
           current_label: str = "This period", previous_label: str = "Previous period",
-          empty_message: str = "No data for this period", label_header: str = "") -> Chart:
+          empty_message: str = "No data for this period", label_header: str = "", min_top: float = 0) -> Chart:
     """A line per period over the same buckets (``labels``: days or hours, already formatted): the current period
     solid, the previous one dashed (its i-th point is the same offset into the previous period). ``None`` is a
-    gap (no data in that bucket: no answer to measure, say), not a zero."""
+    gap (no data in that bucket: no answer to measure, say), not a zero. The value axis goes at least up to
+    ``min_top`` (5 for counts, so its ticks are whole numbers)."""
     chart_id = _id("trend")
     n = len(labels)
     prev = list(previous) if previous is not None else []
@@ -189,10 +192,10 @@ def trend(title: str, labels: Sequence[str], current: Sequence[float | None],
     values = [v for v in list(current) + prev if v is not None]
     if n == 0 or not values:
         return _empty(chart_id, title, empty_message, headers)
-    width, height = 640, 260
-    left, right, top, bottom = 58, 16, 16, 34
+    width, height = 440, 230
+    left, right, top, bottom = 62, 12, 14, 30
     plot_w, plot_h = width - left - right, height - top - bottom
-    top_value = nice_max(max(values))
+    top_value = nice_max(max(max(values), min_top))
 
     def x(i: int) -> float:
         return left + (plot_w / 2 if n == 1 else plot_w * i / (n - 1))
@@ -201,14 +204,14 @@ def trend(title: str, labels: Sequence[str], current: Sequence[float | None],
         return top + plot_h * (1 - max(v, 0) / top_value)
 
     parts: list[str] = []
-    for k in range(5):  # grid and y labels
-        v = top_value * k / 4
+    for k in range(TICKS + 1):  # grid and y labels
+        v = top_value * k / TICKS
         parts.append(f'<line x1="{left}" x2="{width - right}" y1="{_num(y(v))}" y2="{_num(y(v))}" '
                      f'stroke="{GRID}" stroke-width="1"/>')
-        parts.append(_text(left - 6, y(v) + 4, fmt(v), anchor="end", size=11, fill=MUTED))
-    step = max(1, math.ceil(n / 7))  # at most about 7 x labels, so they never overlap at phone width
+        parts.append(_text(left - 6, y(v) + 4, fmt(v), anchor="end", size=13, fill=MUTED))
+    step = max(1, math.ceil(n / 5))  # at most about 5 x labels, so they never overlap at phone width
     for i in range(0, n, step):
-        parts.append(_text(x(i), height - 12, _shorten(labels[i], 10), anchor="middle", size=11, fill=MUTED))
+        parts.append(_text(x(i), height - 8, _shorten(labels[i], 10), anchor="middle", size=13, fill=MUTED))
 
     def series(points: Sequence[float | None], colour: str, dashed: bool) -> None:
         runs: list[list[tuple[float, float]]] = [[]]
@@ -255,15 +258,15 @@ def bars(title: str, items: Sequence[tuple[str, float | None]], *, fmt: Fmt,
     if not items or not values:
         return _empty(chart_id, title, empty_message, headers)
     row_h, gap = 26, 8
-    width = 640
-    label_w, value_w = 170, 90
+    width = 440
+    label_w, value_w = 150, 70
     plot_w = width - label_w - value_w
     height = len(items) * (row_h + gap) + gap
     top_value = nice_max(max(values))
     parts: list[str] = []
     for i, (label, value) in enumerate(items):
         y0 = gap + i * (row_h + gap)
-        parts.append(_text(label_w - 8, y0 + row_h / 2 + 4, _shorten(label, 22), anchor="end", size=13))
+        parts.append(_text(label_w - 8, y0 + row_h / 2 + 4, _shorten(label, 18), anchor="end", size=14))
         parts.append(f'<rect x="{label_w}" y="{y0}" width="{plot_w}" height="{row_h}" fill="{EMPTY}" rx="3"/>')
         if value is not None and value > 0:
             w = plot_w * min(value, top_value) / top_value
@@ -273,8 +276,8 @@ def bars(title: str, items: Sequence[tuple[str, float | None]], *, fmt: Fmt,
             px = label_w + plot_w * min(max(previous[i] or 0, 0), top_value) / top_value
             parts.append(f'<line x1="{_num(px)}" x2="{_num(px)}" y1="{y0 - 3}" y2="{y0 + row_h + 3}" '
                          f'stroke="{PREVIOUS}" stroke-width="2.5" stroke-dasharray="3 2"/>')
-        parts.append(_text(label_w + plot_w + 8, y0 + row_h / 2 + 4, fmt(value) if value is not None else "—",
-                           size=13, weight="600"))
+        parts.append(_text(label_w + plot_w + 6, y0 + row_h / 2 + 5, fmt(value) if value is not None else "—",
+                           size=14, weight="600"))
     rows = tuple(
         (label, fmt(value) if value is not None else "—")
         + ((_cell(previous, i, fmt),) if previous is not None else ())
@@ -300,10 +303,10 @@ def histogram(title: str, buckets: Sequence[tuple[str, int]], *, lang: str,
     total = sum(c for _, c in buckets)
     if not buckets or total == 0:
         return _empty(chart_id, title, empty_message, headers)
-    width, height = 640, 250
-    left, right, top, bottom = 48, 10, 22, 44
+    width, height = 440, 230
+    left, right, top, bottom = 44, 8, 18, 34
     plot_w, plot_h = width - left - right, height - top - bottom
-    top_value = nice_max(max(c for _, c in buckets))
+    top_value = nice_max(max(max(c for _, c in buckets), TICKS))
     n = len(buckets)
     slot = plot_w / n
     bar_w = slot * 0.78
@@ -312,12 +315,12 @@ def histogram(title: str, buckets: Sequence[tuple[str, int]], *, lang: str,
         'patternTransform="rotate(45)"><rect width="6" height="6" fill="' + PREVIOUS + '"/>'
         '<line x1="0" y1="0" x2="0" y2="6" stroke="#ffffff" stroke-width="2"/></pattern></defs>'
     ]
-    for k in range(5):
-        v = top_value * k / 4
+    for k in range(TICKS + 1):
+        v = top_value * k / TICKS
         yy = top + plot_h * (1 - v / top_value)
         parts.append(f'<line x1="{left}" x2="{width - right}" y1="{_num(yy)}" y2="{_num(yy)}" stroke="{GRID}"/>')
-        parts.append(_text(left - 6, yy + 4, number(v, lang), anchor="end", size=11, fill=MUTED))
-    label_step = max(1, math.ceil(n / 8))
+        parts.append(_text(left - 6, yy + 4, number(v, lang), anchor="end", size=13, fill=MUTED))
+    label_step = max(1, math.ceil(n / 5))
     for i, (label, c) in enumerate(buckets):
         h = plot_h * c / top_value
         bx = left + i * slot + (slot - bar_w) / 2
@@ -327,7 +330,7 @@ def histogram(title: str, buckets: Sequence[tuple[str, int]], *, lang: str,
             parts.append(f'<rect x="{_num(bx)}" y="{_num(top + plot_h - h)}" width="{_num(bar_w)}" '
                          f'height="{_num(max(h, 1))}" fill="{fill}"/>')
         if i % label_step == 0:
-            parts.append(_text(bx + bar_w / 2, height - 26, _shorten(label, 9), anchor="middle", size=11,
+            parts.append(_text(bx + bar_w / 2, height - 12, _shorten(label, 9), anchor="middle", size=13,
                                fill=MUTED))
     if highlight_until is not None and 0 < highlight_until < n:
         tx = left + highlight_until * slot
@@ -356,16 +359,16 @@ def heatmap(title: str, grid: Sequence[Sequence[float]], *, lang: str, fmt: Fmt 
     top_value = max((v for row in cells for v in row), default=0.0)
     if top_value <= 0:
         return _empty(chart_id, title, empty_message, headers)
-    cell, gap = 22, 2
-    left, top = 44, 20
+    cell, gap = 16, 2
+    left, top = 40, 18
     width = left + 24 * cell + 4
     height = top + 7 * cell + 8
     parts: list[str] = []
     for h in range(0, 24, 3):
-        parts.append(_text(left + h * cell + cell / 2, top - 6, f"{h:02d}", anchor="middle", size=11, fill=MUTED))
+        parts.append(_text(left + h * cell + cell / 2, top - 5, f"{h:02d}", anchor="middle", size=12, fill=MUTED))
     for d in range(7):
         yy = top + d * cell
-        parts.append(_text(left - 6, yy + cell / 2 + 4, days[d], anchor="end", size=11, fill=MUTED))
+        parts.append(_text(left - 5, yy + cell / 2 + 4, days[d], anchor="end", size=12, fill=MUTED))
         for h in range(24):
             v = cells[d][h]
             if v <= 0:
@@ -395,11 +398,12 @@ def gauge(title: str, actual: float | None, target: float, *, fmt: Fmt, higher_i
           scale_max: float | None = None, actual_label: str = "Actual", target_label: str = "Objective",
           no_data: str = "No data for this period", met_text: str = "met", missed_text: str = "missed") -> Gauge:
     """A bullet chart: a bar for the actual, a vertical mark for the objective, on a scale from 0 to
-    ``scale_max`` (1 for shares; else a nice value above both). Met (solid) or missed (hatched) also in words."""
+    ``scale_max`` (100 for shares in percent; else a nice value above both). Met (solid) or missed (hatched), also
+    in words."""
     chart_id = _id("gauge")
     top_value = scale_max if scale_max is not None else nice_max(max(target, actual or 0) * 1.15)
     met = None if actual is None else (actual >= target if higher_is_better else actual <= target)
-    width, height = 400, 64
+    width, height = 400, 66
     left, right = 4, 4
     plot_w = width - left - right
     bar_y, bar_h = 8, 22
@@ -420,8 +424,8 @@ def gauge(title: str, actual: float | None, target: float, *, fmt: Fmt, higher_i
                  f'stroke="{TEXT}" stroke-width="3"/>')
     state = no_data if met is None else (met_text if met else missed_text)
     summary = f"{actual_label} {fmt(actual) if actual is not None else '—'} · {target_label} {fmt(target)}"
-    parts.append(_text(left, height - 8, summary, size=13))
-    parts.append(_text(width - right, height - 8, state, anchor="end", size=13,
+    parts.append(_text(left, height - 8, summary, size=15))
+    parts.append(_text(width - right, height - 8, state, anchor="end", size=15,
                        fill=TEXT if met is None else ("#127a3e" if met else TARGET), weight="600"))
     table = ChartTable(title, (actual_label, target_label, ""),
                        ((fmt(actual) if actual is not None else "—", fmt(target), state),))

@@ -23,7 +23,8 @@ from compris.live import Publisher
 from compris.models import Objective, ObjectiveMetric, User
 from compris.triage.labels import INTENTS
 
-#: Shares are fractions (0–1) where higher is better; times are seconds where lower is better.
+#: Shares are percentages (0–100, as the figures give them) where higher is better; times are seconds where lower
+#: is better.
 SHARES: frozenset[str] = frozenset({
     ObjectiveMetric.FIRST_RESPONSE_WITHIN, ObjectiveMetric.RESPONSE_RATE, ObjectiveMetric.ANSWERED_WITHIN,
     ObjectiveMetric.SLA_ATTAINMENT, ObjectiveMetric.CSAT,
@@ -84,8 +85,8 @@ def _number(values: Mapping[str, Any], key: str) -> float | None:
 def check(values: Mapping[str, Any]) -> ObjectiveInput:
     """Validate an objective's fields (untrusted: a form or a JSON body).
 
-    ``target``: for a share, a percentage (``90``) or a fraction (``0.9``) — a value above 1 is read as a
-    percentage; for a time, seconds. ``threshold_seconds``: required by ``first_response_within``, else ignored.
+    ``target``: for a share, a percentage (``90`` for 90 %); for a time, seconds. ``threshold_seconds``: the time
+    limit of ``first_response_within`` (required) and ``answered_within`` (1 h when not given); else ignored.
     """
     metric = _text(values, "metric")
     if metric not in {m.value for m in ObjectiveMetric}:
@@ -94,15 +95,15 @@ def check(values: Mapping[str, Any]) -> ObjectiveInput:
     if target is None:
         raise Invalid("target is required")
     if metric in SHARES:
-        if target > 1:
-            target = target / 100
-        if not 0 < target <= 1:
+        if not 0 < target <= 100:
             raise Invalid("a share's target is between 0 and 100%")
     elif not 0 < target <= MAX_SECONDS:
         raise Invalid("a time's target is between 1 second and 90 days")
     threshold: int | None = None
-    if metric == ObjectiveMetric.FIRST_RESPONSE_WITHIN:
+    if metric in (ObjectiveMetric.FIRST_RESPONSE_WITHIN, ObjectiveMetric.ANSWERED_WITHIN):
         raw = _number(values, "threshold_seconds")
+        if raw is None and metric == ObjectiveMetric.ANSWERED_WITHIN:
+            raw = 3600
         if raw is None:
             raise Invalid("a time limit is required for this objective")
         if not 60 <= raw <= MAX_SECONDS:

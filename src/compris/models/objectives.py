@@ -15,7 +15,7 @@ from compris.models.base import Base, WorkspaceScoped
 
 
 class ObjectiveMetric(enum.StrEnum):
-    """What an objective measures. Shares (``*_within``, rates, CSAT) are fractions 0–1, higher is better; times
+    """What an objective measures. Shares (``*_within``, rates, CSAT) are percentages 0–100, higher is better; times
     (``*_median``, ``*_p90``) are seconds, lower is better."""
 
     FIRST_RESPONSE_WITHIN = "first_response_within"  # share of first responses within ``threshold_seconds``
@@ -29,9 +29,9 @@ class ObjectiveMetric(enum.StrEnum):
 
 
 class Objective(WorkspaceScoped, Base):
-    """One objective: ``metric`` against ``target`` (a fraction for shares, seconds for times), over the cases
+    """One objective: ``metric`` against ``target`` (a percentage for shares, seconds for times), over the cases
     matching the optional ``intent`` / ``network`` filters, measured on the ``clock`` (business or calendar
-    hours). ``threshold_seconds`` is the time limit of a ``first_response_within`` objective."""
+    hours). ``threshold_seconds`` is the time limit of a ``*_within`` objective."""
 
     __tablename__ = "analytics_objectives"
     __table_args__ = (Index("ix_analytics_objectives_ws_position", "workspace_id", "position"),)
