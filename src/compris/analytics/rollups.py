@@ -15,7 +15,7 @@ so two jobs never interleave on one case; rollup rows are upserted in key order 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from typing import Any
@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 from compris import timeline as case_timeline
 from compris.analytics import measures
 from compris.analytics.measures import CaseHistory, Change, Context, Key, Msg
+from compris.db import Database
 from compris.kit.clock import now
 from compris.models import (
     AnalyticsCase,
@@ -260,7 +261,8 @@ def recompute(session: Session, case_ids: Iterable[int], loader: Loader | None =
         return 0
     loader = loader or Loader(session)
     insert = _insert(session)
-    workspace_of = dict(session.execute(select(Case.id, Case.workspace_id).where(Case.id.in_(ids))).tuples())
+    workspace_of = {int(i): int(w) for i, w in session.execute(
+        select(Case.id, Case.workspace_id).where(Case.id.in_(ids)))}
     fresh = [{"workspace_id": ws, "case_id": cid, "entries": [], "computed_at": now()}
              for cid, ws in sorted(workspace_of.items())]
     if fresh:  # a state row for every case, so that the lock below always has a row to hold
@@ -377,3 +379,22 @@ def sample_presence(session: Session, at: datetime | None = None) -> int:
         table: Table = AgentOnline.__table__  # type: ignore[assignment]
         session.execute(_insert(session)(table).on_conflict_do_nothing(index_elements=["user_id", "minute"]), rows)
     return len(rows)
+
+
+def rebuild_all(db: Database, workspace_id: int, since: date | None = None, *, batch: int = BATCH,
+                progress: Callable[[int, int], None] | None = None) -> int:
+    """:func:`rebuild` for the command line: the clearing in one transaction, then one transaction per batch of
+    cases (a rebuild of millions of cases never holds one huge transaction; the rollup job may run meanwhile: each
+    recompute replaces a case's whole contribution, whoever does it first). Returns how many cases."""
+    with db.transaction() as session:
+        if since is None:
+            for model in (AnalyticsDaily, AnalyticsHourly, AnalyticsCase):
+                session.execute(delete(model).where(model.workspace_id == workspace_id))
+        ids = cases_to_rebuild(session, workspace_id, since)
+    done = 0
+    for i in range(0, len(ids), batch):
+        with db.transaction() as session:
+            done += recompute(session, ids[i:i + batch])
+        if progress is not None:
+            progress(done, len(ids))
+    return done
