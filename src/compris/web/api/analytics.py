@@ -202,7 +202,7 @@ def cases(ctx: SupervisorApi, sel: Selected,
                                                         "(slowest first), `resolved`, `breached`, "
                                                         "`dissatisfied`, `backlog`... (docs/analytics.md).")],
           page: Annotated[int, Query(ge=1, le=100_000)] = 1,
-          per_page: Annotated[int, Query(ge=1, le=500)] = 50) -> CasesOut:
+          per_page: Annotated[int, Query(ge=1, le=queries.MAX_PER_PAGE)] = 50) -> CasesOut:
     """Drill-down: the cases a figure counts, one page at a time (case numbers: `GET /cases/{number}`)."""
     found = reports.drill(ctx.session, ctx.user.workspace_id, sel.filters, measure, page=page, per_page=per_page)
     return CasesOut(period=out.period_out(sel.filters), measure=measure, total=found.page.total,

@@ -284,7 +284,7 @@ def export_cases(request: Request, ctx: SupervisorPage) -> Response:
     """Every case behind a figure (all pages, up to 10,000)."""
     selection = reports.parse(ctx.session, ctx.user.workspace_id, _params(request))
     measure = request.query_params.get("measure") or ""
-    found = reports.drill(ctx.session, ctx.user.workspace_id, selection.filters, measure, per_page=10_000)
+    found = reports.drill_all(ctx.session, ctx.user.workspace_id, selection.filters, measure)
     return csv_response(reports.drill_table(found), _filename(f"cases-{measure}", selection))
 
 
