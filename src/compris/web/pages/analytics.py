@@ -144,7 +144,7 @@ def build_charts(board: reports.Dashboard, fmt: Fmt) -> dict[str, charts.Chart]:
     out = {
         "volume": line(_("Customer messages"), trend_points, board.volume_before.trend_messages, fmt.num, header,
                        5),
-        "rate": line(_("Response rate"), board.rate.trend, board.rate_before.trend, fmt.pct, header),
+        "rate": line(_("Response rate"), board.rate.trend, board.rate_before.trend, fmt.pct, header, 100),
         "first_response": line(_("First response, median"), board.times.trend_first_response,
                                board.times_before.trend_first_response, fmt.dur, header),
     }
