@@ -138,6 +138,22 @@ def nice_max(value: float) -> float:
     return float(10.0 ** (exponent + 1))  # pragma: no cover - the loop always returns
 
 
+#: round steps for a time axis (seconds): 10 s … 30 days
+_TIME_STEPS = (10, 20, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400, 172800, 432000,
+               864000, 2592000)
+
+
+def nice_duration_max(seconds: float) -> float:
+    """The top of a time axis: :data:`TICKS` round steps (1, 2, 5, 10, 15, 30 min, 1, 2, 3, 6, 12 h, days…) at or
+    above ``seconds``, so every tick reads as a whole duration."""
+    if seconds <= 0 or not math.isfinite(seconds):
+        return float(TICKS * _TIME_STEPS[0])
+    for step in _TIME_STEPS:
+        if step * TICKS >= seconds:
+            return float(step * TICKS)
+    return nice_max(seconds)
+
+
 def _svg(chart_id: str, title: str, width: int, height: int, body: str, desc: str = "") -> Markup:
     t = escape(title)
     described = f' aria-describedby="{chart_id}-desc"' if desc else ""
@@ -180,11 +196,12 @@ def _shorten(text: str, limit: int) -> str:
 def trend(title: str, labels: Sequence[str], current: Sequence[float | None],
           previous: Sequence[float | None] | None = None, *, fmt: Fmt, lang: str,
           current_label: str = "This period", previous_label: str = "Previous period",
-          empty_message: str = "No data for this period", label_header: str = "", min_top: float = 0) -> Chart:
+          empty_message: str = "No data for this period", label_header: str = "", min_top: float = 0,
+          durations: bool = False) -> Chart:
     """A line per period over the same buckets (``labels``: days or hours, already formatted): the current period
     solid, the previous one dashed (its i-th point is the same offset into the previous period). ``None`` is a
     gap (no data in that bucket: no answer to measure, say), not a zero. The value axis goes at least up to
-    ``min_top`` (5 for counts, so its ticks are whole numbers)."""
+    ``min_top`` (5 for counts, so its ticks are whole numbers); with ``durations``, its ticks are round durations."""
     chart_id = _id("trend")
     n = len(labels)
     prev = list(previous) if previous is not None else []
@@ -195,7 +212,7 @@ def trend(title: str, labels: Sequence[str], current: Sequence[float | None],
     width, height = 440, 230
     left, right, top, bottom = 62, 12, 14, 30
     plot_w, plot_h = width - left - right, height - top - bottom
-    top_value = nice_max(max(max(values), min_top))
+    top_value = (nice_duration_max if durations else nice_max)(max(max(values), min_top))
 
     def x(i: int) -> float:
         return left + (plot_w / 2 if n == 1 else plot_w * i / (n - 1))
@@ -266,7 +283,7 @@ def bars(title: str, items: Sequence[tuple[str, float | None]], *, fmt: Fmt,
     parts: list[str] = []
     for i, (label, value) in enumerate(items):
         y0 = gap + i * (row_h + gap)
-        parts.append(_text(label_w - 8, y0 + row_h / 2 + 4, _shorten(label, 18), anchor="end", size=14))
+        parts.append(_text(0, y0 + row_h / 2 + 5, _shorten(label, 17), size=13))
         parts.append(f'<rect x="{label_w}" y="{y0}" width="{plot_w}" height="{row_h}" fill="{EMPTY}" rx="3"/>')
         if value is not None and value > 0:
             w = plot_w * min(value, top_value) / top_value

@@ -138,7 +138,7 @@ def build_charts(board: reports.Dashboard, fmt: Fmt) -> dict[str, charts.Chart]:
              header: str, min_top: float = 0) -> charts.Chart:
         return charts.trend(title, [_point_label(p.at, hourly, lang) for p in now], [p.value for p in now],
                             [p.value for p in before], fmt=f, lang=lang, label_header=header, min_top=min_top,
-                            **common)
+                            durations=f == fmt.dur, **common)
 
     header = _("Hour") if hourly else _("Day")
     out = {
