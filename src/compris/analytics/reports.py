@@ -32,6 +32,8 @@ DEFAULT_PRESET = "30d"
 #: the query parameters a report understands (anything else is ignored)
 PARAMS: tuple[str, ...] = ("period", "from", "to", "network", "account", "team", "agent", "intent", "language",
                            "sentiment", "visibility", "clock")
+#: the days a custom period may cover (its previous period and time zone arithmetic stay within Python's dates)
+EARLIEST, LATEST = date(2000, 1, 1), date(2999, 12, 31)
 _NETWORK = re.compile(r"^[a-z0-9_-]{1,32}$")
 
 
@@ -113,6 +115,9 @@ def parse(session: Session, workspace_id: int, params: Mapping[str, str], *, tod
             start = end - timedelta(days=29)
         elif end is None:
             end = max(start, min(today, start + timedelta(days=29)))
+        if start < EARLIEST or end > LATEST:
+            raise Invalid.of("dates are between %(first)s and %(last)s", first=EARLIEST.isoformat(),
+                             last=LATEST.isoformat())
         if end < start:
             raise Invalid("the period ends before it starts")
         if (end - start).days + 1 > queries.MAX_DAYS:
