@@ -213,6 +213,7 @@ def test_french(settings: Settings, runtime: Runtime, world: World, monkeypatch:
     assert "<h1>Rapports</h1>" in page and "Taux de réponse" in page
     assert tile(page, "response_rate") == "90\u202f%"
     assert "20\u00a0min" in page and "Période précédente" in page
+    assert "Afficher sous forme de tableau" in page and "Show as a table" not in page  # the charts' macro too
     bad = browser.get("/reports?period=fortnight")
     assert bad.status_code == 422 and "période inconnue fortnight" in bad.text
     assert "Objectifs" in browser.get("/reports/objectives").text

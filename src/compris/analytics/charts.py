@@ -225,10 +225,10 @@ def trend(title: str, labels: Sequence[str], current: Sequence[float | None],
         v = top_value * k / TICKS
         parts.append(f'<line x1="{left}" x2="{width - right}" y1="{_num(y(v))}" y2="{_num(y(v))}" '
                      f'stroke="{GRID}" stroke-width="1"/>')
-        parts.append(_text(left - 6, y(v) + 4, fmt(v), anchor="end", size=13, fill=MUTED))
+        parts.append(_text(left - 6, y(v) + 4, fmt(v), anchor="end", size=14, fill=MUTED))
     step = max(1, math.ceil(n / 5))  # at most about 5 x labels, so they never overlap at phone width
     for i in range(0, n, step):
-        parts.append(_text(x(i), height - 8, _shorten(labels[i], 10), anchor="middle", size=13, fill=MUTED))
+        parts.append(_text(x(i), height - 8, _shorten(labels[i], 10), anchor="middle", size=14, fill=MUTED))
 
     def series(points: Sequence[float | None], colour: str, dashed: bool) -> None:
         runs: list[list[tuple[float, float]]] = [[]]
@@ -283,7 +283,7 @@ def bars(title: str, items: Sequence[tuple[str, float | None]], *, fmt: Fmt,
     parts: list[str] = []
     for i, (label, value) in enumerate(items):
         y0 = gap + i * (row_h + gap)
-        parts.append(_text(0, y0 + row_h / 2 + 5, _shorten(label, 17), size=13))
+        parts.append(_text(0, y0 + row_h / 2 + 5, _shorten(label, 17), size=14))
         parts.append(f'<rect x="{label_w}" y="{y0}" width="{plot_w}" height="{row_h}" fill="{EMPTY}" rx="3"/>')
         if value is not None and value > 0:
             w = plot_w * min(value, top_value) / top_value
@@ -336,7 +336,7 @@ def histogram(title: str, buckets: Sequence[tuple[str, int]], *, lang: str,
         v = top_value * k / TICKS
         yy = top + plot_h * (1 - v / top_value)
         parts.append(f'<line x1="{left}" x2="{width - right}" y1="{_num(yy)}" y2="{_num(yy)}" stroke="{GRID}"/>')
-        parts.append(_text(left - 6, yy + 4, number(v, lang), anchor="end", size=13, fill=MUTED))
+        parts.append(_text(left - 6, yy + 4, number(v, lang), anchor="end", size=14, fill=MUTED))
     label_step = max(1, math.ceil(n / 5))
     for i, (label, c) in enumerate(buckets):
         h = plot_h * c / top_value
@@ -347,7 +347,7 @@ def histogram(title: str, buckets: Sequence[tuple[str, int]], *, lang: str,
             parts.append(f'<rect x="{_num(bx)}" y="{_num(top + plot_h - h)}" width="{_num(bar_w)}" '
                          f'height="{_num(max(h, 1))}" fill="{fill}"/>')
         if i % label_step == 0:
-            parts.append(_text(bx + bar_w / 2, height - 12, _shorten(label, 9), anchor="middle", size=13,
+            parts.append(_text(bx + bar_w / 2, height - 12, _shorten(label, 9), anchor="middle", size=14,
                                fill=MUTED))
     if highlight_until is not None and 0 < highlight_until < n:
         tx = left + highlight_until * slot
