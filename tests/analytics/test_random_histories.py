@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -17,9 +18,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from compris.analytics import measures, rollups
+from compris.analytics import measures, queries, rollups
 from compris.models import Case, CaseStatus, Message, Survey
-from tests.analytics.helpers import catch_up, event, message, new_case, rebuild, snapshot
+from tests.analytics.helpers import catch_up, event, message, new_case, period, rebuild, snapshot
 from tests.conftest import World
 
 START = datetime(2026, 3, 27, 20, 0, tzinfo=UTC)  # a Friday evening, across the change to summer time in Paris
@@ -174,5 +175,24 @@ def test_incremental_rollups_equal_a_rebuild(world_factory: Callable[[str], Worl
                 cell[1] += total
         assert rollups.rollup_sums(s, world.workspace_id) == {
             m: (int(n), round(t, 3)) for m, (n, t) in expected.items() if n or t}
+    # a figure read from the slices is the figure read from the full cubes
+    days = period(START.date() - timedelta(days=1), START.date() + timedelta(days=12))
+    with world.runtime.db.transaction() as s:
+        for f in (days, replace(days, team_id=101), replace(days, agent_id=world.agent.id),
+                  replace(days, intent="question"), replace(days, network="sandbox"), replace(days, language="fr"),
+                  replace(days, visibility="private", clock="business"), replace(days, team_id=102, intent="spam")):
+            sliced = figures(s, world.workspace_id, f)
+            queries.FORCE_CUBES = True
+            try:
+                assert figures(s, world.workspace_id, f) == sliced, f
+            finally:
+                queries.FORCE_CUBES = False
     rebuild(world)
     assert snapshot(world) == kept
+
+
+def figures(s: Any, workspace_id: int, f: Any) -> tuple[Any, ...]:
+    return (queries.volume(s, workspace_id, f), queries.response_rate(s, workspace_id, f),
+            queries.response_rate(s, workspace_id, f, target_s=900), queries.response_times(s, workspace_id, f),
+            queries.sla(s, workspace_id, f), queries.csat(s, workspace_id, f), queries.agents(s, workspace_id, f),
+            queries.heatmap(s, workspace_id, f), queries.escalations(s, workspace_id, f))

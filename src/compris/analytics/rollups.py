@@ -36,6 +36,7 @@ from compris.models import (
     AnalyticsDaily,
     AnalyticsDirty,
     AnalyticsHourly,
+    AnalyticsSlice,
     Case,
     CaseEvent,
     ChannelAccount,
@@ -227,19 +228,50 @@ def _row(workspace_id: int, key: Key, n: float, total: float, hourly: bool) -> d
     return row
 
 
+#: the dimensions a slice is cut by (every fact), and those of the volume only (customer messages)
+SLICE_DIMS = ("network", "account", "team", "agent", "intent", "language")
+VOLUME_SLICE_DIMS = ("visibility", "sentiment", "topic")
+_KEY_INDEX = {name: i for i, name in enumerate(measures.KEY_FIELDS)}
+_SLICE_FIELD = {"network": "network", "account": "channel_account_id", "team": "team_id", "agent": "agent_id",
+                "intent": "intent", "language": "language", "visibility": "visibility", "sentiment": "sentiment",
+                "topic": "topic"}
+
+
+def slice_value(value: object) -> str:
+    """A dimension's value as a slice stores it: ids as text, none as ``""``."""
+    if value is None or value == 0 or value == "":
+        return ""
+    return str(value)
+
+
+def _slices(key: Key) -> list[tuple[str, str]]:
+    metric = key[_KEY_INDEX["metric"]]
+    dims = SLICE_DIMS + (VOLUME_SLICE_DIMS if metric == measures.MSG_IN else ())
+    return [("", "")] + [(d, slice_value(key[_KEY_INDEX[_SLICE_FIELD[d]]])) for d in dims]
+
+
 def apply_delta(session: Session, workspace_id: int, delta: dict[Key, list[float]]) -> None:
-    """Add ``delta`` to the rollups (upserts in key order)."""
+    """Add ``delta`` to the rollups: the daily cube, the hourly cube (volume) and the slices (upserts in key
+    order)."""
     if not delta:
         return
     daily: dict[Key, list[float]] = defaultdict(lambda: [0.0, 0.0])
     hourly: list[tuple[Key, list[float]]] = []
+    slices: dict[tuple[str, str, str, str, int, int, int], list[float]] = defaultdict(lambda: [0.0, 0.0])
     for key, (n, total) in delta.items():
+        metric = key[12]
         day_key: Key = (key[0], 0, *key[2:])  # type: ignore[assignment]
         cell = daily[day_key]
         cell[0] += n
         cell[1] += total
-        if key[12] in measures.HOURLY_METRICS:
+        is_hourly = metric in measures.HOURLY_METRICS
+        if is_hourly:
             hourly.append((key, [n, total]))
+        hour = key[1] if is_hourly else -1
+        for dim, value in _slices(key):
+            s_cell = slices[(metric, dim, value, key[0], hour, key[11], key[13])]
+            s_cell[0] += n
+            s_cell[1] += total
     insert = _insert(session)
     for model, cells, is_hourly in ((AnalyticsDaily, sorted(daily.items()), False),
                                     (AnalyticsHourly, sorted(hourly), True)):
@@ -251,6 +283,16 @@ def apply_delta(session: Session, workspace_id: int, delta: dict[Key, list[float
         elements = ["workspace_id", "metric", "day", *(["hour"] if is_hourly else []), *DIMENSIONS, "bucket"]
         stmt = stmt.on_conflict_do_update(index_elements=elements, set_={
             "n": table.c.n + stmt.excluded.n, "total": table.c.total + stmt.excluded.total})
+        session.execute(stmt, rows)
+    rows = [{"workspace_id": workspace_id, "metric": m, "dim": d, "value": v[:64], "day": date.fromisoformat(day),
+             "hour": hour, "policy_id": policy, "bucket": bucket, "n": int(c[0]), "total": float(c[1])}
+            for (m, d, v, day, hour, policy, bucket), c in sorted(slices.items()) if c[0] or c[1]]
+    if rows:
+        table = AnalyticsSlice.__table__  # type: ignore[assignment]
+        stmt = insert(table)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["workspace_id", "metric", "dim", "value", "day", "hour", "policy_id", "bucket"],
+            set_={"n": table.c.n + stmt.excluded.n, "total": table.c.total + stmt.excluded.total})
         session.execute(stmt, rows)
 
 
@@ -344,7 +386,7 @@ def rebuild(session: Session, workspace_id: int, since: date | None = None, *, b
     recomputed. With ``since``: the cases changed since that day are recomputed (exact, as each recompute replaces
     the case's whole contribution). Runs in the caller's transaction; returns how many cases were computed."""
     if since is None:
-        for model in (AnalyticsDaily, AnalyticsHourly, AnalyticsCase, AnalyticsDirty):
+        for model in (AnalyticsDaily, AnalyticsHourly, AnalyticsSlice, AnalyticsCase, AnalyticsDirty):
             session.execute(delete(model).where(model.workspace_id == workspace_id))
     ids = cases_to_rebuild(session, workspace_id, since)
     loader = Loader(session)
@@ -388,7 +430,7 @@ def rebuild_all(db: Database, workspace_id: int, since: date | None = None, *, b
     recompute replaces a case's whole contribution, whoever does it first). Returns how many cases."""
     with db.transaction() as session:
         if since is None:
-            for model in (AnalyticsDaily, AnalyticsHourly, AnalyticsCase):
+            for model in (AnalyticsDaily, AnalyticsHourly, AnalyticsSlice, AnalyticsCase):
                 session.execute(delete(model).where(model.workspace_id == workspace_id))
         ids = cases_to_rebuild(session, workspace_id, since)
     done = 0
