@@ -115,10 +115,18 @@ def test_trend_scale() -> None:
     assert [t.text for t in parse(small).iter(f"{SVG}text")][:6] == ["0", "1", "2", "3", "4", "5"]
 
 
-@pytest.mark.parametrize(("value", "top"), [(0, 50), (45, 50), (80, 100), (700, 1500), (3600, 4500),
+@pytest.mark.parametrize(("value", "top"), [(0, 50), (45, 50), (80, 300), (700, 1500), (3600, 4500),
                                             (5000, 9000), (40000, 54000), (86400 * 3, 86400 * 5)])
 def test_time_axis_steps(value: float, top: float) -> None:
     assert charts.nice_duration_max(value) == top
+
+
+@given(st.floats(min_value=1, max_value=3e7))
+def test_time_axis_ticks_read_exactly(value: float) -> None:
+    top = charts.nice_duration_max(value)
+    ticks = [top * k / charts.TICKS for k in range(1, charts.TICKS + 1)]
+    texts = [charts.duration(t, "en") for t in ticks]
+    assert len(set(texts)) == len(texts), texts  # no two ticks read alike
 
 
 def test_time_axis_labels_are_whole_durations() -> None:

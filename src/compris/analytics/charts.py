@@ -138,9 +138,10 @@ def nice_max(value: float) -> float:
     return float(10.0 ** (exponent + 1))  # pragma: no cover - the loop always returns
 
 
-#: round steps for a time axis (seconds): 10 s … 30 days
-_TIME_STEPS = (10, 20, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400, 172800, 432000,
-               864000, 2592000)
+#: round steps for a time axis (seconds), 10 s … 30 days, chosen so that every multiple reads exactly in
+#: :func:`duration` (no 20 s step: 80 s would read "1 min")
+_TIME_STEPS = (10, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400, 172800, 432000, 864000,
+               2592000)
 
 
 def nice_duration_max(seconds: float) -> float:
