@@ -217,3 +217,28 @@ def test_french(settings: Settings, runtime: Runtime, world: World, monkeypatch:
     bad = browser.get("/reports?period=fortnight")
     assert bad.status_code == 422 and "période inconnue fortnight" in bad.text
     assert "Objectifs" in browser.get("/reports/objectives").text
+
+
+def test_every_table_exports(settings: Settings, runtime: Runtime, world: World,
+                             monkeypatch: pytest.MonkeyPatch) -> None:
+    stub.install(monkeypatch)
+    browser = Agent(make_client(settings, runtime), world.admin.email)
+    query = "period=custom&from=2026-11-01&to=2026-11-03"
+    for name in ("agents", "teams", "sla", "trend", "heatmap", "objectives", "guard", "by_network", "by_account",
+                 "by_visibility", "by_intent", "by_sentiment", "by_language", "by_topic", "by_hour"):
+        response = browser.get(f"/reports/export/{name}.csv?{query}")
+        assert response.status_code == 200, name
+        assert (f'filename="compris-{name}-2026-11-01-2026-11-03.csv"'
+                in response.headers["content-disposition"]), name
+        assert rows(response)[0], name
+    trend = rows(browser.get(f"/reports/export/trend.csv?{query}"))
+    assert trend[0] == ["at", "messages", "new_cases", "response_rate_percent", "median_first_response_s",
+                        "median_resolution_s", "csat_percent"]
+    assert [r[0][:10] for r in trend[1:]] == ["2026-11-01", "2026-11-02", "2026-11-03"]
+    assert trend[1][1:3] == ["10", "3"] and trend[3][1] == ""  # a gap stays empty, not 0
+    heat = rows(browser.get(f"/reports/export/heatmap.csv?{query}"))
+    assert heat[0][:3] == ["weekday", "h00", "h01"] and heat[1][10] == "30" and len(heat) == 8
+    sla = rows(browser.get(f"/reports/export/sla.csv?{query}"))
+    assert sla[1] == ["first_response", "1", "Standard", "45", "5", "90.0"]
+    intents = rows(browser.get(f"/reports/export/by_intent.csv?{query}"))
+    assert intents[1:] == [["complaint", "complaint", "70", "35"], ["question", "question", "50", "25"]]
