@@ -47,7 +47,7 @@ from compris.analytics.figures import (
     Slice,
     Volume,
 )
-from compris.analytics.rollups import slice_value, workspace_zone
+from compris.analytics.rollups import UNSLICED, slice_value, workspace_zone
 from compris.kit.errors import Invalid
 from compris.models import (
     ACTIVE_STATUSES,
@@ -173,7 +173,7 @@ def grouped(session: Session, workspace_id: int, filters: Filters, metrics: Sequ
     dims = [b for b in by if b in CUBE_COLUMN]
     wanted = [d for d, _v in active] + dims
     sliced = _ALWAYS_SLICED | (_VOLUME_SLICED if set(metrics) <= {measures.MSG_IN} else frozenset())
-    if not FORCE_CUBES and len(wanted) <= 1 and all(d in sliced for d in wanted):
+    if not FORCE_CUBES and len(wanted) <= 1 and all(d in sliced for d in wanted) and not UNSLICED & set(metrics):
         s = AnalyticsSlice
         dim, value = (active[0] if active else (dims[0], None) if dims else ("", ""))
         columns: dict[str, Any] = {"metric": s.metric, "day": s.day, "hour": s.hour, "bucket": s.bucket,
