@@ -328,7 +328,7 @@ def response_rate(session: Session, workspace_id: int, filters: Filters, *,
     """Share of the customer messages needing a response that got one, and within ``target_s`` (exact for the
     default target and the round targets of ``buckets.ROUND_TARGETS``; else counted up to the boundary below)."""
     if target_s <= 0:
-        raise Invalid("the target must be positive")
+        raise Invalid.of("The target must be positive.")
     tz = zone(session, workspace_id)
     sums = _sums(session, workspace_id, filters, (measures.NEEDS, measures.RESPONDED, measures.IN_TARGET))
     if target_s == DEFAULT_TARGET_S:
@@ -620,9 +620,9 @@ def cases_behind(session: Session, workspace_id: int, filters: Filters, measure:
     try:
         measure = Measure(measure)
     except ValueError:
-        raise Invalid(f"unknown measure {measure!r}") from None
+        raise Invalid.of("Unknown figure: %(measure)s.", measure=str(measure)) from None
     if page < 1 or not 1 <= per_page <= MAX_PER_PAGE:
-        raise Invalid(f"page from 1, per_page from 1 to {MAX_PER_PAGE}")
+        raise Invalid.of("Pages start at 1, with 1 to %(max)s cases a page.", max=MAX_PER_PAGE)
     if measure in (Measure.BACKLOG, Measure.UNASSIGNED):
         conditions = [*_case_filters(workspace_id, filters),
                       Case.status.in_([s.value for s in ACTIVE_STATUSES])]
