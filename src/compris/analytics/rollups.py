@@ -406,10 +406,12 @@ def rebuild(session: Session, workspace_id: int, since: date | None = None, *, b
 
 
 def rollup_sums(session: Session, workspace_id: int) -> dict[str, tuple[int, float]]:
-    """``metric -> (n, total)`` over the whole daily rollup (the checks and tests compare these)."""
-    return {str(m): (int(n or 0), round(float(t or 0), 3)) for m, n, t in session.execute(
+    """``metric -> (n, total)`` over the whole daily rollup, metrics that sum to nothing left out (the checks and
+    tests compare these)."""
+    sums = {str(m): (int(n or 0), round(float(t or 0), 3)) for m, n, t in session.execute(
         select(AnalyticsDaily.metric, func.sum(AnalyticsDaily.n), func.sum(AnalyticsDaily.total))
         .where(AnalyticsDaily.workspace_id == workspace_id).group_by(AnalyticsDaily.metric))}
+    return {m: v for m, v in sums.items() if v != (0, 0.0)}
 
 
 # --- time online --------------------------------------------------------------------------------------------------
@@ -448,4 +450,8 @@ def rebuild_all(db: Database, workspace_id: int, since: date | None = None, *, b
             done += recompute(session, ids[i:i + batch])
         if progress is not None:
             progress(done, len(ids))
+    with db.transaction() as session:  # cells a recompute brought back to nothing
+        for model in (AnalyticsDaily, AnalyticsHourly, AnalyticsSlice):
+            session.execute(delete(model).where(model.workspace_id == workspace_id, model.n == 0,
+                                                model.total == 0))
     return done
