@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import func, select
 
 from compris.analytics import queries, rollups, tasks
-from compris.models import AgentOnline, AgentProfile, Presence
+from compris.models import AgentOnline, AgentProfile, AnalyticsDirty, Case, Presence
 from compris.worker.queue import HANDLERS, LANES, PERIODIC, enqueue
 from tests.analytics.conftest import Network
 from tests.analytics.helpers import dirty, period
@@ -51,3 +51,20 @@ def test_time_online_is_sampled_once_per_agent_and_minute(world: World) -> None:
         assert s.scalar(select(func.count()).select_from(AgentOnline)) == 2
         people = queries.agents(s, world.workspace_id, period(MONDAY.date()))
     assert [(r.id, r.online_s) for r in people.agents] == [(world.agent.id, 120.0)]
+
+
+def test_a_case_is_marked_once_per_transaction(world: World, network: Network) -> None:
+    with frozen(MONDAY):
+        customer_writes(world, "Hello")
+    with world.runtime.db.transaction() as s:
+        s.execute(AnalyticsDirty.__table__.delete())  # type: ignore[attr-defined]
+        case_id = s.scalar(select(Case.id))
+        assert case_id is not None
+        for _ in range(3):
+            rollups.mark_dirty(s, world.workspace_id, [case_id, case_id])
+        with s.begin_nested():  # a savepoint keeps its own marks (it may roll back)
+            rollups.mark_dirty(s, world.workspace_id, [case_id])
+    assert dirty(world) == 2
+    with world.runtime.db.transaction() as s:
+        rollups.mark_dirty(s, world.workspace_id, [case_id])  # a new transaction marks again
+    assert dirty(world) == 3

@@ -72,11 +72,23 @@ def workspace_zone(name: str | None) -> ZoneInfo:
 # --- marking ----------------------------------------------------------------------------------------------------
 
 
+_MARKED = "compris.analytics.marked"
+
+
 def mark_dirty(session: Session, workspace_id: int, case_ids: Iterable[int]) -> None:
-    """Ask for these cases to be recomputed (a plain insert: cheap, never blocks)."""
-    rows = [{"workspace_id": workspace_id, "case_id": int(c), "marked_at": now()} for c in set(case_ids)]
-    if rows:
-        session.execute(AnalyticsDirty.__table__.insert(), rows)  # type: ignore[attr-defined]
+    """Ask for these cases to be recomputed (a plain insert: cheap, never blocks), once per case and transaction
+    (the inbound job emits several events about one case; a savepoint keeps its own marks, as it may roll back)."""
+    transaction = session.get_nested_transaction() or session.get_transaction()
+    marked: tuple[object, set[int]] | None = session.info.get(_MARKED)
+    if marked is None or marked[0] is not transaction:
+        marked = (transaction, set())
+        session.info[_MARKED] = marked
+    new = {int(c) for c in case_ids} - marked[1]
+    if not new:
+        return
+    marked[1].update(new)
+    rows = [{"workspace_id": workspace_id, "case_id": c, "marked_at": now()} for c in sorted(new)]
+    session.execute(AnalyticsDirty.__table__.insert(), rows)  # type: ignore[attr-defined]
 
 
 # --- loading ------------------------------------------------------------------------------------------------------
