@@ -363,6 +363,47 @@ def recompute(session: Session, case_ids: Iterable[int], loader: Loader | None =
     return len(ids)
 
 
+def compute_fresh(session: Session, case_ids: Iterable[int], loader: Loader | None = None) -> int:
+    """:func:`recompute` for cases with no stored contribution (a rebuild from scratch): the states are inserted in
+    bulk, and a case the live job counted meanwhile (its state exists) is left as that job left it. Returns how
+    many cases were counted here."""
+    ids = sorted({int(c) for c in case_ids})
+    if not ids:
+        return 0
+    loader = loader or Loader(session)
+    histories = loader.histories(ids)
+    results = {cid: measures.contribution(h, loader.context(h)) for cid, h in histories.items()}
+    rows = [{"workspace_id": histories[cid].workspace_id, "case_id": cid, "entries": r.as_rows(),
+             "computed_at": now(), **vars(r.summary)} for cid, r in sorted(results.items())]
+    if not rows:
+        return 0
+    table: Table = AnalyticsCase.__table__  # type: ignore[assignment]
+    inserted = {int(c) for c in session.scalars(
+        _insert(session)(table).on_conflict_do_nothing(index_elements=["case_id"]).returning(table.c.case_id),
+        rows)} if session.get_bind().dialect.name == "postgresql" else _insert_each(session, table, rows)
+    deltas: dict[int, dict[Key, list[float]]] = defaultdict(dict)
+    for cid in sorted(inserted):
+        target = deltas[histories[cid].workspace_id]
+        for key, value in results[cid].entries.items():
+            cell = target.setdefault(key, [0.0, 0.0])
+            cell[0] += value[0]
+            cell[1] += value[1]
+    for workspace_id, delta in deltas.items():
+        apply_delta(session, workspace_id, delta)
+    return len(inserted)
+
+
+def _insert_each(session: Session, table: Table, rows: list[dict[str, Any]]) -> set[int]:
+    """SQLite: which rows an ``INSERT … ON CONFLICT DO NOTHING`` took (its executemany returns no rows); a single
+    writer holds the database, so the existing states are read first."""
+    existing = set(session.scalars(select(AnalyticsCase.case_id).where(
+        AnalyticsCase.case_id.in_([r["case_id"] for r in rows]))))
+    fresh = [r for r in rows if r["case_id"] not in existing]
+    if fresh:
+        session.execute(table.insert(), fresh)
+    return {int(r["case_id"]) for r in fresh}
+
+
 def _store(state: AnalyticsCase, result: measures.Contribution) -> None:
     state.entries = result.as_rows()
     state.computed_at = now()
@@ -459,7 +500,12 @@ def rebuild_all(db: Database, workspace_id: int, since: date | None = None, *, b
     done = 0
     for i in range(0, len(ids), batch):
         with db.transaction() as session:
-            done += recompute(session, ids[i:i + batch])
+            chunk = ids[i:i + batch]
+            if since is None:  # nothing stored for these cases: no old contribution to read or lock
+                compute_fresh(session, chunk)
+                done += len(chunk)
+            else:
+                done += recompute(session, chunk)
         if progress is not None:
             progress(done, len(ids))
     with db.transaction() as session:  # cells a recompute brought back to nothing
