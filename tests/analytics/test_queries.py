@@ -24,11 +24,11 @@ def test_filters_period_and_previous() -> None:
     prev = f.previous()
     assert (prev.start, prev.end, prev.network) == (date(2026, 1, 29), date(2026, 2, 28), "x")
     assert prev.days == f.days == 31
-    with pytest.raises(ValueError):
+    with pytest.raises(Invalid):
         Filters(start=date(2026, 3, 2), end=date(2026, 3, 1))
-    with pytest.raises(ValueError):
+    with pytest.raises(Invalid):
         Filters(start=date(2025, 1, 1), end=date(2026, 3, 1))
-    with pytest.raises(ValueError):
+    with pytest.raises(Invalid):
         Filters(start=date(2026, 3, 1), end=date(2026, 3, 1), clock="wall")  # type: ignore[arg-type]
 
 

@@ -47,7 +47,7 @@ from compris.analytics.figures import (
     Slice,
     Volume,
 )
-from compris.analytics.rollups import slice_value, workspace_zone
+from compris.analytics.rollups import UNSLICED, slice_value, workspace_zone
 from compris.kit.errors import Invalid
 from compris.models import (
     ACTIVE_STATUSES,
@@ -173,7 +173,7 @@ def grouped(session: Session, workspace_id: int, filters: Filters, metrics: Sequ
     dims = [b for b in by if b in CUBE_COLUMN]
     wanted = [d for d, _v in active] + dims
     sliced = _ALWAYS_SLICED | (_VOLUME_SLICED if set(metrics) <= {measures.MSG_IN} else frozenset())
-    if not FORCE_CUBES and len(wanted) <= 1 and all(d in sliced for d in wanted):
+    if not FORCE_CUBES and len(wanted) <= 1 and all(d in sliced for d in wanted) and not UNSLICED & set(metrics):
         s = AnalyticsSlice
         dim, value = (active[0] if active else (dims[0], None) if dims else ("", ""))
         columns: dict[str, Any] = {"metric": s.metric, "day": s.day, "hour": s.hour, "bucket": s.bucket,
@@ -328,7 +328,7 @@ def response_rate(session: Session, workspace_id: int, filters: Filters, *,
     """Share of the customer messages needing a response that got one, and within ``target_s`` (exact for the
     default target and the round targets of ``buckets.ROUND_TARGETS``; else counted up to the boundary below)."""
     if target_s <= 0:
-        raise Invalid("the target must be positive")
+        raise Invalid.of("The target must be positive.")
     tz = zone(session, workspace_id)
     sums = _sums(session, workspace_id, filters, (measures.NEEDS, measures.RESPONDED, measures.IN_TARGET))
     if target_s == DEFAULT_TARGET_S:
@@ -620,9 +620,9 @@ def cases_behind(session: Session, workspace_id: int, filters: Filters, measure:
     try:
         measure = Measure(measure)
     except ValueError:
-        raise Invalid(f"unknown measure {measure!r}") from None
+        raise Invalid.of("Unknown figure: %(measure)s.", measure=str(measure)) from None
     if page < 1 or not 1 <= per_page <= MAX_PER_PAGE:
-        raise Invalid(f"page from 1, per_page from 1 to {MAX_PER_PAGE}")
+        raise Invalid.of("Pages start at 1, with 1 to %(max)s cases a page.", max=MAX_PER_PAGE)
     if measure in (Measure.BACKLOG, Measure.UNASSIGNED):
         conditions = [*_case_filters(workspace_id, filters),
                       Case.status.in_([s.value for s in ACTIVE_STATUSES])]
