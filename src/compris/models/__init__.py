@@ -1,5 +1,13 @@
 """ORM models only: no behaviour beyond columns and constraints."""
 
+from compris.models.analytics import (
+    AgentOnline,
+    AnalyticsCase,
+    AnalyticsDaily,
+    AnalyticsDirty,
+    AnalyticsHourly,
+    AnalyticsSlice,
+)
 from compris.models.base import Base
 from compris.models.business import FINAL_RUN_STATES, BusinessAction, BusinessActionRun, RunState
 from compris.models.channel import ChannelAccount
@@ -37,6 +45,7 @@ from compris.models.listening import (
 )
 from compris.models.listening_alerts import ListeningCount, ListeningSettings, SpikeSensitivity
 from compris.models.mail import MailSettings, MailState, OutgoingMail
+from compris.models.objectives import Objective, ObjectiveMetric
 from compris.models.pipeline import Job, JobStatus, Outbox, RawEvent, RawEventStatus
 from compris.models.replies import GuardEvent, ReplySettings, ReplyTemplate, TemplatePurpose
 from compris.models.routing import AgentProfile, Presence, RoutingRule, Team, TeamMember
@@ -52,9 +61,15 @@ __all__ = [
     "ACTIVE_STATUSES",
     "FINAL_RUN_STATES",
     "OPEN_ESCALATION_STATUSES",
+    "AgentOnline",
     "AgentProfile",
     "Alert",
     "AlertKind",
+    "AnalyticsCase",
+    "AnalyticsDaily",
+    "AnalyticsDirty",
+    "AnalyticsHourly",
+    "AnalyticsSlice",
     "ApiToken",
     "Base",
     "BulkItem",
@@ -88,6 +103,8 @@ __all__ = [
     "MailSettings",
     "MailState",
     "Message",
+    "Objective",
+    "ObjectiveMetric",
     "Outbox",
     "OutgoingMail",
     "Partner",

@@ -135,6 +135,13 @@ EXPECTED = {
     ("put", "/api/v1/cases/{number}/tags"),
     ("post", "/api/v1/bulk-runs"),
     ("get", "/api/v1/bulk-runs/{run_id}"),
+    # an-web: analytics (supervisors and admins)
+    *{("get", f"/api/v1/analytics/{name}") for name in (
+        "summary", "volume", "response-rate", "response-times", "sla", "csat", "backlog", "agents", "expected-wait",
+        "guard", "escalations", "heatmap", "cases", "objectives")},
+    ("post", "/api/v1/analytics/objectives"),
+    ("put", "/api/v1/analytics/objectives/{objective_id}"),
+    ("delete", "/api/v1/analytics/objectives/{objective_id}"),
 }
 #: incidents (issue 16, li-incidents): every write is for supervisors and admins, as is the draft
 INCIDENTS = {
@@ -151,7 +158,8 @@ EXPECTED |= INCIDENTS
 ROLE_CHECKED = {key for key in EXPECTED if key[1].split("/")[3] in ("teams", "agents", "routing-rules", "sla",
                                                                      "templates", "reply-settings", "users",
                                                                      "mail", "escalations", "webhook-events",
-                                                                     "webhook-subscriptions", "raw-events")
+                                                                     "webhook-subscriptions", "raw-events",
+                                                                     "analytics")
                 or key[1].startswith("/api/v1/channels/") or key == ("post", "/api/v1/channels")
                 or key in {("get", "/api/v1/surveys"), ("get", "/api/v1/surveys/results")}
                 or key[1].startswith("/api/v1/surveys/settings")

@@ -1,7 +1,7 @@
 """listening: spike counters and alert settings
 
 Revision ID: k5_listening_counts
-Revises: k1_listening
+Revises: k3_objectives
 Create Date: 2026-12-06 08:24:05.086909
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import compris.models.base
 
 revision: str = "k5_listening_counts"
-down_revision: str | None = "k1_listening"
+down_revision: str | None = "k3_objectives"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

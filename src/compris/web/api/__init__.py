@@ -9,6 +9,7 @@ Every lookup is scoped to that workspace, so another workspace's case or message
 from fastapi import APIRouter
 
 from compris.web.api import (
+    analytics,
     bulk,
     business,
     cases,
@@ -58,5 +59,6 @@ router.include_router(tags.router)
 router.include_router(bulk.router)
 router.include_router(incidents.router)
 router.include_router(listening_alerts.router)
+router.include_router(analytics.router)
 
 __all__ = ["router"]

@@ -10,6 +10,7 @@ from starlette.staticfiles import StaticFiles
 
 from compris.web.pages import (
     admin,
+    analytics,
     auth,
     bulk,
     business,
@@ -61,6 +62,7 @@ router.include_router(mail_admin.router)
 router.include_router(subscriptions.router)
 router.include_router(incidents.router)
 router.include_router(listening_alerts.router)
+router.include_router(analytics.router)
 router.mount("/static", StaticFiles(directory=STATIC), name="static")
 
 
