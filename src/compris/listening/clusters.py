@@ -361,9 +361,16 @@ def _store_group(session: Session, workspace_id: int, group: Group, added: list[
         session.flush()
         stats.seeded += 1
     else:
-        cluster = session.scalar(select(Cluster).where(Cluster.id == group.id).with_for_update())
-        if cluster is None or not cluster.open:
-            return None  # closed meanwhile: the items stay as they are (members of nothing): rare, harmless
+        found = session.scalar(select(Cluster).where(Cluster.id == group.id).with_for_update())
+        if found is None or not found.open:  # closed or merged meanwhile: the new messages stay loose
+            for item, _ in added:
+                row = session.get(ClusterItem, item.key)
+                if row is not None and row.state == ClusterItemState.MEMBER:
+                    row.state = ClusterItemState.LOOSE
+                    row.signature = item.signature
+                    row.vector = _to_bytes(item.vector)
+            return None
+        cluster = found
     for absorbed in group.absorbed:
         _absorb(session, cluster, absorbed.id)
     new_members: list[tuple[Item, float]] = []
@@ -467,7 +474,8 @@ def _maybe_alert(session: Session, publisher: Publisher, cluster: Cluster, at: d
         "keywords": list(cluster.keywords or []),
     }
     alert = Alert(workspace_id=cluster.workspace_id, kind=AlertKind.CLUSTER, key=key, title=cluster.label[:300],
-                  reasons=[{"code": "cluster_grew", "params": {"cases": int(cases), "minutes": data["window_minutes"]}}],
+                  reasons=[{"code": "cluster_grew",
+                            "params": {"cases": int(cases), "minutes": data["window_minutes"]}}],
                   data=data, cluster_id=cluster.id, window_start=since)
     session.add(alert)
     session.flush()

@@ -6,7 +6,6 @@ from pydantic import Field
 
 from compris.kit.schemas import Schema, Timestamp
 
-
 # --- clusters (li-clusters) --------------------------------------------------------------------------------------
 
 

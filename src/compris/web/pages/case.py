@@ -35,9 +35,9 @@ from compris.uploads.queries import uploads_in_order
 from compris.web import i18n
 from compris.web.deps import PageContext, page_user
 from compris.web.pages import business as business_pages
+from compris.web.pages import clusters as cluster_pages
 from compris.web.pages import escalation as escalation_pages
 from compris.web.pages import replies
-from compris.web.pages import clusters as cluster_pages
 from compris.web.pages import surveys as survey_pages
 from compris.web.pages.render import (
     domain_action,
