@@ -465,6 +465,19 @@ class BulkRunFinished(DomainEvent):
     incident_id: int | None = None
 
 
+# --- posts (issue 16: threads and context) -----------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class PostUpdated(DomainEvent):
+    """What Compris knows of a post customers comment under changed: read from the platform (``fetched``) or
+    the platform would not give it (``fetched`` False, the post stays "a post on <account>" with its link)."""
+
+    post_id: int
+    channel_account_id: int
+    fetched: bool = True
+
+
 # --- workspace settings (audit) ----------------------------------------------------------------------------
 
 

@@ -37,6 +37,7 @@ from compris.models.listening import (
 )
 from compris.models.mail import MailSettings, MailState, OutgoingMail
 from compris.models.pipeline import Job, JobStatus, Outbox, RawEvent, RawEventStatus
+from compris.models.posts import Post, PostThread
 from compris.models.replies import GuardEvent, ReplySettings, ReplyTemplate, TemplatePurpose
 from compris.models.routing import AgentProfile, Presence, RoutingRule, Team, TeamMember
 from compris.models.sessions import UserSession
@@ -89,6 +90,8 @@ __all__ = [
     "OutgoingMail",
     "Partner",
     "PartnerKind",
+    "Post",
+    "PostThread",
     "Presence",
     "RawEvent",
     "RawEventStatus",
