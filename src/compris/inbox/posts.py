@@ -42,7 +42,8 @@ def fetch_post(run: JobRun) -> None:
         facts = connector.fetch_post(ctx, platform_id, run.services.http)
     except FetchError as exc:
         if exc.retryable and run.attempt < MAX_TRIES:
-            raise RetryLater(exc.retry_after or backoff(run.attempt, base=30.0, cap=3600.0), exc.reason) from None
+            wait = exc.retry_after if exc.retry_after is not None else backoff(run.attempt, base=30.0, cap=3600.0)
+            raise RetryLater(wait, exc.reason) from None
         log.info("post %s: not read from %s: %s", post_id, connector.network, exc.reason)
     except ConnectorError as exc:
         log.info("post %s: not read from %s: %s", post_id, connector.network, exc)

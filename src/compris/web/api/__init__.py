@@ -18,6 +18,7 @@ from compris.web.api import (
     mail,
     me,
     messages,
+    posts,
     raw_events,
     reply_settings,
     routing,
@@ -35,6 +36,7 @@ router.include_router(me.router)
 router.include_router(cases.router)
 router.include_router(contacts.router)
 router.include_router(messages.router)
+router.include_router(posts.router)
 router.include_router(channels.router)
 router.include_router(uploads.router)
 router.include_router(routing.router)

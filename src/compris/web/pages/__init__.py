@@ -21,6 +21,7 @@ from compris.web.pages import (
     mail_admin,
     manual_send,
     portal,
+    posts,
     replies,
     subscriptions,
     survey_page,
@@ -39,6 +40,7 @@ router.include_router(inbox.router)
 router.include_router(case.router)
 router.include_router(manual_send.router)
 router.include_router(contacts.router)
+router.include_router(posts.router)
 router.include_router(tokens.router)
 router.include_router(admin.router)
 router.include_router(channel_admin.router)
