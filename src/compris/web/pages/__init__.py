@@ -18,6 +18,7 @@ from compris.web.pages import (
     escalation,
     escalation_followup,
     inbox,
+    incidents,
     mail_admin,
     manual_send,
     portal,
@@ -57,6 +58,7 @@ router.include_router(survey_page.router)
 router.include_router(survey_results.router)
 router.include_router(mail_admin.router)
 router.include_router(subscriptions.router)
+router.include_router(incidents.router)
 router.mount("/static", StaticFiles(directory=STATIC), name="static")
 
 

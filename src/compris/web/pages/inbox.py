@@ -40,12 +40,14 @@ def inbox_filter(request: Request) -> InboxFilter:
         q=params.get("q", "")[:200],
         limit=PAGE_SIZE + 1,
         offset=(page - 1) * PAGE_SIZE,
+        incident=int(params["incident"]) if params.get("incident", "").isdigit() else None,
     )
 
 
 def filter_params(f: InboxFilter, **changes: Any) -> dict[str, Any]:
     params: dict[str, Any] = {"view": f.view, "status": f.status, "sort": f.sort,
                               "account": f.channel_account_id or "", "q": f.q, "post": f.post_id or ""}
+    params["incident"] = f.incident or ""
     params.update(changes)
     return params
 
