@@ -34,10 +34,13 @@ from compris.kit.clock import now
 from compris.kit.errors import ComprisError, NotFound
 from compris.models import (
     ACTIVE_STATUSES,
+    Alert,
+    AlertKind,
     Case,
     CaseEvent,
     CaseStatus,
     ChannelAccount,
+    ClusterMember,
     Contact,
     Identity,
     Message,
@@ -772,8 +775,49 @@ def _deliver_comments(demo: _Demo, account_key: str, post_id: str,
 
 
 def _open_wall_incident(demo: _Demo) -> None:
-    """The supervisor opens the wall's spike alert as a suspected incident, with its cases and the drafted holding
-    statement (not sent: the demo's visitor sends it)."""
+    """The supervisor opens what listening detected of the wall (its volume spike, else the cluster that holds it) as
+    a suspected incident, with its cases linked and the holding statement drafted in French and English (not sent:
+    the demo's visitor confirms the incident and sends it)."""
+    from compris.listening import incidents
+
+    runtime = demo.runtime
+    with runtime.db.transaction() as session:
+        wall_cases = set(session.scalars(
+            select(Message.case_id).where(Message.workspace_id == demo.workspace_id,
+                                          Message.platform_message_id.in_([w[0] for w in _WALL]))))
+        alert = _wall_alert(session, demo.workspace_id, wall_cases)
+        if alert is None:
+            log.warning("demo: listening raised no alert for the parcel wall; no incident opened")
+            return
+        supervisor = session.get(User, demo.users["supervisor"])
+        assert supervisor is not None
+        draft = incidents.draft_from_alert(session, demo.workspace_id, alert.id)
+        incidents.open_incident(
+            session, runtime.publisher, actor=supervisor,
+            name="Colis de la Boutique non livrés / Undelivered shop parcels",
+            description="Depuis ce matin, des dizaines de clients commentent la publication de la Boutique : commandes "
+                        "jamais reçues, suivi bloqué. À vérifier avec le transporteur.",
+            match=draft.match, statements=_HOLDING, case_ids=sorted({*draft.case_ids, *wall_cases}),
+            alert_id=alert.id if alert.incident_id is None else None,
+        )
+
+
+def _wall_alert(session: Session, workspace_id: int, wall_cases: set[int]) -> Alert | None:
+    """The alert listening raised about the wall: a volume spike first, else a cluster's, counting the wall's cases."""
+    found = list(session.scalars(select(Alert).where(Alert.workspace_id == workspace_id,
+                                                     Alert.kind.in_([AlertKind.SPIKE, AlertKind.CLUSTER]))
+                                 .order_by(Alert.id)))
+
+    def overlap(alert: Alert) -> int:
+        ids = alert.data.get("case_ids") if isinstance(alert.data, dict) else None
+        counted = {i for i in ids if isinstance(i, int)} if isinstance(ids, list) else set()
+        if alert.cluster_id is not None:
+            counted |= set(session.scalars(select(ClusterMember.case_id)
+                                           .where(ClusterMember.cluster_id == alert.cluster_id)))
+        return len(counted & wall_cases)
+
+    ranked = sorted(found, key=lambda a: (overlap(a) > 0, a.kind == AlertKind.SPIKE, overlap(a), a.id), reverse=True)
+    return ranked[0] if ranked else None
 
 
 # --- analytics (issue 15): weeks of history behind the dashboard -------------------------------------------------
