@@ -9,6 +9,7 @@ Every lookup is scoped to that workspace, so another workspace's case or message
 from fastapi import APIRouter
 
 from compris.web.api import (
+    bulk,
     business,
     cases,
     channels,
@@ -26,6 +27,7 @@ from compris.web.api import (
     subscriptions,
     survey_results,
     surveys,
+    tags,
     templates,
     uploads,
     users,
@@ -52,5 +54,7 @@ router.include_router(surveys.router)
 router.include_router(mail.router)
 router.include_router(subscriptions.router)
 router.include_router(raw_events.router)
+router.include_router(tags.router)
+router.include_router(bulk.router)
 
 __all__ = ["router"]

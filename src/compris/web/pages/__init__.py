@@ -11,6 +11,7 @@ from starlette.staticfiles import StaticFiles
 from compris.web.pages import (
     admin,
     auth,
+    bulk,
     business,
     case,
     channel_admin,
@@ -38,6 +39,7 @@ from compris.web.pages.render import STATIC
 router = APIRouter(include_in_schema=False)
 router.include_router(auth.router)
 router.include_router(inbox.router)
+router.include_router(bulk.router)
 router.include_router(case.router)
 router.include_router(manual_send.router)
 router.include_router(contacts.router)

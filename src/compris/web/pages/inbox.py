@@ -12,6 +12,7 @@ from compris.channels.queries import channel_accounts
 from compris.inbox.queries import SORTS, STATUS_FILTERS, VIEWS, InboxFilter, PostView, counts, get_post, list_cases
 from compris.kit.errors import NotFound
 from compris.web.deps import PageContext, page_user
+from compris.web.pages import bulk as bulk_pages
 from compris.web.pages.render import render
 
 router = APIRouter(include_in_schema=False)
@@ -38,6 +39,7 @@ def inbox_filter(request: Request) -> InboxFilter:
         sort=sort if sort in SORTS else "newest",
         channel_account_id=int(account) if account.isdigit() else None,
         q=params.get("q", "")[:200],
+        tag=params.get("tag", "")[:200],
         limit=PAGE_SIZE + 1,
         offset=(page - 1) * PAGE_SIZE,
         incident=int(params["incident"]) if params.get("incident", "").isdigit() else None,
@@ -46,7 +48,7 @@ def inbox_filter(request: Request) -> InboxFilter:
 
 def filter_params(f: InboxFilter, **changes: Any) -> dict[str, Any]:
     params: dict[str, Any] = {"view": f.view, "status": f.status, "sort": f.sort,
-                              "account": f.channel_account_id or "", "q": f.q, "post": f.post_id or ""}
+                              "account": f.channel_account_id or "", "q": f.q, "tag": f.tag, "post": f.post_id or ""}
     params["incident"] = f.incident or ""
     params.update(changes)
     return params
@@ -83,7 +85,7 @@ def post_filter(ctx: PageContext, f: InboxFilter) -> PostView | None:
 def inbox_page(request: Request, ctx: PageContext = Depends(page_user)) -> Response:
     f = inbox_filter(request)
     accounts = channel_accounts(ctx.session, ctx.user.workspace_id)
-    return render(request, ctx, "inbox.html", accounts=accounts, **_inbox_vars(ctx, f))
+    return render(request, ctx, "inbox.html", accounts=accounts, **_inbox_vars(ctx, f), **bulk_pages.bar_vars(ctx))
 
 
 @router.get("/inbox/rows")
