@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from compris.bus import listens
 from compris.events import MessageReceived, TriageChanged
-from compris.listening import incidents
+from compris.listening import clusters, incidents
 from compris.live import Publisher
 from compris.models import Case, IncidentCase, Message
 
@@ -35,3 +35,10 @@ def keep_crisis_priority(session: Session, publisher: Publisher, event: TriageCh
     case = session.get(Case, event.case_id)
     if case is not None:
         incidents.apply_crisis(session, publisher, case, incident=None, actor_user_id=None)
+
+
+# --- clusters (li-clusters) --------------------------------------------------------------------------------------
+@listens(MessageReceived, order=120)
+def mark_for_clustering(session: Session, publisher: Publisher, event: MessageReceived) -> None:
+    """A customer's new message is marked for the clustering job (one insert: nothing is computed inline)."""
+    clusters.mark_message(session, event)

@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
-from compris.listening import bulk
-from compris.worker.queue import handler
+from compris.listening import bulk, clusters
+from compris.worker.queue import BACKGROUND_LANE, JobRun, handler
 
 # --- bulk operations (li-bulk): the job that works a bulk run's pending items -----------------------------------
 process_bulk_run = handler(bulk.BULK_JOB)(bulk.process)
+
+
+# --- clusters (li-clusters) --------------------------------------------------------------------------------------
+@handler(clusters.CLUSTER_JOB, every=clusters.RUN_EVERY, lane=BACKGROUND_LANE)
+def cluster_messages(run: JobRun) -> None:
+    """Place the messages marked since the last run in clusters (e5 outside any transaction), close idle
+    clusters, raise cluster alerts."""
+    clusters.run_clustering(run.db, run.publisher)

@@ -13,6 +13,7 @@ from compris.web.api import (
     business,
     cases,
     channels,
+    clusters,
     contacts,
     escalation,
     escalation_followup,
@@ -41,6 +42,7 @@ router.include_router(messages.router)
 router.include_router(posts.router)
 router.include_router(channels.router)
 router.include_router(uploads.router)
+router.include_router(clusters.router)
 router.include_router(routing.router)
 router.include_router(sla.router)
 router.include_router(templates.router)

@@ -15,6 +15,7 @@ from compris.web.pages import (
     business,
     case,
     channel_admin,
+    clusters,
     contacts,
     escalation,
     escalation_followup,
@@ -61,6 +62,7 @@ router.include_router(survey_results.router)
 router.include_router(mail_admin.router)
 router.include_router(subscriptions.router)
 router.include_router(incidents.router)
+router.include_router(clusters.router)
 router.mount("/static", StaticFiles(directory=STATIC), name="static")
 
 
