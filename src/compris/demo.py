@@ -671,7 +671,7 @@ def _listening_demo(demo: _Demo) -> None:
     if demo.network.store.message(_WALL[0][0]) is not None:
         return  # loaded by an earlier, interrupted run
     _deliver_comments(demo, "air-fb", _BOUTIQUE_POST, _WALL)
-    run_pending(demo.runtime.services)
+    _listening_pass(demo)
     _open_wall_incident(demo)
 
 
@@ -771,6 +771,17 @@ def _deliver_comments(demo: _Demo, account_key: str, post_id: str,
         request = WebhookRequest(method="POST", query={}, body=body, headers={
             "content-type": "application/json", "x-sandbox-signature": sign(demo.secrets[account_key], body)})
         receive(runtime.db, runtime.publisher, runtime.settings.secret_key, account.id, request)
+    run_pending(runtime.services)
+
+
+def _listening_pass(demo: _Demo) -> None:
+    """What the periodic listening jobs would do within the next minute, done now: the clustering pass over the
+    messages received (the stories' and the wall's), then the spike check."""
+    from compris.listening import clusters
+
+    runtime = demo.runtime
+    run_pending(runtime.services)
+    clusters.run_clustering(runtime.db, runtime.publisher)
     run_pending(runtime.services)
 
 
