@@ -8,7 +8,11 @@ from sqlalchemy.orm import Session
 
 from compris.bus import listens
 from compris.events import MessageReceived, TriageChanged
-from compris.listening import clusters, incidents
+from compris.listening import (
+    alert_listeners,  # noqa: F401  (alerts: spike counters, high-reach complaints)
+    clusters,
+    incidents,
+)
 from compris.live import Publisher
 from compris.models import Case, IncidentCase, Message
 

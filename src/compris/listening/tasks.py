@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from compris.listening import bulk, clusters
+from compris.listening import (
+    alert_tasks,  # noqa: F401  (alerts: the spike check, the counters' purge)
+    bulk,
+    clusters,
+)
 from compris.worker.queue import BACKGROUND_LANE, JobRun, handler
 
 # --- bulk operations (li-bulk): the job that works a bulk run's pending items -----------------------------------

@@ -37,6 +37,7 @@ from compris.models.listening import (
     IncidentStatus,
     Tag,
 )
+from compris.models.listening_alerts import ListeningCount, ListeningSettings, SpikeSensitivity
 from compris.models.mail import MailSettings, MailState, OutgoingMail
 from compris.models.pipeline import Job, JobStatus, Outbox, RawEvent, RawEventStatus
 from compris.models.posts import Post, PostThread
@@ -86,6 +87,8 @@ __all__ = [
     "IncidentStatus",
     "Job",
     "JobStatus",
+    "ListeningCount",
+    "ListeningSettings",
     "LoginAttempt",
     "MailSettings",
     "MailState",
@@ -107,6 +110,7 @@ __all__ = [
     "SlaBreach",
     "SlaPolicy",
     "SlaSettings",
+    "SpikeSensitivity",
     "Survey",
     "SurveySettings",
     "SurveyState",

@@ -21,6 +21,7 @@ from compris.web.pages import (
     escalation_followup,
     inbox,
     incidents,
+    listening_alerts,
     mail_admin,
     manual_send,
     portal,
@@ -63,6 +64,7 @@ router.include_router(mail_admin.router)
 router.include_router(subscriptions.router)
 router.include_router(incidents.router)
 router.include_router(clusters.router)
+router.include_router(listening_alerts.router)
 router.mount("/static", StaticFiles(directory=STATIC), name="static")
 
 

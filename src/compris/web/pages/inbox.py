@@ -11,6 +11,7 @@ from fastapi.responses import Response
 from compris.channels.queries import channel_accounts
 from compris.inbox.queries import SORTS, STATUS_FILTERS, VIEWS, InboxFilter, PostView, counts, get_post, list_cases
 from compris.kit.errors import NotFound
+from compris.listening.alert_queries import high_reach_cases
 from compris.web.deps import PageContext, page_user
 from compris.web.pages import bulk as bulk_pages
 from compris.web.pages.render import render
@@ -60,6 +61,7 @@ def _inbox_vars(ctx: PageContext, f: InboxFilter) -> dict[str, Any]:
     return {
         "f": f,
         "rows": rows[:PAGE_SIZE],
+        "high_reach": high_reach_cases(ctx.session, ctx.user.workspace_id, [r.case.id for r in rows[:PAGE_SIZE]]),
         "more": more,
         "page": f.offset // PAGE_SIZE + 1,
         "counts": counts(ctx.session, ctx.user.workspace_id, ctx.user.id, replace(f, limit=1, offset=0)),

@@ -104,6 +104,9 @@
       source.close();
       window.location.href = "/login?next=" + encodeURIComponent(window.location.pathname);
     });
+    source.addEventListener("alert", function (message) {
+      try { onAlert(JSON.parse(message.data)); } catch (e) { /* ignore a malformed event */ }
+    });
     source.addEventListener("case", function (message) {
       var event;
       try { event = JSON.parse(message.data); } catch (e) { return; }
@@ -355,6 +358,17 @@
       post(signalUrl, { action: "typing" });
     });
     window.addEventListener("pagehide", function () { post(signalUrl, { action: "left" }); });
+  }
+  /* a listening alert (li-alerts): a toast for the supervisors it names; alert panels and lists refresh */
+  function onAlert(event) {
+    document.body.dispatchEvent(new CustomEvent("listening-alert"));
+    var labels = $("#presence");
+    if (!labels || event.change !== "raised" || (event.notify || []).map(String).indexOf(myId) < 0) { return; }
+    var template = event.alert_kind === "spike" ? labels.dataset.labelAlertSpike : labels.dataset.labelAlertReach;
+    if (template) {
+      toast(template.replace("{n}", event.number).replace("{observed}", event.observed)
+        .replace("{minutes}", event.window_minutes).replace("{expected}", event.expected));
+    }
   }
   function onLowRating(event) {
     var labels = $("#presence");
