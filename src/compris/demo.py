@@ -34,10 +34,13 @@ from compris.kit.clock import now
 from compris.kit.errors import ComprisError, NotFound
 from compris.models import (
     ACTIVE_STATUSES,
+    Alert,
+    AlertKind,
     Case,
     CaseEvent,
     CaseStatus,
     ChannelAccount,
+    ClusterMember,
     Contact,
     Identity,
     Message,
@@ -660,7 +663,172 @@ def _deliver_text(demo: _Demo, account_key: str, persona: Persona, text: str, me
 
 
 def _listening_demo(demo: _Demo) -> None:
-    """Filled in by the listening issue."""
+    """The parcel wall: within the last hour ~30 customers (French, a few English, one widely followed) comment
+    under the shop's post on the Facebook-like page that their parcel never came, on top of the day's usual traffic
+    (the stories above). Delivered through the webhook like every story; the listening listeners see the spike, group
+    the messages in one cluster and alert on the high-reach complaint; the supervisor opens the spike as a (suspected)
+    incident with its cases linked and a holding statement drafted in French and English, ready to send."""
+    if demo.network.store.message(_WALL[0][0]) is not None:
+        return  # loaded by an earlier, interrupted run
+    _deliver_comments(demo, "air-fb", _BOUTIQUE_POST, _WALL)
+    _listening_pass(demo)
+    _open_wall_incident(demo)
+
+
+#: the shop's post the wall is under (a brand post of the stories, on the Facebook-like page)
+_BOUTIQUE_POST = "demo-boutique-post"
+
+#: (message id, minutes ago, persona (id, name, followers, verified), text): the wall, within the last hour
+_WALL: tuple[tuple[str, int, tuple[str, str, int, bool], str], ...] = (
+    ("demo-wall-01", 58, ("demo-fb-300101", "Camille Vautrin", 180, False),
+     "Toujours pas reçu ma commande de la Boutique, 15 jours après. Commande BQ-21877."),
+    ("demo-wall-02", 56, ("demo-fb-300102", "Julien Marchetti", 95, False),
+     "Colis perdu ?? Le suivi est bloqué depuis une semaine."),
+    ("demo-wall-03", 54, ("demo-fb-300103", "Sophie Lanvin", 410, False),
+     "Pas reçu ma commande non plus, c'est inadmissible."),
+    ("demo-wall-04", 52, ("demo-fb-300104", "Rachel Dunmore", 230, False),
+     "Where is my parcel?? Ordered on the Lisbon flight 10 days ago, nothing."),
+    ("demo-wall-05", 50, ("demo-fb-300105", "Antoine Ferrand", 60, False),
+     "Toujours rien reçu. Livraison en 48 h, vraiment ?"),
+    ("demo-wall-06", 48, ("demo-fb-300106", "Mélanie Roux", 320, False),
+     "Ma commande n'est jamais arrivée et personne ne répond au téléphone."),
+    ("demo-wall-07", 46, ("demo-fb-300107", "Karim Benali", 150, False),
+     "Colis perdu, pareil. Commande BQ-22014 passée sur le vol pour Nice."),
+    ("demo-wall-08", 44, ("demo-fb-300108", "Élise Perrin", 88, False),
+     "Je n'ai toujours pas reçu ma commande, où est mon colis ?"),
+    ("demo-wall-09", 42, ("demo-fb-300109", "Tom Ashby", 540, False),
+     "Still no parcel. Tracking says delivered but nothing at my door."),
+    ("demo-wall-10", 40, ("demo-fb-300110", "Nathalie Giraud", 205, False),
+     "Toujours pas reçu ma commande ! Un cadeau pour ma fille, quelle déception."),
+    ("demo-wall-11", 38, ("demo-fb-300111", "Hugo Lemaire", 76, False),
+     "Pas de colis, pas de réponse, pas de remboursement."),
+    ("demo-wall-12", 36, ("demo-fb-300112", "Inès Carvalho", 132, False),
+     "Commande jamais reçue, le suivi ne bouge plus depuis le 2."),
+    ("demo-wall-13", 34, ("demo-fb-300113", "Claire Delmas", 84500, True),
+     "Trois semaines que j'attends ma commande de la Boutique Air Compris. Colis perdu, service client "
+     "injoignable. Je ne suis visiblement pas la seule…"),
+    ("demo-wall-14", 32, ("demo-fb-300114", "Bastien Morel", 47, False),
+     "Toujours pas reçu mon colis non plus."),
+    ("demo-wall-15", 30, ("demo-fb-300115", "Priya Nair", 610, False),
+     "Where is my order? Paid 89 euros for a watch and never received it."),
+    ("demo-wall-16", 28, ("demo-fb-300116", "Laure Fabre", 119, False),
+     "Idem, commande pas reçue. Vous comptez répondre ?"),
+    ("demo-wall-17", 26, ("demo-fb-300117", "Yanis Haddad", 260, False),
+     "Colis perdu aussi. Je veux être remboursé."),
+    ("demo-wall-18", 24, ("demo-fb-300118", "Chantal Weber", 33, False),
+     "Toujours pas reçu ma commande passée il y a trois semaines."),
+    ("demo-wall-19", 22, ("demo-fb-300119", "Maxime Collet", 402, False),
+     "Ma commande Boutique n'est jamais arrivée. Livraison en 48 h, mon œil."),
+    ("demo-wall-20", 20, ("demo-fb-300120", "Gwen Le Bihan", 158, False),
+     "Pas reçu non plus, et le suivi indique « en cours d'acheminement » depuis 12 jours."),
+    ("demo-wall-21", 18, ("demo-fb-300121", "Daniel Ortiz", 97, False),
+     "Same, my parcel never arrived. Any news?"),
+    ("demo-wall-22", 16, ("demo-fb-300122", "Aurélie Blanc", 275, False),
+     "Toujours rien reçu, commande BQ-22310. Où est mon colis ?"),
+    ("demo-wall-23", 14, ("demo-fb-300123", "Olivier Santini", 66, False),
+     "Colis jamais livré. Je vais faire opposition sur ma carte."),
+    ("demo-wall-24", 12, ("demo-fb-300124", "Fanny Guérin", 190, False),
+     "Je n'ai pas reçu ma commande non plus, c'est la troisième fois que je relance."),
+    ("demo-wall-25", 10, ("demo-fb-300125", "Lucie Barbier", 340, False),
+     "Toujours pas reçu ma commande !!!"),
+    ("demo-wall-26", 8, ("demo-fb-300126", "Sam Whitfield", 125, False),
+     "Where is my parcel? Two weeks and still nothing."),
+    ("demo-wall-27", 6, ("demo-fb-300127", "Romain Vidal", 58, False),
+     "Commande pas reçue, colis perdu, personne ne répond. Bravo."),
+    ("demo-wall-28", 4, ("demo-fb-300128", "Agathe Mercier", 221, False),
+     "Toujours pas de nouvelles de mon colis, commande du 1er."),
+)
+
+#: the holding statement the supervisor drafted for the wall (the reply templates' variables)
+_HOLDING = {
+    "fr": "Bonjour {{customer_first_name}}, nous sommes désolés : une partie des commandes de la Boutique à bord est "
+          "retenue chez notre transporteur. Nous suivons chaque colis et revenons vers vous en message privé d'ici "
+          "demain avec une date de livraison ou un remboursement.",
+    "en": "Hello {{customer_first_name}}, we are sorry: some in-flight shop orders are held at our carrier. We are "
+          "tracking every parcel and will come back to you in a private message by tomorrow with a delivery date or "
+          "a refund.",
+}
+
+
+def _deliver_comments(demo: _Demo, account_key: str, post_id: str,
+                      comments: tuple[tuple[str, int, tuple[str, str, int, bool], str], ...]) -> None:
+    """Customers' comments under a post of the sandbox network, each delivered to Compris's webhook as it would be
+    (signed, one delivery per comment); the pipeline's jobs run once they are all in."""
+    account = demo.accounts[account_key]
+    runtime = demo.runtime
+    for message_id, minutes_ago, (persona_id, name, followers, verified), text in comments:
+        persona = Persona(id=persona_id, name=name, followers=followers, verified=verified)
+        try:
+            body = demo.network.customer_message(account.external_id, persona, "comment", text, thread_id=post_id,
+                                                 created_at=now() - timedelta(minutes=minutes_ago),
+                                                 message_id=message_id, deliver=False).body
+        except NetworkError as exc:
+            if exc.status != 409:
+                raise
+            stored = demo.network.store.delivery_for_message(message_id)
+            assert stored is not None
+            body = stored.body
+        request = WebhookRequest(method="POST", query={}, body=body, headers={
+            "content-type": "application/json", "x-sandbox-signature": sign(demo.secrets[account_key], body)})
+        receive(runtime.db, runtime.publisher, runtime.settings.secret_key, account.id, request)
+    run_pending(runtime.services)
+
+
+def _listening_pass(demo: _Demo) -> None:
+    """What the periodic listening jobs would do within the next minute, done now: the clustering pass over the
+    messages received (the stories' and the wall's), then the spike check."""
+    from compris.listening import clusters
+
+    runtime = demo.runtime
+    run_pending(runtime.services)
+    clusters.run_clustering(runtime.db, runtime.publisher)
+    run_pending(runtime.services)
+
+
+def _open_wall_incident(demo: _Demo) -> None:
+    """The supervisor opens what listening detected of the wall (its volume spike, else the cluster that holds it) as
+    a suspected incident, with its cases linked and the holding statement drafted in French and English (not sent:
+    the demo's visitor confirms the incident and sends it)."""
+    from compris.listening import incidents
+
+    runtime = demo.runtime
+    with runtime.db.transaction() as session:
+        wall_cases = set(session.scalars(
+            select(Message.case_id).where(Message.workspace_id == demo.workspace_id,
+                                          Message.platform_message_id.in_([w[0] for w in _WALL]))))
+        alert = _wall_alert(session, demo.workspace_id, wall_cases)
+        if alert is None:
+            log.warning("demo: listening raised no alert for the parcel wall; no incident opened")
+            return
+        supervisor = session.get(User, demo.users["supervisor"])
+        assert supervisor is not None
+        draft = incidents.draft_from_alert(session, demo.workspace_id, alert.id)
+        incidents.open_incident(
+            session, runtime.publisher, actor=supervisor,
+            name="Colis de la Boutique non livrés / Undelivered shop parcels",
+            description="Depuis ce matin, des dizaines de clients commentent la publication de la Boutique : commandes "
+                        "jamais reçues, suivi bloqué. À vérifier avec le transporteur.",
+            match=draft.match, statements=_HOLDING, case_ids=sorted({*draft.case_ids, *wall_cases}),
+            alert_id=alert.id if alert.incident_id is None else None,
+        )
+
+
+def _wall_alert(session: Session, workspace_id: int, wall_cases: set[int]) -> Alert | None:
+    """The alert listening raised about the wall: a volume spike first, else a cluster's, counting the wall's cases."""
+    found = list(session.scalars(select(Alert).where(Alert.workspace_id == workspace_id,
+                                                     Alert.kind.in_([AlertKind.SPIKE, AlertKind.CLUSTER]))
+                                 .order_by(Alert.id)))
+
+    def overlap(alert: Alert) -> int:
+        ids = alert.data.get("case_ids") if isinstance(alert.data, dict) else None
+        counted = {i for i in ids if isinstance(i, int)} if isinstance(ids, list) else set()
+        if alert.cluster_id is not None:
+            counted |= set(session.scalars(select(ClusterMember.case_id)
+                                           .where(ClusterMember.cluster_id == alert.cluster_id)))
+        return len(counted & wall_cases)
+
+    ranked = sorted(found, key=lambda a: (overlap(a) > 0, a.kind == AlertKind.SPIKE, overlap(a), a.id), reverse=True)
+    return ranked[0] if ranked else None
 
 
 # --- analytics (issue 15): weeks of history behind the dashboard -------------------------------------------------

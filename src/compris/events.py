@@ -467,6 +467,18 @@ class IncidentCaseUnlinked(CaseChange):
 
 
 @dataclass(frozen=True, kw_only=True)
+class CaseCrisisChanged(CaseChange):
+    """An incident's crisis mode changed what the case is worth: its ``priority`` (from ``previous_priority``) and
+    the SLA policy forced on it (``sla_policy_id``, None: the policies' own matching). The SLA recomputes."""
+
+    incident_id: int
+    crisis: bool
+    priority: int
+    previous_priority: int
+    sla_policy_id: int | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
 class BulkRunFinished(DomainEvent):
     """A bulk operation over many cases finished (each case's own events were emitted as it went)."""
 
@@ -475,6 +487,19 @@ class BulkRunFinished(DomainEvent):
     done: int = 0
     failed: int = 0
     incident_id: int | None = None
+
+
+# --- posts (issue 16: threads and context) -----------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class PostUpdated(DomainEvent):
+    """What Compris knows of a post customers comment under changed: read from the platform (``fetched``) or
+    the platform would not give it (``fetched`` False, the post stays "a post on <account>" with its link)."""
+
+    post_id: int
+    channel_account_id: int
+    fetched: bool = True
 
 
 # --- workspace settings (audit) ----------------------------------------------------------------------------

@@ -9,17 +9,25 @@ from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from compris import timeline
+from compris.inbox.tagnames import tag_key
 from compris.kit.errors import Invalid, NotFound
 from compris.models import (
     ACTIVE_STATUSES,
     Case,
     CaseEvent,
     CaseStatus,
+    CaseTag,
     ChannelAccount,
     Contact,
+    Direction,
     Identity,
+    Incident,
+    IncidentCase,
     Message,
     Outbox,
+    Post,
+    PostThread,
+    Tag,
     Thread,
     User,
 )
@@ -38,6 +46,12 @@ class InboxFilter:
     q: str = ""
     limit: int = 50
     offset: int = 0
+    #: only the cases with a comment under this post (issue 16: threads and context)
+    post_id: int | None = None
+    #: a tag's name (any case, any accents): only the cases that carry it
+    tag: str = ""
+    #: an incident's number: only its cases
+    incident: int | None = None
 
     def __post_init__(self) -> None:
         if self.view not in VIEWS:
@@ -56,6 +70,8 @@ class CaseRow:
     contact: Contact
     assignee: User | None
     account: ChannelAccount | None
+    tags: list[Tag] = field(default_factory=list)
+    incidents: list[Incident] = field(default_factory=list)  # its open incidents
 
 
 def _base(workspace_id: int, f: InboxFilter, user_id: int, *, with_view: bool = True) -> Select[Any]:
@@ -77,6 +93,17 @@ def _base(workspace_id: int, f: InboxFilter, user_id: int, *, with_view: bool = 
         query = query.where(
             Case.contact_id.in_(contact_ids) | Case.id.in_(case_ids) | func.lower(Case.subject).like(like)
         )
+    if f.post_id is not None:  # --- threads and context (issue 16): the comments under one post
+        query = query.where(Case.id.in_(_cases_under(workspace_id, f.post_id)))
+    if f.tag.strip():
+        tagged = (select(CaseTag.case_id).join(Tag, Tag.id == CaseTag.tag_id)
+                  .where(CaseTag.workspace_id == workspace_id, Tag.workspace_id == workspace_id,
+                         Tag.key == tag_filter_key(f.tag)))
+        query = query.where(Case.id.in_(tagged))
+    if f.incident is not None:
+        linked = (select(IncidentCase.case_id).join(Incident, Incident.id == IncidentCase.incident_id)
+                  .where(Incident.workspace_id == workspace_id, Incident.number == f.incident))
+        query = query.where(Case.id.in_(linked))
     if with_view:
         if f.view == "mine":
             query = query.where(Case.assignee_id == user_id)
@@ -99,12 +126,16 @@ def list_cases(session: Session, workspace_id: int, user_id: int, f: InboxFilter
     contacts = _by_id(session, Contact, {c.contact_id for c in cases})
     users = _by_id(session, User, {c.assignee_id for c in cases if c.assignee_id})
     accounts = _by_id(session, ChannelAccount, {c.last_channel_account_id for c in cases if c.last_channel_account_id})
+    tags = tags_by_case(session, workspace_id, [c.id for c in cases])
+    incidents = incidents_by_case(session, workspace_id, [c.id for c in cases])
     return [
         CaseRow(
             c,
             contacts[c.contact_id],
             users.get(c.assignee_id) if c.assignee_id else None,
             accounts.get(c.last_channel_account_id) if c.last_channel_account_id else None,
+            tags.get(c.id, []),
+            incidents.get(c.id, []),
         )
         for c in cases
     ]
@@ -176,6 +207,8 @@ class CaseView:
     accounts: dict[int, ChannelAccount] = field(default_factory=dict)
     threads: dict[int, Thread] = field(default_factory=dict)
     previous_cases: list[Case] = field(default_factory=list)
+    #: the posts the case's comments are under (issue 16)
+    posts: list[PostView] = field(default_factory=list)
 
 
 def case_view(session: Session, workspace_id: int, number: int) -> CaseView:
@@ -248,6 +281,7 @@ def case_view(session: Session, workspace_id: int, number: int) -> CaseView:
         accounts,
         threads,
         previous,
+        posts_of_case(session, workspace_id, case.id),
     )
 
 
@@ -354,3 +388,145 @@ def merge_targets(session: Session, case: Case) -> list[Case]:
                            Case.id != case.id, Case.status.in_([str(s) for s in ACTIVE_STATUSES]))
         .order_by(Case.id.desc()).limit(CASES_SHOWN)
     ))
+
+
+# --- threads and context (issue 16): the posts customers comment under -------------------------------------
+
+
+@dataclass
+class PostView:
+    """A post with what the inbox shows beside it: its account, and how many cases and comments are under it."""
+
+    post: Post
+    account: ChannelAccount | None
+    cases: int = 0
+    comments: int = 0
+    #: the cases under it that are still being worked on
+    active_cases: int = 0
+    last_comment_at: Any = None
+
+
+def _cases_under(workspace_id: int, post_id: int) -> Select[Any]:
+    return (select(Message.case_id)
+            .join(PostThread, PostThread.thread_id == Message.thread_id)
+            .where(Message.workspace_id == workspace_id, PostThread.post_id == post_id))
+
+
+def _post_views(session: Session, workspace_id: int, posts: list[Post]) -> list[PostView]:
+    if not posts:
+        return []
+    ids = [p.id for p in posts]
+    active = [str(s) for s in ACTIVE_STATUSES]
+    stats: dict[int, tuple[Any, ...]] = {
+        int(row[0]): tuple(row[1:])
+        for row in session.execute(
+            select(PostThread.post_id, func.count(func.distinct(Message.case_id)), func.count(Message.id),
+                   func.count(func.distinct(Message.case_id)).filter(Case.status.in_(active)),
+                   func.max(Message.sent_at))
+            .join(Message, Message.thread_id == PostThread.thread_id)
+            .join(Case, Case.id == Message.case_id)
+            .where(PostThread.workspace_id == workspace_id, PostThread.post_id.in_(ids),
+                   Message.direction == Direction.INBOUND)
+            .group_by(PostThread.post_id)
+        )
+    }
+    accounts = _by_id(session, ChannelAccount, {p.channel_account_id for p in posts})
+    views = []
+    for post in posts:
+        cases, comments, active, last = stats.get(post.id, (0, 0, 0, None))
+        views.append(PostView(post, accounts.get(post.channel_account_id), int(cases), int(comments), int(active),
+                              last))
+    return views
+
+
+def get_post(session: Session, workspace_id: int, post_id: int) -> PostView:
+    post = session.scalar(select(Post).where(Post.id == post_id, Post.workspace_id == workspace_id))
+    if post is None:
+        raise NotFound("post")
+    return _post_views(session, workspace_id, [post])[0]
+
+
+def posts_of_case(session: Session, workspace_id: int, case_id: int) -> list[PostView]:
+    """The posts the case's comments are under (most recently commented first)."""
+    posts = list(session.scalars(
+        select(Post)
+        .join(PostThread, PostThread.post_id == Post.id)
+        .join(Message, Message.thread_id == PostThread.thread_id)
+        .where(Post.workspace_id == workspace_id, Message.case_id == case_id)
+        .group_by(Post.id)
+        .order_by(func.max(Message.sent_at).desc(), Post.id.desc())
+    ))
+    return _post_views(session, workspace_id, posts)
+
+
+def commented_posts(session: Session, workspace_id: int, *, since: Any = None, limit: int = 50) -> list[PostView]:
+    """The posts with customers' comments, the most recently commented first (``since``: commented after it)."""
+    query = (select(Post)
+             .join(PostThread, PostThread.post_id == Post.id)
+             .join(Message, Message.thread_id == PostThread.thread_id)
+             .where(Post.workspace_id == workspace_id, Message.direction == Direction.INBOUND)
+             .group_by(Post.id)
+             .order_by(func.max(Message.sent_at).desc(), Post.id.desc())
+             .limit(limit))
+    if since is not None:
+        query = query.having(func.max(Message.sent_at) >= since)
+    return _post_views(session, workspace_id, list(session.scalars(query)))
+# --- tags (issue 16) ---------------------------------------------------------------------------------------------
+
+
+def tag_filter_key(name: str) -> str:
+    """The key a tag filter looks for (the tag's normalised name; a name that cannot be a tag matches nothing)."""
+    try:
+        return tag_key(name)
+    except Invalid:
+        return "\x00"
+
+
+@dataclass
+class TagUse:
+    tag: Tag
+    cases: int  # how many cases carry it (any status)
+
+
+def list_tags(session: Session, workspace_id: int) -> list[TagUse]:
+    """The workspace's tags by name, each with how many cases carry it."""
+    used = (select(CaseTag.tag_id, func.count().label("n")).where(CaseTag.workspace_id == workspace_id)
+            .group_by(CaseTag.tag_id).subquery())
+    rows = session.execute(select(Tag, func.coalesce(used.c.n, 0)).outerjoin(used, used.c.tag_id == Tag.id)
+                           .where(Tag.workspace_id == workspace_id).order_by(Tag.key))
+    return [TagUse(tag, int(n)) for tag, n in rows]
+
+
+def tags_by_case(session: Session, workspace_id: int, case_ids: list[int]) -> dict[int, list[Tag]]:
+    """The tags of each case named (by name), in one query."""
+    out: dict[int, list[Tag]] = {}
+    if not case_ids:
+        return out
+    rows = session.execute(select(CaseTag.case_id, Tag).join(Tag, Tag.id == CaseTag.tag_id)
+                           .where(CaseTag.workspace_id == workspace_id, CaseTag.case_id.in_(case_ids))
+                           .order_by(Tag.key))
+    for case_id, tag in rows:
+        out.setdefault(case_id, []).append(tag)
+    return out
+
+
+def tags_of(session: Session, case: Case) -> list[Tag]:
+    """One case's tags, by name."""
+    return tags_by_case(session, case.workspace_id, [case.id]).get(case.id, [])
+
+
+# --- incidents (issue 16) ----------------------------------------------------------------------------------------
+
+
+def incidents_by_case(session: Session, workspace_id: int, case_ids: list[int]) -> dict[int, list[Incident]]:
+    """The open incidents (suspected or confirmed) of each case named, in one query (the inbox rows' badge)."""
+    out: dict[int, list[Incident]] = {}
+    if not case_ids:
+        return out
+    rows = session.execute(select(IncidentCase.case_id, Incident)
+                           .join(Incident, Incident.id == IncidentCase.incident_id)
+                           .where(Incident.workspace_id == workspace_id, IncidentCase.case_id.in_(case_ids),
+                                  Incident.status.in_(("suspected", "confirmed"))).order_by(Incident.number))
+    for case_id, incident in rows:
+        out.setdefault(case_id, []).append(incident)
+    return out

@@ -1,9 +1,16 @@
-"""tasks of listening (filled in by its issue)."""
+"""Jobs of listening and their schedule."""
 
 from __future__ import annotations
 
-from compris.listening import clusters
+from compris.listening import (
+    alert_tasks,  # noqa: F401  (alerts: the spike check, the counters' purge)
+    bulk,
+    clusters,
+)
 from compris.worker.queue import BACKGROUND_LANE, JobRun, handler
+
+# --- bulk operations (li-bulk): the job that works a bulk run's pending items -----------------------------------
+process_bulk_run = handler(bulk.BULK_JOB)(bulk.process)
 
 
 # --- clusters (li-clusters) --------------------------------------------------------------------------------------

@@ -37,8 +37,10 @@ from compris.models.listening import (
     IncidentStatus,
     Tag,
 )
+from compris.models.listening_alerts import ListeningCount, ListeningSettings, SpikeSensitivity
 from compris.models.mail import MailSettings, MailState, OutgoingMail
 from compris.models.pipeline import Job, JobStatus, Outbox, RawEvent, RawEventStatus
+from compris.models.posts import Post, PostThread
 from compris.models.replies import GuardEvent, ReplySettings, ReplyTemplate, TemplatePurpose
 from compris.models.routing import AgentProfile, Presence, RoutingRule, Team, TeamMember
 from compris.models.sessions import UserSession
@@ -85,6 +87,8 @@ __all__ = [
     "IncidentStatus",
     "Job",
     "JobStatus",
+    "ListeningCount",
+    "ListeningSettings",
     "LoginAttempt",
     "MailSettings",
     "MailState",
@@ -93,6 +97,8 @@ __all__ = [
     "OutgoingMail",
     "Partner",
     "PartnerKind",
+    "Post",
+    "PostThread",
     "Presence",
     "RawEvent",
     "RawEventStatus",
@@ -104,6 +110,7 @@ __all__ = [
     "SlaBreach",
     "SlaPolicy",
     "SlaSettings",
+    "SpikeSensitivity",
     "Survey",
     "SurveySettings",
     "SurveyState",

@@ -9,6 +9,7 @@ until it is). ``ping`` is not an event: it is what "send a test event" delivers,
 from __future__ import annotations
 
 from compris.events import (
+    AlertRaised,
     BusinessActionChange,
     BusinessActionFailed,
     BusinessActionRequested,
@@ -52,10 +53,12 @@ NAMES: dict[type[DomainEvent], str] = {
     SurveyAnswered: "survey.answered",
     SurveyCommented: "survey.commented",
     SlaBreached: "sla.breached",
+    AlertRaised: "alert.raised",
 }
 
 #: the bases whose subclasses are published (what the listener listens to)
-PUBLISHED_BASES: tuple[type[DomainEvent], ...] = (EscalationChange, BusinessActionChange, SurveyChange, SlaBreached)
+PUBLISHED_BASES: tuple[type[DomainEvent], ...] = (EscalationChange, BusinessActionChange, SurveyChange, SlaBreached,
+                                                  AlertRaised)
 
 #: what each type means (the admin page and the API's catalogue show it; docs/webhooks.md gives the payloads)
 DESCRIPTIONS: dict[str, str] = {
@@ -75,6 +78,7 @@ DESCRIPTIONS: dict[str, str] = {
     "survey.answered": "The customer rated the care they got.",
     "survey.commented": "The customer added a comment to their rating.",
     "sla.breached": "A case missed an SLA deadline (first response, next response or resolution).",
+    "alert.raised": "Listening raised an alert for the supervisors: a volume spike or a high-reach complaint.",
 }
 
 TYPES: tuple[str, ...] = tuple(NAMES.values())

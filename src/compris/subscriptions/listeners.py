@@ -13,7 +13,7 @@ import uuid
 from sqlalchemy.orm import Session
 
 from compris.bus import listens
-from compris.events import BusinessActionChange, DomainEvent, EscalationChange, SlaBreached, SurveyChange
+from compris.events import AlertRaised, BusinessActionChange, DomainEvent, EscalationChange, SlaBreached, SurveyChange
 from compris.live import Publisher
 from compris.subscriptions import actions, catalogue, payloads, queries
 
@@ -21,7 +21,7 @@ from compris.subscriptions import actions, catalogue, payloads, queries
 ORDER = 900
 
 
-@listens(EscalationChange, BusinessActionChange, SurveyChange, SlaBreached, order=ORDER)
+@listens(EscalationChange, BusinessActionChange, SurveyChange, SlaBreached, AlertRaised, order=ORDER)
 def publish_webhooks(session: Session, publisher: Publisher, event: DomainEvent) -> None:
     name = catalogue.name_of(event)
     if name is None:

@@ -15,9 +15,10 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from compris.events import BusinessActionChange, DomainEvent, EscalationChange, SlaBreached, SurveyChange
+from compris.events import AlertRaised, BusinessActionChange, DomainEvent, EscalationChange, SlaBreached, SurveyChange
+from compris.inbox.queries import tags_of
 from compris.kit.clock import now
-from compris.models import Case, Escalation, Partner, Survey, Workspace
+from compris.models import Alert, Case, Escalation, Partner, Survey, Workspace
 
 #: event fields that are never published (free text a customer or partner may have written)
 PRIVATE_FIELDS = frozenset({"workspace_id", "message", "claims", "text", "comment", "brief"})
@@ -65,7 +66,8 @@ def data_of(session: Session, event: DomainEvent) -> dict[str, Any]:
         case = session.get(Case, case_id)
         if case is not None and case.workspace_id == event.workspace_id:
             data["case"] = {"id": case.id, "number": case.number, "status": case.status, "team_id": case.team_id,
-                            "assignee_id": case.assignee_id}
+                            "assignee_id": case.assignee_id,
+                            "tags": [t.name for t in tags_of(session, case)]}  # the brand's own free tags
     if isinstance(event, EscalationChange):
         escalation = session.get(Escalation, event.escalation_id)
         if escalation is not None and escalation.workspace_id == event.workspace_id:
@@ -89,7 +91,24 @@ def data_of(session: Session, event: DomainEvent) -> dict[str, Any]:
                               "skip_reason": survey.skip_reason, "has_comment": bool(survey.comment)}
     elif isinstance(event, SlaBreached):
         pass  # metric, cycle, breached_at and the case say it all
+    elif isinstance(event, AlertRaised):
+        alert = session.get(Alert, event.alert_id)
+        if alert is not None and alert.workspace_id == event.workspace_id:
+            data["alert"] = alert_data(alert)
     return data
+
+
+#: what of an alert's measurements is published (never the sample messages: a receiver reads those through the API)
+ALERT_FIELDS = ("scope", "label", "window", "window_minutes", "observed", "expected", "threshold", "basis",
+                "scopes", "keywords", "followers", "verified", "promoted", "reshares", "network")
+
+
+def alert_data(alert: Alert) -> dict[str, Any]:
+    """An alert as a webhook carries it: what was measured and why, with no customer text."""
+    return {"id": alert.id, "kind": alert.kind, "key": alert.key, "title": alert.title,
+            "reasons": list(alert.reasons), "window_start": _iso(alert.window_start),
+            "created_at": _iso(alert.created_at), "case_id": alert.case_id,
+            "measured": {k: alert.data[k] for k in ALERT_FIELDS if k in alert.data}}
 
 
 def body(payload: dict[str, Any]) -> bytes:

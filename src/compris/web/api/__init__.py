@@ -9,6 +9,7 @@ Every lookup is scoped to that workspace, so another workspace's case or message
 from fastapi import APIRouter
 
 from compris.web.api import (
+    bulk,
     business,
     cases,
     channels,
@@ -16,9 +17,11 @@ from compris.web.api import (
     contacts,
     escalation,
     escalation_followup,
+    listening_alerts,
     mail,
     me,
     messages,
+    posts,
     raw_events,
     reply_settings,
     routing,
@@ -26,6 +29,7 @@ from compris.web.api import (
     subscriptions,
     survey_results,
     surveys,
+    tags,
     templates,
     uploads,
     users,
@@ -36,6 +40,7 @@ router.include_router(me.router)
 router.include_router(cases.router)
 router.include_router(contacts.router)
 router.include_router(messages.router)
+router.include_router(posts.router)
 router.include_router(channels.router)
 router.include_router(uploads.router)
 router.include_router(clusters.router)
@@ -52,5 +57,8 @@ router.include_router(surveys.router)
 router.include_router(mail.router)
 router.include_router(subscriptions.router)
 router.include_router(raw_events.router)
+router.include_router(tags.router)
+router.include_router(bulk.router)
+router.include_router(listening_alerts.router)
 
 __all__ = ["router"]

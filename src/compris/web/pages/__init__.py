@@ -11,6 +11,7 @@ from starlette.staticfiles import StaticFiles
 from compris.web.pages import (
     admin,
     auth,
+    bulk,
     business,
     case,
     channel_admin,
@@ -19,9 +20,12 @@ from compris.web.pages import (
     escalation,
     escalation_followup,
     inbox,
+    incidents,
+    listening_alerts,
     mail_admin,
     manual_send,
     portal,
+    posts,
     replies,
     subscriptions,
     survey_page,
@@ -37,9 +41,11 @@ from compris.web.pages.render import STATIC
 router = APIRouter(include_in_schema=False)
 router.include_router(auth.router)
 router.include_router(inbox.router)
+router.include_router(bulk.router)
 router.include_router(case.router)
 router.include_router(manual_send.router)
 router.include_router(contacts.router)
+router.include_router(posts.router)
 router.include_router(tokens.router)
 router.include_router(admin.router)
 router.include_router(channel_admin.router)
@@ -56,7 +62,9 @@ router.include_router(survey_page.router)
 router.include_router(survey_results.router)
 router.include_router(mail_admin.router)
 router.include_router(subscriptions.router)
+router.include_router(incidents.router)
 router.include_router(clusters.router)
+router.include_router(listening_alerts.router)
 router.mount("/static", StaticFiles(directory=STATIC), name="static")
 
 

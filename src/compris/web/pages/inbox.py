@@ -9,8 +9,11 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
 from compris.channels.queries import channel_accounts
-from compris.inbox.queries import SORTS, STATUS_FILTERS, VIEWS, InboxFilter, counts, list_cases
+from compris.inbox.queries import SORTS, STATUS_FILTERS, VIEWS, InboxFilter, PostView, counts, get_post, list_cases
+from compris.kit.errors import NotFound
+from compris.listening.alert_queries import high_reach_cases
 from compris.web.deps import PageContext, page_user
+from compris.web.pages import bulk as bulk_pages
 from compris.web.pages.render import render
 
 router = APIRouter(include_in_schema=False)
@@ -29,20 +32,25 @@ def inbox_filter(request: Request) -> InboxFilter:
         page = max(1, min(int(params.get("page", "1")), 1000))
     except ValueError:
         page = 1
+    post = params.get("post", "")  # threads and context (issue 16): the cases under one post
     return InboxFilter(
+        post_id=int(post) if post.isdigit() and len(post) < 12 else None,
         view=view if view in VIEWS else "all",
         status=status if status in STATUS_FILTERS else "active",
         sort=sort if sort in SORTS else "newest",
         channel_account_id=int(account) if account.isdigit() else None,
         q=params.get("q", "")[:200],
+        tag=params.get("tag", "")[:200],
         limit=PAGE_SIZE + 1,
         offset=(page - 1) * PAGE_SIZE,
+        incident=int(params["incident"]) if params.get("incident", "").isdigit() else None,
     )
 
 
 def filter_params(f: InboxFilter, **changes: Any) -> dict[str, Any]:
     params: dict[str, Any] = {"view": f.view, "status": f.status, "sort": f.sort,
-                              "account": f.channel_account_id or "", "q": f.q}
+                              "account": f.channel_account_id or "", "q": f.q, "tag": f.tag, "post": f.post_id or ""}
+    params["incident"] = f.incident or ""
     params.update(changes)
     return params
 
@@ -53,6 +61,7 @@ def _inbox_vars(ctx: PageContext, f: InboxFilter) -> dict[str, Any]:
     return {
         "f": f,
         "rows": rows[:PAGE_SIZE],
+        "high_reach": high_reach_cases(ctx.session, ctx.user.workspace_id, [r.case.id for r in rows[:PAGE_SIZE]]),
         "more": more,
         "page": f.offset // PAGE_SIZE + 1,
         "counts": counts(ctx.session, ctx.user.workspace_id, ctx.user.id, replace(f, limit=1, offset=0)),
@@ -60,14 +69,25 @@ def _inbox_vars(ctx: PageContext, f: InboxFilter) -> dict[str, Any]:
         "views": VIEWS,
         "statuses": STATUS_FILTERS,
         "sorts": SORTS,
+        "post_filter": post_filter(ctx, f),
     }
+
+
+def post_filter(ctx: PageContext, f: InboxFilter) -> PostView | None:
+    """The post the inbox is filtered on (issue 16), None when it is not (or the post is not this workspace's)."""
+    if f.post_id is None:
+        return None
+    try:
+        return get_post(ctx.session, ctx.user.workspace_id, f.post_id)
+    except NotFound:
+        return None
 
 
 @router.get("/inbox")
 def inbox_page(request: Request, ctx: PageContext = Depends(page_user)) -> Response:
     f = inbox_filter(request)
     accounts = channel_accounts(ctx.session, ctx.user.workspace_id)
-    return render(request, ctx, "inbox.html", accounts=accounts, **_inbox_vars(ctx, f))
+    return render(request, ctx, "inbox.html", accounts=accounts, **_inbox_vars(ctx, f), **bulk_pages.bar_vars(ctx))
 
 
 @router.get("/inbox/rows")

@@ -95,15 +95,25 @@
     source.addEventListener("collision", function (message) {
       try { onCollision(JSON.parse(message.data)); } catch (e) { /* ignore a malformed event */ }
     });
+    source.addEventListener("bulk", function (message) {
+      /* a bulk run moved on: its progress fragment reloads (hx-trigger="compris:bulk-<id> from:body") */
+      try { var run = JSON.parse(message.data); body.dispatchEvent(new CustomEvent("compris:bulk-" + run.run_id, { detail: run })); }
+      catch (e) { /* ignore a malformed event */ }
+    });
     source.addEventListener("signed-out", function () {
       source.close();
       window.location.href = "/login?next=" + encodeURIComponent(window.location.pathname);
+    });
+    source.addEventListener("alert", function (message) {
+      try { onAlert(JSON.parse(message.data)); } catch (e) { /* ignore a malformed event */ }
     });
     source.addEventListener("case", function (message) {
       var event;
       try { event = JSON.parse(message.data); } catch (e) { return; }
       if (page === "inbox") { refreshRows(event.number); }
       if (page === "case" && String(event.case_id) === body.dataset.caseId) { refreshCase(); }
+      /* fragments that follow a case themselves (hx-trigger="compris:case-<id> from:body": the case's tags) */
+      body.dispatchEvent(new CustomEvent("compris:case-" + event.case_id, { detail: event }));
       if (event.change === "sla") { onSla(event); }
       if (event.change === "survey_low") { onLowRating(event); }
       if (event.change === "escalation_answered" && String(event.notify_user_id) === myId) {
@@ -348,6 +358,17 @@
       post(signalUrl, { action: "typing" });
     });
     window.addEventListener("pagehide", function () { post(signalUrl, { action: "left" }); });
+  }
+  /* a listening alert (li-alerts): a toast for the supervisors it names; alert panels and lists refresh */
+  function onAlert(event) {
+    document.body.dispatchEvent(new CustomEvent("listening-alert"));
+    var labels = $("#presence");
+    if (!labels || event.change !== "raised" || (event.notify || []).map(String).indexOf(myId) < 0) { return; }
+    var template = event.alert_kind === "spike" ? labels.dataset.labelAlertSpike : labels.dataset.labelAlertReach;
+    if (template) {
+      toast(template.replace("{n}", event.number).replace("{observed}", event.observed)
+        .replace("{minutes}", event.window_minutes).replace("{expected}", event.expected));
+    }
   }
   function onLowRating(event) {
     var labels = $("#presence");
