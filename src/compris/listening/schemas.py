@@ -11,8 +11,6 @@ from pydantic import Field
 
 from compris.kit.schemas import Schema, Timestamp
 
-<<<<<<< HEAD
-=======
 # --- bulk operations (li-bulk) ---------------------------------------------------------------------------------
 
 BulkKind = Literal["assign", "transfer", "tag", "untag", "set_status", "resolve", "reply"]
@@ -69,7 +67,6 @@ class BulkRunOut(Schema):
     finished_at: Timestamp | None
     items: list[BulkItemOut]
 
->>>>>>> li-context
 # --- clusters (li-clusters) --------------------------------------------------------------------------------------
 
 
