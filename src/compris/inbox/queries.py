@@ -479,7 +479,7 @@ def tag_filter_key(name: str) -> str:
     try:
         return tag_key(name)
     except Invalid:
-        return "\x00"
+        return ""  # no tag has an empty key
 
 
 @dataclass
