@@ -16,7 +16,7 @@ from compris.listening.alert_tasks import check_spikes as spikes_job
 from compris.models import Alert, ListeningCount, User, WebhookDelivery
 from compris.subscriptions import actions as subscriptions
 from tests.conftest import SECRET, World
-from tests.listening.alert_helpers import alerts_of, customer_writes, fan_page
+from tests.listening.alert_helpers import alerts_of, customer_writes, fan_page, spy_live
 from tests.listening.traffic import normal_traffic, parcel_complaints
 
 T = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)  # a Tuesday afternoon
@@ -80,8 +80,8 @@ def test_the_listener_counts_each_message_once_per_scope(world: World, frozen: C
     assert counts["kw:colis"] == 3 and counts["kw:recu"] == 3 and "kw:pas" not in counts
 
 
-def test_the_fan_page_wall_raises_one_alert_live_and_by_webhook(world: World, frozen: Callable[[datetime], None]
-                                                                 ) -> None:
+def test_the_fan_page_wall_raises_one_alert_live_and_by_webhook(world: World, frozen: Callable[[datetime], None],
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     # given a fan page, weeks of normal traffic, a supervisor and a webhook subscription to alerts
     fans = fan_page(world)
     accounts = (world.account.id, fans)
@@ -91,8 +91,7 @@ def test_the_fan_page_wall_raises_one_alert_live_and_by_webhook(world: World, fr
         assert admin is not None
         subscriptions.create_subscription(s, world.runtime.publisher, actor=admin, secret_key=SECRET,
                                           url="https://hooks.example.test/compris", event_types=["alert.raised"])
-    heard: list[dict[str, object]] = []
-    world.runtime.hub.add_listener(lambda e: heard.append(e) if e.get("kind") == "alert" else None)
+    heard = spy_live(monkeypatch)
     # when 30 French complaints about undelivered parcels arrive on the fan page within the hour, among the rest
     _live_hour(world, frozen, accounts, wave=True, fans=fans)
     # then exactly one spike alert, about the fan page's parcels
