@@ -414,6 +414,18 @@ class AlertRaised(DomainEvent):
 
 
 @dataclass(frozen=True, kw_only=True)
+class MessagesClustered(DomainEvent):
+    """Customer messages joined a cluster of similar messages (the background clustering job, a minute or so after
+    they arrived). ``incident_id``: the incident the cluster was confirmed as, if any — its new cases belong to it
+    too."""
+
+    cluster_id: int
+    message_ids: tuple[int, ...]
+    case_ids: tuple[int, ...]
+    incident_id: int | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
 class IncidentChange(DomainEvent):
     """A base for the events about one incident."""
 

@@ -73,6 +73,7 @@ def build_means(data: Path, per_language: int = 600) -> dict[str, list[float]]:
     """The mean e5 embedding of ordinary traffic, per language and over both ("*")."""
     import numpy as np
 
+    from compris.listening.vectors import prepare
     from compris.triage.embeddings import embed
 
     rng = random.Random(7)
@@ -80,7 +81,7 @@ def build_means(data: Path, per_language: int = 600) -> dict[str, list[float]]:
     vectors = []
     for lang, texts in _ordinary(data).items():
         sample = rng.sample(texts, min(per_language, len(texts)))
-        v = embed(sample)
+        v = embed([prepare(t) for t in sample])
         vectors.append(v)
         out[lang] = [round(float(x), 6) for x in v.mean(axis=0)]
     out["*"] = [round(float(x), 6) for x in np.concatenate(vectors).mean(axis=0)]
@@ -176,7 +177,7 @@ def bcubed(labels: Sequence[int], truth: Sequence[str]) -> tuple[float, float]:
         by_pred.setdefault(p, []).append(i)
         by_true.setdefault(t, []).append(i)
     precision = recall = 0.0
-    for i, (p, t) in enumerate(zip(pred, truth, strict=True)):
+    for p, t in zip(pred, truth, strict=True):
         same_pred = by_pred[p]
         same_true = by_true[t]
         both = sum(1 for j in same_pred if truth[j] == t)
@@ -239,8 +240,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         import numpy as np
 
         means = build_means(args.data)
-        np.savez_compressed(DATA_DIR / "e5_means.npz", **{k: np.asarray(v, dtype=np.float32)
-                                                          for k, v in means.items()})
+        arrays = {k: np.asarray(v, dtype=np.float32) for k, v in means.items()}
+        np.savez_compressed(DATA_DIR / "e5_means.npz", **arrays)  # type: ignore[arg-type]
         print("means of", ", ".join(means))
     else:
         result = measure(args.data, args.part, embeddings=False if args.signature_only else None, real=args.real)

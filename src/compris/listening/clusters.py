@@ -33,7 +33,7 @@ from sqlalchemy.orm import Session
 
 from compris import bus
 from compris.db import Database
-from compris.events import AlertRaised, MessageReceived
+from compris.events import AlertRaised, MessageReceived, MessagesClustered
 from compris.kit.clock import now
 from compris.kit.errors import NotFound
 from compris.listening import signature as sig
@@ -338,7 +338,7 @@ def _cluster_workspace(db: Database, publisher: Publisher, workspace_id: int, at
             added = [(m, s) for m, s in group.added if m.key in still or m.key in loose_messages]
             if not added and not group.absorbed:
                 continue
-            cluster = _store_group(session, workspace_id, group, added, texts, info, at, stats)
+            cluster = _store_group(session, publisher, workspace_id, group, added, texts, info, at, stats)
             if cluster is not None:
                 alert = _maybe_alert(session, publisher, cluster, at)
                 if alert is not None:
@@ -351,7 +351,7 @@ def _member_texts(session: Session, cluster: Cluster, limit: int = 20) -> list[s
         .where(ClusterMember.cluster_id == cluster.id).order_by(ClusterMember.id).limit(limit)))
 
 
-def _store_group(session: Session, workspace_id: int, group: Group, added: list[tuple[Item, float]],
+def _store_group(session: Session, publisher: Publisher, workspace_id: int, group: Group, added: list[tuple[Item, float]],
                  texts: dict[int, str], info: dict[int, tuple[int, int]], at: datetime,
                  stats: RunStats) -> Cluster | None:
     if group.id is None:
@@ -361,9 +361,16 @@ def _store_group(session: Session, workspace_id: int, group: Group, added: list[
         session.flush()
         stats.seeded += 1
     else:
-        cluster = session.scalar(select(Cluster).where(Cluster.id == group.id).with_for_update())
-        if cluster is None or not cluster.open:
-            return None  # closed meanwhile: the items stay as they are (members of nothing): rare, harmless
+        found = session.scalar(select(Cluster).where(Cluster.id == group.id).with_for_update())
+        if found is None or not found.open:  # closed or merged meanwhile: the new messages stay loose
+            for item, _ in added:
+                row = session.get(ClusterItem, item.key)
+                if row is not None and row.state == ClusterItemState.MEMBER:
+                    row.state = ClusterItemState.LOOSE
+                    row.signature = item.signature
+                    row.vector = _to_bytes(item.vector)
+            return None
+        cluster = found
     for absorbed in group.absorbed:
         _absorb(session, cluster, absorbed.id)
     new_members: list[tuple[Item, float]] = []
@@ -381,6 +388,11 @@ def _store_group(session: Session, workspace_id: int, group: Group, added: list[
     if not new_members:
         return cluster
     stats.joined += len(new_members)
+    session.flush()
+    bus.emit(session, publisher, MessagesClustered(
+        workspace_id=workspace_id, cluster_id=cluster.id, incident_id=cluster.incident_id,
+        message_ids=tuple(info[m.key][0] for m, _ in new_members),
+        case_ids=tuple(dict.fromkeys(info[m.key][1] for m, _ in new_members))))
     count = cluster.size
     cluster.signature = sig.mean(cluster.signature or {}, count, [m.signature for m, _ in new_members])
     with_vectors = [m.vector for m, _ in new_members if m.vector is not None]
@@ -467,7 +479,8 @@ def _maybe_alert(session: Session, publisher: Publisher, cluster: Cluster, at: d
         "keywords": list(cluster.keywords or []),
     }
     alert = Alert(workspace_id=cluster.workspace_id, kind=AlertKind.CLUSTER, key=key, title=cluster.label[:300],
-                  reasons=[{"code": "cluster_grew", "params": {"cases": int(cases), "minutes": data["window_minutes"]}}],
+                  reasons=[{"code": "cluster_grew",
+                            "params": {"cases": int(cases), "minutes": data["window_minutes"]}}],
                   data=data, cluster_id=cluster.id, window_start=since)
     session.add(alert)
     session.flush()

@@ -12,6 +12,7 @@ same subject when e5 embeddings are not installed.
 from __future__ import annotations
 
 import gzip
+import itertools
 import json
 import math
 import re
@@ -35,7 +36,29 @@ MAX_TERMS = 48
 
 _WORD = re.compile(r"[a-z0-9]+")
 _STOP = frozenset(
-    ["a", "an", "the", "and", "or", "but", "if", "of", "to", "in", "on", "at", "by", "for", "from", "with", "without", "about", "as", "into", "onto", "over", "under", "up", "down", "out", "off", "is", "are", "was", "were", "be", "been", "being", "am", "do", "does", "did", "done", "have", "has", "had", "having", "will", "would", "shall", "should", "can", "could", "may", "might", "must", "i", "me", "my", "mine", "we", "us", "our", "ours", "you", "your", "yours", "he", "him", "his", "she", "her", "hers", "it", "its", "they", "them", "their", "theirs", "this", "that", "these", "those", "there", "here", "what", "which", "who", "whom", "whose", "when", "where", "why", "how", "all", "any", "some", "no", "not", "nor", "so", "than", "too", "very", "just", "also", "still", "yet", "again", "already", "ever", "even", "only", "own", "same", "such", "then", "now", "get", "got", "gets", "im", "ive", "dont", "didnt", "doesnt", "cant", "wont", "isnt", "arent", "wasnt", "its", "thats", "youre", "theyre", "ill", "id", "s", "t", "d", "m", "re", "ve", "ll", "http", "user", "amp", "rt", "pls", "please", "thanks", "thank", "hi", "hello", "hey", "dear", "ok", "okay", "yes", "oh", "lol", "via", "guys", "one", "two", "0", "00", "000", "le", "la", "les", "l", "un", "une", "des", "du", "de", "d", "et", "ou", "mais", "donc", "or", "ni", "car", "a", "au", "aux", "en", "dans", "sur", "sous", "par", "pour", "avec", "sans", "chez", "vers", "ce", "cet", "cette", "ces", "c", "ca", "cela", "ceci", "je", "j", "me", "m", "moi", "mon", "ma", "mes", "tu", "te", "t", "toi", "ton", "ta", "tes", "il", "elle", "on", "nous", "vous", "ils", "elles", "se", "s", "son", "sa", "ses", "leur", "leurs", "notre", "nos", "votre", "vos", "lui", "y", "ne", "n", "pas", "plus", "qui", "que", "qu", "quoi", "dont", "est", "es", "suis", "sont", "etait", "ete", "etre", "avoir", "ai", "as", "avons", "avez", "ont", "avait", "fait", "faire", "fais", "tout", "tous", "toute", "toutes", "tres", "bien", "aussi", "encore", "deja", "si", "oui", "non", "merci", "bonjour", "bonsoir", "svp", "stp", "cordialement", "salut", "alors", "comme", "quand", "meme", "ici", "la", "voila"]
+    [
+        "a", "an", "the", "and", "or", "but", "if", "of", "to", "in", "on", "at", "by", "for", "from", "with",
+        "without", "about", "as", "into", "onto", "over", "under", "up", "down", "out", "off", "is", "are",
+        "was", "were", "be", "been", "being", "am", "do", "does", "did", "done", "have", "has", "had", "having",
+        "will", "would", "shall", "should", "can", "could", "may", "might", "must", "i", "me", "my", "mine",
+        "we", "us", "our", "ours", "you", "your", "yours", "he", "him", "his", "she", "her", "hers", "it",
+        "its", "they", "them", "their", "theirs", "this", "that", "these", "those", "there", "here", "what",
+        "which", "who", "whom", "whose", "when", "where", "why", "how", "all", "any", "some", "no", "not",
+        "nor", "so", "than", "too", "very", "just", "also", "still", "yet", "again", "already", "ever", "even",
+        "only", "own", "same", "such", "then", "now", "get", "got", "gets", "im", "ive", "dont", "didnt",
+        "doesnt", "cant", "wont", "isnt", "arent", "wasnt", "its", "thats", "youre", "theyre", "ill", "id", "s",
+        "t", "d", "m", "re", "ve", "ll", "http", "user", "amp", "rt", "pls", "please", "thanks", "thank", "hi",
+        "hello", "hey", "dear", "ok", "okay", "yes", "oh", "lol", "via", "guys", "one", "two", "0", "00", "000",
+        "le", "la", "les", "l", "un", "une", "des", "du", "de", "d", "et", "ou", "mais", "donc", "or", "ni",
+        "car", "a", "au", "aux", "en", "dans", "sur", "sous", "par", "pour", "avec", "sans", "chez", "vers",
+        "ce", "cet", "cette", "ces", "c", "ca", "cela", "ceci", "je", "j", "me", "m", "moi", "mon", "ma", "mes",
+        "tu", "te", "t", "toi", "ton", "ta", "tes", "il", "elle", "on", "nous", "vous", "ils", "elles", "se",
+        "s", "son", "sa", "ses", "leur", "leurs", "notre", "nos", "votre", "vos", "lui", "y", "ne", "n", "pas",
+        "plus", "qui", "que", "qu", "quoi", "dont", "est", "es", "suis", "sont", "etait", "ete", "etre",
+        "avoir", "ai", "as", "avons", "avez", "ont", "avait", "fait", "faire", "fais", "tout", "tous", "toute",
+        "toutes", "tres", "bien", "aussi", "encore", "deja", "si", "oui", "non", "merci", "bonjour", "bonsoir",
+        "svp", "stp", "cordialement", "salut", "alors", "comme", "quand", "meme", "ici", "la", "voila",
+    ]
 )
 
 
@@ -75,15 +98,15 @@ def signature(text: str, *, topic: str | None = None) -> Signature:
     counts: dict[str, int] = {}
     for w in words:
         counts[w] = counts.get(w, 0) + 1
-    for a, b in zip(words, words[1:], strict=False):
+    for a, b in itertools.pairwise(words):
         if a != b:
             pair = f"{a} {b}"
             counts[pair] = counts.get(pair, 0) + 1
     vec: Signature = {}
     for term, n in counts.items():
-        w = _weight(term.split(" ")[0]) if " " not in term else 0.5 * (_weight(term.split(" ")[0])
-                                                                          + _weight(term.split(" ")[1]))
-        vec[term] = (1.0 + math.log(n)) * w
+        parts = term.split(" ")
+        weight = sum(_weight(p) for p in parts) / len(parts)
+        vec[term] = (1.0 + math.log(n)) * weight
     if topic and topic != "other":
         vec[f"@topic:{topic}"] = TOPIC_WEIGHT * _idf()[1] * 0.5
     return _unit(vec)

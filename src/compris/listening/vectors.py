@@ -6,6 +6,7 @@ The embedding of a message minus the mean embedding of ordinary customer traffic
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from functools import lru_cache
 from importlib import resources
@@ -16,7 +17,7 @@ import numpy.typing as npt
 
 from compris.triage import embeddings
 
-__all__ = ["available", "centred"]
+__all__ = ["MAX_CHARS", "available", "centred", "prepare"]
 
 Vector = npt.NDArray[np.float32]
 
@@ -36,11 +37,23 @@ def _means() -> dict[str, Vector]:
         return {k: data[k].astype(np.float32) for k in data.files}
 
 
+_HANDLE = re.compile(r"(?:^|(?<=\s))[@#]?@\w+|https?://\S+|www\.\S+")
+#: characters of a message given to the encoder: the subject is in the first sentences, and the cost grows with
+#: the length
+MAX_CHARS = 240
+
+
+def prepare(text: str) -> str:
+    """What the encoder reads of a message: without @handles and links, at most :data:`MAX_CHARS` characters."""
+    cleaned = " ".join(_HANDLE.sub(" ", text).split())
+    return cleaned[:MAX_CHARS] or text[:MAX_CHARS]
+
+
 def centred(texts: Sequence[str], languages: Sequence[str | None]) -> list[Vector]:
     """One unit vector per text (e5, centred by its language's mean)."""
     if not texts:
         return []
-    raw = embeddings.embed(list(texts))
+    raw = embeddings.embed([prepare(t) for t in texts])
     means = _means()
     out: list[Vector] = []
     for row, lang in zip(raw, languages, strict=True):

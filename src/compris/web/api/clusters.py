@@ -24,7 +24,7 @@ def _out(c: Cluster) -> dict[str, object]:
 
 
 @router.get("", response_model=ClusterList, summary="List clusters of similar messages", responses=errors())
-def list_clusters(ctx: Api, open: bool = Query(False, description="Only the open clusters."),  # noqa: A002
+def list_clusters(ctx: Api, open: bool = Query(False, description="Only the open clusters."),
                   limit: int = Query(50, ge=1, le=200), offset: int = Query(0, ge=0, le=100_000)) -> ClusterList:
     """The workspace's clusters of two messages or more, open ones first, the most recently active first."""
     rows = clusters.list_clusters(ctx.session, ctx.user.workspace_id, open_only=open, limit=limit, offset=offset)
