@@ -18,6 +18,7 @@ from compris.inbox.queries import (
     counts,
     get_post,
     list_cases,
+    open_incidents,
     tag_filter_key,
 )
 from compris.kit.errors import NotFound
@@ -100,7 +101,8 @@ def inbox_page(request: Request, ctx: PageContext = Depends(page_user)) -> Respo
     bar = bulk_pages.bar_vars(ctx)
     selected = tag_filter_key(f.tag) if f.tag else ""
     return render(request, ctx, "inbox.html", accounts=accounts, **_inbox_vars(ctx, f), **bar,
-                  tag_key_selected=selected, tag_known=any(u.tag.key == selected for u in bar["all_tags"]))
+                  tag_key_selected=selected, tag_known=any(u.tag.key == selected for u in bar["all_tags"]),
+                  incidents=open_incidents(ctx.session, ctx.user.workspace_id))
 
 
 @router.get("/inbox/rows")
