@@ -179,12 +179,20 @@ def test_the_demos_parcel_wall_is_a_detected_incident(settings: Settings, runtim
         # one incident, suspected, opened from what listening detected, with the wall's cases and a drafted
         # holding statement in both languages (nothing sent yet)
         incident = s.scalars(select(Incident)).one()
-        assert incident.status == "suspected" and incident.source in ("spike", "cluster")
+        assert incident.status == "suspected" and incident.source == "spike"
         assert set(incident.statements) == {"fr", "en"}
+        assert incident.match["cluster_ids"]  # new comments about it join by themselves
         linked = set(s.scalars(select(IncidentCase.case_id).where(IncidentCase.incident_id == incident.id)))
-        assert {m.case_id for m in wall} <= linked
-        alerts = list(s.scalars(select(Alert).where(Alert.incident_id == incident.id)))
-        assert len(alerts) == 1 and alerts[0].kind in ("spike", "cluster")
+        morning = set(s.scalars(select(Message.case_id).where(Message.platform_message_id.like("demo-parcel-%"))))
+        assert {m.case_id for m in wall} | morning <= linked
+        # the spike alert it was opened from: the page's account, this hour, against its usual level
+        (spike,) = s.scalars(select(Alert).where(Alert.incident_id == incident.id))
+        assert spike.kind == "spike" and spike.data["observed"] >= 25 and spike.data["expected"] < 5
+        # and one high-reach complaint alert for the wall: the journalist's comment
+        journalist = next(m for m in wall if m.platform_message_id == "demo-wall-13")
+        wall_cases = [m.case_id for m in wall]
+        reach = list(s.scalars(select(Alert).where(Alert.kind == "reach", Alert.case_id.in_(wall_cases))))
+        assert [a.case_id for a in reach] == [journalist.case_id]
         outbound = s.scalar(select(func.count()).select_from(Message).where(
             Message.direction == "outbound", Message.case_id.in_([m.case_id for m in wall])))
         assert outbound == 0

@@ -12,13 +12,13 @@ import json
 import logging
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import cache
 from importlib import resources
 from typing import Any
 
 import httpx
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from compris import timeline
@@ -30,6 +30,7 @@ from compris.connectors.base import WebhookRequest
 from compris.connectors.sandbox import sign
 from compris.inbox import actions
 from compris.inbox.ingest import receive
+from compris.inbox.queries import InboxFilter, list_cases
 from compris.kit.clock import now
 from compris.kit.errors import ComprisError, NotFound
 from compris.models import (
@@ -44,6 +45,7 @@ from compris.models import (
     Contact,
     Identity,
     Message,
+    Post,
     ReplyTemplate,
     Survey,
     SurveyState,
@@ -670,6 +672,7 @@ def _listening_demo(demo: _Demo) -> None:
     incident with its cases linked and a holding statement drafted in French and English, ready to send."""
     if demo.network.store.message(_WALL[0][0]) is not None:
         return  # loaded by an earlier, interrupted run
+    _usual_week(demo)
     _deliver_comments(demo, "air-fb", _BOUTIQUE_POST, _WALL)
     _listening_pass(demo)
     _open_wall_incident(demo)
@@ -750,6 +753,77 @@ _HOLDING = {
 }
 
 
+#: the usual traffic of the past week around this hour (what the spike detection compares the wall with): ordinary
+#: questions on the Facebook page and on X, each answered by phone and resolved by an agent
+_USUAL = (
+    ("air-fb", "Bonjour, peut-on choisir son siège gratuitement sur un vol court-courrier ?"),
+    ("air-x", "Hi, what's the hand luggage allowance on the basic fare?"),
+    ("air-fb", "Est-ce que la Boutique à bord accepte les paiements sans contact ?"),
+    ("air-fb", "Merci pour le vol d'hier, équipage au top !"),
+    ("air-x", "Can I add a checked bag after booking?"),
+    ("air-fb", "Bonjour, mon fils voyage seul à 12 ans, faut-il réserver l'accompagnement ?"),
+    ("air-x", "Is there wifi on the Paris to Rome flights?"),
+    ("air-fb", "Quels sont les horaires d'ouverture du comptoir à Orly ?"),
+    ("air-x", "Do you serve vegetarian meals on the London flights?"),
+    ("air-fb", "Peut-on voyager avec un chat en cabine vers Nice ?"),
+    ("air-fb", "Bravo pour la ponctualité ce matin sur le Lyon-Nantes."),
+    ("air-x", "How early does online check-in open?"),
+    ("air-fb", "Bonjour, comment utiliser mes miles pour un surclassement ?"),
+    ("air-x", "Lovely crew on AC 214 today, thank you!"),
+    ("air-fb", "Les poussettes sont-elles acceptées jusqu'à la porte de l'avion ?"),
+    ("air-x", "Is the lounge in Terminal 2 open on Sundays?"),
+    ("air-fb", "Faut-il imprimer sa carte d'embarquement ou le téléphone suffit ?"),
+    ("air-fb", "Une question : les enfants ont-ils droit à un bagage en soute ?"),
+    ("air-x", "Can I change my flight date online without a fee?"),
+    ("air-fb", "Superbe accueil à Marseille, merci à l'équipe au sol."),
+    ("air-x", "Where do I find my booking reference in the app?"),
+)
+
+
+def _usual_week(demo: _Demo) -> None:
+    """Seven days of ordinary messages around this hour (three a day), delivered through the webhook like the
+    stories, then answered and resolved: the spike detection's usual level for the wall's hour."""
+    runtime = demo.runtime
+    ids: list[tuple[str, str]] = []
+    for day in range(1, 8):
+        for slot, offset in enumerate((-100, -30, 40)):
+            k = (day - 1) * 3 + slot
+            account_key, text = _USUAL[k]
+            message_id = f"demo-usual-{day}-{slot}"
+            persona = Persona(id=f"demo-usual-{day}{slot}", name=_USUAL_NAMES[(day * 3 + slot) % len(_USUAL_NAMES)],
+                              followers=40 + 37 * slot + day)
+            _deliver_post(demo, account_key, persona, text, message_id,
+                          now() - timedelta(days=day, minutes=-offset))
+            ids.append((account_key, message_id))
+    run_pending(runtime.services)
+    for account_key, message_id in ids:
+        _resolve(demo, {"account": account_key, "message": message_id, "by": "agent-fr",
+                        "note": "Répondu par téléphone."})
+
+
+_USUAL_NAMES = ("Hélène Moreau", "Paul Girard", "Alice Fournier", "David Lambert", "Nora Chevalier", "Jack Doyle",
+                "Léo Rousseau", "Emma Clarke", "Samia Kaci", "Victor Brun")
+
+
+def _deliver_post(demo: _Demo, account_key: str, persona: Persona, text: str, message_id: str,
+                  at: datetime) -> None:
+    """A customer's public post on the sandbox network at ``at``, delivered to Compris's webhook (jobs not run)."""
+    account = demo.accounts[account_key]
+    try:
+        body = demo.network.customer_message(account.external_id, persona, "post", text, created_at=at,
+                                             message_id=message_id, deliver=False).body
+    except NetworkError as exc:
+        if exc.status != 409:
+            raise
+        stored = demo.network.store.delivery_for_message(message_id)
+        assert stored is not None
+        body = stored.body
+    request = WebhookRequest(method="POST", query={}, body=body, headers={
+        "content-type": "application/json", "x-sandbox-signature": sign(demo.secrets[account_key], body)})
+    runtime = demo.runtime
+    receive(runtime.db, runtime.publisher, runtime.settings.secret_key, account.id, request)
+
+
 def _deliver_comments(demo: _Demo, account_key: str, post_id: str,
                       comments: tuple[tuple[str, int, tuple[str, str, int, bool], str], ...]) -> None:
     """Customers' comments under a post of the sandbox network, each delivered to Compris's webhook as it would be
@@ -777,11 +851,13 @@ def _deliver_comments(demo: _Demo, account_key: str, post_id: str,
 def _listening_pass(demo: _Demo) -> None:
     """What the periodic listening jobs would do within the next minute, done now: the clustering pass over the
     messages received (the stories' and the wall's), then the spike check."""
-    from compris.listening import clusters
+    from compris.listening import alerts, clusters
 
     runtime = demo.runtime
     run_pending(runtime.services)
     clusters.run_clustering(runtime.db, runtime.publisher)
+    with runtime.db.transaction() as session:
+        alerts.check_spikes(session, runtime.publisher, demo.workspace_id, now())
     run_pending(runtime.services)
 
 
@@ -796,39 +872,59 @@ def _open_wall_incident(demo: _Demo) -> None:
         wall_cases = set(session.scalars(
             select(Message.case_id).where(Message.workspace_id == demo.workspace_id,
                                           Message.platform_message_id.in_([w[0] for w in _WALL]))))
-        alert = _wall_alert(session, demo.workspace_id, wall_cases)
+        alert = _wall_alert(session, demo.workspace_id, wall_cases, demo.accounts["air-fb"].id)
         if alert is None:
             log.warning("demo: listening raised no alert for the parcel wall; no incident opened")
             return
+        post_id = session.scalar(select(Post.id).where(Post.channel_account_id == demo.accounts["air-fb"].id,
+                                                      Post.platform_post_id == _BOUTIQUE_POST))
+        # the morning's comments under the shop's post belong to it too (the inbox's "comments on this post")
+        under_post = {row.case.id for row in list_cases(
+            session, demo.workspace_id, demo.users["supervisor"],
+            InboxFilter(status="all", post_id=post_id, limit=200))} if post_id is not None else set()
         supervisor = session.get(User, demo.users["supervisor"])
         assert supervisor is not None
         draft = incidents.draft_from_alert(session, demo.workspace_id, alert.id)
+        match = {key: list(values) for key, values in draft.match.items()}
+        cluster_id = _wall_cluster(session, wall_cases)
+        if cluster_id is not None and cluster_id not in match["cluster_ids"]:  # the wall's subject, as a rule
+            clustered = incidents.draft_from_cluster(session, demo.workspace_id, cluster_id)
+            match["cluster_ids"].append(cluster_id)
+            match["keywords"] = list(dict.fromkeys([*match["keywords"], *clustered.match["keywords"]]))
         incidents.open_incident(
             session, runtime.publisher, actor=supervisor,
             name="Colis de la Boutique non livrés / Undelivered shop parcels",
             description="Depuis ce matin, des dizaines de clients commentent la publication de la Boutique : commandes "
                         "jamais reçues, suivi bloqué. À vérifier avec le transporteur.",
-            match=draft.match, statements=_HOLDING, case_ids=sorted({*draft.case_ids, *wall_cases}),
+            match=match, statements=_HOLDING, case_ids=sorted({*draft.case_ids, *wall_cases, *under_post}),
             alert_id=alert.id if alert.incident_id is None else None,
         )
 
 
-def _wall_alert(session: Session, workspace_id: int, wall_cases: set[int]) -> Alert | None:
-    """The alert listening raised about the wall: a volume spike first, else a cluster's, counting the wall's cases."""
-    found = list(session.scalars(select(Alert).where(Alert.workspace_id == workspace_id,
-                                                     Alert.kind.in_([AlertKind.SPIKE, AlertKind.CLUSTER]))
-                                 .order_by(Alert.id)))
+def _wall_cluster(session: Session, wall_cases: set[int]) -> int | None:
+    """The cluster holding most of the wall's cases."""
+    row = session.execute(select(ClusterMember.cluster_id, func.count()).where(ClusterMember.case_id.in_(wall_cases))
+                          .group_by(ClusterMember.cluster_id).order_by(func.count().desc()).limit(1)).first()
+    return int(row[0]) if row is not None else None
 
-    def overlap(alert: Alert) -> int:
-        ids = alert.data.get("case_ids") if isinstance(alert.data, dict) else None
-        counted = {i for i in ids if isinstance(i, int)} if isinstance(ids, list) else set()
-        if alert.cluster_id is not None:
-            counted |= set(session.scalars(select(ClusterMember.case_id)
-                                           .where(ClusterMember.cluster_id == alert.cluster_id)))
-        return len(counted & wall_cases)
 
-    ranked = sorted(found, key=lambda a: (overlap(a) > 0, a.kind == AlertKind.SPIKE, overlap(a), a.id), reverse=True)
-    return ranked[0] if ranked else None
+def _wall_alert(session: Session, workspace_id: int, wall_cases: set[int], account_id: int) -> Alert | None:
+    """The alert listening raised about the wall: the volume spike on the page's account (or on all channels) in
+    the last hour, else the alert of the cluster holding most of the wall's cases."""
+    since = now() - timedelta(hours=1)
+    spikes = [a for a in session.scalars(select(Alert).where(Alert.workspace_id == workspace_id,
+                                                             Alert.kind == AlertKind.SPIKE,
+                                                             Alert.created_at >= since).order_by(Alert.id))
+              if (a.data or {}).get("scope") in (f"account:{account_id}", "all")
+              or any(str(s.get("scope")) in (f"account:{account_id}", "all")
+                     for s in (a.data or {}).get("scopes", []) if isinstance(s, dict))]
+    if spikes:
+        return spikes[-1]
+    cluster_id = _wall_cluster(session, wall_cases)
+    if cluster_id is None:
+        return None
+    return session.scalar(select(Alert).where(Alert.workspace_id == workspace_id, Alert.kind == AlertKind.CLUSTER,
+                                              Alert.cluster_id == cluster_id).order_by(Alert.id.desc()).limit(1))
 
 
 # --- analytics (issue 15): weeks of history behind the dashboard -------------------------------------------------

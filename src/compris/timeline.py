@@ -489,7 +489,7 @@ def tagged(session: Session, case: Case, *, added: Sequence[str], removed: Seque
 
 def alert_raised(session: Session, case: Case, *, alert_id: int, kind: str, title: str,
                  reasons: Sequence[Any]) -> CaseEvent:
-    return _on(session, EventKind.ALERT_RAISED, case, None, alert_id=alert_id, kind=kind, title=title,
+    return _on(session, EventKind.ALERT_RAISED, case, None, alert_id=alert_id, alert_kind=kind, title=title,
                reasons=list(reasons))
 
 

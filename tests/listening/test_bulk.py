@@ -387,3 +387,55 @@ def test_preview_renders_the_first_workable_case(world: World) -> None:
                          params={"texts": {"fr": "Bonjour {first_name} !", "en": "Hi {first_name}!"}})
         assert p.count == 3 and p.skipped == 0 and p.case is not None and p.case.id == ids[0]
         assert p.rendered is not None and p.rendered.text == "Bonjour Cust-0 !" and p.rendered.language == "fr"
+
+
+def test_the_run_finishes_once_and_its_progress_is_published_live(world: World,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    from compris import bus
+    from compris.events import BulkRunFinished
+
+    ids = make_cases(world, 3)
+    finished: list[BulkRunFinished] = []
+    real = bus.emit
+
+    def spy(session: Any, publisher: Any, event: Any) -> None:
+        if isinstance(event, BulkRunFinished):
+            finished.append(event)
+        real(session, publisher, event)
+
+    monkeypatch.setattr(bus, "emit", spy)
+    live: list[dict[str, Any]] = []
+    world.runtime.publisher.hub.add_listener(lambda e: live.append(e) if e["kind"] == "bulk" else None)
+    run_id = start(world, world.admin, ids, bulk.TAG, {"tags": ["x"]})
+    assert [e["state"] for e in live] == ["running"]  # delivered after the commit of the start
+    run_until_idle(world)
+    rt = world.runtime
+    with rt.db.transaction() as s:  # a second job for the same run (a lost lease, a resume): nothing more
+        run = s.get(BulkRun, run_id)
+        assert run is not None and not bulk.resume(s, rt.publisher, run)
+    run_until_idle(world)
+    assert [(e.run_id, e.kind, e.done, e.failed) for e in finished] == [(run_id, "tag", 3, 0)]
+    assert live[-1]["state"] == "done" and live[-1]["done"] == 3 and live[-1]["pending"] == 0
+    assert all(e["workspace_id"] == world.workspace_id for e in live)
+
+
+def test_an_incident_run_carries_the_incident(world: World, world_factory: Any, network: Counter[str]) -> None:
+    from compris.models import Incident
+
+    ids = make_cases(world, 2, text=FR)
+    other = world_factory("other")
+    with world.runtime.db.transaction() as s:
+        mine = Incident(workspace_id=world.workspace_id, number=1, name="Colis perdus",
+                        statements={"fr": "Bonjour {first_name}, nous savons que les colis ont du retard."})
+        theirs = Incident(workspace_id=other.workspace_id, number=1, name="Autre")
+        s.add_all([mine, theirs])
+        s.flush()
+        mine_id, theirs_id, statements = mine.id, theirs.id, dict(mine.statements)
+    with pytest.raises(NotFound):
+        start(world, world.admin, ids, bulk.REPLY, {"texts": statements}, incident_id=theirs_id)
+    run_id = start(world, world.admin, ids, bulk.REPLY, {"texts": statements}, incident_id=mine_id)
+    run_until_idle(world)
+    assert get_run(world, run_id).incident_id == mine_id
+    (row,) = [e for e in events(world, "bulk_run") if e.data["run_id"] == run_id]
+    assert row.data["incident_id"] == mine_id and row.data["done"] == 2
+    assert sorted(network.values()) == [1, 1]

@@ -122,6 +122,20 @@ def test_open_from_a_cluster_links_its_cases_and_follows_new_members(client: Tes
     with pytest.raises(Conflict):  # a cluster is one incident
         _open(world, boss, name="Again", cluster_id=cluster_id)
 
+    # the clustering job places a new message later: the next pass links its case
+    c = say(client, world, "Mon paquet n'est toujours pas là", author="c3")
+    assert c not in _linked(world, number)
+    with world.runtime.db.transaction() as s:
+        mid = s.scalar(select(Message.id).where(Message.case_id == c))
+        s.add(ClusterMember(workspace_id=world.workspace_id, cluster_id=cluster_id, message_id=mid, case_id=c,
+                            similarity=0.8))
+    with world.runtime.db.transaction() as s:
+        assert incidents.follow_clusters(s, world.runtime.publisher) == 1
+    with world.runtime.db.transaction() as s:
+        assert incidents.follow_clusters(s, world.runtime.publisher) == 0  # once
+        row = s.scalar(select(IncidentCase).where(IncidentCase.case_id == c))
+        assert row is not None and row.linked_by == "cluster"
+
 
 def test_cross_network_wave_is_one_incident(settings: Settings, runtime: Runtime, world: World,
                                             client: TestClient) -> None:
@@ -422,3 +436,39 @@ def test_workspaces_are_isolated(client: TestClient, world: World, world_factory
         assert [r.incident.name for r in queries.list_incidents(s, world.workspace_id, "all")] == ["Cancelled"]
         theirs_linked = incidents.linked_ids(s, incidents.get_incident(s, other.workspace_id, their_number))
     assert theirs_linked == [later]
+
+
+def test_open_from_a_spike_alert_takes_its_scope_terms_and_cases(client: TestClient, world: World) -> None:
+    from datetime import timedelta
+
+    from compris.kit.clock import now
+    from compris.models import Alert
+
+    boss = supervisor(world)
+    old = say(client, world, "Mon colis n'est jamais arrivé", author="before")
+    with world.runtime.db.transaction() as s:  # (before the spike's window)
+        s.execute(Message.__table__.update().where(Message.case_id == old).values(  # type: ignore[attr-defined]
+            sent_at=now() - timedelta(hours=5)))
+    wave = [say(client, world, text, author=f"w{i}") for i, text in enumerate(
+        ["Toujours pas reçu mon colis !", "Where is my parcel?? colis 4471", "Colis perdu, aucune réponse"])]
+    calm = say(client, world, "Can I change my seat?", author="calm")
+    with world.runtime.db.transaction() as s:
+        alert = Alert(workspace_id=world.workspace_id, kind="spike", key="spike:test", window_start=now() - timedelta(
+            hours=1), title="Volume spike on the keyword colis: 3 messages in 60 min (usually 0.2)",
+            data={"scope": "keyword:colis", "kind": "keyword", "value": "colis", "observed": 3,
+                  "keywords": [{"term": "parcel", "observed": 1}], "samples": [{"message_id": 0, "case_id": wave[0],
+                                                                                "case_number": 2}]})
+        s.add(alert)
+        s.flush()
+        alert_id = alert.id
+    with world.runtime.db.transaction() as s:
+        draft = incidents.draft_from_alert(s, world.workspace_id, alert_id)
+    assert draft.source == "spike" and draft.name.startswith("Volume spike on the keyword colis")
+    assert draft.match["keywords"] == ["colis", "parcel"]
+    assert set(draft.case_ids) == set(wave) and calm not in draft.case_ids and old not in draft.case_ids
+    number = _open(world, boss, name=draft.name, match=draft.match, case_ids=draft.case_ids, alert_id=alert_id)
+    assert _linked(world, number) == set(wave)
+    with world.runtime.db.transaction() as s:
+        assert s.get(Alert, alert_id).incident_id is not None  # type: ignore[union-attr]
+    with pytest.raises(Conflict):
+        _open(world, boss, name="again", alert_id=alert_id)

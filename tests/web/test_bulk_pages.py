@@ -188,3 +188,16 @@ def test_french_bulk_bar_and_tags(client: TestClient, world: World) -> None:
     assert "Tous sur cette page" in page.text and "Appliquer à la sélection" in page.text
     tags = agent.get("/cases/1/tags", headers={"HX-Request": "true"})
     assert "Ajouter une étiquette" in tags.text
+
+
+def test_the_tag_filter_is_kept_in_the_inbox_address(agent: Agent, client: TestClient, world: World) -> None:
+    _cases(client, world, 2)
+    agent.post("/cases/1/tags", {"tag": "Colis perdu"}, htmx=True)
+    page = agent.get("/inbox", params={"tag": "colis PERDU", "status": "all"})
+    assert re.search(r'<option value="Colis perdu" selected>', page.text)
+    assert 'data-query="view=all&amp;status=all&amp;sort=newest&amp;tag=colis+PERDU"' in page.text
+    assert page.text.count('class="case-row') == 1
+    # a tag nobody has: the filter says so (and finds nothing), it does not silently show everything
+    page = agent.get("/inbox", params={"tag": "nothing like it"})
+    assert '<option value="nothing like it" selected>' in page.text
+    assert page.text.count('class="case-row') == 0

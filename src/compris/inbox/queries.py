@@ -479,7 +479,7 @@ def tag_filter_key(name: str) -> str:
     try:
         return tag_key(name)
     except Invalid:
-        return "\x00"
+        return ""  # no tag has an empty key
 
 
 @dataclass
@@ -530,3 +530,10 @@ def incidents_by_case(session: Session, workspace_id: int, case_ids: list[int]) 
     for case_id, incident in rows:
         out.setdefault(case_id, []).append(incident)
     return out
+
+
+def open_incidents(session: Session, workspace_id: int, limit: int = 50) -> list[Incident]:
+    """The workspace's open incidents, newest first (the inbox's filter by incident)."""
+    return list(session.scalars(select(Incident).where(Incident.workspace_id == workspace_id,
+                                                       Incident.status.in_(("suspected", "confirmed")))
+                                .order_by(Incident.number.desc()).limit(limit)))

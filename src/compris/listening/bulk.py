@@ -47,6 +47,7 @@ from compris.models import (
     Case,
     CaseStatus,
     Direction,
+    Incident,
     Message,
     ReplyTemplate,
     Role,
@@ -121,6 +122,8 @@ def _texts(value: Any) -> dict[str, str]:
         if not isinstance(text, str):
             raise Invalid("each text is a string")
         body = text.replace("\r\n", "\n").strip()
+        if "\x00" in body:
+            raise Invalid("a text cannot hold a NUL character")
         if len(body) > MAX_BODY:
             raise Invalid.of("a text is at most %(max)s characters", max=MAX_BODY)
         if body:
@@ -257,6 +260,9 @@ def start(
         if wanted not in (None, actor.id):
             raise Forbidden("only a supervisor can give many cases to another agent")
     clean = check_params(session, actor, kind, params or {})
+    if incident_id is not None and session.scalar(select(Incident.id).where(
+            Incident.workspace_id == actor.workspace_id, Incident.id == incident_id)) is None:
+        raise NotFound("no such incident")
     ids = list(dict.fromkeys(int(i) for i in case_ids))
     if not ids:
         raise Invalid("select at least one case")

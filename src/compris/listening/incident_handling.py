@@ -91,7 +91,7 @@ def send_statement(session: Session, publisher: Publisher, *, actor: User, incid
     wanted = _selection(session, incident, case_ids)
     if not wanted:
         raise Invalid("the incident has no case")
-    statuses = dict(session.execute(select(Case.id, Case.status).where(Case.id.in_(wanted))).tuples().all())
+    statuses = dict(session.execute(select(Case.id, Case.status).where(Case.id.in_(wanted))).all())
     done = already_answered(session, incident, texts)
     left_out: dict[int, str] = {}
     todo: list[int] = []

@@ -69,7 +69,7 @@ def list_incidents(session: Session, workspace_id: int, status: str = "open", *,
 
 def status_counts(session: Session, workspace_id: int) -> dict[str, int]:
     found = dict(session.execute(select(Incident.status, func.count()).where(Incident.workspace_id == workspace_id)
-                                 .group_by(Incident.status)).tuples().all())
+                                 .group_by(Incident.status)).all())
     out = {s.value: int(found.get(s.value, 0)) for s in IncidentStatus}
     out["open"] = out["suspected"] + out["confirmed"]
     out["all"] = sum(int(v) for v in found.values())
@@ -191,7 +191,8 @@ def volume(session: Session, workspace_id: int, incident: Incident, at: datetime
     first = min(times, default=incident.created_at)
     step = HOUR if end - first <= timedelta(hours=MAX_BARS) else DAY
     start = _floor(min(first, end), step)
-    n = max(1, min(int((end - start) / step) + 1, 31 if step == DAY else MAX_BARS))
+    #: at least 12 hours (or 7 days) shown, so that a young incident's bar stands against the hours before it
+    n = max(12 if step == HOUR else 7, min(int((end - start) / step) + 1, 31 if step == DAY else MAX_BARS))
     start = _floor(end, step) - step * (n - 1)
     counts = [0] * n
     for t in times:
@@ -225,7 +226,7 @@ def incidents_of_cases(session: Session, workspace_id: int, case_ids: list[int])
         select(IncidentCase.case_id, Incident).join(Incident, Incident.id == IncidentCase.incident_id)
         .where(IncidentCase.case_id.in_(case_ids), Incident.workspace_id == workspace_id,
                Incident.status.in_(OPEN)).order_by(Incident.number)
-    ).tuples():
+    ):
         out.setdefault(int(case_id), []).append(incident)
     return out
 

@@ -55,6 +55,7 @@ from compris.models import (
     ChannelAccount,
     Cluster,
     ClusterMember,
+    Direction,
     Escalation,
     Incident,
     IncidentCase,
@@ -162,7 +163,11 @@ def matcher_of(incident: Incident) -> Matcher:
 def open_incidents(session: Session, workspace_id: int) -> list[Matcher]:
     """The workspace's open incidents' matchers, read once per transaction (the ``MessageReceived`` listener runs on
     every inbound message: a workspace without open incidents costs one small indexed query per transaction)."""
-    cache: dict[int, list[Matcher]] = session.info.setdefault(_CACHE, {})
+    transaction = session.get_transaction()
+    held = session.info.get(_CACHE)
+    if held is None or held[0] is not transaction:  # a new transaction of a long-lived session: read again
+        held = session.info[_CACHE] = (transaction, {})
+    cache: dict[int, list[Matcher]] = held[1]
     found = cache.get(workspace_id)
     if found is None:
         rows = session.scalars(select(Incident).where(Incident.workspace_id == workspace_id,
@@ -223,12 +228,12 @@ def clean_match(session: Session, workspace_id: int, raw: Mapping[str, Any]) -> 
         if not k:
             continue
         if len(k) > MAX_KEYWORD:
-            raise Invalid(f"a keyword is at most {MAX_KEYWORD} characters")
+            raise Invalid.of("a keyword is at most %(max)s characters", max=MAX_KEYWORD)
         if fold(k) not in seen:
             seen.add(fold(k))
             keywords.append(k)
     if len(keywords) > MAX_KEYWORDS:
-        raise Invalid(f"at most {MAX_KEYWORDS} keywords")
+        raise Invalid.of("at most %(max)s keywords", max=MAX_KEYWORDS)
     return {"cluster_ids": clusters, "keywords": keywords, "channel_account_ids": accounts,
             "intents": list(dict.fromkeys(intents))}
 
@@ -254,14 +259,14 @@ def _name(name: str) -> str:
     if not name:
         raise Invalid("give the incident a name")
     if len(name) > MAX_NAME:
-        raise Invalid(f"the name is at most {MAX_NAME} characters")
+        raise Invalid.of("the name is at most %(max)s characters", max=MAX_NAME)
     return name
 
 
 def _description(text: str) -> str:
     text = (text or "").replace("\r\n", "\n").strip()
     if len(text) > MAX_DESCRIPTION:
-        raise Invalid(f"the description is at most {MAX_DESCRIPTION} characters")
+        raise Invalid.of("the description is at most %(max)s characters", max=MAX_DESCRIPTION)
     return text
 
 
@@ -324,44 +329,74 @@ def _ints(values: Any) -> list[int]:
 
 
 def draft_from_alert(session: Session, workspace_id: int, alert_id: int) -> Draft:
-    """An alert as a new incident: its title, its cases (the high-reach complaint, the cases the spike counted, the
-    cluster's members) and the rules its scope names (keyword, account, intent, cluster)."""
+    """An alert as a new incident: its title, its rules and its cases. The rules come from what the alert measured:
+    its scope (``keyword:colis``, ``account:12``, ``intent:complaint``), the first three terms that rose with the
+    spike, its cluster. Its cases: the high-reach complaint's, the cluster's, the sample messages', and for a
+    spike every case whose message since the spike's window began matches those rules."""
     alert = session.scalar(select(Alert).where(Alert.workspace_id == workspace_id, Alert.id == alert_id))
     if alert is None:
         raise NotFound("no such alert")
     draft = draft_from_cluster(session, workspace_id, alert.cluster_id) if alert.cluster_id is not None else Draft()
     data: dict[str, Any] = dict(alert.data or {})
-    inner = data.get("scope")
-    scope: dict[str, Any] = inner if isinstance(inner, dict) else data
-    keywords = [str(k) for k in (scope.get("keywords") or []) if isinstance(k, str)]
-    for key in ("keyword", "topic"):
-        if isinstance(scope.get(key), str) and scope[key]:
-            keywords.append(scope[key])
-    if scope.get("kind") in ("keyword", "topic") and isinstance(scope.get("value"), str):
-        keywords.append(scope["value"])
-    accounts = _ints(scope.get("channel_account_ids"))
-    for key in ("channel_account_id", "account_id"):
-        if isinstance(scope.get(key), int):
-            accounts.append(scope[key])
-    if scope.get("kind") == "account" and isinstance(scope.get("value"), int):
-        accounts.append(scope["value"])
-    intents = [i for i in scope.get("intents") or [] if i in INTENTS]
-    if scope.get("intent") in INTENTS:
-        intents.append(scope["intent"])
-    if scope.get("kind") == "intent" and scope.get("value") in INTENTS:
-        intents.append(scope["value"])
+    keywords: list[str] = []
+    accounts: list[int] = []
+    intents: list[str] = []
+    scopes = [data, *[s for s in data.get("scopes") or [] if isinstance(s, dict)]][:1]  # the main scope
+    for scope in scopes:
+        kind, value = scope.get("kind"), scope.get("value")
+        if kind == "keyword" and isinstance(value, str) and value:
+            keywords.append(value)
+        elif kind == "account" and str(value).isdigit():
+            accounts.append(int(str(value)))
+        elif kind == "intent" and value in INTENTS:
+            intents.append(str(value))
+    for term in (data.get("keywords") or [])[:3]:
+        word = term.get("term") if isinstance(term, dict) else term
+        if isinstance(word, str) and word.strip():
+            keywords.append(word.strip())
     match = draft.match
-    match["keywords"] = list(dict.fromkeys([*match["keywords"], *keywords]))
+    match["keywords"] = list(dict.fromkeys([*match["keywords"], *keywords]))[:MAX_KEYWORDS]
     match["channel_account_ids"] = list(dict.fromkeys([*match["channel_account_ids"], *accounts]))
     match["intents"] = list(dict.fromkeys([*match["intents"], *intents]))
     case_ids = [*draft.case_ids, *_ints(data.get("case_ids"))]
+    case_ids += [int(s["case_id"]) for s in data.get("samples") or []
+                 if isinstance(s, dict) and isinstance(s.get("case_id"), int)]
     if alert.case_id is not None:
         case_ids.append(alert.case_id)
-    draft.case_ids = list(dict.fromkeys(case_ids))
+    if alert.window_start is not None and alert.kind != "reach":
+        case_ids += _matching_since(session, workspace_id, match, alert.window_start)
+    known = set(session.scalars(select(Case.id).where(Case.workspace_id == workspace_id,
+                                                      Case.id.in_(case_ids)))) if case_ids else set()
+    draft.case_ids = [c for c in dict.fromkeys(case_ids) if c in known][:MAX_CASES]
     draft.name = draft.name or alert.title[:MAX_NAME]
     draft.source = "cluster" if alert.kind == "cluster" else "spike"
     draft.alert_id = alert.id
     return draft
+
+
+def _matching_since(session: Session, workspace_id: int, match: Mapping[str, Any], since: Any) -> list[int]:
+    """The cases whose customer messages since ``since`` match ``match`` (at most :data:`MAX_CASES` messages)."""
+    probe = Incident(id=0, match=dict(match))
+    matcher = matcher_of(probe)
+    if not matcher.active:
+        return []
+    rows = session.execute(select(Message.id, Message.case_id, Message.text, Message.channel_account_id,
+                                  Message.triage)
+                           .where(Message.workspace_id == workspace_id, Message.direction == Direction.INBOUND,
+                                  Message.sent_at >= since).order_by(Message.id).limit(MAX_CASES)).all()
+    members: dict[int, set[int]] = {}
+    if matcher.cluster_ids and rows:
+        for mid, cid in session.execute(select(ClusterMember.message_id, ClusterMember.cluster_id).where(
+                ClusterMember.message_id.in_([r[0] for r in rows]))):
+            members.setdefault(int(mid), set()).add(int(cid))
+    out: list[int] = []
+    for mid, case_id, text, account_id, triage in rows:
+        intent = (triage or {}).get("intent")
+        if matcher.matches(folded_text=fold(text or ""), account_id=account_id,
+                           intent=intent if isinstance(intent, str) else None,
+                           clusters=frozenset(members.get(int(mid), set()))):
+            out.append(int(case_id))
+    return out
 
 
 def draft_from_cluster(session: Session, workspace_id: int, cluster_id: int) -> Draft:
@@ -640,6 +675,27 @@ def auto_link(session: Session, publisher: Publisher, case: Case, message: Messa
     return linked
 
 
+def follow_clusters(session: Session, publisher: Publisher, *, limit: int = 2000) -> int:
+    """Link to each open incident the cases whose messages joined one of the clusters its rules name, since (the
+    clusters are formed by a background job, after the message's own listeners ran): at most ``limit`` new links
+    per pass. Returns how many cases were linked."""
+    linked = 0
+    for incident in list(session.scalars(select(Incident).where(Incident.status.in_(OPEN_STATUSES))
+                                         .order_by(Incident.id))):
+        ids = matcher_of(incident).cluster_ids
+        if not ids or linked >= limit:
+            continue
+        already = select(IncidentCase.case_id).where(IncidentCase.incident_id == incident.id)
+        case_ids = list(dict.fromkeys(session.scalars(
+            select(ClusterMember.case_id).where(ClusterMember.workspace_id == incident.workspace_id,
+                                                ClusterMember.cluster_id.in_(ids),
+                                                ClusterMember.case_id.not_in(already))
+            .order_by(ClusterMember.id).limit(limit - linked))))
+        for case in find_cases(session, incident.workspace_id, ids=case_ids) if case_ids else []:
+            linked += _link(session, publisher, incident, case, linked_by="cluster", actor_user_id=None)
+    return linked
+
+
 # --- crisis mode -----------------------------------------------------------------------------------------------
 
 
@@ -705,7 +761,7 @@ def set_crisis(session: Session, publisher: Publisher, *, actor: User, incident:
     changes: list[str] = []
     if priority is not None:
         if isinstance(priority, bool) or not isinstance(priority, int) or not 0 <= priority <= MAX_CRISIS_PRIORITY:
-            raise Invalid(f"the crisis priority raise is 0-{MAX_CRISIS_PRIORITY}")
+            raise Invalid.of("the crisis priority raise is 0-%(max)s", max=MAX_CRISIS_PRIORITY)
         if priority != incident.crisis_priority:
             incident.crisis_priority = priority
             changes.append("crisis_priority")

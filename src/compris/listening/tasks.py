@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from compris.listening import (
     alert_tasks,  # noqa: F401  (alerts: the spike check, the counters' purge)
     bulk,
     clusters,
+    incidents,
 )
 from compris.worker.queue import BACKGROUND_LANE, JobRun, handler
 
@@ -19,3 +22,15 @@ def cluster_messages(run: JobRun) -> None:
     """Place the messages marked since the last run in clusters (e5 outside any transaction), close idle
     clusters, raise cluster alerts."""
     clusters.run_clustering(run.db, run.publisher)
+
+
+# --- incidents (li-incidents): the clusters' new members join the open incidents that follow those clusters ----
+FOLLOW_CLUSTERS = "listening.incident_clusters"
+
+
+@handler(FOLLOW_CLUSTERS, every=timedelta(minutes=1))
+def follow_incident_clusters(run: JobRun) -> None:
+    """Clusters are formed in the background: every minute, their new members' cases join the open incidents whose
+    rules name those clusters (``linked_by`` cluster)."""
+    with run.db.transaction() as session:
+        incidents.follow_clusters(session, run.publisher)

@@ -1,5 +1,8 @@
 """incidents: a case's forced SLA policy (an incident's crisis mode)
 
+A plain column, added and dropped in place (no batch copy of ``cases``: on SQLite, a copy would drop the table
+with foreign keys on, and its messages with it).
+
 Revision ID: k7_incidents
 Revises: k1_listening
 Create Date: 2026-12-06 08:40:00.000000
@@ -7,7 +10,6 @@ Create Date: 2026-12-06 08:40:00.000000
 
 from collections.abc import Sequence
 
-import sqlalchemy as sa
 from alembic import op
 
 revision: str = "k7_incidents"
@@ -17,15 +19,8 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("cases", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("sla_policy_override_id", sa.Integer(), nullable=True))
-        batch_op.create_foreign_key(
-            batch_op.f("fk_cases_sla_policy_override_id_sla_policies"), "sla_policies", ["sla_policy_override_id"],
-            ["id"], ondelete="SET NULL"
-        )
+    op.execute("ALTER TABLE cases ADD COLUMN sla_policy_override_id INTEGER")
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("cases", schema=None) as batch_op:
-        batch_op.drop_constraint(batch_op.f("fk_cases_sla_policy_override_id_sla_policies"), type_="foreignkey")
-        batch_op.drop_column("sla_policy_override_id")
+    op.execute("ALTER TABLE cases DROP COLUMN sla_policy_override_id")

@@ -17,6 +17,7 @@ from compris.web.api import (
     contacts,
     escalation,
     escalation_followup,
+    incidents,
     listening_alerts,
     mail,
     me,
@@ -59,6 +60,7 @@ router.include_router(subscriptions.router)
 router.include_router(raw_events.router)
 router.include_router(tags.router)
 router.include_router(bulk.router)
+router.include_router(incidents.router)
 router.include_router(listening_alerts.router)
 
 __all__ = ["router"]

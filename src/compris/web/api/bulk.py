@@ -61,7 +61,7 @@ def start_run(body: BulkRunIn, ctx: Api) -> BulkRunOut:
 
 
 @router.get("/bulk-runs/{run_id}", response_model=BulkRunOut, summary="Follow a bulk operation",
-            responses=errors(404, not_found="No such bulk operation in your workspace."))
+            responses=errors(404, 422, not_found="No such bulk operation in your workspace."))
 def get_run(run_id: RunId, ctx: Api) -> BulkRunOut:
     """The operation's progress and each case's outcome (with the reason of those skipped or failed, and the
     delivery of each reply)."""

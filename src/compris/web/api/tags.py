@@ -26,7 +26,7 @@ def _case_tags(case: Case, tags: list[Tag]) -> CaseTagsOut:
     return CaseTagsOut(number=case.number, tags=[tag_out(t) for t in tags])
 
 
-@router.get("/tags", response_model=TagList, summary="List the workspace's tags")
+@router.get("/tags", response_model=TagList, summary="List the workspace's tags", responses=errors())
 def list_tags(ctx: Api) -> TagList:
     """Every tag of the workspace, by name, with how many cases carry it."""
     return TagList(items=[tag_out(u.tag, u.cases) for u in queries.list_tags(ctx.session, ctx.user.workspace_id)])
@@ -45,6 +45,8 @@ def create_tag(body: TagIn, ctx: SupervisorApi) -> TagOut:
 @router.patch("/tags/{tag_id}", response_model=TagOut, summary="Rename or recolour a tag",
               responses=errors(403, 404, 409, 422, not_found="No such tag in your workspace."))
 def update_tag(tag_id: TagId, body: TagPatch, ctx: SupervisorApi) -> TagOut:
+    """Rename the tag (409 when another tag has that name, without regard to case and accents) and/or change its
+    colour (`null`: grey). The cases keep it under its new name."""
     tag = tag_actions.get_tag(ctx.session, ctx.user.workspace_id, tag_id)
     tag_actions.update_tag(ctx.session, ctx.runtime.publisher, actor=ctx.user, tag=tag, name=body.name,
                            color=body.color, set_color="color" in body.model_fields_set)
@@ -52,7 +54,7 @@ def update_tag(tag_id: TagId, body: TagPatch, ctx: SupervisorApi) -> TagOut:
 
 
 @router.delete("/tags/{tag_id}", status_code=204, summary="Delete a tag",
-               responses=errors(403, 404, not_found="No such tag in your workspace."))
+               responses=errors(403, 404, 422, not_found="No such tag in your workspace."))
 def delete_tag(tag_id: TagId, ctx: SupervisorApi) -> Response:
     """The tag leaves every case that had it (their timelines keep the history)."""
     tag = tag_actions.get_tag(ctx.session, ctx.user.workspace_id, tag_id)
@@ -60,8 +62,10 @@ def delete_tag(tag_id: TagId, ctx: SupervisorApi) -> Response:
     return Response(status_code=204)
 
 
-@router.get("/cases/{number}/tags", response_model=CaseTagsOut, summary="A case's tags", responses=errors(404))
+@router.get("/cases/{number}/tags", response_model=CaseTagsOut, summary="A case's tags",
+            responses=errors(404, 422))
 def get_case_tags(number: CaseNumber, ctx: Api) -> CaseTagsOut:
+    """The case's tags, by name."""
     case = queries.get_case(ctx.session, ctx.user.workspace_id, number)
     return _case_tags(case, queries.tags_of(ctx.session, case))
 

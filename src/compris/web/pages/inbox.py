@@ -9,7 +9,18 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
 from compris.channels.queries import channel_accounts
-from compris.inbox.queries import SORTS, STATUS_FILTERS, VIEWS, InboxFilter, PostView, counts, get_post, list_cases
+from compris.inbox.queries import (
+    SORTS,
+    STATUS_FILTERS,
+    VIEWS,
+    InboxFilter,
+    PostView,
+    counts,
+    get_post,
+    list_cases,
+    open_incidents,
+    tag_filter_key,
+)
 from compris.kit.errors import NotFound
 from compris.listening.alert_queries import high_reach_cases
 from compris.web.deps import PageContext, page_user
@@ -87,7 +98,11 @@ def post_filter(ctx: PageContext, f: InboxFilter) -> PostView | None:
 def inbox_page(request: Request, ctx: PageContext = Depends(page_user)) -> Response:
     f = inbox_filter(request)
     accounts = channel_accounts(ctx.session, ctx.user.workspace_id)
-    return render(request, ctx, "inbox.html", accounts=accounts, **_inbox_vars(ctx, f), **bulk_pages.bar_vars(ctx))
+    bar = bulk_pages.bar_vars(ctx)
+    selected = tag_filter_key(f.tag) if f.tag else ""
+    return render(request, ctx, "inbox.html", accounts=accounts, **_inbox_vars(ctx, f), **bar,
+                  tag_key_selected=selected, tag_known=any(u.tag.key == selected for u in bar["all_tags"]),
+                  incidents=open_incidents(ctx.session, ctx.user.workspace_id))
 
 
 @router.get("/inbox/rows")

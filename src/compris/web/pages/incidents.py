@@ -40,13 +40,13 @@ DONE = ("opened", "confirmed", "resolved", "reopened", "saved", "sent", "nothing
         "crisis_on", "crisis_off", "escalated", "bulk")
 
 
-def _ids(values: list[str], what: str = "case") -> list[int]:
+def _ids(values: list[str]) -> list[int]:
     out: list[int] = []
     for value in values:
         for part in value.replace(",", " ").split():
             part = part.strip().lstrip("#")
             if not (part.isascii() and part.isdigit()) or len(part) > 12:
-                raise Invalid(f"{part[:20]!r} is not a {what} number")
+                raise Invalid.of("%(value)s is not a number", value=part[:20])
             out.append(int(part))
     return out
 
@@ -139,15 +139,15 @@ def create(
             "source": "manual"}
     try:
         with domain_action(ctx.session):
-            ids = _ids(case_ids or [], "case id")
+            ids = _ids(case_ids or [])
             numbers = _ids([cases])
             if numbers:
                 ids += [c.id for c in actions.find_cases(ctx.session, ctx.user.workspace_id, numbers=numbers)]
             incident = actions.open_incident(
                 ctx.session, ctx.runtime.publisher, actor=ctx.user, name=name, description=description,
                 match={"keywords": _words(keywords), "intents": intents or [],
-                       "channel_account_ids": _ids(accounts or [], "account"),
-                       "cluster_ids": _ids(cluster_ids or [], "cluster")},
+                       "channel_account_ids": _ids(accounts or []),
+                       "cluster_ids": _ids(cluster_ids or [])},
                 confirmed=bool(confirmed), case_ids=ids,
                 alert_id=int(alert_id) if alert_id.isdigit() else None,
                 cluster_id=int(cluster_id) if cluster_id.isdigit() else None)
@@ -288,8 +288,8 @@ def edit(
                 ctx.session, ctx.runtime.publisher, actor=ctx.user, incident=incident, name=name,
                 description=description,
                 match={"keywords": _words(keywords), "intents": intents or [],
-                       "channel_account_ids": _ids(accounts or [], "account"),
-                       "cluster_ids": _ids(cluster_ids or [], "cluster")})
+                       "channel_account_ids": _ids(accounts or []),
+                       "cluster_ids": _ids(cluster_ids or [])})
     except ComprisError as exc:
         return _refused(request, ctx, number, exc)
     return _back(number, "saved")
@@ -347,7 +347,7 @@ def send(
         return render(request, ctx, "error.html", status_code=404, code=404, message="not_found")
     try:
         with domain_action(ctx.session):
-            ids = None if scope == "all" else _ids(selected or [], "case id")
+            ids = None if scope == "all" else _ids(selected or [])
             if ids is not None and not ids:
                 raise Invalid("select at least one case")
             outcome = handling.send_statement(ctx.session, ctx.runtime.publisher, actor=ctx.user,
@@ -384,7 +384,7 @@ def cases(
             if action == "link":
                 n = actions.link_cases(ctx.session, p, actor=ctx.user, incident=incident, numbers=_ids([numbers]))
                 return _back(number, "linked", n=n)
-            ids = _ids(selected or [], "case id")
+            ids = _ids(selected or [])
             if not ids:
                 raise Invalid("select at least one case")
             if action == "unlink":
@@ -418,7 +418,7 @@ def crisis(
         with domain_action(ctx.session):
             value = priority.strip()
             if value and not (value.isascii() and value.isdigit()):
-                raise Invalid(f"the crisis priority raise is 0-{actions.MAX_CRISIS_PRIORITY}")
+                raise Invalid.of("the crisis priority raise is 0-%(max)s", max=actions.MAX_CRISIS_PRIORITY)
             policy = sla_policy_id.strip()
             if policy and not policy.isdigit():
                 raise NotFound("no such SLA policy")
@@ -448,7 +448,7 @@ def escalate(
         with domain_action(ctx.session):
             if not partner_id.isdigit():
                 raise Invalid("pick a partner or team")
-            ids = None if scope == "all" else _ids(selected or [], "case id")
+            ids = None if scope == "all" else _ids(selected or [])
             outcome = actions.escalate_cases(ctx.session, ctx.runtime.publisher, actor=ctx.user, incident=incident,
                                              partner_id=int(partner_id), brief=brief, case_ids=ids)
     except ComprisError as exc:
