@@ -142,3 +142,57 @@ def test_the_demos_tripadvisor_answer_waits_to_be_posted_by_hand(settings: Setti
         assert replies["demo-ta-01"].delivery_state == "manual"
         assert (replies["demo-ta-01"].platform_extra or {}).get("manual_send_url", "").startswith("http")
         assert replies["demo-g-02"].delivery_state == "sent"
+
+
+def test_the_demos_parcel_wall_is_a_detected_incident(settings: Settings, runtime: Runtime) -> None:
+    """Issue 16: ~30 customers comment under the shop's post within the last hour; listening groups them, alerts,
+    and the supervisor finds them as one suspected incident with its holding statement drafted."""
+    from datetime import timedelta
+
+    from compris.kit.clock import now
+    from compris.models import Alert, ClusterMember, Incident, IncidentCase, Post, PostThread
+
+    ensure_demo(settings)
+    with runtime.db.transaction() as s:
+        wall = list(s.scalars(select(Message).where(Message.platform_message_id.like("demo-wall-%"))))
+        assert 25 <= len(wall) <= 30
+        assert all(m.sent_at > now() - timedelta(hours=1) for m in wall)
+        assert len({m.case_id for m in wall}) == len(wall)  # one customer, one case
+        assert {m.language for m in wall} >= {"fr", "en"}
+        # the stories' cases keep their numbers: the wall's come after them
+        numbers = sorted(s.scalars(select(Case.number).where(Case.id.in_([m.case_id for m in wall]))))
+        assert numbers[0] > 36
+        # threads and context: every comment is under the shop's post, the brand's own
+        post = s.scalars(select(Post).where(Post.platform_post_id == "demo-boutique-post")).one()
+        assert post.by_account is True and post.text and "Boutique" in post.text
+        under = set(s.scalars(select(PostThread.thread_id).where(PostThread.post_id == post.id)))
+        assert {m.thread_id for m in wall} <= under
+        # clusters: most of the wall, French and English, in one cluster
+        members = list(s.execute(select(ClusterMember.cluster_id, ClusterMember.message_id)
+                                 .where(ClusterMember.message_id.in_([m.id for m in wall]))))
+        by_cluster: dict[int, set[int]] = {}
+        for cluster_id, message_id in members:
+            by_cluster.setdefault(cluster_id, set()).add(message_id)
+        biggest = max(by_cluster.values(), key=len)
+        assert len(biggest) >= 0.8 * len(wall)
+        assert {m.language for m in wall if m.id in biggest} >= {"fr", "en"}
+        # one incident, suspected, opened from what listening detected, with the wall's cases and a drafted
+        # holding statement in both languages (nothing sent yet)
+        incident = s.scalars(select(Incident)).one()
+        assert incident.status == "suspected" and incident.source == "spike"
+        assert set(incident.statements) == {"fr", "en"}
+        assert incident.match["cluster_ids"]  # new comments about it join by themselves
+        linked = set(s.scalars(select(IncidentCase.case_id).where(IncidentCase.incident_id == incident.id)))
+        morning = set(s.scalars(select(Message.case_id).where(Message.platform_message_id.like("demo-parcel-%"))))
+        assert {m.case_id for m in wall} | morning <= linked
+        # the spike alert it was opened from: the page's account, this hour, against its usual level
+        (spike,) = s.scalars(select(Alert).where(Alert.incident_id == incident.id))
+        assert spike.kind == "spike" and spike.data["observed"] >= 25 and spike.data["expected"] < 5
+        # and one high-reach complaint alert for the wall: the journalist's comment
+        journalist = next(m for m in wall if m.platform_message_id == "demo-wall-13")
+        wall_cases = [m.case_id for m in wall]
+        reach = list(s.scalars(select(Alert).where(Alert.kind == "reach", Alert.case_id.in_(wall_cases))))
+        assert [a.case_id for a in reach] == [journalist.case_id]
+        outbound = s.scalar(select(func.count()).select_from(Message).where(
+            Message.direction == "outbound", Message.case_id.in_([m.case_id for m in wall])))
+        assert outbound == 0

@@ -48,6 +48,12 @@ class Settings(BaseSettings):
         description="Worker threads of their own for polling mailboxes (IMAP IDLE waits), beside the workers; "
         "0: the ordinary workers poll too.",
     )
+    background_workers: int = Field(
+        default=1,
+        ge=0,
+        description="Worker threads of their own for background computations (clustering similar messages), so "
+        "that webhooks and sends never wait behind them; 0: the ordinary workers run them too.",
+    )
     max_webhook_bytes: int = Field(default=1_048_576, description="Largest webhook body accepted.")
     sandbox: bool = Field(default=False, description="Mount the sandbox network at /sandbox-network.")
     login_max_failures: int = Field(default=5, description="Failed logins per e-mail and per IP in 15 minutes.")

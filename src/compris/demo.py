@@ -12,13 +12,13 @@ import json
 import logging
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import cache
 from importlib import resources
 from typing import Any
 
 import httpx
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from compris import timeline
@@ -30,17 +30,22 @@ from compris.connectors.base import WebhookRequest
 from compris.connectors.sandbox import sign
 from compris.inbox import actions
 from compris.inbox.ingest import receive
+from compris.inbox.queries import InboxFilter, list_cases
 from compris.kit.clock import now
 from compris.kit.errors import ComprisError, NotFound
 from compris.models import (
     ACTIVE_STATUSES,
+    Alert,
+    AlertKind,
     Case,
     CaseEvent,
     CaseStatus,
     ChannelAccount,
+    ClusterMember,
     Contact,
     Identity,
     Message,
+    Post,
     ReplyTemplate,
     Survey,
     SurveyState,
@@ -660,7 +665,266 @@ def _deliver_text(demo: _Demo, account_key: str, persona: Persona, text: str, me
 
 
 def _listening_demo(demo: _Demo) -> None:
-    """Filled in by the listening issue."""
+    """The parcel wall: within the last hour ~30 customers (French, a few English, one widely followed) comment
+    under the shop's post on the Facebook-like page that their parcel never came, on top of the day's usual traffic
+    (the stories above). Delivered through the webhook like every story; the listening listeners see the spike, group
+    the messages in one cluster and alert on the high-reach complaint; the supervisor opens the spike as a (suspected)
+    incident with its cases linked and a holding statement drafted in French and English, ready to send."""
+    if demo.network.store.message(_WALL[0][0]) is not None:
+        return  # loaded by an earlier, interrupted run
+    _usual_week(demo)
+    _deliver_comments(demo, "air-fb", _BOUTIQUE_POST, _WALL)
+    _listening_pass(demo)
+    _open_wall_incident(demo)
+
+
+#: the shop's post the wall is under (a brand post of the stories, on the Facebook-like page)
+_BOUTIQUE_POST = "demo-boutique-post"
+
+#: (message id, minutes ago, persona (id, name, followers, verified), text): the wall, within the last hour
+_WALL: tuple[tuple[str, int, tuple[str, str, int, bool], str], ...] = (
+    ("demo-wall-01", 58, ("demo-fb-300101", "Camille Vautrin", 180, False),
+     "Toujours pas reçu ma commande de la Boutique, 15 jours après. Commande BQ-21877."),
+    ("demo-wall-02", 56, ("demo-fb-300102", "Julien Marchetti", 95, False),
+     "Colis perdu ?? Le suivi est bloqué depuis une semaine."),
+    ("demo-wall-03", 54, ("demo-fb-300103", "Sophie Lanvin", 410, False),
+     "Pas reçu ma commande non plus, c'est inadmissible."),
+    ("demo-wall-04", 52, ("demo-fb-300104", "Rachel Dunmore", 230, False),
+     "Where is my parcel?? Ordered on the Lisbon flight 10 days ago, nothing."),
+    ("demo-wall-05", 50, ("demo-fb-300105", "Antoine Ferrand", 60, False),
+     "Toujours rien reçu. Livraison en 48 h, vraiment ?"),
+    ("demo-wall-06", 48, ("demo-fb-300106", "Mélanie Roux", 320, False),
+     "Ma commande n'est jamais arrivée et personne ne répond au téléphone."),
+    ("demo-wall-07", 46, ("demo-fb-300107", "Karim Benali", 150, False),
+     "Colis perdu, pareil. Commande BQ-22014 passée sur le vol pour Nice."),
+    ("demo-wall-08", 44, ("demo-fb-300108", "Élise Perrin", 88, False),
+     "Je n'ai toujours pas reçu ma commande, où est mon colis ?"),
+    ("demo-wall-09", 42, ("demo-fb-300109", "Tom Ashby", 540, False),
+     "Still no parcel. Tracking says delivered but nothing at my door."),
+    ("demo-wall-10", 40, ("demo-fb-300110", "Nathalie Giraud", 205, False),
+     "Toujours pas reçu ma commande ! Un cadeau pour ma fille, quelle déception."),
+    ("demo-wall-11", 38, ("demo-fb-300111", "Hugo Lemaire", 76, False),
+     "Pas de colis, pas de réponse, pas de remboursement."),
+    ("demo-wall-12", 36, ("demo-fb-300112", "Inès Carvalho", 132, False),
+     "Commande jamais reçue, le suivi ne bouge plus depuis le 2."),
+    ("demo-wall-13", 34, ("demo-fb-300113", "Claire Delmas", 84500, True),
+     "Trois semaines que j'attends ma commande de la Boutique Air Compris. Colis perdu, service client "
+     "injoignable. Je ne suis visiblement pas la seule…"),
+    ("demo-wall-14", 32, ("demo-fb-300114", "Bastien Morel", 47, False),
+     "Toujours pas reçu mon colis non plus."),
+    ("demo-wall-15", 30, ("demo-fb-300115", "Priya Nair", 610, False),
+     "Where is my order? Paid 89 euros for a watch and never received it."),
+    ("demo-wall-16", 28, ("demo-fb-300116", "Laure Fabre", 119, False),
+     "Idem, commande pas reçue. Vous comptez répondre ?"),
+    ("demo-wall-17", 26, ("demo-fb-300117", "Yanis Haddad", 260, False),
+     "Colis perdu aussi. Je veux être remboursé."),
+    ("demo-wall-18", 24, ("demo-fb-300118", "Chantal Weber", 33, False),
+     "Toujours pas reçu ma commande passée il y a trois semaines."),
+    ("demo-wall-19", 22, ("demo-fb-300119", "Maxime Collet", 402, False),
+     "Ma commande Boutique n'est jamais arrivée. Livraison en 48 h, mon œil."),
+    ("demo-wall-20", 20, ("demo-fb-300120", "Gwen Le Bihan", 158, False),
+     "Pas reçu non plus, et le suivi indique « en cours d'acheminement » depuis 12 jours."),
+    ("demo-wall-21", 18, ("demo-fb-300121", "Daniel Ortiz", 97, False),
+     "Same, my parcel never arrived. Any news?"),
+    ("demo-wall-22", 16, ("demo-fb-300122", "Aurélie Blanc", 275, False),
+     "Toujours rien reçu, commande BQ-22310. Où est mon colis ?"),
+    ("demo-wall-23", 14, ("demo-fb-300123", "Olivier Santini", 66, False),
+     "Colis jamais livré. Je vais faire opposition sur ma carte."),
+    ("demo-wall-24", 12, ("demo-fb-300124", "Fanny Guérin", 190, False),
+     "Je n'ai pas reçu ma commande non plus, c'est la troisième fois que je relance."),
+    ("demo-wall-25", 10, ("demo-fb-300125", "Lucie Barbier", 340, False),
+     "Toujours pas reçu ma commande !!!"),
+    ("demo-wall-26", 8, ("demo-fb-300126", "Sam Whitfield", 125, False),
+     "Where is my parcel? Two weeks and still nothing."),
+    ("demo-wall-27", 6, ("demo-fb-300127", "Romain Vidal", 58, False),
+     "Commande pas reçue, colis perdu, personne ne répond. Bravo."),
+    ("demo-wall-28", 4, ("demo-fb-300128", "Agathe Mercier", 221, False),
+     "Toujours pas de nouvelles de mon colis, commande du 1er."),
+)
+
+#: the holding statement the supervisor drafted for the wall (the reply templates' variables)
+_HOLDING = {
+    "fr": "Bonjour {{customer_first_name}}, nous sommes désolés : une partie des commandes de la Boutique à bord est "
+          "retenue chez notre transporteur. Nous suivons chaque colis et revenons vers vous en message privé d'ici "
+          "demain avec une date de livraison ou un remboursement.",
+    "en": "Hello {{customer_first_name}}, we are sorry: some in-flight shop orders are held at our carrier. We are "
+          "tracking every parcel and will come back to you in a private message by tomorrow with a delivery date or "
+          "a refund.",
+}
+
+
+#: the usual traffic of the past week around this hour (what the spike detection compares the wall with): ordinary
+#: questions on the Facebook page and on X, each answered by phone and resolved by an agent
+_USUAL = (
+    ("air-fb", "Bonjour, peut-on choisir son siège gratuitement sur un vol court-courrier ?"),
+    ("air-x", "Hi, what's the hand luggage allowance on the basic fare?"),
+    ("air-fb", "Est-ce que la Boutique à bord accepte les paiements sans contact ?"),
+    ("air-fb", "Merci pour le vol d'hier, équipage au top !"),
+    ("air-x", "Can I add a checked bag after booking?"),
+    ("air-fb", "Bonjour, mon fils voyage seul à 12 ans, faut-il réserver l'accompagnement ?"),
+    ("air-x", "Is there wifi on the Paris to Rome flights?"),
+    ("air-fb", "Quels sont les horaires d'ouverture du comptoir à Orly ?"),
+    ("air-x", "Do you serve vegetarian meals on the London flights?"),
+    ("air-fb", "Peut-on voyager avec un chat en cabine vers Nice ?"),
+    ("air-fb", "Bravo pour la ponctualité ce matin sur le Lyon-Nantes."),
+    ("air-x", "How early does online check-in open?"),
+    ("air-fb", "Bonjour, comment utiliser mes miles pour un surclassement ?"),
+    ("air-x", "Lovely crew on AC 214 today, thank you!"),
+    ("air-fb", "Les poussettes sont-elles acceptées jusqu'à la porte de l'avion ?"),
+    ("air-x", "Is the lounge in Terminal 2 open on Sundays?"),
+    ("air-fb", "Faut-il imprimer sa carte d'embarquement ou le téléphone suffit ?"),
+    ("air-fb", "Une question : les enfants ont-ils droit à un bagage en soute ?"),
+    ("air-x", "Can I change my flight date online without a fee?"),
+    ("air-fb", "Superbe accueil à Marseille, merci à l'équipe au sol."),
+    ("air-x", "Where do I find my booking reference in the app?"),
+)
+
+
+def _usual_week(demo: _Demo) -> None:
+    """Seven days of ordinary messages around this hour (three a day), delivered through the webhook like the
+    stories, then answered and resolved: the spike detection's usual level for the wall's hour."""
+    runtime = demo.runtime
+    ids: list[tuple[str, str]] = []
+    for day in range(1, 8):
+        for slot, offset in enumerate((-100, -30, 40)):
+            k = (day - 1) * 3 + slot
+            account_key, text = _USUAL[k]
+            message_id = f"demo-usual-{day}-{slot}"
+            persona = Persona(id=f"demo-usual-{day}{slot}", name=_USUAL_NAMES[(day * 3 + slot) % len(_USUAL_NAMES)],
+                              followers=40 + 37 * slot + day)
+            _deliver_post(demo, account_key, persona, text, message_id,
+                          now() - timedelta(days=day, minutes=-offset))
+            ids.append((account_key, message_id))
+    run_pending(runtime.services)
+    for account_key, message_id in ids:
+        _resolve(demo, {"account": account_key, "message": message_id, "by": "agent-fr",
+                        "note": "Répondu par téléphone."})
+
+
+_USUAL_NAMES = ("Hélène Moreau", "Paul Girard", "Alice Fournier", "David Lambert", "Nora Chevalier", "Jack Doyle",
+                "Léo Rousseau", "Emma Clarke", "Samia Kaci", "Victor Brun")
+
+
+def _deliver_post(demo: _Demo, account_key: str, persona: Persona, text: str, message_id: str,
+                  at: datetime) -> None:
+    """A customer's public post on the sandbox network at ``at``, delivered to Compris's webhook (jobs not run)."""
+    account = demo.accounts[account_key]
+    try:
+        body = demo.network.customer_message(account.external_id, persona, "post", text, created_at=at,
+                                             message_id=message_id, deliver=False).body
+    except NetworkError as exc:
+        if exc.status != 409:
+            raise
+        stored = demo.network.store.delivery_for_message(message_id)
+        assert stored is not None
+        body = stored.body
+    request = WebhookRequest(method="POST", query={}, body=body, headers={
+        "content-type": "application/json", "x-sandbox-signature": sign(demo.secrets[account_key], body)})
+    runtime = demo.runtime
+    receive(runtime.db, runtime.publisher, runtime.settings.secret_key, account.id, request)
+
+
+def _deliver_comments(demo: _Demo, account_key: str, post_id: str,
+                      comments: tuple[tuple[str, int, tuple[str, str, int, bool], str], ...]) -> None:
+    """Customers' comments under a post of the sandbox network, each delivered to Compris's webhook as it would be
+    (signed, one delivery per comment); the pipeline's jobs run once they are all in."""
+    account = demo.accounts[account_key]
+    runtime = demo.runtime
+    for message_id, minutes_ago, (persona_id, name, followers, verified), text in comments:
+        persona = Persona(id=persona_id, name=name, followers=followers, verified=verified)
+        try:
+            body = demo.network.customer_message(account.external_id, persona, "comment", text, thread_id=post_id,
+                                                 created_at=now() - timedelta(minutes=minutes_ago),
+                                                 message_id=message_id, deliver=False).body
+        except NetworkError as exc:
+            if exc.status != 409:
+                raise
+            stored = demo.network.store.delivery_for_message(message_id)
+            assert stored is not None
+            body = stored.body
+        request = WebhookRequest(method="POST", query={}, body=body, headers={
+            "content-type": "application/json", "x-sandbox-signature": sign(demo.secrets[account_key], body)})
+        receive(runtime.db, runtime.publisher, runtime.settings.secret_key, account.id, request)
+    run_pending(runtime.services)
+
+
+def _listening_pass(demo: _Demo) -> None:
+    """What the periodic listening jobs would do within the next minute, done now: the clustering pass over the
+    messages received (the stories' and the wall's), then the spike check."""
+    from compris.listening import alerts, clusters
+
+    runtime = demo.runtime
+    run_pending(runtime.services)
+    clusters.run_clustering(runtime.db, runtime.publisher)
+    with runtime.db.transaction() as session:
+        alerts.check_spikes(session, runtime.publisher, demo.workspace_id, now())
+    run_pending(runtime.services)
+
+
+def _open_wall_incident(demo: _Demo) -> None:
+    """The supervisor opens what listening detected of the wall (its volume spike, else the cluster that holds it) as
+    a suspected incident, with its cases linked and the holding statement drafted in French and English (not sent:
+    the demo's visitor confirms the incident and sends it)."""
+    from compris.listening import incidents
+
+    runtime = demo.runtime
+    with runtime.db.transaction() as session:
+        wall_cases = set(session.scalars(
+            select(Message.case_id).where(Message.workspace_id == demo.workspace_id,
+                                          Message.platform_message_id.in_([w[0] for w in _WALL]))))
+        alert = _wall_alert(session, demo.workspace_id, wall_cases, demo.accounts["air-fb"].id)
+        if alert is None:
+            log.warning("demo: listening raised no alert for the parcel wall; no incident opened")
+            return
+        post_id = session.scalar(select(Post.id).where(Post.channel_account_id == demo.accounts["air-fb"].id,
+                                                      Post.platform_post_id == _BOUTIQUE_POST))
+        # the morning's comments under the shop's post belong to it too (the inbox's "comments on this post")
+        under_post = {row.case.id for row in list_cases(
+            session, demo.workspace_id, demo.users["supervisor"],
+            InboxFilter(status="all", post_id=post_id, limit=200))} if post_id is not None else set()
+        supervisor = session.get(User, demo.users["supervisor"])
+        assert supervisor is not None
+        draft = incidents.draft_from_alert(session, demo.workspace_id, alert.id)
+        match = {key: list(values) for key, values in draft.match.items()}
+        cluster_id = _wall_cluster(session, wall_cases)
+        if cluster_id is not None and cluster_id not in match["cluster_ids"]:  # the wall's subject, as a rule
+            clustered = incidents.draft_from_cluster(session, demo.workspace_id, cluster_id)
+            match["cluster_ids"].append(cluster_id)
+            match["keywords"] = list(dict.fromkeys([*match["keywords"], *clustered.match["keywords"]]))
+        incidents.open_incident(
+            session, runtime.publisher, actor=supervisor,
+            name="Colis de la Boutique non livrés / Undelivered shop parcels",
+            description="Depuis ce matin, des dizaines de clients commentent la publication de la Boutique : commandes "
+                        "jamais reçues, suivi bloqué. À vérifier avec le transporteur.",
+            match=match, statements=_HOLDING, case_ids=sorted({*draft.case_ids, *wall_cases, *under_post}),
+            alert_id=alert.id if alert.incident_id is None else None,
+        )
+
+
+def _wall_cluster(session: Session, wall_cases: set[int]) -> int | None:
+    """The cluster holding most of the wall's cases."""
+    row = session.execute(select(ClusterMember.cluster_id, func.count()).where(ClusterMember.case_id.in_(wall_cases))
+                          .group_by(ClusterMember.cluster_id).order_by(func.count().desc()).limit(1)).first()
+    return int(row[0]) if row is not None else None
+
+
+def _wall_alert(session: Session, workspace_id: int, wall_cases: set[int], account_id: int) -> Alert | None:
+    """The alert listening raised about the wall: the volume spike on the page's account (or on all channels) in
+    the last hour, else the alert of the cluster holding most of the wall's cases."""
+    since = now() - timedelta(hours=1)
+    spikes = [a for a in session.scalars(select(Alert).where(Alert.workspace_id == workspace_id,
+                                                             Alert.kind == AlertKind.SPIKE,
+                                                             Alert.created_at >= since).order_by(Alert.id))
+              if (a.data or {}).get("scope") in (f"account:{account_id}", "all")
+              or any(str(s.get("scope")) in (f"account:{account_id}", "all")
+                     for s in (a.data or {}).get("scopes", []) if isinstance(s, dict))]
+    if spikes:
+        return spikes[-1]
+    cluster_id = _wall_cluster(session, wall_cases)
+    if cluster_id is None:
+        return None
+    return session.scalar(select(Alert).where(Alert.workspace_id == workspace_id, Alert.kind == AlertKind.CLUSTER,
+                                              Alert.cluster_id == cluster_id).order_by(Alert.id.desc()).limit(1))
 
 
 # --- analytics (issue 15): weeks of history behind the dashboard -------------------------------------------------

@@ -414,6 +414,18 @@ class AlertRaised(DomainEvent):
 
 
 @dataclass(frozen=True, kw_only=True)
+class MessagesClustered(DomainEvent):
+    """Customer messages joined a cluster of similar messages (the background clustering job, a minute or so after
+    they arrived). ``incident_id``: the incident the cluster was confirmed as, if any — its new cases belong to it
+    too."""
+
+    cluster_id: int
+    message_ids: tuple[int, ...]
+    case_ids: tuple[int, ...]
+    incident_id: int | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
 class IncidentChange(DomainEvent):
     """A base for the events about one incident."""
 
@@ -475,6 +487,19 @@ class BulkRunFinished(DomainEvent):
     done: int = 0
     failed: int = 0
     incident_id: int | None = None
+
+
+# --- posts (issue 16: threads and context) -----------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class PostUpdated(DomainEvent):
+    """What Compris knows of a post customers comment under changed: read from the platform (``fetched``) or
+    the platform would not give it (``fetched`` False, the post stays "a post on <account>" with its link)."""
+
+    post_id: int
+    channel_account_id: int
+    fetched: bool = True
 
 
 # --- workspace settings (audit) ----------------------------------------------------------------------------

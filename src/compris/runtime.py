@@ -55,11 +55,13 @@ class Runtime:
 
     def start_workers(self, count: int) -> None:
         """``count`` workers for every job, plus (when ``count`` > 0) ``COMPRIS_POLL_WORKERS`` of their own for the
-        jobs that wait on a mailbox (the poll lane), so that those waits never hold up webhooks or sends."""
-        from compris.worker.queue import DEFAULT_LANE, POLL_LANE, Lane, load_tasks
+        jobs that wait on a mailbox (the poll lane) and ``COMPRIS_BACKGROUND_WORKERS`` for long computations (the
+        background lane), so that those never hold up webhooks or sends."""
+        from compris.worker.queue import BACKGROUND_LANE, DEFAULT_LANE, POLL_LANE, Lane, load_tasks
 
         load_tasks()  # registers the job handlers
-        lanes = {POLL_LANE: self.settings.poll_workers} if count else {}
+        lanes = ({POLL_LANE: self.settings.poll_workers, BACKGROUND_LANE: self.settings.background_workers}
+                 if count else {})
         separate = frozenset(name for name, threads in lanes.items() if threads > 0)
         for i in range(count):
             worker = Worker(self.services, name=f"worker-{i}", poll=1.0, lane=Lane.of(DEFAULT_LANE, separate=separate))

@@ -5,12 +5,16 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Any
 
+import pytest
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from compris.channels.actions import create_account
 from compris.connectors.base import Author, InboundMessage, Visibility
 from compris.inbox import actions as inbox
+from compris.live import Publisher
 from compris.models import Alert, ChannelAccount
 from tests.conftest import SECRET, World
 
@@ -51,3 +55,17 @@ def alerts_of(world: World, kind: str | None = None) -> list[Alert]:
         for r in rows:
             s.expunge(r)
         return rows
+
+
+def spy_live(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
+    """The live ``alert`` events published (on either database: SQLite after commit, PostgreSQL by NOTIFY)."""
+    seen: list[dict[str, Any]] = []
+    real = Publisher.publish
+
+    def record(self: Publisher, session: Session, workspace_id: int, kind: str, **data: Any) -> None:
+        if kind == "alert":
+            seen.append({"workspace_id": workspace_id, **data})
+        real(self, session, workspace_id, kind, **data)
+
+    monkeypatch.setattr(Publisher, "publish", record)
+    return seen

@@ -15,8 +15,9 @@ from compris.listening import alerts, spikes
 from compris.listening.alert_tasks import check_spikes as spikes_job
 from compris.models import Alert, ListeningCount, User, WebhookDelivery
 from compris.subscriptions import actions as subscriptions
+from compris.worker.queue import JobRun
 from tests.conftest import SECRET, World
-from tests.listening.alert_helpers import alerts_of, customer_writes, fan_page
+from tests.listening.alert_helpers import alerts_of, customer_writes, fan_page, spy_live
 from tests.listening.traffic import normal_traffic, parcel_complaints
 
 T = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)  # a Tuesday afternoon
@@ -32,19 +33,18 @@ def frozen() -> Iterator[Callable[[datetime], None]]:
 
 
 def _history(world: World, accounts: tuple[int, int], weeks: int = 3, seed: int = 11) -> None:
-    """The counters of ``weeks`` weeks of normal traffic around this hour of the week (what the check reads), as
-    the listener would have kept them."""
-    n = 10_000_000
+    """The counters of ``weeks`` weeks of normal traffic around this hour of the week (what the check reads),
+    written at once with :func:`~compris.listening.spikes.backfill`."""
+    arrivals = [(a.at, spikes.message_scopes(channel_account_id=a.account, network="sandbox", intent=a.item.intent,
+                                             topic=a.item.topic, text=a.item.text))
+                for k in range(1, weeks + 1)
+                for a in normal_traffic(T - timedelta(weeks=k, hours=3), T - timedelta(weeks=k) + timedelta(hours=2),
+                                        accounts=accounts, seed=seed + k)]
     with world.runtime.db.transaction() as s:
-        for k in range(1, weeks + 1):
-            around = T - timedelta(weeks=k)
-            for a in normal_traffic(around - timedelta(hours=3), around + timedelta(hours=2), accounts=accounts,
-                                    seed=seed + k):
-                n += 1
-                spikes.count_message(s, workspace_id=world.workspace_id, message_id=n, when=a.at,
-                                     scopes=spikes.message_scopes(channel_account_id=a.account, network="sandbox",
-                                                                  intent=a.item.intent, topic=a.item.topic,
-                                                                  text=a.item.text))
+        assert spikes.backfill(s, world.workspace_id, arrivals) > 0
+        total = s.scalar(select(func.sum(ListeningCount.count)).where(
+            ListeningCount.workspace_id == world.workspace_id, ListeningCount.scope == "all"))
+        assert total == len(arrivals)
 
 
 def _live_hour(world: World, frozen: Callable[[datetime], None], accounts: tuple[int, int], *, wave: bool,
@@ -80,8 +80,8 @@ def test_the_listener_counts_each_message_once_per_scope(world: World, frozen: C
     assert counts["kw:colis"] == 3 and counts["kw:recu"] == 3 and "kw:pas" not in counts
 
 
-def test_the_fan_page_wall_raises_one_alert_live_and_by_webhook(world: World, frozen: Callable[[datetime], None]
-                                                                 ) -> None:
+def test_the_fan_page_wall_raises_one_alert_live_and_by_webhook(world: World, frozen: Callable[[datetime], None],
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     # given a fan page, weeks of normal traffic, a supervisor and a webhook subscription to alerts
     fans = fan_page(world)
     accounts = (world.account.id, fans)
@@ -91,8 +91,7 @@ def test_the_fan_page_wall_raises_one_alert_live_and_by_webhook(world: World, fr
         assert admin is not None
         subscriptions.create_subscription(s, world.runtime.publisher, actor=admin, secret_key=SECRET,
                                           url="https://hooks.example.test/compris", event_types=["alert.raised"])
-    heard: list[dict[str, object]] = []
-    world.runtime.hub.add_listener(lambda e: heard.append(e) if e.get("kind") == "alert" else None)
+    heard = spy_live(monkeypatch)
     # when 30 French complaints about undelivered parcels arrive on the fan page within the hour, among the rest
     _live_hour(world, frozen, accounts, wave=True, fans=fans)
     # then exactly one spike alert, about the fan page's parcels
@@ -135,8 +134,6 @@ def test_a_quiet_account_with_three_messages_does_not_alarm(world: World, frozen
 
 
 def spikes_job_run(world: World) -> None:
-    from compris.worker.queue import JobRun
-
     spikes_job(JobRun(services=world.runtime.services, job_id=0, workspace_id=0, payload={}, attempt=1))
 
 

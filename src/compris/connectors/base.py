@@ -137,6 +137,23 @@ class Attachment:
 
 
 @dataclass(frozen=True)
+class ParentPost:
+    """The post a public comment is under (a brand's post on its page, a tweet, a video...), as far as the platform
+    told us: its id always; its text, author, link and time when the delivery carried them (or once fetched, see
+    :meth:`Connector.fetch_post`). ``by_account`` is True when the post is our own account's, False when it is
+    someone else's, None when the delivery does not say."""
+
+    platform_post_id: str
+    text: str | None = None
+    title: str | None = None  # a video's title, a post's headline
+    permalink: str | None = None
+    created_at: datetime | None = None
+    author_id: str | None = None
+    author_name: str | None = None
+    by_account: bool | None = None
+
+
+@dataclass(frozen=True)
 class InboundMessage:
     """One customer (or own-account) message, normalised."""
 
@@ -157,6 +174,9 @@ class InboundMessage:
     #: a review's rating on the network's scale, normalised to 1-5 stars (None: not a review, or no rating).
     #: Stored on the message, shown as stars, and read by triage (1-2 stars: a complaint).
     rating: int | None = None
+    #: the post this public comment is under (None: a post of its own, a private message, or the network does not
+    #: say); comments under one post are grouped by it in the inbox and the case shows it
+    parent_post: ParentPost | None = None
 
 
 @dataclass(frozen=True)
@@ -468,6 +488,13 @@ class Connector:
     def enrich(self, account: AccountContext, message: InboundMessage, client: httpx.Client) -> InboundMessage:
         """Fetch what :meth:`needs_enrichment` said is missing (called outside any database transaction)."""
         return message
+
+    def fetch_post(self, account: AccountContext, platform_post_id: str, client: httpx.Client) -> ParentPost | None:
+        """The post ``platform_post_id`` (its text, author, link and time) read from the platform, for a comment whose
+        delivery named only the post's id; None when the network or this connector cannot read posts (the default:
+        the case then shows "a post on <account>" with its link). Raise :class:`FetchError` on a failure (called
+        outside any database transaction, by the ``inbox.fetch_post`` job)."""
+        return None
 
     def acknowledge(self, account: AccountContext, request: WebhookRequest) -> WebhookResponse:
         """What to answer once a delivery is stored (some platforms want a plain ``ok``)."""

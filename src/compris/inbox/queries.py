@@ -19,11 +19,14 @@ from compris.models import (
     CaseTag,
     ChannelAccount,
     Contact,
+    Direction,
     Identity,
     Incident,
     IncidentCase,
     Message,
     Outbox,
+    Post,
+    PostThread,
     Tag,
     Thread,
     User,
@@ -43,6 +46,8 @@ class InboxFilter:
     q: str = ""
     limit: int = 50
     offset: int = 0
+    #: only the cases with a comment under this post (issue 16: threads and context)
+    post_id: int | None = None
     #: a tag's name (any case, any accents): only the cases that carry it
     tag: str = ""
     #: an incident's number: only its cases
@@ -88,6 +93,8 @@ def _base(workspace_id: int, f: InboxFilter, user_id: int, *, with_view: bool = 
         query = query.where(
             Case.contact_id.in_(contact_ids) | Case.id.in_(case_ids) | func.lower(Case.subject).like(like)
         )
+    if f.post_id is not None:  # --- threads and context (issue 16): the comments under one post
+        query = query.where(Case.id.in_(_cases_under(workspace_id, f.post_id)))
     if f.tag.strip():
         tagged = (select(CaseTag.case_id).join(Tag, Tag.id == CaseTag.tag_id)
                   .where(CaseTag.workspace_id == workspace_id, Tag.workspace_id == workspace_id,
@@ -200,6 +207,8 @@ class CaseView:
     accounts: dict[int, ChannelAccount] = field(default_factory=dict)
     threads: dict[int, Thread] = field(default_factory=dict)
     previous_cases: list[Case] = field(default_factory=list)
+    #: the posts the case's comments are under (issue 16)
+    posts: list[PostView] = field(default_factory=list)
 
 
 def case_view(session: Session, workspace_id: int, number: int) -> CaseView:
@@ -272,6 +281,7 @@ def case_view(session: Session, workspace_id: int, number: int) -> CaseView:
         accounts,
         threads,
         previous,
+        posts_of_case(session, workspace_id, case.id),
     )
 
 
@@ -380,6 +390,87 @@ def merge_targets(session: Session, case: Case) -> list[Case]:
     ))
 
 
+# --- threads and context (issue 16): the posts customers comment under -------------------------------------
+
+
+@dataclass
+class PostView:
+    """A post with what the inbox shows beside it: its account, and how many cases and comments are under it."""
+
+    post: Post
+    account: ChannelAccount | None
+    cases: int = 0
+    comments: int = 0
+    #: the cases under it that are still being worked on
+    active_cases: int = 0
+    last_comment_at: Any = None
+
+
+def _cases_under(workspace_id: int, post_id: int) -> Select[Any]:
+    return (select(Message.case_id)
+            .join(PostThread, PostThread.thread_id == Message.thread_id)
+            .where(Message.workspace_id == workspace_id, PostThread.post_id == post_id))
+
+
+def _post_views(session: Session, workspace_id: int, posts: list[Post]) -> list[PostView]:
+    if not posts:
+        return []
+    ids = [p.id for p in posts]
+    active = [str(s) for s in ACTIVE_STATUSES]
+    stats: dict[int, tuple[Any, ...]] = {
+        int(row[0]): tuple(row[1:])
+        for row in session.execute(
+            select(PostThread.post_id, func.count(func.distinct(Message.case_id)), func.count(Message.id),
+                   func.count(func.distinct(Message.case_id)).filter(Case.status.in_(active)),
+                   func.max(Message.sent_at))
+            .join(Message, Message.thread_id == PostThread.thread_id)
+            .join(Case, Case.id == Message.case_id)
+            .where(PostThread.workspace_id == workspace_id, PostThread.post_id.in_(ids),
+                   Message.direction == Direction.INBOUND)
+            .group_by(PostThread.post_id)
+        )
+    }
+    accounts = _by_id(session, ChannelAccount, {p.channel_account_id for p in posts})
+    views = []
+    for post in posts:
+        cases, comments, active, last = stats.get(post.id, (0, 0, 0, None))
+        views.append(PostView(post, accounts.get(post.channel_account_id), int(cases), int(comments), int(active),
+                              last))
+    return views
+
+
+def get_post(session: Session, workspace_id: int, post_id: int) -> PostView:
+    post = session.scalar(select(Post).where(Post.id == post_id, Post.workspace_id == workspace_id))
+    if post is None:
+        raise NotFound("post")
+    return _post_views(session, workspace_id, [post])[0]
+
+
+def posts_of_case(session: Session, workspace_id: int, case_id: int) -> list[PostView]:
+    """The posts the case's comments are under (most recently commented first)."""
+    posts = list(session.scalars(
+        select(Post)
+        .join(PostThread, PostThread.post_id == Post.id)
+        .join(Message, Message.thread_id == PostThread.thread_id)
+        .where(Post.workspace_id == workspace_id, Message.case_id == case_id)
+        .group_by(Post.id)
+        .order_by(func.max(Message.sent_at).desc(), Post.id.desc())
+    ))
+    return _post_views(session, workspace_id, posts)
+
+
+def commented_posts(session: Session, workspace_id: int, *, since: Any = None, limit: int = 50) -> list[PostView]:
+    """The posts with customers' comments, the most recently commented first (``since``: commented after it)."""
+    query = (select(Post)
+             .join(PostThread, PostThread.post_id == Post.id)
+             .join(Message, Message.thread_id == PostThread.thread_id)
+             .where(Post.workspace_id == workspace_id, Message.direction == Direction.INBOUND)
+             .group_by(Post.id)
+             .order_by(func.max(Message.sent_at).desc(), Post.id.desc())
+             .limit(limit))
+    if since is not None:
+        query = query.having(func.max(Message.sent_at) >= since)
+    return _post_views(session, workspace_id, list(session.scalars(query)))
 # --- tags (issue 16) ---------------------------------------------------------------------------------------------
 
 

@@ -210,12 +210,44 @@ class PreviousCase(Schema):
     last_activity_at: Timestamp
 
 
+class PostOut(Schema):
+    """A post customers comment under (a brand's post on its page, a tweet, a video), as far as the network told
+    Compris: its id always; its text, author, link and time when the network sent them or let Compris read them."""
+
+    id: int = Field(description="Compris's id for the post: `GET /cases?post_id=` lists the cases under it.",
+                    examples=[31])
+    platform_post_id: str = Field(description="The network's id for the post.",
+                                  examples=["104000000000001_555000000000001"])
+    channel: ChannelRef | None = Field(description="The account the comments came in on.")
+    text: str | None = Field(description="The post's text (null: the network did not give it).",
+                             examples=["Nos vols de printemps sont en ligne !"])
+    title: str | None = Field(description="A video's title, a post's headline.", examples=[None])
+    permalink: str | None = Field(description="The post on the network.",
+                                  examples=["https://www.facebook.com/AirCompris/posts/pfbid0abc"])
+    posted_at: Timestamp | None
+    author_name: str | None = Field(examples=["Air Compris"])
+    by_account: bool | None = Field(description="True: the account's own post; false: someone else's; null: the "
+                                    "network did not say.")
+    fetch_state: Literal["none", "pending", "fetched", "failed"] = Field(
+        description="Reading the post from the network: `none` (nothing to read, or the network cannot), `pending`, "
+        "`fetched`, `failed` (the network refused or had no such post).")
+    cases: int = Field(description="Cases with a comment under the post.", examples=[27])
+    active_cases: int = Field(description="Of those, the cases still being worked on.", examples=[25])
+    comments: int = Field(description="Customers' comments under the post.", examples=[31])
+    last_comment_at: Timestamp | None
+
+
+class PostList(Schema):
+    items: list[PostOut]
+
+
 class CaseDetail(CaseSummary):
     """A case with its contact and its whole timeline, oldest first."""
 
     contact: ContactOut = Field(description="The contact with all their identities.")
     timeline: list[TimelineItem]
     previous_cases: list[PreviousCase] = Field(description="The contact's other cases, newest first (up to 10).")
+    posts: list[PostOut] = Field(default_factory=list, description="The posts the case's comments are under.")
 
 
 # --- requests ---------------------------------------------------------------------------------------------

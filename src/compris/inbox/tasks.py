@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from compris.inbox import actions, attachments, ingest, outbound, polling
+from compris.inbox import actions, attachments, ingest, outbound, polling, posts
+from compris.inbox.actions import posts as post_actions
 from compris.worker.queue import JobRun, handler
 
-__all__ = ["fetch_attachments", "polling", "process_raw_event", "send_outbox_message", "wake_snoozed"]
+__all__ = ["fetch_attachments", "fetch_post", "polling", "process_raw_event", "send_outbox_message", "wake_snoozed"]
 
 WAKE_SNOOZED = "inbox.wake_snoozed"
 
@@ -19,6 +20,8 @@ process_raw_event = handler(ingest.PROCESS_RAW_EVENT)(ingest.process_raw_event)
 send_outbox_message = handler(actions.SEND_REPLY)(outbound.send_outbox_message)
 #: a customer's files, fetched on the poll lane (network waits never hold up deliveries and replies)
 fetch_attachments = handler(attachments.FETCH_ATTACHMENTS, lane=attachments.LANE)(attachments.fetch_attachments)
+#: the post a comment is under, read from its platform when the delivery named only its id (issue 16)
+fetch_post = handler(post_actions.FETCH_POST, lane=post_actions.LANE)(posts.fetch_post)
 
 
 @handler(WAKE_SNOOZED, every=timedelta(minutes=1))

@@ -10,6 +10,7 @@ from compris.bus import listens
 from compris.events import MessageReceived, TriageChanged
 from compris.listening import (
     alert_listeners,  # noqa: F401  (alerts: spike counters, high-reach complaints)
+    clusters,
     incidents,
 )
 from compris.live import Publisher
@@ -38,3 +39,10 @@ def keep_crisis_priority(session: Session, publisher: Publisher, event: TriageCh
     case = session.get(Case, event.case_id)
     if case is not None:
         incidents.apply_crisis(session, publisher, case, incident=None, actor_user_id=None)
+
+
+# --- clusters (li-clusters) --------------------------------------------------------------------------------------
+@listens(MessageReceived, order=120)
+def mark_for_clustering(session: Session, publisher: Publisher, event: MessageReceived) -> None:
+    """A customer's new message is marked for the clustering job (one insert: nothing is computed inline)."""
+    clusters.mark_message(session, event)

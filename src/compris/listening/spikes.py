@@ -460,6 +460,33 @@ def count_message(session: Session, *, workspace_id: int, message_id: int, when:
     session.execute(stmt)
 
 
+def backfill(session: Session, workspace_id: int, arrivals: Iterable[tuple[datetime, Sequence[str]]]) -> int:
+    """Add many past messages' scopes to the counters at once (a demo workspace's usual weeks, an import of a
+    brand's history): aggregated per scope and bucket, one statement per 500 rows. Returns the rows written."""
+    totals: dict[tuple[str, datetime], int] = defaultdict(int)
+    for when, scopes in arrivals:
+        bucket = bucket_of(when)
+        for scope in set(scopes):
+            totals[(scope[:120], bucket)] += 1
+    rows = [{"workspace_id": workspace_id, "scope": scope, "bucket_start": bucket, "shard": 0, "count": n}
+            for (scope, bucket), n in sorted(totals.items())]
+    dialect = session.get_bind().dialect.name
+    for i in range(0, len(rows), 500):
+        stmt: Any
+        if dialect == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+            stmt = pg_insert(ListeningCount).values(rows[i:i + 500])
+        else:
+            from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+            stmt = sqlite_insert(ListeningCount).values(rows[i:i + 500])
+        stmt = stmt.on_conflict_do_update(index_elements=["workspace_id", "scope", "bucket_start", "shard"],
+                                          set_={"count": ListeningCount.count + stmt.excluded.count})
+        session.execute(stmt)
+    return len(rows)
+
+
 class DatabaseCounts:
     """The counters of one workspace in the database (:class:`CountSource`)."""
 

@@ -5,14 +5,23 @@ from __future__ import annotations
 from datetime import timedelta
 
 from compris.listening import (
-    alert_tasks,  # noqa: F401  (alerts: the spike check and the counters' purge)
+    alert_tasks,  # noqa: F401  (alerts: the spike check, the counters' purge)
     bulk,
+    clusters,
     incidents,
 )
-from compris.worker.queue import JobRun, handler
+from compris.worker.queue import BACKGROUND_LANE, JobRun, handler
 
 # --- bulk operations (li-bulk): the job that works a bulk run's pending items -----------------------------------
 process_bulk_run = handler(bulk.BULK_JOB)(bulk.process)
+
+
+# --- clusters (li-clusters) --------------------------------------------------------------------------------------
+@handler(clusters.CLUSTER_JOB, every=clusters.RUN_EVERY, lane=BACKGROUND_LANE)
+def cluster_messages(run: JobRun) -> None:
+    """Place the messages marked since the last run in clusters (e5 outside any transaction), close idle
+    clusters, raise cluster alerts."""
+    clusters.run_clustering(run.db, run.publisher)
 
 
 # --- incidents (li-incidents): the clusters' new members join the open incidents that follow those clusters ----

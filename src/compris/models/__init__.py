@@ -37,6 +37,8 @@ from compris.models.listening import (
     BulkRun,
     CaseTag,
     Cluster,
+    ClusterItem,
+    ClusterItemState,
     ClusterMember,
     Incident,
     IncidentCase,
@@ -47,6 +49,7 @@ from compris.models.listening_alerts import ListeningCount, ListeningSettings, S
 from compris.models.mail import MailSettings, MailState, OutgoingMail
 from compris.models.objectives import Objective, ObjectiveMetric
 from compris.models.pipeline import Job, JobStatus, Outbox, RawEvent, RawEventStatus
+from compris.models.posts import Post, PostThread
 from compris.models.replies import GuardEvent, ReplySettings, ReplyTemplate, TemplatePurpose
 from compris.models.routing import AgentProfile, Presence, RoutingRule, Team, TeamMember
 from compris.models.sessions import UserSession
@@ -83,6 +86,8 @@ __all__ = [
     "CaseTag",
     "ChannelAccount",
     "Cluster",
+    "ClusterItem",
+    "ClusterItemState",
     "ClusterMember",
     "Contact",
     "DeliveryState",
@@ -109,6 +114,8 @@ __all__ = [
     "OutgoingMail",
     "Partner",
     "PartnerKind",
+    "Post",
+    "PostThread",
     "Presence",
     "RawEvent",
     "RawEventStatus",

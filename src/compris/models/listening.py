@@ -11,7 +11,7 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Float, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from compris.models.base import Base, WorkspaceScoped
@@ -99,6 +99,39 @@ class Cluster(WorkspaceScoped, Base):
     first_message_at: Mapped[datetime | None] = mapped_column(default=None)
     last_message_at: Mapped[datetime | None] = mapped_column(default=None)
     incident_id: Mapped[int | None] = mapped_column(ForeignKey("incidents.id", ondelete="SET NULL"), default=None)
+    #: the running mean of the members' cheap signatures (stem -> weight, the heaviest terms only)
+    signature: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    #: how many members have an e5 vector in ``centroid`` (members placed by their signature alone have none)
+    vector_count: Mapped[int] = mapped_column(Integer, default=0)
+    closed_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class ClusterItemState(enum.StrEnum):
+    PENDING = "pending"  # waiting for the clustering job
+    LOOSE = "loose"  # in no cluster (yet): may seed one with a later message of another case
+    MEMBER = "member"  # in a cluster (its ClusterMember row)
+    SKIPPED = "skipped"  # nothing to compare (no content word), or deleted meanwhile
+
+
+class ClusterItem(WorkspaceScoped, Base):
+    """A customer message on its way through clustering: marked ``pending`` in the inbound transaction (one
+    insert), placed by the background job. Keeps the signature and the centred e5 vector (float16 bytes) of loose
+    messages so that a later message can seed a cluster with them."""
+
+    __tablename__ = "listening_cluster_items"
+    __table_args__ = (
+        UniqueConstraint("message_id"),
+        Index("ix_listening_cluster_items_ws_state", "workspace_id", "state", "id"),
+    )
+
+    message_id: Mapped[int] = mapped_column(ForeignKey("messages.id", ondelete="CASCADE"))
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
+    state: Mapped[str] = mapped_column(String(16), default=ClusterItemState.PENDING)
+    received_at: Mapped[datetime] = mapped_column()
+    language: Mapped[str | None] = mapped_column(String(8), default=None)
+    network: Mapped[str | None] = mapped_column(String(32), default=None)
+    signature: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    vector: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
 
 
 class ClusterMember(WorkspaceScoped, Base):

@@ -345,6 +345,7 @@ class SandboxNetwork:
         if created.tzinfo is None:
             raise NetworkError("created_at needs a time zone")
         mid = message_id or new_id({"post": "p", "comment": "c", "dm": "d"}[kind])
+        parent: dict[str, Any] | None = None
         event_id = f"evt-{mid}"
         title: str | None = thread_title
         thread_kind = "dm" if kind == "dm" else "post"
@@ -361,6 +362,7 @@ class SandboxNetwork:
             thread = post.id
             title = post.title or self._post_excerpt(brand.external_id, post.id)
             reply_to = reply_to or post.id
+            parent = self._post_facts(brand.external_id, post.id)
         data: dict[str, Any] = {
             "id": mid,
             "kind": kind,
@@ -374,6 +376,8 @@ class SandboxNetwork:
         }
         if title:
             data["thread_title"] = title
+        if kind == "comment" and parent is not None:
+            data["post"] = parent
         if reply_to:
             data["reply_to"] = reply_to
         if choice:
@@ -437,6 +441,23 @@ class SandboxNetwork:
         if done:
             self.deliverer.wake()
         return done
+
+    def _post_facts(self, brand: str, post_id: str) -> dict[str, Any] | None:
+        """The post a comment is under, as a comment's delivery carries it (``post``: id, author, text, time and
+        link; like Facebook's ``post`` and X's included tweets)."""
+        for message in self.store.messages(brand, [post_id]):
+            if message.id == post_id:
+                facts: dict[str, Any] = {
+                    "id": message.id,
+                    "author": message.persona.wire() if message.persona else {"id": brand, "brand": True,
+                                                                               "name": self.brand(brand).name},
+                    "text": message.text,
+                    "created_at": iso(message.created_at),
+                }
+                if self.public_url:
+                    facts["permalink"] = f"{self.public_url}/?brand={brand}#m-{message.id}"
+                return facts
+        return None
 
     def _post_excerpt(self, brand: str, post_id: str) -> str | None:
         for message in self.store.messages(brand, [post_id]):

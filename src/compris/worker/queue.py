@@ -86,6 +86,8 @@ HANDLERS: dict[str, Handler] = {}
 
 DEFAULT_LANE = "default"
 POLL_LANE = "poll"  # jobs that wait on a remote server (a mailbox's IMAP IDLE): COMPRIS_POLL_WORKERS threads
+#: long computations no customer waits for (clustering messages with a sentence encoder): COMPRIS_BACKGROUND_WORKERS
+BACKGROUND_LANE = "background"
 #: how long a job may stay due before a waiting job of its lane gives way (free workers claim it sooner)
 YIELD_GRACE = timedelta(seconds=2)
 #: Job kinds that run on a lane of their own (kind -> lane): jobs that may wait long (polling a mailbox with IMAP

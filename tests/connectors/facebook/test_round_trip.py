@@ -84,11 +84,19 @@ def test_messenger_reply_after_8_days_is_refused_before_queuing(
         assert session.scalar(select(Message.id).where(Message.direction == "outbound")) is None
 
 
+POST = "104000000000001_555000000000001"
+
+
 def test_comment_reply_and_deletion(settings: Settings, runtime: Runtime, world: World, api: StandIn) -> None:
     trip = _page(settings, runtime, world, api)
     comment = "555000000000001_900000000000001"
     api.on("POST", f"/{comment}/comments", Reply(200, fixture("facebook", "comment_200.json")))
+    api.on("GET", f"/{POST}", Reply(200, fixture("facebook", "post_200.json")))
     trip.deliver(*_signed(fixture("facebook", "feed_batch.json")))
+    # the post the comments are under is read once (its text is not in the feed change), then the reply goes out
+    read = api.only()
+    assert (read.method, read.path) == ("GET", f"/{POST}") and "message" in read.query["fields"]
+    api.requests.clear()
     reply_id = trip.reply(comment, "Élodie, nous retrouvons votre valise : écrivez-nous en privé.", "public")
     request = api.only()
     assert (request.method, request.path) == ("POST", f"/{comment}/comments")

@@ -64,5 +64,5 @@ def test_a_mention_is_completed_from_the_graph_api_before_it_reaches_the_inbox(
     mention = trip.inbound("17900000000000777")
     assert mention.text == "@aircompris merci pour le surclassement ✨"
     assert mention.platform_extra.get("needs_fetch") is False
-    request = api.only()
+    (request,) = [r for r in api.requests if r.path == f"/{IG}"]  # (the media commented on is read apart)
     assert request.query["fields"] == "mentioned_comment.comment_id(17900000000000777){text,username,timestamp}"

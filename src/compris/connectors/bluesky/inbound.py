@@ -14,7 +14,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from compris.connectors.base import Attachment, Author, InboundMessage, ParsedDelivery, UnprocessableEvent, Visibility
+from compris.connectors.base import (
+    Attachment,
+    Author,
+    InboundMessage,
+    ParentPost,
+    ParsedDelivery,
+    UnprocessableEvent,
+    Visibility,
+)
 from compris.connectors.wire import JSON, arr, from_iso, load_object, obj, opt_int, opt_obj, opt_str, req_str
 
 PUBLIC_REASONS = ("mention", "reply", "quote")
@@ -128,7 +136,16 @@ def _notification(event: JSON, our_did: str) -> ParsedDelivery:
         is_own=author.platform_user_id == our_did,
         permalink=f"{APP}/profile/{handle}/post/{rkey(uri)}",
         extra=extra,
+        parent_post=_root_post(root["uri"], our_did) if root is not None else None,
     ),))
+
+
+def _root_post(uri: str, our_did: str) -> ParentPost:
+    """The post that started a reply's thread (``at://<did>/app.bsky.feed.post/<rkey>``): its author is the did in
+    its address; its text comes only on request."""
+    did = uri.removeprefix("at://").split("/", 1)[0] or None
+    return ParentPost(platform_post_id=uri, permalink=f"{APP}/profile/{did}/post/{rkey(uri)}" if did else None,
+                      author_id=did, by_account=did == our_did if did else None)
 
 
 def _chat_message(event: JSON, our_did: str) -> ParsedDelivery:

@@ -15,6 +15,7 @@ from compris.connectors.base import (
     ConnectorError,
     Limits,
     OutboundMessage,
+    ParentPost,
     SendError,
     SendResult,
     Visibility,
@@ -22,8 +23,9 @@ from compris.connectors.base import (
 from compris.connectors.choices import refuse_public
 from compris.connectors.facebook.inbound import parse_feed
 from compris.connectors.meta import MetaConnector, lookup, messaging
+from compris.connectors.meta.graph import read_node
 from compris.connectors.meta.messaging import Collected
-from compris.connectors.wire import JSON, obj
+from compris.connectors.wire import JSON, obj, opt_obj, opt_str
 from compris.kit import media
 
 #: a comment may carry one photo (``attachment_url``, fetched by Facebook), with or without text
@@ -121,6 +123,24 @@ class FacebookConnector(MetaConnector):
         else:  # a private reply to a comment: Facebook does not say which conversation it opened
             raise ConnectorError("Facebook cannot tell whether a private reply to a comment arrived")
         return SendResult(platform_message_id=found, thread_key=message.thread_key) if found else None
+
+    def fetch_post(self, account: AccountContext, platform_post_id: str, client: httpx.Client) -> ParentPost | None:
+        """``GET /{post-id}?fields=message,created_time,permalink_url,from`` (the Page token reads the Page's posts
+        and its visitors' posts)."""
+        data = read_node(self.graph(account, client), platform_post_id,
+                         "id,message,story,created_time,permalink_url,from")
+        author = opt_obj(data.get("from"), "from")
+        author_id = opt_str(author, "id")
+        created = opt_str(data, "created_time")
+        return ParentPost(
+            platform_post_id=platform_post_id,
+            text=opt_str(data, "message") or opt_str(data, "story"),
+            permalink=opt_str(data, "permalink_url"),
+            created_at=messaging.when(created, "created_time") if created else None,
+            author_id=author_id,
+            author_name=opt_str(author, "name"),
+            by_account=author_id == account.external_id if author_id else None,
+        )
 
     def check_connection(self, account: AccountContext, client: httpx.Client) -> str:
         data = self.graph(account, client).call("GET", "me", params={"fields": "id,name"})

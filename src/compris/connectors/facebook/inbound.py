@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from compris.connectors.base import Attachment, Author, DeliveryStatus, InboundMessage, Visibility
+from compris.connectors.base import Attachment, Author, DeliveryStatus, InboundMessage, ParentPost, Visibility
 from compris.connectors.meta.messaging import Collected, when
 from compris.connectors.wire import JSON, arr, opt_obj, opt_str, req_str
 
@@ -58,6 +58,13 @@ def parse_feed(entry: JSON, value: JSON, out: Collected) -> None:
                      top_level=parent in (None, post_id), comment_created_at=at.isoformat())
     if value.get("is_hidden") is True:
         extra["hidden"] = True
+    parent_post = None
+    if item == "comment":
+        # the delivery names the post; its text comes only on request (``fetch_post``). A post of the Page's own
+        # is ``<page id>_<id>`` but so is a visitor's post on the Page: who wrote it stays unknown until read.
+        parent_post = ParentPost(platform_post_id=post_id, permalink=opt_str(post, "permalink_url"),
+                                 created_at=when(post["created_time"], "post.created_time")
+                                 if isinstance(post.get("created_time"), int) else None)
     out.messages.append(InboundMessage(
         platform_message_id=platform_id,
         thread_key=post_id,
@@ -71,4 +78,5 @@ def parse_feed(entry: JSON, value: JSON, out: Collected) -> None:
         is_own=bool(sender_id) and sender_id == page_id,
         permalink=opt_str(post, "permalink_url") or opt_str(value, "permalink_url"),
         extra=extra,
+        parent_post=parent_post,
     ))

@@ -17,6 +17,7 @@ from compris.connectors.base import (
     InboundMessage,
     Limits,
     OutboundMessage,
+    ParentPost,
     SendError,
     SendResult,
     Visibility,
@@ -24,6 +25,7 @@ from compris.connectors.base import (
 from compris.connectors.choices import refuse_public
 from compris.connectors.instagram.inbound import parse_comment, parse_mention
 from compris.connectors.meta import MetaConnector, lookup, messaging
+from compris.connectors.meta.graph import read_node
 from compris.connectors.meta.messaging import Collected
 from compris.connectors.wire import JSON, obj, opt_str
 
@@ -145,6 +147,18 @@ class InstagramConnector(MetaConnector):
             author=Author(platform_user_id=f"instagram:{username}" if username else message.author.platform_user_id,
                           handle=username),
             extra={**message.extra, "needs_fetch": False})
+
+    def fetch_post(self, account: AccountContext, platform_post_id: str, client: httpx.Client) -> ParentPost | None:
+        """``GET /{ig-media-id}?fields=caption,permalink,timestamp,username``."""
+        data = read_node(self.graph(account, client), platform_post_id, "id,caption,permalink,timestamp,username")
+        created = opt_str(data, "timestamp")
+        return ParentPost(
+            platform_post_id=platform_post_id,
+            text=opt_str(data, "caption"),
+            permalink=opt_str(data, "permalink"),
+            created_at=messaging.when(created, "timestamp") if created else None,
+            author_name=opt_str(data, "username"),
+        )
 
     def check_connection(self, account: AccountContext, client: httpx.Client) -> str:
         data = self.graph(account, client).call("GET", account.external_id, params={"fields": "id,username"})

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from compris.connectors.base import Author, InboundMessage, UnprocessableEvent, Visibility
+from compris.connectors.base import Author, InboundMessage, ParentPost, UnprocessableEvent, Visibility
 from compris.connectors.meta.messaging import Collected, when
 from compris.connectors.wire import JSON, opt_obj, opt_str, req_str
 
@@ -37,6 +37,8 @@ def parse_comment(entry: JSON, value: JSON, field: str, out: Collected) -> None:
         promoted=media.get("ad_id") is not None,
         is_own=bool(sender_id) and sender_id == own_id,
         extra=extra,
+        # the comments webhook covers our own account's media only; its caption comes on request (``fetch_post``)
+        parent_post=ParentPost(platform_post_id=media_id, by_account=True),
     ))
 
 
@@ -55,4 +57,6 @@ def parse_mention(entry: JSON, value: JSON, out: Collected) -> None:
         reply_to_platform_id=media_id if comment_id else None,
         extra={"channel": "instagram_mention", "mention": True, "needs_fetch": True, "media_id": media_id,
                "comment_id": comment_id, "top_level_comment_id": comment_id},
+        # a comment mentioning us is under someone else's media (a mention in a caption is the media itself)
+        parent_post=ParentPost(platform_post_id=media_id, by_account=False) if comment_id else None,
     ))

@@ -18,6 +18,7 @@ from compris.connectors.base import (
     Attachment,
     Author,
     InboundMessage,
+    ParentPost,
     ParsedDelivery,
     UnprocessableEvent,
     Visibility,
@@ -211,6 +212,13 @@ def status_message(status: Any, *, own_id: str, notification_id: str | None = No
         is_own=author.platform_user_id == own_id,
         permalink=_str(status.get("url")) or _str(status.get("uri")),
         extra=extra,
+        # a public reply is under the status it answers (its thread); Mastodon names only its id and author
+        parent_post=ParentPost(
+            platform_post_id=reply_to,
+            author_id=_str(status.get("in_reply_to_account_id")),
+            by_account=_str(status.get("in_reply_to_account_id")) == own_id
+            if _str(status.get("in_reply_to_account_id")) else None,
+        ) if reply_to and not private else None,
     )
 
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import httpx
 
-from compris.connectors.base import SendError, retry_after_seconds, transport_failure
+from compris.connectors.base import FetchError, SendError, retry_after_seconds, transport_failure
 from compris.connectors.meta.signature import appsecret_proof
 from compris.connectors.wire import error_text
 
@@ -69,6 +69,15 @@ def usage_wait(headers: Mapping[str, str]) -> float | None:
                for item in items if isinstance(item, dict)]
     waits = [float(m) for m in minutes if isinstance(m, int | float) and m > 0]
     return max(waits) * 60 if waits else None
+
+
+def read_node(graph: Graph, node: str, fields: str) -> dict[str, Any]:
+    """``GET /{node}?fields=…`` for a read that only informs (a post's text): a refusal is a :class:`FetchError`
+    (retryable when the Graph API said so), never a send error."""
+    try:
+        return graph.call("GET", node, params={"fields": fields})
+    except SendError as exc:
+        raise FetchError(exc.reason, code="refused", retryable=exc.retryable, retry_after=exc.retry_after) from None
 
 
 class Graph:

@@ -15,6 +15,7 @@ import json
 from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any, ClassVar
+from urllib.parse import quote
 
 import httpx
 
@@ -26,9 +27,11 @@ from compris.connectors.base import (
     Author,
     ChoiceRules,
     Connector,
+    FetchError,
     InboundMessage,
     Limits,
     OutboundMessage,
+    ParentPost,
     ParsedDelivery,
     SendError,
     SendResult,
@@ -140,7 +143,37 @@ class SandboxConnector(Connector):
             permalink=wire.opt_str(data, "permalink"),
             extra={"choice": choice} if choice else {},
             rating=_rating(data.get("rating")),
+            parent_post=_parent_post(account, data) if kind == "comment" else None,
         )
+
+    def fetch_post(self, account: AccountContext, platform_post_id: str, client: httpx.Client) -> ParentPost | None:
+        """``GET /api/threads/{post id}``: the post is the thread's first message."""
+        base = str(account.settings.get("api_base", "")).rstrip("/")
+        if not base:
+            raise FetchError("the sandbox account has no api_base setting")
+        try:
+            response = client.get(f"{base}/api/threads/{quote(platform_post_id, safe='')}",
+                                  headers={"Authorization": f"Bearer {account.secrets.get('api_token', '')}"})
+        except httpx.TransportError as exc:
+            raise FetchError(f"cannot reach the sandbox network: {type(exc).__name__}", retryable=True) from None
+        if response.status_code == 429 or response.status_code >= 500:
+            raise FetchError(f"sandbox answered {response.status_code}", retryable=True)
+        if response.status_code == 404:
+            return None
+        if response.status_code >= 400:
+            raise FetchError(f"sandbox refused ({response.status_code}): {_error_text(response)}", code="refused")
+        try:
+            data = wire.obj(response.json(), "thread")
+            first = next((wire.obj(m, "message") for m in wire.arr(data.get("messages"), "messages")
+                          if isinstance(m, dict) and m.get("id") == platform_post_id), None)
+        except (ValueError, UnprocessableEvent) as exc:
+            raise FetchError(f"sandbox answered with an unexpected body: {exc}") from None
+        if first is None:
+            return None
+        try:
+            return _post_facts(account, first, title=wire.opt_str(data, "title"))
+        except UnprocessableEvent as exc:
+            raise FetchError(f"sandbox answered with an unexpected post: {exc}") from None
 
     def send(self, account: AccountContext, message: OutboundMessage, client: httpx.Client) -> SendResult:
         refuse_public(message, self.display_name)
@@ -234,6 +267,31 @@ class SandboxConnector(Connector):
         if response.status_code != 200:
             raise SendError(f"sandbox answered {response.status_code}", retryable=False)
         return f"connected as {response.json().get('name', '?')}"
+
+
+def _post_facts(account: AccountContext, post: dict[str, Any], *, title: str | None = None) -> ParentPost:
+    """A post as the sandbox network describes it (a comment's ``post``, a thread's first message)."""
+    author = wire.opt_obj(post.get("author"), "post.author")
+    author_id = wire.opt_str(author, "id")
+    created = wire.opt_str(post, "created_at")
+    text = post.get("text")
+    return ParentPost(
+        platform_post_id=wire.req_str(post, "id", "post"),
+        text=text if isinstance(text, str) and text else None,
+        title=title,
+        permalink=wire.opt_str(post, "permalink"),
+        created_at=wire.from_iso(created, "post.created_at") if created else None,
+        author_id=author_id,
+        author_name=wire.opt_str(author, "name") or wire.opt_str(author, "handle"),
+        by_account=(author_id == account.external_id) if author_id else None,
+    )
+
+
+def _parent_post(account: AccountContext, data: dict[str, Any]) -> ParentPost:
+    """The post a comment is under: what the delivery's ``post`` says, else only its id (the thread's)."""
+    if data.get("post") is None:
+        return ParentPost(platform_post_id=wire.req_str(data, "thread_id", "message"))
+    return _post_facts(account, wire.obj(data.get("post"), "post"), title=wire.opt_str(data, "thread_title"))
 
 
 def _rating(value: Any) -> int | None:

@@ -21,6 +21,7 @@ from compris.connectors.base import (
     Attachment,
     Author,
     InboundMessage,
+    ParentPost,
     ParsedDelivery,
     UnprocessableEvent,
     Visibility,
@@ -237,6 +238,8 @@ def _wall_comment(comment: JSON, common: JSON, *, own: str | None) -> InboundMes
         is_own=bool(own) and author.platform_user_id == own,
         permalink=link,
         extra=extra,
+        parent_post=ParentPost(platform_post_id=f"wall{owner}_{post_id}", permalink=f"https://vk.com/wall{owner}_{post_id}",
+                               author_id=str(owner), by_account=str(owner) == own if own else None),
     )
 
 

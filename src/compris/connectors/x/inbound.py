@@ -9,6 +9,7 @@ from compris.connectors.base import (
     Attachment,
     Author,
     InboundMessage,
+    ParentPost,
     ParsedDelivery,
     UnprocessableEvent,
     Visibility,
@@ -157,6 +158,35 @@ def _post(post: JSON, includes: JSON, event_type: str, brand_id: str, handle: st
             "summoned": how is not None,
             "summoned_by": how,
         },
+        parent_post=_conversation_root(conversation_id, post_id, reply_to, post, includes, users, brand_id),
+    )
+
+
+def _conversation_root(conversation_id: str, post_id: str, reply_to: str | None, post: JSON, includes: JSON,
+                       users: Mapping[str, JSON], brand_id: str) -> ParentPost | None:
+    """The post that started the conversation a reply is in (the post its comments are under), with what the
+    delivery's ``includes.tweets`` say of it; None for a post that starts its own conversation."""
+    if conversation_id == post_id:
+        return None
+    root: JSON = {}
+    for item in arr(includes.get("tweets"), "includes.tweets"):
+        tweet = obj(item, "includes.tweets[]")
+        if opt_str(tweet, "id") == conversation_id:
+            root = tweet
+    author_id = opt_str(root, "author_id")
+    if author_id is None and reply_to == conversation_id:
+        author_id = opt_str(post, "in_reply_to_user_id")  # answering the root itself: its author is the one answered
+    author = users.get(author_id or "", {})
+    handle = opt_str(author, "username")
+    created = opt_str(root, "created_at")
+    return ParentPost(
+        platform_post_id=conversation_id,
+        text=opt_str(root, "text"),
+        permalink=f"https://x.com/{handle or 'i/web'}/status/{conversation_id}",
+        created_at=from_iso(created, "includes.tweets[].created_at") if created else None,
+        author_id=author_id,
+        author_name=opt_str(author, "name") or handle,
+        by_account=author_id == brand_id if author_id else None,
     )
 
 

@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
-from compris.connectors.base import Author, InboundMessage, ParsedDelivery, UnprocessableEvent, Visibility
+from compris.connectors.base import Author, InboundMessage, ParentPost, ParsedDelivery, UnprocessableEvent, Visibility
 
 EVENT_KIND = "compris#youtubeComment"
 MAX_TEXT = 20_000
@@ -102,6 +102,13 @@ def permalink(video_id: str | None, comment_id: str) -> str | None:
         return None
 
 
+def video_link(video_id: str) -> str | None:
+    try:
+        return f"https://www.youtube.com/watch?v={quote(video_id, safe='')}"
+    except UnicodeEncodeError:
+        return None
+
+
 def message(channel_id: str, thread: Mapping[str, Any], comment: Mapping[str, Any],
             video_title: str | None) -> InboundMessage:
     """One comment as a message; :class:`UnprocessableEvent` when a part it needs is missing."""
@@ -150,6 +157,11 @@ def message(channel_id: str, thread: Mapping[str, Any], comment: Mapping[str, An
         is_own=own,
         permalink=permalink(video_id, comment_id),
         extra=extra,
+        parent_post=ParentPost(
+            platform_post_id=video_id, title=video_title, permalink=video_link(video_id),
+            author_id=_str(thread.get("channelId")) or channel_id or None,
+            by_account=(_str(thread.get("channelId")) or channel_id) == channel_id if channel_id else None,
+        ) if video_id else None,
     )
 
 

@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from compris import bus, timeline
+from compris.channels.accounts import connector_for
 from compris.connectors.base import Attachment, Author, DeliveryStatus, InboundMessage, Visibility
 from compris.db import savepoint
 from compris.events import (
@@ -26,6 +27,7 @@ from compris.events import (
     ReplyFailed,
 )
 from compris.inbox.actions.cases import MAX_TEXT, change_status
+from compris.inbox.actions.posts import link_thread
 from compris.inbox.queries import merged_into
 from compris.kit.clock import now
 from compris.live import Publisher, publish_case
@@ -213,6 +215,8 @@ def record_inbound(
         inbound.thread_title,
         contact.id if inbound.visibility == Visibility.PRIVATE else None,
     )
+    if inbound.parent_post is not None and inbound.visibility == Visibility.PUBLIC:
+        link_thread(session, publisher, account, connector_for(account), thread, inbound.parent_post)
     # the first non-blank line of the thread's title or of the message (a title of spaces must not break it)
     lines = [*(inbound.thread_title or "").splitlines(), *inbound.text.splitlines()]
     subject = next((line.strip() for line in lines if line.strip()), "(attachment)")

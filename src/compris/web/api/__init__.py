@@ -14,6 +14,7 @@ from compris.web.api import (
     business,
     cases,
     channels,
+    clusters,
     contacts,
     escalation,
     escalation_followup,
@@ -22,6 +23,7 @@ from compris.web.api import (
     mail,
     me,
     messages,
+    posts,
     raw_events,
     reply_settings,
     routing,
@@ -40,8 +42,10 @@ router.include_router(me.router)
 router.include_router(cases.router)
 router.include_router(contacts.router)
 router.include_router(messages.router)
+router.include_router(posts.router)
 router.include_router(channels.router)
 router.include_router(uploads.router)
+router.include_router(clusters.router)
 router.include_router(routing.router)
 router.include_router(sla.router)
 router.include_router(templates.router)

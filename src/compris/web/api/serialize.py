@@ -8,7 +8,7 @@ from compris.accounts.schemas import MeOut, UserRef, WorkspaceOut
 from compris.channels.schemas import ChannelLimits, ChannelOut, ChannelRef
 from compris.connectors import registry
 from compris.inbox.actions.outbox import manual_send_url
-from compris.inbox.queries import CaseRow, CaseView
+from compris.inbox.queries import CaseRow, CaseView, PostView
 from compris.inbox.queries import TimelineItem as QueryItem
 from compris.inbox.schemas import (
     AttachmentOut,
@@ -21,6 +21,7 @@ from compris.inbox.schemas import (
     IdentityOut,
     MessageAuthor,
     MessageOut,
+    PostOut,
     PreviousCase,
     ThreadRef,
     TimelineEvent,
@@ -171,6 +172,16 @@ def timeline_item(item: QueryItem, case_number: int) -> TimelineMessage | Timeli
     return TimelineEvent(kind="event", at=item.at, event=event(item.event, item.author_user))
 
 
+def post(view: PostView) -> PostOut:
+    row = view.post
+    return PostOut(
+        id=row.id, platform_post_id=row.platform_post_id, channel=channel_ref(view.account), text=row.text,
+        title=row.title, permalink=row.permalink, posted_at=row.posted_at, author_name=row.author_name,
+        by_account=row.by_account, fetch_state=row.fetch_state,  # type: ignore[arg-type]
+        cases=view.cases, active_cases=view.active_cases, comments=view.comments, last_comment_at=view.last_comment_at,
+    )
+
+
 def case_detail(view: CaseView) -> CaseDetail:
     case = view.case
     account = view.accounts.get(case.last_channel_account_id) if case.last_channel_account_id else None
@@ -183,4 +194,5 @@ def case_detail(view: CaseView) -> CaseDetail:
         previous_cases=[PreviousCase(number=c.number, status=c.status,  # type: ignore[arg-type]
                                      subject=c.subject, last_activity_at=c.last_activity_at)
                         for c in view.previous_cases],
+        posts=[post(p) for p in view.posts],
     )

@@ -16,6 +16,7 @@ from compris.web.pages import (
     business,
     case,
     channel_admin,
+    clusters,
     contacts,
     escalation,
     escalation_followup,
@@ -25,6 +26,7 @@ from compris.web.pages import (
     mail_admin,
     manual_send,
     portal,
+    posts,
     replies,
     subscriptions,
     survey_page,
@@ -44,6 +46,7 @@ router.include_router(bulk.router)
 router.include_router(case.router)
 router.include_router(manual_send.router)
 router.include_router(contacts.router)
+router.include_router(posts.router)
 router.include_router(tokens.router)
 router.include_router(admin.router)
 router.include_router(channel_admin.router)
@@ -61,6 +64,7 @@ router.include_router(survey_results.router)
 router.include_router(mail_admin.router)
 router.include_router(subscriptions.router)
 router.include_router(incidents.router)
+router.include_router(clusters.router)
 router.include_router(listening_alerts.router)
 router.include_router(analytics.router)
 router.mount("/static", StaticFiles(directory=STATIC), name="static")

@@ -35,6 +35,7 @@ from compris.uploads.queries import uploads_in_order
 from compris.web import i18n
 from compris.web.deps import PageContext, page_user
 from compris.web.pages import business as business_pages
+from compris.web.pages import clusters as cluster_pages
 from compris.web.pages import escalation as escalation_pages
 from compris.web.pages import incidents as incident_pages
 from compris.web.pages import replies
@@ -160,6 +161,7 @@ def _vars(ctx: PageContext, view: CaseView, composer: Composer | None = None,
         **business_pages.panel(ctx, view),
         **survey_pages.panel(ctx, view),
         **incident_pages.panel(ctx, view),
+        **cluster_pages.panel(ctx, view),
     }
 
 

@@ -14,11 +14,14 @@ from compris.inbox.queries import (
     STATUS_FILTERS,
     VIEWS,
     InboxFilter,
+    PostView,
     counts,
+    get_post,
     list_cases,
     open_incidents,
     tag_filter_key,
 )
+from compris.kit.errors import NotFound
 from compris.listening.alert_queries import high_reach_cases
 from compris.web.deps import PageContext, page_user
 from compris.web.pages import bulk as bulk_pages
@@ -40,7 +43,9 @@ def inbox_filter(request: Request) -> InboxFilter:
         page = max(1, min(int(params.get("page", "1")), 1000))
     except ValueError:
         page = 1
+    post = params.get("post", "")  # threads and context (issue 16): the cases under one post
     return InboxFilter(
+        post_id=int(post) if post.isdigit() and len(post) < 12 else None,
         view=view if view in VIEWS else "all",
         status=status if status in STATUS_FILTERS else "active",
         sort=sort if sort in SORTS else "newest",
@@ -55,7 +60,7 @@ def inbox_filter(request: Request) -> InboxFilter:
 
 def filter_params(f: InboxFilter, **changes: Any) -> dict[str, Any]:
     params: dict[str, Any] = {"view": f.view, "status": f.status, "sort": f.sort,
-                              "account": f.channel_account_id or "", "q": f.q, "tag": f.tag}
+                              "account": f.channel_account_id or "", "q": f.q, "tag": f.tag, "post": f.post_id or ""}
     params["incident"] = f.incident or ""
     params.update(changes)
     return params
@@ -75,7 +80,18 @@ def _inbox_vars(ctx: PageContext, f: InboxFilter) -> dict[str, Any]:
         "views": VIEWS,
         "statuses": STATUS_FILTERS,
         "sorts": SORTS,
+        "post_filter": post_filter(ctx, f),
     }
+
+
+def post_filter(ctx: PageContext, f: InboxFilter) -> PostView | None:
+    """The post the inbox is filtered on (issue 16), None when it is not (or the post is not this workspace's)."""
+    if f.post_id is None:
+        return None
+    try:
+        return get_post(ctx.session, ctx.user.workspace_id, f.post_id)
+    except NotFound:
+        return None
 
 
 @router.get("/inbox")
