@@ -126,12 +126,14 @@ EXPECTED = {
     ("post", "/api/v1/webhook-subscriptions/{subscription_id}/deliveries/{delivery_id}/redeliver"),
     ("get", "/api/v1/raw-events"),
     ("post", "/api/v1/raw-events/{raw_event_id}/replay"),
+    ("get", "/api/v1/alerts"),
+    ("post", "/api/v1/alerts/{alert_id}/acknowledge"),
 }
 #: the administration routes: a 403 for the wrong role is documented
 ROLE_CHECKED = {key for key in EXPECTED if key[1].split("/")[3] in ("teams", "agents", "routing-rules", "sla",
                                                                      "templates", "reply-settings", "users",
                                                                      "mail", "escalations", "webhook-events",
-                                                                     "webhook-subscriptions", "raw-events")
+                                                                     "webhook-subscriptions", "raw-events", "alerts")
                 or key[1].startswith("/api/v1/channels/") or key == ("post", "/api/v1/channels")
                 or key in {("get", "/api/v1/surveys"), ("get", "/api/v1/surveys/results")}
                 or key[1].startswith("/api/v1/surveys/settings")
