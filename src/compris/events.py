@@ -455,6 +455,18 @@ class IncidentCaseUnlinked(CaseChange):
 
 
 @dataclass(frozen=True, kw_only=True)
+class CaseCrisisChanged(CaseChange):
+    """An incident's crisis mode changed what the case is worth: its ``priority`` (from ``previous_priority``) and
+    the SLA policy forced on it (``sla_policy_id``, None: the policies' own matching). The SLA recomputes."""
+
+    incident_id: int
+    crisis: bool
+    priority: int
+    previous_priority: int
+    sla_policy_id: int | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
 class BulkRunFinished(DomainEvent):
     """A bulk operation over many cases finished (each case's own events were emitted as it went)."""
 

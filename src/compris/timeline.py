@@ -84,6 +84,8 @@ class EventKind(enum.StrEnum):
     INCIDENT_OPENED = "incident_opened"  # workspace audit (no case), like those below
     INCIDENT_STATUS_CHANGED = "incident_status_changed"
     INCIDENT_UPDATED = "incident_updated"
+    INCIDENT_CRISIS_ON = "incident_crisis_on"  # on the case: its priority raised, the crisis SLA policy forced
+    INCIDENT_CRISIS_OFF = "incident_crisis_off"
     BULK_RUN = "bulk_run"
     # workspace audit (no case)
     SETTINGS_CHANGED = "settings_changed"
@@ -114,7 +116,7 @@ SHOWN: frozenset[EventKind] = frozenset({
     EventKind.ESCALATION_LINKS_REVOKED, EventKind.ACTION_REQUESTED, EventKind.ACTION_SUCCEEDED,
     EventKind.ACTION_FAILED, EventKind.SURVEY_SENT, EventKind.SURVEY_SKIPPED, EventKind.SURVEY_ANSWERED,
     EventKind.SURVEY_COMMENTED, EventKind.TAGGED, EventKind.ALERT_RAISED, EventKind.INCIDENT_LINKED,
-    EventKind.INCIDENT_UNLINKED,
+    EventKind.INCIDENT_UNLINKED, EventKind.INCIDENT_CRISIS_ON, EventKind.INCIDENT_CRISIS_OFF,
 })
 
 #: The kinds that change a case's status (the SLA rebuilds its pauses from them).
@@ -164,6 +166,8 @@ LABELS: dict[EventKind, str] = {
     EventKind.ALERT_RAISED: "Alert: %(title)s",
     EventKind.INCIDENT_LINKED: "Linked to incident %(incident)s",
     EventKind.INCIDENT_UNLINKED: "Unlinked from incident %(incident)s",
+    EventKind.INCIDENT_CRISIS_ON: "Crisis mode of incident %(incident)s: priority %(priority)s",
+    EventKind.INCIDENT_CRISIS_OFF: "Crisis mode of incident %(incident)s ended: priority %(priority)s",
 }
 
 
@@ -501,6 +505,18 @@ def incident_unlinked(session: Session, case: Case, *, incident_id: int, inciden
                incident=incident)
 
 
+def incident_crisis_on(session: Session, case: Case, *, incident_id: int, incident: str, priority: int,
+                       previous_priority: int, sla_policy_id: int | None, actor_user_id: int | None) -> CaseEvent:
+    return _on(session, EventKind.INCIDENT_CRISIS_ON, case, actor_user_id, incident_id=incident_id,
+               incident=incident, priority=priority, previous_priority=previous_priority, sla_policy_id=sla_policy_id)
+
+
+def incident_crisis_off(session: Session, case: Case, *, incident_id: int, incident: str, priority: int,
+                        previous_priority: int, actor_user_id: int | None) -> CaseEvent:
+    return _on(session, EventKind.INCIDENT_CRISIS_OFF, case, actor_user_id, incident_id=incident_id,
+               incident=incident, priority=priority, previous_priority=previous_priority)
+
+
 def incident_opened(session: Session, *, workspace_id: int, actor_user_id: int | None, incident_id: int,
                     name: str, source: str) -> CaseEvent:
     return _record(session, EventKind.INCIDENT_OPENED, workspace_id=workspace_id, actor_user_id=actor_user_id,
@@ -521,9 +537,12 @@ def incident_updated(session: Session, *, workspace_id: int, actor_user_id: int 
 
 
 def bulk_run(session: Session, *, workspace_id: int, actor_user_id: int | None, run_id: int, kind: str,
-             cases: int, incident_id: int | None = None) -> CaseEvent:
+             cases: int, incident_id: int | None = None, done: int = 0, skipped: int = 0,
+             failed: int = 0) -> CaseEvent:
+    """A bulk operation finished (``action``: its kind — assign, tag, reply...; the cases' counts)."""
     return _record(session, EventKind.BULK_RUN, workspace_id=workspace_id, actor_user_id=actor_user_id,
-                   run_id=run_id, kind=kind, cases=cases, incident_id=incident_id)
+                   run_id=run_id, action=kind, cases=cases, incident_id=incident_id, done=done, skipped=skipped,
+                   failed=failed)
 
 
 def settings_changed(session: Session, *, workspace_id: int, actor_user_id: int | None, entity: str, action: str,

@@ -9,17 +9,22 @@ from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from compris import timeline
+from compris.inbox.tagnames import tag_key
 from compris.kit.errors import Invalid, NotFound
 from compris.models import (
     ACTIVE_STATUSES,
     Case,
     CaseEvent,
     CaseStatus,
+    CaseTag,
     ChannelAccount,
     Contact,
     Identity,
+    Incident,
+    IncidentCase,
     Message,
     Outbox,
+    Tag,
     Thread,
     User,
 )
@@ -38,6 +43,10 @@ class InboxFilter:
     q: str = ""
     limit: int = 50
     offset: int = 0
+    #: a tag's name (any case, any accents): only the cases that carry it
+    tag: str = ""
+    #: an incident's number: only its cases
+    incident: int | None = None
 
     def __post_init__(self) -> None:
         if self.view not in VIEWS:
@@ -56,6 +65,8 @@ class CaseRow:
     contact: Contact
     assignee: User | None
     account: ChannelAccount | None
+    tags: list[Tag] = field(default_factory=list)
+    incidents: list[Incident] = field(default_factory=list)  # its open incidents
 
 
 def _base(workspace_id: int, f: InboxFilter, user_id: int, *, with_view: bool = True) -> Select[Any]:
@@ -77,6 +88,15 @@ def _base(workspace_id: int, f: InboxFilter, user_id: int, *, with_view: bool = 
         query = query.where(
             Case.contact_id.in_(contact_ids) | Case.id.in_(case_ids) | func.lower(Case.subject).like(like)
         )
+    if f.tag.strip():
+        tagged = (select(CaseTag.case_id).join(Tag, Tag.id == CaseTag.tag_id)
+                  .where(CaseTag.workspace_id == workspace_id, Tag.workspace_id == workspace_id,
+                         Tag.key == tag_filter_key(f.tag)))
+        query = query.where(Case.id.in_(tagged))
+    if f.incident is not None:
+        linked = (select(IncidentCase.case_id).join(Incident, Incident.id == IncidentCase.incident_id)
+                  .where(Incident.workspace_id == workspace_id, Incident.number == f.incident))
+        query = query.where(Case.id.in_(linked))
     if with_view:
         if f.view == "mine":
             query = query.where(Case.assignee_id == user_id)
@@ -99,12 +119,16 @@ def list_cases(session: Session, workspace_id: int, user_id: int, f: InboxFilter
     contacts = _by_id(session, Contact, {c.contact_id for c in cases})
     users = _by_id(session, User, {c.assignee_id for c in cases if c.assignee_id})
     accounts = _by_id(session, ChannelAccount, {c.last_channel_account_id for c in cases if c.last_channel_account_id})
+    tags = tags_by_case(session, workspace_id, [c.id for c in cases])
+    incidents = incidents_by_case(session, workspace_id, [c.id for c in cases])
     return [
         CaseRow(
             c,
             contacts[c.contact_id],
             users.get(c.assignee_id) if c.assignee_id else None,
             accounts.get(c.last_channel_account_id) if c.last_channel_account_id else None,
+            tags.get(c.id, []),
+            incidents.get(c.id, []),
         )
         for c in cases
     ]
@@ -354,3 +378,71 @@ def merge_targets(session: Session, case: Case) -> list[Case]:
                            Case.id != case.id, Case.status.in_([str(s) for s in ACTIVE_STATUSES]))
         .order_by(Case.id.desc()).limit(CASES_SHOWN)
     ))
+
+
+# --- tags (issue 16) ---------------------------------------------------------------------------------------------
+
+
+def tag_filter_key(name: str) -> str:
+    """The key a tag filter looks for (the tag's normalised name; a name that cannot be a tag matches nothing)."""
+    try:
+        return tag_key(name)
+    except Invalid:
+        return ""  # no tag has an empty key
+
+
+@dataclass
+class TagUse:
+    tag: Tag
+    cases: int  # how many cases carry it (any status)
+
+
+def list_tags(session: Session, workspace_id: int) -> list[TagUse]:
+    """The workspace's tags by name, each with how many cases carry it."""
+    used = (select(CaseTag.tag_id, func.count().label("n")).where(CaseTag.workspace_id == workspace_id)
+            .group_by(CaseTag.tag_id).subquery())
+    rows = session.execute(select(Tag, func.coalesce(used.c.n, 0)).outerjoin(used, used.c.tag_id == Tag.id)
+                           .where(Tag.workspace_id == workspace_id).order_by(Tag.key))
+    return [TagUse(tag, int(n)) for tag, n in rows]
+
+
+def tags_by_case(session: Session, workspace_id: int, case_ids: list[int]) -> dict[int, list[Tag]]:
+    """The tags of each case named (by name), in one query."""
+    out: dict[int, list[Tag]] = {}
+    if not case_ids:
+        return out
+    rows = session.execute(select(CaseTag.case_id, Tag).join(Tag, Tag.id == CaseTag.tag_id)
+                           .where(CaseTag.workspace_id == workspace_id, CaseTag.case_id.in_(case_ids))
+                           .order_by(Tag.key))
+    for case_id, tag in rows:
+        out.setdefault(case_id, []).append(tag)
+    return out
+
+
+def tags_of(session: Session, case: Case) -> list[Tag]:
+    """One case's tags, by name."""
+    return tags_by_case(session, case.workspace_id, [case.id]).get(case.id, [])
+
+
+# --- incidents (issue 16) ----------------------------------------------------------------------------------------
+
+
+def incidents_by_case(session: Session, workspace_id: int, case_ids: list[int]) -> dict[int, list[Incident]]:
+    """The open incidents (suspected or confirmed) of each case named, in one query (the inbox rows' badge)."""
+    out: dict[int, list[Incident]] = {}
+    if not case_ids:
+        return out
+    rows = session.execute(select(IncidentCase.case_id, Incident)
+                           .join(Incident, Incident.id == IncidentCase.incident_id)
+                           .where(Incident.workspace_id == workspace_id, IncidentCase.case_id.in_(case_ids),
+                                  Incident.status.in_(("suspected", "confirmed"))).order_by(Incident.number))
+    for case_id, incident in rows:
+        out.setdefault(case_id, []).append(incident)
+    return out
+
+
+def open_incidents(session: Session, workspace_id: int, limit: int = 50) -> list[Incident]:
+    """The workspace's open incidents, newest first (the inbox's filter by incident)."""
+    return list(session.scalars(select(Incident).where(Incident.workspace_id == workspace_id,
+                                                       Incident.status.in_(("suspected", "confirmed")))
+                                .order_by(Incident.number.desc()).limit(limit)))

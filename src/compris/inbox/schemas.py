@@ -70,6 +70,8 @@ class CaseSummary(Schema):
     first_response_at: Timestamp | None
     snoozed_until: Timestamp | None
     resolved_at: Timestamp | None
+    tags: list[str] = Field(default_factory=list, description="The case's free tags, by name.",
+                            examples=[["Colis perdu", "VIP"]])
 
 
 class CaseCounts(Schema):
@@ -295,3 +297,48 @@ class RawEventReplayOut(Schema):
     outcome: Literal["queued", "pending"] = Field(
         description="`queued`: processing runs again; `pending`: it was already waiting for processing.",
         examples=["queued"])
+
+
+# --- free tags (issue 16) -----------------------------------------------------------------------------------------
+
+TagColor = Literal["grey", "red", "orange", "yellow", "green", "teal", "blue", "purple", "pink"]
+
+
+class TagOut(Schema):
+    """A free tag of the workspace."""
+
+    id: int = Field(examples=[7])
+    name: str = Field(description="As shown.", examples=["Colis perdu"])
+    key: str = Field(description="The normalised name (accents and case folded, blanks collapsed): two names with "
+                     "the same key are one tag.", examples=["colis perdu"])
+    color: TagColor | None = Field(description="null: the default grey.", examples=["red"])
+    cases: int | None = Field(default=None, description="How many cases carry it (in `GET /tags`).",
+                              examples=[31])
+
+
+class TagList(Schema):
+    items: list[TagOut]
+
+
+class TagIn(Schema):
+    name: str = Field(min_length=1, max_length=200, description="Up to 64 characters once blanks are collapsed.",
+                      examples=["Colis perdu"])
+    color: TagColor | None = Field(default=None, examples=["red"])
+
+
+class TagPatch(Schema):
+    """What to change; a field left out stays as it is (``color: null``: back to grey)."""
+
+    name: str | None = Field(default=None, min_length=1, max_length=200, examples=["Colis égaré"])
+    color: TagColor | None = Field(default=None, examples=["orange"])
+
+
+class CaseTagsIn(Schema):
+    tags: list[str] = Field(max_length=30, description="The case's tags, by name: exactly these afterwards (new "
+                            "names create the workspace's tag; names are matched without regard to case and "
+                            "accents).", examples=[["Colis perdu", "VIP"]])
+
+
+class CaseTagsOut(Schema):
+    number: int = Field(examples=[1042])
+    tags: list[TagOut]

@@ -97,6 +97,9 @@ class Case(WorkspaceScoped, Base):
     sla_policy_id: Mapped[int | None] = mapped_column(
         ForeignKey("sla_policies.id", ondelete="SET NULL"), default=None
     )
+    #: a policy forced on the case (an incident's crisis mode), applied instead of the policies' own matching while
+    #: it exists and is active (no foreign key: adding one would make SQLite copy the cases table)
+    sla_policy_override_id: Mapped[int | None] = mapped_column(Integer, default=None)
     sla_first_response_due: Mapped[datetime | None] = mapped_column(default=None)
     sla_next_response_due: Mapped[datetime | None] = mapped_column(default=None)
     sla_resolution_due: Mapped[datetime | None] = mapped_column(default=None)

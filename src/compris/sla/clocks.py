@@ -124,6 +124,12 @@ def load_policies(session: Session, workspace_id: int) -> list[LoadedPolicy]:
 
 
 def select_for(policies: Sequence[LoadedPolicy], case: Case, network: str | None) -> LoadedPolicy | None:
+    """The case's policy: the one forced on it (an incident's crisis mode) while it is active, else the first that
+    matches."""
+    if case.sla_policy_override_id is not None:
+        forced = next((p for p in policies if p.row.id == case.sla_policy_override_id), None)
+        if forced is not None:
+            return forced
     intent = (case.triage or {}).get("intent")
     for p in policies:
         if p.matches(network, case.last_channel_account_id, intent if isinstance(intent, str) else None,

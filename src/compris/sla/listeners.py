@@ -12,7 +12,8 @@ announced; then the SLA (30) recomputes the case's clocks, from the case's own t
   deadline is recorded as a breach at once), ``ReplyUncertain``, ``ReplyRetryRequested``;
 * ``CasesMerged`` (the target gets the source's messages), ``TriageChanged`` when the case's own triage or
   priority changed (the policy may change), ``CaseRouted`` for a transfer (the breach prediction is per team;
-  automatic routing happens inside the inbound handling, which recomputes anyway).
+  automatic routing happens inside the inbound handling, which recomputes anyway), ``CaseCrisisChanged`` (an
+  incident's crisis mode: another priority, a forced policy).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from sqlalchemy.orm import Session
 from compris.bus import listens
 from compris.events import (
     CaseChange,
+    CaseCrisisChanged,
     CaseRouted,
     CasesMerged,
     DeliveryStatusChanged,
@@ -57,8 +59,9 @@ def announce_expected_wait(session: Session, publisher: Publisher, event: Messag
 
 @listens(ReplySent, order=WAIT_ORDER)
 def record_actual_wait(session: Session, publisher: Publisher, event: ReplySent) -> None:
-    """An agent's reply went out: the case's open predictions get their actual wait (automatic messages don't)."""
-    if event.origin != "agent":
+    """An agent's reply (or a bulk reply) went out: the case's open predictions get their actual wait (automatic
+    messages don't)."""
+    if event.origin not in ("agent", "bulk"):
         return
     case = session.get(Case, event.case_id)
     if case is not None:
@@ -91,3 +94,9 @@ def recompute_sla_on_triage(session: Session, publisher: Publisher, event: Triag
 def recompute_sla_on_transfer(session: Session, publisher: Publisher, event: CaseRouted) -> None:
     if event.transferred:
         recompute_sla(session, publisher, event)
+
+
+@listens(CaseCrisisChanged, order=SLA_ORDER)
+def recompute_sla_on_crisis(session: Session, publisher: Publisher, event: CaseCrisisChanged) -> None:
+    """An incident's crisis mode raised (or restored) the case's priority and forced (or released) a policy."""
+    recompute_sla(session, publisher, event)

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from compris.events import AlertRaised, BusinessActionChange, DomainEvent, EscalationChange, SlaBreached, SurveyChange
+from compris.inbox.queries import tags_of
 from compris.kit.clock import now
 from compris.models import Alert, Case, Escalation, Partner, Survey, Workspace
 
@@ -65,7 +66,8 @@ def data_of(session: Session, event: DomainEvent) -> dict[str, Any]:
         case = session.get(Case, case_id)
         if case is not None and case.workspace_id == event.workspace_id:
             data["case"] = {"id": case.id, "number": case.number, "status": case.status, "team_id": case.team_id,
-                            "assignee_id": case.assignee_id}
+                            "assignee_id": case.assignee_id,
+                            "tags": [t.name for t in tags_of(session, case)]}  # the brand's own free tags
     if isinstance(event, EscalationChange):
         escalation = session.get(Escalation, event.escalation_id)
         if escalation is not None and escalation.workspace_id == event.workspace_id:

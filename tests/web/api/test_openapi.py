@@ -126,9 +126,29 @@ EXPECTED = {
     ("post", "/api/v1/webhook-subscriptions/{subscription_id}/deliveries/{delivery_id}/redeliver"),
     ("get", "/api/v1/raw-events"),
     ("post", "/api/v1/raw-events/{raw_event_id}/replay"),
+    # tags and bulk runs (issue 16)
+    ("get", "/api/v1/tags"),
+    ("post", "/api/v1/tags"),
+    ("patch", "/api/v1/tags/{tag_id}"),
+    ("delete", "/api/v1/tags/{tag_id}"),
+    ("get", "/api/v1/cases/{number}/tags"),
+    ("put", "/api/v1/cases/{number}/tags"),
+    ("post", "/api/v1/bulk-runs"),
+    ("get", "/api/v1/bulk-runs/{run_id}"),
     ("get", "/api/v1/alerts"),
     ("post", "/api/v1/alerts/{alert_id}/acknowledge"),
 }
+#: incidents (issue 16, li-incidents): every write is for supervisors and admins, as is the draft
+INCIDENTS = {
+    ("get", "/api/v1/incidents"), ("post", "/api/v1/incidents"), ("get", "/api/v1/incidents/draft"),
+    ("get", "/api/v1/incidents/{number}"), ("patch", "/api/v1/incidents/{number}"),
+    ("post", "/api/v1/incidents/{number}/confirm"), ("post", "/api/v1/incidents/{number}/resolve"),
+    ("post", "/api/v1/incidents/{number}/reopen"), ("get", "/api/v1/incidents/{number}/cases"),
+    ("post", "/api/v1/incidents/{number}/cases"), ("post", "/api/v1/incidents/{number}/cases/unlink"),
+    ("post", "/api/v1/incidents/{number}/statement"), ("post", "/api/v1/incidents/{number}/crisis"),
+    ("post", "/api/v1/incidents/{number}/escalate"), ("post", "/api/v1/incidents/{number}/bulk"),
+}
+EXPECTED |= INCIDENTS
 #: the administration routes: a 403 for the wrong role is documented
 ROLE_CHECKED = {key for key in EXPECTED if key[1].split("/")[3] in ("teams", "agents", "routing-rules", "sla",
                                                                      "templates", "reply-settings", "users",
@@ -137,7 +157,9 @@ ROLE_CHECKED = {key for key in EXPECTED if key[1].split("/")[3] in ("teams", "ag
                 or key[1].startswith("/api/v1/channels/") or key == ("post", "/api/v1/channels")
                 or key in {("get", "/api/v1/surveys"), ("get", "/api/v1/surveys/results")}
                 or key[1].startswith("/api/v1/surveys/settings")
-                or (key[1].startswith("/api/v1/partners") and key[0] != "get")}
+                or (key[1].startswith("/api/v1/partners") and key[0] != "get")
+                or (key[1].startswith("/api/v1/tags") and key[0] != "get") or key == ("post", "/api/v1/bulk-runs")}
+ROLE_CHECKED |= {key for key in INCIDENTS if key[0] != "get" or key[1].endswith("/draft")}
 
 
 @pytest.fixture

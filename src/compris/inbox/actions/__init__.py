@@ -34,7 +34,9 @@ from compris.inbox.actions.inbound import (
 )
 from compris.inbox.actions.outbox import (
     AGENT,
+    ANSWERS,
     AUTO_ACK,
+    BULK,
     MANUAL_SEND_URL,
     NOT_POSTED,
     SEND_REPLY,
@@ -56,7 +58,9 @@ from compris.inbox.actions.outbox import (
 __all__ = [
     "AGENT",
     "ALLOWED_STATUSES",
+    "ANSWERS",
     "AUTO_ACK",
+    "BULK",
     "MANUAL_SEND_URL",
     "MAX_TEXT",
     "NOT_POSTED",

@@ -41,6 +41,12 @@ SEND_REPLY = "inbox.send_reply"
 #: Who queued an outbound message (``message.platform_extra["origin"]``, ``ReplyQueued.origin``).
 AGENT = "agent"
 AUTO_ACK = "auto_ack"
+#: a reply written by a person and sent to many cases at once (``compris.listening.bulk``: a template, an
+#: incident's holding statement)
+BULK = "bulk"
+#: the origins that are a person's answer to the customer (the case's first response, the SLA, the expected wait);
+#: the automatic ones (the acknowledgement, a survey) are not
+ANSWERS = frozenset({AGENT, BULK})
 
 #: ``platform_extra`` key of a reply the agent posts by hand: where to post it (the connector's ``manual_send_url``)
 MANUAL_SEND_URL = "manual_send_url"
@@ -398,7 +404,7 @@ def record_sent(session: Session, publisher: Publisher, *, case: Case, message: 
         message.platform_message_id = platform_message_id
     message.sent_at = t
     origin = origin_of(message)
-    if case.first_response_at is None and origin == AGENT:
+    if case.first_response_at is None and origin in ANSWERS:
         case.first_response_at = t
     timeline.reply_sent(session, case, message_id=message.id, attempt=attempt,
                         platform_message_id=platform_message_id,

@@ -9,12 +9,14 @@ Every lookup is scoped to that workspace, so another workspace's case or message
 from fastapi import APIRouter
 
 from compris.web.api import (
+    bulk,
     business,
     cases,
     channels,
     contacts,
     escalation,
     escalation_followup,
+    incidents,
     listening_alerts,
     mail,
     me,
@@ -26,6 +28,7 @@ from compris.web.api import (
     subscriptions,
     survey_results,
     surveys,
+    tags,
     templates,
     uploads,
     users,
@@ -51,6 +54,9 @@ router.include_router(surveys.router)
 router.include_router(mail.router)
 router.include_router(subscriptions.router)
 router.include_router(raw_events.router)
+router.include_router(tags.router)
+router.include_router(bulk.router)
+router.include_router(incidents.router)
 router.include_router(listening_alerts.router)
 
 __all__ = ["router"]

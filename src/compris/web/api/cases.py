@@ -56,11 +56,13 @@ def list_cases(
                             "text.")] = "",
     limit: Annotated[int, Query(ge=1, le=200, description="Page size.")] = 50,
     offset: Annotated[int, Query(ge=0, description="Cases to skip.")] = 0,
+    tag: Annotated[str, Query(max_length=200, description="Only cases with this tag (its name, without regard "
+                              "to case and accents; see `GET /tags`).")] = "",
 ) -> CaseList:
     """The workspace's cases, one page at a time, with the number of cases in each view."""
     user = ctx.user
     f = queries.InboxFilter(view=view, status=status, channel_account_id=channel_account_id, sort=sort, q=q,
-                            limit=limit, offset=offset)
+                            limit=limit, offset=offset, tag=tag)
     rows = queries.list_cases(ctx.session, user.workspace_id, user.id, f)
     counts = queries.counts(ctx.session, user.workspace_id, user.id, f)
     total = counts[view]

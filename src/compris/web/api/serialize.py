@@ -98,7 +98,8 @@ def case_summary(case: Case, contact_row: Contact, assignee: User | None,
 
 
 def case_row(row: CaseRow) -> CaseSummary:
-    return case_summary(row.case, row.contact, row.assignee, row.account)
+    summary = case_summary(row.case, row.contact, row.assignee, row.account)
+    return summary.model_copy(update={"tags": [t.name for t in row.tags]}) if row.tags else summary
 
 
 def delivery(message: Message, outbox: Outbox | None) -> DeliveryOut | None:

@@ -11,6 +11,7 @@ from starlette.staticfiles import StaticFiles
 from compris.web.pages import (
     admin,
     auth,
+    bulk,
     business,
     case,
     channel_admin,
@@ -18,6 +19,7 @@ from compris.web.pages import (
     escalation,
     escalation_followup,
     inbox,
+    incidents,
     listening_alerts,
     mail_admin,
     manual_send,
@@ -37,6 +39,7 @@ from compris.web.pages.render import STATIC
 router = APIRouter(include_in_schema=False)
 router.include_router(auth.router)
 router.include_router(inbox.router)
+router.include_router(bulk.router)
 router.include_router(case.router)
 router.include_router(manual_send.router)
 router.include_router(contacts.router)
@@ -56,6 +59,7 @@ router.include_router(survey_page.router)
 router.include_router(survey_results.router)
 router.include_router(mail_admin.router)
 router.include_router(subscriptions.router)
+router.include_router(incidents.router)
 router.include_router(listening_alerts.router)
 router.mount("/static", StaticFiles(directory=STATIC), name="static")
 

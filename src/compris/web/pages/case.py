@@ -36,6 +36,7 @@ from compris.web import i18n
 from compris.web.deps import PageContext, page_user
 from compris.web.pages import business as business_pages
 from compris.web.pages import escalation as escalation_pages
+from compris.web.pages import incidents as incident_pages
 from compris.web.pages import replies
 from compris.web.pages import surveys as survey_pages
 from compris.web.pages.render import (
@@ -158,6 +159,7 @@ def _vars(ctx: PageContext, view: CaseView, composer: Composer | None = None,
         **escalation_pages.panel(ctx, view),
         **business_pages.panel(ctx, view),
         **survey_pages.panel(ctx, view),
+        **incident_pages.panel(ctx, view),
     }
 
 

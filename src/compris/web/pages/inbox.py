@@ -9,9 +9,19 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
 from compris.channels.queries import channel_accounts
-from compris.inbox.queries import SORTS, STATUS_FILTERS, VIEWS, InboxFilter, counts, list_cases
+from compris.inbox.queries import (
+    SORTS,
+    STATUS_FILTERS,
+    VIEWS,
+    InboxFilter,
+    counts,
+    list_cases,
+    open_incidents,
+    tag_filter_key,
+)
 from compris.listening.alert_queries import high_reach_cases
 from compris.web.deps import PageContext, page_user
+from compris.web.pages import bulk as bulk_pages
 from compris.web.pages.render import render
 
 router = APIRouter(include_in_schema=False)
@@ -36,14 +46,17 @@ def inbox_filter(request: Request) -> InboxFilter:
         sort=sort if sort in SORTS else "newest",
         channel_account_id=int(account) if account.isdigit() else None,
         q=params.get("q", "")[:200],
+        tag=params.get("tag", "")[:200],
         limit=PAGE_SIZE + 1,
         offset=(page - 1) * PAGE_SIZE,
+        incident=int(params["incident"]) if params.get("incident", "").isdigit() else None,
     )
 
 
 def filter_params(f: InboxFilter, **changes: Any) -> dict[str, Any]:
     params: dict[str, Any] = {"view": f.view, "status": f.status, "sort": f.sort,
-                              "account": f.channel_account_id or "", "q": f.q}
+                              "account": f.channel_account_id or "", "q": f.q, "tag": f.tag}
+    params["incident"] = f.incident or ""
     params.update(changes)
     return params
 
@@ -69,7 +82,11 @@ def _inbox_vars(ctx: PageContext, f: InboxFilter) -> dict[str, Any]:
 def inbox_page(request: Request, ctx: PageContext = Depends(page_user)) -> Response:
     f = inbox_filter(request)
     accounts = channel_accounts(ctx.session, ctx.user.workspace_id)
-    return render(request, ctx, "inbox.html", accounts=accounts, **_inbox_vars(ctx, f))
+    bar = bulk_pages.bar_vars(ctx)
+    selected = tag_filter_key(f.tag) if f.tag else ""
+    return render(request, ctx, "inbox.html", accounts=accounts, **_inbox_vars(ctx, f), **bar,
+                  tag_key_selected=selected, tag_known=any(u.tag.key == selected for u in bar["all_tags"]),
+                  incidents=open_incidents(ctx.session, ctx.user.workspace_id))
 
 
 @router.get("/inbox/rows")

@@ -95,6 +95,11 @@
     source.addEventListener("collision", function (message) {
       try { onCollision(JSON.parse(message.data)); } catch (e) { /* ignore a malformed event */ }
     });
+    source.addEventListener("bulk", function (message) {
+      /* a bulk run moved on: its progress fragment reloads (hx-trigger="compris:bulk-<id> from:body") */
+      try { var run = JSON.parse(message.data); body.dispatchEvent(new CustomEvent("compris:bulk-" + run.run_id, { detail: run })); }
+      catch (e) { /* ignore a malformed event */ }
+    });
     source.addEventListener("signed-out", function () {
       source.close();
       window.location.href = "/login?next=" + encodeURIComponent(window.location.pathname);
@@ -107,6 +112,8 @@
       try { event = JSON.parse(message.data); } catch (e) { return; }
       if (page === "inbox") { refreshRows(event.number); }
       if (page === "case" && String(event.case_id) === body.dataset.caseId) { refreshCase(); }
+      /* fragments that follow a case themselves (hx-trigger="compris:case-<id> from:body": the case's tags) */
+      body.dispatchEvent(new CustomEvent("compris:case-" + event.case_id, { detail: event }));
       if (event.change === "sla") { onSla(event); }
       if (event.change === "survey_low") { onLowRating(event); }
       if (event.change === "escalation_answered" && String(event.notify_user_id) === myId) {
