@@ -142,6 +142,8 @@ EXPECTED = {
     ("post", "/api/v1/analytics/objectives"),
     ("put", "/api/v1/analytics/objectives/{objective_id}"),
     ("delete", "/api/v1/analytics/objectives/{objective_id}"),
+    ("get", "/api/v1/alerts"),
+    ("post", "/api/v1/alerts/{alert_id}/acknowledge"),
 }
 #: incidents (issue 16, li-incidents): every write is for supervisors and admins, as is the draft
 INCIDENTS = {
@@ -159,7 +161,7 @@ ROLE_CHECKED = {key for key in EXPECTED if key[1].split("/")[3] in ("teams", "ag
                                                                      "templates", "reply-settings", "users",
                                                                      "mail", "escalations", "webhook-events",
                                                                      "webhook-subscriptions", "raw-events",
-                                                                     "analytics")
+                                                                     "analytics", "alerts")
                 or key[1].startswith("/api/v1/channels/") or key == ("post", "/api/v1/channels")
                 or key in {("get", "/api/v1/surveys"), ("get", "/api/v1/surveys/results")}
                 or key[1].startswith("/api/v1/surveys/settings")
