@@ -135,6 +135,9 @@ EXPECTED = {
     ("put", "/api/v1/cases/{number}/tags"),
     ("post", "/api/v1/bulk-runs"),
     ("get", "/api/v1/bulk-runs/{run_id}"),
+    # the posts customers comment under (issue 16, li-context)
+    ("get", "/api/v1/posts"),
+    ("get", "/api/v1/posts/{post_id}"),
 }
 #: incidents (issue 16, li-incidents): every write is for supervisors and admins, as is the draft
 INCIDENTS = {
