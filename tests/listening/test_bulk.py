@@ -389,6 +389,15 @@ def test_preview_renders_the_first_workable_case(world: World) -> None:
         assert p.rendered is not None and p.rendered.text == "Bonjour Cust-0 !" and p.rendered.language == "fr"
 
 
+def wait_for(check: Any, seconds: float = 10.0) -> None:
+    import time
+
+    deadline = time.monotonic() + seconds
+    while not check():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)
+
+
 def test_the_run_finishes_once_and_its_progress_is_published_live(world: World,
                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     from compris import bus
@@ -405,9 +414,11 @@ def test_the_run_finishes_once_and_its_progress_is_published_live(world: World,
 
     monkeypatch.setattr(bus, "emit", spy)
     live: list[dict[str, Any]] = []
+    world.runtime.start_listener()  # PostgreSQL: live events come back through LISTEN/NOTIFY
     world.runtime.publisher.hub.add_listener(lambda e: live.append(e) if e["kind"] == "bulk" else None)
     run_id = start(world, world.admin, ids, bulk.TAG, {"tags": ["x"]})
-    assert [e["state"] for e in live] == ["running"]  # delivered after the commit of the start
+    wait_for(lambda: len(live) == 1)
+    assert [e["state"] for e in live] == ["running"]  # delivered once the start committed
     run_until_idle(world)
     rt = world.runtime
     with rt.db.transaction() as s:  # a second job for the same run (a lost lease, a resume): nothing more
@@ -415,6 +426,7 @@ def test_the_run_finishes_once_and_its_progress_is_published_live(world: World,
         assert run is not None and not bulk.resume(s, rt.publisher, run)
     run_until_idle(world)
     assert [(e.run_id, e.kind, e.done, e.failed) for e in finished] == [(run_id, "tag", 3, 0)]
+    wait_for(lambda: live[-1]["state"] == "done")
     assert live[-1]["state"] == "done" and live[-1]["done"] == 3 and live[-1]["pending"] == 0
     assert all(e["workspace_id"] == world.workspace_id for e in live)
 
