@@ -472,3 +472,22 @@ def test_open_from_a_spike_alert_takes_its_scope_terms_and_cases(client: TestCli
         assert s.get(Alert, alert_id).incident_id is not None  # type: ignore[union-attr]
     with pytest.raises(Conflict):
         _open(world, boss, name="again", alert_id=alert_id)
+
+
+def test_a_triage_correction_keeps_the_crisis_raise(client: TestClient, world: World) -> None:
+    from compris.triage.actions import correct_triage
+
+    boss = supervisor(world)
+    a = say(client, world, "AF1234 cancelled, I am furious", author="a")
+    number = _open(world, boss, name="Cancelled", match=CANCELLED, case_ids=[a])
+    as_user(world, boss, lambda s, u: incidents.set_crisis(
+        s, world.runtime.publisher, actor=u, incident=incidents.get_incident(s, u.workspace_id, number), on=True,
+        priority=35))
+    with world.runtime.db.transaction() as s:
+        message = s.scalar(select(Message).where(Message.case_id == a))
+        agent = s.get(type(boss), world.agent.id)
+        assert message is not None and agent is not None
+        correct_triage(s, world.runtime.publisher, actor=agent, message=message, field="intent", label="question")
+    after = case(world, a)
+    assert after.triage.get("intent") == "question"
+    assert after.priority == incidents.base_priority(after) + 35

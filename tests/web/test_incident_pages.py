@@ -107,6 +107,9 @@ def test_agents_see_but_do_not_manage(boss_world: tuple[Agent, Agent, World]) ->
     page = agent.get("/incidents/1")
     assert page.status_code == 200 and "inc-case-" in page.text  # the linked case, read only
     assert 'id="inc-confirm"' not in page.text and 'name="selected"' not in page.text
+    summary = agent.get("/incidents/1?part=summary", headers={"HX-Request": "true"})  # the 30-second refresh
+    assert summary.status_code == 200 and summary.text.lstrip().startswith("<div class=\"inc-grid\" id=\"inc-summary\"")
+    assert "Sandbox network 1" in summary.text and "<html" not in summary.text
     assert agent.get("/incidents/new").status_code == 403
     for path, data in [("/incidents/new", {"name": "x"}), ("/incidents/1/status", {"action": "confirm"}),
                        ("/incidents/1/send", {"scope": "all"}), ("/incidents/1/crisis", {"on": "1"}),

@@ -83,7 +83,11 @@ def test_the_case_panel_and_the_inbox_badge(settings: Settings, runtime: Runtime
     assert "High-reach complaint" in panel.text and "48K followers" in panel.text
     assert "/listening/alerts" not in panel.text  # agents do not get the supervisors' link
     rows = agent.get("/inbox").text
-    assert rows.count("High reach") == 1
+    assert rows.count('class="badge alert-kind alert-kind-reach"') == 1
+    # the inbox's "high reach only" filter keeps that case alone
+    only = agent.get("/inbox?reach=1").text
+    assert f'id="case-row-{number}"' in only and only.count('class="case-row') == 1
+    assert 'name="reach" value="1" checked' in only
     assert agent.get("/listening/cases/999/alerts").status_code == 404
     # agents may not see the alerts page nor change the thresholds
     assert agent.get("/listening/alerts").status_code == 403

@@ -13,6 +13,8 @@ from compris.inbox.tagnames import tag_key
 from compris.kit.errors import Invalid, NotFound
 from compris.models import (
     ACTIVE_STATUSES,
+    Alert,
+    AlertKind,
     Case,
     CaseEvent,
     CaseStatus,
@@ -52,6 +54,8 @@ class InboxFilter:
     tag: str = ""
     #: an incident's number: only its cases
     incident: int | None = None
+    #: only the cases with a high-reach alert (listening)
+    high_reach: bool = False
 
     def __post_init__(self) -> None:
         if self.view not in VIEWS:
@@ -104,6 +108,9 @@ def _base(workspace_id: int, f: InboxFilter, user_id: int, *, with_view: bool = 
         linked = (select(IncidentCase.case_id).join(Incident, Incident.id == IncidentCase.incident_id)
                   .where(Incident.workspace_id == workspace_id, Incident.number == f.incident))
         query = query.where(Case.id.in_(linked))
+    if f.high_reach:
+        query = query.where(Case.id.in_(select(Alert.case_id).where(
+            Alert.workspace_id == workspace_id, Alert.kind == AlertKind.REACH, Alert.case_id.is_not(None))))
     if with_view:
         if f.view == "mine":
             query = query.where(Case.assignee_id == user_id)

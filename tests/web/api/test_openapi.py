@@ -138,6 +138,8 @@ EXPECTED = {
     # the posts customers comment under (issue 16, li-context)
     ("get", "/api/v1/posts"),
     ("get", "/api/v1/posts/{post_id}"),
+    ("get", "/api/v1/alerts"),
+    ("post", "/api/v1/alerts/{alert_id}/acknowledge"),
 }
 #: incidents (issue 16, li-incidents): every write is for supervisors and admins, as is the draft
 INCIDENTS = {
@@ -154,7 +156,7 @@ EXPECTED |= INCIDENTS
 ROLE_CHECKED = {key for key in EXPECTED if key[1].split("/")[3] in ("teams", "agents", "routing-rules", "sla",
                                                                      "templates", "reply-settings", "users",
                                                                      "mail", "escalations", "webhook-events",
-                                                                     "webhook-subscriptions", "raw-events")
+                                                                     "webhook-subscriptions", "raw-events", "alerts")
                 or key[1].startswith("/api/v1/channels/") or key == ("post", "/api/v1/channels")
                 or key in {("get", "/api/v1/surveys"), ("get", "/api/v1/surveys/results")}
                 or key[1].startswith("/api/v1/surveys/settings")

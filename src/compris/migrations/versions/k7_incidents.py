@@ -4,7 +4,7 @@ A plain column, added and dropped in place (no batch copy of ``cases``: on SQLit
 with foreign keys on, and its messages with it).
 
 Revision ID: k7_incidents
-Revises: k1_listening
+Revises: k5_listening_counts
 Create Date: 2026-12-06 08:40:00.000000
 """
 
@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "k7_incidents"
-down_revision: str | None = "k1_listening"
+down_revision: str | None = "k5_listening_counts"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -45,7 +45,7 @@ def list_alerts(
 
 
 @router.post("/{alert_id}/acknowledge", response_model=AlertOut, summary="Acknowledge an alert",
-             responses=errors(403, 404, not_found="No such alert in this workspace."))
+             responses=errors(403, 404, 422, not_found="No such alert in this workspace."))
 def acknowledge_alert(ctx: SupervisorApi, alert_id: int) -> AlertOut:
     """Marks the alert seen (once: acknowledging again changes nothing)."""
     if alert_queries.alert(ctx.session, ctx.user.workspace_id, alert_id) is None:

@@ -55,6 +55,7 @@ def inbox_filter(request: Request) -> InboxFilter:
         limit=PAGE_SIZE + 1,
         offset=(page - 1) * PAGE_SIZE,
         incident=int(params["incident"]) if params.get("incident", "").isdigit() else None,
+        high_reach=params.get("reach", "") == "1",
     )
 
 
@@ -62,6 +63,7 @@ def filter_params(f: InboxFilter, **changes: Any) -> dict[str, Any]:
     params: dict[str, Any] = {"view": f.view, "status": f.status, "sort": f.sort,
                               "account": f.channel_account_id or "", "q": f.q, "tag": f.tag, "post": f.post_id or ""}
     params["incident"] = f.incident or ""
+    params["reach"] = "1" if f.high_reach else ""
     params.update(changes)
     return params
 

@@ -211,9 +211,12 @@ def incident_page(number: int, request: Request, ctx: PageContext = Depends(page
         incident = _incident(ctx, number)
     except NotFound:
         return render(request, ctx, "error.html", status_code=404, code=404, message="not_found")
+    if is_htmx(request) and request.query_params.get("part") == "summary":
+        ws = ctx.user.workspace_id
+        return render(request, ctx, "incident_summary.html", incident=incident,
+                      breakdown=queries.breakdown(ctx.session, ws, incident),
+                      chart=queries.volume(ctx.session, ws, incident))
     variables = _detail_vars(ctx, incident, request)
-    if is_htmx(request) and request.query_params.get("part") == "cases":
-        return render(request, ctx, "incident_cases.html", **variables)
     return render(request, ctx, "incident.html", **variables)
 
 
