@@ -196,3 +196,46 @@ def test_cluster_offline_is_the_same_code_path() -> None:
     assert clusters.cluster_offline(texts, languages, embeddings=False) == labels  # deterministic
     # two messages of one author never seed a cluster together
     assert clusters.cluster_offline(texts[:2], languages[:2], authors=["x", "x"], embeddings=False) == [-1, -1]
+
+
+def test_without_the_encoder_the_signature_alone_places_messages(world: World,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(vectors, "available", lambda: False)
+
+    def no_encoder(*_: object) -> object:
+        raise AssertionError("the encoder must not run")
+
+    monkeypatch.setattr(vectors, "centred", no_encoder)
+    t = now() - timedelta(minutes=5)
+    for i, text in enumerate(["Toujours pas reçu ma commande", "Toujours pas reçu ma commande !!",
+                              "toujours pas reçu ma commande svp"]):
+        customer_writes(world, text, author=f"s{i}", at=t)
+    stats = clusters.run_clustering(world.runtime.db, world.runtime.publisher)  # embeddings: when installed
+    assert stats.embedded == 0 and stats.joined == 3
+
+
+def test_the_encoder_budget_defers_fresh_messages_and_lets_old_ones_go_on_without_it(
+        world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    import numpy as np
+
+    calls: list[int] = []
+
+    def fake_centred(texts: list[str], languages: list[str | None]) -> list[np.ndarray]:
+        calls.append(len(texts))
+        return [np.eye(384, dtype=np.float32)[i % 384] for i in range(len(texts))]
+
+    monkeypatch.setattr(vectors, "centred", fake_centred)
+    monkeypatch.setattr(clusters, "E5_BUDGET", 2)
+    fresh, old = now(), now() - clusters.E5_MAX_WAIT - timedelta(minutes=1)
+    for i in range(3):
+        customer_writes(world, f"Subject number {i} about something else entirely {i}", author=f"o{i}", at=old)
+    for i in range(3):
+        customer_writes(world, f"Another topic {i} that nobody shares {i}", author=f"f{i}", at=fresh)
+    first = _run(world, True)
+    assert calls == [2] and first.embedded == 2
+    assert first.deferred == 3  # the fresh ones wait for the encoder; the third old one went on without it
+    assert first.placed == 3
+    second = _run(world, True)
+    assert second.embedded == 2 and second.deferred == 1 and second.placed == 2
+    third = _run(world, True)
+    assert third.placed == 1 and third.deferred == 0

@@ -351,9 +351,9 @@ def _member_texts(session: Session, cluster: Cluster, limit: int = 20) -> list[s
         .where(ClusterMember.cluster_id == cluster.id).order_by(ClusterMember.id).limit(limit)))
 
 
-def _store_group(session: Session, publisher: Publisher, workspace_id: int, group: Group, added: list[tuple[Item, float]],
-                 texts: dict[int, str], info: dict[int, tuple[int, int]], at: datetime,
-                 stats: RunStats) -> Cluster | None:
+def _store_group(session: Session, publisher: Publisher, workspace_id: int, group: Group,
+                 added: list[tuple[Item, float]], texts: dict[int, str], info: dict[int, tuple[int, int]],
+                 at: datetime, stats: RunStats) -> Cluster | None:
     if group.id is None:
         cluster = Cluster(workspace_id=workspace_id, open=True, size=0, centroid=[], signature={}, vector_count=0,
                           languages={}, networks={}, keywords=[])

@@ -41,7 +41,7 @@ class Thresholds:
     duplicate: float = 0.55
     signature: float = 0.45
     #: on the mix ``MIX`` × centred e5 cosine + (1 - ``MIX``) × signature cosine
-    vector: float = 0.30
+    vector: float = 0.34
     #: two clusters merge when their means match with this much more than a message needs
     merge_margin: float = 0.05
 
@@ -128,12 +128,132 @@ def _score(a_sig: sig.Signature, a_vec: Vector | None, b_sig: sig.Signature, b_v
     return best
 
 
+class _LoosePool:
+    """The loose items, kept as matrices so that comparing a new message with thousands of them stays cheap: their
+    signatures as rows of a sparse matrix (all signature cosines in one sparse product), their vectors as rows of a
+    dense one (all e5 cosines in one product). New rows wait in a short tail before they join the matrices."""
+
+    TAIL = 128
+
+    def __init__(self, items: list[Item]) -> None:
+        self.items: dict[int, Item] = {}
+        self.order: dict[int, int] = {}
+        self.vocab: dict[str, int] = {}
+        self.keys: list[int] = []  # row -> key (signature rows and vector rows share the numbering)
+        self.row_of: dict[int, int] = {}
+        self.alive = np.zeros(0, dtype=bool)
+        self.sig_base: Any = None  # scipy.sparse.csr_matrix of the rows before ``tail_from``
+        self.tail_from = 0
+        self.vectors = np.zeros((0, 0), dtype=np.float32)
+        self.has_vector = np.zeros(0, dtype=bool)
+        for item in items:
+            self.add(item)
+
+    def add(self, item: Item) -> None:
+        row = len(self.keys)
+        self.items[item.key] = item
+        self.order[item.key] = row
+        self.keys.append(item.key)
+        self.row_of[item.key] = row
+        for term in item.signature:
+            self.vocab.setdefault(term, len(self.vocab))
+        if row >= len(self.alive):
+            size = max(64, 2 * len(self.alive))
+            alive = np.zeros(size, dtype=bool)
+            alive[:row] = self.alive[:row]
+            self.alive = alive
+            has = np.zeros(size, dtype=bool)
+            has[:row] = self.has_vector[:row]
+            self.has_vector = has
+            if self.vectors.size:
+                grown = np.zeros((size, self.vectors.shape[1]), dtype=np.float32)
+                grown[:row] = self.vectors[:row]
+                self.vectors = grown
+        self.alive[row] = True
+        if item.vector is not None:
+            if not self.vectors.size:
+                self.vectors = np.zeros((len(self.alive), len(item.vector)), dtype=np.float32)
+            norm = float(np.linalg.norm(item.vector))
+            self.vectors[row] = item.vector / norm if norm else item.vector
+            self.has_vector[row] = True
+        if row + 1 - self.tail_from >= self.TAIL:
+            self._compact()
+
+    def _compact(self) -> None:
+        from scipy import sparse
+
+        data: list[float] = []
+        cols: list[int] = []
+        indptr = [0]
+        for key in self.keys:
+            item = self.items.get(key)
+            if item is not None:
+                for term, w in item.signature.items():
+                    cols.append(self.vocab[term])
+                    data.append(w)
+            indptr.append(len(cols))
+        self.sig_base = sparse.csr_matrix((np.asarray(data, dtype=np.float32), np.asarray(cols, dtype=np.int64),
+                                           np.asarray(indptr)), shape=(len(self.keys), len(self.vocab)))
+        self.tail_from = len(self.keys)
+
+    def remove(self, item: Item) -> None:
+        self.items.pop(item.key, None)
+        row = self.row_of.pop(item.key, None)
+        if row is not None:
+            self.alive[row] = False
+
+    def _signature_cosines(self, item: Item) -> npt.NDArray[np.float32]:
+        n = len(self.keys)
+        out = np.zeros(n, dtype=np.float32)
+        if self.sig_base is not None and self.tail_from:
+            width = self.sig_base.shape[1]
+            pairs = [(self.vocab[t], w) for t, w in item.signature.items() if t in self.vocab and self.vocab[t] < width]
+            if pairs:
+                x = np.zeros(width, dtype=np.float32)
+                for col, w in pairs:
+                    x[col] = w
+                out[: self.tail_from] = self.sig_base @ x
+        for row in range(self.tail_from, n):
+            other = self.items.get(self.keys[row])
+            if other is not None:
+                out[row] = sig.cosine(item.signature, other.signature)
+        return out
+
+    def best(self, item: Item, t: Thresholds) -> tuple[float, float, Item] | None:
+        """The best-matching loose item of another case: (margin, similarity, item), by the rule of
+        :func:`_score` (signatures and vectors are unit vectors), ties to the earliest."""
+        n = len(self.keys)
+        if not n:
+            return None
+        alive = self.alive[:n]
+        s = self._signature_cosines(item)
+        margin = np.where(s >= t.duplicate, s - t.duplicate, -1.0)
+        similarity = np.where(s >= t.duplicate, s, 0.0)
+        both = self.has_vector[:n] if item.vector is not None else np.zeros(n, dtype=bool)
+        if item.vector is not None and both.any():
+            v = MIX * (self.vectors[:n] @ item.vector) + (1 - MIX) * s
+            better = both & (v >= t.vector) & (v - t.vector > margin)
+            margin = np.where(better, v - t.vector, margin)
+            similarity = np.where(better, v, similarity)
+        only = ~both & (s >= t.signature) & (margin < 0)
+        margin = np.where(only, s - t.signature, margin)
+        similarity = np.where(only, s, similarity)
+        margin = np.where(alive, margin, -1.0)
+        for row in np.argsort(-margin, kind="stable"):
+            if margin[row] < 0:
+                return None
+            other = self.items[self.keys[int(row)]]
+            if other.group != item.group:
+                return float(margin[row]), float(similarity[row]), other
+        return None
+
+
 class Grouper:
     """Assigns items to ``groups`` (open clusters) or seeds new ones from ``loose`` items."""
 
     def __init__(self, groups: list[Group], loose: list[Item], thresholds: Thresholds | None = None) -> None:
         self.groups = list(groups)
-        self.loose = list(loose)
+        self.loose = _LoosePool(loose)
         self.thresholds = thresholds or Thresholds()
         self._next_local = 1
         #: groups merged into another (stored ones lose their members to the survivor)
@@ -150,14 +270,11 @@ class Grouper:
             m = g.score(item, t)
             if m is not None and (best is None or m[0] > best[0]):
                 best = (m[0], m[1], g)
-        for other in self.loose:
-            if other.group == item.group:
-                continue
-            m = _score(item.signature, item.vector, other.signature, other.vector, t)
-            if m is not None and (best is None or m[0] > best[0]):
-                best = (m[0], m[1], other)
+        other = self.loose.best(item, t)
+        if other is not None and (best is None or other[0] > best[0]):
+            best = other
         if best is None:
-            self.loose.append(item)
+            self.loose.add(item)
             return None
         _, similarity, target = best
         if isinstance(target, Group):
