@@ -165,9 +165,9 @@ class Scopes:
 
 
 def run_detector(events: Sequence[tuple[datetime, list[str]]], check_from: datetime, check_to: datetime,
-                 min_count: int) -> list[datetime]:
-    """Feed ``events`` (time order) to a fresh detector, checking every minute from ``check_from`` to
-    ``check_to``; the times alerts were raised."""
+                 min_count: int, step: timedelta = MINUTE) -> list[datetime]:
+    """Feed ``events`` (time order) to a fresh detector, checking every ``step`` (the job: every minute) from
+    ``check_from`` to ``check_to``; the times alerts were raised."""
     from compris.listening.spikes import SpikeDetector
 
     detector = SpikeDetector(min_count=min_count)
@@ -183,7 +183,7 @@ def run_detector(events: Sequence[tuple[datetime, list[str]]], check_from: datet
             i += 1
         if detector.check(tick) is not None:
             alerts.append(tick)
-        tick += MINUTE
+        tick += step
     return alerts
 
 
@@ -230,7 +230,7 @@ def bench_delay(data: Path, *, seeds: int, scale: int, min_count: int) -> dict[s
     return summary
 
 
-def bench_alarms(data: Path, *, min_count: int) -> dict[str, Any]:
+def bench_alarms(data: Path, *, min_count: int, step_minutes: int = 1) -> dict[str, Any]:
     tweets = inbound_tweets(data)
     start, normal = replay_window(tweets, weeks=4)
     scopes = Scopes()
@@ -241,10 +241,10 @@ def bench_alarms(data: Path, *, min_count: int) -> dict[str, Any]:
     streams: dict[str, list[Tweet]] = {f"@{b}": [t for t in normal if t.brand == b] for b in brands}
     streams["all brands as one account"] = normal
     streams["all brands ×10"] = scaled(normal, start, 4, 10)
-    out: dict[str, Any] = {"days_checked": round(days, 1), "min_count": min_count}
+    out: dict[str, Any] = {"days_checked": round(days, 1), "min_count": min_count, "check_every_min": step_minutes}
     for name, stream in streams.items():
         events = [(t.at, scopes.of(t.text)) for t in stream]
-        alerts = run_detector(events, check_from, check_to, min_count)
+        alerts = run_detector(events, check_from, check_to, min_count, timedelta(minutes=step_minutes))
         out[name] = {"per_day": round(len(stream) / 28, 1), "alerts": len(alerts),
                      "false_alarms_per_day": round(len(alerts) / days, 3)}
     return out
@@ -325,6 +325,32 @@ def listening_off() -> Iterator[int]:
 
 
 @contextlib.contextmanager
+def timed_listeners(spent: dict[str, float]) -> Iterator[None]:
+    """The listening listeners wrapped for the block: each one's time added to ``spent[name]``."""
+    from compris import bus
+
+    bus.load_listeners()
+    with bus._lock:
+        originals = [r for r in bus._registry if r.name.startswith("compris.listening.")]
+        for r in originals:
+            def timed(session: Any, publisher: Any, event: Any, _r: Any = r) -> None:
+                started = time.perf_counter()
+                try:
+                    _r.listener(session, publisher, event)
+                finally:
+                    spent[_r.name] = spent.get(_r.name, 0.0) + time.perf_counter() - started
+            bus._registry[bus._registry.index(r)] = bus.Registration(r.event_type, timed, r.order, r.name)
+        bus._by_type.clear()
+    try:
+        yield
+    finally:
+        with bus._lock:
+            by_name = {(r.name, r.event_type): r for r in originals}
+            bus._registry[:] = [by_name.get((r.name, r.event_type), r) for r in bus._registry]
+            bus._by_type.clear()
+
+
+@contextlib.contextmanager
 def database(kind: str) -> Iterator[str]:
     if kind == "sqlite":
         with tempfile.TemporaryDirectory(prefix="compris-listening-bench-") as tmp:
@@ -399,9 +425,11 @@ def bench_ingest(data: Path, *, n: int, db_kind: str) -> dict[str, Any]:
             removed = 0
             queue = texts[50:]
             block = 25
+            spent: dict[str, float] = {}
             for start in range(0, 2 * n, 2 * block):
-                for text in queue[start:start + block]:
-                    on.append(one(text))
+                with timed_listeners(spent):
+                    for text in queue[start:start + block]:
+                        on.append(one(text))
                 with listening_off() as count:
                     removed = count
                     for text in queue[start + block:start + 2 * block]:
@@ -413,7 +441,9 @@ def bench_ingest(data: Path, *, n: int, db_kind: str) -> dict[str, Any]:
             "median_ms_listening_on": round(med_on * 1000, 2), "median_ms_listening_off": round(med_off * 1000, 2),
             "ratio_on_to_off": round(med_on / med_off, 3) if med_off else None,
             "p90_ms_on": round(statistics.quantiles(on, n=10)[-1] * 1000, 2),
-            "p90_ms_off": round(statistics.quantiles(off, n=10)[-1] * 1000, 2)}
+            "p90_ms_off": round(statistics.quantiles(off, n=10)[-1] * 1000, 2),
+            "mean_ms_per_message_by_listener": {k.removeprefix("compris.listening."): round(v * 1000 / len(on), 2)
+                                                for k, v in sorted(spent.items(), key=lambda kv: -kv[1])}}
 
 
 # --- main -----------------------------------------------------------------------------------------------------
@@ -433,6 +463,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--signature-only", action="store_true", help="cluster without e5 embeddings")
     parser.add_argument("--ingest", type=int, default=300, help="messages per mode for the ingestion cost")
     parser.add_argument("--db", choices=("sqlite", "postgresql"), default="sqlite")
+    parser.add_argument("--alarm-step", type=int, default=1,
+                        help="minutes between checks for the false alarms (the job: 1; an episode lasts longer)")
     parser.add_argument("--only", default="delay,clusters,alarms,ingest")
     parser.add_argument("--quick", action="store_true", help="one seed, 100 messages per mode")
     args = parser.parse_args(argv)
@@ -443,7 +475,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "delay": lambda: bench_delay(args.data, seeds=args.seeds, scale=args.scale, min_count=args.min_count),
         "clusters": lambda: bench_clusters(args.data, part=args.part, seeds=args.seeds,
                                            embeddings=False if args.signature_only else None),
-        "alarms": lambda: bench_alarms(args.data, min_count=args.min_count),
+        "alarms": lambda: bench_alarms(args.data, min_count=args.min_count, step_minutes=args.alarm_step),
         "ingest": lambda: bench_ingest(args.data, n=args.ingest, db_kind=args.db),
     }
     print(f"# machine: {machine()}")

@@ -18,6 +18,7 @@ from sqlalchemy import select
 
 from compris.channels.actions import create_account
 from compris.connectors.email import imap
+from compris.inbox.actions.posts import FETCH_POST
 from compris.inbox.attachments import FETCH_ATTACHMENTS
 from compris.inbox.polling import POLL_ACCOUNT, POLL_ACCOUNTS
 from compris.kit.clock import set_now
@@ -150,8 +151,9 @@ def test_lanes_split_the_kinds() -> None:
     ordinary = Lane.of(DEFAULT_LANE, separate=frozenset({POLL_LANE}))
     assert POLL_ACCOUNT in ordinary.excluded and ordinary.kinds is None
     assert POLL_ACCOUNTS not in ordinary.excluded  # the fan-out is quick: any worker runs it
-    # the poll lane also fetches customers' files (network waits that must not hold up deliveries and replies)
-    assert Lane.of(POLL_LANE).kinds == tuple(sorted((POLL_ACCOUNT, FETCH_ATTACHMENTS)))
+    # the poll lane also fetches customers' files and the posts they comment under (network waits that must not
+    # hold up deliveries and replies)
+    assert Lane.of(POLL_LANE).kinds == tuple(sorted((POLL_ACCOUNT, FETCH_ATTACHMENTS, FETCH_POST)))
     # without (COMPRIS_POLL_WORKERS=0), the ordinary workers run every kind
     assert Lane.of(DEFAULT_LANE).excluded == ()
 

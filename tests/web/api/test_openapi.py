@@ -142,6 +142,9 @@ EXPECTED = {
     ("post", "/api/v1/analytics/objectives"),
     ("put", "/api/v1/analytics/objectives/{objective_id}"),
     ("delete", "/api/v1/analytics/objectives/{objective_id}"),
+    # the posts customers comment under (issue 16, li-context)
+    ("get", "/api/v1/posts"),
+    ("get", "/api/v1/posts/{post_id}"),
     ("get", "/api/v1/alerts"),
     ("post", "/api/v1/alerts/{alert_id}/acknowledge"),
 }

@@ -32,4 +32,5 @@ def list_posts(
 
 @router.get("/posts/{post_id}", response_model=PostOut, summary="Read a post", responses=errors(404, 422))
 def get_post(post_id: Annotated[int, Path(ge=1, le=2**31 - 1)], ctx: Api) -> PostOut:
+    """One post with what is under it (`404` for another workspace's post)."""
     return serialize.post(queries.get_post(ctx.session, ctx.user.workspace_id, post_id))
