@@ -173,6 +173,7 @@ def test_without_poll_workers_the_ordinary_workers_poll(
     monkeypatch.setitem(HANDLERS, POLL_ACCOUNT, watched)
     runtime = world.runtime
     runtime.settings.poll_workers = 0
+    runtime.settings.background_workers = 0  # the background lane (clustering) is not what this test watches
     runtime.start_workers(1)
     try:
         # then only ordinary workers run, and they poll the mailbox

@@ -145,6 +145,9 @@ EXPECTED = {
     # the posts customers comment under (issue 16, li-context)
     ("get", "/api/v1/posts"),
     ("get", "/api/v1/posts/{post_id}"),
+    # clusters of similar messages (issue 16, li-clusters): read-only, every role
+    ("get", "/api/v1/clusters"),
+    ("get", "/api/v1/clusters/{cluster_id}"),
     ("get", "/api/v1/alerts"),
     ("post", "/api/v1/alerts/{alert_id}/acknowledge"),
 }

@@ -23,7 +23,8 @@ def _out(c: Cluster) -> dict[str, object]:
             "incident_id": c.incident_id}
 
 
-@router.get("", response_model=ClusterList, summary="List clusters of similar messages", responses=errors())
+@router.get("", response_model=ClusterList, summary="List clusters of similar messages",
+            responses=errors(422))
 def list_clusters(ctx: Api, open: bool = Query(False, description="Only the open clusters."),
                   limit: int = Query(50, ge=1, le=200), offset: int = Query(0, ge=0, le=100_000)) -> ClusterList:
     """The workspace's clusters of two messages or more, open ones first, the most recently active first."""
@@ -32,7 +33,7 @@ def list_clusters(ctx: Api, open: bool = Query(False, description="Only the open
 
 
 @router.get("/{cluster_id}", response_model=ClusterDetail, summary="Read a cluster and its messages",
-            responses=errors(404, not_found="No such cluster in your workspace."))
+            responses=errors(404, 422, not_found="No such cluster in your workspace."))
 def get_cluster(cluster_id: ClusterId, ctx: Api) -> ClusterDetail:
     """The cluster and its first 200 messages, in arrival order."""
     ws = ctx.user.workspace_id
