@@ -1,3 +1,633 @@
-"""queries of analytics (filled in by its issue)."""
+"""Reads of analytics: every figure of the dashboard, the exports and the API, always scoped to one workspace.
+
+Each function takes ``(session, workspace_id, filters)`` and returns a plain dataclass of
+:mod:`compris.analytics.figures` (re-exported here). The figures come from the rollups (``analytics_daily`` and
+``analytics_hourly``, grouped SQL over an index on ``(workspace_id, metric, day)``); the backlog is live from the
+cases table; the expected wait and the guard read their own (small) tables. Definitions: ``docs/analytics.md``.
+"""
 
 from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import replace
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import case as sa_case
+from sqlalchemy.orm import Session
+
+from compris.analytics import buckets, measures
+from compris.analytics.buckets import HistogramBin
+from compris.analytics.figures import (
+    CLOCKS,
+    DEFAULT_TARGET_S,
+    MAX_DAYS,
+    AgentRow,
+    Agents,
+    Backlog,
+    CasePage,
+    Clock,
+    Csat,
+    Distribution,
+    Escalations,
+    ExpectedWait,
+    Filters,
+    Guard,
+    GuardRule,
+    Heatmap,
+    Measure,
+    Point,
+    ResponseRate,
+    ResponseTimes,
+    Sla,
+    SlaRow,
+    Slice,
+    Volume,
+)
+from compris.analytics.rollups import workspace_zone
+from compris.kit.errors import Invalid
+from compris.models import (
+    ACTIVE_STATUSES,
+    OPEN_ESCALATION_STATUSES,
+    AgentOnline,
+    AnalyticsCase,
+    AnalyticsDaily,
+    AnalyticsHourly,
+    Case,
+    CaseStatus,
+    ChannelAccount,
+    Escalation,
+    GuardEvent,
+    SlaPolicy,
+    Team,
+    TeamMember,
+    User,
+    WaitPrediction,
+    Workspace,
+)
+
+__all__ = [
+    "CLOCKS",
+    "DEFAULT_TARGET_S",
+    "MAX_DAYS",
+    "AgentRow",
+    "Agents",
+    "Backlog",
+    "CasePage",
+    "Clock",
+    "Csat",
+    "Distribution",
+    "Escalations",
+    "ExpectedWait",
+    "Filters",
+    "Guard",
+    "GuardRule",
+    "Heatmap",
+    "Measure",
+    "Point",
+    "ResponseRate",
+    "ResponseTimes",
+    "Sla",
+    "SlaRow",
+    "Slice",
+    "Volume",
+    "agents",
+    "backlog",
+    "cases_behind",
+    "csat",
+    "distribution",
+    "escalations",
+    "expected_wait",
+    "guard",
+    "heatmap",
+    "response_rate",
+    "response_times",
+    "sla",
+    "utc_range",
+    "volume",
+    "zone",
+]
+
+# --- helpers --------------------------------------------------------------------------------------------------------
+
+Rollup = type[AnalyticsDaily] | type[AnalyticsHourly]
+
+
+def zone(session: Session, workspace_id: int) -> ZoneInfo:
+    return workspace_zone(session.scalar(select(Workspace.timezone).where(Workspace.id == workspace_id)))
+
+
+def utc_range(filters: Filters, tz: ZoneInfo) -> tuple[datetime, datetime]:
+    """The period as UTC instants ``[start, end)``: from the first day's local midnight to the day after the last."""
+    start = datetime.combine(filters.start, time(0), tzinfo=tz).astimezone(UTC)
+    end = datetime.combine(filters.end + timedelta(days=1), time(0), tzinfo=tz).astimezone(UTC)
+    return start, end
+
+
+def _where(model: Rollup, workspace_id: int, filters: Filters, metrics: Sequence[str]) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = [
+        model.workspace_id == workspace_id,
+        model.metric.in_(list(metrics)) if len(metrics) != 1 else model.metric == metrics[0],
+        model.day >= filters.start, model.day <= filters.end,
+    ]
+    for name, column in (("network", model.network), ("channel_account_id", model.channel_account_id),
+                         ("team_id", model.team_id), ("agent_id", model.agent_id), ("intent", model.intent),
+                         ("language", model.language), ("sentiment", model.sentiment),
+                         ("visibility", model.visibility)):
+        value = getattr(filters, name)
+        if value is not None:
+            conditions.append(column == value)
+    return conditions
+
+
+def _sums(session: Session, workspace_id: int, filters: Filters,
+          metrics: Sequence[str]) -> dict[str, tuple[int, float]]:
+    rows = session.execute(
+        select(AnalyticsDaily.metric, func.sum(AnalyticsDaily.n), func.sum(AnalyticsDaily.total))
+        .where(*_where(AnalyticsDaily, workspace_id, filters, metrics)).group_by(AnalyticsDaily.metric))
+    found = {str(m): (int(n or 0), float(t or 0.0)) for m, n, t in rows}
+    return {m: found.get(m, (0, 0.0)) for m in metrics}
+
+
+def _histograms(session: Session, workspace_id: int, filters: Filters,
+                metrics: Sequence[str]) -> dict[str, tuple[dict[int, int], float]]:
+    """``metric -> ({bucket: count}, total seconds)``."""
+    out: dict[str, tuple[dict[int, int], float]] = {m: ({}, 0.0) for m in metrics}
+    totals: dict[str, float] = defaultdict(float)
+    for metric, bucket, n, total in session.execute(
+        select(AnalyticsDaily.metric, AnalyticsDaily.bucket, func.sum(AnalyticsDaily.n), func.sum(AnalyticsDaily.total))
+        .where(*_where(AnalyticsDaily, workspace_id, filters, metrics))
+        .group_by(AnalyticsDaily.metric, AnalyticsDaily.bucket)
+    ):
+        if int(n or 0):
+            out[str(metric)][0][int(bucket)] = int(n)
+        totals[str(metric)] += float(total or 0.0)
+    return {m: (counts, totals[m]) for m, (counts, _t) in out.items()}
+
+
+def distribution(counts: dict[int, int], total_s: float) -> Distribution:
+    """A :class:`Distribution` from bucket counts (the histogram lists every bucket from the first to the last
+    non-empty one)."""
+    count = sum(counts.values())
+    if not count:
+        return Distribution(0, None, None, None, [])
+    low, high = min(counts), max(counts)
+    bins = []
+    for index in range(0, high + 1):
+        lo, hi = buckets.bucket_bounds(index)
+        if index >= low or index == 0:
+            bins.append(HistogramBin(lo, hi, counts.get(index, 0)))
+        else:
+            bins.append(HistogramBin(lo, hi, 0))
+    return Distribution(count, _round(buckets.percentile(counts, 0.5)), _round(buckets.percentile(counts, 0.9)),
+                        round(total_s / count, 1), bins)
+
+
+def _round(value: float | None) -> float | None:
+    return round(value, 1) if value is not None else None
+
+
+def _day_start(day: date, tz: ZoneInfo) -> datetime:
+    return datetime.combine(day, time(0), tzinfo=tz)
+
+
+def _days(filters: Filters) -> list[date]:
+    return [filters.start + timedelta(days=i) for i in range(filters.days)]
+
+
+def _percent(part: int, whole: int) -> float | None:
+    return round(part * 100 / whole, 1) if whole else None
+
+
+def _labels(session: Session, workspace_id: int, kind: str, ids: Iterable[int]) -> dict[int, str]:
+    wanted = [i for i in set(ids) if i]
+    if not wanted:
+        return {}
+    if kind == "account":
+        query = select(ChannelAccount.id, ChannelAccount.name).where(ChannelAccount.workspace_id == workspace_id,
+                                                                      ChannelAccount.id.in_(wanted))
+    elif kind == "team":
+        query = select(Team.id, Team.name).where(Team.workspace_id == workspace_id, Team.id.in_(wanted))
+    else:
+        query = select(User.id, User.name).where(User.workspace_id == workspace_id, User.id.in_(wanted))
+    return {int(i): str(n) for i, n in session.execute(query)}
+
+
+def _slices(counter: dict[str, int], labels: dict[str, str] | None = None) -> list[Slice]:
+    labels = labels or {}
+    return sorted((Slice(k, labels.get(k, k), v) for k, v in counter.items() if v),
+                  key=lambda s: (-s.value, s.key))
+
+
+# --- figures -------------------------------------------------------------------------------------------------------
+
+
+def volume(session: Session, workspace_id: int, filters: Filters) -> Volume:
+    """Customer messages and new cases, by network, account, visibility, intent, sentiment, language, topic and hour
+    of day, with their trends (per day; per hour for a period of two days or less)."""
+    tz = zone(session, workspace_id)
+    sums = _sums(session, workspace_id, filters, (measures.MSG_IN, measures.CASE_NEW))
+    d = AnalyticsDaily
+    groups: dict[str, dict[str, int]] = {k: defaultdict(int) for k in (
+        "network", "account", "visibility", "intent", "sentiment", "language", "topic")}
+    for network, account, visibility, intent, sentiment, language, topic, n in session.execute(
+        select(d.network, d.channel_account_id, d.visibility, d.intent, d.sentiment, d.language, d.topic,
+               func.sum(d.n))
+        .where(*_where(d, workspace_id, filters, (measures.MSG_IN,)))
+        .group_by(d.network, d.channel_account_id, d.visibility, d.intent, d.sentiment, d.language, d.topic)
+    ):
+        n = int(n or 0)
+        for name, value in (("network", network), ("account", str(account or "")), ("visibility", visibility),
+                            ("intent", intent), ("sentiment", sentiment), ("language", language), ("topic", topic)):
+            groups[name][value or ""] += n
+    accounts = _labels(session, workspace_id, "account", (int(k) for k in groups["account"] if k))
+    h = AnalyticsHourly
+    by_hour = {str(hour): 0 for hour in range(24)}
+    for hour, n in session.execute(
+        select(h.hour, func.sum(h.n)).where(*_where(h, workspace_id, filters, (measures.MSG_IN,))).group_by(h.hour)
+    ):
+        by_hour[str(hour)] = int(n or 0)
+    trend: dict[str, dict[datetime, int]] = {measures.MSG_IN: {}, measures.CASE_NEW: {}}
+    if filters.days <= 2:
+        for day in _days(filters):
+            for hour in range(24):
+                at = _day_start(day, tz).replace(hour=hour)
+                trend[measures.MSG_IN][at] = trend[measures.CASE_NEW][at] = 0
+        for metric, day, hour, n in session.execute(
+            select(h.metric, h.day, h.hour, func.sum(h.n))
+            .where(*_where(h, workspace_id, filters, (measures.MSG_IN, measures.CASE_NEW)))
+            .group_by(h.metric, h.day, h.hour)
+        ):
+            trend[str(metric)][_day_start(day, tz).replace(hour=int(hour))] = int(n or 0)
+    else:
+        for day in _days(filters):
+            trend[measures.MSG_IN][_day_start(day, tz)] = trend[measures.CASE_NEW][_day_start(day, tz)] = 0
+        for metric, day, n in session.execute(
+            select(d.metric, d.day, func.sum(d.n))
+            .where(*_where(d, workspace_id, filters, (measures.MSG_IN, measures.CASE_NEW)))
+            .group_by(d.metric, d.day)
+        ):
+            trend[str(metric)][_day_start(day, tz)] = int(n or 0)
+    return Volume(
+        messages=sums[measures.MSG_IN][0], new_cases=sums[measures.CASE_NEW][0],
+        by_network=_slices(groups["network"]),
+        by_account=_slices(groups["account"], {str(k): v for k, v in accounts.items()}),
+        by_visibility=_slices(groups["visibility"]), by_intent=_slices(groups["intent"]),
+        by_sentiment=_slices(groups["sentiment"]), by_language=_slices(groups["language"]),
+        by_topic=_slices(groups["topic"]),
+        by_hour=[Slice(str(hour), f"{hour:02d}", by_hour[str(hour)]) for hour in range(24)],
+        trend_messages=[Point(at, float(v)) for at, v in sorted(trend[measures.MSG_IN].items())],
+        trend_cases=[Point(at, float(v)) for at, v in sorted(trend[measures.CASE_NEW].items())],
+    )
+
+
+def response_rate(session: Session, workspace_id: int, filters: Filters, *,
+                  target_s: int = DEFAULT_TARGET_S) -> ResponseRate:
+    """Share of the customer messages needing a response that got one, and within ``target_s`` (exact for the
+    default target and the round targets of ``buckets.ROUND_TARGETS``; else counted up to the boundary below)."""
+    if target_s <= 0:
+        raise Invalid("the target must be positive")
+    tz = zone(session, workspace_id)
+    sums = _sums(session, workspace_id, filters, (measures.NEEDS, measures.RESPONDED, measures.IN_TARGET))
+    if target_s == DEFAULT_TARGET_S:
+        within = sums[measures.IN_TARGET][0]
+    else:
+        counts, _total = _histograms(session, workspace_id, filters, (measures.MSG_RT,))[measures.MSG_RT]
+        within, _all = buckets.share_within(counts, target_s)
+    d = AnalyticsDaily
+    per_day: dict[date, list[int]] = {day: [0, 0] for day in _days(filters)}
+    for metric, day, n in session.execute(
+        select(d.metric, d.day, func.sum(d.n))
+        .where(*_where(d, workspace_id, filters, (measures.NEEDS, measures.RESPONDED))).group_by(d.metric, d.day)
+    ):
+        per_day.setdefault(day, [0, 0])[0 if metric == measures.NEEDS else 1] = int(n or 0)
+    trend = [Point(_day_start(day, tz), _percent(v[1], v[0])) for day, v in sorted(per_day.items())]
+    return ResponseRate(sums[measures.NEEDS][0], sums[measures.RESPONDED][0], within, target_s, trend)
+
+
+def response_times(session: Session, workspace_id: int, filters: Filters) -> ResponseTimes:
+    """First response, next response and resolution times on ``filters.clock``."""
+    tz = zone(session, workspace_id)
+    names = {base: measures.duration_metric(base, filters.clock) for base in (measures.FRT, measures.NRT,
+                                                                               measures.RES)}
+    found = _histograms(session, workspace_id, filters, list(names.values()))
+    d = AnalyticsDaily
+    per_day: dict[str, dict[date, dict[int, int]]] = {names[measures.FRT]: {}, names[measures.RES]: {}}
+    for metric, day, bucket, n in session.execute(
+        select(d.metric, d.day, d.bucket, func.sum(d.n))
+        .where(*_where(d, workspace_id, filters, (names[measures.FRT], names[measures.RES])))
+        .group_by(d.metric, d.day, d.bucket)
+    ):
+        per_day[str(metric)].setdefault(day, {})[int(bucket)] = int(n or 0)
+
+    def trend(metric: str) -> list[Point]:
+        return [Point(_day_start(day, tz), _round(buckets.percentile(per_day[metric].get(day, {}), 0.5)))
+                for day in _days(filters)]
+
+    return ResponseTimes(
+        filters.clock,
+        distribution(*found[names[measures.FRT]]),
+        distribution(*found[names[measures.NRT]]),
+        distribution(*found[names[measures.RES]]),
+        trend(names[measures.FRT]), trend(names[measures.RES]),
+    )
+
+
+def sla(session: Session, workspace_id: int, filters: Filters) -> Sla:
+    """SLA attainment per metric and policy (met / (met + breached)), and the breaches."""
+    tz = zone(session, workspace_id)
+    metrics = [f"{kind}:{m}" for kind in (measures.SLA_MET, measures.SLA_BREACH) for m in measures.SLA_METRICS]
+    d = AnalyticsDaily
+    cells: dict[tuple[str, int], list[int]] = defaultdict(lambda: [0, 0])
+    breaches_per_day: dict[date, int] = {day: 0 for day in _days(filters)}
+    for metric, policy_id, day, n in session.execute(
+        select(d.metric, d.policy_id, d.day, func.sum(d.n)).where(*_where(d, workspace_id, filters, metrics))
+        .group_by(d.metric, d.policy_id, d.day)
+    ):
+        kind, sla_metric = str(metric).split(":", 1)
+        cells[(sla_metric, int(policy_id))][0 if kind == measures.SLA_MET else 1] += int(n or 0)
+        if kind == measures.SLA_BREACH:
+            breaches_per_day[day] = breaches_per_day.get(day, 0) + int(n or 0)
+    names = {int(i): str(n) for i, n in session.execute(
+        select(SlaPolicy.id, SlaPolicy.name).where(SlaPolicy.workspace_id == workspace_id))}
+    order = {m: i for i, m in enumerate(measures.SLA_METRICS)}
+    rows = [SlaRow(metric, policy or None, names.get(policy, ""), met, breached)
+            for (metric, policy), (met, breached) in sorted(cells.items(), key=lambda c: (order[c[0][0]], c[0][1]))]
+    return Sla(rows, sum(r.breached for r in rows),
+               [Point(_day_start(day, tz), float(v)) for day, v in sorted(breaches_per_day.items())])
+
+
+def csat(session: Session, workspace_id: int, filters: Filters) -> Csat:
+    """Surveys sent in the period, their answers (whenever they came), satisfied answers and the mean score."""
+    tz = zone(session, workspace_id)
+    names = (measures.CSAT_SENT, measures.CSAT_ANSWERED, measures.CSAT_SATISFIED)
+    sums = _sums(session, workspace_id, filters, names)
+    d = AnalyticsDaily
+    per_day: dict[date, list[int]] = {day: [0, 0] for day in _days(filters)}
+    for metric, day, n in session.execute(
+        select(d.metric, d.day, func.sum(d.n))
+        .where(*_where(d, workspace_id, filters, (measures.CSAT_ANSWERED, measures.CSAT_SATISFIED)))
+        .group_by(d.metric, d.day)
+    ):
+        per_day.setdefault(day, [0, 0])[0 if metric == measures.CSAT_ANSWERED else 1] = int(n or 0)
+    return Csat(sums[measures.CSAT_SENT][0], sums[measures.CSAT_ANSWERED][0], sums[measures.CSAT_SATISFIED][0],
+                round(sums[measures.CSAT_ANSWERED][1]),
+                [Point(_day_start(day, tz), _percent(v[1], v[0])) for day, v in sorted(per_day.items())])
+
+
+def _case_filters(workspace_id: int, filters: Filters) -> list[ColumnElement[bool]]:
+    """The filters on the live cases table (the period aside): team, assignee, last account, its network, intent,
+    language and sentiment of the case's triage."""
+    conditions: list[ColumnElement[bool]] = [Case.workspace_id == workspace_id]
+    if filters.team_id is not None:
+        conditions.append(Case.team_id == filters.team_id)
+    if filters.agent_id is not None:
+        conditions.append(Case.assignee_id == filters.agent_id)
+    if filters.channel_account_id is not None:
+        conditions.append(Case.last_channel_account_id == filters.channel_account_id)
+    if filters.network is not None:
+        conditions.append(Case.last_channel_account_id.in_(
+            select(ChannelAccount.id).where(ChannelAccount.workspace_id == workspace_id,
+                                            ChannelAccount.network == filters.network)))
+    if filters.language is not None:
+        conditions.append(Case.language == filters.language)
+    for name in ("intent", "sentiment"):
+        value = getattr(filters, name)
+        if value is not None:
+            conditions.append(Case.triage[name].as_string() == value)
+    return conditions
+
+
+def backlog(session: Session, workspace_id: int, filters: Filters) -> Backlog:
+    """Now, from the cases table (``ix_cases_ws_status_activity``): the period is ignored, the other filters apply
+    (to the case: its team, assignee, last account and triage)."""
+    conditions = [*_case_filters(workspace_id, filters), Case.status.in_([s.value for s in ACTIVE_STATUSES])]
+    by_status: dict[str, int] = defaultdict(int)
+    by_team: dict[str, int] = defaultdict(int)
+    unassigned = 0
+    for status, team_id, has_assignee, n in session.execute(
+        select(Case.status, Case.team_id, Case.assignee_id.is_not(None), func.count())
+        .where(*conditions).group_by(Case.status, Case.team_id, Case.assignee_id.is_not(None))
+    ):
+        by_status[str(status)] += int(n)
+        by_team[str(team_id or "")] += int(n)
+        if not has_assignee:
+            unassigned += int(n)
+    oldest = session.execute(
+        select(AnalyticsCase.unanswered_at, AnalyticsCase.case_id)
+        .join(Case, Case.id == AnalyticsCase.case_id)
+        .where(*conditions, AnalyticsCase.unanswered_at.is_not(None),
+               Case.status.in_([CaseStatus.NEW.value, CaseStatus.OPEN.value]))
+        .order_by(AnalyticsCase.unanswered_at).limit(1)
+    ).first()
+    teams = _labels(session, workspace_id, "team", (int(k) for k in by_team if k))
+    return Backlog(
+        open=sum(by_status.values()), new=by_status[CaseStatus.NEW.value], unassigned=unassigned,
+        waiting_customer=by_status[CaseStatus.WAITING_CUSTOMER.value],
+        waiting_partner=by_status[CaseStatus.WAITING_PARTNER.value], snoozed=by_status[CaseStatus.SNOOZED.value],
+        oldest_waiting_since=oldest[0] if oldest else None, oldest_case_id=int(oldest[1]) if oldest else None,
+        by_team=_slices(dict(by_team), {str(k): v for k, v in teams.items()}),
+    )
+
+
+def agents(session: Session, workspace_id: int, filters: Filters) -> Agents:
+    """Per agent and per team: answers sent, resolutions, first responses (and their median, calendar time),
+    handle time and time online."""
+    tz = zone(session, workspace_id)
+    frt = measures.duration_metric(measures.FRT, "calendar")
+    metrics = (measures.REPLY, measures.RESOLVED, measures.HANDLE, frt)
+    d = AnalyticsDaily
+    per: dict[str, dict[int, dict[str, Any]]] = {"agent": {}, "team": {}}
+    for metric, agent_id, team_id, bucket, n, total in session.execute(
+        select(d.metric, d.agent_id, d.team_id, d.bucket, func.sum(d.n), func.sum(d.total))
+        .where(*_where(d, workspace_id, filters, metrics)).group_by(d.metric, d.agent_id, d.team_id, d.bucket)
+    ):
+        for kind, key in (("agent", int(agent_id)), ("team", int(team_id))):
+            row = per[kind].setdefault(key, {"reply": 0, "resolved": 0, "handle": 0.0, "frt": defaultdict(int)})
+            if metric == measures.REPLY:
+                row["reply"] += int(n or 0)
+            elif metric == measures.RESOLVED:
+                row["resolved"] += int(n or 0)
+            elif metric == measures.HANDLE:
+                row["handle"] += float(total or 0.0)
+            else:
+                row["frt"][int(bucket)] += int(n or 0)
+    start, end = utc_range(filters, tz)
+    online_agents: dict[int, float] = {}
+    online_query = (
+        select(AgentOnline.user_id, func.count()).where(AgentOnline.workspace_id == workspace_id,
+                                                         AgentOnline.minute >= start, AgentOnline.minute < end)
+        .group_by(AgentOnline.user_id))
+    if filters.agent_id is not None:
+        online_query = online_query.where(AgentOnline.user_id == filters.agent_id)
+    for user_id, n in session.execute(online_query):
+        online_agents[int(user_id)] = int(n) * 60.0
+    members: dict[int, set[int]] = defaultdict(set)
+    for team_id, user_id in session.execute(
+        select(TeamMember.team_id, TeamMember.user_id).where(TeamMember.workspace_id == workspace_id)):
+        members[int(team_id)].add(int(user_id))
+    if filters.team_id is not None:  # the team's own agents are listed even without a figure
+        for user_id in members.get(filters.team_id, set()):
+            if filters.agent_id is None or filters.agent_id == user_id:
+                per["agent"].setdefault(user_id, {"reply": 0, "resolved": 0, "handle": 0.0, "frt": {}})
+        online_agents = {u: s for u, s in online_agents.items() if u in members.get(filters.team_id, set())}
+    for user_id in online_agents:
+        per["agent"].setdefault(user_id, {"reply": 0, "resolved": 0, "handle": 0.0, "frt": {}})
+    if filters.agent_id is None:
+        for team_id, users in members.items():
+            if (filters.team_id is None or filters.team_id == team_id) and any(u in online_agents for u in users):
+                per["team"].setdefault(team_id, {"reply": 0, "resolved": 0, "handle": 0.0, "frt": {}})
+    names = {"agent": _labels(session, workspace_id, "user", per["agent"]),
+             "team": _labels(session, workspace_id, "team", per["team"])}
+
+    def rows(kind: str) -> list[AgentRow]:
+        out = []
+        for key, row in per[kind].items():
+            online = online_agents.get(key, 0.0) if kind == "agent" else sum(
+                online_agents.get(u, 0.0) for u in members.get(key, set()))
+            counts = dict(row["frt"])
+            out.append(AgentRow(key or None, names[kind].get(key, ""), row["reply"], row["resolved"],
+                                sum(counts.values()), round(row["handle"], 1), online,
+                                _round(buckets.percentile(counts, 0.5))))
+        return sorted(out, key=lambda r: (r.id is None, r.name.lower(), r.id or 0))
+
+    return Agents(rows("agent"), rows("team"))
+
+
+def expected_wait(session: Session, workspace_id: int, filters: Filters) -> ExpectedWait:
+    """The waits announced when cases opened or reopened in the period (``wait_predictions``), against the first
+    response each actually got."""
+    tz = zone(session, workspace_id)
+    start, end = utc_range(filters, tz)
+    w = WaitPrediction
+    conditions: list[ColumnElement[bool]] = [w.workspace_id == workspace_id, w.created_at >= start,
+                                             w.created_at < end]
+    if filters.channel_account_id is not None:
+        conditions.append(w.channel_account_id == filters.channel_account_id)
+    query = select(
+        func.count(), func.count(w.actual_s), func.avg(w.predicted_s),
+        func.avg(w.actual_s), func.avg(func.abs(w.actual_s - w.predicted_s)),
+        func.coalesce(func.sum(sa_case((w.actual_s <= w.predicted_s, 1), else_=0)), 0),
+    ).where(*conditions)
+    if any(getattr(filters, n) is not None for n in ("team_id", "agent_id", "network", "intent", "language",
+                                                     "sentiment")):
+        query = query.join(Case, Case.id == w.case_id).where(
+            *_case_filters(workspace_id, replace(filters, channel_account_id=None)))
+    announced, answered, predicted, actual, error, within = session.execute(query).one()
+    return ExpectedWait(int(announced or 0), int(answered or 0), _round(_float(predicted)), _round(_float(actual)),
+                        _round(_float(error)), int(within or 0))
+
+
+def _float(value: object) -> float | None:
+    return float(value) if value is not None else None  # type: ignore[arg-type]
+
+
+def guard(session: Session, workspace_id: int, filters: Filters) -> Guard:
+    """The reply guard's findings in the period and how many the agents overrode, per rule."""
+    tz = zone(session, workspace_id)
+    start, end = utc_range(filters, tz)
+    g = GuardEvent
+    query = (select(g.rule, func.count(), func.coalesce(func.sum(sa_case((g.overridden.is_(True), 1), else_=0)), 0))
+             .where(g.workspace_id == workspace_id, g.created_at >= start, g.created_at < end).group_by(g.rule))
+    if filters.agent_id is not None:
+        query = query.where(g.user_id == filters.agent_id)
+    if any(getattr(filters, n) is not None for n in ("team_id", "network", "channel_account_id", "intent",
+                                                     "language", "sentiment")):
+        query = query.join(Case, Case.id == g.case_id).where(
+            *_case_filters(workspace_id, replace(filters, agent_id=None)))
+    rules = sorted((GuardRule(str(rule), int(n), int(o or 0)) for rule, n, o in session.execute(query)),
+                   key=lambda r: (-r.findings, r.rule))
+    return Guard(sum(r.findings for r in rules), sum(r.overridden for r in rules), rules)
+
+
+def escalations(session: Session, workspace_id: int, filters: Filters) -> Escalations:
+    """Escalations created in the period, answered, overdue; the partner's response time; open now."""
+    names = (measures.ESC_CREATED, measures.ESC_OVERDUE)
+    sums = _sums(session, workspace_id, filters, names)
+    counts, total = _histograms(session, workspace_id, filters, (measures.ESC_RESPONSE,))[measures.ESC_RESPONSE]
+    open_query = select(func.count()).select_from(Escalation).where(
+        Escalation.workspace_id == workspace_id,
+        Escalation.status.in_([s.value for s in OPEN_ESCALATION_STATUSES]))
+    if any(getattr(filters, n) is not None for n in ("team_id", "agent_id", "network", "channel_account_id",
+                                                     "intent", "language", "sentiment")):
+        open_query = open_query.join(Case, Case.id == Escalation.case_id).where(
+            *_case_filters(workspace_id, filters))
+    dist = distribution(counts, total)
+    return Escalations(sums[measures.ESC_CREATED][0], dist.count, sums[measures.ESC_OVERDUE][0],
+                       int(session.scalar(open_query) or 0), dist)
+
+
+def heatmap(session: Session, workspace_id: int, filters: Filters) -> Heatmap:
+    """Customer messages per weekday × hour of the workspace's time zone."""
+    h = AnalyticsHourly
+    cells = [[0] * 24 for _ in range(7)]
+    for weekday, hour, n in session.execute(
+        select(h.weekday, h.hour, func.sum(h.n)).where(*_where(h, workspace_id, filters, (measures.MSG_IN,)))
+        .group_by(h.weekday, h.hour)
+    ):
+        cells[int(weekday)][int(hour)] = int(n or 0)
+    return Heatmap(cells)
+
+
+# --- drill-down ----------------------------------------------------------------------------------------------------
+
+#: measure -> (the column dating it, the order: "slowest" first or newest first)
+_DRILL: dict[Measure, tuple[str, str | None]] = {
+    Measure.MESSAGES: ("last_in_at", None),
+    Measure.NEW_CASES: ("opened_at", None),
+    Measure.UNANSWERED: ("unanswered_at", None),
+    Measure.LATE: ("late_at", None),
+    Measure.FIRST_RESPONSE: ("first_response_at", "first_response_s"),
+    Measure.RESOLVED: ("resolved_at", "resolution_s"),
+    Measure.BREACHED: ("breached_at", None),
+    Measure.REOPENED: ("reopened_at", None),
+    Measure.DISSATISFIED: ("dissatisfied_at", None),
+    Measure.ESCALATED: ("escalated_at", None),
+    Measure.ESCALATION_OVERDUE: ("escalation_overdue_at", None),
+}
+MAX_PER_PAGE = 200
+
+
+def cases_behind(session: Session, workspace_id: int, filters: Filters, measure: Measure | str, *,
+                 page: int = 1, per_page: int = 50) -> CasePage:
+    """The cases behind a figure (drill-down), ``per_page`` at a time (``kit.errors.Invalid`` for an unknown
+    measure or a page under 1). A case is listed when its fact of that kind lies in the period (the latest one
+    where it has several: see ``docs/analytics.md``) and its own dimensions match the filters; the backlog
+    measures list the active cases now, oldest activity first."""
+    try:
+        measure = Measure(measure)
+    except ValueError:
+        raise Invalid(f"unknown measure {measure!r}") from None
+    if page < 1 or not 1 <= per_page <= MAX_PER_PAGE:
+        raise Invalid(f"page from 1, per_page from 1 to {MAX_PER_PAGE}")
+    if measure in (Measure.BACKLOG, Measure.UNASSIGNED):
+        conditions = [*_case_filters(workspace_id, filters),
+                      Case.status.in_([s.value for s in ACTIVE_STATUSES])]
+        if measure == Measure.UNASSIGNED:
+            conditions.append(Case.assignee_id.is_(None))
+        total = int(session.scalar(select(func.count()).select_from(Case).where(*conditions)) or 0)
+        ids = list(session.scalars(select(Case.id).where(*conditions)
+                                   .order_by(Case.last_activity_at, Case.id)
+                                   .offset((page - 1) * per_page).limit(per_page)))
+        return CasePage([int(i) for i in ids], total, page, per_page)
+    tz = zone(session, workspace_id)
+    start, end = utc_range(filters, tz)
+    column_name, slowest = _DRILL[measure]
+    a = AnalyticsCase
+    column = getattr(a, column_name)
+    conditions = [a.workspace_id == workspace_id, column >= start, column < end]
+    if measure == Measure.MESSAGES:
+        conditions = [a.workspace_id == workspace_id, a.last_in_at >= start, a.first_in_at < end]
+    for name in ("network", "channel_account_id", "team_id", "agent_id", "intent", "language", "sentiment",
+                 "visibility"):
+        value = getattr(filters, name)
+        if value is not None:
+            conditions.append(getattr(a, name) == value)
+    total = int(session.scalar(select(func.count()).select_from(a).where(*conditions)) or 0)
+    order = [getattr(a, slowest).desc(), a.case_id] if slowest else [column.desc(), a.case_id.desc()]
+    ids = list(session.scalars(select(a.case_id).where(*conditions).order_by(*order)
+                               .offset((page - 1) * per_page).limit(per_page)))
+    return CasePage([int(i) for i in ids], total, page, per_page)

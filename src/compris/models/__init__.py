@@ -1,5 +1,6 @@
 """ORM models only: no behaviour beyond columns and constraints."""
 
+from compris.models.analytics import AgentOnline, AnalyticsCase, AnalyticsDaily, AnalyticsDirty, AnalyticsHourly
 from compris.models.base import Base
 from compris.models.business import FINAL_RUN_STATES, BusinessAction, BusinessActionRun, RunState
 from compris.models.channel import ChannelAccount
@@ -51,9 +52,14 @@ __all__ = [
     "ACTIVE_STATUSES",
     "FINAL_RUN_STATES",
     "OPEN_ESCALATION_STATUSES",
+    "AgentOnline",
     "AgentProfile",
     "Alert",
     "AlertKind",
+    "AnalyticsCase",
+    "AnalyticsDaily",
+    "AnalyticsDirty",
+    "AnalyticsHourly",
     "ApiToken",
     "Base",
     "BulkItem",

@@ -1,0 +1,399 @@
+"""Keeping the rollups: a case's history loaded from the database, its contribution computed
+(:func:`compris.analytics.measures.contribution`), and the difference with what was added for it before applied
+to ``analytics_daily`` / ``analytics_hourly`` by upserts that add (``n = n + excluded.n``).
+
+**Idempotent by construction**: each case's last contribution is stored (``analytics_cases.entries``); a recompute
+subtracts exactly that and adds the new one, so recomputing a case twice, or after a redelivered event, changes
+nothing; the rollups always equal the sum of the stored contributions, which equal what a rebuild computes.
+
+**Who recomputes**: domain events only *mark* a case (``analytics_dirty``, one plain insert in the event's
+transaction, never waiting on a lock); the ``analytics.rollup`` job takes the marked cases in batches. Each
+recompute locks the case's ``analytics_cases`` row first (``FOR UPDATE`` on PostgreSQL; SQLite serialises writers),
+so two jobs never interleave on one case; rollup rows are upserted in key order (no deadlock between jobs).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy import Table, delete, func, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from compris import timeline as case_timeline
+from compris.analytics import measures
+from compris.analytics.measures import CaseHistory, Change, Context, Key, Msg
+from compris.db import Database
+from compris.kit.clock import now
+from compris.models import (
+    AnalyticsCase,
+    AnalyticsDaily,
+    AnalyticsDirty,
+    AnalyticsHourly,
+    Case,
+    CaseEvent,
+    ChannelAccount,
+    Direction,
+    Escalation,
+    Message,
+    SlaBreach,
+    Survey,
+    SurveyState,
+    Workspace,
+)
+from compris.models.analytics import DIMENSIONS
+from compris.sla.clocks import ANSWERED_STATES, LoadedPolicy, answered_at, is_automatic, load_policies
+from compris.sla.policy import Metric
+from compris.surveys import parsing
+
+BATCH = 500
+ASSIGN_KINDS = (case_timeline.EventKind.ASSIGNED.value, case_timeline.EventKind.UNASSIGNED.value)
+TEAM_KINDS = (case_timeline.EventKind.ROUTED.value, case_timeline.EventKind.TRANSFERRED.value)
+STATUS_KINDS = tuple(k.value for k in case_timeline.STATUS_KINDS)
+SENT_SURVEY_STATES = (SurveyState.SENT, SurveyState.ANSWERED)
+
+
+def workspace_zone(name: str | None) -> ZoneInfo:
+    try:
+        return ZoneInfo(name or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+# --- marking ----------------------------------------------------------------------------------------------------
+
+
+def mark_dirty(session: Session, workspace_id: int, case_ids: Iterable[int]) -> None:
+    """Ask for these cases to be recomputed (a plain insert: cheap, never blocks)."""
+    rows = [{"workspace_id": workspace_id, "case_id": int(c), "marked_at": now()} for c in set(case_ids)]
+    if rows:
+        session.execute(AnalyticsDirty.__table__.insert(), rows)  # type: ignore[attr-defined]
+
+
+# --- loading ------------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Workspace:
+    tz: ZoneInfo
+    networks: dict[int, str]
+    policies: dict[int, LoadedPolicy]
+
+
+class Loader:
+    """Reads what the measures need, a batch of cases at a time, with per-workspace settings cached."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.workspaces: dict[int, _Workspace] = {}
+
+    def workspace(self, workspace_id: int) -> _Workspace:
+        found = self.workspaces.get(workspace_id)
+        if found is None:
+            s = self.session
+            tz = workspace_zone(s.scalar(select(Workspace.timezone).where(Workspace.id == workspace_id)))
+            networks = {int(i): str(n) for i, n in s.execute(
+                select(ChannelAccount.id, ChannelAccount.network).where(ChannelAccount.workspace_id == workspace_id))}
+            policies = {p.row.id: p for p in load_policies(s, workspace_id)}
+            found = self.workspaces[workspace_id] = _Workspace(tz, networks, policies)
+        return found
+
+    def context(self, history: CaseHistory) -> Context:
+        ws = self.workspace(history.workspace_id)
+        policy = ws.policies.get(history.sla_policy_id) if history.sla_policy_id is not None else None
+        tracked = frozenset(m for m in measures.SLA_METRICS if policy is not None and policy.policy.target(
+            Metric(m)) is not None)
+        return Context(tz=ws.tz, calendar=policy.policy.business_hours if policy else None, tracked=tracked,
+                       networks=ws.networks)
+
+    def histories(self, case_ids: Sequence[int]) -> dict[int, CaseHistory]:
+        s = self.session
+        if not case_ids:
+            return {}
+        cases = {c.id: c for c in s.execute(
+            select(Case.id, Case.workspace_id, Case.team_id, Case.assignee_id, Case.triage, Case.language,
+                   Case.sla_policy_id).where(Case.id.in_(case_ids)))}
+        messages: dict[int, list[Msg]] = defaultdict(list)
+        for row in s.execute(
+            select(Message.id, Message.case_id, Message.direction, Message.visibility, Message.created_at,
+                   Message.sent_at, Message.delivery_state, Message.platform_extra, Message.author_user_id,
+                   Message.channel_account_id, Message.language, Message.triage)
+            .where(Message.case_id.in_(case_ids))
+        ):
+            messages[row.case_id].append(_message(row))
+        changes: dict[int, list[Change]] = defaultdict(list)
+        for row in s.execute(
+            select(CaseEvent.case_id, CaseEvent.kind, CaseEvent.created_at, CaseEvent.data, CaseEvent.actor_user_id,
+                   CaseEvent.id)
+            .where(CaseEvent.case_id.in_(case_ids), CaseEvent.kind.in_(STATUS_KINDS + ASSIGN_KINDS + TEAM_KINDS))
+            .order_by(CaseEvent.created_at, CaseEvent.id)
+        ):
+            change = _change(row.kind, row.created_at, row.data or {}, row.actor_user_id)
+            if change is not None:
+                changes[int(row.case_id)].append(change)
+        surveys: dict[int, list[measures.SurveyFact]] = defaultdict(list)
+        for sv in s.execute(
+            select(Survey.case_id, Survey.sent_at, Survey.state, Survey.rating, Survey.score, Survey.scale,
+                   Survey.channel_account_id, Survey.network, Survey.agent_id, Survey.team_id)
+            .where(Survey.case_id.in_(case_ids), Survey.state.in_(SENT_SURVEY_STATES))
+        ):
+            answered = sv.rating is not None
+            surveys[sv.case_id].append(measures.SurveyFact(
+                sv.sent_at, answered, sv.score, answered and parsing.satisfied(int(sv.rating), sv.scale),
+                sv.channel_account_id, sv.network, sv.agent_id, sv.team_id))
+        escalations: dict[int, list[measures.EscalationFact]] = defaultdict(list)
+        for e in s.execute(
+            select(Escalation.case_id, Escalation.created_at, Escalation.created_by_id, Escalation.answered_at,
+                   Escalation.overdue_at).where(Escalation.case_id.in_(case_ids))
+        ):
+            escalations[e.case_id].append(measures.EscalationFact(e.created_at, e.created_by_id, e.answered_at,
+                                                                  e.overdue_at))
+        breaches: dict[int, list[measures.BreachFact]] = defaultdict(list)
+        for b in s.execute(
+            select(SlaBreach.case_id, SlaBreach.metric, SlaBreach.cycle, SlaBreach.breached_at, SlaBreach.policy_id)
+            .where(SlaBreach.case_id.in_(case_ids))
+        ):
+            breaches[b.case_id].append(measures.BreachFact(b.metric, b.cycle, b.breached_at, b.policy_id))
+        out: dict[int, CaseHistory] = {}
+        for case_id, c in cases.items():
+            triage = c.triage or {}
+            out[case_id] = CaseHistory(
+                case_id=case_id, workspace_id=c.workspace_id, team_id=c.team_id, assignee_id=c.assignee_id,
+                intent=_text(triage.get("intent")), sentiment=_text(triage.get("sentiment")),
+                language=c.language or _text(triage.get("language")), sla_policy_id=c.sla_policy_id,
+                messages=tuple(messages.get(case_id, ())), changes=tuple(changes.get(case_id, ())),
+                surveys=tuple(surveys.get(case_id, ())), escalations=tuple(escalations.get(case_id, ())),
+                breaches=tuple(breaches.get(case_id, ())),
+            )
+        return out
+
+
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def _message(row: Any) -> Msg:
+    extra = row.platform_extra or {}
+    triage = row.triage or {}
+    if row.direction == Direction.INBOUND:
+        return Msg(row.id, True, row.created_at, row.visibility, row.channel_account_id,
+                   claimed=bool(extra.get("claimed_by")), language=row.language or _text(triage.get("language")),
+                   intent=_text(triage.get("intent")), sentiment=_text(triage.get("sentiment")),
+                   topic=_text(triage.get("topic")))
+    answer = answered_at(row.direction, row.visibility, row.delivery_state, row.author_user_id, extra,
+                         row.created_at, row.sent_at)
+    automatic = None
+    if (row.visibility != "note" and row.delivery_state in ANSWERED_STATES
+            and is_automatic(row.author_user_id, extra)):
+        automatic = max(row.created_at, row.sent_at) if row.sent_at is not None else row.created_at
+    return Msg(row.id, False, row.created_at, row.visibility, row.channel_account_id, answer_at=answer,
+               automatic_sent_at=automatic, author_user_id=row.author_user_id)
+
+
+def _change(kind: str, at: datetime, data: dict[str, Any], actor: int | None) -> Change | None:
+    if kind in STATUS_KINDS:
+        to_status = data.get("to_status") or ("open" if kind == "reopened" else kind)
+        return Change(at, "status", str(to_status), actor)
+    if kind in ASSIGN_KINDS:
+        value = data.get("assignee_id")
+        return Change(at, "assignee", int(value) if value is not None else None, actor)
+    if kind in TEAM_KINDS:
+        team, previous = data.get("team_id"), data.get("previous_team_id")
+        return Change(at, "team", int(team) if team is not None else None, actor,
+                      int(previous) if previous is not None else None)
+    return None
+
+
+# --- applying -----------------------------------------------------------------------------------------------------
+
+
+def _insert(session: Session) -> Any:
+    return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+
+
+def _row(workspace_id: int, key: Key, n: float, total: float, hourly: bool) -> dict[str, Any]:
+    row: dict[str, Any] = dict(zip(measures.KEY_FIELDS, key, strict=True))
+    row["day"] = date.fromisoformat(row["day"])
+    hour = row.pop("hour")
+    if hourly:
+        row["hour"], row["weekday"] = hour, row["day"].weekday()
+    row.update(workspace_id=workspace_id, n=int(n), total=float(total))
+    return row
+
+
+def apply_delta(session: Session, workspace_id: int, delta: dict[Key, list[float]]) -> None:
+    """Add ``delta`` to the rollups (upserts in key order)."""
+    if not delta:
+        return
+    daily: dict[Key, list[float]] = defaultdict(lambda: [0.0, 0.0])
+    hourly: list[tuple[Key, list[float]]] = []
+    for key, (n, total) in delta.items():
+        day_key: Key = (key[0], 0, *key[2:])  # type: ignore[assignment]
+        cell = daily[day_key]
+        cell[0] += n
+        cell[1] += total
+        if key[12] in measures.HOURLY_METRICS:
+            hourly.append((key, [n, total]))
+    insert = _insert(session)
+    for model, cells, is_hourly in ((AnalyticsDaily, sorted(daily.items()), False),
+                                    (AnalyticsHourly, sorted(hourly), True)):
+        rows = [_row(workspace_id, k, v[0], v[1], is_hourly) for k, v in cells if v[0] or v[1]]
+        if not rows:
+            continue
+        table: Table = model.__table__  # type: ignore[assignment]
+        stmt = insert(table)
+        elements = ["workspace_id", "metric", "day", *(["hour"] if is_hourly else []), *DIMENSIONS, "bucket"]
+        stmt = stmt.on_conflict_do_update(index_elements=elements, set_={
+            "n": table.c.n + stmt.excluded.n, "total": table.c.total + stmt.excluded.total})
+        session.execute(stmt, rows)
+
+
+def recompute(session: Session, case_ids: Iterable[int], loader: Loader | None = None) -> int:
+    """Recompute these cases' contributions and move the rollups by the difference. Returns how many."""
+    ids = sorted({int(c) for c in case_ids})
+    if not ids:
+        return 0
+    loader = loader or Loader(session)
+    insert = _insert(session)
+    workspace_of = dict(session.execute(select(Case.id, Case.workspace_id).where(Case.id.in_(ids))).tuples())
+    fresh = [{"workspace_id": ws, "case_id": cid, "entries": [], "computed_at": now()}
+             for cid, ws in sorted(workspace_of.items())]
+    if fresh:  # a state row for every case, so that the lock below always has a row to hold
+        table: Table = AnalyticsCase.__table__  # type: ignore[assignment]
+        session.execute(insert(table).on_conflict_do_nothing(index_elements=["case_id"]), fresh)
+    states = {s.case_id: s for s in session.scalars(
+        select(AnalyticsCase).where(AnalyticsCase.case_id.in_(ids)).order_by(AnalyticsCase.case_id)
+        .with_for_update())}
+    histories = loader.histories(ids)
+    deltas: dict[int, dict[Key, list[float]]] = defaultdict(dict)
+    for case_id in ids:
+        state = states.get(case_id)
+        if state is None:
+            continue  # never counted and gone
+        old = measures.entries_from_rows(state.entries or [])
+        history = histories.get(case_id)
+        if history is None:  # the case was deleted: take its contribution back
+            new_entries: dict[Key, list[float]] = {}
+            session.delete(state)
+        else:
+            result = measures.contribution(history, loader.context(history))
+            new_entries = result.entries
+            _store(state, result)
+        delta = measures.difference(old, new_entries)
+        target = deltas[state.workspace_id]
+        for key, value in delta.items():
+            cell = target.setdefault(key, [0.0, 0.0])
+            cell[0] += value[0]
+            cell[1] += value[1]
+    for workspace_id, delta in deltas.items():
+        apply_delta(session, workspace_id, delta)
+    session.flush()
+    for state in states.values():  # a rebuild goes through millions: keep the identity map small
+        if state in session:
+            session.expunge(state)
+    return len(ids)
+
+
+def _store(state: AnalyticsCase, result: measures.Contribution) -> None:
+    state.entries = result.as_rows()
+    state.computed_at = now()
+    for name, value in vars(result.summary).items():
+        setattr(state, name, value)
+
+
+def process_dirty(session: Session, limit: int = BATCH) -> int:
+    """Take up to ``limit`` marks (rows another job holds are skipped) and recompute their cases. Returns the
+    number of marks taken (0: nothing left)."""
+    rows = session.execute(
+        select(AnalyticsDirty.id, AnalyticsDirty.case_id).order_by(AnalyticsDirty.id).limit(limit)
+        .with_for_update(skip_locked=True)
+    ).all()
+    if not rows:
+        return 0
+    session.execute(delete(AnalyticsDirty).where(AnalyticsDirty.id.in_([r.id for r in rows])))
+    recompute(session, {int(r.case_id) for r in rows})
+    return len(rows)
+
+
+# --- rebuilding ---------------------------------------------------------------------------------------------------
+
+
+def cases_to_rebuild(session: Session, workspace_id: int, since: date | None) -> list[int]:
+    """Every case of the workspace (``since`` None), else those with a timeline row or a message at or after the
+    start of ``since`` in the workspace's time zone (every change to a case writes one)."""
+    if since is None:
+        return list(session.scalars(select(Case.id).where(Case.workspace_id == workspace_id).order_by(Case.id)))
+    tz = workspace_zone(session.scalar(select(Workspace.timezone).where(Workspace.id == workspace_id)))
+    start = datetime.combine(since, time(0), tzinfo=tz).astimezone(UTC)
+    ids = set(session.scalars(select(CaseEvent.case_id).distinct().where(
+        CaseEvent.workspace_id == workspace_id, CaseEvent.created_at >= start, CaseEvent.case_id.is_not(None))))
+    ids |= set(session.scalars(select(Message.case_id).distinct().where(
+        Message.workspace_id == workspace_id, Message.created_at >= start)))
+    return sorted(int(c) for c in ids if c is not None)
+
+
+def rebuild(session: Session, workspace_id: int, since: date | None = None, *, batch: int = BATCH) -> int:
+    """Rebuild the workspace's rollups from the raw data. Without ``since``: everything is cleared and every case
+    recomputed. With ``since``: the cases changed since that day are recomputed (exact, as each recompute replaces
+    the case's whole contribution). Runs in the caller's transaction; returns how many cases were computed."""
+    if since is None:
+        for model in (AnalyticsDaily, AnalyticsHourly, AnalyticsCase, AnalyticsDirty):
+            session.execute(delete(model).where(model.workspace_id == workspace_id))
+    ids = cases_to_rebuild(session, workspace_id, since)
+    loader = Loader(session)
+    done = 0
+    for i in range(0, len(ids), batch):
+        done += recompute(session, ids[i:i + batch], loader)
+    return done
+
+
+def rollup_sums(session: Session, workspace_id: int) -> dict[str, tuple[int, float]]:
+    """``metric -> (n, total)`` over the whole daily rollup (the checks and tests compare these)."""
+    return {str(m): (int(n or 0), round(float(t or 0), 3)) for m, n, t in session.execute(
+        select(AnalyticsDaily.metric, func.sum(AnalyticsDaily.n), func.sum(AnalyticsDaily.total))
+        .where(AnalyticsDaily.workspace_id == workspace_id).group_by(AnalyticsDaily.metric))}
+
+
+# --- time online --------------------------------------------------------------------------------------------------
+
+
+def sample_presence(session: Session, at: datetime | None = None) -> int:
+    """Count this minute for every agent online now (as routing sees them: presence online and a recent
+    heartbeat), once per agent and minute however often it runs. Returns how many agents were online."""
+    from compris.models import AgentOnline, AgentProfile, Presence
+    from compris.routing.assignment import ONLINE_TIMEOUT
+
+    at = at or now()
+    minute = at.replace(second=0, microsecond=0)
+    rows = [{"workspace_id": ws, "user_id": user, "minute": minute} for ws, user in session.execute(
+        select(AgentProfile.workspace_id, AgentProfile.user_id)
+        .where(AgentProfile.presence == Presence.ONLINE, AgentProfile.last_seen_at >= at - ONLINE_TIMEOUT))]
+    if rows:
+        table: Table = AgentOnline.__table__  # type: ignore[assignment]
+        session.execute(_insert(session)(table).on_conflict_do_nothing(index_elements=["user_id", "minute"]), rows)
+    return len(rows)
+
+
+def rebuild_all(db: Database, workspace_id: int, since: date | None = None, *, batch: int = BATCH,
+                progress: Callable[[int, int], None] | None = None) -> int:
+    """:func:`rebuild` for the command line: the clearing in one transaction, then one transaction per batch of
+    cases (a rebuild of millions of cases never holds one huge transaction; the rollup job may run meanwhile: each
+    recompute replaces a case's whole contribution, whoever does it first). Returns how many cases."""
+    with db.transaction() as session:
+        if since is None:
+            for model in (AnalyticsDaily, AnalyticsHourly, AnalyticsCase):
+                session.execute(delete(model).where(model.workspace_id == workspace_id))
+        ids = cases_to_rebuild(session, workspace_id, since)
+    done = 0
+    for i in range(0, len(ids), batch):
+        with db.transaction() as session:
+            done += recompute(session, ids[i:i + batch])
+        if progress is not None:
+            progress(done, len(ids))
+    return done

@@ -1,0 +1,138 @@
+"""Analytics rollups (issue 15): pre-aggregated counters and duration histograms, each case's contribution to them,
+and the cases waiting to be recomputed. Written only by ``compris.analytics`` (``docs/analytics.md``)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import BigInteger, Date, Float, ForeignKey, Index, Integer, SmallInteger, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from compris.kit.clock import now
+from compris.models.base import Base
+
+#: the dimensions of a rollup row, in the order of its unique key (0 / "" mean none: never NULL, so that the
+#: unique key matches and ``ON CONFLICT`` adds to the existing row)
+DIMENSIONS = ("channel_account_id", "network", "visibility", "team_id", "agent_id", "intent", "sentiment",
+              "language", "topic", "policy_id")
+
+
+class _Rollup:
+    """One cell: ``n`` facts of ``metric`` (a counter when ``bucket`` is -1, else the count of durations in that
+    histogram bucket) and ``total`` (the sum of their values: seconds, or a survey's score) on one local day."""
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer(), "sqlite"), primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    metric: Mapped[str] = mapped_column(String(32))
+    day: Mapped[date] = mapped_column(Date)  # in the workspace's time zone
+    channel_account_id: Mapped[int] = mapped_column(Integer, default=0)
+    network: Mapped[str] = mapped_column(String(32), default="")
+    visibility: Mapped[str] = mapped_column(String(16), default="")
+    team_id: Mapped[int] = mapped_column(Integer, default=0)
+    agent_id: Mapped[int] = mapped_column(Integer, default=0)
+    intent: Mapped[str] = mapped_column(String(24), default="")
+    sentiment: Mapped[str] = mapped_column(String(16), default="")
+    language: Mapped[str] = mapped_column(String(8), default="")
+    topic: Mapped[str] = mapped_column(String(32), default="")
+    policy_id: Mapped[int] = mapped_column(Integer, default=0)
+    bucket: Mapped[int] = mapped_column(SmallInteger, default=-1)
+    n: Mapped[int] = mapped_column(BigInteger, default=0)
+    total: Mapped[float] = mapped_column(Float, default=0.0)
+
+
+class AnalyticsDaily(_Rollup, Base):
+    """Per local day × dimensions × metric (× histogram bucket): every figure over a period."""
+
+    __tablename__ = "analytics_daily"
+    __table_args__ = (
+        UniqueConstraint("workspace_id", "metric", "day", *DIMENSIONS, "bucket", name="uq_analytics_daily_key"),
+    )
+
+
+class AnalyticsHourly(_Rollup, Base):
+    """Per local day and hour × dimensions, for the volume only (``msg_in``, ``case_new``): the hour-of-day bars,
+    the weekday × hour heatmap and the hourly trend of short periods."""
+
+    __tablename__ = "analytics_hourly"
+    __table_args__ = (
+        UniqueConstraint("workspace_id", "metric", "day", "hour", *DIMENSIONS, "bucket",
+                         name="uq_analytics_hourly_key"),
+    )
+
+    hour: Mapped[int] = mapped_column(SmallInteger)  # 0..23, local
+    weekday: Mapped[int] = mapped_column(SmallInteger)  # 0 = Monday, local
+
+
+class AnalyticsCase(Base):
+    """One case's contribution to the rollups (``entries``: what was added for it, so that a recompute subtracts
+    exactly that before adding the new one) and what the drill-down filters on. ``case_id`` is not a foreign key:
+    the row outlives a deleted case until its contribution is taken back."""
+
+    __tablename__ = "analytics_cases"
+    __table_args__ = (
+        UniqueConstraint("case_id"),
+        Index("ix_analytics_cases_ws_opened", "workspace_id", "opened_at"),
+        Index("ix_analytics_cases_ws_last_in", "workspace_id", "last_in_at"),
+        Index("ix_analytics_cases_ws_first_response", "workspace_id", "first_response_at"),
+        Index("ix_analytics_cases_ws_resolved", "workspace_id", "resolved_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    case_id: Mapped[int] = mapped_column(Integer)
+    entries: Mapped[list[Any]] = mapped_column(default=list)
+    computed_at: Mapped[datetime] = mapped_column(default=now)
+    # the case's dimensions (for the drill-down's filters)
+    channel_account_id: Mapped[int] = mapped_column(Integer, default=0)
+    network: Mapped[str] = mapped_column(String(32), default="")
+    visibility: Mapped[str] = mapped_column(String(16), default="")
+    team_id: Mapped[int] = mapped_column(Integer, default=0)
+    agent_id: Mapped[int] = mapped_column(Integer, default=0)
+    intent: Mapped[str] = mapped_column(String(24), default="")
+    sentiment: Mapped[str] = mapped_column(String(16), default="")
+    language: Mapped[str] = mapped_column(String(8), default="")
+    # when each kind of fact happened (the drill-down's period; the latest one where a case has several)
+    opened_at: Mapped[datetime | None] = mapped_column(default=None)
+    first_in_at: Mapped[datetime | None] = mapped_column(default=None)
+    last_in_at: Mapped[datetime | None] = mapped_column(default=None)
+    unanswered_at: Mapped[datetime | None] = mapped_column(default=None)  # the earliest unanswered message
+    late_at: Mapped[datetime | None] = mapped_column(default=None)  # the earliest answered late or not at all
+    first_response_at: Mapped[datetime | None] = mapped_column(default=None)
+    first_response_s: Mapped[float | None] = mapped_column(Float, default=None)
+    resolved_at: Mapped[datetime | None] = mapped_column(default=None)
+    resolution_s: Mapped[float | None] = mapped_column(Float, default=None)
+    reopened_at: Mapped[datetime | None] = mapped_column(default=None)
+    breached_at: Mapped[datetime | None] = mapped_column(default=None)
+    dissatisfied_at: Mapped[datetime | None] = mapped_column(default=None)
+    escalated_at: Mapped[datetime | None] = mapped_column(default=None)
+    escalation_overdue_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class AnalyticsDirty(Base):
+    """A case whose contribution must be recomputed (marked by the listener, taken by the ``analytics.rollup``
+    job). Not unique per case: marking is a plain insert that never waits on a lock the job holds (the job takes
+    each case once however many rows name it)."""
+
+    __tablename__ = "analytics_dirty"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    case_id: Mapped[int] = mapped_column(Integer)
+    marked_at: Mapped[datetime] = mapped_column(default=now)
+
+
+class AgentOnline(Base):
+    """One minute an agent was online (sampled every minute by ``analytics.sample_presence``; unique per agent
+    and minute, so a sample taken twice counts once)."""
+
+    __tablename__ = "analytics_agent_online"
+    __table_args__ = (
+        UniqueConstraint("user_id", "minute"),
+        Index("ix_analytics_agent_online_ws_minute", "workspace_id", "minute"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer(), "sqlite"), primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    minute: Mapped[datetime]  # the start of the minute (UTC)
