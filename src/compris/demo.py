@@ -1536,4 +1536,8 @@ def _write_history(session: Session, demo: _Demo, setup: _HistorySetup, plans: l
 
 
 def _rebuild_analytics(demo: _Demo) -> None:
-    """The rollups, rebuilt from the raw rows once the history is in."""
+    """The rollups, rebuilt from the raw rows once the history is in (``compris analytics rebuild``'s work)."""
+    from compris.analytics.rollups import rebuild
+
+    with demo.runtime.db.transaction() as session:
+        rebuild(session, demo.workspace_id)
