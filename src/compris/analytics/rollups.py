@@ -261,7 +261,8 @@ def recompute(session: Session, case_ids: Iterable[int], loader: Loader | None =
         return 0
     loader = loader or Loader(session)
     insert = _insert(session)
-    workspace_of = dict(session.execute(select(Case.id, Case.workspace_id).where(Case.id.in_(ids))).tuples())
+    workspace_of = {int(i): int(w) for i, w in session.execute(
+        select(Case.id, Case.workspace_id).where(Case.id.in_(ids)))}
     fresh = [{"workspace_id": ws, "case_id": cid, "entries": [], "computed_at": now()}
              for cid, ws in sorted(workspace_of.items())]
     if fresh:  # a state row for every case, so that the lock below always has a row to hold

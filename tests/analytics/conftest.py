@@ -1,0 +1,3 @@
+from tests.sla.conftest import Network, network
+
+__all__ = ["Network", "network"]
