@@ -704,7 +704,7 @@ HISTORY_DAYS = 56  # eight weeks
 HISTORY_PREFIX = "demo-hist-"
 HISTORY_TZ = ZoneInfo("Europe/Paris")
 #: cases a day on an ordinary weekday (before the weekday and strike factors)
-HISTORY_DAILY = 11.0
+HISTORY_DAILY = 9.0
 #: Monday..Sunday: more on Mondays, half on weekends
 HISTORY_WEEKDAYS = (1.3, 1.1, 1.0, 1.0, 1.05, 0.55, 0.5)
 #: by local hour: quiet at night, peaks late morning and early evening
