@@ -37,6 +37,7 @@ from compris.models.listening import (
     Tag,
 )
 from compris.models.mail import MailSettings, MailState, OutgoingMail
+from compris.models.objectives import Objective, ObjectiveMetric
 from compris.models.pipeline import Job, JobStatus, Outbox, RawEvent, RawEventStatus
 from compris.models.replies import GuardEvent, ReplySettings, ReplyTemplate, TemplatePurpose
 from compris.models.routing import AgentProfile, Presence, RoutingRule, Team, TeamMember
@@ -91,6 +92,8 @@ __all__ = [
     "MailSettings",
     "MailState",
     "Message",
+    "Objective",
+    "ObjectiveMetric",
     "Outbox",
     "OutgoingMail",
     "Partner",

@@ -9,6 +9,7 @@ Every lookup is scoped to that workspace, so another workspace's case or message
 from fastapi import APIRouter
 
 from compris.web.api import (
+    analytics,
     business,
     cases,
     channels,
@@ -50,5 +51,6 @@ router.include_router(surveys.router)
 router.include_router(mail.router)
 router.include_router(subscriptions.router)
 router.include_router(raw_events.router)
+router.include_router(analytics.router)
 
 __all__ = ["router"]

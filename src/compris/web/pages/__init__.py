@@ -10,6 +10,7 @@ from starlette.staticfiles import StaticFiles
 
 from compris.web.pages import (
     admin,
+    analytics,
     auth,
     business,
     case,
@@ -55,6 +56,7 @@ router.include_router(survey_page.router)
 router.include_router(survey_results.router)
 router.include_router(mail_admin.router)
 router.include_router(subscriptions.router)
+router.include_router(analytics.router)
 router.mount("/static", StaticFiles(directory=STATIC), name="static")
 
 
