@@ -39,7 +39,7 @@ import subprocess
 import time as clock
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -290,10 +290,10 @@ def generate(db: Database, world: World, cases: int, messages: int, days: int, s
                     f"m{message_id}", None, None, "…", "[]", opened + timedelta(seconds=3), language, "{}", False,
                     0, '{"origin":"auto_ack","auto_ack":true}', "sent"))
 
-            def event(at: datetime, kind: str, actor: int | None, data: dict[str, Any]) -> None:
+            def event(at: datetime, kind: str, actor: int | None, data: dict[str, Any], case_id: int = n) -> None:
                 nonlocal event_id
                 event_id += 1
-                copier.add("case_events", EVENT_COLUMNS, (event_id, ws, at, n, actor, kind, data))
+                copier.add("case_events", EVENT_COLUMNS, (event_id, ws, at, case_id, actor, kind, data))
 
             event(opened, "routed", None, {"team_id": team})
             assignee = agent
@@ -401,10 +401,46 @@ def _baseline(session: Session, workspace_id: int, f: Filters) -> Any:
                                 "AND day <= :e"), {"w": workspace_id, "s": f.start, "e": f.end}).scalar()
 
 
-def time_figures(db: Database, world: World, repeats: int) -> dict[str, Any]:
+PAGE = "/reports page (HTTP, rendered)"
+DASHBOARD = "dashboard (reports.dashboard: figures + previous period + objectives)"
+PAGE_PARAMS = {"network": "network", "channel_account_id": "account", "team_id": "team", "agent_id": "agent",
+               "intent": "intent", "language": "language"}
+
+
+def _page_client(url: str, world: World) -> Any:
+    """A signed-in supervisor's browser on the app (no workers), for the /reports page."""
+    import html
+    import re
+    import tempfile
+
+    from fastapi.testclient import TestClient
+
+    from compris.config import Settings
+    from compris.kit.passwords import hash_password
+    from compris.web.app import create_app
+
+    password = "bench-password-1"
+    with Database(url).transaction() as s:
+        s.execute(text("UPDATE users SET password_hash = :h WHERE id = :u"),
+                  {"h": hash_password(password), "u": world.supervisor})
+    settings = Settings(data_dir=Path(tempfile.mkdtemp()), database_url=url, secret_key="b" * 48, workers=0,
+                        sandbox=False, base_url="http://testserver", password_hash_cost="minimal")
+    client = TestClient(create_app(settings, workers=0), follow_redirects=False)
+    token = re.search(r'name="csrf-token" content="([^"]+)"', client.get("/login").text)
+    assert token is not None
+    answer = client.post("/login", data={"email": "supervisor@bench.example", "password": password,
+                                         "csrf_token": html.unescape(token.group(1)), "next": "/reports"})
+    assert answer.status_code == 303, answer.text[:300]
+    return client
+
+
+def time_figures(db: Database, world: World, repeats: int, url: str) -> dict[str, Any]:
+    from compris.analytics import reports
+
     last = world.end.astimezone(TZ).date()
     filters = filter_sets(db, world)
-    per_figure: dict[str, list[float]] = {name: [] for name in (*FIGURES, "dashboard (all figures + previous)",
+    client = _page_client(url, world)
+    per_figure: dict[str, list[float]] = {name: [] for name in (*FIGURES, DASHBOARD, PAGE,
                                                                 "baseline: count(*) over the period")}
     worst: dict[str, tuple[float, str]] = {}
     for days in PERIODS:
@@ -421,15 +457,23 @@ def time_figures(db: Database, world: World, repeats: int) -> dict[str, Any]:
                 p95 = _p95(times)
                 if p95 > worst.get(name, (0.0, ""))[0]:
                     worst[name] = (p95, f"{days} days, filter {fname}")
-            times = []
-            for _ in range(max(1, repeats // 2)):
-                t = clock.perf_counter()
-                with db.transaction() as s:
-                    for current in (f, f.previous()):
-                        for fn in FIGURES.values():
-                            fn(s, world.workspace_id, current)
-                times.append(clock.perf_counter() - t)
-            per_figure["dashboard (all figures + previous)"] += times
+            selection = reports.Selection(filters=f, preset="custom", values={})
+            params = {"period": "custom", "from": f.start.isoformat(), "to": f.end.isoformat(),
+                      **{PAGE_PARAMS[k]: str(v) for k, v in values.items()}}
+            for name in (DASHBOARD, PAGE):
+                times = []
+                for _ in range(repeats):
+                    t = clock.perf_counter()
+                    if name == PAGE:
+                        answer = client.get("/reports", params=params)
+                        assert answer.status_code == 200, answer.text[:300]
+                    else:
+                        with db.transaction() as s:
+                            reports.dashboard(s, world.workspace_id, selection)
+                    times.append(clock.perf_counter() - t)
+                per_figure[name] += times
+                if _p95(times) > worst.get(name, (0.0, ""))[0]:
+                    worst[name] = (_p95(times), f"{days} days, filter {fname}")
     out: dict[str, Any] = {}
     for name, values in per_figure.items():
         out[name] = {**_summary(values), **({"worst_p95": {"s": round(worst[name][0], 4), "at": worst[name][1]}}
@@ -605,10 +649,10 @@ def main() -> None:
             log(f"rebuild: {json.dumps(report['rebuild'])}")
             with db.engine.connect() as conn:
                 conn.execution_options(isolation_level="AUTOCOMMIT").execute(text("ANALYZE"))
-        report["figures"] = time_figures(db, world, args.repeats)
+        report["figures"] = time_figures(db, world, args.repeats, url)
         log("figures:")
         for name, values in report["figures"].items():
-            print(f"  {name:40} median {values['median_s'] * 1000:8.1f} ms   p95 {values['p95_s'] * 1000:8.1f} ms"
+            print(f"  {name:70} median {values['median_s'] * 1000:8.1f} ms   p95 {values['p95_s'] * 1000:8.1f} ms"
                   + (f"   worst p95 {values['worst_p95']['s'] * 1000:.1f} ms ({values['worst_p95']['at']})"
                      if "worst_p95" in values else ""), flush=True)
         report["upkeep"] = time_upkeep(db, world)
