@@ -1345,8 +1345,8 @@ def _write_history(session: Session, demo: _Demo, setup: _HistorySetup, plans: l
         numbered = [{"id": first + k, **row} for k, row in enumerate(rows)]
         session.execute(insert(model), numbered)
         if session.get_bind().dialect.name == "postgresql":  # the table's sequence continues after them
-            table = model.__tablename__
-            session.execute(sql_text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), {first + len(rows) - 1})"))
+            last = first + len(rows) - 1
+            session.execute(sql_text(f"SELECT setval(pg_get_serial_sequence('{model.__tablename__}', 'id'), {last})"))
         return [row["id"] for row in numbered]
 
     contact_ids = ids(Contact, [{"workspace_id": ws, "display_name": p.name, "language": p.language,
@@ -1517,9 +1517,9 @@ def _write_history(session: Session, demo: _Demo, setup: _HistorySetup, plans: l
         replies_at = [m.sent_at for m in p.messages if not m.inbound and m.origin == "agent" and m.sent_at
                       and m.claimed != "dropped"]
         if p.predicted_s is not None:
+            actual = int((min(replies_at) - p.opened_at).total_seconds()) if replies_at else None
             predictions.append({"workspace_id": ws, "case_id": case_ids[i], "channel_account_id": accounts[p.account],
-                                "predicted_s": p.predicted_s, "created_at": p.opened_at,
-                                "actual_s": int((min(replies_at) - p.opened_at).total_seconds()) if replies_at else None})
+                                "predicted_s": p.predicted_s, "created_at": p.opened_at, "actual_s": actual})
     session.execute(insert(CaseEvent), event_rows)
     session.execute(insert(Outbox), outbox_rows)
     session.execute(insert(WaitPrediction), predictions)

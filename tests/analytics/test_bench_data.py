@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import importlib.util
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from types import ModuleType
 
@@ -50,8 +50,8 @@ def test_the_bench_data_set_is_consistent_and_counted_by_the_rebuild(db: Databas
         orphans = s.scalar(text("SELECT count(*) FROM messages m LEFT JOIN cases c ON c.id = m.case_id "
                                 "WHERE c.id IS NULL"))
         assert orphans == 0
-        assert s.scalar(select(func.min(Message.created_at))) >= datetime(2026, 10, 31, tzinfo=UTC)
-        assert s.scalar(select(func.max(Message.sent_at))) <= end
+        first, last = s.execute(select(func.min(Message.created_at), func.max(Message.sent_at))).one()
+        assert first >= datetime(2026, 10, 31, tzinfo=UTC) and last <= end
         answered = s.scalar(select(func.count()).select_from(Survey).where(Survey.rating.is_not(None)))
         assert answered and answered > 0
         s.add(CaseEvent(workspace_id=world.workspace_id, kind="probe", data={}))  # the sequence moved on
@@ -64,7 +64,7 @@ def test_the_bench_data_set_is_consistent_and_counted_by_the_rebuild(db: Databas
         sums = rollup_sums(s, world.workspace_id)
         assert sums["case_new"][0] == 300
         assert sums["msg_in"][0] == inbound
-        figures = Filters(start=datetime(2026, 10, 30).date(), end=datetime(2026, 11, 30).date())
+        figures = Filters(start=date(2026, 10, 30), end=date(2026, 11, 30))
         assert volume(s, world.workspace_id, figures).messages == inbound
         rate = response_rate(s, world.workspace_id, figures)
         assert rate.needing > 0 and 0 < rate.responded <= rate.needing
