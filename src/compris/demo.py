@@ -1276,6 +1276,7 @@ def _history_setup(session: Session, demo: _Demo) -> _HistorySetup:
                                                  SlaPolicy.name == HISTORY_SLA)) is None:
         sla.create_policy(session, publisher, actor=admin, name=HISTORY_SLA, first_response_s=3600,
                           next_response_s=4 * 3600, resolution_s=48 * 3600)
+    _history_objectives(session, demo)
     found = {p.name: p for p in partner_list(session, demo.workspace_id)}
     partner: Partner | None = found.get(HISTORY_REFUNDS)
     if partner is None:
@@ -1284,6 +1285,29 @@ def _history_setup(session: Session, demo: _Demo) -> _HistorySetup:
             emails=["refunds@demo.compris.example"], language="en", due_minutes=24 * 60,
             reminders={"before_minutes": [120], "after_minutes": [0], "repeat_minutes": 0})
     return _HistorySetup(teams=teams, partner_id=partner.id, partner_language=partner.language)
+
+
+#: the supervisor's objectives, shown on the dashboard against the actual
+HISTORY_OBJECTIVES: tuple[dict[str, Any], ...] = (
+    {"name": "Complaints answered within the hour", "metric": "first_response_within", "target": 90,
+     "threshold_seconds": 3600, "intent": "complaint", "clock": "calendar", "position": 1},
+    {"name": "Every customer message answered", "metric": "response_rate", "target": 95, "clock": "calendar",
+     "position": 2},
+    {"name": "Satisfied customers", "metric": "csat", "target": 80, "clock": "calendar", "position": 3},
+    {"name": "Median first response", "metric": "first_response_median", "target": 30 * 60, "clock": "business",
+     "position": 4},
+)
+
+
+def _history_objectives(session: Session, demo: _Demo) -> None:
+    from compris.analytics import objectives
+
+    supervisor = session.get(User, demo.users["supervisor"])
+    assert supervisor is not None
+    if objectives.list_objectives(session, demo.workspace_id):
+        return
+    for values in HISTORY_OBJECTIVES:
+        objectives.create_objective(session, demo.runtime.publisher, actor=supervisor, values=values)
 
 
 def _history_live(plan: _HCase, end: datetime) -> None:
