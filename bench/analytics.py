@@ -434,16 +434,17 @@ def _page_client(url: str, world: World) -> Any:
     return client
 
 
-def time_figures(db: Database, world: World, repeats: int, url: str) -> dict[str, Any]:
+def time_figures(db: Database, world: World, repeats: int, url: str, periods: tuple[int, ...] = PERIODS,
+                 only: tuple[str, ...] | None = None) -> dict[str, Any]:
     from compris.analytics import reports
 
     last = world.end.astimezone(TZ).date()
-    filters = filter_sets(db, world)
+    filters = {k: v for k, v in filter_sets(db, world).items() if only is None or k in only}
     client = _page_client(url, world)
     per_figure: dict[str, list[float]] = {name: [] for name in (*FIGURES, DASHBOARD, PAGE,
                                                                 "baseline: count(*) over the period")}
     worst: dict[str, tuple[float, str]] = {}
-    for days in PERIODS:
+    for days in periods:
         for fname, values in filters.items():
             f = Filters(start=last - timedelta(days=days - 1), end=last, **values)
             for name, fn in [*FIGURES.items(), ("baseline: count(*) over the period", _baseline)]:
@@ -610,6 +611,10 @@ def main() -> None:
     parser.add_argument("--days", type=int, default=400, help="days the cases are spread over (default 400)")
     parser.add_argument("--repeats", type=int, default=5, help="runs of each figure × period × filter")
     parser.add_argument("--seed", type=int, default=15)
+    parser.add_argument("--periods", default=",".join(map(str, PERIODS)),
+                        help="the periods timed, in days (default 7,30,90,365)")
+    parser.add_argument("--filters", default="none,network,account,team,agent,intent+language",
+                        help="the filter sets timed (default: all of them)")
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     parser.add_argument("--reuse", action="store_true", help="time a database kept by an earlier --keep run")
     parser.add_argument("--json", type=Path)
@@ -631,7 +636,8 @@ def main() -> None:
                               "at": datetime.now(UTC).isoformat(timespec="seconds"),
                               "command": "bench/analytics.py " + " ".join(
                                   f"--{k} {v}" for k, v in (("cases", args.cases), ("messages", args.messages),
-                                                           ("days", args.days), ("repeats", args.repeats)))}
+                                                           ("days", args.days), ("repeats", args.repeats),
+                                                           ("periods", args.periods), ("filters", args.filters)))}
     try:
         with db.engine.connect() as conn:
             report["database"] = str(conn.execute(text("SHOW server_version")).scalar())
@@ -649,7 +655,9 @@ def main() -> None:
             log(f"rebuild: {json.dumps(report['rebuild'])}")
             with db.engine.connect() as conn:
                 conn.execution_options(isolation_level="AUTOCOMMIT").execute(text("ANALYZE"))
-        report["figures"] = time_figures(db, world, args.repeats, url)
+        report["figures"] = time_figures(db, world, args.repeats, url,
+                                         tuple(int(p) for p in args.periods.split(",")),
+                                         tuple(args.filters.split(",")))
         log("figures:")
         for name, values in report["figures"].items():
             print(f"  {name:70} median {values['median_s'] * 1000:8.1f} ms   p95 {values['p95_s'] * 1000:8.1f} ms"
