@@ -11,7 +11,16 @@ from sqlalchemy.orm import Session
 
 from compris.analytics import rollups
 from compris.analytics.figures import Filters
-from compris.models import AnalyticsDaily, AnalyticsDirty, AnalyticsHourly, Case, CaseEvent, Contact, Message
+from compris.models import (
+    AnalyticsDaily,
+    AnalyticsDirty,
+    AnalyticsHourly,
+    AnalyticsSlice,
+    Case,
+    CaseEvent,
+    Contact,
+    Message,
+)
 from tests.conftest import World
 
 
@@ -36,7 +45,7 @@ def snapshot(world: World) -> dict[str, dict[tuple[Any, ...], tuple[int, float]]
     """Every non-empty rollup cell of the workspace."""
     out: dict[str, dict[tuple[Any, ...], tuple[int, float]]] = {}
     with world.runtime.db.transaction() as s:
-        for model in (AnalyticsDaily, AnalyticsHourly):
+        for model in (AnalyticsDaily, AnalyticsHourly, AnalyticsSlice):
             cols = [c for c in model.__table__.columns if c.name not in ("id", "n", "total")]  # type: ignore[attr-defined]
             rows = s.execute(select(*cols, model.n, model.total).where(model.workspace_id == world.workspace_id))
             out[model.__tablename__] = {tuple(r[:-2]): (int(r[-2]), round(float(r[-1]), 2)) for r in rows

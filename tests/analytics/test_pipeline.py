@@ -198,3 +198,41 @@ def test_workspaces_never_mix(world_factory: object, network: Network) -> None:
     before = snapshot(globex)
     rebuild(acme)
     assert snapshot(globex) == before  # rebuilding one workspace leaves the others alone
+
+
+def test_a_merge_through_the_inbox_counts_one_case(world: World, network: Network) -> None:
+    from compris.inbox.actions import merge_cases
+
+    with frozen(MONDAY) as clock:
+        customer_writes(world, "My bag is lost", kind="dm")
+        first = only_case(world)
+        set_status(world, first, "closed")
+        clock.advance(minutes=30)
+        customer_writes(world, "Still no bag", kind="dm")
+        with world.runtime.db.transaction() as s:
+            ids = sorted(s.scalars(select(Case.id).where(Case.workspace_id == world.workspace_id)))
+        catch_up(world)
+        with world.runtime.db.transaction() as s:
+            before = queries.volume(s, world.workspace_id, period(DAY))
+        clock.advance(minutes=5)
+        with world.runtime.db.transaction() as s:
+            actor = s.get(User, world.agent.id)
+            source, target = s.get(Case, ids[-1]), s.get(Case, ids[0])
+            assert actor is not None and source is not None and target is not None
+            merge_cases(s, world.runtime.publisher, actor=actor, source=source, target=target)
+        clock.advance(minutes=5)
+        reply(world, ids[0], "Found it")
+        world.run_jobs()
+    catch_up(world)
+    kept = snapshot(world)
+    with world.runtime.db.transaction() as s:
+        vol = queries.volume(s, world.workspace_id, period(DAY))
+        rate = queries.response_rate(s, world.workspace_id, period(DAY))
+        new_cases = queries.cases_behind(s, world.workspace_id, period(DAY), Measure.NEW_CASES)
+    assert len(ids) == 2  # the second message opened a case of its own (the first was closed), now folded in
+    assert (before.messages, before.new_cases) == (2, 2)
+    assert (vol.messages, vol.new_cases) == (2, 1)
+    assert new_cases.case_ids == [ids[0]]
+    assert (rate.needing, rate.responded) == (2, 2)  # the reply after the merge answers both messages
+    rebuild(world)
+    assert snapshot(world) == kept

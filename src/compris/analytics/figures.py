@@ -9,6 +9,7 @@ from enum import StrEnum
 from typing import Literal
 
 from compris.analytics.buckets import HistogramBin
+from compris.kit.errors import Invalid
 
 Clock = Literal["calendar", "business"]
 CLOCKS: tuple[Clock, ...] = ("calendar", "business")
@@ -37,12 +38,13 @@ class Filters:
     clock: Clock = "calendar"
 
     def __post_init__(self) -> None:
+        """Bad input is :class:`compris.kit.errors.Invalid` (a clear 4xx at the edge, in the user's language)."""
         if self.end < self.start:
-            raise ValueError("the period ends before it starts")
+            raise Invalid.of("The period ends before it starts.")
         if self.days > MAX_DAYS:
-            raise ValueError(f"a period covers at most {MAX_DAYS} days")
+            raise Invalid.of("A period covers at most %(days)s days.", days=MAX_DAYS)
         if self.clock not in CLOCKS:
-            raise ValueError("clock is calendar or business")
+            raise Invalid.of("The clock is calendar or business.")
 
     @property
     def days(self) -> int:

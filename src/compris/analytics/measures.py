@@ -25,6 +25,7 @@ from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -275,6 +276,13 @@ def _int(value: str | int | None) -> int | None:
     return int(value) if value is not None else None
 
 
+@lru_cache(maxsize=1 << 16)
+def _local(tz: ZoneInfo, minute: int) -> tuple[date, int]:
+    """The local day and hour of a UTC minute (offsets change on whole minutes only)."""
+    loc = datetime.fromtimestamp(minute * 60, tz)
+    return loc.date(), loc.hour
+
+
 class _Builder:
     def __init__(self, history: CaseHistory, ctx: Context) -> None:
         self.h = history
@@ -286,8 +294,7 @@ class _Builder:
         self.last_resolution: datetime | None = None
 
     def local(self, at: datetime) -> tuple[date, int]:
-        loc = at.astimezone(self.ctx.tz)
-        return loc.date(), loc.hour
+        return _local(self.ctx.tz, int(at.timestamp()) // 60)
 
     def add(self, at: datetime, metric: str, *, value: float | None = None, **dims: Any) -> None:
         """Count one fact of ``metric`` at ``at`` (a duration or a score in ``value``) with its dimensions:

@@ -47,7 +47,7 @@ from compris.analytics.figures import (
     Slice,
     Volume,
 )
-from compris.analytics.rollups import workspace_zone
+from compris.analytics.rollups import UNSLICED, slice_value, workspace_zone
 from compris.kit.errors import Invalid
 from compris.models import (
     ACTIVE_STATUSES,
@@ -56,6 +56,7 @@ from compris.models import (
     AnalyticsCase,
     AnalyticsDaily,
     AnalyticsHourly,
+    AnalyticsSlice,
     Case,
     CaseStatus,
     ChannelAccount,
@@ -111,9 +112,22 @@ __all__ = [
     "zone",
 ]
 
-# --- helpers --------------------------------------------------------------------------------------------------------
+# --- reading the rollups ---------------------------------------------------------------------------------------------
 
 Rollup = type[AnalyticsDaily] | type[AnalyticsHourly]
+#: the filters that are rollup dimensions, and the name of that dimension in the slices
+FILTER_DIMS: dict[str, str] = {"network": "network", "channel_account_id": "account", "team_id": "team",
+                               "agent_id": "agent", "intent": "intent", "language": "language",
+                               "sentiment": "sentiment", "visibility": "visibility"}
+#: a dimension's column in the cubes
+CUBE_COLUMN: dict[str, str] = {"network": "network", "account": "channel_account_id", "team": "team_id",
+                               "agent": "agent_id", "intent": "intent", "language": "language",
+                               "sentiment": "sentiment", "visibility": "visibility", "topic": "topic"}
+#: dimensions a slice exists for, per metric (the volume has three more)
+_ALWAYS_SLICED = frozenset({"network", "account", "team", "agent", "intent", "language"})
+_VOLUME_SLICED = frozenset({"visibility", "sentiment", "topic"})
+#: tests set this to read the cubes only (the slices must give the same answers)
+FORCE_CUBES = False
 
 
 def zone(session: Session, workspace_id: int) -> ZoneInfo:
@@ -121,67 +135,99 @@ def zone(session: Session, workspace_id: int) -> ZoneInfo:
 
 
 def utc_range(filters: Filters, tz: ZoneInfo) -> tuple[datetime, datetime]:
-    """The period as UTC instants ``[start, end)``: from the first day's local midnight to the day after the last."""
+    """The period as UTC instants ``[start, end)``: from the first day's midnight to the day after the last."""
     start = datetime.combine(filters.start, time(0), tzinfo=tz).astimezone(UTC)
     end = datetime.combine(filters.end + timedelta(days=1), time(0), tzinfo=tz).astimezone(UTC)
     return start, end
 
 
-def _where(model: Rollup, workspace_id: int, filters: Filters, metrics: Sequence[str]) -> list[ColumnElement[bool]]:
+def _active(filters: Filters) -> list[tuple[str, str]]:
+    return [(dim, slice_value(getattr(filters, name))) for name, dim in FILTER_DIMS.items()
+            if getattr(filters, name) is not None]
+
+
+def _cube_where(model: Rollup, workspace_id: int, filters: Filters,
+                metrics: Sequence[str]) -> list[ColumnElement[bool]]:
     conditions: list[ColumnElement[bool]] = [
         model.workspace_id == workspace_id,
         model.metric.in_(list(metrics)) if len(metrics) != 1 else model.metric == metrics[0],
         model.day >= filters.start, model.day <= filters.end,
     ]
-    for name, column in (("network", model.network), ("channel_account_id", model.channel_account_id),
-                         ("team_id", model.team_id), ("agent_id", model.agent_id), ("intent", model.intent),
-                         ("language", model.language), ("sentiment", model.sentiment),
-                         ("visibility", model.visibility)):
+    for name, dim in FILTER_DIMS.items():
         value = getattr(filters, name)
         if value is not None:
-            conditions.append(column == value)
+            conditions.append(getattr(model, CUBE_COLUMN[dim]) == value)
     return conditions
+
+
+def grouped(session: Session, workspace_id: int, filters: Filters, metrics: Sequence[str],
+            by: Sequence[str], *, hourly: bool = False) -> list[tuple[Any, ...]]:
+    """``sum(n)``, ``sum(total)`` of ``metrics`` under ``filters``, grouped by ``by`` — among ``metric``, ``day``,
+    ``hour`` (local; ``hourly`` only), ``bucket``, ``policy`` and at most one dimension (``network``, ``account``,
+    ``team``, ``agent``, ``intent``, ``language``, ``sentiment``, ``visibility``, ``topic``). Each row: the values of
+    ``by`` (a dimension's as text, ``""`` for none), then n and total.
+
+    With at most one filter or dimension in all, it reads the slices (a few rows per day); otherwise the cube
+    with every dimension (``analytics_daily``, or ``analytics_hourly`` for hours)."""
+    active = _active(filters)
+    dims = [b for b in by if b in CUBE_COLUMN]
+    wanted = [d for d, _v in active] + dims
+    sliced = _ALWAYS_SLICED | (_VOLUME_SLICED if set(metrics) <= {measures.MSG_IN} else frozenset())
+    if not FORCE_CUBES and len(wanted) <= 1 and all(d in sliced for d in wanted) and not UNSLICED & set(metrics):
+        s = AnalyticsSlice
+        dim, value = (active[0] if active else (dims[0], None) if dims else ("", ""))
+        columns: dict[str, Any] = {"metric": s.metric, "day": s.day, "hour": s.hour, "bucket": s.bucket,
+                                   "policy": s.policy_id, **({dims[0]: s.value} if dims else {})}
+        conditions: list[ColumnElement[bool]] = [
+            s.workspace_id == workspace_id,
+            s.metric.in_(list(metrics)) if len(metrics) != 1 else s.metric == metrics[0],
+            s.dim == dim, s.day >= filters.start, s.day <= filters.end]
+        if value is not None:
+            conditions.append(s.value == value)
+        if hourly:
+            conditions.append(s.hour >= 0)
+        group = [columns[b] for b in by]
+        rows = session.execute(select(*group, func.sum(s.n), func.sum(s.total)).where(*conditions).group_by(*group))
+        return [(*r[:-2], int(r[-2] or 0), float(r[-1] or 0.0)) for r in rows]
+    model: Rollup = AnalyticsHourly if hourly else AnalyticsDaily
+    columns = {"metric": model.metric, "day": model.day, "bucket": model.bucket, "policy": model.policy_id,
+               **{d: getattr(model, CUBE_COLUMN[d]) for d in dims}}
+    if hourly:
+        columns["hour"] = AnalyticsHourly.hour
+    group = [columns[b] for b in by]
+    rows = session.execute(select(*group, func.sum(model.n), func.sum(model.total))
+                           .where(*_cube_where(model, workspace_id, filters, metrics)).group_by(*group))
+    out = []
+    for r in rows:
+        values = [slice_value(v) if b in CUBE_COLUMN else v for b, v in zip(by, r[:-2], strict=True)]
+        out.append((*values, int(r[-2] or 0), float(r[-1] or 0.0)))
+    return out
 
 
 def _sums(session: Session, workspace_id: int, filters: Filters,
           metrics: Sequence[str]) -> dict[str, tuple[int, float]]:
-    rows = session.execute(
-        select(AnalyticsDaily.metric, func.sum(AnalyticsDaily.n), func.sum(AnalyticsDaily.total))
-        .where(*_where(AnalyticsDaily, workspace_id, filters, metrics)).group_by(AnalyticsDaily.metric))
-    found = {str(m): (int(n or 0), float(t or 0.0)) for m, n, t in rows}
+    found = {str(m): (n, t) for m, n, t in grouped(session, workspace_id, filters, metrics, ("metric",))}
     return {m: found.get(m, (0, 0.0)) for m in metrics}
 
 
 def _histograms(session: Session, workspace_id: int, filters: Filters,
                 metrics: Sequence[str]) -> dict[str, tuple[dict[int, int], float]]:
     """``metric -> ({bucket: count}, total seconds)``."""
-    out: dict[str, tuple[dict[int, int], float]] = {m: ({}, 0.0) for m in metrics}
+    counts: dict[str, dict[int, int]] = {m: {} for m in metrics}
     totals: dict[str, float] = defaultdict(float)
-    for metric, bucket, n, total in session.execute(
-        select(AnalyticsDaily.metric, AnalyticsDaily.bucket, func.sum(AnalyticsDaily.n), func.sum(AnalyticsDaily.total))
-        .where(*_where(AnalyticsDaily, workspace_id, filters, metrics))
-        .group_by(AnalyticsDaily.metric, AnalyticsDaily.bucket)
-    ):
-        if int(n or 0):
-            out[str(metric)][0][int(bucket)] = int(n)
-        totals[str(metric)] += float(total or 0.0)
-    return {m: (counts, totals[m]) for m, (counts, _t) in out.items()}
+    for metric, bucket, n, total in grouped(session, workspace_id, filters, metrics, ("metric", "bucket")):
+        if n:
+            counts[str(metric)][int(bucket)] = counts[str(metric)].get(int(bucket), 0) + n
+        totals[str(metric)] += total
+    return {m: (counts[m], totals[m]) for m in metrics}
 
 
 def distribution(counts: dict[int, int], total_s: float) -> Distribution:
-    """A :class:`Distribution` from bucket counts (the histogram lists every bucket from the first to the last
-    non-empty one)."""
+    """A :class:`Distribution` from bucket counts (the histogram lists every bucket up to the last non-empty one)."""
     count = sum(counts.values())
     if not count:
         return Distribution(0, None, None, None, [])
-    low, high = min(counts), max(counts)
-    bins = []
-    for index in range(0, high + 1):
-        lo, hi = buckets.bucket_bounds(index)
-        if index >= low or index == 0:
-            bins.append(HistogramBin(lo, hi, counts.get(index, 0)))
-        else:
-            bins.append(HistogramBin(lo, hi, 0))
+    bins = [HistogramBin(*buckets.bucket_bounds(index), counts.get(index, 0)) for index in range(max(counts) + 1)]
     return Distribution(count, _round(buckets.percentile(counts, 0.5)), _round(buckets.percentile(counts, 0.9)),
                         round(total_s / count, 1), bins)
 
@@ -224,53 +270,46 @@ def _slices(counter: dict[str, int], labels: dict[str, str] | None = None) -> li
 
 # --- figures -------------------------------------------------------------------------------------------------------
 
+VOLUME_BREAKDOWNS = ("network", "account", "visibility", "intent", "sentiment", "language", "topic")
+
 
 def volume(session: Session, workspace_id: int, filters: Filters) -> Volume:
     """Customer messages and new cases, by network, account, visibility, intent, sentiment, language, topic and hour
     of day, with their trends (per day; per hour for a period of two days or less)."""
     tz = zone(session, workspace_id)
     sums = _sums(session, workspace_id, filters, (measures.MSG_IN, measures.CASE_NEW))
-    d = AnalyticsDaily
-    groups: dict[str, dict[str, int]] = {k: defaultdict(int) for k in (
-        "network", "account", "visibility", "intent", "sentiment", "language", "topic")}
-    for network, account, visibility, intent, sentiment, language, topic, n in session.execute(
-        select(d.network, d.channel_account_id, d.visibility, d.intent, d.sentiment, d.language, d.topic,
-               func.sum(d.n))
-        .where(*_where(d, workspace_id, filters, (measures.MSG_IN,)))
-        .group_by(d.network, d.channel_account_id, d.visibility, d.intent, d.sentiment, d.language, d.topic)
-    ):
-        n = int(n or 0)
-        for name, value in (("network", network), ("account", str(account or "")), ("visibility", visibility),
-                            ("intent", intent), ("sentiment", sentiment), ("language", language), ("topic", topic)):
-            groups[name][value or ""] += n
+    groups: dict[str, dict[str, int]] = {k: defaultdict(int) for k in VOLUME_BREAKDOWNS}
+    if (_active(filters) and not FORCE_CUBES) or FORCE_CUBES:  # one pass over the cube rather than one per breakdown
+        d = AnalyticsDaily
+        columns = [getattr(d, CUBE_COLUMN[b]) for b in VOLUME_BREAKDOWNS]
+        for row in session.execute(select(*columns, func.sum(d.n))
+                                   .where(*_cube_where(d, workspace_id, filters, (measures.MSG_IN,)))
+                                   .group_by(*columns)):
+            for name, value in zip(VOLUME_BREAKDOWNS, row[:-1], strict=True):
+                groups[name][slice_value(value)] += int(row[-1] or 0)
+    else:
+        for name in VOLUME_BREAKDOWNS:
+            for value, n, _t in grouped(session, workspace_id, filters, (measures.MSG_IN,), (name,)):
+                groups[name][str(value)] += n
     accounts = _labels(session, workspace_id, "account", (int(k) for k in groups["account"] if k))
-    h = AnalyticsHourly
-    by_hour = {str(hour): 0 for hour in range(24)}
-    for hour, n in session.execute(
-        select(h.hour, func.sum(h.n)).where(*_where(h, workspace_id, filters, (measures.MSG_IN,))).group_by(h.hour)
-    ):
-        by_hour[str(hour)] = int(n or 0)
+    by_hour = {hour: 0 for hour in range(24)}
+    for hour, n, _t in grouped(session, workspace_id, filters, (measures.MSG_IN,), ("hour",), hourly=True):
+        by_hour[int(hour)] += n
     trend: dict[str, dict[datetime, int]] = {measures.MSG_IN: {}, measures.CASE_NEW: {}}
+    metrics = (measures.MSG_IN, measures.CASE_NEW)
     if filters.days <= 2:
         for day in _days(filters):
             for hour in range(24):
                 at = _day_start(day, tz).replace(hour=hour)
                 trend[measures.MSG_IN][at] = trend[measures.CASE_NEW][at] = 0
-        for metric, day, hour, n in session.execute(
-            select(h.metric, h.day, h.hour, func.sum(h.n))
-            .where(*_where(h, workspace_id, filters, (measures.MSG_IN, measures.CASE_NEW)))
-            .group_by(h.metric, h.day, h.hour)
-        ):
-            trend[str(metric)][_day_start(day, tz).replace(hour=int(hour))] = int(n or 0)
+        for metric, day, hour, n, _t in grouped(session, workspace_id, filters, metrics, ("metric", "day", "hour"),
+                                                hourly=True):
+            trend[str(metric)][_day_start(day, tz).replace(hour=int(hour))] = n
     else:
         for day in _days(filters):
             trend[measures.MSG_IN][_day_start(day, tz)] = trend[measures.CASE_NEW][_day_start(day, tz)] = 0
-        for metric, day, n in session.execute(
-            select(d.metric, d.day, func.sum(d.n))
-            .where(*_where(d, workspace_id, filters, (measures.MSG_IN, measures.CASE_NEW)))
-            .group_by(d.metric, d.day)
-        ):
-            trend[str(metric)][_day_start(day, tz)] = int(n or 0)
+        for metric, day, n, _t in grouped(session, workspace_id, filters, metrics, ("metric", "day")):
+            trend[str(metric)][_day_start(day, tz)] = n
     return Volume(
         messages=sums[measures.MSG_IN][0], new_cases=sums[measures.CASE_NEW][0],
         by_network=_slices(groups["network"]),
@@ -278,7 +317,7 @@ def volume(session: Session, workspace_id: int, filters: Filters) -> Volume:
         by_visibility=_slices(groups["visibility"]), by_intent=_slices(groups["intent"]),
         by_sentiment=_slices(groups["sentiment"]), by_language=_slices(groups["language"]),
         by_topic=_slices(groups["topic"]),
-        by_hour=[Slice(str(hour), f"{hour:02d}", by_hour[str(hour)]) for hour in range(24)],
+        by_hour=[Slice(str(hour), f"{hour:02d}", by_hour[hour]) for hour in range(24)],
         trend_messages=[Point(at, float(v)) for at, v in sorted(trend[measures.MSG_IN].items())],
         trend_cases=[Point(at, float(v)) for at, v in sorted(trend[measures.CASE_NEW].items())],
     )
@@ -289,7 +328,7 @@ def response_rate(session: Session, workspace_id: int, filters: Filters, *,
     """Share of the customer messages needing a response that got one, and within ``target_s`` (exact for the
     default target and the round targets of ``buckets.ROUND_TARGETS``; else counted up to the boundary below)."""
     if target_s <= 0:
-        raise Invalid("the target must be positive")
+        raise Invalid.of("The target must be positive.")
     tz = zone(session, workspace_id)
     sums = _sums(session, workspace_id, filters, (measures.NEEDS, measures.RESPONDED, measures.IN_TARGET))
     if target_s == DEFAULT_TARGET_S:
@@ -297,13 +336,10 @@ def response_rate(session: Session, workspace_id: int, filters: Filters, *,
     else:
         counts, _total = _histograms(session, workspace_id, filters, (measures.MSG_RT,))[measures.MSG_RT]
         within, _all = buckets.share_within(counts, target_s)
-    d = AnalyticsDaily
     per_day: dict[date, list[int]] = {day: [0, 0] for day in _days(filters)}
-    for metric, day, n in session.execute(
-        select(d.metric, d.day, func.sum(d.n))
-        .where(*_where(d, workspace_id, filters, (measures.NEEDS, measures.RESPONDED))).group_by(d.metric, d.day)
-    ):
-        per_day.setdefault(day, [0, 0])[0 if metric == measures.NEEDS else 1] = int(n or 0)
+    for metric, day, n, _t in grouped(session, workspace_id, filters, (measures.NEEDS, measures.RESPONDED),
+                                      ("metric", "day")):
+        per_day.setdefault(day, [0, 0])[0 if metric == measures.NEEDS else 1] = n
     trend = [Point(_day_start(day, tz), _percent(v[1], v[0])) for day, v in sorted(per_day.items())]
     return ResponseRate(sums[measures.NEEDS][0], sums[measures.RESPONDED][0], within, target_s, trend)
 
@@ -314,14 +350,10 @@ def response_times(session: Session, workspace_id: int, filters: Filters) -> Res
     names = {base: measures.duration_metric(base, filters.clock) for base in (measures.FRT, measures.NRT,
                                                                                measures.RES)}
     found = _histograms(session, workspace_id, filters, list(names.values()))
-    d = AnalyticsDaily
     per_day: dict[str, dict[date, dict[int, int]]] = {names[measures.FRT]: {}, names[measures.RES]: {}}
-    for metric, day, bucket, n in session.execute(
-        select(d.metric, d.day, d.bucket, func.sum(d.n))
-        .where(*_where(d, workspace_id, filters, (names[measures.FRT], names[measures.RES])))
-        .group_by(d.metric, d.day, d.bucket)
-    ):
-        per_day[str(metric)].setdefault(day, {})[int(bucket)] = int(n or 0)
+    for metric, day, bucket, n, _t in grouped(session, workspace_id, filters,
+                                              (names[measures.FRT], names[measures.RES]), ("metric", "day", "bucket")):
+        per_day[str(metric)].setdefault(day, {})[int(bucket)] = n
 
     def trend(metric: str) -> list[Point]:
         return [Point(_day_start(day, tz), _round(buckets.percentile(per_day[metric].get(day, {}), 0.5)))
@@ -340,17 +372,14 @@ def sla(session: Session, workspace_id: int, filters: Filters) -> Sla:
     """SLA attainment per metric and policy (met / (met + breached)), and the breaches."""
     tz = zone(session, workspace_id)
     metrics = [f"{kind}:{m}" for kind in (measures.SLA_MET, measures.SLA_BREACH) for m in measures.SLA_METRICS]
-    d = AnalyticsDaily
     cells: dict[tuple[str, int], list[int]] = defaultdict(lambda: [0, 0])
     breaches_per_day: dict[date, int] = {day: 0 for day in _days(filters)}
-    for metric, policy_id, day, n in session.execute(
-        select(d.metric, d.policy_id, d.day, func.sum(d.n)).where(*_where(d, workspace_id, filters, metrics))
-        .group_by(d.metric, d.policy_id, d.day)
-    ):
+    for metric, policy_id, day, n, _t in grouped(session, workspace_id, filters, metrics,
+                                                 ("metric", "policy", "day")):
         kind, sla_metric = str(metric).split(":", 1)
-        cells[(sla_metric, int(policy_id))][0 if kind == measures.SLA_MET else 1] += int(n or 0)
+        cells[(sla_metric, int(policy_id))][0 if kind == measures.SLA_MET else 1] += n
         if kind == measures.SLA_BREACH:
-            breaches_per_day[day] = breaches_per_day.get(day, 0) + int(n or 0)
+            breaches_per_day[day] = breaches_per_day.get(day, 0) + n
     names = {int(i): str(n) for i, n in session.execute(
         select(SlaPolicy.id, SlaPolicy.name).where(SlaPolicy.workspace_id == workspace_id))}
     order = {m: i for i, m in enumerate(measures.SLA_METRICS)}
@@ -365,14 +394,10 @@ def csat(session: Session, workspace_id: int, filters: Filters) -> Csat:
     tz = zone(session, workspace_id)
     names = (measures.CSAT_SENT, measures.CSAT_ANSWERED, measures.CSAT_SATISFIED)
     sums = _sums(session, workspace_id, filters, names)
-    d = AnalyticsDaily
     per_day: dict[date, list[int]] = {day: [0, 0] for day in _days(filters)}
-    for metric, day, n in session.execute(
-        select(d.metric, d.day, func.sum(d.n))
-        .where(*_where(d, workspace_id, filters, (measures.CSAT_ANSWERED, measures.CSAT_SATISFIED)))
-        .group_by(d.metric, d.day)
-    ):
-        per_day.setdefault(day, [0, 0])[0 if metric == measures.CSAT_ANSWERED else 1] = int(n or 0)
+    for metric, day, n, _t in grouped(session, workspace_id, filters,
+                                      (measures.CSAT_ANSWERED, measures.CSAT_SATISFIED), ("metric", "day")):
+        per_day.setdefault(day, [0, 0])[0 if metric == measures.CSAT_ANSWERED else 1] = n
     return Csat(sums[measures.CSAT_SENT][0], sums[measures.CSAT_ANSWERED][0], sums[measures.CSAT_SATISFIED][0],
                 round(sums[measures.CSAT_ANSWERED][1]),
                 [Point(_day_start(day, tz), _percent(v[1], v[0])) for day, v in sorted(per_day.items())])
@@ -439,22 +464,20 @@ def agents(session: Session, workspace_id: int, filters: Filters) -> Agents:
     tz = zone(session, workspace_id)
     frt = measures.duration_metric(measures.FRT, "calendar")
     metrics = (measures.REPLY, measures.RESOLVED, measures.HANDLE, frt)
-    d = AnalyticsDaily
     per: dict[str, dict[int, dict[str, Any]]] = {"agent": {}, "team": {}}
-    for metric, agent_id, team_id, bucket, n, total in session.execute(
-        select(d.metric, d.agent_id, d.team_id, d.bucket, func.sum(d.n), func.sum(d.total))
-        .where(*_where(d, workspace_id, filters, metrics)).group_by(d.metric, d.agent_id, d.team_id, d.bucket)
-    ):
-        for kind, key in (("agent", int(agent_id)), ("team", int(team_id))):
-            row = per[kind].setdefault(key, {"reply": 0, "resolved": 0, "handle": 0.0, "frt": defaultdict(int)})
+    for kind in ("agent", "team"):
+        for metric, key, bucket, n, total in grouped(session, workspace_id, filters, metrics,
+                                                     ("metric", kind, "bucket")):
+            row = per[kind].setdefault(int(key or 0), {"reply": 0, "resolved": 0, "handle": 0.0,
+                                                       "frt": defaultdict(int)})
             if metric == measures.REPLY:
-                row["reply"] += int(n or 0)
+                row["reply"] += n
             elif metric == measures.RESOLVED:
-                row["resolved"] += int(n or 0)
+                row["resolved"] += n
             elif metric == measures.HANDLE:
-                row["handle"] += float(total or 0.0)
+                row["handle"] += total
             else:
-                row["frt"][int(bucket)] += int(n or 0)
+                row["frt"][int(bucket)] += n
     start, end = utc_range(filters, tz)
     online_agents: dict[int, float] = {}
     online_query = (
@@ -562,13 +585,10 @@ def escalations(session: Session, workspace_id: int, filters: Filters) -> Escala
 
 def heatmap(session: Session, workspace_id: int, filters: Filters) -> Heatmap:
     """Customer messages per weekday × hour of the workspace's time zone."""
-    h = AnalyticsHourly
     cells = [[0] * 24 for _ in range(7)]
-    for weekday, hour, n in session.execute(
-        select(h.weekday, h.hour, func.sum(h.n)).where(*_where(h, workspace_id, filters, (measures.MSG_IN,)))
-        .group_by(h.weekday, h.hour)
-    ):
-        cells[int(weekday)][int(hour)] = int(n or 0)
+    for day, hour, n, _t in grouped(session, workspace_id, filters, (measures.MSG_IN,), ("day", "hour"),
+                                    hourly=True):
+        cells[day.weekday()][int(hour)] += n
     return Heatmap(cells)
 
 
@@ -600,9 +620,9 @@ def cases_behind(session: Session, workspace_id: int, filters: Filters, measure:
     try:
         measure = Measure(measure)
     except ValueError:
-        raise Invalid(f"unknown measure {measure!r}") from None
+        raise Invalid.of("Unknown figure: %(measure)s.", measure=str(measure)) from None
     if page < 1 or not 1 <= per_page <= MAX_PER_PAGE:
-        raise Invalid(f"page from 1, per_page from 1 to {MAX_PER_PAGE}")
+        raise Invalid.of("Pages start at 1, with 1 to %(max)s cases a page.", max=MAX_PER_PAGE)
     if measure in (Measure.BACKLOG, Measure.UNASSIGNED):
         conditions = [*_case_filters(workspace_id, filters),
                       Case.status.in_([s.value for s in ACTIVE_STATUSES])]

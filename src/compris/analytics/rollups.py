@@ -36,6 +36,7 @@ from compris.models import (
     AnalyticsDaily,
     AnalyticsDirty,
     AnalyticsHourly,
+    AnalyticsSlice,
     Case,
     CaseEvent,
     ChannelAccount,
@@ -53,6 +54,8 @@ from compris.sla.policy import Metric
 from compris.surveys import parsing
 
 BATCH = 500
+#: a rebuild's batches are larger: its cases come in the order they opened, so their facts share days and cells
+REBUILD_BATCH = 2000
 ASSIGN_KINDS = (case_timeline.EventKind.ASSIGNED.value, case_timeline.EventKind.UNASSIGNED.value)
 TEAM_KINDS = (case_timeline.EventKind.ROUTED.value, case_timeline.EventKind.TRANSFERRED.value)
 STATUS_KINDS = tuple(k.value for k in case_timeline.STATUS_KINDS)
@@ -69,11 +72,23 @@ def workspace_zone(name: str | None) -> ZoneInfo:
 # --- marking ----------------------------------------------------------------------------------------------------
 
 
+_MARKED = "compris.analytics.marked"
+
+
 def mark_dirty(session: Session, workspace_id: int, case_ids: Iterable[int]) -> None:
-    """Ask for these cases to be recomputed (a plain insert: cheap, never blocks)."""
-    rows = [{"workspace_id": workspace_id, "case_id": int(c), "marked_at": now()} for c in set(case_ids)]
-    if rows:
-        session.execute(AnalyticsDirty.__table__.insert(), rows)  # type: ignore[attr-defined]
+    """Ask for these cases to be recomputed (a plain insert: cheap, never blocks), once per case and transaction
+    (the inbound job emits several events about one case; a savepoint keeps its own marks, as it may roll back)."""
+    transaction = session.get_nested_transaction() or session.get_transaction()
+    marked: tuple[object, set[int]] | None = session.info.get(_MARKED)
+    if marked is None or marked[0] is not transaction:
+        marked = (transaction, set())
+        session.info[_MARKED] = marked
+    new = {int(c) for c in case_ids} - marked[1]
+    if not new:
+        return
+    marked[1].update(new)
+    rows = [{"workspace_id": workspace_id, "case_id": c, "marked_at": now()} for c in sorted(new)]
+    session.execute(AnalyticsDirty.__table__.insert(), rows)  # type: ignore[attr-defined]
 
 
 # --- loading ------------------------------------------------------------------------------------------------------
@@ -227,19 +242,56 @@ def _row(workspace_id: int, key: Key, n: float, total: float, hourly: bool) -> d
     return row
 
 
+#: the dimensions a slice is cut by (every fact), and those of the volume only (customer messages)
+SLICE_DIMS = ("network", "account", "team", "agent", "intent", "language")
+VOLUME_SLICE_DIMS = ("visibility", "sentiment", "topic")
+_KEY_INDEX = {name: i for i, name in enumerate(measures.KEY_FIELDS)}
+_SLICE_FIELD = {"network": "network", "account": "channel_account_id", "team": "team_id", "agent": "agent_id",
+                "intent": "intent", "language": "language", "visibility": "visibility", "sentiment": "sentiment",
+                "topic": "topic"}
+
+
+def slice_value(value: object) -> str:
+    """A dimension's value as a slice stores it: ids as text, none as ``""``."""
+    if value is None or value == 0 or value == "":
+        return ""
+    return str(value)
+
+
+#: metrics kept in the cubes only (one row per customer message: read rarely, for a target that is not the default)
+UNSLICED = frozenset({measures.MSG_RT})
+
+
+def _slices(key: Key) -> list[tuple[str, str]]:
+    metric = key[_KEY_INDEX["metric"]]
+    if metric in UNSLICED:
+        return []
+    dims = SLICE_DIMS + (VOLUME_SLICE_DIMS if metric == measures.MSG_IN else ())
+    return [("", "")] + [(d, slice_value(key[_KEY_INDEX[_SLICE_FIELD[d]]])) for d in dims]
+
+
 def apply_delta(session: Session, workspace_id: int, delta: dict[Key, list[float]]) -> None:
-    """Add ``delta`` to the rollups (upserts in key order)."""
+    """Add ``delta`` to the rollups: the daily cube, the hourly cube (volume) and the slices (upserts in key
+    order)."""
     if not delta:
         return
     daily: dict[Key, list[float]] = defaultdict(lambda: [0.0, 0.0])
     hourly: list[tuple[Key, list[float]]] = []
+    slices: dict[tuple[str, str, str, str, int, int, int], list[float]] = defaultdict(lambda: [0.0, 0.0])
     for key, (n, total) in delta.items():
+        metric = key[12]
         day_key: Key = (key[0], 0, *key[2:])  # type: ignore[assignment]
         cell = daily[day_key]
         cell[0] += n
         cell[1] += total
-        if key[12] in measures.HOURLY_METRICS:
+        is_hourly = metric in measures.HOURLY_METRICS
+        if is_hourly:
             hourly.append((key, [n, total]))
+        hour = key[1] if is_hourly else -1
+        for dim, value in _slices(key):
+            s_cell = slices[(metric, dim, value, key[0], hour, key[11], key[13])]
+            s_cell[0] += n
+            s_cell[1] += total
     insert = _insert(session)
     for model, cells, is_hourly in ((AnalyticsDaily, sorted(daily.items()), False),
                                     (AnalyticsHourly, sorted(hourly), True)):
@@ -251,6 +303,16 @@ def apply_delta(session: Session, workspace_id: int, delta: dict[Key, list[float
         elements = ["workspace_id", "metric", "day", *(["hour"] if is_hourly else []), *DIMENSIONS, "bucket"]
         stmt = stmt.on_conflict_do_update(index_elements=elements, set_={
             "n": table.c.n + stmt.excluded.n, "total": table.c.total + stmt.excluded.total})
+        session.execute(stmt, rows)
+    rows = [{"workspace_id": workspace_id, "metric": m, "dim": d, "value": v[:64], "day": date.fromisoformat(day),
+             "hour": hour, "policy_id": policy, "bucket": bucket, "n": int(c[0]), "total": float(c[1])}
+            for (m, d, v, day, hour, policy, bucket), c in sorted(slices.items()) if c[0] or c[1]]
+    if rows:
+        table = AnalyticsSlice.__table__  # type: ignore[assignment]
+        stmt = insert(table)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["workspace_id", "metric", "dim", "value", "day", "hour", "policy_id", "bucket"],
+            set_={"n": table.c.n + stmt.excluded.n, "total": table.c.total + stmt.excluded.total})
         session.execute(stmt, rows)
 
 
@@ -301,6 +363,47 @@ def recompute(session: Session, case_ids: Iterable[int], loader: Loader | None =
     return len(ids)
 
 
+def compute_fresh(session: Session, case_ids: Iterable[int], loader: Loader | None = None) -> int:
+    """:func:`recompute` for cases with no stored contribution (a rebuild from scratch): the states are inserted in
+    bulk, and a case the live job counted meanwhile (its state exists) is left as that job left it. Returns how
+    many cases were counted here."""
+    ids = sorted({int(c) for c in case_ids})
+    if not ids:
+        return 0
+    loader = loader or Loader(session)
+    histories = loader.histories(ids)
+    results = {cid: measures.contribution(h, loader.context(h)) for cid, h in histories.items()}
+    rows = [{"workspace_id": histories[cid].workspace_id, "case_id": cid, "entries": r.as_rows(),
+             "computed_at": now(), **vars(r.summary)} for cid, r in sorted(results.items())]
+    if not rows:
+        return 0
+    table: Table = AnalyticsCase.__table__  # type: ignore[assignment]
+    inserted = {int(c) for c in session.scalars(
+        _insert(session)(table).on_conflict_do_nothing(index_elements=["case_id"]).returning(table.c.case_id),
+        rows)} if session.get_bind().dialect.name == "postgresql" else _insert_each(session, table, rows)
+    deltas: dict[int, dict[Key, list[float]]] = defaultdict(dict)
+    for cid in sorted(inserted):
+        target = deltas[histories[cid].workspace_id]
+        for key, value in results[cid].entries.items():
+            cell = target.setdefault(key, [0.0, 0.0])
+            cell[0] += value[0]
+            cell[1] += value[1]
+    for workspace_id, delta in deltas.items():
+        apply_delta(session, workspace_id, delta)
+    return len(inserted)
+
+
+def _insert_each(session: Session, table: Table, rows: list[dict[str, Any]]) -> set[int]:
+    """SQLite: which rows an ``INSERT … ON CONFLICT DO NOTHING`` took (its executemany returns no rows); a single
+    writer holds the database, so the existing states are read first."""
+    existing = set(session.scalars(select(AnalyticsCase.case_id).where(
+        AnalyticsCase.case_id.in_([r["case_id"] for r in rows]))))
+    fresh = [r for r in rows if r["case_id"] not in existing]
+    if fresh:
+        session.execute(table.insert(), fresh)
+    return {int(r["case_id"]) for r in fresh}
+
+
 def _store(state: AnalyticsCase, result: measures.Contribution) -> None:
     state.entries = result.as_rows()
     state.computed_at = now()
@@ -328,23 +431,24 @@ def process_dirty(session: Session, limit: int = BATCH) -> int:
 def cases_to_rebuild(session: Session, workspace_id: int, since: date | None) -> list[int]:
     """Every case of the workspace (``since`` None), else those with a timeline row or a message at or after the
     start of ``since`` in the workspace's time zone (every change to a case writes one)."""
-    if since is None:
-        return list(session.scalars(select(Case.id).where(Case.workspace_id == workspace_id).order_by(Case.id)))
+    if since is None:  # in the order they opened: a batch's facts fall on the same few days and add up in memory
+        return list(session.scalars(select(Case.id).where(Case.workspace_id == workspace_id)
+                                    .order_by(Case.created_at, Case.id)))
     tz = workspace_zone(session.scalar(select(Workspace.timezone).where(Workspace.id == workspace_id)))
     start = datetime.combine(since, time(0), tzinfo=tz).astimezone(UTC)
     ids = set(session.scalars(select(CaseEvent.case_id).distinct().where(
         CaseEvent.workspace_id == workspace_id, CaseEvent.created_at >= start, CaseEvent.case_id.is_not(None))))
     ids |= set(session.scalars(select(Message.case_id).distinct().where(
         Message.workspace_id == workspace_id, Message.created_at >= start)))
-    return sorted(int(c) for c in ids if c is not None)
+    return sorted(int(c) for c in ids if c is not None)  # ids grow with time: nearly the order they opened
 
 
-def rebuild(session: Session, workspace_id: int, since: date | None = None, *, batch: int = BATCH) -> int:
+def rebuild(session: Session, workspace_id: int, since: date | None = None, *, batch: int = REBUILD_BATCH) -> int:
     """Rebuild the workspace's rollups from the raw data. Without ``since``: everything is cleared and every case
     recomputed. With ``since``: the cases changed since that day are recomputed (exact, as each recompute replaces
     the case's whole contribution). Runs in the caller's transaction; returns how many cases were computed."""
     if since is None:
-        for model in (AnalyticsDaily, AnalyticsHourly, AnalyticsCase, AnalyticsDirty):
+        for model in (AnalyticsDaily, AnalyticsHourly, AnalyticsSlice, AnalyticsCase, AnalyticsDirty):
             session.execute(delete(model).where(model.workspace_id == workspace_id))
     ids = cases_to_rebuild(session, workspace_id, since)
     loader = Loader(session)
@@ -355,10 +459,12 @@ def rebuild(session: Session, workspace_id: int, since: date | None = None, *, b
 
 
 def rollup_sums(session: Session, workspace_id: int) -> dict[str, tuple[int, float]]:
-    """``metric -> (n, total)`` over the whole daily rollup (the checks and tests compare these)."""
-    return {str(m): (int(n or 0), round(float(t or 0), 3)) for m, n, t in session.execute(
+    """``metric -> (n, total)`` over the whole daily rollup, metrics that sum to nothing left out (the checks and
+    tests compare these)."""
+    sums = {str(m): (int(n or 0), round(float(t or 0), 3)) for m, n, t in session.execute(
         select(AnalyticsDaily.metric, func.sum(AnalyticsDaily.n), func.sum(AnalyticsDaily.total))
         .where(AnalyticsDaily.workspace_id == workspace_id).group_by(AnalyticsDaily.metric))}
+    return {m: v for m, v in sums.items() if v != (0, 0.0)}
 
 
 # --- time online --------------------------------------------------------------------------------------------------
@@ -381,20 +487,29 @@ def sample_presence(session: Session, at: datetime | None = None) -> int:
     return len(rows)
 
 
-def rebuild_all(db: Database, workspace_id: int, since: date | None = None, *, batch: int = BATCH,
+def rebuild_all(db: Database, workspace_id: int, since: date | None = None, *, batch: int = REBUILD_BATCH,
                 progress: Callable[[int, int], None] | None = None) -> int:
     """:func:`rebuild` for the command line: the clearing in one transaction, then one transaction per batch of
     cases (a rebuild of millions of cases never holds one huge transaction; the rollup job may run meanwhile: each
     recompute replaces a case's whole contribution, whoever does it first). Returns how many cases."""
     with db.transaction() as session:
         if since is None:
-            for model in (AnalyticsDaily, AnalyticsHourly, AnalyticsCase):
+            for model in (AnalyticsDaily, AnalyticsHourly, AnalyticsSlice, AnalyticsCase):
                 session.execute(delete(model).where(model.workspace_id == workspace_id))
         ids = cases_to_rebuild(session, workspace_id, since)
     done = 0
     for i in range(0, len(ids), batch):
         with db.transaction() as session:
-            done += recompute(session, ids[i:i + batch])
+            chunk = ids[i:i + batch]
+            if since is None:  # nothing stored for these cases: no old contribution to read or lock
+                compute_fresh(session, chunk)
+                done += len(chunk)
+            else:
+                done += recompute(session, chunk)
         if progress is not None:
             progress(done, len(ids))
+    with db.transaction() as session:  # cells a recompute brought back to nothing
+        for model in (AnalyticsDaily, AnalyticsHourly, AnalyticsSlice):
+            session.execute(delete(model).where(model.workspace_id == workspace_id, model.n == 0,
+                                                model.total == 0))
     return done

@@ -1,6 +1,13 @@
 """ORM models only: no behaviour beyond columns and constraints."""
 
-from compris.models.analytics import AgentOnline, AnalyticsCase, AnalyticsDaily, AnalyticsDirty, AnalyticsHourly
+from compris.models.analytics import (
+    AgentOnline,
+    AnalyticsCase,
+    AnalyticsDaily,
+    AnalyticsDirty,
+    AnalyticsHourly,
+    AnalyticsSlice,
+)
 from compris.models.base import Base
 from compris.models.business import FINAL_RUN_STATES, BusinessAction, BusinessActionRun, RunState
 from compris.models.channel import ChannelAccount
@@ -61,6 +68,7 @@ __all__ = [
     "AnalyticsDaily",
     "AnalyticsDirty",
     "AnalyticsHourly",
+    "AnalyticsSlice",
     "ApiToken",
     "Base",
     "BulkItem",

@@ -64,6 +64,31 @@ class AnalyticsHourly(_Rollup, Base):
     weekday: Mapped[int] = mapped_column(SmallInteger)  # 0 = Monday, local
 
 
+class AnalyticsSlice(Base):
+    """The same facts as ``analytics_daily``, summed over every dimension but one (``dim``: ``""`` for none, else
+    ``network``, ``account``, ``team``, ``agent``, ``intent``, ``language``, and for the volume ``visibility``,
+    ``sentiment``, ``topic``; ``value`` its value as text): a figure with at most one filter, or broken down by one
+    dimension, reads a few rows per day here. ``hour`` is the local hour for the volume, -1 for the rest."""
+
+    __tablename__ = "analytics_slices"
+    __table_args__ = (
+        UniqueConstraint("workspace_id", "metric", "dim", "value", "day", "hour", "policy_id", "bucket",
+                         name="uq_analytics_slices_key"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer(), "sqlite"), primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    metric: Mapped[str] = mapped_column(String(32))
+    dim: Mapped[str] = mapped_column(String(16))
+    value: Mapped[str] = mapped_column(String(64))
+    day: Mapped[date] = mapped_column(Date)
+    hour: Mapped[int] = mapped_column(SmallInteger, default=-1)
+    policy_id: Mapped[int] = mapped_column(Integer, default=0)
+    bucket: Mapped[int] = mapped_column(SmallInteger, default=-1)
+    n: Mapped[int] = mapped_column(BigInteger, default=0)
+    total: Mapped[float] = mapped_column(Float, default=0.0)
+
+
 class AnalyticsCase(Base):
     """One case's contribution to the rollups (``entries``: what was added for it, so that a recompute subtracts
     exactly that before adding the new one) and what the drill-down filters on. ``case_id`` is not a foreign key:

@@ -175,6 +175,38 @@ def upgrade() -> None:
         ),
     )
     op.create_table(
+        "analytics_slices",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("workspace_id", sa.Integer(), nullable=False),
+        sa.Column("metric", sa.String(length=32), nullable=False),
+        sa.Column("dim", sa.String(length=16), nullable=False),
+        sa.Column("value", sa.String(length=64), nullable=False),
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("hour", sa.SmallInteger(), nullable=False),
+        sa.Column("policy_id", sa.Integer(), nullable=False),
+        sa.Column("bucket", sa.SmallInteger(), nullable=False),
+        sa.Column("n", sa.BigInteger(), nullable=False),
+        sa.Column("total", sa.Float(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["workspace_id"],
+            ["workspaces.id"],
+            name=op.f("fk_analytics_slices_workspace_id_workspaces"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_analytics_slices")),
+        sa.UniqueConstraint(
+            "workspace_id",
+            "metric",
+            "dim",
+            "value",
+            "day",
+            "hour",
+            "policy_id",
+            "bucket",
+            name="uq_analytics_slices_key",
+        ),
+    )
+    op.create_table(
         "analytics_agent_online",
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("workspace_id", sa.Integer(), nullable=False),
@@ -201,6 +233,7 @@ def downgrade() -> None:
         batch_op.drop_index("ix_analytics_agent_online_ws_minute")
 
     op.drop_table("analytics_agent_online")
+    op.drop_table("analytics_slices")
     op.drop_table("analytics_hourly")
     op.drop_table("analytics_dirty")
     op.drop_table("analytics_daily")

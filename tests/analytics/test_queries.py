@@ -1,0 +1,151 @@
+"""The figures' filters and periods, the comparison with the previous period, the drill-down's paging and its
+bad input, SLA and CSAT and escalations from rows as their capabilities leave them, and the rebuild command."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from typer.testing import CliRunner
+
+from compris.analytics import queries
+from compris.analytics.figures import Filters, Measure
+from compris.kit.errors import Invalid
+from compris.models import Escalation, GuardEvent, Partner, SlaBreach, SlaPolicy, Survey, WaitPrediction
+from tests.analytics.helpers import catch_up, event, message, new_case, period, snapshot
+from tests.conftest import World
+
+MONDAY = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+DAY = MONDAY.date()
+
+
+def test_filters_period_and_previous() -> None:
+    f = Filters(start=date(2026, 3, 1), end=date(2026, 3, 31), network="x")
+    prev = f.previous()
+    assert (prev.start, prev.end, prev.network) == (date(2026, 1, 29), date(2026, 2, 28), "x")
+    assert prev.days == f.days == 31
+    with pytest.raises(Invalid):
+        Filters(start=date(2026, 3, 2), end=date(2026, 3, 1))
+    with pytest.raises(Invalid):
+        Filters(start=date(2025, 1, 1), end=date(2026, 3, 1))
+    with pytest.raises(Invalid):
+        Filters(start=date(2026, 3, 1), end=date(2026, 3, 1), clock="wall")  # type: ignore[arg-type]
+
+
+def _history(world: World) -> dict[str, int]:
+    """Two cases over two days: one answered (complaint, French) and breached, surveyed and escalated; one
+    unanswered (question, English)."""
+    ids: dict[str, int] = {}
+    with world.runtime.db.transaction() as s:
+        policy = SlaPolicy(workspace_id=world.workspace_id, name="Standard", first_response_s=3600)
+        partner = Partner(workspace_id=world.workspace_id, name="Hotel", emails=["h@x.test"], reminders={})
+        s.add_all([policy, partner])
+        s.flush()
+        a = new_case(s, world, MONDAY)
+        a.sla_policy_id, a.triage, a.language = policy.id, {"intent": "complaint"}, "fr"
+        message(s, world, a.id, MONDAY, inbound=True, triage={"intent": "complaint"}, language="fr")
+        message(s, world, a.id, MONDAY + timedelta(minutes=90), inbound=False, delivery_state="sent",
+                author_user_id=world.agent.id)
+        s.add(SlaBreach(workspace_id=world.workspace_id, case_id=a.id, metric="first_response", cycle=0,
+                        breached_at=MONDAY + timedelta(hours=1), policy_id=policy.id))
+        event(s, world, a.id, MONDAY + timedelta(hours=2), "resolved", world.agent.id, to_status="resolved")
+        a.status = "resolved"
+        s.add(Survey(workspace_id=world.workspace_id, case_id=a.id, cycle=1, state="answered",
+                     sent_at=MONDAY + timedelta(hours=3), rating=2, score=25, scale="stars5",
+                     channel_account_id=world.account.id, network="sandbox", agent_id=world.agent.id))
+        s.add(Escalation(workspace_id=world.workspace_id, case_id=a.id, partner_id=partner.id, reply_token="t1",
+                         created_at=MONDAY + timedelta(minutes=30), created_by_id=world.agent.id,
+                         answered_at=MONDAY + timedelta(minutes=150), status="answered"))
+        s.add(WaitPrediction(workspace_id=world.workspace_id, case_id=a.id, channel_account_id=world.account.id,
+                             predicted_s=3600, actual_s=5400, created_at=MONDAY))
+        s.add(GuardEvent(workspace_id=world.workspace_id, case_id=a.id, user_id=world.agent.id,
+                         rule="apology_missing", severity="warning", overridden=True, created_at=MONDAY))
+        b = new_case(s, world, MONDAY + timedelta(days=1))
+        b.triage, b.language = {"intent": "question"}, "en"
+        message(s, world, b.id, MONDAY + timedelta(days=1), inbound=True, triage={"intent": "question"},
+                language="en")
+        ids = {"a": a.id, "b": b.id}
+        from compris.analytics.rollups import mark_dirty
+
+        mark_dirty(s, world.workspace_id, ids.values())
+    catch_up(world)
+    return ids
+
+
+def test_figures_from_the_capabilities_rows(world: World) -> None:
+    ids = _history(world)
+    two_days = period(DAY, DAY + timedelta(days=1))
+    with world.runtime.db.transaction() as s:
+        vol = queries.volume(s, world.workspace_id, two_days)
+        french = queries.volume(s, world.workspace_id, period(DAY, DAY + timedelta(days=1), language="fr"))
+        complaints = queries.response_rate(s, world.workspace_id, period(DAY, DAY + timedelta(days=1),
+                                                                         intent="complaint"))
+        rate = queries.response_rate(s, world.workspace_id, two_days)
+        rate_2h = queries.response_rate(s, world.workspace_id, two_days, target_s=7200)
+        sla = queries.sla(s, world.workspace_id, two_days)
+        csat = queries.csat(s, world.workspace_id, two_days)
+        esc = queries.escalations(s, world.workspace_id, two_days)
+        wait = queries.expected_wait(s, world.workspace_id, two_days)
+        guard = queries.guard(s, world.workspace_id, two_days)
+        heat = queries.heatmap(s, world.workspace_id, two_days)
+        backlog = queries.backlog(s, world.workspace_id, two_days)
+        late = queries.cases_behind(s, world.workspace_id, two_days, Measure.LATE)
+        unhappy = queries.cases_behind(s, world.workspace_id, two_days, "dissatisfied")
+    assert (vol.messages, vol.new_cases) == (2, 2)
+    assert len(vol.trend_messages) == 48  # two days: per hour
+    assert [i for i, p in enumerate(vol.trend_messages) if p.value] == [9, 33]
+    assert french.messages == 1 and {x.key for x in french.by_language} == {"fr"}
+    assert (complaints.needing, complaints.responded, complaints.within_target) == (1, 1, 0)
+    assert (rate.needing, rate.responded, rate.rate) == (2, 1, 50.0)
+    assert rate_2h.within_target == 1  # 90 min is within 2 h
+    assert sla.breaches == 1 and sla.attainment("first_response") == 0.0
+    assert [(r.metric, r.policy_name, r.met, r.breached) for r in sla.rows] == [
+        ("first_response", "Standard", 0, 1)]
+    assert (csat.sent, csat.answered, csat.satisfied, csat.csat, csat.average_score) == (1, 1, 0, 0.0, 25.0)
+    assert (esc.created, esc.answered, esc.open_now, esc.partner_response.mean_s) == (1, 1, 1, 7200.0)
+    assert (wait.announced, wait.answered, wait.mean_abs_error_s, wait.within_announced) == (1, 1, 1800.0, 0)
+    assert (guard.findings, guard.overridden, guard.by_rule[0].rule) == (1, 1, "apology_missing")
+    assert heat.cells[0][9] == 1 and heat.cells[1][9] == 1 and heat.max == 1  # Monday and Tuesday, 9 h UTC
+    assert (backlog.open, backlog.new, backlog.unassigned) == (1, 1, 1)
+    assert backlog.oldest_case_id == ids["b"]
+    assert set(late.case_ids) == {ids["a"], ids["b"]}
+    assert unhappy.case_ids == [ids["a"]]
+    with world.runtime.db.transaction() as s:  # the previous period holds nothing
+        assert queries.volume(s, world.workspace_id, two_days.previous()).messages == 0
+
+
+def test_the_drill_down_pages_and_refuses_bad_input(world: World) -> None:
+    _history(world)
+    f = period(DAY, DAY + timedelta(days=1))
+    with world.runtime.db.transaction() as s:
+        first = queries.cases_behind(s, world.workspace_id, f, Measure.NEW_CASES, per_page=1)
+        second = queries.cases_behind(s, world.workspace_id, f, Measure.NEW_CASES, page=2, per_page=1)
+        assert first.total == second.total == 2 and first.pages == 2
+        assert len(set(first.case_ids + second.case_ids)) == 2
+        assert queries.cases_behind(s, world.workspace_id, f, Measure.BACKLOG).total == 1
+        with pytest.raises(Invalid):
+            queries.cases_behind(s, world.workspace_id, f, "everything")
+        with pytest.raises(Invalid):
+            queries.cases_behind(s, world.workspace_id, f, Measure.NEW_CASES, page=0)
+        with pytest.raises(Invalid):
+            queries.response_rate(s, world.workspace_id, f, target_s=0)
+
+
+def test_the_rebuild_command(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    from compris.cli import app
+    from compris.config import get_settings
+
+    _history(world)
+    kept = snapshot(world)
+    monkeypatch.setenv("COMPRIS_DATABASE_URL", world.runtime.settings.database_url)
+    get_settings.cache_clear() if hasattr(get_settings, "cache_clear") else None
+    runner = CliRunner()
+    result = runner.invoke(app, ["analytics", "rebuild", "--workspace", "acme"])
+    assert result.exit_code == 0, result.output
+    assert "acme: 2 case(s) recomputed" in result.output
+    assert snapshot(world) == kept
+    result = runner.invoke(app, ["analytics", "rebuild", "--since", "2026-03-03"])
+    assert result.exit_code == 0 and "acme: 1 case(s) recomputed" in result.output
+    assert snapshot(world) == kept
+    assert runner.invoke(app, ["analytics", "rebuild", "--since", "March"]).exit_code == 2
+    assert runner.invoke(app, ["analytics", "rebuild", "--workspace", "nobody"]).exit_code == 2
