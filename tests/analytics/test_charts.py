@@ -115,6 +115,27 @@ def test_trend_scale() -> None:
     assert [t.text for t in parse(small).iter(f"{SVG}text")][:6] == ["0", "1", "2", "3", "4", "5"]
 
 
+@pytest.mark.parametrize(("value", "top"), [(0, 50), (45, 50), (80, 300), (700, 1500), (3600, 4500),
+                                            (5000, 9000), (40000, 54000), (86400 * 3, 86400 * 5)])
+def test_time_axis_steps(value: float, top: float) -> None:
+    assert charts.nice_duration_max(value) == top
+
+
+@given(st.floats(min_value=1, max_value=3e7))
+def test_time_axis_ticks_read_exactly(value: float) -> None:
+    top = charts.nice_duration_max(value)
+    ticks = [top * k / charts.TICKS for k in range(1, charts.TICKS + 1)]
+    texts = [charts.duration(t, "en") for t in ticks]
+    assert len(set(texts)) == len(texts), texts  # no two ticks read alike
+
+
+def test_time_axis_labels_are_whole_durations() -> None:
+    chart = charts.trend("T", ["a", "b"], [80, 3000], fmt=lambda v: charts.duration(v, "en"), lang="en",
+                         durations=True)
+    labels = [t.text for t in parse(chart).iter(f"{SVG}text")][:6]
+    assert labels == ["0\u00a0s", "10\u00a0min", "20\u00a0min", "30\u00a0min", "40\u00a0min", "50\u00a0min"]
+
+
 def test_trend_at_most_about_seven_x_labels() -> None:
     days = [f"d{i}" for i in range(90)]
     chart = charts.trend("V", days, list(range(90)), fmt=en, lang="en")
@@ -134,7 +155,7 @@ def test_bars_widths_follow_values() -> None:
     assert len(markers) == 2
     assert chart.table.rows == (("X", "30", "10"), ("Facebook", "15", "—"), ("Mail", "0", "5"))
     long = charts.bars("B", [("A very long channel account name indeed", 1)], fmt=en)
-    assert ">A very long chann…</text>" in str(long.svg)
+    assert ">A very long chan…</text>" in str(long.svg)
     assert long.table.rows[0][0] == "A very long channel account name indeed"  # the table keeps it whole
 
 

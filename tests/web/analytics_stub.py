@@ -11,18 +11,10 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from compris.analytics import queries
-from compris.analytics.buckets import BOUNDS, HistogramBin, bucket_of
+from compris.analytics.buckets import bucket_of
 
 EVIL = "<img src=x onerror=alert(1)>"
 FORMULA = '=HYPERLINK("http://evil.test")'
-
-
-def _hist(durations: list[float]) -> list[HistogramBin]:
-    counts: dict[int, int] = {}
-    for d in durations:
-        counts[bucket_of(d)] = counts.get(bucket_of(d), 0) + 1
-    return [HistogramBin(BOUNDS[i], BOUNDS[i + 1] if i + 1 < len(BOUNDS) else None, c)
-            for i, c in sorted(counts.items())]
 
 
 def _points(f: queries.Filters, values: list[float | None]) -> list[queries.Point]:
@@ -32,8 +24,12 @@ def _points(f: queries.Filters, values: list[float | None]) -> list[queries.Poin
 
 
 def _dist(scale: float) -> queries.Distribution:
+    """Four durations: 1, 10, 30 and 120 minutes (× ``scale``), as the engine turns them into a distribution."""
     durations = [60 * scale, 600 * scale, 1800 * scale, 7200 * scale]
-    return queries.Distribution(len(durations), 1200 * scale, 6000 * scale, 2415 * scale, _hist(durations))
+    counts: dict[int, int] = {}
+    for d in durations:
+        counts[bucket_of(d)] = counts.get(bucket_of(d), 0) + 1
+    return queries.distribution(counts, sum(durations))
 
 
 class Stub:

@@ -138,6 +138,23 @@ def nice_max(value: float) -> float:
     return float(10.0 ** (exponent + 1))  # pragma: no cover - the loop always returns
 
 
+#: round steps for a time axis (seconds), 10 s … 30 days, chosen so that every multiple reads exactly in
+#: :func:`duration` (no 20 s step: 80 s would read "1 min")
+_TIME_STEPS = (10, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400, 172800, 432000, 864000,
+               2592000)
+
+
+def nice_duration_max(seconds: float) -> float:
+    """The top of a time axis: :data:`TICKS` round steps (1, 2, 5, 10, 15, 30 min, 1, 2, 3, 6, 12 h, days…) at or
+    above ``seconds``, so every tick reads as a whole duration."""
+    if seconds <= 0 or not math.isfinite(seconds):
+        return float(TICKS * _TIME_STEPS[0])
+    for step in _TIME_STEPS:
+        if step * TICKS >= seconds:
+            return float(step * TICKS)
+    return nice_max(seconds)
+
+
 def _svg(chart_id: str, title: str, width: int, height: int, body: str, desc: str = "") -> Markup:
     t = escape(title)
     described = f' aria-describedby="{chart_id}-desc"' if desc else ""
@@ -180,11 +197,12 @@ def _shorten(text: str, limit: int) -> str:
 def trend(title: str, labels: Sequence[str], current: Sequence[float | None],
           previous: Sequence[float | None] | None = None, *, fmt: Fmt, lang: str,
           current_label: str = "This period", previous_label: str = "Previous period",
-          empty_message: str = "No data for this period", label_header: str = "", min_top: float = 0) -> Chart:
+          empty_message: str = "No data for this period", label_header: str = "", min_top: float = 0,
+          durations: bool = False) -> Chart:
     """A line per period over the same buckets (``labels``: days or hours, already formatted): the current period
     solid, the previous one dashed (its i-th point is the same offset into the previous period). ``None`` is a
     gap (no data in that bucket: no answer to measure, say), not a zero. The value axis goes at least up to
-    ``min_top`` (5 for counts, so its ticks are whole numbers)."""
+    ``min_top`` (5 for counts, so its ticks are whole numbers); with ``durations``, its ticks are round durations."""
     chart_id = _id("trend")
     n = len(labels)
     prev = list(previous) if previous is not None else []
@@ -195,7 +213,7 @@ def trend(title: str, labels: Sequence[str], current: Sequence[float | None],
     width, height = 440, 230
     left, right, top, bottom = 62, 12, 14, 30
     plot_w, plot_h = width - left - right, height - top - bottom
-    top_value = nice_max(max(max(values), min_top))
+    top_value = (nice_duration_max if durations else nice_max)(max(max(values), min_top))
 
     def x(i: int) -> float:
         return left + (plot_w / 2 if n == 1 else plot_w * i / (n - 1))
@@ -208,10 +226,10 @@ def trend(title: str, labels: Sequence[str], current: Sequence[float | None],
         v = top_value * k / TICKS
         parts.append(f'<line x1="{left}" x2="{width - right}" y1="{_num(y(v))}" y2="{_num(y(v))}" '
                      f'stroke="{GRID}" stroke-width="1"/>')
-        parts.append(_text(left - 6, y(v) + 4, fmt(v), anchor="end", size=13, fill=MUTED))
+        parts.append(_text(left - 6, y(v) + 4, fmt(v), anchor="end", size=14, fill=MUTED))
     step = max(1, math.ceil(n / 5))  # at most about 5 x labels, so they never overlap at phone width
     for i in range(0, n, step):
-        parts.append(_text(x(i), height - 8, _shorten(labels[i], 10), anchor="middle", size=13, fill=MUTED))
+        parts.append(_text(x(i), height - 8, _shorten(labels[i], 10), anchor="middle", size=14, fill=MUTED))
 
     def series(points: Sequence[float | None], colour: str, dashed: bool) -> None:
         runs: list[list[tuple[float, float]]] = [[]]
@@ -266,7 +284,7 @@ def bars(title: str, items: Sequence[tuple[str, float | None]], *, fmt: Fmt,
     parts: list[str] = []
     for i, (label, value) in enumerate(items):
         y0 = gap + i * (row_h + gap)
-        parts.append(_text(label_w - 8, y0 + row_h / 2 + 4, _shorten(label, 18), anchor="end", size=14))
+        parts.append(_text(0, y0 + row_h / 2 + 5, _shorten(label, 17), size=14))
         parts.append(f'<rect x="{label_w}" y="{y0}" width="{plot_w}" height="{row_h}" fill="{EMPTY}" rx="3"/>')
         if value is not None and value > 0:
             w = plot_w * min(value, top_value) / top_value
@@ -319,7 +337,7 @@ def histogram(title: str, buckets: Sequence[tuple[str, int]], *, lang: str,
         v = top_value * k / TICKS
         yy = top + plot_h * (1 - v / top_value)
         parts.append(f'<line x1="{left}" x2="{width - right}" y1="{_num(yy)}" y2="{_num(yy)}" stroke="{GRID}"/>')
-        parts.append(_text(left - 6, yy + 4, number(v, lang), anchor="end", size=13, fill=MUTED))
+        parts.append(_text(left - 6, yy + 4, number(v, lang), anchor="end", size=14, fill=MUTED))
     label_step = max(1, math.ceil(n / 5))
     for i, (label, c) in enumerate(buckets):
         h = plot_h * c / top_value
@@ -330,7 +348,7 @@ def histogram(title: str, buckets: Sequence[tuple[str, int]], *, lang: str,
             parts.append(f'<rect x="{_num(bx)}" y="{_num(top + plot_h - h)}" width="{_num(bar_w)}" '
                          f'height="{_num(max(h, 1))}" fill="{fill}"/>')
         if i % label_step == 0:
-            parts.append(_text(bx + bar_w / 2, height - 12, _shorten(label, 9), anchor="middle", size=13,
+            parts.append(_text(bx + bar_w / 2, height - 12, _shorten(label, 9), anchor="middle", size=14,
                                fill=MUTED))
     if highlight_until is not None and 0 < highlight_until < n:
         tx = left + highlight_until * slot

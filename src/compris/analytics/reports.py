@@ -32,6 +32,8 @@ DEFAULT_PRESET = "30d"
 #: the query parameters a report understands (anything else is ignored)
 PARAMS: tuple[str, ...] = ("period", "from", "to", "network", "account", "team", "agent", "intent", "language",
                            "sentiment", "visibility", "clock")
+#: the days a custom period may cover (its previous period and time zone arithmetic stay within Python's dates)
+EARLIEST, LATEST = date(2000, 1, 1), date(2999, 12, 31)
 _NETWORK = re.compile(r"^[a-z0-9_-]{1,32}$")
 
 
@@ -113,6 +115,9 @@ def parse(session: Session, workspace_id: int, params: Mapping[str, str], *, tod
             start = end - timedelta(days=29)
         elif end is None:
             end = max(start, min(today, start + timedelta(days=29)))
+        if start < EARLIEST or end > LATEST:
+            raise Invalid.of("dates are between %(first)s and %(last)s", first=EARLIEST.isoformat(),
+                             last=LATEST.isoformat())
         if end < start:
             raise Invalid("the period ends before it starts")
         if (end - start).days + 1 > queries.MAX_DAYS:
@@ -379,6 +384,22 @@ def drill(session: Session, workspace_id: int, filters: queries.Filters, measure
         raise Invalid("page is a number from 1")
     found = queries.cases_behind(session, workspace_id, filters, measure, page=page, per_page=per_page)
     return Drill(measure, found, case_rows(session, workspace_id, found.case_ids))
+
+
+#: the most rows one CSV export of a drill-down holds
+EXPORT_LIMIT = 10_000
+
+
+def drill_all(session: Session, workspace_id: int, filters: queries.Filters, measure: str) -> Drill:
+    """Every case behind a figure (up to :data:`EXPORT_LIMIT`), page by page, for a CSV export."""
+    per_page = queries.MAX_PER_PAGE
+    first = drill(session, workspace_id, filters, measure, per_page=per_page)
+    rows = list(first.rows)
+    page = 1
+    while page < first.page.pages and len(rows) < EXPORT_LIMIT:
+        page += 1
+        rows.extend(drill(session, workspace_id, filters, measure, page=page, per_page=per_page).rows)
+    return Drill(measure, first.page, rows[:EXPORT_LIMIT])
 
 
 def case_rows(session: Session, workspace_id: int, case_ids: Sequence[int]) -> list[CaseRow]:

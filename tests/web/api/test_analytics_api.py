@@ -81,6 +81,8 @@ def test_figures_from_real_messages(client: TestClient, world: World, network: F
     ({"from": "2026-13-01"}, "from"),
     ({"from": "2026-11-02", "to": "2026-11-01"}, "ends before it starts"),
     ({"from": "2024-01-01", "to": "2026-01-01"}, "at most 400 days"),
+    ({"from": "0001-01-01"}, "dates are between"),
+    ({"to": "9999-12-31"}, "dates are between"),
     ({"clock": "lunar"}, "clock"),
     ({"intent": "rant"}, "intent"),
     ({"language": "klingon"}, "language"),

@@ -126,12 +126,20 @@ EXPECTED = {
     ("post", "/api/v1/webhook-subscriptions/{subscription_id}/deliveries/{delivery_id}/redeliver"),
     ("get", "/api/v1/raw-events"),
     ("post", "/api/v1/raw-events/{raw_event_id}/replay"),
+    # an-web: analytics (supervisors and admins)
+    *{("get", f"/api/v1/analytics/{name}") for name in (
+        "summary", "volume", "response-rate", "response-times", "sla", "csat", "backlog", "agents", "expected-wait",
+        "guard", "escalations", "heatmap", "cases", "objectives")},
+    ("post", "/api/v1/analytics/objectives"),
+    ("put", "/api/v1/analytics/objectives/{objective_id}"),
+    ("delete", "/api/v1/analytics/objectives/{objective_id}"),
 }
 #: the administration routes: a 403 for the wrong role is documented
 ROLE_CHECKED = {key for key in EXPECTED if key[1].split("/")[3] in ("teams", "agents", "routing-rules", "sla",
                                                                      "templates", "reply-settings", "users",
                                                                      "mail", "escalations", "webhook-events",
-                                                                     "webhook-subscriptions", "raw-events")
+                                                                     "webhook-subscriptions", "raw-events",
+                                                                     "analytics")
                 or key[1].startswith("/api/v1/channels/") or key == ("post", "/api/v1/channels")
                 or key in {("get", "/api/v1/surveys"), ("get", "/api/v1/surveys/results")}
                 or key[1].startswith("/api/v1/surveys/settings")

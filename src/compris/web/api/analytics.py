@@ -14,7 +14,7 @@ from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
-from compris.analytics import objectives, queries, reports
+from compris.analytics import actions, objectives, queries, reports
 from compris.analytics import schemas as out
 from compris.analytics.schemas import (
     AgentsOut,
@@ -162,6 +162,8 @@ def agents(ctx: SupervisorApi, sel: Selected) -> AgentsOut:
 @router.get("/expected-wait", response_model=ExpectedWaitOut, summary="Expected wait: announced vs actual",
             responses=ERRORS)
 def expected_wait(ctx: SupervisorApi, sel: Selected) -> ExpectedWaitOut:
+    """The expected wait announced to customers (the automatic acknowledgement, the published wait) against the
+    first response they actually got: how often it came no later than announced, and the mean error."""
     w = queries.expected_wait(ctx.session, ctx.user.workspace_id, sel.filters)
     return ExpectedWaitOut(period=out.period_out(sel.filters), announced=w.announced, answered=w.answered,
                            within_announced=w.within_announced, accuracy=w.accuracy,
@@ -171,6 +173,7 @@ def expected_wait(ctx: SupervisorApi, sel: Selected) -> ExpectedWaitOut:
 
 @router.get("/guard", response_model=GuardOut, summary="Reply guard findings and overrides", responses=ERRORS)
 def guard(ctx: SupervisorApi, sel: Selected) -> GuardOut:
+    """What the reply guard found in drafts, per rule, and how often an agent sent the reply anyway."""
     g = queries.guard(ctx.session, ctx.user.workspace_id, sel.filters)
     return GuardOut(period=out.period_out(sel.filters), findings=g.findings, overridden=g.overridden,
                     by_rule=[GuardRuleOut(rule=r.rule, findings=r.findings, overridden=r.overridden)
@@ -179,6 +182,8 @@ def guard(ctx: SupervisorApi, sel: Selected) -> GuardOut:
 
 @router.get("/escalations", response_model=EscalationsOut, summary="Escalations", responses=ERRORS)
 def escalations(ctx: SupervisorApi, sel: Selected) -> EscalationsOut:
+    """Escalations to partners and internal teams created in the period: answered, overdue, still open now, and
+    the partners' response times."""
     e = queries.escalations(ctx.session, ctx.user.workspace_id, sel.filters)
     return EscalationsOut(period=out.period_out(sel.filters), created=e.created, answered=e.answered,
                           overdue=e.overdue, open_now=e.open_now,
@@ -187,6 +192,7 @@ def escalations(ctx: SupervisorApi, sel: Selected) -> EscalationsOut:
 
 @router.get("/heatmap", response_model=HeatmapOut, summary="Volume by weekday and hour", responses=ERRORS)
 def heatmap(ctx: SupervisorApi, sel: Selected) -> HeatmapOut:
+    """Customer messages by weekday and hour of day in the workspace's time zone: when the team is needed."""
     h = queries.heatmap(ctx.session, ctx.user.workspace_id, sel.filters)
     return HeatmapOut(period=out.period_out(sel.filters), cells=h.cells)
 
@@ -202,7 +208,7 @@ def cases(ctx: SupervisorApi, sel: Selected,
                                                         "(slowest first), `resolved`, `breached`, "
                                                         "`dissatisfied`, `backlog`... (docs/analytics.md).")],
           page: Annotated[int, Query(ge=1, le=100_000)] = 1,
-          per_page: Annotated[int, Query(ge=1, le=500)] = 50) -> CasesOut:
+          per_page: Annotated[int, Query(ge=1, le=queries.MAX_PER_PAGE)] = 50) -> CasesOut:
     """Drill-down: the cases a figure counts, one page at a time (case numbers: `GET /cases/{number}`)."""
     found = reports.drill(ctx.session, ctx.user.workspace_id, sel.filters, measure, page=page, per_page=per_page)
     return CasesOut(period=out.period_out(sel.filters), measure=measure, total=found.page.total,
@@ -237,7 +243,7 @@ def _one(ctx: PageContext, objective_id: int) -> ObjectiveOut:
              responses=errors(403, 422))
 def create_objective(body: ObjectiveIn, ctx: SupervisorApi) -> ObjectiveOut:
     """Audited (`settings_changed`). The answer has no actual: read it with `GET /analytics/objectives`."""
-    row = objectives.create_objective(ctx.session, ctx.runtime.publisher, actor=ctx.user,
+    row = actions.create_objective(ctx.session, ctx.runtime.publisher, actor=ctx.user,
                                       values=body.model_dump())
     return _one(ctx, row.id)
 
@@ -246,13 +252,14 @@ def create_objective(body: ObjectiveIn, ctx: SupervisorApi) -> ObjectiveOut:
             responses=errors(403, 404, 422, not_found=NOT_FOUND))
 def update_objective(objective_id: ObjectiveId, body: ObjectiveIn, ctx: SupervisorApi) -> ObjectiveOut:
     """Replace every field (the ones left out take their default)."""
-    objectives.update_objective(ctx.session, ctx.runtime.publisher, actor=ctx.user, objective_id=objective_id,
+    actions.update_objective(ctx.session, ctx.runtime.publisher, actor=ctx.user, objective_id=objective_id,
                                 values=body.model_dump())
     return _one(ctx, objective_id)
 
 
 @router.delete("/objectives/{objective_id}", status_code=204, summary="Delete an objective",
-               responses=errors(403, 404, not_found=NOT_FOUND))
+               responses=errors(403, 404, 422, not_found=NOT_FOUND))
 def delete_objective(objective_id: ObjectiveId, ctx: SupervisorApi) -> Response:
-    objectives.delete_objective(ctx.session, ctx.runtime.publisher, actor=ctx.user, objective_id=objective_id)
+    """Audited (`settings_changed`)."""
+    actions.delete_objective(ctx.session, ctx.runtime.publisher, actor=ctx.user, objective_id=objective_id)
     return Response(status_code=204)

@@ -8,14 +8,15 @@ message on the page and the form kept. Figures: :mod:`compris.analytics.reports`
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any
 
+from babel.dates import format_date
 from babel.support import NullTranslations
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
-from compris.analytics import charts, objectives, reports
+from compris.analytics import actions, charts, objectives, reports
 from compris.analytics import queries as figures
 from compris.kit.errors import ComprisError, Invalid, NotFound
 from compris.models import ObjectiveMetric
@@ -73,6 +74,10 @@ class Fmt:
 
     def dur(self, v: float | None) -> str:
         return charts.duration(v, self.lang)
+
+    def day(self, value: date) -> str:
+        """``6 Dec 2026`` / ``6 déc. 2026``."""
+        return str(format_date(value, "medium", locale=self.lang))
 
     def of(self, kind: str) -> Callable[[float], str]:
         return {"percent": self.pct, "duration": self.dur}.get(kind, self.num)
@@ -138,13 +143,13 @@ def build_charts(board: reports.Dashboard, fmt: Fmt) -> dict[str, charts.Chart]:
              header: str, min_top: float = 0) -> charts.Chart:
         return charts.trend(title, [_point_label(p.at, hourly, lang) for p in now], [p.value for p in now],
                             [p.value for p in before], fmt=f, lang=lang, label_header=header, min_top=min_top,
-                            **common)
+                            durations=f == fmt.dur, **common)
 
     header = _("Hour") if hourly else _("Day")
     out = {
         "volume": line(_("Customer messages"), trend_points, board.volume_before.trend_messages, fmt.num, header,
                        5),
-        "rate": line(_("Response rate"), board.rate.trend, board.rate_before.trend, fmt.pct, header),
+        "rate": line(_("Response rate"), board.rate.trend, board.rate_before.trend, fmt.pct, header, 100),
         "first_response": line(_("First response, median"), board.times.trend_first_response,
                                board.times_before.trend_first_response, fmt.dur, header),
     }
@@ -284,7 +289,7 @@ def export_cases(request: Request, ctx: SupervisorPage) -> Response:
     """Every case behind a figure (all pages, up to 10,000)."""
     selection = reports.parse(ctx.session, ctx.user.workspace_id, _params(request))
     measure = request.query_params.get("measure") or ""
-    found = reports.drill(ctx.session, ctx.user.workspace_id, selection.filters, measure, per_page=10_000)
+    found = reports.drill_all(ctx.session, ctx.user.workspace_id, selection.filters, measure)
     return csv_response(reports.drill_table(found), _filename(f"cases-{measure}", selection))
 
 
@@ -341,19 +346,19 @@ Form = Annotated[dict[str, str], Depends(form_fields)]
 
 @router.post("/reports/objectives")
 def create_objective(request: Request, ctx: SupervisorPage, raw: Form) -> Response:
-    return _write(request, ctx, raw, lambda values: objectives.create_objective(
+    return _write(request, ctx, raw, lambda values: actions.create_objective(
         ctx.session, ctx.runtime.publisher, actor=ctx.user, values=values))
 
 
 @router.post("/reports/objectives/{objective_id}")
 def update_objective(objective_id: int, request: Request, ctx: SupervisorPage, raw: Form) -> Response:
-    return _write(request, ctx, raw, lambda values: objectives.update_objective(
+    return _write(request, ctx, raw, lambda values: actions.update_objective(
         ctx.session, ctx.runtime.publisher, actor=ctx.user, objective_id=objective_id, values=values),
         editing=objective_id)
 
 
 @router.post("/reports/objectives/{objective_id}/delete")
 def delete_objective(objective_id: int, request: Request, ctx: SupervisorPage) -> Response:
-    return _write(request, ctx, {}, lambda _values: objectives.delete_objective(
+    return _write(request, ctx, {}, lambda _values: actions.delete_objective(
         ctx.session, ctx.runtime.publisher, actor=ctx.user, objective_id=objective_id), missing_ok=True)
 
