@@ -13,7 +13,7 @@ keeps it; ``--reuse`` times a kept one again without rebuilding it).
    rows the measures read (routed, assigned, reassigned, status changes, resolutions, reopenings), surveys,
    SLA breaches and escalations. Written by ``COPY`` into the migrated tables (foreign-key triggers off for the
    loading session: the generator writes consistent ids), then ``ANALYZE``.
-2. **Rebuild** — ``compris analytics rebuild``'s work (``rollups.rebuild_all``, 500 cases per transaction):
+2. **Rebuild** — ``compris analytics rebuild``'s work (``rollups.rebuild_all``, its batch of cases per transaction):
    cases/s and source rows (messages + timeline rows + surveys) per second.
 3. **Figures** — every query of ``compris.analytics.queries`` (what the dashboard and the API call) over the last
    7, 30, 90 and 365 days, each with no filter and with filters (network, account, team, agent, intent +
