@@ -127,7 +127,8 @@ def test_the_sandbox_network_page_shows_the_demo_stories(settings: Settings) -> 
 def test_the_demos_reviews_carry_their_stars_into_triage(settings: Settings, runtime: Runtime) -> None:
     ensure_demo(settings)
     with runtime.db.transaction() as s:
-        ratings = {m.platform_message_id: m for m in s.scalars(select(Message).where(Message.rating.is_not(None)))}
+        ratings = {m.platform_message_id: m for m in s.scalars(select(Message).where(
+            Message.rating.is_not(None), Message.platform_message_id.not_like("demo-hist-%")))}  # (the stories')
         assert {k: m.rating for k, m in ratings.items()} == {"demo-g-01": 2, "demo-g-02": 5, "demo-ta-01": 1,
                                                            "demo-ta-02": 4}
         assert ratings["demo-ta-01"].triage["intent"] == "complaint"
@@ -196,3 +197,65 @@ def test_the_demos_parcel_wall_is_a_detected_incident(settings: Settings, runtim
         outbound = s.scalar(select(func.count()).select_from(Message).where(
             Message.direction == "outbound", Message.case_id.in_([m.case_id for m in wall])))
         assert outbound == 0
+def test_the_demo_has_weeks_of_history_behind_a_full_dashboard(settings: Settings, runtime: Runtime) -> None:
+    from datetime import timedelta
+
+    from compris.analytics import queries
+    from compris.analytics.figures import Filters
+    from compris.analytics.reports import Selection, dashboard, local_today
+    from compris.kit.clock import now
+
+    ensure_demo(settings)
+    with runtime.db.transaction() as s:
+        workspace_id = s.scalars(select(Workspace.id).where(Workspace.slug == "demo")).one()
+        history = select(Message.case_id).where(Message.platform_message_id.like("demo-hist-%"))
+        numbers = list(s.scalars(select(Case.number).where(Case.id.in_(history))))
+        stories = list(s.scalars(select(Case.number).where(Case.id.not_in(history))))
+        # weeks of history, numbered after the stories' cases (the docs cite #1..#36)
+        assert len(numbers) >= 300
+        assert min(numbers) > max(stories) >= 36
+        opened = [o for o in s.scalars(select(Case.first_inbound_at).where(Case.id.in_(history))) if o is not None]
+        assert len(opened) == len(numbers) and min(opened) < now() - timedelta(weeks=7)
+        assert max(opened) < min(o for o in s.scalars(select(Case.first_inbound_at).where(
+            Case.id.not_in(history))) if o is not None)
+        assert len({o.date() for o in opened}) >= 50
+        # most answered, some late, a few never; resolutions, reopenings, transfers, escalations, SLA breaches
+        answered = [c for c in s.scalars(select(Case).where(Case.id.in_(history))) if c.first_response_at]
+        assert 0.8 * len(numbers) < len(answered) < len(numbers)
+        kinds = {k: n for k, n in s.execute(select(CaseEvent.kind, func.count()).where(CaseEvent.case_id.in_(history))
+                                            .group_by(CaseEvent.kind))}
+        for kind in ("resolved", "reopened", "transferred", "escalated", "sla_breached", "survey_answered",
+                     "reply_retrying"):
+            assert kinds.get(kind, 0) >= 1, kind
+        # agents' replies through the outbox, credited to the demo's agents
+        authors = set(s.scalars(select(Message.author_user_id).where(
+            Message.case_id.in_(history), Message.direction == "outbound", Message.author_user_id.is_not(None))))
+        assert authors == set(s.scalars(select(User.id).where(User.workspace_id == workspace_id,
+                                                               User.role == "agent")))
+
+        # and the dashboard over the last eight weeks is full
+        today = local_today(s, workspace_id)
+        f = Filters(start=today - timedelta(days=55), end=today)
+        volume = queries.volume(s, workspace_id, f)
+        assert volume.messages >= 300 and volume.new_cases >= 300
+        assert len(volume.by_account) >= 8 and {x.key for x in volume.by_language} >= {"fr", "en"}
+        assert len(volume.by_intent) >= 5
+        rate = queries.response_rate(s, workspace_id, f)
+        assert rate.needing > 0 and 50 < (rate.rate or 0) < 100 and 0 < rate.within_target < rate.responded
+        heatmap = queries.heatmap(s, workspace_id, f)
+        weekdays = [sum(row) for row in heatmap.cells]
+        assert min(weekdays[:5]) > max(weekdays[5:])  # weekday peaks
+        by_hour = [sum(row[h] for row in heatmap.cells) for h in range(24)]
+        assert sum(by_hour[9:20]) > 3 * sum(by_hour[0:7])  # more in the day
+        times = queries.response_times(s, workspace_id, f)
+        assert times.first_response.count >= 300 and times.resolution.count >= 300
+        sla = queries.sla(s, workspace_id, f)
+        assert sla.breaches > 0 and 30 < (sla.attainment("first_response") or 0) < 100
+        csat = queries.csat(s, workspace_id, f)
+        assert csat.sent > 100 and 0 < csat.satisfied < csat.answered < csat.sent
+        agents = queries.agents(s, workspace_id, f)
+        assert len(agents.agents) >= 4 and len(agents.teams) >= 2
+        escalations = queries.escalations(s, workspace_id, f)
+        assert escalations.created >= 1 and escalations.answered >= 1
+        board = dashboard(s, workspace_id, Selection(filters=f, preset="custom", values={}))
+        assert board.volume.messages == volume.messages

@@ -10,15 +10,20 @@ from __future__ import annotations
 
 import json
 import logging
+import math
+import random
 import secrets
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
 from importlib import resources
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select, update
+from sqlalchemy import text as sql_text
 from sqlalchemy.orm import Session
 
 from compris import timeline
@@ -47,6 +52,7 @@ from compris.models import (
     Message,
     Post,
     ReplyTemplate,
+    SlaBreach,
     Survey,
     SurveyState,
     User,
@@ -931,4 +937,895 @@ def _wall_alert(session: Session, workspace_id: int, wall_cases: set[int], accou
 
 
 def _history_demo(demo: _Demo) -> None:
-    """Filled in by the analytics issue."""
+    """Eight weeks of past activity behind the analytics dashboard, generated from a fixed seed.
+
+    Two teams (French, English) and a one-hour first-response SLA are set up through their actions; the past
+    cases are then written row by row exactly as the actions write them (the actions stamp the present, and
+    replaying some 500 cases through the pipeline would take minutes): the customers' messages with their triage,
+    the routing and assignments (transfers and reassignments too), the agents' replies through the outbox with
+    their ``reply_queued`` / ``reply_sent`` rows (one failed attempt then retried now and then), resolutions,
+    reopenings, escalations to the refunds team, satisfaction surveys (sent, answered, skipped) and expected-wait
+    predictions. The SLA is then computed by the SLA's own code from those timelines (breaches recorded once, as
+    the SLA pass does), and the analytics rollups are rebuilt from the raw rows. Cases are numbered after the
+    stories' (#1..#36 stay as the docs cite them); the history ends where today's stories begin."""
+    runtime = demo.runtime
+    with runtime.db.transaction() as session:
+        if session.scalar(select(Message.id).where(Message.workspace_id == demo.workspace_id,
+                                                   Message.platform_message_id == f"{HISTORY_PREFIX}1-0")):
+            return
+        setup = _history_setup(session, demo)
+        first_story = session.scalar(select(func.min(Message.sent_at)).where(
+            Message.workspace_id == demo.workspace_id, Message.direction == "inbound"))
+        end = now() - timedelta(minutes=2)
+        start_stories = min(first_story or end, end)
+        plans = _HistoryPlanner(random.Random(HISTORY_SEED), end, start_stories).plan()
+        _write_history(session, demo, setup, plans, end)
+    _rebuild_analytics(demo)
+
+
+HISTORY_SEED = 1515
+HISTORY_DAYS = 56  # eight weeks
+HISTORY_PREFIX = "demo-hist-"
+HISTORY_TZ = ZoneInfo("Europe/Paris")
+#: cases a day on an ordinary weekday (before the weekday and strike factors)
+HISTORY_DAILY = 9.0
+#: Monday..Sunday: more on Mondays, half on weekends
+HISTORY_WEEKDAYS = (1.3, 1.1, 1.0, 1.0, 1.05, 0.55, 0.5)
+#: by local hour: quiet at night, peaks late morning and early evening
+HISTORY_HOURS = (1.0, 0.6, 0.4, 0.3, 0.3, 0.5, 1.2, 2.6, 4.0, 5.0, 5.6, 5.6, 5.0, 4.5, 4.4, 4.4, 4.6, 5.0,
+                 5.6, 5.2, 4.2, 3.2, 2.3, 1.6)
+#: the days (counted back from today) of a cabin-crew strike: twice the volume, cancellations and delays
+HISTORY_STRIKE = (23, 22, 21)
+#: account key, weight, share of private messages, share of French
+HISTORY_ACCOUNTS: tuple[tuple[str, int, float, float], ...] = (
+    ("air-x", 22, 0.2, 0.45), ("air-fb", 15, 0.4, 0.6), ("air-wa", 13, 1.0, 0.55), ("hotel-fb", 10, 0.3, 0.7),
+    ("hotel-ig", 9, 0.3, 0.6), ("air-vk", 3, 0.5, 0.1), ("air-tg", 5, 1.0, 0.5), ("air-bsky", 4, 0.0, 0.4),
+    ("hotel-masto", 3, 0.0, 0.9), ("hotel-google", 6, 0.0, 0.5), ("hotel-ta", 5, 0.0, 0.5),
+)
+HISTORY_REVIEWS = ("hotel-google", "hotel-ta")
+HISTORY_INTENTS = (("complaint", 34), ("question", 32), ("request", 12), ("praise", 10), ("spam", 5), ("other", 7))
+HISTORY_SENTIMENTS: dict[str, tuple[tuple[str, int], ...]] = {
+    "complaint": (("negative", 85), ("neutral", 15)),
+    "question": (("neutral", 70), ("negative", 20), ("positive", 10)),
+    "request": (("neutral", 75), ("negative", 15), ("positive", 10)),
+    "praise": (("positive", 95), ("neutral", 5)),
+    "spam": (("positive", 50), ("neutral", 50)),
+    "other": (("neutral", 60), ("positive", 20), ("negative", 20)),
+}
+HISTORY_TOPICS = {"air": ("delay", "cancellation", "baggage", "booking/payment", "refund", "customer service",
+                          "staff", "other"),
+                  "hotel": ("booking/payment", "refund", "staff", "customer service", "product quality", "other")}
+#: what customers write, by language and topic (praise and spam apart)
+HISTORY_TEXTS: dict[str, dict[str, tuple[str, ...]]] = {
+    "fr": {
+        "delay": ("Vol retardé de trois heures et aucune information à la porte, c'est normal ?",
+                  "Encore un retard ce matin, j'ai raté ma correspondance. Que proposez-vous ?"),
+        "cancellation": ("Mon vol a été annulé hier soir, comment être replacé au plus vite ?",
+                         "Vol annulé pour cause de grève : ai-je droit à un remboursement ?"),
+        "baggage": ("Ma valise n'est pas arrivée à Nice, le numéro de dossier ne donne rien.",
+                    "Bagage abîmé à l'arrivée, poignée arrachée. Comment faire une réclamation ?"),
+        "booking/payment": ("J'ai été débité deux fois pour la même réservation.",
+                            "Impossible de modifier ma réservation sur le site, le paiement échoue."),
+        "refund": ("J'attends toujours le remboursement promis il y a trois semaines.",
+                   "Pouvez-vous me confirmer la date du remboursement de mon billet ?"),
+        "customer service": ("Une heure d'attente au téléphone sans réponse, vraiment décevant.",
+                             "Personne ne répond à mes mails depuis une semaine."),
+        "staff": ("Accueil très désagréable à l'enregistrement ce matin.",
+                  "Je voudrais signaler le comportement d'un membre du personnel."),
+        "product quality": ("Chambre bruyante et climatisation en panne toute la nuit.",
+                            "Le petit-déjeuner n'était plus servi à 9 h 30, dommage."),
+        "other": ("Bonjour, une petite question sur vos horaires d'été.",
+                  "Est-ce que les animaux sont acceptés ?"),
+        "praise": ("Merci à l'équipe, service impeccable du début à la fin !",
+                   "Séjour parfait, personnel adorable. Bravo !"),
+        "spam": ("Gagnez 500 € par jour depuis chez vous, cliquez ici !!!",),
+    },
+    "en": {
+        "delay": ("Three hours late and no information at the gate, is this normal?",
+                  "Delayed again this morning and I missed my connection. What now?"),
+        "cancellation": ("My flight was cancelled last night, how do I get rebooked quickly?",
+                         "Flight cancelled because of the strike: am I entitled to a refund?"),
+        "baggage": ("My suitcase never arrived in Nice and the file reference shows nothing.",
+                    "My bag arrived damaged, the handle torn off. How do I claim?"),
+        "booking/payment": ("I was charged twice for the same booking.",
+                            "I can't change my booking on the website, the payment keeps failing."),
+        "refund": ("Still waiting for the refund you promised three weeks ago.",
+                   "Can you confirm when my ticket refund will arrive?"),
+        "customer service": ("An hour on hold and nobody answered. Really disappointing.",
+                             "Nobody has answered my emails for a week."),
+        "staff": ("Very rude welcome at check-in this morning.",
+                  "I'd like to report the behaviour of one of your staff."),
+        "product quality": ("Noisy room and the air conditioning broken all night.",
+                            "Breakfast was already over at 9:30, a pity."),
+        "other": ("Hi, a quick question about your summer timetable.",
+                  "Are pets allowed?"),
+        "praise": ("Thanks to the crew, flawless service from start to finish!",
+                   "Perfect stay, lovely staff. Well done!"),
+        "spam": ("Earn $500 a day from home, click here!!!",),
+    },
+}
+HISTORY_FOLLOW_UPS = {"fr": ("Merci, mais je n'ai toujours rien reçu.", "D'accord, voici mon numéro de dossier.",
+                             "Toujours pas de nouvelles…"),
+                      "en": ("Thanks, but I still haven't received anything.", "OK, here is my booking reference.",
+                             "Still no news…")}
+HISTORY_REPLIES = {"fr": ("Bonjour, nous sommes désolés pour ce désagrément. Pouvez-vous nous écrire en privé votre "
+                          "numéro de réservation ? Nous regardons tout de suite.",
+                          "Merci pour votre message ! C'est noté, nous revenons vers vous rapidement.",
+                          "C'est fait de notre côté : vous recevrez une confirmation par e-mail."),
+                   "en": ("Hi, we're sorry about this. Could you send us your booking reference privately? We're "
+                          "looking into it right away.",
+                          "Thanks for your message! Noted, we'll get back to you shortly.",
+                          "All done on our side: you'll get a confirmation by e-mail.")}
+HISTORY_NAMES = {
+    "fr": (("Camille", "Louis", "Manon", "Hugo", "Chloé", "Arthur", "Inès", "Jules", "Léa", "Nathan", "Zoé",
+            "Théo", "Lucie", "Gabriel", "Élise", "Mathis"),
+           ("Martin", "Bernard", "Dubois", "Lefèvre", "Moreau", "Laurent", "Girard", "Roux", "Fournier", "Morel",
+            "Mercier", "Blanc", "Guérin", "Faure")),
+    "en": (("Olivia", "Jack", "Amelia", "Harry", "Isla", "George", "Ava", "Noah", "Mia", "Leo", "Grace", "Oscar",
+            "Ruby", "Arthur", "Ella", "Finn"),
+           ("Smith", "Jones", "Taylor", "Brown", "Wilson", "Evans", "Thomas", "Walker", "Wright", "Hughes",
+            "Clarke", "Hall", "Green", "Wood")),
+}
+HISTORY_TEAMS = (("Équipe FR", "fr", ("agent-fr", "agent-fr-2")), ("English desk", "en", ("agent-en", "agent-en-2")))
+#: the agents' day off (Monday = 0) and share of their team's cases
+HISTORY_AGENTS = {"agent-fr": (6, 55), "agent-fr-2": (2, 45), "agent-en": (5, 50), "agent-en-2": (3, 50)}
+HISTORY_SLA = "Standard (1 h first response)"
+HISTORY_REFUNDS = "Refunds"
+
+
+@dataclass
+class _HMsg:
+    """One message of a planned case (``agent``: who wrote an outbound one; ``origin``: agent / survey)."""
+
+    at: datetime  # inbound: received; outbound: queued
+    inbound: bool
+    text: str
+    private: bool
+    agent: str | None = None
+    sent_at: datetime | None = None
+    origin: str = "agent"
+    reply_to: int | None = None  # index of the message answered
+    triage: dict[str, Any] | None = None
+    rating: int | None = None
+    claimed: str | None = None  # a survey's rating or comment
+    failed_at: datetime | None = None  # a first send attempt that failed (retried at ``sent_at``)
+    by_hand: bool = False  # a Tripadvisor answer, posted by hand
+
+
+@dataclass
+class _HRow:
+    """One timeline row; ``message`` / ``survey``: indexes resolved to ids when written."""
+
+    at: datetime
+    kind: str
+    actor: str | None = None
+    data: dict[str, Any] = field(default_factory=dict)
+    message: int | None = None
+    survey: int | None = None
+    escalation: bool = False
+
+
+@dataclass
+class _HSurvey:
+    cycle: int
+    resolved_at: datetime
+    agent: str | None
+    team: str
+    state: str = "scheduled"
+    skip_reason: str | None = None
+    message: int | None = None
+    rating: int | None = None
+    answered_at: datetime | None = None
+    via: str | None = None
+    rating_message: int | None = None
+    comment: str | None = None
+    comment_message: int | None = None
+
+
+@dataclass
+class _HEscalation:
+    at: datetime
+    agent: str
+    due_at: datetime
+    answered_at: datetime | None
+    closed_at: datetime | None
+    overdue: bool
+
+
+@dataclass
+class _HCase:
+    """A planned case: its customer, where they wrote, what triage said, and its life in order."""
+
+    n: int
+    account: str
+    language: str
+    private: bool
+    intent: str
+    sentiment: str
+    topic: str
+    name: str
+    opened_at: datetime
+    team: str
+    messages: list[_HMsg] = field(default_factory=list)
+    rows: list[_HRow] = field(default_factory=list)
+    surveys: list[_HSurvey] = field(default_factory=list)
+    escalation: _HEscalation | None = None
+    predicted_s: int | None = None
+    status: str = "new"
+    assignee: str | None = None
+    resolved_at: datetime | None = None
+
+
+def _pick(rng: random.Random, weighted: Sequence[tuple[str, int | float]]) -> str:
+    return rng.choices([k for k, _ in weighted], weights=[w for _, w in weighted])[0]
+
+
+class _HistoryPlanner:
+    """Plans the history's cases (pure: a seeded random generator, the end, no database)."""
+
+    def __init__(self, rng: random.Random, end: datetime, stories_start: datetime) -> None:
+        self.rng = rng
+        self.end = end
+        self.stories_start = stories_start
+
+    # -- the agents' working hours (Europe/Paris): weekdays 07:00-22:00, weekends 09:00-19:00 --
+
+    @staticmethod
+    def _shift(day: date) -> tuple[datetime, datetime]:
+        opens, closes = (7, 22) if day.weekday() < 5 else (9, 19)
+        return (datetime.combine(day, time(opens), HISTORY_TZ).astimezone(UTC),
+                datetime.combine(day, time(closes), HISTORY_TZ).astimezone(UTC))
+
+    def _work_time(self, t: datetime, median_minutes: float, sigma: float = 0.8) -> datetime:
+        """When an agent acts on something that arrived at ``t``: soon during the shift, else the next one."""
+        delay = timedelta(minutes=self.rng.lognormvariate(math.log(median_minutes), sigma))
+        day = t.astimezone(HISTORY_TZ).date()
+        for _ in range(4):
+            opens, closes = self._shift(day)
+            if t < closes:
+                at = max(t, opens) + (delay if t >= opens else delay / 2)
+                if at < closes + timedelta(minutes=30):
+                    return at
+            day += timedelta(days=1)
+        return t + delay
+
+    def _agent(self, team: str, at: datetime, besides: str | None = None) -> str:
+        members = next(m for name, _, m in HISTORY_TEAMS if name == team)
+        weekday = at.astimezone(HISTORY_TZ).weekday()
+        present = [a for a in members if HISTORY_AGENTS[a][0] != weekday and a != besides] or \
+            [a for a in members if a != besides] or list(members)
+        return self.rng.choices(present, weights=[HISTORY_AGENTS[a][1] for a in present])[0]
+
+    # -- arrivals --
+
+    def plan(self) -> list[_HCase]:
+        cases: list[_HCase] = []
+        today = self.end.astimezone(HISTORY_TZ).date()
+        for back in range(HISTORY_DAYS, -1, -1):
+            day = today - timedelta(days=back)
+            factor = HISTORY_WEEKDAYS[day.weekday()] * (1.0 + 0.15 * (HISTORY_DAYS - back) / HISTORY_DAYS)
+            strike = back in HISTORY_STRIKE
+            count = round(HISTORY_DAILY * factor * (1.9 if strike else 1.0) * self.rng.uniform(0.8, 1.2))
+            for _ in range(count):
+                hour = self.rng.choices(range(24), weights=HISTORY_HOURS)[0]
+                local = datetime.combine(day, time(hour), HISTORY_TZ) + timedelta(seconds=self.rng.randrange(3600))
+                at = local.astimezone(UTC)
+                if at >= self.stories_start - timedelta(minutes=30):
+                    continue  # today's stories take over from here
+                cases.append(self._case(len(cases) + 1, at, strike))
+        cases.sort(key=lambda c: c.opened_at)
+        for n, case in enumerate(cases, start=1):
+            case.n = n
+        return cases
+
+    def _case(self, n: int, at: datetime, strike: bool) -> _HCase:
+        rng = self.rng
+        account, _, private_share, french = rng.choices(HISTORY_ACCOUNTS, weights=[a[1] for a in HISTORY_ACCOUNTS])[0]
+        review = account in HISTORY_REVIEWS
+        language = "fr" if rng.random() < french else "en"
+        brand = "hotel" if account.startswith("hotel") else "air"
+        intent = _pick(rng, HISTORY_INTENTS)
+        if review and intent in ("spam", "request"):
+            intent = "complaint"
+        topic = rng.choice(HISTORY_TOPICS[brand])
+        if strike and brand == "air" and rng.random() < 0.7:
+            intent, topic = "complaint", rng.choice(("cancellation", "delay"))
+        sentiment = _pick(rng, HISTORY_SENTIMENTS[intent])
+        first, last = HISTORY_NAMES[language]
+        team = next(name for name, lang, _ in HISTORY_TEAMS if lang == language)
+        case = _HCase(n=n, account=account, language=language, private=rng.random() < private_share,
+                      intent=intent, sentiment=sentiment, topic=topic, name=f"{rng.choice(first)} {rng.choice(last)}",
+                      opened_at=at, team=team)
+        self._life(case, review)
+        return case
+
+    # -- a case's life --
+
+    def _triage(self, case: _HCase, text: str) -> dict[str, Any]:
+        rng = self.rng
+        priority = {"complaint": 35, "question": 15, "request": 12, "praise": 3, "spam": 0, "other": 8}[case.intent]
+        priority += {"negative": 12, "neutral": 0, "positive": -2}[case.sentiment] + rng.randrange(0, 12)
+        followers = int(rng.lognormvariate(5, 1.6))
+        return {"language": case.language, "language_confidence": round(rng.uniform(0.85, 0.99), 4),
+                "sentiment": case.sentiment, "sentiment_confidence": round(rng.uniform(0.6, 0.95), 4),
+                "intent": case.intent, "intent_confidence": round(rng.uniform(0.6, 0.95), 4),
+                "topic": case.topic, "topic_confidence": round(rng.uniform(0.4, 0.9), 4),
+                "urgency": "high" if priority > 50 else "low" if priority < 10 else "normal",
+                "urgency_reasons": [], "personal_data": [],
+                "reach": {"followers": followers, "verified": False, "promoted": False, "reshares": 0},
+                "priority": max(0, priority), "reasons": [case.intent, case.sentiment], "path": "fast", "notes": []}
+
+    def _inbound(self, case: _HCase, at: datetime, text: str, private: bool | None = None) -> int:
+        review = case.account in HISTORY_REVIEWS
+        rating = None
+        if review and not case.messages:
+            rating = {"negative": self.rng.choice((1, 2, 2, 3)), "neutral": self.rng.choice((3, 4)),
+                      "positive": self.rng.choice((4, 5, 5))}[case.sentiment]
+        case.messages.append(_HMsg(at=at, inbound=True, text=text, private=case.private if private is None else private,
+                                   triage=self._triage(case, text), rating=rating))
+        index = len(case.messages) - 1
+        case.rows.append(_HRow(at, "message_received", message=index,
+                               data={"visibility": "private" if case.messages[index].private else "public",
+                                     "network": "sandbox"}))
+        return index
+
+    def _status(self, case: _HCase, at: datetime, to: str, actor: str | None, reason: str | None = None) -> None:
+        previous = case.status
+        if previous == to:
+            return
+        data: dict[str, Any] = {"from_status": previous, "to_status": to}
+        if reason:
+            data["reason"] = reason
+        kind = ("resolved" if to == "resolved" else "closed" if to == "closed"
+                else "reopened" if previous in ("resolved", "closed") else "status_changed")
+        case.rows.append(_HRow(at, kind, actor, data))
+        case.status = to
+        case.resolved_at = at if to == "resolved" else case.resolved_at if to == "closed" else None
+
+    def _assign(self, case: _HCase, at: datetime, agent: str, actor: str | None, reason: str | None = None) -> None:
+        if case.assignee == agent:
+            return
+        data: dict[str, Any] = {"assignee_id": agent, "previous_assignee_id": case.assignee}
+        if reason:
+            data["reason"] = reason
+        case.rows.append(_HRow(at, "assigned", actor, data))
+        case.assignee = agent
+
+    def _reply(self, case: _HCase, at: datetime, agent: str, answering: int, text: str) -> datetime:
+        """An agent's reply, queued at ``at``; returns when it went out."""
+        self._assign(case, at, agent, agent)
+        if case.status == "new":
+            self._status(case, at, "open", agent, "replied")
+        sent = at + timedelta(seconds=self.rng.uniform(0.8, 4.0))
+        failed = None
+        if self.rng.random() < 0.03:  # the network refused the first attempt; the outbox tried again
+            failed, sent = sent, sent + timedelta(seconds=30 + self.rng.uniform(0, 5))
+        review = case.account in HISTORY_REVIEWS
+        by_hand = case.account == "hotel-ta"
+        if by_hand:  # no API for Tripadvisor's answers: posted by hand a little later
+            sent = at + timedelta(minutes=self.rng.uniform(2, 10))
+        target = case.messages[answering]
+        case.messages.append(_HMsg(at=at, inbound=False, text=text, private=target.private and not review,
+                                   agent=agent, sent_at=sent, reply_to=answering, failed_at=failed, by_hand=by_hand))
+        index = len(case.messages) - 1
+        case.rows.append(_HRow(at, "reply_queued", agent, {"visibility": "private" if target.private else "public"},
+                               message=index))
+        if failed is not None:
+            case.rows.append(_HRow(failed, "reply_retrying", None,
+                                   {"attempt": 1, "reason": "503: the network is temporarily unavailable",
+                                    "retry_in_seconds": 30.0}, message=index))
+        if by_hand:
+            case.rows.append(_HRow(sent, "reply_sent", agent, {"attempt": 0, "platform_message_id": None,
+                                                               "posted_by_hand": True}, message=index))
+        else:
+            case.rows.append(_HRow(sent, "reply_sent", None, {"attempt": 2 if failed else 1}, message=index))
+        return sent
+
+    def _life(self, case: _HCase, review: bool) -> None:
+        rng = self.rng
+        lang = case.language
+        t0 = case.opened_at
+        texts = HISTORY_TEXTS[lang]
+        text = rng.choice(texts.get(case.intent if case.intent in ("praise", "spam") else case.topic, texts["other"]))
+        case.rows.append(_HRow(t0, "opened", data={}))
+        first = self._inbound(case, t0, text)
+        case.predicted_s = int(rng.choice((15, 20, 30, 45, 60, 90)) * 60)
+        # routing: the team of the message's language (one in fifteen lands on the wrong desk, and is transferred)
+        wrong = rng.random() < 1 / 15 and case.intent != "spam"
+        team = case.team if not wrong else next(n for n, lang_, _ in HISTORY_TEAMS if lang_ != lang)
+        case.rows.append(_HRow(t0, "routed", data={"team_id": team}))
+        auto = rng.random() < 0.6
+        if auto:
+            self._assign(case, t0 + timedelta(seconds=1), self._agent(team, t0), None, "routing")
+        if case.intent == "spam":
+            at = self._work_time(t0, 40)
+            who = case.assignee or self._agent(team, at)
+            self._assign(case, at, who, who)
+            self._status(case, at + timedelta(seconds=20), "closed", who, "spam")
+            return
+        roll = rng.random()
+        if roll < 0.025 or (case.intent == "praise" and roll < 0.5):
+            # never answered: a praise liked and resolved, or a message lost in the backlog (closed by the
+            # supervisor's clean-up a week or so later)
+            if case.intent == "praise":
+                at = self._work_time(t0, 60)
+                who = case.assignee or self._agent(team, at)
+                self._assign(case, at, who, who)
+                self._status(case, at + timedelta(seconds=5), "resolved", who)
+                self._survey(case, 1, at + timedelta(seconds=5), who, answered=False)
+            else:
+                at = self._work_time(t0 + timedelta(days=rng.uniform(5, 10)), 30)
+                self._status(case, at, "closed", "supervisor", "no answer needed any more")
+            return
+        pick = self._work_time(t0, 28 if not review else 240, 0.9 if not review else 0.7)
+        if wrong:  # the wrong desk's agent hands it over to the right team; routing gives it to one of them
+            wrong_agent = case.assignee or self._agent(team, pick)
+            self._assign(case, pick, wrong_agent, wrong_agent)
+            handed = pick + timedelta(minutes=rng.uniform(1, 6))
+            case.rows.append(_HRow(handed, "transferred", wrong_agent,
+                                   {"team_id": case.team, "previous_team_id": team}))
+            self._assign(case, handed + timedelta(seconds=1), self._agent(case.team, handed), None, "routing")
+            pick = self._work_time(handed, 20)
+        elif case.assignee is not None and rng.random() < 0.07:  # the supervisor rebalances the queue
+            moved = self._agent(case.team, pick, besides=case.assignee)
+            self._assign(case, pick - timedelta(minutes=rng.uniform(2, 10)), moved, "supervisor", "rebalanced")
+        agent = case.assignee or self._agent(case.team, pick)
+        reply_texts = HISTORY_REPLIES[lang]
+        sent = self._reply(case, pick, agent, first, rng.choice(reply_texts))
+        last_in = first
+        if case.topic == "refund" and case.intent == "complaint" and rng.random() < 0.35:
+            sent = self._escalate(case, sent, agent)
+        for _ in range(2):  # the customer writes again, the agent answers again
+            if rng.random() > (0.4 if last_in == first else 0.3):
+                break
+            back = sent + timedelta(minutes=rng.lognormvariate(math.log(90), 1.0))
+            last_in = self._inbound(case, back, rng.choice(HISTORY_FOLLOW_UPS[lang]), private=True)
+            if case.status == "waiting_customer":
+                self._status(case, back, "open", None, "the customer wrote")
+            agent = case.assignee or agent
+            sent = self._reply(case, self._work_time(back, 30), agent, last_in, rng.choice(reply_texts))
+        if rng.random() < 0.2:  # waits on the customer a day, then resolved
+            self._status(case, sent + timedelta(minutes=1), "waiting_customer", agent)
+            done = self._work_time(sent + timedelta(hours=rng.uniform(20, 30)), 20)
+        else:
+            done = sent + timedelta(minutes=rng.lognormvariate(math.log(12), 0.8))
+        self._status(case, done, "resolved", agent)
+        self._survey(case, 1, done, agent, answered=True)
+        if rng.random() < 0.07:  # the customer comes back days later: reopened, answered, resolved again
+            back = done + timedelta(hours=rng.uniform(20, 96))
+            again = self._inbound(case, back, rng.choice(HISTORY_FOLLOW_UPS[lang]), private=True)
+            self._status(case, back, "open", None, "new message from the customer")
+            for survey in case.surveys:
+                if survey.state == "scheduled" and survey.resolved_at + timedelta(hours=1) > back:
+                    survey.state = "cancelled"
+            sent = self._reply(case, self._work_time(back, 45), case.assignee or agent, again,
+                               rng.choice(reply_texts))
+            done = sent + timedelta(minutes=rng.lognormvariate(math.log(15), 0.8))
+            self._status(case, done, "resolved", case.assignee or agent)
+            self._survey(case, 2, done, case.assignee or agent, answered=True)
+
+    def _escalate(self, case: _HCase, sent: datetime, agent: str) -> datetime:
+        """The refunds team is asked; it answers (one late), the agent closes the escalation and tells the
+        customer. Returns when that reply went out."""
+        rng = self.rng
+        at = sent + timedelta(minutes=rng.uniform(2, 8))
+        due = at + timedelta(hours=24)
+        overdue = rng.random() < 0.3
+        answered = due + timedelta(hours=rng.uniform(2, 10)) if overdue else at + timedelta(hours=rng.uniform(3, 20))
+        closed = self._work_time(answered, 25)
+        case.escalation = _HEscalation(at=at, agent=agent, due_at=due, answered_at=answered, closed_at=closed,
+                                       overdue=overdue)
+        case.rows.append(_HRow(at, "escalated", agent, {"partner": HISTORY_REFUNDS, "partner_kind": "team",
+                                                        "due_at": due.isoformat(), "personal_data": False,
+                                                        "messages": 1, "attachments": 0}, escalation=True))
+        self._status(case, at, "waiting_partner", agent, f"escalated to {HISTORY_REFUNDS}")
+        if overdue:
+            case.rows.append(_HRow(due, "escalation_overdue", None, {"partner": HISTORY_REFUNDS,
+                                                                     "due_at": due.isoformat()}, escalation=True))
+        case.rows.append(_HRow(answered, "escalation_answered", None, {"partner": HISTORY_REFUNDS,
+                                                                       "outcome": "done", "via": "portal"},
+                               escalation=True))
+        case.rows.append(_HRow(closed, "escalation_closed", agent, {"partner": HISTORY_REFUNDS,
+                                                                    "outcome": "resolved"}, escalation=True))
+        self._status(case, closed, "open", agent, f"escalation to {HISTORY_REFUNDS} closed")
+        texts = {"fr": "Bonne nouvelle : le service remboursements a validé votre remboursement.",
+                 "en": "Good news: our refunds team has approved your refund."}
+        return self._reply(case, closed + timedelta(minutes=2), agent, 0,
+                           texts[case.language])
+
+    def _survey(self, case: _HCase, cycle: int, resolved: datetime, agent: str | None, *, answered: bool) -> None:
+        """The survey of one resolution: skipped by a rule, or sent an hour later, and answered by about half."""
+        rng = self.rng
+        survey = _HSurvey(cycle=cycle, resolved_at=resolved, agent=agent, team=case.team)
+        case.surveys.append(survey)
+        index = len(case.surveys) - 1
+        replied = any(not m.inbound and m.origin == "agent" for m in case.messages)
+        if not replied:
+            survey.state, survey.skip_reason = "skipped", "no_reply"
+        elif cycle > 1:
+            survey.state, survey.skip_reason = "skipped", "recently_surveyed"
+        elif case.account in HISTORY_REVIEWS or (not case.private and case.account in ("air-bsky", "hotel-masto")):
+            survey.state, survey.skip_reason = "skipped", "public_only"
+        if survey.state == "skipped":
+            case.rows.append(_HRow(resolved, "survey_skipped", None, {"reason": survey.skip_reason}, survey=index))
+            return
+        send = resolved + timedelta(hours=1)
+        questions = {"fr": "Comment évalueriez-vous notre réponse ? Répondez de 1 à 5.",
+                     "en": "How would you rate our answer? Reply from 1 to 5."}
+        case.messages.append(_HMsg(at=send, inbound=False, text=questions[case.language], private=True,
+                                   sent_at=send + timedelta(seconds=1), origin="survey"))
+        survey.message = len(case.messages) - 1
+        survey.state = "sent"
+        case.rows.append(_HRow(send, "reply_queued", None, {"visibility": "private", "origin": "survey"},
+                               message=survey.message))
+        case.rows.append(_HRow(send, "survey_sent", None, {"language": case.language, "network": "sandbox"},
+                               message=survey.message, survey=index))
+        case.rows.append(_HRow(send + timedelta(seconds=1), "reply_sent", None, {"attempt": 1},
+                               message=survey.message))
+        if not answered or rng.random() > 0.5:
+            return
+        first_in = case.messages[0].at
+        first_out = next((m.sent_at for m in case.messages if not m.inbound and m.origin == "agent"), None)
+        waited = (first_out - first_in) if first_out else timedelta(days=1)
+        if waited <= timedelta(hours=1):
+            weights = (3, 4, 8, 30, 55)
+        elif waited <= timedelta(hours=4):
+            weights = (5, 10, 20, 35, 30)
+        else:
+            weights = (15, 20, 28, 25, 12)
+        rating = rng.choices((1, 2, 3, 4, 5), weights=weights)[0]
+        at = send + timedelta(minutes=rng.lognormvariate(math.log(25), 1.0))
+        via = "text" if rng.random() < 0.6 else "button"
+        case.messages.append(_HMsg(at=at, inbound=True, text=str(rating), private=True, claimed="rating"))
+        survey.rating_message = len(case.messages) - 1
+        survey.state, survey.rating, survey.answered_at, survey.via = "answered", rating, at, via
+        case.rows.append(_HRow(at, "message_received", message=survey.rating_message,
+                               data={"visibility": "private", "network": "sandbox"}))
+        case.rows.append(_HRow(at, "survey_answered", None, {"rating": rating, "via": via,
+                                                             "score": (rating - 1) * 25, "scale": "stars5"},
+                               message=survey.rating_message, survey=index))
+        if rating <= 2 or rng.random() < 0.2:
+            thanks = {"fr": "Merci ! Voulez-vous nous en dire plus ?", "en": "Thank you! Anything to add?"}
+            ask = at + timedelta(seconds=2)
+            case.messages.append(_HMsg(at=ask, inbound=False, text=thanks[case.language], private=True,
+                                       sent_at=ask + timedelta(seconds=1), origin="survey"))
+            asked = len(case.messages) - 1
+            case.rows.append(_HRow(ask, "reply_queued", None, {"visibility": "private", "origin": "survey"},
+                                   message=asked))
+            case.rows.append(_HRow(ask + timedelta(seconds=1), "reply_sent", None, {"attempt": 1}, message=asked))
+            if rng.random() < 0.6:
+                comments = {"fr": ("Réponse rapide, merci.", "Trop long à obtenir une vraie réponse.",
+                                   "Toujours pas remboursé."),
+                            "en": ("Quick answer, thanks.", "Took too long to get a real answer.",
+                                   "Still not refunded.")}[case.language]
+                comment = comments[0] if rating >= 4 else rng.choice(comments[1:])
+                said = ask + timedelta(minutes=rng.uniform(1, 30))
+                case.messages.append(_HMsg(at=said, inbound=True, text=comment, private=True, claimed="comment"))
+                survey.comment, survey.comment_message = comment, len(case.messages) - 1
+                case.rows.append(_HRow(said, "message_received", message=survey.comment_message,
+                                       data={"visibility": "private", "network": "sandbox"}))
+                case.rows.append(_HRow(said, "survey_commented", None, {}, message=survey.comment_message,
+                                       survey=index))
+
+
+@dataclass
+class _HistorySetup:
+    teams: dict[str, int]  # team name -> id
+    partner_id: int
+    partner_language: str
+
+
+def _history_setup(session: Session, demo: _Demo) -> _HistorySetup:
+    """The teams, the SLA policy and the refunds partner the history refers to, through their actions (no routing
+    rule: today's stories stay unrouted as they were)."""
+    from compris.escalation import actions as escalation
+    from compris.escalation.queries import partners as partner_list
+    from compris.models import Partner, SlaPolicy, Team
+    from compris.routing import actions as routing
+    from compris.sla import actions as sla
+
+    publisher = demo.runtime.publisher
+    admin = session.get(User, demo.users["admin"])
+    assert admin is not None
+    teams: dict[str, int] = {}
+    for name, _, members in HISTORY_TEAMS:
+        team = session.scalar(select(Team).where(Team.workspace_id == demo.workspace_id, Team.name == name))
+        if team is None:
+            team = routing.create_team(session, publisher, actor=admin, name=name, timezone="Europe/Paris",
+                                       shift_lines="mon-fri 07:00-22:00\nsat-sun 09:00-19:00")
+            for key in (*members, "supervisor"):
+                routing.add_member(session, publisher, actor=admin, team_id=team.id, user_id=demo.users[key])
+        teams[name] = team.id
+    if session.scalar(select(SlaPolicy.id).where(SlaPolicy.workspace_id == demo.workspace_id,
+                                                 SlaPolicy.name == HISTORY_SLA)) is None:
+        sla.create_policy(session, publisher, actor=admin, name=HISTORY_SLA, first_response_s=3600,
+                          next_response_s=4 * 3600, resolution_s=48 * 3600)
+    _history_objectives(session, demo)
+    found = {p.name: p for p in partner_list(session, demo.workspace_id)}
+    partner: Partner | None = found.get(HISTORY_REFUNDS)
+    if partner is None:
+        partner = escalation.create_partner(
+            session, publisher, actor=admin, name=HISTORY_REFUNDS, kind="team",
+            emails=["refunds@demo.compris.example"], language="en", due_minutes=24 * 60,
+            reminders={"before_minutes": [120], "after_minutes": [0], "repeat_minutes": 0})
+    return _HistorySetup(teams=teams, partner_id=partner.id, partner_language=partner.language)
+
+
+#: the supervisor's objectives, shown on the dashboard against the actual
+HISTORY_OBJECTIVES: tuple[dict[str, Any], ...] = (
+    {"name": "Complaints answered within the hour", "metric": "first_response_within", "target": 90,
+     "threshold_seconds": 3600, "intent": "complaint", "clock": "calendar", "position": 1},
+    {"name": "Every customer message answered", "metric": "response_rate", "target": 95, "clock": "calendar",
+     "position": 2},
+    {"name": "Satisfied customers", "metric": "csat", "target": 80, "clock": "calendar", "position": 3},
+    {"name": "Median first response", "metric": "first_response_median", "target": 30 * 60, "clock": "business",
+     "position": 4},
+)
+
+
+def _history_objectives(session: Session, demo: _Demo) -> None:
+    from compris.analytics import objectives
+
+    supervisor = session.get(User, demo.users["supervisor"])
+    assert supervisor is not None
+    if objectives.list_objectives(session, demo.workspace_id):
+        return
+    for values in HISTORY_OBJECTIVES:
+        objectives.create_objective(session, demo.runtime.publisher, actor=supervisor, values=values)
+
+
+def _history_live(plan: _HCase, end: datetime) -> None:
+    """Cut a planned case at ``end``: what had not happened yet is dropped, and its state is what it was then."""
+    kept = [m.at <= end and (m.sent_at is None or m.sent_at <= end) for m in plan.messages]
+    plan.rows = sorted((r for r in plan.rows if r.at <= end and (r.message is None or kept[r.message])),
+                       key=lambda r: r.at)
+    # messages dropped from the end only keep their indexes valid: a dropped one is blanked, not removed
+    plan.messages = [m if keep else _HMsg(at=end, inbound=True, text="", private=True, claimed="dropped")
+                     for m, keep in zip(plan.messages, kept, strict=True)]
+    plan.status, plan.assignee, plan.resolved_at = "new", None, None
+    for row in plan.rows:
+        if row.kind in ("resolved", "closed", "reopened", "status_changed"):
+            plan.status = str(row.data["to_status"])
+            plan.resolved_at = row.at if plan.status == "resolved" else plan.resolved_at if plan.status == "closed" \
+                else None
+        elif row.kind == "assigned":
+            plan.assignee = str(row.data["assignee_id"])
+        elif row.kind in ("routed", "transferred"):
+            plan.team = str(row.data["team_id"])
+    surveys = []
+    for survey in plan.surveys:
+        if survey.resolved_at > end:
+            continue
+        if survey.message is not None and plan.messages[survey.message].claimed == "dropped":
+            survey.state, survey.message = "scheduled", None
+        if survey.rating_message is not None and plan.messages[survey.rating_message].claimed == "dropped":
+            survey.state, survey.rating, survey.answered_at, survey.via, survey.rating_message = \
+                "sent", None, None, None, None
+        if survey.comment_message is not None and plan.messages[survey.comment_message].claimed == "dropped":
+            survey.comment, survey.comment_message = None, None
+        surveys.append(survey)
+    plan.surveys = surveys
+    if plan.escalation is not None and plan.escalation.at > end:
+        plan.escalation = None
+
+
+def _write_history(session: Session, demo: _Demo, setup: _HistorySetup, plans: list[_HCase], end: datetime) -> None:
+    """Write the planned cases as the actions write them (bulk inserts: the history loads in about a second)."""
+    from compris.models import Escalation, Exchange, Outbox, Thread, WaitPrediction, Workspace
+    from compris.sla import clocks
+
+    ws = demo.workspace_id
+    users = demo.users
+    for plan in plans:
+        _history_live(plan, end)
+    accounts = {key: demo.accounts[key].id for key, *_ in HISTORY_ACCOUNTS}
+    first_number = session.scalar(
+        update(Workspace).where(Workspace.id == ws).values(case_seq=Workspace.case_seq + len(plans))
+        .returning(Workspace.case_seq))
+    assert first_number is not None
+    first_number -= len(plans) - 1
+
+    def ids(model: Any, rows: list[dict[str, Any]]) -> list[int]:
+        """Insert ``rows`` with the next ids of their table (one statement, no RETURNING), and return the ids."""
+        if not rows:
+            return []
+        first = (session.scalar(select(func.max(model.id))) or 0) + 1
+        numbered = [{"id": first + k, **row} for k, row in enumerate(rows)]
+        session.execute(insert(model), numbered)
+        if session.get_bind().dialect.name == "postgresql":  # the table's sequence continues after them
+            last = first + len(rows) - 1
+            session.execute(sql_text(f"SELECT setval(pg_get_serial_sequence('{model.__tablename__}', 'id'), {last})"))
+        return [row["id"] for row in numbered]
+
+    contact_ids = ids(Contact, [{"workspace_id": ws, "display_name": p.name, "language": p.language,
+                                 "created_at": p.opened_at} for p in plans])
+    identity_ids = ids(Identity, [
+        {"workspace_id": ws, "contact_id": contact_ids[i], "network": "sandbox",
+         "platform_user_id": f"{HISTORY_PREFIX}u{p.n}", "name": p.name,
+         "handle": "@" + "".join(c for c in p.name.lower() if c.isascii() and c.isalpha()) + str(p.n),
+         "followers": (p.messages[0].triage or {}).get("reach", {}).get("followers", 0),
+         "created_at": p.opened_at, "updated_at": p.opened_at}
+        for i, p in enumerate(plans)])
+    # a public thread for a public first message, a private one for private messages and surveys
+    thread_rows: list[dict[str, Any]] = []
+    thread_keys: list[tuple[int, bool]] = []
+    for i, p in enumerate(plans):
+        live = [m for m in p.messages if m.claimed != "dropped"]
+        for private in (False, True):
+            if any(m.private == private for m in live):
+                inbound = [m.at for m in live if m.inbound and m.private == private]
+                thread_rows.append({
+                    "workspace_id": ws, "channel_account_id": accounts[p.account],
+                    "platform_thread_key": f"{HISTORY_PREFIX}{'dm-' if private else ''}{p.n}",
+                    "visibility": "private" if private else "public", "contact_id": contact_ids[i] if private else None,
+                    "last_inbound_at": max(inbound) if inbound else None, "created_at": p.opened_at})
+                thread_keys.append((i, private))
+    thread_ids = dict(zip(thread_keys, ids(Thread, thread_rows), strict=True))
+    case_rows = []
+    for i, p in enumerate(plans):
+        live = [m for m in p.messages if m.claimed != "dropped"]
+        requests = [m for m in live if m.inbound and m.claimed is None]
+        answers = [m.sent_at for m in live if not m.inbound and m.origin == "agent" and m.sent_at]
+        last = requests[-1]
+        case_rows.append({
+            "workspace_id": ws, "number": first_number + i, "contact_id": contact_ids[i], "status": p.status,
+            "subject": requests[0].text[:300], "assignee_id": users[p.assignee] if p.assignee else None,
+            "language": p.language, "priority": int((last.triage or {}).get("priority", 0)),
+            "triage": last.triage or {}, "last_channel_account_id": accounts[p.account],
+            "preview": last.text[:300], "first_inbound_at": requests[0].at, "last_inbound_at": last.at,
+            "first_response_at": min(answers) if answers else None,
+            "last_activity_at": max([r.at for r in p.rows if r.kind not in ("reply_sent", "survey_sent")]
+                                    + [last.at]),
+            "resolved_at": p.resolved_at, "unread": not answers and p.status in ("new", "open"),
+            "team_id": setup.teams[p.team], "created_at": p.opened_at})
+    case_ids = ids(Case, case_rows)
+    message_rows: list[dict[str, Any]] = []
+    message_keys: list[tuple[int, int]] = []
+    for i, p in enumerate(plans):
+        for j, m in enumerate(p.messages):
+            if m.claimed == "dropped":
+                continue
+            pid = f"{HISTORY_PREFIX}{p.n}-{j}"
+            target = p.messages[m.reply_to] if m.reply_to is not None else None
+            extra: dict[str, Any] = {}
+            if m.claimed:
+                extra = {"claimed_by": "surveys", "claimed_as": m.claimed}
+            elif not m.inbound:
+                extra = {"origin": m.origin}
+                if m.by_hand and m.agent and m.sent_at:
+                    extra["posted_by_hand"] = {"user_id": users[m.agent], "at": m.sent_at.isoformat()}
+            message_rows.append({
+                "workspace_id": ws, "case_id": case_ids[i], "thread_id": thread_ids[(i, m.private)],
+                "channel_account_id": accounts[p.account], "direction": "inbound" if m.inbound else "outbound",
+                "visibility": "private" if m.private else "public", "platform_message_id": pid,
+                "reply_to_platform_id": f"{HISTORY_PREFIX}{p.n}-{m.reply_to}" if target is not None else None,
+                "author_identity_id": identity_ids[i] if m.inbound else None,
+                "author_user_id": users[m.agent] if m.agent else None, "text": m.text,
+                "sent_at": m.sent_at or m.at, "created_at": m.at, "language": p.language if not m.claimed else None,
+                "triage": m.triage or {}, "rating": m.rating, "platform_extra": extra,
+                "delivery_state": None if m.inbound else "sent"})
+            message_keys.append((i, j))
+    message_ids = dict(zip(message_keys, ids(Message, message_rows), strict=True))
+    # replies point at the message they answer
+    session.execute(update(Message), [
+        {"id": message_ids[(i, j)], "reply_to_message_id": message_ids[(i, m.reply_to)]}
+        for i, p in enumerate(plans) for j, m in enumerate(p.messages)
+        if m.reply_to is not None and m.claimed != "dropped" and (i, j) in message_ids])
+    survey_rows: list[dict[str, Any]] = []
+    survey_keys: list[tuple[int, int]] = []
+    for i, p in enumerate(plans):
+        for k, s in enumerate(p.surveys):
+            survey_rows.append({
+                "workspace_id": ws, "case_id": case_ids[i], "cycle": s.cycle, "contact_id": contact_ids[i],
+                "channel_account_id": accounts[p.account], "thread_id": thread_ids.get((i, True)),
+                "network": "sandbox", "agent_id": users[s.agent] if s.agent else None,
+                "team_id": setup.teams[s.team], "state": s.state, "skip_reason": s.skip_reason,
+                "send_at": s.resolved_at + timedelta(hours=1) if s.state != "skipped" else None,
+                "sent_at": p.messages[s.message].sent_at if s.message is not None else None,
+                "message_id": message_ids[(i, s.message)] if s.message is not None else None,
+                "language": p.language, "scale": "stars5", "rating": s.rating,
+                "score": (s.rating - 1) * 25 if s.rating else None, "answered_at": s.answered_at,
+                "answered_via": s.via, "comment": s.comment,
+                "comment_message_id": message_ids[(i, s.comment_message)] if s.comment_message is not None else None,
+                "commented_at": p.messages[s.comment_message].at if s.comment_message is not None else None,
+                "comment_asked_at": s.answered_at + timedelta(seconds=2)
+                if s.comment_message is not None and s.answered_at is not None else None,
+                "created_at": s.resolved_at})
+            survey_keys.append((i, k))
+    survey_ids = dict(zip(survey_keys, ids(Survey, survey_rows), strict=True))
+    session.execute(update(Message), [
+        {"id": message_ids[(i, j)], "platform_extra": {"survey_id": survey_ids[(i, k)], "origin": "survey"}}
+        for i, p in enumerate(plans) for k, s in enumerate(p.surveys) for j, m in enumerate(p.messages)
+        if (i, j) in message_ids and m.origin == "survey" and not m.inbound
+        and (j == s.message or (s.rating_message is not None and j == s.rating_message + 1))])
+    escalation_ids: dict[int, int] = {}
+    exchange_ids: dict[int, int] = {}
+    for i, p in enumerate(plans):
+        e = p.escalation
+        if e is None:
+            continue
+        answered = e.answered_at if e.answered_at and e.answered_at <= end else None
+        closed = e.closed_at if e.closed_at and e.closed_at <= end else None
+        status = "closed" if closed else "answered" if answered else "open"
+        brief = {"fr": "Remboursement à valider pour ce client (billet annulé).",
+                 "en": "Refund to approve for this customer (cancelled ticket)."}[p.language]
+        [escalation_ids[i]] = ids(Escalation, [{
+            "workspace_id": ws, "case_id": case_ids[i], "partner_id": setup.partner_id,
+            "created_by_id": users[e.agent], "status": status, "partner_outcome": "done" if answered else None,
+            "brief": brief, "shared": {"message_ids": [message_ids[(i, 0)]], "upload_ids": [],
+                                       "personal_data": False},
+            "language": setup.partner_language, "due_at": e.due_at,
+            "next_check_at": None if closed or answered else e.due_at if e.due_at > end else end,
+            "overdue_at": e.due_at if e.due_at <= end and (answered is None or answered > e.due_at) else None,
+            "answered_at": answered, "closed_at": closed, "outcome": "resolved" if closed else None,
+            "reply_token": f"hist{p.n:06d}{random.Random(p.n).getrandbits(96):024x}",
+            "previous_case_status": "open", "created_at": e.at, "updated_at": closed or answered or e.at}])
+        exchanges = [{"workspace_id": ws, "escalation_id": escalation_ids[i], "direction": "to_partner",
+                      "kind": "brief", "text": brief, "author_user_id": users[e.agent], "via": "ui",
+                      "created_at": e.at}]
+        if answered:
+            exchanges.append({"workspace_id": ws, "escalation_id": escalation_ids[i], "direction": "from_partner",
+                              "kind": "done", "text": "Refund approved and paid.", "via": "portal",
+                              "author_email": "refunds@demo.compris.example", "created_at": answered})
+        exchange_ids[i] = ids(Exchange, exchanges)[-1]
+    event_rows: list[dict[str, Any]] = []
+    outbox_rows: list[dict[str, Any]] = []
+    predictions: list[dict[str, Any]] = []
+    for i, p in enumerate(plans):
+        for row in p.rows:
+            data = dict(row.data)
+            if row.message is not None:
+                data = {"message_id": message_ids[(i, row.message)], **data}
+                if row.kind == "reply_sent":
+                    data.setdefault("platform_message_id", f"{HISTORY_PREFIX}{p.n}-{row.message}")
+            if row.survey is not None:
+                data = {"survey_id": survey_ids[(i, row.survey)], **data}
+            if row.escalation:
+                data = {"escalation_id": escalation_ids[i], **data}
+                if row.kind == "escalation_answered":
+                    data["exchange_id"] = exchange_ids[i]
+            for key in ("assignee_id", "previous_assignee_id"):
+                if data.get(key) is not None:
+                    data[key] = users[data[key]]
+            for key in ("team_id", "previous_team_id"):
+                if key in data:
+                    data[key] = setup.teams[data[key]]
+            if row.kind == "opened":
+                data["channel_account_id"] = accounts[p.account]
+            event_rows.append({"workspace_id": ws, "case_id": case_ids[i], "kind": row.kind, "data": data,
+                               "actor_user_id": users[row.actor] if row.actor else None, "created_at": row.at})
+        for j, m in enumerate(p.messages):
+            if m.inbound or (i, j) not in message_ids:
+                continue
+            outbox_rows.append({"workspace_id": ws, "message_id": message_ids[(i, j)],
+                                "channel_account_id": accounts[p.account],
+                                "idempotency_key": f"{ws}:{HISTORY_PREFIX}{p.n}-{j}", "state": "sent",
+                                "attempts": 0 if m.by_hand else 2 if m.failed_at else 1,
+                                "last_error": None, "sent_at": m.sent_at, "created_at": m.at})
+        replies_at = [m.sent_at for m in p.messages if not m.inbound and m.origin == "agent" and m.sent_at
+                      and m.claimed != "dropped"]
+        if p.predicted_s is not None:
+            actual = int((min(replies_at) - p.opened_at).total_seconds()) if replies_at else None
+            predictions.append({"workspace_id": ws, "case_id": case_ids[i], "channel_account_id": accounts[p.account],
+                                "predicted_s": p.predicted_s, "created_at": p.opened_at, "actual_s": actual})
+    session.execute(insert(CaseEvent), event_rows)
+    session.execute(insert(Outbox), outbox_rows)
+    session.execute(insert(WaitPrediction), predictions)
+    # the SLA, computed by the SLA's own code from these timelines; a breach is recorded when it happened (the
+    # SLA pass records it within its period), not now
+    cases = list(session.scalars(select(Case).where(Case.id.in_(case_ids))))
+    clocks.refresh(session, demo.runtime.publisher, cases, at=end)
+    session.flush()
+    for event in session.scalars(select(CaseEvent).where(CaseEvent.case_id.in_(case_ids),
+                                                         CaseEvent.kind == "sla_breached")):
+        event.created_at = datetime.fromisoformat(str(event.data["breached_at"]))
+    for breach in session.scalars(select(SlaBreach).where(SlaBreach.case_id.in_(case_ids))):
+        breach.created_at = breach.breached_at
+
+
+def _rebuild_analytics(demo: _Demo) -> None:
+    """The rollups, rebuilt from the raw rows once the history is in (``compris analytics rebuild``'s work)."""
+    from compris.analytics.rollups import rebuild
+
+    with demo.runtime.db.transaction() as session:
+        rebuild(session, demo.workspace_id)
