@@ -197,6 +197,19 @@ def test_the_demos_parcel_wall_is_a_detected_incident(settings: Settings, runtim
         outbound = s.scalar(select(func.count()).select_from(Message).where(
             Message.direction == "outbound", Message.case_id.in_([m.case_id for m in wall])))
         assert outbound == 0
+        # and the supervisor tagged them, so the reports count them by tag
+        from compris.analytics import queries as figures
+        from compris.analytics.figures import Filters
+        from compris.analytics.reports import local_today
+        from compris.models import CaseTag, Tag
+
+        tagged = set(s.scalars(select(CaseTag.case_id).join(Tag, Tag.id == CaseTag.tag_id)
+                               .where(Tag.name == "Colis perdu")))
+        assert {m.case_id for m in wall} <= tagged
+        ws = wall[0].workspace_id
+        today = local_today(s, ws)
+        by_tag = figures.volume(s, ws, Filters(start=today - timedelta(days=1), end=today)).by_tag  # the last hour
+        assert [(x.label, x.value) for x in by_tag] == [("Colis perdu", len(tagged))]
 def test_the_demo_has_weeks_of_history_behind_a_full_dashboard(settings: Settings, runtime: Runtime) -> None:
     from datetime import timedelta
 

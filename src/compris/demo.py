@@ -905,6 +905,11 @@ def _open_wall_incident(demo: _Demo) -> None:
             match=match, statements=_HOLDING, case_ids=sorted({*draft.case_ids, *wall_cases, *under_post}),
             alert_id=alert.id if alert.incident_id is None else None,
         )
+        # and tags them, as a team does to find them again and to count them in the reports ("By tag")
+        from compris.inbox.actions.tags import tag_case
+
+        for case in session.scalars(select(Case).where(Case.id.in_(wall_cases)).order_by(Case.number)):
+            tag_case(session, runtime.publisher, actor=supervisor, case=case, add=["Colis perdu"])
 
 
 def _wall_cluster(session: Session, wall_cases: set[int]) -> int | None:

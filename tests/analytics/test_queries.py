@@ -149,3 +149,33 @@ def test_the_rebuild_command(world: World, monkeypatch: pytest.MonkeyPatch) -> N
     assert snapshot(world) == kept
     assert runner.invoke(app, ["analytics", "rebuild", "--since", "March"]).exit_code == 2
     assert runner.invoke(app, ["analytics", "rebuild", "--workspace", "nobody"]).exit_code == 2
+
+
+def test_new_cases_by_tag(world: World) -> None:
+    # given three cases opened on Monday (two tagged "Colis perdu", one of them also "VIP") and one the week before
+    from compris.models import CaseTag, Tag
+
+    with world.runtime.db.transaction() as s:
+        lost = Tag(workspace_id=world.workspace_id, name="Colis perdu", key="colis perdu")
+        vip = Tag(workspace_id=world.workspace_id, name="VIP", key="vip")
+        s.add_all([lost, vip])
+        s.flush()
+        cases = [new_case(s, world, at) for at in (MONDAY, MONDAY + timedelta(hours=1), MONDAY + timedelta(hours=2),
+                                                   MONDAY - timedelta(days=7))]
+        for case, at in zip(cases, (MONDAY, MONDAY + timedelta(hours=1), MONDAY + timedelta(hours=2),
+                                    MONDAY - timedelta(days=7)), strict=True):
+            case.first_inbound_at = at
+        cases[0].team_id = None
+        for case, tag in ((cases[0], lost), (cases[1], lost), (cases[1], vip), (cases[3], lost)):
+            s.add(CaseTag(workspace_id=world.workspace_id, case_id=case.id, tag_id=tag.id))
+    # when the week's volume is read
+    with world.runtime.db.transaction() as s:
+        v = queries.volume(s, world.workspace_id, Filters(start=DAY, end=DAY + timedelta(days=6)))
+        # then each tag counts the period's new cases carrying it, with its name
+        assert [(x.label, x.value) for x in v.by_tag] == [("Colis perdu", 2), ("VIP", 1)]
+        # and the case filters apply (no case of this period is on another account)
+        other = queries.volume(s, world.workspace_id, Filters(start=DAY, end=DAY, channel_account_id=-1))
+        assert other.by_tag == []
+        # and the week before has its own case
+        before = queries.volume(s, world.workspace_id, Filters(start=DAY, end=DAY + timedelta(days=6)).previous())
+        assert [(x.label, x.value) for x in before.by_tag] == [("Colis perdu", 1)]

@@ -59,10 +59,12 @@ from compris.models import (
     AnalyticsSlice,
     Case,
     CaseStatus,
+    CaseTag,
     ChannelAccount,
     Escalation,
     GuardEvent,
     SlaPolicy,
+    Tag,
     Team,
     TeamMember,
     User,
@@ -320,7 +322,24 @@ def volume(session: Session, workspace_id: int, filters: Filters) -> Volume:
         by_hour=[Slice(str(hour), f"{hour:02d}", by_hour[hour]) for hour in range(24)],
         trend_messages=[Point(at, float(v)) for at, v in sorted(trend[measures.MSG_IN].items())],
         trend_cases=[Point(at, float(v)) for at, v in sorted(trend[measures.CASE_NEW].items())],
+        by_tag=by_tag(session, workspace_id, filters),
     )
+
+
+def by_tag(session: Session, workspace_id: int, filters: Filters) -> list[Slice]:
+    """The cases opened in the period (their first customer message) that carry each tag, by tag (a case with two
+    tags counts under both). Tags belong to cases, not to messages or rollup facts, so this reads ``case_tags``
+    (indexed by workspace, tag and case) joined to the cases of the period, with the case's own team, assignee,
+    account, network, intent, language and sentiment as filters (``visibility`` does not apply to a case)."""
+    start, end = utc_range(filters, zone(session, workspace_id))
+    rows = list(session.execute(
+        select(Tag.id, Tag.name, func.count(func.distinct(CaseTag.case_id)))
+        .join(CaseTag, (CaseTag.tag_id == Tag.id) & (CaseTag.workspace_id == workspace_id))
+        .join(Case, Case.id == CaseTag.case_id)
+        .where(Tag.workspace_id == workspace_id, Case.first_inbound_at >= start, Case.first_inbound_at < end,
+               *_case_filters(workspace_id, filters))
+        .group_by(Tag.id, Tag.name)))
+    return _slices({str(i): int(n) for i, _name, n in rows}, {str(i): str(name) for i, name, _n in rows})
 
 
 def response_rate(session: Session, workspace_id: int, filters: Filters, *,

@@ -433,7 +433,8 @@ def _slices(items: Iterable[queries.Slice], before: Iterable[queries.Slice]) -> 
                  [(s.key, s.label, s.value, prior.get(s.key, 0)) for s in items])
 
 
-BREAKDOWNS: tuple[str, ...] = ("network", "account", "visibility", "intent", "sentiment", "language", "topic", "hour")
+BREAKDOWNS: tuple[str, ...] = ("network", "account", "visibility", "intent", "sentiment", "language", "topic", "hour",
+                               "tag")
 TABLES: tuple[str, ...] = ("agents", "teams", "sla", "trend", "heatmap", "objectives", "guard",
                            *(f"by_{b}" for b in BREAKDOWNS))
 

@@ -56,6 +56,8 @@ class VolumeFigures(Schema):
     by_language: list[SliceOut]
     by_topic: list[SliceOut]
     by_hour: list[SliceOut]
+    by_tag: list[SliceOut] = Field(description="New cases of the period carrying each tag (a case counts under each "
+                                               "of its tags).")
     trend_messages: list[PointOut]
     trend_cases: list[PointOut]
 
@@ -317,7 +319,8 @@ def volume_out(v: f.Volume) -> VolumeFigures:
         messages=v.messages, new_cases=v.new_cases, by_network=_slices(v.by_network),
         by_account=_slices(v.by_account), by_visibility=_slices(v.by_visibility), by_intent=_slices(v.by_intent),
         by_sentiment=_slices(v.by_sentiment), by_language=_slices(v.by_language), by_topic=_slices(v.by_topic),
-        by_hour=_slices(v.by_hour), trend_messages=_points(v.trend_messages), trend_cases=_points(v.trend_cases))
+        by_hour=_slices(v.by_hour), by_tag=_slices(v.by_tag), trend_messages=_points(v.trend_messages),
+        trend_cases=_points(v.trend_cases))
 
 
 def rate_out(r: f.ResponseRate) -> ResponseRateFigures:

@@ -52,7 +52,7 @@ METRIC_LABELS = {
 SLA_METRICS = {"first_response": "First response", "next_response": "Next response", "resolution": "Resolution"}
 BREAKDOWN_LABELS = {"network": "By network", "account": "By channel account", "visibility": "Public or private",
                     "intent": "By intent", "sentiment": "By sentiment", "language": "By language",
-                    "topic": "By topic", "hour": "By hour of day"}
+                    "topic": "By topic", "hour": "By hour of day", "tag": "By tag"}
 TABLE_NAMES = {"agents": "Agents", "teams": "Teams", "sla": "SLA", "trend": "Day by day", "heatmap": "Heatmap",
                "objectives": "Objectives", "guard": "Reply guard",
                **{f"by_{k}": v for k, v in BREAKDOWN_LABELS.items()}}
