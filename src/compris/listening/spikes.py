@@ -36,6 +36,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import cache
 from statistics import NormalDist
 from typing import Any, Protocol
 
@@ -443,21 +444,25 @@ def count_message(session: Session, *, workspace_id: int, message_id: int, when:
     shard = message_id % SHARDS
     rows = [{"workspace_id": workspace_id, "scope": s, "bucket_start": bucket,
              "shard": 0 if s.startswith("kw:") else shard, "count": 1} for s in sorted(set(scopes))]
-    dialect = session.get_bind().dialect.name
-    stmt: Any
+    # one statement, executed for the rows (an executemany): built once per dialect and compiled once, where a
+    # multi-VALUES insert was compiled again for every message (~1.3 ms on SQLite, against ~0.2 ms)
+    session.execute(_upsert(session.get_bind().dialect.name), rows)
+
+
+@cache
+def _upsert(dialect: str) -> Any:
+    """``INSERT ... ON CONFLICT (workspace, scope, bucket, shard) DO UPDATE SET count = count + excluded.count``."""
     if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert as pg_insert
 
-        stmt = pg_insert(ListeningCount).values(rows)
-        stmt = stmt.on_conflict_do_update(index_elements=["workspace_id", "scope", "bucket_start", "shard"],
-                                          set_={"count": ListeningCount.count + stmt.excluded.count})
-    else:
-        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+        pg = pg_insert(ListeningCount)
+        return pg.on_conflict_do_update(index_elements=["workspace_id", "scope", "bucket_start", "shard"],
+                                        set_={"count": ListeningCount.count + pg.excluded.count})
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-        lite = sqlite_insert(ListeningCount).values(rows)
-        stmt = lite.on_conflict_do_update(index_elements=["workspace_id", "scope", "bucket_start", "shard"],
-                                          set_={"count": ListeningCount.count + lite.excluded.count})
-    session.execute(stmt)
+    lite = sqlite_insert(ListeningCount)
+    return lite.on_conflict_do_update(index_elements=["workspace_id", "scope", "bucket_start", "shard"],
+                                      set_={"count": ListeningCount.count + lite.excluded.count})
 
 
 def backfill(session: Session, workspace_id: int, arrivals: Iterable[tuple[datetime, Sequence[str]]]) -> int:
