@@ -39,6 +39,7 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
                  "--disable-sync", "--no-first-run"]
 PASSWORD = "demo-password"  # noqa: S105 (the demo's published password)
 ADMIN = "admin@demo.compris.example"
+FRENCH_SUPERVISOR = "ines@demo.compris.example"
 FRENCH_AGENT = "sophie@demo.compris.example"  # her interface is in French
 DESKTOP: ViewportSize = {"width": 1440, "height": 900}
 PHONE: ViewportSize = {"width": 390, "height": 844}
@@ -200,9 +201,12 @@ def stories_of_issues_13_and_14(data_dir: Path) -> dict[str, Any]:
                               "WHERE r.state = 'succeeded' ORDER BY r.id LIMIT 1").fetchone()[0]
         surveyed, survey_text = db.execute(
             "SELECT c.number, m.text FROM surveys s JOIN cases c ON c.id = s.case_id JOIN messages m ON m.id = "
-            "s.message_id WHERE s.state = 'answered' AND s.comment IS NOT NULL ORDER BY s.id LIMIT 1").fetchone()
+            "s.message_id WHERE s.state = 'answered' AND s.comment IS NOT NULL AND m.text LIKE '%/s/%' "
+            "ORDER BY s.id LIMIT 1").fetchone()
+        # (the demo's weeks of history have surveys too, written without a link: the stories' carry one)
         unanswered = db.execute("SELECT m.text FROM surveys s JOIN messages m ON m.id = s.message_id "
-                                "ORDER BY s.state = 'sent' DESC, s.id DESC LIMIT 1").fetchone()[0]
+                                "WHERE m.text LIKE '%/s/%' ORDER BY s.state = 'sent' DESC, s.id DESC LIMIT 1"
+                                ).fetchone()[0]
         # issue 17: the Tripadvisor review whose response waits to be posted by hand, a two-star Google review
         by_hand = db.execute("SELECT c.number FROM messages m JOIN cases c ON c.id = m.case_id "
                              "WHERE m.delivery_state = 'manual' ORDER BY m.id LIMIT 1").fetchone()[0]
@@ -272,6 +276,10 @@ def take(base: str, out: Path, ids: dict[str, Any]) -> list[Path]:
             # issue 17: a review's stars, and a response to post by hand on Tripadvisor
             shot(page, f"/cases/{ids['by_hand']}", "case-review-by-hand", ready=".manual-send", top=760)
             shot(page, "/admin/channels", "admin-channels", height=800)
+            # issue 16: listening alerts and the demo's parcel wall as an incident; issue 15: the reports
+            shot(page, "/listening/alerts", "listening-alerts", ready=".subnav", height=800)
+            shot(page, "/incidents/1", "incident", top=1100)
+            shot(page, "/reports", "reports", top=1500)
             desk.close()
 
             phone = browser.new_context(viewport=PHONE, locale="en-GB", is_mobile=True, has_touch=True)
@@ -289,6 +297,13 @@ def take(base: str, out: Path, ids: dict[str, Any]) -> list[Path]:
                  show=".business-result")
             shot(page, f"/cases/{ids['review']}", "case-review-fr", top=700)
             french.close()
+
+            # a French supervisor's reports on a phone
+            phone_fr = browser.new_context(viewport=PHONE, locale="fr-FR", is_mobile=True, has_touch=True)
+            page = phone_fr.new_page()
+            sign_in(page, FRENCH_SUPERVISOR)
+            shot(page, "/reports", "phone-reports-fr", top=1400)
+            phone_fr.close()
 
             # no login: the partner's portal and the customer's survey page, on a phone, in French
             outside = browser.new_context(viewport=PHONE, locale="fr-FR", is_mobile=True, has_touch=True)

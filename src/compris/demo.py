@@ -750,10 +750,10 @@ _WALL: tuple[tuple[str, int, tuple[str, str, int, bool], str], ...] = (
 
 #: the holding statement the supervisor drafted for the wall (the reply templates' variables)
 _HOLDING = {
-    "fr": "Bonjour {{customer_first_name}}, nous sommes désolés : une partie des commandes de la Boutique à bord est "
+    "fr": "Bonjour {first_name}, nous sommes désolés : une partie des commandes de la Boutique à bord est "
           "retenue chez notre transporteur. Nous suivons chaque colis et revenons vers vous en message privé d'ici "
           "demain avec une date de livraison ou un remboursement.",
-    "en": "Hello {{customer_first_name}}, we are sorry: some in-flight shop orders are held at our carrier. We are "
+    "en": "Hello {first_name}, we are sorry: some in-flight shop orders are held at our carrier. We are "
           "tracking every parcel and will come back to you in a private message by tomorrow with a delivery date or "
           "a refund.",
 }

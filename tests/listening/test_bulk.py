@@ -213,6 +213,8 @@ def test_bad_input_is_refused_before_anything_is_written(world: World, world_fac
         start(world, world.admin, ids, bulk.REPLY, {})
     with pytest.raises(Invalid):
         start(world, world.admin, [], bulk.TAG, {"tags": ["x"]})
+    with pytest.raises(Invalid, match="client"):  # a variable nothing fills would go out as written
+        start(world, world.admin, ids, bulk.REPLY, {"texts": {"fr": "Bonjour {{client}}"}})
     with pytest.raises(NotFound):
         start(world, world.admin, ids, bulk.ASSIGN, {"assignee_id": other.agent.id})
     with world.runtime.db.transaction() as s:

@@ -405,6 +405,11 @@ def test_bad_input_is_refused_clearly(client: TestClient, world: World) -> None:
         _open(world, boss, name="x", case_ids=[999])
     with pytest.raises(Invalid):
         _open(world, boss, name="x", statements={"de": "Hallo"})
+    # a variable rendering would not fill would reach the customers as written
+    with pytest.raises(Invalid, match="customer_first_name"):
+        _open(world, boss, name="x", statements={"fr": "Bonjour {{customer_first_name}}, désolés."})
+    with pytest.raises(Invalid, match="prenom"):
+        _open(world, boss, name="x", closing={"fr": "Merci {prenom}"})
     number = _open(world, boss, name="x")
     with pytest.raises(Invalid):
         as_user(world, boss, lambda s, u: incidents.set_crisis(

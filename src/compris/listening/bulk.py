@@ -61,7 +61,7 @@ from compris.replies.actions.templates import count_use
 from compris.replies.context import guard_inputs
 from compris.replies.guard import Finding, check
 from compris.replies.queries import case_values
-from compris.replies.rendering import MAX_BODY, pick_language, render, variables_of
+from compris.replies.rendering import MAX_BODY, pick_language, refuse_unknown_variables, render, variables_of
 from compris.routing.assignment import transfer as transfer_case
 from compris.worker.queue import JobRun, enqueue
 
@@ -126,6 +126,7 @@ def _texts(value: Any) -> dict[str, str]:
             raise Invalid("a text cannot hold a NUL character")
         if len(body) > MAX_BODY:
             raise Invalid.of("a text is at most %(max)s characters", max=MAX_BODY)
+        refuse_unknown_variables(body)
         if body:
             out[code.split("-")[0]] = body
     return out

@@ -65,7 +65,7 @@ from compris.models import (
     SlaPolicy,
     User,
 )
-from compris.replies.rendering import LANGUAGES, MAX_BODY
+from compris.replies.rendering import LANGUAGES, MAX_BODY, refuse_unknown_variables
 from compris.triage.labels import INTENTS
 
 MANAGERS = (Role.ADMIN, Role.SUPERVISOR)
@@ -249,6 +249,7 @@ def _texts(raw: Mapping[str, Any] | None, what: str) -> dict[str, str]:
         text = text.replace("\r\n", "\n").strip()
         if len(text) > MAX_BODY:
             raise Invalid(f"{what}: at most {MAX_BODY} characters")
+        refuse_unknown_variables(text)
         if text:
             out[lang] = text
     return out

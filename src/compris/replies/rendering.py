@@ -70,6 +70,17 @@ def variables_of(body: str) -> list[str]:
     return seen
 
 
+def refuse_unknown_variables(text: str) -> None:
+    """Refuse a text that names a variable rendering would not fill (``{customer_first_name}``, ``{{name}}``...):
+    it would reach the customer as written. Templates, bulk replies and incident statements check with this."""
+    unknown = [v for v in variables_of(text) if not is_known(v)]
+    if unknown:
+        raise Invalid(
+            "unknown variables: " + ", ".join("{" + v + "}" for v in unknown)
+            + " (known: " + ", ".join("{" + v + "}" for v in VARIABLES) + ")"
+        )
+
+
 def unfilled(text: str) -> list[str]:
     """The known variables still in ``text`` (``{first_name}``, ``{action.flight}``...): the reply is not ready."""
     return [n for n in variables_of(text) if is_known(n)]

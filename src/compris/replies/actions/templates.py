@@ -18,7 +18,7 @@ from compris.kit.errors import Conflict, Invalid, NotFound
 from compris.live import Publisher
 from compris.models import ReplyTemplate, TemplatePurpose, User
 from compris.replies.queries import list_templates
-from compris.replies.rendering import DEFAULT_TEMPLATES, LANGUAGES, MAX_BODY, VARIABLES, is_known, variables_of
+from compris.replies.rendering import DEFAULT_TEMPLATES, LANGUAGES, MAX_BODY, refuse_unknown_variables
 
 
 def _changed(session: Session, publisher: Publisher | None, actor: User, action: str, template_id: int,
@@ -54,12 +54,7 @@ def _clean(
             raise Invalid(f"unsupported template language {lang!r}")
         if len(text) > MAX_BODY:
             raise Invalid(f"a template text is limited to {MAX_BODY} characters")
-        unknown = [v for v in variables_of(text) if not is_known(v)]
-        if unknown:
-            raise Invalid(
-                "unknown variables: " + ", ".join("{" + v + "}" for v in unknown)
-                + " (known: " + ", ".join("{" + v + "}" for v in VARIABLES) + ")"
-            )
+        refuse_unknown_variables(text)
     clash = select(ReplyTemplate.id).where(ReplyTemplate.workspace_id == workspace_id)
     if template_id is not None:
         clash = clash.where(ReplyTemplate.id != template_id)
