@@ -157,6 +157,14 @@ def mark_message(session: Session, event: MessageReceived) -> ClusterItem | None
         or (message.platform_extra or {}).get("automatic")
     ):
         return None
+    # the same event may be handled twice (a listener must be idempotent): a message is marked once
+    with session.no_autoflush:
+        pending = [o for o in session.new if isinstance(o, ClusterItem) and o.message_id == message.id]
+        if pending:
+            return pending[0]
+        marked = session.scalar(select(ClusterItem).where(ClusterItem.message_id == message.id))
+    if marked is not None:
+        return marked
     account = session.get(ChannelAccount, event.channel_account_id)
     item = ClusterItem(
         workspace_id=message.workspace_id,
