@@ -266,6 +266,11 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def session_ref(raw: str) -> str:
+    """A session's reference in the audit log: the first 12 hex digits of its stored id hash (not the id)."""
+    return _digest(raw)[:12]
+
+
 def create_token(session: Session, user: User, name: str, *,
                  publisher: Publisher | None = None) -> tuple[ApiToken, str]:
     """A personal API token of ``user``: the row and the token itself, which is shown once and never stored."""
@@ -287,20 +292,27 @@ def create_token(session: Session, user: User, name: str, *,
 
 
 def user_for_token(session: Session, raw: str) -> User | None:
-    """The active user a token belongs to (``None``: unknown, revoked, or its user deactivated). Notes when the
-    token was last used (at most once a minute)."""
-    if not raw.startswith(TOKEN_PREFIX):
+    """The active user a token belongs to (``None``: unknown, revoked, expired, or its user deactivated). Notes
+    when the token was last used (at most once a minute)."""
+    found = token_and_user(session, raw)
+    return found[1] if found else None
+
+
+def token_and_user(session: Session, raw: str) -> tuple[ApiToken, User] | None:
+    """The token and its active user (``None``: unknown, revoked, expired, or its user deactivated). Notes when
+    the token was last used (at most once a minute)."""
+    if not raw.startswith(TOKEN_PREFIX) or len(raw) > 200:
         return None
     token = session.scalar(select(ApiToken).where(ApiToken.token_hash == _digest(raw), ApiToken.revoked_at.is_(None)))
-    if token is None:
+    t = now()
+    if token is None or (token.expires_at is not None and token.expires_at <= t):
         return None
     user = session.get(User, token.user_id)
     if user is None or not user.is_active or user.workspace_id != token.workspace_id:
         return None
-    t = now()
     if token.last_used_at is None or t - token.last_used_at > timedelta(minutes=1):
         token.last_used_at = t
-    return user
+    return token, user
 
 
 def revoke_token(session: Session, user: User, token_id: int, *, publisher: Publisher | None = None) -> None:

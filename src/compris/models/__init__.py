@@ -1,5 +1,6 @@
 """ORM models only: no behaviour beyond columns and constraints."""
 
+from compris.models.admin import AuditAnchor, AuditEntry, Erasure, Invitation, RetentionPolicy
 from compris.models.analytics import (
     AgentOnline,
     AnalyticsCase,
@@ -74,6 +75,8 @@ __all__ = [
     "AnalyticsHourly",
     "AnalyticsSlice",
     "ApiToken",
+    "AuditAnchor",
+    "AuditEntry",
     "Base",
     "BulkItem",
     "BulkRun",
@@ -92,6 +95,7 @@ __all__ = [
     "Contact",
     "DeliveryState",
     "Direction",
+    "Erasure",
     "Escalation",
     "EscalationStatus",
     "Exchange",
@@ -100,6 +104,7 @@ __all__ = [
     "Incident",
     "IncidentCase",
     "IncidentStatus",
+    "Invitation",
     "Job",
     "JobStatus",
     "ListeningCount",
@@ -121,6 +126,7 @@ __all__ = [
     "RawEventStatus",
     "ReplySettings",
     "ReplyTemplate",
+    "RetentionPolicy",
     "Role",
     "RoutingRule",
     "RunState",

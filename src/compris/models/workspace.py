@@ -3,7 +3,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from compris.kit.clock import now
@@ -32,10 +32,14 @@ class Role(enum.StrEnum):
     ADMIN = "admin"
     SUPERVISOR = "supervisor"
     AGENT = "agent"
+    ANALYST = "analyst"  # read-only: sees the inbox and the reports, changes nothing
 
 
 class User(WorkspaceScoped, Base):
     __tablename__ = "users"
+    # a unique index, not a constraint: SQLite adds an index without copying the table (a copy of ``users`` would
+    # fire the ON DELETE actions of every table referring to it)
+    __table_args__ = (Index("uq_users_oidc_issuer_oidc_subject", "oidc_issuer", "oidc_subject", unique=True),)
 
     email: Mapped[str] = mapped_column(String(254), unique=True)
     name: Mapped[str] = mapped_column(String(200))
@@ -44,6 +48,15 @@ class User(WorkspaceScoped, Base):
     language: Mapped[str] = mapped_column(String(8), default="en")
     is_active: Mapped[bool] = mapped_column(default=True)
     last_login_at: Mapped[datetime | None] = mapped_column(default=None)
+    #: signs replies (the ``{agent_signature}`` template variable); the user edits it on their profile
+    signature: Mapped[str] = mapped_column(String(500), default="")
+    #: may create workspaces and their first admin (``compris grant-instance-admin``); any workspace's user may be one
+    instance_admin: Mapped[bool] = mapped_column(default=False)
+    #: single sign-on: the OpenID Connect issuer and subject this user signed in with (``None``: never)
+    oidc_issuer: Mapped[str | None] = mapped_column(String(500), default=None)
+    oidc_subject: Mapped[str | None] = mapped_column(String(255), default=None)
+    #: when the password last changed: a password-reset link made before it is void
+    password_changed_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
 class ApiToken(WorkspaceScoped, Base):
@@ -58,6 +71,10 @@ class ApiToken(WorkspaceScoped, Base):
     token_hash: Mapped[str] = mapped_column(String(64))
     last_used_at: Mapped[datetime | None] = mapped_column(default=None)
     revoked_at: Mapped[datetime | None] = mapped_column(default=None)
+    #: space-separated scopes among ``read``, ``write``, ``admin`` (``admin`` implies ``write``, ``write`` ``read``)
+    scopes: Mapped[str] = mapped_column(String(64), default="read write")
+    #: ``None``: never expires
+    expires_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
 class LoginAttempt(Base):

@@ -7,6 +7,7 @@ from __future__ import annotations
 import hmac
 import ipaddress
 import secrets
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
@@ -17,8 +18,9 @@ from fastapi import Depends, HTTPException, Request
 from sqlalchemy.orm import Session
 
 from compris.accounts import actions as accounts
-from compris.accounts.actions import user_for_token
+from compris.accounts.permissions import Permission, allows
 from compris.config import Settings, parse_networks
+from compris.kit import origin
 from compris.kit.errors import Forbidden
 from compris.models import Role, User
 from compris.runtime import Runtime
@@ -178,6 +180,8 @@ async def page_user(
     if user is None:
         raise NotSignedIn()
     note_signed_in(request, user)
+    raw = request.session.get("sid")
+    mark_origin(request, session, "session", f"session:{accounts.session_ref(raw)}" if isinstance(raw, str) else None)
     return PageContext(user, session, get_runtime(request))
 
 
@@ -185,10 +189,30 @@ def api_user(request: Request, session: Session = Depends(get_session, scope="fu
     """API calls authenticate with ``Authorization: Bearer <personal token>``."""
     header = request.headers.get("authorization", "")
     scheme, _, raw = header.partition(" ")
-    user = user_for_token(session, raw.strip()) if scheme.lower() == "bearer" else None
-    if user is None:
+    found = accounts.token_and_user(session, raw.strip()) if scheme.lower() == "bearer" else None
+    user = found[1] if found else None
+    if found is None or user is None:
         raise HTTPException(401, "a valid personal API token is required", headers={"WWW-Authenticate": "Bearer"})
+    request.state.token_scopes = found[0].scopes
+    mark_origin(request, session, "token", f"token:{found[0].id}")
     return PageContext(user, session, get_runtime(request))
+
+
+def request_id(request: Request) -> str:
+    """The request's id: the caller's ``X-Request-ID`` when it is a sane token, else a new one (kept for the
+    request)."""
+    found = getattr(request.state, "request_id", None)
+    if isinstance(found, str):
+        return found
+    given = request.headers.get("x-request-id", "")
+    rid = given if 8 <= len(given) <= 64 and given.replace("-", "").replace("_", "").isalnum() else uuid.uuid4().hex
+    request.state.request_id = rid
+    return rid
+
+
+def mark_origin(request: Request, session: Session, via: str, ref: str | None) -> None:
+    """The audit log's "from where" of every action in this request's transaction (:mod:`compris.kit.origin`)."""
+    origin.mark(session, origin.Origin(via=via, ip=client_ip(request), ref=ref, request_id=request_id(request)))
 
 
 ADMINS: tuple[Role, ...] = (Role.ADMIN,)
@@ -216,3 +240,38 @@ AdminPage = Annotated[PageContext, Depends(page_role(*ADMINS))]
 """A page for admins only."""
 SupervisorPage = Annotated[PageContext, Depends(page_role(*SUPERVISORS))]
 """A page for supervisors and admins."""
+
+
+def require(ctx: PageContext, permission: Permission) -> PageContext:
+    """The web layer's one permission check (:mod:`compris.accounts.permissions`): ``Forbidden`` (403) unless the
+    user holds ``permission``."""
+    if not allows(ctx.user, permission):
+        raise Forbidden("your role does not allow this")
+    return ctx
+
+
+def page_permission(permission: Permission) -> Callable[..., PageContext]:
+    """A page dependency: the signed-in user (CSRF checked), who must hold ``permission``. The dependency carries
+    ``.permission`` (the route-by-route permission test reads it)."""
+
+    def dependency(ctx: PageContext = Depends(page_user)) -> PageContext:
+        return require(ctx, permission)
+
+    dependency.permission = permission  # type: ignore[attr-defined]
+    return dependency
+
+
+
+# One alias per permission, for a page route's ``ctx`` parameter (the API's are in ``web/api/common.py``).
+OwnAccountPage = Annotated[PageContext, Depends(page_permission(Permission.OWN_ACCOUNT))]
+ReadCasesPage = Annotated[PageContext, Depends(page_permission(Permission.READ_CASES))]
+WorkCasesPage = Annotated[PageContext, Depends(page_permission(Permission.WORK_CASES))]
+ReportsPage = Annotated[PageContext, Depends(page_permission(Permission.VIEW_REPORTS))]
+SupervisePage = Annotated[PageContext, Depends(page_permission(Permission.SUPERVISE))]
+ManageDeskPage = Annotated[PageContext, Depends(page_permission(Permission.MANAGE_DESK))]
+ChannelsPage = Annotated[PageContext, Depends(page_permission(Permission.MANAGE_CHANNELS))]
+PeoplePage = Annotated[PageContext, Depends(page_permission(Permission.MANAGE_PEOPLE))]
+SettingsPage = Annotated[PageContext, Depends(page_permission(Permission.MANAGE_SETTINGS))]
+AuditPage = Annotated[PageContext, Depends(page_permission(Permission.VIEW_AUDIT))]
+PrivacyPage = Annotated[PageContext, Depends(page_permission(Permission.MANAGE_PRIVACY))]
+InstancePage = Annotated[PageContext, Depends(page_permission(Permission.MANAGE_INSTANCE))]

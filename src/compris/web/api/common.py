@@ -5,14 +5,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Annotated, Any
 
-from fastapi import Depends, Security
+from fastapi import Depends, Request, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import Field
 
+from compris.accounts.permissions import Permission, scope_needed, scopes_cover
+from compris.kit.errors import Forbidden
 from compris.kit.schemas import Schema
 from compris.models import Role
 from compris.replies.schemas import FindingOut
-from compris.web.deps import ADMINS, SUPERVISORS, PageContext, api_user, require_role
+from compris.web.deps import ADMINS, SUPERVISORS, PageContext, api_user, require, require_role
 
 
 class ErrorDetail(Schema):
@@ -66,6 +68,36 @@ AdminApi = Annotated[PageContext, Depends(_role(*ADMINS))]
 """As ``Api``, for admins only (403 otherwise)."""
 SupervisorApi = Annotated[PageContext, Depends(_role(*SUPERVISORS))]
 """As ``Api``, for supervisors and admins (403 otherwise)."""
+
+
+
+def api_permission(permission: Permission) -> Callable[..., PageContext]:
+    """An API dependency: the token's user must hold ``permission`` and the token the scope the request needs
+    (:func:`compris.accounts.permissions.scope_needed`). Carries ``.permission`` for the route-by-route test."""
+
+    def dependency(request: Request, ctx: Api) -> PageContext:
+        require(ctx, permission)
+        needed = scope_needed(permission, request.method)
+        if not scopes_cover(str(getattr(request.state, "token_scopes", "")), needed):
+            raise Forbidden(f"this token's scopes do not allow this: it needs the {needed!r} scope")
+        return ctx
+
+    dependency.permission = permission  # type: ignore[attr-defined]
+    return dependency
+
+
+OwnAccountApi = Annotated[PageContext, Depends(api_permission(Permission.OWN_ACCOUNT))]
+ReadCasesApi = Annotated[PageContext, Depends(api_permission(Permission.READ_CASES))]
+WorkCasesApi = Annotated[PageContext, Depends(api_permission(Permission.WORK_CASES))]
+ReportsApi = Annotated[PageContext, Depends(api_permission(Permission.VIEW_REPORTS))]
+SuperviseApi = Annotated[PageContext, Depends(api_permission(Permission.SUPERVISE))]
+ManageDeskApi = Annotated[PageContext, Depends(api_permission(Permission.MANAGE_DESK))]
+ChannelsApi = Annotated[PageContext, Depends(api_permission(Permission.MANAGE_CHANNELS))]
+PeopleApi = Annotated[PageContext, Depends(api_permission(Permission.MANAGE_PEOPLE))]
+SettingsApi = Annotated[PageContext, Depends(api_permission(Permission.MANAGE_SETTINGS))]
+AuditApi = Annotated[PageContext, Depends(api_permission(Permission.VIEW_AUDIT))]
+PrivacyApi = Annotated[PageContext, Depends(api_permission(Permission.MANAGE_PRIVACY))]
+InstanceApi = Annotated[PageContext, Depends(api_permission(Permission.MANAGE_INSTANCE))]
 
 
 def errors(*codes: int, not_found: str | None = None) -> dict[int | str, dict[str, Any]]:

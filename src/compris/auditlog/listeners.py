@@ -1,0 +1,1 @@
+"""Reactions of the audit log to domain events."""

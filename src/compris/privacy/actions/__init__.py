@@ -1,0 +1,1 @@
+"""Every write of privacy: erasure (``erasure.py``) and retention (``retention.py``)."""

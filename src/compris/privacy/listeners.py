@@ -1,0 +1,1 @@
+"""Reactions of privacy to domain events."""
