@@ -105,6 +105,29 @@ class Settings(BaseSettings):
         "demo mode); otherwise https:// is required and private or loopback addresses are refused.",
     )
 
+    # single sign-on by OpenID Connect (docs/administration.md, "Single sign-on"): on when issuer and client id are set
+    oidc_issuer: str = Field(
+        default="",
+        description="The OpenID Connect provider's issuer URL (its /.well-known/openid-configuration is read); "
+        "empty: no single sign-on. https:// is required (http:// to a loopback address only where local "
+        "endpoints are allowed: COMPRIS_ALLOW_LOCAL_HTTP_ENDPOINTS or the demo).",
+    )
+    oidc_client_id: str = Field(default="", description="The client id Compris is registered with at the provider.")
+    oidc_client_secret: str = Field(default="", description="The client secret (sent to the token endpoint only).")
+    oidc_name: str = Field(
+        default="single sign-on", description='The provider\'s name on the login button ("Sign in with <name>").'
+    )
+    oidc_allowed_domains: str = Field(
+        default="",
+        description="Comma-separated e-mail domains single sign-on accepts (example.com, example.fr); empty: any "
+        "domain (a user must exist or be invited all the same).",
+    )
+    oidc_password_login: bool = Field(
+        default=True,
+        description="Keep signing in with a password beside single sign-on; false: single sign-on only (ignored "
+        "while single sign-on is not configured).",
+    )
+
     @model_validator(mode="after")
     def _defaults(self) -> Settings:
         if not self.database_url:
@@ -118,6 +141,21 @@ class Settings(BaseSettings):
     def trusted_proxy_networks(self) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
         """``trusted_proxies`` parsed (a bare address is a one-address network)."""
         return parse_networks(self.trusted_proxies)
+
+    @property
+    def oidc_enabled(self) -> bool:
+        """Single sign-on is configured (an issuer and a client id)."""
+        return bool(self.oidc_issuer.strip() and self.oidc_client_id.strip())
+
+    @property
+    def password_login(self) -> bool:
+        """Signing in with a password is allowed (always, unless single sign-on is on and replaces it)."""
+        return self.oidc_password_login or not self.oidc_enabled
+
+    @property
+    def oidc_domains(self) -> frozenset[str]:
+        """``oidc_allowed_domains`` parsed (lower case; empty: any)."""
+        return frozenset(d.strip().lower().lstrip("@") for d in self.oidc_allowed_domains.split(",") if d.strip())
 
     @property
     def is_sqlite(self) -> bool:

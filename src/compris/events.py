@@ -516,3 +516,19 @@ class SettingsChanged(DomainEvent):
     entity_id: int | None = None
     changes: tuple[str, ...] = ()
     extra: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
+
+
+# --- sso
+
+
+@dataclass(frozen=True, kw_only=True)
+class SsoLinked(DomainEvent):
+    """A user's account was linked to their single sign-on identity (``issuer``, ``subject``) at their first
+    sign-in through the provider: ``how`` is ``email`` (an existing user's e-mail, verified by the provider) or
+    ``invitation`` (a pending invitation to that e-mail accepted through single sign-on; the user was created).
+    The actor is the user."""
+
+    user_id: int
+    issuer: str
+    subject: str
+    how: str

@@ -12,6 +12,7 @@ from fastapi.responses import Response
 from compris.accounts.actions import LoginRateLimited, finish_login, reserve_login
 from compris.web.deps import check_csrf, client_ip, get_runtime, session_user, sign_in, sign_out
 from compris.web.pages.render import language_of, redirect, render, safe_next
+from compris.web.pages.sso import login_extras, login_template
 
 router = APIRouter(include_in_schema=False)
 
@@ -26,7 +27,8 @@ def login_page(request: Request, next: str = "/inbox") -> Response:
     with get_runtime(request).db.transaction() as session:
         if session_user(request, session) is not None:
             return redirect(safe_next(next))
-    return render(request, None, "login.html", next=safe_next(next), email="", error=None)
+    return render(request, None, login_template(request), next=safe_next(next), email="", error=None,
+                  **login_extras(request))
 
 
 @router.post("/login", dependencies=[Depends(check_csrf)])
@@ -39,6 +41,9 @@ async def login_submit(
     runtime = get_runtime(request)
     target = safe_next(next)
     ip = client_ip(request)
+    if not runtime.settings.password_login:  # single sign-on only (COMPRIS_OIDC_PASSWORD_LOGIN=0)
+        return render(request, None, login_template(request), status_code=403, next=target, email=email,
+                      error="password_off", lang=language_of(None, request), **login_extras(request))
 
     def check() -> bool:
         # first the rate limits (the attempt counted under a short lock), then the slow password check
@@ -56,10 +61,10 @@ async def login_submit(
         ok = await anyio.to_thread.run_sync(check)
     except LoginRateLimited:
         return render(request, None, "login.html", status_code=429, next=target, email=email,
-                      error="rate_limited", headers={"Retry-After": "900"}, lang=lang)
+                      error="rate_limited", headers={"Retry-After": "900"}, lang=lang, **login_extras(request))
     if not ok:
         return render(request, None, "login.html", status_code=401, next=target, email=email, error="invalid",
-                      lang=lang)
+                      lang=lang, **login_extras(request))
     return redirect(target)
 
 
