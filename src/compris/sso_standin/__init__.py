@@ -90,6 +90,8 @@ class StandInProvider:
     port: int = 0
     faults: set[str] = field(default_factory=set)
     token_requests: list[TokenRequest] = field(default_factory=list)
+    #: requests received, per path
+    hits: dict[str, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.key = RSAKey.generate_key(2048, parameters={"kid": secrets.token_hex(8), "use": "sig", "alg": "RS256"})
@@ -102,13 +104,24 @@ class StandInProvider:
         self._lock = threading.Lock()
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
-        self.app = Starlette(routes=[
+        self._routes = Starlette(routes=[
             Route("/.well-known/openid-configuration", self.discovery),
             Route("/jwks", self.jwks),
             Route("/authorize", self.authorize, methods=["GET", "POST"]),
             Route("/token", self.token, methods=["POST"]),
             Route("/userinfo", self.userinfo, methods=["GET", "POST"]),
         ])
+
+    async def app(self, scope: Any, receive: Any, send: Any) -> None:
+        """The ASGI app (it counts each path's requests in ``hits``)."""
+        if scope["type"] == "http":
+            with self._lock:
+                self.hits[scope["path"]] = self.hits.get(scope["path"], 0) + 1
+        await self._routes(scope, receive, send)
+
+    def rotate_key(self) -> None:
+        """A new signing key (a new key id): a client holding the old keys must fetch ``/jwks`` again."""
+        self.key = RSAKey.generate_key(2048, parameters={"kid": secrets.token_hex(8), "use": "sig", "alg": "RS256"})
 
     @property
     def issuer(self) -> str:
@@ -117,7 +130,7 @@ class StandInProvider:
     # --- running it (uvicorn in a thread) -----------------------------------------------------------------
 
     def start(self, timeout: float = 15.0) -> StandInProvider:
-        self._server = uvicorn.Server(uvicorn.Config(self.app, log_level="warning", lifespan="off",
+        self._server = uvicorn.Server(uvicorn.Config(self.app, log_level="warning", lifespan="off", interface="asgi3",
                                                      timeout_graceful_shutdown=1))
         self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [self.sock]},
                                         name="compris-sso-standin", daemon=True)
