@@ -43,6 +43,10 @@ CODE_LIFETIME = 60
 TOKEN_LIFETIME = 300
 
 
+def _rsa_key(kid: str) -> RSAKey:
+    return RSAKey.generate_key(2048, parameters={"kid": kid, "use": "sig", "alg": "RS256"})
+
+
 @dataclass(frozen=True)
 class Person:
     """Who signs in at the stand-in."""
@@ -94,7 +98,8 @@ class StandInProvider:
     hits: dict[str, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        self.key = RSAKey.generate_key(2048, parameters={"kid": secrets.token_hex(8), "use": "sig", "alg": "RS256"})
+        self.kid = secrets.token_hex(8)
+        self.key = _rsa_key(self.kid)
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.sock.bind((self.host, self.port))
@@ -121,7 +126,8 @@ class StandInProvider:
 
     def rotate_key(self) -> None:
         """A new signing key (a new key id): a client holding the old keys must fetch ``/jwks`` again."""
-        self.key = RSAKey.generate_key(2048, parameters={"kid": secrets.token_hex(8), "use": "sig", "alg": "RS256"})
+        self.kid = secrets.token_hex(8)
+        self.key = _rsa_key(self.kid)
 
     @property
     def issuer(self) -> str:
@@ -298,8 +304,8 @@ class StandInProvider:
             claims["iat"], claims["exp"] = t - 1200, t - 600
         key = self.key
         if "bad_signature" in self.faults:  # the same key id, another key: the signature cannot verify
-            key = RSAKey.generate_key(2048, parameters={"kid": self.key.kid, "use": "sig", "alg": "RS256"})
-        return jwt.encode({"alg": "RS256", "kid": self.key.kid, "typ": "JWT"}, claims, key)
+            key = _rsa_key(self.kid)
+        return jwt.encode({"alg": "RS256", "kid": self.kid, "typ": "JWT"}, claims, key)
 
     async def userinfo(self, request: Request) -> Response:
         header = request.headers.get("authorization", "")

@@ -24,7 +24,7 @@ def main(argv: list[str] | None = None) -> None:
     provider = StandInProvider(client_id=args.client_id, client_secret=args.client_secret,
                                redirect_uris=(args.redirect_uri,), person=person, port=args.port)
     provider.start()
-    print(f"Stand-in OpenID Connect provider at {provider.issuer} (Ctrl-C stops it). Start Compris with:\n"  # noqa: T201
+    print(f"Stand-in OpenID Connect provider at {provider.issuer} (Ctrl-C stops it). Start Compris with:\n"
           f"  COMPRIS_OIDC_ISSUER={provider.issuer} COMPRIS_OIDC_CLIENT_ID={args.client_id} "
           f"COMPRIS_OIDC_CLIENT_SECRET={args.client_secret} COMPRIS_OIDC_NAME=Stand-in "
           "COMPRIS_ALLOW_LOCAL_HTTP_ENDPOINTS=1", flush=True)
