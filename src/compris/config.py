@@ -122,6 +122,12 @@ class Settings(BaseSettings):
         description="Comma-separated e-mail domains single sign-on accepts (example.com, example.fr); empty: any "
         "domain (a user must exist or be invited all the same).",
     )
+    oidc_trust_email: bool = Field(
+        default=False,
+        description="Count an e-mail address as verified when the provider does not say (no email_verified claim: "
+        "Microsoft Entra ID); only for a provider whose directory your own admins control (a tenant-specific "
+        "issuer). An address the provider says is not verified is never matched.",
+    )
     oidc_password_login: bool = Field(
         default=True,
         description="Keep signing in with a password beside single sign-on; false: single sign-on only (ignored "

@@ -221,6 +221,21 @@ def test_an_unverified_email_is_not_matched(db: Database, world: World, linked_e
         assert session.get(User, world.agent.id).oidc_subject is None  # type: ignore[union-attr]
 
 
+def test_an_unstated_verification_counts_only_when_the_provider_is_trusted(provider: StandInProvider, db: Database,
+                                                                          world: World) -> None:
+    provider.person = Person(email="agent@acme.test", email_verified=None)  # as Microsoft Entra ID
+    provider.hits.clear()
+    unstated = sign_in_at(provider)
+    assert unstated.email == "agent@acme.test" and unstated.email_verified is None
+    assert provider.hits["/userinfo"] == 1  # asked, since the ID token did not say
+    with db.transaction() as session, pytest.raises(SsoRefused, match="unverified"):
+        sign_in_with(session, None, unstated)
+    with db.transaction() as session, pytest.raises(SsoRefused, match="unverified"):
+        sign_in_with(session, None, identity(verified=False), trust_unstated_email=True)  # said false: never
+    with db.transaction() as session:
+        assert sign_in_with(session, None, unstated, trust_unstated_email=True).id == world.agent.id
+
+
 def test_nobody_unknown_is_created(db: Database, world: World) -> None:
     with db.transaction() as session, pytest.raises(SsoRefused) as refused:
         sign_in_with(session, None, identity("stranger@acme.test"))

@@ -81,7 +81,8 @@ class Identity:
     issuer: str
     subject: str
     email: str
-    email_verified: bool
+    #: ``None``: the provider did not say (Microsoft Entra ID, for one)
+    email_verified: bool | None
     name: str
 
 
@@ -288,10 +289,12 @@ class Client:
         verified = info.get("email_verified")
         if isinstance(verified, str):  # a few providers send "true"
             verified = verified.lower() == "true"
+        elif verified is not None:
+            verified = verified is True
         name = info.get("name") or " ".join(str(info.get(k) or "") for k in ("given_name", "family_name")).strip()
         return Identity(issuer=str(claims["iss"]), subject=str(claims["sub"]),
                         email=email.strip().lower() if isinstance(email, str) else "",
-                        email_verified=verified is True, name=str(name or "")[:200])
+                        email_verified=verified, name=str(name or "")[:200])
 
     def _exchange(self, provider: Provider, code: str, verifier: str) -> dict[str, Any]:
         body = prepare_token_request("authorization_code", redirect_uri=self.redirect_uri, code=code,

@@ -3,7 +3,8 @@
 The matching rules (``docs/administration.md`` → *Single sign-on*), in order:
 
 1. the user already linked to this identity (``users.oidc_issuer`` and ``oidc_subject``);
-2. else the ACTIVE user whose e-mail the provider vouches for (``email_verified`` true): the identity is linked to
+2. else the ACTIVE user whose e-mail the provider vouches for (``email_verified`` true; or not stated, when
+   ``COMPRIS_OIDC_TRUST_EMAIL`` is on): the identity is linked to
    them (:class:`~compris.events.SsoLinked`, ``how="email"``), unless they are linked to another identity of a
    provider already;
 3. else a pending invitation to that verified e-mail: it is accepted (the user is created in the invited role,
@@ -34,7 +35,8 @@ REASONS = ("domain", "unverified", "unknown", "inactive", "linked_elsewhere")
 
 
 class SsoRefused(Exception):
-    """The provider vouched for someone Compris does not let in: ``reason`` is one of :data:`REASONS`."""
+    """The provider vouched for someone Compris does not let in: ``reason`` is one of :data:`REASONS` (``detail``,
+    for the log, names no e-mail address)."""
 
     def __init__(self, reason: str, detail: str = "") -> None:
         super().__init__(f"{reason}: {detail}" if detail else reason)
@@ -61,9 +63,10 @@ def pending_invitation(session: Session, email: str) -> Invitation | None:
 
 
 def sign_in_with(session: Session, publisher: Publisher | None, identity: Identity, *,
-                 allowed_domains: frozenset[str] = frozenset()) -> User:
+                 allowed_domains: frozenset[str] = frozenset(), trust_unstated_email: bool = False) -> User:
     """The user this identity signs in as (linked now if it was not yet), or :class:`SsoRefused`. The caller starts
-    the session (``compris.web.deps.sign_in``)."""
+    the session (``compris.web.deps.sign_in``). ``trust_unstated_email``: an e-mail the provider does not say is
+    verified or not counts as verified (``COMPRIS_OIDC_TRUST_EMAIL``); one it says is not verified never does."""
     publisher = publisher or Publisher.outside_server(session)
     if identity.email and not _domain_allowed(identity.email, allowed_domains):
         raise SsoRefused("domain", identity.email.rpartition("@")[2])
@@ -77,8 +80,10 @@ def sign_in_with(session: Session, publisher: Publisher | None, identity: Identi
         return user
     if not identity.email:
         raise SsoRefused("unknown", "the provider gave no e-mail address")
-    if not identity.email_verified:
-        raise SsoRefused("unverified", identity.email)
+    domain = identity.email.rpartition("@")[2]
+    verified = identity.email_verified is True or (identity.email_verified is None and trust_unstated_email)
+    if not verified:
+        raise SsoRefused("unverified", f"an address at {domain} the provider has not verified")
     user = session.scalar(select(User).where(User.email == identity.email).with_for_update())
     if user is not None:
         if not user.is_active:
@@ -89,7 +94,7 @@ def sign_in_with(session: Session, publisher: Publisher | None, identity: Identi
         return user
     invitation = pending_invitation(session, identity.email)
     if invitation is None:
-        raise SsoRefused("unknown", identity.email)
+        raise SsoRefused("unknown", f"no user nor pending invitation for that address at {domain}")
     return _accept(session, publisher, invitation, identity)
 
 

@@ -53,7 +53,8 @@ class Person:
 
     email: str
     name: str = ""
-    email_verified: bool = True
+    #: ``None``: the stand-in does not say (no ``email_verified`` claim, as Microsoft Entra ID)
+    email_verified: bool | None = True
     #: the provider's stable id of the person (default: derived from the e-mail)
     subject: str = ""
 
@@ -289,9 +290,10 @@ class StandInProvider:
         t = int(time.time())
         claims: dict[str, Any] = {
             "iss": self.issuer, "sub": person.sub(), "aud": self.client_id, "iat": t, "exp": t + TOKEN_LIFETIME,
-            "auth_time": t, "email": person.email, "email_verified": person.email_verified,
-            "name": person.name or person.email,
+            "auth_time": t, "email": person.email, "name": person.name or person.email,
         }
+        if person.email_verified is not None:
+            claims["email_verified"] = person.email_verified
         if nonce and "no_nonce" not in self.faults:
             claims["nonce"] = nonce
         if "wrong_nonce" in self.faults:
@@ -314,8 +316,10 @@ class StandInProvider:
         if person is None:
             return JSONResponse({"error": "invalid_token"}, status_code=401,
                                 headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
-        return JSONResponse({"sub": person.sub(), "email": person.email, "email_verified": person.email_verified,
-                             "name": person.name or person.email})
+        info: dict[str, Any] = {"sub": person.sub(), "email": person.email, "name": person.name or person.email}
+        if person.email_verified is not None:
+            info["email_verified"] = person.email_verified
+        return JSONResponse(info)
 
     def as_person(self, person: Person | None) -> StandInProvider:
         """Auto-approve ``person`` from now on (``None``: show the form)."""

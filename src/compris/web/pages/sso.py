@@ -18,7 +18,7 @@ from fastapi.responses import Response
 from compris.accounts import oidc
 from compris.accounts.sso import SsoRefused, sign_in_with
 from compris.config import Settings
-from compris.web.deps import get_runtime, mark_origin, sign_in
+from compris.web.deps import get_runtime, mark_origin, session_user, sign_in
 from compris.web.pages.render import language_of, redirect, render, safe_next
 
 log = logging.getLogger(__name__)
@@ -78,6 +78,9 @@ def sso_login(request: Request, next: str = "/inbox") -> Response:
     if not settings.oidc_enabled:
         raise HTTPException(404, "single sign-on is not configured")
     target = safe_next(next)
+    with get_runtime(request).db.transaction() as session:
+        if session_user(request, session) is not None:
+            return redirect(target)  # already signed in
     try:
         url, pending = client(settings).start(target)
     except oidc.OidcError as exc:
@@ -104,7 +107,8 @@ def sso_callback(request: Request) -> Response:
     try:
         with runtime.db.transaction() as session:
             mark_origin(request, session, "link", None)
-            user = sign_in_with(session, runtime.publisher, identity, allowed_domains=settings.oidc_domains)
+            user = sign_in_with(session, runtime.publisher, identity, allowed_domains=settings.oidc_domains,
+                                trust_unstated_email=settings.oidc_trust_email)
             sign_in(request, session, user)  # a new session id and CSRF token (the cookie's flow data goes too)
             user_id = user.id
     except SsoRefused as exc:
