@@ -314,3 +314,14 @@ def test_an_invitation_no_longer_pending_lets_nobody_in(db: Database, world: Wor
     with db.transaction() as session, pytest.raises(SsoRefused) as refused:
         sign_in_with(session, None, identity("late@acme.test"))
     assert refused.value.reason == "unknown"
+
+
+def test_the_settings() -> None:
+    from compris.config import Settings
+
+    off = Settings(oidc_password_login=False)
+    assert not off.oidc_enabled and off.password_login  # without single sign-on, passwords stay on
+    on = Settings(oidc_issuer="https://idp.example.com/", oidc_client_id="compris", oidc_password_login=False,
+                  oidc_allowed_domains=" Example.com, @acme.test ,")
+    assert on.oidc_enabled and not on.password_login
+    assert on.oidc_domains == frozenset({"example.com", "acme.test"})

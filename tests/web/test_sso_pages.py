@@ -224,3 +224,24 @@ def test_without_configuration_there_is_no_single_sign_on(settings: Settings, wo
 
 def test_an_unsafe_next_is_ignored(client: TestClient, world: World) -> None:
     assert sso_round_trip(client, "https://evil.test/").headers["location"] == "/inbox"
+
+
+def test_an_admin_unlinks_a_user(client: TestClient, runtime: Runtime, world_factory: Any, world: World) -> None:
+    from tests.web.test_pages import Agent
+
+    assert sso_round_trip(client).status_code == 303  # the agent is linked
+    other = world_factory("globex")
+    admin = Agent(client_of(runtime), world.admin.email)
+    agent = Agent(client_of(runtime), world.agent.email)
+    outsider = Agent(client_of(runtime), other.admin.email)
+    assert agent.post(f"/admin/people/{world.agent.id}/sso/unlink").status_code == 403
+    assert outsider.post(f"/admin/people/{world.agent.id}/sso/unlink").status_code == 404
+    assert admin.post(f"/admin/people/{world.agent.id}/sso/unlink", csrf=False).status_code == 403  # CSRF
+    with runtime.db.transaction() as session:
+        assert session.get(User, world.agent.id).oidc_subject is not None  # type: ignore[union-attr]
+    response = admin.post(f"/admin/people/{world.agent.id}/sso/unlink")
+    assert response.status_code == 303 and response.headers["location"] == "/admin/people"
+    with runtime.db.transaction() as session:
+        user = session.get(User, world.agent.id)
+        assert user is not None and (user.oidc_issuer, user.oidc_subject) == (None, None)
+    assert sso_round_trip(client_of(runtime)).status_code == 303  # linked again by the verified e-mail

@@ -12,7 +12,8 @@ The matching rules (``docs/administration.md`` → *Single sign-on*), in order:
    linked (``how="invitation"``);
 4. else nobody: single sign-on never creates a user who was not invited.
 
-A deactivated user is refused at every step, and so is an e-mail outside ``COMPRIS_OIDC_ALLOWED_DOMAINS``.
+A deactivated user is refused at every step, and so is an e-mail outside ``COMPRIS_OIDC_ALLOWED_DOMAINS``. An admin
+may :func:`unlink` a user (their next single sign-on links again by verified e-mail).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from compris import audit, bus
-from compris.accounts.actions import create_user
+from compris.accounts.actions import create_user, get_user
 from compris.accounts.oidc import Identity
 from compris.events import SsoLinked
 from compris.kit.clock import now
@@ -125,4 +126,18 @@ def _accept(session: Session, publisher: Publisher, invitation: Invitation, iden
     audit.record(session, publisher, workspace_id=workspace.id, actor_user_id=user.id, entity="invitation",
                  action="accepted", entity_id=invitation.id, changes=["accepted_at"])
     _link(session, publisher, user, identity, how="invitation")
+    return user
+
+
+def unlink(session: Session, publisher: Publisher | None, *, actor: User, user_id: int) -> User:
+    """An admin forgets a user's single sign-on identity (the person changed provider account, or the wrong one was
+    linked): their next single sign-on links again by verified e-mail. Another workspace's user is not found."""
+    user = get_user(session, actor.workspace_id, user_id)
+    if user.oidc_issuer is None and user.oidc_subject is None:
+        return user
+    user.oidc_issuer = None
+    user.oidc_subject = None
+    session.flush()
+    audit.record(session, publisher, workspace_id=user.workspace_id, actor_user_id=actor.id, entity="user",
+                 action="sso_unlinked", entity_id=user.id, changes=["oidc_issuer", "oidc_subject"])
     return user

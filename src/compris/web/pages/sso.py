@@ -1,7 +1,8 @@
 """Single sign-on by OpenID Connect: ``/sso/login`` sends the browser to the provider, ``/sso/callback`` signs the
 person in (``docs/administration.md`` → *Single sign-on*).
 
-Both routes are public (nobody is signed in yet). What the flow needs between them (state, nonce, PKCE verifier,
+``/sso/login`` and ``/sso/callback`` are public (nobody is signed in yet); ``/admin/people/{id}/sso/unlink`` is
+for those who manage people. What the flow needs between them (state, nonce, PKCE verifier,
 where to go next) is kept in the browser's signed session cookie and used once. Every refusal answers the login
 page with a message and a 4xx status (503 when the provider cannot be reached), and is logged.
 """
@@ -16,10 +17,10 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import Response
 
 from compris.accounts import oidc
-from compris.accounts.sso import SsoRefused, sign_in_with
+from compris.accounts.sso import SsoRefused, sign_in_with, unlink
 from compris.config import Settings
-from compris.web.deps import get_runtime, mark_origin, session_user, sign_in
-from compris.web.pages.render import language_of, redirect, render, safe_next
+from compris.web.deps import PeoplePage, get_runtime, mark_origin, session_user, sign_in
+from compris.web.pages.render import domain_action, language_of, redirect, render, safe_next
 
 log = logging.getLogger(__name__)
 router = APIRouter(include_in_schema=False)
@@ -115,3 +116,11 @@ def sso_callback(request: Request) -> Response:
         return _refused(request, exc.reason, target, f"{identity.issuer} {identity.subject}: {exc.detail}")
     log.info("single sign-on: user %s signed in (%s)", user_id, identity.issuer)
     return redirect(safe_next(target))
+
+
+@router.post("/admin/people/{user_id}/sso/unlink")
+def sso_unlink(ctx: PeoplePage, user_id: int) -> Response:
+    """An admin forgets a user's single sign-on identity (the people page's button)."""
+    with domain_action(ctx.session):
+        unlink(ctx.session, ctx.runtime.publisher, actor=ctx.user, user_id=user_id)
+    return redirect("/admin/people")
