@@ -2,8 +2,8 @@
 person in (``docs/administration.md`` → *Single sign-on*).
 
 ``/sso/login`` and ``/sso/callback`` are public (nobody is signed in yet); ``/admin/people/{id}/sso/unlink`` is
-for those who manage people. What the flow needs between them (state, nonce, PKCE verifier,
-where to go next) is kept in the browser's signed session cookie and used once. Every refusal answers the login
+for those who manage people. What the flow needs from the first to the second (state, nonce, PKCE verifier, where
+to go next) is kept in the browser's signed session cookie and used once. Every refusal answers the login
 page with a message and a 4xx status (503 when the provider cannot be reached), and is logged.
 """
 
