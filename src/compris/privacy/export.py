@@ -183,7 +183,7 @@ class _Writer:
         self.at = at
         self.counts: dict[str, int] = {}
         self.contact_ids = _merged_family(session, workspace_id, contact.id)
-        self.cases: Select[tuple[int]] = select(Case.id).where(Case.workspace_id == workspace_id,
+        self.cases: Select[Any] = select(Case.id).where(Case.workspace_id == workspace_id,
                                                                Case.contact_id.in_(self.contact_ids))
         self.case_numbers: dict[int, int] = {case_id: number for case_id, number in session.execute(
             select(Case.id, Case.number).where(Case.workspace_id == workspace_id,
@@ -278,7 +278,7 @@ class _Writer:
                 "last_inbound_at": t.last_inbound_at,
             } for t, network, account in threads],
         }
-        self.json_doc("contact.json", doc, 1 + len(doc["merged_contacts"]))
+        self.json_doc("contact.json", doc, 1 + sum(1 for x in contacts if x.id != c.id))
         self.identities = {i.id: i for i in identities}
 
     def write_cases(self) -> None:
@@ -502,11 +502,11 @@ class _Writer:
             for upload_id in _ints(mail.upload_ids):
                 self._refer(upload_id, f"mail {mail.id}")
             ref = mail.ref or {}
+            case_id = ref.get("case_id")
             items.append({
                 "id": mail.id, "purpose": mail.purpose, "to": mail.to, "subject": mail.subject, "text": mail.text,
                 "state": mail.state, "created_at": mail.created_at, "sent_at": mail.sent_at,
-                "case_number": self.case_numbers.get(ref.get("case_id")) if isinstance(ref.get("case_id"), int)
-                else None,
+                "case_number": self.case_numbers.get(case_id) if isinstance(case_id, int) else None,
                 "escalation_id": ref.get("escalation_id"), "upload_ids": _ints(mail.upload_ids),
             })
         self.json_list("mails.json", items)
