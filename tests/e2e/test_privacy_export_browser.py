@@ -39,7 +39,7 @@ def test_admin_exports_a_contact_from_its_page(server: Server, browser: Any) -> 
         box.get_by_role("button", name="Export personal data").click()
     download = info.value
     assert download.suggested_filename == f"compris-contact-{cid}-{now().date().isoformat()}.zip"
-    with zipfile.ZipFile(io.BytesIO(open(download.path(), "rb").read())) as zf:  # noqa: PTH123
+    with zipfile.ZipFile(io.BytesIO(open(download.path(), "rb").read())) as zf:
         assert "Mon sac est perdu" in zf.read("messages.json").decode()
     assert page.url.endswith(f"/contacts/{cid}")  # still on the contact page
     page.screenshot(path="/tmp/compris-privacy-export.png")  # noqa: S108
