@@ -192,6 +192,10 @@ def build(client: TestClient, world: World) -> Rich:
         s.add(Message(workspace_id=world.workspace_id, case_id=post.id, channel_account_id=world.account.id,
                       direction="inbound", visibility="public", text="Sam again, in a batch", raw_event_id=shared.id,
                       author_identity_id=first_inbound.author_identity_id))
+        # Sam commenting in a public thread that is another customer's case: still Sam's message
+        s.add(Message(workspace_id=world.workspace_id, case_id=zoe.id, channel_account_id=world.account.id,
+                      direction="inbound", visibility="public", text="Sam chiming in under a post",
+                      author_identity_id=first_inbound.author_identity_id))
 
         # the same person on WhatsApp, merged into Sam
         whatsapp = Contact(workspace_id=world.workspace_id, display_name="Sam on WhatsApp")

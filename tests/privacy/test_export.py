@@ -64,6 +64,9 @@ def test_the_archive_holds_each_kind_of_data_about_the_contact(world: World, ric
     assert texts["Voici la photo de mon sac"]["visibility"] == "private"
     assert texts["Voici la photo de mon sac"]["author"]["handle"] == "@sam"
     assert texts["My bag is lost @brand"]["visibility"] == "public"
+    assert texts["Sam again, in a batch"]["case_number"] in rich.case_numbers
+    # what they wrote in another customer's case is theirs too (without that case's number)
+    assert texts["Sam chiming in under a post"]["case_number"] is None
     reply = texts["We found your bag, here is the receipt"]
     assert reply["direction"] == "outbound" and reply["author"] == {"kind": "agent", "name": "Agent acme"}
     photo = texts["Voici la photo de mon sac"]["attachments"][0]
@@ -146,7 +149,10 @@ def test_nothing_of_another_contact(world: World, rich: Rich) -> None:
     assert rich.other_case_number not in [c["number"] for c in loads(files, "cases.json")]
     # and Zoé's own archive holds none of Sam's
     _, hers = _archive(world, rich.other_contact_id)
-    assert [m["text"] for m in loads(hers, "messages.json")] == ["Zoé's own secret complaint"]
+    # her case's messages (a comment Sam left in her public thread is part of it)
+    assert sorted(m["text"] for m in loads(hers, "messages.json")) == ["Sam chiming in under a post",
+                                                                      "Zoé's own secret complaint"]
+    assert not any(b"0057-LYS" in content or b"ABC123" in content for content in hers.values())
     assert not any(name.startswith("attachments/") and not name.endswith("index.json") for name in hers)
     assert loads(hers, "surveys.json") == [] and loads(hers, "escalations.json") == []
 
@@ -186,7 +192,7 @@ def test_exporting_records_who_exported_whose_data(world: World, rich: Rich, mon
     (event,) = [e for e in seen if isinstance(e, ContactExported)]
     assert event.actor_user_id == world.admin.id and event.contact_id == rich.contact_id
     assert event.workspace_id == world.workspace_id and event.filename == archive.filename
-    assert event.size == archive.size and event.counts["messages.json"] == 4
+    assert event.size == archive.size and event.counts["messages.json"] == 5
 
 
 def test_a_big_contact_spills_to_disk(world: World, rich: Rich, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -12,12 +12,13 @@ What is in and what is not (the reasons are in the docs):
 
 - the contact, the contacts merged into it (their identities moved here), every identity on each network, the
   threads and every case of theirs;
-- the messages of their cases, public and private, to and from them; **internal notes** are in a file of their
-  own (``notes.json``): a note about a person is personal data about them, and a separate file lets the
-  controller review it before handing the archive over (art. 15(4): the rights of others);
+- the messages of their cases, public and private, to and from them, and what they wrote in a thread that is
+  another customer's case; **internal notes** (of their cases) are in a file of their own (``notes.json``): a
+  note about a person is personal data about them, and a separate file lets the controller review it before
+  handing the archive over (art. 15(4): the rights of others);
 - the files of those messages (theirs and ours), of the escalations of their cases and of the mails about them;
-- the raw webhook deliveries their messages came from, as received, **unless** a delivery also carried another
-  contact's message (then only its description is listed, as withheld: art. 15(4) again);
+- the raw webhook deliveries their messages came from, as received, **unless** Compris stored another person's
+  message from the same delivery (then only its description is listed, as withheld: art. 15(4) again);
 - surveys, escalations with their exchanges, business action runs, the case timelines, the audit entries about
   the contact or their cases, listening (clusters, incidents, alerts, tags), triage corrections, and the e-mails
   Compris sent about their cases;
@@ -40,7 +41,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
 
-from sqlalchemy import Select, or_, select
+from sqlalchemy import Select, and_, not_, or_, select
 from sqlalchemy.orm import Session
 
 from compris import bus
@@ -188,6 +189,12 @@ class _Writer:
         self.case_numbers: dict[int, int] = {case_id: number for case_id, number in session.execute(
             select(Case.id, Case.number).where(Case.workspace_id == workspace_id,
                                                Case.contact_id.in_(self.contact_ids)))}
+        identities = select(Identity.id).where(Identity.workspace_id == workspace_id,
+                                               Identity.contact_id.in_(self.contact_ids))
+        #: their messages: every message of their cases, and what they wrote anywhere else (a comment in a public
+        #: thread that is another customer's case)
+        self.theirs = or_(Message.case_id.in_(self.cases),
+                          and_(Message.author_identity_id.is_not(None), Message.author_identity_id.in_(identities)))
         self.users = _Names(session, workspace_id)
         self.upload_refs: dict[int, list[str]] = {}  # upload id -> where it was used
         self.upload_paths: dict[int, str] = {}
@@ -259,7 +266,7 @@ class _Writer:
             .where(Thread.workspace_id == self.ws, or_(Thread.contact_id.in_(self.contact_ids),
                                                        Thread.id.in_(select(Message.thread_id).where(
                                                            Message.workspace_id == self.ws,
-                                                           Message.case_id.in_(self.cases)))))
+                                                           self.theirs))))
             .order_by(Thread.id)).all())
         merged_into = s.get(Contact, c.merged_into_id) if c.merged_into_id is not None else None
         doc = {
@@ -300,9 +307,11 @@ class _Writer:
         } for c in rows))
 
     def _messages(self, *, notes: bool) -> Iterator[Message]:
-        visibility = Message.visibility == _NOTE if notes else Message.visibility != _NOTE
+        """Their messages (notes: the notes of their cases)."""
+        which = (and_(Message.visibility == _NOTE, Message.case_id.in_(self.cases)) if notes
+                 else and_(Message.visibility != _NOTE, self.theirs))
         yield from self.session.scalars(
-            select(Message).where(Message.workspace_id == self.ws, Message.case_id.in_(self.cases), visibility)
+            select(Message).where(Message.workspace_id == self.ws, which)
             .order_by(Message.case_id, Message.created_at, Message.id).execution_options(yield_per=BATCH))
 
     def _message(self, m: Message) -> dict[str, Any]:
@@ -482,7 +491,7 @@ class _Writer:
             select(TriageCorrection).where(TriageCorrection.workspace_id == self.ws,
                                            TriageCorrection.message_id.in_(
                                                select(Message.id).where(Message.workspace_id == self.ws,
-                                                                        Message.case_id.in_(self.cases))))
+                                                                        self.theirs)))
             .order_by(TriageCorrection.id))
         self.json_list("triage_corrections.json", ({
             "message_id": t.message_id, "field": t.field, "label": t.label, "previous": t.previous,
@@ -519,7 +528,7 @@ class _Writer:
         escalations and of the mails about them, copied from the uploads folder."""
         s = self.session
         for upload_id in s.scalars(select(Upload.id).where(Upload.workspace_id == self.ws, Upload.message_id.in_(
-                select(Message.id).where(Message.workspace_id == self.ws, Message.case_id.in_(self.cases))))):
+                select(Message.id).where(Message.workspace_id == self.ws, self.theirs)))):
             self.upload_refs.setdefault(upload_id, []).append("message")
         index = []
         taken: set[str] = set()
@@ -560,9 +569,8 @@ class _Writer:
                              .where(RawEvent.id == raw_id, RawEvent.workspace_id == self.ws)).first()
             if meta is None:
                 continue
-            others = s.scalar(select(Message.id).join(Case, Case.id == Message.case_id)
-                              .where(Message.workspace_id == self.ws, Message.raw_event_id == raw_id,
-                                     Case.contact_id.not_in(self.contact_ids)).limit(1))
+            others = s.scalar(select(Message.id).where(Message.workspace_id == self.ws,
+                                                       Message.raw_event_id == raw_id, not_(self.theirs)).limit(1))
             entry: dict[str, Any] = {"id": meta.id, "network": meta.network, "event_key": meta.event_key,
                                      "content_type": meta.content_type, "received_at": meta.created_at,
                                      "status": meta.status, "path": None}
