@@ -215,3 +215,30 @@ def test_safe_names() -> None:
     taken: set[str] = set()
     assert export.member_name("attachments", "a.png", taken) == "attachments/a.png"
     assert export.member_name("attachments", "A.png", taken) == "attachments/A (2).png"
+
+
+def test_a_long_history_is_read_in_batches(world: World, rich: Rich, monkeypatch: pytest.MonkeyPatch) -> None:
+    """More messages than a batch, answered by several agents (their names looked up while the rows stream)."""
+    from sqlalchemy import insert, select
+
+    from compris.accounts import actions as accounts
+    from compris.kit.clock import now
+    from compris.models import Case, Message, Workspace
+
+    monkeypatch.setattr(export, "BATCH", 50)
+    with world.runtime.db.transaction() as session:
+        workspace = session.get(Workspace, world.workspace_id)
+        assert workspace is not None
+        agents = [accounts.create_user(session, workspace=workspace, email=f"a{i}@acme.test", name=f"Agent {i}",
+                                       password="correct horse battery", role="agent").id for i in range(3)]
+        case_id = session.scalar(select(Case.id).where(Case.contact_id == rich.contact_id))
+        session.execute(insert(Message), [
+            {"workspace_id": world.workspace_id, "case_id": case_id, "direction": "outbound", "visibility": "private",
+             "author_user_id": agents[i % 3], "text": f"reply {i}", "sent_at": now(), "attachments": [],
+             "triage": {}, "platform_extra": {}} for i in range(260)])
+    _, files = _archive(world, rich.contact_id)
+    texts = [m["text"] for m in loads(files, "messages.json")]
+    assert len(texts) == 265 and {f"reply {i}" for i in range(260)} <= set(texts)
+    authors = {m["author"].get("name") for m in loads(files, "messages.json") if m["text"].startswith("reply ")}
+    assert authors == {"Agent 0", "Agent 1", "Agent 2"}
+    assert files["messages.csv"].decode("utf-8-sig").count("\n") == 266
