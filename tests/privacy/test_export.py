@@ -201,6 +201,8 @@ def test_a_big_contact_spills_to_disk(world: World, rich: Rich, monkeypatch: pyt
         archive = export.build_archive(session, workspace_id=world.workspace_id, contact_id=rich.contact_id,
                                        data_dir=world.runtime.settings.data_dir)
     assert getattr(archive.file, "_rolled", True) is True  # on disk, not in memory
+    assert (world.runtime.settings.data_dir / export.SPILL_DIR).is_dir()
+    assert list((world.runtime.settings.data_dir / export.SPILL_DIR).iterdir()) == []  # no name on disk
     files = unzip(archive.read())
     archive.close()
     assert files["attachments/index.json"]

@@ -81,6 +81,8 @@ from compris.uploads import store
 
 #: the archive stays in memory up to this size, then spills to a temporary file on disk
 SPOOL_BYTES = 8 * 1024 * 1024
+#: the folder of ``data_dir`` a big archive spills into while it is built and sent
+SPILL_DIR = "tmp"
 #: rows read per round trip for the long lists (messages, timeline, audit)
 BATCH = 500
 CHUNK = 1024 * 1024
@@ -156,7 +158,8 @@ def build_archive(session: Session, *, workspace_id: int, contact_id: int, data_
     if contact is None:
         raise NotFound("no such contact")
     made_at = now()
-    spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES, mode="w+b")  # noqa: SIM115 (handed to the caller)
+    spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES, mode="w+b",  # noqa: SIM115 (handed to the caller)
+                                          dir=_spill_dir(data_dir))
     try:
         writer = _Writer(session, workspace_id, contact, data_dir, made_at)
         with zipfile.ZipFile(spool, "w", compression=zipfile.ZIP_DEFLATED) as zf:
@@ -169,6 +172,17 @@ def build_archive(session: Session, *, workspace_id: int, contact_id: int, data_
         spool.close()
         raise
     return Archive(archive_name(contact.id, made_at), spool, size, dict(writer.counts))
+
+
+def _spill_dir(data_dir: Path) -> str | None:
+    """Where a big archive spills: beside the uploads (a disk sized for files; the system's temporary folder may be
+    in memory), in a folder of its own. The file has no name there (removed as soon as it is created)."""
+    folder = data_dir / SPILL_DIR
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return None
+    return str(folder)
 
 
 class _Writer:
@@ -185,7 +199,7 @@ class _Writer:
         self.counts: dict[str, int] = {}
         self.contact_ids = _merged_family(session, workspace_id, contact.id)
         self.cases: Select[Any] = select(Case.id).where(Case.workspace_id == workspace_id,
-                                                               Case.contact_id.in_(self.contact_ids))
+                                                        Case.contact_id.in_(self.contact_ids))
         self.case_numbers: dict[int, int] = {case_id: number for case_id, number in session.execute(
             select(Case.id, Case.number).where(Case.workspace_id == workspace_id,
                                                Case.contact_id.in_(self.contact_ids)))}
@@ -197,7 +211,6 @@ class _Writer:
                           and_(Message.author_identity_id.is_not(None), Message.author_identity_id.in_(identities)))
         self.users = _Names(session, workspace_id)
         self.upload_refs: dict[int, list[str]] = {}  # upload id -> where it was used
-        self.upload_paths: dict[int, str] = {}
         self.raw_event_ids: set[int] = set()
         self.identities: dict[int, Identity] = {}
         self.escalation_ids: list[int] = []
