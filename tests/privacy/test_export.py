@@ -244,3 +244,35 @@ def test_a_long_history_is_read_in_batches(world: World, rich: Rich, monkeypatch
     authors = {m["author"].get("name") for m in loads(files, "messages.json") if m["text"].startswith("reply ")}
     assert authors == {"Agent 0", "Agent 1", "Agent 2"}
     assert files["messages.csv"].decode("utf-8-sig").count("\n") == 266
+
+
+def test_a_file_gone_from_the_disk_is_listed_as_missing(world: World, rich: Rich) -> None:
+    from compris.models import Upload
+    from compris.uploads import store
+
+    with world.runtime.db.transaction() as session:
+        upload = session.get(Upload, rich.partner_upload_id)
+        assert upload is not None
+        store.path_for(world.runtime.settings.data_dir, world.workspace_id, upload.sha256).unlink()
+    _, files = _archive(world, rich.contact_id)
+    index = {f["upload_id"]: f for f in loads(files, "attachments/index.json")["files"]}
+    assert index[rich.partner_upload_id]["missing"] is True and index[rich.partner_upload_id]["path"] is None
+    assert files[index[rich.inbound_upload_id]["path"]] == PNG  # the others are there
+
+
+def test_a_spreadsheet_never_runs_a_message_as_a_formula(world: World, rich: Rich) -> None:
+    from sqlalchemy import select
+
+    from compris.kit.clock import now
+    from compris.models import Case, Message
+
+    formula = '=HYPERLINK("http://evil.test","click")'
+    with world.runtime.db.transaction() as session:
+        case = session.scalars(select(Case).where(Case.contact_id == rich.contact_id)).first()
+        assert case is not None
+        session.add(Message(workspace_id=world.workspace_id, case_id=case.id, direction="inbound",
+                            visibility="private", text=formula, sent_at=now()))
+    _, files = _archive(world, rich.contact_id)
+    rows = list(csv.DictReader(io.StringIO(files["messages.csv"].decode("utf-8-sig"))))
+    assert "'" + formula in {r["text"] for r in rows}
+    assert formula in {m["text"] for m in loads(files, "messages.json")}  # the JSON keeps the exact text
