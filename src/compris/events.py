@@ -532,3 +532,18 @@ class SsoLinked(DomainEvent):
     issuer: str
     subject: str
     how: str
+
+
+# --- export
+
+
+@dataclass(frozen=True, kw_only=True)
+class ContactExported(DomainEvent):
+    """A contact's personal data was exported as an archive (``privacy.export``) by ``actor_user_id``: the audit log
+    records who exported whose data; ``counts`` says what the archive held (rows or files per entry), ``size`` its
+    bytes."""
+
+    contact_id: int
+    filename: str = ""
+    size: int = 0
+    counts: dict[str, int] = field(default_factory=dict, hash=False, compare=False)

@@ -24,6 +24,7 @@ from compris.web.api import (
     me,
     messages,
     posts,
+    privacy_export,
     raw_events,
     reply_settings,
     routing,
@@ -41,6 +42,7 @@ router = APIRouter(prefix="/api/v1")
 router.include_router(me.router)
 router.include_router(cases.router)
 router.include_router(contacts.router)
+router.include_router(privacy_export.router)
 router.include_router(messages.router)
 router.include_router(posts.router)
 router.include_router(channels.router)

@@ -27,6 +27,7 @@ from compris.web.pages import (
     manual_send,
     portal,
     posts,
+    privacy_export,
     replies,
     sso,
     subscriptions,
@@ -47,6 +48,7 @@ router.include_router(bulk.router)
 router.include_router(case.router)
 router.include_router(manual_send.router)
 router.include_router(contacts.router)
+router.include_router(privacy_export.router)
 router.include_router(posts.router)
 router.include_router(tokens.router)
 router.include_router(admin.router)
