@@ -106,7 +106,7 @@ def test_tampered_expired_resent_revoked_links_are_refused(world: World) -> None
     assert refused(world, f"{BASE}/invitations/{body}.{sig[:-2]}xx") == "invalid"
     assert refused(world, f"{BASE}/invitations/garbage") == "invalid"
     with world.runtime.db.transaction() as s:
-        new, new_link = invitations.resend(s, world.runtime.publisher, actor=admin_of(s, world),
+        _, new_link = invitations.resend(s, world.runtime.publisher, actor=admin_of(s, world),
                                            invitation_id=invitation_id, base_url=BASE,
                                            secret_key=world.runtime.settings.secret_key)
     assert new_link != link and refused(world, link) == "replaced"
