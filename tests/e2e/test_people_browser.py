@@ -14,10 +14,15 @@ from tests.e2e.test_browser import CHROMIUM_ARGS, Server, _sign_in, browser, ser
 pytestmark = pytest.mark.browser
 
 
+#: the elements whose content is wider than themselves (the navigation scrolls on its own), for the message
+WIDE = """[...document.querySelectorAll('body *')]
+  .filter(e => !e.closest('nav') && e.scrollWidth > e.clientWidth + 1 && getComputedStyle(e).overflowX == 'visible')
+  .slice(0, 8).map(e => e.tagName + '.' + e.className + ' ' + e.scrollWidth + '/' + e.clientWidth)"""
+
+
 def _no_overflow(page: Any, what: str) -> None:
     width = page.evaluate("document.documentElement.scrollWidth")
-    wide = page.evaluate("""[...document.querySelectorAll('body *')].filter(e => !e.closest('nav') && e.scrollWidth > e.clientWidth + 1 && getComputedStyle(e).overflowX == 'visible')
-        .slice(0, 8).map(e => e.tagName + '#' + e.id + '.' + e.className + ' ' + e.scrollWidth + '/' + e.clientWidth)""")
+    wide = page.evaluate(WIDE)
     assert width <= 390, f"{what} is {width} px wide at 390 px: {wide}"
 
 
