@@ -75,3 +75,13 @@ def test_initials() -> None:
     assert initials("camille") == "C"
     assert initials("Jean-Luc de la Tour") == "JT"
     assert initials("  ") == "?"
+    assert initials("Alice Demo (admin)") == "AD"
+
+
+def test_the_top_bar_initials_skip_punctuation(settings: Settings, runtime: Runtime, world: World) -> None:
+    with runtime.db.transaction() as s:
+        user = s.get(User, world.agent.id)
+        assert user is not None
+        user.name = "Alice Demo (admin)"
+    page = Agent(make_client(settings, runtime), world.agent.email).get("/inbox")
+    assert '<span class="avatar" aria-hidden="true">AD</span>' in page.text

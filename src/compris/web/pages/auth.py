@@ -31,11 +31,11 @@ def home() -> Response:
 
 
 @router.get("/login")
-def login_page(request: Request, next: str = "/inbox", reset: int = 0) -> Response:
+def login_page(request: Request, next: str = "/inbox", reset: str = "") -> Response:
     with get_runtime(request).db.transaction() as session:
         if session_user(request, session) is not None:
             return redirect(safe_next(next))
-    return render(request, None, "login.html", next=safe_next(next), email="", error=None, reset=bool(reset))
+    return render(request, None, "login.html", next=safe_next(next), email="", error=None, reset=reset == "1")
 
 
 @router.post("/login", dependencies=[Depends(check_csrf)])
