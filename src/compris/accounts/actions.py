@@ -114,7 +114,8 @@ def update_user(session: Session, *, actor: User, user_id: int, role: str | None
         user.is_active = new_active
         changes.append("is_active")
         if not new_active:
-            revoke_sessions(session, user.id)  # signed out everywhere at once (their tokens stop working too)
+            revoke_sessions(session, user.id)  # signed out everywhere at once
+            revoke_tokens(session, user.id)  # and their tokens revoked (reactivating them does not bring those back)
     if changes:
         session.flush()
         audit.record(session, publisher, workspace_id=user.workspace_id, actor_user_id=actor.id, entity="user",
@@ -128,10 +129,69 @@ def set_password(session: Session, *, user: User, password: str, actor_user_id: 
     if len(password) < 10:
         raise Invalid("a password has at least 10 characters")
     user.password_hash = passwords.hash_password(password)
+    user.password_changed_at = now()  # voids the password reset links made before (accounts.recovery)
     revoke_sessions(session, user.id)
     session.flush()
     audit.record(session, publisher, workspace_id=user.workspace_id, actor_user_id=actor_user_id, entity="user",
                  action="updated", entity_id=user.id, changes=["password"])
+
+
+LANGUAGES = ("en", "fr")
+SIGNATURE_MAX = 500
+
+
+def update_profile(session: Session, *, user: User, name: str | None = None, signature: str | None = None,
+                   language: str | None = None, publisher: Publisher | None = None) -> User:
+    """A user's own profile: their name, the signature of their replies (``{agent_signature}``, a few lines) and
+    their interface language (``None``: unchanged)."""
+    changes = []
+    if name is not None:
+        name = " ".join(name.split())
+        if not name:
+            raise Invalid("the name cannot be empty")
+        if len(name) > 200:
+            raise Invalid("the name has at most 200 characters")
+        if name != user.name:
+            user.name = name
+            changes.append("name")
+    if signature is not None:
+        signature = "\n".join(line.rstrip() for line in signature.replace("\r\n", "\n").split("\n")).strip()
+        if len(signature) > SIGNATURE_MAX:
+            raise Invalid(f"the signature has at most {SIGNATURE_MAX} characters")
+        if signature != user.signature:
+            user.signature = signature
+            changes.append("signature")
+    if language is not None:
+        if language not in LANGUAGES:
+            raise Invalid("the language is en or fr")
+        if language != user.language:
+            user.language = language
+            changes.append("language")
+    if changes:
+        session.flush()
+        audit.record(session, publisher, workspace_id=user.workspace_id, actor_user_id=user.id, entity="user",
+                     action="updated", entity_id=user.id, changes=changes)
+    return user
+
+
+class WrongPassword(Invalid):
+    """The current password given to change one's own password is not right."""
+
+
+def change_own_password(session: Session, *, user: User, current: str, new: str,
+                        publisher: Publisher | None = None) -> None:
+    """A user changes their own password: the current one is required; every session of theirs ends (the web
+    layer signs this browser in again)."""
+    if not passwords.verify_password(user.password_hash, current):
+        raise WrongPassword("the current password is not right")
+    set_password(session, user=user, password=new, actor_user_id=user.id, publisher=publisher)
+
+
+def revoke_tokens(session: Session, user_id: int) -> int:
+    """Revoke every API token of a user at once (deactivation): how many were usable."""
+    result = session.execute(update(ApiToken).where(ApiToken.user_id == user_id, ApiToken.revoked_at.is_(None))
+                             .values(revoked_at=now()))
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 # --- logins and their rate limits -----------------------------------------------------------------------------

@@ -9,7 +9,7 @@ from pydantic import Field
 
 from compris.kit.schemas import Schema, Timestamp
 
-RoleName = Literal["admin", "supervisor", "agent"]
+RoleName = Literal["admin", "supervisor", "agent", "analyst"]
 
 
 class WorkspaceOut(Schema):
@@ -25,7 +25,7 @@ class MeOut(Schema):
     id: int = Field(examples=[7])
     email: str = Field(examples=["agent@acme.test"])
     name: str = Field(examples=["Camille Martin"])
-    role: Literal["admin", "supervisor", "agent"] = Field(examples=["agent"])
+    role: RoleName = Field(examples=["agent"])
     language: str = Field(description="Interface language.", examples=["fr"])
     workspace: WorkspaceOut
 
@@ -47,6 +47,9 @@ class UserOut(Schema):
     is_active: bool = Field(description="A deactivated user cannot sign in and their tokens do not work.")
     last_login_at: Timestamp | None = Field(description="Last sign-in to the web UI (null: never).")
     created_at: Timestamp
+    team_ids: list[int] = Field(default_factory=list, description="The routing teams the user is in.",
+                                examples=[[2]])
+    sso_linked: bool = Field(default=False, description="Whether the user signs in with single sign-on.")
 
 
 class UserList(Schema):
@@ -70,5 +73,53 @@ class UserPatch(Schema):
     """Only what is given changes. The workspace keeps at least one active admin (409 otherwise)."""
 
     role: RoleName | None = Field(default=None, examples=["supervisor"])
-    is_active: bool | None = Field(default=None, description="`false` deactivates the user (their sessions and "
-                                   "tokens stop working, routing gives them no new case); `true` brings them back.")
+    is_active: bool | None = Field(default=None, description="`false` deactivates the user (their sessions end "
+                                   "and their API tokens are revoked at once, routing gives them no new case); "
+                                   "`true` brings them back (with new tokens: the revoked ones stay revoked).")
+    team_ids: list[int] | None = Field(default=None, description="The routing teams the user is in (the whole "
+                                       "list: teams left out are left).", examples=[[2, 3]])
+    languages: list[str] | None = Field(default=None, description="Routing skill: the languages the user answers "
+                                        "in (empty: any).", examples=[["fr", "en"]])
+    networks: list[str] | None = Field(default=None, description="Routing skill: the networks the user handles "
+                                       "(empty: any).", examples=[["x"]])
+
+
+InvitationState = Literal["pending", "accepted", "revoked", "expired"]
+
+
+class InvitationOut(Schema):
+    """An invitation to join the workspace. Its link lets the invited person choose their password (never
+    answered: nobody but them knows it)."""
+
+    id: int = Field(examples=[4])
+    email: str = Field(examples=["nina@acme.test"])
+    name: str = Field(examples=["Nina Roux"])
+    role: RoleName = Field(examples=["agent"])
+    team_ids: list[int] = Field(description="The teams the user joins on accepting.", examples=[[2]])
+    language: str = Field(description="The invitation's and the user's language (`en` or `fr`).", examples=["fr"])
+    state: InvitationState = Field(examples=["pending"])
+    expires_at: Timestamp
+    sent_at: Timestamp | None = Field(description="When it was e-mailed (null: the workspace has no outgoing mail; "
+                                      "hand the link over yourself).")
+    accepted_at: Timestamp | None = None
+    revoked_at: Timestamp | None = None
+    created_at: Timestamp
+    link: str | None = Field(default=None, description="The accept link while the invitation is pending (single "
+                             "use; re-sending makes a new one); null otherwise.",
+                             examples=["https://compris.acme.test/invitations/eyJpIjo0fQ.c2ln"])
+
+
+class InvitationList(Schema):
+    items: list[InvitationOut] = Field(description="The workspace's invitations, newest first.")
+
+
+class InvitationIn(Schema):
+    """Invite someone: they receive an e-mail (when the workspace has outgoing mail) with a link valid 7 days to
+    choose their password; accepting creates their user in this role, teams and language."""
+
+    email: str = Field(min_length=3, max_length=254, description="Not yet a user's on this server.",
+                       examples=["nina@acme.test"])
+    name: str = Field(default="", max_length=200, examples=["Nina Roux"])
+    role: RoleName = Field(default="agent", examples=["agent"])
+    team_ids: list[int] = Field(default_factory=list, examples=[[2]])
+    language: str = Field(default="en", pattern="^(en|fr)$", examples=["fr"])

@@ -150,6 +150,7 @@ def case_values(
         "agent_name": agent.name,
         "agent_first_name": agent.name.split()[0] if agent.name.split() else None,
         "agent_initials": initials_of(agent.name) or None,
+        "agent_signature": (agent.signature or "").strip() or None,
         "case_ref": f"#{case.number}",
         "wait_time": wait_time,
         "brand": workspace.name if workspace else None,

@@ -34,6 +34,7 @@ VARIABLES: dict[str, str] = {
     "agent_name": "your name",
     "agent_first_name": "your first name",
     "agent_initials": "your initials",
+    "agent_signature": "your signature (set on your profile page)",
     "case_ref": "the case number (#1042)",
     "wait_time": "the channel's current expected wait (\"about 25 minutes\"); to fill in when unknown",
     "brand": "the workspace's name",

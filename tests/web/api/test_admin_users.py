@@ -1,5 +1,5 @@
-"""Users through the API (admins): list, create with a role and a password, change a role, deactivate — the
-workspace keeps an active admin, a password or its hash is never answered."""
+"""Users through the API (admins): list, create with a role and a password, change a role, deactivate (tokens
+revoked) — the workspace keeps an active admin, a password or its hash is never answered."""
 
 from __future__ import annotations
 
@@ -7,19 +7,27 @@ import logging
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from compris.accounts import actions as accounts
-from compris.models import CaseEvent, User
+from compris.models import ApiToken, CaseEvent, User
 from tests.conftest import World
 from tests.web.api.helpers import auth, token
 
 PASSWORD = "correct horse battery staple"
 
 
+def admin_token(world: World, user: User | None = None) -> str:
+    """An API token with the ``admin`` scope (managing people needs it)."""
+    raw = token(world, user or world.admin)
+    with world.runtime.db.transaction() as s:
+        s.execute(update(ApiToken).where(ApiToken.prefix == raw[:10]).values(scopes="read write admin"))
+    return raw
+
+
 @pytest.fixture
 def admin_headers(world: World) -> dict[str, str]:
-    return auth(token(world, world.admin))
+    return auth(admin_token(world))
 
 
 def user_count(world: World) -> int:
@@ -54,8 +62,8 @@ def test_create_list_change_and_deactivate(client: TestClient, world: World, adm
         assert signed_in is not None and signed_in.id == user["id"]
     listed = client.get("/api/v1/users", headers=admin_headers).json()["items"]
     assert [u["email"] for u in listed] == ["admin@acme.test", "agent@acme.test", "ines@acme.test"]
-    assert all(set(u) == {"id", "email", "name", "role", "language", "is_active", "last_login_at", "created_at"}
-               for u in listed)
+    assert all(set(u) == {"id", "email", "name", "role", "language", "is_active", "last_login_at", "created_at",
+                          "team_ids", "sso_linked"} for u in listed)
 
     # when she is made admin, and the agent deactivated
     promoted = client.patch(f"/api/v1/users/{user['id']}", json={"role": "admin"}, headers=admin_headers)
@@ -68,7 +76,9 @@ def test_create_list_change_and_deactivate(client: TestClient, world: World, adm
     listed = {u["id"]: u for u in client.get("/api/v1/users", headers=admin_headers).json()["items"]}
     assert listed[world.agent.id]["is_active"] is False
     back = client.patch(f"/api/v1/users/{world.agent.id}", json={"is_active": True}, headers=admin_headers)
-    assert back.json()["is_active"] is True and client.get("/api/v1/me", headers=agent_token).status_code == 200
+    assert back.json()["is_active"] is True
+    assert client.get("/api/v1/me", headers=agent_token).status_code == 401  # revoked: it stays so
+    assert client.get("/api/v1/me", headers=auth(token(world, world.agent))).status_code == 200  # a new one works
     # and the first admin may now step down (another admin is active)
     down = client.patch(f"/api/v1/users/{world.admin.id}", json={"role": "supervisor"}, headers=admin_headers)
     assert down.status_code == 200 and down.json()["role"] == "supervisor"
@@ -109,7 +119,7 @@ def test_for_admins_of_the_workspace_only(client: TestClient, world: World, othe
                                ("patch", f"/api/v1/users/{world.agent.id}", {"role": "admin"})):
         assert client.request(method, path, json=body, headers=agent_headers).status_code == 403, path
         assert client.request(method, path, json=body).status_code == 401, path
-    other_admin = auth(token(other_world, other_world.admin))
+    other_admin = auth(admin_token(other_world))
     assert client.patch(f"/api/v1/users/{world.agent.id}", json={"is_active": False},
                         headers=other_admin).status_code == 404
     listed = client.get("/api/v1/users", headers=other_admin).json()["items"]

@@ -93,6 +93,10 @@ EXPECTED = {
     ("get", "/api/v1/users"),
     ("post", "/api/v1/users"),
     ("patch", "/api/v1/users/{user_id}"),
+    ("get", "/api/v1/invitations"),
+    ("post", "/api/v1/invitations"),
+    ("post", "/api/v1/invitations/{invitation_id}/resend"),
+    ("post", "/api/v1/invitations/{invitation_id}/revoke"),
     ("get", "/api/v1/surveys"),
     ("get", "/api/v1/surveys/results"),
     # esc-followup: outgoing mail settings and log, escalations to follow up

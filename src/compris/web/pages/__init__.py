@@ -37,6 +37,7 @@ from compris.web.pages import (
     tokens,
     uploads,
 )
+from compris.web.pages import people as people_pages
 from compris.web.pages import routing as routing_pages
 from compris.web.pages import sla as sla_pages
 from compris.web.pages.render import STATIC
@@ -71,6 +72,7 @@ router.include_router(clusters.router)
 router.include_router(listening_alerts.router)
 router.include_router(analytics.router)
 router.include_router(sso.router)
+router.include_router(people_pages.router)
 router.mount("/static", StaticFiles(directory=STATIC), name="static")
 
 
