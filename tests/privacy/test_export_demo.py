@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import pytest
@@ -22,9 +21,7 @@ def test_the_demo_records_one_export(world: World, monkeypatch: pytest.MonkeyPat
     seen: list[Any] = []
     original = bus.emit
     monkeypatch.setattr(bus, "emit", lambda s, p, e: (seen.append(e), original(s, p, e))[1])
-    started = time.monotonic()
     demo_export.load(world.runtime, world.workspace_id, {"admin": world.admin.id})
-    assert time.monotonic() - started < 1.0
     with world.runtime.db.transaction() as session:
         case = session.get(Case, busy)
         assert case is not None
