@@ -296,7 +296,7 @@ def test_the_reports_give_the_same_figures_after_removal(world: World) -> None:
 @pytest.mark.parametrize(("field", "value", "message"), [
     ("messages_days", 29, "at least 30 days"),
     ("audit_days", 10, "at least 30 days"),
-    ("raw_events_days", 0, "at least 1 days"),
+    ("raw_events_days", 0, "at least 1 day "),
     ("attachments_days", "abc", "whole number"),
     ("attachments_days", -3, "at least 7 days"),
     ("messages_days", 40000, "at most 36500 days"),

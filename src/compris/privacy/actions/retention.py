@@ -88,7 +88,8 @@ def check_days(field: str, value: object) -> int | None:
         msgid = "enter a whole number of days (at least %(min)s), or leave it empty to keep for ever"
         raise PeriodInvalid(field, msgid % {"min": minimum}, msgid=msgid, params={"min": minimum})
     if days < minimum:
-        msgid = "at least %(min)s days (or leave it empty to keep for ever)"
+        msgid = ("at least %(min)s days (or leave it empty to keep for ever)" if minimum > 1
+                 else "at least %(min)s day (or leave it empty to keep for ever)")
         raise PeriodInvalid(field, msgid % {"min": minimum}, msgid=msgid, params={"min": minimum})
     if days > q.MAXIMUM_DAYS:
         msgid = "at most %(max)s days (or leave it empty to keep for ever)"

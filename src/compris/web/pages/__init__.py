@@ -28,6 +28,7 @@ from compris.web.pages import (
     portal,
     posts,
     replies,
+    retention,
     subscriptions,
     survey_page,
     survey_results,
@@ -67,6 +68,7 @@ router.include_router(incidents.router)
 router.include_router(clusters.router)
 router.include_router(listening_alerts.router)
 router.include_router(analytics.router)
+router.include_router(retention.router)
 router.mount("/static", StaticFiles(directory=STATIC), name="static")
 
 
