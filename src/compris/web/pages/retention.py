@@ -41,8 +41,9 @@ def _page(request: Request, ctx: PageContext, *, values: dict[str, str] | None =
     periods = queries.Periods.of(policy).as_dict()
     shown = values if values is not None else {k: "" if v is None else str(v) for k, v in periods.items()}
     lang = language_of(ctx, request)
+    messages = {k: i18n.error_text(lang, e) for k, e in (errors or {}).items()}
     return render(request, ctx, "admin_retention.html", status_code=status_code, rows=ROWS, values=shown,
-                  errors={k: i18n.error_text(lang, e) for k, e in (errors or {}).items()}, minimum=queries.MINIMUM_DAYS, maximum=queries.MAXIMUM_DAYS, policy=policy,
+                  errors=messages, minimum=queries.MINIMUM_DAYS, maximum=queries.MAXIMUM_DAYS, policy=policy,
                   preview=queries.preview(ctx.session, ws), kinds=queries.KINDS)
 
 
