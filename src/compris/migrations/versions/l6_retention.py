@@ -20,9 +20,10 @@ depends_on: str | Sequence[str] | None = None
 
 def upgrade() -> None:
     # a plain ALTER TABLE ADD COLUMN (nullable): on SQLite a batch copy of ``messages`` would fire the ON DELETE
-    # actions of the tables referring to it
-    op.add_column("messages", sa.Column("content_removed_at", compris.models.base.UTCDateTime(timezone=True),
-                                        nullable=True))
+    # actions of the tables referring to it (and a SQLite downgrade keeps the column: add it only when missing)
+    if "content_removed_at" not in {c["name"] for c in sa.inspect(op.get_bind()).get_columns("messages")}:
+        op.add_column("messages", sa.Column("content_removed_at", compris.models.base.UTCDateTime(timezone=True),
+                                            nullable=True))
 
 
 def downgrade() -> None:
