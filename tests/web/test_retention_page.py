@@ -107,3 +107,4 @@ def test_french(settings: Settings, runtime: Runtime, world: World) -> None:
     assert bad.status_code == 422 and "au moins 30 jours (ou laissez vide pour garder pour toujours)" in bad.text
     with runtime.db.transaction() as s:
         assert s.scalar(select(Case.id).limit(1)) is None
+
