@@ -20,7 +20,7 @@ from tests.conftest import World
 
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR"
 
-__all__ = ["audit_entry", "closed_case", "fake_audit_purge", "message", "new_case", "raw_event", "stored_file"]
+__all__ = ["audit_entry", "clear_audit_log", "closed_case", "fake_audit_purge", "message", "new_case", "raw_event", "stored_file"]
 
 
 def closed_case(s: Session, world: World, at: datetime, *, status: str = "resolved", text: str = "My order",
@@ -73,6 +73,12 @@ def audit_entry(s: Session, world: World, at: datetime) -> AuditEntry:
     return row
 
 
+def clear_audit_log(world: World) -> None:
+    """Start the workspace's audit log empty (so that entries backdated by a test come first in the chain)."""
+    with world.runtime.db.transaction() as s:
+        s.execute(delete(AuditEntry).where(AuditEntry.workspace_id == world.workspace_id))
+
+
 def fake_audit_purge(monkeypatch: pytest.MonkeyPatch) -> None:
     """Until the audit log's ``compris.auditlog.actions.purge_before(session, workspace_id, before)`` is merged, a
     stand-in with its signature (deletes the workspace's entries recorded before ``before``, returns how many)."""
@@ -84,9 +90,14 @@ def fake_audit_purge(monkeypatch: pytest.MonkeyPatch) -> None:
         return
 
     def purge_before(session: Session, workspace_id: int, before: datetime) -> int:
-        found = int(session.scalar(select(func.count()).select_from(AuditEntry).where(
-            AuditEntry.workspace_id == workspace_id, AuditEntry.at < before)) or 0)
-        session.execute(delete(AuditEntry).where(AuditEntry.workspace_id == workspace_id, AuditEntry.at < before))
+        # as the real one: the oldest run of the chain (ids' order) whose entries are all older than ``before``
+        first_kept = session.scalar(select(func.min(AuditEntry.id)).where(AuditEntry.workspace_id == workspace_id,
+                                                                          AuditEntry.at >= before))
+        older = [AuditEntry.workspace_id == workspace_id, AuditEntry.at < before]
+        if first_kept is not None:
+            older.append(AuditEntry.id < first_kept)
+        found = int(session.scalar(select(func.count()).select_from(AuditEntry).where(*older)) or 0)
+        session.execute(delete(AuditEntry).where(*older))
         return found
 
     fake: Any = types.ModuleType("compris.auditlog.actions")

@@ -19,6 +19,7 @@ from tests.analytics.helpers import catch_up, period, rebuild, snapshot
 from tests.conftest import World
 from tests.privacy.helpers import (
     audit_entry,
+    clear_audit_log,
     closed_case,
     fake_audit_purge,
     file_exists,
@@ -179,18 +180,39 @@ def test_raw_events_processed_go_set_aside_wait_pending_stay(world: World) -> No
 
 
 def test_audit_entries_older_than_the_period_are_purged(world: World) -> None:
-    t0 = now() - timedelta(days=1)
+    t0 = now() - timedelta(days=400)
+    clear_audit_log(world)
     with world.runtime.db.transaction() as s:
         old = audit_entry(s, world, t0).id
         recent = audit_entry(s, world, t0 + 10 * DAY).id
     set_policy(world, audit_days=30)
+    assert preview(world, t0 + 30 * DAY).audit_entries == 0
     assert run(world, t0 + 30 * DAY).audit_entries == 0
+    assert preview(world, t0 + 30 * DAY + timedelta(seconds=1)).audit_entries == 1
     assert run(world, t0 + 30 * DAY + timedelta(seconds=1)).audit_entries == 1
     with world.runtime.db.transaction() as s:
         assert s.get(AuditEntry, old) is None and s.get(AuditEntry, recent) is not None
 
 
+def test_the_audit_chain_is_cut_only_before_its_first_kept_entry(world: World) -> None:
+    t0 = now() - timedelta(days=400)
+    clear_audit_log(world)
+    with world.runtime.db.transaction() as s:
+        first = audit_entry(s, world, t0).id
+        audit_entry(s, world, t0 + 100 * DAY)  # a newer entry between two old ones in the chain
+        late = audit_entry(s, world, t0).id
+    set_policy(world, audit_days=30)
+    at = t0 + 50 * DAY
+    assert preview(world, at).audit_entries == 1
+    assert run(world, at).audit_entries == 1
+    with world.runtime.db.transaction() as s:
+        assert s.get(AuditEntry, first) is None and s.get(AuditEntry, late) is not None
+
+
 def _everything(world: World, t0: object) -> None:
+    """Three closed cases of two customer messages and a file each, three processed deliveries, three audit entries
+    (400 days older: the policies below keep them 365 days), and an open case."""
+    clear_audit_log(world)
     with world.runtime.db.transaction() as s:
         for i in range(3):
             case = closed_case(s, world, t0, inbound_messages=2)  # type: ignore[arg-type]
@@ -199,19 +221,21 @@ def _everything(world: World, t0: object) -> None:
             assert inbound is not None
             stored_file(s, world, inbound, t0, f"f{i}")  # type: ignore[arg-type]
             raw_event(s, world, t0, "processed", f"r{i}")  # type: ignore[arg-type]
-            audit_entry(s, world, t0)  # type: ignore[arg-type]
+            audit_entry(s, world, t0 - 400 * DAY)  # type: ignore[operator]
         closed_case(s, world, t0, status="open")  # type: ignore[arg-type]
 
 
 def test_the_preview_is_what_the_run_removes_and_a_second_run_removes_nothing(world: World) -> None:
     t0 = now() - timedelta(days=1)
     _everything(world, t0)
-    set_policy(world, messages_days=30, attachments_days=7, raw_events_days=1, audit_days=30)
+    set_policy(world, messages_days=30, attachments_days=7, raw_events_days=1, audit_days=365)
     at = t0 + 31 * DAY
     with world.runtime.db.transaction() as s:
         shown = q.preview(s, world.workspace_id, at=at)
     assert shown.counts() == q.Counts(messages=9, attachments=3, raw_events=3, audit_entries=3)
-    assert all(d.oldest is not None and abs((d.oldest - t0).total_seconds()) < 1 for d in shown.items)
+    assert all(d.oldest is not None and abs((d.oldest - t0).total_seconds()) < 1 for d in shown.items
+               if d.kind != "audit_entries")
+    assert shown.of("audit_entries").oldest == t0 - 400 * DAY
     dry = retention.apply(world.runtime.db, world.workspace_id, data_dir=world.runtime.settings.data_dir, at=at,
                           dry_run=True)
     assert dry.counts == shown.counts()
@@ -228,7 +252,7 @@ def test_the_preview_is_what_the_run_removes_and_a_second_run_removes_nothing(wo
 def test_small_batches_remove_the_same(world: World) -> None:
     t0 = now() - timedelta(days=1)
     _everything(world, t0)
-    set_policy(world, messages_days=30, attachments_days=7, raw_events_days=1, audit_days=30)
+    set_policy(world, messages_days=30, attachments_days=7, raw_events_days=1, audit_days=365)
     at = t0 + 31 * DAY
     expected = preview(world, at)
     assert run(world, at, batch=2) == expected

@@ -13,8 +13,9 @@ cutoff, so a row exactly N days old stays until the next run):
 * **raw events** (``raw_events_days``): a delivery *processed* before the cutoff; a delivery set aside
   (*unprocessable*) only when older than both the cutoff and :data:`SET_ASIDE_MIN_DAYS` (an admin replays
   those after a fix); a *pending* one never.
-* **audit entries** (``audit_days``): entries recorded before the cutoff (``compris.auditlog.actions.purge_before``
-  deletes them and anchors the hash chain where it now starts).
+* **audit entries** (``audit_days``): entries recorded before the cutoff and before the first entry kept in the
+  chain's order (``compris.auditlog.actions.purge_before`` deletes them and anchors the hash chain where it now
+  starts).
 
 The preview and the run use the same conditions (:func:`messages_due`, :func:`uploads_due`,
 :func:`raw_events_due`, :func:`audit_due`): what the page announces is what the next run removes.
@@ -191,9 +192,14 @@ def raw_events_due(workspace_id: int, c: Cutoffs) -> list[ColumnElement[bool]] |
 
 
 def audit_due(workspace_id: int, c: Cutoffs) -> list[ColumnElement[bool]] | None:
+    """The entries the audit log's purge removes: recorded before the cutoff and before (in the chain's order, which
+    is the ids' order) the first entry it keeps, so that the chain stays one piece."""
     if c.audit is None:
         return None
-    return [AuditEntry.workspace_id == workspace_id, AuditEntry.at < c.audit]
+    first_kept = (select(func.min(AuditEntry.id))
+                  .where(AuditEntry.workspace_id == workspace_id, AuditEntry.at >= c.audit).scalar_subquery())
+    return [AuditEntry.workspace_id == workspace_id, AuditEntry.at < c.audit,
+            or_(first_kept.is_(None), AuditEntry.id < first_kept)]
 
 
 def _due(session: Session, kind: str, days: int | None, column: Any,
