@@ -20,7 +20,8 @@ from tests.conftest import World
 
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR"
 
-__all__ = ["audit_entry", "clear_audit_log", "closed_case", "fake_audit_purge", "message", "new_case", "raw_event", "stored_file"]
+__all__ = ["audit_entry", "clear_audit_log", "closed_case", "fake_audit_purge", "message", "new_case", "raw_event",
+           "stored_file"]
 
 
 def closed_case(s: Session, world: World, at: datetime, *, status: str = "resolved", text: str = "My order",
