@@ -13,7 +13,7 @@ from compris.kit.clock import now
 from compris.models import Message, User
 from compris.privacy.actions import retention
 from tests.e2e.test_browser import Server, _sign_in, browser, playwright_sync, server  # noqa: F401 (fixtures)
-from tests.privacy.helpers import closed_case, stored_file
+from tests.privacy.retention_helpers import closed_case, stored_file
 
 pytestmark = pytest.mark.browser
 

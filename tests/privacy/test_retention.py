@@ -17,7 +17,7 @@ from compris.privacy import retention_queries as q
 from compris.privacy.actions import retention
 from tests.analytics.helpers import catch_up, period, rebuild, snapshot
 from tests.conftest import World
-from tests.privacy.helpers import (
+from tests.privacy.retention_helpers import (
     audit_entry,
     clear_audit_log,
     closed_case,

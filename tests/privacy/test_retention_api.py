@@ -20,7 +20,7 @@ from compris.runtime import Runtime
 from compris.web.app import create_app
 from compris.worker import queue
 from tests.conftest import World
-from tests.privacy.helpers import closed_case, fake_audit_purge, file_exists, raw_event, stored_file
+from tests.privacy.retention_helpers import closed_case, fake_audit_purge, file_exists, raw_event, stored_file
 from tests.web.api.helpers import auth
 
 

@@ -15,7 +15,7 @@ from compris.kit.clock import now
 from compris.models import Case, Message, RetentionPolicy, User, Workspace
 from compris.runtime import Runtime
 from tests.conftest import World
-from tests.privacy.helpers import closed_case, fake_audit_purge, file_exists, raw_event, stored_file
+from tests.privacy.retention_helpers import closed_case, fake_audit_purge, file_exists, raw_event, stored_file
 from tests.web.test_pages import Agent, make_client
 
 
