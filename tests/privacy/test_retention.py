@@ -338,3 +338,30 @@ def test_empty_means_for_ever(world: World) -> None:
     set_policy(world, messages_days="", attachments_days=None)  # type: ignore[arg-type]
     with world.runtime.db.transaction() as s:
         assert q.periods_of(s, world.workspace_id) == q.Periods()
+
+
+def test_a_run_cut_short_is_finished_by_the_next(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    t0 = now() - timedelta(days=1)
+    _everything(world, t0)
+    set_policy(world, messages_days=30, attachments_days=7, raw_events_days=1, audit_days=365)
+    at = t0 + 31 * DAY
+    expected = preview(world, at)
+    real = retention._empty_cases
+    calls = {"n": 0}
+
+    def crash_on_the_second_batch(session: object, case_ids: list[int]) -> None:
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise RuntimeError("the worker died")
+        real(session, case_ids)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(retention, "_empty_cases", crash_on_the_second_batch)
+    with pytest.raises(RuntimeError):
+        run(world, at, batch=2)
+    monkeypatch.setattr(retention, "_empty_cases", real)
+    left = preview(world, at)
+    assert left.attachments == 0 and left.messages == expected.messages - 2  # the first batch of messages stayed done
+    assert left.raw_events == expected.raw_events  # not reached
+    second = run(world, at, batch=2)
+    assert second == q.Counts(messages=left.messages, raw_events=left.raw_events, audit_entries=left.audit_entries)
+    assert preview(world, at) == q.Counts()

@@ -162,6 +162,11 @@ def _removed_entry(entry: Any) -> dict[str, Any]:
     return {"kind": kind, **REMOVED}
 
 
+def _file_removed(entry: dict[str, Any]) -> dict[str, Any]:
+    """A message's attachment entry once its file is deleted: what it was (kind, name, type, size), no link."""
+    return _removed_entry(entry) | {k: entry[k] for k in ("name", "mime_type", "size") if k in entry}
+
+
 def _remove_uploads(db: Database, workspace_id: int, c: q.Cutoffs, data_dir: Path, batch: int) -> int:
     where = q.uploads_due(workspace_id, c)
     if where is None:
@@ -178,8 +183,7 @@ def _remove_uploads(db: Database, workspace_id: int, c: q.Cutoffs, data_dir: Pat
             changes = []
             for message_id, attachments in session.execute(
                     select(Message.id, Message.attachments).where(Message.id.in_(carriers))):
-                entries = [(_removed_entry(a) | {k: a[k] for k in ("name", "mime_type", "size") if k in a})
-                           if isinstance(a, dict) and a.get("upload_id") in gone else a
+                entries = [_file_removed(a) if isinstance(a, dict) and a.get("upload_id") in gone else a
                            for a in attachments or []]
                 if entries != attachments:
                     changes.append({"id": message_id, "attachments": entries})
@@ -283,9 +287,10 @@ def apply(db: Database, workspace_id: int, *, data_dir: Path, at: datetime | Non
         if source is not None:
             origin.mark(session, source)
         policy = q.policy_of(session, workspace_id)
-        if policy is not None:
-            policy.last_run_at = at
-            policy.last_run = counts.as_dict()
+        if policy is None:  # never set: everything is kept for ever, nothing ran
+            return Run(workspace_id, at, counts)
+        policy.last_run_at = at
+        policy.last_run = counts.as_dict()
         bus.emit(session, publisher or Publisher.outside_server(session), RetentionApplied(
             workspace_id=workspace_id, actor_user_id=actor_user_id, **counts.as_dict()))
     log.info("retention: workspace %d: %s", workspace_id, counts.as_dict())
