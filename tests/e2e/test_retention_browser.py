@@ -13,18 +13,21 @@ from compris.kit.clock import now
 from compris.models import Message, User
 from compris.privacy.actions import retention
 from tests.e2e.test_browser import Server, _sign_in, browser, playwright_sync, server  # noqa: F401 (fixtures)
-from tests.privacy.retention_helpers import closed_case, stored_file
+from tests.privacy.retention_helpers import closed_case, fake_audit_purge, stored_file
 
 pytestmark = pytest.mark.browser
 
 
-def test_readable_at_phone_and_desktop_width_in_both_languages(server: Server, browser: Any) -> None:  # noqa: F811
+def test_readable_at_phone_and_desktop_width_in_both_languages(server: Server, browser: Any,  # noqa: F811
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    fake_audit_purge(monkeypatch)
     world = server.world
     old = now() - timedelta(days=800)
     with world.runtime.db.transaction() as s:
         case = closed_case(s, world, old)
         inbound = s.scalars(select(Message).where(Message.case_id == case.id, Message.direction == "inbound")).one()
         stored_file(s, world, inbound, old, "phone")
+        number = case.number
         admin = s.get(User, world.admin.id)
         assert admin is not None
         retention.save_policy(s, None, actor=admin, values={"messages_days": 730, "attachments_days": 365,
@@ -45,3 +48,15 @@ def test_readable_at_phone_and_desktop_width_in_both_languages(server: Server, b
             assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), (lang, width)
             page.screenshot(path=f"/tmp/compris-retention-{lang}-{width}.png", full_page=True)  # noqa: S108
             context.close()
+
+    # after a run, the case page says what was removed, and still fits a phone
+    retention.apply(world.runtime.db, world.workspace_id, data_dir=server.runtime.settings.data_dir)
+    context = browser.new_context(viewport={"width": 390, "height": 900}, locale="en-GB")
+    page = context.new_page()
+    _sign_in(page, server, world.admin.email)
+    page.goto(f"{server.base}/cases/{number}")
+    expect(page.locator(".msg-removed").first).to_be_visible()
+    expect(page.locator(".attachment-state-removed")).to_have_count(2)  # the stored file and the network's link
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    page.screenshot(path="/tmp/compris-retention-case-390.png", full_page=True)  # noqa: S108
+    context.close()

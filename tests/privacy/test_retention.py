@@ -12,7 +12,18 @@ from compris.analytics import queries as figures
 from compris.events import RetentionApplied, RetentionPolicyChanged
 from compris.kit.clock import now
 from compris.kit.errors import Invalid
-from compris.models import AuditEntry, Case, CaseEvent, Message, RawEvent, RetentionPolicy, Upload, User
+from compris.models import (
+    AuditEntry,
+    Case,
+    CaseEvent,
+    ClusterItem,
+    Message,
+    RawEvent,
+    RetentionPolicy,
+    TriageCorrection,
+    Upload,
+    User,
+)
 from compris.privacy import retention_queries as q
 from compris.privacy.actions import retention
 from tests.analytics.helpers import catch_up, period, rebuild, snapshot
@@ -365,3 +376,21 @@ def test_a_run_cut_short_is_finished_by_the_next(world: World, monkeypatch: pyte
     second = run(world, at, batch=2)
     assert second == q.Counts(messages=left.messages, raw_events=left.raw_events, audit_entries=left.audit_entries)
     assert preview(world, at) == q.Counts()
+
+
+def test_the_copies_of_a_removed_message_text_go_too(world: World) -> None:
+    t0 = now() - timedelta(days=1)
+    with world.runtime.db.transaction() as s:
+        case = closed_case(s, world, t0)
+        inbound = s.scalars(select(Message).where(Message.case_id == case.id, Message.direction == "inbound")).one()
+        s.add(TriageCorrection(workspace_id=world.workspace_id, message_id=inbound.id, field="intent",
+                               label="question", text=inbound.text))
+        s.add(ClusterItem(workspace_id=world.workspace_id, message_id=inbound.id, case_id=case.id, received_at=t0,
+                          state="member", signature={"order": 1.0}, vector=b"\x00\x01"))
+    set_policy(world, messages_days=30)
+    assert run(world, t0 + 31 * DAY).messages == 2
+    with world.runtime.db.transaction() as s:
+        correction = s.scalars(select(TriageCorrection)).one()
+        assert correction.text == "" and correction.label == "question"
+        item = s.scalars(select(ClusterItem)).one()
+        assert item.signature == {} and item.vector is None

@@ -10,7 +10,8 @@ committed done and the next run goes on from there; a second run finds nothing l
   "Attachment removed under the retention policy"), then, after the commit, each file is deleted from the uploads
   folder unless another upload row of the workspace still names the same bytes (the store is content-addressed).
 * **messages**: the content goes — text, attachments' names, links and sizes (each becomes a removed marker of
-  its kind), the author's identity link, the permalink, a delivery error and the personal data triage found —
+  its kind), the author's identity link, the permalink, a delivery error, the personal data triage found, and the
+  copies of the text elsewhere (a triage correction's training text, the clustering's signature and vector) —
   while the row stays with its case, direction, visibility, times, delivery state, author agent, language and
   triage labels (intent, sentiment, topic, urgency...): SLA figures, reports and ``compris analytics rebuild``
   give the same numbers after as before. A case whose every message lost its content loses its preview line
@@ -43,7 +44,7 @@ from compris.kit import origin
 from compris.kit.clock import now
 from compris.kit.errors import Invalid
 from compris.live import Publisher
-from compris.models import Case, Message, RawEvent, RetentionPolicy, Upload, User
+from compris.models import Case, ClusterItem, Message, RawEvent, RetentionPolicy, TriageCorrection, Upload, User
 from compris.privacy import retention_queries as q
 from compris.privacy.retention_queries import Counts, Periods
 from compris.uploads import store
@@ -218,6 +219,13 @@ def _remove_messages(db: Database, workspace_id: int, cutoff: datetime | None, a
                     "author_identity_id": None, "permalink": None, "delivery_error": None,
                     "triage": {k: v for k, v in (r.triage or {}).items() if k not in TRIAGE_CONTENT_KEYS},
                     "content_removed_at": at} for r in rows])
+                ids = [int(r.id) for r in rows]
+                # the copies of the text kept elsewhere: a triage correction's training text, the clustering's
+                # word signature and sentence vector of the message
+                session.execute(update(TriageCorrection).where(TriageCorrection.message_id.in_(ids))
+                                .values(text="").execution_options(synchronize_session=False))
+                session.execute(update(ClusterItem).where(ClusterItem.message_id.in_(ids))
+                                .values(signature={}, vector=None).execution_options(synchronize_session=False))
                 _empty_cases(session, sorted({int(r.case_id) for r in rows}))
         removed += len(rows)
         if len(rows) < batch:
