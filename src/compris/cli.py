@@ -217,12 +217,14 @@ def sandbox(
 
 def _mount_subcommands() -> None:
     from compris.analytics.cli import app as analytics_app
+    from compris.privacy.cli import app as retention_app
     from compris.replies.cli import app as replies_app
     from compris.triage.cli import app as triage_app
 
     app.add_typer(triage_app, name="triage", help="Triage messages (classify, train).")
     app.add_typer(replies_app, name="replies", help="Check reply drafts with the reply guard.")
     app.add_typer(analytics_app, name="analytics", help="Analytics: rebuild the rollups from the raw data.")
+    app.add_typer(retention_app, name="retention", help="Retention: apply the workspaces' policies now.")
 
 
 _mount_subcommands()

@@ -547,3 +547,25 @@ class ContactExported(DomainEvent):
     filename: str = ""
     size: int = 0
     counts: dict[str, int] = field(default_factory=dict, hash=False, compare=False)
+# --- retention (issue 19: the workspace's retention periods) -------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class RetentionPolicyChanged(DomainEvent):
+    """The workspace's retention periods changed: ``before`` and ``after`` map each kind (``messages_days``,
+    ``attachments_days``, ``raw_events_days``, ``audit_days``) to its days (None: kept for ever)."""
+
+    policy_id: int
+    before: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
+    after: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
+
+
+@dataclass(frozen=True, kw_only=True)
+class RetentionApplied(DomainEvent):
+    """A run of the retention policy removed what was due: messages whose content was removed, attachments whose
+    files were deleted, raw deliveries and audit entries deleted (a dry run emits nothing)."""
+
+    messages: int = 0
+    attachments: int = 0
+    raw_events: int = 0
+    audit_entries: int = 0

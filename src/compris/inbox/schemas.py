@@ -107,10 +107,11 @@ class AttachmentOut(Schema):
     upload_id: int | None = Field(default=None, description="The file kept by Compris: on a reply, the uploaded file "
                                   "(`POST /uploads`); on a customer message, the file fetched from the network once "
                                   "`state` is `stored`. Read it from `GET /api/v1/uploads/{upload_id}/content`.")
-    state: Literal["pending", "stored", "not_stored"] | None = Field(
+    state: Literal["pending", "stored", "not_stored", "removed"] | None = Field(
         default=None, description="On a customer message: `pending` (Compris is fetching the file from the "
-        "network), `stored` (kept: `upload_id`), `not_stored` (see `reason`). None: not a file (a location, a "
-        "link), or a message stored before Compris kept customers' files.")
+        "network), `stored` (kept: `upload_id`), `not_stored` (see `reason`). `removed`: the file was deleted under "
+        "the workspace's retention policy (`reason` `retention`). None: not a file (a location, a link), or a "
+        "message stored before Compris kept customers' files.")
     reason: str | None = Field(default=None, description="Why a file is `not_stored`: `too_large`, `refused_type`, "
                                "`empty`, `not_found` (deleted, or its address expired), `refused` (the network "
                                "refused), `unavailable`, `failed` (the network kept failing).",

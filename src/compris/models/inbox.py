@@ -148,6 +148,9 @@ class Message(WorkspaceScoped, Base):
     raw_event_id: Mapped[int | None] = mapped_column(ForeignKey("raw_events.id", ondelete="SET NULL"), default=None)
     # the author deleted it on the platform (the text is kept for the record)
     deleted_at: Mapped[datetime | None] = mapped_column(default=None)
+    #: its content (text, attachments, author link, personal data found by triage) was removed under the workspace's
+    #: retention policy (``privacy.actions.retention``); the row, its times and its triage labels stay
+    content_removed_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
 class CaseEvent(WorkspaceScoped, Base):

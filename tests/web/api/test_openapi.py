@@ -168,6 +168,9 @@ INCIDENTS = {
 EXPECTED |= INCIDENTS
 #: a contact's personal data (issue 19, privacy export): admins only
 EXPECTED |= {("get", "/api/v1/contacts/{contact_id}/export")}
+#: retention (issue 19): the workspace's periods and the preview of the next run, for admins (SettingsApi)
+RETENTION = {("get", "/api/v1/retention"), ("put", "/api/v1/retention"), ("get", "/api/v1/retention/preview")}
+EXPECTED |= RETENTION
 #: the administration routes: a 403 for the wrong role is documented
 ROLE_CHECKED = {key for key in EXPECTED if key[1].split("/")[3] in ("teams", "agents", "routing-rules", "sla",
                                                                      "templates", "reply-settings", "users",
@@ -181,6 +184,7 @@ ROLE_CHECKED = {key for key in EXPECTED if key[1].split("/")[3] in ("teams", "ag
                 or (key[1].startswith("/api/v1/tags") and key[0] != "get") or key == ("post", "/api/v1/bulk-runs")}
 ROLE_CHECKED |= {key for key in INCIDENTS if key[0] != "get" or key[1].endswith("/draft")}
 ROLE_CHECKED |= {("get", "/api/v1/contacts/{contact_id}/export")}
+ROLE_CHECKED |= RETENTION
 
 
 @pytest.fixture

@@ -27,6 +27,7 @@ from compris.web.api import (
     privacy_export,
     raw_events,
     reply_settings,
+    retention,
     routing,
     sla,
     subscriptions,
@@ -66,5 +67,6 @@ router.include_router(bulk.router)
 router.include_router(incidents.router)
 router.include_router(listening_alerts.router)
 router.include_router(analytics.router)
+router.include_router(retention.router)
 
 __all__ = ["router"]

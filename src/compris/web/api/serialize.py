@@ -149,10 +149,10 @@ def message(
 def attachment(a: dict[str, Any]) -> AttachmentOut:
     """A message's attachment: what the network described and, for a customer's file, whether Compris kept it."""
     upload_id = a.get("upload_id") if isinstance(a.get("upload_id"), int) else None
-    state = a.get("state") if a.get("state") in ("pending", "stored", "not_stored") else None
+    state = a.get("state") if a.get("state") in ("pending", "stored", "not_stored", "removed") else None
     return AttachmentOut(kind=str(a.get("kind", "file")), url=a.get("url"), name=a.get("name"),
                          mime_type=a.get("mime_type"), size=a.get("size"), upload_id=upload_id, state=state,
-                         reason=str(a["reason"]) if state == "not_stored" and a.get("reason") else None,
+                         reason=str(a["reason"]) if state in ("not_stored", "removed") and a.get("reason") else None,
                          content_url=f"/api/v1/uploads/{upload_id}/content" if upload_id is not None else None)
 
 

@@ -29,6 +29,7 @@ from compris.web.pages import (
     posts,
     privacy_export,
     replies,
+    retention,
     sso,
     subscriptions,
     survey_page,
@@ -73,6 +74,7 @@ router.include_router(listening_alerts.router)
 router.include_router(analytics.router)
 router.include_router(sso.router)
 router.include_router(people_pages.router)
+router.include_router(retention.router)
 router.mount("/static", StaticFiles(directory=STATIC), name="static")
 
 
