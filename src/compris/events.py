@@ -516,3 +516,24 @@ class SettingsChanged(DomainEvent):
     entity_id: int | None = None
     changes: tuple[str, ...] = ()
     extra: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
+
+
+# --- tokens (issue 19: API tokens, the user's own sessions, workspaces) ----------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class SessionsEnded(DomainEvent):
+    """A user signed out some of their own sessions ("Your sessions"): one (``session_id``), or ``count`` of them
+    (every one but the browser they were using)."""
+
+    user_id: int
+    count: int
+    session_id: int | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class InstanceAdminChanged(DomainEvent):
+    """A user was made an instance admin (``granted``) or is no longer one (``compris grant-instance-admin``)."""
+
+    user_id: int
+    granted: bool

@@ -22,12 +22,14 @@ from compris.web.pages import (
     escalation_followup,
     inbox,
     incidents,
+    instance,
     listening_alerts,
     mail_admin,
     manual_send,
     portal,
     posts,
     replies,
+    sessions,
     subscriptions,
     survey_page,
     survey_results,
@@ -48,6 +50,8 @@ router.include_router(manual_send.router)
 router.include_router(contacts.router)
 router.include_router(posts.router)
 router.include_router(tokens.router)
+router.include_router(sessions.router)
+router.include_router(instance.router)
 router.include_router(admin.router)
 router.include_router(channel_admin.router)
 router.include_router(replies.router)
