@@ -40,7 +40,7 @@ def workspace_tokens(session: Session, workspace_id: int) -> list[tuple[ApiToken
     rows = session.execute(select(ApiToken, User).join(User, User.id == ApiToken.user_id)
                            .where(ApiToken.workspace_id == workspace_id, User.workspace_id == workspace_id)
                            .order_by(ApiToken.revoked_at.is_not(None), ApiToken.id.desc()))
-    return [(token, user) for token, user in rows.tuples()]
+    return [(token, user) for token, user in rows]
 
 
 def token_state(token: ApiToken, at: datetime | None = None, *, soon: timedelta = EXPIRING_SOON) -> str:

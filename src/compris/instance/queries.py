@@ -19,8 +19,8 @@ class WorkspaceRow:
 
 def workspaces(session: Session) -> list[WorkspaceRow]:
     """Every workspace of the instance, by name, with its active users and its cases."""
-    users = dict(session.execute(select(User.workspace_id, func.count()).where(User.is_active)
-                                 .group_by(User.workspace_id)).tuples().all())
-    cases = dict(session.execute(select(Case.workspace_id, func.count()).group_by(Case.workspace_id)).tuples().all())
+    users = {w: n for w, n in session.execute(select(User.workspace_id, func.count()).where(User.is_active)
+                                              .group_by(User.workspace_id))}
+    cases = {w: n for w, n in session.execute(select(Case.workspace_id, func.count()).group_by(Case.workspace_id))}
     return [WorkspaceRow(w, users.get(w.id, 0), cases.get(w.id, 0))
             for w in session.scalars(select(Workspace).order_by(Workspace.name, Workspace.id))]
