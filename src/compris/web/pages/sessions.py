@@ -30,6 +30,16 @@ def sessions_page(request: Request, ctx: OwnAccountPage, done: str = "") -> Resp
     return render(request, ctx, "sessions.html", sessions=rows, ended=ended)
 
 
+# before "/{session_id}/end", which would take "others" for an id
+@router.post("/settings/sessions/others/end")
+def end_others(request: Request, ctx: OwnAccountPage) -> Response:
+    """Sign out everywhere but here."""
+    current = _current(request) or ""
+    with domain_action(ctx.session):
+        count = sign_out_other_sessions(ctx.session, ctx.user, current, publisher=ctx.runtime.publisher)
+    return redirect(f"/settings/sessions?done={count}")
+
+
 @router.post("/settings/sessions/{session_id}/end")
 def end_one(session_id: int, request: Request, ctx: OwnAccountPage) -> Response:
     """Sign out one session (this browser's own too: then this browser is signed out)."""
@@ -39,12 +49,3 @@ def end_one(session_id: int, request: Request, ctx: OwnAccountPage) -> Response:
     except NotFound:
         return render(request, ctx, "error.html", status_code=404, code=404, message="not_found")
     return redirect("/settings/sessions?done=1")
-
-
-@router.post("/settings/sessions/others/end")
-def end_others(request: Request, ctx: OwnAccountPage) -> Response:
-    """Sign out everywhere but here."""
-    current = _current(request) or ""
-    with domain_action(ctx.session):
-        count = sign_out_other_sessions(ctx.session, ctx.user, current, publisher=ctx.runtime.publisher)
-    return redirect(f"/settings/sessions?done={count}")
