@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from compris import bus
@@ -13,7 +14,7 @@ from compris.accounts import actions as accounts
 from compris.accounts import invitations
 from compris.accounts.actions import EMAIL_RE
 from compris.events import InstanceAdminChanged
-from compris.kit.errors import Invalid
+from compris.kit.errors import Conflict, Invalid
 from compris.live import Publisher
 from compris.models import Invitation, Role, User, Workspace
 from compris.replies.actions import ensure_default_templates
@@ -48,12 +49,17 @@ def create_workspace(session: Session, publisher: Publisher, *, actor: User, slu
         raise Invalid("a workspace needs a name")
     if len(name) > 200:
         raise Invalid("a workspace name has at most 200 characters")
-    timezone = check_timezone(timezone)
+    try:
+        timezone = check_timezone(timezone)
+    except Invalid:
+        raise Invalid("unknown time zone: use a name such as Europe/Paris or America/New_York") from None
     if default_language not in LANGUAGES:
         raise Invalid("the language is en or fr")
     admin_email = admin_email.strip().lower()
     if not EMAIL_RE.match(admin_email) or len(admin_email) > 254:
         raise Invalid("the first admin's e-mail is not an e-mail address")
+    if session.scalar(select(Workspace.id).where(Workspace.slug == slug)) is not None:
+        raise Conflict("another workspace has that short name")
     workspace = accounts.create_workspace(session, slug=slug, name=name, timezone=timezone,
                                           default_language=default_language, publisher=publisher,
                                           actor_user_id=actor.id)

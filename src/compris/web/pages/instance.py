@@ -21,7 +21,7 @@ FIELDS = ("slug", "name", "timezone", "default_language", "admin_email", "admin_
 def _field_of(message: str) -> str:
     """Which form field a refusal is about (its message names it)."""
     lowered = message.lower()
-    if "slug" in lowered or "workspace '" in lowered:
+    if "slug" in lowered or "short name" in lowered:
         return "slug"
     if "time zone" in lowered:
         return "timezone"
