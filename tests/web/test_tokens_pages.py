@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import html
 import re
-from datetime import date, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
@@ -36,7 +36,7 @@ def test_create_with_scope_and_expiry_shown_once(settings: Settings, runtime: Ru
     assert timedelta(days=29) < token.expires_at - token.created_at <= timedelta(days=30, seconds=5)
     listing = agent.get("/settings/tokens").text
     assert raw.group(1) not in listing and "reporting" in listing and "read only" in listing
-    day = date.today() + timedelta(days=200)
+    day = datetime.now(UTC).date() + timedelta(days=200)
     dated = agent.post("/settings/tokens", {"name": "dated", "scope": "write", "expiry": "date",
                                             "expires_on": day.isoformat()})
     assert dated.status_code == 201
@@ -50,7 +50,8 @@ def test_bad_input_is_refused_next_to_the_field(settings: Settings, runtime: Run
     agent = Agent(make_client(settings, runtime), world.agent.email)
     for form, field, message in [
         ({"name": "", "scope": "read", "expiry": "30"}, "token-name-error", "give the token a name"),
-        ({"name": "x", "scope": "admin", "expiry": "30"}, "token-scope-error", "does not allow the &#39;admin&#39; scope"),
+        ({"name": "x", "scope": "admin", "expiry": "30"}, "token-scope-error",
+         "does not allow the &#39;admin&#39; scope"),
         ({"name": "x", "scope": "read", "expiry": "date", "expires_on": "2001-01-01"}, "token-expiry-error",
          "the expiry date is in the past"),
         ({"name": "x", "scope": "read", "expiry": "date", "expires_on": ""}, "token-expiry-error",

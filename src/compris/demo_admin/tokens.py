@@ -11,7 +11,7 @@ from compris.instance.actions import set_instance_admin
 from compris.models import ApiToken, User
 from compris.runtime import Runtime
 
-ANALYST_TOKEN = "Monthly figures (read-only)"
+ANALYST_TOKEN = "Monthly figures (read-only)"  # noqa: S105 (a token's name, not a secret)
 
 
 def load(runtime: Runtime, workspace_id: int, users: dict[str, int]) -> None:
