@@ -162,6 +162,9 @@ INCIDENTS = {
     ("post", "/api/v1/incidents/{number}/escalate"), ("post", "/api/v1/incidents/{number}/bulk"),
 }
 EXPECTED |= INCIDENTS
+#: own API tokens; the instance's workspaces (instance admins)
+EXPECTED |= {("get", "/api/v1/me/tokens"), ("post", "/api/v1/me/tokens"), ("delete", "/api/v1/me/tokens/{token_id}"),
+             ("get", "/api/v1/instance/workspaces"), ("post", "/api/v1/instance/workspaces")}
 #: the administration routes: a 403 for the wrong role is documented
 ROLE_CHECKED = {key for key in EXPECTED if key[1].split("/")[3] in ("teams", "agents", "routing-rules", "sla",
                                                                      "templates", "reply-settings", "users",
@@ -174,6 +177,7 @@ ROLE_CHECKED = {key for key in EXPECTED if key[1].split("/")[3] in ("teams", "ag
                 or (key[1].startswith("/api/v1/partners") and key[0] != "get")
                 or (key[1].startswith("/api/v1/tags") and key[0] != "get") or key == ("post", "/api/v1/bulk-runs")}
 ROLE_CHECKED |= {key for key in INCIDENTS if key[0] != "get" or key[1].endswith("/draft")}
+ROLE_CHECKED |= {key for key in EXPECTED if key[1].startswith(("/api/v1/instance/", "/api/v1/me/tokens"))}
 
 
 @pytest.fixture

@@ -50,7 +50,7 @@ def create_token(body: TokenIn, request: Request, ctx: OwnAccountApi) -> TokenCr
 
 
 @router.delete("/me/tokens/{token_id}", status_code=204, response_class=Response, summary="Revoke an API token",
-               responses=errors(403, 404, not_found="No such token of yours."))
+               responses=errors(403, 404, 422, not_found="No such token of yours."))
 def revoke_token(token_id: TokenId, ctx: OwnAccountApi) -> Response:
     """It stops working at once (revoking the token making this call is allowed: the next call gets 401)."""
     actions.revoke_token(ctx.session, ctx.user, token_id, publisher=ctx.runtime.publisher)
