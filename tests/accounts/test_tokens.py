@@ -179,3 +179,13 @@ def test_sessions_listed_and_signed_out_one_or_all_others(world: World) -> None:
 ])
 def test_user_agents_are_named(agent: str, expected: tuple[str, str]) -> None:
     assert queries.describe_user_agent(agent) == expected
+
+
+def test_within_expiry(world: World, clock: list[datetime]) -> None:
+    limit = T0 + timedelta(days=10)
+    with world.runtime.db.transaction() as session:
+        agent = _user(session, world.agent)
+        for bad in ({}, {"expires_in_days": 11}):
+            with pytest.raises(Invalid, match="outlives it"):
+                accounts.create_token(session, agent, "x", within_expires_at=limit, **bad)  # type: ignore[arg-type]
+        assert accounts.create_token(session, agent, "ok", expires_in_days=10, within_expires_at=limit)[0].id

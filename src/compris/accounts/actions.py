@@ -308,7 +308,8 @@ def token_expiry(*, expires_at: datetime | None = None, expires_in_days: int | N
 
 def create_token(session: Session, user: User, name: str, *, scopes: str | Sequence[str] | None = None,
                  expires_at: datetime | None = None, expires_in_days: int | None = None,
-                 within_scopes: str | None = None, publisher: Publisher | None = None) -> tuple[ApiToken, str]:
+                 within_scopes: str | None = None, within_expires_at: datetime | None = None,
+                 publisher: Publisher | None = None) -> tuple[ApiToken, str]:
     """A personal API token of ``user``: the row and the token itself, which is shown once and never stored (only
     its SHA-256). ``scopes`` (``"read"``, ``"read write"``, ``["admin"]``...; each implies those below it) left
     out: the broadest ``user`` may hold (:func:`allowed_scopes`), as tokens had before scopes existed. A scope
@@ -327,6 +328,8 @@ def create_token(session: Session, user: User, name: str, *, scopes: str | Seque
     if within_scopes is not None and not scopes_cover(within_scopes, wanted.split()[-1]):
         raise Invalid(f"a token cannot make a token with more scopes than its own ({within_scopes})")
     expires = token_expiry(expires_at=expires_at, expires_in_days=expires_in_days)
+    if within_expires_at is not None and (expires is None or expires > within_expires_at):
+        raise Invalid("a token cannot make a token that outlives it: give an expiry no later than its own")
     raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken(
         workspace_id=user.workspace_id,

@@ -157,3 +157,16 @@ def test_the_analyst_reads_me(client: TestClient, world: World) -> None:
 def test_the_guard_detection_sees_the_permission_aliases() -> None:
     _checked("compris.web.api.me:list_tokens")  # does not skip: /me/tokens is guarded (OwnAccountApi)
     _checked("compris.web.api.instance:create_workspace")
+
+
+def test_a_token_never_makes_one_that_outlives_it(client: TestClient, world: World) -> None:
+    short = auth(_token(world, world.agent, "write", expires_in_days=10))
+    forever = client.post("/api/v1/me/tokens", headers=short, json={"name": "forever"})
+    assert forever.status_code == 422 and "outlives it" in forever.json()["error"]
+    assert client.post("/api/v1/me/tokens", headers=short,
+                       json={"name": "longer", "expires_in_days": 11}).status_code == 422
+    assert client.post("/api/v1/me/tokens", headers=short,
+                       json={"name": "shorter", "expires_in_days": 9}).status_code == 201
+    # a token that never expires may make one that never expires
+    assert client.post("/api/v1/me/tokens", headers=auth(_token(world, world.agent, "write")),
+                       json={"name": "forever"}).status_code == 201

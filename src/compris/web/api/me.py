@@ -5,9 +5,11 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Request, Response
+from sqlalchemy.orm import Session
 
 from compris.accounts import actions, queries
 from compris.accounts.schemas import MeOut, TokenCreated, TokenIn, TokenList, TokenOut
+from compris.kit import origin
 from compris.models import ApiToken, Workspace
 from compris.web.api import serialize
 from compris.web.api.common import OwnAccountApi, errors
@@ -31,6 +33,12 @@ def _token(token: ApiToken) -> dict[str, object]:
             "expires_at": token.expires_at, "revoked_at": token.revoked_at}
 
 
+def _calling_token(session: Session) -> ApiToken | None:
+    """The token making this request (the request's origin names it: ``token:<id>``)."""
+    ref = origin.of(session).ref or ""
+    return session.get(ApiToken, int(ref[6:])) if ref.startswith("token:") and ref[6:].isdigit() else None
+
+
 @router.get("/me/tokens", response_model=TokenList, summary="Your API tokens", responses=errors(403))
 def list_tokens(ctx: OwnAccountApi) -> TokenList:
     """Your tokens with their scopes, expiry and last use (never the tokens themselves)."""
@@ -41,11 +49,13 @@ def list_tokens(ctx: OwnAccountApi) -> TokenList:
              responses=errors(403, 422))
 def create_token(body: TokenIn, request: Request, ctx: OwnAccountApi) -> TokenCreated:
     """A new token of yours: the answer is the only time `token` is shown. A scope beyond your role, or beyond
-    the scopes of the token making this call, is refused (422)."""
+    the scopes of the token making this call, is refused (422); so is a token outliving the one making this call
+    (when that one expires, give an expiry no later than its own)."""
+    caller = _calling_token(ctx.session)
     token, raw = actions.create_token(
         ctx.session, ctx.user, body.name, scopes=body.scopes, expires_in_days=body.expires_in_days,
         expires_at=body.expires_at, within_scopes=str(getattr(request.state, "token_scopes", "")),
-        publisher=ctx.runtime.publisher)
+        within_expires_at=caller.expires_at if caller is not None else None, publisher=ctx.runtime.publisher)
     return TokenCreated.model_validate({**_token(token), "token": raw})
 
 
