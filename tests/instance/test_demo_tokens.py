@@ -27,6 +27,17 @@ def test_demo_tokens(world: World) -> None:
         assert rows[0].expires_at is not None
 
 
+def test_demo_tokens_find_the_workspaces_analyst(world: World) -> None:
+    with world.runtime.db.transaction() as session:
+        workspace = session.get(Workspace, world.workspace_id)
+        assert workspace is not None
+        analyst_id = accounts.create_user(session, workspace=workspace, email="ana@acme.test", name="Ana",
+                                          password="correct horse battery", role="analyst").id
+    tokens.load(world.runtime, world.workspace_id, {"admin": world.admin.id})
+    with world.runtime.db.transaction() as session:
+        assert [(t.user_id, t.scopes) for t in session.scalars(select(ApiToken))] == [(analyst_id, "read")]
+
+
 def test_demo_tokens_without_an_analyst(world: World) -> None:
     tokens.load(world.runtime, world.workspace_id, {"admin": world.admin.id})
     with world.runtime.db.transaction() as session:
