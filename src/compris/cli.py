@@ -183,22 +183,62 @@ def set_password(email: str) -> None:
 
 
 @app.command("create-token")
-def create_token(email: str, name: str = typer.Option("cli", help="A name to recognise the token by.")) -> None:
+def create_token(
+    email: str,
+    name: str = typer.Option("cli", help="A name to recognise the token by."),
+    scopes: str = typer.Option("", help="read, write or admin (each implies those below it; default: the broadest "
+                               "the user's role allows)."),
+    expires_in_days: int = typer.Option(0, help="It stops working after this many days (default: never)."),
+) -> None:
     """Create a personal API token for a user (printed once)."""
     from sqlalchemy import select
 
     from compris.accounts import actions as accounts
     from compris.db import Database
+    from compris.kit import origin
+    from compris.kit.errors import ComprisError
+    from compris.models import User
+
+    db = Database(_settings().database_url)
+    try:
+        with db.transaction() as session:
+            origin.mark(session, origin.Origin(via="cli"))
+            user = session.scalar(select(User).where(User.email == email.strip().lower()))
+            if user is None:
+                typer.echo("error: no such user", err=True)
+                raise typer.Exit(2)
+            _, raw = accounts.create_token(session, user, name,
+                                           scopes=scopes.replace(",", " ").split() if scopes.strip() else None,
+                                           expires_in_days=expires_in_days or None)
+    except ComprisError as exc:
+        typer.echo(f"error: {exc.message}", err=True)
+        raise typer.Exit(2) from None
+    typer.echo(raw)
+
+
+@app.command("grant-instance-admin")
+def grant_instance_admin(
+    email: str,
+    revoke: bool = typer.Option(False, "--revoke", help="Take the flag away instead."),
+) -> None:
+    """Let a user create workspaces (Instance → Workspaces), or no longer (--revoke)."""
+    from sqlalchemy import select
+
+    from compris.db import Database
+    from compris.instance.actions import set_instance_admin
+    from compris.kit import origin
     from compris.models import User
 
     db = Database(_settings().database_url)
     with db.transaction() as session:
+        origin.mark(session, origin.Origin(via="cli"))
         user = session.scalar(select(User).where(User.email == email.strip().lower()))
         if user is None:
-            typer.echo("error: no such user", err=True)
+            typer.echo(f"error: no user {email}", err=True)
             raise typer.Exit(2)
-        _, raw = accounts.create_token(session, user, name)
-    typer.echo(raw)
+        changed = set_instance_admin(session, user, not revoke)
+    state = "no longer an instance admin" if revoke else "an instance admin"
+    typer.echo(f"{email} is {state}" + ("" if changed else " (unchanged)"))
 
 
 @app.command()

@@ -569,3 +569,22 @@ class RetentionApplied(DomainEvent):
     attachments: int = 0
     raw_events: int = 0
     audit_entries: int = 0
+# --- tokens (issue 19: API tokens, the user's own sessions, workspaces) ----------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class SessionsEnded(DomainEvent):
+    """A user signed out some of their own sessions ("Your sessions"): one (``session_id``), or ``count`` of them
+    (every one but the browser they were using)."""
+
+    user_id: int
+    count: int
+    session_id: int | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class InstanceAdminChanged(DomainEvent):
+    """A user was made an instance admin (``granted``) or is no longer one (``compris grant-instance-admin``)."""
+
+    user_id: int
+    granted: bool

@@ -10,13 +10,16 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.orm import Session
 
-from compris import audit, timeline
+from compris import audit, bus, timeline
+from compris.accounts.permissions import SCOPES, normalise_scopes, scopes_cover
+from compris.events import SessionsEnded
 from compris.kit import passwords
 from compris.kit.clock import now
 from compris.kit.errors import Conflict, Invalid, NotFound
@@ -30,7 +33,7 @@ EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 def create_workspace(
     session: Session, *, slug: str, name: str, timezone: str = "UTC", default_language: str = "en",
-    publisher: Publisher | None = None,
+    publisher: Publisher | None = None, actor_user_id: int | None = None,
 ) -> Workspace:
     """A new workspace (the CLI, the demo, the test worlds)."""
     if not re.fullmatch(r"[a-z0-9][a-z0-9-]{1,62}", slug):
@@ -40,7 +43,7 @@ def create_workspace(
     workspace = Workspace(slug=slug, name=name, timezone=timezone, default_language=default_language)
     session.add(workspace)
     session.flush()
-    audit.record(session, publisher, workspace_id=workspace.id, actor_user_id=None, entity="workspace",
+    audit.record(session, publisher, workspace_id=workspace.id, actor_user_id=actor_user_id, entity="workspace",
                  action="created", entity_id=workspace.id, changes=["slug", "name", "timezone", "default_language"])
     return workspace
 
@@ -331,9 +334,62 @@ def session_ref(raw: str) -> str:
     return _digest(raw)[:12]
 
 
-def create_token(session: Session, user: User, name: str, *,
+def allowed_scopes(user: User) -> tuple[str, ...]:
+    """The scopes ``user`` may give a token: ``admin`` only for admins (and instance admins, whose instance routes
+    need it); ``read`` and ``write`` for everyone."""
+    if user.role == Role.ADMIN or user.instance_admin:
+        return SCOPES
+    return ("read", "write")
+
+
+#: the longest a token may live when it expires at all (about ten years)
+MAX_TOKEN_DAYS = 3650
+
+
+def token_expiry(*, expires_at: datetime | None = None, expires_in_days: int | None = None) -> datetime | None:
+    """When a token made now expires (``None``: never): a date in the future, or a number of days from now."""
+    if expires_at is not None and expires_in_days is not None:
+        raise Invalid("give an expiry date or a number of days, not both")
+    t = now()
+    if expires_in_days is not None:
+        if not 1 <= expires_in_days <= MAX_TOKEN_DAYS:
+            raise Invalid(f"a token expires in 1 to {MAX_TOKEN_DAYS} days")
+        return t + timedelta(days=expires_in_days)
+    if expires_at is not None:
+        if expires_at.tzinfo is None:
+            raise Invalid("an expiry date needs a time zone offset")
+        if expires_at <= t:
+            raise Invalid("the expiry date is in the past")
+        if expires_at > t + timedelta(days=MAX_TOKEN_DAYS):
+            raise Invalid(f"a token expires within {MAX_TOKEN_DAYS} days")
+        return expires_at
+    return None
+
+
+def create_token(session: Session, user: User, name: str, *, scopes: str | Sequence[str] | None = None,
+                 expires_at: datetime | None = None, expires_in_days: int | None = None,
+                 within_scopes: str | None = None, within_expires_at: datetime | None = None,
                  publisher: Publisher | None = None) -> tuple[ApiToken, str]:
-    """A personal API token of ``user``: the row and the token itself, which is shown once and never stored."""
+    """A personal API token of ``user``: the row and the token itself, which is shown once and never stored (only
+    its SHA-256). ``scopes`` (``"read"``, ``"read write"``, ``["admin"]``...; each implies those below it) left
+    out: the broadest ``user`` may hold (:func:`allowed_scopes`), as tokens had before scopes existed. A scope
+    beyond the user's role is ``Invalid``; so is one beyond ``within_scopes`` (the scopes of the token a token is
+    made with: a token never makes a stronger one). Expiry: :func:`token_expiry`."""
+    allowed = allowed_scopes(user)
+    if scopes is None:
+        scopes = list(allowed)
+    try:
+        wanted = normalise_scopes(scopes if isinstance(scopes, str) else list(scopes))
+    except ValueError as exc:
+        raise Invalid(str(exc)) from None
+    beyond = [s for s in wanted.split() if s not in allowed]
+    if beyond:
+        raise Invalid(f"your role does not allow the {beyond[0]!r} scope")
+    if within_scopes is not None and not scopes_cover(within_scopes, wanted.split()[-1]):
+        raise Invalid(f"a token cannot make a token with more scopes than its own ({within_scopes})")
+    expires = token_expiry(expires_at=expires_at, expires_in_days=expires_in_days)
+    if within_expires_at is not None and (expires is None or expires > within_expires_at):
+        raise Invalid("a token cannot make a token that outlives it: give an expiry no later than its own")
     raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken(
         workspace_id=user.workspace_id,
@@ -341,13 +397,16 @@ def create_token(session: Session, user: User, name: str, *,
         name=name.strip()[:100] or "token",
         prefix=raw[:10],
         token_hash=_digest(raw),
+        scopes=wanted,
+        expires_at=expires,
     )
     session.add(token)
     session.flush()
     timeline.api_token_created(session, workspace_id=user.workspace_id, actor_user_id=user.id, token_id=token.id,
-                               name=token.name)
+                               name=token.name, scopes=wanted,
+                               expires_at=expires.isoformat() if expires else None)
     audit.announce(session, publisher, workspace_id=user.workspace_id, actor_user_id=user.id, entity="api_token",
-                   action="created", entity_id=token.id, changes=("name",))
+                   action="created", entity_id=token.id, changes=("name", "scopes", "expires_at"))
     return token, raw
 
 
@@ -377,14 +436,61 @@ def token_and_user(session: Session, raw: str) -> tuple[ApiToken, User] | None:
 
 def revoke_token(session: Session, user: User, token_id: int, *, publisher: Publisher | None = None) -> None:
     """Revoke one of ``user``'s own tokens (another user's is "not found")."""
-    token = session.scalar(select(ApiToken).where(ApiToken.id == token_id, ApiToken.user_id == user.id))
+    token = session.scalar(select(ApiToken).where(ApiToken.id == token_id, ApiToken.user_id == user.id,
+                                                  ApiToken.workspace_id == user.workspace_id))
     if token is None:
         raise NotFound("no such token")
+    _revoke(session, user, token, publisher)
+
+
+def revoke_workspace_token(session: Session, actor: User, token_id: int, *,
+                           publisher: Publisher | None = None) -> ApiToken:
+    """Revoke any token of ``actor``'s workspace (an admin's "API tokens of the workspace"; the caller checked the
+    permission). Another workspace's token is "not found"."""
+    token = session.scalar(select(ApiToken).where(ApiToken.id == token_id,
+                                                  ApiToken.workspace_id == actor.workspace_id))
+    if token is None:
+        raise NotFound("no such token")
+    _revoke(session, actor, token, publisher)
+    return token
+
+
+def _revoke(session: Session, actor: User, token: ApiToken, publisher: Publisher | None) -> None:
     if token.revoked_at is not None:
         return
     token.revoked_at = now()
-    audit.record(session, publisher, workspace_id=user.workspace_id, actor_user_id=user.id, entity="api_token",
+    audit.record(session, publisher, workspace_id=token.workspace_id, actor_user_id=actor.id, entity="api_token",
                  action="revoked", entity_id=token.id, changes=["revoked_at"])
+
+
+# --- the user's own sessions ("Your sessions") -------------------------------------------------------------
+
+
+def sign_out_session(session: Session, user: User, session_id: int, *, publisher: Publisher | None = None) -> None:
+    """End one of ``user``'s own open sessions (a lost phone, a shared computer); another user's is "not found",
+    one already ended is left as it is."""
+    row = session.scalar(select(UserSession).where(UserSession.id == session_id, UserSession.user_id == user.id,
+                                                   UserSession.workspace_id == user.workspace_id))
+    if row is None:
+        raise NotFound("no such session")
+    if row.revoked_at is not None:
+        return
+    row.revoked_at = now()
+    bus.emit(session, publisher or Publisher.outside_server(session), SessionsEnded(
+        workspace_id=user.workspace_id, actor_user_id=user.id, user_id=user.id, count=1, session_id=row.id))
+
+
+def sign_out_other_sessions(session: Session, user: User, keep: str, *, publisher: Publisher | None = None) -> int:
+    """End every open session of ``user`` but this browser's (``keep``, its raw id): how many ended."""
+    result = session.execute(update(UserSession)
+                             .where(UserSession.user_id == user.id, UserSession.workspace_id == user.workspace_id,
+                                    UserSession.revoked_at.is_(None), UserSession.id_hash != _digest(keep))
+                             .values(revoked_at=now()))
+    count = int(getattr(result, "rowcount", 0) or 0)
+    if count:
+        bus.emit(session, publisher or Publisher.outside_server(session), SessionsEnded(
+            workspace_id=user.workspace_id, actor_user_id=user.id, user_id=user.id, count=count))
+    return count
 
 
 # --- rate limits of pages without a login (the partner portal, the survey page) ------------------------------

@@ -123,3 +123,51 @@ class InvitationIn(Schema):
     role: RoleName = Field(default="agent", examples=["agent"])
     team_ids: list[int] = Field(default_factory=list, examples=[[2]])
     language: str = Field(default="en", pattern="^(en|fr)$", examples=["fr"])
+
+
+    is_active: bool | None = Field(default=None, description="`false` deactivates the user (their sessions and "
+                                   "tokens stop working, routing gives them no new case); `true` brings them back.")
+
+
+# --- personal API tokens (GET/POST/DELETE /me/tokens) ---------------------------------------------------------
+
+ScopeName = Literal["read", "write", "admin"]
+
+
+class TokenOut(Schema):
+    """One of your API tokens. The token itself is never answered here: it is shown once, when it is made."""
+
+    id: int = Field(examples=[12])
+    name: str = Field(examples=["CRM sync"])
+    prefix: str = Field(description="The token's first characters, to recognise it.", examples=["cpr_Xy7kQ2"])
+    scopes: list[ScopeName] = Field(description="What it may do: `read`; `read` and `write`; or all three "
+                                    "(`admin`: what only admins may).", examples=[["read", "write"]])
+    state: Literal["active", "expiring", "expired", "revoked"] = Field(
+        description="`expiring`: it expires within 7 days.", examples=["active"])
+    created_at: Timestamp
+    last_used_at: Timestamp | None = Field(description="Last call made with it (to the minute; null: never).")
+    expires_at: Timestamp | None = Field(description="Null: it never expires.")
+    revoked_at: Timestamp | None
+
+
+class TokenList(Schema):
+    items: list[TokenOut] = Field(description="Your tokens: the usable ones first, newest first.")
+
+
+class TokenIn(Schema):
+    """A new token of yours. Scopes left out: `read` and `write` (plus `admin` for admins); never more than your
+    role allows (`admin` is for admins) nor, when made with a token, than that token's own scopes."""
+
+    name: str = Field(min_length=1, max_length=100, examples=["CRM sync"])
+    scopes: list[ScopeName] | None = Field(default=None, min_length=1, description="Each scope implies those "
+                                           "below it (`write` gives `read` too).", examples=[["read"]])
+    expires_in_days: int | None = Field(default=None, ge=1, le=3650, description="It stops working after this "
+                                        "many days.", examples=[90])
+    expires_at: Timestamp | None = Field(default=None, description="Or: it stops working at this time (in the "
+                                         "future). Neither: it never expires.")
+
+
+class TokenCreated(TokenOut):
+    """The new token, with the token itself: store it now, it is never answered again."""
+
+    token: str = Field(description="`Authorization: Bearer <token>`. Shown once.", examples=["cpr_Xy7kQ2..."])

@@ -171,6 +171,9 @@ EXPECTED |= {("get", "/api/v1/contacts/{contact_id}/export")}
 #: retention (issue 19): the workspace's periods and the preview of the next run, for admins (SettingsApi)
 RETENTION = {("get", "/api/v1/retention"), ("put", "/api/v1/retention"), ("get", "/api/v1/retention/preview")}
 EXPECTED |= RETENTION
+#: own API tokens; the instance's workspaces (instance admins)
+EXPECTED |= {("get", "/api/v1/me/tokens"), ("post", "/api/v1/me/tokens"), ("delete", "/api/v1/me/tokens/{token_id}"),
+             ("get", "/api/v1/instance/workspaces"), ("post", "/api/v1/instance/workspaces")}
 #: the administration routes: a 403 for the wrong role is documented
 ROLE_CHECKED = {key for key in EXPECTED if key[1].split("/")[3] in ("teams", "agents", "routing-rules", "sla",
                                                                      "templates", "reply-settings", "users",
@@ -185,6 +188,7 @@ ROLE_CHECKED = {key for key in EXPECTED if key[1].split("/")[3] in ("teams", "ag
 ROLE_CHECKED |= {key for key in INCIDENTS if key[0] != "get" or key[1].endswith("/draft")}
 ROLE_CHECKED |= {("get", "/api/v1/contacts/{contact_id}/export")}
 ROLE_CHECKED |= RETENTION
+ROLE_CHECKED |= {key for key in EXPECTED if key[1].startswith(("/api/v1/instance/", "/api/v1/me/tokens"))}
 
 
 @pytest.fixture

@@ -19,6 +19,7 @@ from compris.web.api import (
     escalation,
     escalation_followup,
     incidents,
+    instance,
     listening_alerts,
     mail,
     me,
@@ -41,6 +42,7 @@ from compris.web.api import (
 
 router = APIRouter(prefix="/api/v1")
 router.include_router(me.router)
+router.include_router(instance.router)
 router.include_router(cases.router)
 router.include_router(contacts.router)
 router.include_router(privacy_export.router)

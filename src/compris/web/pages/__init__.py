@@ -22,6 +22,7 @@ from compris.web.pages import (
     escalation_followup,
     inbox,
     incidents,
+    instance,
     listening_alerts,
     mail_admin,
     manual_send,
@@ -30,6 +31,7 @@ from compris.web.pages import (
     privacy_export,
     replies,
     retention,
+    sessions,
     sso,
     subscriptions,
     survey_page,
@@ -53,6 +55,8 @@ router.include_router(contacts.router)
 router.include_router(privacy_export.router)
 router.include_router(posts.router)
 router.include_router(tokens.router)
+router.include_router(sessions.router)
+router.include_router(instance.router)
 router.include_router(admin.router)
 router.include_router(channel_admin.router)
 router.include_router(replies.router)
