@@ -7,12 +7,13 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from compris.accounts import actions as accounts
 from compris.accounts import invitations
 from compris.models import TeamMember, User
 from compris.routing import actions as routing
 from tests.accounts.test_invitations import admin_of
 from tests.conftest import World
-from tests.web.api.helpers import auth, token
+from tests.web.api.helpers import auth
 from tests.web.api.test_admin_users import admin_token
 
 
@@ -58,7 +59,11 @@ def test_teams_and_skills(client: TestClient, world: World) -> None:
 
 
 def test_the_admin_scope_is_needed(client: TestClient, world: World) -> None:
-    plain = auth(token(world, world.admin))  # read write
+    with world.runtime.db.transaction() as session:
+        admin = session.get(User, world.admin.id)
+        assert admin is not None
+        _, raw = accounts.create_token(session, admin, "plain", scopes="read write")
+    plain = auth(raw)  # an admin's token without the admin scope
     assert client.get("/api/v1/users", headers=plain).status_code == 403
     assert client.post("/api/v1/invitations", headers=plain, json={"email": "x@acme.test"}).status_code == 403
     agent = auth(admin_token(world, world.agent))
