@@ -74,9 +74,30 @@ def allows(user: User, permission: Permission) -> bool:
     """Whether ``user`` (active) holds ``permission``."""
     if not user.is_active:
         return False
-    if permission is Permission.MANAGE_INSTANCE:
-        return bool(user.instance_admin)
-    return user.role in GRANTS[permission]
+    return role_allows(user.role, permission, instance_admin=bool(user.instance_admin))
+
+
+def role_allows(role: str, permission: Permission | str, *, instance_admin: bool = False) -> bool:
+    """Whether a user of ``role`` holds ``permission`` (given as the enum, its value ``"cases.work"`` or its name
+    ``"WORK_CASES"``; an unknown name is an error, not a silent no). Instance administration is the
+    ``instance_admin`` flag, whatever the role."""
+    wanted = parse(permission)
+    if wanted is Permission.MANAGE_INSTANCE:
+        return instance_admin
+    return role in GRANTS[wanted]
+
+
+def parse(permission: Permission | str) -> Permission:
+    """A permission from the enum itself, its value (``"cases.work"``) or its name (``"WORK_CASES"``)."""
+    if isinstance(permission, Permission):
+        return permission
+    try:
+        return Permission(permission)
+    except ValueError:
+        try:
+            return Permission[permission]
+        except KeyError:
+            raise ValueError(f"unknown permission {permission!r}") from None
 
 
 def scope_needed(permission: Permission, method: str) -> str:

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Path
 from compris.accounts import actions, queries
 from compris.accounts.schemas import UserIn, UserList, UserOut, UserPatch
 from compris.models import User, Workspace
-from compris.web.api.common import AdminApi, errors
+from compris.web.api.common import PeopleApi, errors
 
 router = APIRouter(tags=["users"])
 
@@ -27,14 +27,14 @@ def _user(user: User) -> UserOut:
 
 
 @router.get("/users", response_model=UserList, summary="List users", responses=errors(403))
-def list_users(ctx: AdminApi) -> UserList:
+def list_users(ctx: PeopleApi) -> UserList:
     """Every user of the workspace, deactivated ones too, by name."""
     return UserList(items=[_user(u) for u in queries.all_users(ctx.session, ctx.user.workspace_id)])
 
 
 @router.post("/users", status_code=201, response_model=UserOut, summary="Create a user",
              responses=errors(403, 409, 422))
-def create_user(body: UserIn, ctx: AdminApi) -> UserOut:
+def create_user(body: UserIn, ctx: PeopleApi) -> UserOut:
     """A user with a role and a password (at least 10 characters; stored hashed, never answered). An e-mail
     already in use on this server is a conflict (409)."""
     workspace = ctx.session.get(Workspace, ctx.user.workspace_id)
@@ -47,7 +47,7 @@ def create_user(body: UserIn, ctx: AdminApi) -> UserOut:
 
 @router.patch("/users/{user_id}", response_model=UserOut, summary="Change a user's role, deactivate or reactivate",
               responses=errors(403, 404, 409, 422, not_found="No such user in your workspace."))
-def update_user(user_id: UserId, body: UserPatch, ctx: AdminApi) -> UserOut:
+def update_user(user_id: UserId, body: UserPatch, ctx: PeopleApi) -> UserOut:
     """Change the fields given. Demoting or deactivating the workspace's last active admin (yourself included) is
     a conflict (409)."""
     user = actions.update_user(ctx.session, actor=ctx.user, user_id=user_id, role=body.role, active=body.is_active,

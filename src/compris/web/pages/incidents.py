@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 from sqlalchemy import select
 
@@ -28,7 +28,7 @@ from compris.models import ACTIVE_STATUSES, CaseStatus, Cluster, Incident, SlaPo
 from compris.replies.rendering import LANGUAGES, VARIABLES
 from compris.triage.labels import INTENTS
 from compris.web import i18n
-from compris.web.deps import PageContext, SupervisorPage, page_user
+from compris.web.deps import PageContext, ReadCasesPage, SupervisePage
 from compris.web.pages.render import domain_action, is_htmx, redirect, render
 
 router = APIRouter(include_in_schema=False)
@@ -68,7 +68,7 @@ def panel(ctx: PageContext, view: Any) -> dict[str, Any]:
 
 
 @router.get("/incidents")
-def incidents_page(request: Request, ctx: PageContext = Depends(page_user)) -> Response:
+def incidents_page(request: Request, ctx: ReadCasesPage) -> Response:
     status = request.query_params.get("status", "open")
     if status not in queries.STATUS_FILTERS:
         status = "open"
@@ -99,7 +99,7 @@ def _draft_form(draft: actions.Draft) -> dict[str, Any]:
 
 
 @router.get("/incidents/new")
-def new_page(request: Request, ctx: SupervisorPage) -> Response:
+def new_page(request: Request, ctx: SupervisePage) -> Response:
     ws = ctx.user.workspace_id
     params = request.query_params
     try:
@@ -117,7 +117,7 @@ def new_page(request: Request, ctx: SupervisorPage) -> Response:
 @router.post("/incidents/new")
 def create(
     request: Request,
-    ctx: SupervisorPage,
+    ctx: SupervisePage,
     name: Annotated[str, Form()] = "",
     description: Annotated[str, Form()] = "",
     keywords: Annotated[str, Form()] = "",
@@ -206,7 +206,7 @@ def _detail_vars(ctx: PageContext, incident: Incident, request: Request) -> dict
 
 
 @router.get("/incidents/{number}")
-def incident_page(number: int, request: Request, ctx: PageContext = Depends(page_user)) -> Response:
+def incident_page(number: int, request: Request, ctx: ReadCasesPage) -> Response:
     try:
         incident = _incident(ctx, number)
     except NotFound:
@@ -237,7 +237,7 @@ def _refused(request: Request, ctx: PageContext, number: int, exc: ComprisError,
 def status(
     number: int,
     request: Request,
-    ctx: SupervisorPage,
+    ctx: SupervisePage,
     action: Annotated[str, Form()] = "",
     resolve_cases: Annotated[str, Form()] = "",
     send_closing: Annotated[str, Form()] = "",
@@ -273,7 +273,7 @@ def status(
 def edit(
     number: int,
     request: Request,
-    ctx: SupervisorPage,
+    ctx: SupervisePage,
     name: Annotated[str, Form()] = "",
     description: Annotated[str, Form()] = "",
     keywords: Annotated[str, Form()] = "",
@@ -302,7 +302,7 @@ def edit(
 def statements(
     number: int,
     request: Request,
-    ctx: SupervisorPage,
+    ctx: SupervisePage,
     statement_fr: Annotated[str, Form()] = "",
     statement_en: Annotated[str, Form()] = "",
     closing_fr: Annotated[str, Form()] = "",
@@ -338,7 +338,7 @@ def statements(
 def send(
     number: int,
     request: Request,
-    ctx: SupervisorPage,
+    ctx: SupervisePage,
     selected: Annotated[list[str] | None, Form()] = None,
     scope: Annotated[str, Form()] = "all",
     visibility: Annotated[str, Form()] = bulk.SAME,
@@ -367,7 +367,7 @@ def send(
 def cases(
     number: int,
     request: Request,
-    ctx: SupervisorPage,
+    ctx: SupervisePage,
     action: Annotated[str, Form()] = "",
     selected: Annotated[list[str] | None, Form()] = None,
     numbers: Annotated[str, Form()] = "",
@@ -408,7 +408,7 @@ def cases(
 def crisis(
     number: int,
     request: Request,
-    ctx: SupervisorPage,
+    ctx: SupervisePage,
     on: Annotated[str, Form()] = "",
     priority: Annotated[str, Form()] = "",
     sla_policy_id: Annotated[str, Form()] = "",
@@ -437,7 +437,7 @@ def crisis(
 def escalate(
     number: int,
     request: Request,
-    ctx: SupervisorPage,
+    ctx: SupervisePage,
     partner_id: Annotated[str, Form()] = "",
     brief: Annotated[str, Form()] = "",
     selected: Annotated[list[str] | None, Form()] = None,

@@ -4,25 +4,25 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
 from compris.accounts.actions import create_token, revoke_token
 from compris.accounts.queries import user_tokens
 from compris.kit.errors import NotFound
-from compris.web.deps import PageContext, page_user
+from compris.web.deps import OwnAccountPage
 from compris.web.pages.render import redirect, render
 
 router = APIRouter(include_in_schema=False)
 
 
 @router.get("/settings/tokens")
-def tokens_page(request: Request, ctx: PageContext = Depends(page_user)) -> Response:
+def tokens_page(request: Request, ctx: OwnAccountPage) -> Response:
     return render(request, ctx, "tokens.html", tokens=user_tokens(ctx.session, ctx.user), created=None)
 
 
 @router.post("/settings/tokens")
-def create(request: Request, ctx: PageContext = Depends(page_user),
+def create(request: Request, ctx: OwnAccountPage,
            name: Annotated[str, Form()] = "") -> Response:
     token, raw = create_token(ctx.session, ctx.user, name, publisher=ctx.runtime.publisher)
     # Shown in this answer only; the page is not cached and a reload shows the list without it.
@@ -31,7 +31,7 @@ def create(request: Request, ctx: PageContext = Depends(page_user),
 
 
 @router.post("/settings/tokens/{token_id}/revoke")
-def revoke(token_id: int, request: Request, ctx: PageContext = Depends(page_user)) -> Response:
+def revoke(token_id: int, request: Request, ctx: OwnAccountPage) -> Response:
     try:
         revoke_token(ctx.session, ctx.user, token_id, publisher=ctx.runtime.publisher)
     except NotFound:
