@@ -28,6 +28,7 @@ from compris.web.pages import (
     portal,
     posts,
     replies,
+    settings_hub,
     subscriptions,
     survey_page,
     survey_results,
@@ -48,6 +49,7 @@ router.include_router(manual_send.router)
 router.include_router(contacts.router)
 router.include_router(posts.router)
 router.include_router(tokens.router)
+router.include_router(settings_hub.router)
 router.include_router(admin.router)
 router.include_router(channel_admin.router)
 router.include_router(replies.router)

@@ -16,6 +16,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 from sqlalchemy import select
 
+from compris.accounts.permissions import Permission, allows
 from compris.accounts.queries import workspace_users
 from compris.channels.queries import channel_accounts
 from compris.escalation import queries as escalation_queries
@@ -75,7 +76,7 @@ def incidents_page(request: Request, ctx: ReadCasesPage) -> Response:
     ws = ctx.user.workspace_id
     rows = queries.list_incidents(ctx.session, ws, status, limit=PAGE_SIZE)
     return render(request, ctx, "incidents.html", rows=rows, status=status, filters=queries.STATUS_FILTERS,
-                  counts=queries.status_counts(ctx.session, ws), may_manage=actions.may_manage(ctx.user))
+                  counts=queries.status_counts(ctx.session, ws), may_manage=allows(ctx.user, Permission.SUPERVISE))
 
 
 # --- opening -----------------------------------------------------------------------------------------------------
@@ -171,7 +172,7 @@ def _detail_vars(ctx: PageContext, incident: Incident, request: Request) -> dict
         case_status = "active"
     cases = queries.linked_cases(s, ws, incident, status=case_status, limit=CASE_PAGE)
     breakdown = queries.breakdown(s, ws, incident)
-    manage = actions.may_manage(ctx.user)
+    manage = allows(ctx.user, Permission.SUPERVISE)
     runs = handling.runs_of(s, incident) if manage else []
     done = request.query_params.get("done", "")
     return {
