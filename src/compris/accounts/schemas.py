@@ -9,7 +9,7 @@ from pydantic import Field
 
 from compris.kit.schemas import Schema, Timestamp
 
-RoleName = Literal["admin", "supervisor", "agent"]
+RoleName = Literal["admin", "supervisor", "agent", "analyst"]
 
 
 class WorkspaceOut(Schema):
@@ -25,7 +25,7 @@ class MeOut(Schema):
     id: int = Field(examples=[7])
     email: str = Field(examples=["agent@acme.test"])
     name: str = Field(examples=["Camille Martin"])
-    role: Literal["admin", "supervisor", "agent"] = Field(examples=["agent"])
+    role: RoleName = Field(examples=["agent"])
     language: str = Field(description="Interface language.", examples=["fr"])
     workspace: WorkspaceOut
 
