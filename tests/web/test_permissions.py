@@ -63,7 +63,7 @@ def is_public(method: str, path: str) -> bool:
     for (m, pattern), _reason in PUBLIC.items():
         if m not in ("*", method):
             continue
-        if pattern.endswith("*") and path.startswith(pattern[:-1]) or path == pattern:
+        if (pattern.endswith("*") and path.startswith(pattern[:-1])) or path == pattern:
             return True
     return False
 
