@@ -16,6 +16,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 from sqlalchemy import select
 
+from compris.accounts.permissions import Permission, allows
 from compris.accounts.queries import workspace_users
 from compris.inbox import queries as inbox_queries
 from compris.inbox.actions import tags as tag_actions
@@ -56,7 +57,7 @@ def bar_vars(ctx: PageContext) -> dict[str, Any]:
         "bulk_teams": list(session.scalars(select(Team).where(Team.workspace_id == ws).order_by(Team.name))),
         "bulk_templates": [t for t in list_templates(session, ws, purpose=TemplatePurpose.REPLY) if t.is_active],
         "bulk_statuses": list(bulk.BULK_STATUSES),
-        "bulk_supervisor": bulk.is_supervisor(ctx.user),
+        "bulk_supervisor": allows(ctx.user, Permission.SUPERVISE),
         "all_tags": inbox_queries.list_tags(session, ws),
     }
 
@@ -148,7 +149,7 @@ def _run(request: Request, ctx: PageContext, run_id: int, *, page: bool = False,
     progress = listening_queries.bulk_progress(ctx.session, ctx.user.workspace_id, run_id)
     return render(request, ctx, "bulk_run.html" if page else "_bulk_run.html", p=progress, titles=RUN_TITLES,
                   back=safe_next(back), may_cancel=progress.run.state == bulk.RUNNING and (
-                      progress.run.actor_user_id == ctx.user.id or bulk.is_supervisor(ctx.user)))
+                      progress.run.actor_user_id == ctx.user.id or allows(ctx.user, Permission.SUPERVISE)))
 
 
 @router.get("/inbox/bulk/{run_id}")
