@@ -212,6 +212,46 @@ def test_each_role_is_refused_exactly_where_the_table_says(settings: Any, runtim
     assert not wrong, "\n".join(wrong)
 
 
+LINK = re.compile(r'(?:href|action|hx-get|hx-post)="(/[^"#?]*)')
+
+
+def _route_of(targets: list[Target], path: str, method: str) -> Target | None:
+    for target in targets:
+        pattern = re.sub(r"{(\w+)(?::\w+)?}", "[^/]+", re.escape(target.path).replace(r"\{", "{").replace(r"\}", "}"))
+        if target.method == method and re.fullmatch(pattern, path):
+            return target
+    return None
+
+
+def test_pages_offer_only_what_the_role_may_open(settings: Any, runtime: Runtime, world: World) -> None:
+    """Every link and form of every page a role opens leads to a route that role may call (the same table)."""
+    people = callers(settings, runtime, world)
+    deliver(people[Role.ADMIN].browser.client, world, "My parcel is late", author="marie")
+    targets = all_targets(people[Role.ADMIN].browser.client.app)
+    with world.runtime.db.transaction() as session:
+        from compris.models import Contact
+
+        contact_id = session.scalars(select(Contact.id).where(Contact.workspace_id == world.workspace_id)).first()
+    pages = [t.path for t in targets if t.method == "GET" and not t.api and not t.params and t.permission]
+    pages += ["/cases/1", f"/contacts/{contact_id}"]
+    wrong = []
+    for role in ROLES:
+        browser = people[role].browser
+        for path in pages:
+            response = browser.get(path)
+            if response.status_code != 200 or "text/html" not in response.headers.get("content-type", ""):
+                continue
+            for link in set(LINK.findall(response.text)):
+                method = "POST" if f'action="{link}"' in response.text or f'hx-post="{link}"' in response.text \
+                    else "GET"
+                target = _route_of(targets, link, method) or _route_of(targets, link, "GET")
+                if target is None or target.permission is None or is_public(target.method, target.path):
+                    continue
+                if not role_allows(role.value, target.permission):
+                    wrong.append(f"{role.value}: {path} offers {method} {link} ({target.permission})")
+    assert not wrong, "\n".join(sorted(set(wrong)))
+
+
 def test_the_analyst_reads_cases_but_is_offered_no_write(settings: Any, runtime: Runtime, world: World) -> None:
     people = callers(settings, runtime, world)
     deliver(people[Role.ADMIN].browser.client, world, "My parcel is late", author="marie")
@@ -392,3 +432,20 @@ def test_an_expired_token_is_401(settings: Any, runtime: Runtime, world: World) 
 
 def test_grants_cover_every_permission() -> None:
     assert set(GRANTS) == set(Permission)
+
+
+def test_supervisors_set_the_desk_up_and_agents_keep_their_presence(settings: Any, runtime: Runtime,
+                                                                    world: World) -> None:
+    """What the table changed on purpose: supervisors open routing, SLA, tone (they got 403 before); agents still
+    set their presence and signal they are typing."""
+    people = callers(settings, runtime, world)
+    supervisor, agent = people[Role.SUPERVISOR].browser, people[Role.AGENT].browser
+    for path in ("/admin/routing", "/admin/sla", "/admin/tone", "/admin/guard", "/admin/templates", "/admin/surveys",
+                 "/admin/tags", "/reports/objectives"):
+        assert supervisor.get(path).status_code == 200, path
+        assert agent.get(path).status_code == 403, path
+    for path in ("/admin/channels", "/admin/mail", "/admin/webhooks", "/admin/partners", "/admin/business"):
+        assert supervisor.get(path).status_code == 403, path
+    assert agent.post("/presence", {"presence": "away"}).status_code in (200, 204, 303)
+    assert agent.post("/presence/heartbeat").status_code == 204
+    assert people[Role.ANALYST].browser.post("/presence/heartbeat").status_code == 403

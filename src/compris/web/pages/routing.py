@@ -135,7 +135,7 @@ def presence_fragment(request: Request, ctx: WorkCasesPage) -> Response:
 @router.post("/presence")
 def set_presence(
     request: Request,
-    ctx: ManageDeskPage,
+    ctx: WorkCasesPage,
     presence: Annotated[str, Form()] = "online",
     next: Annotated[str, Form()] = "/inbox",
 ) -> Response:
@@ -147,7 +147,7 @@ def set_presence(
 
 
 @router.post("/presence/heartbeat")
-def heartbeat(ctx: ManageDeskPage) -> Response:
+def heartbeat(ctx: WorkCasesPage) -> Response:
     routing.heartbeat(ctx.session, ctx.runtime.publisher, ctx.user)
     return Response(status_code=204)
 
@@ -155,7 +155,7 @@ def heartbeat(ctx: ManageDeskPage) -> Response:
 @router.post("/cases/{number}/signal")
 def collision_signal(
     number: int,
-    ctx: ManageDeskPage,
+    ctx: WorkCasesPage,
     action: Annotated[str, Form()] = "viewing",
 ) -> Response:
     case = get_case(ctx.session, ctx.user.workspace_id, number)
