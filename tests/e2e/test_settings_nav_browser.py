@@ -13,14 +13,15 @@ from tests.e2e.test_browser import Server, _sign_in, browser, server  # noqa: F4
 
 pytestmark = pytest.mark.browser
 
-NAV_ONE_LINE = """() => { const tops = [...document.querySelectorAll('nav.nav a')].map(a => a.getBoundingClientRect().top);
-  return new Set(tops.map(Math.round)).size; }"""
+NAV_ONE_LINE = """() => new Set([...document.querySelectorAll('nav.nav a')]
+  .map(a => Math.round(a.getBoundingClientRect().top))).size"""
 OVERFLOW = """() => ({ page: document.documentElement.scrollWidth - window.innerWidth,
   nav: (n => n.scrollWidth - n.clientWidth)(document.querySelector('nav.nav')) })"""
 
 
 @pytest.mark.parametrize("language", ["en", "fr"])
-def test_the_navigation_fits_on_desktop_and_phone(server: Server, browser: Any, language: str) -> None:
+def test_the_navigation_fits_on_desktop_and_phone(server: Server, browser: Any,  # noqa: F811 (fixtures)
+                                                  language: str) -> None:
     with server.runtime.db.transaction() as session:
         session.execute(update(User).values(language=language))
     for email in (server.world.admin.email,):

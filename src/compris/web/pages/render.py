@@ -120,6 +120,7 @@ def environment() -> Environment:
     )
     # newstyle gettext; the real callables are passed with each render (per user language)
     env.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
+    env.globals["can"] = can  # the permission table, in every template (macros included)
     return env
 
 
