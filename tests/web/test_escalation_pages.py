@@ -94,7 +94,8 @@ def test_partners_admin_page(settings: Settings, runtime: Runtime, world: World)
     assert agent.get("/admin/partners").status_code == 403
     admin = Agent(make_client(settings, runtime), world.admin.email)
     page = admin.get("/admin/partners")
-    assert page.status_code == 200 and 'href="/admin/partners"' in page.text
+    assert page.status_code == 200 and 'href="/settings" aria-current="page"' in page.text
+    assert 'href="/admin/partners"' in admin.get("/settings").text  # listed in the settings hub
     form = {"name": "Hôtel des Arts", "kind": "partner", "emails": "reservations@hotel-des-arts.example",
             "language": "fr", "business_hours_id": "", "due_minutes": "240", "before_minutes": "60",
             "after_minutes": "0, 240", "repeat_minutes": "1440", "link_days": "14", "notes": "<i>night</i>"}

@@ -48,7 +48,8 @@ def only_subscription(world: World) -> WebhookSubscription:
 def test_admins_only_and_linked_from_the_navigation(settings: Settings, runtime: Runtime, world: World,
                                                     admin: Agent) -> None:
     page = admin.get("/admin/webhooks")
-    assert page.status_code == 200 and 'href="/admin/webhooks" aria-current="page"' in page.text
+    assert page.status_code == 200 and 'href="/settings" aria-current="page"' in page.text
+    assert 'href="/admin/webhooks"' in admin.get("/settings").text  # listed in the settings hub
     assert "No subscription yet." in page.text and 'value="survey.answered"' in page.text
     agent = Agent(make_client(settings, runtime), world.agent.email)
     assert 'href="/admin/webhooks"' not in agent.get("/inbox").text

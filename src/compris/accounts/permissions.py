@@ -74,9 +74,30 @@ def allows(user: User, permission: Permission) -> bool:
     """Whether ``user`` (active) holds ``permission``."""
     if not user.is_active:
         return False
-    if permission is Permission.MANAGE_INSTANCE:
-        return bool(user.instance_admin)
-    return user.role in GRANTS[permission]
+    return role_allows(user.role, permission, instance_admin=bool(user.instance_admin))
+
+
+def role_allows(role: str, permission: Permission | str, *, instance_admin: bool = False) -> bool:
+    """Whether a user of ``role`` holds ``permission`` (given as the enum, its value ``"cases.work"`` or its name
+    ``"WORK_CASES"``; an unknown name is an error, not a silent no). Instance administration is the
+    ``instance_admin`` flag, whatever the role."""
+    wanted = parse(permission)
+    if wanted is Permission.MANAGE_INSTANCE:
+        return instance_admin
+    return role in GRANTS[wanted]
+
+
+def parse(permission: Permission | str) -> Permission:
+    """A permission from the enum itself, its value (``"cases.work"``) or its name (``"WORK_CASES"``)."""
+    if isinstance(permission, Permission):
+        return permission
+    try:
+        return Permission(permission)
+    except ValueError:
+        try:
+            return Permission[permission]
+        except KeyError:
+            raise ValueError(f"unknown permission {permission!r}") from None
 
 
 def scope_needed(permission: Permission, method: str) -> str:
@@ -105,3 +126,38 @@ def normalise_scopes(scopes: str | list[str]) -> str:
         raise ValueError("a token needs at least one scope")
     top = max(SCOPES.index(s) for s in names)
     return " ".join(SCOPES[: top + 1])
+
+
+#: what each permission lets one do, as the table in ``docs/administration.md`` says it
+DESCRIPTIONS: dict[Permission, str] = {
+    Permission.OWN_ACCOUNT: "Own profile, password and API tokens; sign out",
+    Permission.READ_CASES: "See the inbox, cases, contacts, incidents and posts",
+    Permission.WORK_CASES: "Answer, note, assign, transfer, resolve, tag, merge, escalate; run business actions; "
+                           "bulk-work one's cases",
+    Permission.VIEW_REPORTS: "Reports, survey results and their exports",
+    Permission.SUPERVISE: "Supervision, coverage, staffing, escalations follow-up; listening alerts and clusters; "
+                          "manage incidents",
+    Permission.MANAGE_DESK: "Templates, reply guard, tone of voice, routing, SLA, surveys, tags, objectives",
+    Permission.MANAGE_CHANNELS: "Channel accounts and deliveries set aside",
+    Permission.MANAGE_PEOPLE: "People: invitations, roles, deactivation",
+    Permission.MANAGE_SETTINGS: "Outgoing mail, business actions, partners, webhooks, retention",
+    Permission.VIEW_AUDIT: "The audit log and its export",
+    Permission.MANAGE_PRIVACY: "A contact's personal data: export and erasure",
+    Permission.MANAGE_INSTANCE: "Workspaces of the server and their first admin (instance administrators only)",
+}
+
+_ROLE_ORDER = (Role.ADMIN, Role.SUPERVISOR, Role.AGENT, Role.ANALYST)
+
+
+def markdown_table() -> str:
+    """Who may do what, as the Markdown table of ``docs/administration.md`` (a test keeps the two identical)."""
+    head = ["Permission", "What it covers", *(r.value.title() for r in _ROLE_ORDER), "API token scope"]
+    lines = ["| " + " | ".join(head) + " |", "|" + "|".join("---" for _ in head) + "|"]
+    for permission in Permission:
+        if permission is Permission.MANAGE_INSTANCE:
+            marks = ["instance admins" for _ in _ROLE_ORDER]
+        else:
+            marks = ["yes" if role in GRANTS[permission] else "—" for role in _ROLE_ORDER]
+        scope = "admin" if permission in ADMIN_ONLY else "read (reads), write (changes)"
+        lines.append(f"| `{permission.value}` | {DESCRIPTIONS[permission]} | " + " | ".join(marks) + f" | {scope} |")
+    return "\n".join(lines) + "\n"

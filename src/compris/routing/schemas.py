@@ -55,7 +55,7 @@ class AgentOut(Schema):
 
     user_id: int = Field(examples=[7])
     name: str = Field(examples=["Camille Martin"])
-    role: Literal["admin", "supervisor", "agent"]
+    role: Literal["admin", "supervisor", "agent", "analyst"]
     capacity: int = Field(description="Active cases at once.", examples=[5])
     languages: list[str] = Field(description="Languages they answer in (empty: any).", examples=[["en", "fr"]])
     networks: list[str] = Field(description="Networks they answer on (empty: any).", examples=[["x"]])

@@ -177,7 +177,7 @@ def create_app(
     @app.exception_handler(ComprisError)
     async def _domain_error(request: Request, exc: ComprisError) -> Response:
         if isinstance(exc, Forbidden) and not request.url.path.startswith(("/api/", "/webhooks/", "/live")):
-            return _not_allowed(request)  # deps.require_role refused a page: the "Not allowed" page
+            return _not_allowed(request)  # deps.require refused a page: the "Not allowed" page
         return _error(request, exc.status_code, exc.message)
 
     @app.exception_handler(HTTPException)

@@ -1,6 +1,7 @@
-"""Request-scoped dependencies: the runtime, a transaction per request, the signed-in user, CSRF, and the one role
-check of the web layer (:func:`require_role`; ``AdminPage`` / ``SupervisorPage`` for pages, ``AdminApi`` /
-``SupervisorApi`` in ``web/api/common.py`` for the API)."""
+"""Request-scoped dependencies: the runtime, a transaction per request, the signed-in user, CSRF, and the one
+permission check of the web layer (:func:`require`, reading :mod:`compris.accounts.permissions`): every page route
+names its permission with one of the aliases below (``ReadCasesPage``, ``ManageDeskPage``...), every API route
+with one of ``web/api/common.py`` (``ReadCasesApi``...)."""
 
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ from compris.accounts.permissions import Permission, allows
 from compris.config import Settings, parse_networks
 from compris.kit import origin
 from compris.kit.errors import Forbidden
-from compris.models import Role, User
+from compris.models import User
 from compris.runtime import Runtime
 
 CSRF_HEADER = "x-csrf-token"
@@ -160,11 +161,13 @@ class SignedIn:
     email: str
     role: str
     language: str
+    instance_admin: bool = False
 
 
 def note_signed_in(request: Request, user: User) -> None:
     """Keep what an error page needs of the user, for after the request's transaction."""
-    request.state.signed_in = SignedIn(user.id, user.name, user.email, user.role, user.language)
+    request.state.signed_in = SignedIn(user.id, user.name, user.email, user.role, user.language,
+                                       bool(user.instance_admin))
 
 
 def signed_in(request: Request) -> SignedIn | None:
@@ -215,33 +218,6 @@ def mark_origin(request: Request, session: Session, via: str, ref: str | None) -
     origin.mark(session, origin.Origin(via=via, ip=client_ip(request), ref=ref, request_id=request_id(request)))
 
 
-ADMINS: tuple[Role, ...] = (Role.ADMIN,)
-SUPERVISORS: tuple[Role, ...] = (Role.ADMIN, Role.SUPERVISOR)
-
-
-def require_role(ctx: PageContext, *roles: Role) -> PageContext:
-    """The web layer's one role check, for pages and the API alike: ``Forbidden`` (403) unless the user holds one of
-    ``roles``. The app answers it as JSON on the API, with the "Not allowed" page elsewhere."""
-    if ctx.user.role not in roles:
-        raise Forbidden("your role does not allow this")
-    return ctx
-
-
-def page_role(*roles: Role) -> Callable[..., PageContext]:
-    """A page dependency: the signed-in user (CSRF checked), who must hold one of ``roles``."""
-
-    def dependency(ctx: PageContext = Depends(page_user)) -> PageContext:
-        return require_role(ctx, *roles)
-
-    return dependency
-
-
-AdminPage = Annotated[PageContext, Depends(page_role(*ADMINS))]
-"""A page for admins only."""
-SupervisorPage = Annotated[PageContext, Depends(page_role(*SUPERVISORS))]
-"""A page for supervisors and admins."""
-
-
 def require(ctx: PageContext, permission: Permission) -> PageContext:
     """The web layer's one permission check (:mod:`compris.accounts.permissions`): ``Forbidden`` (403) unless the
     user holds ``permission``."""
@@ -260,6 +236,17 @@ def page_permission(permission: Permission) -> Callable[..., PageContext]:
     dependency.permission = permission  # type: ignore[attr-defined]
     return dependency
 
+
+def declared(permission: Permission) -> Callable[[], None]:
+    """A route-level marker (``dependencies=[Depends(declared(...))]``) for the few routes that cannot take their
+    user as a dependency (they open their own transactions around a network call) and call :func:`require`
+    themselves: it checks nothing, it names the route's permission for the route-by-route test."""
+
+    def dependency() -> None:
+        return None
+
+    dependency.permission = permission  # type: ignore[attr-defined]
+    return dependency
 
 
 # One alias per permission, for a page route's ``ctx`` parameter (the API's are in ``web/api/common.py``).

@@ -14,11 +14,13 @@ from compris.models import Case, User
 from tests.conftest import World
 
 
-def token(world: World, user: User, name: str = "test") -> str:
+def token(world: World, user: User, name: str = "test", scopes: str = "read write admin") -> str:
+    """A personal token of ``user`` (by default with every scope: what the user may do is then their role's)."""
     with world.runtime.db.transaction() as session:
         row = session.get(User, user.id)
         assert row is not None
-        _, raw = accounts.create_token(session, row, name)
+        created, raw = accounts.create_token(session, row, name)
+        created.scopes = scopes
     return raw
 
 

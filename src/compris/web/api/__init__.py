@@ -2,7 +2,8 @@
 
 Handlers are thin: parse the request, call a capability's queries or actions (``compris.inbox``,
 ``compris.routing.actions``, ``compris.sla.actions``, ``compris.replies.actions``) with the token user's
-workspace, serialise the result. Administration routes check the role with ``deps.require_role`` (403).
+workspace, serialise the result. Each route names its permission (``common.ReadCasesApi``...: the table of
+``accounts.permissions``; 403).
 Every lookup is scoped to that workspace, so another workspace's case or message is simply "not found".
 """
 

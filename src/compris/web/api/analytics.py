@@ -37,7 +37,7 @@ from compris.analytics.schemas import (
     VolumeOut,
 )
 from compris.triage.labels import INTENTS
-from compris.web.api.common import SupervisorApi, errors
+from compris.web.api.common import ManageDeskApi, ReportsApi, errors
 from compris.web.deps import PageContext
 
 router = APIRouter(prefix="/analytics", tags=["analytics"])
@@ -48,7 +48,7 @@ assert set(get_args(Intent)) == set(INTENTS)
 
 
 def selection(
-    ctx: SupervisorApi,
+    ctx: ReportsApi,
     period: Annotated[Literal["today", "yesterday", "7d", "30d", "90d", "this_month", "last_month", "365d",
                               "custom"] | None,
                       Query(description="A preset period in the workspace's time zone (default `30d`: the last 30 "
@@ -86,7 +86,7 @@ def _both(ctx: PageContext, fn: Callable[[Session, int, queries.Filters], T], se
 
 @router.get("/summary", response_model=SummaryOut, summary="Key figures against the previous period",
             responses=ERRORS)
-def summary(ctx: SupervisorApi, sel: Selected) -> SummaryOut:
+def summary(ctx: ReportsApi, sel: Selected) -> SummaryOut:
     """The dashboard's tiles: customer messages, new cases, response rate, share answered within the target,
     first response (median, 90th percentile), resolution (median), SLA attainment and CSAT, each with its value
     over the previous period of the same length and whether the change is good news."""
@@ -95,7 +95,7 @@ def summary(ctx: SupervisorApi, sel: Selected) -> SummaryOut:
 
 
 @router.get("/volume", response_model=VolumeOut, summary="Volume in", responses=ERRORS)
-def volume(ctx: SupervisorApi, sel: Selected) -> VolumeOut:
+def volume(ctx: ReportsApi, sel: Selected) -> VolumeOut:
     """Customer messages and new cases, by network, account, visibility, intent, sentiment, language, topic and
     hour of day, with their trend per day; for the period and the previous one."""
     now, before = _both(ctx, queries.volume, sel)
@@ -104,7 +104,7 @@ def volume(ctx: SupervisorApi, sel: Selected) -> VolumeOut:
 
 
 @router.get("/response-rate", response_model=ResponseRateOut, summary="Response rate", responses=ERRORS)
-def response_rate(ctx: SupervisorApi, sel: Selected,
+def response_rate(ctx: ReportsApi, sel: Selected,
                   target_s: Annotated[int, Query(ge=60, le=30 * 86400, description="The response target in "
                                                  "seconds (calendar time).")] = queries.DEFAULT_TARGET_S,
                   ) -> ResponseRateOut:
@@ -119,7 +119,7 @@ def response_rate(ctx: SupervisorApi, sel: Selected,
 
 @router.get("/response-times", response_model=ResponseTimesOut, summary="Response and resolution times",
             responses=ERRORS)
-def response_times(ctx: SupervisorApi, sel: Selected) -> ResponseTimesOut:
+def response_times(ctx: ReportsApi, sel: Selected) -> ResponseTimesOut:
     """First response, next response and resolution times on the chosen clock: count, median, 90th percentile,
     mean and the histogram (log-scale buckets, exact at the round targets)."""
     now, before = _both(ctx, queries.response_times, sel)
@@ -128,7 +128,7 @@ def response_times(ctx: SupervisorApi, sel: Selected) -> ResponseTimesOut:
 
 
 @router.get("/sla", response_model=SlaOut, summary="SLA attainment", responses=ERRORS)
-def sla(ctx: SupervisorApi, sel: Selected) -> SlaOut:
+def sla(ctx: ReportsApi, sel: Selected) -> SlaOut:
     """Met and breached clocks per metric and policy, attainment, breaches per day."""
     now, before = _both(ctx, queries.sla, sel)
     return SlaOut(period=out.period_out(sel.filters), current=out.sla_out(now),
@@ -136,7 +136,7 @@ def sla(ctx: SupervisorApi, sel: Selected) -> SlaOut:
 
 
 @router.get("/csat", response_model=CsatOut, summary="Customer satisfaction", responses=ERRORS)
-def csat(ctx: SupervisorApi, sel: Selected) -> CsatOut:
+def csat(ctx: ReportsApi, sel: Selected) -> CsatOut:
     """Surveys sent in the period, answered, satisfied (the top two points): CSAT and survey response rate."""
     now, before = _both(ctx, queries.csat, sel)
     return CsatOut(period=out.period_out(sel.filters), current=out.csat_out(now),
@@ -144,14 +144,14 @@ def csat(ctx: SupervisorApi, sel: Selected) -> CsatOut:
 
 
 @router.get("/backlog", response_model=BacklogOut, summary="Backlog now", responses=ERRORS)
-def backlog(ctx: SupervisorApi, sel: Selected) -> BacklogOut:
+def backlog(ctx: ReportsApi, sel: Selected) -> BacklogOut:
     """Active cases now, by state and team, and the oldest customer message still owed a response (the period is
     ignored; the other filters apply)."""
     return out.backlog_out(queries.backlog(ctx.session, ctx.user.workspace_id, sel.filters))
 
 
 @router.get("/agents", response_model=AgentsOut, summary="Per agent and per team", responses=ERRORS)
-def agents(ctx: SupervisorApi, sel: Selected) -> AgentsOut:
+def agents(ctx: ReportsApi, sel: Selected) -> AgentsOut:
     """Replies, first responses, cases resolved, median first response, handle time and time online, per agent
     (credited to the agent who did it, after transfers) and per team."""
     found = queries.agents(ctx.session, ctx.user.workspace_id, sel.filters)
@@ -161,7 +161,7 @@ def agents(ctx: SupervisorApi, sel: Selected) -> AgentsOut:
 
 @router.get("/expected-wait", response_model=ExpectedWaitOut, summary="Expected wait: announced vs actual",
             responses=ERRORS)
-def expected_wait(ctx: SupervisorApi, sel: Selected) -> ExpectedWaitOut:
+def expected_wait(ctx: ReportsApi, sel: Selected) -> ExpectedWaitOut:
     """The expected wait announced to customers (the automatic acknowledgement, the published wait) against the
     first response they actually got: how often it came no later than announced, and the mean error."""
     w = queries.expected_wait(ctx.session, ctx.user.workspace_id, sel.filters)
@@ -172,7 +172,7 @@ def expected_wait(ctx: SupervisorApi, sel: Selected) -> ExpectedWaitOut:
 
 
 @router.get("/guard", response_model=GuardOut, summary="Reply guard findings and overrides", responses=ERRORS)
-def guard(ctx: SupervisorApi, sel: Selected) -> GuardOut:
+def guard(ctx: ReportsApi, sel: Selected) -> GuardOut:
     """What the reply guard found in drafts, per rule, and how often an agent sent the reply anyway."""
     g = queries.guard(ctx.session, ctx.user.workspace_id, sel.filters)
     return GuardOut(period=out.period_out(sel.filters), findings=g.findings, overridden=g.overridden,
@@ -181,7 +181,7 @@ def guard(ctx: SupervisorApi, sel: Selected) -> GuardOut:
 
 
 @router.get("/escalations", response_model=EscalationsOut, summary="Escalations", responses=ERRORS)
-def escalations(ctx: SupervisorApi, sel: Selected) -> EscalationsOut:
+def escalations(ctx: ReportsApi, sel: Selected) -> EscalationsOut:
     """Escalations to partners and internal teams created in the period: answered, overdue, still open now, and
     the partners' response times."""
     e = queries.escalations(ctx.session, ctx.user.workspace_id, sel.filters)
@@ -191,7 +191,7 @@ def escalations(ctx: SupervisorApi, sel: Selected) -> EscalationsOut:
 
 
 @router.get("/heatmap", response_model=HeatmapOut, summary="Volume by weekday and hour", responses=ERRORS)
-def heatmap(ctx: SupervisorApi, sel: Selected) -> HeatmapOut:
+def heatmap(ctx: ReportsApi, sel: Selected) -> HeatmapOut:
     """Customer messages by weekday and hour of day in the workspace's time zone: when the team is needed."""
     h = queries.heatmap(ctx.session, ctx.user.workspace_id, sel.filters)
     return HeatmapOut(period=out.period_out(sel.filters), cells=h.cells)
@@ -203,7 +203,7 @@ assert set(get_args(Measure)) == {m.value for m in queries.Measure}
 
 
 @router.get("/cases", response_model=CasesOut, summary="The cases behind a figure", responses=ERRORS)
-def cases(ctx: SupervisorApi, sel: Selected,
+def cases(ctx: ReportsApi, sel: Selected,
           measure: Annotated[Measure, Query(description="What to list: `unanswered`, `late`, `first_response` "
                                                         "(slowest first), `resolved`, `breached`, "
                                                         "`dissatisfied`, `backlog`... (docs/analytics.md).")],
@@ -227,7 +227,7 @@ NOT_FOUND = "No such objective in your workspace."
 
 @router.get("/objectives", response_model=ObjectivesOut, summary="Objectives against the actual",
             responses=ERRORS)
-def list_objectives(ctx: SupervisorApi, sel: Selected) -> ObjectivesOut:
+def list_objectives(ctx: ReportsApi, sel: Selected) -> ObjectivesOut:
     """The objectives the supervisors set, each with its actual figure over the period and filters asked for
     (narrowed by the objective's own intent and network, on its clock) and whether it is met."""
     found = reports.assessments(ctx.session, ctx.user.workspace_id, sel.filters)
@@ -241,7 +241,7 @@ def _one(ctx: PageContext, objective_id: int) -> ObjectiveOut:
 
 @router.post("/objectives", status_code=201, response_model=ObjectiveOut, summary="Set an objective",
              responses=errors(403, 422))
-def create_objective(body: ObjectiveIn, ctx: SupervisorApi) -> ObjectiveOut:
+def create_objective(body: ObjectiveIn, ctx: ManageDeskApi) -> ObjectiveOut:
     """Audited (`settings_changed`). The answer has no actual: read it with `GET /analytics/objectives`."""
     row = actions.create_objective(ctx.session, ctx.runtime.publisher, actor=ctx.user,
                                       values=body.model_dump())
@@ -250,7 +250,7 @@ def create_objective(body: ObjectiveIn, ctx: SupervisorApi) -> ObjectiveOut:
 
 @router.put("/objectives/{objective_id}", response_model=ObjectiveOut, summary="Change an objective",
             responses=errors(403, 404, 422, not_found=NOT_FOUND))
-def update_objective(objective_id: ObjectiveId, body: ObjectiveIn, ctx: SupervisorApi) -> ObjectiveOut:
+def update_objective(objective_id: ObjectiveId, body: ObjectiveIn, ctx: ManageDeskApi) -> ObjectiveOut:
     """Replace every field (the ones left out take their default)."""
     actions.update_objective(ctx.session, ctx.runtime.publisher, actor=ctx.user, objective_id=objective_id,
                                 values=body.model_dump())
@@ -259,7 +259,7 @@ def update_objective(objective_id: ObjectiveId, body: ObjectiveIn, ctx: Supervis
 
 @router.delete("/objectives/{objective_id}", status_code=204, summary="Delete an objective",
                responses=errors(403, 404, 422, not_found=NOT_FOUND))
-def delete_objective(objective_id: ObjectiveId, ctx: SupervisorApi) -> Response:
+def delete_objective(objective_id: ObjectiveId, ctx: ManageDeskApi) -> Response:
     """Audited (`settings_changed`)."""
     actions.delete_objective(ctx.session, ctx.runtime.publisher, actor=ctx.user, objective_id=objective_id)
     return Response(status_code=204)

@@ -12,7 +12,7 @@ from compris.listening import bulk
 from compris.listening import queries as listening_queries
 from compris.listening.schemas import BulkItemOut, BulkRunIn, BulkRunOut
 from compris.models import Case
-from compris.web.api.common import Api, errors
+from compris.web.api.common import ReadCasesApi, WorkCasesApi, errors
 
 router = APIRouter(tags=["bulk"])
 
@@ -44,7 +44,7 @@ def params_of(body: BulkRunIn) -> dict[str, Any]:
 
 @router.post("/bulk-runs", status_code=202, response_model=BulkRunOut, summary="Start a bulk operation",
              responses=errors(403, 404, 422, not_found="A case, agent, team or template is not in your workspace."))
-def start_run(body: BulkRunIn, ctx: Api) -> BulkRunOut:
+def start_run(body: BulkRunIn, ctx: WorkCasesApi) -> BulkRunOut:
     """Assign, transfer, tag, untag, set the status of, resolve (with an optional closing message) or reply to
     many cases. The operation runs in the background, each case once, through the same action as by hand (its
     events, its timeline, the reply guard and the outbox for replies); follow it with `GET /bulk-runs/{id}`.
@@ -62,7 +62,7 @@ def start_run(body: BulkRunIn, ctx: Api) -> BulkRunOut:
 
 @router.get("/bulk-runs/{run_id}", response_model=BulkRunOut, summary="Follow a bulk operation",
             responses=errors(404, 422, not_found="No such bulk operation in your workspace."))
-def get_run(run_id: RunId, ctx: Api) -> BulkRunOut:
+def get_run(run_id: RunId, ctx: ReadCasesApi) -> BulkRunOut:
     """The operation's progress and each case's outcome (with the reason of those skipped or failed, and the
     delivery of each reply)."""
     return run_out(listening_queries.bulk_progress(ctx.session, ctx.user.workspace_id, run_id))

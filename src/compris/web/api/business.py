@@ -27,7 +27,7 @@ from compris.business.schemas import (
 from compris.inbox import queries as inbox_queries
 from compris.models import BusinessAction, BusinessActionRun
 from compris.replies.schemas import IDEMPOTENCY_KEY_PATTERN
-from compris.web.api.common import AdminApi, Api, ErrorOut, errors
+from compris.web.api.common import ErrorOut, ReadCasesApi, SettingsApi, WorkCasesApi, errors
 
 router = APIRouter(tags=["business actions"])
 
@@ -71,14 +71,14 @@ def _labels(value: Any) -> dict[str, Any]:
 
 @router.get("/business-actions", response_model=ActionList, summary="List business actions",
             responses=errors(403))
-def list_actions(ctx: AdminApi) -> ActionList:
+def list_actions(ctx: SettingsApi) -> ActionList:
     """Every action of the workspace, active or not, by key. Secrets are never shown."""
     return ActionList(items=[_out(a) for a in queries.actions(ctx.session, ctx.user.workspace_id)])
 
 
 @router.post("/business-actions", status_code=201, response_model=ActionWithSecret,
              summary="Create a business action", responses=errors(403, 409, 422))
-def create_action(body: ActionIn, ctx: AdminApi) -> ActionWithSecret:
+def create_action(body: ActionIn, ctx: SettingsApi) -> ActionWithSecret:
     """An action and its signing secret, shown only in this answer (rotate it to get a new one)."""
     action, secret = actions.create_action(
         ctx.session, ctx.runtime.publisher, actor=ctx.user, secret_key=ctx.runtime.settings.secret_key,
@@ -91,14 +91,14 @@ def create_action(body: ActionIn, ctx: AdminApi) -> ActionWithSecret:
 
 @router.get("/business-actions/{action_id}", response_model=ActionOut, summary="Read a business action",
             responses=errors(403, 404, 422, not_found=NO_ACTION))
-def get_action(action_id: ActionId, ctx: AdminApi) -> ActionOut:
+def get_action(action_id: ActionId, ctx: SettingsApi) -> ActionOut:
     """One action, without its secret."""
     return _out(queries.get_action(ctx.session, ctx.user.workspace_id, action_id))
 
 
 @router.patch("/business-actions/{action_id}", response_model=ActionOut, summary="Change a business action",
               responses=errors(403, 404, 422, not_found=NO_ACTION))
-def update_action(action_id: ActionId, body: ActionPatch, ctx: AdminApi) -> ActionOut:
+def update_action(action_id: ActionId, body: ActionPatch, ctx: SettingsApi) -> ActionOut:
     """Change the fields given; `is_active: false` deactivates it (agents no longer see it; its runs stay)."""
     action = actions.update_action(
         ctx.session, ctx.runtime.publisher, actor=ctx.user, action_id=action_id, allow_local=_local(ctx),
@@ -112,7 +112,7 @@ def update_action(action_id: ActionId, body: ActionPatch, ctx: AdminApi) -> Acti
 
 @router.post("/business-actions/{action_id}/rotate-secret", response_model=ActionWithSecret,
              summary="Rotate the signing secret", responses=errors(403, 404, 422, not_found=NO_ACTION))
-def rotate_secret(action_id: ActionId, ctx: AdminApi) -> ActionWithSecret:
+def rotate_secret(action_id: ActionId, ctx: SettingsApi) -> ActionWithSecret:
     """A new signing secret, shown only in this answer; calls are signed with it from now on."""
     action, secret = actions.rotate_secret(ctx.session, ctx.runtime.publisher, actor=ctx.user,
                                            secret_key=ctx.runtime.settings.secret_key, action_id=action_id)
@@ -124,7 +124,7 @@ def rotate_secret(action_id: ActionId, ctx: AdminApi) -> ActionWithSecret:
 
 @router.get("/cases/{number}/actions", response_model=RunnableList, summary="Actions you may run on a case",
             responses=errors(404, 422))
-def runnable_actions(number: CaseNumber, ctx: Api) -> RunnableList:
+def runnable_actions(number: CaseNumber, ctx: ReadCasesApi) -> RunnableList:
     """The active actions the token's user may run, each with its form's schema prefilled from the case."""
     case = inbox_queries.get_case(ctx.session, ctx.user.workspace_id, number)
     facts = queries.case_facts(ctx.session, case)
@@ -147,7 +147,7 @@ def runnable_actions(number: CaseNumber, ctx: Api) -> RunnableList:
 def run_action(
     number: CaseNumber,
     key: ActionKey,
-    ctx: Api,
+    ctx: WorkCasesApi,
     response: Response,
     body: Annotated[dict[str, Any], Body(description="The form's input: an object matching the action's schema.",
                                          examples=[{"record_locator": "K7XQ2M", "flight_date": "2026-12-24"}])],
@@ -174,7 +174,7 @@ def run_action(
 
 @router.get("/cases/{number}/actions/runs", response_model=RunList, summary="A case's business action runs",
             responses=errors(404, 422))
-def list_runs(number: CaseNumber, ctx: Api) -> RunList:
+def list_runs(number: CaseNumber, ctx: ReadCasesApi) -> RunList:
     """The case's runs, newest first."""
     case = inbox_queries.get_case(ctx.session, ctx.user.workspace_id, number)
     keys = {a.id: a.key for a in queries.actions(ctx.session, ctx.user.workspace_id)}

@@ -27,7 +27,7 @@ from compris.replies import actions as reply_actions
 from compris.replies.schemas import IDEMPOTENCY_KEY_PATTERN, FindingOut, ReplyIn, ReplyOut
 from compris.uploads.queries import uploads_in_order
 from compris.web.api import load, serialize
-from compris.web.api.common import Api, ErrorOut, errors
+from compris.web.api.common import ErrorOut, ReadCasesApi, WorkCasesApi, errors
 
 router = APIRouter(tags=["cases"])
 
@@ -41,7 +41,7 @@ def field_error(loc: tuple[str, ...], message: str, value: Any = None) -> NoRetu
 
 @router.get("/cases", response_model=CaseList, summary="List cases", responses=errors(422))
 def list_cases(
-    ctx: Api,
+    ctx: ReadCasesApi,
     view: Annotated[Literal["all", "mine", "unassigned"],
                     Query(description="`all`, `mine` (assigned to you) or `unassigned`.")] = "all",
     status: Annotated[StatusFilter, Query(description="`active` (every status but resolved and closed), `all`, "
@@ -77,7 +77,7 @@ def list_cases(
 
 
 @router.get("/cases/{number}", response_model=CaseDetail, summary="Read a case", responses=errors(404, 422))
-def get_case(number: CaseNumber, ctx: Api) -> CaseDetail:
+def get_case(number: CaseNumber, ctx: ReadCasesApi) -> CaseDetail:
     """The case, its contact with every identity, its assignee, and its timeline (messages and events, oldest
     first). Each reply shows its delivery state and, when sending failed, the network's reason."""
     view = queries.case_view(ctx.session, ctx.user.workspace_id, number)
@@ -99,7 +99,7 @@ def get_case(number: CaseNumber, ctx: Api) -> CaseDetail:
 def create_reply(
     number: CaseNumber,
     body: ReplyIn,
-    ctx: Api,
+    ctx: WorkCasesApi,
     response: Response,
     idempotency_key: Annotated[str | None, Header(
         alias="Idempotency-Key", pattern=IDEMPOTENCY_KEY_PATTERN,
@@ -149,7 +149,7 @@ def create_reply(
 
 @router.post("/cases/{number}/notes", status_code=201, response_model=MessageOut, summary="Add an internal note",
              responses=errors(404, 422))
-def create_note(number: CaseNumber, body: NoteIn, ctx: Api) -> MessageOut:
+def create_note(number: CaseNumber, body: NoteIn, ctx: WorkCasesApi) -> MessageOut:
     """A note for the team on the case timeline; never sent to the customer."""
     case = queries.get_case(ctx.session, ctx.user.workspace_id, number, for_update=True)
     message = actions.add_note(ctx.session, ctx.runtime.publisher, actor=ctx.user, case=case, text=body.text)
@@ -158,7 +158,7 @@ def create_note(number: CaseNumber, body: NoteIn, ctx: Api) -> MessageOut:
 
 @router.post("/cases/{number}/assign", response_model=CaseSummary, summary="Assign or unassign",
              responses=errors(404, 422))
-def assign(number: CaseNumber, body: AssignIn, ctx: Api) -> CaseSummary:
+def assign(number: CaseNumber, body: AssignIn, ctx: WorkCasesApi) -> CaseSummary:
     """Assign the case to a user of the workspace (`"me"` for yourself) or unassign it (`null`)."""
     session, user = ctx.session, ctx.user
     case = queries.get_case(session, user.workspace_id, number, for_update=True)
@@ -180,7 +180,7 @@ def assign(number: CaseNumber, body: AssignIn, ctx: Api) -> CaseSummary:
 
 @router.post("/cases/{number}/status", response_model=CaseSummary, summary="Change the status",
              responses=errors(404, 422))
-def set_status(number: CaseNumber, body: StatusIn, ctx: Api) -> CaseSummary:
+def set_status(number: CaseNumber, body: StatusIn, ctx: WorkCasesApi) -> CaseSummary:
     """Resolve (`resolved`), reopen (`open`), snooze until a time (`snoozed` + `snooze_until`), wait on the
     customer or a partner, or close."""
     if body.status == "snoozed" and body.snooze_until is None:

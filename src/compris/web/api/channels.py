@@ -10,10 +10,11 @@ from __future__ import annotations
 from typing import Annotated
 
 import anyio
-from fastapi import APIRouter, Path, Request, Security
+from fastapi import APIRouter, Depends, Path, Request, Security
 from fastapi.security import HTTPAuthorizationCredentials
 from sqlalchemy.orm import Session
 
+from compris.accounts.permissions import Permission
 from compris.channels import actions, forms, queries
 from compris.channels.accounts import connector_for, context
 from compris.channels.schemas import (
@@ -35,8 +36,8 @@ from compris.runtime import Runtime
 from compris.sla import actions as sla_actions
 from compris.sla import wait
 from compris.web.api import serialize
-from compris.web.api.common import AdminApi, Api, bearer, errors
-from compris.web.deps import ADMINS, PageContext, api_user, get_runtime, require_role
+from compris.web.api.common import ChannelsApi, ReadCasesApi, bearer, errors, require_api
+from compris.web.deps import PageContext, api_user, declared, get_runtime
 
 router = APIRouter(tags=["channels"])
 
@@ -45,7 +46,7 @@ NOT_FOUND = "No such channel account in your workspace."
 
 
 @router.get("/channels", response_model=ChannelList, summary="List channel accounts", responses=errors())
-def list_channels(ctx: Api) -> ChannelList:
+def list_channels(ctx: ReadCasesApi) -> ChannelList:
     """The workspace's connected accounts with each network's limits. Credentials are never returned."""
     accounts = queries.channel_accounts(ctx.session, ctx.user.workspace_id)
     return ChannelList(items=[serialize.channel(a) for a in accounts])
@@ -72,7 +73,7 @@ def _account(runtime: Runtime, account: ChannelAccount) -> ChannelAccountOut:
 
 @router.post("/channels", status_code=201, response_model=ChannelAccountOut, summary="Connect a channel account",
              responses=errors(403, 409, 422))
-def connect_channel(body: ChannelAccountIn, ctx: AdminApi) -> ChannelAccountOut:
+def connect_channel(body: ChannelAccountIn, ctx: ChannelsApi) -> ChannelAccountOut:
     """Connect an account of an installed network with its settings and credentials (stored encrypted, answered
     redacted). The same account (network and id) connected twice is a conflict (409)."""
     account = actions.connect_account(
@@ -84,14 +85,14 @@ def connect_channel(body: ChannelAccountIn, ctx: AdminApi) -> ChannelAccountOut:
 
 @router.get("/channels/{account_id}", response_model=ChannelAccountOut, summary="Read a channel account",
             responses=errors(403, 404, 422, not_found=NOT_FOUND))
-def get_channel(account_id: AccountId, ctx: AdminApi) -> ChannelAccountOut:
+def get_channel(account_id: AccountId, ctx: ChannelsApi) -> ChannelAccountOut:
     """The account with its settings, which credentials are set (redacted), its webhook URL and its last test."""
     return _account(ctx.runtime, queries.get_account(ctx.session, ctx.user.workspace_id, account_id))
 
 
 @router.patch("/channels/{account_id}", response_model=ChannelAccountOut, summary="Change a channel account",
               responses=errors(403, 404, 409, 422, not_found=NOT_FOUND))
-def update_channel(account_id: AccountId, body: ChannelAccountPatch, ctx: AdminApi) -> ChannelAccountOut:
+def update_channel(account_id: AccountId, body: ChannelAccountPatch, ctx: ChannelsApi) -> ChannelAccountOut:
     """Change the fields given: rename, change settings, replace credentials, disable or enable."""
     account = queries.get_account(ctx.session, ctx.user.workspace_id, account_id)
     actions.change_account(ctx.session, ctx.runtime.settings.secret_key, account, name=body.name,
@@ -101,7 +102,7 @@ def update_channel(account_id: AccountId, body: ChannelAccountPatch, ctx: AdminA
 
 
 def _admin(request: Request, session: Session) -> PageContext:
-    return require_role(api_user(request, session), *ADMINS)
+    return require_api(request, api_user(request, session), Permission.MANAGE_CHANNELS)
 
 
 def _prepare_check(runtime: Runtime, request: Request, account_id: int) -> tuple[Connector, AccountContext]:
@@ -124,7 +125,8 @@ def _finish_check(runtime: Runtime, request: Request, account_id: int,
 
 
 @router.post("/channels/{account_id}/test", response_model=ChannelCheckOut, summary="Test a channel account",
-             responses=errors(403, 404, 422, not_found=NOT_FOUND))
+             responses=errors(403, 404, 422, not_found=NOT_FOUND),
+             dependencies=[Depends(declared(Permission.MANAGE_CHANNELS))])
 async def test_channel(account_id: AccountId, request: Request,
                        _credentials: HTTPAuthorizationCredentials | None = Security(bearer)) -> ChannelCheckOut:
     """The network's harmless test call with the stored credentials (it reads the account, it never posts); the
@@ -151,7 +153,7 @@ def _publication(runtime: Runtime, account: ChannelAccount, pub: WaitPublication
 
 @router.get("/channels/{account_id}/wait-publication", response_model=WaitPublicationOut,
             summary="Read the published expected wait", responses=errors(403, 404, 422, not_found=NOT_FOUND))
-def get_publication(account_id: AccountId, ctx: AdminApi) -> WaitPublicationOut:
+def get_publication(account_id: AccountId, ctx: ChannelsApi) -> WaitPublicationOut:
     """Where the account's expected wait is published, and whether new cases are acknowledged with it."""
     account = queries.get_account(ctx.session, ctx.user.workspace_id, account_id)
     return _publication(ctx.runtime, account, wait.publication_for(ctx.session, account))
@@ -159,7 +161,7 @@ def get_publication(account_id: AccountId, ctx: AdminApi) -> WaitPublicationOut:
 
 @router.patch("/channels/{account_id}/wait-publication", response_model=WaitPublicationOut,
               summary="Publish the expected wait, or change it", responses=errors(403, 404, 422, not_found=NOT_FOUND))
-def update_publication(account_id: AccountId, body: WaitPublicationPatch, ctx: AdminApi) -> WaitPublicationOut:
+def update_publication(account_id: AccountId, body: WaitPublicationPatch, ctx: ChannelsApi) -> WaitPublicationOut:
     """Publishes the expected wait if it is not yet (`{}` is enough); `auto_ack` turns the automatic
     acknowledgement on or off; `regenerate` gives a new public id (the old links stop working)."""
     account = queries.get_account(ctx.session, ctx.user.workspace_id, account_id)

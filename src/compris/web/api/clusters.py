@@ -9,7 +9,7 @@ from fastapi import APIRouter, Path, Query
 from compris.listening import clusters
 from compris.listening.schemas import ClusterDetail, ClusterList, ClusterMemberOut, ClusterOut
 from compris.models import Cluster
-from compris.web.api.common import Api, errors
+from compris.web.api.common import ReadCasesApi, errors
 
 router = APIRouter(prefix="/clusters", tags=["listening"])
 
@@ -25,7 +25,7 @@ def _out(c: Cluster) -> dict[str, object]:
 
 @router.get("", response_model=ClusterList, summary="List clusters of similar messages",
             responses=errors(422))
-def list_clusters(ctx: Api, open: bool = Query(False, description="Only the open clusters."),
+def list_clusters(ctx: ReadCasesApi, open: bool = Query(False, description="Only the open clusters."),
                   limit: int = Query(50, ge=1, le=200), offset: int = Query(0, ge=0, le=100_000)) -> ClusterList:
     """The workspace's clusters of two messages or more, open ones first, the most recently active first."""
     rows = clusters.list_clusters(ctx.session, ctx.user.workspace_id, open_only=open, limit=limit, offset=offset)
@@ -34,7 +34,7 @@ def list_clusters(ctx: Api, open: bool = Query(False, description="Only the open
 
 @router.get("/{cluster_id}", response_model=ClusterDetail, summary="Read a cluster and its messages",
             responses=errors(404, 422, not_found="No such cluster in your workspace."))
-def get_cluster(cluster_id: ClusterId, ctx: Api) -> ClusterDetail:
+def get_cluster(cluster_id: ClusterId, ctx: ReadCasesApi) -> ClusterDetail:
     """The cluster and its first 200 messages, in arrival order."""
     ws = ctx.user.workspace_id
     cluster = clusters.get_cluster(ctx.session, ws, cluster_id)

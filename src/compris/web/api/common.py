@@ -12,9 +12,8 @@ from pydantic import Field
 from compris.accounts.permissions import Permission, scope_needed, scopes_cover
 from compris.kit.errors import Forbidden
 from compris.kit.schemas import Schema
-from compris.models import Role
 from compris.replies.schemas import FindingOut
-from compris.web.deps import ADMINS, SUPERVISORS, PageContext, api_user, require, require_role
+from compris.web.deps import PageContext, api_user, require
 
 
 class ErrorDetail(Schema):
@@ -57,18 +56,14 @@ Api = Annotated[PageContext, Depends(api_context)]
 """The token's user, the request's session (one transaction) and the runtime."""
 
 
-def _role(*roles: Role) -> Callable[..., PageContext]:
-    def dependency(ctx: Api) -> PageContext:
-        return require_role(ctx, *roles)
-
-    return dependency
-
-
-AdminApi = Annotated[PageContext, Depends(_role(*ADMINS))]
-"""As ``Api``, for admins only (403 otherwise)."""
-SupervisorApi = Annotated[PageContext, Depends(_role(*SUPERVISORS))]
-"""As ``Api``, for supervisors and admins (403 otherwise)."""
-
+def require_api(request: Request, ctx: PageContext, permission: Permission) -> PageContext:
+    """The API's permission check: the token's user holds ``permission`` (:func:`compris.web.deps.require`) and the
+    token the scope the request needs; ``Forbidden`` (403) otherwise, naming the missing scope."""
+    require(ctx, permission)
+    needed = scope_needed(permission, request.method)
+    if not scopes_cover(str(getattr(request.state, "token_scopes", "")), needed):
+        raise Forbidden(f"this token's scopes do not allow this: it needs the {needed!r} scope")
+    return ctx
 
 
 def api_permission(permission: Permission) -> Callable[..., PageContext]:
@@ -76,11 +71,7 @@ def api_permission(permission: Permission) -> Callable[..., PageContext]:
     (:func:`compris.accounts.permissions.scope_needed`). Carries ``.permission`` for the route-by-route test."""
 
     def dependency(request: Request, ctx: Api) -> PageContext:
-        require(ctx, permission)
-        needed = scope_needed(permission, request.method)
-        if not scopes_cover(str(getattr(request.state, "token_scopes", "")), needed):
-            raise Forbidden(f"this token's scopes do not allow this: it needs the {needed!r} scope")
-        return ctx
+        return require_api(request, ctx, permission)
 
     dependency.permission = permission  # type: ignore[attr-defined]
     return dependency

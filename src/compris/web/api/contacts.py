@@ -13,7 +13,7 @@ from compris.inbox.schemas import CaseMergeIn, CaseSummary, ContactDetail, Conta
 from compris.kit.errors import NotFound
 from compris.web.api import load, serialize
 from compris.web.api.cases import CaseNumber, field_error
-from compris.web.api.common import Api, ErrorOut, errors
+from compris.web.api.common import ErrorOut, ReadCasesApi, WorkCasesApi, errors
 
 router = APIRouter()
 
@@ -40,7 +40,7 @@ def contact_detail(session: Session, workspace_id: int, contact_id: int) -> Cont
 
 @router.get("/contacts/{contact_id}", response_model=ContactDetail, summary="Read a contact", tags=["contacts"],
             responses=_errors(404, 422))
-def get_contact(contact_id: ContactId, ctx: Api) -> ContactDetail:
+def get_contact(contact_id: ContactId, ctx: ReadCasesApi) -> ContactDetail:
     """The contact, each of their identities, and their cases. A contact merged into another has no identity
     left: `merged_into_id` says where they went."""
     return contact_detail(ctx.session, ctx.user.workspace_id, contact_id)
@@ -48,7 +48,7 @@ def get_contact(contact_id: ContactId, ctx: Api) -> ContactDetail:
 
 @router.post("/contacts/{contact_id}/merge", response_model=ContactDetail, summary="Merge into another contact",
              tags=["contacts"], responses=_errors(404, 409, 422))
-def merge_contact(contact_id: ContactId, body: ContactMergeIn, ctx: Api) -> ContactDetail:
+def merge_contact(contact_id: ContactId, body: ContactMergeIn, ctx: WorkCasesApi) -> ContactDetail:
     """The same person wrote from two accounts: this contact's identities and cases move to `into`, which is
     returned. Undo it per identity with `POST /contacts/{id}/identities/{identity_id}/unmerge`. Merging a
     contact into itself, or into one that was itself merged away, is refused (422); a contact already merged
@@ -70,7 +70,7 @@ def merge_contact(contact_id: ContactId, body: ContactMergeIn, ctx: Api) -> Cont
              response_model=ContactDetail, summary="Split an identity off", tags=["contacts"],
              responses=_errors(404, 422, not_found="No such contact in your workspace, or no such identity of "
                                "this contact."))
-def unmerge_identity(contact_id: ContactId, identity_id: IdentityId, ctx: Api) -> ContactDetail:
+def unmerge_identity(contact_id: ContactId, identity_id: IdentityId, ctx: WorkCasesApi) -> ContactDetail:
     """Undo a merge for one identity: it becomes a contact of its own (returned, 201), and its future messages
     open cases there; existing cases stay where they are. The contact's only identity cannot be split off (422)."""
     session, user = ctx.session, ctx.user
@@ -83,7 +83,7 @@ def unmerge_identity(contact_id: ContactId, identity_id: IdentityId, ctx: Api) -
 
 @router.post("/cases/{number}/merge", response_model=CaseSummary, summary="Merge into another case",
              tags=["cases"], responses=errors(404, 422))
-def merge_case(number: CaseNumber, body: CaseMergeIn, ctx: Api) -> CaseSummary:
+def merge_case(number: CaseNumber, body: CaseMergeIn, ctx: WorkCasesApi) -> CaseSummary:
     """The customer's same issue in two cases: this case's messages move to case `into` (of the same contact),
     which is returned, and this case is closed. `into` is reopened when it was resolved and this case was
     still open. Merging a case into itself or into another customer's case is refused (422)."""

@@ -29,7 +29,8 @@ from compris.escalation.schemas import (
 )
 from compris.inbox.queries import get_case
 from compris.models import Case, Escalation, Partner
-from compris.web.api.common import AdminApi, Api, errors
+from compris.web.api.common import ReadCasesApi, SettingsApi, WorkCasesApi, errors
+from compris.web.deps import PageContext
 
 router = APIRouter(tags=["escalation"])
 
@@ -69,7 +70,7 @@ def _escalation(item: EscalationItem, case: Case, *, with_exchanges: bool = Fals
                                created_at=x.created_at) for x in item.exchanges] if with_exchanges else None)
 
 
-def _one(ctx: Api, case: Case, escalation_id: int) -> EscalationOut:
+def _one(ctx: PageContext, case: Case, escalation_id: int) -> EscalationOut:
     ctx.session.flush()
     item = queries.escalation_item(ctx.session, ctx.user.workspace_id, escalation_id)
     assert item is not None
@@ -80,7 +81,7 @@ def _one(ctx: Api, case: Case, escalation_id: int) -> EscalationOut:
 
 
 @router.get("/partners", response_model=PartnerList, summary="List partners and teams", responses=errors(422))
-def list_partners(ctx: Api, active: Annotated[bool, Query(description="Only the active ones.")] = False
+def list_partners(ctx: ReadCasesApi, active: Annotated[bool, Query(description="Only the active ones.")] = False
                   ) -> PartnerList:
     """The partners and internal teams a case can be escalated to (every user may read them: agents escalate)."""
     return PartnerList(items=[_partner(p) for p in queries.partners(ctx.session, ctx.user.workspace_id,
@@ -89,7 +90,7 @@ def list_partners(ctx: Api, active: Annotated[bool, Query(description="Only the 
 
 @router.post("/partners", status_code=201, response_model=PartnerOut, summary="Create a partner or team",
              responses=errors(403, 404, 409, 422, not_found=NO_PARTNER))
-def create_partner(body: PartnerIn, ctx: AdminApi) -> PartnerOut:
+def create_partner(body: PartnerIn, ctx: SettingsApi) -> PartnerOut:
     """A partner or internal team, with its e-mail addresses, language, due-time policy and reminders (admins).
     A bad e-mail address or negative minutes is a 422 naming the problem; a second one of the same name, 409."""
     partner = actions.create_partner(
@@ -101,14 +102,14 @@ def create_partner(body: PartnerIn, ctx: AdminApi) -> PartnerOut:
 
 @router.get("/partners/{partner_id}", response_model=PartnerOut, summary="Read a partner or team",
             responses=errors(404, 422, not_found=NO_PARTNER))
-def get_partner(partner_id: PartnerId, ctx: Api) -> PartnerOut:
+def get_partner(partner_id: PartnerId, ctx: ReadCasesApi) -> PartnerOut:
     """One partner or internal team."""
     return _partner(actions.get_partner(ctx.session, ctx.user.workspace_id, partner_id))
 
 
 @router.patch("/partners/{partner_id}", response_model=PartnerOut, summary="Change or deactivate a partner or team",
               responses=errors(403, 404, 409, 422, not_found=NO_PARTNER))
-def update_partner(partner_id: PartnerId, body: PartnerPatch, ctx: AdminApi) -> PartnerOut:
+def update_partner(partner_id: PartnerId, body: PartnerPatch, ctx: SettingsApi) -> PartnerOut:
     """Change the fields given (admins); `is_active: false` deactivates (no new escalation to them)."""
     given = body.model_fields_set
     partner = actions.update_partner(
@@ -128,7 +129,7 @@ def update_partner(partner_id: PartnerId, body: PartnerPatch, ctx: AdminApi) -> 
 
 @router.get("/cases/{number}/escalations", response_model=EscalationList, summary="List a case's escalations",
             responses=errors(404, 422, not_found=NO_ESCALATION))
-def list_case_escalations(number: CaseNumber, ctx: Api) -> EscalationList:
+def list_case_escalations(number: CaseNumber, ctx: ReadCasesApi) -> EscalationList:
     """The case's escalations, newest first (without their exchanges: read one for them)."""
     case = get_case(ctx.session, ctx.user.workspace_id, number)
     return EscalationList(items=[_escalation(i, case) for i in queries.case_escalations(
@@ -137,7 +138,7 @@ def list_case_escalations(number: CaseNumber, ctx: Api) -> EscalationList:
 
 @router.post("/cases/{number}/escalations", status_code=201, response_model=EscalationOut,
              summary="Escalate a case", responses=errors(404, 409, 422, not_found=NO_ESCALATION))
-def escalate(number: CaseNumber, body: EscalationIn, ctx: Api) -> EscalationOut:
+def escalate(number: CaseNumber, body: EscalationIn, ctx: WorkCasesApi) -> EscalationOut:
     """Hand the case to a partner or internal team (any agent). The case becomes "waiting on partner" (its SLA
     pauses); the partner gets an e-mail with a signed link. A resolved or closed case is a 409."""
     case = get_case(ctx.session, ctx.user.workspace_id, number, for_update=True)
@@ -148,7 +149,7 @@ def escalate(number: CaseNumber, body: EscalationIn, ctx: Api) -> EscalationOut:
     return _one(ctx, case, escalation.id)
 
 
-def _locked(ctx: Api, number: int, escalation_id: int) -> tuple[Case, Escalation]:
+def _locked(ctx: PageContext, number: int, escalation_id: int) -> tuple[Case, Escalation]:
     """The case and its escalation, locked for a change (404 when either is not there)."""
     case = get_case(ctx.session, ctx.user.workspace_id, number, for_update=True)
     return case, actions.get_escalation(ctx.session, ctx.user.workspace_id, escalation_id, case=case,
@@ -157,7 +158,7 @@ def _locked(ctx: Api, number: int, escalation_id: int) -> tuple[Case, Escalation
 
 @router.get("/cases/{number}/escalations/{escalation_id}", response_model=EscalationOut,
             summary="Read an escalation", responses=errors(404, 422, not_found=NO_ESCALATION))
-def get_escalation(number: CaseNumber, escalation_id: EscalationId, ctx: Api) -> EscalationOut:
+def get_escalation(number: CaseNumber, escalation_id: EscalationId, ctx: ReadCasesApi) -> EscalationOut:
     """One escalation with its exchanges (the brief, follow-ups, reminders, the partner's answers)."""
     case = get_case(ctx.session, ctx.user.workspace_id, number)
     actions.get_escalation(ctx.session, ctx.user.workspace_id, escalation_id, case=case)
@@ -166,7 +167,7 @@ def get_escalation(number: CaseNumber, escalation_id: EscalationId, ctx: Api) ->
 
 @router.post("/cases/{number}/escalations/{escalation_id}/follow-up", response_model=EscalationOut,
              summary="Write to the partner again", responses=errors(404, 409, 422, not_found=NO_ESCALATION))
-def follow_up(number: CaseNumber, escalation_id: EscalationId, body: FollowUpIn, ctx: Api) -> EscalationOut:
+def follow_up(number: CaseNumber, escalation_id: EscalationId, body: FollowUpIn, ctx: WorkCasesApi) -> EscalationOut:
     """More information or a nudge; an escalation the partner had answered waits for them again. 409 once ended."""
     case, escalation = _locked(ctx, number, escalation_id)
     actions.follow_up(ctx.session, ctx.runtime.publisher, actor=ctx.user, escalation=escalation, text=body.text,
@@ -176,7 +177,7 @@ def follow_up(number: CaseNumber, escalation_id: EscalationId, body: FollowUpIn,
 
 @router.post("/cases/{number}/escalations/{escalation_id}/close", response_model=EscalationOut,
              summary="Close an escalation", responses=errors(404, 409, 422, not_found=NO_ESCALATION))
-def close(number: CaseNumber, escalation_id: EscalationId, ctx: Api) -> EscalationOut:
+def close(number: CaseNumber, escalation_id: EscalationId, ctx: WorkCasesApi) -> EscalationOut:
     """Done (after the partner's answer): outcome `resolved`. The last open escalation ending puts a case still
     waiting on the partner back to open."""
     case, escalation = _locked(ctx, number, escalation_id)
@@ -186,7 +187,7 @@ def close(number: CaseNumber, escalation_id: EscalationId, ctx: Api) -> Escalati
 
 @router.post("/cases/{number}/escalations/{escalation_id}/cancel", response_model=EscalationOut,
              summary="Cancel an escalation", responses=errors(404, 409, 422, not_found=NO_ESCALATION))
-def cancel(number: CaseNumber, escalation_id: EscalationId, ctx: Api) -> EscalationOut:
+def cancel(number: CaseNumber, escalation_id: EscalationId, ctx: WorkCasesApi) -> EscalationOut:
     """No longer needed: outcome `cancelled`."""
     case, escalation = _locked(ctx, number, escalation_id)
     actions.cancel(ctx.session, ctx.runtime.publisher, actor=ctx.user, escalation=escalation)
@@ -195,7 +196,7 @@ def cancel(number: CaseNumber, escalation_id: EscalationId, ctx: Api) -> Escalat
 
 @router.post("/cases/{number}/escalations/{escalation_id}/reopen", response_model=EscalationOut,
              summary="Reopen an escalation", responses=errors(404, 409, 422, not_found=NO_ESCALATION))
-def reopen(number: CaseNumber, escalation_id: EscalationId, body: ReopenIn, ctx: Api) -> EscalationOut:
+def reopen(number: CaseNumber, escalation_id: EscalationId, body: ReopenIn, ctx: WorkCasesApi) -> EscalationOut:
     """A closed or cancelled escalation waits for the partner again, with a new due time; earlier links die."""
     case, escalation = _locked(ctx, number, escalation_id)
     actions.reopen(ctx.session, ctx.runtime.publisher, actor=ctx.user, escalation=escalation, due_at=body.due_at)
@@ -204,7 +205,7 @@ def reopen(number: CaseNumber, escalation_id: EscalationId, body: ReopenIn, ctx:
 
 @router.post("/cases/{number}/escalations/{escalation_id}/revoke-links", response_model=EscalationOut,
              summary="Revoke an escalation's links", responses=errors(404, 422, not_found=NO_ESCALATION))
-def revoke_links(number: CaseNumber, escalation_id: EscalationId, ctx: Api) -> EscalationOut:
+def revoke_links(number: CaseNumber, escalation_id: EscalationId, ctx: WorkCasesApi) -> EscalationOut:
     """Every portal link sent so far stops working."""
     case, escalation = _locked(ctx, number, escalation_id)
     actions.revoke_links(ctx.session, ctx.runtime.publisher, actor=ctx.user, escalation=escalation)

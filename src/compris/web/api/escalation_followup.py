@@ -11,7 +11,7 @@ from fastapi import APIRouter, Query
 from compris.escalation import queries
 from compris.escalation.schemas import FollowUpItem, FollowUpList
 from compris.kit.clock import now
-from compris.web.api.common import SupervisorApi, errors
+from compris.web.api.common import SuperviseApi, errors
 
 router = APIRouter(tags=["escalation"])
 
@@ -19,7 +19,7 @@ router = APIRouter(tags=["escalation"])
 @router.get("/escalations", response_model=FollowUpList, summary="Overdue, due-soon and open escalations",
             responses=errors(403, 422))
 def list_escalations(
-    ctx: SupervisorApi,
+    ctx: SuperviseApi,
     state: Annotated[Literal["overdue", "due_soon", "open"], Query(
         description="`overdue`: due time passed without an answer; `due_soon`: due within 4 hours; `open`: every "
                     "escalation waiting for a partner or answered and waiting for the agent.")] = "overdue",

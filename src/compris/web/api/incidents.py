@@ -42,7 +42,7 @@ from compris.listening.schemas import (
     VolumePoint,
 )
 from compris.models import ACTIVE_STATUSES, Case, Incident, IncidentCase
-from compris.web.api.common import Api, SupervisorApi, errors
+from compris.web.api.common import ReadCasesApi, SuperviseApi, errors
 from compris.web.deps import PageContext
 
 router = APIRouter(prefix="/incidents", tags=["incidents"])
@@ -94,7 +94,7 @@ def incident_out(ctx: PageContext, incident: Incident) -> IncidentOut:
 
 @router.get("", response_model=IncidentList, summary="List incidents", responses=errors(422))
 def list_incidents(
-    ctx: Api,
+    ctx: ReadCasesApi,
     status: Annotated[str, Query(pattern="^(open|suspected|confirmed|resolved|all)$",
                                  description="`open`: suspected or confirmed.")] = "open",
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
@@ -108,7 +108,7 @@ def list_incidents(
 @router.get("/draft", response_model=IncidentDraftOut, summary="What an alert or a cluster proposes",
             responses=errors(403, 404, 422, not_found="No such alert or cluster in your workspace."))
 def draft(
-    ctx: SupervisorApi,
+    ctx: SuperviseApi,
     alert: Annotated[int | None, Query(description="An alert's id.")] = None,
     cluster: Annotated[int | None, Query(description="A cluster's id.")] = None,
 ) -> IncidentDraftOut:
@@ -127,7 +127,7 @@ def draft(
 
 @router.post("", response_model=IncidentOut, status_code=201, summary="Open an incident",
              responses=errors(403, 404, 409, 422, not_found=NOT_FOUND))
-def open_incident(body: IncidentIn, ctx: SupervisorApi) -> IncidentOut:
+def open_incident(body: IncidentIn, ctx: SuperviseApi) -> IncidentOut:
     """Suspected (or `confirmed`) at once; the cases named are linked, and while it is open new messages matching
     `match` are linked automatically."""
     incident = actions.open_incident(
@@ -141,7 +141,7 @@ def open_incident(body: IncidentIn, ctx: SupervisorApi) -> IncidentOut:
 
 @router.get("/{number}", response_model=IncidentDetailOut, summary="Read an incident",
             responses=errors(404, 422, not_found=NOT_FOUND))
-def get_incident(number: Number, ctx: Api) -> IncidentDetailOut:
+def get_incident(number: Number, ctx: ReadCasesApi) -> IncidentDetailOut:
     """With its cases per status, network and language, its volume over time and the coverage now."""
     incident = _incident(ctx, number)
     ws = ctx.user.workspace_id
@@ -159,7 +159,7 @@ def get_incident(number: Number, ctx: Api) -> IncidentDetailOut:
 
 @router.patch("/{number}", response_model=IncidentOut, summary="Edit an incident",
               responses=errors(403, 404, 422, not_found=NOT_FOUND))
-def edit_incident(number: Number, body: IncidentPatch, ctx: SupervisorApi) -> IncidentOut:
+def edit_incident(number: Number, body: IncidentPatch, ctx: SuperviseApi) -> IncidentOut:
     """Change the fields given: name, description, matching rules, statements (a field left out stays)."""
     incident = _incident(ctx, number)
     changes: dict[str, Any] = {}
@@ -174,7 +174,7 @@ def edit_incident(number: Number, body: IncidentPatch, ctx: SupervisorApi) -> In
 
 @router.post("/{number}/confirm", response_model=IncidentOut, summary="Confirm a suspected incident",
              responses=errors(403, 404, 409, 422, not_found=NOT_FOUND))
-def confirm(number: Number, ctx: SupervisorApi) -> IncidentOut:
+def confirm(number: Number, ctx: SuperviseApi) -> IncidentOut:
     """A suspected incident is real (409 otherwise)."""
     incident = _incident(ctx, number)
     actions.confirm(ctx.session, ctx.runtime.publisher, actor=ctx.user, incident=incident)
@@ -183,7 +183,7 @@ def confirm(number: Number, ctx: SupervisorApi) -> IncidentOut:
 
 @router.post("/{number}/resolve", response_model=ResolveOut, summary="Resolve an incident",
              responses=errors(403, 404, 409, 422, not_found=NOT_FOUND))
-def resolve(number: Number, body: ResolveIn, ctx: SupervisorApi) -> ResolveOut:
+def resolve(number: Number, body: ResolveIn, ctx: SuperviseApi) -> ResolveOut:
     """Crisis mode ends; with `resolve_cases`, its open cases are resolved by a bulk operation (each with the
     closing message in its language when `send_closing`)."""
     incident = _incident(ctx, number)
@@ -194,7 +194,7 @@ def resolve(number: Number, body: ResolveIn, ctx: SupervisorApi) -> ResolveOut:
 
 @router.post("/{number}/reopen", response_model=IncidentOut, summary="Reopen a resolved incident",
              responses=errors(403, 404, 409, 422, not_found=NOT_FOUND))
-def reopen(number: Number, ctx: SupervisorApi) -> IncidentOut:
+def reopen(number: Number, ctx: SuperviseApi) -> IncidentOut:
     """Confirmed again if it had been, else suspected; crisis mode stays off (409 unless resolved)."""
     incident = _incident(ctx, number)
     actions.reopen(ctx.session, ctx.runtime.publisher, actor=ctx.user, incident=incident)
@@ -205,7 +205,7 @@ def reopen(number: Number, ctx: SupervisorApi) -> IncidentOut:
             responses=errors(404, 422, not_found=NOT_FOUND))
 def cases(
     number: Number,
-    ctx: Api,
+    ctx: ReadCasesApi,
     status: Annotated[str, Query(pattern="^(active|all|new|open|waiting_customer|waiting_partner|snoozed|"
                                          "resolved|closed)$")] = "all",
     limit: Annotated[int, Query(ge=1, le=1000)] = 500,
@@ -226,7 +226,7 @@ def cases(
 
 @router.post("/{number}/cases", response_model=LinkedOut, summary="Link cases to the incident",
              responses=errors(403, 404, 422, not_found=NOT_FOUND))
-def link(number: Number, body: CaseNumbersIn, ctx: SupervisorApi) -> LinkedOut:
+def link(number: Number, body: CaseNumbersIn, ctx: SuperviseApi) -> LinkedOut:
     """By number; a case already linked stays as it is. Crisis mode applies to the new ones at once."""
     incident = _incident(ctx, number)
     return LinkedOut(changed=actions.link_cases(ctx.session, ctx.runtime.publisher, actor=ctx.user,
@@ -235,7 +235,7 @@ def link(number: Number, body: CaseNumbersIn, ctx: SupervisorApi) -> LinkedOut:
 
 @router.post("/{number}/cases/unlink", response_model=LinkedOut, summary="Unlink cases from the incident",
              responses=errors(403, 404, 422, not_found=NOT_FOUND))
-def unlink(number: Number, body: CaseNumbersIn, ctx: SupervisorApi) -> LinkedOut:
+def unlink(number: Number, body: CaseNumbersIn, ctx: SuperviseApi) -> LinkedOut:
     """A wrong link undone; crisis mode no longer applies to them."""
     incident = _incident(ctx, number)
     return LinkedOut(changed=actions.unlink_cases(ctx.session, ctx.runtime.publisher, actor=ctx.user,
@@ -244,7 +244,7 @@ def unlink(number: Number, body: CaseNumbersIn, ctx: SupervisorApi) -> LinkedOut
 
 @router.post("/{number}/statement", response_model=StatementOut, status_code=202,
              summary="Send the holding statement", responses=errors(403, 404, 409, 422, not_found=NOT_FOUND))
-def send_statement(number: Number, body: StatementIn, ctx: SupervisorApi) -> StatementOut:
+def send_statement(number: Number, body: StatementIn, ctx: SuperviseApi) -> StatementOut:
     """To every open case of the incident, or `case_numbers` of them; once per case (a case already answered with
     this statement is left out, as are resolved ones). Each reply is personalised, guard-checked and sent through
     the outbox by a bulk operation."""
@@ -259,7 +259,7 @@ def send_statement(number: Number, body: StatementIn, ctx: SupervisorApi) -> Sta
 
 @router.post("/{number}/crisis", response_model=CrisisOut, summary="Crisis mode on or off",
              responses=errors(403, 404, 409, 422, not_found=NOT_FOUND))
-def crisis(number: Number, body: CrisisIn, ctx: SupervisorApi) -> CrisisOut:
+def crisis(number: Number, body: CrisisIn, ctx: SuperviseApi) -> CrisisOut:
     """On: the open cases' priority raised by `priority` and `sla_policy_id` forced on them (and on new ones);
     off: both restored."""
     incident = _incident(ctx, number)
@@ -273,7 +273,7 @@ def crisis(number: Number, body: CrisisIn, ctx: SupervisorApi) -> CrisisOut:
 
 @router.post("/{number}/escalate", response_model=IncidentEscalationOut, summary="Escalate the incident's cases",
              responses=errors(403, 404, 422, not_found=NOT_FOUND))
-def escalate(number: Number, body: IncidentEscalationIn, ctx: SupervisorApi) -> IncidentEscalationOut:
+def escalate(number: Number, body: IncidentEscalationIn, ctx: SuperviseApi) -> IncidentEscalationOut:
     """One escalation per open case to the partner or team, each with the brief."""
     incident = _incident(ctx, number)
     outcome = actions.escalate_cases(ctx.session, ctx.runtime.publisher, actor=ctx.user, incident=incident,
@@ -286,7 +286,7 @@ def escalate(number: Number, body: IncidentEscalationIn, ctx: SupervisorApi) -> 
 @router.post("/{number}/bulk", response_model=RunStartedOut, status_code=202,
              summary="Assign, transfer, tag or set the status of the incident's cases",
              responses=errors(403, 404, 422, not_found=NOT_FOUND))
-def bulk_action(number: Number, body: IncidentCasesActionIn, ctx: SupervisorApi) -> RunStartedOut:
+def bulk_action(number: Number, body: IncidentCasesActionIn, ctx: SuperviseApi) -> RunStartedOut:
     """A bulk operation over all the incident's cases or `case_numbers` of them (`GET /bulk-runs/{run_id}`)."""
     incident = _incident(ctx, number)
     choices: dict[str, dict[str, Any]] = {

@@ -10,12 +10,13 @@ from compris.kit.errors import NotFound
 from compris.listening import alert_queries, alerts
 from compris.listening.schemas import AlertList, AlertOut
 from compris.models import Alert, Case
-from compris.web.api.common import SupervisorApi, errors
+from compris.web.api.common import SuperviseApi, errors
+from compris.web.deps import PageContext
 
 router = APIRouter(prefix="/alerts", tags=["listening"])
 
 
-def _out(ctx: SupervisorApi, alert: Alert) -> AlertOut:
+def _out(ctx: PageContext, alert: Alert) -> AlertOut:
     number = None
     if alert.case_id is not None:
         case = ctx.session.get(Case, alert.case_id)
@@ -29,7 +30,7 @@ def _out(ctx: SupervisorApi, alert: Alert) -> AlertOut:
 
 @router.get("", response_model=AlertList, summary="The workspace's alerts", responses=errors(403, 422))
 def list_alerts(
-    ctx: SupervisorApi,
+    ctx: SuperviseApi,
     state: Annotated[Literal["open", "acknowledged", "all"],
                      Query(description="`open`: not acknowledged yet.")] = "all",
     kind: Annotated[Literal["spike", "reach", "cluster"] | None, Query(description="Only this kind.")] = None,
@@ -46,7 +47,7 @@ def list_alerts(
 
 @router.post("/{alert_id}/acknowledge", response_model=AlertOut, summary="Acknowledge an alert",
              responses=errors(403, 404, 422, not_found="No such alert in this workspace."))
-def acknowledge_alert(ctx: SupervisorApi, alert_id: int) -> AlertOut:
+def acknowledge_alert(ctx: SuperviseApi, alert_id: int) -> AlertOut:
     """Marks the alert seen (once: acknowledging again changes nothing)."""
     if alert_queries.alert(ctx.session, ctx.user.workspace_id, alert_id) is None:
         raise NotFound("alert not found")

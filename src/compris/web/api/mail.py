@@ -13,7 +13,7 @@ from compris.kit.errors import NotFound
 from compris.mail import actions, queries
 from compris.mail.schemas import MailList, MailOut, MailSettingsIn, MailSettingsOut, TestMailIn
 from compris.models import MailSettings, OutgoingMail
-from compris.web.api.common import AdminApi, errors
+from compris.web.api.common import SettingsApi, errors
 
 router = APIRouter(prefix="/mail", tags=["mail"])
 
@@ -40,14 +40,14 @@ def mail_out(row: OutgoingMail, *, body: bool = True) -> MailOut:
 
 @router.get("/settings", response_model=MailSettingsOut, summary="Read the outgoing mail settings",
             responses=errors(403))
-def get_settings(ctx: AdminApi) -> MailSettingsOut:
+def get_settings(ctx: SettingsApi) -> MailSettingsOut:
     """The SMTP server partners' e-mails go through; the password is never returned (``password_set``)."""
     return settings_out(queries.settings_of(ctx.session, ctx.user.workspace_id))
 
 
 @router.put("/settings", response_model=MailSettingsOut, summary="Set the outgoing mail settings",
             responses=errors(403, 422))
-def put_settings(body: MailSettingsIn, ctx: AdminApi) -> MailSettingsOut:
+def put_settings(body: MailSettingsIn, ctx: SettingsApi) -> MailSettingsOut:
     """All the settings at once; the stored password is kept unless ``password`` or ``clear_password`` is given."""
     row = actions.save_settings(ctx.session, ctx.runtime.publisher, actor=ctx.user,
                                 secret_key=ctx.runtime.settings.secret_key, **body.model_dump())
@@ -56,7 +56,7 @@ def put_settings(body: MailSettingsIn, ctx: AdminApi) -> MailSettingsOut:
 
 @router.post("/test", status_code=202, response_model=MailOut, summary="Send a test mail",
              responses=errors(403, 422))
-def test_mail(body: TestMailIn, ctx: AdminApi) -> MailOut:
+def test_mail(body: TestMailIn, ctx: SettingsApi) -> MailOut:
     """Queue a test mail (to your own address by default); follow it with `GET /mail/outgoing/{id}`: `sent`, or
     `failed` with the server's answer in `error`."""
     return mail_out(actions.send_test_mail(ctx.session, ctx.runtime.publisher, actor=ctx.user, to=body.to))
@@ -64,7 +64,7 @@ def test_mail(body: TestMailIn, ctx: AdminApi) -> MailOut:
 
 @router.get("/outgoing", response_model=MailList, summary="The log of outgoing mails",
             responses=errors(403, 422))
-def list_mails(ctx: AdminApi,
+def list_mails(ctx: SettingsApi,
                state: Annotated[Literal["queued", "sending", "sent", "failed"] | None, Query()] = None,
                purpose: Annotated[str | None, Query(max_length=32)] = None,
                limit: Annotated[int, Query(ge=1, le=500)] = 100,
@@ -76,7 +76,7 @@ def list_mails(ctx: AdminApi,
 
 @router.get("/outgoing/{mail_id}", response_model=MailOut, summary="One outgoing mail",
             responses=errors(403, 404, 422, not_found="No such mail in your workspace."))
-def get_mail(mail_id: MailId, ctx: AdminApi) -> MailOut:
+def get_mail(mail_id: MailId, ctx: SettingsApi) -> MailOut:
     """One mail with its body, its state and, when it failed, the mail server's answer."""
     row = queries.mail_of(ctx.session, ctx.user.workspace_id, mail_id)
     if row is None:

@@ -11,7 +11,7 @@ from compris.inbox import queries
 from compris.inbox.schemas import PostList, PostOut
 from compris.kit.clock import now
 from compris.web.api import serialize
-from compris.web.api.common import Api, errors
+from compris.web.api.common import ReadCasesApi, errors
 
 router = APIRouter(tags=["posts"])
 
@@ -19,7 +19,7 @@ router = APIRouter(tags=["posts"])
 @router.get("/posts", response_model=PostList, summary="List the posts customers comment under",
             responses=errors(422))
 def list_posts(
-    ctx: Api,
+    ctx: ReadCasesApi,
     days: Annotated[int, Query(ge=1, le=365, description="Posts commented on in the last so many days.")] = 7,
     limit: Annotated[int, Query(ge=1, le=200, description="At most this many posts.")] = 50,
 ) -> PostList:
@@ -31,6 +31,6 @@ def list_posts(
 
 
 @router.get("/posts/{post_id}", response_model=PostOut, summary="Read a post", responses=errors(404, 422))
-def get_post(post_id: Annotated[int, Path(ge=1, le=2**31 - 1)], ctx: Api) -> PostOut:
+def get_post(post_id: Annotated[int, Path(ge=1, le=2**31 - 1)], ctx: ReadCasesApi) -> PostOut:
     """One post with what is under it (`404` for another workspace's post)."""
     return serialize.post(queries.get_post(ctx.session, ctx.user.workspace_id, post_id))

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Path
 
 from compris.inbox import ingest
 from compris.inbox.schemas import RawEventList, RawEventOut, RawEventReplayOut
-from compris.web.api.common import AdminApi, errors
+from compris.web.api.common import ChannelsApi, errors
 
 router = APIRouter(tags=["deliveries"])
 
@@ -20,7 +20,7 @@ RawEventId = Annotated[int, Path(description="The delivery's id (see `GET /raw-e
 
 
 @router.get("/raw-events", response_model=RawEventList, summary="Deliveries set aside", responses=errors(403))
-def list_raw_events(ctx: AdminApi) -> RawEventList:
+def list_raw_events(ctx: ChannelsApi) -> RawEventList:
     """Verified deliveries that need a person, newest first (up to 100): those Compris could not understand
     (`unprocessable`, with the reason) and those still waiting for processing after 10 minutes (`pending`)."""
     rows = ingest.set_aside(ctx.session, ctx.user.workspace_id)
@@ -34,7 +34,7 @@ def list_raw_events(ctx: AdminApi) -> RawEventList:
 
 @router.post("/raw-events/{raw_event_id}/replay", status_code=202, response_model=RawEventReplayOut,
              summary="Replay a delivery", responses=errors(403, 404, 409, 422, not_found=NOT_FOUND))
-def replay_raw_event(raw_event_id: RawEventId, ctx: AdminApi) -> RawEventReplayOut:
+def replay_raw_event(raw_event_id: RawEventId, ctx: ChannelsApi) -> RawEventReplayOut:
     """Process a delivery set aside again (once its cause is fixed, e.g. after a connector update). Idempotent:
     a delivery already processed is a `409` (never processed twice), one already waiting gets no second run
     (`pending`). Follow it with `GET /raw-events`: it leaves the list once processed."""

@@ -27,7 +27,8 @@ from compris.routing.schemas import (
     TeamOut,
     TeamPatch,
 )
-from compris.web.api.common import AdminApi, errors
+from compris.web.api.common import ManageDeskApi, errors
+from compris.web.deps import PageContext
 
 router = APIRouter(tags=["routing"])
 
@@ -42,7 +43,7 @@ def _team(team: Team, members: list[int]) -> TeamOut:
                    shifts=shifts.render(team.shifts or {}), member_ids=members)
 
 
-def _team_out(ctx: AdminApi, team: Team) -> TeamOut:
+def _team_out(ctx: PageContext, team: Team) -> TeamOut:
     return _team(team, queries.team_members(ctx.session, ctx.user.workspace_id).get(team.id, []))
 
 
@@ -68,7 +69,7 @@ def _conditions(conditions: RuleConditions) -> dict[str, object]:
 
 
 @router.get("/teams", response_model=TeamList, summary="List teams", responses=errors(403))
-def list_teams(ctx: AdminApi) -> TeamList:
+def list_teams(ctx: ManageDeskApi) -> TeamList:
     """The workspace's teams by name, with their shifts and members."""
     members = queries.team_members(ctx.session, ctx.user.workspace_id)
     return TeamList(items=[_team(t, members.get(t.id, [])) for t in queries.teams(ctx.session,
@@ -77,7 +78,7 @@ def list_teams(ctx: AdminApi) -> TeamList:
 
 @router.post("/teams", status_code=201, response_model=TeamOut, summary="Create a team",
              responses=errors(403, 409, 422))
-def create_team(body: TeamIn, ctx: AdminApi) -> TeamOut:
+def create_team(body: TeamIn, ctx: ManageDeskApi) -> TeamOut:
     """A team with its time zone and shifts. A second team of the same name is a conflict (409)."""
     team = actions.create_team(ctx.session, ctx.runtime.publisher, actor=ctx.user, name=body.name,
                                timezone=body.timezone, is_default=body.is_default, shift_lines=body.shifts)
@@ -86,14 +87,14 @@ def create_team(body: TeamIn, ctx: AdminApi) -> TeamOut:
 
 @router.get("/teams/{team_id}", response_model=TeamOut, summary="Read a team",
             responses=errors(403, 404, 422, not_found=NO_TEAM))
-def get_team(team_id: TeamId, ctx: AdminApi) -> TeamOut:
+def get_team(team_id: TeamId, ctx: ManageDeskApi) -> TeamOut:
     """One team, with its shifts and members."""
     return _team_out(ctx, actions.get_team(ctx.session, ctx.user.workspace_id, team_id))
 
 
 @router.patch("/teams/{team_id}", response_model=TeamOut, summary="Change a team",
               responses=errors(403, 404, 409, 422, not_found=NO_TEAM))
-def update_team(team_id: TeamId, body: TeamPatch, ctx: AdminApi) -> TeamOut:
+def update_team(team_id: TeamId, body: TeamPatch, ctx: ManageDeskApi) -> TeamOut:
     """Change the fields given; the others stay as they are."""
     team = actions.update_team(ctx.session, ctx.runtime.publisher, actor=ctx.user, team_id=team_id, name=body.name,
                                timezone=body.timezone, is_default=body.is_default, shift_lines=body.shifts)
@@ -102,7 +103,7 @@ def update_team(team_id: TeamId, body: TeamPatch, ctx: AdminApi) -> TeamOut:
 
 @router.delete("/teams/{team_id}", status_code=204, summary="Delete a team",
                responses=errors(403, 404, 422, not_found=NO_TEAM))
-def delete_team(team_id: TeamId, ctx: AdminApi) -> Response:
+def delete_team(team_id: TeamId, ctx: ManageDeskApi) -> Response:
     """The team, its memberships and its routing rules. Its cases keep their history."""
     actions.delete_team(ctx.session, ctx.runtime.publisher, actor=ctx.user, team_id=team_id)
     return Response(status_code=204)
@@ -110,7 +111,7 @@ def delete_team(team_id: TeamId, ctx: AdminApi) -> Response:
 
 @router.put("/teams/{team_id}/members/{user_id}", response_model=TeamOut, summary="Add a member",
             responses=errors(403, 404, 422, not_found=NO_TEAM))
-def add_member(team_id: TeamId, user_id: UserId, ctx: AdminApi) -> TeamOut:
+def add_member(team_id: TeamId, user_id: UserId, ctx: ManageDeskApi) -> TeamOut:
     """Put a user in the team (already in it: nothing changes)."""
     actions.add_member(ctx.session, ctx.runtime.publisher, actor=ctx.user, team_id=team_id, user_id=user_id)
     return _team_out(ctx, actions.get_team(ctx.session, ctx.user.workspace_id, team_id))
@@ -118,7 +119,7 @@ def add_member(team_id: TeamId, user_id: UserId, ctx: AdminApi) -> TeamOut:
 
 @router.delete("/teams/{team_id}/members/{user_id}", response_model=TeamOut, summary="Remove a member",
                responses=errors(403, 404, 422, not_found=NO_TEAM))
-def remove_member(team_id: TeamId, user_id: UserId, ctx: AdminApi) -> TeamOut:
+def remove_member(team_id: TeamId, user_id: UserId, ctx: ManageDeskApi) -> TeamOut:
     """Take a user out of the team (not in it: nothing changes)."""
     actions.remove_member(ctx.session, ctx.runtime.publisher, actor=ctx.user, team_id=team_id, user_id=user_id)
     return _team_out(ctx, actions.get_team(ctx.session, ctx.user.workspace_id, team_id))
@@ -128,7 +129,7 @@ def remove_member(team_id: TeamId, user_id: UserId, ctx: AdminApi) -> TeamOut:
 
 
 @router.get("/agents", response_model=AgentList, summary="List agents", responses=errors(403))
-def list_agents(ctx: AdminApi) -> AgentList:
+def list_agents(ctx: ManageDeskApi) -> AgentList:
     """The workspace's active users with their capacity, skills and presence."""
     profiles = queries.profiles(ctx.session, ctx.user.workspace_id)
     return AgentList(items=[_agent(u, profiles.get(u.id)) for u in workspace_users(ctx.session,
@@ -137,7 +138,7 @@ def list_agents(ctx: AdminApi) -> AgentList:
 
 @router.patch("/agents/{user_id}", response_model=AgentOut, summary="Change an agent's capacity or skills",
               responses=errors(403, 404, 422, not_found="No such user in your workspace."))
-def update_agent(user_id: UserId, body: AgentPatch, ctx: AdminApi) -> AgentOut:
+def update_agent(user_id: UserId, body: AgentPatch, ctx: ManageDeskApi) -> AgentOut:
     """How many active cases the agent takes at once, and the languages and networks they answer (empty: any)."""
     profile = actions.update_agent(ctx.session, ctx.runtime.publisher, actor=ctx.user, user_id=user_id,
                                    capacity=body.capacity, languages=body.languages, networks=body.networks)
@@ -150,7 +151,7 @@ def update_agent(user_id: UserId, body: AgentPatch, ctx: AdminApi) -> AgentOut:
 
 
 @router.get("/routing-rules", response_model=RuleList, summary="List routing rules", responses=errors(403))
-def list_rules(ctx: AdminApi) -> RuleList:
+def list_rules(ctx: ManageDeskApi) -> RuleList:
     """The rules in the order they are tried: a new case goes to the team of the first rule it matches, else to
     the default team."""
     return RuleList(items=[_rule(r) for r in queries.rules(ctx.session, ctx.user.workspace_id)])
@@ -158,7 +159,7 @@ def list_rules(ctx: AdminApi) -> RuleList:
 
 @router.post("/routing-rules", status_code=201, response_model=RuleOut, summary="Create a routing rule",
              responses=errors(403, 404, 422, not_found=NO_TEAM))
-def create_rule(body: RuleIn, ctx: AdminApi) -> RuleOut:
+def create_rule(body: RuleIn, ctx: ManageDeskApi) -> RuleOut:
     """Send new cases matching every condition to a team."""
     rule = actions.create_rule(ctx.session, ctx.runtime.publisher, actor=ctx.user, team_id=body.team_id,
                                name=body.name, position=body.position, conditions=_conditions(body.conditions))
@@ -167,7 +168,7 @@ def create_rule(body: RuleIn, ctx: AdminApi) -> RuleOut:
 
 @router.patch("/routing-rules/{rule_id}", response_model=RuleOut, summary="Change a routing rule",
               responses=errors(403, 404, 422, not_found="No such rule (or team) in your workspace."))
-def update_rule(rule_id: RuleId, body: RulePatch, ctx: AdminApi) -> RuleOut:
+def update_rule(rule_id: RuleId, body: RulePatch, ctx: ManageDeskApi) -> RuleOut:
     """Change the fields given; `conditions`, when given, replaces them all."""
     rule = actions.update_rule(ctx.session, ctx.runtime.publisher, actor=ctx.user, rule_id=rule_id,
                                team_id=body.team_id, name=body.name, position=body.position,
@@ -178,7 +179,7 @@ def update_rule(rule_id: RuleId, body: RulePatch, ctx: AdminApi) -> RuleOut:
 
 @router.delete("/routing-rules/{rule_id}", status_code=204, summary="Delete a routing rule",
                responses=errors(403, 404, 422, not_found="No such rule in your workspace."))
-def delete_rule(rule_id: RuleId, ctx: AdminApi) -> Response:
+def delete_rule(rule_id: RuleId, ctx: ManageDeskApi) -> Response:
     """The rule; cases already routed stay where they are."""
     actions.delete_rule(ctx.session, ctx.runtime.publisher, actor=ctx.user, rule_id=rule_id)
     return Response(status_code=204)

@@ -24,7 +24,7 @@ from compris.sla.schemas import (
     SlaSettingsOut,
     SlaSettingsPatch,
 )
-from compris.web.api.common import AdminApi, errors
+from compris.web.api.common import ManageDeskApi, errors
 
 router = APIRouter(prefix="/sla", tags=["sla"])
 
@@ -57,14 +57,14 @@ def _policy_args(values: dict[str, Any]) -> dict[str, Any]:
 
 @router.get("/business-hours", response_model=BusinessHoursList, summary="List business hours",
             responses=errors(403))
-def list_hours(ctx: AdminApi) -> BusinessHoursList:
+def list_hours(ctx: ManageDeskApi) -> BusinessHoursList:
     """The workspace's business calendars (a policy counts its time in one of them, or around the clock)."""
     return BusinessHoursList(items=[_hours(h) for h in queries.business_hours(ctx.session, ctx.user.workspace_id)])
 
 
 @router.post("/business-hours", status_code=201, response_model=BusinessHoursOut, summary="Create business hours",
              responses=errors(403, 409, 422))
-def create_hours(body: BusinessHoursIn, ctx: AdminApi) -> BusinessHoursOut:
+def create_hours(body: BusinessHoursIn, ctx: ManageDeskApi) -> BusinessHoursOut:
     """A business calendar: weekly hours in a time zone, holidays and exceptions. Names are unique (409)."""
     row = actions.create_business_hours(ctx.session, ctx.runtime.publisher, actor=ctx.user, name=body.name,
                                         timezone=body.timezone, lines=body.hours)
@@ -73,7 +73,7 @@ def create_hours(body: BusinessHoursIn, ctx: AdminApi) -> BusinessHoursOut:
 
 @router.patch("/business-hours/{hours_id}", response_model=BusinessHoursOut, summary="Change business hours",
               responses=errors(403, 404, 409, 422, not_found="No such business hours in your workspace."))
-def update_hours(hours_id: HoursId, body: BusinessHoursPatch, ctx: AdminApi) -> BusinessHoursOut:
+def update_hours(hours_id: HoursId, body: BusinessHoursPatch, ctx: ManageDeskApi) -> BusinessHoursOut:
     """Change the fields given; the others stay as they are."""
     row = actions.update_business_hours(ctx.session, ctx.runtime.publisher, actor=ctx.user, hours_id=hours_id,
                                         name=body.name, timezone=body.timezone, lines=body.hours)
@@ -82,7 +82,7 @@ def update_hours(hours_id: HoursId, body: BusinessHoursPatch, ctx: AdminApi) -> 
 
 @router.delete("/business-hours/{hours_id}", status_code=204, summary="Delete business hours",
                responses=errors(403, 404, 409, 422, not_found="No such business hours in your workspace."))
-def delete_hours(hours_id: HoursId, ctx: AdminApi) -> Response:
+def delete_hours(hours_id: HoursId, ctx: ManageDeskApi) -> Response:
     """Business hours no policy uses. While policies count their time in them, refused (409, naming the
     policies): give those policies other hours, or none (24/7), first."""
     actions.delete_business_hours(ctx.session, ctx.runtime.publisher, actor=ctx.user, hours_id=hours_id)
@@ -93,7 +93,7 @@ def delete_hours(hours_id: HoursId, ctx: AdminApi) -> Response:
 
 
 @router.get("/policies", response_model=PolicyList, summary="List SLA policies", responses=errors(403))
-def list_policies(ctx: AdminApi) -> PolicyList:
+def list_policies(ctx: ManageDeskApi) -> PolicyList:
     """The policies in the order they are tried: the first active one matching a case sets its targets."""
     return PolicyList(items=[_policy(p) for p in queries.policies(ctx.session, ctx.user.workspace_id)])
 
@@ -101,7 +101,7 @@ def list_policies(ctx: AdminApi) -> PolicyList:
 @router.post("/policies", status_code=201, response_model=PolicyOut, summary="Create an SLA policy",
              responses=errors(403, 404, 422, not_found="No such business hours or channel account in your "
                               "workspace."))
-def create_policy(body: PolicyIn, ctx: AdminApi) -> PolicyOut:
+def create_policy(body: PolicyIn, ctx: ManageDeskApi) -> PolicyOut:
     """Targets (first response, next response, resolution) for the cases it matches."""
     row = actions.create_policy(ctx.session, ctx.runtime.publisher, actor=ctx.user,
                                 **_policy_args(body.model_dump()))
@@ -111,7 +111,7 @@ def create_policy(body: PolicyIn, ctx: AdminApi) -> PolicyOut:
 @router.patch("/policies/{policy_id}", response_model=PolicyOut, summary="Change an SLA policy",
               responses=errors(403, 404, 422, not_found="No such policy (or business hours, or channel account) "
                                "in your workspace."))
-def update_policy(policy_id: PolicyId, body: PolicyPatch, ctx: AdminApi) -> PolicyOut:
+def update_policy(policy_id: PolicyId, body: PolicyPatch, ctx: ManageDeskApi) -> PolicyOut:
     """Change the fields given; null for a target stops tracking it."""
     given = body.model_dump(include=body.model_fields_set)
     row = actions.update_policy(ctx.session, ctx.runtime.publisher, actor=ctx.user, policy_id=policy_id,
@@ -121,7 +121,7 @@ def update_policy(policy_id: PolicyId, body: PolicyPatch, ctx: AdminApi) -> Poli
 
 @router.delete("/policies/{policy_id}", status_code=204, summary="Delete an SLA policy",
                responses=errors(403, 404, 422, not_found="No such policy in your workspace."))
-def delete_policy(policy_id: PolicyId, ctx: AdminApi) -> Response:
+def delete_policy(policy_id: PolicyId, ctx: ManageDeskApi) -> Response:
     """The policy; cases it matched get another policy (or none) at their next SLA check."""
     actions.delete_policy(ctx.session, ctx.runtime.publisher, actor=ctx.user, policy_id=policy_id)
     return Response(status_code=204)
@@ -132,7 +132,7 @@ def delete_policy(policy_id: PolicyId, ctx: AdminApi) -> Response:
 
 @router.get("/settings", response_model=SlaSettingsOut, summary="Read the SLA alert settings",
             responses=errors(403))
-def get_settings(ctx: AdminApi) -> SlaSettingsOut:
+def get_settings(ctx: ManageDeskApi) -> SlaSettingsOut:
     """Where breach alerts go."""
     row = queries.settings(ctx.session, ctx.user.workspace_id)
     return SlaSettingsOut(webhook_url=row.webhook_url if row else "", alert_at_risk=row.alert_at_risk if row else True)
@@ -140,7 +140,7 @@ def get_settings(ctx: AdminApi) -> SlaSettingsOut:
 
 @router.patch("/settings", response_model=SlaSettingsOut, summary="Change the SLA alert settings",
               responses=errors(403, 422))
-def update_settings(body: SlaSettingsPatch, ctx: AdminApi) -> SlaSettingsOut:
+def update_settings(body: SlaSettingsPatch, ctx: ManageDeskApi) -> SlaSettingsOut:
     """Change the fields given."""
     row = actions.save_settings(ctx.session, ctx.runtime.publisher, actor=ctx.user, webhook_url=body.webhook_url,
                                 alert_at_risk=body.alert_at_risk)

@@ -24,7 +24,7 @@ from compris.subscriptions.schemas import (
     WebhookSubscriptionOut,
     WebhookSubscriptionPatch,
 )
-from compris.web.api.common import AdminApi, errors
+from compris.web.api.common import SettingsApi, errors
 from compris.web.deps import PageContext
 
 router = APIRouter(tags=["webhooks"])
@@ -59,7 +59,7 @@ def _allow_local(ctx: PageContext) -> bool:
 
 @router.get("/webhook-events", response_model=WebhookEventTypeList, summary="List the webhook event types",
             responses=errors(403))
-def list_event_types(ctx: AdminApi) -> WebhookEventTypeList:
+def list_event_types(ctx: SettingsApi) -> WebhookEventTypeList:
     """Every public event type a subscription can ask for (`docs/webhooks.md` gives their payloads)."""
     return WebhookEventTypeList(items=[WebhookEventTypeOut(type=t, description=catalogue.DESCRIPTIONS[t])
                                        for t in catalogue.TYPES])
@@ -67,7 +67,7 @@ def list_event_types(ctx: AdminApi) -> WebhookEventTypeList:
 
 @router.get("/webhook-subscriptions", response_model=WebhookSubscriptionList, summary="List webhook subscriptions",
             responses=errors(403))
-def list_subscriptions(ctx: AdminApi) -> WebhookSubscriptionList:
+def list_subscriptions(ctx: SettingsApi) -> WebhookSubscriptionList:
     """Every subscription of the workspace, active or not, oldest first."""
     return WebhookSubscriptionList(items=[subscription_out(ctx, r)
                                    for r in queries.list_subscriptions(ctx.session, ctx.user.workspace_id)])
@@ -75,7 +75,7 @@ def list_subscriptions(ctx: AdminApi) -> WebhookSubscriptionList:
 
 @router.post("/webhook-subscriptions", status_code=201, response_model=WebhookSubscriptionCreated,
              summary="Create a webhook subscription", responses=errors(403, 422))
-def create_subscription(body: WebhookSubscriptionIn, ctx: AdminApi) -> WebhookSubscriptionCreated:
+def create_subscription(body: WebhookSubscriptionIn, ctx: SettingsApi) -> WebhookSubscriptionCreated:
     """An active subscription. The answer holds its signing secret (`whsec_…`), **shown this once**: every delivery
     carries `Compris-Signature: t=<unix>,v1=<hex HMAC-SHA256 of "<t>.<body>">` made with it. A URL that is not
     https, or an unknown event type, is refused (422)."""
@@ -87,7 +87,7 @@ def create_subscription(body: WebhookSubscriptionIn, ctx: AdminApi) -> WebhookSu
 
 @router.get("/webhook-subscriptions/{subscription_id}", response_model=WebhookSubscriptionOut,
             summary="Read a webhook subscription", responses=errors(403, 404, 422, not_found=NOT_FOUND))
-def get_subscription(subscription_id: SubscriptionId, ctx: AdminApi) -> WebhookSubscriptionOut:
+def get_subscription(subscription_id: SubscriptionId, ctx: SettingsApi) -> WebhookSubscriptionOut:
     """One subscription: its URL, event types, state and failure counts (never its secret)."""
     return subscription_out(ctx, queries.get_subscription(ctx.session, ctx.user.workspace_id, subscription_id))
 
@@ -95,7 +95,7 @@ def get_subscription(subscription_id: SubscriptionId, ctx: AdminApi) -> WebhookS
 @router.patch("/webhook-subscriptions/{subscription_id}", response_model=WebhookSubscriptionOut,
               summary="Change a webhook subscription", responses=errors(403, 404, 422, not_found=NOT_FOUND))
 def update_subscription(subscription_id: SubscriptionId, body: WebhookSubscriptionPatch,
-                        ctx: AdminApi) -> WebhookSubscriptionOut:
+                        ctx: SettingsApi) -> WebhookSubscriptionOut:
     """Change the fields given. `is_active: true` enables a subscription disabled after failures or a 410."""
     row = queries.get_subscription(ctx.session, ctx.user.workspace_id, subscription_id)
     actions.update_subscription(ctx.session, ctx.runtime.publisher, actor=ctx.user, subscription=row, url=body.url,
@@ -106,7 +106,7 @@ def update_subscription(subscription_id: SubscriptionId, body: WebhookSubscripti
 
 @router.delete("/webhook-subscriptions/{subscription_id}", status_code=204,
                summary="Delete a webhook subscription", responses=errors(403, 404, 422, not_found=NOT_FOUND))
-def delete_subscription(subscription_id: SubscriptionId, ctx: AdminApi) -> Response:
+def delete_subscription(subscription_id: SubscriptionId, ctx: SettingsApi) -> Response:
     """The subscription and its deliveries; pending ones are not sent."""
     row = queries.get_subscription(ctx.session, ctx.user.workspace_id, subscription_id)
     actions.delete_subscription(ctx.session, ctx.runtime.publisher, actor=ctx.user, subscription=row)
@@ -115,7 +115,7 @@ def delete_subscription(subscription_id: SubscriptionId, ctx: AdminApi) -> Respo
 
 @router.post("/webhook-subscriptions/{subscription_id}/rotate-secret", response_model=WebhookSecretOut,
              summary="Rotate a subscription's signing secret", responses=errors(403, 404, 422, not_found=NOT_FOUND))
-def rotate_secret(subscription_id: SubscriptionId, ctx: AdminApi) -> WebhookSecretOut:
+def rotate_secret(subscription_id: SubscriptionId, ctx: SettingsApi) -> WebhookSecretOut:
     """A new secret, shown this once; the old one stops signing at once (retries of earlier events too)."""
     row = queries.get_subscription(ctx.session, ctx.user.workspace_id, subscription_id)
     return WebhookSecretOut(secret=actions.rotate_secret(ctx.session, ctx.runtime.publisher, actor=ctx.user,
@@ -124,7 +124,7 @@ def rotate_secret(subscription_id: SubscriptionId, ctx: AdminApi) -> WebhookSecr
 
 @router.post("/webhook-subscriptions/{subscription_id}/ping", status_code=202, response_model=WebhookDeliveryOut,
              summary="Send a test event", responses=errors(403, 404, 422, not_found=NOT_FOUND))
-def ping(subscription_id: SubscriptionId, ctx: AdminApi) -> WebhookDeliveryOut:
+def ping(subscription_id: SubscriptionId, ctx: SettingsApi) -> WebhookDeliveryOut:
     """Queue a `ping` event to this subscription only (tried once, counted in no failure count); read its
     outcome with `GET …/deliveries`."""
     row = queries.get_subscription(ctx.session, ctx.user.workspace_id, subscription_id)
@@ -134,7 +134,7 @@ def ping(subscription_id: SubscriptionId, ctx: AdminApi) -> WebhookDeliveryOut:
 @router.get("/webhook-subscriptions/{subscription_id}/deliveries", response_model=WebhookDeliveryList,
             summary="List a subscription's recent deliveries", responses=errors(403, 404, 422, not_found=NOT_FOUND))
 def list_deliveries(
-    subscription_id: SubscriptionId, ctx: AdminApi,
+    subscription_id: SubscriptionId, ctx: SettingsApi,
     state: Annotated[Literal["pending", "delivered", "failed"] | None,
                      Query(description="Only the deliveries in this state.")] = None,
     limit: Annotated[int, Query(ge=1, le=200, description="How many, newest first.")] = 50,
@@ -148,7 +148,7 @@ def list_deliveries(
 @router.post("/webhook-subscriptions/{subscription_id}/deliveries/{delivery_id}/redeliver", status_code=202,
              response_model=WebhookDeliveryOut, summary="Send a failed delivery again",
              responses=errors(403, 404, 409, 422, not_found=NOT_FOUND))
-def redeliver(subscription_id: SubscriptionId, delivery_id: DeliveryId, ctx: AdminApi) -> WebhookDeliveryOut:
+def redeliver(subscription_id: SubscriptionId, delivery_id: DeliveryId, ctx: SettingsApi) -> WebhookDeliveryOut:
     """The same event id and body, from a first attempt again. Only a failed delivery (409 otherwise), of an
     active subscription (409: enable it first)."""
     delivery = queries.get_delivery(ctx.session, ctx.user.workspace_id, subscription_id, delivery_id)

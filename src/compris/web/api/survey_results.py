@@ -12,7 +12,7 @@ from compris.models import Survey, SurveyState
 from compris.surveys import parsing
 from compris.surveys import results as queries
 from compris.surveys.schemas import ResultFiguresOut, ResultRowOut, ResultsOut, SurveyList, SurveyOut
-from compris.web.api.common import SupervisorApi, errors
+from compris.web.api.common import ReportsApi, errors
 
 router = APIRouter(prefix="/surveys", tags=["surveys"])
 
@@ -30,7 +30,7 @@ def _figures(f: queries.Figures) -> dict[str, object]:
 @router.get("/results", response_model=ResultsOut, summary="Survey results (CSAT, response rate)",
             responses=errors(403, 422))
 def survey_results(
-    ctx: SupervisorApi,
+    ctx: ReportsApi,
     group_by: Annotated[Literal["agent", "team", "network", "account", "period"],
                         Query(description="One row per agent, team, network, channel account or period.")] = "agent",
     period: Annotated[Literal["day", "week", "month"],
@@ -67,7 +67,7 @@ def survey_out(survey: Survey, number: int) -> SurveyOut:
 
 @router.get("", response_model=SurveyList, summary="List surveys", responses=errors(403, 422))
 def list_surveys(
-    ctx: SupervisorApi,
+    ctx: ReportsApi,
     state: Annotated[Literal["scheduled", "sent", "answered", "skipped", "cancelled"] | None, Query()] = None,
     agent_id: Annotated[int | None, Query(description="See `GET /users`.")] = None,
     team_id: Annotated[int | None, Query()] = None,

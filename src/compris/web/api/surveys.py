@@ -17,7 +17,8 @@ from compris.surveys.schemas import (
     SurveySettingsOut,
     SurveySettingsPatch,
 )
-from compris.web.api.common import AdminApi, Api, errors
+from compris.web.api.common import ManageDeskApi, ReadCasesApi, errors
+from compris.web.deps import PageContext
 
 router = APIRouter(prefix="/surveys", tags=["surveys"])
 
@@ -34,14 +35,14 @@ def _out(effective: queries.Effective, channel_account_id: int | None, own: bool
         low_rating=effective.low_rating, reopen_on_low=effective.reopen_on_low, link_days=effective.link_days)
 
 
-def _account(ctx: AdminApi, channel_account_id: int) -> None:
+def _account(ctx: PageContext, channel_account_id: int) -> None:
     if channel_account_id not in {a.id for a in channel_accounts(ctx.session, ctx.user.workspace_id)}:
         raise NotFound("no such channel account")
 
 
 @router.get("/settings", response_model=SurveySettingsList, summary="Read the survey settings",
             responses=errors(403))
-def get_settings(ctx: AdminApi) -> SurveySettingsList:
+def get_settings(ctx: ManageDeskApi) -> SurveySettingsList:
     """The workspace's settings and the accounts that override them. Without settings, surveys are off."""
     ws = ctx.user.workspace_id
     rows = queries.settings_rows(ctx.session, ws)
@@ -54,7 +55,7 @@ def get_settings(ctx: AdminApi) -> SurveySettingsList:
 
 @router.patch("/settings", response_model=SurveySettingsOut, summary="Change the workspace's survey settings",
               responses=errors(403, 422))
-def update_settings(body: SurveySettingsPatch, ctx: AdminApi) -> SurveySettingsOut:
+def update_settings(body: SurveySettingsPatch, ctx: ManageDeskApi) -> SurveySettingsOut:
     """Change the fields given (the others stay as they are)."""
     row = actions.save_settings(ctx.session, ctx.runtime.publisher, actor=ctx.user, channel_account_id=None,
                                 values=body.model_dump(include=body.model_fields_set, exclude_none=True))
@@ -64,7 +65,7 @@ def update_settings(body: SurveySettingsPatch, ctx: AdminApi) -> SurveySettingsO
 @router.get("/settings/accounts/{channel_account_id}", response_model=SurveySettingsOut,
             summary="Read the survey settings of a channel account",
             responses=errors(403, 404, 422, not_found="No such channel account in your workspace."))
-def get_account_settings(channel_account_id: AccountId, ctx: AdminApi) -> SurveySettingsOut:
+def get_account_settings(channel_account_id: AccountId, ctx: ManageDeskApi) -> SurveySettingsOut:
     """What applies to surveys going out on this account: its own settings, else the workspace's (``own`` false)."""
     _account(ctx, channel_account_id)
     own = queries.settings_row(ctx.session, ctx.user.workspace_id, channel_account_id)
@@ -76,7 +77,7 @@ def get_account_settings(channel_account_id: AccountId, ctx: AdminApi) -> Survey
               summary="Change the survey settings of a channel account",
               responses=errors(403, 404, 422, not_found="No such channel account in your workspace."))
 def update_account_settings(channel_account_id: AccountId, body: SurveySettingsPatch,
-                            ctx: AdminApi) -> SurveySettingsOut:
+                            ctx: ManageDeskApi) -> SurveySettingsOut:
     """The account's own settings (created from the workspace's on the first change); the fields given change."""
     _account(ctx, channel_account_id)
     row = actions.save_settings(ctx.session, ctx.runtime.publisher, actor=ctx.user,
@@ -89,7 +90,7 @@ def update_account_settings(channel_account_id: AccountId, body: SurveySettingsP
                summary="Remove a channel account's own survey settings",
                responses=errors(403, 404, 422,
                                 not_found="No such channel account, or it has no settings of its own."))
-def delete_account_settings(channel_account_id: AccountId, ctx: AdminApi) -> Response:
+def delete_account_settings(channel_account_id: AccountId, ctx: ManageDeskApi) -> Response:
     """The workspace's settings apply to the account again."""
     _account(ctx, channel_account_id)
     actions.delete_override(ctx.session, ctx.runtime.publisher, actor=ctx.user,
@@ -99,7 +100,7 @@ def delete_account_settings(channel_account_id: AccountId, ctx: AdminApi) -> Res
 
 @router.get("/cases/{number}", response_model=CaseSurveyList, summary="List a case's surveys",
             responses=errors(404, 422, not_found="No such case in your workspace."))
-def case_surveys(number: CaseNumber, ctx: Api) -> CaseSurveyList:
+def case_surveys(number: CaseNumber, ctx: ReadCasesApi) -> CaseSurveyList:
     """One per resolution cycle, latest first: scheduled, sent, answered (rating, comment), skipped (why) or
     cancelled (the case was reopened before it went out)."""
     case = get_case(ctx.session, ctx.user.workspace_id, number)

@@ -10,7 +10,7 @@ from compris.inbox import queries
 from compris.inbox.actions import tags as tag_actions
 from compris.inbox.schemas import CaseTagsIn, CaseTagsOut, TagIn, TagList, TagOut, TagPatch
 from compris.models import Case, Tag
-from compris.web.api.common import Api, SupervisorApi, errors
+from compris.web.api.common import ManageDeskApi, ReadCasesApi, WorkCasesApi, errors
 
 router = APIRouter(tags=["tags"])
 
@@ -27,14 +27,14 @@ def _case_tags(case: Case, tags: list[Tag]) -> CaseTagsOut:
 
 
 @router.get("/tags", response_model=TagList, summary="List the workspace's tags", responses=errors())
-def list_tags(ctx: Api) -> TagList:
+def list_tags(ctx: ReadCasesApi) -> TagList:
     """Every tag of the workspace, by name, with how many cases carry it."""
     return TagList(items=[tag_out(u.tag, u.cases) for u in queries.list_tags(ctx.session, ctx.user.workspace_id)])
 
 
 @router.post("/tags", status_code=201, response_model=TagOut, summary="Create a tag",
              responses=errors(403, 409, 422))
-def create_tag(body: TagIn, ctx: SupervisorApi) -> TagOut:
+def create_tag(body: TagIn, ctx: ManageDeskApi) -> TagOut:
     """A new tag (supervisors and admins; agents create tags by tagging a case). 409 when a tag of that name
     (without regard to case and accents) exists."""
     tag = tag_actions.create_tag(ctx.session, ctx.runtime.publisher, actor=ctx.user, name=body.name,
@@ -44,7 +44,7 @@ def create_tag(body: TagIn, ctx: SupervisorApi) -> TagOut:
 
 @router.patch("/tags/{tag_id}", response_model=TagOut, summary="Rename or recolour a tag",
               responses=errors(403, 404, 409, 422, not_found="No such tag in your workspace."))
-def update_tag(tag_id: TagId, body: TagPatch, ctx: SupervisorApi) -> TagOut:
+def update_tag(tag_id: TagId, body: TagPatch, ctx: ManageDeskApi) -> TagOut:
     """Rename the tag (409 when another tag has that name, without regard to case and accents) and/or change its
     colour (`null`: grey). The cases keep it under its new name."""
     tag = tag_actions.get_tag(ctx.session, ctx.user.workspace_id, tag_id)
@@ -55,7 +55,7 @@ def update_tag(tag_id: TagId, body: TagPatch, ctx: SupervisorApi) -> TagOut:
 
 @router.delete("/tags/{tag_id}", status_code=204, summary="Delete a tag",
                responses=errors(403, 404, 422, not_found="No such tag in your workspace."))
-def delete_tag(tag_id: TagId, ctx: SupervisorApi) -> Response:
+def delete_tag(tag_id: TagId, ctx: ManageDeskApi) -> Response:
     """The tag leaves every case that had it (their timelines keep the history)."""
     tag = tag_actions.get_tag(ctx.session, ctx.user.workspace_id, tag_id)
     tag_actions.delete_tag(ctx.session, ctx.runtime.publisher, actor=ctx.user, tag=tag)
@@ -64,7 +64,7 @@ def delete_tag(tag_id: TagId, ctx: SupervisorApi) -> Response:
 
 @router.get("/cases/{number}/tags", response_model=CaseTagsOut, summary="A case's tags",
             responses=errors(404, 422))
-def get_case_tags(number: CaseNumber, ctx: Api) -> CaseTagsOut:
+def get_case_tags(number: CaseNumber, ctx: ReadCasesApi) -> CaseTagsOut:
     """The case's tags, by name."""
     case = queries.get_case(ctx.session, ctx.user.workspace_id, number)
     return _case_tags(case, queries.tags_of(ctx.session, case))
@@ -72,7 +72,7 @@ def get_case_tags(number: CaseNumber, ctx: Api) -> CaseTagsOut:
 
 @router.put("/cases/{number}/tags", response_model=CaseTagsOut, summary="Set a case's tags",
             responses=errors(404, 422))
-def put_case_tags(number: CaseNumber, body: CaseTagsIn, ctx: Api) -> CaseTagsOut:
+def put_case_tags(number: CaseNumber, body: CaseTagsIn, ctx: WorkCasesApi) -> CaseTagsOut:
     """The case's tags become exactly `tags` (an empty list removes them all). The change is on the case's
     timeline and in the `case.tagged` event."""
     case = queries.get_case(ctx.session, ctx.user.workspace_id, number, for_update=True)

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Path, Query, Response
 from compris.models import ReplyTemplate
 from compris.replies import actions, queries
 from compris.replies.schemas import TemplateIn, TemplateList, TemplateOut, TemplatePatch
-from compris.web.api.common import SupervisorApi, errors
+from compris.web.api.common import ManageDeskApi, errors
 
 router = APIRouter(tags=["templates"])
 
@@ -26,7 +26,7 @@ def _template(row: ReplyTemplate) -> TemplateOut:
 
 @router.get("/templates", response_model=TemplateList, summary="List reply templates", responses=errors(403, 422))
 def list_templates(
-    ctx: SupervisorApi,
+    ctx: ManageDeskApi,
     purpose: Annotated[Literal["reply", "move_to_private"] | None,
                        Query(description="Only the templates of this purpose.")] = None,
 ) -> TemplateList:
@@ -37,7 +37,7 @@ def list_templates(
 
 @router.post("/templates", status_code=201, response_model=TemplateOut, summary="Create a reply template",
              responses=errors(403, 409, 422))
-def create_template(body: TemplateIn, ctx: SupervisorApi) -> TemplateOut:
+def create_template(body: TemplateIn, ctx: ManageDeskApi) -> TemplateOut:
     """A template with a body per language. Unknown variables or no text at all are refused (422); a name or
     shortcut another template has is a conflict (409)."""
     bodies = {str(k): v for k, v in body.bodies.items()}
@@ -49,14 +49,14 @@ def create_template(body: TemplateIn, ctx: SupervisorApi) -> TemplateOut:
 
 @router.get("/templates/{template_id}", response_model=TemplateOut, summary="Read a reply template",
             responses=errors(403, 404, 422, not_found=NOT_FOUND))
-def get_template(template_id: TemplateId, ctx: SupervisorApi) -> TemplateOut:
+def get_template(template_id: TemplateId, ctx: ManageDeskApi) -> TemplateOut:
     """One template with its bodies and how often it was used."""
     return _template(queries.get_template(ctx.session, ctx.user.workspace_id, template_id))
 
 
 @router.patch("/templates/{template_id}", response_model=TemplateOut, summary="Change a reply template",
               responses=errors(403, 404, 409, 422, not_found=NOT_FOUND))
-def update_template(template_id: TemplateId, body: TemplatePatch, ctx: SupervisorApi) -> TemplateOut:
+def update_template(template_id: TemplateId, body: TemplatePatch, ctx: ManageDeskApi) -> TemplateOut:
     """Change the fields given; `bodies`, when given, replaces every language's text. A name or shortcut another
     template has is a conflict (409)."""
     row = queries.get_template(ctx.session, ctx.user.workspace_id, template_id)
@@ -75,7 +75,7 @@ def update_template(template_id: TemplateId, body: TemplatePatch, ctx: Superviso
 
 @router.delete("/templates/{template_id}", status_code=204, summary="Delete a reply template",
                responses=errors(403, 404, 422, not_found=NOT_FOUND))
-def delete_template(template_id: TemplateId, ctx: SupervisorApi) -> Response:
+def delete_template(template_id: TemplateId, ctx: ManageDeskApi) -> Response:
     """The template; replies already sent from it are unchanged."""
     row = queries.get_template(ctx.session, ctx.user.workspace_id, template_id)
     actions.delete_template(ctx.session, actor=ctx.user, template=row, publisher=ctx.runtime.publisher)

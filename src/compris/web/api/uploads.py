@@ -10,7 +10,7 @@ from fastapi.responses import Response
 from compris.uploads import actions as upload_actions
 from compris.uploads.queries import get_upload
 from compris.uploads.schemas import UploadOut
-from compris.web.api.common import Api, ErrorOut, errors
+from compris.web.api.common import ErrorOut, ReadCasesApi, WorkCasesApi, errors
 from compris.web.pages.uploads import file_response, stored_bytes
 
 router = APIRouter(tags=["uploads"])
@@ -30,7 +30,7 @@ def _out(upload: object) -> UploadOut:
                      "GIF, WebP, PDF, MP4, MOV, 3GP, WebM, M4A, MP3, OGG, WAV, AAC), recognised from its bytes."}},
 )
 def create_upload(
-    ctx: Api,
+    ctx: WorkCasesApi,
     file: Annotated[UploadFile, File(description="The file (multipart/form-data field `file`).")],
 ) -> UploadOut:
     """Store a file for your workspace and return its id; attach it to a reply with `attachment_ids`. Each
@@ -44,7 +44,7 @@ def create_upload(
 
 @router.get("/uploads/{upload_id}", response_model=UploadOut, summary="Describe an upload",
             responses=errors(404, 422))
-def read_upload(upload_id: UploadId, ctx: Api) -> UploadOut:
+def read_upload(upload_id: UploadId, ctx: ReadCasesApi) -> UploadOut:
     """The file's name, recognised type, size and digest (404 for another workspace's file)."""
     return _out(get_upload(ctx.session, ctx.user.workspace_id, upload_id))
 
@@ -52,7 +52,7 @@ def read_upload(upload_id: UploadId, ctx: Api) -> UploadOut:
 @router.get("/uploads/{upload_id}/content", summary="Download an upload", response_class=Response,
             responses={**errors(404, 422), 200: {"description": "The file's bytes, with its type.",
                                                  "content": {"application/octet-stream": {}}}})
-def upload_content(upload_id: UploadId, ctx: Api, request: Request) -> Response:
+def upload_content(upload_id: UploadId, ctx: ReadCasesApi, request: Request) -> Response:
     """The file's bytes (served as its recognised type with `X-Content-Type-Options: nosniff`)."""
     upload = get_upload(ctx.session, ctx.user.workspace_id, upload_id)
     return file_response(upload, stored_bytes(request, upload))

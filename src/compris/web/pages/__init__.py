@@ -32,6 +32,7 @@ from compris.web.pages import (
     replies,
     retention,
     sessions,
+    settings_hub,
     sso,
     subscriptions,
     survey_page,
@@ -57,6 +58,7 @@ router.include_router(posts.router)
 router.include_router(tokens.router)
 router.include_router(sessions.router)
 router.include_router(instance.router)
+router.include_router(settings_hub.router)
 router.include_router(admin.router)
 router.include_router(channel_admin.router)
 router.include_router(replies.router)

@@ -16,7 +16,7 @@ from compris.channels.queries import channel_accounts
 from compris.inbox import ingest
 from compris.kit.errors import ComprisError, Conflict, NotFound
 from compris.models import ChannelAccount, RawEventStatus
-from compris.web.deps import AdminPage, PageContext
+from compris.web.deps import ChannelsPage, PageContext
 from compris.web.pages.render import domain_action, redirect, render
 
 router = APIRouter(include_in_schema=False)
@@ -35,14 +35,14 @@ def _channels(request: Request, ctx: PageContext, *, error: str | None = None, f
 
 
 @router.get("/admin/channels")
-def channels_page(request: Request, ctx: AdminPage) -> Response:
+def channels_page(request: Request, ctx: ChannelsPage) -> Response:
     return _channels(request, ctx)
 
 
 @router.post("/admin/channels/sandbox")
 def connect_sandbox(
     request: Request,
-    ctx: AdminPage,
+    ctx: ChannelsPage,
     name: Annotated[str, Form()] = "",
     external_id: Annotated[str, Form()] = "",
     api_base: Annotated[str, Form()] = "",
@@ -75,7 +75,7 @@ REPLAY_NOTICES = {
 
 
 @router.get("/admin/deliveries")
-def deliveries_page(request: Request, ctx: AdminPage, done: str = "") -> Response:
+def deliveries_page(request: Request, ctx: ChannelsPage, done: str = "") -> Response:
     rows = ingest.set_aside(ctx.session, ctx.user.workspace_id, RAW_EVENTS_SHOWN)
     names = {a.id: a for a in ctx.session.scalars(
         select(ChannelAccount).where(ChannelAccount.workspace_id == ctx.user.workspace_id))}
@@ -95,13 +95,13 @@ def deliveries_page(request: Request, ctx: AdminPage, done: str = "") -> Respons
 
 
 @router.get("/admin/raw-events")
-def raw_events_page(ctx: AdminPage) -> Response:
+def raw_events_page(ctx: ChannelsPage) -> Response:
     """The page's former address (Admin → Raw events)."""
     return RedirectResponse("/admin/deliveries", status_code=301)
 
 
 @router.post("/admin/deliveries/{raw_event_id:int}/replay")
-def replay_delivery(raw_event_id: int, ctx: AdminPage) -> Response:
+def replay_delivery(raw_event_id: int, ctx: ChannelsPage) -> Response:
     """Process a delivery set aside again (POST, CSRF-checked, admins); the page says what happened."""
     try:
         with domain_action(ctx.session):

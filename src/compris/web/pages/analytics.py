@@ -22,7 +22,7 @@ from compris.kit.errors import ComprisError, Invalid, NotFound
 from compris.models import ObjectiveMetric
 from compris.triage.labels import INTENTS, LANGUAGES
 from compris.web import i18n
-from compris.web.deps import PageContext, SupervisorPage
+from compris.web.deps import ManageDeskPage, PageContext, ReportsPage
 from compris.web.pages.channel_admin import form_fields
 from compris.web.pages.render import LABELS, domain_action, network_name, redirect, render
 
@@ -221,7 +221,7 @@ def _refused(request: Request, ctx: PageContext, template: str, error: ComprisEr
 
 
 @router.get("/reports")
-def reports_page(request: Request, ctx: SupervisorPage) -> Response:
+def reports_page(request: Request, ctx: ReportsPage) -> Response:
     raw = _params(request)
     try:
         selection = reports.parse(ctx.session, ctx.user.workspace_id, raw)
@@ -249,7 +249,7 @@ def _page_number(request: Request) -> int:
 
 
 @router.get("/reports/cases")
-def cases_page(request: Request, ctx: SupervisorPage) -> Response:
+def cases_page(request: Request, ctx: ReportsPage) -> Response:
     raw = _params(request)
     measure = request.query_params.get("measure") or ""
     try:
@@ -276,7 +276,7 @@ def _filename(name: str, selection: reports.Selection) -> str:
 
 
 @router.get("/reports/export/{name}.csv")
-def export_table(name: str, request: Request, ctx: SupervisorPage) -> Response:
+def export_table(name: str, request: Request, ctx: ReportsPage) -> Response:
     if name not in reports.TABLES:
         raise NotFound("no such table")
     selection = reports.parse(ctx.session, ctx.user.workspace_id, _params(request))
@@ -285,7 +285,7 @@ def export_table(name: str, request: Request, ctx: SupervisorPage) -> Response:
 
 
 @router.get("/reports/cases.csv")
-def export_cases(request: Request, ctx: SupervisorPage) -> Response:
+def export_cases(request: Request, ctx: ReportsPage) -> Response:
     """Every case behind a figure (all pages, up to 10,000)."""
     selection = reports.parse(ctx.session, ctx.user.workspace_id, _params(request))
     measure = request.query_params.get("measure") or ""
@@ -306,7 +306,7 @@ def _objectives_page(request: Request, ctx: PageContext, *, error: str | None = 
 
 
 @router.get("/reports/objectives")
-def objectives_page(request: Request, ctx: SupervisorPage) -> Response:
+def objectives_page(request: Request, ctx: ManageDeskPage) -> Response:
     return _objectives_page(request, ctx)
 
 
@@ -345,20 +345,20 @@ Form = Annotated[dict[str, str], Depends(form_fields)]
 
 
 @router.post("/reports/objectives")
-def create_objective(request: Request, ctx: SupervisorPage, raw: Form) -> Response:
+def create_objective(request: Request, ctx: ManageDeskPage, raw: Form) -> Response:
     return _write(request, ctx, raw, lambda values: actions.create_objective(
         ctx.session, ctx.runtime.publisher, actor=ctx.user, values=values))
 
 
 @router.post("/reports/objectives/{objective_id}")
-def update_objective(objective_id: int, request: Request, ctx: SupervisorPage, raw: Form) -> Response:
+def update_objective(objective_id: int, request: Request, ctx: ManageDeskPage, raw: Form) -> Response:
     return _write(request, ctx, raw, lambda values: actions.update_objective(
         ctx.session, ctx.runtime.publisher, actor=ctx.user, objective_id=objective_id, values=values),
         editing=objective_id)
 
 
 @router.post("/reports/objectives/{objective_id}/delete")
-def delete_objective(objective_id: int, request: Request, ctx: SupervisorPage) -> Response:
+def delete_objective(objective_id: int, request: Request, ctx: ManageDeskPage) -> Response:
     return _write(request, ctx, {}, lambda _values: actions.delete_objective(
         ctx.session, ctx.runtime.publisher, actor=ctx.user, objective_id=objective_id), missing_ok=True)
 

@@ -12,10 +12,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 from sqlalchemy import select
 
+from compris.accounts.permissions import Permission, allows
 from compris.accounts.queries import workspace_users
 from compris.inbox import queries as inbox_queries
 from compris.inbox.actions import tags as tag_actions
@@ -25,7 +26,7 @@ from compris.listening import queries as listening_queries
 from compris.models import Case, Team, TemplatePurpose
 from compris.replies.queries import list_templates
 from compris.web import i18n
-from compris.web.deps import PageContext, SupervisorPage, page_user
+from compris.web.deps import ManageDeskPage, PageContext, ReadCasesPage, WorkCasesPage
 from compris.web.pages.render import domain_action, is_htmx, redirect, render, safe_next
 
 router = APIRouter(include_in_schema=False)
@@ -56,7 +57,7 @@ def bar_vars(ctx: PageContext) -> dict[str, Any]:
         "bulk_teams": list(session.scalars(select(Team).where(Team.workspace_id == ws).order_by(Team.name))),
         "bulk_templates": [t for t in list_templates(session, ws, purpose=TemplatePurpose.REPLY) if t.is_active],
         "bulk_statuses": list(bulk.BULK_STATUSES),
-        "bulk_supervisor": bulk.is_supervisor(ctx.user),
+        "bulk_supervisor": allows(ctx.user, Permission.SUPERVISE),
         "all_tags": inbox_queries.list_tags(session, ws),
     }
 
@@ -102,7 +103,7 @@ Fields = Annotated[list[str], Form()]
 
 
 @router.post("/inbox/bulk/preview")
-def bulk_preview(request: Request, ctx: PageContext = Depends(page_user), case_ids: Fields = [],  # noqa: B006
+def bulk_preview(request: Request, ctx: WorkCasesPage, case_ids: Fields = [],  # noqa: B006
                  kind: Annotated[str, Form()] = "", assignee: Annotated[str, Form()] = "",
                  team: Annotated[str, Form()] = "", tag: Annotated[str, Form()] = "",
                  status: Annotated[str, Form()] = "", template: Annotated[str, Form()] = "",
@@ -119,7 +120,7 @@ def bulk_preview(request: Request, ctx: PageContext = Depends(page_user), case_i
 
 
 @router.post("/inbox/bulk")
-def bulk_start(request: Request, ctx: PageContext = Depends(page_user), case_ids: Fields = [],  # noqa: B006
+def bulk_start(request: Request, ctx: WorkCasesPage, case_ids: Fields = [],  # noqa: B006
                kind: Annotated[str, Form()] = "", assignee: Annotated[str, Form()] = "",
                team: Annotated[str, Form()] = "", tag: Annotated[str, Form()] = "",
                status: Annotated[str, Form()] = "", template: Annotated[str, Form()] = "",
@@ -148,11 +149,11 @@ def _run(request: Request, ctx: PageContext, run_id: int, *, page: bool = False,
     progress = listening_queries.bulk_progress(ctx.session, ctx.user.workspace_id, run_id)
     return render(request, ctx, "bulk_run.html" if page else "_bulk_run.html", p=progress, titles=RUN_TITLES,
                   back=safe_next(back), may_cancel=progress.run.state == bulk.RUNNING and (
-                      progress.run.actor_user_id == ctx.user.id or bulk.is_supervisor(ctx.user)))
+                      progress.run.actor_user_id == ctx.user.id or allows(ctx.user, Permission.SUPERVISE)))
 
 
 @router.get("/inbox/bulk/{run_id}")
-def bulk_run(run_id: int, request: Request, ctx: PageContext = Depends(page_user), next: str = "/inbox") -> Response:
+def bulk_run(run_id: int, request: Request, ctx: ReadCasesPage, next: str = "/inbox") -> Response:
     try:
         return _run(request, ctx, run_id, page=not is_htmx(request), back=next)
     except NotFound:
@@ -160,7 +161,7 @@ def bulk_run(run_id: int, request: Request, ctx: PageContext = Depends(page_user
 
 
 @router.post("/inbox/bulk/{run_id}/cancel")
-def bulk_cancel(run_id: int, request: Request, ctx: PageContext = Depends(page_user)) -> Response:
+def bulk_cancel(run_id: int, request: Request, ctx: WorkCasesPage) -> Response:
     try:
         with domain_action(ctx.session):
             run = listening_queries.get_bulk_run(ctx.session, ctx.user.workspace_id, run_id)
@@ -194,7 +195,7 @@ def _tags_panel(request: Request, ctx: PageContext, case: Case, *, error: str | 
 
 
 @router.get("/cases/{number}/tags")
-def case_tags(number: int, request: Request, ctx: PageContext = Depends(page_user)) -> Response:
+def case_tags(number: int, request: Request, ctx: ReadCasesPage) -> Response:
     case = _case_or_none(ctx, number)
     if case is None:
         return render(request, ctx, "error.html", status_code=404, code=404, message="not_found")
@@ -215,14 +216,14 @@ def _change_tags(request: Request, ctx: PageContext, number: int, *, add: list[s
 
 
 @router.post("/cases/{number}/tags")
-def case_tag_add(number: int, request: Request, ctx: PageContext = Depends(page_user),
+def case_tag_add(number: int, request: Request, ctx: WorkCasesPage,
                  tag: Annotated[str, Form()] = "") -> Response:
     names = [n for n in tag.split(",") if n.strip()] or [tag]
     return _change_tags(request, ctx, number, add=names, remove=[])
 
 
 @router.post("/cases/{number}/tags/remove")
-def case_tag_remove(number: int, request: Request, ctx: PageContext = Depends(page_user),
+def case_tag_remove(number: int, request: Request, ctx: WorkCasesPage,
                     tag: Annotated[str, Form()] = "") -> Response:
     return _change_tags(request, ctx, number, add=[], remove=[tag])
 
@@ -236,7 +237,7 @@ def _admin(request: Request, ctx: PageContext, *, error: str | None = None, stat
 
 
 @router.get("/admin/tags")
-def admin_tags(request: Request, ctx: SupervisorPage) -> Response:
+def admin_tags(request: Request, ctx: ManageDeskPage) -> Response:
     return _admin(request, ctx)
 
 
@@ -250,14 +251,14 @@ def _admin_write(request: Request, ctx: PageContext, do: Any) -> Response:
 
 
 @router.post("/admin/tags")
-def admin_tag_create(request: Request, ctx: SupervisorPage, name: Annotated[str, Form()] = "",
+def admin_tag_create(request: Request, ctx: ManageDeskPage, name: Annotated[str, Form()] = "",
                      color: Annotated[str, Form()] = "") -> Response:
     return _admin_write(request, ctx, lambda: tag_actions.create_tag(
         ctx.session, ctx.runtime.publisher, actor=ctx.user, name=name, color=color or None))
 
 
 @router.post("/admin/tags/{tag_id}")
-def admin_tag_update(tag_id: int, request: Request, ctx: SupervisorPage, name: Annotated[str, Form()] = "",
+def admin_tag_update(tag_id: int, request: Request, ctx: ManageDeskPage, name: Annotated[str, Form()] = "",
                      color: Annotated[str, Form()] = "") -> Response:
     def do() -> None:
         tag = tag_actions.get_tag(ctx.session, ctx.user.workspace_id, tag_id)
@@ -268,7 +269,7 @@ def admin_tag_update(tag_id: int, request: Request, ctx: SupervisorPage, name: A
 
 
 @router.post("/admin/tags/{tag_id}/delete")
-def admin_tag_delete(tag_id: int, request: Request, ctx: SupervisorPage) -> Response:
+def admin_tag_delete(tag_id: int, request: Request, ctx: ManageDeskPage) -> Response:
     def do() -> None:
         tag = tag_actions.get_tag(ctx.session, ctx.user.workspace_id, tag_id)
         tag_actions.delete_tag(ctx.session, ctx.runtime.publisher, actor=ctx.user, tag=tag)

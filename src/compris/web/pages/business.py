@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Callable
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
 from compris.accounts.queries import workspace_users
@@ -16,7 +16,7 @@ from compris.inbox.queries import CaseView, case_view, get_case
 from compris.kit.errors import ComprisError, Forbidden, Invalid, NotFound
 from compris.models import BusinessAction, Role
 from compris.routing import queries as routing_queries
-from compris.web.deps import AdminPage, PageContext, page_user
+from compris.web.deps import PageContext, SettingsPage, WorkCasesPage
 from compris.web.pages.render import domain_action, is_htmx, redirect, render
 
 router = APIRouter(include_in_schema=False)
@@ -60,7 +60,7 @@ def panel(ctx: PageContext, view: CaseView, *, failed_key: str | None = None, va
 
 @router.post("/cases/{number}/actions/{key}")
 async def run_from_case(number: int, key: str, request: Request,
-                        ctx: PageContext = Depends(page_user)) -> Response:
+                        ctx: WorkCasesPage) -> Response:
     """The panel's form: queue a run, or show the form again with its field errors (nothing is written)."""
     form = await request.form()
     fields = {k: str(v) for k, v in form.items() if isinstance(v, str)}
@@ -119,17 +119,17 @@ def _page(request: Request, ctx: PageContext, *, editing: BusinessAction | None 
 
 
 @router.get("/admin/business")
-def business_page(request: Request, ctx: AdminPage) -> Response:
+def business_page(request: Request, ctx: SettingsPage) -> Response:
     return _page(request, ctx)
 
 
 @router.get("/admin/business/new")
-def new_action_page(request: Request, ctx: AdminPage) -> Response:
+def new_action_page(request: Request, ctx: SettingsPage) -> Response:
     return _page(request, ctx, creating=True)
 
 
 @router.get("/admin/business/{action_id}")
-def edit_action_page(request: Request, action_id: int, ctx: AdminPage) -> Response:
+def edit_action_page(request: Request, action_id: int, ctx: SettingsPage) -> Response:
     action = queries.get_action(ctx.session, ctx.user.workspace_id, action_id)
     return _page(request, ctx, editing=action)
 
@@ -157,7 +157,7 @@ def _int(value: str, what: str) -> int:
 @router.post("/admin/business")
 def save_action(
     request: Request,
-    ctx: AdminPage,
+    ctx: SettingsPage,
     action_id: Annotated[str, Form()] = "",
     key: Annotated[str, Form()] = "",
     name_en: Annotated[str, Form()] = "",
@@ -227,14 +227,14 @@ def _simple(request: Request, ctx: PageContext, write: Callable[[], Any]) -> Res
 
 
 @router.post("/admin/business/{action_id}/rotate")
-def rotate_secret(request: Request, action_id: int, ctx: AdminPage) -> Response:
+def rotate_secret(request: Request, action_id: int, ctx: SettingsPage) -> Response:
     return _simple(request, ctx, lambda: actions.rotate_secret(
         ctx.session, ctx.runtime.publisher, actor=ctx.user, secret_key=ctx.runtime.settings.secret_key,
         action_id=action_id))
 
 
 @router.post("/admin/business/{action_id}/active")
-def set_active(request: Request, action_id: int, ctx: AdminPage,
+def set_active(request: Request, action_id: int, ctx: SettingsPage,
                active: Annotated[str, Form()] = "") -> Response:
     return _simple(request, ctx, lambda: actions.update_action(
         ctx.session, ctx.runtime.publisher, actor=ctx.user, action_id=action_id, allow_local=_local(ctx),

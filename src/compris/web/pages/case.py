@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
+from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import select
 
@@ -33,7 +33,7 @@ from compris.triage.labels import TRIAGE_LABELS
 from compris.uploads import actions as upload_actions
 from compris.uploads.queries import uploads_in_order
 from compris.web import i18n
-from compris.web.deps import PageContext, page_user
+from compris.web.deps import PageContext, ReadCasesPage, WorkCasesPage
 from compris.web.pages import business as business_pages
 from compris.web.pages import clusters as cluster_pages
 from compris.web.pages import escalation as escalation_pages
@@ -197,7 +197,7 @@ def answer_with_fragments(request: Request, ctx: PageContext, number: int, names
 
 
 @router.get("/cases/{number}")
-def case_page(number: int, request: Request, ctx: PageContext = Depends(page_user)) -> Response:
+def case_page(number: int, request: Request, ctx: ReadCasesPage) -> Response:
     try:
         view = _view(ctx, number)
     except NotFound:
@@ -206,7 +206,7 @@ def case_page(number: int, request: Request, ctx: PageContext = Depends(page_use
 
 
 @router.get("/cases/{number}/fragments")
-def case_fragments(number: int, request: Request, ctx: PageContext = Depends(page_user),
+def case_fragments(number: int, request: Request, ctx: ReadCasesPage,
                    parts: str = "timeline,actions") -> Response:
     """Live refresh: the named fragments (timeline, actions, customer, sla — the SLA line under the title), never
     the composer being typed in."""
@@ -219,7 +219,7 @@ def case_fragments(number: int, request: Request, ctx: PageContext = Depends(pag
 
 
 @router.post("/cases/{number}/read")
-def case_read(number: int, request: Request, ctx: PageContext = Depends(page_user)) -> Response:
+def case_read(number: int, request: Request, ctx: WorkCasesPage) -> Response:
     """The agent has the case open (sent by the page's script on opening and after each live refresh, CSRF
     header): it is no longer unread for anybody (``CaseRead``, and a live update of every inbox). 204."""
     try:
@@ -255,7 +255,7 @@ def _message(ctx: PageContext, error: ComprisError) -> str:
 def reply(
     number: int,
     request: Request,
-    ctx: PageContext = Depends(page_user),
+    ctx: WorkCasesPage,
     text: Annotated[str, Form()] = "",
     visibility: Annotated[str, Form()] = Visibility.PUBLIC,
     idempotency_key: Annotated[str, Form()] = "",
@@ -305,7 +305,7 @@ def reply(
 
 
 @router.post("/cases/{number}/note")
-def note(number: int, request: Request, ctx: PageContext = Depends(page_user),
+def note(number: int, request: Request, ctx: WorkCasesPage,
          text: Annotated[str, Form()] = "") -> Response:
     try:
         case = _case(ctx, number)
@@ -342,7 +342,7 @@ def run_case_action(request: Request, ctx: PageContext, number: int, do: Callabl
 
 
 @router.post("/cases/{number}/assign")
-def assign(number: int, request: Request, ctx: PageContext = Depends(page_user),
+def assign(number: int, request: Request, ctx: WorkCasesPage,
            assignee: Annotated[str, Form()] = "me") -> Response:
     def do(case: Case) -> None:
         if assignee == "me":
@@ -359,7 +359,7 @@ def assign(number: int, request: Request, ctx: PageContext = Depends(page_user),
 
 
 @router.post("/cases/{number}/transfer")
-def transfer(number: int, request: Request, ctx: PageContext = Depends(page_user),
+def transfer(number: int, request: Request, ctx: WorkCasesPage,
              team: Annotated[str, Form()] = "") -> Response:
     """Move the case to another team (agents and supervisors alike); ``none`` leaves it without a team."""
 
@@ -375,7 +375,7 @@ def transfer(number: int, request: Request, ctx: PageContext = Depends(page_user
 
 
 @router.post("/cases/{number}/merge")
-def merge(number: int, request: Request, ctx: PageContext = Depends(page_user),
+def merge(number: int, request: Request, ctx: WorkCasesPage,
           into: Annotated[str, Form()] = "") -> Response:
     """Fold this case into another case of the same customer (``into``: its number): its messages move there, it
     is closed, and the agent lands on the case merged into."""
@@ -414,7 +414,7 @@ def snooze_until(choice: str, custom: str, tz: str, at: datetime) -> datetime:
 
 
 @router.post("/cases/{number}/status")
-def status(number: int, request: Request, ctx: PageContext = Depends(page_user),
+def status(number: int, request: Request, ctx: WorkCasesPage,
            status: Annotated[str, Form()] = "",
            snooze: Annotated[str, Form()] = "",
            until: Annotated[str, Form()] = "") -> Response:
@@ -429,7 +429,7 @@ def status(number: int, request: Request, ctx: PageContext = Depends(page_user),
 
 
 @router.post("/cases/{number}/messages/{message_id}/retry")
-def retry(number: int, message_id: int, request: Request, ctx: PageContext = Depends(page_user)) -> Response:
+def retry(number: int, message_id: int, request: Request, ctx: WorkCasesPage) -> Response:
     try:
         case = _case(ctx, number)
         message = get_message(ctx.session, ctx.user.workspace_id, message_id)
@@ -446,7 +446,7 @@ def retry(number: int, message_id: int, request: Request, ctx: PageContext = Dep
 
 
 @router.post("/cases/{number}/messages/{message_id}/triage")
-def correct_triage(number: int, message_id: int, request: Request, ctx: PageContext = Depends(page_user),
+def correct_triage(number: int, message_id: int, request: Request, ctx: WorkCasesPage,
                    field: Annotated[str, Form()] = "", label: Annotated[str, Form()] = "") -> Response:
     """An agent corrects one triage label of a customer message (kept for retraining)."""
     try:

@@ -15,6 +15,7 @@ from babel.numbers import format_decimal
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
+from compris.accounts.permissions import Permission
 from compris.channels import actions as channels
 from compris.channels import forms
 from compris.channels.accounts import connector_for, context
@@ -25,14 +26,14 @@ from compris.kit.errors import ComprisError, NotFound
 from compris.models import ChannelAccount
 from compris.runtime import Runtime
 from compris.web.deps import (
-    ADMINS,
-    AdminPage,
+    ChannelsPage,
     NotSignedIn,
     PageContext,
     check_csrf,
+    declared,
     get_runtime,
     note_signed_in,
-    require_role,
+    require,
     session_user,
 )
 from compris.web.pages.render import domain_action, language_of, redirect, render
@@ -85,7 +86,7 @@ def _settings_only(raw: Any) -> dict[str, str]:
 
 
 @router.get("/admin/channels/connect/{network}")
-def connect_page(network: str, request: Request, ctx: AdminPage) -> Response:
+def connect_page(network: str, request: Request, ctx: ChannelsPage) -> Response:
     if network not in registry.connectors():
         return render(request, ctx, "error.html", status_code=404, code=404, message="not_found")
     return _page(request, ctx, network, None, form={})
@@ -98,7 +99,7 @@ async def form_fields(request: Request) -> dict[str, str]:
 
 
 @router.post("/admin/channels/connect/{network}")
-def connect_account(network: str, request: Request, ctx: AdminPage,
+def connect_account(network: str, request: Request, ctx: ChannelsPage,
                     raw: dict[str, str] = Depends(form_fields)) -> Response:
     if network not in registry.connectors():
         return render(request, ctx, "error.html", status_code=404, code=404, message="not_found")
@@ -115,7 +116,7 @@ def connect_account(network: str, request: Request, ctx: AdminPage,
 
 
 @router.get("/admin/channels/{account_id:int}")
-def account_page(account_id: int, request: Request, ctx: AdminPage,
+def account_page(account_id: int, request: Request, ctx: ChannelsPage,
                  saved: str = "") -> Response:
     try:
         account = get_account(ctx.session, ctx.user.workspace_id, account_id)
@@ -125,7 +126,7 @@ def account_page(account_id: int, request: Request, ctx: AdminPage,
 
 
 @router.post("/admin/channels/{account_id:int}")
-def update_account(account_id: int, request: Request, ctx: AdminPage,
+def update_account(account_id: int, request: Request, ctx: ChannelsPage,
                    raw: dict[str, str] = Depends(form_fields)) -> Response:
     try:
         account = get_account(ctx.session, ctx.user.workspace_id, account_id)
@@ -144,7 +145,7 @@ def update_account(account_id: int, request: Request, ctx: AdminPage,
     return redirect(f"/admin/channels/{account.id}?saved=1")
 
 
-@router.post("/admin/channels/{account_id:int}/test")
+@router.post("/admin/channels/{account_id:int}/test", dependencies=[Depends(declared(Permission.MANAGE_CHANNELS))])
 async def test_account(account_id: int, request: Request) -> Response:
     """Three steps, so that no transaction is open while the platform is called."""
     await check_csrf(request)
@@ -167,7 +168,7 @@ def _signed_in(runtime: Runtime, request: Request, session: Any) -> PageContext:
 
 def _prepare_check(runtime: Runtime, request: Request, account_id: int) -> Response | tuple[Connector, Any]:
     with runtime.db.transaction() as session:
-        ctx = require_role(_signed_in(runtime, request, session), *ADMINS)
+        ctx = require(_signed_in(runtime, request, session), Permission.MANAGE_CHANNELS)
         try:
             account = get_account(session, ctx.user.workspace_id, account_id)
         except NotFound:
@@ -177,7 +178,7 @@ def _prepare_check(runtime: Runtime, request: Request, account_id: int) -> Respo
 
 def _finish_check(runtime: Runtime, request: Request, account_id: int, result: channels.CheckResult) -> Response:
     with runtime.db.transaction() as session:
-        ctx = _signed_in(runtime, request, session)
+        ctx = require(_signed_in(runtime, request, session), Permission.MANAGE_CHANNELS)
         try:
             account = get_account(session, ctx.user.workspace_id, account_id)
         except NotFound:

@@ -5,15 +5,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from sqlalchemy import select
 
 from compris.inbox.queries import CaseView
 from compris.kit.errors import NotFound
 from compris.listening import clusters
-from compris.models import Incident, Role
-from compris.web.deps import PageContext, SupervisorPage, page_user
+from compris.models import Incident
+from compris.web.deps import PageContext, ReadCasesPage, SupervisePage
 from compris.web.pages.render import render
 
 router = APIRouter(include_in_schema=False)
@@ -26,7 +26,7 @@ def panel(ctx: PageContext, view: CaseView) -> dict[str, Any]:
 
 
 @router.get("/listening/clusters")
-def clusters_page(request: Request, ctx: SupervisorPage,
+def clusters_page(request: Request, ctx: SupervisePage,
                   show: str = Query("open", pattern="^(open|all)$")) -> Response:
     rows = clusters.list_clusters(ctx.session, ctx.user.workspace_id, open_only=show == "open", limit=200)
     return render(request, ctx, "listening_clusters.html", clusters=rows, show=show,
@@ -34,7 +34,7 @@ def clusters_page(request: Request, ctx: SupervisorPage,
 
 
 @router.get("/listening/clusters/{cluster_id}")
-def cluster_page(cluster_id: int, request: Request, ctx: PageContext = Depends(page_user)) -> Response:
+def cluster_page(cluster_id: int, request: Request, ctx: ReadCasesPage) -> Response:
     try:
         cluster = clusters.get_cluster(ctx.session, ctx.user.workspace_id, cluster_id)
     except NotFound:
@@ -43,5 +43,4 @@ def cluster_page(cluster_id: int, request: Request, ctx: PageContext = Depends(p
     incident = (ctx.session.scalar(select(Incident.number).where(Incident.workspace_id == ctx.user.workspace_id,
                                                                 Incident.id == cluster.incident_id))
                 if cluster.incident_id is not None else None)
-    return render(request, ctx, "listening_cluster.html", cluster=cluster, members=members, incident_number=incident,
-                  can_confirm=ctx.user.role in (Role.ADMIN, Role.SUPERVISOR))
+    return render(request, ctx, "listening_cluster.html", cluster=cluster, members=members, incident_number=incident)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from contextlib import suppress
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
 from compris.accounts.permissions import Permission, allows
@@ -17,7 +17,7 @@ from compris.inbox import actions
 from compris.inbox import queries as contact_queries
 from compris.kit.errors import ComprisError, Invalid, NotFound
 from compris.web import i18n
-from compris.web.deps import PageContext, page_user
+from compris.web.deps import PageContext, ReadCasesPage, WorkCasesPage
 from compris.web.pages.render import domain_action, redirect, render
 
 router = APIRouter(include_in_schema=False)
@@ -40,7 +40,7 @@ def _page(request: Request, ctx: PageContext, contact_id: int, *, q: str = "", e
 
 
 @router.get("/contacts/{contact_id}")
-def contact_page(contact_id: int, request: Request, ctx: PageContext = Depends(page_user), q: str = "",
+def contact_page(contact_id: int, request: Request, ctx: ReadCasesPage, q: str = "",
                  split: int | None = None) -> Response:
     """The contact; with ``q``, the other contacts matching it (by name, handle or network id) to merge into."""
     try:
@@ -55,7 +55,7 @@ def _refused(request: Request, ctx: PageContext, contact_id: int, error: Compris
 
 
 @router.post("/contacts/{contact_id}/merge")
-def merge(contact_id: int, request: Request, ctx: PageContext = Depends(page_user),
+def merge(contact_id: int, request: Request, ctx: WorkCasesPage,
           into: Annotated[str, Form()] = "", q: Annotated[str, Form()] = "") -> Response:
     """Merge this contact into ``into``: its identities and cases move there; the agent lands on that contact."""
     session, workspace_id = ctx.session, ctx.user.workspace_id
@@ -80,7 +80,7 @@ def merge(contact_id: int, request: Request, ctx: PageContext = Depends(page_use
 
 
 @router.post("/contacts/{contact_id}/identities/{identity_id}/unmerge")
-def unmerge(contact_id: int, identity_id: int, request: Request, ctx: PageContext = Depends(page_user)) -> Response:
+def unmerge(contact_id: int, identity_id: int, request: Request, ctx: WorkCasesPage) -> Response:
     """Split one identity off into a contact of its own; back to this contact, which links to the new one."""
     session = ctx.session
     try:

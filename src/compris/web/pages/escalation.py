@@ -7,7 +7,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import select
 
@@ -20,7 +20,7 @@ from compris.models import Case, Message, Partner
 from compris.replies import queries as reply_queries
 from compris.sla.queries import business_hours
 from compris.web import i18n
-from compris.web.deps import AdminPage, PageContext, page_user
+from compris.web.deps import PageContext, SettingsPage, WorkCasesPage
 from compris.web.pages.render import (
     domain_action,
     environment,
@@ -120,7 +120,7 @@ def _not_found(request: Request, ctx: PageContext) -> Response:
 
 
 @router.post("/cases/{number}/escalations")
-async def escalate(number: int, request: Request, ctx: PageContext = Depends(page_user)) -> Response:
+async def escalate(number: int, request: Request, ctx: WorkCasesPage) -> Response:
     form = await request.form()
     fields = {k: str(v) for k, v in form.items() if isinstance(v, str)}
     message_ids = [str(v) for v in form.getlist("message_ids")]
@@ -166,26 +166,26 @@ def _on_escalation(request: Request, ctx: PageContext, number: int, escalation_i
 
 
 @router.post("/cases/{number}/escalations/{escalation_id}/follow-up")
-def follow_up(number: int, escalation_id: int, request: Request, ctx: PageContext = Depends(page_user),
+def follow_up(number: int, escalation_id: int, request: Request, ctx: WorkCasesPage,
               text: Annotated[str, Form()] = "") -> Response:
     return _on_escalation(request, ctx, number, escalation_id, lambda case, e: actions.follow_up(
         ctx.session, ctx.runtime.publisher, actor=ctx.user, escalation=e, text=text))
 
 
 @router.post("/cases/{number}/escalations/{escalation_id}/close")
-def close(number: int, escalation_id: int, request: Request, ctx: PageContext = Depends(page_user)) -> Response:
+def close(number: int, escalation_id: int, request: Request, ctx: WorkCasesPage) -> Response:
     return _on_escalation(request, ctx, number, escalation_id, lambda case, e: actions.close(
         ctx.session, ctx.runtime.publisher, actor=ctx.user, escalation=e))
 
 
 @router.post("/cases/{number}/escalations/{escalation_id}/cancel")
-def cancel(number: int, escalation_id: int, request: Request, ctx: PageContext = Depends(page_user)) -> Response:
+def cancel(number: int, escalation_id: int, request: Request, ctx: WorkCasesPage) -> Response:
     return _on_escalation(request, ctx, number, escalation_id, lambda case, e: actions.cancel(
         ctx.session, ctx.runtime.publisher, actor=ctx.user, escalation=e))
 
 
 @router.post("/cases/{number}/escalations/{escalation_id}/reopen")
-def reopen(number: int, escalation_id: int, request: Request, ctx: PageContext = Depends(page_user),
+def reopen(number: int, escalation_id: int, request: Request, ctx: WorkCasesPage,
            due_at: Annotated[str, Form()] = "") -> Response:
     return _on_escalation(request, ctx, number, escalation_id, lambda case, e: actions.reopen(
         ctx.session, ctx.runtime.publisher, actor=ctx.user, escalation=e,
@@ -194,7 +194,7 @@ def reopen(number: int, escalation_id: int, request: Request, ctx: PageContext =
 
 @router.post("/cases/{number}/escalations/{escalation_id}/revoke-links")
 def revoke_links(number: int, escalation_id: int, request: Request,
-                 ctx: PageContext = Depends(page_user)) -> Response:
+                 ctx: WorkCasesPage) -> Response:
     return _on_escalation(request, ctx, number, escalation_id, lambda case, e: actions.revoke_links(
         ctx.session, ctx.runtime.publisher, actor=ctx.user, escalation=e))
 
@@ -212,7 +212,7 @@ def _admin_page(request: Request, ctx: PageContext, *, editing: Partner | None =
 
 
 @router.get("/admin/partners")
-def partners_page(request: Request, ctx: AdminPage, edit: int | None = None) -> Response:
+def partners_page(request: Request, ctx: SettingsPage, edit: int | None = None) -> Response:
     editing = None
     if edit is not None:
         try:
@@ -223,7 +223,7 @@ def partners_page(request: Request, ctx: AdminPage, edit: int | None = None) -> 
 
 
 @router.post("/admin/partners")
-async def save_partner(request: Request, ctx: AdminPage) -> Response:
+async def save_partner(request: Request, ctx: SettingsPage) -> Response:
     form = await request.form()
     f = {k: str(v) for k, v in form.items() if isinstance(v, str)}
     existing = f.get("partner_id", "").strip()
@@ -260,7 +260,7 @@ async def save_partner(request: Request, ctx: AdminPage) -> Response:
 
 
 @router.post("/admin/partners/{partner_id}/active")
-def set_active(partner_id: int, request: Request, ctx: AdminPage,
+def set_active(partner_id: int, request: Request, ctx: SettingsPage,
                active: Annotated[str, Form()] = "") -> Response:
     try:
         with domain_action(ctx.session):

@@ -8,14 +8,14 @@ from fastapi.responses import Response
 
 from compris.escalation import queries
 from compris.kit.clock import now
-from compris.web.deps import SupervisorPage
+from compris.web.deps import SupervisePage
 from compris.web.pages.render import is_htmx, render
 
 router = APIRouter(include_in_schema=False)
 
 
 @router.get("/supervisor/escalations")
-def escalations_page(request: Request, ctx: SupervisorPage) -> Response:
+def escalations_page(request: Request, ctx: SupervisePage) -> Response:
     at = now()
     ws = ctx.user.workspace_id
     overdue = queries.follow_up_list(ctx.session, ws, "overdue", at)

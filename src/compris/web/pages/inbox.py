@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from compris.channels.queries import channel_accounts
@@ -23,7 +23,7 @@ from compris.inbox.queries import (
 )
 from compris.kit.errors import NotFound
 from compris.listening.alert_queries import high_reach_cases
-from compris.web.deps import PageContext, page_user
+from compris.web.deps import PageContext, ReadCasesPage
 from compris.web.pages import bulk as bulk_pages
 from compris.web.pages.render import render
 
@@ -97,7 +97,7 @@ def post_filter(ctx: PageContext, f: InboxFilter) -> PostView | None:
 
 
 @router.get("/inbox")
-def inbox_page(request: Request, ctx: PageContext = Depends(page_user)) -> Response:
+def inbox_page(request: Request, ctx: ReadCasesPage) -> Response:
     f = inbox_filter(request)
     accounts = channel_accounts(ctx.session, ctx.user.workspace_id)
     bar = bulk_pages.bar_vars(ctx)
@@ -108,6 +108,6 @@ def inbox_page(request: Request, ctx: PageContext = Depends(page_user)) -> Respo
 
 
 @router.get("/inbox/rows")
-def inbox_rows(request: Request, ctx: PageContext = Depends(page_user)) -> Response:
+def inbox_rows(request: Request, ctx: ReadCasesPage) -> Response:
     f = inbox_filter(request)
     return render(request, ctx, "_rows.html", oob_counts=True, **_inbox_vars(ctx, f))

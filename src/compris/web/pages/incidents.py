@@ -12,10 +12,11 @@ from __future__ import annotations
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 from sqlalchemy import select
 
+from compris.accounts.permissions import Permission, allows
 from compris.accounts.queries import workspace_users
 from compris.channels.queries import channel_accounts
 from compris.escalation import queries as escalation_queries
@@ -28,7 +29,7 @@ from compris.models import ACTIVE_STATUSES, CaseStatus, Cluster, Incident, SlaPo
 from compris.replies.rendering import LANGUAGES, VARIABLES
 from compris.triage.labels import INTENTS
 from compris.web import i18n
-from compris.web.deps import PageContext, SupervisorPage, page_user
+from compris.web.deps import PageContext, ReadCasesPage, SupervisePage
 from compris.web.pages.render import domain_action, is_htmx, redirect, render
 
 router = APIRouter(include_in_schema=False)
@@ -68,14 +69,14 @@ def panel(ctx: PageContext, view: Any) -> dict[str, Any]:
 
 
 @router.get("/incidents")
-def incidents_page(request: Request, ctx: PageContext = Depends(page_user)) -> Response:
+def incidents_page(request: Request, ctx: ReadCasesPage) -> Response:
     status = request.query_params.get("status", "open")
     if status not in queries.STATUS_FILTERS:
         status = "open"
     ws = ctx.user.workspace_id
     rows = queries.list_incidents(ctx.session, ws, status, limit=PAGE_SIZE)
     return render(request, ctx, "incidents.html", rows=rows, status=status, filters=queries.STATUS_FILTERS,
-                  counts=queries.status_counts(ctx.session, ws), may_manage=actions.may_manage(ctx.user))
+                  counts=queries.status_counts(ctx.session, ws), may_manage=allows(ctx.user, Permission.SUPERVISE))
 
 
 # --- opening -----------------------------------------------------------------------------------------------------
@@ -99,7 +100,7 @@ def _draft_form(draft: actions.Draft) -> dict[str, Any]:
 
 
 @router.get("/incidents/new")
-def new_page(request: Request, ctx: SupervisorPage) -> Response:
+def new_page(request: Request, ctx: SupervisePage) -> Response:
     ws = ctx.user.workspace_id
     params = request.query_params
     try:
@@ -117,7 +118,7 @@ def new_page(request: Request, ctx: SupervisorPage) -> Response:
 @router.post("/incidents/new")
 def create(
     request: Request,
-    ctx: SupervisorPage,
+    ctx: SupervisePage,
     name: Annotated[str, Form()] = "",
     description: Annotated[str, Form()] = "",
     keywords: Annotated[str, Form()] = "",
@@ -171,7 +172,7 @@ def _detail_vars(ctx: PageContext, incident: Incident, request: Request) -> dict
         case_status = "active"
     cases = queries.linked_cases(s, ws, incident, status=case_status, limit=CASE_PAGE)
     breakdown = queries.breakdown(s, ws, incident)
-    manage = actions.may_manage(ctx.user)
+    manage = allows(ctx.user, Permission.SUPERVISE)
     runs = handling.runs_of(s, incident) if manage else []
     done = request.query_params.get("done", "")
     return {
@@ -206,7 +207,7 @@ def _detail_vars(ctx: PageContext, incident: Incident, request: Request) -> dict
 
 
 @router.get("/incidents/{number}")
-def incident_page(number: int, request: Request, ctx: PageContext = Depends(page_user)) -> Response:
+def incident_page(number: int, request: Request, ctx: ReadCasesPage) -> Response:
     try:
         incident = _incident(ctx, number)
     except NotFound:
@@ -237,7 +238,7 @@ def _refused(request: Request, ctx: PageContext, number: int, exc: ComprisError,
 def status(
     number: int,
     request: Request,
-    ctx: SupervisorPage,
+    ctx: SupervisePage,
     action: Annotated[str, Form()] = "",
     resolve_cases: Annotated[str, Form()] = "",
     send_closing: Annotated[str, Form()] = "",
@@ -273,7 +274,7 @@ def status(
 def edit(
     number: int,
     request: Request,
-    ctx: SupervisorPage,
+    ctx: SupervisePage,
     name: Annotated[str, Form()] = "",
     description: Annotated[str, Form()] = "",
     keywords: Annotated[str, Form()] = "",
@@ -302,7 +303,7 @@ def edit(
 def statements(
     number: int,
     request: Request,
-    ctx: SupervisorPage,
+    ctx: SupervisePage,
     statement_fr: Annotated[str, Form()] = "",
     statement_en: Annotated[str, Form()] = "",
     closing_fr: Annotated[str, Form()] = "",
@@ -338,7 +339,7 @@ def statements(
 def send(
     number: int,
     request: Request,
-    ctx: SupervisorPage,
+    ctx: SupervisePage,
     selected: Annotated[list[str] | None, Form()] = None,
     scope: Annotated[str, Form()] = "all",
     visibility: Annotated[str, Form()] = bulk.SAME,
@@ -367,7 +368,7 @@ def send(
 def cases(
     number: int,
     request: Request,
-    ctx: SupervisorPage,
+    ctx: SupervisePage,
     action: Annotated[str, Form()] = "",
     selected: Annotated[list[str] | None, Form()] = None,
     numbers: Annotated[str, Form()] = "",
@@ -408,7 +409,7 @@ def cases(
 def crisis(
     number: int,
     request: Request,
-    ctx: SupervisorPage,
+    ctx: SupervisePage,
     on: Annotated[str, Form()] = "",
     priority: Annotated[str, Form()] = "",
     sla_policy_id: Annotated[str, Form()] = "",
@@ -437,7 +438,7 @@ def crisis(
 def escalate(
     number: int,
     request: Request,
-    ctx: SupervisorPage,
+    ctx: SupervisePage,
     partner_id: Annotated[str, Form()] = "",
     brief: Annotated[str, Form()] = "",
     selected: Annotated[list[str] | None, Form()] = None,

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
 from compris.inbox.queries import get_case
@@ -14,7 +14,7 @@ from compris.kit.errors import ComprisError, Invalid
 from compris.listening import alert_queries, alerts
 from compris.listening.alerts import SENSITIVITIES
 from compris.models import SpikeSensitivity
-from compris.web.deps import PageContext, SupervisorPage, page_user
+from compris.web.deps import PageContext, ReadCasesPage, SupervisePage
 from compris.web.pages.render import domain_action, is_htmx, redirect, render
 
 router = APIRouter(include_in_schema=False)
@@ -23,12 +23,12 @@ PAGE_SIZE = 50
 
 
 @router.get("/listening")
-def listening_home(ctx: SupervisorPage) -> Response:
+def listening_home(ctx: SupervisePage) -> Response:
     return redirect("/listening/alerts")
 
 
 @router.get("/listening/alerts")
-def alerts_page(request: Request, ctx: SupervisorPage, state: str = "open", kind: str = "",
+def alerts_page(request: Request, ctx: SupervisePage, state: str = "open", kind: str = "",
                 before: int | None = None) -> Response:
     state = state if state in alert_queries.STATES else "open"
     kind = kind if kind in alert_queries.KINDS else ""
@@ -45,7 +45,7 @@ def alerts_page(request: Request, ctx: SupervisorPage, state: str = "open", kind
 
 
 @router.post("/listening/alerts/{alert_id}/acknowledge")
-def acknowledge(ctx: SupervisorPage, alert_id: int, back: Annotated[str, Form()] = "") -> Response:
+def acknowledge(ctx: SupervisePage, alert_id: int, back: Annotated[str, Form()] = "") -> Response:
     with domain_action(ctx.session):
         alerts.acknowledge(ctx.session, ctx.runtime.publisher, ctx.user, alert_id)
     target = back if back.startswith(("/listening/alerts", "/cases/")) and "//" not in back else "/listening/alerts"
@@ -53,7 +53,7 @@ def acknowledge(ctx: SupervisorPage, alert_id: int, back: Annotated[str, Form()]
 
 
 @router.get("/listening/cases/{number}/alerts")
-def case_alerts(request: Request, number: int, ctx: PageContext = Depends(page_user)) -> Response:
+def case_alerts(request: Request, number: int, ctx: ReadCasesPage) -> Response:
     """The case's alerts (a high-reach complaint), for the case page's panel."""
     case = get_case(ctx.session, ctx.user.workspace_id, number)
     rows = alert_queries.case_alerts(ctx.session, ctx.user.workspace_id, case.id)
@@ -68,7 +68,7 @@ def _settings_page(request: Request, ctx: PageContext, *, error: str | None = No
 
 
 @router.get("/listening/settings")
-def settings_page(request: Request, ctx: SupervisorPage, saved: int = 0) -> Response:
+def settings_page(request: Request, ctx: SupervisePage, saved: int = 0) -> Response:
     return _settings_page(request, ctx, saved=bool(saved))
 
 
@@ -82,7 +82,7 @@ def _int(value: str) -> int:
 @router.post("/listening/settings")
 def save_settings(
     request: Request,
-    ctx: SupervisorPage,
+    ctx: SupervisePage,
     spikes_enabled: Annotated[str, Form()] = "",
     spike_sensitivity: Annotated[str, Form()] = SpikeSensitivity.NORMAL,
     spike_min_count: Annotated[str, Form()] = "10",

@@ -12,7 +12,7 @@ from fastapi.responses import Response
 from compris.kit.errors import ComprisError, Invalid
 from compris.mail import actions, queries
 from compris.models import MailState, OutgoingMail
-from compris.web.deps import AdminPage, PageContext
+from compris.web.deps import PageContext, SettingsPage
 from compris.web.pages.render import domain_action, is_htmx, redirect, render
 
 router = APIRouter(include_in_schema=False)
@@ -50,12 +50,12 @@ def _page(request: Request, ctx: PageContext, *, error: str | None = None, statu
 
 
 @router.get("/admin/mail")
-def mail_page(request: Request, ctx: AdminPage, test: int | None = None) -> Response:
+def mail_page(request: Request, ctx: SettingsPage, test: int | None = None) -> Response:
     return _page(request, ctx, test_id=test)
 
 
 @router.get("/admin/mail/log")
-def mail_log(request: Request, ctx: AdminPage) -> Response:
+def mail_log(request: Request, ctx: SettingsPage) -> Response:
     """The log alone (htmx refreshes it while a mail is on its way)."""
     if not is_htmx(request):
         return redirect("/admin/mail#mail-log")
@@ -66,7 +66,7 @@ def mail_log(request: Request, ctx: AdminPage) -> Response:
 @router.post("/admin/mail")
 def save_mail_settings(
     request: Request,
-    ctx: AdminPage,
+    ctx: SettingsPage,
     host: Annotated[str, Form()] = "",
     port: Annotated[str, Form()] = "587",
     security: Annotated[str, Form()] = "starttls",
@@ -92,7 +92,7 @@ def save_mail_settings(
 
 
 @router.post("/admin/mail/test")
-def send_test(request: Request, ctx: AdminPage, to: Annotated[str, Form()] = "") -> Response:
+def send_test(request: Request, ctx: SettingsPage, to: Annotated[str, Form()] = "") -> Response:
     try:
         with domain_action(ctx.session):
             mail = actions.send_test_mail(ctx.session, ctx.runtime.publisher, actor=ctx.user, to=to or None)

@@ -8,14 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from compris.inbox import actions
 from compris.inbox.queries import get_message
 from compris.kit.errors import NotFound
 from compris.models import Message
-from compris.web.deps import PageContext, page_user
+from compris.web.deps import PageContext, WorkCasesPage
 from compris.web.pages.case import _case, _not_found, run_case_action
 
 router = APIRouter(include_in_schema=False)
@@ -37,14 +37,14 @@ def _on_message(request: Request, ctx: PageContext, number: int, message_id: int
 
 @router.post("/cases/{number}/messages/{message_id}/posted-by-hand")
 def posted_by_hand(number: int, message_id: int, request: Request,
-                   ctx: PageContext = Depends(page_user)) -> Response:
+                   ctx: WorkCasesPage) -> Response:
     """"I posted it": the agent posted the reply on the network by hand."""
     return _on_message(request, ctx, number, message_id, lambda message: actions.confirm_manual_send(
         ctx.session, ctx.runtime.publisher, actor=ctx.user, message=message))
 
 
 @router.post("/cases/{number}/messages/{message_id}/not-posted")
-def not_posted(number: int, message_id: int, request: Request, ctx: PageContext = Depends(page_user)) -> Response:
+def not_posted(number: int, message_id: int, request: Request, ctx: WorkCasesPage) -> Response:
     """"Not posted": the reply was never posted on the network (it becomes failed; Retry keeps it to post again)."""
     return _on_message(request, ctx, number, message_id, lambda message: actions.cancel_manual_send(
         ctx.session, ctx.runtime.publisher, actor=ctx.user, message=message))

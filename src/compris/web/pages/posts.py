@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from compris.inbox.queries import commented_posts
 from compris.kit.clock import now
-from compris.web.deps import PageContext, page_user
+from compris.web.deps import ReadCasesPage
 from compris.web.pages.render import render
 
 router = APIRouter(include_in_schema=False)
@@ -19,7 +19,7 @@ PERIODS = (7, 1, 30)
 
 
 @router.get("/posts")
-def posts_page(request: Request, ctx: PageContext = Depends(page_user)) -> Response:
+def posts_page(request: Request, ctx: ReadCasesPage) -> Response:
     raw = request.query_params.get("days", "")
     days = int(raw) if raw.isdigit() and int(raw) in PERIODS else PERIODS[0]
     posts = commented_posts(ctx.session, ctx.user.workspace_id, since=now() - timedelta(days=days))

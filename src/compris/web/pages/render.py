@@ -21,6 +21,7 @@ from markupsafe import Markup
 from sqlalchemy.orm import Session
 
 from compris import timeline
+from compris.accounts import permissions
 from compris.db import savepoint
 from compris.kit.clock import now
 from compris.kit.errors import ComprisError
@@ -55,7 +56,7 @@ LABELS: dict[str, dict[str, str]] = {
     "pii": {"email": "e-mail", "phone": "phone", "card": "payment card", "iban": "IBAN",
             "record_locator": "booking reference", "order_number": "order number", "address": "address"},
     "event": {kind.value: label for kind, label in timeline.LABELS.items()},
-    "role": {"admin": "Admin", "supervisor": "Supervisor", "agent": "Agent"},
+    "role": {"admin": "Admin", "supervisor": "Supervisor", "agent": "Agent", "analyst": "Analyst"},
     "sla": {"ok": "SLA on track", "at_risk": "SLA at risk", "breached": "SLA breached", "met": "SLA met",
             "paused": "SLA paused"},
 }
@@ -119,6 +120,7 @@ def environment() -> Environment:
     )
     # newstyle gettext; the real callables are passed with each render (per user language)
     env.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
+    env.globals["can"] = can  # the permission table, in every template (macros included)
     return env
 
 
@@ -136,6 +138,18 @@ def workspace_of(session: Session, ctx: PageContext) -> Workspace:
     workspace = session.get(Workspace, ctx.user.workspace_id)
     assert workspace is not None
     return workspace
+
+
+@pass_context
+def can(context: Context, permission: str) -> bool:
+    """The templates' one permission check (``{% if can("cases.work") %}``): whether the page's user holds
+    ``permission`` (a value or a name of :class:`compris.accounts.permissions.Permission`) — the table the routes
+    use, so a button is shown exactly when its route would accept the click."""
+    user = context.get("user")
+    if user is None or not getattr(user, "is_active", True):
+        return False
+    return permissions.role_allows(str(user.role), permission, instance_admin=bool(getattr(user, "instance_admin",
+                                                                                            False)))
 
 
 def template_context(request: Request, ctx: PageContext | None, lang: str | None = None) -> dict[str, Any]:
@@ -165,6 +179,7 @@ def template_context(request: Request, ctx: PageContext | None, lang: str | None
                                               if value in LABELS.get(group, {}) else value),
         "network_name": lambda network, account=None: t.gettext(network_name(network, account)),
         "reason": lambda text: _reason(t, lang, str(text)),
+        "can": can,
         "query": lambda **params: urlencode({k: v for k, v in params.items() if v not in (None, "")}),
     }
 

@@ -17,7 +17,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
 
 from compris.connectors.base import Visibility
@@ -32,7 +32,7 @@ from compris.replies import suggestions as reply_suggestions
 from compris.replies.context import situation
 from compris.replies.guard import RULES, Finding
 from compris.web import i18n
-from compris.web.deps import AdminPage, PageContext, SupervisorPage, page_user
+from compris.web.deps import ManageDeskPage, PageContext, ReadCasesPage, WorkCasesPage
 from compris.web.pages.render import domain_action, environment, redirect, render, template_context
 
 router = APIRouter(include_in_schema=False)
@@ -172,7 +172,7 @@ def _not_found(request: Request, ctx: PageContext) -> Response:
 def guard_fragment(
     number: int,
     request: Request,
-    ctx: PageContext = Depends(page_user),
+    ctx: WorkCasesPage,
     text: Annotated[str, Form()] = "",
     visibility: Annotated[str, Form()] = Visibility.PUBLIC,
     template_id: Annotated[str, Form()] = "",
@@ -194,7 +194,7 @@ def guard_fragment(
 
 
 @router.get("/cases/{number}/templates")
-def template_list(number: int, request: Request, ctx: PageContext = Depends(page_user), q: str = "") -> Response:
+def template_list(number: int, request: Request, ctx: ReadCasesPage, q: str = "") -> Response:
     """Templates matching ``q``, each rendered for this case in the customer's language."""
     try:
         case = _case_or_404(ctx, number)
@@ -206,7 +206,7 @@ def template_list(number: int, request: Request, ctx: PageContext = Depends(page
 
 
 @router.get("/cases/{number}/suggestions")
-def suggestion_list(number: int, request: Request, ctx: PageContext = Depends(page_user)) -> Response:
+def suggestion_list(number: int, request: Request, ctx: ReadCasesPage) -> Response:
     try:
         case = _case_or_404(ctx, number)
     except NotFound:
@@ -219,7 +219,7 @@ def suggestion_list(number: int, request: Request, ctx: PageContext = Depends(pa
 def move_private(
     number: int,
     request: Request,
-    ctx: PageContext = Depends(page_user),
+    ctx: WorkCasesPage,
     text: Annotated[str, Form()] = "",
     idempotency_key: Annotated[str, Form()] = "",
     override: Annotated[str, Form()] = "",
@@ -273,7 +273,7 @@ def _templates_page(request: Request, ctx: PageContext, *, editing: ReplyTemplat
 
 
 @router.get("/admin/templates")
-def templates_page(request: Request, ctx: SupervisorPage, edit: int | None = None) -> Response:
+def templates_page(request: Request, ctx: ManageDeskPage, edit: int | None = None) -> Response:
     editing = None
     if edit is not None:
         try:
@@ -286,7 +286,7 @@ def templates_page(request: Request, ctx: SupervisorPage, edit: int | None = Non
 @router.post("/admin/templates")
 def save_template(
     request: Request,
-    ctx: SupervisorPage,
+    ctx: ManageDeskPage,
     template_id: Annotated[str, Form()] = "",
     name: Annotated[str, Form()] = "",
     shortcut: Annotated[str, Form()] = "",
@@ -321,7 +321,7 @@ def save_template(
 
 
 @router.post("/admin/templates/{template_id}/delete")
-def delete_template(template_id: int, request: Request, ctx: SupervisorPage) -> Response:
+def delete_template(template_id: int, request: Request, ctx: ManageDeskPage) -> Response:
     try:
         template = reply_queries.get_template(ctx.session, ctx.user.workspace_id, template_id)
     except NotFound:
@@ -358,12 +358,12 @@ def _tone_page(request: Request, ctx: PageContext, *, form: dict[str, Any] | Non
 
 
 @router.get("/admin/tone")
-def tone_page(request: Request, ctx: AdminPage) -> Response:
+def tone_page(request: Request, ctx: ManageDeskPage) -> Response:
     return _tone_page(request, ctx)
 
 
 @router.post("/admin/tone")
-async def save_tone(request: Request, ctx: AdminPage) -> Response:
+async def save_tone(request: Request, ctx: ManageDeskPage) -> Response:
     data = await request.form()
 
     def text(name: str) -> str:
@@ -395,7 +395,7 @@ async def save_tone(request: Request, ctx: AdminPage) -> Response:
 
 
 @router.get("/admin/guard")
-def guard_page(request: Request, ctx: SupervisorPage, days: int = 7) -> Response:
+def guard_page(request: Request, ctx: ManageDeskPage, days: int = 7) -> Response:
     days = days if days in STATS_PERIODS else 7
     lang = i18n.normalise(ctx.user.language)
     stats = reply_queries.guard_stats(ctx.session, ctx.user.workspace_id, days)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
 from compris.accounts.queries import workspace_users
@@ -15,7 +15,7 @@ from compris.kit.errors import ComprisError, NotFound
 from compris.routing import actions, queries, shifts
 from compris.routing import assignment as routing
 from compris.routing.rules import CONDITION_KEYS
-from compris.web.deps import AdminPage, PageContext, page_user
+from compris.web.deps import ManageDeskPage, PageContext, WorkCasesPage
 from compris.web.pages.render import domain_action, is_htmx, redirect, render, safe_next
 
 router = APIRouter(include_in_schema=False)
@@ -33,7 +33,7 @@ def _page(request: Request, ctx: PageContext, *, error: str | None = None, statu
 
 
 @router.get("/admin/routing")
-def routing_page(request: Request, ctx: AdminPage) -> Response:
+def routing_page(request: Request, ctx: ManageDeskPage) -> Response:
     return _page(request, ctx)
 
 
@@ -57,7 +57,7 @@ def _id(value: str) -> int | None:
 @router.post("/admin/routing/teams")
 def save_team(
     request: Request,
-    ctx: AdminPage,
+    ctx: ManageDeskPage,
     team_id: Annotated[str, Form()] = "",
     name: Annotated[str, Form()] = "",
     timezone: Annotated[str, Form()] = "UTC",
@@ -75,7 +75,7 @@ def save_team(
 
 
 @router.post("/admin/routing/teams/{team_id}/delete")
-def delete_team(request: Request, team_id: int, ctx: AdminPage) -> Response:
+def delete_team(request: Request, team_id: int, ctx: ManageDeskPage) -> Response:
     return _admin_write(request, ctx, lambda: actions.delete_team(ctx.session, ctx.runtime.publisher,
                                                                   actor=ctx.user, team_id=team_id))
 
@@ -83,7 +83,7 @@ def delete_team(request: Request, team_id: int, ctx: AdminPage) -> Response:
 @router.post("/admin/routing/members")
 def set_member(
     request: Request,
-    ctx: AdminPage,
+    ctx: ManageDeskPage,
     team_id: Annotated[int, Form()] = 0,
     user_id: Annotated[int, Form()] = 0,
     action: Annotated[str, Form()] = "add",
@@ -97,7 +97,7 @@ def set_member(
 def save_agent(
     request: Request,
     user_id: int,
-    ctx: AdminPage,
+    ctx: ManageDeskPage,
     capacity: Annotated[int, Form()] = 5,
     languages: Annotated[str, Form()] = "",
     networks: Annotated[str, Form()] = "",
@@ -108,7 +108,7 @@ def save_agent(
 
 
 @router.post("/admin/routing/rules")
-async def add_rule(request: Request, ctx: AdminPage) -> Response:
+async def add_rule(request: Request, ctx: ManageDeskPage) -> Response:
     form = await request.form()
     fields = {k: str(v) for k, v in form.items() if isinstance(v, str)}
     conditions = {k: fields[k] for k in CONDITION_KEYS if k in fields}
@@ -118,7 +118,7 @@ async def add_rule(request: Request, ctx: AdminPage) -> Response:
 
 
 @router.post("/admin/routing/rules/{rule_id}/delete")
-def delete_rule(request: Request, rule_id: int, ctx: AdminPage) -> Response:
+def delete_rule(request: Request, rule_id: int, ctx: ManageDeskPage) -> Response:
     return _admin_write(request, ctx, lambda: actions.delete_rule(ctx.session, ctx.runtime.publisher,
                                                                   actor=ctx.user, rule_id=rule_id), missing_ok=True)
 
@@ -127,7 +127,7 @@ def delete_rule(request: Request, rule_id: int, ctx: AdminPage) -> Response:
 
 
 @router.get("/presence")
-def presence_fragment(request: Request, ctx: PageContext = Depends(page_user)) -> Response:
+def presence_fragment(request: Request, ctx: WorkCasesPage) -> Response:
     profile = routing.profile_for(ctx.session, ctx.user)
     return render(request, ctx, "_presence.html", presence=profile.presence)
 
@@ -135,7 +135,7 @@ def presence_fragment(request: Request, ctx: PageContext = Depends(page_user)) -
 @router.post("/presence")
 def set_presence(
     request: Request,
-    ctx: PageContext = Depends(page_user),
+    ctx: WorkCasesPage,
     presence: Annotated[str, Form()] = "online",
     next: Annotated[str, Form()] = "/inbox",
 ) -> Response:
@@ -147,7 +147,7 @@ def set_presence(
 
 
 @router.post("/presence/heartbeat")
-def heartbeat(ctx: PageContext = Depends(page_user)) -> Response:
+def heartbeat(ctx: WorkCasesPage) -> Response:
     routing.heartbeat(ctx.session, ctx.runtime.publisher, ctx.user)
     return Response(status_code=204)
 
@@ -155,7 +155,7 @@ def heartbeat(ctx: PageContext = Depends(page_user)) -> Response:
 @router.post("/cases/{number}/signal")
 def collision_signal(
     number: int,
-    ctx: PageContext = Depends(page_user),
+    ctx: WorkCasesPage,
     action: Annotated[str, Form()] = "viewing",
 ) -> Response:
     case = get_case(ctx.session, ctx.user.workspace_id, number)

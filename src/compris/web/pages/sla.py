@@ -25,7 +25,7 @@ from compris.models import (
 )
 from compris.routing import shifts
 from compris.sla import actions, planning, queries, wait
-from compris.web.deps import AdminPage, PageContext, SupervisorPage, get_runtime
+from compris.web.deps import ManageDeskPage, PageContext, SupervisePage, get_runtime
 from compris.web.pages.render import domain_action, redirect, render, workspace_of
 
 router = APIRouter(include_in_schema=False)
@@ -54,7 +54,7 @@ def _admin_page(request: Request, ctx: PageContext, *, error: str | None = None,
 
 
 @router.get("/admin/sla")
-def sla_page(request: Request, ctx: AdminPage) -> Response:
+def sla_page(request: Request, ctx: ManageDeskPage) -> Response:
     return _admin_page(request, ctx)
 
 
@@ -73,7 +73,7 @@ def _write(request: Request, ctx: PageContext, write: Callable[[], object], *, m
 @router.post("/admin/sla/hours")
 def save_hours(
     request: Request,
-    ctx: AdminPage,
+    ctx: ManageDeskPage,
     name: Annotated[str, Form()] = "",
     timezone: Annotated[str, Form()] = "UTC",
     lines: Annotated[str, Form()] = "",
@@ -83,7 +83,7 @@ def save_hours(
 
 
 @router.post("/admin/sla/hours/{hours_id}/delete")
-def delete_hours(request: Request, hours_id: int, ctx: AdminPage) -> Response:
+def delete_hours(request: Request, hours_id: int, ctx: ManageDeskPage) -> Response:
     return _write(request, ctx, lambda: actions.delete_business_hours(
         ctx.session, ctx.runtime.publisher, actor=ctx.user, hours_id=hours_id), missing_ok=True)
 
@@ -111,7 +111,7 @@ def _int_or(value: str, default: int | None, *, signed: bool = False) -> int | N
 @router.post("/admin/sla/policies")
 def add_policy(
     request: Request,
-    ctx: AdminPage,
+    ctx: ManageDeskPage,
     name: Annotated[str, Form()] = "",
     position: Annotated[str, Form()] = "0",
     networks: Annotated[str, Form()] = "",
@@ -137,7 +137,7 @@ def add_policy(
 
 
 @router.post("/admin/sla/policies/{policy_id}/delete")
-def delete_policy(request: Request, policy_id: int, ctx: AdminPage) -> Response:
+def delete_policy(request: Request, policy_id: int, ctx: ManageDeskPage) -> Response:
     return _write(request, ctx, lambda: actions.delete_policy(ctx.session, ctx.runtime.publisher, actor=ctx.user,
                                                               policy_id=policy_id), missing_ok=True)
 
@@ -145,7 +145,7 @@ def delete_policy(request: Request, policy_id: int, ctx: AdminPage) -> Response:
 @router.post("/admin/sla/settings")
 def save_settings(
     request: Request,
-    ctx: AdminPage,
+    ctx: ManageDeskPage,
     webhook_url: Annotated[str, Form()] = "",
     alert_at_risk: Annotated[str, Form()] = "",
 ) -> Response:
@@ -158,7 +158,7 @@ def save_settings(
 def save_publication(
     request: Request,
     account_id: int,
-    ctx: AdminPage,
+    ctx: ManageDeskPage,
     auto_ack: Annotated[str, Form()] = "",
     regenerate: Annotated[str, Form()] = "",
 ) -> Response:
@@ -171,7 +171,7 @@ def save_publication(
 
 
 @router.get("/supervisor")
-def supervisor_page(request: Request, ctx: SupervisorPage) -> Response:
+def supervisor_page(request: Request, ctx: SupervisePage) -> Response:
     ws = ctx.user.workspace_id
     s = ctx.session
     risky = list(s.scalars(
@@ -191,13 +191,13 @@ def supervisor_page(request: Request, ctx: SupervisorPage) -> Response:
 
 
 @router.get("/supervisor/coverage")
-def coverage_page(request: Request, ctx: SupervisorPage) -> Response:
+def coverage_page(request: Request, ctx: SupervisePage) -> Response:
     channels = planning.channel_coverage(ctx.session, ctx.user.workspace_id, now())
     return render(request, ctx, "supervisor_coverage.html", channels=channels)
 
 
 @router.get("/supervisor/staffing")
-def staffing_page(request: Request, ctx: SupervisorPage) -> Response:
+def staffing_page(request: Request, ctx: SupervisePage) -> Response:
     tz = workspace_of(ctx.session, ctx).timezone
     plan = planning.staffing(ctx.session, ctx.user.workspace_id, now(), tz)
     return render(request, ctx, "supervisor_staffing.html", plan=plan,

@@ -15,7 +15,7 @@ from compris.kit.errors import ComprisError, NotFound
 from compris.models import WebhookSubscription
 from compris.subscriptions import actions, catalogue, queries
 from compris.web import i18n
-from compris.web.deps import AdminPage, PageContext
+from compris.web.deps import PageContext, SettingsPage
 from compris.web.pages.render import domain_action, redirect, render
 
 router = APIRouter(include_in_schema=False)
@@ -65,14 +65,14 @@ def _error(ctx: PageContext, exc: ComprisError) -> str:
 
 
 @router.get("/admin/webhooks")
-def webhooks_page(request: Request, ctx: AdminPage) -> Response:
+def webhooks_page(request: Request, ctx: SettingsPage) -> Response:
     return _list_page(request, ctx)
 
 
 @router.post("/admin/webhooks")
 def create_webhook(
     request: Request,
-    ctx: AdminPage,
+    ctx: SettingsPage,
     url: Annotated[str, Form()] = "",
     description: Annotated[str, Form()] = "",
     event_types: Annotated[list[str] | None, Form()] = None,
@@ -90,7 +90,7 @@ def create_webhook(
 
 
 @router.get("/admin/webhooks/{subscription_id:int}")
-def webhook_page(subscription_id: int, request: Request, ctx: AdminPage, done: str = "") -> Response:
+def webhook_page(subscription_id: int, request: Request, ctx: SettingsPage, done: str = "") -> Response:
     row = _subscription(ctx, subscription_id)
     if row is None:
         return _not_found(request, ctx)
@@ -101,7 +101,7 @@ def webhook_page(subscription_id: int, request: Request, ctx: AdminPage, done: s
 def update_webhook(
     subscription_id: int,
     request: Request,
-    ctx: AdminPage,
+    ctx: SettingsPage,
     url: Annotated[str, Form()] = "",
     description: Annotated[str, Form()] = "",
     event_types: Annotated[list[str] | None, Form()] = None,
@@ -136,7 +136,7 @@ def _write(request: Request, ctx: PageContext, subscription_id: int,
 
 
 @router.post("/admin/webhooks/{subscription_id:int}/rotate")
-def rotate_secret(subscription_id: int, request: Request, ctx: AdminPage) -> Response:
+def rotate_secret(subscription_id: int, request: Request, ctx: SettingsPage) -> Response:
     row = _subscription(ctx, subscription_id)
     if row is None:
         return _not_found(request, ctx)
@@ -146,13 +146,13 @@ def rotate_secret(subscription_id: int, request: Request, ctx: AdminPage) -> Res
 
 
 @router.post("/admin/webhooks/{subscription_id:int}/ping")
-def ping(subscription_id: int, request: Request, ctx: AdminPage) -> Response:
+def ping(subscription_id: int, request: Request, ctx: SettingsPage) -> Response:
     return _write(request, ctx, subscription_id, lambda row: actions.send_ping(
         ctx.session, ctx.runtime.publisher, actor=ctx.user, subscription=row), "pinged")
 
 
 @router.post("/admin/webhooks/{subscription_id:int}/deliveries/{delivery_id:int}/redeliver")
-def redeliver(subscription_id: int, delivery_id: int, request: Request, ctx: AdminPage) -> Response:
+def redeliver(subscription_id: int, delivery_id: int, request: Request, ctx: SettingsPage) -> Response:
     def write(row: WebhookSubscription) -> object:
         delivery = queries.get_delivery(ctx.session, ctx.user.workspace_id, row.id, delivery_id)
         return actions.redeliver(ctx.session, ctx.runtime.publisher, actor=ctx.user, delivery=delivery)
@@ -161,7 +161,7 @@ def redeliver(subscription_id: int, delivery_id: int, request: Request, ctx: Adm
 
 
 @router.post("/admin/webhooks/{subscription_id:int}/delete")
-def delete_webhook(subscription_id: int, request: Request, ctx: AdminPage) -> Response:
+def delete_webhook(subscription_id: int, request: Request, ctx: SettingsPage) -> Response:
     row = _subscription(ctx, subscription_id)
     if row is not None:  # a second click finds it gone: no error
         actions.delete_subscription(ctx.session, ctx.runtime.publisher, actor=ctx.user, subscription=row)

@@ -13,7 +13,7 @@ from fastapi.responses import Response
 from compris.kit.errors import Invalid
 from compris.surveys import results as queries
 from compris.web import i18n
-from compris.web.deps import SupervisorPage
+from compris.web.deps import ReportsPage
 from compris.web.pages.render import render
 
 router = APIRouter(include_in_schema=False)
@@ -38,7 +38,7 @@ def _percent(value: float, lang: str) -> str:
 
 
 @router.get("/supervisor/surveys")
-def results_page(request: Request, ctx: SupervisorPage, group_by: str = "agent", period: str = "week",
+def results_page(request: Request, ctx: ReportsPage, group_by: str = "agent", period: str = "week",
                  to: str | None = None) -> Response:
     start, end = _day(request.query_params.get("from")), _day(to)
     if group_by not in queries.GROUPS:

@@ -15,7 +15,7 @@ from compris.inbox.queries import CaseView
 from compris.kit.errors import ComprisError, Invalid, NotFound
 from compris.surveys import actions, queries, rules
 from compris.surveys.actions import FACES
-from compris.web.deps import AdminPage, PageContext
+from compris.web.deps import ManageDeskPage, PageContext
 from compris.web.pages.render import domain_action, redirect, render
 
 router = APIRouter(include_in_schema=False)
@@ -59,7 +59,7 @@ def _admin_page(request: Request, ctx: PageContext, *, error: str | None = None,
 
 
 @router.get("/admin/surveys")
-def surveys_page(request: Request, ctx: AdminPage) -> Response:
+def surveys_page(request: Request, ctx: ManageDeskPage) -> Response:
     return _admin_page(request, ctx)
 
 
@@ -115,14 +115,14 @@ async def _form(request: Request) -> dict[str, str]:
 
 
 @router.post("/admin/surveys/settings")
-async def save_workspace(request: Request, ctx: AdminPage) -> Response:
+async def save_workspace(request: Request, ctx: ManageDeskPage) -> Response:
     form = await _form(request)
     return _write(request, ctx, lambda: actions.save_settings(
         ctx.session, ctx.runtime.publisher, actor=ctx.user, channel_account_id=None, values=_values(form)))
 
 
 @router.post("/admin/surveys/accounts")
-def add_override(request: Request, ctx: AdminPage,
+def add_override(request: Request, ctx: ManageDeskPage,
                  channel_account_id: Annotated[str, Form()] = "") -> Response:
     """Settings of its own for one account, starting from the workspace's."""
     def write() -> None:
@@ -135,14 +135,14 @@ def add_override(request: Request, ctx: AdminPage,
 
 
 @router.post("/admin/surveys/accounts/{account_id}")
-async def save_override(request: Request, account_id: int, ctx: AdminPage) -> Response:
+async def save_override(request: Request, account_id: int, ctx: ManageDeskPage) -> Response:
     form = await _form(request)
     return _write(request, ctx, lambda: actions.save_settings(
         ctx.session, ctx.runtime.publisher, actor=ctx.user, channel_account_id=account_id, values=_values(form)))
 
 
 @router.post("/admin/surveys/accounts/{account_id}/delete")
-def delete_override(request: Request, account_id: int, ctx: AdminPage) -> Response:
+def delete_override(request: Request, account_id: int, ctx: ManageDeskPage) -> Response:
     def write() -> None:
         with contextlib.suppress(NotFound):  # already gone (a second click)
             actions.delete_override(ctx.session, ctx.runtime.publisher, actor=ctx.user,

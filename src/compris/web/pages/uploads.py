@@ -19,7 +19,7 @@ from compris.kit.errors import NotFound
 from compris.models import Upload
 from compris.uploads import media_links, store
 from compris.uploads.queries import get_upload
-from compris.web.deps import PageContext, get_runtime, get_session, page_user
+from compris.web.deps import ReadCasesPage, get_runtime, get_session
 from compris.web.pages.render import render
 
 router = APIRouter(include_in_schema=False)
@@ -49,7 +49,7 @@ def stored_bytes(request: Request, upload: Upload) -> bytes:
 
 
 @router.get("/uploads/{upload_id}")
-def open_upload(upload_id: int, request: Request, ctx: PageContext = Depends(page_user)) -> Response:
+def open_upload(upload_id: int, request: Request, ctx: ReadCasesPage) -> Response:
     """A file of the signed-in user's workspace (another workspace's file is "not found")."""
     try:
         upload = get_upload(ctx.session, ctx.user.workspace_id, upload_id)

@@ -314,7 +314,7 @@
   function liveOpen(on) {
     /* an agent counts as online while a page with the live connection is open */
     clearInterval(heartbeatTimer);
-    if (!on) { return; }
+    if (!on || !document.body.hasAttribute("data-can-work")) { return; }  /* an analyst works no case */
     post("/presence/heartbeat");
     heartbeatTimer = setInterval(function () { post("/presence/heartbeat"); }, 30000);
   }
@@ -346,7 +346,7 @@
     }
     renderCollision();
   }
-  if (page === "case" && body.dataset.caseNumber) {
+  if (page === "case" && body.dataset.caseNumber && body.hasAttribute("data-can-work")) {
     var signalUrl = "/cases/" + body.dataset.caseNumber + "/signal";
     post(signalUrl, { action: "viewing" });
     setInterval(function () { if (!document.hidden) { post(signalUrl, { action: "viewing" }); } renderCollision(); }, 20000);
@@ -444,7 +444,7 @@
   function markRead() {
     var n = body.dataset.caseNumber;
     var meta = document.querySelector('meta[name="csrf-token"]');
-    if (body.dataset.page !== "case" || !n || !meta || !window.fetch) { return; }
+    if (body.dataset.page !== "case" || !n || !meta || !window.fetch || !body.hasAttribute("data-can-work")) { return; }
     if (document.visibilityState === "hidden") { waiting = true; return; }
     waiting = false;
     window.fetch("/cases/" + encodeURIComponent(n) + "/read", {
