@@ -171,12 +171,25 @@ def _load(runtime: Runtime) -> None:
         run_pending(runtime.services)
         _history_demo(demo)
         run_pending(runtime.services)
+        _admin_demo(demo)
+        run_pending(runtime.services)
         with runtime.db.transaction() as session:
             timeline.demo_loaded(session, workspace_id=workspace_id, steps=len(data["steps"]))
     finally:
         runtime.http.close()
         runtime.http = served_http
         network.close()
+
+
+def _admin_demo(demo: _Demo) -> None:
+    """The administration part (issue 19, ``compris.demo_admin``): people in each role and a pending invitation,
+    tokens, the retention policy, an export and an erasure of personal data, then the audit log sealed (last, so
+    that its chain shows verified)."""
+    from compris.demo_admin import export, people, retention, tokens
+
+    users = dict(demo.users)
+    for part in (people, tokens, retention, export):
+        part.load(demo.runtime, demo.workspace_id, users)
 
 
 class _InProcess(httpx.BaseTransport):
