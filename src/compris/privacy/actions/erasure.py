@@ -344,9 +344,11 @@ def _erase_contacts(session: Session, work: _Work) -> None:
     work.count("contacts", n)
 
 
-def _erase_messages(session: Session, work: _Work, message_ids: Sequence[int], *, marker: str) -> None:
+def _erase_messages(session: Session, work: _Work, message_ids: Sequence[int], *, marker: str,
+                    keep_platform_ids: bool = False) -> None:
     """Each message keeps its facts (case, direction, visibility, times, delivery state, author agent, rating,
-    triage labels); its text, attachments' descriptions, platform ids, link and notes go."""
+    triage labels); its text, attachments' descriptions, platform ids (unless ``keep_platform_ids``), link and
+    notes go."""
     n = 0
     for ids in _id_chunks(message_ids):
         for message in session.scalars(select(Message).where(Message.id.in_(ids))):
@@ -358,9 +360,9 @@ def _erase_messages(session: Session, work: _Work, message_ids: Sequence[int], *
             message.platform_extra = scrub_extra(message.platform_extra, marker)
             message.permalink = None
             message.delivery_error = None if message.delivery_error is None else ERASED
-            if message.platform_message_id:
+            if message.platform_message_id and not keep_platform_ids:
                 message.platform_message_id = placeholder()
-            if message.reply_to_platform_id:
+            if message.reply_to_platform_id and not keep_platform_ids:
                 message.reply_to_platform_id = placeholder()
             n += 1
         result = session.execute(update(TriageCorrection).where(TriageCorrection.message_id.in_(ids),
@@ -743,7 +745,8 @@ def erase_message_content(session: Session, publisher: Publisher, message: Messa
                                  .values(body=REDACTED_BODY).execution_options(synchronize_session=False))
         work.count("raw_events", int(getattr(result, "rowcount", 0) or 0))
     _erase_uploads(session, work)
-    _erase_messages(session, work, [message.id], marker="deleted_by_author")
+    # its platform id stays: a late redelivery of the message is recognised as stored, never brought back
+    _erase_messages(session, work, [message.id], marker="deleted_by_author", keep_platform_ids=True)
     _erase_listening(session, work)
     _erase_copies(session, work)
     if case.preview and work.needles and mentions(case.preview, work.needles):
