@@ -3,6 +3,7 @@ deletion request names."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -78,10 +79,15 @@ def requesters(session: Session, rows: Sequence[Erasure]) -> dict[int, str]:
     return {u.id: u.name for u in session.scalars(select(User).where(User.id.in_(ids)))}
 
 
-def by_code(session: Session, code: str) -> Erasure:
-    """The erasure of this confirmation code (the public status page: any workspace)."""
-    found = session.scalar(select(Erasure).where(Erasure.confirmation_code == code[:64])) if code else None
-    if found is None:
+def by_code(session: Session, code: str) -> list[Erasure]:
+    """The erasures of this confirmation code (the public status page, any workspace): the record it names and,
+    when one deletion request erased several contacts, the others (``<code>-2``, ``<code>-3``...)."""
+    if not re.fullmatch(r"[0-9A-F]{8,32}", code or ""):
+        raise NotFound("no such erasure")
+    found = list(session.scalars(select(Erasure).where(or_(Erasure.confirmation_code == code,
+                                                             Erasure.confirmation_code.like(f"{code}-%")))
+                                 .order_by(Erasure.id)))
+    if not found:
         raise NotFound("no such erasure")
     return found
 

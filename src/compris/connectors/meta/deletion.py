@@ -109,3 +109,7 @@ def parse(signed_request: str, app_secret: str | None, *, at: datetime | None = 
 def answer(status_url: str, confirmation_code: str) -> dict[str, str]:
     """The JSON body Meta expects back."""
     return {"url": status_url, "confirmation_code": confirmation_code}
+
+
+#: the networks whose accounts hold a Meta app secret (one app may serve several of them)
+NETWORKS = ("facebook", "instagram", "whatsapp")

@@ -35,10 +35,12 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from compris import bus
+from compris.connectors.meta import deletion as meta_deletion
 from compris.db import on_commit
 from compris.events import ContactErased
 from compris.kit.clock import now
-from compris.kit.errors import Invalid
+from compris.kit.crypto import decrypt_json
+from compris.kit.errors import Invalid, NotFound
 from compris.listening.salient import terms as salient_terms
 from compris.live import Publisher
 from compris.models import (
@@ -69,7 +71,7 @@ from compris.models import (
     User,
     WebhookDelivery,
 )
-from compris.privacy.erasure_queries import Scope, scope_of
+from compris.privacy.erasure_queries import Scope, contacts_of_platform_user, scope_of
 from compris.uploads import queries as upload_queries
 from compris.uploads import store
 from compris.worker.queue import enqueue
@@ -755,3 +757,42 @@ def erase_message_content(session: Session, publisher: Publisher, message: Messa
         case.subject = ""
     _discard_after_commit(session, publisher, message.workspace_id, work.digests, data_dir)
     return dict(work.counts)
+
+
+# --- Meta's data deletion callback ---------------------------------------------------------------------------------
+
+
+def meta_deletion_request(session: Session, publisher: Publisher, *, channel_account_id: int, signed_request: str,
+                          secret_key: str, data_dir: Path | None = None) -> list[Erasure]:
+    """A person asked Meta to delete their data (Data Deletion Request Callback, on the account's URL): verify the
+    ``signed_request`` with the account's app secret, find the contacts whose identity on the workspace's Facebook,
+    Instagram or WhatsApp accounts using that same app secret is the app-scoped user id, erase each. Returns the
+    records (the first one's code is the answer's ``confirmation_code``; a request naming nobody known gets a
+    ``nothing_found`` record). Raises ``NotFound`` for an unknown or non-Meta account and ``Invalid`` for a
+    malformed, forged or expired request."""
+    account = session.get(ChannelAccount, channel_account_id)
+    if account is None or account.network not in meta_deletion.NETWORKS:
+        raise NotFound("no such account")
+    app_secret = decrypt_json(secret_key, account.secrets_encrypted).get("app_secret")
+    try:
+        request = meta_deletion.parse(signed_request, app_secret)
+    except meta_deletion.SignedRequestError as exc:
+        raise Invalid("the signed request is not valid") from exc
+    networks = set()
+    for other in session.scalars(select(ChannelAccount).where(
+            ChannelAccount.workspace_id == account.workspace_id,
+            ChannelAccount.network.in_(meta_deletion.NETWORKS))):
+        if other.id == account.id or decrypt_json(secret_key, other.secrets_encrypted).get("app_secret") == app_secret:
+            networks.add(other.network)
+    contact_ids = contacts_of_platform_user(session, account.workspace_id, sorted(networks), request.user_id)
+    code = new_code()
+    if not contact_ids:
+        return [record_nothing_found(session, publisher, workspace_id=account.workspace_id,
+                                     source="meta_deletion_callback", confirmation_code=code)]
+    records = []
+    for i, contact_id in enumerate(contact_ids):
+        records.append(erase_contact(
+            session, publisher, workspace_id=account.workspace_id, contact_id=contact_id,
+            source="meta_deletion_callback", requested_by=None, reason="Meta data deletion request",
+            data_dir=data_dir, confirmation_code=code if i == 0 else f"{code}-{i + 1}"))
+    return records

@@ -12,6 +12,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response
 
+from compris.accounts.permissions import Permission, allows
 from compris.inbox import actions
 from compris.inbox import queries as contact_queries
 from compris.kit.errors import ComprisError, Invalid, NotFound
@@ -30,7 +31,8 @@ def _page(request: Request, ctx: PageContext, contact_id: int, *, q: str = "", e
           split: int | None = None, status_code: int = 200) -> Response:
     view = contact_queries.contact_view(ctx.session, ctx.user.workspace_id, contact_id)
     matches = contact_queries.search_contacts(ctx.session, ctx.user.workspace_id, q[:200], exclude_id=contact_id)
-    variables: dict[str, Any] = {"view": view, "q": q, "matches": matches, "error": error, "split": None}
+    variables: dict[str, Any] = {"view": view, "q": q, "matches": matches, "error": error, "split": None,
+                                 "can_manage_privacy": allows(ctx.user, Permission.MANAGE_PRIVACY)}
     if split is not None:
         with suppress(NotFound):
             variables["split"] = contact_queries.get_contact(ctx.session, ctx.user.workspace_id, split)
