@@ -215,7 +215,7 @@ def _text_needles(texts: Iterable[str | None]) -> set[str]:
 # --- SQL helpers -------------------------------------------------------------------------------------------------
 
 
-def _like_any(column: ColumnElement[Any], needles: Sequence[str]) -> ColumnElement[bool]:
+def _like_any(column: ColumnElement[Any] | InstrumentedAttribute[Any], needles: Sequence[str]) -> ColumnElement[bool]:
     clauses = []
     for needle in needles:
         for form in _variants(needle):

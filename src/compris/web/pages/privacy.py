@@ -11,6 +11,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
+from compris.connectors.meta import deletion as meta_deletion
 from compris.kit.errors import ComprisError, Invalid, NotFound
 from compris.models import Contact
 from compris.privacy import erasure_queries
@@ -122,7 +123,7 @@ async def meta_deletion_callback(channel_account_id: int, request: Request) -> R
     except Invalid:
         return _bad_request("invalid signed_request")
     url = f"{runtime.settings.base_url.rstrip('/')}/privacy/deletion/{code}"
-    return JSONResponse({"url": url, "confirmation_code": code}, headers=PUBLIC_HEADERS)
+    return JSONResponse(meta_deletion.answer(url, code), headers=PUBLIC_HEADERS)
 
 
 @router.get("/privacy/deletion/{code}")
