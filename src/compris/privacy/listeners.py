@@ -17,7 +17,7 @@ ORDER = 900
 
 
 @listens(MessageDeleted, order=ORDER)
-def message_deleted(session: Session, publisher: Publisher, event: MessageDeleted) -> None:
+def erase_deleted_message(session: Session, publisher: Publisher, event: MessageDeleted) -> None:
     if event.by != "customer":
         return  # our own reply removed by the platform (moderation): it stays for the record
     message = session.get(Message, event.message_id)
