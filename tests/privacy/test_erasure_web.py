@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from compris.channels.actions import create_account
 from compris.connectors.meta import deletion
-from compris.models import Contact, Erasure, Identity, Message
+from compris.models import Case, Contact, Erasure, Identity, Message
 from compris.privacy.actions.erasure import ERASED_NAME
 from tests.conftest import SECRET, World
 from tests.privacy.test_erasure import ZOE_HANDLE, ZOE_ID, ZOE_NAME, _deliver
@@ -61,8 +61,14 @@ def test_an_admin_erases_from_the_contact_page(client: TestClient, world: World)
         assert contact is not None and contact.display_name == ERASED_NAME
         erasure = session.scalar(select(Erasure))
         assert erasure is not None and erasure.requested_by_id == world.admin.id and erasure.source == "admin"
-    case_page = admin.get(f"/contacts/{contact_id}").text
-    assert "suitcase" not in case_page
+    contact_page = admin.get(f"/contacts/{contact_id}").text
+    assert "suitcase" not in contact_page and ERASED_NAME in contact_page
+    with world.runtime.db.transaction() as session:
+        number = session.scalar(select(Case.number).where(Case.contact_id == contact_id))
+    case_page = admin.get(f"/cases/{number}")
+    assert case_page.status_code == 200
+    assert "suitcase" not in case_page.text and "Content erased (personal data)" in case_page.text
+    assert "Zoë" not in admin.get("/inbox").text
 
 
 def test_french_confirmation_word(client: TestClient, world: World) -> None:
