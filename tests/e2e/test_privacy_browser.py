@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from compris.models import Contact, Identity
 from compris.privacy.actions.erasure import ERASED_NAME
-from tests.e2e.test_browser import CHROMIUM_ARGS, SHOTS, Server, _eventually, browser, server  # noqa: F401
+from tests.e2e.test_browser import SHOTS, Server, _eventually, browser, server  # noqa: F401
 
 pytestmark = pytest.mark.browser
 
@@ -21,8 +21,8 @@ def _overflow(page: Any) -> int:
     return int(page.evaluate("document.documentElement.scrollWidth - window.innerWidth"))
 
 
-def _contact_id(server: Server) -> int | None:
-    with server.runtime.db.transaction() as session:
+def _contact_id(live: Server) -> int | None:
+    with live.runtime.db.transaction() as session:
         return session.scalar(select(Identity.contact_id).where(Identity.platform_user_id == "zoe-dupont"))
 
 
