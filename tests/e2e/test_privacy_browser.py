@@ -48,6 +48,7 @@ def test_erase_a_contact(server: Server, browser: Any, width: int, locale: str) 
     word = "EFFACER" if locale.startswith("fr") else "ERASE"
     page.goto(f"{server.base}/contacts/{contact_id}")
     assert _overflow(page) <= 0
+    page.screenshot(path=str(SHOTS / f"privacy-contact-{width}-{locale}.png"), full_page=True)
     page.click("[data-action=erase-contact]")
     page.wait_for_url(f"{server.base}/contacts/{contact_id}/erase")
     assert word in page.inner_text("label[for=erase-confirm]")

@@ -62,7 +62,7 @@ def test_an_admin_erases_from_the_contact_page(client: TestClient, world: World)
         erasure = session.scalar(select(Erasure))
         assert erasure is not None and erasure.requested_by_id == world.admin.id and erasure.source == "admin"
     contact_page = admin.get(f"/contacts/{contact_id}").text
-    assert "suitcase" not in contact_page and ERASED_NAME in contact_page
+    assert "suitcase" not in contact_page and ERASED_NAME in contact_page and "erased:" not in contact_page
     with world.runtime.db.transaction() as session:
         number = session.scalar(select(Case.number).where(Case.contact_id == contact_id))
     case_page = admin.get(f"/cases/{number}")
