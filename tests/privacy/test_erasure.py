@@ -41,6 +41,8 @@ from compris.models import (
     Survey,
     TriageCorrection,
     Upload,
+    WebhookDelivery,
+    WebhookSubscription,
 )
 from compris.privacy.actions.erasure import ERASED_NAME, PLACEHOLDER, erase_contact
 from compris.uploads import actions as upload_actions
@@ -163,6 +165,16 @@ def build_world(client: TestClient, world: World, network: FakeNetwork) -> dict[
                          author_id=ZOE_ID, author_name=ZOE_NAME, permalink="https://sandbox.example/zoe_dupont/1"))
         session.add(Job(workspace_id=world.workspace_id, kind="test.noop", status="done",
                         payload={"handle": ZOE_HANDLE}))
+        subscription = WebhookSubscription(workspace_id=world.workspace_id, url="https://hooks.example/in",
+                                           event_types=["message.received"], secret="s")
+        session.add(subscription)
+        session.flush()
+        session.add(WebhookDelivery(workspace_id=world.workspace_id, subscription_id=subscription.id,
+                                    event_id="0b8f6a4e-0000-4000-8000-000000000001", event_type="message.received",
+                                    payload={"data": {"case_id": case_id, "author": {"handle": ZOE_HANDLE}}}))
+        session.add(Alert(workspace_id=world.workspace_id, kind="reach", key=f"reach:case:{case_id}",
+                          title=f"High-reach complaint by {ZOE_HANDLE}", case_id=case_id,
+                          data={"followers": 12000, "quote": first.text[:60]}))
         session.add(CaseEvent(workspace_id=world.workspace_id, case_id=case_id, kind="closed",
                               data={"from_status": "open", "reason": "Zoë Dupont asked to close"}))
         upload_id = upload.id
