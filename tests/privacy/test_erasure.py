@@ -357,3 +357,20 @@ def test_another_workspace_cannot_erase(client: TestClient, world: World, networ
     with world.runtime.db.transaction() as session:
         contact = session.get(Contact, ids["contact_id"])
         assert contact is not None and contact.display_name == ZOE_NAME
+
+
+def test_a_merged_contact_is_erased_with_the_one_it_lives_in(world: World) -> None:
+    with world.runtime.db.transaction() as session:
+        survivor = Contact(workspace_id=world.workspace_id, display_name="Sam Survivor")
+        session.add(survivor)
+        session.flush()
+        merged = Contact(workspace_id=world.workspace_id, display_name="Samuel Old Account",
+                         merged_into_id=survivor.id)
+        session.add(merged)
+        session.add(Identity(workspace_id=world.workspace_id, contact_id=survivor.id, network="sandbox",
+                             platform_user_id="sam-old-91", handle="@sam_old"))
+        session.flush()
+        merged_id, survivor_id = merged.id, survivor.id
+    erasure = _erase(world, merged_id)
+    assert erasure.contact_id == survivor_id and erasure.counts["contacts"] == 2
+    assert find_anywhere(world, ["Sam Survivor", "Samuel Old", "sam-old-91", "sam_old"]) == []
