@@ -374,3 +374,28 @@ def test_a_merged_contact_is_erased_with_the_one_it_lives_in(world: World) -> No
     erasure = _erase(world, merged_id)
     assert erasure.contact_id == survivor_id and erasure.counts["contacts"] == 2
     assert find_anywhere(world, ["Sam Survivor", "Samuel Old", "sam-old-91", "sam_old"]) == []
+
+
+def test_files_go_right_after_the_commit_and_a_shared_file_stays(client: TestClient, world: World,
+                                                                 network: FakeNetwork) -> None:
+    ids = build_world(client, world, network)
+    data_dir: Path = world.runtime.settings.data_dir
+    with world.runtime.db.transaction() as session:
+        marc = session.scalar(select(Message).where(Message.text == MARC_TEXT))
+        assert marc is not None
+        # Marc sent the very same bytes: one file on disk, two upload rows
+        upload_actions.store_inbound_file(session, data_dir, message=marc, data=_png(b"SHARED-BYTES"),
+                                          name="same.png", max_bytes=10_000_000)
+        zoe_first = session.scalar(select(Message).where(Message.case_id == ids["case_id"],
+                                                         Message.direction == "inbound").order_by(Message.id))
+        assert zoe_first is not None
+        upload_actions.store_inbound_file(session, data_dir, message=zoe_first, data=_png(b"SHARED-BYTES"),
+                                          name="mine.png", max_bytes=10_000_000)
+    _erase(world, ids["contact_id"], data_dir=data_dir)  # no job run: the after-commit step deleted them
+    root = store.root(data_dir)
+    assert find_in_files(root, [FILE_MARK]) == []
+    assert find_in_files(root, [b"SHARED-BYTES"])  # Marc's row still names them
+    world.run_jobs()  # the job finds nothing more to delete
+    assert find_in_files(root, [b"SHARED-BYTES"])
+    with world.runtime.db.transaction() as session:
+        assert session.scalar(select(Job.status).where(Job.kind == "privacy.discard_files")) == "done"
