@@ -588,3 +588,16 @@ class InstanceAdminChanged(DomainEvent):
 
     user_id: int
     granted: bool
+# --- erasure ------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class ContactErased(DomainEvent):
+    """A contact's personal data was erased everywhere (``compris.privacy.actions.erasure``): ``erasure_id`` names
+    the record (source, counts per kind, confirmation code; no personal data). ``actor_user_id`` is None for a
+    platform's deletion callback or a message its author deleted."""
+
+    erasure_id: int
+    contact_id: int
+    source: str
+    counts: dict[str, int] = field(default_factory=dict, hash=False, compare=False)

@@ -146,7 +146,7 @@ class Message(WorkspaceScoped, Base):
     delivery_state: Mapped[str | None] = mapped_column(String(16), default=None)
     delivery_error: Mapped[str | None] = mapped_column(Text, default=None)
     raw_event_id: Mapped[int | None] = mapped_column(ForeignKey("raw_events.id", ondelete="SET NULL"), default=None)
-    # the author deleted it on the platform (the text is kept for the record)
+    # the author deleted it on the platform (a customer's message then loses its content: ``compris.privacy``)
     deleted_at: Mapped[datetime | None] = mapped_column(default=None)
     #: its content (text, attachments, author link, personal data found by triage) was removed under the workspace's
     #: retention policy (``privacy.actions.retention``); the row, its times and its triage labels stay

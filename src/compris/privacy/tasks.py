@@ -1,10 +1,12 @@
-"""Jobs of privacy: the daily retention run (``privacy.retention``)."""
+"""Jobs of privacy: the daily retention run (``privacy.retention``); the erasure's file removal
+(``privacy.discard_files``, in :mod:`compris.privacy.erasure_tasks`)."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
 from compris.kit.origin import Origin
+from compris.privacy import erasure_tasks  # noqa: F401  (registers privacy.discard_files)
 from compris.privacy.actions import retention
 from compris.worker.queue import BACKGROUND_LANE, JobRun, handler
 

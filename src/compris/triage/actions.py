@@ -78,8 +78,8 @@ def refine_triage(session: Session, publisher: Publisher, *, message: Message, r
     writes nothing, for a deleted or already refined message (safe to run twice)."""
     # lock the message, then its case (the order correct_triage and merge_cases use), and read them afresh
     session.refresh(message, with_for_update=True)
-    if message.direction != Direction.INBOUND or message.deleted_at is not None:
-        return False
+    if message.direction != Direction.INBOUND or message.deleted_at is not None or (message.triage or {}).get("erased"):
+        return False  # deleted, or its content erased (compris.privacy): the labels it had stay
     current = dict(message.triage or {})
     if current.get("path") == "accurate":
         return False

@@ -30,6 +30,7 @@ def refine(run: JobRun) -> None:
             or message.workspace_id != workspace_id
             or message.direction != Direction.INBOUND
             or message.deleted_at is not None
+            or (message.triage or {}).get("erased")  # its content was erased (compris.privacy): nothing to read
             or (message.triage or {}).get("path") == "accurate"  # already refined (a job run twice)
         ):
             return

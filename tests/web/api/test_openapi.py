@@ -40,6 +40,8 @@ EXPECTED = {
     ("get", "/api/v1/contacts/{contact_id}"),
     ("post", "/api/v1/contacts/{contact_id}/merge"),
     ("post", "/api/v1/contacts/{contact_id}/identities/{identity_id}/unmerge"),
+    ("post", "/api/v1/contacts/{contact_id}/erasure"),
+    ("get", "/api/v1/erasures"),
     ("get", "/api/v1/messages/{message_id}"),
     ("post", "/api/v1/messages/{message_id}/retry"),
     ("post", "/api/v1/messages/{message_id}/posted-by-hand"),

@@ -424,7 +424,9 @@ def record_delivery_status(
 
 def mark_deleted(session: Session, publisher: Publisher, message: Message, at: datetime) -> None:
     """The platform reports the message deleted (a removed comment, an unsent DM): flag it on the
-    timeline; its text is kept for the record. Safe to run twice."""
+    timeline ("deleted by the author"). A customer's message then loses its content (text, attachments and their
+    files, raw delivery: ``compris.privacy`` reacts to :class:`~compris.events.MessageDeleted`); our own reply
+    removed by the platform keeps it. Safe to run twice."""
     if message.deleted_at is not None:
         return
     message.deleted_at = at

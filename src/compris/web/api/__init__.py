@@ -26,6 +26,7 @@ from compris.web.api import (
     me,
     messages,
     posts,
+    privacy,
     privacy_export,
     raw_events,
     reply_settings,
@@ -64,6 +65,7 @@ router.include_router(survey_results.router)  # before surveys: /surveys/results
 router.include_router(surveys.router)
 router.include_router(mail.router)
 router.include_router(subscriptions.router)
+router.include_router(privacy.router)
 router.include_router(raw_events.router)
 router.include_router(tags.router)
 router.include_router(bulk.router)

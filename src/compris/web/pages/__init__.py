@@ -28,6 +28,7 @@ from compris.web.pages import (
     manual_send,
     portal,
     posts,
+    privacy,
     privacy_export,
     replies,
     retention,
@@ -69,6 +70,7 @@ router.include_router(escalation.router)
 router.include_router(escalation_followup.router)
 router.include_router(portal.router)
 router.include_router(business.router)
+router.include_router(privacy.router)
 router.include_router(surveys.router)
 router.include_router(survey_page.router)
 router.include_router(survey_results.router)

@@ -74,6 +74,8 @@ HUB: tuple[Group, ...] = (
         Entry("/admin/webhooks", _("Webhooks"), _("Events sent to your systems."), Permission.MANAGE_SETTINGS),
         Entry("/admin/retention", _("Retention"), _("How long messages and personal data are kept."),
               Permission.MANAGE_SETTINGS),
+        Entry("/admin/privacy", _("Personal data"), _("Erasures of customers' personal data, and their records."),
+              Permission.MANAGE_PRIVACY),
         Entry("/admin/audit", _("Audit log"), _("Who changed what, and from where."), Permission.VIEW_AUDIT),
         Entry("/instance/workspaces", _("Workspaces"), _("The workspaces of this server (instance administrators)."),
               Permission.MANAGE_INSTANCE),
