@@ -102,7 +102,7 @@ def test_api_erases_and_lists(client: TestClient, world: World) -> None:
         assert admin is not None
         row, raw = accounts.create_token(session, admin, "privacy")
         row.scopes = "read write admin"
-        _, plain = accounts.create_token(session, admin, "plain")  # "read write": not enough
+        _, plain = accounts.create_token(session, admin, "plain", scopes="read write")  # not enough
     headers = auth(raw)
     response = client.post(f"/api/v1/contacts/{contact_id}/erasure", json={"reason": f"{ZOE_NAME} asked"},
                            headers=headers)
