@@ -10,7 +10,15 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response
 
 from compris.accounts.actions import LoginRateLimited, finish_login, reserve_login
-from compris.web.deps import check_csrf, client_ip, get_runtime, session_user, sign_in, sign_out
+from compris.web.deps import (
+    check_csrf,
+    client_ip,
+    get_runtime,
+    note_login_failed,
+    session_user,
+    sign_in,
+    sign_out,
+)
 from compris.web.pages.render import language_of, redirect, render, safe_next
 
 router = APIRouter(include_in_schema=False)
@@ -47,6 +55,7 @@ async def login_submit(
         with runtime.db.transaction() as session:
             user = finish_login(session, ticket, password)
             if user is None:
+                note_login_failed(request, session, ticket.email)
                 return False
             sign_in(request, session, user)  # a new session id: whatever the browser had before ends
             return True
