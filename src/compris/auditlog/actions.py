@@ -245,7 +245,7 @@ def verify(session: Session, workspace_id: int | None) -> VerifyResult:
                 result = ("altered", expected)
             if result is not None:
                 break
-            prev = entry.hash
+            prev = entry.hash or ""
             expected += 1
             checked += 1
         for entry in rows:

@@ -11,6 +11,7 @@ from starlette.staticfiles import StaticFiles
 from compris.web.pages import (
     admin,
     analytics,
+    audit_log,
     auth,
     bulk,
     business,
@@ -67,6 +68,7 @@ router.include_router(incidents.router)
 router.include_router(clusters.router)
 router.include_router(listening_alerts.router)
 router.include_router(analytics.router)
+router.include_router(audit_log.router)
 router.mount("/static", StaticFiles(directory=STATIC), name="static")
 
 
