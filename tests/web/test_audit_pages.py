@@ -225,3 +225,14 @@ def test_the_api(settings: Settings, runtime: Runtime, world: World) -> None:
     assert chain["ok"] is True and chain["broken_seq"] is None
     schema = client.get("/api/v1/openapi.json").json()
     assert "/api/v1/audit" in schema["paths"] and "AuditEntryOut" in schema["components"]["schemas"]
+
+
+def test_every_sentence_of_an_entry_is_in_french() -> None:
+    from compris.auditlog import describe
+    from compris.web import i18n
+    from compris.web.pages.audit_log import VIA_LABELS
+
+    t = i18n.translations("fr")
+    missing = [m for m in describe.every_msgid() | set(VIA_LABELS.values()) if t.gettext(m) == m and m != "webhook"
+               and m != "invitation"]
+    assert not missing

@@ -29,7 +29,7 @@ VIA_LABELS = {
     "cli": "Command line",
     "job": "Background job",
     "platform": "Platform",
-    "link": "Link",
+    "link": "Signed link",
     "system": "System",
 }
 
