@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import threading
 from datetime import timedelta
+from itertools import pairwise
 from typing import Any
 
 import pytest
@@ -158,7 +159,7 @@ def test_the_chain_seals_and_verifies(runtime: Runtime, world: World) -> None:
     rows = sorted(entries(runtime, world.workspace_id), key=lambda e: e.seq or 0)
     assert [e.seq for e in rows] == [1, 2, 3, 4, 5] and [e.id for e in rows] == ids
     assert rows[0].prev_hash == actions.GENESIS
-    assert all(b.prev_hash == a.hash for a, b in zip(rows, rows[1:], strict=False))
+    assert all(b.prev_hash == a.hash for a, b in pairwise(rows))
     result = verify(runtime, world)
     assert (result.ok, result.checked, result.verified_to, result.broken_seq) == (True, 5, 5, None)
     assert actions.last_result(world.workspace_id) == result
@@ -275,7 +276,7 @@ def test_concurrent_sealers_make_one_chain(runtime: Runtime, world: World) -> No
             barrier.wait(timeout=10)
             with runtime.db.transaction() as s:
                 counts.append(actions.seal(s, world.workspace_id))
-        except BaseException as exc:  # noqa: BLE001  (reported below)
+        except BaseException as exc:  # reported below
             errors.append(exc)
 
     threads = [threading.Thread(target=sealer) for _ in range(2)]
