@@ -223,8 +223,10 @@ SERVERS = frozenset({"serve", "worker", "sandbox"})
 def _origin(ctx: typer.Context) -> None:
     """The audit log notes the actions of a command as done from the command line."""
     if ctx.invoked_subcommand not in SERVERS:
+        from compris import bus
         from compris.kit import origin
 
+        bus.load_listeners()  # the audit log notes settings' values from the first write
         ctx.with_resource(origin.acting(origin.Origin(via="cli", ref=f"cli:{ctx.invoked_subcommand}"[:64])))
 
 
