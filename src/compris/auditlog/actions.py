@@ -160,7 +160,8 @@ def _lock(session: Session, workspace_id: int | None) -> None:
     """One sealer (or purge) per workspace at a time: a transaction-level advisory lock on PostgreSQL; SQLite has one
     writer at a time (every transaction here is BEGIN IMMEDIATE)."""
     if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:c, :o)"), {"c": LOCK_CLASS, "o": workspace_id or 0})
+        session.execute(text("SELECT pg_advisory_xact_lock(CAST(:c AS integer), CAST(:o AS integer))"),
+                        {"c": LOCK_CLASS, "o": workspace_id or 0})
 
 
 def _head(session: Session, workspace_id: int | None) -> tuple[int, str]:
