@@ -10,6 +10,7 @@ import io
 import json
 from typing import Any
 
+import pytest
 from sqlalchemy import select, update
 
 from compris.auditlog import actions
@@ -19,6 +20,11 @@ from compris.runtime import Runtime
 from tests.conftest import World
 from tests.web.api.helpers import auth, token
 from tests.web.test_pages import Agent, customer_writes, login, make_client
+
+
+@pytest.fixture(autouse=True)
+def _no_kept_result() -> None:
+    actions.forget_results()
 
 
 def audit(runtime: Runtime, workspace_id: int, **where: Any) -> list[AuditEntry]:

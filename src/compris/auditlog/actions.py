@@ -227,6 +227,12 @@ def last_result(workspace_id: int | None) -> VerifyResult | None:
         return _results.get(workspace_id)
 
 
+def forget_results() -> None:
+    """Forget the kept results (tests: another test's workspace may have had the same id)."""
+    with _results_lock:
+        _results.clear()
+
+
 def verify(session: Session, workspace_id: int | None) -> VerifyResult:
     """Walk the workspace's chain from its anchor (or its first entry) and recompute every hash."""
     anchor = _anchor(session, workspace_id)
