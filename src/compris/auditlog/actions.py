@@ -92,7 +92,8 @@ def record(session: Session, event: DomainEvent) -> AuditEntry | None:
     fields = {f.name: getattr(event, f.name) for f in dataclasses.fields(event) if f.name not in OMITTED}
     data: dict[str, Any] = changes.json_safe(fields)
     case_id = fields.get("case_id") if isinstance(fields.get("case_id"), int) else None
-    contact_id = fields.get("contact_id") if isinstance(fields.get("contact_id"), int) else None
+    contact_id = next((fields[k] for k in ("contact_id", "target_contact_id") if isinstance(fields.get(k), int)),
+                      None)
     if case_id is not None:
         case = session.get(Case, case_id)
         if case is not None:
