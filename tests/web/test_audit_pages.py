@@ -168,6 +168,16 @@ def test_exports_of_the_filtered_entries(settings: Settings, runtime: Runtime, w
     assert [r["action"] for r in rows] == ["updated", "created"]  # newest first
     assert json.loads(rows[0]["data"])["after"]["name"] == "Care <script>x</script>"
     assert rows[0]["actor_label"] == f"Admin acme <{world.admin.email}>"
+    from compris.auditlog import queries
+
+    original = queries.EXPORT_BATCH
+    queries.EXPORT_BATCH = 1  # every entry in a batch (and a transaction) of its own
+    try:
+        batched = admin.get("/admin/audit/export.jsonl")
+    finally:
+        queries.EXPORT_BATCH = original
+    ids = [json.loads(line)["id"] for line in batched.text.splitlines()]
+    assert len(ids) == len(audit(runtime, world.workspace_id)) >= 4 and ids == sorted(ids, reverse=True)
     response = admin.get("/admin/audit/export.jsonl?event=UserSignedIn")
     lines = [json.loads(line) for line in response.text.splitlines()]
     assert [line["event"] for line in lines] == ["UserSignedIn"]
