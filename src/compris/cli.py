@@ -255,8 +255,24 @@ def sandbox(
     run_standalone(compris_url=compris_url, port=port, path=data, host=host, brands_file=brands)
 
 
+#: long-running commands: their actions come from the web, the jobs and the platforms, not the command line
+SERVERS = frozenset({"serve", "worker", "sandbox"})
+
+
+@app.callback()
+def _origin(ctx: typer.Context) -> None:
+    """The audit log notes the actions of a command as done from the command line."""
+    if ctx.invoked_subcommand not in SERVERS:
+        from compris import bus
+        from compris.kit import origin
+
+        bus.load_listeners()  # the audit log notes settings' values from the first write
+        ctx.with_resource(origin.acting(origin.Origin(via="cli", ref=f"cli:{ctx.invoked_subcommand}"[:64])))
+
+
 def _mount_subcommands() -> None:
     from compris.analytics.cli import app as analytics_app
+    from compris.auditlog.cli import app as audit_app
     from compris.privacy.cli import app as retention_app
     from compris.replies.cli import app as replies_app
     from compris.triage.cli import app as triage_app
@@ -265,6 +281,7 @@ def _mount_subcommands() -> None:
     app.add_typer(replies_app, name="replies", help="Check reply drafts with the reply guard.")
     app.add_typer(analytics_app, name="analytics", help="Analytics: rebuild the rollups from the raw data.")
     app.add_typer(retention_app, name="retention", help="Retention: apply the workspaces' policies now.")
+    app.add_typer(audit_app, name="audit", help="The audit log: verify its hash chains, seal new entries.")
 
 
 _mount_subcommands()

@@ -185,10 +185,10 @@ def _admin_demo(demo: _Demo) -> None:
     """The administration part (issue 19, ``compris.demo_admin``): people in each role and a pending invitation,
     tokens, the retention policy, an export and an erasure of personal data, then the audit log sealed (last, so
     that its chain shows verified)."""
-    from compris.demo_admin import export, people, retention, tokens
+    from compris.demo_admin import audit, export, people, privacy, retention, tokens
 
     users = dict(demo.users)
-    for part in (people, tokens, retention, export):
+    for part in (people, tokens, retention, export, privacy, audit):
         part.load(demo.runtime, demo.workspace_id, users)
 
 

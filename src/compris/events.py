@@ -601,3 +601,25 @@ class ContactErased(DomainEvent):
     contact_id: int
     source: str
     counts: dict[str, int] = field(default_factory=dict, hash=False, compare=False)
+# --- audit -------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class UserSignedIn(DomainEvent):
+    """A user signed in (``actor_user_id``: that user; ``method``: ``password``, ``sso``...)."""
+
+    method: str = "password"
+
+
+@dataclass(frozen=True, kw_only=True)
+class UserSignedOut(DomainEvent):
+    """A user signed out (every session of theirs ended)."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class LoginFailed(DomainEvent):
+    """A login to a known account failed (``user_id``: that account; ``reason``: ``password``, ``inactive``).
+    Attempts for unknown e-mail addresses belong to no workspace and are only counted by the rate limits."""
+
+    user_id: int
+    reason: str = "password"

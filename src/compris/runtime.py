@@ -37,6 +37,9 @@ class Runtime:
 
         triage_step.configure(settings.data_dir)
         passwords.configure(settings.password_hash_cost)
+        from compris import bus
+
+        bus.load_listeners()  # now, not at the first event: the audit log notes settings' values from the first write
         hub = Hub()
         publisher = Publisher(hub, use_notify=db.dialect == "postgresql")
         http = httpx.Client(timeout=httpx.Timeout(15.0, connect=5.0), follow_redirects=False)

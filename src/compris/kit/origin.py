@@ -1,13 +1,17 @@
 """Where an action comes from, for the audit log: how the actor acted (a browser session, an API token, the
 command line, a job...), from which address, under which session, token or job, and the request's id.
 
-The web layer marks each request's database session (:func:`mark`); the worker marks each job's; the CLI marks
-its own. The audit listener reads it back (:func:`of`) from the session a domain event is emitted in: no
-context variable crosses threads, the database session carries it.
+The web layer marks each request's database session (:func:`mark`). A job or a command-line command opens many
+transactions: it says once where its actions come from with :func:`acting` (a context variable of its own thread,
+read only for sessions nobody marked). The audit listener reads it back (:func:`of`) from the session a domain
+event is emitted in.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -40,7 +44,24 @@ def mark(session: _HasInfo, origin: Origin) -> None:
     session.info[KEY] = origin
 
 
+_acting: ContextVar[Origin | None] = ContextVar("compris_origin", default=None)
+
+
+@contextmanager
+def acting(origin: Origin) -> Iterator[None]:
+    """Every session nobody marked, opened in this thread within the ``with`` block (a job's, a command's), acts
+    from ``origin``."""
+    token = _acting.set(origin)
+    try:
+        yield
+    finally:
+        _acting.reset(token)
+
+
 def of(session: _HasInfo) -> Origin:
-    """Where the actions of ``session`` come from (:data:`SYSTEM` when nobody said)."""
+    """Where the actions of ``session`` come from: its mark, else the job or command running (:func:`acting`),
+    else :data:`SYSTEM`."""
     found = session.info.get(KEY)
-    return found if isinstance(found, Origin) else SYSTEM
+    if isinstance(found, Origin):
+        return found
+    return _acting.get() or SYSTEM

@@ -16,11 +16,14 @@ from functools import lru_cache
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from compris import bus
 from compris.accounts import actions as accounts
 from compris.accounts.permissions import Permission, allows
 from compris.config import Settings, parse_networks
+from compris.events import LoginFailed, UserSignedIn, UserSignedOut
 from compris.kit import origin
 from compris.kit.errors import Forbidden
 from compris.models import User
@@ -124,14 +127,17 @@ def session_user(request: Request, session: Session) -> User | None:
     return accounts.user_for_session(session, raw, idle=timedelta(seconds=_settings(request).session_idle_timeout))
 
 
-def sign_in(request: Request, session: Session, user: User) -> None:
+def sign_in(request: Request, session: Session, user: User, method: str = "password") -> None:
     """A new server-side session for ``user``: a new id (whatever the browser had before ends) and a new CSRF
-    token."""
+    token; the audit log notes it (``method``: password, sso...)."""
     previous = request.session.get("sid")
     raw = accounts.start_session(
         session, user, lifetime=timedelta(seconds=_settings(request).session_absolute_timeout),
         ip=client_ip(request), user_agent=request.headers.get("user-agent", ""),
         replacing=previous if isinstance(previous, str) else None)
+    mark_origin(request, session, "session", f"session:{accounts.session_ref(raw)}")
+    bus.emit(session, get_runtime(request).publisher,
+             UserSignedIn(workspace_id=user.workspace_id, actor_user_id=user.id, method=method))
     request.session.clear()
     request.session["sid"] = raw
     request.session["csrf"] = secrets.token_urlsafe(32)
@@ -141,8 +147,23 @@ def sign_out(request: Request, session: Session) -> None:
     """Logout: every session of the user ends, and this browser's cookie is emptied."""
     raw = request.session.get("sid")
     if isinstance(raw, str):
+        user = session_user(request, session)
+        if user is not None:
+            mark_origin(request, session, "session", f"session:{accounts.session_ref(raw)}")
+            bus.emit(session, get_runtime(request).publisher,
+                     UserSignedOut(workspace_id=user.workspace_id, actor_user_id=user.id))
         accounts.logout(session, raw)
     request.session.clear()
+
+
+def note_login_failed(request: Request, session: Session, email: str) -> None:
+    """The audit log notes a failed login to a known account (an unknown address belongs to no workspace)."""
+    user = session.scalar(select(User).where(User.email == email.strip().lower()))
+    if user is None:
+        return
+    mark_origin(request, session, "session", None)
+    bus.emit(session, get_runtime(request).publisher, LoginFailed(
+        workspace_id=user.workspace_id, user_id=user.id, reason="password" if user.is_active else "inactive"))
 
 
 @dataclass

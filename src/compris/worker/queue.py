@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from compris.config import Settings
 from compris.db import Database, unavailable
+from compris.kit import origin
 from compris.kit.clock import now
 from compris.live import Publisher
 from compris.models import Job, JobStatus
@@ -266,7 +267,8 @@ def attempt(services: Services, job: Job, should_yield: Callable[[], bool] = _ne
     try:
         if fn is None:
             raise LookupError(f"no handler for job kind {job.kind!r}")
-        fn(run)
+        with origin.acting(origin.Origin(via="job", ref=f"job:{job.id}")):  # the audit log's "from where"
+            fn(run)
     except RetryLater as exc:
         return Outcome(JobStatus.QUEUED, _error_text(exc.reason), now() + timedelta(seconds=exc.delay), retry=True)
     except Exception as exc:

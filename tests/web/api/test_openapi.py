@@ -156,6 +156,9 @@ EXPECTED = {
     ("get", "/api/v1/clusters/{cluster_id}"),
     ("get", "/api/v1/alerts"),
     ("post", "/api/v1/alerts/{alert_id}/acknowledge"),
+    # the audit log (issue 19)
+    ("get", "/api/v1/audit"),
+    ("get", "/api/v1/audit/chain"),
 }
 #: incidents (issue 16, li-incidents): every write is for supervisors and admins, as is the draft
 INCIDENTS = {

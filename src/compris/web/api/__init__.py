@@ -11,6 +11,7 @@ from fastapi import APIRouter
 
 from compris.web.api import (
     analytics,
+    audit,
     bulk,
     business,
     cases,
@@ -45,6 +46,7 @@ from compris.web.api import (
 router = APIRouter(prefix="/api/v1")
 router.include_router(me.router)
 router.include_router(instance.router)
+router.include_router(audit.router)
 router.include_router(cases.router)
 router.include_router(contacts.router)
 router.include_router(privacy_export.router)

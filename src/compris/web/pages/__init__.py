@@ -11,6 +11,7 @@ from starlette.staticfiles import StaticFiles
 from compris.web.pages import (
     admin,
     analytics,
+    audit_log,
     auth,
     bulk,
     business,
@@ -83,6 +84,7 @@ router.include_router(analytics.router)
 router.include_router(sso.router)
 router.include_router(people_pages.router)
 router.include_router(retention.router)
+router.include_router(audit_log.router)
 router.mount("/static", StaticFiles(directory=STATIC), name="static")
 
 

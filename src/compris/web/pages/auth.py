@@ -18,7 +18,16 @@ from compris.accounts.actions import LoginRateLimited, RateLimited, finish_login
 from compris.kit.errors import ComprisError
 from compris.models import Workspace
 from compris.web import i18n
-from compris.web.deps import check_csrf, client_ip, get_runtime, mark_origin, session_user, sign_in, sign_out
+from compris.web.deps import (
+    check_csrf,
+    client_ip,
+    get_runtime,
+    mark_origin,
+    note_login_failed,
+    session_user,
+    sign_in,
+    sign_out,
+)
 from compris.web.pages.people import ROLE_LABELS
 from compris.web.pages.render import domain_action, language_of, redirect, render, safe_next
 from compris.web.pages.sso import login_extras, login_template
@@ -61,6 +70,7 @@ async def login_submit(
         with runtime.db.transaction() as session:
             user = finish_login(session, ticket, password)
             if user is None:
+                note_login_failed(request, session, ticket.email)
                 return False
             sign_in(request, session, user)  # a new session id: whatever the browser had before ends
             return True
@@ -199,7 +209,7 @@ def invitation_accept(request: Request, token: str, name: Annotated[str, Form()]
                 with domain_action(session):
                     user = invitations.accept(session, runtime.publisher, token=token, password=password,
                                               name=name, secret_key=runtime.settings.secret_key)
-                    sign_in(request, session, user)
+                    sign_in(request, session, user, method="invitation")
             except invitations.InvitationRefused as exc:
                 return _link_refused(request, "invitation", exc.reason, exc.status_code)
             except ComprisError as exc:

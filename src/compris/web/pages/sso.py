@@ -110,7 +110,7 @@ def sso_callback(request: Request) -> Response:
             mark_origin(request, session, "link", None)
             user = sign_in_with(session, runtime.publisher, identity, allowed_domains=settings.oidc_domains,
                                 trust_unstated_email=settings.oidc_trust_email)
-            sign_in(request, session, user)  # a new session id and CSRF token (the cookie's flow data goes too)
+            sign_in(request, session, user, method="sso")  # a new session id and CSRF token
             user_id = user.id
     except SsoRefused as exc:
         return _refused(request, exc.reason, target, f"{identity.issuer} {identity.subject}: {exc.detail}")
