@@ -280,6 +280,11 @@ def take(base: str, out: Path, ids: dict[str, Any]) -> list[Path]:
             shot(page, "/listening/alerts", "listening-alerts", ready=".subnav", height=800)
             shot(page, "/incidents/1", "incident", top=1100)
             shot(page, "/reports", "reports", top=1500)
+            # issue 19: administration — the settings hub, people, the audit log, retention
+            shot(page, "/settings", "settings", height=800)
+            shot(page, "/admin/people", "admin-people", top=1100)
+            shot(page, "/admin/audit", "admin-audit", top=1000)
+            shot(page, "/admin/retention", "admin-retention", height=800)
             desk.close()
 
             phone = browser.new_context(viewport=PHONE, locale="en-GB", is_mobile=True, has_touch=True)
@@ -303,6 +308,7 @@ def take(base: str, out: Path, ids: dict[str, Any]) -> list[Path]:
             page = phone_fr.new_page()
             sign_in(page, FRENCH_SUPERVISOR)
             shot(page, "/reports", "phone-reports-fr", top=1400)
+            shot(page, "/settings", "phone-settings-fr", height=844)
             phone_fr.close()
 
             # no login: the partner's portal and the customer's survey page, on a phone, in French

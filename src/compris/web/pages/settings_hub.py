@@ -43,6 +43,8 @@ HUB: tuple[Group, ...] = (
         Entry("/settings/profile", _("Profile"), _("Your name, language, signature and password."),
               Permission.OWN_ACCOUNT),
         Entry("/settings/tokens", _("API tokens"), _("Personal tokens for the JSON API."), Permission.OWN_ACCOUNT),
+        Entry("/settings/sessions", _("Your sessions"), _("Where you are signed in; sign out a device you don't know."),
+              Permission.OWN_ACCOUNT),
     )),
     Group("desk", _("Desk"), (
         Entry("/admin/templates", _("Templates"), _("Saved replies the agents insert."), Permission.MANAGE_DESK),
