@@ -226,7 +226,8 @@ def test_the_demo_has_weeks_of_history_behind_a_full_dashboard(settings: Setting
         stories = list(s.scalars(select(Case.number).where(Case.id.not_in(history))))
         # weeks of history, numbered after the stories' cases (the docs cite #1..#36)
         assert len(numbers) >= 300
-        assert min(numbers) > max(stories) >= 36
+        # (after them only the administration part's own case: the minor contact whose data the demo erases)
+        assert min(numbers) > 36 and len([n for n in stories if n > min(numbers)]) <= 1
         opened = [o for o in s.scalars(select(Case.first_inbound_at).where(Case.id.in_(history))) if o is not None]
         assert len(opened) == len(numbers) and min(opened) < now() - timedelta(weeks=7)
         assert max(opened) < min(o for o in s.scalars(select(Case.first_inbound_at).where(

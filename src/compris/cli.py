@@ -195,14 +195,12 @@ def create_token(
 
     from compris.accounts import actions as accounts
     from compris.db import Database
-    from compris.kit import origin
     from compris.kit.errors import ComprisError
     from compris.models import User
 
     db = Database(_settings().database_url)
     try:
         with db.transaction() as session:
-            origin.mark(session, origin.Origin(via="cli"))
             user = session.scalar(select(User).where(User.email == email.strip().lower()))
             if user is None:
                 typer.echo("error: no such user", err=True)
@@ -226,12 +224,10 @@ def grant_instance_admin(
 
     from compris.db import Database
     from compris.instance.actions import set_instance_admin
-    from compris.kit import origin
     from compris.models import User
 
     db = Database(_settings().database_url)
     with db.transaction() as session:
-        origin.mark(session, origin.Origin(via="cli"))
         user = session.scalar(select(User).where(User.email == email.strip().lower()))
         if user is None:
             typer.echo(f"error: no user {email}", err=True)

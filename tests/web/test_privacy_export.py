@@ -151,7 +151,7 @@ def test_the_api_refuses_other_roles_and_narrow_tokens(client: TestClient, world
     analyst = _user(world, "analyst")
     assert client.get(path, headers=_admin_token(world, analyst)).status_code == 403
     # an admin's token without the admin scope
-    narrow = client.get(path, headers=auth(token(world, world.admin)))
+    narrow = client.get(path, headers=auth(token(world, world.admin, scopes="read write")))
     assert narrow.status_code == 403 and "scope" in narrow.json()["error"]
     assert exported == []
 

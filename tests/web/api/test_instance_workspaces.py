@@ -53,12 +53,12 @@ def test_only_instance_admins_reach_the_workspaces(client: TestClient, settings:
     browser = Agent(make_client(settings, runtime), world.admin.email)
     assert browser.get("/instance/workspaces").status_code == 403
     assert browser.post("/instance/workspaces", dict(NEW)).status_code == 403
-    assert 'href="/instance/workspaces"' not in browser.get("/inbox").text
+    assert 'href="/instance/workspaces"' not in browser.get("/settings").text
     with runtime.db.transaction() as session:
         assert session.scalar(select(Workspace).where(Workspace.slug == "newco")) is None
-    # with the flag: the link in the top bar, the page, the API
+    # with the flag: the link in the settings hub, the page, the API
     _flag(world, world.admin)
-    assert 'href="/instance/workspaces"' in browser.get("/inbox").text
+    assert 'href="/instance/workspaces"' in browser.get("/settings").text
     page = browser.get("/instance/workspaces")
     assert page.status_code == 200 and "Acme" in page.text
     listed = client.get("/api/v1/instance/workspaces", headers=admin).json()["items"]
