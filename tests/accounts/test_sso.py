@@ -20,25 +20,10 @@ from compris.events import SettingsChanged, SsoLinked
 from compris.kit.clock import now
 from compris.models import Invitation, Team, TeamMember, User
 from compris.sso_standin import Person, StandInProvider
+from tests.accounts.sso_fixtures import CALLBACK, fresh_fixture, provider_fixture  # noqa: F401 (fixtures)
 from tests.conftest import World
 
-REDIRECT = "http://testserver/sso/callback"
-
-
-@pytest.fixture(scope="module")
-def provider() -> Iterator[StandInProvider]:
-    with StandInProvider(redirect_uris=(REDIRECT,)) as running:
-        yield running
-
-
-@pytest.fixture(autouse=True)
-def fresh(provider: StandInProvider) -> Iterator[None]:
-    oidc.clear_cache()
-    provider.faults.clear()
-    provider.person = Person(email="agent@acme.test", name="Agent Acme")
-    provider.token_requests.clear()
-    yield
-    oidc.clear_cache()
+REDIRECT = CALLBACK
 
 
 def client_for(provider: StandInProvider, **kw: object) -> oidc.Client:

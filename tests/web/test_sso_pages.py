@@ -5,40 +5,21 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from compris.accounts import oidc
 from compris.accounts.actions import update_user
 from compris.config import Settings
 from compris.models import User
 from compris.runtime import Runtime
 from compris.sso_standin import Person, StandInProvider
 from compris.web.app import create_app
+from tests.accounts.sso_fixtures import CALLBACK, fresh_fixture, provider_fixture  # noqa: F401 (fixtures)
 from tests.conftest import World
 from tests.web.test_pages import csrf_of, login
-
-CALLBACK = "http://testserver/sso/callback"
-
-
-@pytest.fixture(scope="module")
-def provider() -> Iterator[StandInProvider]:
-    with StandInProvider(redirect_uris=(CALLBACK,)) as running:
-        yield running
-
-
-@pytest.fixture(autouse=True)
-def fresh(provider: StandInProvider) -> Iterator[None]:
-    oidc.clear_cache()
-    provider.faults.clear()
-    provider.person = Person(email="agent@acme.test", name="Agent Acme")
-    provider.token_requests.clear()
-    yield
-    oidc.clear_cache()
 
 
 def with_sso(settings: Settings, issuer: str, **more: Any) -> Settings:
