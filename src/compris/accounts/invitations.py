@@ -236,14 +236,21 @@ def accept(session: Session, publisher: Publisher, *, token: str, password: str,
     """Accept an invitation: its user is created (the invited role, language and teams; the password chosen
     here), the invitation is used up (its link void). The caller signs the user in."""
     invitation = invitation_for_link(session, token, secret_key, lock=True)
+    return accept_invitation(session, publisher, invitation, password=password, name=name.strip() or invitation.name)
+
+
+def accept_invitation(session: Session, publisher: Publisher, invitation: Invitation, *, password: str,
+                      name: str) -> User:
+    """Use up ``invitation`` (already checked: by its link, or by single sign-on's verified e-mail): its user is
+    created with ``password`` and ``name``, the invited role, language and teams (a team deleted since is skipped)."""
     workspace = session.get(Workspace, invitation.workspace_id)
     assert workspace is not None
-    user = create_user(session, workspace=workspace, email=invitation.email, name=name.strip() or invitation.name,
+    user = create_user(session, workspace=workspace, email=invitation.email, name=name,
                        password=password, role=invitation.role, language=invitation.language,
                        actor_user_id=invitation.invited_by_id, publisher=publisher)
-    teams = set(session.scalars(select(Team.id).where(Team.workspace_id == workspace.id,
-                                                      Team.id.in_([int(t) for t in invitation.team_ids or []]))))
-    for team_id in sorted(teams):  # a team deleted since the invitation is skipped
+    wanted = [int(t) for t in invitation.team_ids or [] if isinstance(t, int | str) and str(t).isdigit()]
+    teams = set(session.scalars(select(Team.id).where(Team.workspace_id == workspace.id, Team.id.in_(wanted))))
+    for team_id in sorted(teams):
         session.add(TeamMember(workspace_id=workspace.id, team_id=team_id, user_id=user.id))
     invitation.accepted_at = now()
     invitation.accepted_user_id = user.id

@@ -24,12 +24,13 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from compris import audit, bus
-from compris.accounts.actions import create_user, get_user
+from compris.accounts import invitations
+from compris.accounts.actions import get_user
 from compris.accounts.oidc import Identity
 from compris.events import SsoLinked
 from compris.kit.clock import now
 from compris.live import Publisher
-from compris.models import Invitation, Team, TeamMember, User, Workspace
+from compris.models import Invitation, User
 
 #: why a sign-in was refused (the login page words each one)
 REASONS = ("domain", "unverified", "unknown", "inactive", "linked_elsewhere")
@@ -109,22 +110,10 @@ def _link(session: Session, publisher: Publisher, user: User, identity: Identity
 
 
 def _accept(session: Session, publisher: Publisher, invitation: Invitation, identity: Identity) -> User:
-    """Accept ``invitation`` through single sign-on (as the invitation link would, the password aside)."""
-    workspace = session.get(Workspace, invitation.workspace_id)
-    assert workspace is not None
-    user = create_user(session, workspace=workspace, email=invitation.email,
-                       name=invitation.name or identity.name or identity.email,
-                       password=secrets.token_urlsafe(32), role=invitation.role, language=invitation.language,
-                       actor_user_id=invitation.invited_by_id, publisher=publisher)
-    wanted = [int(t) for t in invitation.team_ids or [] if isinstance(t, int | str) and str(t).isdigit()]
-    teams = session.scalars(select(Team.id).where(Team.workspace_id == workspace.id, Team.id.in_(wanted))).all()
-    for team_id in sorted(set(teams)):  # a team deleted since the invitation is skipped
-        session.add(TeamMember(workspace_id=workspace.id, team_id=team_id, user_id=user.id))
-    invitation.accepted_at = now()
-    invitation.accepted_user_id = user.id
-    session.flush()
-    audit.record(session, publisher, workspace_id=workspace.id, actor_user_id=user.id, entity="invitation",
-                 action="accepted", entity_id=invitation.id, changes=["accepted_at"])
+    """Accept ``invitation`` through single sign-on (as the invitation link would; the password is a random one
+    nobody knows: the person signs in through the provider, or resets it by e-mail)."""
+    user = invitations.accept_invitation(session, publisher, invitation, password=secrets.token_urlsafe(32),
+                                         name=invitation.name or identity.name or identity.email)
     _link(session, publisher, user, identity, how="invitation")
     return user
 
