@@ -76,6 +76,7 @@ class CaseRow:
     account: ChannelAccount | None
     tags: list[Tag] = field(default_factory=list)
     incidents: list[Incident] = field(default_factory=list)  # its open incidents
+    unread: bool = False  # unread for the user listing (per agent, issue 18 defect 9)
 
 
 def _base(workspace_id: int, f: InboxFilter, user_id: int, *, with_view: bool = True) -> Select[Any]:
@@ -143,6 +144,7 @@ def list_cases(session: Session, workspace_id: int, user_id: int, f: InboxFilter
             accounts.get(c.last_channel_account_id) if c.last_channel_account_id else None,
             tags.get(c.id, []),
             incidents.get(c.id, []),
+            c.unread,
         )
         for c in cases
     ]

@@ -1,0 +1,1 @@
+/* conversation: issue 18 (owned by the conversation work) */

@@ -1,0 +1,1 @@
+/* customer: issue 18 (owned by the customer work) */

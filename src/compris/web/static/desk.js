@@ -1,0 +1,1 @@
+/* desk: issue 18 (owned by the desk work) */

@@ -1,0 +1,1 @@
+/* notifications: issue 18 (owned by the notifications work) */
