@@ -153,3 +153,8 @@ __all__ = [
     "WebhookSubscription",
     "Workspace",
 ]
+
+# --- inbox (issue 18: saved views, per-agent read marks) ---
+from compris.models.inbox_views import InboxView, ReadMark
+
+__all__ += ["InboxView", "ReadMark"]

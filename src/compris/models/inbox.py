@@ -5,9 +5,10 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ForeignKey, Index, Integer, SmallInteger, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, validates
 
 from compris.kit.clock import now
+from compris.kit.textfold import folded_or_none
 from compris.models.base import Base, WorkspaceScoped
 
 
@@ -106,6 +107,13 @@ class Case(WorkspaceScoped, Base):
     sla_next_due_at: Mapped[datetime | None] = mapped_column(default=None)  # the earliest running deadline
     sla_check_at: Mapped[datetime | None] = mapped_column(default=None, index=True)  # when the pass looks again
     sla_status: Mapped[str | None] = mapped_column(String(16), default=None)
+    #: the subject folded for search (``compris.kit.textfold``), kept in step by :meth:`_fold_subject`
+    search_subject: Mapped[str | None] = mapped_column(String(300), default=None)
+
+    @validates("subject")
+    def _fold_subject(self, _key: str, value: str) -> str:
+        self.search_subject = folded_or_none(value, 300)
+        return value
 
 
 class Message(WorkspaceScoped, Base):
@@ -151,6 +159,14 @@ class Message(WorkspaceScoped, Base):
     #: its content (text, attachments, author link, personal data found by triage) was removed under the workspace's
     #: retention policy (``privacy.actions.retention``); the row, its times and its triage labels stay
     content_removed_at: Mapped[datetime | None] = mapped_column(default=None)
+    #: the text folded for search (``compris.kit.textfold``): set with the text (:meth:`_fold_text`); a bulk
+    #: ``update()`` that changes ``text`` must set it too (erasure and retention clear both)
+    search_text: Mapped[str | None] = mapped_column(Text, default=None)
+
+    @validates("text")
+    def _fold_text(self, _key: str, value: str) -> str:
+        self.search_text = folded_or_none(value)
+        return value
 
 
 class CaseEvent(WorkspaceScoped, Base):
