@@ -38,6 +38,7 @@ from compris.inbox.ingest import receive
 from compris.inbox.queries import InboxFilter, list_cases
 from compris.kit.clock import now
 from compris.kit.errors import ComprisError, NotFound
+from compris.kit.textfold import folded_or_none
 from compris.models import (
     ACTIVE_STATUSES,
     Alert,
@@ -1655,7 +1656,8 @@ def _write_history(session: Session, demo: _Demo, setup: _HistorySetup, plans: l
             session.execute(sql_text(f"SELECT setval(pg_get_serial_sequence('{model.__tablename__}', 'id'), {last})"))
         return [row["id"] for row in numbered]
 
-    contact_ids = ids(Contact, [{"workspace_id": ws, "display_name": p.name, "language": p.language,
+    contact_ids = ids(Contact, [{"workspace_id": ws, "display_name": p.name, "search_name": folded_or_none(p.name, 200),
+                                 "language": p.language,
                                  "created_at": p.opened_at} for p in plans])
     identity_ids = ids(Identity, [
         {"workspace_id": ws, "contact_id": contact_ids[i], "network": "sandbox",
@@ -1688,6 +1690,7 @@ def _write_history(session: Session, demo: _Demo, setup: _HistorySetup, plans: l
         case_rows.append({
             "workspace_id": ws, "number": first_number + i, "contact_id": contact_ids[i], "status": p.status,
             "subject": requests[0].text[:300], "assignee_id": users[p.assignee] if p.assignee else None,
+            "search_subject": folded_or_none(requests[0].text[:300], 300),
             "language": p.language, "priority": int((last.triage or {}).get("priority", 0)),
             "triage": last.triage or {}, "last_channel_account_id": accounts[p.account],
             "preview": last.text[:300], "first_inbound_at": requests[0].at, "last_inbound_at": last.at,
@@ -1719,6 +1722,7 @@ def _write_history(session: Session, demo: _Demo, setup: _HistorySetup, plans: l
                 "reply_to_platform_id": f"{HISTORY_PREFIX}{p.n}-{m.reply_to}" if target is not None else None,
                 "author_identity_id": identity_ids[i] if m.inbound else None,
                 "author_user_id": users[m.agent] if m.agent else None, "text": m.text,
+                "search_text": folded_or_none(m.text),
                 "sent_at": m.sent_at or m.at, "created_at": m.at, "language": p.language if not m.claimed else None,
                 "triage": m.triage or {}, "rating": m.rating, "platform_extra": extra,
                 "delivery_state": None if m.inbound else "sent"})

@@ -623,3 +623,41 @@ class LoginFailed(DomainEvent):
 
     user_id: int
     reason: str = "password"
+
+
+# --- inbox ---------------------------------------------------------------------------------------------------
+# issue 18: per-agent read marks and saved views of the inbox
+
+
+@dataclass(frozen=True, kw_only=True)
+class CaseMarkedUnread(CaseChange):
+    """An agent marked the case unread for themselves (``actor_user_id``)."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class InboxViewChange(DomainEvent):
+    """A base for the events about one saved view of the inbox."""
+
+    view_id: int
+    name: str
+    shared: bool
+
+
+@dataclass(frozen=True, kw_only=True)
+class InboxViewSaved(InboxViewChange):
+    """An agent saved the inbox's filters and sort as a new named view."""
+
+    filters: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, kw_only=True)
+class InboxViewUpdated(InboxViewChange):
+    """A saved view was renamed, shared or unshared, or given the inbox's current filters (``changes`` names
+    what changed)."""
+
+    changes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
+class InboxViewDeleted(InboxViewChange):
+    """A saved view was deleted."""
