@@ -42,6 +42,7 @@ from compris.web.api import (
     uploads,
     users,
 )
+from compris.web.api import views as inbox_views
 
 router = APIRouter(prefix="/api/v1")
 router.include_router(me.router)
@@ -77,3 +78,4 @@ router.include_router(analytics.router)
 router.include_router(retention.router)
 
 __all__ = ["router"]
+router.include_router(inbox_views.router)  # --- inbox (issue 18): saved views
