@@ -25,8 +25,9 @@ def fold(text: str | None) -> str:
     """``text`` without accents, in lower case, its punctuation (but ``@ . + # -``) turned into single spaces."""
     if not text:
         return ""
-    decomposed = unicodedata.normalize("NFKD", text.translate(_SPECIAL))
-    bare = "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold()
+    decomposed = unicodedata.normalize("NFKD", text.casefold().translate(_SPECIAL))
+    bare = "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold().translate(_SPECIAL)
+    bare = unicodedata.normalize("NFKC", bare)
     spaced = _SEPARATORS.sub(" ", bare.replace("_", " "))
     return _SPACES.sub(" ", spaced).strip()[:MAX_FOLDED]
 
