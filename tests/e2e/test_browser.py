@@ -140,13 +140,18 @@ def _eventually(check: Callable[[], bool], timeout: float = 20.0, message: str =
 
 
 def _unread(server: Server, number: int) -> bool:
+    """Whether case ``number`` is unread for the world's agent (read marks are per agent: issue 18)."""
     from sqlalchemy import select
 
-    from compris.models import Case
+    from compris.inbox.actions import reads
+    from compris.models import Case, User
 
     with server.runtime.db.transaction() as session:
-        return bool(session.scalar(select(Case.unread).where(Case.workspace_id == server.world.workspace_id,
-                                                             Case.number == number)))
+        case = session.scalar(select(Case).where(Case.workspace_id == server.world.workspace_id,
+                                                 Case.number == number))
+        user = session.get(User, server.world.agent.id)
+        assert case is not None and user is not None
+        return reads.is_unread(session, user, case)
 
 
 def _wait_until(check: Callable[[], bool], what: str, seconds: float = 10.0) -> None:

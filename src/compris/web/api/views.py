@@ -50,6 +50,7 @@ def create_view(body: ViewIn, ctx: WorkCasesApi) -> ViewOut:
 @router.get("/views/{view_id}", response_model=ViewOut, summary="Read a view",
             responses=errors(404, 422, not_found=NOT_FOUND))
 def get_view(view_id: ViewId, ctx: ReadCasesApi) -> ViewOut:
+    """One view you see, with the number of cases it shows you now."""
     return _one(ctx, queries.get_saved_view(ctx.session, ctx.user, view_id))
 
 
@@ -66,6 +67,7 @@ def update_view(view_id: ViewId, body: ViewPatch, ctx: WorkCasesApi) -> ViewOut:
 @router.delete("/views/{view_id}", status_code=204, summary="Delete a view",
                responses=errors(403, 404, 422, not_found=NOT_FOUND))
 def delete_view(view_id: ViewId, ctx: WorkCasesApi) -> Response:
+    """Its owner deletes a private view; a shared one, whoever holds `desk.manage` (403 otherwise)."""
     view = queries.get_saved_view(ctx.session, ctx.user, view_id)
     view_actions.delete_view(ctx.session, ctx.runtime.publisher, actor=ctx.user, view=view)
     return Response(status_code=204)

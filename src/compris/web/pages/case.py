@@ -221,7 +221,8 @@ def case_fragments(number: int, request: Request, ctx: ReadCasesPage,
 @router.post("/cases/{number}/read")
 def case_read(number: int, request: Request, ctx: WorkCasesPage) -> Response:
     """The agent has the case open (sent by the page's script on opening and after each live refresh, CSRF
-    header): it is no longer unread for anybody (``CaseRead``, and a live update of every inbox). 204."""
+    header): it is no longer unread for this agent (only: read marks are per agent, issue 18 defect 9; ``CaseRead``
+    and a live update of the inbox when it was unread for them). 204."""
     try:
         case = _case(ctx, number)
     except NotFound:
