@@ -117,8 +117,6 @@ class InboxFilter:
             raise Invalid("language is a language code such as en or fr")
         if self.network and not _NETWORK.match(self.network):
             raise Invalid("network is a network's name such as x or facebook")
-        if len(self.q) > 200 or len(self.tag) > 200:
-            raise Invalid("the search and the tag are at most 200 characters")
 
     def params(self) -> dict[str, str]:
         """The filters and the sort as query parameters (no paging; empty values left out): what the inbox's
