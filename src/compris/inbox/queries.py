@@ -330,8 +330,7 @@ def list_cases(session: Session, workspace_id: int, user_id: int, f: InboxFilter
 
 
 def counts(session: Session, workspace_id: int, user_id: int, f: InboxFilter) -> dict[str, int]:
-    """Cases per view (all / mine / unassigned) under the other filters, and ``unread`` (of all, unread by the
-    user), in one query."""
+    """Cases per view (all / mine / unassigned) under the other filters, in one query."""
     where = _conditions(workspace_id, f, user_id, with_view=False)
     row = session.execute(
         select(
