@@ -32,7 +32,7 @@ from compris.triage import actions as triage_actions
 from compris.triage.labels import TRIAGE_LABELS
 from compris.uploads import actions as upload_actions
 from compris.uploads.queries import uploads_in_order
-from compris.web import i18n
+from compris.web import conversation_format, i18n
 from compris.web.deps import PageContext, ReadCasesPage, WorkCasesPage
 from compris.web.pages import business as business_pages
 from compris.web.pages import clusters as cluster_pages
@@ -218,10 +218,12 @@ def _vars(ctx: PageContext, view: CaseView, composer: Composer | None = None,
         for options in target.attach.values():
             if options["max_count"]:
                 options["max_bytes"] = min(options["max_bytes"] or ceiling, ceiling)
+    lang, tz, at = i18n.normalise(ctx.user.language), workspace_of(ctx.session, ctx).timezone, now()
     return {
         "view": view,
         "case": view.case,
         "composer": composer,
+        "sla_due": lambda clock, due: conversation_format.sla_due(clock, due, lang, tz, at),
         "agents": workspace_users(ctx.session, ctx.user.workspace_id),
         "action_error": action_error,
         "statuses": [s.value for s in CaseStatus],
@@ -527,8 +529,11 @@ def retry(number: int, message_id: int, request: Request, ctx: WorkCasesPage) ->
 
 @router.post("/cases/{number}/messages/{message_id}/triage")
 def correct_triage(number: int, message_id: int, request: Request, ctx: WorkCasesPage,
-                   field: Annotated[str, Form()] = "", label: Annotated[str, Form()] = "") -> Response:
-    """An agent corrects one triage label of a customer message (kept for retraining)."""
+                   field: Annotated[str, Form()] = "", label: Annotated[str, Form()] = "",
+                   correction: Annotated[str, Form()] = "") -> Response:
+    """An agent corrects one triage label of a customer message (kept for retraining). The form sends one
+    ``correction`` (``field:label``, from a list of the combinations that exist); ``field`` and ``label`` apart are
+    still accepted. A refusal answers in the message's own triage panel (422), a correction with the timeline."""
     try:
         case = _case(ctx, number)
         message = get_message(ctx.session, ctx.user.workspace_id, message_id)
@@ -536,10 +541,22 @@ def correct_triage(number: int, message_id: int, request: Request, ctx: WorkCase
             raise NotFound("no such message")
     except NotFound:
         return _not_found(request, ctx)
+    if correction:
+        field, _, label = correction.partition(":")
     try:
         with domain_action(ctx.session):
             triage_actions.correct_triage(ctx.session, ctx.runtime.publisher, actor=ctx.user, message=message,
-                                          field=field, label=label)
+                                          field=field.strip(), label=label.strip())
     except ComprisError as exc:
-        return answer_with_fragments(request, ctx, number, ["timeline", "actions"], action_error=_message(ctx, exc))
-    return answer_with_fragments(request, ctx, number, ["timeline", "actions"])
+        if not is_htmx(request):
+            return answer_with_fragments(request, ctx, number, ["timeline", "actions"],
+                                         action_error=_message(ctx, exc))
+        context = template_context(request, ctx)
+        context.update(m=message, case=case, triage_labels=TRIAGE_LABELS, triage_error=_message(ctx, exc))
+        html = environment().get_template("_triage.html").render(context)
+        return HTMLResponse(html, status_code=422, headers={"Cache-Control": "no-store"})
+    response = answer_with_fragments(request, ctx, number, ["timeline", "actions"])
+    if is_htmx(request):  # the form targets its own panel; a correction re-renders the whole timeline
+        response.headers["HX-Retarget"] = "#timeline"
+        response.headers["HX-Reswap"] = "outerHTML"
+    return response
