@@ -65,6 +65,7 @@
       var a = area();
       if (!form || !a || !a.dataset.guardUrl) { return; }
       var seq = ++guardSeq;
+      var asked = $("#guard-panel"); /* a send re-renders the box: an answer for the old one is dropped */
       var fields = new FormData(form);
       fields.delete("files"); /* the guard reads the text only: never upload files while typing */
       var data = new URLSearchParams(fields);
@@ -77,7 +78,7 @@
       }).then(function (html) {
         if (html === null || seq !== guardSeq) { return; }
         var panel = $("#guard-panel");
-        if (!panel) { return; }
+        if (!panel || panel !== asked) { return; }
         var holder = document.createElement("div");
         holder.innerHTML = html; /* our own server-rendered, autoescaped fragment */
         var fresh = holder.firstElementChild;
@@ -160,6 +161,11 @@
 
   document.addEventListener("input", function (event) {
     if (event.target.id === "reply-text") { runGuard(); }
+  });
+  /* sending: no guard check typed before it may land on the answer's panel */
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var elt = event.detail && event.detail.elt;
+    if (elt && (elt.id === "reply-form" || elt.id === "move-private-form")) { clearTimeout(guardTimer); guardSeq++; }
   });
   document.addEventListener("change", function (event) {
     if (event.target.name !== "visibility" || !event.target.closest("#reply-form")) { return; }
