@@ -21,7 +21,8 @@ from tests.conftest import World
 from tests.web.test_pages import Agent, customer_writes, make_client
 
 DEFLECTION = "Please contact customer service between 9am and 5pm."
-FIXED = "Thanks for writing: I have rebooked you on the 6pm flight."
+COMPLAINT = "My flight was cancelled and nobody at your airport helps, worst airline ever!"
+FIXED = "So sorry about this, I have rebooked you on the 6pm flight."
 
 
 @pytest.fixture
@@ -153,7 +154,7 @@ def test_the_guard_checks_the_thread_chosen(agent: Agent, two_threads: tuple[Mes
 
 
 def test_a_fixed_draft_drops_the_refused_state(client: TestClient, agent: Agent, world: World) -> None:
-    customer_writes(client, world, "My flight was cancelled, what now?")
+    customer_writes(client, world, COMPLAINT)
     refused = agent.post("/cases/1/reply", {"text": DEFLECTION, "visibility": "public"}, htmx=True)
     assert refused.status_code == 422
     panel = refused.text[refused.text.index('id="guard-panel"'):]
