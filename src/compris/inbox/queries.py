@@ -405,6 +405,23 @@ def get_message(session: Session, workspace_id: int, message_id: int) -> Message
 
 
 @dataclass
+class ThreadView:
+    """One of the case's threads as the conversation and the reply box show it (issue 18): its network and
+    account, public or private, the post its comments are under, its latest customer message (what a reply on it
+    answers) and the customer who wrote it."""
+
+    thread: Thread
+    account: ChannelAccount | None
+    visibility: str
+    post: PostView | None = None
+    first_at: Any = None
+    last_at: Any = None
+    messages: int = 0
+    latest_inbound: Message | None = None
+    customer: Identity | None = None
+
+
+@dataclass
 class TimelineItem:
     kind: str  # "message" or "event"
     at: Any
@@ -415,6 +432,11 @@ class TimelineItem:
     account: ChannelAccount | None = None
     thread: Thread | None = None
     outbox: Outbox | None = None
+    #: the thread starting here: the first message of the case, or one in another thread than the message before
+    #: it (notes and events are left out of that comparison); ``thread_first``: the thread's first marker (the
+    #: one that shows the post its comments are under)
+    thread_marker: ThreadView | None = None
+    thread_first: bool = False
 
 
 @dataclass
@@ -429,6 +451,62 @@ class CaseView:
     previous_cases: list[Case] = field(default_factory=list)
     #: the posts the case's comments are under (issue 16)
     posts: list[PostView] = field(default_factory=list)
+    #: the case's threads, the latest activity first (issue 18)
+    thread_views: list[ThreadView] = field(default_factory=list)
+    #: the number of the case this one was merged into, and the numbers of the cases merged into this one
+    merged_into: int | None = None
+    merged_from: list[int] = field(default_factory=list)
+
+
+#: events placed with the message that caused them rather than at the time they were written: a case is opened by
+#: its first message, whose time is the platform's (earlier than the event when the message came late: a poll, a
+#: webhook retried, an import, the demo's stories)
+_BEFORE_FIRST_MESSAGE = frozenset({"opened"})
+
+
+def _order(items: list[TimelineItem]) -> None:
+    """Time order; "case opened" right before the case's first customer message even when written after it."""
+    first = next((i for i in sorted(items, key=lambda i: i.at) if i.kind == "message"), None)
+
+    def key(item: TimelineItem) -> tuple[Any, int]:
+        if item.kind == "event" and item.event is not None and item.event.kind in _BEFORE_FIRST_MESSAGE:
+            if first is not None and first.at < item.at:
+                return (first.at, 0)
+            return (item.at, 0)
+        return (item.at, 1)
+
+    items.sort(key=key)
+
+
+def _thread_views(session: Session, workspace_id: int, messages: list[Message], threads: dict[int, Thread],
+                  accounts: dict[int, ChannelAccount], idents: dict[int, Identity],
+                  posts: list[PostView]) -> dict[int, ThreadView]:
+    by_post = {p.post.id: p for p in posts}
+    post_of: dict[int, PostView] = {}
+    if threads and by_post:
+        for thread_id, post_id in session.execute(
+                select(PostThread.thread_id, PostThread.post_id).where(
+                    PostThread.workspace_id == workspace_id, PostThread.thread_id.in_(list(threads)))):
+            if post_id in by_post:
+                post_of[int(thread_id)] = by_post[post_id]
+    views: dict[int, ThreadView] = {}
+    for m in messages:
+        if m.thread_id is None or m.thread_id not in threads:
+            continue
+        view = views.get(m.thread_id)
+        if view is None:
+            thread = threads[m.thread_id]
+            view = views[m.thread_id] = ThreadView(
+                thread, accounts.get(thread.channel_account_id), str(thread.visibility), post_of.get(thread.id),
+                first_at=m.sent_at)
+        view.messages += 1
+        view.last_at = m.sent_at if view.last_at is None or m.sent_at > view.last_at else view.last_at
+        if m.direction == Direction.INBOUND and (view.latest_inbound is None
+                                                 or (m.sent_at, m.id) >= (view.latest_inbound.sent_at,
+                                                                          view.latest_inbound.id)):
+            view.latest_inbound = m
+            view.customer = idents.get(m.author_identity_id) if m.author_identity_id else None
+    return views
 
 
 def case_view(session: Session, workspace_id: int, number: int) -> CaseView:
@@ -456,8 +534,9 @@ def case_view(session: Session, workspace_id: int, number: int) -> CaseView:
         if e.data.get("assignee_id"):
             user_ids.add(int(e.data["assignee_id"]))
     users = _by_id(session, User, user_ids)
-    accounts = _by_id(session, ChannelAccount, {m.channel_account_id for m in messages if m.channel_account_id})
     threads = _by_id(session, Thread, {m.thread_id for m in messages if m.thread_id})
+    accounts = _by_id(session, ChannelAccount, {m.channel_account_id for m in messages if m.channel_account_id}
+                      | {t.channel_account_id for t in threads.values()})
     outboxes = (
         {
             o.message_id: o
@@ -468,6 +547,8 @@ def case_view(session: Session, workspace_id: int, number: int) -> CaseView:
         if messages
         else {}
     )
+    posts = posts_of_case(session, workspace_id, case.id)
+    thread_views = _thread_views(session, workspace_id, messages, threads, accounts, idents, posts)
     items = [
         TimelineItem(
             "message",
@@ -486,7 +567,22 @@ def case_view(session: Session, workspace_id: int, number: int) -> CaseView:
         )
         for e in events
     ]
-    items.sort(key=lambda i: i.at)
+    _order(items)
+    current: int | None = None
+    seen: set[int] = set()
+    for item in items:  # a marker where the conversation moves to another thread
+        m = item.message
+        if m is None or m.thread_id is None or m.thread_id not in thread_views:
+            continue
+        if m.thread_id != current:
+            item.thread_marker = thread_views[m.thread_id]
+            item.thread_first = m.thread_id not in seen
+            seen.add(m.thread_id)
+            current = m.thread_id
+    merged_into = next((e.data.get("into_case_number") for e in reversed(events)
+                        if e.kind == "case_merged_into" and isinstance(e.data.get("into_case_number"), int)), None)
+    merged_from = list(dict.fromkeys(e.data["from_case_number"] for e in events if e.kind == "case_merged"
+                                     and isinstance(e.data.get("from_case_number"), int)))
     previous = list(
         session.scalars(
             select(Case).where(Case.contact_id == contact.id, Case.id != case.id).order_by(Case.id.desc()).limit(10)
@@ -501,7 +597,10 @@ def case_view(session: Session, workspace_id: int, number: int) -> CaseView:
         accounts,
         threads,
         previous,
-        posts_of_case(session, workspace_id, case.id),
+        posts,
+        sorted(thread_views.values(), key=lambda v: (v.last_at, v.thread.id), reverse=True),
+        merged_into,
+        merged_from,
     )
 
 
