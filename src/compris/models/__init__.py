@@ -153,3 +153,8 @@ __all__ = [
     "WebhookSubscription",
     "Workspace",
 ]
+
+# --- customer (issue 18: the customer panel, probably the same customer) ---
+from compris.models.customers import CustomerKey, CustomerNote, SameCustomerDismissal  # noqa: E402
+
+__all__ += ["CustomerKey", "CustomerNote", "SameCustomerDismissal"]
