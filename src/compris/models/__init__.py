@@ -155,6 +155,6 @@ __all__ = [
 ]
 
 # --- customer (issue 18: the customer panel, probably the same customer) ---
-from compris.models.customers import CustomerKey, CustomerNote, SameCustomerDismissal  # noqa: E402
+from compris.models.customers import CustomerKey, CustomerNote, SameCustomerDismissal
 
 __all__ += ["CustomerKey", "CustomerNote", "SameCustomerDismissal"]
