@@ -5,7 +5,7 @@ unrelated ids. Compris never merges them by itself: it *suggests* linking two co
 they share
 
 - a **reference** (booking, order, file, bag tag: ``LIS-AC-77120``, ``AC 2231-48812``, ``CMD 884213``,
-  ``K7XQ2M``), compared with case, blanks and dashes folded (``lis-ac 77120`` is the same key);
+  ``K7XQ2M``), compared with case, dashes and slashes folded (``lis-ac-77120`` is the same key);
 - an **e-mail address** (lower-cased);
 - a **phone number** (its last nine digits, so ``+44 7700 900481``, ``0044 7700 900481`` and ``07700 900481``
   are one key);
