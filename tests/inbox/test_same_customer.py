@@ -337,3 +337,26 @@ def test_erasure_removes_the_notes_and_the_keys(world: World) -> None:
         assert s.scalar(select(func.count()).select_from(CustomerKey).where(
             CustomerKey.value == "zoe@example.org")) == 0
     assert _suggested(world, "zoe-2") == {}
+
+
+def test_the_personal_data_export_holds_the_notes_about_the_customer(world: World, tmp_path: Any) -> None:
+    import io
+    import json
+    import zipfile
+
+    from compris.privacy import export
+
+    _write(world, "hello", "zoe-1")
+    rt = world.runtime
+    zoe = _contact(world, "zoe-1")
+    with rt.db.transaction() as s:
+        actor = s.get(User, world.agent.id)
+        contact = s.get(Contact, zoe)
+        assert actor is not None and contact is not None
+        customers.add_customer_note(s, rt.publisher, actor=actor, contact=contact, text="Prefers e-mail")
+    with rt.db.transaction() as s:
+        archive = export.build_archive(s, workspace_id=world.workspace_id, contact_id=zoe, data_dir=tmp_path)
+        data = archive.read()
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        notes = json.loads(zf.read("customer_notes.json"))
+    assert [n["text"] for n in notes] == ["Prefers e-mail"]
