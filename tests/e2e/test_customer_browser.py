@@ -41,6 +41,7 @@ def _case_numbers(server: Server) -> list[int]:
 
 def test_a_suggestion_shows_one_click_merges_and_split_off_undoes_it(server: Server, browser: Any) -> None:
     expect = playwright_sync.expect
+    expect.set_options(timeout=30_000)  # a busy machine
     _simulate(server, "Day 3 without my bag. File reference LIS-AC-77120", "marcus-x")
     _simulate(server, "Marcus again, in private: file LIS-AC-77120, call me", "marcus-wa", kind="dm")
     _eventually(lambda: len(_case_numbers(server)) == 2, message="both messages open a case")
