@@ -25,7 +25,8 @@ from tests.e2e.test_browser import (  # noqa: F401 (fixtures)
 pytestmark = pytest.mark.browser
 
 
-def _simulate(server: Server, text: str, author: str, kind: str = "post") -> None:
+def _simulate(server: Server,  # noqa: F811
+              text: str, author: str, kind: str = "post") -> None:
     """As ``Server.simulate``, with a longer wait (the machine may be busy)."""
     body = {"brand": BRAND, "kind": kind, "text": text,
             "author": {"id": author, "handle": f"@{author}", "name": author, "followers": 10, "verified": False}}
@@ -33,13 +34,13 @@ def _simulate(server: Server, text: str, author: str, kind: str = "post") -> Non
     assert response.status_code == 200, response.text
 
 
-def _case_numbers(server: Server) -> list[int]:
+def _case_numbers(server: Server) -> list[int]:  # noqa: F811
     with server.runtime.db.transaction() as session:
         return list(session.scalars(select(Case.number).where(Case.workspace_id == server.world.workspace_id)
                                     .order_by(Case.number)))
 
 
-def test_a_suggestion_shows_one_click_merges_and_split_off_undoes_it(server: Server, browser: Any) -> None:
+def test_a_suggestion_shows_one_click_merges_and_split_off_undoes_it(server: Server, browser: Any) -> None:  # noqa: F811
     expect = playwright_sync.expect
     expect.set_options(timeout=30_000)  # a busy machine
     _simulate(server, "Day 3 without my bag. File reference LIS-AC-77120", "marcus-x")

@@ -282,21 +282,20 @@ def test_notes_are_added_edited_and_deleted_with_their_events_and_follow_a_merge
     seen: list[Any] = []
     with bus.subscribed(CustomerNoteAdded, lambda s, p, e: seen.append(e)), \
             bus.subscribed(CustomerNoteEdited, lambda s, p, e: seen.append(e)), \
-            bus.subscribed(CustomerNoteDeleted, lambda s, p, e: seen.append(e)):
-        with rt.db.transaction() as s:
-            actor = s.get(User, world.agent.id)
-            contact = s.get(Contact, second)
-            assert actor is not None and contact is not None
-            with pytest.raises(Invalid):
-                customers.add_customer_note(s, rt.publisher, actor=actor, contact=contact, text="   ")
-            with pytest.raises(Invalid):
-                customers.add_customer_note(s, rt.publisher, actor=actor, contact=contact, text="x" * 4001)
-            note = customers.add_customer_note(s, rt.publisher, actor=actor, contact=contact,
-                                               text=" Gold member, prefers WhatsApp ")
-            customers.edit_customer_note(s, rt.publisher, actor=actor, note=note, text="Gold member")
-            customers.edit_customer_note(s, rt.publisher, actor=actor, note=note, text="Gold member")  # unchanged
-            spare = customers.add_customer_note(s, rt.publisher, actor=actor, contact=contact, text="to delete")
-            customers.delete_customer_note(s, rt.publisher, actor=actor, note=spare)
+            bus.subscribed(CustomerNoteDeleted, lambda s, p, e: seen.append(e)), rt.db.transaction() as s:
+        actor = s.get(User, world.agent.id)
+        contact = s.get(Contact, second)
+        assert actor is not None and contact is not None
+        with pytest.raises(Invalid):
+            customers.add_customer_note(s, rt.publisher, actor=actor, contact=contact, text="   ")
+        with pytest.raises(Invalid):
+            customers.add_customer_note(s, rt.publisher, actor=actor, contact=contact, text="x" * 4001)
+        note = customers.add_customer_note(s, rt.publisher, actor=actor, contact=contact,
+                                           text=" Gold member, prefers WhatsApp ")
+        customers.edit_customer_note(s, rt.publisher, actor=actor, note=note, text="Gold member")
+        customers.edit_customer_note(s, rt.publisher, actor=actor, note=note, text="Gold member")  # unchanged
+        spare = customers.add_customer_note(s, rt.publisher, actor=actor, contact=contact, text="to delete")
+        customers.delete_customer_note(s, rt.publisher, actor=actor, note=spare)
     assert [type(e).__name__ for e in seen] == ["CustomerNoteAdded", "CustomerNoteEdited", "CustomerNoteAdded",
                                                 "CustomerNoteDeleted"]
     with rt.db.transaction() as s:

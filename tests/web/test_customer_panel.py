@@ -101,7 +101,7 @@ def test_notes_about_the_customer_are_shown_on_every_case_and_can_be_edited_and_
 
 
 def test_bad_input_answers_a_clear_4xx(agent: Agent, pair: tuple[int, int]) -> None:
-    first, second = pair
+    _first, second = pair
     empty = agent.post(f"/contacts/{second}/notes", {"text": "   ", "case": "2"}, htmx=True)
     assert empty.status_code == 422 and "write the note first" in empty.text
     assert agent.post(f"/contacts/{second}/notes", {"text": "x" * 5000, "case": "2"}, htmx=True).status_code == 422
