@@ -117,3 +117,17 @@ def test_bad_input_answers_a_clear_4xx(agent: Agent, pair: tuple[int, int]) -> N
     # a case number of another contact is not a way back to it
     other_case = agent.post(f"/contacts/{second}/notes", {"text": "hello", "case": "1"})
     assert other_case.status_code == 303 and other_case.headers["location"] == f"/contacts/{second}"
+
+
+def test_the_contact_page_shows_the_suggestion_and_the_notes(agent: Agent, world: World,
+                                                             pair: tuple[int, int]) -> None:
+    first, second = pair
+    page = agent.get(f"/contacts/{second}")
+    assert page.status_code == 200 and "both quote LIS-AC-77120" in page.text
+    added = agent.post(f"/contacts/{second}/notes", {"text": "Calls back in the evening"})
+    assert added.status_code == 303 and added.headers["location"] == f"/contacts/{second}"
+    assert "Calls back in the evening" in agent.get(f"/contacts/{second}").text
+    merged = agent.post(f"/contacts/{second}/same/{first}/merge", {})
+    assert merged.status_code == 303 and merged.headers["location"] == f"/contacts/{second}"
+    with world.runtime.db.transaction() as session:
+        assert session.get(Contact, first).merged_into_id == second  # type: ignore[union-attr]

@@ -21,6 +21,7 @@ from compris.models import Contact
 from compris.web import i18n
 from compris.web.deps import PageContext, ReadCasesPage, WorkCasesPage
 from compris.web.pages import case as case_pages
+from compris.web.pages.customer_panel import customer_panel
 from compris.web.pages.render import domain_action, redirect, render
 
 router = APIRouter(include_in_schema=False)
@@ -35,7 +36,10 @@ def _page(request: Request, ctx: PageContext, contact_id: int, *, q: str = "", e
     view = contact_queries.contact_view(ctx.session, ctx.user.workspace_id, contact_id)
     matches = contact_queries.search_contacts(ctx.session, ctx.user.workspace_id, q[:200], exclude_id=contact_id)
     variables: dict[str, Any] = {"view": view, "q": q, "matches": matches, "error": error, "split": None,
-                                 "may_manage_privacy": allows(ctx.user, Permission.MANAGE_PRIVACY)}
+                                 "may_manage_privacy": allows(ctx.user, Permission.MANAGE_PRIVACY),
+                                 "customer": customer_panel(ctx, view.contact.id, view.identities,
+                                                            view.contact.language,
+                                                            with_suggestions=view.merged_into is None)}
     if split is not None:
         with suppress(NotFound):
             variables["split"] = contact_queries.get_contact(ctx.session, ctx.user.workspace_id, split)
