@@ -167,6 +167,7 @@ def _load(runtime: Runtime) -> None:
         _business_demo(demo)
         _survey_demo(demo)
         _reviews_demo(demo)
+        _same_customer_demo(demo)
         run_pending(runtime.services)
         _listening_demo(demo)
         run_pending(runtime.services)
@@ -411,6 +412,16 @@ def _reviews_demo(demo: _Demo) -> None:
 
 # --- outgoing mail (issue 13) ----------------------------------------------------------------------------------
 
+
+
+def _same_customer_demo(demo: _Demo) -> None:
+    """Probably the same customer (issue 18): Marcus, who complained in public on X, writes again in private on
+    WhatsApp from his phone, quoting the same file reference; the platforms give unrelated ids, so Compris opens a
+    second contact and suggests linking the two on both cases ("both quote LIS-AC-77120"). Nothing is merged."""
+    persona = Persona(id="447700900481", handle="+44 7700 900481", name="Marcus W-O")
+    _deliver_text(demo, "air-wa", persona, "Hello, Marcus here (I wrote to you on X). Still no news of my bag, file "
+                  "reference LIS-AC-77120. Camera gear inside, I need it for Friday. Can someone call me?",
+                  "demo-same-customer-marcus-wa")
 
 def _capture_mail(runtime: Runtime, workspace_id: int) -> None:
     """Partners' e-mails without the internet: a local capture SMTP server (one per process) and the demo

@@ -661,3 +661,50 @@ class InboxViewUpdated(InboxViewChange):
 @dataclass(frozen=True, kw_only=True)
 class InboxViewDeleted(InboxViewChange):
     """A saved view was deleted."""
+# --- customer ---
+
+
+@dataclass(frozen=True, kw_only=True)
+class CustomerNoteAdded(DomainEvent):
+    """An agent wrote an internal note about a contact (shown on every case of theirs, never sent to them)."""
+
+    note_id: int
+    contact_id: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class CustomerNoteEdited(DomainEvent):
+    """A note about a contact was rewritten."""
+
+    note_id: int
+    contact_id: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class CustomerNoteDeleted(DomainEvent):
+    """A note about a contact was deleted."""
+
+    note_id: int
+    contact_id: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class SameCustomerMerged(DomainEvent):
+    """An agent took a "probably the same customer" suggestion: ``other_contact_id`` was merged into
+    ``contact_id`` (a ``ContactsMerged`` precedes this), and the other contact's open cases ``merged_case_ids`` into
+    ``case_id`` when asked. ``reasons``: the kinds of key they shared (``reference``, ``email``, ``phone``,
+    ``name``)."""
+
+    contact_id: int
+    other_contact_id: int
+    case_id: int | None = None
+    merged_case_ids: tuple[int, ...] = ()
+    reasons: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
+class SameCustomerDismissed(DomainEvent):
+    """An agent said two contacts are not the same person: the pair is not suggested again."""
+
+    contact_id: int
+    other_contact_id: int

@@ -5,9 +5,10 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from compris.bus import listens
-from compris.events import CaseChange, MessageClaimed, MessageReceived
+from compris.connectors import registry
+from compris.events import CaseChange, ContactErased, ContactsMerged, MessageClaimed, MessageReceived
 from compris.inbox import attachments
-from compris.inbox.actions import reads
+from compris.inbox.actions import customers, reads
 from compris.live import Publisher
 
 
@@ -25,3 +26,31 @@ def unread_again(session: Session, publisher: Publisher, event: CaseChange) -> N
     agent)."""
     assert isinstance(event, MessageReceived)
     reads.customer_wrote(session, event.case_id)
+# --- customer (issue 18): notes about a customer, probably the same customer ---------------------------------------
+
+
+@listens(MessageReceived, order=110)
+def index_customer_keys(session: Session, publisher: Publisher, event: CaseChange) -> None:
+    """The message's references, addresses, numbers and its author's name, kept for the same-customer suggestions."""
+    assert isinstance(event, MessageReceived)
+    found = customers.reach_of_message(session, event.message_id)
+    reach = None
+    if found is not None:
+        try:
+            reach = registry.get(found[0]).reach_kind(found[1])
+        except registry.UnknownNetwork:
+            reach = None
+    customers.record_customer_keys(session, event.message_id, reach=reach)
+
+
+@listens(ContactsMerged)
+def carry_customer_notes(session: Session, publisher: Publisher, event: ContactsMerged) -> None:
+    """The merged-away contact's notes follow it to the contact it went into."""
+    customers.move_customer_notes(session, source_contact_id=event.source_contact_id,
+                                  target_contact_id=event.target_contact_id)
+
+
+@listens(ContactErased)
+def forget_erased_customer(session: Session, publisher: Publisher, event: ContactErased) -> None:
+    """An erased contact's notes, same-customer keys and dismissed pairs go with the rest of their personal data."""
+    customers.forget_customer(session, workspace_id=event.workspace_id, contact_ids=[event.contact_id])

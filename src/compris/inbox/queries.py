@@ -25,6 +25,7 @@ from compris.models import (
     CaseTag,
     ChannelAccount,
     Contact,
+    CustomerNote,
     Direction,
     Identity,
     InboxView,
@@ -708,6 +709,45 @@ def merge_targets(session: Session, case: Case) -> list[Case]:
         .order_by(Case.id.desc()).limit(CASES_SHOWN)
     ))
 
+
+
+@dataclass
+class NoteRow:
+    note: CustomerNote
+    author: User | None = None
+    editor: User | None = None
+
+
+def customer_notes(session: Session, workspace_id: int, contact_id: int) -> list[NoteRow]:
+    """The notes about a contact, newest first, with their authors."""
+    notes = list(session.scalars(select(CustomerNote).where(CustomerNote.workspace_id == workspace_id,
+                                                            CustomerNote.contact_id == contact_id)
+                                 .order_by(CustomerNote.created_at.desc(), CustomerNote.id.desc()).limit(100)))
+    users = _by_id(session, User, {n.author_id for n in notes if n.author_id}
+                   | {n.edited_by_id for n in notes if n.edited_by_id})
+    return [NoteRow(n, users.get(n.author_id) if n.author_id else None,
+                    users.get(n.edited_by_id) if n.edited_by_id else None) for n in notes]
+
+
+def get_customer_note(session: Session, contact: Contact, note_id: int) -> CustomerNote:
+    note = session.scalar(select(CustomerNote).where(CustomerNote.id == note_id,
+                                                     CustomerNote.contact_id == contact.id,
+                                                     CustomerNote.workspace_id == contact.workspace_id))
+    if note is None:
+        raise NotFound("no such note")
+    return note
+
+
+def identity_accounts(session: Session, contact_id: int, *, cases: int = 20) -> dict[int, ChannelAccount]:
+    """The account each of a contact's identities last wrote to (from their latest cases' messages)."""
+    recent = select(Case.id).where(Case.contact_id == contact_id).order_by(Case.id.desc()).limit(cases)
+    rows = session.execute(select(Message.author_identity_id, func.max(Message.channel_account_id))
+                           .where(Message.case_id.in_(recent),
+                                  Message.author_identity_id.is_not(None), Message.channel_account_id.is_not(None))
+                           .group_by(Message.author_identity_id))
+    pairs = {int(i): int(a) for i, a in rows if i is not None and a is not None}
+    accounts = _by_id(session, ChannelAccount, set(pairs.values()))
+    return {i: accounts[a] for i, a in pairs.items() if a in accounts}
 
 # --- threads and context (issue 16): the posts customers comment under -------------------------------------
 

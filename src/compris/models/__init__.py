@@ -154,7 +154,9 @@ __all__ = [
     "Workspace",
 ]
 
-# --- inbox (issue 18: saved views, per-agent read marks) ---
+# --- issue 18 (the desk): each part's models ---
 from compris.models.inbox_views import InboxView, ReadMark
+from compris.models.customers import CustomerKey, CustomerNote, SameCustomerDismissal
 
 __all__ += ["InboxView", "ReadMark"]
+__all__ += ["CustomerKey", "CustomerNote", "SameCustomerDismissal"]

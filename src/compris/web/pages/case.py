@@ -36,9 +36,9 @@ from compris.web import conversation_format, i18n
 from compris.web.deps import PageContext, ReadCasesPage, WorkCasesPage
 from compris.web.pages import business as business_pages
 from compris.web.pages import clusters as cluster_pages
+from compris.web.pages import customer_panel, replies
 from compris.web.pages import escalation as escalation_pages
 from compris.web.pages import incidents as incident_pages
-from compris.web.pages import replies
 from compris.web.pages import surveys as survey_pages
 from compris.web.pages.render import (
     domain_action,
@@ -238,6 +238,7 @@ def _vars(ctx: PageContext, view: CaseView, composer: Composer | None = None,
         **survey_pages.panel(ctx, view),
         **incident_pages.panel(ctx, view),
         **cluster_pages.panel(ctx, view),
+        **customer_panel.panel(ctx, view),
     }
 
 
