@@ -155,8 +155,8 @@ __all__ = [
 ]
 
 # --- issue 18 (the desk): each part's models ---
-from compris.models.inbox_views import InboxView, ReadMark
 from compris.models.customers import CustomerKey, CustomerNote, SameCustomerDismissal
+from compris.models.inbox_views import InboxView, ReadMark
 
 __all__ += ["InboxView", "ReadMark"]
 __all__ += ["CustomerKey", "CustomerNote", "SameCustomerDismissal"]
