@@ -153,3 +153,8 @@ __all__ = [
     "WebhookSubscription",
     "Workspace",
 ]
+
+# --- notifications ---
+from compris.models.notifications import Notification, NotificationPreference
+
+__all__ += ["Notification", "NotificationPreference"]

@@ -26,6 +26,7 @@ from compris.web.api import (
     mail,
     me,
     messages,
+    notifications,
     posts,
     privacy,
     privacy_export,
@@ -75,5 +76,6 @@ router.include_router(incidents.router)
 router.include_router(listening_alerts.router)
 router.include_router(analytics.router)
 router.include_router(retention.router)
+router.include_router(notifications.router)
 
 __all__ = ["router"]
