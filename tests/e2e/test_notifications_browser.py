@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from compris.models import User
-from tests.e2e.test_browser import SHOTS, Server, _sign_in, browser, playwright_sync, server  # noqa: F401 (fixtures)
+from tests.e2e.test_browser import SHOTS, Server, _eventually, _sign_in, browser, playwright_sync, server  # noqa: F401
 
 pytestmark = pytest.mark.browser
 
@@ -24,7 +24,7 @@ def _watch(page: Any) -> list[str]:
     return errors
 
 
-def test_a_mention_reaches_the_colleagues_bell_live(server: Server, browser: Any) -> None:
+def test_a_mention_reaches_the_colleagues_bell_live(server: Server, browser: Any) -> None:  # noqa: F811
     world = server.world
     with world.runtime.db.transaction() as s:  # B's name, as a colleague would write it
         agent = s.get(User, world.agent.id)
@@ -90,7 +90,7 @@ def test_a_mention_reaches_the_colleagues_bell_live(server: Server, browser: Any
     assert a_errors == [] and b_errors == [], (a_errors, b_errors)
 
 
-def test_the_page_at_desktop_and_phone_width_in_both_languages(server: Server, browser: Any) -> None:
+def test_the_page_at_desktop_and_phone_width_in_both_languages(server: Server, browser: Any) -> None:  # noqa: F811
     world = server.world
     server.simulate("Where is my refund?", author="jean-martin")
     from sqlalchemy import select
@@ -98,6 +98,11 @@ def test_the_page_at_desktop_and_phone_width_in_both_languages(server: Server, b
     from compris.inbox.actions import cases as inbox
     from compris.models import Case
 
+    def processed() -> bool:
+        with world.runtime.db.transaction() as s:
+            return s.scalars(select(Case.id).where(Case.workspace_id == world.workspace_id)).first() is not None
+
+    _eventually(processed, message="the customer's message became a case")
     with world.runtime.db.transaction() as s:
         case = s.scalars(select(Case).where(Case.workspace_id == world.workspace_id)).first()
         admin = s.get(User, world.admin.id)

@@ -39,7 +39,7 @@ def test_opening_one_marks_it_read_and_mark_all(settings: Settings, runtime: Run
     _mention(world)
     case_id = new_case(world, "Another problem", author="jean")
     assign(world, world.admin, case_id, world.agent)
-    first, second = notifications_of(world, world.agent)
+    first, _second = notifications_of(world, world.agent)
     answer = agent.client.post(f"/notifications/{first['id']}/read", headers={
         "x-csrf-token": agent.csrf, "accept": "application/json"})
     assert answer.status_code == 200 and answer.json() == {"unread": 1}
