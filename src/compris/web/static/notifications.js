@@ -127,8 +127,18 @@
 
   /* --- the disclosure --- */
   function links() { return $all("a", panel).concat(readAll.hidden ? [] : [readAll]); }
+  function place() {
+    /* on a phone the panel spans the screen (position: fixed): just under the bell, wherever the top bar wraps */
+    panel.style.top = "";
+    panel.style.maxHeight = "";
+    if (window.getComputedStyle(panel).position !== "fixed") { return; }
+    var top = Math.round(button.getBoundingClientRect().bottom + 8);
+    panel.style.top = top + "px";
+    panel.style.maxHeight = "calc(100vh - " + (top + 8) + "px)";
+  }
   function open() {
     panel.hidden = false;
+    place();
     button.setAttribute("aria-expanded", "true");
     refresh().then(function () {
       var first = $(".notif-link", menu) || $(".notif-foot a", panel);
