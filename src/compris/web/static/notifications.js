@@ -210,6 +210,7 @@
   var choices = [];
   var active = 0;
   var query = null; /* { start, text } of the "@word" being typed */
+  var spoken = null;
   function load() {
     if (people) { return Promise.resolve(people); }
     return fetch("/notifications/mentionable", { credentials: "same-origin", headers: { "Accept": "application/json" } })
@@ -259,10 +260,15 @@
     list.style.left = (window.scrollX + box.left) + "px";
     list.style.top = (window.scrollY + box.bottom + 4) + "px";
     list.hidden = choices.length === 0;
-    area.setAttribute("aria-controls", "mention-list");
-    area.setAttribute("aria-expanded", choices.length ? "true" : "false");
-    if (choices.length) { area.setAttribute("aria-activedescendant", "mention-option-" + active); }
-    else { area.removeAttribute("aria-activedescendant"); }
+    /* a textarea cannot be a combobox: the highlighted person is spoken through a status line instead */
+    if (!spoken) {
+      spoken = document.createElement("span");
+      spoken.className = "visually-hidden";
+      spoken.setAttribute("role", "status");
+      document.body.appendChild(spoken);
+    }
+    spoken.textContent = choices.length ? choices[active].name + " (@" + choices[active].handle + ") "
+      + (active + 1) + "/" + choices.length : "";
   }
   function choose(area, index) {
     var person = choices[index];
@@ -274,7 +280,6 @@
     area.setSelectionRange(caret, caret);
     area.focus();
     hide();
-    area.setAttribute("aria-expanded", "false");
     area.dispatchEvent(new Event("input", { bubbles: true }));
   }
   document.addEventListener("input", function (event) {
@@ -304,7 +309,7 @@
       choose(area, active);
     } else if (event.key === "Escape") {
       hide();
-      area.setAttribute("aria-expanded", "false");
+      if (list) { list.hidden = true; }
     } else {
       return;
     }
