@@ -3,6 +3,7 @@ workspaces, only to active users who have not muted the kind."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -10,6 +11,7 @@ from sqlalchemy.orm import Session
 from compris import bus
 from compris.events import EscalationAnswered, SlaAtRisk, SlaBreached, SurveyAnswered
 from compris.inbox.actions import cases as inbox
+from compris.kit.clock import now
 from compris.models import Case, Survey, User
 from compris.notifications import actions as notifications
 from tests.conftest import World
@@ -124,7 +126,7 @@ def test_sla_of_an_unassigned_case_goes_to_the_supervisors(world: World) -> None
     supervisor = add_user(world, "Inès Laurent", "ines@acme.test", role="supervisor")
     case_id = new_case(world)
     breached = SlaBreached(workspace_id=world.workspace_id, case_id=case_id, metric="first_response", cycle=1,
-                           breached_at="2026-12-06T10:00:00+00:00")
+                           breached_at=now().isoformat())
     emit(world, breached)
     emit(world, breached)
     for user in (supervisor, world.admin):
@@ -141,7 +143,7 @@ def test_sla_at_risk_and_breached_go_to_the_assignee(world: World) -> None:
     emit(world, risk)
     emit(world, SlaAtRisk(workspace_id=world.workspace_id, case_id=case_id, due_at="2026-12-06T12:00:00+00:00"))
     emit(world, SlaBreached(workspace_id=world.workspace_id, case_id=case_id, metric="first_response", cycle=1,
-                            breached_at="2026-12-06T12:00:00+00:00"))
+                            breached_at=now().isoformat()))
     assert [n["kind"] for n in notifications_of(world, world.agent)] == [
         "assigned", "sla_at_risk", "sla_at_risk", "sla_breached"]
 
@@ -176,3 +178,12 @@ def test_a_muted_kind_is_not_notified(world: World) -> None:
     assert notifications_of(world, sophie) == []
     assign(world, world.agent, case_id, sophie)
     assert [n["kind"] for n in notifications_of(world, sophie)] == ["assigned"]
+
+
+def test_a_breach_found_long_after_it_happened_notifies_nobody(world: World) -> None:
+    # (a new policy applied to old cases, history loaded by the demo: nobody can act on it any more)
+    case_id = new_case(world)
+    assign(world, world.admin, case_id, world.agent)
+    emit(world, SlaBreached(workspace_id=world.workspace_id, case_id=case_id, metric="resolution", cycle=1,
+                            breached_at=(now() - timedelta(days=2)).isoformat()))
+    assert [n["kind"] for n in notifications_of(world, world.agent)] == ["assigned"]

@@ -10,11 +10,16 @@ Who is told:
   its team (of the workspace when the team has none) — someone must act;
 * ``SurveyAnswered`` at or under the low rating: the supervisors of the case's team, as the live toast.
 
+A breach found long after it happened (a new policy applied to old cases, history loaded by the demo) is recorded
+on the case but notifies nobody: nobody can act on it any more, and hundreds at once would drown the bell.
+
 Each occurrence has a key (the note, the timeline row of the assignment, the partner's exchange, the due time at
 risk, the breach's metric and cycle, the survey): delivered twice, it notifies once.
 """
 
 from __future__ import annotations
+
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -22,6 +27,7 @@ from sqlalchemy.orm import Session
 from compris.bus import listens
 from compris.connectors.base import Visibility
 from compris.events import CaseAssigned, EscalationAnswered, NoteAdded, SlaAtRisk, SlaBreached, SurveyAnswered
+from compris.kit.clock import now
 from compris.live import Publisher
 from compris.models import Case, CaseEvent, Message, Partner, Survey, User
 from compris.notifications import actions, kinds
@@ -31,6 +37,8 @@ from compris.surveys.queries import effective
 from compris.timeline import EventKind
 
 ORDER = 950  # after routing, the SLA, the surveys and the outgoing webhooks; before analytics and the audit log
+#: a breach found later than this after it happened notifies nobody
+STALE_BREACH = timedelta(hours=1)
 
 
 def _case(session: Session, workspace_id: int, case_id: int) -> Case | None:
@@ -43,6 +51,14 @@ def _responsible(session: Session, case: Case) -> list[int]:
     if case.assignee_id is not None:
         return [case.assignee_id]
     return supervisors_of(session, case.workspace_id, case.team_id)
+
+
+def _stale(iso: str) -> bool:
+    try:
+        at = datetime.fromisoformat(iso)
+    except ValueError:
+        return False
+    return at.tzinfo is not None and now() - at > STALE_BREACH
 
 
 @listens(NoteAdded, order=ORDER)
@@ -98,7 +114,7 @@ def notify_sla_at_risk(session: Session, publisher: Publisher, event: SlaAtRisk)
 @listens(SlaBreached, order=ORDER)
 def notify_sla_breached(session: Session, publisher: Publisher, event: SlaBreached) -> None:
     case = _case(session, event.workspace_id, event.case_id)
-    if case is None:
+    if case is None or _stale(event.breached_at):
         return
     actions.notify(session, publisher, case=case, user_ids=_responsible(session, case), kind=kinds.SLA_BREACHED,
                    key=f"sla_breached:{case.id}:{event.metric}:{event.cycle}", data={"metric": event.metric})
