@@ -14,7 +14,8 @@ def test_every_kind_is_described_and_grouped() -> None:
 
 def test_every_string_is_translated() -> None:
     french = i18n.translations("fr")
-    for text in [*kinds.SENTENCES.values(), *kinds.SHORT.values(), *kinds.GROUP_LABELS.values()]:
+    for text in [*kinds.SENTENCES.values(), *kinds.SHORT.values(), *kinds.GROUP_LABELS.values(),
+                 *kinds.METRICS.values()]:
         assert french.gettext(text) != text or text == "Mention", text
 
 

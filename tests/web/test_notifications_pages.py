@@ -138,3 +138,18 @@ def test_french(settings: Settings, runtime: Runtime, world: World) -> None:
     assert "Admin acme vous a mentionné sur le dossier n° 1" in page
     assert "Préférences de notification" in page
     assert "Admin acme vous a mentionné" in agent.get("/notifications/menu").text
+
+
+def test_a_breach_names_its_measure(settings: Settings, runtime: Runtime, world: World) -> None:
+    from compris.events import SlaBreached
+    from compris.kit.clock import now
+    from tests.notifications.test_listeners import emit
+
+    case_id = new_case(world)
+    assign(world, world.admin, case_id, world.agent)
+    for metric in ("first_response", "resolution"):
+        emit(world, SlaBreached(workspace_id=world.workspace_id, case_id=case_id, metric=metric, cycle=1,
+                                breached_at=now().isoformat()))
+    menu = Agent(make_client(settings, runtime), world.agent.email).get("/notifications/menu").text
+    assert menu.count("Case #1: SLA breached") == 2
+    assert "First response" in menu and "Resolution" in menu

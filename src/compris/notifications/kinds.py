@@ -53,6 +53,13 @@ SHORT: dict[str, str] = {
     LOW_RATING: "Low rating",
 }
 
+#: an SLA breach's measure (``data["metric"]``) -> its label, shown under the sentence
+METRICS: dict[str, str] = {
+    "first_response": "First response",
+    "next_response": "Next response",
+    "resolution": "Resolution",
+}
+
 
 def group_of(kind: str) -> str:
     return next((group for group, kinds in GROUPS.items() if kind in kinds), kind)

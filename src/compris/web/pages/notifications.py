@@ -10,7 +10,7 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import JSONResponse, Response
 
 from compris.notifications import actions, queries
-from compris.notifications.kinds import GROUP_LABELS, GROUPS, SENTENCES, SHORT
+from compris.notifications.kinds import GROUP_LABELS, GROUPS, METRICS, SENTENCES, SHORT
 from compris.web.deps import OwnAccountPage, WorkCasesPage
 from compris.web.pages.render import domain_action, redirect, render, safe_next
 
@@ -29,7 +29,7 @@ def notifications_page(request: Request, ctx: OwnAccountPage,
     found = queries.page_of(ctx.session, ctx.user, page=page, unread_only=show == "unread")
     return render(request, ctx, "notifications.html", found=found, show=show, sentences=SENTENCES, short=SHORT,
                   prefs=queries.preferences(ctx.session, ctx.user), groups=list(GROUPS), group_labels=GROUP_LABELS,
-                  saved=saved == "1")
+                  saved=saved == "1", metrics=METRICS)
 
 
 @router.get("/notifications/menu")
@@ -37,7 +37,7 @@ def notifications_menu(request: Request, ctx: OwnAccountPage) -> Response:
     """The bell's menu: the unread count (``data-unread``), the latest notifications, the browser preference."""
     return render(request, ctx, "_notifications_menu.html", items=queries.latest(ctx.session, ctx.user),
                   unread=queries.unread_count(ctx.session, ctx.user), sentences=SENTENCES,
-                  prefs=queries.preferences(ctx.session, ctx.user))
+                  prefs=queries.preferences(ctx.session, ctx.user), metrics=METRICS)
 
 
 @router.get("/notifications/mentionable")
