@@ -134,3 +134,69 @@ def test_the_page_at_desktop_and_phone_width_in_both_languages(server: Server, b
             expect(page.locator("#notif-panel")).to_be_hidden()
             assert errors == [], errors
             context.close()
+
+
+FAKE_NOTIFICATION = """
+window.__shown = [];
+window.__asked = 0;
+class FakeNotification {
+  constructor(title, options) { window.__shown.push({ title: title, body: (options || {}).body || "" }); }
+  close() {}
+}
+FakeNotification.permission = sessionStorage.getItem("fake-permission") || "default";  /* kept, as a browser does */
+FakeNotification.requestPermission = function () {
+  window.__asked += 1;
+  FakeNotification.permission = "granted";
+  sessionStorage.setItem("fake-permission", "granted");
+  return Promise.resolve("granted");
+};
+window.Notification = FakeNotification;
+Object.defineProperty(document, "hidden", { get: function () { return window.__hidden === true; } });
+"""
+
+
+def test_browser_notifications_asked_on_a_click_no_customer_text(server: Server, browser: Any) -> None:  # noqa: F811
+    world = server.world
+    server.simulate("My card number is 4970 1012 3456 7890, refund me", author="marie-dupont")
+
+    context = browser.new_context(viewport={"width": 1440, "height": 900}, locale="en-GB")
+    context.add_init_script(FAKE_NOTIFICATION)
+    page = context.new_page()
+    errors = _watch(page)
+    _sign_in(page, server, world.agent.email)
+    page.goto(f"{server.base}/notifications")
+    # nothing is asked on its own
+    assert page.evaluate("window.__asked") == 0
+    box = page.locator("#pref-browser")
+    expect(box).not_to_be_checked()
+    box.check()
+    expect(page.locator("#pref-browser-state")).to_have_text("This browser may show notifications.")
+    assert page.evaluate("window.__asked") == 1
+    page.locator("#notif-prefs-form button[type=submit]").click()
+    expect(page.locator("#pref-browser")).to_be_checked()
+    expect(page.locator("#notif-menu .notif-menu")).to_have_attribute("data-browser", "1")
+
+    # while the tab is in the background, a colleague mentions the agent: one browser notification
+    page.evaluate("window.__hidden = true")
+    from sqlalchemy import select
+
+    from compris.inbox.actions import cases as inbox
+    from compris.models import Case
+
+    def processed() -> bool:
+        with server.runtime.db.transaction() as s:
+            return s.scalars(select(Case.id).where(Case.workspace_id == world.workspace_id)).first() is not None
+
+    _eventually(processed, message="the customer's message became a case")
+    with server.runtime.db.transaction() as s:
+        case = s.scalars(select(Case).where(Case.workspace_id == world.workspace_id)).first()
+        admin = s.get(User, world.admin.id)
+        assert case is not None and admin is not None
+        inbox.add_note(s, server.runtime.publisher, actor=admin, case=case, text="@Agent <b>please</b> call her")
+    expect(page.locator("#notif-count")).to_have_text("1", timeout=15_000)
+    page.wait_for_function("() => window.__shown.length === 1")
+    shown = page.evaluate("window.__shown[0]")
+    assert shown["title"] == "Admin acme mentioned you on case #1"
+    assert shown["body"] == "@Agent <b>please</b> call her"  # plain text (a notification renders no HTML)
+    assert "4970" not in shown["title"] + shown["body"]
+    assert errors == [], errors
