@@ -708,3 +708,12 @@ class SameCustomerDismissed(DomainEvent):
 
     contact_id: int
     other_contact_id: int
+# --- notifications ---
+
+
+@dataclass(frozen=True, kw_only=True)
+class SlaAtRisk(CaseChange):
+    """A case's SLA turned at risk (``sla.clocks``, when its status changes to at risk): ``due_at`` is the due time
+    it may miss (ISO 8601), which names the occurrence (the same due time at risk twice is one occurrence)."""
+
+    due_at: str | None = None

@@ -26,6 +26,7 @@ from compris.web.api import (
     mail,
     me,
     messages,
+    notifications,
     posts,
     privacy,
     privacy_export,
@@ -76,6 +77,7 @@ router.include_router(incidents.router)
 router.include_router(listening_alerts.router)
 router.include_router(analytics.router)
 router.include_router(retention.router)
+router.include_router(notifications.router)
 
 __all__ = ["router"]
 router.include_router(inbox_views.router)  # --- inbox (issue 18): saved views

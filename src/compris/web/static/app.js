@@ -104,6 +104,11 @@
       source.close();
       window.location.href = "/login?next=" + encodeURIComponent(window.location.pathname);
     });
+    source.addEventListener("notification", function (message) {
+      /* notifications.js keeps the bell (issue 18): it takes the events naming this user */
+      try { body.dispatchEvent(new CustomEvent("compris:notification", { detail: JSON.parse(message.data) })); }
+      catch (e) { /* ignore a malformed event */ }
+    });
     source.addEventListener("alert", function (message) {
       try { onAlert(JSON.parse(message.data)); } catch (e) { /* ignore a malformed event */ }
     });
