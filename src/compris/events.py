@@ -623,3 +623,15 @@ class LoginFailed(DomainEvent):
 
     user_id: int
     reason: str = "password"
+
+
+# --- priority ---
+
+
+@dataclass(frozen=True, kw_only=True)
+class CasePriorityChanged(CaseChange):
+    """The case's priority was recomputed outside a customer message (an answer sent, a triage change, a merge, or
+    the waiting time growing: ``compris.inbox.priority``)."""
+
+    priority: int
+    previous_priority: int

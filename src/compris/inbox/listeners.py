@@ -6,6 +6,13 @@ from sqlalchemy.orm import Session
 
 from compris.bus import listens
 from compris.events import CaseChange, MessageClaimed, MessageReceived
+from compris.events import (  # priority
+    CasesMerged,
+    EchoReceived,
+    ReplyFailed,
+    ReplySent,
+    TriageChanged,
+)
 from compris.inbox import attachments
 from compris.live import Publisher
 
@@ -16,3 +23,18 @@ def fetch_customer_files(session: Session, publisher: Publisher, event: CaseChan
     exactly when the message does; it runs after the commit, outside any transaction)."""
     assert isinstance(event, MessageReceived | MessageClaimed)
     attachments.queue_fetch(session, publisher, event.message_id)
+
+
+# --- priority ---
+
+
+@listens(EchoReceived, ReplySent, ReplyFailed, TriageChanged, CasesMerged, order=5)
+def recompute_priority(session: Session, publisher: Publisher, event: CaseChange) -> None:
+    """An answer went out (or failed), a triage changed, cases merged: the case's open needs changed
+    (``compris.inbox.priority``); before the SLA (order 30) reads the priority."""
+    from compris.inbox.actions.priority import refresh_priority
+    from compris.models import Case
+
+    case = session.get(Case, event.case_id)
+    if case is not None:
+        refresh_priority(session, publisher, case)
