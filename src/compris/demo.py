@@ -1585,14 +1585,17 @@ DESK_POLICIES: tuple[dict[str, Any], ...] = (
     {"name": "Reviews (office hours)", "position": 3, "accounts": ("hotel-google", "hotel-ta"),
      "first_response_s": 8 * 3600, "resolution_s": 5 * 24 * 3600, "office": True},
 )
+#: the hotel's accounts answered in office hours (the airline's and the hotel's Facebook page stay 24/7)
+DESK_OFFICE_ACCOUNTS = ("hotel-ig", "hotel-masto", "hotel-google", "hotel-ta")
 #: the account whose expected wait is published (a badge and a page for customers)
 DESK_PUBLISHED = "air-x"
 
 
 def _desk_demo(demo: _Demo) -> None:
-    """Routing rules (baggage → Baggage, French → Équipe FR, the rest → English desk, the default team), office
-    hours, SLA policies by urgency, intent and network before the history's one-hour standard, the expected wait
-    published for one account; then every active case's SLA and priority computed by their own code."""
+    """A 24/7 Baggage team, routing rules (the airline's baggage cases → Baggage, French → Équipe FR, the rest →
+    English desk, the default team), the hotel's smaller accounts in office hours, office hours, SLA policies by
+    urgency, intent and account before the history's one-hour standard, the expected wait published for one
+    account; then every active case's SLA and priority computed by their own code."""
     from compris.inbox.actions.priority import refresh_waiting
     from compris.models import BusinessHours, RoutingRule, SlaPolicy, Team
     from compris.routing import actions as routing
@@ -1609,13 +1612,16 @@ def _desk_demo(demo: _Demo) -> None:
         teams = {t.name: t for t in session.scalars(select(Team).where(Team.workspace_id == ws))}
         baggage = teams.get(DESK_BAGGAGE) or routing.create_team(
             session, publisher, actor=admin, name=DESK_BAGGAGE, timezone="Europe/Paris",
-            shift_lines="daily 06:00-23:00")
+            shift_lines="daily 00:00-00:00")
         for key in (*DESK_BAGGAGE_MEMBERS, "supervisor"):
             routing.add_member(session, publisher, actor=admin, team_id=baggage.id, user_id=demo.users[key])
         french, english = teams[HISTORY_TEAMS[0][0]], teams[HISTORY_TEAMS[1][0]]
         routing.update_team(session, publisher, actor=admin, team_id=english.id, is_default=True)
+        airline = [demo.accounts[k].id for k in demo.accounts if k.startswith("air-")]
         routing.create_rule(session, publisher, actor=admin, team_id=baggage.id, name="Lost and delayed baggage",
-                            position=1, conditions={"topics": ["baggage"]})
+                            position=1, conditions={"topics": ["baggage"], "channel_account_ids": airline})
+        for key in DESK_OFFICE_ACCOUNTS:  # answered in office hours: no 24/7 promise (the coverage page agrees)
+            demo.accounts[key].always_on = False
         routing.create_rule(session, publisher, actor=admin, team_id=french.id, name="French speakers",
                             position=2, conditions={"languages": ["fr"]})
         office = session.scalar(select(BusinessHours).where(BusinessHours.workspace_id == ws,

@@ -119,13 +119,12 @@ def test_with_history_the_estimate_and_its_error_are_known(world: World) -> None
             assert c is not None and c.first_inbound_at is not None
             c.first_response_at, c.assignee_id, c.status = c.first_inbound_at + 12 * M, alice, "resolved"
             s.add(WaitPrediction(workspace_id=world.workspace_id, case_id=cid, predicted_s=600, actual_s=720 + i))
-    with frozen(T0):
-        with world.runtime.db.transaction() as s:
-            account = s.get(ChannelAccount, world.account.id)
-            assert account is not None
-            est = wait.estimate(s, account)
-            assert est.minutes is not None and est.minutes <= 15  # empty queue, Alice online
-            report = wait.accuracy_report(s, world.workspace_id)
+    with frozen(T0), world.runtime.db.transaction() as s:
+        account = s.get(ChannelAccount, world.account.id)
+        assert account is not None
+        est = wait.estimate(s, account)
+        assert est.minutes is not None and est.minutes <= 15  # empty queue, Alice online
+        report = wait.accuracy_report(s, world.workspace_id)
     assert report.scored == MIN_HISTORY
     assert report.median_bias is not None and report.median_bias < timedelta(0)  # announced too short
     assert report.within == MIN_HISTORY

@@ -5,10 +5,12 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from compris.bus import listens
-from compris.events import CaseChange, MessageClaimed, MessageReceived
 from compris.events import (  # priority
+    CaseChange,
     CasesMerged,
     EchoReceived,
+    MessageClaimed,
+    MessageReceived,
     ReplyFailed,
     ReplySent,
     TriageChanged,

@@ -7,10 +7,10 @@ Inputs of ``prediction.expected_wait`` and where they come from:
 * **online agents**: online members of the teams that may receive this account's cases (a rule naming the
   account or its network, a rule with no channel condition, or the default team); every online agent when
   the workspace has no team;
-* **handle times** (agent time per case): for each first response of the last 7 days, the time since the
-  same agent's previous first response, or since the case arrived if later (a busy agent answers one case
-  after another, so this is the time a case costs them); capped at one hour;
-* **first-response times** of this account's cases over the last 7 days.
+* **handle times** (agent time per case): *busy* samples only (the time between an agent's consecutive first
+  answers when the next case was already waiting), so that it does not fall as the queue grows (:func:`handle_times`);
+* **first-response times** of this account's cases over the last 7 days (the workspace's for a quiet account);
+  fewer than ``MIN_HISTORY``: the wait is unknown ("we don't know yet"), never a guess.
 """
 
 from __future__ import annotations
@@ -166,12 +166,25 @@ def first_response_times(session: Session, account: ChannelAccount, at: datetime
     return [b - a for a, b in rows if a is not None and b is not None and b >= a]
 
 
+def workspace_first_response_times(session: Session, workspace_id: int, at: datetime) -> list[timedelta]:
+    rows = session.execute(
+        select(Case.first_inbound_at, Case.first_response_at)
+        .where(Case.workspace_id == workspace_id, Case.first_response_at >= at - WINDOW,
+               Case.first_response_at <= at, Case.first_inbound_at.is_not(None))
+        .order_by(Case.first_response_at.desc()).limit(SAMPLE)
+    ).all()
+    return [b - a for a, b in rows if a is not None and b is not None and b >= a]
+
+
 def estimate(session: Session, account: ChannelAccount, *, exclude_case_id: int | None = None,
              at: datetime | None = None) -> WaitEstimate:
     at = at or now()
     ahead = queue_ahead(session, account, exclude_case_id)
     agents = online_agents(session, account, at)
     history = first_response_times(session, account, at)
+    if len(history) < MIN_HISTORY:
+        # a quiet (or new) account: the workspace's first responses, if the team has answered enough of them
+        history = workspace_first_response_times(session, account.workspace_id, at)
     wait = expected_wait(ahead, agents, handle_times(session, account.workspace_id, at), history,
                          min_history=MIN_HISTORY)
     return WaitEstimate(wait, ahead, agents, at, len(history))
