@@ -9,7 +9,7 @@ Inputs of ``prediction.expected_wait`` and where they come from:
   the workspace has no team;
 * **handle times** (agent time per case): *busy* samples only (the time between an agent's consecutive first
   answers when the next case was already waiting), so that it does not fall as the queue grows (:func:`handle_times`);
-* **first-response times** of this account's cases over the last 7 days (the workspace's for a quiet account);
+* **first-response times** of this account's cases over the last 4 weeks (the workspace's for a quiet account);
   fewer than ``MIN_HISTORY``: the wait is unknown ("we don't know yet"), never a guess.
 """
 
@@ -48,7 +48,9 @@ from compris.models import (
 from compris.routing.assignment import ONLINE_TIMEOUT
 from compris.sla.prediction import MIN_HISTORY, expected_wait, median_absolute_error
 
-WINDOW = timedelta(days=7)
+#: how far back the handling time and the first-response times are read (the latest ``SAMPLE`` of them): four weeks,
+#: so that a quiet desk has enough history; a busy one uses its latest 500 answers, a few days
+WINDOW = timedelta(days=28)
 HANDLE_CAP = timedelta(hours=1)
 SAMPLE = 500
 
@@ -287,7 +289,7 @@ def on_first_reply(session: Session, case: Case) -> None:
 
 
 def accuracy(session: Session, workspace_id: int, at: datetime | None = None) -> tuple[timedelta | None, int]:
-    """Median absolute error of the last 7 days' predictions that have an actual, and how many there were."""
+    """Median absolute error of the last 4 weeks' predictions that have an actual, and how many there were."""
     at = at or now()
     pairs = [(timedelta(seconds=p), timedelta(seconds=a or 0)) for p, a in session.execute(
         select(WaitPrediction.predicted_s, WaitPrediction.actual_s)
@@ -358,7 +360,7 @@ class Accuracy:
 
 
 def accuracy_report(session: Session, workspace_id: int, at: datetime | None = None) -> Accuracy:
-    """The prediction error of the last 7 days (``WaitPrediction``: predicted at arrival, actual at the first
+    """The prediction error of the last four weeks (``WaitPrediction``: predicted at arrival, actual at the first
     answer sent), shown to supervisors."""
     import statistics
 
