@@ -1621,7 +1621,9 @@ def _desk_demo(demo: _Demo) -> None:
         routing.create_rule(session, publisher, actor=admin, team_id=baggage.id, name="Lost and delayed baggage",
                             position=1, conditions={"topics": ["baggage"], "channel_account_ids": airline})
         for key in DESK_OFFICE_ACCOUNTS:  # answered in office hours: no 24/7 promise (the coverage page agrees)
-            demo.accounts[key].always_on = False
+            office_account = session.get(ChannelAccount, demo.accounts[key].id)
+            assert office_account is not None
+            office_account.always_on = False
         routing.create_rule(session, publisher, actor=admin, team_id=french.id, name="French speakers",
                             position=2, conditions={"languages": ["fr"]})
         office = session.scalar(select(BusinessHours).where(BusinessHours.workspace_id == ws,

@@ -26,7 +26,7 @@ from compris.models import (
 from compris.routing import shifts
 from compris.sla import actions, planning, queries, wait
 from compris.web.deps import ManageDeskPage, PageContext, SupervisePage, get_runtime
-from compris.web.pages.render import domain_action, language_of, redirect, render, workspace_of
+from compris.web.pages.render import domain_action, language_of, network_name, redirect, render, workspace_of
 
 router = APIRouter(include_in_schema=False)
 
@@ -266,6 +266,7 @@ def public_wait(request: Request, public_id: str) -> Response:
         _pub, account = found
         est = wait.cached_estimate(session, account)
         name, network = account.name, account.network
+        network_label = network_name(account.network, account)  # the platform the account stands for
         brand = wait.brand_name(session, account.workspace_id)
     minutes = est.minutes
     level = wait_level(minutes)
@@ -277,7 +278,7 @@ def public_wait(request: Request, public_id: str) -> Response:
         return Response(_badge(label, value, level), media_type="image/svg+xml", headers=headers)
     if page:
         return render(request, None, "public_wait.html", lang=lang, headers=headers, found=True, brand=brand,
-                      account=name, network=network, minutes=minutes, level=level,
+                      account=name, network_label=network_label, minutes=minutes, level=level,
                       why=est.unknown_because, wait_text=None if minutes is None else wait.human_wait(minutes, lang))
     return JSONResponse({
         "account": name,
