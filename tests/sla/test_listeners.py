@@ -24,7 +24,7 @@ from compris.events import (
     StatusChanged,
     TriageChanged,
 )
-from compris.models import Case, Message, WaitPrediction
+from compris.models import Message, WaitPrediction
 from compris.sla import listeners, wait
 from tests.conftest import World
 from tests.routing.helpers import case, frozen, inbound
