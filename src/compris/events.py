@@ -717,3 +717,13 @@ class SlaAtRisk(CaseChange):
     it may miss (ISO 8601), which names the occurrence (the same due time at risk twice is one occurrence)."""
 
     due_at: str | None = None
+# --- priority ---
+
+
+@dataclass(frozen=True, kw_only=True)
+class CasePriorityChanged(CaseChange):
+    """The case's priority was recomputed outside a customer message (an answer sent, a triage change, a merge, or
+    the waiting time growing: ``compris.inbox.priority``)."""
+
+    priority: int
+    previous_priority: int

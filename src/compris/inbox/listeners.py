@@ -6,7 +6,18 @@ from sqlalchemy.orm import Session
 
 from compris.bus import listens
 from compris.connectors import registry
-from compris.events import CaseChange, ContactErased, ContactsMerged, MessageClaimed, MessageReceived
+from compris.events import (
+    CaseChange,
+    CasesMerged,
+    ContactErased,
+    ContactsMerged,
+    EchoReceived,
+    MessageClaimed,
+    MessageReceived,
+    ReplyFailed,
+    ReplySent,
+    TriageChanged,
+)
 from compris.inbox import attachments
 from compris.inbox.actions import customers, reads
 from compris.live import Publisher
@@ -26,6 +37,8 @@ def unread_again(session: Session, publisher: Publisher, event: CaseChange) -> N
     agent)."""
     assert isinstance(event, MessageReceived)
     reads.customer_wrote(session, event.case_id)
+
+
 # --- customer (issue 18): notes about a customer, probably the same customer ---------------------------------------
 
 
@@ -54,3 +67,16 @@ def carry_customer_notes(session: Session, publisher: Publisher, event: Contacts
 def forget_erased_customer(session: Session, publisher: Publisher, event: ContactErased) -> None:
     """An erased contact's notes, same-customer keys and dismissed pairs go with the rest of their personal data."""
     customers.forget_customer(session, workspace_id=event.workspace_id, contact_ids=[event.contact_id])
+# --- priority ---
+
+
+@listens(EchoReceived, ReplySent, ReplyFailed, TriageChanged, CasesMerged, order=5)
+def recompute_priority(session: Session, publisher: Publisher, event: CaseChange) -> None:
+    """An answer went out (or failed), a triage changed, cases merged: the case's open needs changed
+    (``compris.inbox.priority``); before the SLA (order 30) reads the priority."""
+    from compris.inbox.actions.priority import refresh_priority
+    from compris.models import Case
+
+    case = session.get(Case, event.case_id)
+    if case is not None:
+        refresh_priority(session, publisher, case)

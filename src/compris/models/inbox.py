@@ -82,6 +82,11 @@ class Case(WorkspaceScoped, Base):
     language: Mapped[str | None] = mapped_column(String(8), default=None)
     priority: Mapped[int] = mapped_column(Integer, default=0)
     triage: Mapped[dict[str, Any]] = mapped_column(default=dict)  # the latest inbound message's triage
+    #: how ``priority`` was reached (``compris.inbox.priority``): ``base`` (without an incident's crisis raise),
+    #: ``need`` (the most urgent open message's score), ``waiting`` points, ``message_id``, ``reasons``
+    priority_info: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    #: when the oldest customer message not yet answered arrived (None: nothing waits for an answer)
+    awaiting_since: Mapped[datetime | None] = mapped_column(default=None, index=True)
     last_channel_account_id: Mapped[int | None] = mapped_column(
         ForeignKey("channel_accounts.id", ondelete="SET NULL"), default=None
     )
@@ -114,6 +119,15 @@ class Case(WorkspaceScoped, Base):
     def _fold_subject(self, _key: str, value: str) -> str:
         self.search_subject = folded_or_none(value, 300)
         return value
+
+    @property
+    def priority_reasons(self) -> list[str]:
+        """The reasons of the case's priority (its most urgent open need, the waiting time), in English words
+        that the pages' ``reason()`` translates; the latest message's when the case was never recomputed."""
+        info = self.priority_info or {}
+        if "reasons" in info:
+            return [str(r) for r in info["reasons"]]
+        return [str(r) for r in (self.triage or {}).get("reasons") or []]
 
 
 class Message(WorkspaceScoped, Base):
