@@ -10,7 +10,7 @@ import pytest
 
 from compris.models import User
 from compris.routing import actions as routing_actions
-from tests.e2e.test_browser import Server, _sign_in, browser, server  # noqa: F401
+from tests.e2e.test_browser import SHOTS, Server, _sign_in, browser, server  # noqa: F401
 from tests.web.test_admin_forms_labels import PAGES
 
 pytestmark = pytest.mark.browser
@@ -65,6 +65,7 @@ def test_every_label_is_next_to_its_own_field(server: Server, browser: Any, widt
         found = page.evaluate(MISPLACED)
         if found:
             problems[path] = found
-            page.screenshot(path=f"/tmp/admin-forms-{path.strip('/').replace('/', '_')}-{width}.png", full_page=True)
+            name = path.strip("/").replace("/", "_")
+            page.screenshot(path=str(SHOTS / f"admin-forms-{name}-{width}.png"), full_page=True)
     context.close()
     assert not problems, "\n".join(f"{path} {line}" for path, lines in problems.items() for line in lines)

@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.e2e.test_browser import Server, browser, server  # noqa: F401
+from tests.e2e.test_browser import SHOTS, Server, browser, server  # noqa: F401
 
 pytestmark = pytest.mark.browser
 
@@ -37,7 +37,7 @@ def test_api_docs_lists_the_operations_from_vendored_files(server: Server, brows
     assert operations.count() >= 10
     assert hosts == {urlsplit(server.base).netloc}, f"requests to other hosts: {hosts}"
     assert not problems, problems
-    page.screenshot(path="/tmp/admin-api-docs.png")
+    page.screenshot(path=str(SHOTS / "admin-api-docs.png"))
     context.close()
 
 

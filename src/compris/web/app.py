@@ -125,7 +125,7 @@ def _error_page(
                 if found is not None:
                     note_signed_in(request, found)
             user = signed_in(request)
-        except Exception:  # noqa: BLE001 (an error page never fails for want of its top bar)
+        except Exception:  # an error page never fails for want of its top bar
             log.warning("error page without its user", exc_info=True)
     kind = _KNOWN_DETAILS.get(message, "not_found" if status == 404 and not message else message)
     return render(request, None, "error.html", status_code=status, headers=dict(headers or {}),
@@ -149,10 +149,12 @@ def _api_docs(app: FastAPI) -> None:
     """The API explorer at ``/api/docs``: Swagger UI from ``static/vendor/swagger-ui`` and its start-up script
     ``static/api_docs.js`` (no CDN, no inline script: it works under the strict Content-Security-Policy)."""
 
-    @app.get("/api/docs", include_in_schema=False)
-    async def api_docs() -> HTMLResponse:
+    async def api_docs(request: Request) -> Response:
         return HTMLResponse(API_DOCS_PAGE.format(openapi_url=html.escape(app.openapi_url or "")),
                             headers={"Cache-Control": "no-cache"})
+
+    # a plain route, public like FastAPI's own docs and the OpenAPI document it reads (no data of a workspace)
+    app.add_route("/api/docs", api_docs, methods=["GET"], include_in_schema=False)
 
 
 def create_app(
