@@ -40,13 +40,18 @@ def _choices(ctx: PageContext) -> dict[str, list[tuple[str, str]]]:
                       key=lambda pair: pair[1].lower())
     return {
         "networks": networks,
-        "channel_account_ids": [(str(a.id), f"{a.name} ({gettext(lang, network_name(a.network, a))})")
+        "channel_account_ids": [(str(a.id), _account_name(a.name, network_name(a.network, a), lang))
                                 for a in accounts],
         "languages": [(code, (locale.languages.get(code) or code).capitalize()) for code in LANGUAGES
                       if code != "unknown"],
         "intents": [(k, gettext(lang, v)) for k, v in LABELS["intent"].items()],
         "topics": [(k, gettext(lang, v)) for k, v in LABELS["topic"].items()],
     }
+
+
+def _account_name(name: str, network: str, lang: str) -> str:
+    """An account by its name, with its network unless the name says it already ("@brand on X")."""
+    return name if network.split(" (")[0].lower() in name.lower() else f"{name} ({gettext(lang, network)})"
 
 
 def _page(request: Request, ctx: PageContext, *, error: str | None = None, status_code: int = 200,
