@@ -23,7 +23,7 @@ from compris.runtime import Runtime
 from compris.web import input_guard
 from compris.web.body_limit import BodyLimit
 from compris.web.deps import NotSignedIn, note_signed_in, session_user, signed_in
-from compris.web.i18n import from_accept_language, gettext
+from compris.web.i18n import error_text, from_accept_language, gettext, normalise
 from compris.web.pages.render import render
 
 log = logging.getLogger(__name__)
@@ -225,6 +225,10 @@ def create_app(
     async def _domain_error(request: Request, exc: ComprisError) -> Response:
         if isinstance(exc, Forbidden) and not request.url.path.startswith(("/api/", "/webhooks/", "/live")):
             return _not_allowed(request)  # deps.require refused a page: the "Not allowed" page
+        if _wants_html(request):  # the page says it in the user's language (the API keeps the English message)
+            user = signed_in(request)
+            lang = user.language if user else from_accept_language(request.headers.get("accept-language"))
+            return _error(request, exc.status_code, error_text(normalise(lang), exc))
         return _error(request, exc.status_code, exc.message)
 
     # Starlette's own (an unknown URL: 404, a known URL with another method: 405), FastAPI's subclass included
