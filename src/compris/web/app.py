@@ -9,10 +9,11 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import Depends, FastAPI, Request
-from fastapi.exceptions import HTTPException, RequestValidationError
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.exc import DataError
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
 from compris.config import Settings, get_settings
@@ -21,8 +22,8 @@ from compris.kit.errors import ComprisError, Forbidden
 from compris.runtime import Runtime
 from compris.web import input_guard
 from compris.web.body_limit import BodyLimit
-from compris.web.deps import NotSignedIn, signed_in
-from compris.web.i18n import from_accept_language, gettext
+from compris.web.deps import NotSignedIn, note_signed_in, session_user, signed_in
+from compris.web.i18n import error_text, from_accept_language, gettext, normalise
 from compris.web.pages.render import render
 
 log = logging.getLogger(__name__)
@@ -90,13 +91,70 @@ def _input_errors(app: FastAPI, error: Callable[[Request, int, str], Response]) 
         return error(request, 422, "a value is out of range or too long")
 
 
+#: Paths that answer machines: their errors stay JSON whatever the client accepts.
+MACHINE_PATHS = ("/api/", "/webhooks/", "/live", "/public/")
+
+
 def _wants_html(request: Request) -> bool:
-    """As ``_error`` decides: a plain form post or page view from a browser."""
+    """Whether an error is answered with the product's error page: a page or form post outside the API, webhooks,
+    live events and public JSON, not an htmx request (its own handler shows the error), and not from a client that
+    asks for JSON (``Accept: application/json`` without ``text/html``)."""
+    accept = request.headers.get("accept", "").lower()
     return (
-        not request.url.path.startswith(("/api/", "/webhooks/", "/live", "/public/"))
+        not request.url.path.startswith(MACHINE_PATHS)
+        and request.url.path != "/api"
         and not request.headers.get("hx-request")
-        and "text/html" in request.headers.get("accept", "")
+        and ("text/html" in accept or "json" not in accept)
     )
+
+
+#: Starlette's and our own English details, shown in the user's language on the error page.
+_KNOWN_DETAILS = {"Not Found": "not_found", "Method Not Allowed": "method_not_allowed", "forbidden": "forbidden"}
+
+
+def _error_page(
+    request: Request, runtime: Runtime, status: int, message: str, headers: Mapping[str, str] | None = None
+) -> Response:
+    """The product's error page: the top bar when the browser is signed in (an unknown URL resolved no route, so
+    the user is looked up here), a link back to the inbox, in the user's language."""
+    user = signed_in(request)
+    if user is None and status != 503 and isinstance(request.session.get("sid"), str):
+        try:
+            with runtime.db.transaction() as session:
+                found = session_user(request, session)
+                if found is not None:
+                    note_signed_in(request, found)
+            user = signed_in(request)
+        except Exception:  # an error page never fails for want of its top bar
+            log.warning("error page without its user", exc_info=True)
+    kind = _KNOWN_DETAILS.get(message, "not_found" if status == 404 and not message else message)
+    return render(request, None, "error.html", status_code=status, headers=dict(headers or {}),
+                  lang=user.language if user else None, user=user, code=status, message=kind)
+
+
+API_DOCS_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Compris API</title>
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">
+<link rel="stylesheet" href="/static/vendor/swagger-ui/swagger-ui.css">
+</head><body>
+<div id="swagger-ui" data-openapi-url="{openapi_url}"></div>
+<script src="/static/vendor/swagger-ui/swagger-ui-bundle.js"></script>
+<script src="/static/api_docs.js"></script>
+</body></html>
+"""
+
+
+def _api_docs(app: FastAPI) -> None:
+    """The API explorer at ``/api/docs``: Swagger UI from ``static/vendor/swagger-ui`` and its start-up script
+    ``static/api_docs.js`` (no CDN, no inline script: it works under the strict Content-Security-Policy)."""
+
+    async def api_docs(request: Request) -> Response:
+        return HTMLResponse(API_DOCS_PAGE.format(openapi_url=html.escape(app.openapi_url or "")),
+                            headers={"Cache-Control": "no-cache"})
+
+    # a plain route, public like FastAPI's own docs and the OpenAPI document it reads (no data of a workspace)
+    app.add_route("/api/docs", api_docs, methods=["GET"], include_in_schema=False)
 
 
 def create_app(
@@ -123,7 +181,7 @@ def create_app(
         description="Cases, messages and replies of one workspace. Authenticate with a personal API token: "
         "`Authorization: Bearer cpr_...` (create one under Settings → API tokens).",
         lifespan=lifespan,
-        docs_url="/api/docs",
+        docs_url=None,  # served below from vendored files (the CSP allows no CDN and no inline script)
         redoc_url=None,
         openapi_url="/api/v1/openapi.json",
         # before every route's own dependencies: out-of-range ids, NUL and lone surrogates are refused (4xx)
@@ -157,19 +215,8 @@ def create_app(
         return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
 
     def _error(request: Request, status: int, message: str, headers: Mapping[str, str] | None = None) -> Response:
-        wants_html = (
-            not request.url.path.startswith(("/api/", "/webhooks/", "/live", "/public/"))
-            and not request.headers.get("hx-request")
-            and "text/html" in request.headers.get("accept", "")
-        )
-        if wants_html:  # a plain form post or page view: a readable page, not raw JSON
-            page = (
-                '<!doctype html><html><head><meta charset="utf-8"><title>Compris</title>'
-                '<link rel="stylesheet" href="/static/app.css"></head><body><main class="error-page">'
-                f"<h1>{status}</h1><p>{html.escape(message)}</p>"
-                '<p><a href="/inbox">Inbox</a></p></main></body></html>'
-            )
-            return HTMLResponse(page, status_code=status, headers=dict(headers or {}))
+        if _wants_html(request):  # a page a person asked for: the product's error page, not raw JSON
+            return _error_page(request, runtime, status, message, headers)
         return JSONResponse({"error": message}, status_code=status, headers=dict(headers or {}))
 
     _answer_503_while_the_database_is_away(app, runtime, _error)
@@ -178,13 +225,19 @@ def create_app(
     async def _domain_error(request: Request, exc: ComprisError) -> Response:
         if isinstance(exc, Forbidden) and not request.url.path.startswith(("/api/", "/webhooks/", "/live")):
             return _not_allowed(request)  # deps.require refused a page: the "Not allowed" page
+        if _wants_html(request):  # the page says it in the user's language (the API keeps the English message)
+            user = signed_in(request)
+            lang = user.language if user else from_accept_language(request.headers.get("accept-language"))
+            return _error(request, exc.status_code, error_text(normalise(lang), exc))
         return _error(request, exc.status_code, exc.message)
 
-    @app.exception_handler(HTTPException)
-    async def _http_error(request: Request, exc: HTTPException) -> Response:
+    # Starlette's own (an unknown URL: 404, a known URL with another method: 405), FastAPI's subclass included
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
         return _error(request, exc.status_code, str(exc.detail), exc.headers)
 
     _input_errors(app, _error)
+    _api_docs(app)
 
     from compris.web import live, webhooks
     from compris.web.api import router as api_router

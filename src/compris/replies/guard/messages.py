@@ -12,10 +12,9 @@ MESSAGES: Mapping[str, Mapping[str, str]] = {
         "attendre pour rien. Répondez-lui maintenant.",
     },
     "send_elsewhere": {
-        "en": "This sends the customer to another contact point without handling their request. "
-        "Handle it here, or escalate it to the right team yourself.",
-        "fr": "Ce message renvoie le client vers un autre interlocuteur sans traiter sa demande. "
-        "Traitez-la ici, ou transmettez-la vous-même à la bonne équipe.",
+        # the advice ("handle it here, or escalate...") is the finding's action line, not repeated here
+        "en": "This sends the customer to another contact point without handling their request.",
+        "fr": "Ce message renvoie le client vers un autre interlocuteur sans traiter sa demande.",
     },
     "review_bargain": {
         "en": "Asking for a positive review or rating, or trading something for removing or changing "
@@ -62,10 +61,9 @@ MESSAGES: Mapping[str, Mapping[str, str]] = {
         "fr": "Le réseau n'accepte plus de réponse dans cette conversation{reason}.",
     },
     "unauthorised_promise": {
-        "en": "This promises {what}, which needs the “{permission}” permission you do not have. "
-        "Ask for approval before promising it.",
-        "fr": "Ce passage promet {what}, ce qui demande l'autorisation « {permission} » que vous n'avez pas. "
-        "Demandez une validation avant de le promettre.",
+        # the advice ("ask a supervisor to approve...") is the finding's action line, not repeated here
+        "en": "This promises {what}, which needs the “{permission}” permission you do not have.",
+        "fr": "Ce passage promet {what}, ce qui demande l'autorisation « {permission} » que vous n'avez pas.",
     },
     "tone_words": {
         "en": "“{word}” is on this workspace's list of words to avoid.",

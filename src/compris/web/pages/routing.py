@@ -3,32 +3,69 @@ page's heartbeat); collision signals (viewing / typing on a case)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Annotated
+from collections.abc import Callable, Mapping, Sequence
+from typing import Annotated, Any
 
+from babel import Locale
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
+from starlette.datastructures import FormData
 
 from compris.accounts.queries import workspace_users
+from compris.channels.queries import channel_accounts
+from compris.connectors import registry
 from compris.inbox.queries import get_case
 from compris.kit.errors import ComprisError, NotFound
 from compris.routing import actions, queries, shifts
 from compris.routing import assignment as routing
-from compris.routing.rules import CONDITION_KEYS
+from compris.triage.labels import LANGUAGES
 from compris.web.deps import ManageDeskPage, PageContext, WorkCasesPage
-from compris.web.pages.render import domain_action, is_htmx, redirect, render, safe_next
+from compris.web.i18n import error_text, gettext, normalise
+from compris.web.pages.render import LABELS, domain_action, is_htmx, network_name, redirect, render, safe_next
 
 router = APIRouter(include_in_schema=False)
 
+#: the rule form's lists of choices (checkboxes), by condition; the words and the priority are typed
+RULE_LISTS = ("networks", "channel_account_ids", "languages", "intents", "topics")
+PRIORITY_STEPS = tuple(range(10, 100, 10))
 
-def _page(request: Request, ctx: PageContext, *, error: str | None = None, status_code: int = 200) -> Response:
+
+def _choices(ctx: PageContext) -> dict[str, list[tuple[str, str]]]:
+    """What the rule form offers, as ``(value, name shown)`` in the user's language: every network Compris knows,
+    the workspace's accounts by name, the languages triage detects, its intents and topics."""
+    lang = normalise(ctx.user.language)
+    locale = Locale.parse(lang)
+    accounts = channel_accounts(ctx.session, ctx.user.workspace_id)
+    networks = sorted(((n, gettext(lang, c.display_name)) for n, c in registry.connectors().items()),
+                      key=lambda pair: pair[1].lower())
+    return {
+        "networks": networks,
+        "channel_account_ids": [(str(a.id), _account_name(a.name, network_name(a.network, a), lang))
+                                for a in accounts],
+        "languages": [(code, (locale.languages.get(code) or code).capitalize()) for code in LANGUAGES
+                      if code != "unknown"],
+        "intents": [(k, gettext(lang, v)) for k, v in LABELS["intent"].items()],
+        "topics": [(k, gettext(lang, v)) for k, v in LABELS["topic"].items()],
+    }
+
+
+def _account_name(name: str, network: str, lang: str) -> str:
+    """An account by its name, with its network unless the name says it already ("@brand on X")."""
+    return name if network.split(" (")[0].lower() in name.lower() else f"{name} ({gettext(lang, network)})"
+
+
+def _page(request: Request, ctx: PageContext, *, error: str | None = None, status_code: int = 200,
+          rule_form: Mapping[str, Any] | None = None, rule_error: str | None = None) -> Response:
     ws = ctx.user.workspace_id
     s = ctx.session
     teams = queries.teams(s, ws)
+    choices = _choices(ctx)
     return render(request, ctx, "admin_routing.html", status_code=status_code, teams=teams,
                   users=workspace_users(s, ws), members=queries.team_members(s, ws),
                   profiles=queries.profiles(s, ws), rules=queries.rules(s, ws), error=error,
-                  shift_text=shifts.render, team_names={t.id: t.name for t in teams}, condition_keys=CONDITION_KEYS,
+                  shift_text=shifts.render, team_names={t.id: t.name for t in teams},
+                  choices=choices, choice_names={k: dict(v) for k, v in choices.items()},
+                  priority_steps=PRIORITY_STEPS, rule_form=rule_form or {}, rule_error=rule_error,
                   online=lambda p: p is not None and routing.is_online(p))
 
 
@@ -107,14 +144,61 @@ def save_agent(
         languages=languages, networks=networks))
 
 
+class RuleFormError(ValueError):
+    """A value the rule form did not offer (a stale page, a hand-made request): shown in the form, nothing saved."""
+
+
+def _rule_conditions(form: FormData, choices: Mapping[str, Sequence[tuple[str, str]]]) -> dict[str, Any]:
+    """The conditions of the rule form: the lists only with values it offered, the words as typed, the priority
+    one of its steps (0 to 100). The API takes the raw fields (``compris.routing.actions.check_conditions``)."""
+    conditions: dict[str, Any] = {}
+    for key in RULE_LISTS:
+        picked = [str(v) for v in form.getlist(key) if isinstance(v, str) and v]
+        offered = {value for value, _name in choices[key]}
+        unknown = [v for v in picked if v not in offered]
+        if unknown:
+            raise RuleFormError(f"{key}: {', '.join(unknown)[:100]}")
+        if picked:
+            conditions[key] = [int(v) for v in picked] if key == "channel_account_ids" else picked
+    keywords = str(form.get("keywords") or "").strip()
+    if keywords:
+        conditions["keywords"] = keywords
+    priority = str(form.get("min_priority") or "").strip()
+    if priority:
+        if not priority.isdigit() or not 0 <= int(priority) <= 100:
+            raise RuleFormError(f"min_priority: {priority[:20]}")
+        conditions["min_priority"] = int(priority)
+    return conditions
+
+
 @router.post("/admin/routing/rules")
 async def add_rule(request: Request, ctx: ManageDeskPage) -> Response:
     form = await request.form()
-    fields = {k: str(v) for k, v in form.items() if isinstance(v, str)}
-    conditions = {k: fields[k] for k in CONDITION_KEYS if k in fields}
-    return _admin_write(request, ctx, lambda: actions.create_rule(
-        ctx.session, ctx.runtime.publisher, actor=ctx.user, team_id=_id(fields.get("team_id", "")) or 0,
-        name=fields.get("name", ""), position=fields.get("position") or 0, conditions=conditions))
+    choices = _choices(ctx)
+    kept: dict[str, Any] = {k: [str(v) for v in form.getlist(k)] for k in RULE_LISTS}
+    kept.update({k: str(form.get(k) or "") for k in ("name", "position", "team_id", "keywords", "min_priority")})
+    lang = normalise(ctx.user.language)
+
+    def refused(message: str) -> Response:
+        return _page(request, ctx, status_code=422, rule_form=kept, rule_error=message)
+
+    team_id = _id(kept["team_id"])
+    if team_id is None or team_id not in {t.id for t in queries.teams(ctx.session, ctx.user.workspace_id)}:
+        return refused(gettext(lang, "Choose the team that receives the cases."))
+    position = kept["position"].strip()
+    if position and not position.lstrip("-").isdigit():
+        return refused(gettext(lang, "The order is a whole number."))
+    try:
+        conditions = _rule_conditions(form, choices)
+    except RuleFormError as exc:
+        return refused(gettext(lang, "This choice is not offered: %(value)s.", value=str(exc)))
+    try:
+        with domain_action(ctx.session):
+            actions.create_rule(ctx.session, ctx.runtime.publisher, actor=ctx.user, team_id=team_id,
+                                name=kept["name"], position=position or 0, conditions=conditions)
+    except ComprisError as exc:
+        return refused(error_text(lang, exc))
+    return redirect("/admin/routing#rules")
 
 
 @router.post("/admin/routing/rules/{rule_id}/delete")
