@@ -19,6 +19,7 @@ from babel.dates import format_datetime, format_timedelta
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_compact_decimal, format_decimal
+from babel.numbers import format_percent as format_percent_babel
 from babel.support import NullTranslations, Translations
 from babel.units import format_unit
 
@@ -134,6 +135,13 @@ def format_number(value: float | int | None, language: str, *, digits: int = 1) 
     if rounded == int(rounded):
         return str(format_decimal(int(rounded), locale=normalise(language)))
     return str(format_decimal(rounded, locale=normalise(language), format="#,##0." + "#" * digits))
+
+
+def format_percent(share: float | None, language: str) -> str:
+    """A share as a whole percentage: ``12%`` / ``12 %``."""
+    if share is None:
+        return ""
+    return str(format_percent_babel(round(float(share), 2), locale=normalise(language)))
 
 
 def format_size(size: int | None, language: str) -> str:

@@ -177,6 +177,7 @@ def template_context(request: Request, ctx: PageContext | None, lang: str | None
         "count": lambda value: i18n.format_count(value, lang),
         "filesize": lambda value: i18n.format_size(value if isinstance(value, int) else None, lang),
         "number": lambda value, digits=1: i18n.format_number(value, lang, digits=digits),
+        "percent": lambda share: i18n.format_percent(share, lang),
         "duration": lambda value, unit="seconds", length="long": i18n.format_duration(value, lang, unit=unit,
                                                                                        length=length),
         "template_name": lambda name: _template_name(t, name),
