@@ -89,7 +89,7 @@ def test_every_extracted_msgid_has_a_french_translation() -> None:
         if not strings or (isinstance(strings, tuple) and not all(strings)):
             missing.append(f"  {where}: {msgid!r}")
     assert not missing, ("these msgids have no French in locale/fr/LC_MESSAGES/messages.po (add a msgid/msgstr "
-                         f"pair for each):\n" + "\n".join(missing))
+                         "pair for each):\n" + "\n".join(missing))
 
 
 def test_the_extraction_sees_python_and_templates() -> None:

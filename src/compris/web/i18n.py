@@ -12,6 +12,7 @@ import re
 from datetime import datetime, timedelta
 from functools import cache
 from pathlib import Path
+from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel import Locale
@@ -161,7 +162,7 @@ def format_size(size: int | None, language: str) -> str:
 
 
 def format_duration(value: timedelta | float | int | None, language: str, *, unit: str = "seconds",
-                    length: str = "long") -> str:
+                    length: Literal["short", "long", "narrow"] = "long") -> str:
     """A length of time in words: whole days as days (``7 days`` / ``7 jours``), else hours with at most one
     decimal (``1.5 hours`` / ``1,5 heure``), else minutes. ``value`` is a timedelta, or a number in ``unit``
     (``seconds``, ``minutes`` or ``hours``)."""
