@@ -128,6 +128,7 @@ def environment() -> Environment:
     # newstyle gettext; the real callables are passed with each render (per user language)
     env.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
     env.globals["can"] = can  # the permission table, in every template (macros included)
+    env.filters["reason"] = _reason_filter
     return env
 
 
@@ -181,7 +182,12 @@ def template_context(request: Request, ctx: PageContext | None, lang: str | None
         "when_iso": lambda value: _when_iso(value, lang, tz),
         "age": lambda value: i18n.format_age(value, at, lang),
         "count": lambda value: i18n.format_count(value, lang),
-        "filesize": lambda value: _filesize(value, lang),
+        "filesize": lambda value: i18n.format_size(value if isinstance(value, int) else None, lang),
+        "number": lambda value, digits=1: i18n.format_number(value, lang, digits=digits),
+        "percent": lambda share: i18n.format_percent(share, lang),
+        "duration": lambda value, unit="seconds", length="long": i18n.format_duration(value, lang, unit=unit,
+                                                                                       length=length),
+        "template_name": lambda name: _template_name(t, name),
         "label": lambda group, value, **kw: (t.gettext(LABELS[group][value]) % kw
                                               if value in LABELS.get(group, {}) else value),
         "network_name": lambda network, account=None: t.gettext(network_name(network, account)),
@@ -213,13 +219,26 @@ def _reason(t: NullTranslations, lang: str, text: str) -> str:
     return t.gettext(text) if text in REASON_WORDS else text
 
 
-def _filesize(value: object, lang: str) -> str:
-    from compris.kit.media import human_size
+@cache
+def default_template_names() -> frozenset[str]:
+    """The names of the templates every workspace starts with (``replies.rendering.DEFAULT_TEMPLATES``), stored in
+    English and shown in the reader's language."""
+    from compris.replies.rendering import DEFAULT_TEMPLATES
 
-    text = human_size(int(value)) if isinstance(value, int) else ""
-    if lang == "fr":  # a decimal comma, and octets: 10 Mo, 12 Ko, 512 o
-        return text.replace(".", ",").replace(" KB", " Ko").replace(" MB", " Mo").replace(" B", " o")
-    return text
+    return frozenset(str(t["name"]) for t in DEFAULT_TEMPLATES)
+
+
+def _template_name(t: NullTranslations, name: object) -> str:
+    """A template's name: one of the default templates' in the user's language, any other as its author wrote it."""
+    text = "" if name is None else str(name)
+    return t.gettext(text) if text in default_template_names() else text
+
+
+@pass_context
+def _reason_filter(context: Context, text: object) -> str:
+    """``{{ reasons|map("reason")|join(" · ") }}``: one priority or urgency reason in the page's language."""
+    reason = context.get("reason")
+    return reason(str(text)) if callable(reason) else str(text)
 
 
 def _translate(t: NullTranslations, message: object) -> str:
