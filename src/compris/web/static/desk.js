@@ -163,31 +163,29 @@
   });
 
   /* --- after "Resolve": the next case of the list (the one below, else the one above) --- */
-  var afterResolve = null;
+  /* The request's own "load" event, not htmx's swap events: a live refresh may replace the form and its panel
+     before the answer comes back, and htmx's events on a replaced element reach no listener. */
   function resolving(elt) {
     if (!elt || elt.tagName !== "FORM" || !/\/cases\/\d+\/status$/.test(elt.getAttribute("action") || "")) { return false; }
     var status = $('input[name="status"]', elt);
     return !!status && status.value === "resolved";
   }
   document.addEventListener("htmx:beforeRequest", function (event) {
-    var elt = event.detail && event.detail.elt;
-    if (!resolving(elt)) { return; }
+    var detail = event.detail || {};
+    if (!resolving(detail.elt) || !detail.xhr) { return; }
     var rows = $all("#rows .case-row");
-    var current = rowOf(openNumber());
-    var i = rows.indexOf(current);
+    var from = openNumber();
+    var i = rows.indexOf(rowOf(from));
     var next = i < 0 ? null : (rows[i + 1] || rows[i - 1] || null);
-    afterResolve = next ? { from: openNumber(), row: next.dataset.number } : null;
-  });
-  document.addEventListener("htmx:afterRequest", function (event) {
-    var elt = event.detail && event.detail.elt;
-    if (!afterResolve || !resolving(elt)) { return; }
-    var plan = afterResolve;
-    afterResolve = null;
-    var xhr = event.detail.xhr;
-    if (!xhr || xhr.status !== 200 || openNumber() !== plan.from) { return; }  /* refused: stay on the case */
-    var row = rowOf(plan.row);
-    if (row) { window.comprisDesk.open(row); }
-    else { window.location.href = "/cases/" + plan.row; }
+    if (!next) { return; }
+    var target = next.dataset.number;
+    detail.xhr.addEventListener("load", function () {
+      if (detail.xhr.status !== 200 || openNumber() !== from) { return; }  /* refused, or the agent moved on */
+      setTimeout(function () {  /* after htmx has swapped the resolved case's panel */
+        var row = rowOf(target);
+        if (row) { window.comprisDesk.open(row); } else { window.location.href = "/cases/" + target; }
+      }, 0);
+    });
   });
 
   /* --- below 1,100 px: the conversation, or the case and customer panel --- */
