@@ -50,8 +50,8 @@ COVERED_JS = """
   target.scrollIntoView({ block: "center" });
   const r = target.getBoundingClientRect();
   const problems = [];
-  const name = (el) => el ? (el.tagName.toLowerCase() + (el.id ? "#" + el.id : "") +
-                             (el.className && typeof el.className === "string" ? "." + el.className.trim().split(/\\s+/).join(".") : "")) : "nothing";
+  const name = (el) => !el ? "nothing" : el.tagName.toLowerCase() + (el.id ? "#" + el.id : "") +
+    (typeof el.className === "string" && el.className ? "." + el.className.trim().split(/\\s+/).join(".") : "");
   for (const fx of [0.1, 0.3, 0.5, 0.7, 0.9]) {  /* inside the rounded corners */
     for (const fy of [0.15, 0.5, 0.85]) {
       const x = r.left + fx * r.width, y = r.top + fy * r.height;
@@ -97,6 +97,11 @@ def _open_from_list(page: Any, server: Server, number: str) -> None:
     assert page.evaluate("document.getElementById('desk-list').dataset.kept") == "yes", "the list was reloaded"
     assert page.evaluate("window.__noReload") == "still here", "the page was reloaded"
     assert page.evaluate("document.body.dataset.caseNumber") == number
+
+
+def _settled(page: Any) -> None:
+    """htmx has finished its swaps (it wires the new forms as it settles: a click before that posts the plain way)."""
+    playwright_sync.expect(page.locator(".htmx-settling, .htmx-swapping, .htmx-added")).to_have_count(0)
 
 
 def _errors(page: Any) -> list[str]:
@@ -148,7 +153,9 @@ def test_desk_walk_at_1440_and_390(server: Server, browser: Any) -> None:
     expect(page.locator("#desk-case")).to_have_attribute("data-case-number", c_number)
 
     # resolve → the next case of the list (the one below) opens, the list stays
+    expect(page.locator(f"#case-row-{c_number}")).to_have_attribute("aria-current", "true")
     page.evaluate("document.getElementById('desk-list').dataset.kept = 'yes'")
+    _settled(page)
     page.keyboard.press("e")
     expect(page).to_have_url(f"{server.base}/cases/{b_number}", timeout=30_000)
     expect(page.locator("#desk-case")).to_have_attribute("data-case-number", b_number)
@@ -165,6 +172,7 @@ def test_desk_walk_at_1440_and_390(server: Server, browser: Any) -> None:
     page.locator("#reply-text").press("Control+Enter")
     expect(page.locator("#timeline .msg-outbound")).to_contain_text("on its way", timeout=10_000)
     page.locator("#reply-text").press("Escape")
+    _settled(page)
     page.keyboard.press("e")
     expect(page).to_have_url(f"{server.base}/cases/{b_number}", timeout=30_000)
 

@@ -36,10 +36,9 @@ from compris.web import i18n
 from compris.web.deps import PageContext, ReadCasesPage, WorkCasesPage
 from compris.web.pages import business as business_pages
 from compris.web.pages import clusters as cluster_pages
-from compris.web.pages import desk
+from compris.web.pages import desk, replies
 from compris.web.pages import escalation as escalation_pages
 from compris.web.pages import incidents as incident_pages
-from compris.web.pages import replies
 from compris.web.pages import surveys as survey_pages
 from compris.web.pages.render import (
     domain_action,

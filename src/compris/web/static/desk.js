@@ -115,6 +115,21 @@
     }
   }
 
+  /* --- a live refresh of the case left behind must not land in the case opened since: its fragments swap by id
+     (out of band). Its answer is dropped (not aborted: htmx reports an aborted request as an error). --- */
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var detail = event.detail || {};
+    var path = (detail.requestConfig && detail.requestConfig.path) || "";
+    var match = /^\/cases\/(\d+)\/fragments/.exec(path);
+    var xhr = detail.xhr;
+    if (!match || !xhr || typeof xhr.onload !== "function") { return; }
+    var handle = xhr.onload;
+    xhr.onload = function () {
+      if (openNumber() !== match[1]) { return undefined; }
+      return handle.apply(this, arguments);
+    };
+  });
+
   /* --- open a case of the list in the case pane --- */
   function rowOf(number) { return number ? document.getElementById("case-row-" + number) : null; }
   function openCase(href, row) {
