@@ -465,7 +465,7 @@ class CaseView:
 _BEFORE_FIRST_MESSAGE = frozenset({"opened"})
 
 
-def _order(items: list[TimelineItem]) -> None:
+def _timeline_order(items: list[TimelineItem]) -> None:
     """Time order; "case opened" right before the case's first customer message even when written after it."""
     first = next((i for i in sorted(items, key=lambda i: i.at) if i.kind == "message"), None)
 
@@ -568,7 +568,7 @@ def case_view(session: Session, workspace_id: int, number: int) -> CaseView:
         )
         for e in events
     ]
-    _order(items)
+    _timeline_order(items)
     current: int | None = None
     seen: set[int] = set()
     for item in items:  # a marker where the conversation moves to another thread

@@ -36,7 +36,7 @@ from compris.web import conversation_format, i18n
 from compris.web.deps import PageContext, ReadCasesPage, WorkCasesPage
 from compris.web.pages import business as business_pages
 from compris.web.pages import clusters as cluster_pages
-from compris.web.pages import customer_panel, replies
+from compris.web.pages import customer_panel, desk, replies
 from compris.web.pages import escalation as escalation_pages
 from compris.web.pages import incidents as incident_pages
 from compris.web.pages import surveys as survey_pages
@@ -266,11 +266,24 @@ def answer_with_fragments(request: Request, ctx: PageContext, number: int, names
         if not failed:
             return redirect(f"/cases/{number}")
         view = _view(ctx, number)
-        return render(request, ctx, "case.html", status_code=status_code,
-                      **_vars(ctx, view, composer, action_error))
+        return case_page_response(request, ctx, _vars(ctx, view, composer, action_error), status_code=status_code)
     view = _view(ctx, number)
     return _fragments(request, ctx, names, _vars(ctx, view, composer, action_error),
                       status_code=status_code if failed else 200)
+
+
+def case_page_response(request: Request, ctx: PageContext, variables: dict[str, Any],
+                       status_code: int = 200) -> Response:
+    """The case in the desk: the whole page (the list with the agent's last filters beside it), or the case pane
+    alone when the desk's list asks for it (``desk.wants_pane``)."""
+    number = variables["case"].number
+    if desk.wants_pane(request):
+        return render(request, ctx, "_desk_case_pane.html", status_code=status_code,
+                      headers={"HX-Push-Url": f"/cases/{number}", "Vary": "HX-Request, HX-Target"},
+                      list_query=desk.remembered_query(request), **variables)
+    page_vars = {**desk.list_context(request, ctx), "open_number": number, **variables}
+    return render(request, ctx, "case.html", status_code=status_code, headers={"Vary": "HX-Request, HX-Target"},
+                  **page_vars)
 
 
 @router.get("/cases/{number}")
@@ -279,7 +292,7 @@ def case_page(number: int, request: Request, ctx: ReadCasesPage) -> Response:
         view = _view(ctx, number)
     except NotFound:
         return _not_found(request, ctx)
-    return render(request, ctx, "case.html", **_vars(ctx, view))  # no write on GET: the page's script POSTs /read
+    return case_page_response(request, ctx, _vars(ctx, view))  # no write on GET: the page's script POSTs /read
 
 
 @router.get("/cases/{number}/fragments")

@@ -125,15 +125,20 @@ def _views_vars(ctx: PageContext, f: InboxFilter, saved: int | None) -> dict[str
 
 @router.get("/inbox")
 def inbox_page(request: Request, ctx: ReadCasesPage) -> Response:
+    return render(request, ctx, "inbox.html", **inbox_context(request, ctx))
+
+
+def inbox_context(request: Request, ctx: PageContext) -> dict[str, Any]:
+    """Everything the inbox's list pane shows (filters, bulk bar, rows) for the filters of ``request``'s query
+    string; the desk's case page renders the same list (``web/pages/desk.py``)."""
     f = inbox_filter(request)
     saved = _saved_id(request)
     accounts = channel_accounts(ctx.session, ctx.user.workspace_id)
     bar = bulk_pages.bar_vars(ctx)
     selected = tag_filter_key(f.tag) if f.tag else ""
-    return render(request, ctx, "inbox.html", accounts=accounts, **_inbox_vars(ctx, f, saved), **bar,
-                  **_views_vars(ctx, f, saved),
-                  tag_key_selected=selected, tag_known=any(u.tag.key == selected for u in bar["all_tags"]),
-                  incidents=open_incidents(ctx.session, ctx.user.workspace_id))
+    return dict(accounts=accounts, **_inbox_vars(ctx, f, saved), **bar, **_views_vars(ctx, f, saved),
+                tag_key_selected=selected, tag_known=any(u.tag.key == selected for u in bar["all_tags"]),
+                incidents=open_incidents(ctx.session, ctx.user.workspace_id))
 
 
 @router.get("/inbox/rows")
