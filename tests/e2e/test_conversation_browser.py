@@ -101,6 +101,7 @@ def test_a_fixed_draft_clears_the_guards_refusal(server: Server, browser: Any) -
     area = page.locator("#reply-text")
     area.fill(DEFLECTION)
     page.locator('#reply-form button[type="submit"].primary').click()
+    page.screenshot(path=str(SHOTS / "compris-guard-refused-1440.png"), full_page=True)
     panel = page.locator("#guard-panel")
     expect(panel.locator(".guard-refusal")).to_contain_text("Check the reply guard's warnings below",
                                                             timeout=10_000)

@@ -467,16 +467,13 @@ _BEFORE_FIRST_MESSAGE = frozenset({"opened"})
 
 def _timeline_order(items: list[TimelineItem]) -> None:
     """Time order; "case opened" right before the case's first customer message even when written after it."""
-    first = next((i for i in sorted(items, key=lambda i: i.at) if i.kind == "message"), None)
-
-    def key(item: TimelineItem) -> tuple[Any, int]:
-        if item.kind == "event" and item.event is not None and item.event.kind in _BEFORE_FIRST_MESSAGE:
-            if first is not None and first.at < item.at:
-                return (first.at, 0)
-            return (item.at, 0)
-        return (item.at, 1)
-
-    items.sort(key=key)
+    first = min((i.at for i in items if i.kind == "message"), default=None)
+    for item in items:  # its place in the case's time (the event keeps its own ``created_at``)
+        if (item.kind == "event" and item.event is not None and item.event.kind in _BEFORE_FIRST_MESSAGE
+                and first is not None and first < item.at):
+            item.at = first
+    items.sort(key=lambda item: (item.at, 0 if item.kind == "event" and item.event is not None
+                                 and item.event.kind in _BEFORE_FIRST_MESSAGE else 1))
 
 
 def _thread_views(session: Session, workspace_id: int, messages: list[Message], threads: dict[int, Thread],
