@@ -316,5 +316,6 @@
     event.preventDefault();
     event.stopPropagation(); /* before app.js's shortcuts (Escape leaves the field there) */
   }, true);
+  document.addEventListener("focusin", function (event) { if (event.target.id === "note-text") { load(); } });
   document.addEventListener("focusout", function (event) { if (event.target.id === "note-text") { setTimeout(hide, 150); } });
 })();
