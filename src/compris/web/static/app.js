@@ -288,7 +288,11 @@
     if (event.ctrlKey || event.metaKey || event.altKey || typing(event.target)) { return; }
     if (pendingG) {
       pendingG = false;
-      if (event.key === "i") { event.preventDefault(); window.location.href = "/inbox"; }
+      if (event.key === "i") {  /* the inbox as the agent left it (the case's back link carries the list's filters) */
+        event.preventDefault();
+        var back = $(".case-head a.back");
+        window.location.href = back ? back.getAttribute("href") : "/inbox";
+      }
       return;
     }
     var handled = true;
