@@ -125,7 +125,7 @@
     if (!match || !xhr || typeof xhr.onload !== "function") { return; }
     var handle = xhr.onload;
     xhr.onload = function () {
-      if (openNumber() !== match[1]) { return undefined; }
+      if ($("#desk-case") && openNumber() !== match[1]) { return undefined; }
       return handle.apply(this, arguments);
     };
   });
