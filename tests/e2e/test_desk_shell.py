@@ -94,6 +94,7 @@ def _open_from_list(page: Any, server: Server, number: str) -> None:
     expect(page).to_have_url(f"{server.base}/cases/{number}", timeout=30_000)
     expect(page.locator("#desk-case")).to_have_attribute("data-case-number", number)
     expect(page.locator(f"#case-row-{number}")).to_have_attribute("aria-current", "true")
+    expect(page).to_have_title(re.compile(rf"^#{number} "))
     assert page.evaluate("document.getElementById('desk-list').dataset.kept") == "yes", "the list was reloaded"
     assert page.evaluate("window.__noReload") == "still here", "the page was reloaded"
     assert page.evaluate("document.body.dataset.caseNumber") == number

@@ -61,7 +61,10 @@
       var numbers = pendingNumbers;
       pendingNumbers = [];
       var selected = selectedNumber();
-      window.htmx.ajax("GET", "/inbox/rows?" + (rows.dataset.query || ""), { target: "#rows", swap: "outerHTML" })
+      /* its own source (a stable element): htmx.ajax calls without one are all the body's, and htmx keeps only
+         the last request queued behind one in flight: a case refresh would drop the list's, or the reverse */
+      window.htmx.ajax("GET", "/inbox/rows?" + (rows.dataset.query || ""),
+                       { source: $("#desk-list") ? "#desk-list" : undefined, target: "#rows", swap: "outerHTML" })
         .then(function () {
           numbers.forEach(function (n) {
             var row = document.getElementById("case-row-" + n);
@@ -86,7 +89,7 @@
       var esc = $("#escalations");
       var busy = esc && ($("details[open]", esc) || esc.contains(document.activeElement));
       window.htmx.ajax("GET", "/cases/" + n + "/fragments?parts=timeline,actions,customer,sla,survey" + (esc && !busy ? ",escalations" : ""),
-        { target: "#timeline", swap: "outerHTML" });
+        { source: $("#case-main") ? "#case-main" : undefined, target: "#timeline", swap: "outerHTML" });
     }, 200);
   }
 
@@ -293,7 +296,11 @@
     if (event.ctrlKey || event.metaKey || event.altKey || typing(event.target)) { return; }
     if (pendingG) {
       pendingG = false;
-      if (event.key === "i") { event.preventDefault(); window.location.href = "/inbox"; }
+      if (event.key === "i") {  /* the inbox as the agent left it (the case's back link carries the list's filters) */
+        event.preventDefault();
+        var back = $(".case-head a.back");
+        window.location.href = back ? back.getAttribute("href") : "/inbox";
+      }
       return;
     }
     var handled = true;

@@ -125,7 +125,7 @@
     if (!match || !xhr || typeof xhr.onload !== "function") { return; }
     var handle = xhr.onload;
     xhr.onload = function () {
-      if (openNumber() !== match[1]) { return undefined; }
+      if ($("#desk-case") && openNumber() !== match[1]) { return undefined; }
       return handle.apply(this, arguments);
     };
   });
@@ -139,7 +139,10 @@
       row.classList.add("selected");
       row.scrollIntoView({ block: "nearest" });
     }
-    window.htmx.ajax("GET", href, { target: "#desk-case", swap: "outerHTML", headers: { "HX-Target": "desk-case" } });
+    /* the request's source: the desk (htmx queues the requests of one element and keeps only the last one queued;
+       without a source every htmx.ajax call is the body's, and a live refresh would drop the case asked for) */
+    window.htmx.ajax("GET", href, { source: "#desk", target: "#desk-case", swap: "outerHTML",
+                                    headers: { "HX-Target": "desk-case" } });
   }
   window.comprisDesk = {
     /* j/k with a case open (app.js): the next or previous case of the list opens */
