@@ -150,3 +150,19 @@ def test_the_views_counts_show_in_the_panel(settings: Settings, runtime: Runtime
     found = dict(re.findall(r'data-view-count="(\d+)">(\d+)<', page))
     deux, tout = _views(world)
     assert found == {str(deux.id): "1", str(tout.id): "2"}
+
+
+def test_the_case_panel_marks_unread_and_returns_to_the_remembered_list(settings: Settings, runtime: Runtime,
+                                                                        world: World) -> None:
+    """The case panel's "Mark as unread" (a plain form): unread for this agent only, back to their last filters."""
+    client = make_client(settings, runtime)
+    customer_writes(client, world, "Hello")
+    agent = Agent(client, world.agent.email)
+    page = agent.get("/cases/1").text
+    assert 'action="/cases/1/unread"' in page
+    client.post("/cases/1/read", headers={"X-CSRF-Token": agent.csrf})
+    client.cookies.set("compris_list", "view=mine&status=all")
+    response = client.post("/cases/1/unread", data={"csrf_token": agent.csrf}, follow_redirects=False)
+    assert response.status_code == 303
+    assert response.headers["location"] == "/inbox?view=mine&status=all"
+    assert 'id="case-row-1"' in agent.get("/inbox/rows?unread=1").text

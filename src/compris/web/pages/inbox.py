@@ -221,4 +221,7 @@ def case_unread(number: int, request: Request, ctx: WorkCasesPage) -> Response:
     reads.mark_unread(ctx.session, ctx.runtime.publisher, actor=ctx.user, case=case)
     if is_htmx(request) or request.headers.get("x-csrf-token"):
         return Response(status_code=204, headers={"Cache-Control": "no-store"})
-    return redirect("/inbox")
+    from compris.web.pages.desk import remembered_query  # the desk renders this module's list: imported late
+
+    query = remembered_query(request)
+    return redirect(f"/inbox?{query}" if query else "/inbox")

@@ -33,47 +33,6 @@
     document.cookie = COOKIE + "=" + encodeURIComponent(query) + "; path=/; max-age=2592000; samesite=lax";
   }
 
-  /* --- "More filters": the views and the search stay, the other fields fold away --- */
-  function activeFilters() {
-    /* the fields folded away that narrow the list (the status and the sort always hold a value: not counted) */
-    var n = 0;
-    $all("#filters .filter-fields select, #filters .filter-fields input:not(#q)").forEach(function (field) {
-      if (field.name === "status" || field.name === "sort" || field.type === "hidden") { return; }
-      if (field.type === "checkbox" || field.type === "radio") { if (field.checked) { n += 1; } return; }
-      if (field.tagName === "SELECT") { if (field.selectedIndex > 0 && field.value) { n += 1; } return; }
-      if (field.value) { n += 1; }
-    });
-    return n;
-  }
-  function setupFilters() {
-    var list = $("#desk-list");
-    var toggle = $("[data-desk-filters]");
-    if (!list || !toggle) { return; }
-    list.classList.add("js-filters");
-    toggle.hidden = false;
-    var n = activeFilters();
-    var label = toggle.dataset.label || toggle.textContent;
-    toggle.dataset.label = label;
-    toggle.textContent = label;
-    if (n) {
-      var badge = document.createElement("span");
-      badge.className = "n";
-      badge.textContent = " (" + n + ")";
-      toggle.appendChild(badge);
-    }
-  }
-  document.addEventListener("click", function (event) {
-    var toggle = event.target.closest && event.target.closest("[data-desk-filters]");
-    if (!toggle) { return; }
-    var list = $("#desk-list");
-    var open = !list.classList.contains("filters-open");
-    list.classList.toggle("filters-open", open);
-    toggle.setAttribute("aria-expanded", open ? "true" : "false");
-  });
-  document.addEventListener("change", function (event) {
-    if (event.target.closest && event.target.closest("#filters")) { setupFilters(); }
-  });
-
   /* --- which case is open --- */
   function openNumber() {
     var pane = $("#desk-case");
@@ -106,7 +65,6 @@
     }
     markOpen();
     setupTabs();
-    setupFilters();
     remember();
     if (n !== lastOpen) {
       var previous = lastOpen;
