@@ -1,4 +1,4 @@
-"""Take the user guide's screenshots (``docs/images/*.png``) from a fresh demo.
+"""Take the user guide's screenshots (``docs/screenshots/*.png``) from a fresh demo.
 
     .venv/bin/python docs/screenshots.py              # from the repository root
     .venv/bin/python docs/screenshots.py --out /tmp/shots --keep
@@ -43,13 +43,12 @@ FRENCH_SUPERVISOR = "ines@demo.compris.example"
 FRENCH_AGENT = "sophie@demo.compris.example"  # her interface is in French
 DESKTOP: ViewportSize = {"width": 1440, "height": 900}
 PHONE: ViewportSize = {"width": 390, "height": 844}
-#: the demo customer who writes again from a second account (case 22: lost luggage, on X)
+#: the demo customer who writes again from a second account (case 22: lost luggage, on X; then on WhatsApp)
 CUSTOMER = "Marcus Whitby-Orr"
 SECOND_ACCOUNT = {"id": "wa-447700900481", "handle": "+44 7700 900481", "name": "Marcus W-O"}
 #: a French customer whose two accounts the demo already merged (the French agent's case page)
 FRENCH_CUSTOMER = "Léonie Vasseur-Quint"
-SECOND_MESSAGE = ("Hi, it's Marcus again (@marcus_wo on X). Bag tag AC 2231-48812, still nothing. "
-                  "Can you call me on this number?")
+
 
 
 def free_port() -> int:
@@ -115,29 +114,15 @@ class Api:
 
 
 def set_up(base: str, api: Api) -> dict[str, int]:
-    """The customer's second account writes (the demo itself ships the teams, routing rules, business hours and SLA
-    policies: ``compris.demo._desk_demo``). Returns the ids the pages need."""
+    """The ids the pages need. The demo itself ships the teams, routing rules, business hours and SLA policies
+    (``compris.demo._desk_demo``) and the customer who writes again from a second account quoting the same file
+    reference (``compris.demo._same_customer_demo``): the desk suggests they are the same customer."""
     cases = api.call("GET", "/cases?status=all&limit=200")["items"]
     case = next(c for c in cases if c["contact"]["display_name"] == CUSTOMER)
-    before = {c["contact"]["id"] for c in cases}
-    simulate = urllib.request.Request(  # noqa: S310 (local)
-        f"{base}/sandbox-network/api/simulate", method="POST", headers={"Content-Type": "application/json"},
-        data=json.dumps({"brand": "aircompris-whatsapp", "kind": "dm", "author": SECOND_ACCOUNT,
-                         "text": SECOND_MESSAGE, "wait": True}).encode())
-    with urllib.request.urlopen(simulate, timeout=30):  # noqa: S310 (local)
-        pass
-    deadline = time.monotonic() + 60
-    while True:  # the job that turns the delivery into a case runs in the background
-        cases = api.call("GET", "/cases?status=all&limit=200")["items"]
-        new = [c for c in cases if c["contact"]["id"] not in before]
-        if new:
-            break
-        if time.monotonic() > deadline:
-            raise RuntimeError("the second account's message did not open a case")
-        time.sleep(0.5)
+    second = next(c for c in cases if c["contact"]["display_name"] == SECOND_ACCOUNT["name"])
     french = next(c for c in cases if c["contact"]["display_name"] == FRENCH_CUSTOMER and c["status"] != "closed")
-    return {"case": case["number"], "contact": case["contact"]["id"], "second_contact": new[0]["contact"]["id"],
-            "second_case": new[0]["number"], "french_case": french["number"]}
+    return {"case": case["number"], "contact": case["contact"]["id"], "second_contact": second["contact"]["id"],
+            "second_case": second["number"], "french_case": french["number"]}
 
 
 def shrink(path: Path) -> None:
@@ -239,6 +224,11 @@ def take(base: str, out: Path, ids: dict[str, Any]) -> list[Path]:
             page = desk.new_page()
             sign_in(page, ADMIN)
             shot(page, "/inbox", "inbox", ready="#list-title", top=760)
+            # the desk: the list kept on the left, the conversation, the customer and case panel; the customer's
+            # second account is suggested as probably the same customer
+            shot(page, f"/cases/{ids['second_case']}", "desk", ready="#customer .same-customer")
+            shot(page, f"/cases/{ids['second_case']}", "case-same-customer", ready="#customer .same-customer",
+                 show="#customer .same-customer")
             # the second account's contact, searching for the customer's first one: the merge form
             shot(page, f"/contacts/{ids['second_contact']}?q=Marcus", "contact-merge", ready=".merge-candidates",
                  height=600)
@@ -273,11 +263,19 @@ def take(base: str, out: Path, ids: dict[str, Any]) -> list[Path]:
             sign_in(page, ADMIN)
             shot(page, "/inbox", "phone-inbox")
             shot(page, f"/cases/{ids['case']}", "phone-case")
+            page.click("[data-case-tab=side]")  # one pane at a time: the customer and case panel
+            page.wait_for_timeout(300)
+            file = out / "phone-case-panel.png"
+            page.screenshot(path=str(file))
+            shrink(file)
+            saved.append(file)
             phone.close()
 
             french = browser.new_context(viewport=DESKTOP, locale="fr-FR")
             page = french.new_page()
             sign_in(page, FRENCH_AGENT)
+            shot(page, "/inbox", "inbox-fr", ready="#list-title", top=760)
+            shot(page, "/notifications", "notifications-fr", height=700)  # Inès mentioned her in a note
             shot(page, f"/cases/{ids['french_case']}", "case-fr", ready="#customer")
             shot(page, f"/cases/{ids['rebooked']}", "case-business-fr", ready=".business-result",
                  show=".business-result")
@@ -288,6 +286,8 @@ def take(base: str, out: Path, ids: dict[str, Any]) -> list[Path]:
             phone_fr = browser.new_context(viewport=PHONE, locale="fr-FR", is_mobile=True, has_touch=True)
             page = phone_fr.new_page()
             sign_in(page, FRENCH_SUPERVISOR)
+            shot(page, "/inbox", "phone-inbox-fr")
+            shot(page, f"/cases/{ids['french_case']}", "phone-case-fr")
             shot(page, "/reports", "phone-reports-fr", top=1400)
             shot(page, "/settings", "phone-settings-fr", height=844)
             phone_fr.close()
@@ -305,7 +305,7 @@ def take(base: str, out: Path, ids: dict[str, Any]) -> list[Path]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "images", help="where to save the PNG files")
+    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshots", help="where to save the PNG files")
     parser.add_argument("--port", type=int, default=0, help="the demo's port (default: a free one)")
     parser.add_argument("--keep", action="store_true", help="keep the demo's data directory (printed)")
     args = parser.parse_args()

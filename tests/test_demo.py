@@ -313,3 +313,9 @@ def test_the_demo_ships_its_desk_set_up(settings: Settings, runtime: Runtime) ->
         assert sum(1 for c in coverage.values() if c.gaps) < len(coverage) / 2
         plan = planning.staffing(s, ws, now(), "Europe/Paris")
         assert all(h.scheduled >= 1 for h in plan.hours)
+        # notifications: colleagues mention each other in notes, so Sophie's and Inès's bells have something in them
+        from compris.models import Notification, User
+
+        mentioned = {u.email for u in s.scalars(select(User).join(Notification, Notification.user_id == User.id)
+                                                .where(Notification.kind == "mention"))}
+        assert {"sophie@demo.compris.example", "ines@demo.compris.example"} <= mentioned

@@ -49,6 +49,7 @@ from compris.models import (
     ChannelAccount,
     ClusterMember,
     Contact,
+    Direction,
     Identity,
     Message,
     Post,
@@ -174,6 +175,7 @@ def _load(runtime: Runtime) -> None:
         _history_demo(demo)
         run_pending(runtime.services)
         _desk_demo(demo)
+        _mentions_demo(demo)
         run_pending(runtime.services)
         _admin_demo(demo)
         run_pending(runtime.services)
@@ -425,6 +427,31 @@ def _same_customer_demo(demo: _Demo) -> None:
                   "reference LIS-AC-77120. Camera gear inside, I need it for Friday. Can someone call me?",
                   "demo-same-customer-marcus-wa")
 
+def _mentions_demo(demo: _Demo) -> None:
+    """Notifications (issue 18): colleagues mention each other in internal notes, so the bell of the French agent
+    (Sophie) and of the supervisor (Inès) has something in it: a note naming ``@Sophie`` on Marcus's WhatsApp case
+    and one naming ``@Inès`` on his public complaint on X."""
+    runtime = demo.runtime
+    notes = (("demo-same-customer-marcus-wa", "air-wa", "supervisor",
+              "@Sophie peux-tu prendre celui-ci ? Même client que sur X (LIS-AC-77120), il veut être rappelé."),
+             (None, "air-x", "admin", "@Inès high-reach complaint (48k followers): can your team watch this one?"))
+    with runtime.db.transaction() as session:
+        for platform_id, account_key, author, text in notes:
+            account = demo.accounts[account_key]
+            query = select(Message).where(Message.channel_account_id == account.id,
+                                          Message.direction == Direction.INBOUND)
+            if platform_id is not None:
+                query = query.where(Message.platform_message_id == platform_id)
+            else:
+                query = query.join(Case, Case.id == Message.case_id).where(Case.priority >= 60)
+            message = session.scalars(query.order_by(Message.id)).first()
+            actor = session.get(User, demo.users[author])
+            case = session.get(Case, message.case_id) if message is not None else None
+            if case is None or actor is None:
+                continue
+            actions.add_note(session, runtime.publisher, actor=actor, case=case, text=text)
+
+
 def _capture_mail(runtime: Runtime, workspace_id: int) -> None:
     """Partners' e-mails without the internet: a local capture SMTP server (one per process) and the demo
     workspace's outgoing mail pointed at it; the mails show in Administration → Outgoing mail."""
@@ -445,7 +472,6 @@ def _escalation_demo(demo: _Demo) -> None:
     hotel with a brief (the partner's answer is added by the portal's part of the demo)."""
     from compris.escalation import actions as escalation
     from compris.escalation.queries import partners as partner_list
-    from compris.models import Direction
     from compris.sla.actions import save_business_hours
 
     runtime = demo.runtime

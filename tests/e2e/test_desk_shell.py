@@ -125,6 +125,10 @@ def test_desk_walk_at_1440_and_390(server: Server, browser: Any) -> None:
     server.simulate("My suitcase never arrived on flight AF123, where is my luggage?", author="bob-bag")
     server.simulate("Can I bring my cat in the cabin on the flight to Rome?", author="cleo-cat")
     expect(page.locator("#rows .case-row")).to_have_count(3, timeout=20_000)
+    # newest first (the default sort is "needs an answer first", by SLA and priority): C, B, A from the top
+    page.select_option("#filters select[name=sort]", "newest")
+    expect(page.locator("#rows")).to_have_attribute("data-query", re.compile("sort=newest"))
+    expect(page.locator("#rows .case-row").first).to_contain_text("cat in the cabin")
     numbers = page.locator("#rows .case-row").evaluate_all("rows => rows.map(r => r.dataset.number)")
     c_number, b_number, a_number = numbers
 
@@ -202,7 +206,7 @@ def test_desk_walk_at_1440_and_390(server: Server, browser: Any) -> None:
     mobile = phone.new_page()
     errors = _errors(mobile)
     _sign_in(mobile, server, server.world.agent.email)
-    mobile.goto(f"{server.base}/inbox?status=all")
+    mobile.goto(f"{server.base}/inbox?status=all&sort=newest")
     mobile.evaluate("window.__noReload = 'still here'")
     expect(mobile.locator("#rows .case-row")).to_have_count(4)
     expect(mobile.locator("#desk-case")).to_be_hidden()
@@ -259,4 +263,40 @@ def test_direct_load_keeps_the_last_filters(server: Server, browser: Any) -> Non
     expect(page.locator("#rows .case-row")).to_have_count(1)
     expect(page.locator("#q")).to_have_value("lounge")
     expect(page.locator("#desk-case")).to_have_attribute("data-case-number", other)
+    context.close()
+
+
+def test_a_draft_survives_moving_to_another_case_and_back(server: Server, browser: Any) -> None:
+    """An agent types a reply, opens another case from the list, comes back: the draft is still there (per case,
+    in the tab's sessionStorage); once sent, it does not come back."""
+    expect = playwright_sync.expect
+    context = browser.new_context(viewport={"width": 1440, "height": 900}, locale="en-GB")
+    page = context.new_page()
+    _sign_in(page, server, server.world.agent.email)
+    server.simulate("My seat was changed without notice", author="gil-seat")
+    server.simulate("The lounge was closed", author="hal-lounge")
+    expect(page.locator("#rows .case-row")).to_have_count(2, timeout=20_000)
+    page.evaluate("window.__noReload = 'still here'")
+    first, second = (page.locator("#rows .case-row").nth(i).get_attribute("data-number") for i in (0, 1))
+    assert first and second
+    _open_from_list(page, server, first)
+    _settled(page)
+    page.locator("#reply-text").fill("Sorry about the seat, I am looking at your booking now")
+    page.locator("#note-text").fill("check the seat map")
+    _open_from_list(page, server, second)
+    _settled(page)
+    expect(page.locator("#reply-text")).not_to_have_value(re.compile("seat"))
+    _open_from_list(page, server, first)
+    _settled(page)
+    expect(page.locator("#reply-text")).to_have_value("Sorry about the seat, I am looking at your booking now")
+    expect(page.locator("#note-text")).to_have_value("check the seat map")
+    page.locator("#note-text").press("Control+Enter")  # the note is added: its draft goes
+    expect(page.locator("#timeline")).to_contain_text("check the seat map", timeout=20_000)
+    _settled(page)
+    _open_from_list(page, server, second)
+    _settled(page)
+    _open_from_list(page, server, first)
+    _settled(page)
+    expect(page.locator("#note-text")).to_have_value("")
+    expect(page.locator("#reply-text")).to_have_value("Sorry about the seat, I am looking at your booking now")
     context.close()

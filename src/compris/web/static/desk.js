@@ -193,7 +193,54 @@
     }
   });
 
+  /* --- drafts: what an agent typed in a case's reply or note box survives opening another case and coming back
+     (kept per case in this tab's sessionStorage, never sent anywhere); a send or a sign-out drops it --- */
+  var DRAFT = "compris-draft:";
+  var BOXES = "#reply-text, #note-text";
+  function draftKey(box) {
+    var n = openNumber() || body.dataset.caseNumber || "";
+    return n ? DRAFT + n + ":" + box.id : "";
+  }
+  function store(box) {
+    var key = draftKey(box);
+    if (!key) { return; }
+    try {
+      if (box.value.trim()) { sessionStorage.setItem(key, box.value); } else { sessionStorage.removeItem(key); }
+    } catch (e) { /* storage off or full: the draft is simply not kept */ }
+  }
+  document.addEventListener("input", function (event) {
+    if (event.target && event.target.matches && event.target.matches(BOXES)) { store(event.target); }
+  });
+  document.addEventListener("submit", function (event) {  /* sent: a refusal puts the text back, kept again below */
+    $all(BOXES, event.target).forEach(function (box) {
+      var key = draftKey(box);
+      try { if (key) { sessionStorage.removeItem(key); } } catch (e) { /* nothing kept */ }
+    });
+    if (event.target.matches && event.target.matches('form[action="/logout"]')) {
+      try {
+        Object.keys(sessionStorage).forEach(function (k) { if (k.indexOf(DRAFT) === 0) { sessionStorage.removeItem(k); } });
+      } catch (e) { /* nothing kept */ }
+    }
+  }, true);
+  /* a box the server just drew (untouched: its value is its default) gets the case's kept draft back — on opening
+     the case, and after a swap that redrew it (adding a note redraws the reply box too); a sent reply's draft went
+     at its submit, so it does not come back */
+  function settle() {
+    $all(BOXES).forEach(function (box) {
+      var key = draftKey(box), kept = null;
+      try { kept = key ? sessionStorage.getItem(key) : null; } catch (e) { kept = null; }
+      if (kept && box.value === box.defaultValue && kept !== box.value) {
+        box.value = kept;
+        box.dispatchEvent(new Event("input", { bubbles: true }));  /* the counter and the reply guard follow */
+      } else {
+        store(box);
+      }
+    });
+  }
+  body.addEventListener("compris:case-opened", settle);
+
   document.addEventListener("htmx:afterSettle", function () { syncCase(); });
+  document.addEventListener("htmx:afterSettle", settle);  /* after syncCase: the open case is the new one */
   document.addEventListener("htmx:historyRestore", function () { measure(); syncCase(); });
   measure();
   syncCase();
