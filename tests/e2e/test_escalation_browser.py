@@ -78,6 +78,7 @@ def test_escalate_with_the_shortcut_and_see_the_answer_live(server: Server, brow
     phone = mobile.new_page()
     _sign_in(phone, server, world.agent.email)
     phone.goto(f"{server.base}/cases/{number}")
+    phone.locator("[data-case-tab=side]").click()  # one pane at a time: the case panel is a tab of its own
     phone.locator("#escalate-form summary").click()
     expect(phone.locator("#escalate-brief")).to_be_visible()
     width = phone.evaluate("document.documentElement.scrollWidth")

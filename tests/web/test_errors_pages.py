@@ -52,6 +52,8 @@ def test_unknown_url_anonymous_follows_the_browser_language(settings: Settings, 
     assert response.status_code == 404
     assert response.headers["content-type"].startswith("text/html")
     assert "Retour à la boîte de réception" in response.text
+    # an error page starts no session: no cookie for a partner on the portal or a customer on a survey page
+    assert "set-cookie" not in response.headers and not client.cookies
 
 
 def test_a_plain_client_without_accept_gets_the_page(settings: Settings, runtime: Runtime) -> None:

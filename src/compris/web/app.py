@@ -128,8 +128,12 @@ def _error_page(
         except Exception:  # an error page never fails for want of its top bar
             log.warning("error page without its user", exc_info=True)
     kind = _KNOWN_DETAILS.get(message, "not_found" if status == 404 and not message else message)
-    return render(request, None, "error.html", status_code=status, headers=dict(headers or {}),
+    had_csrf = "csrf" in request.session
+    page = render(request, None, "error.html", status_code=status, headers=dict(headers or {}),
                   lang=user.language if user else None, user=user, code=status, message=kind)
+    if user is None and not had_csrf:  # the page has no form: an error never starts a session (no cookie for a
+        request.session.pop("csrf", None)  # partner on the portal, a customer on a survey page, a crawler)
+    return page
 
 
 API_DOCS_PAGE = """<!doctype html>
