@@ -83,17 +83,29 @@ def rounded_minutes(wait: timedelta) -> int:
 
 
 def serving_teams(session: Session, account: ChannelAccount) -> set[int]:
+    return serving_teams_of(account, *routing_of(session, account.workspace_id))
+
+
+def routing_of(session: Session, workspace_id: int) -> tuple[list[RoutingRule], set[int]]:
+    """The workspace's active routing rules and default teams: what :func:`serving_teams_of` needs, read once for
+    many accounts."""
+    rules = list(session.scalars(select(RoutingRule).where(RoutingRule.workspace_id == workspace_id,
+                                                           RoutingRule.is_active.is_(True))))
+    defaults = set(session.scalars(select(Team.id).where(Team.workspace_id == workspace_id,
+                                                         Team.is_default.is_(True))))
+    return rules, defaults
+
+
+def serving_teams_of(account: ChannelAccount, rules: list[RoutingRule], defaults: set[int]) -> set[int]:
+    """The teams whose active rules can route the account's cases, and the default teams."""
     teams: set[int] = set()
-    for rule in session.scalars(select(RoutingRule).where(RoutingRule.workspace_id == account.workspace_id,
-                                                          RoutingRule.is_active.is_(True))):
+    for rule in rules:
         c = rule.conditions or {}
         ids = {int(i) for i in c.get("channel_account_ids") or ()}
         nets = {str(n).lower() for n in c.get("networks") or ()}
         if (not ids or account.id in ids) and (not nets or account.network.lower() in nets):
             teams.add(rule.team_id)
-    teams |= set(session.scalars(select(Team.id).where(Team.workspace_id == account.workspace_id,
-                                                       Team.is_default.is_(True))))
-    return teams
+    return teams | defaults
 
 
 def online_agents(session: Session, account: ChannelAccount, at: datetime) -> int:
