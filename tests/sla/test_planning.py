@@ -98,3 +98,35 @@ def test_channel_coverage_reads_the_routing_once_whatever_the_number_of_accounts
     assert sum("routing_rules" in q for q in statements) == 1
     assert len(statements) <= 5  # teams, rules, default teams, accounts (was two more per account)
 
+
+
+def test_the_supervisor_s_estimates_equal_one_estimate_per_account(world: World) -> None:
+    """``wait.estimates`` reads the workspace's handling times, first responses and routing once for all the
+    accounts (the supervisor page): each estimate is the one ``wait.estimate`` gives for its account alone."""
+    from compris.models import Case
+    from compris.sla import wait
+    from tests.routing.helpers import agent, inbound
+
+    _desk(world)
+    now = datetime.now(UTC)
+    with world.runtime.db.transaction() as s:
+        first = agent(s, world.workspace_id, "Ana")
+        agent(s, world.workspace_id, "Bo", online=False)
+        account_ids = list(s.scalars(select(ChannelAccount.id).where(ChannelAccount.workspace_id == world.workspace_id,
+                                                                     ChannelAccount.is_active.is_(True))
+                                     .order_by(ChannelAccount.name)))
+    for n, account_id in enumerate(account_ids * 2):
+        inbound(world.runtime, account_id, f"Help {n}", author=f"cust-{n}")
+    with world.runtime.db.transaction() as s:  # answered cases: a history of first responses and handling times
+        for n, case in enumerate(s.scalars(select(Case).where(Case.workspace_id == world.workspace_id)
+                                           .order_by(Case.id).limit(8))):
+            case.first_inbound_at = now - timedelta(hours=2, minutes=n * 7)
+            case.first_response_at = now - timedelta(hours=1, minutes=n * 5)
+            case.assignee_id = first.id
+    with world.runtime.db.transaction() as s:
+        accounts = list(s.scalars(select(ChannelAccount).where(ChannelAccount.id.in_(account_ids))
+                                  .order_by(ChannelAccount.name)))
+        together = wait.estimates(s, accounts, at=now)
+        alone = [wait.estimate(s, account, at=now) for account in accounts]
+    assert together == alone
+    assert any(e.queue_ahead for e in together) and any(e.history for e in together)

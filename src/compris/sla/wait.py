@@ -109,11 +109,14 @@ def serving_teams_of(account: ChannelAccount, rules: list[RoutingRule], defaults
 
 
 def online_agents(session: Session, account: ChannelAccount, at: datetime) -> int:
+    return _online(session, account, at, serving_teams(session, account))
+
+
+def _online(session: Session, account: ChannelAccount, at: datetime, teams: set[int]) -> int:
     query = select(func.count(func.distinct(AgentProfile.user_id))).where(
         AgentProfile.workspace_id == account.workspace_id, AgentProfile.presence == Presence.ONLINE,
         AgentProfile.last_seen_at >= at - ONLINE_TIMEOUT,
     )
-    teams = serving_teams(session, account)
     if teams:
         query = query.join(TeamMember, TeamMember.user_id == AgentProfile.user_id).where(
             TeamMember.team_id.in_(teams))
@@ -192,16 +195,33 @@ def workspace_first_response_times(session: Session, workspace_id: int, at: date
 
 def estimate(session: Session, account: ChannelAccount, *, exclude_case_id: int | None = None,
              at: datetime | None = None) -> WaitEstimate:
+    return estimates(session, [account], exclude_case_id=exclude_case_id, at=at)[0]
+
+
+def estimates(session: Session, accounts: list[ChannelAccount], *, exclude_case_id: int | None = None,
+              at: datetime | None = None) -> list[WaitEstimate]:
+    """:func:`estimate` for each account (of one workspace), at the same instant: what depends only on the
+    workspace (the handling times, the routing, the workspace's first responses) is read once, not per account."""
     at = at or now()
-    ahead = queue_ahead(session, account, exclude_case_id)
-    agents = online_agents(session, account, at)
-    history = first_response_times(session, account, at)
-    if len(history) < MIN_HISTORY:
-        # a quiet (or new) account: the workspace's first responses, if the team has answered enough of them
-        history = workspace_first_response_times(session, account.workspace_id, at)
-    wait = expected_wait(ahead, agents, handle_times(session, account.workspace_id, at), history,
-                         min_history=MIN_HISTORY)
-    return WaitEstimate(wait, ahead, agents, at, len(history))
+    routing: tuple[list[RoutingRule], set[int]] | None = None
+    handle: list[timedelta] | None = None
+    quiet_history: list[timedelta] | None = None
+    out = []
+    for account in accounts:
+        ahead = queue_ahead(session, account, exclude_case_id)
+        routing = routing or routing_of(session, account.workspace_id)
+        agents = _online(session, account, at, serving_teams_of(account, *routing))
+        history = first_response_times(session, account, at)
+        if len(history) < MIN_HISTORY:
+            # a quiet (or new) account: the workspace's first responses, if the team has answered enough of them
+            if quiet_history is None:
+                quiet_history = workspace_first_response_times(session, account.workspace_id, at)
+            history = quiet_history
+        if handle is None:
+            handle = handle_times(session, account.workspace_id, at)
+        wait = expected_wait(ahead, agents, handle, history, min_history=MIN_HISTORY)
+        out.append(WaitEstimate(wait, ahead, agents, at, len(history)))
+    return out
 
 
 # --- publication ---------------------------------------------------------------------------------
