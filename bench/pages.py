@@ -1,7 +1,7 @@
 """Bench of the pages' server time in the demo: every main page, median and p95 over N requests, next to a bare
 route under the same conditions (the same app, middleware and session cookie).
 
-    .venv/bin/python bench/pages.py [--db PATH] [--runs 30] [--json OUT]
+    .venv/bin/python bench/pages.py [--db PATH] [--runs 30] [--json OUT] [--only PAGE ...]
 
 The demo is loaded into a scratch SQLite file (or ``--db``, an existing demo database), the app is created with no
 workers, and each page is requested in-process through the ASGI app (Starlette's TestClient, an httpx transport: no
@@ -36,6 +36,8 @@ def main() -> None:
     parser.add_argument("--db", help="an SQLite file (made and loaded with the demo when missing)")
     parser.add_argument("--runs", type=int, default=30)
     parser.add_argument("--json", help="write the results here")
+    parser.add_argument("--only", nargs="+", metavar="PAGE",
+                        help="measure only these pages (and the bare route), e.g. --only /reports /supervisor/coverage")
     args = parser.parse_args()
 
     path = Path(args.db) if args.db else Path(tempfile.mkdtemp(prefix="compris-bench-pages-")) / "demo.db"
@@ -89,7 +91,8 @@ def main() -> None:
                  "/admin/mail", "/admin/partners", "/admin/privacy", "/admin/retention", "/admin/audit",
                  "/admin/deliveries"]
         results: list[dict[str, Any]] = []
-        for page in [p for p in pages if p]:
+        chosen = [p for p in pages if p and (not args.only or p == "/bench-bare" or p in args.only)]
+        for page in chosen:
             status = client.get(page).status_code  # warm: templates compiled, caches filled
             times = []
             for _ in range(args.runs):

@@ -17,6 +17,7 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from functools import lru_cache
 from itertools import count
 
 from babel import Locale
@@ -68,6 +69,7 @@ class Chart:
 
 # --- formats -------------------------------------------------------------------------------------------------------
 
+@lru_cache(maxsize=4096, typed=True)  # a report formats the same few values over and over
 def number(value: float | None, lang: str, digits: int = 0) -> str:
     """``1,234`` / ``1 234`` (French uses a narrow no-break space); ``—`` for no value."""
     if value is None:
@@ -76,6 +78,7 @@ def number(value: float | None, lang: str, digits: int = 0) -> str:
     return str(format_decimal(value, pattern, locale=lang))
 
 
+@lru_cache(maxsize=4096, typed=True)
 def percent(value: float | None, lang: str, digits: int = 1) -> str:
     """A share given in percent (``93.4``, as the figures give it): ``93.4%`` / ``93,4 %``; ``—`` for no value."""
     if value is None:
@@ -103,6 +106,7 @@ def duration(seconds: float | None, lang: str) -> str:
     return f"{days}\u00a0{day}\u00a0{hours}\u00a0h" if hours else f"{days}\u00a0{day}"
 
 
+@lru_cache(maxsize=4096, typed=True)
 def day_label(day: date, lang: str) -> str:
     """``6 Dec`` / ``6 déc.``"""
     return str(format_date(day, "d MMM", locale=lang))

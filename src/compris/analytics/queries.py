@@ -12,10 +12,11 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, bindparam, func, select
 from sqlalchemy import case as sa_case
 from sqlalchemy.orm import Session
 
@@ -133,7 +134,12 @@ FORCE_CUBES = False
 
 
 def zone(session: Session, workspace_id: int) -> ZoneInfo:
-    return workspace_zone(session.scalar(select(Workspace.timezone).where(Workspace.id == workspace_id)))
+    """The workspace's time zone, from the session's identity map once the workspace is loaded (the figures of a
+    report ask for it a dozen times: one query at most rather than one each)."""
+    workspace = session.get(Workspace, workspace_id)
+    if workspace is not None:  # the identity map holds objects weakly: keep it for the session's other figures
+        session.info.setdefault("analytics.workspaces", {})[workspace_id] = workspace
+    return workspace_zone(workspace.timezone if workspace is not None else None)
 
 
 def utc_range(filters: Filters, tz: ZoneInfo) -> tuple[datetime, datetime]:
@@ -162,6 +168,26 @@ def _cube_where(model: Rollup, workspace_id: int, filters: Filters,
     return conditions
 
 
+@lru_cache(maxsize=256)
+def _slice_query(by: tuple[str, ...], many_metrics: bool, one_value: bool, hourly: bool) -> Any:
+    """The statement of :func:`grouped` over the slices, with its values as bound parameters: built once per shape
+    (building a statement cost more than running it, for a report's few dozen small sums)."""
+    s = AnalyticsSlice
+    dims = [b for b in by if b in CUBE_COLUMN]
+    columns: dict[str, Any] = {"metric": s.metric, "day": s.day, "hour": s.hour, "bucket": s.bucket,
+                               "policy": s.policy_id, **({dims[0]: s.value} if dims else {})}
+    conditions: list[ColumnElement[bool]] = [
+        s.workspace_id == bindparam("workspace_id"),
+        s.metric.in_(bindparam("metrics", expanding=True)) if many_metrics else s.metric == bindparam("metrics"),
+        s.dim == bindparam("dim"), s.day >= bindparam("start"), s.day <= bindparam("end")]
+    if one_value:
+        conditions.append(s.value == bindparam("value"))
+    if hourly:
+        conditions.append(s.hour >= 0)
+    group = [columns[b] for b in by]
+    return select(*group, func.sum(s.n), func.sum(s.total)).where(*conditions).group_by(*group)
+
+
 def grouped(session: Session, workspace_id: int, filters: Filters, metrics: Sequence[str],
             by: Sequence[str], *, hourly: bool = False) -> list[tuple[Any, ...]]:
     """``sum(n)``, ``sum(total)`` of ``metrics`` under ``filters``, grouped by ``by`` — among ``metric``, ``day``,
@@ -176,20 +202,12 @@ def grouped(session: Session, workspace_id: int, filters: Filters, metrics: Sequ
     wanted = [d for d, _v in active] + dims
     sliced = _ALWAYS_SLICED | (_VOLUME_SLICED if set(metrics) <= {measures.MSG_IN} else frozenset())
     if not FORCE_CUBES and len(wanted) <= 1 and all(d in sliced for d in wanted) and not UNSLICED & set(metrics):
-        s = AnalyticsSlice
         dim, value = (active[0] if active else (dims[0], None) if dims else ("", ""))
-        columns: dict[str, Any] = {"metric": s.metric, "day": s.day, "hour": s.hour, "bucket": s.bucket,
-                                   "policy": s.policy_id, **({dims[0]: s.value} if dims else {})}
-        conditions: list[ColumnElement[bool]] = [
-            s.workspace_id == workspace_id,
-            s.metric.in_(list(metrics)) if len(metrics) != 1 else s.metric == metrics[0],
-            s.dim == dim, s.day >= filters.start, s.day <= filters.end]
-        if value is not None:
-            conditions.append(s.value == value)
-        if hourly:
-            conditions.append(s.hour >= 0)
-        group = [columns[b] for b in by]
-        rows = session.execute(select(*group, func.sum(s.n), func.sum(s.total)).where(*conditions).group_by(*group))
+        params: dict[str, Any] = {"workspace_id": workspace_id, "dim": dim, "start": filters.start,
+                                  "end": filters.end, "metrics": list(metrics) if len(metrics) != 1 else metrics[0],
+                                  **({"value": value} if value is not None else {})}
+        statement = _slice_query(tuple(by), len(metrics) != 1, value is not None, hourly)
+        rows = session.execute(statement, params)
         return [(*r[:-2], int(r[-2] or 0), float(r[-1] or 0.0)) for r in rows]
     model: Rollup = AnalyticsHourly if hourly else AnalyticsDaily
     columns = {"metric": model.metric, "day": model.day, "bucket": model.bucket, "policy": model.policy_id,
@@ -289,10 +307,14 @@ def volume(session: Session, workspace_id: int, filters: Filters) -> Volume:
                                    .group_by(*columns)):
             for name, value in zip(VOLUME_BREAKDOWNS, row[:-1], strict=True):
                 groups[name][slice_value(value)] += int(row[-1] or 0)
-    else:
-        for name in VOLUME_BREAKDOWNS:
-            for value, n, _t in grouped(session, workspace_id, filters, (measures.MSG_IN,), (name,)):
-                groups[name][str(value)] += n
+    else:  # no filter: every breakdown is a slice of the customer messages, all read in one query
+        s = AnalyticsSlice
+        for dim, value, n in session.execute(
+                select(s.dim, s.value, func.sum(s.n))
+                .where(s.workspace_id == workspace_id, s.metric == measures.MSG_IN, s.dim.in_(VOLUME_BREAKDOWNS),
+                       s.day >= filters.start, s.day <= filters.end)
+                .group_by(s.dim, s.value)):
+            groups[str(dim)][str(value)] += int(n or 0)
     accounts = _labels(session, workspace_id, "account", (int(k) for k in groups["account"] if k))
     by_hour = {hour: 0 for hour in range(24)}
     for hour, n, _t in grouped(session, workspace_id, filters, (measures.MSG_IN,), ("hour",), hourly=True):

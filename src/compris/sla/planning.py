@@ -17,7 +17,7 @@ from compris.routing import shifts as shift_text
 from compris.sla.coverage import Slot, coverage, coverage_gaps
 from compris.sla.prediction import mean_handle_time
 from compris.sla.staffing import recommend, staffing_gaps
-from compris.sla.wait import handle_times, serving_teams
+from compris.sla.wait import handle_times, routing_of, serving_teams_of
 
 HOUR = timedelta(hours=1)
 WEEK = timedelta(days=7)
@@ -48,20 +48,30 @@ class ChannelCoverage:
 
 
 def channel_coverage(session: Session, workspace_id: int, start: datetime, days: int = 7) -> list[ChannelCoverage]:
+    """Coverage of each active channel account over ``days`` from ``start``'s hour. The routing rules are read
+    once, and accounts served by the same teams share one computation of the hours (the shifts do not depend on
+    the account; only the gaps do, through ``always_on``)."""
     start = _start_of_hour(start)
     end = start + timedelta(days=days)
     calendars = team_calendars(session, workspace_id)
+    rules, defaults = routing_of(session, workspace_id)
+    computed: dict[tuple[frozenset[int], bool], tuple[list[str], list[Slot[str]], list[tuple[datetime, datetime]]]]
+    computed = {}
     out = []
     accounts = session.scalars(select(ChannelAccount).where(ChannelAccount.workspace_id == workspace_id,
                                                             ChannelAccount.is_active.is_(True))
                                .order_by(ChannelAccount.name))
     for account in accounts:
-        team_ids = serving_teams(session, account) or set(calendars)
-        shifts = {calendars[t][0].name: calendars[t][1] for t in sorted(team_ids) if t in calendars}
-        slots = coverage(shifts, start, end) if shifts else [
-            Slot(start + i * HOUR, start + (i + 1) * HOUR, frozenset(), False) for i in range(days * 24)]
-        gaps = coverage_gaps(shifts, account.always_on, start, end)
-        out.append(ChannelCoverage(account, sorted(shifts), slots, gaps))
+        team_ids = frozenset(serving_teams_of(account, rules, defaults) or calendars)
+        key = (team_ids, bool(account.always_on))
+        if key not in computed:
+            shifts = {calendars[t][0].name: calendars[t][1] for t in sorted(team_ids) if t in calendars}
+            slots = coverage(shifts, start, end) if shifts else [
+                Slot(start + i * HOUR, start + (i + 1) * HOUR, frozenset(), False) for i in range(days * 24)]
+            gaps = coverage_gaps(shifts, account.always_on, start, end)
+            computed[key] = (sorted(shifts), slots, gaps)
+        names, slots, gaps = computed[key]
+        out.append(ChannelCoverage(account, list(names), list(slots), list(gaps)))
     return out
 
 

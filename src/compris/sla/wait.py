@@ -83,25 +83,40 @@ def rounded_minutes(wait: timedelta) -> int:
 
 
 def serving_teams(session: Session, account: ChannelAccount) -> set[int]:
+    return serving_teams_of(account, *routing_of(session, account.workspace_id))
+
+
+def routing_of(session: Session, workspace_id: int) -> tuple[list[RoutingRule], set[int]]:
+    """The workspace's active routing rules and default teams: what :func:`serving_teams_of` needs, read once for
+    many accounts."""
+    rules = list(session.scalars(select(RoutingRule).where(RoutingRule.workspace_id == workspace_id,
+                                                           RoutingRule.is_active.is_(True))))
+    defaults = set(session.scalars(select(Team.id).where(Team.workspace_id == workspace_id,
+                                                         Team.is_default.is_(True))))
+    return rules, defaults
+
+
+def serving_teams_of(account: ChannelAccount, rules: list[RoutingRule], defaults: set[int]) -> set[int]:
+    """The teams whose active rules can route the account's cases, and the default teams."""
     teams: set[int] = set()
-    for rule in session.scalars(select(RoutingRule).where(RoutingRule.workspace_id == account.workspace_id,
-                                                          RoutingRule.is_active.is_(True))):
+    for rule in rules:
         c = rule.conditions or {}
         ids = {int(i) for i in c.get("channel_account_ids") or ()}
         nets = {str(n).lower() for n in c.get("networks") or ()}
         if (not ids or account.id in ids) and (not nets or account.network.lower() in nets):
             teams.add(rule.team_id)
-    teams |= set(session.scalars(select(Team.id).where(Team.workspace_id == account.workspace_id,
-                                                       Team.is_default.is_(True))))
-    return teams
+    return teams | defaults
 
 
 def online_agents(session: Session, account: ChannelAccount, at: datetime) -> int:
+    return _online(session, account, at, serving_teams(session, account))
+
+
+def _online(session: Session, account: ChannelAccount, at: datetime, teams: set[int]) -> int:
     query = select(func.count(func.distinct(AgentProfile.user_id))).where(
         AgentProfile.workspace_id == account.workspace_id, AgentProfile.presence == Presence.ONLINE,
         AgentProfile.last_seen_at >= at - ONLINE_TIMEOUT,
     )
-    teams = serving_teams(session, account)
     if teams:
         query = query.join(TeamMember, TeamMember.user_id == AgentProfile.user_id).where(
             TeamMember.team_id.in_(teams))
@@ -180,16 +195,33 @@ def workspace_first_response_times(session: Session, workspace_id: int, at: date
 
 def estimate(session: Session, account: ChannelAccount, *, exclude_case_id: int | None = None,
              at: datetime | None = None) -> WaitEstimate:
+    return estimates(session, [account], exclude_case_id=exclude_case_id, at=at)[0]
+
+
+def estimates(session: Session, accounts: list[ChannelAccount], *, exclude_case_id: int | None = None,
+              at: datetime | None = None) -> list[WaitEstimate]:
+    """:func:`estimate` for each account (of one workspace), at the same instant: what depends only on the
+    workspace (the handling times, the routing, the workspace's first responses) is read once, not per account."""
     at = at or now()
-    ahead = queue_ahead(session, account, exclude_case_id)
-    agents = online_agents(session, account, at)
-    history = first_response_times(session, account, at)
-    if len(history) < MIN_HISTORY:
-        # a quiet (or new) account: the workspace's first responses, if the team has answered enough of them
-        history = workspace_first_response_times(session, account.workspace_id, at)
-    wait = expected_wait(ahead, agents, handle_times(session, account.workspace_id, at), history,
-                         min_history=MIN_HISTORY)
-    return WaitEstimate(wait, ahead, agents, at, len(history))
+    routing: tuple[list[RoutingRule], set[int]] | None = None
+    handle: list[timedelta] | None = None
+    quiet_history: list[timedelta] | None = None
+    out = []
+    for account in accounts:
+        ahead = queue_ahead(session, account, exclude_case_id)
+        routing = routing or routing_of(session, account.workspace_id)
+        agents = _online(session, account, at, serving_teams_of(account, *routing))
+        history = first_response_times(session, account, at)
+        if len(history) < MIN_HISTORY:
+            # a quiet (or new) account: the workspace's first responses, if the team has answered enough of them
+            if quiet_history is None:
+                quiet_history = workspace_first_response_times(session, account.workspace_id, at)
+            history = quiet_history
+        if handle is None:
+            handle = handle_times(session, account.workspace_id, at)
+        wait = expected_wait(ahead, agents, handle, history, min_history=MIN_HISTORY)
+        out.append(WaitEstimate(wait, ahead, agents, at, len(history)))
+    return out
 
 
 # --- publication ---------------------------------------------------------------------------------

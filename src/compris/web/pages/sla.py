@@ -184,7 +184,7 @@ def supervisor_page(request: Request, ctx: SupervisePage) -> Response:
     accounts = list(s.scalars(select(ChannelAccount).where(ChannelAccount.workspace_id == ws,
                                                            ChannelAccount.is_active.is_(True))
                               .order_by(ChannelAccount.name)))
-    waits = [(a, wait.estimate(s, a)) for a in accounts]
+    waits = list(zip(accounts, wait.estimates(s, accounts), strict=True))
     mae, scored = wait.accuracy(s, ws)
     return render(request, ctx, "supervisor.html", risky=risky, contacts=contacts, teams=teams, waits=waits,
                   mae_minutes=None if mae is None else round(mae.total_seconds() / 60, 1), scored=scored,

@@ -1,0 +1,75 @@
+"""The dashboard's round trips (issue 18: no page over 200 ms): the volume breakdowns read in one query give what
+one query per breakdown gave, and the workspace's time zone is read once per session, not once per figure."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from compris.analytics import measures, queries, reports
+from compris.models import Workspace
+from tests.analytics.helpers import period
+from tests.analytics.test_queries import DAY, _history
+from tests.conftest import World
+
+
+def _statements(session: Session) -> tuple[list[str], Any]:
+    seen: list[str] = []
+
+    def count(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        seen.append(statement)
+
+    return seen, count
+
+
+def test_volume_breakdowns_in_one_query_equal_one_query_per_breakdown(world: World,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    _history(world)
+    two_days = period(DAY, DAY + timedelta(days=1))
+    with world.runtime.db.transaction() as s:
+        volume = queries.volume(s, world.workspace_id, two_days)
+        apart = {name: {str(value): n for value, n, _t in
+                        queries.grouped(s, world.workspace_id, two_days, (measures.MSG_IN,), (name,)) if n}
+                 for name in queries.VOLUME_BREAKDOWNS}
+        monkeypatch.setattr(queries, "FORCE_CUBES", True)
+        from_cubes = queries.volume(s, world.workspace_id, two_days)
+    found = {"network": volume.by_network, "account": volume.by_account, "visibility": volume.by_visibility,
+             "intent": volume.by_intent, "sentiment": volume.by_sentiment, "language": volume.by_language,
+             "topic": volume.by_topic}
+    assert {name: {x.key: x.value for x in slices} for name, slices in found.items()} == apart
+    assert volume == from_cubes
+    assert {x.key for x in volume.by_language} == {"fr", "en"} and sum(x.value for x in volume.by_intent) == 2
+
+
+def test_the_dashboard_reads_the_workspace_once(world: World) -> None:
+    _history(world)
+    with world.runtime.db.transaction() as s:
+        selection = reports.parse(s, world.workspace_id, {"from": DAY.isoformat(),
+                                                          "to": (DAY + timedelta(days=1)).isoformat()})
+        seen, count = _statements(s)
+        engine = s.get_bind()
+        event.listen(engine, "before_cursor_execute", count)
+        try:
+            board = reports.dashboard(s, world.workspace_id, selection)
+        finally:
+            event.remove(engine, "before_cursor_execute", count)
+    assert board.volume.messages == 2
+    assert sum(" FROM workspaces" in q for q in seen) <= 1  # was one per figure and period (17 on the demo)
+    assert sum("analytics_slices.dim IN" in q for q in seen) == 2  # the volume breakdowns: one query per period
+
+
+def test_the_time_zone_follows_a_change_in_the_same_session(world: World) -> None:
+    with world.runtime.db.transaction() as s:
+        assert queries.zone(s, world.workspace_id).key == "UTC"
+        workspace = s.get(Workspace, world.workspace_id)
+        assert workspace is not None
+        workspace.timezone = "Europe/Paris"
+        s.flush()
+        assert queries.zone(s, world.workspace_id).key == "Europe/Paris"
+    with world.runtime.db.transaction() as s:
+        assert queries.zone(s, world.workspace_id).key == "Europe/Paris"
+        assert queries.zone(s, 999_999).key == "UTC"
