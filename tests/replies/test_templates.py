@@ -133,14 +133,22 @@ def _answered_in_25_minutes(world: World, number: int) -> None:
 
 
 def test_wait_time_is_the_accounts_current_expected_wait_in_the_customers_language(world: World) -> None:
-    customer_writes(world, "Hello, my suitcase did not arrive in Lisbon last night.", author="old")
-    _answered_in_25_minutes(world, 1)
+    from compris.sla.prediction import MIN_HISTORY
+    from tests.routing.helpers import agent as online_agent
+    from tests.routing.helpers import team
+
+    with session_of(world) as s:  # someone online (nobody online: the wait is not known)
+        online_agent(s, world.workspace_id, "Alice", capacity=0, teams=(team(s, world.workspace_id, "Care",
+                                                                                  default=True),))
+    for n in range(1, MIN_HISTORY + 1):  # enough history for an estimate (below it the wait is "not known yet")
+        customer_writes(world, f"Hello, my suitcase did not arrive in Lisbon last night ({n}).", author=f"old-{n}")
+        _answered_in_25_minutes(world, n)
     customer_writes(world, "Hello, any news on my refund request from last week?", author="jo")
     customer_writes(world, "Bonjour, ma valise n'est pas arrivée à Roissy hier soir, pouvez-vous m'aider ?",
                     author="marie")
     with session_of(world) as s:
         agent = user(s, world.agent)
-        en_case, fr_case = case_of(s, world, 2), case_of(s, world, 3)
+        en_case, fr_case = case_of(s, world, MIN_HISTORY + 1), case_of(s, world, MIN_HISTORY + 2)
         assert (en_case.language, fr_case.language) == ("en", "fr")
         template = create_template(s, actor=agent, name="Wait", bodies={
             "en": "Hi {first_name}, expect an answer in {wait_time}.",

@@ -184,18 +184,27 @@ def test_the_picker_fills_the_expected_wait_when_it_is_known(settings: Settings,
     from compris.kit.clock import now
     from compris.models import Case
 
+    from compris.sla.prediction import MIN_HISTORY
+    from tests.routing.helpers import agent as online_agent
+    from tests.routing.helpers import team
+
     client = make_client(settings, runtime)
-    customer_writes(client, world, "Hello, my suitcase did not arrive in Lisbon last night.", author="old")
-    with runtime.db.transaction() as s:  # history: the account's last case was answered in 25 minutes
-        first = s.scalar(select(Case).where(Case.workspace_id == world.workspace_id, Case.number == 1))
-        assert first is not None
-        first.first_inbound_at, first.first_response_at = now() - timedelta(minutes=40), now() - timedelta(minutes=15)
-        first.status = "resolved"
+    with runtime.db.transaction() as s:  # someone online (nobody online: the wait is not known)
+        online_agent(s, world.workspace_id, "Alice", capacity=0, teams=(team(s, world.workspace_id, "Care",
+                                                                                  default=True),))
+    for n in range(1, MIN_HISTORY + 1):  # history: the account's cases were answered in 25 minutes
+        customer_writes(client, world, f"Hello, my suitcase did not arrive in Lisbon ({n}).", author=f"old-{n}")
+        with runtime.db.transaction() as s:
+            first = s.scalar(select(Case).where(Case.workspace_id == world.workspace_id, Case.number == n))
+            assert first is not None
+            first.first_inbound_at = now() - timedelta(minutes=40)
+            first.first_response_at = now() - timedelta(minutes=15)
+            first.status = "resolved"
     customer_writes(client, world, "Hello, any news about my parcel?", author="marie")
     admin = Agent(make_client(settings, runtime), world.admin.email)
     assert admin.post("/admin/templates", {"name": "Parcel", "shortcut": "parcel",
                                            "body_en": "Hi {first_name}, an answer in {wait_time}."}).status_code == 303
-    listing = Agent(client, world.agent.email).get("/cases/2/templates?q=parcel")
+    listing = Agent(client, world.agent.email).get(f"/cases/{MIN_HISTORY + 1}/templates?q=parcel")
     assert listing.status_code == 200
     assert "Hi Marie, an answer in about 25 minutes." in listing.text
     assert "To fill in before sending" not in listing.text

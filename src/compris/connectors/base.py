@@ -448,6 +448,9 @@ class Connector:
     #: shows the stars, triage reads the rating, and the reply guard applies the review sites' response rules
     #: (no incentive, no request to change or delete the review, no personal data)
     reviews: ClassVar[bool] = False
+    #: What a private message is called on this network, for the reply box ("Private message on WhatsApp"):
+    #: ``message``, or ``email`` where private messages are e-mails
+    private_kind: ClassVar[str] = "message"
     #: True when public replies cannot be posted through the platform's API (TripAdvisor's management responses):
     #: the agent writes and guard-checks the reply in Compris, copies it, posts it on the platform
     #: (:meth:`manual_send_url`) and confirms; the reply waits in the ``manual`` delivery state until then

@@ -13,6 +13,7 @@ from compris.events import (
     ContactsMerged,
     EchoReceived,
     MessageClaimed,
+    MessageDeleted,
     MessageReceived,
     ReplyFailed,
     ReplySent,
@@ -54,6 +55,23 @@ def index_customer_keys(session: Session, publisher: Publisher, event: CaseChang
         except registry.UnknownNetwork:
             reach = None
     customers.record_customer_keys(session, event.message_id, reach=reach)
+
+
+@listens(MessageDeleted)
+def forget_deleted_message_keys(session: Session, publisher: Publisher, event: CaseChange) -> None:
+    """A message deleted by its author: its references, addresses and numbers no longer suggest anyone."""
+    assert isinstance(event, MessageDeleted)
+    customers.forget_deleted_message_keys(session, event.message_id, reach=_reach(session, event.message_id))
+
+
+def _reach(session: Session, message_id: int) -> str | None:
+    found = customers.reach_of_message(session, message_id)
+    if found is None:
+        return None
+    try:
+        return registry.get(found[0]).reach_kind(found[1])
+    except registry.UnknownNetwork:
+        return None
 
 
 @listens(ContactsMerged)

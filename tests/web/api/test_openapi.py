@@ -183,6 +183,9 @@ EXPECTED |= {("get", "/api/v1/me/tokens"), ("post", "/api/v1/me/tokens"), ("dele
 EXPECTED |= {("get", "/api/v1/views"), ("post", "/api/v1/views"), ("get", "/api/v1/views/{view_id}"),
              ("patch", "/api/v1/views/{view_id}"), ("delete", "/api/v1/views/{view_id}"),
              ("post", "/api/v1/cases/{number}/read"), ("post", "/api/v1/cases/{number}/unread")}
+# --- notifications (issue 18): the user's own
+EXPECTED |= {("get", "/api/v1/notifications"), ("post", "/api/v1/notifications/read-all"),
+             ("post", "/api/v1/notifications/{notification_id}/read")}
 #: the administration routes: a 403 for the wrong role is documented
 ROLE_CHECKED = {key for key in EXPECTED if key[1].split("/")[3] in ("teams", "agents", "routing-rules", "sla",
                                                                      "templates", "reply-settings", "users",

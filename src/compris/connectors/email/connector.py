@@ -39,6 +39,7 @@ ATTACHMENTS = AttachmentRules(mime_types=media.ALL, max_count=10, max_total_byte
 class EmailConnector(Connector):
     network: ClassVar[str] = "email"
     display_name: ClassVar[str] = "E-mail"
+    private_kind: ClassVar[str] = "email"
     limits: ClassVar[Limits] = Limits(private_attachments=ATTACHMENTS,
                                       public_attachments_reason="e-mail has no public replies")
     #: SMTP has no idempotency key (a server takes the same message twice), and Compris reads only the account's

@@ -139,6 +139,22 @@ def record_customer_keys(session: Session, message_id: int, *, reach: str | None
     return added
 
 
+def forget_deleted_message_keys(session: Session, message_id: int, *, reach: str | None = None) -> None:
+    """A message its author deleted takes its references, addresses and numbers with it: the author's keys are
+    rebuilt from the messages they still have (the latest 200)."""
+    message = session.get(Message, message_id)
+    if message is None or message.author_identity_id is None:
+        return
+    session.execute(delete(CustomerKey).where(CustomerKey.identity_id == message.author_identity_id))
+    remaining = session.scalars(
+        select(Message.id).where(Message.author_identity_id == message.author_identity_id, Message.id != message_id,
+                                 Message.direction == Direction.INBOUND, Message.deleted_at.is_(None),
+                                 Message.content_removed_at.is_(None))
+        .order_by(Message.id.desc()).limit(200))
+    for other in list(remaining):
+        record_customer_keys(session, other, reach=reach)
+
+
 def reach_of_message(session: Session, message_id: int) -> tuple[str, dict[str, object]] | None:
     """The network and the account's non-secret settings a message came through (for ``Connector.reach_kind``)."""
     row = session.execute(select(ChannelAccount.network, ChannelAccount.settings)

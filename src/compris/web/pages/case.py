@@ -136,7 +136,7 @@ def attach_options(connector: Any, visibility: str) -> dict[str, Any]:
 
 def _kind(connector: Any, message: Message, visibility: str, network: str) -> str:
     if visibility != Visibility.PUBLIC:
-        return "email" if network == "email" else "message"
+        return str(getattr(connector, "private_kind", "message"))
     if getattr(connector, "reviews", False):
         return "review"
     return "comment" if message.reply_to_platform_id or message.reply_to_message_id or (
