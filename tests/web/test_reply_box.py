@@ -183,7 +183,6 @@ def test_the_picker_fills_the_expected_wait_when_it_is_known(settings: Settings,
 
     from compris.kit.clock import now
     from compris.models import Case
-
     from compris.sla.prediction import MIN_HISTORY
     from tests.routing.helpers import agent as online_agent
     from tests.routing.helpers import team
