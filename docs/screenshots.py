@@ -4,9 +4,9 @@
     .venv/bin/python docs/screenshots.py --out /tmp/shots --keep
 
 It starts ``compris serve --demo`` (this checkout's ``src/``) on a free local port with a throw-away data
-directory, sets up through the admin API what the demo does not have (two teams, a routing rule, business hours
-and two SLA policies, as in ``docs/api.md``), lets one customer write again from a second account (so that a
-contact and a case can be merged), then signs in through the login form with Playwright and saves each page.
+directory (the demo ships its teams, routing rules, business hours and SLA policies), lets one customer write
+again from a second account through the API (so that a contact and a case can be merged), then signs in through
+the login form with Playwright and saves each page.
 The browser is Debian's chromium (``/usr/bin/chromium``, ``apt-get install chromium``): no browser is ever
 downloaded. The files are then stripped of metadata and recompressed (losslessly, in pure Python).
 """
@@ -115,27 +115,8 @@ class Api:
 
 
 def set_up(base: str, api: Api) -> dict[str, int]:
-    """Teams, a rule, business hours and policies (the demo has none); the customer's second account writes.
-    Returns the ids the pages need."""
-    users = {u["name"].split()[0]: u["user_id"] for u in api.call("GET", "/agents")["items"]}
-    france = api.call("POST", "/teams", {"name": "Care France", "timezone": "Europe/Paris",
-                                         "shifts": "mon-fri 09:00-18:00\nsat 10:00-14:00\nholiday 2026-12-25"})
-    care = api.call("POST", "/teams", {"name": "Care", "timezone": "UTC", "is_default": True,
-                                       "shifts": "daily 00:00-00:00"})
-    for name in ("Sophie", "Julien"):
-        api.call("PUT", f"/teams/{france['id']}/members/{users[name]}")
-    for name in ("Julien", "Daniel", "Amara"):
-        api.call("PUT", f"/teams/{care['id']}/members/{users[name]}")
-    api.call("PATCH", f"/agents/{users['Sophie']}", {"capacity": 6, "languages": ["fr", "en"]})
-    api.call("POST", "/routing-rules", {"team_id": france["id"], "name": "French speakers", "position": 1,
-                                        "conditions": {"languages": ["fr"]}})
-    hours = api.call("POST", "/sla/business-hours", {"name": "Office", "timezone": "Europe/Paris",
-                                                     "hours": "mon-fri 09:00-18:00\nholiday 2026-12-25"})
-    api.call("POST", "/sla/policies", {"name": "Complaints", "intents": ["complaint"],
-                                       "first_response_seconds": 900, "resolution_seconds": 86400})
-    api.call("POST", "/sla/policies", {"name": "Everything else", "position": 10, "first_response_seconds": 7200,
-                                       "next_response_seconds": 14400, "business_hours_id": hours["id"]})
-
+    """The customer's second account writes (the demo itself ships the teams, routing rules, business hours and SLA
+    policies: ``compris.demo._desk_demo``). Returns the ids the pages need."""
     cases = api.call("GET", "/cases?status=all&limit=200")["items"]
     case = next(c for c in cases if c["contact"]["display_name"] == CUSTOMER)
     before = {c["contact"]["id"] for c in cases}

@@ -275,3 +275,41 @@ def test_the_demo_has_weeks_of_history_behind_a_full_dashboard(settings: Setting
         assert escalations.created >= 1 and escalations.answered >= 1
         board = dashboard(s, workspace_id, Selection(filters=f, preset="custom", values={}))
         assert board.volume.messages == volume.messages
+
+
+def test_the_demo_ships_its_desk_set_up(settings: Settings, runtime: Runtime) -> None:
+    """Issue 18, defect 14: teams, routing rules, office hours and SLA policies come with the demo, so that routing,
+    "SLA due first", supervision, coverage and staffing show the features working."""
+    from compris.kit.clock import now
+    from compris.models import BusinessHours, RoutingRule, SlaPolicy, Team, WaitPublication
+    from compris.sla import planning
+
+    ensure_demo(settings)
+    with runtime.db.transaction() as s:
+        ws = s.scalars(select(Workspace.id).where(Workspace.slug == "demo")).one()
+        teams = {t.name: t for t in s.scalars(select(Team).where(Team.workspace_id == ws))}
+        assert {"Baggage", "Équipe FR", "English desk"} <= set(teams) and teams["English desk"].is_default
+        rules = list(s.scalars(select(RoutingRule).where(RoutingRule.workspace_id == ws)))
+        assert {r.team_id for r in rules} >= {teams["Baggage"].id, teams["Équipe FR"].id}
+        assert s.scalars(select(BusinessHours).where(BusinessHours.workspace_id == ws)).all()
+        policies = list(s.scalars(select(SlaPolicy).where(SlaPolicy.workspace_id == ws).order_by(SlaPolicy.position)))
+        assert len(policies) >= 4 and policies[-1].name.startswith("Standard")
+        assert any(p.business_hours_id for p in policies) and any(p.min_priority for p in policies)
+        assert s.scalars(select(WaitPublication).where(WaitPublication.workspace_id == ws)).all()
+        # every case awaiting an answer has an SLA deadline, from several policies; the states are a mix, not all red
+        active = list(s.scalars(select(Case).where(Case.workspace_id == ws,
+                                                   Case.status.in_((CaseStatus.NEW, CaseStatus.OPEN)))))
+        assert active and all(c.sla_next_due_at is not None for c in active if c.first_response_at is None)
+        assert len({c.sla_policy_id for c in active}) >= 3
+        states = [c.sla_status for c in s.scalars(select(Case).where(Case.workspace_id == ws))]
+        assert {"ok", "met", "breached"} <= set(states)
+        assert sum(1 for c in active if c.sla_status == "breached") < len(active) / 2
+        # priorities come from the open needs, with their reasons
+        assert all(c.priority_info for c in active)
+        assert any("urgent" in " ".join(c.priority_reasons) for c in active)
+        # coverage: the airline's 24/7 accounts are covered around the clock; staffing has someone every hour
+        coverage = {c.account.name: c for c in planning.channel_coverage(s, ws, now())}
+        assert any(c.uncovered_hours == 0 for c in coverage.values())
+        assert sum(1 for c in coverage.values() if c.gaps) < len(coverage) / 2
+        plan = planning.staffing(s, ws, now(), "Europe/Paris")
+        assert all(h.scheduled >= 1 for h in plan.hours)

@@ -69,6 +69,10 @@ class Settings(BaseSettings):
         "X-Forwarded-For is read only when the peer is one of them (default none: the peer's address).",
     )
     raw_event_retention_days: int = 30
+    notification_retention_days: int = Field(
+        default=60, ge=1, description="In-app notifications older than this many days are deleted (hourly), read or "
+        "not (`docs/desk.md` → Notifications).",
+    )
     max_upload_bytes: int = Field(
         default=10 * 1024 * 1024,
         description="Largest file an agent may attach to a reply (bytes); each network may allow less.",

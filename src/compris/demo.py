@@ -38,6 +38,7 @@ from compris.inbox.ingest import receive
 from compris.inbox.queries import InboxFilter, list_cases
 from compris.kit.clock import now
 from compris.kit.errors import ComprisError, NotFound
+from compris.kit.textfold import folded_or_none
 from compris.models import (
     ACTIVE_STATUSES,
     Alert,
@@ -166,10 +167,13 @@ def _load(runtime: Runtime) -> None:
         _business_demo(demo)
         _survey_demo(demo)
         _reviews_demo(demo)
+        _same_customer_demo(demo)
         run_pending(runtime.services)
         _listening_demo(demo)
         run_pending(runtime.services)
         _history_demo(demo)
+        run_pending(runtime.services)
+        _desk_demo(demo)
         run_pending(runtime.services)
         _admin_demo(demo)
         run_pending(runtime.services)
@@ -410,6 +414,16 @@ def _reviews_demo(demo: _Demo) -> None:
 
 # --- outgoing mail (issue 13) ----------------------------------------------------------------------------------
 
+
+
+def _same_customer_demo(demo: _Demo) -> None:
+    """Probably the same customer (issue 18): Marcus, who complained in public on X, writes again in private on
+    WhatsApp from his phone, quoting the same file reference; the platforms give unrelated ids, so Compris opens a
+    second contact and suggests linking the two on both cases ("both quote LIS-AC-77120"). Nothing is merged."""
+    persona = Persona(id="447700900481", handle="+44 7700 900481", name="Marcus W-O")
+    _deliver_text(demo, "air-wa", persona, "Hello, Marcus here (I wrote to you on X). Still no news of my bag, file "
+                  "reference LIS-AC-77120. Camera gear inside, I need it for Friday. Can someone call me?",
+                  "demo-same-customer-marcus-wa")
 
 def _capture_mail(runtime: Runtime, workspace_id: int) -> None:
     """Partners' e-mails without the internet: a local capture SMTP server (one per process) and the demo
@@ -1569,6 +1583,85 @@ def _history_setup(session: Session, demo: _Demo) -> _HistorySetup:
     return _HistorySetup(teams=teams, partner_id=partner.id, partner_language=partner.language)
 
 
+#: the desk's set-up beside the history's two teams (issue 18, defect 14): a baggage team, routing rules, office
+#: hours and SLA policies by urgency and intent, so that routing, "SLA due first", supervision, coverage and
+#: staffing show the features working
+DESK_BAGGAGE = "Baggage"
+DESK_BAGGAGE_MEMBERS = ("agent-en", "agent-fr-2")
+DESK_OFFICE = "Office (Paris)"
+DESK_POLICIES: tuple[dict[str, Any], ...] = (
+    {"name": "Urgent (15 min)", "position": 1, "min_priority": 60, "first_response_s": 15 * 60,
+     "next_response_s": 30 * 60, "resolution_s": 8 * 3600},
+    {"name": "Complaints (30 min)", "position": 2, "intents": ["complaint"], "first_response_s": 30 * 60,
+     "next_response_s": 2 * 3600, "resolution_s": 24 * 3600},
+    {"name": "Reviews (office hours)", "position": 3, "accounts": ("hotel-google", "hotel-ta"),
+     "first_response_s": 8 * 3600, "resolution_s": 5 * 24 * 3600, "office": True},
+)
+#: the hotel's accounts answered in office hours (the airline's and the hotel's Facebook page stay 24/7)
+DESK_OFFICE_ACCOUNTS = ("hotel-ig", "hotel-masto", "hotel-google", "hotel-ta")
+#: the account whose expected wait is published (a badge and a page for customers)
+DESK_PUBLISHED = "air-x"
+
+
+def _desk_demo(demo: _Demo) -> None:
+    """A 24/7 Baggage team, routing rules (the airline's baggage cases → Baggage, French → Équipe FR, the rest →
+    English desk, the default team), the hotel's smaller accounts in office hours, office hours, SLA policies by
+    urgency, intent and account before the history's one-hour standard, the expected wait published for one
+    account; then every active case's SLA and priority computed by their own code."""
+    from compris.inbox.actions.priority import refresh_waiting
+    from compris.models import BusinessHours, RoutingRule, SlaPolicy, Team
+    from compris.routing import actions as routing
+    from compris.sla import actions as sla
+    from compris.sla import clocks
+
+    publisher = demo.runtime.publisher
+    ws = demo.workspace_id
+    with demo.runtime.db.transaction() as session:
+        admin = session.get(User, demo.users["admin"])
+        assert admin is not None
+        if session.scalar(select(RoutingRule.id).where(RoutingRule.workspace_id == ws).limit(1)) is not None:
+            return
+        teams = {t.name: t for t in session.scalars(select(Team).where(Team.workspace_id == ws))}
+        baggage = teams.get(DESK_BAGGAGE) or routing.create_team(
+            session, publisher, actor=admin, name=DESK_BAGGAGE, timezone="Europe/Paris",
+            shift_lines="daily 00:00-00:00")
+        for key in (*DESK_BAGGAGE_MEMBERS, "supervisor"):
+            routing.add_member(session, publisher, actor=admin, team_id=baggage.id, user_id=demo.users[key])
+        french, english = teams[HISTORY_TEAMS[0][0]], teams[HISTORY_TEAMS[1][0]]
+        routing.update_team(session, publisher, actor=admin, team_id=english.id, is_default=True)
+        airline = [demo.accounts[k].id for k in demo.accounts if k.startswith("air-")]
+        routing.create_rule(session, publisher, actor=admin, team_id=baggage.id, name="Lost and delayed baggage",
+                            position=1, conditions={"topics": ["baggage"], "channel_account_ids": airline})
+        for key in DESK_OFFICE_ACCOUNTS:  # answered in office hours: no 24/7 promise (the coverage page agrees)
+            office_account = session.get(ChannelAccount, demo.accounts[key].id)
+            assert office_account is not None
+            office_account.always_on = False
+        routing.create_rule(session, publisher, actor=admin, team_id=french.id, name="French speakers",
+                            position=2, conditions={"languages": ["fr"]})
+        office = session.scalar(select(BusinessHours).where(BusinessHours.workspace_id == ws,
+                                                            BusinessHours.name == DESK_OFFICE))
+        if office is None:
+            office = sla.create_business_hours(session, publisher, actor=admin, name=DESK_OFFICE,
+                                               timezone="Europe/Paris",
+                                               lines="mon-fri 09:00-18:00\nholiday 2026-12-25")
+        standard = session.scalar(select(SlaPolicy).where(SlaPolicy.workspace_id == ws,
+                                                          SlaPolicy.name == HISTORY_SLA))
+        if standard is not None:
+            sla.update_policy(session, publisher, actor=admin, policy_id=standard.id, position=10)
+        for values in DESK_POLICIES:
+            kwargs = {k: v for k, v in values.items() if k not in ("office", "accounts")}
+            if values.get("office"):
+                kwargs["business_hours_id"] = office.id
+            if values.get("accounts"):
+                kwargs["channel_account_ids"] = [demo.accounts[k].id for k in values["accounts"]]
+            sla.create_policy(session, publisher, actor=admin, **kwargs)
+        sla.set_publication(session, publisher, actor=admin, account_id=demo.accounts[DESK_PUBLISHED].id)
+        session.flush()
+        refresh_waiting(session, publisher, workspace_id=ws, everything=True)
+        for case in session.scalars(select(Case).where(Case.workspace_id == ws, Case.status.in_(ACTIVE_STATUSES))):
+            clocks.apply(session, publisher, case)
+
+
 #: the supervisor's objectives, shown on the dashboard against the actual
 HISTORY_OBJECTIVES: tuple[dict[str, Any], ...] = (
     {"name": "Complaints answered within the hour", "metric": "first_response_within", "target": 90,
@@ -1655,7 +1748,8 @@ def _write_history(session: Session, demo: _Demo, setup: _HistorySetup, plans: l
             session.execute(sql_text(f"SELECT setval(pg_get_serial_sequence('{model.__tablename__}', 'id'), {last})"))
         return [row["id"] for row in numbered]
 
-    contact_ids = ids(Contact, [{"workspace_id": ws, "display_name": p.name, "language": p.language,
+    contact_ids = ids(Contact, [{"workspace_id": ws, "display_name": p.name, "search_name": folded_or_none(p.name, 200),
+                                 "language": p.language,
                                  "created_at": p.opened_at} for p in plans])
     identity_ids = ids(Identity, [
         {"workspace_id": ws, "contact_id": contact_ids[i], "network": "sandbox",
@@ -1688,6 +1782,7 @@ def _write_history(session: Session, demo: _Demo, setup: _HistorySetup, plans: l
         case_rows.append({
             "workspace_id": ws, "number": first_number + i, "contact_id": contact_ids[i], "status": p.status,
             "subject": requests[0].text[:300], "assignee_id": users[p.assignee] if p.assignee else None,
+            "search_subject": folded_or_none(requests[0].text[:300], 300),
             "language": p.language, "priority": int((last.triage or {}).get("priority", 0)),
             "triage": last.triage or {}, "last_channel_account_id": accounts[p.account],
             "preview": last.text[:300], "first_inbound_at": requests[0].at, "last_inbound_at": last.at,
@@ -1719,6 +1814,7 @@ def _write_history(session: Session, demo: _Demo, setup: _HistorySetup, plans: l
                 "reply_to_platform_id": f"{HISTORY_PREFIX}{p.n}-{m.reply_to}" if target is not None else None,
                 "author_identity_id": identity_ids[i] if m.inbound else None,
                 "author_user_id": users[m.agent] if m.agent else None, "text": m.text,
+                "search_text": folded_or_none(m.text),
                 "sent_at": m.sent_at or m.at, "created_at": m.at, "language": p.language if not m.claimed else None,
                 "triage": m.triage or {}, "rating": m.rating, "platform_extra": extra,
                 "delivery_state": None if m.inbound else "sent"})

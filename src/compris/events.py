@@ -623,3 +623,107 @@ class LoginFailed(DomainEvent):
 
     user_id: int
     reason: str = "password"
+
+
+# --- inbox ---------------------------------------------------------------------------------------------------
+# issue 18: per-agent read marks and saved views of the inbox
+
+
+@dataclass(frozen=True, kw_only=True)
+class CaseMarkedUnread(CaseChange):
+    """An agent marked the case unread for themselves (``actor_user_id``)."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class InboxViewChange(DomainEvent):
+    """A base for the events about one saved view of the inbox."""
+
+    view_id: int
+    name: str
+    shared: bool
+
+
+@dataclass(frozen=True, kw_only=True)
+class InboxViewSaved(InboxViewChange):
+    """An agent saved the inbox's filters and sort as a new named view."""
+
+    filters: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, kw_only=True)
+class InboxViewUpdated(InboxViewChange):
+    """A saved view was renamed, shared or unshared, or given the inbox's current filters (``changes`` names
+    what changed)."""
+
+    changes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
+class InboxViewDeleted(InboxViewChange):
+    """A saved view was deleted."""
+# --- customer ---
+
+
+@dataclass(frozen=True, kw_only=True)
+class CustomerNoteAdded(DomainEvent):
+    """An agent wrote an internal note about a contact (shown on every case of theirs, never sent to them)."""
+
+    note_id: int
+    contact_id: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class CustomerNoteEdited(DomainEvent):
+    """A note about a contact was rewritten."""
+
+    note_id: int
+    contact_id: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class CustomerNoteDeleted(DomainEvent):
+    """A note about a contact was deleted."""
+
+    note_id: int
+    contact_id: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class SameCustomerMerged(DomainEvent):
+    """An agent took a "probably the same customer" suggestion: ``other_contact_id`` was merged into
+    ``contact_id`` (a ``ContactsMerged`` precedes this), and the other contact's open cases ``merged_case_ids`` into
+    ``case_id`` when asked. ``reasons``: the kinds of key they shared (``reference``, ``email``, ``phone``,
+    ``name``)."""
+
+    contact_id: int
+    other_contact_id: int
+    case_id: int | None = None
+    merged_case_ids: tuple[int, ...] = ()
+    reasons: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
+class SameCustomerDismissed(DomainEvent):
+    """An agent said two contacts are not the same person: the pair is not suggested again."""
+
+    contact_id: int
+    other_contact_id: int
+# --- notifications ---
+
+
+@dataclass(frozen=True, kw_only=True)
+class SlaAtRisk(CaseChange):
+    """A case's SLA turned at risk (``sla.clocks``, when its status changes to at risk): ``due_at`` is the due time
+    it may miss (ISO 8601), which names the occurrence (the same due time at risk twice is one occurrence)."""
+
+    due_at: str | None = None
+# --- priority ---
+
+
+@dataclass(frozen=True, kw_only=True)
+class CasePriorityChanged(CaseChange):
+    """The case's priority was recomputed outside a customer message (an answer sent, a triage change, a merge, or
+    the waiting time growing: ``compris.inbox.priority``)."""
+
+    priority: int
+    previous_priority: int

@@ -133,8 +133,8 @@ def test_public_wait_json_and_svg(settings: Settings, runtime: Runtime, world: W
         assert account is not None
         pub = wait.set_publication(s, account)
         public_id = pub.public_id
-    # history: two cases answered in 10 and 20 minutes by Alice, six minutes of work each
-    for i, minutes in enumerate((10, 20)):
+    # history: enough cases (wait.MIN_HISTORY) answered in 10 and 20 minutes by Alice
+    for i, minutes in enumerate((10, 20) * (wait.MIN_HISTORY // 2)):
         cid = inbound(runtime, world.account.id, f"old {i}", author=f"old-{i}")
         with runtime.db.transaction() as s:
             c = s.get(wait.Case, cid)

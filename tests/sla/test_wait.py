@@ -43,15 +43,16 @@ def test_auto_ack_is_sent_once_per_opening_and_does_not_stop_the_clock(world: Wo
         account = s.get(ChannelAccount, world.account.id)
         assert account is not None
         wait.set_publication(s, account, auto_ack=True)
-        # history: a case answered in 20 minutes
+        # history: enough cases answered in 20 minutes (with less, the wait is unknown: no figure)
     t0 = datetime(2026, 6, 1, 8, 0, tzinfo=UTC)
-    with frozen(t0 - timedelta(hours=1)):
-        old = inbound(world.runtime, world.account.id, "old", author="old", kind="dm")
-    with world.runtime.db.transaction() as s:
-        c = s.get(Case, old)
-        assert c is not None
-        c.first_response_at = c.first_inbound_at + timedelta(minutes=20)  # type: ignore[operator]
-        c.status = "resolved"
+    for i in range(wait.MIN_HISTORY):
+        with frozen(t0 - timedelta(hours=1) - timedelta(minutes=i)):
+            old = inbound(world.runtime, world.account.id, "old", author=f"old{i}", kind="dm")
+        with world.runtime.db.transaction() as s:
+            c = s.get(Case, old)
+            assert c is not None
+            c.first_response_at = c.first_inbound_at + timedelta(minutes=20)  # type: ignore[operator]
+            c.status = "resolved"
     with frozen(t0) as clock:
         cid = inbound(world.runtime, world.account.id, "Bonjour, mon vol est annulé", author="marie", kind="dm")
         inbound(world.runtime, world.account.id, "Vous êtes là ?", author="marie", kind="dm")  # appended: no ack

@@ -195,7 +195,7 @@ def test_the_tag_filter_is_kept_in_the_inbox_address(agent: Agent, client: TestC
     agent.post("/cases/1/tags", {"tag": "Colis perdu"}, htmx=True)
     page = agent.get("/inbox", params={"tag": "colis PERDU", "status": "all"})
     assert re.search(r'<option value="Colis perdu" selected>', page.text)
-    assert 'data-query="view=all&amp;status=all&amp;sort=newest&amp;tag=colis+PERDU"' in page.text
+    assert 'data-query="view=all&amp;status=all&amp;sort=needs_answer&amp;tag=colis+PERDU"' in page.text
     assert page.text.count('class="case-row') == 1
     # a tag nobody has: the filter says so (and finds nothing), it does not silently show everything
     page = agent.get("/inbox", params={"tag": "nothing like it"})

@@ -403,6 +403,15 @@ class WindowStatus:
     reason: str | None = None
 
 
+def profile_link(base: str, part: str | None) -> str | None:
+    """``base`` followed by ``part`` (a handle or an id, its leading ``@`` dropped), or None when there is no
+    part or it holds anything but letters, digits and ``._-:`` (never a link built from a customer's odd text)."""
+    value = (part or "").strip().lstrip("@")
+    if not value or not all(c.isascii() and (c.isalnum() or c in "._-:") for c in value):
+        return None
+    return base + value
+
+
 class Connector:
     """Base class: override what your network needs. Every method is pure protocol work."""
 
@@ -527,6 +536,22 @@ class Connector:
     def private_thread_key(self, account: AccountContext, customer: Author) -> str:
         """The thread key of the private conversation with ``customer`` (as inbound DMs use it)."""
         return f"dm:{customer.platform_user_id}"
+
+    #: what an identity's platform id is, when it is also a way to reach the person outside the network (the
+    #: e-mail address of a mailbox's sender, a WhatsApp number): ``email``, ``phone`` or None. Read by the
+    #: "probably the same customer" suggestions (the same address or number on two contacts)
+    identity_reach: ClassVar[str | None] = None
+
+    def profile_url(self, settings: Mapping[str, Any], *, platform_user_id: str, handle: str | None) -> str | None:
+        """The person's public profile on the network (shown on the customer panel), or None where it has none
+        (a phone number, an e-mail address) or where the ids it gives cannot be linked to. ``settings``: those of
+        the account the person wrote to (a Mastodon instance's address)."""
+        return None
+
+    def reach_kind(self, settings: Mapping[str, Any]) -> str | None:
+        """:attr:`identity_reach` for the account with these non-secret ``settings`` (the sandbox network answers
+        for the platform it imitates)."""
+        return self.identity_reach
 
     def name_for(self, settings: Mapping[str, Any]) -> str:
         """The network's name as shown beside an account with these non-secret ``settings`` (:attr:`display_name`;

@@ -5,8 +5,21 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from compris.bus import listens
-from compris.events import CaseChange, MessageClaimed, MessageReceived
+from compris.connectors import registry
+from compris.events import (
+    CaseChange,
+    CasesMerged,
+    ContactErased,
+    ContactsMerged,
+    EchoReceived,
+    MessageClaimed,
+    MessageReceived,
+    ReplyFailed,
+    ReplySent,
+    TriageChanged,
+)
 from compris.inbox import attachments
+from compris.inbox.actions import customers, reads
 from compris.live import Publisher
 
 
@@ -16,3 +29,54 @@ def fetch_customer_files(session: Session, publisher: Publisher, event: CaseChan
     exactly when the message does; it runs after the commit, outside any transaction)."""
     assert isinstance(event, MessageReceived | MessageClaimed)
     attachments.queue_fetch(session, publisher, event.message_id)
+
+
+@listens(MessageReceived, order=10)
+def unread_again(session: Session, publisher: Publisher, event: CaseChange) -> None:
+    """A customer wrote: the case is unread again for the agents who had read it (issue 18: read marks per
+    agent)."""
+    assert isinstance(event, MessageReceived)
+    reads.customer_wrote(session, event.case_id)
+
+
+# --- customer (issue 18): notes about a customer, probably the same customer ---------------------------------------
+
+
+@listens(MessageReceived, order=110)
+def index_customer_keys(session: Session, publisher: Publisher, event: CaseChange) -> None:
+    """The message's references, addresses, numbers and its author's name, kept for the same-customer suggestions."""
+    assert isinstance(event, MessageReceived)
+    found = customers.reach_of_message(session, event.message_id)
+    reach = None
+    if found is not None:
+        try:
+            reach = registry.get(found[0]).reach_kind(found[1])
+        except registry.UnknownNetwork:
+            reach = None
+    customers.record_customer_keys(session, event.message_id, reach=reach)
+
+
+@listens(ContactsMerged)
+def carry_customer_notes(session: Session, publisher: Publisher, event: ContactsMerged) -> None:
+    """The merged-away contact's notes follow it to the contact it went into."""
+    customers.move_customer_notes(session, source_contact_id=event.source_contact_id,
+                                  target_contact_id=event.target_contact_id)
+
+
+@listens(ContactErased)
+def forget_erased_customer(session: Session, publisher: Publisher, event: ContactErased) -> None:
+    """An erased contact's notes, same-customer keys and dismissed pairs go with the rest of their personal data."""
+    customers.forget_customer(session, workspace_id=event.workspace_id, contact_ids=[event.contact_id])
+# --- priority ---
+
+
+@listens(EchoReceived, ReplySent, ReplyFailed, TriageChanged, CasesMerged, order=5)
+def recompute_priority(session: Session, publisher: Publisher, event: CaseChange) -> None:
+    """An answer went out (or failed), a triage changed, cases merged: the case's open needs changed
+    (``compris.inbox.priority``); before the SLA (order 30) reads the priority."""
+    from compris.inbox.actions.priority import refresh_priority
+    from compris.models import Case
+
+    case = session.get(Case, event.case_id)
+    if case is not None:
+        refresh_priority(session, publisher, case)

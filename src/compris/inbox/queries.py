@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select
+from sqlalchemy import case as sql_case
 from sqlalchemy.orm import Session
 
 from compris import timeline
 from compris.inbox.tagnames import tag_key
 from compris.kit.errors import Invalid, NotFound
+from compris.kit.textfold import fold, like_pattern
 from compris.models import (
     ACTIVE_STATUSES,
     Alert,
@@ -21,22 +25,44 @@ from compris.models import (
     CaseTag,
     ChannelAccount,
     Contact,
+    CustomerNote,
     Direction,
     Identity,
+    InboxView,
     Incident,
     IncidentCase,
     Message,
     Outbox,
     Post,
     PostThread,
+    ReadMark,
     Tag,
+    Team,
     Thread,
     User,
 )
+from compris.triage.labels import INTENTS
 
 VIEWS = ("all", "mine", "unassigned")
-SORTS = ("newest", "oldest", "priority", "due")
+#: ``needs_answer`` (the default): breached SLA first, then the earliest SLA deadline, then the highest priority,
+#: then the longest wait
+SORTS = ("needs_answer", "newest", "oldest", "priority", "due")
+DEFAULT_SORT = "needs_answer"
 STATUS_FILTERS = ("active", "all", *[s.value for s in CaseStatus])
+#: priority bands over ``Case.priority`` (0-100, ``triage.core.priority``): the lowest score of each band
+#: (inclusive) to the lowest of the band above (exclusive)
+PRIORITY_BANDS: dict[str, tuple[int, int]] = {"urgent": (60, 10_000), "high": (40, 60), "normal": (20, 40),
+                                              "low": (-10_000, 20)}
+#: SLA states: ``on_track`` is a running (or paused, or met) SLA that is neither at risk nor breached
+SLA_STATES = ("breached", "at_risk", "on_track", "none")
+_ON_TRACK = ("ok", "paused", "met")
+#: ``Case.triage["intent"]`` values (``triage.labels.INTENTS``)
+INTENT_FILTERS = INTENTS
+_LANGUAGE = re.compile(r"^[a-z]{2,3}$")
+_NETWORK = re.compile(r"^[a-z0-9_]{1,32}$")
+_CASE_NUMBER = re.compile(r"^#?(\d{1,9})$")
+_PHONE = re.compile(r"^\+?[\d\s().-]{6,30}$")
+MAX_ID = 2**31 - 1
 
 
 @dataclass(frozen=True)
@@ -44,7 +70,7 @@ class InboxFilter:
     view: str = "all"
     status: str = "active"
     channel_account_id: int | None = None
-    sort: str = "newest"
+    sort: str = DEFAULT_SORT
     q: str = ""
     limit: int = 50
     offset: int = 0
@@ -56,6 +82,22 @@ class InboxFilter:
     incident: int | None = None
     #: only the cases with a high-reach alert (listening)
     high_reach: bool = False
+    # --- issue 18: the desk's filters
+    #: only the cases assigned to this agent (``view`` says mine / unassigned)
+    assignee_id: int | None = None
+    team_id: int | None = None
+    #: the network of the case's latest customer message (``ChannelAccount.network``)
+    network: str = ""
+    #: a band of :data:`PRIORITY_BANDS`
+    priority: str = ""
+    #: the case's language (``en``, ``fr``...)
+    language: str = ""
+    #: the latest customer message's intent (:data:`INTENT_FILTERS`)
+    intent: str = ""
+    #: one of :data:`SLA_STATES`
+    sla: str = ""
+    #: only the cases unread by the agent listing
+    unread: bool = False
 
     def __post_init__(self) -> None:
         if self.view not in VIEWS:
@@ -66,6 +108,66 @@ class InboxFilter:
             raise Invalid(f"status must be one of {', '.join(STATUS_FILTERS)}")
         if not 1 <= self.limit <= 200 or self.offset < 0:
             raise Invalid("limit is 1-200 and offset is not negative")
+        if self.priority and self.priority not in PRIORITY_BANDS:
+            raise Invalid(f"priority must be one of {', '.join(PRIORITY_BANDS)}")
+        if self.sla and self.sla not in SLA_STATES:
+            raise Invalid(f"sla must be one of {', '.join(SLA_STATES)}")
+        if self.intent and self.intent not in INTENT_FILTERS:
+            raise Invalid(f"intent must be one of {', '.join(INTENT_FILTERS)}")
+        if self.language and not _LANGUAGE.match(self.language):
+            raise Invalid("language is a language code such as en or fr")
+        if self.network and not _NETWORK.match(self.network):
+            raise Invalid("network is a network's name such as x or facebook")
+
+    def params(self) -> dict[str, str]:
+        """The filters and the sort as query parameters (no paging; empty values left out): what the inbox's
+        address carries and what a saved view keeps."""
+        values: dict[str, Any] = {
+            "view": self.view, "status": self.status, "sort": self.sort, "account": self.channel_account_id,
+            "q": self.q, "post": self.post_id, "tag": self.tag, "incident": self.incident,
+            "reach": "1" if self.high_reach else "", "assignee": self.assignee_id, "team": self.team_id,
+            "network": self.network, "priority": self.priority, "language": self.language, "intent": self.intent,
+            "sla": self.sla, "unread": "1" if self.unread else "",
+        }
+        return {k: str(v) for k, v in values.items() if v not in (None, "")}
+
+
+def _id(value: str | None) -> int | None:
+    value = (value or "").strip()
+    return int(value) if value.isdigit() and 0 < int(value) <= MAX_ID else None
+
+
+def _one_of(value: str | None, allowed: Any, default: str = "") -> str:
+    value = (value or "").strip()
+    return value if value in allowed else default
+
+
+def filter_from_params(params: Mapping[str, str], *, limit: int = 50, offset: int = 0) -> InboxFilter:
+    """An :class:`InboxFilter` from query parameters (the inbox's address, a saved view): a value it does not know
+    falls back to its default instead of failing (an old link, a view saved before a team was deleted)."""
+    language = (params.get("language") or "").strip().lower()
+    network = (params.get("network") or "").strip().lower()
+    return InboxFilter(
+        view=_one_of(params.get("view"), VIEWS, "all"),
+        status=_one_of(params.get("status"), STATUS_FILTERS, "active"),
+        sort=_one_of(params.get("sort"), SORTS, DEFAULT_SORT),
+        channel_account_id=_id(params.get("account")),
+        q=(params.get("q") or "")[:200],
+        post_id=_id(params.get("post")),
+        tag=(params.get("tag") or "")[:200],
+        incident=_id(params.get("incident")),
+        high_reach=params.get("reach") == "1",
+        assignee_id=_id(params.get("assignee")),
+        team_id=_id(params.get("team")),
+        network=network if _NETWORK.match(network) else "",
+        priority=_one_of(params.get("priority"), PRIORITY_BANDS),
+        language=language if _LANGUAGE.match(language) else "",
+        intent=_one_of(params.get("intent"), INTENT_FILTERS),
+        sla=_one_of(params.get("sla"), SLA_STATES),
+        unread=params.get("unread") == "1",
+        limit=limit,
+        offset=offset,
+    )
 
 
 @dataclass
@@ -79,58 +181,136 @@ class CaseRow:
     unread: bool = False  # unread for the user listing (per agent, issue 18 defect 9)
 
 
-def _base(workspace_id: int, f: InboxFilter, user_id: int, *, with_view: bool = True) -> Select[Any]:
-    query = select(Case).where(Case.workspace_id == workspace_id)
+def unread_for(user_id: int) -> ColumnElement[bool]:
+    """Whether the case (in the enclosing query) is unread for ``user_id``: their read mark says so; without one
+    (they never opened it), the case's own flag (set by every customer message, cleared only before read marks
+    existed)."""
+    mark = (select(ReadMark.unread).where(ReadMark.case_id == Case.id, ReadMark.user_id == user_id)
+            .correlate(Case).scalar_subquery())
+    return func.coalesce(mark, Case.unread)
+
+
+def _conditions(workspace_id: int, f: InboxFilter, user_id: int, *, with_view: bool = True
+                ) -> list[ColumnElement[bool]]:
+    """The ``WHERE`` of the cases ``f`` selects, one condition per filter."""
+    where: list[ColumnElement[bool]] = [Case.workspace_id == workspace_id]
     if f.status == "active":
-        query = query.where(Case.status.in_(ACTIVE_STATUSES))
+        where.append(Case.status.in_([str(s) for s in ACTIVE_STATUSES]))
     elif f.status != "all":
-        query = query.where(Case.status == f.status)
+        where.append(Case.status == f.status)
     if f.channel_account_id is not None:
-        query = query.where(Case.last_channel_account_id == f.channel_account_id)
+        where.append(Case.last_channel_account_id == f.channel_account_id)
     if f.q.strip():
-        like = f"%{f.q.strip().lower()}%"
-        contact_ids = select(Contact.id).where(
-            Contact.workspace_id == workspace_id, func.lower(Contact.display_name).like(like)
-        )
-        case_ids = select(Message.case_id).where(
-            Message.workspace_id == workspace_id, func.lower(Message.text).like(like)
-        )
-        query = query.where(
-            Case.contact_id.in_(contact_ids) | Case.id.in_(case_ids) | func.lower(Case.subject).like(like)
-        )
+        where.append(search_condition(workspace_id, f.q))
     if f.post_id is not None:  # --- threads and context (issue 16): the comments under one post
-        query = query.where(Case.id.in_(_cases_under(workspace_id, f.post_id)))
+        where.append(Case.id.in_(_cases_under(workspace_id, f.post_id)))
     if f.tag.strip():
         tagged = (select(CaseTag.case_id).join(Tag, Tag.id == CaseTag.tag_id)
                   .where(CaseTag.workspace_id == workspace_id, Tag.workspace_id == workspace_id,
                          Tag.key == tag_filter_key(f.tag)))
-        query = query.where(Case.id.in_(tagged))
+        where.append(Case.id.in_(tagged))
     if f.incident is not None:
         linked = (select(IncidentCase.case_id).join(Incident, Incident.id == IncidentCase.incident_id)
                   .where(Incident.workspace_id == workspace_id, Incident.number == f.incident))
-        query = query.where(Case.id.in_(linked))
+        where.append(Case.id.in_(linked))
     if f.high_reach:
-        query = query.where(Case.id.in_(select(Alert.case_id).where(
+        where.append(Case.id.in_(select(Alert.case_id).where(
             Alert.workspace_id == workspace_id, Alert.kind == AlertKind.REACH, Alert.case_id.is_not(None))))
+    if f.assignee_id is not None:
+        where.append(Case.assignee_id == f.assignee_id)
+    if f.team_id is not None:
+        where.append(Case.team_id == f.team_id)
+    if f.network:
+        where.append(Case.last_channel_account_id.in_(select(ChannelAccount.id).where(
+            ChannelAccount.workspace_id == workspace_id, ChannelAccount.network == f.network)))
+    if f.priority:
+        low, high = PRIORITY_BANDS[f.priority]
+        where.append(and_(Case.priority >= low, Case.priority < high))
+    if f.language:
+        where.append(Case.language == f.language)
+    if f.intent:
+        where.append(Case.triage["intent"].as_string() == f.intent)
+    if f.sla == "breached":
+        where.append(Case.sla_status == "breached")
+    elif f.sla == "at_risk":
+        where.append(Case.sla_status == "at_risk")
+    elif f.sla == "on_track":
+        where.append(Case.sla_status.in_(_ON_TRACK))
+    elif f.sla == "none":
+        where.append(Case.sla_status.is_(None))
+    if f.unread:
+        where.append(unread_for(user_id).is_(True))
     if with_view:
         if f.view == "mine":
-            query = query.where(Case.assignee_id == user_id)
+            where.append(Case.assignee_id == user_id)
         elif f.view == "unassigned":
-            query = query.where(Case.assignee_id.is_(None))
-    return query
+            where.append(Case.assignee_id.is_(None))
+    return where
+
+
+def search_condition(workspace_id: int, q: str) -> ColumnElement[bool]:
+    """The cases ``q`` finds: ``#123`` is case 123 (and only it); ``123`` case 123 or the text; ``@name`` a
+    handle; otherwise the folded text (accents and case ignored) of the messages, the subject and the contact's
+    name, an identity's handle, name or network id (an e-mail address, a phone number: digits compared)."""
+    raw = " ".join(q.split())
+    number = _CASE_NUMBER.match(raw)
+    if number and raw.startswith("#"):
+        return Case.number == int(number.group(1))
+    found: list[ColumnElement[bool]] = []
+    if number:
+        found.append(Case.number == int(number.group(1)))
+    if raw.startswith("@") and len(raw) > 1:
+        handle = like_pattern(raw[1:].lower())
+        by_handle = select(Identity.contact_id).where(
+            Identity.workspace_id == workspace_id,
+            or_(func.lower(Identity.handle).like(handle, escape="\\"),
+                func.lower(Identity.platform_user_id).like(handle, escape="\\")))
+        return Case.contact_id.in_(by_handle)
+    folded = fold(raw)
+    if not folded:
+        return or_(*found) if found else Case.id.is_(None)
+    like = like_pattern(folded)
+    lower = like_pattern(raw.lower())
+    identity_match = [func.lower(Identity.handle).like(lower, escape="\\"),
+                      func.lower(Identity.name).like(lower, escape="\\"),
+                      func.lower(Identity.platform_user_id).like(lower, escape="\\")]
+    digits = re.sub(r"\D", "", raw)
+    if _PHONE.match(raw) and len(digits) >= 6:
+        identity_match.append(Identity.platform_user_id.like(like_pattern(digits), escape="\\"))
+    by_identity = select(Identity.contact_id).where(Identity.workspace_id == workspace_id, or_(*identity_match))
+    by_name = select(Contact.id).where(Contact.workspace_id == workspace_id,
+                                       Contact.search_name.like(like, escape="\\"))
+    by_text = select(Message.case_id).where(Message.workspace_id == workspace_id,
+                                            Message.search_text.like(like, escape="\\"))
+    found += [Case.search_subject.like(like, escape="\\"), Case.contact_id.in_(by_name),
+              Case.contact_id.in_(by_identity), Case.id.in_(by_text)]
+    return or_(*found)
+
+
+def _base(workspace_id: int, f: InboxFilter, user_id: int, *, with_view: bool = True) -> Select[Any]:
+    return select(Case).where(*_conditions(workspace_id, f, user_id, with_view=with_view))
+
+
+def _order(f: InboxFilter) -> list[Any]:
+    if f.sort == "newest":
+        return [Case.last_activity_at.desc(), Case.id.desc()]
+    if f.sort == "oldest":
+        return [Case.last_inbound_at.asc(), Case.id.asc()]
+    if f.sort == "due":  # SLA: the earliest running deadline first, cases without one last
+        return [Case.sla_next_due_at.is_(None), Case.sla_next_due_at.asc(), Case.id.asc()]
+    if f.sort == "priority":
+        return [Case.priority.desc(), Case.last_inbound_at.asc(), Case.id.asc()]
+    # needs_answer: breached, then the earliest deadline, then priority, then the longest wait
+    return [sql_case((Case.sla_status == "breached", 0), else_=1), Case.sla_next_due_at.is_(None),
+            Case.sla_next_due_at.asc(), Case.priority.desc(), Case.last_inbound_at.is_(None),
+            Case.last_inbound_at.asc(), Case.id.asc()]
 
 
 def list_cases(session: Session, workspace_id: int, user_id: int, f: InboxFilter) -> list[CaseRow]:
-    query = _base(workspace_id, f, user_id)
-    if f.sort == "newest":
-        query = query.order_by(Case.last_activity_at.desc(), Case.id.desc())
-    elif f.sort == "oldest":
-        query = query.order_by(Case.last_inbound_at.asc(), Case.id.asc())
-    elif f.sort == "due":  # SLA: the earliest running deadline first, cases without one last
-        query = query.order_by(Case.sla_next_due_at.is_(None), Case.sla_next_due_at.asc(), Case.id.asc())
-    else:
-        query = query.order_by(Case.priority.desc(), Case.last_inbound_at.asc(), Case.id.asc())
-    cases = list(session.scalars(query.limit(f.limit).offset(f.offset)))
+    query = (select(Case, unread_for(user_id)).where(*_conditions(workspace_id, f, user_id))
+             .order_by(*_order(f)).limit(f.limit).offset(f.offset))
+    found = [(c, bool(u)) for c, u in session.execute(query)]
+    cases = [c for c, _ in found]
     contacts = _by_id(session, Contact, {c.contact_id for c in cases})
     users = _by_id(session, User, {c.assignee_id for c in cases if c.assignee_id})
     accounts = _by_id(session, ChannelAccount, {c.last_channel_account_id for c in cases if c.last_channel_account_id})
@@ -144,23 +324,55 @@ def list_cases(session: Session, workspace_id: int, user_id: int, f: InboxFilter
             accounts.get(c.last_channel_account_id) if c.last_channel_account_id else None,
             tags.get(c.id, []),
             incidents.get(c.id, []),
-            c.unread,
+            unread,
         )
-        for c in cases
+        for c, unread in found
     ]
 
 
 def counts(session: Session, workspace_id: int, user_id: int, f: InboxFilter) -> dict[str, int]:
-    """Cases per view (all / mine / unassigned) under the other filters."""
-    base = _base(workspace_id, f, user_id, with_view=False).subquery()
+    """Cases per view (all / mine / unassigned) under the other filters, in one query."""
+    where = _conditions(workspace_id, f, user_id, with_view=False)
     row = session.execute(
         select(
             func.count(),
-            func.count().filter(base.c.assignee_id == user_id),
-            func.count().filter(base.c.assignee_id.is_(None)),
-        ).select_from(base)
+            func.count().filter(Case.assignee_id == user_id),
+            func.count().filter(Case.assignee_id.is_(None)),
+        ).where(*where)
     ).one()
     return {"all": int(row[0]), "mine": int(row[1]), "unassigned": int(row[2])}
+
+
+def view_counts(session: Session, workspace_id: int, user_id: int, filters: Mapping[int, InboxFilter]
+                ) -> dict[int, int]:
+    """The cases each saved view (its id → its filters) shows the user, in one query."""
+    if not filters:
+        return {}
+    ids = list(filters)
+    columns = [func.count().filter(and_(*_conditions(workspace_id, filters[i], user_id))) for i in ids]
+    row = session.execute(select(*columns).where(Case.workspace_id == workspace_id)).one()
+    return {i: int(n) for i, n in zip(ids, row, strict=True)}
+
+
+@dataclass
+class FilterOptions:
+    """What the inbox's filter panel offers: the workspace's agents, teams, networks and case languages."""
+
+    agents: list[User]
+    teams: list[Team]
+    networks: list[str]
+    languages: list[str]
+
+
+def filter_options(session: Session, workspace_id: int) -> FilterOptions:
+    agents = list(session.scalars(select(User).where(User.workspace_id == workspace_id, User.is_active.is_(True))
+                                  .order_by(User.name, User.id)))
+    teams = list(session.scalars(select(Team).where(Team.workspace_id == workspace_id).order_by(Team.name)))
+    networks = sorted(set(session.scalars(select(ChannelAccount.network).distinct()
+                                          .where(ChannelAccount.workspace_id == workspace_id))))
+    languages = sorted({str(x) for x in session.scalars(select(Case.language).distinct().where(
+        Case.workspace_id == workspace_id, Case.language.is_not(None))) if x})
+    return FilterOptions(agents, teams, networks, languages)
 
 
 def _by_id(session: Session, model: Any, ids: set[Any]) -> dict[int, Any]:
@@ -194,6 +406,23 @@ def get_message(session: Session, workspace_id: int, message_id: int) -> Message
 
 
 @dataclass
+class ThreadView:
+    """One of the case's threads as the conversation and the reply box show it (issue 18): its network and
+    account, public or private, the post its comments are under, its latest customer message (what a reply on it
+    answers) and the customer who wrote it."""
+
+    thread: Thread
+    account: ChannelAccount | None
+    visibility: str
+    post: PostView | None = None
+    first_at: Any = None
+    last_at: Any = None
+    messages: int = 0
+    latest_inbound: Message | None = None
+    customer: Identity | None = None
+
+
+@dataclass
 class TimelineItem:
     kind: str  # "message" or "event"
     at: Any
@@ -204,6 +433,11 @@ class TimelineItem:
     account: ChannelAccount | None = None
     thread: Thread | None = None
     outbox: Outbox | None = None
+    #: the thread starting here: the first message of the case, or one in another thread than the message before
+    #: it (notes and events are left out of that comparison); ``thread_first``: the thread's first marker (the
+    #: one that shows the post its comments are under)
+    thread_marker: ThreadView | None = None
+    thread_first: bool = False
 
 
 @dataclass
@@ -218,6 +452,62 @@ class CaseView:
     previous_cases: list[Case] = field(default_factory=list)
     #: the posts the case's comments are under (issue 16)
     posts: list[PostView] = field(default_factory=list)
+    #: the case's threads, the latest activity first (issue 18)
+    thread_views: list[ThreadView] = field(default_factory=list)
+    #: the number of the case this one was merged into, and the numbers of the cases merged into this one
+    merged_into: int | None = None
+    merged_from: list[int] = field(default_factory=list)
+
+
+#: events placed with the message that caused them rather than at the time they were written: a case is opened by
+#: its first message, whose time is the platform's (earlier than the event when the message came late: a poll, a
+#: webhook retried, an import, the demo's stories)
+_BEFORE_FIRST_MESSAGE = frozenset({"opened"})
+
+
+def _timeline_order(items: list[TimelineItem]) -> None:
+    """Time order; "case opened" right before the case's first customer message even when written after it."""
+    first = next((i for i in sorted(items, key=lambda i: i.at) if i.kind == "message"), None)
+
+    def key(item: TimelineItem) -> tuple[Any, int]:
+        if item.kind == "event" and item.event is not None and item.event.kind in _BEFORE_FIRST_MESSAGE:
+            if first is not None and first.at < item.at:
+                return (first.at, 0)
+            return (item.at, 0)
+        return (item.at, 1)
+
+    items.sort(key=key)
+
+
+def _thread_views(session: Session, workspace_id: int, messages: list[Message], threads: dict[int, Thread],
+                  accounts: dict[int, ChannelAccount], idents: dict[int, Identity],
+                  posts: list[PostView]) -> dict[int, ThreadView]:
+    by_post = {p.post.id: p for p in posts}
+    post_of: dict[int, PostView] = {}
+    if threads and by_post:
+        for thread_id, post_id in session.execute(
+                select(PostThread.thread_id, PostThread.post_id).where(
+                    PostThread.workspace_id == workspace_id, PostThread.thread_id.in_(list(threads)))):
+            if post_id in by_post:
+                post_of[int(thread_id)] = by_post[post_id]
+    views: dict[int, ThreadView] = {}
+    for m in messages:
+        if m.thread_id is None or m.thread_id not in threads:
+            continue
+        view = views.get(m.thread_id)
+        if view is None:
+            thread = threads[m.thread_id]
+            view = views[m.thread_id] = ThreadView(
+                thread, accounts.get(thread.channel_account_id), str(thread.visibility), post_of.get(thread.id),
+                first_at=m.sent_at)
+        view.messages += 1
+        view.last_at = m.sent_at if view.last_at is None or m.sent_at > view.last_at else view.last_at
+        if m.direction == Direction.INBOUND and (view.latest_inbound is None
+                                                 or (m.sent_at, m.id) >= (view.latest_inbound.sent_at,
+                                                                          view.latest_inbound.id)):
+            view.latest_inbound = m
+            view.customer = idents.get(m.author_identity_id) if m.author_identity_id else None
+    return views
 
 
 def case_view(session: Session, workspace_id: int, number: int) -> CaseView:
@@ -245,8 +535,9 @@ def case_view(session: Session, workspace_id: int, number: int) -> CaseView:
         if e.data.get("assignee_id"):
             user_ids.add(int(e.data["assignee_id"]))
     users = _by_id(session, User, user_ids)
-    accounts = _by_id(session, ChannelAccount, {m.channel_account_id for m in messages if m.channel_account_id})
     threads = _by_id(session, Thread, {m.thread_id for m in messages if m.thread_id})
+    accounts = _by_id(session, ChannelAccount, {m.channel_account_id for m in messages if m.channel_account_id}
+                      | {t.channel_account_id for t in threads.values()})
     outboxes = (
         {
             o.message_id: o
@@ -257,6 +548,8 @@ def case_view(session: Session, workspace_id: int, number: int) -> CaseView:
         if messages
         else {}
     )
+    posts = posts_of_case(session, workspace_id, case.id)
+    thread_views = _thread_views(session, workspace_id, messages, threads, accounts, idents, posts)
     items = [
         TimelineItem(
             "message",
@@ -275,7 +568,22 @@ def case_view(session: Session, workspace_id: int, number: int) -> CaseView:
         )
         for e in events
     ]
-    items.sort(key=lambda i: i.at)
+    _timeline_order(items)
+    current: int | None = None
+    seen: set[int] = set()
+    for item in items:  # a marker where the conversation moves to another thread
+        m = item.message
+        if m is None or m.thread_id is None or m.thread_id not in thread_views:
+            continue
+        if m.thread_id != current:
+            item.thread_marker = thread_views[m.thread_id]
+            item.thread_first = m.thread_id not in seen
+            seen.add(m.thread_id)
+            current = m.thread_id
+    merged_into = next((e.data.get("into_case_number") for e in reversed(events)
+                        if e.kind == "case_merged_into" and isinstance(e.data.get("into_case_number"), int)), None)
+    merged_from = list(dict.fromkeys(e.data["from_case_number"] for e in events if e.kind == "case_merged"
+                                     and isinstance(e.data.get("from_case_number"), int)))
     previous = list(
         session.scalars(
             select(Case).where(Case.contact_id == contact.id, Case.id != case.id).order_by(Case.id.desc()).limit(10)
@@ -290,7 +598,10 @@ def case_view(session: Session, workspace_id: int, number: int) -> CaseView:
         accounts,
         threads,
         previous,
-        posts_of_case(session, workspace_id, case.id),
+        posts,
+        sorted(thread_views.values(), key=lambda v: (v.last_at, v.thread.id), reverse=True),
+        merged_into,
+        merged_from,
     )
 
 
@@ -398,6 +709,45 @@ def merge_targets(session: Session, case: Case) -> list[Case]:
         .order_by(Case.id.desc()).limit(CASES_SHOWN)
     ))
 
+
+
+@dataclass
+class NoteRow:
+    note: CustomerNote
+    author: User | None = None
+    editor: User | None = None
+
+
+def customer_notes(session: Session, workspace_id: int, contact_id: int) -> list[NoteRow]:
+    """The notes about a contact, newest first, with their authors."""
+    notes = list(session.scalars(select(CustomerNote).where(CustomerNote.workspace_id == workspace_id,
+                                                            CustomerNote.contact_id == contact_id)
+                                 .order_by(CustomerNote.created_at.desc(), CustomerNote.id.desc()).limit(100)))
+    users = _by_id(session, User, {n.author_id for n in notes if n.author_id}
+                   | {n.edited_by_id for n in notes if n.edited_by_id})
+    return [NoteRow(n, users.get(n.author_id) if n.author_id else None,
+                    users.get(n.edited_by_id) if n.edited_by_id else None) for n in notes]
+
+
+def get_customer_note(session: Session, contact: Contact, note_id: int) -> CustomerNote:
+    note = session.scalar(select(CustomerNote).where(CustomerNote.id == note_id,
+                                                     CustomerNote.contact_id == contact.id,
+                                                     CustomerNote.workspace_id == contact.workspace_id))
+    if note is None:
+        raise NotFound("no such note")
+    return note
+
+
+def identity_accounts(session: Session, contact_id: int, *, cases: int = 20) -> dict[int, ChannelAccount]:
+    """The account each of a contact's identities last wrote to (from their latest cases' messages)."""
+    recent = select(Case.id).where(Case.contact_id == contact_id).order_by(Case.id.desc()).limit(cases)
+    rows = session.execute(select(Message.author_identity_id, func.max(Message.channel_account_id))
+                           .where(Message.case_id.in_(recent),
+                                  Message.author_identity_id.is_not(None), Message.channel_account_id.is_not(None))
+                           .group_by(Message.author_identity_id))
+    pairs = {int(i): int(a) for i, a in rows if i is not None and a is not None}
+    accounts = _by_id(session, ChannelAccount, set(pairs.values()))
+    return {i: accounts[a] for i, a in pairs.items() if a in accounts}
 
 # --- threads and context (issue 16): the posts customers comment under -------------------------------------
 
@@ -546,3 +896,34 @@ def open_incidents(session: Session, workspace_id: int, limit: int = 50) -> list
     return list(session.scalars(select(Incident).where(Incident.workspace_id == workspace_id,
                                                        Incident.status.in_(("suspected", "confirmed")))
                                 .order_by(Incident.number.desc()).limit(limit)))
+
+
+# --- saved views (issue 18) -------------------------------------------------------------------------------------
+
+
+def saved_views(session: Session, user: User) -> list[InboxView]:
+    """The views ``user`` sees: their own private ones and the workspace's shared ones, shared first, by name."""
+    return list(session.scalars(
+        select(InboxView).where(InboxView.workspace_id == user.workspace_id,
+                                or_(InboxView.shared.is_(True), InboxView.owner_id == user.id))
+        .order_by(InboxView.shared.desc(), func.lower(InboxView.name), InboxView.id)))
+
+
+def get_saved_view(session: Session, user: User, view_id: int) -> InboxView:
+    """One view ``user`` sees (another agent's private view is "not found")."""
+    view = session.scalar(select(InboxView).where(
+        InboxView.id == view_id, InboxView.workspace_id == user.workspace_id,
+        or_(InboxView.shared.is_(True), InboxView.owner_id == user.id)))
+    if view is None:
+        raise NotFound("no such view")
+    return view
+
+
+def view_filter(view: InboxView, *, limit: int = 50, offset: int = 0) -> InboxFilter:
+    """The filters a saved view keeps (a value no longer known falls back to its default)."""
+    return filter_from_params({str(k): str(v) for k, v in (view.filters or {}).items()}, limit=limit, offset=offset)
+
+
+def saved_view_counts(session: Session, user: User, views: list[InboxView]) -> dict[int, int]:
+    """The cases each of ``views`` shows ``user``, in one query."""
+    return view_counts(session, user.workspace_id, user.id, {v.id: view_filter(v) for v in views})

@@ -57,7 +57,8 @@ class CaseSummary(Schema):
                          examples=["My flight AF123 was cancelled, what now?"])
     priority: int = Field(description="Priority score; higher is more urgent.", examples=[70])
     language: str | None = Field(examples=["en"])
-    unread: bool = Field(description="A customer message arrived since an agent last acted.")
+    unread: bool = Field(description="In a list: unread for you (a customer message arrived since you last opened "
+                         "the case, or you never did).")
     contact: ContactRef
     assignee: UserRef | None = Field(description="The agent the case is assigned to (null: unassigned).")
     channel: ChannelRef | None = Field(description="The account of the latest customer message.")

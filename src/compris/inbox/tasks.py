@@ -28,3 +28,17 @@ fetch_post = handler(post_actions.FETCH_POST, lane=post_actions.LANE)(posts.fetc
 def wake_snoozed(run: JobRun) -> None:
     with run.db.transaction() as session:
         actions.wake_snoozed(session, run.publisher)
+
+
+# --- priority ---
+
+REFRESH_PRIORITY = "inbox.priority.refresh"
+
+
+@handler(REFRESH_PRIORITY, every=timedelta(minutes=5))
+def refresh_priority(run: JobRun) -> None:
+    """The waiting time raises the priority of the cases that await an answer (``compris.inbox.priority``)."""
+    from compris.inbox.actions.priority import refresh_waiting
+
+    with run.db.transaction() as session:
+        refresh_waiting(session, run.publisher)

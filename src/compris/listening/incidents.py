@@ -713,9 +713,10 @@ def _crisis_of(session: Session, case: Case) -> tuple[int, int | None, Incident 
 
 
 def base_priority(case: Case) -> int:
-    """The case's priority without crisis mode: its triage's."""
+    """The case's priority without crisis mode: its open needs' (``compris.inbox.priority``), else its triage's."""
     try:
-        return int((case.triage or {}).get("priority", 0) or 0)
+        info = case.priority_info or {}
+        return int(info["base"] if "base" in info else (case.triage or {}).get("priority", 0) or 0)
     except (TypeError, ValueError):
         return 0
 

@@ -153,3 +153,12 @@ __all__ = [
     "WebhookSubscription",
     "Workspace",
 ]
+
+# --- issue 18 (the desk): each part's models ---
+from compris.models.customers import CustomerKey, CustomerNote, SameCustomerDismissal
+from compris.models.inbox_views import InboxView, ReadMark
+from compris.models.notifications import Notification, NotificationPreference
+
+__all__ += ["InboxView", "ReadMark"]
+__all__ += ["CustomerKey", "CustomerNote", "SameCustomerDismissal"]
+__all__ += ["Notification", "NotificationPreference"]

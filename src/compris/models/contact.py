@@ -3,9 +3,10 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import ForeignKey, Integer, String, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, validates
 
 from compris.kit.clock import now
+from compris.kit.textfold import folded_or_none
 from compris.models.base import Base, WorkspaceScoped
 
 
@@ -17,6 +18,13 @@ class Contact(WorkspaceScoped, Base):
     display_name: Mapped[str] = mapped_column(String(200))
     language: Mapped[str | None] = mapped_column(String(8), default=None)
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id", ondelete="SET NULL"), default=None)
+    #: the name folded for search (``compris.kit.textfold``), kept in step by :meth:`_fold_name`
+    search_name: Mapped[str | None] = mapped_column(String(200), default=None)
+
+    @validates("display_name")
+    def _fold_name(self, _key: str, value: str) -> str:
+        self.search_name = folded_or_none(value, 200)
+        return value
 
 
 class Identity(WorkspaceScoped, Base):

@@ -5,9 +5,10 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ForeignKey, Index, Integer, SmallInteger, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, validates
 
 from compris.kit.clock import now
+from compris.kit.textfold import folded_or_none
 from compris.models.base import Base, WorkspaceScoped
 
 
@@ -81,6 +82,11 @@ class Case(WorkspaceScoped, Base):
     language: Mapped[str | None] = mapped_column(String(8), default=None)
     priority: Mapped[int] = mapped_column(Integer, default=0)
     triage: Mapped[dict[str, Any]] = mapped_column(default=dict)  # the latest inbound message's triage
+    #: how ``priority`` was reached (``compris.inbox.priority``): ``base`` (without an incident's crisis raise),
+    #: ``need`` (the most urgent open message's score), ``waiting`` points, ``message_id``, ``reasons``
+    priority_info: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    #: when the oldest customer message not yet answered arrived (None: nothing waits for an answer)
+    awaiting_since: Mapped[datetime | None] = mapped_column(default=None, index=True)
     last_channel_account_id: Mapped[int | None] = mapped_column(
         ForeignKey("channel_accounts.id", ondelete="SET NULL"), default=None
     )
@@ -106,6 +112,22 @@ class Case(WorkspaceScoped, Base):
     sla_next_due_at: Mapped[datetime | None] = mapped_column(default=None)  # the earliest running deadline
     sla_check_at: Mapped[datetime | None] = mapped_column(default=None, index=True)  # when the pass looks again
     sla_status: Mapped[str | None] = mapped_column(String(16), default=None)
+    #: the subject folded for search (``compris.kit.textfold``), kept in step by :meth:`_fold_subject`
+    search_subject: Mapped[str | None] = mapped_column(String(300), default=None)
+
+    @validates("subject")
+    def _fold_subject(self, _key: str, value: str) -> str:
+        self.search_subject = folded_or_none(value, 300)
+        return value
+
+    @property
+    def priority_reasons(self) -> list[str]:
+        """The reasons of the case's priority (its most urgent open need, the waiting time), in English words
+        that the pages' ``reason()`` translates; the latest message's when the case was never recomputed."""
+        info = self.priority_info or {}
+        if "reasons" in info:
+            return [str(r) for r in info["reasons"]]
+        return [str(r) for r in (self.triage or {}).get("reasons") or []]
 
 
 class Message(WorkspaceScoped, Base):
@@ -151,6 +173,14 @@ class Message(WorkspaceScoped, Base):
     #: its content (text, attachments, author link, personal data found by triage) was removed under the workspace's
     #: retention policy (``privacy.actions.retention``); the row, its times and its triage labels stay
     content_removed_at: Mapped[datetime | None] = mapped_column(default=None)
+    #: the text folded for search (``compris.kit.textfold``): set with the text (:meth:`_fold_text`); a bulk
+    #: ``update()`` that changes ``text`` must set it too (erasure and retention clear both)
+    search_text: Mapped[str | None] = mapped_column(Text, default=None)
+
+    @validates("text")
+    def _fold_text(self, _key: str, value: str) -> str:
+        self.search_text = folded_or_none(value)
+        return value
 
 
 class CaseEvent(WorkspaceScoped, Base):

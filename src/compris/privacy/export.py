@@ -61,6 +61,7 @@ from compris.models import (
     Cluster,
     ClusterMember,
     Contact,
+    CustomerNote,
     Escalation,
     Exchange,
     Identity,
@@ -255,6 +256,7 @@ class _Writer:
         self.write_cases()
         self.write_messages()
         self.write_notes()
+        self.write_customer_notes()
         self.write_surveys()
         self.write_escalations()
         self.write_business_actions()
@@ -387,6 +389,15 @@ class _Writer:
 
     def write_notes(self) -> None:
         self.json_list("notes.json", (self._message(m) for m in self._messages(notes=True)))
+
+    def write_customer_notes(self) -> None:
+        """The team's notes about the person (issue 18: the customer panel)."""
+        rows = self.session.scalars(select(CustomerNote).where(CustomerNote.workspace_id == self.ws,
+                                                               CustomerNote.contact_id.in_(self.contact_ids))
+                                    .order_by(CustomerNote.id))
+        self.json_list("customer_notes.json", ({"id": n.id, "contact_id": n.contact_id, "text": n.text,
+                                                "created_at": n.created_at, "updated_at": n.updated_at}
+                                               for n in rows))
 
     def write_surveys(self) -> None:
         rows = self.session.scalars(

@@ -49,12 +49,14 @@ class ReplySituation:
     limits: dict[str, int | None] = field(default_factory=dict)
 
 
-def situation(session: Session, case: Case, visibility: str) -> ReplySituation:
+def situation(session: Session, case: Case, visibility: str, reply_to_message_id: int | None = None) -> ReplySituation:
+    """``reply_to_message_id``: the customer message answered (the thread the agent picked in the reply box), else
+    the latest of that visibility (as :func:`~compris.inbox.actions.reply_target`)."""
     from compris.channels.accounts import bare_context, connector_for
     from compris.inbox.actions import reply_target
 
     try:
-        target = reply_target(session, case, visibility, None)
+        target = reply_target(session, case, visibility, reply_to_message_id)
     except ComprisError:
         return ReplySituation()
     account = session.get(ChannelAccount, target.channel_account_id) if target.channel_account_id else None
@@ -124,12 +126,13 @@ def guard_inputs(
     visibility: str,
     template_id: int | None = None,
     place: ReplySituation | None = None,
+    reply_to_message_id: int | None = None,
 ) -> tuple[GuardContext, GuardSettings]:
     """The guard's context and the workspace's guard settings for ``actor``'s draft on ``case``."""
     from compris.models import Workspace
 
     settings = workspace_reply_settings(session, case.workspace_id)
-    place = place or situation(session, case, visibility)
+    place = place or situation(session, case, visibility, reply_to_message_id)
     target = place.target
     triage = dict(target.triage or {}) if target is not None else {}
     previous_texts, previous_templates = previous_outbound(session, case)

@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session
 
 from compris import timeline as case_timeline
 from compris.bus import emit
-from compris.events import SlaBreached
+from compris.events import SlaAtRisk, SlaBreached
 from compris.kit.clock import now
 from compris.live import Publisher, publish_case
 from compris.models import (
@@ -367,6 +367,9 @@ def _store(session: Session, publisher: Publisher, case: Case, chosen: LoadedPol
                                                  metric=breach.metric.value, cycle=breach.cycle,
                                                  breached_at=breach.breached_at.isoformat()))
             outcome.new_breaches.append((breach.metric.value, breach.cycle, breach.breached_at))
+    if status == "at_risk" and previous != "at_risk":  # notifications: the due time it may miss
+        emit(session, publisher, SlaAtRisk(workspace_id=case.workspace_id, case_id=case.id,
+                                           due_at=case.sla_next_due_at.isoformat() if case.sla_next_due_at else None))
     return outcome
 
 

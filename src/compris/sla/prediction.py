@@ -21,6 +21,7 @@ from datetime import datetime, timedelta
 from compris.kit.calendar import require_aware
 
 __all__ = [
+    "MIN_HISTORY",
     "expected_wait",
     "mean_handle_time",
     "median_absolute_error",
@@ -61,29 +62,46 @@ def queue_wait(queue_ahead: int, online_agents: int, mean_handle: timedelta) -> 
     return mean_handle * (max(queue_ahead, 0) + 1) / online_agents
 
 
+#: fewer measured first responses than this in the window: the wait is unknown (cold start), never a guess
+MIN_HISTORY = 10
+
+
 def expected_wait(
     queue_ahead: int,
     online_agents: int,
     recent_handle_times: Sequence[timedelta],
     recent_first_response_times: Sequence[timedelta],
+    *,
+    min_history: int = 0,
 ) -> timedelta | None:
     """Expected time to first response for a case arriving now; ``None`` means "unknown" (say so honestly).
 
-    * agents online and handle times known: the queue model, blended with the median recent first-response time
-      (weight ``1 / (queue_ahead + 2)`` on the history) when there is history;
-    * no agent online, or no handle time: the median recent first-response time, if any;
-    * otherwise ``None``.
+    * fewer than ``min_history`` recent first responses (a new account, a new team): ``None`` (cold start);
+    * no agent online: ``None`` (nobody is answering: the history of busier hours says nothing about now);
+    * a free agent (``queue_ahead < online_agents``): the typical first-response time — the recent median, but
+      never more than one handling time (a free agent answers in about that), so an empty queue is a short wait;
+    * every agent busy: the queue model, blended with the median recent first-response time (weight
+      ``1 / (queue_ahead + 2)`` on the history), and never less than the free-agent answer: the wait grows with
+      the queue.
     """
     queue_ahead = max(queue_ahead, 0)
+    if len(recent_first_response_times) < min_history:
+        return None
     history = _median(recent_first_response_times) if recent_first_response_times else None
     mean_handle = mean_handle_time(recent_handle_times)
-    if online_agents <= 0 or mean_handle is None:
+    if online_agents <= 0:
+        return history if min_history == 0 else None
+    if mean_handle is None:
         return history
+    free = min(history, mean_handle) if history is not None else mean_handle
     model = queue_wait(queue_ahead, online_agents, mean_handle)
     if history is None:
-        return model
+        return model if queue_ahead >= online_agents else min(model, free)
     weight = 1 / (queue_ahead + 2)
-    return model * (1 - weight) + history * weight
+    blended = model * (1 - weight) + history * weight
+    if queue_ahead < online_agents:
+        return min(blended, free)
+    return max(blended, free)
 
 
 def predict_breach(due_at: datetime | None, now: datetime, queue_ahead: int, throughput_per_hour: float) -> bool:

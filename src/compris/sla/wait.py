@@ -7,10 +7,10 @@ Inputs of ``prediction.expected_wait`` and where they come from:
 * **online agents**: online members of the teams that may receive this account's cases (a rule naming the
   account or its network, a rule with no channel condition, or the default team); every online agent when
   the workspace has no team;
-* **handle times** (agent time per case): for each first response of the last 7 days, the time since the
-  same agent's previous first response, or since the case arrived if later (a busy agent answers one case
-  after another, so this is the time a case costs them); capped at one hour;
-* **first-response times** of this account's cases over the last 7 days.
+* **handle times** (agent time per case): *busy* samples only (the time between an agent's consecutive first
+  answers when the next case was already waiting), so that it does not fall as the queue grows (:func:`handle_times`);
+* **first-response times** of this account's cases over the last 4 weeks (the workspace's for a quiet account);
+  fewer than ``MIN_HISTORY``: the wait is unknown ("we don't know yet"), never a guess.
 """
 
 from __future__ import annotations
@@ -46,9 +46,11 @@ from compris.models import (
     WaitPublication,
 )
 from compris.routing.assignment import ONLINE_TIMEOUT
-from compris.sla.prediction import expected_wait, median_absolute_error
+from compris.sla.prediction import MIN_HISTORY, expected_wait, median_absolute_error
 
-WINDOW = timedelta(days=7)
+#: how far back the handling time and the first-response times are read (the latest ``SAMPLE`` of them): four weeks,
+#: so that a quiet desk has enough history; a busy one uses its latest 500 answers, a few days
+WINDOW = timedelta(days=28)
 HANDLE_CAP = timedelta(hours=1)
 SAMPLE = 500
 
@@ -59,6 +61,15 @@ class WaitEstimate:
     queue_ahead: int
     online_agents: int
     computed_at: datetime
+    #: how many first responses of the window it learnt from (below ``MIN_HISTORY``: unknown, "we don't know yet")
+    history: int = 0
+
+    @property
+    def unknown_because(self) -> str | None:
+        """Why there is no figure: ``learning`` (too little history yet), ``offline`` (no agent online)."""
+        if self.wait is not None:
+            return None
+        return "learning" if self.history < MIN_HISTORY else "offline" if self.online_agents <= 0 else "learning"
 
     @property
     def minutes(self) -> int | None:
@@ -107,29 +118,61 @@ def queue_ahead(session: Session, account: ChannelAccount, exclude_case_id: int 
     return int(session.scalar(query) or 0)
 
 
+#: busy samples needed before the idle ones are left out of the handling time
+MIN_BUSY = 5
+
+
 def handle_times(session: Session, workspace_id: int, at: datetime) -> list[timedelta]:
+    """Agent time per case (the handling rate is ``agents / mean``), measured where it does not depend on the queue.
+
+    For each first response of the window, by its agent, in order: when the case was **already waiting** when the
+    agent gave their previous first response, the agent went from one case to the next, so the time between the
+    two answers is all work on this case (a *busy* sample). When the case arrived later, the agent was free and
+    the time from its arrival also holds their pick-up delay (an *idle* sample, longer). Mixing both made the
+    estimate *fall* as the queue grew (more and more samples are busy ones): only busy samples are used once there
+    are ``MIN_BUSY`` of them; before that, both (the longer, safer figure). Each is capped at one hour."""
     rows = session.execute(
         select(Case.assignee_id, Case.first_inbound_at, Case.first_response_at)
         .where(Case.workspace_id == workspace_id, Case.first_response_at >= at - WINDOW,
-               Case.assignee_id.is_not(None), Case.first_inbound_at.is_not(None))
+               Case.first_response_at <= at, Case.assignee_id.is_not(None), Case.first_inbound_at.is_not(None))
         .order_by(Case.first_response_at.desc()).limit(SAMPLE)
     ).all()
-    out: list[timedelta] = []
-    last: dict[int, datetime] = {}
     known = [(int(u), a, b) for u, a, b in rows if u is not None and a is not None and b is not None]
-    for assignee, arrived, answered in sorted(known, key=lambda r: r[2]):
-        start = max(arrived, last[assignee]) if assignee in last else arrived
+    return service_samples(known)
+
+
+def service_samples(answers: list[tuple[int, datetime, datetime]]) -> list[timedelta]:
+    """:func:`handle_times` from (agent, arrived, first answered) triples, pure."""
+    busy: list[timedelta] = []
+    idle: list[timedelta] = []
+    last: dict[int, datetime] = {}
+    for assignee, arrived, answered in sorted(answers, key=lambda r: r[2]):
+        previous = last.get(assignee)
         last[assignee] = answered
-        if answered > start:
-            out.append(min(answered - start, HANDLE_CAP))
-    return out
+        if previous is not None and arrived <= previous:
+            if answered > previous:
+                busy.append(min(answered - previous, HANDLE_CAP))
+        elif answered > arrived:
+            idle.append(min(answered - arrived, HANDLE_CAP))
+    return busy if len(busy) >= MIN_BUSY else busy + idle
 
 
 def first_response_times(session: Session, account: ChannelAccount, at: datetime) -> list[timedelta]:
     rows = session.execute(
         select(Case.first_inbound_at, Case.first_response_at)
         .where(Case.workspace_id == account.workspace_id, Case.last_channel_account_id == account.id,
-               Case.first_response_at >= at - WINDOW, Case.first_inbound_at.is_not(None))
+               Case.first_response_at >= at - WINDOW, Case.first_response_at <= at,
+               Case.first_inbound_at.is_not(None))
+        .order_by(Case.first_response_at.desc()).limit(SAMPLE)
+    ).all()
+    return [b - a for a, b in rows if a is not None and b is not None and b >= a]
+
+
+def workspace_first_response_times(session: Session, workspace_id: int, at: datetime) -> list[timedelta]:
+    rows = session.execute(
+        select(Case.first_inbound_at, Case.first_response_at)
+        .where(Case.workspace_id == workspace_id, Case.first_response_at >= at - WINDOW,
+               Case.first_response_at <= at, Case.first_inbound_at.is_not(None))
         .order_by(Case.first_response_at.desc()).limit(SAMPLE)
     ).all()
     return [b - a for a, b in rows if a is not None and b is not None and b >= a]
@@ -140,9 +183,13 @@ def estimate(session: Session, account: ChannelAccount, *, exclude_case_id: int 
     at = at or now()
     ahead = queue_ahead(session, account, exclude_case_id)
     agents = online_agents(session, account, at)
-    wait = expected_wait(ahead, agents, handle_times(session, account.workspace_id, at),
-                         first_response_times(session, account, at))
-    return WaitEstimate(wait, ahead, agents, at)
+    history = first_response_times(session, account, at)
+    if len(history) < MIN_HISTORY:
+        # a quiet (or new) account: the workspace's first responses, if the team has answered enough of them
+        history = workspace_first_response_times(session, account.workspace_id, at)
+    wait = expected_wait(ahead, agents, handle_times(session, account.workspace_id, at), history,
+                         min_history=MIN_HISTORY)
+    return WaitEstimate(wait, ahead, agents, at, len(history))
 
 
 # --- publication ---------------------------------------------------------------------------------
@@ -242,7 +289,7 @@ def on_first_reply(session: Session, case: Case) -> None:
 
 
 def accuracy(session: Session, workspace_id: int, at: datetime | None = None) -> tuple[timedelta | None, int]:
-    """Median absolute error of the last 7 days' predictions that have an actual, and how many there were."""
+    """Median absolute error of the last 4 weeks' predictions that have an actual, and how many there were."""
     at = at or now()
     pairs = [(timedelta(seconds=p), timedelta(seconds=a or 0)) for p, a in session.execute(
         select(WaitPrediction.predicted_s, WaitPrediction.actual_s)
@@ -287,3 +334,46 @@ def set_publication(session: Session, account: ChannelAccount, *, auto_ack: bool
     if not pub.public_id.startswith("w_"):
         raise Invalid("bad public id")
     return pub
+
+
+def brand_name(session: Session, workspace_id: int) -> str:
+    """The brand's name shown on the public expected-wait page (the workspace's name)."""
+    from compris.models import Workspace
+
+    workspace = session.get(Workspace, workspace_id)
+    return workspace.name if workspace is not None else ""
+
+
+@dataclass(frozen=True)
+class Accuracy:
+    """How the expected waits announced in the window compared with the first responses actually given."""
+
+    scored: int  # predictions with an actual first response
+    pending: int  # predictions still waiting for one
+    median_error: timedelta | None  # median |predicted - actual|
+    median_bias: timedelta | None  # median (predicted - actual): > 0 we announced too long, < 0 too short
+    within: int  # answered within 15 minutes or 50 % of what was announced
+
+    @property
+    def within_share(self) -> float | None:
+        return self.within / self.scored if self.scored else None
+
+
+def accuracy_report(session: Session, workspace_id: int, at: datetime | None = None) -> Accuracy:
+    """The prediction error of the last four weeks (``WaitPrediction``: predicted at arrival, actual at the first
+    answer sent), shown to supervisors."""
+    import statistics
+
+    at = at or now()
+    rows = session.execute(
+        select(WaitPrediction.predicted_s, WaitPrediction.actual_s)
+        .where(WaitPrediction.workspace_id == workspace_id, WaitPrediction.created_at >= at - WINDOW)).all()
+    pairs = [(int(p), int(a)) for p, a in rows if a is not None]
+    pending = sum(1 for _p, a in rows if a is None)
+    if not pairs:
+        return Accuracy(0, pending, None, None, 0)
+    errors = [abs(p - a) for p, a in pairs]
+    bias = [p - a for p, a in pairs]
+    within = sum(1 for p, a in pairs if abs(p - a) <= max(15 * 60, 0.5 * p))
+    return Accuracy(len(pairs), pending, timedelta(seconds=statistics.median(errors)),
+                    timedelta(seconds=statistics.median(bias)), within)

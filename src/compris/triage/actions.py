@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from compris import bus, timeline
 from compris.events import TriageChanged
 from compris.kit.clock import now
-from compris.kit.errors import Invalid
+from compris.kit.errors import Invalid, Translatable
 from compris.live import Publisher, publish_case
 from compris.models import Case, Direction, Message, TriageCorrection, User
 from compris.triage.labels import REFINED_LABELS, TRIAGE_LABELS
@@ -25,6 +25,11 @@ if TYPE_CHECKING:  # the models stay unloaded until a refinement needs them
 __all__ = ["REFINED_LABELS", "TRIAGE_LABELS", "correct_triage", "refine_triage"]
 
 
+#: the fields' names as the case page shows them (the French catalogue translates them)
+_FIELD_NAMES = {"intent": "intent", "sentiment": "sentiment", "topic": "topic", "urgency": "urgency",
+                "language": "language"}
+
+
 def correct_triage(session: Session, publisher: Publisher, *, actor: User, message: Message, field: str,
                    label: str) -> TriageCorrection:
     """An agent corrects one triage label: the message shows it at once, ``compris triage train`` learns from it."""
@@ -32,9 +37,12 @@ def correct_triage(session: Session, publisher: Publisher, *, actor: User, messa
         raise Invalid("only customer messages are triaged")
     allowed = TRIAGE_LABELS.get(field)
     if allowed is None:
-        raise Invalid(f"unknown triage field {field!r}")
-    if label not in allowed:
-        raise Invalid(f"{label!r} is not a {field} label ({', '.join(allowed)})")
+        if not field:
+            raise Invalid("Choose the label to correct.")
+        raise Invalid.of("“%(field)s” is not a triage label that can be corrected.", field=field)
+    if label not in allowed:  # "intent = positive": a sentiment is no intent
+        raise Invalid.of("“%(label)s” is not a possible %(field)s: choose one of %(allowed)s.", label=label,
+                         field=Translatable(_FIELD_NAMES.get(field, field)), allowed=", ".join(allowed))
     session.refresh(message, with_for_update=True)  # a background refinement (refine_triage) may have just written
     triage = dict(message.triage or {})
     previous = triage.get(field)

@@ -15,7 +15,6 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
 from compris.config import Settings
-from compris.kit.media import human_size
 from compris.web import i18n
 
 Scope = MutableMapping[str, Any]
@@ -49,7 +48,8 @@ def refusal(scope: Scope, limit: int) -> tuple[str, dict[str, str]]:
     """The message (in the browser's language) and, for an HTMX request, headers that keep the page as it is
     (no swap: the reply box keeps the draft) and show the message as a toast."""
     lang = i18n.from_accept_language(_header(scope, b"accept-language"))
-    message = i18n.gettext(lang, "The request is too large: at most %(size)s in all.", size=human_size(limit))
+    message = i18n.gettext(lang, "The request is too large: at most %(size)s in all.",
+                           size=i18n.format_size(limit, lang))
     headers: dict[str, str] = {}
     if _header(scope, b"hx-request"):
         headers = {"HX-Reswap": "none", "HX-Trigger": json.dumps({"compris:error": message})}

@@ -110,7 +110,7 @@ def test_sort_by_sla_due(client: TestClient, world: World, agent_headers: dict[s
     assert _numbers(_list(client, agent_headers, sort="due")) == [2, 1, 3]
     schema = client.get("/api/v1/openapi.json").json()
     sort = next(p for p in schema["paths"]["/api/v1/cases"]["get"]["parameters"] if p["name"] == "sort")
-    assert sort["schema"]["enum"] == ["newest", "oldest", "priority", "due"]
+    assert sort["schema"]["enum"] == ["newest", "oldest", "priority", "due", "needs_answer"]
 
 
 def test_pagination(client: TestClient, world: World, agent_headers: dict[str, str]) -> None:

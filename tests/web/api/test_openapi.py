@@ -179,6 +179,10 @@ EXPECTED |= RETENTION
 #: own API tokens; the instance's workspaces (instance admins)
 EXPECTED |= {("get", "/api/v1/me/tokens"), ("post", "/api/v1/me/tokens"), ("delete", "/api/v1/me/tokens/{token_id}"),
              ("get", "/api/v1/instance/workspaces"), ("post", "/api/v1/instance/workspaces")}
+# --- inbox (issue 18): saved views; a case read or unread for the token's user
+EXPECTED |= {("get", "/api/v1/views"), ("post", "/api/v1/views"), ("get", "/api/v1/views/{view_id}"),
+             ("patch", "/api/v1/views/{view_id}"), ("delete", "/api/v1/views/{view_id}"),
+             ("post", "/api/v1/cases/{number}/read"), ("post", "/api/v1/cases/{number}/unread")}
 #: the administration routes: a 403 for the wrong role is documented
 ROLE_CHECKED = {key for key in EXPECTED if key[1].split("/")[3] in ("teams", "agents", "routing-rules", "sla",
                                                                      "templates", "reply-settings", "users",

@@ -26,6 +26,7 @@ from compris.connectors.base import (
     SendError,
     SendResult,
     Visibility,
+    profile_link,
 )
 from compris.connectors.bluesky import inbound, richtext
 from compris.connectors.bluesky.xrpc import DEFAULT_PDS, Session, XrpcError, call, renew_session
@@ -119,6 +120,9 @@ class BlueskyConnector(Connector):
     }
 
     # --- helpers ---------------------------------------------------------------------------
+
+    def profile_url(self, settings: Mapping[str, Any], *, platform_user_id: str, handle: str | None) -> str | None:
+        return profile_link("https://bsky.app/profile/", handle or platform_user_id)
 
     def idempotent(self, visibility: str) -> bool:
         """Public replies (posts) are: their record key comes from our idempotency key, a second try finds the first

@@ -83,6 +83,9 @@ class EmailConnector(Connector):
     }
 
     # --- inbound -------------------------------------------------------------------------
+    #: a sender's id is their e-mail address
+    identity_reach: ClassVar[str | None] = "email"
+
     def poll(self, account: AccountContext, state: Mapping[str, Any], *, wait: float = 0.0,
              interrupted: Callable[[], bool] | None = None, client: httpx.Client | None = None) -> PollResult:
         """New mail since ``state`` (``{"uidvalidity", "last_uid"}``); event ids are ``uidvalidity:uid``.

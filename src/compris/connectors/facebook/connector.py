@@ -19,6 +19,7 @@ from compris.connectors.base import (
     SendError,
     SendResult,
     Visibility,
+    profile_link,
 )
 from compris.connectors.choices import refuse_public
 from compris.connectors.facebook.inbound import parse_feed
@@ -66,6 +67,10 @@ class FacebookConnector(MetaConnector):
         "Webhooks settings.",
         "api_base": "Leave empty for https://graph.facebook.com/v25.0.",
     }
+
+    def profile_url(self, settings: Mapping[str, Any], *, platform_user_id: str, handle: str | None) -> str | None:
+        # the ids Facebook gives a page are page-scoped: only a username makes a link that opens the profile
+        return profile_link("https://www.facebook.com/", handle)
 
     def parse_change(self, account: AccountContext, entry: JSON, change: JSON, out: Collected) -> None:
         if change.get("field") == "feed":

@@ -21,6 +21,7 @@ from compris.connectors.base import (
     SendError,
     SendResult,
     Visibility,
+    profile_link,
 )
 from compris.connectors.choices import refuse_public
 from compris.connectors.instagram.inbound import parse_comment, parse_mention
@@ -62,6 +63,10 @@ class InstagramConnector(MetaConnector):
         "Webhooks settings.",
         "api_base": "Leave empty for https://graph.facebook.com/v25.0.",
     }
+
+    def profile_url(self, settings: Mapping[str, Any], *, platform_user_id: str, handle: str | None) -> str | None:
+        link = profile_link("https://www.instagram.com/", handle)
+        return f"{link}/" if link else None
 
     def parse_change(self, account: AccountContext, entry: JSON, change: JSON, out: Collected) -> None:
         field = change.get("field")

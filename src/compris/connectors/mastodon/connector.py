@@ -30,6 +30,7 @@ from compris.connectors.base import (
     SendError,
     SendResult,
     Visibility,
+    profile_link,
 )
 from compris.connectors.choices import as_text, refuse_public
 from compris.connectors.mastodon import inbound, outbound
@@ -101,6 +102,15 @@ class MastodonConnector(Connector):
         "language": "ISO 639 code given to replies (e.g. fr); leave empty to let Mastodon decide.",
         "initial_fetch_limit": "On the first poll only the newest mentions are taken (default 20).",
     }
+
+    def profile_url(self, settings: Mapping[str, Any], *, platform_user_id: str, handle: str | None) -> str | None:
+        """``user@instance`` on its own instance; a bare ``user`` is on the brand's instance (``api_base``)."""
+        user, _, instance = (handle or "").strip().lstrip("@").partition("@")
+        if not instance:
+            instance = urlsplit(str(settings.get("api_base") or "")).hostname or ""
+        if not instance or not all(c.isascii() and (c.isalnum() or c in ".-") for c in instance):
+            return None
+        return profile_link(f"https://{instance}/@", user)
 
     # --- limits ----------------------------------------------------------------------------
     def limits_for(self, settings: Mapping[str, Any]) -> Limits:

@@ -242,6 +242,22 @@ class SandboxConnector(Connector):
         platform = self.FLAVOUR_NAMES.get(str(settings.get("flavour") or ""))
         return f"{platform} (sandbox)" if platform else self.display_name
 
+    def _imitated(self, settings: Mapping[str, Any]) -> Connector | None:
+        from compris.connectors import registry
+
+        flavour = str(settings.get("flavour") or "")
+        found = registry.connectors().get(flavour) if flavour in self.FLAVOUR_NAMES else None
+        return found if found is not None and not isinstance(found, SandboxConnector) else None
+
+    def profile_url(self, settings: Mapping[str, Any], *, platform_user_id: str, handle: str | None) -> str | None:
+        """The imitated platform's profile link (a demo persona's made-up handle on the real network)."""
+        imitated = self._imitated(settings)
+        return imitated.profile_url({}, platform_user_id=platform_user_id, handle=handle) if imitated else None
+
+    def reach_kind(self, settings: Mapping[str, Any]) -> str | None:
+        imitated = self._imitated(settings)
+        return imitated.identity_reach if imitated else None
+
     def replies_by_hand(self, settings: Mapping[str, Any]) -> bool:
         return str(settings.get("flavour") or "") in self.BY_HAND_FLAVOURS
 

@@ -35,6 +35,7 @@ from compris.connectors.base import (
     WebhookRequest,
     WebhookResponse,
     download,
+    profile_link,
     send_parts,
 )
 from compris.connectors.choices import as_buttons, as_text, fit, refuse_public
@@ -95,6 +96,10 @@ class TelegramConnector(Connector):
         "bot_username": "The bot's @username without the @, to recognise the group messages that mention it.",
         "api_base": "Leave empty for https://api.telegram.org (or the address of your own Bot API server).",
     }
+
+    def profile_url(self, settings: Mapping[str, Any], *, platform_user_id: str, handle: str | None) -> str | None:
+        # only a username has a public link; a user without one is reachable through the bot only
+        return profile_link("https://t.me/", handle)
 
     # --- inbound -------------------------------------------------------------------------
     def verify(self, account: AccountContext, request: WebhookRequest) -> None:

@@ -29,6 +29,7 @@ from compris.connectors.base import (
     Visibility,
     WebhookRequest,
     WebhookResponse,
+    profile_link,
 )
 from compris.connectors.choices import as_buttons, as_text, fit, refuse_public
 from compris.connectors.vk import api, inbound
@@ -93,6 +94,10 @@ class VKConnector(Connector):
         "and messages.",
         "api_base": "Leave empty for https://api.vk.com.",
     }
+
+    def profile_url(self, settings: Mapping[str, Any], *, platform_user_id: str, handle: str | None) -> str | None:
+        fallback = f"id{platform_user_id}" if platform_user_id.isdigit() else None
+        return profile_link("https://vk.com/", handle or fallback)
 
     # --- inbound -------------------------------------------------------------------------
     def handshake(self, account: AccountContext, request: WebhookRequest) -> WebhookResponse | None:

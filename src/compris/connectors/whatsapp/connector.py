@@ -94,6 +94,9 @@ class WhatsAppConnector(MetaConnector):
         "api_base": "Leave empty for https://graph.facebook.com/v25.0.",
     }
 
+    #: a WhatsApp user's id is their phone number
+    identity_reach: ClassVar[str | None] = "phone"
+
     def parse_change(self, account: AccountContext, entry: JSON, change: JSON, out: Collected) -> None:
         if change.get("field") == "messages":
             parse_messages_value(obj(change.get("value"), "messages value"),

@@ -31,6 +31,7 @@ from compris.connectors.base import (
     WebhookResponse,
     WindowStatus,
     download,
+    profile_link,
     send_parts,
 )
 from compris.connectors.choices import as_text, refuse_public
@@ -102,6 +103,9 @@ class XConnector(Connector):
         "webhook_id": "The id X gave the webhook (POST /2/webhooks); used for replays.",
         "api_base": "Leave empty for https://api.x.com.",
     }
+
+    def profile_url(self, settings: Mapping[str, Any], *, platform_user_id: str, handle: str | None) -> str | None:
+        return profile_link("https://x.com/", handle)
 
     # --- inbound -------------------------------------------------------------------------
     def handshake(self, account: AccountContext, request: WebhookRequest) -> WebhookResponse | None:

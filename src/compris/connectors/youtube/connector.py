@@ -30,6 +30,7 @@ from compris.connectors.base import (
     SendError,
     SendResult,
     Visibility,
+    profile_link,
 )
 from compris.connectors.youtube import api, inbound, quota
 from compris.kit import clock
@@ -138,6 +139,12 @@ class YouTubeConnector(Connector):
         "initial_fetch_limit": "On the first poll only the newest comments are taken (default 20).",
         "api_base": "Leave empty for https://www.googleapis.com/youtube/v3.",
     }
+
+    def profile_url(self, settings: Mapping[str, Any], *, platform_user_id: str, handle: str | None) -> str | None:
+        # a commenter's channel id (``UC…``); the ``name:`` ids of commenters YouTube did not identify have none
+        if platform_user_id.startswith("UC"):
+            return profile_link("https://www.youtube.com/channel/", platform_user_id)
+        return None
 
     # --- inbound -------------------------------------------------------------------------
     def poll(self, account: AccountContext, state: Mapping[str, Any], *, wait: float = 0.0,

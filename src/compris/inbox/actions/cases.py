@@ -10,7 +10,8 @@ from sqlalchemy.orm import Session
 
 from compris import bus, timeline
 from compris.connectors.base import Visibility
-from compris.events import CaseAssigned, CaseRead, CasesMerged, NoteAdded, StatusChanged
+from compris.events import CaseAssigned, CasesMerged, NoteAdded, StatusChanged
+from compris.inbox.actions import reads
 from compris.kit.clock import now
 from compris.kit.errors import Invalid, NotFound
 from compris.live import Publisher, publish_case
@@ -140,12 +141,9 @@ def assign(
 
 
 def mark_read(session: Session, publisher: Publisher, *, actor: User, case: Case) -> None:
-    """An agent opened the case: it is no longer unread (for every agent's inbox)."""
-    if not case.unread:
-        return
-    case.unread = False
-    bus.emit(session, publisher, CaseRead(workspace_id=case.workspace_id, actor_user_id=actor.id, case_id=case.id))
-    publish_case(session, publisher, case, "read")
+    """An agent opened the case: it is no longer unread for them (only them: issue 18, defect 9; the read marks
+    live in :mod:`.reads`)."""
+    reads.mark_read(session, publisher, actor=actor, case=case)
 
 
 def add_note(session: Session, publisher: Publisher, *, actor: User, case: Case, text: str) -> Message:

@@ -28,6 +28,7 @@ from compris.events import (
 )
 from compris.inbox.actions.cases import MAX_TEXT, change_status
 from compris.inbox.actions.posts import link_thread
+from compris.inbox.actions.priority import apply_priority
 from compris.inbox.queries import merged_into
 from compris.kit.clock import now
 from compris.live import Publisher, publish_case
@@ -282,8 +283,10 @@ def record_inbound(
         case.language = triage["language"]
         contact.language = contact.language or triage["language"]
     case.triage = triage
-    case.priority = int(triage.get("priority", 0) or 0)
     session.flush()
+    # the case's priority: its most urgent open need + the waiting time (a chaser never lowers it), before routing
+    # and the SLA read it
+    apply_priority(session, case)
     if how == "reopened":
         change_status(session, publisher, case, CaseStatus.OPEN, reason="new message from the customer",
                       message_id=message.id)

@@ -216,7 +216,7 @@ def _remove_messages(db: Database, workspace_id: int, cutoff: datetime | None, a
             if rows:
                 session.execute(update(Message), [{
                     "id": r.id, "text": "", "attachments": [_removed_entry(a) for a in r.attachments or []],
-                    "author_identity_id": None, "permalink": None, "delivery_error": None,
+                    "search_text": None, "author_identity_id": None, "permalink": None, "delivery_error": None,
                     "triage": {k: v for k, v in (r.triage or {}).items() if k not in TRIAGE_CONTENT_KEYS},
                     "content_removed_at": at} for r in rows])
                 ids = [int(r.id) for r in rows]

@@ -68,11 +68,13 @@ class DraftCheck:
 
 
 def check_draft(
-    session: Session, case: Case, actor: User, *, text: str, visibility: str, template_id: int | None = None
+    session: Session, case: Case, actor: User, *, text: str, visibility: str, template_id: int | None = None,
+    reply_to_message_id: int | None = None,
 ) -> DraftCheck:
-    """The guard's findings for a draft, with its length as the network counts it."""
+    """The guard's findings for a draft, with its length as the network counts it (``reply_to_message_id``: the
+    customer message answered, else the latest of that visibility)."""
     draft = text.replace("\r\n", "\n").strip()
-    place = situation(session, case, visibility)
+    place = situation(session, case, visibility, reply_to_message_id)
     ctx, settings = guard_inputs(session, case, actor, visibility=visibility, template_id=template_id, place=place)
     findings = check(draft, ctx, settings) if draft else []
     return DraftCheck(
@@ -176,7 +178,8 @@ def send_agent_reply(
             return SentReply(message, [])
     template = _template(session, case.workspace_id, template_id)
     ctx, settings = guard_inputs(session, case, actor, visibility=visibility,
-                                 template_id=template.id if template else None)
+                                 template_id=template.id if template else None,
+                                 reply_to_message_id=reply_to_message_id)
     findings = _guard_or_refuse(check(draft, ctx, settings) if draft else [], override)
     message = inbox.add_reply(session, publisher, actor=actor, case=case, text=draft, visibility=visibility,
                               reply_to_message_id=reply_to_message_id, idempotency_key=idempotency_key,
@@ -215,12 +218,14 @@ def move_to_private(
     idempotency_key: str,
     override: Collection[str] = (),
     source: str = "ui",
+    reply_to_message_id: int | None = None,
 ) -> MovedToPrivate:
     """A short public answer from the move-to-private template and the agent's private message, one case.
 
     Where the network answers a comment privately (its connector's ``private_reply_target``: Facebook and
     Instagram) the private message is the platform's private reply to the comment; elsewhere it opens (or
-    continues) the customer's private conversation on the same account.
+    continues) the customer's private conversation on the same account. ``reply_to_message_id``: the public
+    message moved from (the thread picked in the reply box), else the latest public one.
     """
     draft = private_text.replace("\r\n", "\n").strip()
     if not draft:
@@ -231,11 +236,11 @@ def move_to_private(
     done = _already_moved(session, case, idempotency_key)
     if done is not None:  # a double submit
         return done
-    public_place = situation(session, case, Visibility.PUBLIC)
+    public_place = situation(session, case, Visibility.PUBLIC, reply_to_message_id)
     target = public_place.target
     if target is None or target.visibility != Visibility.PUBLIC:
         raise Invalid("move to private needs a public message from the customer")
-    ctx, settings = guard_inputs(session, case, actor, visibility=Visibility.PRIVATE)
+    ctx, settings = guard_inputs(session, case, actor, visibility=Visibility.PRIVATE, reply_to_message_id=target.id)
     findings = _guard_or_refuse(check(draft, ctx, settings), override)
     notice = with_mention(public_notice(session, case, actor), public_place.mention)
     extra: dict[str, object] = {}

@@ -26,6 +26,7 @@ from compris.web.api import (
     mail,
     me,
     messages,
+    notifications,
     posts,
     privacy,
     privacy_export,
@@ -42,6 +43,7 @@ from compris.web.api import (
     uploads,
     users,
 )
+from compris.web.api import views as inbox_views
 
 router = APIRouter(prefix="/api/v1")
 router.include_router(me.router)
@@ -75,5 +77,7 @@ router.include_router(incidents.router)
 router.include_router(listening_alerts.router)
 router.include_router(analytics.router)
 router.include_router(retention.router)
+router.include_router(notifications.router)
 
 __all__ = ["router"]
+router.include_router(inbox_views.router)  # --- inbox (issue 18): saved views

@@ -9,6 +9,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from compris.inbox import actions, queries
+from compris.inbox.actions import reads
 from compris.inbox.schemas import (
     AssignIn,
     CaseCounts,
@@ -46,25 +47,55 @@ def list_cases(
                     Query(description="`all`, `mine` (assigned to you) or `unassigned`.")] = "all",
     status: Annotated[StatusFilter, Query(description="`active` (every status but resolved and closed), `all`, "
                                           "or one status.")] = "active",
-    channel_account_id: Annotated[int | None, Query(description="Only cases whose latest customer message came "
-                                                    "in on this channel account (see `GET /channels`).")] = None,
-    sort: Annotated[Literal["newest", "oldest", "priority", "due"],
+    channel_account_id: Annotated[int | None, Query(ge=1, le=2**31 - 1, description="Only cases whose latest "
+                                                    "customer message came in on this channel account (see "
+                                                    "`GET /channels`).")] = None,
+    sort: Annotated[Literal["newest", "oldest", "priority", "due", "needs_answer"],
                     Query(description="`newest` activity first, `oldest` customer message first (who has "
-                               "waited longest), `priority` (highest first), or `due` (the earliest running SLA "
-                               "deadline first, cases without one last).")] = "newest",
-    q: Annotated[str, Query(max_length=200, description="Search in contact names, subjects and message "
-                            "text.")] = "",
+                               "waited longest), `priority` (highest first), `due` (the earliest running SLA "
+                               "deadline first, cases without one last), or `needs_answer` (the inbox's default: "
+                               "breached SLA first, then the earliest SLA deadline, the highest priority, the "
+                               "longest wait).")] = "newest",
+    q: Annotated[str, Query(max_length=200, description="Search: `#123` is case 123; `123` case 123 or the text; "
+                            "`@name` a handle; otherwise contact names, identities' handles and network ids "
+                            "(e-mail addresses, phone numbers), subjects and message text, without regard to "
+                            "case and accents (`recu` finds `reçu`).")] = "",
     limit: Annotated[int, Query(ge=1, le=200, description="Page size.")] = 50,
     offset: Annotated[int, Query(ge=0, description="Cases to skip.")] = 0,
     tag: Annotated[str, Query(max_length=200, description="Only cases with this tag (its name, without regard "
                               "to case and accents; see `GET /tags`).")] = "",
     post_id: Annotated[int | None, Query(ge=1, le=2**31 - 1, description="Only the cases with a comment under this "
                                          "post (see `GET /posts`).")] = None,
+    assignee_id: Annotated[int | None, Query(ge=1, le=2**31 - 1, description="Only the cases assigned to this "
+                                             "user (see `GET /users`).")] = None,
+    team_id: Annotated[int | None, Query(ge=1, le=2**31 - 1, description="Only the cases of this team.")] = None,
+    network: Annotated[str, Query(max_length=32, pattern=r"^[a-z0-9_]*$", description="Only the cases whose "
+                                  "latest customer message came in on this network (`x`, `facebook`...).")] = "",
+    priority: Annotated[Literal["", "urgent", "high", "normal", "low"], Query(
+        description="A priority band: `urgent` (60 and over), `high` (40-59), `normal` (20-39), `low` (under "
+        "20).")] = "",
+    language: Annotated[str, Query(max_length=3, pattern=r"^([a-z]{2,3})?$", description="The case's language "
+                                   "(`en`, `fr`...).")] = "",
+    intent: Annotated[Literal["", "complaint", "question", "request", "praise", "spam", "other"], Query(
+        description="The latest customer message's intent.")] = "",
+    sla: Annotated[Literal["", "breached", "at_risk", "on_track", "none"], Query(
+        description="The SLA state: `breached`, `at_risk`, `on_track` (running, paused or met), `none` (no "
+        "SLA).")] = "",
+    unread: Annotated[bool, Query(description="Only the cases unread by you (the token's user).")] = False,
+    incident: Annotated[int | None, Query(ge=1, le=2**31 - 1, description="Only the cases of this incident "
+                                          "(its number).")] = None,
+    high_reach: Annotated[bool, Query(description="Only the cases with a high-reach complaint alert.")] = False,
 ) -> CaseList:
-    """The workspace's cases, one page at a time, with the number of cases in each view."""
+    """The workspace's cases, one page at a time, with the number of cases in each view. `unread` on each case
+    is for you (the token's user): a customer message arrived since you last opened it (or you never did)."""
     user = ctx.user
-    f = queries.InboxFilter(view=view, status=status, channel_account_id=channel_account_id, sort=sort, q=q,
-                            limit=limit, offset=offset, tag=tag, post_id=post_id)
+    try:
+        f = queries.InboxFilter(view=view, status=status, channel_account_id=channel_account_id, sort=sort, q=q,
+                                limit=limit, offset=offset, tag=tag, post_id=post_id, assignee_id=assignee_id,
+                                team_id=team_id, network=network, priority=priority, language=language,
+                                intent=intent, sla=sla, unread=unread, incident=incident, high_reach=high_reach)
+    except Invalid as exc:
+        field_error(("query",), exc.message)
     rows = queries.list_cases(ctx.session, user.workspace_id, user.id, f)
     counts = queries.counts(ctx.session, user.workspace_id, user.id, f)
     total = counts[view]
@@ -74,6 +105,24 @@ def list_cases(
         page=Page(limit=limit, offset=offset, total=total,
                   next_offset=offset + limit if offset + len(rows) < total and rows else None),
     )
+
+
+@router.post("/cases/{number}/read", status_code=204, summary="Mark a case read for you",
+             responses=errors(404, 422))
+def mark_case_read(number: CaseNumber, ctx: WorkCasesApi) -> Response:
+    """The case is read for you (the token's user) until a customer writes again; other agents keep theirs."""
+    case = queries.get_case(ctx.session, ctx.user.workspace_id, number, for_update=True)
+    actions.mark_read(ctx.session, ctx.runtime.publisher, actor=ctx.user, case=case)
+    return Response(status_code=204)
+
+
+@router.post("/cases/{number}/unread", status_code=204, summary="Mark a case unread for you",
+             responses=errors(404, 422))
+def mark_case_unread(number: CaseNumber, ctx: WorkCasesApi) -> Response:
+    """The case shows as unread to you (the token's user) until you open it; other agents keep theirs."""
+    case = queries.get_case(ctx.session, ctx.user.workspace_id, number, for_update=True)
+    reads.mark_unread(ctx.session, ctx.runtime.publisher, actor=ctx.user, case=case)
+    return Response(status_code=204)
 
 
 @router.get("/cases/{number}", response_model=CaseDetail, summary="Read a case", responses=errors(404, 422))

@@ -100,7 +100,10 @@ def case_summary(case: Case, contact_row: Contact, assignee: User | None,
 
 def case_row(row: CaseRow) -> CaseSummary:
     summary = case_summary(row.case, row.contact, row.assignee, row.account)
-    return summary.model_copy(update={"tags": [t.name for t in row.tags]}) if row.tags else summary
+    update: dict[str, Any] = {"unread": row.unread}  # for the user listing (issue 18: read marks per agent)
+    if row.tags:
+        update["tags"] = [t.name for t in row.tags]
+    return summary.model_copy(update=update)
 
 
 def delivery(message: Message, outbox: Outbox | None) -> DeliveryOut | None:

@@ -43,6 +43,7 @@ from compris.web.pages import (
     tokens,
     uploads,
 )
+from compris.web.pages import notifications as notifications_pages
 from compris.web.pages import people as people_pages
 from compris.web.pages import routing as routing_pages
 from compris.web.pages import sla as sla_pages
@@ -85,6 +86,7 @@ router.include_router(sso.router)
 router.include_router(people_pages.router)
 router.include_router(retention.router)
 router.include_router(audit_log.router)
+router.include_router(notifications_pages.router)
 router.mount("/static", StaticFiles(directory=STATIC), name="static")
 
 

@@ -32,13 +32,13 @@ from compris.triage import actions as triage_actions
 from compris.triage.labels import TRIAGE_LABELS
 from compris.uploads import actions as upload_actions
 from compris.uploads.queries import uploads_in_order
-from compris.web import i18n
+from compris.web import conversation_format, i18n
 from compris.web.deps import PageContext, ReadCasesPage, WorkCasesPage
 from compris.web.pages import business as business_pages
 from compris.web.pages import clusters as cluster_pages
+from compris.web.pages import customer_panel, desk, replies
 from compris.web.pages import escalation as escalation_pages
 from compris.web.pages import incidents as incident_pages
-from compris.web.pages import replies
 from compris.web.pages import surveys as survey_pages
 from compris.web.pages.render import (
     domain_action,
@@ -55,6 +55,34 @@ router = APIRouter(include_in_schema=False)
 FRAGMENTS = {"timeline": "_timeline.html", "actions": "_actions.html", "composer": "_composer.html",
              "customer": "_customer.html", "sla": "_sla.html", "escalations": "_escalations.html",
              "business_actions": "_business_actions.html", "survey": "_survey.html"}
+
+
+@dataclass
+class ReplyTarget:
+    """One thread the reply box can answer (issue 18): its latest customer message, and what a reply there is."""
+
+    message_id: int
+    thread_id: int
+    visibility: str  # the thread's: a reply on it is that (or private, a move to the customer's DMs)
+    network: str
+    network_name: str
+    account_name: str
+    account: ChannelAccount
+    customer: str
+    #: what the customer wrote there: "comment", "post", "review", "message", "email"
+    kind: str
+    visibilities: list[str] = field(default_factory=list)
+    limits: dict[str, int | None] = field(default_factory=dict)
+    unit: str = "characters"
+    attach: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: the @handle a public reply starts with on this network (X, Mastodon, Bluesky), else ""
+    mention: str = ""
+    can_move_private: bool = False
+    #: the network's name when its public replies are posted by hand (Tripadvisor), else ""
+    manual_public: str = ""
+    #: a public reply is refused there: the customer did not mention or quote the account (X's rule)
+    unsummoned: bool = False
+    last_at: Any = None
 
 
 @dataclass
@@ -83,6 +111,15 @@ class Composer:
     attach: dict[str, dict[str, Any]] = field(default_factory=dict)
     attachments: list[Upload] = field(default_factory=list)
     max_upload_bytes: int = 0
+    #: the threads a reply can go to (the latest customer message first) and the one chosen (a message id)
+    targets: list[ReplyTarget] = field(default_factory=list)
+    target_id: int | None = None
+    #: the last send was stopped by the guard's warnings (the panel offers "send anyway" while they remain)
+    guard_refused: bool = False
+
+    @property
+    def target(self) -> ReplyTarget | None:
+        return next((t for t in self.targets if t.message_id == self.target_id), None)
 
 
 def attach_options(connector: Any, visibility: str) -> dict[str, Any]:
@@ -97,40 +134,76 @@ def attach_options(connector: Any, visibility: str) -> dict[str, Any]:
             "max_bytes": max(limits) if limits else 0, "without_text": rules.without_text, "reason": ""}
 
 
+def _kind(connector: Any, message: Message, visibility: str, network: str) -> str:
+    if visibility != Visibility.PUBLIC:
+        return "email" if network == "email" else "message"
+    if getattr(connector, "reviews", False):
+        return "review"
+    return "comment" if message.reply_to_platform_id or message.reply_to_message_id or (
+        message.platform_extra or {}).get("post_id") else "post"
+
+
+def reply_targets(session: Any, case: Case) -> list[ReplyTarget]:
+    """The case's threads with a customer message, the latest first: where the reply box can answer."""
+    from compris.models import Identity, PostThread, Thread
+
+    inbound = list(session.scalars(
+        select(Message).where(Message.case_id == case.id, Message.direction == Direction.INBOUND,
+                              Message.thread_id.is_not(None))
+        .order_by(Message.sent_at.desc(), Message.id.desc())))
+    latest: dict[int, Message] = {}
+    for m in inbound:
+        latest.setdefault(int(m.thread_id or 0), m)
+    commented = set(session.scalars(select(PostThread.thread_id).where(PostThread.thread_id.in_(list(latest)))))
+    targets = []
+    for thread_id, m in latest.items():
+        thread = session.get(Thread, thread_id)
+        account = session.get(ChannelAccount, m.channel_account_id) if m.channel_account_id else None
+        if thread is None or account is None:
+            continue
+        connector = connector_for(account)
+        visibility = str(thread.visibility)
+        visibilities = [Visibility.PUBLIC.value] if visibility == Visibility.PUBLIC else []
+        if connector.has_private_messages(account.settings or {}):
+            visibilities.append(Visibility.PRIVATE.value)
+        if not visibilities:
+            continue
+        author = session.get(Identity, m.author_identity_id) if m.author_identity_id else None
+        account_limits = connector.limits_for(account.settings or {})  # a Mastodon instance's own limit
+        kind = "comment" if thread_id in commented and visibility == Visibility.PUBLIC else _kind(
+            connector, m, visibility, account.network)
+        targets.append(ReplyTarget(
+            message_id=m.id, thread_id=thread_id, visibility=visibility, network=account.network,
+            network_name=connector.name_for(account.settings or {}), account_name=account.name,
+            account=account, customer=(author.name or author.handle or author.platform_user_id) if author else "",
+            kind=kind, visibilities=visibilities,
+            limits={Visibility.PUBLIC.value: account_limits.public_max_length,
+                    Visibility.PRIVATE.value: account_limits.private_max_length},
+            unit=connector.limits.length_unit, attach={v: attach_options(connector, v) for v in visibilities},
+            mention=(connector.reply_mention(Visibility.PUBLIC, author.handle if author else None)
+                     if visibility == Visibility.PUBLIC else ""),
+            can_move_private=visibility == Visibility.PUBLIC and Visibility.PRIVATE.value in visibilities,
+            manual_public=connector.name_for(account.settings or {})
+            if visibility == Visibility.PUBLIC and connector.replies_by_hand(account.settings or {}) else "",
+            unsummoned=(m.platform_extra or {}).get("summoned") is False, last_at=m.sent_at))
+    return targets
+
+
 def composer_for(session: Any, case: Case, *, text: str = "", visibility: str | None = None, note: str = "",
-                 error: str | None = None, note_error: str | None = None) -> Composer:
-    inbound = list(session.execute(
-        select(Message.visibility, Message.channel_account_id).where(
-            Message.case_id == case.id, Message.direction == Direction.INBOUND
-        ).order_by(Message.sent_at.desc(), Message.id.desc())
-    ))
-    visibilities: list[str] = []
-    if any(v == Visibility.PUBLIC for v, _ in inbound):
-        visibilities.append(Visibility.PUBLIC)
-    if inbound:
-        visibilities.append(Visibility.PRIVATE)
-    limits: dict[str, int | None] = {}
-    attach: dict[str, dict[str, Any]] = {}
-    unit = "characters"
-    network = None
-    if inbound:
-        account = session.get(ChannelAccount, inbound[0][1])
-        if account is not None:
-            connector = connector_for(account)
-            if not connector.has_private_messages(account.settings or {}) and Visibility.PRIVATE in visibilities:
-                # review sites, YouTube: no private conversation with the customer
-                visibilities.remove(Visibility.PRIVATE)
-            account_limits = connector.limits_for(account.settings or {})  # a Mastodon instance's own limit
-            limits = {Visibility.PUBLIC: account_limits.public_max_length,
-                      Visibility.PRIVATE: account_limits.private_max_length}
-            attach = {v: attach_options(connector, v) for v in visibilities}
-            unit = connector.limits.length_unit
-            network = connector.name_for(account.settings or {})
-    default = str(inbound[0][0]) if inbound and inbound[0][0] in visibilities else (
-        visibilities[0] if visibilities else Visibility.PRIVATE)
-    return Composer(visibilities, default, limits, unit, network, text=text,
-                    visibility=visibility if visibility in visibilities else default, note=note, error=error,
-                    note_error=note_error, idempotency_key=uuid.uuid4().hex, attach=attach)
+                 error: str | None = None, note_error: str | None = None,
+                 target_id: int | None = None) -> Composer:
+    """The reply box: its threads (``target_id``: the message chosen, else the latest customer message's thread),
+    and for the chosen one the visibilities, limits and attachments."""
+    targets = reply_targets(session, case)
+    target = next((t for t in targets if t.message_id == target_id), targets[0] if targets else None)
+    if target is None:
+        return Composer([], Visibility.PRIVATE, {}, "characters", None, text=text, note=note, error=error,
+                        note_error=note_error, idempotency_key=uuid.uuid4().hex)
+    default = target.visibility if target.visibility in target.visibilities else target.visibilities[0]
+    return Composer(list(target.visibilities), default, dict(target.limits), target.unit, target.network_name,
+                    text=text, visibility=visibility if visibility in target.visibilities else default, note=note,
+                    error=error, note_error=note_error, idempotency_key=uuid.uuid4().hex, attach=target.attach,
+                    targets=targets, target_id=target.message_id)
 
 
 def _view(ctx: PageContext, number: int) -> CaseView:
@@ -141,13 +214,16 @@ def _vars(ctx: PageContext, view: CaseView, composer: Composer | None = None,
           action_error: str | None = None) -> dict[str, Any]:
     composer = composer or composer_for(ctx.session, view.case)
     composer.max_upload_bytes = ceiling = ctx.runtime.settings.max_upload_bytes
-    for options in composer.attach.values():  # the network's limit or Compris's own, whichever is lower
-        if options["max_count"]:
-            options["max_bytes"] = min(options["max_bytes"] or ceiling, ceiling)
+    for target in composer.targets:  # the network's limit or Compris's own, whichever is lower
+        for options in target.attach.values():
+            if options["max_count"]:
+                options["max_bytes"] = min(options["max_bytes"] or ceiling, ceiling)
+    lang, tz, at = i18n.normalise(ctx.user.language), workspace_of(ctx.session, ctx).timezone, now()
     return {
         "view": view,
         "case": view.case,
         "composer": composer,
+        "sla_due": lambda clock, due: conversation_format.sla_due(clock, due, lang, tz, at),
         "agents": workspace_users(ctx.session, ctx.user.workspace_id),
         "action_error": action_error,
         "statuses": [s.value for s in CaseStatus],
@@ -162,6 +238,7 @@ def _vars(ctx: PageContext, view: CaseView, composer: Composer | None = None,
         **survey_pages.panel(ctx, view),
         **incident_pages.panel(ctx, view),
         **cluster_pages.panel(ctx, view),
+        **customer_panel.panel(ctx, view),
     }
 
 
@@ -189,11 +266,24 @@ def answer_with_fragments(request: Request, ctx: PageContext, number: int, names
         if not failed:
             return redirect(f"/cases/{number}")
         view = _view(ctx, number)
-        return render(request, ctx, "case.html", status_code=status_code,
-                      **_vars(ctx, view, composer, action_error))
+        return case_page_response(request, ctx, _vars(ctx, view, composer, action_error), status_code=status_code)
     view = _view(ctx, number)
     return _fragments(request, ctx, names, _vars(ctx, view, composer, action_error),
                       status_code=status_code if failed else 200)
+
+
+def case_page_response(request: Request, ctx: PageContext, variables: dict[str, Any],
+                       status_code: int = 200) -> Response:
+    """The case in the desk: the whole page (the list with the agent's last filters beside it), or the case pane
+    alone when the desk's list asks for it (``desk.wants_pane``)."""
+    number = variables["case"].number
+    if desk.wants_pane(request):
+        return render(request, ctx, "_desk_case_pane.html", status_code=status_code,
+                      headers={"HX-Push-Url": f"/cases/{number}", "Vary": "HX-Request, HX-Target"},
+                      list_query=desk.remembered_query(request), **variables)
+    page_vars = {**desk.list_context(request, ctx), "open_number": number, **variables}
+    return render(request, ctx, "case.html", status_code=status_code, headers={"Vary": "HX-Request, HX-Target"},
+                  **page_vars)
 
 
 @router.get("/cases/{number}")
@@ -202,7 +292,7 @@ def case_page(number: int, request: Request, ctx: ReadCasesPage) -> Response:
         view = _view(ctx, number)
     except NotFound:
         return _not_found(request, ctx)
-    return render(request, ctx, "case.html", **_vars(ctx, view))  # no write on GET: the page's script POSTs /read
+    return case_page_response(request, ctx, _vars(ctx, view))  # no write on GET: the page's script POSTs /read
 
 
 @router.get("/cases/{number}/fragments")
@@ -221,7 +311,8 @@ def case_fragments(number: int, request: Request, ctx: ReadCasesPage,
 @router.post("/cases/{number}/read")
 def case_read(number: int, request: Request, ctx: WorkCasesPage) -> Response:
     """The agent has the case open (sent by the page's script on opening and after each live refresh, CSRF
-    header): it is no longer unread for anybody (``CaseRead``, and a live update of every inbox). 204."""
+    header): it is no longer unread for this agent (only: read marks are per agent, issue 18 defect 9; ``CaseRead``
+    and a live update of the inbox when it was unread for them). 204."""
     try:
         case = _case(ctx, number)
     except NotFound:
@@ -264,13 +355,16 @@ def reply(
     send_anyway: Annotated[str, Form()] = "",
     attachment_ids: Annotated[list[str] | None, Form()] = None,
     files: Annotated[list[UploadFile] | None, File()] = None,
+    reply_to: Annotated[str, Form()] = "",
 ) -> Response:
     """Send a reply. Files chosen in the reply box come with it (multipart); each is stored first, so that a
-    reply refused for any reason keeps them (as ``attachment_ids``) along with the draft."""
+    reply refused for any reason keeps them (as ``attachment_ids``) along with the draft. ``reply_to``: the
+    customer message answered (the thread picked in the reply box; empty: the latest of that visibility)."""
     try:
         case = _case(ctx, number)
     except NotFound:
         return _not_found(request, ctx)
+    reply_to_id = replies.parse_reply_to(reply_to)
     overrides = replies.parse_override(override, send_anyway)
     key = idempotency_key or uuid.uuid4().hex
     lang = i18n.normalise(ctx.user.language)
@@ -288,20 +382,23 @@ def reply(
             reply_actions.send_agent_reply(ctx.session, ctx.runtime.publisher, actor=ctx.user, case=case, text=text,
                                      visibility=visibility, idempotency_key=key,
                                      template_id=replies.parse_template_id(template_id), override=overrides,
-                                     attachments=kept)
+                                     attachments=kept, reply_to_message_id=reply_to_id)
     except ComprisError as exc:
         findings = []
         if isinstance(exc, reply_actions.GuardRefused):
             replies.record_refusal(ctx, case, exc, override=overrides, attempt_key=key)
             findings = replies.finding_views(lang, exc.findings, overrides)
         composer = composer_for(ctx.session, case, text=text, visibility=visibility,
-                                error=replies.refusal_message(lang, exc))
+                                error=replies.refusal_message(lang, exc), target_id=reply_to_id)
         composer.idempotency_key = key
         composer.findings, composer.override, composer.template_id = findings, override, template_id
+        composer.guard_refused = isinstance(exc, reply_actions.GuardRefused)
         composer.attachments = list(dict.fromkeys(kept))
         return answer_with_fragments(request, ctx, number, ["composer", "timeline", "actions"], composer=composer,
                        status_code=413 if isinstance(exc, TooLarge) else 422)
-    return answer_with_fragments(request, ctx, number, ["composer", "timeline", "actions"])
+    # sent: a fresh reply box (empty draft, no guard state) still on the thread just answered
+    return answer_with_fragments(request, ctx, number, ["composer", "timeline", "actions"],
+                                 composer=composer_for(ctx.session, case, target_id=reply_to_id))
 
 
 @router.post("/cases/{number}/note")
@@ -447,8 +544,11 @@ def retry(number: int, message_id: int, request: Request, ctx: WorkCasesPage) ->
 
 @router.post("/cases/{number}/messages/{message_id}/triage")
 def correct_triage(number: int, message_id: int, request: Request, ctx: WorkCasesPage,
-                   field: Annotated[str, Form()] = "", label: Annotated[str, Form()] = "") -> Response:
-    """An agent corrects one triage label of a customer message (kept for retraining)."""
+                   field: Annotated[str, Form()] = "", label: Annotated[str, Form()] = "",
+                   correction: Annotated[str, Form()] = "") -> Response:
+    """An agent corrects one triage label of a customer message (kept for retraining). The form sends one
+    ``correction`` (``field:label``, from a list of the combinations that exist); ``field`` and ``label`` apart are
+    still accepted. A refusal answers in the message's own triage panel (422), a correction with the timeline."""
     try:
         case = _case(ctx, number)
         message = get_message(ctx.session, ctx.user.workspace_id, message_id)
@@ -456,10 +556,22 @@ def correct_triage(number: int, message_id: int, request: Request, ctx: WorkCase
             raise NotFound("no such message")
     except NotFound:
         return _not_found(request, ctx)
+    if correction:
+        field, _, label = correction.partition(":")
     try:
         with domain_action(ctx.session):
             triage_actions.correct_triage(ctx.session, ctx.runtime.publisher, actor=ctx.user, message=message,
-                                          field=field, label=label)
+                                          field=field.strip(), label=label.strip())
     except ComprisError as exc:
-        return answer_with_fragments(request, ctx, number, ["timeline", "actions"], action_error=_message(ctx, exc))
-    return answer_with_fragments(request, ctx, number, ["timeline", "actions"])
+        if not is_htmx(request):
+            return answer_with_fragments(request, ctx, number, ["timeline", "actions"],
+                                         action_error=_message(ctx, exc))
+        context = template_context(request, ctx)
+        context.update(m=message, case=case, triage_labels=TRIAGE_LABELS, triage_error=_message(ctx, exc))
+        html = environment().get_template("_triage.html").render(context)
+        return HTMLResponse(html, status_code=422, headers={"Cache-Control": "no-store"})
+    response = answer_with_fragments(request, ctx, number, ["timeline", "actions"])
+    if is_htmx(request):  # the form targets its own panel; a correction re-renders the whole timeline
+        response.headers["HX-Retarget"] = "#timeline"
+        response.headers["HX-Reswap"] = "outerHTML"
+    return response

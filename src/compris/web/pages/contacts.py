@@ -15,9 +15,13 @@ from fastapi.responses import Response
 from compris.accounts.permissions import Permission, allows
 from compris.inbox import actions
 from compris.inbox import queries as contact_queries
+from compris.inbox.actions import customers as customer_actions
 from compris.kit.errors import ComprisError, Invalid, NotFound
+from compris.models import Contact
 from compris.web import i18n
 from compris.web.deps import PageContext, ReadCasesPage, WorkCasesPage
+from compris.web.pages import case as case_pages
+from compris.web.pages.customer_panel import customer_panel
 from compris.web.pages.render import domain_action, redirect, render
 
 router = APIRouter(include_in_schema=False)
@@ -32,7 +36,10 @@ def _page(request: Request, ctx: PageContext, contact_id: int, *, q: str = "", e
     view = contact_queries.contact_view(ctx.session, ctx.user.workspace_id, contact_id)
     matches = contact_queries.search_contacts(ctx.session, ctx.user.workspace_id, q[:200], exclude_id=contact_id)
     variables: dict[str, Any] = {"view": view, "q": q, "matches": matches, "error": error, "split": None,
-                                 "may_manage_privacy": allows(ctx.user, Permission.MANAGE_PRIVACY)}
+                                 "may_manage_privacy": allows(ctx.user, Permission.MANAGE_PRIVACY),
+                                 "customer": customer_panel(ctx, view.contact.id, view.identities,
+                                                            view.contact.language,
+                                                            with_suggestions=view.merged_into is None)}
     if split is not None:
         with suppress(NotFound):
             variables["split"] = contact_queries.get_contact(ctx.session, ctx.user.workspace_id, split)
@@ -80,7 +87,8 @@ def merge(contact_id: int, request: Request, ctx: WorkCasesPage,
 
 
 @router.post("/contacts/{contact_id}/identities/{identity_id}/unmerge")
-def unmerge(contact_id: int, identity_id: int, request: Request, ctx: WorkCasesPage) -> Response:
+def unmerge(contact_id: int, identity_id: int, request: Request, ctx: WorkCasesPage,
+            case: Annotated[str, Form()] = "") -> Response:
     """Split one identity off into a contact of its own; back to this contact, which links to the new one."""
     session = ctx.session
     try:
@@ -92,5 +100,156 @@ def unmerge(contact_id: int, identity_id: int, request: Request, ctx: WorkCasesP
         with domain_action(session):
             new = actions.unmerge_identity(session, ctx.runtime.publisher, actor=ctx.user, identity=identity)
     except ComprisError as exc:
+        number = _case_number(ctx, contact, case)
+        if number is not None:
+            return case_pages.answer_with_fragments(request, ctx, number, ["customer"], action_error=_message(ctx, exc))
         return _refused(request, ctx, contact_id, exc)
+    number = _case_number(ctx, contact, case)
+    if number is not None:
+        return redirect(f"/cases/{number}")
     return redirect(f"/contacts/{contact_id}?split={new.id}")
+
+
+# --- the customer panel (issue 18): notes about the customer, probably the same customer -------------------------
+#
+# Each form carries the number of the case it was sent from (``case``): with HTMX the answer is the case's customer
+# panel again (and the timeline when cases were merged), without it a redirect to the case; without a case, to
+# the contact's page.
+
+
+def _message(ctx: PageContext, error: ComprisError) -> str:
+    return i18n.error_text(ctx.user.language, error)
+
+
+def _case_number(ctx: PageContext, contact: Contact, case: str) -> int | None:
+    """The number of the case the form came from, when it is a case of this contact (else None)."""
+    if not (case.isascii() and case.isdigit()) or len(case) > 12:
+        return None
+    try:
+        found = contact_queries.get_case(ctx.session, ctx.user.workspace_id, int(case))
+    except NotFound:
+        return None
+    return found.number if found.contact_id == contact.id else None
+
+
+def _answer(request: Request, ctx: PageContext, contact: Contact, case: str, *, error: ComprisError | None = None,
+            fragments: tuple[str, ...] = ("customer",)) -> Response:
+    number = _case_number(ctx, contact, case)
+    if number is None:
+        if error is not None:
+            return _refused(request, ctx, contact.id, error)
+        return redirect(f"/contacts/{contact.id}")
+    if error is not None:
+        return case_pages.answer_with_fragments(request, ctx, number, ["customer"], action_error=_message(ctx, error),
+                                                status_code=409 if error.status_code == 409 else 422)
+    return case_pages.answer_with_fragments(request, ctx, number, list(fragments))
+
+
+def _contact_or_404(request: Request, ctx: PageContext, contact_id: int) -> Contact | Response:
+    try:
+        return contact_queries.get_contact(ctx.session, ctx.user.workspace_id, contact_id, for_update=True)
+    except NotFound:
+        return _not_found(request, ctx)
+
+
+@router.post("/contacts/{contact_id}/notes")
+def add_note(contact_id: int, request: Request, ctx: WorkCasesPage, text: Annotated[str, Form(max_length=20000)] = "",
+             case: Annotated[str, Form()] = "") -> Response:
+    """A note about the customer (internal), shown on every case of theirs."""
+    contact = _contact_or_404(request, ctx, contact_id)
+    if isinstance(contact, Response):
+        return contact
+    try:
+        with domain_action(ctx.session):
+            customer_actions.add_customer_note(ctx.session, ctx.runtime.publisher, actor=ctx.user, contact=contact,
+                                               text=text)
+    except ComprisError as exc:
+        return _answer(request, ctx, contact, case, error=exc)
+    return _answer(request, ctx, contact, case)
+
+
+@router.post("/contacts/{contact_id}/notes/{note_id}")
+def edit_note(contact_id: int, note_id: int, request: Request, ctx: WorkCasesPage,
+              text: Annotated[str, Form(max_length=20000)] = "", case: Annotated[str, Form()] = "") -> Response:
+    contact = _contact_or_404(request, ctx, contact_id)
+    if isinstance(contact, Response):
+        return contact
+    try:
+        note = contact_queries.get_customer_note(ctx.session, contact, note_id)
+    except NotFound:
+        return _not_found(request, ctx)
+    try:
+        with domain_action(ctx.session):
+            customer_actions.edit_customer_note(ctx.session, ctx.runtime.publisher, actor=ctx.user, note=note,
+                                                text=text)
+    except ComprisError as exc:
+        return _answer(request, ctx, contact, case, error=exc)
+    return _answer(request, ctx, contact, case)
+
+
+@router.post("/contacts/{contact_id}/notes/{note_id}/delete")
+def delete_note(contact_id: int, note_id: int, request: Request, ctx: WorkCasesPage,
+                case: Annotated[str, Form()] = "") -> Response:
+    contact = _contact_or_404(request, ctx, contact_id)
+    if isinstance(contact, Response):
+        return contact
+    try:
+        note = contact_queries.get_customer_note(ctx.session, contact, note_id)
+    except NotFound:
+        return _not_found(request, ctx)
+    customer_actions.delete_customer_note(ctx.session, ctx.runtime.publisher, actor=ctx.user, note=note)
+    return _answer(request, ctx, contact, case)
+
+
+@router.post("/contacts/{contact_id}/same/{other_id}/merge")
+def merge_same(contact_id: int, other_id: int, request: Request, ctx: WorkCasesPage,
+               case: Annotated[str, Form()] = "", with_cases: Annotated[str, Form()] = "") -> Response:
+    """Take a "probably the same customer" suggestion from a case of ``contact_id``: ``other_id`` is merged into
+    it (and, with ``with_cases``, its open cases into that case)."""
+    contact = _contact_or_404(request, ctx, contact_id)
+    if isinstance(contact, Response):
+        return contact
+    try:
+        other = contact_queries.get_contact(ctx.session, ctx.user.workspace_id, other_id, for_update=True)
+    except NotFound:
+        return _not_found(request, ctx)
+    number = _case_number(ctx, contact, case)
+    if number is None:
+        # from the contact's page (no case): the contacts only
+        try:
+            with domain_action(ctx.session):
+                if other.id == contact.id:
+                    raise Invalid("a contact cannot be merged into itself")
+                actions.merge_contacts(ctx.session, ctx.runtime.publisher, actor=ctx.user, source=other,
+                                       target=contact)
+        except ComprisError as exc:
+            return _refused(request, ctx, contact_id, exc)
+        return redirect(f"/contacts/{contact.id}")
+    target = contact_queries.get_case(ctx.session, ctx.user.workspace_id, number, for_update=True)
+    try:
+        with domain_action(ctx.session):
+            customer_actions.merge_same_customer(ctx.session, ctx.runtime.publisher, actor=ctx.user, case=target,
+                                                 other=other, with_open_cases=with_cases == "1")
+    except ComprisError as exc:
+        return _answer(request, ctx, contact, case, error=exc)
+    return _answer(request, ctx, contact, case, fragments=("customer", "timeline", "actions"))
+
+
+@router.post("/contacts/{contact_id}/same/{other_id}/dismiss")
+def dismiss_same(contact_id: int, other_id: int, request: Request, ctx: WorkCasesPage,
+                 case: Annotated[str, Form()] = "") -> Response:
+    """"Not the same person": this pair is not suggested again."""
+    contact = _contact_or_404(request, ctx, contact_id)
+    if isinstance(contact, Response):
+        return contact
+    try:
+        other = contact_queries.get_contact(ctx.session, ctx.user.workspace_id, other_id)
+    except NotFound:
+        return _not_found(request, ctx)
+    try:
+        with domain_action(ctx.session):
+            customer_actions.dismiss_same_customer(ctx.session, ctx.runtime.publisher, actor=ctx.user,
+                                                   contact=contact, other=other)
+    except ComprisError as exc:
+        return _answer(request, ctx, contact, case, error=exc)
+    return _answer(request, ctx, contact, case)

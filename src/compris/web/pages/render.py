@@ -38,7 +38,14 @@ LABELS: dict[str, dict[str, str]] = {
                "waiting_partner": "Waiting on partner", "snoozed": "Snoozed", "resolved": "Resolved",
                "closed": "Closed", "active": "Active", "all": "All statuses"},
     "view": {"all": "All", "mine": "Mine", "unassigned": "Unassigned"},
-    "sort": {"newest": "Newest first", "oldest": "Oldest first", "priority": "Priority", "due": "SLA due first"},
+    "sort": {"newest": "Newest first", "oldest": "Oldest first", "priority": "Priority", "due": "SLA due first",
+             "needs_answer": "Needs an answer first"},
+    # --- inbox (issue 18): the filter panel's priority bands, SLA states and case languages
+    "priority_band": {"urgent": "Urgent (60+)", "high": "High (40-59)", "normal": "Normal (20-39)",
+                      "low": "Low (under 20)"},
+    "sla_state": {"breached": "Breached", "at_risk": "At risk", "on_track": "On track", "none": "No SLA"},
+    "language": {"en": "English (en)", "fr": "French (fr)", "de": "German (de)", "es": "Spanish (es)",
+                 "it": "Italian (it)", "nl": "Dutch (nl)", "pt": "Portuguese (pt)"},
     "delivery": {"queued": "Queued", "sending": "Sending", "retrying": "Retrying", "sent": "Sent",
                  "delivered": "Delivered", "read": "Read",
                  "failed": "Failed", "uncertain": "Uncertain", "manual": "To post by hand"},
@@ -121,6 +128,7 @@ def environment() -> Environment:
     # newstyle gettext; the real callables are passed with each render (per user language)
     env.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
     env.globals["can"] = can  # the permission table, in every template (macros included)
+    env.filters["reason"] = _reason_filter
     return env
 
 
@@ -174,7 +182,12 @@ def template_context(request: Request, ctx: PageContext | None, lang: str | None
         "when_iso": lambda value: _when_iso(value, lang, tz),
         "age": lambda value: i18n.format_age(value, at, lang),
         "count": lambda value: i18n.format_count(value, lang),
-        "filesize": lambda value: _filesize(value, lang),
+        "filesize": lambda value: i18n.format_size(value if isinstance(value, int) else None, lang),
+        "number": lambda value, digits=1: i18n.format_number(value, lang, digits=digits),
+        "percent": lambda share: i18n.format_percent(share, lang),
+        "duration": lambda value, unit="seconds", length="long": i18n.format_duration(value, lang, unit=unit,
+                                                                                       length=length),
+        "template_name": lambda name: _template_name(t, name),
         "label": lambda group, value, **kw: (t.gettext(LABELS[group][value]) % kw
                                               if value in LABELS.get(group, {}) else value),
         "network_name": lambda network, account=None: t.gettext(network_name(network, account)),
@@ -206,13 +219,26 @@ def _reason(t: NullTranslations, lang: str, text: str) -> str:
     return t.gettext(text) if text in REASON_WORDS else text
 
 
-def _filesize(value: object, lang: str) -> str:
-    from compris.kit.media import human_size
+@cache
+def default_template_names() -> frozenset[str]:
+    """The names of the templates every workspace starts with (``replies.rendering.DEFAULT_TEMPLATES``), stored in
+    English and shown in the reader's language."""
+    from compris.replies.rendering import DEFAULT_TEMPLATES
 
-    text = human_size(int(value)) if isinstance(value, int) else ""
-    if lang == "fr":  # a decimal comma, and octets: 10 Mo, 12 Ko, 512 o
-        return text.replace(".", ",").replace(" KB", " Ko").replace(" MB", " Mo").replace(" B", " o")
-    return text
+    return frozenset(str(t["name"]) for t in DEFAULT_TEMPLATES)
+
+
+def _template_name(t: NullTranslations, name: object) -> str:
+    """A template's name: one of the default templates' in the user's language, any other as its author wrote it."""
+    text = "" if name is None else str(name)
+    return t.gettext(text) if text in default_template_names() else text
+
+
+@pass_context
+def _reason_filter(context: Context, text: object) -> str:
+    """``{{ reasons|map("reason")|join(" · ") }}``: one priority or urgency reason in the page's language."""
+    reason = context.get("reason")
+    return reason(str(text)) if callable(reason) else str(text)
 
 
 def _translate(t: NullTranslations, message: object) -> str:

@@ -76,6 +76,15 @@ def parse_override(value: str, send_anyway: str = "") -> set[str]:
     return rules
 
 
+def parse_reply_to(value: str) -> int | None:
+    """The customer message a reply answers (the reply box's thread): empty is "the latest"; anything but an id
+    names no message (0), so that the reply is refused rather than sent elsewhere."""
+    value = value.strip()
+    if not value:
+        return None
+    return int(value) if value.isascii() and value.isdigit() else 0
+
+
 def parse_template_id(value: str | int | None) -> int | None:
     if isinstance(value, int):
         return value
@@ -177,8 +186,12 @@ def guard_fragment(
     visibility: Annotated[str, Form()] = Visibility.PUBLIC,
     template_id: Annotated[str, Form()] = "",
     override: Annotated[str, Form()] = "",
+    reply_to: Annotated[str, Form()] = "",
+    guard_refused: Annotated[str, Form()] = "",
 ) -> Response:
-    """The findings panel for the draft being typed (nothing is stored)."""
+    """The findings panel for the draft being typed (nothing is stored), for the thread picked in the reply box
+    (``reply_to``). ``guard_refused``: the last send was stopped by the guard; the panel keeps saying so (with
+    "send anyway") only while findings remain, so that its state is always the draft's (issue 18, defect 4)."""
     try:
         case = _case_or_404(ctx, number)
     except NotFound:
@@ -186,11 +199,12 @@ def guard_fragment(
     if visibility not in (Visibility.PUBLIC, Visibility.PRIVATE):
         visibility = Visibility.PUBLIC
     result = reply_actions.check_draft(ctx.session, case, ctx.user, text=text[:20_000], visibility=visibility,
-                                       template_id=parse_template_id(template_id))
+                                       template_id=parse_template_id(template_id),
+                                       reply_to_message_id=parse_reply_to(reply_to))
     lang = i18n.normalise(ctx.user.language)
     return _fragment(request, ctx, "_guard.html", findings=finding_views(lang, result.findings,
                                                                          parse_override(override)),
-                     check=result, case=case, oob=False)
+                     check=result, case=case, oob=False, refused=bool(guard_refused))
 
 
 @router.get("/cases/{number}/templates")
@@ -224,8 +238,10 @@ def move_private(
     idempotency_key: Annotated[str, Form()] = "",
     override: Annotated[str, Form()] = "",
     send_anyway: Annotated[str, Form()] = "",
+    reply_to: Annotated[str, Form()] = "",
 ) -> Response:
-    """Post the short public answer and send ``text`` privately, on this case."""
+    """Post the short public answer and send ``text`` privately, on this case (``reply_to``: the public message
+    moved from, the thread picked in the reply box; else the latest public one)."""
     from compris.web.pages import case as case_pages
 
     try:
@@ -238,14 +254,15 @@ def move_private(
     try:
         with domain_action(ctx.session):
             reply_actions.move_to_private(ctx.session, ctx.runtime.publisher, actor=ctx.user, case=case,
-                                          private_text=text, idempotency_key=key, override=overrides)
+                                          private_text=text, idempotency_key=key, override=overrides,
+                                          reply_to_message_id=parse_reply_to(reply_to))
     except ComprisError as exc:
         findings: list[Finding] = []
         if isinstance(exc, reply_actions.GuardRefused):
             record_refusal(ctx, case, exc, override=overrides, attempt_key=f"{key}:private")
             findings = exc.findings
         composer = case_pages.composer_for(ctx.session, case, text=text, visibility=Visibility.PRIVATE,
-                                           error=refusal_message(lang, exc))
+                                           error=refusal_message(lang, exc), target_id=parse_reply_to(reply_to))
         composer.idempotency_key = key
         composer.findings = finding_views(lang, findings, overrides)
         composer.override = override

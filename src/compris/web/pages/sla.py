@@ -26,7 +26,7 @@ from compris.models import (
 from compris.routing import shifts
 from compris.sla import actions, planning, queries, wait
 from compris.web.deps import ManageDeskPage, PageContext, SupervisePage, get_runtime
-from compris.web.pages.render import domain_action, redirect, render, workspace_of
+from compris.web.pages.render import domain_action, language_of, network_name, redirect, render, workspace_of
 from compris.web.pages.routing import rule_choices
 
 router = APIRouter(include_in_schema=False)
@@ -199,7 +199,8 @@ def supervisor_page(request: Request, ctx: SupervisePage) -> Response:
     waits = [(a, wait.estimate(s, a)) for a in accounts]
     mae, scored = wait.accuracy(s, ws)
     return render(request, ctx, "supervisor.html", risky=risky, contacts=contacts, teams=teams, waits=waits,
-                  mae_minutes=None if mae is None else round(mae.total_seconds() / 60, 1), scored=scored)
+                  mae_minutes=None if mae is None else round(mae.total_seconds() / 60, 1), scored=scored,
+                  wait_accuracy=wait.accuracy_report(s, ws))
 
 
 @router.get("/supervisor/coverage")
@@ -222,45 +223,84 @@ def staffing_page(request: Request, ctx: SupervisePage) -> Response:
 PUBLIC_HEADERS = {"Cache-Control": "public, max-age=60", "Access-Control-Allow-Origin": "*"}
 
 
-def _badge(label: str, value: str) -> str:
+#: the badge's colour: green only for a short wait, amber up to four hours, red beyond, grey when unknown
+BADGE_GREEN_MAX = 60
+BADGE_AMBER_MAX = 240
+BADGE_COLOURS = {"short": "#0a7d55", "long": "#9a6700", "very_long": "#b42318", "unknown": "#5b6475"}
+
+
+def wait_level(minutes: int | None) -> str:
+    """``short`` (≤ 1 h), ``long`` (≤ 4 h), ``very_long``, or ``unknown``: the badge's and the page's colour."""
+    if minutes is None:
+        return "unknown"
+    return "short" if minutes <= BADGE_GREEN_MAX else "long" if minutes <= BADGE_AMBER_MAX else "very_long"
+
+
+def _badge(label: str, value: str, level: str = "short") -> str:
     lw, vw = 8 + 7 * len(label), 10 + 7 * len(value)
     w = lw + vw
     label, value = html.escape(label), html.escape(value)
+    colour = BADGE_COLOURS.get(level, BADGE_COLOURS["unknown"])
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="20" role="img" '
         f'aria-label="{label}: {value}"><title>{label}: {value}</title>'
-        f'<rect width="{lw}" height="20" fill="#555"/><rect x="{lw}" width="{vw}" height="20" fill="#0a7d55"/>'
+        f'<rect width="{lw}" height="20" fill="#555"/><rect x="{lw}" width="{vw}" height="20" fill="{colour}"/>'
         f'<g fill="#fff" font-family="Verdana,DejaVu Sans,sans-serif" font-size="11">'
         f'<text x="6" y="14">{label}</text><text x="{lw + 5}" y="14">{value}</text></g></svg>'
     )
 
 
+def _wants_html(request: Request) -> bool:
+    """A browser following the snippet's link (``Accept: text/html``) gets the page; programs get the JSON."""
+    accept = request.headers.get("accept", "")
+    return "text/html" in accept and "application/json" not in accept.split(",")[0]
+
+
 @router.get("/public/wait/{public_id}")
 def public_wait(request: Request, public_id: str) -> Response:
+    """The published expected wait: a page a customer can read (a browser), the JSON (``….json``, or any client
+    that does not ask for HTML) and the badge (``….svg``). No sign-in; cached 60 s."""
     as_svg = public_id.endswith(".svg")
-    key = public_id.removesuffix(".svg")
+    as_json = public_id.endswith(".json")
+    key = public_id.removesuffix(".svg").removesuffix(".json")
+    page = not as_svg and not as_json and _wants_html(request)
     runtime = get_runtime(request)
+    asked = request.query_params.get("lang", "")
+    lang = ("fr" if asked.startswith("fr") else "en") if asked else language_of(None, request)
+    lang = "fr" if lang == "fr" else "en"
     with runtime.db.transaction() as session:
         found = wait.by_public_id(session, key)
         if found is None:
+            if page:
+                return render(request, None, "public_wait.html", status_code=404, lang=lang, found=False,
+                              headers={"Cache-Control": "no-store"})
             return JSONResponse({"error": "not found"}, status_code=404, headers={"Cache-Control": "no-store"})
         _pub, account = found
         est = wait.cached_estimate(session, account)
         name, network = account.name, account.network
-    lang = "fr" if request.query_params.get("lang", "").startswith("fr") else "en"
+        network_label = network_name(account.network, account)  # the platform the account stands for
+        brand = wait.brand_name(session, account.workspace_id)
     minutes = est.minutes
+    level = wait_level(minutes)
+    headers = {**PUBLIC_HEADERS, "Vary": "Accept, Accept-Language"}
     if as_svg:
         label = "Temps de réponse" if lang == "fr" else "Response time"
         value = (f"~{wait.human_wait(minutes, lang)}" if minutes is not None
                  else ("inconnu" if lang == "fr" else "unknown"))
-        return Response(_badge(label, value), media_type="image/svg+xml", headers=PUBLIC_HEADERS)
+        return Response(_badge(label, value, level), media_type="image/svg+xml", headers=headers)
+    if page:
+        return render(request, None, "public_wait.html", lang=lang, headers=headers, found=True, brand=brand,
+                      account=name, network_label=network_label, minutes=minutes, level=level,
+                      why=est.unknown_because, wait_text=None if minutes is None else wait.human_wait(minutes, lang))
     return JSONResponse({
         "account": name,
         "network": network,
         "expected_wait_seconds": None if est.wait is None else int(est.wait.total_seconds()),
         "expected_wait_minutes": minutes,
+        "known": minutes is not None,
+        "level": level,
         "text": wait.ack_text(lang, minutes),
         "queue_ahead": est.queue_ahead,
         "online_agents": est.online_agents,
         "computed_at": est.computed_at.isoformat(),
-    }, headers=PUBLIC_HEADERS)
+    }, headers=headers)

@@ -5,6 +5,9 @@
 
   var body = document.body;
   var page = body.dataset.page || "";
+  /* the desk (desk.js) opens cases beside the list without reloading: the page changes between "inbox" and "case" */
+  function pageNow() { return body.dataset.page || ""; }
+  function desk() { return window.comprisDesk && window.comprisDesk.active() ? window.comprisDesk : null; }
 
   function $(selector, root) { return (root || document).querySelector(selector); }
   function $all(selector, root) { return Array.prototype.slice.call((root || document).querySelectorAll(selector)); }
@@ -104,14 +107,21 @@
       source.close();
       window.location.href = "/login?next=" + encodeURIComponent(window.location.pathname);
     });
+    source.addEventListener("notification", function (message) {
+      /* notifications.js keeps the bell (issue 18): it takes the events naming this user */
+      try { body.dispatchEvent(new CustomEvent("compris:notification", { detail: JSON.parse(message.data) })); }
+      catch (e) { /* ignore a malformed event */ }
+    });
     source.addEventListener("alert", function (message) {
       try { onAlert(JSON.parse(message.data)); } catch (e) { /* ignore a malformed event */ }
     });
     source.addEventListener("case", function (message) {
       var event;
       try { event = JSON.parse(message.data); } catch (e) { return; }
-      if (page === "inbox") { refreshRows(event.number); }
-      if (page === "case" && String(event.case_id) === body.dataset.caseId) { refreshCase(); }
+      if ($("#rows")) { refreshRows(event.number); }
+      var here = pageNow() === "case" && String(event.case_id) === body.dataset.caseId;
+      if (here) { refreshCase(); }
+      if (event.change === "opened" || event.change === "appended" || event.change === "reopened") { announce(event, here); }
       /* fragments that follow a case themselves (hx-trigger="compris:case-<id> from:body": the case's tags) */
       body.dispatchEvent(new CustomEvent("compris:case-" + event.case_id, { detail: event }));
       if (event.change === "sla") { onSla(event); }
@@ -125,14 +135,24 @@
     });
   }
 
+  /* a customer's new message, said by screen readers (the desk's polite live region) */
+  function announce(event, here) {
+    var region = $("#desk-announce");
+    if (!region) { return; }
+    var text = here ? region.dataset.labelThis : (region.dataset.labelOther || "").replace("{n}", event.number);
+    region.textContent = "";
+    setTimeout(function () { region.textContent = text; }, 50);
+  }
+
   /* --- the inbox list: selection with j/k, history of the filters --- */
   function rowsList() { return $all("#rows .case-row"); }
   function selectedNumber() { var row = $("#rows .case-row.selected"); return row ? row.dataset.number : null; }
   function select(row, focus) {
     if (!row) { return; }
-    rowsList().forEach(function (r) { r.classList.remove("selected"); r.removeAttribute("aria-current"); });
+    var caseOpen = pageNow() === "case";  /* then aria-current marks the open case (desk.js), not the selection */
+    rowsList().forEach(function (r) { r.classList.remove("selected"); if (!caseOpen) { r.removeAttribute("aria-current"); } });
     row.classList.add("selected");
-    row.setAttribute("aria-current", "true");
+    if (!caseOpen) { row.setAttribute("aria-current", "true"); }
     if (focus !== false) {
       var link = $("a.case-link", row);
       if (link) { link.focus({ preventScroll: true }); }
@@ -148,15 +168,16 @@
   }
   function openSelected() {
     var row = $("#rows .case-row.selected") || rowsList()[0];
+    if (desk() && row) { desk().open(row); return; }
     var link = row && $("a.case-link", row);
     if (link) { window.location.href = link.getAttribute("href"); }
   }
   document.addEventListener("htmx:afterSwap", function (event) {
     if (event.detail.target && event.detail.target.id === "rows" || event.target.id === "rows") {
       var rows = $("#rows");
-      if (rows && page === "inbox" && window.history.replaceState) {
+      if (rows && pageNow() === "inbox" && window.location.pathname === "/inbox" && window.history.replaceState) {
         var query = rows.dataset.query || "";
-        window.history.replaceState(null, "", "/inbox" + (query ? "?" + query : ""));
+        window.history.replaceState(window.history.state, "", "/inbox" + (query ? "?" + query : ""));
       }
     }
     updateCounter();
@@ -231,12 +252,14 @@
   function click(selector) { var el = $(selector); if (el) { el.click(); return true; } return false; }
   function focusField(selector) {
     var el = $(selector);
+    if (el && window.comprisDesk) { window.comprisDesk.reveal(el); }
     if (el) { el.focus(); el.scrollIntoView({ block: "center" }); return true; }
     return false;
   }
   function openEscalate() {
     var details = $("#escalate-form");
     if (!details) { return false; }
+    if (window.comprisDesk) { window.comprisDesk.reveal(details); }
     details.open = true;
     var first = $("select, textarea", details);
     if (first) { first.focus(); details.scrollIntoView({ block: "nearest" }); }
@@ -280,11 +303,12 @@
       case "/":
         if (!focusField("#q")) { window.location.href = "/inbox#search"; }
         break;
-      case "j": if (page === "inbox") { move(1); } else { handled = false; } break;
-      case "k": if (page === "inbox") { move(-1); } else { handled = false; } break;
-      case "o": if (page === "inbox") { openSelected(); } else { handled = false; } break;
+      /* j/k: with a case open beside the list (the desk), the next / previous case opens; else the selection moves */
+      case "j": if (pageNow() === "case" && desk()) { desk().step(1); } else if ($("#rows")) { move(1); } else { handled = false; } break;
+      case "k": if (pageNow() === "case" && desk()) { desk().step(-1); } else if ($("#rows")) { move(-1); } else { handled = false; } break;
+      case "o": if ($("#rows .case-row")) { openSelected(); } else { handled = false; } break;
       case "Enter":
-        if (page === "inbox" && !(event.target.closest && event.target.closest("a, button"))) { openSelected(); }
+        if ($("#rows .case-row") && pageNow() === "inbox" && !(event.target.closest && event.target.closest("a, button"))) { openSelected(); }
         else { handled = false; }
         break;
       case "r": handled = focusField("#reply-text"); break;
@@ -335,7 +359,7 @@
     bar.hidden = lines.length === 0;
   }
   function onCollision(event) {
-    if (page !== "case" || String(event.case_id) !== body.dataset.caseId || String(event.user_id) === myId) { return; }
+    if (pageNow() !== "case" || String(event.case_id) !== body.dataset.caseId || String(event.user_id) === myId) { return; }
     if (event.action === "left") { delete others[event.user_id]; }
     else {
       var previous = others[event.user_id];
@@ -346,19 +370,33 @@
     }
     renderCollision();
   }
-  if (page === "case" && body.dataset.caseNumber && body.hasAttribute("data-can-work")) {
-    var signalUrl = "/cases/" + body.dataset.caseNumber + "/signal";
-    post(signalUrl, { action: "viewing" });
-    setInterval(function () { if (!document.hidden) { post(signalUrl, { action: "viewing" }); } renderCollision(); }, 20000);
-    setInterval(renderCollision, 2000);
-    var lastTyping = 0;
-    document.addEventListener("input", function (event) {
-      if (event.target.id !== "reply-text" || Date.now() - lastTyping < 3000) { return; }
-      lastTyping = Date.now();
-      post(signalUrl, { action: "typing" });
-    });
-    window.addEventListener("pagehide", function () { post(signalUrl, { action: "left" }); });
+  /* presence on the open case: "viewing" now and every 20 s, "typing" at most every 3 s, "left" when the agent
+     leaves it (another case opened beside the list, or the page closed) */
+  var signalUrl = "";
+  var lastTyping = 0;
+  function watchCase() {
+    var n = pageNow() === "case" ? body.dataset.caseNumber : "";
+    var url = n && body.hasAttribute("data-can-work") ? "/cases/" + n + "/signal" : "";
+    if (url === signalUrl) { return; }
+    if (signalUrl) { post(signalUrl, { action: "left" }); }
+    others = {};
+    renderCollision();
+    signalUrl = url;
+    if (signalUrl) { post(signalUrl, { action: "viewing" }); }
   }
+  setInterval(function () {
+    if (signalUrl && !document.hidden) { post(signalUrl, { action: "viewing" }); }
+    renderCollision();
+  }, 20000);
+  setInterval(renderCollision, 2000);
+  document.addEventListener("input", function (event) {
+    if (!signalUrl || event.target.id !== "reply-text" || Date.now() - lastTyping < 3000) { return; }
+    lastTyping = Date.now();
+    post(signalUrl, { action: "typing" });
+  });
+  window.addEventListener("pagehide", function () { if (signalUrl) { post(signalUrl, { action: "left" }); } });
+  body.addEventListener("compris:case-opened", watchCase);
+  watchCase();
   /* a listening alert (li-alerts): a toast for the supervisors it names; alert panels and lists refresh */
   function onAlert(event) {
     document.body.dispatchEvent(new CustomEvent("listening-alert"));
@@ -463,5 +501,6 @@
   document.addEventListener("visibilitychange", function () {
     if (waiting && document.visibilityState !== "hidden") { markRead(); }
   });
+  body.addEventListener("compris:case-opened", function (event) { if (event.detail && event.detail.previous !== null) { markRead(); } });
   markRead();
 })();

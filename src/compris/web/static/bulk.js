@@ -7,7 +7,7 @@
 
   var body = document.body;
   var form = document.getElementById("bulk-form");
-  if (!form || body.dataset.page !== "inbox") { return; }
+  if (!form) { return; }  /* the bulk bar is in the inbox list, on /inbox and beside an open case (the desk) */
 
   function $(selector, root) { return (root || document).querySelector(selector); }
   function $all(selector, root) { return Array.prototype.slice.call((root || document).querySelectorAll(selector)); }

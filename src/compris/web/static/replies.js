@@ -65,6 +65,7 @@
       var a = area();
       if (!form || !a || !a.dataset.guardUrl) { return; }
       var seq = ++guardSeq;
+      var asked = $("#guard-panel"); /* a send re-renders the box: an answer for the old one is dropped */
       var fields = new FormData(form);
       fields.delete("files"); /* the guard reads the text only: never upload files while typing */
       var data = new URLSearchParams(fields);
@@ -77,11 +78,11 @@
       }).then(function (html) {
         if (html === null || seq !== guardSeq) { return; }
         var panel = $("#guard-panel");
-        if (!panel) { return; }
+        if (!panel || panel !== asked) { return; }
         var holder = document.createElement("div");
         holder.innerHTML = html; /* our own server-rendered, autoescaped fragment */
         var fresh = holder.firstElementChild;
-        if (fresh) { panel.replaceWith(fresh); syncSend(); }
+        if (fresh) { panel.replaceWith(fresh); syncSend(); syncRefusal(); }
       }).catch(function () { /* offline: the server checks again on send */ });
     }, delay === undefined ? 400 : delay);
   }
@@ -94,8 +95,77 @@
     send.title = blocked ? (send.dataset.blockedTitle || "") : "";
   }
 
+  /* the refusal of the last send lives in the guard panel (with "send anyway"): once a refresh drops it, the
+     draft is no longer marked invalid (issue 18, defect 4) */
+  function syncRefusal() {
+    var a = area();
+    if (a && !document.getElementById("reply-error")) {
+      a.removeAttribute("aria-invalid");
+      a.removeAttribute("aria-describedby");
+    }
+  }
+
+  /* --- the thread the reply answers: the reply box's select (#reply-target) shows that thread's visibilities,
+     limits, attachments, @mention and move to private; the guard checks the draft for it --- */
+  function chosenTarget() {
+    return $("#reply-form fieldset.reply-target:not([disabled])");
+  }
+  function syncSays() {
+    var block = chosenTarget();
+    if (!block) { return; }
+    var v = visibility();
+    Array.prototype.forEach.call(document.querySelectorAll("#reply-form .reply-says"), function (span) {
+      var on = span.closest("fieldset") === block && span.dataset.says === v;
+      span.hidden = !on;
+      if (on) { span.id = "reply-says"; } else if (span.id) { span.removeAttribute("id"); }
+    });
+  }
+  function chooseTarget(id) {
+    var form = $("#reply-form");
+    if (!form) { return; }
+    var chosen = null;
+    Array.prototype.forEach.call(form.querySelectorAll("fieldset.reply-target"), function (block) {
+      var on = block.dataset.target === id;
+      block.disabled = !on;
+      block.hidden = !on;
+      if (on) { chosen = block; }
+    });
+    if (!chosen) { return; }
+    var a = area();
+    var before = mention();
+    if (a) {
+      a.dataset.mention = chosen.dataset.mention || "";
+      if (!a.value.trim() || (before && a.value.trim() === before.trim())) { a.value = ""; }
+    }
+    var counter = $("#reply-counter");
+    if (counter) { counter.dataset.unit = chosen.dataset.unit || "characters"; }
+    var movable = chosen.dataset.canMovePrivate === "1";
+    var moveButton = $("#move-private-button");
+    if (moveButton) { moveButton.hidden = !movable; }
+    var moveForm = $("#move-private-form");
+    if (moveForm) {
+      if (!movable) { moveForm.hidden = true; }
+      var to = $("#move-private-reply-to");
+      if (to) { to.value = movable ? id : ""; }
+    }
+    var radio = chosen.querySelector('input[name="visibility"]');
+    if (radio) {
+      radio.checked = true; /* one radio group across the threads: the others are unchecked */
+      radio.dispatchEvent(new Event("change", { bubbles: true })); /* counter, attachments, mention, guard */
+    }
+  }
+  document.addEventListener("change", function (event) {
+    if (event.target.id === "reply-target" && event.target.tagName === "SELECT") { chooseTarget(event.target.value); }
+    else if (event.target.name === "visibility" && event.target.closest("#reply-form")) { syncSays(); }
+  });
+
   document.addEventListener("input", function (event) {
     if (event.target.id === "reply-text") { runGuard(); }
+  });
+  /* sending: no guard check typed before it may land on the answer's panel */
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var elt = event.detail && event.detail.elt;
+    if (elt && (elt.id === "reply-form" || elt.id === "move-private-form")) { clearTimeout(guardTimer); guardSeq++; }
   });
   document.addEventListener("change", function (event) {
     if (event.target.name !== "visibility" || !event.target.closest("#reply-form")) { return; }
