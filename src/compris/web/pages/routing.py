@@ -30,7 +30,7 @@ RULE_LISTS = ("networks", "channel_account_ids", "languages", "intents", "topics
 PRIORITY_STEPS = tuple(range(10, 100, 10))
 
 
-def _choices(ctx: PageContext) -> dict[str, list[tuple[str, str]]]:
+def rule_choices(ctx: PageContext) -> dict[str, list[tuple[str, str]]]:
     """What the rule form offers, as ``(value, name shown)`` in the user's language: every network Compris knows,
     the workspace's accounts by name, the languages triage detects, its intents and topics."""
     lang = normalise(ctx.user.language)
@@ -59,7 +59,7 @@ def _page(request: Request, ctx: PageContext, *, error: str | None = None, statu
     ws = ctx.user.workspace_id
     s = ctx.session
     teams = queries.teams(s, ws)
-    choices = _choices(ctx)
+    choices = rule_choices(ctx)
     return render(request, ctx, "admin_routing.html", status_code=status_code, teams=teams,
                   users=workspace_users(s, ws), members=queries.team_members(s, ws),
                   profiles=queries.profiles(s, ws), rules=queries.rules(s, ws), error=error,
@@ -174,7 +174,7 @@ def _rule_conditions(form: FormData, choices: Mapping[str, Sequence[tuple[str, s
 @router.post("/admin/routing/rules")
 async def add_rule(request: Request, ctx: ManageDeskPage) -> Response:
     form = await request.form()
-    choices = _choices(ctx)
+    choices = rule_choices(ctx)
     kept: dict[str, Any] = {k: [str(v) for v in form.getlist(k)] for k in RULE_LISTS}
     kept.update({k: str(form.get(k) or "") for k in ("name", "position", "team_id", "keywords", "min_priority")})
     lang = normalise(ctx.user.language)

@@ -27,6 +27,7 @@ from compris.routing import shifts
 from compris.sla import actions, planning, queries, wait
 from compris.web.deps import ManageDeskPage, PageContext, SupervisePage, get_runtime
 from compris.web.pages.render import domain_action, language_of, network_name, redirect, render, workspace_of
+from compris.web.pages.routing import rule_choices
 
 router = APIRouter(include_in_schema=False)
 
@@ -46,7 +47,9 @@ def _admin_page(request: Request, ctx: PageContext, *, error: str | None = None,
         url = f"{base}/public/wait/{pub.public_id}"
         return f'<a href="{html.escape(url)}"><img src="{html.escape(url)}.svg" alt="Expected wait" height="20"></a>'
 
+    choices = rule_choices(ctx)
     return render(request, ctx, "admin_sla.html", status_code=status_code,
+                  choices=choices, choice_names={k: dict(v) for k, v in choices.items()},
                   accounts=channel_accounts(s, ws), pubs=queries.publications(s, ws),
                   settings=queries.settings(s, ws), hours=hours, policies=queries.policies(s, ws), error=error,
                   base=base, snippet=snippet, hours_text=shifts.render, hours_names={h.id: h.name for h in hours},
@@ -108,14 +111,21 @@ def _int_or(value: str, default: int | None, *, signed: bool = False) -> int | N
     return int(text) if digits.isdigit() else default
 
 
+def _account_id(value: str) -> int:
+    if not value.strip().isdigit():
+        raise Invalid(f"channel_account_ids: {value[:20]}")
+    return int(value)
+
+
 @router.post("/admin/sla/policies")
 def add_policy(
     request: Request,
     ctx: ManageDeskPage,
     name: Annotated[str, Form()] = "",
     position: Annotated[str, Form()] = "0",
-    networks: Annotated[str, Form()] = "",
-    intents: Annotated[str, Form()] = "",
+    networks: Annotated[list[str] | None, Form()] = None,  # the form's checkboxes (or one comma-separated text)
+    intents: Annotated[list[str] | None, Form()] = None,
+    channel_account_ids: Annotated[list[str] | None, Form()] = None,
     min_priority: Annotated[str, Form()] = "",
     first_response: Annotated[str, Form()] = "",
     next_response: Annotated[str, Form()] = "",
@@ -126,7 +136,9 @@ def add_policy(
     def write() -> None:
         actions.create_policy(
             ctx.session, ctx.runtime.publisher, actor=ctx.user, name=name,
-            position=_int_or(position, 0, signed=True) or 0, networks=networks, intents=intents,
+            position=_int_or(position, 0, signed=True) or 0, networks=",".join(networks or []),
+            intents=",".join(intents or []),
+            channel_account_ids=[_account_id(v) for v in channel_account_ids or [] if v.strip()],
             min_priority=_int_or(min_priority, None),
             first_response_s=minutes_field(first_response, "first response"),
             next_response_s=minutes_field(next_response, "next response"),
