@@ -203,17 +203,21 @@
   }
   function store(box) {
     var key = draftKey(box);
-    if (!key) { return; }
+    if (!key || box.dataset.sending) { return; }  /* being sent: a swap while it is on its way keeps nothing */
     try {
       if (box.value.trim()) { sessionStorage.setItem(key, box.value); } else { sessionStorage.removeItem(key); }
     } catch (e) { /* storage off or full: the draft is simply not kept */ }
   }
   document.addEventListener("input", function (event) {
-    if (event.target && event.target.matches && event.target.matches(BOXES)) { store(event.target); }
+    if (event.target && event.target.matches && event.target.matches(BOXES)) {
+      delete event.target.dataset.sending;  /* typing again after a send that never answered */
+      store(event.target);
+    }
   });
   document.addEventListener("submit", function (event) {  /* sent: a refusal puts the text back, kept again below */
     $all(BOXES, event.target).forEach(function (box) {
       var key = draftKey(box);
+      box.dataset.sending = "1";  /* the server's answer redraws the box: emptied when sent, refilled when refused */
       try { if (key) { sessionStorage.removeItem(key); } } catch (e) { /* nothing kept */ }
     });
     if (event.target.matches && event.target.matches('form[action="/logout"]')) {
