@@ -300,3 +300,30 @@ def test_a_draft_survives_moving_to_another_case_and_back(server: Server, browse
     expect(page.locator("#note-text")).to_have_value("")
     expect(page.locator("#reply-text")).to_have_value("Sorry about the seat, I am looking at your booking now")
     context.close()
+
+
+def test_a_note_about_the_customer_being_typed_survives_a_live_refresh(server: Server, browser: Any) -> None:
+    """The customer panel is redrawn by every live refresh of the case (a new message, a merge): the note about the
+    customer being typed is kept (it was wiped: the agent's click on "Add note" then sent nothing)."""
+    expect = playwright_sync.expect
+    context = browser.new_context(viewport={"width": 1440, "height": 900}, locale="en-GB")
+    page = context.new_page()
+    _sign_in(page, server, server.world.agent.email)
+    server.simulate("My pram was not loaded on the plane", author="ida-pram")
+    expect(page.locator("#rows .case-row")).to_have_count(1, timeout=20_000)
+    page.evaluate("window.__noReload = 'still here'")
+    number = page.locator("#rows .case-row").first.get_attribute("data-number")
+    assert number
+    _open_from_list(page, server, number)
+    _settled(page)
+    page.locator("#customer-note-new").fill("Travels with twins, needs the pram at the gate")
+    server.simulate("Still no pram, we are at the carousel", author="ida-pram")
+    expect(page.locator("#timeline")).to_contain_text("at the carousel", timeout=20_000)
+    _settled(page)
+    expect(page.locator("#customer-note-new")).to_have_value("Travels with twins, needs the pram at the gate")
+    page.locator("#customer [data-action=note-add]").click()
+    expect(page.locator("#customer .customer-note .note-text")).to_have_text(
+        "Travels with twins, needs the pram at the gate", timeout=20_000)
+    _settled(page)
+    expect(page.locator("#customer-note-new")).to_have_value("")
+    context.close()

@@ -193,10 +193,11 @@
     }
   });
 
-  /* --- drafts: what an agent typed in a case's reply or note box survives opening another case and coming back
-     (kept per case in this tab's sessionStorage, never sent anywhere); a send or a sign-out drops it --- */
+  /* --- drafts: what an agent typed in a case's reply or note box, or in the note about the customer, survives
+     opening another case and coming back, and a live refresh that redraws its panel (kept per case in this tab's
+     sessionStorage, never sent anywhere); a send or a sign-out drops it --- */
   var DRAFT = "compris-draft:";
-  var BOXES = "#reply-text, #note-text";
+  var BOXES = "#reply-text, #note-text, #customer-note-new";
   function draftKey(box) {
     var n = openNumber() || body.dataset.caseNumber || "";
     return n ? DRAFT + n + ":" + box.id : "";
