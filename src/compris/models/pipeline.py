@@ -4,7 +4,7 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from compris.kit.clock import now
@@ -61,11 +61,23 @@ class Job(WorkspaceScoped, Base):
     finished_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
+#: the outbox states of a reply not finished: waiting to go, on its way, to be tried again, waiting for a person
+#: (uncertain; manual: a network without a reply API, posted by hand)
+OUTBOX_OPEN_STATES = ("queued", "sending", "retrying", "uncertain", "manual")
+OUTBOX_OPEN_WHERE = "state IN ('queued', 'sending', 'retrying', 'uncertain', 'manual')"
+
+
 class Outbox(WorkspaceScoped, Base):
     """A reply waiting to be sent, at most once."""
 
     __tablename__ = "outbox"
-    __table_args__ = (UniqueConstraint("idempotency_key"), UniqueConstraint("message_id"))
+    __table_args__ = (
+        UniqueConstraint("idempotency_key"),
+        UniqueConstraint("message_id"),
+        # the replies not finished (monitoring counts them at every scrape): small whatever the history
+        Index("ix_outbox_open", "state", postgresql_where=text(OUTBOX_OPEN_WHERE),
+              sqlite_where=text(OUTBOX_OPEN_WHERE)),
+    )
 
     message_id: Mapped[int] = mapped_column(ForeignKey("messages.id", ondelete="CASCADE"))
     channel_account_id: Mapped[int] = mapped_column(ForeignKey("channel_accounts.id", ondelete="CASCADE"))

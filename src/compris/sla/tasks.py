@@ -8,6 +8,7 @@ from datetime import timedelta
 import httpx
 from sqlalchemy import select
 
+from compris.kit import metrics
 from compris.kit.clock import now
 from compris.models import SlaSettings
 from compris.sla.clocks import WEBHOOK_JOB, run_pass
@@ -23,11 +24,13 @@ BATCH = 2000
 def sla_pass(run: JobRun) -> None:
     """Every workspace's due cases, in batches of ``BATCH`` (one transaction each)."""
     at = now()
-    while True:
-        with run.db.transaction() as session:
-            result = run_pass(session, run.publisher, at, limit=BATCH)
-        if result.checked < BATCH:
-            break
+    with metrics.SLA_PASS_DURATION.time():
+        while True:
+            with run.db.transaction() as session:
+                result = run_pass(session, run.publisher, at, limit=BATCH)
+            metrics.SLA_PASS_CASES.inc(result.checked)
+            if result.checked < BATCH:
+                break
 
 
 @handler(WEBHOOK_JOB)

@@ -18,9 +18,11 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from compris.config import Settings, get_settings
 from compris.db import DatabaseBusy, unavailable
+from compris.kit import logs
 from compris.kit.errors import ComprisError, Forbidden
 from compris.runtime import Runtime
 from compris.web import input_guard
+from compris.web import metrics as web_metrics
 from compris.web.body_limit import BodyLimit
 from compris.web.deps import NotSignedIn, note_signed_in, session_user, signed_in
 from compris.web.i18n import error_text, from_accept_language, gettext, normalise
@@ -203,10 +205,20 @@ def create_app(
     )
 
     @app.middleware("http")
-    async def security_headers(request: Request, call_next: Any) -> Response:
-        response: Response = await call_next(request)
+    async def frame(request: Request, call_next: Any) -> Response:
+        """Every answer: the security headers, a request id (the proxy's ``X-Request-ID`` or a new one, on every log
+        line written meanwhile and sent back), its duration and status counted for ``/metrics``."""
+        timing = web_metrics.Timing(request)
+        status = 500
+        try:
+            with logs.for_request(timing.request_id):
+                response: Response = await call_next(request)
+            status = response.status_code
+        finally:
+            timing.done(request, status)
         for key, value in SECURITY_HEADERS.items():
             response.headers.setdefault(key, value)
+        response.headers["X-Request-ID"] = timing.request_id
         return response
 
     # outermost: a body over the limit is refused while it is read, before any form is parsed (413)
@@ -242,6 +254,9 @@ def create_app(
 
     _input_errors(app, _error)
     _api_docs(app)
+    # public like a health check, but answered to this machine or to the holder of the metrics token only
+    app.add_route("/metrics", web_metrics.metrics_endpoint(runtime, settings.metrics_token), methods=["GET"],
+                  include_in_schema=False)
 
     from compris.web import live, webhooks
     from compris.web.api import router as api_router

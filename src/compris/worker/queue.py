@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import random
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -25,7 +26,7 @@ from sqlalchemy.orm import Session
 
 from compris.config import Settings
 from compris.db import Database, unavailable
-from compris.kit import origin
+from compris.kit import logs, metrics, origin
 from compris.kit.clock import now
 from compris.live import Publisher
 from compris.models import Job, JobStatus
@@ -259,9 +260,25 @@ def run_job(services: Services, job: Job, should_yield: Callable[[], bool] = _ne
     _finish(services.db, job, attempt(services, job, should_yield))
 
 
+def _outcome_label(outcome: Outcome) -> str:
+    if outcome.status == JobStatus.DONE:
+        return "done"
+    return "failed" if outcome.status == JobStatus.FAILED else "retry"
+
+
 def attempt(services: Services, job: Job, should_yield: Callable[[], bool] = _never) -> Outcome:
     """Run ``job``'s handler once; every exception it raises becomes the outcome to record."""
     load_tasks()  # once per process: every capability's handlers
+    lane = LANES.get(job.kind, DEFAULT_LANE)
+    start = time.perf_counter()
+    with logs.for_job(job.id, job.kind):  # every log line of the run names the job
+        outcome = _attempt(services, job, should_yield)
+    metrics.JOB_DURATION.labels(kind=job.kind, lane=lane).observe(time.perf_counter() - start)
+    metrics.JOBS_FINISHED.labels(kind=job.kind, lane=lane, outcome=_outcome_label(outcome)).inc()
+    return outcome
+
+
+def _attempt(services: Services, job: Job, should_yield: Callable[[], bool]) -> Outcome:
     fn = HANDLERS.get(job.kind)
     run = JobRun(services, job.id, job.workspace_id, dict(job.payload), job.attempts, should_yield)
     try:
