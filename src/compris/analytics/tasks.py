@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from compris.analytics import rollups
-from compris.worker.queue import JobRun, handler
+from compris.worker.queue import BACKGROUND_LANE, JobRun, handler
 
 ROLLUP_JOB = "analytics.rollup"
 PRESENCE_JOB = "analytics.sample_presence"
@@ -17,7 +17,7 @@ PRESENCE_JOB = "analytics.sample_presence"
 MAX_BATCHES = 20
 
 
-@handler(ROLLUP_JOB, every=timedelta(seconds=10))
+@handler(ROLLUP_JOB, every=timedelta(seconds=10), lane=BACKGROUND_LANE)
 def rollup(run: JobRun) -> None:
     """Recompute the cases marked since the last run, ``rollups.BATCH`` at a time (one transaction each)."""
     for _ in range(MAX_BATCHES):
@@ -27,7 +27,7 @@ def rollup(run: JobRun) -> None:
             return
 
 
-@handler(PRESENCE_JOB, every=timedelta(minutes=1))
+@handler(PRESENCE_JOB, every=timedelta(minutes=1), lane=BACKGROUND_LANE)
 def sample_presence(run: JobRun) -> None:
     with run.db.transaction() as session:
         rollups.sample_presence(session)

@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 from compris.auditlog import actions
-from compris.worker.queue import JobRun, handler
+from compris.worker.queue import BACKGROUND_LANE, JobRun, handler
 
 SEAL_JOB = "auditlog.seal"
 
 
-@handler(SEAL_JOB, every=timedelta(seconds=10))
+@handler(SEAL_JOB, every=timedelta(seconds=10), lane=BACKGROUND_LANE)
 def seal_entries(run: JobRun) -> None:
     """Seal every workspace's new entries (one transaction per workspace, under its lock)."""
     with run.db.transaction() as session:

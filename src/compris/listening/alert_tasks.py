@@ -10,7 +10,7 @@ from compris.db import Database
 from compris.kit.clock import now
 from compris.listening import alerts, spikes
 from compris.live import Publisher
-from compris.worker.queue import JobRun, handler
+from compris.worker.queue import BACKGROUND_LANE, JobRun, handler
 
 SPIKES_JOB = "listening.spikes"
 PURGE_JOB = "listening.purge_counts"
@@ -34,7 +34,7 @@ def check_spikes(run: JobRun) -> None:
     run_spike_check(run.db, run.publisher)
 
 
-@handler(PURGE_JOB, every=timedelta(hours=1))
+@handler(PURGE_JOB, every=timedelta(hours=1), lane=BACKGROUND_LANE)
 def purge_counts(run: JobRun) -> None:
     with run.db.transaction() as session:
         spikes.purge(session, now())

@@ -19,7 +19,7 @@ from compris.kit.clock import now
 from compris.kit.signing import SIGNATURE_HEADER, request_signature
 from compris.models import WebhookDelivery, WebhookDeliveryState
 from compris.subscriptions import actions, policy
-from compris.worker.queue import JobRun, RetryLater, handler
+from compris.worker.queue import BACKGROUND_LANE, JobRun, RetryLater, handler
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +78,7 @@ def deliver(run: JobRun) -> None:
         raise RetryLater(delay, error or "delivery failed")
 
 
-@handler(PURGE_JOB, every=timedelta(hours=1))
+@handler(PURGE_JOB, every=timedelta(hours=1), lane=BACKGROUND_LANE)
 def purge_deliveries(run: JobRun) -> None:
     """Forget settled deliveries past their retention (pending ones are kept, however old)."""
     with run.db.transaction() as session:

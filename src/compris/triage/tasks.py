@@ -11,12 +11,12 @@ from sqlalchemy import select
 from compris.models import Direction, Identity, Message
 from compris.triage import actions, step
 from compris.triage.refine import REFINE_TRIAGE
-from compris.worker.queue import JobRun, handler
+from compris.worker.queue import BACKGROUND_LANE, JobRun, handler
 
 log = logging.getLogger(__name__)
 
 
-@handler(REFINE_TRIAGE)
+@handler(REFINE_TRIAGE, lane=BACKGROUND_LANE)  # a burst of re-scoring never delays a reply
 def refine(run: JobRun) -> None:
     """Read the message (short transaction), run the accurate path outside any transaction, write the result."""
     from compris.triage import triage

@@ -22,7 +22,7 @@ from pathlib import Path
 from compris.db import Database
 from compris.kit.clock import now
 from compris.uploads import actions, queries, store
-from compris.worker.queue import JobRun, handler
+from compris.worker.queue import BACKGROUND_LANE, JobRun, handler
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +65,7 @@ def _in_use(db: Database, workspace_id: int, sha256: str) -> bool:
         return bool(queries.digests_in_use(session, workspace_id, [sha256]))
 
 
-@handler(PURGE_JOB, every=timedelta(hours=1))
+@handler(PURGE_JOB, every=timedelta(hours=1), lane=BACKGROUND_LANE)
 def purge_orphans_job(run: JobRun) -> None:
     settings = run.services.settings
     purged = purge_orphans(run.db, settings.data_dir, grace=timedelta(hours=settings.upload_orphan_hours))

@@ -8,10 +8,10 @@ from sqlalchemy import delete, or_
 
 from compris.kit.clock import now
 from compris.models import Job, JobStatus, LoginAttempt, RawEvent, RawEventStatus, UserSession
-from compris.worker.queue import JobRun, handler
+from compris.worker.queue import BACKGROUND_LANE, JobRun, handler
 
 
-@handler("maintenance.purge", every=timedelta(hours=1))
+@handler("maintenance.purge", every=timedelta(hours=1), lane=BACKGROUND_LANE)
 def purge(run: JobRun) -> None:
     """Drop processed raw deliveries past retention, old login failures, sessions ended 30 days ago and finished
     jobs."""
