@@ -150,28 +150,28 @@ def draw(data: Path) -> list[dict[str, object]]:
     for row in rng.sample(fb, min(FEEDBACK_CAP, len(fb))):
         if _key(row["reply"] or "") not in taken:
             take(row, "feedback")
-    for name, rows in pools.items():
+    for rows in pools.values():
         for row in rng.sample(fresh(rows), UNIFORM):
             if _key(row["reply"] or "") not in taken:
                 take(row, "uniform")
     for group, pattern in GROUPS.items():
-        for name, rows in pools.items():
+        for rows in pools.values():
             cands = [r for r in fresh(rows) if pattern.search(r["reply"] or "")]
             for row in rng.sample(cands, PER_GROUP // 2):
                 if _key(row["reply"] or "") not in taken:
                     take(row, f"keywords:{group}")
     for group, pattern in SECOND.items():
-        for name, rows in pools.items():
+        for rows in pools.values():
             cands = [r for r in fresh(rows) if pattern.search(r["reply"] or "")]
             for row in rng.sample(cands, SECOND_PER_GROUP // 2):
                 if _key(row["reply"] or "") not in taken:
                     take(row, f"keywords:{group}")
-    for name, rows in pools.items():
+    for rows in pools.values():
         for row in fresh(rows):
             if REVIEW_SEARCH.search(row["reply"] or "") and _key(row["reply"] or "") not in taken:
                 take(row, "review_search")
     for group, pattern in SECOND.items():
-        for name, rows in pools.items():
+        for rows in pools.values():
             cands = [r for r in fresh(rows) if pattern.search(r["reply"] or "")]
             for row in rng.sample(cands, min(THIRD_PER_GROUP[group] // 2, len(cands))):
                 if _key(row["reply"] or "") not in taken:
@@ -184,8 +184,8 @@ def draw(data: Path) -> list[dict[str, object]]:
         n_dev = round(DEV_SHARE * len(rows_s))
         for rank, i in enumerate(order):
             rows_s[i]["split"] = "dev" if rank < n_dev else "test"
-    for i, row in enumerate(out, 1):
-        row["id"] = f"g{i:04d}"
+    for i, drawn in enumerate(out, 1):
+        drawn["id"] = f"g{i:04d}"
     return out
 
 
