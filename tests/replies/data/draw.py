@@ -81,8 +81,17 @@ FEEDBACK = re.compile(
 _HANDLE = re.compile(r"@\d+\b")
 
 
+_LONG_NUMBER = re.compile(r"(?<![\w/])\+?[A-Za-z]{0,4}\d[\d .\-()/]{7,}\d(?!\w)")
+
+
 def _anon(text: str) -> str:
     return re.sub(r"\s+", " ", _HANDLE.sub("@customer", text)).strip()
+
+
+def _anon_customer(text: str) -> str:
+    """A customer's text: handles, and phone/account numbers (9 digits or more) written in it, become X."""
+    masked = _LONG_NUMBER.sub(lambda m: "X" if sum(c.isdigit() for c in m.group()) >= 9 else m.group(), text)
+    return _anon(masked)
 
 
 def twcs(path: Path) -> Iterator[dict[str, str | None]]:
@@ -93,7 +102,7 @@ def twcs(path: Path) -> Iterator[dict[str, str | None]]:
         if row["inbound"] != "False":
             continue
         parent = by_id.get((row.get("in_response_to_tweet_id") or "").split(".")[0])
-        customer = _anon(parent["text"]) if parent is not None and parent["inbound"] == "True" else None
+        customer = _anon_customer(parent["text"]) if parent is not None and parent["inbound"] == "True" else None
         yield {"origin": "twcs", "source_id": row["tweet_id"], "customer_text": customer, "reply": _anon(row["text"])}
 
 
@@ -109,12 +118,13 @@ def _clean(turn: str) -> str:
 def airlines(path: Path) -> Iterator[dict[str, str | None]]:
     with bz2.open(path, "rt", encoding="utf-8", newline="") as handle:
         for row in csv.DictReader(handle):
-            last: str | None = _clean(row.get("first_utterance", "").removeprefix("<cust__").removesuffix("__cust>"))
+            first = row.get("first_utterance", "").removeprefix("<cust__").removesuffix("__cust>")
+            last: str | None = _anon_customer(_clean(first))
             k = 0
             for m in _TURN.finditer(row.get("context", "")):
                 kind, body = m.group(1), _clean(m.group(2))
                 if kind == "cust":
-                    last = body
+                    last = _anon_customer(body)
                 else:
                     yield {
                         "origin": "airlines_raw",
