@@ -1,6 +1,13 @@
 """Bench of the reply guard on real brand replies: findings per rule, samples, and speed.
 
     .venv/bin/python bench/guard.py [--data PATH] [--limit N] [--samples K] [--json OUT]
+    .venv/bin/python bench/guard.py --labelled [--show-test]
+
+``--labelled``: precision and recall per rule against the hand-labelled set ``tests/replies/data/
+guard_labelled.jsonl`` (real replies, splits ``dev`` and ``test``) and the written supplement
+``guard_supplement_fr.jsonl`` (split ``supplement``); see ``tests/replies/data/LABELLING.md``. Lists the misses
+and false alarms of the dev split only; the test split and the supplement are held out (``--show-test`` lists
+theirs too: not for whoever tunes the rules).
 
 Data: ``customer_support_on_twitter/twcs_sample.csv`` (brand replies, each paired with the customer tweet it
 answers) and ``airline_support_dialogs/*.csv.bz2`` (agent turns ``<rep__ ... __rep>`` of each thread, paired
@@ -85,6 +92,147 @@ def load(data: Path, limit: int | None) -> list[Reply]:
     return replies
 
 
+# --- labelled set ----------------------------------------------------------------------------------
+
+LABELLED_DIR = Path(__file__).resolve().parent.parent / "tests" / "replies" / "data"
+#: the rules measured on the labelled set; ``no_acknowledgement`` is derived from two labels
+MEASURED = ("office_hours", "send_elsewhere", "review_bargain", "asks_personal_data", "no_acknowledgement")
+SPLITS = ("dev", "test", "supplement")
+
+
+def load_labelled(folder: Path = LABELLED_DIR) -> list[dict[str, object]]:
+    rows: list[dict[str, object]] = []
+    for name in ("guard_labelled.jsonl", "guard_supplement_fr.jsonl"):
+        path = folder / name
+        if path.exists():
+            with path.open(encoding="utf-8") as handle:
+                rows.extend(json.loads(line) for line in handle if line.strip())
+    return rows
+
+
+def truth(labels: dict[str, int], rule: str) -> bool:
+    if rule == "no_acknowledgement":
+        return bool(labels["empathy_needed"]) and not labels["acknowledges"]
+    return bool(labels[rule])
+
+
+def labelled_context(row: dict[str, object]) -> GuardContext:
+    """Public replies on X, on a channel staffed 24/7, answering ``customer_text``; no intent in this data."""
+    customer = row.get("customer_text")
+    return GuardContext(
+        public=True,
+        channel_247=True,
+        network="x",
+        customer_text=customer if isinstance(customer, str) else None,
+        customer_intent=None,
+        length_unit="x",
+    )
+
+
+def wilson(successes: int, total: int, z: float = 1.96) -> tuple[float, float]:
+    """Wilson score 95% interval of a proportion (sound for small counts, unlike the normal approximation)."""
+    if total == 0:
+        return (0.0, 1.0)
+    p = successes / total
+    denominator = 1 + z * z / total
+    centre = (p + z * z / (2 * total)) / denominator
+    half = z * ((p * (1 - p) / total + z * z / (4 * total * total)) ** 0.5) / denominator
+    return (max(0.0, centre - half), min(1.0, centre + half))
+
+
+@dataclass
+class Score:
+    tp: int = 0
+    fp: int = 0
+    fn: int = 0
+    tn: int = 0
+
+    @property
+    def precision(self) -> float | None:
+        return self.tp / (self.tp + self.fp) if self.tp + self.fp else None
+
+    @property
+    def recall(self) -> float | None:
+        return self.tp / (self.tp + self.fn) if self.tp + self.fn else None
+
+
+def score_labelled(
+    rows: list[dict[str, object]],
+) -> tuple[dict[tuple[str, str], Score], list[tuple[str, str, dict[str, object]]]]:
+    """(scores per (split, rule), errors as (kind "miss"/"false alarm", rule, row)). Splits: dev, test,
+    supplement, "real" = dev + test, and "uniform" = the real rows of the uniform random stratum (free of the
+    keyword strata's selection: the only figures that estimate precision on replies as they come)."""
+    scores: dict[tuple[str, str], Score] = {}
+    errors: list[tuple[str, str, dict[str, object]]] = []
+    for row in rows:
+        fired = {f.rule for f in check(str(row["reply"]), labelled_context(row))}
+        labels = row["labels"]
+        assert isinstance(labels, dict)
+        split = str(row["split"])
+        for rule in MEASURED:
+            want, got = truth(labels, rule), rule in fired
+            keys = {(split, rule)}
+            if split in ("dev", "test"):
+                keys.add(("real", rule))
+                if row.get("stratum") == "uniform":
+                    keys.add(("uniform", rule))
+            for key in keys:
+                sc = scores.setdefault(key, Score())
+                if want and got:
+                    sc.tp += 1
+                elif got:
+                    sc.fp += 1
+                elif want:
+                    sc.fn += 1
+                else:
+                    sc.tn += 1
+            if want != got:
+                errors.append(("miss" if want else "false alarm", rule, row))
+    return scores, errors
+
+
+def _fmt(value: float | None, hits: int, total: int) -> str:
+    if value is None:
+        return f"{'—':>5s} {'':15s}"
+    low, high = wilson(hits, total)
+    return f"{value:5.2f} [{low:.2f}-{high:.2f}]"
+
+
+def labelled_main(show_test: bool) -> int:
+    rows = load_labelled()
+    if not rows:
+        print(f"no labelled data under {LABELLED_DIR}", file=sys.stderr)
+        return 1
+    sizes = Counter(str(r["split"]) for r in rows)
+    print(f"labelled replies: {len(rows)} ({', '.join(f'{k} {v}' for k, v in sorted(sizes.items()))})")
+    started = time.perf_counter()
+    scores, errors = score_labelled(rows)
+    print(f"checked in {time.perf_counter() - started:.1f} s")
+    print("precision and recall per rule (Wilson 95% interval); real = dev + test; uniform = its random stratum")
+    print(f"{'rule':20s} {'split':10s} {'pos':>4s} {'TP':>4s} {'FP':>4s} {'FN':>4s}  {'precision':21s} {'recall':21s}")
+    for rule in MEASURED:
+        for split in (*SPLITS, "real", "uniform"):
+            sc = scores.get((split, rule))
+            if sc is None:
+                continue
+            print(
+                f"{rule:20s} {split:10s} {sc.tp + sc.fn:4d} {sc.tp:4d} {sc.fp:4d} {sc.fn:4d}  "
+                f"{_fmt(sc.precision, sc.tp, sc.tp + sc.fp):21s} {_fmt(sc.recall, sc.tp, sc.tp + sc.fn):21s}"
+            )
+    shown = ("dev", "test", "supplement") if show_test else ("dev",)
+    held = sum(1 for _, _, row in errors if row["split"] not in shown)
+    print(f"\nerrors listed for: {', '.join(shown)} ({held} errors of held-out splits not shown)")
+    for kind, rule, row in sorted(errors, key=lambda e: (e[1], e[0], str(e[2]["id"]))):
+        if row["split"] not in shown:
+            continue
+        customer = str(row.get("customer_text") or "")[:160]
+        print(f"  [{rule}] {kind} {row['id']} ({row['split']}, {row['stratum']})")
+        print(f"      customer: {customer!r}\n      reply:    {str(row['reply'])[:240]!r}")
+        if row.get("note"):
+            print(f"      note:     {row['note']}")
+    return 0
+
+
 def timing(repeats: int = 300) -> tuple[float, float]:
     """Median and p95 milliseconds of one full check of a ~1,000-character draft with customer text."""
     draft = (
@@ -123,7 +271,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--json", type=Path, default=None, help="write every flagged reply here (JSON lines)")
     parser.add_argument("--permissions", action="store_true", help="check promises as an agent with none")
+    parser.add_argument("--labelled", action="store_true", help="precision/recall on the hand-labelled set")
+    parser.add_argument("--show-test", action="store_true", help="with --labelled: also list held-out errors")
     args = parser.parse_args(argv)
+    if args.labelled:
+        return labelled_main(args.show_test)
 
     replies = load(args.data, args.limit)
     if not replies:
