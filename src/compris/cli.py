@@ -85,8 +85,10 @@ def serve(
     from compris.web.app import create_app
 
     application = create_app(settings, workers=workers)
-    # log_config=None: uvicorn's own loggers (start-up, access lines) go through ours (text or JSON)
-    uvicorn.run(application, host=host, port=port, log_level="info", proxy_headers=True, log_config=None)
+    # log_config=None: uvicorn's own loggers go through ours (text or JSON); the access lines are ours
+    # (compris.access, with the request id), not uvicorn's
+    uvicorn.run(application, host=host, port=port, log_level="info", proxy_headers=True, log_config=None,
+                access_log=False)
 
 
 @app.command()

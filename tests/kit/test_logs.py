@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import re
 
 from fastapi.testclient import TestClient
 
@@ -94,8 +95,12 @@ def test_the_web_puts_the_request_id_on_its_log_lines(settings: Settings, runtim
     finally:
         logging.getLogger().removeHandler(capture)
     assert first.headers["x-request-id"] == "trace-42"
-    ours = [line for line in stream.getvalue().splitlines() if line.startswith("handled")]
+    lines = stream.getvalue().splitlines()
+    ours = [line for line in lines if line.startswith("handled")]
     assert ours == ["handled [request=trace-42]", f"handled async [request={second.headers['x-request-id']}]"]
+    # the access line is ours too (uvicorn's is off): method, path, status, duration, and the request id
+    [access] = [line for line in lines if line.startswith("GET /_test/log ")]
+    assert re.fullmatch(r"GET /_test/log 200 \d+\.\d ms \[request=trace-42\]", access), access
 
 
 def test_setup_switches_the_format() -> None:

@@ -8,6 +8,7 @@ it, only a client on this machine (loopback), so that nothing is exposed by defa
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Awaitable, Callable
 
@@ -20,6 +21,8 @@ from compris.kit import logs
 from compris.kit.metrics import HTTP_LATENCY, HTTP_REQUESTS
 from compris.monitoring import serve
 from compris.runtime import Runtime
+
+access = logging.getLogger("compris.access")
 
 UNMATCHED = "<unmatched>"  # a URL no route answers (404s): one label, not one per path tried
 
@@ -58,7 +61,11 @@ class Timing:
         self.request_id = logs.new_request_id(request.headers.get("x-request-id"))
 
     def done(self, request: Request, status: int) -> None:
+        """Count the answer, and write the access line (with the request id, which uvicorn's own line lacks)."""
         route = route_of(request)
         method = request.method
-        HTTP_LATENCY.labels(method=method, route=route).observe(time.perf_counter() - self.start)
+        seconds = time.perf_counter() - self.start
+        HTTP_LATENCY.labels(method=method, route=route).observe(seconds)
         HTTP_REQUESTS.labels(method=method, route=route, status=str(status)).inc()
+        with logs.for_request(self.request_id):  # the path only: a query string may carry what an agent searched
+            access.info("%s %s %s %.1f ms", method, request.url.path, status, seconds * 1000)
