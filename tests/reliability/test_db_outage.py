@@ -179,12 +179,18 @@ def _ride_out(cluster: Cluster, runtime: Runtime, world: World, settings: Settin
 
         assert _wait(lambda: processed() == 30, timeout=20), f"processed {processed()} of 30"
         assert all(t is not None and t.is_alive() for t in threads)
+
+        def unfinished() -> int:
+            with runtime.db.transaction() as session:
+                return int(session.scalar(select(func.count()).select_from(Job).where(
+                    Job.kind == "inbox.process_raw_event", Job.status != JobStatus.DONE)) or 0)
+
+        # a job records that it is done in its own transaction, just after its work commits: every job ends done
+        # (none left leased or failed), possibly a moment after the last event is processed
+        assert _wait(lambda: unfinished() == 0, timeout=20), f"{unfinished()} job(s) not done"
         with runtime.db.transaction() as session:
             counts = dict(session.execute(
                 select(Message.platform_message_id, func.count())
                 .where(Message.direction == Direction.INBOUND).group_by(Message.platform_message_id)).all())
-            unfinished = session.scalar(select(func.count()).select_from(Job).where(
-                Job.kind == "inbox.process_raw_event", Job.status != JobStatus.DONE))
     # every acknowledged event is one message: none lost, none twice
     assert counts == dict.fromkeys(acknowledged, 1)
-    assert unfinished == 0
