@@ -179,7 +179,11 @@ EN = LangPatterns(
         ),
         (
             "email",
-            _c(r"""(?<!to\s)(?<!to\syour\s)(?:\b(?:e-?mail)\s+address\b|\byour\s+e-?mail\b(?!\s+(?:us|to|inbox)))"""),
+            _c(
+                r"""(?<!to\s)(?<!to\syour\s)(?:\b(?:e-?mail)\s+address\b|\byour\s+e-?mail\b(?!\s+(?:us|to|inbox)))
+                |\be-?mail(?:\s+address)?\s+(?:(?:you\s+)?(?:linked|associated|attached|registered|connected|tied|used|
+                signed\s+up)|on\s+(?:the|your)\s+(?:account|booking|order|reservation|profile)|on\s+file)\b"""
+            ),
         ),
         (
             "phone",
@@ -200,14 +204,19 @@ EN = LangPatterns(
             "address",
             _c(
                 r"""\b(?:your|home|postal|mailing|shipping|delivery|billing|street|service|full)\s+address\b|
-                \bzip\s*code\b|\bpost\s*code\b|\bpostal\s+code\b"""
+                \bzip\s*code\b|\bpost\s*code\b|\bpostal\s+code\b|\b(?:which|what)\s+(?:delivery\s+|shipping\s+|postal\s+)?address\b"""
             ),
         ),
         (
             "identity",
             _c(
                 r"""\bdate\s+of\s+birth\b|\bdob\b|\bpassport\s+(?:number|no\.|details)\b|\b(?:full|legal)\s+name\b|
-                \bdriver{AP}?s\s+licen[cs]e\b|\bsocial\s+security\b|\bssn\b|\bnational\s+id\b""".replace("{AP}", AP)
+                \bdriver{AP}?s\s+licen[cs]e\b|\bsocial\s+security\b|\bssn\b|\bnational\s+id\b|
+                \b(?:what|which)\s+name\b|\bunder\s+(?:which|what|whose)\s+name\b|
+                \bname\s+(?:on|of)\s+(?:the|your)\s+(?:booking|account|reservation|card|order|ticket|policy)\b|
+                \bname\s+(?:the|your)\s+(?:booking|reservation|account|order|ticket)\s+(?:is|was)\s+(?:under|in)\b""".replace(
+                    "{AP}", AP
+                )
             ),
         ),
         (
@@ -219,7 +228,9 @@ EN = LangPatterns(
         rf"""\b(?:could|can|would|will)\s+(?:you|u)\b|\bplease\b|\bpls\b|\bplz\b|\bkindly\b|
         \b(?:provide|share|send|tell|give|confirm|include|reply\s+with|respond\s+with|post|tweet|verify|supply|
         let\s+(?:us|me)\s+know)\b|\bwhat(?:{AP}s|\s+is|\s+was|\s+are)\b|\b(?:we|I)(?:{AP}ll|\s+will)?\s+need\b|
-        \b(?:may|can|could)\s+(?:I|we)\s+(?:have|get|ask|grab)\b|\?"""
+        \b(?:may|can|could)\s+(?:I|we)\s+(?:have|get|ask|grab)\b|\?|
+        \b(?:drop|pop|paste|type|shoot|pass\s+(?:us|along|on)|send\s+over|mind\s+sharing)\b|
+        \b(?:below|in\s+(?:the|this|a)\s+(?:comments?|replies|reply|thread))\b"""
     ),
     private_cue=_c(
         r"""\bdm\b|\bdms\b|\bd\.m\b|direct\s+message|private\s+message|privately|in\s+private|
@@ -407,7 +418,8 @@ FR = LangPatterns(
         (
             "email",
             _c(
-                r"""\badresse\s+(?:e-?mail|mail|électronique|courriel)\b|\b(?:votre|ton)\s+(?:e-?mail|mail|courriel)\b"""
+                rf"""\badresse\s+(?:e-?mail|mail|électronique|courriel)\b|\b(?:votre|ton)\s+(?:e-?mail|mail|courriel)\b|
+                \b(?:e-?mail|mail|courriel)\s+(?:associé|lié|rattaché|utilisé|renseigné|enregistré|indiqué|de\s+(?:votre\s+)?compte)"""
             ),
         ),
         (
@@ -435,7 +447,9 @@ FR = LangPatterns(
             "identity",
             _c(
                 rf"""\bdate\s+de\s+naissance\b|\b(?:nom\s+et\s+prénom|prénom\s+et\s+nom|nom\s+complet)\b|
-                \bnuméro\s+de\s+(?:passeport|carte\s+d{AP}identité|sécurité\s+sociale)\b|\bpièce\s+d{AP}identité\b"""
+                \bnuméro\s+de\s+(?:passeport|carte\s+d{AP}identité|sécurité\s+sociale)\b|\bpièce\s+d{AP}identité\b|
+                \bà\s+quel\s+nom\b|\bau\s+nom\s+de\s+qui\b|\bnom\s+(?:du\s+titulaire|sur\s+la\s+(?:réservation|commande|carte)|
+                de\s+(?:la\s+)?réservation)\b"""
             ),
         ),
         ("contact", _c(r"""\b(?:vos|tes)\s+coordonnées\b(?!\s+bancaires)""")),
@@ -444,7 +458,7 @@ FR = LangPatterns(
         rf"""\b(?:pourriez|pouvez|auriez|avez)-vous\b|\b(?:pourrais|peux|aurais|as)-tu\b|\bmerci\s+de\b|\bveuillez\b|
         \b(?:indiquez|indiquer|indique|communiquer|communiquez|transmettre|transmettez|envoyer|envoyez|donner|donnez|
         préciser|précisez|confirmer|confirmez|fournir|fournissez|rappeler|rappelez)\b|\bquel(?:le)?s?\s+(?:est|sont)\b|
-        \bil\s+(?:nous|me)\s+faut\b|\b(?:nous\s+)?avons\s+besoin\b|\bj{AP}ai\s+besoin\b|\?|\bs{AP}il\s+vous\s+pla[iî]t\b|
+        \bil\s+(?:nous|me)\s+faut\b|\b(?:nous\s+)?(?:avons|aurons|aurions|aurai|aurais)\s+besoin\b|\ben\s+réponse\b|\bj{AP}ai\s+besoin\b|\?|\bs{AP}il\s+vous\s+pla[iî]t\b|
         \bsvp\b|\bstp\b"""
     ),
     private_cue=_c(

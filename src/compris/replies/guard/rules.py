@@ -8,11 +8,13 @@ from collections.abc import Iterator
 from compris.kit.textlength import mastodon_length, mastodon_offset
 from compris.triage.language import detect
 from compris.triage.pii import PersonalData, find_personal_data
+from compris.triage.problems import reported_problem
 
 from . import text as T
 from .engine import Draft, Hit, compiled, rule
 from .messages import data_name, language_name, term
 from .model import Fix
+from .structure import is_a_place, office_hours_span, review_bargain_span, send_elsewhere_span
 from .patterns import (
     GREETING_PREFIX,
     MENTION_PREFIX,
@@ -68,10 +70,20 @@ def office_hours(d: Draft) -> Iterator[Hit]:
         body = d.text[sentence[0] : sentence[1]]
         if sentence in flagged or ROUND_THE_CLOCK.search(body):
             continue
-        if d.search_any(lambda p: p.office_cue, body) is None or _FACILITY.search(body):
+        if d.search_any(lambda p: p.office_cue, body) is None or _FACILITY.search(body) or is_a_place(body):
             continue
         flagged.add(sentence)
         yield Hit(span=(m.start(), m.end()))
+    for start, end in d.sentences:
+        if (start, end) in flagged:
+            continue
+        body = d.text[start:end]
+        if ROUND_THE_CLOCK.search(body):
+            continue
+        found = office_hours_span(body)
+        if found is not None:
+            flagged.add((start, end))
+            yield Hit(span=(start + found[0], start + found[1]))
 
 
 # --- sending elsewhere -----------------------------------------------------------------------------
@@ -117,6 +129,14 @@ def send_elsewhere(d: Draft) -> Iterator[Hit]:
             continue
         flagged.add(sentence)
         yield Hit(span=(m.start(), m.end()), fix=ESCALATE)
+    # by structure: a directive + a move away from this conversation + another contact point
+    for start, end in d.sentences:
+        if (start, end) in flagged:
+            continue
+        found = send_elsewhere_span(d.text[start:end])
+        if found is not None:
+            flagged.add((start, end))
+            yield Hit(span=(start + found[0], start + found[1]), fix=ESCALATE)
 
 
 # --- reviews ---------------------------------------------------------------------------------------
@@ -142,6 +162,14 @@ def review_bargain(d: Draft) -> Iterator[Hit]:
             continue
         flagged.add(sentence)
         yield Hit(span=(m.start(), m.end()), fix=_remove_sentence(d, m.start()))
+    # by structure: a request or a trade about a positive, changed or removed review, post, comment, rating...
+    for start, end in d.sentences:
+        if (start, end) in flagged:
+            continue
+        found = review_bargain_span(d.text[start:end])
+        if found is not None:
+            flagged.add((start, end))
+            yield Hit(span=(start + found[0], start + found[1]), fix=_remove_sentence(d, start + found[0]))
 
 
 # --- personal data ---------------------------------------------------------------------------------
@@ -233,11 +261,15 @@ def echoes_personal_data(d: Draft) -> Iterator[Hit]:
 
 
 def _is_complaint(d: Draft) -> bool:
+    """The customer complained: the complaint intent, or a reported failure whatever the intent (a refund or a
+    cancellation asked because something went wrong), or, with no intent known, complaint cues outweighing praise."""
     intent = d.ctx.customer_intent
-    if intent is not None:
-        return intent.lower() == "complaint"
+    if intent is not None and intent.lower() == "complaint":
+        return True
     customer = d.ctx.customer_text
-    if not customer:
+    if customer and reported_problem(customer):
+        return True
+    if intent is not None or not customer:
         return False
     score = 0
     for code in ("en", "fr"):

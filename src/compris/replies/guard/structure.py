@@ -1,0 +1,354 @@
+"""Structure-based detection for the guard (issue 20): the same intent however it is phrased.
+
+Each detector composes small word classes instead of listing whole phrases:
+
+* **send elsewhere** = a *directive* (imperative, please, you can/could/may want to, I'd suggest, feel free to,
+  your best bet is, je vous invite à, n'hésitez pas à, vous pouvez, il faudra, le mieux est de...) + a *move*
+  (contact, call, ring, get in touch, speak to, visit, head to, pop into, go through, fill in; contacter, appeler,
+  joindre, vous rendre, vous adresser, vous rapprocher, passer en, remplir...) + a *destination* other than this
+  conversation (a team, desk, store, hotline, phone number, website, form, the hotel, the airline, the bank,
+  them; service client, conseiller, agence, guichet, le 3900...), and not a move to private (DM, MP, here);
+* **review bargain** = a *request* or a *trade* (if you, once you, in exchange; si vous, en échange) about the
+  customer's *review-like object* (review, rating, stars, comment, post, tweet, message, word, recommendation;
+  avis, note, étoiles, commentaire, publication, mot) that is *positive* ("a kind word", "something nice", "un
+  commentaire sympa") or *changed/removed* ("update your post", "take the tweet down", "retirer votre message");
+* **office hours** = a *team or line* + an *availability state* (closed, offline, back, reopens, open until,
+  picks up from; fermé, rouvre, joignable, absent) + a *time reference* (tomorrow, the weekend, Monday, 9am,
+  from 8h, demain, lundi, en semaine).
+
+Compiled once at import; each function takes one sentence and returns the span of what it found, or None.
+"""
+
+from __future__ import annotations
+
+import re
+
+from .patterns import AP
+
+_F = re.IGNORECASE | re.VERBOSE
+
+
+def _c(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern.replace("{AP}", AP), _F)
+
+
+# --- send elsewhere --------------------------------------------------------------------------------
+
+#: a directive right before the move verb (the end of the clause prefix)
+_DIRECTIVE_EN = _c(
+    r"""\b(?:please|pls|plz|kindly|just|simply|then|instead|otherwise|also|first|directly|
+        you(?:{AP}ll|{AP}d|\s+will|\s+would|\s+can|\s+could|\s+may|\s+might|\s+should|\s+must)?
+            (?:\s+(?:need|have|want|wish|like|be\s+able|be\s+best\s+served|be\s+better\s+served|also|first|still|always|
+            just|simply|probably|likely|then|definitely|really))*(?:\s+to)?|
+        (?:you{AP}re|you\s+are)\s+(?:welcome|free)\s+to|
+        feel\s+free\s+to|(?:don{AP}t|do\s+not)\s+hesitate\s+to|be\s+sure\s+to|make\s+sure\s+(?:to|you)|try(?:\s+to)?|
+        (?:best|quickest|fastest|easiest|only|right)\s+(?:bet|option|way|thing|route|place|move)\s+(?:is|would\s+be|will\s+be)\s+to|
+        it(?:{AP}s|\s+is|\s+would\s+be|{AP}d\s+be|\s+might\s+be|\s+may\s+be)\s+(?:best|better|quicker|easier|faster|wise|worth)\s+to|
+        (?:i|we)?(?:{AP}d|\s+would|\s+do)?\s*(?:suggest(?:ing)?|recommend(?:ing)?|advis(?:e|ing)|encourag(?:e|ing)|invit(?:e|ing))(?:\s+(?:that\s+)?you)?(?:\s+to)?|
+        (?:can|could|would|will)\s+you(?:\s+(?:please|kindly|just))?|why\s+not|go\s+ahead\s+and|
+        (?:would|will|may|might)\s+(?:need|have|want)\s+to|need\s+to|have\s+to|got\s+to|
+        (?:is|are)\s+(?:asked|requested|invited)\s+to)
+    \s*(?:please\s+)?$"""
+)
+_DIRECTIVE_FR = _c(
+    r"""(?:\b(?:veuillez|merci\s+de|merci\s+d|(?:je|nous)\s+vous\s+invit(?:e|ons)\s+à|invitons\s+à|invite\s+à|
+        n{AP}hésitez\s+pas\s+à|vous\s+(?:pouvez|devez|pourrez|devrez|pourriez|devriez|pouvez\s+également|pouvez\s+aussi)|
+        il\s+(?:vous\s+)?(?:faut|faudra|faudrait|suffit\s+de|suffira\s+de|conviendra\s+de|convient\s+de)|
+        (?:je\s+vous|nous\s+vous)\s+(?:conseille|recommande|suggère|conseillons|recommandons|suggérons|propose|proposons)\s+de|
+        (?:je\s+vous|nous\s+vous)\s+(?:conseille|recommande|suggère|conseillons|recommandons|suggérons|propose|proposons)\s+d|
+        le\s+(?:mieux|plus\s+simple|plus\s+rapide)\s+(?:est|serait|sera)\s+de|le\s+(?:mieux|plus\s+simple|plus\s+rapide)\s+(?:est|serait|sera)\s+d|
+        mieux\s+vaut|pouvez-vous|pourriez-vous|pensez\s+à|svp|s{AP}il\s+vous\s+plaît|simplement|directement|ensuite|plutôt|
+        également|aussi|d{AP}abord|je\s+vous\s+prie\s+de|vous\s+êtes\s+invitée?s?\s+à|n{AP}oubliez\s+pas\s+de|
+        je\s+vous\s+laisse|nous\s+vous\s+laissons)|\bd)
+    \s*(?:{AP}\s*)?(?:directement\s+|simplement\s+|rapidement\s+)?$"""
+)
+#: nothing but a clause opening before the verb: an imperative ("Call the desk", "…, so head to the store")
+_CLAUSE_OPEN = _c(
+    r"""(?:^|[,;:(–—-]|\b(?:so|and|or|then|but|otherwise|instead|alternatively|meanwhile|in\s+the\s+meantime|
+        for\s+(?:this|that|these|those|anything|any|further|more)(?:\s+\w+){0,2}|
+        (?:alors|et|ou|sinon|puis|mais|donc|pour\s+(?:cela|ça|ce\s+faire|toute\s+\w+)))\s*)\s*$"""
+)
+#: the move away from this conversation; (?P<mid>...) holds a destination inside the verb ("give the desk a call")
+_MOVE_EN = _c(
+    r"""\b(?:contact(?:ing)?|call(?:ing)?|phon(?:e|ing)|ring(?:ing)?|dial(?:ing)?|text(?:ing)?|
+        reach(?:ing)?(?:\s+out)?(?:\s+to)?|get(?:ting)?\s+(?:in\s+(?:touch|contact)|hold\s+of)(?:\s+with)?|
+        (?:speak|talk|chat)(?:ing)?\s+(?:to|with)|e-?mail(?:ing)?|writ(?:e|ing)\s+to|send(?:ing)?\s+(?:an?\s+e-?mail|a\s+letter|it|them|this|that|your\s+\w+)\s+to|
+        visit(?:ing)?|go(?:ing)?\s+(?:to|through|via|into|back\s+to)|head(?:ing)?\s+(?:to|over\s+to|over|into|down\s+to|back\s+to)|
+        pop(?:ping)?\s+(?:in(?:to)?|by|over\s+to|to)|drop(?:ping)?\s+(?:by|into|in\s+(?:to|at))|stop(?:ping)?\s+by|swing(?:ing)?\s+by|
+        check(?:ing)?\s+(?:with|in\s+with)|consult(?:ing)?(?:\s+with)?|see(?:ing)?|ask(?:ing)?|
+        rais(?:e|ing)\s+(?:it|this|that|the\s+\w+)\s+with|tak(?:e|ing)\s+(?:it|this|that)\s+up\s+with|
+        refer(?:ring)?\s+(?:this|it|that)\s+to|direct(?:ing)?\s+(?:it|this|that|your\s+\w+)\s+to|
+        fill(?:ing)?\s+(?:in|out)|complet(?:e|ing)|submit(?:ting)?|us(?:e|ing)|lodg(?:e|ing)\s+(?:a|your)\s+\w+\s+(?:with|via|through)|
+        file\s+(?:a|your)\s+\w+\s+(?:with|via|through)|
+        giv(?:e|ing)\s+(?P<mid>[\w\s'’&.-]{2,40}?)\s+a\s+(?:call|ring|buzz|shout|bell|try))\b"""
+)
+_MOVE_FR = _c(
+    r"""(?:\b(?:les|la|le|leur)\s+|\bl{AP}\s*)?
+    \b(?:contacter|contactez|appeler|appelez|joindre|joignez|téléphoner|téléphonez|écrire|écrivez|
+        prendre\s+contact|prenez\s+contact|entrer\s+en\s+contact|composer|composez|
+        vous\s+rendre|rendez-vous|vous\s+adresser|adressez-vous|vous\s+rapprocher|rapprochez-vous|
+        vous\s+renseigner|renseignez-vous|vous\s+tourner|tournez-vous|voir\s+(?:directement\s+)?avec|voyez\s+(?:directement\s+)?avec|
+        passer|passez|remplir|remplissez|compléter|complétez|effectuer|effectuez|faire|faites|déposer|déposez|
+        vous\s+connecter|connectez-vous|consulter|consultez|solliciter|sollicitez|interroger|interrogez|
+        vous\s+diriger|dirigez-vous|aller|allez)\b"""
+)
+#: a contact point other than this conversation (searched in the verb's object, up to the clause's end)
+_DESTINATION_EN = _c(
+    r"""\b(?:teams?|department|dept|desks?|office|counters?|agents?|staff|crew|representatives?|reps|specialists?|
+        customer\s+(?:service|care|support|relations)|support|helpdesk|help\s*desk|help\s*line|hotline|call\s+cent(?:er|re)|
+        line|lines|number|phone|telephone|switchboard|
+        store|stores|shop|branch|outlet|location|dealer\w*|retailer|seller|vendor|merchant|manufacturer|supplier|maker|
+        carrier|courier|airline|airport|hotel|property|front\s+desk|reception|concierge|bank|card\s+issuer|issuer|
+        provider|insurer|insurance|operator|agency|travel\s+agent|landlord|pharmacy|doctor|embassy|consulate|police|
+        website|site|web\s*page|page|portal|form|app|link|online|chat\s*bot|community|forum|lost\s+(?:and|&)\s+found|
+        them|they|him|her)\b
+    |https?://|www\.|\b[\w.-]+\.(?:com|co\.uk|org|net|fr|io)\b|\S+@\S+\.\w+
+    |(?:\+|\b1[\s-]?)?\b\d{3,4}[\s.-]\d{3}[\s.-]\d{3,4}\b|\b0\d{2,4}[\s.-]?\d{3}[\s.-]?\d{3,4}\b|\b1-8\d\d"""
+)
+_DESTINATION_FR = _c(
+    r"""\b(?:service|services|équipes?|conseill[eè]re?s?|agents?|interlocut\w+|agence|agences|boutique|magasin|
+        point\s+de\s+vente|guichet|comptoir|accueil|standard|hotline|assistance|sav|fabricant|constructeur|marque|
+        vendeur|revendeur|enseigne|transporteur|livreur|banque|assureur|mutuelle|hôtel|compagnie|aéroport|gare|
+        opérateur|fournisseur|mairie|pharmacie|site|formulaire|espace\s+client|application|appli|rubrique|
+        numéro|téléphone|tél|ligne|courrier|mail|e-?mail|les|la|le|leur)\b
+    |https?://|www\.|\b[\w.-]+\.(?:com|fr|org|net)\b|\S+@\S+\.\w+
+    |\b0\d(?:[\s.]?\d{2}){4}\b|\b3\d{3}\b|\b0\s?8\d{2}\b"""
+)
+#: this conversation or a private one: not a deflection
+_STAY_EN = _c(
+    r"""\b(?:dm|dms|d\.m\.?|direct(?:ly)?\s+messag\w*|private(?:ly)?|private\s+messag\w*|in\s+private|inbox|messenger|
+        here|this\s+(?:thread|chat|conversation|channel)|us\s+(?:via|by|in|through|on)\s+(?:dm|direct|private|message|twitter|x|here|chat))\b"""
+)
+_STAY_FR = _c(
+    r"""\b(?:mp|dm|messages?\s+privés?|en\s+privé|message\s+direct|messagerie\s+privée|conversation\s+privée|
+        par\s+message|en\s+message|ici|ce\s+fil|cette\s+conversation)\b"""
+)
+#: "us", "nous": ourselves, a destination only with a number, an address or a site
+_OURSELVES = _c(r"""^\s*(?:us|me|nous|-nous)\b""")
+_HARD_DESTINATION = re.compile(
+    r"https?://|www\.|[\w.-]+\.(?:com|co\.uk|org|net|fr|io)\b|\S+@\S+\.\w+|\d{3}|\bform\b|\bformulaire\b|"
+    r"\b(?:phone|telephone|téléphone|website|site)\b",
+    re.IGNORECASE,
+)
+#: where the verb's object ends
+_OBJECT_END = _c(
+    r"""[.,;:!?()]|\s(?:–|—|-)\s|\b(?:and|but|so|who|which|that|where|when|if|as|because|since|while|to\s+(?:get|have|see|check|make|ask|find|help|sort|discuss|report|request|arrange|book)|
+        et|mais|qui|que|où|quand|si|car|afin|pour\s+(?:qu|que|qu{AP}))\b"""
+)
+
+
+def _object_after(text: str, start: int) -> str:
+    tail = text[start : start + 90]
+    end = _OBJECT_END.search(tail)
+    return tail[: end.start()] if end else tail
+
+
+def send_elsewhere_span(sentence: str, prefix_of: re.Pattern[str] | None = None) -> tuple[int, int] | None:
+    """Span of a directive that sends the customer to another contact point, in one sentence."""
+    for lang, move, directive, destination, stay in (
+        ("en", _MOVE_EN, _DIRECTIVE_EN, _DESTINATION_EN, _STAY_EN),
+        ("fr", _MOVE_FR, _DIRECTIVE_FR, _DESTINATION_FR, _STAY_FR),
+    ):
+        for m in move.finditer(sentence):
+            prefix = sentence[: m.start()]
+            verb = m.group(0).lower()
+            imperative = lang == "fr" and bool(re.search(r"(?:ez|-vous)\b", verb))
+            if not (imperative or directive.search(prefix) or _CLAUSE_OPEN.search(prefix)):
+                continue
+            if _asked_or_done(prefix):
+                continue
+            obj = _object_after(sentence, m.end())
+            mid = m.groupdict().get("mid") or ""
+            pronoun_first = lang == "fr" and re.match(r"(?:les|la|le|leur|l)\b", verb) is not None
+            if _OURSELVES.match(obj) or re.search(r"-nous\b", verb):
+                # ourselves: only a number, an address or a site we give is another contact point
+                if not _HARD_DESTINATION.search(obj) or stay.search(obj):
+                    continue
+            elif stay.search(obj[:40]) and not _HARD_DESTINATION.search(obj):
+                continue
+            if pronoun_first and not re.match(r"\s*(?:directement\s+)?(?:au|à|par|via)\b", obj):
+                return m.start(), m.end()
+            if destination.search(mid) or destination.search(obj):
+                return m.start(), m.end() + len(obj.rstrip())
+    return None
+
+
+_ASKED = _c(
+    r"""\b(?:did|have|has|do|does|were|was|had|if)\s+(?:you|they|she|he)\s*(?:already\s+|ever\s+|been\s+able\s+to\s+|tried\s+to\s+)?$
+    |\b(?:avez|aviez|as)-(?:vous|tu)\s*(?:déjà\s+|pu\s+|essayé\s+de\s+)?$
+    |\b(?:we|i|they|he|she|our\s+\w+)\s*(?:{AP}ll|{AP}ve|{AP}d|will|would|have|has|had|can|could|shall|are|am|is)?\s*(?:be\s+)?
+        (?:happy\s+to|glad\s+to|going\s+to|gonna|able\s+to|also|already|just|now|then|personally|gladly)?\s*$
+    |\b(?:je|nous|on|il|elle|ils|elles)\s+(?:vais|allons|va|vont|pouvons|peux|peut|pourrons|pourrions|devons|
+        souhaitons|allions)\s+(?:\w+\s+)?$"""
+)
+
+
+def _asked_or_done(prefix: str) -> bool:
+    """A question ("did you call the store?") or the agent's own move ("we'll contact the hotel")."""
+    return _ASKED.search(prefix) is not None
+
+
+# --- review bargain --------------------------------------------------------------------------------
+
+_OBJ_EN = r"""(?:reviews?|ratings?|rating|stars?|feedback|comments?|posts?|tweets?|messages?|words?|write-?ups?|
+    testimonials?|shout-?outs?|scores?|evaluations?|mentions?|recommendations?|experience|thumbs[\s-]up)"""
+_OBJ_FR = r"""(?:avis|notes?|étoiles?|commentaires?|publications?|posts?|tweets?|messages?|mots?|recommandations?|
+    témoignages?|évaluations?|expérience|critiques?)"""
+_POSITIVE = r"""(?:positive|good|great|nice|kind|glowing|favou?rable|lovely|sweet|wonderful|amazing|awesome|excellent|
+    happy|stellar|shining|raving|rave|warm|top|best|better|higher|5[\s-]*stars?|five[\s-]*stars?|10/10|perfect|
+    positif|positive|bon|bonne|beau|belle|gentil|gentille|sympa|sympathique|élogieux|élogieuse|favorable|excellente?|
+    meilleure?|jolie?|chaleureux|chaleureuse|petit\s+mot\s+gentil)"""
+_LITTLE = r"""(?:(?:little|quick|short|small|few|brief|public|google|facebook|tripadvisor|yelp|trustpilot|star|
+    petit|petite|petits|petites|court|courte|public|publique)\s+)?"""
+#: a review-like object said to be positive, or positive by nature (a recommendation, a thumbs up, top marks)
+_POSITIVE_OBJECT = _c(
+    rf"""\b{_POSITIVE}\s+{_LITTLE}(?:{_OBJ_EN}|{_OBJ_FR})\b
+    |\b(?:{_OBJ_EN}|{_OBJ_FR})\s+(?:(?:tout|très|bien|vraiment)\s+)?(?:positif|positive|favorable|sympa|sympathique|élogieux|
+        élogieuse|gentil|gentille|maximale?|de\s+(?:5|cinq)\s+étoiles|à\s+la\s+hausse)\b
+    |\b(?:something|anything|a\s+few\s+words|some\s+words|a\s+word|quelque\s+chose\s+de|quelques\s+mots|un\s+mot|des\s+mots)\s+
+        (?:nice|positive|good|kind|lovely|sweet|sympa|positif|gentil|gentils|agréable)\b
+    |\b(?:say|said|saying|tweet|post|write|share|dire|écrire|publier|partager)\s+(?:some\s+|a\s+few\s+)?
+        (?:nice|kind|good|positive|great|lovely)\s+things\b
+    |\b(?:recommend(?:ing)?\s+us|recommandez-nous|nous\s+recommander|recommendations?|recommandations?|testimonials?|
+        témoignages?\s+(?:positif|favorable)|thumbs[\s-]up|(?:5|five|cinq)[\s-]*(?:stars?|étoiles)|top\s+marks|full\s+marks|
+        note\s+maximale|rate\s+us\s+(?:highly|well|\d+|five|ten)|shout-?outs?|good\s+word|kind\s+words?)\b"""
+)
+#: a request, a wish, or what it would do for us
+_REQUEST = _c(
+    r"""\b(?:would|could|can|will|might)\s+you\b|\bplease\b|\bkindly\b|\bfeel\s+free\b|\bconsider\w*|\bmind\b|\bmaybe\b|\bperhaps\b|
+    \bwilling\b|\bwe{AP}?d\s+(?:love|appreciate|be\s+(?:grateful|thrilled|delighted|happy|so\s+happy))\b|
+    \bwe\s+(?:would|hope|ask|invite|encourage)\b|\bhop(?:e|ing)\s+you\b|\bappreciate\s+it\s+if\b|\bif\s+you\s+could\b|
+    \bwould\s+(?:(?:really|truly|so|also|greatly)\s+)?(?:mean|help|make|be\s+(?:great|amazing|appreciated|awesome|wonderful|lovely|fantastic|huge))\b|\b(?:means|helps)\s+(?:a\s+lot|the\s+world|so\s+much)\b|
+    \b(?:don{AP}?t|do\s+not)\s+forget\b|\bremember\s+to\b|\bhow\s+about\b|\bwhy\s+not\b|\bgo\s+ahead\b|
+    \b(?:pourriez|pouvez|voudriez|accepteriez|auriez|seriez)-vous\b|\bmerci\s+de\b|\bveuillez\b|\bn{AP}hésitez\s+pas\b|
+    \bpensez\s+à\b|\bn{AP}oubliez\s+pas\b|\bnous\s+(?:espérons|aimerions|souhaiterions|vous\s+invitons|serions)\b|
+    \bje\s+vous\s+invite\b|\bsi\s+vous\s+(?:pouviez|le\s+souhaitez|voulez|avez\s+un\s+moment)\b|
+    \b(?:aiderait|aidera|ferait|fera|serait)\b|\bnous\s+aide\b|\bça\s+(?:nous\s+)?aide\b|\bpeut-être\b"""
+)
+#: the imperative of a giving verb at the start of the clause: "Share your great experience", "Laissez-nous un mot"
+_GIVE_IMPERATIVE = _c(
+    r"""(?:^|[,;:!.]\s*|\band\s+|\bet\s+|\bthen\s+|\bjust\s+|\bsimply\s+)
+    (?:leave|write|post|share|give|drop|tweet|rate|send|spread|add|
+       laissez(?:-nous)?|écrivez(?:-nous)?|publiez|partagez|donnez(?:-nous)?|mettez(?:-nous)?|notez(?:-nous)?|postez|
+       envoyez(?:-nous)?)\b"""
+)
+#: the customer's object changed or removed
+_CHANGE = _c(
+    rf"""\b(?:remov(?:e|ing)|delet(?:e|ing)|edit(?:ing)?|updat(?:e|ing)|chang(?:e|ing)|amend(?:ing)?|revis(?:e|ing)|
+        reconsider(?:ing)?|retract(?:ing)?|withdraw(?:ing)?|modify(?:ing)?|rais(?:e|ing)|bump(?:ing)?|hid(?:e|ing)|
+        tak(?:e|ing)\s+down|tak(?:e|ing)\s+back|revisit(?:ing)?|adjust(?:ing)?|correct(?:ing)?)\s+
+        (?:your|the|this|that|these|those)\s+(?:(?:\w+[\s-]*)?(?:star|negative|bad|angry|public|original|initial|earlier|poor|low|harsh)\s+)?
+        (?:{_OBJ_EN})\b
+    |\btak(?:e|ing)\s+(?:your|the|this|that|it)\s+(?:{_OBJ_EN}\s+)?down\b
+    |\b(?:modifier|modifiez|supprimer|supprimez|retirer|retirez|changer|changez|effacer|effacez|enlever|enlevez|
+        masquer|masquez|revoir|revoyez|réviser|révisez|corriger|corrigez|mettre\s+à\s+jour|mettez\s+à\s+jour|actualiser|
+        actualisez|reconsidérer|rehausser|remonter)\s+(?:votre|vos|ton|tes|ce|cet|cette|ces|le|la|les)\s+
+        (?:(?:premier|première|précédente?|mauvaise?|négati\w+|sévère|ancien\w*)\s+)?(?:{_OBJ_FR})\b"""
+)
+#: a trade: the request tied to something else
+_TRADE = _c(
+    rf"""\b(?:if\s+you|once\s+you|once\s+(?:the|your)|when\s+you|as\s+soon\s+as\s+you|in\s+(?:exchange|return)|
+    si\s+vous|si\s+tu|une\s+fois|dès\s+que|en\s+échange|en\s+contrepartie|quand\s+vous|lorsque\s+vous)\b"""
+)
+#: "in exchange for your review", "en échange de votre avis": any review traded
+_TRADE_FOR = _c(
+    rf"""\b(?:in\s+(?:exchange|return)\s+for|for\s+(?:leaving|writing|posting)|
+    en\s+(?:échange|contrepartie)\s+d{AP}?e?|contre|pour)\s+(?:\w+\s+){{0,2}}?(?:{_OBJ_EN}|{_OBJ_FR})\b"""
+)
+_VALUE = _c(
+    r"""\b(?:refund\w*|voucher\w*|discount\w*|credit|free|gift\w*|coupon\w*|points|reward\w*|compensat\w*|offer\w*|
+    complimentary|upgrade\w*|\d+\s*%|£\s?\d+|\$\s?\d+|\d+\s?(?:€|\$|£|euros?)|
+    rembours\w*|bon\s+d{AP}achat|bon\s+de|réduction|remise|cadeau\w*|offert\w*|offr\w*|gratuit\w*|avoir|geste|dédommag\w*)"""
+)
+#: asking to remove a post for the customer's own safety (or to move to private) is not suppression
+_PRIVACY = _c(
+    r"""\b(?:privacy|private|privately|personal|security|secure|safety|safe|protect\w*|confidential\w*|information|info|
+    details|number|conf\s*\#|address|e-?mail|phone|card|account|booking|reference|dm|d\.m|inbox|
+    confidentialité|sécurité|données|informations|vie\s+privée|protéger|protection|numéro|adresse|coordonnées|
+    personnelles?|mp|privé|dossier|billet|photo)\b"""
+)
+#: thanking for the review is not asking for one
+_THANKS = _c(
+    rf"""\b(?:thanks?|thank\s+you|many\s+thanks|grateful|appreciate|merci|remerci\w*)\s+(?:\w+\s+){{0,4}}?
+    (?:for|pour|de|d{AP})\s*(?:\w+\s+){{0,3}}?(?:{_OBJ_EN}|{_OBJ_FR}|words?)\b"""
+)
+#: the business's own object or action ("we updated our post", "nous avons supprimé le message")
+_OURS = _c(r"""\b(?:our|notre|nos)\s+(?:\w+\s+)?$""")
+
+
+def review_bargain_span(sentence: str) -> tuple[int, int] | None:
+    """Span of a request for a positive review-like object, or for a changed/removed one, or a trade for one."""
+    text = _THANKS.sub(lambda m: " " * len(m.group()), sentence)
+    trade = _TRADE.search(text) is not None
+    asking = _REQUEST.search(text) is not None
+    for m in _TRADE_FOR.finditer(text):
+        return m.start(), m.end()
+    for m in _CHANGE.finditer(text):
+        if _PRIVACY.search(text):
+            break
+        if asking or trade or _GIVE_IMPERATIVE.search(text[: m.start()] + " ") or _CLAUSE_OPEN.search(text[: m.start()]):
+            if re.search(r"\b(?:we|i|nous|je|j{AP}|on)\s+(?:\w+\s+){0,2}$".replace("{AP}", AP), text[: m.start()], re.I):
+                continue
+            return m.start(), m.end()
+    for m in _POSITIVE_OBJECT.finditer(text):
+        before = text[: m.start()]
+        if _OURS.search(before):
+            continue
+        if asking or trade or _GIVE_IMPERATIVE.search(before) or _VALUE.search(text):
+            return m.start(), m.end()
+    return None
+
+
+# --- office hours ----------------------------------------------------------------------------------
+
+_TIME = r"""(?:\d{1,2}(?:[:.h]\d{2})?\s*(?:a\.?m\.?|p\.?m\.?)|\d{1,2}[:h]\d{2}|\d{1,2}\s?h\b|\d{1,2}(?=\s*(?:-|–|to)\s*\d)|
+    noon|midnight|midi|minuit)"""
+_DAYS = r"""(?:mon|tues|wednes|thurs|fri|satur|sun)days?|lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche"""
+_SUBJECT_EN = r"""(?:we|we{AP}re|we{AP}ll|i|team|teams|office|offices|agents?|advisors?|lines?|phones?|support|desk|
+    department|dept|folks|staff|people|chat|helpline|hotline|help\s*desk|call\s+cent(?:er|re)|switchboard|specialists?|
+    reps?|representatives?|someone|somebody|colleagues?|they|center|centre|service)"""
+_STATE_EN = r"""(?:closed|close|closes|shut|offline|off\s+(?:for|until|till)|away|out\s+of\s+(?:the\s+)?office|
+    not\s+(?:around|available|in|staffed|open|online|here|working|answering)|(?:re)?opens?(?:\s+again)?|reopening|
+    back(?:\s+(?:in|online|at\s+work|on\s+deck))?|in\s+(?:from|at|on|between)|available|staffed|online|on\s+hand|here|
+    open|answer(?:s|ing)?|pick(?:s|ing)?\s+up|work(?:s|ing)?|run(?:s|ning)?|operat(?:e|es|ing))"""
+_WHEN_EN = rf"""(?:tomorrow|tonight|(?:for|over)\s+the\s+(?:night|day|evening|weekend|holidays?|bank\s+holiday)|
+    (?:at|on|over|during)\s+(?:the\s+)?weekends?|weekends?|weekdays?(?:\s+only)?|(?:on\s+)?(?:{_DAYS})|
+    in\s+the\s+morning|first\s+thing|(?:from|at|after|before|until|till|between|by)\s+{_TIME}|{_TIME}\s*(?:-|–|—|to)\s*{_TIME}|
+    business\s+hours|office\s+hours|working\s+hours)"""
+_SUBJECT_FR = r"""(?:nous|on|équipes?|conseill[eè]re?s?|bureaux|services?|lignes?|standard|hotline|agents?|
+    service\s+client\w*|plateforme|centre|chargée?s?|experts?|collaborat\w+|techniciens?|ils|elles)"""
+_STATE_FR = r"""(?:fermée?s?|ferme|ferment|rouvr\w+|réouverture|ouverte?s?|ouvre|ouvrent|disponibles?|joignables?|absente?s?|
+    présente?s?|là|fonctionne|fonctionnent|répond\w*|de\s+retour|reviendr\w+|revenons|en\s+ligne|en\s+service|travaill\w+|
+    (?:ne\s+)?sommes\s+pas\s+(?:là|disponibles|présents)|pas\s+disponibles)"""
+_WHEN_FR = rf"""(?:demain|ce\s+soir|(?:pour\s+)?la\s+nuit|(?:le|ce|en)\s+week-?end|les\s+week-?ends|en\s+semaine|
+    (?:le\s+|dès\s+|ce\s+)?(?:{_DAYS})|matin|(?:à\s+partir\s+de|dès|jusqu{AP}à|après|avant|de|entre)\s+{_TIME}|
+    {_TIME}\s*(?:-|–|à)\s*{_TIME}|jours\s+fériés|heures\s+(?:de\s+bureau|ouvrables|d{AP}ouverture))"""
+_OFFICE_STATE = _c(
+    rf"""\b{_SUBJECT_EN}\b(?:\s+[\w'’-]+){{0,4}}?\s+(?:is\s+|are\s+|{AP}s\s+|{AP}re\s+|will\s+be\s+|{AP}ll\s+be\s+|be\s+)?
+        (?:(?:now|currently|usually|only|normally|all|still|just)\s+)?{_STATE_EN}\b(?:\s+[\w'’-]+){{0,6}}?\s*,?\s*{_WHEN_EN}
+    |\b{_SUBJECT_FR}\b(?:\s+[\w'’-]+){{0,4}}?\s+(?:est\s+|sont\s+|sera\s+|seront\s+|sommes\s+|serons\s+|vous\s+|ne\s+sont\s+pas\s+|n{AP}est\s+pas\s+)?
+        (?:(?:actuellement|uniquement|seulement|désormais|habituellement|fermé|ouvert)\s+)?{_STATE_FR}\b(?:\s+[\w'’-]+){{0,6}}?\s*,?\s*{_WHEN_FR}
+    |\b(?:rappelez|recontactez|réessayez|revenez|rappeler|recontacter|réessayer|revenir)(?:-nous)?\b(?:\s+[\w'’-]+){{0,3}}?\s+{_WHEN_FR}
+    |\b(?:call|try|contact|ring|reach\s+out|message|come\s+back|check\s+back)\s+(?:us\s+|again\s+|back\s+)*(?:\w+\s+){{0,2}}?{_WHEN_EN}
+    |\b(?:earliest|soonest)\s+we\s+can\b"""
+)
+#: a place's opening times answer a question: not our availability
+_PLACE = _c(
+    r"""\b(?:stores?|shops?|boutiques?|magasins?|restaurants?|bars?|pool|piscine|gym|spa|museum|musée|lounges?|salon|
+    counters?|guichets?|comptoirs?|check-?in|enregistrement|security|sécurité|gates?|portes?|terminal|pharmac\w+|
+    branch\w*|agences?|parking|shuttle|navette|train|bus|flight|vol|boarding|embarquement|delivery|livr\w+|install\w+|
+    engineer|technicien\s+passera|sale|soldes|promotion|offer|offre)\b"""
+)
+
+
+def office_hours_span(sentence: str) -> tuple[int, int] | None:
+    """Span of "we/our team/lines + closed/back/open + a time" in one sentence."""
+    m = _OFFICE_STATE.search(sentence)
+    if m is None or _PLACE.search(sentence):
+        return None
+    return m.start(), m.end()
+
+
+def is_a_place(sentence: str) -> bool:
+    """The sentence gives a place's opening times (a store, a pool, a counter), not our availability."""
+    return _PLACE.search(sentence) is not None
