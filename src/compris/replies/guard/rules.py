@@ -267,17 +267,20 @@ def _is_complaint(d: Draft) -> bool:
     if intent is not None and intent.lower() == "complaint":
         return True
     customer = d.ctx.customer_text
-    if customer and reported_problem(customer):
-        return True
-    if intent is not None or not customer:
+    if not customer:
         return False
-    score = 0
+    strong = weak = praise = 0
     for code in ("en", "fr"):
         pats = d.patterns_for(code)
-        score += 2 * len(pats.complaint_strong.findall(customer))
-        score += len(pats.complaint_weak.findall(customer))
-        score -= 2 * len(pats.praise.findall(customer))
-    return score >= 2
+        strong += len(pats.complaint_strong.findall(customer))
+        weak += len(pats.complaint_weak.findall(customer))
+        praise += len(pats.praise.findall(customer))
+    # a reported failure, unless the customer is thanking us for how it was handled
+    if reported_problem(customer) and not (praise and strong == 0 and praise >= weak):
+        return True
+    if intent is not None:
+        return False
+    return 2 * strong + weak - 2 * praise >= 2
 
 
 _APOLOGY = {

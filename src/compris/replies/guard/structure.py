@@ -191,9 +191,9 @@ def _asked_or_done(prefix: str) -> bool:
 # --- review bargain --------------------------------------------------------------------------------
 
 _OBJ_EN = r"""(?:reviews?|ratings?|rating|stars?|feedback|comments?|posts?|tweets?|messages?|words?|write-?ups?|
-    testimonials?|shout-?outs?|scores?|evaluations?|mentions?|recommendations?|experience|thumbs[\s-]up)"""
+    testimonials?|shout-?outs?|scores?|evaluations?|mentions?|recommendations?|thumbs[\s-]up)"""
 _OBJ_FR = r"""(?:avis|notes?|étoiles?|commentaires?|publications?|posts?|tweets?|messages?|mots?|recommandations?|
-    témoignages?|évaluations?|expérience|critiques?)"""
+    témoignages?|évaluations?|critiques?)"""
 _POSITIVE = r"""(?:positive|good|great|nice|kind|glowing|favou?rable|lovely|sweet|wonderful|amazing|awesome|excellent|
     happy|stellar|shining|raving|rave|warm|top|best|better|higher|5[\s-]*stars?|five[\s-]*stars?|10/10|perfect|
     positif|positive|bon|bonne|beau|belle|gentil|gentille|sympa|sympathique|élogieux|élogieuse|favorable|excellente?|
@@ -209,6 +209,8 @@ _POSITIVE_OBJECT = _c(
         (?:nice|positive|good|kind|lovely|sweet|sympa|positif|gentil|gentils|agréable)\b
     |\b(?:say|said|saying|tweet|post|write|share|dire|écrire|publier|partager)\s+(?:some\s+|a\s+few\s+)?
         (?:nice|kind|good|positive|great|lovely)\s+things\b
+    |\b(?:share|post|tweet|write\s+about|tell\s+(?:others|people|everyone)\s+about|partagez|partager|publiez|publier|racontez|raconter)\s+
+        (?:your|votre|vos|ta|ton)\s+(?:\w+\s+)?{_POSITIVE}\s+(?:experience|expérience|stay|séjour|visit|visite|flight|vol)s?\b
     |\b(?:recommend(?:ing)?\s+us|recommandez-nous|nous\s+recommander|recommendations?|recommandations?|testimonials?|
         témoignages?\s+(?:positif|favorable)|thumbs[\s-]up|(?:5|five|cinq)[\s-]*(?:stars?|étoiles)|top\s+marks|full\s+marks|
         note\s+maximale|rate\s+us\s+(?:highly|well|\d+|five|ten)|shout-?outs?|good\s+word|kind\s+words?)\b"""
@@ -270,7 +272,7 @@ _PRIVACY = _c(
 #: thanking for the review is not asking for one
 _THANKS = _c(
     rf"""\b(?:thanks?|thank\s+you|many\s+thanks|grateful|appreciate|merci|remerci\w*)\s+(?:\w+\s+){{0,4}}?
-    (?:for|pour|de|d{AP})\s*(?:\w+\s+){{0,3}}?(?:{_OBJ_EN}|{_OBJ_FR}|words?)\b"""
+    (?:for|pour|de|d{AP})\s*(?:\w+\s+){{0,3}}?(?:{_OBJ_EN}|{_OBJ_FR}|words?|experience|expérience)\b"""
 )
 #: the business's own object or action ("we updated our post", "nous avons supprimé le message")
 _OURS = _c(r"""\b(?:our|notre|nos)\s+(?:\w+\s+)?$""")
@@ -291,29 +293,53 @@ def review_bargain_span(sentence: str) -> tuple[int, int] | None:
                 continue
             return m.start(), m.end()
     for m in _POSITIVE_OBJECT.finditer(text):
-        before = text[: m.start()]
+        before, after = text[: m.start()], text[m.end() :]
         if _OURS.search(before):
+            continue
+        # asked for: given (a giving verb before it), somewhere public, or what it would do for us
+        wanted = _GIVING.search(before[-60:]) or _WOULD_DO.match(after) or _PLATFORM.search(text)
+        if not wanted or _PASSED_ON.search(before[-40:]):
             continue
         if asking or trade or _GIVE_IMPERATIVE.search(before) or _VALUE.search(text):
             return m.start(), m.end()
     return None
 
 
+_GIVING = _c(
+    r"""\b(?:leave|leaving|write|writing|post|posting|share|sharing|give|giving|drop|dropping|publish|tweet|tweeting|put|
+    spread|say|saying|send|add|rate|see|read|get|love\s+(?:a|an|some|to\s+(?:see|read|get|hear))|appreciate\s+(?:a|an|some)|
+    laisser|laissez|écrire|écrivez|publier|publiez|partager|partagez|donner|donnez|mettre|mettez|poster|postez|envoyer|
+    envoyez|dire|rédiger|rédigez|recommander|recommandez|attribuer|attribuez)\b(?:\W+\w+){0,6}\W*$"""
+)
+_WOULD_DO = _c(
+    r"""(?:\s+[\w'’-]+){0,5}?\s+(?:would|will|could|might|can|nous|ça|cela)\s+(?:(?:really|truly|so|also|greatly|vraiment|
+    beaucoup|tellement)\s+)?(?:help|mean|make|boost|aiderait|aidera|ferait|fera|aide|serait)\b"""
+)
+_PLATFORM = _c(
+    r"""\b(?:google|facebook|tripadvisor|yelp|trustpilot|app\s+store|play\s+store|instagram|linkedin|online|
+    social\s+media|réseaux(?:\s+sociaux)?|en\s+ligne|our\s+page|notre\s+page|our\s+profile|notre\s+fiche)\b"""
+)
+_PASSED_ON = _c(r"""\b(?:pass|passed|passing|forward|forwarded|share\s+with|transmett\w*|transmis)\b(?:\W+\w+){0,4}\W*$""")
+
+
 # --- office hours ----------------------------------------------------------------------------------
 
-_TIME = r"""(?:\d{1,2}(?:[:.h]\d{2})?\s*(?:a\.?m\.?|p\.?m\.?)|\d{1,2}[:h]\d{2}|\d{1,2}\s?h\b|\d{1,2}(?=\s*(?:-|–|to)\s*\d)|
-    noon|midnight|midi|minuit)"""
+_TIME = r"""(?:\d{1,2}(?:[:.h]\d{2})?\s*(?:a\.?m\.?|p\.?m\.?)|\d{1,2}[:h]\d{2}|\d{1,2}\s?h\b|noon|midnight|midi|minuit)"""
+#: "9 to 5", "8-20": a range of bare hours (not "1-800-...", not "3-5 business days")
+_HOURS = r"""(?:\b\d{1,2}\s*(?:-|–|to)\s*\d{1,2}\b(?![\d-])(?!\s*(?:business|working|days?|weeks?|months?|hours?|hrs?|mins?|
+    minutes?|jours?|semaines?|heures?|mois|%|x)))"""
 _DAYS = r"""(?:mon|tues|wednes|thurs|fri|satur|sun)days?|lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche"""
 _SUBJECT_EN = r"""(?:we|we{AP}re|we{AP}ll|i|team|teams|office|offices|agents?|advisors?|lines?|phones?|support|desk|
     department|dept|folks|staff|people|chat|helpline|hotline|help\s*desk|call\s+cent(?:er|re)|switchboard|specialists?|
     reps?|representatives?|someone|somebody|colleagues?|they|center|centre|service)"""
 _STATE_EN = r"""(?:closed|close|closes|shut|offline|off\s+(?:for|until|till)|away|out\s+of\s+(?:the\s+)?office|
     not\s+(?:around|available|in|staffed|open|online|here|working|answering)|(?:re)?opens?(?:\s+again)?|reopening|
-    back(?:\s+(?:in|online|at\s+work|on\s+deck))?|in\s+(?:from|at|on|between)|available|staffed|online|on\s+hand|here|
-    open|answer(?:s|ing)?|pick(?:s|ing)?\s+up|work(?:s|ing)?|run(?:s|ning)?|operat(?:e|es|ing))"""
-_WHEN_EN = rf"""(?:tomorrow|tonight|(?:for|over)\s+the\s+(?:night|day|evening|weekend|holidays?|bank\s+holiday)|
+    back(?:\s+(?:in|online|at\s+work|on\s+deck))?|in\s+(?:from|at|on|between)|available|staffed|on\s+hand|here|
+    open|(?:answer(?:s|ing)?|pick(?:s|ing)?\s+up|work(?:s|ing)?|run(?:s|ning)?|online)(?=\s+(?:from|between|until|till|on\s+weekdays|weekdays|\d)))"""
+_WHEN_EN = rf"""(?:tomorrow|(?:for|over)\s+the\s+(?:night|day|evening|weekend|holidays?|bank\s+holiday)|
     (?:at|on|over|during)\s+(?:the\s+)?weekends?|weekends?|weekdays?(?:\s+only)?|(?:on\s+)?(?:{_DAYS})|
     in\s+the\s+morning|first\s+thing|(?:from|at|after|before|until|till|between|by)\s+{_TIME}|{_TIME}\s*(?:-|–|—|to)\s*{_TIME}|
+    (?:from\s+|between\s+)?{_HOURS}|
     business\s+hours|office\s+hours|working\s+hours)"""
 _SUBJECT_FR = r"""(?:nous|on|équipes?|conseill[eè]re?s?|bureaux|services?|lignes?|standard|hotline|agents?|
     service\s+client\w*|plateforme|centre|chargée?s?|experts?|collaborat\w+|techniciens?|ils|elles)"""
@@ -322,14 +348,15 @@ _STATE_FR = r"""(?:fermée?s?|ferme|ferment|rouvr\w+|réouverture|ouverte?s?|ouv
     (?:ne\s+)?sommes\s+pas\s+(?:là|disponibles|présents)|pas\s+disponibles)"""
 _WHEN_FR = rf"""(?:demain|ce\s+soir|(?:pour\s+)?la\s+nuit|(?:le|ce|en)\s+week-?end|les\s+week-?ends|en\s+semaine|
     (?:le\s+|dès\s+|ce\s+)?(?:{_DAYS})|matin|(?:à\s+partir\s+de|dès|jusqu{AP}à|après|avant|de|entre)\s+{_TIME}|
-    {_TIME}\s*(?:-|–|à)\s*{_TIME}|jours\s+fériés|heures\s+(?:de\s+bureau|ouvrables|d{AP}ouverture))"""
+    {_TIME}\s*(?:-|–|à)\s*{_TIME}|{_HOURS}|jours\s+fériés|heures\s+(?:de\s+bureau|ouvrables|d{AP}ouverture))"""
 _OFFICE_STATE = _c(
     rf"""\b{_SUBJECT_EN}\b(?:\s+[\w'’-]+){{0,4}}?\s+(?:is\s+|are\s+|{AP}s\s+|{AP}re\s+|will\s+be\s+|{AP}ll\s+be\s+|be\s+)?
         (?:(?:now|currently|usually|only|normally|all|still|just)\s+)?{_STATE_EN}\b(?:\s+[\w'’-]+){{0,6}}?\s*,?\s*{_WHEN_EN}
     |\b{_SUBJECT_FR}\b(?:\s+[\w'’-]+){{0,4}}?\s+(?:est\s+|sont\s+|sera\s+|seront\s+|sommes\s+|serons\s+|vous\s+|ne\s+sont\s+pas\s+|n{AP}est\s+pas\s+)?
         (?:(?:actuellement|uniquement|seulement|désormais|habituellement|fermé|ouvert)\s+)?{_STATE_FR}\b(?:\s+[\w'’-]+){{0,6}}?\s*,?\s*{_WHEN_FR}
     |\b(?:rappelez|recontactez|réessayez|revenez|rappeler|recontacter|réessayer|revenir)(?:-nous)?\b(?:\s+[\w'’-]+){{0,3}}?\s+{_WHEN_FR}
-    |\b(?:call|try|contact|ring|reach\s+out|message|come\s+back|check\s+back)\s+(?:us\s+|again\s+|back\s+)*(?:\w+\s+){{0,2}}?{_WHEN_EN}
+    |(?<!\ba\s)\b(?:call|try|contact|ring|reach\s+out\s+to|message|come\s+back|check\s+back|try\s+again)\s+
+        (?:us|again|back|them|the\s+team|our\s+\w+(?:\s+team)?)?\s*(?:again\s+)?{_WHEN_EN}
     |\b(?:earliest|soonest)\s+we\s+can\b"""
 )
 #: a place's opening times answer a question: not our availability
