@@ -80,7 +80,7 @@ def office_hours(d: Draft) -> Iterator[Hit]:
         body = d.text[start:end]
         if ROUND_THE_CLOCK.search(body):
             continue
-        found = office_hours_span(body)
+        found = office_hours_span(body, d.pattern_languages)
         if found is not None:
             flagged.add((start, end))
             yield Hit(span=(start + found[0], start + found[1]))
@@ -133,7 +133,7 @@ def send_elsewhere(d: Draft) -> Iterator[Hit]:
     for start, end in d.sentences:
         if (start, end) in flagged:
             continue
-        found = send_elsewhere_span(d.text[start:end])
+        found = send_elsewhere_span(d.text[start:end], d.pattern_languages)
         if found is not None:
             flagged.add((start, end))
             yield Hit(span=(start + found[0], start + found[1]), fix=ESCALATE)

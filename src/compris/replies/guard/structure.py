@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import re
 
-from .patterns import AP
+from .patterns import AP, GREETING_PREFIX, MENTION_PREFIX
 
 _F = re.IGNORECASE | re.VERBOSE
 
@@ -143,14 +143,22 @@ def _object_after(text: str, start: int) -> str:
     return tail[: end.start()] if end else tail
 
 
-def send_elsewhere_span(sentence: str, prefix_of: re.Pattern[str] | None = None) -> tuple[int, int] | None:
+_ELSEWHERE = {
+    "en": (_MOVE_EN, _DIRECTIVE_EN, _DESTINATION_EN, _STAY_EN),
+    "fr": (_MOVE_FR, _DIRECTIVE_FR, _DESTINATION_FR, _STAY_FR),
+}
+
+
+def send_elsewhere_span(sentence: str, languages: tuple[str, ...] = ("en", "fr")) -> tuple[int, int] | None:
     """Span of a directive that sends the customer to another contact point, in one sentence."""
-    for lang, move, directive, destination, stay in (
-        ("en", _MOVE_EN, _DIRECTIVE_EN, _DESTINATION_EN, _STAY_EN),
-        ("fr", _MOVE_FR, _DIRECTIVE_FR, _DESTINATION_FR, _STAY_FR),
-    ):
+    for lang in languages:
+        if lang not in _ELSEWHERE:
+            continue
+        move, directive, destination, stay = _ELSEWHERE[lang]
         for m in move.finditer(sentence):
-            prefix = sentence[: m.start()]
+            prefix = sentence[max(0, m.start() - 80) : m.start()]
+            if m.start() <= 80:  # "@sam Hi Sam, call the desk": an imperative after the mentions and greeting
+                prefix = GREETING_PREFIX.sub("", MENTION_PREFIX.sub("", prefix))
             verb = m.group(0).lower()
             imperative = lang == "fr" and bool(re.search(r"(?:ez|-vous)\b", verb))
             if not (imperative or directive.search(prefix) or _CLAUSE_OPEN.search(prefix)):
@@ -278,8 +286,35 @@ _THANKS = _c(
 _OURS = _c(r"""\b(?:our|notre|nos)\s+(?:\w+\s+)?$""")
 
 
+#: cheap test first: without one of these stems no rule below can match (the guard runs as the agent types)
+_REVIEW_HINTS = (
+    "review", "rating", "rate", "star", "feedback", "comment", "post", "tweet", "messag", "word", "write", "testimon",
+    "shout", "score", "evaluat", "mention", "recommend", "thumbs", "marks", "avis", "note", "étoile", "publication",
+    "mot", "témoign", "critique", "recommand", "évaluat", "experienc", "expérienc",
+)
+
+
+_WORD = re.compile(r"\w+")
+#: the words without which _POSITIVE_OBJECT cannot match (a cheaper test than the pattern itself)
+_POSITIVE_WORDS = frozenset(
+    """positive good great nice kind glowing favourable favorable lovely sweet wonderful amazing awesome excellent happy
+    stellar shining raving rave warm top best better higher perfect 5 10 five positif bon bonne beau belle gentil gentille
+    gentils sympa sympathique élogieux élogieuse excellente meilleur meilleure jolie joli chaleureux chaleureuse cinq
+    something anything word words mot mots quelque quelques things recommend recommending recommendation
+    recommendations recommandez recommander recommandation recommandations testimonial testimonials témoignage
+    témoignages thumbs marks maximale rate shout shoutout shoutouts agréable""".split()
+)
+
+
 def review_bargain_span(sentence: str) -> tuple[int, int] | None:
     """Span of a request for a positive review-like object, or for a changed/removed one, or a trade for one."""
+    low = sentence.casefold()
+    if not any(hint in low for hint in _REVIEW_HINTS):
+        return None
+    # the candidates first (most sentences have none), then what they need around them
+    positive = not _POSITIVE_WORDS.isdisjoint(_WORD.findall(low))
+    if not (_TRADE_FOR.search(sentence) or _CHANGE.search(sentence) or (positive and _POSITIVE_OBJECT.search(sentence))):
+        return None
     text = _THANKS.sub(lambda m: " " * len(m.group()), sentence)
     trade = _TRADE.search(text) is not None
     asking = _REQUEST.search(text) is not None
@@ -292,7 +327,7 @@ def review_bargain_span(sentence: str) -> tuple[int, int] | None:
             if re.search(r"\b(?:we|i|nous|je|j{AP}|on)\s+(?:\w+\s+){0,2}$".replace("{AP}", AP), text[: m.start()], re.I):
                 continue
             return m.start(), m.end()
-    for m in _POSITIVE_OBJECT.finditer(text):
+    for m in _POSITIVE_OBJECT.finditer(text) if positive else ():
         before, after = text[: m.start()], text[m.end() :]
         if _OURS.search(before):
             continue
@@ -349,15 +384,25 @@ _STATE_FR = r"""(?:fermée?s?|ferme|ferment|rouvr\w+|réouverture|ouverte?s?|ouv
 _WHEN_FR = rf"""(?:demain|ce\s+soir|(?:pour\s+)?la\s+nuit|(?:le|ce|en)\s+week-?end|les\s+week-?ends|en\s+semaine|
     (?:le\s+|dès\s+|ce\s+)?(?:{_DAYS})|matin|(?:à\s+partir\s+de|dès|jusqu{AP}à|après|avant|de|entre)\s+{_TIME}|
     {_TIME}\s*(?:-|–|à)\s*{_TIME}|{_HOURS}|jours\s+fériés|heures\s+(?:de\s+bureau|ouvrables|d{AP}ouverture))"""
-_OFFICE_STATE = _c(
+_OFFICE_STATE_EN = _c(
     rf"""\b{_SUBJECT_EN}\b(?:\s+[\w'’-]+){{0,4}}?\s+(?:is\s+|are\s+|{AP}s\s+|{AP}re\s+|will\s+be\s+|{AP}ll\s+be\s+|be\s+)?
         (?:(?:now|currently|usually|only|normally|all|still|just)\s+)?{_STATE_EN}\b(?:\s+[\w'’-]+){{0,6}}?\s*,?\s*{_WHEN_EN}
-    |\b{_SUBJECT_FR}\b(?:\s+[\w'’-]+){{0,4}}?\s+(?:est\s+|sont\s+|sera\s+|seront\s+|sommes\s+|serons\s+|vous\s+|ne\s+sont\s+pas\s+|n{AP}est\s+pas\s+)?
-        (?:(?:actuellement|uniquement|seulement|désormais|habituellement|fermé|ouvert)\s+)?{_STATE_FR}\b(?:\s+[\w'’-]+){{0,6}}?\s*,?\s*{_WHEN_FR}
-    |\b(?:rappelez|recontactez|réessayez|revenez|rappeler|recontacter|réessayer|revenir)(?:-nous)?\b(?:\s+[\w'’-]+){{0,3}}?\s+{_WHEN_FR}
     |(?<!\ba\s)\b(?:call|try|contact|ring|reach\s+out\s+to|message|come\s+back|check\s+back|try\s+again)\s+
         (?:us|again|back|them|the\s+team|our\s+\w+(?:\s+team)?)?\s*(?:again\s+)?{_WHEN_EN}
     |\b(?:earliest|soonest)\s+we\s+can\b"""
+)
+_OFFICE_STATE_FR = _c(
+    rf"""\b{_SUBJECT_FR}\b(?:\s+[\w'’-]+){{0,4}}?\s+(?:est\s+|sont\s+|sera\s+|seront\s+|sommes\s+|serons\s+|vous\s+|ne\s+sont\s+pas\s+|n{AP}est\s+pas\s+)?
+        (?:(?:actuellement|uniquement|seulement|désormais|habituellement|fermé|ouvert)\s+)?{_STATE_FR}\b(?:\s+[\w'’-]+){{0,6}}?\s*,?\s*{_WHEN_FR}
+    |\b(?:rappelez|recontactez|réessayez|revenez|rappeler|recontacter|réessayer|revenir)(?:-nous)?\b(?:\s+[\w'’-]+){{0,3}}?\s+{_WHEN_FR}"""
+)
+_OFFICE_STATE = {"en": _OFFICE_STATE_EN, "fr": _OFFICE_STATE_FR}
+#: cheap test first: no time reference, no office-hours finding
+_CLOCK_HINT = re.compile(r"\d\s*(?:[:h.]\d|[ap]\.?m\b|h\b|-|–|to\b)", re.IGNORECASE)
+_WHEN_WORDS = frozenset(
+    """tomorrow weekend weekends weekday weekdays week night morning first monday tuesday wednesday thursday friday
+    saturday sunday mondays tuesdays wednesdays thursdays fridays saturdays sundays hours noon midnight earliest
+    soonest demain semaine nuit matin lundi mardi mercredi jeudi vendredi samedi dimanche heures midi minuit fériés""".split()
 )
 #: a place's opening times answer a question: not our availability
 _PLACE = _c(
@@ -368,12 +413,16 @@ _PLACE = _c(
 )
 
 
-def office_hours_span(sentence: str) -> tuple[int, int] | None:
+def office_hours_span(sentence: str, languages: tuple[str, ...] = ("en", "fr")) -> tuple[int, int] | None:
     """Span of "we/our team/lines + closed/back/open + a time" in one sentence."""
-    m = _OFFICE_STATE.search(sentence)
-    if m is None or _PLACE.search(sentence):
+    if _WHEN_WORDS.isdisjoint(_WORD.findall(sentence.casefold())) and _CLOCK_HINT.search(sentence) is None:
         return None
-    return m.start(), m.end()
+    for lang in languages:
+        pattern = _OFFICE_STATE.get(lang)
+        m = pattern.search(sentence) if pattern is not None else None
+        if m is not None and not _PLACE.search(sentence):
+            return m.start(), m.end()
+    return None
 
 
 def is_a_place(sentence: str) -> bool:
