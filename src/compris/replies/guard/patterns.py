@@ -165,14 +165,15 @@ EN = LangPatterns(
             "order",
             _c(
                 r"""\b(?:order|ticket|tracking|claim|file|reference|ref|membership|loyalty|frequent\s+fl(?:y|i)er|
-                rapid\s+rewards|skymiles|aadvantage|mileage\s*plus|executive\s+club|avios|customer|member|imei|serial|
-                baggage\s+claim|bag\s+tag|tag)\s*(?:number|no\.|\#|id)(?!\w)"""
+                rapid\s+rewards|skymiles|aadvantage|mileage\s*plus|executive\s+club|avios|customer|member|imei|serial|voucher|
+                receipt|case|claim\s+reference|
+                baggage\s+claim|bag\s+tag|tag)\s*(?:numbers?|no\.|\#|id)(?!\w)"""
             ),
         ),
         (
             "account",
             _c(
-                r"""\baccount\s+(?:number|no\.|\#|id|e-?mail|details|info(?:rmation)?|name|holder|pin|password)\b|
+                r"""\baccount\s+(?:number|no\.|\#|id|e-?mail|details|info(?:rmation)?|name|pin|password)(?!\w)|
                 \b(?:send|share|provide|give|tell|confirm)\s+(?:us\s+|me\s+)?(?:your\s+|the\s+)?(?:pin|password|passcode)\b|
                 \bsecurity\s+(?:code|question|answer)\b|\blogin\s+details\b"""
             ),
@@ -188,7 +189,7 @@ EN = LangPatterns(
         (
             "phone",
             _c(
-                r"""\b(?:phone|mobile|cell|telephone|contact|callback|call\s*back|home|work)\s+(?:number|no\.|\#)|
+                r"""\b(?:phone|mobile|cell|telephone|contact|callback|call\s*back|home|work)\s*(?:number|no\.|\#)|
                 \byour\s+(?:phone|mobile|cell)\s*\#"""
             ),
         ),
@@ -204,7 +205,7 @@ EN = LangPatterns(
             "address",
             _c(
                 r"""\b(?:your|home|postal|mailing|shipping|delivery|billing|street|service|full)\s+address\b|
-                \bzip\s*code\b|\bpost\s*code\b|\bpostal\s+code\b|\b(?:which|what)\s+(?:delivery\s+|shipping\s+|postal\s+)?address\b"""
+                \bzip\s*code\b|\bzip\b(?!\s*(?:file|folder|archive))|\bpost\s*code\b|\bpostal\s+code\b|\b(?:which|what)\s+(?:delivery\s+|shipping\s+|postal\s+)?address\b"""
             ),
         ),
         (
@@ -212,7 +213,7 @@ EN = LangPatterns(
             _c(
                 r"""\bdate\s+of\s+birth\b|\bdob\b|\bpassport\s+(?:number|no\.|details)\b|\b(?:full|legal)\s+name\b|
                 \bdriver{AP}?s\s+licen[cs]e\b|\bsocial\s+security\b|\bssn\b|\bnational\s+id\b|
-                \b(?:what|which)\s+name\b|\bunder\s+(?:which|what|whose)\s+name\b|
+                \b(?:what|which)\s+name\b|\byour\s+(?:full\s+|last\s+|first\s+|legal\s+)?name\b|\bname\s*/|\bunder\s+(?:which|what|whose)\s+name\b|
                 \bname\s+(?:on|of)\s+(?:the|your)\s+(?:booking|account|reservation|card|order|ticket|policy)\b|
                 \bname\s+(?:the|your)\s+(?:booking|reservation|account|order|ticket)\s+(?:is|was)\s+(?:under|in)\b""".replace(
                     "{AP}", AP
@@ -230,11 +231,12 @@ EN = LangPatterns(
         let\s+(?:us|me)\s+know)\b|\bwhat(?:{AP}s|\s+is|\s+was|\s+are)\b|\b(?:we|I)(?:{AP}ll|\s+will)?\s+need\b|
         \b(?:may|can|could)\s+(?:I|we)\s+(?:have|get|ask|grab)\b|\?|
         \b(?:drop|pop|paste|type|shoot|pass\s+(?:us|along|on)|send\s+over|mind\s+sharing)\b|
-        \b(?:below|in\s+(?:the|this|a)\s+(?:comments?|replies|reply|thread))\b"""
+        \bin\s+(?:the|this|a)\s+(?:comments?|replies|reply|thread)\b|\bif\s+you\s+(?:have|can|could|know)\b|\bmight\s+you\b"""
     ),
     private_cue=_c(
         r"""\bdm\b|\bdms\b|\bd\.m\b|direct\s+message|private\s+message|privately|in\s+private|
         via\s+(?:message|messenger|chat|dm)|\bmessage\s+us\b|send\s+(?:us|me)\s+a\s+message|\binbox\b|
+        \b(?:the|this|following|secure|private)\s+link\b|https?://|
         \bsecure(?:ly|\s+link|\s+form)?\b|\bchat\b|\bpm\b|\bmessenger\b|\bwhatsapp\b|\bprivate\b"""
     ),
     data_negation=_c(

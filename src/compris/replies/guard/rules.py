@@ -133,7 +133,7 @@ def send_elsewhere(d: Draft) -> Iterator[Hit]:
     for start, end in d.sentences:
         if (start, end) in flagged:
             continue
-        found = send_elsewhere_span(d.text[start:end], d.pattern_languages)
+        found = send_elsewhere_span(d.text[start:end], d.pattern_languages, d.sentence_window(start))
         if found is not None:
             flagged.add((start, end))
             yield Hit(span=(start + found[0], start + found[1]), fix=ESCALATE)
@@ -181,13 +181,20 @@ def asks_personal_data(d: Draft) -> Iterator[Hit]:
         return
     flagged: set[tuple[int, int]] = set()
     for pats in d.patterns:
+        kinds_in: dict[tuple[int, int], set[str]] = {}
+        for kind, pattern in pats.data_terms:
+            for m in pattern.finditer(d.text):
+                kinds_in.setdefault(d.sentence_at(m.start()), set()).add(kind)
         for kind, pattern in pats.data_terms:
             for m in pattern.finditer(d.text):
                 sentence = d.sentence_at(m.start())
                 if sentence in flagged:
                     continue
                 body = d.text[sentence[0] : sentence[1]]
-                if pats.request_cue.search(body) is None:
+                # a list of personal data ("name, ZIP and phone"), or a fragment opening on it (the second part of a
+                # split reply: "...contact telephone number. 2/2"), asks for it as much as a question does
+                listed = len(kinds_in.get(sentence, ())) >= 2 or _opens_on(d, sentence, m.start())
+                if pats.request_cue.search(body) is None and not listed:
                     continue
                 window = d.sentence_window(m.start())
                 if pats.private_cue.search(window) or pats.data_negation.search(body):
@@ -198,6 +205,16 @@ def asks_personal_data(d: Draft) -> Iterator[Hit]:
                     params={"what": data_name(kind, d.lang)},
                     fix=MOVE_TO_PRIVATE,
                 )
+
+
+def _opens_on(d: Draft, sentence: tuple[int, int], pos: int) -> bool:
+    """The draft opens (after its mentions) with a lower-case fragment holding the data term: a continued reply."""
+    if sentence[0] != 0:
+        return False
+    lead = MENTION_PREFIX.match(d.text)
+    start = lead.end() if lead else 0
+    head = d.text[start:pos]
+    return bool(head[:1].islower()) and len(head.split()) <= 4 or (start == pos and d.text[pos : pos + 1].islower())
 
 
 _ALWAYS_PRIVATE = frozenset({"card", "iban", "record_locator", "order_number", "address"})

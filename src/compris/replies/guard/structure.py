@@ -47,7 +47,9 @@ _DIRECTIVE_EN = _c(
         (?:i|we)?(?:{AP}d|\s+would|\s+do)?\s*(?:suggest(?:ing)?|recommend(?:ing)?|advis(?:e|ing)|encourag(?:e|ing)|invit(?:e|ing))(?:\s+(?:that\s+)?you)?(?:\s+to)?|
         (?:can|could|would|will)\s+you(?:\s+(?:please|kindly|just))?|why\s+not|go\s+ahead\s+and|
         (?:would|will|may|might)\s+(?:need|have|want)\s+to|need\s+to|have\s+to|got\s+to|
-        (?:is|are)\s+(?:asked|requested|invited)\s+to)
+        (?:is|are)\s+(?:asked|requested|invited)\s+to|(?:continue|keep)|
+        (?:please|pls|kindly)\b[^.;!?]{0,60}\b(?:have|ask|get|let)\s+(?:your|the|them|him|her)\b[^.;!?]{0,80}|
+        (?:please|pls|kindly)\b[^.;!?]{0,60}\bto)
     \s*(?:please\s+)?$"""
 )
 _DIRECTIVE_FR = _c(
@@ -70,9 +72,16 @@ _CLAUSE_OPEN = _c(
 )
 #: the move away from this conversation; (?P<mid>...) holds a destination inside the verb ("give the desk a call")
 _MOVE_EN = _c(
-    r"""\b(?:contact(?:ing)?|call(?:ing)?|phon(?:e|ing)|ring(?:ing)?|dial(?:ing)?|text(?:ing)?|
+    r"""\b(?:(?:contact(?:ing)?|call(?:ing)?|phon(?:e|ing)|ring(?:ing)?|text(?:ing)?|e-?mail(?:ing)?)
+            (?!\s*(?:telephone|phone|tel|numbers?|no\b|\#|address\w*|details|info|information|calls?|button|records?|
+            back\b|form|page|cent(?:er|re)|list|preferences|settings|notifications?|confirmation|receipt|updates?))|dial(?:ing)?|
         reach(?:ing)?(?:\s+out)?(?:\s+to)?|get(?:ting)?\s+(?:in\s+(?:touch|contact)|hold\s+of)(?:\s+with)?|
-        (?:speak|talk|chat)(?:ing)?\s+(?:to|with)|e-?mail(?:ing)?|writ(?:e|ing)\s+to|send(?:ing)?\s+(?:an?\s+e-?mail|a\s+letter|it|them|this|that|your\s+\w+)\s+to|
+        (?:speak|talk|chat)(?:ing)?\s+(?:to|with)|writ(?:e|ing)\s+to|work(?:ing)?\s+(?:directly\s+)?with|
+        bring(?:ing)?\s+(?:it|them|this|that|the\s+\w+|your\s+\w+)\s+(?:to|into|in\s+to|by)|
+        send(?:ing)?\s+us\s+(?:a|an)\s+(?:note|message|request|ticket|e-?mail)\s+(?:via|through|at|using|on)|
+        (?:leave|leaving|submit(?:ting)?|send(?:ing)?|post(?:ing)?|shar(?:e|ing)|rais(?:e|ing)|log(?:ging)?|
+            open(?:ing)?|fil(?:e|ing))\s+(?:your|a|an|the|any|us\s+your)?\s*(?P<case>feedback|suggestions?|ideas?|complaint|
+            claim|case|dispute|formal\s+complaint|bug\s+report)|send(?:ing)?\s+(?:an?\s+e-?mail|a\s+letter|it|them|this|that|your\s+\w+)\s+to|
         visit(?:ing)?|go(?:ing)?\s+(?:to|through|via|into|back\s+to)|head(?:ing)?\s+(?:to|over\s+to|over|into|down\s+to|back\s+to)|
         pop(?:ping)?\s+(?:in(?:to)?|by|over\s+to|to)|drop(?:ping)?\s+(?:by|into|in\s+(?:to|at))|stop(?:ping)?\s+by|swing(?:ing)?\s+by|
         check(?:ing)?\s+(?:with|in\s+with)|consult(?:ing)?(?:\s+with)?|see(?:ing)?|ask(?:ing)?|
@@ -98,20 +107,17 @@ _DESTINATION_EN = _c(
         customer\s+(?:service|care|support|relations)|support|helpdesk|help\s*desk|help\s*line|hotline|call\s+cent(?:er|re)|
         line|lines|number|phone|telephone|switchboard|
         store|stores|shop|branch|outlet|location|dealer\w*|retailer|seller|vendor|merchant|manufacturer|supplier|maker|
-        carrier|courier|airline|airport|hotel|property|front\s+desk|reception|concierge|bank|card\s+issuer|issuer|
+        carrier|courier|airline|airport|hotel|property|front\s+desk|attendants?|crew\s+members?|cent(?:er|re)s?|reception|concierge|bank|card\s+issuer|issuer|
         provider|insurer|insurance|operator|agency|travel\s+agent|landlord|pharmacy|doctor|embassy|consulate|police|
-        website|site|web\s*page|page|portal|form|app|link|online|chat\s*bot|community|forum|lost\s+(?:and|&)\s+found|
-        them|they|him|her)\b
-    |https?://|www\.|\b[\w.-]+\.(?:com|co\.uk|org|net|fr|io)\b|\S+@\S+\.\w+
+        form|forum|community|lost\s+(?:and|&)\s+found|them|they|him|her)\b|\S+@\S+\.\w+
     |(?:\+|\b1[\s-]?)?\b\d{3,4}[\s.-]\d{3}[\s.-]\d{3,4}\b|\b0\d{2,4}[\s.-]?\d{3}[\s.-]?\d{3,4}\b|\b1-8\d\d"""
 )
 _DESTINATION_FR = _c(
     r"""\b(?:service|services|équipes?|conseill[eè]re?s?|agents?|interlocut\w+|agence|agences|boutique|magasin|
         point\s+de\s+vente|guichet|comptoir|accueil|standard|hotline|assistance|sav|fabricant|constructeur|marque|
         vendeur|revendeur|enseigne|transporteur|livreur|banque|assureur|mutuelle|hôtel|compagnie|aéroport|gare|
-        opérateur|fournisseur|mairie|pharmacie|site|formulaire|espace\s+client|application|appli|rubrique|
-        numéro|téléphone|tél|ligne|courrier|mail|e-?mail|les|la|le|leur)\b
-    |https?://|www\.|\b[\w.-]+\.(?:com|fr|org|net)\b|\S+@\S+\.\w+
+        opérateur|fournisseur|mairie|pharmacie|formulaire|numéro|téléphone|tél|ligne|courrier|mail|e-?mail|les|la|le|leur)\b
+    |\S+@\S+\.\w+
     |\b0\d(?:[\s.]?\d{2}){4}\b|\b3\d{3}\b|\b0\s?8\d{2}\b"""
 )
 #: this conversation or a private one: not a deflection
@@ -132,9 +138,59 @@ _HARD_DESTINATION = re.compile(
 )
 #: where the verb's object ends
 _OBJECT_END = _c(
-    r"""[.,;:!?()]|\s(?:–|—|-)\s|\b(?:and|but|so|who|which|that|where|when|if|as|because|since|while|to\s+(?:get|have|see|check|make|ask|find|help|sort|discuss|report|request|arrange|book)|
+    r"""[.:](?!//|\w|\s*(?:&gt;\s*)?(?:https?://|www\.))|[,;!?()]|\s(?:–|—|-)\s|\b(?:and|or|but|so|who|which|that|where|when|if|as|because|since|while|to\s+(?:get|have|see|check|make|ask|find|help|sort|discuss|report|request|arrange|book)|
         et|mais|qui|que|où|quand|si|car|afin|pour\s+(?:qu|que|qu{AP}))\b"""
 )
+
+
+#: a web page or link: another contact point only when it is for contacting or opening a case (a contact page,
+#: a claim or complaint form, a feedback site); a page where the customer does the task is self-service
+_WEB = _c(
+    r"""\b(?:website|site|web\s*page|page|portal|app|link|online|chat\s*bot|help\s*cent(?:er|re)|espace\s+client|
+    application|appli|rubrique)\b|https?://|www\.|\b[\w.-]+\.(?:com|co\.uk|org|net|fr|io)\b"""
+)
+_CASE = _c(
+    r"""\b(?:claims?|complaints?|contact|feedback|forms?|support|customer|tickets?|cases?|ideas|suggestions|disputes?|
+    réclamations?|plaintes?|formulaire|litiges?|sav|assistance|service\s+client)"""
+)
+_CONTACT_VERB = _c(
+    r"""^(?:(?:les|la|le|leur|l{AP})\s*)?(?:contact|call|phone|ring|reach|get|speak|talk|chat|e-?mail|writ|send|contacter|contactez|appel|joindre|joignez|
+    écri|prendre|prenez|entrer)"""
+)
+#: "here" followed by a link means the link, not this conversation
+_HERE_LINK = re.compile(r"\b(?:here|ici)\b(?=\W{0,8}(?:&gt;\W*)?(?:https?://|www\.))", re.IGNORECASE)
+
+
+#: "contact our Executive Club": another part of the brand, whatever its name
+_OUR = re.compile(r"\s*(?:directly\s+|directement\s+)?(?:our|notre|nos)\s+\w", re.IGNORECASE)
+#: statements that point to another contact point: "our gate team will help you", "their number is 0344..."
+_REFERRAL = _c(
+    r"""\b(?:our|the|your|their)\s+(?:[\w&-]+\s+){0,3}?(?:team|agents?|staff|desk|office|colleagues|specialists?|
+        department|crew|airport|hotel|airline|store|bank|manufacturer|seller|carrier|travel\s+agent|counter)\s+
+        (?:will|can|could|should|would|{AP}ll)\s+(?:(?:be\s+(?:able|happy|glad)\s+to|gladly|also|definitely|certainly)\s+)?
+        (?:help|assist|sort|handle|take\s+care|look\s+after|advise)\b
+    |\b(?:here(?:{AP}s|\s+is)\s+(?:the|their|our)|the|their|our)\s+(?:[\w-]+\s+){0,2}?(?:phone\s+|telephone\s+|contact\s+)?
+        (?:number|line|e-?mail(?:\s+address)?)\s+(?:is|you\s+need|to\s+call|for|when|when\s+calling)\b
+    |\b(?:can|may)\s+be\s+(?:reached|contacted)\s+(?:at|on|via|by)\b
+    |\b(?:le|leur|notre)\s+(?:numéro|standard|service\s+client)\s+(?:est|:)"""
+)
+_PHONE_OR_ADDRESS = re.compile(
+    r"\d{3,4}[\s.-]\d{3}[\s.-]\d{3,4}|\b0\d(?:[\s.]?\d{2}){4}\b|\b1-8\d\d|\S+@\S+\.\w+|https?://", re.IGNORECASE
+)
+
+
+def referral_span(sentence: str, around: str | None = None) -> tuple[int, int] | None:
+    """A statement sending the customer elsewhere: "our gate team will help you", "their number is 0344..."
+    (the number may be in ``around``, the sentences next to it)."""
+    m = _REFERRAL.search(sentence)
+    if m is None:
+        return None
+    if "number" in m.group().lower() or "line" in m.group().lower() or "mail" in m.group().lower() or "numéro" in m.group():
+        if _PHONE_OR_ADDRESS.search(around or sentence) is None:
+            return None
+    elif _ours_to_do(sentence[: m.start()]) or re.search(r"\b(?:will|can)\s+(?:help|assist)\s+(?:us|me)\b", m.group()):
+        return None
+    return m.start(), m.end()
 
 
 def _object_after(text: str, start: int) -> str:
@@ -149,8 +205,15 @@ _ELSEWHERE = {
 }
 
 
-def send_elsewhere_span(sentence: str, languages: tuple[str, ...] = ("en", "fr")) -> tuple[int, int] | None:
-    """Span of a directive that sends the customer to another contact point, in one sentence."""
+def send_elsewhere_span(
+    sentence: str, languages: tuple[str, ...] = ("en", "fr"), around: str | None = None
+) -> tuple[int, int] | None:
+    """Span of a directive, or a statement, sending the customer to another contact point, in one sentence."""
+    found = _directive_elsewhere(sentence, languages)
+    return found if found is not None else referral_span(sentence, around)
+
+
+def _directive_elsewhere(sentence: str, languages: tuple[str, ...]) -> tuple[int, int] | None:
     for lang in languages:
         if lang not in _ELSEWHERE:
             continue
@@ -163,10 +226,14 @@ def send_elsewhere_span(sentence: str, languages: tuple[str, ...] = ("en", "fr")
             imperative = lang == "fr" and bool(re.search(r"(?:ez|-vous)\b", verb))
             if not (imperative or directive.search(prefix) or _CLAUSE_OPEN.search(prefix)):
                 continue
-            if _asked_or_done(prefix):
+            if _asked_or_done(prefix) or _ours_to_do(prefix):
                 continue
-            obj = _object_after(sentence, m.end())
+            obj = _HERE_LINK.sub("link", _object_after(sentence, m.end()))
             mid = m.groupdict().get("mid") or ""
+            if m.groupdict().get("case"):  # "file a claim", "leave your feedback at...": a case process elsewhere
+                if not stay.search(obj) or _HARD_DESTINATION.search(obj):
+                    return m.start(), m.end() + len(obj.rstrip())
+                continue
             pronoun_first = lang == "fr" and re.match(r"(?:les|la|le|leur|l)\b", verb) is not None
             if _OURSELVES.match(obj) or re.search(r"-nous\b", verb):
                 # ourselves: only a number, an address or a site we give is another contact point
@@ -176,19 +243,33 @@ def send_elsewhere_span(sentence: str, languages: tuple[str, ...] = ("en", "fr")
                 continue
             if pronoun_first and not re.match(r"\s*(?:directement\s+)?(?:au|à|par|via)\b", obj):
                 return m.start(), m.end()
-            if destination.search(mid) or destination.search(obj):
+            if destination.search(mid) or destination.search(obj) or (_CONTACT_VERB.match(verb) and _OUR.match(obj)):
+                return m.start(), m.end() + len(obj.rstrip())
+            if _WEB.search(obj) and (_CONTACT_VERB.match(verb.split()[-1] if pronoun_first else verb) or _CASE.search(obj)):
                 return m.start(), m.end() + len(obj.rstrip())
     return None
 
 
 _ASKED = _c(
-    r"""\b(?:did|have|has|do|does|were|was|had|if)\s+(?:you|they|she|he)\s*(?:already\s+|ever\s+|been\s+able\s+to\s+|tried\s+to\s+)?$
+    r"""\b(?:did|have|has|do|does|were|was|had)\s+(?:you|they|she|he)\s*(?:already\s+|ever\s+|been\s+able\s+to\s+|tried\s+to\s+)?$
     |\b(?:avez|aviez|as)-(?:vous|tu)\s*(?:déjà\s+|pu\s+|essayé\s+de\s+)?$
     |\b(?:we|i|they|he|she|our\s+\w+)\s*(?:{AP}ll|{AP}ve|{AP}d|will|would|have|has|had|can|could|shall|are|am|is)?\s*(?:be\s+)?
         (?:happy\s+to|glad\s+to|going\s+to|gonna|able\s+to|also|already|just|now|then|personally|gladly)?\s*$
     |\b(?:je|nous|on|il|elle|ils|elles)\s+(?:vais|allons|va|vont|pouvons|peux|peut|pourrons|pourrions|devons|
         souhaitons|allions)\s+(?:\w+\s+)?$"""
 )
+
+
+_PRONOUN = re.compile(r"\b(we|i|you|nous|je|j(?=['’])|vous|tu|on)\b", re.IGNORECASE)
+_RECOMMENDS = re.compile(r"\b(?:suggest|recommend|advi[sc]e|encourage|invite|conseill|recommand|sugg[eè]r|invit)", re.I)
+
+
+def _ours_to_do(prefix: str) -> bool:
+    """The agent's own move ("we'll be sure to send your feedback to the team"): in this clause the last subject
+    pronoun is we/I and it is not a recommendation ("we'd recommend calling...")."""
+    clause = re.split(r"[.;!?]", prefix)[-1]
+    found = _PRONOUN.findall(clause)
+    return bool(found) and found[-1].lower() in ("we", "i", "nous", "je", "j", "on") and not _RECOMMENDS.search(clause)
 
 
 def _asked_or_done(prefix: str) -> bool:
@@ -364,12 +445,13 @@ _TIME = r"""(?:\d{1,2}(?:[:.h]\d{2})?\s*(?:a\.?m\.?|p\.?m\.?)|\d{1,2}[:h]\d{2}|\
 _HOURS = r"""(?:\b\d{1,2}\s*(?:-|–|to)\s*\d{1,2}\b(?![\d-])(?!\s*(?:business|working|days?|weeks?|months?|hours?|hrs?|mins?|
     minutes?|jours?|semaines?|heures?|mois|%|x)))"""
 _DAYS = r"""(?:mon|tues|wednes|thurs|fri|satur|sun)days?|lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche"""
-_SUBJECT_EN = r"""(?:we|we{AP}re|we{AP}ll|i|team|teams|office|offices|agents?|advisors?|lines?|phones?|support|desk|
+_SUBJECT_EN = r"""(?:we|we{AP}re|we{AP}ll|team|teams|office|offices|agents?|advisors?|lines?|phones?|support|desk|
     department|dept|folks|staff|people|chat|helpline|hotline|help\s*desk|call\s+cent(?:er|re)|switchboard|specialists?|
-    reps?|representatives?|someone|somebody|colleagues?|they|center|centre|service)"""
-_STATE_EN = r"""(?:closed|close|closes|shut|offline|off\s+(?:for|until|till)|away|out\s+of\s+(?:the\s+)?office|
+    reps?|representatives?|someone|somebody|colleagues?|center|centre|service)"""
+_STATE_EN = r"""(?:closed|closes|shut|offline|off\s+(?:for|until|till)|away|out\s+of\s+(?:the\s+)?office|
     not\s+(?:around|available|in|staffed|open|online|here|working|answering)|(?:re)?opens?(?:\s+again)?|reopening|
-    back(?:\s+(?:in|online|at\s+work|on\s+deck))?|in\s+(?:from|at|on|between)|available|staffed|on\s+hand|here|
+    back\s+(?:in\s+(?:the\s+)?office|online|at\s+(?:work|our\s+desks?)|on\s+deck)|(?<=be\s)back\b|(?<=re\s)back\b|
+    (?<=are\s)back\b|in\s+(?:from|at|on|between)|available|staffed|on\s+hand|here|
     open|(?:answer(?:s|ing)?|pick(?:s|ing)?\s+up|work(?:s|ing)?|run(?:s|ning)?|online)(?=\s+(?:from|between|until|till|on\s+weekdays|weekdays|\d)))"""
 _WHEN_EN = rf"""(?:tomorrow|(?:for|over)\s+the\s+(?:night|day|evening|weekend|holidays?|bank\s+holiday)|
     (?:at|on|over|during)\s+(?:the\s+)?weekends?|weekends?|weekdays?(?:\s+only)?|(?:on\s+)?(?:{_DAYS})|
