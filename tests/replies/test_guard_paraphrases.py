@@ -299,3 +299,32 @@ def test_request_reporting_a_failure_gets_the_empathy_check(customer: str, inten
 def test_plain_request_without_a_failure_needs_no_apology() -> None:
     ctx = GuardContext(customer_text="Hi, I'd like to change the date of my booking please.", customer_intent="question")
     assert not found("no_acknowledgement", "Done, your new date is the 14th.", ctx)
+
+
+# --- review_bargain: a public review asked for at all (LABELLING.md), not a survey ---------------------
+
+
+@pytest.mark.parametrize(
+    "draft",
+    [
+        "If you have a minute, please leave us a review on Google.",
+        "Laissez-nous un avis sur notre fiche, ça compte beaucoup.",
+        "Tell your friends about us!",
+        "N'hésitez pas à nous évaluer : notez-nous sur l'App Store.",
+    ],
+)
+def test_review_request_even_neutral(draft: str) -> None:
+    assert found("review_bargain", draft)
+
+
+@pytest.mark.parametrize(
+    "draft",
+    [
+        "Please rate your chat with us in the short survey that follows.",
+        "Vous recevrez une enquête de satisfaction : votre avis nous aide à progresser.",
+        "We will review your claim and get back to you.",
+        "Our team reads every review we get.",
+    ],
+)
+def test_survey_and_our_own_reviewing_are_not_review_requests(draft: str) -> None:
+    assert not found("review_bargain", draft)

@@ -297,7 +297,7 @@ def _is_complaint(d: Draft) -> bool:
         return True
     if intent is not None:
         return False
-    return 2 * strong + weak - 2 * praise >= 2
+    return 2 * strong + weak - 2 * praise >= 1
 
 
 _APOLOGY = {

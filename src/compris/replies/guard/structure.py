@@ -264,11 +264,11 @@ _PRONOUN = re.compile(r"\b(we|i|you|nous|je|j(?=['’])|vous|tu|on)\b", re.IGNOR
 _RECOMMENDS = re.compile(r"\b(?:suggest|recommend|advi[sc]e|encourage|invite|conseill|recommand|sugg[eè]r|invit)", re.I)
 
 
-def _ours_to_do(prefix: str) -> bool:
+def _ours_to_do(prefix: str, *, nous: bool = True) -> bool:
     """The agent's own move ("we'll be sure to send your feedback to the team"): in this clause the last subject
     pronoun is we/I and it is not a recommendation ("we'd recommend calling...")."""
     clause = re.split(r"[.;!?]", prefix)[-1]
-    found = _PRONOUN.findall(clause)
+    found = [p for p in _PRONOUN.findall(clause) if nous or p.lower() != "nous"]
     return bool(found) and found[-1].lower() in ("we", "i", "nous", "je", "j", "on") and not _RECOMMENDS.search(clause)
 
 
@@ -371,7 +371,8 @@ _OURS = _c(r"""\b(?:our|notre|nos)\s+(?:\w+\s+)?$""")
 _REVIEW_HINTS = (
     "review", "rating", "rate", "star", "feedback", "comment", "post", "tweet", "messag", "word", "write", "testimon",
     "shout", "score", "evaluat", "mention", "recommend", "thumbs", "marks", "avis", "note", "étoile", "publication",
-    "mot", "témoign", "critique", "recommand", "évaluat", "experienc", "expérienc",
+    "mot", "témoign", "critique", "recommand", "évaluat", "experienc", "expérienc", "everyone", "friends", "spread",
+    "parlez", "notez",
 )
 
 
@@ -394,7 +395,8 @@ def review_bargain_span(sentence: str) -> tuple[int, int] | None:
         return None
     # the candidates first (most sentences have none), then what they need around them
     positive = not _POSITIVE_WORDS.isdisjoint(_WORD.findall(low))
-    if not (_TRADE_FOR.search(sentence) or _CHANGE.search(sentence) or (positive and _POSITIVE_OBJECT.search(sentence))):
+    candidate = _TRADE_FOR.search(sentence) or _CHANGE.search(sentence) or _REVIEW_ASK.search(sentence)
+    if not (candidate or (positive and _POSITIVE_OBJECT.search(sentence))):
         return None
     text = _THANKS.sub(lambda m: " " * len(m.group()), sentence)
     trade = _TRADE.search(text) is not None
@@ -418,7 +420,26 @@ def review_bargain_span(sentence: str) -> tuple[int, int] | None:
             continue
         if asking or trade or _GIVE_IMPERATIVE.search(before) or _VALUE.search(text):
             return m.start(), m.end()
+    # a public review asked for at all ("leave us a review on Google"); a survey about the conversation is not one
+    for m in _REVIEW_ASK.finditer(text):
+        before = text[: m.start()]
+        if _SURVEY.search(text) or _OURS.search(before) or _ours_to_do(before, nous=False):
+            continue
+        if asking or trade or _GIVE_IMPERATIVE.search(before + " ") or _CLAUSE_OPEN.search(before):
+            return m.start(), m.end()
     return None
+
+
+_REVIEW_ASK = _c(
+    r"""\b(?:leave|leaving|write|writing|post|posting|give|giving|drop|share|submit|add|laisser|laissez|écrire|écrivez|
+        rédiger|rédigez|publier|publiez|donner|donnez|déposer|déposez|mettre|mettez)(?:-nous)?\s+(?:us\s+|nous\s+)?
+        (?:a\s+|an\s+|some\s+|your\s+|un\s+|une\s+|votre\s+|quelques\s+)?(?:(?:quick|short|honest|little|public|google|
+        petit|petite|court|courte)\s+)?(?:reviews?|ratings?|star\s+ratings?|avis|évaluations?|étoiles)\b
+        (?!\s+(?:process|team|page|of\s+(?:the|our)))
+    |\b(?:review|rate)\s+us\b|\b(?:notez|évaluez)-nous\b|\btell\s+(?:everyone|your\s+friends|others|people|the\s+world)\s+
+        about\s+us\b|\bspread\s+the\s+word\b|\b(?:parlez|parler)\s+de\s+nous\s+(?:autour|à\s+vos)"""
+)
+_SURVEY = _c(r"""\b(?:survey|questionnaire|enquête|sondage|poll)s?\b""")
 
 
 _GIVING = _c(
