@@ -54,6 +54,10 @@ _FACILITY = re.compile(
 )
 
 
+#: a phone number next to the hours: a line's hours
+_PHONE = re.compile(r"\b\d{1,3}[\s.-]\d{3}[\s.-]\d{3}[\s.-]?\d{3,4}\b|\b1-8\d\d|\b\d{3,4}\s\d{3}\s\d{4}\b")
+
+
 @rule("office_hours", "warning", "Office-hours deflection on a channel answered 24/7.")
 def office_hours(d: Draft) -> Iterator[Hit]:
     if not d.ctx.channel_247:
@@ -70,7 +74,8 @@ def office_hours(d: Draft) -> Iterator[Hit]:
         body = d.text[sentence[0] : sentence[1]]
         if sentence in flagged or ROUND_THE_CLOCK.search(body):
             continue
-        if d.search_any(lambda p: p.office_cue, body) is None or _FACILITY.search(body) or is_a_place(body):
+        cue = d.search_any(lambda p: p.office_cue, body) is not None or _PHONE.search(d.sentence_window(m.start()))
+        if not cue or _FACILITY.search(body) or is_a_place(body):
             continue
         flagged.add(sentence)
         yield Hit(span=(m.start(), m.end()))

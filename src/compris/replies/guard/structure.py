@@ -172,6 +172,9 @@ _REFERRAL = _c(
     |\b(?:here(?:{AP}s|\s+is)\s+(?:the|their|our)|the|their|our)\s+(?:[\w-]+\s+){0,2}?(?:phone\s+|telephone\s+|contact\s+)?
         (?:number|line|e-?mail(?:\s+address)?)\s+(?:is|you\s+need|to\s+call|for|when|when\s+calling)\b
     |\b(?:can|may)\s+be\s+(?:reached|contacted)\s+(?:at|on|via|by)\b
+    |\b(?:our|the|their)\s+(?:[\w&-]+\s+){1,3}?(?:team|agents?|staff|desk|office|specialists?|department|line|hotline|helpline)\s+
+        (?:is|are)\s+(?:also\s+|always\s+)?(?:available|there|on\s+hand)\s+(?:to|on|at|via|by|through|from)\b
+    |\b(?:live\s+)?chat\s+is\s+(?:also\s+)?available\s+(?:on|at|via|through)\b
     |\b(?:le|leur|notre)\s+(?:numéro|standard|service\s+client)\s+(?:est|:)"""
 )
 _PHONE_OR_ADDRESS = re.compile(
