@@ -230,7 +230,8 @@ EN = LangPatterns(
         \b(?:provide|share|send|tell|give|confirm|include|reply\s+with|respond\s+with|post|tweet|verify|supply|
         let\s+(?:us|me)\s+know)\b|\bwhat(?:{AP}s|\s+is|\s+was|\s+are)\b|\b(?:we|I)(?:{AP}ll|\s+will)?\s+need\b|
         \b(?:may|can|could)\s+(?:I|we)\s+(?:have|get|ask|grab)\b|\?|
-        \b(?:drop|pop|paste|type|shoot|pass\s+(?:us|along|on)|send\s+over|mind\s+sharing)\b|
+        (?:^|[.!?,;:]|@\w+|\bplease|\bpls|\bjust|\band|\bthen)\s*(?:drop|pop|paste|type|shoot|send\s+over)\b|
+        \b(?:pass\s+(?:us|along)|mind\s+sharing)\b|
         \bin\s+(?:the|this|a)\s+(?:comments?|replies|reply|thread)\b|\bif\s+you\s+(?:have|can|could|know)\b|\bmight\s+you\b"""
     ),
     private_cue=_c(
@@ -261,7 +262,11 @@ EN = LangPatterns(
         \bwe\s+(?:know|get)\s+(?:how|that|it)\b|\bsad\s+to\s+(?:hear|see|learn)\b|\bwe\s+wish\s+(?:you|your|things)\b|
         \b(?:isn{AP}?t|is\s+not|wasn{AP}?t|was\s+not)\s+(?:ideal|great|good|right|ok|okay|fun)\b|
         \b(?:isn{AP}?t|is\s+not|not)\s+the\s+(?:impression|record|experience|way|trip|journey)\s+we\b|\b(?:missed\s+the\s+mark|fell\s+short|let\s+you\s+down|dropped\s+the\s+ball)\b|
-        \b(?:isn{AP}?t|is\s+not|not)\s+the\s+way\s+we\s+want\b|\b(?:feedback|this|it)\s+to\s+heart\b|\bthat{AP}?s\s+(?:awful|terrible|not\s+right|no\s+good)\b|\bwe{AP}?re\s+on\s+it\b"""
+        \b(?:isn{AP}?t|is\s+not|not)\s+the\s+way\s+we\s+want\b|\b(?:isn{AP}?t|is\s+not|not)\s+the\s+\w+\s+\w+\s+we\s+(?:want|expect|like)\b|
+        \bhang(?:ing)?\s+in\s+there\b|\bbummer\b|\b(?:don{AP}?t|do\s+not)\s+(?:like|enjoy)\s+(?:delays|that|this|it|hearing|to\s+(?:hear|see))\b|
+        \bwe\s+know\s+you{AP}?(?:re|\s+are)\s+(?:ready|eager|anxious|keen|frustrated|upset)\b|\bwe{AP}?(?:re|\s+are)\s+aware\b|
+        \bshouldn{AP}?t\s+be\s+happening\b|^\W*(?:@\w+\s+)*understood\b|\b(?:don{AP}?t|do\s+not)\s+mean\s+to\s+(?:disappoint|upset|frustrate)|
+        \boh\s+(?:man|dear)\b|\b(?:doesn{AP}?t|does\s+not)\s+sound\s+(?:good|right|fun)\b|\b(?:that{AP}?s|that\s+is)\s+no\s+fun\b|\b(?:feedback|this|it)\s+to\s+heart\b|\bthat{AP}?s\s+(?:awful|terrible|not\s+right|no\s+good)\b|\bwe{AP}?re\s+on\s+it\b"""
     ),
     complaint_strong=_c(
         rf"""\b(?:worst|terrible|awful|horrible|horrendous|disgust\w*|disappoint\w*|unacceptable|ridiculous|pathetic|
