@@ -297,7 +297,9 @@ def test_request_reporting_a_failure_gets_the_empathy_check(customer: str, inten
 
 
 def test_plain_request_without_a_failure_needs_no_apology() -> None:
-    ctx = GuardContext(customer_text="Hi, I'd like to change the date of my booking please.", customer_intent="question")
+    ctx = GuardContext(
+        customer_text="Hi, I'd like to change the date of my booking please.", customer_intent="question"
+    )
     assert not found("no_acknowledgement", "Done, your new date is the 14th.", ctx)
 
 

@@ -425,7 +425,7 @@ FR = LangPatterns(
         (
             "email",
             _c(
-                rf"""\badresse\s+(?:e-?mail|mail|électronique|courriel)\b|\b(?:votre|ton)\s+(?:e-?mail|mail|courriel)\b|
+                r"""\badresse\s+(?:e-?mail|mail|électronique|courriel)\b|\b(?:votre|ton)\s+(?:e-?mail|mail|courriel)\b|
                 \b(?:e-?mail|mail|courriel)\s+(?:associé|lié|rattaché|utilisé|renseigné|enregistré|indiqué|de\s+(?:votre\s+)?compte)"""
             ),
         ),

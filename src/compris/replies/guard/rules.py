@@ -14,7 +14,6 @@ from . import text as T
 from .engine import Draft, Hit, compiled, rule
 from .messages import data_name, language_name, term
 from .model import Fix
-from .structure import is_a_place, office_hours_span, review_bargain_span, send_elsewhere_span
 from .patterns import (
     GREETING_PREFIX,
     MENTION_PREFIX,
@@ -24,6 +23,7 @@ from .patterns import (
     VOUS_FORMS,
     trigger_pattern,
 )
+from .structure import is_a_place, office_hours_span, review_bargain_span, send_elsewhere_span
 
 MOVE_TO_PRIVATE = Fix(kind="action", action="move_to_private")
 ESCALATE = Fix(kind="action", action="escalate")
@@ -219,7 +219,7 @@ def _opens_on(d: Draft, sentence: tuple[int, int], pos: int) -> bool:
     lead = MENTION_PREFIX.match(d.text)
     start = lead.end() if lead else 0
     head = d.text[start:pos]
-    return bool(head[:1].islower()) and len(head.split()) <= 4 or (start == pos and d.text[pos : pos + 1].islower())
+    return (bool(head[:1].islower()) and len(head.split()) <= 4) or (start == pos and d.text[pos : pos + 1].islower())
 
 
 _ALWAYS_PRIVATE = frozenset({"card", "iban", "record_locator", "order_number", "address"})

@@ -188,7 +188,12 @@ def referral_span(sentence: str, around: str | None = None) -> tuple[int, int] |
     m = _REFERRAL.search(sentence)
     if m is None:
         return None
-    if "number" in m.group().lower() or "line" in m.group().lower() or "mail" in m.group().lower() or "numéro" in m.group():
+    if (
+        "number" in m.group().lower()
+        or "line" in m.group().lower()
+        or "mail" in m.group().lower()
+        or "numéro" in m.group()
+    ):
         if _PHONE_OR_ADDRESS.search(around or sentence) is None:
             return None
     elif _ours_to_do(sentence[: m.start()]) or re.search(r"\b(?:will|can)\s+(?:help|assist)\s+(?:us|me)\b", m.group()):
@@ -248,7 +253,9 @@ def _directive_elsewhere(sentence: str, languages: tuple[str, ...]) -> tuple[int
                 return m.start(), m.end()
             if destination.search(mid) or destination.search(obj) or (_CONTACT_VERB.match(verb) and _OUR.match(obj)):
                 return m.start(), m.end() + len(obj.rstrip())
-            if _WEB.search(obj) and (_CONTACT_VERB.match(verb.split()[-1] if pronoun_first else verb) or _CASE.search(obj)):
+            if _WEB.search(obj) and (
+                _CONTACT_VERB.match(verb.split()[-1] if pronoun_first else verb) or _CASE.search(obj)
+            ):
                 return m.start(), m.end() + len(obj.rstrip())
     return None
 
@@ -341,7 +348,7 @@ _CHANGE = _c(
 )
 #: a trade: the request tied to something else
 _TRADE = _c(
-    rf"""\b(?:if\s+you|once\s+you|once\s+(?:the|your)|when\s+you|as\s+soon\s+as\s+you|in\s+(?:exchange|return)|
+    r"""\b(?:if\s+you|once\s+you|once\s+(?:the|your)|when\s+you|as\s+soon\s+as\s+you|in\s+(?:exchange|return)|
     si\s+vous|si\s+tu|une\s+fois|dès\s+que|en\s+échange|en\s+contrepartie|quand\s+vous|lorsque\s+vous)\b"""
 )
 #: "in exchange for your review", "en échange de votre avis": any review traded
@@ -372,22 +379,126 @@ _OURS = _c(r"""\b(?:our|notre|nos)\s+(?:\w+\s+)?$""")
 
 #: cheap test first: without one of these stems no rule below can match (the guard runs as the agent types)
 _REVIEW_HINTS = (
-    "review", "rating", "rate", "star", "feedback", "comment", "post", "tweet", "messag", "word", "write", "testimon",
-    "shout", "score", "evaluat", "mention", "recommend", "thumbs", "marks", "avis", "note", "étoile", "publication",
-    "mot", "témoign", "critique", "recommand", "évaluat", "experienc", "expérienc", "everyone", "friends", "spread",
-    "parlez", "notez",
+    "review",
+    "rating",
+    "rate",
+    "star",
+    "feedback",
+    "comment",
+    "post",
+    "tweet",
+    "messag",
+    "word",
+    "write",
+    "testimon",
+    "shout",
+    "score",
+    "evaluat",
+    "mention",
+    "recommend",
+    "thumbs",
+    "marks",
+    "avis",
+    "note",
+    "étoile",
+    "publication",
+    "mot",
+    "témoign",
+    "critique",
+    "recommand",
+    "évaluat",
+    "experienc",
+    "expérienc",
+    "everyone",
+    "friends",
+    "spread",
+    "parlez",
+    "notez",
 )
 
 
 _WORD = re.compile(r"\w+")
 #: the words without which _POSITIVE_OBJECT cannot match (a cheaper test than the pattern itself)
 _POSITIVE_WORDS = frozenset(
-    """positive good great nice kind glowing favourable favorable lovely sweet wonderful amazing awesome excellent happy
-    stellar shining raving rave warm top best better higher perfect 5 10 five positif bon bonne beau belle gentil gentille
-    gentils sympa sympathique élogieux élogieuse excellente meilleur meilleure jolie joli chaleureux chaleureuse cinq
-    something anything word words mot mots quelque quelques things recommend recommending recommendation
-    recommendations recommandez recommander recommandation recommandations testimonial testimonials témoignage
-    témoignages thumbs marks maximale rate shout shoutout shoutouts agréable""".split()
+    [
+        "positive",
+        "good",
+        "great",
+        "nice",
+        "kind",
+        "glowing",
+        "favourable",
+        "favorable",
+        "lovely",
+        "sweet",
+        "wonderful",
+        "amazing",
+        "awesome",
+        "excellent",
+        "happy",
+        "stellar",
+        "shining",
+        "raving",
+        "rave",
+        "warm",
+        "top",
+        "best",
+        "better",
+        "higher",
+        "perfect",
+        "5",
+        "10",
+        "five",
+        "positif",
+        "bon",
+        "bonne",
+        "beau",
+        "belle",
+        "gentil",
+        "gentille",
+        "gentils",
+        "sympa",
+        "sympathique",
+        "élogieux",
+        "élogieuse",
+        "excellente",
+        "meilleur",
+        "meilleure",
+        "jolie",
+        "joli",
+        "chaleureux",
+        "chaleureuse",
+        "cinq",
+        "something",
+        "anything",
+        "word",
+        "words",
+        "mot",
+        "mots",
+        "quelque",
+        "quelques",
+        "things",
+        "recommend",
+        "recommending",
+        "recommendation",
+        "recommendations",
+        "recommandez",
+        "recommander",
+        "recommandation",
+        "recommandations",
+        "testimonial",
+        "testimonials",
+        "témoignage",
+        "témoignages",
+        "thumbs",
+        "marks",
+        "maximale",
+        "rate",
+        "shout",
+        "shoutout",
+        "shoutouts",
+        "agréable",
+    ]
 )
 
 
@@ -409,8 +520,15 @@ def review_bargain_span(sentence: str) -> tuple[int, int] | None:
     for m in _CHANGE.finditer(text):
         if _PRIVACY.search(text):
             break
-        if asking or trade or _GIVE_IMPERATIVE.search(text[: m.start()] + " ") or _CLAUSE_OPEN.search(text[: m.start()]):
-            if re.search(r"\b(?:we|i|nous|je|j{AP}|on)\s+(?:\w+\s+){0,2}$".replace("{AP}", AP), text[: m.start()], re.I):
+        if (
+            asking
+            or trade
+            or _GIVE_IMPERATIVE.search(text[: m.start()] + " ")
+            or _CLAUSE_OPEN.search(text[: m.start()])
+        ):
+            if re.search(
+                r"\b(?:we|i|nous|je|j{AP}|on)\s+(?:\w+\s+){0,2}$".replace("{AP}", AP), text[: m.start()], re.I
+            ):
                 continue
             return m.start(), m.end()
     for m in _POSITIVE_OBJECT.finditer(text) if positive else ():
@@ -459,15 +577,19 @@ _PLATFORM = _c(
     r"""\b(?:google|facebook|tripadvisor|yelp|trustpilot|app\s+store|play\s+store|instagram|linkedin|online|
     social\s+media|réseaux(?:\s+sociaux)?|en\s+ligne|our\s+page|notre\s+page|our\s+profile|notre\s+fiche)\b"""
 )
-_PASSED_ON = _c(r"""\b(?:pass|passed|passing|forward|forwarded|share\s+with|transmett\w*|transmis)\b(?:\W+\w+){0,4}\W*$""")
+_PASSED_ON = _c(
+    r"""\b(?:pass|passed|passing|forward|forwarded|share\s+with|transmett\w*|transmis)\b(?:\W+\w+){0,4}\W*$"""
+)
 
 
 # --- office hours ----------------------------------------------------------------------------------
 
-_TIME = r"""(?:\d{1,2}(?:[:.h]\d{2})?\s*(?:a\.?m\.?|p\.?m\.?)|\d{1,2}[:h]\d{2}|\d{1,2}\s?h\b|noon|midnight|midi|minuit)"""
+_TIME = (
+    r"""(?:\d{1,2}(?:[:.h]\d{2})?\s*(?:a\.?m\.?|p\.?m\.?)|\d{1,2}[:h]\d{2}|\d{1,2}\s?h\b|noon|midnight|midi|minuit)"""
+)
 #: "9 to 5", "8-20": a range of bare hours (not "1-800-...", not "3-5 business days")
-_HOURS = r"""(?:\b\d{1,2}\s*(?:-|–|to)\s*\d{1,2}\b(?![\d-])(?!\s*(?:business|working|days?|weeks?|months?|hours?|hrs?|mins?|
-    minutes?|jours?|semaines?|heures?|mois|%|x)))"""
+_HOURS = r"""(?:\b\d{1,2}\s*(?:-|–|to)\s*\d{1,2}\b(?![\d-])(?!\s*(?:business|working|days?|weeks?|months?|hours?|hrs?|
+    mins?|minutes?|jours?|semaines?|heures?|mois|%|x)))"""
 _DAYS = r"""(?:mon|tues|wednes|thurs|fri|satur|sun)days?|lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche"""
 _SUBJECT_EN = r"""(?:we|we{AP}re|we{AP}ll|team|teams|office|offices|agents?|advisors?|lines?|phones?|support|desk|
     department|dept|folks|staff|people|chat|helpline|hotline|help\s*desk|call\s+cent(?:er|re)|switchboard|specialists?|
@@ -484,8 +606,10 @@ _WHEN_EN = rf"""(?:tomorrow|(?:for|over)\s+the\s+(?:night|day|evening|weekend|ho
     business\s+hours|office\s+hours|working\s+hours)"""
 _SUBJECT_FR = r"""(?:nous|on|équipes?|conseill[eè]re?s?|bureaux|services?|lignes?|standard|hotline|agents?|
     service\s+client\w*|plateforme|centre|chargée?s?|experts?|collaborat\w+|techniciens?|ils|elles)"""
-_STATE_FR = r"""(?:fermée?s?|ferme|ferment|rouvr\w+|réouverture|ouverte?s?|ouvre|ouvrent|disponibles?|joignables?|absente?s?|
-    présente?s?|là|fonctionne|fonctionnent|répond\w*|de\s+retour|reviendr\w+|revenons|en\s+ligne|en\s+service|travaill\w+|
+_STATE_FR = r"""(?:fermée?s?|ferme|ferment|rouvr\w+|réouverture|ouverte?s?|ouvre|ouvrent|disponibles?|joignables?|
+    absente?s?|
+    présente?s?|là|fonctionne|fonctionnent|répond\w*|de\s+retour|reviendr\w+|revenons|en\s+ligne|en\s+service|
+    travaill\w+|
     (?:ne\s+)?sommes\s+pas\s+(?:là|disponibles|présents)|pas\s+disponibles)"""
 _WHEN_FR = rf"""(?:demain|ce\s+soir|(?:pour\s+)?la\s+nuit|(?:le|ce|en)\s+week-?end|les\s+week-?ends|en\s+semaine|
     (?:le\s+|dès\s+|ce\s+)?(?:{_DAYS})|matin|(?:à\s+partir\s+de|dès|jusqu{AP}à|après|avant|de|entre)\s+{_TIME}|
@@ -506,9 +630,51 @@ _OFFICE_STATE = {"en": _OFFICE_STATE_EN, "fr": _OFFICE_STATE_FR}
 #: cheap test first: no time reference, no office-hours finding
 _CLOCK_HINT = re.compile(r"\d\s*(?:[:h.]\d|[ap]\.?m\b|h\b|-|–|to\b)", re.IGNORECASE)
 _WHEN_WORDS = frozenset(
-    """tomorrow weekend weekends weekday weekdays week night morning first monday tuesday wednesday thursday friday
-    saturday sunday mondays tuesdays wednesdays thursdays fridays saturdays sundays hours noon midnight earliest
-    soonest demain semaine nuit matin lundi mardi mercredi jeudi vendredi samedi dimanche heures midi minuit fériés""".split()
+    [
+        "tomorrow",
+        "weekend",
+        "weekends",
+        "weekday",
+        "weekdays",
+        "week",
+        "night",
+        "morning",
+        "first",
+        "monday",
+        "tuesday",
+        "wednesday",
+        "thursday",
+        "friday",
+        "saturday",
+        "sunday",
+        "mondays",
+        "tuesdays",
+        "wednesdays",
+        "thursdays",
+        "fridays",
+        "saturdays",
+        "sundays",
+        "hours",
+        "noon",
+        "midnight",
+        "earliest",
+        "soonest",
+        "demain",
+        "semaine",
+        "nuit",
+        "matin",
+        "lundi",
+        "mardi",
+        "mercredi",
+        "jeudi",
+        "vendredi",
+        "samedi",
+        "dimanche",
+        "heures",
+        "midi",
+        "minuit",
+        "fériés",
+    ]
 )
 #: a place's opening times answer a question: not our availability
 _PLACE = _c(
