@@ -168,7 +168,7 @@ _REFERRAL = _c(
     r"""\b(?:our|the|your|their)\s+(?:[\w&-]+\s+){0,3}?(?:team|agents?|staff|desk|office|colleagues|specialists?|
         department|crew|airport|hotel|airline|store|bank|manufacturer|seller|carrier|travel\s+agent|counter)\s+
         (?:will|can|could|should|would|{AP}ll)\s+(?:(?:be\s+(?:able|happy|glad)\s+to|gladly|also|definitely|certainly)\s+)?
-        (?:help|assist|sort|handle|take\s+care|look\s+after|advise)\b
+        (?:help|assist|advise)\b
     |\b(?:here(?:{AP}s|\s+is)\s+(?:the|their|our)|the|their|our)\s+(?:[\w-]+\s+){0,2}?(?:phone\s+|telephone\s+|contact\s+)?
         (?:number|line|e-?mail(?:\s+address)?)\s+(?:is|you\s+need|to\s+call|for|when|when\s+calling)\b
     |\b(?:can|may)\s+be\s+(?:reached|contacted)\s+(?:at|on|via|by)\b
@@ -199,6 +199,13 @@ def referral_span(sentence: str, around: str | None = None) -> tuple[int, int] |
     elif _ours_to_do(sentence[: m.start()]) or re.search(r"\b(?:will|can)\s+(?:help|assist)\s+(?:us|me)\b", m.group()):
         return None
     return m.start(), m.end()
+
+
+_PRONOUNS = frozenset({"them", "they", "him", "her", "les", "la", "le", "leur"})
+_PERSON_VERB = _c(
+    r"""^(?:(?:les|la|le|leur|l{AP})\s*)?(?:contact|call|phon|ring|reach|get|speak|talk|chat|e-?mail|writ|ask|see|check|consult|
+    text|giv|contacter|contactez|appel|joindre|joignez|écri|prendre|prenez|entrer|voir|voyez|téléphon|interrog|sollicit)"""
+)
 
 
 def _object_after(text: str, start: int) -> str:
@@ -251,7 +258,10 @@ def _directive_elsewhere(sentence: str, languages: tuple[str, ...]) -> tuple[int
                 continue
             if pronoun_first and not re.match(r"\s*(?:directement\s+)?(?:au|à|par|via)\b", obj):
                 return m.start(), m.end()
-            if destination.search(mid) or destination.search(obj) or (_CONTACT_VERB.match(verb) and _OUR.match(obj)):
+            where = destination.search(mid) or destination.search(obj)
+            if where is not None and where.group().lower() in _PRONOUNS and not _PERSON_VERB.match(verb):
+                where = None  # "use them on board": a pronoun is a contact point only for a verb towards people
+            if where is not None or (_CONTACT_VERB.match(verb) and _OUR.match(obj)):
                 return m.start(), m.end() + len(obj.rstrip())
             if _WEB.search(obj) and (
                 _CONTACT_VERB.match(verb.split()[-1] if pronoun_first else verb) or _CASE.search(obj)
