@@ -213,7 +213,7 @@ EN = LangPatterns(
             _c(
                 r"""\bdate\s+of\s+birth\b|\bdob\b|\bpassport\s+(?:number|no\.|details)\b|\b(?:full|legal)\s+name\b|
                 \bdriver{AP}?s\s+licen[cs]e\b|\bsocial\s+security\b|\bssn\b|\bnational\s+id\b|
-                \b(?:what|which)\s+name\b|\byour\s+(?:full\s+|last\s+|first\s+|legal\s+)?name\b|\bname\s*/|\bunder\s+(?:which|what|whose)\s+name\b|
+                \b(?:what|which)\s+name\b|\byour\s+(?:full|last|first|legal|sur)\s*name\b|\byour\s+name\b(?=\s*(?:,|/|&|\?|and\b|$))|\bname\s*/|\bunder\s+(?:which|what|whose)\s+name\b|
                 \bname\s+(?:on|of)\s+(?:the|your)\s+(?:booking|account|reservation|card|order|ticket|policy)\b|
                 \bname\s+(?:the|your)\s+(?:booking|reservation|account|order|ticket)\s+(?:is|was)\s+(?:under|in)\b""".replace(
                     "{AP}", AP
@@ -232,7 +232,7 @@ EN = LangPatterns(
         \b(?:may|can|could)\s+(?:I|we)\s+(?:have|get|ask|grab)\b|\?|
         (?:^|[.!?,;:]|@\w+|\bplease|\bpls|\bjust|\band|\bthen)\s*(?:drop|pop|paste|type|shoot|send\s+over)\b|
         \b(?:pass\s+(?:us|along)|mind\s+sharing)\b|
-        \bin\s+(?:the|this|a)\s+(?:comments?|replies|reply|thread)\b|\bif\s+you\s+(?:have|can|could|know)\b|\bmight\s+you\b"""
+        \bin\s+(?:the|this|a)\s+(?:comments?|replies|reply|thread)\b|\bif\s+you\s+(?:have|can|could|know)\b[^.?!]{{0,60}}\b(?:I{AP}ll|we{AP}ll|I{AP}d|we{AP}d|I\s+can|we\s+can|please|happy\s+to|glad\s+to)\b|\bmight\s+you\b"""
     ),
     private_cue=_c(
         r"""\bdm\b|\bdms\b|\bd\.m\b|direct\s+message|private\s+message|privately|in\s+private|

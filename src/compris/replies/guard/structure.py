@@ -691,7 +691,8 @@ _PLACE = _c(
     r"""\b(?:stores?|shops?|boutiques?|magasins?|restaurants?|bars?|pool|piscine|gym|spa|museum|musée|lounges?|salon|
     counters?|guichets?|comptoirs?|check-?in|enregistrement|security|sécurité|gates?|portes?|terminal|pharmac\w+|
     branch\w*|agences?|parking|shuttle|navette|train|bus|flight|vol|boarding|embarquement|delivery|livr\w+|install\w+|
-    engineer|technicien\s+passera|sale|soldes|promotion|offer|offre)\b"""
+    engineer|technicien\s+passera|sale|soldes|promotion|offer|offre|(?:baggage|luggage|ticket|airport)\s+(?:service\s+)?office|
+    in\s+(?:winter|summer)|en\s+(?:hiver|été))\b"""
 )
 
 
@@ -702,8 +703,13 @@ def office_hours_span(sentence: str, languages: tuple[str, ...] = ("en", "fr")) 
     for lang in languages:
         pattern = _OFFICE_STATE.get(lang)
         m = pattern.search(sentence) if pattern is not None else None
-        if m is not None and not _PLACE.search(sentence):
-            return m.start(), m.end()
+        if m is None or _PLACE.search(sentence):
+            continue
+        # "we'll be open on Friday": a place opening (a store, a restaurant) unless a clock time says whose hours
+        ours = re.match(r"(?:we|nous)\b", m.group(), re.IGNORECASE) is not None
+        if ours and re.search(r"\bopen|\bouv", m.group(), re.I) and _CLOCK_HINT.search(m.group()) is None:
+            continue
+        return m.start(), m.end()
     return None
 
 
