@@ -330,3 +330,51 @@ def test_review_request_even_neutral(draft: str) -> None:
 )
 def test_survey_and_our_own_reviewing_are_not_review_requests(draft: str) -> None:
     assert not found("review_bargain", draft)
+
+
+# --- more of the same, mixed rules: self-service and the agent's own moves are not deflections ---------
+
+
+@pytest.mark.parametrize(
+    ("rule", "draft"),
+    [
+        ("send_elsewhere", "That's not something we handle here; please reach out to our billing department."),
+        ("send_elsewhere", "Unfortunately we can't help with that on Twitter, please contact our support line."),
+        ("send_elsewhere", "You might want to try the Apple Store for that."),
+        ("send_elsewhere", "Nous ne traitons pas ce type de demande ici, merci de contacter le SAV."),
+        ("send_elsewhere", "Je vous conseille de voir avec votre banque."),
+        ("send_elsewhere", "Our gate team will be happy to assist you with that."),
+        ("office_hours", "Our team is offline until tomorrow morning."),
+        ("office_hours", "Le service client est fermé le dimanche."),
+        ("asks_personal_data", "Reply with your order number and postcode."),
+        ("asks_personal_data", "name, ZIP code and phone number please. 2/2"),
+        ("review_bargain", "A quick shout-out on Instagram would make our day!"),
+        ("review_bargain", "Would you mind removing your tweet?"),
+    ],
+)
+def test_more_paraphrases(rule: str, draft: str) -> None:
+    assert found(rule, draft)
+
+
+@pytest.mark.parametrize(
+    "draft",
+    [
+        "You can track your parcel on our website.",
+        "Check your flight status at example.com/status.",
+        "You can manage your booking in the app.",
+        "Vous pouvez suivre votre colis sur notre site.",
+        "We'll ask the hotel to call you.",
+        "Let me check with the warehouse and get back to you.",
+        "Our team will reach out to you by email within 24 hours.",
+        "Our gate team will take care of this and get you going.",
+        "You'll be able to use them on board as long as they're in flight mode.",
+        "If you have several credits under your conf # it counts them one by one.",
+        "Please contact the travel agent you booked with to have your name amended.",
+        "The Baggage Office closes at 2 am.",
+    ],
+)
+def test_more_hard_negatives(draft: str) -> None:
+    rules = {f.rule for f in check(draft)}
+    assert not rules & {"office_hours", "review_bargain", "asks_personal_data"}
+    # the travel agent one does send the customer elsewhere: only its name is not asked for
+    assert ("send_elsewhere" in rules) == ("contact the travel agent" in draft)

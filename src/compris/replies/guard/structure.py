@@ -84,7 +84,7 @@ _MOVE_EN = _c(
             claim|case|dispute|formal\s+complaint|bug\s+report)|send(?:ing)?\s+(?:an?\s+e-?mail|a\s+letter|it|them|this|that|your\s+\w+)\s+to|
         visit(?:ing)?|go(?:ing)?\s+(?:to|through|via|into|back\s+to)|head(?:ing)?\s+(?:to|over\s+to|over|into|down\s+to|back\s+to)|
         pop(?:ping)?\s+(?:in(?:to)?|by|over\s+to|to)|drop(?:ping)?\s+(?:by|into|in\s+(?:to|at))|stop(?:ping)?\s+by|swing(?:ing)?\s+by|
-        check(?:ing)?\s+(?:with|in\s+with)|consult(?:ing)?(?:\s+with)?|see(?:ing)?|ask(?:ing)?|
+        check(?:ing)?\s+(?:with|in\s+with)|consult(?:ing)?(?:\s+with)?|see(?:ing)?|ask(?:ing)?|try(?:ing)?|
         rais(?:e|ing)\s+(?:it|this|that|the\s+\w+)\s+with|tak(?:e|ing)\s+(?:it|this|that)\s+up\s+with|
         refer(?:ring)?\s+(?:this|it|that)\s+to|direct(?:ing)?\s+(?:it|this|that|your\s+\w+)\s+to|
         fill(?:ing)?\s+(?:in|out)|complet(?:e|ing)|submit(?:ting)?|us(?:e|ing)|lodg(?:e|ing)\s+(?:a|your)\s+\w+\s+(?:with|via|through)|
