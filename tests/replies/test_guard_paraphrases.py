@@ -378,3 +378,85 @@ def test_more_hard_negatives(draft: str) -> None:
     assert not rules & {"office_hours", "review_bargain", "asks_personal_data"}
     # the travel agent one does send the customer elsewhere: only its name is not asked for
     assert ("send_elsewhere" in rules) == ("contact the travel agent" in draft)
+
+
+# --- statements that send elsewhere ("your bank will be able to help", "c'est l'agence qui pourra vous aider") ----
+
+STATEMENTS_ELSEWHERE = [
+    "The best people to help with this are our Customer Relations team on 0344 493 0787.",
+    "For anything related to your hotel booking, it's the hotel you'll need to speak to.",
+    "Your travel agent is best placed to help with this.",
+    "Head to the Baggage Services Office in arrivals and they'll log it.",
+    "The team at the desk can sort that for you.",
+    "Give the store a ring.",
+    "Could you drop our refunds team an email at refunds@x.com?",
+    "Please direct your query to the airline operating the flight.",
+    "Ring 0800 123 456 and choose option 2.",
+    "Call 1-800-555-0100 for help with this.",
+    "Appelez le 3635.",
+    "Il faut voir ça avec le service après-vente.",
+    "C'est l'agence de voyage qui pourra vous aider.",
+    "Nos collègues du service bagages sont les mieux placés pour vous répondre : 01 23 45 67 89.",
+    "Your bank will be able to help you with that charge.",
+    "You'd need to speak to someone at the station.",
+    "We recommend getting in touch with Visa directly.",
+    "Please raise a ticket through our support portal.",
+    "Submit a complaint via our website.",
+]
+
+
+@pytest.mark.parametrize("draft", STATEMENTS_ELSEWHERE)
+def test_send_elsewhere_statements(draft: str) -> None:
+    assert found("send_elsewhere", draft)
+
+
+@pytest.mark.parametrize(
+    "draft",
+    [
+        "Our team will help you as soon as possible.",
+        "Our team can look into this for you right away.",
+        "The airline can't change this from our side, but we've asked them to.",
+        "Notre équipe va vous aider, merci de patienter.",
+    ],
+)
+def test_our_own_team_is_not_elsewhere(draft: str) -> None:
+    assert not found("send_elsewhere", draft)
+
+
+# --- the labelling guide's own examples (tests/replies/data/LABELLING.md) ---------------------------------
+
+
+@pytest.mark.parametrize(
+    ("rule", "draft"),
+    [
+        ("office_hours", "The office is closed for the weekend; we'll pick this up on Monday."),
+        ("office_hours", "Our specialists are available 8am-8pm ET at 1-800-555-0100."),
+        ("send_elsewhere", "Our specialists are available 8am-8pm ET at 1-800-555-0100."),
+        ("send_elsewhere", "You'll want to take that up with the travel agency you booked with."),
+        ("send_elsewhere", "Please fill in the claim form at example.com/claims and the team will review it."),
+        ("review_bargain", "If you enjoyed your stay, a 5-star review would mean the world to us!"),
+        ("review_bargain", "We'll send you a voucher if you can take down the tweet."),
+        ("review_bargain", "We'll refund you once the tweet is removed."),
+        ("asks_personal_data", "Can you tell us the e-mail address on the account?"),
+        ("asks_personal_data", "Might you have a confirmation number?"),
+    ],
+)
+def test_guide_positives(rule: str, draft: str) -> None:
+    assert found(rule, draft)
+
+
+@pytest.mark.parametrize(
+    ("rule", "draft"),
+    [
+        ("office_hours", "I'm signing off for tonight, a colleague will follow up here."),
+        ("office_hours", "The lounge in Terminal 3 opens at 5am."),
+        ("send_elsewhere", "You can check your flight status at example.com/status."),
+        ("send_elsewhere", "I've passed this on to our baggage team, they'll contact you."),
+        ("review_bargain", "For your security, please delete the tweet showing your card number."),
+        ("review_bargain", "You'll get a short survey about this chat."),
+        ("asks_personal_data", "Follow us and send a DM. Please include your order number."),
+        ("asks_personal_data", "Do you have a Customer Relations reference?"),
+    ],
+)
+def test_guide_negatives(rule: str, draft: str) -> None:
+    assert not found(rule, draft)

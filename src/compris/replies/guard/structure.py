@@ -81,7 +81,7 @@ _MOVE_EN = _c(
         send(?:ing)?\s+us\s+(?:a|an)\s+(?:note|message|request|ticket|e-?mail)\s+(?:via|through|at|using|on)|
         (?:leave|leaving|submit(?:ting)?|send(?:ing)?|post(?:ing)?|shar(?:e|ing)|rais(?:e|ing)|log(?:ging)?|
             open(?:ing)?|fil(?:e|ing))\s+(?:your|a|an|the|any|us\s+your)?\s*(?P<case>feedback|suggestions?|ideas?|complaint|
-            claim|case|dispute|formal\s+complaint|bug\s+report)|send(?:ing)?\s+(?:an?\s+e-?mail|a\s+letter|it|them|this|that|your\s+\w+)\s+to|
+            claim|case|dispute|formal\s+complaint|bug\s+report|ticket|support\s+ticket)|send(?:ing)?\s+(?:an?\s+e-?mail|a\s+letter|it|them|this|that|your\s+\w+)\s+to|
         visit(?:ing)?|go(?:ing)?\s+(?:to|through|via|into|back\s+to)|head(?:ing)?\s+(?:to|over\s+to|over|into|down\s+to|back\s+to)|
         pop(?:ping)?\s+(?:in(?:to)?|by|over\s+to|to)|drop(?:ping)?\s+(?:by|into|in\s+(?:to|at))|stop(?:ping)?\s+by|swing(?:ing)?\s+by|
         check(?:ing)?\s+(?:with|in\s+with)|consult(?:ing)?(?:\s+with)?|see(?:ing)?|ask(?:ing)?|try(?:ing)?|
@@ -89,14 +89,16 @@ _MOVE_EN = _c(
         refer(?:ring)?\s+(?:this|it|that)\s+to|direct(?:ing)?\s+(?:it|this|that|your\s+\w+)\s+to|
         fill(?:ing)?\s+(?:in|out)|complet(?:e|ing)|submit(?:ting)?|us(?:e|ing)|lodg(?:e|ing)\s+(?:a|your)\s+\w+\s+(?:with|via|through)|
         file\s+(?:a|your)\s+\w+\s+(?:with|via|through)|
-        giv(?:e|ing)\s+(?P<mid>[\w\s'’&.-]{2,40}?)\s+a\s+(?:call|ring|buzz|shout|bell|try))\b"""
+        (?:giv(?:e|ing)|drop(?:ping)?|shoot(?:ing)?)\s+(?P<mid>[\w\s'’&.-]{2,40}?)\s+an?\s+(?:call|ring|buzz|shout|bell|try|
+            e-?mail|line|message|note|text))\b"""
 )
 _MOVE_FR = _c(
     r"""(?:\b(?:les|la|le|leur)\s+|\bl{AP}\s*)?
     \b(?:contacter|contactez|appeler|appelez|joindre|joignez|téléphoner|téléphonez|écrire|écrivez|
         prendre\s+contact|prenez\s+contact|entrer\s+en\s+contact|composer|composez|
         vous\s+rendre|rendez-vous|vous\s+adresser|adressez-vous|vous\s+rapprocher|rapprochez-vous|
-        vous\s+renseigner|renseignez-vous|vous\s+tourner|tournez-vous|voir\s+(?:directement\s+)?avec|voyez\s+(?:directement\s+)?avec|
+        vous\s+renseigner|renseignez-vous|vous\s+tourner|tournez-vous|voir\s+(?:ça\s+|cela\s+|ceci\s+)?(?:directement\s+)?avec|
+        voyez\s+(?:ça\s+|cela\s+)?(?:directement\s+)?avec|
         passer|passez|remplir|remplissez|compléter|complétez|effectuer|effectuez|faire|faites|déposer|déposez|
         vous\s+connecter|connectez-vous|consulter|consultez|solliciter|sollicitez|interroger|interrogez|
         vous\s+diriger|dirigez-vous|aller|allez)\b"""
@@ -109,7 +111,8 @@ _DESTINATION_EN = _c(
         store|stores|shop|branch|outlet|location|dealer\w*|retailer|seller|vendor|merchant|manufacturer|supplier|maker|
         carrier|courier|airline|airport|hotel|property|front\s+desk|attendants?|crew\s+members?|cent(?:er|re)s?|reception|concierge|bank|card\s+issuer|issuer|
         provider|insurer|insurance|operator|agency|travel\s+agent|landlord|pharmacy|doctor|embassy|consulate|police|
-        form|forum|community|lost\s+(?:and|&)\s+found|them|they|him|her)\b|\S+@\S+\.\w+
+        form|forum|community|lost\s+(?:and|&)\s+found|station|someone|somebody|a\s+member\s+of\s+(?:staff|the\s+\w+\s+team)|
+        them|they|him|her)\b|\S+@\S+\.\w+
     |(?:\+|\b1[\s-]?)?\b\d{3,4}[\s.-]\d{3}[\s.-]\d{3,4}\b|\b0\d{2,4}[\s.-]?\d{3}[\s.-]?\d{3,4}\b|\b1-8\d\d"""
 )
 _DESTINATION_FR = _c(
@@ -161,6 +164,8 @@ _CONTACT_VERB = _c(
 _HERE_LINK = re.compile(r"\b(?:here|ici)\b(?=\W{0,8}(?:&gt;\W*)?(?:https?://|www\.))", re.IGNORECASE)
 
 
+#: "get in touch with Visa directly": a named company or service after a contact verb
+_NAMED = re.compile(r"\s*(?:directly\s+)?(?:with\s+|to\s+)?(?!I\b|We\b|Us\b|You\b)[A-Z][\w&.-]+")
 #: "contact our Executive Club": another part of the brand, whatever its name
 _OUR = re.compile(r"\s*(?:directly\s+|directement\s+)?(?:our|notre|nos)\s+\w", re.IGNORECASE)
 #: statements that point to another contact point: "our gate team will help you", "their number is 0344..."
@@ -169,12 +174,26 @@ _REFERRAL = _c(
         department|crew|airport|hotel|airline|store|bank|manufacturer|seller|carrier|travel\s+agent|counter)\s+
         (?:will|can|could|should|would|{AP}ll)\s+(?:(?:be\s+(?:able|happy|glad)\s+to|gladly|also|definitely|certainly)\s+)?
         (?:help|assist|advise)\b
+    |\b(?:our|the|your|their)\s+(?:[\w&-]+\s+){0,3}?(?:team|agents?|staff|desk|office|colleagues|specialists?|department|
+        airport|hotel|airline|store|shop|bank|manufacturer|seller|carrier|courier|travel\s+agen(?:t|cy)|counter|station|insurer|
+        provider|dealer)\s+(?:(?:at|in|on)\s+(?:the\s+)?\w+\s+)?(?:can|could|{AP}d\s+be\s+able\s+to|would\s+be\s+able\s+to|
+        is\s+able\s+to|are\s+able\s+to)\s+(?:sort|handle|deal\s+with|look\s+into|answer|fix|resolve|help|assist|advise)\b
+    |\b(?:is|are)\s+(?:best|better)\s+placed\s+to\b|\bthe\s+best\s+(?:people|person|team|place|ones?)\s+to\s+
+        (?:help|contact|speak\s+to|ask|talk\s+to|assist)\b
+    |\bit{AP}?s\s+(?:the|your|their)\s+(?:[\w&-]+\s+){0,3}?\w+\s+(?:you{AP}ll|you\s+will|you{AP}d|you\s+would|you)\s+
+        (?:need|have|want)\s+to\s+(?:speak|talk|contact|call|get\s+in\s+touch|reach\s+out|ask)
+    |\bc{AP}est\s+(?:le|la|l{AP}|votre|vos|les)\s*(?:[\w-]+\s+){0,3}?\w+\s+qui\s+(?:pourra|pourront|peut|peuvent|saura|sauront|
+        va|vont|sera|seront)\s+(?:vous\s+)?(?:aider|renseigner|répondre|traiter|accompagner|en\s+mesure)
+    |\b(?:les|le|la)\s+(?:mieux|plus)\s+(?:placée?s?|à\s+même)\s+pour\b
     |\b(?:here(?:{AP}s|\s+is)\s+(?:the|their|our)|the|their|our)\s+(?:[\w-]+\s+){0,2}?(?:phone\s+|telephone\s+|contact\s+)?
         (?:number|line|e-?mail(?:\s+address)?)\s+(?:is|you\s+need|to\s+call|for|when|when\s+calling)\b
     |\b(?:can|may)\s+be\s+(?:reached|contacted)\s+(?:at|on|via|by)\b
     |\b(?:our|the|their)\s+(?:[\w&-]+\s+){1,3}?(?:team|agents?|staff|desk|office|specialists?|department|line|hotline|helpline)\s+
         (?:is|are)\s+(?:also\s+|always\s+)?(?:available|there|on\s+hand)\s+(?:to|on|at|via|by|through|from)\b
     |\b(?:live\s+)?chat\s+is\s+(?:also\s+)?available\s+(?:on|at|via|through)\b
+    |\b(?:our|the|their)\s+(?:[\w&-]+\s+){0,3}?(?:team|agents?|staff|desk|office|specialists?|department|line|hotline|helpline|
+        representatives?|advisors?)\s+(?:is|are)\s+(?:also\s+)?(?:available|open|reachable)\b[^.;!?]{0,40}?\b(?:at|on|via|by)\s+
+        (?=[\d+(]|\S+@|https?://)
     |\b(?:le|leur|notre)\s+(?:numéro|standard|service\s+client)\s+(?:est|:)"""
 )
 _PHONE_OR_ADDRESS = re.compile(
@@ -198,6 +217,10 @@ def referral_span(sentence: str, around: str | None = None) -> tuple[int, int] |
             return None
     elif _ours_to_do(sentence[: m.start()]) or re.search(r"\b(?:will|can)\s+(?:help|assist)\s+(?:us|me)\b", m.group()):
         return None
+    elif re.match(
+        r"(?:our|the)\s+team\s+(?:will|can|could|{AP}ll|is|are)\b".replace("{AP}", AP), m.group(), re.IGNORECASE
+    ):
+        return None  # "our team will help": this team, not another one
     return m.start(), m.end()
 
 
@@ -261,7 +284,8 @@ def _directive_elsewhere(sentence: str, languages: tuple[str, ...]) -> tuple[int
             where = destination.search(mid) or destination.search(obj)
             if where is not None and where.group().lower() in _PRONOUNS and not _PERSON_VERB.match(verb):
                 where = None  # "use them on board": a pronoun is a contact point only for a verb towards people
-            if where is not None or (_CONTACT_VERB.match(verb) and _OUR.match(obj)):
+            named = _CONTACT_VERB.match(verb) is not None and (_OUR.match(obj) or _NAMED.match(obj))
+            if where is not None or named:
                 return m.start(), m.end() + len(obj.rstrip())
             if _WEB.search(obj) and (
                 _CONTACT_VERB.match(verb.split()[-1] if pronoun_first else verb) or _CASE.search(obj)
@@ -351,6 +375,8 @@ _CHANGE = _c(
         (?:your|the|this|that|these|those)\s+(?:(?:\w+[\s-]*)?(?:star|negative|bad|angry|public|original|initial|earlier|poor|low|harsh)\s+)?
         (?:{_OBJ_EN})\b
     |\btak(?:e|ing)\s+(?:your|the|this|that|it)\s+(?:{_OBJ_EN}\s+)?down\b
+    |\b(?:your|the|this|that)\s+(?:{_OBJ_EN})\s+(?:is|has\s+been|gets|got|are|have\s+been)\s+(?:removed|deleted|taken\s+down|
+        edited|updated|changed|withdrawn|amended)\b
     |\b(?:modifier|modifiez|supprimer|supprimez|retirer|retirez|changer|changez|effacer|effacez|enlever|enlevez|
         masquer|masquez|revoir|revoyez|réviser|révisez|corriger|corrigez|mettre\s+à\s+jour|mettez\s+à\s+jour|actualiser|
         actualisez|reconsidérer|rehausser|remonter)\s+(?:votre|vos|ton|tes|ce|cet|cette|ces|le|la|les)\s+
@@ -567,8 +593,8 @@ _REVIEW_ASK = _c(
         (?:a\s+|an\s+|some\s+|your\s+|un\s+|une\s+|votre\s+|quelques\s+)?(?:(?:quick|short|honest|little|public|google|
         petit|petite|court|courte)\s+)?(?:reviews?|ratings?|star\s+ratings?|avis|évaluations?|étoiles)\b
         (?!\s+(?:process|team|page|of\s+(?:the|our)))
-    |\b(?:review|rate)\s+us\b|\b(?:notez|évaluez)-nous\b|\btell\s+(?:everyone|your\s+friends|others|people|the\s+world)\s+
-        about\s+us\b|\bspread\s+the\s+word\b|\b(?:parlez|parler)\s+de\s+nous\s+(?:autour|à\s+vos)"""
+    |\b(?:review|rate)\s+us\b|\b(?:notez|évaluez)-nous\b|\btell\s+(?:everyone|everybody|all\s+your\s+friends|your\s+friends|
+        others|people|the\s+world)(?:\s+about\s+(?:us|it))?\b|\bspread\s+the\s+word\b|\b(?:parlez|parler)\s+de\s+nous\s+(?:autour|à\s+vos)"""
 )
 _SURVEY = _c(r"""\b(?:survey|questionnaire|enquête|sondage|poll)s?\b""")
 
