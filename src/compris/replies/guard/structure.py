@@ -81,10 +81,10 @@ _MOVE_EN = _c(
         send(?:ing)?\s+us\s+(?:a|an)\s+(?:note|message|request|ticket|e-?mail)\s+(?:via|through|at|using|on)|
         (?:leave|leaving|submit(?:ting)?|send(?:ing)?|post(?:ing)?|shar(?:e|ing)|rais(?:e|ing)|log(?:ging)?|
             open(?:ing)?|fil(?:e|ing))\s+(?:your|a|an|the|any|us\s+your)?\s*(?P<case>feedback|suggestions?|ideas?|complaint|
-            claim|case|dispute|formal\s+complaint|bug\s+report|ticket|support\s+ticket)|send(?:ing)?\s+(?:an?\s+e-?mail|a\s+letter|it|them|this|that|your\s+\w+)\s+to|
+            claim|case|dispute|formal\s+complaint|bug\s+report|ticket|support\s+ticket|report)|send(?:ing)?\s+(?:an?\s+e-?mail|a\s+letter|it|them|this|that|your\s+\w+)\s+to|
         visit(?:ing)?|go(?:ing)?\s+(?:to|through|via|into|back\s+to)|head(?:ing)?\s+(?:to|over\s+to|over|into|down\s+to|back\s+to)|
         pop(?:ping)?\s+(?:in(?:to)?|by|over\s+to|to)|drop(?:ping)?\s+(?:by|into|in\s+(?:to|at))|stop(?:ping)?\s+by|swing(?:ing)?\s+by|
-        check(?:ing)?\s+(?:with|in\s+with)|consult(?:ing)?(?:\s+with)?|see(?:ing)?|ask(?:ing)?|try(?:ing)?|
+        notify(?:ing)?|inform(?:ing)?|alert(?:ing)?|tell(?:ing)?|check(?:ing)?\s+(?:with|in\s+with)|consult(?:ing)?(?:\s+with)?|see(?:ing)?|ask(?:ing)?|try(?:ing)?|
         rais(?:e|ing)\s+(?:it|this|that|the\s+\w+)\s+with|tak(?:e|ing)\s+(?:it|this|that)\s+up\s+with|
         refer(?:ring)?\s+(?:this|it|that)\s+to|direct(?:ing)?\s+(?:it|this|that|your\s+\w+)\s+to|
         fill(?:ing)?\s+(?:in|out)|complet(?:e|ing)|submit(?:ting)?|us(?:e|ing)|lodg(?:e|ing)\s+(?:a|your)\s+\w+\s+(?:with|via|through)|
@@ -227,7 +227,7 @@ def referral_span(sentence: str, around: str | None = None) -> tuple[int, int] |
 _PRONOUNS = frozenset({"them", "they", "him", "her", "les", "la", "le", "leur"})
 _PERSON_VERB = _c(
     r"""^(?:(?:les|la|le|leur|l{AP})\s*)?(?:contact|call|phon|ring|reach|get|speak|talk|chat|e-?mail|writ|ask|see|check|consult|
-    text|giv|contacter|contactez|appel|joindre|joignez|écri|prendre|prenez|entrer|voir|voyez|téléphon|interrog|sollicit)"""
+    text|giv|notify|inform|alert|tell|contacter|contactez|appel|joindre|joignez|écri|prendre|prenez|entrer|voir|voyez|téléphon|interrog|sollicit)"""
 )
 
 
