@@ -227,7 +227,7 @@ def referral_span(sentence: str, around: str | None = None) -> tuple[int, int] |
 _PRONOUNS = frozenset({"them", "they", "him", "her", "les", "la", "le", "leur"})
 _PERSON_VERB = _c(
     r"""^(?:(?:les|la|le|leur|l{AP})\s*)?(?:contact|call|phon|ring|reach|get|speak|talk|chat|e-?mail|writ|ask|see|check|consult|
-    text|giv|notify|inform|alert|tell|contacter|contactez|appel|joindre|joignez|écri|prendre|prenez|entrer|voir|voyez|téléphon|interrog|sollicit)"""
+    text|giv|contacter|contactez|appel|joindre|joignez|écri|prendre|prenez|entrer|voir|voyez|téléphon|interrog|sollicit)"""
 )
 
 
@@ -264,7 +264,11 @@ def _directive_elsewhere(sentence: str, languages: tuple[str, ...]) -> tuple[int
             imperative = lang == "fr" and bool(re.search(r"(?:ez|-vous)\b", verb))
             if not (imperative or directive.search(prefix) or _CLAUSE_OPEN.search(prefix)):
                 continue
-            if _asked_or_done(prefix) or _ours_to_do(prefix):
+            if (
+                _asked_or_done(prefix)
+                or _ours_to_do(prefix)
+                or (_QUESTION.search(sentence[: m.start()]) and "?" in sentence)
+            ):
                 continue
             obj = _HERE_LINK.sub("link", _object_after(sentence, m.end()))
             mid = m.groupdict().get("mid") or ""
@@ -314,6 +318,13 @@ def _ours_to_do(prefix: str, *, nous: bool = True) -> bool:
     clause = re.split(r"[.;!?]", prefix)[-1]
     found = [p for p in _PRONOUN.findall(clause) if nous or p.lower() != "nous"]
     return bool(found) and found[-1].lower() in ("we", "i", "nous", "je", "j", "on") and not _RECOMMENDS.search(clause)
+
+
+#: a question about what the customer did ("Did you speak to our team & file a report?")
+_QUESTION = re.compile(
+    r"(?:^|[.!?]\s+)(?:@\w+\s+)*(?:\w+,\s+)?(?:did|have|has|do|does|were|was|had|avez|aviez|as)[\s-]+(?:you|vous|tu)\b",
+    re.IGNORECASE,
+)
 
 
 def _asked_or_done(prefix: str) -> bool:
