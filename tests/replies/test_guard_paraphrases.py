@@ -460,3 +460,58 @@ def test_guide_positives(rule: str, draft: str) -> None:
 )
 def test_guide_negatives(rule: str, draft: str) -> None:
     assert not found(rule, draft)
+
+
+# --- French, phrased otherwise ----------------------------------------------------------------------------
+
+FRENCH = {
+    "send_elsewhere": [
+        "Je vous invite à vous rapprocher de votre conseiller bancaire.",
+        "Pour toute question sur votre facture, contactez le 3900.",
+        "Vous pouvez joindre nos conseillers par téléphone au 09 70 80 90 00.",
+        "Le plus simple est de passer en boutique.",
+        "Merci de vous adresser directement au vendeur Marketplace.",
+        "Votre agence saura vous répondre.",
+        "Il vous faudra faire une réclamation auprès de la SNCF.",
+        "Pensez à signaler le problème au personnel de bord.",
+        "Rendez-vous sur notre site, rubrique contact, pour nous écrire.",
+        "Nous vous conseillons de prendre contact avec l'hôtel.",
+        "Je vous recommande d'appeler votre banque.",
+        "N'hésitez pas à vous rendre au comptoir Air France de l'aéroport.",
+        "Veuillez écrire à reclamations@exemple.fr.",
+        "C'est le transporteur qu'il faut contacter.",
+    ],
+    "review_bargain": [
+        "Si vous êtes content de notre service, un avis positif sur Google nous ferait plaisir !",
+        "Pourriez-vous mettre à jour votre avis maintenant que le problème est résolu ?",
+        "Nous vous offrons un bon de réduction si vous retirez votre commentaire.",
+        "Un petit mot sympa sur Trustpilot ?",
+        "N'hésitez pas à parler de nous autour de vous !",
+        "Laissez-nous 5 étoiles sur l'App Store !",
+        "Seriez-vous d'accord pour supprimer votre message ?",
+        "Une bonne note de votre part nous aiderait beaucoup.",
+        "Et si vous partagiez votre expérience sur notre page Facebook ?",
+        "Une fois le remboursement reçu, pourriez-vous modifier votre publication ?",
+    ],
+    "office_hours": [
+        "Notre service client est ouvert du lundi au vendredi de 9h à 18h.",
+        "Nos conseillers vous répondront demain matin, le service étant fermé le soir.",
+        "Nous sommes joignables en semaine uniquement.",
+        "Nos équipes reviennent vers vous lundi, le service étant fermé le week-end.",
+        "Merci de rappeler demain entre 8h et 20h.",
+        "Le service est indisponible le dimanche.",
+    ],
+    "asks_personal_data": [
+        "Pouvez-vous nous indiquer votre numéro de client ?",
+        "Quelle est votre adresse e-mail ?",
+        "Donnez-nous votre nom et votre date de naissance.",
+        "Merci d'indiquer ici votre numéro de commande.",
+        "Votre numéro de téléphone, s'il vous plaît ?",
+        "Indiquez-nous l'adresse de livraison et le code postal.",
+    ],
+}
+
+
+@pytest.mark.parametrize(("rule", "draft"), [(rule, draft) for rule, drafts in FRENCH.items() for draft in drafts])
+def test_french_paraphrases(rule: str, draft: str) -> None:
+    assert found(rule, draft)

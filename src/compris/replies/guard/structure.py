@@ -101,7 +101,7 @@ _MOVE_FR = _c(
         voyez\s+(?:ça\s+|cela\s+)?(?:directement\s+)?avec|
         passer|passez|remplir|remplissez|compléter|complétez|effectuer|effectuez|faire|faites|déposer|déposez|
         vous\s+connecter|connectez-vous|consulter|consultez|solliciter|sollicitez|interroger|interrogez|
-        vous\s+diriger|dirigez-vous|aller|allez)\b"""
+        vous\s+diriger|dirigez-vous|aller|allez|signaler|signalez)\b"""
 )
 #: a contact point other than this conversation (searched in the verb's object, up to the clause's end)
 _DESTINATION_EN = _c(
@@ -119,7 +119,8 @@ _DESTINATION_FR = _c(
     r"""\b(?:service|services|équipes?|conseill[eè]re?s?|agents?|interlocut\w+|agence|agences|boutique|magasin|
         point\s+de\s+vente|guichet|comptoir|accueil|standard|hotline|assistance|sav|fabricant|constructeur|marque|
         vendeur|revendeur|enseigne|transporteur|livreur|banque|assureur|mutuelle|hôtel|compagnie|aéroport|gare|
-        opérateur|fournisseur|mairie|pharmacie|formulaire|numéro|téléphone|tél|ligne|courrier|mail|e-?mail|les|la|le|leur)\b
+        opérateur|fournisseur|mairie|pharmacie|formulaire|numéro|téléphone|tél|ligne|courrier|mail|e-?mail|personnel|équipage|
+        hôtesses?|stewards?|chef\s+de\s+cabine|les|la|le|leur)\b
     |\S+@\S+\.\w+
     |\b0\d(?:[\s.]?\d{2}){4}\b|\b3\d{3}\b|\b0\s?8\d{2}\b"""
 )
@@ -160,6 +161,10 @@ _CONTACT_VERB = _c(
     r"""^(?:(?:les|la|le|leur|l{AP})\s*)?(?:contact|call|phone|ring|reach|get|speak|talk|chat|e-?mail|writ|send|contacter|contactez|appel|joindre|joignez|
     écri|prendre|prenez|entrer)"""
 )
+_CASE_FR = re.compile(
+    r"\s*(?:une|un|votre|vos)\s+(?:réclamation|plainte|déclaration|litige|signalement|dossier\s+de\s+réclamation)",
+    re.IGNORECASE,
+)
 #: "here" followed by a link means the link, not this conversation
 _HERE_LINK = re.compile(r"\b(?:here|ici)\b(?=\W{0,8}(?:&gt;\W*)?(?:https?://|www\.))", re.IGNORECASE)
 
@@ -185,6 +190,12 @@ _REFERRAL = _c(
     |\bc{AP}est\s+(?:le|la|l{AP}|votre|vos|les)\s*(?:[\w-]+\s+){0,3}?\w+\s+qui\s+(?:pourra|pourront|peut|peuvent|saura|sauront|
         va|vont|sera|seront)\s+(?:vous\s+)?(?:aider|renseigner|répondre|traiter|accompagner|en\s+mesure)
     |\b(?:les|le|la)\s+(?:mieux|plus)\s+(?:placée?s?|à\s+même)\s+pour\b
+    |\b(?:votre|vos|notre|nos|le|la|l{AP}|les)\s*(?:[\w-]+\s+){0,3}?(?:service|agence|banque|conseill\w+|boutique|magasin|
+        vendeur|transporteur|assureur|hôtel|compagnie|aéroport|gare|fabricant|constructeur|opérateur|sav|guichet|accueil|
+        collègues|interlocut\w+)\s+(?:[\w-]+\s+){0,2}?(?:saura|sauront|pourra|pourront|peut|peuvent|sera\s+en\s+mesure\s+de|
+        seront\s+en\s+mesure\s+de|est\s+à\s+même\s+de)\s+(?:vous\s+)?(?:aider|répondre|renseigner|accompagner|traiter)
+    |\bc{AP}est\s+(?:le|la|l{AP}|votre|vos|les)\s*(?:[\w-]+\s+){0,3}?\w+\s+qu{AP}il\s+(?:faut|faudra|faudrait)\s+
+        (?:contacter|appeler|joindre|voir)
     |\b(?:here(?:{AP}s|\s+is)\s+(?:the|their|our)|the|their|our)\s+(?:[\w-]+\s+){0,2}?(?:phone\s+|telephone\s+|contact\s+)?
         (?:number|line|e-?mail(?:\s+address)?)\s+(?:is|you\s+need|to\s+call|for|when|when\s+calling)\b
     |\b(?:can|may)\s+be\s+(?:reached|contacted)\s+(?:at|on|via|by)\b
@@ -272,7 +283,8 @@ def _directive_elsewhere(sentence: str, languages: tuple[str, ...]) -> tuple[int
                 continue
             obj = _HERE_LINK.sub("link", _object_after(sentence, m.end()))
             mid = m.groupdict().get("mid") or ""
-            if m.groupdict().get("case"):  # "file a claim", "leave your feedback at...": a case process elsewhere
+            case = m.groupdict().get("case") or (lang == "fr" and _CASE_FR.match(obj))
+            if case:  # "file a claim", "leave your feedback at...", "faire une réclamation auprès de": elsewhere
                 if not stay.search(obj) or _HARD_DESTINATION.search(obj):
                     return m.start(), m.end() + len(obj.rstrip())
                 continue
@@ -285,14 +297,22 @@ def _directive_elsewhere(sentence: str, languages: tuple[str, ...]) -> tuple[int
                 continue
             if pronoun_first and not re.match(r"\s*(?:directement\s+)?(?:au|à|par|via)\b", obj):
                 return m.start(), m.end()
-            where = destination.search(mid) or destination.search(obj)
-            if where is not None and where.group().lower() in _PRONOUNS and not _PERSON_VERB.match(verb):
-                where = None  # "use them on board": a pronoun is a contact point only for a verb towards people
+            # "use them on board": a pronoun is a contact point only for a verb towards people
+            towards_people = _PERSON_VERB.match(verb) is not None
+            where = next(
+                (
+                    w
+                    for w in (*destination.finditer(mid), *destination.finditer(obj))
+                    if towards_people or w.group().lower() not in _PRONOUNS
+                ),
+                None,
+            )
             named = _CONTACT_VERB.match(verb) is not None and (_OUR.match(obj) or _NAMED.match(obj))
             if where is not None or named:
                 return m.start(), m.end() + len(obj.rstrip())
             if _WEB.search(obj) and (
-                _CONTACT_VERB.match(verb.split()[-1] if pronoun_first else verb) or _CASE.search(obj)
+                _CONTACT_VERB.match(verb.split()[-1] if pronoun_first else verb)
+                or _CASE.search(sentence[m.end() : m.end() + 90])
             ):
                 return m.start(), m.end() + len(obj.rstrip())
     return None
@@ -460,6 +480,10 @@ _REVIEW_HINTS = (
     "friends",
     "spread",
     "parlez",
+    "parler",
+    "partag",
+    "share",
+    "sharing",
     "notez",
 )
 
@@ -586,7 +610,7 @@ def review_bargain_span(sentence: str) -> tuple[int, int] | None:
         wanted = _GIVING.search(before[-60:]) or _WOULD_DO.match(after) or _PLATFORM.search(text)
         if not wanted or _PASSED_ON.search(before[-40:]):
             continue
-        if asking or trade or _GIVE_IMPERATIVE.search(before) or _VALUE.search(text):
+        if asking or trade or _GIVE_IMPERATIVE.search(before) or _VALUE.search(text) or "?" in text:
             return m.start(), m.end()
     # a public review asked for at all ("leave us a review on Google"); a survey about the conversation is not one
     for m in _REVIEW_ASK.finditer(text):
@@ -605,7 +629,10 @@ _REVIEW_ASK = _c(
         petit|petite|court|courte)\s+)?(?:reviews?|ratings?|star\s+ratings?|avis|évaluations?|étoiles)\b
         (?!\s+(?:process|team|page|of\s+(?:the|our)))
     |\b(?:review|rate)\s+us\b|\b(?:notez|évaluez)-nous\b|\btell\s+(?:everyone|everybody|all\s+your\s+friends|your\s+friends|
-        others|people|the\s+world)(?:\s+about\s+(?:us|it))?\b|\bspread\s+the\s+word\b|\b(?:parlez|parler)\s+de\s+nous\s+(?:autour|à\s+vos)"""
+        others|people|the\s+world)(?:\s+about\s+(?:us|it))?\b
+    |\b(?:share|sharing|post|posting|partag\w*|publi\w*|racont\w*)\s+(?:your|votre|vos)\s+(?:\w+\s+)?(?:experience|expérience|
+        story|histoire|avis)\s+(?:on|sur)\s+(?:\w+\s+){0,2}?(?:google|facebook|tripadvisor|yelp|trustpilot|instagram|twitter|
+        page|réseaux|social|app\s+store|linkedin)\b|\bspread\s+the\s+word\b|\b(?:parlez|parler)\s+de\s+nous\s+(?:autour|à\s+vos)"""
 )
 _SURVEY = _c(r"""\b(?:survey|questionnaire|enquête|sondage|poll)s?\b""")
 
@@ -653,7 +680,8 @@ _WHEN_EN = rf"""(?:tomorrow|(?:for|over)\s+the\s+(?:night|day|evening|weekend|ho
     business\s+hours|office\s+hours|working\s+hours)"""
 _SUBJECT_FR = r"""(?:nous|on|équipes?|conseill[eè]re?s?|bureaux|services?|lignes?|standard|hotline|agents?|
     service\s+client\w*|plateforme|centre|chargée?s?|experts?|collaborat\w+|techniciens?|ils|elles)"""
-_STATE_FR = r"""(?:fermée?s?|ferme|ferment|rouvr\w+|réouverture|ouverte?s?|ouvre|ouvrent|disponibles?|joignables?|
+_STATE_FR = r"""(?:fermée?s?|ferme|ferment|indisponibles?|injoignables?|
+    rouvr\w+|réouverture|ouverte?s?|ouvre|ouvrent|disponibles?|joignables?|
     absente?s?|
     présente?s?|là|fonctionne|fonctionnent|répond\w*|de\s+retour|reviendr\w+|revenons|en\s+ligne|en\s+service|
     travaill\w+|
