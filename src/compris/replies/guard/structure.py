@@ -161,6 +161,8 @@ _CONTACT_VERB = _c(
     r"""^(?:(?:les|la|le|leur|l{AP})\s*)?(?:contact|call|phone|ring|reach|get|speak|talk|chat|e-?mail|writ|send|contacter|contactez|appel|joindre|joignez|
     écri|prendre|prenez|entrer)"""
 )
+#: what a page is for, said after it ("go to our site, rubrique contact, pour nous écrire")
+_CONTACT_AFTER = _c(r"""\b(?:contact|complaints?|réclamations?|plaintes?|feedback|nous\s+écrire|write\s+to\s+us)\b""")
 _CASE_FR = re.compile(
     r"\s*(?:une|un|votre|vos)\s+(?:réclamation|plainte|déclaration|litige|signalement|dossier\s+de\s+réclamation)",
     re.IGNORECASE,
@@ -312,7 +314,8 @@ def _directive_elsewhere(sentence: str, languages: tuple[str, ...]) -> tuple[int
                 return m.start(), m.end() + len(obj.rstrip())
             if _WEB.search(obj) and (
                 _CONTACT_VERB.match(verb.split()[-1] if pronoun_first else verb)
-                or _CASE.search(sentence[m.end() : m.end() + 90])
+                or _CASE.search(obj)
+                or _CONTACT_AFTER.search(sentence[m.end() : m.end() + 90])
             ):
                 return m.start(), m.end() + len(obj.rstrip())
     return None
@@ -610,7 +613,8 @@ def review_bargain_span(sentence: str) -> tuple[int, int] | None:
         wanted = _GIVING.search(before[-60:]) or _WOULD_DO.match(after) or _PLATFORM.search(text)
         if not wanted or _PASSED_ON.search(before[-40:]):
             continue
-        if asking or trade or _GIVE_IMPERATIVE.search(before) or _VALUE.search(text) or "?" in text:
+        asked = "?" in text and _PLATFORM.search(text) is not None  # "un petit mot sympa sur Trustpilot ?"
+        if asking or trade or asked or _GIVE_IMPERATIVE.search(before) or _VALUE.search(text):
             return m.start(), m.end()
     # a public review asked for at all ("leave us a review on Google"); a survey about the conversation is not one
     for m in _REVIEW_ASK.finditer(text):
