@@ -154,7 +154,7 @@ _WEB = _c(
     application|appli|rubrique)\b|https?://|www\.|\b[\w.-]+\.(?:com|co\.uk|org|net|fr|io)\b"""
 )
 _CASE = _c(
-    r"""\b(?:claims?|complaints?|contact|feedback|forms?|support|customer|tickets?|cases?|ideas|suggestions|disputes?|
+    r"""(?<!to\s)\bclaims?\b(?!\s+(?:a|an|the|your|it|them|my)\b)|\b(?:complaints?|contact|feedback|forms?|support|customer|tickets?|cases?|ideas|suggestions|disputes?|
     réclamations?|plaintes?|formulaire|litiges?|sav|assistance|service\s+client)"""
 )
 _CONTACT_VERB = _c(
