@@ -165,26 +165,31 @@ EN = LangPatterns(
             "order",
             _c(
                 r"""\b(?:order|ticket|tracking|claim|file|reference|ref|membership|loyalty|frequent\s+fl(?:y|i)er|
-                rapid\s+rewards|skymiles|aadvantage|mileage\s*plus|executive\s+club|avios|customer|member|imei|serial|
-                baggage\s+claim|bag\s+tag|tag)\s*(?:number|no\.|\#|id)(?!\w)"""
+                rapid\s+rewards|skymiles|aadvantage|mileage\s*plus|executive\s+club|avios|customer|member|imei|serial|voucher|
+                receipt|case|claim\s+reference|
+                baggage\s+claim|bag\s+tag|tag)\s*(?:numbers?|no\.|\#|id)(?!\w)"""
             ),
         ),
         (
             "account",
             _c(
-                r"""\baccount\s+(?:number|no\.|\#|id|e-?mail|details|info(?:rmation)?|name|holder|pin|password)\b|
+                r"""\baccount\s+(?:number|no\.|\#|id|e-?mail|details|info(?:rmation)?|name|pin|password)(?!\w)|
                 \b(?:send|share|provide|give|tell|confirm)\s+(?:us\s+|me\s+)?(?:your\s+|the\s+)?(?:pin|password|passcode)\b|
                 \bsecurity\s+(?:code|question|answer)\b|\blogin\s+details\b"""
             ),
         ),
         (
             "email",
-            _c(r"""(?<!to\s)(?<!to\syour\s)(?:\b(?:e-?mail)\s+address\b|\byour\s+e-?mail\b(?!\s+(?:us|to|inbox)))"""),
+            _c(
+                r"""(?<!to\s)(?<!to\syour\s)(?:\b(?:e-?mail)\s+address\b|\byour\s+e-?mail\b(?!\s+(?:us|to|inbox)))
+                |\be-?mail(?:\s+address)?\s+(?:(?:you\s+)?(?:linked|associated|attached|registered|connected|tied|used|
+                signed\s+up)|on\s+(?:the|your)\s+(?:account|booking|order|reservation|profile)|on\s+file)\b"""
+            ),
         ),
         (
             "phone",
             _c(
-                r"""\b(?:phone|mobile|cell|telephone|contact|callback|call\s*back|home|work)\s+(?:number|no\.|\#)|
+                r"""\b(?:phone|mobile|cell|telephone|contact|callback|call\s*back|home|work)\s*(?:number|no\.|\#)|
                 \byour\s+(?:phone|mobile|cell)\s*\#"""
             ),
         ),
@@ -200,14 +205,19 @@ EN = LangPatterns(
             "address",
             _c(
                 r"""\b(?:your|home|postal|mailing|shipping|delivery|billing|street|service|full)\s+address\b|
-                \bzip\s*code\b|\bpost\s*code\b|\bpostal\s+code\b"""
+                \bzip\s*code\b|\bzip\b(?!\s*(?:file|folder|archive))|\bpost\s*code\b|\bpostal\s+code\b|\b(?:which|what)\s+(?:delivery\s+|shipping\s+|postal\s+)?address\b"""
             ),
         ),
         (
             "identity",
             _c(
                 r"""\bdate\s+of\s+birth\b|\bdob\b|\bpassport\s+(?:number|no\.|details)\b|\b(?:full|legal)\s+name\b|
-                \bdriver{AP}?s\s+licen[cs]e\b|\bsocial\s+security\b|\bssn\b|\bnational\s+id\b""".replace("{AP}", AP)
+                \bdriver{AP}?s\s+licen[cs]e\b|\bsocial\s+security\b|\bssn\b|\bnational\s+id\b|
+                \b(?:what|which)\s+name\b|\byour\s+(?:full|last|first|legal|sur)\s*name\b|\byour\s+name\b(?=\s*(?:,|/|&|\?|and\b|$))|\bname\s*/|\bunder\s+(?:which|what|whose)\s+name\b|
+                \bname\s+(?:on|of)\s+(?:the|your)\s+(?:booking|account|reservation|card|order|ticket|policy)\b|
+                \bname\s+(?:the|your)\s+(?:booking|reservation|account|order|ticket)\s+(?:is|was)\s+(?:under|in)\b""".replace(
+                    "{AP}", AP
+                )
             ),
         ),
         (
@@ -219,11 +229,15 @@ EN = LangPatterns(
         rf"""\b(?:could|can|would|will)\s+(?:you|u)\b|\bplease\b|\bpls\b|\bplz\b|\bkindly\b|
         \b(?:provide|share|send|tell|give|confirm|include|reply\s+with|respond\s+with|post|tweet|verify|supply|
         let\s+(?:us|me)\s+know)\b|\bwhat(?:{AP}s|\s+is|\s+was|\s+are)\b|\b(?:we|I)(?:{AP}ll|\s+will)?\s+need\b|
-        \b(?:may|can|could)\s+(?:I|we)\s+(?:have|get|ask|grab)\b|\?"""
+        \b(?:may|can|could)\s+(?:I|we)\s+(?:have|get|ask|grab)\b|\?|
+        (?:^|[.!?,;:]|@\w+|\bplease|\bpls|\bjust|\band|\bthen)\s*(?:drop|pop|paste|type|shoot|send\s+over)\b|
+        \b(?:pass\s+(?:us|along)|mind\s+sharing)\b|
+        \bin\s+(?:the|this|a)\s+(?:comments?|replies|reply|thread)\b|\bif\s+you\s+(?:have|can|could|know)\b[^.?!]{{0,60}}\b(?:I{AP}ll|we{AP}ll|I{AP}d|we{AP}d|I\s+can|we\s+can|please|happy\s+to|glad\s+to)\b|\bmight\s+you\b"""
     ),
     private_cue=_c(
         r"""\bdm\b|\bdms\b|\bd\.m\b|direct\s+message|private\s+message|privately|in\s+private|
         via\s+(?:message|messenger|chat|dm)|\bmessage\s+us\b|send\s+(?:us|me)\s+a\s+message|\binbox\b|
+        \b(?:the|this|following|secure|private)\s+link\b|https?://|
         \bsecure(?:ly|\s+link|\s+form)?\b|\bchat\b|\bpm\b|\bmessenger\b|\bwhatsapp\b|\bprivate\b"""
     ),
     data_negation=_c(
@@ -248,7 +262,11 @@ EN = LangPatterns(
         \bwe\s+(?:know|get)\s+(?:how|that|it)\b|\bsad\s+to\s+(?:hear|see|learn)\b|\bwe\s+wish\s+(?:you|your|things)\b|
         \b(?:isn{AP}?t|is\s+not|wasn{AP}?t|was\s+not)\s+(?:ideal|great|good|right|ok|okay|fun)\b|
         \b(?:isn{AP}?t|is\s+not|not)\s+the\s+(?:impression|record|experience|way|trip|journey)\s+we\b|\b(?:missed\s+the\s+mark|fell\s+short|let\s+you\s+down|dropped\s+the\s+ball)\b|
-        \b(?:isn{AP}?t|is\s+not|not)\s+the\s+way\s+we\s+want\b|\b(?:feedback|this|it)\s+to\s+heart\b|\bthat{AP}?s\s+(?:awful|terrible|not\s+right|no\s+good)\b|\bwe{AP}?re\s+on\s+it\b"""
+        \b(?:isn{AP}?t|is\s+not|not)\s+the\s+way\s+we\s+want\b|\b(?:isn{AP}?t|is\s+not|not)\s+the\s+\w+\s+\w+\s+we\s+(?:want|expect|like)\b|
+        \bhang(?:ing)?\s+in\s+there\b|\bbummer\b|\b(?:don{AP}?t|do\s+not)\s+(?:like|enjoy)\s+(?:delays|that|this|it|hearing|to\s+(?:hear|see))\b|
+        \bwe\s+know\s+you{AP}?(?:re|\s+are)\s+(?:ready|eager|anxious|keen|frustrated|upset)\b|\bwe{AP}?(?:re|\s+are)\s+aware\b|
+        \bshouldn{AP}?t\s+be\s+happening\b|^\W*(?:@\w+\s+)*understood\b|\b(?:don{AP}?t|do\s+not)\s+mean\s+to\s+(?:disappoint|upset|frustrate)|
+        \boh\s+(?:man|dear)\b|\b(?:doesn{AP}?t|does\s+not)\s+sound\s+(?:good|right|fun)\b|\b(?:that{AP}?s|that\s+is)\s+no\s+fun\b|\b(?:feedback|this|it)\s+to\s+heart\b|\bthat{AP}?s\s+(?:awful|terrible|not\s+right|no\s+good)\b|\bwe{AP}?re\s+on\s+it\b"""
     ),
     complaint_strong=_c(
         rf"""\b(?:worst|terrible|awful|horrible|horrendous|disgust\w*|disappoint\w*|unacceptable|ridiculous|pathetic|
@@ -407,7 +425,8 @@ FR = LangPatterns(
         (
             "email",
             _c(
-                r"""\badresse\s+(?:e-?mail|mail|électronique|courriel)\b|\b(?:votre|ton)\s+(?:e-?mail|mail|courriel)\b"""
+                r"""\badresse\s+(?:e-?mail|mail|électronique|courriel)\b|\b(?:votre|ton)\s+(?:e-?mail|mail|courriel)\b|
+                \b(?:e-?mail|mail|courriel)\s+(?:associé|lié|rattaché|utilisé|renseigné|enregistré|indiqué|de\s+(?:votre\s+)?compte)"""
             ),
         ),
         (
@@ -435,7 +454,9 @@ FR = LangPatterns(
             "identity",
             _c(
                 rf"""\bdate\s+de\s+naissance\b|\b(?:nom\s+et\s+prénom|prénom\s+et\s+nom|nom\s+complet)\b|
-                \bnuméro\s+de\s+(?:passeport|carte\s+d{AP}identité|sécurité\s+sociale)\b|\bpièce\s+d{AP}identité\b"""
+                \bnuméro\s+de\s+(?:passeport|carte\s+d{AP}identité|sécurité\s+sociale)\b|\bpièce\s+d{AP}identité\b|
+                \bà\s+quel\s+nom\b|\bau\s+nom\s+de\s+qui\b|\bnom\s+(?:du\s+titulaire|sur\s+la\s+(?:réservation|commande|carte)|
+                de\s+(?:la\s+)?réservation)\b"""
             ),
         ),
         ("contact", _c(r"""\b(?:vos|tes)\s+coordonnées\b(?!\s+bancaires)""")),
@@ -444,7 +465,7 @@ FR = LangPatterns(
         rf"""\b(?:pourriez|pouvez|auriez|avez)-vous\b|\b(?:pourrais|peux|aurais|as)-tu\b|\bmerci\s+de\b|\bveuillez\b|
         \b(?:indiquez|indiquer|indique|communiquer|communiquez|transmettre|transmettez|envoyer|envoyez|donner|donnez|
         préciser|précisez|confirmer|confirmez|fournir|fournissez|rappeler|rappelez)\b|\bquel(?:le)?s?\s+(?:est|sont)\b|
-        \bil\s+(?:nous|me)\s+faut\b|\b(?:nous\s+)?avons\s+besoin\b|\bj{AP}ai\s+besoin\b|\?|\bs{AP}il\s+vous\s+pla[iî]t\b|
+        \bil\s+(?:nous|me)\s+faut\b|\b(?:nous\s+)?(?:avons|aurons|aurions|aurai|aurais)\s+besoin\b|\ben\s+réponse\b|\bj{AP}ai\s+besoin\b|\?|\bs{AP}il\s+vous\s+pla[iî]t\b|
         \bsvp\b|\bstp\b"""
     ),
     private_cue=_c(

@@ -29,6 +29,7 @@ from .messages import data_name, term
 from .model import Fix
 from .patterns import AP
 from .rules import _pd_key, _remove_sentence, echoes_personal_data
+from .structure import review_bargain_span
 
 _F = re.IGNORECASE | re.VERBOSE
 
@@ -119,12 +120,18 @@ def _names_the_review(sentence: str) -> bool:
     return _REVIEW_TERM.search(_THANKS_FOR_REVIEW.sub(" ", sentence)) is not None
 
 
-def _left_to_review_bargain(d: Draft, pos: int) -> bool:
-    """The general rule already flags this sentence (and is on): one finding per sentence is enough."""
+def _left_to_review_bargain(d: Draft, pos: int, *, structure: bool = True) -> bool:
+    """The general rule already flags this sentence (and is on): one finding per sentence is enough.
+
+    ``structure=False``: only its whole phrases count (an incentive is still named as such when the general rule
+    sees the trade by its structure)."""
     if "review_bargain" in d.settings.disabled:
         return False
     start, end = d.sentence_at(pos)
-    return d.search_any(lambda p: p.review_always, d.text[start:end]) is not None
+    body = d.text[start:end]
+    if d.search_any(lambda p: p.review_always, body) is not None:
+        return True
+    return structure and review_bargain_span(body) is not None
 
 
 @rule("review_incentive", "block", "Offers something of value in a reply to a review.")
@@ -141,7 +148,7 @@ def review_incentive(d: Draft) -> Iterator[Hit]:
         tied = _names_the_review(sentence) or (_THANKS_FOR_REVIEW.search(sentence) is not None and offered)
         if not tied and (_EVERYONE.search(sentence) or not offered):
             continue
-        if _left_to_review_bargain(d, start):
+        if _left_to_review_bargain(d, start, structure=False):
             continue
         yield Hit(span=(start + value.start(), start + value.end()), fix=_remove_sentence(d, start))
 

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from compris.kit.textlength import mastodon_length, mastodon_offset
 from compris.triage.language import detect
 from compris.triage.pii import PersonalData, find_personal_data
+from compris.triage.problems import reported_problem
 
 from . import text as T
 from .engine import Draft, Hit, compiled, rule
@@ -22,6 +23,7 @@ from .patterns import (
     VOUS_FORMS,
     trigger_pattern,
 )
+from .structure import is_a_place, office_hours_span, review_bargain_span, send_elsewhere_span
 
 MOVE_TO_PRIVATE = Fix(kind="action", action="move_to_private")
 ESCALATE = Fix(kind="action", action="escalate")
@@ -52,6 +54,10 @@ _FACILITY = re.compile(
 )
 
 
+#: a phone number next to the hours: a line's hours
+_PHONE = re.compile(r"\b\d{1,3}[\s.-]\d{3}[\s.-]\d{3}[\s.-]?\d{3,4}\b|\b1-8\d\d|\b\d{3,4}\s\d{3}\s\d{4}\b")
+
+
 @rule("office_hours", "warning", "Office-hours deflection on a channel answered 24/7.")
 def office_hours(d: Draft) -> Iterator[Hit]:
     if not d.ctx.channel_247:
@@ -68,10 +74,21 @@ def office_hours(d: Draft) -> Iterator[Hit]:
         body = d.text[sentence[0] : sentence[1]]
         if sentence in flagged or ROUND_THE_CLOCK.search(body):
             continue
-        if d.search_any(lambda p: p.office_cue, body) is None or _FACILITY.search(body):
+        cue = d.search_any(lambda p: p.office_cue, body) is not None or _PHONE.search(d.sentence_window(m.start()))
+        if not cue or _FACILITY.search(body) or is_a_place(body):
             continue
         flagged.add(sentence)
         yield Hit(span=(m.start(), m.end()))
+    for start, end in d.sentences:
+        if (start, end) in flagged:
+            continue
+        body = d.text[start:end]
+        if ROUND_THE_CLOCK.search(body):
+            continue
+        found = office_hours_span(body, d.pattern_languages)
+        if found is not None:
+            flagged.add((start, end))
+            yield Hit(span=(start + found[0], start + found[1]))
 
 
 # --- sending elsewhere -----------------------------------------------------------------------------
@@ -117,6 +134,14 @@ def send_elsewhere(d: Draft) -> Iterator[Hit]:
             continue
         flagged.add(sentence)
         yield Hit(span=(m.start(), m.end()), fix=ESCALATE)
+    # by structure: a directive + a move away from this conversation + another contact point
+    for start, end in d.sentences:
+        if (start, end) in flagged:
+            continue
+        found = send_elsewhere_span(d.text[start:end], d.pattern_languages, d.sentence_window(start))
+        if found is not None:
+            flagged.add((start, end))
+            yield Hit(span=(start + found[0], start + found[1]), fix=ESCALATE)
 
 
 # --- reviews ---------------------------------------------------------------------------------------
@@ -142,6 +167,14 @@ def review_bargain(d: Draft) -> Iterator[Hit]:
             continue
         flagged.add(sentence)
         yield Hit(span=(m.start(), m.end()), fix=_remove_sentence(d, m.start()))
+    # by structure: a request or a trade about a positive, changed or removed review, post, comment, rating...
+    for start, end in d.sentences:
+        if (start, end) in flagged:
+            continue
+        found = review_bargain_span(d.text[start:end])
+        if found is not None:
+            flagged.add((start, end))
+            yield Hit(span=(start + found[0], start + found[1]), fix=_remove_sentence(d, start + found[0]))
 
 
 # --- personal data ---------------------------------------------------------------------------------
@@ -153,13 +186,20 @@ def asks_personal_data(d: Draft) -> Iterator[Hit]:
         return
     flagged: set[tuple[int, int]] = set()
     for pats in d.patterns:
+        kinds_in: dict[tuple[int, int], set[str]] = {}
+        for kind, pattern in pats.data_terms:
+            for m in pattern.finditer(d.text):
+                kinds_in.setdefault(d.sentence_at(m.start()), set()).add(kind)
         for kind, pattern in pats.data_terms:
             for m in pattern.finditer(d.text):
                 sentence = d.sentence_at(m.start())
                 if sentence in flagged:
                     continue
                 body = d.text[sentence[0] : sentence[1]]
-                if pats.request_cue.search(body) is None:
+                # a list of personal data ("name, ZIP and phone"), or a fragment opening on it (the second part of a
+                # split reply: "...contact telephone number. 2/2"), asks for it as much as a question does
+                listed = len(kinds_in.get(sentence, ())) >= 2 or _opens_on(d, sentence, m.start())
+                if pats.request_cue.search(body) is None and not listed:
                     continue
                 window = d.sentence_window(m.start())
                 if pats.private_cue.search(window) or pats.data_negation.search(body):
@@ -170,6 +210,16 @@ def asks_personal_data(d: Draft) -> Iterator[Hit]:
                     params={"what": data_name(kind, d.lang)},
                     fix=MOVE_TO_PRIVATE,
                 )
+
+
+def _opens_on(d: Draft, sentence: tuple[int, int], pos: int) -> bool:
+    """The draft opens (after its mentions) with a lower-case fragment holding the data term: a continued reply."""
+    if sentence[0] != 0:
+        return False
+    lead = MENTION_PREFIX.match(d.text)
+    start = lead.end() if lead else 0
+    head = d.text[start:pos]
+    return (bool(head[:1].islower()) and len(head.split()) <= 4) or (start == pos and d.text[pos : pos + 1].islower())
 
 
 _ALWAYS_PRIVATE = frozenset({"card", "iban", "record_locator", "order_number", "address"})
@@ -233,19 +283,26 @@ def echoes_personal_data(d: Draft) -> Iterator[Hit]:
 
 
 def _is_complaint(d: Draft) -> bool:
+    """The customer complained: the complaint intent, or a reported failure whatever the intent (a refund or a
+    cancellation asked because something went wrong), or, with no intent known, complaint cues outweighing praise."""
     intent = d.ctx.customer_intent
-    if intent is not None:
-        return intent.lower() == "complaint"
+    if intent is not None and intent.lower() == "complaint":
+        return True
     customer = d.ctx.customer_text
     if not customer:
         return False
-    score = 0
+    strong = weak = praise = 0
     for code in ("en", "fr"):
         pats = d.patterns_for(code)
-        score += 2 * len(pats.complaint_strong.findall(customer))
-        score += len(pats.complaint_weak.findall(customer))
-        score -= 2 * len(pats.praise.findall(customer))
-    return score >= 2
+        strong += len(pats.complaint_strong.findall(customer))
+        weak += len(pats.complaint_weak.findall(customer))
+        praise += len(pats.praise.findall(customer))
+    # a reported failure, unless the customer is thanking us for how it was handled
+    if reported_problem(customer) and not (praise and strong == 0 and praise >= weak):
+        return True
+    if intent is not None:
+        return False
+    return 2 * strong + weak - 2 * praise >= 1
 
 
 _APOLOGY = {
