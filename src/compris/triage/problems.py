@@ -30,7 +30,7 @@ from collections.abc import Iterable
 
 from compris.triage import rules
 
-__all__ = ["KINDS", "fold", "reported_problem"]
+__all__ = ["KINDS", "closing_feedback", "fold", "reported_problem"]
 
 #: every kind :func:`reported_problem` may return, most specific first ("failure": a failure word of another
 #: language than French and English, whose kind is not read)
@@ -86,6 +86,7 @@ _WORKING = (
     r"fonctionn\w*|march\w*|repond\w*|decroch\w*|rappel\w*|joindre|joignable|connect\w*|capte\w*"
     r"|work(?:s|ing|ed)?|load(?:s|ing)?|answer(?:s|ed|ing)?|respond(?:s|ed|ing)?|repl(?:y|ies|ied)"
     r"|pick(?:s|ed)? up|call(?:s|ed)? (?:me )?back|get through|log ?in|sign ?in|send|go through|accept\w*"
+    r"|fix(?:ed)?|resol\w*|solved|sorted|regle[es]?|repare[es]?|retabli[es]?|depann\w*"
 )
 _NEGATION = (
     r"ne|n(?=')|pas|jamais|rien|plus|aucun\w*|toujours pas|ni|not|never|no|nothing|nobody|no one|none|yet to|s"
@@ -543,3 +544,41 @@ def reported_problem(text: str) -> list[str]:
     if _NEWS.search(plain) and not _FIRST_PERSON.search(plain):
         return []  # news about others
     return [kind for kind in KINDS if kind in found]
+
+
+def closing_feedback(text: str) -> bool:
+    """Thanks or a satisfied answer that asks nothing and reports no new problem ("merci beaucoup, problème réglé",
+    "thanks, all sorted!", "5/5", "⭐⭐⭐⭐⭐", "très satisfait"): on a resolved case it reopens nothing.
+
+    "thanks but my refund still hasn't arrived" (a problem), "merci, une question: ..." (a question), "thanks, can
+    you also..." (a request), "1/5" (dissatisfied) are not closing feedback.
+    """
+    from compris.surveys.parsing import parse_rating
+
+    if not text or not text.strip() or reported_problem(text):
+        return False
+    if rules.is_question(text) or rules.request_cues(text) or rules.strong_negative(text) or rules.sarcasm(text):
+        return False
+    rating = parse_rating(text)
+    if rating is not None:
+        return rating >= 4
+    plain = fold(text)
+    if _SATISFIED.search(plain) and not _NOT_SATISFIED.search(plain):
+        return True
+    return rules.thanks_cues(text)
+
+
+#: satisfaction said in words, beyond the short answers ``parse_rating`` reads
+_SATISFIED = _rx(
+    [
+        r"(?:tres |vraiment |super |trop )?(?:satisfait|satisfaite|content|contente|ravi|ravie)s?"
+        r"(?! de (?:vous|savoir))",
+        r"(?:very |really |so )?(?:satisfied|happy|pleased|delighted)(?! to)",
+        r"all (?:sorted|good|set|fixed)",
+        r"(?:probleme|souci) (?:regle|resolu)",
+        r"(?:issue|problem) (?:solved|resolved|fixed|sorted)",
+        r"(?:ca|tout) (?:marche|fonctionne|remarche) (?:bien|a nouveau|de nouveau|maintenant|parfaitement)",
+        r"works? (?:again|now|fine|perfectly)",
+    ]
+)
+_NOT_SATISFIED = _rx([r"pas", r"not", r"never", r"jamais", r"ne", r"n'", r"no", r"peu", r"plus"])
