@@ -211,8 +211,6 @@ _URGENCY: list[tuple[str, re.Pattern[str]]] = [
                 r"au plus vite",
                 r"au plus tôt",
                 r"dès que possible",
-                r"rapidement",
-                r"vite",
                 r"(?:dans|d(?:'|’)ici) (?:une|\d+|deux|quelques) (?:heures?|minutes?|min)",
                 r"(?:avant|pour|d(?:'|’)ici) (?:ce soir|demain|aujourd(?:'|’)hui|midi|\d+ ?h)",
                 r"(?:pars|part|partons|vol|départ|voyage|mariage|rendez-vous|rdv|entretien|besoin) (?:\w+ )?"
