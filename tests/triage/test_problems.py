@@ -163,3 +163,13 @@ def test_thanks_and_satisfaction_are_positive_praise(text: str) -> None:
 ])
 def test_what_is_not_closing_feedback(text: str) -> None:
     assert not closing_feedback(text)
+
+
+def test_french_agents_read_what_the_customer_reports_in_french() -> None:
+    from compris.web import i18n
+    from compris.web.pages.render import _reason
+
+    fr = i18n.translations("fr")
+    assert _reason(fr, "fr", "reports: not received, no answer") == "signale: non reçu, sans réponse"
+    assert _reason(fr, "fr", "urgent: time pressure, on site (airport or station)") == (
+        "urgent: pressé par le temps, sur place (aéroport ou gare)")

@@ -335,7 +335,7 @@ def _decide(
 
     if intent in ("praise", "spam"):
         # "thanks, it arrived today!", "offer ends tonight": time and place are no pressure in thanks or spam
-        urgency_reasons = [r for r in urgency_reasons if r not in ("time pressure", "at the airport")]
+        urgency_reasons = [r for r in urgency_reasons if r not in ("time pressure", "on site (airport or station)")]
     if urgency_reasons:
         urgency = "high"
     elif intent in ("praise", "spam") or (intent == "other" and sentiment != "negative"):

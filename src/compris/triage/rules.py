@@ -171,7 +171,7 @@ _URGENCY: list[tuple[str, re.Pattern[str]]] = [
         ),
     ),
     (
-        "at the airport",
+        "on site (airport or station)",
         _rx(
             [
                 r"(?:i'm|i am|we're|we are|still|currently|sitting|waiting|standing|stuck) (?:\w+ )?"
