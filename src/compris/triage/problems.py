@@ -53,8 +53,9 @@ KINDS: tuple[str, ...] = (
 
 def fold(text: str) -> str:
     """Lower case, accents dropped, apostrophes unified, English negative contractions spelt out."""
-    decomposed = unicodedata.normalize("NFKD", text.lower())
-    plain = "".join(c for c in decomposed if not unicodedata.combining(c))
+    plain = text.lower()
+    if not plain.isascii():
+        plain = "".join(c for c in unicodedata.normalize("NFKD", plain) if not unicodedata.combining(c))
     plain = plain.replace("\u2019", "'").replace("`", "'").replace("\u00a0", " ")
     plain = re.sub(r"\b(can)'?t\b", r"\1 not", plain)
     plain = re.sub(r"\bwon'?t\b", "will not", plain)
