@@ -191,5 +191,7 @@ def test_an_answer_after_the_link_days_is_an_ordinary_message(world: World, monk
     with frozen(datetime.now(UTC) + timedelta(days=2)), emitted(events.MessageClaimed) as seen:
         inbound(world, "⭐⭐⭐⭐⭐", choice=f"csat:{survey_id}:5")
         inbound(world, "5")
-    assert seen == [] and surveys(world)[0].rating is None
-    assert case(world).status == CaseStatus.OPEN
+    # not the survey's answers (its link expired): ordinary messages; being satisfied answers on the resolved case,
+    # they are kept there without reopening it (issue 20)
+    assert [getattr(e, "by", None) for e in seen] == ["inbox", "inbox"] and surveys(world)[0].rating is None
+    assert case(world).status == CaseStatus.RESOLVED

@@ -112,11 +112,12 @@ def test_the_reply_box_says_what_it_answers_and_offers_every_thread(
 def test_the_reply_goes_to_the_thread_chosen(agent: Agent, world: World,
                                              two_threads: tuple[Message, Message]) -> None:
     public, private = two_threads
-    sent = agent.post("/cases/1/reply", {"text": "Thanks, we are on it.", "visibility": "public",
+    sent = agent.post("/cases/1/reply", {"text": "Sorry for the wait, we are on it.", "visibility": "public",
                                          "reply_to": str(public.id), "idempotency_key": "k-1"}, htmx=True)
     assert sent.status_code == 200, sent.text
-    sent = agent.post("/cases/1/reply", {"text": "Thanks, checking your booking now.", "visibility": "private",
-                                         "reply_to": str(private.id), "idempotency_key": "k-2"}, htmx=True)
+    sent = agent.post("/cases/1/reply", {"text": "Sorry for the wait, checking your booking now.",
+                                         "visibility": "private", "reply_to": str(private.id),
+                                         "idempotency_key": "k-2"}, htmx=True)
     assert sent.status_code == 200, sent.text
     first, second = _messages(world, "outbound")
     assert (first.thread_id, first.reply_to_message_id) == (public.thread_id, public.id)

@@ -224,14 +224,14 @@ def test_reply_note_assign_resolve_reopen_snooze(settings: Settings, runtime: Ru
     agent = Agent(client, world.agent.email)
 
     # reply without JS: a redirect back to the case; with HTMX: fragments
-    response = agent.post("/cases/1/reply", {"text": "We are on it.", "visibility": "public",
+    response = agent.post("/cases/1/reply", {"text": "Sorry for the wait, we are on it.", "visibility": "public",
                                              "idempotency_key": "k-1"})
     assert response.status_code == 303 and response.headers["location"] == "/cases/1"
-    again = agent.post("/cases/1/reply", {"text": "We are on it.", "visibility": "public", "idempotency_key": "k-1"},
-                       htmx=True)
+    again = agent.post("/cases/1/reply", {"text": "Sorry for the wait, we are on it.", "visibility": "public",
+                                          "idempotency_key": "k-1"}, htmx=True)
     assert again.status_code == 200
     assert 'id="composer"' in again.text and 'id="timeline"' in again.text
-    assert again.text.count("We are on it.") == 1  # a double submit is one reply
+    assert again.text.count("Sorry for the wait, we are on it.") == 1  # a double submit is one reply
     assert "Queued" in again.text
     with runtime.db.transaction() as s:
         from sqlalchemy import func, select

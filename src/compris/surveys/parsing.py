@@ -129,6 +129,10 @@ _NUMBER_WORDS = {"un": 1, "une": 1, "one": 1, "deux": 2, "two": 2, "trois": 3, "
 
 _FRACTION = re.compile(r"(?<!\d)(?<!\d[.,])(\d{1,2})\s*(?:/|sur|out of|of|on)\s*(\d{1,2})(?!\d|[.,]\d)")
 _STARRED = re.compile(r"(?<!\d)(?<!\d[.,])(\d)\s*(?:\*|etoiles?|stars?|pts?|points?)(?!\w)")
+_NUMBERED_STAR = re.compile(
+    r"(?<![\d.,])(\d)\s*[" + FILLED_STARS + r"](?![" + FILLED_STARS + EMPTY_STARS + r"])"
+    r"|(?<![" + FILLED_STARS + EMPTY_STARS + r"])[" + FILLED_STARS + r"]\s*(\d)(?![\d.,])"
+)
 _RUNS = re.compile(r"(\w)\1{2,}")
 #: numbers spelled out; "un", "une", "one" only where they count ("une étoile", "one out of five"), not as articles
 _SPELLED = re.compile(r"\b(deux|trois|quatre|cinq|two|three|four|five|(?:un|une|one)(?=\s+(?:etoile|star|sur|out)))\b")
@@ -245,6 +249,8 @@ def parse_rating(text: str, scale: str = "stars5") -> int | None:
         return None
     if any(unicodedata.category(c) == "Sc" or c in "%#@&+=" for c in raw):  # "5 €", "2%", "#4", "@brand": no rating
         return None
+    # "5 ⭐", "4★", "⭐ 5": one star beside a number of the scale says how many stars (not one star and a 5)
+    raw = _NUMBERED_STAR.sub(lambda m: f" {m.group(1) or m.group(2)} etoiles ", raw)
     explicit, faces, rest = _symbols(raw, top)
     plain = _RUNS.sub(r"\1\1", _plain(rest))  # elongations: 3+ times the same letter → 2 (see _known)
     plain = _SPELLED.sub(lambda m: str(_NUMBER_WORDS[m.group(1)]), plain)  # "quatre sur cinq" → "4 sur 5"

@@ -18,11 +18,13 @@ from typing import Any, Protocol
 import numpy as np
 import numpy.typing as npt
 
+from compris.surveys.parsing import parse_rating
 from compris.triage import rules
 from compris.triage.labels import INTENTS
 from compris.triage.language import detect
 from compris.triage.models import TriageModels, load_models
 from compris.triage.pii import PersonalData, find_personal_data
+from compris.triage.problems import reported_problem
 
 __all__ = [
     "INTENTS",
@@ -224,41 +226,84 @@ def _decide(
     classes = models.sentiment.classes
     k = int(p_sent.argmax())
     sentiment, sent_conf = classes[k], float(p_sent[k])
-    if sentiment != "negative" and rules.sarcasm(text) and p_sent[classes.index("negative")] > 0.1:
-        sentiment, sent_conf = "negative", max(0.6, float(p_sent[classes.index("negative")]))
+    p_negative = float(p_sent[classes.index("negative")])
+    # what the customer says happened to them (issue 20: a failure report is never buried), and whether the
+    # message is thanks or a satisfaction answer ("merci, problème réglé", "5 ⭐ très satisfaite")
+    problems = reported_problem(text)
+    said_rating = parse_rating(text)
+    question = rules.is_question(text)
+    asks = rules.request_cues(text)
+    angry = rules.strong_negative(text)
+    feedback = not problems and not angry and not question and (
+        (said_rating is not None and said_rating >= 4)
+        or (rules.thanks_cues(text) and not asks)
+    )
+    if sentiment != "negative" and rules.sarcasm(text) and p_negative > 0.1:
+        sentiment, sent_conf = "negative", max(0.6, p_negative)
         notes.append("sarcasm")
-    elif (sentiment == "positive" or (sentiment == "neutral" and language not in ("en", "unknown"))) and \
-            rules.negative_event(text) and not rules.praise_cues(text):
-        # "Mon vol est annulé, je suis bloqué": a reported failure without thanks is not positive; nor neutral in
-        # a language the sentiment model barely saw («Заказ не доставлен, поддержка не отвечает»)
-        sentiment, sent_conf = "negative", max(0.55, float(p_sent[classes.index("negative")]))
-        notes.append("failure reported")
+    elif problems:
+        if sentiment != "negative":
+            # "Mon vol est annulé, je suis bloqué", "rien reçu, personne ne répond": a reported failure is negative
+            # whatever the words around it (thanks in advance, politeness)
+            sentiment, sent_conf = "negative", max(0.6, p_negative)
+        notes.append("failure reported: " + ", ".join(k.replace("_", " ") for k in problems))
+    elif said_rating is not None and said_rating <= 2:
+        sentiment, sent_conf = "negative", max(0.7, p_negative)
+        notes.append(f"rating given: {said_rating}/5")
+    elif feedback:
+        if sentiment != "positive":
+            sentiment, sent_conf = "positive", max(0.6, float(p_sent[classes.index("positive")]))
+        notes.append(f"rating given: {said_rating}/5" if said_rating is not None else "thanks")
+    elif sentiment == "positive" and rules.politeness_only(text):
+        # "Merci de me répondre vite svp": courtesy around a request is not praise
+        sentiment, sent_conf = "neutral", max(0.5, float(p_sent[classes.index("neutral")]))
+        notes.append("politeness, not praise")
+    elif sentiment == "negative" and question and not angry and p_negative < 0.9:
+        # "does the cat count as my cabin bag?": a question with a mild negative word is a question
+        sentiment, sent_conf = "neutral", max(0.5, float(p_sent[classes.index("neutral")]))
+        notes.append("a question, no failure reported")
+    elif sentiment != "negative" and angry and not rules.praise_cues(text) and language not in ("en", "unknown"):
+        # «pire opérateur»: anger words in a language the sentiment model barely saw
+        sentiment, sent_conf = "negative", max(0.55, p_negative)
     stars = item.rating
     if stars is not None:
         # a review's stars are the reviewer's own verdict: 1-2 stars is a negative review whatever the words
         # ("Great location, but never again"), 4-5 positive unless the text reports a failure
         if stars <= 2 and sentiment != "negative":
-            sentiment, sent_conf = "negative", max(0.8, float(p_sent[classes.index("negative")]))
-        elif stars >= 4 and sentiment != "positive" and not rules.negative_event(text):
+            sentiment, sent_conf = "negative", max(0.8, p_negative)
+        elif stars >= 4 and sentiment != "positive" and not problems:
             sentiment, sent_conf = "positive", 0.6
         notes.append(f"rating: {stars} star{'s' if stars > 1 else ''}")
     if (lab := models.override(text, "sentiment")) is not None:
         sentiment, sent_conf = lab, 1.0
         notes.append("sentiment set by the team")
 
+    urgency_reasons = rules.urgency_reasons(text)
     # intent: rules on top of the complaint model (the model decides complaint / not complaint)
     if rules.is_spam(text):
         intent, intent_conf = "spam", 0.8
     elif stars is not None and stars <= 2:
         intent, intent_conf = "complaint", 0.9  # a one- or two-star review is a complaint to answer
-    elif rules.request_cues(text):
+    elif problems:
+        if asks and urgency_reasons:
+            # a failure, and the customer mostly asks for an action under time pressure: an urgent request
+            intent, intent_conf = "request", 0.75
+        else:
+            intent, intent_conf = "complaint", max(0.75, p_comp)
+    elif said_rating is not None and said_rating <= 2:
+        intent, intent_conf = "complaint", 0.8
+    elif feedback:
+        intent, intent_conf = "praise", max(0.7, sent_conf)
+    elif asks:
         intent, intent_conf = "request", 0.7
+    elif question and not angry and p_comp < 0.8:
+        intent, intent_conf = "question", 0.7
     elif p_comp >= 0.5:
         intent, intent_conf = "complaint", p_comp
     elif language != "en" and sentiment == "negative":
         # the complaint head learnt from English tweets only: elsewhere negative sentiment stands in
         intent, intent_conf = "complaint", sent_conf * 0.8
-    elif rules.is_question(text):
+    elif question:
         intent, intent_conf = "question", 0.7
     elif sentiment == "positive" and (rules.praise_cues(text) or sent_conf >= 0.6):
         intent, intent_conf = "praise", sent_conf
@@ -288,7 +333,9 @@ def _decide(
     if (lab := models.override(text, "topic")) is not None:
         topic, topic_conf = lab, 1.0
 
-    urgency_reasons = rules.urgency_reasons(text)
+    if intent in ("praise", "spam"):
+        # "thanks, it arrived today!", "offer ends tonight": time and place are no pressure in thanks or spam
+        urgency_reasons = [r for r in urgency_reasons if r not in ("time pressure", "on site (airport or station)")]
     if urgency_reasons:
         urgency = "high"
     elif intent in ("praise", "spam") or (intent == "other" and sentiment != "negative"):
@@ -304,6 +351,10 @@ def _decide(
     )
     if "sarcasm" in notes:
         reasons.insert(2, "sarcasm")
+    if problems:
+        # shown to the agent: what the customer says went wrong
+        at = 2 if len(reasons) > 1 and reasons[1] in ("negative", "positive") else 1
+        reasons.insert(at, "reports: " + ", ".join(k.replace("_", " ") for k in problems))
     return TriageResult(
         language=language,
         language_confidence=lang_conf,

@@ -14,9 +14,13 @@ __all__ = [
     "is_spam",
     "keyword_topics",
     "negative_event",
+    "negative_event_elsewhere",
+    "politeness_only",
     "praise_cues",
     "request_cues",
     "sarcasm",
+    "strong_negative",
+    "thanks_cues",
     "urgency_reasons",
 ]
 
@@ -151,9 +155,9 @@ _URGENCY: list[tuple[str, re.Pattern[str]]] = [
                 r"sleep(?:ing)? (?:at|in) the airport",
                 r"nowhere to (?:go|sleep)",
                 r"no hotel",
-                r"bloqué(?:e|s|es)?",
-                r"coincé(?:e|s|es)?",
-                r"dormir à l'aéroport",
+                r"bloqué(?:e|s|es)?(?! (?:à |a |sur |en )?(?:l'|l’)?étape)",
+                r"coincé(?:e|s|es)?(?! (?:à |a |sur |en )?(?:l'|l’)?étape)",
+                r"dormir à l(?:'|’)aéroport",
                 r"sans hôtel",
                 r"abandonné(?:e|s|es)?",
                 r"varado(?:s)?",
@@ -163,6 +167,55 @@ _URGENCY: list[tuple[str, re.Pattern[str]]] = [
                 r"негде (?:ночевать|спать|переночевать)",
                 r"ночуем в аэропорту",
                 r"ночую в аэропорту",
+            ]
+        ),
+    ),
+    (
+        "on site (airport or station)",
+        _rx(
+            [
+                r"(?:i'm|i am|we're|we are|still|currently|sitting|waiting|standing|stuck) (?:\w+ )?"
+                r"(?:at|in) (?:the )?(?:airport|gate|terminal|station|check-?in (?:desk|counter)|baggage claim)",
+                r"at the (?:gate|check-?in (?:desk|counter)|baggage claim|boarding gate)",
+                r"on the (?:tarmac|plane|runway)",
+                r"(?:je suis|nous sommes|on est|suis|sommes|toujours|actuellement|encore) (?:\w+ )?"
+                r"(?:à|a) (?:l(?:'|’)aéroport|la gare|la porte|l(?:'|’)embarquement|l(?:'|’)enregistrement)",
+                r"(?:à|a) la porte d(?:'|’)embarquement",
+                r"sur le tarmac",
+                r"dans l(?:'|’)avion",
+            ]
+        ),
+    ),
+    (
+        "time pressure",
+        _rx(
+            [
+                r"tonight",
+                r"asap",
+                r"a\.s\.a\.p\.?",
+                r"right (?:now|away)",
+                r"immediately",
+                r"urgent(?:ly)?",
+                r"as soon as possible",
+                r"(?:in|within) (?:the next )?(?:an|one|\d+|two|few) (?:hours?|minutes?|mins?)",
+                r"(?:before|by|until|till) (?:tonight|tomorrow|today|this (?:evening|afternoon|morning)|\d+ ?("
+                r"?:am|pm))",
+                r"(?:leave|leaving|fly|flying|flight|depart\w*|travel\w*|wedding|meeting|interview|funeral|need it|"
+                r"need (?:to|it|them) \w+(?: \w+)?) (?:\w+ )?(?:today|tomorrow|tonight|this (?:evening|afternoon))",
+                r"(?:today|tomorrow)(?:'s)? (?:flight|trip|departure|wedding|meeting)",
+                r"ce soir",
+                r"cette nuit",
+                r"tout de suite",
+                r"immédiatement",
+                r"d(?:'|’)urgence",
+                r"au plus vite",
+                r"au plus tôt",
+                r"dès que possible",
+                r"(?:dans|d(?:'|’)ici) (?:une|\d+|deux|quelques) (?:heures?|minutes?|min)",
+                r"(?:avant|pour|d(?:'|’)ici) (?:ce soir|demain|aujourd(?:'|’)hui|midi|\d+ ?h)",
+                r"(?:pars|part|partons|vol|départ|voyage|mariage|rendez-vous|rdv|entretien|besoin) (?:\w+ )?"
+                r"(?:aujourd(?:'|’)hui|demain|ce soir)",
+                r"demain (?:matin|à \d+|a \d+)",
             ]
         ),
     ),
@@ -444,17 +497,144 @@ def is_question(text: str) -> bool:
 
 
 def praise_cues(text: str) -> bool:
-    return bool(_PRAISE.search(text))
+    """Praise or thanks, not counting the request formulas of politeness ("merci de me répondre", "thanks in
+    advance", "s'il vous plaît"): those ask, they do not praise."""
+    return bool(_PRAISE.search(_POLITE_FORMULAS.sub(" ", text)))
+
+
+#: politeness that asks rather than thanks: "merci de me rappeler", "merci d'avance", "thanks in advance"
+_POLITE_FORMULAS = re.compile(
+    r"(?<![\w])(?:merci (?:de|d(?:'|’)|par avance|à l(?:'|’)avance|pour votre (?:retour|réponse) rapide)"
+    r"|thanks? (?:you )?in advance|thanks? for (?:your )?(?:quick |prompt |fast )?(?:reply|response|answer)ing?"
+    r"(?= (?:asap|soon|quickly))|(?:please|pls|plz|svp|stp|s(?:'|’)il (?:vous|te) pla[iî]t))(?![\w])",
+    re.IGNORECASE,
+)
+_THANKS = _rx(
+    [
+        r"thank(?:s| you)",
+        r"thx",
+        r"many thanks",
+        r"cheers",
+        r"merci(?: beaucoup| bien| infiniment| mille fois)?",
+        r"mille mercis",
+        r"grateful",
+        r"appreciate(?:d)?",
+        r"reconnaissant(?:e)?",
+        r"gracias",
+        r"danke",
+        r"спасибо",
+    ]
+)
+
+
+def thanks_cues(text: str) -> bool:
+    """The customer thanks (not the "merci de..." / "thanks in advance" that asks for something)."""
+    return bool(_THANKS.search(_POLITE_FORMULAS.sub(" ", text)))
+
+
+def politeness_only(text: str) -> bool:
+    """Courtesy around a request ("Merci de me répondre vite svp"): the only thanks are request formulas."""
+    return bool(_POLITE_FORMULAS.search(text)) and not thanks_cues(text) and not _PRAISE.search(
+        _POLITE_FORMULAS.sub(" ", text)
+    )
+
+
+_STRONG_NEGATIVE = _rx(
+    [
+        r"worst",
+        r"terrible",
+        r"horrible",
+        r"awful",
+        r"appalling",
+        r"disgust(?:ing|ed)",
+        r"ridiculous",
+        r"unacceptable",
+        r"pathetic",
+        r"useless",
+        r"incompetent",
+        r"shame(?:ful)?",
+        r"scam",
+        r"rip-?off",
+        r"furious",
+        r"angry",
+        r"fed up",
+        r"sick of",
+        r"never again",
+        r"hate",
+        r"wtf",
+        r"f+u+c+k\w*",
+        r"shit\w*",
+        r"pire",
+        r"nul(?:le|s|les)?",
+        r"honte(?:ux|use)?",
+        r"scandal(?:e|eux|euse)",
+        r"inadmissible",
+        r"inacceptable",
+        r"lamentable",
+        r"arnaque\w*",
+        r"escroc\w*",
+        r"voleurs?",
+        r"incompétent\w*",
+        r"ras le bol",
+        r"ral bol",
+        r"marre",
+        r"furieu(?:x|se)",
+        r"dégoûté(?:e)?",
+        r"déçu(?:e)?",
+        r"disappointed",
+        r"plus jamais",
+        r"foutage de gueule",
+        r"merde\w*",
+        r"putain",
+        r"abusé",
+        r"n'importe quoi",
+    ]
+)
+
+
+def strong_negative(text: str) -> bool:
+    """Words that carry anger or disappointment by themselves ("worst", "ridiculous", "honteux", "marre")."""
+    return bool(_STRONG_NEGATIVE.search(text))
 
 
 _URL = re.compile(r"https?://\S+", re.IGNORECASE)
 
 
+#: selling followers / likes / views: an offer verb or a price near an audience count
+_AUDIENCE_SELLING = re.compile(
+    r"(?:(?<![\w])(?:buy|get|gain|grow|boost|increase|cheap|real|active|instant|organic|acheter|achetez|obtenez|"
+    r"gagnez|boostez|augmentez)(?![\w])(?:\W+\w+){0,4}?\W+(?:followers?|likes|views|subscribers|abonnés|vues|"
+    r"j(?:'|’)aime)(?![\w]))"
+    r"|(?:\d+\s?k?\+?\s(?:real |active |organic )?(?:followers?|likes|views|subscribers|abonnés|vues)(?![\w])"
+    r"(?:\W+\w+){0,6}?\W*(?:\$|€|£|usd|eur|only|just|cheap|price|prix|dm|link|bio|whatsapp|instant|fast))",
+    re.IGNORECASE,
+)
+#: promises of money: "earn $500 a day", "gagnez 1000€ par semaine", "10x your investment"
+_MONEY_PROMISE = re.compile(
+    r"(?:earn|make|making|gagne[rz]?|gagnez|profit|invest(?:ing)?)(?:\W+\w+){0,3}?\W+[$€£]?\s?\d[\d,.]*\s?k?\s?"
+    r"(?:[$€£]|usd|dollars?|euros?)?\s?(?:(?:a|per|par|/|every|chaque)\s?(?:day|week|hour|month|jour|semaine|m"
+    r"ois|heure))"
+    r"|\d+\s?x (?:your|votre) (?:money|investment|argent|investissement)"
+    r"|(?:guaranteed|garanti[es]?) (?:profit|returns?|gains?|rendement)",
+    re.IGNORECASE,
+)
+_CRYPTO = _rx([r"crypto\w*", r"bitcoin", r"btc", r"ethereum", r"eth", r"usdt", r"nft\w*", r"airdrop", r"forex",
+               r"binary options?", r"trading signals?", r"token sale", r"presale"])
+_PROMO = _rx([r"\d{1,2} ?% (?:off|de réduction|de remise)", r"(?:promo|discount|coupon|voucher) code", r"code promo",
+              r"limited (?:time )?offer", r"offre limitée", r"dm (?:me|us) for", r"link in (?:my )?bio",
+              r"lien (?:dans|en) bio", r"whatsapp (?:me|\+?\d)", r"telegram (?:me|@|\+)", r"click (?:the )?link"])
+
+
 def is_spam(text: str) -> bool:
-    """Promotional or link-bait posts; a bare link with no words is spam too."""
-    if _SPAM.search(text):
+    """Promotional or link-bait posts, by their structure: selling an audience (followers, likes), promising money,
+    crypto with a call to act, promotions with a link or a contact, or links with hardly any words."""
+    if _SPAM.search(text) or _AUDIENCE_SELLING.search(text) or _MONEY_PROMISE.search(text):
         return True
     urls = _URL.findall(text)
+    if _PROMO.search(text) and (urls or re.search(r"[@#]\w+|\+\d{6,}|dm|bio", text, re.IGNORECASE)):
+        return True
+    if _CRYPTO.search(text) and (urls or _PROMO.search(text) or re.search(r"\b(?:join|invest|earn|gagne)", text, re.I)):
+        return True
     words = re.findall(r"[^\W\d_]{2,}", _URL.sub(" ", re.sub(r"[@#]\w+", " ", text)))
     return len(urls) >= 2 and len(words) < 4
 
@@ -487,6 +667,12 @@ _NEGATIVE_EVENT = _rx(
         r"honte(?:ux)?",
         r"scandal(?:e|eux)",
         r"inadmissible",
+    ]
+)
+#: the same in the other languages (Spanish, German, Russian): ``problems.reported_problem`` reads French and
+#: English by meaning and falls back on these elsewhere
+_NEGATIVE_EVENT_ELSEWHERE = _rx(
+    [
         r"cancelado",
         r"perdido",
         r"retrasado",
@@ -535,8 +721,14 @@ _NEGATIVE_EVENT = _rx(
 
 
 def negative_event(text: str) -> bool:
-    """A failure is reported (cancelled, stranded, lost, "personne ne répond"...)."""
-    return bool(_NEGATIVE_EVENT.search(text))
+    """A failure word is there (cancelled, stranded, lost, "personne ne répond"...): a cue, not a reading (see
+    ``problems.reported_problem``, which reads French and English by meaning)."""
+    return bool(_NEGATIVE_EVENT.search(text) or _NEGATIVE_EVENT_ELSEWHERE.search(text))
+
+
+def negative_event_elsewhere(text: str) -> bool:
+    """A failure word of a language other than French and English (Spanish, German, Russian)."""
+    return bool(_NEGATIVE_EVENT_ELSEWHERE.search(text))
 
 
 def sarcasm(text: str) -> bool:

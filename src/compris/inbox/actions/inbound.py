@@ -46,6 +46,7 @@ from compris.models import (
     Workspace,
 )
 from compris.triage import step as triage_step
+from compris.triage.problems import closing_feedback
 
 
 def resolve_identity(session: Session, account: ChannelAccount, author: Author) -> Identity:
@@ -236,6 +237,8 @@ def record_inbound(
             )
         )
     triage = triage_step.triage_message(session, account, inbound, identity)
+    if how == "reopened" and _closes_nothing(inbound, triage):
+        how = "kept"  # thanks or a satisfied answer on a resolved case: stored there, the case stays resolved
     message = Message(
         workspace_id=account.workspace_id,
         case_id=case.id,
@@ -261,16 +264,16 @@ def record_inbound(
     )
     session.add(message)
     thread.last_inbound_at = max(filter(None, [thread.last_inbound_at, inbound.created_at]))
-    if how == "claimed":
-        assert claim is not None
-        message.platform_extra = {**message.platform_extra, "claimed_by": claim.by, "claimed_as": claim.reason}
+    if how in ("claimed", "kept"):
+        by, kind = (claim.by, claim.reason) if claim is not None and how == "claimed" else (KEPT_BY, "feedback")
+        message.platform_extra = {**message.platform_extra, "claimed_by": by, "claimed_as": kind}
         case.last_activity_at = now()
         session.flush()
         timeline.message_received(session, case, message_id=message.id, visibility=inbound.visibility,
                                   network=account.network)
         bus.emit(session, publisher, MessageClaimed(workspace_id=case.workspace_id, case_id=case.id,
                                                     message_id=message.id, channel_account_id=account.id,
-                                                    by=claim.by))
+                                                    by=by))
         publish_case(session, publisher, case, "message", message_id=message.id)
         return message
     case.first_inbound_at = case.first_inbound_at or inbound.created_at
@@ -303,6 +306,19 @@ def record_inbound(
                                                  previous_status=previous_status))
     publish_case(session, publisher, case, how, message_id=message.id)
     return message
+
+
+#: who keeps a customer's thanks on their resolved case (``MessageClaimed.by``; ``claimed_as`` is "feedback")
+KEPT_BY = "inbox"
+
+
+def _closes_nothing(inbound: InboundMessage, triage: dict[str, Any]) -> bool:
+    """Thanks or a satisfied answer ("merci, problème réglé", "5 ⭐ très satisfaite") with no new problem, no
+    question, no request and no file: it reopens nothing (issue 20). A triage the team corrected to anything but
+    praise, or a message with attachments, reopens as before."""
+    if inbound.attachments or triage.get("intent", "praise") != "praise":
+        return False
+    return closing_feedback(inbound.text or "")
 
 
 def _screen(session: Session, publisher: Publisher, account: ChannelAccount, inbound: InboundMessage) -> Claim | None:

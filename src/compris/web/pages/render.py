@@ -72,7 +72,10 @@ LABELS: dict[str, dict[str, str]] = {
 #: ``triage.rules.urgency_reasons``) and translated when shown; intents and sentiments come from ``LABELS``.
 REASON_WORDS = frozenset({
     "promoted post", "verified account", "urgent", "safety", "accessibility", "medical", "stranded",
-    "missed connection", "flight today", "legal threat",
+    "missed connection", "flight today", "legal threat", "time pressure", "on site (airport or station)",
+    # what the customer reports (``triage.problems.reported_problem``), shown as "reports: not received, no answer"
+    "reports", "not received", "cancelled", "lost", "charged twice", "overcharged", "refused", "wrong item",
+    "broken", "blocked", "outage", "no answer", "delayed", "failure",
 })
 _COUNTED_REASON = re.compile(r"^(?P<num>\d[\d,]*) (?P<what>followers|reshares)$")
 _WAITING_REASON = re.compile(r"^waiting (?P<num>\d+) (?P<unit>min|h|days)$")
@@ -206,6 +209,8 @@ def _reason(t: NullTranslations, lang: str, text: str) -> str:
             return label[:1].lower() + label[1:]
     if text.startswith("urgent: "):
         return f"{t.gettext('urgent')}: " + ", ".join(_reason(t, lang, r) for r in text[8:].split(", "))
+    if text.startswith("reports: "):
+        return f"{t.gettext('reports')}: " + ", ".join(_reason(t, lang, r) for r in text[9:].split(", "))
     if counted := _COUNTED_REASON.match(text):
         num = int(counted["num"].replace(",", ""))
         singular, plural = (("%(num)s follower", "%(num)s followers") if counted["what"] == "followers"
