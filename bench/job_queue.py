@@ -1,6 +1,6 @@
 """Customer-facing work behind a burst of background work (issue 22, item 2; issue 20 "accurate path cost").
 
-    .venv/bin/python bench/queue.py [--burst 300] [--runs 3] [--workers 2] [--db sqlite|postgresql]
+    .venv/bin/python bench/job_queue.py [--burst 300] [--runs 3] [--workers 2] [--db sqlite|postgresql]
 
 One process as `compris serve` runs it (uvicorn on a loopback port, the sandbox network mounted as the stand-in
 platform, `--workers` job threads): `--burst` signed webhooks arrive at once with `COMPRIS_TRIAGE_ACCURATE=all`,
@@ -16,15 +16,7 @@ Prints the median time to sent of each and its ratio to the baseline, and how ma
 queued when the reply went out. Target: lanes within a second of the baseline. Traffic stays on 127.0.0.1.
 """
 
-# ruff: noqa: E402 (the imports follow the path fix below)
 from __future__ import annotations
-
-import sys
-from pathlib import Path
-
-# this file is named like the standard library's ``queue`` (the issue names it): run as a script, its folder comes
-# first on the path and would shadow it for every library that imports ``queue``
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 
 import argparse
 import os
@@ -36,6 +28,7 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass
+from pathlib import Path
 
 import httpx
 import psycopg
