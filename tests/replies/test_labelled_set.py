@@ -12,8 +12,10 @@ Dev figures measured on 2026-12-06 before any rule change of issue 20 (``bench/g
 | asks_personal_data | 7 | 0.60 (3/5) | 0.43 (3/7) |
 | no_acknowledgement | 97 | 0.87 (20/23) | 0.21 (20/97) |
 
-The floors sit about 0.1 below (more for the tiny counts, so that one more error on 4 or 7 positives is not read
-as a regression) since the rules are being improved in parallel; raise them when the figures move up.
+After issue 20's rule changes (structure-based detection, the empathy check on any reported problem), re-measured
+the same day: office_hours 1.00 / 1.00 (4/4), send_elsewhere 1.00 / 0.82 (28/34), asks_personal_data 1.00 / 1.00
+(7/7), no_acknowledgement 0.91 / 0.42 (41/97). The floors sit about 0.1 below these (more for the tiny counts, so
+that one more error on 4 or 7 positives is not read as a regression).
 """
 
 from __future__ import annotations
@@ -135,10 +137,10 @@ def _dev_scores() -> dict[str, Any]:
 
 FLOORS = {
     # rule: (precision floor, recall floor) on the dev split
-    "office_hours": (0.75, 0.5),
-    "send_elsewhere": (0.9, 0.05),
-    "asks_personal_data": (0.5, 0.28),
-    "no_acknowledgement": (0.77, 0.11),
+    "office_hours": (0.75, 0.75),
+    "send_elsewhere": (0.9, 0.72),
+    "asks_personal_data": (0.8, 0.85),
+    "no_acknowledgement": (0.81, 0.32),
 }
 
 
