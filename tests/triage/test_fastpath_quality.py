@@ -3,6 +3,7 @@ validation data (when the shared data is there); distillation helpers behave as 
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -93,3 +94,47 @@ def test_shipped_fast_heads_clear_floors_on_a_fixed_validation_slice() -> None:
         x = models.featurizer.transform([e.text for e in fr])
         pred = _argmax_labels(models.sentiment, models.sentiment.proba(x))
         assert _macro_f1([e.label for e in fr], pred) >= 0.58
+
+
+def test_distilled_recipe_learns_from_the_teacher(tiny_data: Path, tmp_path: Path) -> None:
+    import csv
+    import shutil
+
+    from compris.triage.training import DISTILLED, SHIPPED, train
+
+    data = tmp_path / "data"
+    shutil.copytree(tiny_data, data)
+    isp = ["la box ne marche plus depuis trois jours", "toujours pas de connexion, service client injoignable"]
+    (data / "french_isp_tweets").mkdir()
+    with (data / "french_isp_tweets" / "free_tweets.csv").open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["tweet_id", "author", "text", "date", "url"])
+        writer.writerows([[str(i), f"client{i}", t, "2024-01-01", ""] for i, t in enumerate(isp)])
+    # a teacher that calls every complaints training text a complaint and the ISP tweets negative
+    cache = distill.TeacherCache(tmp_path / "t.jsonl")
+    texts = [e.text for e in ds.complaints(data).train]
+    for t in texts:
+        cache.rows[distill._key(t)] = ([0.8, 0.1, 0.1], 1.0)
+    for t in isp:
+        cache.rows[distill._key(t)] = ([0.9, 0.05, 0.05], 0.9)
+    teacher = tmp_path / "teacher.npz"
+    assert distill.TeacherScores.save(teacher, cache, texts + isp) == len(set(texts + isp))
+
+    with pytest.raises(FileNotFoundError):
+        train(data, tmp_path / "none", [], accurate=False, recipe=DISTILLED, teacher=tmp_path / "missing.npz")
+    plain = train(data, tmp_path / "plain", [], accurate=False, recipe=SHIPPED)
+    distilled = train(data, tmp_path / "distilled", [], accurate=False, recipe=DISTILLED, teacher=teacher)
+    assert distilled.sizes["sentiment"] > plain.sizes["sentiment"]  # the ISP tweets as soft rows
+    manifest = json.loads((tmp_path / "distilled" / "manifest.json").read_text())
+    assert manifest["fast_recipe"]["fold_accents"] is True
+    assert manifest["fast_recipe"]["teacher_scores"] == len(set(texts + isp))
+    assert (tmp_path / "distilled" / distill.TEACHER_FILE).is_file()
+    assert not (tmp_path / "plain" / distill.TEACHER_FILE).exists()
+
+    plain_models, distilled_models = load_models(tmp_path / "plain"), load_models(tmp_path / "distilled")
+    assert distilled_models.featurizer.fold and not plain_models.featurizer.fold
+    k = plain_models.complaint.classes.index("complaint")
+    probe = [e.text for e in ds.complaints(data).train]
+    p_plain = plain_models.complaint.proba(plain_models.featurizer.transform(probe))[:, k].mean()
+    p_distilled = distilled_models.complaint.proba(distilled_models.featurizer.transform(probe))[:, k].mean()
+    assert p_distilled > p_plain  # pulled towards the teacher's "complaint"
