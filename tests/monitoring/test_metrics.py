@@ -13,7 +13,6 @@ from prometheus_client import REGISTRY
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import select
 
-import compris.monitoring.listeners  # noqa: F401  TEMPORARY until the entry point is installed
 from compris.config import Settings
 from compris.inbox.actions.outbox import queue_outbound
 from compris.kit.clock import now

@@ -18,13 +18,13 @@ from typing import Any, Protocol
 import numpy as np
 import numpy.typing as npt
 
-from compris.surveys.parsing import parse_rating
 from compris.triage import rules
 from compris.triage.labels import INTENTS
 from compris.triage.language import detect
 from compris.triage.models import TriageModels, load_models
 from compris.triage.pii import PersonalData, find_personal_data
 from compris.triage.problems import reported_problem
+from compris.triage.rating import parse_rating
 
 __all__ = [
     "INTENTS",

@@ -554,7 +554,7 @@ def closing_feedback(text: str) -> bool:
     "thanks but my refund still hasn't arrived" (a problem), "merci, une question: ..." (a question), "thanks, can
     you also..." (a request), "1/5" (dissatisfied) are not closing feedback.
     """
-    from compris.surveys.parsing import parse_rating
+    from compris.triage.rating import parse_rating
 
     if not text or not text.strip() or reported_problem(text):
         return False
