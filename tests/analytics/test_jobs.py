@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from compris.analytics import queries, rollups, tasks
 from compris.models import AgentOnline, AgentProfile, AnalyticsDirty, Case, Presence
-from compris.worker.queue import HANDLERS, LANES, PERIODIC, enqueue
+from compris.worker.queue import BACKGROUND_LANE, HANDLERS, LANES, PERIODIC, enqueue
 from tests.analytics.conftest import Network
 from tests.analytics.helpers import dirty, period
 from tests.conftest import World
@@ -19,10 +19,12 @@ from tests.routing.helpers import frozen
 MONDAY = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
 
-def test_the_jobs_are_periodic_and_in_the_default_lane() -> None:
+def test_the_jobs_are_periodic_and_in_the_background_lane() -> None:
+    # rollups are work no customer waits for: never ahead of an inbound message or a send (issue 22)
     assert PERIODIC[tasks.ROLLUP_JOB].every == timedelta(seconds=10)
     assert PERIODIC[tasks.PRESENCE_JOB].every == timedelta(minutes=1)
-    assert tasks.ROLLUP_JOB in HANDLERS and tasks.ROLLUP_JOB not in LANES
+    assert tasks.ROLLUP_JOB in HANDLERS
+    assert LANES[tasks.ROLLUP_JOB] == LANES[tasks.PRESENCE_JOB] == BACKGROUND_LANE
 
 
 def test_the_rollup_job_takes_the_marked_cases(world: World, network: Network) -> None:
