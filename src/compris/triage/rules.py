@@ -635,8 +635,10 @@ def is_spam(text: str) -> bool:
         return True
     if _CRYPTO.search(text) and (urls or _PROMO.search(text) or re.search(r"\b(?:join|invest|earn|gagne)", text, re.I)):
         return True
+    if len(urls) < 2:
+        return False
     words = re.findall(r"[^\W\d_]{2,}", _URL.sub(" ", re.sub(r"[@#]\w+", " ", text)))
-    return len(urls) >= 2 and len(words) < 4
+    return len(words) < 4
 
 
 _NEGATIVE_EVENT = _rx(
