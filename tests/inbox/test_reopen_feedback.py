@@ -4,13 +4,18 @@ that carries a new problem or a question reopens it as before (issue 20, item 3)
 from __future__ import annotations
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from compris import events
+from compris.config import Settings
 from compris.models import CaseEvent, CaseStatus, Message
+from compris.runtime import Runtime
+from compris.web.app import create_app
 from tests.conftest import World
 from tests.inbox.test_events import emitted
 from tests.surveys.helpers import agent_replies, case, customer_writes, inbound, set_status
+from tests.web.test_pages import Agent
 
 
 def _resolved(world: World) -> None:
@@ -82,3 +87,15 @@ def test_thanks_after_the_case_was_closed_opens_a_new_case_as_before(world: Worl
     message = inbound(world, "Thanks, all sorted!")
     assert message is not None and message.case_id != first.id
     assert case(world).status == CaseStatus.CLOSED
+
+
+def test_the_case_page_says_why_the_thanks_did_not_reopen_it(settings: Settings, runtime: Runtime,
+                                                              world: World) -> None:
+    _resolved(world)
+    inbound(world, "merci beaucoup, problème réglé")
+    number = case(world).number
+    client = TestClient(create_app(settings, runtime, workers=0), follow_redirects=False)
+    page = Agent(client, world.agent.email).get(f"/cases/{number}")
+    assert page.status_code == 200
+    assert "Thanks or satisfaction after the case was resolved: kept here, the case stays resolved" in page.text
+    assert page.text.count("merci beaucoup, problème réglé") >= 1
