@@ -93,6 +93,56 @@
     }, 200);
   }
 
+  /* a live refresh must never undo or swallow the agent's own change (a note added, a merge, a status changed):
+     - asked for before that change landed, its answer would bring back the state before it;
+     - landing while the agent's request is on its way, it would replace the element that request's answer is
+       meant for (the answer would then go into a detached element, and the agent's note would seem lost).
+     Either way its answer is dropped and a fresh refresh is asked for once the agent's requests are answered. */
+  var localSwapAt = 0;
+  var localInFlight = 0;
+  var refreshOwed = false;
+  function isRefresh(detail) {
+    var path = (detail && detail.requestConfig && detail.requestConfig.path) || "";
+    return /^\/cases\/\d+\/fragments/.test(path);
+  }
+  function inCase(detail) {
+    var elt = detail && (detail.elt || (detail.requestConfig && detail.requestConfig.elt));
+    return !!(elt && elt.closest && elt.closest("#desk-case, #case-main"));
+  }
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var detail = event.detail || {};
+    if (isRefresh(detail)) {
+      if (detail.xhr) { detail.xhr.comprisAskedAt = performance.now(); }
+    } else if (inCase(detail) && detail.xhr && !detail.xhr.comprisLocal) {
+      detail.xhr.comprisLocal = true;
+      localInFlight += 1;
+    }
+  });
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var detail = event.detail || {};
+    if (!isRefresh(detail) && detail.xhr && detail.xhr.comprisLocal) {
+      detail.xhr.comprisLocal = false;
+      localInFlight = Math.max(0, localInFlight - 1);
+      if (localInFlight === 0 && refreshOwed) { refreshOwed = false; refreshCase(); }
+    }
+  });
+  document.addEventListener("htmx:afterSwap", function (event) {
+    var detail = event.detail || {};
+    if (!isRefresh(detail) && inCase(detail)) { localSwapAt = performance.now(); }
+  });
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var detail = event.detail || {};
+    if (!isRefresh(detail) || !detail.xhr) { return; }
+    var stale = detail.xhr.comprisAskedAt !== undefined && detail.xhr.comprisAskedAt < localSwapAt;
+    if (localInFlight > 0) {
+      detail.shouldSwap = false;
+      refreshOwed = true;
+    } else if (stale) {
+      detail.shouldSwap = false;
+      refreshCase();
+    }
+  });
+
   function connectLive() {
     if (!window.EventSource || page === "login" || !$("#live-status")) { return; }
     var source = new EventSource("/live");
@@ -252,7 +302,15 @@
   function typing(el) {
     return !!el && (el.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(el.tagName));
   }
-  function click(selector) { var el = $(selector); if (el) { el.click(); return true; } return false; }
+  function click(selector) {
+    var el = $(selector);
+    if (!el) { return false; }
+    /* a live refresh may have just redrawn the button's form: wire it before the click, so that it posts the htmx
+       way (a plain post would reload the page) */
+    if (window.htmx) { window.htmx.process(el.form || el); }
+    el.click();
+    return true;
+  }
   function focusField(selector) {
     var el = $(selector);
     if (el && window.comprisDesk) { window.comprisDesk.reveal(el); }
