@@ -144,7 +144,8 @@ def test_workers_killed_mid_stream_lose_and_duplicate_nothing(
             if (workers.killed < KILLS and time.monotonic() >= next_kill and done > done_at_last_kill
                     and len(workers.ready()) == len(workers.processes) and workers.kill_one(rng)):
                 next_kill, done_at_last_kill = time.monotonic() + KILL_EVERY, done
-            assert time.monotonic() < started + 60, f"{workers.killed} kills only; see {workers.logs()}"
+            # bounded, with room for a loaded CI machine (each killed process is started again: seconds of imports)
+            assert time.monotonic() < started + 120, f"{workers.killed} kills only; see {workers.logs()}"
             time.sleep(0.1)
         feeder.join()
         assert failures == []
