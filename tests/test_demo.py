@@ -299,7 +299,11 @@ def test_the_demo_ships_its_desk_set_up(settings: Settings, runtime: Runtime) ->
         # every case awaiting an answer has an SLA deadline, from several policies; the states are a mix, not all red
         active = list(s.scalars(select(Case).where(Case.workspace_id == ws,
                                                    Case.status.in_((CaseStatus.NEW, CaseStatus.OPEN)))))
-        assert active and all(c.sla_next_due_at is not None for c in active if c.first_response_at is None)
+        # (a case of the demo's history left open long enough has breached every clock: no next deadline is left,
+        # it sorts first as breached; which ones depends on the hour the demo is loaded)
+        awaiting = [c for c in active if c.first_response_at is None]
+        assert active and all(c.sla_first_response_due is not None for c in awaiting)
+        assert all(c.sla_next_due_at is not None for c in awaiting if c.sla_status != "breached")
         assert len({c.sla_policy_id for c in active}) >= 3
         states = [c.sla_status for c in s.scalars(select(Case).where(Case.workspace_id == ws))]
         assert {"ok", "met", "breached"} <= set(states)
