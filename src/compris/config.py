@@ -113,8 +113,9 @@ class Settings(BaseSettings):
     allow_local_http_endpoints: bool = Field(
         default=False,
         description="Accept http://127.0.0.1, http://[::1] and http://localhost as business action endpoints and "
-        "outgoing webhook URLs (local stand-ins: tests and local development; business actions also allow them in "
-        "demo mode); otherwise https:// is required and private or loopback addresses are refused.",
+        "outgoing webhook URLs, and customers' files at a loopback address (local stand-ins: tests and local "
+        "development; business actions and files also allow them in demo mode); otherwise https:// is required and "
+        "private or loopback addresses are refused.",
     )
 
     # single sign-on by OpenID Connect (docs/administration.md, "Single sign-on"): on when issuer and client id are set

@@ -223,7 +223,7 @@ def _in_process_sandbox(http: httpx.Client, network: SandboxNetwork, base_url: s
     from compris.sandbox_network.app import create_network_app
 
     origin = base_url.rstrip("/").split("/", 3)[:3]
-    return httpx.Client(timeout=http.timeout, follow_redirects=False,
+    return httpx.Client(timeout=http.timeout, follow_redirects=False, event_hooks=http.event_hooks,
                         mounts={"/".join(origin): _InProcess(create_network_app(network))})
 
 

@@ -9,7 +9,7 @@ import httpx
 
 from compris.config import Settings
 from compris.db import Database
-from compris.kit import passwords
+from compris.kit import netguard, passwords
 from compris.live import Hub, NotifyListener, Publisher
 from compris.worker.queue import Services, Worker
 from compris.worker.scheduler import Scheduler
@@ -42,7 +42,10 @@ class Runtime:
         bus.load_listeners()  # now, not at the first event: the audit log notes settings' values from the first write
         hub = Hub()
         publisher = Publisher(hub, use_notify=db.dialect == "postgresql")
-        http = httpx.Client(timeout=httpx.Timeout(15.0, connect=5.0), follow_redirects=False)
+        # addresses Compris is given (customers' attachments) must be on the Internet; loopback where local
+        # endpoints are allowed (tests' stand-ins, the demo's sandbox network)
+        hooks = netguard.event_hooks(lambda: bool(settings.allow_local_http_endpoints or settings.demo))
+        http = httpx.Client(timeout=httpx.Timeout(15.0, connect=5.0), follow_redirects=False, event_hooks=hooks)
         return cls(settings=settings, db=db, hub=hub, publisher=publisher, http=http)
 
     @property

@@ -34,6 +34,12 @@ def api() -> Iterator[StandIn]:
         yield server
 
 
+@pytest.fixture(autouse=True)
+def local_standin(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The stand-in network's files are on 127.0.0.1: allowed as local endpoints are (tests, the demo)."""
+    monkeypatch.setattr(settings, "allow_local_http_endpoints", True)
+
+
 @pytest.fixture
 def client(settings: Settings, runtime: Runtime) -> TestClient:
     return make_client(settings, runtime)
@@ -95,6 +101,21 @@ def test_an_image_is_fetched_after_the_commit_and_stored_like_a_reply_upload(
     (job,) = fetch_jobs(world)
     assert job.status == JobStatus.DONE
     assert attachments.LANE == "poll"
+
+
+def test_a_file_on_an_address_off_the_internet_is_never_fetched(
+        client: TestClient, world: World, api: StandIn, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A payload's address on the machine itself (or a private network, a cloud's metadata service): refused
+    before any request, shown as not stored (no server-side request forgery)."""
+    monkeypatch.setattr(world.runtime.settings, "allow_local_http_endpoints", False)
+    api.on("GET", "/secret", Reply(200, body=PNG))
+    message = send(client, world, {"kind": "image", "url": f"{api.base_url}/secret"},
+                   {"kind": "image", "url": "http://169.254.169.254/latest/meta-data/"})
+    local, metadata = message.attachments
+    for item in (local, metadata):
+        assert item["state"] == "not_stored" and item["reason"] == "unavailable"
+        assert "not on the Internet" in item["detail"]
+    assert api.requests == [] and uploads(world) == []
 
 
 def test_the_job_is_idempotent(client: TestClient, world: World, api: StandIn) -> None:

@@ -19,6 +19,7 @@ from typing import Any, ClassVar, Literal
 
 import httpx
 
+from compris.kit import netguard
 from compris.kit.clock import now
 
 #: how a network counts a text's length: ``characters``; ``graphemes`` (what a reader sees as one character,
@@ -849,20 +850,24 @@ def url_file_name(url: str) -> str | None:
 
 
 def download(client: httpx.Client, url: str, *, max_bytes: int, network: str, name: str | None = None,
-             headers: Mapping[str, str] | None = None) -> FetchedFile:
+             headers: Mapping[str, str] | None = None, trusted: bool = False) -> FetchedFile:
     """GET ``url`` (following redirects; httpx drops ``Authorization`` on a redirect to another host) and read at
     most ``max_bytes``: a larger file is refused as soon as its ``Content-Length`` or its bytes say so. The
     errors name neither the address nor the headers (a Telegram download URL holds the bot token). Names that
     never resolve on the Internet (``.example``, ``.invalid``, ``.test``, ``localhost``: RFC 2606 and 6761) are
-    not fetched."""
+    not fetched; the request is marked :data:`compris.kit.netguard.UNTRUSTED`, so that a client with netguard's
+    hooks (Compris' own) refuses any address off the Internet (a private, loopback or link-local one), redirects
+    included — unless ``trusted``: an address built on the API base an admin configured for the account (a
+    self-hosted Telegram Bot API server)."""
     from urllib.parse import urlsplit
 
     host = (urlsplit(url).hostname or "").rstrip(".").lower()
     if not host or host == "localhost" or host.rsplit(".", 1)[-1] in RESERVED_TLDS:
         raise FetchError(f"{network} gave an address that is not on the Internet", code="unavailable")
     try:
-        with client.stream("GET", url, headers=dict(headers or {}), timeout=FETCH_TIMEOUT,
-                           follow_redirects=True) as response:
+        # UNTRUSTED: the client's hooks (compris.kit.netguard) refuse an address off the Internet, on every hop
+        with client.stream("GET", url, headers=dict(headers or {}), timeout=FETCH_TIMEOUT, follow_redirects=True,
+                           extensions={netguard.UNTRUSTED: not trusted}) as response:
             status = response.status_code
             if status >= 400:
                 raise fetch_failure(status, response.headers, network)
@@ -878,6 +883,8 @@ def download(client: httpx.Client, url: str, *, max_bytes: int, network: str, na
                 chunks.append(chunk)
             mime = response.headers.get("content-type", "").split(";", 1)[0].strip() or None
             return FetchedFile(data=b"".join(chunks), mime_type=mime, name=name)
+    except netguard.AddressRefused:
+        raise FetchError(f"{network} gave an address that is not on the Internet", code="unavailable") from None
     except httpx.TimeoutException:
         raise FetchError(f"{network} did not send the file in time", retryable=True) from None
     except httpx.TransportError as exc:

@@ -190,8 +190,9 @@ class TelegramConnector(Connector):
             raise FetchError("the file is larger than the limit", code="too_large")
         if not isinstance(path, str) or not path:
             raise FetchError("Telegram gives no file over 20 MB to bots", code="too_large")
+        # the file's address is the account's own API base (api.telegram.org or a self-hosted Bot API server)
         return download(client, api.file_url(path), max_bytes=max_bytes, network=self.display_name,
-                        name=file.attachment.name or path.rsplit("/", 1)[-1])
+                        name=file.attachment.name or path.rsplit("/", 1)[-1], trusted=True)
 
     # --- outbound ------------------------------------------------------------------------
     def _api(self, account: AccountContext, client: httpx.Client) -> BotApi:
