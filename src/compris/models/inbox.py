@@ -4,7 +4,7 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, Integer, SmallInteger, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, Integer, SmallInteger, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, validates
 
 from compris.kit.clock import now
@@ -62,6 +62,12 @@ class Thread(WorkspaceScoped, Base):
     last_inbound_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
+#: the cases waiting for their first answer (the expected wait's queue ahead, per account)
+CASES_UNANSWERED_WHERE = "first_response_at IS NULL AND status IN ('new', 'open')"
+#: the cases whose first-response deadline runs (the SLA forecast's queue, per team)
+CASES_FIRST_DUE_WHERE = "sla_first_response_due IS NOT NULL AND status IN ('new', 'open')"
+
+
 class Case(WorkspaceScoped, Base):
     """One customer's issue; may span several threads on several networks."""
 
@@ -70,6 +76,15 @@ class Case(WorkspaceScoped, Base):
         UniqueConstraint("workspace_id", "number"),
         Index("ix_cases_ws_status_activity", "workspace_id", "status", "last_activity_at"),
         Index("ix_cases_ws_sla_next_due", "workspace_id", "sla_next_due_at"),
+        # what every inbound message reads (the expected wait's samples, the SLA forecast's throughput and queue):
+        # index ranges, so that ingest does not slow down as the history grows (issue 22)
+        Index("ix_cases_ws_first_response", "workspace_id", "first_response_at"),
+        Index("ix_cases_account_first_response", "last_channel_account_id", "first_response_at"),
+        Index("ix_cases_team_first_response", "team_id", "first_response_at"),
+        Index("ix_cases_unanswered", "last_channel_account_id", postgresql_where=text(CASES_UNANSWERED_WHERE),
+              sqlite_where=text(CASES_UNANSWERED_WHERE)),
+        Index("ix_cases_team_first_due", "team_id", "sla_first_response_due",
+              postgresql_where=text(CASES_FIRST_DUE_WHERE), sqlite_where=text(CASES_FIRST_DUE_WHERE)),
     )
 
     number: Mapped[int] = mapped_column(Integer)
