@@ -457,6 +457,10 @@ class CaseView:
     #: the number of the case this one was merged into, and the numbers of the cases merged into this one
     merged_into: int | None = None
     merged_from: list[int] = field(default_factory=list)
+    #: the latest messages shown (``None``: all of them) and how many earlier ones are not (issue 22: a case with
+    #: thousands of messages opens with its latest ones, the agent asks for earlier ones)
+    shown: int | None = None
+    earlier: int = 0
 
 
 #: events placed with the message that caused them rather than at the time they were written: a case is opened by
@@ -478,7 +482,10 @@ def _timeline_order(items: list[TimelineItem]) -> None:
 
 def _thread_views(session: Session, workspace_id: int, messages: list[Message], threads: dict[int, Thread],
                   accounts: dict[int, ChannelAccount], idents: dict[int, Identity],
-                  posts: list[PostView]) -> dict[int, ThreadView]:
+                  posts: list[PostView], *, partial: bool = False) -> dict[int, ThreadView]:
+    """The case's threads from its ``messages``; ``partial``: those are the latest ones only, so each thread's
+    count, first time and latest customer message are read from the database (one aggregate, and one look-up per
+    thread whose latest customer message is not among them)."""
     by_post = {p.post.id: p for p in posts}
     post_of: dict[int, PostView] = {}
     if threads and by_post:
@@ -504,24 +511,82 @@ def _thread_views(session: Session, workspace_id: int, messages: list[Message], 
                                                                           view.latest_inbound.id)):
             view.latest_inbound = m
             view.customer = idents.get(m.author_identity_id) if m.author_identity_id else None
+    if partial:
+        _complete_thread_views(session, messages[0].case_id if messages else 0, views, threads, accounts, idents,
+                               post_of)
     return views
 
 
-def case_view(session: Session, workspace_id: int, number: int) -> CaseView:
+def _complete_thread_views(session: Session, case_id: int, views: dict[int, ThreadView],
+                           threads: dict[int, Thread], accounts: dict[int, ChannelAccount],
+                           idents: dict[int, Identity], post_of: dict[int, PostView]) -> None:
+    """Every thread's whole count and first time, and its latest customer message when older than the page."""
+    for thread_id, count, first_at, last_at in session.execute(
+            select(Message.thread_id, func.count(), func.min(Message.sent_at), func.max(Message.sent_at))
+            .where(Message.case_id == case_id, Message.thread_id.is_not(None)).group_by(Message.thread_id)):
+        thread = threads.get(int(thread_id or 0))
+        if thread is None:
+            continue
+        view = views.get(thread.id)
+        if view is None:
+            view = views[thread.id] = ThreadView(thread, accounts.get(thread.channel_account_id),
+                                                 str(thread.visibility), post_of.get(thread.id))
+        view.messages, view.first_at, view.last_at = int(count), first_at, last_at
+        if view.latest_inbound is None:
+            latest = session.scalar(
+                select(Message).where(Message.case_id == case_id, Message.thread_id == thread.id,
+                                      Message.direction == Direction.INBOUND)
+                .order_by(Message.sent_at.desc(), Message.id.desc()).limit(1))
+            if latest is not None:
+                view.latest_inbound = latest
+                if latest.author_identity_id and latest.author_identity_id not in idents:
+                    found = session.get(Identity, latest.author_identity_id)
+                    if found is not None:
+                        idents[found.id] = found
+                view.customer = idents.get(latest.author_identity_id) if latest.author_identity_id else None
+
+
+#: the latest messages a case page shows at first; "Show earlier messages" adds as many each time
+TIMELINE_PAGE = 100
+#: the most a page shows at once (the rest: the API, or the earliest messages' own links)
+TIMELINE_MAX = 5000
+
+
+def case_view(session: Session, workspace_id: int, number: int, *, shown: int | None = None,
+              since: int | None = None) -> CaseView:
+    """The case, its customer and its timeline; ``shown``: only its latest ``shown`` messages (and the events from
+    the first of them on), with how many earlier ones are left out (``None``: every message); ``since``: at least
+    the messages from that one (of this case) on, however many came after it (what the agent had opened when a
+    live refresh redraws the conversation), up to :data:`TIMELINE_MAX`."""
     case = get_case(session, workspace_id, number)
+    if shown is not None and since is not None:
+        anchor = session.execute(select(Message.sent_at, Message.id).where(
+            Message.id == since, Message.case_id == case.id)).first()
+        if anchor is not None:
+            from_anchor = int(session.scalar(select(func.count()).select_from(Message).where(
+                Message.case_id == case.id,
+                or_(Message.sent_at > anchor[0], and_(Message.sent_at == anchor[0], Message.id >= anchor[1]))))
+                or 0)
+            shown = min(TIMELINE_MAX, max(shown, from_anchor))
     contact = session.get(Contact, case.contact_id)
     assert contact is not None
     identities = list(session.scalars(select(Identity).where(Identity.contact_id == contact.id).order_by(Identity.id)))
-    messages = list(
-        session.scalars(select(Message).where(Message.case_id == case.id).order_by(Message.sent_at, Message.id))
-    )
-    events = list(
-        session.scalars(
-            select(CaseEvent)
-            .where(CaseEvent.case_id == case.id, CaseEvent.kind.in_(sorted(timeline.SHOWN)))
-            .order_by(CaseEvent.created_at, CaseEvent.id)
-        )
-    )
+    of_case = select(Message).where(Message.case_id == case.id)
+    earlier = 0
+    if shown is not None:
+        latest = list(session.scalars(of_case.order_by(Message.sent_at.desc(), Message.id.desc()).limit(shown + 1)))
+        if len(latest) > shown:  # more than a page: the latest ones, and how many come before them
+            total = int(session.scalar(select(func.count()).select_from(Message)
+                                       .where(Message.case_id == case.id)) or 0)
+            earlier = max(0, total - shown)
+            latest = latest[:shown]
+        messages = latest[::-1]
+    else:
+        messages = list(session.scalars(of_case.order_by(Message.sent_at, Message.id)))
+    event_query = select(CaseEvent).where(CaseEvent.case_id == case.id, CaseEvent.kind.in_(sorted(timeline.SHOWN)))
+    if earlier and messages:  # the events of the part shown (those before its first message come with it)
+        event_query = event_query.where(CaseEvent.created_at >= messages[0].sent_at)
+    events = list(session.scalars(event_query.order_by(CaseEvent.created_at, CaseEvent.id)))
     idents = _by_id(session, Identity, {m.author_identity_id for m in messages if m.author_identity_id})
     user_ids = {m.author_user_id for m in messages if m.author_user_id} | {
         e.actor_user_id for e in events if e.actor_user_id
@@ -532,7 +597,11 @@ def case_view(session: Session, workspace_id: int, number: int) -> CaseView:
         if e.data.get("assignee_id"):
             user_ids.add(int(e.data["assignee_id"]))
     users = _by_id(session, User, user_ids)
-    threads = _by_id(session, Thread, {m.thread_id for m in messages if m.thread_id})
+    thread_ids = {m.thread_id for m in messages if m.thread_id}
+    if earlier:  # every thread of the case, not only those of the messages shown
+        thread_ids |= set(session.scalars(select(Message.thread_id).where(
+            Message.case_id == case.id, Message.thread_id.is_not(None)).distinct()))
+    threads = _by_id(session, Thread, {int(t) for t in thread_ids if t})
     accounts = _by_id(session, ChannelAccount, {m.channel_account_id for m in messages if m.channel_account_id}
                       | {t.channel_account_id for t in threads.values()})
     outboxes = (
@@ -546,7 +615,8 @@ def case_view(session: Session, workspace_id: int, number: int) -> CaseView:
         else {}
     )
     posts = posts_of_case(session, workspace_id, case.id)
-    thread_views = _thread_views(session, workspace_id, messages, threads, accounts, idents, posts)
+    thread_views = _thread_views(session, workspace_id, messages, threads, accounts, idents, posts,
+                                 partial=bool(earlier))
     items = [
         TimelineItem(
             "message",
@@ -577,9 +647,12 @@ def case_view(session: Session, workspace_id: int, number: int) -> CaseView:
             item.thread_first = m.thread_id not in seen
             seen.add(m.thread_id)
             current = m.thread_id
-    merged_into = next((e.data.get("into_case_number") for e in reversed(events)
+    merges = events if not earlier else list(session.scalars(  # the merge notes whatever part is shown
+        select(CaseEvent).where(CaseEvent.case_id == case.id, CaseEvent.kind.in_(("case_merged_into", "case_merged")))
+        .order_by(CaseEvent.created_at, CaseEvent.id)))
+    merged_into = next((e.data.get("into_case_number") for e in reversed(merges)
                         if e.kind == "case_merged_into" and isinstance(e.data.get("into_case_number"), int)), None)
-    merged_from = list(dict.fromkeys(e.data["from_case_number"] for e in events if e.kind == "case_merged"
+    merged_from = list(dict.fromkeys(e.data["from_case_number"] for e in merges if e.kind == "case_merged"
                                      and isinstance(e.data.get("from_case_number"), int)))
     previous = list(
         session.scalars(
@@ -599,6 +672,8 @@ def case_view(session: Session, workspace_id: int, number: int) -> CaseView:
         sorted(thread_views.values(), key=lambda v: (v.last_at, v.thread.id), reverse=True),
         merged_into,
         merged_from,
+        shown,
+        earlier,
     )
 
 

@@ -21,7 +21,16 @@ from compris.accounts.queries import workspace_users
 from compris.channels.accounts import connector_for
 from compris.connectors.base import Visibility
 from compris.inbox import actions
-from compris.inbox.queries import CaseView, case_view, get_case, get_message, get_user, merge_targets
+from compris.inbox.queries import (
+    TIMELINE_MAX,
+    TIMELINE_PAGE,
+    CaseView,
+    case_view,
+    get_case,
+    get_message,
+    get_user,
+    merge_targets,
+)
 from compris.kit import media
 from compris.kit.clock import now
 from compris.kit.errors import ComprisError, Invalid, NotFound, TooLarge
@@ -147,13 +156,16 @@ def reply_targets(session: Any, case: Case) -> list[ReplyTarget]:
     """The case's threads with a customer message, the latest first: where the reply box can answer."""
     from compris.models import Identity, PostThread, Thread
 
-    inbound = list(session.scalars(
-        select(Message).where(Message.case_id == case.id, Message.direction == Direction.INBOUND,
-                              Message.thread_id.is_not(None))
-        .order_by(Message.sent_at.desc(), Message.id.desc())))
-    latest: dict[int, Message] = {}
-    for m in inbound:
-        latest.setdefault(int(m.thread_id or 0), m)
+    inbound = (Message.case_id == case.id, Message.direction == Direction.INBOUND)
+    found: list[Message] = []  # each thread's latest customer message: one look-up per thread (a case may hold
+    for thread_id in session.scalars(  # thousands of messages, and only a few threads)
+            select(Message.thread_id).where(*inbound, Message.thread_id.is_not(None)).distinct()):
+        message = session.scalars(select(Message).where(*inbound, Message.thread_id == thread_id)
+                                  .order_by(Message.sent_at.desc(), Message.id.desc()).limit(1)).first()
+        if message is not None:
+            found.append(message)
+    found.sort(key=lambda m: (m.sent_at, m.id), reverse=True)
+    latest: dict[int, Message] = {int(m.thread_id or 0): m for m in found}
     commented = set(session.scalars(select(PostThread.thread_id).where(PostThread.thread_id.in_(list(latest)))))
     targets = []
     for thread_id, m in latest.items():
@@ -206,8 +218,20 @@ def composer_for(session: Any, case: Case, *, text: str = "", visibility: str | 
                     targets=targets, target_id=target.message_id)
 
 
-def _view(ctx: PageContext, number: int) -> CaseView:
-    return case_view(ctx.session, ctx.user.workspace_id, number)
+def shown_messages(request: Request | None) -> int:
+    """How many of the case's latest messages the page shows: ``?shown=`` (after "Show earlier messages"),
+    between one page and the most a page shows; one page by default or when the value is not a number."""
+    raw = request.query_params.get("shown", "") if request is not None else ""
+    value = int(raw) if raw.isdigit() and len(raw) < 7 else TIMELINE_PAGE
+    return max(TIMELINE_PAGE, min(TIMELINE_MAX, value))
+
+
+def _view(ctx: PageContext, number: int, request: Request | None = None) -> CaseView:
+    """The case's view; ``?since=`` (a live refresh of a conversation the agent opened further back) keeps every
+    message from that one on."""
+    raw = request.query_params.get("since", "") if request is not None else ""
+    since = int(raw) if raw.isdigit() and len(raw) < 11 and int(raw) < 2**31 else None  # an id the column holds
+    return case_view(ctx.session, ctx.user.workspace_id, number, shown=shown_messages(request), since=since)
 
 
 def _vars(ctx: PageContext, view: CaseView, composer: Composer | None = None,
@@ -221,6 +245,7 @@ def _vars(ctx: PageContext, view: CaseView, composer: Composer | None = None,
     lang, tz, at = i18n.normalise(ctx.user.language), workspace_of(ctx.session, ctx).timezone, now()
     return {
         "view": view,
+        "page_size": TIMELINE_PAGE,
         "case": view.case,
         "composer": composer,
         "sla_due": lambda clock, due: conversation_format.sla_due(clock, due, lang, tz, at),
@@ -265,9 +290,9 @@ def answer_with_fragments(request: Request, ctx: PageContext, number: int, names
     if not is_htmx(request):
         if not failed:
             return redirect(f"/cases/{number}")
-        view = _view(ctx, number)
+        view = _view(ctx, number, request)
         return case_page_response(request, ctx, _vars(ctx, view, composer, action_error), status_code=status_code)
-    view = _view(ctx, number)
+    view = _view(ctx, number, request)
     return _fragments(request, ctx, names, _vars(ctx, view, composer, action_error),
                       status_code=status_code if failed else 200)
 
@@ -289,7 +314,7 @@ def case_page_response(request: Request, ctx: PageContext, variables: dict[str, 
 @router.get("/cases/{number}")
 def case_page(number: int, request: Request, ctx: ReadCasesPage) -> Response:
     try:
-        view = _view(ctx, number)
+        view = _view(ctx, number, request)
     except NotFound:
         return _not_found(request, ctx)
     return case_page_response(request, ctx, _vars(ctx, view))  # no write on GET: the page's script POSTs /read
@@ -301,11 +326,22 @@ def case_fragments(number: int, request: Request, ctx: ReadCasesPage,
     """Live refresh: the named fragments (timeline, actions, customer, sla — the SLA line under the title), never
     the composer being typed in."""
     try:
-        view = _view(ctx, number)
+        view = _view(ctx, number, request)
     except NotFound:
         return _not_found(request, ctx)
     names = [p for p in parts.split(",") if p in FRAGMENTS and p != "composer"] or ["timeline"]
     return _fragments(request, ctx, names, _vars(ctx, view))
+
+
+@router.get("/cases/{number}/timeline")
+def case_timeline(number: int, request: Request, ctx: ReadCasesPage) -> Response:
+    """The conversation alone with ``?shown=`` of its latest messages ("Show earlier messages", issue 22): the
+    agent's own request, not a live refresh (which the desk may drop while the agent acts)."""
+    try:
+        view = _view(ctx, number, request)
+    except NotFound:
+        return _not_found(request, ctx)
+    return _fragments(request, ctx, ["timeline"], _vars(ctx, view))
 
 
 @router.post("/cases/{number}/read")

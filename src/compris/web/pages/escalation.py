@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from compris.escalation import actions, queries
 from compris.escalation.actions.partners import check_reminders
@@ -41,6 +41,10 @@ def _preview(text: str) -> str:
     return text if len(text) <= PREVIEW else text[: PREVIEW - 1] + "…"
 
 
+#: the latest messages of the case the escalate form offers to share (a case may hold thousands)
+SHARE_SHOWN = 50
+
+
 def panel(ctx: PageContext, view: CaseView) -> dict[str, Any]:
     """The variables the case page's escalation partial needs: the case's escalations (newest first), and for the
     escalate form the active partners with their default due time, the reply templates rendered for the case, the
@@ -49,9 +53,13 @@ def panel(ctx: PageContext, view: CaseView) -> dict[str, Any]:
     case = view.case
     at = now()
     partners = queries.partners(s, ctx.user.workspace_id, active_only=True)
-    messages = [m for m in s.scalars(select(Message).where(Message.case_id == case.id,
-                                                          Message.deleted_at.is_(None))
-                                     .order_by(Message.sent_at, Message.id))]
+    of_case = (Message.case_id == case.id, Message.deleted_at.is_(None))
+    messages = list(s.scalars(select(Message).where(*of_case).order_by(Message.sent_at.desc(), Message.id.desc())
+                              .limit(SHARE_SHOWN + 1)))[::-1]
+    more = 0
+    if len(messages) > SHARE_SHOWN:  # a long conversation: its latest messages to pick from (issue 22)
+        messages = messages[1:]
+        more = int(s.scalar(select(func.count()).select_from(Message).where(*of_case)) or 0) - SHARE_SHOWN
     templates = reply_queries.render_many(s, reply_queries.list_templates(s, ctx.user.workspace_id), case, ctx.user)
     return {
         "escalations": queries.case_escalations(s, ctx.user.workspace_id, case.id),
@@ -59,6 +67,7 @@ def panel(ctx: PageContext, view: CaseView) -> dict[str, Any]:
         "esc_default_due": {p.id: actions.default_due(s, p, at) for p in partners},
         "esc_messages": [{"id": m.id, "inbound": m.direction == "inbound", "visibility": m.visibility,
                           "sent_at": m.sent_at, "preview": _preview(m.text)} for m in messages],
+        "esc_messages_more": more,
         "esc_uploads": actions.case_uploads(s, case),
         "esc_templates": [{"id": r.template.id, "name": r.template.name, "text": r.text} for r in templates
                           if r.text],

@@ -88,7 +88,10 @@
       /* the escalations panel too, unless its forms are being filled in */
       var esc = $("#escalations");
       var busy = esc && ($("details[open]", esc) || esc.contains(document.activeElement));
-      window.htmx.ajax("GET", "/cases/" + n + "/fragments?parts=timeline,actions,customer,sla,survey" + (esc && !busy ? ",escalations" : ""),
+      /* every message the agent has opened ("Show earlier messages"), not only the latest page */
+      var since = $("#timeline").dataset.since;
+      window.htmx.ajax("GET", "/cases/" + n + "/fragments?parts=timeline,actions,customer,sla,survey" + (esc && !busy ? ",escalations" : "") +
+        (since ? "&since=" + encodeURIComponent(since) : ""),
         { source: $("#case-main") ? "#case-main" : undefined, target: "#timeline", swap: "outerHTML" });
     }, 200);
   }
