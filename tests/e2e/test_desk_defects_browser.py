@@ -124,8 +124,9 @@ def test_unread_is_per_agent_in_two_browsers(server: Server, browser: Any) -> No
     admin.reload()
     expect(_row(admin, "seat still booked")).to_have_class(re.compile(r"\bunread\b"))
 
+    # the list is live: the customer's new message makes the case unread again for the agent who had read it
+    expect(agent.locator("#live-status")).to_have_attribute("data-state", "on", timeout=10_000)
     server.simulate("Hello? Still waiting about my seat", author="una-read")
-    agent.reload()
     expect(_row(agent, "Still waiting")).to_have_class(re.compile(r"\bunread\b"))
     agent_context.close()
     admin_context.close()
