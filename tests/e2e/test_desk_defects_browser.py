@@ -1,4 +1,5 @@
-"""Issue 18's defects that had only server-side tests, now in a real browser too: the product's own 404 page
+"""Issue 18's defects that had only server-side tests, now in a real browser too: a chaser never lowering the case's
+priority (defect 5), the product's own 404 page
 (defect 7), the SLA line, "case opened" first and the links between merged cases (defect 8), unread per agent
 (defect 9), a supervisor making a routing rule from choices on the pages that used to answer 403 (defects 12 and
 15); and the live region that tells screen readers about a new message ("Look").
@@ -187,4 +188,25 @@ def test_a_new_message_is_announced_to_screen_readers(server: Server, browser: A
     expect(page.locator("#timeline")).to_contain_text("Any news about my bag?")
     server.simulate("A different question about pets", author="pat-other")
     expect(region).to_have_text("New message in case #2", timeout=20_000)  # the workspace's second case
+    context.close()
+
+
+def test_a_customer_who_chases_never_pushes_the_case_down(server: Server, browser: Any) -> None:
+    """Defect 5: "répondez vite svp" after a cancellation used to drop the case from 32 to 22; the row keeps the
+    priority of the most urgent open need, with its reasons."""
+    expect = playwright_sync.expect
+    context = _context(browser)
+    page = context.new_page()
+    _sign_in(page, server, server.world.agent.email)
+    server.simulate("Mon vol AF123 de ce soir est annulé, je suis bloquée à l'aéroport !", author="lea-stranded")
+    score = _row(page, "bloquée").locator(".prio-score")
+    expect(score).to_have_attribute("aria-label", re.compile(r"complaint"), timeout=20_000)
+    before = int(score.inner_text())
+
+    server.simulate("répondez vite svp", author="lea-stranded")
+    row = _row(page, "répondez vite svp")  # the same case, its preview the chaser
+    after = row.locator(".prio-score")
+    expect(after).to_have_attribute("aria-label", re.compile(r"complaint"))
+    assert int(after.inner_text()) >= before
+    expect(page.locator("#rows .case-row")).to_have_count(1)
     context.close()
