@@ -1,8 +1,8 @@
 """Issue 18's defects that had only server-side tests, now in a real browser too: a chaser never lowering the case's
-priority (defect 5), the product's own 404 page
-(defect 7), the SLA line, "case opened" first and the links between merged cases (defect 8), unread per agent
-(defect 9), a supervisor making a routing rule from choices on the pages that used to answer 403 (defects 12 and
-15); and the live region that tells screen readers about a new message ("Look").
+priority (defect 5), the product's own 404 page (defect 7), the SLA line, "case opened" first and the links between
+merged cases (defect 8), unread per agent (defect 9), a supervisor making a routing rule from choices on the pages
+that used to answer 403 (defects 12 and 15); and the live region that tells screen readers about a new message
+("Look").
 
 Run: ``.venv/bin/pytest -m browser tests/e2e/test_desk_defects_browser.py`` (Debian's Chromium; see
 ``test_browser.py``).
