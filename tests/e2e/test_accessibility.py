@@ -7,6 +7,8 @@
 2. The top bar stays on one line at 1,440 px in English and French, shows the user's whole name, and keeps the agent's
    items (Inbox, Incidents) apart from supervision and reporting and from Settings; at 390 px a menu button (keyboard:
    Enter opens, Escape closes and gives the focus back) replaces the bar, and nothing overflows.
+3. Tab from the top of the inbox and of a case moves through the controls, each visibly focused (an outline or a
+   ring; never a stop on something hidden), at 1,440 px and 390 px.
 """
 
 from __future__ import annotations
@@ -202,3 +204,43 @@ def test_the_top_navigation_fits_and_groups_its_items(demo: Demo, chromium: Any,
     expect(toggle).to_be_focused()
     expect(page.locator("nav.nav")).to_be_hidden()
     page.context.close()
+
+
+# the element that has the keyboard focus: where it is, and whether a focus indicator is drawn on it (an outline or
+# a ring), on the label wrapping it (a visually hidden radio in a tab), or on the label it is styled through
+FOCUSED = """() => {
+  const el = document.activeElement;
+  if (!el || el === document.body) { return null; }
+  const ring = e => { if (!e) { return false; } const s = getComputedStyle(e);
+    return (s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) > 0) || s.boxShadow !== 'none'; };
+  const r = el.getBoundingClientRect();
+  const name = el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') + (el.name ? `[name=${el.name}]` : '')
+    + (el.getAttribute('href') ? `[href=${el.getAttribute('href')}]` : '');
+  return {name, ring: ring(el) || ring(el.closest('label')) || [...(el.labels || [])].some(ring),
+          shown: r.width > 0 && r.height > 0 && getComputedStyle(el).visibility !== 'hidden'};
+}"""
+
+
+def test_every_control_reached_with_tab_shows_where_the_focus_is(demo: Demo, chromium: Any) -> None:
+    """Look: "focus states, keyboard reachable" — Tab from the top of the inbox and of a case reaches the controls
+    one after the other, each visibly focused (never an invisible stop), at 1,440 px and 390 px."""
+    problems: list[str] = []
+    for width in (1440, 390):
+        page = _page(chromium, demo, AGENT, width)
+        for path in ("/inbox", f"/cases/{demo.case}"):
+            page.goto(f"{demo.base}{path}")
+            page.wait_for_load_state("networkidle")
+            seen: list[str] = []
+            for _ in range(40):
+                page.keyboard.press("Tab")
+                focused = page.evaluate(FOCUSED)
+                if focused is None:
+                    continue
+                seen.append(focused["name"])
+                if not focused["shown"]:
+                    problems.append(f"{path} at {width} px: the focus is on {focused['name']}, which is not shown")
+                elif not focused["ring"]:
+                    problems.append(f"{path} at {width} px: {focused['name']} shows no focus indicator")
+            assert len(set(seen)) >= 10, (path, width, seen)  # Tab moves through the page's controls
+        page.context.close()
+    assert not problems, "\n".join(problems)

@@ -7,6 +7,7 @@ Run: ``.venv/bin/pytest -m browser tests/e2e`` (Debian's Chromium; see ``test_br
 
 from __future__ import annotations
 
+import re
 import struct
 import zlib
 from datetime import UTC, datetime
@@ -76,6 +77,17 @@ def test_a_reply_with_a_png_reaches_the_network_once(server: Server, browser: An
     expect(page.locator("#reply-chosen .attachment-chip")).to_have_count(0)
     expect(reply.locator(".delivery-sent")).to_be_visible(timeout=30_000)
     page.screenshot(path=str(SHOTS / "compris-reply-attachment-1280.png"), full_page=True)
+
+    # issue 18: an image shows as a thumbnail; a click opens it full size in a dialog, Escape closes it
+    preview = reply.locator("a.attachment-preview")
+    expect(preview.locator("img.attachment-thumb")).to_be_visible()
+    preview.click()
+    box = page.locator("dialog#attachment-lightbox")
+    expect(box).to_be_visible()
+    expect(box.locator("img")).to_have_attribute("src", re.compile(r"^/uploads/\d+$"))
+    page.keyboard.press("Escape")
+    expect(box).to_be_hidden()
+    expect(page).to_have_url(f"{server.base}/cases/{number}")  # the click opened no other page
 
     # the timeline's link serves the file to the signed-in agent, as the type recognised from its bytes
     href = link.get_attribute("href")

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from compris.config import Settings
-from compris.models import Case, Contact, CustomerNote
+from compris.models import Case, Contact, CustomerNote, Identity, User
 from compris.runtime import Runtime
 from tests.conftest import World
 from tests.web.test_pages import Agent, customer_writes, make_client
@@ -131,3 +131,26 @@ def test_the_contact_page_shows_the_suggestion_and_the_notes(agent: Agent, world
     assert merged.status_code == 303 and merged.headers["location"] == f"/contacts/{second}"
     with world.runtime.db.transaction() as session:
         assert session.get(Contact, first).merged_into_id == second  # type: ignore[union-attr]
+
+
+def test_each_identity_shows_followers_verified_and_the_customers_language(
+        settings: Settings, runtime: Runtime, client: TestClient, agent: Agent, world: World) -> None:
+    """Issue 18, the customer panel: the identities with their followers and verified mark, the customer's language
+    by its name in the agent's language."""
+    customer_writes(client, world, "Bonjour, mon bagage n'est pas arrivé", author="lina-fr")
+    with world.runtime.db.transaction() as session:
+        session.execute(update(Identity).where(Identity.workspace_id == world.workspace_id).values(verified=True))
+        session.execute(update(Contact).where(Contact.workspace_id == world.workspace_id).values(language="fr"))
+
+    page = agent.get("/cases/1").text
+    panel = page[page.index('id="customer"'):]
+    assert "@lina-fr" in panel and "10 followers" in panel
+    assert '<span class="verified" title="Verified">' in panel
+    assert "Language: French" in panel
+
+    with world.runtime.db.transaction() as session:
+        session.execute(update(User).where(User.id == world.agent.id).values(language="fr"))
+    french = Agent(make_client(settings, runtime), world.agent.email).get("/cases/1").text
+    panel = french[french.index('id="customer"'):]
+    assert "10 abonnés" in panel and 'title="Certifié"' in panel
+    assert "Langue : français" in panel

@@ -4,11 +4,17 @@ HTTP errors; the API, webhooks and clients asking for JSON keep JSON."""
 
 from __future__ import annotations
 
+import asyncio
+from typing import Any
+
+import pytest
 from sqlalchemy import update
 
 from compris.config import Settings
 from compris.models import User
 from compris.runtime import Runtime
+from compris.web import app as app_module
+from compris.web import deps
 from tests.conftest import World
 from tests.web.test_pages import Agent, make_client
 
@@ -97,3 +103,29 @@ def test_htmx_requests_keep_json(settings: Settings, runtime: Runtime, world: Wo
 
     assert response.status_code == 404
     assert response.headers["content-type"].startswith("application/json")
+
+
+def test_the_error_page_looks_the_user_up_off_the_event_loop(settings: Settings, runtime: Runtime, world: World,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """The look-up takes a database transaction (on SQLite, the process's write lock). On the event loop it blocked
+    the whole server, and a request holding the lock could not finish its transaction meanwhile: a signed-in 404
+    froze every request for up to 30 s (seen in tests/e2e/test_desk_defects_browser.py)."""
+    looked_up: list[bool] = []
+
+    def session_user(request: Any, session: Any) -> Any:
+        try:
+            asyncio.get_running_loop()
+            looked_up.append(True)  # on the event loop's thread
+        except RuntimeError:
+            looked_up.append(False)
+        return deps.session_user(request, session)
+
+    monkeypatch.setattr(app_module, "session_user", session_user)
+    agent = Agent(make_client(settings, runtime), world.agent.email)
+
+    for method, path, status in (("GET", "/no/such/page", 404), ("PUT", "/inbox", 405)):
+        response = agent.client.request(method, path, headers=BROWSER)
+        assert response.status_code == status
+        assert world.agent.name in response.text  # the top bar: the user was found
+
+    assert looked_up == [False, False]

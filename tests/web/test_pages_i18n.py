@@ -52,6 +52,11 @@ def test_dates_in_language_and_workspace_zone() -> None:
     assert "05/03/2025" in paris and "00:30" in paris
     assert "3/4/25" in i18n.format_when(at, "en", "UTC", style="short")
     assert i18n.format_when(at, "en", "Not/AZone", style="short")  # unknown zone: UTC rather than a crash
+    # the default (medium) style: the date in the workspace's zone and the time to the minute, never seconds
+    # (issue 18, defect 8: the supervision page's "next due" and the incident pages showed 10:01:23 PM)
+    late = datetime(2026, 12, 6, 23, 1, 23, tzinfo=UTC)
+    assert plain(i18n.format_when(late, "en", "Europe/Paris")) == "Dec 7, 2026, 12:01 AM"
+    assert plain(i18n.format_when(late, "fr", "Europe/Paris")) == "7 déc. 2026, 00:01"
     assert i18n.format_age(at - timedelta(hours=2), at, "en") == "2h"
     assert i18n.format_age(at - timedelta(seconds=5), at, "fr") == "à l'instant"
     assert i18n.format_count(12_400, "en") == "12.4K"

@@ -58,7 +58,7 @@ def _answer_503_while_the_database_is_away(
     platform redelivers the webhook later) rather than 500; the outage is logged once by the database's health
     (``database unreachable`` … ``database back``), not per request, and nothing needs restarting afterwards."""
 
-    async def database_away(request: Request, exc: Exception) -> Response:
+    def database_away(request: Request, exc: Exception) -> Response:  # sync: see _error_page
         if not unavailable(exc):
             raise exc  # a bug or bad data, not an outage: the usual 500
         health = runtime.db.health
@@ -77,7 +77,7 @@ def _input_errors(app: FastAPI, error: Callable[[Request, int, str], Response]) 
     for a page a browser asked for), never a 500."""
 
     @app.exception_handler(RequestValidationError)
-    async def _validation_error(request: Request, exc: RequestValidationError) -> Response:
+    def _validation_error(request: Request, exc: RequestValidationError) -> Response:
         errors = [{"field": ".".join(str(p) for p in e["loc"][1:]), "message": e["msg"]} for e in exc.errors()]
         if _wants_html(request):
             text = "; ".join(f"{e['field']}: {e['message']}" if e["field"] else e["message"] for e in errors)
@@ -85,7 +85,7 @@ def _input_errors(app: FastAPI, error: Callable[[Request, int, str], Response]) 
         return JSONResponse({"error": "invalid request", "details": errors}, status_code=422)
 
     @app.exception_handler(DataError)
-    async def _data_error(request: Request, exc: DataError) -> Response:
+    def _data_error(request: Request, exc: DataError) -> Response:
         # the database refused a value the route did not bound (a number out of range, a text too long for its
         # column): the input's fault, not the server's
         log.warning("%s %s: the database refused a value: %s", request.method, request.url.path,
@@ -118,7 +118,12 @@ def _error_page(
     request: Request, runtime: Runtime, status: int, message: str, headers: Mapping[str, str] | None = None
 ) -> Response:
     """The product's error page: the top bar when the browser is signed in (an unknown URL resolved no route, so
-    the user is looked up here), a link back to the inbox, in the user's language."""
+    the user is looked up here), a link back to the inbox, in the user's language.
+
+    The handlers that call it are plain functions, which Starlette runs in its thread pool: the look-up takes a
+    database transaction, and on SQLite that waits for the process's write lock. On the event loop, that wait
+    blocked the whole server — and the request holding the lock could not finish, since its transaction is left on
+    the event loop's turn (a yield dependency): a signed-in 404 froze every request for up to 30 s."""
     user = signed_in(request)
     if user is None and status != 503 and isinstance(request.session.get("sid"), str):
         try:
@@ -238,7 +243,7 @@ def create_app(
     _answer_503_while_the_database_is_away(app, runtime, _error)
 
     @app.exception_handler(ComprisError)
-    async def _domain_error(request: Request, exc: ComprisError) -> Response:
+    def _domain_error(request: Request, exc: ComprisError) -> Response:
         if isinstance(exc, Forbidden) and not request.url.path.startswith(("/api/", "/webhooks/", "/live")):
             return _not_allowed(request)  # deps.require refused a page: the "Not allowed" page
         if _wants_html(request):  # the page says it in the user's language (the API keeps the English message)
@@ -249,7 +254,7 @@ def create_app(
 
     # Starlette's own (an unknown URL: 404, a known URL with another method: 405), FastAPI's subclass included
     @app.exception_handler(StarletteHTTPException)
-    async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
+    def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
         return _error(request, exc.status_code, str(exc.detail), exc.headers)
 
     _input_errors(app, _error)

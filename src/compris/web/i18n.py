@@ -16,7 +16,7 @@ from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel import Locale
-from babel.dates import format_datetime, format_timedelta
+from babel.dates import format_date, format_datetime, format_time, format_timedelta
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_compact_decimal, format_decimal
@@ -99,10 +99,17 @@ def zone(name: str | None) -> ZoneInfo:
 
 
 def format_when(value: datetime | None, language: str, tz: str | None, *, style: str = "medium") -> str:
-    """A date and time in the user's language and the workspace's time zone (``short``/``medium``/``long``)."""
+    """A date and time in the user's language and the workspace's time zone (``short``/``medium``/``long``).
+    ``medium`` is the date's medium form and the time to the minute ("Dec 6, 2026, 10:01 PM", "6 déc. 2026,
+    22:01"): people read no seconds on a page (issue 18, defect 8)."""
     if value is None:
         return ""
-    return format_datetime(value, format=style, tzinfo=zone(tz), locale=Locale.parse(normalise(language)))
+    locale, tzinfo = Locale.parse(normalise(language)), zone(tz)
+    if style == "medium":
+        pattern = str(locale.datetime_formats["medium"])
+        return pattern.replace("{1}", format_date(value.astimezone(tzinfo), "medium", locale=locale)).replace(
+            "{0}", format_time(value, "short", tzinfo=tzinfo, locale=locale))
+    return format_datetime(value, format=style, tzinfo=tzinfo, locale=locale)
 
 
 def format_age(value: datetime | None, now: datetime, language: str) -> str:
