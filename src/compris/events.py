@@ -79,6 +79,15 @@ class CasesMerged(CaseChange):
 
 
 @dataclass(frozen=True, kw_only=True)
+class CasesUnmerged(CaseChange):
+    """``source_case_id``, merged into this case (``case_id``) before, was taken back out: the messages it brought
+    went back to it and it is open again."""
+
+    source_case_id: int
+    message_ids: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
 class CaseRead(CaseChange):
     """An agent opened the case while it was unread (the first look since the customer last wrote)."""
 

@@ -33,6 +33,8 @@ class EventKind(enum.StrEnum):
     TRANSFERRED = "transferred"
     CASE_MERGED = "case_merged"
     CASE_MERGED_INTO = "case_merged_into"
+    CASE_UNMERGED = "case_unmerged"  # a case merged here taken back out (on this case)
+    CASE_UNMERGED_FROM = "case_unmerged_from"  # this case taken back out of the one it was merged into
     CONTACT_MERGED = "contact_merged"
     IDENTITY_UNMERGED = "identity_unmerged"
     # messages
@@ -108,7 +110,8 @@ class EventKind(enum.StrEnum):
 SHOWN: frozenset[EventKind] = frozenset({
     EventKind.OPENED, EventKind.REOPENED, EventKind.ASSIGNED, EventKind.UNASSIGNED, EventKind.STATUS_CHANGED,
     EventKind.RESOLVED, EventKind.CLOSED, EventKind.CONTACT_MERGED, EventKind.CASE_MERGED,
-    EventKind.CASE_MERGED_INTO, EventKind.REPLY_FAILED, EventKind.REPLY_RETRYING, EventKind.REPLY_UNCERTAIN,
+    EventKind.CASE_MERGED_INTO, EventKind.CASE_UNMERGED, EventKind.CASE_UNMERGED_FROM, EventKind.REPLY_FAILED,
+    EventKind.REPLY_RETRYING, EventKind.REPLY_UNCERTAIN,
     EventKind.REPLY_RETRY_REQUESTED, EventKind.TRANSFERRED,
     EventKind.ESCALATED, EventKind.ESCALATION_MAILED, EventKind.ESCALATION_OPENED, EventKind.ESCALATION_ANSWERED,
     EventKind.ESCALATION_FOLLOWED_UP, EventKind.ESCALATION_REMINDED, EventKind.ESCALATION_OVERDUE,
@@ -136,6 +139,8 @@ LABELS: dict[EventKind, str] = {
     EventKind.CONTACT_MERGED: "Contacts merged",
     EventKind.CASE_MERGED: "Another case of this customer was merged here",
     EventKind.CASE_MERGED_INTO: "Merged into another case",
+    EventKind.CASE_UNMERGED: "A case merged here was taken back out",
+    EventKind.CASE_UNMERGED_FROM: "Taken back out of the case it was merged into",
     EventKind.REPLY_FAILED: "A reply failed",
     EventKind.REPLY_RETRYING: "A reply will be retried",
     EventKind.REPLY_UNCERTAIN: "A reply may not have been sent",
@@ -253,6 +258,17 @@ def case_merged(session: Session, case: Case, *, source: Case, message_ids: Sequ
 
 def case_merged_into(session: Session, case: Case, *, target: Case, actor_user_id: int | None) -> CaseEvent:
     return _on(session, EventKind.CASE_MERGED_INTO, case, actor_user_id, into_case_id=target.id,
+               into_case_number=target.number)
+
+
+def case_unmerged(session: Session, case: Case, *, source: Case, message_ids: Sequence[int],
+                  actor_user_id: int | None) -> CaseEvent:
+    return _on(session, EventKind.CASE_UNMERGED, case, actor_user_id, from_case_id=source.id,
+               from_case_number=source.number, message_ids=list(message_ids))
+
+
+def case_unmerged_from(session: Session, case: Case, *, target: Case, actor_user_id: int | None) -> CaseEvent:
+    return _on(session, EventKind.CASE_UNMERGED_FROM, case, actor_user_id, into_case_id=target.id,
                into_case_number=target.number)
 
 

@@ -212,3 +212,79 @@ def test_the_contact_search_takes_wildcards_literally(agent: Agent, two_contacts
     # while a plain part of a handle or name matches, whatever its case
     assert f'name="into" value="{first}"' in agent.get(f"/contacts/{second}", params={"q": "AM-"}).text
     assert f'name="into" value="{second}"' in agent.get(f"/contacts/{first}", params={"q": "zoé & co"}).text
+
+
+# --- taking a merged case back out (issue 18: "unmerge undoes it") ------------------------------------------------
+
+
+def _case(world: World, number: int) -> Case:
+    with world.runtime.db.transaction() as session:
+        case = session.scalar(select(Case).where(Case.workspace_id == world.workspace_id, Case.number == number))
+        assert case is not None
+        session.expunge(case)
+        return case
+
+
+def _messages_of(world: World, number: int) -> list[str]:
+    from compris.models import Message
+
+    with world.runtime.db.transaction() as session:
+        return list(session.scalars(select(Message.text).join(Case, Case.id == Message.case_id).where(
+            Case.workspace_id == world.workspace_id, Case.number == number).order_by(Message.id)))
+
+
+def test_a_merged_case_is_taken_back_out_with_its_messages(
+        client: TestClient, agent: Agent, world: World, two_contacts: tuple[int, int]) -> None:
+    first, second = two_contacts
+    assert agent.post(f"/contacts/{second}/merge", {"into": str(first)}).status_code == 303
+    assert agent.post("/cases/2/merge", {"into": "1"}).status_code == 303
+    # the customer writes again on case 1 after the merge: that message stays there
+    _write(client, world, "Still nothing about my bag", "sam-x", name="Sam")
+    assert _messages_of(world, 2) == []
+    page = agent.get("/cases/1").text
+    assert 'action="/cases/1/unmerge"' in page and "Take #2 back out" in page
+
+    response = agent.post("/cases/1/unmerge", {"source": "2"}, htmx=True)
+    assert response.status_code == 200 and 'id="timeline"' in response.text
+    assert _messages_of(world, 2) == ["Writing again about my bag"]
+    assert "My bag is lost <b>again</b>" in _messages_of(world, 1)
+    assert "Still nothing about my bag" in _messages_of(world, 1)
+    taken = _case(world, 2)
+    assert taken.status == "open" and taken.preview.startswith("Writing again about my bag")
+    # both timelines say so, with links; the merge notes are gone; the case page offers the merge again
+    case_1, case_2 = agent.get("/cases/1").text, agent.get("/cases/2").text
+    assert "A case merged here was taken back out" in case_1 and "Take #2 back out" not in case_1
+    assert "Cases merged into this one" not in case_1.replace("Case merged into this one", "")
+    assert "Taken back out of the case it was merged into" in case_2
+    assert "This case was merged into another case" not in case_2
+    with world.runtime.db.transaction() as session:
+        kinds = list(session.scalars(select(CaseEvent.kind).where(CaseEvent.kind.in_(
+            ("case_unmerged", "case_unmerged_from")))))
+    assert sorted(kinds) == ["case_unmerged", "case_unmerged_from"]
+    # in French too
+    assert agent.post("/settings/profile", {"language": "fr", "name": world.agent.name}).status_code in (200, 303)
+    assert "Ressorti du dossier dans lequel il avait été fusionné" in agent.get("/cases/2").text
+
+
+@pytest.mark.parametrize("source", ["2", "1", "", "abc", "99", "99999999999"])
+def test_a_bad_unmerge_is_refused_and_writes_nothing(
+        agent: Agent, world: World, two_contacts: tuple[int, int], source: str) -> None:
+    """Case 2 was never merged into case 1; "1" is the case itself; the others are no case."""
+    before = _snapshot(world)
+    response = agent.post("/cases/1/unmerge", {"source": source}, htmx=True)
+    assert response.status_code in (404, 422) and 'role="alert"' in response.text
+    assert _snapshot(world) == before
+    assert agent.post("/cases/1/unmerge", {"source": "2"}, csrf=False).status_code == 403
+
+
+def test_a_case_taken_out_can_be_merged_again_and_taken_out_again(
+        agent: Agent, world: World, two_contacts: tuple[int, int]) -> None:
+    first, second = two_contacts
+    assert agent.post(f"/contacts/{second}/merge", {"into": str(first)}).status_code == 303
+    for _ in range(2):
+        assert agent.post("/cases/2/merge", {"into": "1"}).status_code == 303
+        assert "Take #2 back out" in agent.get("/cases/1").text
+        assert agent.post("/cases/1/unmerge", {"source": "2"}, htmx=True).status_code == 200
+        assert _messages_of(world, 2) == ["Writing again about my bag"]
+    # taken out already: a second time is refused
+    assert agent.post("/cases/1/unmerge", {"source": "2"}, htmx=True).status_code == 422

@@ -21,6 +21,7 @@ from compris.events import (
     CaseOpened,
     CaseRouted,
     CasesMerged,
+    CasesUnmerged,
     DeliveryStatusChanged,
     EchoReceived,
     EscalationChange,
@@ -43,13 +44,13 @@ ORDER = 1000  # after everything else: the case is in its final state for this t
 COUNTED: tuple[type[CaseChange], ...] = (
     CaseOpened, MessageReceived, MessageClaimed, EchoReceived, MessageDeleted, ReplySent, ReplyFailed,
     ReplyUncertain, ReplyRetryRequested, DeliveryStatusChanged, StatusChanged, CaseAssigned, CaseRouted,
-    CasesMerged, TriageChanged, SlaBreached, SurveyChange, EscalationChange,
+    CasesMerged, CasesUnmerged, TriageChanged, SlaBreached, SurveyChange, EscalationChange,
 )
 
 
 @listens(*COUNTED, order=ORDER)
 def mark_case_for_rollup(session: Session, publisher: Publisher, event: CaseChange) -> None:
     ids = [event.case_id]
-    if isinstance(event, CasesMerged):
+    if isinstance(event, CasesMerged | CasesUnmerged):
         ids.append(event.source_case_id)
     mark_dirty(session, event.workspace_id, ids)

@@ -11,6 +11,7 @@ PHRASES: dict[str, str] = {
     "CaseAssigned": "Case #%(case)s: assignee changed",
     "CaseRouted": "Case #%(case)s: team changed",
     "CasesMerged": "Another case merged into case #%(case)s",
+    "CasesUnmerged": "A merged case taken back out of case #%(case)s",
     "CaseRead": "Case #%(case)s read",
     "TriageChanged": "Case #%(case)s: triage corrected",
     "MessageDeleted": "Case #%(case)s: a message deleted",

@@ -9,6 +9,7 @@ from compris.connectors import registry
 from compris.events import (
     CaseChange,
     CasesMerged,
+    CasesUnmerged,
     ContactErased,
     ContactsMerged,
     EchoReceived,
@@ -88,13 +89,15 @@ def forget_erased_customer(session: Session, publisher: Publisher, event: Contac
 # --- priority ---
 
 
-@listens(EchoReceived, ReplySent, ReplyFailed, TriageChanged, CasesMerged, order=5)
+@listens(EchoReceived, ReplySent, ReplyFailed, TriageChanged, CasesMerged, CasesUnmerged, order=5)
 def recompute_priority(session: Session, publisher: Publisher, event: CaseChange) -> None:
-    """An answer went out (or failed), a triage changed, cases merged: the case's open needs changed
-    (``compris.inbox.priority``); before the SLA (order 30) reads the priority."""
+    """An answer went out (or failed), a triage changed, cases merged or taken apart (both cases): the case's open
+    needs changed (``compris.inbox.priority``); before the SLA (order 30) reads the priority."""
     from compris.inbox.actions.priority import refresh_priority
     from compris.models import Case
 
-    case = session.get(Case, event.case_id)
-    if case is not None:
-        refresh_priority(session, publisher, case)
+    ids = [event.case_id, *([event.source_case_id] if isinstance(event, CasesUnmerged) else [])]
+    for case_id in ids:
+        case = session.get(Case, case_id)
+        if case is not None:
+            refresh_priority(session, publisher, case)

@@ -552,6 +552,27 @@ TIMELINE_PAGE = 100
 TIMELINE_MAX = 5000
 
 
+_MERGE_KINDS = ("case_merged_into", "case_merged", "case_unmerged", "case_unmerged_from")
+
+
+def _merge_notes(session: Session, case: Case) -> tuple[int | None, list[int]]:
+    """The number of the case this one is merged into, and those of the cases merged into it, as of now (a case
+    taken back out is neither)."""
+    into: int | None = None
+    merged: dict[int, int] = {}  # source case id -> its number
+    for e in session.scalars(select(CaseEvent).where(CaseEvent.case_id == case.id, CaseEvent.kind.in_(_MERGE_KINDS))
+                             .order_by(CaseEvent.created_at, CaseEvent.id)):
+        if e.kind == "case_merged_into" and isinstance(e.data.get("into_case_number"), int):
+            into = int(e.data["into_case_number"])
+        elif e.kind == "case_unmerged_from":
+            into = None
+        elif e.kind == "case_merged" and isinstance(e.data.get("from_case_number"), int):
+            merged[int(e.data.get("from_case_id") or 0)] = int(e.data["from_case_number"])
+        elif e.kind == "case_unmerged":
+            merged.pop(int(e.data.get("from_case_id") or 0), None)
+    return into, list(dict.fromkeys(merged.values()))
+
+
 def case_view(session: Session, workspace_id: int, number: int, *, shown: int | None = None,
               since: int | None = None) -> CaseView:
     """The case, its customer and its timeline; ``shown``: only its latest ``shown`` messages (and the events from
@@ -647,13 +668,7 @@ def case_view(session: Session, workspace_id: int, number: int, *, shown: int | 
             item.thread_first = m.thread_id not in seen
             seen.add(m.thread_id)
             current = m.thread_id
-    merges = events if not earlier else list(session.scalars(  # the merge notes whatever part is shown
-        select(CaseEvent).where(CaseEvent.case_id == case.id, CaseEvent.kind.in_(("case_merged_into", "case_merged")))
-        .order_by(CaseEvent.created_at, CaseEvent.id)))
-    merged_into = next((e.data.get("into_case_number") for e in reversed(merges)
-                        if e.kind == "case_merged_into" and isinstance(e.data.get("into_case_number"), int)), None)
-    merged_from = list(dict.fromkeys(e.data["from_case_number"] for e in merges if e.kind == "case_merged"
-                                     and isinstance(e.data.get("from_case_number"), int)))
+    merged_into, merged_from = _merge_notes(session, case)
     previous = list(
         session.scalars(
             select(Case).where(Case.contact_id == contact.id, Case.id != case.id).order_by(Case.id.desc()).limit(10)

@@ -26,6 +26,7 @@ from compris.events import (
     CaseCrisisChanged,
     CaseRouted,
     CasesMerged,
+    CasesUnmerged,
     DeliveryStatusChanged,
     EchoReceived,
     MessageReceived,
@@ -69,13 +70,14 @@ def record_actual_wait(session: Session, publisher: Publisher, event: ReplySent)
 
 
 @listens(MessageReceived, EchoReceived, ReplySent, ReplyFailed, ReplyUncertain, ReplyRetryRequested,
-         DeliveryStatusChanged, CasesMerged, order=SLA_ORDER)
+         DeliveryStatusChanged, CasesMerged, CasesUnmerged, order=SLA_ORDER)
 def recompute_sla(session: Session, publisher: Publisher, event: CaseChange) -> None:
     if isinstance(event, DeliveryStatusChanged) and event.status == "failed":
         return  # the ReplyFailed emitted with it recomputes (once)
-    case = session.get(Case, event.case_id)
-    if case is not None:
-        clocks.apply(session, publisher, case)
+    for case_id in [event.case_id, *([event.source_case_id] if isinstance(event, CasesUnmerged) else [])]:
+        case = session.get(Case, case_id)
+        if case is not None:
+            clocks.apply(session, publisher, case)
 
 
 @listens(StatusChanged, order=SLA_ORDER)

@@ -20,8 +20,10 @@ from compris.inbox.actions.cases import (
     check_text,
     mark_read,
     merge_cases,
+    merged_here,
     reply_target,
     set_status,
+    unmerge_case,
     wake_snoozed,
 )
 from compris.inbox.actions.contacts import merge_contacts, unmerge_identity
@@ -79,6 +81,7 @@ __all__ = [
     "mark_read",
     "merge_cases",
     "merge_contacts",
+    "merged_here",
     "origin_in",
     "origin_of",
     "outbox_key",
@@ -91,6 +94,7 @@ __all__ = [
     "retry_send",
     "set_status",
     "thread_for",
+    "unmerge_case",
     "unmerge_identity",
     "upload_dict",
     "wake_snoozed",

@@ -5,17 +5,17 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from compris import bus, timeline
 from compris.connectors.base import Visibility
-from compris.events import CaseAssigned, CasesMerged, NoteAdded, StatusChanged
+from compris.events import CaseAssigned, CasesMerged, CasesUnmerged, NoteAdded, StatusChanged
 from compris.inbox.actions import reads
 from compris.kit.clock import now
 from compris.kit.errors import Invalid, NotFound
 from compris.live import Publisher, publish_case
-from compris.models import ACTIVE_STATUSES, Case, CaseStatus, Direction, Message, User
+from compris.models import ACTIVE_STATUSES, Case, CaseEvent, CaseStatus, Direction, Message, User
 
 MAX_TEXT = 20_000
 ALLOWED_STATUSES = {s.value for s in CaseStatus}
@@ -200,6 +200,70 @@ def merge_cases(session: Session, publisher: Publisher, *, actor: User, source: 
                                              case_id=target.id, source_case_id=source.id,
                                              message_ids=tuple(message_ids)))
     publish_case(session, publisher, target, "merged")
+
+
+def merged_here(session: Session, target: Case) -> dict[int, CaseEvent]:
+    """The cases merged into ``target`` and not taken back out since: source case id → its merge's timeline row
+    (the latest one: a case merged, taken out and merged again counts once)."""
+    found: dict[int, CaseEvent] = {}
+    for event in session.scalars(select(CaseEvent).where(
+            CaseEvent.case_id == target.id,
+            CaseEvent.kind.in_((timeline.EventKind.CASE_MERGED, timeline.EventKind.CASE_UNMERGED)))
+            .order_by(CaseEvent.created_at, CaseEvent.id)):
+        source_id = event.data.get("from_case_id")
+        if not isinstance(source_id, int):
+            continue
+        if event.kind == timeline.EventKind.CASE_MERGED:
+            found[source_id] = event
+        else:
+            found.pop(source_id, None)
+    return found
+
+
+def unmerge_case(session: Session, publisher: Publisher, *, actor: User, target: Case, source: Case) -> list[int]:
+    """Take ``source`` back out of ``target``, which it was merged into (undo :func:`merge_cases`): the messages
+    the merge moved that are still on ``target`` go back to ``source``, ``source`` is open again, both cases' times
+    and preview follow their messages. Messages that came after the merge stay on ``target``. Returns the ids of
+    the messages moved back."""
+    if source.workspace_id != actor.workspace_id or target.workspace_id != actor.workspace_id:
+        raise NotFound("no such case")
+    merge = merged_here(session, target).get(source.id)
+    if merge is None:
+        raise Invalid.of("case #%(source)s is not merged into case #%(target)s", source=source.number,
+                         target=target.number)
+    wanted = [int(i) for i in merge.data.get("message_ids") or [] if isinstance(i, int)]
+    moved = list(session.scalars(select(Message).where(Message.id.in_(wanted), Message.case_id == target.id)))
+    for message in moved:
+        message.case_id = source.id
+    session.flush()
+    for case in (source, target):
+        _follow_messages(session, case)
+    message_ids = sorted(m.id for m in moved)
+    timeline.case_unmerged(session, target, source=source, message_ids=message_ids, actor_user_id=actor.id)
+    timeline.case_unmerged_from(session, source, target=target, actor_user_id=actor.id)
+    if source.status in FINAL_STATUSES:
+        change_status(session, publisher, source, CaseStatus.OPEN, actor_user_id=actor.id,
+                      reason=f"taken back out of case #{target.number}")
+    bus.emit(session, publisher, CasesUnmerged(workspace_id=target.workspace_id, actor_user_id=actor.id,
+                                               case_id=target.id, source_case_id=source.id,
+                                               message_ids=tuple(message_ids)))
+    publish_case(session, publisher, target, "merged")
+    publish_case(session, publisher, source, "merged")
+    return message_ids
+
+
+def _follow_messages(session: Session, case: Case) -> None:
+    """The case's first and last customer message times, its preview and latest account, from its messages."""
+    inbound = (Message.case_id == case.id, Message.direction == Direction.INBOUND)
+    first, last = session.execute(select(func.min(Message.sent_at), func.max(Message.sent_at))
+                                  .where(*inbound)).one()
+    case.first_inbound_at, case.last_inbound_at = first, last
+    latest = session.scalars(select(Message).where(*inbound).order_by(Message.sent_at.desc(), Message.id.desc())
+                             .limit(1)).first()
+    if latest is not None:
+        case.preview = (latest.text or "(attachment)").replace("\n", " ")[:300]  # as an inbound message sets it
+        case.last_channel_account_id = latest.channel_account_id or case.last_channel_account_id
+    case.last_activity_at = now()
 
 
 def reply_target(session: Session, case: Case, visibility: str, reply_to_message_id: int | None) -> Message:

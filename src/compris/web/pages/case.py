@@ -529,6 +529,26 @@ def merge(number: int, request: Request, ctx: WorkCasesPage,
     return redirect(f"/cases/{target.number}")
 
 
+@router.post("/cases/{number}/unmerge")
+def unmerge(number: int, request: Request, ctx: WorkCasesPage,
+            source: Annotated[str, Form()] = "") -> Response:
+    """Take a case merged into this one back out (``source``: its number): the messages it brought go back to it
+    and it is open again; the agent stays on this case."""
+    try:
+        case = _case(ctx, number)
+    except NotFound:
+        return _not_found(request, ctx)
+    try:
+        with domain_action(ctx.session):
+            if not (source.isascii() and source.isdigit() and len(source) < 10):
+                raise Invalid("pick the case to take back out")
+            taken = get_case(ctx.session, ctx.user.workspace_id, int(source), for_update=True)
+            actions.unmerge_case(ctx.session, ctx.runtime.publisher, actor=ctx.user, target=case, source=taken)
+    except ComprisError as exc:
+        return answer_with_fragments(request, ctx, number, ["actions", "timeline"], action_error=_message(ctx, exc))
+    return answer_with_fragments(request, ctx, number, ["timeline", "actions", "customer"], status_code=200)
+
+
 def snooze_until(choice: str, custom: str, tz: str, at: datetime) -> datetime:
     """``1h``, ``tomorrow`` (9:00 in the workspace's time zone), or ``custom`` (a local date-time there)."""
     zone = i18n.zone(tz)
