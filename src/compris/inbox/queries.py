@@ -7,14 +7,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select, union
 from sqlalchemy import case as sql_case
 from sqlalchemy.orm import Session
 
 from compris import timeline
+from compris.inbox import search
 from compris.inbox.tagnames import tag_key
 from compris.kit.errors import Invalid, NotFound
-from compris.kit.textfold import fold, like_pattern
+from compris.kit.textfold import prefix_pattern
 from compris.models import (
     ACTIVE_STATUSES,
     Alert,
@@ -249,42 +250,46 @@ def _conditions(workspace_id: int, f: InboxFilter, user_id: int, *, with_view: b
 
 
 def search_condition(workspace_id: int, q: str) -> ColumnElement[bool]:
-    """The cases ``q`` finds: ``#123`` is case 123 (and only it); ``123`` case 123 or the text; ``@name`` a
-    handle; otherwise the folded text (accents and case ignored) of the messages, the subject and the contact's
-    name, an identity's handle, name or network id (an e-mail address, a phone number: digits compared)."""
+    """The cases ``q`` finds (``compris.inbox.search``): ``#123`` is case 123 (and only it); ``123`` case 123 or
+    the word; ``@name`` an identity whose handle or network id starts with ``name``; otherwise the cases with a
+    message holding every word (stemmed in French and English, accents and case ignored), whose subject holds
+    them, whose contact's name holds them, or whose customer has an identity whose handle, name or network id
+    starts with ``q`` (an e-mail address; a phone number, digits compared). Every branch is an indexed lookup
+    giving case ids; their union is what the inbox then filters, sorts and pages."""
     raw = " ".join(q.split())
     number = _CASE_NUMBER.match(raw)
     if number and raw.startswith("#"):
         return Case.number == int(number.group(1))
-    found: list[ColumnElement[bool]] = []
+    in_workspace = Case.workspace_id == workspace_id
+    branches: list[Select[Any]] = []
     if number:
-        found.append(Case.number == int(number.group(1)))
+        branches.append(select(Case.id).where(in_workspace, Case.number == int(number.group(1))))
     if raw.startswith("@") and len(raw) > 1:
-        handle = like_pattern(raw[1:].lower())
+        handle = prefix_pattern(raw[1:].lower())
         by_handle = select(Identity.contact_id).where(
             Identity.workspace_id == workspace_id,
             or_(func.lower(Identity.handle).like(handle, escape="\\"),
                 func.lower(Identity.platform_user_id).like(handle, escape="\\")))
         return Case.contact_id.in_(by_handle)
-    folded = fold(raw)
-    if not folded:
-        return or_(*found) if found else Case.id.is_(None)
-    like = like_pattern(folded)
-    lower = like_pattern(raw.lower())
+    words = search.terms(raw)
+    if not words and not number:
+        return Case.id.is_(None)
+    lower = prefix_pattern(raw.lower())
     identity_match = [func.lower(Identity.handle).like(lower, escape="\\"),
                       func.lower(Identity.name).like(lower, escape="\\"),
                       func.lower(Identity.platform_user_id).like(lower, escape="\\")]
     digits = re.sub(r"\D", "", raw)
     if _PHONE.match(raw) and len(digits) >= 6:
-        identity_match.append(Identity.platform_user_id.like(like_pattern(digits), escape="\\"))
-    by_identity = select(Identity.contact_id).where(Identity.workspace_id == workspace_id, or_(*identity_match))
-    by_name = select(Contact.id).where(Contact.workspace_id == workspace_id,
-                                       Contact.search_name.like(like, escape="\\"))
-    by_text = select(Message.case_id).where(Message.workspace_id == workspace_id,
-                                            Message.search_text.like(like, escape="\\"))
-    found += [Case.search_subject.like(like, escape="\\"), Case.contact_id.in_(by_name),
-              Case.contact_id.in_(by_identity), Case.id.in_(by_text)]
-    return or_(*found)
+        identity_match += [Identity.platform_user_id.like(prefix_pattern(digits), escape="\\"),
+                           Identity.platform_user_id.like(prefix_pattern("+" + digits), escape="\\")]
+    contacts = select(Identity.contact_id).where(Identity.workspace_id == workspace_id, or_(*identity_match))
+    if words:
+        contacts = contacts.union(select(Contact.id).where(Contact.workspace_id == workspace_id,
+                                                           search.matches("contacts", Contact.id, words)))
+        branches += [select(Case.id).where(in_workspace, search.matches("cases", Case.id, words)),
+                     search.message_cases(workspace_id, words)]
+    branches.append(select(Case.id).where(in_workspace, Case.contact_id.in_(contacts)))
+    return Case.id.in_(union(*branches))
 
 
 def _base(workspace_id: int, f: InboxFilter, user_id: int, *, with_view: bool = True) -> Select[Any]:
@@ -330,16 +335,30 @@ def list_cases(session: Session, workspace_id: int, user_id: int, f: InboxFilter
     ]
 
 
+#: with a search, each view's count stops here (``COUNT_CAP + 1`` means "more"): a common word finds a hundred
+#: thousand cases at scale and counting them all exactly would cost seconds for a figure nobody reads
+COUNT_CAP = 1000
+
+
 def counts(session: Session, workspace_id: int, user_id: int, f: InboxFilter) -> dict[str, int]:
-    """Cases per view (all / mine / unassigned) under the other filters, in one query."""
+    """Cases per view (all / mine / unassigned) under the other filters, in one query; with a search, each count
+    stops at ``COUNT_CAP + 1`` (shown as "1000+")."""
     where = _conditions(workspace_id, f, user_id, with_view=False)
-    row = session.execute(
-        select(
-            func.count(),
-            func.count().filter(Case.assignee_id == user_id),
-            func.count().filter(Case.assignee_id.is_(None)),
-        ).where(*where)
-    ).one()
+    if f.q.strip():
+        def capped(*extra: ColumnElement[bool]) -> Any:
+            rows = select(Case.id).where(*where, *extra).limit(COUNT_CAP + 1).subquery()
+            return select(func.count()).select_from(rows).scalar_subquery()
+
+        row = session.execute(select(capped(), capped(Case.assignee_id == user_id),
+                                     capped(Case.assignee_id.is_(None)))).one()
+    else:
+        row = session.execute(
+            select(
+                func.count(),
+                func.count().filter(Case.assignee_id == user_id),
+                func.count().filter(Case.assignee_id.is_(None)),
+            ).where(*where)
+        ).one()
     return {"all": int(row[0]), "mine": int(row[1]), "unassigned": int(row[2])}
 
 

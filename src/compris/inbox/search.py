@@ -1,0 +1,172 @@
+"""Word search over the inbox (issue 22): what ``q`` finds, as SQL conditions indexed on both databases.
+
+The folded copies (``compris.kit.textfold``: no accents, lower case) of the messages' text, the cases' subjects and
+the contacts' names are indexed word by word, kept in step by the database itself in the same transaction as the
+write (migration ``o1_search``):
+
+* PostgreSQL: ``messages.search_vector``, a ``tsvector`` set by a trigger from ``search_text``, and expression
+  indexes on ``cases.search_subject`` and ``contacts.search_name``, all GIN. A text's vector is the union of its
+  ``simple`` words (every word as written, stop words, numbers, e-mail addresses), its French stems and its English
+  stems (:data:`PG_VECTOR`): a message's language is a guess and the query's is unknown, so each query word is
+  looked for under its three forms (``annulation`` finds "annuler" and "annulé", ``cancelled`` finds "cancel").
+* SQLite: FTS5 tables (``messages_fts``, ``cases_fts``, ``contacts_fts``) over the same folded columns, kept by
+  triggers; the ``porter`` tokenizer stems English and, roughly, French endings (plurals, ``-er``/``-ation``/``-é``).
+
+A query is a list of words and ``"quoted phrases"``, all of which must be found (in one message, or in the
+subject, or in the name). Nothing the user types is query syntax: ``OR``, ``-``, ``*``, quotes are words or
+separators, never operators (each word goes through ``plainto_tsquery`` / a quoted FTS5 string).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, and_, bindparam, false, func, literal_column, select, text
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.expression import ClauseElement
+from sqlalchemy.types import Boolean
+
+from compris.kit.textfold import fold
+from compris.models import Message
+
+__all__ = ["FTS_TABLES", "PG_FUNCTIONS", "PG_VECTOR", "SCHEMA_NAMES", "Terms", "include_object", "matches",
+           "message_cases", "terms"]
+
+#: the PostgreSQL function giving a folded text's search vector (simple ∪ French stems ∪ English stems)
+PG_VECTOR = "compris_search_vector"
+#: the text search configurations a word is looked for in (the order of :data:`PG_VECTOR`'s union)
+PG_CONFIGS = ("simple", "french", "english")
+#: SQLite: (FTS5 table, content table, folded column, tokenizer)
+FTS_TABLES = (
+    ("messages_fts", "messages", "search_text", "porter unicode61 remove_diacritics 2"),
+    ("cases_fts", "cases", "search_subject", "porter unicode61 remove_diacritics 2"),
+    ("contacts_fts", "contacts", "search_name", "unicode61 remove_diacritics 2"),
+)
+PG_FUNCTIONS = (PG_VECTOR, "compris_messages_search_vector")
+#: the schema objects the migration makes outside the models (autogenerate leaves them alone)
+SCHEMA_NAMES = frozenset({
+    "search_vector", "ix_messages_search", "ix_cases_search", "ix_contacts_search", "ix_identities_handle_lower",
+    "ix_identities_name_lower", "ix_identities_platform_id_lower", "ix_identities_platform_id",
+    *(t for t, *_ in FTS_TABLES),
+    *(f"{t}_{suffix}" for t, *_ in FTS_TABLES for suffix in ("data", "idx", "content", "docsize", "config")),
+})
+#: at most this many words and phrases are looked for (the rest of a long query is ignored)
+MAX_TERMS = 8
+_WORD = re.compile(r"\w")
+
+
+@dataclass(frozen=True)
+class Terms:
+    """A query's words and phrases, folded; each item is one word or a phrase (several words in order)."""
+
+    items: tuple[tuple[str, ...], ...]
+
+    def __bool__(self) -> bool:
+        return bool(self.items)
+
+    def fts5(self) -> str:
+        """The FTS5 query: each word or phrase a quoted string (no operator survives), all required."""
+        return " ".join('"' + " ".join(words).replace('"', '""') + '"' for words in self.items)
+
+
+def terms(q: str) -> Terms:
+    """The words and ``"quoted phrases"`` of ``q``, folded (accents, case and punctuation gone); words without a
+    letter or a digit (``-``, ``*``, ``#``) are dropped."""
+    items: list[tuple[str, ...]] = []
+    for i, part in enumerate(q.split('"')):
+        words = tuple(w for w in fold(part).split() if _WORD.search(w))
+        if not words:
+            continue
+        if i % 2 == 1 and len(words) > 1:  # inside quotes: a phrase
+            items.append(words)
+        else:
+            items.extend((w,) for w in words)
+    return Terms(tuple(items[:MAX_TERMS]))
+
+
+def include_object(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
+    """Alembic's autogenerate leaves alone what ``o1_search`` makes outside the models (FTS tables, the vector
+    column, expression indexes)."""
+    return name not in SCHEMA_NAMES
+
+
+class _Match(ColumnElement[bool]):
+    """``<table's folded column> matches <terms>``: compiled for each database (see the module's docstring)."""
+
+    type = Boolean()
+    inherit_cache = False
+
+    def __init__(self, table: str, id_column: ColumnElement[Any], terms: Terms) -> None:
+        self.table = table
+        self.id_column = id_column
+        self.terms = terms
+
+
+def matches(table: str, id_column: ColumnElement[Any], found: Terms) -> ColumnElement[bool]:
+    """The rows of ``table`` (``messages``, ``cases`` or ``contacts``; ``id_column`` its id) whose folded text holds
+    every word and phrase of ``found``."""
+    if not found:
+        return false()
+    return _Match(table, id_column, found)
+
+
+def _tsquery(config: str, words: tuple[str, ...], n: int) -> ClauseElement:
+    value = bindparam(f"search_{n}", " ".join(words), unique=True)
+    builder = func.phraseto_tsquery if len(words) > 1 else func.plainto_tsquery
+    return builder(literal_column(f"'{config}'::regconfig"), value)
+
+
+def _pg_query(found: Terms, configs: tuple[str, ...]) -> ClauseElement:
+    """``(w1 in any form) && (w2 in any form) ...``: each word's simple, French and English forms OR-ed."""
+    n = 0
+    anded: ClauseElement | None = None
+    for words in found.items:
+        ored: ClauseElement | None = None
+        for config in configs:
+            n += 1
+            one = _tsquery(config, words, n)
+            ored = one if ored is None else ored.op("||")(one)
+        assert ored is not None
+        anded = ored if anded is None else anded.op("&&")(ored)
+    assert anded is not None
+    return anded
+
+
+@compiles(_Match, "postgresql")
+def _match_pg(element: _Match, compiler: Any, **kw: Any) -> str:
+    if element.table == "messages":
+        vector: ClauseElement = literal_column("messages.search_vector")
+        configs = PG_CONFIGS
+    elif element.table == "cases":
+        vector = getattr(func, PG_VECTOR)(literal_column("cases.search_subject"))
+        configs = PG_CONFIGS
+    else:  # a name: its words as written
+        vector = func.to_tsvector(literal_column("'simple'::regconfig"),
+                                  func.coalesce(literal_column("contacts.search_name"), ""))
+        configs = ("simple",)
+    condition = vector.op("@@")(_pg_query(element.terms, configs))
+    return str(compiler.process(condition, **kw))
+
+
+@compiles(_Match, "sqlite")
+def _match_sqlite(element: _Match, compiler: Any, **kw: Any) -> str:
+    fts = f"{element.table}_fts"
+    inner = (select(literal_column("rowid")).select_from(text(fts))
+             .where(literal_column(fts).op("MATCH")(bindparam("fts", element.terms.fts5(), unique=True))))
+    return str(compiler.process(element.id_column.in_(inner.scalar_subquery()), **kw))
+
+
+@compiles(_Match)
+def _match_other(element: _Match, compiler: Any, **kw: Any) -> str:  # any other database: a folded LIKE per word
+    column = {"messages": "messages.search_text", "cases": "cases.search_subject"}.get(element.table,
+                                                                                    "contacts.search_name")
+    likes = [literal_column(column).like(f"%{' '.join(w)}%") for w in element.terms.items]
+    return str(compiler.process(and_(*likes), **kw))
+
+
+def message_cases(workspace_id: int, found: Terms) -> Select[Any]:
+    """The ids of the cases with a message holding every word of ``found`` (one message holds them all)."""
+    return select(Message.case_id).where(Message.workspace_id == workspace_id,
+                                         matches("messages", Message.id, found))
