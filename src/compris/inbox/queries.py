@@ -286,8 +286,7 @@ def search_condition(workspace_id: int, q: str) -> ColumnElement[bool]:
     if words:
         contacts = contacts.union(select(Contact.id).where(Contact.workspace_id == workspace_id,
                                                            search.matches("contacts", Contact.id, words)))
-        branches += [select(Case.id).where(in_workspace, search.matches("cases", Case.id, words)),
-                     search.message_cases(workspace_id, words)]
+        branches += [search.subject_cases(workspace_id, words), search.message_cases(workspace_id, words)]
     branches.append(select(Case.id).where(in_workspace, Case.contact_id.in_(contacts)))
     return Case.id.in_(union(*branches))
 
@@ -311,9 +310,14 @@ def _order(f: InboxFilter) -> list[Any]:
             Case.last_inbound_at.asc(), Case.id.asc()]
 
 
+def list_query(workspace_id: int, user_id: int, f: InboxFilter) -> Select[Any]:
+    """The page of cases ``f`` selects, in its order, each with whether it is unread for ``user_id``."""
+    return (select(Case, unread_for(user_id)).where(*_conditions(workspace_id, f, user_id))
+            .order_by(*_order(f)).limit(f.limit).offset(f.offset))
+
+
 def list_cases(session: Session, workspace_id: int, user_id: int, f: InboxFilter) -> list[CaseRow]:
-    query = (select(Case, unread_for(user_id)).where(*_conditions(workspace_id, f, user_id))
-             .order_by(*_order(f)).limit(f.limit).offset(f.offset))
+    query = list_query(workspace_id, user_id, f)
     found = [(c, bool(u)) for c, u in session.execute(query)]
     cases = [c for c, _ in found]
     contacts = _by_id(session, Contact, {c.contact_id for c in cases})
@@ -335,31 +339,24 @@ def list_cases(session: Session, workspace_id: int, user_id: int, f: InboxFilter
     ]
 
 
-#: with a search, each view's count stops here (``COUNT_CAP + 1`` means "more"): a common word finds a hundred
-#: thousand cases at scale and counting them all exactly would cost seconds for a figure nobody reads
+#: with a search, the counts shown stop here (``COUNT_CAP + 1`` is shown "1000+"): a search looks at the newest
+#: matches only (``search.MATCH_CAP``), so a larger figure would not be the real one anyway
 COUNT_CAP = 1000
 
 
 def counts(session: Session, workspace_id: int, user_id: int, f: InboxFilter) -> dict[str, int]:
-    """Cases per view (all / mine / unassigned) under the other filters, in one query; with a search, each count
-    stops at ``COUNT_CAP + 1`` (shown as "1000+")."""
+    """Cases per view (all / mine / unassigned) under the other filters, in one query; with a search, at most
+    ``COUNT_CAP + 1``."""
     where = _conditions(workspace_id, f, user_id, with_view=False)
-    if f.q.strip():
-        def capped(*extra: ColumnElement[bool]) -> Any:
-            rows = select(Case.id).where(*where, *extra).limit(COUNT_CAP + 1).subquery()
-            return select(func.count()).select_from(rows).scalar_subquery()
-
-        row = session.execute(select(capped(), capped(Case.assignee_id == user_id),
-                                     capped(Case.assignee_id.is_(None)))).one()
-    else:
-        row = session.execute(
-            select(
-                func.count(),
-                func.count().filter(Case.assignee_id == user_id),
-                func.count().filter(Case.assignee_id.is_(None)),
-            ).where(*where)
-        ).one()
-    return {"all": int(row[0]), "mine": int(row[1]), "unassigned": int(row[2])}
+    row = session.execute(
+        select(
+            func.count(),
+            func.count().filter(Case.assignee_id == user_id),
+            func.count().filter(Case.assignee_id.is_(None)),
+        ).where(*where)
+    ).one()
+    cap = COUNT_CAP + 1 if f.q.strip() else None
+    return {view: min(int(n), cap) if cap else int(n) for view, n in zip(VIEWS, row, strict=True)}
 
 
 def view_counts(session: Session, workspace_id: int, user_id: int, filters: Mapping[int, InboxFilter]

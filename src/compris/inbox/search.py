@@ -13,7 +13,7 @@ write (migration ``o1_search``):
   triggers; the ``porter`` tokenizer stems English and, roughly, French endings (plurals, ``-er``/``-ation``/``-é``).
 
 A query is a list of words and ``"quoted phrases"``, all of which must be found (in one message, or in the
-subject, or in the name). Nothing the user types is query syntax: ``OR``, ``-``, ``*``, quotes are words or
+subject, or in the name); a phrase's words are looked for as written (accents and case still ignored), in order. Nothing the user types is query syntax: ``OR``, ``-``, ``*``, quotes are words or
 separators, never operators (each word goes through ``plainto_tsquery`` / a quoted FTS5 string).
 """
 
@@ -29,10 +29,10 @@ from sqlalchemy.sql.expression import ClauseElement
 from sqlalchemy.types import Boolean
 
 from compris.kit.textfold import fold
-from compris.models import Message
+from compris.models import Case, Message
 
-__all__ = ["FTS_TABLES", "PG_FUNCTIONS", "PG_VECTOR", "SCHEMA_NAMES", "Terms", "include_object", "matches",
-           "message_cases", "terms"]
+__all__ = ["FTS_TABLES", "MATCH_CAP", "PG_FUNCTIONS", "PG_VECTOR", "SCHEMA_NAMES", "Terms", "include_object", "matches",
+           "message_cases", "subject_cases", "terms"]
 
 #: the PostgreSQL function giving a folded text's search vector (simple ∪ French stems ∪ English stems)
 PG_VECTOR = "compris_search_vector"
@@ -52,6 +52,8 @@ SCHEMA_NAMES = frozenset({
     *(t for t, *_ in FTS_TABLES),
     *(f"{t}_{suffix}" for t, *_ in FTS_TABLES for suffix in ("data", "idx", "content", "docsize", "config")),
 })
+#: a search looks at most at this many matching messages (and subjects), the newest
+MATCH_CAP = 5000
 #: at most this many words and phrases are looked for (the rest of a long query is ignored)
 MAX_TERMS = 8
 _WORD = re.compile(r"\w")
@@ -124,7 +126,9 @@ def _pg_query(found: Terms, configs: tuple[str, ...]) -> ClauseElement:
     anded: ClauseElement | None = None
     for words in found.items:
         ored: ClauseElement | None = None
-        for config in configs:
+        # a phrase: its words as written, in order (the vector's three parts follow one another, so a stemmed
+        # phrase could straddle two of them)
+        for config in configs if len(words) == 1 else configs[:1]:
             n += 1
             one = _tsquery(config, words, n)
             ored = one if ored is None else ored.op("||")(one)
@@ -167,6 +171,18 @@ def _match_other(element: _Match, compiler: Any, **kw: Any) -> str:  # any other
 
 
 def message_cases(workspace_id: int, found: Terms) -> Select[Any]:
-    """The ids of the cases with a message holding every word of ``found`` (one message holds them all)."""
-    return select(Message.case_id).where(Message.workspace_id == workspace_id,
-                                         matches("messages", Message.id, found))
+    """The cases of the newest :data:`MATCH_CAP` messages holding every word of ``found`` (one message holds them
+    all). The cap bounds a common word's cost (at ten million messages "remboursement" is in hundreds of
+    thousands): PostgreSQL then walks the messages newest first and stops at the cap, while a rare word is read
+    from the index; older matches of a common word are reached by adding a word."""
+    newest = (select(Message.case_id).where(Message.workspace_id == workspace_id,
+                                            matches("messages", Message.id, found))
+              .order_by(Message.id.desc()).limit(MATCH_CAP).subquery())
+    return select(newest.c.case_id)
+
+
+def subject_cases(workspace_id: int, found: Terms) -> Select[Any]:
+    """The newest :data:`MATCH_CAP` cases whose subject holds every word of ``found``."""
+    newest = (select(Case.id).where(Case.workspace_id == workspace_id, matches("cases", Case.id, found))
+              .order_by(Case.id.desc()).limit(MATCH_CAP).subquery())
+    return select(newest.c.id)
