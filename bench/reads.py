@@ -56,8 +56,14 @@ from compris.kit.textfold import fold
 PG_ADMIN = os.environ.get("COMPRIS_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 DB_NAME = "compris_bench_reads"
 DAYS = 400
+
+
+def _words(text: str, *phrases: str) -> list[str]:
+    return [*text.split(), *phrases]
+
+
 #: by rough frequency: function words first, then customer service's words (inflected forms side by side)
-FRENCH = """
+FRENCH = _words("""
 je le la de et les à un une pas est ne que pour des en du mon ma mes vous il on a ce qui au avec sur mais
 plus bien nous tout dans votre vos été suis sont fait avez c'est j'ai merci bonjour depuis toujours encore rien
 aujourd'hui hier demain jours semaine mois heure commande commandé commandes colis livraison livré livrée
@@ -71,8 +77,8 @@ rendez-vous adresse modifier modification changer numéro suivi transporteur ent
 rupture promotion code réduction prix tarif abonnement résilier résiliation contrat offre carte bancaire
 virement avoir geste commercial dédommagement plainte réclamation médiateur avis étoiles recommandation
 hôtel chambre séjour train gare quai correspondance escale aéroport terminal embarquement enregistrement
-""".split() + ["mot de passe", "service client"]
-ENGLISH = """
+""", "mot de passe", "service client")
+ENGLISH = _words("""
 the i to and a my of is it for in you was not have on this that with be your me at we no but are
 they so just been still can has from get any one will an do all about out what there when hi thanks thank
 please today yesterday tomorrow days week month hour order ordered orders parcel package delivery
@@ -85,7 +91,7 @@ technician appointment address change changed number tracking carrier warehouse 
 promotion discount price subscription unsubscribe contract offer card bank transfer voucher compensation
 complaint claim review stars recommend hotel room stay train station platform connection layover airport
 terminal boarding checkin gate seat upgrade baggage claim
-""".split() + ["customer service", "credit card"]
+""", "customer service", "credit card")
 RARE = {"fr": "trottinette", "en": "skateboard"}
 
 
@@ -264,8 +270,9 @@ def time_search(db: Database, world: World, repeats: int, log: Callable[[str], N
     out: dict[str, Any] = {}
     baseline, _ = _timed(db, repeats, lambda s: queries.get_case(s, world.workspace_id, max(1, world.cases // 2)))
     out["baseline: one case by its number (primary-key lookup)"] = baseline
-    for setting, extra in (("active, needs answer", {}), ("all statuses, newest", {"status": "all",
-                                                                                   "sort": "newest"})):
+    settings: tuple[tuple[str, dict[str, Any]], ...] = (("active, needs answer", {}),
+                                                        ("all statuses, newest", {"status": "all", "sort": "newest"}))
+    for setting, extra in settings:
         for name, q in search_queries(world).items():
             f = queries.InboxFilter(q=q, limit=51, **extra)
 
@@ -275,7 +282,7 @@ def time_search(db: Database, world: World, repeats: int, log: Callable[[str], N
                 return len(rows), n["all"]
 
             _timed(db, 1, page)  # a first run, not counted (plans, caches)
-            summary, (shown, total) = _timed(db, repeats, page)
+            summary, (_shown, total) = _timed(db, repeats, page)
             summary["found"] = total
             summary["ratio"] = round(summary["median_s"] / max(baseline["median_s"], 1e-6), 1)
             out[f"search [{setting}] {name}"] = summary
@@ -285,16 +292,21 @@ def time_search(db: Database, world: World, repeats: int, log: Callable[[str], N
 
 
 def explain(db: Database, world: World, q: str, **extra: Any) -> str:
-    """The plan of the search page's list query (``EXPLAIN (ANALYZE, BUFFERS)``)."""
+    """The plans (``EXPLAIN (ANALYZE, BUFFERS)``) of a search page's two main queries: the cases the search finds
+    (``queries.search_cases``), then the page of them the inbox shows (``queries.list_query``)."""
     from sqlalchemy.dialects import postgresql
+
+    def plan(s: Session, query: Any) -> str:
+        sql = str(query.compile(dialect=postgresql.dialect(),  # type: ignore[no-untyped-call]
+                                compile_kwargs={"literal_binds": True}))
+        sql = sql.replace("%%", "%")  # the driver's escaping, not the query's
+        return "\n".join(s.execute(text("EXPLAIN (ANALYZE, BUFFERS) " + sql)).scalars())
 
     f = queries.InboxFilter(q=q, limit=51, **extra)
     with db.transaction() as s:
-        query = queries.list_query(world.workspace_id, world.user_id, f)
-        sql = str(query.compile(dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True}))
-        sql = sql.replace("%%", "%")  # the driver's escaping, not the query's
-        rows = s.execute(text("EXPLAIN (ANALYZE, BUFFERS) " + sql)).scalars()
-        return "\n".join(rows)
+        found = queries.found_cases(s, world.workspace_id, q)
+        return (f"-- the cases found\n{plan(s, queries.search_cases(world.workspace_id, q))}\n"
+                f"-- the page shown\n{plan(s, queries.list_query(world.workspace_id, world.user_id, f, found))}")
 
 
 #: the read timings this script knows (``--only``): each gets the database, the world, the repeats and a logger
@@ -347,8 +359,8 @@ def main() -> None:
                               "command": f"bench/reads.py --cases {args.cases} --messages {args.messages} "
                                          f"--repeats {args.repeats} --only {args.only}"}
     try:
-        with db.engine.connect() as conn:
-            report["database"] = "PostgreSQL " + str(conn.execute(text("SHOW server_version")).scalar())
+        with db.engine.connect() as sa_conn:
+            report["database"] = "PostgreSQL " + str(sa_conn.execute(text("SHOW server_version")).scalar())
         log(f"{report['machine']}, {report['database']}")
         if args.reuse:
             world = _load_world(db)
@@ -359,8 +371,8 @@ def main() -> None:
             world = generate(db, args.cases, args.messages, log)
             report["load_s"] = round(clock.perf_counter() - t, 1)
             log(f"loaded in {report['load_s']} s")
-        with db.engine.connect() as conn:
-            report["sizes"] = {r[0]: r[1] for r in conn.execute(text(
+        with db.engine.connect() as sa_conn:
+            report["sizes"] = {r[0]: r[1] for r in sa_conn.execute(text(
                 "SELECT relname, pg_size_pretty(pg_total_relation_size(oid)) FROM pg_class "
                 "WHERE relname IN ('messages', 'cases', 'ix_messages_search', 'ix_cases_search')"))}
         log(f"sizes: {report['sizes']}")

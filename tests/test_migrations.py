@@ -27,6 +27,7 @@ def _fresh_url(request: pytest.FixtureRequest, backend: str, tmp_path: Path) -> 
 
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+@pytest.mark.filterwarnings("ignore:Skipped unsupported reflection of expression-based index")  # o1_search's
 def test_migrations_build_the_models_schema_from_empty(
     request: pytest.FixtureRequest, backend: str, tmp_path: Path
 ) -> None:

@@ -38,7 +38,7 @@ def _found(world: World, q: str, **filters: Any) -> list[int]:
 
 
 def _message(s: Any, world: World, number: int) -> Message:
-    found = s.scalar(select(Message).join(Case, Case.id == Message.case_id)
+    found: Message | None = s.scalar(select(Message).join(Case, Case.id == Message.case_id)
                      .where(Case.workspace_id == world.workspace_id, Case.number == number))
     assert found is not None
     return found

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, func, or_, select, union
+from sqlalchemy import ColumnElement, Select, and_, false, func, or_, select, union
 from sqlalchemy import case as sql_case
 from sqlalchemy.orm import Session
 
@@ -191,9 +191,10 @@ def unread_for(user_id: int) -> ColumnElement[bool]:
     return func.coalesce(mark, Case.unread)
 
 
-def _conditions(workspace_id: int, f: InboxFilter, user_id: int, *, with_view: bool = True
-                ) -> list[ColumnElement[bool]]:
-    """The ``WHERE`` of the cases ``f`` selects, one condition per filter."""
+def _conditions(workspace_id: int, f: InboxFilter, user_id: int, *, with_view: bool = True,
+                found: list[int] | None = None) -> list[ColumnElement[bool]]:
+    """The ``WHERE`` of the cases ``f`` selects, one condition per filter (``found``: the cases its search finds,
+    when already known: :func:`found_cases`)."""
     where: list[ColumnElement[bool]] = [Case.workspace_id == workspace_id]
     if f.status == "active":
         where.append(Case.status.in_([str(s) for s in ACTIVE_STATUSES]))
@@ -202,7 +203,7 @@ def _conditions(workspace_id: int, f: InboxFilter, user_id: int, *, with_view: b
     if f.channel_account_id is not None:
         where.append(Case.last_channel_account_id == f.channel_account_id)
     if f.q.strip():
-        where.append(search_condition(workspace_id, f.q))
+        where.append(search_condition(workspace_id, f.q) if found is None else search.id_in(Case.id, found))
     if f.post_id is not None:  # --- threads and context (issue 16): the comments under one post
         where.append(Case.id.in_(_cases_under(workspace_id, f.post_id)))
     if f.tag.strip():
@@ -249,17 +250,18 @@ def _conditions(workspace_id: int, f: InboxFilter, user_id: int, *, with_view: b
     return where
 
 
-def search_condition(workspace_id: int, q: str) -> ColumnElement[bool]:
+def search_cases(workspace_id: int, q: str) -> Select[Any]:
     """The cases ``q`` finds (``compris.inbox.search``): ``#123`` is case 123 (and only it); ``123`` case 123 or
     the word; ``@name`` an identity whose handle or network id starts with ``name``; otherwise the cases with a
     message holding every word (stemmed in French and English, accents and case ignored), whose subject holds
     them, whose contact's name holds them, or whose customer has an identity whose handle, name or network id
     starts with ``q`` (an e-mail address; a phone number, digits compared). Every branch is an indexed lookup
-    giving case ids; their union is what the inbox then filters, sorts and pages."""
+    giving case ids (each capped: ``search.MATCH_CAP``); their union is what the inbox then filters, sorts
+    and pages."""
     raw = " ".join(q.split())
     number = _CASE_NUMBER.match(raw)
     if number and raw.startswith("#"):
-        return Case.number == int(number.group(1))
+        return select(Case.id).where(Case.workspace_id == workspace_id, Case.number == int(number.group(1)))
     in_workspace = Case.workspace_id == workspace_id
     branches: list[Select[Any]] = []
     if number:
@@ -270,10 +272,10 @@ def search_condition(workspace_id: int, q: str) -> ColumnElement[bool]:
             Identity.workspace_id == workspace_id,
             or_(func.lower(Identity.handle).like(handle, escape="\\"),
                 func.lower(Identity.platform_user_id).like(handle, escape="\\")))
-        return Case.contact_id.in_(by_handle)
+        return select(Case.id).where(Case.workspace_id == workspace_id, Case.contact_id.in_(by_handle))
     words = search.terms(raw)
     if not words and not number:
-        return Case.id.is_(None)
+        return select(Case.id).where(false())
     lower = prefix_pattern(raw.lower())
     identity_match = [func.lower(Identity.handle).like(lower, escape="\\"),
                       func.lower(Identity.name).like(lower, escape="\\"),
@@ -282,13 +284,30 @@ def search_condition(workspace_id: int, q: str) -> ColumnElement[bool]:
     if _PHONE.match(raw) and len(digits) >= 6:
         identity_match += [Identity.platform_user_id.like(prefix_pattern(digits), escape="\\"),
                            Identity.platform_user_id.like(prefix_pattern("+" + digits), escape="\\")]
-    contacts = select(Identity.contact_id).where(Identity.workspace_id == workspace_id, or_(*identity_match))
+    contacts: Any = select(Identity.contact_id).where(Identity.workspace_id == workspace_id,
+                                                              or_(*identity_match))
     if words:
         contacts = contacts.union(select(Contact.id).where(Contact.workspace_id == workspace_id,
                                                            search.matches("contacts", Contact.id, words)))
         branches += [search.subject_cases(workspace_id, words), search.message_cases(workspace_id, words)]
+    few = contacts.subquery()  # a short prefix ("a") matches many customers: the first ones only
+    contacts = select(few.c[0]).limit(search.MATCH_CAP)
     branches.append(select(Case.id).where(in_workspace, Case.contact_id.in_(contacts)))
-    return Case.id.in_(union(*branches))
+    return union(*branches)  # type: ignore[return-value]
+
+
+def search_condition(workspace_id: int, q: str) -> ColumnElement[bool]:
+    """The cases ``q`` finds (:func:`search_cases`), as a condition on ``Case``."""
+    return Case.id.in_(search_cases(workspace_id, q))
+
+
+def found_cases(session: Session, workspace_id: int, q: str) -> list[int]:
+    """The ids of the cases ``q`` finds, looked up once per session (the list and its counts share them)."""
+    memo: dict[tuple[int, str], list[int]] = session.info.setdefault("inbox_search", {})
+    key = (workspace_id, " ".join(q.split()))
+    if key not in memo:
+        memo[key] = list(session.scalars(search_cases(workspace_id, q)))
+    return memo[key]
 
 
 def _base(workspace_id: int, f: InboxFilter, user_id: int, *, with_view: bool = True) -> Select[Any]:
@@ -310,14 +329,17 @@ def _order(f: InboxFilter) -> list[Any]:
             Case.last_inbound_at.asc(), Case.id.asc()]
 
 
-def list_query(workspace_id: int, user_id: int, f: InboxFilter) -> Select[Any]:
-    """The page of cases ``f`` selects, in its order, each with whether it is unread for ``user_id``."""
-    return (select(Case, unread_for(user_id)).where(*_conditions(workspace_id, f, user_id))
+def list_query(workspace_id: int, user_id: int, f: InboxFilter, found: list[int] | None = None
+               ) -> Select[Case, bool]:
+    """The page of cases ``f`` selects, in its order, each with whether it is unread for ``user_id``
+    (``found``: :func:`found_cases`)."""
+    return (select(Case, unread_for(user_id)).where(*_conditions(workspace_id, f, user_id, found=found))
             .order_by(*_order(f)).limit(f.limit).offset(f.offset))
 
 
 def list_cases(session: Session, workspace_id: int, user_id: int, f: InboxFilter) -> list[CaseRow]:
-    query = list_query(workspace_id, user_id, f)
+    found_ids = found_cases(session, workspace_id, f.q) if f.q.strip() else None
+    query = list_query(workspace_id, user_id, f, found_ids)
     found = [(c, bool(u)) for c, u in session.execute(query)]
     cases = [c for c, _ in found]
     contacts = _by_id(session, Contact, {c.contact_id for c in cases})
@@ -347,7 +369,8 @@ COUNT_CAP = 1000
 def counts(session: Session, workspace_id: int, user_id: int, f: InboxFilter) -> dict[str, int]:
     """Cases per view (all / mine / unassigned) under the other filters, in one query; with a search, at most
     ``COUNT_CAP + 1``."""
-    where = _conditions(workspace_id, f, user_id, with_view=False)
+    found = found_cases(session, workspace_id, f.q) if f.q.strip() else None
+    where = _conditions(workspace_id, f, user_id, with_view=False, found=found)
     row = session.execute(
         select(
             func.count(),

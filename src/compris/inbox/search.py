@@ -13,26 +13,28 @@ write (migration ``o1_search``):
   triggers; the ``porter`` tokenizer stems English and, roughly, French endings (plurals, ``-er``/``-ation``/``-é``).
 
 A query is a list of words and ``"quoted phrases"``, all of which must be found (in one message, or in the
-subject, or in the name); a phrase's words are looked for as written (accents and case still ignored), in order. Nothing the user types is query syntax: ``OR``, ``-``, ``*``, quotes are words or
-separators, never operators (each word goes through ``plainto_tsquery`` / a quoted FTS5 string).
+subject, or in the name); a phrase's words are looked for as written (accents and case still ignored), in order.
+Nothing the user types is query syntax: ``OR``, ``-``, ``*``, quotes are words or separators, never operators
+(each word goes through ``plainto_tsquery`` / a quoted FTS5 string).
 """
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, bindparam, false, func, literal_column, select, text
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.sql.expression import ClauseElement
-from sqlalchemy.types import Boolean
+from sqlalchemy.types import Boolean, Integer
 
 from compris.kit.textfold import fold
 from compris.models import Case, Message
 
-__all__ = ["FTS_TABLES", "MATCH_CAP", "PG_FUNCTIONS", "PG_VECTOR", "SCHEMA_NAMES", "Terms", "include_object", "matches",
-           "message_cases", "subject_cases", "terms"]
+__all__ = ["FTS_TABLES", "MATCH_CAP", "PG_FUNCTIONS", "PG_VECTOR", "SCHEMA_NAMES", "Terms", "id_in",
+           "include_object", "matches", "message_cases", "subject_cases", "terms"]
 
 #: the PostgreSQL function giving a folded text's search vector (simple ∪ French stems ∪ English stems)
 PG_VECTOR = "compris_search_vector"
@@ -53,7 +55,7 @@ SCHEMA_NAMES = frozenset({
     *(f"{t}_{suffix}" for t, *_ in FTS_TABLES for suffix in ("data", "idx", "content", "docsize", "config")),
 })
 #: a search looks at most at this many matching messages (and subjects), the newest
-MATCH_CAP = 5000
+MATCH_CAP = 2000
 #: at most this many words and phrases are looked for (the rest of a long query is ignored)
 MAX_TERMS = 8
 _WORD = re.compile(r"\w")
@@ -100,13 +102,13 @@ class _Match(ColumnElement[bool]):
     type = Boolean()
     inherit_cache = False
 
-    def __init__(self, table: str, id_column: ColumnElement[Any], terms: Terms) -> None:
+    def __init__(self, table: str, id_column: Any, terms: Terms) -> None:
         self.table = table
         self.id_column = id_column
         self.terms = terms
 
 
-def matches(table: str, id_column: ColumnElement[Any], found: Terms) -> ColumnElement[bool]:
+def matches(table: str, id_column: Any, found: Terms) -> ColumnElement[bool]:
     """The rows of ``table`` (``messages``, ``cases`` or ``contacts``; ``id_column`` its id) whose folded text holds
     every word and phrase of ``found``."""
     if not found:
@@ -114,18 +116,19 @@ def matches(table: str, id_column: ColumnElement[Any], found: Terms) -> ColumnEl
     return _Match(table, id_column, found)
 
 
-def _tsquery(config: str, words: tuple[str, ...], n: int) -> ClauseElement:
-    value = bindparam(f"search_{n}", " ".join(words), unique=True)
+def _tsquery(config: str, words: tuple[str, ...], n: int) -> ColumnElement[Any]:
+    value: Any = bindparam(f"search_{n}", " ".join(words), unique=True)
     builder = func.phraseto_tsquery if len(words) > 1 else func.plainto_tsquery
-    return builder(literal_column(f"'{config}'::regconfig"), value)
+    result: ColumnElement[Any] = builder(literal_column(f"'{config}'::regconfig"), value)
+    return result
 
 
-def _pg_query(found: Terms, configs: tuple[str, ...]) -> ClauseElement:
+def _pg_query(found: Terms, configs: tuple[str, ...]) -> ColumnElement[Any]:
     """``(w1 in any form) && (w2 in any form) ...``: each word's simple, French and English forms OR-ed."""
     n = 0
-    anded: ClauseElement | None = None
+    anded: ColumnElement[Any] | None = None
     for words in found.items:
-        ored: ClauseElement | None = None
+        ored: ColumnElement[Any] | None = None
         # a phrase: its words as written, in order (the vector's three parts follow one another, so a stemmed
         # phrase could straddle two of them)
         for config in configs if len(words) == 1 else configs[:1]:
@@ -141,8 +144,8 @@ def _pg_query(found: Terms, configs: tuple[str, ...]) -> ClauseElement:
 @compiles(_Match, "postgresql")
 def _match_pg(element: _Match, compiler: Any, **kw: Any) -> str:
     if element.table == "messages":
-        vector: ClauseElement = literal_column("messages.search_vector")
-        configs = PG_CONFIGS
+        vector: ColumnElement[Any] = literal_column("messages.search_vector")
+        configs: tuple[str, ...] = PG_CONFIGS
     elif element.table == "cases":
         vector = getattr(func, PG_VECTOR)(literal_column("cases.search_subject"))
         configs = PG_CONFIGS
@@ -157,7 +160,7 @@ def _match_pg(element: _Match, compiler: Any, **kw: Any) -> str:
 @compiles(_Match, "sqlite")
 def _match_sqlite(element: _Match, compiler: Any, **kw: Any) -> str:
     fts = f"{element.table}_fts"
-    inner = (select(literal_column("rowid")).select_from(text(fts))
+    inner: Select[Any] = (select(literal_column("rowid")).select_from(text(fts))
              .where(literal_column(fts).op("MATCH")(bindparam("fts", element.terms.fts5(), unique=True))))
     return str(compiler.process(element.id_column.in_(inner.scalar_subquery()), **kw))
 
@@ -168,6 +171,36 @@ def _match_other(element: _Match, compiler: Any, **kw: Any) -> str:  # any other
                                                                                     "contacts.search_name")
     likes = [literal_column(column).like(f"%{' '.join(w)}%") for w in element.terms.items]
     return str(compiler.process(and_(*likes), **kw))
+
+
+class _IdIn(ColumnElement[bool]):
+    """``column`` is one of ``ids``, with the ids as one parameter (an array on PostgreSQL, a JSON list on
+    SQLite) rather than thousands of them."""
+
+    type = Boolean()
+    inherit_cache = False
+
+    def __init__(self, column: Any, ids: list[int]) -> None:
+        self.column = column
+        self.ids = ids
+
+
+def id_in(column: Any, ids: list[int]) -> ColumnElement[bool]:
+    """``column IN ids`` for a long list of ids (the cases a search found)."""
+    return _IdIn(column, ids) if ids else false()
+
+
+@compiles(_IdIn, "postgresql")
+def _id_in_pg(element: _IdIn, compiler: Any, **kw: Any) -> str:
+    ids = bindparam("ids", element.ids, type_=postgresql.ARRAY(Integer), unique=True)
+    return f"{compiler.process(element.column, **kw)} = ANY({compiler.process(ids, **kw)})"
+
+
+@compiles(_IdIn)
+def _id_in_other(element: _IdIn, compiler: Any, **kw: Any) -> str:
+    listed: Select[Any] = select(literal_column("value")).select_from(
+        func.json_each(bindparam("ids", json.dumps(element.ids), unique=True)))
+    return str(compiler.process(element.column.in_(listed.scalar_subquery()), **kw))
 
 
 def message_cases(workspace_id: int, found: Terms) -> Select[Any]:
