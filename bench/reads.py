@@ -137,7 +137,7 @@ def generate(db: Database, cases: int, messages: int, log: Callable[[str], None]
               "days": DAYS, "nfr": len(FRENCH), "nen": len(ENGLISH)}
     with db.engine.begin() as conn:
         _vocabulary(conn)
-        for index in ("ix_messages_search", "ix_cases_search", "ix_contacts_search"):
+        for index in ("ix_messages_search", "ix_contacts_search"):
             conn.execute(text(f"DROP INDEX {index}"))
         t = clock.perf_counter()
         conn.execute(text("""
@@ -201,7 +201,6 @@ def generate(db: Database, cases: int, messages: int, log: Callable[[str], None]
                               f"(SELECT max(id) FROM {table}))"))
         t = clock.perf_counter()
         conn.execute(text("CREATE INDEX ix_messages_search ON messages USING gin (search_vector)"))
-        conn.execute(text("CREATE INDEX ix_cases_search ON cases USING gin (compris_search_vector(search_subject))"))
         conn.execute(text("CREATE INDEX ix_contacts_search ON contacts "
                           "USING gin (to_tsvector('simple'::regconfig, coalesce(search_name, '')))"))
         conn.execute(text("DROP TABLE bench_words"))
@@ -374,7 +373,7 @@ def main() -> None:
         with db.engine.connect() as sa_conn:
             report["sizes"] = {r[0]: r[1] for r in sa_conn.execute(text(
                 "SELECT relname, pg_size_pretty(pg_total_relation_size(oid)) FROM pg_class "
-                "WHERE relname IN ('messages', 'cases', 'ix_messages_search', 'ix_cases_search')"))}
+                "WHERE relname IN ('messages', 'cases', 'ix_messages_search', 'ix_contacts_search')"))}
         log(f"sizes: {report['sizes']}")
         for name in args.only.split(","):
             log(f"{name}:")

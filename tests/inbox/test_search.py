@@ -86,13 +86,8 @@ def test_a_quoted_phrase_keeps_its_words_together(world: World) -> None:
     assert _found(world, '"mot de passe"') == [1]
 
 
-def test_the_subject_and_the_contact_name_are_searched_too(world: World) -> None:
+def test_the_contact_name_is_searched_too(world: World) -> None:
     _deliver(world, "Bonjour", author="anne")
-    with world.runtime.db.transaction() as s:
-        case = s.scalar(select(Case).where(Case.workspace_id == world.workspace_id))
-        assert case is not None
-        case.subject = "Remboursements en attente"
-    assert _found(world, "remboursement") == [1]
     assert _found(world, "ANNE") == [1]
 
 
@@ -121,9 +116,6 @@ def test_the_index_follows_inserts_edits_and_deletes(world: World) -> None:
     # an insert: found at once (committed with the message)
     _deliver(world, "Ma trottinette est cassée", author="anne")
     _deliver(world, "Autre chose", author="bob")
-    with world.runtime.db.transaction() as s:  # the subjects (the first messages' text) out of the way
-        s.execute(update(Case).where(Case.workspace_id == world.workspace_id).values(subject="",
-                                                                                  search_subject=None))
     assert _found(world, "trottinette") == [1]
     # an edit through the ORM (the text and its folded copy)
     with world.runtime.db.transaction() as s:
@@ -213,3 +205,16 @@ def test_a_common_word_looks_at_its_newest_matches(world: World, monkeypatch: py
     monkeypatch.setattr(search, "MATCH_CAP", 2)
     assert _found(world, "colis") == [3, 4]
     assert _found(world, "colis 0") == [1]  # a second word narrows to the older ones
+
+
+@pytest.mark.parametrize("index_read_max", [0, 1000])  # the older messages walked, or read from the index
+def test_the_newest_matches_whatever_the_plan(world: World, monkeypatch: pytest.MonkeyPatch,
+                                              index_read_max: int) -> None:
+    for i in range(6):
+        _deliver(world, f"Colis numéro {i}" + (" trottinette" if i == 0 else ""), author=f"c{i}")
+    monkeypatch.setattr(search, "WINDOW", 2)  # PostgreSQL: the newest two walked first
+    monkeypatch.setattr(search, "INDEX_READ_MAX", index_read_max)
+    monkeypatch.setattr(search, "MATCH_CAP", 3)
+    assert _found(world, "trottinette") == [1]  # none among the newest: the older ones
+    assert _found(world, "colis") == [4, 5, 6]  # the newest three
+    assert _found(world, "colis 1") == [2]

@@ -250,14 +250,14 @@ def _conditions(workspace_id: int, f: InboxFilter, user_id: int, *, with_view: b
     return where
 
 
-def search_cases(workspace_id: int, q: str) -> Select[Any]:
+def search_cases(workspace_id: int, q: str, *, messages: bool = True) -> Select[Any]:
     """The cases ``q`` finds (``compris.inbox.search``): ``#123`` is case 123 (and only it); ``123`` case 123 or
     the word; ``@name`` an identity whose handle or network id starts with ``name``; otherwise the cases with a
-    message holding every word (stemmed in French and English, accents and case ignored), whose subject holds
-    them, whose contact's name holds them, or whose customer has an identity whose handle, name or network id
-    starts with ``q`` (an e-mail address; a phone number, digits compared). Every branch is an indexed lookup
-    giving case ids (each capped: ``search.MATCH_CAP``); their union is what the inbox then filters, sorts
-    and pages."""
+    message holding every word (stemmed in French and English, accents and case ignored; the subject is the first
+    message's first line), whose contact's name holds them, or whose customer has an identity whose handle, name
+    or network id starts with ``q`` (an e-mail address; a phone number, digits compared). Every branch is an
+    indexed lookup giving case ids (each capped: ``search.MATCH_CAP``); their union is what the inbox then
+    filters, sorts and pages."""
     raw = " ".join(q.split())
     number = _CASE_NUMBER.match(raw)
     if number and raw.startswith("#"):
@@ -289,7 +289,8 @@ def search_cases(workspace_id: int, q: str) -> Select[Any]:
     if words:
         contacts = contacts.union(select(Contact.id).where(Contact.workspace_id == workspace_id,
                                                            search.matches("contacts", Contact.id, words)))
-        branches += [search.subject_cases(workspace_id, words), search.message_cases(workspace_id, words)]
+        if messages:
+            branches.append(search.message_cases(workspace_id, words))
     few = contacts.subquery()  # a short prefix ("a") matches many customers: the first ones only
     contacts = select(few.c[0]).limit(search.MATCH_CAP)
     branches.append(select(Case.id).where(in_workspace, Case.contact_id.in_(contacts)))
@@ -302,11 +303,17 @@ def search_condition(workspace_id: int, q: str) -> ColumnElement[bool]:
 
 
 def found_cases(session: Session, workspace_id: int, q: str) -> list[int]:
-    """The ids of the cases ``q`` finds, looked up once per session (the list and its counts share them)."""
+    """The ids of the cases ``q`` finds, looked up once per session (the list and its counts share them). On
+    PostgreSQL the messages are searched apart, the way their number calls for (``search.newest_message_cases``)."""
     memo: dict[tuple[int, str], list[int]] = session.info.setdefault("inbox_search", {})
     key = (workspace_id, " ".join(q.split()))
     if key not in memo:
-        memo[key] = list(session.scalars(search_cases(workspace_id, q)))
+        words = search.terms(key[1])
+        apart = bool(words) and session.get_bind().dialect.name == "postgresql" and not key[1].startswith(("#", "@"))
+        found = set(session.scalars(search_cases(workspace_id, q, messages=not apart)))
+        if apart:
+            found.update(search.newest_message_cases(session, workspace_id, words))
+        memo[key] = sorted(found)
     return memo[key]
 
 

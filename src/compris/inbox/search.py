@@ -1,21 +1,21 @@
 """Word search over the inbox (issue 22): what ``q`` finds, as SQL conditions indexed on both databases.
 
-The folded copies (``compris.kit.textfold``: no accents, lower case) of the messages' text, the cases' subjects and
-the contacts' names are indexed word by word, kept in step by the database itself in the same transaction as the
-write (migration ``o1_search``):
+The folded copies (``compris.kit.textfold``: no accents, lower case) of the messages' text and the contacts' names
+are indexed word by word, kept in step by the database itself in the same transaction as the write (migration
+``o1_search``). A case's subject is the first line of its first message: it is found through that message.
 
-* PostgreSQL: ``messages.search_vector``, a ``tsvector`` set by a trigger from ``search_text``, and expression
-  indexes on ``cases.search_subject`` and ``contacts.search_name``, all GIN. A text's vector is the union of its
-  ``simple`` words (every word as written, stop words, numbers, e-mail addresses), its French stems and its English
-  stems (:data:`PG_VECTOR`): a message's language is a guess and the query's is unknown, so each query word is
-  looked for under its three forms (``annulation`` finds "annuler" and "annulé", ``cancelled`` finds "cancel").
-* SQLite: FTS5 tables (``messages_fts``, ``cases_fts``, ``contacts_fts``) over the same folded columns, kept by
-  triggers; the ``porter`` tokenizer stems English and, roughly, French endings (plurals, ``-er``/``-ation``/``-é``).
+* PostgreSQL: ``messages.search_vector``, a ``tsvector`` set by a trigger from ``search_text``, and an expression
+  index on ``contacts.search_name``, both GIN. A text's vector is the union of its ``simple`` words (every word as
+  written, stop words, numbers, e-mail addresses), its French stems and its English stems (:data:`PG_VECTOR`): a
+  message's language is a guess and the query's is unknown, so each query word is looked for under its three
+  forms (``annulation`` finds "annuler" and "annulé", ``cancelled`` finds "cancel").
+* SQLite: FTS5 tables (``messages_fts``, ``contacts_fts``) over the same folded columns, kept by triggers; the
+  ``porter`` tokenizer stems English and, roughly, French endings (plurals, ``-er``/``-ation``/``-é``).
 
 A query is a list of words and ``"quoted phrases"``, all of which must be found (in one message, or in the
-subject, or in the name); a phrase's words are looked for as written (accents and case still ignored), in order.
-Nothing the user types is query syntax: ``OR``, ``-``, ``*``, quotes are words or separators, never operators
-(each word goes through ``plainto_tsquery`` / a quoted FTS5 string).
+name); a phrase's words are looked for as written (accents and case still ignored), in order. Nothing the user
+types is query syntax: ``OR``, ``-``, ``*``, quotes are words or separators, never operators (each word goes
+through ``plainto_tsquery`` / a quoted FTS5 string).
 """
 
 from __future__ import annotations
@@ -28,13 +28,14 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, and_, bindparam, false, func, literal_column, select, text
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm import Session
 from sqlalchemy.types import Boolean, Integer
 
 from compris.kit.textfold import fold
-from compris.models import Case, Message
+from compris.models import Message
 
 __all__ = ["FTS_TABLES", "MATCH_CAP", "PG_FUNCTIONS", "PG_VECTOR", "SCHEMA_NAMES", "Terms", "id_in",
-           "include_object", "matches", "message_cases", "subject_cases", "terms"]
+           "include_object", "matches", "message_cases", "newest_message_cases", "terms"]
 
 #: the PostgreSQL function giving a folded text's search vector (simple ∪ French stems ∪ English stems)
 PG_VECTOR = "compris_search_vector"
@@ -43,19 +44,22 @@ PG_CONFIGS = ("simple", "french", "english")
 #: SQLite: (FTS5 table, content table, folded column, tokenizer)
 FTS_TABLES = (
     ("messages_fts", "messages", "search_text", "porter unicode61 remove_diacritics 2"),
-    ("cases_fts", "cases", "search_subject", "porter unicode61 remove_diacritics 2"),
     ("contacts_fts", "contacts", "search_name", "unicode61 remove_diacritics 2"),
 )
 PG_FUNCTIONS = (PG_VECTOR, "compris_messages_search_vector")
 #: the schema objects the migration makes outside the models (autogenerate leaves them alone)
 SCHEMA_NAMES = frozenset({
-    "search_vector", "ix_messages_search", "ix_cases_search", "ix_contacts_search", "ix_identities_handle_lower",
+    "search_vector", "ix_messages_search", "ix_contacts_search", "ix_identities_handle_lower",
     "ix_identities_name_lower", "ix_identities_platform_id_lower", "ix_identities_platform_id",
     *(t for t, *_ in FTS_TABLES),
     *(f"{t}_{suffix}" for t, *_ in FTS_TABLES for suffix in ("data", "idx", "content", "docsize", "config")),
 })
-#: a search looks at most at this many matching messages (and subjects), the newest
-MATCH_CAP = 2000
+#: a search looks at most at this many matching messages, the newest
+MATCH_CAP = 1000
+#: PostgreSQL: the newest messages walked first, whatever the words (their share there decides the rest)
+WINDOW = 20_000
+#: ... and the most matches read from the GIN index for the older ones; more expected, they are walked too
+INDEX_READ_MAX = 20_000
 #: at most this many words and phrases are looked for (the rest of a long query is ignored)
 MAX_TERMS = 8
 _WORD = re.compile(r"\w")
@@ -109,7 +113,7 @@ class _Match(ColumnElement[bool]):
 
 
 def matches(table: str, id_column: Any, found: Terms) -> ColumnElement[bool]:
-    """The rows of ``table`` (``messages``, ``cases`` or ``contacts``; ``id_column`` its id) whose folded text holds
+    """The rows of ``table`` (``messages`` or ``contacts``; ``id_column`` its id) whose folded text holds
     every word and phrase of ``found``."""
     if not found:
         return false()
@@ -146,9 +150,6 @@ def _match_pg(element: _Match, compiler: Any, **kw: Any) -> str:
     if element.table == "messages":
         vector: ColumnElement[Any] = literal_column("messages.search_vector")
         configs: tuple[str, ...] = PG_CONFIGS
-    elif element.table == "cases":
-        vector = getattr(func, PG_VECTOR)(literal_column("cases.search_subject"))
-        configs = PG_CONFIGS
     else:  # a name: its words as written
         vector = func.to_tsvector(literal_column("'simple'::regconfig"),
                                   func.coalesce(literal_column("contacts.search_name"), ""))
@@ -167,8 +168,7 @@ def _match_sqlite(element: _Match, compiler: Any, **kw: Any) -> str:
 
 @compiles(_Match)
 def _match_other(element: _Match, compiler: Any, **kw: Any) -> str:  # any other database: a folded LIKE per word
-    column = {"messages": "messages.search_text", "cases": "cases.search_subject"}.get(element.table,
-                                                                                    "contacts.search_name")
+    column = "messages.search_text" if element.table == "messages" else "contacts.search_name"
     likes = [literal_column(column).like(f"%{' '.join(w)}%") for w in element.terms.items]
     return str(compiler.process(and_(*likes), **kw))
 
@@ -214,8 +214,34 @@ def message_cases(workspace_id: int, found: Terms) -> Select[Any]:
     return select(newest.c.case_id)
 
 
-def subject_cases(workspace_id: int, found: Terms) -> Select[Any]:
-    """The newest :data:`MATCH_CAP` cases whose subject holds every word of ``found``."""
-    newest = (select(Case.id).where(Case.workspace_id == workspace_id, matches("cases", Case.id, found))
-              .order_by(Case.id.desc()).limit(MATCH_CAP).subquery())
-    return select(newest.c.id)
+def newest_message_cases(session: Session, workspace_id: int, found: Terms) -> list[int]:
+    """PostgreSQL: :func:`message_cases`, with a plan that does not depend on the planner's estimate of the words'
+    frequency (for a word outside the most common ones it is a guess, and the wrong plan costs seconds at ten
+    million messages: walking the whole table for a rare word, or fetching every match of a common one).
+
+    The newest :data:`WINDOW` messages are walked first (a bounded primary-key range). Enough matches there (a
+    common word): done. Otherwise the share found there tells how many the older messages hold: few, every match
+    is read from the GIN index and the newest kept; many, the walk goes on until :data:`MATCH_CAP` of them
+    match. Either way the cost is bounded by about ``MATCH_CAP / share`` rows or :data:`INDEX_READ_MAX` matches,
+    whatever the table's size."""
+    match = and_(Message.workspace_id == workspace_id, matches("messages", Message.id, found))
+    top = session.scalar(select(func.max(Message.id))) or 0
+    floor = top - WINDOW
+
+    def newest(*where: Any, limit: int, walk: bool) -> list[tuple[int, int]]:
+        query = (select(Message.id, Message.case_id).where(match, *where).order_by(Message.id.desc()).limit(limit))
+        try:
+            session.execute(text("SET LOCAL enable_seqscan = off"))
+            # the walk: the primary key backwards (no bitmap, no sort); the index read: GIN, then the newest kept
+            for setting in ("enable_bitmapscan", "enable_sort") if walk else ("enable_indexscan",):
+                session.execute(text(f"SET LOCAL {setting} = off"))
+            return [(int(i), int(c)) for i, c in session.execute(query)]
+        finally:
+            for setting in ("enable_seqscan", "enable_indexscan", "enable_bitmapscan", "enable_sort"):
+                session.execute(text(f"RESET {setting}"))
+
+    rows = newest(Message.id > floor, limit=MATCH_CAP, walk=True)
+    if len(rows) < MATCH_CAP and floor > 0:
+        expected = len(rows) / WINDOW * floor  # the matches among the older messages, at the same rate
+        rows += newest(Message.id <= floor, limit=MATCH_CAP - len(rows), walk=expected > INDEX_READ_MAX)
+    return [c for _, c in rows]

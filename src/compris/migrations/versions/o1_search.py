@@ -1,12 +1,14 @@
 """search (issue 22): word search indexed on both databases, kept in step by the database in the write's transaction
 
 PostgreSQL: ``messages.search_vector`` (a ``tsvector`` of the folded text: its simple words, French stems and English
-stems) set by a ``BEFORE INSERT OR UPDATE OF search_text`` trigger, a GIN index on it; GIN expression indexes on
-the cases' folded subject and the contacts' folded name; ``text_pattern_ops`` indexes for identities' handles,
+stems) set by a ``BEFORE INSERT OR UPDATE OF search_text`` trigger, a GIN index on it; a GIN expression index on the
+contacts' folded name; ``text_pattern_ops`` indexes for identities' handles,
 names and network ids (prefix searches). SQLite: FTS5 external-content tables over the same folded columns, kept by
 ``AFTER INSERT / UPDATE OF / DELETE`` triggers. Existing rows are indexed by the migration (backfill).
 
-SQLite note: a later migration that copies ``messages``, ``cases`` or ``contacts`` in batch mode drops their
+(A case's subject is the first line of its first message: searched through the message, not indexed apart.)
+
+SQLite note: a later migration that copies ``messages`` or ``contacts`` in batch mode drops their
 triggers with the old table: it must create them again (``create_sqlite``), or search stops following the writes.
 
 Revision ID: o1_search
@@ -22,7 +24,6 @@ from alembic import op
 PG_VECTOR = "compris_search_vector"
 FTS_TABLES = (
     ("messages_fts", "messages", "search_text", "porter unicode61 remove_diacritics 2"),
-    ("cases_fts", "cases", "search_subject", "porter unicode61 remove_diacritics 2"),
     ("contacts_fts", "contacts", "search_name", "unicode61 remove_diacritics 2"),
 )
 
@@ -60,7 +61,6 @@ def create_pg() -> None:
     # the backfill: every existing message's vector (one pass over the table)
     op.execute(f"UPDATE messages SET search_vector = {PG_VECTOR}(search_text) WHERE search_text IS NOT NULL")
     op.execute("CREATE INDEX ix_messages_search ON messages USING gin (search_vector)")
-    op.execute(f"CREATE INDEX ix_cases_search ON cases USING gin ({PG_VECTOR}(search_subject))")
     op.execute("CREATE INDEX ix_contacts_search ON contacts "
                "USING gin (to_tsvector('simple'::regconfig, coalesce(search_name, '')))")
     for name, expression in _IDENTITY_INDEXES:
@@ -96,7 +96,6 @@ def downgrade() -> None:
         op.execute(f"DROP INDEX IF EXISTS {name}")
     if op.get_bind().dialect.name == "postgresql":
         op.execute("DROP INDEX IF EXISTS ix_contacts_search")
-        op.execute("DROP INDEX IF EXISTS ix_cases_search")
         op.execute("DROP TRIGGER IF EXISTS messages_search_vector ON messages")
         op.execute("DROP FUNCTION IF EXISTS compris_messages_search_vector()")
         op.execute("ALTER TABLE messages DROP COLUMN IF EXISTS search_vector")
