@@ -159,7 +159,7 @@ def generate(db: Database, cases: int, messages: int, log: Callable[[str], None]
             INSERT INTO cases (id, workspace_id, number, contact_id, status, subject, search_subject, language,
                                priority, triage, priority_info, preview, last_activity_at, last_inbound_at,
                                first_inbound_at, unread, created_at)
-            SELECT n, :w, n, 1 + (n * 7919) % :contacts,
+            SELECT n, :w, n, (1 + (n::bigint * 7919) % :contacts)::int,
                    CASE WHEN n > :cases * 0.96 THEN (ARRAY['new', 'open', 'waiting_customer'])[1 + n % 3]
                         WHEN n % 5 = 0 THEN 'closed' ELSE 'resolved' END,
                    s.txt, s.folded, lang, (n * 37) % 100, '{}', '{}', left(s.txt, 300), at, at, at,
