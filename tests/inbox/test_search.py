@@ -207,13 +207,13 @@ def test_a_common_word_looks_at_its_newest_matches(world: World, monkeypatch: py
     assert _found(world, "colis 0") == [1]  # a second word narrows to the older ones
 
 
-@pytest.mark.parametrize("index_read_max", [0, 1000])  # the older messages walked, or read from the index
+@pytest.mark.parametrize("index_cost", [1000.0, 0.0])  # the older messages walked, or read from the index
 def test_the_newest_matches_whatever_the_plan(world: World, monkeypatch: pytest.MonkeyPatch,
-                                              index_read_max: int) -> None:
+                                              index_cost: float) -> None:
     for i in range(6):
         _deliver(world, f"Colis numéro {i}" + (" trottinette" if i == 0 else ""), author=f"c{i}")
     monkeypatch.setattr(search, "WINDOW", 2)  # PostgreSQL: the newest two walked first
-    monkeypatch.setattr(search, "INDEX_READ_MAX", index_read_max)
+    monkeypatch.setattr(search, "INDEX_COST", index_cost)
     monkeypatch.setattr(search, "MATCH_CAP", 3)
     assert _found(world, "trottinette") == [1]  # none among the newest: the older ones
     assert _found(world, "colis") == [4, 5, 6]  # the newest three

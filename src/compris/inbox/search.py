@@ -57,9 +57,9 @@ SCHEMA_NAMES = frozenset({
 #: a search looks at most at this many matching messages, the newest
 MATCH_CAP = 1000
 #: PostgreSQL: the newest messages walked first, whatever the words (their share there decides the rest)
-WINDOW = 20_000
-#: ... and the most matches read from the GIN index for the older ones; more expected, they are walked too
-INDEX_READ_MAX = 20_000
+WINDOW = 5_000
+#: what a match read from the GIN index costs (a heap page at random), counted in rows walked in key order
+INDEX_COST = 1.5
 #: at most this many words and phrases are looked for (the rest of a long query is ignored)
 MAX_TERMS = 8
 _WORD = re.compile(r"\w")
@@ -220,10 +220,11 @@ def newest_message_cases(session: Session, workspace_id: int, found: Terms) -> l
     million messages: walking the whole table for a rare word, or fetching every match of a common one).
 
     The newest :data:`WINDOW` messages are walked first (a bounded primary-key range). Enough matches there (a
-    common word): done. Otherwise the share found there tells how many the older messages hold: few, every match
-    is read from the GIN index and the newest kept; many, the walk goes on until :data:`MATCH_CAP` of them
-    match. Either way the cost is bounded by about ``MATCH_CAP / share`` rows or :data:`INDEX_READ_MAX` matches,
-    whatever the table's size."""
+    common word): done. Otherwise the share found there tells what the rest would cost either way: walking on
+    until :data:`MATCH_CAP` match (``MATCH_CAP / share`` rows), or reading every match from the GIN index and
+    keeping the newest (``share × rows`` matches, each :data:`INDEX_COST` rows' worth); the cheaper is taken. The
+    worst case, a word in about ``sqrt(MATCH_CAP / (INDEX_COST × rows))`` of the messages (0.8% at ten million),
+    reads about ``sqrt(MATCH_CAP × INDEX_COST × rows)`` rows (120,000)."""
     match = and_(Message.workspace_id == workspace_id, matches("messages", Message.id, found))
     top = session.scalar(select(func.max(Message.id))) or 0
     floor = top - WINDOW
@@ -242,6 +243,10 @@ def newest_message_cases(session: Session, workspace_id: int, found: Terms) -> l
 
     rows = newest(Message.id > floor, limit=MATCH_CAP, walk=True)
     if len(rows) < MATCH_CAP and floor > 0:
-        expected = len(rows) / WINDOW * floor  # the matches among the older messages, at the same rate
-        rows += newest(Message.id <= floor, limit=MATCH_CAP - len(rows), walk=expected > INDEX_READ_MAX)
+        share = len(rows) / WINDOW  # the older messages hold matches at about the same rate
+        walked = (MATCH_CAP - len(rows)) / share if share else float("inf")  # the rows a walk would read
+        if walked < INDEX_COST * share * floor:  # ... against the matches the index would give
+            rows += newest(Message.id <= floor, limit=MATCH_CAP - len(rows), walk=True)
+        else:  # every match from the index (the window's again: a range on the key would cost a bitmap of it)
+            rows = newest(limit=MATCH_CAP, walk=False)
     return [c for _, c in rows]
