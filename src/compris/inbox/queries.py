@@ -368,9 +368,9 @@ def list_cases(session: Session, workspace_id: int, user_id: int, f: InboxFilter
     ]
 
 
-#: with a search, the counts shown stop here (``COUNT_CAP + 1`` is shown "1000+"): a search looks at the newest
-#: matches only (``search.MATCH_CAP``), so a larger figure would not be the real one anyway
-COUNT_CAP = 1000
+#: with a search, the counts shown stop here (``COUNT_CAP + 1`` is shown "500+"): a search looks at the newest
+#: matches only (``search.MATCH_CAP``, more than this), so a larger figure would not be the real one anyway
+COUNT_CAP = 500
 
 
 def counts(session: Session, workspace_id: int, user_id: int, f: InboxFilter) -> dict[str, int]:

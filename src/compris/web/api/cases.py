@@ -62,8 +62,8 @@ def list_cases(
                             "forms of a word included (`annulation` finds `annulé`, `cancelled` finds `cancel`), "
                             "`\"quoted words\"` in that order; and identities' handles, names and network ids "
                             "(e-mail addresses, phone numbers) by their start. A word in more than 1,000 messages "
-                            "finds the cases of the 1,000 newest; with `q`, the counts stop at 1,001 (read "
-                            "\"more than 1,000\").")] = "",
+                            "finds the cases of the 1,000 newest; with `q`, the counts stop at 501 (read "
+                            "\"more than 500\").")] = "",
     limit: Annotated[int, Query(ge=1, le=200, description="Page size.")] = 50,
     offset: Annotated[int, Query(ge=0, description="Cases to skip.")] = 0,
     tag: Annotated[str, Query(max_length=200, description="Only cases with this tag (its name, without regard "
