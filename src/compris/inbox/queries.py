@@ -395,7 +395,9 @@ def view_counts(session: Session, workspace_id: int, user_id: int, filters: Mapp
     if not filters:
         return {}
     ids = list(filters)
-    columns = [func.count().filter(and_(*_conditions(workspace_id, filters[i], user_id))) for i in ids]
+    found = {i: found_cases(session, workspace_id, f.q) for i, f in filters.items() if f.q.strip()}
+    columns = [func.count().filter(and_(*_conditions(workspace_id, filters[i], user_id, found=found.get(i))))
+               for i in ids]
     row = session.execute(select(*columns).where(Case.workspace_id == workspace_id)).one()
     return {i: int(n) for i, n in zip(ids, row, strict=True)}
 
