@@ -34,7 +34,7 @@ from sqlalchemy.types import Boolean, Integer
 from compris.kit.textfold import fold
 from compris.models import Message
 
-__all__ = ["FTS_TABLES", "MATCH_CAP", "PG_FUNCTIONS", "PG_VECTOR", "SCHEMA_NAMES", "Terms", "id_in",
+__all__ = ["FTS_TABLES", "MATCH_CAP", "PG_FUNCTIONS", "PG_VECTOR", "SCHEMA_NAMES", "Terms", "forget_erased", "id_in",
            "include_object", "matches", "message_cases", "newest_message_cases", "terms"]
 
 #: the PostgreSQL function giving a folded text's search vector (simple ∪ French stems ∪ English stems)
@@ -171,6 +171,18 @@ def _match_other(element: _Match, compiler: Any, **kw: Any) -> str:  # any other
     column = "messages.search_text" if element.table == "messages" else "contacts.search_name"
     likes = [literal_column(column).like(f"%{' '.join(w)}%") for w in element.terms.items]
     return str(compiler.process(and_(*likes), **kw))
+
+
+def forget_erased(session: Session) -> None:
+    """After text was erased (an erasure, retention, a message its author deleted): on SQLite, FTS5 keeps a
+    removed row's words in its index segments until they are merged, so the indexes are merged (``optimize``:
+    the whole index rewritten, which is why it runs once per erasure, not per row) and nothing of the text stays
+    in the database's tables. PostgreSQL: nothing to do (the vector is in the row, rewritten with the text)."""
+    if session.get_bind().dialect.name != "sqlite":
+        return
+    session.flush()
+    for fts, *_ in FTS_TABLES:
+        session.execute(text(f"INSERT INTO {fts}({fts}) VALUES ('optimize')"))
 
 
 class _IdIn(ColumnElement[bool]):
