@@ -286,7 +286,8 @@ def time_search(db: Database, world: World, repeats: int, log: Callable[[str], N
             summary["ratio"] = round(summary["median_s"] / max(baseline["median_s"], 1e-6), 1)
             out[f"search [{setting}] {name}"] = summary
             log(f"  {name:45} [{setting:22}] median {summary['median_s'] * 1000:7.1f} ms   "
-                f"p95 {summary['p95_s'] * 1000:7.1f} ms   found {total}{'+' if total > queries.COUNT_CAP else ''}")
+                f"p95 {summary['p95_s'] * 1000:7.1f} ms   found "
+                f"{f'{queries.COUNT_CAP}+' if total > queries.COUNT_CAP else total}")
     return out
 
 
