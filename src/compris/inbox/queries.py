@@ -7,14 +7,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, false, func, or_, select, union
 from sqlalchemy import case as sql_case
 from sqlalchemy.orm import Session
 
 from compris import timeline
+from compris.inbox import search
 from compris.inbox.tagnames import tag_key
 from compris.kit.errors import Invalid, NotFound
-from compris.kit.textfold import fold, like_pattern
+from compris.kit.textfold import prefix_pattern
 from compris.models import (
     ACTIVE_STATUSES,
     Alert,
@@ -190,9 +191,10 @@ def unread_for(user_id: int) -> ColumnElement[bool]:
     return func.coalesce(mark, Case.unread)
 
 
-def _conditions(workspace_id: int, f: InboxFilter, user_id: int, *, with_view: bool = True
-                ) -> list[ColumnElement[bool]]:
-    """The ``WHERE`` of the cases ``f`` selects, one condition per filter."""
+def _conditions(workspace_id: int, f: InboxFilter, user_id: int, *, with_view: bool = True,
+                found: list[int] | None = None) -> list[ColumnElement[bool]]:
+    """The ``WHERE`` of the cases ``f`` selects, one condition per filter (``found``: the cases its search finds,
+    when already known: :func:`found_cases`)."""
     where: list[ColumnElement[bool]] = [Case.workspace_id == workspace_id]
     if f.status == "active":
         where.append(Case.status.in_([str(s) for s in ACTIVE_STATUSES]))
@@ -201,7 +203,7 @@ def _conditions(workspace_id: int, f: InboxFilter, user_id: int, *, with_view: b
     if f.channel_account_id is not None:
         where.append(Case.last_channel_account_id == f.channel_account_id)
     if f.q.strip():
-        where.append(search_condition(workspace_id, f.q))
+        where.append(search_condition(workspace_id, f.q) if found is None else search.id_in(Case.id, found))
     if f.post_id is not None:  # --- threads and context (issue 16): the comments under one post
         where.append(Case.id.in_(_cases_under(workspace_id, f.post_id)))
     if f.tag.strip():
@@ -248,43 +250,71 @@ def _conditions(workspace_id: int, f: InboxFilter, user_id: int, *, with_view: b
     return where
 
 
-def search_condition(workspace_id: int, q: str) -> ColumnElement[bool]:
-    """The cases ``q`` finds: ``#123`` is case 123 (and only it); ``123`` case 123 or the text; ``@name`` a
-    handle; otherwise the folded text (accents and case ignored) of the messages, the subject and the contact's
-    name, an identity's handle, name or network id (an e-mail address, a phone number: digits compared)."""
+def search_cases(workspace_id: int, q: str, *, messages: bool = True) -> Select[Any]:
+    """The cases ``q`` finds (``compris.inbox.search``): ``#123`` is case 123 (and only it); ``123`` case 123 or
+    the word; ``@name`` an identity whose handle or network id starts with ``name``; otherwise the cases with a
+    message holding every word (stemmed in French and English, accents and case ignored; the subject is the first
+    message's first line), whose contact's name holds them, or whose customer has an identity whose handle, name
+    or network id starts with ``q`` (an e-mail address; a phone number, digits compared). Every branch is an
+    indexed lookup giving case ids (each capped: ``search.MATCH_CAP``); their union is what the inbox then
+    filters, sorts and pages."""
     raw = " ".join(q.split())
     number = _CASE_NUMBER.match(raw)
     if number and raw.startswith("#"):
-        return Case.number == int(number.group(1))
-    found: list[ColumnElement[bool]] = []
+        return select(Case.id).where(Case.workspace_id == workspace_id, Case.number == int(number.group(1)))
+    in_workspace = Case.workspace_id == workspace_id
+    branches: list[Select[Any]] = []
     if number:
-        found.append(Case.number == int(number.group(1)))
+        branches.append(select(Case.id).where(in_workspace, Case.number == int(number.group(1))))
     if raw.startswith("@") and len(raw) > 1:
-        handle = like_pattern(raw[1:].lower())
+        handle = prefix_pattern(raw[1:].lower())
         by_handle = select(Identity.contact_id).where(
             Identity.workspace_id == workspace_id,
             or_(func.lower(Identity.handle).like(handle, escape="\\"),
                 func.lower(Identity.platform_user_id).like(handle, escape="\\")))
-        return Case.contact_id.in_(by_handle)
-    folded = fold(raw)
-    if not folded:
-        return or_(*found) if found else Case.id.is_(None)
-    like = like_pattern(folded)
-    lower = like_pattern(raw.lower())
+        return select(Case.id).where(Case.workspace_id == workspace_id, Case.contact_id.in_(by_handle))
+    words = search.terms(raw)
+    if not words and not number:
+        return select(Case.id).where(false())
+    lower = prefix_pattern(raw.lower())
     identity_match = [func.lower(Identity.handle).like(lower, escape="\\"),
                       func.lower(Identity.name).like(lower, escape="\\"),
                       func.lower(Identity.platform_user_id).like(lower, escape="\\")]
     digits = re.sub(r"\D", "", raw)
     if _PHONE.match(raw) and len(digits) >= 6:
-        identity_match.append(Identity.platform_user_id.like(like_pattern(digits), escape="\\"))
-    by_identity = select(Identity.contact_id).where(Identity.workspace_id == workspace_id, or_(*identity_match))
-    by_name = select(Contact.id).where(Contact.workspace_id == workspace_id,
-                                       Contact.search_name.like(like, escape="\\"))
-    by_text = select(Message.case_id).where(Message.workspace_id == workspace_id,
-                                            Message.search_text.like(like, escape="\\"))
-    found += [Case.search_subject.like(like, escape="\\"), Case.contact_id.in_(by_name),
-              Case.contact_id.in_(by_identity), Case.id.in_(by_text)]
-    return or_(*found)
+        identity_match += [Identity.platform_user_id.like(prefix_pattern(digits), escape="\\"),
+                           Identity.platform_user_id.like(prefix_pattern("+" + digits), escape="\\")]
+    contacts: Any = select(Identity.contact_id).where(Identity.workspace_id == workspace_id,
+                                                              or_(*identity_match))
+    if words:
+        contacts = contacts.union(select(Contact.id).where(Contact.workspace_id == workspace_id,
+                                                           search.matches("contacts", Contact.id, words)))
+        if messages:
+            branches.append(search.message_cases(workspace_id, words))
+    few = contacts.subquery()  # a short prefix ("a") matches many customers: the first ones only
+    contacts = select(few.c[0]).limit(search.MATCH_CAP)
+    branches.append(select(Case.id).where(in_workspace, Case.contact_id.in_(contacts)))
+    return union(*branches)  # type: ignore[return-value]
+
+
+def search_condition(workspace_id: int, q: str) -> ColumnElement[bool]:
+    """The cases ``q`` finds (:func:`search_cases`), as a condition on ``Case``."""
+    return Case.id.in_(search_cases(workspace_id, q))
+
+
+def found_cases(session: Session, workspace_id: int, q: str) -> list[int]:
+    """The ids of the cases ``q`` finds, looked up once per session (the list and its counts share them). On
+    PostgreSQL the messages are searched apart, the way their number calls for (``search.newest_message_cases``)."""
+    memo: dict[tuple[int, str], list[int]] = session.info.setdefault("inbox_search", {})
+    key = (workspace_id, " ".join(q.split()))
+    if key not in memo:
+        words = search.terms(key[1])
+        apart = bool(words) and session.get_bind().dialect.name == "postgresql" and not key[1].startswith(("#", "@"))
+        found = set(session.scalars(search_cases(workspace_id, q, messages=not apart)))
+        if apart:
+            found.update(search.newest_message_cases(session, workspace_id, words))
+        memo[key] = sorted(found)
+    return memo[key]
 
 
 def _base(workspace_id: int, f: InboxFilter, user_id: int, *, with_view: bool = True) -> Select[Any]:
@@ -306,9 +336,17 @@ def _order(f: InboxFilter) -> list[Any]:
             Case.last_inbound_at.asc(), Case.id.asc()]
 
 
+def list_query(workspace_id: int, user_id: int, f: InboxFilter, found: list[int] | None = None
+               ) -> Select[Case, bool]:
+    """The page of cases ``f`` selects, in its order, each with whether it is unread for ``user_id``
+    (``found``: :func:`found_cases`)."""
+    return (select(Case, unread_for(user_id)).where(*_conditions(workspace_id, f, user_id, found=found))
+            .order_by(*_order(f)).limit(f.limit).offset(f.offset))
+
+
 def list_cases(session: Session, workspace_id: int, user_id: int, f: InboxFilter) -> list[CaseRow]:
-    query = (select(Case, unread_for(user_id)).where(*_conditions(workspace_id, f, user_id))
-             .order_by(*_order(f)).limit(f.limit).offset(f.offset))
+    found_ids = found_cases(session, workspace_id, f.q) if f.q.strip() else None
+    query = list_query(workspace_id, user_id, f, found_ids)
     found = [(c, bool(u)) for c, u in session.execute(query)]
     cases = [c for c, _ in found]
     contacts = _by_id(session, Contact, {c.contact_id for c in cases})
@@ -330,9 +368,16 @@ def list_cases(session: Session, workspace_id: int, user_id: int, f: InboxFilter
     ]
 
 
+#: with a search, the counts shown stop here (``COUNT_CAP + 1`` is shown "500+"): a search looks at the newest
+#: matches only (``search.MATCH_CAP``, more than this), so a larger figure would not be the real one anyway
+COUNT_CAP = 500
+
+
 def counts(session: Session, workspace_id: int, user_id: int, f: InboxFilter) -> dict[str, int]:
-    """Cases per view (all / mine / unassigned) under the other filters, in one query."""
-    where = _conditions(workspace_id, f, user_id, with_view=False)
+    """Cases per view (all / mine / unassigned) under the other filters, in one query; with a search, at most
+    ``COUNT_CAP + 1``."""
+    found = found_cases(session, workspace_id, f.q) if f.q.strip() else None
+    where = _conditions(workspace_id, f, user_id, with_view=False, found=found)
     row = session.execute(
         select(
             func.count(),
@@ -340,7 +385,8 @@ def counts(session: Session, workspace_id: int, user_id: int, f: InboxFilter) ->
             func.count().filter(Case.assignee_id.is_(None)),
         ).where(*where)
     ).one()
-    return {"all": int(row[0]), "mine": int(row[1]), "unassigned": int(row[2])}
+    cap = COUNT_CAP + 1 if f.q.strip() else None
+    return {view: min(int(n), cap) if cap else int(n) for view, n in zip(VIEWS, row, strict=True)}
 
 
 def view_counts(session: Session, workspace_id: int, user_id: int, filters: Mapping[int, InboxFilter]
@@ -349,7 +395,9 @@ def view_counts(session: Session, workspace_id: int, user_id: int, filters: Mapp
     if not filters:
         return {}
     ids = list(filters)
-    columns = [func.count().filter(and_(*_conditions(workspace_id, filters[i], user_id))) for i in ids]
+    found = {i: found_cases(session, workspace_id, f.q) for i, f in filters.items() if f.q.strip()}
+    columns = [func.count().filter(and_(*_conditions(workspace_id, filters[i], user_id, found=found.get(i))))
+               for i in ids]
     row = session.execute(select(*columns).where(Case.workspace_id == workspace_id)).one()
     return {i: int(n) for i, n in zip(ids, row, strict=True)}
 

@@ -42,3 +42,10 @@ def like_pattern(folded: str) -> str:
     """A ``LIKE`` pattern (escape ``\\``) finding ``folded`` anywhere in a folded column."""
     escaped = folded.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"
+
+
+def prefix_pattern(text: str) -> str:
+    """A ``LIKE`` pattern (escape ``\\``) finding the values that start with ``text`` (an index on the column,
+    ``text_pattern_ops`` on PostgreSQL, serves it)."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"{escaped}%"

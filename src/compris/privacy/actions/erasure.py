@@ -38,6 +38,7 @@ from compris import bus
 from compris.connectors.meta import deletion as meta_deletion
 from compris.db import on_commit
 from compris.events import ContactErased
+from compris.inbox import search
 from compris.kit.clock import now
 from compris.kit.crypto import decrypt_json
 from compris.kit.errors import Invalid, NotFound
@@ -263,6 +264,7 @@ def erase_contact(session: Session, publisher: Publisher, *, workspace_id: int, 
         reason=scrub_reason(reason, work.needles), counts=dict(sorted(work.counts.items())))
     session.add(erasure)
     session.flush()
+    search.forget_erased(session)
     _discard_after_commit(session, publisher, workspace_id, work.digests, data_dir)
     bus.emit(session, publisher, ContactErased(
         workspace_id=workspace_id, actor_user_id=requested_by.id if requested_by is not None else None,
@@ -755,6 +757,7 @@ def erase_message_content(session: Session, publisher: Publisher, message: Messa
         case.preview = ""
     if case.subject and work.needles and mentions(case.subject, work.needles):
         case.subject = ""
+    search.forget_erased(session)
     _discard_after_commit(session, publisher, message.workspace_id, work.digests, data_dir)
     return dict(work.counts)
 

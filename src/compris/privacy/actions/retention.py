@@ -40,6 +40,7 @@ from sqlalchemy.orm import Session
 from compris import bus, timeline
 from compris.db import Database
 from compris.events import RetentionApplied, RetentionPolicyChanged
+from compris.inbox import search
 from compris.kit import origin
 from compris.kit.clock import now
 from compris.kit.errors import Invalid
@@ -227,6 +228,7 @@ def _remove_messages(db: Database, workspace_id: int, cutoff: datetime | None, a
                 session.execute(update(ClusterItem).where(ClusterItem.message_id.in_(ids))
                                 .values(signature={}, vector=None).execution_options(synchronize_session=False))
                 _empty_cases(session, sorted({int(r.case_id) for r in rows}))
+                search.forget_erased(session)
         removed += len(rows)
         if len(rows) < batch:
             return removed

@@ -56,10 +56,14 @@ def list_cases(
                                "deadline first, cases without one last), or `needs_answer` (the inbox's default: "
                                "breached SLA first, then the earliest SLA deadline, the highest priority, the "
                                "longest wait).")] = "newest",
-    q: Annotated[str, Query(max_length=200, description="Search: `#123` is case 123; `123` case 123 or the text; "
-                            "`@name` a handle; otherwise contact names, identities' handles and network ids "
-                            "(e-mail addresses, phone numbers), subjects and message text, without regard to "
-                            "case and accents (`recu` finds `reçu`).")] = "",
+    q: Annotated[str, Query(max_length=200, description="Search: `#123` is case 123; `123` case 123 or the word; "
+                            "`@name` a handle (by its start); otherwise words, all of them in one message or in "
+                            "the contact's name, without regard to case and accents (`recu` finds `reçu`), other "
+                            "forms of a word included (`annulation` finds `annulé`, `cancelled` finds `cancel`), "
+                            "`\"quoted words\"` in that order; and identities' handles, names and network ids "
+                            "(e-mail addresses, phone numbers) by their start. A word in more than 1,000 messages "
+                            "finds the cases of the 1,000 newest; with `q`, the counts stop at 501 (read "
+                            "\"more than 500\").")] = "",
     limit: Annotated[int, Query(ge=1, le=200, description="Page size.")] = 50,
     offset: Annotated[int, Query(ge=0, description="Cases to skip.")] = 0,
     tag: Annotated[str, Query(max_length=200, description="Only cases with this tag (its name, without regard "

@@ -16,6 +16,7 @@ from compris.channels.queries import channel_accounts
 from compris.inbox.actions import reads
 from compris.inbox.actions import views as view_actions
 from compris.inbox.queries import (
+    COUNT_CAP,
     INTENT_FILTERS,
     PRIORITY_BANDS,
     SLA_STATES,
@@ -83,6 +84,7 @@ def _inbox_vars(ctx: PageContext, f: InboxFilter, saved: int | None = None) -> d
         "more": more,
         "page": f.offset // PAGE_SIZE + 1,
         "counts": counts(ctx.session, ctx.user.workspace_id, ctx.user.id, replace(f, limit=1, offset=0)),
+        "count_cap": COUNT_CAP,
         "params": lambda **changes: filter_params(f, saved, **changes),
         "views": VIEWS,
         "statuses": STATUS_FILTERS,
