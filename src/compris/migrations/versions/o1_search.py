@@ -12,7 +12,7 @@ SQLite note: a later migration that copies ``messages`` or ``contacts`` in batch
 triggers with the old table: it must create them again (``create_sqlite``), or search stops following the writes.
 
 Revision ID: o1_search
-Revises: n1_monitoring
+Revises: o0_ingest_indexes
 Create Date: 2026-12-06 22:00:00
 """
 
@@ -28,7 +28,7 @@ FTS_TABLES = (
 )
 
 revision: str = "o1_search"
-down_revision: str | None = "n1_monitoring"
+down_revision: str | None = "o0_ingest_indexes"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
