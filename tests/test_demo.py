@@ -232,7 +232,12 @@ def test_the_demo_has_weeks_of_history_behind_a_full_dashboard(settings: Setting
         assert len(opened) == len(numbers) and min(opened) < now() - timedelta(weeks=7)
         assert max(opened) < min(o for o in s.scalars(select(Case.first_inbound_at).where(
             Case.id.not_in(history))) if o is not None)
-        assert len({o.date() for o in opened}) >= 50
+        # every day of seven weeks at least has cases; how many days exactly depends on the hour of loading (the
+        # history stops where the stories start, a week back, counted in the workspace's time zone: 49 days late in
+        # the UTC evening, 50 earlier)
+        days = {o.date() for o in opened}
+        span = (max(days) - min(days)).days + 1
+        assert span >= 7 * 7 and len(days) >= span - 1
         # most answered, some late, a few never; resolutions, reopenings, transfers, escalations, SLA breaches
         answered = [c for c in s.scalars(select(Case).where(Case.id.in_(history))) if c.first_response_at]
         assert 0.8 * len(numbers) < len(answered) < len(numbers)

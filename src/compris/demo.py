@@ -222,9 +222,18 @@ def _in_process_sandbox(http: httpx.Client, network: SandboxNetwork, base_url: s
     in-process by the network's app."""
     from compris.sandbox_network.app import create_network_app
 
-    origin = base_url.rstrip("/").split("/", 3)[:3]
-    return httpx.Client(timeout=http.timeout, follow_redirects=False, event_hooks=http.event_hooks,
-                        mounts={"/".join(origin): _InProcess(create_network_app(network))})
+    origin = "/".join(base_url.rstrip("/").split("/", 3)[:3])
+
+    def outside(hook: Any) -> Any:  # what the app answers in-process never reaches the network: not judged
+        def judge(thing: Any) -> None:
+            request = thing if isinstance(thing, httpx.Request) else thing.request
+            if not str(request.url).startswith(origin + "/"):
+                hook(thing)
+        return judge
+
+    hooks = {name: [outside(h) for h in found] for name, found in http.event_hooks.items()}
+    return httpx.Client(timeout=http.timeout, follow_redirects=False, event_hooks=hooks,
+                        mounts={origin: _InProcess(create_network_app(network))})
 
 
 def _workspace(session: Session, data: dict[str, Any]) -> Workspace:

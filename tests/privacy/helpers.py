@@ -83,6 +83,8 @@ def build(client: TestClient, world: World) -> Rich:
     business action run, a triage correction, an incident and a cluster, audit entries, a second identity on
     WhatsApp merged in. Zoé: a message of her own, and a delivery shared with Sam's."""
     data_dir = world.runtime.settings.data_dir
+    # the stand-in's file is on 127.0.0.1: fetched as local endpoints allow (tests, the demo; kit/netguard.py)
+    world.runtime.settings.allow_local_http_endpoints = True
     with StandIn() as api:
         api.on("GET", "/media/photo.png", Reply(200, body=PNG))
         _deliver(client, world, world.payload("Voici la photo de mon sac", kind="dm", author="sam",
