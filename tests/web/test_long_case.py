@@ -70,6 +70,7 @@ def test_a_long_case_opens_with_its_latest_messages(agent: Agent, long_case: int
     assert f"{hidden} earlier messages not shown" in page.text
     assert f'href="/cases/{long_case}?shown={2 * TIMELINE_PAGE}"' in page.text
     assert f'id="message-{FIRST[long_case]}"' not in page.text
+    assert "Case opened" not in page.text  # it goes before the first message, not on top of a later part
     # the threads are the whole case's: the public post's thread is listed though none of its messages is shown
     assert "2 threads:" in page.text
 
@@ -88,6 +89,7 @@ def test_show_earlier_adds_a_page_until_the_first_message(agent: Agent, long_cas
     assert 'data-since' not in agent.get(f"/cases/{long_case}").text  # one page: the latest ones, sliding
     whole = agent.get(f"/cases/{long_case}?shown={2 * TIMELINE_PAGE + 32}")
     assert len(shown_texts(whole.text)) == EXTRA and f'id="message-{FIRST[long_case]}"' in whole.text
+    assert "Case opened" in whole.text
     assert "earlier messages not shown" not in whole.text
 
 

@@ -656,6 +656,8 @@ def case_view(session: Session, workspace_id: int, number: int, *, shown: int | 
     if earlier and messages:  # the events of the part shown (those before its first message come with it)
         event_query = event_query.where(CaseEvent.created_at >= messages[0].sent_at)
     events = list(session.scalars(event_query.order_by(CaseEvent.created_at, CaseEvent.id)))
+    if earlier:  # "case opened" goes before the case's first message, which this part does not show
+        events = [e for e in events if e.kind not in _BEFORE_FIRST_MESSAGE]
     idents = _by_id(session, Identity, {m.author_identity_id for m in messages if m.author_identity_id})
     user_ids = {m.author_user_id for m in messages if m.author_user_id} | {
         e.actor_user_id for e in events if e.actor_user_id
