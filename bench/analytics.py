@@ -32,10 +32,9 @@ import io
 import json
 import math
 import os
-import platform
 import random
 import statistics
-import subprocess
+import sys
 import time as clock
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -51,6 +50,9 @@ from compris import migrate
 from compris.analytics import queries, rollups
 from compris.analytics.figures import Filters, Measure
 from compris.db import Database
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench/common.py, also when loaded from its file
+import common
 
 PG_ADMIN = os.environ.get("COMPRIS_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 DB_NAME = "compris_bench_analytics"
@@ -358,16 +360,6 @@ def generate(db: Database, world: World, cases: int, messages: int, days: int, s
 # --- timing ---------------------------------------------------------------------------------------------------------
 
 
-def _p95(values: list[float]) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, math.ceil(0.95 * len(ordered)) - 1)]
-
-
-def _summary(values: list[float]) -> dict[str, float]:
-    return {"median_s": round(statistics.median(values), 4), "p95_s": round(_p95(values), 4),
-            "max_s": round(max(values), 4), "runs": len(values)}
-
-
 def filter_sets(db: Database, world: World) -> dict[str, dict[str, Any]]:
     return {
         "none": {},
@@ -455,7 +447,7 @@ def time_figures(db: Database, world: World, repeats: int, url: str, periods: tu
                         fn(s, world.workspace_id, f)
                         times.append(clock.perf_counter() - t)
                 per_figure[name] += times
-                p95 = _p95(times)
+                p95 = common.p95(times)
                 if p95 > worst.get(name, (0.0, ""))[0]:
                     worst[name] = (p95, f"{days} days, filter {fname}")
             selection = reports.Selection(filters=f, preset="custom", values={})
@@ -473,11 +465,11 @@ def time_figures(db: Database, world: World, repeats: int, url: str, periods: tu
                             reports.dashboard(s, world.workspace_id, selection)
                     times.append(clock.perf_counter() - t)
                 per_figure[name] += times
-                if _p95(times) > worst.get(name, (0.0, ""))[0]:
-                    worst[name] = (_p95(times), f"{days} days, filter {fname}")
+                if common.p95(times) > worst.get(name, (0.0, ""))[0]:
+                    worst[name] = (common.p95(times), f"{days} days, filter {fname}")
     out: dict[str, Any] = {}
     for name, values in per_figure.items():
-        out[name] = {**_summary(values), **({"worst_p95": {"s": round(worst[name][0], 4), "at": worst[name][1]}}
+        out[name] = {**common.summary(values), **({"worst_p95": {"s": round(worst[name][0], 4), "at": worst[name][1]}}
                                             if name in worst else {})}
     return out
 
@@ -593,17 +585,6 @@ def time_upkeep(db: Database, world: World, rounds: int = 3) -> dict[str, Any]:
 # --- main -----------------------------------------------------------------------------------------------------------
 
 
-def _machine() -> str:
-    memory = ""
-    try:
-        memory = subprocess.run(["free", "-g"], capture_output=True, text=True, check=False).stdout.split("\n")[1]
-        memory = f", {memory.split()[1]} GB RAM"
-    except (OSError, IndexError):
-        pass
-    return f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores{memory}, " \
-           f"Python {platform.python_version()}"
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--cases", type=int, default=2_000_000)
@@ -632,7 +613,7 @@ def main() -> None:
             conn.execute(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
             conn.execute(f'CREATE DATABASE "{DB_NAME}"')
     db = Database(url)
-    report: dict[str, Any] = {"machine": _machine(), "database": "PostgreSQL",
+    report: dict[str, Any] = {"machine": common.machine(), "database": "PostgreSQL",
                               "at": datetime.now(UTC).isoformat(timespec="seconds"),
                               "command": "bench/analytics.py " + " ".join(
                                   f"--{k} {v}" for k, v in (("cases", args.cases), ("messages", args.messages),

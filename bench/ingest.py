@@ -24,7 +24,6 @@ import argparse
 import json
 import os
 import random
-import socket
 import statistics
 import subprocess
 import sys
@@ -41,15 +40,12 @@ import psycopg
 
 from compris.connectors.sandbox import sign
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench/common.py, also when loaded from its file
+import common
+
 SECRET = "bench-secret-key-0123456789abcdef"
 PG_ADMIN = os.environ.get("COMPRIS_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 WEBHOOK_SECRET = "whsec"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 # --- the bare baseline: one INSERT and a commit per POST ------------------------------------------------------
@@ -201,7 +197,7 @@ def pct(values: list[float], q: float) -> float:
 
 
 def run_compris(args: argparse.Namespace, url: str, tmp: Path, run: int, account_id: int) -> dict[str, float]:
-    port = free_port()
+    port = common.free_port()
     env = dict(os.environ, COMPRIS_DATABASE_URL=url, COMPRIS_SECRET_KEY=SECRET, COMPRIS_DATA_DIR=str(tmp),
                COMPRIS_TRIAGE_ACCURATE="off", COMPRIS_SANDBOX="0",
                OMP_NUM_THREADS="1")
@@ -271,7 +267,7 @@ def run_bare(args: argparse.Namespace, url: str) -> float:
     else:
         with psycopg.connect(url, autocommit=True) as conn:
             conn.execute("CREATE TABLE IF NOT EXISTS bare (id bigserial PRIMARY KEY, body bytea)")
-    port = free_port()
+    port = common.free_port()
     proc = subprocess.Popen([sys.executable, __file__, "--bare-server", url, "--port", str(port)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:

@@ -32,12 +32,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
-import platform
 import random
-import statistics
-import subprocess
+import sys
 import time as clock
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -52,6 +49,9 @@ from compris import migrate
 from compris.db import Database
 from compris.inbox import queries
 from compris.kit.textfold import fold
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench/common.py, also when loaded from its file
+import common
 
 PG_ADMIN = os.environ.get("COMPRIS_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 DB_NAME = "compris_bench_reads"
@@ -222,16 +222,6 @@ def _load_world(db: Database) -> World:
 # --- timing ---------------------------------------------------------------------------------------------------------
 
 
-def _p95(values: list[float]) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, math.ceil(0.95 * len(ordered)) - 1)]
-
-
-def _summary(values: list[float]) -> dict[str, float]:
-    return {"median_s": round(statistics.median(values), 4), "p95_s": round(_p95(values), 4),
-            "max_s": round(max(values), 4), "runs": len(values)}
-
-
 def _timed(db: Database, repeats: int, work: Callable[[Session], Any]) -> tuple[dict[str, float], Any]:
     values, result = [], None
     work_session = db.transaction
@@ -240,7 +230,7 @@ def _timed(db: Database, repeats: int, work: Callable[[Session], Any]) -> tuple[
             t = clock.perf_counter()
             result = work(s)
             values.append(clock.perf_counter() - t)
-    return _summary(values), result
+    return common.summary(values), result
 
 
 def search_queries(world: World) -> dict[str, str]:
@@ -337,17 +327,6 @@ SUITES: dict[str, Callable[[Database, World, int, Callable[[str], None]], dict[s
 # --- main -----------------------------------------------------------------------------------------------------------
 
 
-def _machine() -> str:
-    memory = ""
-    try:
-        memory = subprocess.run(["free", "-g"], capture_output=True, text=True, check=False).stdout.split("\n")[1]
-        memory = f", {memory.split()[1]} GB RAM"
-    except (OSError, IndexError):
-        pass
-    return f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores{memory}, " \
-           f"Python {platform.python_version()}"
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--cases", type=int, default=2_000_000)
@@ -374,7 +353,7 @@ def main() -> None:
             conn.execute(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
             conn.execute(f'CREATE DATABASE "{DB_NAME}"')
     db = Database(url)
-    report: dict[str, Any] = {"machine": _machine(), "at": datetime.now(UTC).isoformat(timespec="seconds"),
+    report: dict[str, Any] = {"machine": common.machine(), "at": datetime.now(UTC).isoformat(timespec="seconds"),
                               "command": f"bench/reads.py --cases {args.cases} --messages {args.messages} "
                                          f"--repeats {args.repeats} --only {args.only}"}
     try:

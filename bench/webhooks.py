@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -28,14 +27,11 @@ import psycopg
 
 from compris.connectors.sandbox import sign
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench/common.py, also when loaded from its file
+import common
+
 SECRET = "bench-secret-key-0123456789abcdef"
 PG_ADMIN = os.environ.get("COMPRIS_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def prepare(url: str, data_dir: Path) -> tuple[int, str]:
@@ -99,7 +95,7 @@ def main() -> None:
             conn.execute(f'CREATE DATABASE "{dbname}"')
         url = PG_ADMIN.rsplit("/", 1)[0] + "/" + dbname
     account_id, secret = prepare(url, tmp)
-    port = free_port()
+    port = common.free_port()
     env = dict(
         os.environ, COMPRIS_DATABASE_URL=url, COMPRIS_SECRET_KEY=SECRET, COMPRIS_WORKERS="0", COMPRIS_DATA_DIR=str(tmp)
     )

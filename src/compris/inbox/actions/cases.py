@@ -202,6 +202,11 @@ def merge_cases(session: Session, publisher: Publisher, *, actor: User, source: 
     publish_case(session, publisher, target, "merged")
 
 
+def case_preview(text: str | None) -> str:
+    """A case's preview line: its latest customer message on one line."""
+    return (text or "(attachment)").replace("\n", " ")[:300]
+
+
 def merged_here(session: Session, target: Case) -> dict[int, CaseEvent]:
     """The cases merged into ``target`` and not taken back out since: source case id → its merge's timeline row
     (the latest one: a case merged, taken out and merged again counts once)."""
@@ -261,7 +266,7 @@ def _follow_messages(session: Session, case: Case) -> None:
     latest = session.scalars(select(Message).where(*inbound).order_by(Message.sent_at.desc(), Message.id.desc())
                              .limit(1)).first()
     if latest is not None:
-        case.preview = (latest.text or "(attachment)").replace("\n", " ")[:300]  # as an inbound message sets it
+        case.preview = case_preview(latest.text)
         case.last_channel_account_id = latest.channel_account_id or case.last_channel_account_id
     case.last_activity_at = now()
 

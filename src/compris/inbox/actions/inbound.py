@@ -26,7 +26,7 @@ from compris.events import (
     MessageReceived,
     ReplyFailed,
 )
-from compris.inbox.actions.cases import MAX_TEXT, change_status
+from compris.inbox.actions.cases import MAX_TEXT, case_preview, change_status
 from compris.inbox.actions.posts import link_thread
 from compris.inbox.actions.priority import apply_priority
 from compris.inbox.queries import merged_into
@@ -280,7 +280,7 @@ def record_inbound(
     case.last_inbound_at = max(filter(None, [case.last_inbound_at, inbound.created_at]))
     case.last_activity_at = now()
     case.last_channel_account_id = account.id
-    case.preview = (inbound.text or "(attachment)").replace("\n", " ")[:300]
+    case.preview = case_preview(inbound.text)
     case.unread = True
     if triage.get("language"):
         case.language = triage["language"]
