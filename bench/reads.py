@@ -56,6 +56,9 @@ import common
 PG_ADMIN = os.environ.get("COMPRIS_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 DB_NAME = "compris_bench_reads"
 DAYS = 400
+PASSWORD = "bench-password"
+TEAMS = 4
+AGENTS = 40
 
 
 def _words(text: str, *phrases: str) -> list[str]:
@@ -127,13 +130,13 @@ def generate(db: Database, cases: int, messages: int, log: Callable[[str], None]
         for i, network in enumerate(("x", "facebook", "whatsapp", "email")):
             s.add(ChannelAccount(workspace_id=ws, network=network, name=f"{network} account", external_id=f"b{i}",
                                  settings={}, secrets_encrypted=""))
-        user = User(workspace_id=ws, email="agent@bench.example", name="Agent", password_hash="x", role="agent")
+        user = User(workspace_id=ws, email="agent@bench.example", name="Agent", password_hash="x", role="admin")
         s.add(user)
         s.flush()
         user_id = user.id
-        account = s.execute(text("SELECT min(id) FROM channel_accounts WHERE workspace_id = :w"),
-                            {"w": ws}).scalar_one()
-    params = {"w": ws, "contacts": n_contacts, "cases": cases, "messages": messages, "account": account,
+        accounts = list(s.scalars(text("SELECT id FROM channel_accounts WHERE workspace_id = :w ORDER BY id"),
+                                  {"w": ws}))
+    params = {"w": ws, "contacts": n_contacts, "cases": cases, "messages": messages, "accounts": accounts,
               "days": DAYS, "nfr": len(FRENCH), "nen": len(ENGLISH)}
     with db.engine.begin() as conn:
         _vocabulary(conn)
@@ -179,7 +182,8 @@ def generate(db: Database, cases: int, messages: int, log: Callable[[str], None]
             INSERT INTO messages (id, workspace_id, case_id, channel_account_id, direction, visibility, text,
                                   search_text, attachments, sent_at, language, triage, promoted, reshares,
                                   platform_extra, created_at)
-            SELECT m.id, :w, m.case_id, :account, CASE WHEN m.k % 2 = 0 THEN 'inbound' ELSE 'outbound' END,
+            SELECT m.id, :w, m.case_id, (CAST(:accounts AS int[]))[1 + m.case_id % 4],
+                   CASE WHEN m.k % 2 = 0 THEN 'inbound' ELSE 'outbound' END,
                    'public', s.txt || m.extra, s.folded || m.extra, '[]', m.at, m.lang, '{}', false, 0, '{}', m.at
             FROM (SELECT id, case_id, k, CASE WHEN case_id % 5 < 3 THEN 'fr' ELSE 'en' END AS lang,
                          now() - (:days * interval '1 day') * (1 - case_id::float / :cases)
@@ -205,9 +209,88 @@ def generate(db: Database, cases: int, messages: int, log: Callable[[str], None]
                           "USING gin (to_tsvector('simple'::regconfig, coalesce(search_name, '')))"))
         conn.execute(text("DROP TABLE bench_words"))
         log(f"search indexes: {clock.perf_counter() - t:.1f} s")
+    world = World(ws, user_id, cases, messages)
+    desk(db, world, log)
     with db.engine.connect() as conn:
         conn.execution_options(isolation_level="AUTOCOMMIT").execute(text("VACUUM ANALYZE"))
-    return World(ws, user_id, cases, messages)
+    return world
+
+
+def desk(db: Database, world: World, log: Callable[[str], None]) -> bool:
+    """What the desk's pages read beside the messages (once; ``False`` when the data set has it already):
+    :data:`TEAMS` teams of :data:`AGENTS` agents online, an SLA policy (first response within an hour), and on
+    the cases: their team, their assignee (the active ``new`` ones unassigned; one case in 50 the signed-in
+    user's), the first response (2 minutes to 3 hours after the first message, none while ``new``), the
+    resolution, the SLA state and deadlines of the active ones (some breached, some at risk), a triage (intent,
+    sentiment) and the expected wait announced for each case of the last five weeks, with its actual wait."""
+    from compris.kit.passwords import hash_password
+    from compris.models import AgentProfile, SlaPolicy, Team, TeamMember, User
+
+    with db.transaction() as s:
+        if s.scalar(select_one(Team, world.workspace_id)) is not None:
+            return False
+        ws = world.workspace_id
+        me = s.get(User, world.user_id)
+        assert me is not None
+        me.password_hash = hash_password(PASSWORD)
+        me.role = "admin"
+        teams = [Team(workspace_id=ws, name=f"Team {i + 1}", timezone="Europe/Paris",
+                      shifts={"weekly": {str(d): ["08:00-20:00"] for d in range(7)}}, is_default=i == 0)
+                 for i in range(TEAMS)]
+        agents = [User(workspace_id=ws, email=f"agent{i}@bench.example", name=f"Agent {i:02d}", password_hash="x",
+                       role="agent") for i in range(AGENTS)]
+        s.add_all([*teams, *agents])
+        s.flush()
+        at = datetime.now(UTC)
+        for i, agent in enumerate(agents):
+            s.add(TeamMember(workspace_id=ws, team_id=teams[i % TEAMS].id, user_id=agent.id))
+            s.add(AgentProfile(workspace_id=ws, user_id=agent.id, capacity=8, presence="online", last_seen_at=at))
+        policy = SlaPolicy(workspace_id=ws, name="One hour", first_response_s=3600, next_response_s=3600,
+                           resolution_s=86400, warn_before_s=900)
+        s.add(policy)
+        s.flush()
+        accounts = list(s.scalars(text("SELECT id FROM channel_accounts WHERE workspace_id = :w ORDER BY id"),
+                                  {"w": ws}))
+        params = {"accounts": accounts, "teams": [t.id for t in teams], "agents": [a.id for a in agents],
+                  "me": world.user_id, "policy": policy.id, "w": ws, "active": ["new", "open", "waiting_customer"]}
+    t = clock.perf_counter()
+    with db.engine.begin() as conn:
+        conn.execute(text("""
+            UPDATE cases SET
+              team_id = (CAST(:teams AS int[]))[1 + number % :nteams],
+              last_channel_account_id = (CAST(:accounts AS int[]))[1 + number % 4],
+              assignee_id = CASE WHEN status = 'new' THEN NULL WHEN number % 50 = 0 THEN :me
+                                 ELSE (CAST(:agents AS int[]))[1 + number % :nagents] END,
+              first_response_at = CASE WHEN status = 'new' THEN NULL
+                                       ELSE first_inbound_at + (2 + number % 180) * interval '1 minute' END,
+              resolved_at = CASE WHEN status IN ('resolved', 'closed') THEN first_inbound_at + interval '1 day' END,
+              sla_policy_id = :policy,
+              sla_status = CASE WHEN status = ANY(CAST(:active AS text[]))
+                                    THEN (ARRAY['ok', 'at_risk', 'breached', 'ok', 'paused'])[1 + number % 5]
+                                WHEN number % 7 = 0 THEN 'breached' ELSE 'met' END,
+              sla_next_due_at = CASE WHEN status = ANY(CAST(:active AS text[]))
+                                     THEN now() + (number % 600 - 120) * interval '1 minute' END,
+              sla_first_response_due = CASE WHEN status = 'new' THEN first_inbound_at + interval '1 hour' END,
+              awaiting_since = CASE WHEN status IN ('new', 'open') THEN last_inbound_at END,
+              triage = jsonb_build_object(
+                  'intent', (ARRAY['complaint', 'request', 'question', 'feedback', 'other'])[1 + number % 5],
+                  'sentiment', (ARRAY['negative', 'neutral', 'positive'])[1 + number % 3])
+            WHERE workspace_id = :w"""), {**params, "nteams": TEAMS, "nagents": AGENTS})
+        conn.execute(text("""
+            INSERT INTO wait_predictions (workspace_id, case_id, channel_account_id, predicted_s, actual_s,
+                                          created_at)
+            SELECT :w, id, last_channel_account_id, 600 + (number % 50) * 60,
+                   CASE WHEN first_response_at IS NOT NULL
+                        THEN extract(epoch FROM first_response_at - first_inbound_at)::int END, first_inbound_at
+            FROM cases WHERE workspace_id = :w AND first_inbound_at >= now() - interval '35 days'"""), params)
+    log(f"the desk (teams, agents, assignees, SLA, triage, expected waits): {clock.perf_counter() - t:.1f} s")
+    return True
+
+
+def select_one(model: Any, workspace_id: int) -> Any:
+    from sqlalchemy import select
+
+    return select(model.id).where(model.workspace_id == workspace_id).limit(1)
 
 
 def _load_world(db: Database) -> World:
@@ -318,9 +401,102 @@ def explain(db: Database, world: World, q: str, **extra: Any) -> str:
             "-- the page shown", plan(s, queries.list_query(world.workspace_id, world.user_id, f, found))])
 
 
+def inbox_pages(world: World) -> dict[str, str]:
+    """The pages an agent or a supervisor opens all day, over this data set."""
+    deep = max(1, min(1000, (world.cases - 1) // 50))  # the last page the inbox offers (it stops at page 1,000)
+    middle = world.cases // 2
+    pages = {"inbox (active, needs an answer first)": "/inbox",
+             "inbox, mine": "/inbox?view=mine", "inbox, unassigned": "/inbox?view=unassigned"}
+    for sort in queries.SORTS:
+        pages[f"inbox, all statuses, sort {sort}"] = f"/inbox?status=all&sort={sort}"
+    pages |= {
+        "inbox, resolved, newest": "/inbox?status=resolved&sort=newest",
+        "inbox, all statuses, page 20": "/inbox?status=all&sort=newest&page=20",
+        f"inbox, all statuses, page {deep} (the last)": f"/inbox?status=all&sort=newest&page={deep}",
+        f"inbox, all statuses, needs answer, page {deep}": f"/inbox?status=all&page={deep}",
+        "inbox, a team, all statuses": "/inbox?status=all&team=TEAM",
+        "inbox, French complaints, all statuses": "/inbox?status=all&language=fr&intent=complaint",
+        "inbox, breached SLA": "/inbox?sla=breached",
+        "inbox, an agent's cases, all statuses": "/inbox?status=all&assignee=AGENT",
+        "inbox, urgent priority, all statuses, oldest": "/inbox?status=all&priority=urgent&sort=oldest",
+        "inbox, x network, all statuses": "/inbox?status=all&network=x",
+        "inbox, search (common word), all statuses": "/inbox?status=all&q=remboursement",
+        "case page (5 messages)": f"/cases/{middle}",
+        "case page, an active case": f"/cases/{world.cases}",
+        "contact page": "/contacts/CONTACT",
+        "supervisor": "/supervisor",
+        "supervisor, staffing": "/supervisor/staffing",
+        "supervisor, coverage": "/supervisor/coverage",
+    }
+    return pages
+
+
+def time_pages(db: Database, world: World, repeats: int, log: Callable[[str], None]) -> dict[str, Any]:
+    """Every page of :func:`inbox_pages` through the real app (in-process ASGI, Starlette's TestClient: routing,
+    middleware, session, database and template), signed in as the workspace's admin; each page once to warm up,
+    then ``repeats`` times. Baseline: a bare route of the same app (plain text, same middleware and cookie)."""
+    import html as html_lib
+    import re
+
+    from fastapi.responses import PlainTextResponse
+    from fastapi.testclient import TestClient
+
+    from compris.config import get_settings
+    from compris.web.app import create_app
+
+    if desk(db, world, log):
+        with db.engine.connect() as conn:
+            conn.execution_options(isolation_level="AUTOCOMMIT").execute(text("VACUUM ANALYZE cases"))
+    os.environ["COMPRIS_DATABASE_URL"] = db.engine.url.render_as_string(hide_password=False)
+    os.environ.setdefault("COMPRIS_SECRET_KEY", "bench-reads-secret-key-0123456789abcdef")
+    get_settings.cache_clear()
+    app = create_app(get_settings(), workers=0)
+
+    async def bare() -> PlainTextResponse:
+        return PlainTextResponse("ok")
+
+    app.add_api_route("/bench-bare", bare, include_in_schema=False)
+    with db.engine.connect() as conn:
+        team = conn.execute(text("SELECT min(id) FROM teams WHERE workspace_id = :w"),
+                            {"w": world.workspace_id}).scalar_one()
+        agent = conn.execute(text("SELECT min(user_id) FROM agent_profiles WHERE workspace_id = :w"),
+                             {"w": world.workspace_id}).scalar_one()
+        contact = conn.execute(text("SELECT contact_id FROM cases WHERE workspace_id = :w AND number = :n"),
+                               {"w": world.workspace_id, "n": world.cases // 2}).scalar_one()
+    out: dict[str, Any] = {}
+    with TestClient(app, follow_redirects=False) as client:
+        token = re.search(r'name="csrf-token" content="([^"]+)"', client.get("/login").text)
+        assert token, "no CSRF token on the login page"
+        signed = client.post("/login", data={"email": "agent@bench.example", "password": PASSWORD,
+                                             "csrf_token": html_lib.unescape(token.group(1))})
+        assert signed.status_code == 303, signed.text[:300]
+        pages = {"baseline: a bare route of the same app": "/bench-bare", **inbox_pages(world)}
+        base = None
+        for name, path in pages.items():
+            path = path.replace("TEAM", str(team)).replace("AGENT", str(agent)).replace("CONTACT", str(contact))
+            warm = client.get(path)
+            if warm.status_code != 200:
+                raise SystemExit(f"{path}: {warm.status_code} {warm.text[:300]}")
+            values = []
+            for _ in range(repeats):
+                t = clock.perf_counter()
+                client.get(path)
+                values.append(clock.perf_counter() - t)
+            summary = common.summary(values)
+            base = base or summary["median_s"]
+            summary["ratio"] = round(summary["median_s"] / base, 1)
+            summary["path"] = path
+            summary["kb"] = round(len(warm.content) / 1024)
+            out[name] = summary
+            log(f"  {name:48} median {summary['median_s'] * 1000:7.1f} ms   p95 {summary['p95_s'] * 1000:7.1f} ms"
+                f"   x{summary['ratio']:<6} {summary['kb']} KB{'   OVER 100 ms' if summary['p95_s'] > 0.1 else ''}")
+    return out
+
+
 #: the read timings this script knows (``--only``): each gets the database, the world, the repeats and a logger
 SUITES: dict[str, Callable[[Database, World, int, Callable[[str], None]], dict[str, Any]]] = {
     "search": time_search,
+    "pages": time_pages,
 }
 
 
@@ -337,6 +513,7 @@ def main() -> None:
     parser.add_argument("--reuse", action="store_true", help="time a database kept by an earlier --keep run")
     parser.add_argument("--explain", action="store_true", help="print the plan of the main search queries")
     parser.add_argument("--json", type=Path)
+    parser.add_argument("--db-name", default=DB_NAME, help=f"the scratch database (default {DB_NAME})")
     args = parser.parse_args()
     if args.cases < 1 or args.messages < args.cases:
         parser.error("--cases must be at least 1 and --messages at least --cases")
@@ -347,11 +524,12 @@ def main() -> None:
     def log(line: str) -> None:
         print(f"[{datetime.now(UTC):%H:%M:%S}] {line}", flush=True)
 
-    url = PG_ADMIN.rsplit("/", 1)[0] + "/" + DB_NAME
+    db_name = args.db_name
+    url = PG_ADMIN.rsplit("/", 1)[0] + "/" + db_name
     if not args.reuse:
         with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
-            conn.execute(f'CREATE DATABASE "{DB_NAME}"')
+            conn.execute(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)')
+            conn.execute(f'CREATE DATABASE "{db_name}"')
     db = Database(url)
     report: dict[str, Any] = {"machine": common.machine(), "at": datetime.now(UTC).isoformat(timespec="seconds"),
                               "command": f"bench/reads.py --cases {args.cases} --messages {args.messages} "
@@ -388,7 +566,7 @@ def main() -> None:
         db.dispose()
         if not args.keep:
             with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-                conn.execute(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
+                conn.execute(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)')
 
 
 if __name__ == "__main__":
