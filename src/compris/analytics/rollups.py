@@ -57,7 +57,8 @@ from compris.surveys import parsing
 
 BATCH = 500
 #: a rebuild's batches are larger: its cases come in the order they opened, so their facts share days and cells
-REBUILD_BATCH = 2000
+#: (summed in memory, written once per batch: 5,000 rebuilt faster than 2,000 at the bench's density)
+REBUILD_BATCH = 5000
 ASSIGN_KINDS = (case_timeline.EventKind.ASSIGNED.value, case_timeline.EventKind.UNASSIGNED.value)
 TEAM_KINDS = (case_timeline.EventKind.ROUTED.value, case_timeline.EventKind.TRANSFERRED.value)
 STATUS_KINDS = tuple(k.value for k in case_timeline.STATUS_KINDS)
@@ -130,9 +131,11 @@ class Loader:
                        networks=ws.networks)
 
     def histories(self, case_ids: Sequence[int]) -> dict[int, CaseHistory]:
-        s = self.session
         if not case_ids:
             return {}
+        if self.session.autoflush:  # what the ORM's execute would do first
+            self.session.flush()
+        s = self.session.connection()  # Core rows: no ORM loading per row
         cases = {c.id: c for c in s.execute(
             select(Case.id, Case.workspace_id, Case.team_id, Case.assignee_id, Case.triage, Case.language,
                    Case.sla_policy_id).where(Case.id.in_(case_ids)))}
@@ -711,3 +714,4 @@ def _rebuild_fresh(db: Database, chunks: list[list[int]], total: int,
             if progress is not None:
                 progress(done, total)
     return done
+
