@@ -324,13 +324,17 @@ def _cells(delta: dict[Key, list[float]]) -> tuple[
     return daily, hourly, slices
 
 
-def apply_delta(session: Session, workspace_id: int, delta: dict[Key, list[float]], *, bulk: bool = False) -> None:
+Cells = tuple[dict[Key, list[float]], list[tuple[Key, list[float]]], dict[SliceKey, list[float]]]
+
+
+def apply_delta(session: Session, workspace_id: int, delta: dict[Key, list[float]], *, bulk: bool = False,
+                cut: Cells | None = None) -> None:
     """Add ``delta`` to the rollups: the daily cube, the hourly cube (volume) and the slices (upserts in key
     order). On PostgreSQL, a large delta (``bulk``: always) goes through ``COPY`` into a temporary table and one
-    upsert per table."""
+    upsert per table. ``cut``: ``_cells(delta)`` if already cut."""
     if not delta:
         return
-    daily, hourly, slices = _cells(delta)
+    daily, hourly, slices = cut if cut is not None else _cells(delta)
     if session.get_bind().dialect.name == "postgresql" and (bulk or len(delta) >= BULK_ROWS):
         _apply_bulk(session, workspace_id, daily, hourly, slices)
         return
@@ -495,20 +499,51 @@ def compute_fresh(session: Session, case_ids: Iterable[int], loader: Loader | No
     bulk, and a case the live job counted meanwhile (its state exists) is left as that job left it; the cells of
     all the cases counted here are summed first and written once (PostgreSQL: by ``COPY``). Returns how many cases
     were counted here."""
-    return store_fresh(session, *contributions(loader or Loader(session), case_ids))
+    return store_fresh(session, contributions(loader or Loader(session), case_ids))
 
 
-def contributions(loader: Loader, case_ids: Iterable[int]) -> tuple[dict[int, int], dict[int, measures.Contribution]]:
-    """The cases' workspaces and contributions, from their histories (reads only)."""
+@dataclass
+class Fresh:
+    """A batch of a rebuild from scratch, computed (:func:`contributions`) and not stored yet: each case's
+    workspace and contribution, and per workspace the sum of them all and its cells (what :func:`store_fresh`
+    writes when no case was counted meanwhile)."""
+
+    workspace_of: dict[int, int]
+    results: dict[int, measures.Contribution]
+    deltas: dict[int, dict[Key, list[float]]]
+    cells: dict[int, Cells]
+
+
+def _sum(workspace_of: dict[int, int], results: dict[int, measures.Contribution],
+         case_ids: Iterable[int]) -> dict[int, dict[Key, list[float]]]:
+    deltas: dict[int, dict[Key, list[float]]] = defaultdict(dict)
+    for cid in sorted(case_ids):
+        target = deltas[workspace_of[cid]]
+        for key, value in results[cid].entries.items():
+            cell = target.get(key)
+            if cell is None:
+                target[key] = [value[0], value[1]]
+            else:
+                cell[0] += value[0]
+                cell[1] += value[1]
+    return deltas
+
+
+def contributions(loader: Loader, case_ids: Iterable[int]) -> Fresh:
+    """The cases' contributions from their histories, summed and cut into cells (reads only)."""
     ids = sorted({int(c) for c in case_ids})
     histories = loader.histories(ids)
-    return ({cid: h.workspace_id for cid, h in histories.items()},
-            {cid: measures.contribution(h, loader.context(h)) for cid, h in histories.items()})
+    workspace_of = {cid: h.workspace_id for cid, h in histories.items()}
+    results = {cid: measures.contribution(h, loader.context(h)) for cid, h in histories.items()}
+    deltas = _sum(workspace_of, results, results)
+    return Fresh(workspace_of, results, deltas, {ws: _cells(delta) for ws, delta in deltas.items()})
 
 
-def store_fresh(session: Session, workspace_of: dict[int, int], results: dict[int, measures.Contribution]) -> int:
+def store_fresh(session: Session, fresh: Fresh) -> int:
     """:func:`compute_fresh`'s writes: the states of the cases not stored yet, and the sum of their contributions
-    added to the rollups. Returns how many cases were counted."""
+    added to the rollups (summed again without the cases counted meanwhile, if any). Returns how many cases were
+    counted."""
+    workspace_of, results = fresh.workspace_of, fresh.results
     if not results:
         return 0
     table: Table = AnalyticsCase.__table__  # type: ignore[assignment]
@@ -519,18 +554,12 @@ def store_fresh(session: Session, workspace_of: dict[int, int], results: dict[in
         rows = [{"workspace_id": workspace_of[cid], "case_id": cid, "entries": r.as_rows(),
                  "computed_at": computed_at, **vars(r.summary)} for cid, r in sorted(results.items())]
         inserted = _insert_each(session, table, rows)
-    deltas: dict[int, dict[Key, list[float]]] = defaultdict(dict)
-    for cid in sorted(inserted):
-        target = deltas[workspace_of[cid]]
-        for key, value in results[cid].entries.items():
-            cell = target.get(key)
-            if cell is None:
-                target[key] = [value[0], value[1]]
-            else:
-                cell[0] += value[0]
-                cell[1] += value[1]
-    for workspace_id, delta in deltas.items():
-        apply_delta(session, workspace_id, delta, bulk=True)
+    if len(inserted) == len(results):
+        for workspace_id, delta in fresh.deltas.items():
+            apply_delta(session, workspace_id, delta, bulk=True, cut=fresh.cells[workspace_id])
+    else:
+        for workspace_id, delta in _sum(workspace_of, results, inserted).items():
+            apply_delta(session, workspace_id, delta, bulk=True)
     return len(inserted)
 
 
@@ -680,15 +709,15 @@ def _rebuild_fresh(db: Database, chunks: list[list[int]], total: int,
     overlaps Python's; one batch waits at most); SQLite (one writer) does one after the other."""
     workspaces: dict[int, _Workspace] = {}
 
-    def compute(chunk: list[int]) -> tuple[dict[int, int], dict[int, measures.Contribution]]:
+    def compute(chunk: list[int]) -> Fresh:
         with db.transaction() as session:
             loader = Loader(session)
             loader.workspaces = workspaces  # settings read once for the whole rebuild
             return contributions(loader, chunk)
 
-    def store(computed: tuple[dict[int, int], dict[int, measures.Contribution]]) -> None:
+    def store(computed: Fresh) -> None:
         with db.transaction() as session:
-            store_fresh(session, *computed)
+            store_fresh(session, computed)
 
     done = 0
     if db.engine.dialect.name != "postgresql":
