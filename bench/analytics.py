@@ -1,11 +1,14 @@
 """Bench of analytics at scale: rollup rebuild, every figure over periods up to a year, and the upkeep under ingest.
 
     .venv/bin/python bench/analytics.py [--cases 2000000] [--messages 10000000] [--days 400] [--repeats 5]
-                                        [--keep] [--reuse] [--json OUT]
+                                        [--keep] [--reuse] [--rebuild-only] [--profile OUT] [--db-name NAME]
+                                        [--json OUT]
 
 PostgreSQL only. The database ``compris_bench_analytics`` is created next to ``$COMPRIS_TEST_PG`` (default
 ``postgresql://postgres@127.0.0.1:5432/test``), migrated to the real schema, and dropped afterwards (``--keep``
-keeps it; ``--reuse`` times a kept one again without rebuilding it).
+keeps it; ``--reuse`` times a kept one again without rebuilding it; ``--rebuild-only`` times the rebuild alone —
+with ``--reuse``, the kept data set's rebuild again —, ``--profile`` writes a cProfile of it, ``--db-name`` names
+another database).
 
 1. **Data set** — one workspace (Europe/Paris) with 12 channel accounts on 8 networks, 4 teams, 40 agents and
    an SLA policy; ``--cases`` cases over ``--days`` days (daytime and weekday peaks) holding ``--messages``

@@ -330,12 +330,12 @@ Cells = tuple[dict[Key, list[float]], list[tuple[Key, list[float]]], dict[SliceK
 def apply_delta(session: Session, workspace_id: int, delta: dict[Key, list[float]], *, bulk: bool = False,
                 cut: Cells | None = None) -> None:
     """Add ``delta`` to the rollups: the daily cube, the hourly cube (volume) and the slices (upserts in key
-    order). On PostgreSQL, a large delta (``bulk``: always) goes through ``COPY`` into a temporary table and one
-    upsert per table. ``cut``: ``_cells(delta)`` if already cut."""
+    order). ``bulk`` (a rebuild's batch), on PostgreSQL: through ``COPY`` into a temporary table and one upsert per
+    table (the live job's small batches keep the multi-row upserts). ``cut``: ``_cells(delta)`` if already cut."""
     if not delta:
         return
     daily, hourly, slices = cut if cut is not None else _cells(delta)
-    if session.get_bind().dialect.name == "postgresql" and (bulk or len(delta) >= BULK_ROWS):
+    if bulk and session.get_bind().dialect.name == "postgresql":
         _apply_bulk(session, workspace_id, daily, hourly, slices)
         return
     insert = _insert(session)
@@ -364,9 +364,6 @@ def apply_delta(session: Session, workspace_id: int, delta: dict[Key, list[float
 
 # --- bulk writes (PostgreSQL) -------------------------------------------------------------------------------------
 
-#: from this many delta entries on, PostgreSQL writes the rollups by COPY + one upsert per table (the rebuild; the
-#: live job's small batches keep the plain multi-row upserts)
-BULK_ROWS = 2000
 _DAILY_COLUMNS = ("workspace_id", "metric", "day", *DIMENSIONS, "bucket", "n", "total")
 _HOURLY_COLUMNS = ("workspace_id", "metric", "day", "hour", "weekday", *DIMENSIONS, "bucket", "n", "total")
 _SLICE_COLUMNS = ("workspace_id", "metric", "dim", "value", "day", "hour", "policy_id", "bucket", "n", "total")
