@@ -13,10 +13,10 @@ from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from compris.analytics import rollups
-from compris.models import AnalyticsCase, Case, Workspace
+from compris.models import AnalyticsCase, AnalyticsDaily, AnalyticsHourly, AnalyticsSlice, Case, Workspace
 from tests.analytics.helpers import message, new_case, snapshot
 from tests.analytics.test_random_histories import START, Story, op
 from tests.conftest import World
@@ -99,11 +99,8 @@ def test_a_case_the_live_job_counted_meanwhile_is_left_as_it_is(world_factory: C
             rollups.recompute(s, [case_id])
     cells = snapshot(world)
     with world.runtime.db.transaction() as s:  # the rebuild's clearing, then the live job counts one case first
-        for table in ("analytics_daily", "analytics_hourly", "analytics_slices", "analytics_cases"):
-            s.execute(rollups.delete(getattr(rollups, {"analytics_daily": "AnalyticsDaily",
-                                                       "analytics_hourly": "AnalyticsHourly",
-                                                       "analytics_slices": "AnalyticsSlice",
-                                                       "analytics_cases": "AnalyticsCase"}[table])))
+        for model in (AnalyticsDaily, AnalyticsHourly, AnalyticsSlice, AnalyticsCase):
+            s.execute(delete(model).where(model.workspace_id == world.workspace_id))
         rollups.recompute(s, [ids[1]])
     with world.runtime.db.transaction() as s:
         assert rollups.compute_fresh(s, ids) == 2
