@@ -1,11 +1,14 @@
 """Bench of analytics at scale: rollup rebuild, every figure over periods up to a year, and the upkeep under ingest.
 
     .venv/bin/python bench/analytics.py [--cases 2000000] [--messages 10000000] [--days 400] [--repeats 5]
-                                        [--keep] [--reuse] [--json OUT]
+                                        [--keep] [--reuse] [--rebuild-only] [--profile OUT] [--db-name NAME]
+                                        [--json OUT]
 
 PostgreSQL only. The database ``compris_bench_analytics`` is created next to ``$COMPRIS_TEST_PG`` (default
 ``postgresql://postgres@127.0.0.1:5432/test``), migrated to the real schema, and dropped afterwards (``--keep``
-keeps it; ``--reuse`` times a kept one again without rebuilding it).
+keeps it; ``--reuse`` times a kept one again without rebuilding it; ``--rebuild-only`` times the rebuild alone —
+with ``--reuse``, the kept data set's rebuild again —, ``--profile`` writes a cProfile of it, ``--db-name`` names
+another database).
 
 1. **Data set** — one workspace (Europe/Paris) with 12 channel accounts on 8 networks, 4 teams, 40 agents and
    an SLA policy; ``--cases`` cases over ``--days`` days (daytime and weekday peaks) holding ``--messages``
@@ -352,6 +355,7 @@ def generate(db: Database, world: World, cases: int, messages: int, days: int, s
         with connection.cursor() as cur:
             connection.autocommit = True
             cur.execute("ANALYZE")
+        connection.autocommit = False  # back to the pool as it came (else the rebuild would run in autocommit)
         return dict(copier.counts)
     finally:
         raw.close()
@@ -474,7 +478,8 @@ def time_figures(db: Database, world: World, repeats: int, url: str, periods: tu
     return out
 
 
-def time_rebuild(db: Database, world: World, progress: Callable[[str], None]) -> dict[str, Any]:
+def time_rebuild(db: Database, world: World, progress: Callable[[str], None],
+                 profile: Path | None = None) -> dict[str, Any]:
     with db.transaction() as s:
         sources = {t: s.execute(text(f"SELECT count(*) FROM {t} WHERE workspace_id = :w"),
                                 {"w": world.workspace_id}).scalar_one()
@@ -489,7 +494,14 @@ def time_rebuild(db: Database, world: World, progress: Callable[[str], None]) ->
             progress(f"rebuild: {done:,} of {total:,} cases ({rate:,.0f}/s, about "
                      f"{(total - done) / max(rate, 1) / 60:.0f} min left)")
 
-    count = rollups.rebuild_all(db, world.workspace_id, progress=report)
+    if profile is not None:
+        import cProfile
+
+        profiler = cProfile.Profile()
+        count = profiler.runcall(rollups.rebuild_all, db, world.workspace_id, progress=report)
+        profiler.dump_stats(profile)
+    else:
+        count = rollups.rebuild_all(db, world.workspace_id, progress=report)
     elapsed = clock.perf_counter() - started
     with db.transaction() as s:
         cells = {t: s.execute(text(f"SELECT count(*) FROM {t}")).scalar_one()
@@ -599,6 +611,10 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     parser.add_argument("--reuse", action="store_true", help="time a database kept by an earlier --keep run")
     parser.add_argument("--json", type=Path)
+    parser.add_argument("--rebuild-only", action="store_true",
+                        help="time the rebuild only (with --reuse: rebuild the kept data set again), no figures")
+    parser.add_argument("--profile", type=Path, help="write a cProfile of the rebuild to this file")
+    parser.add_argument("--db-name", default=DB_NAME, help=f"the bench's database (default {DB_NAME})")
     args = parser.parse_args()
     if args.cases < 1 or args.messages < args.cases:
         parser.error("--cases must be at least 1 and --messages at least --cases")
@@ -607,11 +623,12 @@ def main() -> None:
     def log(line: str) -> None:
         print(f"[{datetime.now(UTC):%H:%M:%S}] {line}", flush=True)
 
-    url = PG_ADMIN.rsplit("/", 1)[0] + "/" + DB_NAME
+    db_name = args.db_name
+    url = PG_ADMIN.rsplit("/", 1)[0] + "/" + db_name
     if not args.reuse:
         with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
-            conn.execute(f'CREATE DATABASE "{DB_NAME}"')
+            conn.execute(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)')
+            conn.execute(f'CREATE DATABASE "{db_name}"')
     db = Database(url)
     report: dict[str, Any] = {"machine": common.machine(), "database": "PostgreSQL",
                               "at": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -632,10 +649,15 @@ def main() -> None:
             counts = generate(db, world, args.cases, args.messages, args.days, args.seed, log)
             report["load"] = {"rows": counts, "seconds": round(clock.perf_counter() - t, 1)}
             log(f"loaded: {json.dumps(report['load'])}")
-            report["rebuild"] = time_rebuild(db, world, log)
+        if not args.reuse or args.rebuild_only:
+            report["rebuild"] = time_rebuild(db, world, log, args.profile)
             log(f"rebuild: {json.dumps(report['rebuild'])}")
             with db.engine.connect() as conn:
                 conn.execution_options(isolation_level="AUTOCOMMIT").execute(text("ANALYZE"))
+        if args.rebuild_only:
+            if args.json:
+                args.json.write_text(json.dumps(report, indent=2))
+            return
         report["figures"] = time_figures(db, world, args.repeats, url,
                                          tuple(int(p) for p in args.periods.split(",")),
                                          tuple(args.filters.split(",")))
@@ -652,7 +674,7 @@ def main() -> None:
         db.dispose()
         if not args.keep:
             with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-                conn.execute(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
+                conn.execute(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)')
 
 
 def _load_world(db: Database) -> World:

@@ -24,7 +24,7 @@ import bisect
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -277,10 +277,10 @@ def _int(value: str | int | None) -> int | None:
 
 
 @lru_cache(maxsize=1 << 16)
-def _local(tz: ZoneInfo, minute: int) -> tuple[date, int]:
-    """The local day and hour of a UTC minute (offsets change on whole minutes only)."""
+def _local(tz: ZoneInfo, minute: int) -> tuple[str, int]:
+    """The local day (ISO) and hour of a UTC minute (offsets change on whole minutes only)."""
     loc = datetime.fromtimestamp(minute * 60, tz)
-    return loc.date(), loc.hour
+    return loc.date().isoformat(), loc.hour
 
 
 class _Builder:
@@ -293,29 +293,30 @@ class _Builder:
         self.final_status = "new"
         self.last_resolution: datetime | None = None
 
-    def local(self, at: datetime) -> tuple[date, int]:
+    def local(self, at: datetime) -> tuple[str, int]:
+        """The local day (ISO) and hour of an instant."""
         return _local(self.ctx.tz, int(at.timestamp()) // 60)
 
-    def add(self, at: datetime, metric: str, *, value: float | None = None, **dims: Any) -> None:
+    def add(self, at: datetime, metric: str, *, value: float | None = None, account: int | None = None,
+            visibility: str = "", team: int | None = None, agent: int | None = None, intent: str | None = None,
+            sentiment: str | None = None, language: str | None = None, topic: str | None = None,
+            policy: int | None = None, network: str | None = None) -> None:
         """Count one fact of ``metric`` at ``at`` (a duration or a score in ``value``) with its dimensions:
         ``account``, ``network`` (else the account's), ``visibility``, ``team``, ``agent``, ``intent``,
         ``sentiment``, ``language``, ``topic`` (kept for the volume only), ``policy``."""
-        self._add(at, metric, value, **dims)
-
-    def _add(self, at: datetime, metric: str, value: float | None, account: int | None = None,
-             visibility: str = "", team: int | None = None, agent: int | None = None, intent: str | None = None,
-             sentiment: str | None = None, language: str | None = None, topic: str | None = None,
-             policy: int | None = None, network: str | None = None) -> None:
-        day, hour = self.local(at)
+        day, hour = _local(self.ctx.tz, int(at.timestamp()) // 60)
         bucket = bucket_of(value) if value is not None and metric in HISTOGRAMS else -1
         if network is None:
             network = self.ctx.networks.get(account, "") if account else ""
-        key: Key = (day.isoformat(), hour if metric in HOURLY_METRICS else 0, int(account or 0), network,
-                    visibility, int(team or 0), int(agent or 0), _s(intent), _s(sentiment), _s(language),
-                    _s(topic) if metric == MSG_IN else "", int(policy or 0), metric, bucket)
-        cell = self.out.entries.setdefault(key, [0.0, 0.0])
-        cell[0] += 1
-        cell[1] += float(value or 0.0)
+        key: Key = (day, hour if metric in HOURLY_METRICS else 0, int(account or 0), network,
+                    visibility, int(team or 0), int(agent or 0), intent or "", sentiment or "", language or "",
+                    (topic or "") if metric == MSG_IN else "", int(policy or 0), metric, bucket)
+        cell = self.out.entries.get(key)
+        if cell is None:
+            self.out.entries[key] = [1.0, 0.0 + float(value or 0.0)]
+        else:
+            cell[0] += 1
+            cell[1] += float(value or 0.0)
 
     def business(self, start: datetime, end: datetime) -> float:
         if self.ctx.calendar is None:
