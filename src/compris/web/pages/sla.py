@@ -197,9 +197,7 @@ def supervisor_page(request: Request, ctx: SupervisePage) -> Response:
                                                            ChannelAccount.is_active.is_(True))
                               .order_by(ChannelAccount.name)))
     waits = list(zip(accounts, wait.estimates(s, accounts), strict=True))
-    mae, scored = wait.accuracy(s, ws)
     return render(request, ctx, "supervisor.html", risky=risky, contacts=contacts, teams=teams, waits=waits,
-                  mae_minutes=None if mae is None else round(mae.total_seconds() / 60, 1), scored=scored,
                   wait_accuracy=wait.accuracy_report(s, ws))
 
 
