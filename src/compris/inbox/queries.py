@@ -15,6 +15,7 @@ from compris.inbox import search
 from compris.inbox.tagnames import tag_key
 from compris.kit.errors import Invalid, NotFound
 from compris.kit.textfold import prefix_pattern
+from compris.models.inbox import NEEDS_ANSWER_RANK
 from compris.models import (
     ACTIVE_STATUSES,
     Alert,
@@ -322,7 +323,7 @@ def _base(workspace_id: int, f: InboxFilter, user_id: int, *, with_view: bool = 
 
 #: the needs-answer order's first key: breached cases first. Its constants are written in the SQL (not bound) so
 #: that PostgreSQL matches it with the expression of the index that serves the order (``ix_cases_needs_answer``)
-BREACHED_FIRST = literal_column("(CASE WHEN sla_status = 'breached' THEN 0 ELSE 1 END)")
+BREACHED_FIRST = literal_column(NEEDS_ANSWER_RANK)
 
 
 def _order(f: InboxFilter) -> list[Any]:
@@ -346,8 +347,13 @@ def list_query(workspace_id: int, user_id: int, f: InboxFilter, found: list[int]
                ) -> Select[Case, bool]:
     """The page of cases ``f`` selects, in its order, each with whether it is unread for ``user_id``
     (``found``: :func:`found_cases`)."""
-    return (select(Case, unread_for(user_id)).where(*_conditions(workspace_id, f, user_id, found=found))
-            .order_by(*_order(f)).limit(f.limit).offset(f.offset))
+    where, order = _conditions(workspace_id, f, user_id, found=found), _order(f)
+    if not f.offset:
+        return select(Case, unread_for(user_id)).where(*where).order_by(*order).limit(f.limit)
+    # a later page: the cases skipped are found by their ids alone (from the sort's index, without reading their
+    # rows where the filters allow), then only the page's own rows are read
+    page = select(Case.id).where(*where).order_by(*order).limit(f.limit).offset(f.offset).subquery()
+    return select(Case, unread_for(user_id)).join(page, page.c.id == Case.id).order_by(*order)
 
 
 def list_cases(session: Session, workspace_id: int, user_id: int, f: InboxFilter) -> list[CaseRow]:
