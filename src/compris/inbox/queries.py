@@ -15,7 +15,6 @@ from compris.inbox import search
 from compris.inbox.tagnames import tag_key
 from compris.kit.errors import Invalid, NotFound
 from compris.kit.textfold import prefix_pattern
-from compris.models.inbox import NEEDS_ANSWER_RANK
 from compris.models import (
     ACTIVE_STATUSES,
     Alert,
@@ -42,6 +41,7 @@ from compris.models import (
     Thread,
     User,
 )
+from compris.models.inbox import NEEDS_ANSWER_RANK
 from compris.triage.labels import INTENTS
 
 VIEWS = ("all", "mine", "unassigned")
