@@ -323,7 +323,7 @@ def _base(workspace_id: int, f: InboxFilter, user_id: int, *, with_view: bool = 
 
 #: the needs-answer order's first key: breached cases first. Its constants are written in the SQL (not bound) so
 #: that PostgreSQL matches it with the expression of the index that serves the order (``ix_cases_needs_answer``)
-BREACHED_FIRST = literal_column(NEEDS_ANSWER_RANK)
+BREACHED_FIRST: ColumnElement[int] = literal_column(NEEDS_ANSWER_RANK)
 
 
 def _order(f: InboxFilter) -> list[Any]:
