@@ -307,7 +307,8 @@ def select_one(model: Any, workspace_id: int) -> Any:
 def _load_world(db: Database) -> World:
     with db.engine.connect() as conn:
         ws = conn.execute(text("SELECT id FROM workspaces WHERE slug = 'bench'")).scalar_one()
-        user = conn.execute(text("SELECT id FROM users WHERE workspace_id = :w"), {"w": ws}).scalar_one()
+        user = conn.execute(text("SELECT id FROM users WHERE workspace_id = :w AND email = 'agent@bench.example'"),
+                            {"w": ws}).scalar_one()
         cases = conn.execute(text("SELECT count(*) FROM cases")).scalar_one()
         messages = conn.execute(text("SELECT max(id) FROM messages")).scalar_one()
     return World(int(ws), int(user), int(cases), int(messages))
@@ -457,7 +458,7 @@ def time_pages(db: Database, world: World, repeats: int, log: Callable[[str], No
 
     if desk(db, world, log):
         with db.engine.connect() as conn:
-            conn.execution_options(isolation_level="AUTOCOMMIT").execute(text("VACUUM ANALYZE cases"))
+            conn.execution_options(isolation_level="AUTOCOMMIT").execute(text("VACUUM ANALYZE"))
     os.environ["COMPRIS_DATABASE_URL"] = db.engine.url.render_as_string(hide_password=False)
     os.environ.setdefault("COMPRIS_SECRET_KEY", "bench-reads-secret-key-0123456789abcdef")
     get_settings.cache_clear()
