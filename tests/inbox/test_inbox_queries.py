@@ -240,3 +240,60 @@ def test_messages_written_directly_are_searchable(world: World) -> None:
         case = _case(s, world, 0)
         message(s, world, case.id, T0, inbound=True, text="Vol annulé à Genève")
     assert _numbers(world, q="annule a geneve") == [1]
+
+
+@pytest.mark.parametrize("sort", queries.SORTS)
+@pytest.mark.parametrize("status", ["active", "all"])
+def test_pages_walk_every_case_once_in_each_sort(world: World, sort: str, status: str) -> None:
+    """Page after page (a later page finds the cases it skips by their ids, then reads its own), every case comes
+    once, in the order of the sort over all of them: ties broken by the id, missing times (no deadline, no
+    customer message) last, on both databases."""
+    import random
+
+    rng = random.Random(sort + status)
+    with world.runtime.db.transaction() as s:
+        for n in range(23):
+            due = None if n % 3 == 0 else T0 + timedelta(hours=rng.randrange(4))
+            _case(s, world, rng.randrange(3), priority=rng.choice([10, 50, 90]), sla_next_due_at=due,
+                  sla_status=rng.choice([None, "ok", "at_risk", "breached"]),
+                  status=rng.choice(["open", "new", "resolved"]),
+                  last_inbound_at=None if n % 7 == 0 else T0 + timedelta(minutes=rng.randrange(3)))
+    whole = _numbers(world, sort=sort, status=status, limit=200)
+    pages = [n for offset in range(0, 30, 4) for n in _numbers(world, sort=sort, status=status, limit=4,
+                                                                offset=offset)]
+    assert pages == whole and len(set(whole)) == len(whole)
+    with world.runtime.db.transaction() as s:
+        cases = {c.number: c for c in s.scalars(select(Case).where(Case.workspace_id == world.workspace_id))}
+    expected = sorted((c for c in cases.values() if status == "all" or c.status != "resolved"), key=_sort_key(sort))
+    assert whole == [c.number for c in expected]
+
+
+def _sort_key(sort: str) -> Any:
+    far = datetime.max.replace(tzinfo=UTC)
+
+    def key(c: Case) -> tuple[Any, ...]:
+        inbound, due = c.last_inbound_at or far, c.sla_next_due_at or far
+        if sort == "newest":
+            return (-c.last_activity_at.timestamp(), -c.id)
+        if sort == "oldest":
+            return (inbound, c.id)
+        if sort == "due":
+            return (due, c.id)
+        if sort == "priority":
+            return (-c.priority, inbound, c.id)
+        return (0 if c.sla_status == "breached" else 1, due, -c.priority, inbound, c.id)
+    return key
+
+
+def test_counts_stop_past_what_the_page_shows(world: World) -> None:
+    """The inbox's counts (and the saved views') stop at ``COUNT_CAP + 1`` ("500+"), read no further; the API asks
+    for exact ones."""
+    with world.runtime.db.transaction() as s:
+        for n in range(7):
+            _case(s, world, n, assignee_id=world.agent.id if n < 3 else None)
+    with world.runtime.db.transaction() as s:
+        assert queries.counts(s, world.workspace_id, world.agent.id, InboxFilter(), cap=5) == {
+            "all": 5, "mine": 3, "unassigned": 4}
+        assert queries.counts(s, world.workspace_id, world.agent.id, InboxFilter(), cap=None) == {
+            "all": 7, "mine": 3, "unassigned": 4}
+        assert queries.view_counts(s, world.workspace_id, world.agent.id, {1: InboxFilter()}, cap=6) == {1: 6}

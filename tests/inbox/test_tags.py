@@ -154,6 +154,11 @@ def test_the_inbox_filters_by_tag_and_the_rows_carry_their_tags(world: World) ->
         assert queries.list_cases(s, world.workspace_id, world.agent.id, queries.InboxFilter(tag="x" * 300)) == []
         uses = {u.tag.name: u.cases for u in queries.list_tags(s, world.workspace_id)}
         assert uses == {"Retard": 2, "VIP": 1}
+        # the inbox's filter counts each tag's cases up to a cap (an index range each), in the same order
+        assert [(u.tag.name, u.cases) for u in queries.list_tags(s, world.workspace_id, cap=1)] == [
+            ("Retard", 1), ("VIP", 1)]
+        assert [(u.tag.name, u.cases) for u in queries.list_tags(s, world.workspace_id, cap=5)] == [
+            ("Retard", 2), ("VIP", 1)]
 
 
 def test_create_rename_recolour_and_delete_a_workspace_tag(world: World) -> None:

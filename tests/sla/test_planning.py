@@ -130,3 +130,42 @@ def test_the_supervisor_s_estimates_equal_one_estimate_per_account(world: World)
         alone = [wait.estimate(s, account, at=now) for account in accounts]
     assert together == alone
     assert any(e.queue_ahead for e in together) and any(e.history for e in together)
+
+
+def test_arrivals_are_counted_by_the_database_into_each_zone_s_local_hours(world: World) -> None:
+    """``staffing`` reads the arrivals per UTC quarter of an hour (the database counts); placed in a local hour
+    they give the same hour-of-week counts as reading every case's arrival, in a zone a half hour off UTC too
+    (Asia/Kolkata, +5:30) and across a summer-time change (Europe/Paris)."""
+    from collections import Counter
+    from zoneinfo import ZoneInfo
+
+    from compris.models import Case
+    from tests.routing.helpers import inbound
+
+    accounts = _accounts(world)
+    start = datetime(2026, 3, 30, 12, tzinfo=UTC)  # the day after Europe's summer time began
+    since = start - 4 * timedelta(days=7)
+    for n in range(24):
+        inbound(world.runtime, accounts[0], f"Help {n}", author=f"cust-{n}")
+    with world.runtime.db.transaction() as s:
+        cases = list(s.scalars(select(Case).where(Case.workspace_id == world.workspace_id).order_by(Case.id)))
+        arrivals = [since + timedelta(hours=n * 23, minutes=n * 13 % 60, seconds=n) for n in range(len(cases))]
+        arrivals[-1] = start  # the end is excluded
+        for case, at in zip(cases, arrivals, strict=True):
+            case.first_inbound_at = at
+    with world.runtime.db.transaction() as s:
+        by_quarter = planning.arrivals_by_quarter(s, world.workspace_id, since, start)
+    assert sum(by_quarter.values()) == len(arrivals) - 1
+    for zone_name in ("Asia/Kolkata", "Europe/Paris", "UTC"):
+        zone = ZoneInfo(zone_name)
+        expected = Counter((a.astimezone(zone).weekday(), a.astimezone(zone).hour) for a in arrivals[:-1])
+        found: Counter[tuple[int, int]] = Counter()
+        for quarter, n in by_quarter.items():
+            found[(quarter.astimezone(zone).weekday(), quarter.astimezone(zone).hour)] += n
+        assert found == expected, zone_name
+
+
+def _accounts(world: World) -> list[int]:
+    with world.runtime.db.transaction() as s:
+        return list(s.scalars(select(ChannelAccount.id).where(ChannelAccount.workspace_id == world.workspace_id)
+                              .order_by(ChannelAccount.id)))

@@ -128,3 +128,22 @@ def test_with_history_the_estimate_and_its_error_are_known(world: World) -> None
     assert report.scored == MIN_HISTORY
     assert report.median_bias is not None and report.median_bias < timedelta(0)  # announced too short
     assert report.within == MIN_HISTORY
+
+
+def test_the_error_report_counted_by_the_database_equals_the_one_computed_here(world: World) -> None:
+    """On PostgreSQL the supervisor's error report is computed by the database (medians, shares); it equals
+    ``accuracy_of`` over the same predictions: even and odd counts, predictions still waiting, older ones left out."""
+    rng = random.Random(7)
+    ids = [inbound(world.runtime, world.account.id, f"question {i}", author=f"c{i}", kind="dm") for i in range(3)]
+    rows: list[tuple[int, int | None]] = []
+    for count in (1, 2, 7, 40):
+        with world.runtime.db.transaction() as s:
+            s.execute(WaitPrediction.__table__.delete())  # type: ignore[attr-defined]
+            rows = [(rng.randrange(60, 20_000), rng.choice([None, rng.randrange(0, 30_000)])) for _ in range(count)]
+            for n, (predicted, actual) in enumerate(rows):
+                s.add(WaitPrediction(workspace_id=world.workspace_id, case_id=ids[n % 3], predicted_s=predicted,
+                                     actual_s=actual))
+            s.add(WaitPrediction(workspace_id=world.workspace_id, case_id=ids[0], predicted_s=5, actual_s=99_999,
+                                 created_at=datetime.now(UTC) - timedelta(days=60)))  # out of the window
+        with world.runtime.db.transaction() as s:
+            assert wait.accuracy_report(s, world.workspace_id) == wait.accuracy_of(rows), count

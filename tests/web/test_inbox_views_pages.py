@@ -166,3 +166,33 @@ def test_the_case_panel_marks_unread_and_returns_to_the_remembered_list(settings
     assert response.status_code == 303
     assert response.headers["location"] == "/inbox?view=mine&status=all"
     assert 'id="case-row-1"' in agent.get("/inbox/rows?unread=1").text
+
+
+def test_counts_past_500_read_500_plus_and_the_last_page_says_how_to_see_more(
+        settings: Settings, runtime: Runtime, world: World) -> None:
+    """The views' and saved views' counts stop at ``COUNT_CAP`` ("500+"); the deepest page offered has no *Next*
+    link but says to narrow the view (here with the cap and the page limit made small)."""
+    import pytest
+
+    from compris.web.pages import inbox
+
+    mp = pytest.MonkeyPatch()
+    try:
+        mp.setattr(inbox, "COUNT_CAP", 2)
+        mp.setattr(inbox, "MAX_PAGE", 1)
+        mp.setattr(inbox, "PAGE_SIZE", 2)
+        client = make_client(settings, runtime)
+        for n in range(4):
+            customer_writes(client, world, f"message {n}", author=f"a{n}")
+        agent = Agent(client, world.agent.email)
+        agent.post("/inbox/views", {"name": "Tout", "status": "all"})
+        page = agent.get("/inbox").text
+        assert re.search(r'id="count-all">2\+<', page)
+        assert re.search(r'data-view-count="\d+">2\+<', page)
+        assert "narrow the view with a filter or a search" in page and "page=2" not in page
+        with world.runtime.db.transaction() as s:
+            s.execute(update(User).where(User.id == world.agent.id).values(language="fr"))
+        french = agent.get("/inbox").text
+    finally:
+        mp.undo()
+    assert "affinez la vue avec un filtre ou une recherche" in french

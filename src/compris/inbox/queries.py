@@ -7,8 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, false, func, or_, select, union
-from sqlalchemy import case as sql_case
+from sqlalchemy import ColumnElement, Select, and_, false, func, literal_column, or_, select, text, union
 from sqlalchemy.orm import Session
 
 from compris import timeline
@@ -42,6 +41,7 @@ from compris.models import (
     Thread,
     User,
 )
+from compris.models.inbox import NEEDS_ANSWER_RANK
 from compris.triage.labels import INTENTS
 
 VIEWS = ("all", "mine", "unassigned")
@@ -321,27 +321,39 @@ def _base(workspace_id: int, f: InboxFilter, user_id: int, *, with_view: bool = 
     return select(Case).where(*_conditions(workspace_id, f, user_id, with_view=with_view))
 
 
+#: the needs-answer order's first key: breached cases first. Its constants are written in the SQL (not bound) so
+#: that PostgreSQL matches it with the expression of the index that serves the order (``ix_cases_needs_answer``)
+BREACHED_FIRST: ColumnElement[int] = literal_column(NEEDS_ANSWER_RANK)
+
+
 def _order(f: InboxFilter) -> list[Any]:
+    """Each sort's keys, every one ending with the case's id (a total order: pages never repeat or skip a case);
+    each is the order of an index of ``cases`` (``ix_cases_ws_*``, ``ix_cases_needs_answer``), so that a page is a
+    walk of an index however many cases the workspace has (a missing time sorts last)."""
     if f.sort == "newest":
         return [Case.last_activity_at.desc(), Case.id.desc()]
     if f.sort == "oldest":
-        return [Case.last_inbound_at.asc(), Case.id.asc()]
+        return [Case.last_inbound_at.asc().nulls_last(), Case.id.asc()]
     if f.sort == "due":  # SLA: the earliest running deadline first, cases without one last
-        return [Case.sla_next_due_at.is_(None), Case.sla_next_due_at.asc(), Case.id.asc()]
+        return [Case.sla_next_due_at.asc().nulls_last(), Case.id.asc()]
     if f.sort == "priority":
-        return [Case.priority.desc(), Case.last_inbound_at.asc(), Case.id.asc()]
+        return [Case.priority.desc(), Case.last_inbound_at.asc().nulls_last(), Case.id.asc()]
     # needs_answer: breached, then the earliest deadline, then priority, then the longest wait
-    return [sql_case((Case.sla_status == "breached", 0), else_=1), Case.sla_next_due_at.is_(None),
-            Case.sla_next_due_at.asc(), Case.priority.desc(), Case.last_inbound_at.is_(None),
-            Case.last_inbound_at.asc(), Case.id.asc()]
+    return [BREACHED_FIRST, Case.sla_next_due_at.asc().nulls_last(), Case.priority.desc(),
+            Case.last_inbound_at.asc().nulls_last(), Case.id.asc()]
 
 
 def list_query(workspace_id: int, user_id: int, f: InboxFilter, found: list[int] | None = None
                ) -> Select[Case, bool]:
     """The page of cases ``f`` selects, in its order, each with whether it is unread for ``user_id``
     (``found``: :func:`found_cases`)."""
-    return (select(Case, unread_for(user_id)).where(*_conditions(workspace_id, f, user_id, found=found))
-            .order_by(*_order(f)).limit(f.limit).offset(f.offset))
+    where, order = _conditions(workspace_id, f, user_id, found=found), _order(f)
+    if not f.offset:
+        return select(Case, unread_for(user_id)).where(*where).order_by(*order).limit(f.limit)
+    # a later page: the cases skipped are found by their ids alone (from the sort's index, without reading their
+    # rows where the filters allow), then only the page's own rows are read
+    page = select(Case.id).where(*where).order_by(*order).limit(f.limit).offset(f.offset).subquery()
+    return select(Case, unread_for(user_id)).join(page, page.c.id == Case.id).order_by(*order)
 
 
 def list_cases(session: Session, workspace_id: int, user_id: int, f: InboxFilter) -> list[CaseRow]:
@@ -368,37 +380,46 @@ def list_cases(session: Session, workspace_id: int, user_id: int, f: InboxFilter
     ]
 
 
-#: with a search, the counts shown stop here (``COUNT_CAP + 1`` is shown "500+"): a search looks at the newest
-#: matches only (``search.MATCH_CAP``, more than this), so a larger figure would not be the real one anyway
+#: the counts shown stop here (``COUNT_CAP + 1`` is shown "500+"): counting stops as soon as it passes it, so a view
+#: costs the same with a thousand cases or ten million; a search looks at the newest matches only
+#: (``search.MATCH_CAP``, more than this), so a larger figure would not be the real one anyway
 COUNT_CAP = 500
 
 
-def counts(session: Session, workspace_id: int, user_id: int, f: InboxFilter) -> dict[str, int]:
-    """Cases per view (all / mine / unassigned) under the other filters, in one query; with a search, at most
-    ``COUNT_CAP + 1``."""
+def _capped_count(where: list[ColumnElement[bool]], cap: int | None) -> Any:
+    """How many cases match ``where``, at most ``cap`` (``None``: exact), as a scalar subquery: the matching rows
+    are read only until ``cap`` of them are found."""
+    if cap is None:
+        return select(func.count()).select_from(Case).where(*where).scalar_subquery()
+    first = select(literal_column("1")).select_from(Case).where(*where).limit(cap).subquery()
+    return select(func.count()).select_from(first).scalar_subquery()
+
+
+def counts(session: Session, workspace_id: int, user_id: int, f: InboxFilter, *, cap: int | None = COUNT_CAP + 1
+           ) -> dict[str, int]:
+    """Cases per view (all / mine / unassigned) under the other filters, in one statement, each at most ``cap``
+    (``None``: exact, whatever it costs; a search is always capped at ``COUNT_CAP + 1``)."""
     found = found_cases(session, workspace_id, f.q) if f.q.strip() else None
     where = _conditions(workspace_id, f, user_id, with_view=False, found=found)
-    row = session.execute(
-        select(
-            func.count(),
-            func.count().filter(Case.assignee_id == user_id),
-            func.count().filter(Case.assignee_id.is_(None)),
-        ).where(*where)
-    ).one()
-    cap = COUNT_CAP + 1 if f.q.strip() else None
-    return {view: min(int(n), cap) if cap else int(n) for view, n in zip(VIEWS, row, strict=True)}
+    if f.q.strip():
+        cap = min(cap or COUNT_CAP + 1, COUNT_CAP + 1)
+    row = session.execute(select(
+        _capped_count(where, cap),
+        _capped_count([*where, Case.assignee_id == user_id], cap),
+        _capped_count([*where, Case.assignee_id.is_(None)], cap),
+    )).one()
+    return {view: int(n) for view, n in zip(VIEWS, row, strict=True)}
 
 
-def view_counts(session: Session, workspace_id: int, user_id: int, filters: Mapping[int, InboxFilter]
-                ) -> dict[int, int]:
-    """The cases each saved view (its id → its filters) shows the user, in one query."""
+def view_counts(session: Session, workspace_id: int, user_id: int, filters: Mapping[int, InboxFilter], *,
+                cap: int | None = COUNT_CAP + 1) -> dict[int, int]:
+    """The cases each saved view (its id → its filters) shows the user, each at most ``cap``, in one statement."""
     if not filters:
         return {}
     ids = list(filters)
     found = {i: found_cases(session, workspace_id, f.q) for i, f in filters.items() if f.q.strip()}
-    columns = [func.count().filter(and_(*_conditions(workspace_id, filters[i], user_id, found=found.get(i))))
-               for i in ids]
-    row = session.execute(select(*columns).where(Case.workspace_id == workspace_id)).one()
+    columns = [_capped_count(_conditions(workspace_id, filters[i], user_id, found=found.get(i)), cap) for i in ids]
+    row = session.execute(select(*columns)).one()
     return {i: int(n) for i, n in zip(ids, row, strict=True)}
 
 
@@ -418,9 +439,23 @@ def filter_options(session: Session, workspace_id: int) -> FilterOptions:
     teams = list(session.scalars(select(Team).where(Team.workspace_id == workspace_id).order_by(Team.name)))
     networks = sorted(set(session.scalars(select(ChannelAccount.network).distinct()
                                           .where(ChannelAccount.workspace_id == workspace_id))))
-    languages = sorted({str(x) for x in session.scalars(select(Case.language).distinct().where(
-        Case.workspace_id == workspace_id, Case.language.is_not(None))) if x})
-    return FilterOptions(agents, teams, networks, languages)
+    return FilterOptions(agents, teams, networks, case_languages(session, workspace_id))
+
+
+#: the workspace's case languages, one index probe per language (``ix_cases_ws_language``: the next language
+#: after the last one found), not a scan of every case; SQLite and PostgreSQL alike
+_LANGUAGES = text("""
+    WITH RECURSIVE found(language) AS (
+        SELECT (SELECT min(language) FROM cases WHERE workspace_id = :w)
+        UNION ALL
+        SELECT (SELECT min(c.language) FROM cases c WHERE c.workspace_id = :w AND c.language > found.language)
+        FROM found WHERE found.language IS NOT NULL)
+    SELECT language FROM found WHERE language IS NOT NULL""")
+
+
+def case_languages(session: Session, workspace_id: int) -> list[str]:
+    """The distinct languages of the workspace's cases, sorted (what the inbox's language filter offers)."""
+    return sorted({str(x) for x in session.scalars(_LANGUAGES, {"w": workspace_id}) if x})
 
 
 def _by_id(session: Session, model: Any, ids: set[Any]) -> dict[int, Any]:
@@ -984,13 +1019,22 @@ class TagUse:
     cases: int  # how many cases carry it (any status)
 
 
-def list_tags(session: Session, workspace_id: int) -> list[TagUse]:
-    """The workspace's tags by name, each with how many cases carry it."""
-    used = (select(CaseTag.tag_id, func.count().label("n")).where(CaseTag.workspace_id == workspace_id)
-            .group_by(CaseTag.tag_id).subquery())
-    rows = session.execute(select(Tag, func.coalesce(used.c.n, 0)).outerjoin(used, used.c.tag_id == Tag.id)
-                           .where(Tag.workspace_id == workspace_id).order_by(Tag.key))
-    return [TagUse(tag, int(n)) for tag, n in rows]
+def list_tags(session: Session, workspace_id: int, *, cap: int | None = None) -> list[TagUse]:
+    """The workspace's tags by name, each with how many cases carry it: exactly (``cap`` None: the admin page, the
+    API), or at most ``cap`` (the inbox's filter, on every page: each count stops there, an index range of
+    ``ix_case_tags_ws_tag_case``, whatever the number of tagged cases)."""
+    if cap is None:
+        used = (select(CaseTag.tag_id, func.count().label("n")).where(CaseTag.workspace_id == workspace_id)
+                .group_by(CaseTag.tag_id).subquery())
+        rows = session.execute(select(Tag, func.coalesce(used.c.n, 0)).outerjoin(used, used.c.tag_id == Tag.id)
+                               .where(Tag.workspace_id == workspace_id).order_by(Tag.key))
+        return [TagUse(tag, int(n)) for tag, n in rows]
+    first = (select(literal_column("1")).select_from(CaseTag)
+             .where(CaseTag.workspace_id == workspace_id, CaseTag.tag_id == Tag.id).limit(cap)
+             .correlate(Tag).subquery())
+    counted = select(func.count()).select_from(first).scalar_subquery()
+    return [TagUse(tag, int(n)) for tag, n in session.execute(
+        select(Tag, counted).where(Tag.workspace_id == workspace_id).order_by(Tag.key))]
 
 
 def tags_by_case(session: Session, workspace_id: int, case_ids: list[int]) -> dict[int, list[Tag]]:
@@ -1061,6 +1105,7 @@ def view_filter(view: InboxView, *, limit: int = 50, offset: int = 0) -> InboxFi
     return filter_from_params({str(k): str(v) for k, v in (view.filters or {}).items()}, limit=limit, offset=offset)
 
 
-def saved_view_counts(session: Session, user: User, views: list[InboxView]) -> dict[int, int]:
-    """The cases each of ``views`` shows ``user``, in one query."""
-    return view_counts(session, user.workspace_id, user.id, {v.id: view_filter(v) for v in views})
+def saved_view_counts(session: Session, user: User, views: list[InboxView], *, cap: int | None = COUNT_CAP + 1
+                      ) -> dict[int, int]:
+    """The cases each of ``views`` shows ``user`` (each at most ``cap``; ``None``: exact), in one query."""
+    return view_counts(session, user.workspace_id, user.id, {v.id: view_filter(v) for v in views}, cap=cap)

@@ -33,6 +33,7 @@ from sqlalchemy.types import Boolean, Integer
 
 from compris.kit.textfold import fold
 from compris.models import Message
+from compris.models.inbox import CASES_EXPRESSION_INDEXES
 
 __all__ = ["FTS_TABLES", "MATCH_CAP", "PG_FUNCTIONS", "PG_VECTOR", "SCHEMA_NAMES", "Terms", "forget_erased", "id_in",
            "include_object", "matches", "message_cases", "newest_message_cases", "terms"]
@@ -96,8 +97,8 @@ def terms(q: str) -> Terms:
 
 def include_object(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
     """Alembic's autogenerate leaves alone what ``o1_search`` makes outside the models (FTS tables, the vector
-    column, expression indexes)."""
-    return name not in SCHEMA_NAMES
+    column, expression indexes), and the expression indexes of the inbox's sorts (``o2_inbox_indexes``)."""
+    return name not in SCHEMA_NAMES and name not in CASES_EXPRESSION_INDEXES
 
 
 class _Match(ColumnElement[bool]):

@@ -101,7 +101,7 @@ def list_cases(
     except Invalid as exc:
         field_error(("query",), exc.message)
     rows = queries.list_cases(ctx.session, user.workspace_id, user.id, f)
-    counts = queries.counts(ctx.session, user.workspace_id, user.id, f)
+    counts = queries.counts(ctx.session, user.workspace_id, user.id, f, cap=None)
     total = counts[view]
     return CaseList(
         items=[serialize.case_row(r) for r in rows],

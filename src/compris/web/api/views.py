@@ -25,7 +25,7 @@ def view_out(user: User, view: InboxView, cases: int) -> ViewOut:
 
 
 def _one(ctx: ReadCasesApi, view: InboxView) -> ViewOut:
-    count = queries.saved_view_counts(ctx.session, ctx.user, [view]).get(view.id, 0)
+    count = queries.saved_view_counts(ctx.session, ctx.user, [view], cap=None).get(view.id, 0)
     return view_out(ctx.user, view, count)
 
 
@@ -34,7 +34,7 @@ def list_views(ctx: ReadCasesApi) -> ViewList:
     """Your private views and the workspace's shared ones (shared first, then by name), each with the number of
     cases it shows you now. List a view's cases with `GET /cases` and its `filters`."""
     found = queries.saved_views(ctx.session, ctx.user)
-    counts = queries.saved_view_counts(ctx.session, ctx.user, found)
+    counts = queries.saved_view_counts(ctx.session, ctx.user, found, cap=None)
     return ViewList(items=[view_out(ctx.user, v, counts.get(v.id, 0)) for v in found])
 
 

@@ -58,7 +58,7 @@ def bar_vars(ctx: PageContext) -> dict[str, Any]:
         "bulk_templates": [t for t in list_templates(session, ws, purpose=TemplatePurpose.REPLY) if t.is_active],
         "bulk_statuses": list(bulk.BULK_STATUSES),
         "bulk_supervisor": allows(ctx.user, Permission.SUPERVISE),
-        "all_tags": inbox_queries.list_tags(session, ws),
+        "all_tags": inbox_queries.list_tags(session, ws, cap=inbox_queries.COUNT_CAP + 1),  # "(500+)" beyond
     }
 
 

@@ -46,6 +46,8 @@ from compris.web.pages.render import domain_action, is_htmx, redirect, render
 router = APIRouter(include_in_schema=False)
 
 PAGE_SIZE = 50
+#: the deepest page the inbox offers (50,000 cases in a view's order): beyond, a filter or a search narrows the view
+MAX_PAGE = 1000
 #: the filters shown under "More filters" (the panel opens by itself when one of them is set)
 MORE_FILTERS = ("account", "tag", "assignee", "team", "network", "priority", "language", "intent", "sla",
                 "incident", "reach", "unread")
@@ -55,7 +57,7 @@ def inbox_filter(request: Request) -> InboxFilter:
     """The filters from the query string; anything unknown falls back to the default rather than failing."""
     params = request.query_params
     try:
-        page = max(1, min(int(params.get("page", "1")), 1000))
+        page = max(1, min(int(params.get("page", "1")), MAX_PAGE))
     except ValueError:
         page = 1
     return filter_from_params(params, limit=PAGE_SIZE + 1, offset=(page - 1) * PAGE_SIZE)
@@ -76,14 +78,17 @@ def filter_params(f: InboxFilter, saved: int | None = None, **changes: Any) -> d
 
 def _inbox_vars(ctx: PageContext, f: InboxFilter, saved: int | None = None) -> dict[str, Any]:
     rows = list_cases(ctx.session, ctx.user.workspace_id, ctx.user.id, f)
+    page = f.offset // PAGE_SIZE + 1
     more = len(rows) > PAGE_SIZE
     return {
         "f": f,
         "rows": rows[:PAGE_SIZE],
         "high_reach": high_reach_cases(ctx.session, ctx.user.workspace_id, [r.case.id for r in rows[:PAGE_SIZE]]),
-        "more": more,
-        "page": f.offset // PAGE_SIZE + 1,
-        "counts": counts(ctx.session, ctx.user.workspace_id, ctx.user.id, replace(f, limit=1, offset=0)),
+        "more": more and page < MAX_PAGE,
+        "last_page_offered": more and page >= MAX_PAGE,
+        "page": page,
+        "counts": counts(ctx.session, ctx.user.workspace_id, ctx.user.id, replace(f, limit=1, offset=0),
+                         cap=COUNT_CAP + 1),  # shown "500+" beyond: counting stops there
         "count_cap": COUNT_CAP,
         "params": lambda **changes: filter_params(f, saved, **changes),
         "views": VIEWS,
@@ -109,7 +114,7 @@ def _views_vars(ctx: PageContext, f: InboxFilter, saved: int | None) -> dict[str
     current = next((v for v in mine if v.id == saved), None)
     return {
         "saved_views": mine,
-        "saved_counts": saved_view_counts(ctx.session, ctx.user, mine),
+        "saved_counts": saved_view_counts(ctx.session, ctx.user, mine, cap=COUNT_CAP + 1),
         "saved_current": current,
         "saved_may_change": current is not None and view_actions.may_change(ctx.user, current),
         "may_share": view_actions.may_share(ctx.user),

@@ -189,7 +189,7 @@ def supervisor_page(request: Request, ctx: SupervisePage) -> Response:
     risky = list(s.scalars(
         select(Case).where(Case.workspace_id == ws, Case.status.in_(ACTIVE_STATUSES),
                            Case.sla_status.in_(("at_risk", "breached")))
-        .order_by(Case.sla_next_due_at.is_(None), Case.sla_next_due_at, Case.id).limit(RISK_SHOWN)))
+        .order_by(Case.sla_next_due_at.asc().nulls_last(), Case.id).limit(RISK_SHOWN)))  # ix_cases_ws_sla_next_due
     contacts = {c.id: c for c in s.scalars(select(Contact).where(Contact.id.in_({c.contact_id for c in risky})))} \
         if risky else {}
     teams = {t.id: t.name for t in s.scalars(select(Team).where(Team.workspace_id == ws))}
@@ -197,9 +197,7 @@ def supervisor_page(request: Request, ctx: SupervisePage) -> Response:
                                                            ChannelAccount.is_active.is_(True))
                               .order_by(ChannelAccount.name)))
     waits = list(zip(accounts, wait.estimates(s, accounts), strict=True))
-    mae, scored = wait.accuracy(s, ws)
     return render(request, ctx, "supervisor.html", risky=risky, contacts=contacts, teams=teams, waits=waits,
-                  mae_minutes=None if mae is None else round(mae.total_seconds() / 60, 1), scored=scored,
                   wait_accuracy=wait.accuracy_report(s, ws))
 
 
