@@ -9,7 +9,8 @@ index on ``assignee_id`` alone (the same leading column: it also serves the fore
 
 On PostgreSQL, ``ix_cases_ws_needs_answer`` carries ``sla_status`` and ``status`` (``INCLUDE``) so that a deep page
 of all statuses is read from the index alone. Building these on a large table takes a while and blocks writes to
-``cases`` meanwhile (``docs/deploy.md``: run migrations in a quiet moment, or create them ``CONCURRENTLY`` first).
+``cases`` meanwhile (``docs/deployment.md``: run it in a quiet hour, or create them ``CONCURRENTLY`` first: the
+migration skips the indexes that exist).
 
 Revision ID: o2_inbox_indexes
 Revises: o1_search
