@@ -348,10 +348,9 @@ def list_query(workspace_id: int, user_id: int, f: InboxFilter, found: list[int]
     """The page of cases ``f`` selects, in its order, each with whether it is unread for ``user_id``
     (``found``: :func:`found_cases`)."""
     where, order = _conditions(workspace_id, f, user_id, found=found), _order(f)
-    if not f.offset:
-        return select(Case, unread_for(user_id)).where(*where).order_by(*order).limit(f.limit)
-    # a later page: the cases skipped are found by their ids alone (from the sort's index, without reading their
-    # rows where the filters allow), then only the page's own rows are read
+    # the page's cases are found by their ids alone (a walk of the sort's index, read from the index where the
+    # filters allow, the cases a later page skips included), then only their rows are read and only their read
+    # marks looked up: the planner's choice does not depend on the width of a case's row
     page = select(Case.id).where(*where).order_by(*order).limit(f.limit).offset(f.offset).subquery()
     return select(Case, unread_for(user_id)).join(page, page.c.id == Case.id).order_by(*order)
 

@@ -49,6 +49,11 @@ INDEXES: list[tuple[str, list[object], dict[str, object]]] = [
 ]
 
 
+#: PostgreSQL's planner, told how often each assignee (none included) goes with each status: without it, it
+#: multiplies the two shares and guessed 900 unassigned active cases where there were 27,000 (and sorted them all)
+STATISTICS = "CREATE STATISTICS IF NOT EXISTS st_cases_assignee_status (mcv) ON assignee_id, status FROM cases"
+
+
 def upgrade() -> None:
     existing = {i["name"] for i in sa.inspect(op.get_bind()).get_indexes("cases")}
     for name, columns, options in INDEXES:
@@ -56,9 +61,13 @@ def upgrade() -> None:
             op.create_index(name, "cases", columns, unique=False, **options)  # type: ignore[arg-type]
     if "ix_cases_assignee_id" in existing:
         op.drop_index("ix_cases_assignee_id", table_name="cases")
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute(STATISTICS)
 
 
 def downgrade() -> None:
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute("DROP STATISTICS IF EXISTS st_cases_assignee_status")
     op.create_index("ix_cases_assignee_id", "cases", ["assignee_id"], unique=False)
     for name, _, _ in reversed(INDEXES):
         op.drop_index(name, table_name="cases")
