@@ -54,6 +54,12 @@ INDEXES: list[tuple[str, list[object], dict[str, object]]] = [
 STATISTICS = "CREATE STATISTICS IF NOT EXISTS st_cases_assignee_status (mcv) ON assignee_id, status FROM cases"
 
 
+#: statistics on the case's intent (PostgreSQL 14 and later): the planner guessed 0.5 % of the cases for any intent
+#: (complaints are a fifth) and chose plans that read far more than a page. Statistics rather than an index: with an
+#: index it intersected whole bitmaps (400,000 complaints) to count 501 cases of one agent
+INTENT = "CREATE STATISTICS IF NOT EXISTS st_cases_intent ON ((triage ->> 'intent')) FROM cases"
+
+
 def upgrade() -> None:
     existing = {i["name"] for i in sa.inspect(op.get_bind()).get_indexes("cases")}
     for name, columns, options in INDEXES:
@@ -61,12 +67,16 @@ def upgrade() -> None:
             op.create_index(name, "cases", columns, unique=False, **options)  # type: ignore[arg-type]
     if "ix_cases_assignee_id" in existing:
         op.drop_index("ix_cases_assignee_id", table_name="cases")
-    if op.get_bind().dialect.name == "postgresql":
+    bind = op.get_bind()
+    if bind.dialect.name == "postgresql":
         op.execute(STATISTICS)
+        if (bind.dialect.server_version_info or (0,)) >= (14,):  # statistics on an expression: PostgreSQL 14+
+            op.execute(INTENT)
 
 
 def downgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
+        op.execute("DROP STATISTICS IF EXISTS st_cases_intent")
         op.execute("DROP STATISTICS IF EXISTS st_cases_assignee_status")
     op.create_index("ix_cases_assignee_id", "cases", ["assignee_id"], unique=False)
     for name, _, _ in reversed(INDEXES):
