@@ -342,13 +342,13 @@ def _case_intent(element: CaseIntent, compiler: Any, **kw: Any) -> str:
 
 
 #: the needs-answer order's first key: breached cases first. Its constants are written in the SQL (not bound) so
-#: that PostgreSQL matches it with the expression of the index that serves the order (``ix_cases_needs_answer``)
+#: that PostgreSQL matches it with the expression of the indexes that serve the order (``ix_cases_*_needs_answer``)
 BREACHED_FIRST: ColumnElement[int] = literal_column(NEEDS_ANSWER_RANK)
 
 
 def _order(f: InboxFilter) -> list[Any]:
     """Each sort's keys, every one ending with the case's id (a total order: pages never repeat or skip a case);
-    each is the order of an index of ``cases`` (``ix_cases_ws_*``, ``ix_cases_needs_answer``), so that a page is a
+    each is the order of an index of ``cases`` (``ix_cases_ws_*``, ``ix_cases_*_needs_answer``), so that a page is a
     walk of an index however many cases the workspace has (a missing time sorts last)."""
     if f.sort == "newest":
         return [Case.last_activity_at.desc(), Case.id.desc()]
