@@ -227,7 +227,7 @@ def desk(db: Database, world: World, log: Callable[[str], None]) -> bool:
     from compris.models import AgentProfile, SlaPolicy, Team, TeamMember, User
 
     with db.transaction() as s:
-        if s.scalar(select_one(Team, world.workspace_id)) is not None:
+        if s.scalar(text("SELECT 1 FROM teams WHERE workspace_id = :w LIMIT 1"), {"w": world.workspace_id}):
             return False
         ws = world.workspace_id
         me = s.get(User, world.user_id)
@@ -296,12 +296,6 @@ def desk(db: Database, world: World, log: Callable[[str], None]) -> bool:
             WHERE c.workspace_id = :w AND c.number % 3 = 0"""), params)
     log(f"the desk (teams, agents, assignees, SLA, triage, expected waits, tags): {clock.perf_counter() - t:.1f} s")
     return True
-
-
-def select_one(model: Any, workspace_id: int) -> Any:
-    from sqlalchemy import select
-
-    return select(model.id).where(model.workspace_id == workspace_id).limit(1)
 
 
 def _load_world(db: Database) -> World:

@@ -267,64 +267,45 @@ def slice_value(value: object) -> str:
 UNSLICED = frozenset({measures.MSG_RT})
 
 
-def _slices(key: Key) -> list[tuple[str, str]]:
-    metric = key[_KEY_INDEX["metric"]]
-    if metric in UNSLICED:
-        return []
-    dims = SLICE_DIMS + (VOLUME_SLICE_DIMS if metric == measures.MSG_IN else ())
-    return [("", "")] + [(d, slice_value(key[_KEY_INDEX[_SLICE_FIELD[d]]])) for d in dims]
-
-
 #: where each slice dimension's value sits in a key, for the facts of every metric and for the volume
 _SLICE_POSITIONS = tuple((d, _KEY_INDEX[_SLICE_FIELD[d]]) for d in SLICE_DIMS)
 _VOLUME_SLICE_POSITIONS = _SLICE_POSITIONS + tuple((d, _KEY_INDEX[_SLICE_FIELD[d]]) for d in VOLUME_SLICE_DIMS)
 SliceKey = tuple[str, str, str, str, int, int, int]  # metric, dim, value, day, hour, policy, bucket
 
 
-def _cells(delta: dict[Key, list[float]]) -> tuple[
-        dict[Key, list[float]], list[tuple[Key, list[float]]], dict[SliceKey, list[float]]]:
+Cells = tuple[dict[Key, list[float]], list[tuple[Key, list[float]]], dict[SliceKey, list[float]]]
+
+
+def _add(cells: dict[Any, list[float]], key: Any, n: float, total: float) -> None:
+    cell = cells.get(key)
+    if cell is None:
+        cells[key] = [n, total]
+    else:
+        cell[0] += n
+        cell[1] += total
+
+
+def _cells(delta: dict[Key, list[float]]) -> Cells:
     """``delta`` cut into the cells it adds to: the daily cube (the hour folded), the hourly cube (volume only)
-    and the one-dimension slices (:func:`_slices`; a value as stored, at most 64 characters)."""
+    and the one-dimension slices (every dimension summed, then each slice dimension: its value as a slice stores
+    it, :func:`slice_value`, at most 64 characters)."""
     daily: dict[Key, list[float]] = {}
     hourly: list[tuple[Key, list[float]]] = []
     slices: dict[SliceKey, list[float]] = {}
     hourly_metrics = measures.HOURLY_METRICS
     for key, (n, total) in delta.items():
         metric = key[12]
-        day_key: Key = (key[0], 0, *key[2:])  # type: ignore[assignment]
-        cell = daily.get(day_key)
-        if cell is None:
-            daily[day_key] = [n, total]
-        else:
-            cell[0] += n
-            cell[1] += total
+        _add(daily, (key[0], 0, *key[2:]), n, total)
         is_hourly = metric in hourly_metrics
         if is_hourly:
             hourly.append((key, [n, total]))
         if metric in UNSLICED:
             continue
         day, hour, policy, bucket = key[0], key[1] if is_hourly else -1, key[11], key[13]
-        s_key = (metric, "", "", day, hour, policy, bucket)
-        s_cell = slices.get(s_key)
-        if s_cell is None:
-            slices[s_key] = [n, total]
-        else:
-            s_cell[0] += n
-            s_cell[1] += total
+        _add(slices, (metric, "", "", day, hour, policy, bucket), n, total)
         for dim, i in (_VOLUME_SLICE_POSITIONS if metric == measures.MSG_IN else _SLICE_POSITIONS):
-            value = key[i]
-            s_key = (metric, dim, "" if value is None or value == 0 or value == "" else str(value)[:64], day, hour,
-                     policy, bucket)
-            s_cell = slices.get(s_key)
-            if s_cell is None:
-                slices[s_key] = [n, total]
-            else:
-                s_cell[0] += n
-                s_cell[1] += total
+            _add(slices, (metric, dim, slice_value(key[i])[:64], day, hour, policy, bucket), n, total)
     return daily, hourly, slices
-
-
-Cells = tuple[dict[Key, list[float]], list[tuple[Key, list[float]]], dict[SliceKey, list[float]]]
 
 
 def apply_delta(session: Session, workspace_id: int, delta: dict[Key, list[float]], *, bulk: bool = False,
@@ -379,6 +360,13 @@ _HOURLY_ORDER = ("day", "hour", *_DAILY_ORDER[1:])
 _SLICE_ORDER = (f"metric{_C}", f"dim{_C}", f"value{_C}", "day", "hour", "policy_id", "bucket")
 
 
+def _driver(session: Session) -> Any:
+    """The session's psycopg connection (``COPY`` and plain SQL, in the session's transaction)."""
+    connection = session.connection().connection.driver_connection
+    assert connection is not None
+    return connection
+
+
 def _copy_in(session: Session, table: Table, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
     """``rows`` into a new temporary table with ``table``'s column types; returns its name (dropped by
     :func:`_upsert_from`, else at the commit)."""
@@ -387,9 +375,7 @@ def _copy_in(session: Session, table: Table, columns: Sequence[str], rows: Itera
     dialect = postgresql.dialect()  # type: ignore[no-untyped-call]
     name = f"_in_{table.name}"
     ddl = ", ".join(f"{c} {table.c[c].type.compile(dialect=dialect)}" for c in columns)
-    connection = session.connection().connection.driver_connection
-    assert connection is not None
-    with connection.cursor() as cur:
+    with _driver(session).cursor() as cur:
         cur.execute(f"CREATE TEMPORARY TABLE {name} ({ddl}) ON COMMIT DROP")
         with cur.copy(f"COPY {name} ({', '.join(columns)}) FROM STDIN") as copy:
             write = copy.write_row
@@ -405,9 +391,7 @@ def _upsert_from(session: Session, table: Table, temp: str, columns: Sequence[st
     cols = ", ".join(columns)
     action = (f"DO UPDATE SET n = {table.name}.n + excluded.n, total = {table.name}.total + excluded.total" if add
               else f"DO NOTHING RETURNING {', '.join(key)}")
-    connection = session.connection().connection.driver_connection
-    assert connection is not None
-    with connection.cursor() as cur:
+    with _driver(session).cursor() as cur:
         cur.execute(f"INSERT INTO {table.name} ({cols}) SELECT {cols} FROM {temp} ORDER BY {', '.join(order)} "
                     f"ON CONFLICT ({', '.join(key)}) {action}")
         out = [] if add else cur.fetchall()
@@ -517,12 +501,7 @@ def _sum(workspace_of: dict[int, int], results: dict[int, measures.Contribution]
     for cid in sorted(case_ids):
         target = deltas[workspace_of[cid]]
         for key, value in results[cid].entries.items():
-            cell = target.get(key)
-            if cell is None:
-                target[key] = [value[0], value[1]]
-            else:
-                cell[0] += value[0]
-                cell[1] += value[1]
+            _add(target, key, value[0], value[1])
     return deltas
 
 

@@ -46,7 +46,7 @@ from compris.models import (
     WaitPublication,
 )
 from compris.routing.assignment import ONLINE_TIMEOUT
-from compris.sla.prediction import MIN_HISTORY, expected_wait, median_absolute_error
+from compris.sla.prediction import MIN_HISTORY, expected_wait
 
 #: how far back the handling time and the first-response times are read (the latest ``SAMPLE`` of them): four weeks,
 #: so that a quiet desk has enough history; a busy one uses its latest 500 answers, a few days
@@ -321,13 +321,10 @@ def on_first_reply(session: Session, case: Case) -> None:
 
 
 def accuracy(session: Session, workspace_id: int, at: datetime | None = None) -> tuple[timedelta | None, int]:
-    """Median absolute error of the last 4 weeks' predictions that have an actual, and how many there were."""
-    at = at or now()
-    pairs = [(timedelta(seconds=p), timedelta(seconds=a or 0)) for p, a in session.execute(
-        select(WaitPrediction.predicted_s, WaitPrediction.actual_s)
-        .where(WaitPrediction.workspace_id == workspace_id, WaitPrediction.created_at >= at - WINDOW,
-               WaitPrediction.actual_s.is_not(None)))]
-    return (median_absolute_error(pairs) if pairs else None), len(pairs)
+    """Median absolute error of the last 4 weeks' predictions that have an actual, and how many there were (the
+    first two figures of :func:`accuracy_report`)."""
+    report = accuracy_report(session, workspace_id, at)
+    return report.median_error, report.scored
 
 
 def send_ack(session: Session, publisher: Publisher, case: Case, message: Message, text: str) -> Message | None:
