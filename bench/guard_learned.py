@@ -107,7 +107,7 @@ def vocabulary_of(feats: Sequence[set[str]]) -> dict[str, int]:
 
 
 def fit(x: sparse.csr_matrix, y: np.ndarray, c: float) -> LogisticRegression:
-    model = LogisticRegression(C=c, class_weight="balanced", solver="liblinear", max_iter=1000)
+    model = LogisticRegression(C=c, class_weight="balanced", solver="liblinear", max_iter=1000, random_state=0)
     model.fit(x, y)
     return model
 
