@@ -1,13 +1,15 @@
 """Bench of the reply guard on real brand replies: findings per rule, samples, and speed.
 
     .venv/bin/python bench/guard.py [--data PATH] [--limit N] [--samples K] [--json OUT]
-    .venv/bin/python bench/guard.py --labelled [--show-test]
+    .venv/bin/python bench/guard.py --labelled [--show-test] [--learned]
 
 ``--labelled``: precision and recall per rule against the hand-labelled set ``tests/replies/data/
-guard_labelled.jsonl`` (real replies, splits ``dev`` and ``test``) and the written supplement
-``guard_supplement_fr.jsonl`` (split ``supplement``); see ``tests/replies/data/LABELLING.md``. Lists the misses
-and false alarms of the dev split only; the test split and the supplement are held out (``--show-test`` lists
-theirs too: not for whoever tunes the rules).
+guard_labelled.jsonl`` (real replies, splits ``dev`` and ``test``), its training split ``guard_train.jsonl``
+(``train``) and the written supplement ``guard_supplement_fr.jsonl`` (split ``supplement``); see
+``tests/replies/data/LABELLING.md``. Lists the misses and false alarms of the dev and train splits only; the test
+split and the supplement are held out (``--show-test`` lists theirs too: not for whoever tunes the rules).
+``--learned`` turns on the learned component (``GuardSettings.learned``, off by default), here and in the counts
+on the real replies.
 
 Data: ``customer_support_on_twitter/twcs_sample.csv`` (brand replies, each paired with the customer tweet it
 answers) and ``airline_support_dialogs/*.csv.bz2`` (agent turns ``<rep__ ... __rep>`` of each thread, paired
@@ -31,7 +33,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from compris.replies.guard import Finding, GuardContext, check, rule_ids
+from compris.replies.guard import Finding, GuardContext, GuardSettings, check, rule_ids
+from compris.replies.guard.learned import probabilities as learned_probabilities
 
 csv.field_size_limit(10_000_000)
 
@@ -97,12 +100,13 @@ def load(data: Path, limit: int | None) -> list[Reply]:
 LABELLED_DIR = Path(__file__).resolve().parent.parent / "tests" / "replies" / "data"
 #: the rules measured on the labelled set; ``no_acknowledgement`` is derived from two labels
 MEASURED = ("office_hours", "send_elsewhere", "review_bargain", "asks_personal_data", "no_acknowledgement")
-SPLITS = ("dev", "test", "supplement")
+#: ``train`` (guard_train.jsonl) trains the learned component: with ``--learned`` its figures are in-sample
+SPLITS = ("dev", "train", "test", "supplement")
 
 
 def load_labelled(folder: Path = LABELLED_DIR) -> list[dict[str, object]]:
     rows: list[dict[str, object]] = []
-    for name in ("guard_labelled.jsonl", "guard_supplement_fr.jsonl"):
+    for name in ("guard_labelled.jsonl", "guard_train.jsonl", "guard_supplement_fr.jsonl"):
         path = folder / name
         if path.exists():
             with path.open(encoding="utf-8") as handle:
@@ -157,7 +161,7 @@ class Score:
 
 
 def score_labelled(
-    rows: list[dict[str, object]],
+    rows: list[dict[str, object]], settings: GuardSettings | None = None
 ) -> tuple[dict[tuple[str, str], Score], list[tuple[str, str, dict[str, object]]]]:
     """(scores per (split, rule), errors as (kind "miss"/"false alarm", rule, row)). Splits: dev, test,
     supplement, "real" = dev + test, and "uniform" = the real rows of the uniform random stratum (free of the
@@ -165,7 +169,7 @@ def score_labelled(
     scores: dict[tuple[str, str], Score] = {}
     errors: list[tuple[str, str, dict[str, object]]] = []
     for row in rows:
-        fired = {f.rule for f in check(str(row["reply"]), labelled_context(row))}
+        fired = {f.rule for f in check(str(row["reply"]), labelled_context(row), settings)}
         labels = row["labels"]
         assert isinstance(labels, dict)
         split = str(row["split"])
@@ -198,7 +202,7 @@ def _fmt(value: float | None, hits: int, total: int) -> str:
     return f"{value:5.2f} [{low:.2f}-{high:.2f}]"
 
 
-def labelled_main(show_test: bool) -> int:
+def labelled_main(show_test: bool, learned: bool = False) -> int:
     rows = load_labelled()
     if not rows:
         print(f"no labelled data under {LABELLED_DIR}", file=sys.stderr)
@@ -206,7 +210,8 @@ def labelled_main(show_test: bool) -> int:
     sizes = Counter(str(r["split"]) for r in rows)
     print(f"labelled replies: {len(rows)} ({', '.join(f'{k} {v}' for k, v in sorted(sizes.items()))})")
     started = time.perf_counter()
-    scores, errors = score_labelled(rows)
+    scores, errors = score_labelled(rows, GuardSettings(learned=learned))
+    print(f"learned component: {'on' if learned else 'off'}")
     print(f"checked in {time.perf_counter() - started:.1f} s")
     print("precision and recall per rule (Wilson 95% interval); real = dev + test; uniform = its random stratum")
     print(f"{'rule':20s} {'split':10s} {'pos':>4s} {'TP':>4s} {'FP':>4s} {'FN':>4s}  {'precision':21s} {'recall':21s}")
@@ -219,7 +224,7 @@ def labelled_main(show_test: bool) -> int:
                 f"{rule:20s} {split:10s} {sc.tp + sc.fn:4d} {sc.tp:4d} {sc.fp:4d} {sc.fn:4d}  "
                 f"{_fmt(sc.precision, sc.tp, sc.tp + sc.fp):21s} {_fmt(sc.recall, sc.tp, sc.tp + sc.fn):21s}"
             )
-    shown = ("dev", "test", "supplement") if show_test else ("dev",)
+    shown = ("dev", "train", "test", "supplement") if show_test else ("dev", "train")
     held = sum(1 for _, _, row in errors if row["split"] not in shown)
     print(f"\nerrors listed for: {', '.join(shown)} ({held} errors of held-out splits not shown)")
     for kind, rule, row in sorted(errors, key=lambda e: (e[1], e[0], str(e[2]["id"]))):
@@ -233,7 +238,7 @@ def labelled_main(show_test: bool) -> int:
     return 0
 
 
-def timing(repeats: int = 300) -> tuple[float, float]:
+def timing(repeats: int = 300, learned: bool = False) -> tuple[float, float]:
     """Median and p95 milliseconds of one full check of a ~1,000-character draft with customer text."""
     draft = (
         "@customer Hi Jane, we're so sorry about the delay and the missed connection. "
@@ -252,11 +257,13 @@ def timing(repeats: int = 300) -> tuple[float, float]:
         previous_texts=("Please send us a DM with your booking reference.",) * 3,
         agent_permissions=frozenset(),
     )
-    check(draft, ctx)  # warm-up (loads the language model)
+    settings = GuardSettings(learned=learned)
+    check(draft, ctx, settings)  # warm-up (loads the language model)
     times = []
     for _ in range(repeats):
+        learned_probabilities.cache_clear()  # (the learned scores are cached per text: each run computes them)
         start = time.perf_counter()
-        check(draft, ctx)
+        check(draft, ctx, settings)
         times.append((time.perf_counter() - start) * 1000)
     times.sort()
     return statistics.median(times), times[int(0.95 * (len(times) - 1))]
@@ -273,9 +280,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--permissions", action="store_true", help="check promises as an agent with none")
     parser.add_argument("--labelled", action="store_true", help="precision/recall on the hand-labelled set")
     parser.add_argument("--show-test", action="store_true", help="with --labelled: also list held-out errors")
+    parser.add_argument("--learned", action="store_true", help="turn the learned component on (GuardSettings.learned)")
     args = parser.parse_args(argv)
     if args.labelled:
-        return labelled_main(args.show_test)
+        return labelled_main(args.show_test, args.learned)
 
     replies = load(args.data, args.limit)
     if not replies:
@@ -288,6 +296,7 @@ def main(argv: list[str] | None = None) -> int:
     any_flag = 0
     started = time.perf_counter()
     out = args.json.open("w", encoding="utf-8") if args.json else None
+    settings = GuardSettings(learned=args.learned)
     for reply in replies:
         ctx = GuardContext(
             customer_text=reply.customer_text,
@@ -295,7 +304,7 @@ def main(argv: list[str] | None = None) -> int:
             length_unit="x",  # all these replies are on X: counted as X counts them (URLs 23, leading mentions free)
             agent_permissions=frozenset() if args.permissions else None,
         )
-        findings = check(reply.text, ctx)
+        findings = check(reply.text, ctx, settings)
         if not findings:
             unflagged.append(reply)
             continue
@@ -342,7 +351,7 @@ def main(argv: list[str] | None = None) -> int:
     print("\n== unflagged sample")
     for reply in rng.sample(unflagged, min(args.samples, len(unflagged))):
         print(f"  - [{reply.source}] {reply.text[:220]!r}")
-    median, p95 = timing()
+    median, p95 = timing(learned=args.learned)
     print(f"\nspeed, 1,000-character draft, all rules: median {median:.2f} ms, p95 {p95:.2f} ms (target < 50 ms)")
     return 0
 

@@ -54,6 +54,11 @@ def _real() -> tuple[dict[str, Any], ...]:
 
 
 @cache
+def _train() -> tuple[dict[str, Any], ...]:
+    return tuple(_load("guard_train.jsonl"))
+
+
+@cache
 def _supplement() -> tuple[dict[str, Any], ...]:
     return tuple(_load("guard_supplement_fr.jsonl"))
 
@@ -88,7 +93,7 @@ def test_the_real_set_has_at_least_400_labelled_replies_with_every_label() -> No
 
 
 def test_customer_handles_are_anonymised() -> None:
-    for row in (*_real(), *_supplement()):
+    for row in (*_real(), *_train(), *_supplement()):
         for text in (row["reply"], row["customer_text"] or ""):
             assert not re.search(r"@\d+\b", text), row["id"]
             assert "__cust__" not in text and "__company__" not in text, row["id"]
@@ -110,6 +115,36 @@ def test_splits_are_disjoint_stable_and_about_40_60_per_stratum() -> None:
         in_stratum = [r for r in rows if r["stratum"] == stratum]
         n_dev = sum(r["split"] == "dev" for r in in_stratum)
         assert n_dev == round(0.4 * len(in_stratum)), stratum
+
+
+def _key(text: str) -> str:
+    """draw.py's normalised text (the deduplication key)."""
+    return re.sub(r"[^a-z0-9]+", " ", re.sub(r"@\w+|\*\w+$", "", text.lower())).strip()
+
+
+def test_the_train_split_is_apart_from_dev_and_test() -> None:
+    # guard_train.jsonl trains the learned component: real replies none of which is in guard_labelled.jsonl, and
+    # written French/English rows; guard_labelled.jsonl and its split digest stay as they were
+    rows = _train()
+    assert len(rows) >= 300
+    assert {r["split"] for r in rows} == {"train"}
+    assert len({r["id"] for r in rows}) == len(rows)
+    assert not {r["id"] for r in rows} & {r["id"] for r in (*_real(), *_supplement())}
+    real = [r for r in rows if r["origin"] != "written"]
+    written = [r for r in rows if r["origin"] == "written"]
+    assert {r["origin"] for r in real} == {"twcs", "airlines_raw"} and len(real) >= 300
+    assert len({(r["origin"], r["source_id"]) for r in real}) == len(real)
+    assert not {_key(r["reply"]) for r in real} & {_key(r["reply"]) for r in _real()}
+    for row in real:
+        assert set(row) == FIELDS, row["id"]
+    for row in written:
+        assert set(row) == FIELDS | {"language"} and row["language"] in ("fr", "en"), row["id"]
+    for row in rows:
+        assert set(row["labels"]) == set(LABELS) and all(v in (0, 1) for v in row["labels"].values()), row["id"]
+    assert sum(r["stratum"] == "train:uniform" for r in real) >= 50
+    for rule in ("office_hours", "review_bargain"):
+        for language in ("fr", "en"):
+            assert sum(r["labels"][rule] for r in written if r["language"] == language) >= 8, (rule, language)
 
 
 def test_the_written_supplement_covers_each_rule_both_ways_in_french_and_english() -> None:

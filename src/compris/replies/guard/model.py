@@ -170,6 +170,9 @@ class GuardSettings:
     # tuning
     similarity_threshold: float = 0.9
     min_detect_letters: int = 25
+    #: the learned component beside the patterns (``learned.py``) for office_hours, send_elsewhere,
+    #: review_bargain and asks_personal_data: an option, off by default (docs/replies.md, issue 20)
+    learned: bool = False
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any]) -> GuardSettings:
@@ -187,6 +190,7 @@ class GuardSettings:
             "promise_rules",
             "similarity_threshold",
             "min_detect_letters",
+            "learned",
         }
         unknown = set(data) - known
         if unknown:
@@ -208,6 +212,7 @@ class GuardSettings:
             "signoff_pattern": data.get("signoff_pattern"),
             "address_form": address,
             "emoji_allowed": bool(data.get("emoji_allowed", True)),
+            "learned": bool(data.get("learned", False)),
         }
         if "promise_rules" in data:
             promise = data["promise_rules"]

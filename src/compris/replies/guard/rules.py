@@ -12,6 +12,7 @@ from compris.triage.problems import reported_problem
 
 from . import text as T
 from .engine import Draft, Hit, compiled, rule
+from .learned import learned_span, vetoed
 from .messages import data_name, language_name, term
 from .model import Fix
 from .patterns import (
@@ -60,6 +61,8 @@ _PHONE = re.compile(r"\b\d{1,3}[\s.-]\d{3}[\s.-]\d{3}[\s.-]?\d{3,4}\b|\b1-8\d\d|
 
 @rule("office_hours", "warning", "Office-hours deflection on a channel answered 24/7.")
 def office_hours(d: Draft) -> Iterator[Hit]:
+    if _vetoed(d, "office_hours"):
+        return
     if not d.ctx.channel_247:
         return
     flagged: set[tuple[int, int]] = set()
@@ -89,6 +92,24 @@ def office_hours(d: Draft) -> Iterator[Hit]:
         if found is not None:
             flagged.add((start, end))
             yield Hit(span=(start + found[0], start + found[1]))
+    if not flagged and (span := _learned(d, "office_hours")) is not None:
+        yield Hit(span=span)
+
+
+def _learned(d: Draft, rule_id: str) -> tuple[int, int] | None:
+    """The learned component's span for a rule the patterns did not find (None when off or below threshold)."""
+    if not d.settings.learned:
+        return None
+    found = learned_span(d.text, d.sentences, rule_id)
+    if found is None:
+        return None
+    lead = MENTION_PREFIX.match(d.text) if found[0] == 0 else None  # the sentence without its leading @mentions
+    return (lead.end(), found[1]) if lead is not None and lead.end() < found[1] else found
+
+
+def _vetoed(d: Draft, rule_id: str) -> bool:
+    """The learned component overrules the patterns for this draft (see ``learned.vetoed``)."""
+    return d.settings.learned and vetoed(d.text, rule_id)
 
 
 # --- sending elsewhere -----------------------------------------------------------------------------
@@ -110,6 +131,8 @@ def _clause_prefix(d: Draft, pos: int) -> str:
 
 @rule("send_elsewhere", "warning", "Sends the customer to another contact point without handling it.")
 def send_elsewhere(d: Draft) -> Iterator[Hit]:
+    if _vetoed(d, "send_elsewhere"):
+        return
     flagged: set[tuple[int, int]] = set()
     for m in d.finditer(lambda p: p.elsewhere_direct):
         sentence = d.sentence_at(m.start())
@@ -142,6 +165,8 @@ def send_elsewhere(d: Draft) -> Iterator[Hit]:
         if found is not None:
             flagged.add((start, end))
             yield Hit(span=(start + found[0], start + found[1]), fix=ESCALATE)
+    if not flagged and (span := _learned(d, "send_elsewhere")) is not None:
+        yield Hit(span=span, fix=ESCALATE)
 
 
 # --- reviews ---------------------------------------------------------------------------------------
@@ -149,6 +174,8 @@ def send_elsewhere(d: Draft) -> Iterator[Hit]:
 
 @rule("review_bargain", "block", "Asks or bargains for a positive review, a rating, or a deleted post.")
 def review_bargain(d: Draft) -> Iterator[Hit]:
+    if _vetoed(d, "review_bargain"):
+        return
     flagged: set[tuple[int, int]] = set()
     for m in d.finditer(lambda p: p.review_always):
         sentence = d.sentence_at(m.start())
@@ -175,6 +202,8 @@ def review_bargain(d: Draft) -> Iterator[Hit]:
         if found is not None:
             flagged.add((start, end))
             yield Hit(span=(start + found[0], start + found[1]), fix=_remove_sentence(d, start + found[0]))
+    if not flagged and (span := _learned(d, "review_bargain")) is not None:
+        yield Hit(span=span, fix=_remove_sentence(d, span[0]))
 
 
 # --- personal data ---------------------------------------------------------------------------------
@@ -182,6 +211,8 @@ def review_bargain(d: Draft) -> Iterator[Hit]:
 
 @rule("asks_personal_data", "block", "Asks for personal data in a public reply.")
 def asks_personal_data(d: Draft) -> Iterator[Hit]:
+    if _vetoed(d, "asks_personal_data"):
+        return
     if not d.ctx.public:
         return
     flagged: set[tuple[int, int]] = set()
@@ -210,6 +241,8 @@ def asks_personal_data(d: Draft) -> Iterator[Hit]:
                     params={"what": data_name(kind, d.lang)},
                     fix=MOVE_TO_PRIVATE,
                 )
+    if not flagged and (span := _learned(d, "asks_personal_data")) is not None:
+        yield Hit(span=span, params={"what": data_name("personal", d.lang)}, fix=MOVE_TO_PRIVATE)
 
 
 def _opens_on(d: Draft, sentence: tuple[int, int], pos: int) -> bool:
