@@ -3,9 +3,12 @@
     .venv/bin/python bench/ingest.py --db postgresql [--messages 3000] [--worker-processes 2] [--threads 2]
     .venv/bin/python bench/ingest.py --db sqlite [--messages 3000] [--threads 2]
     .venv/bin/python bench/ingest.py --db postgresql --history 2000000   # the same on a database with a history
+    .venv/bin/python bench/ingest.py --db postgresql --web-processes 2 --worker-processes 2   # scaled out
 
 Compris runs as deployed: on PostgreSQL ``compris serve --workers 0`` (acknowledgements only) and
-``--worker-processes`` ``compris worker`` processes; on SQLite one ``compris serve`` process with its worker threads.
+``--worker-processes`` ``compris worker`` processes, behind ``--web-processes`` web processes (the client spreads
+the deliveries over them round robin, as a load balancer would); on SQLite one ``compris serve`` process with its
+worker threads.
 The traffic (``--concurrency`` client threads, as fast as Compris acknowledges): a mix of new customers opening
 cases (public posts and DMs), follow-ups by customers already known (the same thread, or a DM on an open case),
 and 10 % redeliveries of a delivery already sent (the same event id: acknowledged, stored once). The figure is the
@@ -176,18 +179,20 @@ def wait_http(url: str) -> None:
     raise RuntimeError(f"{url} did not answer")
 
 
-def post_all(endpoint: str, bodies: list[bytes], concurrency: int, headers: Any) -> tuple[float, list[float]]:
-    """POST every body from ``concurrency`` threads; (seconds, latencies)."""
+def post_all(endpoints: list[str], bodies: list[bytes], concurrency: int, headers: Any) -> tuple[float, list[float]]:
+    """POST every body from ``concurrency`` threads, the k-th to ``endpoints[k % len(endpoints)]`` (round robin, as a
+    load balancer in front of several web processes would); (seconds, latencies)."""
     with httpx.Client(timeout=60, limits=httpx.Limits(max_connections=concurrency)) as client:
-        def one(raw: bytes) -> float:
+        def one(item: tuple[int, bytes]) -> float:
+            k, raw = item
             started = time.perf_counter()
-            r = client.post(endpoint, content=raw, headers=headers(raw))
+            r = client.post(endpoints[k % len(endpoints)], content=raw, headers=headers(raw))
             assert r.status_code == 200, r.text
             return time.perf_counter() - started
 
         started = time.perf_counter()
         with ThreadPoolExecutor(concurrency) as pool:
-            latencies = list(pool.map(one, bodies))
+            latencies = list(pool.map(one, enumerate(bodies)))
         return time.perf_counter() - started, latencies
 
 
@@ -197,14 +202,15 @@ def pct(values: list[float], q: float) -> float:
 
 
 def run_compris(args: argparse.Namespace, url: str, tmp: Path, run: int, account_id: int) -> dict[str, float]:
-    port = common.free_port()
+    ports = [common.free_port() for _ in range(args.web_processes)]
     env = dict(os.environ, COMPRIS_DATABASE_URL=url, COMPRIS_SECRET_KEY=SECRET, COMPRIS_DATA_DIR=str(tmp),
                COMPRIS_TRIAGE_ACCURATE="off", COMPRIS_SANDBOX="0",
                OMP_NUM_THREADS="1")
     sqlite = url.startswith("sqlite")
     web_workers = args.threads if sqlite else 0
     procs = [subprocess.Popen([sys.executable, "-m", "compris", "serve", "--port", str(port), "--workers",
-                               str(web_workers)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)]
+                               str(web_workers)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+             for port in ports]
     if not sqlite:
         procs += [subprocess.Popen([sys.executable, "-m", "compris", "worker", "--threads", str(args.threads)],
                                    env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -216,16 +222,17 @@ def run_compris(args: argparse.Namespace, url: str, tmp: Path, run: int, account
 
     db = Database(url)
     try:
-        wait_http(f"http://127.0.0.1:{port}/login")
+        for port in ports:
+            wait_http(f"http://127.0.0.1:{port}/login")
         time.sleep(3)  # the workers' imports
         bodies = deliveries(args.messages, f"r{run}", random.Random(run))
         distinct = len(set(bodies))
         with db.transaction() as s:
             before = int(s.scalar(select(func.count()).select_from(RawEvent)) or 0)
-        endpoint = f"http://127.0.0.1:{port}/webhooks/{account_id}"
+        endpoints = [f"http://127.0.0.1:{port}/webhooks/{account_id}" for port in ports]
         started = time.perf_counter()
         ack_seconds, latencies = post_all(
-            endpoint, bodies, args.concurrency,
+            endpoints, bodies, args.concurrency,
             lambda raw: {"content-type": "application/json", "x-sandbox-signature": sign(WEBHOOK_SECRET, raw)})
         deadline = time.monotonic() + args.timeout
         while True:
@@ -267,18 +274,21 @@ def run_bare(args: argparse.Namespace, url: str) -> float:
     else:
         with psycopg.connect(url, autocommit=True) as conn:
             conn.execute("CREATE TABLE IF NOT EXISTS bare (id bigserial PRIMARY KEY, body bytea)")
-    port = common.free_port()
-    proc = subprocess.Popen([sys.executable, __file__, "--bare-server", url, "--port", str(port)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    ports = [common.free_port() for _ in range(args.web_processes)]
+    procs = [subprocess.Popen([sys.executable, __file__, "--bare-server", url, "--port", str(port)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for port in ports]
     try:
-        wait_http(f"http://127.0.0.1:{port}/")
+        for port in ports:
+            wait_http(f"http://127.0.0.1:{port}/")
         bodies = deliveries(args.messages, f"bare{uuid.uuid4().hex[:4]}", random.Random(7))
-        seconds, _ = post_all(f"http://127.0.0.1:{port}/bare", bodies, args.concurrency,
+        seconds, _ = post_all([f"http://127.0.0.1:{port}/bare" for port in ports], bodies, args.concurrency,
                               lambda raw: {"content-type": "application/json"})
         return len(bodies) / seconds
     finally:
-        proc.terminate()
-        proc.wait(10)
+        for proc in procs:
+            proc.terminate()
+        for proc in procs:
+            proc.wait(10)
 
 
 def main() -> None:
@@ -288,12 +298,17 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--threads", type=int, default=2, help="worker threads per process")
     parser.add_argument("--worker-processes", type=int, default=2, help="compris worker processes (PostgreSQL)")
+    parser.add_argument("--web-processes", type=int, default=1,
+                        help="compris serve processes taking the webhooks, the client spreading them round robin "
+                             "(PostgreSQL; the bare baseline gets as many)")
     parser.add_argument("--runs", type=int, default=2)
     parser.add_argument("--history", type=int, default=0, help="cases loaded first (PostgreSQL)")
     parser.add_argument("--timeout", type=float, default=600.0)
     parser.add_argument("--bare-server", help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, default=0, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.db == "sqlite" and args.web_processes != 1:
+        parser.error("--web-processes: SQLite runs in one process")
     if args.bare_server:
         serve_bare(args.bare_server, args.port)
         return
@@ -317,7 +332,8 @@ def main() -> None:
             print(f"run {run + 1}: " + ", ".join(f"{k} {v:,.2f}" for k, v in results[-1].items()))
         bare = statistics.median(run_bare(args, url) for _ in range(args.runs))
         rate = statistics.median(r["rate"] for r in results)
-        setup = (f"{args.worker_processes} worker processes × {args.threads} threads" if args.db == "postgresql"
+        setup = (f"{args.web_processes} web processes, {args.worker_processes} worker processes × {args.threads} "
+                 "threads" if args.db == "postgresql"
                  else f"one process, {args.threads} worker threads")
         print(f"{args.db} ({setup}, history {args.history:,} cases): end to end median {rate:,.0f} messages/s "
               f"over {args.runs} runs of {args.messages:,} deliveries (10 % redeliveries); "
