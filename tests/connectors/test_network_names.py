@@ -54,13 +54,15 @@ def offences(text: str, where: str, names: frozenset[str]) -> Iterator[str]:
             sides = [node.left, *node.comparators]
             for i, side in enumerate(sides):
                 found = [s for s in _strings(side) if s in names]
+                if not found:  # the source segments cost a pass over the file each: only where a name was found
+                    continue
                 others = [ast.get_source_segment(text, o) or "" for j, o in enumerate(sides) if j != i]
-                if found and any(_about_networks(o) for o in others):
+                if any(_about_networks(o) for o in others):
                     yield f"{where}:{node.lineno}: compares with {', '.join(found)}"
         elif isinstance(node, ast.Assign | ast.AnnAssign):
-            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-            labels = " ".join(ast.get_source_segment(text, t) or "" for t in targets)
             found = [s for s in _strings(node.value) if s in names] if node.value is not None else []
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            labels = " ".join(ast.get_source_segment(text, t) or "" for t in targets) if found else ""
             if found and _about_networks(labels):
                 yield f"{where}:{node.lineno}: {labels} lists {', '.join(found)}"
         if isinstance(node, ast.Dict):
