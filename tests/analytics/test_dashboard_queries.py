@@ -3,6 +3,7 @@ one query per breakdown gave, and the workspace's time zone is read once per ses
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from datetime import timedelta
 from typing import Any
 
@@ -60,6 +61,37 @@ def test_the_dashboard_reads_the_workspace_once(world: World) -> None:
     assert board.volume.messages == 2
     assert sum(" FROM workspaces" in q for q in seen) <= 1  # was one per figure and period (17 on the demo)
     assert sum("analytics_slices.dim IN" in q for q in seen) == 2  # the volume breakdowns: one query per period
+
+
+def test_with_two_filters_the_dashboards_figures_share_one_read_of_the_cube_per_period(
+        world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two filters: no one-dimension slice answers them, so the figures read the full cube; they share one read per
+    period (every metric they need, by metric, day, bucket and policy) instead of a scan each, with the same
+    figures."""
+    _history(world)
+    params = {"from": DAY.isoformat(), "to": (DAY + timedelta(days=1)).isoformat(), "intent": "complaint",
+              "language": "fr"}
+    with world.runtime.db.transaction() as s:
+        selection = reports.parse(s, world.workspace_id, params)
+        seen, count = _statements(s)
+        engine = s.get_bind()
+        event.listen(engine, "before_cursor_execute", count)
+        try:
+            board = reports.dashboard(s, world.workspace_id, selection)
+        finally:
+            event.remove(engine, "before_cursor_execute", count)
+        daily = [q for q in seen if "FROM analytics_daily" in q]
+        shared = [q for q in daily if "GROUP BY analytics_daily.metric, analytics_daily.day, analytics_daily.bucket, "
+                  "analytics_daily.policy_id" in q]
+        people = [q for q in daily if "GROUP BY analytics_daily.metric, analytics_daily.agent_id, "
+                  "analytics_daily.team_id, analytics_daily.bucket" in q]
+        breakdowns = [q for q in daily if "analytics_daily.network, analytics_daily.channel_account_id" in q]
+        assert (len(shared), len(people), len(breakdowns)) == (2, 1, 2)  # the period and the one before; agents once
+        assert sorted(daily) == sorted(shared + people + breakdowns)  # was a scan per figure (about twenty)
+        monkeypatch.setattr(queries, "shared_reads", lambda _session: nullcontext())
+        apart = reports.dashboard(s, world.workspace_id, selection)
+    assert board == apart
+    assert board.volume.messages == 1 and board.rate.needing == 1
 
 
 def test_the_time_zone_follows_a_change_in_the_same_session(world: World) -> None:

@@ -185,6 +185,8 @@ def test_incremental_rollups_equal_a_rebuild(world_factory: Callable[[str], Worl
             queries.FORCE_CUBES = True
             try:
                 assert figures(s, world.workspace_id, f) == sliced, f
+                with queries.shared_reads(s):  # the figures' shared read of the cube (the dashboard's)
+                    assert figures(s, world.workspace_id, f) == sliced, f
             finally:
                 queries.FORCE_CUBES = False
     rebuild(world)

@@ -9,7 +9,8 @@ cases table; the expected wait and the guard read their own (small) tables. Defi
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
@@ -109,6 +110,7 @@ __all__ = [
     "heatmap",
     "response_rate",
     "response_times",
+    "shared_reads",
     "sla",
     "utc_range",
     "volume",
@@ -188,6 +190,69 @@ def _slice_query(by: tuple[str, ...], many_metrics: bool, one_value: bool, hourl
     return select(*group, func.sum(s.n), func.sum(s.total)).where(*conditions).group_by(*group)
 
 
+#: a session's cube reads shared between the figures (see :func:`shared_reads`)
+_SHARED = "analytics.shared_cube_reads"
+#: what one shared read groups by: every figure's grouping without a dimension is a part of it
+_SHARED_BY = ("metric", "day", "bucket", "policy")
+#: ... and the agents' and teams' figures (by agent, by team) a part of this one
+_PEOPLE_BY = ("metric", "agent", "team", "bucket")
+_PEOPLE_METRICS = frozenset({measures.REPLY, measures.RESOLVED, measures.HANDLE,
+                             measures.duration_metric(measures.FRT, "calendar")})
+
+
+def _shared_metrics(filters: Filters) -> frozenset[str]:
+    """The metrics the report's figures read grouped by metric, day, bucket or policy only (no dimension, not
+    hourly): volume, response rate, response times on the period's clock, SLA, CSAT, escalations."""
+    return frozenset({
+        measures.MSG_IN, measures.CASE_NEW, measures.NEEDS, measures.RESPONDED, measures.IN_TARGET, measures.MSG_RT,
+        *(measures.duration_metric(base, filters.clock) for base in (measures.FRT, measures.NRT, measures.RES)),
+        *(f"{kind}:{m}" for kind in (measures.SLA_MET, measures.SLA_BREACH) for m in measures.SLA_METRICS),
+        measures.CSAT_SENT, measures.CSAT_ANSWERED, measures.CSAT_SATISFIED,
+        measures.ESC_CREATED, measures.ESC_OVERDUE, measures.ESC_RESPONSE,
+    })
+
+
+@contextmanager
+def shared_reads(session: Session) -> Iterator[None]:
+    """Within this block, the figures that read the full cube (two filters or more: no one-dimension slice answers
+    them) share one read per workspace and filters — every metric they need, grouped by metric, day, bucket and
+    policy; and one for the agents' and teams' figures, by metric, agent, team and bucket — instead of a scan of
+    the same cube rows per figure (the report asked about ten). Each figure then sums its part in memory. The
+    reads are kept for the block only (a report's figures are read at one moment)."""
+    if _SHARED in session.info:
+        yield
+        return
+    session.info[_SHARED] = {}
+    try:
+        yield
+    finally:
+        session.info.pop(_SHARED, None)
+
+
+def _shared_family(filters: Filters, metrics: Sequence[str],
+                   by: Sequence[str]) -> tuple[tuple[str, ...], frozenset[str]] | None:
+    """The shared read a grouping is a part of (its grouping and metrics), if any."""
+    if set(by) <= set(_SHARED_BY) and set(metrics) <= (every := _shared_metrics(filters)):
+        return _SHARED_BY, every
+    if set(by) <= set(_PEOPLE_BY) and set(metrics) <= _PEOPLE_METRICS:
+        return _PEOPLE_BY, _PEOPLE_METRICS
+    return None
+
+
+def _regroup(rows: list[tuple[Any, ...]], family: tuple[str, ...], metrics: Sequence[str],
+             by: Sequence[str]) -> list[tuple[Any, ...]]:
+    wanted = set(metrics)
+    positions = [family.index(b) for b in by]
+    sums: dict[tuple[Any, ...], list[Any]] = {}
+    for row in rows:
+        if row[0] not in wanted:
+            continue
+        cell = sums.setdefault(tuple(row[i] for i in positions), [0, 0.0])
+        cell[0] += row[-2]
+        cell[1] += row[-1]
+    return [(*key, n, total) for key, (n, total) in sums.items()]
+
+
 def grouped(session: Session, workspace_id: int, filters: Filters, metrics: Sequence[str],
             by: Sequence[str], *, hourly: bool = False) -> list[tuple[Any, ...]]:
     """``sum(n)``, ``sum(total)`` of ``metrics`` under ``filters``, grouped by ``by`` — among ``metric``, ``day``,
@@ -209,6 +274,21 @@ def grouped(session: Session, workspace_id: int, filters: Filters, metrics: Sequ
         statement = _slice_query(tuple(by), len(metrics) != 1, value is not None, hourly)
         rows = session.execute(statement, params)
         return [(*r[:-2], int(r[-2] or 0), float(r[-1] or 0.0)) for r in rows]
+    shared = session.info.get(_SHARED)
+    family = _shared_family(filters, metrics, by) if shared is not None and not hourly else None
+    if shared is not None and family is not None:
+        family_by, every = family
+        key = (workspace_id, filters, family_by)
+        if key not in shared:
+            shared[key] = _cube_rows(session, workspace_id, filters, sorted(every), family_by, hourly=False)
+        return _regroup(shared[key], family_by, metrics, by)
+    return _cube_rows(session, workspace_id, filters, metrics, by, hourly=hourly)
+
+
+def _cube_rows(session: Session, workspace_id: int, filters: Filters, metrics: Sequence[str],
+               by: Sequence[str], *, hourly: bool) -> list[tuple[Any, ...]]:
+    """:func:`grouped` read from the cube with every dimension (``analytics_daily``, or ``analytics_hourly``)."""
+    dims = [b for b in by if b in CUBE_COLUMN]
     model: Rollup = AnalyticsHourly if hourly else AnalyticsDaily
     columns = {"metric": model.metric, "day": model.day, "bucket": model.bucket, "policy": model.policy_id,
                **{d: getattr(model, CUBE_COLUMN[d]) for d in dims}}
