@@ -27,6 +27,17 @@ def _statements(session: Session) -> tuple[list[str], Any]:
     return seen, count
 
 
+def _dashboard_statements(session: Session, workspace_id: int, selection: Any) -> tuple[Any, list[str]]:
+    """The dashboard and the SQL statements it sent."""
+    seen, count = _statements(session)
+    engine = session.get_bind()
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        return reports.dashboard(session, workspace_id, selection), seen
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+
+
 def test_volume_breakdowns_in_one_query_equal_one_query_per_breakdown(world: World,
                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     _history(world)
@@ -51,13 +62,7 @@ def test_the_dashboard_reads_the_workspace_once(world: World) -> None:
     with world.runtime.db.transaction() as s:
         selection = reports.parse(s, world.workspace_id, {"from": DAY.isoformat(),
                                                           "to": (DAY + timedelta(days=1)).isoformat()})
-        seen, count = _statements(s)
-        engine = s.get_bind()
-        event.listen(engine, "before_cursor_execute", count)
-        try:
-            board = reports.dashboard(s, world.workspace_id, selection)
-        finally:
-            event.remove(engine, "before_cursor_execute", count)
+        board, seen = _dashboard_statements(s, world.workspace_id, selection)
     assert board.volume.messages == 2
     assert sum(" FROM workspaces" in q for q in seen) <= 1  # was one per figure and period (17 on the demo)
     assert sum("analytics_slices.dim IN" in q for q in seen) == 2  # the volume breakdowns: one query per period
@@ -73,13 +78,7 @@ def test_with_two_filters_the_dashboards_figures_share_one_read_of_the_cube_per_
               "language": "fr"}
     with world.runtime.db.transaction() as s:
         selection = reports.parse(s, world.workspace_id, params)
-        seen, count = _statements(s)
-        engine = s.get_bind()
-        event.listen(engine, "before_cursor_execute", count)
-        try:
-            board = reports.dashboard(s, world.workspace_id, selection)
-        finally:
-            event.remove(engine, "before_cursor_execute", count)
+        board, seen = _dashboard_statements(s, world.workspace_id, selection)
         daily = [q for q in seen if "FROM analytics_daily" in q]
         shared = [q for q in daily if "GROUP BY analytics_daily.metric, analytics_daily.day, analytics_daily.bucket, "
                   "analytics_daily.policy_id" in q]

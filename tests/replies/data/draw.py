@@ -18,7 +18,7 @@ import json
 import random
 import re
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 csv.field_size_limit(10_000_000)
@@ -199,11 +199,13 @@ def draw(data: Path) -> list[dict[str, object]]:
     return out
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
+def main(argv: list[str] | None = None, drawer: Callable[[Path], list[dict[str, object]]] | None = None,
+         description: str | None = __doc__) -> int:
+    """Write the rows ``drawer`` (default: :func:`draw`) draws from ``--data`` as JSON lines on stdout."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--data", type=Path, default=Path("../shared/data"))
     args = parser.parse_args(argv)
-    for row in draw(args.data):
+    for row in (drawer or draw)(args.data):
         sys.stdout.write(json.dumps(row, ensure_ascii=False) + "\n")
     return 0
 

@@ -12,14 +12,13 @@ dev/test split are left alone.
 
 from __future__ import annotations
 
-import argparse
 import json
 import random
 import re
-import sys
 from pathlib import Path
 
 from draw import _key, airlines, twcs  # type: ignore[import-not-found]
+from draw import main as draw_main  # type: ignore[import-not-found]
 
 SEED = 2020
 HERE = Path(__file__).resolve().parent
@@ -80,12 +79,7 @@ def draw(data: Path) -> list[dict[str, object]]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--data", type=Path, default=Path("../shared/data"))
-    args = parser.parse_args(argv)
-    for row in draw(args.data):
-        sys.stdout.write(json.dumps(row, ensure_ascii=False) + "\n")
-    return 0
+    return draw_main(argv, draw, __doc__)
 
 
 if __name__ == "__main__":
