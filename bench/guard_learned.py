@@ -24,11 +24,12 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from guard import labelled_context  # bench/guard.py: the labelled rows' context
 from scipy import sparse  # type: ignore[import-untyped]
 from sklearn.linear_model import LogisticRegression  # type: ignore[import-untyped]
 from sklearn.model_selection import StratifiedKFold  # type: ignore[import-untyped]
 
-from compris.replies.guard import GuardContext, GuardSettings, check
+from compris.replies.guard import GuardSettings, check
 from compris.replies.guard.learned import LEARNED_RULES, MODEL_PATH, features, save_model
 from compris.replies.guard.text import sentences
 
@@ -67,15 +68,7 @@ def pattern_predictions(rows: Sequence[dict[str, Any]]) -> np.ndarray:
     off = GuardSettings(learned=False)
     out = np.zeros((len(rows), len(LEARNED_RULES)), dtype=bool)
     for i, row in enumerate(rows):
-        customer = row.get("customer_text")
-        ctx = GuardContext(
-            public=True,
-            channel_247=True,
-            network="x",
-            customer_text=customer if isinstance(customer, str) else None,
-            length_unit="x",
-        )
-        fired = {f.rule for f in check(str(row["reply"]), ctx, off)}
+        fired = {f.rule for f in check(str(row["reply"]), labelled_context(row), off)}
         out[i] = [rule in fired for rule in LEARNED_RULES]
     return out
 
