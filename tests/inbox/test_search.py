@@ -218,3 +218,49 @@ def test_the_newest_matches_whatever_the_plan(world: World, monkeypatch: pytest.
     assert _found(world, "trottinette") == [1]  # none among the newest: the older ones
     assert _found(world, "colis") == [4, 5, 6]  # the newest three
     assert _found(world, "colis 1") == [2]
+
+
+@pytest.mark.parametrize("way", [("walk", 0), ("every", 0), ("range", 1), ("range", 3), ("range", 10_000)])
+def test_every_way_of_reading_finds_the_same_newest_matches(world: World, monkeypatch: pytest.MonkeyPatch,
+                                                            way: tuple[str, int]) -> None:
+    """PostgreSQL reads the older matches by walking the messages, from the whole index or by key ranges of the
+    index (``search._cheapest`` chooses): each finds the newest matches, and a phrase only in its order."""
+    texts = ["colis trottinette", "colis mot de passe", "colis", "colis passe de mot", "colis trottinette",
+             "colis mot de passe oublié", "colis", "colis mon mot de passe", "colis", "colis"]
+    for i, body in enumerate(texts):
+        _deliver(world, body, author=f"c{i}")
+    monkeypatch.setattr(search, "WINDOW", 2)  # the newest two walked first, then the chosen way
+    monkeypatch.setattr(search, "MATCH_CAP", 2)
+    monkeypatch.setattr(search, "_cheapest", lambda need, share, below: way)
+    assert _found(world, "trottinette") == [1, 5]
+    assert _found(world, '"mot de passe"') == [6, 8]
+    assert _found(world, '"passe de"') == [4]
+    assert _found(world, "colis") == [9, 10]
+    assert _found(world, "colis mot") == [6, 8]
+
+
+def test_the_way_of_reading_follows_the_share_of_matches_among_the_newest() -> None:
+    assert search._cheapest(100, 0.0, 10_000_000) == ("every", 0)  # none among the newest: few anywhere
+    assert search._cheapest(100, 0.5, 10_000_000) == ("walk", 0)  # a common word: walk on a little
+    way, keys = search._cheapest(900, 0.008, 10_000_000)  # a word or phrase of middling frequency
+    assert way == "range" and 900 / 0.008 <= keys <= 2 * 900 / 0.008
+    assert search._cheapest(900, 0.008, 50_000)[0] == "every"  # few messages left: all of their matches
+
+
+@pytest.mark.parametrize("q", NASTY)
+def test_phrase_syntax_is_never_an_error(world: World, q: str) -> None:
+    _deliver(world, "Mon colis OR rien, vol annulé", author="anne")
+    for phrase in (f'"colis {q}"', f'"{q} colis {q}"', f'"{q}"'):
+        assert _found(world, phrase) in ([], [1])
+
+
+def test_phrases_of_two_and_more_words(world: World) -> None:
+    _deliver(world, "My credit card was charged twice", author="anne")
+    _deliver(world, "The card gave me credit", author="bob")
+    _deliver(world, "Credit, card!", author="cleo")  # punctuation is no word: still adjacent
+    _deliver(world, "c'est l'avion d'hier", author="dan")
+    assert _found(world, '"credit card"') == [1, 3]
+    assert _found(world, '"card credit"') == []
+    assert _found(world, '"credit card was charged"') == [1]
+    assert _found(world, '"credit card was twice"') == []
+    assert _found(world, "\"l'avion d'hier\"") == [4]

@@ -8,7 +8,10 @@ are indexed word by word, kept in step by the database itself in the same transa
   index on ``contacts.search_name``, both GIN. A text's vector is the union of its ``simple`` words (every word as
   written, stop words, numbers, e-mail addresses), its French stems and its English stems (:data:`PG_VECTOR`): a
   message's language is a guess and the query's is unknown, so each query word is looked for under its three
-  forms (``annulation`` finds "annuler" and "annulé", ``cancelled`` finds "cancel").
+  forms (``annulation`` finds "annuler" and "annulé", ``cancelled`` finds "cancel"). The vector also holds each
+  pair of adjacent words (``'customer service'``, :data:`PG_PAIRS`, migration ``o3_search_pairs``): a phrase is
+  found by its pairs, lexemes of the index, then its words' order (:data:`PG_PHRASE`), not by every message
+  holding its words anywhere.
 * SQLite: FTS5 tables (``messages_fts``, ``contacts_fts``) over the same folded columns, kept by triggers; the
   ``porter`` tokenizer stems English and, roughly, French endings (plurals, ``-er``/``-ation``/``-é``).
 
@@ -21,6 +24,7 @@ through ``plainto_tsquery`` / a quoted FTS5 string).
 from __future__ import annotations
 
 import json
+import math
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -47,7 +51,10 @@ FTS_TABLES = (
     ("messages_fts", "messages", "search_text", "porter unicode61 remove_diacritics 2"),
     ("contacts_fts", "contacts", "search_name", "unicode61 remove_diacritics 2"),
 )
-PG_FUNCTIONS = (PG_VECTOR, "compris_messages_search_vector")
+#: the pairs of adjacent words of a folded text (in :data:`PG_VECTOR`), and a phrase's query (its pairs, its order)
+PG_PAIRS = "compris_search_pairs"
+PG_PHRASE = "compris_search_phrase"
+PG_FUNCTIONS = (PG_VECTOR, PG_PAIRS, PG_PHRASE, "compris_messages_search_vector")
 #: the schema objects the migration makes outside the models (autogenerate leaves them alone)
 SCHEMA_NAMES = frozenset({
     "search_vector", "ix_messages_search", "ix_contacts_search", "ix_identities_handle_lower",
@@ -123,8 +130,10 @@ def matches(table: str, id_column: Any, found: Terms) -> ColumnElement[bool]:
 
 def _tsquery(config: str, words: tuple[str, ...], n: int) -> ColumnElement[Any]:
     value: Any = bindparam(f"search_{n}", " ".join(words), unique=True)
-    builder = func.phraseto_tsquery if len(words) > 1 else func.plainto_tsquery
-    result: ColumnElement[Any] = builder(literal_column(f"'{config}'::regconfig"), value)
+    if len(words) > 1:  # a phrase: its pairs of adjacent words (lexemes of the vector), then their order
+        phrase: ColumnElement[Any] = getattr(func, PG_PHRASE)(value)
+        return phrase
+    result: ColumnElement[Any] = func.plainto_tsquery(literal_column(f"'{config}'::regconfig"), value)
     return result
 
 
@@ -134,8 +143,8 @@ def _pg_query(found: Terms, configs: tuple[str, ...]) -> ColumnElement[Any]:
     anded: ColumnElement[Any] | None = None
     for words in found.items:
         ored: ColumnElement[Any] | None = None
-        # a phrase: its words as written, in order (the vector's three parts follow one another, so a stemmed
-        # phrase could straddle two of them)
+        # a phrase: its words as written, in order (the vector's parts follow one another, so a stemmed phrase
+        # could straddle two of them)
         for config in configs if len(words) == 1 else configs[:1]:
             n += 1
             one = _tsquery(config, words, n)
@@ -229,15 +238,28 @@ def message_cases(workspace_id: int, found: Terms) -> Select[Any]:
 
 def newest_message_cases(session: Session, workspace_id: int, found: Terms) -> list[int]:
     """PostgreSQL: :func:`message_cases`, with a plan that does not depend on the planner's estimate of the words'
-    frequency (for a word outside the most common ones it is a guess, and the wrong plan costs seconds at ten
-    million messages: walking the whole table for a rare word, or fetching every match of a common one).
+    frequency (for a word outside the most common ones it is a guess, and for a phrase of two frequent words it
+    multiplies their frequencies as if they were unrelated: the wrong plan costs seconds at ten million messages,
+    walking the whole table for a rare word or fetching every match of a common one).
 
     The newest :data:`WINDOW` messages are walked first (a bounded primary-key range). Enough matches there (a
-    common word): done. Otherwise the share found there tells what the rest would cost either way: walking on
-    until :data:`MATCH_CAP` match (``MATCH_CAP / share`` rows), or reading every match from the GIN index and
-    keeping the newest (``share × rows`` matches, each :data:`INDEX_COST` rows' worth); the cheaper is taken. The
-    worst case, a word in about ``sqrt(MATCH_CAP / (INDEX_COST × rows))`` of the messages (0.8% at ten million),
-    reads about ``sqrt(MATCH_CAP × INDEX_COST × rows)`` rows (120,000)."""
+    common word): done. Otherwise the share found there tells what the rest would cost in each of three ways
+    (:func:`_cheapest`), counted in rows walked:
+
+    * **walk** on, newest first, until :data:`MATCH_CAP` match: ``need / share`` rows;
+    * read **every** match from the GIN index and keep the newest: each candidate the index gives costs
+      :data:`INDEX_COST` (a heap page at random);
+    * read from the index **by ranges of the key**, newest first: the index's candidates in the range just below
+      (PostgreSQL intersects the index's bitmap with the key range's before reading any row), the range sized
+      from the share seen so far to hold the matches still needed (:data:`RANGE_MARGIN` wider), then the next
+      range, the share re-measured on everything seen.
+
+    A phrase is looked for by its pairs of adjacent words, lexemes of the index (migration ``o3_search_pairs``),
+    so the index's candidates are its matches, as for a word. The worst case, a word or phrase of middling
+    frequency, becomes a key range of about ``1.25 × MATCH_CAP / share`` keys and ``1.25 × MATCH_CAP`` rows read
+    (instead of every match: 80,000 rows for "customer service" at ten million messages). When the planner's
+    estimate for the words is far too low it may read the index without the key range (every match, then the
+    range's kept): the cost of the "every" way, never worse than it."""
     match = and_(Message.workspace_id == workspace_id, matches("messages", Message.id, found))
     top = session.scalar(select(func.max(Message.id))) or 0
     floor = top - WINDOW
@@ -255,11 +277,45 @@ def newest_message_cases(session: Session, workspace_id: int, found: Terms) -> l
                 session.execute(text(f"RESET {setting}"))
 
     rows = newest(Message.id > floor, limit=MATCH_CAP, walk=True)
-    if len(rows) < MATCH_CAP and floor > 0:
-        share = len(rows) / WINDOW  # the older messages hold matches at about the same rate
-        walked = (MATCH_CAP - len(rows)) / share if share else float("inf")  # the rows a walk would read
-        if walked < INDEX_COST * share * floor:  # ... against the matches the index would give
-            rows += newest(Message.id <= floor, limit=MATCH_CAP - len(rows), walk=True)
-        else:  # every match from the index (the window's again: a range on the key would cost a bitmap of it)
-            rows = newest(limit=MATCH_CAP, walk=False)
+    if len(rows) >= MATCH_CAP or floor <= 0:
+        return [c for _, c in rows]
+    seen, below = WINDOW, floor  # keys looked at so far; the keys not yet looked at: 1 .. below
+    while len(rows) < MATCH_CAP and below > 0:
+        need = MATCH_CAP - len(rows)
+        way, span = _cheapest(need, len(rows) / seen, below)
+        if way == "walk":
+            rows += newest(Message.id <= below, limit=need, walk=True)
+            break
+        if way == "every" and seen == WINDOW:  # every match from the index (the window's again: a range on the
+            rows = newest(limit=MATCH_CAP, walk=False)  # key would cost a bitmap of it, and its matches are few)
+            break
+        if way == "every":  # after ranges: the rest as one last range
+            span = below
+        rows += newest(Message.id > below - span, Message.id <= below, limit=need, walk=False)
+        seen, below = seen + span, below - span
     return [c for _, c in rows]
+
+
+#: a key range read from the index: its own bitmap costs this much per key of the range (in rows walked)
+RANGE_KEY_COST = 0.02
+#: each read from the GIN index goes through the words' whole lists: this much per candidate in the table
+INDEX_ENTRY_COST = 0.1
+#: a range is taken this much wider than the share seen so far says it needs
+RANGE_MARGIN = 1.25
+
+
+def _cheapest(need: int, share: float, below: int) -> tuple[str, int]:
+    """How to find ``need`` more matches among the keys ``1 .. below``, given the ``share`` of matches among the
+    messages seen so far: ``("walk", 0)``, ``("every", 0)`` or ``("range", keys)`` (see
+    :func:`newest_message_cases`); pure."""
+    if share <= 0:  # none seen: few anywhere (under one in WINDOW), so every match from the index is cheap
+        return "every", 0
+    span = min(below, math.ceil(need / share * RANGE_MARGIN))
+    listed = INDEX_ENTRY_COST * share * below  # the index's lists, read through by either index way
+    costs = {
+        "walk": need / share,
+        "every": INDEX_COST * share * below + listed,
+        "range": INDEX_COST * share * span + RANGE_KEY_COST * span + listed,
+    }
+    way = min(costs, key=lambda k: costs[k])
+    return way, span if way == "range" else 0
