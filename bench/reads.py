@@ -298,6 +298,35 @@ def desk(db: Database, world: World, log: Callable[[str], None]) -> bool:
     return True
 
 
+#: the messages of the long conversation the pages suite opens (:func:`long_case`)
+LONG_CASE_MESSAGES = 2_000
+
+
+def long_case(db: Database, world: World) -> int:
+    """The number of a case with :data:`LONG_CASE_MESSAGES` messages (a third of the way through the cases; its
+    messages added once, newest, the customer and the agent in turn, a few minutes apart)."""
+    number = max(1, world.cases // 3)
+    with db.engine.begin() as conn:
+        case_id, account, lang = conn.execute(text(
+            "SELECT id, last_channel_account_id, language FROM cases WHERE workspace_id = :w AND number = :n"),
+            {"w": world.workspace_id, "n": number}).one()
+        have = conn.execute(text("SELECT count(*) FROM messages WHERE case_id = :c"), {"c": case_id}).scalar_one()
+        if have >= LONG_CASE_MESSAGES:
+            return number
+        conn.execute(text("""
+            INSERT INTO messages (workspace_id, case_id, channel_account_id, direction, visibility, text, search_text,
+                                  attachments, sent_at, language, triage, promoted, reshares, platform_extra,
+                                  created_at)
+            SELECT :w, :c, :a, CASE WHEN k % 2 = 0 THEN 'inbound' ELSE 'outbound' END, 'public',
+                   'Message ' || k || ' of a long conversation about a parcel that never came',
+                   'message ' || k || ' of a long conversation about a parcel that never came', '[]',
+                   now() - (:n - k) * interval '3 minutes', :lang, '{}', false, 0, '{}',
+                   now() - (:n - k) * interval '3 minutes'
+            FROM generate_series(1, :n) k"""),
+            {"w": world.workspace_id, "c": case_id, "a": account, "lang": lang, "n": LONG_CASE_MESSAGES - have})
+    return number
+
+
 def _load_world(db: Database) -> World:
     with db.engine.connect() as conn:
         ws = conn.execute(text("SELECT id FROM workspaces WHERE slug = 'bench'")).scalar_one()
@@ -336,6 +365,8 @@ def search_queries(world: World) -> dict[str, str]:
         "en stemmed (cancelled ~ cancel)": "cancelled",
         "en two words (damaged parcel)": "damaged parcel",
         'en phrase ("customer service")': '"customer service"',
+        'en phrase ("credit card")': '"credit card"',
+        "en two words that go together (customer service)": "customer service",
         "handle (@clientN)": f"@client{contact + 1}",
         "case number (#N)": f"#{number}",
         "case number (N)": str(number),
@@ -429,6 +460,7 @@ def inbox_pages(world: World) -> dict[str, str]:
         "inbox, search (common word), all statuses": "/inbox?status=all&q=remboursement",
         "case page (5 messages)": f"/cases/{middle}",
         "case page, an active case": f"/cases/{world.cases}",
+        f"case page, {LONG_CASE_MESSAGES:,} messages": "/cases/LONG",
         "contact page": "/contacts/CONTACT",
         "supervisor": "/supervisor",
         "supervisor, staffing": "/supervisor/staffing",
@@ -469,6 +501,7 @@ def time_pages(db: Database, world: World, repeats: int, log: Callable[[str], No
                              {"w": world.workspace_id}).scalar_one()
         contact = conn.execute(text("SELECT contact_id FROM cases WHERE workspace_id = :w AND number = :n"),
                                {"w": world.workspace_id, "n": world.cases // 2}).scalar_one()
+    long = long_case(db, world)
     out: dict[str, Any] = {}
     with TestClient(app, follow_redirects=False) as client:
         token = re.search(r'name="csrf-token" content="([^"]+)"', client.get("/login").text)
@@ -479,7 +512,8 @@ def time_pages(db: Database, world: World, repeats: int, log: Callable[[str], No
         pages = {"baseline: a bare route of the same app": "/bench-bare", **inbox_pages(world)}
         base = None
         for name, path in pages.items():
-            path = path.replace("TEAM", str(team)).replace("AGENT", str(agent)).replace("CONTACT", str(contact))
+            path = (path.replace("TEAM", str(team)).replace("AGENT", str(agent)).replace("CONTACT", str(contact))
+                    .replace("LONG", str(long)))
             warm = client.get(path)
             if warm.status_code != 200:
                 raise SystemExit(f"{path}: {warm.status_code} {warm.text[:300]}")

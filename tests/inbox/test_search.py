@@ -231,12 +231,17 @@ def test_every_way_of_reading_finds_the_same_newest_matches(world: World, monkey
         _deliver(world, body, author=f"c{i}")
     monkeypatch.setattr(search, "WINDOW", 2)  # the newest two walked first, then the chosen way
     monkeypatch.setattr(search, "MATCH_CAP", 2)
-    monkeypatch.setattr(search, "_cheapest", lambda need, share, below: way)
+    monkeypatch.setattr(search, "_cheapest", lambda need, share, below, candidates: way)
     assert _found(world, "trottinette") == [1, 5]
     assert _found(world, '"mot de passe"') == [6, 8]
     assert _found(world, '"passe de"') == [4]
     assert _found(world, "colis") == [9, 10]
     assert _found(world, "colis mot") == [6, 8]
+    assert _found(world, '"mot de passe" colis') == [6, 8]  # the key: the pair with the fewest matches
+
+
+def test_the_key_of_a_range_is_the_rarest_word_or_pair(world: World) -> None:
+    assert search._parts(search.terms('colis "mot de passe" colis')) == [("colis",), ("mot", "de"), ("de", "passe")]
 
 
 def test_the_way_of_reading_follows_the_share_of_matches_among_the_newest() -> None:
@@ -245,6 +250,8 @@ def test_the_way_of_reading_follows_the_share_of_matches_among_the_newest() -> N
     way, keys = search._cheapest(900, 0.008, 10_000_000)  # a word or phrase of middling frequency
     assert way == "range" and 900 / 0.008 <= keys <= 2 * 900 / 0.008
     assert search._cheapest(900, 0.008, 50_000)[0] == "every"  # few messages left: all of their matches
+    assert search._cheapest(900, 0.008, 10_000_000, candidates=2)[0] == "range"  # the key: twice as many rows
+    assert search._cheapest(900, 0.008, 10_000_000, candidates=100)[0] == "walk"  # far more: walk on
 
 
 @pytest.mark.parametrize("q", NASTY)

@@ -27,7 +27,7 @@ import json
 import math
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import ColumnElement, Select, and_, bindparam, false, func, literal_column, select, text
 from sqlalchemy.dialects import postgresql
@@ -255,11 +255,11 @@ def newest_message_cases(session: Session, workspace_id: int, found: Terms) -> l
       range, the share re-measured on everything seen.
 
     A phrase is looked for by its pairs of adjacent words, lexemes of the index (migration ``o3_search_pairs``),
-    so the index's candidates are its matches, as for a word. The worst case, a word or phrase of middling
-    frequency, becomes a key range of about ``1.25 × MATCH_CAP / share`` keys and ``1.25 × MATCH_CAP`` rows read
-    (instead of every match: 80,000 rows for "customer service" at ten million messages). When the planner's
-    estimate for the words is far too low it may read the index without the key range (every match, then the
-    range's kept): the cost of the "every" way, never worse than it."""
+    so the index's candidates are its matches, as for a word. A key range is read through one condition, the
+    word or pair with the fewest matches among the newest (:func:`_range_key`), the whole query checked on its
+    candidates. The worst case, a word or phrase of middling frequency, becomes a key range of about
+    ``1.25 × MATCH_CAP / share`` keys and ``1.25 × MATCH_CAP`` rows read (× the key's candidates per match),
+    instead of every match (80,000 rows for "customer service" at ten million messages)."""
     match = and_(Message.workspace_id == workspace_id, matches("messages", Message.id, found))
     top = session.scalar(select(func.max(Message.id))) or 0
     floor = top - WINDOW
@@ -279,10 +279,11 @@ def newest_message_cases(session: Session, workspace_id: int, found: Terms) -> l
     rows = newest(Message.id > floor, limit=MATCH_CAP, walk=True)
     if len(rows) >= MATCH_CAP or floor <= 0:
         return [c for _, c in rows]
+    key, candidates = _range_key(session, workspace_id, found, floor, len(rows))
     seen, below = WINDOW, floor  # keys looked at so far; the keys not yet looked at: 1 .. below
     while len(rows) < MATCH_CAP and below > 0:
         need = MATCH_CAP - len(rows)
-        way, span = _cheapest(need, len(rows) / seen, below)
+        way, span = _cheapest(need, len(rows) / seen, below, candidates)
         if way == "walk":
             rows += newest(Message.id <= below, limit=need, walk=True)
             break
@@ -291,9 +292,55 @@ def newest_message_cases(session: Session, workspace_id: int, found: Terms) -> l
             break
         if way == "every":  # after ranges: the rest as one last range
             span = below
-        rows += newest(Message.id > below - span, Message.id <= below, limit=need, walk=False)
+        query = (select(Message.id, Message.case_id)
+                 .where(Message.workspace_id == workspace_id, key, _unindexed(found),
+                        Message.id > below - span, Message.id <= below)
+                 .order_by(Message.id.desc()).limit(need))
+        try:
+            for setting in ("enable_seqscan", "enable_indexscan"):
+                session.execute(text(f"SET LOCAL {setting} = off"))
+            rows += [(int(i), int(c)) for i, c in session.execute(query)]
+        finally:
+            for setting in ("enable_seqscan", "enable_indexscan"):
+                session.execute(text(f"RESET {setting}"))
         seen, below = seen + span, below - span
     return [c for _, c in rows]
+
+
+def _parts(found: Terms) -> list[tuple[str, ...]]:
+    """The conditions the index answers exactly, one lexeme or word each: the words, and the phrases' pairs of
+    adjacent words (:data:`PG_PAIRS`)."""
+    parts: list[tuple[str, ...]] = []
+    for item in found.items:
+        pairs = [item] if len(item) == 1 else [item[i:i + 2] for i in range(len(item) - 1)]
+        parts += [p for p in pairs if p not in parts]
+    return parts
+
+
+def _range_key(session: Session, workspace_id: int, found: Terms, floor: int, matched: int
+               ) -> tuple[ColumnElement[bool], float]:
+    """The condition a key range is read from the index by, and its candidates per match.
+
+    PostgreSQL intersects the index's bitmap with the key range's only when it expects the index to give many
+    rows; for several words or pairs it multiplies their frequencies as if they were unrelated ("customer" and
+    "service"), expects a handful and reads every one instead. So one condition is given to the index, the one
+    with the fewest matches among the newest :data:`WINDOW` messages (counted in one walk of them; its frequency
+    is in PostgreSQL's statistics), and the whole query is checked on its candidates (:func:`_unindexed`)."""
+    parts = _parts(found)
+    conditions = [matches("messages", Message.id, Terms((p,))) for p in parts]
+    if len(parts) == 1:
+        return conditions[0], 1.0
+    counts = session.execute(select(*(func.count().filter(c) for c in conditions))
+                             .where(Message.workspace_id == workspace_id, Message.id > floor)).one()
+    fewest = min(range(len(parts)), key=lambda i: int(counts[i]))
+    return conditions[fewest], max(1.0, int(counts[fewest]) / matched) if matched else 1.0
+
+
+def _unindexed(found: Terms) -> ColumnElement[bool]:
+    """``matches`` as a plain function call (``ts_match_vq``, what ``@@`` calls), which no index answers: checked
+    on the rows another condition found."""
+    return cast(ColumnElement[bool], func.ts_match_vq(literal_column("messages.search_vector"),
+                                                      _pg_query(found, PG_CONFIGS)))
 
 
 #: a key range read from the index: its own bitmap costs this much per key of the range (in rows walked)
@@ -304,10 +351,10 @@ INDEX_ENTRY_COST = 0.1
 RANGE_MARGIN = 1.25
 
 
-def _cheapest(need: int, share: float, below: int) -> tuple[str, int]:
+def _cheapest(need: int, share: float, below: int, candidates: float = 1.0) -> tuple[str, int]:
     """How to find ``need`` more matches among the keys ``1 .. below``, given the ``share`` of matches among the
-    messages seen so far: ``("walk", 0)``, ``("every", 0)`` or ``("range", keys)`` (see
-    :func:`newest_message_cases`); pure."""
+    messages seen so far and the index's ``candidates`` per match in a key range (:func:`_range_key`):
+    ``("walk", 0)``, ``("every", 0)`` or ``("range", keys)`` (see :func:`newest_message_cases`); pure."""
     if share <= 0:  # none seen: few anywhere (under one in WINDOW), so every match from the index is cheap
         return "every", 0
     span = min(below, math.ceil(need / share * RANGE_MARGIN))
@@ -315,7 +362,7 @@ def _cheapest(need: int, share: float, below: int) -> tuple[str, int]:
     costs = {
         "walk": need / share,
         "every": INDEX_COST * share * below + listed,
-        "range": INDEX_COST * share * span + RANGE_KEY_COST * span + listed,
+        "range": INDEX_COST * candidates * share * span + RANGE_KEY_COST * span + candidates * listed,
     }
     way = min(costs, key=lambda k: costs[k])
     return way, span if way == "range" else 0

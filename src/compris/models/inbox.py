@@ -105,7 +105,9 @@ class Case(WorkspaceScoped, Base):
         # the filter's languages (one probe each), staffing's arrivals, an agent's cases by status
         Index("ix_cases_ws_language", "workspace_id", "language"),
         Index("ix_cases_ws_first_inbound", "workspace_id", "first_inbound_at"),
-        Index("ix_cases_assignee_status", "assignee_id", "status"),
+        Index("ix_cases_assignee_status", "assignee_id", "status",  # its filters read from the index (o4)
+              postgresql_include=["workspace_id", "priority", "team_id", "language", "last_channel_account_id",
+                                  "sla_status"]),
     )
 
     number: Mapped[int] = mapped_column(Integer)

@@ -102,6 +102,8 @@ def _new_gettext(func: Callable[[str], str]) -> Callable[..., str]:
         rv = func(message)
         if ctx.eval_ctx.autoescape:
             rv = Markup(rv)  # noqa: S704 (our own catalogue, never customer text)
+        if not variables and "%" not in rv:  # nothing to fill in (most labels): ``rv % {}`` would give rv again
+            return rv
         return rv % variables
 
     return gettext
