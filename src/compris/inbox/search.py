@@ -40,7 +40,7 @@ from compris.models import Message
 from compris.models.inbox import CASES_EXPRESSION_INDEXES
 
 __all__ = ["FTS_TABLES", "MATCH_CAP", "PG_FUNCTIONS", "PG_VECTOR", "SCHEMA_NAMES", "Terms", "forget_erased", "id_in",
-           "include_object", "matches", "message_cases", "newest_message_cases", "terms"]
+           "include_object", "matches", "message_cases", "newest_message_cases", "range_key", "range_query", "terms"]
 
 #: the PostgreSQL function giving a folded text's search vector (simple ∪ French stems ∪ English stems)
 PG_VECTOR = "compris_search_vector"
@@ -256,7 +256,7 @@ def newest_message_cases(session: Session, workspace_id: int, found: Terms) -> l
 
     A phrase is looked for by its pairs of adjacent words, lexemes of the index (migration ``o3_search_pairs``),
     so the index's candidates are its matches, as for a word. A key range is read through one condition, the
-    word or pair with the fewest matches among the newest (:func:`_range_key`), the whole query checked on its
+    word or pair with the fewest matches among the newest (:func:`range_key`), the whole query checked on its
     candidates. The worst case, a word or phrase of middling frequency, becomes a key range of about
     ``1.25 × MATCH_CAP / share`` keys and ``1.25 × MATCH_CAP`` rows read (× the key's candidates per match),
     instead of every match (80,000 rows for "customer service" at ten million messages)."""
@@ -279,7 +279,7 @@ def newest_message_cases(session: Session, workspace_id: int, found: Terms) -> l
     rows = newest(Message.id > floor, limit=MATCH_CAP, walk=True)
     if len(rows) >= MATCH_CAP or floor <= 0:
         return [c for _, c in rows]
-    key, candidates = _range_key(session, workspace_id, found, floor, len(rows))
+    key, candidates = range_key(session, workspace_id, found, floor, len(rows))
     seen, below = WINDOW, floor  # keys looked at so far; the keys not yet looked at: 1 .. below
     while len(rows) < MATCH_CAP and below > 0:
         need = MATCH_CAP - len(rows)
@@ -292,10 +292,7 @@ def newest_message_cases(session: Session, workspace_id: int, found: Terms) -> l
             break
         if way == "every":  # after ranges: the rest as one last range
             span = below
-        query = (select(Message.id, Message.case_id)
-                 .where(Message.workspace_id == workspace_id, key, _unindexed(found),
-                        Message.id > below - span, Message.id <= below)
-                 .order_by(Message.id.desc()).limit(need))
+        query = range_query(workspace_id, found, key, below - span, below, need)
         try:
             for setting in ("enable_seqscan", "enable_indexscan"):
                 session.execute(text(f"SET LOCAL {setting} = off"))
@@ -317,7 +314,7 @@ def _parts(found: Terms) -> list[tuple[str, ...]]:
     return parts
 
 
-def _range_key(session: Session, workspace_id: int, found: Terms, floor: int, matched: int
+def range_key(session: Session, workspace_id: int, found: Terms, floor: int, matched: int
                ) -> tuple[ColumnElement[bool], float]:
     """The condition a key range is read from the index by, and its candidates per match.
 
@@ -334,6 +331,15 @@ def _range_key(session: Session, workspace_id: int, found: Terms, floor: int, ma
                              .where(Message.workspace_id == workspace_id, Message.id > floor)).one()
     fewest = min(range(len(parts)), key=lambda i: int(counts[i]))
     return conditions[fewest], max(1.0, int(counts[fewest]) / matched) if matched else 1.0
+
+
+def range_query(workspace_id: int, found: Terms, key: ColumnElement[bool], low: int, high: int, limit: int
+                ) -> Select[int, int]:
+    """The newest ``limit`` messages matching ``found`` with an id in ``(low, high]``, read from the index through
+    ``key`` (:func:`range_key`) and the key range, ``found`` checked on the candidates."""
+    return (select(Message.id, Message.case_id)
+            .where(Message.workspace_id == workspace_id, key, _unindexed(found), Message.id > low, Message.id <= high)
+            .order_by(Message.id.desc()).limit(limit))
 
 
 def _unindexed(found: Terms) -> ColumnElement[bool]:
@@ -353,7 +359,7 @@ RANGE_MARGIN = 1.25
 
 def _cheapest(need: int, share: float, below: int, candidates: float = 1.0) -> tuple[str, int]:
     """How to find ``need`` more matches among the keys ``1 .. below``, given the ``share`` of matches among the
-    messages seen so far and the index's ``candidates`` per match in a key range (:func:`_range_key`):
+    messages seen so far and the index's ``candidates`` per match in a key range (:func:`range_key`):
     ``("walk", 0)``, ``("every", 0)`` or ``("range", keys)`` (see :func:`newest_message_cases`); pure."""
     if share <= 0:  # none seen: few anywhere (under one in WINDOW), so every match from the index is cheap
         return "every", 0
