@@ -8,6 +8,7 @@ import heapq
 import random
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import select
 
 from compris.models import Case, ChannelAccount, Direction, Message, WaitPrediction
@@ -147,3 +148,21 @@ def test_the_error_report_counted_by_the_database_equals_the_one_computed_here(w
                                  created_at=datetime.now(UTC) - timedelta(days=60)))  # out of the window
         with world.runtime.db.transaction() as s:
             assert wait.accuracy_report(s, world.workspace_id) == wait.accuracy_of(rows), count
+
+
+def test_the_error_report_medians_are_those_of_the_latest_answered_predictions(
+        world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Counts over the whole four weeks, medians over the latest ``MEDIAN_SAMPLE`` answered predictions (newest
+    first), the same on both databases."""
+    monkeypatch.setattr(wait, "MEDIAN_SAMPLE", 3)
+    ids = [inbound(world.runtime, world.account.id, f"question {i}", author=f"c{i}", kind="dm") for i in range(3)]
+    rows: list[tuple[int, int | None]] = [(600, 60), (600, None), (600, 6_000), (600, 600), (600, 30), (600, 9_000)]
+    for n, (predicted, actual) in enumerate(rows):
+        with world.runtime.db.transaction() as s:  # one a transaction: each its own time
+            s.add(WaitPrediction(workspace_id=world.workspace_id, case_id=ids[n % 3], predicted_s=predicted,
+                                 actual_s=actual))
+    with world.runtime.db.transaction() as s:
+        report = wait.accuracy_report(s, world.workspace_id)
+    assert report == wait.accuracy_of(list(reversed(rows)))
+    assert (report.scored, report.pending) == (5, 1)  # every prediction counted
+    assert report.median_error == timedelta(seconds=570)  # of 9,000, 30 and 600 (the latest three answered)

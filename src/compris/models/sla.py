@@ -90,7 +90,8 @@ class WaitPrediction(WorkspaceScoped, Base):
     __tablename__ = "wait_predictions"
     __table_args__ = (
         Index("ix_wait_predictions_case", "case_id", "actual_s"),
-        Index("ix_wait_predictions_ws_created", "workspace_id", "created_at"),
+        Index("ix_wait_predictions_ws_created", "workspace_id", "created_at", "id",  # the error report's rows (o4)
+              postgresql_include=["predicted_s", "actual_s"]),
     )
 
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))

@@ -1,14 +1,17 @@
-"""inbox at scale (issue 22): the indexes an agent's and a team's views walk carry what their filters read
+"""pages at scale (issue 22): the indexes an agent's views and the supervisor's error report walk carry what they read
 
 One agent's cases, all statuses, in the desk's order (needs an answer first) walked ``ix_cases_ws_needs_answer`` and
 read each case's row to check its assignee: 68,000 rows for 50 at 2,000,000 cases (240 ms). The index now carries
 the assignee and the team (``INCLUDE``), so the walk checks them in the index alone. The counts beside a filtered
 view count "mine" through ``ix_cases_assignee_status`` and read each of the agent's cases to check the filter (an
 agent with 39,000 cases and no urgent one: 150 ms to count none); it now carries the workspace and the columns the
-inbox filters on (priority, team, language, account, SLA state).
+inbox filters on (priority, team, language, account, SLA state). The supervisor's expected-wait error report reads
+four weeks of predictions (175,000 at that size): ``ix_wait_predictions_ws_created`` now ends with the id (the
+report's order, latest first) and carries both figures, so they are read from the index alone.
 
-PostgreSQL only (SQLite's indexes have no ``INCLUDE``). Each index is built again (about 20 s a million cases here;
-writes to ``cases`` wait meanwhile: ``docs/deployment.md``).
+PostgreSQL only for the ``INCLUDE`` parts (SQLite's indexes have none; the predictions' index gets its id there too).
+Each index is built again (about 20 s a million cases here; writes to the table wait meanwhile:
+``docs/deployment.md``).
 
 Revision ID: o4_inbox_covering
 Revises: o3_search_pairs
@@ -38,7 +41,15 @@ INDEXES: list[tuple[str, list[object], list[str], list[str]]] = [
 ]
 
 
+def _predictions(after: bool) -> None:
+    op.drop_index("ix_wait_predictions_ws_created", table_name="wait_predictions")
+    columns = ["workspace_id", "created_at", *(["id"] if after else [])]
+    options: dict[str, object] = {"postgresql_include": ["predicted_s", "actual_s"]} if after else {}
+    op.create_index("ix_wait_predictions_ws_created", "wait_predictions", columns, unique=False, **options)  # type: ignore[arg-type]
+
+
 def _build(include_after: bool) -> None:
+    _predictions(include_after)
     if op.get_bind().dialect.name != "postgresql":
         return
     for name, columns, before, after in INDEXES:
