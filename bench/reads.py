@@ -493,7 +493,7 @@ def time_pages(db: Database, world: World, repeats: int, log: Callable[[str], No
     os.environ["COMPRIS_DATABASE_URL"] = db.engine.url.render_as_string(hide_password=False)
     os.environ.setdefault("COMPRIS_SECRET_KEY", "bench-reads-secret-key-0123456789abcdef")
     get_settings.cache_clear()
-    app = create_app(get_settings(), workers=0)
+    app = create_app(get_settings(), workers=0, settle=True)  # as `compris serve` builds it
 
     async def bare() -> PlainTextResponse:
         return PlainTextResponse("ok")

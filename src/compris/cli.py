@@ -12,6 +12,7 @@ from pathlib import Path
 import typer
 
 from compris.config import ConfigError, Settings, get_settings
+from compris.kit import memory
 
 #: how often ``compris worker`` checks that its threads are alive
 WATCH_SECONDS = 5.0
@@ -84,7 +85,7 @@ def serve(
         typer.echo("")
     from compris.web.app import create_app
 
-    application = create_app(settings, workers=workers)
+    application = create_app(settings, workers=workers, settle=True)
     # log_config=None: uvicorn's own loggers go through ours (text or JSON); the access lines are ours
     # (compris.access, with the request id), not uvicorn's
     uvicorn.run(application, host=host, port=port, log_level="info", proxy_headers=True, log_config=None,
@@ -110,6 +111,7 @@ def worker(
         typer.echo(f"metrics at http://{metrics_host}:{metrics_port}/metrics")
     runtime.start_listener()
     runtime.start_workers(threads)
+    memory.settle()
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())

@@ -18,7 +18,7 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from compris.config import Settings, get_settings
 from compris.db import DatabaseBusy, unavailable
-from compris.kit import logs
+from compris.kit import logs, memory
 from compris.kit.errors import ComprisError, Forbidden
 from compris.runtime import Runtime
 from compris.web import input_guard
@@ -169,8 +169,11 @@ def _api_docs(app: FastAPI) -> None:
 
 
 def create_app(
-    settings: Settings | None = None, runtime: Runtime | None = None, *, workers: int | None = None
+    settings: Settings | None = None, runtime: Runtime | None = None, *, workers: int | None = None,
+    settle: bool = False,
 ) -> FastAPI:
+    """The application; ``settle``: a server process's (its start-up objects frozen once started,
+    ``kit.memory.settle``)."""
     settings = settings or get_settings()
     settings.check_secret()
     runtime = runtime or Runtime.create(settings)
@@ -181,6 +184,8 @@ def create_app(
         count = settings.workers if workers is None else workers
         if count:
             runtime.start_workers(count)
+        if settle:
+            memory.settle()
         try:
             yield
         finally:
