@@ -19,10 +19,13 @@ def test_settle_collects_the_garbage_then_freezes_what_lives() -> None:
     alive = _Node()
     alive.me = alive
     del garbage
+    thresholds = gc.get_threshold()
     try:
         memory.settle()
         assert gone() is None  # collected, not frozen
         assert gc.get_freeze_count() > 0 and alive.me is alive
         assert gc.collect() >= 0 and alive.me is alive  # frozen objects stay reachable and untouched
+        assert gc.get_threshold() == memory.THRESHOLDS
     finally:
         gc.unfreeze()  # the test process builds many apps: nothing of it stays pinned
+        gc.set_threshold(*thresholds)
