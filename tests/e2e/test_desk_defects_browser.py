@@ -11,6 +11,7 @@ Run: ``.venv/bin/pytest -m browser tests/e2e/test_desk_defects_browser.py`` (Deb
 from __future__ import annotations
 
 import re
+import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -30,6 +31,18 @@ __all__ = ["browser", "server"]  # the fixtures, shared with test_browser.py
 
 def _context(browser: Any, width: int = 1440) -> Any:
     return browser.new_context(viewport={"width": width, "height": 900}, locale="en-GB")
+
+
+def _wait_for_cases(server: Server, count: int, timeout: float = 60.0) -> None:
+    """Until the worker has opened ``count`` cases of the workspace (simulated messages are processed by a job)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        with server.runtime.db.transaction() as session:
+            found = len(session.scalars(select(Case.id).where(Case.workspace_id == server.world.workspace_id)).all())
+        if found >= count or time.monotonic() > deadline:
+            assert found >= count, f"{found} case(s) after {timeout:.0f} s"
+            return
+        time.sleep(0.1)
 
 
 def _row(page: Any, text: str) -> Any:
@@ -63,6 +76,7 @@ def test_the_sla_line_case_opened_first_and_merged_cases_link(server: Server, br
     earlier = (datetime.now(UTC) - timedelta(hours=2)).isoformat()
     server.simulate("Written two hours ago about my lost bag", author="sam-first", created_at=earlier)
     server.simulate("Another account, same lost bag", author="sam-second")
+    _wait_for_cases(server, 2)  # processed before the page loads (under load, a live row could come too late)
     context = _context(browser)
     page = context.new_page()
     _sign_in(page, server, server.world.agent.email)
