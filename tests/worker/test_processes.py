@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import func, select, text
+from sqlalchemy.engine import make_url
 
 from compris.config import Settings
 from compris.connectors.base import WebhookRequest
@@ -30,6 +31,7 @@ def pg_runtime(pg_url: str, tmp_path: Path) -> Iterator[Runtime]:
 
     db = Database(pg_url)
     tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+    _end_worker_sessions(db)  # a killed worker's session can outlive it, waiting on a lock the TRUNCATE takes
     with db.engine.begin() as conn:
         conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
     settings = Settings(data_dir=tmp_path, database_url=pg_url, secret_key=SECRET, workers=0, triage_accurate="off")
@@ -38,9 +40,23 @@ def pg_runtime(pg_url: str, tmp_path: Path) -> Iterator[Runtime]:
     rt.stop()
 
 
+#: the worker processes' database sessions are named, so that what a killed one left can be ended
+WORKER_APPLICATION = "compris-test-worker"
+
+
+def _end_worker_sessions(db: Any) -> None:
+    """End the database sessions of this database that worker processes left (a SIGKILLed process's backend
+    runs on until it next talks to its client: one waiting on a lock deadlocked the next test's TRUNCATE)."""
+    with db.engine.begin() as conn:
+        conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                          "WHERE datname = current_database() AND application_name = :name"),
+                     {"name": WORKER_APPLICATION})
+
+
 def _worker_process(url: str, tmp_path: Path) -> subprocess.Popen[bytes]:
-    env = dict(os.environ, COMPRIS_DATABASE_URL=url, COMPRIS_SECRET_KEY=SECRET, COMPRIS_DATA_DIR=str(tmp_path),
-               COMPRIS_TRIAGE_ACCURATE="off")
+    named = make_url(url).update_query_dict({"application_name": WORKER_APPLICATION})
+    env = dict(os.environ, COMPRIS_DATABASE_URL=named.render_as_string(hide_password=False),
+               COMPRIS_SECRET_KEY=SECRET, COMPRIS_DATA_DIR=str(tmp_path), COMPRIS_TRIAGE_ACCURATE="off")
     return subprocess.Popen(
         [sys.executable, "-m", "compris", "worker", "--threads", "2"],
         env=env,
@@ -117,3 +133,4 @@ def test_a_killed_worker_process_loses_nothing(pg_runtime: Runtime, pg_url: str,
     finally:
         worker.send_signal(9)
         worker.wait(10)
+        _end_worker_sessions(pg_runtime.db)
