@@ -266,15 +266,9 @@ def newest_message_cases(session: Session, workspace_id: int, found: Terms) -> l
 
     def newest(*where: Any, limit: int, walk: bool) -> list[tuple[int, int]]:
         query = (select(Message.id, Message.case_id).where(match, *where).order_by(Message.id.desc()).limit(limit))
-        try:
-            session.execute(text("SET LOCAL enable_seqscan = off"))
-            # the walk: the primary key backwards (no bitmap, no sort); the index read: GIN, then the newest kept
-            for setting in ("enable_bitmapscan", "enable_sort") if walk else ("enable_indexscan",):
-                session.execute(text(f"SET LOCAL {setting} = off"))
-            return [(int(i), int(c)) for i, c in session.execute(query)]
-        finally:
-            for setting in ("enable_seqscan", "enable_indexscan", "enable_bitmapscan", "enable_sort"):
-                session.execute(text(f"RESET {setting}"))
+        # the walk: the primary key backwards (no bitmap, no sort); the index read: GIN, then the newest kept
+        return _planned(session, query, ("enable_seqscan", *(("enable_bitmapscan", "enable_sort") if walk
+                                                               else ("enable_indexscan",))))
 
     rows = newest(Message.id > floor, limit=MATCH_CAP, walk=True)
     if len(rows) >= MATCH_CAP or floor <= 0:
@@ -292,16 +286,21 @@ def newest_message_cases(session: Session, workspace_id: int, found: Terms) -> l
             break
         if way == "every":  # after ranges: the rest as one last range
             span = below
-        query = range_query(workspace_id, found, key, below - span, below, need)
-        try:
-            for setting in ("enable_seqscan", "enable_indexscan"):
-                session.execute(text(f"SET LOCAL {setting} = off"))
-            rows += [(int(i), int(c)) for i, c in session.execute(query)]
-        finally:
-            for setting in ("enable_seqscan", "enable_indexscan"):
-                session.execute(text(f"RESET {setting}"))
+        rows += _planned(session, range_query(workspace_id, found, key, below - span, below, need),
+                         ("enable_seqscan", "enable_indexscan"))
         seen, below = seen + span, below - span
     return [c for _, c in rows]
+
+
+def _planned(session: Session, query: Select[int, int], off: tuple[str, ...]) -> list[tuple[int, int]]:
+    """``query``'s (id, case id) rows with the planner's ``off`` switches off for it alone (reset after)."""
+    try:
+        for setting in off:
+            session.execute(text(f"SET LOCAL {setting} = off"))
+        return [(int(i), int(c)) for i, c in session.execute(query)]
+    finally:
+        for setting in off:
+            session.execute(text(f"RESET {setting}"))
 
 
 def _parts(found: Terms) -> list[tuple[str, ...]]:
