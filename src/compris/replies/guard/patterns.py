@@ -157,17 +157,20 @@ EN = LangPatterns(
         (
             "booking",
             _c(
-                r"""\b(?:booking|reservation|confirmation|conf\.?|trip|flight\s+booking)\s*(?:ref(?:erence)?|number|no\.|code|\#|
-                id|locator|details)(?!\w)|\brecord\s+locator\b|\bpnr\b|\bconf\s*\#|\bconfirmation\s*\#"""
+                r"""\b(?:booking|reservation|confirmation|confirm|conf\.?|trip|flight\s+booking)\s*(?:ref(?:erence)?|number|no\.|
+                code|\#|id|locator|details|info(?:rmation)?)(?!\w)|\brecord\s+locator\b|\bpnr\b|\bconf\s*\#|\bconfirmation\s*\#"""
             ),
         ),
         (
             "order",
             _c(
                 r"""\b(?:order|ticket|tracking|claim|file|reference|ref|membership|loyalty|frequent\s+fl(?:y|i)er|
-                rapid\s+rewards|skymiles|aadvantage|mileage\s*plus|executive\s+club|avios|customer|member|imei|serial|voucher|
+                rapid\s+rewards|sky-?\s?miles|aadvantage|mileage\s*plus|executive\s+club|avios|customer|member|imei|serial|voucher|
                 receipt|case|claim\s+reference|
-                baggage\s+claim|bag\s+tag|tag)\s*(?:numbers?|no\.|\#|id)(?!\w)"""
+                baggage\s+claim|bag\s+tag|tag)\s*(?:numbers?|no\.|\#|id)(?!\w)|
+                \b(?:provide|share|send|give|confirm|tell)\s+(?:us\s+|me\s+)?(?:[\w-]+\s+){0,5}?(?:your|a|the)\s+
+                (?:rapid\s+rewards|sky-?\s?miles|aadvantage|mileage\s*plus|executive\s+club|loyalty|frequent\s+fl(?:y|i)er)
+                \s+(?:account|acct)\b"""
             ),
         ),
         (
@@ -198,7 +201,7 @@ EN = LangPatterns(
             _c(
                 r"""\b(?:(?:credit|debit|bank|payment|gift)\s+)?card\s+(?:number|no\.|\#|details|info(?:rmation)?|digits)\b|
                 \blast\s+(?:4|four)\s+(?:digits|numbers)\b|\bcvv\b|\bcvc\b|\biban\b|\bbank\s+(?:account|details)\b|
-                \bsort\s+code\b|\brouting\s+number\b"""
+                \bsort\s+code\b|\brouting\s+number\b|\bpayment\s+(?:slip|proof|receipt)s?\b"""
             ),
         ),
         (
@@ -212,6 +215,7 @@ EN = LangPatterns(
             "identity",
             _c(
                 r"""\bdate\s+of\s+birth\b|\bdob\b|\bpassport\s+(?:number|no\.|details)\b|\b(?:full|legal)\s+name\b|
+                \bhow\s+(?:does|is)\s+your\s+name\s+(?:appear|spelled|spelt|written|shown)\b|
                 \bdriver{AP}?s\s+licen[cs]e\b|\bsocial\s+security\b|\bssn\b|\bnational\s+id\b|
                 \b(?:what|which)\s+name\b|\byour\s+(?:full|last|first|legal|sur)\s*name\b|\byour\s+name\b(?=\s*(?:,|/|&|\?|and\b|$))|\bname\s*/|\bunder\s+(?:which|what|whose)\s+name\b|
                 \bname\s+(?:on|of)\s+(?:the|your)\s+(?:booking|account|reservation|card|order|ticket|policy)\b|
@@ -227,8 +231,8 @@ EN = LangPatterns(
     ),
     request_cue=_c(
         rf"""\b(?:could|can|would|will)\s+(?:you|u)\b|\bplease\b|\bpls\b|\bplz\b|\bkindly\b|
-        \b(?:provide|share|send|tell|give|confirm|include|reply\s+with|respond\s+with|post|tweet|verify|supply|
-        let\s+(?:us|me)\s+know)\b|\bwhat(?:{AP}s|\s+is|\s+was|\s+are)\b|\b(?:we|I)(?:{AP}ll|\s+will)?\s+need\b|
+        (?<!\bwe\s)(?<!\bI\s)\b(?:provide|share|send|tell|give|confirm(?!\s*(?:\#|numbers?|no\.|codes?)\b)|include|
+        reply\s+with|respond\s+with|post|tweet|verify|supply|let\s+(?:us|me)\s+know)\b|\bwhat(?:{AP}s|\s+is|\s+was|\s+are)\b|\b(?:we|I)(?:{AP}ll|\s+will)?\s+need\b|
         \b(?:may|can|could)\s+(?:I|we)\s+(?:have|get|ask|grab)\b|\?|
         (?:^|[.!?,;:]|@\w+|\bplease|\bpls|\bjust|\band|\bthen)\s*(?:drop|pop|paste|type|shoot|send\s+over)\b|
         \b(?:pass\s+(?:us|along)|mind\s+sharing)\b|
@@ -236,7 +240,7 @@ EN = LangPatterns(
     ),
     private_cue=_c(
         r"""\bdm\b|\bdms\b|\bd\.m\b|direct\s+message|private\s+message|privately|in\s+private|
-        via\s+(?:message|messenger|chat|dm)|\bmessage\s+us\b|send\s+(?:us|me)\s+a\s+message|\binbox\b|
+        via\s+(?:message|messenger|chat|dm)|\bmessage\s+(?:us|me)\b|send\s+(?:us|me)\s+a\s+message|\binbox\b|
         \b(?:the|this|following|secure|private)\s+link\b|https?://|
         \bsecure(?:ly|\s+link|\s+form)?\b|\bchat\b|\bpm\b|\bmessenger\b|\bwhatsapp\b|\bprivate\b"""
     ),
@@ -244,7 +248,13 @@ EN = LangPatterns(
         rf"""\b(?:don{AP}?t|do\s+not|never|no\s+need\s+to|without)\s+(?:\w+\s+){{0,2}}(?:post|share|tweet|include|publish|
         sharing|posting|including|give|giving|send|sending)\b|\b(?:remove|delete|hide)\b|
         \bfor\s+(?:your\s+)?(?:privacy|security|safety|protection)\b|\b(?:isn{AP}?t|there\s+is\s+no|there{AP}s\s+no|
-        (?:we|I)\s+(?:don{AP}?t|do\s+not)\s+have|have\s+you\s+tried)\b"""
+        (?:we|I)\s+(?:don{AP}?t|do\s+not)\s+have|have\s+you\s+tried)\b|
+        \b(?:did|were|was|have|has|had)\s+(?:you|they|he|she)\s+(?:\w+\s+){{0,2}}(?:receive|received|get|got|given|give|
+        obtain|obtained|issued|provided)\b|
+        \bis\s+(?:the|your)\s+(?:[\w-]+\s+){{1,8}}?(?:current|correct|still\s+(?:valid|current|correct)|up\s+to\s+date)\s*\?|
+        \b(?:are|is)\s+(?:all\s+)?(?:of\s+)?your\s+[\w-]+\s+(?:on|under)\s+(?:one|the\s+same|a\s+single)\b|
+        \b(?:review|check|look\s+(?:at|into|over)|pull\s+up|access)\s+your\s+(?:reservation|booking|account|order)\s+
+        (?:details|info(?:rmation)?)\b"""
     ),
     acknowledgement=_c(
         rf"""\bsorry\b|\bsry\b|\bapolog\w*|\bregret\w*|\b(?:we|I)\s+(?:totally\s+|completely\s+|fully\s+|do\s+|can\s+)?

@@ -39,7 +39,7 @@ _DIRECTIVE_EN = _c(
     r"""\b(?:please|pls|plz|kindly|just|simply|then|instead|otherwise|also|first|directly|
         you(?:{AP}ll|{AP}d|\s+will|\s+would|\s+can|\s+could|\s+may|\s+might|\s+should|\s+must)?
             (?:\s+(?:need|have|want|wish|like|be\s+able|be\s+best\s+served|be\s+better\s+served|also|first|still|always|
-            just|simply|probably|likely|then|definitely|really))*(?:\s+to)?|
+            just|simply|probably|likely|then|definitely|really|certainly|always|absolutely|easily))*(?:\s+to)?|
         (?:you{AP}re|you\s+are)\s+(?:welcome|free)\s+to|
         feel\s+free\s+to|(?:don{AP}t|do\s+not)\s+hesitate\s+to|be\s+sure\s+to|make\s+sure\s+(?:to|you)|try(?:\s+to)?|
         (?:best|quickest|fastest|easiest|only|right)\s+(?:bet|option|way|thing|route|place|move)\s+(?:is|would\s+be|will\s+be)\s+to|
@@ -48,6 +48,7 @@ _DIRECTIVE_EN = _c(
         (?:can|could|would|will)\s+you(?:\s+(?:please|kindly|just))?|why\s+not|go\s+ahead\s+and|
         (?:would|will|may|might)\s+(?:need|have|want)\s+to|need\s+to|have\s+to|got\s+to|
         (?:is|are)\s+(?:asked|requested|invited)\s+to|(?:continue|keep)|
+        ^\W*(?:have|ask|get)\s+(?:your|the|them|him|her)\b[^.;!?]{0,80}|
         (?:please|pls|kindly)\b[^.;!?]{0,60}\b(?:have|ask|get|let)\s+(?:your|the|them|him|her)\b[^.;!?]{0,80}|
         (?:please|pls|kindly)\b[^.;!?]{0,60}\bto)
     \s*(?:please\s+)?$"""
@@ -77,10 +78,13 @@ _MOVE_EN = _c(
             back\b|form|page|cent(?:er|re)|list|preferences|settings|notifications?|confirmation|receipt|updates?))|dial(?:ing)?|
         reach(?:ing)?(?:\s+out)?(?:\s+to)?|get(?:ting)?\s+(?:in\s+(?:touch|contact)|hold\s+of)(?:\s+with)?|
         (?:speak|talk|chat)(?:ing)?\s+(?:to|with)|writ(?:e|ing)\s+to|work(?:ing)?\s+(?:directly\s+)?with|
+        follow(?:ing)?\s+up\s+(?:directly\s+)?with|(?P<phone>(?:try|return)(?:ing)?\s+(?:your|my|our|the)\s+call)|
         bring(?:ing)?\s+(?:it|them|this|that|the\s+\w+|your\s+\w+)\s+(?:to|into|in\s+to|by)|
-        send(?:ing)?\s+us\s+(?:a|an)\s+(?:note|message|request|ticket|e-?mail)\s+(?:via|through|at|using|on)|
+        send(?:ing)?\s+us\s+(?:a|an)\s+(?:note|message|request|ticket|e-?mail)\s+(?:via|through|at|using|on|here)|
+        send(?:ing)?\s+(?:a|your)\s+(?:reply|response|answer)(?:\s+back)?\s+to|post(?:ing)?|
+        let(?:ting)?\s+(?P<told>(?:our|the|your|an?)\s+[\w\s'’&.-]{2,40}?)\s+know|
         (?:leave|leaving|submit(?:ting)?|send(?:ing)?|post(?:ing)?|shar(?:e|ing)|rais(?:e|ing)|log(?:ging)?|
-            open(?:ing)?|fil(?:e|ing))\s+(?:your|a|an|the|any|us\s+your)?\s*(?P<case>feedback|suggestions?|ideas?|complaint|
+            open(?:ing)?|fil(?:e|ing))\s+(?:your|a|an|the|any|us\s+your)?\s*(?:[\w-]+\s+){0,3}?(?P<case>feedback|suggestions?|ideas?|complaint|
             claim|case|dispute|formal\s+complaint|bug\s+report|ticket|support\s+ticket|report)|send(?:ing)?\s+(?:an?\s+e-?mail|a\s+letter|it|them|this|that|your\s+\w+)\s+to|
         visit(?:ing)?|go(?:ing)?\s+(?:to|through|via|into|back\s+to)|head(?:ing)?\s+(?:to|over\s+to|over|into|down\s+to|back\s+to)|
         pop(?:ping)?\s+(?:in(?:to)?|by|over\s+to|to)|drop(?:ping)?\s+(?:by|into|in\s+(?:to|at))|stop(?:ping)?\s+by|swing(?:ing)?\s+by|
@@ -109,8 +113,9 @@ _DESTINATION_EN = _c(
         customer\s+(?:service|care|support|relations)|support|helpdesk|help\s*desk|help\s*line|hotline|call\s+cent(?:er|re)|
         line|lines|number|phone|telephone|switchboard|
         store|stores|shop|branch|outlet|location|dealer\w*|retailer|seller|vendor|merchant|manufacturer|supplier|maker|
-        carrier|courier|airline|airport|hotel|property|front\s+desk|attendants?|crew\s+members?|cent(?:er|re)s?|reception|concierge|bank|card\s+issuer|issuer|
-        provider|insurer|insurance|operator|agency|travel\s+agent|landlord|pharmacy|doctor|embassy|consulate|police|
+        carrier|courier|airline|airport|hotel|property|front\s+desk|attendants?|crew\s*members?|cent(?:er|re)s?|reception|concierge|bank|card\s+issuer|issuer|
+        provider|insurer|insurance|operator|agency|travel\s+agent|landlord|(?:banking|financial)\s+institution|
+        (?:the|that|this)\s+e-?mail(?:\s+(?:thread|you))?|pharmacy|doctor|embassy|consulate|police|
         form|forum|community|lost\s+(?:and|&)\s+found|station|someone|somebody|a\s+member\s+of\s+(?:staff|the\s+\w+\s+team)|
         them|they|him|her)\b|\S+@\S+\.\w+
     |(?:\+|\b1[\s-]?)?\b\d{3,4}[\s.-]\d{3}[\s.-]\d{3,4}\b|\b0\d{2,4}[\s.-]?\d{3}[\s.-]?\d{3,4}\b|\b1-8\d\d"""
@@ -179,12 +184,14 @@ _OUR = re.compile(r"\s*(?:directly\s+|directement\s+)?(?:our|notre|nos)\s+\w", r
 _REFERRAL = _c(
     r"""\b(?:our|the|your|their)\s+(?:[\w&-]+\s+){0,3}?(?:team|agents?|staff|desk|office|colleagues|specialists?|
         department|crew|airport|hotel|airline|store|bank|manufacturer|seller|carrier|travel\s+agent|counter)\s+
-        (?:will|can|could|should|would|{AP}ll)\s+(?:(?:be\s+(?:able|happy|glad)\s+to|gladly|also|definitely|certainly)\s+)?
-        (?:help|assist|advise)\b
-    |\b(?:our|the|your|their)\s+(?:[\w&-]+\s+){0,3}?(?:team|agents?|staff|desk|office|colleagues|specialists?|department|
+        (?:will|can|could|should|would|{AP}ll)\s+(?:(?:be\s+(?:more\s+than\s+)?(?:able|happy|glad|pleased)\s+to|gladly|also|
+        definitely|certainly)\s+)*(?:help|assist|advise|go\s+over|check|rebook|look\s+into|sort)\b
+    |\b(?:(?:our|the|your|their)\s+(?:[\w&-]+\s+){0,3}?(?:team|agents?|staff|desk|office|colleagues|specialists?|department|
         airport|hotel|airline|store|shop|bank|manufacturer|seller|carrier|courier|travel\s+agen(?:t|cy)|counter|station|insurer|
-        provider|dealer)\s+(?:(?:at|in|on)\s+(?:the\s+)?\w+\s+)?(?:can|could|{AP}d\s+be\s+able\s+to|would\s+be\s+able\s+to|
-        is\s+able\s+to|are\s+able\s+to)\s+(?:sort|handle|deal\s+with|look\s+into|answer|fix|resolve|help|assist|advise)\b
+        provider|dealer)|an?\s+(?:gate\s+|airport\s+|ticket\s+)?(?:agent|representative|specialist|crew\s*member))\s+
+        (?:(?:at|in|on)\s+(?:the\s+)?\w+\s+)?(?:can|could|{AP}d\s+be\s+able\s+to|would\s+be\s+able\s+to|
+        is\s+able\s+to|are\s+able\s+to)\s+(?:sort|handle|deal\s+with|look\s+into|answer|fix|resolve|help|assist|advise|
+        rebook|book|reissue|change)\b
     |\b(?:is|are)\s+(?:best|better)\s+placed\s+to\b|\bthe\s+best\s+(?:people|person|team|place|ones?)\s+to\s+
         (?:help|contact|speak\s+to|ask|talk\s+to|assist)\b
     |\bit{AP}?s\s+(?:the|your|their)\s+(?:[\w&-]+\s+){0,3}?\w+\s+(?:you{AP}ll|you\s+will|you{AP}d|you\s+would|you)\s+
@@ -264,7 +271,41 @@ def send_elsewhere_span(
     return found if found is not None else referral_span(sentence, around)
 
 
+def _stays(stay: re.Pattern[str], obj: str) -> bool:
+    """The object keeps the conversation here or in private: "here" counts only without a link after it."""
+    link = re.search(r"https?://|www\.", obj) is not None
+    return any(not (link and w.group().lower() in ("here", "ici")) for w in stay.finditer(obj))
+
+
+#: "send us your details here: <link>", "please tell us more so we can help: <link>", "get in touch with us here >
+#: <link>", "request a call back here <link>": a contact page or form (a DM link is said as such: "DM us: <link>")
+_DETAILS_LINK = _c(
+    r"""\b(?:send|provide|share|submit|give|leave|write|tell|connect|get\s+in\s+touch|reach\s+out|request|go\s+over|
+        contact|chat|fill\s+(?:in|out)|complete)\b[^.!?:;]{0,70}?(?:\bhere\b|:|&gt;)[\s:,]*(?:&gt;\s*)?(?=https?://)"""
+)
+_PRIVATE_CUE = _c(r"""\b(?:dm|dms|d\.m\.?|direct(?:ly)?\s+messag\w*|private(?:ly)?|inbox|messenger|mp|en\s+privé)\b""")
+
+
+def _details_link(sentence: str) -> tuple[int, int] | None:
+    m = _DETAILS_LINK.search(sentence)
+    if m is None or _PRIVATE_CUE.search(m.group()):
+        return None
+    prefix = sentence[max(0, m.start() - 80) : m.start()]
+    if m.start() <= 80:
+        prefix = GREETING_PREFIX.sub("", MENTION_PREFIX.sub("", prefix))
+    if not (_DIRECTIVE_EN.search(prefix) or _CLAUSE_OPEN.search(prefix) or re.search(
+        r"\b(?:when\s+you\s+(?:have|get)\s+a\s+(?:moment|minute|chance)|let{AP}s|let\s+us)\W*$".replace("{AP}", AP),
+        prefix, re.IGNORECASE,
+    )):
+        return None
+    if _asked_or_done(prefix) or _ours_to_do(prefix):
+        return None
+    return m.start(), m.end()
+
+
 def _directive_elsewhere(sentence: str, languages: tuple[str, ...]) -> tuple[int, int] | None:
+    if "en" in languages and (found := _details_link(sentence)) is not None:
+        return found
     for lang in languages:
         if lang not in _ELSEWHERE:
             continue
@@ -284,7 +325,12 @@ def _directive_elsewhere(sentence: str, languages: tuple[str, ...]) -> tuple[int
             ):
                 continue
             obj = _HERE_LINK.sub("link", _object_after(sentence, m.end()))
-            mid = m.groupdict().get("mid") or ""
+            told = m.groupdict().get("told")
+            if told is not None and re.fullmatch(r"(?:our|the)\s+(?:social\s+)?team", told.strip(), re.IGNORECASE):
+                continue  # "let our team know": this team
+            mid = m.groupdict().get("mid") or told or ""
+            if m.groupdict().get("phone"):  # "please try your call again tomorrow", "return my call"
+                return m.start(), m.end()
             case = m.groupdict().get("case") or (lang == "fr" and _CASE_FR.match(obj))
             if case:  # "file a claim", "leave your feedback at...", "faire une réclamation auprès de": elsewhere
                 if not stay.search(obj) or _HARD_DESTINATION.search(obj):
@@ -292,8 +338,9 @@ def _directive_elsewhere(sentence: str, languages: tuple[str, ...]) -> tuple[int
                 continue
             pronoun_first = lang == "fr" and re.match(r"(?:les|la|le|leur|l)\b", verb) is not None
             if _OURSELVES.match(obj) or re.search(r"-nous\b", verb):
-                # ourselves: only a number, an address or a site we give is another contact point
-                if not _HARD_DESTINATION.search(obj) or stay.search(obj):
+                # ourselves: only a number, an address or a site we give is another contact point ("contact us here
+                # for real-time help: <link>" is a page; "contact us here" alone, or by DM, is this conversation)
+                if not _HARD_DESTINATION.search(obj) or _stays(stay, obj):
                     continue
             elif stay.search(obj[:40]) and not _HARD_DESTINATION.search(obj):
                 continue
@@ -339,8 +386,18 @@ def _ours_to_do(prefix: str, *, nous: bool = True) -> bool:
     """The agent's own move ("we'll be sure to send your feedback to the team"): in this clause the last subject
     pronoun is we/I and it is not a recommendation ("we'd recommend calling...")."""
     clause = re.split(r"[.;!?]", prefix)[-1]
-    found = [p for p in _PRONOUN.findall(clause) if nous or p.lower() != "nous"]
+    # an imperative after the pronoun starts the customer's part ("I'm so sorry, please contact our provider")
+    clause = re.split(r"\b(?:please|pls|plz|kindly|veuillez|merci\s+de)\b", clause, flags=re.IGNORECASE)[-1]
+    french = _FRENCH_CLAUSE.search(clause) is not None
+    found = [p for p in _PRONOUN.findall(clause) if (nous or p.lower() != "nous") and (french or p.lower() != "on")]
     return bool(found) and found[-1].lower() in ("we", "i", "nous", "je", "j", "on") and not _RECOMMENDS.search(clause)
+
+
+#: "on" is the French pronoun only in a French clause (in English it is the preposition: "space on another carrier")
+_FRENCH_CLAUSE = re.compile(
+    r"\b(?:vous|nous|je|est|sont|les|des|du|pour|avec|une?|peut|va|pourra|dans|sur|votre|vos|notre|nos)\b",
+    re.IGNORECASE,
+)
 
 
 #: a question about what the customer did ("Did you speak to our team & file a report?")
@@ -361,8 +418,8 @@ _OBJ_EN = r"""(?:reviews?|ratings?|rating|stars?|feedback|comments?|posts?|tweet
     testimonials?|shout-?outs?|scores?|evaluations?|mentions?|recommendations?|thumbs[\s-]up)"""
 _OBJ_FR = r"""(?:avis|notes?|étoiles?|commentaires?|publications?|posts?|tweets?|messages?|mots?|recommandations?|
     témoignages?|évaluations?|critiques?)"""
-_POSITIVE = r"""(?:positive|good|great|nice|kind|glowing|favou?rable|lovely|sweet|wonderful|amazing|awesome|excellent|
-    happy|stellar|shining|raving|rave|warm|top|best|better|higher|5[\s-]*stars?|five[\s-]*stars?|10/10|perfect|
+_POSITIVE = r"""(?:positive|good|great|nice|nicer|kind|kinder|glowing|favou?rable|lovely|sweet|wonderful|amazing|
+    awesome|excellent|happy|stellar|shining|raving|rave|warm|top|best|better|higher|5[\s-]*stars?|five[\s-]*stars?|10/10|perfect|
     positif|positive|bon|bonne|beau|belle|gentil|gentille|sympa|sympathique|élogieux|élogieuse|favorable|excellente?|
     meilleure?|jolie?|chaleureux|chaleureuse|petit\s+mot\s+gentil)"""
 _LITTLE = r"""(?:(?:little|quick|short|small|few|brief|public|google|facebook|tripadvisor|yelp|trustpilot|star|
@@ -409,8 +466,11 @@ _CHANGE = _c(
         (?:your|the|this|that|these|those)\s+(?:(?:\w+[\s-]*)?(?:star|negative|bad|angry|public|original|initial|earlier|poor|low|harsh)\s+)?
         (?:{_OBJ_EN})\b
     |\btak(?:e|ing)\s+(?:your|the|this|that|it)\s+(?:{_OBJ_EN}\s+)?down\b
-    |\b(?:your|the|this|that)\s+(?:{_OBJ_EN})\s+(?:is|has\s+been|gets|got|are|have\s+been)\s+(?:removed|deleted|taken\s+down|
-        edited|updated|changed|withdrawn|amended)\b
+    |\b(?:your|the|this|that)\s+(?:[\w-]+\s+){{0,2}}?(?:{_OBJ_EN})\s+(?:is|has\s+been|gets|got|are|have\s+been)\s+
+        (?:removed|deleted|taken\s+down|edited|updated|changed|withdrawn|amended)\b
+    |\b(?:votre|vos|ton|tes|ce|cet|cette|ces|le|la|les)\s+(?:[\w-]+\s+){{0,2}}?(?:{_OBJ_FR})(?:\s+[\w-]+){{0,2}}?\s+
+        (?:soit|soient|sera|seront|aura\s+été|auront\s+été|ait\s+été|aient\s+été|est|sont|a\s+été)\s+
+        (?:modifiée?s?|supprimée?s?|retirée?s?|effacée?s?|changée?s?|enlevée?s?|mise?s?\s+à\s+jour|corrigée?s?|masquée?s?)\b
     |\b(?:modifier|modifiez|supprimer|supprimez|retirer|retirez|changer|changez|effacer|effacez|enlever|enlevez|
         masquer|masquez|revoir|revoyez|réviser|révisez|corriger|corrigez|mettre\s+à\s+jour|mettez\s+à\s+jour|actualiser|
         actualisez|reconsidérer|rehausser|remonter)\s+(?:votre|vos|ton|tes|ce|cet|cette|ces|le|la|les)\s+
@@ -419,6 +479,7 @@ _CHANGE = _c(
 #: a trade: the request tied to something else
 _TRADE = _c(
     r"""\b(?:if\s+you|once\s+you|once\s+(?:the|your)|when\s+you|as\s+soon\s+as\s+you|in\s+(?:exchange|return)|
+    (?:on\s+(?:the\s+)?condition|provided)\s+(?:that\s+)?|à\s+condition\s+que|pourvu\s+que|
     si\s+vous|si\s+tu|une\s+fois|dès\s+que|en\s+échange|en\s+contrepartie|quand\s+vous|lorsque\s+vous)\b"""
 )
 #: "in exchange for your review", "en échange de votre avis": any review traded
@@ -482,8 +543,9 @@ _REVIEW_HINTS = (
     "everyone",
     "friends",
     "spread",
-    "parlez",
-    "parler",
+    "parl",
+    "dites",
+    "followers",
     "partag",
     "share",
     "sharing",
@@ -500,6 +562,8 @@ _POSITIVE_WORDS = frozenset(
         "great",
         "nice",
         "kind",
+        "kinder",
+        "nicer",
         "glowing",
         "favourable",
         "favorable",
@@ -592,7 +656,7 @@ def review_bargain_span(sentence: str) -> tuple[int, int] | None:
     for m in _TRADE_FOR.finditer(text):
         return m.start(), m.end()
     for m in _CHANGE.finditer(text):
-        if _PRIVACY.search(text):
+        if _PRIVACY.search(text) and not (trade and _VALUE.search(text)):  # a privacy request, nothing traded
             break
         if (
             asking
@@ -614,7 +678,11 @@ def review_bargain_span(sentence: str) -> tuple[int, int] | None:
         if not wanted or _PASSED_ON.search(before[-40:]):
             continue
         asked = "?" in text and _PLATFORM.search(text) is not None  # "un petit mot sympa sur Trustpilot ?"
-        if asking or trade or asked or _GIVE_IMPERATIVE.search(before) or _VALUE.search(text):
+        # a wish for one ("a kinder comment would really help us", "une petite recommandation nous donnerait un coup
+        # de pouce"); not "kind words like yours would mean a lot" (thanks for what was said)
+        wish = _WOULD_DO.match(after) is not None and re.search(
+            r"\b(?:a|an|une?|some|quelques|des)\s+(?:[\w-]+\s+)?$", before, re.IGNORECASE) is not None
+        if asking or trade or asked or wish or _GIVE_IMPERATIVE.search(before) or _VALUE.search(text):
             return m.start(), m.end()
     # a public review asked for at all ("leave us a review on Google"); a survey about the conversation is not one
     for m in _REVIEW_ASK.finditer(text):
@@ -636,7 +704,9 @@ _REVIEW_ASK = _c(
         others|people|the\s+world)(?:\s+about\s+(?:us|it))?\b
     |\b(?:share|sharing|post|posting|partag\w*|publi\w*|racont\w*)\s+(?:your|votre|vos)\s+(?:\w+\s+)?(?:experience|expérience|
         story|histoire|avis)\s+(?:on|sur)\s+(?:\w+\s+){0,2}?(?:google|facebook|tripadvisor|yelp|trustpilot|instagram|twitter|
-        page|réseaux|social|app\s+store|linkedin)\b|\bspread\s+the\s+word\b|\b(?:parlez|parler)\s+de\s+nous\s+(?:autour|à\s+vos)"""
+        page|réseaux|social|app\s+store|linkedin)\b|\bspread\s+the\s+word\b|
+        \b(?:parlez|parler|parliez|parlerez|parleriez|dites|dire)\s+(?:du\s+bien\s+)?de\s+nous\s+(?:autour|à\s+(?:vos|tes|votre|ton))
+    |\btell\s+(?:your\s+)?(?:friends|followers|family|audience)\s+about\s+us\b"""
 )
 _SURVEY = _c(r"""\b(?:survey|questionnaire|enquête|sondage|poll)s?\b""")
 
@@ -649,7 +719,7 @@ _GIVING = _c(
 )
 _WOULD_DO = _c(
     r"""(?:\s+[\w'’-]+){0,5}?\s+(?:would|will|could|might|can|nous|ça|cela)\s+(?:(?:really|truly|so|also|greatly|vraiment|
-    beaucoup|tellement)\s+)?(?:help|mean|make|boost|aiderait|aidera|ferait|fera|aide|serait)\b"""
+    beaucoup|tellement)\s+)?(?:help|mean|make|boost|aiderait|aidera|ferait|fera|aide|serait|donnerait|donnera)\b"""
 )
 _PLATFORM = _c(
     r"""\b(?:google|facebook|tripadvisor|yelp|trustpilot|app\s+store|play\s+store|instagram|linkedin|online|
@@ -663,23 +733,28 @@ _PASSED_ON = _c(
 # --- office hours ----------------------------------------------------------------------------------
 
 _TIME = (
-    r"""(?:\d{1,2}(?:[:.h]\d{2})?\s*(?:a\.?m\.?|p\.?m\.?)|\d{1,2}[:h]\d{2}|\d{1,2}\s?h\b|noon|midnight|midi|minuit)"""
+    r"""(?:\d{1,2}(?:[:.h]\d{2})?\s*(?:a\.?m\.?|p\.?m\.?)|\d{1,2}(?:[:.]\d{2})?[ap]\b|\d{1,2}[:h]\d{2}|\d{1,2}\s?h\b|
+    noon|midnight|midi|minuit)"""
 )
 #: "9 to 5", "8-20": a range of bare hours (not "1-800-...", not "3-5 business days")
 _HOURS = r"""(?:\b\d{1,2}\s*(?:-|–|to)\s*\d{1,2}\b(?![\d-])(?!\s*(?:business|working|days?|weeks?|months?|hours?|hrs?|
     mins?|minutes?|jours?|semaines?|heures?|mois|%|x)))"""
-_DAYS = r"""(?:mon|tues|wednes|thurs|fri|satur|sun)days?|lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche"""
-_SUBJECT_EN = r"""(?:we|we{AP}re|we{AP}ll|team|teams|office|offices|agents?|advisors?|lines?|phones?|support|desk|
-    department|dept|folks|staff|people|chat|helpline|hotline|help\s*desk|call\s+cent(?:er|re)|switchboard|specialists?|
+_DAYS = r"""(?:mon|tues|wednes|thurs|fri|satur|sun)days?|lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche|
+    \bm-f\b|\bmon\.?\s*(?:-|–|to|through|thru)\s*(?:fri|sat|sun)\b\.?|\blun\.?\s*(?:-|–|au)\s*(?:ven|sam)\b\.?"""
+_SUBJECT_EN = r"""(?:we|we{AP}re|we{AP}ll|they|they{AP}re|they{AP}ll|team|teams|office|offices|agents?|advisors?|
+    lines?|phones?|support|desk|department|dept|folks|staff|people|chat|helpline|hotline|help\s*desk|call\s+cent(?:er|re)|switchboard|specialists?|relations|
     reps?|representatives?|someone|somebody|colleagues?|center|centre|service)"""
 _STATE_EN = r"""(?:closed|closes|shut|offline|off\s+(?:for|until|till)|away|out\s+of\s+(?:the\s+)?office|
-    not\s+(?:around|available|in|staffed|open|online|here|working|answering)|(?:re)?opens?(?:\s+again)?|reopening|
+    (?:not|isn{AP}t|aren{AP}t|won{AP}t\s+be)\s+(?:around|available|in|staffed|open|online|here|working|answering)|
+    (?:re)?opens?(?:\s+again)?|reopening|takes?\s+calls|
     back\s+(?:in\s+(?:the\s+)?office|online|at\s+(?:work|our\s+desks?)|on\s+deck)|(?<=be\s)back\b|(?<=re\s)back\b|
     (?<=are\s)back\b|in\s+(?:from|at|on|between)|available|staffed|on\s+hand|here|
-    open|(?:answer(?:s|ing)?|pick(?:s|ing)?\s+up|work(?:s|ing)?|run(?:s|ning)?|online)(?=\s+(?:from|between|until|till|on\s+weekdays|weekdays|\d)))"""
-_WHEN_EN = rf"""(?:tomorrow|(?:for|over)\s+the\s+(?:night|day|evening|weekend|holidays?|bank\s+holiday)|
+    open|(?:answer(?:s|ing)?|pick(?:s|ing)?\s+up|work(?:s|ing)?|run(?:s|ning)?|online)(?=\s+(?:from|between|until|till|on\s+weekdays|weekdays|\d|
+    (?:on\s+)?(?:mon|tues|wednes|thurs|fri|satur|sun)(?:days?)?\b)))"""
+_WHEN_EN = rf"""(?:tomorrow|overnight|(?:for|over)\s+the\s+(?:night|day|evening|weekend|holidays?|bank\s+holiday)|
     (?:at|on|over|during)\s+(?:the\s+)?weekends?|weekends?|weekdays?(?:\s+only)?|(?:on\s+)?(?:{_DAYS})|
-    in\s+the\s+morning|first\s+thing|(?:from|at|after|before|until|till|between|by)\s+{_TIME}|{_TIME}\s*(?:-|–|—|to)\s*{_TIME}|
+    in\s+the\s+morning|first\s+thing|(?:from|at|after|before|until|till|between|by)\s+{_TIME}|
+    (?:{_TIME}|\d{{1,2}}\.\d{{2}})\s*(?:-|–|—|to|until|till|through|and)\s*(?:{_TIME}|\d{{1,2}}\.\d{{2}})|
     (?:from\s+|between\s+)?{_HOURS}|
     business\s+hours|office\s+hours|working\s+hours)"""
 _SUBJECT_FR = r"""(?:nous|on|équipes?|conseill[eè]re?s?|bureaux|services?|lignes?|standard|hotline|agents?|
@@ -687,21 +762,22 @@ _SUBJECT_FR = r"""(?:nous|on|équipes?|conseill[eè]re?s?|bureaux|services?|lign
 _STATE_FR = r"""(?:fermée?s?|ferme|ferment|indisponibles?|injoignables?|
     rouvr\w+|réouverture|ouverte?s?|ouvre|ouvrent|disponibles?|joignables?|
     absente?s?|
-    présente?s?|là|fonctionne|fonctionnent|répond\w*|de\s+retour|reviendr\w+|revenons|en\s+ligne|en\s+service|
+    présente?s?|là|fonctionne|fonctionnent|répond\w*|de\s+retour|reviendr\w+(?!\s+vers)|revenons(?!\s+vers)|en\s+ligne|
+    en\s+service|repren\w+|
     travaill\w+|
     (?:ne\s+)?sommes\s+pas\s+(?:là|disponibles|présents)|pas\s+disponibles)"""
 _WHEN_FR = rf"""(?:demain|ce\s+soir|(?:pour\s+)?la\s+nuit|(?:le|ce|en)\s+week-?end|les\s+week-?ends|en\s+semaine|
     (?:le\s+|dès\s+|ce\s+)?(?:{_DAYS})|matin|(?:à\s+partir\s+de|dès|jusqu{AP}à|après|avant|de|entre)\s+{_TIME}|
     {_TIME}\s*(?:-|–|à)\s*{_TIME}|{_HOURS}|jours\s+fériés|heures\s+(?:de\s+bureau|ouvrables|d{AP}ouverture))"""
 _OFFICE_STATE_EN = _c(
-    rf"""\b{_SUBJECT_EN}\b(?:\s+[\w'’-]+){{0,4}}?\s+(?:is\s+|are\s+|{AP}s\s+|{AP}re\s+|will\s+be\s+|{AP}ll\s+be\s+|be\s+)?
+    rf"""\b{_SUBJECT_EN}\b(?:\s+(?:[\w'’-]+|\([^()]{{1,30}}\))){{0,4}}?\s+(?:is\s+|are\s+|{AP}s\s+|{AP}re\s+|will\s+be\s+|{AP}ll\s+be\s+|be\s+)?
         (?:(?:now|currently|usually|only|normally|all|still|just)\s+)?{_STATE_EN}\b(?:\s+[\w'’-]+){{0,6}}?\s*,?\s*{_WHEN_EN}
     |(?<!\ba\s)\b(?:call|try|contact|ring|reach\s+out\s+to|message|come\s+back|check\s+back|try\s+again)\s+
         (?:us|again|back|them|the\s+team|our\s+\w+(?:\s+team)?)?\s*(?:again\s+)?{_WHEN_EN}
     |\b(?:earliest|soonest)\s+we\s+can\b"""
 )
 _OFFICE_STATE_FR = _c(
-    rf"""\b{_SUBJECT_FR}\b(?:\s+[\w'’-]+){{0,4}}?\s+(?:est\s+|sont\s+|sera\s+|seront\s+|sommes\s+|serons\s+|vous\s+|ne\s+sont\s+pas\s+|n{AP}est\s+pas\s+)?
+    rf"""\b{_SUBJECT_FR}\b(?:\s+(?:[\w'’-]+|\([^()]{{1,30}}\))){{0,4}}?\s+(?:est\s+|sont\s+|sera\s+|seront\s+|sommes\s+|serons\s+|vous\s+|ne\s+sont\s+pas\s+|n{AP}est\s+pas\s+)?
         (?:(?:actuellement|uniquement|seulement|désormais|habituellement|fermé|ouvert)\s+)?{_STATE_FR}\b(?:\s+[\w'’-]+){{0,6}}?\s*,?\s*{_WHEN_FR}
     |\b(?:rappelez|recontactez|réessayez|revenez|rappeler|recontacter|réessayer|revenir)(?:-nous)?\b(?:\s+[\w'’-]+){{0,3}}?\s+{_WHEN_FR}"""
 )
@@ -734,6 +810,7 @@ _WHEN_WORDS = frozenset(
         "saturdays",
         "sundays",
         "hours",
+        "overnight",
         "noon",
         "midnight",
         "earliest",
@@ -753,6 +830,13 @@ _WHEN_WORDS = frozenset(
         "midi",
         "minuit",
         "fériés",
+        "mon",
+        "fri",
+        "sat",
+        "sun",
+        "lun",
+        "ven",
+        "sam",
     ]
 )
 #: a place's opening times answer a question: not our availability
@@ -775,6 +859,11 @@ def office_hours_span(sentence: str, languages: tuple[str, ...] = ("en", "fr")) 
         if m is None or _PLACE.search(sentence):
             continue
         # "we'll be open on Friday": a place opening (a store, a restaurant) unless a clock time says whose hours
+        they = re.match(r"they\b", m.group(), re.IGNORECASE) is not None
+        if they and _PHONE_OR_ADDRESS.search(sentence) is None and not re.search(
+            r"\b(?:call|phone|line|chat)\w*", sentence, re.IGNORECASE
+        ):
+            continue  # "they're open from 6am": whose hours? A contact point's only beside its number or a call
         ours = re.match(r"(?:we|nous)\b", m.group(), re.IGNORECASE) is not None
         if ours and re.search(r"\bopen|\bouv", m.group(), re.I) and _CLOCK_HINT.search(m.group()) is None:
             continue
