@@ -157,8 +157,8 @@ EN = LangPatterns(
         (
             "booking",
             _c(
-                r"""\b(?:booking|reservation|confirmation|confirm|conf\.?|trip|flight\s+booking)\s*(?:ref(?:erence)?|number|no\.|
-                code|\#|id|locator|details|info(?:rmation)?)(?!\w)|\brecord\s+locator\b|\bpnr\b|\bconf\s*\#|\bconfirmation\s*\#"""
+                r"""\b(?:booking|reservation|confirmation|confirm|conf\.?|trip|flight\s+booking)\s*(?:ref(?:erence)?s?|numbers?|no\.|
+                codes?|\#|id|locators?|details|info(?:rmation)?)(?!\w)|\brecord\s+locator\b|\bpnr\b|\bconf\s*\#|\bconfirmation\s*\#"""
             ),
         ),
         (
@@ -193,7 +193,8 @@ EN = LangPatterns(
             "phone",
             _c(
                 r"""\b(?:phone|mobile|cell|telephone|contact|callback|call\s*back|home|work)\s*(?:number|no\.|\#)|
-                \byour\s+(?:phone|mobile|cell)\s*\#"""
+                \byour\s+(?:phone|mobile|cell)\s*\#|\bnumbers?\s+(?:we|I)\s+(?:can|could|should)\s+(?:reach|contact|call)\s+you\b|
+                \b(?:best|good)\s+(?:contact\s+)?number\s+to\s+(?:reach|call|contact)\s+you\b"""
             ),
         ),
         (
@@ -235,7 +236,7 @@ EN = LangPatterns(
         reply\s+with|respond\s+with|post|tweet|verify|supply|let\s+(?:us|me)\s+know)\b|\bwhat(?:{AP}s|\s+is|\s+was|\s+are)\b|\b(?:we|I)(?:{AP}ll|\s+will)?\s+need\b|
         \b(?:may|can|could)\s+(?:I|we)\s+(?:have|get|ask|grab)\b|\?|
         (?:^|[.!?,;:]|@\w+|\bplease|\bpls|\bjust|\band|\bthen)\s*(?:drop|pop|paste|type|shoot|send\s+over)\b|
-        \b(?:pass\s+(?:us|along)|mind\s+sharing)\b|
+        \b(?:pass\s+(?:us|along)|mind\s+(?:sharing|sending|providing|giving|confirming|posting))\b|
         \bin\s+(?:the|this|a)\s+(?:comments?|replies|reply|thread)\b|\bif\s+you\s+(?:have|can|could|know)\b[^.?!]{{0,60}}\b(?:I{AP}ll|we{AP}ll|I{AP}d|we{AP}d|I\s+can|we\s+can|please|happy\s+to|glad\s+to)\b|\bmight\s+you\b"""
     ),
     private_cue=_c(
@@ -253,6 +254,7 @@ EN = LangPatterns(
         obtain|obtained|issued|provided)\b|
         \bis\s+(?:the|your)\s+(?:[\w-]+\s+){{1,8}}?(?:current|correct|still\s+(?:valid|current|correct)|up\s+to\s+date)\s*\?|
         \b(?:are|is)\s+(?:all\s+)?(?:of\s+)?your\s+[\w-]+\s+(?:on|under)\s+(?:one|the\s+same|a\s+single)\b|
+        \(\s*no\s+[^)]{{1,40}}\)|\buse\s+your\s+[\w\s#]{{1,40}}?\bto\s+(?:log\s*in|sign\s+in)\b|
         \b(?:review|check|look\s+(?:at|into|over)|pull\s+up|access)\s+your\s+(?:reservation|booking|account|order)\s+
         (?:details|info(?:rmation)?)\b"""
     ),

@@ -48,7 +48,7 @@ _DIRECTIVE_EN = _c(
         (?:can|could|would|will)\s+you(?:\s+(?:please|kindly|just))?|why\s+not|go\s+ahead\s+and|
         (?:would|will|may|might)\s+(?:need|have|want)\s+to|need\s+to|have\s+to|got\s+to|
         (?:is|are)\s+(?:asked|requested|invited)\s+to|(?:continue|keep)|
-        ^\W*(?:have|ask|get)\s+(?:your|the|them|him|her)\b[^.;!?]{0,80}|
+        ^\W*(?:have|ask|get)\s+(?:your|the|them|him|her)\b[^.;!?]{0,80}|let{AP}s\s+have\s+you|
         (?:please|pls|kindly)\b[^.;!?]{0,60}\b(?:have|ask|get|let)\s+(?:your|the|them|him|her)\b[^.;!?]{0,80}|
         (?:please|pls|kindly)\b[^.;!?]{0,60}\bto)
     \s*(?:please\s+)?$"""
@@ -80,6 +80,7 @@ _MOVE_EN = _c(
         (?:speak|talk|chat)(?:ing)?\s+(?:to|with)|writ(?:e|ing)\s+to|work(?:ing)?\s+(?:directly\s+)?with|
         follow(?:ing)?\s+up\s+(?:directly\s+)?with|(?P<phone>(?:try|return)(?:ing)?\s+(?:your|my|our|the)\s+call)|
         bring(?:ing)?\s+(?:it|them|this|that|the\s+\w+|your\s+\w+)\s+(?:to|into|in\s+to|by)|
+        (?:tak(?:e|ing)|return(?:ing)?)\s+(?!the\s+time\b)(?:it|them|this|that|the\s+\w+|your\s+\w+)\s+(?:back\s+)?(?:to|into)|
         send(?:ing)?\s+us\s+(?:a|an)\s+(?:note|message|request|ticket|e-?mail)\s+(?:via|through|at|using|on|here)|
         send(?:ing)?\s+(?:a|your)\s+(?:reply|response|answer)(?:\s+back)?\s+to|post(?:ing)?|
         let(?:ting)?\s+(?P<told>(?:our|the|your|an?)\s+[\w\s'’&.-]{2,40}?)\s+know|
@@ -182,11 +183,11 @@ _NAMED = re.compile(r"\s*(?:directly\s+)?(?:with\s+|to\s+)?(?!I\b|We\b|Us\b|You\
 _OUR = re.compile(r"\s*(?:directly\s+|directement\s+)?(?:our|notre|nos)\s+\w", re.IGNORECASE)
 #: statements that point to another contact point: "our gate team will help you", "their number is 0344..."
 _REFERRAL = _c(
-    r"""\b(?:our|the|your|their)\s+(?:[\w&-]+\s+){0,3}?(?:team|agents?|staff|desk|office|colleagues|specialists?|
+    r"""\b(?:our|the|your|their)\s+(?:(?!(?:our|the|your|their|so|to|if|when)\b)[\w&-]+\s+){0,3}?(?:team|agents?|staff|desk|office|colleagues|specialists?|
         department|crew|airport|hotel|airline|store|bank|manufacturer|seller|carrier|travel\s+agent|counter)\s+
         (?:will|can|could|should|would|{AP}ll)\s+(?:(?:be\s+(?:more\s+than\s+)?(?:able|happy|glad|pleased)\s+to|gladly|also|
         definitely|certainly)\s+)*(?:help|assist|advise|go\s+over|check|rebook|look\s+into|sort)\b
-    |\b(?:(?:our|the|your|their)\s+(?:[\w&-]+\s+){0,3}?(?:team|agents?|staff|desk|office|colleagues|specialists?|department|
+    |\b(?:(?:our|the|your|their)\s+(?:(?!(?:our|the|your|their|so|to|if|when)\b)[\w&-]+\s+){0,3}?(?:team|agents?|staff|desk|office|colleagues|specialists?|department|
         airport|hotel|airline|store|shop|bank|manufacturer|seller|carrier|courier|travel\s+agen(?:t|cy)|counter|station|insurer|
         provider|dealer)|an?\s+(?:gate\s+|airport\s+|ticket\s+)?(?:agent|representative|specialist|crew\s*member))\s+
         (?:(?:at|in|on)\s+(?:the\s+)?\w+\s+)?(?:can|could|{AP}d\s+be\s+able\s+to|would\s+be\s+able\s+to|
@@ -194,7 +195,7 @@ _REFERRAL = _c(
         rebook|book|reissue|change)\b
     |\b(?:is|are)\s+(?:best|better)\s+placed\s+to\b|\bthe\s+best\s+(?:people|person|team|place|ones?)\s+to\s+
         (?:help|contact|speak\s+to|ask|talk\s+to|assist)\b
-    |\bit{AP}?s\s+(?:the|your|their)\s+(?:[\w&-]+\s+){0,3}?\w+\s+(?:you{AP}ll|you\s+will|you{AP}d|you\s+would|you)\s+
+    |\bit{AP}?s\s+(?:the|your|their)\s+(?:(?!(?:our|the|your|their|so|to|if|when)\b)[\w&-]+\s+){0,3}?\w+\s+(?:you{AP}ll|you\s+will|you{AP}d|you\s+would|you)\s+
         (?:need|have|want)\s+to\s+(?:speak|talk|contact|call|get\s+in\s+touch|reach\s+out|ask)
     |\bc{AP}est\s+(?:le|la|l{AP}|votre|vos|les)\s*(?:[\w-]+\s+){0,3}?\w+\s+qui\s+(?:pourra|pourront|peut|peuvent|saura|sauront|
         va|vont|sera|seront)\s+(?:vous\s+)?(?:aider|renseigner|répondre|traiter|accompagner|en\s+mesure)
@@ -211,7 +212,7 @@ _REFERRAL = _c(
     |\b(?:our|the|their)\s+(?:[\w&-]+\s+){1,3}?(?:team|agents?|staff|desk|office|specialists?|department|line|hotline|helpline)\s+
         (?:is|are)\s+(?:also\s+|always\s+)?(?:available|there|on\s+hand)\s+(?:to|on|at|via|by|through|from)\b
     |\b(?:live\s+)?chat\s+is\s+(?:also\s+)?available\s+(?:on|at|via|through)\b
-    |\b(?:our|the|their)\s+(?:[\w&-]+\s+){0,3}?(?:team|agents?|staff|desk|office|specialists?|department|line|hotline|helpline|
+    |\b(?:our|the|their)\s+(?:(?!(?:our|the|your|their|so|to|if|when)\b)[\w&-]+\s+){0,3}?(?:team|agents?|staff|desk|office|specialists?|department|line|hotline|helpline|
         representatives?|advisors?)\s+(?:is|are)\s+(?:also\s+)?(?:available|open|reachable)\b[^.;!?]{0,40}?\b(?:at|on|via|by)\s+
         (?=[\d+(]|\S+@|https?://)
     |\b(?:le|leur|notre)\s+(?:numéro|standard|service\s+client)\s+(?:est|:)"""
@@ -235,12 +236,18 @@ def referral_span(sentence: str, around: str | None = None) -> tuple[int, int] |
     ):
         if _PHONE_OR_ADDRESS.search(around or sentence) is None:
             return None
-    elif _ours_to_do(sentence[: m.start()]) or re.search(r"\b(?:will|can)\s+(?:help|assist)\s+(?:us|me)\b", m.group()):
+    elif _ours_to_do(sentence[: m.start()].split(",")[-1]) or re.search(
+        r"\b(?:will|can)\s+(?:help|assist)\s+(?:us|me)\b", m.group()
+    ):
         return None
     elif re.match(
-        r"(?:our|the)\s+team\s+(?:will|can|could|{AP}ll|is|are)\b".replace("{AP}", AP), m.group(), re.IGNORECASE
+        r"(?:our|the)\s+(?:social(?:\s+(?:care|media))?\s+)?team\s+(?:will|can|could|{AP}ll|is|are)\b".replace(
+            "{AP}", AP
+        ),
+        m.group(),
+        re.IGNORECASE,
     ):
-        return None  # "our team will help": this team, not another one
+        return None  # "our team will help", "our Social Care Team can help": this team, not another one
     return m.start(), m.end()
 
 
@@ -281,7 +288,7 @@ def _stays(stay: re.Pattern[str], obj: str) -> bool:
 #: <link>", "request a call back here <link>": a contact page or form (a DM link is said as such: "DM us: <link>")
 _DETAILS_LINK = _c(
     r"""\b(?:send|provide|share|submit|give|leave|write|tell|connect|get\s+in\s+touch|reach\s+out|request|go\s+over|
-        contact|chat|fill\s+(?:in|out)|complete)\b[^.!?:;]{0,70}?(?:\bhere\b|:|&gt;)[\s:,]*(?:&gt;\s*)?(?=https?://)"""
+        contact|chat|fill\s+(?:in|out)|complete|get\s+(?:this|it)\s+sorted)\b[^.!?:;]{0,70}?(?:\bhere\b|\bvia\b|:|&gt;)[\s:,]*(?:&gt;\s*)?(?=https?://)"""
 )
 _PRIVATE_CUE = _c(r"""\b(?:dm|dms|d\.m\.?|direct(?:ly)?\s+messag\w*|private(?:ly)?|inbox|messenger|mp|en\s+privé)\b""")
 
@@ -369,7 +376,8 @@ def _directive_elsewhere(sentence: str, languages: tuple[str, ...]) -> tuple[int
 
 
 _ASKED = _c(
-    r"""\b(?:did|have|has|do|does|were|was|had)\s+(?:you|they|she|he)\s*(?:already\s+|ever\s+|been\s+able\s+to\s+|tried\s+to\s+)?$
+    r"""(?<!let{AP}s\s)(?<!let\sus\s)\b(?:did|have|has|do|does|were|was|had)\s+(?:you|they|she|he)\s*
+        (?:already\s+|ever\s+|been\s+able\s+to\s+|tried\s+to\s+)?$
     |\b(?:avez|aviez|as)-(?:vous|tu)\s*(?:déjà\s+|pu\s+|essayé\s+de\s+)?$
     |\b(?:we|i|they|he|she|our\s+\w+)\s*(?:{AP}ll|{AP}ve|{AP}d|will|would|have|has|had|can|could|shall|are|am|is)?\s*(?:be\s+)?
         (?:happy\s+to|glad\s+to|going\s+to|gonna|able\s+to|also|already|just|now|then|personally|gladly)?\s*$
@@ -774,7 +782,9 @@ _OFFICE_STATE_EN = _c(
         (?:(?:now|currently|usually|only|normally|all|still|just)\s+)?{_STATE_EN}\b(?:\s+[\w'’-]+){{0,6}}?\s*,?\s*{_WHEN_EN}
     |(?<!\ba\s)\b(?:call|try|contact|ring|reach\s+out\s+to|message|come\s+back|check\s+back|try\s+again)\s+
         (?:us|again|back|them|the\s+team|our\s+\w+(?:\s+team)?)?\s*(?:again\s+)?{_WHEN_EN}
-    |\b(?:earliest|soonest)\s+we\s+can\b"""
+    |\b(?:earliest|soonest)\s+we\s+can\b
+    |(?:\+|\b1[\s-]?)?\b\d{{3,4}}[\s.-]\d{{3}}[\s.-]\d{{3,4}}\b[\s;,.:()–-]{{1,4}}(?:open\s+|from\s+|lines\s+open\s+)?
+        (?:(?:{_DAYS})[\s,]*)?(?:{_TIME}\s*(?:-|–|to|until)\s*{_TIME}|{_HOURS})"""
 )
 _OFFICE_STATE_FR = _c(
     rf"""\b{_SUBJECT_FR}\b(?:\s+(?:[\w'’-]+|\([^()]{{1,30}}\))){{0,4}}?\s+(?:est\s+|sont\s+|sera\s+|seront\s+|sommes\s+|serons\s+|vous\s+|ne\s+sont\s+pas\s+|n{AP}est\s+pas\s+)?
