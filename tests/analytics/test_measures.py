@@ -256,3 +256,18 @@ def test_the_difference_of_two_contributions_is_what_moved() -> None:
     assert total(M.Contribution(delta), M.MSG_IN, agent_id=A) == (1, 0)
     assert M.difference(after.entries, after.entries) == {}
     assert M.entries_from_rows(after.as_rows()) == {k: v for k, v in after.entries.items()}
+
+
+def test_waiting_since_only_while_the_case_is_new_or_open() -> None:
+    """The backlog's oldest waiting reads ``waiting_since`` (a partial index of these rows only): the earliest
+    unanswered message, kept only while the case's timeline says it is new or open."""
+    waiting = run(history(inbound(1, T0), status(at(1), "open")))
+    assert waiting.summary.unanswered_at == waiting.summary.waiting_since == T0
+    resolved = run(history(inbound(1, T0), status(at(30), "resolved")))
+    assert resolved.summary.unanswered_at == T0 and resolved.summary.waiting_since is None
+    parked = run(history(inbound(1, T0), status(at(30), "waiting_customer")))
+    assert parked.summary.waiting_since is None
+    reopened = run(history(inbound(1, T0), status(at(30), "resolved"), status(at(40), "open")))
+    assert reopened.summary.waiting_since == T0
+    answered = run(history(inbound(1, T0), reply(2, at(20))))
+    assert answered.summary.unanswered_at is None and answered.summary.waiting_since is None

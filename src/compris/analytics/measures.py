@@ -190,6 +190,9 @@ class Summary:
     first_in_at: datetime | None = None
     last_in_at: datetime | None = None
     unanswered_at: datetime | None = None
+    #: the earliest unanswered message while the case is new or open (as its timeline says): the backlog's oldest
+    #: waiting, read through a partial index of these rows only
+    waiting_since: datetime | None = None
     late_at: datetime | None = None
     first_response_at: datetime | None = None
     first_response_s: float | None = None
@@ -391,6 +394,7 @@ def contribution(history: CaseHistory, ctx: Context) -> Contribution:
     summary.team_id = int(h.team_id or 0)
     summary.agent_id = int(h.assignee_id or 0)
     summary.intent, summary.sentiment, summary.language = _s(h.intent), _s(h.sentiment), _s(h.language)
+    summary.waiting_since = summary.unanswered_at if b.final_status in ACTIVE_FOR_HANDLING else None
     return b.out
 
 

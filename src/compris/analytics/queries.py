@@ -548,7 +548,8 @@ def _case_filters(workspace_id: int, filters: Filters) -> list[ColumnElement[boo
 
 
 def backlog(session: Session, workspace_id: int, filters: Filters) -> Backlog:
-    """Now, from the cases table (``ix_cases_ws_status_activity``): the period is ignored, the other filters apply
+    """Now, from the cases table (``ix_cases_ws_status_activity``, which carries what is counted) and the oldest waiting
+    from ``ix_analytics_cases_ws_waiting``: the period is ignored, the other filters apply
     (to the case: its team, assignee, last account and triage)."""
     conditions = [*_case_filters(workspace_id, filters), Case.status.in_([s.value for s in ACTIVE_STATUSES])]
     by_status: dict[str, int] = defaultdict(int)
@@ -562,12 +563,14 @@ def backlog(session: Session, workspace_id: int, filters: Filters) -> Backlog:
         by_team[str(team_id or "")] += int(n)
         if not has_assignee:
             unassigned += int(n)
+    # the walk of ix_analytics_cases_ws_waiting (new or open cases with a message unanswered, as the rollup last saw
+    # them), each checked against the case as it is now
     oldest = session.execute(
-        select(AnalyticsCase.unanswered_at, AnalyticsCase.case_id)
+        select(AnalyticsCase.waiting_since, AnalyticsCase.case_id)
         .join(Case, Case.id == AnalyticsCase.case_id)
-        .where(*conditions, AnalyticsCase.unanswered_at.is_not(None),
+        .where(*conditions, AnalyticsCase.workspace_id == workspace_id, AnalyticsCase.waiting_since.is_not(None),
                Case.status.in_([CaseStatus.NEW.value, CaseStatus.OPEN.value]))
-        .order_by(AnalyticsCase.unanswered_at).limit(1)
+        .order_by(AnalyticsCase.waiting_since).limit(1)
     ).first()
     teams = _labels(session, workspace_id, "team", (int(k) for k in by_team if k))
     return Backlog(

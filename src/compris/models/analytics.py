@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Date, Float, ForeignKey, Index, Integer, SmallInteger, String, UniqueConstraint
+from sqlalchemy import BigInteger, Date, Float, ForeignKey, Index, Integer, SmallInteger, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from compris.kit.clock import now
@@ -101,6 +101,8 @@ class AnalyticsCase(Base):
         Index("ix_analytics_cases_ws_last_in", "workspace_id", "last_in_at"),
         Index("ix_analytics_cases_ws_first_response", "workspace_id", "first_response_at"),
         Index("ix_analytics_cases_ws_resolved", "workspace_id", "resolved_at"),
+        Index("ix_analytics_cases_ws_waiting", "workspace_id", "waiting_since",
+              postgresql_where=text("waiting_since IS NOT NULL"), sqlite_where=text("waiting_since IS NOT NULL")),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -122,6 +124,8 @@ class AnalyticsCase(Base):
     first_in_at: Mapped[datetime | None] = mapped_column(default=None)
     last_in_at: Mapped[datetime | None] = mapped_column(default=None)
     unanswered_at: Mapped[datetime | None] = mapped_column(default=None)  # the earliest unanswered message
+    #: the same while the case is new or open (else None): the backlog's oldest waiting, by a partial index
+    waiting_since: Mapped[datetime | None] = mapped_column(default=None)
     late_at: Mapped[datetime | None] = mapped_column(default=None)  # the earliest answered late or not at all
     first_response_at: Mapped[datetime | None] = mapped_column(default=None)
     first_response_s: Mapped[float | None] = mapped_column(Float, default=None)

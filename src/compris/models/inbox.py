@@ -84,7 +84,9 @@ class Case(WorkspaceScoped, Base):
     __tablename__ = "cases"
     __table_args__ = (
         UniqueConstraint("workspace_id", "number"),
-        Index("ix_cases_ws_status_activity", "workspace_id", "status", "last_activity_at"),
+        # the analytics backlog counts the active cases per status, team and assignee from this index alone
+        Index("ix_cases_ws_status_activity", "workspace_id", "status", "last_activity_at",
+              postgresql_include=["team_id", "assignee_id", "last_channel_account_id", "language"]),
         Index("ix_cases_ws_sla_next_due", "workspace_id", "sla_next_due_at"),
         # what every inbound message reads (the expected wait's samples, the SLA forecast's throughput and queue):
         # index ranges, so that ingest does not slow down as the history grows (issue 22)
