@@ -91,3 +91,35 @@ def test_f9_merges_duplicate_uploads_and_links_them_to_their_replies(world: Worl
         message = session.get(Message, message_id)
         assert message is not None and message.attachments[0]["upload_id"] == named
         assert message.attachments[0]["url"] == f"/uploads/{named}"
+
+
+def test_o6_sums_the_volume_per_day_from_its_hours(world: World) -> None:
+    """The volume's day rows (hour -1) of the slices already there are the sums of their hourly rows; other
+    metrics' rows are left as they were."""
+    from datetime import date
+
+    import sqlalchemy as sa
+
+    engine = world.runtime.db.engine
+    migrate.downgrade(engine, "o5_analytics_backlog")
+    slices = sa.table("analytics_slices", *(sa.column(c) for c in (
+        "workspace_id", "metric", "dim", "value", "day", "hour", "policy_id", "bucket", "n", "total")))
+    day = date(2026, 11, 2)
+    base = {"workspace_id": world.workspace_id, "day": day, "policy_id": 0, "bucket": -1, "total": 0.0}
+    try:
+        with engine.begin() as conn:
+            conn.execute(sa.delete(slices))
+            conn.execute(sa.insert(slices), [
+                {**base, "metric": "msg_in", "dim": "network", "value": "x", "hour": 9, "n": 3},
+                {**base, "metric": "msg_in", "dim": "network", "value": "x", "hour": 17, "n": 2},
+                {**base, "metric": "msg_in", "dim": "", "value": "", "hour": 9, "n": 5},
+                {**base, "metric": "case_new", "dim": "team", "value": "4", "hour": 9, "n": 1},
+                {**base, "metric": "reply", "dim": "", "value": "", "hour": -1, "n": 7},
+            ])
+    finally:
+        migrate.upgrade(engine)
+    with engine.connect() as conn:
+        days = {(m, d, v): n for m, d, v, n in conn.execute(
+            sa.select(slices.c.metric, slices.c.dim, slices.c.value, slices.c.n).where(slices.c.hour == -1))}
+    assert days == {("msg_in", "network", "x"): 5, ("msg_in", "", ""): 5, ("case_new", "team", "4"): 1,
+                    ("reply", "", ""): 7}

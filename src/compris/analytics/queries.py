@@ -184,8 +184,8 @@ def _slice_query(by: tuple[str, ...], many_metrics: bool, one_value: bool, hourl
         s.dim == bindparam("dim"), s.day >= bindparam("start"), s.day <= bindparam("end")]
     if one_value:
         conditions.append(s.value == bindparam("value"))
-    if hourly:
-        conditions.append(s.hour >= 0)
+    # the volume has a row per local hour and one per day (hour -1); every other metric has the daily one only
+    conditions.append(s.hour >= 0 if hourly else s.hour == -1)
     group = [columns[b] for b in by]
     return select(*group, func.sum(s.n), func.sum(s.total)).where(*conditions).group_by(*group)
 
@@ -392,7 +392,7 @@ def volume(session: Session, workspace_id: int, filters: Filters) -> Volume:
         for dim, value, n in session.execute(
                 select(s.dim, s.value, func.sum(s.n))
                 .where(s.workspace_id == workspace_id, s.metric == measures.MSG_IN, s.dim.in_(VOLUME_BREAKDOWNS),
-                       s.day >= filters.start, s.day <= filters.end)
+                       s.day >= filters.start, s.day <= filters.end, s.hour == -1)
                 .group_by(s.dim, s.value)):
             groups[str(dim)][str(value)] += int(n or 0)
     accounts = _labels(session, workspace_id, "account", (int(k) for k in groups["account"] if k))

@@ -301,10 +301,13 @@ def _cells(delta: dict[Key, list[float]]) -> Cells:
             hourly.append((key, [n, total]))
         if metric in UNSLICED:
             continue
-        day, hour, policy, bucket = key[0], key[1] if is_hourly else -1, key[11], key[13]
-        _add(slices, (metric, "", "", day, hour, policy, bucket), n, total)
-        for dim, i in (_VOLUME_SLICE_POSITIONS if metric == measures.MSG_IN else _SLICE_POSITIONS):
-            _add(slices, (metric, dim, slice_value(key[i])[:64], day, hour, policy, bucket), n, total)
+        day, policy, bucket = key[0], key[11], key[13]
+        # the volume per local hour (the hour-of-day bars, the heatmap, short periods' trends) and per day (every
+        # other read: a year of daily rows rather than 24 times as many)
+        for hour in ((key[1], -1) if is_hourly else (-1,)):
+            _add(slices, (metric, "", "", day, hour, policy, bucket), n, total)
+            for dim, i in (_VOLUME_SLICE_POSITIONS if metric == measures.MSG_IN else _SLICE_POSITIONS):
+                _add(slices, (metric, dim, slice_value(key[i])[:64], day, hour, policy, bucket), n, total)
     return daily, hourly, slices
 
 
@@ -338,7 +341,7 @@ def apply_delta(session: Session, workspace_id: int, delta: dict[Key, list[float
         table = AnalyticsSlice.__table__  # type: ignore[assignment]
         stmt = insert(table)
         stmt = stmt.on_conflict_do_update(
-            index_elements=["workspace_id", "metric", "dim", "value", "day", "hour", "policy_id", "bucket"],
+            index_elements=["workspace_id", "metric", "dim", "value", "hour", "day", "policy_id", "bucket"],
             set_={"n": table.c.n + stmt.excluded.n, "total": table.c.total + stmt.excluded.total})
         session.execute(stmt, rows)
 
@@ -348,7 +351,7 @@ def apply_delta(session: Session, workspace_id: int, delta: dict[Key, list[float
 _DAILY_COLUMNS = ("workspace_id", "metric", "day", *DIMENSIONS, "bucket", "n", "total")
 _HOURLY_COLUMNS = ("workspace_id", "metric", "day", "hour", "weekday", *DIMENSIONS, "bucket", "n", "total")
 _SLICE_COLUMNS = ("workspace_id", "metric", "dim", "value", "day", "hour", "policy_id", "bucket", "n", "total")
-_SLICE_KEY = ("workspace_id", "metric", "dim", "value", "day", "hour", "policy_id", "bucket")
+_SLICE_KEY = ("workspace_id", "metric", "dim", "value", "hour", "day", "policy_id", "bucket")
 
 
 _C = ' COLLATE "C"'  # text in code point order, as Python sorts it

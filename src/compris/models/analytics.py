@@ -68,11 +68,13 @@ class AnalyticsSlice(Base):
     """The same facts as ``analytics_daily``, summed over every dimension but one (``dim``: ``""`` for none, else
     ``network``, ``account``, ``team``, ``agent``, ``intent``, ``language``, and for the volume ``visibility``,
     ``sentiment``, ``topic``; ``value`` its value as text): a figure with at most one filter, or broken down by one
-    dimension, reads a few rows per day here. ``hour`` is the local hour for the volume, -1 for the rest."""
+    dimension, reads a few rows per day here. ``hour`` is -1 for a day's row; the volume (``msg_in``, ``case_new``) has
+    one per local hour (0..23) beside its day's."""
 
     __tablename__ = "analytics_slices"
     __table_args__ = (
-        UniqueConstraint("workspace_id", "metric", "dim", "value", "day", "hour", "policy_id", "bucket",
+        # the hour before the day: a value's day rows (hour -1) are one range, its hourly ones 24 (the volume)
+        UniqueConstraint("workspace_id", "metric", "dim", "value", "hour", "day", "policy_id", "bucket",
                          name="uq_analytics_slices_key"),
     )
 
