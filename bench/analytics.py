@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/analytics.py [--cases 2000000] [--messages 10000000] [--days 400] [--repeats 5]
                                         [--keep] [--reuse] [--rebuild-only] [--profile OUT] [--db-name NAME]
-                                        [--json OUT]
+                                        [--statements] [--json OUT]
 
 PostgreSQL only. The database ``compris_bench_analytics`` is created next to ``$COMPRIS_TEST_PG`` (default
 ``postgresql://postgres@127.0.0.1:5432/test``), migrated to the real schema, and dropped afterwards (``--keep``
@@ -478,6 +478,50 @@ def time_figures(db: Database, world: World, repeats: int, url: str, periods: tu
     return out
 
 
+def time_statements(db: Database, world: World, periods: tuple[int, ...], only: tuple[str, ...],
+                    log: Callable[[str], None]) -> list[dict[str, Any]]:
+    """One dashboard per period and filter set, every SQL statement timed (cursor execute to its end): where a
+    dashboard's time goes. Prints the total, the statements' sum and the three slowest of each."""
+    from sqlalchemy import event
+
+    from compris.analytics import reports
+
+    last = world.end.astimezone(TZ).date()
+    filters = {k: v for k, v in filter_sets(db, world).items() if k in only}
+    timed: list[tuple[float, str]] = []
+
+    def before(conn: Any, *_args: Any) -> None:
+        conn.info["compris.bench.t0"] = clock.perf_counter()
+
+    def after(conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        timed.append((clock.perf_counter() - conn.info["compris.bench.t0"], " ".join(statement.split())[:140]))
+
+    event.listen(db.engine, "before_cursor_execute", before)
+    event.listen(db.engine, "after_cursor_execute", after)
+    out: list[dict[str, Any]] = []
+    try:
+        for days in periods:
+            for name, values in filters.items():
+                f = Filters(start=last - timedelta(days=days - 1), end=last, **values)
+                timed.clear()
+                with db.transaction() as s:
+                    t = clock.perf_counter()
+                    reports.dashboard(s, world.workspace_id, reports.Selection(filters=f, preset="custom", values={}))
+                    total = clock.perf_counter() - t
+                slowest = sorted(timed, reverse=True)[:3]
+                out.append({"days": days, "filters": name, "s": round(total, 4), "statements": len(timed),
+                            "sql_s": round(sum(x for x, _ in timed), 4),
+                            "slowest": [{"s": round(x, 4), "sql": sql} for x, sql in slowest]})
+                log(f"dashboard, {days} days, {name}: {total * 1000:.0f} ms, {len(timed)} statements, "
+                    f"SQL {sum(x for x, _ in timed) * 1000:.0f} ms")
+                for x, sql in slowest:
+                    print(f"      {x * 1000:7.0f} ms  {sql}", flush=True)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", before)
+        event.remove(db.engine, "after_cursor_execute", after)
+    return out
+
+
 def time_rebuild(db: Database, world: World, progress: Callable[[str], None],
                  profile: Path | None = None) -> dict[str, Any]:
     with db.transaction() as s:
@@ -617,6 +661,8 @@ def main() -> None:
     parser.add_argument("--rebuild-only", action="store_true",
                         help="time the rebuild only (with --reuse: rebuild the kept data set again), no figures")
     parser.add_argument("--profile", type=Path, help="write a cProfile of the rebuild to this file")
+    parser.add_argument("--statements", action="store_true",
+                        help="also time one dashboard per period and filter set statement by statement (the slowest)")
     parser.add_argument("--db-name", default=DB_NAME, help=f"the bench's database (default {DB_NAME})")
     args = parser.parse_args()
     if args.cases < 1 or args.messages < args.cases:
@@ -661,6 +707,9 @@ def main() -> None:
             if args.json:
                 args.json.write_text(json.dumps(report, indent=2))
             return
+        if args.statements:
+            report["statements"] = time_statements(db, world, tuple(int(p) for p in args.periods.split(",")),
+                                                   tuple(args.filters.split(",")), log)
         report["figures"] = time_figures(db, world, args.repeats, url,
                                          tuple(int(p) for p in args.periods.split(",")),
                                          tuple(args.filters.split(",")))

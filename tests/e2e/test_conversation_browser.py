@@ -153,3 +153,24 @@ def test_an_impossible_triage_correction_answers_in_its_own_form(server: Server,
     expect(page.locator(f"#triage-{message.id}")).to_contain_text("corrected by the team")
     errors = [e for e in errors if "422" not in e]  # the refused correction's answer, on purpose
     assert errors == [], errors
+
+
+def test_a_live_refresh_keeps_the_triage_correction_the_agent_has_open(server: Server, browser: Any) -> None:
+    """A live refresh re-renders the timeline (a new message, the background re-scoring): the correction form the
+    agent has opened stays open, with the choice made in it (it closed under the agent's hand, and a click on Save
+    then met a hidden button)."""
+    expect = playwright_sync.expect
+    page, errors = _page(server, browser)
+    server.simulate("My parcel never arrived, ordered three weeks ago", author="sam-open")
+    _open_case(page, server, "parcel never arrived")
+    (message,) = _inbound(server)
+    triage = page.locator(f"#triage-{message.id}")
+    triage.locator("summary").click()
+    triage.locator("select[name=correction]").select_option("intent:question")
+    server.simulate("Any news about my parcel?", author="sam-open")
+    expect(page.locator("#timeline")).to_contain_text("Any news about my parcel?", timeout=20_000)
+    expect(page.locator(f"#triage-{message.id} details.tri-correct")).to_have_attribute("open", "")
+    expect(page.locator(f"#triage-{message.id} select[name=correction]")).to_have_value("intent:question")
+    page.locator(f"#triage-{message.id}").get_by_role("button", name="Save").click()
+    expect(page.locator(f"#triage-{message.id} .tri-intent")).to_have_text("Question", timeout=10_000)
+    assert errors == [], errors

@@ -146,6 +146,35 @@
     }
   });
 
+  /* a live refresh re-renders the timeline: a form the agent has opened in it (a triage correction) stays open,
+     with what was chosen in it, instead of closing under the agent's hand */
+  var keptOpen = [];
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var detail = event.detail || {};
+    if (!isRefresh(detail) || detail.shouldSwap === false) { return; }
+    keptOpen = $all("#timeline details[open]").map(function (d) {
+      var owner = d.parentElement && d.parentElement.closest("[id]");
+      var fields = $all("select[name], input[type=text][name], textarea[name]", d).map(function (f) {
+        return { name: f.name, value: f.value };
+      });
+      return owner && d.className ? { owner: owner.id, cls: d.className.split(/\s+/)[0], fields: fields } : null;
+    }).filter(Boolean);
+  });
+  document.addEventListener("htmx:afterSwap", function (event) {
+    if (!isRefresh(event.detail || {}) || !keptOpen.length) { return; }
+    keptOpen.forEach(function (kept) {
+      var owner = document.getElementById(kept.owner);
+      var d = owner && $("details." + kept.cls, owner);
+      if (!d) { return; }
+      d.open = true;
+      kept.fields.forEach(function (field) {
+        var f = $all("[name]", d).filter(function (x) { return x.name === field.name; })[0];
+        if (f && f.value !== field.value) { f.value = field.value; }
+      });
+    });
+    keptOpen = [];
+  });
+
   function connectLive() {
     if (!window.EventSource || page === "login" || !$("#live-status")) { return; }
     var source = new EventSource("/live");
