@@ -157,7 +157,9 @@
       var fields = $all("select[name], input[type=text][name], textarea[name]", d).map(function (f) {
         return { name: f.name, value: f.value };
       });
-      return owner && d.className ? { owner: owner.id, cls: d.className.split(/\s+/)[0], fields: fields } : null;
+      /* found again by the block it belongs to (a message's triage: #triage-<id>), not by the timeline itself */
+      var mine = owner && owner.id !== "timeline" && d.className;
+      return mine ? { owner: owner.id, cls: d.className.split(/\s+/)[0], fields: fields } : null;
     }).filter(Boolean);
   });
   document.addEventListener("htmx:afterSwap", function (event) {
