@@ -46,25 +46,37 @@ STRATA: dict[str, list[re.Pattern[str]]] = {
 }
 
 
-def _taken() -> set[str]:
+#: the train rounds drawn by this module, in the order they were drawn
+ROUNDS = ("train2", "train3")
+
+
+def _taken(before_round: str) -> set[str]:
+    """The replies labelled before this round (the labelled set, the first train round, the earlier rounds here):
+    its own rows and later rounds', labelled since, are not excluded, so that the draw gives the same rows again."""
+    later = tuple(f"{r}:" for r in ROUNDS[ROUNDS.index(before_round):])
     keys: set[str] = set()
     for name in ("guard_labelled.jsonl", "guard_train.jsonl"):
         with (HERE / name).open(encoding="utf-8") as handle:
             for line in handle:
                 if line.strip():
-                    keys.add(_key(json.loads(line)["reply"]))
+                    row = json.loads(line)
+                    if not str(row.get("stratum", "")).startswith(later):
+                        keys.add(_key(row["reply"]))
     return keys
 
 
-def draw(data: Path) -> list[dict[str, object]]:
+def draw_round(data: Path, round_name: str, seed: int, per_stratum: dict[str, int],
+               first_id: int) -> list[dict[str, object]]:
+    """A train round: ``per_stratum`` rows per stratum of :data:`STRATA` (half per source), seeded, none labelled
+    before the round; stratum ``<round_name>:<stratum>``, ids from ``t<first_id>``."""
     pools = {
         "twcs": list(twcs(data / "customer_support_on_twitter" / "twcs_sample.csv")),
         "airlines_raw": list(airlines(data / "airline_support_dialogs" / "airlines_raw.csv.bz2")),
     }
-    rng = random.Random(SEED)
-    taken = _taken()
+    rng = random.Random(seed)
+    taken = _taken(round_name)
     out: list[dict[str, object]] = []
-    for stratum, size in PER_STRATUM.items():
+    for stratum, size in per_stratum.items():
         patterns = STRATA[stratum]
         for rows in pools.values():
             cands = [r for r in rows if len(_key(r["reply"] or "")) > 3 and _key(r["reply"] or "") not in taken
@@ -73,10 +85,14 @@ def draw(data: Path) -> list[dict[str, object]]:
                 key = _key(row["reply"] or "")
                 if key not in taken:
                     taken.add(key)
-                    out.append({**row, "stratum": f"train2:{stratum}", "split": "train"})
-    for i, drawn in enumerate(out, FIRST_ID):
+                    out.append({**row, "stratum": f"{round_name}:{stratum}", "split": "train"})
+    for i, drawn in enumerate(out, first_id):
         drawn["id"] = f"t{i:04d}"
     return out
+
+
+def draw(data: Path) -> list[dict[str, object]]:
+    return draw_round(data, "train2", SEED, PER_STRATUM, FIRST_ID)
 
 
 def main(argv: list[str] | None = None) -> int:

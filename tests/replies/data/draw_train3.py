@@ -12,12 +12,10 @@ second round (never the guard or its model), another seed: ``train3:personal_ask
 
 from __future__ import annotations
 
-import random
 from pathlib import Path
 
-from draw import _key, airlines, twcs  # type: ignore[import-not-found]
 from draw import main as draw_main  # type: ignore[import-not-found]
-from draw_train2 import STRATA, _taken  # type: ignore[import-not-found]
+from draw_train2 import draw_round  # type: ignore[import-not-found]
 
 SEED = 2022
 FIRST_ID = 695
@@ -25,26 +23,7 @@ PER_STRATUM = {"personal_ask": 160, "hours_contact": 80, "contact": 70, "uniform
 
 
 def draw(data: Path) -> list[dict[str, object]]:
-    pools = {
-        "twcs": list(twcs(data / "customer_support_on_twitter" / "twcs_sample.csv")),
-        "airlines_raw": list(airlines(data / "airline_support_dialogs" / "airlines_raw.csv.bz2")),
-    }
-    rng = random.Random(SEED)
-    taken = _taken()
-    out: list[dict[str, object]] = []
-    for stratum, size in PER_STRATUM.items():
-        patterns = STRATA[stratum]
-        for rows in pools.values():
-            cands = [r for r in rows if len(_key(r["reply"] or "")) > 3 and _key(r["reply"] or "") not in taken
-                     and all(p.search(r["reply"] or "") for p in patterns)]
-            for row in rng.sample(cands, min(size // 2, len(cands))):
-                key = _key(row["reply"] or "")
-                if key not in taken:
-                    taken.add(key)
-                    out.append({**row, "stratum": f"train3:{stratum}", "split": "train"})
-    for i, drawn in enumerate(out, FIRST_ID):
-        drawn["id"] = f"t{i:04d}"
-    return out
+    return draw_round(data, "train3", SEED, PER_STRATUM, FIRST_ID)
 
 
 def main(argv: list[str] | None = None) -> int:
