@@ -123,3 +123,29 @@ def test_o6_sums_the_volume_per_day_from_its_hours(world: World) -> None:
             sa.select(slices.c.metric, slices.c.dim, slices.c.value, slices.c.n).where(slices.c.hour == -1))}
     assert days == {("msg_in", "network", "x"): 5, ("msg_in", "", ""): 5, ("case_new", "team", "4"): 1,
                     ("reply", "", ""): 7}
+
+
+def test_o7_sums_the_weekly_sets_from_the_daily_cube_as_the_rollup_does(world: World) -> None:
+    """The weekly sets the migration sums from the daily cube of the data already there are those the rollup
+    writes (every set: none, one dimension, a filter by a grouping, pairs of filters)."""
+    import sqlalchemy as sa
+
+    from compris.models import AnalyticsWeekly
+    from tests.analytics.test_queries import _history
+
+    _history(world)
+    engine = world.runtime.db.engine
+    table = AnalyticsWeekly.__table__
+    columns = [c for c in table.columns if c.name not in ("id", "n", "total")]  # type: ignore[attr-defined]
+
+    def weekly() -> dict[tuple[object, ...], tuple[int, float]]:
+        with engine.connect() as conn:
+            return {tuple(r[:-2]): (int(r[-2]), round(float(r[-1]), 2))
+                    for r in conn.execute(sa.select(*columns, table.c.n, table.c.total))}
+
+    kept = weekly()
+    assert {k[2] for k in kept} >= {"", "intent", "intent>agent", "language>topic", "intent+language"}
+    assert len(kept) > 200
+    migrate.downgrade(engine, "o6_analytics_daily_volume")
+    migrate.upgrade(engine)
+    assert weekly() == kept

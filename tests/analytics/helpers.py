@@ -16,6 +16,7 @@ from compris.models import (
     AnalyticsDirty,
     AnalyticsHourly,
     AnalyticsSlice,
+    AnalyticsWeekly,
     Case,
     CaseEvent,
     Contact,
@@ -45,7 +46,7 @@ def snapshot(world: World) -> dict[str, dict[tuple[Any, ...], tuple[int, float]]
     """Every non-empty rollup cell of the workspace."""
     out: dict[str, dict[tuple[Any, ...], tuple[int, float]]] = {}
     with world.runtime.db.transaction() as s:
-        for model in (AnalyticsDaily, AnalyticsHourly, AnalyticsSlice):
+        for model in (AnalyticsDaily, AnalyticsHourly, AnalyticsSlice, AnalyticsWeekly):
             cols = [c for c in model.__table__.columns if c.name not in ("id", "n", "total")]  # type: ignore[attr-defined]
             rows = s.execute(select(*cols, model.n, model.total).where(model.workspace_id == world.workspace_id))
             out[model.__tablename__] = {tuple(r[:-2]): (int(r[-2]), round(float(r[-1]), 2)) for r in rows

@@ -104,3 +104,72 @@ def test_the_time_zone_follows_a_change_in_the_same_session(world: World) -> Non
     with world.runtime.db.transaction() as s:
         assert queries.zone(s, world.workspace_id).key == "Europe/Paris"
         assert queries.zone(s, 999_999).key == "UTC"
+
+
+def test_week_split_cuts_a_period_into_whole_weeks_and_the_days_around_them() -> None:
+    monday = DAY  # 2026-03-02
+    assert queries.week_split(period(monday, monday + timedelta(days=6))) == (monday, monday, [])
+    assert queries.week_split(period(monday + timedelta(days=1), monday + timedelta(days=7))) is None
+    first, last, edges = queries.week_split(period(monday - timedelta(days=3), monday + timedelta(days=16))) or (
+        None, None, [])
+    assert (first, last) == (monday, monday + timedelta(days=7))
+    assert [(e.start, e.end) for e in edges] == [(monday - timedelta(days=3), monday - timedelta(days=1)),
+                                                  (monday + timedelta(days=14), monday + timedelta(days=16))]
+    year = queries.week_split(period(monday, monday + timedelta(days=364), intent="x"))
+    assert year is not None and year[1] == monday + timedelta(weeks=51) and year[2][0].intent == "x"
+    assert [(e.start, e.end) for e in year[2]] == [(monday + timedelta(weeks=52), monday + timedelta(days=364))]
+
+
+def _weeks_of_history(world: World) -> None:
+    """Cases on 17 days (a Thursday to the second Saturday after): two intents, two languages, answered by the
+    agent or not, so that every weekly set has something."""
+    from compris.analytics.rollups import mark_dirty
+    from tests.analytics.helpers import message, new_case
+    from tests.analytics.test_queries import MONDAY
+
+    ids = []
+    with world.runtime.db.transaction() as s:
+        for k in range(17):
+            at = MONDAY - timedelta(days=4) + timedelta(days=k, hours=k % 5)
+            intent, language = ("complaint", "fr") if k % 3 else ("question", "en")
+            case = new_case(s, world, at)
+            case.triage, case.language = {"intent": intent}, language
+            case.assignee_id = world.agent.id if k % 2 else None
+            message(s, world, case.id, at, inbound=True, triage={"intent": intent}, language=language)
+            if k % 2:
+                message(s, world, case.id, at + timedelta(minutes=20 * k), inbound=False, delivery_state="sent",
+                        author_user_id=world.agent.id)
+            ids.append(case.id)
+        mark_dirty(s, world.workspace_id, ids)
+    from tests.analytics.helpers import catch_up
+
+    catch_up(world)
+
+
+@pytest.mark.parametrize("filters", [{}, {"intent": "complaint"}, {"language": "fr", "intent": "complaint"},
+                                     {"agent_id": "agent"}, {"agent_id": "agent", "intent": "complaint"},
+                                     {"network": "sandbox"}])
+def test_a_long_period_reads_the_weekly_sets_and_the_same_figures_as_the_cube(
+        world: World, monkeypatch: pytest.MonkeyPatch, filters: dict[str, Any]) -> None:
+    """Over the whole weeks of a period the figures read ``analytics_weekly`` (the agent paired with another filter
+    excepted: no set holds it), the days around them at day grain, and come to what the cube alone gives."""
+    _weeks_of_history(world)
+    f = period(DAY - timedelta(days=5), DAY + timedelta(days=12),
+               **{k: (world.agent.id if v == "agent" else v) for k, v in filters.items()})
+    with world.runtime.db.transaction() as s:
+        seen, count = _statements(s)
+        event.listen(s.get_bind(), "before_cursor_execute", count)
+        try:
+            found = (queries.volume(s, world.workspace_id, f), queries.response_rate(s, world.workspace_id, f),
+                     queries.response_times(s, world.workspace_id, f), queries.agents(s, world.workspace_id, f),
+                     queries.sla(s, world.workspace_id, f), queries.csat(s, world.workspace_id, f))
+        finally:
+            event.remove(s.get_bind(), "before_cursor_execute", count)
+        monkeypatch.setattr(queries, "FORCE_CUBES", True)
+        cubes = (queries.volume(s, world.workspace_id, f), queries.response_rate(s, world.workspace_id, f),
+                 queries.response_times(s, world.workspace_id, f), queries.agents(s, world.workspace_id, f),
+                 queries.sla(s, world.workspace_id, f), queries.csat(s, world.workspace_id, f))
+    assert found == cubes
+    assert found[0].messages > 0 and found[1].responded > 0
+    weekly = sum("analytics_weekly" in q for q in seen)
+    assert weekly == 0 if set(filters) == {"agent_id", "intent"} else weekly >= 3

@@ -176,11 +176,18 @@ def test_incremental_rollups_equal_a_rebuild(world_factory: Callable[[str], Worl
         assert rollups.rollup_sums(s, world.workspace_id) == {
             m: (int(n), round(t, 3)) for m, (n, t) in expected.items() if n or t}
     # a figure read from the slices is the figure read from the full cubes
+    # (a Thursday to a Wednesday: a whole week read from the weekly sets, the days around it at day grain; and a
+    # week alone; a period with no whole week reads the days only)
     days = period(START.date() - timedelta(days=1), START.date() + timedelta(days=12))
+    week = period(START.date() + timedelta(days=3), START.date() + timedelta(days=9))
     with world.runtime.db.transaction() as s:
         for f in (days, replace(days, team_id=101), replace(days, agent_id=world.agent.id),
                   replace(days, intent="question"), replace(days, network="sandbox"), replace(days, language="fr"),
-                  replace(days, visibility="private", clock="business"), replace(days, team_id=102, intent="spam")):
+                  replace(days, visibility="private", clock="business"), replace(days, team_id=102, intent="spam"),
+                  replace(days, intent="question", language="fr"), replace(days, network="sandbox", team_id=101),
+                  replace(days, agent_id=world.agent.id, intent="question"), week, replace(week, team_id=101),
+                  replace(week, language="fr", network="sandbox"), replace(week, agent_id=world.agent.id),
+                  period(START.date() + timedelta(days=4), START.date() + timedelta(days=9), team_id=101)):
             sliced = figures(s, world.workspace_id, f)
             queries.FORCE_CUBES = True
             try:

@@ -16,7 +16,15 @@ from hypothesis import strategies as st
 from sqlalchemy import delete, select
 
 from compris.analytics import rollups
-from compris.models import AnalyticsCase, AnalyticsDaily, AnalyticsHourly, AnalyticsSlice, Case, Workspace
+from compris.models import (
+    AnalyticsCase,
+    AnalyticsDaily,
+    AnalyticsHourly,
+    AnalyticsSlice,
+    AnalyticsWeekly,
+    Case,
+    Workspace,
+)
 from tests.analytics.helpers import message, new_case, snapshot
 from tests.analytics.test_random_histories import START, Story, op
 from tests.conftest import World
@@ -99,7 +107,7 @@ def test_a_case_the_live_job_counted_meanwhile_is_left_as_it_is(world_factory: C
             rollups.recompute(s, [case_id])
     cells = snapshot(world)
     with world.runtime.db.transaction() as s:  # the rebuild's clearing, then the live job counts one case first
-        for model in (AnalyticsDaily, AnalyticsHourly, AnalyticsSlice, AnalyticsCase):
+        for model in (AnalyticsDaily, AnalyticsHourly, AnalyticsSlice, AnalyticsWeekly, AnalyticsCase):
             s.execute(delete(model).where(model.workspace_id == world.workspace_id))
         rollups.recompute(s, [ids[1]])
     with world.runtime.db.transaction() as s:

@@ -49,7 +49,18 @@ from compris.analytics.figures import (
     Slice,
     Volume,
 )
-from compris.analytics.rollups import UNSLICED, slice_value, workspace_zone
+from compris.analytics.rollups import (
+    BREAKDOWN_DIMS,
+    PAIR_DIMS,
+    PAIR_SEPARATOR,
+    PEOPLE_GROUPS,
+    PEOPLE_METRICS,
+    SLICE_DIMS,
+    UNSLICED,
+    slice_value,
+    week_of,
+    workspace_zone,
+)
 from compris.kit.errors import Invalid
 from compris.models import (
     ACTIVE_STATUSES,
@@ -59,6 +70,7 @@ from compris.models import (
     AnalyticsDaily,
     AnalyticsHourly,
     AnalyticsSlice,
+    AnalyticsWeekly,
     Case,
     CaseStatus,
     CaseTag,
@@ -260,11 +272,17 @@ def grouped(session: Session, workspace_id: int, filters: Filters, metrics: Sequ
     ``team``, ``agent``, ``intent``, ``language``, ``sentiment``, ``visibility``, ``topic``). Each row: the values of
     ``by`` (a dimension's as text, ``""`` for none), then n and total.
 
-    With at most one filter or dimension in all, it reads the slices (a few rows per day); otherwise the cube
-    with every dimension (``analytics_daily``, or ``analytics_hourly`` for hours)."""
+    Not per day or hour, over a period holding whole weeks, it reads the weekly sets that answer (at most two
+    filters, or one filter and a grouping, :func:`weekly_set`) for those weeks and this again for the days around
+    them. Otherwise, with at most one filter or dimension in all, it reads the slices (a few rows per day); else
+    the cube with every dimension (``analytics_daily``, or ``analytics_hourly`` for hours)."""
     active = _active(filters)
     dims = [b for b in by if b in CUBE_COLUMN]
     wanted = [d for d, _v in active] + dims
+    if not hourly and not {"day", "hour"} & set(by) and not FORCE_CUBES and not UNSLICED & set(metrics):
+        weekly = _weekly(session, workspace_id, filters, metrics, by, active, dims)
+        if weekly is not None:
+            return weekly
     sliced = _ALWAYS_SLICED | (_VOLUME_SLICED if set(metrics) <= {measures.MSG_IN} else frozenset())
     if not FORCE_CUBES and len(wanted) <= 1 and all(d in sliced for d in wanted) and not UNSLICED & set(metrics):
         dim, value = (active[0] if active else (dims[0], None) if dims else ("", ""))
@@ -283,6 +301,97 @@ def grouped(session: Session, workspace_id: int, filters: Filters, metrics: Sequ
             shared[key] = _cube_rows(session, workspace_id, filters, sorted(every), family_by, hourly=False)
         return _regroup(shared[key], family_by, metrics, by)
     return _cube_rows(session, workspace_id, filters, metrics, by, hourly=hourly)
+
+
+# --- the weekly sets ---------------------------------------------------------------------------------------------
+
+
+def week_split(filters: Filters) -> tuple[date, date, list[Filters]] | None:
+    """The whole weeks (Monday to Sunday) inside the period, as the Mondays of the first and the last, and the
+    period's days before and after them (at most six each); None without a whole week."""
+    first = filters.start + timedelta(days=(7 - filters.start.weekday()) % 7)
+    last = week_of(filters.end + timedelta(days=1)) - timedelta(days=7)  # the Monday of the last whole week
+    if last < first:
+        return None
+    edges = []
+    if filters.start < first:
+        edges.append(filters.with_period(filters.start, first - timedelta(days=1)))
+    if last + timedelta(days=6) < filters.end:
+        edges.append(filters.with_period(last + timedelta(days=7), filters.end))
+    return first, last, edges
+
+
+#: where a grouping's values are in a weekly set: the set's ``value`` (one dimension, all its values), its ``grp``,
+#: or a constant (grouping by the filter's own dimension)
+_Source = tuple[str, str | None, str | None, str | None]  # dim, value (None: every value), group column, constant
+
+
+def weekly_set(active: Sequence[tuple[str, str]], dims: Sequence[str],
+               metrics: Sequence[str]) -> _Source | None:
+    """The weekly set that answers ``metrics`` under the filters ``active`` grouped by ``dims`` (one dimension at
+    most), if one does: ``(set, filter value, group column, constant group value)``."""
+    if len(dims) > 1 or UNSLICED & set(metrics):
+        return None
+    volume = set(metrics) <= {measures.MSG_IN}
+    single = set(SLICE_DIMS) | (set(_VOLUME_SLICED) if volume else set())
+    group = dims[0] if dims else None
+    if not active:
+        if group is None:
+            return "", "", None, None
+        return (group, None, "value", None) if group in single else None
+    if len(active) == 1:
+        dim, value = active[0]
+        if dim not in single:
+            return None
+        if group is None:
+            return dim, value, None, None
+        if group == dim:
+            return dim, value, None, value
+        if dim in SLICE_DIMS and ((group in PEOPLE_GROUPS and set(metrics) <= PEOPLE_METRICS)
+                                  or (volume and group in BREAKDOWN_DIMS)):
+            return f"{dim}>{group}", value, "grp", None
+        return None
+    if len(active) == 2 and group is None and all(d in PAIR_DIMS for d, _v in active):
+        (x, v), (y, w) = sorted(active, key=lambda a: PAIR_DIMS.index(a[0]))
+        return f"{x}+{y}", f"{v}{PAIR_SEPARATOR}{w}", None, None
+    return None
+
+
+def _weekly(session: Session, workspace_id: int, filters: Filters, metrics: Sequence[str], by: Sequence[str],
+            active: Sequence[tuple[str, str]], dims: Sequence[str]) -> list[tuple[Any, ...]] | None:
+    """:func:`grouped` (not per day or hour) from the weekly sets over the period's whole weeks, and the days
+    around them at day grain; None if the period holds no whole week or no set answers."""
+    split = week_split(filters)
+    source = weekly_set(active, dims, metrics) if split is not None else None
+    if split is None or source is None:
+        return None
+    first, last, edges = split
+    name, value, column, constant = source
+    w = AnalyticsWeekly
+    columns: dict[str, Any] = {"metric": w.metric, "bucket": w.bucket, "policy": w.policy_id}
+    if dims and constant is None:
+        columns[dims[0]] = getattr(w, column or "value")
+    conditions: list[ColumnElement[bool]] = [
+        w.workspace_id == workspace_id,
+        w.metric.in_(list(metrics)) if len(metrics) != 1 else w.metric == metrics[0],
+        w.dim == name, w.week >= first, w.week <= last]
+    if value is not None:
+        conditions.append(w.value == value)
+    read = [b for b in by if b in columns]
+    group = [columns[b] for b in read]
+    rows: list[tuple[Any, ...]] = []
+    for found_row in session.execute(select(*group, func.sum(w.n), func.sum(w.total)).where(*conditions)
+                                     .group_by(*group)):
+        found = dict(zip(read, found_row[:-2], strict=True))
+        rows.append((*(found.get(b, constant) for b in by), found_row[-2], found_row[-1]))
+    for edge in edges:
+        rows += grouped(session, workspace_id, edge, metrics, by)
+    sums: dict[tuple[Any, ...], list[Any]] = {}
+    for row in rows:
+        cell = sums.setdefault(tuple(row[:-2]), [0, 0.0])
+        cell[0] += int(row[-2] or 0)
+        cell[1] += float(row[-1] or 0.0)
+    return [(*key, n, total) for key, (n, total) in sums.items()]
 
 
 def _cube_rows(session: Session, workspace_id: int, filters: Filters, metrics: Sequence[str],
@@ -378,23 +487,7 @@ def volume(session: Session, workspace_id: int, filters: Filters) -> Volume:
     of day, with their trends (per day; per hour for a period of two days or less)."""
     tz = zone(session, workspace_id)
     sums = _sums(session, workspace_id, filters, (measures.MSG_IN, measures.CASE_NEW))
-    groups: dict[str, dict[str, int]] = {k: defaultdict(int) for k in VOLUME_BREAKDOWNS}
-    if (_active(filters) and not FORCE_CUBES) or FORCE_CUBES:  # one pass over the cube rather than one per breakdown
-        d = AnalyticsDaily
-        columns = [getattr(d, CUBE_COLUMN[b]) for b in VOLUME_BREAKDOWNS]
-        for row in session.execute(select(*columns, func.sum(d.n))
-                                   .where(*_cube_where(d, workspace_id, filters, (measures.MSG_IN,)))
-                                   .group_by(*columns)):
-            for name, value in zip(VOLUME_BREAKDOWNS, row[:-1], strict=True):
-                groups[name][slice_value(value)] += int(row[-1] or 0)
-    else:  # no filter: every breakdown is a slice of the customer messages, all read in one query
-        s = AnalyticsSlice
-        for dim, value, n in session.execute(
-                select(s.dim, s.value, func.sum(s.n))
-                .where(s.workspace_id == workspace_id, s.metric == measures.MSG_IN, s.dim.in_(VOLUME_BREAKDOWNS),
-                       s.day >= filters.start, s.day <= filters.end, s.hour == -1)
-                .group_by(s.dim, s.value)):
-            groups[str(dim)][str(value)] += int(n or 0)
+    groups = _breakdowns(session, workspace_id, filters)
     accounts = _labels(session, workspace_id, "account", (int(k) for k in groups["account"] if k))
     by_hour = {hour: 0 for hour in range(24)}
     for hour, n, _t in grouped(session, workspace_id, filters, (measures.MSG_IN,), ("hour",), hourly=True):
@@ -426,6 +519,58 @@ def volume(session: Session, workspace_id: int, filters: Filters) -> Volume:
         trend_cases=[Point(at, float(v)) for at, v in sorted(trend[measures.CASE_NEW].items())],
         by_tag=by_tag(session, workspace_id, filters),
     )
+
+
+def _breakdowns(session: Session, workspace_id: int, filters: Filters) -> dict[str, dict[str, int]]:
+    """The customer messages by each of :data:`VOLUME_BREAKDOWNS` (value as text -> count), in one query per
+    source: the weekly sets over the period's whole weeks (and this again over the days around them), else the
+    slices (no filter) or the cube (one pass for every breakdown)."""
+    groups: dict[str, dict[str, int]] = {k: defaultdict(int) for k in VOLUME_BREAKDOWNS}
+    active = _active(filters)
+    split = week_split(filters) if not FORCE_CUBES else None
+    sources = {b: weekly_set(active, [b], (measures.MSG_IN,)) for b in VOLUME_BREAKDOWNS} if split else {}
+    if split is not None and all(sources.values()):
+        first, last, edges = split
+        w = AnalyticsWeekly
+        read = {b: source for b, source in sources.items() if source is not None and source[3] is None}
+        column = w.grp if any(source[2] == "grp" for source in read.values()) else w.value
+        value = next(iter(read.values()))[1]
+        by_set = {source[0]: b for b, source in read.items()}
+        query = (select(w.dim, column, func.sum(w.n))
+                 .where(w.workspace_id == workspace_id, w.metric == measures.MSG_IN, w.dim.in_(list(by_set)),
+                        w.week >= first, w.week <= last)
+                 .group_by(w.dim, column))
+        if value is not None:
+            query = query.where(w.value == value)
+        for name, key, n in session.execute(query):
+            groups[by_set[str(name)]][str(key)] += int(n or 0)
+        for edge in edges:
+            for name, counts in _breakdowns(session, workspace_id, edge).items():
+                for key, n in counts.items():
+                    groups[name][key] += n
+        for b, source in sources.items():  # the filter's own dimension: all of them under its value
+            if source is not None and source[3] is not None:
+                other = next(iter(read))
+                groups[b] = defaultdict(int, {source[3]: sum(groups[other].values())})
+        return groups
+    if (active and not FORCE_CUBES) or FORCE_CUBES:  # one pass over the cube rather than one per breakdown
+        d = AnalyticsDaily
+        columns = [getattr(d, CUBE_COLUMN[b]) for b in VOLUME_BREAKDOWNS]
+        for row in session.execute(select(*columns, func.sum(d.n))
+                                   .where(*_cube_where(d, workspace_id, filters, (measures.MSG_IN,)))
+                                   .group_by(*columns)):
+            count = int(row[-1] or 0)
+            for name, value_ in zip(VOLUME_BREAKDOWNS, row[:-1], strict=True):
+                groups[name][slice_value(value_)] += count
+    else:  # no filter: every breakdown is a slice of the customer messages, all read in one query
+        s = AnalyticsSlice
+        for dim, value_, n in session.execute(
+                select(s.dim, s.value, func.sum(s.n))
+                .where(s.workspace_id == workspace_id, s.metric == measures.MSG_IN, s.dim.in_(VOLUME_BREAKDOWNS),
+                       s.day >= filters.start, s.day <= filters.end, s.hour == -1)
+                .group_by(s.dim, s.value)):
+            groups[str(dim)][str(value_)] += int(n or 0)
+    return groups
 
 
 def by_tag(session: Session, workspace_id: int, filters: Filters) -> list[Slice]:

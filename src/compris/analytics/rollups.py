@@ -19,7 +19,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, fields
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -39,6 +39,7 @@ from compris.models import (
     AnalyticsDirty,
     AnalyticsHourly,
     AnalyticsSlice,
+    AnalyticsWeekly,
     Case,
     CaseEvent,
     ChannelAccount,
@@ -271,9 +272,30 @@ UNSLICED = frozenset({measures.MSG_RT})
 _SLICE_POSITIONS = tuple((d, _KEY_INDEX[_SLICE_FIELD[d]]) for d in SLICE_DIMS)
 _VOLUME_SLICE_POSITIONS = _SLICE_POSITIONS + tuple((d, _KEY_INDEX[_SLICE_FIELD[d]]) for d in VOLUME_SLICE_DIMS)
 SliceKey = tuple[str, str, str, str, int, int, int]  # metric, dim, value, day, hour, policy, bucket
+WeekKey = tuple[str, str, str, date, str, int, int]  # metric, dim, value, week (its Monday), grp, policy, bucket
+
+#: the weekly sets (``analytics_weekly``, see its docstring): every slice dimension alone; each crossed with the
+#: agent and the team for the agents' and teams' figures (these metrics only); each crossed with every breakdown of
+#: the volume (customer messages only); and the pairs of the filter dimensions below. The agent is not paired with
+#: another filter: its pairs would hold about 5 times the rows of all the others (an agent's own facts are few: the
+#: cube answers them)
+PEOPLE_METRICS = frozenset({measures.REPLY, measures.RESOLVED, measures.HANDLE,
+                            measures.duration_metric(measures.FRT, "calendar")})
+PEOPLE_GROUPS = ("agent", "team")
+BREAKDOWN_DIMS = ("network", "account", "visibility", "intent", "sentiment", "language", "topic")
+PAIR_DIMS = ("network", "account", "team", "intent", "language")
+PAIRS = tuple((x, y) for i, x in enumerate(PAIR_DIMS) for y in PAIR_DIMS[i + 1:])
+#: a pair's values in ``value``, joined by this
+PAIR_SEPARATOR = "|"
 
 
-Cells = tuple[dict[Key, list[float]], list[tuple[Key, list[float]]], dict[SliceKey, list[float]]]
+def week_of(day: date) -> date:
+    """The Monday of ``day``'s week."""
+    return day - timedelta(days=day.weekday())
+
+
+Cells = tuple[dict[Key, list[float]], list[tuple[Key, list[float]]], dict[SliceKey, list[float]],
+              dict[WeekKey, list[float]]]
 
 
 def _add(cells: dict[Any, list[float]], key: Any, n: float, total: float) -> None:
@@ -286,9 +308,9 @@ def _add(cells: dict[Any, list[float]], key: Any, n: float, total: float) -> Non
 
 
 def _cells(delta: dict[Key, list[float]]) -> Cells:
-    """``delta`` cut into the cells it adds to: the daily cube (the hour folded), the hourly cube (volume only)
-    and the one-dimension slices (every dimension summed, then each slice dimension: its value as a slice stores
-    it, :func:`slice_value`, at most 64 characters)."""
+    """``delta`` cut into the cells it adds to: the daily cube (the hour folded), the hourly cube (volume only),
+    the one-dimension slices (every dimension summed, then each slice dimension: its value as a slice stores
+    it, :func:`slice_value`, at most 64 characters) and the weekly sets (:func:`_weekly_cells`)."""
     daily: dict[Key, list[float]] = {}
     hourly: list[tuple[Key, list[float]]] = []
     slices: dict[SliceKey, list[float]] = {}
@@ -308,7 +330,44 @@ def _cells(delta: dict[Key, list[float]]) -> Cells:
             _add(slices, (metric, "", "", day, hour, policy, bucket), n, total)
             for dim, i in (_VOLUME_SLICE_POSITIONS if metric == measures.MSG_IN else _SLICE_POSITIONS):
                 _add(slices, (metric, dim, slice_value(key[i])[:64], day, hour, policy, bucket), n, total)
-    return daily, hourly, slices
+    return daily, hourly, slices, _weekly_cells(daily)
+
+
+def _weekly_cells(daily: dict[Key, list[float]]) -> dict[WeekKey, list[float]]:
+    """The weekly sets' cells of the daily cube's (the hour already folded)."""
+    weekly: dict[WeekKey, list[float]] = {}
+    weeks: dict[str, date] = {}
+    people = PEOPLE_METRICS
+    for key, (n, total) in daily.items():
+        metric = key[12]
+        if metric in UNSLICED or not (n or total):
+            continue
+        week = weeks.get(key[0])
+        if week is None:
+            week = weeks[key[0]] = week_of(date.fromisoformat(key[0]))
+        policy, bucket = key[11], key[13]
+        is_volume = metric == measures.MSG_IN
+        values = {d: slice_value(key[i])[:64]
+                  for d, i in (_VOLUME_SLICE_POSITIONS if is_volume else _SLICE_POSITIONS)}
+        _add(weekly, (metric, "", "", week, "", policy, bucket), n, total)
+        for dim, value in values.items():
+            _add(weekly, (metric, dim, value, week, "", policy, bucket), n, total)
+        if metric in people:
+            for dim in SLICE_DIMS:
+                for group in PEOPLE_GROUPS:
+                    if group != dim:
+                        _add(weekly, (metric, f"{dim}>{group}", values[dim], week, values[group], policy, bucket),
+                             n, total)
+        elif is_volume:
+            for dim in SLICE_DIMS:
+                for group in BREAKDOWN_DIMS:
+                    if group != dim:
+                        _add(weekly, (metric, f"{dim}>{group}", values[dim], week, values[group], policy, bucket),
+                             n, total)
+        for x, y in PAIRS:
+            _add(weekly, (metric, f"{x}+{y}", f"{values[x]}{PAIR_SEPARATOR}{values[y]}", week, "", policy, bucket),
+                 n, total)
+    return weekly
 
 
 def apply_delta(session: Session, workspace_id: int, delta: dict[Key, list[float]], *, bulk: bool = False,
@@ -318,9 +377,9 @@ def apply_delta(session: Session, workspace_id: int, delta: dict[Key, list[float
     table (the live job's small batches keep the multi-row upserts). ``cut``: ``_cells(delta)`` if already cut."""
     if not delta:
         return
-    daily, hourly, slices = cut if cut is not None else _cells(delta)
+    daily, hourly, slices, weekly = cut if cut is not None else _cells(delta)
     if bulk and session.get_bind().dialect.name == "postgresql":
-        _apply_bulk(session, workspace_id, daily, hourly, slices)
+        _apply_bulk(session, workspace_id, daily, hourly, slices, weekly)
         return
     insert = _insert(session)
     for model, cells, is_hourly in ((AnalyticsDaily, sorted(daily.items()), False),
@@ -344,6 +403,15 @@ def apply_delta(session: Session, workspace_id: int, delta: dict[Key, list[float
             index_elements=["workspace_id", "metric", "dim", "value", "hour", "day", "policy_id", "bucket"],
             set_={"n": table.c.n + stmt.excluded.n, "total": table.c.total + stmt.excluded.total})
         session.execute(stmt, rows)
+    rows = [{"workspace_id": workspace_id, "metric": m, "dim": d, "value": v, "week": week, "grp": g,
+             "policy_id": policy, "bucket": bucket, "n": int(c[0]), "total": float(c[1])}
+            for (m, d, v, week, g, policy, bucket), c in sorted(weekly.items()) if c[0] or c[1]]
+    if rows:
+        table = AnalyticsWeekly.__table__  # type: ignore[assignment]
+        stmt = insert(table)
+        stmt = stmt.on_conflict_do_update(index_elements=list(_WEEKLY_KEY), set_={
+            "n": table.c.n + stmt.excluded.n, "total": table.c.total + stmt.excluded.total})
+        session.execute(stmt, rows)
 
 
 # --- bulk writes (PostgreSQL) -------------------------------------------------------------------------------------
@@ -352,6 +420,8 @@ _DAILY_COLUMNS = ("workspace_id", "metric", "day", *DIMENSIONS, "bucket", "n", "
 _HOURLY_COLUMNS = ("workspace_id", "metric", "day", "hour", "weekday", *DIMENSIONS, "bucket", "n", "total")
 _SLICE_COLUMNS = ("workspace_id", "metric", "dim", "value", "day", "hour", "policy_id", "bucket", "n", "total")
 _SLICE_KEY = ("workspace_id", "metric", "dim", "value", "hour", "day", "policy_id", "bucket")
+_WEEKLY_COLUMNS = ("workspace_id", "metric", "dim", "value", "week", "grp", "policy_id", "bucket", "n", "total")
+_WEEKLY_KEY = ("workspace_id", "metric", "dim", "value", "week", "grp", "policy_id", "bucket")
 
 
 _C = ' COLLATE "C"'  # text in code point order, as Python sorts it
@@ -361,6 +431,7 @@ _DAILY_ORDER = ("day", "channel_account_id", f"network{_C}", f"visibility{_C}", 
                 f"sentiment{_C}", f"language{_C}", f"topic{_C}", "policy_id", f"metric{_C}", "bucket")
 _HOURLY_ORDER = ("day", "hour", *_DAILY_ORDER[1:])
 _SLICE_ORDER = (f"metric{_C}", f"dim{_C}", f"value{_C}", "day", "hour", "policy_id", "bucket")
+_WEEKLY_ORDER = (f"metric{_C}", f"dim{_C}", f"value{_C}", "week", f"grp{_C}", "policy_id", "bucket")
 
 
 def _driver(session: Session) -> Any:
@@ -403,7 +474,8 @@ def _upsert_from(session: Session, table: Table, temp: str, columns: Sequence[st
 
 
 def _apply_bulk(session: Session, workspace_id: int, daily: dict[Key, list[float]],
-                hourly: list[tuple[Key, list[float]]], slices: dict[SliceKey, list[float]]) -> None:
+                hourly: list[tuple[Key, list[float]]], slices: dict[SliceKey, list[float]],
+                weekly: dict[WeekKey, list[float]]) -> None:
     """:func:`apply_delta`'s writes on PostgreSQL in bulk: the same cells, upserted in the same key order (sorted
     by the database)."""
     ws = workspace_id
@@ -429,6 +501,10 @@ def _apply_bulk(session: Session, workspace_id: int, daily: dict[Key, list[float
     rows = ((ws, *k, int(c[0]), float(c[1])) for k, c in slices.items() if c[0] or c[1])
     _upsert_from(session, slice_table, _copy_in(session, slice_table, _SLICE_COLUMNS, rows), _SLICE_COLUMNS,
                  _SLICE_KEY, _SLICE_ORDER, True)
+    weekly_table: Table = AnalyticsWeekly.__table__  # type: ignore[assignment]
+    rows = ((ws, *k, int(c[0]), float(c[1])) for k, c in weekly.items() if c[0] or c[1])
+    _upsert_from(session, weekly_table, _copy_in(session, weekly_table, _WEEKLY_COLUMNS, rows), _WEEKLY_COLUMNS,
+                 _WEEKLY_KEY, _WEEKLY_ORDER, True)
 
 
 def recompute(session: Session, case_ids: Iterable[int], loader: Loader | None = None) -> int:
@@ -613,7 +689,8 @@ def rebuild(session: Session, workspace_id: int, since: date | None = None, *, b
     recomputed. With ``since``: the cases changed since that day are recomputed (exact, as each recompute replaces
     the case's whole contribution). Runs in the caller's transaction; returns how many cases were computed."""
     if since is None:
-        for model in (AnalyticsDaily, AnalyticsHourly, AnalyticsSlice, AnalyticsCase, AnalyticsDirty):
+        for model in (AnalyticsDaily, AnalyticsHourly, AnalyticsSlice, AnalyticsWeekly, AnalyticsCase,
+                          AnalyticsDirty):
             session.execute(delete(model).where(model.workspace_id == workspace_id))
     ids = cases_to_rebuild(session, workspace_id, since)
     loader = Loader(session)
@@ -661,7 +738,7 @@ def rebuild_all(db: Database, workspace_id: int, since: date | None = None, *, b
     Returns how many cases."""
     with db.transaction() as session:
         if since is None:
-            for model in (AnalyticsDaily, AnalyticsHourly, AnalyticsSlice, AnalyticsCase):
+            for model in (AnalyticsDaily, AnalyticsHourly, AnalyticsSlice, AnalyticsWeekly, AnalyticsCase):
                 session.execute(delete(model).where(model.workspace_id == workspace_id))
         ids = cases_to_rebuild(session, workspace_id, since)
     chunks = [ids[i:i + batch] for i in range(0, len(ids), batch)]
@@ -675,7 +752,7 @@ def rebuild_all(db: Database, workspace_id: int, since: date | None = None, *, b
             if progress is not None:
                 progress(done, len(ids))
     with db.transaction() as session:  # cells a recompute brought back to nothing
-        for model in (AnalyticsDaily, AnalyticsHourly, AnalyticsSlice):
+        for model in (AnalyticsDaily, AnalyticsHourly, AnalyticsSlice, AnalyticsWeekly):
             session.execute(delete(model).where(model.workspace_id == workspace_id, model.n == 0,
                                                 model.total == 0))
     return done

@@ -8,6 +8,7 @@ from compris.models.analytics import (
     AnalyticsDirty,
     AnalyticsHourly,
     AnalyticsSlice,
+    AnalyticsWeekly,
 )
 from compris.models.base import Base
 from compris.models.business import FINAL_RUN_STATES, BusinessAction, BusinessActionRun, RunState
@@ -74,6 +75,7 @@ __all__ = [
     "AnalyticsDirty",
     "AnalyticsHourly",
     "AnalyticsSlice",
+    "AnalyticsWeekly",
     "ApiToken",
     "AuditAnchor",
     "AuditEntry",

@@ -91,6 +91,33 @@ class AnalyticsSlice(Base):
     total: Mapped[float] = mapped_column(Float, default=0.0)
 
 
+class AnalyticsWeekly(Base):
+    """The same facts per week (Monday to Sunday, local days), summed over every dimension but those of a *set*
+    (``dim``): ``""`` none; one dimension (``"intent"``, ``value`` its value, as in the slices); a filter dimension
+    crossed with a grouping one (``"intent>agent"``: ``value`` the intent, ``grp`` the agent), for the agents' and
+    teams' figures and the volume's breakdowns under a filter; or two filter dimensions (``"intent+language"``:
+    ``value`` ``"complaint|fr"``). A figure over a long period reads a row per week of its set, and the days
+    outside whole weeks at day grain (``docs/analytics.md``, *Reading*)."""
+
+    __tablename__ = "analytics_weekly"
+    __table_args__ = (
+        UniqueConstraint("workspace_id", "metric", "dim", "value", "week", "grp", "policy_id", "bucket",
+                         name="uq_analytics_weekly_key"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer(), "sqlite"), primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    metric: Mapped[str] = mapped_column(String(32))
+    dim: Mapped[str] = mapped_column(String(40))
+    value: Mapped[str] = mapped_column(String(130))
+    week: Mapped[date] = mapped_column(Date)  # its Monday, in the workspace's time zone
+    grp: Mapped[str] = mapped_column(String(64), default="")
+    policy_id: Mapped[int] = mapped_column(Integer, default=0)
+    bucket: Mapped[int] = mapped_column(SmallInteger, default=-1)
+    n: Mapped[int] = mapped_column(BigInteger, default=0)
+    total: Mapped[float] = mapped_column(Float, default=0.0)
+
+
 class AnalyticsCase(Base):
     """One case's contribution to the rollups (``entries``: what was added for it, so that a recompute subtracts
     exactly that before adding the new one) and what the drill-down filters on. ``case_id`` is not a foreign key:
