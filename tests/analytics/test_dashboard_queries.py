@@ -173,3 +173,35 @@ def test_a_long_period_reads_the_weekly_sets_and_the_same_figures_as_the_cube(
     assert found[0].messages > 0 and found[1].responded > 0
     weekly = sum("analytics_weekly" in q for q in seen)
     assert weekly == 0 if set(filters) == {"agent_id", "intent"} else weekly >= 3
+
+
+@pytest.mark.parametrize("filters", [{}, {"intent": "complaint"}, {"language": "fr", "intent": "complaint"},
+                                     {"agent_id": "agent", "intent": "complaint"}])
+def test_over_31_days_the_trends_are_weekly(world: World, monkeypatch: pytest.MonkeyPatch,
+                                            filters: dict[str, Any]) -> None:
+    """Over 31 days a trend has a point per week: the first from the period's first day to the Sunday, then one
+    per Monday; each the sum of its days (the same from the weekly sets as from the cube's days)."""
+    _weeks_of_history(world)
+    f = period(DAY - timedelta(days=9), DAY + timedelta(days=30),  # a Friday, 40 days
+               **{k: (world.agent.id if v == "agent" else v) for k, v in filters.items()})
+    daily = period(f.start, f.start + timedelta(days=30), **{k: getattr(f, k) for k in
+                                                            ("intent", "language", "agent_id")})
+    assert queries.trend_step(f) == "week" and queries.trend_step(daily) == "day"
+    with world.runtime.db.transaction() as s:
+        volume, rate = queries.volume(s, world.workspace_id, f), queries.response_rate(s, world.workspace_id, f)
+        times = queries.response_times(s, world.workspace_id, f)
+        days = queries.volume(s, world.workspace_id, daily)
+        monkeypatch.setattr(queries, "FORCE_CUBES", True)
+        assert (queries.volume(s, world.workspace_id, f), queries.response_rate(s, world.workspace_id, f),
+                queries.response_times(s, world.workspace_id, f)) == (volume, rate, times)
+    starts = [p.at.date() for p in volume.trend_messages]
+    assert starts[0] == f.start and starts[1] == DAY - timedelta(days=7)
+    assert all(d.weekday() == 0 for d in starts[1:]) and len(starts) == 7 and starts[-1] <= f.end
+    assert [p.at for p in rate.trend] == [p.at for p in volume.trend_messages] == [
+        p.at for p in times.trend_first_response]
+    assert sum(p.value or 0 for p in volume.trend_messages) == volume.messages > 0
+    per_week: dict[Any, float] = {}
+    for p in days.trend_messages:
+        key = max(p.at.date() - timedelta(days=p.at.weekday()), f.start)
+        per_week[key] = per_week.get(key, 0) + (p.value or 0)
+    assert {p.at.date(): p.value for p in volume.trend_messages if p.at.date() in per_week} == per_week

@@ -91,7 +91,7 @@ class Volume:
     by_hour: list[Slice] = field(default_factory=list)  # hour of day 0..23, workspace time
     #: new cases of the period carrying each free tag (tags are on cases: read from ``case_tags``, not the rollups)
     by_tag: list[Slice] = field(default_factory=list)
-    trend_messages: list[Point] = field(default_factory=list)  # per day (per hour for periods of 2 days or less)
+    trend_messages: list[Point] = field(default_factory=list)  # per day (hour: 2 days or less; week: over 31)
     trend_cases: list[Point] = field(default_factory=list)
 
 

@@ -278,6 +278,11 @@ def grouped(session: Session, workspace_id: int, filters: Filters, metrics: Sequ
     the cube with every dimension (``analytics_daily``, or ``analytics_hourly`` for hours)."""
     active = _active(filters)
     dims = [b for b in by if b in CUBE_COLUMN]
+    if "week" in by:  # the weekly sets, else the days folded into their weeks
+        weekly = None if FORCE_CUBES or hourly or UNSLICED & set(metrics) else _weekly(
+            session, workspace_id, filters, metrics, by, active, dims)
+        return weekly if weekly is not None else _fold_weeks(
+            grouped(session, workspace_id, filters, metrics, _daily(by), hourly=hourly), by, filters.start)
     wanted = [d for d, _v in active] + dims
     if not hourly and not {"day", "hour"} & set(by) and not FORCE_CUBES and not UNSLICED & set(metrics):
         weekly = _weekly(session, workspace_id, filters, metrics, by, active, dims)
@@ -357,6 +362,24 @@ def weekly_set(active: Sequence[tuple[str, str]], dims: Sequence[str],
     return None
 
 
+def _daily(by: Sequence[str]) -> tuple[str, ...]:
+    return tuple("day" if b == "week" else b for b in by)
+
+
+def _fold_weeks(rows: Iterable[tuple[Any, ...]], by: Sequence[str], start: date) -> list[tuple[Any, ...]]:
+    """Rows grouped by day (at ``by``'s "week") summed into their weeks, each named by its Monday or, for the
+    period's first week, by the period's first day."""
+    position = list(by).index("week")
+    sums: dict[tuple[Any, ...], list[Any]] = {}
+    for row in rows:
+        key = list(row[:-2])
+        key[position] = max(week_of(key[position]), start)
+        cell = sums.setdefault(tuple(key), [0, 0.0])
+        cell[0] += row[-2]
+        cell[1] += row[-1]
+    return [(*key, n, total) for key, (n, total) in sums.items()]
+
+
 def _weekly(session: Session, workspace_id: int, filters: Filters, metrics: Sequence[str], by: Sequence[str],
             active: Sequence[tuple[str, str]], dims: Sequence[str]) -> list[tuple[Any, ...]] | None:
     """:func:`grouped` (not per day or hour) from the weekly sets over the period's whole weeks, and the days
@@ -368,7 +391,7 @@ def _weekly(session: Session, workspace_id: int, filters: Filters, metrics: Sequ
     first, last, edges = split
     name, value, column, constant = source
     w = AnalyticsWeekly
-    columns: dict[str, Any] = {"metric": w.metric, "bucket": w.bucket, "policy": w.policy_id}
+    columns: dict[str, Any] = {"metric": w.metric, "bucket": w.bucket, "policy": w.policy_id, "week": w.week}
     if dims and constant is None:
         columns[dims[0]] = getattr(w, column or "value")
     conditions: list[ColumnElement[bool]] = [
@@ -385,7 +408,8 @@ def _weekly(session: Session, workspace_id: int, filters: Filters, metrics: Sequ
         found = dict(zip(read, found_row[:-2], strict=True))
         rows.append((*(found.get(b, constant) for b in by), found_row[-2], found_row[-1]))
     for edge in edges:
-        rows += grouped(session, workspace_id, edge, metrics, by)
+        days = grouped(session, workspace_id, edge, metrics, _daily(by))
+        rows += _fold_weeks(days, by, filters.start) if "week" in by else days
     sums: dict[tuple[Any, ...], list[Any]] = {}
     for row in rows:
         cell = sums.setdefault(tuple(row[:-2]), [0, 0.0])
@@ -449,8 +473,29 @@ def _day_start(day: date, tz: ZoneInfo) -> datetime:
     return datetime.combine(day, time(0), tzinfo=tz)
 
 
+#: the trends are per day up to this many days, per week beyond (per hour up to two days)
+TREND_DAILY_MAX_DAYS = 31
+
+
+def trend_step(filters: Filters) -> str:
+    """The step of the trends: ``hour`` (two days or less), ``day`` (up to :data:`TREND_DAILY_MAX_DAYS`) or
+    ``week`` (longer periods: a point per week, Monday to Sunday, the first one from the period's first day)."""
+    if filters.days <= 2:
+        return "hour"
+    return "day" if filters.days <= TREND_DAILY_MAX_DAYS else "week"
+
+
 def _days(filters: Filters) -> list[date]:
-    return [filters.start + timedelta(days=i) for i in range(filters.days)]
+    """The first day of each point of the period's daily or weekly trend."""
+    if trend_step(filters) != "week":
+        return [filters.start + timedelta(days=i) for i in range(filters.days)]
+    first = week_of(filters.start) + timedelta(days=7)
+    return [filters.start, *(first + timedelta(weeks=i) for i in range((filters.end - first).days // 7 + 1))]
+
+
+def _step(filters: Filters) -> str:
+    """What a daily or weekly trend groups by."""
+    return "week" if trend_step(filters) == "week" else "day"
 
 
 def _percent(part: int, whole: int) -> float | None:
@@ -484,7 +529,8 @@ VOLUME_BREAKDOWNS = ("network", "account", "visibility", "intent", "sentiment", 
 
 def volume(session: Session, workspace_id: int, filters: Filters) -> Volume:
     """Customer messages and new cases, by network, account, visibility, intent, sentiment, language, topic and hour
-    of day, with their trends (per day; per hour for a period of two days or less)."""
+    of day, with their trends (per hour for a period of two days or less, per day up to 31 days, per week
+    beyond: :func:`trend_step`)."""
     tz = zone(session, workspace_id)
     sums = _sums(session, workspace_id, filters, (measures.MSG_IN, measures.CASE_NEW))
     groups = _breakdowns(session, workspace_id, filters)
@@ -494,7 +540,7 @@ def volume(session: Session, workspace_id: int, filters: Filters) -> Volume:
         by_hour[int(hour)] += n
     trend: dict[str, dict[datetime, int]] = {measures.MSG_IN: {}, measures.CASE_NEW: {}}
     metrics = (measures.MSG_IN, measures.CASE_NEW)
-    if filters.days <= 2:
+    if trend_step(filters) == "hour":
         for day in _days(filters):
             for hour in range(24):
                 at = _day_start(day, tz).replace(hour=hour)
@@ -505,7 +551,7 @@ def volume(session: Session, workspace_id: int, filters: Filters) -> Volume:
     else:
         for day in _days(filters):
             trend[measures.MSG_IN][_day_start(day, tz)] = trend[measures.CASE_NEW][_day_start(day, tz)] = 0
-        for metric, day, n, _t in grouped(session, workspace_id, filters, metrics, ("metric", "day")):
+        for metric, day, n, _t in grouped(session, workspace_id, filters, metrics, ("metric", _step(filters))):
             trend[str(metric)][_day_start(day, tz)] = n
     return Volume(
         messages=sums[measures.MSG_IN][0], new_cases=sums[measures.CASE_NEW][0],
@@ -604,7 +650,7 @@ def response_rate(session: Session, workspace_id: int, filters: Filters, *,
         within, _all = buckets.share_within(counts, target_s)
     per_day: dict[date, list[int]] = {day: [0, 0] for day in _days(filters)}
     for metric, day, n, _t in grouped(session, workspace_id, filters, (measures.NEEDS, measures.RESPONDED),
-                                      ("metric", "day")):
+                                      ("metric", _step(filters))):
         per_day.setdefault(day, [0, 0])[0 if metric == measures.NEEDS else 1] = n
     trend = [Point(_day_start(day, tz), _percent(v[1], v[0])) for day, v in sorted(per_day.items())]
     return ResponseRate(sums[measures.NEEDS][0], sums[measures.RESPONDED][0], within, target_s, trend)
@@ -618,7 +664,8 @@ def response_times(session: Session, workspace_id: int, filters: Filters) -> Res
     found = _histograms(session, workspace_id, filters, list(names.values()))
     per_day: dict[str, dict[date, dict[int, int]]] = {names[measures.FRT]: {}, names[measures.RES]: {}}
     for metric, day, bucket, n, _t in grouped(session, workspace_id, filters,
-                                              (names[measures.FRT], names[measures.RES]), ("metric", "day", "bucket")):
+                                              (names[measures.FRT], names[measures.RES]),
+                                              ("metric", _step(filters), "bucket")):
         per_day[str(metric)].setdefault(day, {})[int(bucket)] = n
 
     def trend(metric: str) -> list[Point]:
@@ -641,7 +688,7 @@ def sla(session: Session, workspace_id: int, filters: Filters) -> Sla:
     cells: dict[tuple[str, int], list[int]] = defaultdict(lambda: [0, 0])
     breaches_per_day: dict[date, int] = {day: 0 for day in _days(filters)}
     for metric, policy_id, day, n, _t in grouped(session, workspace_id, filters, metrics,
-                                                 ("metric", "policy", "day")):
+                                                 ("metric", "policy", _step(filters))):
         kind, sla_metric = str(metric).split(":", 1)
         cells[(sla_metric, int(policy_id))][0 if kind == measures.SLA_MET else 1] += n
         if kind == measures.SLA_BREACH:
@@ -662,7 +709,8 @@ def csat(session: Session, workspace_id: int, filters: Filters) -> Csat:
     sums = _sums(session, workspace_id, filters, names)
     per_day: dict[date, list[int]] = {day: [0, 0] for day in _days(filters)}
     for metric, day, n, _t in grouped(session, workspace_id, filters,
-                                      (measures.CSAT_ANSWERED, measures.CSAT_SATISFIED), ("metric", "day")):
+                                      (measures.CSAT_ANSWERED, measures.CSAT_SATISFIED),
+                                      ("metric", _step(filters))):
         per_day.setdefault(day, [0, 0])[0 if metric == measures.CSAT_ANSWERED else 1] = n
     return Csat(sums[measures.CSAT_SENT][0], sums[measures.CSAT_ANSWERED][0], sums[measures.CSAT_SATISFIED][0],
                 round(sums[measures.CSAT_ANSWERED][1]),

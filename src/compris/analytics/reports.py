@@ -484,7 +484,8 @@ def table(board: Dashboard, name: str) -> Table:
 
 
 def trend_table(board: Dashboard) -> Table:
-    """Per day (per hour for short periods): messages, new cases, response rate, median first response."""
+    """Per day (per hour up to two days, per week over 31 days; ``at`` is the point's first hour or day):
+    messages, new cases, response rate, median first response and resolution, CSAT."""
     columns: dict[datetime, dict[str, Any]] = {}
     series = {"messages": board.volume.trend_messages, "new_cases": board.volume.trend_cases,
               "response_rate_percent": board.rate.trend,

@@ -137,7 +137,8 @@ def build_charts(board: reports.Dashboard, fmt: Fmt) -> dict[str, charts.Chart]:
     common = {"current_label": _("This period"), "previous_label": _("Previous period"),
               "empty_message": _("No data for this period")}
     trend_points = board.volume.trend_messages
-    hourly = board.selection.filters.days <= 2
+    step = figures.trend_step(board.selection.filters)
+    hourly = step == "hour"
 
     def line(title: str, now: Sequence[figures.Point], before: Sequence[figures.Point], f: Callable[[float], str],
              header: str, min_top: float = 0) -> charts.Chart:
@@ -145,7 +146,7 @@ def build_charts(board: reports.Dashboard, fmt: Fmt) -> dict[str, charts.Chart]:
                             [p.value for p in before], fmt=f, lang=lang, label_header=header, min_top=min_top,
                             durations=f == fmt.dur, **common)
 
-    header = _("Hour") if hourly else _("Day")
+    header = _("Hour") if hourly else _("Week") if step == "week" else _("Day")
     out = {
         "volume": line(_("Customer messages"), trend_points, board.volume_before.trend_messages, fmt.num, header,
                        5),
