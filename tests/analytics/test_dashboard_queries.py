@@ -162,17 +162,23 @@ def test_a_long_period_reads_the_weekly_sets_and_the_same_figures_as_the_cube(
         try:
             found = (queries.volume(s, world.workspace_id, f), queries.response_rate(s, world.workspace_id, f),
                      queries.response_times(s, world.workspace_id, f), queries.agents(s, world.workspace_id, f),
-                     queries.sla(s, world.workspace_id, f), queries.csat(s, world.workspace_id, f))
+                     queries.sla(s, world.workspace_id, f), queries.csat(s, world.workspace_id, f),
+                     queries.heatmap(s, world.workspace_id, f))
         finally:
             event.remove(s.get_bind(), "before_cursor_execute", count)
         monkeypatch.setattr(queries, "FORCE_CUBES", True)
         cubes = (queries.volume(s, world.workspace_id, f), queries.response_rate(s, world.workspace_id, f),
                  queries.response_times(s, world.workspace_id, f), queries.agents(s, world.workspace_id, f),
-                 queries.sla(s, world.workspace_id, f), queries.csat(s, world.workspace_id, f))
+                 queries.sla(s, world.workspace_id, f), queries.csat(s, world.workspace_id, f),
+                 queries.heatmap(s, world.workspace_id, f))
     assert found == cubes
     assert found[0].messages > 0 and found[1].responded > 0
-    weekly = sum("analytics_weekly" in q for q in seen)
-    assert weekly == 0 if set(filters) == {"agent_id", "intent"} else weekly >= 3
+    weekly = [q for q in seen if "analytics_weekly" in q]
+    assert not weekly if set(filters) == {"agent_id", "intent"} else len(weekly) >= 3
+    if len(filters) == 2 and "agent_id" not in filters:  # the pair's own sets: alone, by agent, by breakdown, hours
+        assert sum("analytics_weekly.grp" in q for q in weekly) >= 3
+        assert sum("analytics_daily" in q or "analytics_hourly" in q for q in seen) >= 1  # the days around
+    assert sum(sum(row) for row in found[-1].cells) == found[0].messages
 
 
 @pytest.mark.parametrize("filters", [{}, {"intent": "complaint"}, {"language": "fr", "intent": "complaint"},

@@ -51,12 +51,14 @@ from compris.analytics.figures import (
 )
 from compris.analytics.rollups import (
     BREAKDOWN_DIMS,
+    HOURS,
     PAIR_DIMS,
     PAIR_SEPARATOR,
     PEOPLE_GROUPS,
     PEOPLE_METRICS,
     SLICE_DIMS,
     UNSLICED,
+    WEEKLY_SET_NAMES,
     slice_value,
     week_of,
     workspace_zone,
@@ -356,9 +358,16 @@ def weekly_set(active: Sequence[tuple[str, str]], dims: Sequence[str],
                                   or (volume and group in BREAKDOWN_DIMS)):
             return f"{dim}>{group}", value, "grp", None
         return None
-    if len(active) == 2 and group is None and all(d in PAIR_DIMS for d, _v in active):
+    if len(active) == 2 and all(d in PAIR_DIMS for d, _v in active):
         (x, v), (y, w) = sorted(active, key=lambda a: PAIR_DIMS.index(a[0]))
-        return f"{x}+{y}", f"{v}{PAIR_SEPARATOR}{w}", None, None
+        pair, value = f"{x}+{y}", f"{v}{PAIR_SEPARATOR}{w}"
+        if group is None:
+            return pair, value, None, None
+        if group in (x, y):
+            return pair, value, None, v if group == x else w
+        if f"{pair}>{group}" in WEEKLY_SET_NAMES and (
+                (group in PEOPLE_GROUPS and set(metrics) <= PEOPLE_METRICS) or (volume and group in BREAKDOWN_DIMS)):
+            return f"{pair}>{group}", value, "grp", None
     return None
 
 
@@ -536,8 +545,12 @@ def volume(session: Session, workspace_id: int, filters: Filters) -> Volume:
     groups = _breakdowns(session, workspace_id, filters)
     accounts = _labels(session, workspace_id, "account", (int(k) for k in groups["account"] if k))
     by_hour = {hour: 0 for hour in range(24)}
-    for hour, n, _t in grouped(session, workspace_id, filters, (measures.MSG_IN,), ("hour",), hourly=True):
-        by_hour[int(hour)] += n
+    if _pair_hours(filters) is not None:
+        for (_weekday, hour), n in week_hours(session, workspace_id, filters).items():
+            by_hour[hour] += n
+    else:
+        for hour, n, _t in grouped(session, workspace_id, filters, (measures.MSG_IN,), ("hour",), hourly=True):
+            by_hour[int(hour)] += n
     trend: dict[str, dict[datetime, int]] = {measures.MSG_IN: {}, measures.CASE_NEW: {}}
     metrics = (measures.MSG_IN, measures.CASE_NEW)
     if trend_step(filters) == "hour":
@@ -903,10 +916,42 @@ def escalations(session: Session, workspace_id: int, filters: Filters) -> Escala
 def heatmap(session: Session, workspace_id: int, filters: Filters) -> Heatmap:
     """Customer messages per weekday × hour of the workspace's time zone."""
     cells = [[0] * 24 for _ in range(7)]
-    for day, hour, n, _t in grouped(session, workspace_id, filters, (measures.MSG_IN,), ("day", "hour"),
-                                    hourly=True):
-        cells[day.weekday()][int(hour)] += n
+    for (weekday, hour), n in week_hours(session, workspace_id, filters).items():
+        cells[weekday][hour] += n
     return Heatmap(cells)
+
+
+def _pair_hours(filters: Filters) -> tuple[str, str, date, date, list[Filters]] | None:
+    """The pairs' hourly weekly set that answers ``filters`` (two filters of a pair, whole weeks), if any: its
+    name, value, weeks and the days around them."""
+    active = _active(filters)
+    split = week_split(filters) if not FORCE_CUBES else None
+    if split is None or len(active) != 2 or not all(d in PAIR_DIMS for d, _v in active):
+        return None
+    (x, v), (y, w) = sorted(active, key=lambda a: PAIR_DIMS.index(a[0]))
+    return f"{x}+{y}>{HOURS}", f"{v}{PAIR_SEPARATOR}{w}", *split
+
+
+def week_hours(session: Session, workspace_id: int, filters: Filters) -> dict[tuple[int, int], int]:
+    """Customer messages per (weekday, local hour): under two filters of a pair, the pairs' hourly weekly set over
+    the whole weeks and the hourly cube around them; else the hourly slices or cube."""
+    cells: dict[tuple[int, int], int] = defaultdict(int)
+    periods = [filters]
+    pair = _pair_hours(filters)
+    if pair is not None:
+        name, value, first, last, periods = pair
+        w = AnalyticsWeekly
+        for hours, n in session.execute(
+                select(w.grp, func.sum(w.n)).where(w.workspace_id == workspace_id, w.metric == measures.MSG_IN,
+                                                   w.dim == name, w.value == value, w.week >= first,
+                                                   w.week <= last).group_by(w.grp)):
+            weekday, hour = str(hours).split(":")
+            cells[(int(weekday), int(hour))] += int(n or 0)
+    for period in periods:
+        for day, hour, n, _t in grouped(session, workspace_id, period, (measures.MSG_IN,), ("day", "hour"),
+                                        hourly=True):
+            cells[(day.weekday(), int(hour))] += n
+    return cells
 
 
 # --- drill-down ----------------------------------------------------------------------------------------------------

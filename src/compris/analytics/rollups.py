@@ -274,11 +274,12 @@ _VOLUME_SLICE_POSITIONS = _SLICE_POSITIONS + tuple((d, _KEY_INDEX[_SLICE_FIELD[d
 SliceKey = tuple[str, str, str, str, int, int, int]  # metric, dim, value, day, hour, policy, bucket
 WeekKey = tuple[str, str, str, date, str, int, int]  # metric, dim, value, week (its Monday), grp, policy, bucket
 
-#: the weekly sets (``analytics_weekly``, see its docstring): every slice dimension alone; each crossed with the
-#: agent and the team for the agents' and teams' figures (these metrics only); each crossed with every breakdown of
-#: the volume (customer messages only); and the pairs of the filter dimensions below. The agent is not paired with
-#: another filter: its pairs would hold about 5 times the rows of all the others (an agent's own facts are few: the
-#: cube answers them)
+#: the weekly sets (``analytics_weekly``, see its docstring): nothing; every slice dimension alone; each filter
+#: dimension, and each pair of the filter dimensions below, crossed with the agent and the team for the agents' and
+#: teams' figures (these metrics only) and with every breakdown of the volume (customer messages only); the pairs
+#: alone; and the pairs by weekday and hour (customer messages: the heatmap). The agent is not paired with another
+#: filter: its pairs would hold about 5 times the rows of all the others (an agent's own facts are few: the cube
+#: answers them)
 PEOPLE_METRICS = frozenset({measures.REPLY, measures.RESOLVED, measures.HANDLE,
                             measures.duration_metric(measures.FRT, "calendar")})
 PEOPLE_GROUPS = ("agent", "team")
@@ -287,6 +288,31 @@ PAIR_DIMS = ("network", "account", "team", "intent", "language")
 PAIRS = tuple((x, y) for i, x in enumerate(PAIR_DIMS) for y in PAIR_DIMS[i + 1:])
 #: a pair's values in ``value``, joined by this
 PAIR_SEPARATOR = "|"
+#: the group of the pairs' hourly set: ``grp`` is "<weekday>:<hour>" (0 = Monday, local hour)
+HOURS = "hours"
+
+
+def _weekly_sets() -> tuple[tuple[str, tuple[str, ...], str | None, str], ...]:
+    """Each weekly set: its name, its filter dimensions, its grouping dimension, and the metrics it holds
+    (``all`` but :data:`UNSLICED`, ``people``: :data:`PEOPLE_METRICS`, ``volume``: customer messages)."""
+    sets: list[tuple[str, tuple[str, ...], str | None, str]] = [("", (), None, "all")]
+    sets += [(d, (d,), None, "all") for d in SLICE_DIMS] + [(d, (d,), None, "volume") for d in VOLUME_SLICE_DIMS]
+    filters: list[tuple[str, ...]] = [(d,) for d in SLICE_DIMS] + list(PAIRS)
+    for dims in filters:
+        name = "+".join(dims)
+        if len(dims) == 2:
+            sets.append((name, dims, None, "all"))
+        sets += [(f"{name}>{g}", dims, g, "people") for g in PEOPLE_GROUPS if g not in dims]
+        sets += [(f"{name}>{g}", dims, g, "volume") for g in BREAKDOWN_DIMS if g not in dims]
+    return tuple(sets)
+
+
+WEEKLY_SETS = _weekly_sets()
+WEEKLY_SET_NAMES = frozenset(name for name, *_rest in WEEKLY_SETS)
+#: per kind of metric, the sets its facts go to: (name, filter dimensions, grouping dimension)
+_SETS_OF: dict[str, tuple[tuple[str, tuple[str, ...], str | None], ...]] = {
+    kind: tuple((name, dims, group) for name, dims, group, holds in WEEKLY_SETS if holds in ("all", kind))
+    for kind in ("all", "people", "volume")}
 
 
 def week_of(day: date) -> date:
@@ -330,14 +356,17 @@ def _cells(delta: dict[Key, list[float]]) -> Cells:
             _add(slices, (metric, "", "", day, hour, policy, bucket), n, total)
             for dim, i in (_VOLUME_SLICE_POSITIONS if metric == measures.MSG_IN else _SLICE_POSITIONS):
                 _add(slices, (metric, dim, slice_value(key[i])[:64], day, hour, policy, bucket), n, total)
-    return daily, hourly, slices, _weekly_cells(daily)
+    return daily, hourly, slices, _weekly_cells(daily, hourly)
 
 
-def _weekly_cells(daily: dict[Key, list[float]]) -> dict[WeekKey, list[float]]:
-    """The weekly sets' cells of the daily cube's (the hour already folded)."""
+def _weekly_cells(daily: dict[Key, list[float]],
+                  hourly: list[tuple[Key, list[float]]]) -> dict[WeekKey, list[float]]:
+    """The weekly sets' cells of the daily cube's (the hour already folded), and the pairs' hourly cells of the
+    hourly cube's."""
     weekly: dict[WeekKey, list[float]] = {}
     weeks: dict[str, date] = {}
     people = PEOPLE_METRICS
+    sep = PAIR_SEPARATOR
     for key, (n, total) in daily.items():
         metric = key[12]
         if metric in UNSLICED or not (n or total):
@@ -346,28 +375,26 @@ def _weekly_cells(daily: dict[Key, list[float]]) -> dict[WeekKey, list[float]]:
         if week is None:
             week = weeks[key[0]] = week_of(date.fromisoformat(key[0]))
         policy, bucket = key[11], key[13]
-        is_volume = metric == measures.MSG_IN
+        kind = "people" if metric in people else "volume" if metric == measures.MSG_IN else "all"
         values = {d: slice_value(key[i])[:64]
-                  for d, i in (_VOLUME_SLICE_POSITIONS if is_volume else _SLICE_POSITIONS)}
-        _add(weekly, (metric, "", "", week, "", policy, bucket), n, total)
-        for dim, value in values.items():
-            _add(weekly, (metric, dim, value, week, "", policy, bucket), n, total)
-        if metric in people:
-            for dim in SLICE_DIMS:
-                for group in PEOPLE_GROUPS:
-                    if group != dim:
-                        _add(weekly, (metric, f"{dim}>{group}", values[dim], week, values[group], policy, bucket),
-                             n, total)
-        elif is_volume:
-            for dim in SLICE_DIMS:
-                for group in BREAKDOWN_DIMS:
-                    if group != dim:
-                        _add(weekly, (metric, f"{dim}>{group}", values[dim], week, values[group], policy, bucket),
-                             n, total)
+                  for d, i in (_VOLUME_SLICE_POSITIONS if kind == "volume" else _SLICE_POSITIONS)}
+        values[""] = ""
+        for name, dims, group in _SETS_OF[kind]:
+            value = values[dims[0]] if len(dims) == 1 else sep.join(values[d] for d in dims) if dims else ""
+            _add(weekly, (metric, name, value, week, values[group] if group else "", policy, bucket), n, total)
+    for key, (n, total) in hourly:
+        if key[12] != measures.MSG_IN or not (n or total):
+            continue
+        day = date.fromisoformat(key[0])
+        hours = f"{day.weekday()}:{key[1]}"
         for x, y in PAIRS:
-            _add(weekly, (metric, f"{x}+{y}", f"{values[x]}{PAIR_SEPARATOR}{values[y]}", week, "", policy, bucket),
-                 n, total)
+            _add(weekly, (key[12], f"{x}+{y}>{HOURS}",
+                          f"{slice_value(key[_X[x]])[:64]}{sep}{slice_value(key[_X[y]])[:64]}", week_of(day), hours,
+                          key[11], key[13]), n, total)
     return weekly
+
+
+_X = {d: _KEY_INDEX[_SLICE_FIELD[d]] for d in PAIR_DIMS}
 
 
 def apply_delta(session: Session, workspace_id: int, delta: dict[Key, list[float]], *, bulk: bool = False,

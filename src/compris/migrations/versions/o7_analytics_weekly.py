@@ -5,8 +5,9 @@ the volume's breakdowns read the full cube (no one-dimension slice crosses the f
 breakdown): 1.3 to 1.9 s each over a year at 2,000,000 cases. ``analytics_weekly`` holds the same facts per week
 (Monday to Sunday, local days) for a few *sets* of dimensions: none; each slice dimension alone; each crossed with
 the agent and the team (the agents' metrics); each crossed with every breakdown of the volume (customer messages);
-and the pairs of the filter dimensions but the agent. A figure reads a row per week of its set and the days outside
-whole weeks at day grain.
+the pairs of the filter dimensions but the agent, alone, crossed with the agent, the team and each breakdown, and by
+weekday and hour (the heatmap). A figure reads a row per week of its set and the days outside whole weeks at day
+grain.
 
 Here the sets of the data already there are summed from the daily cube (every dimension is in it, so the sums are
 exact; the rollup keeps them from then on, and ``compris analytics rebuild`` gives the same).
@@ -36,6 +37,7 @@ PEOPLE_GROUPS = ("agent", "team")
 BREAKDOWN_DIMS = ("network", "account", "visibility", "intent", "sentiment", "language", "topic")
 PAIR_DIMS = ("network", "account", "team", "intent", "language")
 PAIR_SEPARATOR = "|"
+HOURS = "hours"
 _IDS = {"account": "channel_account_id", "team": "team_id", "agent": "agent_id"}
 
 
@@ -53,6 +55,10 @@ def _week(dialect: str) -> str:
     return "date(day, '-' || ((CAST(strftime('%w', day) AS INTEGER) + 6) % 7) || ' days')"
 
 
+def _pair(dims: Sequence[str]) -> str:
+    return f" || '{PAIR_SEPARATOR}' || ".join(_value(d) for d in dims)
+
+
 def _sets() -> Iterator[tuple[str, str, str, str]]:
     """Each set: its name, its value's and its group's expressions, and which metrics it holds."""
     every = f"metric NOT IN ({', '.join(repr(m) for m in UNSLICED)})"
@@ -63,28 +69,41 @@ def _sets() -> Iterator[tuple[str, str, str, str]]:
         yield dim, _value(dim), "''", every
     for dim in VOLUME_SLICE_DIMS:
         yield dim, _value(dim), "''", volume
-    for dim in SLICE_DIMS:
+    pairs = [(x, y) for i, x in enumerate(PAIR_DIMS) for y in PAIR_DIMS[i + 1:]]
+    for dims in [(d,) for d in SLICE_DIMS] + pairs:
+        name = "+".join(dims)
+        if len(dims) == 2:
+            yield name, _pair(dims), "''", every
         for group in PEOPLE_GROUPS:
-            if group != dim:
-                yield f"{dim}>{group}", _value(dim), _value(group), people
+            if group not in dims:
+                yield f"{name}>{group}", _pair(dims), _value(group), people
         for group in BREAKDOWN_DIMS:
-            if group != dim:
-                yield f"{dim}>{group}", _value(dim), _value(group), volume
-    for i, x in enumerate(PAIR_DIMS):
-        for y in PAIR_DIMS[i + 1:]:
-            yield f"{x}+{y}", f"{_value(x)} || '{PAIR_SEPARATOR}' || {_value(y)}", "''", every
+            if group not in dims:
+                yield f"{name}>{group}", _pair(dims), _value(group), volume
 
 
 def backfill(connection: sa.Connection) -> None:
-    """Every set of ``analytics_weekly`` summed from ``analytics_daily``."""
+    """Every set of ``analytics_weekly`` summed from ``analytics_daily``, and the pairs by weekday and hour from
+    ``analytics_hourly``."""
     week = _week(connection.dialect.name)
+    columns = "workspace_id, metric, dim, value, week, grp, policy_id, bucket, n, total"
     for name, value, group, metrics in _sets():
         keys = ", ".join(["workspace_id", "metric", *(e for e in (value, group) if e != "''"), week])
         connection.execute(sa.text(
-            "INSERT INTO analytics_weekly (workspace_id, metric, dim, value, week, grp, policy_id, bucket, n, total) "
+            f"INSERT INTO analytics_weekly ({columns}) "
             f"SELECT workspace_id, metric, '{name}', {value}, {week}, {group}, policy_id, bucket, sum(n), sum(total) "
             f"FROM analytics_daily WHERE {metrics} GROUP BY {keys}, policy_id, bucket "
             "HAVING sum(n) <> 0 OR sum(total) <> 0"))
+    hours = "CAST(weekday AS VARCHAR(2)) || ':' || CAST(hour AS VARCHAR(2))"
+    for i, x in enumerate(PAIR_DIMS):
+        for y in PAIR_DIMS[i + 1:]:
+            value = _pair((x, y))
+            connection.execute(sa.text(
+                f"INSERT INTO analytics_weekly ({columns}) "
+                f"SELECT workspace_id, metric, '{x}+{y}>{HOURS}', {value}, {week}, {hours}, policy_id, bucket, "
+                f"sum(n), sum(total) FROM analytics_hourly WHERE metric = '{VOLUME_METRIC}' "
+                f"GROUP BY workspace_id, metric, {value}, {week}, {hours}, policy_id, bucket "
+                "HAVING sum(n) <> 0 OR sum(total) <> 0"))
 
 
 def upgrade() -> None:
