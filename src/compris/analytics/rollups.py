@@ -359,14 +359,26 @@ def _cells(delta: dict[Key, list[float]]) -> Cells:
     return daily, hourly, slices, _weekly_cells(daily, hourly)
 
 
+#: the dimensions as the weekly cells read them from a key (in this order), and each set's recipe per kind of
+#: metric: (name, positions of its filter values in that order, position of its grouping value or -1)
+_WEEKLY_DIMS = SLICE_DIMS + VOLUME_SLICE_DIMS
+_WEEKLY_FIELDS = tuple(_KEY_INDEX[_SLICE_FIELD[d]] for d in _WEEKLY_DIMS)
+_RECIPES: dict[str, tuple[tuple[str, tuple[int, ...], int], ...]] = {
+    kind: tuple((name, tuple(_WEEKLY_DIMS.index(d) for d in dims), _WEEKLY_DIMS.index(group) if group else -1)
+                for name, dims, group in sets)
+    for kind, sets in _SETS_OF.items()}
+_PAIR_POSITIONS = tuple((f"{x}+{y}>{HOURS}", _KEY_INDEX[_SLICE_FIELD[x]], _KEY_INDEX[_SLICE_FIELD[y]])
+                        for x, y in PAIRS)
+
+
 def _weekly_cells(daily: dict[Key, list[float]],
                   hourly: list[tuple[Key, list[float]]]) -> dict[WeekKey, list[float]]:
     """The weekly sets' cells of the daily cube's (the hour already folded), and the pairs' hourly cells of the
-    hourly cube's."""
-    weekly: dict[WeekKey, list[float]] = {}
+    hourly cube's. The days of a week are summed first (the cells of a batch's cases share weeks), then each sum
+    goes to every set of its metric."""
     weeks: dict[str, date] = {}
-    people = PEOPLE_METRICS
-    sep = PAIR_SEPARATOR
+    folded: dict[tuple[Any, ...], list[float]] = {}
+    fields = _WEEKLY_FIELDS
     for key, (n, total) in daily.items():
         metric = key[12]
         if metric in UNSLICED or not (n or total):
@@ -374,27 +386,46 @@ def _weekly_cells(daily: dict[Key, list[float]],
         week = weeks.get(key[0])
         if week is None:
             week = weeks[key[0]] = week_of(date.fromisoformat(key[0]))
-        policy, bucket = key[11], key[13]
-        kind = "people" if metric in people else "volume" if metric == measures.MSG_IN else "all"
-        values = {d: slice_value(key[i])[:64]
-                  for d, i in (_VOLUME_SLICE_POSITIONS if kind == "volume" else _SLICE_POSITIONS)}
-        values[""] = ""
-        for name, dims, group in _SETS_OF[kind]:
-            value = values[dims[0]] if len(dims) == 1 else sep.join(values[d] for d in dims) if dims else ""
-            _add(weekly, (metric, name, value, week, values[group] if group else "", policy, bucket), n, total)
+        fold = (metric, week, key[11], key[13], *(key[i] for i in fields))
+        cell = folded.get(fold)
+        if cell is None:
+            folded[fold] = [n, total]
+        else:
+            cell[0] += n
+            cell[1] += total
+    weekly: dict[WeekKey, list[float]] = {}
+    people, volume, recipes, sep = PEOPLE_METRICS, measures.MSG_IN, _RECIPES, PAIR_SEPARATOR
+    for folded_key, (n, total) in folded.items():
+        if not (n or total):
+            continue
+        fact: str = folded_key[0]
+        monday: date = folded_key[1]
+        policy: int = folded_key[2]
+        bucket: int = folded_key[3]
+        values = [slice_value(v)[:64] for v in folded_key[4:]]
+        for name, dims, group in recipes["people" if fact in people else "volume" if fact == volume else "all"]:
+            if len(dims) == 1:
+                value = values[dims[0]]
+            elif dims:
+                value = values[dims[0]] + sep + values[dims[1]]
+            else:
+                value = ""
+            cell_key = (fact, name, value, monday, values[group] if group >= 0 else "", policy, bucket)
+            cell = weekly.get(cell_key)
+            if cell is None:
+                weekly[cell_key] = [n, total]
+            else:
+                cell[0] += n
+                cell[1] += total
     for key, (n, total) in hourly:
-        if key[12] != measures.MSG_IN or not (n or total):
+        if key[12] != volume or not (n or total):
             continue
         day = date.fromisoformat(key[0])
-        hours = f"{day.weekday()}:{key[1]}"
-        for x, y in PAIRS:
-            _add(weekly, (key[12], f"{x}+{y}>{HOURS}",
-                          f"{slice_value(key[_X[x]])[:64]}{sep}{slice_value(key[_X[y]])[:64]}", week_of(day), hours,
+        hours, week = f"{day.weekday()}:{key[1]}", week_of(day)
+        for name, x, y in _PAIR_POSITIONS:
+            _add(weekly, (volume, name, f"{slice_value(key[x])[:64]}{sep}{slice_value(key[y])[:64]}", week, hours,
                           key[11], key[13]), n, total)
     return weekly
-
-
-_X = {d: _KEY_INDEX[_SLICE_FIELD[d]] for d in PAIR_DIMS}
 
 
 def apply_delta(session: Session, workspace_id: int, delta: dict[Key, list[float]], *, bulk: bool = False,
