@@ -372,6 +372,9 @@ def filter_sets(db: Database, world: World) -> dict[str, dict[str, Any]]:
         "team": {"team_id": world.teams[1]},
         "agent": {"agent_id": world.agents[0][0]},
         "intent+language": {"intent": "complaint", "language": "fr"},
+        # not in the default list: another pair, and the agent with another filter (no weekly set: the cube)
+        "team+intent": {"team_id": world.teams[1], "intent": "complaint"},
+        "agent+intent": {"agent_id": world.agents[0][0], "intent": "complaint"},
     }
 
 
@@ -651,7 +654,7 @@ def main() -> None:
     parser.add_argument("--periods", default=",".join(map(str, PERIODS)),
                         help="the periods timed, in days (default 7,30,90,365)")
     parser.add_argument("--filters", default="none,network,account,team,agent,intent+language",
-                        help="the filter sets timed (default: all of them)")
+                        help="the filter sets timed (default: the six above; also team+intent, agent+intent)")
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     parser.add_argument("--reuse", action="store_true", help="time a database kept by an earlier --keep run")
     parser.add_argument("--no-upkeep", action="store_true",
