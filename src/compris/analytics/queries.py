@@ -63,6 +63,7 @@ from compris.analytics.rollups import (
     week_of,
     workspace_zone,
 )
+from compris.inbox.queries import CaseIntent
 from compris.kit.errors import Invalid
 from compris.models import (
     ACTIVE_STATUSES,
@@ -746,10 +747,10 @@ def _case_filters(workspace_id: int, filters: Filters) -> list[ColumnElement[boo
                                             ChannelAccount.network == filters.network)))
     if filters.language is not None:
         conditions.append(Case.language == filters.language)
-    for name in ("intent", "sentiment"):
-        value = getattr(filters, name)
-        if value is not None:
-            conditions.append(Case.triage[name].as_string() == value)
+    if filters.intent is not None:  # written as ix_cases_active_intent has it (PostgreSQL)
+        conditions.append(CaseIntent() == filters.intent)
+    if filters.sentiment is not None:
+        conditions.append(Case.triage["sentiment"].as_string() == filters.sentiment)
     return conditions
 
 

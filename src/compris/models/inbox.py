@@ -73,7 +73,7 @@ NEEDS_ANSWER_RANK = "(CASE WHEN sla_status = 'breached' THEN 0 ELSE 1 END)"
 #: indexes of ``cases`` on expressions (a descending priority, :data:`NEEDS_ANSWER_RANK`), made by the migration
 #: ``o2_inbox_indexes`` and not declared here: Alembic cannot compare such indexes with the database's
 CASES_EXPRESSION_INDEXES = ("ix_cases_ws_priority", "ix_cases_ws_needs_answer", "ix_cases_active_needs_answer",
-                            "ix_cases_active_priority")
+                            "ix_cases_active_priority", "ix_cases_active_intent")
 #: the case's intent in its triage, as PostgreSQL's statistics ``st_cases_intent`` (and the inbox's filter) write it
 CASE_INTENT_EXPRESSION = "cases.triage ->> 'intent'"
 

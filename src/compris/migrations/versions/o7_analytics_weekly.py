@@ -9,6 +9,10 @@ the pairs of the filter dimensions but the agent, alone, crossed with the agent,
 weekday and hour (the heatmap). A figure reads a row per week of its set and the days outside whole weeks at day
 grain.
 
+The backlog's counts under an intent filter read the intent in each active case's triage (0.3 s at 191,000 active
+cases): on PostgreSQL, ``ix_cases_active_intent`` holds the active cases by workspace and intent with what the
+backlog counts, so that it is read from the index alone (20 ms).
+
 Here the sets of the data already there are summed from the daily cube (every dimension is in it, so the sums are
 exact; the rollup keeps them from then on, and ``compris analytics rebuild`` gives the same).
 
@@ -124,7 +128,17 @@ def upgrade() -> None:
                             name="uq_analytics_weekly_key"),
     )
     backfill(op.get_bind())
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute(INTENT_INDEX)
+
+
+#: the active cases by intent with what the backlog counts (the triage too: a read of the index alone)
+INTENT_INDEX = (
+    "CREATE INDEX IF NOT EXISTS ix_cases_active_intent ON cases (workspace_id, (triage ->> 'intent'), status) "
+    "INCLUDE (team_id, assignee_id, last_channel_account_id, language, triage) "
+    "WHERE status IN ('new', 'open', 'waiting_customer', 'waiting_partner', 'snoozed')")
 
 
 def downgrade() -> None:
+    op.execute("DROP INDEX IF EXISTS ix_cases_active_intent")
     op.drop_table("analytics_weekly")
