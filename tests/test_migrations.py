@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -130,22 +131,24 @@ def test_o7_sums_the_weekly_sets_from_the_daily_cube_as_the_rollup_does(world: W
     writes (every set: none, one dimension, a filter by a grouping, pairs of filters)."""
     import sqlalchemy as sa
 
-    from compris.models import AnalyticsWeekly
+    from compris.models import AnalyticsSlice, AnalyticsWeekly
     from tests.analytics.test_queries import _history
 
     _history(world)
     engine = world.runtime.db.engine
-    table = AnalyticsWeekly.__table__
-    columns = [c for c in table.columns if c.name not in ("id", "n", "total")]  # type: ignore[attr-defined]
 
-    def weekly() -> dict[tuple[object, ...], tuple[int, float]]:
+    def rows(model: Any) -> dict[tuple[object, ...], tuple[int, float]]:
+        table = model.__table__
+        columns = [c for c in table.columns if c.name not in ("id", "n", "total")]
         with engine.connect() as conn:
             return {tuple(r[:-2]): (int(r[-2]), round(float(r[-1]), 2))
                     for r in conn.execute(sa.select(*columns, table.c.n, table.c.total))}
 
-    kept = weekly()
-    assert {k[2] for k in kept} >= {"", "intent", "intent>agent", "language>topic", "intent+language"}
-    assert len(kept) > 200
+    weekly, slices = rows(AnalyticsWeekly), rows(AnalyticsSlice)
+    assert {k[2] for k in weekly} >= {"", "intent", "intent>agent", "language>topic", "intent+language",
+                                      "intent+language>agent", "network+intent>hours"}
+    assert len(weekly) > 200 and any(k[2] == "intent+language" for k in slices)
     migrate.downgrade(engine, "o6_analytics_daily_volume")
+    assert not any("+" in k[2] for k in rows(AnalyticsSlice))
     migrate.upgrade(engine)
-    assert weekly() == kept
+    assert rows(AnalyticsWeekly) == weekly and rows(AnalyticsSlice) == slices

@@ -178,6 +178,7 @@ def test_a_long_period_reads_the_weekly_sets_and_the_same_figures_as_the_cube(
     if len(filters) == 2 and "agent_id" not in filters:  # the pair's own sets: alone, by agent, by breakdown, hours
         assert sum("analytics_weekly.grp" in q for q in weekly) >= 3
         assert sum("analytics_daily" in q or "analytics_hourly" in q for q in seen) >= 1  # the days around
+        assert any("FROM analytics_slices" in q for q in seen)  # the daily trends: the pair's daily slices
     assert sum(sum(row) for row in found[-1].cells) == found[0].messages
 
 

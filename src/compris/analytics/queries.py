@@ -51,6 +51,7 @@ from compris.analytics.figures import (
 )
 from compris.analytics.rollups import (
     BREAKDOWN_DIMS,
+    DAILY_PAIR_METRICS,
     HOURS,
     PAIR_DIMS,
     PAIR_SEPARATOR,
@@ -292,8 +293,10 @@ def grouped(session: Session, workspace_id: int, filters: Filters, metrics: Sequ
         if weekly is not None:
             return weekly
     sliced = _ALWAYS_SLICED | (_VOLUME_SLICED if set(metrics) <= {measures.MSG_IN} else frozenset())
-    if not FORCE_CUBES and len(wanted) <= 1 and all(d in sliced for d in wanted) and not UNSLICED & set(metrics):
-        dim, value = (active[0] if active else (dims[0], None) if dims else ("", ""))
+    pair = _daily_pair(active, metrics) if not (FORCE_CUBES or hourly or dims) else None
+    if pair is not None or (not FORCE_CUBES and len(wanted) <= 1 and all(d in sliced for d in wanted)
+                            and not UNSLICED & set(metrics)):
+        dim, value = pair or (active[0] if active else (dims[0], None) if dims else ("", ""))
         params: dict[str, Any] = {"workspace_id": workspace_id, "dim": dim, "start": filters.start,
                                   "end": filters.end, "metrics": list(metrics) if len(metrics) != 1 else metrics[0],
                                   **({"value": value} if value is not None else {})}
@@ -426,6 +429,14 @@ def _weekly(session: Session, workspace_id: int, filters: Filters, metrics: Sequ
         cell[0] += int(row[-2] or 0)
         cell[1] += float(row[-1] or 0.0)
     return [(*key, n, total) for key, (n, total) in sums.items()]
+
+
+def _daily_pair(active: Sequence[tuple[str, str]], metrics: Sequence[str]) -> tuple[str, str] | None:
+    """The slice of a pair of filters (``dim``, ``value``) that holds ``metrics`` per day, if one does."""
+    if len(active) != 2 or not all(d in PAIR_DIMS for d, _v in active) or not set(metrics) <= DAILY_PAIR_METRICS:
+        return None
+    (x, v), (y, w) = sorted(active, key=lambda a: PAIR_DIMS.index(a[0]))
+    return f"{x}+{y}", f"{v[:31]}{PAIR_SEPARATOR}{w[:32]}"
 
 
 def _cube_rows(session: Session, workspace_id: int, filters: Filters, metrics: Sequence[str],

@@ -315,6 +315,15 @@ _SETS_OF: dict[str, tuple[tuple[str, tuple[str, ...], str | None], ...]] = {
     for kind in ("all", "people", "volume")}
 
 
+#: the metrics of the daily trends, sliced per day by each pair of filters too (``dim`` "intent+language", ``value``
+#: "complaint|fr", each part cut to 31 and 32 characters): a trend under two filters reads a few rows a day
+DAILY_PAIR_METRICS = frozenset({
+    measures.MSG_IN, measures.CASE_NEW, measures.NEEDS, measures.RESPONDED, measures.CSAT_ANSWERED,
+    measures.CSAT_SATISFIED, *(measures.duration_metric(base, clock) for base in (measures.FRT, measures.RES)
+                               for clock in ("calendar", "business")),
+    *(f"{kind}:{m}" for kind in (measures.SLA_MET, measures.SLA_BREACH) for m in measures.SLA_METRICS)})
+
+
 def week_of(day: date) -> date:
     """The Monday of ``day``'s week."""
     return day - timedelta(days=day.weekday())
@@ -356,6 +365,10 @@ def _cells(delta: dict[Key, list[float]]) -> Cells:
             _add(slices, (metric, "", "", day, hour, policy, bucket), n, total)
             for dim, i in (_VOLUME_SLICE_POSITIONS if metric == measures.MSG_IN else _SLICE_POSITIONS):
                 _add(slices, (metric, dim, slice_value(key[i])[:64], day, hour, policy, bucket), n, total)
+        if metric in DAILY_PAIR_METRICS:  # the daily trends under two filters
+            for name, x, y in _DAILY_PAIRS:
+                _add(slices, (metric, name, f"{slice_value(key[x])[:31]}{PAIR_SEPARATOR}{slice_value(key[y])[:32]}",
+                              day, -1, policy, bucket), n, total)
     return daily, hourly, slices, _weekly_cells(daily, hourly)
 
 
@@ -367,6 +380,7 @@ _RECIPES: dict[str, tuple[tuple[str, tuple[int, ...], int], ...]] = {
     kind: tuple((name, tuple(_WEEKLY_DIMS.index(d) for d in dims), _WEEKLY_DIMS.index(group) if group else -1)
                 for name, dims, group in sets)
     for kind, sets in _SETS_OF.items()}
+_DAILY_PAIRS = tuple((f"{x}+{y}", _KEY_INDEX[_SLICE_FIELD[x]], _KEY_INDEX[_SLICE_FIELD[y]]) for x, y in PAIRS)
 _PAIR_POSITIONS = tuple((f"{x}+{y}>{HOURS}", _KEY_INDEX[_SLICE_FIELD[x]], _KEY_INDEX[_SLICE_FIELD[y]])
                         for x, y in PAIRS)
 

@@ -9,6 +9,9 @@ the pairs of the filter dimensions but the agent, alone, crossed with the agent,
 weekday and hour (the heatmap). A figure reads a row per week of its set and the days outside whole weeks at day
 grain.
 
+The daily trends under two filters read the full cube (0.7 s a period over 30 days at 2,000,000 cases): the slices
+now hold their metrics per day for each pair of those filters too (``dim`` ``intent+language``).
+
 The backlog's counts under an intent filter read the intent in each active case's triage (0.3 s at 191,000 active
 cases): on PostgreSQL, ``ix_cases_active_intent`` holds the active cases by workspace and intent with what the
 backlog counts, so that it is read from the index alone (20 ms).
@@ -42,6 +45,10 @@ BREAKDOWN_DIMS = ("network", "account", "visibility", "intent", "sentiment", "la
 PAIR_DIMS = ("network", "account", "team", "intent", "language")
 PAIR_SEPARATOR = "|"
 HOURS = "hours"
+DAILY_PAIR_METRICS = ("case_new", "csat_answered", "csat_satisfied", "frt_b", "frt_c", "msg_in", "needs",
+                      "res_b", "res_c", "responded", "sla_breach:first_response", "sla_breach:next_response",
+                      "sla_breach:resolution", "sla_met:first_response", "sla_met:next_response",
+                      "sla_met:resolution")
 _IDS = {"account": "channel_account_id", "team": "team_id", "agent": "agent_id"}
 
 
@@ -98,6 +105,17 @@ def backfill(connection: sa.Connection) -> None:
             f"SELECT workspace_id, metric, '{name}', {value}, {week}, {group}, policy_id, bucket, sum(n), sum(total) "
             f"FROM analytics_daily WHERE {metrics} GROUP BY {keys}, policy_id, bucket "
             "HAVING sum(n) <> 0 OR sum(total) <> 0"))
+    # the daily trends' metrics per day and pair of filters, in the slices (each part cut to 31 and 32 characters)
+    metrics = ", ".join(f"'{m}'" for m in DAILY_PAIR_METRICS)
+    for i, x in enumerate(PAIR_DIMS):
+        for y in PAIR_DIMS[i + 1:]:
+            value = f"substr({_value(x)}, 1, 31) || '{PAIR_SEPARATOR}' || substr({_value(y)}, 1, 32)"
+            connection.execute(sa.text(
+                "INSERT INTO analytics_slices (workspace_id, metric, dim, value, day, hour, policy_id, bucket, n, "
+                f"total) SELECT workspace_id, metric, '{x}+{y}', {value}, day, -1, policy_id, bucket, sum(n), "
+                f"sum(total) FROM analytics_daily WHERE metric IN ({metrics}) "
+                f"GROUP BY workspace_id, metric, {value}, day, policy_id, bucket "
+                "HAVING sum(n) <> 0 OR sum(total) <> 0"))
     hours = "CAST(weekday AS VARCHAR(2)) || ':' || CAST(hour AS VARCHAR(2))"
     for i, x in enumerate(PAIR_DIMS):
         for y in PAIR_DIMS[i + 1:]:
@@ -141,4 +159,5 @@ INTENT_INDEX = (
 
 def downgrade() -> None:
     op.execute("DROP INDEX IF EXISTS ix_cases_active_intent")
+    op.execute("DELETE FROM analytics_slices WHERE dim LIKE '%+%'")
     op.drop_table("analytics_weekly")
