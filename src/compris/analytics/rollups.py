@@ -762,7 +762,7 @@ def rebuild(session: Session, workspace_id: int, since: date | None = None, *, b
     the case's whole contribution). Runs in the caller's transaction; returns how many cases were computed."""
     if since is None:
         for model in (AnalyticsDaily, AnalyticsHourly, AnalyticsSlice, AnalyticsWeekly, AnalyticsCase,
-                          AnalyticsDirty):
+                      AnalyticsDirty):
             session.execute(delete(model).where(model.workspace_id == workspace_id))
     ids = cases_to_rebuild(session, workspace_id, since)
     loader = Loader(session)

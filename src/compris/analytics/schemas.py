@@ -75,7 +75,7 @@ class ResponseRateFigures(Schema):
     target_s: int = Field(examples=[3600])
     rate: Share = Field(description="responded / needing, in percent.", examples=[93.0])
     within_target_rate: Share = Field(description="within_target / needing, in percent.", examples=[81.0])
-    trend: list[PointOut] = Field(description="Response rate (%) per day.")
+    trend: list[PointOut] = Field(description="Response rate (%) per day (per hour up to 2 days, per week over 31).")
 
 
 class ResponseRateOut(Schema):
@@ -103,7 +103,8 @@ class ResponseTimesFigures(Schema):
     first_response: DistributionOut
     next_response: DistributionOut
     resolution: DistributionOut
-    trend_first_response: list[PointOut] = Field(description="Median first response per day (seconds).")
+    trend_first_response: list[PointOut] = Field(
+        description="Median first response per day (per hour up to 2 days, per week over 31), in seconds.")
     trend_resolution: list[PointOut]
 
 
