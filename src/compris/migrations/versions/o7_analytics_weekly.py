@@ -97,6 +97,8 @@ def backfill(connection: sa.Connection) -> None:
     """Every set of ``analytics_weekly`` summed from ``analytics_daily``, and the pairs by weekday and hour from
     ``analytics_hourly``."""
     week = _week(connection.dialect.name)
+    if connection.dialect.name == "postgresql":  # every sum of the same cube (a rollup job of the version before
+        connection.execute(sa.text("LOCK TABLE analytics_daily, analytics_hourly IN SHARE MODE"))  # waits)
     columns = "workspace_id, metric, dim, value, week, grp, policy_id, bucket, n, total"
     for name, value, group, metrics in _sets():
         keys = ", ".join(["workspace_id", "metric", *(e for e in (value, group) if e != "''"), week])
