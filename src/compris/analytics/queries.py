@@ -362,8 +362,9 @@ def weekly_set(active: Sequence[tuple[str, str]], dims: Sequence[str],
                                   or (volume and group in BREAKDOWN_DIMS)):
             return f"{dim}>{group}", value, "grp", None
         return None
-    if len(active) == 2 and all(d in PAIR_DIMS for d, _v in active):
-        (x, v), (y, w) = sorted(active, key=lambda a: PAIR_DIMS.index(a[0]))
+    pairs = _pair(active)
+    if pairs is not None:
+        (x, v), (y, w) = pairs
         pair, value = f"{x}+{y}", f"{v}{PAIR_SEPARATOR}{w}"
         if group is None:
             return pair, value, None, None
@@ -379,18 +380,21 @@ def _daily(by: Sequence[str]) -> tuple[str, ...]:
     return tuple("day" if b == "week" else b for b in by)
 
 
+def _summed(rows: Iterable[Sequence[Any]]) -> list[tuple[Any, ...]]:
+    """Rows ``(*key, n, total)`` with the same key summed into one."""
+    sums: dict[tuple[Any, ...], list[Any]] = {}
+    for row in rows:
+        cell = sums.setdefault(tuple(row[:-2]), [0, 0.0])
+        cell[0] += int(row[-2] or 0)
+        cell[1] += float(row[-1] or 0.0)
+    return [(*key, n, total) for key, (n, total) in sums.items()]
+
+
 def _fold_weeks(rows: Iterable[tuple[Any, ...]], by: Sequence[str], start: date) -> list[tuple[Any, ...]]:
     """Rows grouped by day (at ``by``'s "week") summed into their weeks, each named by its Monday or, for the
     period's first week, by the period's first day."""
     position = list(by).index("week")
-    sums: dict[tuple[Any, ...], list[Any]] = {}
-    for row in rows:
-        key = list(row[:-2])
-        key[position] = max(week_of(key[position]), start)
-        cell = sums.setdefault(tuple(key), [0, 0.0])
-        cell[0] += row[-2]
-        cell[1] += row[-1]
-    return [(*key, n, total) for key, (n, total) in sums.items()]
+    return _summed((*row[:position], max(week_of(row[position]), start), *row[position + 1:]) for row in rows)
 
 
 def _weekly(session: Session, workspace_id: int, filters: Filters, metrics: Sequence[str], by: Sequence[str],
@@ -423,19 +427,23 @@ def _weekly(session: Session, workspace_id: int, filters: Filters, metrics: Sequ
     for edge in edges:
         days = grouped(session, workspace_id, edge, metrics, _daily(by))
         rows += _fold_weeks(days, by, filters.start) if "week" in by else days
-    sums: dict[tuple[Any, ...], list[Any]] = {}
-    for row in rows:
-        cell = sums.setdefault(tuple(row[:-2]), [0, 0.0])
-        cell[0] += int(row[-2] or 0)
-        cell[1] += float(row[-1] or 0.0)
-    return [(*key, n, total) for key, (n, total) in sums.items()]
+    return _summed(rows)
+
+
+def _pair(active: Sequence[tuple[str, str]]) -> tuple[tuple[str, str], tuple[str, str]] | None:
+    """The two filters, in the order of :data:`PAIR_DIMS`, if they are a pair the rollups keep."""
+    if len(active) != 2 or not all(d in PAIR_DIMS for d, _v in active):
+        return None
+    x, y = sorted(active, key=lambda a: PAIR_DIMS.index(a[0]))
+    return x, y
 
 
 def _daily_pair(active: Sequence[tuple[str, str]], metrics: Sequence[str]) -> tuple[str, str] | None:
     """The slice of a pair of filters (``dim``, ``value``) that holds ``metrics`` per day, if one does."""
-    if len(active) != 2 or not all(d in PAIR_DIMS for d, _v in active) or not set(metrics) <= DAILY_PAIR_METRICS:
+    pair = _pair(active)
+    if pair is None or not set(metrics) <= DAILY_PAIR_METRICS:
         return None
-    (x, v), (y, w) = sorted(active, key=lambda a: PAIR_DIMS.index(a[0]))
+    (x, v), (y, w) = pair
     return f"{x}+{y}", f"{v[:31]}{PAIR_SEPARATOR}{w[:32]}"
 
 
@@ -936,11 +944,11 @@ def heatmap(session: Session, workspace_id: int, filters: Filters) -> Heatmap:
 def _pair_hours(filters: Filters) -> tuple[str, str, date, date, list[Filters]] | None:
     """The pairs' hourly weekly set that answers ``filters`` (two filters of a pair, whole weeks), if any: its
     name, value, weeks and the days around them."""
-    active = _active(filters)
-    split = week_split(filters) if not FORCE_CUBES else None
-    if split is None or len(active) != 2 or not all(d in PAIR_DIMS for d, _v in active):
+    pair = _pair(_active(filters))
+    split = week_split(filters) if not FORCE_CUBES and pair is not None else None
+    if pair is None or split is None:
         return None
-    (x, v), (y, w) = sorted(active, key=lambda a: PAIR_DIMS.index(a[0]))
+    (x, v), (y, w) = pair
     return f"{x}+{y}>{HOURS}", f"{v}{PAIR_SEPARATOR}{w}", *split
 
 

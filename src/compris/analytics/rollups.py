@@ -365,10 +365,11 @@ def _cells(delta: dict[Key, list[float]]) -> Cells:
             _add(slices, (metric, "", "", day, hour, policy, bucket), n, total)
             for dim, i in (_VOLUME_SLICE_POSITIONS if metric == measures.MSG_IN else _SLICE_POSITIONS):
                 _add(slices, (metric, dim, slice_value(key[i])[:64], day, hour, policy, bucket), n, total)
-        if metric in DAILY_PAIR_METRICS:  # the daily trends under two filters
+    for key, (n, total) in daily.items():  # the daily trends under two filters: per day and pair of filters
+        if key[12] in DAILY_PAIR_METRICS:
             for name, x, y in _DAILY_PAIRS:
-                _add(slices, (metric, name, f"{slice_value(key[x])[:31]}{PAIR_SEPARATOR}{slice_value(key[y])[:32]}",
-                              day, -1, policy, bucket), n, total)
+                _add(slices, (key[12], name, f"{slice_value(key[x])[:31]}{PAIR_SEPARATOR}{slice_value(key[y])[:32]}",
+                              key[0], -1, key[11], key[13]), n, total)
     return daily, hourly, slices, _weekly_cells(daily, hourly)
 
 
@@ -400,13 +401,7 @@ def _weekly_cells(daily: dict[Key, list[float]],
         week = weeks.get(key[0])
         if week is None:
             week = weeks[key[0]] = week_of(date.fromisoformat(key[0]))
-        fold = (metric, week, key[11], key[13], *(key[i] for i in fields))
-        cell = folded.get(fold)
-        if cell is None:
-            folded[fold] = [n, total]
-        else:
-            cell[0] += n
-            cell[1] += total
+        _add(folded, (metric, week, key[11], key[13], *(key[i] for i in fields)), n, total)
     weekly: dict[WeekKey, list[float]] = {}
     people, volume, recipes, sep = PEOPLE_METRICS, measures.MSG_IN, _RECIPES, PAIR_SEPARATOR
     for folded_key, (n, total) in folded.items():
@@ -424,13 +419,7 @@ def _weekly_cells(daily: dict[Key, list[float]],
                 value = values[dims[0]] + sep + values[dims[1]]
             else:
                 value = ""
-            cell_key = (fact, name, value, monday, values[group] if group >= 0 else "", policy, bucket)
-            cell = weekly.get(cell_key)
-            if cell is None:
-                weekly[cell_key] = [n, total]
-            else:
-                cell[0] += n
-                cell[1] += total
+            _add(weekly, (fact, name, value, monday, values[group] if group >= 0 else "", policy, bucket), n, total)
     for key, (n, total) in hourly:
         if key[12] != volume or not (n or total):
             continue
