@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from typer.testing import CliRunner
 
-from compris.analytics import queries
+from compris.analytics import queries, rollups
 from compris.analytics.figures import Filters, Measure
 from compris.kit.errors import Invalid
 from compris.models import Escalation, GuardEvent, Partner, SlaBreach, SlaPolicy, Survey, WaitPrediction
@@ -129,6 +129,39 @@ def test_the_drill_down_pages_and_refuses_bad_input(world: World) -> None:
             queries.cases_behind(s, world.workspace_id, f, Measure.NEW_CASES, page=0)
         with pytest.raises(Invalid):
             queries.response_rate(s, world.workspace_id, f, target_s=0)
+
+
+def test_the_drill_down_lists_the_slowest_first_and_counts_up_to_its_cap(world: World,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """Slowest first (first response), newest first (late), and beyond ``DRILL_COUNT_CAP`` a total that says "more
+    than" and pages that stop there, with the cases themselves still in order."""
+    ids = []
+    with world.runtime.db.transaction() as s:
+        for minutes in (30, 240, 90, 240):  # two equally slow: the newer case (higher id) first
+            case = new_case(s, world, MONDAY)
+            message(s, world, case.id, MONDAY, inbound=True)
+            message(s, world, case.id, MONDAY + timedelta(minutes=minutes), inbound=False, delivery_state="sent",
+                    author_user_id=world.agent.id)
+            ids.append(case.id)
+        rollups.mark_dirty(s, world.workspace_id, ids)
+    catch_up(world)
+    f = period(DAY, DAY)
+    with world.runtime.db.transaction() as s:
+        slowest = queries.cases_behind(s, world.workspace_id, f, Measure.FIRST_RESPONSE)
+        assert slowest.case_ids == [ids[3], ids[1], ids[2], ids[0]]
+        assert (slowest.total, slowest.capped) == (4, False)
+        late = queries.cases_behind(s, world.workspace_id, f, Measure.LATE)  # answered after the hour
+        assert set(late.case_ids) == {ids[1], ids[2], ids[3]} and late.total == 3
+        monkeypatch.setattr(queries, "DRILL_COUNT_CAP", 2)
+        capped = queries.cases_behind(s, world.workspace_id, f, Measure.FIRST_RESPONSE, per_page=1)
+        assert (capped.total, capped.capped, capped.pages) == (2, True, 2)
+        assert capped.case_ids == [ids[3]]
+        assert queries.cases_behind(s, world.workspace_id, f, Measure.FIRST_RESPONSE, page=4,
+                                    per_page=1).case_ids == [ids[0]]
+        exact = queries.cases_behind(s, world.workspace_id, f, Measure.LATE, per_page=1)
+        assert exact.capped and exact.total == 2
+        backlog = queries.cases_behind(s, world.workspace_id, f, Measure.BACKLOG)
+        assert (backlog.total, backlog.capped) == (2, True)
 
 
 def test_the_rebuild_command(world: World, monkeypatch: pytest.MonkeyPatch) -> None:

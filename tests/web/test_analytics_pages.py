@@ -13,7 +13,7 @@ from collections.abc import Callable
 import pytest
 
 from compris.accounts import actions as accounts
-from compris.analytics import objectives
+from compris.analytics import objectives, queries
 from compris.config import Settings
 from compris.models import Objective, User
 from compris.routing import actions as routing
@@ -118,6 +118,21 @@ def test_bad_filters_answer_422_on_the_page(settings: Settings, runtime: Runtime
         assert "<b>" not in response.text.split('id="report-error"')[1][:200]
     export = browser.get(f"/reports/export/agents.csv?{query}")
     assert export.status_code == 422
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_a_drill_down_beyond_its_cap_says_more_than(settings: Settings, runtime: Runtime, world: World,
+                                                    network: FakeNetwork,  # noqa: F811
+                                                    monkeypatch: pytest.MonkeyPatch, language: str) -> None:
+    client = make_client(settings, runtime)
+    three_cases(client, world)
+    monkeypatch.setattr(queries, "DRILL_COUNT_CAP", 1)
+    browser = Agent(client, supervisor(world, language).email)
+    page = browser.get("/reports/cases?period=7d&measure=unanswered")
+    assert page.status_code == 200
+    summary = re.search(r'id="drill-summary">(.*?)</p>', page.text, re.S)
+    assert summary is not None
+    assert summary.group(1).startswith({"en": "More than 1 cases from", "fr": "Plus de 1 dossiers du"}[language])
 
 
 def test_bad_measure_and_page(settings: Settings, runtime: Runtime, world: World) -> None:

@@ -301,12 +301,14 @@ class Measure(StrEnum):
 
 @dataclass(frozen=True)
 class CasePage:
-    """The cases behind a figure, one page: ids in the order shown, and the total."""
+    """The cases behind a figure, one page: ids in the order shown, and the total (``capped``: there are more than
+    ``total``, the most a drill-down counts and pages through)."""
 
     case_ids: list[int]
     total: int
     page: int
     per_page: int
+    capped: bool = False
 
     @property
     def pages(self) -> int:

@@ -254,7 +254,10 @@ class CaseRowOut(Schema):
 class CasesOut(Schema):
     period: PeriodOut
     measure: str
-    total: int
+    total: int = Field(description="The cases behind the figure, counted up to 10,000 (see `total_capped`).")
+    total_capped: bool = Field(
+        default=False, description="True when there are more than `total` (10,000): the pages stop there; the "
+                                   "figure itself gives the exact number, and narrower filters list them all.")
     page: int
     per_page: int
     pages: int

@@ -62,6 +62,7 @@ def test_figures_from_real_messages(client: TestClient, world: World, network: F
 
     drill = client.get("/api/v1/analytics/cases", params={"measure": "unanswered"}, headers=admin).json()
     assert drill["total"] == 2 and sorted(i["number"] for i in drill["items"]) == [2, 3]
+    assert drill["total_capped"] is False
     assert drill["items"][0]["contact"] and drill["items"][0]["status"] in ("new", "open")
 
     backlog = client.get("/api/v1/analytics/backlog", headers=admin).json()

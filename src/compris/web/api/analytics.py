@@ -212,6 +212,7 @@ def cases(ctx: ReportsApi, sel: Selected,
     """Drill-down: the cases a figure counts, one page at a time (case numbers: `GET /cases/{number}`)."""
     found = reports.drill(ctx.session, ctx.user.workspace_id, sel.filters, measure, page=page, per_page=per_page)
     return CasesOut(period=out.period_out(sel.filters), measure=measure, total=found.page.total,
+                    total_capped=found.page.capped,
                     page=found.page.page, per_page=found.page.per_page, pages=found.page.pages,
                     items=[CaseRowOut(number=r.number, subject=r.subject, contact=r.contact, status=r.status,
                                       network=r.network, opened_at=r.opened_at, first_inbound_at=r.first_inbound_at,
