@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -152,3 +153,37 @@ def test_o7_sums_the_weekly_sets_from_the_daily_cube_as_the_rollup_does(world: W
     assert not any("+" in k[2] for k in rows(AnalyticsSlice))
     migrate.upgrade(engine)
     assert rows(AnalyticsWeekly) == weekly and rows(AnalyticsSlice) == slices
+
+
+def test_o8_sums_the_days_online_from_the_minutes_as_the_sampling_does(world: World) -> None:
+    """The days online the migration sums from the minutes already there are those the sampling job keeps (local
+    days of the workspace's time zone)."""
+    import sqlalchemy as sa
+
+    from compris.analytics import rollups
+    from compris.models import AgentOnlineDay, AgentProfile, Presence, Workspace
+
+    evening = datetime(2026, 3, 2, 22, 58, tzinfo=UTC)  # Paris: 23:58, then past midnight
+    with world.runtime.db.transaction() as s:
+        workspace = s.get(Workspace, world.workspace_id)
+        assert workspace is not None
+        workspace.timezone = "Europe/Paris"
+        for user in (world.agent, world.admin):
+            s.add(AgentProfile(workspace_id=world.workspace_id, user_id=user.id, presence=Presence.ONLINE,
+                               last_seen_at=evening + timedelta(minutes=4)))
+    with world.runtime.db.transaction() as s:
+        for minute in range(5):
+            rollups.sample_presence(s, evening + timedelta(minutes=minute))
+    engine = world.runtime.db.engine
+
+    def days() -> set[tuple[object, ...]]:
+        table = AgentOnlineDay.__table__
+        with engine.connect() as conn:
+            return {tuple(r) for r in conn.execute(sa.select(table.c.workspace_id, table.c.user_id, table.c.day,
+                                                             table.c.minutes))}
+
+    kept = days()
+    assert len(kept) == 4 and sum(int(r[3]) for r in kept) == 10  # type: ignore[call-overload]
+    migrate.downgrade(engine, "o7_analytics_weekly")
+    migrate.upgrade(engine)
+    assert days() == kept

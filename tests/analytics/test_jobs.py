@@ -55,6 +55,47 @@ def test_time_online_is_sampled_once_per_agent_and_minute(world: World) -> None:
     assert [(r.id, r.online_s) for r in people.agents] == [(world.agent.id, 120.0)]
 
 
+def test_time_online_is_kept_per_local_day_and_rebuilt_from_the_minutes(world: World) -> None:
+    """Minutes around midnight in Paris fall in Paris' days (the report's days); a rebuild (after a change of time
+    zone, or from a day) recomputes the days from the minutes; a minute sampled twice counts once."""
+    from compris.models import AgentOnlineDay, Workspace
+
+    paris_midnight = datetime(2026, 3, 2, 23, 0, tzinfo=UTC)  # 00:00 on 3 March in Paris (UTC+1)
+    with world.runtime.db.transaction() as s:
+        workspace = s.get(Workspace, world.workspace_id)
+        assert workspace is not None
+        workspace.timezone = "Europe/Paris"
+        s.add(AgentProfile(workspace_id=world.workspace_id, user_id=world.agent.id, presence=Presence.ONLINE,
+                           last_seen_at=paris_midnight + timedelta(minutes=5)))
+    with world.runtime.db.transaction() as s:
+        for minute in (-2, -1, 0, 1, 2, 2):  # two minutes of 2 March, three of 3 March (the last one twice)
+            rollups.sample_presence(s, paris_midnight + timedelta(minutes=minute, seconds=5))
+
+    def days() -> dict[str, int]:
+        with world.runtime.db.transaction() as s:
+            return {d.isoformat(): m for d, m in s.execute(select(AgentOnlineDay.day, AgentOnlineDay.minutes)
+                                                            .order_by(AgentOnlineDay.day))}
+
+    def online(day: int) -> float:
+        with world.runtime.db.transaction() as s:
+            people = queries.agents(s, world.workspace_id, period(MONDAY.date() + timedelta(days=day)))
+        return sum(r.online_s for r in people.agents)
+
+    assert days() == {"2026-03-02": 2, "2026-03-03": 3}
+    assert (online(0), online(1)) == (120.0, 180.0)
+    with world.runtime.db.transaction() as s:  # the figures move with the time zone once rebuilt
+        workspace = s.get(Workspace, world.workspace_id)
+        assert workspace is not None
+        workspace.timezone = "UTC"
+        assert rollups.rebuild_presence(s, world.workspace_id) == 5
+    assert days() == {"2026-03-02": 5}
+    with world.runtime.db.transaction() as s:
+        s.execute(AgentOnlineDay.__table__.delete())  # type: ignore[attr-defined]
+        assert rollups.rebuild_presence(s, world.workspace_id, MONDAY.date() + timedelta(days=1)) == 0
+        rollups.rebuild(s, world.workspace_id)  # the whole rebuild recomputes them too
+    assert days() == {"2026-03-02": 5}
+
+
 def test_a_case_is_marked_once_per_transaction(world: World, network: Network) -> None:
     with frozen(MONDAY):
         customer_writes(world, "Hello")

@@ -758,6 +758,7 @@ def rebuild(session: Session, workspace_id: int, since: date | None = None, *, b
     done = 0
     for i in range(0, len(ids), batch):
         done += recompute(session, ids[i:i + batch], loader)
+    rebuild_presence(session, workspace_id, since)
     return done
 
 
@@ -775,8 +776,9 @@ def rollup_sums(session: Session, workspace_id: int) -> dict[str, tuple[int, flo
 
 def sample_presence(session: Session, at: datetime | None = None) -> int:
     """Count this minute for every agent online now (as routing sees them: presence online and a recent
-    heartbeat), once per agent and minute however often it runs. Returns how many agents were online."""
-    from compris.models import AgentOnline, AgentProfile, Presence
+    heartbeat), once per agent and minute however often it runs, in the minutes and in each agent's local day
+    (a minute counted in the day only when its row was new). Returns how many agents were online."""
+    from compris.models import AgentOnline, AgentProfile, Presence, Workspace
     from compris.routing.assignment import ONLINE_TIMEOUT
 
     at = at or now()
@@ -784,10 +786,48 @@ def sample_presence(session: Session, at: datetime | None = None) -> int:
     rows = [{"workspace_id": ws, "user_id": user, "minute": minute} for ws, user in session.execute(
         select(AgentProfile.workspace_id, AgentProfile.user_id)
         .where(AgentProfile.presence == Presence.ONLINE, AgentProfile.last_seen_at >= at - ONLINE_TIMEOUT))]
-    if rows:
-        table: Table = AgentOnline.__table__  # type: ignore[assignment]
-        session.execute(_insert(session)(table).on_conflict_do_nothing(index_elements=["user_id", "minute"]), rows)
+    if not rows:
+        return 0
+    table: Table = AgentOnline.__table__  # type: ignore[assignment]
+    new = session.execute(_insert(session)(table).values(rows).on_conflict_do_nothing(
+        index_elements=["user_id", "minute"]).returning(table.c.workspace_id, table.c.user_id)).all()
+    zones = {ws: workspace_zone(tz) for ws, tz in session.execute(
+        select(Workspace.id, Workspace.timezone).where(Workspace.id.in_({int(ws) for ws, _u in new})))}
+    _add_online(session, [(int(ws), int(user), minute.astimezone(zones[ws]).date(), 1) for ws, user in new])
     return len(rows)
+
+
+def _add_online(session: Session, cells: Sequence[tuple[int, int, date, int]]) -> None:
+    """Add ``(workspace, agent, local day, minutes)`` to the days online."""
+    from compris.models import AgentOnlineDay
+
+    if not cells:
+        return
+    table: Table = AgentOnlineDay.__table__  # type: ignore[assignment]
+    statement = _insert(session)(table)
+    session.execute(statement.on_conflict_do_update(
+        index_elements=["workspace_id", "day", "user_id"],
+        set_={"minutes": table.c.minutes + statement.excluded.minutes}),
+        [{"workspace_id": ws, "user_id": user, "day": day, "minutes": n} for ws, user, day, n in sorted(cells)])
+
+
+def rebuild_presence(session: Session, workspace_id: int, since: date | None = None) -> int:
+    """The days online recomputed from the minutes (all of them, or from ``since``, a local day): after a change
+    of the workspace's time zone, or to repair them. Returns how many minutes were counted."""
+    from compris.models import AgentOnline, AgentOnlineDay, Workspace
+
+    tz = workspace_zone(session.scalar(select(Workspace.timezone).where(Workspace.id == workspace_id)))
+    clear = delete(AgentOnlineDay).where(AgentOnlineDay.workspace_id == workspace_id)
+    minutes = select(AgentOnline.user_id, AgentOnline.minute).where(AgentOnline.workspace_id == workspace_id)
+    if since is not None:
+        clear = clear.where(AgentOnlineDay.day >= since)
+        minutes = minutes.where(AgentOnline.minute >= datetime.combine(since, time(0), tzinfo=tz).astimezone(UTC))
+    session.execute(clear)
+    days: dict[tuple[int, date], int] = defaultdict(int)
+    for user, at in session.execute(minutes.execution_options(yield_per=10_000)):
+        days[(int(user), at.astimezone(tz).date())] += 1
+    _add_online(session, [(workspace_id, user, day, n) for (user, day), n in days.items()])
+    return sum(days.values())
 
 
 def rebuild_all(db: Database, workspace_id: int, since: date | None = None, *, batch: int = REBUILD_BATCH,
@@ -816,6 +856,7 @@ def rebuild_all(db: Database, workspace_id: int, since: date | None = None, *, b
         for model in (AnalyticsDaily, AnalyticsHourly, AnalyticsSlice, AnalyticsWeekly):
             session.execute(delete(model).where(model.workspace_id == workspace_id, model.n == 0,
                                                 model.total == 0))
+        rebuild_presence(session, workspace_id, since)
     return done
 
 

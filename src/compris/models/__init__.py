@@ -3,6 +3,7 @@
 from compris.models.admin import AuditAnchor, AuditEntry, Erasure, Invitation, RetentionPolicy
 from compris.models.analytics import (
     AgentOnline,
+    AgentOnlineDay,
     AnalyticsCase,
     AnalyticsDaily,
     AnalyticsDirty,
@@ -67,6 +68,7 @@ __all__ = [
     "FINAL_RUN_STATES",
     "OPEN_ESCALATION_STATUSES",
     "AgentOnline",
+    "AgentOnlineDay",
     "AgentProfile",
     "Alert",
     "AlertKind",

@@ -212,3 +212,18 @@ class AgentOnline(Base):
     workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     minute: Mapped[datetime]  # the start of the minute (UTC)
+
+
+class AgentOnlineDay(Base):
+    """The minutes an agent was online per local day (the workspace's time zone): what the reports read, a row per
+    agent and day rather than one per minute. Kept with the minutes by ``analytics.sample_presence`` (a minute
+    counted here only when its row was new) and recomputed from them by ``compris analytics rebuild``."""
+
+    __tablename__ = "analytics_agent_online_days"
+    __table_args__ = (UniqueConstraint("workspace_id", "day", "user_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    day: Mapped[date] = mapped_column(Date)
+    minutes: Mapped[int] = mapped_column(Integer, default=0)

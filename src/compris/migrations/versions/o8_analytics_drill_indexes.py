@@ -9,16 +9,25 @@ A figure under the agent and another filter reads the cube with every dimension 
 the agent with a filter): 1 to 4 s over a year, every row of the period read for one agent's. An index led by the
 agent, on the daily and the hourly cube, reads that agent's rows only.
 
-Indexes only: no data changes. Building them holds writes to those tables meanwhile (the rollup job waits; the
-cube's two indexes take a few minutes at 2,000,000 cases: ``docs/deployment.md``).
+Time online counted the minutes of the period (``analytics_agent_online``, a row per agent and minute: about
+7,000,000 for 40 agents over a year, most of a second or more to count): ``analytics_agent_online_days`` holds
+them per agent and local day, kept by the sampling job with the minutes; here summed from the minutes already
+there (each workspace's time zone).
+
+Building the indexes holds writes to those tables meanwhile (the rollup job waits; the cube's two indexes take a
+few minutes at 2,000,000 cases: ``docs/deployment.md``).
 
 Revision ID: o8_analytics_drill_indexes
 Revises: o7_analytics_weekly
 Create Date: 2026-12-07 18:40:00
 """
 
+from collections import defaultdict
 from collections.abc import Sequence
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import sqlalchemy as sa
 from alembic import op
 
 revision: str = "o8_analytics_drill_indexes"
@@ -46,8 +55,51 @@ INDEXES: dict[str, tuple[str, str, str | None]] = {
 def upgrade() -> None:
     for name, (table, columns, where) in INDEXES.items():
         op.execute(f"CREATE INDEX IF NOT EXISTS {name} ON {table} ({columns})" + (f" WHERE {where}" if where else ""))
+    days = op.create_table(
+        "analytics_agent_online_days",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("workspace_id", sa.Integer(), nullable=False),
+        sa.Column("user_id", sa.Integer(), nullable=False),
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("minutes", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(["user_id"], ["users.id"], name=op.f("fk_analytics_agent_online_days_user_id_users"),
+                                ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(["workspace_id"], ["workspaces.id"],
+                                name=op.f("fk_analytics_agent_online_days_workspace_id_workspaces"),
+                                ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_analytics_agent_online_days")),
+        sa.UniqueConstraint("workspace_id", "day", "user_id",
+                            name=op.f("uq_analytics_agent_online_days_workspace_id_day_user_id")),
+    )
+    bind = op.get_bind()
+    for workspace_id, timezone in bind.execute(sa.text("SELECT id, timezone FROM workspaces")).all():
+        tz = _zone(timezone)
+        per_day: dict[tuple[int, date], int] = defaultdict(int)
+        minutes = bind.execute(
+            sa.text("SELECT user_id, minute FROM analytics_agent_online WHERE workspace_id = :ws")
+            .execution_options(yield_per=10_000), {"ws": workspace_id})
+        for user_id, minute in minutes:
+            per_day[(int(user_id), _aware(minute).astimezone(tz).date())] += 1
+        if per_day:
+            op.bulk_insert(days, [{"workspace_id": workspace_id, "user_id": user, "day": day, "minutes": n}
+                                  for (user, day), n in sorted(per_day.items())])
+
+
+def _zone(name: str | None) -> ZoneInfo:
+    try:
+        return ZoneInfo(name or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def _aware(value: datetime | str) -> datetime:
+    """A stored minute as an aware UTC datetime (SQLite gives naive text or datetimes, in UTC)."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
 
 
 def downgrade() -> None:
+    op.drop_table("analytics_agent_online_days")
     for name in INDEXES:
         op.execute(f"DROP INDEX IF EXISTS {name}")
