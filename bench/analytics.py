@@ -14,7 +14,8 @@ another database).
    an SLA policy; ``--cases`` cases over ``--days`` days (daytime and weekday peaks) holding ``--messages``
    messages between them (customer messages, agents' replies, the odd automatic acknowledgement), the timeline
    rows the measures read (routed, assigned, reassigned, status changes, resolutions, reopenings), surveys,
-   SLA breaches and escalations. Written by ``COPY`` into the migrated tables (foreign-key triggers off for the
+   SLA breaches and escalations; the agents' time online (shifts, five days a week: a row per agent and
+   minute, about 5,000,000). Written by ``COPY`` into the migrated tables (foreign-key triggers off for the
    loading session: the generator writes consistent ids), then ``VACUUM ANALYZE`` (as autovacuum would).
 2. **Rebuild** — ``compris analytics rebuild``'s work (``rollups.rebuild_all``, its batch of cases per transaction):
    cases/s and source rows (messages + timeline rows + surveys) per second.
@@ -363,6 +364,47 @@ def generate(db: Database, world: World, cases: int, messages: int, days: int, s
         raw.close()
 
 
+def load_presence(db: Database, world: World, days: int, seed: int,
+                  progress: Callable[[str], None] = print) -> dict[str, Any]:
+    """Time online as the sampling job leaves it: each agent works five days a week (its days off rotate with
+    its rank), a shift of about eight hours (early, day or late by rank, ±30 min) with a break, one row per
+    minute online (``analytics_agent_online``, by COPY); then the days online recomputed from them as
+    ``compris analytics rebuild`` does (``rollups.rebuild_presence``), timed."""
+    rng = random.Random(seed + 1)
+    first = world.end.astimezone(TZ).date() - timedelta(days=days - 1)
+    agents = [user for team in world.agents for user in team]
+    raw = db.engine.raw_connection()
+    try:
+        connection = raw.driver_connection
+        assert connection is not None
+        copier = Copier(connection)
+        for rank, user in enumerate(agents):
+            start_hour = (6, 9, 13)[rank % 3]
+            for d in range(days):
+                day = first + timedelta(days=d)
+                if (day.weekday() + rank) % 7 >= 5:  # two days off a week
+                    continue
+                begin = datetime.combine(day, time(start_hour), TZ).astimezone(UTC) + timedelta(
+                    minutes=rng.randint(-30, 30))
+                pause = rng.randint(180, 300)
+                for minute in range(480 + rng.randint(-20, 20)):
+                    if pause <= minute < pause + 30:
+                        continue
+                    at = begin + timedelta(minutes=minute)
+                    if at < world.end:
+                        copier.add("analytics_agent_online", ("workspace_id", "user_id", "minute"),
+                                   (world.workspace_id, user, at))
+        copier.flush()
+        connection.commit()
+    finally:
+        raw.close()
+    progress(f"presence: {copier.counts.get('analytics_agent_online', 0):,} agent-minutes")
+    t = clock.perf_counter()
+    with db.transaction() as session:
+        minutes = rollups.rebuild_presence(session, world.workspace_id)
+    return {"minutes": minutes, "rebuild_presence_s": round(clock.perf_counter() - t, 1)}
+
+
 # --- timing ---------------------------------------------------------------------------------------------------------
 
 
@@ -694,7 +736,15 @@ def main() -> None:
         with db.engine.connect() as conn:
             report["database"] = str(conn.execute(text("SHOW server_version")).scalar())
         if args.reuse:
+            migrate.upgrade(db.engine)  # a data set kept by an earlier version: to the current schema first
             world = _load_world(db)
+            with db.engine.connect() as conn:
+                has_presence = conn.execute(text("SELECT EXISTS (SELECT 1 FROM analytics_agent_online)")).scalar()
+            if not has_presence:  # kept before the bench wrote time online
+                report["presence"] = load_presence(db, world, args.days, args.seed, log)
+                log(f"presence: {json.dumps(report['presence'])}")
+                with db.engine.connect() as conn:
+                    conn.execution_options(isolation_level="AUTOCOMMIT").execute(text("VACUUM ANALYZE"))
         else:
             migrate.upgrade(db.engine)
             world = make_world(db, datetime.now(UTC).replace(microsecond=0))
@@ -702,6 +752,8 @@ def main() -> None:
             t = clock.perf_counter()
             counts = generate(db, world, args.cases, args.messages, args.days, args.seed, log)
             report["load"] = {"rows": counts, "seconds": round(clock.perf_counter() - t, 1)}
+            report["presence"] = load_presence(db, world, args.days, args.seed, log)
+            log(f"presence: {json.dumps(report['presence'])}")
             log(f"loaded: {json.dumps(report['load'])}")
         if not args.reuse or args.rebuild_only:
             report["rebuild"] = time_rebuild(db, world, log, args.profile)
