@@ -1027,7 +1027,34 @@ def _history_demo(demo: _Demo) -> None:
         start_stories = min(first_story or end, end)
         plans = _HistoryPlanner(random.Random(HISTORY_SEED), end, start_stories).plan()
         _write_history(session, demo, setup, plans, end)
+        _history_presence(session, demo, end)
     _rebuild_analytics(demo)
+
+
+def _history_presence(session: Session, demo: _Demo, end: datetime) -> None:
+    """The history's time online, as the minute sampling leaves it: each agent online on its working days (not its
+    day off), a shift of about eight hours (the French team early, the English desk later) with a half-hour
+    break; the rebuild then sums the minutes per day."""
+    from compris.models import AgentOnline
+
+    rng = random.Random(HISTORY_SEED + 1)
+    first = end.astimezone(HISTORY_TZ).date() - timedelta(days=HISTORY_DAYS)
+    rows = []
+    for _team, language, members in HISTORY_TEAMS:
+        for key in members:
+            day_off = HISTORY_AGENTS[key][0]
+            for d in range(HISTORY_DAYS):
+                day = first + timedelta(days=d)
+                if day.weekday() == day_off:
+                    continue
+                begin = datetime.combine(day, time(8 if language == "fr" else 11), HISTORY_TZ).astimezone(UTC) \
+                    + timedelta(minutes=rng.randint(-20, 20))
+                pause = rng.randint(200, 280)
+                rows += [{"workspace_id": demo.workspace_id, "user_id": demo.users[key],
+                          "minute": begin + timedelta(minutes=m)}
+                         for m in range(480 + rng.randint(-15, 15)) if not pause <= m < pause + 30
+                         and begin + timedelta(minutes=m) < end]
+    session.execute(insert(AgentOnline), rows)
 
 
 HISTORY_SEED = 1515
