@@ -15,8 +15,10 @@ another database).
    messages between them (customer messages, agents' replies, the odd automatic acknowledgement), the timeline
    rows the measures read (routed, assigned, reassigned, status changes, resolutions, reopenings), surveys,
    SLA breaches and escalations; the agents' time online (shifts, five days a week: a row per agent and
-   minute, about 5,000,000). Written by ``COPY`` into the migrated tables (foreign-key triggers off for the
-   loading session: the generator writes consistent ids), then ``VACUUM ANALYZE`` (as autovacuum would).
+   minute, about 5,000,000); what some figures read live (an expected wait per case, guard findings on one
+   answered case in six, tags on a third of the cases). Written by ``COPY`` into the migrated tables (foreign-key
+   triggers off for the loading session: the generator writes consistent ids), then ``VACUUM ANALYZE`` (as
+   autovacuum would).
 2. **Rebuild** — ``compris analytics rebuild``'s work (``rollups.rebuild_all``, its batch of cases per transaction):
    cases/s and source rows (messages + timeline rows + surveys) per second.
 3. **Figures** — every query of ``compris.analytics.queries`` (what the dashboard and the API call) over the last
@@ -405,6 +407,50 @@ def load_presence(db: Database, world: World, days: int, seed: int,
     return {"minutes": minutes, "rebuild_presence_s": round(clock.perf_counter() - t, 1)}
 
 
+#: the reply guard's rules the data set's findings name (``compris.replies.guard``)
+GUARD_RULES = ("no_acknowledgement", "office_hours", "send_elsewhere", "review_bargain", "asks_personal_data")
+
+
+def load_live_sources(db: Database, world: World, progress: Callable[[str], None] = print) -> dict[str, Any]:
+    """What the figures read from live tables rather than the rollups, at the data set's scale: an expected wait
+    announced for every case when it opened (and the first response it got), reply-guard findings on about one
+    answered case in six (a third of them overridden), and five tags on a third of the cases (one or two each),
+    as ``bench/reads.py`` tags them. Written by ``INSERT … SELECT`` from the cases."""
+    ws = world.workspace_id
+    params = {"w": ws}
+    t = clock.perf_counter()
+    rules = "ARRAY[" + ", ".join(f"'{r}'" for r in GUARD_RULES) + "]"
+    with db.engine.begin() as conn:
+        conn.execute(text("""
+            INSERT INTO wait_predictions (workspace_id, case_id, channel_account_id, predicted_s, actual_s,
+                                          created_at)
+            SELECT :w, id, last_channel_account_id, 600 + (number % 50) * 60,
+                   CASE WHEN first_response_at IS NOT NULL
+                        THEN extract(epoch FROM first_response_at - first_inbound_at)::int END, first_inbound_at
+            FROM cases WHERE workspace_id = :w AND first_inbound_at IS NOT NULL"""), params)
+        conn.execute(text(f"""
+            INSERT INTO guard_events (workspace_id, case_id, user_id, rule, severity, overridden, source,
+                                      created_at)
+            SELECT :w, id, assignee_id, ({rules})[1 + number % {len(GUARD_RULES)}], 'warning', number % 3 = 0,
+                   'ui', first_response_at
+            FROM cases WHERE workspace_id = :w AND first_response_at IS NOT NULL AND number % 6 = 1"""), params)
+        conn.execute(text("""
+            INSERT INTO tags (workspace_id, key, name, color, created_at)
+            SELECT :w, k, initcap(replace(k, '-', ' ')), '#5b6475', now()
+            FROM unnest(ARRAY['colis-perdu', 'retard', 'remboursement', 'vip', 'panne']) k"""), params)
+        conn.execute(text("""
+            INSERT INTO case_tags (workspace_id, case_id, tag_id, created_at)
+            SELECT :w, c.id, t.id, now()
+            FROM cases c JOIN (SELECT id, row_number() OVER (ORDER BY id) AS r FROM tags WHERE workspace_id = :w) t
+                 ON t.r = 1 + c.number % 5 OR (c.number % 7 = 0 AND t.r = 1 + (c.number + 2) % 5)
+            WHERE c.workspace_id = :w AND c.number % 3 = 0"""), params)
+        counts = {table: int(conn.execute(text(f"SELECT count(*) FROM {table} WHERE workspace_id = :w"),
+                                          params).scalar_one())
+                  for table in ("wait_predictions", "guard_events", "case_tags")}
+    progress(f"live sources: {counts} in {clock.perf_counter() - t:.1f} s")
+    return counts
+
+
 # --- timing ---------------------------------------------------------------------------------------------------------
 
 
@@ -740,9 +786,13 @@ def main() -> None:
             world = _load_world(db)
             with db.engine.connect() as conn:
                 has_presence = conn.execute(text("SELECT EXISTS (SELECT 1 FROM analytics_agent_online)")).scalar()
+                has_live = conn.execute(text("SELECT EXISTS (SELECT 1 FROM wait_predictions)")).scalar()
             if not has_presence:  # kept before the bench wrote time online
                 report["presence"] = load_presence(db, world, args.days, args.seed, log)
                 log(f"presence: {json.dumps(report['presence'])}")
+            if not has_live:  # ... or the expected waits, guard findings and tags
+                report["live_sources"] = load_live_sources(db, world, log)
+            if not (has_presence and has_live):
                 with db.engine.connect() as conn:
                     conn.execution_options(isolation_level="AUTOCOMMIT").execute(text("VACUUM ANALYZE"))
         else:
@@ -754,6 +804,7 @@ def main() -> None:
             report["load"] = {"rows": counts, "seconds": round(clock.perf_counter() - t, 1)}
             report["presence"] = load_presence(db, world, args.days, args.seed, log)
             log(f"presence: {json.dumps(report['presence'])}")
+            report["live_sources"] = load_live_sources(db, world, log)
             log(f"loaded: {json.dumps(report['load'])}")
         if not args.reuse or args.rebuild_only:
             report["rebuild"] = time_rebuild(db, world, log, args.profile)
