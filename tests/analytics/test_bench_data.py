@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import func, select, text
 
 from compris.analytics.figures import Filters
-from compris.analytics.queries import response_rate, volume
+from compris.analytics.queries import agents, by_tag, expected_wait, guard, response_rate, volume
 from compris.analytics.rollups import rebuild, rollup_sums
 from compris.db import Database
 from compris.models import Case, CaseEvent, Message, Survey
@@ -68,3 +68,14 @@ def test_the_bench_data_set_is_consistent_and_counted_by_the_rebuild(db: Databas
         assert volume(s, world.workspace_id, figures).messages == inbound
         rate = response_rate(s, world.workspace_id, figures)
         assert rate.needing > 0 and 0 < rate.responded <= rate.needing
+    # what some figures read live, and the time online, at the data set's scale
+    live = bench.load_live_sources(db, world, progress=lambda line: None)
+    assert live["wait_predictions"] == 300 and 0 < live["guard_events"] < 100 and live["case_tags"] >= 100
+    presence = bench.load_presence(db, world, 30, 1, progress=lambda line: None)
+    assert presence["minutes"] > 40 * 20 * 400  # forty agents, about 21 days each, about 7.5 h a day
+    with db.transaction() as s:
+        people = agents(s, world.workspace_id, figures)
+        assert sum(1 for r in people.agents if r.online_s) == 40
+        assert expected_wait(s, world.workspace_id, figures).announced == 300
+        assert guard(s, world.workspace_id, figures).findings == live["guard_events"]
+        assert sum(t.value for t in by_tag(s, world.workspace_id, figures)) == live["case_tags"]
