@@ -187,3 +187,26 @@ def test_o8_sums_the_days_online_from_the_minutes_as_the_sampling_does(world: Wo
     migrate.downgrade(engine, "o7_analytics_weekly")
     migrate.upgrade(engine)
     assert days() == kept
+
+
+def test_o9_marks_the_cases_with_expected_waits_guard_findings_or_tags_for_the_rollup(world: World) -> None:
+    """After the upgrade, the rollup job recomputes those cases and the three figures read them from the rollups."""
+    from compris.analytics import queries
+    from compris.analytics.figures import Filters
+    from tests.analytics.helpers import catch_up, dirty
+    from tests.analytics.test_queries import DAY, _history
+
+    ids = _history(world)  # a case with an expected wait and a guard finding, one without
+    engine = world.runtime.db.engine
+    migrate.downgrade(engine, "o8_analytics_drill_indexes")
+    with world.runtime.db.transaction() as s:
+        s.execute(text("DELETE FROM analytics_dirty"))
+    migrate.upgrade(engine)
+    assert dirty(world) == 1
+    with world.runtime.db.transaction() as s:
+        assert s.execute(text("SELECT case_id FROM analytics_dirty")).scalars().all() == [ids["a"]]
+    catch_up(world)
+    with world.runtime.db.transaction() as s:
+        two_days = Filters(start=DAY, end=DAY + timedelta(days=1))
+        assert queries.expected_wait(s, world.workspace_id, two_days).announced == 1
+        assert queries.guard(s, world.workspace_id, two_days).findings == 1

@@ -401,6 +401,15 @@ class SurveyCommented(SurveyChange):
     message_id: int | None = None
 
 
+@dataclass(frozen=True, kw_only=True)
+class GuardFindingsRecorded(CaseChange):
+    """The reply guard's findings on an agent's reply were kept (sent with them, or stopped by them): ``rules``
+    found, ``overridden`` those the agent chose to send anyway."""
+
+    rules: tuple[str, ...] = ()
+    overridden: tuple[str, ...] = ()
+
+
 # --- tags, alerts, incidents, bulk operations (listening, issue 16) --------------------------------------------
 
 

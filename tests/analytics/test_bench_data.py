@@ -58,6 +58,9 @@ def test_the_bench_data_set_is_consistent_and_counted_by_the_rebuild(db: Databas
         s.flush()
         inbound = s.scalar(select(func.count()).select_from(Message).where(
             Message.direction == "inbound", Message.workspace_id == world.workspace_id))
+    # what some figures read from their own tables, and the time online, at the data set's scale
+    live = bench.load_live_sources(db, world, progress=lambda line: None)
+    assert live["wait_predictions"] == 300 and 0 < live["guard_events"] < 100 and live["case_tags"] >= 100
     # and the rebuild counts every case and every customer message
     with db.transaction() as s:
         assert rebuild(s, world.workspace_id) == 300
@@ -68,9 +71,6 @@ def test_the_bench_data_set_is_consistent_and_counted_by_the_rebuild(db: Databas
         assert volume(s, world.workspace_id, figures).messages == inbound
         rate = response_rate(s, world.workspace_id, figures)
         assert rate.needing > 0 and 0 < rate.responded <= rate.needing
-    # what some figures read live, and the time online, at the data set's scale
-    live = bench.load_live_sources(db, world, progress=lambda line: None)
-    assert live["wait_predictions"] == 300 and 0 < live["guard_events"] < 100 and live["case_tags"] >= 100
     presence = bench.load_presence(db, world, 30, 1, progress=lambda line: None)
     assert presence["minutes"] > 40 * 20 * 400  # forty agents, about 21 days each, about 7.5 h a day
     with db.transaction() as s:

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from compris.analytics import queries, rollups
 from compris.analytics.figures import Measure
 from compris.inbox import actions
-from compris.models import AnalyticsCase, Case, Message, User
+from compris.models import AnalyticsCase, Case, Message, User, WaitPrediction
 from tests.analytics.conftest import Network
 from tests.analytics.helpers import catch_up, dirty, period, rebuild, snapshot
 from tests.conftest import World
@@ -236,3 +236,47 @@ def test_a_merge_through_the_inbox_counts_one_case(world: World, network: Networ
     assert (rate.needing, rate.responded) == (2, 2)  # the reply after the merge answers both messages
     rebuild(world)
     assert snapshot(world) == kept
+
+
+def test_tags_guard_findings_and_the_expected_wait_follow_the_case(world: World, network: Network) -> None:
+    """Tagging a case, the guard's findings kept for a stopped reply and the expected wait announced when it
+    opened all mark the case (their events), and the figures read them from the rollups: the tag counts the new
+    case, the finding counts for its agent, the wait counts against the first response."""
+    from compris.inbox.actions.tags import tag_case
+    from compris.replies import actions as reply_actions
+    from compris.replies.guard import Finding
+
+    with frozen(MONDAY) as clock:
+        customer_writes(world, "My bag is lost", kind="dm")
+        case_id = only_case(world)
+        catch_up(world)
+        with world.runtime.db.transaction() as s:
+            case, agent = s.get(Case, case_id), s.get(User, world.agent.id)
+            assert case is not None and agent is not None
+            tag_case(s, world.runtime.publisher, actor=agent, case=case, add=["Colis perdu"])
+        assert dirty(world) >= 1
+        catch_up(world)
+        with world.runtime.db.transaction() as s:
+            case, agent = s.get(Case, case_id), s.get(User, world.agent.id)
+            assert case is not None and agent is not None
+            reply_actions.record_guard_events(
+                s, world.runtime.publisher, actor=agent, case=case, attempt_key="try-1",
+                findings=[Finding(rule="office_hours", severity="warning", message="office hours")])
+        assert dirty(world) >= 1
+        clock.advance(minutes=20)
+        reply(world, case_id, "We are on it")
+        world.run_jobs()
+    catch_up(world)
+    with world.runtime.db.transaction() as s:
+        f = period(DAY)
+        vol = queries.volume(s, world.workspace_id, f)
+        found = queries.guard(s, world.workspace_id, f)
+        mine = queries.guard(s, world.workspace_id, period(DAY, agent_id=world.agent.id))
+        others = queries.guard(s, world.workspace_id, period(DAY, agent_id=world.admin.id))
+        wait = queries.expected_wait(s, world.workspace_id, f)
+        raw_wait = s.scalars(select(WaitPrediction).where(WaitPrediction.case_id == case_id)).all()
+    assert [(x.label, x.value) for x in vol.by_tag] == [("Colis perdu", 1)]
+    assert (found.findings, found.overridden, [r.rule for r in found.by_rule]) == (1, 0, ["office_hours"])
+    assert (mine.findings, others.findings) == (1, 0)
+    assert wait.announced == len(raw_wait)
+    assert wait.answered == sum(1 for p in raw_wait if p.actual_s is not None)

@@ -59,7 +59,7 @@ def _history(world: World) -> dict[str, int]:
         s.add(WaitPrediction(workspace_id=world.workspace_id, case_id=a.id, channel_account_id=world.account.id,
                              predicted_s=3600, actual_s=5400, created_at=MONDAY))
         s.add(GuardEvent(workspace_id=world.workspace_id, case_id=a.id, user_id=world.agent.id,
-                         rule="apology_missing", severity="warning", overridden=True, created_at=MONDAY))
+                         rule="no_acknowledgement", severity="warning", overridden=True, created_at=MONDAY))
         b = new_case(s, world, MONDAY + timedelta(days=1))
         b.triage, b.language = {"intent": "question"}, "en"
         message(s, world, b.id, MONDAY + timedelta(days=1), inbound=True, triage={"intent": "question"},
@@ -104,7 +104,7 @@ def test_figures_from_the_capabilities_rows(world: World) -> None:
     assert (csat.sent, csat.answered, csat.satisfied, csat.csat, csat.average_score) == (1, 1, 0, 0.0, 25.0)
     assert (esc.created, esc.answered, esc.open_now, esc.partner_response.mean_s) == (1, 1, 1, 7200.0)
     assert (wait.announced, wait.answered, wait.mean_abs_error_s, wait.within_announced) == (1, 1, 1800.0, 0)
-    assert (guard.findings, guard.overridden, guard.by_rule[0].rule) == (1, 1, "apology_missing")
+    assert (guard.findings, guard.overridden, guard.by_rule[0].rule) == (1, 1, "no_acknowledgement")
     assert heat.cells[0][9] == 1 and heat.cells[1][9] == 1 and heat.max == 1  # Monday and Tuesday, 9 h UTC
     assert (backlog.open, backlog.new, backlog.unassigned) == (1, 1, 1)
     assert backlog.oldest_case_id == ids["b"]
@@ -198,9 +198,12 @@ def test_new_cases_by_tag(world: World) -> None:
         for case, at in zip(cases, (MONDAY, MONDAY + timedelta(hours=1), MONDAY + timedelta(hours=2),
                                     MONDAY - timedelta(days=7)), strict=True):
             case.first_inbound_at = at
+            message(s, world, case.id, at, inbound=True)
         cases[0].team_id = None
         for case, tag in ((cases[0], lost), (cases[1], lost), (cases[1], vip), (cases[3], lost)):
             s.add(CaseTag(workspace_id=world.workspace_id, case_id=case.id, tag_id=tag.id))
+        rollups.mark_dirty(s, world.workspace_id, [c.id for c in cases])  # as tagging does (CaseTagged)
+    catch_up(world)
     # when the week's volume is read
     with world.runtime.db.transaction() as s:
         v = queries.volume(s, world.workspace_id, Filters(start=DAY, end=DAY + timedelta(days=6)))

@@ -56,8 +56,8 @@ def test_warnings_need_an_override_and_every_finding_is_recorded(world: World) -
         rules = {f.rule for f in exc.value.findings}
         assert {"send_elsewhere", "office_hours", "no_acknowledgement"} <= rules
         # the edge records a refusal (the refused action wrote nothing)
-        reply_actions.record_guard_events(s, actor=agent, case=case, findings=exc.value.findings,
-                                          attempt_key="try-1")
+        reply_actions.record_guard_events(s, world.runtime.publisher, actor=agent, case=case,
+                                          findings=exc.value.findings, attempt_key="try-1")
     with session_of(world) as s:
         agent, case = user(s, world.agent), case_of(s, world)
         sent = reply_actions.send_agent_reply(s, world.runtime.publisher, actor=agent, case=case, visibility="public",

@@ -2,11 +2,12 @@
 
 Every event that can move a figure of a case (:data:`COUNTED`: a message received, claimed, deleted or echoed, a
 reply sent, failed, uncertain or retried, a delivery status, a status, an assignment, a transfer, a merge, a triage
-change, a breach, a survey, an escalation) marks the case for the ``analytics.rollup`` job, which recomputes its
-whole contribution (``analytics/rollups.py``). Marking is one plain insert per case and transaction: it never waits
-for the job, and it is harmless when an event is delivered twice. A merge marks both cases (the source loses its
-messages, the target gains them). Events that move no figure (an agent opening a case, a reply queued or retrying,
-a note, tags, incidents, business actions) are not listened to, so the busiest events cost nothing here.
+change, a breach, a survey, an escalation, tags added or removed, the reply guard's findings kept) marks the case
+for the ``analytics.rollup`` job, which recomputes its whole contribution (``analytics/rollups.py``). Marking is one
+plain insert per case and transaction: it never waits for the job, and it is harmless when an event is delivered
+twice. A merge marks both cases (the source loses its messages, the target gains them). Events that move no figure
+(an agent opening a case, a reply queued or retrying, a note, incidents, business actions) are not listened to, so
+the busiest events cost nothing here.
 """
 
 from __future__ import annotations
@@ -22,9 +23,11 @@ from compris.events import (
     CaseRouted,
     CasesMerged,
     CasesUnmerged,
+    CaseTagged,
     DeliveryStatusChanged,
     EchoReceived,
     EscalationChange,
+    GuardFindingsRecorded,
     MessageClaimed,
     MessageDeleted,
     MessageReceived,
@@ -44,7 +47,8 @@ ORDER = 1000  # after everything else: the case is in its final state for this t
 COUNTED: tuple[type[CaseChange], ...] = (
     CaseOpened, MessageReceived, MessageClaimed, EchoReceived, MessageDeleted, ReplySent, ReplyFailed,
     ReplyUncertain, ReplyRetryRequested, DeliveryStatusChanged, StatusChanged, CaseAssigned, CaseRouted,
-    CasesMerged, CasesUnmerged, TriageChanged, SlaBreached, SurveyChange, EscalationChange,
+    CasesMerged, CasesUnmerged, TriageChanged, SlaBreached, SurveyChange, EscalationChange, CaseTagged,
+    GuardFindingsRecorded,
 )
 
 

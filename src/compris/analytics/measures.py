@@ -56,6 +56,13 @@ CSAT_SATISFIED = "csat_satisfied"
 ESC_CREATED = "esc_created"
 ESC_OVERDUE = "esc_overdue"
 ESC_RESPONSE = "esc_rt"  # histogram: the partner's first answer, calendar time
+WAIT_ANNOUNCED = "wait_n"  # expected waits announced (total: the seconds announced)
+WAIT_ACTUAL = "wait_actual"  # ... that got their first response (total: the seconds actually waited)
+WAIT_ERROR = "wait_error"  # the same ones (total: |actual - announced| seconds)
+WAIT_WITHIN = "wait_within"  # ... answered within the wait announced
+GUARD = "guard:"  # + rule: the reply guard's findings on an agent's reply (per agent)
+GUARD_OVERRIDDEN = "guard_ovr:"  # + rule: ... that the agent overrode
+TAG = "tag:"  # + tag id: new cases carrying the tag (now)
 
 CLOCK_SUFFIX = {"calendar": "_c", "business": "_b"}
 #: the metrics stored as histograms (one row per bucket); the others are counters (bucket -1)
@@ -71,6 +78,15 @@ SPAM = "spam"
 
 def duration_metric(base: str, clock: str) -> str:
     return base + CLOCK_SUFFIX[clock]
+
+
+def guard_metric(rule: str, *, overridden: bool = False) -> str:
+    """The metric of a guard rule's findings (or of those overridden), within the column's 32 characters."""
+    return ((GUARD_OVERRIDDEN if overridden else GUARD) + rule)[:32]
+
+
+def tag_metric(tag_id: int) -> str:
+    return f"{TAG}{tag_id}"
 
 
 # --- history (what the loader reads from the database) ------------------------------------------------------------
@@ -129,6 +145,27 @@ class EscalationFact:
 
 
 @dataclass(frozen=True)
+class WaitFact:
+    """An expected wait announced when the case (re)opened, and what the customer actually waited (None: no
+    response yet)."""
+
+    at: datetime
+    channel_account_id: int | None
+    predicted_s: int
+    actual_s: int | None
+
+
+@dataclass(frozen=True)
+class GuardFact:
+    """A finding of the reply guard on an agent's reply (kept whether the reply went out or was stopped)."""
+
+    at: datetime
+    user_id: int | None
+    rule: str
+    overridden: bool
+
+
+@dataclass(frozen=True)
 class BreachFact:
     metric: str
     cycle: int
@@ -151,6 +188,9 @@ class CaseHistory:
     surveys: Sequence[SurveyFact] = ()
     escalations: Sequence[EscalationFact] = ()
     breaches: Sequence[BreachFact] = ()
+    waits: Sequence[WaitFact] = ()
+    guard: Sequence[GuardFact] = ()
+    tags: Sequence[int] = ()  # the ids of the tags the case carries now
 
 
 @dataclass(frozen=True)
@@ -390,6 +430,7 @@ def contribution(history: CaseHistory, ctx: Context) -> Contribution:
     _handling(b, h)
     _sla(b, tl, case_dims)
     _surveys_and_escalations(b, tl, case_dims)
+    _waits_guard_and_tags(b, tl, customer, answer_after, case_dims)
 
     summary.team_id = int(h.team_id or 0)
     summary.agent_id = int(h.assignee_id or 0)
@@ -539,6 +580,41 @@ def _surveys_and_escalations(b: _Builder, tl: _Timeline, case_dims: dict[str, An
             b.add(e.overdue_at, ESC_OVERDUE, **dims)
             b.out.summary.escalation_overdue_at = max(filter(None, [b.out.summary.escalation_overdue_at,
                                                                    e.overdue_at]))
+
+
+def _waits_guard_and_tags(b: _Builder, tl: _Timeline, customer: Sequence[Msg],
+                          answer_after: Callable[[datetime], tuple[datetime, Msg] | None],
+                          case_dims: dict[str, Any]) -> None:
+    """The expected waits announced (on the day announced: the account announced on, the team then, the agent who
+    answered, else the case's assignee now), the guard's findings (on their day: the agent who wrote the reply,
+    the team then, the account of the customer's latest message before it) and the tags of a new case (with its
+    opening: the same dimensions as the new case)."""
+    h = b.h
+    for w in h.waits:
+        answer = answer_after(w.at)
+        dims: dict[str, Any] = {"account": w.channel_account_id, "team": tl.team_at(w.at),
+                                "agent": answer[1].author_user_id if answer else h.assignee_id, **case_dims}
+        b.add(w.at, WAIT_ANNOUNCED, value=float(w.predicted_s), **dims)
+        if w.actual_s is not None:
+            b.add(w.at, WAIT_ACTUAL, value=float(w.actual_s), **dims)
+            b.add(w.at, WAIT_ERROR, value=float(abs(w.actual_s - w.predicted_s)), **dims)
+            if w.actual_s <= w.predicted_s:
+                b.add(w.at, WAIT_WITHIN, **dims)
+    times = [m.at for m in customer]
+    for g in h.guard:
+        i = bisect.bisect_right(times, g.at)
+        before = customer[i - 1] if i else (customer[0] if customer else None)
+        dims = {"account": before.channel_account_id if before else None,
+                "visibility": before.visibility if before else "", "team": tl.team_at(g.at), "agent": g.user_id,
+                **case_dims}
+        b.add(g.at, guard_metric(g.rule), **dims)
+        if g.overridden:
+            b.add(g.at, guard_metric(g.rule, overridden=True), **dims)
+    if customer and h.tags:
+        first = customer[0]
+        for tag_id in sorted(set(h.tags)):
+            b.add(first.at, tag_metric(tag_id), account=first.channel_account_id, visibility=first.visibility,
+                  team=tl.team_at(first.at), agent=tl.first_assignee(), **case_dims)
 
 
 def totals(entries: Mapping[Key, Sequence[float]]) -> dict[str, list[float]]:

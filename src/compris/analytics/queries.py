@@ -11,14 +11,12 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, bindparam, func, select
-from sqlalchemy import case as sa_case
 from sqlalchemy.orm import Session
 
 from compris.analytics import buckets, measures
@@ -77,16 +75,13 @@ from compris.models import (
     AnalyticsWeekly,
     Case,
     CaseStatus,
-    CaseTag,
     ChannelAccount,
     Escalation,
-    GuardEvent,
     SlaPolicy,
     Tag,
     Team,
     TeamMember,
     User,
-    WaitPrediction,
     Workspace,
 )
 
@@ -218,14 +213,25 @@ _PEOPLE_METRICS = frozenset({measures.REPLY, measures.RESOLVED, measures.HANDLE,
 
 def _shared_metrics(filters: Filters) -> frozenset[str]:
     """The metrics the report's figures read grouped by metric, day, bucket or policy only (no dimension, not
-    hourly): volume, response rate, response times on the period's clock, SLA, CSAT, escalations."""
+    hourly): volume, response rate, response times on the period's clock, SLA, CSAT, escalations, expected wait,
+    the guard's findings."""
     return frozenset({
         measures.MSG_IN, measures.CASE_NEW, measures.NEEDS, measures.RESPONDED, measures.IN_TARGET, measures.MSG_RT,
         *(measures.duration_metric(base, filters.clock) for base in (measures.FRT, measures.NRT, measures.RES)),
         *(f"{kind}:{m}" for kind in (measures.SLA_MET, measures.SLA_BREACH) for m in measures.SLA_METRICS),
         measures.CSAT_SENT, measures.CSAT_ANSWERED, measures.CSAT_SATISFIED,
         measures.ESC_CREATED, measures.ESC_OVERDUE, measures.ESC_RESPONSE,
+        measures.WAIT_ANNOUNCED, measures.WAIT_ACTUAL, measures.WAIT_ERROR, measures.WAIT_WITHIN,
+        *_guard_metrics(),
     })
+
+
+@lru_cache(maxsize=1)
+def _guard_metrics() -> tuple[str, ...]:
+    """The metrics of the reply guard's findings, each rule's and its overrides'."""
+    from compris.replies.guard import rule_ids
+
+    return tuple(measures.guard_metric(r, overridden=o) for r in rule_ids() for o in (False, True))
 
 
 @contextmanager
@@ -653,19 +659,16 @@ def _breakdowns(session: Session, workspace_id: int, filters: Filters) -> dict[s
 
 
 def by_tag(session: Session, workspace_id: int, filters: Filters) -> list[Slice]:
-    """The cases opened in the period (their first customer message) that carry each tag, by tag (a case with two
-    tags counts under both). Tags belong to cases, not to messages or rollup facts, so this reads ``case_tags``
-    (indexed by workspace, tag and case) joined to the cases of the period, with the case's own team, assignee,
-    account, network, intent, language and sentiment as filters (``visibility`` does not apply to a case)."""
-    start, end = utc_range(filters, zone(session, workspace_id))
-    rows = list(session.execute(
-        select(Tag.id, Tag.name, func.count(func.distinct(CaseTag.case_id)))
-        .join(CaseTag, (CaseTag.tag_id == Tag.id) & (CaseTag.workspace_id == workspace_id))
-        .join(Case, Case.id == CaseTag.case_id)
-        .where(Tag.workspace_id == workspace_id, Case.first_inbound_at >= start, Case.first_inbound_at < end,
-               *_case_filters(workspace_id, filters))
-        .group_by(Tag.id, Tag.name)))
-    return _slices({str(i): int(n) for i, _name, n in rows}, {str(i): str(name) for i, name, _n in rows})
+    """New cases of the period carrying each tag now (a case counts under each of its tags)."""
+    names = {measures.tag_metric(int(i)): (str(i), str(name)) for i, name in session.execute(
+        select(Tag.id, Tag.name).where(Tag.workspace_id == workspace_id))}
+    if not names:
+        return []
+    counts: dict[str, int] = {}
+    for metric, n, _total in grouped(session, workspace_id, filters, list(names), ("metric",)):
+        if n:
+            counts[names[metric][0]] = counts.get(names[metric][0], 0) + n
+    return _slices(counts, {key: name for key, name in names.values()})
 
 
 def response_rate(session: Session, workspace_id: int, filters: Filters, *,
@@ -869,49 +872,33 @@ def agents(session: Session, workspace_id: int, filters: Filters) -> Agents:
 
 
 def expected_wait(session: Session, workspace_id: int, filters: Filters) -> ExpectedWait:
-    """The waits announced when cases opened or reopened in the period (``wait_predictions``), against the first
-    response each actually got."""
-    tz = zone(session, workspace_id)
-    start, end = utc_range(filters, tz)
-    w = WaitPrediction
-    conditions: list[ColumnElement[bool]] = [w.workspace_id == workspace_id, w.created_at >= start,
-                                             w.created_at < end]
-    if filters.channel_account_id is not None:
-        conditions.append(w.channel_account_id == filters.channel_account_id)
-    query = select(
-        func.count(), func.count(w.actual_s), func.avg(w.predicted_s),
-        func.avg(w.actual_s), func.avg(func.abs(w.actual_s - w.predicted_s)),
-        func.coalesce(func.sum(sa_case((w.actual_s <= w.predicted_s, 1), else_=0)), 0),
-    ).where(*conditions)
-    if any(getattr(filters, n) is not None for n in ("team_id", "agent_id", "network", "intent", "language",
-                                                     "sentiment")):
-        query = query.join(Case, Case.id == w.case_id).where(
-            *_case_filters(workspace_id, replace(filters, channel_account_id=None)))
-    announced, answered, predicted, actual, error, within = session.execute(query).one()
-    return ExpectedWait(int(announced or 0), int(answered or 0), _round(_float(predicted)), _round(_float(actual)),
-                        _round(_float(error)), int(within or 0))
-
-
-def _float(value: object) -> float | None:
-    return float(value) if value is not None else None  # type: ignore[arg-type]
+    """The waits announced when cases opened or reopened in the period (``wait_predictions``, rolled up on the day
+    announced), against the first response each actually got."""
+    names = (measures.WAIT_ANNOUNCED, measures.WAIT_ACTUAL, measures.WAIT_ERROR, measures.WAIT_WITHIN)
+    sums = _sums(session, workspace_id, filters, names)
+    (announced, predicted), (answered, actual) = sums[measures.WAIT_ANNOUNCED], sums[measures.WAIT_ACTUAL]
+    error = sums[measures.WAIT_ERROR][1]
+    return ExpectedWait(announced, answered, _round(predicted / announced) if announced else None,
+                        _round(actual / answered) if answered else None,
+                        _round(error / answered) if answered else None, sums[measures.WAIT_WITHIN][0])
 
 
 def guard(session: Session, workspace_id: int, filters: Filters) -> Guard:
-    """The reply guard's findings in the period and how many the agents overrode, per rule."""
-    tz = zone(session, workspace_id)
-    start, end = utc_range(filters, tz)
-    g = GuardEvent
-    query = (select(g.rule, func.count(), func.coalesce(func.sum(sa_case((g.overridden.is_(True), 1), else_=0)), 0))
-             .where(g.workspace_id == workspace_id, g.created_at >= start, g.created_at < end).group_by(g.rule))
-    if filters.agent_id is not None:
-        query = query.where(g.user_id == filters.agent_id)
-    if any(getattr(filters, n) is not None for n in ("team_id", "network", "channel_account_id", "intent",
-                                                     "language", "sentiment")):
-        query = query.join(Case, Case.id == g.case_id).where(
-            *_case_filters(workspace_id, replace(filters, agent_id=None)))
-    rules = sorted((GuardRule(str(rule), int(n), int(o or 0)) for rule, n, o in session.execute(query)),
+    """The reply guard's findings in the period and how many the agents overrode, per rule (each finding on the
+    agent who wrote the reply)."""
+    from compris.replies.guard import rule_ids
+
+    rules = {measures.guard_metric(r): r for r in rule_ids()}
+    overridden = {measures.guard_metric(r, overridden=True): r for r in rule_ids()}  # both: _guard_metrics()
+    counts: dict[str, list[int]] = {}
+    for metric, n, _total in grouped(session, workspace_id, filters, [*rules, *overridden], ("metric",)):
+        if metric in rules:
+            counts.setdefault(rules[metric], [0, 0])[0] += n
+        elif metric in overridden:
+            counts.setdefault(overridden[metric], [0, 0])[1] += n
+    found = sorted((GuardRule(rule, n, o) for rule, (n, o) in counts.items() if n),
                    key=lambda r: (-r.findings, r.rule))
-    return Guard(sum(r.findings for r in rules), sum(r.overridden for r in rules), rules)
+    return Guard(sum(r.findings for r in found), sum(r.overridden for r in found), found)
 
 
 def escalations(session: Session, workspace_id: int, filters: Filters) -> Escalations:

@@ -42,13 +42,16 @@ from compris.models import (
     AnalyticsWeekly,
     Case,
     CaseEvent,
+    CaseTag,
     ChannelAccount,
     Direction,
     Escalation,
+    GuardEvent,
     Message,
     SlaBreach,
     Survey,
     SurveyState,
+    WaitPrediction,
     Workspace,
 )
 from compris.models.analytics import DIMENSIONS
@@ -181,6 +184,22 @@ class Loader:
             .where(SlaBreach.case_id.in_(case_ids))
         ):
             breaches[b.case_id].append(measures.BreachFact(b.metric, b.cycle, b.breached_at, b.policy_id))
+        waits: dict[int, list[measures.WaitFact]] = defaultdict(list)
+        for w in s.execute(
+            select(WaitPrediction.case_id, WaitPrediction.created_at, WaitPrediction.channel_account_id,
+                   WaitPrediction.predicted_s, WaitPrediction.actual_s).where(WaitPrediction.case_id.in_(case_ids))
+        ):
+            waits[w.case_id].append(measures.WaitFact(w.created_at, w.channel_account_id, int(w.predicted_s),
+                                                      int(w.actual_s) if w.actual_s is not None else None))
+        guard: dict[int, list[measures.GuardFact]] = defaultdict(list)
+        for g in s.execute(
+            select(GuardEvent.case_id, GuardEvent.created_at, GuardEvent.user_id, GuardEvent.rule,
+                   GuardEvent.overridden).where(GuardEvent.case_id.in_(case_ids))
+        ):
+            guard[g.case_id].append(measures.GuardFact(g.created_at, g.user_id, str(g.rule), bool(g.overridden)))
+        tags: dict[int, list[int]] = defaultdict(list)
+        for case_id, tag_id in s.execute(select(CaseTag.case_id, CaseTag.tag_id).where(CaseTag.case_id.in_(case_ids))):
+            tags[int(case_id)].append(int(tag_id))
         out: dict[int, CaseHistory] = {}
         for case_id, c in cases.items():
             triage = c.triage or {}
@@ -190,7 +209,8 @@ class Loader:
                 language=c.language or _text(triage.get("language")), sla_policy_id=c.sla_policy_id,
                 messages=tuple(messages.get(case_id, ())), changes=tuple(changes.get(case_id, ())),
                 surveys=tuple(surveys.get(case_id, ())), escalations=tuple(escalations.get(case_id, ())),
-                breaches=tuple(breaches.get(case_id, ())),
+                breaches=tuple(breaches.get(case_id, ())), waits=tuple(waits.get(case_id, ())),
+                guard=tuple(guard.get(case_id, ())), tags=tuple(tags.get(case_id, ())),
             )
         return out
 

@@ -434,7 +434,7 @@ def _send(session: Session, publisher: Publisher, run: BulkRun, actor: User, cas
                                    visibility=rendered.visibility, origin=BULK_ORIGIN, actor=actor,
                                    idempotency_key=f"bulk:{run.id}:{case.id}",
                                    platform_extra={"bulk_run_id": run.id})
-    record_guard_events(session, actor=actor, case=case, findings=rendered.warnings, override=["*"],
+    record_guard_events(session, publisher, actor=actor, case=case, findings=rendered.warnings, override=["*"],
                         attempt_key=f"bulk:{run.id}:{case.id}", message_id=message.id, source="bulk")
     if rendered.template_id is not None:
         count_use(session, case.workspace_id, rendered.template_id)

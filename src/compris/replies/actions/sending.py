@@ -19,8 +19,9 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from compris import timeline
+from compris import bus, timeline
 from compris.connectors.base import PRIVATE_REPLY_TO_COMMENT, Visibility
+from compris.events import GuardFindingsRecorded
 from compris.inbox import actions as inbox
 from compris.kit.errors import Invalid
 from compris.live import Publisher
@@ -92,6 +93,7 @@ def _overridden(finding: Finding, override: Collection[str]) -> bool:
 
 def record_guard_events(
     session: Session,
+    publisher: Publisher,
     *,
     actor: User,
     case: Case,
@@ -120,6 +122,10 @@ def record_guard_events(
         row.message_id = message_id if message_id is not None else row.message_id
         rows.append(row)
     session.flush()
+    if rows:
+        bus.emit(session, publisher, GuardFindingsRecorded(
+            workspace_id=case.workspace_id, actor_user_id=actor.id, case_id=case.id,
+            rules=tuple(r.rule for r in rows), overridden=tuple(r.rule for r in rows if r.overridden)))
     return rows
 
 
@@ -184,7 +190,7 @@ def send_agent_reply(
     message = inbox.add_reply(session, publisher, actor=actor, case=case, text=draft, visibility=visibility,
                               reply_to_message_id=reply_to_message_id, idempotency_key=idempotency_key,
                               attachments=attachments)
-    record_guard_events(session, actor=actor, case=case, findings=findings, override=override,
+    record_guard_events(session, publisher, actor=actor, case=case, findings=findings, override=override,
                         attempt_key=idempotency_key, message_id=message.id, source=source)
     if template is not None:
         count_use(session, case.workspace_id, template.id)
@@ -253,7 +259,7 @@ def move_to_private(
     private = inbox.add_reply(session, publisher, actor=actor, case=case, text=draft, visibility=Visibility.PRIVATE,
                               reply_to_message_id=target.id, idempotency_key=f"{idempotency_key}:private",
                               platform_extra=extra)
-    record_guard_events(session, actor=actor, case=case, findings=findings, override=override,
+    record_guard_events(session, publisher, actor=actor, case=case, findings=findings, override=override,
                         attempt_key=f"{idempotency_key}:private", message_id=private.id, source=source)
     timeline.moved_to_private(session, case, actor_user_id=actor.id, public_message_id=public.id,
                               private_message_id=private.id, private_reply_to_comment=comment_id)

@@ -190,8 +190,8 @@ def create_reply(
                                         idempotency_key=key, template_id=body.template_id, override=override,
                                         source="api", attachments=attachments)
     except reply_actions.GuardRefused as exc:  # nothing was written; the findings are kept for supervisors
-        reply_actions.record_guard_events(session, actor=user, case=case, findings=exc.findings, override=override,
-                                          attempt_key=key, source="api")
+        reply_actions.record_guard_events(session, ctx.runtime.publisher, actor=user, case=case,
+                                          findings=exc.findings, override=override, attempt_key=key, source="api")
         refused = ErrorOut(error=exc.message,
                            findings=[FindingOut(**f.to_dict(with_fix=False)) for f in exc.findings])
         return JSONResponse(refused.model_dump(), status_code=422)  # type: ignore[return-value]

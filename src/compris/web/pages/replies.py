@@ -139,8 +139,9 @@ def refusal_message(lang: str, exc: ComprisError) -> str:
 def record_refusal(ctx: PageContext, case: Case, exc: reply_actions.GuardRefused, *, override: Collection[str],
                    attempt_key: str | None) -> None:
     """Keep the findings that stopped a reply (after the refused action's savepoint was rolled back)."""
-    reply_actions.record_guard_events(ctx.session, actor=ctx.user, case=case, findings=exc.findings,
-                                      override=override, attempt_key=attempt_key or None, source="ui")
+    reply_actions.record_guard_events(ctx.session, ctx.runtime.publisher, actor=ctx.user, case=case,
+                                      findings=exc.findings, override=override, attempt_key=attempt_key or None,
+                                      source="ui")
 
 
 def finding_views(lang: str, findings: Sequence[Finding], override: Collection[str] = ()) -> list[dict[str, Any]]:
