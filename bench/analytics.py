@@ -434,16 +434,7 @@ def load_live_sources(db: Database, world: World, progress: Callable[[str], None
             SELECT :w, id, assignee_id, ({rules})[1 + number % {len(GUARD_RULES)}], 'warning', number % 3 = 0,
                    'ui', first_response_at
             FROM cases WHERE workspace_id = :w AND first_response_at IS NOT NULL AND number % 6 = 1"""), params)
-        conn.execute(text("""
-            INSERT INTO tags (workspace_id, key, name, color, created_at)
-            SELECT :w, k, initcap(replace(k, '-', ' ')), '#5b6475', now()
-            FROM unnest(ARRAY['colis-perdu', 'retard', 'remboursement', 'vip', 'panne']) k"""), params)
-        conn.execute(text("""
-            INSERT INTO case_tags (workspace_id, case_id, tag_id, created_at)
-            SELECT :w, c.id, t.id, now()
-            FROM cases c JOIN (SELECT id, row_number() OVER (ORDER BY id) AS r FROM tags WHERE workspace_id = :w) t
-                 ON t.r = 1 + c.number % 5 OR (c.number % 7 = 0 AND t.r = 1 + (c.number + 2) % 5)
-            WHERE c.workspace_id = :w AND c.number % 3 = 0"""), params)
+        common.tag_a_third(conn, ws)
         counts = {table: int(conn.execute(text(f"SELECT count(*) FROM {table} WHERE workspace_id = :w"),
                                           params).scalar_one())
                   for table in ("wait_predictions", "guard_events", "case_tags")}

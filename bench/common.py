@@ -12,6 +12,7 @@ import platform
 import socket
 import statistics
 import subprocess
+from typing import Any
 
 
 def machine() -> str:
@@ -41,3 +42,21 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+def tag_a_third(conn: Any, workspace_id: int) -> None:
+    """Five tags in the workspace, on a third of its cases (one or two each, from the case number: the same cases
+    every run), written on the server (PostgreSQL)."""
+    from sqlalchemy import text
+
+    params = {"w": workspace_id}
+    conn.execute(text("""
+        INSERT INTO tags (workspace_id, key, name, color, created_at)
+        SELECT :w, k, initcap(replace(k, '-', ' ')), '#5b6475', now()
+        FROM unnest(ARRAY['colis-perdu', 'retard', 'remboursement', 'vip', 'panne']) k"""), params)
+    conn.execute(text("""
+        INSERT INTO case_tags (workspace_id, case_id, tag_id, created_at)
+        SELECT :w, c.id, t.id, now()
+        FROM cases c JOIN (SELECT id, row_number() OVER (ORDER BY id) AS r FROM tags WHERE workspace_id = :w) t
+             ON t.r = 1 + c.number % 5 OR (c.number % 7 = 0 AND t.r = 1 + (c.number + 2) % 5)
+        WHERE c.workspace_id = :w AND c.number % 3 = 0"""), params)

@@ -283,17 +283,7 @@ def desk(db: Database, world: World, log: Callable[[str], None]) -> bool:
                    CASE WHEN first_response_at IS NOT NULL
                         THEN extract(epoch FROM first_response_at - first_inbound_at)::int END, first_inbound_at
             FROM cases WHERE workspace_id = :w AND first_inbound_at >= now() - interval '35 days'"""), params)
-        # five tags, on a third of the cases (one or two each)
-        conn.execute(text("""
-            INSERT INTO tags (workspace_id, key, name, color, created_at)
-            SELECT :w, k, initcap(replace(k, '-', ' ')), '#5b6475', now()
-            FROM unnest(ARRAY['colis-perdu', 'retard', 'remboursement', 'vip', 'panne']) k"""), params)
-        conn.execute(text("""
-            INSERT INTO case_tags (workspace_id, case_id, tag_id, created_at)
-            SELECT :w, c.id, t.id, now()
-            FROM cases c JOIN (SELECT id, row_number() OVER (ORDER BY id) AS r FROM tags WHERE workspace_id = :w) t
-                 ON t.r = 1 + c.number % 5 OR (c.number % 7 = 0 AND t.r = 1 + (c.number + 2) % 5)
-            WHERE c.workspace_id = :w AND c.number % 3 = 0"""), params)
+        common.tag_a_third(conn, params["w"])
     log(f"the desk (teams, agents, assignees, SLA, triage, expected waits, tags): {clock.perf_counter() - t:.1f} s")
     return True
 
