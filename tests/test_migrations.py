@@ -210,3 +210,46 @@ def test_o9_marks_the_cases_with_expected_waits_guard_findings_or_tags_for_the_r
         two_days = Filters(start=DAY, end=DAY + timedelta(days=1))
         assert queries.expected_wait(s, world.workspace_id, two_days).announced == 1
         assert queries.guard(s, world.workspace_id, two_days).findings == 1
+
+
+def test_p1_sums_the_pairs_days_and_the_agents_pairs_from_the_daily_cube_as_the_rollup_does(world: World) -> None:
+    """The pairs' daily slices the migration sums from the daily cube for the metrics it adds (next response,
+    surveys sent, escalations, expected wait, the guard's findings, …) and the weekly sets of the agent with each
+    filter are those the rollup writes; going back removes them and leaves the daily trends' metrics."""
+    import sqlalchemy as sa
+
+    from compris.models import AnalyticsSlice, AnalyticsWeekly
+    from tests.analytics.test_queries import _history
+
+    _history(world)
+    engine = world.runtime.db.engine
+    table = AnalyticsSlice.__table__
+
+    def pairs() -> dict[tuple[object, ...], tuple[int, float]]:
+        columns = [c for c in table.columns if c.name not in ("id", "n", "total")]
+        with engine.connect() as conn:
+            return {tuple(r[:-2]): (int(r[-2]), round(float(r[-1]), 2)) for r in conn.execute(
+                sa.select(*columns, table.c.n, table.c.total).where(table.c.dim.like("%+%")))}
+
+    def agent_pairs() -> dict[tuple[object, ...], tuple[int, float]]:
+        weekly = AnalyticsWeekly.__table__
+        columns = [c for c in weekly.columns if c.name not in ("id", "n", "total")]
+        with engine.connect() as conn:
+            return {tuple(r[:-2]): (int(r[-2]), round(float(r[-1]), 2)) for r in conn.execute(
+                sa.select(*columns, weekly.c.n, weekly.c.total).where(weekly.c.dim.like("%+agent")))}
+
+    kept, kept_agents = pairs(), agent_pairs()
+    assert {k[2] for k in kept_agents} == {"network+agent", "account+agent", "team+agent", "intent+agent",
+                                           "language+agent"}
+    assert any(k[3] == f"complaint|{world.agent.id}" and k[1] == "frt_c" for k in kept_agents)
+    metrics = {k[1] for k in kept}
+    assert {"csat_sent", "esc_created", "esc_rt", "wait_n", "guard_ovr:no_acknowledgement",
+            "frt_c", "msg_in"} <= metrics
+    migrate.downgrade(engine, "o9_analytics_live_sources")
+    assert {k[1] for k in pairs()} == metrics - {"in_target", "nrt_c", "nrt_b", "csat_sent", "esc_created",
+                                                 "esc_overdue", "esc_rt", "wait_n", "wait_actual", "wait_error",
+                                                 "wait_within", "guard:no_acknowledgement",
+                                                 "guard_ovr:no_acknowledgement"}
+    assert not agent_pairs()
+    migrate.upgrade(engine)
+    assert pairs() == kept and agent_pairs() == kept_agents

@@ -49,7 +49,6 @@ from compris.analytics.figures import (
 )
 from compris.analytics.rollups import (
     BREAKDOWN_DIMS,
-    DAILY_PAIR_METRICS,
     HOURS,
     PAIR_DIMS,
     PAIR_SEPARATOR,
@@ -58,6 +57,7 @@ from compris.analytics.rollups import (
     SLICE_DIMS,
     UNSLICED,
     WEEKLY_SET_NAMES,
+    daily_pair_metric,
     slice_value,
     week_of,
     workspace_zone,
@@ -368,6 +368,14 @@ def weekly_set(active: Sequence[tuple[str, str]], dims: Sequence[str],
                                   or (volume and group in BREAKDOWN_DIMS)):
             return f"{dim}>{group}", value, "grp", None
         return None
+    agent_pair = _agent_pair(active)
+    if agent_pair is not None:  # every metric, no grouping but its own dimensions
+        (x, v), (_agent, a) = agent_pair
+        if group is None:
+            return f"{x}+agent", f"{v}{PAIR_SEPARATOR}{a}", None, None
+        if group in (x, "agent"):
+            return f"{x}+agent", f"{v}{PAIR_SEPARATOR}{a}", None, v if group == x else a
+        return None
     pairs = _pair(active)
     if pairs is not None:
         (x, v), (y, w) = pairs
@@ -444,10 +452,18 @@ def _pair(active: Sequence[tuple[str, str]]) -> tuple[tuple[str, str], tuple[str
     return x, y
 
 
+def _agent_pair(active: Sequence[tuple[str, str]]) -> tuple[tuple[str, str], tuple[str, str]] | None:
+    """The filter and the agent, if the two filters are the agent and a dimension of :data:`PAIR_DIMS`."""
+    if len(active) != 2:
+        return None
+    x, y = sorted(active, key=lambda a: a[0] == "agent")
+    return (x, y) if y[0] == "agent" and x[0] in PAIR_DIMS else None
+
+
 def _daily_pair(active: Sequence[tuple[str, str]], metrics: Sequence[str]) -> tuple[str, str] | None:
     """The slice of a pair of filters (``dim``, ``value``) that holds ``metrics`` per day, if one does."""
     pair = _pair(active)
-    if pair is None or not set(metrics) <= DAILY_PAIR_METRICS:
+    if pair is None or not all(daily_pair_metric(m) for m in metrics):
         return None
     (x, v), (y, w) = pair
     return f"{x}+{y}", f"{v[:31]}{PAIR_SEPARATOR}{w[:32]}"

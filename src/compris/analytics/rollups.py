@@ -297,15 +297,19 @@ WeekKey = tuple[str, str, str, date, str, int, int]  # metric, dim, value, week 
 #: the weekly sets (``analytics_weekly``, see its docstring): nothing; every slice dimension alone; each filter
 #: dimension, and each pair of the filter dimensions below, crossed with the agent and the team for the agents' and
 #: teams' figures (these metrics only) and with every breakdown of the volume (customer messages only); the pairs
-#: alone; and the pairs by weekday and hour (customer messages: the heatmap). The agent is not paired with another
-#: filter: its pairs would hold about 5 times the rows of all the others (an agent's own facts are few: the cube
-#: answers them)
+#: alone; the pairs by weekday and hour (customer messages: the heatmap); and the agent with each of those filter
+#: dimensions (:data:`AGENT_PAIRS`: every metric, but not crossed with a grouping)
 PEOPLE_METRICS = frozenset({measures.REPLY, measures.RESOLVED, measures.HANDLE,
                             measures.duration_metric(measures.FRT, "calendar")})
 PEOPLE_GROUPS = ("agent", "team")
 BREAKDOWN_DIMS = ("network", "account", "visibility", "intent", "sentiment", "language", "topic")
 PAIR_DIMS = ("network", "account", "team", "intent", "language")
 PAIRS = tuple((x, y) for i, x in enumerate(PAIR_DIMS) for y in PAIR_DIMS[i + 1:])
+#: the agent with each filter dimension of the pairs (``intent+agent``: ``value`` "complaint|12"), per week only: a
+#: year under an agent and another filter reads a few rows a week, not that agent's cube rows (spread over the
+#: cube's pages: 1.7 s a year at 2,000,000 cases); the days around whole weeks and shorter periods read the cube
+#: through the agent's index
+AGENT_PAIRS = tuple((d, "agent") for d in PAIR_DIMS)
 #: a pair's values in ``value``, joined by this
 PAIR_SEPARATOR = "|"
 #: the group of the pairs' hourly set: ``grp`` is "<weekday>:<hour>" (0 = Monday, local hour)
@@ -324,6 +328,7 @@ def _weekly_sets() -> tuple[tuple[str, tuple[str, ...], str | None, str], ...]:
             sets.append((name, dims, None, "all"))
         sets += [(f"{name}>{g}", dims, g, "people") for g in PEOPLE_GROUPS if g not in dims]
         sets += [(f"{name}>{g}", dims, g, "volume") for g in BREAKDOWN_DIMS if g not in dims]
+    sets += [("+".join(dims), dims, None, "all") for dims in AGENT_PAIRS]
     return tuple(sets)
 
 
@@ -335,13 +340,25 @@ _SETS_OF: dict[str, tuple[tuple[str, tuple[str, ...], str | None], ...]] = {
     for kind in ("all", "people", "volume")}
 
 
-#: the metrics of the daily trends, sliced per day by each pair of filters too (``dim`` "intent+language", ``value``
-#: "complaint|fr", each part cut to 31 and 32 characters): a trend under two filters reads a few rows a day
+#: the metrics the report's figures read without a dimension, sliced per day by each pair of filters too (``dim``
+#: "intent+language", ``value`` "complaint|fr", each part cut to 31 and 32 characters): the daily trends under two
+#: filters, and every figure's days outside whole weeks (:func:`daily_pair_metric`), read a few rows a day instead
+#: of the cube. Volume, response rate, response times on either clock, SLA, CSAT, escalations, expected wait; and
+#: the reply guard's findings (``guard:<rule>``, ``guard_ovr:<rule>``)
 DAILY_PAIR_METRICS = frozenset({
-    measures.MSG_IN, measures.CASE_NEW, measures.NEEDS, measures.RESPONDED, measures.CSAT_ANSWERED,
-    measures.CSAT_SATISFIED, *(measures.duration_metric(base, clock) for base in (measures.FRT, measures.RES)
-                               for clock in ("calendar", "business")),
-    *(f"{kind}:{m}" for kind in (measures.SLA_MET, measures.SLA_BREACH) for m in measures.SLA_METRICS)})
+    measures.MSG_IN, measures.CASE_NEW, measures.NEEDS, measures.RESPONDED, measures.IN_TARGET,
+    *(measures.duration_metric(base, clock) for base in (measures.FRT, measures.NRT, measures.RES)
+      for clock in ("calendar", "business")),
+    *(f"{kind}:{m}" for kind in (measures.SLA_MET, measures.SLA_BREACH) for m in measures.SLA_METRICS),
+    measures.CSAT_SENT, measures.CSAT_ANSWERED, measures.CSAT_SATISFIED,
+    measures.ESC_CREATED, measures.ESC_OVERDUE, measures.ESC_RESPONSE,
+    measures.WAIT_ANNOUNCED, measures.WAIT_ACTUAL, measures.WAIT_ERROR, measures.WAIT_WITHIN})
+_DAILY_PAIR_PREFIXES = (measures.GUARD, measures.GUARD_OVERRIDDEN)
+
+
+def daily_pair_metric(metric: str) -> bool:
+    """Whether the pairs' daily slices hold ``metric`` (:data:`DAILY_PAIR_METRICS` and the guard's findings)."""
+    return metric in DAILY_PAIR_METRICS or metric.startswith(_DAILY_PAIR_PREFIXES)
 
 
 def week_of(day: date) -> date:
@@ -386,7 +403,7 @@ def _cells(delta: dict[Key, list[float]]) -> Cells:
             for dim, i in (_VOLUME_SLICE_POSITIONS if metric == measures.MSG_IN else _SLICE_POSITIONS):
                 _add(slices, (metric, dim, slice_value(key[i])[:64], day, hour, policy, bucket), n, total)
     for key, (n, total) in daily.items():  # the daily trends under two filters: per day and pair of filters
-        if key[12] in DAILY_PAIR_METRICS:
+        if daily_pair_metric(key[12]):
             for name, x, y in _DAILY_PAIRS:
                 _add(slices, (key[12], name, f"{slice_value(key[x])[:31]}{PAIR_SEPARATOR}{slice_value(key[y])[:32]}",
                               key[0], -1, key[11], key[13]), n, total)

@@ -47,8 +47,8 @@ class AnalyticsDaily(_Rollup, Base):
     __tablename__ = "analytics_daily"
     __table_args__ = (
         UniqueConstraint("workspace_id", "metric", "day", *DIMENSIONS, "bucket", name="uq_analytics_daily_key"),
-        # an agent with another filter: no slice or weekly set crosses the agent with a filter, so such a figure
-        # reads this cube; the agent's rows only, rather than every row of the period
+        # an agent with another filter over days outside whole weeks (the weekly sets pair the agent with a filter,
+        # the slices do not): that agent's rows only, rather than every row of the period
         Index("ix_analytics_daily_agent", "workspace_id", "agent_id", "metric", "day"),
     )
 
@@ -100,8 +100,8 @@ class AnalyticsWeekly(Base):
     (``dim``): ``""`` none; one dimension (``"intent"``, ``value`` its value, as in the slices); a filter dimension
     crossed with a grouping one (``"intent>agent"``: ``value`` the intent, ``grp`` the agent), for the agents' and
     teams' figures and the volume's breakdowns under a filter; or two filter dimensions (``"intent+language"``:
-    ``value`` ``"complaint|fr"``). A figure over a long period reads a row per week of its set, and the days
-    outside whole weeks at day grain (``docs/analytics.md``, *Reading*)."""
+    ``value`` ``"complaint|fr"``; ``"intent+agent"``: ``"complaint|12"``). A figure over a long period reads a row
+    per week of its set, and the days outside whole weeks at day grain (``docs/analytics.md``, *Reading*)."""
 
     __tablename__ = "analytics_weekly"
     __table_args__ = (
