@@ -105,10 +105,8 @@ class AnalyticsWeekly(Base):
 
     __tablename__ = "analytics_weekly"
     __table_args__ = (
-        # n and total in the key's index (PostgreSQL): a figure's weeks are read from the index alone, not from
-        # rows spread over the table's pages (a year of per-agent first-response histograms: about 127,000 rows)
         UniqueConstraint("workspace_id", "metric", "dim", "value", "week", "grp", "policy_id", "bucket",
-                         name="uq_analytics_weekly_key", postgresql_include=["n", "total"]),
+                         name="uq_analytics_weekly_key"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer(), "sqlite"), primary_key=True)

@@ -13,11 +13,6 @@ spread over the cube's pages, 1.7 s for a year's dashboard at 2,000,000 cases. T
 with each filter of the pairs (``intent+agent``: ``value`` ``"complaint|12"``, every metric), summed here from the
 daily cube likewise.
 
-On PostgreSQL the weekly sets' unique key now carries ``n`` and ``total`` in its index (``INCLUDE``): a figure's
-weeks are read from the index alone (after a vacuum), not from rows spread over the table's pages — a year of the
-agents' first-response histograms with no filter took about 260 ms. The index is built again here (a few minutes
-at 2,000,000 cases, the table locked for writes meanwhile: ``docs/deployment.md``).
-
 Revision ID: p1_analytics_pairs
 Revises: o9_analytics_live_sources
 Create Date: 2026-12-07 22:10:00
@@ -86,23 +81,8 @@ def upgrade() -> None:
                 f"sum(total) FROM analytics_daily WHERE {_added()} "
                 f"GROUP BY workspace_id, metric, {value}, day, policy_id, bucket "
                 "HAVING sum(n) <> 0 OR sum(total) <> 0"))
-    _weekly_key(" INCLUDE (n, total)")
-
-
-#: the weekly sets' unique key, with ``n`` and ``total`` in its index (PostgreSQL)
-WEEKLY_KEY = "workspace_id, metric, dim, value, week, grp, policy_id, bucket"
-
-
-def _weekly_key(include: str) -> None:
-    """The weekly sets' unique key built again, with ``include`` in its index (PostgreSQL only)."""
-    if op.get_bind().dialect.name != "postgresql":
-        return
-    op.execute(f"CREATE UNIQUE INDEX uq_analytics_weekly_key_new ON analytics_weekly ({WEEKLY_KEY}){include}")
-    op.execute("ALTER TABLE analytics_weekly DROP CONSTRAINT uq_analytics_weekly_key, "
-               "ADD CONSTRAINT uq_analytics_weekly_key UNIQUE USING INDEX uq_analytics_weekly_key_new")
 
 
 def downgrade() -> None:
     op.execute(f"DELETE FROM analytics_slices WHERE dim LIKE '%+%' AND {_added()}")
     op.execute("DELETE FROM analytics_weekly WHERE dim IN (" + ", ".join(f"'{x}+agent'" for x in PAIR_DIMS) + ")")
-    _weekly_key("")
