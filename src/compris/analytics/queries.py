@@ -371,11 +371,10 @@ def weekly_set(active: Sequence[tuple[str, str]], dims: Sequence[str],
     agent_pair = _agent_pair(active)
     if agent_pair is not None:  # every metric, no grouping but its own dimensions
         (x, v), (_agent, a) = agent_pair
+        name, value = f"{x}+agent", f"{v}{PAIR_SEPARATOR}{a}"
         if group is None:
-            return f"{x}+agent", f"{v}{PAIR_SEPARATOR}{a}", None, None
-        if group in (x, "agent"):
-            return f"{x}+agent", f"{v}{PAIR_SEPARATOR}{a}", None, v if group == x else a
-        return None
+            return name, value, None, None
+        return (name, value, None, v if group == x else a) if group in (x, "agent") else None
     pairs = _pair(active)
     if pairs is not None:
         (x, v), (y, w) = pairs
